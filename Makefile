@@ -1,0 +1,50 @@
+# Thin wrapper over CMake (the neovim pattern). The README documents each target.
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+LWS_PREFIX := $(CURDIR)/$(BUILD)/deps/lws
+CMAKE_ARGS := -DPARLEY_LWS_PREFIX=$(LWS_PREFIX) -DPARLEY_WERROR=ON
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-dev \
+                libmbedtls-dev libcjson-dev libsqlite3-dev openssl curl valgrind
+
+.PHONY: all deps lws build build-asan test test-plain test-asan demo chaos clean install
+
+all: build
+
+deps:
+	@if [ ! -f /etc/apt/sources.list.d/parley-deb-src.sources ]; then \
+	  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+	    | $(SUDO) tee /etc/apt/sources.list.d/parley-deb-src.sources >/dev/null; fi
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES)
+
+lws:
+	scripts/build-lws.sh $(LWS_PREFIX)
+
+build: lws
+	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+	cmake --build $(BUILD)/release -j $(JOBS)
+
+build-asan: lws
+	cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON \
+	  -DCMAKE_C_COMPILER=clang $(CMAKE_ARGS)
+	cmake --build $(BUILD)/asan -j $(JOBS)
+
+test-plain: build
+	cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
+
+# The whole suite twice: once plain, once under ASan+UBSan.
+test: test-plain test-asan
+
+demo: build
+	scripts/demo.sh $(BUILD)/release
+
+install: build
+	cmake --install $(BUILD)/release
+
+clean:
+	rm -rf $(BUILD)/release $(BUILD)/asan

@@ -1,0 +1,34 @@
+# Dependencies: cJSON, mbedTLS and SQLite from Debian; libwebsockets 4.1.6
+# rebuilt against mbedTLS (scripts/build-lws.sh) unless PARLEY_USE_SYSTEM_LWS.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+
+find_path(MBEDTLS_INCLUDE_DIR mbedtls/ssl.h REQUIRED)
+find_library(MBEDTLS_LIB mbedtls REQUIRED)
+find_library(MBEDX509_LIB mbedx509 REQUIRED)
+find_library(MBEDCRYPTO_LIB mbedcrypto REQUIRED)
+add_library(parley_mbedtls INTERFACE)
+target_include_directories(parley_mbedtls INTERFACE ${MBEDTLS_INCLUDE_DIR})
+target_link_libraries(parley_mbedtls INTERFACE ${MBEDTLS_LIB} ${MBEDX509_LIB} ${MBEDCRYPTO_LIB})
+
+add_library(parley_lws INTERFACE)
+if(PARLEY_USE_SYSTEM_LWS)
+  pkg_check_modules(LWS REQUIRED IMPORTED_TARGET libwebsockets)
+  target_link_libraries(parley_lws INTERFACE PkgConfig::LWS)
+  target_compile_definitions(parley_lws INTERFACE PARLEY_SYSTEM_LWS=1)
+else()
+  if(NOT EXISTS "${PARLEY_LWS_PREFIX}/lib/libwebsockets.a")
+    message(STATUS "Building libwebsockets 4.1.6 with mbedTLS into ${PARLEY_LWS_PREFIX}")
+    execute_process(COMMAND "${CMAKE_SOURCE_DIR}/scripts/build-lws.sh" "${PARLEY_LWS_PREFIX}"
+                    RESULT_VARIABLE lws_rc)
+    if(NOT lws_rc EQUAL 0)
+      message(FATAL_ERROR "libwebsockets build failed (see above)")
+    endif()
+  endif()
+  # BEFORE: this prefix's lws_config.h must win over a system libwebsockets-dev
+  # in /usr/include (a mix compiles, then crashes).
+  target_include_directories(parley_lws BEFORE INTERFACE "${PARLEY_LWS_PREFIX}/include")
+  target_link_libraries(parley_lws INTERFACE "${PARLEY_LWS_PREFIX}/lib/libwebsockets.a"
+                        parley_mbedtls Threads::Threads ${CMAKE_DL_LIBS})
+endif()

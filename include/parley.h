@@ -1,0 +1,312 @@
+/*
+ * parley.h - in-app customer support chat for apps and games.
+ *
+ * The one public header of libparley. Everything here is the contract:
+ * ownership, thread rules and error codes are documented per function.
+ *
+ * General rules (apply to every function unless its comment says otherwise):
+ * - Functions that can fail return an int: PARLEY_OK (0) or a negative
+ *   PARLEY_ERR_* code; parley_strerror() describes it.
+ * - Strings passed in are UTF-8, NUL-terminated, and copied: the caller may
+ *   free them as soon as the call returns.
+ * - Strings read from an event are borrowed: valid until parley_event_free().
+ * - Identifiers returned by the library are written into a caller-supplied
+ *   buffer of at least PARLEY_ID_SIZE bytes; the library allocates nothing
+ *   the caller must free except events.
+ * - Thread rules: a parley_client may be used from any thread; the calls are
+ *   serialised internally. parley_poll() never blocks. parley_service()
+ *   must not be called while the client's own I/O thread runs
+ *   (parley_start()). No function may be called on a client concurrently with
+ *   parley_client_free() on that client.
+ * - NULL handles: free/destroy functions accept NULL; other functions return
+ *   PARLEY_ERR_INVALID_ARG.
+ */
+#ifndef PARLEY_H
+#define PARLEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(PARLEY_BUILDING)
+#define PARLEY_API __declspec(dllexport)
+#elif defined(_WIN32)
+#define PARLEY_API __declspec(dllimport)
+#elif defined(PARLEY_BUILDING) && defined(__GNUC__)
+#define PARLEY_API __attribute__((visibility("default")))
+#else
+#define PARLEY_API
+#endif
+
+#define PARLEY_VERSION_MAJOR 0
+#define PARLEY_VERSION_MINOR 1
+#define PARLEY_VERSION_PATCH 0
+#define PARLEY_VERSION_STRING "0.1.0"
+
+/* Size of a buffer that holds any identifier the library returns. */
+#define PARLEY_ID_SIZE 64
+
+/* ---- errors ----------------------------------------------------------- */
+
+enum {
+    PARLEY_OK = 0,
+    PARLEY_ERR_INVALID_ARG = -1, /* NULL, empty or malformed argument */
+    PARLEY_ERR_NOMEM = -2,       /* an allocation failed; nothing changed */
+    PARLEY_ERR_STATE = -3,       /* not legal in the client's current state */
+    PARLEY_ERR_AGAIN = -4,       /* parley_poll: no event right now */
+    PARLEY_ERR_CONFIG = -5,      /* configuration incomplete or invalid */
+    PARLEY_ERR_INSECURE = -6,    /* ws:// without parley_config_set_allow_insecure */
+    PARLEY_ERR_TOO_LONG = -7,    /* text or value over its documented limit */
+    PARLEY_ERR_IO = -8,          /* the data dir could not be read or written */
+    PARLEY_ERR_TLS = -9,         /* TLS handshake or certificate verification failed */
+    PARLEY_ERR_CONNECT = -10,    /* the server could not be reached */
+    PARLEY_ERR_PROTOCOL = -11,   /* the server sent something malformed */
+    PARLEY_ERR_AUTH = -12,       /* the server refused the user's identity */
+    PARLEY_ERR_NOT_FOUND = -13,  /* unknown conversation */
+    PARLEY_ERR_FULL = -14,       /* the outbox is at its cap */
+    PARLEY_ERR_REJECTED = -15,   /* the server rejected an item for good */
+    PARLEY_ERR_THREAD = -16,     /* a thread could not be started */
+    PARLEY_ERR_CLOSED = -17      /* the connection closed */
+};
+
+/* A static English description of `err`; never NULL (unknown codes give
+ * "unknown error"). Any thread. */
+PARLEY_API const char *parley_strerror(int err);
+
+/* The library's version string ("0.1.0") and, where the pointers are not
+ * NULL, its components. Compare with PARLEY_VERSION_* to check that header
+ * and library agree. Any thread. */
+PARLEY_API const char *parley_version(int *major, int *minor, int *patch);
+
+/* ---- logging ---------------------------------------------------------- */
+
+enum {
+    PARLEY_LOG_ERROR = 0,
+    PARLEY_LOG_WARN = 1,
+    PARLEY_LOG_INFO = 2,
+    PARLEY_LOG_DEBUG = 3
+};
+
+/* Log sink. `msg` is borrowed for the duration of the call. Called from the
+ * thread that does the work (the I/O thread after parley_start()); it must
+ * not call back into the same client. */
+typedef void (*parley_log_fn)(void *user, int level, const char *msg);
+
+/* ---- configuration ---------------------------------------------------- */
+
+typedef struct parley_config parley_config;
+
+/* A new configuration with defaults, or NULL when out of memory.
+ * Free with parley_config_free(). Any thread; a config is not itself
+ * thread-safe. */
+PARLEY_API parley_config *parley_config_new(void);
+PARLEY_API void parley_config_free(parley_config *cfg);
+
+/* Server URL, "wss://host[:port][/path]" (or "ws://" for local development,
+ * which parley_client_new() refuses unless insecure mode is allowed).
+ * Errors: INVALID_ARG (not a ws/wss URL, no host), NOMEM. Required. */
+PARLEY_API int parley_config_set_url(parley_config *cfg, const char *url);
+
+/* The host app's id, sent to the server. 1..128 printable ASCII bytes.
+ * Errors: INVALID_ARG, NOMEM. Required. */
+PARLEY_API int parley_config_set_app_id(parley_config *cfg, const char *app_id);
+
+/* Trust anchors for wss: a PEM file path, or PEM bytes in memory (copied).
+ * Setting one clears the other. Without either, the system bundle
+ * /etc/ssl/certs/ca-certificates.crt is used. Certificate and hostname
+ * verification are always on; there is no switch to turn them off.
+ * Errors: INVALID_ARG (NULL/empty), NOMEM. */
+PARLEY_API int parley_config_set_ca_file(parley_config *cfg, const char *path);
+PARLEY_API int parley_config_set_ca_pem(parley_config *cfg, const char *pem, size_t len);
+
+/* Directory for the library's durable state (the stable anonymous id).
+ * Created if missing (mode 0700). Without it, state lives in memory and a
+ * restart mints a new anonymous id. Errors: INVALID_ARG, NOMEM. */
+PARLEY_API int parley_config_set_data_dir(parley_config *cfg, const char *dir);
+
+/* Log sink and the most verbose level delivered (default: no sink, WARN).
+ * `fn` NULL disables logging. Errors: INVALID_ARG (level out of range). */
+PARLEY_API int parley_config_set_log(parley_config *cfg, parley_log_fn fn, void *user, int level);
+
+/* Allow ws:// URLs. For development against localhost only: traffic,
+ * tokens included, travels in the clear. Default 0. Errors: INVALID_ARG. */
+PARLEY_API int parley_config_set_allow_insecure(parley_config *cfg, int allow);
+
+/* Reconnect backoff: the n-th consecutive failure waits a uniformly random
+ * time in [0, min(max_ms, initial_ms * 2^n)] (full jitter). Defaults 500 and
+ * 30000. Errors: INVALID_ARG (initial_ms == 0 or initial_ms > max_ms). */
+PARLEY_API int parley_config_set_reconnect(parley_config *cfg, uint32_t initial_ms, uint32_t max_ms);
+
+/* Allocator hooks used for every allocation the library makes itself
+ * (cJSON, mbedTLS and libwebsockets keep their own process-wide allocators).
+ * All three functions must be given, or all NULL for the C library's.
+ * `user` is passed to each call. Errors: INVALID_ARG (partial set). */
+typedef void *(*parley_malloc_fn)(void *user, size_t size);
+typedef void *(*parley_realloc_fn)(void *user, void *ptr, size_t size);
+typedef void (*parley_free_fn)(void *user, void *ptr);
+PARLEY_API int parley_config_set_allocator(parley_config *cfg, parley_malloc_fn m,
+                                           parley_realloc_fn r, parley_free_fn f, void *user);
+
+/* ---- client ------------------------------------------------------------ */
+
+typedef struct parley_client parley_client;
+
+/* Creates a client from `cfg` (copied: the config may be freed right after).
+ * Does not connect: call parley_start() or parley_service().
+ * Errors: INVALID_ARG (NULL), CONFIG (url or app id missing), INSECURE (ws://
+ * not allowed), IO (data dir unusable), NOMEM, TLS (CA unreadable). */
+PARLEY_API int parley_client_new(const parley_config *cfg, parley_client **out);
+
+/* Stops the I/O thread if running, closes the connection and frees the
+ * client. Events already polled stay valid until parley_event_free().
+ * NULL is a no-op. Must not run concurrently with another call on `pc`. */
+PARLEY_API void parley_client_free(parley_client *pc);
+
+/* Starts the client's own I/O thread, which connects and stays connected
+ * (reconnecting by itself) until parley_stop().
+ * Errors: INVALID_ARG, STATE (already started), THREAD. */
+PARLEY_API int parley_start(parley_client *pc);
+
+/* Closes the connection and joins the I/O thread. Queued sends stay in the
+ * outbox. Errors: INVALID_ARG, STATE (not started). Must not be called from
+ * the log callback. */
+PARLEY_API int parley_stop(parley_client *pc);
+
+/* Host-driven mode (no thread): does the client's pending network work and
+ * returns. timeout_ms 0 makes one non-blocking pass; a positive value keeps
+ * servicing up to that long, returning early once an event is ready for
+ * parley_poll(). The first call connects. Errors: INVALID_ARG, STATE (the
+ * I/O thread is running), NOMEM. */
+PARLEY_API int parley_service(parley_client *pc, int timeout_ms);
+
+/* Identifies the user. `user_id` (1..128 printable ASCII bytes) is required;
+ * `token` (a JWT or user hash from the host's backend, may be NULL) proves
+ * it. Without a call the client is anonymous with a stable anonymous id.
+ * While connected, the client reconnects to present the new identity.
+ * Errors: INVALID_ARG, NOMEM. */
+PARLEY_API int parley_identify(parley_client *pc, const char *user_id, const char *token);
+
+/* The anonymous id this client presents when not identified ("a-<uuid>"),
+ * written to `out` (at least PARLEY_ID_SIZE bytes). Stable across restarts
+ * when a data dir is set. Errors: INVALID_ARG. */
+PARLEY_API int parley_anonymous_id(parley_client *pc, char *out, size_t out_size);
+
+/* User attributes, sent to the server now (when online) and after every
+ * reconnect, and attached to each conversation and message. Keys: 1..64
+ * bytes of printable ASCII; string values: at most 1024 bytes of UTF-8;
+ * numbers must be finite; at most 100 keys. Setting a key again replaces it.
+ * Errors: INVALID_ARG (bad key/value, not UTF-8, not finite), TOO_LONG,
+ * FULL (101st key), NOMEM. */
+PARLEY_API int parley_set_attribute_str(parley_client *pc, const char *key, const char *value);
+PARLEY_API int parley_set_attribute_num(parley_client *pc, const char *key, double value);
+PARLEY_API int parley_set_attribute_bool(parley_client *pc, const char *key, int value);
+
+/* Starts a conversation with an optional subject (NULL or at most 256 bytes
+ * of UTF-8). Works offline: the id is minted locally and the request is
+ * queued. The new conversation's id ("c-<uuid>") is written to `conv_id_out`
+ * (at least PARLEY_ID_SIZE bytes; may be NULL).
+ * Errors: INVALID_ARG, TOO_LONG, FULL (outbox cap), NOMEM. */
+PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject,
+                                         char *conv_id_out, size_t out_size);
+
+/* Sends `text` (non-empty UTF-8, at most 4096 bytes or the server's lower
+ * limit) in conversation `conv_id`. On PARLEY_OK the message is queued in the
+ * outbox, a PARLEY_MSG_PENDING status event follows, and the client id of
+ * the message (a UUIDv4) is written to `msg_id_out` (PARLEY_ID_SIZE bytes; may
+ * be NULL). It is resent after reconnects until the server acknowledges it.
+ * Errors: INVALID_ARG (NULL, empty, not UTF-8), NOT_FOUND (conversation not
+ * started by this client), TOO_LONG, FULL (outbox cap: 1000 items), NOMEM. */
+PARLEY_API int parley_send_text(parley_client *pc, const char *conv_id, const char *text,
+                                char *msg_id_out, size_t out_size);
+
+/* Number of items (conversation starts, messages) waiting in the outbox for
+ * the server's acknowledgement. Errors: INVALID_ARG. */
+PARLEY_API int parley_outbox_count(parley_client *pc, uint32_t *out);
+
+/* ---- events -------------------------------------------------------------- */
+
+typedef struct parley_event parley_event;
+
+enum {
+    PARLEY_EV_CONNECTION = 1,     /* connection state changed */
+    PARLEY_EV_MESSAGE = 2,        /* a message in a conversation */
+    PARLEY_EV_MESSAGE_STATUS = 3, /* one of the user's messages changed status */
+    PARLEY_EV_CONVERSATION = 4,   /* a conversation changed state */
+    PARLEY_EV_ERROR = 5           /* something went wrong; nothing was lost */
+};
+
+enum { /* parley_event_state() of PARLEY_EV_CONNECTION */
+    PARLEY_CONN_CONNECTING = 1,
+    PARLEY_CONN_ONLINE = 2,       /* welcomed by the server */
+    PARLEY_CONN_RECONNECTING = 3, /* lost; next attempt in parley_event_retry_ms() */
+    PARLEY_CONN_OFFLINE = 4       /* stopped */
+};
+
+enum { /* parley_event_state() of PARLEY_EV_MESSAGE_STATUS */
+    PARLEY_MSG_PENDING = 1, /* in the outbox */
+    PARLEY_MSG_SENT = 2,    /* acknowledged by the server */
+    PARLEY_MSG_FAILED = 3   /* rejected for good; reason in parley_event_text() */
+};
+
+enum { /* parley_event_state() of PARLEY_EV_CONVERSATION */
+    PARLEY_CONV_STARTED = 1, /* the server acknowledged conversation start */
+    PARLEY_CONV_BOT = 2,
+    PARLEY_CONV_AGENT = 3,
+    PARLEY_CONV_QUEUED = 4,
+    PARLEY_CONV_CLOSED = 5,
+    PARLEY_CONV_OPEN = 6
+};
+
+enum { /* parley_event_author_kind() of PARLEY_EV_MESSAGE */
+    PARLEY_AUTHOR_USER = 1,
+    PARLEY_AUTHOR_BOT = 2,
+    PARLEY_AUTHOR_AGENT = 3,
+    PARLEY_AUTHOR_SYSTEM = 4
+};
+
+/* Takes the next event off the client's queue: PARLEY_OK and *out set (free
+ * it with parley_event_free()), or PARLEY_ERR_AGAIN when there is none.
+ * Any thread; meant to be called every frame: when the queue is empty it makes
+ * no system call, no allocation and takes no lock. Errors: INVALID_ARG. */
+PARLEY_API int parley_poll(parley_client *pc, parley_event **out);
+
+/* Frees an event (may outlive its client). NULL is a no-op. */
+PARLEY_API void parley_event_free(parley_event *ev);
+
+/* Accessors. They never fail: a field an event does not carry reads as NULL
+ * (strings) or 0 (numbers). Strings are borrowed until parley_event_free(). */
+PARLEY_API int parley_event_type(const parley_event *ev);
+/* CONNECTION, MESSAGE_STATUS, CONVERSATION: the PARLEY_CONN_*, PARLEY_MSG_* or
+ * PARLEY_CONV_* value. */
+PARLEY_API int parley_event_state(const parley_event *ev);
+/* MESSAGE, MESSAGE_STATUS, CONVERSATION, ERROR (when it concerns one). */
+PARLEY_API const char *parley_event_conversation_id(const parley_event *ev);
+/* MESSAGE: the server's message id. MESSAGE_STATUS: the server's id once SENT. */
+PARLEY_API const char *parley_event_message_id(const parley_event *ev);
+/* MESSAGE_STATUS, ERROR: the client id returned by parley_send_text(). */
+PARLEY_API const char *parley_event_client_id(const parley_event *ev);
+/* MESSAGE, MESSAGE_STATUS once SENT: the per-conversation sequence number as a
+ * decimal string (it may exceed 2^53). */
+PARLEY_API const char *parley_event_seq(const parley_event *ev);
+/* MESSAGE: the text. MESSAGE_STATUS FAILED and ERROR: a human-readable reason.
+ * CONNECTION RECONNECTING: why the connection was lost. */
+PARLEY_API const char *parley_event_text(const parley_event *ev);
+/* MESSAGE: PARLEY_AUTHOR_*. */
+PARLEY_API int parley_event_author_kind(const parley_event *ev);
+/* MESSAGE: the author's display name (may be NULL). CONVERSATION AGENT: the
+ * agent's name. */
+PARLEY_API const char *parley_event_author_name(const parley_event *ev);
+/* MESSAGE: server timestamp in ms since the Unix epoch (0 when not given). */
+PARLEY_API int64_t parley_event_timestamp_ms(const parley_event *ev);
+/* CONNECTION RECONNECTING: milliseconds until the next attempt. */
+PARLEY_API uint32_t parley_event_retry_ms(const parley_event *ev);
+/* ERROR, CONNECTION RECONNECTING: a PARLEY_ERR_* code. */
+PARLEY_API int parley_event_error_code(const parley_event *ev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PARLEY_H */

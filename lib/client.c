@@ -1,0 +1,530 @@
+/* Facade: owns the session engine, the transport, the event queue and the
+ * optional I/O thread, and glues them together.
+ *
+ * Locking: `lock` guards the session engine and the transport's control
+ * calls; it is never held while the transport sleeps in lws_service, so API
+ * calls from the host's thread wait at most for one short engine step.
+ * Transport callbacks run inside ptransport_service and take `lock`
+ * themselves. `evlock` guards the event queue; `ev_count` lets parley_poll
+ * return without any lock when the queue is empty. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "config.h"
+#include "event.h"
+#include "session.h"
+#include "store.h"
+#include "transport.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/rand.h"
+#include "util/utf8.h"
+
+#define ANON_RECORD "anonymous_id"
+
+struct parley_client {
+    palloc alloc;
+    plog log;
+    prand *rand;
+    pstore *store;
+    psess *sess;
+    ptransport *tr;
+    char anon_id[PARLEY_ID_SIZE];
+
+    pthread_mutex_t lock;
+    int online_requested; /* go_online sent to the session */
+    int connection;       /* the transport has an attempt or connection */
+    char *wbuf;           /* copy of the frame being written */
+    size_t wcap;
+
+    pthread_mutex_t evlock;
+    pevent_queue events;
+    atomic_uint ev_count;
+
+    pthread_t thread;
+    atomic_int running;
+    int threaded;
+};
+
+/* ---- events --------------------------------------------------------------- */
+
+/* Moves what the session produced to the host's queue. Called with `lock`. */
+static void collect_events(parley_client *pc)
+{
+    pevent_queue fresh = {0};
+    psess_take_events(pc->sess, &fresh);
+    if (!fresh.count)
+        return;
+    pthread_mutex_lock(&pc->evlock);
+    pevent_queue_splice(&pc->events, &fresh);
+    atomic_store(&pc->ev_count, pc->events.count);
+    pthread_mutex_unlock(&pc->evlock);
+}
+
+int parley_poll(parley_client *pc, parley_event **out)
+{
+    if (!pc || !out)
+        return PARLEY_ERR_INVALID_ARG;
+    if (atomic_load_explicit(&pc->ev_count, memory_order_acquire) == 0)
+        return PARLEY_ERR_AGAIN;
+    pthread_mutex_lock(&pc->evlock);
+    parley_event *ev = pevent_queue_pop(&pc->events);
+    atomic_store(&pc->ev_count, pc->events.count);
+    pthread_mutex_unlock(&pc->evlock);
+    if (!ev)
+        return PARLEY_ERR_AGAIN;
+    *out = ev;
+    return PARLEY_OK;
+}
+
+/* ---- glue: do what the session wants -------------------------------------- */
+
+/* Called with `lock` held, on the thread that services the transport. */
+static void pump(parley_client *pc)
+{
+    int64_t now = pclock_mono_ms();
+    int64_t deadline = -1;
+    int want = psess_want(pc->sess, now, &deadline);
+    if ((want & PSESS_WANT_CLOSE) && pc->connection) {
+        ptransport_close(pc->tr);
+        pc->connection = 0;
+        psess_on_closed(pc->sess, now, PARLEY_ERR_CLOSED, "closed by client");
+        want = psess_want(pc->sess, now, &deadline);
+    }
+    if ((want & PSESS_WANT_CONNECT) && !pc->connection) {
+        pc->connection = 1;
+        psess_on_connecting(pc->sess, now);
+        if (ptransport_connect(pc->tr) != PARLEY_OK && pc->connection) {
+            pc->connection = 0;
+            psess_on_closed(pc->sess, now, PARLEY_ERR_CONNECT, "connection could not be started");
+        }
+        want = psess_want(pc->sess, now, &deadline);
+    }
+    if (want & PSESS_WANT_WRITE)
+        ptransport_request_write(pc->tr);
+    ptransport_set_timer(pc->tr, deadline < 0 ? -1 : (deadline > now ? deadline - now : 0));
+    collect_events(pc);
+}
+
+static void cb_on_open(void *user)
+{
+    parley_client *pc = user;
+    pthread_mutex_lock(&pc->lock);
+    psess_on_open(pc->sess, pclock_mono_ms());
+    pump(pc);
+    pthread_mutex_unlock(&pc->lock);
+}
+
+static void cb_on_frame(void *user, const char *data, size_t len)
+{
+    parley_client *pc = user;
+    pthread_mutex_lock(&pc->lock);
+    psess_on_frame(pc->sess, pclock_mono_ms(), data, len);
+    ptransport_set_max_frame(pc->tr, psess_max_frame(pc->sess));
+    pump(pc);
+    pthread_mutex_unlock(&pc->lock);
+}
+
+static void cb_on_closed(void *user, int err, const char *why)
+{
+    parley_client *pc = user;
+    pthread_mutex_lock(&pc->lock);
+    pc->connection = 0;
+    psess_on_closed(pc->sess, pclock_mono_ms(), err, why);
+    pump(pc);
+    pthread_mutex_unlock(&pc->lock);
+}
+
+/* Non-fatal transport problems (an oversized frame) go straight to the host. */
+static void cb_on_error(void *user, int err, const char *why)
+{
+    parley_client *pc = user;
+    parley_event *ev = pevent_new(&pc->alloc, PARLEY_EV_ERROR);
+    if (!ev)
+        return;
+    ev->error_code = err;
+    if (pevent_set(ev, &ev->text, why) != PARLEY_OK) {
+        parley_event_free(ev);
+        return;
+    }
+    pthread_mutex_lock(&pc->evlock);
+    pevent_queue_push(&pc->events, ev);
+    atomic_store(&pc->ev_count, pc->events.count);
+    pthread_mutex_unlock(&pc->evlock);
+}
+
+/* The session's frame is copied out under the lock so that API calls from
+ * other threads may change the session while lws writes the copy. */
+static int cb_peek_frame(void *user, const char **data, size_t *len)
+{
+    parley_client *pc = user;
+    int have = 0;
+    pthread_mutex_lock(&pc->lock);
+    const char *f;
+    size_t n;
+    if (psess_peek_frame(pc->sess, &f, &n)) {
+        if (n + 1 > pc->wcap) {
+            char *nb = prealloc(&pc->alloc, pc->wbuf, n + 1);
+            if (nb) {
+                pc->wbuf = nb;
+                pc->wcap = n + 1;
+            }
+        }
+        if (n + 1 <= pc->wcap) {
+            memcpy(pc->wbuf, f, n);
+            pc->wbuf[n] = '\0';
+            psess_frame_written(pc->sess);
+            *data = pc->wbuf;
+            *len = n;
+            have = 1;
+        }
+    }
+    pthread_mutex_unlock(&pc->lock);
+    return have;
+}
+
+static void cb_frame_written(void *user)
+{
+    (void)user; /* the frame left the session's queue when it was copied */
+}
+
+static void cb_on_wake(void *user)
+{
+    parley_client *pc = user;
+    pthread_mutex_lock(&pc->lock);
+    psess_tick(pc->sess, pclock_mono_ms());
+    pump(pc);
+    pthread_mutex_unlock(&pc->lock);
+}
+
+static const ptransport_cbs transport_cbs = {
+    cb_on_open, cb_on_frame, cb_on_closed, cb_on_error, cb_peek_frame, cb_frame_written, cb_on_wake,
+};
+
+/* ---- creation ------------------------------------------------------------- */
+
+static void platform_name(char *out, size_t size)
+{
+    struct utsname u;
+    if (uname(&u) == 0)
+        snprintf(out, size, "%s-%s", u.sysname, u.machine);
+    else
+        snprintf(out, size, "unknown");
+    for (char *p = out; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+}
+
+/* The anonymous id is minted once and kept in the data dir, so the same
+ * installation stays the same anonymous user across restarts. */
+static int load_anon_id(parley_client *pc)
+{
+    size_t len = 0;
+    if (pc->store) {
+        int rc = pstore_get(pc->store, ANON_RECORD, pc->anon_id, sizeof pc->anon_id, &len);
+        if (rc == PARLEY_OK && pid_valid(pc->anon_id, PROTO_MAX_ID))
+            return PARLEY_OK;
+        if (rc == PARLEY_ERR_IO)
+            return rc;
+    }
+    char uuid[PUUID_STR_LEN + 1];
+    int rc = prand_uuid4(pc->rand, uuid);
+    if (rc != PARLEY_OK)
+        return rc;
+    snprintf(pc->anon_id, sizeof pc->anon_id, "a-%s", uuid);
+    return pc->store ? pstore_put(pc->store, ANON_RECORD, pc->anon_id, strlen(pc->anon_id)) : PARLEY_OK;
+}
+
+static int create_session(parley_client *pc, const parley_config *cfg)
+{
+    char platform[96];
+    platform_name(platform, sizeof platform);
+    psess_config sc = {
+        .app_id = cfg->app_id,
+        .anon_id = pc->anon_id,
+        .platform = platform,
+        .backoff_initial_ms = cfg->backoff_initial_ms,
+        .backoff_max_ms = cfg->backoff_max_ms,
+    };
+    pc->sess = psess_new(&pc->alloc, &sc, pc->rand, &pc->log);
+    return pc->sess ? PARLEY_OK : PARLEY_ERR_NOMEM;
+}
+
+static int create_transport(parley_client *pc, const parley_config *cfg)
+{
+    ptransport_config tc = {
+        .url = cfg->url,
+        .allow_insecure = cfg->allow_insecure,
+        .ca_file = cfg->ca_file,
+        .ca_pem = cfg->ca_pem,
+        .ca_pem_len = cfg->ca_pem_len,
+    };
+    return ptransport_new(&pc->alloc, &tc, &transport_cbs, pc, &pc->log, &pc->tr);
+}
+
+static int check_config(const parley_config *cfg)
+{
+    if (!cfg->url || !cfg->app_id)
+        return PARLEY_ERR_CONFIG;
+    return ptransport_check_url(cfg->url, cfg->allow_insecure);
+}
+
+static int init_client(parley_client *pc, const parley_config *cfg)
+{
+    int rc = PARLEY_ERR_NOMEM;
+    if (!(pc->rand = prand_new(&pc->alloc)))
+        return rc;
+    if (cfg->data_dir && (rc = pstore_open(&pc->alloc, cfg->data_dir, &pc->store)) != PARLEY_OK)
+        return rc;
+    if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK)
+        return rc;
+    return create_transport(pc, cfg);
+}
+
+int parley_client_new(const parley_config *cfg, parley_client **out)
+{
+    if (!cfg || !out)
+        return PARLEY_ERR_INVALID_ARG;
+    *out = NULL;
+    int rc = check_config(cfg);
+    if (rc != PARLEY_OK)
+        return rc;
+    parley_client *pc = pcalloc(&cfg->alloc, 1, sizeof *pc);
+    if (!pc)
+        return PARLEY_ERR_NOMEM;
+    pc->alloc = cfg->alloc;
+    pc->log = (plog){cfg->log_fn, cfg->log_user, cfg->log_level};
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    /* Transport calls made under `lock` may call back synchronously. */
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&pc->lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_mutex_init(&pc->evlock, NULL);
+    atomic_init(&pc->ev_count, 0);
+    atomic_init(&pc->running, 0);
+    if ((rc = init_client(pc, cfg)) != PARLEY_OK) {
+        parley_client_free(pc);
+        return rc;
+    }
+    *out = pc;
+    return PARLEY_OK;
+}
+
+void parley_client_free(parley_client *pc)
+{
+    if (!pc)
+        return;
+    if (pc->threaded)
+        parley_stop(pc);
+    ptransport_free(pc->tr);
+    psess_free(pc->sess);
+    pstore_close(pc->store);
+    prand_free(pc->rand);
+    pevent_queue_clear(&pc->events);
+    pthread_mutex_destroy(&pc->lock);
+    pthread_mutex_destroy(&pc->evlock);
+    palloc a = pc->alloc;
+    pfree(&a, pc->wbuf);
+    pfree(&a, pc);
+}
+
+/* ---- running -------------------------------------------------------------- */
+
+/* Called with `lock` held. */
+static void go_online(parley_client *pc)
+{
+    if (pc->online_requested)
+        return;
+    pc->online_requested = 1;
+    psess_go_online(pc->sess, pclock_mono_ms());
+    pump(pc);
+}
+
+static void *io_thread(void *arg)
+{
+    parley_client *pc = arg;
+    pthread_mutex_lock(&pc->lock);
+    go_online(pc);
+    pthread_mutex_unlock(&pc->lock);
+    while (atomic_load(&pc->running))
+        ptransport_service(pc->tr, 1);
+    return NULL;
+}
+
+int parley_start(parley_client *pc)
+{
+    if (!pc)
+        return PARLEY_ERR_INVALID_ARG;
+    if (pc->threaded)
+        return PARLEY_ERR_STATE;
+    atomic_store(&pc->running, 1);
+    if (pthread_create(&pc->thread, NULL, io_thread, pc) != 0) {
+        atomic_store(&pc->running, 0);
+        return PARLEY_ERR_THREAD;
+    }
+    pc->threaded = 1;
+    return PARLEY_OK;
+}
+
+/* Called with `lock` held, on the servicing thread (or with none running). */
+static void go_offline(parley_client *pc)
+{
+    if (!pc->online_requested)
+        return;
+    pc->online_requested = 0;
+    if (pc->connection) {
+        ptransport_close(pc->tr);
+        pc->connection = 0;
+    }
+    psess_go_offline(pc->sess, pclock_mono_ms());
+    collect_events(pc);
+}
+
+int parley_stop(parley_client *pc)
+{
+    if (!pc)
+        return PARLEY_ERR_INVALID_ARG;
+    if (!pc->threaded)
+        return PARLEY_ERR_STATE;
+    atomic_store(&pc->running, 0);
+    ptransport_wake(pc->tr);
+    pthread_join(pc->thread, NULL);
+    pc->threaded = 0;
+    pthread_mutex_lock(&pc->lock);
+    go_offline(pc);
+    pthread_mutex_unlock(&pc->lock);
+    /* One pass lets lws finish the close it was asked for. */
+    ptransport_service(pc->tr, 0);
+    return PARLEY_OK;
+}
+
+int parley_service(parley_client *pc, int timeout_ms)
+{
+    if (!pc || timeout_ms < 0)
+        return PARLEY_ERR_INVALID_ARG;
+    if (pc->threaded)
+        return PARLEY_ERR_STATE;
+    pthread_mutex_lock(&pc->lock);
+    go_online(pc);
+    pthread_mutex_unlock(&pc->lock);
+    int64_t end = pclock_mono_ms() + timeout_ms;
+    for (;;) {
+        int rc = ptransport_service(pc->tr, 0);
+        if (rc != PARLEY_OK)
+            return rc;
+        int64_t left = end - pclock_mono_ms();
+        if (left <= 0 || atomic_load(&pc->ev_count) > 0)
+            return PARLEY_OK;
+        /* lws 4.1 cannot wait with a timeout (lws_service ignores it), so a
+         * bounded wait is short non-blocking passes with naps between. */
+        pclock_sleep_ms(left < 2 ? (int)left : 2);
+    }
+}
+
+/* ---- host API ------------------------------------------------------------- */
+
+/* Host API calls run the session under the lock, then wake the servicing
+ * thread so it acts on whatever the call queued. */
+static void enter(parley_client *pc)
+{
+    pthread_mutex_lock(&pc->lock);
+}
+
+static int leave(parley_client *pc, int rc)
+{
+    collect_events(pc);
+    pthread_mutex_unlock(&pc->lock);
+    ptransport_wake(pc->tr);
+    return rc;
+}
+
+int parley_identify(parley_client *pc, const char *user_id, const char *token)
+{
+    if (!pc)
+        return PARLEY_ERR_INVALID_ARG;
+    enter(pc);
+    return leave(pc, psess_identify(pc->sess, user_id, token));
+}
+
+int parley_anonymous_id(parley_client *pc, char *out, size_t out_size)
+{
+    if (!pc || !out || out_size < strlen(pc->anon_id) + 1)
+        return PARLEY_ERR_INVALID_ARG;
+    memcpy(out, pc->anon_id, strlen(pc->anon_id) + 1);
+    return PARLEY_OK;
+}
+
+static int set_attr(parley_client *pc, const pattr *attr)
+{
+    if (!pc)
+        return PARLEY_ERR_INVALID_ARG;
+    enter(pc);
+    return leave(pc, psess_set_attr(pc->sess, attr));
+}
+
+int parley_set_attribute_str(parley_client *pc, const char *key, const char *value)
+{
+    if (!value)
+        return PARLEY_ERR_INVALID_ARG;
+    pattr a = {.key = key, .type = PATTR_STR, .str = value};
+    return set_attr(pc, &a);
+}
+
+int parley_set_attribute_num(parley_client *pc, const char *key, double value)
+{
+    pattr a = {.key = key, .type = PATTR_NUM, .num = value};
+    return set_attr(pc, &a);
+}
+
+int parley_set_attribute_bool(parley_client *pc, const char *key, int value)
+{
+    pattr a = {.key = key, .type = PATTR_BOOL, .boolean = value != 0};
+    return set_attr(pc, &a);
+}
+
+/* Writes a session-minted id into the caller's buffer, which may be NULL. */
+static int copy_id(const char *id, char *out, size_t out_size)
+{
+    if (!out)
+        return PARLEY_OK;
+    if (out_size < strlen(id) + 1)
+        return PARLEY_ERR_INVALID_ARG;
+    memcpy(out, id, strlen(id) + 1);
+    return PARLEY_OK;
+}
+
+int parley_conversation_start(parley_client *pc, const char *subject, char *conv_id_out,
+                              size_t out_size)
+{
+    if (!pc || (conv_id_out && out_size < PARLEY_ID_SIZE))
+        return PARLEY_ERR_INVALID_ARG;
+    char id[PARLEY_ID_SIZE];
+    enter(pc);
+    int rc = leave(pc, psess_conv_start(pc->sess, subject, id));
+    return rc == PARLEY_OK ? copy_id(id, conv_id_out, out_size) : rc;
+}
+
+int parley_send_text(parley_client *pc, const char *conv_id, const char *text, char *msg_id_out,
+                     size_t out_size)
+{
+    if (!pc || (msg_id_out && out_size < PARLEY_ID_SIZE))
+        return PARLEY_ERR_INVALID_ARG;
+    char id[PARLEY_ID_SIZE];
+    enter(pc);
+    int rc = leave(pc, psess_send_text(pc->sess, conv_id, text, id));
+    return rc == PARLEY_OK ? copy_id(id, msg_id_out, out_size) : rc;
+}
+
+int parley_outbox_count(parley_client *pc, uint32_t *out)
+{
+    if (!pc || !out)
+        return PARLEY_ERR_INVALID_ARG;
+    pthread_mutex_lock(&pc->lock);
+    *out = psess_outbox_count(pc->sess);
+    pthread_mutex_unlock(&pc->lock);
+    return PARLEY_OK;
+}

@@ -1,0 +1,137 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "transport.h"
+#include "util/utf8.h"
+
+/* The config is allocated before any allocator hook is known, so it uses
+ * the C library's allocator (documented in parley.h). */
+
+parley_config *parley_config_new(void)
+{
+    parley_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return NULL;
+    palloc_default(&cfg->alloc);
+    cfg->log_level = PARLEY_LOG_WARN;
+    cfg->backoff_initial_ms = 500;
+    cfg->backoff_max_ms = 30000;
+    return cfg;
+}
+
+void parley_config_free(parley_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->url);
+    free(cfg->app_id);
+    free(cfg->ca_file);
+    free(cfg->ca_pem);
+    free(cfg->data_dir);
+    free(cfg);
+}
+
+static int replace(char **field, const char *value)
+{
+    char *copy = pstrdup(palloc_libc(), value);
+    if (!copy)
+        return PARLEY_ERR_NOMEM;
+    free(*field);
+    *field = copy;
+    return PARLEY_OK;
+}
+
+int parley_config_set_url(parley_config *cfg, const char *url)
+{
+    if (!cfg || !url || ptransport_check_url(url, 1) != PARLEY_OK)
+        return PARLEY_ERR_INVALID_ARG;
+    return replace(&cfg->url, url);
+}
+
+int parley_config_set_app_id(parley_config *cfg, const char *app_id)
+{
+    if (!cfg || !pid_valid(app_id, PROTO_MAX_ID))
+        return PARLEY_ERR_INVALID_ARG;
+    return replace(&cfg->app_id, app_id);
+}
+
+int parley_config_set_ca_file(parley_config *cfg, const char *path)
+{
+    if (!cfg || !path || !*path)
+        return PARLEY_ERR_INVALID_ARG;
+    int rc = replace(&cfg->ca_file, path);
+    if (rc == PARLEY_OK) {
+        free(cfg->ca_pem);
+        cfg->ca_pem = NULL;
+        cfg->ca_pem_len = 0;
+    }
+    return rc;
+}
+
+int parley_config_set_ca_pem(parley_config *cfg, const char *pem, size_t len)
+{
+    if (!cfg || !pem || len == 0)
+        return PARLEY_ERR_INVALID_ARG;
+    /* NUL-terminated copy: mbedTLS wants PEM input to include the NUL. */
+    char *copy = pstrndup(palloc_libc(), pem, len);
+    if (!copy)
+        return PARLEY_ERR_NOMEM;
+    free(cfg->ca_pem);
+    cfg->ca_pem = copy;
+    cfg->ca_pem_len = len;
+    free(cfg->ca_file);
+    cfg->ca_file = NULL;
+    return PARLEY_OK;
+}
+
+int parley_config_set_data_dir(parley_config *cfg, const char *dir)
+{
+    if (!cfg || !dir || !*dir)
+        return PARLEY_ERR_INVALID_ARG;
+    return replace(&cfg->data_dir, dir);
+}
+
+int parley_config_set_log(parley_config *cfg, parley_log_fn fn, void *user, int level)
+{
+    if (!cfg || level < PARLEY_LOG_ERROR || level > PARLEY_LOG_DEBUG)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->log_fn = fn;
+    cfg->log_user = user;
+    cfg->log_level = level;
+    return PARLEY_OK;
+}
+
+int parley_config_set_allow_insecure(parley_config *cfg, int allow)
+{
+    if (!cfg)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->allow_insecure = allow != 0;
+    return PARLEY_OK;
+}
+
+int parley_config_set_reconnect(parley_config *cfg, uint32_t initial_ms, uint32_t max_ms)
+{
+    if (!cfg || initial_ms == 0 || initial_ms > max_ms)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->backoff_initial_ms = initial_ms;
+    cfg->backoff_max_ms = max_ms;
+    return PARLEY_OK;
+}
+
+int parley_config_set_allocator(parley_config *cfg, parley_malloc_fn m, parley_realloc_fn r,
+                                parley_free_fn f, void *user)
+{
+    if (!cfg)
+        return PARLEY_ERR_INVALID_ARG;
+    if (!m && !r && !f) {
+        palloc_default(&cfg->alloc);
+        return PARLEY_OK;
+    }
+    if (!m || !r || !f)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->alloc = (palloc){m, r, f, user};
+    return PARLEY_OK;
+}

@@ -1,0 +1,27 @@
+/* The public parley_config, shared by config.c (setters) and client.c. */
+#ifndef PARLEY_CONFIG_H
+#define PARLEY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parley.h"
+#include "util/alloc.h"
+
+struct parley_config {
+    palloc alloc; /* for the client; the config itself uses the C library's */
+    char *url;
+    char *app_id;
+    char *ca_file;
+    char *ca_pem;
+    size_t ca_pem_len;
+    char *data_dir;
+    parley_log_fn log_fn;
+    void *log_user;
+    int log_level;
+    int allow_insecure;
+    uint32_t backoff_initial_ms;
+    uint32_t backoff_max_ms;
+};
+
+#endif

@@ -1,0 +1,90 @@
+#include "event.h"
+
+parley_event *pevent_new(const palloc *a, int type)
+{
+    parley_event *ev = pcalloc(a, 1, sizeof *ev);
+    if (!ev)
+        return NULL;
+    ev->alloc = *a;
+    ev->type = type;
+    return ev;
+}
+
+int pevent_set(parley_event *ev, char **field, const char *s)
+{
+    char *copy = NULL;
+    if (s && !(copy = pstrdup(&ev->alloc, s)))
+        return PARLEY_ERR_NOMEM;
+    pfree(&ev->alloc, *field);
+    *field = copy;
+    return PARLEY_OK;
+}
+
+void parley_event_free(parley_event *ev)
+{
+    if (!ev)
+        return;
+    palloc a = ev->alloc;
+    char *fields[] = {ev->conv, ev->id, ev->cid, ev->seq, ev->text, ev->author_name};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        pfree(&a, fields[i]);
+    pfree(&a, ev);
+}
+
+void pevent_queue_push(pevent_queue *q, parley_event *ev)
+{
+    ev->next = NULL;
+    if (q->tail)
+        q->tail->next = ev;
+    else
+        q->head = ev;
+    q->tail = ev;
+    q->count++;
+}
+
+parley_event *pevent_queue_pop(pevent_queue *q)
+{
+    parley_event *ev = q->head;
+    if (!ev)
+        return NULL;
+    q->head = ev->next;
+    if (!q->head)
+        q->tail = NULL;
+    q->count--;
+    ev->next = NULL;
+    return ev;
+}
+
+void pevent_queue_splice(pevent_queue *dst, pevent_queue *src)
+{
+    if (!src->head)
+        return;
+    if (dst->tail)
+        dst->tail->next = src->head;
+    else
+        dst->head = src->head;
+    dst->tail = src->tail;
+    dst->count += src->count;
+    src->head = src->tail = NULL;
+    src->count = 0;
+}
+
+void pevent_queue_clear(pevent_queue *q)
+{
+    parley_event *ev;
+    while ((ev = pevent_queue_pop(q)))
+        parley_event_free(ev);
+}
+
+int parley_event_type(const parley_event *ev) { return ev ? ev->type : 0; }
+int parley_event_state(const parley_event *ev) { return ev ? ev->state : 0; }
+const char *parley_event_conversation_id(const parley_event *ev) { return ev ? ev->conv : NULL; }
+const char *parley_event_message_id(const parley_event *ev) { return ev ? ev->id : NULL; }
+const char *parley_event_client_id(const parley_event *ev) { return ev ? ev->cid : NULL; }
+const char *parley_event_seq(const parley_event *ev) { return ev ? ev->seq : NULL; }
+const char *parley_event_text(const parley_event *ev) { return ev ? ev->text : NULL; }
+int parley_event_author_kind(const parley_event *ev) { return ev ? ev->author_kind : 0; }
+const char *parley_event_author_name(const parley_event *ev) { return ev ? ev->author_name : NULL; }
+int64_t parley_event_timestamp_ms(const parley_event *ev) { return ev ? ev->ts : 0; }
+uint32_t parley_event_retry_ms(const parley_event *ev) { return ev ? ev->retry_ms : 0; }
+int parley_event_error_code(const parley_event *ev) { return ev ? ev->error_code : 0; }

@@ -1,0 +1,41 @@
+/* Events handed to the host (the public parley_event), built by the session
+ * engine and queued by the facade. */
+#ifndef PARLEY_EVENT_H
+#define PARLEY_EVENT_H
+
+#include <stdint.h>
+
+#include "parley.h"
+#include "util/alloc.h"
+
+struct parley_event {
+    palloc alloc; /* a copy: events may outlive their client */
+    int type;     /* PARLEY_EV_* */
+    int state;    /* PARLEY_CONN_* / PARLEY_MSG_* / PARLEY_CONV_* */
+    int author_kind;
+    int error_code;
+    uint32_t retry_ms;
+    int64_t ts;
+    char *conv, *id, *cid, *seq, *text, *author_name;
+    struct parley_event *next; /* queue link, owned by whoever queues it */
+};
+
+/* A zeroed event of `type`; NULL when out of memory. */
+parley_event *pevent_new(const palloc *a, int type);
+
+/* Sets a string field to a copy of s (NULL allowed). PARLEY_OK or NOMEM. */
+int pevent_set(parley_event *ev, char **field, const char *s);
+
+/* A FIFO of events. */
+typedef struct pevent_queue {
+    parley_event *head, *tail;
+    uint32_t count;
+} pevent_queue;
+
+void pevent_queue_push(pevent_queue *q, parley_event *ev);
+parley_event *pevent_queue_pop(pevent_queue *q);
+/* Moves all of src to the end of dst. */
+void pevent_queue_splice(pevent_queue *dst, pevent_queue *src);
+void pevent_queue_clear(pevent_queue *q);
+
+#endif

@@ -1,0 +1,115 @@
+/* Wire codec for parley.v1 (docs/protocol.md): JSON text <-> typed frames.
+ * The only file that builds or reads wire JSON. No I/O, no state. */
+#ifndef PARLEY_PROTO_H
+#define PARLEY_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/alloc.h"
+
+/* Limits from docs/protocol.md. */
+#define PROTO_MAX_FRAME 65536
+#define PROTO_MAX_DEPTH 16
+#define PROTO_MAX_STRING 16384
+#define PROTO_MAX_TEXT 4096
+#define PROTO_MAX_ID 128
+#define PROTO_MAX_TYPE 32
+#define PROTO_MAX_SUBJECT 256
+#define PROTO_MAX_ATTR_KEY 64
+#define PROTO_MAX_ATTR_STR 1024
+#define PROTO_MAX_ATTRS 100
+#define PROTO_SEQ_MAX 9007199254740991ULL /* 2^53 - 1 */
+
+/* ---- server -> client ---------------------------------------------------- */
+
+typedef enum {
+    PF_UNKNOWN = 0, /* well-formed frame of a type this client does not know */
+    PF_WELCOME,
+    PF_CONV_ACK,
+    PF_MSG_ACK,
+    PF_MSG,
+    PF_CONV_UPDATE,
+    PF_ERROR,
+    PF_GOAWAY
+} pframe_type;
+
+typedef enum { PAUTHOR_USER = 1, PAUTHOR_BOT, PAUTHOR_AGENT, PAUTHOR_SYSTEM } pauthor_kind;
+
+typedef enum { PCONV_BOT = 1, PCONV_AGENT, PCONV_QUEUED, PCONV_CLOSED, PCONV_OPEN } pconv_state;
+
+/* A decoded server frame. Strings are owned by the frame (allocated with the
+ * allocator given to proto_decode) and NULL when the frame does not carry
+ * them; proto_frame_clear() frees them. */
+typedef struct pframe {
+    pframe_type type;
+    char type_name[PROTO_MAX_TYPE + 1]; /* the "t" as received, for logs */
+    char *session;                      /* welcome */
+    uint32_t max_frame, max_text;       /* welcome limits, 0 when absent */
+    char *cid;                          /* conv.ack, msg.ack, error (optional) */
+    char *conv;                         /* conv.ack, msg.ack, msg, conv.update */
+    char *id;                           /* msg.ack, msg: server message id */
+    uint64_t seq;                       /* msg.ack, msg: 1..PROTO_SEQ_MAX */
+    pauthor_kind author_kind;           /* msg */
+    char *author_name;                  /* msg (optional); conv.update agent.name */
+    char *text;                         /* msg */
+    int64_t ts;                         /* msg (optional, 0 when absent) */
+    pconv_state conv_state;             /* conv.update */
+    char *code;                         /* error */
+    char *message;                      /* error (optional), goaway reason */
+    uint32_t reconnect_ms;              /* goaway, clamped to 0..3600000 */
+} pframe;
+
+/* Decodes one text frame. On PARLEY_OK `out` is filled (free with
+ * proto_frame_clear). On PARLEY_ERR_PROTOCOL the frame is malformed and
+ * `err` (if not NULL) receives a short static-or-formatted reason in
+ * err[err_size]; `out` holds nothing to free. PARLEY_ERR_NOMEM on allocation
+ * failure. Never reads past buf[len]; buf need not be NUL-terminated. */
+int proto_decode(const palloc *a, const char *buf, size_t len, pframe *out, char *err, size_t err_size);
+void proto_frame_clear(const palloc *a, pframe *f);
+
+/* ---- client -> server ---------------------------------------------------- */
+
+typedef enum { PATTR_STR = 1, PATTR_NUM, PATTR_BOOL } pattr_type;
+
+typedef struct pattr {
+    const char *key;
+    pattr_type type;
+    const char *str;
+    double num;
+    int boolean;
+} pattr;
+
+typedef struct pcursor {
+    const char *conv;
+    uint64_t seq;
+} pcursor;
+
+typedef struct phello {
+    const char *app;
+    const char *sdk_version;
+    const char *platform;
+    const char *user_id; /* identified when not NULL */
+    const char *token;   /* optional */
+    const char *anon_id; /* used when user_id is NULL */
+    const char *session; /* resume token, optional */
+    const pcursor *cursors;
+    size_t n_cursors;
+} phello;
+
+/* Encoders: on PARLEY_OK *out is a NUL-terminated JSON text allocated with
+ * `a` (free with pfree) and *out_len its length. PARLEY_ERR_NOMEM otherwise.
+ * Inputs are trusted (validated by the caller at the API boundary). */
+int proto_encode_hello(const palloc *a, const phello *h, char **out, size_t *out_len);
+/* Full state or patch, depending on which attributes the caller passes. */
+int proto_encode_context(const palloc *a, const pattr *attrs, size_t n, char **out, size_t *out_len);
+int proto_encode_conv_start(const palloc *a, const char *cid, const char *conv, const char *subject,
+                            const pattr *attrs, size_t n_attrs, char **out, size_t *out_len);
+int proto_encode_msg_send(const palloc *a, const char *cid, const char *conv, const char *text,
+                          const pattr *attrs, size_t n_attrs, char **out, size_t *out_len);
+int proto_encode_bye(const palloc *a, char **out, size_t *out_len);
+
+/* Formats a seq as the decimal string the wire uses; buf at least 21 bytes. */
+void proto_seq_str(uint64_t seq, char buf[21]);
+
+#endif

@@ -1,0 +1,95 @@
+/* Session engine (sans-IO): the parley.v1 state machine and the delivery
+ * promise. No sockets, no clock, no threads, no locks: the caller passes the
+ * time in (monotonic ms), feeds it transport happenings and received frames,
+ * and takes out frames to write, events for the host and what to do next.
+ * Not thread-safe: the facade serialises calls. */
+#ifndef PARLEY_SESSION_H
+#define PARLEY_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "proto.h"
+#include "util/alloc.h"
+#include "util/log.h"
+#include "util/rand.h"
+
+typedef struct psess psess;
+
+typedef struct psess_config {
+    const char *app_id;        /* copied */
+    const char *anon_id;       /* copied; "a-<uuid>" */
+    const char *platform;      /* copied; e.g. "linux-x86_64" */
+    uint32_t backoff_initial_ms;
+    uint32_t backoff_max_ms;
+    uint32_t handshake_timeout_ms; /* from transport open to welcome; 0 = 10000 */
+    uint32_t outbox_cap;           /* items; 0 = 1000 */
+} psess_config;
+
+/* `rand` and `log` are borrowed and must outlive the session; `log` may be
+ * NULL. NULL when out of memory. */
+psess *psess_new(const palloc *a, const psess_config *cfg, prand *rand, const plog *log);
+void psess_free(psess *s);
+
+/* ---- what the session wants the transport to do ------------------------- */
+
+enum {
+    PSESS_WANT_CONNECT = 1 << 0, /* open a connection now */
+    PSESS_WANT_WRITE = 1 << 1,   /* frames are waiting: request a writeable callback */
+    PSESS_WANT_CLOSE = 1 << 2    /* close the current connection now */
+};
+
+/* Bitmask of PSESS_WANT_* at time `now`. *deadline_ms (may be NULL) is set to
+ * the next time psess_tick() must be called, or -1 for none. Idempotent. */
+int psess_want(psess *s, int64_t now, int64_t *deadline_ms);
+
+/* ---- inputs ------------------------------------------------------------- */
+
+/* The host asked to go online (parley_start / first parley_service): the
+ * session starts wanting to connect. */
+void psess_go_online(psess *s, int64_t now);
+/* The host asked to go offline: closes and stops reconnecting. Emits
+ * CONNECTION OFFLINE. */
+void psess_go_offline(psess *s, int64_t now);
+
+/* The transport started connecting (after WANT_CONNECT). Emits CONNECTION
+ * CONNECTING. */
+void psess_on_connecting(psess *s, int64_t now);
+/* The WebSocket is open: queues hello. */
+void psess_on_open(psess *s, int64_t now);
+/* The connection failed or closed. `err` is a PARLEY_ERR_* (CONNECT, TLS,
+ * CLOSED, PROTOCOL...), `why` a reason for the host (may be NULL). Schedules a
+ * reconnect with backoff and full jitter (or the goaway delay); emits
+ * CONNECTION RECONNECTING with retry_ms, and an ERROR event for TLS/AUTH. */
+void psess_on_closed(psess *s, int64_t now, int err, const char *why);
+/* One complete received text frame. Malformed frames produce an ERROR event
+ * (PARLEY_ERR_PROTOCOL) and are dropped; returns PARLEY_OK in that case too.
+ * Returns PARLEY_ERR_NOMEM only on allocation failure. */
+int psess_on_frame(psess *s, int64_t now, const char *data, size_t len);
+/* Timers (handshake timeout, reconnect). */
+void psess_tick(psess *s, int64_t now);
+
+/* ---- frames out --------------------------------------------------------- */
+
+/* The next frame to write on the current connection, without removing it;
+ * 0 when there is none. The pointer stays valid until psess_frame_written or
+ * any other call that changes the session. */
+int psess_peek_frame(psess *s, const char **data, size_t *len);
+/* The peeked frame has been handed to the transport: drop it from the write
+ * queue (an outbox item stays in the outbox until the server acks it). */
+void psess_frame_written(psess *s);
+
+/* ---- host API (validated here; see parley.h for the rules) -------------- */
+
+int psess_identify(psess *s, const char *user_id, const char *token);
+/* attr->key and attr->str are copied. */
+int psess_set_attr(psess *s, const pattr *attr);
+int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE]);
+int psess_send_text(psess *s, const char *conv, const char *text, char cid_out[PARLEY_ID_SIZE]);
+uint32_t psess_outbox_count(const psess *s);
+
+/* Moves every event produced so far to the end of `q`. */
+void psess_take_events(psess *s, pevent_queue *q);
+
+#endif

@@ -1,0 +1,80 @@
+/* Transport: one WebSocket client connection at a time over libwebsockets
+ * (lib/transport_lws.c is the only file that includes libwebsockets).
+ * It owns the lws context; it knows nothing of the protocol. Everything
+ * except ptransport_wake() runs on the thread that calls ptransport_service(). */
+#ifndef PARLEY_TRANSPORT_H
+#define PARLEY_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+
+typedef struct ptransport ptransport;
+
+typedef struct ptransport_cbs {
+    /* The WebSocket handshake completed. */
+    void (*on_open)(void *user);
+    /* One complete text message (fragments reassembled). `data` is borrowed
+     * for the call. Oversized messages are not delivered: on_error is called
+     * with PARLEY_ERR_PROTOCOL instead and the connection stays up. */
+    void (*on_frame)(void *user, const char *data, size_t len);
+    /* A connection attempt failed or an open connection closed. `err` is
+     * PARLEY_ERR_CONNECT, PARLEY_ERR_TLS or PARLEY_ERR_CLOSED; `why` is a
+     * human-readable reason, borrowed for the call. Not called after
+     * ptransport_close() was requested by the caller. */
+    void (*on_closed)(void *user, int err, const char *why);
+    /* A non-fatal problem (oversized frame). */
+    void (*on_error)(void *user, int err, const char *why);
+    /* The connection is writeable: return the next frame to send (borrowed
+     * until frame_written), or 0 when there is nothing to send. */
+    int (*peek_frame)(void *user, const char **data, size_t *len);
+    void (*frame_written)(void *user);
+    /* Woken by ptransport_wake() or a timer: the caller should re-check
+     * what its session wants. */
+    void (*on_wake)(void *user);
+} ptransport_cbs;
+
+typedef struct ptransport_config {
+    const char *url;       /* ws:// or wss://; parsed and copied */
+    int allow_insecure;    /* ws:// permitted */
+    const char *ca_file;   /* PEM file, or NULL */
+    const char *ca_pem;    /* PEM bytes, or NULL */
+    size_t ca_pem_len;
+    uint32_t max_frame;    /* largest message accepted; 0 = PROTO default 65536 */
+    uint16_t ping_interval_s; /* 0 = 20 */
+    uint16_t hangup_s;        /* no traffic / pong for this long: drop; 0 = 45 */
+} ptransport_config;
+
+/* Parses the URL and checks it: PARLEY_OK, PARLEY_ERR_INVALID_ARG (not a
+ * ws/wss URL or no host) or PARLEY_ERR_INSECURE (ws:// not allowed). Used by
+ * the config setters and by ptransport_new. */
+int ptransport_check_url(const char *url, int allow_insecure);
+
+/* Creates the lws context. Errors: CONFIG/INVALID_ARG/INSECURE (URL), TLS (CA
+ * not loadable), NOMEM. `log` is borrowed and must outlive the transport. */
+int ptransport_new(const palloc *a, const ptransport_config *cfg, const ptransport_cbs *cbs,
+                   void *user, const plog *log, ptransport **out);
+void ptransport_free(ptransport *t);
+
+/* Starts a connection attempt. A failure to even start is reported through
+ * on_closed (PARLEY_ERR_CONNECT) from within this call or the next service.
+ * PARLEY_ERR_STATE when a connection exists already. */
+int ptransport_connect(ptransport *t);
+/* Closes the current connection (if any) without calling on_closed. */
+void ptransport_close(ptransport *t);
+/* Ask for a writeable callback on the open connection (no-op when none). */
+void ptransport_request_write(ptransport *t);
+/* Calls on_wake after `delay_ms` (replaces an earlier timer); -1 cancels. */
+void ptransport_set_timer(ptransport *t, int64_t delay_ms);
+/* One service pass. block != 0: sleep until network activity, a timer or a
+ * wake. block == 0: one non-blocking pass (lws_service(ctx, -1)). */
+int ptransport_service(ptransport *t, int block);
+/* Any thread: interrupt a blocking ptransport_service and call on_wake. */
+void ptransport_wake(ptransport *t);
+/* Raise the accepted message size after the server's welcome (never above
+ * the configured maximum). */
+void ptransport_set_max_frame(ptransport *t, uint32_t max_frame);
+
+#endif

@@ -1,0 +1,26 @@
+#include "util/clock.h"
+
+#include <time.h>
+
+static int64_t read_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t pclock_mono_ms(void)
+{
+    return read_ms(CLOCK_MONOTONIC);
+}
+
+int64_t pclock_wall_ms(void)
+{
+    return read_ms(CLOCK_REALTIME);
+}
+
+void pclock_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds Debian's own libwebsockets 4.1.6 source against mbedTLS into a cached
+# prefix. Debian's binary package is built against OpenSSL; Parley's TLS must
+# be mbedTLS, so we rebuild the same source with LWS_WITH_MBEDTLS=ON.
+# Usage: scripts/build-lws.sh PREFIX
+set -euo pipefail
+prefix=${1:?usage: build-lws.sh PREFIX}
+stamp="$prefix/.parley-lws-4.1.6-mbedtls"
+[ -f "$stamp" ] && exit 0
+
+work="$prefix.work"
+rm -rf "$work" "$prefix"
+mkdir -p "$work"
+cd "$work"
+if ! apt-get source --only-source libwebsockets >source.log 2>&1; then
+    cat source.log >&2
+    echo "build-lws: 'apt-get source libwebsockets' failed: run 'make deps' first (it enables deb-src)" >&2
+    exit 1
+fi
+src=$(find . -maxdepth 1 -type d -name 'libwebsockets-4.1.6*' | head -n 1)
+[ -n "$src" ] || { echo "build-lws: expected libwebsockets 4.1.6 source, got: $(ls)" >&2; exit 1; }
+
+cmake -S "$src" -B build \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_INSTALL_PREFIX="$prefix" \
+    -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+    -DLWS_WITH_MBEDTLS=ON \
+    -DLWS_WITH_SHARED=OFF -DLWS_WITH_STATIC=ON \
+    -DLWS_WITH_HTTP2=OFF \
+    -DLWS_WITHOUT_TESTAPPS=ON -DLWS_WITH_MINIMAL_EXAMPLES=OFF \
+    -DLWS_WITH_EXPORT_LWSTARGETS=OFF \
+    >configure.log 2>&1 || { cat configure.log >&2; exit 1; }
+cmake --build build -j "$(nproc)" >build.log 2>&1 || { tail -50 build.log >&2; exit 1; }
+cmake --install build >install.log 2>&1 || { cat install.log >&2; exit 1; }
+grep -q '^#define LWS_WITH_MBEDTLS' "$prefix/include/lws_config.h" \
+    || { echo "build-lws: built libwebsockets is not using mbedTLS" >&2; exit 1; }
+touch "$stamp"
+rm -rf "$work"
