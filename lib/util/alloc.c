@@ -43,9 +43,10 @@ void *pcalloc(const palloc *a, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    void *p = pmalloc(a, n * size);
-    if (p)
-        memset(p, 0, n * size ? n * size : 1);
+    size_t bytes = n * size;
+    void *p = pmalloc(a, bytes);
+    if (p && bytes > 0)
+        memset(p, 0, bytes);
     return p;
 }
 

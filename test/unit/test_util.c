@@ -1,0 +1,101 @@
+/* Utilities: strict UTF-8, id validation, UUIDv4, allocator helpers. */
+#include <string.h>
+
+#include "testlib.h"
+#include "util/alloc.h"
+#include "util/rand.h"
+#include "util/utf8.h"
+
+static void test_utf8_accepts_valid(void)
+{
+    const char *ok[] = {"", "plain ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                        "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        CHECK(putf8_valid(ok[i], strlen(ok[i])));
+}
+
+static void test_utf8_rejects_invalid(void)
+{
+    const char *bad[] = {
+        "\x80",             /* lone continuation */
+        "\xc3",             /* truncated */
+        "\xc0\xaf",         /* overlong '/' */
+        "\xe0\x80\xaf",     /* overlong */
+        "\xed\xa0\x80",     /* surrogate U+D800 */
+        "\xf4\x90\x80\x80", /* above U+10FFFF */
+        "\xf5\x80\x80\x80", /* invalid lead */
+        "\xe2\x82",         /* truncated 3-byte */
+        "ok\xffok",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(!putf8_valid(bad[i], strlen(bad[i])));
+}
+
+static void test_id_validation(void)
+{
+    CHECK(pid_valid("player-42", 128));
+    CHECK(!pid_valid("", 128));
+    CHECK(!pid_valid(NULL, 128));
+    CHECK(!pid_valid("has space", 128));
+    CHECK(!pid_valid("tab\there", 128));
+    CHECK(!pid_valid("caf\xc3\xa9", 128));
+    CHECK(pid_valid("abcd", 4));
+    CHECK(!pid_valid("abcde", 4));
+}
+
+static void test_uuid4_format_and_uniqueness(void)
+{
+    palloc a;
+    palloc_default(&a);
+    prand *r = prand_new(&a);
+    CHECK(r != NULL);
+    char u1[PUUID_STR_LEN + 1], u2[PUUID_STR_LEN + 1];
+    CHECK_INT(prand_uuid4(r, u1), PARLEY_OK);
+    CHECK_INT(prand_uuid4(r, u2), PARLEY_OK);
+    CHECK_INT(strlen(u1), 36);
+    CHECK(u1[8] == '-' && u1[13] == '-' && u1[18] == '-' && u1[23] == '-');
+    CHECK(u1[14] == '4');
+    CHECK(strchr("89ab", u1[19]) != NULL);
+    CHECK(strcmp(u1, u2) != 0);
+    prand_free(r);
+}
+
+static void test_uniform_stays_in_bounds(void)
+{
+    palloc a;
+    palloc_default(&a);
+    prand *r = prand_new(&a);
+    uint32_t max_seen = 0, min_seen = UINT32_MAX;
+    for (int i = 0; i < 2000; i++) {
+        uint32_t v = prand_uniform(r, 100);
+        max_seen = v > max_seen ? v : max_seen;
+        min_seen = v < min_seen ? v : min_seen;
+    }
+    CHECK(max_seen <= 100);
+    CHECK(max_seen > 90);
+    CHECK(min_seen < 10);
+    CHECK_INT(prand_uniform(r, 0), 0);
+    prand_free(r);
+}
+
+static void test_calloc_overflow(void)
+{
+    palloc a;
+    palloc_default(&a);
+    CHECK(pcalloc(&a, SIZE_MAX / 2, 4) == NULL);
+    char *s = pstrndup(&a, "abcdef", 3);
+    CHECK_STR(s, "abc");
+    pfree(&a, s);
+    CHECK(pstrdup(&a, NULL) == NULL);
+}
+
+int main(void)
+{
+    RUN(test_utf8_accepts_valid);
+    RUN(test_utf8_rejects_invalid);
+    RUN(test_id_validation);
+    RUN(test_uuid4_format_and_uniqueness);
+    RUN(test_uniform_stays_in_bounds);
+    RUN(test_calloc_overflow);
+    return tl_finish();
+}
