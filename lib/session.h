@@ -28,12 +28,19 @@ typedef struct psess_config {
 } psess_config;
 
 /* `rand` and `log` are borrowed and must outlive the session; `log` may be
- * NULL. NULL when out of memory. */
+ * NULL. Zero backoff, timeout and cap fields take their defaults (500, 30000,
+ * 10000, 1000); platform may be NULL. NULL when out of memory or when app_id
+ * or anon_id is NULL. */
 psess *psess_new(const palloc *a, const psess_config *cfg, prand *rand, const plog *log);
 void psess_free(psess *s);
 
 /* ---- what the session wants the transport to do ------------------------- */
 
+/* WANT_CLOSE: the session is done with the current connection (handshake
+ * timeout, goaway, auth_failed, new identity). The caller closes the
+ * transport and then calls psess_on_closed() as for any close; the session
+ * reports its own reason and retry delay instead of the `err`/`why` given.
+ * While a close is wanted nothing more is written. */
 enum {
     PSESS_WANT_CONNECT = 1 << 0, /* open a connection now */
     PSESS_WANT_WRITE = 1 << 1,   /* frames are waiting: request a writeable callback */
@@ -60,8 +67,10 @@ void psess_on_connecting(psess *s, int64_t now);
 void psess_on_open(psess *s, int64_t now);
 /* The connection failed or closed. `err` is a PARLEY_ERR_* (CONNECT, TLS,
  * CLOSED, PROTOCOL...), `why` a reason for the host (may be NULL). Schedules a
- * reconnect with backoff and full jitter (or the goaway delay); emits
- * CONNECTION RECONNECTING with retry_ms, and an ERROR event for TLS/AUTH. */
+ * reconnect with backoff and full jitter (or the goaway delay, or at once
+ * after a new identity); emits CONNECTION RECONNECTING with retry_ms, and an
+ * ERROR event for TLS (an auth_failed error frame is reported when it
+ * arrives). Ignored when there is no connection (offline, or waiting). */
 void psess_on_closed(psess *s, int64_t now, int err, const char *why);
 /* One complete received text frame. Malformed frames produce an ERROR event
  * (PARLEY_ERR_PROTOCOL) and are dropped; returns PARLEY_OK in that case too.
@@ -69,6 +78,10 @@ void psess_on_closed(psess *s, int64_t now, int err, const char *why);
 int psess_on_frame(psess *s, int64_t now, const char *data, size_t len);
 /* Timers (handshake timeout, reconnect). */
 void psess_tick(psess *s, int64_t now);
+
+/* The largest frame the server accepts and sends: 65536, or the lower
+ * limits.max_frame of the last welcome. */
+uint32_t psess_max_frame(const psess *s);
 
 /* ---- frames out --------------------------------------------------------- */
 

@@ -1,0 +1,474 @@
+/* parley-chat: sends messages to a parley.v1 support server and prints what
+ * comes back, like mosquitto_pub/sub for support chat.
+ *
+ * The loop is host-driven by default: one thread poll()s stdin without
+ * waiting, then lets parley_service() run the network for a short slice that
+ * ends early as soon as an event is ready. One thread means no locking and no
+ * sleeping with events pending; the price is that a typed line waits at most
+ * one slice (50 ms) before it is sent, which nobody notices. --threaded shows
+ * the other mode: the library's I/O thread does the network while the main
+ * thread blocks in poll() on stdin (or sleeps) and drains parley_poll(). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum { SLICE_MS = 50, MAX_LINE = 64 * 1024 };
+
+typedef struct sent_msg {
+    char cid[PARLEY_ID_SIZE];
+    char *text;
+} sent_msg;
+
+typedef struct chat {
+    options opt;
+    output out;
+    parley_client *pc;
+    memstats *mem;
+    char conv[PARLEY_ID_SIZE];
+    sent_msg *sent; /* messages not yet SENT or FAILED, to print their text */
+    size_t n_sent;
+    long replies;
+    int failed;     /* a message failed for good */
+    int fatal;      /* an error that retrying cannot fix */
+    int input_open; /* lines are still read from stdin */
+    char *line;     /* stdin bytes not yet ending in a newline */
+    size_t line_len;
+    double deadline; /* monotonic seconds; 0 = none yet */
+} chat;
+
+/* Set by the signal handler, read by the loop: the only way a handler may
+ * talk to the rest of the program. */
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void start_deadline(chat *c)
+{
+    if (c->opt.timeout_s > 0)
+        c->deadline = now_s() + c->opt.timeout_s;
+}
+
+static void log_to_stderr(void *user, int level, const char *msg)
+{
+    static const char *const LEVELS[] = {"error", "warn", "info", "debug"};
+    (void)user;
+    fprintf(stderr, "parley-chat: [%s] %s\n", LEVELS[level < 0 || level > 3 ? 0 : level], msg);
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int is_pem_text(const char *s)
+{
+    return strncmp(s, "-----BEGIN", 10) == 0;
+}
+
+static int configure_tls(parley_config *cfg, const options *o)
+{
+    if (!o->ca)
+        return PARLEY_OK;
+    if (is_pem_text(o->ca))
+        return parley_config_set_ca_pem(cfg, o->ca, strlen(o->ca));
+    return parley_config_set_ca_file(cfg, o->ca);
+}
+
+/* Returns -1 on success or an exit status, with the reason printed. */
+static int configure(parley_config *cfg, chat *c)
+{
+    const options *o = &c->opt;
+    /* --anon-id needs no server, but a client needs a URL. */
+    const char *url = o->url ? o->url : "wss://localhost";
+    if (parley_config_set_url(cfg, url) != PARLEY_OK) {
+        output_note("invalid --url '%s': expected wss://host[:port][/path]", url);
+        return CHAT_USAGE;
+    }
+    if (parley_config_set_app_id(cfg, o->app_id) != PARLEY_OK) {
+        output_note("invalid --app-id '%s': 1..128 printable ASCII characters", o->app_id);
+        return CHAT_USAGE;
+    }
+    int rc = configure_tls(cfg, o);
+    if (rc == PARLEY_OK && o->data_dir)
+        rc = parley_config_set_data_dir(cfg, o->data_dir);
+    if (rc == PARLEY_OK && o->verbose)
+        rc = parley_config_set_log(cfg, log_to_stderr, NULL, PARLEY_LOG_DEBUG);
+    if (rc == PARLEY_OK)
+        rc = parley_config_set_allow_insecure(cfg, o->insecure);
+    if (rc == PARLEY_OK && o->reconnect_initial_ms)
+        rc = parley_config_set_reconnect(cfg, o->reconnect_initial_ms, o->reconnect_max_ms);
+    if (rc == PARLEY_OK && c->mem)
+        rc = memstats_install(c->mem, cfg);
+    if (rc != PARLEY_OK) {
+        output_note("configuration: %s", parley_strerror(rc));
+        return CHAT_USAGE;
+    }
+    return -1;
+}
+
+static int explain_client_new(int rc, const options *o)
+{
+    switch (rc) {
+    case PARLEY_ERR_INSECURE:
+        output_note("ws:// sends everything in the clear; pass --insecure to allow it "
+                    "(local development only)");
+        return CHAT_USAGE;
+    case PARLEY_ERR_TLS:
+        output_note("cannot use the CA certificates in '%s': %s", o->ca ? o->ca : "(system)",
+                    parley_strerror(rc));
+        return CHAT_FAILED;
+    case PARLEY_ERR_IO:
+        output_note("cannot use --data-dir '%s': %s", o->data_dir ? o->data_dir : "",
+                    parley_strerror(rc));
+        return CHAT_FAILED;
+    default:
+        output_note("cannot create the client: %s", parley_strerror(rc));
+        return rc == PARLEY_ERR_CONFIG || rc == PARLEY_ERR_INVALID_ARG ? CHAT_USAGE : CHAT_FAILED;
+    }
+}
+
+static int create_client(chat *c)
+{
+    if (c->opt.mem_stats && !(c->mem = memstats_new())) {
+        output_note("out of memory");
+        return CHAT_FAILED;
+    }
+    parley_config *cfg = parley_config_new();
+    if (!cfg) {
+        output_note("out of memory");
+        return CHAT_FAILED;
+    }
+    int status = configure(cfg, c);
+    if (status < 0) {
+        int rc = parley_client_new(cfg, &c->pc);
+        if (rc != PARLEY_OK)
+            status = explain_client_new(rc, &c->opt);
+    }
+    parley_config_free(cfg);
+    return status;
+}
+
+static int print_anon_id(chat *c)
+{
+    char id[PARLEY_ID_SIZE];
+    int rc = parley_anonymous_id(c->pc, id, sizeof id);
+    if (rc != PARLEY_OK) {
+        output_note("anonymous id: %s", parley_strerror(rc));
+        return CHAT_FAILED;
+    }
+    puts(id);
+    return CHAT_OK;
+}
+
+/* Identity and attributes: both work offline, the library queues them until
+ * the server welcomes the client. */
+static int prepare_session(chat *c)
+{
+    const options *o = &c->opt;
+    int rc;
+    if (o->user && (rc = parley_identify(c->pc, o->user, o->token)) != PARLEY_OK) {
+        output_note("invalid --user/--token: %s", parley_strerror(rc));
+        return CHAT_USAGE;
+    }
+    for (size_t i = 0; i < o->n_attrs; i++) {
+        if ((rc = options_apply_attr(c->pc, &o->attrs[i])) != PARLEY_OK) {
+            output_note("invalid --attr %s: %s", o->attrs[i].key, parley_strerror(rc));
+            return CHAT_USAGE;
+        }
+    }
+    return -1;
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
+static void remember_sent(chat *c, const char *cid, const char *text)
+{
+    sent_msg *grown = realloc(c->sent, (c->n_sent + 1) * sizeof *c->sent);
+    char *copy = strdup(text);
+    if (!grown || !copy) {
+        free(copy);
+        if (grown)
+            c->sent = grown;
+        return; /* only the echo of the text is lost */
+    }
+    c->sent = grown;
+    snprintf(c->sent[c->n_sent].cid, sizeof c->sent[c->n_sent].cid, "%s", cid);
+    c->sent[c->n_sent++].text = copy;
+}
+
+static sent_msg *find_sent(chat *c, const char *cid)
+{
+    for (size_t i = 0; cid && i < c->n_sent; i++)
+        if (strcmp(c->sent[i].cid, cid) == 0)
+            return &c->sent[i];
+    return NULL;
+}
+
+static void forget_sent(chat *c, sent_msg *m)
+{
+    free(m->text);
+    *m = c->sent[--c->n_sent];
+}
+
+/* The conversation starts with the first message, so a session in which
+ * nothing is typed leaves no empty conversation for the agents. Like every
+ * send, it works offline. */
+static int ensure_conversation(chat *c)
+{
+    if (c->conv[0])
+        return PARLEY_OK;
+    int rc = parley_conversation_start(c->pc, c->opt.subject, c->conv, sizeof c->conv);
+    if (rc != PARLEY_OK) {
+        output_note("cannot start a conversation: %s", parley_strerror(rc));
+        c->conv[0] = '\0';
+        c->fatal = 1;
+    }
+    return rc;
+}
+
+static void send_text(chat *c, const char *text)
+{
+    char cid[PARLEY_ID_SIZE];
+    if (ensure_conversation(c) != PARLEY_OK)
+        return;
+    int rc = parley_send_text(c->pc, c->conv, text, cid, sizeof cid);
+    if (rc == PARLEY_OK) {
+        remember_sent(c, cid, text);
+        return;
+    }
+    output_note("cannot send \"%.60s%s\": %s", text, strlen(text) > 60 ? "..." : "",
+                parley_strerror(rc));
+    c->failed = 1;
+}
+
+/* ---- stdin ---------------------------------------------------------------- */
+
+static void send_line(chat *c, char *line, size_t len)
+{
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    line[len] = '\0';
+    if (len > 0)
+        send_text(c, line);
+}
+
+static void end_input(chat *c)
+{
+    if (c->line_len > 0)
+        send_line(c, c->line, c->line_len);
+    c->line_len = 0;
+    c->input_open = 0;
+    start_deadline(c);
+}
+
+/* Splits the buffered bytes into lines and sends the complete ones. */
+static void send_complete_lines(chat *c)
+{
+    size_t start = 0;
+    char *nl;
+    while ((nl = memchr(c->line + start, '\n', c->line_len - start)) != NULL) {
+        send_line(c, c->line + start, (size_t)(nl - (c->line + start)));
+        start = (size_t)(nl - c->line) + 1;
+    }
+    memmove(c->line, c->line + start, c->line_len - start);
+    c->line_len -= start;
+    if (c->line_len >= MAX_LINE) { /* far over any text limit: let the library say so */
+        send_line(c, c->line, MAX_LINE);
+        c->line_len = 0;
+    }
+}
+
+static void read_input(chat *c)
+{
+    ssize_t n = read(STDIN_FILENO, c->line + c->line_len, MAX_LINE - c->line_len);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        if (n < 0)
+            output_note("reading stdin: %s", strerror(errno));
+        end_input(c);
+        return;
+    }
+    c->line_len += (size_t)n;
+    send_complete_lines(c);
+}
+
+/* Waits up to timeout_ms for stdin, and reads it when it is ready. */
+static void pump_input(chat *c, int timeout_ms)
+{
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    int n = poll(&p, 1, timeout_ms);
+    if (n > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)))
+        read_input(c);
+    else if (n > 0 && (p.revents & POLLNVAL))
+        end_input(c);
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+static void handle_event(chat *c, parley_event *ev)
+{
+    int type = parley_event_type(ev);
+    int state = parley_event_state(ev);
+    sent_msg *m = type == PARLEY_EV_MESSAGE_STATUS ? find_sent(c, parley_event_client_id(ev)) : NULL;
+    output_event(&c->out, ev, m ? m->text : NULL);
+    if (type == PARLEY_EV_MESSAGE && parley_event_author_kind(ev) != PARLEY_AUTHOR_USER)
+        c->replies++;
+    if (type == PARLEY_EV_MESSAGE_STATUS && state == PARLEY_MSG_FAILED)
+        c->failed = 1;
+    if (m && (state == PARLEY_MSG_SENT || state == PARLEY_MSG_FAILED))
+        forget_sent(c, m);
+    if (type == PARLEY_EV_ERROR && parley_event_error_code(ev) == PARLEY_ERR_AUTH)
+        c->fatal = 1;
+}
+
+static void drain_events(chat *c)
+{
+    parley_event *ev;
+    while (parley_poll(c->pc, &ev) == PARLEY_OK) {
+        handle_event(c, ev);
+        parley_event_free(ev);
+    }
+}
+
+/* ---- main loop -------------------------------------------------------------- */
+
+static int all_done(chat *c)
+{
+    uint32_t outbox = 1;
+    if (c->input_open || parley_outbox_count(c->pc, &outbox) != PARLEY_OK)
+        return 0;
+    return outbox == 0 && c->replies >= c->opt.wait_replies;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* One turn: stdin, the network (host-driven) or a short wait (threaded). */
+static int pump(chat *c)
+{
+    if (c->input_open)
+        pump_input(c, c->opt.threaded ? SLICE_MS : 0);
+    else if (c->opt.threaded)
+        sleep_ms(SLICE_MS / 2);
+    if (c->opt.threaded)
+        return PARLEY_OK;
+    return parley_service(c->pc, SLICE_MS);
+}
+
+static int run_loop(chat *c)
+{
+    for (;;) {
+        int rc = pump(c);
+        if (rc != PARLEY_OK) {
+            output_note("service: %s", parley_strerror(rc));
+            return CHAT_FAILED;
+        }
+        drain_events(c);
+        if (c->fatal)
+            return CHAT_FAILED;
+        if (all_done(c))
+            return c->failed ? CHAT_FAILED : CHAT_OK;
+        if (g_interrupted) {
+            /* Ctrl-C ends the typing too: a chat whose messages all went
+             * through ends well. */
+            c->input_open = 0;
+            if (c->failed)
+                return CHAT_FAILED;
+            return all_done(c) ? CHAT_OK : CHAT_INTERRUPTED;
+        }
+        if (c->deadline > 0 && now_s() >= c->deadline) {
+            output_note("timed out after %g s", c->opt.timeout_s);
+            return c->failed ? CHAT_FAILED : CHAT_TIMEOUT;
+        }
+    }
+}
+
+static int run(chat *c)
+{
+    for (size_t i = 0; i < c->opt.n_sends && !c->fatal; i++)
+        send_text(c, c->opt.sends[i]);
+    if (c->opt.n_sends == 0) {
+        c->input_open = 1;
+        if (!(c->line = malloc(MAX_LINE + 1))) {
+            output_note("out of memory");
+            return CHAT_FAILED;
+        }
+        if (isatty(STDIN_FILENO))
+            output_note("type a message and press Enter to send it; Ctrl-D to finish");
+    } else {
+        start_deadline(c);
+    }
+    int rc = c->opt.threaded ? parley_start(c->pc) : PARLEY_OK;
+    if (rc != PARLEY_OK) {
+        output_note("cannot start the I/O thread: %s", parley_strerror(rc));
+        return CHAT_FAILED;
+    }
+    int status = run_loop(c);
+    if (c->opt.threaded)
+        parley_stop(c->pc);
+    return status;
+}
+
+static void cleanup(chat *c)
+{
+    parley_client_free(c->pc);
+    if (c->mem)
+        memstats_report(c->mem);
+    memstats_free(c->mem);
+    while (c->n_sent > 0)
+        forget_sent(c, &c->sent[0]);
+    free(c->sent);
+    free(c->line);
+    options_free(&c->opt);
+}
+
+int main(int argc, char **argv)
+{
+    chat c;
+    memset(&c, 0, sizeof c);
+    int status = options_parse(&c.opt, argc, argv);
+    if (status < 0) {
+        c.out.json = c.opt.json;
+        install_signals();
+        status = create_client(&c);
+    }
+    if (status < 0 && c.opt.anon_id)
+        status = print_anon_id(&c);
+    if (status < 0)
+        status = prepare_session(&c);
+    if (status < 0)
+        status = run(&c);
+    cleanup(&c);
+    return status;
+}

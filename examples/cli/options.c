@@ -1,0 +1,277 @@
+/* Command-line parsing for parley-chat. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char USAGE[] =
+    "Usage: parley-chat --url URL [options]\n"
+    "\n"
+    "Chat with a parley.v1 support server from the command line.\n"
+    "\n"
+    "  --url URL            server, wss://host[:port][/path] (required)\n"
+    "  --ca FILE            trust anchors (PEM file; or the PEM text itself);\n"
+    "                       default: the system CA bundle\n"
+    "  --insecure           allow ws:// (local development only)\n"
+    "  --app-id ID          the app id sent to the server (default parley-demo)\n"
+    "  --user ID            identify as user ID (default: anonymous)\n"
+    "  --token TOKEN        proof of identity for --user (JWT or user hash)\n"
+    "  --data-dir DIR       keep durable state (the anonymous id) in DIR\n"
+    "  --attr KEY=VALUE     user attribute, repeatable; true/false and numbers\n"
+    "                       are typed, anything else is a string\n"
+    "  --subject TEXT       subject of the conversation\n"
+    "  --send TEXT          message to send, repeatable (in order, in one\n"
+    "                       conversation); without --send, lines typed on a\n"
+    "                       terminal or read from stdin are sent\n"
+    "  --wait-replies N     wait for N messages not written by the user\n"
+    "  --timeout SECONDS    give up this long after the last input was queued\n"
+    "                       (default 30; 0 waits forever)\n"
+    "  --reconnect MS[:MAX] reconnect backoff: initial and maximum delay\n"
+    "  --threaded           run the library's own I/O thread (default: drive\n"
+    "                       it from the main loop)\n"
+    "  --json               one JSON object per event and line on stdout\n"
+    "  --verbose, -v        library log on stderr\n"
+    "  --mem-stats          report the library's heap use on exit\n"
+    "  --anon-id            print the anonymous id (see --data-dir) and exit\n"
+    "  --help, -h           this help\n"
+    "  --version, -V        versions of parley-chat and libparley\n"
+    "\n"
+    "Exit status: 0 when every message was acknowledged and the awaited\n"
+    "replies arrived, 1 usage error, 2 a message failed or a fatal error,\n"
+    "3 timeout, 130 interrupted.\n";
+
+enum {
+    OPT_URL = 256,
+    OPT_CA,
+    OPT_APP_ID,
+    OPT_USER,
+    OPT_TOKEN,
+    OPT_DATA_DIR,
+    OPT_SUBJECT,
+    OPT_SEND,
+    OPT_ATTR,
+    OPT_WAIT,
+    OPT_TIMEOUT,
+    OPT_RECONNECT,
+    OPT_JSON,
+    OPT_INSECURE,
+    OPT_THREADED,
+    OPT_ANON_ID,
+    OPT_MEM_STATS
+};
+
+static const struct option LONG_OPTS[] = {
+    {"url", required_argument, NULL, OPT_URL},
+    {"ca", required_argument, NULL, OPT_CA},
+    {"app-id", required_argument, NULL, OPT_APP_ID},
+    {"user", required_argument, NULL, OPT_USER},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"subject", required_argument, NULL, OPT_SUBJECT},
+    {"send", required_argument, NULL, OPT_SEND},
+    {"attr", required_argument, NULL, OPT_ATTR},
+    {"wait-replies", required_argument, NULL, OPT_WAIT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"reconnect", required_argument, NULL, OPT_RECONNECT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"threaded", no_argument, NULL, OPT_THREADED},
+    {"anon-id", no_argument, NULL, OPT_ANON_ID},
+    {"mem-stats", no_argument, NULL, OPT_MEM_STATS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("parley-chat: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'parley-chat --help'.\n", stderr);
+    return CHAT_USAGE;
+}
+
+/* Grows an array by one slot; NULL when out of memory. */
+static void *push_slot(void *arr, size_t *n, size_t size)
+{
+    void *grown = realloc(arr, (*n + 1) * size);
+    if (grown)
+        (*n)++;
+    return grown;
+}
+
+static int add_send(options *o, const char *text)
+{
+    const char **grown = push_slot(o->sends, &o->n_sends, sizeof *o->sends);
+    if (!grown)
+        return usage_error("%s", "out of memory");
+    o->sends = grown;
+    o->sends[o->n_sends - 1] = text;
+    return -1;
+}
+
+/* KEY=VALUE, split in place (argv strings are writable). */
+static int add_attr(options *o, char *arg)
+{
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return usage_error("--attr wants KEY=VALUE, got '%s'", arg);
+    attr_opt *grown = push_slot(o->attrs, &o->n_attrs, sizeof *o->attrs);
+    if (!grown)
+        return usage_error("%s", "out of memory");
+    o->attrs = grown;
+    *eq = '\0';
+    o->attrs[o->n_attrs - 1] = (attr_opt){arg, eq + 1};
+    return -1;
+}
+
+static int parse_count(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e9)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_ms(const char *s, char **end, uint32_t *out)
+{
+    errno = 0;
+    unsigned long v = strtoul(s, end, 10);
+    if (errno || *end == s || v == 0 || v > UINT32_MAX || s[0] == '-')
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* MS or MS:MAX; MAX defaults to the larger of MS and the library's 30 s. */
+static int parse_reconnect(options *o, const char *s)
+{
+    char *end;
+    if (parse_ms(s, &end, &o->reconnect_initial_ms) < 0)
+        return usage_error("--reconnect wants MS[:MAX] (milliseconds), got '%s'", s);
+    if (*end == '\0') {
+        o->reconnect_max_ms = o->reconnect_initial_ms > 30000 ? o->reconnect_initial_ms : 30000;
+        return -1;
+    }
+    const char *max = end + 1;
+    if (*end != ':' || parse_ms(max, &end, &o->reconnect_max_ms) < 0 || *end ||
+        o->reconnect_max_ms < o->reconnect_initial_ms)
+        return usage_error("--reconnect wants MS[:MAX] with MAX >= MS, got '%s'", s);
+    return -1;
+}
+
+static int print_version(void)
+{
+    int major, minor, patch;
+    const char *lib = parley_version(&major, &minor, &patch);
+    printf("parley-chat %s (libparley %s)\n", PARLEY_VERSION_STRING, lib);
+    if (major != PARLEY_VERSION_MAJOR || minor < PARLEY_VERSION_MINOR)
+        output_note("warning: built against libparley %s, running with %s",
+                    PARLEY_VERSION_STRING, lib);
+    return CHAT_OK;
+}
+
+static int handle_opt(options *o, int c, char *arg)
+{
+    switch (c) {
+    case OPT_URL: o->url = arg; return -1;
+    case OPT_CA: o->ca = arg; return -1;
+    case OPT_APP_ID: o->app_id = arg; return -1;
+    case OPT_USER: o->user = arg; return -1;
+    case OPT_TOKEN: o->token = arg; return -1;
+    case OPT_DATA_DIR: o->data_dir = arg; return -1;
+    case OPT_SUBJECT: o->subject = arg; return -1;
+    case OPT_SEND: return add_send(o, arg);
+    case OPT_ATTR: return add_attr(o, arg);
+    case OPT_WAIT:
+        if (parse_count(arg, &o->wait_replies) < 0)
+            return usage_error("--wait-replies wants a count, got '%s'", arg);
+        return -1;
+    case OPT_TIMEOUT:
+        if (parse_seconds(arg, &o->timeout_s) < 0)
+            return usage_error("--timeout wants seconds, got '%s'", arg);
+        return -1;
+    case OPT_RECONNECT: return parse_reconnect(o, arg);
+    case OPT_JSON: o->json = 1; return -1;
+    case OPT_INSECURE: o->insecure = 1; return -1;
+    case OPT_THREADED: o->threaded = 1; return -1;
+    case OPT_ANON_ID: o->anon_id = 1; return -1;
+    case OPT_MEM_STATS: o->mem_stats = 1; return -1;
+    case 'v': o->verbose = 1; return -1;
+    case 'h': fputs(USAGE, stdout); return CHAT_OK;
+    case 'V': return print_version();
+    default: fputs("Try 'parley-chat --help'.\n", stderr); return CHAT_USAGE;
+    }
+}
+
+static int check_options(const options *o, int argc, char **argv)
+{
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!o->url && !o->anon_id)
+        return usage_error("%s", "--url is required");
+    if (o->token && !o->user)
+        return usage_error("%s", "--token needs --user");
+    if (o->subject && strlen(o->subject) > 256)
+        return usage_error("%s", "--subject is limited to 256 bytes");
+    return -1;
+}
+
+int options_parse(options *o, int argc, char **argv)
+{
+    *o = (options){.app_id = "parley-demo", .timeout_s = 30};
+    int c;
+    while ((c = getopt_long(argc, argv, "hvV", LONG_OPTS, NULL)) != -1) {
+        int rc = handle_opt(o, c, optarg);
+        if (rc >= 0)
+            return rc;
+    }
+    return check_options(o, argc, argv);
+}
+
+void options_free(options *o)
+{
+    free(o->sends);
+    free(o->attrs);
+    o->sends = NULL;
+    o->attrs = NULL;
+}
+
+static int parse_number(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int options_apply_attr(parley_client *pc, const attr_opt *a)
+{
+    double num;
+    if (strcmp(a->value, "true") == 0 || strcmp(a->value, "false") == 0)
+        return parley_set_attribute_bool(pc, a->key, a->value[0] == 't');
+    if (parse_number(a->value, &num) == 0)
+        return parley_set_attribute_num(pc, a->key, num);
+    return parley_set_attribute_str(pc, a->key, a->value);
+}

@@ -1,0 +1,258 @@
+/* Printing events: one JSON object per line (--json, built with cJSON) or a
+ * human-friendly line. Problems a human must see also go to stderr. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+const char *name_event_type(int type)
+{
+    switch (type) {
+    case PARLEY_EV_CONNECTION: return "connection";
+    case PARLEY_EV_MESSAGE: return "message";
+    case PARLEY_EV_MESSAGE_STATUS: return "message_status";
+    case PARLEY_EV_CONVERSATION: return "conversation";
+    case PARLEY_EV_ERROR: return "error";
+    default: return "unknown";
+    }
+}
+
+static const char *name_conn(int state)
+{
+    switch (state) {
+    case PARLEY_CONN_CONNECTING: return "connecting";
+    case PARLEY_CONN_ONLINE: return "online";
+    case PARLEY_CONN_RECONNECTING: return "reconnecting";
+    case PARLEY_CONN_OFFLINE: return "offline";
+    default: return "unknown";
+    }
+}
+
+static const char *name_msg(int state)
+{
+    switch (state) {
+    case PARLEY_MSG_PENDING: return "pending";
+    case PARLEY_MSG_SENT: return "sent";
+    case PARLEY_MSG_FAILED: return "failed";
+    default: return "unknown";
+    }
+}
+
+static const char *name_conv(int state)
+{
+    switch (state) {
+    case PARLEY_CONV_STARTED: return "started";
+    case PARLEY_CONV_BOT: return "bot";
+    case PARLEY_CONV_AGENT: return "agent";
+    case PARLEY_CONV_QUEUED: return "queued";
+    case PARLEY_CONV_CLOSED: return "closed";
+    case PARLEY_CONV_OPEN: return "open";
+    default: return "unknown";
+    }
+}
+
+const char *name_state(int type, int state)
+{
+    switch (type) {
+    case PARLEY_EV_CONNECTION: return name_conn(state);
+    case PARLEY_EV_MESSAGE_STATUS: return name_msg(state);
+    case PARLEY_EV_CONVERSATION: return name_conv(state);
+    default: return NULL;
+    }
+}
+
+const char *name_author(int kind)
+{
+    switch (kind) {
+    case PARLEY_AUTHOR_USER: return "user";
+    case PARLEY_AUTHOR_BOT: return "bot";
+    case PARLEY_AUTHOR_AGENT: return "agent";
+    case PARLEY_AUTHOR_SYSTEM: return "system";
+    default: return "unknown";
+    }
+}
+
+const char *name_error(int code)
+{
+    static const char *const NAMES[] = {
+        "PARLEY_OK", "PARLEY_ERR_INVALID_ARG", "PARLEY_ERR_NOMEM", "PARLEY_ERR_STATE",
+        "PARLEY_ERR_AGAIN", "PARLEY_ERR_CONFIG", "PARLEY_ERR_INSECURE", "PARLEY_ERR_TOO_LONG",
+        "PARLEY_ERR_IO", "PARLEY_ERR_TLS", "PARLEY_ERR_CONNECT", "PARLEY_ERR_PROTOCOL",
+        "PARLEY_ERR_AUTH", "PARLEY_ERR_NOT_FOUND", "PARLEY_ERR_FULL", "PARLEY_ERR_REJECTED",
+        "PARLEY_ERR_THREAD", "PARLEY_ERR_CLOSED"};
+    if (code > 0 || -code >= (int)(sizeof NAMES / sizeof NAMES[0]))
+        return "PARLEY_ERR_UNKNOWN";
+    return NAMES[-code];
+}
+
+void output_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("parley-chat: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void add_str(cJSON *o, const char *key, const char *s)
+{
+    if (s)
+        cJSON_AddStringToObject(o, key, s);
+}
+
+static void add_error(cJSON *o, int code)
+{
+    if (code == 0)
+        return;
+    cJSON_AddStringToObject(o, "error", name_error(code));
+    cJSON_AddStringToObject(o, "error_message", parley_strerror(code));
+}
+
+static cJSON *event_json(const parley_event *ev, const char *sent_text)
+{
+    int type = parley_event_type(ev);
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "type", name_event_type(type));
+    add_str(o, "state", name_state(type, parley_event_state(ev)));
+    add_str(o, "conv", parley_event_conversation_id(ev));
+    add_str(o, "id", parley_event_message_id(ev));
+    add_str(o, "cid", parley_event_client_id(ev));
+    add_str(o, "seq", parley_event_seq(ev));
+    if (type == PARLEY_EV_MESSAGE) {
+        cJSON_AddStringToObject(o, "author", name_author(parley_event_author_kind(ev)));
+        add_str(o, "author_name", parley_event_author_name(ev));
+        if (parley_event_timestamp_ms(ev) > 0)
+            cJSON_AddNumberToObject(o, "ts", (double)parley_event_timestamp_ms(ev));
+    } else if (type == PARLEY_EV_CONVERSATION) {
+        add_str(o, "agent_name", parley_event_author_name(ev));
+    }
+    add_str(o, "text", parley_event_text(ev));
+    if (type == PARLEY_EV_MESSAGE_STATUS)
+        add_str(o, "sent_text", sent_text);
+    add_error(o, parley_event_error_code(ev));
+    if (type == PARLEY_EV_CONNECTION && parley_event_state(ev) == PARLEY_CONN_RECONNECTING)
+        cJSON_AddNumberToObject(o, "retry_ms", parley_event_retry_ms(ev));
+    return o;
+}
+
+static void print_json(const parley_event *ev, const char *sent_text)
+{
+    cJSON *o = event_json(ev, sent_text);
+    char *line = o ? cJSON_PrintUnformatted(o) : NULL;
+    if (line)
+        puts(line);
+    else
+        output_note("out of memory printing an event");
+    cJSON_free(line);
+    cJSON_Delete(o);
+}
+
+/* ---- human-friendly ------------------------------------------------------ */
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+static void print_connection(const parley_event *ev)
+{
+    int state = parley_event_state(ev);
+    if (state != PARLEY_CONN_RECONNECTING) {
+        printf("[connection] %s\n", name_conn(state));
+        return;
+    }
+    const char *why = parley_event_text(ev);
+    printf("[connection] reconnecting in %.1f s%s%s\n", parley_event_retry_ms(ev) / 1000.0,
+           why ? ": " : "", or_empty(why));
+}
+
+static void print_message(const parley_event *ev)
+{
+    const char *name = parley_event_author_name(ev);
+    printf("[%s%s%s] %s\n", name_author(parley_event_author_kind(ev)), name ? " " : "",
+           or_empty(name), or_empty(parley_event_text(ev)));
+}
+
+/* PENDING is not shown: the user has just typed or passed the text. */
+static void print_status(const parley_event *ev, const char *sent_text)
+{
+    int state = parley_event_state(ev);
+    if (state == PARLEY_MSG_SENT)
+        printf("[sent #%s] %s\n", or_empty(parley_event_seq(ev)), or_empty(sent_text));
+    else if (state == PARLEY_MSG_FAILED)
+        printf("[failed] %s (%s)\n", or_empty(sent_text), or_empty(parley_event_text(ev)));
+}
+
+static void print_conversation(const parley_event *ev)
+{
+    int state = parley_event_state(ev);
+    const char *agent = parley_event_author_name(ev);
+    if (state == PARLEY_CONV_STARTED)
+        printf("[conversation] started %s\n", or_empty(parley_event_conversation_id(ev)));
+    else if (state == PARLEY_CONV_AGENT && agent)
+        printf("[conversation] agent %s joined\n", agent);
+    else
+        printf("[conversation] %s\n", name_conv(state));
+}
+
+static void print_human(const parley_event *ev, const char *sent_text)
+{
+    switch (parley_event_type(ev)) {
+    case PARLEY_EV_CONNECTION: print_connection(ev); break;
+    case PARLEY_EV_MESSAGE: print_message(ev); break;
+    case PARLEY_EV_MESSAGE_STATUS: print_status(ev, sent_text); break;
+    case PARLEY_EV_CONVERSATION: print_conversation(ev); break;
+    default: break; /* errors go to stderr only */
+    }
+}
+
+/* ---- stderr ---------------------------------------------------------------- */
+
+static int seen_before(output *out, int code, const char *text)
+{
+    if (code == out->last_code && strncmp(text, out->last_text, sizeof out->last_text - 1) == 0)
+        return 1;
+    out->last_code = code;
+    snprintf(out->last_text, sizeof out->last_text, "%s", text);
+    return 0;
+}
+
+static void note_problem(output *out, const parley_event *ev)
+{
+    int code = parley_event_error_code(ev);
+    const char *text = or_empty(parley_event_text(ev));
+    int is_error = parley_event_type(ev) == PARLEY_EV_ERROR;
+    if ((!is_error && code != PARLEY_ERR_TLS && code != PARLEY_ERR_AUTH) ||
+        seen_before(out, code, text))
+        return;
+    if (code == PARLEY_ERR_TLS)
+        output_note("TLS certificate verification or handshake failed: %s "
+                    "(is --ca the CA that signed the server's certificate?)", text);
+    else if (code == PARLEY_ERR_AUTH)
+        output_note("the server refused the user's identity: %s", text);
+    else
+        output_note("error: %s (%s): %s", parley_strerror(code), name_error(code), text);
+}
+
+void output_event(output *out, const parley_event *ev, const char *sent_text)
+{
+    int type = parley_event_type(ev);
+    int state = parley_event_state(ev);
+    if (type == PARLEY_EV_ERROR || (type == PARLEY_EV_CONNECTION && state == PARLEY_CONN_RECONNECTING))
+        note_problem(out, ev);
+    else if (type == PARLEY_EV_CONNECTION && state == PARLEY_CONN_ONLINE)
+        out->last_code = 0;
+    if (out->json)
+        print_json(ev, sent_text);
+    else
+        print_human(ev, sent_text);
+    fflush(stdout);
+}

@@ -1,0 +1,19 @@
+/* Builders for the server -> client frames of parley.v1. Each returns a
+ * malloc'd NUL-terminated JSON text (free with cJSON_free), or NULL when out of
+ * memory. */
+#ifndef PARLEY_SERVER_FRAMES_H
+#define PARLEY_SERVER_FRAMES_H
+
+#include <stddef.h>
+
+#include "db.h"
+
+char *frame_welcome(const char *session, size_t max_frame, size_t max_text);
+char *frame_conv_ack(const char *cid, const char *conv);
+char *frame_msg_ack(const char *cid, const db_msg *m);
+char *frame_msg(const db_msg *m);
+/* `message` and `cid` may be NULL. */
+char *frame_error(const char *code, const char *message, const char *cid);
+char *frame_goaway(int reconnect_ms, const char *reason);
+
+#endif

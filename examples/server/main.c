@@ -1,0 +1,285 @@
+/* parley-server: the reference support backend for libparley. One process,
+ * one lws service thread: the parley.v1 WebSocket endpoint at "/" and the
+ * agents' HTTP API under "/api/", both on one port, stored in SQLite. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http_api.h"
+#include "server.h"
+#include "util.h"
+#include "ws.h"
+
+#define AGENT_TOKEN_MAX 256
+#define SHUTDOWN_GRACE_MS 2000
+#define GOAWAY_RECONNECT_MS 1000
+
+typedef struct options {
+    long port;
+    const char *host;
+    const char *db_path;
+    const char *cert;
+    const char *key;
+    const char *agent_token;
+    const char *ready_file;
+    long max_text;
+} options;
+
+/* Written by the signal handler, read by the service loop: the one piece of
+ * process-global state, because a signal handler has no other way in. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: parley-server [options]\n"
+            "  --port N           TCP port (default 8443; 0 picks a free one)\n"
+            "  --host ADDR        IPv4 address to listen on (default 127.0.0.1)\n"
+            "  --db PATH          SQLite database file (default parley-server.db)\n"
+            "  --cert PEM         TLS certificate chain (with --key; without them the\n"
+            "                     server speaks plain ws:// and http://)\n"
+            "  --key PEM          TLS private key\n"
+            "  --agent-token TOK  bearer token for the HTTP API (default: random, printed)\n"
+            "  --ready-file PATH  once listening, atomically write the port there\n"
+            "  --max-text N       longest message text in bytes (default %d, max %d)\n"
+            "  --help             show this help\n",
+            SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT);
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    if (!s || !*s)
+        return -1;
+    v = strtol(s, &end, 10);
+    if (*end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int valid_token(const char *t)
+{
+    size_t i, n = strlen(t);
+
+    if (n == 0 || n > AGENT_TOKEN_MAX)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)t[i] < 0x21 || (unsigned char)t[i] > 0x7e)
+            return 0;
+    }
+    return 1;
+}
+
+/* Handles one "--name value" pair; -1 for an unknown name or a bad value. */
+static int set_option(options *o, const char *name, const char *value)
+{
+    if (strcmp(name, "--port") == 0)
+        return parse_long(value, 0, 65535, &o->port);
+    if (strcmp(name, "--max-text") == 0)
+        return parse_long(value, 1, SERVER_MAX_TEXT_LIMIT, &o->max_text);
+    if (strcmp(name, "--agent-token") == 0 && !valid_token(value))
+        return -1;
+    if (strcmp(name, "--host") == 0)
+        o->host = value;
+    else if (strcmp(name, "--db") == 0)
+        o->db_path = value;
+    else if (strcmp(name, "--cert") == 0)
+        o->cert = value;
+    else if (strcmp(name, "--key") == 0)
+        o->key = value;
+    else if (strcmp(name, "--agent-token") == 0)
+        o->agent_token = value;
+    else if (strcmp(name, "--ready-file") == 0)
+        o->ready_file = value;
+    else
+        return -1;
+    return 0;
+}
+
+/* 0 to run, 1 when --help was shown, -1 on a usage error. */
+static int parse_args(int argc, char **argv, options *o)
+{
+    int i;
+
+    memset(o, 0, sizeof *o);
+    o->port = 8443;
+    o->host = "127.0.0.1";
+    o->db_path = "parley-server.db";
+    o->max_text = SERVER_MAX_TEXT_DEFAULT;
+    for (i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (i + 1 >= argc || set_option(o, argv[i], argv[i + 1])) {
+            fprintf(stderr, "parley-server: bad or incomplete option '%s'\n", argv[i]);
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (!o->cert != !o->key) {
+        fprintf(stderr, "parley-server: --cert and --key go together\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Write-then-rename, so a reader never sees a half-written file. */
+static int write_ready_file(const char *path, int port)
+{
+    char tmp[4096];
+    FILE *f;
+    int ok;
+
+    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
+        return -1;
+    f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    ok = fprintf(f, "%d\n", port) > 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void serve(struct lws_context *ctx, server *srv)
+{
+    int64_t deadline;
+
+    /* The signal interrupts poll(), so lws_service returns promptly. */
+    while (!stop_signal) {
+        if (lws_service(ctx, 1000) < 0)
+            return;
+    }
+    fprintf(stderr, "parley-server: signal %d, shutting down\n", (int)stop_signal);
+    ws_goaway_all(srv, GOAWAY_RECONNECT_MS, "shutdown");
+    deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
+    while (srv->nconns && util_now_ms() < deadline) {
+        if (lws_service(ctx, 100) < 0)
+            return;
+    }
+}
+
+static void init_protocols(struct lws_protocols p[3])
+{
+    memset(p, 0, 3 * sizeof *p);
+    p[0].name = "http";
+    p[0].callback = http_api_callback;
+    p[0].per_session_data_size = http_api_req_size();
+    p[1].name = "parley.v1";
+    p[1].callback = ws_callback;
+    p[1].per_session_data_size = ws_conn_size();
+    p[1].rx_buffer_size = 4096;
+}
+
+static struct lws_vhost *create_vhost(struct lws_context *ctx, struct lws_context_creation_info *info,
+                                      const options *o, const struct lws_protocols *protocols)
+{
+    info->vhost_name = "parley";
+    info->port = (int)o->port;
+    /* lws binds every interface when iface is NULL. */
+    info->iface = strcmp(o->host, "0.0.0.0") == 0 ? NULL : o->host;
+    info->protocols = protocols;
+    info->ssl_cert_filepath = o->cert;
+    info->ssl_private_key_filepath = o->key;
+    return lws_create_vhost(ctx, info);
+}
+
+static int announce(const options *o, int port)
+{
+    printf("parley-server: listening on %s://%s:%d\n", o->cert ? "wss" : "ws", o->host, port);
+    if (o->ready_file && write_ready_file(o->ready_file, port)) {
+        fprintf(stderr, "parley-server: cannot write %s\n", o->ready_file);
+        return -1;
+    }
+    return 0;
+}
+
+static int run(const options *o, server *srv)
+{
+    struct lws_protocols protocols[3];
+    struct lws_context_creation_info info;
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    int rc = 1;
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    init_protocols(protocols);
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    info.user = srv;
+    info.server_string = "parley-server";
+    ctx = lws_create_context(&info);
+    if (!ctx) {
+        fprintf(stderr, "parley-server: cannot create the lws context\n");
+        return 1;
+    }
+    vh = create_vhost(ctx, &info, o, protocols);
+    if (!vh)
+        fprintf(stderr, "parley-server: cannot listen on %s:%ld (address in use or not local, "
+                        "or unreadable --cert/--key)\n", o->host, o->port);
+    else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
+        install_signals();
+        serve(ctx, srv);
+        rc = 0;
+    }
+    lws_context_destroy(ctx);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    char token[AGENT_TOKEN_MAX + 1];
+    options o;
+    server srv;
+    int rc;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    memset(&srv, 0, sizeof srv);
+    srv.max_text = (size_t)o.max_text;
+    srv.agent_token = o.agent_token;
+    if (!srv.agent_token) {
+        if (util_random_token("pat-", 16, token, sizeof token)) {
+            fprintf(stderr, "parley-server: no random source for the agent token\n");
+            return 1;
+        }
+        srv.agent_token = token;
+        printf("parley-server: agent token: %s\n", token);
+    }
+    if (!o.cert)
+        fprintf(stderr, "parley-server: warning: no --cert/--key, serving plain ws:// and "
+                        "http:// (local development only)\n");
+    if (db_open(o.db_path, &srv.db))
+        return 1;
+    rc = run(&o, &srv);
+    db_close(srv.db);
+    return rc;
+}

@@ -1,0 +1,46 @@
+#include "outq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int outq_push(outq *q, const char *data, size_t len)
+{
+    outq_item *it = malloc(sizeof *it + LWS_PRE + len);
+
+    if (!it)
+        return -1;
+    it->next = NULL;
+    it->len = len;
+    memcpy(it->buf + LWS_PRE, data, len);
+    if (q->tail)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+    q->bytes += len;
+    return 0;
+}
+
+outq_item *outq_peek(const outq *q)
+{
+    return q->head;
+}
+
+void outq_pop(outq *q)
+{
+    outq_item *it = q->head;
+
+    if (!it)
+        return;
+    q->head = it->next;
+    if (!q->head)
+        q->tail = NULL;
+    q->bytes -= it->len;
+    free(it);
+}
+
+void outq_clear(outq *q)
+{
+    while (q->head)
+        outq_pop(q);
+}

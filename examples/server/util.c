@@ -1,0 +1,44 @@
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t util_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int read_urandom(unsigned char *buf, size_t n)
+{
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got;
+
+    if (!f)
+        return -1;
+    got = fread(buf, 1, n, f);
+    fclose(f);
+    return got == n ? 0 : -1;
+}
+
+int util_random_token(const char *prefix, size_t nbytes, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[64];
+    size_t plen = strlen(prefix), i;
+
+    if (nbytes > sizeof raw || plen + 2 * nbytes + 1 > cap)
+        return -1;
+    if (read_urandom(raw, nbytes))
+        return -1;
+    memcpy(out, prefix, plen);
+    for (i = 0; i < nbytes; i++) {
+        out[plen + 2 * i] = hex[raw[i] >> 4];
+        out[plen + 2 * i + 1] = hex[raw[i] & 0x0f];
+    }
+    out[plen + 2 * nbytes] = '\0';
+    return 0;
+}

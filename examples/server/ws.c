@@ -1,0 +1,567 @@
+#include "ws.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "frames.h"
+#include "json.h"
+#include "outq.h"
+#include "util.h"
+
+/* A client that reads slower than we produce (a huge replay) is dropped
+ * rather than allowed to grow the server's memory without bound. */
+#define OUTQ_MAX_BYTES ((size_t)32 * 1024 * 1024)
+#define SESSION_BUF 48
+
+enum { RX_OK, RX_TOO_BIG, RX_BINARY };
+
+typedef struct ws_conn {
+    struct lws *wsi;
+    server *srv;
+    struct ws_conn *prev, *next;
+    int ready;   /* hello accepted */
+    int closing; /* close once everything queued is written */
+    int dead;    /* close now: out of memory or queue overflow */
+    enum lws_close_status close_status;
+    char user[PJ_MAX_ID + 1];
+    char *rx; /* the message being reassembled, NUL-terminated */
+    size_t rx_len, rx_cap;
+    int rx_state;
+    outq out;
+} ws_conn;
+
+size_t ws_conn_size(void)
+{
+    return sizeof(ws_conn);
+}
+
+/* ---- sending ---- */
+
+static void conn_queue(ws_conn *c, const char *json)
+{
+    size_t len = json ? strlen(json) : 0;
+
+    if (c->dead)
+        return;
+    if (!json || c->out.bytes + len > OUTQ_MAX_BYTES || outq_push(&c->out, json, len)) {
+        c->dead = 1;
+        fprintf(stderr, "parley-server: dropping connection of '%s': cannot queue frame\n",
+                c->user);
+    }
+    lws_callback_on_writable(c->wsi);
+}
+
+/* Queues and frees a frame built by frames.c. */
+static void conn_send(ws_conn *c, char *json)
+{
+    conn_queue(c, json);
+    cJSON_free(json);
+}
+
+static void send_error(ws_conn *c, const char *code, const char *message, const char *cid)
+{
+    conn_send(c, frame_error(code, message, pj_is_ident(cid) ? cid : NULL));
+}
+
+static void close_after_flush(ws_conn *c, enum lws_close_status status)
+{
+    c->closing = 1;
+    c->close_status = status;
+    lws_callback_on_writable(c->wsi);
+}
+
+static int on_writeable(ws_conn *c)
+{
+    outq_item *it = outq_peek(&c->out);
+
+    if (c->dead)
+        return -1;
+    if (!it) {
+        /* Also reached after lws wrote a ping or pong for us. */
+        if (!c->closing)
+            return 0;
+        lws_close_reason(c->wsi, c->close_status, NULL, 0);
+        return -1;
+    }
+    if (lws_write(c->wsi, it->buf + LWS_PRE, it->len, LWS_WRITE_TEXT) < (int)it->len)
+        return -1;
+    outq_pop(&c->out);
+    if (outq_peek(&c->out) || c->closing)
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void ws_push(server *s, const char *user, const db_msg *m, const struct ws_conn *except)
+{
+    char *json = frame_msg(m);
+    ws_conn *c;
+
+    for (c = s->conns; c; c = c->next) {
+        if (c != except && c->ready && strcmp(c->user, user) == 0)
+            conn_queue(c, json);
+    }
+    cJSON_free(json);
+}
+
+void ws_goaway_all(server *s, int reconnect_ms, const char *reason)
+{
+    char *json = frame_goaway(reconnect_ms, reason);
+    ws_conn *c;
+
+    for (c = s->conns; c; c = c->next) {
+        conn_queue(c, json);
+        close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY);
+    }
+    cJSON_free(json);
+}
+
+/* ---- hello ---- */
+
+typedef struct hello {
+    const char *app;
+    const char *user;
+    const char *kind; /* "id" or "anon" */
+    const char *session;
+    const cJSON *cursors;
+} hello;
+
+static const char *parse_user(const cJSON *user, hello *h)
+{
+    const char *id = pj_string(user, "id"), *anon = pj_string(user, "anon");
+    const cJSON *token = cJSON_GetObjectItemCaseSensitive(user, "token");
+
+    if (!cJSON_IsObject(user))
+        return "user must be an object";
+    if ((id != NULL) == (anon != NULL))
+        return "user needs exactly one of id or anon";
+    if (!pj_is_ident(id ? id : anon))
+        return "invalid user id";
+    if (token && !cJSON_IsString(token))
+        return "user.token must be a string";
+    h->user = id ? id : anon;
+    h->kind = id ? "id" : "anon";
+    return NULL;
+}
+
+static const char *parse_cursors(const cJSON *cursors)
+{
+    const cJSON *it;
+    int64_t seq;
+
+    if (!cJSON_IsObject(cursors))
+        return "resume.cursors must be an object";
+    cJSON_ArrayForEach(it, cursors) {
+        if (!pj_is_ident(it->string) || !cJSON_IsString(it) ||
+            pj_parse_seq(it->valuestring, &seq))
+            return "invalid resume cursor";
+    }
+    return NULL;
+}
+
+static const char *parse_resume(const cJSON *resume, hello *h)
+{
+    const cJSON *session, *cursors;
+
+    if (!resume)
+        return NULL;
+    if (!cJSON_IsObject(resume))
+        return "resume must be an object";
+    session = cJSON_GetObjectItemCaseSensitive(resume, "session");
+    cursors = cJSON_GetObjectItemCaseSensitive(resume, "cursors");
+    if (session && !(cJSON_IsString(session) && pj_is_ident(session->valuestring)))
+        return "invalid resume.session";
+    h->session = session ? session->valuestring : NULL;
+    h->cursors = cursors;
+    return cursors ? parse_cursors(cursors) : NULL;
+}
+
+/* NULL when the hello is acceptable, else why not. */
+static const char *parse_hello(const cJSON *f, hello *h)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(f, "v");
+    const char *why;
+
+    memset(h, 0, sizeof *h);
+    if (!cJSON_IsNumber(v) || v->valuedouble != 1)
+        return "unsupported protocol version";
+    h->app = pj_string(f, "app");
+    if (!pj_is_ident(h->app))
+        return "missing or invalid app";
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(f, "sdk")))
+        return "missing sdk";
+    why = parse_user(cJSON_GetObjectItemCaseSensitive(f, "user"), h);
+    return why ? why : parse_resume(cJSON_GetObjectItemCaseSensitive(f, "resume"), h);
+}
+
+/* Records the user and picks the session token: the resumed one when it is
+ * this user's, else a fresh one. */
+static int open_session(db *d, const hello *h, char session[SESSION_BUF])
+{
+    int64_t now = util_now_ms();
+    int rc = 0;
+
+    if (db_begin(d))
+        return -1;
+    if (db_user_seen(d, h->user, h->kind, h->app, now))
+        rc = -1;
+    else if (h->session && db_session_check(d, h->session, h->user, now) == 1)
+        snprintf(session, SESSION_BUF, "%s", h->session);
+    else if (util_random_token("s-", 16, session, SESSION_BUF) ||
+             db_session_create(d, session, h->user, now))
+        rc = -1;
+    if (rc == 0 && db_commit(d) == 0)
+        return 0;
+    db_rollback(d);
+    return -1;
+}
+
+static int replay_one(void *ud, const db_msg *m)
+{
+    ws_conn *c = ud;
+
+    conn_send(c, frame_msg(m));
+    return c->dead;
+}
+
+static void replay(ws_conn *c, const cJSON *cursors)
+{
+    const cJSON *it;
+    int64_t after;
+
+    cJSON_ArrayForEach(it, cursors) {
+        if (c->dead)
+            return;
+        /* A conversation the client does not own is skipped, not reported:
+         * its id reveals nothing then. */
+        if (pj_parse_seq(it->valuestring, &after) == 0 &&
+            chat_owns(c->srv->db, c->user, it->string) == 1)
+            db_msg_each(c->srv->db, it->string, after, replay_one, c);
+    }
+}
+
+static void on_hello(ws_conn *c, const cJSON *f)
+{
+    char session[SESSION_BUF];
+    const char *why;
+    hello h;
+
+    if (c->ready) {
+        send_error(c, "bad_frame", "hello was already accepted", NULL);
+        return;
+    }
+    why = parse_hello(f, &h);
+    if (why) {
+        send_error(c, "auth_failed", why, NULL);
+        close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        return;
+    }
+    if (open_session(c->srv->db, &h, session)) {
+        send_error(c, "internal", "cannot open a session, try again later", NULL);
+        close_after_flush(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
+        return;
+    }
+    snprintf(c->user, sizeof c->user, "%s", h.user);
+    c->ready = 1;
+    conn_send(c, frame_welcome(session, PJ_MAX_FRAME, c->srv->max_text));
+    if (h.cursors)
+        replay(c, h.cursors);
+}
+
+/* ---- other client frames ---- */
+
+static int valid_attribute(const cJSON *it)
+{
+    size_t klen = strlen(it->string);
+
+    return klen > 0 && klen <= PJ_MAX_ID &&
+           (cJSON_IsString(it) || cJSON_IsNumber(it) || cJSON_IsBool(it) || cJSON_IsNull(it));
+}
+
+static void on_context(ws_conn *c, const cJSON *f)
+{
+    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(f, "attributes"), *it;
+
+    if (!cJSON_IsObject(attrs)) {
+        send_error(c, "bad_frame", "context needs an attributes object", NULL);
+        return;
+    }
+    cJSON_ArrayForEach(it, attrs) {
+        if (!valid_attribute(it)) {
+            send_error(c, "bad_frame", "invalid attribute", NULL);
+            return;
+        }
+    }
+    if (chat_set_attributes(c->srv->db, c->user, attrs) != CHAT_OK)
+        send_error(c, "internal", "cannot store attributes", NULL);
+}
+
+/* The optional `context` snapshot as JSON text: 0 and *out (NULL when absent,
+ * else to free with cJSON_free), or -1 when it is not an object. */
+static int snapshot(ws_conn *c, const cJSON *f, char **out)
+{
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(f, "context");
+
+    *out = NULL;
+    if (!ctx)
+        return 0;
+    if (!cJSON_IsObject(ctx))
+        return -1;
+    *out = cJSON_PrintUnformatted(ctx);
+    if (!*out)
+        c->dead = 1;
+    return 0;
+}
+
+static void report(ws_conn *c, int rc, const char *cid)
+{
+    if (rc == CHAT_UNKNOWN_CONV)
+        send_error(c, "unknown_conversation", "no such conversation", cid);
+    else if (rc != CHAT_OK)
+        send_error(c, "internal", "cannot store, try again later", NULL);
+}
+
+static void on_conv_start(ws_conn *c, const cJSON *f)
+{
+    const char *cid = pj_string(f, "cid"), *conv = pj_string(f, "conv");
+    const cJSON *subject = cJSON_GetObjectItemCaseSensitive(f, "subject");
+    char *ctx;
+    int rc;
+
+    if (!pj_is_ident(cid) || !pj_is_ident(conv) || (subject && !cJSON_IsString(subject)) ||
+        snapshot(c, f, &ctx)) {
+        send_error(c, "bad_frame", "conv.start needs cid and conv identifiers", cid);
+        return;
+    }
+    if (c->dead)
+        return;
+    rc = chat_start(c->srv->db, c->user, conv, subject ? subject->valuestring : NULL, cid, ctx);
+    cJSON_free(ctx);
+    if (rc == CHAT_OK)
+        conn_send(c, frame_conv_ack(cid, conv));
+    else
+        report(c, rc, cid);
+}
+
+static const char *check_msg(const ws_conn *c, const cJSON *f, const char **code)
+{
+    const char *text = pj_string(f, "text");
+
+    *code = "bad_frame";
+    if (!pj_is_ident(pj_string(f, "conv")))
+        return "msg.send needs a conv identifier";
+    if (!text || !text[0])
+        return "msg.send needs a non-empty text";
+    if (strlen(text) > c->srv->max_text) {
+        *code = "too_long";
+        return "text exceeds the server's max_text";
+    }
+    return NULL;
+}
+
+static void on_msg_send(ws_conn *c, const cJSON *f)
+{
+    const char *cid = pj_string(f, "cid"), *code, *why;
+    chat_sent sent;
+    char *ctx;
+    int rc;
+
+    if (!pj_is_ident(cid)) {
+        send_error(c, "bad_frame", "msg.send needs a cid identifier", NULL);
+        return;
+    }
+    why = check_msg(c, f, &code);
+    if (why || snapshot(c, f, &ctx)) {
+        send_error(c, why ? code : "bad_frame", why ? why : "context must be an object", cid);
+        return;
+    }
+    if (c->dead)
+        return;
+    rc = chat_user_message(c->srv->db, c->user, pj_string(f, "conv"), cid, pj_string(f, "text"),
+                           ctx, &sent);
+    cJSON_free(ctx);
+    if (rc != CHAT_OK) {
+        report(c, rc, cid);
+        return;
+    }
+    /* The ack goes first: the sender learns its message's seq before the
+     * bot's reply, which has the next one. */
+    conn_send(c, frame_msg_ack(cid, &sent.user));
+    if (!sent.duplicate)
+        ws_push(c->srv, c->user, &sent.user, c);
+    if (sent.has_bot)
+        ws_push(c->srv, c->user, &sent.bot, NULL);
+}
+
+static void on_bye(ws_conn *c, const cJSON *f)
+{
+    (void)f;
+    close_after_flush(c, LWS_CLOSE_STATUS_NORMAL);
+}
+
+/* ---- dispatch ---- */
+
+typedef void (*frame_handler)(ws_conn *c, const cJSON *f);
+
+static const struct {
+    const char *type;
+    frame_handler fn;
+} handlers[] = {
+    {"hello", on_hello},
+    {"context", on_context},
+    {"conv.start", on_conv_start},
+    {"msg.send", on_msg_send},
+    {"bye", on_bye},
+};
+
+static frame_handler find_handler(const char *type)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        if (strcmp(handlers[i].type, type) == 0)
+            return handlers[i].fn;
+    }
+    return NULL;
+}
+
+static void on_frame(ws_conn *c, const char *buf, size_t len)
+{
+    const char *why = NULL, *type;
+    frame_handler fn;
+    cJSON *f = pj_parse(buf, len, &why);
+
+    if (!f) {
+        send_error(c, "bad_frame", why, NULL);
+        return;
+    }
+    type = pj_string(f, "t");
+    if (!type || !type[0] || strlen(type) > PJ_MAX_TYPE)
+        send_error(c, "bad_frame", "missing or invalid frame type", NULL);
+    else if (!c->ready && strcmp(type, "hello") != 0)
+        send_error(c, "not_ready", "send hello first", NULL);
+    else if (!(fn = find_handler(type)))
+        send_error(c, "unknown_type", "unknown frame type", NULL);
+    else
+        fn(c, f);
+    cJSON_Delete(f);
+}
+
+/* ---- receiving ---- */
+
+static void rx_append(ws_conn *c, const void *in, size_t len)
+{
+    size_t cap;
+    char *grown;
+
+    if (c->rx_state != RX_OK)
+        return;
+    if (len > PJ_MAX_FRAME - c->rx_len) {
+        c->rx_state = RX_TOO_BIG;
+        return;
+    }
+    if (c->rx_len + len + 1 > c->rx_cap) {
+        cap = c->rx_cap ? c->rx_cap : 1024;
+        while (cap < c->rx_len + len + 1)
+            cap *= 2;
+        if (cap > PJ_MAX_FRAME + 1)
+            cap = PJ_MAX_FRAME + 1;
+        grown = realloc(c->rx, cap);
+        if (!grown) {
+            c->dead = 1;
+            return;
+        }
+        c->rx = grown;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    c->rx[c->rx_len] = '\0';
+}
+
+static void rx_complete(ws_conn *c)
+{
+    if (c->rx_state == RX_TOO_BIG)
+        send_error(c, "bad_frame", "frame exceeds 65536 bytes", NULL);
+    else if (c->rx_state == RX_BINARY)
+        send_error(c, "bad_frame", "binary frames are not part of parley.v1", NULL);
+    else if (!c->dead)
+        on_frame(c, c->rx ? c->rx : "", c->rx_len);
+    c->rx_len = 0;
+    c->rx_state = RX_OK;
+}
+
+static int on_receive(ws_conn *c, const void *in, size_t len)
+{
+    /* After bye or a refused hello nothing more is read. */
+    if (c->closing)
+        return 0;
+    if (lws_frame_is_binary(c->wsi) && c->rx_state == RX_OK)
+        c->rx_state = RX_BINARY;
+    rx_append(c, in, len);
+    if (lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi))
+        rx_complete(c);
+    return c->dead ? -1 : 0;
+}
+
+/* ---- connection lifecycle ---- */
+
+/* The endpoint is "/" only (docs/protocol.md, Transport). */
+static int path_allowed(struct lws *wsi)
+{
+    char path[8];
+
+    return lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) > 0 && strcmp(path, "/") == 0;
+}
+
+static void on_established(ws_conn *c, struct lws *wsi)
+{
+    memset(c, 0, sizeof *c);
+    c->wsi = wsi;
+    c->srv = server_of(wsi);
+    c->next = c->srv->conns;
+    if (c->next)
+        c->next->prev = c;
+    c->srv->conns = c;
+    c->srv->nconns++;
+}
+
+static void on_closed(ws_conn *c)
+{
+    if (!c->srv)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->srv->nconns--;
+    free(c->rx);
+    outq_clear(&c->out);
+    memset(c, 0, sizeof *c);
+}
+
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                size_t len)
+{
+    ws_conn *c = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return path_allowed(wsi) ? 0 : 1;
+    case LWS_CALLBACK_ESTABLISHED:
+        on_established(c, wsi);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(c, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(c);
+    case LWS_CALLBACK_CLOSED:
+        on_closed(c);
+        return 0;
+    default:
+        return 0;
+    }
+}

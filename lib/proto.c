@@ -1,0 +1,884 @@
+#include "proto.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/utf8.h"
+
+/* ==== strict syntax pre-scan ===============================================
+ * cJSON is lenient (leading zeros, "1.", raw control characters in strings,
+ * trailing garbage, a BOM), truncates strings at \u0000, recurses up to 1000
+ * levels (too deep for a 64 KB game-thread stack) and, in 1.7.15, can read
+ * past the end of a buffer that ends inside a string escape. So the raw text
+ * is first checked against the RFC 8259 grammar with our limits, iteratively
+ * and in linear time; cJSON then only ever sees well-formed, shallow JSON. */
+
+/* Upstream cJSON 1.7.15 copies a number into a 64-byte buffer and fails on
+ * longer ones; capping here keeps behaviour the same on every cJSON build
+ * and lets a cJSON failure after the scan mean "out of memory". */
+#define SCAN_MAX_NUMBER 63
+
+typedef struct jscan {
+    const unsigned char *p, *end;
+    const char *why;
+    int depth;
+    unsigned char stack[PROTO_MAX_DEPTH]; /* '{' or '[' per open container */
+} jscan;
+
+static int scan_bad(jscan *s, const char *why)
+{
+    s->why = why;
+    return 0;
+}
+
+static void skip_ws(jscan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static int hex_val(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Reads "XXXX" of a \u escape (the "\u" already consumed). */
+static int scan_hex4(jscan *s, unsigned *cp)
+{
+    if (s->end - s->p < 4)
+        return scan_bad(s, "bad \\u escape");
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hex_val(s->p[i]);
+        if (h < 0)
+            return scan_bad(s, "bad \\u escape");
+        v = v << 4 | (unsigned)h;
+    }
+    s->p += 4;
+    *cp = v;
+    return 1;
+}
+
+/* A \u escape; a high surrogate must be followed by an escaped low one so the
+ * decoded string is valid UTF-8. */
+static int scan_unicode(jscan *s)
+{
+    unsigned cp;
+    if (!scan_hex4(s, &cp))
+        return 0;
+    if (cp == 0)
+        return scan_bad(s, "\\u0000 in string");
+    if (cp >= 0xdc00 && cp <= 0xdfff)
+        return scan_bad(s, "unpaired surrogate");
+    if (cp < 0xd800 || cp > 0xdbff)
+        return 1;
+    if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
+        return scan_bad(s, "unpaired surrogate");
+    s->p += 2;
+    if (!scan_hex4(s, &cp))
+        return 0;
+    if (cp < 0xdc00 || cp > 0xdfff)
+        return scan_bad(s, "unpaired surrogate");
+    return 1;
+}
+
+static int scan_escape(jscan *s)
+{
+    if (s->p >= s->end)
+        return scan_bad(s, "unterminated string");
+    unsigned char c = *s->p++;
+    if (c == 'u')
+        return scan_unicode(s);
+    if (c != '\0' && strchr("\"\\/bfnrt", c))
+        return 1;
+    return scan_bad(s, "bad escape in string");
+}
+
+static int scan_string(jscan *s)
+{
+    s->p++; /* opening quote */
+    while (s->p < s->end) {
+        unsigned char c = *s->p++;
+        if (c == '"')
+            return 1;
+        if (c < 0x20)
+            return scan_bad(s, "control character in string");
+        if (c == '\\' && !scan_escape(s))
+            return 0;
+    }
+    return scan_bad(s, "unterminated string");
+}
+
+static int is_digit(const jscan *s)
+{
+    return s->p < s->end && *s->p >= '0' && *s->p <= '9';
+}
+
+/* At least one digit. */
+static int scan_digits(jscan *s)
+{
+    if (!is_digit(s))
+        return scan_bad(s, "bad number");
+    while (is_digit(s))
+        s->p++;
+    return 1;
+}
+
+static int scan_number(jscan *s)
+{
+    const unsigned char *start = s->p;
+    if (*s->p == '-')
+        s->p++;
+    if (s->p < s->end && *s->p == '0')
+        s->p++;
+    else if (!scan_digits(s))
+        return 0;
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (!scan_digits(s))
+            return 0;
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        if (!scan_digits(s))
+            return 0;
+    }
+    if (s->p - start > SCAN_MAX_NUMBER)
+        return scan_bad(s, "number too long");
+    return 1;
+}
+
+static int scan_literal(jscan *s, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+        return scan_bad(s, "invalid JSON");
+    s->p += n;
+    return 1;
+}
+
+static int scan_scalar(jscan *s)
+{
+    if (s->p >= s->end)
+        return scan_bad(s, "truncated JSON");
+    switch (*s->p) {
+    case '"':
+        return scan_string(s);
+    case 't':
+        return scan_literal(s, "true");
+    case 'f':
+        return scan_literal(s, "false");
+    case 'n':
+        return scan_literal(s, "null");
+    default:
+        if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+            return scan_number(s);
+        return scan_bad(s, "invalid JSON");
+    }
+}
+
+/* A member name and its colon; the value follows. */
+static int scan_key(jscan *s)
+{
+    skip_ws(s);
+    if (s->p >= s->end || *s->p != '"')
+        return scan_bad(s, s->p >= s->end ? "truncated JSON" : "invalid JSON");
+    if (!scan_string(s))
+        return 0;
+    skip_ws(s);
+    if (s->p >= s->end || *s->p != ':')
+        return scan_bad(s, s->p >= s->end ? "truncated JSON" : "invalid JSON");
+    s->p++;
+    return 1;
+}
+
+/* Opens a container. *closed is set when it is empty ("{}" / "[]"); otherwise
+ * the position is at its first value. */
+static int scan_open(jscan *s, int *closed)
+{
+    if (s->depth == PROTO_MAX_DEPTH)
+        return scan_bad(s, "nesting deeper than 16");
+    unsigned char open = *s->p++;
+    s->stack[s->depth++] = open;
+    skip_ws(s);
+    *closed = s->p < s->end && *s->p == (open == '{' ? '}' : ']');
+    if (*closed) {
+        s->p++;
+        s->depth--;
+        return 1;
+    }
+    return open == '{' ? scan_key(s) : 1;
+}
+
+/* After a value: closes finished containers. *more is set when a ',' leads
+ * to another value of the innermost container. */
+static int scan_after_value(jscan *s, int *more)
+{
+    *more = 0;
+    while (s->depth > 0) {
+        skip_ws(s);
+        if (s->p >= s->end)
+            return scan_bad(s, "truncated JSON");
+        unsigned char open = s->stack[s->depth - 1];
+        if (*s->p == ',') {
+            s->p++;
+            *more = 1;
+            return open == '{' ? scan_key(s) : 1;
+        }
+        if (*s->p != (open == '{' ? '}' : ']'))
+            return scan_bad(s, "invalid JSON");
+        s->p++;
+        s->depth--;
+    }
+    return 1;
+}
+
+/* On success *doc_end is where the top-level value ends (before trailing
+ * whitespace), for the cross-check against cJSON. */
+static int scan_document(jscan *s, const char *buf, size_t len, const char **doc_end)
+{
+    s->p = (const unsigned char *)buf;
+    s->end = s->p + len;
+    s->depth = 0;
+    s->why = NULL;
+    int more = 1;
+    while (more) {
+        skip_ws(s);
+        if (s->p >= s->end)
+            return scan_bad(s, len ? "truncated JSON" : "empty frame");
+        int closed = 1;
+        if (*s->p == '{' || *s->p == '[') {
+            if (!scan_open(s, &closed))
+                return 0;
+        } else if (!scan_scalar(s))
+            return 0;
+        if (closed && !scan_after_value(s, &more))
+            return 0;
+    }
+    *doc_end = (const char *)s->p;
+    skip_ws(s);
+    if (s->p != s->end)
+        return scan_bad(s, "trailing data after JSON");
+    return 1;
+}
+
+/* ==== decoding ============================================================ */
+
+typedef struct dctx {
+    const palloc *a;
+    char *err;
+    size_t err_size;
+    const char *where; /* "author." etc. while inside a nested object */
+} dctx;
+
+static int bad(dctx *d, const char *fmt, ...)
+{
+    if (d->err && d->err_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(d->err, d->err_size, fmt, ap);
+        va_end(ap);
+    }
+    return PARLEY_ERR_PROTOCOL;
+}
+
+static int bad_member(dctx *d, const char *key)
+{
+    return bad(d, "missing or bad '%s%s'", d->where, key);
+}
+
+static int cmp_keys(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Small objects are compared pairwise; large ones sorted so a 64 KB object
+ * of tiny members costs n log n, not n^2. */
+static int has_duplicate_keys(const palloc *a, const cJSON *obj, int *dup)
+{
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        n++;
+    *dup = 0;
+    if (n <= 16) {
+        for (const cJSON *x = obj->child; x; x = x->next)
+            for (const cJSON *y = x->next; y; y = y->next)
+                if (strcmp(x->string, y->string) == 0)
+                    *dup = 1;
+        return PARLEY_OK;
+    }
+    const char **keys = pcalloc(a, n, sizeof *keys);
+    if (!keys)
+        return PARLEY_ERR_NOMEM;
+    size_t i = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        keys[i++] = c->string;
+    qsort(keys, n, sizeof *keys, cmp_keys);
+    for (i = 1; i < n && !*dup; i++)
+        *dup = strcmp(keys[i - 1], keys[i]) == 0;
+    pfree(a, keys);
+    return PARLEY_OK;
+}
+
+/* Checks what the syntax scan cannot see: decoded string lengths (member
+ * names count as strings too) and duplicate keys. Recursion depth is bounded
+ * by the scan's nesting limit. */
+static int check_tree(dctx *d, const cJSON *node)
+{
+    int is_obj = cJSON_IsObject(node);
+    for (const cJSON *c = node->child; c; c = c->next) {
+        if ((is_obj && strnlen(c->string, PROTO_MAX_STRING + 1) > PROTO_MAX_STRING) ||
+            (cJSON_IsString(c) && strnlen(c->valuestring, PROTO_MAX_STRING + 1) > PROTO_MAX_STRING))
+            return bad(d, "string exceeds %d bytes", PROTO_MAX_STRING);
+        if (c->child) {
+            int rc = check_tree(d, c);
+            if (rc)
+                return rc;
+        }
+    }
+    if (!is_obj)
+        return PARLEY_OK;
+    int dup;
+    int rc = has_duplicate_keys(d->a, node, &dup);
+    if (rc)
+        return rc;
+    return dup ? bad(d, "duplicate key") : PARLEY_OK;
+}
+
+static const cJSON *member(const cJSON *obj, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+static int copy_string(dctx *d, const cJSON *v, char **dst)
+{
+    *dst = pstrdup(d->a, v->valuestring);
+    return *dst ? PARLEY_OK : PARLEY_ERR_NOMEM;
+}
+
+static int get_string(dctx *d, const cJSON *obj, const char *key, int required, char **dst)
+{
+    const cJSON *v = member(obj, key);
+    if (!v)
+        return required ? bad_member(d, key) : PARLEY_OK;
+    if (!cJSON_IsString(v))
+        return bad_member(d, key);
+    return copy_string(d, v, dst);
+}
+
+static int get_id(dctx *d, const cJSON *obj, const char *key, int required, char **dst)
+{
+    const cJSON *v = member(obj, key);
+    if (!v)
+        return required ? bad_member(d, key) : PARLEY_OK;
+    if (!cJSON_IsString(v) || !pid_valid(v->valuestring, PROTO_MAX_ID))
+        return bad_member(d, key);
+    return copy_string(d, v, dst);
+}
+
+/* Parsed by hand: going through a double would round above 2^53. */
+static int parse_seq(const char *s, uint64_t *out)
+{
+    size_t n = strnlen(s, 17);
+    if (n == 0 || n > 16 || s[0] == '0')
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > PROTO_SEQ_MAX)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int get_seq(dctx *d, const cJSON *obj, uint64_t *dst)
+{
+    const cJSON *v = member(obj, "seq");
+    if (!v || !cJSON_IsString(v) || !parse_seq(v->valuestring, dst))
+        return bad_member(d, "seq");
+    return PARLEY_OK;
+}
+
+/* An integral number in [lo, hi]; |lo|, |hi| <= 2^63 so the cast is defined. */
+static int integral_in(const cJSON *v, double lo, double hi, int64_t *out)
+{
+    if (!cJSON_IsNumber(v))
+        return 0;
+    double x = v->valuedouble;
+    if (!(x >= lo && x <= hi) || (double)(int64_t)x != x)
+        return 0;
+    *out = (int64_t)x;
+    return 1;
+}
+
+/* Optional member holding an integral number in [lo, hi]; *dst untouched
+ * when absent. */
+static int get_integral(dctx *d, const cJSON *obj, const char *key, double lo, double hi, int64_t *dst)
+{
+    const cJSON *v = member(obj, key);
+    if (v && !integral_in(v, lo, hi, dst))
+        return bad_member(d, key);
+    return PARLEY_OK;
+}
+
+/* Optional nested object; *dst stays NULL when absent. */
+static int get_object(dctx *d, const cJSON *obj, const char *key, int required, const cJSON **dst)
+{
+    const cJSON *v = member(obj, key);
+    *dst = NULL;
+    if (!v)
+        return required ? bad_member(d, key) : PARLEY_OK;
+    if (!cJSON_IsObject(v))
+        return bad_member(d, key);
+    *dst = v;
+    return PARLEY_OK;
+}
+
+/* Enum member: names[i] maps to value i + 1. */
+static int get_enum(dctx *d, const cJSON *obj, const char *key, const char *const *names, size_t n, int *dst)
+{
+    const cJSON *v = member(obj, key);
+    if (v && cJSON_IsString(v))
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(v->valuestring, names[i]) == 0) {
+                *dst = (int)i + 1;
+                return PARLEY_OK;
+            }
+    return bad_member(d, key);
+}
+
+static int decode_welcome(dctx *d, const cJSON *root, pframe *f)
+{
+    const cJSON *limits = NULL;
+    int64_t max_frame = 0, max_text = 0;
+    int rc = get_id(d, root, "session", 1, &f->session);
+    if (!rc)
+        rc = get_object(d, root, "limits", 0, &limits);
+    if (rc || !limits)
+        return rc;
+    d->where = "limits.";
+    rc = get_integral(d, limits, "max_frame", 1, UINT32_MAX, &max_frame);
+    if (!rc)
+        rc = get_integral(d, limits, "max_text", 1, UINT32_MAX, &max_text);
+    f->max_frame = (uint32_t)max_frame;
+    f->max_text = (uint32_t)max_text;
+    return rc;
+}
+
+static int decode_conv_ack(dctx *d, const cJSON *root, pframe *f)
+{
+    int rc = get_id(d, root, "cid", 1, &f->cid);
+    return rc ? rc : get_id(d, root, "conv", 1, &f->conv);
+}
+
+static int decode_msg_ack(dctx *d, const cJSON *root, pframe *f)
+{
+    int rc = decode_conv_ack(d, root, f);
+    if (!rc)
+        rc = get_id(d, root, "id", 1, &f->id);
+    return rc ? rc : get_seq(d, root, &f->seq);
+}
+
+static int decode_author(dctx *d, const cJSON *root, pframe *f)
+{
+    static const char *const kinds[] = {"user", "bot", "agent", "system"};
+    const cJSON *author = NULL;
+    int kind = 0;
+    int rc = get_object(d, root, "author", 1, &author);
+    if (rc)
+        return rc;
+    d->where = "author.";
+    rc = get_enum(d, author, "kind", kinds, sizeof kinds / sizeof *kinds, &kind);
+    f->author_kind = (pauthor_kind)kind;
+    if (!rc)
+        rc = get_string(d, author, "name", 0, &f->author_name);
+    d->where = "";
+    return rc;
+}
+
+/* Any integral ms value a double holds exactly. */
+#define TS_LIMIT 9007199254740991.0
+
+static int decode_msg(dctx *d, const cJSON *root, pframe *f)
+{
+    int rc = get_id(d, root, "conv", 1, &f->conv);
+    if (!rc)
+        rc = get_id(d, root, "id", 1, &f->id);
+    if (!rc)
+        rc = get_seq(d, root, &f->seq);
+    if (!rc)
+        rc = decode_author(d, root, f);
+    if (!rc)
+        rc = get_string(d, root, "text", 1, &f->text);
+    return rc ? rc : get_integral(d, root, "ts", -TS_LIMIT, TS_LIMIT, &f->ts);
+}
+
+static int decode_conv_update(dctx *d, const cJSON *root, pframe *f)
+{
+    static const char *const states[] = {"bot", "agent", "queued", "closed", "open"};
+    const cJSON *agent = NULL;
+    int state = 0;
+    int rc = get_id(d, root, "conv", 1, &f->conv);
+    if (!rc)
+        rc = get_enum(d, root, "state", states, sizeof states / sizeof *states, &state);
+    f->conv_state = (pconv_state)state;
+    if (!rc)
+        rc = get_object(d, root, "agent", 0, &agent);
+    if (rc || !agent)
+        return rc;
+    d->where = "agent.";
+    return get_string(d, agent, "name", 0, &f->author_name);
+}
+
+static int decode_error(dctx *d, const cJSON *root, pframe *f)
+{
+    int rc = get_string(d, root, "code", 1, &f->code);
+    if (!rc && f->code[0] == '\0')
+        rc = bad_member(d, "code");
+    if (!rc)
+        rc = get_string(d, root, "message", 0, &f->message);
+    return rc ? rc : get_id(d, root, "cid", 0, &f->cid);
+}
+
+#define RECONNECT_MAX_MS 3600000
+
+static int decode_goaway(dctx *d, const cJSON *root, pframe *f)
+{
+    const cJSON *v = member(root, "reconnect_ms");
+    if (v) {
+        /* Clamped, not rejected: a server asking for "later" is still
+         * obeyed as far as we allow. The negated test also catches NaN. */
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0))
+            return bad_member(d, "reconnect_ms");
+        double ms = v->valuedouble;
+        f->reconnect_ms = ms >= RECONNECT_MAX_MS ? RECONNECT_MAX_MS : (uint32_t)ms;
+    }
+    return get_string(d, root, "reason", 0, &f->message);
+}
+
+typedef int (*decode_fn)(dctx *, const cJSON *, pframe *);
+
+static const struct {
+    const char *name;
+    pframe_type type;
+    decode_fn fn;
+} frame_types[] = {
+    {"welcome", PF_WELCOME, decode_welcome},
+    {"conv.ack", PF_CONV_ACK, decode_conv_ack},
+    {"msg.ack", PF_MSG_ACK, decode_msg_ack},
+    {"msg", PF_MSG, decode_msg},
+    {"conv.update", PF_CONV_UPDATE, decode_conv_update},
+    {"error", PF_ERROR, decode_error},
+    {"goaway", PF_GOAWAY, decode_goaway},
+};
+
+static int decode_root(dctx *d, const cJSON *root, pframe *f)
+{
+    if (!cJSON_IsObject(root))
+        return bad(d, "frame is not an object");
+    const cJSON *t = member(root, "t");
+    if (!t || !cJSON_IsString(t))
+        return bad_member(d, "t");
+    size_t n = strlen(t->valuestring);
+    if (n == 0 || n > PROTO_MAX_TYPE)
+        return bad_member(d, "t");
+    memcpy(f->type_name, t->valuestring, n + 1);
+    f->type = PF_UNKNOWN;
+    for (size_t i = 0; i < sizeof frame_types / sizeof *frame_types; i++)
+        if (strcmp(frame_types[i].name, f->type_name) == 0) {
+            f->type = frame_types[i].type;
+            return frame_types[i].fn(d, root, f);
+        }
+    return PARLEY_OK;
+}
+
+int proto_decode(const palloc *a, const char *buf, size_t len, pframe *out, char *err, size_t err_size)
+{
+    dctx d = {a, err, err_size, ""};
+    memset(out, 0, sizeof *out);
+    if (err && err_size)
+        err[0] = '\0';
+    if (len > PROTO_MAX_FRAME)
+        return bad(&d, "frame exceeds %d bytes", PROTO_MAX_FRAME);
+    if (!buf) {
+        if (len)
+            return bad(&d, "no buffer");
+        buf = "";
+    }
+    if (!putf8_valid(buf, len))
+        return bad(&d, "invalid UTF-8");
+    jscan s;
+    const char *doc_end;
+    if (!scan_document(&s, buf, len, &doc_end))
+        return bad(&d, "%s", s.why);
+    /* Never cJSON_GetErrorPtr(): it reads a process-global. The scan has
+     * proven the text well-formed, so a NULL here is cJSON out of memory. */
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    if (!root)
+        return PARLEY_ERR_NOMEM;
+    int rc = end == doc_end ? check_tree(&d, root) : bad(&d, "invalid JSON");
+    if (!rc)
+        rc = decode_root(&d, root, out);
+    cJSON_Delete(root);
+    if (rc)
+        proto_frame_clear(a, out);
+    return rc;
+}
+
+void proto_frame_clear(const palloc *a, pframe *f)
+{
+    if (!f)
+        return;
+    pfree(a, f->session);
+    pfree(a, f->cid);
+    pfree(a, f->conv);
+    pfree(a, f->id);
+    pfree(a, f->author_name);
+    pfree(a, f->text);
+    pfree(a, f->code);
+    pfree(a, f->message);
+    memset(f, 0, sizeof *f);
+}
+
+/* ==== encoding ============================================================
+ * Each builder returns 0 when cJSON ran out of memory; the caller frees the
+ * half-built tree, so no builder cleans up after itself. */
+
+static int add_str(cJSON *obj, const char *key, const char *val)
+{
+    return cJSON_AddStringToObject(obj, key, val) != NULL;
+}
+
+static int add_opt_str(cJSON *obj, const char *key, const char *val)
+{
+    return !val || add_str(obj, key, val);
+}
+
+static cJSON *attr_value(const pattr *at)
+{
+    switch (at->type) {
+    case PATTR_STR:
+        return cJSON_CreateString(at->str ? at->str : "");
+    case PATTR_NUM:
+        return cJSON_CreateNumber(at->num);
+    default:
+        return cJSON_CreateBool(at->boolean != 0);
+    }
+}
+
+/* {"k":v,...}; a repeated key keeps its last value so the output never
+ * carries the duplicate keys that make a frame malformed. */
+static int add_attributes(cJSON *obj, const pattr *attrs, size_t n)
+{
+    cJSON *o = cJSON_AddObjectToObject(obj, "attributes");
+    if (!o)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *v = attr_value(&attrs[i]);
+        if (!v)
+            return 0;
+        cJSON_DeleteItemFromObjectCaseSensitive(o, attrs[i].key);
+        if (!cJSON_AddItemToObject(o, attrs[i].key, v)) {
+            cJSON_Delete(v);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* "context":{"attributes":{...}}, only when there is something to snapshot. */
+static int add_context(cJSON *obj, const pattr *attrs, size_t n)
+{
+    if (!attrs || n == 0)
+        return 1;
+    cJSON *ctx = cJSON_AddObjectToObject(obj, "context");
+    return ctx && add_attributes(ctx, attrs, n);
+}
+
+static int attrs_ok(const pattr *attrs, size_t n)
+{
+    if (n && !attrs)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!attrs[i].key || attrs[i].type < PATTR_STR || attrs[i].type > PATTR_BOOL)
+            return 0;
+        /* cJSON would print NaN and infinities as null. */
+        double x = attrs[i].num;
+        if (attrs[i].type == PATTR_NUM && x - x != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Starts {"t":type}; NULL when out of memory. */
+static cJSON *new_frame(const char *type)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root && !add_str(root, "t", type)) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+/* Prints the tree into `a`'s memory and frees it. cJSON escapes control
+ * characters but copies other bytes as they are, so a caller that broke the
+ * "inputs are valid UTF-8" promise gets an error, not a frame the server
+ * would reject. */
+static int finish(const palloc *a, cJSON *root, int ok, char **out, size_t *out_len)
+{
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text)
+        return PARLEY_ERR_NOMEM;
+    size_t n = strlen(text);
+    if (!putf8_valid(text, n)) {
+        cJSON_free(text);
+        return PARLEY_ERR_INVALID_ARG;
+    }
+    *out = pstrndup(a, text, n);
+    cJSON_free(text);
+    if (!*out)
+        return PARLEY_ERR_NOMEM;
+    if (out_len)
+        *out_len = n;
+    return PARLEY_OK;
+}
+
+static int add_sdk(cJSON *root, const phello *h)
+{
+    cJSON *sdk = cJSON_AddObjectToObject(root, "sdk");
+    return sdk && add_str(sdk, "name", "parley-c") && add_str(sdk, "version", h->sdk_version) &&
+           add_str(sdk, "platform", h->platform);
+}
+
+static int add_user(cJSON *root, const phello *h)
+{
+    cJSON *user = cJSON_AddObjectToObject(root, "user");
+    if (!user)
+        return 0;
+    if (!h->user_id)
+        return add_str(user, "anon", h->anon_id);
+    return add_str(user, "id", h->user_id) && add_opt_str(user, "token", h->token);
+}
+
+static int add_resume(cJSON *root, const phello *h)
+{
+    if (!h->session && h->n_cursors == 0)
+        return 1;
+    cJSON *resume = cJSON_AddObjectToObject(root, "resume");
+    if (!resume || !add_opt_str(resume, "session", h->session))
+        return 0;
+    if (h->n_cursors == 0)
+        return 1;
+    cJSON *cursors = cJSON_AddObjectToObject(resume, "cursors");
+    if (!cursors)
+        return 0;
+    for (size_t i = 0; i < h->n_cursors; i++) {
+        char seq[21];
+        proto_seq_str(h->cursors[i].seq, seq);
+        cJSON_DeleteItemFromObjectCaseSensitive(cursors, h->cursors[i].conv);
+        if (!add_str(cursors, h->cursors[i].conv, seq))
+            return 0;
+    }
+    return 1;
+}
+
+static int hello_ok(const phello *h)
+{
+    if (!h->app || !h->sdk_version || !h->platform || (!h->user_id && !h->anon_id))
+        return 0;
+    if (h->n_cursors && !h->cursors)
+        return 0;
+    for (size_t i = 0; i < h->n_cursors; i++)
+        if (!h->cursors[i].conv)
+            return 0;
+    return 1;
+}
+
+int proto_encode_hello(const palloc *a, const phello *h, char **out, size_t *out_len)
+{
+    if (!h || !out || !hello_ok(h))
+        return PARLEY_ERR_INVALID_ARG;
+    cJSON *root = new_frame("hello");
+    if (!root)
+        return PARLEY_ERR_NOMEM;
+    int ok = cJSON_AddNumberToObject(root, "v", 1) && add_str(root, "app", h->app) && add_sdk(root, h) &&
+             add_user(root, h) && add_resume(root, h);
+    return finish(a, root, ok, out, out_len);
+}
+
+int proto_encode_context(const palloc *a, const pattr *attrs, size_t n, char **out, size_t *out_len)
+{
+    if (!out || !attrs_ok(attrs, n))
+        return PARLEY_ERR_INVALID_ARG;
+    cJSON *root = new_frame("context");
+    if (!root)
+        return PARLEY_ERR_NOMEM;
+    return finish(a, root, add_attributes(root, attrs, n), out, out_len);
+}
+
+int proto_encode_conv_start(const palloc *a, const char *cid, const char *conv, const char *subject,
+                            const pattr *attrs, size_t n_attrs, char **out, size_t *out_len)
+{
+    if (!cid || !conv || !out || !attrs_ok(attrs, n_attrs))
+        return PARLEY_ERR_INVALID_ARG;
+    cJSON *root = new_frame("conv.start");
+    if (!root)
+        return PARLEY_ERR_NOMEM;
+    int ok = add_str(root, "cid", cid) && add_str(root, "conv", conv) && add_opt_str(root, "subject", subject) &&
+             add_context(root, attrs, n_attrs);
+    return finish(a, root, ok, out, out_len);
+}
+
+int proto_encode_msg_send(const palloc *a, const char *cid, const char *conv, const char *text,
+                          const pattr *attrs, size_t n_attrs, char **out, size_t *out_len)
+{
+    if (!cid || !conv || !text || !out || !attrs_ok(attrs, n_attrs))
+        return PARLEY_ERR_INVALID_ARG;
+    cJSON *root = new_frame("msg.send");
+    if (!root)
+        return PARLEY_ERR_NOMEM;
+    int ok = add_str(root, "cid", cid) && add_str(root, "conv", conv) && add_str(root, "text", text) &&
+             add_context(root, attrs, n_attrs);
+    return finish(a, root, ok, out, out_len);
+}
+
+int proto_encode_bye(const palloc *a, char **out, size_t *out_len)
+{
+    if (!out)
+        return PARLEY_ERR_INVALID_ARG;
+    cJSON *root = new_frame("bye");
+    if (!root)
+        return PARLEY_ERR_NOMEM;
+    return finish(a, root, 1, out, out_len);
+}
+
+void proto_seq_str(uint64_t seq, char buf[21])
+{
+    char tmp[21];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + seq % 10);
+        seq /= 10;
+    } while (seq);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+}

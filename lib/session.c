@@ -1,0 +1,1018 @@
+/* Session engine: the parley.v1 state machine and the delivery promise
+ * (docs/protocol.md). Everything here is driven by the caller; see session.h.
+ *
+ * Two queues feed the connection. The write queue holds control frames
+ * (hello, context) that belong to one connection and die with it. The outbox
+ * holds the user's items (conv.start, msg.send) encoded once, in the order
+ * the user produced them, until the server acks or rejects them; `obx_next`
+ * walks it on each welcomed connection, so a resend allocates nothing.
+ * Control frames go first: hello must lead, the full context should precede
+ * the resends, and each item carries its own context snapshot anyway. */
+#include "session.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/utf8.h"
+
+#define DEFAULT_BACKOFF_INITIAL_MS 500
+#define DEFAULT_BACKOFF_MAX_MS 30000
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+#define DEFAULT_OUTBOX_CAP 1000
+/* 2^32 already exceeds any uint32 maximum, so further doubling is moot. */
+#define MAX_BACKOFF_SHIFT 32
+
+typedef enum {
+    ST_IDLE,        /* offline: the host has not asked to be online */
+    ST_WAITING,     /* between connections, until retry_at */
+    ST_CONNECTING,  /* the transport is opening a connection */
+    ST_HANDSHAKING, /* hello queued, waiting for welcome */
+    ST_ONLINE
+} sstate;
+
+/* Why the session wants the current connection closed; decides the delay. */
+typedef enum {
+    CL_NONE,
+    CL_FAILURE,  /* counts as a failed attempt: backoff */
+    CL_GOAWAY,   /* the server's delay plus a little jitter */
+    CL_RECONNECT /* at once, not a failure (new identity) */
+} sclose;
+
+typedef enum { OBX_CONV_START, OBX_MSG } obx_kind;
+
+typedef struct obx_item {
+    struct obx_item *next;
+    obx_kind kind;
+    char cid[PUUID_STR_LEN + 1];
+    char conv[PROTO_MAX_ID + 1];
+    char *frame;
+    size_t len;
+} obx_item;
+
+typedef struct wq_entry {
+    struct wq_entry *next;
+    const char *type; /* for logs */
+    char *frame;
+    size_t len;
+} wq_entry;
+
+typedef struct sconv {
+    char id[PROTO_MAX_ID + 1];
+    uint64_t cursor; /* highest seq seen via msg or msg.ack; 0 = none */
+} sconv;
+
+struct psess {
+    palloc alloc;
+    prand *rand;
+    const plog *log;
+    char *app_id, *anon_id, *platform;
+    uint32_t backoff_initial, backoff_max, handshake_timeout, outbox_cap;
+
+    char *user_id, *token; /* identified when user_id is set */
+    char *session_token;   /* from the last welcome, for resume */
+
+    /* attrs[i].key/.str point at attr_key[i]/attr_str[i], owned here. */
+    pattr attrs[PROTO_MAX_ATTRS];
+    char *attr_key[PROTO_MAX_ATTRS];
+    char *attr_str[PROTO_MAX_ATTRS];
+    size_t n_attrs;
+
+    sconv *convs;
+    size_t n_convs, cap_convs;
+
+    obx_item *obx_head, *obx_tail;
+    uint32_t obx_count;
+    obx_item *obx_next; /* next item to write on this connection; NULL: none */
+
+    wq_entry *wq_head, *wq_tail;
+    const void *peeked; /* the wq entry or outbox item last returned by peek */
+
+    sstate state;
+    int64_t retry_at, hs_deadline;
+    uint32_t attempt; /* consecutive failures since the last welcome */
+    sclose close;
+    int close_err;
+    const char *close_why; /* static */
+    uint32_t goaway_ms;
+    uint32_t max_text, max_frame;
+
+    pevent_queue events;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint32_t or_default(uint32_t v, uint32_t def)
+{
+    return v ? v : def;
+}
+
+static int connected(const psess *s)
+{
+    return s->state == ST_HANDSHAKING || s->state == ST_ONLINE;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static parley_event *ev_new(psess *s, int type, int state)
+{
+    parley_event *ev = pevent_new(&s->alloc, type);
+    if (ev)
+        ev->state = state;
+    return ev;
+}
+
+/* Connection events carry no user data: when one cannot be allocated the
+ * state change still happens and the loss is logged. */
+static void emit_conn(psess *s, int state, int err, uint32_t retry_ms, const char *why)
+{
+    parley_event *ev = ev_new(s, PARLEY_EV_CONNECTION, state);
+    if (!ev || pevent_set(ev, &ev->text, why) != PARLEY_OK) {
+        parley_event_free(ev);
+        PLOG_W(s->log, "connection event %d lost: out of memory", state);
+        return;
+    }
+    ev->error_code = err;
+    ev->retry_ms = retry_ms;
+    pevent_queue_push(&s->events, ev);
+}
+
+static parley_event *error_event(psess *s, int code, const char *text)
+{
+    parley_event *ev = ev_new(s, PARLEY_EV_ERROR, 0);
+    if (ev && pevent_set(ev, &ev->text, text) != PARLEY_OK) {
+        parley_event_free(ev);
+        return NULL;
+    }
+    if (ev)
+        ev->error_code = code;
+    return ev;
+}
+
+static int emit_error(psess *s, int code, const char *text)
+{
+    parley_event *ev = error_event(s, code, text);
+    if (!ev)
+        return PARLEY_ERR_NOMEM;
+    pevent_queue_push(&s->events, ev);
+    return PARLEY_OK;
+}
+
+void psess_take_events(psess *s, pevent_queue *q)
+{
+    pevent_queue_splice(q, &s->events);
+}
+
+/* ---- write queue --------------------------------------------------------- */
+
+/* Takes ownership of `frame` (freed on failure). */
+static wq_entry *wq_new(psess *s, const char *type, char *frame, size_t len)
+{
+    wq_entry *e = pcalloc(&s->alloc, 1, sizeof *e);
+    if (!e) {
+        pfree(&s->alloc, frame);
+        return NULL;
+    }
+    e->type = type;
+    e->frame = frame;
+    e->len = len;
+    return e;
+}
+
+static void wq_append(psess *s, wq_entry *e)
+{
+    if (s->wq_tail)
+        s->wq_tail->next = e;
+    else
+        s->wq_head = e;
+    s->wq_tail = e;
+}
+
+static void wq_free(psess *s, wq_entry *e)
+{
+    if (!e)
+        return;
+    pfree(&s->alloc, e->frame);
+    pfree(&s->alloc, e);
+}
+
+static void wq_pop(psess *s)
+{
+    wq_entry *e = s->wq_head;
+    s->wq_head = e->next;
+    if (!s->wq_head)
+        s->wq_tail = NULL;
+    wq_free(s, e);
+}
+
+/* The connection is gone: its frames go, the outbox stays. */
+static void wq_drop(psess *s)
+{
+    while (s->wq_head)
+        wq_pop(s);
+    s->obx_next = NULL;
+    s->peeked = NULL;
+}
+
+/* ---- outbox and conversations -------------------------------------------- */
+
+static obx_item *obx_find(const psess *s, const char *cid)
+{
+    for (obx_item *it = s->obx_head; it; it = it->next)
+        if (cid && strcmp(it->cid, cid) == 0)
+            return it;
+    return NULL;
+}
+
+static void obx_append(psess *s, obx_item *it)
+{
+    if (s->obx_tail)
+        s->obx_tail->next = it;
+    else
+        s->obx_head = it;
+    s->obx_tail = it;
+    s->obx_count++;
+    if (s->state == ST_ONLINE && !s->obx_next)
+        s->obx_next = it;
+}
+
+static void obx_free(psess *s, obx_item *it)
+{
+    pfree(&s->alloc, it->frame);
+    pfree(&s->alloc, it);
+}
+
+static void obx_remove(psess *s, obx_item *it)
+{
+    obx_item **pp = &s->obx_head, *prev = NULL;
+    while (*pp && *pp != it) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (!*pp)
+        return;
+    *pp = it->next;
+    if (s->obx_tail == it)
+        s->obx_tail = prev;
+    if (s->obx_next == it)
+        s->obx_next = it->next;
+    if (s->peeked == it)
+        s->peeked = NULL;
+    s->obx_count--;
+    obx_free(s, it);
+}
+
+static sconv *conv_find(psess *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_convs; i++)
+        if (strcmp(s->convs[i].id, id) == 0)
+            return &s->convs[i];
+    return NULL;
+}
+
+/* A new entry with cursor 0; NULL when out of memory. Invalidates earlier
+ * sconv pointers. */
+static sconv *conv_add(psess *s, const char *id)
+{
+    if (strlen(id) > PROTO_MAX_ID)
+        return NULL;
+    if (s->n_convs == s->cap_convs) {
+        size_t cap = s->cap_convs ? s->cap_convs * 2 : 8;
+        sconv *n = prealloc(&s->alloc, s->convs, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        s->convs = n;
+        s->cap_convs = cap;
+    }
+    sconv *c = &s->convs[s->n_convs++];
+    memset(c, 0, sizeof *c);
+    memcpy(c->id, id, strlen(id) + 1);
+    return c;
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+psess *psess_new(const palloc *a, const psess_config *cfg, prand *rand, const plog *log)
+{
+    if (!a || !cfg || !rand || !cfg->app_id || !cfg->anon_id)
+        return NULL;
+    psess *s = pcalloc(a, 1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->alloc = *a;
+    s->rand = rand;
+    s->log = log;
+    s->app_id = pstrdup(a, cfg->app_id);
+    s->anon_id = pstrdup(a, cfg->anon_id);
+    s->platform = pstrdup(a, cfg->platform ? cfg->platform : "unknown");
+    if (!s->app_id || !s->anon_id || !s->platform) {
+        psess_free(s);
+        return NULL;
+    }
+    s->backoff_initial = or_default(cfg->backoff_initial_ms, DEFAULT_BACKOFF_INITIAL_MS);
+    s->backoff_max = or_default(cfg->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
+    if (s->backoff_max < s->backoff_initial)
+        s->backoff_max = s->backoff_initial;
+    s->handshake_timeout = or_default(cfg->handshake_timeout_ms, DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    s->outbox_cap = or_default(cfg->outbox_cap, DEFAULT_OUTBOX_CAP);
+    s->max_text = PROTO_MAX_TEXT;
+    s->max_frame = PROTO_MAX_FRAME;
+    s->state = ST_IDLE;
+    return s;
+}
+
+void psess_free(psess *s)
+{
+    if (!s)
+        return;
+    wq_drop(s);
+    while (s->obx_head) {
+        obx_item *it = s->obx_head;
+        s->obx_head = it->next;
+        obx_free(s, it);
+    }
+    for (size_t i = 0; i < s->n_attrs; i++) {
+        pfree(&s->alloc, s->attr_key[i]);
+        pfree(&s->alloc, s->attr_str[i]);
+    }
+    pevent_queue_clear(&s->events);
+    char *strings[] = {s->app_id, s->anon_id, s->platform, s->user_id, s->token, s->session_token};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        pfree(&s->alloc, strings[i]);
+    pfree(&s->alloc, s->convs);
+    palloc a = s->alloc;
+    pfree(&a, s);
+}
+
+uint32_t psess_outbox_count(const psess *s)
+{
+    return s->obx_count;
+}
+
+uint32_t psess_max_frame(const psess *s)
+{
+    return s->max_frame;
+}
+
+/* ---- connection state machine -------------------------------------------- */
+
+/* A goaway overrides any earlier reason: reconnecting early would only hit
+ * the draining server. Otherwise the first reason stands. */
+static void request_close(psess *s, sclose kind, int err, const char *why)
+{
+    if (s->close != CL_NONE && kind != CL_GOAWAY)
+        return;
+    PLOG_I(s->log, "closing the connection: %s", why);
+    s->close = kind;
+    s->close_err = err;
+    s->close_why = why;
+}
+
+int psess_want(psess *s, int64_t now, int64_t *deadline_ms)
+{
+    int want = 0;
+    int64_t deadline = -1;
+    if (s->state == ST_WAITING) {
+        deadline = s->retry_at;
+        if (now >= s->retry_at)
+            want |= PSESS_WANT_CONNECT;
+    } else if (connected(s) && s->close != CL_NONE) {
+        want |= PSESS_WANT_CLOSE;
+    } else if (connected(s)) {
+        if (s->state == ST_HANDSHAKING)
+            deadline = s->hs_deadline;
+        if (s->wq_head || s->obx_next)
+            want |= PSESS_WANT_WRITE;
+    }
+    if (deadline_ms)
+        *deadline_ms = deadline;
+    return want;
+}
+
+void psess_go_online(psess *s, int64_t now)
+{
+    if (s->state != ST_IDLE)
+        return;
+    s->state = ST_WAITING;
+    s->retry_at = now;
+    s->attempt = 0;
+}
+
+void psess_go_offline(psess *s, int64_t now)
+{
+    (void)now;
+    if (s->state == ST_IDLE)
+        return;
+    wq_drop(s);
+    s->state = ST_IDLE;
+    s->close = CL_NONE;
+    emit_conn(s, PARLEY_CONN_OFFLINE, 0, 0, NULL);
+}
+
+void psess_on_connecting(psess *s, int64_t now)
+{
+    (void)now;
+    if (s->state == ST_IDLE)
+        return;
+    wq_drop(s);
+    s->state = ST_CONNECTING;
+    s->close = CL_NONE;
+    emit_conn(s, PARLEY_CONN_CONNECTING, 0, 0, NULL);
+}
+
+static int encode_hello(psess *s, char **out, size_t *len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_convs; i++)
+        n += s->convs[i].cursor > 0;
+    pcursor *cursors = NULL;
+    if (n && !(cursors = pcalloc(&s->alloc, n, sizeof *cursors)))
+        return PARLEY_ERR_NOMEM;
+    for (size_t i = 0, j = 0; i < s->n_convs; i++)
+        if (s->convs[i].cursor > 0)
+            cursors[j++] = (pcursor){s->convs[i].id, s->convs[i].cursor};
+    phello h = {
+        .app = s->app_id,
+        .sdk_version = PARLEY_VERSION_STRING,
+        .platform = s->platform,
+        .user_id = s->user_id,
+        .token = s->token,
+        .anon_id = s->anon_id,
+        .session = s->session_token,
+        .cursors = cursors,
+        .n_cursors = n,
+    };
+    int rc = proto_encode_hello(&s->alloc, &h, out, len);
+    pfree(&s->alloc, cursors);
+    return rc;
+}
+
+void psess_on_open(psess *s, int64_t now)
+{
+    if (s->state != ST_CONNECTING) {
+        PLOG_W(s->log, "open ignored: no connection attempt");
+        return;
+    }
+    s->state = ST_HANDSHAKING;
+    s->hs_deadline = now + s->handshake_timeout;
+    char *frame = NULL;
+    size_t len = 0;
+    wq_entry *e = NULL;
+    if (encode_hello(s, &frame, &len) == PARLEY_OK)
+        e = wq_new(s, "hello", frame, len);
+    if (!e) {
+        request_close(s, CL_FAILURE, PARLEY_ERR_NOMEM, "out of memory");
+        return;
+    }
+    wq_append(s, e);
+}
+
+/* Full jitter: uniform in [0, min(max, initial * 2^attempt)]. */
+static uint32_t backoff_delay(psess *s)
+{
+    uint64_t bound = (uint64_t)s->backoff_initial << min_u32(s->attempt, MAX_BACKOFF_SHIFT);
+    if (s->attempt < MAX_BACKOFF_SHIFT)
+        s->attempt++;
+    return prand_uniform(s->rand, bound > s->backoff_max ? s->backoff_max : (uint32_t)bound);
+}
+
+static uint32_t close_delay(psess *s)
+{
+    if (s->close == CL_RECONNECT)
+        return 0;
+    if (s->close == CL_GOAWAY) {
+        uint64_t d = (uint64_t)s->goaway_ms + prand_uniform(s->rand, s->backoff_initial);
+        return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+    }
+    return backoff_delay(s);
+}
+
+void psess_on_closed(psess *s, int64_t now, int err, const char *why)
+{
+    if (s->state == ST_IDLE || s->state == ST_WAITING) {
+        PLOG_D(s->log, "close ignored: no connection");
+        return;
+    }
+    if (s->close != CL_NONE) {
+        err = s->close_err;
+        why = s->close_why;
+    }
+    wq_drop(s);
+    uint32_t delay = close_delay(s);
+    s->close = CL_NONE;
+    s->state = ST_WAITING;
+    s->retry_at = now + delay;
+    PLOG_I(s->log, "connection lost (%s), retrying in %u ms", why ? why : parley_strerror(err),
+           (unsigned)delay);
+    emit_conn(s, PARLEY_CONN_RECONNECTING, err, delay, why);
+    /* Certificate problems never fix themselves: the host must see them. */
+    if (err == PARLEY_ERR_TLS && emit_error(s, err, why ? why : parley_strerror(err)) != PARLEY_OK)
+        PLOG_W(s->log, "TLS error event lost: out of memory");
+}
+
+void psess_tick(psess *s, int64_t now)
+{
+    if (s->state == ST_HANDSHAKING && now >= s->hs_deadline)
+        request_close(s, CL_FAILURE, PARLEY_ERR_PROTOCOL, "no welcome");
+}
+
+/* ---- frames out ----------------------------------------------------------- */
+
+int psess_peek_frame(psess *s, const char **data, size_t *len)
+{
+    if (!connected(s) || s->close != CL_NONE)
+        return 0;
+    if (s->wq_head) {
+        *data = s->wq_head->frame;
+        *len = s->wq_head->len;
+        s->peeked = s->wq_head;
+        return 1;
+    }
+    if (s->obx_next) {
+        *data = s->obx_next->frame;
+        *len = s->obx_next->len;
+        s->peeked = s->obx_next;
+        return 1;
+    }
+    return 0;
+}
+
+void psess_frame_written(psess *s)
+{
+    if (s->peeked && s->peeked == s->wq_head) {
+        PLOG_D(s->log, "-> %s", s->wq_head->type);
+        wq_pop(s);
+    } else if (s->peeked && s->peeked == s->obx_next) {
+        PLOG_D(s->log, "-> %s cid=%s", s->obx_next->kind == OBX_MSG ? "msg.send" : "conv.start",
+               s->obx_next->cid);
+        s->obx_next = s->obx_next->next;
+    }
+    s->peeked = NULL;
+}
+
+/* ---- frames in ------------------------------------------------------------ */
+
+static int frame_error(psess *s, const char *reason)
+{
+    PLOG_W(s->log, "bad frame from server: %s", reason);
+    return emit_error(s, PARLEY_ERR_PROTOCOL, reason);
+}
+
+static int on_welcome(psess *s, const pframe *f)
+{
+    if (s->state != ST_HANDSHAKING)
+        return frame_error(s, "unexpected welcome");
+    if (s->close != CL_NONE) {
+        PLOG_D(s->log, "welcome ignored: connection is closing");
+        return PARLEY_OK;
+    }
+    /* Everything is allocated before anything changes, so that running out
+     * of memory leaves the handshake pending (the timeout retries it). */
+    char *token = pstrdup(&s->alloc, f->session ? f->session : "");
+    parley_event *ev = ev_new(s, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
+    wq_entry *ctx = NULL;
+    char *frame = NULL;
+    size_t len = 0;
+    int ctx_failed = 0;
+    if (s->n_attrs) {
+        ctx_failed = proto_encode_context(&s->alloc, s->attrs, s->n_attrs, &frame, &len) != PARLEY_OK ||
+                     !(ctx = wq_new(s, "context", frame, len));
+    }
+    if (!token || !ev || ctx_failed) {
+        pfree(&s->alloc, token);
+        parley_event_free(ev);
+        wq_free(s, ctx);
+        return PARLEY_ERR_NOMEM;
+    }
+    pfree(&s->alloc, s->session_token);
+    s->session_token = token;
+    s->max_text = f->max_text ? min_u32(f->max_text, PROTO_MAX_TEXT) : PROTO_MAX_TEXT;
+    s->max_frame = f->max_frame ? min_u32(f->max_frame, PROTO_MAX_FRAME) : PROTO_MAX_FRAME;
+    s->attempt = 0;
+    s->state = ST_ONLINE;
+    if (ctx)
+        wq_append(s, ctx);
+    s->obx_next = s->obx_head;
+    pevent_queue_push(&s->events, ev);
+    PLOG_I(s->log, "online; %u item(s) to resend", (unsigned)s->obx_count);
+    return PARLEY_OK;
+}
+
+static void advance_cursor(psess *s, const char *conv, uint64_t seq)
+{
+    sconv *c = conv_find(s, conv);
+    if (c && seq > c->cursor)
+        c->cursor = seq;
+}
+
+static int on_conv_ack(psess *s, const pframe *f)
+{
+    obx_item *it = obx_find(s, f->cid);
+    if (!it || it->kind != OBX_CONV_START) {
+        PLOG_D(s->log, "conv.ack for unknown cid ignored");
+        return PARLEY_OK;
+    }
+    parley_event *ev = ev_new(s, PARLEY_EV_CONVERSATION, PARLEY_CONV_STARTED);
+    if (!ev || pevent_set(ev, &ev->conv, it->conv) != PARLEY_OK) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
+    pevent_queue_push(&s->events, ev);
+    obx_remove(s, it);
+    return PARLEY_OK;
+}
+
+static int on_msg_ack(psess *s, const pframe *f)
+{
+    obx_item *it = obx_find(s, f->cid);
+    if (!it || it->kind != OBX_MSG) {
+        PLOG_D(s->log, "msg.ack for unknown cid ignored");
+        return PARLEY_OK;
+    }
+    char seq[21];
+    proto_seq_str(f->seq, seq);
+    parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
+    if (!ev || pevent_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
+        pevent_set(ev, &ev->conv, it->conv) != PARLEY_OK || pevent_set(ev, &ev->id, f->id) != PARLEY_OK ||
+        pevent_set(ev, &ev->seq, seq) != PARLEY_OK) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
+    pevent_queue_push(&s->events, ev);
+    advance_cursor(s, it->conv, f->seq);
+    obx_remove(s, it);
+    return PARLEY_OK;
+}
+
+static int author_kind(pauthor_kind k)
+{
+    switch (k) {
+    case PAUTHOR_USER: return PARLEY_AUTHOR_USER;
+    case PAUTHOR_BOT: return PARLEY_AUTHOR_BOT;
+    case PAUTHOR_AGENT: return PARLEY_AUTHOR_AGENT;
+    case PAUTHOR_SYSTEM: return PARLEY_AUTHOR_SYSTEM;
+    }
+    return 0;
+}
+
+static int conv_state(pconv_state st)
+{
+    switch (st) {
+    case PCONV_BOT: return PARLEY_CONV_BOT;
+    case PCONV_AGENT: return PARLEY_CONV_AGENT;
+    case PCONV_QUEUED: return PARLEY_CONV_QUEUED;
+    case PCONV_CLOSED: return PARLEY_CONV_CLOSED;
+    case PCONV_OPEN: return PARLEY_CONV_OPEN;
+    }
+    return 0;
+}
+
+/* A conversation this client never saw is fine: another device or the
+ * server may have started it. */
+static int on_msg(psess *s, const pframe *f)
+{
+    sconv *c = conv_find(s, f->conv);
+    if (c && f->seq <= c->cursor) {
+        PLOG_D(s->log, "duplicate msg seq %llu in %s dropped", (unsigned long long)f->seq, f->conv);
+        return PARLEY_OK;
+    }
+    char seq[21];
+    proto_seq_str(f->seq, seq);
+    parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE, 0);
+    if (!ev || pevent_set(ev, &ev->conv, f->conv) != PARLEY_OK || pevent_set(ev, &ev->id, f->id) != PARLEY_OK ||
+        pevent_set(ev, &ev->seq, seq) != PARLEY_OK || pevent_set(ev, &ev->text, f->text) != PARLEY_OK ||
+        pevent_set(ev, &ev->author_name, f->author_name) != PARLEY_OK || (!c && !(c = conv_add(s, f->conv)))) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
+    ev->author_kind = author_kind(f->author_kind);
+    ev->ts = f->ts;
+    c->cursor = f->seq;
+    pevent_queue_push(&s->events, ev);
+    return PARLEY_OK;
+}
+
+static int on_conv_update(psess *s, const pframe *f)
+{
+    parley_event *ev = ev_new(s, PARLEY_EV_CONVERSATION, conv_state(f->conv_state));
+    if (!ev || pevent_set(ev, &ev->conv, f->conv) != PARLEY_OK ||
+        pevent_set(ev, &ev->author_name, f->author_name) != PARLEY_OK) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
+    pevent_queue_push(&s->events, ev);
+    return PARLEY_OK;
+}
+
+/* "code: message", or the code alone; NULL when out of memory. */
+static char *error_text(psess *s, const pframe *f)
+{
+    const char *code = f->code ? f->code : "error";
+    size_t n = strlen(code) + (f->message ? strlen(f->message) + 2 : 0) + 1;
+    char *t = pmalloc(&s->alloc, n);
+    if (t && f->message)
+        snprintf(t, n, "%s: %s", code, f->message);
+    else if (t)
+        memcpy(t, code, n);
+    return t;
+}
+
+/* An item rejected for good leaves the outbox; a rejected message also gets
+ * its FAILED status. */
+static int on_item_rejected(psess *s, const pframe *f, obx_item *it, char *text)
+{
+    parley_event *status = NULL, *err = error_event(s, PARLEY_ERR_REJECTED, text);
+    int failed = !err || pevent_set(err, &err->cid, it->cid) != PARLEY_OK ||
+                 pevent_set(err, &err->conv, it->conv) != PARLEY_OK;
+    if (!failed && it->kind == OBX_MSG) {
+        status = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
+        failed = !status || pevent_set(status, &status->cid, it->cid) != PARLEY_OK ||
+                 pevent_set(status, &status->conv, it->conv) != PARLEY_OK ||
+                 pevent_set(status, &status->text, f->message ? f->message : f->code) != PARLEY_OK;
+    }
+    if (failed) {
+        parley_event_free(status);
+        parley_event_free(err);
+        return PARLEY_ERR_NOMEM;
+    }
+    if (status)
+        pevent_queue_push(&s->events, status);
+    pevent_queue_push(&s->events, err);
+    obx_remove(s, it);
+    return PARLEY_OK;
+}
+
+static int on_error(psess *s, const pframe *f)
+{
+    char *text = error_text(s, f);
+    if (!text)
+        return PARLEY_ERR_NOMEM;
+    PLOG_W(s->log, "server error: %s", text);
+    obx_item *it = f->cid ? obx_find(s, f->cid) : NULL;
+    int rc;
+    if (it) {
+        rc = on_item_rejected(s, f, it, text);
+    } else if (!f->cid && f->code && strcmp(f->code, "auth_failed") == 0) {
+        rc = emit_error(s, PARLEY_ERR_AUTH, text);
+        request_close(s, CL_FAILURE, PARLEY_ERR_AUTH, "authentication failed");
+    } else {
+        rc = emit_error(s, PARLEY_ERR_REJECTED, text);
+    }
+    pfree(&s->alloc, text);
+    return rc;
+}
+
+static int on_goaway(psess *s, const pframe *f)
+{
+    PLOG_I(s->log, "server going away (%s), reconnect in %u ms", f->message ? f->message : "no reason",
+           (unsigned)f->reconnect_ms);
+    request_close(s, CL_GOAWAY, PARLEY_ERR_CLOSED, "server going away");
+    s->goaway_ms = f->reconnect_ms;
+    return PARLEY_OK;
+}
+
+static int dispatch(psess *s, const pframe *f)
+{
+    if (f->type == PF_UNKNOWN) {
+        PLOG_I(s->log, "frame of unknown type \"%s\" ignored", f->type_name);
+        return PARLEY_OK;
+    }
+    /* Until welcome the server has accepted nothing, so nothing but the
+     * handshake's own answers can be meaningful. */
+    if (s->state != ST_ONLINE && f->type != PF_WELCOME && f->type != PF_ERROR && f->type != PF_GOAWAY) {
+        char reason[80];
+        snprintf(reason, sizeof reason, "%s before welcome", f->type_name);
+        return frame_error(s, reason);
+    }
+    switch (f->type) {
+    case PF_WELCOME: return on_welcome(s, f);
+    case PF_CONV_ACK: return on_conv_ack(s, f);
+    case PF_MSG_ACK: return on_msg_ack(s, f);
+    case PF_MSG: return on_msg(s, f);
+    case PF_CONV_UPDATE: return on_conv_update(s, f);
+    case PF_ERROR: return on_error(s, f);
+    case PF_GOAWAY: return on_goaway(s, f);
+    case PF_UNKNOWN: break;
+    }
+    return PARLEY_OK;
+}
+
+int psess_on_frame(psess *s, int64_t now, const char *data, size_t len)
+{
+    (void)now;
+    if (!connected(s)) {
+        PLOG_D(s->log, "frame outside a connection dropped");
+        return PARLEY_OK;
+    }
+    if (!data)
+        len = 0;
+    pframe f;
+    char reason[128] = "";
+    int rc = proto_decode(&s->alloc, data ? data : "", len, &f, reason, sizeof reason);
+    if (rc == PARLEY_ERR_PROTOCOL) {
+        PLOG_D(s->log, "<- malformed frame (%zu bytes)", len);
+        return frame_error(s, reason[0] ? reason : "malformed frame");
+    }
+    if (rc != PARLEY_OK)
+        return rc;
+    PLOG_D(s->log, "<- %s (%zu bytes)", f.type_name, len);
+    rc = dispatch(s, &f);
+    proto_frame_clear(&s->alloc, &f);
+    return rc;
+}
+
+/* ---- host API ------------------------------------------------------------- */
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int psess_identify(psess *s, const char *user_id, const char *token)
+{
+    if (!pid_valid(user_id, PROTO_MAX_ID))
+        return PARLEY_ERR_INVALID_ARG;
+    if (token && !*token)
+        token = NULL;
+    if (token && (strlen(token) > PROTO_MAX_STRING || !putf8_valid(token, strlen(token))))
+        return PARLEY_ERR_INVALID_ARG;
+    if (same_str(user_id, s->user_id) && same_str(token, s->token))
+        return PARLEY_OK;
+    char *uid = pstrdup(&s->alloc, user_id), *tok = pstrdup(&s->alloc, token);
+    if (!uid || (token && !tok)) {
+        pfree(&s->alloc, uid);
+        pfree(&s->alloc, tok);
+        return PARLEY_ERR_NOMEM;
+    }
+    pfree(&s->alloc, s->user_id);
+    pfree(&s->alloc, s->token);
+    s->user_id = uid;
+    s->token = tok;
+    /* The resume token belongs to the previous identity. */
+    pfree(&s->alloc, s->session_token);
+    s->session_token = NULL;
+    if (connected(s))
+        request_close(s, CL_RECONNECT, PARLEY_ERR_CLOSED, "identity changed");
+    return PARLEY_OK;
+}
+
+static int check_attr(const pattr *attr)
+{
+    if (!attr || !pid_valid(attr->key, PROTO_MAX_ATTR_KEY))
+        return PARLEY_ERR_INVALID_ARG;
+    switch (attr->type) {
+    case PATTR_STR:
+        if (!attr->str)
+            return PARLEY_ERR_INVALID_ARG;
+        if (strlen(attr->str) > PROTO_MAX_ATTR_STR)
+            return PARLEY_ERR_TOO_LONG;
+        return putf8_valid(attr->str, strlen(attr->str)) ? PARLEY_OK : PARLEY_ERR_INVALID_ARG;
+    case PATTR_NUM: return isfinite(attr->num) ? PARLEY_OK : PARLEY_ERR_INVALID_ARG;
+    case PATTR_BOOL: return PARLEY_OK;
+    }
+    return PARLEY_ERR_INVALID_ARG;
+}
+
+static size_t attr_find(const psess *s, const char *key)
+{
+    size_t i = 0;
+    while (i < s->n_attrs && strcmp(s->attr_key[i], key) != 0)
+        i++;
+    return i;
+}
+
+/* The value as stored: only the member its type uses, booleans as 0/1. */
+static pattr attr_normalized(const pattr *attr)
+{
+    pattr v = {.key = attr->key, .type = attr->type};
+    if (attr->type == PATTR_STR)
+        v.str = attr->str;
+    else if (attr->type == PATTR_NUM)
+        v.num = attr->num;
+    else
+        v.boolean = attr->boolean != 0;
+    return v;
+}
+
+/* The patch frame for one changed attribute, when one goes out now. */
+static int attr_patch(psess *s, const pattr *v, wq_entry **patch)
+{
+    *patch = NULL;
+    if (s->state != ST_ONLINE || s->close != CL_NONE)
+        return PARLEY_OK;
+    char *frame = NULL;
+    size_t len = 0;
+    if (proto_encode_context(&s->alloc, v, 1, &frame, &len) != PARLEY_OK ||
+        !(*patch = wq_new(s, "context", frame, len)))
+        return PARLEY_ERR_NOMEM;
+    return PARLEY_OK;
+}
+
+int psess_set_attr(psess *s, const pattr *attr)
+{
+    int rc = check_attr(attr);
+    if (rc != PARLEY_OK)
+        return rc;
+    size_t i = attr_find(s, attr->key);
+    if (i == PROTO_MAX_ATTRS)
+        return PARLEY_ERR_FULL;
+    int is_new = i == s->n_attrs;
+    pattr v = attr_normalized(attr);
+    char *key = is_new ? pstrdup(&s->alloc, attr->key) : NULL;
+    char *str = pstrdup(&s->alloc, v.str);
+    wq_entry *patch = NULL;
+    if ((is_new && !key) || (v.str && !str) || attr_patch(s, &v, &patch) != PARLEY_OK) {
+        pfree(&s->alloc, key);
+        pfree(&s->alloc, str);
+        return PARLEY_ERR_NOMEM;
+    }
+    if (is_new)
+        s->attr_key[s->n_attrs++] = key;
+    pfree(&s->alloc, s->attr_str[i]);
+    s->attr_str[i] = str;
+    s->attrs[i] = v;
+    s->attrs[i].key = s->attr_key[i];
+    s->attrs[i].str = str;
+    if (patch)
+        wq_append(s, patch);
+    return PARLEY_OK;
+}
+
+/* A zeroed outbox item with a fresh cid; NULL on failure. */
+static obx_item *obx_new(psess *s, obx_kind kind, const char *conv)
+{
+    obx_item *it = pcalloc(&s->alloc, 1, sizeof *it);
+    if (!it)
+        return NULL;
+    if (prand_uuid4(s->rand, it->cid) != PARLEY_OK) {
+        pfree(&s->alloc, it);
+        return NULL;
+    }
+    it->kind = kind;
+    memcpy(it->conv, conv, strlen(conv) + 1);
+    return it;
+}
+
+int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE])
+{
+    size_t slen = subject ? strlen(subject) : 0;
+    if (slen > PROTO_MAX_SUBJECT)
+        return PARLEY_ERR_TOO_LONG;
+    if (slen && !putf8_valid(subject, slen))
+        return PARLEY_ERR_INVALID_ARG;
+    if (s->obx_count >= s->outbox_cap)
+        return PARLEY_ERR_FULL;
+    char uuid[PUUID_STR_LEN + 1], conv[PARLEY_ID_SIZE];
+    if (prand_uuid4(s->rand, uuid) != PARLEY_OK)
+        return PARLEY_ERR_NOMEM;
+    snprintf(conv, sizeof conv, "c-%s", uuid);
+    obx_item *it = obx_new(s, OBX_CONV_START, conv);
+    if (!it)
+        return PARLEY_ERR_NOMEM;
+    if (proto_encode_conv_start(&s->alloc, it->cid, conv, slen ? subject : NULL, s->attrs, s->n_attrs,
+                                &it->frame, &it->len) != PARLEY_OK ||
+        !conv_add(s, conv)) {
+        obx_free(s, it);
+        return PARLEY_ERR_NOMEM;
+    }
+    obx_append(s, it);
+    if (conv_out)
+        memcpy(conv_out, conv, strlen(conv) + 1);
+    return PARLEY_OK;
+}
+
+int psess_send_text(psess *s, const char *conv, const char *text, char cid_out[PARLEY_ID_SIZE])
+{
+    if (!conv || !text)
+        return PARLEY_ERR_INVALID_ARG;
+    if (!conv_find(s, conv))
+        return PARLEY_ERR_NOT_FOUND;
+    size_t len = strlen(text);
+    if (!len || !putf8_valid(text, len))
+        return PARLEY_ERR_INVALID_ARG;
+    if (len > s->max_text)
+        return PARLEY_ERR_TOO_LONG;
+    if (s->obx_count >= s->outbox_cap)
+        return PARLEY_ERR_FULL;
+    obx_item *it = obx_new(s, OBX_MSG, conv);
+    if (!it)
+        return PARLEY_ERR_NOMEM;
+    parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_PENDING);
+    if (!ev || pevent_set(ev, &ev->cid, it->cid) != PARLEY_OK || pevent_set(ev, &ev->conv, conv) != PARLEY_OK ||
+        proto_encode_msg_send(&s->alloc, it->cid, conv, text, s->attrs, s->n_attrs, &it->frame, &it->len) !=
+            PARLEY_OK) {
+        parley_event_free(ev);
+        obx_free(s, it);
+        return PARLEY_ERR_NOMEM;
+    }
+    obx_append(s, it);
+    pevent_queue_push(&s->events, ev);
+    if (cid_out)
+        memcpy(cid_out, it->cid, strlen(it->cid) + 1);
+    return PARLEY_OK;
+}

@@ -1,0 +1,450 @@
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+/* ---- time ------------------------------------------------------------- */
+
+int64_t h_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int h_ms(int ms)
+{
+    const char *slow = getenv("PARLEY_E2E_SLOW");
+    return slow && *slow && strcmp(slow, "0") != 0 ? ms * 4 : ms;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* ---- files and processes ---------------------------------------------- */
+
+int h_mkdtemp(char *out, size_t size)
+{
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(out, size, "%s/parley-e2e-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    return mkdtemp(out) ? 0 : -1;
+}
+
+void h_rmtree(const char *dir)
+{
+    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
+    h_run(argv, NULL, NULL, NULL, 30000);
+}
+
+char *h_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len - 1 == 0) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+int h_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t len = strlen(text);
+    int ok = fwrite(text, 1, len, f) == len;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void redirect(int fd, const char *path, int flags)
+{
+    int f = open(path ? path : "/dev/null", flags, 0600);
+    if (f < 0)
+        _exit(126);
+    if (f != fd) {
+        dup2(f, fd);
+        close(f);
+    }
+}
+
+pid_t h_spawn(char *const argv[], const char *in_path, const char *out_path, const char *err_path)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+#ifdef __linux__
+    /* A test killed by its timeout must not leave a server behind. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    redirect(STDIN_FILENO, in_path, O_RDONLY);
+    redirect(STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_APPEND);
+    redirect(STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_APPEND);
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
+int h_wait(pid_t pid, int timeout_ms)
+{
+    int64_t deadline = h_now_ms() + timeout_ms;
+    int status, delay = 1;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (h_now_ms() >= deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        sleep_ms(delay);
+        delay = delay < 20 ? delay * 2 : 20;
+    }
+}
+
+int h_run(char *const argv[], const char *in_path, const char *out_path, const char *err_path,
+          int timeout_ms)
+{
+    pid_t pid = h_spawn(argv, in_path, out_path, err_path);
+    return pid < 0 ? -1 : h_wait(pid, timeout_ms);
+}
+
+/* ---- the reference server ---------------------------------------------- */
+
+static int path_in(char *out, const char *dir, const char *name)
+{
+    int n = snprintf(out, H_PATH, "%s/%s", dir, name);
+    return n < 0 || n >= H_PATH ? -1 : 0;
+}
+
+int h_server_init(h_server *s, const char *dir)
+{
+    memset(s, 0, sizeof *s);
+    s->pid = -1;
+    s->token = "e2e-agent-token";
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    if (path_in(s->ca, dir, "test-ca.pem") || path_in(s->other_ca, dir, "other-ca.pem") ||
+        path_in(s->cert, dir, "test-server.pem") || path_in(s->key, dir, "test-server.key") ||
+        path_in(s->db, dir, "server.db") || path_in(s->ready, dir, "server.ready") ||
+        path_in(s->log, dir, "server.log"))
+        return -1;
+    char *mk[] = {"sh", PARLEY_GEN_CERTS, (char *)dir, "test", NULL};
+    char *mk_other[] = {"sh", PARLEY_GEN_CERTS, (char *)dir, "other", NULL};
+    if (h_run(mk, NULL, NULL, NULL, 60000) != 0 || h_run(mk_other, NULL, NULL, NULL, 60000) != 0)
+        return -1;
+    return 0;
+}
+
+/* The ready file holds the port: the first number in it. */
+static int read_port(const char *path)
+{
+    char *a = h_read_file(path);
+    if (!a)
+        return 0;
+    long port = strtol(a + strcspn(a, "0123456789"), NULL, 10);
+    free(a);
+    return port > 0 && port < 65536 ? (int)port : 0;
+}
+
+int h_server_start(h_server *s, int port)
+{
+    char port_s[16];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    unlink(s->ready);
+    char *argv[] = {PARLEY_SERVER_BIN, "--port", port_s, "--ready-file", s->ready,
+                    "--cert", s->cert, "--key", s->key, "--db", s->db,
+                    "--agent-token", (char *)s->token, NULL};
+    /* Appended: a restart keeps the first run's log. */
+    s->pid = h_spawn(argv, NULL, s->log, s->log);
+    if (s->pid < 0)
+        return -1;
+    int64_t deadline = h_now_ms() + h_ms(20000);
+    int last = 0;
+    while (h_now_ms() < deadline) {
+        int status;
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            fprintf(stderr, "parley-server exited before it was ready (status %d)\n", status);
+            s->pid = -1;
+            return -1;
+        }
+        /* The same port read twice: a half-written file is not a port. */
+        int got = read_port(s->ready);
+        if (got > 0 && got == last) {
+            s->port = got;
+            return 0;
+        }
+        last = got;
+        sleep_ms(10);
+    }
+    fprintf(stderr, "parley-server not ready after %d ms\n", h_ms(20000));
+    h_server_stop(s, SIGKILL);
+    return -1;
+}
+
+void h_server_stop(h_server *s, int sig)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, sig);
+    if (h_wait(s->pid, h_ms(10000)) < 0)
+        fprintf(stderr, "parley-server had to be killed\n");
+    s->pid = -1;
+}
+
+void h_server_dump_log(const h_server *s)
+{
+    char *log = h_read_file(s->log);
+    if (!log || !*log) {
+        free(log);
+        return;
+    }
+    size_t len = strlen(log);
+    const char *tail = len > 6000 ? log + len - 6000 : log;
+    fprintf(stderr, "---- server log (end) ----\n%s\n---- end of server log ----\n", tail);
+    free(log);
+}
+
+int h_api(const h_server *s, const char *method, const char *path, const char *json_body,
+          char **body_out)
+{
+    static unsigned calls;
+    char url[256], auth[256], out[H_PATH + 32], code_path[H_PATH + 32], err_path[H_PATH + 32];
+    unsigned n = ++calls;
+    snprintf(url, sizeof url, "https://localhost:%d%s", s->port, path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token);
+    snprintf(out, sizeof out, "%s/api-%u.body", s->dir, n);
+    snprintf(code_path, sizeof code_path, "%s/api-%u.code", s->dir, n);
+    snprintf(err_path, sizeof err_path, "%s/api-%u.err", s->dir, n);
+    char *argv[24];
+    int a = 0;
+    char *fixed[] = {"curl", "-sS", "--max-time", "20", "--cacert", (char *)s->ca, "-H", auth,
+                     "-o", out, "-w", "%{http_code}", "-X", (char *)method};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        argv[a++] = fixed[i];
+    if (json_body) {
+        argv[a++] = "-H";
+        argv[a++] = "Content-Type: application/json";
+        argv[a++] = "--data-binary";
+        argv[a++] = (char *)json_body;
+    }
+    argv[a++] = url;
+    argv[a] = NULL;
+    int rc = h_run(argv, NULL, code_path, err_path, h_ms(30000));
+    char *code = h_read_file(code_path);
+    int status = rc == 0 && code ? atoi(code) : -1;
+    if (status < 0) {
+        char *err = h_read_file(err_path);
+        fprintf(stderr, "curl %s %s failed (rc %d): %s\n", method, url, rc, err ? err : "");
+        free(err);
+    }
+    free(code);
+    if (body_out)
+        *body_out = h_read_file(out);
+    return status;
+}
+
+/* ---- clients ------------------------------------------------------------- */
+
+static void log_sink(void *user, int level, const char *msg)
+{
+    fprintf(stderr, "[%s L%d] %s\n", (const char *)user, level, msg);
+}
+
+int h_client_open(h_client *c, const h_server *s, const char *ca, const char *user,
+                  const char *data_dir)
+{
+    memset(c, 0, sizeof *c);
+    char url[128];
+    snprintf(url, sizeof url, "wss://localhost:%d", s->port);
+    parley_config *cfg = parley_config_new();
+    if (!cfg)
+        return -1;
+    const char *verbose = getenv("PARLEY_E2E_VERBOSE");
+    int rc = parley_config_set_url(cfg, url);
+    if (rc == PARLEY_OK)
+        rc = parley_config_set_app_id(cfg, "parley-e2e");
+    if (rc == PARLEY_OK && ca)
+        rc = parley_config_set_ca_file(cfg, ca);
+    if (rc == PARLEY_OK && data_dir)
+        rc = parley_config_set_data_dir(cfg, data_dir);
+    if (rc == PARLEY_OK)
+        rc = parley_config_set_reconnect(cfg, 100, 1000);
+    if (rc == PARLEY_OK && verbose && *verbose)
+        rc = parley_config_set_log(cfg, log_sink, (void *)(user ? user : "anon"), PARLEY_LOG_DEBUG);
+    if (rc == PARLEY_OK)
+        rc = parley_client_new(cfg, &c->pc);
+    parley_config_free(cfg);
+    if (rc == PARLEY_OK && user)
+        rc = parley_identify(c->pc, user, NULL);
+    if (rc != PARLEY_OK) {
+        fprintf(stderr, "client setup failed: %s\n", parley_strerror(rc));
+        h_client_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+void h_client_close(h_client *c)
+{
+    parley_client_free(c->pc);
+    for (size_t i = 0; i < c->n; i++)
+        parley_event_free(c->hist[i]);
+    free(c->hist);
+    free(c->used);
+    memset(c, 0, sizeof *c);
+}
+
+static int record(h_client *c, parley_event *ev)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        parley_event **hist = realloc(c->hist, cap * sizeof *hist);
+        if (hist)
+            c->hist = hist;
+        unsigned char *used = realloc(c->used, cap);
+        if (used)
+            c->used = used;
+        if (!hist || !used) {
+            parley_event_free(ev);
+            return -1;
+        }
+        c->cap = cap;
+    }
+    c->used[c->n] = 0;
+    c->hist[c->n++] = ev;
+    return 0;
+}
+
+static void drain(h_client *c)
+{
+    parley_event *ev;
+    while (parley_poll(c->pc, &ev) == PARLEY_OK)
+        record(c, ev);
+}
+
+/* One slice of work: host-driven clients are serviced (returning early when
+ * an event is ready); threaded ones are polled after a short nap. */
+static void pump_once(h_client *c, int ms)
+{
+    if (c->threaded)
+        sleep_ms(ms < 2 ? ms : 2);
+    else
+        parley_service(c->pc, ms);
+    drain(c);
+}
+
+void h_pump(h_client *c, int ms)
+{
+    int64_t deadline = h_now_ms() + ms;
+    int64_t left;
+    while ((left = deadline - h_now_ms()) > 0)
+        pump_once(c, left < 50 ? (int)left : 50);
+}
+
+static int str_match(const char *want, const char *got)
+{
+    return !want || (got && strcmp(want, got) == 0);
+}
+
+static int matches(const parley_event *ev, const h_want *w)
+{
+    return (!w->type || parley_event_type(ev) == w->type) &&
+           (!w->state || parley_event_state(ev) == w->state) &&
+           (!w->author || parley_event_author_kind(ev) == w->author) &&
+           (!w->error || parley_event_error_code(ev) == w->error) &&
+           str_match(w->conv, parley_event_conversation_id(ev)) &&
+           str_match(w->cid, parley_event_client_id(ev)) &&
+           str_match(w->text, parley_event_text(ev));
+}
+
+static const parley_event *find_unused(h_client *c, const h_want *w, size_t from, size_t *index_out)
+{
+    for (size_t i = from > w->after ? from : w->after; i < c->n; i++) {
+        if (!c->used[i] && matches(c->hist[i], w)) {
+            c->used[i] = 1;
+            if (index_out)
+                *index_out = i;
+            return c->hist[i];
+        }
+    }
+    return NULL;
+}
+
+const parley_event *h_await(h_client *c, const h_want *w, int timeout_ms, size_t *index_out)
+{
+    int64_t deadline = h_now_ms() + timeout_ms;
+    size_t scanned = 0;
+    for (;;) {
+        const parley_event *ev = find_unused(c, w, scanned, index_out);
+        if (ev)
+            return ev;
+        scanned = c->n;
+        int64_t left = deadline - h_now_ms();
+        if (left <= 0)
+            return NULL;
+        pump_once(c, left < 50 ? (int)left : 50);
+    }
+}
+
+size_t h_count(const h_client *c, const h_want *w)
+{
+    size_t n = 0;
+    for (size_t i = w->after; i < c->n; i++)
+        n += matches(c->hist[i], w) != 0;
+    return n;
+}
+
+static const char *or_dash(const char *s)
+{
+    return s ? s : "-";
+}
+
+void h_dump_events(const h_client *c, const char *label)
+{
+    fprintf(stderr, "---- events of %s ----\n", label);
+    for (size_t i = 0; i < c->n; i++) {
+        const parley_event *ev = c->hist[i];
+        fprintf(stderr, "%3zu type=%d state=%d author=%d err=%d conv=%s cid=%s id=%s seq=%s text=%s\n",
+                i, parley_event_type(ev), parley_event_state(ev), parley_event_author_kind(ev),
+                parley_event_error_code(ev), or_dash(parley_event_conversation_id(ev)),
+                or_dash(parley_event_client_id(ev)), or_dash(parley_event_message_id(ev)),
+                or_dash(parley_event_seq(ev)), or_dash(parley_event_text(ev)));
+    }
+}

@@ -1,0 +1,513 @@
+/* End to end: libparley (public API only) against the reference server over
+ * real TLS on localhost, plus the parley-chat CLI. Every wait ends as soon as
+ * the awaited event arrives; the deadlines are only there for failures. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness.h"
+#include "testlib.h"
+
+static h_server g_srv;
+static char g_dir[256];
+
+/* Long enough for a loaded 2-core machine (and valgrind, via h_ms). */
+#define WAIT h_ms(30000)
+
+static int is_decimal(const char *s)
+{
+    return s && *s && strspn(s, "0123456789") == strlen(s) && s[0] != '0';
+}
+
+static void sub_path(char *out, const char *name)
+{
+    snprintf(out, H_PATH, "%s/%s", g_dir, name);
+}
+
+/* ---- HTTP API helpers ------------------------------------------------------- */
+
+/* The conversation `conv` from GET /api/conversations, or NULL. The
+ * returned item belongs to *list (free with cJSON_Delete). */
+static const cJSON *api_conversation(const char *conv, cJSON **list)
+{
+    char *body = NULL;
+    int status = h_api(&g_srv, "GET", "/api/conversations", NULL, &body);
+    CHECK_INT(status, 200);
+    *list = body ? cJSON_Parse(body) : NULL;
+    free(body);
+    CHECK(cJSON_IsArray(*list));
+    const cJSON *item;
+    cJSON_ArrayForEach(item, *list)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+        if (cJSON_IsString(id) && strcmp(id->valuestring, conv) == 0)
+            return item;
+    }
+    return NULL;
+}
+
+static const char *json_str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* How many stored messages of `conv` have exactly `text`; -1 on API error. */
+static int api_count_text(const char *conv, const char *text)
+{
+    char path[256], *body = NULL;
+    snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
+    int status = h_api(&g_srv, "GET", path, NULL, &body);
+    CHECK_INT(status, 200);
+    cJSON *list = body ? cJSON_Parse(body) : NULL;
+    free(body);
+    if (!cJSON_IsArray(list)) {
+        cJSON_Delete(list);
+        return -1;
+    }
+    int n = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, list)
+    {
+        const char *t = json_str(item, "text");
+        n += t && strcmp(t, text) == 0;
+    }
+    cJSON_Delete(list);
+    return n;
+}
+
+static int api_post_agent(const char *conv, const char *text, const char *name)
+{
+    char path[256], json[512];
+    snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
+    snprintf(json, sizeof json, "{\"text\":\"%s\",\"name\":\"%s\"}", text, name);
+    return h_api(&g_srv, "POST", path, json, NULL);
+}
+
+/* ---- client helpers ------------------------------------------------------------ */
+
+static const parley_event *await_online(h_client *c, size_t after)
+{
+    h_want w = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_ONLINE, .after = after};
+    return h_await(c, &w, WAIT, NULL);
+}
+
+/* Sends `text` and waits for its PENDING and SENT statuses; returns the SENT
+ * event (NULL on failure) and its client id in cid_out. */
+static const parley_event *send_and_ack(h_client *c, const char *conv, const char *text,
+                                        char cid_out[PARLEY_ID_SIZE])
+{
+    int rc = parley_send_text(c->pc, conv, text, cid_out, PARLEY_ID_SIZE);
+    CHECK_INT(rc, PARLEY_OK);
+    if (rc != PARLEY_OK)
+        return NULL;
+    h_want pending = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_PENDING, .cid = cid_out};
+    h_want sent = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_SENT, .cid = cid_out};
+    size_t ip = 0, is = 0;
+    CHECK(h_await(c, &pending, WAIT, &ip) != NULL);
+    const parley_event *ev = h_await(c, &sent, WAIT, &is);
+    CHECK(ev != NULL);
+    CHECK(is > ip);
+    return ev;
+}
+
+static void start_conversation(h_client *c, const char *subject, char conv[PARLEY_ID_SIZE])
+{
+    CHECK_INT(parley_conversation_start(c->pc, subject, conv, PARLEY_ID_SIZE), PARLEY_OK);
+    CHECK(strncmp(conv, "c-", 2) == 0);
+}
+
+static const parley_event *await_reply(h_client *c, const char *conv, int author)
+{
+    h_want w = {.type = PARLEY_EV_MESSAGE, .author = author, .conv = conv};
+    return h_await(c, &w, WAIT, NULL);
+}
+
+/* ---- tests --------------------------------------------------------------------- */
+
+static void test_insecure_refused(void)
+{
+    parley_config *cfg = parley_config_new();
+    parley_client *pc = NULL;
+    char url[64];
+    snprintf(url, sizeof url, "ws://localhost:%d", g_srv.port);
+    CHECK_INT(parley_config_set_url(cfg, url), PARLEY_OK);
+    CHECK_INT(parley_config_set_app_id(cfg, "parley-e2e"), PARLEY_OK);
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_ERR_INSECURE);
+    CHECK(pc == NULL);
+    parley_config_free(cfg);
+}
+
+/* Connect, identify, start, send, bot reply, agent reply through the HTTP
+ * API: the whole support flow, host-driven. */
+static void test_round_trip(void)
+{
+    int failed_before = tl_failed;
+    h_client c;
+    if (h_client_open(&c, &g_srv, g_srv.ca, "e2e-alice", NULL) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    CHECK_INT(parley_set_attribute_str(c.pc, "plan", "vip"), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_num(c.pc, "level", 7), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_bool(c.pc, "beta", 1), PARLEY_OK);
+
+    size_t i_connecting = 0, i_online = 0;
+    h_want connecting = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_CONNECTING};
+    h_want online = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_ONLINE};
+    CHECK(h_await(&c, &connecting, WAIT, &i_connecting) != NULL);
+    CHECK(h_await(&c, &online, WAIT, &i_online) != NULL);
+    CHECK(i_online > i_connecting);
+
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    start_conversation(&c, "Payment problem", conv);
+    const parley_event *sent = send_and_ack(&c, conv, "My gems never arrived", cid);
+    h_want started = {.type = PARLEY_EV_CONVERSATION, .state = PARLEY_CONV_STARTED, .conv = conv};
+    CHECK(h_await(&c, &started, WAIT, NULL) != NULL);
+    if (sent) {
+        CHECK_STR(parley_event_conversation_id(sent), conv);
+        CHECK(parley_event_message_id(sent) != NULL);
+        CHECK(is_decimal(parley_event_seq(sent)));
+    }
+    uint32_t outbox = 99;
+    CHECK_INT(parley_outbox_count(c.pc, &outbox), PARLEY_OK);
+    CHECK_INT(outbox, 0);
+
+    const parley_event *bot = await_reply(&c, conv, PARLEY_AUTHOR_BOT);
+    CHECK(bot != NULL);
+    if (bot && sent) {
+        CHECK(parley_event_text(bot) && *parley_event_text(bot));
+        CHECK(is_decimal(parley_event_seq(bot)));
+        CHECK(strtoull(parley_event_seq(bot), NULL, 10) > strtoull(parley_event_seq(sent), NULL, 10));
+    }
+
+    cJSON *list = NULL;
+    const cJSON *item = api_conversation(conv, &list);
+    CHECK(item != NULL);
+    CHECK_STR(json_str(item, "user"), "e2e-alice");
+    CHECK_STR(json_str(item, "subject"), "Payment problem");
+    cJSON_Delete(list);
+
+    CHECK_INT(api_post_agent(conv, "Refunded, sorry about that!", "Dana"), 201);
+    const parley_event *agent = await_reply(&c, conv, PARLEY_AUTHOR_AGENT);
+    CHECK(agent != NULL);
+    if (agent) {
+        CHECK_STR(parley_event_text(agent), "Refunded, sorry about that!");
+        CHECK_STR(parley_event_author_name(agent), "Dana");
+        CHECK(parley_event_timestamp_ms(agent) > 0);
+    }
+    CHECK_INT(api_count_text(conv, "My gems never arrived"), 1);
+    CHECK_INT(api_count_text(conv, "Refunded, sorry about that!"), 1);
+    h_want errors = {.type = PARLEY_EV_ERROR};
+    CHECK_INT(h_count(&c, &errors), 0);
+    if (tl_failed != failed_before)
+        h_dump_events(&c, "round trip");
+    h_client_close(&c);
+}
+
+/* The server dies mid-conversation and comes back on the same port and
+ * database: the client reconnects by itself and the message typed while the
+ * server was down is delivered once. */
+static void test_server_restart(void)
+{
+    int failed_before = tl_failed;
+    h_client c;
+    if (h_client_open(&c, &g_srv, g_srv.ca, "e2e-bob", NULL) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    CHECK(await_online(&c, 0) != NULL);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE], cid2[PARLEY_ID_SIZE];
+    start_conversation(&c, NULL, conv);
+    CHECK(send_and_ack(&c, conv, "before the restart", cid) != NULL);
+
+    int port = g_srv.port;
+    h_server_stop(&g_srv, SIGKILL);
+    size_t i_lost = 0;
+    h_want lost = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_RECONNECTING};
+    CHECK(h_await(&c, &lost, WAIT, &i_lost) != NULL);
+
+    CHECK_INT(parley_send_text(c.pc, conv, "sent while the server was down", cid2, sizeof cid2),
+              PARLEY_OK);
+    h_want pending = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_PENDING, .cid = cid2};
+    CHECK(h_await(&c, &pending, WAIT, NULL) != NULL);
+    uint32_t outbox = 0;
+    CHECK_INT(parley_outbox_count(c.pc, &outbox), PARLEY_OK);
+    CHECK_INT(outbox, 1);
+    h_pump(&c, 300); /* let a reconnect attempt fail against the closed port */
+
+    CHECK_INT(h_server_start(&g_srv, port), 0);
+    CHECK_INT(g_srv.port, port);
+    CHECK(await_online(&c, i_lost) != NULL);
+    h_want sent = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_SENT, .cid = cid2};
+    const parley_event *ev = h_await(&c, &sent, WAIT, NULL);
+    CHECK(ev != NULL);
+    if (ev)
+        CHECK(is_decimal(parley_event_seq(ev)));
+    CHECK_INT(parley_outbox_count(c.pc, &outbox), PARLEY_OK);
+    CHECK_INT(outbox, 0);
+    CHECK_INT(api_count_text(conv, "before the restart"), 1);
+    CHECK_INT(api_count_text(conv, "sent while the server was down"), 1);
+    h_want sent_any = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_SENT, .cid = cid2};
+    CHECK_INT(h_count(&c, &sent_any), 1);
+    if (tl_failed != failed_before)
+        h_dump_events(&c, "server restart");
+    h_client_close(&c);
+}
+
+/* A server certificate from another CA is refused, again and again, and
+ * the client never reports ONLINE. */
+static void test_wrong_ca(void)
+{
+    int failed_before = tl_failed;
+    h_client c;
+    if (h_client_open(&c, &g_srv, g_srv.other_ca, "e2e-mallory", NULL) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    h_want tls = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_RECONNECTING,
+                  .error = PARLEY_ERR_TLS};
+    size_t first = 0;
+    CHECK(h_await(&c, &tls, WAIT, &first) != NULL);
+    tls.after = first + 1;
+    CHECK(h_await(&c, &tls, WAIT, NULL) != NULL); /* it keeps trying */
+    h_want err = {.type = PARLEY_EV_ERROR, .error = PARLEY_ERR_TLS};
+    CHECK(h_count(&c, &err) >= 1);
+    h_want online = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_ONLINE};
+    CHECK_INT(h_count(&c, &online), 0);
+    if (tl_failed != failed_before)
+        h_dump_events(&c, "wrong CA");
+    h_client_close(&c);
+}
+
+/* The library's own I/O thread, events polled from this thread. */
+static void test_threaded(void)
+{
+    int failed_before = tl_failed;
+    h_client c;
+    if (h_client_open(&c, &g_srv, g_srv.ca, "e2e-carol", NULL) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    c.threaded = 1;
+    CHECK_INT(parley_start(c.pc), PARLEY_OK);
+    CHECK_INT(parley_start(c.pc), PARLEY_ERR_STATE);
+    CHECK_INT(parley_service(c.pc, 0), PARLEY_ERR_STATE);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    start_conversation(&c, "threaded", conv);
+    CHECK(send_and_ack(&c, conv, "hello from a thread", cid) != NULL);
+    CHECK(await_reply(&c, conv, PARLEY_AUTHOR_BOT) != NULL);
+    CHECK(await_online(&c, 0) != NULL);
+    CHECK_INT(parley_stop(c.pc), PARLEY_OK);
+    CHECK_INT(parley_stop(c.pc), PARLEY_ERR_STATE);
+    h_want offline = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_OFFLINE};
+    CHECK(h_await(&c, &offline, h_ms(5000), NULL) != NULL);
+    if (tl_failed != failed_before)
+        h_dump_events(&c, "threaded");
+    h_client_close(&c);
+}
+
+/* The anonymous id survives a restart through the data dir, and is who the
+ * server sees. */
+static void test_anonymous_id(void)
+{
+    char data[H_PATH], other[H_PATH];
+    sub_path(data, "anon-data");
+    sub_path(other, "anon-other");
+    char id1[PARLEY_ID_SIZE] = "", id2[PARLEY_ID_SIZE] = "", id3[PARLEY_ID_SIZE] = "";
+    h_client c;
+    if (h_client_open(&c, &g_srv, g_srv.ca, NULL, data) == 0) {
+        CHECK_INT(parley_anonymous_id(c.pc, id1, sizeof id1), PARLEY_OK);
+        h_client_close(&c);
+    }
+    if (h_client_open(&c, &g_srv, g_srv.ca, NULL, other) == 0) {
+        CHECK_INT(parley_anonymous_id(c.pc, id3, sizeof id3), PARLEY_OK);
+        h_client_close(&c);
+    }
+    if (h_client_open(&c, &g_srv, g_srv.ca, NULL, data) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    CHECK_INT(parley_anonymous_id(c.pc, id2, sizeof id2), PARLEY_OK);
+    CHECK(strncmp(id1, "a-", 2) == 0);
+    CHECK_STR(id2, id1);
+    CHECK(strcmp(id3, id1) != 0);
+
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    start_conversation(&c, NULL, conv);
+    CHECK(send_and_ack(&c, conv, "who am I?", cid) != NULL);
+    cJSON *list = NULL;
+    const cJSON *item = api_conversation(conv, &list);
+    CHECK(item != NULL);
+    CHECK_STR(json_str(item, "user"), id1);
+    cJSON_Delete(list);
+    h_client_close(&c);
+}
+
+/* ---- the CLI ------------------------------------------------------------------ */
+
+static int run_cli(char **args, const char *stdin_path, const char *tag, int timeout_ms,
+                   char **out, char **err)
+{
+    char url[64], out_path[H_PATH], err_path[H_PATH];
+    char *argv[40];
+    int a = 0;
+    snprintf(url, sizeof url, "wss://localhost:%d", g_srv.port);
+    snprintf(out_path, sizeof out_path, "%s/cli-%s.out", g_dir, tag);
+    snprintf(err_path, sizeof err_path, "%s/cli-%s.err", g_dir, tag);
+    argv[a++] = PARLEY_CHAT_BIN;
+    argv[a++] = "--url";
+    argv[a++] = url;
+    while (*args && a < 39)
+        argv[a++] = *args++;
+    argv[a] = NULL;
+    int rc = h_run(argv, stdin_path, out_path, err_path, timeout_ms);
+    *out = h_read_file(out_path);
+    *err = h_read_file(err_path);
+    return rc;
+}
+
+/* Each stdout line is a JSON object with a "type"; counts lines matching
+ * type (and state/author when not NULL). -1 if a line does not parse. */
+static int count_json(const char *out, const char *type, const char *key, const char *value)
+{
+    int n = 0;
+    const char *p = out;
+    while (p && *p) {
+        size_t len = strcspn(p, "\n");
+        cJSON *o = cJSON_ParseWithLength(p, len);
+        if (!cJSON_IsObject(o) || !json_str(o, "type")) {
+            cJSON_Delete(o);
+            return -1;
+        }
+        n += strcmp(json_str(o, "type"), type) == 0 &&
+             (!key || (json_str(o, key) && strcmp(json_str(o, key), value) == 0));
+        cJSON_Delete(o);
+        p += len + (p[len] == '\n');
+    }
+    return n;
+}
+
+static void test_cli_send(void)
+{
+    int failed_before = tl_failed;
+    char *args[] = {"--ca", g_srv.ca, "--user", "e2e-cli", "--attr", "plan=vip", "--attr",
+                    "level=7", "--attr", "beta=true", "--subject", "from the CLI", "--send",
+                    "first line", "--send", "second line", "--wait-replies", "1", "--json",
+                    "--timeout", "60", "--mem-stats", NULL};
+    char *out = NULL, *err = NULL;
+    int rc = run_cli(args, NULL, "send", h_ms(90000), &out, &err);
+    CHECK_INT(rc, 0);
+    CHECK(out != NULL);
+    CHECK(count_json(out, "message_status", "state", "sent") == 2);
+    CHECK(count_json(out, "conversation", "state", "started") == 1);
+    CHECK(count_json(out, "connection", "state", "online") >= 1);
+    CHECK(count_json(out, "message", "author", "bot") >= 1);
+    /* --mem-stats: nothing the library allocated is left after free. */
+    CHECK(err && strstr(err, " 0 bytes in 0 blocks still allocated"));
+    if (tl_failed != failed_before)
+        fprintf(stderr, "cli stdout:\n%s\ncli stderr:\n%s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+}
+
+static void test_cli_stdin(void)
+{
+    int failed_before = tl_failed;
+    char in_path[H_PATH];
+    sub_path(in_path, "cli-stdin.txt");
+    CHECK_INT(h_write_file(in_path, "piped one\r\n\npiped two"), 0);
+    char *args[] = {"--ca", g_srv.ca, "--json", "--threaded", "--timeout", "60", NULL};
+    char *out = NULL, *err = NULL;
+    int rc = run_cli(args, in_path, "stdin", h_ms(90000), &out, &err);
+    CHECK_INT(rc, 0);
+    CHECK_INT(count_json(out, "message_status", "state", "sent"), 2);
+    CHECK_INT(count_json(out, "message_status", "state", "failed"), 0);
+    if (tl_failed != failed_before)
+        fprintf(stderr, "cli stdout:\n%s\ncli stderr:\n%s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+}
+
+static void test_cli_wrong_ca(void)
+{
+    int failed_before = tl_failed;
+    char *args[] = {"--ca", g_srv.other_ca, "--send", "x", "--timeout", "3", "--reconnect",
+                    "100:500", NULL};
+    char *out = NULL, *err = NULL;
+    int64_t t0 = h_now_ms();
+    int rc = run_cli(args, NULL, "wrong-ca", h_ms(60000), &out, &err);
+    int64_t took = h_now_ms() - t0;
+    CHECK_INT(rc, 3);
+    CHECK(took >= 2900);
+    CHECK(took < h_ms(20000));
+    CHECK(err && strstr(err, "TLS"));
+    if (tl_failed != failed_before)
+        fprintf(stderr, "cli stderr:\n%s\n", err ? err : "");
+    free(out);
+    free(err);
+}
+
+static void test_cli_usage(void)
+{
+    char *out = NULL, *err = NULL;
+    char ws_url[64];
+    snprintf(ws_url, sizeof ws_url, "ws://localhost:%d", g_srv.port);
+    char *insecure[] = {"--url", ws_url, "--send", "x", "--timeout", "5", NULL};
+    CHECK_INT(run_cli(insecure, NULL, "insecure", h_ms(30000), &out, &err), 1);
+    CHECK(err && strstr(err, "--insecure"));
+    free(out);
+    free(err);
+
+    char *bad_attr[] = {"--attr", "novalue", NULL};
+    CHECK_INT(run_cli(bad_attr, NULL, "bad-attr", h_ms(30000), &out, &err), 1);
+    free(out);
+    free(err);
+
+    char data[H_PATH];
+    sub_path(data, "cli-anon");
+    char *anon[] = {"--data-dir", data, "--anon-id", NULL};
+    char *out2 = NULL, *err2 = NULL;
+    CHECK_INT(run_cli(anon, NULL, "anon1", h_ms(30000), &out, &err), 0);
+    CHECK_INT(run_cli(anon, NULL, "anon2", h_ms(30000), &out2, &err2), 0);
+    CHECK(out && strncmp(out, "a-", 2) == 0);
+    CHECK(out && out2 && strcmp(out, out2) == 0);
+    free(out);
+    free(err);
+    free(out2);
+    free(err2);
+}
+
+int main(void)
+{
+    if (h_mkdtemp(g_dir, sizeof g_dir) != 0 || h_server_init(&g_srv, g_dir) != 0) {
+        fprintf(stderr, "cannot prepare %s (certificates need the openssl tool)\n", g_dir);
+        return 1;
+    }
+    if (h_server_start(&g_srv, 0) != 0) {
+        h_server_dump_log(&g_srv);
+        return 1;
+    }
+    RUN(test_insecure_refused);
+    RUN(test_round_trip);
+    RUN(test_wrong_ca);
+    RUN(test_threaded);
+    RUN(test_anonymous_id);
+    RUN(test_server_restart);
+    RUN(test_cli_send);
+    RUN(test_cli_stdin);
+    RUN(test_cli_wrong_ca);
+    RUN(test_cli_usage);
+    h_server_stop(&g_srv, SIGTERM);
+    if (tl_failed)
+        h_server_dump_log(&g_srv);
+    if (!tl_failed && !getenv("PARLEY_E2E_KEEP"))
+        h_rmtree(g_dir);
+    else
+        fprintf(stderr, "test files kept in %s\n", g_dir);
+    return tl_finish();
+}

@@ -1,0 +1,1188 @@
+/* Wire codec: every server frame type valid and malformed, encoder
+ * round-trips, limits, and hostile input (JSONTestSuite, truncation, random
+ * bytes). A counting allocator proves nothing leaks through the hooks. */
+#include "testlib.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "proto.h"
+
+/* ---- counting allocator ---------------------------------------------------- */
+
+typedef struct counter {
+    long live;       /* outstanding allocations */
+    long calls;      /* allocations made */
+    long fail_after; /* the call with this index fails; -1: never */
+} counter;
+
+static void *c_malloc(void *user, size_t n)
+{
+    counter *c = user;
+    if (c->fail_after >= 0 && c->calls++ >= c->fail_after)
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        c->live++;
+    return p;
+}
+
+static void *c_realloc(void *user, void *p, size_t n)
+{
+    counter *c = user;
+    void *q = realloc(p, n);
+    if (q && !p)
+        c->live++;
+    return q;
+}
+
+static void c_free(void *user, void *p)
+{
+    counter *c = user;
+    if (p)
+        c->live--;
+    free(p);
+}
+
+static counter cnt = {0, 0, -1};
+static const palloc alloc = {c_malloc, c_realloc, c_free, &cnt};
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static char errbuf[128];
+
+/* Decodes a copy of the text in a buffer of exactly its size (no NUL), so a
+ * read past the end is caught under ASan/valgrind. */
+static int decode_n(const char *json, size_t len, pframe *f)
+{
+    char *copy = malloc(len ? len : 1);
+    memcpy(copy, json, len);
+    errbuf[0] = '\0';
+    int rc = proto_decode(&alloc, copy, len, f, errbuf, sizeof errbuf);
+    free(copy);
+    return rc;
+}
+
+static int decode(const char *json, pframe *f)
+{
+    return decode_n(json, strlen(json), f);
+}
+
+/* Decodes, expects rejection (and an error text), checks nothing leaked and
+ * the frame holds nothing. */
+static void expect_bad(const char *json, size_t len, const char *why)
+{
+    pframe f;
+    long before = cnt.live;
+    int rc = decode_n(json, len, &f);
+    if (rc != PARLEY_ERR_PROTOCOL)
+        fprintf(stderr, "  accepted/odd (rc %d): %.*s\n", rc, (int)(len > 200 ? 200 : len), json);
+    CHECK_INT(rc, PARLEY_ERR_PROTOCOL);
+    if (rc == PARLEY_OK) {
+        proto_frame_clear(&alloc, &f);
+        return;
+    }
+    CHECK(errbuf[0] != '\0');
+    if (why && !strstr(errbuf, why)) {
+        fprintf(stderr, "  reason \"%s\" lacks \"%s\" for: %.*s\n", errbuf, why, (int)(len > 200 ? 200 : len),
+                json);
+        CHECK(0);
+    }
+    CHECK(f.session == NULL && f.cid == NULL && f.conv == NULL && f.id == NULL && f.text == NULL &&
+          f.author_name == NULL && f.code == NULL && f.message == NULL);
+    CHECK_INT(cnt.live, before);
+}
+
+static void bad_str(const char *json, const char *why)
+{
+    expect_bad(json, strlen(json), why);
+}
+
+/* Decodes, expects success; the caller checks members then calls done(). */
+static void expect_ok(const char *json, pframe *f, pframe_type type)
+{
+    int rc = decode(json, f);
+    if (rc != PARLEY_OK)
+        fprintf(stderr, "  rejected (%s): %s\n", errbuf, json);
+    CHECK_INT(rc, PARLEY_OK);
+    CHECK_INT(f->type, type);
+}
+
+static void done(pframe *f)
+{
+    proto_frame_clear(&alloc, f);
+    CHECK_INT(cnt.live, 0);
+}
+
+/* A string of n copies of c. */
+static char *repeat(char c, size_t n)
+{
+    char *s = malloc(n + 1);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* Frame text from a prefix, a filler of n copies of c, and a suffix. */
+static char *build(const char *pre, char c, size_t n, const char *post)
+{
+    size_t a = strlen(pre), b = strlen(post);
+    char *s = malloc(a + n + b + 1);
+    memcpy(s, pre, a);
+    memset(s + a, c, n);
+    memcpy(s + a + n, post, b + 1);
+    return s;
+}
+
+/* ---- server frames: valid ---------------------------------------------------- */
+
+static void test_welcome(void)
+{
+    pframe f;
+    expect_ok("{\"t\":\"welcome\",\"session\":\"s-81b2\",\"limits\":{\"max_frame\":32768,\"max_text\":4096}}", &f,
+              PF_WELCOME);
+    CHECK_STR(f.type_name, "welcome");
+    CHECK_STR(f.session, "s-81b2");
+    CHECK_INT(f.max_frame, 32768);
+    CHECK_INT(f.max_text, 4096);
+    done(&f);
+
+    expect_ok(" \r\n\t{\"session\":\"s\",\"t\":\"welcome\",\"extra\":[1,{\"a\":null}]} \n", &f, PF_WELCOME);
+    CHECK_STR(f.session, "s");
+    CHECK_INT(f.max_frame, 0);
+    CHECK_INT(f.max_text, 0);
+    done(&f);
+
+    expect_ok("{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_frame\":4294967295,\"future\":\"x\"}}", &f,
+              PF_WELCOME);
+    CHECK_INT(f.max_frame, 4294967295u);
+    CHECK_INT(f.max_text, 0);
+    done(&f);
+
+    expect_ok("{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_text\":1e3}}", &f, PF_WELCOME);
+    CHECK_INT(f.max_text, 1000);
+    done(&f);
+}
+
+static void test_conv_ack(void)
+{
+    pframe f;
+    expect_ok("{\"t\":\"conv.ack\",\"cid\":\"0b7e\",\"conv\":\"c-7c1e\"}", &f, PF_CONV_ACK);
+    CHECK_STR(f.cid, "0b7e");
+    CHECK_STR(f.conv, "c-7c1e");
+    CHECK(f.id == NULL && f.seq == 0);
+    done(&f);
+}
+
+static void test_msg_ack(void)
+{
+    pframe f;
+    expect_ok("{\"t\":\"msg.ack\",\"cid\":\"5d1f\",\"id\":\"m-1001\",\"conv\":\"c-7c1e\",\"seq\":\"4\"}", &f, PF_MSG_ACK);
+    CHECK_STR(f.cid, "5d1f");
+    CHECK_STR(f.id, "m-1001");
+    CHECK_STR(f.conv, "c-7c1e");
+    CHECK_INT(f.seq, 4);
+    done(&f);
+}
+
+static void test_msg(void)
+{
+    pframe f;
+    expect_ok("{\"t\":\"msg\",\"conv\":\"c-7c1e\",\"id\":\"m-1002\",\"seq\":\"5\",\"author\":{\"kind\":\"bot\","
+              "\"name\":\"Helper\"},\"text\":\"Sorry! \\\"Which\\\" purchase? \\u00e9\\ud83d\\ude00\","
+              "\"ts\":1763900000000}",
+              &f, PF_MSG);
+    CHECK_STR(f.conv, "c-7c1e");
+    CHECK_STR(f.id, "m-1002");
+    CHECK_INT(f.seq, 5);
+    CHECK_INT(f.author_kind, PAUTHOR_BOT);
+    CHECK_STR(f.author_name, "Helper");
+    CHECK_STR(f.text, "Sorry! \"Which\" purchase? \xc3\xa9\xf0\x9f\x98\x80");
+    CHECK_INT(f.ts, 1763900000000LL);
+    done(&f);
+
+    static const struct {
+        const char *kind;
+        pauthor_kind want;
+    } kinds[] = {{"user", PAUTHOR_USER}, {"bot", PAUTHOR_BOT}, {"agent", PAUTHOR_AGENT}, {"system", PAUTHOR_SYSTEM}};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        char json[200];
+        snprintf(json, sizeof json,
+                 "{\"t\":\"msg\",\"conv\":\"c\",\"id\":\"m\",\"seq\":\"1\",\"author\":{\"kind\":\"%s\"},\"text\":\"\"}",
+                 kinds[i].kind);
+        expect_ok(json, &f, PF_MSG);
+        CHECK_INT(f.author_kind, kinds[i].want);
+        CHECK(f.author_name == NULL);
+        CHECK_STR(f.text, "");
+        CHECK_INT(f.ts, 0);
+        done(&f);
+    }
+
+    expect_ok("{\"t\":\"msg\",\"conv\":\"c\",\"id\":\"m\",\"seq\":\"1\",\"author\":{\"kind\":\"user\"},\"text\":\"x\","
+              "\"ts\":-9007199254740991}",
+              &f, PF_MSG);
+    CHECK_INT(f.ts, -9007199254740991LL);
+    done(&f);
+}
+
+static void test_conv_update(void)
+{
+    static const struct {
+        const char *state;
+        pconv_state want;
+    } states[] = {{"bot", PCONV_BOT},
+                  {"agent", PCONV_AGENT},
+                  {"queued", PCONV_QUEUED},
+                  {"closed", PCONV_CLOSED},
+                  {"open", PCONV_OPEN}};
+    pframe f;
+    for (size_t i = 0; i < sizeof states / sizeof *states; i++) {
+        char json[200];
+        snprintf(json, sizeof json, "{\"t\":\"conv.update\",\"conv\":\"c-1\",\"state\":\"%s\"}", states[i].state);
+        expect_ok(json, &f, PF_CONV_UPDATE);
+        CHECK_STR(f.conv, "c-1");
+        CHECK_INT(f.conv_state, states[i].want);
+        CHECK(f.author_name == NULL);
+        done(&f);
+    }
+    expect_ok("{\"t\":\"conv.update\",\"conv\":\"c-1\",\"state\":\"agent\",\"agent\":{\"name\":\"Dana\"}}", &f,
+              PF_CONV_UPDATE);
+    CHECK_STR(f.author_name, "Dana");
+    done(&f);
+    expect_ok("{\"t\":\"conv.update\",\"conv\":\"c-1\",\"state\":\"agent\",\"agent\":{}}", &f, PF_CONV_UPDATE);
+    CHECK(f.author_name == NULL);
+    done(&f);
+}
+
+static void test_error(void)
+{
+    pframe f;
+    expect_ok("{\"t\":\"error\",\"code\":\"too_long\",\"message\":\"text exceeds 4096 bytes\",\"cid\":\"5d1f\"}", &f,
+              PF_ERROR);
+    CHECK_STR(f.code, "too_long");
+    CHECK_STR(f.message, "text exceeds 4096 bytes");
+    CHECK_STR(f.cid, "5d1f");
+    done(&f);
+    expect_ok("{\"t\":\"error\",\"code\":\"auth_failed\"}", &f, PF_ERROR);
+    CHECK_STR(f.code, "auth_failed");
+    CHECK(f.message == NULL && f.cid == NULL);
+    done(&f);
+}
+
+static void test_goaway(void)
+{
+    static const struct {
+        const char *value;
+        uint32_t want;
+    } cases[] = {{"5000", 5000}, {"0", 0},        {"-0", 0},        {"1500.7", 1500},
+                 {"3600000", 3600000}, {"3600001", 3600000}, {"1e300", 3600000}, {"1e999", 3600000}};
+    pframe f;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char json[200];
+        snprintf(json, sizeof json, "{\"t\":\"goaway\",\"reconnect_ms\":%s,\"reason\":\"deploy\"}", cases[i].value);
+        expect_ok(json, &f, PF_GOAWAY);
+        CHECK_INT(f.reconnect_ms, cases[i].want);
+        CHECK_STR(f.message, "deploy");
+        done(&f);
+    }
+    expect_ok("{\"t\":\"goaway\"}", &f, PF_GOAWAY);
+    CHECK_INT(f.reconnect_ms, 0);
+    CHECK(f.message == NULL);
+    done(&f);
+}
+
+static void test_unknown_type(void)
+{
+    pframe f;
+    expect_ok("{\"t\":\"future.thing\",\"x\":[1,2,{\"y\":true}]}", &f, PF_UNKNOWN);
+    CHECK_STR(f.type_name, "future.thing");
+    done(&f);
+    /* "bye" is a client frame: unknown to the client's decoder. */
+    expect_ok("{\"t\":\"bye\"}", &f, PF_UNKNOWN);
+    CHECK_STR(f.type_name, "bye");
+    done(&f);
+    /* Types are case-sensitive. */
+    expect_ok("{\"t\":\"Welcome\"}", &f, PF_UNKNOWN);
+    done(&f);
+    char *t32 = build("{\"t\":\"", 'a', 32, "\"}");
+    expect_ok(t32, &f, PF_UNKNOWN);
+    CHECK_INT(strlen(f.type_name), 32);
+    done(&f);
+    free(t32);
+    char *t33 = build("{\"t\":\"", 'a', 33, "\"}");
+    bad_str(t33, "'t'");
+    free(t33);
+}
+
+/* ---- server frames: malformed ------------------------------------------------ */
+
+#define MSG_HEAD "{\"t\":\"msg\",\"conv\":\"c\",\"id\":\"m\",\"seq\":\"1\","
+
+static const struct {
+    const char *json;
+    const char *why; /* expected in the reason; NULL: any */
+} malformed[] = {
+    /* envelope */
+    {"[]", "not an object"},
+    {"[{\"t\":\"bye\"}]", "not an object"},
+    {"\"t\"", "not an object"},
+    {"42", "not an object"},
+    {"null", "not an object"},
+    {"true", "not an object"},
+    {"", "empty"},
+    {"   \n", "truncated"},
+    {"{}", "'t'"},
+    {"{\"T\":\"bye\"}", "'t'"},
+    {"{\"t\":1}", "'t'"},
+    {"{\"t\":null}", "'t'"},
+    {"{\"t\":[\"bye\"]}", "'t'"},
+    {"{\"t\":\"\"}", "'t'"},
+    {"{\"t\":\"bye\"} x", "trailing"},
+    {"{\"t\":\"bye\"}{\"t\":\"bye\"}", "trailing"},
+    {"{\"t\":\"bye\",}", NULL},
+    {"{\"t\":\"bye\" \"x\":1}", NULL},
+    {"{\"t\" \"bye\"}", NULL},
+    {"{'t':'bye'}", NULL},
+    {"{t:\"bye\"}", NULL},
+    {"{\"t\":\"bye\",\"x\":01}", NULL},
+    {"{\"t\":\"bye\",\"x\":1.}", NULL},
+    {"{\"t\":\"bye\",\"x\":.5}", NULL},
+    {"{\"t\":\"bye\",\"x\":+1}", NULL},
+    {"{\"t\":\"bye\",\"x\":-}", NULL},
+    {"{\"t\":\"bye\",\"x\":1e}", NULL},
+    {"{\"t\":\"bye\",\"x\":0x10}", NULL},
+    {"{\"t\":\"bye\",\"x\":NaN}", NULL},
+    {"{\"t\":\"bye\",\"x\":Infinity}", NULL},
+    {"{\"t\":\"bye\",\"x\":tru}", NULL},
+    {"{\"t\":\"bye\",\"x\":[1,]}", NULL},
+    {"{\"t\":\"bye\",\"x\":[1 2]}", NULL},
+    {"{\"t\":\"bye\",\"x\":[}", NULL},
+    {"{\"t\":\"bye\",\"x\":\"a\tb\"}", "control character"},
+    {"{\"t\":\"bye\",\"x\":\"a\\xb\"}", "bad escape"},
+    {"{\"t\":\"bye\",\"x\":\"\\u12\"}", "\\u escape"},
+    {"{\"t\":\"bye\",\"x\":\"\\ud800\"}", "surrogate"},
+    {"{\"t\":\"bye\",\"x\":\"\\udc00\\ud800\"}", "surrogate"},
+    {"{\"t\":\"bye\",\"x\":\"\\ud800\\u0041\"}", "surrogate"},
+    {"{\"t\":\"bye\"/*c*/}", NULL},
+    {"\xef\xbb\xbf{\"t\":\"bye\"}", NULL},
+    {"{\"t\":\"bye\",\"x\":\"\\", "unterminated"},
+    {"{\"t\":\"bye\",\"x\":\"\\u", NULL},
+    /* \u0000 */
+    {"{\"t\":\"bye\",\"x\":\"a\\u0000b\"}", "\\u0000"},
+    {"{\"t\":\"bye\",\"x\\u0000\":1}", "\\u0000"},
+    {"{\"t\":\"bye\",\"x\":\"\\\\\\u0000\"}", "\\u0000"},
+    {"{\"t\":\"bye\\u0000\"}", "\\u0000"},
+    {"{\"t\":\"welcome\",\"session\":\"s\\u0000x\"}", "\\u0000"},
+    /* duplicate keys */
+    {"{\"t\":\"bye\",\"t\":\"bye\"}", "duplicate"},
+    {"{\"t\":\"welcome\",\"session\":\"a\",\"session\":\"b\"}", "duplicate"},
+    {"{\"t\":\"bye\",\"x\":1,\"\\u0078\":2}", "duplicate"},
+    {"{\"t\":\"bye\",\"x\":[{\"a\":1,\"b\":2,\"a\":3}]}", "duplicate"},
+    {MSG_HEAD "\"author\":{\"kind\":\"bot\",\"kind\":\"bot\"},\"text\":\"x\"}", "duplicate"},
+    /* welcome */
+    {"{\"t\":\"welcome\"}", "'session'"},
+    {"{\"t\":\"welcome\",\"session\":42}", "'session'"},
+    {"{\"t\":\"welcome\",\"session\":\"\"}", "'session'"},
+    {"{\"t\":\"welcome\",\"session\":\"s 1\"}", "'session'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\\u0001\"}", "'session'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\\u00e9\"}", "'session'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":5}", "'limits'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":[]}", "'limits'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_frame\":0}}", "'limits.max_frame'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_frame\":-1}}", "'limits.max_frame'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_frame\":1.5}}", "'limits.max_frame'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_frame\":\"65536\"}}", "'limits.max_frame'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_frame\":4294967296}}", "'limits.max_frame'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_frame\":1e999}}", "'limits.max_frame'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_text\":true}}", "'limits.max_text'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_text\":null}}", "'limits.max_text'"},
+    /* conv.ack */
+    {"{\"t\":\"conv.ack\",\"conv\":\"c\"}", "'cid'"},
+    {"{\"t\":\"conv.ack\",\"cid\":null,\"conv\":\"c\"}", "'cid'"},
+    {"{\"t\":\"conv.ack\",\"cid\":\"a\"}", "'conv'"},
+    {"{\"t\":\"conv.ack\",\"cid\":\"a\",\"conv\":{}}", "'conv'"},
+    {"{\"t\":\"conv.ack\",\"cid\":\"a b\",\"conv\":\"c\"}", "'cid'"},
+    {"{\"t\":\"conv.ack\",\"cid\":\"a\",\"conv\":\"c\\u007f\"}", "'conv'"},
+    /* msg.ack */
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":4}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"01\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"-1\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"+1\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"0\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\" 1\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"1 \"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"1.0\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"1e3\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"9007199254740992\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"99999999999999999999999\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"18446744073709551617\"}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":[\"1\"]}", "'seq'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"conv\":\"c\",\"seq\":\"1\"}", "'id'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":[],\"conv\":\"c\",\"seq\":\"1\"}", "'id'"},
+    {"{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m 1\",\"conv\":\"c\",\"seq\":\"1\"}", "'id'"},
+    /* msg */
+    {MSG_HEAD "\"text\":\"x\"}", "'author'"},
+    {MSG_HEAD "\"author\":\"bot\",\"text\":\"x\"}", "'author'"},
+    {MSG_HEAD "\"author\":{},\"text\":\"x\"}", "'author.kind'"},
+    {MSG_HEAD "\"author\":{\"kind\":\"robot\"},\"text\":\"x\"}", "'author.kind'"},
+    {MSG_HEAD "\"author\":{\"kind\":\"Bot\"},\"text\":\"x\"}", "'author.kind'"},
+    {MSG_HEAD "\"author\":{\"kind\":1},\"text\":\"x\"}", "'author.kind'"},
+    {MSG_HEAD "\"author\":{\"kind\":\"bot\",\"name\":7},\"text\":\"x\"}", "'author.name'"},
+    {MSG_HEAD "\"author\":{\"kind\":\"bot\"}}", "'text'"},
+    {MSG_HEAD "\"author\":{\"kind\":\"bot\"},\"text\":5}", "'text'"},
+    {MSG_HEAD "\"author\":{\"kind\":\"bot\"},\"text\":null}", "'text'"},
+    {MSG_HEAD "\"author\":{\"kind\":\"bot\"},\"text\":\"x\",\"ts\":\"1\"}", "'ts'"},
+    {MSG_HEAD "\"author\":{\"kind\":\"bot\"},\"text\":\"x\",\"ts\":1.5}", "'ts'"},
+    {MSG_HEAD "\"author\":{\"kind\":\"bot\"},\"text\":\"x\",\"ts\":1e300}", "'ts'"},
+    {"{\"t\":\"msg\",\"conv\":\"c\",\"id\":\"m\",\"author\":{\"kind\":\"bot\"},\"text\":\"x\"}", "'seq'"},
+    {"{\"t\":\"msg\",\"conv\":\"c\",\"seq\":\"1\",\"author\":{\"kind\":\"bot\"},\"text\":\"x\"}", "'id'"},
+    {"{\"t\":\"msg\",\"id\":\"m\",\"seq\":\"1\",\"author\":{\"kind\":\"bot\"},\"text\":\"x\"}", "'conv'"},
+    /* conv.update */
+    {"{\"t\":\"conv.update\",\"conv\":\"c\"}", "'state'"},
+    {"{\"t\":\"conv.update\",\"conv\":\"c\",\"state\":\"sleeping\"}", "'state'"},
+    {"{\"t\":\"conv.update\",\"conv\":\"c\",\"state\":2}", "'state'"},
+    {"{\"t\":\"conv.update\",\"state\":\"bot\"}", "'conv'"},
+    {"{\"t\":\"conv.update\",\"conv\":\"c\",\"state\":\"agent\",\"agent\":\"Dana\"}", "'agent'"},
+    {"{\"t\":\"conv.update\",\"conv\":\"c\",\"state\":\"agent\",\"agent\":{\"name\":false}}", "'agent.name'"},
+    /* error */
+    {"{\"t\":\"error\"}", "'code'"},
+    {"{\"t\":\"error\",\"code\":404}", "'code'"},
+    {"{\"t\":\"error\",\"code\":\"\"}", "'code'"},
+    {"{\"t\":\"error\",\"code\":\"x\",\"message\":1}", "'message'"},
+    {"{\"t\":\"error\",\"code\":\"x\",\"cid\":\"a b\"}", "'cid'"},
+    {"{\"t\":\"error\",\"code\":\"x\",\"cid\":\"\"}", "'cid'"},
+    /* goaway */
+    {"{\"t\":\"goaway\",\"reconnect_ms\":-1}", "'reconnect_ms'"},
+    {"{\"t\":\"goaway\",\"reconnect_ms\":-1e999}", "'reconnect_ms'"},
+    {"{\"t\":\"goaway\",\"reconnect_ms\":\"5000\"}", "'reconnect_ms'"},
+    {"{\"t\":\"goaway\",\"reconnect_ms\":null}", "'reconnect_ms'"},
+    {"{\"t\":\"goaway\",\"reason\":[]}", "'reason'"},
+};
+
+static void test_malformed(void)
+{
+    for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++)
+        bad_str(malformed[i].json, malformed[i].why);
+    /* Embedded NUL bytes, which strlen-based callers would miss. */
+    static const char nul_in_string[] = "{\"t\":\"bye\",\"x\":\"a\0b\"}";
+    expect_bad(nul_in_string, sizeof nul_in_string - 1, "control character");
+    static const char nul_outside[] = "{\"t\":\"bye\",\0\"x\":1}";
+    expect_bad(nul_outside, sizeof nul_outside - 1, NULL);
+}
+
+static void test_error_buffer(void)
+{
+    pframe f;
+    char small[8];
+    CHECK_INT(proto_decode(&alloc, "[]", 2, &f, small, sizeof small), PARLEY_ERR_PROTOCOL);
+    CHECK_INT(strlen(small), 7); /* truncated, terminated */
+    CHECK_INT(proto_decode(&alloc, "[]", 2, &f, NULL, 0), PARLEY_ERR_PROTOCOL);
+    CHECK_INT(proto_decode(&alloc, NULL, 0, &f, NULL, 0), PARLEY_ERR_PROTOCOL);
+    CHECK_INT(proto_decode(&alloc, NULL, 5, &f, NULL, 0), PARLEY_ERR_PROTOCOL);
+}
+
+/* ---- seq, NUL escapes, UTF-8 -------------------------------------------------- */
+
+static void test_seq(void)
+{
+    pframe f;
+    expect_ok("{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"9007199254740991\"}", &f,
+              PF_MSG_ACK);
+    CHECK(f.seq == 9007199254740991ULL);
+    CHECK(f.seq == PROTO_SEQ_MAX);
+    done(&f);
+    expect_ok("{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"9007199254740990\"}", &f,
+              PF_MSG_ACK);
+    CHECK(f.seq == 9007199254740990ULL); /* a double would round this one */
+    done(&f);
+    expect_ok("{\"t\":\"msg.ack\",\"cid\":\"a\",\"id\":\"m\",\"conv\":\"c\",\"seq\":\"10\"}", &f, PF_MSG_ACK);
+    CHECK_INT(f.seq, 10);
+    done(&f);
+}
+
+static void test_seq_str(void)
+{
+    char buf[21];
+    proto_seq_str(0, buf);
+    CHECK_STR(buf, "0");
+    proto_seq_str(1, buf);
+    CHECK_STR(buf, "1");
+    proto_seq_str(42, buf);
+    CHECK_STR(buf, "42");
+    proto_seq_str(PROTO_SEQ_MAX, buf);
+    CHECK_STR(buf, "9007199254740991");
+    proto_seq_str(UINT64_MAX, buf);
+    CHECK_STR(buf, "18446744073709551615");
+}
+
+static void test_nul_escape(void)
+{
+    pframe f;
+    /* An escaped backslash followed by "u0000" is legal text. */
+    expect_ok("{\"t\":\"error\",\"code\":\"x\",\"message\":\"a\\\\u0000b\"}", &f, PF_ERROR);
+    CHECK_STR(f.message, "a\\u0000b");
+    done(&f);
+    expect_ok("{\"t\":\"error\",\"code\":\"x\",\"message\":\"\\\\\\\\u0000\\u0001\"}", &f, PF_ERROR);
+    CHECK_STR(f.message, "\\\\u0000\x01");
+    done(&f);
+    bad_str("{\"t\":\"error\",\"code\":\"x\",\"message\":\"\\\\\\\\\\u0000\"}", "\\u0000");
+    bad_str("{\"t\":\"error\",\"code\":\"x\",\"message\":\"\\U0000\"}", "bad escape");
+}
+
+static void test_utf8(void)
+{
+    pframe f;
+    expect_ok("{\"t\":\"error\",\"code\":\"x\",\"message\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", &f, PF_ERROR);
+    CHECK_STR(f.message, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    done(&f);
+    static const char *const bad_utf8[] = {
+        "{\"t\":\"error\",\"code\":\"x\",\"message\":\"\xff\"}",
+        "{\"t\":\"error\",\"code\":\"x\",\"message\":\"\xc0\xaf\"}",         /* overlong */
+        "{\"t\":\"error\",\"code\":\"x\",\"message\":\"\xed\xa0\x80\"}",     /* surrogate */
+        "{\"t\":\"error\",\"code\":\"x\",\"message\":\"\xf4\x90\x80\x80\"}", /* > U+10FFFF */
+        "{\"t\":\"error\",\"code\":\"x\",\"message\":\"\xe2\x82\"}",         /* cut */
+        "{\"t\":\"error\",\"code\":\"x\",\"\xc3\":\"x\"}",
+        "{\"t\":\"error\",\"code\":\"x\"}\x80",
+    };
+    for (size_t i = 0; i < sizeof bad_utf8 / sizeof *bad_utf8; i++)
+        bad_str(bad_utf8[i], "invalid UTF-8");
+}
+
+static void test_not_terminated(void)
+{
+    /* decode_n copies into an exact-size buffer: a NUL-reliant read would
+     * overrun it (caught by ASan/valgrind). Here also the prefix of a longer
+     * buffer is decoded on its own. */
+    static const char two[] = "{\"t\":\"goaway\",\"reconnect_ms\":12}{\"t\":\"x\"}";
+    pframe f;
+    CHECK_INT(decode_n(two, strlen("{\"t\":\"goaway\",\"reconnect_ms\":12}"), &f), PARLEY_OK);
+    CHECK_INT(f.reconnect_ms, 12);
+    done(&f);
+    CHECK_INT(decode_n(two, strlen("{\"t\":\"goaway\",\"reconnect_ms\":1"), &f), PARLEY_ERR_PROTOCOL);
+}
+
+/* ---- limits ---------------------------------------------------------------------- */
+
+/* Nested arrays under a member of a top-level object: depth 1 + n. */
+static char *nested(size_t arrays)
+{
+    size_t pre = strlen("{\"t\":\"bye\",\"x\":");
+    char *s = malloc(pre + 2 * arrays + 2);
+    memcpy(s, "{\"t\":\"bye\",\"x\":", pre);
+    memset(s + pre, '[', arrays);
+    memset(s + pre + arrays, ']', arrays);
+    memcpy(s + pre + 2 * arrays, "}", 2);
+    return s;
+}
+
+static void test_depth(void)
+{
+    pframe f;
+    char *ok16 = nested(15);
+    expect_ok(ok16, &f, PF_UNKNOWN);
+    done(&f);
+    char *bad17 = nested(16);
+    bad_str(bad17, "nesting deeper than 16");
+    free(ok16);
+    free(bad17);
+
+    /* Objects count the same as arrays. */
+    char deep_obj[512] = "{\"t\":\"bye\"";
+    for (int i = 1; i < 16; i++)
+        strcat(deep_obj, ",\"a\":{\"b\":0");
+    char *tail = deep_obj + strlen(deep_obj);
+    for (int i = 1; i < 16; i++)
+        *tail++ = '}';
+    strcpy(tail, "}");
+    expect_ok(deep_obj, &f, PF_UNKNOWN);
+    done(&f);
+
+    /* Far beyond cJSON's own limit: rejected by the scan, no deep recursion. */
+    char *deep = build("{\"t\":\"bye\",\"x\":", '[', 60000, "");
+    bad_str(deep, "nesting");
+    free(deep);
+    char *deep_open = repeat('{', 60000);
+    bad_str(deep_open, NULL);
+    free(deep_open);
+}
+
+static void test_frame_size(void)
+{
+    pframe f;
+    /* Exactly the limit (padded with whitespace) is fine. */
+    char *max = build("{\"t\":\"bye\"", ' ', PROTO_MAX_FRAME - strlen("{\"t\":\"bye\"}"), "}");
+    CHECK_INT(strlen(max), PROTO_MAX_FRAME);
+    expect_ok(max, &f, PF_UNKNOWN);
+    done(&f);
+    free(max);
+    char *over = build("{\"t\":\"bye\"", ' ', PROTO_MAX_FRAME + 1 - strlen("{\"t\":\"bye\"}"), "}");
+    bad_str(over, "frame exceeds 65536 bytes");
+    free(over);
+    /* The size check comes first: garbage that is too long gets that reason. */
+    char *junk = repeat('\xff', PROTO_MAX_FRAME + 1);
+    expect_bad(junk, PROTO_MAX_FRAME + 1, "frame exceeds");
+    free(junk);
+}
+
+static void test_string_size(void)
+{
+    pframe f;
+    char *ok = build("{\"t\":\"error\",\"code\":\"x\",\"message\":\"", 'a', PROTO_MAX_STRING, "\"}");
+    expect_ok(ok, &f, PF_ERROR);
+    CHECK_INT(strlen(f.message), PROTO_MAX_STRING);
+    done(&f);
+    free(ok);
+    char *big = build("{\"t\":\"error\",\"code\":\"x\",\"message\":\"", 'a', PROTO_MAX_STRING + 1, "\"}");
+    bad_str(big, "string exceeds 16384 bytes");
+    free(big);
+    /* Inside an ignored member and as a key it counts too. */
+    char *ignored = build("{\"t\":\"bye\",\"x\":[\"", 'a', PROTO_MAX_STRING + 1, "\"]}");
+    bad_str(ignored, "string exceeds");
+    free(ignored);
+    char *key = build("{\"t\":\"bye\",\"", 'k', PROTO_MAX_STRING + 1, "\":1}");
+    bad_str(key, "string exceeds");
+    free(key);
+
+    /* The limit is on decoded bytes: 5462 x "\u20ac" is 16386 bytes decoded
+     * from 32772 bytes of text, 5461 of them is 16383. */
+    char *esc = malloc(6 * 5462 + 64);
+    char *w = esc + sprintf(esc, "{\"t\":\"bye\",\"x\":\"");
+    for (int i = 0; i < 5461; i++)
+        w += sprintf(w, "\\u20ac");
+    strcpy(w, "\"}");
+    expect_ok(esc, &f, PF_UNKNOWN);
+    done(&f);
+    esc[strlen(esc) - 2] = '\0';
+    strcat(esc, "\\u20ac\"}");
+    bad_str(esc, "string exceeds");
+    free(esc);
+
+    /* Identifiers: 128 bytes fine, 129 malformed. */
+    char *id128 = build("{\"t\":\"welcome\",\"session\":\"", 's', PROTO_MAX_ID, "\"}");
+    expect_ok(id128, &f, PF_WELCOME);
+    CHECK_INT(strlen(f.session), PROTO_MAX_ID);
+    done(&f);
+    free(id128);
+    char *id129 = build("{\"t\":\"welcome\",\"session\":\"", 's', PROTO_MAX_ID + 1, "\"}");
+    bad_str(id129, "'session'");
+    free(id129);
+}
+
+static void test_numbers(void)
+{
+    pframe f;
+    /* cJSON reads numbers through a 64-byte buffer upstream: the codec caps
+     * the token at 63 characters on every cJSON build. */
+    char *n63 = build("{\"t\":\"bye\",\"x\":", '1', 63, "}");
+    expect_ok(n63, &f, PF_UNKNOWN);
+    done(&f);
+    free(n63);
+    char *n64 = build("{\"t\":\"bye\",\"x\":", '1', 64, "}");
+    bad_str(n64, "number too long");
+    free(n64);
+    expect_ok("{\"t\":\"bye\",\"x\":[0,-0,0.5,-1.25e+10,1E-3,1e999,-1e999]}", &f, PF_UNKNOWN);
+    done(&f);
+}
+
+static void test_duplicate_keys_large(void)
+{
+    /* More members than the pairwise check handles: the sorted path. */
+    char json[4096] = "{\"t\":\"bye\"";
+    for (int i = 0; i < 200; i++)
+        snprintf(json + strlen(json), sizeof json - strlen(json), ",\"k%d\":%d", i, i);
+    strcat(json, "}");
+    pframe f;
+    expect_ok(json, &f, PF_UNKNOWN);
+    done(&f);
+    json[strlen(json) - 1] = '\0';
+    strcat(json, ",\"k0\":1}");
+    bad_str(json, "duplicate");
+
+    /* A 64 KB object of tiny members decodes quickly (n log n). */
+    size_t cap = PROTO_MAX_FRAME;
+    char *wide = malloc(cap + 1);
+    size_t n = (size_t)snprintf(wide, cap, "{\"t\":\"bye\"");
+    for (int i = 0; n + 16 < cap; i++)
+        n += (size_t)snprintf(wide + n, cap - n, ",\"%x\":0", i);
+    strcpy(wide + n, "}");
+    expect_ok(wide, &f, PF_UNKNOWN);
+    done(&f);
+    free(wide);
+}
+
+/* ---- allocation failure ----------------------------------------------------------- */
+
+static void test_nomem(void)
+{
+    static const char *const frames[] = {
+        "{\"t\":\"msg\",\"conv\":\"c\",\"id\":\"m\",\"seq\":\"3\",\"author\":{\"kind\":\"agent\",\"name\":\"D\"},"
+        "\"text\":\"hi\"}",
+        "{\"t\":\"error\",\"code\":\"x\",\"message\":\"m\",\"cid\":\"c\"}",
+    };
+    for (size_t k = 0; k < sizeof frames / sizeof *frames; k++) {
+        int saw_nomem = 0, saw_ok = 0;
+        for (long fail = 0; fail < 20 && !saw_ok; fail++) {
+            cnt.calls = 0;
+            cnt.fail_after = fail;
+            pframe f;
+            int rc = decode(frames[k], &f);
+            cnt.fail_after = -1;
+            CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+            saw_nomem |= rc == PARLEY_ERR_NOMEM;
+            saw_ok |= rc == PARLEY_OK;
+            if (rc == PARLEY_OK)
+                proto_frame_clear(&alloc, &f);
+            else
+                CHECK(f.conv == NULL && f.code == NULL);
+            CHECK_INT(cnt.live, 0);
+        }
+        CHECK(saw_nomem && saw_ok);
+    }
+    /* Large objects need the key array. */
+    char json[1024] = "{\"t\":\"bye\"";
+    for (int i = 0; i < 40; i++)
+        snprintf(json + strlen(json), sizeof json - strlen(json), ",\"k%d\":%d", i, i);
+    strcat(json, "}");
+    pframe f;
+    cnt.calls = 0;
+    cnt.fail_after = 0;
+    CHECK_INT(decode(json, &f), PARLEY_ERR_NOMEM);
+    cnt.fail_after = -1;
+    CHECK_INT(cnt.live, 0);
+
+    char *out = NULL;
+    size_t len = 0;
+    cnt.calls = 0;
+    cnt.fail_after = 0;
+    CHECK_INT(proto_encode_bye(&alloc, &out, &len), PARLEY_ERR_NOMEM);
+    cnt.fail_after = -1;
+    CHECK_INT(cnt.live, 0);
+}
+
+/* ---- hostile input ------------------------------------------------------------------ */
+
+/* Decodes arbitrary bytes: must return OK or PROTOCOL and leave nothing. */
+static int feed(const char *buf, size_t len)
+{
+    pframe f;
+    char *copy = malloc(len ? len : 1);
+    memcpy(copy, buf, len);
+    int rc = proto_decode(&alloc, copy, len, &f, errbuf, sizeof errbuf);
+    free(copy);
+    if (rc == PARLEY_OK)
+        proto_frame_clear(&alloc, &f);
+    CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_PROTOCOL);
+    CHECK_INT(cnt.live, 0);
+    return rc;
+}
+
+static void test_truncated(void)
+{
+    static const char *const frames[] = {
+        "{\"t\":\"msg\",\"conv\":\"c-7c1e\",\"id\":\"m-1002\",\"seq\":\"5\",\"author\":{\"kind\":\"bot\",\"name\":"
+        "\"Helper\"},\"text\":\"Sorry! \\u00e9 \\ud83d\\ude00 \xe2\x82\xac\",\"ts\":1763900000000,\"x\":[true,null,-1.5e3]}",
+        "{\"t\":\"welcome\",\"session\":\"s-81b2\",\"limits\":{\"max_frame\":65536,\"max_text\":4096}}",
+    };
+    for (size_t k = 0; k < sizeof frames / sizeof *frames; k++) {
+        size_t n = strlen(frames[k]);
+        pframe f;
+        CHECK_INT(decode(frames[k], &f), PARLEY_OK);
+        done(&f);
+        int all_rejected = 1;
+        for (size_t len = 0; len < n; len++)
+            if (feed(frames[k], len) != PARLEY_ERR_PROTOCOL) {
+                fprintf(stderr, "  prefix %zu accepted\n", len);
+                all_rejected = 0;
+            }
+        CHECK(all_rejected);
+    }
+}
+
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+static void test_random(void)
+{
+    static const char alphabet[] = "{}[]:,\"\\tfnrue0123456789-+.Eu ";
+    static const char base[] = "{\"t\":\"msg\",\"conv\":\"c\",\"id\":\"m\",\"seq\":\"12\",\"author\":{\"kind\":\"bot\"},"
+                               "\"text\":\"hi \\u00e9\",\"ts\":5,\"x\":[1,{\"y\":\"z\"}]}";
+    uint32_t seed = 12345;
+    char buf[512];
+    int ok = 0;
+    for (int i = 0; i < 30000; i++) {
+        size_t len = lcg(&seed) % sizeof buf;
+        int mode = i % 3;
+        if (mode == 0) {
+            for (size_t j = 0; j < len; j++)
+                buf[j] = (char)(lcg(&seed) & 0xff);
+        } else if (mode == 1) {
+            for (size_t j = 0; j < len; j++)
+                buf[j] = alphabet[lcg(&seed) % (sizeof alphabet - 1)];
+        } else {
+            /* A valid frame with a few bytes mutated. */
+            len = sizeof base - 1;
+            memcpy(buf, base, len);
+            for (int m = (int)(lcg(&seed) % 4); m >= 0; m--)
+                buf[lcg(&seed) % len] = (lcg(&seed) & 1) ? alphabet[lcg(&seed) % (sizeof alphabet - 1)]
+                                                         : (char)(lcg(&seed) & 0xff);
+        }
+        ok += feed(buf, len) == PARLEY_OK;
+    }
+    CHECK(ok > 0); /* some mutations keep the frame valid */
+}
+
+/* ---- JSONTestSuite -------------------------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    size_t cap = 1024, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
+        n += got;
+        if (n == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(fp);
+    *len = n;
+    return buf;
+}
+
+/* Test-side facts about a document, computed independently of the codec:
+ * the \u0000 escape (an odd run of backslashes before "u0000") and the
+ * nesting depth outside strings. */
+static int has_nul_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 6 <= n; i++) {
+        if (memcmp(s + i, "\\u0000", 6) != 0)
+            continue;
+        size_t run = 0;
+        while (run < i && s[i - 1 - run] == '\\')
+            run++;
+        if (run % 2 == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int max_depth(const char *s, size_t n)
+{
+    int depth = 0, max = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in_str) {
+            if (s[i] == '\\')
+                i++;
+            else if (s[i] == '"')
+                in_str = 0;
+        } else if (s[i] == '"')
+            in_str = 1;
+        else if (s[i] == '[' || s[i] == '{') {
+            depth++;
+            if (depth > max)
+                max = depth;
+        }
+        else if (s[i] == ']' || s[i] == '}')
+            depth--;
+    }
+    return max;
+}
+
+/* Valid JSON the codec rejects on purpose: duplicate keys (the protocol's
+ * rule) and an 82-character number (over the 63-character cap). */
+static const char *const y_rejected_by_spec[] = {
+    "y_object_duplicated_key.json",
+    "y_object_duplicated_key_and_value.json",
+    "y_number_double_close_to_zero.json",
+};
+
+static int y_expected_bad(const char *name, const char *doc, size_t n)
+{
+    for (size_t i = 0; i < sizeof y_rejected_by_spec / sizeof *y_rejected_by_spec; i++)
+        if (strcmp(name, y_rejected_by_spec[i]) == 0)
+            return 1;
+    return has_nul_escape(doc, n) || max_depth(doc, n) + 1 > PROTO_MAX_DEPTH;
+}
+
+static void suite_file(const char *dir, const char *name, int counts[3])
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    size_t n;
+    char *doc = read_file(path, &n);
+    CHECK(doc != NULL);
+    if (!doc)
+        return;
+    int rc = feed(doc, n);
+    if (name[0] == 'n' && rc != PARLEY_ERR_PROTOCOL)
+        fprintf(stderr, "  %s accepted\n", name);
+    if (name[0] == 'n')
+        CHECK_INT(rc, PARLEY_ERR_PROTOCOL);
+
+    /* The same document as an ignored member of a valid frame. */
+    static const char pre[] = "{\"t\":\"bye\",\"x\":";
+    char *wrapped = malloc(sizeof pre + n + 1);
+    memcpy(wrapped, pre, sizeof pre - 1);
+    memcpy(wrapped + sizeof pre - 1, doc, n);
+    wrapped[sizeof pre - 1 + n] = '}';
+    size_t wn = sizeof pre + n;
+    int wrc = feed(wrapped, wn);
+    if (name[0] == 'n' && wrc != PARLEY_ERR_PROTOCOL)
+        fprintf(stderr, "  %s accepted when wrapped\n", name);
+    if (name[0] == 'n')
+        CHECK_INT(wrc, PARLEY_ERR_PROTOCOL);
+    if (name[0] == 'y') {
+        int want = y_expected_bad(name, doc, n) ? PARLEY_ERR_PROTOCOL : PARLEY_OK;
+        if (wrc != want)
+            fprintf(stderr, "  %s wrapped: rc %d (%s), expected %d\n", name, wrc, errbuf, want);
+        CHECK_INT(wrc, want);
+    }
+    counts[name[0] == 'y' ? 0 : name[0] == 'n' ? 1 : 2]++;
+    free(wrapped);
+    free(doc);
+}
+
+static void test_json_test_suite(void)
+{
+    const char *dir = PARLEY_TESTDATA "/JSONTestSuite/test_parsing";
+    DIR *d = opendir(dir);
+    if (!d) {
+        printf("note: %s not found, JSONTestSuite part skipped\n", dir);
+        return;
+    }
+    int counts[3] = {0, 0, 0};
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        size_t len = strlen(name);
+        if (len > 5 && strcmp(name + len - 5, ".json") == 0 && name[1] == '_' && strchr("yni", name[0]))
+            suite_file(dir, name, counts);
+    }
+    closedir(d);
+    printf("JSONTestSuite: %d y_, %d n_, %d i_ files\n", counts[0], counts[1], counts[2]);
+    CHECK(counts[0] > 0 && counts[1] > 0 && counts[2] > 0);
+}
+
+/* ---- encoders ------------------------------------------------------------------------- */
+
+/* Parses an encoder's output, checking length, termination, that it is
+ * acceptable to our own strict decoder, and returns the tree. */
+static cJSON *parse_out(char *out, size_t len, const char *type)
+{
+    CHECK(out != NULL);
+    if (!out)
+        return NULL;
+    CHECK_INT(strlen(out), len);
+    pframe f;
+    CHECK_INT(decode_n(out, len, &f), PARLEY_OK);
+    CHECK_STR(f.type_name, type);
+    proto_frame_clear(&alloc, &f);
+    cJSON *j = cJSON_ParseWithLength(out, len);
+    CHECK(j != NULL);
+    pfree(&alloc, out);
+    CHECK_INT(cnt.live, 0);
+    return j;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const cJSON *jobj(const cJSON *o, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static int jcount(const cJSON *o)
+{
+    return cJSON_GetArraySize(o);
+}
+
+static void test_encode_hello(void)
+{
+    pcursor cursors[] = {{"c-1", 3}, {"c-2", PROTO_SEQ_MAX}};
+    phello h = {"my-game", "0.1.0", "linux-x86_64", "player-42", "jwt.tok", NULL, "s-81b2", cursors, 2};
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_INT(proto_encode_hello(&alloc, &h, &out, &len), PARLEY_OK);
+    cJSON *j = parse_out(out, len, "hello");
+    CHECK_STR(jstr(j, "t"), "hello");
+    CHECK(cJSON_IsNumber(jobj(j, "v")) && jobj(j, "v")->valuedouble == 1);
+    CHECK_STR(jstr(j, "app"), "my-game");
+    const cJSON *sdk = jobj(j, "sdk");
+    CHECK_STR(jstr(sdk, "name"), "parley-c");
+    CHECK_STR(jstr(sdk, "version"), "0.1.0");
+    CHECK_STR(jstr(sdk, "platform"), "linux-x86_64");
+    const cJSON *user = jobj(j, "user");
+    CHECK_STR(jstr(user, "id"), "player-42");
+    CHECK_STR(jstr(user, "token"), "jwt.tok");
+    CHECK(jobj(user, "anon") == NULL);
+    const cJSON *resume = jobj(j, "resume");
+    CHECK_STR(jstr(resume, "session"), "s-81b2");
+    const cJSON *cur = jobj(resume, "cursors");
+    CHECK_INT(jcount(cur), 2);
+    CHECK_STR(jstr(cur, "c-1"), "3");
+    CHECK_STR(jstr(cur, "c-2"), "9007199254740991");
+    CHECK_INT(jcount(j), 6);
+    cJSON_Delete(j);
+
+    phello anon = {"my-game", "0.1.0", "linux", NULL, NULL, "a-1234", NULL, NULL, 0};
+    CHECK_INT(proto_encode_hello(&alloc, &anon, &out, &len), PARLEY_OK);
+    j = parse_out(out, len, "hello");
+    CHECK_STR(jstr(jobj(j, "user"), "anon"), "a-1234");
+    CHECK_INT(jcount(jobj(j, "user")), 1);
+    CHECK(jobj(j, "resume") == NULL);
+    CHECK_INT(jcount(j), 5);
+    cJSON_Delete(j);
+
+    phello no_token = {"app", "0.1.0", "linux", "u", NULL, NULL, "s", NULL, 0};
+    CHECK_INT(proto_encode_hello(&alloc, &no_token, &out, &len), PARLEY_OK);
+    j = parse_out(out, len, "hello");
+    CHECK_INT(jcount(jobj(j, "user")), 1);
+    CHECK_STR(jstr(jobj(j, "resume"), "session"), "s");
+    CHECK(jobj(jobj(j, "resume"), "cursors") == NULL);
+    cJSON_Delete(j);
+
+    phello broken = {NULL, "0.1.0", "linux", "u", NULL, NULL, NULL, NULL, 0};
+    CHECK_INT(proto_encode_hello(&alloc, &broken, &out, &len), PARLEY_ERR_INVALID_ARG);
+}
+
+static void test_encode_context(void)
+{
+    pattr attrs[] = {{"plan", PATTR_STR, "vip", 0, 0},
+                     {"level", PATTR_NUM, NULL, 7, 0},
+                     {"ratio", PATTR_NUM, NULL, 0.25, 0},
+                     {"beta", PATTR_BOOL, NULL, 0, 1},
+                     {"gone", PATTR_BOOL, NULL, 0, 0},
+                     {"plan", PATTR_STR, "gold \"x\"\n\xc3\xa9", 0, 0}};
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_INT(proto_encode_context(&alloc, attrs, 6, &out, &len), PARLEY_OK);
+    cJSON *j = parse_out(out, len, "context");
+    CHECK_INT(jcount(j), 2);
+    const cJSON *a = jobj(j, "attributes");
+    CHECK_INT(jcount(a), 5); /* the repeated key once, last value */
+    CHECK_STR(jstr(a, "plan"), "gold \"x\"\n\xc3\xa9");
+    CHECK(cJSON_IsNumber(jobj(a, "level")) && jobj(a, "level")->valuedouble == 7);
+    CHECK(cJSON_IsNumber(jobj(a, "ratio")) && jobj(a, "ratio")->valuedouble == 0.25);
+    CHECK(cJSON_IsTrue(jobj(a, "beta")));
+    CHECK(cJSON_IsFalse(jobj(a, "gone")));
+    cJSON_Delete(j);
+
+    CHECK_INT(proto_encode_context(&alloc, NULL, 0, &out, &len), PARLEY_OK);
+    j = parse_out(out, len, "context");
+    CHECK(cJSON_IsObject(jobj(j, "attributes")) && jcount(jobj(j, "attributes")) == 0);
+    cJSON_Delete(j);
+}
+
+static void test_encode_conv_start(void)
+{
+    pattr attrs[] = {{"plan", PATTR_STR, "vip", 0, 0}};
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_INT(proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", "Payment problem", attrs, 1, &out, &len), PARLEY_OK);
+    cJSON *j = parse_out(out, len, "conv.start");
+    CHECK_STR(jstr(j, "cid"), "0b7e");
+    CHECK_STR(jstr(j, "conv"), "c-7c1e");
+    CHECK_STR(jstr(j, "subject"), "Payment problem");
+    CHECK_STR(jstr(jobj(jobj(j, "context"), "attributes"), "plan"), "vip");
+    CHECK_INT(jcount(j), 5);
+    cJSON_Delete(j);
+
+    CHECK_INT(proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", NULL, NULL, 0, &out, &len), PARLEY_OK);
+    j = parse_out(out, len, "conv.start");
+    CHECK(jobj(j, "subject") == NULL && jobj(j, "context") == NULL);
+    CHECK_INT(jcount(j), 3);
+    cJSON_Delete(j);
+}
+
+static void test_encode_msg_send(void)
+{
+    pattr attrs[] = {{"level", PATTR_NUM, NULL, 12, 0}};
+    /* Quotes, backslashes and control characters must come out escaped. */
+    const char *text = "My \"gems\" \\ never\tarrived\x01 \xe2\x82\xac";
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", text, attrs, 1, &out, &len), PARLEY_OK);
+    CHECK(out && !memchr(out, '\t', len) && !memchr(out, '\x01', len));
+    cJSON *j = parse_out(out, len, "msg.send");
+    CHECK_STR(jstr(j, "cid"), "5d1f");
+    CHECK_STR(jstr(j, "conv"), "c-7c1e");
+    CHECK_STR(jstr(j, "text"), text);
+    CHECK(jobj(jobj(jobj(j, "context"), "attributes"), "level")->valuedouble == 12);
+    cJSON_Delete(j);
+
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", "hi", NULL, 0, &out, &len), PARLEY_OK);
+    j = parse_out(out, len, "msg.send");
+    CHECK(jobj(j, "context") == NULL);
+    CHECK_INT(jcount(j), 4);
+    cJSON_Delete(j);
+
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", NULL, NULL, 0, &out, &len), PARLEY_ERR_INVALID_ARG);
+    /* Broken promises from the caller never reach the wire. */
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", "bad \xff", NULL, 0, &out, &len), PARLEY_ERR_INVALID_ARG);
+    double zero = 0.0;
+    pattr nan_attr[] = {{"x", PATTR_NUM, NULL, zero / zero, 0}};
+    pattr inf_attr[] = {{"x", PATTR_NUM, NULL, 1.0 / zero, 0}};
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", "hi", nan_attr, 1, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(proto_encode_context(&alloc, inf_attr, 1, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(cnt.live, 0);
+}
+
+static void test_encode_bye(void)
+{
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_INT(proto_encode_bye(&alloc, &out, &len), PARLEY_OK);
+    CHECK_STR(out, "{\"t\":\"bye\"}");
+    CHECK_INT(len, 11);
+    pfree(&alloc, out);
+    CHECK_INT(cnt.live, 0);
+}
+
+int main(void)
+{
+    RUN(test_welcome);
+    RUN(test_conv_ack);
+    RUN(test_msg_ack);
+    RUN(test_msg);
+    RUN(test_conv_update);
+    RUN(test_error);
+    RUN(test_goaway);
+    RUN(test_unknown_type);
+    RUN(test_malformed);
+    RUN(test_error_buffer);
+    RUN(test_seq);
+    RUN(test_seq_str);
+    RUN(test_nul_escape);
+    RUN(test_utf8);
+    RUN(test_not_terminated);
+    RUN(test_depth);
+    RUN(test_frame_size);
+    RUN(test_string_size);
+    RUN(test_numbers);
+    RUN(test_duplicate_keys_large);
+    RUN(test_nomem);
+    RUN(test_truncated);
+    RUN(test_random);
+    RUN(test_json_test_suite);
+    RUN(test_encode_hello);
+    RUN(test_encode_context);
+    RUN(test_encode_conv_start);
+    RUN(test_encode_msg_send);
+    RUN(test_encode_bye);
+    return tl_finish();
+}

@@ -1,0 +1,1390 @@
+/* Session engine, frame by frame: a fake clock, frames fed in as JSON text,
+ * frames taken out and parsed with cJSON, events checked one by one. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "session.h"
+#include "testlib.h"
+
+/* ---- a counting allocator that can fail the n-th allocation ---------------- */
+
+typedef struct talloc {
+    long live;    /* blocks currently allocated */
+    long count;   /* allocation attempts so far */
+    long fail_at; /* attempt number that fails; -1: never */
+    int failed;
+} talloc;
+
+static int t_should_fail(talloc *t)
+{
+    if (t->fail_at >= 0 && t->count++ == t->fail_at) {
+        t->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void *t_malloc(void *user, size_t n)
+{
+    talloc *t = user;
+    if (t_should_fail(t))
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        t->live++;
+    return p;
+}
+
+static void *t_realloc(void *user, void *p, size_t n)
+{
+    talloc *t = user;
+    if (t_should_fail(t))
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && !p)
+        t->live++;
+    return q;
+}
+
+static void t_free(void *user, void *p)
+{
+    talloc *t = user;
+    if (p)
+        t->live--;
+    free(p);
+}
+
+/* ---- fixture ----------------------------------------------------------------- */
+
+typedef struct fx {
+    talloc ta;
+    palloc a;
+    prand *rand;
+    psess *s;
+    int64_t now;
+    pevent_queue evq;
+} fx;
+
+static const psess_config default_cfg = {
+    .app_id = "my-game",
+    .anon_id = "a-0000",
+    .platform = "test-os",
+    .backoff_initial_ms = 500,
+    .backoff_max_ms = 30000,
+};
+
+static int fx_init_cfg(fx *f, const psess_config *cfg)
+{
+    memset(f, 0, sizeof *f);
+    f->ta.fail_at = -1;
+    f->a = (palloc){t_malloc, t_realloc, t_free, &f->ta};
+    f->rand = prand_new(palloc_libc());
+    f->now = 1000;
+    f->s = psess_new(&f->a, cfg, f->rand, NULL);
+    return f->s != NULL;
+}
+
+static void fx_init(fx *f)
+{
+    CHECK(fx_init_cfg(f, &default_cfg));
+}
+
+static void fx_free(fx *f)
+{
+    psess_free(f->s);
+    pevent_queue_clear(&f->evq);
+    prand_free(f->rand);
+    CHECK_INT(f->ta.live, 0);
+}
+
+static parley_event *next_event(fx *f)
+{
+    psess_take_events(f->s, &f->evq);
+    return pevent_queue_pop(&f->evq);
+}
+
+static int event_count(fx *f)
+{
+    psess_take_events(f->s, &f->evq);
+    return (int)f->evq.count;
+}
+
+static void drain_events(fx *f)
+{
+    psess_take_events(f->s, &f->evq);
+    pevent_queue_clear(&f->evq);
+}
+
+/* Pops the next event and checks its type and state; returns it (caller
+ * frees) or NULL when there is none. */
+static parley_event *expect_event(fx *f, int type, int state, int line)
+{
+    parley_event *ev = next_event(f);
+    if (!ev) {
+        tl_check(0, "an event is queued", __FILE__, line);
+        return NULL;
+    }
+    tl_check_int(ev->type, type, "event type", __FILE__, line);
+    tl_check_int(ev->state, state, "event state", __FILE__, line);
+    return ev;
+}
+#define EXPECT_EVENT(f, type, state) expect_event((f), (type), (state), __LINE__)
+
+static void feed(fx *f, const char *json)
+{
+    CHECK_INT(psess_on_frame(f->s, f->now, json, strlen(json)), PARLEY_OK);
+}
+
+/* Takes the next frame off the session and parses it; NULL when none. */
+static cJSON *take_frame(fx *f)
+{
+    const char *data;
+    size_t len;
+    if (!psess_peek_frame(f->s, &data, &len))
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    CHECK(j != NULL);
+    psess_frame_written(f->s);
+    return j;
+}
+
+static const char *jstr(const cJSON *obj, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *cur = obj;
+    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+    return cJSON_IsString(cur) ? cur->valuestring : NULL;
+}
+
+static const cJSON *jget(const cJSON *obj, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+/* Takes a frame, checks its type, returns it (caller deletes). */
+static cJSON *expect_frame(fx *f, const char *type, int line)
+{
+    cJSON *j = take_frame(f);
+    if (!j) {
+        tl_check(0, "a frame is queued", __FILE__, line);
+        return NULL;
+    }
+    tl_check_str(jstr(j, "t"), type, "frame type", __FILE__, line);
+    return j;
+}
+#define EXPECT_FRAME(f, type) expect_frame((f), (type), __LINE__)
+
+static void skip_frame(fx *f, const char *type, int line)
+{
+    cJSON_Delete(expect_frame(f, type, line));
+}
+#define SKIP_FRAME(f, type) skip_frame((f), (type), __LINE__)
+
+static void expect_no_frame(fx *f, int line)
+{
+    cJSON *j = take_frame(f);
+    tl_check(j == NULL, "no frame queued", __FILE__, line);
+    if (j) {
+        char *t = cJSON_PrintUnformatted(j);
+        fprintf(stderr, "  unexpected frame: %s\n", t);
+        free(t);
+        cJSON_Delete(j);
+    }
+}
+#define EXPECT_NO_FRAME(f) expect_no_frame((f), __LINE__)
+
+/* go_online (first time) or the retry time reached, through hello. */
+static void connect_open(fx *f)
+{
+    CHECK(psess_want(f->s, f->now, NULL) & PSESS_WANT_CONNECT);
+    psess_on_connecting(f->s, f->now);
+    psess_on_open(f->s, f->now);
+}
+
+/* A full handshake: connect, hello out, welcome in; events drained. */
+static void bring_online(fx *f, const char *welcome)
+{
+    connect_open(f);
+    SKIP_FRAME(f, "hello");
+    feed(f, welcome ? welcome : "{\"t\":\"welcome\",\"session\":\"s-1\"}");
+    drain_events(f);
+}
+
+static void start_online(fx *f)
+{
+    fx_init(f);
+    psess_go_online(f->s, f->now);
+    bring_online(f, NULL);
+}
+
+/* The connection drops; time moves to the retry. */
+static void drop_and_wait(fx *f)
+{
+    psess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "gone");
+    int64_t deadline = -1;
+    psess_want(f->s, f->now, &deadline);
+    CHECK(deadline >= f->now);
+    f->now = deadline;
+}
+
+/* Feeds an ack for the frame `j` (conv.start or msg.send). */
+static void ack_frame(fx *f, const cJSON *j, const char *id, const char *seq)
+{
+    char buf[512];
+    if (strcmp(jstr(j, "t"), "conv.start") == 0)
+        snprintf(buf, sizeof buf, "{\"t\":\"conv.ack\",\"cid\":\"%s\",\"conv\":\"%s\"}", jstr(j, "cid"),
+                 jstr(j, "conv"));
+    else
+        snprintf(buf, sizeof buf, "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"id\":\"%s\",\"conv\":\"%s\",\"seq\":\"%s\"}",
+                 jstr(j, "cid"), id, jstr(j, "conv"), seq);
+    feed(f, buf);
+}
+
+static void feed_msg(fx *f, const char *conv, const char *seq, const char *text)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"t\":\"msg\",\"conv\":\"%s\",\"id\":\"m-%s\",\"seq\":\"%s\",\"author\":{\"kind\":\"bot\","
+             "\"name\":\"Helper\"},\"text\":\"%s\",\"ts\":1763900000000}",
+             conv, seq, seq, text);
+    feed(f, buf);
+}
+
+static uint32_t fail_attempt(fx *f);
+
+/* ---- connection and hello ------------------------------------------------------ */
+
+static void test_idle_until_online(void)
+{
+    fx f;
+    fx_init(&f);
+    int64_t deadline = 0;
+    CHECK_INT(psess_want(f.s, f.now, &deadline), 0);
+    CHECK_INT(deadline, -1);
+    psess_go_online(f.s, f.now);
+    CHECK_INT(psess_want(f.s, f.now, &deadline), PSESS_WANT_CONNECT);
+    psess_on_connecting(f.s, f.now);
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_CONNECTING);
+    parley_event_free(ev);
+    CHECK_INT(psess_want(f.s, f.now, &deadline), 0);
+    fx_free(&f);
+}
+
+static void test_hello_anonymous(void)
+{
+    fx f;
+    fx_init(&f);
+    psess_go_online(f.s, f.now);
+    connect_open(&f);
+    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE);
+    cJSON *h = EXPECT_FRAME(&f, "hello");
+    CHECK_INT(cJSON_GetNumberValue(jget(h, "v")), 1);
+    CHECK_STR(jstr(h, "app"), "my-game");
+    CHECK_STR(jstr(h, "sdk.name"), "parley-c");
+    CHECK_STR(jstr(h, "sdk.version"), PARLEY_VERSION_STRING);
+    CHECK_STR(jstr(h, "sdk.platform"), "test-os");
+    CHECK_STR(jstr(h, "user.anon"), "a-0000");
+    CHECK(jget(jget(h, "user"), "id") == NULL);
+    CHECK(jget(h, "resume") == NULL);
+    cJSON_Delete(h);
+    EXPECT_NO_FRAME(&f);
+    CHECK(!(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE));
+    fx_free(&f);
+}
+
+static void test_hello_identified(void)
+{
+    fx f;
+    fx_init(&f);
+    CHECK_INT(psess_identify(f.s, "player-42", "jwt.token"), PARLEY_OK);
+    psess_go_online(f.s, f.now);
+    connect_open(&f);
+    cJSON *h = EXPECT_FRAME(&f, "hello");
+    CHECK_STR(jstr(h, "user.id"), "player-42");
+    CHECK_STR(jstr(h, "user.token"), "jwt.token");
+    CHECK(jget(jget(h, "user"), "anon") == NULL);
+    cJSON_Delete(h);
+    fx_free(&f);
+}
+
+static void test_hello_resume_cursors(void)
+{
+    fx f;
+    fx_init(&f);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-81b2\"}");
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    feed_msg(&f, "c-other", "3", "hi");
+    drop_and_wait(&f);
+    drain_events(&f);
+    connect_open(&f);
+    cJSON *h = EXPECT_FRAME(&f, "hello");
+    CHECK_STR(jstr(h, "resume.session"), "s-81b2");
+    const cJSON *cursors = jget(jget(h, "resume"), "cursors");
+    CHECK_INT(cJSON_GetArraySize(cursors), 1); /* the started conversation has no seq yet */
+    CHECK_STR(jstr(h, "resume.cursors.c-other"), "3");
+    cJSON_Delete(h);
+    fx_free(&f);
+}
+
+static void test_nothing_but_hello_before_welcome(void)
+{
+    fx f;
+    fx_init(&f);
+    psess_go_online(f.s, f.now);
+    connect_open(&f);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, "Payment problem", conv), PARLEY_OK);
+    pattr at = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    CHECK_INT(psess_set_attr(f.s, &at), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "first", cid), PARLEY_OK);
+    SKIP_FRAME(&f, "hello");
+    EXPECT_NO_FRAME(&f);
+    CHECK(!(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE));
+    drain_events(&f);
+
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\",\"limits\":{\"max_frame\":32768,\"max_text\":100}}");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
+    parley_event_free(ev);
+    CHECK_INT(psess_max_frame(f.s), 32768);
+    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE);
+    cJSON *j = EXPECT_FRAME(&f, "context");
+    CHECK_STR(jstr(j, "attributes.plan"), "vip");
+    cJSON_Delete(j);
+    j = EXPECT_FRAME(&f, "conv.start");
+    CHECK_STR(jstr(j, "conv"), conv);
+    CHECK_STR(jstr(j, "subject"), "Payment problem");
+    CHECK(jget(j, "context") == NULL); /* the attribute came after the start */
+    cJSON_Delete(j);
+    j = EXPECT_FRAME(&f, "msg.send");
+    CHECK_STR(jstr(j, "cid"), cid);
+    CHECK_STR(jstr(j, "conv"), conv);
+    CHECK_STR(jstr(j, "text"), "first");
+    CHECK_STR(jstr(j, "context.attributes.plan"), "vip");
+    cJSON_Delete(j);
+    EXPECT_NO_FRAME(&f);
+    fx_free(&f);
+}
+
+static void test_send_offline_then_online_sent_once(void)
+{
+    fx f;
+    fx_init(&f);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(strncmp(conv, "c-", 2), 0);
+    CHECK_INT(strlen(conv), 2 + PUUID_STR_LEN);
+    CHECK_INT(psess_send_text(f.s, conv, "hello?", cid), PARLEY_OK);
+    CHECK_INT(strlen(cid), PUUID_STR_LEN);
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_PENDING);
+    if (ev) {
+        CHECK_STR(ev->cid, cid);
+        CHECK_STR(ev->conv, conv);
+    }
+    parley_event_free(ev);
+    CHECK_INT(psess_outbox_count(f.s), 2);
+    CHECK_INT(psess_want(f.s, f.now, NULL), 0);
+
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    cJSON *start = EXPECT_FRAME(&f, "conv.start");
+    cJSON *msg = EXPECT_FRAME(&f, "msg.send");
+    EXPECT_NO_FRAME(&f);
+    ack_frame(&f, start, NULL, NULL);
+    ev = EXPECT_EVENT(&f, PARLEY_EV_CONVERSATION, PARLEY_CONV_STARTED);
+    if (ev)
+        CHECK_STR(ev->conv, conv);
+    parley_event_free(ev);
+    ack_frame(&f, msg, "m-1001", "4");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
+    if (ev) {
+        CHECK_STR(ev->cid, cid);
+        CHECK_STR(ev->id, "m-1001");
+        CHECK_STR(ev->seq, "4");
+        CHECK_STR(ev->conv, conv);
+    }
+    parley_event_free(ev);
+    CHECK_INT(psess_outbox_count(f.s), 0);
+    EXPECT_NO_FRAME(&f);
+    cJSON_Delete(start);
+    cJSON_Delete(msg);
+    fx_free(&f);
+}
+
+static void test_resend_after_reconnect_in_order(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PARLEY_ID_SIZE], c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, "s", conv), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
+    SKIP_FRAME(&f, "conv.start");
+    SKIP_FRAME(&f, "msg.send");
+    SKIP_FRAME(&f, "msg.send");
+    EXPECT_NO_FRAME(&f);
+
+    drop_and_wait(&f);
+    EXPECT_NO_FRAME(&f);
+    bring_online(&f, NULL);
+    cJSON *start = EXPECT_FRAME(&f, "conv.start");
+    CHECK_STR(jstr(start, "conv"), conv);
+    cJSON *m1 = EXPECT_FRAME(&f, "msg.send");
+    CHECK_STR(jstr(m1, "cid"), c1);
+    CHECK_STR(jstr(m1, "text"), "one");
+    cJSON *m2 = EXPECT_FRAME(&f, "msg.send");
+    CHECK_STR(jstr(m2, "cid"), c2);
+    EXPECT_NO_FRAME(&f);
+
+    ack_frame(&f, start, NULL, NULL);
+    CHECK_INT(psess_outbox_count(f.s), 2);
+    drain_events(&f);
+    drop_and_wait(&f);
+    bring_online(&f, NULL);
+    cJSON *r1 = EXPECT_FRAME(&f, "msg.send");
+    CHECK_STR(jstr(r1, "cid"), c1);
+    cJSON *r2 = EXPECT_FRAME(&f, "msg.send");
+    CHECK_STR(jstr(r2, "cid"), c2);
+    EXPECT_NO_FRAME(&f);
+    cJSON_Delete(start);
+    cJSON_Delete(m1);
+    cJSON_Delete(m2);
+    cJSON_Delete(r1);
+    cJSON_Delete(r2);
+    fx_free(&f);
+}
+
+static void test_new_items_while_online_follow_pending_ones(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    SKIP_FRAME(&f, "conv.start");
+    EXPECT_NO_FRAME(&f);
+    CHECK_INT(psess_send_text(f.s, conv, "later", cid), PARLEY_OK);
+    cJSON *j = EXPECT_FRAME(&f, "msg.send");
+    CHECK_STR(jstr(j, "cid"), cid);
+    cJSON_Delete(j);
+    EXPECT_NO_FRAME(&f);
+    fx_free(&f);
+}
+
+/* ---- frames in ---------------------------------------------------------------- */
+
+static void test_msg_delivery_and_dedupe(void)
+{
+    fx f;
+    start_online(&f);
+    feed_msg(&f, "c-1", "1", "one");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    if (ev) {
+        CHECK_STR(ev->conv, "c-1");
+        CHECK_STR(ev->id, "m-1");
+        CHECK_STR(ev->seq, "1");
+        CHECK_STR(ev->text, "one");
+        CHECK_INT(ev->author_kind, PARLEY_AUTHOR_BOT);
+        CHECK_STR(ev->author_name, "Helper");
+        CHECK_INT(ev->ts, 1763900000000LL);
+    }
+    parley_event_free(ev);
+    feed_msg(&f, "c-1", "2", "two");
+    feed_msg(&f, "c-1", "2", "two again");
+    feed_msg(&f, "c-1", "1", "old");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    if (ev)
+        CHECK_STR(ev->text, "two");
+    parley_event_free(ev);
+    CHECK_INT(event_count(&f), 0);
+    /* A gap is delivered as it comes. */
+    feed_msg(&f, "c-1", "5", "five");
+    feed(&f, "{\"t\":\"msg\",\"conv\":\"c-1\",\"id\":\"m-9\",\"seq\":\"9007199254740991\","
+             "\"author\":{\"kind\":\"agent\"},\"text\":\"big\"}");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    if (ev)
+        CHECK_STR(ev->seq, "5");
+    parley_event_free(ev);
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    if (ev) {
+        CHECK_STR(ev->seq, "9007199254740991");
+        CHECK_INT(ev->author_kind, PARLEY_AUTHOR_AGENT);
+        CHECK(ev->author_name == NULL);
+        CHECK_INT(ev->ts, 0);
+    }
+    parley_event_free(ev);
+    /* The server's conversation is now known: the user may answer in it. */
+    CHECK_INT(psess_send_text(f.s, "c-1", "reply", NULL), PARLEY_OK);
+    fx_free(&f);
+}
+
+static void test_acks_out_of_order_duplicate_unknown(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PARLEY_ID_SIZE], c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
+    cJSON *start = EXPECT_FRAME(&f, "conv.start");
+    cJSON *m1 = EXPECT_FRAME(&f, "msg.send");
+    cJSON *m2 = EXPECT_FRAME(&f, "msg.send");
+    ack_frame(&f, start, NULL, NULL);
+    drain_events(&f);
+
+    ack_frame(&f, m2, "m-2", "2");
+    ack_frame(&f, m1, "m-1", "1");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
+    if (ev)
+        CHECK_STR(ev->cid, c2);
+    parley_event_free(ev);
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
+    if (ev)
+        CHECK_STR(ev->cid, c1);
+    parley_event_free(ev);
+    CHECK_INT(psess_outbox_count(f.s), 0);
+
+    ack_frame(&f, m1, "m-1", "1"); /* duplicate */
+    feed(&f, "{\"t\":\"msg.ack\",\"cid\":\"no-such-cid\",\"id\":\"m-7\",\"conv\":\"c-x\",\"seq\":\"7\"}");
+    ack_frame(&f, start, NULL, NULL); /* duplicate conv.ack */
+    CHECK_INT(event_count(&f), 0);
+
+    /* Acks move the cursor: the server's replay of our own message is a dup. */
+    char own[256];
+    snprintf(own, sizeof own, "{\"t\":\"msg\",\"conv\":\"%s\",\"id\":\"m-2\",\"seq\":\"2\","
+             "\"author\":{\"kind\":\"user\"},\"text\":\"two\"}", conv);
+    feed(&f, own);
+    CHECK_INT(event_count(&f), 0);
+    feed_msg(&f, conv, "3", "bot answer");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    parley_event_free(ev);
+    cJSON_Delete(start);
+    cJSON_Delete(m1);
+    cJSON_Delete(m2);
+    fx_free(&f);
+}
+
+static void test_conv_update(void)
+{
+    fx f;
+    start_online(&f);
+    feed(&f, "{\"t\":\"conv.update\",\"conv\":\"c-1\",\"state\":\"agent\",\"agent\":{\"name\":\"Dana\"}}");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONVERSATION, PARLEY_CONV_AGENT);
+    if (ev) {
+        CHECK_STR(ev->conv, "c-1");
+        CHECK_STR(ev->author_name, "Dana");
+    }
+    parley_event_free(ev);
+    const char *states[] = {"bot", "queued", "closed", "open"};
+    const int want[] = {PARLEY_CONV_BOT, PARLEY_CONV_QUEUED, PARLEY_CONV_CLOSED, PARLEY_CONV_OPEN};
+    for (int i = 0; i < 4; i++) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "{\"t\":\"conv.update\",\"conv\":\"c-1\",\"state\":\"%s\"}", states[i]);
+        feed(&f, buf);
+        ev = EXPECT_EVENT(&f, PARLEY_EV_CONVERSATION, want[i]);
+        parley_event_free(ev);
+    }
+    fx_free(&f);
+}
+
+static void test_error_frames(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PARLEY_ID_SIZE], c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
+    drain_events(&f);
+    CHECK_INT(psess_outbox_count(f.s), 3);
+
+    char buf[256];
+    snprintf(buf, sizeof buf, "{\"t\":\"error\",\"code\":\"too_long\",\"message\":\"text too long\",\"cid\":\"%s\"}", c1);
+    feed(&f, buf);
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
+    if (ev) {
+        CHECK_STR(ev->cid, c1);
+        CHECK_STR(ev->conv, conv);
+        CHECK_STR(ev->text, "text too long");
+    }
+    parley_event_free(ev);
+    ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+    if (ev) {
+        CHECK_INT(ev->error_code, PARLEY_ERR_REJECTED);
+        CHECK_STR(ev->cid, c1);
+    }
+    parley_event_free(ev);
+    CHECK_INT(psess_outbox_count(f.s), 2);
+
+    /* Only the message without reason: the code is the reason. */
+    snprintf(buf, sizeof buf, "{\"t\":\"error\",\"code\":\"unknown_conversation\",\"cid\":\"%s\"}", c2);
+    feed(&f, buf);
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
+    if (ev)
+        CHECK_STR(ev->text, "unknown_conversation");
+    parley_event_free(ev);
+    drain_events(&f);
+    CHECK_INT(psess_outbox_count(f.s), 1);
+
+    /* The rejected items are not resent; the start still is. */
+    SKIP_FRAME(&f, "conv.start");
+    EXPECT_NO_FRAME(&f);
+    drop_and_wait(&f);
+    bring_online(&f, NULL);
+    SKIP_FRAME(&f, "conv.start");
+    EXPECT_NO_FRAME(&f);
+
+    feed(&f, "{\"t\":\"error\",\"code\":\"not_ready\",\"message\":\"later\"}");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+    if (ev) {
+        CHECK_INT(ev->error_code, PARLEY_ERR_REJECTED);
+        CHECK_STR(ev->text, "not_ready: later");
+    }
+    parley_event_free(ev);
+    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE, 0);
+    fx_free(&f);
+}
+
+static void test_auth_failed(void)
+{
+    fx f;
+    fx_init(&f);
+    psess_go_online(f.s, f.now);
+    connect_open(&f);
+    SKIP_FRAME(&f, "hello");
+    drain_events(&f);
+    feed(&f, "{\"t\":\"error\",\"code\":\"auth_failed\",\"message\":\"bad token\"}");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+    if (ev) {
+        CHECK_INT(ev->error_code, PARLEY_ERR_AUTH);
+        CHECK_STR(ev->text, "auth_failed: bad token");
+    }
+    parley_event_free(ev);
+    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE);
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+    if (ev)
+        CHECK_INT(ev->error_code, PARLEY_ERR_AUTH);
+    parley_event_free(ev);
+    CHECK_INT(event_count(&f), 0);
+    fx_free(&f);
+}
+
+static void test_malformed_frame_keeps_session(void)
+{
+    fx f;
+    start_online(&f);
+    const char *bad[] = {"{not json", "[]", "{\"t\":\"msg\",\"conv\":\"c-1\"}", "",
+                         ("{\"t\":\"msg\",\"conv\":\"c-1\",\"id\":\"m\",\"seq\":7,\"author\":{\"kind\":\"bot\"},"
+                          "\"text\":\"x\"}")};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(psess_on_frame(f.s, f.now, bad[i], strlen(bad[i])), PARLEY_OK);
+        parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+        if (ev) {
+            CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+            CHECK(ev->text && ev->text[0]);
+        }
+        parley_event_free(ev);
+    }
+    CHECK_INT(psess_on_frame(f.s, f.now, NULL, 0), PARLEY_OK);
+    drain_events(&f);
+    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE, 0);
+    /* Unknown types are ignored quietly. */
+    feed(&f, "{\"t\":\"typing\",\"conv\":\"c-1\"}");
+    CHECK_INT(event_count(&f), 0);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    SKIP_FRAME(&f, "conv.start");
+    feed_msg(&f, "c-1", "1", "still works");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    parley_event_free(ev);
+    fx_free(&f);
+}
+
+static void test_frame_before_welcome_rejected(void)
+{
+    fx f;
+    fx_init(&f);
+    psess_go_online(f.s, f.now);
+    connect_open(&f);
+    SKIP_FRAME(&f, "hello");
+    drain_events(&f);
+    feed_msg(&f, "c-1", "1", "too early");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+    if (ev)
+        CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+    parley_event_free(ev);
+    CHECK_INT(event_count(&f), 0);
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
+    parley_event_free(ev);
+    /* The early msg was not counted: seq 1 is delivered now. */
+    feed_msg(&f, "c-1", "1", "now");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    parley_event_free(ev);
+    /* A second welcome on the same connection is a protocol error. */
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-2\"}");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+    if (ev)
+        CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+    parley_event_free(ev);
+    fx_free(&f);
+}
+
+/* ---- reconnect ----------------------------------------------------------------- */
+
+/* One failed attempt from WAITING: returns the retry delay announced. */
+static uint32_t fail_attempt(fx *f)
+{
+    CHECK(psess_want(f->s, f->now, NULL) & PSESS_WANT_CONNECT);
+    psess_on_connecting(f->s, f->now);
+    psess_on_closed(f->s, f->now, PARLEY_ERR_CONNECT, "refused");
+    drain_events(f);
+    int64_t deadline = -1;
+    psess_want(f->s, f->now, &deadline);
+    uint32_t delay = (uint32_t)(deadline - f->now);
+    if (delay > 0)
+        CHECK_INT(psess_want(f->s, f->now, NULL) & PSESS_WANT_CONNECT, 0);
+    f->now = deadline;
+    return delay;
+}
+
+#define BO_TRIALS 300
+#define BO_STEPS 9
+
+static void test_backoff_full_jitter(void)
+{
+    const uint32_t initial = 100, max = 10000;
+    psess_config cfg = default_cfg;
+    cfg.backoff_initial_ms = initial;
+    cfg.backoff_max_ms = max;
+    static uint32_t d[BO_STEPS][BO_TRIALS];
+    for (int t = 0; t < BO_TRIALS; t++) {
+        fx f;
+        CHECK(fx_init_cfg(&f, &cfg));
+        psess_go_online(f.s, f.now);
+        for (int n = 0; n < BO_STEPS; n++)
+            d[n][t] = fail_attempt(&f);
+        fx_free(&f);
+    }
+    double prev_mean = -1;
+    for (int n = 0; n < BO_STEPS; n++) {
+        uint64_t b = (uint64_t)initial << n;
+        uint32_t bound = b > max ? max : (uint32_t)b;
+        uint32_t lo = UINT32_MAX, hi = 0;
+        double sum = 0;
+        for (int t = 0; t < BO_TRIALS; t++) {
+            lo = d[n][t] < lo ? d[n][t] : lo;
+            hi = d[n][t] > hi ? d[n][t] : hi;
+            sum += d[n][t];
+        }
+        CHECK(hi <= bound);
+        CHECK(hi > bound / 2);  /* the whole range is used... */
+        CHECK(lo < bound / 2);  /* ...from the bottom too */
+        CHECK(lo != hi);
+        double mean = sum / BO_TRIALS;
+        if (n > 0 && bound > (uint32_t)(initial << (n - 1)))
+            CHECK(mean > prev_mean);
+        prev_mean = mean;
+    }
+}
+
+static void test_backoff_reset_after_welcome(void)
+{
+    psess_config cfg = default_cfg;
+    cfg.backoff_initial_ms = 100;
+    cfg.backoff_max_ms = 100000;
+    fx f;
+    CHECK(fx_init_cfg(&f, &cfg));
+    psess_go_online(f.s, f.now);
+    for (int i = 0; i < 8; i++)
+        fail_attempt(&f);
+    /* Now at attempt 8 (bound 25600); after a welcome it is back to 100. */
+    bring_online(&f, NULL);
+    for (int i = 0; i < 20; i++) {
+        psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
+        parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+        if (ev) {
+            CHECK(ev->retry_ms <= 100);
+            CHECK_INT(ev->error_code, PARLEY_ERR_CLOSED);
+            CHECK_STR(ev->text, "gone");
+        }
+        parley_event_free(ev);
+        int64_t deadline;
+        psess_want(f.s, f.now, &deadline);
+        f.now = deadline;
+        bring_online(&f, NULL);
+    }
+    fx_free(&f);
+}
+
+static void test_reconnect_event_and_tls_error(void)
+{
+    fx f;
+    fx_init(&f);
+    psess_go_online(f.s, f.now);
+    psess_on_connecting(f.s, f.now);
+    drain_events(&f);
+    psess_on_closed(f.s, f.now, PARLEY_ERR_TLS, "certificate verify failed");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+    if (ev) {
+        CHECK_INT(ev->error_code, PARLEY_ERR_TLS);
+        CHECK_STR(ev->text, "certificate verify failed");
+        CHECK(ev->retry_ms <= 500);
+        int64_t deadline;
+        psess_want(f.s, f.now, &deadline);
+        CHECK_INT(deadline, f.now + ev->retry_ms);
+    }
+    parley_event_free(ev);
+    ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+    if (ev) {
+        CHECK_INT(ev->error_code, PARLEY_ERR_TLS);
+        CHECK_STR(ev->text, "certificate verify failed");
+    }
+    parley_event_free(ev);
+    /* A second close while waiting changes nothing. */
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, NULL);
+    CHECK_INT(event_count(&f), 0);
+    fx_free(&f);
+}
+
+static void test_goaway_delay(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    feed(&f, "{\"t\":\"goaway\",\"reconnect_ms\":5000,\"reason\":\"deploy\"}");
+    CHECK_INT(psess_want(f.s, f.now, NULL), PSESS_WANT_CLOSE);
+    EXPECT_NO_FRAME(&f); /* nothing more on a connection being closed */
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+    if (ev) {
+        CHECK(ev->retry_ms >= 5000 && ev->retry_ms <= 5500);
+        CHECK_INT(ev->error_code, PARLEY_ERR_CLOSED);
+    }
+    int64_t deadline;
+    psess_want(f.s, f.now, &deadline);
+    if (ev)
+        CHECK_INT(deadline, f.now + ev->retry_ms);
+    parley_event_free(ev);
+    CHECK_INT(psess_want(f.s, f.now + 4999, NULL), 0);
+    f.now = deadline;
+    bring_online(&f, NULL);
+    SKIP_FRAME(&f, "conv.start");
+    /* The goaway delay was a one-off: the next loss uses the backoff. */
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+    if (ev)
+        CHECK(ev->retry_ms <= 500);
+    parley_event_free(ev);
+    fx_free(&f);
+}
+
+static void test_handshake_timeout(void)
+{
+    psess_config cfg = default_cfg;
+    cfg.handshake_timeout_ms = 3000;
+    fx f;
+    CHECK(fx_init_cfg(&f, &cfg));
+    psess_go_online(f.s, f.now);
+    connect_open(&f);
+    SKIP_FRAME(&f, "hello");
+    drain_events(&f);
+    int64_t deadline = -1;
+    CHECK_INT(psess_want(f.s, f.now, &deadline), 0);
+    CHECK_INT(deadline, f.now + 3000);
+    f.now += 2999;
+    psess_tick(f.s, f.now);
+    CHECK_INT(psess_want(f.s, f.now, NULL), 0);
+    f.now += 1;
+    psess_tick(f.s, f.now);
+    CHECK_INT(psess_want(f.s, f.now, &deadline), PSESS_WANT_CLOSE);
+    CHECK_INT(deadline, -1);
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+    if (ev) {
+        CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+        CHECK_STR(ev->text, "no welcome");
+        CHECK(ev->retry_ms <= 500);
+    }
+    parley_event_free(ev);
+    psess_want(f.s, f.now, &deadline);
+    CHECK(deadline >= f.now && deadline <= f.now + 500);
+    f.now = deadline;
+    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT);
+    /* A late welcome on a connection being closed does not make it online. */
+    connect_open(&f);
+    f.now += 3000;
+    psess_tick(f.s, f.now);
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
+    CHECK_INT(psess_want(f.s, f.now, NULL), PSESS_WANT_CLOSE);
+    fx_free(&f);
+}
+
+static void test_identify_while_online_reconnects(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(psess_identify(f.s, "player-42", NULL), PARLEY_OK);
+    CHECK_INT(psess_want(f.s, f.now, NULL), PSESS_WANT_CLOSE);
+    EXPECT_NO_FRAME(&f); /* not under the old identity */
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+    if (ev)
+        CHECK_INT(ev->retry_ms, 0);
+    parley_event_free(ev);
+    connect_open(&f);
+    cJSON *h = EXPECT_FRAME(&f, "hello");
+    CHECK_STR(jstr(h, "user.id"), "player-42");
+    CHECK(jget(jget(h, "user"), "token") == NULL);
+    CHECK(jstr(h, "resume.session") == NULL); /* the old identity's session */
+    cJSON_Delete(h);
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-2\"}");
+    SKIP_FRAME(&f, "conv.start");
+    /* The same identity again changes nothing. */
+    CHECK_INT(psess_identify(f.s, "player-42", ""), PARLEY_OK);
+    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE, 0);
+    /* Reconnecting for a new identity is immediate however many attempts
+     * failed before. */
+    CHECK_INT(psess_identify(f.s, "player-43", "tok"), PARLEY_OK);
+    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE);
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    drain_events(&f);
+    for (int i = 0; i < 6; i++)
+        fail_attempt(&f);
+    connect_open(&f);
+    SKIP_FRAME(&f, "hello");
+    drain_events(&f);
+    CHECK_INT(psess_identify(f.s, "player-44", NULL), PARLEY_OK);
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+    if (ev) {
+        CHECK_INT(ev->retry_ms, 0);
+        CHECK_STR(ev->text, "identity changed");
+    }
+    parley_event_free(ev);
+    fx_free(&f);
+}
+
+static void test_identify_validation(void)
+{
+    fx f;
+    fx_init(&f);
+    CHECK_INT(psess_identify(f.s, NULL, NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(psess_identify(f.s, "", NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(psess_identify(f.s, "has space", NULL), PARLEY_ERR_INVALID_ARG);
+    char longid[PROTO_MAX_ID + 2];
+    memset(longid, 'x', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    CHECK_INT(psess_identify(f.s, longid, NULL), PARLEY_ERR_INVALID_ARG);
+    longid[PROTO_MAX_ID] = '\0';
+    CHECK_INT(psess_identify(f.s, longid, NULL), PARLEY_OK);
+    CHECK_INT(psess_identify(f.s, "u", "bad\xff"), PARLEY_ERR_INVALID_ARG);
+    char *tok = malloc(PROTO_MAX_STRING + 2);
+    memset(tok, 't', PROTO_MAX_STRING + 1);
+    tok[PROTO_MAX_STRING + 1] = '\0';
+    CHECK_INT(psess_identify(f.s, "u", tok), PARLEY_ERR_INVALID_ARG);
+    tok[PROTO_MAX_STRING] = '\0';
+    CHECK_INT(psess_identify(f.s, "u", tok), PARLEY_OK);
+    free(tok);
+    /* Identify while connecting: the hello is not out yet, no reconnect. */
+    psess_go_online(f.s, f.now);
+    psess_on_connecting(f.s, f.now);
+    CHECK_INT(psess_identify(f.s, "late", NULL), PARLEY_OK);
+    CHECK_INT(psess_want(f.s, f.now, NULL), 0);
+    psess_on_open(f.s, f.now);
+    cJSON *h = EXPECT_FRAME(&f, "hello");
+    CHECK_STR(jstr(h, "user.id"), "late");
+    cJSON_Delete(h);
+    fx_free(&f);
+}
+
+static void test_go_offline(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    psess_go_offline(f.s, f.now);
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_OFFLINE);
+    parley_event_free(ev);
+    int64_t deadline = 0;
+    CHECK_INT(psess_want(f.s, f.now + 100000, &deadline), 0);
+    CHECK_INT(deadline, -1);
+    EXPECT_NO_FRAME(&f);
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "late close");
+    psess_tick(f.s, f.now + 100000);
+    CHECK_INT(psess_want(f.s, f.now + 100000, NULL), 0);
+    CHECK_INT(event_count(&f), 0);
+    CHECK_INT(psess_outbox_count(f.s), 1); /* queued items stay */
+    psess_go_offline(f.s, f.now);
+    CHECK_INT(event_count(&f), 0);
+    /* Back online: connects at once and resends. */
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    SKIP_FRAME(&f, "conv.start");
+    fx_free(&f);
+}
+
+/* ---- attributes ----------------------------------------------------------------- */
+
+static void test_attr_validation(void)
+{
+    fx f;
+    fx_init(&f);
+    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    CHECK_INT(psess_set_attr(f.s, NULL), PARLEY_ERR_INVALID_ARG);
+    a.key = "bad key";
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    a.key = "";
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    a.key = NULL;
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    char longkey[PROTO_MAX_ATTR_KEY + 2];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    a.key = longkey;
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    a.key = "plan";
+    a.str = NULL;
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    a.str = "bad\xc3";
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    char longval[PROTO_MAX_ATTR_STR + 2];
+    memset(longval, 'v', sizeof longval - 1);
+    longval[sizeof longval - 1] = '\0';
+    a.str = longval;
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_TOO_LONG);
+    longval[PROTO_MAX_ATTR_STR] = '\0';
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_OK);
+    pattr n = {.key = "level", .type = PATTR_NUM, .num = NAN};
+    CHECK_INT(psess_set_attr(f.s, &n), PARLEY_ERR_INVALID_ARG);
+    n.num = INFINITY;
+    CHECK_INT(psess_set_attr(f.s, &n), PARLEY_ERR_INVALID_ARG);
+    n.num = 7;
+    CHECK_INT(psess_set_attr(f.s, &n), PARLEY_OK);
+    pattr bad_type = {.key = "x", .type = (pattr_type)42};
+    CHECK_INT(psess_set_attr(f.s, &bad_type), PARLEY_ERR_INVALID_ARG);
+    /* 100 keys fit, the 101st does not; replacing one still works. */
+    for (int i = 2; i < PROTO_MAX_ATTRS; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        pattr b = {.key = key, .type = PATTR_BOOL, .boolean = 1};
+        CHECK_INT(psess_set_attr(f.s, &b), PARLEY_OK);
+    }
+    pattr extra = {.key = "one-more", .type = PATTR_BOOL, .boolean = 1};
+    CHECK_INT(psess_set_attr(f.s, &extra), PARLEY_ERR_FULL);
+    pattr again = {.key = "plan", .type = PATTR_BOOL, .boolean = 5};
+    CHECK_INT(psess_set_attr(f.s, &again), PARLEY_OK);
+    /* The snapshot in a conv.start shows the current values. */
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    cJSON *ctx = EXPECT_FRAME(&f, "context");
+    const cJSON *attrs = jget(ctx, "attributes");
+    CHECK_INT(cJSON_GetArraySize(attrs), PROTO_MAX_ATTRS);
+    CHECK(cJSON_IsTrue(jget(attrs, "plan")));
+    CHECK_INT(cJSON_GetNumberValue(jget(attrs, "level")), 7);
+    cJSON_Delete(ctx);
+    fx_free(&f);
+}
+
+static void test_context_frames(void)
+{
+    fx f;
+    fx_init(&f);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    EXPECT_NO_FRAME(&f); /* no attributes: no context */
+    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_OK);
+    pattr b = {.key = "level", .type = PATTR_NUM, .num = 7.5};
+    CHECK_INT(psess_set_attr(f.s, &b), PARLEY_OK);
+    cJSON *p1 = EXPECT_FRAME(&f, "context");
+    CHECK_INT(cJSON_GetArraySize(jget(p1, "attributes")), 1);
+    CHECK_STR(jstr(p1, "attributes.plan"), "vip");
+    cJSON *p2 = EXPECT_FRAME(&f, "context");
+    CHECK_INT(cJSON_GetArraySize(jget(p2, "attributes")), 1);
+    CHECK(cJSON_GetNumberValue(jget(jget(p2, "attributes"), "level")) == 7.5);
+    EXPECT_NO_FRAME(&f);
+    /* After a reconnect: the full context. */
+    drop_and_wait(&f);
+    bring_online(&f, NULL);
+    cJSON *full = EXPECT_FRAME(&f, "context");
+    CHECK_INT(cJSON_GetArraySize(jget(full, "attributes")), 2);
+    CHECK_STR(jstr(full, "attributes.plan"), "vip");
+    EXPECT_NO_FRAME(&f);
+    cJSON_Delete(p1);
+    cJSON_Delete(p2);
+    cJSON_Delete(full);
+    fx_free(&f);
+}
+
+/* ---- send_text and the outbox ------------------------------------------------------ */
+
+static void test_send_text_validation(void)
+{
+    fx f;
+    fx_init(&f);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, "c-unknown", "hi", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(psess_send_text(f.s, NULL, "hi", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(psess_send_text(f.s, conv, NULL, cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(psess_send_text(f.s, conv, "", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(psess_send_text(f.s, conv, "bad \xed\xa0\x80", cid), PARLEY_ERR_INVALID_ARG);
+    char text[PROTO_MAX_TEXT + 2];
+    memset(text, 'a', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    CHECK_INT(psess_send_text(f.s, conv, text, cid), PARLEY_ERR_TOO_LONG);
+    text[PROTO_MAX_TEXT] = '\0';
+    CHECK_INT(psess_send_text(f.s, conv, text, cid), PARLEY_OK);
+    CHECK_INT(psess_outbox_count(f.s), 2);
+    drain_events(&f);
+    /* The server lowers the limit. */
+    psess_go_online(f.s, f.now);
+    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_text\":10}}");
+    CHECK_INT(psess_send_text(f.s, conv, "0123456789", cid), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "0123456789a", cid), PARLEY_ERR_TOO_LONG);
+    /* ...and cannot raise it above 4096. */
+    drop_and_wait(&f);
+    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_text\":100000,\"max_frame\":1000000}}");
+    CHECK_INT(psess_max_frame(f.s), PROTO_MAX_FRAME);
+    text[PROTO_MAX_TEXT] = 'a';
+    CHECK_INT(psess_send_text(f.s, conv, text, cid), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(psess_outbox_count(f.s), 3);
+    /* Subjects. */
+    char subject[PROTO_MAX_SUBJECT + 2];
+    memset(subject, 's', sizeof subject - 1);
+    subject[sizeof subject - 1] = '\0';
+    CHECK_INT(psess_conv_start(f.s, subject, conv), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(psess_conv_start(f.s, "bad \xff", conv), PARLEY_ERR_INVALID_ARG);
+    subject[PROTO_MAX_SUBJECT] = '\0';
+    CHECK_INT(psess_conv_start(f.s, subject, conv), PARLEY_OK);
+    fx_free(&f);
+}
+
+static void test_outbox_cap(void)
+{
+    psess_config cfg = default_cfg;
+    cfg.outbox_cap = 3;
+    fx f;
+    CHECK(fx_init_cfg(&f, &cfg));
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "1", cid), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "2", cid), PARLEY_OK);
+    drain_events(&f);
+    CHECK_INT(psess_send_text(f.s, conv, "3", cid), PARLEY_ERR_FULL);
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_ERR_FULL);
+    CHECK_INT(event_count(&f), 0); /* no PENDING for a refused message */
+    CHECK_INT(psess_outbox_count(f.s), 3);
+    /* An ack makes room. */
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    cJSON *start = EXPECT_FRAME(&f, "conv.start");
+    ack_frame(&f, start, NULL, NULL);
+    cJSON_Delete(start);
+    CHECK_INT(psess_send_text(f.s, conv, "3", cid), PARLEY_OK);
+    fx_free(&f);
+}
+
+static void test_peek_until_written(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    const char *d1, *d2;
+    size_t l1, l2;
+    CHECK(psess_peek_frame(f.s, &d1, &l1));
+    CHECK(psess_peek_frame(f.s, &d2, &l2));
+    CHECK(d1 == d2 && l1 == l2);
+    CHECK(strstr(d1, "conv.start") != NULL);
+    /* A patch queued between peek and written is not the one dropped. */
+    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_OK);
+    psess_frame_written(f.s);
+    psess_frame_written(f.s); /* nothing peeked: no-op */
+    SKIP_FRAME(&f, "context");
+    EXPECT_NO_FRAME(&f);
+    /* An item acked while peeked is not skipped past the next one. */
+    char c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
+    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
+    CHECK(psess_peek_frame(f.s, &d1, &l1));
+    char ack[256];
+    snprintf(ack, sizeof ack, "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"id\":\"m\",\"conv\":\"%s\",\"seq\":\"1\"}", c1, conv);
+    feed(&f, ack);
+    psess_frame_written(f.s);
+    cJSON *j = EXPECT_FRAME(&f, "msg.send");
+    CHECK_STR(jstr(j, "cid"), c2);
+    cJSON_Delete(j);
+    fx_free(&f);
+}
+
+/* ---- out of memory ------------------------------------------------------------------ */
+
+/* A whole session life; every step may meet a failed allocation and must
+ * then change nothing or degrade as documented, never crash or leak. */
+static void oom_script(fx *f)
+{
+    psess *s = f->s;
+    char conv[PARLEY_ID_SIZE] = "", cid[PARLEY_ID_SIZE];
+    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    uint32_t before = psess_outbox_count(s);
+    int rc = psess_conv_start(s, "subject", conv);
+    CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+    CHECK_INT(psess_outbox_count(s), before + (rc == PARLEY_OK));
+    rc = psess_set_attr(s, &a);
+    CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+    rc = psess_identify(s, "player-42", "tok");
+    CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+    if (conv[0]) {
+        before = psess_outbox_count(s);
+        rc = psess_send_text(s, conv, "offline", cid);
+        CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+        CHECK_INT(psess_outbox_count(s), before + (rc == PARLEY_OK));
+    }
+    psess_go_online(s, f->now);
+    psess_on_connecting(s, f->now);
+    psess_on_open(s, f->now);
+    const char *d;
+    size_t n;
+    while (psess_peek_frame(s, &d, &n))
+        psess_frame_written(s);
+    const char *frames[] = {
+        "{\"t\":\"welcome\",\"session\":\"s-1\",\"limits\":{\"max_text\":1000}}",
+        ("{\"t\":\"msg\",\"conv\":\"c-9\",\"id\":\"m-1\",\"seq\":\"1\",\"author\":{\"kind\":\"bot\",\"name\":\"B\"},"
+         "\"text\":\"hi\"}"),
+        "{\"t\":\"conv.update\",\"conv\":\"c-9\",\"state\":\"agent\",\"agent\":{\"name\":\"Dana\"}}",
+        "{\"t\":\"error\",\"code\":\"not_ready\",\"message\":\"wait\"}",
+        "{bad",
+    };
+    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
+        rc = psess_on_frame(s, f->now, frames[i], strlen(frames[i]));
+        CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+    }
+    rc = psess_set_attr(s, &a);
+    CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+    if (conv[0]) {
+        rc = psess_send_text(s, conv, "online", cid);
+        CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+    }
+    while (psess_peek_frame(s, &d, &n)) {
+        cJSON *j = cJSON_ParseWithLength(d, n);
+        psess_frame_written(s);
+        if (j && jstr(j, "cid")) {
+            char ack[512];
+            snprintf(ack, sizeof ack,
+                     strcmp(jstr(j, "t"), "conv.start") == 0
+                         ? "{\"t\":\"conv.ack\",\"cid\":\"%s\",\"conv\":\"%s\"}"
+                         : "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"conv\":\"%s\",\"id\":\"m\",\"seq\":\"2\"}",
+                     jstr(j, "cid"), jstr(j, "conv"));
+            rc = psess_on_frame(s, f->now, ack, strlen(ack));
+            CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+        }
+        cJSON_Delete(j);
+    }
+    if (conv[0]) {
+        char err[256];
+        rc = psess_send_text(s, conv, "rejected", cid);
+        snprintf(err, sizeof err, "{\"t\":\"error\",\"code\":\"too_long\",\"cid\":\"%s\"}", cid);
+        if (rc == PARLEY_OK) {
+            rc = psess_on_frame(s, f->now, err, strlen(err));
+            CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
+        }
+    }
+    psess_on_closed(s, f->now, PARLEY_ERR_TLS, "bad cert");
+    f->now += 100000;
+    psess_tick(s, f->now);
+    psess_on_connecting(s, f->now);
+    psess_on_open(s, f->now);
+    psess_go_offline(s, f->now);
+}
+
+static void test_oom_loop(void)
+{
+    int completed = 0;
+    for (long fail_at = 0; fail_at < 5000 && !completed; fail_at++) {
+        fx f;
+        memset(&f, 0, sizeof f);
+        f.ta.fail_at = fail_at;
+        f.a = (palloc){t_malloc, t_realloc, t_free, &f.ta};
+        f.rand = prand_new(palloc_libc());
+        f.now = 1000;
+        f.s = psess_new(&f.a, &default_cfg, f.rand, NULL);
+        if (f.s)
+            oom_script(&f);
+        completed = !f.ta.failed;
+        psess_free(f.s);
+        pevent_queue_clear(&f.evq);
+        prand_free(f.rand);
+        if (f.ta.live != 0) {
+            CHECK_INT(f.ta.live, 0);
+            fprintf(stderr, "  leak with allocation %ld failing\n", fail_at);
+            break;
+        }
+    }
+    CHECK(completed);
+}
+
+/* psess_new refuses what it cannot work with. */
+static void test_new_arguments(void)
+{
+    prand *r = prand_new(palloc_libc());
+    psess_config cfg = default_cfg;
+    cfg.app_id = NULL;
+    CHECK(psess_new(palloc_libc(), &cfg, r, NULL) == NULL);
+    CHECK(psess_new(palloc_libc(), NULL, r, NULL) == NULL);
+    cfg = default_cfg;
+    cfg.platform = NULL;
+    psess *s = psess_new(palloc_libc(), &cfg, r, NULL);
+    CHECK(s != NULL);
+    psess_free(s);
+    psess_free(NULL);
+    prand_free(r);
+}
+
+int main(void)
+{
+    RUN(test_idle_until_online);
+    RUN(test_hello_anonymous);
+    RUN(test_hello_identified);
+    RUN(test_hello_resume_cursors);
+    RUN(test_nothing_but_hello_before_welcome);
+    RUN(test_send_offline_then_online_sent_once);
+    RUN(test_resend_after_reconnect_in_order);
+    RUN(test_new_items_while_online_follow_pending_ones);
+    RUN(test_msg_delivery_and_dedupe);
+    RUN(test_acks_out_of_order_duplicate_unknown);
+    RUN(test_conv_update);
+    RUN(test_error_frames);
+    RUN(test_auth_failed);
+    RUN(test_malformed_frame_keeps_session);
+    RUN(test_frame_before_welcome_rejected);
+    RUN(test_backoff_full_jitter);
+    RUN(test_backoff_reset_after_welcome);
+    RUN(test_reconnect_event_and_tls_error);
+    RUN(test_goaway_delay);
+    RUN(test_handshake_timeout);
+    RUN(test_identify_while_online_reconnects);
+    RUN(test_identify_validation);
+    RUN(test_go_offline);
+    RUN(test_attr_validation);
+    RUN(test_context_frames);
+    RUN(test_send_text_validation);
+    RUN(test_outbox_cap);
+    RUN(test_peek_until_written);
+    RUN(test_oom_loop);
+    RUN(test_new_arguments);
+    return tl_finish();
+}
