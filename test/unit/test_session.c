@@ -1314,7 +1314,8 @@ static void oom_script(fx *f)
 static void test_oom_loop(void)
 {
     int completed = 0;
-    for (long fail_at = 0; fail_at < 5000 && !completed; fail_at++) {
+    long fail_at;
+    for (fail_at = 0; fail_at < 5000 && !completed; fail_at++) {
         fx f;
         memset(&f, 0, sizeof f);
         f.ta.fail_at = fail_at;
@@ -1335,6 +1336,7 @@ static void test_oom_loop(void)
         }
     }
     CHECK(completed);
+    CHECK(fail_at > 50); /* the script does reach the engine's allocations */
 }
 
 /* psess_new refuses what it cannot work with. */
