@@ -10,6 +10,7 @@
  * thread blocks in poll() on stdin (or sleeps) and drains parley_poll(). */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +387,15 @@ static int pump(chat *c)
     return parley_service(c->pc, SLICE_MS);
 }
 
+static void report_timeout(chat *c)
+{
+    uint32_t outbox = 0;
+    parley_outbox_count(c->pc, &outbox);
+    output_note("timed out after %g s: %u item(s) not acknowledged by the server, "
+                "%ld of %ld replies received",
+                c->opt.timeout_s, (unsigned)outbox, c->replies, c->opt.wait_replies);
+}
+
 static int run_loop(chat *c)
 {
     for (;;) {
@@ -408,10 +418,24 @@ static int run_loop(chat *c)
             return all_done(c) ? CHAT_OK : CHAT_INTERRUPTED;
         }
         if (c->deadline > 0 && now_s() >= c->deadline) {
-            output_note("timed out after %g s", c->opt.timeout_s);
+            report_timeout(c);
             return c->failed ? CHAT_FAILED : CHAT_TIMEOUT;
         }
     }
+}
+
+/* The I/O thread inherits a mask that blocks SIGINT and SIGTERM, so they
+ * reach the main thread and cut its poll() short. */
+static int start_io_thread(chat *c)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = parley_start(c->pc);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 static int run(chat *c)
@@ -429,7 +453,7 @@ static int run(chat *c)
     } else {
         start_deadline(c);
     }
-    int rc = c->opt.threaded ? parley_start(c->pc) : PARLEY_OK;
+    int rc = c->opt.threaded ? start_io_thread(c) : PARLEY_OK;
     if (rc != PARLEY_OK) {
         output_note("cannot start the I/O thread: %s", parley_strerror(rc));
         return CHAT_FAILED;

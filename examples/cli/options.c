@@ -106,6 +106,8 @@ static void *push_slot(void *arr, size_t *n, size_t size)
 
 static int add_send(options *o, const char *text)
 {
+    if (!*text)
+        return usage_error("%s", "--send wants a non-empty text");
     const char **grown = push_slot(o->sends, &o->n_sends, sizeof *o->sends);
     if (!grown)
         return usage_error("%s", "out of memory");

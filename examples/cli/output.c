@@ -234,8 +234,9 @@ static void note_problem(output *out, const parley_event *ev)
         seen_before(out, code, text))
         return;
     if (code == PARLEY_ERR_TLS)
-        output_note("TLS certificate verification or handshake failed: %s "
-                    "(is --ca the CA that signed the server's certificate?)", text);
+        output_note("%s%s (does --ca name the CA that signed the server's certificate?)",
+                    strstr(text, "TLS") ? "" : "TLS handshake or certificate verification failed: ",
+                    text);
     else if (code == PARLEY_ERR_AUTH)
         output_note("the server refused the user's identity: %s", text);
     else
