@@ -29,6 +29,18 @@ else()
   # BEFORE: this prefix's lws_config.h must win over a system libwebsockets-dev
   # in /usr/include (a mix compiles, then crashes).
   target_include_directories(parley_lws BEFORE INTERFACE "${PARLEY_LWS_PREFIX}/include")
-  target_link_libraries(parley_lws INTERFACE "${PARLEY_LWS_PREFIX}/lib/libwebsockets.a"
-                        parley_mbedtls Threads::Threads ${CMAKE_DL_LIBS})
+  # An imported target, so that CMake orders mbedTLS (and libcap, which lws
+  # uses when the build host had it) after the archive on every link line.
+  add_library(parley_lws_archive STATIC IMPORTED)
+  set_target_properties(parley_lws_archive PROPERTIES
+                        IMPORTED_LOCATION "${PARLEY_LWS_PREFIX}/lib/libwebsockets.a")
+  set(lws_deps parley_mbedtls Threads::Threads ${CMAKE_DL_LIBS})
+  file(STRINGS "${PARLEY_LWS_PREFIX}/include/lws_config.h" lws_has_cap
+       REGEX "^#define LWS_HAVE_LIBCAP")
+  if(lws_has_cap)
+    find_library(CAP_LIB cap REQUIRED)
+    list(APPEND lws_deps ${CAP_LIB})
+  endif()
+  set_target_properties(parley_lws_archive PROPERTIES INTERFACE_LINK_LIBRARIES "${lws_deps}")
+  target_link_libraries(parley_lws INTERFACE parley_lws_archive)
 endif()

@@ -22,6 +22,7 @@ typedef struct http_req {
     enum route route;
     char conv[PJ_MAX_ID + 1];
     long long content_length; /* -1 when absent */
+    int has_body;             /* a Content-Length above 0, or chunked */
     char *body;
     size_t body_len;
     int body_read;     /* BODY_COMPLETION seen */
@@ -57,7 +58,7 @@ static int respond(struct lws *wsi, http_req *r, unsigned status, cJSON *json)
         return -1;
     r->resp_len = strlen(r->resp);
     r->status = status;
-    if (r->content_length > 0 && !r->body_read)
+    if (r->has_body && !r->body_read)
         r->close_after = 1;
     lws_callback_on_writable(wsi);
     return 0;
@@ -311,7 +312,10 @@ static long long content_length(struct lws *wsi)
 
 static int start_post(struct lws *wsi, http_req *r)
 {
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 || r->content_length < 0)
+    /* A chunked body has no length to check against the cap up front. */
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+        r->content_length = -1;
+    if (r->content_length < 0)
         return respond_error(wsi, r, HTTP_STATUS_LENGTH_REQUIRED, "Content-Length required");
     if (r->content_length > HTTP_API_MAX_BODY)
         return respond_error(wsi, r, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body too large");
@@ -370,6 +374,8 @@ static int on_request(struct lws *wsi, http_req *r, const char *path)
     req_reset(r);
     r->method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
     r->content_length = content_length(wsi);
+    r->has_body = r->content_length > 0 ||
+                  lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     if (strncmp(path, "/api/", 5) != 0)
         return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
     if (!authorized(wsi, server_of(wsi)->agent_token))

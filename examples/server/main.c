@@ -16,6 +16,13 @@
 #define SHUTDOWN_GRACE_MS 2000
 #define GOAWAY_RECONNECT_MS 1000
 
+/* Clients ping every 20 s by default; a connection silent for much longer
+ * than that is pinged, then dropped, so dead peers do not pile up. */
+static const lws_retry_bo_t idle_policy = {
+    .secs_since_valid_ping = 40,
+    .secs_since_valid_hangup = 90,
+};
+
 typedef struct options {
     long port;
     const char *host;
@@ -204,6 +211,7 @@ static struct lws_vhost *create_vhost(struct lws_context *ctx, struct lws_contex
     /* lws binds every interface when iface is NULL. */
     info->iface = strcmp(o->host, "0.0.0.0") == 0 ? NULL : o->host;
     info->protocols = protocols;
+    info->retry_and_idle_policy = &idle_policy;
     info->ssl_cert_filepath = o->cert;
     info->ssl_private_key_filepath = o->key;
     return lws_create_vhost(ctx, info);
