@@ -240,7 +240,7 @@ static int load_anon_id(parley_client *pc)
 
 static int create_session(parley_client *pc, const parley_config *cfg)
 {
-    char platform[96];
+    char platform[sizeof(((struct utsname *)0)->sysname) * 2 + 2];
     platform_name(platform, sizeof platform);
     psess_config sc = {
         .app_id = cfg->app_id,
