@@ -32,7 +32,8 @@ typedef struct ptransport_cbs {
     int (*peek_frame)(void *user, const char **data, size_t *len);
     void (*frame_written)(void *user);
     /* Woken by ptransport_wake() or a timer: the caller should re-check
-     * what its session wants. */
+     * what its session wants. Wakes may merge, and lws adds an occasional
+     * spurious one (e.g. once when it starts). */
     void (*on_wake)(void *user);
 } ptransport_cbs;
 
@@ -53,28 +54,37 @@ typedef struct ptransport_config {
 int ptransport_check_url(const char *url, int allow_insecure);
 
 /* Creates the lws context. Errors: CONFIG/INVALID_ARG/INSECURE (URL), TLS (CA
- * not loadable), NOMEM. `log` is borrowed and must outlive the transport. */
+ * not loadable), NOMEM. `log` is borrowed and must outlive the transport.
+ * CONFIG also when hangup_s <= ping_interval_s. wss:// needs a DNS name:
+ * mbedTLS ignores IP-address subjectAltNames. Sets lws' process-wide log
+ * level to errors and warnings. */
 int ptransport_new(const palloc *a, const ptransport_config *cfg, const ptransport_cbs *cbs,
                    void *user, const plog *log, ptransport **out);
+/* From any state; calls back nothing. Not from inside a callback. */
 void ptransport_free(ptransport *t);
 
-/* Starts a connection attempt. A failure to even start is reported through
- * on_closed (PARLEY_ERR_CONNECT) from within this call or the next service.
- * PARLEY_ERR_STATE when a connection exists already. */
+/* Starts a connection attempt. It begins in the next service pass (whose DNS
+ * lookup is synchronous), and a failure to even start is reported from
+ * there through on_closed (PARLEY_ERR_CONNECT), never from within this call.
+ * PARLEY_ERR_STATE when a connection or attempt exists already. */
 int ptransport_connect(ptransport *t);
-/* Closes the current connection (if any) without calling on_closed. */
+/* Closes the current connection or attempt (if any) without calling
+ * on_closed; a new ptransport_connect() may follow at once. */
 void ptransport_close(ptransport *t);
 /* Ask for a writeable callback on the open connection (no-op when none). */
 void ptransport_request_write(ptransport *t);
 /* Calls on_wake after `delay_ms` (replaces an earlier timer); -1 cancels. */
 void ptransport_set_timer(ptransport *t, int64_t delay_ms);
 /* One service pass. block != 0: sleep until network activity, a timer or a
- * wake. block == 0: one non-blocking pass (lws_service(ctx, -1)). */
+ * wake. block == 0: one non-blocking pass (lws_service(ctx, -1)). A blocking
+ * pass may also return without having called anything (poll wakes up to a
+ * millisecond early); call it in a loop. */
 int ptransport_service(ptransport *t, int block);
 /* Any thread: interrupt a blocking ptransport_service and call on_wake. */
 void ptransport_wake(ptransport *t);
 /* Raise the accepted message size after the server's welcome (never above
- * the configured maximum). */
+ * the configured maximum; 0 restores it). Each new connection starts at the
+ * configured maximum. */
 void ptransport_set_max_frame(ptransport *t, uint32_t max_frame);
 
 #endif

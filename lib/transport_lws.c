@@ -332,26 +332,33 @@ static int chain_to_pem(const palloc *a, const mbedtls_x509_crt *chain, char **o
     return PARLEY_OK;
 }
 
-/* Loads the trust anchors and hands back PEM text for lws. Any configured CA
- * is checked even for ws://, so a broken setting shows up at creation. */
-static int load_ca(ptransport *t, const ptransport_config *cfg, char **pem, size_t *pem_len)
+/* Loads the trust anchors and hands back PEM text for lws (and the file it
+ * came from, if any). Any configured CA is checked even for ws://, so a
+ * broken setting shows up at creation. */
+static int load_ca(ptransport *t, const ptransport_config *cfg, char **pem, size_t *pem_len,
+                   const char **path)
 {
     char *data = NULL;
     size_t len = 0;
     const char *what;
     int rc;
     *pem = NULL;
+    *path = NULL;
     if (cfg->ca_pem) {
         what = "the CA PEM";
         if (!cfg->ca_pem_len) {
             PLOG_E(t->log, "transport: the CA PEM is empty");
             return PARLEY_ERR_TLS;
         }
-        data = pstrndup(&t->alloc, cfg->ca_pem, cfg->ca_pem_len);
         len = cfg->ca_pem_len;
+        data = pmalloc(&t->alloc, len + 1);
         rc = data ? PARLEY_OK : PARLEY_ERR_NOMEM;
+        if (data) {
+            memcpy(data, cfg->ca_pem, len);
+            data[len] = '\0';
+        }
     } else if (cfg->ca_file || t->tls) {
-        what = cfg->ca_file ? cfg->ca_file : DEFAULT_CA_BUNDLE;
+        what = *path = cfg->ca_file ? cfg->ca_file : DEFAULT_CA_BUNDLE;
         rc = read_file(&t->alloc, what, &data, &len);
         if (rc == PARLEY_ERR_TLS)
             PLOG_E(t->log, "transport: CA file %s cannot be read", what);
@@ -436,10 +443,11 @@ static int starts_with(const char *s, const char *prefix)
 }
 
 /* Reasons from lws 4.1's TLS client paths (tls-client.c, mbedtls-client.c,
- * wsi-timeout.c) map to PARLEY_ERR_TLS; everything else failed to connect. */
+ * openssl-client.c, wsi-timeout.c) map to PARLEY_ERR_TLS; everything else
+ * failed to connect. */
 static void connection_error(ptransport *t, const void *in, size_t len)
 {
-    char lws_why[WHY_MAX], why[WHY_MAX + 64];
+    char lws_why[WHY_MAX], why[WHY_MAX + 160];
     copy_reason(lws_why, sizeof lws_why, in, len);
     if (!lws_why[0])
         snprintf(lws_why, sizeof lws_why, "unknown reason");
@@ -449,12 +457,13 @@ static void connection_error(ptransport *t, const void *in, size_t len)
         const char *detail = strstr(lws_why, "X509_V_ERR");
         snprintf(why, sizeof why, "TLS certificate verification failed: %s", detail ? detail : lws_why);
     } else if (starts_with(lws_why, "mbedtls") || starts_with(lws_why, "bio_create") ||
-               starts_with(lws_why, "tls restriction") ||
+               starts_with(lws_why, "tls restriction") || starts_with(lws_why, "connect SSL") ||
+               starts_with(lws_why, "connect SYSCALL") || starts_with(lws_why, "connect unk") ||
                starts_with(lws_why, "Timed out waiting SSL")) {
         err = PARLEY_ERR_TLS;
         snprintf(why, sizeof why, "TLS handshake failed: %s", lws_why);
     } else {
-        snprintf(why, sizeof why, "connection failed: %s", lws_why);
+        snprintf(why, sizeof why, "cannot connect to %.120s: %s", t->host, lws_why);
     }
     report_closed(t, err, why);
 }
@@ -476,22 +485,24 @@ static void note_peer_close(ptransport *t, const unsigned char *in, size_t len)
 
 static int rx_append(ptransport *t, const char *in, size_t len)
 {
-    if (len > t->max_frame - t->rx_len)
+    /* The limit may have been lowered since the message began. */
+    if (t->rx_len > t->max_frame || len > t->max_frame - t->rx_len)
         return RX_OVERSIZE;
-    size_t need = t->rx_len + len + 1;
+    size_t need = t->rx_len + len + 1, limit = (size_t)t->max_frame_cfg + 1;
     if (need > t->rx_cap) {
         size_t cap = t->rx_cap ? t->rx_cap : 4096;
-        while (cap < need)
+        while (cap < need && cap <= limit / 2)
             cap *= 2;
-        if (cap > (size_t)t->max_frame_cfg + 1)
-            cap = (size_t)t->max_frame_cfg + 1;
+        if (cap < need || cap > limit)
+            cap = limit;
         char *nb = prealloc(&t->alloc, t->rx, cap);
         if (!nb)
             return RX_NOMEM;
         t->rx = nb;
         t->rx_cap = cap;
     }
-    memcpy(t->rx + t->rx_len, in, len);
+    if (len)
+        memcpy(t->rx + t->rx_len, in, len);
     t->rx_len += len;
     t->rx[t->rx_len] = '\0';
     return RX_KEEP;
@@ -549,15 +560,21 @@ static int on_writeable(ptransport *t, struct lws *wsi)
         return -1;
     }
     if (LWS_PRE + len > t->tx_cap) {
-        unsigned char *nb = prealloc(&t->alloc, t->tx, LWS_PRE + len);
+        size_t cap = LWS_PRE + len;
+        if (cap < 2 * t->tx_cap)
+            cap = 2 * t->tx_cap;
+        if (cap < 1024)
+            cap = 1024;
+        unsigned char *nb = prealloc(&t->alloc, t->tx, cap);
         if (!nb) {
             snprintf(t->why, sizeof t->why, "out of memory sending a frame");
             return -1;
         }
         t->tx = nb;
-        t->tx_cap = LWS_PRE + len;
+        t->tx_cap = cap;
     }
-    memcpy(t->tx + LWS_PRE, data, len);
+    if (len)
+        memcpy(t->tx + LWS_PRE, data, len);
     if (lws_write(wsi, t->tx + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len) {
         snprintf(t->why, sizeof t->why, "write failed");
         return -1;
@@ -642,14 +659,18 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- API ------------------------------------------------------------------ */
 
+/* lws runs due timers at the start of a service pass and then polls until
+ * the next event, so on_wake called from here would leave a blocking
+ * ptransport_service() asleep after it. Cancelling the wait instead ends the
+ * poll at once and on_wake comes from EVENT_WAIT_CANCELLED in the same pass
+ * (merged with any wake from another thread, which is equally a re-check). */
 static void timer_fired(lws_sorted_usec_list_t *sul)
 {
     ptransport *t = lws_container_of(sul, ptransport, sul_timer);
-    if (t->live)
-        t->cbs.on_wake(t->user);
+    lws_cancel_service(t->ctx);
 }
 
-static int create_context(ptransport *t, const char *ca_pem, size_t ca_len)
+static int create_context(ptransport *t, const char *ca_pem, size_t ca_len, const char *ca_path)
 {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -661,6 +682,16 @@ static int create_context(ptransport *t, const char *ca_pem, size_t ca_len)
     info.fd_limit_per_thread = FD_LIMIT;
     info.gid = -1;
     info.uid = -1;
+#if defined(LWS_WITH_MBEDTLS)
+    (void)ca_path;
+#else
+    /* lws on OpenSSL loads bundles from a file itself, while from memory it
+     * keeps only the first certificate. */
+    if (ca_path) {
+        info.client_ssl_ca_filepath = ca_path;
+        ca_pem = NULL;
+    }
+#endif
     if (ca_pem) {
         info.client_ssl_ca_mem = ca_pem;
         info.client_ssl_ca_mem_len = (unsigned int)ca_len;
@@ -693,14 +724,17 @@ static int setup(ptransport *t, const ptransport_config *cfg, const purl *u)
     if (rc != PARLEY_OK)
         return rc;
     t->max_frame_cfg = cfg->max_frame ? cfg->max_frame : PROTO_MAX_FRAME;
+    if (t->max_frame_cfg == UINT32_MAX)
+        t->max_frame_cfg--; /* its buffer, with a NUL, must fit a 32-bit size_t */
     t->max_frame = t->max_frame_cfg;
     t->retry.secs_since_valid_ping = cfg->ping_interval_s ? cfg->ping_interval_s : DEFAULT_PING_S;
     t->retry.secs_since_valid_hangup = cfg->hangup_s ? cfg->hangup_s : DEFAULT_HANGUP_S;
     char *pem = NULL;
     size_t pem_len = 0;
-    rc = load_ca(t, cfg, &pem, &pem_len);
+    const char *ca_path = NULL;
+    rc = load_ca(t, cfg, &pem, &pem_len, &ca_path);
     if (rc == PARLEY_OK)
-        rc = create_context(t, pem, pem_len);
+        rc = create_context(t, pem, pem_len, ca_path);
     pfree(&t->alloc, pem); /* lws parsed its own copy */
     return rc;
 }
