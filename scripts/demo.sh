@@ -149,6 +149,14 @@ show "$demo/player2.out"
 grep -q '^\[agent Dana\]' "$demo/player2.out" || fail "the agent's reply did not reach the player"
 
 # ---------------------------------------------------------------------------
+step "The README's C example (examples/quickstart/quickstart.c), linked to libparley"
+say "${dim}\$ parley-quickstart $url/ demo-ca.pem${reset}"
+bounded "$build/examples/parley-quickstart" "$url/" "$demo/demo-ca.pem" \
+    >"$demo/quickstart.out" 2>"$demo/quickstart.err" ||
+    { show "$demo/quickstart.out" "$demo/quickstart.err"; fail "the quickstart example got no reply"; }
+show "$demo/quickstart.out"
+
+# ---------------------------------------------------------------------------
 step "The conversation as stored by the server"
 api GET "/api/conversations/$conv/messages" >"$demo/transcript.json" || fail "transcript"
 # One line per message; the raw JSON if its shape is not the expected one.
