@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-dev \
                 libmbedtls-dev libcjson-dev libsqlite3-dev openssl curl valgrind
 
-.PHONY: all deps lws build build-asan test test-plain test-asan demo chaos clean install
+.PHONY: all deps lws build build-asan test test-plain test-asan demo bench clean install
 
 all: build
 
@@ -42,6 +42,9 @@ test: test-plain test-asan
 
 demo: build
 	scripts/demo.sh $(BUILD)/release
+
+bench: build
+	$(BUILD)/release/test/bench/bench_poll
 
 install: build
 	cmake --install $(BUILD)/release

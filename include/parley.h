@@ -99,9 +99,10 @@ typedef void (*parley_log_fn)(void *user, int level, const char *msg);
 
 typedef struct parley_config parley_config;
 
-/* A new configuration with defaults, or NULL when out of memory.
- * Free with parley_config_free(). Any thread; a config is not itself
- * thread-safe. */
+/* A new configuration with defaults, or NULL when out of memory. The config
+ * itself is allocated with the C library's malloc (it exists before any
+ * allocator hook is set). Free with parley_config_free(). Any thread; a
+ * config is not itself thread-safe. */
 PARLEY_API parley_config *parley_config_new(void);
 PARLEY_API void parley_config_free(parley_config *cfg);
 
@@ -116,9 +117,11 @@ PARLEY_API int parley_config_set_app_id(parley_config *cfg, const char *app_id);
 
 /* Trust anchors for wss: a PEM file path, or PEM bytes in memory (copied).
  * Setting one clears the other. Without either, the system bundle
- * /etc/ssl/certs/ca-certificates.crt is used. Certificate and hostname
- * verification are always on; there is no switch to turn them off.
- * Errors: INVALID_ARG (NULL/empty), NOMEM. */
+ * /etc/ssl/certs/ca-certificates.crt is used. The certificates are read by
+ * parley_client_new(), which fails with PARLEY_ERR_TLS when none can be
+ * parsed. Certificate and hostname verification are always on; there is no
+ * switch to turn them off. Use a DNS name in wss:// URLs: mbedTLS does not
+ * match IP-address subjectAltNames. Errors: INVALID_ARG (NULL/empty), NOMEM. */
 PARLEY_API int parley_config_set_ca_file(parley_config *cfg, const char *path);
 PARLEY_API int parley_config_set_ca_pem(parley_config *cfg, const char *pem, size_t len);
 
@@ -156,8 +159,11 @@ typedef struct parley_client parley_client;
 
 /* Creates a client from `cfg` (copied: the config may be freed right after).
  * Does not connect: call parley_start() or parley_service().
+ * Process-wide effects of the networking layer (libwebsockets, linked
+ * privately into libparley): SIGPIPE is set to SIG_IGN the first time a
+ * client is created, and DNS lookups are synchronous on the servicing thread.
  * Errors: INVALID_ARG (NULL), CONFIG (url or app id missing), INSECURE (ws://
- * not allowed), IO (data dir unusable), NOMEM, TLS (CA unreadable). */
+ * not allowed), IO (data dir unusable), TLS (no usable CA certificate), NOMEM. */
 PARLEY_API int parley_client_new(const parley_config *cfg, parley_client **out);
 
 /* Stops the I/O thread if running, closes the connection and frees the
@@ -177,16 +183,18 @@ PARLEY_API int parley_stop(parley_client *pc);
 
 /* Host-driven mode (no thread): does the client's pending network work and
  * returns. timeout_ms 0 makes one non-blocking pass; a positive value keeps
- * servicing up to that long, returning early once an event is ready for
- * parley_poll(). The first call connects. Errors: INVALID_ARG, STATE (the
- * I/O thread is running), NOMEM. */
+ * servicing up to that long (non-blocking passes with 2 ms naps between),
+ * returning early once an event is ready for parley_poll(). The first call
+ * starts connecting. Call it from one thread at a time. Errors: INVALID_ARG
+ * (NULL, negative timeout), STATE (the I/O thread is running). */
 PARLEY_API int parley_service(parley_client *pc, int timeout_ms);
 
 /* Identifies the user. `user_id` (1..128 printable ASCII bytes) is required;
- * `token` (a JWT or user hash from the host's backend, may be NULL) proves
- * it. Without a call the client is anonymous with a stable anonymous id.
- * While connected, the client reconnects to present the new identity.
- * Errors: INVALID_ARG, NOMEM. */
+ * `token` (a JWT or user hash from the host's backend, at most 16384 bytes of
+ * UTF-8, may be NULL) proves it. Without a call the client is anonymous with
+ * a stable anonymous id. While connected, the client reconnects at once to
+ * present the new identity; the same identity again changes nothing.
+ * Errors: INVALID_ARG (bad id or token), NOMEM. */
 PARLEY_API int parley_identify(parley_client *pc, const char *user_id, const char *token);
 
 /* The anonymous id this client presents when not identified ("a-<uuid>"),
