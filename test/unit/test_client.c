@@ -7,7 +7,7 @@
 #include "parley.h"
 #include "testlib.h"
 
-static char tmpdir[] = "/tmp/parley-client-XXXXXX";
+static char tmpdir[64];
 
 static parley_config *base_config(void)
 {
@@ -146,35 +146,13 @@ static void test_unusable_data_dir(void)
     parley_config_free(cfg);
 }
 
-struct counting {
-    long allocs, frees;
-};
-
-static void *count_malloc(void *user, size_t n)
-{
-    ((struct counting *)user)->allocs++;
-    return malloc(n);
-}
-
-static void *count_realloc(void *user, void *p, size_t n)
-{
-    if (!p)
-        ((struct counting *)user)->allocs++;
-    return realloc(p, n);
-}
-
-static void count_free(void *user, void *p)
-{
-    ((struct counting *)user)->frees++;
-    free(p);
-}
-
 static void test_allocator_hooks_see_every_allocation(void)
 {
-    struct counting c = {0, 0};
+    tl_alloc c;
+    tl_alloc_reset(&c);
     parley_config *cfg = base_config();
-    CHECK_INT(parley_config_set_allocator(cfg, count_malloc, NULL, count_free, &c), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(parley_config_set_allocator(cfg, count_malloc, count_realloc, count_free, &c), PARLEY_OK);
+    CHECK_INT(parley_config_set_allocator(cfg, tl_malloc, NULL, tl_free, &c), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_config_set_allocator(cfg, tl_malloc, tl_realloc, tl_free, &c), PARLEY_OK);
     parley_client *pc = NULL;
     CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
     parley_config_free(cfg);
@@ -204,7 +182,7 @@ static void test_strerror_and_version(void)
 
 int main(void)
 {
-    if (!mkdtemp(tmpdir)) {
+    if (tl_mkdtemp(tmpdir, sizeof tmpdir, "client") != 0) {
         perror("mkdtemp");
         return 1;
     }
@@ -215,9 +193,6 @@ int main(void)
     RUN(test_unusable_data_dir);
     RUN(test_allocator_hooks_see_every_allocation);
     RUN(test_strerror_and_version);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    tl_rmrf(tmpdir);
     return tl_finish();
 }

@@ -12,44 +12,8 @@
 
 #include "proto.h"
 
-/* ---- counting allocator ---------------------------------------------------- */
-
-typedef struct counter {
-    long live;       /* outstanding allocations */
-    long calls;      /* allocations made */
-    long fail_after; /* the call with this index fails; -1: never */
-} counter;
-
-static void *c_malloc(void *user, size_t n)
-{
-    counter *c = user;
-    if (c->fail_after >= 0 && c->calls++ >= c->fail_after)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        c->live++;
-    return p;
-}
-
-static void *c_realloc(void *user, void *p, size_t n)
-{
-    counter *c = user;
-    void *q = realloc(p, n);
-    if (q && !p)
-        c->live++;
-    return q;
-}
-
-static void c_free(void *user, void *p)
-{
-    counter *c = user;
-    if (p)
-        c->live--;
-    free(p);
-}
-
-static counter cnt = {0, 0, -1};
-static const palloc alloc = {c_malloc, c_realloc, c_free, &cnt};
+static tl_alloc cnt = {.fail_at = -1};
+static const palloc alloc = {tl_malloc, tl_realloc, tl_free, &cnt};
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -728,11 +692,10 @@ static void test_nomem(void)
     for (size_t k = 0; k < sizeof frames / sizeof *frames; k++) {
         int saw_nomem = 0, saw_ok = 0;
         for (long fail = 0; fail < 20 && !saw_ok; fail++) {
-            cnt.calls = 0;
-            cnt.fail_after = fail;
+            tl_alloc_fail(&cnt, fail, TL_FAIL_ONWARD);
             pframe f;
             int rc = decode(frames[k], &f);
-            cnt.fail_after = -1;
+            tl_alloc_fail(&cnt, -1, 0);
             CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
             saw_nomem |= rc == PARLEY_ERR_NOMEM;
             saw_ok |= rc == PARLEY_OK;
@@ -750,18 +713,16 @@ static void test_nomem(void)
         snprintf(json + strlen(json), sizeof json - strlen(json), ",\"k%d\":%d", i, i);
     strcat(json, "}");
     pframe f;
-    cnt.calls = 0;
-    cnt.fail_after = 0;
+    tl_alloc_fail(&cnt, 0, TL_FAIL_ONWARD);
     CHECK_INT(decode(json, &f), PARLEY_ERR_NOMEM);
-    cnt.fail_after = -1;
+    tl_alloc_fail(&cnt, -1, 0);
     CHECK_INT(cnt.live, 0);
 
     char *out = NULL;
     size_t len = 0;
-    cnt.calls = 0;
-    cnt.fail_after = 0;
+    tl_alloc_fail(&cnt, 0, TL_FAIL_ONWARD);
     CHECK_INT(proto_encode_bye(&alloc, &out, &len), PARLEY_ERR_NOMEM);
-    cnt.fail_after = -1;
+    tl_alloc_fail(&cnt, -1, 0);
     CHECK_INT(cnt.live, 0);
 }
 

@@ -1,6 +1,5 @@
 /* Local store: atomic records, missing records, unusable directories. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +7,7 @@
 #include "store.h"
 #include "testlib.h"
 
-static char tmpdir[] = "/tmp/parley-store-XXXXXX";
+static char tmpdir[64];
 static palloc alloc;
 
 static void test_put_get_roundtrip(void)
@@ -74,16 +73,13 @@ static void test_unusable_dirs(void)
 int main(void)
 {
     palloc_default(&alloc);
-    if (!mkdtemp(tmpdir)) {
+    if (tl_mkdtemp(tmpdir, sizeof tmpdir, "store") != 0) {
         perror("mkdtemp");
         return 1;
     }
     RUN(test_put_get_roundtrip);
     RUN(test_record_too_big_for_buffer);
     RUN(test_unusable_dirs);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    tl_rmrf(tmpdir);
     return tl_finish();
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parley.h"
+
 extern int tl_passed, tl_failed;
 
 void tl_check(int ok, const char *expr, const char *file, int line);
@@ -22,5 +24,36 @@ void tl_skip_all(const char *why);
 #define CHECK_INT(got, want) tl_check_int((long long)(got), (long long)(want), #got, __FILE__, __LINE__)
 #define CHECK_STR(got, want) tl_check_str((got), (want), #got, __FILE__, __LINE__)
 #define RUN(fn) tl_run(#fn, fn)
+
+/* A counting allocator for the parley_*_fn hooks (user = the tl_alloc) that
+ * can be armed to fail: it shows leaks and drives the out-of-memory paths. */
+enum {
+    TL_FAIL_ONWARD = 1,  /* attempt fail_at and every later one fail, not just that one */
+    TL_FAIL_REALLOC = 2, /* realloc is an attempt too and can fail, not only malloc */
+};
+
+typedef struct tl_alloc {
+    long live;    /* blocks granted (malloc, realloc of NULL) and not yet freed */
+    long allocs;  /* requests for a new block, granted or not */
+    long frees;   /* calls to free, NULL included */
+    long calls;   /* attempts counted while armed */
+    long fail_at; /* the attempt with this index fails; -1: never */
+    int mode;     /* TL_FAIL_* flags */
+    int failed;   /* a failure was injected */
+} tl_alloc;
+
+void *tl_malloc(void *user, size_t size);
+void *tl_realloc(void *user, void *ptr, size_t size);
+void tl_free(void *user, void *ptr);
+/* Zeroes every count and disarms. */
+void tl_alloc_reset(tl_alloc *t);
+/* Restarts the attempt count and fails attempt fail_at (-1 disarms). */
+void tl_alloc_fail(tl_alloc *t, long fail_at, int mode);
+
+/* Creates a private directory /tmp/parley-<name>-XXXXXX into buf; 0 or -1
+ * with errno set. */
+int tl_mkdtemp(char *buf, size_t size, const char *name);
+/* Removes a directory tree, reporting on stderr what it could not. */
+void tl_rmrf(const char *dir);
 
 #endif
