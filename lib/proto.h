@@ -19,6 +19,7 @@
 #define PROTO_MAX_ATTR_KEY 64
 #define PROTO_MAX_ATTR_STR 1024
 #define PROTO_MAX_ATTRS 100
+#define PROTO_MAX_CONVERSATIONS 256 /* tracked per client; bounds hello's cursors */
 #define PROTO_SEQ_MAX 9007199254740991ULL /* 2^53 - 1 */
 
 /* ---- server -> client ---------------------------------------------------- */

@@ -681,6 +681,10 @@ static int on_msg(psess *s, const pframe *f)
         PLOG_D(s->log, "duplicate msg seq %llu in %s dropped", (unsigned long long)f->seq, f->conv);
         return PARLEY_OK;
     }
+    /* Every tracked conversation rides in each hello's resume cursors, so a
+     * server must not grow the table without bound. */
+    if (!c && s->n_convs >= PROTO_MAX_CONVERSATIONS)
+        return emit_error(s, PARLEY_ERR_PROTOCOL, "message dropped: too many conversations");
     char seq[21];
     proto_seq_str(f->seq, seq);
     parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE, 0);
@@ -965,7 +969,7 @@ int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE
         return PARLEY_ERR_TOO_LONG;
     if (slen && !putf8_valid(subject, slen))
         return PARLEY_ERR_INVALID_ARG;
-    if (s->obx_count >= s->outbox_cap)
+    if (s->obx_count >= s->outbox_cap || s->n_convs >= PROTO_MAX_CONVERSATIONS)
         return PARLEY_ERR_FULL;
     char uuid[PUUID_STR_LEN + 1], conv[PARLEY_ID_SIZE];
     if (prand_uuid4(s->rand, uuid) != PARLEY_OK)

@@ -10,58 +10,10 @@
 #include "session.h"
 #include "testlib.h"
 
-/* ---- a counting allocator that can fail the n-th allocation ---------------- */
-
-typedef struct talloc {
-    long live;    /* blocks currently allocated */
-    long count;   /* allocation attempts so far */
-    long fail_at; /* attempt number that fails; -1: never */
-    int failed;
-} talloc;
-
-static int t_should_fail(talloc *t)
-{
-    if (t->fail_at >= 0 && t->count++ == t->fail_at) {
-        t->failed = 1;
-        return 1;
-    }
-    return 0;
-}
-
-static void *t_malloc(void *user, size_t n)
-{
-    talloc *t = user;
-    if (t_should_fail(t))
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        t->live++;
-    return p;
-}
-
-static void *t_realloc(void *user, void *p, size_t n)
-{
-    talloc *t = user;
-    if (t_should_fail(t))
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        t->live++;
-    return q;
-}
-
-static void t_free(void *user, void *p)
-{
-    talloc *t = user;
-    if (p)
-        t->live--;
-    free(p);
-}
-
 /* ---- fixture ----------------------------------------------------------------- */
 
 typedef struct fx {
-    talloc ta;
+    tl_alloc ta;
     palloc a;
     prand *rand;
     psess *s;
@@ -80,8 +32,8 @@ static const psess_config default_cfg = {
 static int fx_init_cfg(fx *f, const psess_config *cfg)
 {
     memset(f, 0, sizeof *f);
-    f->ta.fail_at = -1;
-    f->a = (palloc){t_malloc, t_realloc, t_free, &f->ta};
+    tl_alloc_reset(&f->ta);
+    f->a = (palloc){tl_malloc, tl_realloc, tl_free, &f->ta};
     f->rand = prand_new(palloc_libc());
     f->now = 1000;
     f->s = psess_new(&f->a, cfg, f->rand, NULL);
@@ -1318,8 +1270,9 @@ static void test_oom_loop(void)
     for (fail_at = 0; fail_at < 5000 && !completed; fail_at++) {
         fx f;
         memset(&f, 0, sizeof f);
-        f.ta.fail_at = fail_at;
-        f.a = (palloc){t_malloc, t_realloc, t_free, &f.ta};
+        tl_alloc_reset(&f.ta);
+        tl_alloc_fail(&f.ta, fail_at, TL_FAIL_REALLOC);
+        f.a = (palloc){tl_malloc, tl_realloc, tl_free, &f.ta};
         f.rand = prand_new(palloc_libc());
         f.now = 1000;
         f.s = psess_new(&f.a, &default_cfg, f.rand, NULL);
@@ -1356,6 +1309,32 @@ static void test_new_arguments(void)
     prand_free(r);
 }
 
+/* A server cannot grow the conversation table (and with it every hello's
+ * resume cursors) without bound. */
+static void test_conversation_table_is_bounded(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[32];
+    for (int i = 0; i < PROTO_MAX_CONVERSATIONS; i++) {
+        snprintf(conv, sizeof conv, "c-%d", i);
+        feed_msg(&f, conv, "1", "hi");
+    }
+    CHECK_INT(event_count(&f), PROTO_MAX_CONVERSATIONS);
+    drain_events(&f);
+    feed_msg(&f, "c-one-too-many", "1", "hi");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+    if (ev)
+        CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+    parley_event_free(ev);
+    feed_msg(&f, "c-0", "2", "known conversations still deliver");
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    parley_event_free(ev);
+    char id[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, id), PARLEY_ERR_FULL);
+    fx_free(&f);
+}
+
 int main(void)
 {
     RUN(test_idle_until_online);
@@ -1367,6 +1346,7 @@ int main(void)
     RUN(test_resend_after_reconnect_in_order);
     RUN(test_new_items_while_online_follow_pending_ones);
     RUN(test_msg_delivery_and_dedupe);
+    RUN(test_conversation_table_is_bounded);
     RUN(test_acks_out_of_order_duplicate_unknown);
     RUN(test_conv_update);
     RUN(test_error_frames);
