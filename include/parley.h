@@ -125,10 +125,30 @@ PARLEY_API int parley_config_set_app_id(parley_config *cfg, const char *app_id);
 PARLEY_API int parley_config_set_ca_file(parley_config *cfg, const char *path);
 PARLEY_API int parley_config_set_ca_pem(parley_config *cfg, const char *pem, size_t len);
 
-/* Directory for the library's durable state (the stable anonymous id).
- * Created if missing (mode 0700). Without it, state lives in memory and a
- * restart mints a new anonymous id. Errors: INVALID_ARG, NOMEM. */
+/* Directory for the library's durable state: the stable anonymous id and
+ * the journal (file "journal") holding the outbox, the conversation cursors
+ * and the session token, which is what the delivery promise rests on
+ * (docs/protocol.md, "The delivery promise"). Created if missing (mode
+ * 0700). One client at a time per directory. Without a data dir everything
+ * lives in memory: a restart mints a new anonymous id, loses unsent
+ * messages and forgets conversations and cursors. Errors: INVALID_ARG,
+ * NOMEM. */
 PARLEY_API int parley_config_set_data_dir(parley_config *cfg, const char *dir);
+
+/* Most items (conversation starts, messages) the outbox holds before
+ * sends fail with PARLEY_ERR_FULL. Default 1000. Errors: INVALID_ARG (0). */
+PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
+
+/* Encrypts the journal in the data dir (AES-256-GCM) with `key`, exactly
+ * PARLEY_ENCRYPTION_KEY_SIZE (32) bytes, copied; NULL (len ignored) turns
+ * encryption off. Message text and the session token then never reach the
+ * disk in the clear. The host keeps the key (e.g. in the platform
+ * keystore): a journal written with another key (or none) makes
+ * parley_client_new() fail with PARLEY_ERR_AUTH, and nothing is lost or
+ * overwritten. Without a data dir the key is unused. Errors: INVALID_ARG
+ * (len not 32). */
+#define PARLEY_ENCRYPTION_KEY_SIZE 32
+PARLEY_API int parley_config_set_encryption_key(parley_config *cfg, const unsigned char *key, size_t len);
 
 /* Log sink and the most verbose level delivered (default: no sink, WARN).
  * `fn` NULL disables logging. Errors: INVALID_ARG (level out of range). */
@@ -162,8 +182,13 @@ typedef struct parley_client parley_client;
  * Process-wide effects of the networking layer (libwebsockets, linked
  * privately into libparley): SIGPIPE is set to SIG_IGN the first time a
  * client is created, and DNS lookups are synchronous on the servicing thread.
+ * With a data dir the journal is opened and replayed: unsent items are
+ * resent after the next connection's welcome, in order, and conversations
+ * started before are known again (parley_send_text works for them).
  * Errors: INVALID_ARG (NULL), CONFIG (url or app id missing), INSECURE (ws://
- * not allowed), IO (data dir unusable), TLS (no usable CA certificate), NOMEM. */
+ * not allowed), IO (data dir unusable), AUTH (the journal was written with
+ * another encryption key, or without one), TLS (no usable CA certificate),
+ * NOMEM. */
 PARLEY_API int parley_client_new(const parley_config *cfg, parley_client **out);
 
 /* Stops the I/O thread if running, closes the connection and frees the
@@ -215,8 +240,10 @@ PARLEY_API int parley_set_attribute_bool(parley_client *pc, const char *key, int
 /* Starts a conversation with an optional subject (NULL or at most 256 bytes
  * of UTF-8). Works offline: the id is minted locally and the request is
  * queued. The new conversation's id ("c-<uuid>") is written to `conv_id_out`
- * (at least PARLEY_ID_SIZE bytes; may be NULL).
- * Errors: INVALID_ARG, TOO_LONG, FULL (outbox cap), NOMEM. */
+ * (at least PARLEY_ID_SIZE bytes; may be NULL). With a data dir, PARLEY_OK
+ * means the request is durably in the journal (synced to disk).
+ * Errors: INVALID_ARG, TOO_LONG, FULL (outbox cap), IO (the journal could not
+ * be written: nothing was queued), NOMEM. */
 PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject,
                                          char *conv_id_out, size_t out_size);
 
@@ -225,13 +252,18 @@ PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject,
  * outbox, a PARLEY_MSG_PENDING status event follows, and the client id of
  * the message (a UUIDv4) is written to `msg_id_out` (PARLEY_ID_SIZE bytes; may
  * be NULL). It is resent after reconnects until the server acknowledges it.
+ * With a data dir, PARLEY_OK means it is durably in the journal (synced to
+ * disk): it survives the process being killed and is resent by the next
+ * client on the same data dir; the server deduplicates by client id.
  * Errors: INVALID_ARG (NULL, empty, not UTF-8), NOT_FOUND (conversation not
- * started by this client), TOO_LONG, FULL (outbox cap: 1000 items), NOMEM. */
+ * known to this client), TOO_LONG, FULL (outbox cap, default 1000 items),
+ * IO (the journal could not be written: nothing was queued), NOMEM. */
 PARLEY_API int parley_send_text(parley_client *pc, const char *conv_id, const char *text,
                                 char *msg_id_out, size_t out_size);
 
 /* Number of items (conversation starts, messages) waiting in the outbox for
- * the server's acknowledgement. Errors: INVALID_ARG. */
+ * the server's acknowledgement, including those loaded from the data dir.
+ * Errors: INVALID_ARG. */
 PARLEY_API int parley_outbox_count(parley_client *pc, uint32_t *out);
 
 /* ---- events -------------------------------------------------------------- */

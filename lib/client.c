@@ -16,6 +16,7 @@
 #include "config.h"
 #include "event.h"
 #include "session.h"
+#include "journal.h"
 #include "store.h"
 #include "transport.h"
 #include "util/clock.h"
@@ -30,6 +31,8 @@ struct parley_client {
     plog log;
     prand *rand;
     pstore *store;
+    void *jio_state; /* the journal's file backend */
+    pjournal *journal;
     psess *sess;
     ptransport *tr;
     char anon_id[PARLEY_ID_SIZE];
@@ -248,9 +251,23 @@ static int create_session(parley_client *pc, const parley_config *cfg)
         .platform = platform,
         .backoff_initial_ms = cfg->backoff_initial_ms,
         .backoff_max_ms = cfg->backoff_max_ms,
+        .outbox_cap = cfg->outbox_cap,
+        .journal = pc->journal,
     };
     pc->sess = psess_new(&pc->alloc, &sc, pc->rand, &pc->log);
     return pc->sess ? PARLEY_OK : PARLEY_ERR_NOMEM;
+}
+
+/* The journal lives in the data dir next to the anonymous id record. */
+static int open_journal(parley_client *pc, const parley_config *cfg)
+{
+    pjournal_io io;
+    int rc = pjournal_file_io(&pc->alloc, cfg->data_dir, &io, &pc->jio_state);
+    if (rc == PARLEY_OK)
+        rc = pjournal_open(&pc->alloc, &io, cfg->has_key ? cfg->enc_key : NULL, &pc->log, &pc->journal);
+    if (rc == PARLEY_ERR_AUTH)
+        PLOG_E(&pc->log, "the journal in %s was written with another encryption key", cfg->data_dir);
+    return rc;
 }
 
 static int create_transport(parley_client *pc, const parley_config *cfg)
@@ -277,7 +294,8 @@ static int init_client(parley_client *pc, const parley_config *cfg)
     int rc = PARLEY_ERR_NOMEM;
     if (!(pc->rand = prand_new(&pc->alloc)))
         return rc;
-    if (cfg->data_dir && (rc = pstore_open(&pc->alloc, cfg->data_dir, &pc->store)) != PARLEY_OK)
+    if (cfg->data_dir && ((rc = pstore_open(&pc->alloc, cfg->data_dir, &pc->store)) != PARLEY_OK ||
+                          (rc = open_journal(pc, cfg)) != PARLEY_OK))
         return rc;
     if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK)
         return rc;
@@ -322,6 +340,9 @@ void parley_client_free(parley_client *pc)
         parley_stop(pc);
     ptransport_free(pc->tr);
     psess_free(pc->sess);
+    pjournal_close(pc->journal);
+    if (pc->jio_state)
+        pjournal_file_io_free(&pc->alloc, pc->jio_state);
     pstore_close(pc->store);
     prand_free(pc->rand);
     pevent_queue_clear(&pc->events);

@@ -19,6 +19,7 @@ parley_config *parley_config_new(void)
     cfg->log_level = PARLEY_LOG_WARN;
     cfg->backoff_initial_ms = 500;
     cfg->backoff_max_ms = 30000;
+    cfg->outbox_cap = 1000;
     return cfg;
 }
 
@@ -31,6 +32,10 @@ void parley_config_free(parley_config *cfg)
     free(cfg->ca_file);
     free(cfg->ca_pem);
     free(cfg->data_dir);
+    /* Key material does not linger in freed memory. */
+    volatile unsigned char *k = cfg->enc_key;
+    for (size_t i = 0; i < sizeof cfg->enc_key; i++)
+        k[i] = 0;
     free(cfg);
 }
 
@@ -92,6 +97,26 @@ int parley_config_set_data_dir(parley_config *cfg, const char *dir)
     if (!cfg || !dir || !*dir)
         return PARLEY_ERR_INVALID_ARG;
     return replace(&cfg->data_dir, dir);
+}
+
+int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap)
+{
+    if (!cfg || cap == 0)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->outbox_cap = cap;
+    return PARLEY_OK;
+}
+
+int parley_config_set_encryption_key(parley_config *cfg, const unsigned char *key, size_t len)
+{
+    if (!cfg || (key && len != PARLEY_ENCRYPTION_KEY_SIZE))
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->has_key = key != NULL;
+    if (key)
+        memcpy(cfg->enc_key, key, len);
+    else
+        memset(cfg->enc_key, 0, sizeof cfg->enc_key);
+    return PARLEY_OK;
 }
 
 int parley_config_set_log(parley_config *cfg, parley_log_fn fn, void *user, int level)

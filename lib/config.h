@@ -22,6 +22,9 @@ struct parley_config {
     int allow_insecure;
     uint32_t backoff_initial_ms;
     uint32_t backoff_max_ms;
+    uint32_t outbox_cap;
+    int has_key;
+    unsigned char enc_key[PARLEY_ENCRYPTION_KEY_SIZE];
 };
 
 #endif

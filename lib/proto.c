@@ -414,6 +414,19 @@ static int get_seq(dctx *d, const cJSON *obj, uint64_t *dst)
     return PARLEY_OK;
 }
 
+/* history.end's "last" may be "0" (nothing after a request from the start). */
+static int get_last(dctx *d, const cJSON *obj, uint64_t *dst)
+{
+    const cJSON *v = member(obj, "last");
+    if (v && cJSON_IsString(v) && strcmp(v->valuestring, "0") == 0) {
+        *dst = 0;
+        return PARLEY_OK;
+    }
+    if (!v || !cJSON_IsString(v) || !parse_seq(v->valuestring, dst))
+        return bad_member(d, "last");
+    return PARLEY_OK;
+}
+
 /* An integral number in [lo, hi]; |lo|, |hi| <= 2^63 so the cast is defined. */
 static int integral_in(const cJSON *v, double lo, double hi, int64_t *out)
 {
@@ -571,6 +584,20 @@ static int decode_goaway(dctx *d, const cJSON *root, pframe *f)
     return get_string(d, root, "reason", 0, &f->message);
 }
 
+static int decode_history_end(dctx *d, const cJSON *root, pframe *f)
+{
+    int rc = get_id(d, root, "conv", 1, &f->conv);
+    if (!rc)
+        rc = get_last(d, root, &f->seq);
+    if (rc)
+        return rc;
+    const cJSON *more = member(root, "more");
+    if (more && !cJSON_IsBool(more))
+        return bad_member(d, "more");
+    f->more = more && cJSON_IsTrue(more);
+    return PARLEY_OK;
+}
+
 typedef int (*decode_fn)(dctx *, const cJSON *, pframe *);
 
 static const struct {
@@ -585,6 +612,7 @@ static const struct {
     {"conv.update", PF_CONV_UPDATE, decode_conv_update},
     {"error", PF_ERROR, decode_error},
     {"goaway", PF_GOAWAY, decode_goaway},
+    {"history.end", PF_HISTORY_END, decode_history_end},
 };
 
 static int decode_root(dctx *d, const cJSON *root, pframe *f)
@@ -857,6 +885,21 @@ int proto_encode_msg_send(const palloc *a, const char *cid, const char *conv, co
         return PARLEY_ERR_NOMEM;
     int ok = add_str(root, "cid", cid) && add_str(root, "conv", conv) && add_str(root, "text", text) &&
              add_context(root, attrs, n_attrs);
+    return finish(a, root, ok, out, out_len);
+}
+
+int proto_encode_history_get(const palloc *a, const char *conv, uint64_t after, uint32_t limit, char **out,
+                             size_t *out_len)
+{
+    if (!conv || !out || after > PROTO_SEQ_MAX || limit > PROTO_HISTORY_MAX_LIMIT)
+        return PARLEY_ERR_INVALID_ARG;
+    char seq[21];
+    proto_seq_str(after, seq);
+    cJSON *root = new_frame("history.get");
+    if (!root)
+        return PARLEY_ERR_NOMEM;
+    int ok = add_str(root, "conv", conv) && add_str(root, "after", seq) &&
+             (!limit || cJSON_AddNumberToObject(root, "limit", limit));
     return finish(a, root, ok, out, out_len);
 }
 

@@ -32,7 +32,8 @@ typedef enum {
     PF_MSG,
     PF_CONV_UPDATE,
     PF_ERROR,
-    PF_GOAWAY
+    PF_GOAWAY,
+    PF_HISTORY_END
 } pframe_type;
 
 typedef enum { PAUTHOR_USER = 1, PAUTHOR_BOT, PAUTHOR_AGENT, PAUTHOR_SYSTEM } pauthor_kind;
@@ -50,7 +51,8 @@ typedef struct pframe {
     char *cid;                          /* conv.ack, msg.ack, error (optional) */
     char *conv;                         /* conv.ack, msg.ack, msg, conv.update */
     char *id;                           /* msg.ack, msg: server message id */
-    uint64_t seq;                       /* msg.ack, msg: 1..PROTO_SEQ_MAX */
+    uint64_t seq;                       /* msg.ack, msg: 1..PROTO_SEQ_MAX; history.end last (0..) */
+    int more;                           /* history.end: 1 when the answer was cut short */
     pauthor_kind author_kind;           /* msg */
     char *author_name;                  /* msg (optional); conv.update agent.name */
     char *text;                         /* msg */
@@ -108,6 +110,11 @@ int proto_encode_conv_start(const palloc *a, const char *cid, const char *conv, 
                             const pattr *attrs, size_t n_attrs, char **out, size_t *out_len);
 int proto_encode_msg_send(const palloc *a, const char *cid, const char *conv, const char *text,
                           const pattr *attrs, size_t n_attrs, char **out, size_t *out_len);
+/* history.get: the messages of `conv` after seq `after` (0 = from the
+ * start); `limit` 0 leaves it to the server's default (100), else 1..500. */
+#define PROTO_HISTORY_MAX_LIMIT 500
+int proto_encode_history_get(const palloc *a, const char *conv, uint64_t after, uint32_t limit, char **out,
+                             size_t *out_len);
 int proto_encode_bye(const palloc *a, char **out, size_t *out_len);
 
 /* Formats a seq as the decimal string the wire uses; buf at least 21 bytes. */

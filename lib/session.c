@@ -7,7 +7,13 @@
  * the user produced them, until the server acks or rejects them; `obx_next`
  * walks it on each welcomed connection, so a resend allocates nothing.
  * Control frames go first: hello must lead, the full context should precede
- * the resends, and each item carries its own context snapshot anyway. */
+ * the resends, and each item carries its own context snapshot anyway.
+ *
+ * With a journal the outbox, the cursors and the session token are durable:
+ * an item is journaled (and synced) before the call that produced it
+ * returns OK, and psess_new reloads everything. Deletes and cursor moves are
+ * not synced: losing one only causes a resend the server deduplicates or a
+ * replay the cursor drops. */
 #include "session.h"
 
 #include <math.h>
@@ -15,6 +21,16 @@
 #include <string.h>
 
 #include "util/utf8.h"
+
+/* Journal namespaces. Outbox keys are zero-padded order numbers so the
+ * journal iterates them in the order the user produced the items. */
+enum { NS_OUTBOX = 1, NS_CURSOR = 2, NS_META = 3 };
+#define ORDER_KEY_SIZE 17
+#define META_SESSION "session"
+/* Own messages acked ahead of the cursor, remembered until replay brings
+ * them; beyond this many the oldest is forgotten (at worst the host then
+ * sees its own message once more, as a MESSAGE by the user). */
+#define MAX_ACKED_AHEAD 256
 
 #define DEFAULT_BACKOFF_INITIAL_MS 500
 #define DEFAULT_BACKOFF_MAX_MS 30000
@@ -44,6 +60,7 @@ typedef enum { OBX_CONV_START, OBX_MSG } obx_kind;
 typedef struct obx_item {
     struct obx_item *next;
     obx_kind kind;
+    uint64_t order; /* journal key */
     char cid[PUUID_STR_LEN + 1];
     char conv[PROTO_MAX_ID + 1];
     char *frame;
@@ -59,8 +76,18 @@ typedef struct wq_entry {
 
 typedef struct sconv {
     char id[PROTO_MAX_ID + 1];
-    uint64_t cursor; /* highest seq seen via msg or msg.ack; 0 = none */
+    uint64_t cursor;     /* highest seq delivered (or acked) in order; 0 = none */
+    uint64_t seen;       /* highest seq seen at all: above cursor means a gap */
+    uint64_t hist_after; /* the `after` of the outstanding history.get */
+    int hist;            /* a history.get is outstanding on this connection */
 } sconv;
+
+typedef struct acked {
+    struct acked *next;
+    char conv[PROTO_MAX_ID + 1];
+    char id[PROTO_MAX_ID + 1];
+    uint64_t seq;
+} acked;
 
 struct psess {
     palloc alloc;
@@ -71,6 +98,11 @@ struct psess {
 
     char *user_id, *token; /* identified when user_id is set */
     char *session_token;   /* from the last welcome, for resume */
+    char *session_owner;   /* the user_id it was issued to; NULL: anonymous */
+    pjournal *journal;     /* borrowed; NULL: everything in memory */
+    uint64_t next_order;
+    acked *acked;
+    size_t n_acked;
 
     /* attrs[i].key/.str point at attr_key[i]/attr_str[i], owned here. */
     pattr attrs[PROTO_MAX_ATTRS];
@@ -110,6 +142,11 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
 static uint32_t or_default(uint32_t v, uint32_t def)
 {
     return v ? v : def;
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
 static int connected(const psess *s)
@@ -217,6 +254,9 @@ static void wq_drop(psess *s)
         wq_pop(s);
     s->obx_next = NULL;
     s->peeked = NULL;
+    /* A new connection resumes from the cursors: no answer is coming. */
+    for (size_t i = 0; i < s->n_convs; i++)
+        s->convs[i].hist = 0;
 }
 
 /* ---- outbox and conversations -------------------------------------------- */
@@ -247,6 +287,50 @@ static void obx_free(psess *s, obx_item *it)
     pfree(&s->alloc, it);
 }
 
+static void order_key(uint64_t order, char key[ORDER_KEY_SIZE])
+{
+    snprintf(key, ORDER_KEY_SIZE, "%016llu", (unsigned long long)order);
+}
+
+/* Journal errors as the host sees them: a disk problem is IO whatever the
+ * details, running out of memory stays NOMEM. */
+static int journal_rc(int rc)
+{
+    return rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
+}
+
+/* Stored as kind '\n' cid '\n' conv '\n' frame: ids are printable ASCII,
+ * so the first three newlines are the separators. */
+static int obx_persist(psess *s, const obx_item *it)
+{
+    if (!s->journal)
+        return PARLEY_OK;
+    size_t n = 2 + strlen(it->cid) + 1 + strlen(it->conv) + 1 + it->len;
+    char *v = pmalloc(&s->alloc, n + 1);
+    if (!v)
+        return PARLEY_ERR_NOMEM;
+    snprintf(v, n + 1, "%c\n%s\n%s\n", it->kind == OBX_MSG ? 'm' : 'c', it->cid, it->conv);
+    memcpy(v + n - it->len, it->frame, it->len);
+    char key[ORDER_KEY_SIZE];
+    order_key(it->order, key);
+    int rc = pjournal_put(s->journal, NS_OUTBOX, key, v, n, 1);
+    pfree(&s->alloc, v);
+    if (rc != PARLEY_OK)
+        PLOG_W(s->log, "outbox item not journaled: %s", parley_strerror(rc));
+    return journal_rc(rc);
+}
+
+/* The ack or rejection is final; a delete lost in a crash only resends an
+ * item the server deduplicates. */
+static void obx_unpersist(psess *s, const obx_item *it)
+{
+    char key[ORDER_KEY_SIZE];
+    order_key(it->order, key);
+    int rc = s->journal ? pjournal_del(s->journal, NS_OUTBOX, key, 0) : PARLEY_OK;
+    if (rc != PARLEY_OK)
+        PLOG_W(s->log, "outbox item %s not removed from the journal: %s", it->cid, parley_strerror(rc));
+}
+
 static void obx_remove(psess *s, obx_item *it)
 {
     obx_item **pp = &s->obx_head, *prev = NULL;
@@ -264,6 +348,7 @@ static void obx_remove(psess *s, obx_item *it)
     if (s->peeked == it)
         s->peeked = NULL;
     s->obx_count--;
+    obx_unpersist(s, it);
     obx_free(s, it);
 }
 
@@ -295,6 +380,232 @@ static sconv *conv_add(psess *s, const char *id)
     return c;
 }
 
+static int cursor_persist(psess *s, const sconv *c, int sync)
+{
+    if (!s->journal)
+        return PARLEY_OK;
+    char seq[21];
+    proto_seq_str(c->cursor, seq);
+    return journal_rc(pjournal_put(s->journal, NS_CURSOR, c->id, seq, strlen(seq), sync));
+}
+
+/* ---- own messages acked ahead of the cursor --------------------------------- */
+
+static void acked_remember(psess *s, const char *conv, const char *id, uint64_t seq)
+{
+    acked *a = pcalloc(&s->alloc, 1, sizeof *a);
+    if (!a || strlen(conv) > PROTO_MAX_ID || strlen(id) > PROTO_MAX_ID) {
+        pfree(&s->alloc, a);
+        PLOG_W(s->log, "acked message %s not remembered: its replay will be delivered", id);
+        return;
+    }
+    memcpy(a->conv, conv, strlen(conv) + 1);
+    memcpy(a->id, id, strlen(id) + 1);
+    a->seq = seq;
+    a->next = s->acked;
+    s->acked = a;
+    if (++s->n_acked <= MAX_ACKED_AHEAD)
+        return;
+    acked **pp = &s->acked;
+    while ((*pp)->next)
+        pp = &(*pp)->next;
+    pfree(&s->alloc, *pp);
+    *pp = NULL;
+    s->n_acked--;
+}
+
+/* The remembered ack of `conv` at `seq` (any id when id is NULL); removes it
+ * and returns 1 when found. */
+static int acked_take(psess *s, const char *conv, uint64_t seq, const char *id)
+{
+    for (acked **pp = &s->acked; *pp; pp = &(*pp)->next) {
+        acked *a = *pp;
+        if (a->seq == seq && strcmp(a->conv, conv) == 0 && (!id || strcmp(a->id, id) == 0)) {
+            *pp = a->next;
+            pfree(&s->alloc, a);
+            s->n_acked--;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Moves the cursor to `seq`, then over every own message already acked
+ * right after it: those the host has (as SENT), so their replay is a dup. */
+static void cursor_set(psess *s, sconv *c, uint64_t seq)
+{
+    c->cursor = seq;
+    while (acked_take(s, c->id, c->cursor + 1, NULL))
+        c->cursor++;
+    if (c->seen < c->cursor)
+        c->seen = c->cursor;
+    int rc = cursor_persist(s, c, 0);
+    if (rc != PARLEY_OK)
+        PLOG_W(s->log, "cursor of %s not journaled: %s", c->id, parley_strerror(rc));
+}
+
+/* ---- loading the journal ---------------------------------------------------- */
+
+/* A decimal seq as the journal stores it ("0" allowed); 0 when invalid. */
+static int parse_dec(const char *p, size_t n, uint64_t max, uint64_t *out)
+{
+    if (n == 0 || n > 20 || (n > 1 && p[0] == '0'))
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || v > (max - (uint64_t)(p[i] - '0')) / 10)
+            return 0;
+        v = v * 10 + (uint64_t)(p[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* An outbox key: exactly ORDER_KEY_SIZE - 1 digits, zero-padded. */
+static int parse_order(const char *key, uint64_t *out)
+{
+    size_t n = strlen(key), i = 0;
+    if (n != ORDER_KEY_SIZE - 1)
+        return 0;
+    while (i + 1 < n && key[i] == '0')
+        i++;
+    return parse_dec(key + i, n - i, UINT64_MAX - 1, out);
+}
+
+static int load_cursor(void *user, const char *key, const void *value, size_t len)
+{
+    psess *s = user;
+    uint64_t seq;
+    if (!pid_valid(key, PROTO_MAX_ID) || !parse_dec(value, len, PROTO_SEQ_MAX, &seq) || conv_find(s, key)) {
+        PLOG_W(s->log, "journal: bad cursor entry skipped");
+        return 0;
+    }
+    if (s->n_convs >= PROTO_MAX_CONVERSATIONS)
+        return 0;
+    sconv *c = conv_add(s, key);
+    if (!c)
+        return PARLEY_ERR_NOMEM;
+    c->cursor = c->seen = seq;
+    return 0;
+}
+
+/* Splits the next '\n'-terminated field off *p; NULL when there is none. */
+static const char *next_field(const char **p, const char *end, size_t *n)
+{
+    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+    if (!nl)
+        return NULL;
+    const char *f = *p;
+    *n = (size_t)(nl - f);
+    *p = nl + 1;
+    return f;
+}
+
+/* Parses a journaled item into a new obx_item; NULL when malformed (*nomem
+ * set when out of memory instead). */
+static obx_item *obx_parse(psess *s, const char *key, const char *v, size_t len, int *nomem)
+{
+    const char *p = v, *end = v + len, *kind, *cid, *conv;
+    size_t kn, cn, vn;
+    uint64_t order;
+    if (!parse_order(key, &order) || !(kind = next_field(&p, end, &kn)) ||
+        !(cid = next_field(&p, end, &cn)) || !(conv = next_field(&p, end, &vn)) || kn != 1 ||
+        (kind[0] != 'm' && kind[0] != 'c') || cn == 0 || cn > PUUID_STR_LEN || vn == 0 || vn > PROTO_MAX_ID ||
+        p == end)
+        return NULL;
+    obx_item *it = pcalloc(&s->alloc, 1, sizeof *it);
+    if (it)
+        it->frame = pstrndup(&s->alloc, p, (size_t)(end - p));
+    if (!it || !it->frame) {
+        pfree(&s->alloc, it);
+        *nomem = 1;
+        return NULL;
+    }
+    it->kind = kind[0] == 'm' ? OBX_MSG : OBX_CONV_START;
+    it->order = order;
+    it->len = (size_t)(end - p);
+    memcpy(it->cid, cid, cn);
+    memcpy(it->conv, conv, vn);
+    return it;
+}
+
+static int load_item(void *user, const char *key, const void *value, size_t len)
+{
+    psess *s = user;
+    int nomem = 0;
+    obx_item *it = obx_parse(s, key, value, len, &nomem);
+    if (!it && nomem)
+        return PARLEY_ERR_NOMEM;
+    if (!it || !pid_valid(it->conv, PROTO_MAX_ID)) {
+        PLOG_W(s->log, "journal: bad outbox entry %s skipped", key);
+        if (it)
+            obx_free(s, it);
+        return 0;
+    }
+    /* The item's conversation is known even when its cursor never moved. */
+    if (!conv_find(s, it->conv) && s->n_convs < PROTO_MAX_CONVERSATIONS && !conv_add(s, it->conv)) {
+        obx_free(s, it);
+        return PARLEY_ERR_NOMEM;
+    }
+    obx_append(s, it);
+    s->next_order = it->order + 1;
+    return 0;
+}
+
+/* The token is stored as owner '\n' token; an empty owner is anonymous. */
+static int load_session(psess *s)
+{
+    size_t len = 0;
+    const char *v = pjournal_get(s->journal, NS_META, META_SESSION, &len);
+    const char *nl = v ? memchr(v, '\n', len) : NULL;
+    if (!nl || nl + 1 == v + len)
+        return PARLEY_OK;
+    size_t on = (size_t)(nl - v);
+    s->session_owner = on ? pstrndup(&s->alloc, v, on) : NULL;
+    s->session_token = pstrndup(&s->alloc, nl + 1, len - on - 1);
+    if ((on && !s->session_owner) || !s->session_token)
+        return PARLEY_ERR_NOMEM;
+    return PARLEY_OK;
+}
+
+static int journal_load(psess *s)
+{
+    int rc = load_session(s);
+    if (rc == PARLEY_OK)
+        rc = pjournal_foreach(s->journal, NS_CURSOR, load_cursor, s);
+    if (rc == PARLEY_OK)
+        rc = pjournal_foreach(s->journal, NS_OUTBOX, load_item, s);
+    if (rc == PARLEY_OK && s->obx_count)
+        PLOG_I(s->log, "journal: %u outbox item(s) to resend", (unsigned)s->obx_count);
+    return rc;
+}
+
+static void session_persist(psess *s)
+{
+    if (!s->journal)
+        return;
+    const char *owner = s->session_owner ? s->session_owner : "";
+    size_t n = strlen(owner) + 1 + strlen(s->session_token);
+    char *v = pmalloc(&s->alloc, n + 1);
+    int rc = PARLEY_ERR_NOMEM;
+    if (v) {
+        snprintf(v, n + 1, "%s\n%s", owner, s->session_token);
+        rc = pjournal_put(s->journal, NS_META, META_SESSION, v, n, 0);
+    }
+    pfree(&s->alloc, v);
+    if (rc != PARLEY_OK)
+        PLOG_W(s->log, "session token not journaled: %s", parley_strerror(rc));
+}
+
+static void session_forget(psess *s)
+{
+    pfree(&s->alloc, s->session_token);
+    pfree(&s->alloc, s->session_owner);
+    s->session_token = s->session_owner = NULL;
+    if (s->journal && pjournal_del(s->journal, NS_META, META_SESSION, 0) != PARLEY_OK)
+        PLOG_W(s->log, "old session token not removed from the journal");
+}
+
 /* ---- lifecycle ------------------------------------------------------------ */
 
 psess *psess_new(const palloc *a, const psess_config *cfg, prand *rand, const plog *log)
@@ -323,6 +634,12 @@ psess *psess_new(const palloc *a, const psess_config *cfg, prand *rand, const pl
     s->max_text = PROTO_MAX_TEXT;
     s->max_frame = PROTO_MAX_FRAME;
     s->state = ST_IDLE;
+    s->next_order = 1;
+    s->journal = cfg->journal;
+    if (s->journal && journal_load(s) != PARLEY_OK) {
+        psess_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -336,12 +653,17 @@ void psess_free(psess *s)
         s->obx_head = it->next;
         obx_free(s, it);
     }
+    while (s->acked) {
+        acked *a = s->acked;
+        s->acked = a->next;
+        pfree(&s->alloc, a);
+    }
     for (size_t i = 0; i < s->n_attrs; i++) {
         pfree(&s->alloc, s->attr_key[i]);
         pfree(&s->alloc, s->attr_str[i]);
     }
     pevent_queue_clear(&s->events);
-    char *strings[] = {s->app_id, s->anon_id, s->platform, s->user_id, s->token, s->session_token};
+    char *strings[] = {s->app_id, s->anon_id, s->platform, s->user_id, s->token, s->session_token, s->session_owner};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         pfree(&s->alloc, strings[i]);
     pfree(&s->alloc, s->convs);
@@ -425,16 +747,34 @@ void psess_on_connecting(psess *s, int64_t now)
     emit_conn(s, PARLEY_CONN_CONNECTING, 0, 0, NULL);
 }
 
+/* Whether the server knows the conversation: not while its conv.start is
+ * still in the outbox. */
+static int conv_pending(const psess *s, const char *conv)
+{
+    for (obx_item *it = s->obx_head; it; it = it->next)
+        if (it->kind == OBX_CONV_START && strcmp(it->conv, conv) == 0)
+            return 1;
+    return 0;
+}
+
+/* A conversation with cursor 0 goes in too once the server has it ("0"):
+ * after a restart, what an agent wrote while the app was closed is
+ * replayed even if nothing had arrived before. */
+static int resumable(const psess *s, const sconv *c)
+{
+    return c->cursor > 0 || !conv_pending(s, c->id);
+}
+
 static int encode_hello(psess *s, char **out, size_t *len)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_convs; i++)
-        n += s->convs[i].cursor > 0;
+        n += resumable(s, &s->convs[i]) != 0;
     pcursor *cursors = NULL;
     if (n && !(cursors = pcalloc(&s->alloc, n, sizeof *cursors)))
         return PARLEY_ERR_NOMEM;
     for (size_t i = 0, j = 0; i < s->n_convs; i++)
-        if (s->convs[i].cursor > 0)
+        if (resumable(s, &s->convs[i]))
             cursors[j++] = (pcursor){s->convs[i].id, s->convs[i].cursor};
     phello h = {
         .app = s->app_id,
@@ -443,7 +783,7 @@ static int encode_hello(psess *s, char **out, size_t *len)
         .user_id = s->user_id,
         .token = s->token,
         .anon_id = s->anon_id,
-        .session = s->session_token,
+        .session = same_str(s->session_owner, s->user_id) ? s->session_token : NULL,
         .cursors = cursors,
         .n_cursors = n,
     };
@@ -574,6 +914,7 @@ static int on_welcome(psess *s, const pframe *f)
     /* Everything is allocated before anything changes, so that running out
      * of memory leaves the handshake pending (the timeout retries it). */
     char *token = pstrdup(&s->alloc, f->session ? f->session : "");
+    char *owner = pstrdup(&s->alloc, s->user_id);
     parley_event *ev = ev_new(s, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
     wq_entry *ctx = NULL;
     char *frame = NULL;
@@ -583,14 +924,18 @@ static int on_welcome(psess *s, const pframe *f)
         ctx_failed = proto_encode_context(&s->alloc, s->attrs, s->n_attrs, &frame, &len) != PARLEY_OK ||
                      !(ctx = wq_new(s, "context", frame, len));
     }
-    if (!token || !ev || ctx_failed) {
+    if (!token || (s->user_id && !owner) || !ev || ctx_failed) {
         pfree(&s->alloc, token);
+        pfree(&s->alloc, owner);
         parley_event_free(ev);
         wq_free(s, ctx);
         return PARLEY_ERR_NOMEM;
     }
     pfree(&s->alloc, s->session_token);
+    pfree(&s->alloc, s->session_owner);
     s->session_token = token;
+    s->session_owner = owner;
+    session_persist(s);
     s->max_text = f->max_text ? min_u32(f->max_text, PROTO_MAX_TEXT) : PROTO_MAX_TEXT;
     s->max_frame = f->max_frame ? min_u32(f->max_frame, PROTO_MAX_FRAME) : PROTO_MAX_FRAME;
     s->attempt = 0;
@@ -601,13 +946,6 @@ static int on_welcome(psess *s, const pframe *f)
     pevent_queue_push(&s->events, ev);
     PLOG_I(s->log, "online; %u item(s) to resend", (unsigned)s->obx_count);
     return PARLEY_OK;
-}
-
-static void advance_cursor(psess *s, const char *conv, uint64_t seq)
-{
-    sconv *c = conv_find(s, conv);
-    if (c && seq > c->cursor)
-        c->cursor = seq;
 }
 
 static int on_conv_ack(psess *s, const pframe *f)
@@ -644,7 +982,11 @@ static int on_msg_ack(psess *s, const pframe *f)
         return PARLEY_ERR_NOMEM;
     }
     pevent_queue_push(&s->events, ev);
-    advance_cursor(s, it->conv, f->seq);
+    sconv *c = conv_find(s, it->conv);
+    if (c && f->seq == c->cursor + 1)
+        cursor_set(s, c, f->seq);
+    else if (c && f->seq > c->cursor)
+        acked_remember(s, c->id, f->id, f->seq);
     obx_remove(s, it);
     return PARLEY_OK;
 }
@@ -672,8 +1014,49 @@ static int conv_state(pconv_state st)
     return 0;
 }
 
-/* A conversation this client never saw is fine: another device or the
- * server may have started it. */
+/* Asks for what follows the cursor, once per conversation until the
+ * matching history.end: the replay comes in order and fills the gap. */
+static int request_history(psess *s, sconv *c)
+{
+    if (c->hist)
+        return PARLEY_OK;
+    char *frame = NULL;
+    size_t len = 0;
+    wq_entry *e = NULL;
+    if (proto_encode_history_get(&s->alloc, c->id, c->cursor, 0, &frame, &len) == PARLEY_OK)
+        e = wq_new(s, "history.get", frame, len);
+    if (!e)
+        return PARLEY_ERR_NOMEM;
+    PLOG_D(s->log, "gap in %s after seq %llu: asking for history", c->id, (unsigned long long)c->cursor);
+    wq_append(s, e);
+    c->hist = 1;
+    c->hist_after = c->cursor;
+    return PARLEY_OK;
+}
+
+static int deliver_msg(psess *s, sconv *c, const pframe *f)
+{
+    char seq[21];
+    proto_seq_str(f->seq, seq);
+    parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE, 0);
+    if (!ev || pevent_set(ev, &ev->conv, f->conv) != PARLEY_OK || pevent_set(ev, &ev->id, f->id) != PARLEY_OK ||
+        pevent_set(ev, &ev->seq, seq) != PARLEY_OK || pevent_set(ev, &ev->text, f->text) != PARLEY_OK ||
+        pevent_set(ev, &ev->author_name, f->author_name) != PARLEY_OK) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
+    ev->author_kind = author_kind(f->author_kind);
+    ev->ts = f->ts;
+    cursor_set(s, c, f->seq);
+    pevent_queue_push(&s->events, ev);
+    return PARLEY_OK;
+}
+
+/* Only the message right after the cursor is delivered: older ones are
+ * duplicates, later ones wait for the history that fills the gap, so the
+ * host gets each message once and in order. A conversation this client
+ * never saw (another device or the server started it) is picked up at its
+ * first message: there is no earlier state to be consistent with. */
 static int on_msg(psess *s, const pframe *f)
 {
     sconv *c = conv_find(s, f->conv);
@@ -685,19 +1068,39 @@ static int on_msg(psess *s, const pframe *f)
      * server must not grow the table without bound. */
     if (!c && s->n_convs >= PROTO_MAX_CONVERSATIONS)
         return emit_error(s, PARLEY_ERR_PROTOCOL, "message dropped: too many conversations");
-    char seq[21];
-    proto_seq_str(f->seq, seq);
-    parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE, 0);
-    if (!ev || pevent_set(ev, &ev->conv, f->conv) != PARLEY_OK || pevent_set(ev, &ev->id, f->id) != PARLEY_OK ||
-        pevent_set(ev, &ev->seq, seq) != PARLEY_OK || pevent_set(ev, &ev->text, f->text) != PARLEY_OK ||
-        pevent_set(ev, &ev->author_name, f->author_name) != PARLEY_OK || (!c && !(c = conv_add(s, f->conv)))) {
-        parley_event_free(ev);
-        return PARLEY_ERR_NOMEM;
+    if (!c) {
+        if (!(c = conv_add(s, f->conv)))
+            return PARLEY_ERR_NOMEM;
+        c->cursor = c->seen = f->seq - 1;
     }
-    ev->author_kind = author_kind(f->author_kind);
-    ev->ts = f->ts;
-    c->cursor = f->seq;
-    pevent_queue_push(&s->events, ev);
+    if (f->seq > c->cursor + 1) {
+        if (f->seq > c->seen)
+            c->seen = f->seq;
+        return request_history(s, c);
+    }
+    /* Our own message, already reported SENT when its ack ran ahead. */
+    if (f->author_kind == PAUTHOR_USER && acked_take(s, c->id, f->seq, f->id)) {
+        cursor_set(s, c, f->seq);
+        return PARLEY_OK;
+    }
+    return deliver_msg(s, c, f);
+}
+
+/* Asks again while the answer was cut short or a message seen live is
+ * still missing, but only after progress, so a server that cannot fill the
+ * gap does not get asked forever. */
+static int on_history_end(psess *s, const pframe *f)
+{
+    sconv *c = conv_find(s, f->conv);
+    if (!c || !c->hist) {
+        PLOG_D(s->log, "history.end without a request ignored");
+        return PARLEY_OK;
+    }
+    c->hist = 0;
+    if ((f->more || c->seen > c->cursor) && c->cursor > c->hist_after)
+        return request_history(s, c);
+    if (c->seen > c->cursor)
+        PLOG_W(s->log, "history of %s still ends at seq %llu", c->id, (unsigned long long)c->cursor);
     return PARLEY_OK;
 }
 
@@ -801,6 +1204,7 @@ static int dispatch(psess *s, const pframe *f)
     case PF_CONV_UPDATE: return on_conv_update(s, f);
     case PF_ERROR: return on_error(s, f);
     case PF_GOAWAY: return on_goaway(s, f);
+    case PF_HISTORY_END: return on_history_end(s, f);
     case PF_UNKNOWN: break;
     }
     return PARLEY_OK;
@@ -832,11 +1236,6 @@ int psess_on_frame(psess *s, int64_t now, const char *data, size_t len)
 
 /* ---- host API ------------------------------------------------------------- */
 
-static int same_str(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 int psess_identify(psess *s, const char *user_id, const char *token)
 {
     if (!pid_valid(user_id, PROTO_MAX_ID))
@@ -857,9 +1256,10 @@ int psess_identify(psess *s, const char *user_id, const char *token)
     pfree(&s->alloc, s->token);
     s->user_id = uid;
     s->token = tok;
-    /* The resume token belongs to the previous identity. */
-    pfree(&s->alloc, s->session_token);
-    s->session_token = NULL;
+    /* The resume token belongs to the identity it was issued to (a token
+     * refresh for the same user keeps it). */
+    if (!same_str(user_id, s->session_owner) && (s->session_token || s->session_owner))
+        session_forget(s);
     if (connected(s))
         request_close(s, CL_RECONNECT, PARLEY_ERR_CLOSED, "identity changed");
     return PARLEY_OK;
@@ -958,8 +1358,23 @@ static obx_item *obx_new(psess *s, obx_kind kind, const char *conv)
         return NULL;
     }
     it->kind = kind;
+    it->order = s->next_order;
     memcpy(it->conv, conv, strlen(conv) + 1);
     return it;
+}
+
+/* Journals a new item (synced: the promise holds once this returns OK) and
+ * queues it. On failure the item is freed and nothing changed. */
+static int obx_commit(psess *s, obx_item *it)
+{
+    int rc = obx_persist(s, it);
+    if (rc != PARLEY_OK) {
+        obx_free(s, it);
+        return rc;
+    }
+    s->next_order++;
+    obx_append(s, it);
+    return PARLEY_OK;
 }
 
 int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE])
@@ -978,13 +1393,26 @@ int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE
     obx_item *it = obx_new(s, OBX_CONV_START, conv);
     if (!it)
         return PARLEY_ERR_NOMEM;
+    sconv *c = NULL;
     if (proto_encode_conv_start(&s->alloc, it->cid, conv, slen ? subject : NULL, s->attrs, s->n_attrs,
                                 &it->frame, &it->len) != PARLEY_OK ||
-        !conv_add(s, conv)) {
+        !(c = conv_add(s, conv))) {
         obx_free(s, it);
         return PARLEY_ERR_NOMEM;
     }
-    obx_append(s, it);
+    /* The cursor entry makes the conversation known after a restart; the
+     * item's synced put makes it durable too. */
+    int rc = cursor_persist(s, c, 0);
+    if (rc == PARLEY_OK)
+        rc = obx_commit(s, it);
+    else
+        obx_free(s, it);
+    if (rc != PARLEY_OK) {
+        if (s->journal)
+            (void)pjournal_del(s->journal, NS_CURSOR, conv, 0);
+        s->n_convs--;
+        return rc;
+    }
     if (conv_out)
         memcpy(conv_out, conv, strlen(conv) + 1);
     return PARLEY_OK;
@@ -1014,7 +1442,11 @@ int psess_send_text(psess *s, const char *conv, const char *text, char cid_out[P
         obx_free(s, it);
         return PARLEY_ERR_NOMEM;
     }
-    obx_append(s, it);
+    int rc = obx_commit(s, it);
+    if (rc != PARLEY_OK) {
+        parley_event_free(ev);
+        return rc;
+    }
     pevent_queue_push(&s->events, ev);
     if (cid_out)
         memcpy(cid_out, it->cid, strlen(it->cid) + 1);

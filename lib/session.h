@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "journal.h"
 #include "proto.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -25,12 +26,17 @@ typedef struct psess_config {
     uint32_t backoff_max_ms;
     uint32_t handshake_timeout_ms; /* from transport open to welcome; 0 = 10000 */
     uint32_t outbox_cap;           /* items; 0 = 1000 */
+    /* Borrowed, must outlive the session; NULL keeps everything in memory.
+     * The session owns namespaces 1-3 (outbox, cursors, meta). */
+    pjournal *journal;
 } psess_config;
 
 /* `rand` and `log` are borrowed and must outlive the session; `log` may be
  * NULL. Zero backoff, timeout and cap fields take their defaults (500, 30000,
  * 10000, 1000); platform may be NULL. NULL when out of memory or when app_id
- * or anon_id is NULL. */
+ * or anon_id is NULL. With a journal the outbox (resent after the next
+ * welcome, in order), the conversation cursors (sent in hello) and the
+ * session token are loaded from it; malformed entries are skipped. */
 psess *psess_new(const palloc *a, const psess_config *cfg, prand *rand, const plog *log);
 void psess_free(psess *s);
 

@@ -126,6 +126,21 @@ char *frame_error(const char *code, const char *message, const char *cid)
     return finish(&b);
 }
 
+char *frame_history_end(const char *conv, int64_t last, int more)
+{
+    builder b = start("history.end");
+    char buf[PJ_SEQ_BUF];
+
+    if (!b.ok)
+        return NULL;
+    add_str(&b, b.root, "conv", conv);
+    pj_format_seq(last, buf);
+    add_str(&b, b.root, "last", buf);
+    if (!cJSON_AddBoolToObject(b.root, "more", more ? 1 : 0))
+        b.ok = 0;
+    return finish(&b);
+}
+
 char *frame_goaway(int reconnect_ms, const char *reason)
 {
     builder b = start("goaway");

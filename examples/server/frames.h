@@ -14,6 +14,8 @@ char *frame_msg_ack(const char *cid, const db_msg *m);
 char *frame_msg(const db_msg *m);
 /* `message` and `cid` may be NULL. */
 char *frame_error(const char *code, const char *message, const char *cid);
+/* Closes the answer to a history.get: `last` is the highest seq sent. */
+char *frame_history_end(const char *conv, int64_t last, int more);
 char *frame_goaway(int reconnect_ms, const char *reason);
 
 #endif

@@ -394,6 +394,65 @@ static void on_msg_send(ws_conn *c, const cJSON *f)
         ws_push(c->srv, c->user, &sent.bot, NULL);
 }
 
+#define HISTORY_DEFAULT_LIMIT 100
+#define HISTORY_MAX_LIMIT 500
+
+typedef struct history {
+    ws_conn *c;
+    int64_t limit, sent, last;
+    int more;
+} history;
+
+static int history_one(void *ud, const db_msg *m)
+{
+    history *h = ud;
+
+    if (h->sent == h->limit) {
+        h->more = 1;
+        return 1;
+    }
+    conn_send(h->c, frame_msg(m));
+    h->sent++;
+    h->last = m->seq;
+    return h->c->dead;
+}
+
+/* Replays the stored messages after `after`, at most `limit`, then
+ * history.end; one more row is read to learn whether the limit cut it. */
+static void on_history_get(ws_conn *c, const cJSON *f)
+{
+    const char *conv = pj_string(f, "conv");
+    const cJSON *limit = cJSON_GetObjectItemCaseSensitive(f, "limit");
+    history h = {c, HISTORY_DEFAULT_LIMIT, 0, 0, 0};
+    int rc;
+
+    if (!pj_is_ident(conv) || pj_parse_seq(pj_string(f, "after"), &h.last) ||
+        (limit && (!cJSON_IsNumber(limit) || limit->valuedouble < 1 ||
+                   limit->valuedouble > HISTORY_MAX_LIMIT ||
+                   limit->valuedouble != (double)(int64_t)limit->valuedouble))) {
+        send_error(c, "bad_frame", "history.get needs conv, after and a limit of 1..500", NULL);
+        return;
+    }
+    if (limit)
+        h.limit = (int64_t)limit->valuedouble;
+    rc = chat_owns(c->srv->db, c->user, conv);
+    if (rc < 0) {
+        send_error(c, "internal", "cannot read history, try again later", NULL);
+        return;
+    }
+    if (rc == 0) {
+        send_error(c, "unknown_conversation", "no such conversation", NULL);
+        return;
+    }
+    rc = db_msg_each(c->srv->db, conv, h.last, history_one, &h);
+    if (c->dead)
+        return;
+    if (rc < 0)
+        send_error(c, "internal", "cannot read history, try again later", NULL);
+    else
+        conn_send(c, frame_history_end(conv, h.last, h.more));
+}
+
 static void on_bye(ws_conn *c, const cJSON *f)
 {
     (void)f;
@@ -412,6 +471,7 @@ static const struct {
     {"context", on_context},
     {"conv.start", on_conv_start},
     {"msg.send", on_msg_send},
+    {"history.get", on_history_get},
     {"bye", on_bye},
 };
 

@@ -452,6 +452,42 @@ static void test_cli_wrong_ca(void)
     free(err);
 }
 
+/* The example client keeps what it could not send in --data-dir; run again
+ * with nothing to send, it delivers the leftovers and exits 0 once its
+ * outbox is empty. */
+static void test_cli_durable_outbox(void)
+{
+    int failed_before = tl_failed;
+    char dir[H_PATH];
+    sub_path(dir, "cli-durable");
+    int port = g_srv.port;
+    h_server_stop(&g_srv, SIGKILL);
+    char *offline[] = {"--ca", g_srv.ca, "--user", "e2e-cli-durable", "--data-dir", dir, "--json",
+                       "--send", "queued while down", "--timeout", "2", "--reconnect", "100:500",
+                       NULL};
+    char *out = NULL, *err = NULL;
+    CHECK_INT(run_cli(offline, NULL, "durable-1", h_ms(60000), &out, &err), 3);
+    char conv[PARLEY_ID_SIZE] = "";
+    const char *p = out ? strstr(out, "\"conv\":\"") : NULL;
+    if (p)
+        sscanf(p + 8, "%63[^\"]", conv);
+    CHECK(conv[0] != '\0');
+    free(out);
+    free(err);
+
+    CHECK_INT(h_server_start(&g_srv, port), 0);
+    char *resume[] = {"--ca", g_srv.ca, "--user", "e2e-cli-durable", "--data-dir", dir, "--json",
+                      "--timeout", "60", NULL};
+    CHECK_INT(run_cli(resume, "/dev/null", "durable-2", h_ms(90000), &out, &err), 0);
+    CHECK_INT(count_json(out, "message_status", "state", "sent"), 1);
+    if (conv[0])
+        CHECK_INT(api_count_text(conv, "queued while down"), 1);
+    if (tl_failed != failed_before)
+        fprintf(stderr, "cli stdout:\n%s\ncli stderr:\n%s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+}
+
 static void test_cli_usage(void)
 {
     char *out = NULL, *err = NULL;
@@ -482,6 +518,99 @@ static void test_cli_usage(void)
     free(err2);
 }
 
+/* ---- the delivery promise across restarts ---------------------------------------- */
+
+/* The app writes while the server is down and exits; the next run on the
+ * same data dir delivers the message, once. */
+static void test_outbox_survives_restart(void)
+{
+    int failed_before = tl_failed;
+    char dir[H_PATH];
+    sub_path(dir, "durable-1");
+    h_client c;
+    if (h_client_open(&c, &g_srv, g_srv.ca, "e2e-durable", dir) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    CHECK(await_online(&c, 0) != NULL);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    start_conversation(&c, NULL, conv);
+    CHECK(send_and_ack(&c, conv, "first, online", cid) != NULL);
+    int port = g_srv.port;
+    h_server_stop(&g_srv, SIGKILL);
+    h_want lost = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_RECONNECTING};
+    CHECK(h_await(&c, &lost, WAIT, NULL) != NULL);
+    CHECK_INT(parley_send_text(c.pc, conv, "written offline", cid, sizeof cid), PARLEY_OK);
+    h_client_close(&c); /* the app exits with the message unsent */
+
+    CHECK_INT(h_server_start(&g_srv, port), 0);
+    h_client d;
+    if (h_client_open(&d, &g_srv, g_srv.ca, "e2e-durable", dir) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    uint32_t outbox = 0;
+    CHECK_INT(parley_outbox_count(d.pc, &outbox), PARLEY_OK);
+    CHECK_INT(outbox, 1);
+    h_want sent = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_SENT, .cid = cid};
+    CHECK(h_await(&d, &sent, WAIT, NULL) != NULL);
+    CHECK_INT(parley_outbox_count(d.pc, &outbox), PARLEY_OK);
+    CHECK_INT(outbox, 0);
+    CHECK_INT(api_count_text(conv, "written offline"), 1);
+    CHECK_INT(api_count_text(conv, "first, online"), 1);
+    if (tl_failed != failed_before)
+        h_dump_events(&d, "outbox survives restart");
+    h_client_close(&d);
+}
+
+/* What an agent wrote while the app was closed arrives on the next start,
+ * once each and in order. */
+static void test_missed_while_closed(void)
+{
+    int failed_before = tl_failed;
+    char dir[H_PATH];
+    sub_path(dir, "durable-2");
+    h_client c;
+    if (h_client_open(&c, &g_srv, g_srv.ca, "e2e-away", dir) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    CHECK(await_online(&c, 0) != NULL);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    start_conversation(&c, NULL, conv);
+    CHECK(send_and_ack(&c, conv, "anyone there?", cid) != NULL);
+    CHECK(await_reply(&c, conv, PARLEY_AUTHOR_BOT) != NULL);
+    h_client_close(&c);
+
+    const char *texts[] = {"agent one", "agent two", "agent three"};
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(api_post_agent(conv, texts[i], "Dana"), 201);
+
+    h_client d;
+    if (h_client_open(&d, &g_srv, g_srv.ca, "e2e-away", dir) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    size_t prev = 0;
+    for (int i = 0; i < 3; i++) {
+        h_want w = {.type = PARLEY_EV_MESSAGE, .conv = conv, .text = texts[i]};
+        size_t at = 0;
+        CHECK(h_await(&d, &w, WAIT, &at) != NULL);
+        CHECK(i == 0 || at > prev);
+        prev = at;
+    }
+    h_pump(&d, 300);
+    for (int i = 0; i < 3; i++) {
+        h_want w = {.type = PARLEY_EV_MESSAGE, .conv = conv, .text = texts[i]};
+        CHECK_INT(h_count(&d, &w), 1);
+    }
+    h_want bot = {.type = PARLEY_EV_MESSAGE, .conv = conv, .author = PARLEY_AUTHOR_BOT};
+    CHECK_INT(h_count(&d, &bot), 0); /* delivered in the first run */
+    if (tl_failed != failed_before)
+        h_dump_events(&d, "missed while closed");
+    h_client_close(&d);
+}
+
 int main(void)
 {
     if (h_mkdtemp(g_dir, sizeof g_dir) != 0 || h_server_init(&g_srv, g_dir) != 0) {
@@ -498,9 +627,12 @@ int main(void)
     RUN(test_threaded);
     RUN(test_anonymous_id);
     RUN(test_server_restart);
+    RUN(test_outbox_survives_restart);
+    RUN(test_missed_while_closed);
     RUN(test_cli_send);
     RUN(test_cli_stdin);
     RUN(test_cli_wrong_ca);
+    RUN(test_cli_durable_outbox);
     RUN(test_cli_usage);
     h_server_stop(&g_srv, SIGTERM);
     if (tl_failed)

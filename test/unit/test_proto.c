@@ -1114,6 +1114,47 @@ static void test_encode_bye(void)
     CHECK_INT(cnt.live, 0);
 }
 
+static void test_history_end(void)
+{
+    pframe f;
+    expect_ok("{\"t\":\"history.end\",\"conv\":\"c-1\",\"last\":\"9\",\"more\":true}", &f, PF_HISTORY_END);
+    CHECK_STR(f.conv, "c-1");
+    CHECK_INT(f.seq, 9);
+    CHECK_INT(f.more, 1);
+    done(&f);
+    expect_ok("{\"t\":\"history.end\",\"conv\":\"c-1\",\"last\":\"0\",\"more\":false}", &f, PF_HISTORY_END);
+    CHECK_INT(f.seq, 0);
+    CHECK_INT(f.more, 0);
+    done(&f);
+    expect_ok("{\"t\":\"history.end\",\"conv\":\"c-1\",\"last\":\"3\"}", &f, PF_HISTORY_END);
+    CHECK_INT(f.more, 0);
+    done(&f);
+    bad_str("{\"t\":\"history.end\",\"last\":\"3\"}", "'conv'");
+    bad_str("{\"t\":\"history.end\",\"conv\":\"c-1\"}", "'last'");
+    bad_str("{\"t\":\"history.end\",\"conv\":\"c-1\",\"last\":3}", "'last'");
+    bad_str("{\"t\":\"history.end\",\"conv\":\"c-1\",\"last\":\"03\"}", "'last'");
+    bad_str("{\"t\":\"history.end\",\"conv\":\"c-1\",\"last\":\"-1\"}", "'last'");
+    bad_str("{\"t\":\"history.end\",\"conv\":\"c-1\",\"last\":\"9007199254740992\"}", "'last'");
+    bad_str("{\"t\":\"history.end\",\"conv\":\"c-1\",\"last\":\"3\",\"more\":1}", "'more'");
+}
+
+static void test_encode_history_get(void)
+{
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_INT(proto_encode_history_get(&alloc, "c-1", 5, 0, &out, &len), PARLEY_OK);
+    CHECK_STR(out, "{\"t\":\"history.get\",\"conv\":\"c-1\",\"after\":\"5\"}");
+    CHECK_INT(len, strlen(out));
+    pfree(&alloc, out);
+    CHECK_INT(proto_encode_history_get(&alloc, "c-1", 0, 500, &out, &len), PARLEY_OK);
+    CHECK_STR(out, "{\"t\":\"history.get\",\"conv\":\"c-1\",\"after\":\"0\",\"limit\":500}");
+    pfree(&alloc, out);
+    CHECK_INT(proto_encode_history_get(&alloc, "c-1", 0, 501, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(proto_encode_history_get(&alloc, NULL, 0, 0, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(proto_encode_history_get(&alloc, "c-1", PROTO_SEQ_MAX + 1, 0, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(cnt.live, 0);
+}
+
 int main(void)
 {
     RUN(test_welcome);
@@ -1145,5 +1186,7 @@ int main(void)
     RUN(test_encode_conv_start);
     RUN(test_encode_msg_send);
     RUN(test_encode_bye);
+    RUN(test_history_end);
+    RUN(test_encode_history_get);
     return tl_finish();
 }

@@ -274,6 +274,7 @@ static void test_hello_resume_cursors(void)
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
     feed_msg(&f, "c-other", "3", "hi");
+    feed_msg(&f, "c-other", "4", "there");
     drop_and_wait(&f);
     drain_events(&f);
     connect_open(&f);
@@ -281,7 +282,7 @@ static void test_hello_resume_cursors(void)
     CHECK_STR(jstr(h, "resume.session"), "s-81b2");
     const cJSON *cursors = jget(jget(h, "resume"), "cursors");
     CHECK_INT(cJSON_GetArraySize(cursors), 1); /* the started conversation has no seq yet */
-    CHECK_STR(jstr(h, "resume.cursors.c-other"), "3");
+    CHECK_STR(jstr(h, "resume.cursors.c-other"), "4");
     cJSON_Delete(h);
     fx_free(&f);
 }
@@ -455,14 +456,15 @@ static void test_msg_delivery_and_dedupe(void)
         CHECK_STR(ev->text, "two");
     parley_event_free(ev);
     CHECK_INT(event_count(&f), 0);
-    /* A gap is delivered as it comes. */
+    /* A gap is not delivered: the history that fills it is asked for. */
     feed_msg(&f, "c-1", "5", "five");
-    feed(&f, "{\"t\":\"msg\",\"conv\":\"c-1\",\"id\":\"m-9\",\"seq\":\"9007199254740991\","
+    CHECK_INT(event_count(&f), 0);
+    cJSON *hg = EXPECT_FRAME(&f, "history.get");
+    CHECK_STR(jstr(hg, "after"), "2");
+    cJSON_Delete(hg);
+    /* A conversation never seen before is picked up at its first message. */
+    feed(&f, "{\"t\":\"msg\",\"conv\":\"c-2\",\"id\":\"m-9\",\"seq\":\"9007199254740991\","
              "\"author\":{\"kind\":\"agent\"},\"text\":\"big\"}");
-    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
-    if (ev)
-        CHECK_STR(ev->seq, "5");
-    parley_event_free(ev);
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
     if (ev) {
         CHECK_STR(ev->seq, "9007199254740991");
@@ -1335,6 +1337,332 @@ static void test_conversation_table_is_bounded(void)
     fx_free(&f);
 }
 
+/* ---- the durable journal --------------------------------------------------------- */
+
+/* Journal storage in memory, so a "restart" is psess_free then psess_new on
+ * the same bytes; `fail` makes every write fail as a full disk would. */
+#define MEM_FILES 4
+typedef struct memfile {
+    char name[32];
+    unsigned char *data;
+    size_t len;
+    int used;
+} memfile;
+
+typedef struct memio {
+    memfile files[MEM_FILES];
+    int fail;
+} memio;
+
+static memfile *mem_file(memio *m, const char *name, int create)
+{
+    for (int i = 0; i < MEM_FILES; i++)
+        if (m->files[i].used && strcmp(m->files[i].name, name) == 0)
+            return &m->files[i];
+    for (int i = 0; create && i < MEM_FILES; i++)
+        if (!m->files[i].used) {
+            memset(&m->files[i], 0, sizeof m->files[i]);
+            m->files[i].used = 1;
+            snprintf(m->files[i].name, sizeof m->files[i].name, "%s", name);
+            return &m->files[i];
+        }
+    return NULL;
+}
+
+static int mem_read_all(void *user, const palloc *a, const char *name, unsigned char **data, size_t *len)
+{
+    memfile *f = mem_file(user, name, 0);
+    if (!f)
+        return PARLEY_ERR_NOT_FOUND;
+    *data = pmalloc(a, f->len + 1);
+    if (!*data)
+        return PARLEY_ERR_NOMEM;
+    if (f->len)
+        memcpy(*data, f->data, f->len);
+    *len = f->len;
+    return PARLEY_OK;
+}
+
+static int mem_append(void *user, const char *name, const void *data, size_t len)
+{
+    memio *m = user;
+    memfile *f = m->fail ? NULL : mem_file(m, name, 1);
+    if (!f)
+        return PARLEY_ERR_IO;
+    unsigned char *n = realloc(f->data, f->len + len + 1);
+    if (!n)
+        return PARLEY_ERR_IO;
+    memcpy(n + f->len, data, len);
+    f->data = n;
+    f->len += len;
+    return PARLEY_OK;
+}
+
+static int mem_sync(void *user, const char *name)
+{
+    (void)name;
+    return ((memio *)user)->fail ? PARLEY_ERR_IO : PARLEY_OK;
+}
+
+static int mem_truncate(void *user, const char *name, size_t len)
+{
+    memfile *f = mem_file(user, name, 0);
+    if (f && len < f->len)
+        f->len = len;
+    return PARLEY_OK;
+}
+
+static int mem_remove(void *user, const char *name)
+{
+    memfile *f = mem_file(user, name, 0);
+    if (f) {
+        free(f->data);
+        memset(f, 0, sizeof *f);
+    }
+    return PARLEY_OK;
+}
+
+static int mem_rename(void *user, const char *from, const char *to)
+{
+    memio *m = user;
+    if (m->fail)
+        return PARLEY_ERR_IO;
+    memfile *f = mem_file(m, from, 0);
+    if (!f)
+        return PARLEY_ERR_IO;
+    mem_remove(m, to);
+    snprintf(f->name, sizeof f->name, "%s", to);
+    return PARLEY_OK;
+}
+
+static void memio_free(memio *m)
+{
+    for (int i = 0; i < MEM_FILES; i++)
+        free(m->files[i].data);
+}
+
+static pjournal *open_mem_journal(memio *m)
+{
+    pjournal_io io = {m, mem_read_all, mem_append, mem_sync, mem_truncate, mem_rename, mem_remove};
+    pjournal *j = NULL;
+    CHECK_INT(pjournal_open(palloc_libc(), &io, NULL, NULL, &j), PARLEY_OK);
+    return j;
+}
+
+static void fx_init_journal(fx *f, pjournal *j)
+{
+    psess_config cfg = default_cfg;
+    cfg.journal = j;
+    CHECK(fx_init_cfg(f, &cfg));
+}
+
+static void test_restart_with_outbox(void)
+{
+    memio m = {0};
+    pjournal *j = open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, j);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-77\"}");
+    char conv[PARLEY_ID_SIZE], c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    cJSON *start = EXPECT_FRAME(&f, "conv.start");
+    ack_frame(&f, start, NULL, NULL);
+    cJSON_Delete(start);
+    feed_msg(&f, conv, "1", "welcome");
+    drain_events(&f);
+    /* Written while the connection is gone: never sent, never acked. */
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
+    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
+    psess_free(f.s); /* the app exits */
+    f.s = NULL;
+    CHECK_INT(f.ta.live, 0);
+    prand_free(f.rand);
+    pevent_queue_clear(&f.evq);
+
+    fx g;
+    fx_init_journal(&g, j);
+    CHECK_INT(psess_outbox_count(g.s), 2);
+    psess_go_online(g.s, g.now);
+    connect_open(&g);
+    cJSON *h = EXPECT_FRAME(&g, "hello");
+    char path[200];
+    snprintf(path, sizeof path, "resume.cursors.%s", conv);
+    CHECK_STR(jstr(h, path), "1");
+    CHECK_STR(jstr(h, "resume.session"), "s-77");
+    cJSON_Delete(h);
+    EXPECT_NO_FRAME(&g);
+    feed(&g, "{\"t\":\"welcome\",\"session\":\"s-77\"}");
+    drain_events(&g);
+    cJSON *m1 = EXPECT_FRAME(&g, "msg.send");
+    cJSON *m2 = EXPECT_FRAME(&g, "msg.send");
+    CHECK_STR(jstr(m1, "cid"), c1);
+    CHECK_STR(jstr(m1, "text"), "one");
+    CHECK_STR(jstr(m2, "cid"), c2);
+    CHECK_STR(jstr(m2, "text"), "two");
+    /* The conversation is known after the restart. */
+    CHECK_INT(psess_send_text(g.s, conv, "three", NULL), PARLEY_OK);
+    SKIP_FRAME(&g, "msg.send");
+    ack_frame(&g, m1, "m-2", "2");
+    ack_frame(&g, m2, "m-3", "3");
+    CHECK_INT(psess_outbox_count(g.s), 1);
+    cJSON_Delete(m1);
+    cJSON_Delete(m2);
+    fx_free(&g);
+
+    /* Acked items are gone from the journal, the unacked one stays. */
+    fx k;
+    fx_init_journal(&k, j);
+    CHECK_INT(psess_outbox_count(k.s), 1);
+    fx_free(&k);
+    pjournal_close(j);
+    memio_free(&m);
+}
+
+static void test_journal_failure_queues_nothing(void)
+{
+    memio m = {0};
+    pjournal *j = open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, j);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    drain_events(&f);
+    m.fail = 1;
+    char other[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, other), PARLEY_ERR_IO);
+    CHECK_INT(psess_send_text(f.s, conv, "lost?", NULL), PARLEY_ERR_IO);
+    CHECK_INT(psess_outbox_count(f.s), 1);
+    CHECK_INT(event_count(&f), 0);
+    CHECK_INT(psess_send_text(f.s, other, "x", NULL), PARLEY_ERR_NOT_FOUND);
+    m.fail = 0;
+    CHECK_INT(psess_send_text(f.s, conv, "now", NULL), PARLEY_OK);
+    CHECK_INT(psess_outbox_count(f.s), 2);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    SKIP_FRAME(&f, "conv.start");
+    cJSON *msg = EXPECT_FRAME(&f, "msg.send");
+    CHECK_STR(jstr(msg, "text"), "now");
+    cJSON_Delete(msg);
+    EXPECT_NO_FRAME(&f);
+    fx_free(&f);
+    pjournal_close(j);
+    memio_free(&m);
+}
+
+static void feed_history_end(fx *f, const char *conv, const char *last, int more)
+{
+    char buf[300];
+    snprintf(buf, sizeof buf, "{\"t\":\"history.end\",\"conv\":\"%s\",\"last\":\"%s\",\"more\":%s}", conv, last,
+             more ? "true" : "false");
+    feed(f, buf);
+}
+
+static void expect_message_seq(fx *f, const char *seq, int line)
+{
+    parley_event *ev = expect_event(f, PARLEY_EV_MESSAGE, 0, line);
+    if (ev)
+        tl_check_str(ev->seq, seq, "message seq", __FILE__, line);
+    parley_event_free(ev);
+}
+#define EXPECT_MESSAGE_SEQ(f, seq) expect_message_seq((f), (seq), __LINE__)
+
+static void test_gap_filled_by_history(void)
+{
+    fx f;
+    start_online(&f);
+    feed_msg(&f, "c-1", "1", "one");
+    EXPECT_MESSAGE_SEQ(&f, "1");
+    feed_msg(&f, "c-1", "3", "three");
+    feed_msg(&f, "c-1", "4", "four");
+    CHECK_INT(event_count(&f), 0);
+    cJSON *hg = EXPECT_FRAME(&f, "history.get");
+    CHECK_STR(jstr(hg, "conv"), "c-1");
+    CHECK_STR(jstr(hg, "after"), "1");
+    cJSON_Delete(hg);
+    EXPECT_NO_FRAME(&f); /* once per conversation until history.end */
+    /* The replay, in order; what is already delivered is dropped. */
+    feed_msg(&f, "c-1", "2", "two");
+    feed_msg(&f, "c-1", "3", "three");
+    feed_msg(&f, "c-1", "3", "three again");
+    feed_msg(&f, "c-1", "4", "four");
+    feed_history_end(&f, "c-1", "4", 0);
+    EXPECT_MESSAGE_SEQ(&f, "2");
+    EXPECT_MESSAGE_SEQ(&f, "3");
+    EXPECT_MESSAGE_SEQ(&f, "4");
+    CHECK_INT(event_count(&f), 0);
+    EXPECT_NO_FRAME(&f);
+    /* A new gap asks again. */
+    feed_msg(&f, "c-1", "6", "six");
+    hg = EXPECT_FRAME(&f, "history.get");
+    CHECK_STR(jstr(hg, "after"), "4");
+    cJSON_Delete(hg);
+    fx_free(&f);
+}
+
+static void test_history_more_asks_again(void)
+{
+    fx f;
+    start_online(&f);
+    feed_msg(&f, "c-1", "1", "one");
+    feed_msg(&f, "c-1", "9", "nine");
+    drain_events(&f);
+    SKIP_FRAME(&f, "history.get");
+    feed_msg(&f, "c-1", "2", "two");
+    feed_msg(&f, "c-1", "3", "three");
+    feed_history_end(&f, "c-1", "3", 1);
+    cJSON *hg = EXPECT_FRAME(&f, "history.get");
+    CHECK_STR(jstr(hg, "after"), "3");
+    cJSON_Delete(hg);
+    drain_events(&f);
+    /* No progress on a cut-short answer: the client stops asking. */
+    feed_history_end(&f, "c-1", "3", 1);
+    EXPECT_NO_FRAME(&f);
+    /* A stray history.end is ignored. */
+    feed_history_end(&f, "c-1", "3", 1);
+    EXPECT_NO_FRAME(&f);
+    CHECK_INT(event_count(&f), 0);
+    fx_free(&f);
+}
+
+static void test_own_message_replay_is_silent(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    cJSON *start = EXPECT_FRAME(&f, "conv.start");
+    ack_frame(&f, start, NULL, NULL);
+    CHECK_INT(psess_send_text(f.s, conv, "mine", cid), PARLEY_OK);
+    cJSON *msg = EXPECT_FRAME(&f, "msg.send");
+    drain_events(&f);
+    /* seq 1 (a greeting) never arrived: the ack runs ahead of the cursor. */
+    ack_frame(&f, msg, "m-2", "2");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
+    parley_event_free(ev);
+    EXPECT_NO_FRAME(&f);
+    feed_msg(&f, conv, "3", "bot");
+    CHECK_INT(event_count(&f), 0);
+    cJSON *hg = EXPECT_FRAME(&f, "history.get");
+    CHECK_STR(jstr(hg, "after"), "0");
+    cJSON_Delete(hg);
+    char own[300];
+    snprintf(own, sizeof own, "{\"t\":\"msg\",\"conv\":\"%s\",\"id\":\"m-2\",\"seq\":\"2\","
+             "\"author\":{\"kind\":\"user\"},\"text\":\"mine\"}", conv);
+    feed_msg(&f, conv, "1", "greeting");
+    feed(&f, own);
+    feed_msg(&f, conv, "3", "bot");
+    feed_history_end(&f, conv, "3", 0);
+    EXPECT_MESSAGE_SEQ(&f, "1");
+    EXPECT_MESSAGE_SEQ(&f, "3");
+    CHECK_INT(event_count(&f), 0);
+    EXPECT_NO_FRAME(&f);
+    cJSON_Delete(start);
+    cJSON_Delete(msg);
+    fx_free(&f);
+}
+
 int main(void)
 {
     RUN(test_idle_until_online);
@@ -1368,5 +1696,10 @@ int main(void)
     RUN(test_peek_until_written);
     RUN(test_oom_loop);
     RUN(test_new_arguments);
+    RUN(test_restart_with_outbox);
+    RUN(test_journal_failure_queues_nothing);
+    RUN(test_gap_filled_by_history);
+    RUN(test_history_more_asks_again);
+    RUN(test_own_message_replay_is_silent);
     return tl_finish();
 }
