@@ -6,7 +6,7 @@ CMAKE_ARGS := -DPARLEY_LWS_PREFIX=$(LWS_PREFIX) -DPARLEY_WERROR=ON
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-dev \
-                libmbedtls-dev libcjson-dev libsqlite3-dev openssl curl valgrind
+                libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind
 
 .PHONY: all deps lws build build-asan test test-plain test-asan demo bench clean install
 
@@ -45,6 +45,12 @@ demo: build
 
 bench: build
 	$(BUILD)/release/test/bench/bench_poll
+	$(BUILD)/release/test/bench/bench_journal
+
+# The delivery promise under fire (issue 3); CHAOS_ARGS="--seed N" replays a run.
+.PHONY: chaos
+chaos: build
+	test/chaos/chaos.sh --build $(BUILD)/release $(CHAOS_ARGS)
 
 install: build
 	cmake --install $(BUILD)/release

@@ -1,0 +1,461 @@
+#!/usr/bin/env bash
+# chaos.sh [options] — the delivery promise under fire (issue 3).
+#
+# Runs the real parley-server behind parley-chaos-proxy (drops, delays,
+# stalls, refused connections), N parley-chat clients each on its own data
+# dir, SIGKILLs clients mid-send and restarts them on the same data dir,
+# restarts the server (SIGKILL and SIGTERM, same db and port), and posts
+# agent messages through the HTTP API that the clients must receive. Then it
+# counts, from the server's HTTP API and the clients' --json output, what was
+# sent, received, lost, duplicated and reordered, and ends with one line:
+#   chaos: sent=N received=N lost=0 duplicated=0 reordered=0
+# Exit status: 0 all promises kept, 1 a promise broken, 2 harness failure,
+# 77 a tool is missing. See test/chaos/README.md for what each count means.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+usage() {
+    cat <<EOF
+usage: chaos.sh [options]
+  --build DIR          build with examples/parley-{server,chat} (default:
+                       \$PARLEY_CHAOS_BUILD or build/release)
+  --proxy FILE         parley-chaos-proxy (default DIR/test/chaos/parley-chaos-proxy)
+  --work DIR           scratch dir, wiped first (default DIR/chaos)
+  --seed N             seed for every random choice (default: from the clock)
+  --clients N          concurrent clients (default 20)
+  --messages N         messages per client (default 100)
+  --agent-messages N   agent messages per client (default 5)
+  --duration S         sending phase length in seconds (default 60)
+  --kills N            client SIGKILLs (default 2 x clients)
+  --server-restarts N  server restarts, SIGKILL and SIGTERM in turn (default 4)
+  --short              4 clients x 25 messages, 3 agent messages each, 1 kill,
+                       1 server restart, 12 s (the ctest)
+EOF
+}
+
+build=${PARLEY_CHAOS_BUILD:-$root/build/release}
+proxy_bin= work= seed=$(( $(date +%s) % 1000000 ))
+clients=20 messages=100 agent_msgs=5 duration=60 kills= restarts=4
+while [ $# -gt 0 ]; do
+    case $1 in
+    --build) build=$2; shift ;;
+    --proxy) proxy_bin=$2; shift ;;
+    --work) work=$2; shift ;;
+    --seed) seed=$2; shift ;;
+    --clients) clients=$2; shift ;;
+    --messages) messages=$2; shift ;;
+    --agent-messages) agent_msgs=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --kills) kills=$2; shift ;;
+    --server-restarts) restarts=$2; shift ;;
+    --short) clients=4 messages=25 agent_msgs=3 duration=12 kills=1 restarts=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "chaos.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+for n in "$seed" "$clients" "$messages" "$agent_msgs" "$duration" "${kills:-0}" "$restarts"; do
+    [[ $n =~ ^[0-9]+$ ]] || { echo "chaos.sh: not a number: $n" >&2; exit 2; }
+done
+[ "$clients" -ge 1 ] && [ "$clients" -le 99 ] || { echo "chaos.sh: 1..99 clients" >&2; exit 2; }
+[ "$messages" -le 9999 ] && [ "$agent_msgs" -le 9999 ] || { echo "chaos.sh: at most 9999 messages" >&2; exit 2; }
+kills=${kills:-$((2 * clients))}
+build=$(cd "$build" 2>/dev/null && pwd) || { echo "chaos.sh: no build dir" >&2; exit 2; }
+proxy_bin=${proxy_bin:-$build/test/chaos/parley-chaos-proxy}
+work=${work:-$build/chaos}
+server_bin=$build/examples/parley-server
+chat_bin=$build/examples/parley-chat
+token=chaos-token
+
+for tool in openssl curl jq timeout; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "chaos.sh: $tool is needed" >&2; exit 77; }
+done
+for b in "$server_bin" "$chat_bin" "$proxy_bin"; do
+    [ -x "$b" ] || { echo "chaos.sh: build first: $b is missing" >&2; exit 2; }
+done
+
+RANDOM=$seed
+rnd() { echo $(( RANDOM * 32768 + RANDOM )); } # 30 bits from the seeded stream
+echo "chaos: seed=$seed clients=$clients messages=$messages agent_messages=$agent_msgs" \
+     "duration=${duration}s kills=$kills server_restarts=$restarts (replay: --seed $seed)"
+
+log() { printf 'chaos: [%3ds] %s\n' $(( SECONDS - t0 )) "$*"; }
+die() { echo "chaos.sh: $*" >&2; exit 2; }
+
+# ---- processes: each background job in its own process group, all killed
+# on any exit; every wait below has a deadline.
+set -m
+server_pid= proxy_pid= watchdog=
+sup_pids=()
+final_pids=()
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    for p in "${sup_pids[@]}" "${final_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
+    [ -n "$server_pid" ] && kill -KILL -- "-$server_pid" 2>/dev/null
+    [ -n "$proxy_pid" ] && kill -TERM -- "-$proxy_pid" 2>/dev/null
+    kill -KILL -- "-$watchdog" 2>/dev/null
+    wait 2>/dev/null
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 2' TERM
+# The last fence: however a step misbehaves, the run ends in bounded time.
+budget=${PARLEY_CHAOS_BUDGET:-$((2 * duration + 150))}
+( sleep "$budget"; echo "chaos.sh: over the time budget of $budget s, stopping" >&2; kill -TERM $$ ) &
+watchdog=$!
+
+wait_file() { # FILE SECONDS PID: the port in a ready file
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        if [ -s "$1" ]; then cat "$1"; return 0; fi
+        kill -0 "$3" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+rm -rf "$work"
+mkdir -p "$work"
+sh "$root/scripts/gen-certs.sh" "$work" chaos >/dev/null || die "certificate generation failed"
+ca=$work/chaos-ca.pem
+
+server_port=0
+start_server() { # binds the same port on every restart; a port in TIME_WAIT may need retries
+    local try
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        rm -f "$work/server.ready"
+        "$server_bin" --port "$server_port" --ready-file "$work/server.ready" --db "$work/server.db" \
+            --cert "$work/chaos-server.pem" --key "$work/chaos-server.key" --agent-token "$token" \
+            >>"$work/server.log" 2>&1 &
+        server_pid=$!
+        local port
+        if port=$(wait_file "$work/server.ready" 20 "$server_pid"); then
+            server_port=$(grep -o '[0-9]\+' <<<"$port" | head -n 1)
+            return 0
+        fi
+        kill -KILL -- "-$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
+        server_pid=
+        sleep 0.5
+    done
+    return 1
+}
+start_server || die "the server did not start (see $work/server.log)"
+
+"$proxy_bin" --port 0 --upstream "127.0.0.1:$server_port" --ready-file "$work/proxy.ready" \
+    --seed "$seed" --refuse-every-ms 8000 --refuse-ms 700 2>"$work/proxy.log" &
+proxy_pid=$!
+proxy_port=$(wait_file "$work/proxy.ready" 10 "$proxy_pid") || die "the proxy did not start"
+proxy_port=$(grep -o '[0-9]\+' <<<"$proxy_port" | head -n 1)
+url=wss://localhost:$proxy_port
+t0=$SECONDS
+log "server on 127.0.0.1:$server_port, proxy on $proxy_port; work dir $work"
+
+# ---- clients --------------------------------------------------------------
+# A client's runs write uNN/run-K.out (--json events), uNN/run-K.kind (send,
+# drain or final), uNN/run-K.{start,end} (ms) and uNN/run-K.rc; while a run
+# is up, uNN/pid and uNN/live (its kind) tell the killer.
+interval=$(awk -v d="$duration" -v m="$messages" 'BEGIN { printf "%.3f", m ? d * 0.7 / m : 1 }')
+send_deadline=$(( $(date +%s) + duration ))
+
+chat_run() { # DIR KIND RUN TIMEOUT: runs parley-chat on stdin, records rc
+    local dir=$1 kind=$2 run=$3 to=$4 user
+    user=$(basename "$dir")
+    echo "$kind" >"$dir/run-$run.kind"
+    date +%s%3N >"$dir/run-$run.start"
+    "$chat_bin" --url "$url" --ca "$ca" --user "$user" --data-dir "$dir/data" --json \
+        --reconnect 100:1000 --timeout "$to" "${@:5}" <&0 >"$dir/run-$run.out" 2>"$dir/run-$run.err" &
+    local pid=$!
+    echo "$kind" >"$dir/live"
+    echo "$pid" >"$dir/pid"
+    wait "$pid" 2>/dev/null
+    local rc=$?
+    echo "$rc" >"$dir/run-$run.rc"
+    date +%s%3N >"$dir/run-$run.end"
+    rm -f "$dir/pid"
+    return "$rc"
+}
+
+generator() { # DIR FIRST: one line per interval, its index noted before writing
+    local dir=$1 k name
+    name=$(basename "$dir")
+    for ((k = $2; k < messages; k++)); do
+        echo "$k" >>"$dir/written" # appended: a kill cannot leave it empty
+        printf '%s-m%04d\n' "$name" "$k" || return 0
+        sleep "$interval"
+    done
+}
+
+supervise() { # N: sends all messages, draining the outbox after every failed run
+    local dir=$work/$1 next=0 run=0 rc rc_written drains=0 need_drain=0
+    mkdir -p "$dir/data"
+    echo -1 >"$dir/written"
+    while :; do
+        if [ "$need_drain" = 1 ] && [ "$drains" -lt 5 ]; then
+            run=$((run + 1)) drains=$((drains + 1))
+            chat_run "$dir" drain "$run" 20 </dev/null && need_drain=0
+            continue
+        fi
+        [ "$next" -ge "$messages" ] && break
+        [ "$(date +%s)" -ge $((send_deadline + 30)) ] && break
+        run=$((run + 1)) drains=0
+        rm -f "$dir/fifo" && mkfifo "$dir/fifo"
+        generator "$dir" "$next" >"$dir/fifo" &
+        local gen=$!
+        chat_run "$dir" send "$run" 20 <"$dir/fifo"
+        rc=$?
+        kill "$gen" 2>/dev/null; wait "$gen" 2>/dev/null
+        rc_written=$(tail -n 1 "$dir/written")
+        [[ $rc_written =~ ^-?[0-9]+$ ]] && next=$((rc_written + 1))
+        [ "$rc" = 0 ] || need_drain=1
+    done
+    echo done >"$dir/finished"
+}
+
+names=()
+for ((i = 1; i <= clients; i++)); do
+    names+=("$(printf 'u%02d' "$i")")
+done
+for n in "${names[@]}"; do
+    supervise "$n" &
+    sup_pids+=($!)
+done
+
+# ---- the schedule: kills, server restarts and agent posts at seeded times
+# (tenths of a second into the sending phase).
+sched=$work/schedule
+: >"$sched"
+span=$((duration * 10))
+# Kills land while messages are still being typed (the first 70%).
+for ((k = 0; k < kills; k++)); do echo "$(( $(rnd) % (span * 6 / 10) + 10 )) kill" >>"$sched"; done
+for ((k = 0; k < restarts; k++)); do
+    sig=KILL; [ $((k % 2)) = 1 ] && sig=TERM
+    echo "$(( (k + 1) * span / (restarts + 1) )) restart-$sig" >>"$sched"
+done
+for n in "${names[@]}"; do
+    for ((k = 0; k < agent_msgs; k++)); do echo "$(( $(rnd) % span + 20 )) post-$n" >>"$sched"; done
+done
+sort -n -o "$sched" "$sched"
+
+declare -A agent_next
+: >"$work/agent-sent"
+current_conv() { # NAME: the newest conversation the client reported
+    cat "$work/$1"/run-*.out 2>/dev/null |
+        jq -r 'select(.type=="conversation" and .state=="started") | .conv // empty' 2>/dev/null |
+        tail -n 1
+}
+
+post_agent() { # NAME: one agent message, recorded only when the server answered 201
+    local n=$1 conv k text code
+    conv=$(current_conv "$n")
+    [ -n "$conv" ] || { log "post to $n skipped: no conversation yet"; return; }
+    k=${agent_next[$n]:-0}
+    agent_next[$n]=$((k + 1))
+    text=$(printf 'a%s-m%04d' "${n#u}" "$k")
+    # A failed POST may still have been stored: its text is never reused.
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$ca" \
+        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        --data-binary "{\"text\":\"$text\",\"name\":\"Chaos\"}" \
+        "https://localhost:$server_port/api/conversations/$conv/messages" 2>/dev/null)
+    if [ "$code" = 201 ]; then
+        echo "$n $conv $text $(date +%s%3N)" >>"$work/agent-sent"
+    else
+        log "post $text to $n failed (HTTP ${code:-none})"
+    fi
+}
+
+kill_client() { # the first live client from a random one on, preferably mid-send
+    local k n pid kind
+    for kind in send drain; do
+        local from=$(( $(rnd) % clients ))
+        for ((k = 0; k < clients; k++)); do
+            n=${names[$(( (from + k) % clients ))]}
+            pid=$(cat "$work/$n/pid" 2>/dev/null) || continue
+            [ "$(cat "$work/$n/live" 2>/dev/null)" = "$kind" ] || continue
+            kill -KILL "$pid" 2>/dev/null || continue
+            log "SIGKILL client $n (pid $pid, $kind run)"
+            return
+        done
+    done
+    log "kill skipped: no live client"
+}
+
+restart_server() { # SIG
+    log "server: SIG$1"
+    local i
+    { # the shell's "Killed" notice is noise here
+        kill "-$1" -- "-$server_pid"
+        for ((i = 0; i < 100; i++)); do kill -0 "$server_pid" || break; sleep 0.1; done
+        kill -KILL -- "-$server_pid"
+        wait "$server_pid"
+    } 2>/dev/null
+    sleep "0.$(( $(rnd) % 10 ))"
+    start_server || die "the server did not restart on port $server_port"
+    log "server: back on $server_port"
+}
+
+start_ms=$(date +%s%N)
+while read -r at what; do
+    now=$(( ($(date +%s%N) - start_ms) / 100000000 ))
+    [ "$at" -gt "$now" ] && sleep "$(awk -v d=$((at - now)) 'BEGIN { printf "%.1f", d / 10 }')"
+    case $what in
+    kill) kill_client ;;
+    restart-*) restart_server "${what#restart-}" ;;
+    post-*) post_agent "${what#post-}" ;;
+    esac
+done <"$sched"
+
+# ---- wind down: every supervisor ends on its own within its bounds
+log "schedule done; waiting for the clients to finish sending"
+limit=$((SECONDS + duration + 120))
+for n in "${names[@]}"; do
+    while [ ! -e "$work/$n/finished" ] && [ "$SECONDS" -lt "$limit" ]; do sleep 0.5; done
+done
+for p in "${sup_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
+wait "${sup_pids[@]}" 2>/dev/null
+sup_pids=()
+
+# One last run per client, no faults in the way but the proxy's: what
+# arrived while a client was away must show up now.
+log "final runs: collecting agent messages"
+declare -A final_run
+for n in "${names[@]}"; do
+    r=$(( $(ls "$work/$n"/run-*.kind 2>/dev/null | wc -l) + 1 ))
+    final_run[$n]=$r
+    chat_run "$work/$n" final "$r" 0 --wait-replies 1000000 </dev/null &
+    final_pids+=($!)
+done
+seen_all() { # NAME: every agent message posted to it is in its output
+    local want
+    want=$(awk -v n="$1" '$1 == n { print $3 }' "$work/agent-sent" | sort -u)
+    [ -z "$want" ] && return 0
+    [ -z "$(comm -23 <(echo "$want") \
+        <(cat "$work/$1"/run-*.out 2>/dev/null | grep -o '"text":"a[0-9]*-m[0-9]*"' |
+          cut -d'"' -f4 | sort -u))" ]
+}
+limit=$((SECONDS + 15))
+while [ "$SECONDS" -lt "$limit" ]; do
+    all=1
+    for n in "${names[@]}"; do seen_all "$n" || { all=0; break; }; done
+    [ "$all" = 1 ] && { sleep 1; break; } # a moment for late duplicates
+    sleep 0.5
+done
+for n in "${names[@]}"; do
+    pid=$(cat "$work/$n/pid" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null
+done
+limit=$((SECONDS + 10))
+for p in "${final_pids[@]}"; do
+    while kill -0 "$p" 2>/dev/null && [ "$SECONDS" -lt "$limit" ]; do sleep 0.2; done
+    kill -KILL -- "-$p" 2>/dev/null
+done
+wait "${final_pids[@]}" 2>/dev/null
+final_pids=()
+kill -TERM -- "-$proxy_pid" 2>/dev/null
+wait "$proxy_pid" 2>/dev/null
+proxy_pid=
+tail -n 1 "$work/proxy.log" | sed 's/^/chaos: /'
+
+# ---- accounting -------------------------------------------------------------
+api() { curl -sS --fail --max-time 10 --cacert "$ca" -H "Authorization: Bearer $token" \
+    "https://localhost:$server_port/api$1"; }
+api /conversations >"$work/conversations.json" || die "GET /api/conversations failed"
+: >"$work/server-user.tsv"
+for conv in $(jq -r '.[].id' "$work/conversations.json"); do
+    api "/conversations/$conv/messages" >"$work/msgs-$conv.json" || die "GET messages of $conv failed"
+    jq -r --arg c "$conv" '.[] | select(.author.kind=="user") | [$c, .seq, .text] | @tsv' \
+        "$work/msgs-$conv.json" >>"$work/server-user.tsv"
+done
+
+# User -> agent. Accepted = the client printed the pending status for it.
+cat "$work"/u*/run-*.out 2>/dev/null |
+    jq -r 'select(.type=="message_status" and .state=="pending") | .sent_text // empty' 2>/dev/null |
+    grep -E '^u[0-9]+-m[0-9]+$' | sort -u >"$work/user-accepted"
+cut -f3 "$work/server-user.tsv" | grep -E '^u[0-9]+-m[0-9]+$' | sort >"$work/user-arrived-all"
+sort -u "$work/user-arrived-all" >"$work/user-arrived"
+u_sent=$(wc -l <"$work/user-accepted")
+u_recv=$(comm -12 "$work/user-accepted" "$work/user-arrived" | wc -l)
+u_extra=$(comm -13 "$work/user-accepted" "$work/user-arrived" | wc -l)
+u_lost=$(comm -23 "$work/user-accepted" "$work/user-arrived" | wc -l)
+u_dup=$(( $(wc -l <"$work/user-arrived-all") - $(wc -l <"$work/user-arrived") ))
+comm -23 "$work/user-accepted" "$work/user-arrived" >"$work/user-lost"
+uniq -d "$work/user-arrived-all" >"$work/user-duplicated"
+# Per conversation, in seq order, a user's message index must only grow.
+u_reord=$(sort -t $'\t' -k1,1 -k2,2n "$work/server-user.tsv" | awk -F'\t' '
+    $3 ~ /^u[0-9]+-m[0-9]+$/ {
+        split($3, p, "-m"); key = $1 " " p[1]; idx = p[2] + 0
+        if (key in max && idx < max[key]) { bad++; print > "/dev/stderr" } else max[key] = idx
+    } END { print bad + 0 }' 2>"$work/user-reordered")
+
+# Agent -> user, per client over all its runs. A message seen twice in one
+# run, or again after a run that ended normally, is a duplicate; seen again
+# only after a run died by SIGKILL, it is a redelivery (the host never got
+# to confirm it) and is reported apart.
+: >"$work/agent-seen.tsv"
+for n in "${names[@]}"; do
+    for out in $(ls "$work/$n"/run-*.out 2>/dev/null | sort -t- -k2 -n); do
+        r=${out##*/run-}; r=${r%.out}
+        rc=$(cat "$work/$n/run-$r.rc" 2>/dev/null || echo none)
+        jq -r --arg n "$n" --arg r "$r" --arg rc "$rc" \
+            'select(.type=="message" and .author=="agent") | [$n, $r, $rc, .conv, .text] | @tsv' \
+            "$out" 2>/dev/null | grep -P '\ta[0-9]+-m[0-9]+$' >>"$work/agent-seen.tsv"
+    done
+done
+read -r a_sent a_recv a_lost a_dup a_redeliv a_reord a_extra < <(awk -F'\t' '
+    FILENAME == ARGV[1] { sent[$1 "\t" $2] = 1; ns++; next }
+    {
+        key = $1 "\t" $5
+        if (!(key in sent)) { extra[key] = 1; next }
+        if (key in seen_run && seen_run[key] == $2) { dup++; print "dup-in-run " $0 > "/dev/stderr" }
+        else if (key in seen_run && !killed[key]) { dup++; print "dup-after-restart " $0 > "/dev/stderr" }
+        else if (key in seen_run) { redeliv++ }
+        if (!(key in seen_run)) recv++
+        seen_run[key] = $2; killed[key] = ($3 == 137)
+        ck = $1 "\t" $4; split($5, p, "-m"); idx = p[2] + 0
+        if (!(key in ordered)) {
+            ordered[key] = 1
+            if (ck in amax && idx < amax[ck]) { reord++; print "reordered " $0 > "/dev/stderr" }
+            else amax[ck] = idx
+        }
+    }
+    END {
+        for (k in sent) if (!(k in seen_run)) { lost++; print "lost " k > "/dev/stderr" }
+        n = 0; for (k in extra) n++
+        print ns + 0, recv + 0, lost + 0, dup + 0, redeliv + 0, reord + 0, n
+    }' <(awk '{ print $1 "\t" $3 }' "$work/agent-sent") \
+       <(sort -s -t $'\t' -k1,1 -k2,2n "$work/agent-seen.tsv") 2>"$work/agent-problems")
+
+# A lost agent message was posted either while a run of its client that
+# had its conversation was up (lost live: nothing excuses that) or while
+# none was (it had to wait for a later start).
+lost_live=0
+while read -r _ n text; do
+    read -r conv t < <(awk -v x="$text" '$3 == x { print $2, $4 }' "$work/agent-sent")
+    for s in "$work/$n"/run-*.start; do
+        b=${s%.start}
+        [ "$(cat "$s")" -le "$t" ] || continue
+        [ ! -s "$b.end" ] || [ "$t" -le "$(cat "$b.end")" ] || continue
+        grep -q "$conv" "$b.out" || continue
+        lost_live=$((lost_live + 1))
+        echo "lost-while-online $n $text" >>"$work/agent-problems"
+        break
+    done
+done < <(grep '^lost ' "$work/agent-problems")
+
+runs=$(ls "$work"/u*/run-*.kind | wc -l)
+killed=$(grep -lx 137 "$work"/u*/run-*.rc 2>/dev/null | wc -l)
+log "runs=$runs killed_runs=$killed server_restarts=$restarts"
+log "user->agent: accepted=$u_sent arrived=$u_recv lost=$u_lost duplicated=$u_dup" \
+    "reordered=$u_reord (arrived but never confirmed pending: $u_extra)"
+log "agent->user: posted=$a_sent seen=$a_recv lost=$a_lost duplicated=$a_dup" \
+    "reordered=$a_reord (lost while a run was up: $lost_live; redelivered after a SIGKILL:" \
+    "$a_redeliv; unrecorded posts seen: $a_extra)"
+for f in user-lost user-duplicated user-reordered agent-problems; do
+    [ -s "$work/$f" ] && log "details: $work/$f ($(wc -l <"$work/$f") lines)"
+done
+sent=$((u_sent + a_sent)) received=$((u_recv + a_recv))
+lost=$((u_lost + a_lost)) dup=$((u_dup + a_dup)) reord=$((u_reord + a_reord))
+echo "chaos: sent=$sent received=$received lost=$lost duplicated=$dup reordered=$reord"
+[ $((lost + dup + reord)) -eq 0 ]
