@@ -150,6 +150,40 @@ PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
 #define PARLEY_ENCRYPTION_KEY_SIZE 32
 PARLEY_API int parley_config_set_encryption_key(parley_config *cfg, const unsigned char *key, size_t len);
 
+/* Host-provided storage, for consoles and hosts with their own save system:
+ * the library's durable state (the journal behind the delivery promise and
+ * the anonymous id) goes through these functions instead of files in a data
+ * dir. Each names a file by a short plain name ("journal", "journal.tmp")
+ * and returns PARLEY_OK or a negative PARLEY_ERR_* (PARLEY_ERR_IO for
+ * failures). All seven are required. They are called from the thread doing
+ * the client's work (the host's for API calls, the I/O thread otherwise),
+ * one call at a time per client.
+ *   size:     the file's length; PARLEY_ERR_NOT_FOUND when it does not exist.
+ *   read:     the whole file, exactly `len` bytes, into `buf`.
+ *   append:   add bytes at the end (creating the file); after a failure
+ *             part of them may be there: the library cuts it back.
+ *   sync:     make everything appended to `name` durable before returning.
+ *   truncate: cut the file to `len` bytes.
+ *   rename:   atomically replace `to` with `from`, durably.
+ *   remove:   delete the file; PARLEY_OK when it does not exist. */
+#define PARLEY_STORAGE_VERSION 1
+typedef struct parley_storage {
+    uint32_t version; /* PARLEY_STORAGE_VERSION */
+    int (*size)(void *user, const char *name, size_t *len);
+    int (*read)(void *user, const char *name, void *buf, size_t len);
+    int (*append)(void *user, const char *name, const void *data, size_t len);
+    int (*sync)(void *user, const char *name);
+    int (*truncate)(void *user, const char *name, size_t len);
+    int (*rename)(void *user, const char *from, const char *to);
+    int (*remove)(void *user, const char *name);
+} parley_storage;
+
+/* Uses `ops` (copied) with `user` for all durable state; the data dir, if
+ * also set, is then not used. NULL `ops` goes back to the data dir. `user`
+ * must stay valid while any client made from this config exists.
+ * Errors: INVALID_ARG (unknown version, a function missing). */
+PARLEY_API int parley_config_set_storage(parley_config *cfg, const parley_storage *ops, void *user);
+
 /* Log sink and the most verbose level delivered (default: no sink, WARN).
  * `fn` NULL disables logging. Errors: INVALID_ARG (level out of range). */
 PARLEY_API int parley_config_set_log(parley_config *cfg, parley_log_fn fn, void *user, int level);

@@ -17,6 +17,7 @@
 #include "event.h"
 #include "session.h"
 #include "journal.h"
+#include "storage.h"
 #include "store.h"
 #include "transport.h"
 #include "util/clock.h"
@@ -31,7 +32,8 @@ struct parley_client {
     plog log;
     prand *rand;
     pstore *store;
-    void *jio_state; /* the journal's file backend */
+    void *jio_state;      /* the journal's file backend */
+    pstorage_host host;   /* or the host's storage */
     pjournal *journal;
     psess *sess;
     ptransport *tr;
@@ -221,24 +223,47 @@ static void platform_name(char *out, size_t size)
             *p = (char)(*p - 'A' + 'a');
 }
 
-/* The anonymous id is minted once and kept in the data dir, so the same
- * installation stays the same anonymous user across restarts. */
+/* The facade's own records in a host-storage journal; the session's
+ * namespaces are 1..3. */
+#define NS_FACADE 16
+
+static int read_anon_id(parley_client *pc)
+{
+    if (pc->store) {
+        size_t len = 0;
+        return pstore_get(pc->store, ANON_RECORD, pc->anon_id, sizeof pc->anon_id, &len);
+    }
+    size_t len = 0;
+    const char *v = pc->journal ? pjournal_get(pc->journal, NS_FACADE, ANON_RECORD, &len) : NULL;
+    if (!v || len >= sizeof pc->anon_id)
+        return PARLEY_ERR_NOT_FOUND;
+    memcpy(pc->anon_id, v, len);
+    pc->anon_id[len] = '\0';
+    return PARLEY_OK;
+}
+
+static int write_anon_id(parley_client *pc)
+{
+    size_t len = strlen(pc->anon_id);
+    if (pc->store)
+        return pstore_put(pc->store, ANON_RECORD, pc->anon_id, len);
+    return pc->journal ? pjournal_put(pc->journal, NS_FACADE, ANON_RECORD, pc->anon_id, len, 1) : PARLEY_OK;
+}
+
+/* The anonymous id is minted once and kept with the durable state, so the
+ * same installation stays the same anonymous user across restarts. */
 static int load_anon_id(parley_client *pc)
 {
-    size_t len = 0;
-    if (pc->store) {
-        int rc = pstore_get(pc->store, ANON_RECORD, pc->anon_id, sizeof pc->anon_id, &len);
-        if (rc == PARLEY_OK && pid_valid(pc->anon_id, PROTO_MAX_ID))
-            return PARLEY_OK;
-        if (rc == PARLEY_ERR_IO)
-            return rc;
-    }
+    int rc = read_anon_id(pc);
+    if (rc == PARLEY_OK && pid_valid(pc->anon_id, PROTO_MAX_ID))
+        return PARLEY_OK;
+    if (rc == PARLEY_ERR_IO)
+        return rc;
     char uuid[PUUID_STR_LEN + 1];
-    int rc = prand_uuid4(pc->rand, uuid);
-    if (rc != PARLEY_OK)
+    if ((rc = prand_uuid4(pc->rand, uuid)) != PARLEY_OK)
         return rc;
     snprintf(pc->anon_id, sizeof pc->anon_id, "a-%s", uuid);
-    return pc->store ? pstore_put(pc->store, ANON_RECORD, pc->anon_id, strlen(pc->anon_id)) : PARLEY_OK;
+    return write_anon_id(pc);
 }
 
 static int create_session(parley_client *pc, const parley_config *cfg)
@@ -258,16 +283,34 @@ static int create_session(parley_client *pc, const parley_config *cfg)
     return pc->sess ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
-/* The journal lives in the data dir next to the anonymous id record. */
+/* The journal lives in the host's storage when it gave one, else in the
+ * data dir next to the anonymous id record. */
 static int open_journal(parley_client *pc, const parley_config *cfg)
 {
     pjournal_io io;
-    int rc = pjournal_file_io(&pc->alloc, cfg->data_dir, &io, &pc->jio_state);
+    int rc = PARLEY_OK;
+    if (cfg->has_storage) {
+        pc->host = (pstorage_host){cfg->storage, cfg->storage_user};
+        pstorage_host_io(&pc->host, &io);
+    } else {
+        rc = pjournal_file_io(&pc->alloc, cfg->data_dir, &io, &pc->jio_state);
+    }
     if (rc == PARLEY_OK)
         rc = pjournal_open(&pc->alloc, &io, cfg->has_key ? cfg->enc_key : NULL, &pc->log, &pc->journal);
     if (rc == PARLEY_ERR_AUTH)
-        PLOG_E(&pc->log, "the journal in %s was written with another encryption key", cfg->data_dir);
+        PLOG_E(&pc->log, "the journal was written with another encryption key");
     return rc;
+}
+
+/* Host storage, a data dir, or nothing (all in memory). */
+static int open_durable_state(parley_client *pc, const parley_config *cfg)
+{
+    if (cfg->has_storage)
+        return open_journal(pc, cfg);
+    if (!cfg->data_dir)
+        return PARLEY_OK;
+    int rc = pstore_open(&pc->alloc, cfg->data_dir, &pc->store);
+    return rc == PARLEY_OK ? open_journal(pc, cfg) : rc;
 }
 
 static int create_transport(parley_client *pc, const parley_config *cfg)
@@ -294,8 +337,7 @@ static int init_client(parley_client *pc, const parley_config *cfg)
     int rc = PARLEY_ERR_NOMEM;
     if (!(pc->rand = prand_new(&pc->alloc)))
         return rc;
-    if (cfg->data_dir && ((rc = pstore_open(&pc->alloc, cfg->data_dir, &pc->store)) != PARLEY_OK ||
-                          (rc = open_journal(pc, cfg)) != PARLEY_OK))
+    if ((rc = open_durable_state(pc, cfg)) != PARLEY_OK)
         return rc;
     if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK)
         return rc;

@@ -160,3 +160,20 @@ int parley_config_set_allocator(parley_config *cfg, parley_malloc_fn m, parley_r
     cfg->alloc = (palloc){m, r, f, user};
     return PARLEY_OK;
 }
+
+int parley_config_set_storage(parley_config *cfg, const parley_storage *ops, void *user)
+{
+    if (!cfg)
+        return PARLEY_ERR_INVALID_ARG;
+    if (!ops) {
+        cfg->has_storage = 0;
+        return PARLEY_OK;
+    }
+    if (ops->version != PARLEY_STORAGE_VERSION || !ops->size || !ops->read || !ops->append ||
+        !ops->sync || !ops->truncate || !ops->rename || !ops->remove)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->storage = *ops;
+    cfg->storage_user = user;
+    cfg->has_storage = 1;
+    return PARLEY_OK;
+}

@@ -23,6 +23,9 @@ struct parley_config {
     uint32_t backoff_initial_ms;
     uint32_t backoff_max_ms;
     uint32_t outbox_cap;
+    int has_storage;
+    parley_storage storage;
+    void *storage_user;
     int has_key;
     unsigned char enc_key[PARLEY_ENCRYPTION_KEY_SIZE];
 };

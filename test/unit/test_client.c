@@ -167,6 +167,160 @@ static void test_allocator_hooks_see_every_allocation(void)
     CHECK_INT(c.allocs, c.frees);
 }
 
+/* ---- host-provided storage ------------------------------------------------ */
+
+/* A save system in memory: a few named files. */
+typedef struct memfile {
+    char name[32];
+    unsigned char *data;
+    size_t len;
+} memfile;
+
+typedef struct memstore {
+    memfile files[4];
+    int fail_appends;
+    int calls;
+} memstore;
+
+static memfile *mem_find(memstore *m, const char *name, int create)
+{
+    for (int i = 0; i < 4; i++)
+        if (m->files[i].name[0] && strcmp(m->files[i].name, name) == 0)
+            return &m->files[i];
+    for (int i = 0; create && i < 4; i++)
+        if (!m->files[i].name[0]) {
+            snprintf(m->files[i].name, sizeof m->files[i].name, "%s", name);
+            return &m->files[i];
+        }
+    return NULL;
+}
+
+static int mem_size(void *user, const char *name, size_t *len)
+{
+    memstore *m = user;
+    m->calls++;
+    memfile *f = mem_find(m, name, 0);
+    if (!f)
+        return PARLEY_ERR_NOT_FOUND;
+    *len = f->len;
+    return PARLEY_OK;
+}
+
+static int mem_read(void *user, const char *name, void *buf, size_t len)
+{
+    memfile *f = mem_find(user, name, 0);
+    if (!f || f->len != len)
+        return PARLEY_ERR_IO;
+    memcpy(buf, f->data, len);
+    return PARLEY_OK;
+}
+
+static int mem_append(void *user, const char *name, const void *data, size_t len)
+{
+    memstore *m = user;
+    m->calls++;
+    if (m->fail_appends)
+        return PARLEY_ERR_IO;
+    memfile *f = mem_find(m, name, 1);
+    unsigned char *n = f ? realloc(f->data, f->len + len) : NULL;
+    if (!n)
+        return PARLEY_ERR_IO;
+    memcpy(n + f->len, data, len);
+    f->data = n;
+    f->len += len;
+    return PARLEY_OK;
+}
+
+static int mem_sync(void *user, const char *name)
+{
+    (void)name;
+    ((memstore *)user)->calls++;
+    return PARLEY_OK;
+}
+
+static int mem_truncate(void *user, const char *name, size_t len)
+{
+    memfile *f = mem_find(user, name, 0);
+    if (f && len < f->len)
+        f->len = len;
+    return PARLEY_OK;
+}
+
+static int mem_remove(void *user, const char *name)
+{
+    memfile *f = mem_find(user, name, 0);
+    if (f) {
+        free(f->data);
+        memset(f, 0, sizeof *f);
+    }
+    return PARLEY_OK;
+}
+
+static int mem_rename(void *user, const char *from, const char *to)
+{
+    memfile *src = mem_find(user, from, 0);
+    if (!src)
+        return PARLEY_ERR_IO;
+    mem_remove(user, to);
+    snprintf(src->name, sizeof src->name, "%s", to);
+    return PARLEY_OK;
+}
+
+static const parley_storage mem_ops = {PARLEY_STORAGE_VERSION, mem_size, mem_read, mem_append,
+                                       mem_sync, mem_truncate, mem_rename, mem_remove};
+
+static parley_client *storage_client(memstore *m)
+{
+    parley_config *cfg = base_config();
+    CHECK_INT(parley_config_set_storage(cfg, &mem_ops, m), PARLEY_OK);
+    parley_client *pc = NULL;
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    parley_config_free(cfg);
+    return pc;
+}
+
+static void test_host_storage_keeps_outbox_and_anonymous_id(void)
+{
+    parley_config *cfg = base_config();
+    parley_storage partial = mem_ops;
+    partial.sync = NULL;
+    CHECK_INT(parley_config_set_storage(cfg, &partial, NULL), PARLEY_ERR_INVALID_ARG);
+    partial = mem_ops;
+    partial.version = 99;
+    CHECK_INT(parley_config_set_storage(cfg, &partial, NULL), PARLEY_ERR_INVALID_ARG);
+    parley_config_free(cfg);
+
+    memstore m;
+    memset(&m, 0, sizeof m);
+    parley_client *pc = storage_client(&m);
+    char anon[PARLEY_ID_SIZE], conv[PARLEY_ID_SIZE];
+    CHECK_INT(parley_anonymous_id(pc, anon, sizeof anon), PARLEY_OK);
+    CHECK_INT(parley_conversation_start(pc, NULL, conv, sizeof conv), PARLEY_OK);
+    CHECK_INT(parley_send_text(pc, conv, "kept by the host", NULL, 0), PARLEY_OK);
+    parley_client_free(pc);
+    CHECK(m.calls > 0);
+    CHECK(mem_find(&m, "journal", 0) != NULL);
+
+    /* The app restarts: the host hands back the same bytes. */
+    pc = storage_client(&m);
+    uint32_t n = 0;
+    CHECK_INT(parley_outbox_count(pc, &n), PARLEY_OK);
+    CHECK_INT(n, 2);
+    char anon2[PARLEY_ID_SIZE];
+    CHECK_INT(parley_anonymous_id(pc, anon2, sizeof anon2), PARLEY_OK);
+    CHECK_STR(anon2, anon);
+    CHECK_INT(parley_send_text(pc, conv, "the conversation is known after a restart", NULL, 0), PARLEY_OK);
+
+    /* A save system that fails: the send is refused, not silently lost. */
+    m.fail_appends = 1;
+    CHECK_INT(parley_send_text(pc, conv, "cannot be stored", NULL, 0), PARLEY_ERR_IO);
+    CHECK_INT(parley_outbox_count(pc, &n), PARLEY_OK);
+    CHECK_INT(n, 3);
+    parley_client_free(pc);
+    for (int i = 0; i < 4; i++)
+        free(m.files[i].data);
+}
+
 static void test_strerror_and_version(void)
 {
     for (int e = 0; e >= PARLEY_ERR_CLOSED; e--)
@@ -192,6 +346,7 @@ int main(void)
     RUN(test_anonymous_id_is_stable_per_data_dir);
     RUN(test_unusable_data_dir);
     RUN(test_allocator_hooks_see_every_allocation);
+    RUN(test_host_storage_keeps_outbox_and_anonymous_id);
     RUN(test_strerror_and_version);
     tl_rmrf(tmpdir);
     return tl_finish();
