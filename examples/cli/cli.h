@@ -23,7 +23,8 @@ typedef struct attr_opt {
 } attr_opt;
 
 typedef struct options {
-    const char *url, *ca, *app_id, *user, *token, *data_dir, *subject;
+    const char *url, *ca, *app_id, *user, *token, *data_dir, *subject, *key_file;
+    long outbox_cap; /* 0: library default */
     const char **sends;
     size_t n_sends;
     attr_opt *attrs;

@@ -102,6 +102,21 @@ static int configure_tls(parley_config *cfg, const options *o)
     return parley_config_set_ca_file(cfg, o->ca);
 }
 
+/* The key is read raw: exactly PARLEY_ENCRYPTION_KEY_SIZE bytes. */
+static int configure_key(parley_config *cfg, const char *path)
+{
+    unsigned char key[PARLEY_ENCRYPTION_KEY_SIZE + 1];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(key, 1, sizeof key, f) : 0;
+    if (f)
+        fclose(f);
+    if (n != PARLEY_ENCRYPTION_KEY_SIZE) {
+        output_note("--key-file '%s' must hold exactly %d bytes", path, PARLEY_ENCRYPTION_KEY_SIZE);
+        return PARLEY_ERR_INVALID_ARG;
+    }
+    return parley_config_set_encryption_key(cfg, key, n);
+}
+
 /* Returns -1 on success or an exit status, with the reason printed. */
 static int configure(parley_config *cfg, chat *c)
 {
@@ -119,6 +134,10 @@ static int configure(parley_config *cfg, chat *c)
     int rc = configure_tls(cfg, o);
     if (rc == PARLEY_OK && o->data_dir)
         rc = parley_config_set_data_dir(cfg, o->data_dir);
+    if (rc == PARLEY_OK && o->key_file)
+        rc = configure_key(cfg, o->key_file);
+    if (rc == PARLEY_OK && o->outbox_cap)
+        rc = parley_config_set_outbox_cap(cfg, (uint32_t)o->outbox_cap);
     if (rc == PARLEY_OK && o->verbose)
         rc = parley_config_set_log(cfg, log_to_stderr, NULL, PARLEY_LOG_DEBUG);
     if (rc == PARLEY_OK)
@@ -144,6 +163,10 @@ static int explain_client_new(int rc, const options *o)
     case PARLEY_ERR_TLS:
         output_note("cannot use the CA certificates in '%s': %s", o->ca ? o->ca : "(system)",
                     parley_strerror(rc));
+        return CHAT_FAILED;
+    case PARLEY_ERR_AUTH:
+        output_note("the state in --data-dir '%s' was encrypted with another key (or none)",
+                    o->data_dir ? o->data_dir : "");
         return CHAT_FAILED;
     case PARLEY_ERR_IO:
         output_note("cannot use --data-dir '%s': %s", o->data_dir ? o->data_dir : "",

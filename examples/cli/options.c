@@ -20,7 +20,11 @@ static const char USAGE[] =
     "  --app-id ID          the app id sent to the server (default parley-demo)\n"
     "  --user ID            identify as user ID (default: anonymous)\n"
     "  --token TOKEN        proof of identity for --user (JWT or user hash)\n"
-    "  --data-dir DIR       keep durable state (the anonymous id) in DIR\n"
+    "  --data-dir DIR       keep durable state in DIR: the anonymous id and the\n"
+    "                       outbox, so unsent messages survive a restart\n"
+    "  --key-file FILE      encrypt the state in --data-dir with the 32-byte\n"
+    "                       key stored raw in FILE\n"
+    "  --outbox-cap N       most unsent items kept (default 1000)\n"
     "  --attr KEY=VALUE     user attribute, repeatable; true/false and numbers\n"
     "                       are typed, anything else is a string\n"
     "  --subject TEXT       subject of the conversation\n"
@@ -61,7 +65,9 @@ enum {
     OPT_INSECURE,
     OPT_THREADED,
     OPT_ANON_ID,
-    OPT_MEM_STATS
+    OPT_MEM_STATS,
+    OPT_KEY_FILE,
+    OPT_OUTBOX_CAP
 };
 
 static const struct option LONG_OPTS[] = {
@@ -82,6 +88,8 @@ static const struct option LONG_OPTS[] = {
     {"threaded", no_argument, NULL, OPT_THREADED},
     {"anon-id", no_argument, NULL, OPT_ANON_ID},
     {"mem-stats", no_argument, NULL, OPT_MEM_STATS},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"outbox-cap", required_argument, NULL, OPT_OUTBOX_CAP},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -212,6 +220,11 @@ static int handle_opt(options *o, int c, char *arg)
             return usage_error("--timeout wants seconds, got '%s'", arg);
         return -1;
     case OPT_RECONNECT: return parse_reconnect(o, arg);
+    case OPT_KEY_FILE: o->key_file = arg; return -1;
+    case OPT_OUTBOX_CAP:
+        if (parse_count(arg, &o->outbox_cap) < 0 || o->outbox_cap == 0 || o->outbox_cap > UINT32_MAX)
+            return usage_error("--outbox-cap wants a positive count, got '%s'", arg);
+        return -1;
     case OPT_JSON: o->json = 1; return -1;
     case OPT_INSECURE: o->insecure = 1; return -1;
     case OPT_THREADED: o->threaded = 1; return -1;

@@ -488,6 +488,64 @@ static void test_cli_durable_outbox(void)
     free(err);
 }
 
+/* 1 when the file's bytes contain `needle`, 0 when not, -1 when the file
+ * cannot be read (binary-safe: the journal holds NUL bytes). */
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t n = strlen(needle), have = 0, cap = 0;
+    unsigned char *buf = NULL;
+    for (;;) {
+        if (have == cap) {
+            unsigned char *g = realloc(buf, cap = cap ? cap * 2 : 4096);
+            if (!g)
+                break;
+            buf = g;
+        }
+        size_t r = fread(buf + have, 1, cap - have, f);
+        if (r == 0)
+            break;
+        have += r;
+    }
+    fclose(f);
+    int found = 0;
+    for (size_t i = 0; !found && buf && i + n <= have; i++)
+        found = memcmp(buf + i, needle, n) == 0;
+    free(buf);
+    return found;
+}
+
+/* With a key, the message text never reaches the disk in the clear, and a
+ * wrong key is refused instead of reading garbage. */
+static void test_cli_encrypted_state(void)
+{
+    int failed_before = tl_failed;
+    char dir[H_PATH], key[H_PATH], other[H_PATH], journal[H_PATH + 16];
+    sub_path(dir, "cli-encrypted");
+    sub_path(key, "cli-key");
+    sub_path(other, "cli-other-key");
+    CHECK_INT(h_write_file(key, "0123456789abcdef0123456789abcdef"), 0);
+    CHECK_INT(h_write_file(other, "fedcba9876543210fedcba9876543210"), 0);
+    char *args[] = {"--ca", g_srv.ca, "--data-dir", dir, "--key-file", key, "--send",
+                    "secret-plaintext-42", "--timeout", "60", NULL};
+    char *out = NULL, *err = NULL;
+    CHECK_INT(run_cli(args, NULL, "encrypted", h_ms(90000), &out, &err), 0);
+    free(out);
+    free(err);
+    snprintf(journal, sizeof journal, "%s/journal", dir);
+    CHECK(file_contains(journal, "x") >= 0); /* the journal exists */
+    CHECK_INT(file_contains(journal, "secret-plaintext-42"), 0);
+    char *wrong[] = {"--ca", g_srv.ca, "--data-dir", dir, "--key-file", other, "--anon-id", NULL};
+    CHECK_INT(run_cli(wrong, NULL, "wrong-key", h_ms(30000), &out, &err), 2);
+    CHECK(err && strstr(err, "another key"));
+    if (tl_failed != failed_before)
+        fprintf(stderr, "cli stderr:\n%s\n", err ? err : "");
+    free(out);
+    free(err);
+}
+
 static void test_cli_usage(void)
 {
     char *out = NULL, *err = NULL;
@@ -633,6 +691,7 @@ int main(void)
     RUN(test_cli_stdin);
     RUN(test_cli_wrong_ca);
     RUN(test_cli_durable_outbox);
+    RUN(test_cli_encrypted_state);
     RUN(test_cli_usage);
     h_server_stop(&g_srv, SIGTERM);
     if (tl_failed)
