@@ -169,110 +169,10 @@ static void test_allocator_hooks_see_every_allocation(void)
 
 /* ---- host-provided storage ------------------------------------------------ */
 
-/* A save system in memory: a few named files. */
-typedef struct memfile {
-    char name[32];
-    unsigned char *data;
-    size_t len;
-} memfile;
-
-typedef struct memstore {
-    memfile files[4];
-    int fail_appends;
-    int calls;
-} memstore;
-
-static memfile *mem_find(memstore *m, const char *name, int create)
-{
-    for (int i = 0; i < 4; i++)
-        if (m->files[i].name[0] && strcmp(m->files[i].name, name) == 0)
-            return &m->files[i];
-    for (int i = 0; create && i < 4; i++)
-        if (!m->files[i].name[0]) {
-            snprintf(m->files[i].name, sizeof m->files[i].name, "%s", name);
-            return &m->files[i];
-        }
-    return NULL;
-}
-
-static int mem_size(void *user, const char *name, size_t *len)
-{
-    memstore *m = user;
-    m->calls++;
-    memfile *f = mem_find(m, name, 0);
-    if (!f)
-        return PARLEY_ERR_NOT_FOUND;
-    *len = f->len;
-    return PARLEY_OK;
-}
-
-static int mem_read(void *user, const char *name, void *buf, size_t len)
-{
-    memfile *f = mem_find(user, name, 0);
-    if (!f || f->len != len)
-        return PARLEY_ERR_IO;
-    memcpy(buf, f->data, len);
-    return PARLEY_OK;
-}
-
-static int mem_append(void *user, const char *name, const void *data, size_t len)
-{
-    memstore *m = user;
-    m->calls++;
-    if (m->fail_appends)
-        return PARLEY_ERR_IO;
-    memfile *f = mem_find(m, name, 1);
-    unsigned char *n = f ? realloc(f->data, f->len + len) : NULL;
-    if (!n)
-        return PARLEY_ERR_IO;
-    memcpy(n + f->len, data, len);
-    f->data = n;
-    f->len += len;
-    return PARLEY_OK;
-}
-
-static int mem_sync(void *user, const char *name)
-{
-    (void)name;
-    ((memstore *)user)->calls++;
-    return PARLEY_OK;
-}
-
-static int mem_truncate(void *user, const char *name, size_t len)
-{
-    memfile *f = mem_find(user, name, 0);
-    if (f && len < f->len)
-        f->len = len;
-    return PARLEY_OK;
-}
-
-static int mem_remove(void *user, const char *name)
-{
-    memfile *f = mem_find(user, name, 0);
-    if (f) {
-        free(f->data);
-        memset(f, 0, sizeof *f);
-    }
-    return PARLEY_OK;
-}
-
-static int mem_rename(void *user, const char *from, const char *to)
-{
-    memfile *src = mem_find(user, from, 0);
-    if (!src)
-        return PARLEY_ERR_IO;
-    mem_remove(user, to);
-    snprintf(src->name, sizeof src->name, "%s", to);
-    return PARLEY_OK;
-}
-
-static const parley_storage mem_ops = {PARLEY_STORAGE_VERSION, mem_size, mem_read, mem_append,
-                                       mem_sync, mem_truncate, mem_rename, mem_remove};
-
-static parley_client *storage_client(memstore *m)
+static parley_client *storage_client(tl_memfs *m)
 {
     parley_config *cfg = base_config();
-    CHECK_INT(parley_config_set_storage(cfg, &mem_ops, m), PARLEY_OK);
+    CHECK_INT(parley_config_set_storage(cfg, &tl_memfs_ops, m), PARLEY_OK);
     parley_client *pc = NULL;
     CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
     parley_config_free(cfg);
@@ -282,15 +182,15 @@ static parley_client *storage_client(memstore *m)
 static void test_host_storage_keeps_outbox_and_anonymous_id(void)
 {
     parley_config *cfg = base_config();
-    parley_storage partial = mem_ops;
+    parley_storage partial = tl_memfs_ops;
     partial.sync = NULL;
     CHECK_INT(parley_config_set_storage(cfg, &partial, NULL), PARLEY_ERR_INVALID_ARG);
-    partial = mem_ops;
+    partial = tl_memfs_ops;
     partial.version = 99;
     CHECK_INT(parley_config_set_storage(cfg, &partial, NULL), PARLEY_ERR_INVALID_ARG);
     parley_config_free(cfg);
 
-    memstore m;
+    tl_memfs m;
     memset(&m, 0, sizeof m);
     parley_client *pc = storage_client(&m);
     char anon[PARLEY_ID_SIZE], conv[PARLEY_ID_SIZE];
@@ -299,7 +199,7 @@ static void test_host_storage_keeps_outbox_and_anonymous_id(void)
     CHECK_INT(parley_send_text(pc, conv, "kept by the host", NULL, 0), PARLEY_OK);
     parley_client_free(pc);
     CHECK(m.calls > 0);
-    CHECK(mem_find(&m, "journal", 0) != NULL);
+    CHECK(tl_memfs_file(&m, "journal") != NULL);
 
     /* The app restarts: the host hands back the same bytes. */
     pc = storage_client(&m);
@@ -312,13 +212,12 @@ static void test_host_storage_keeps_outbox_and_anonymous_id(void)
     CHECK_INT(parley_send_text(pc, conv, "the conversation is known after a restart", NULL, 0), PARLEY_OK);
 
     /* A save system that fails: the send is refused, not silently lost. */
-    m.fail_appends = 1;
+    m.fail = 1;
     CHECK_INT(parley_send_text(pc, conv, "cannot be stored", NULL, 0), PARLEY_ERR_IO);
     CHECK_INT(parley_outbox_count(pc, &n), PARLEY_OK);
     CHECK_INT(n, 3);
     parley_client_free(pc);
-    for (int i = 0; i < 4; i++)
-        free(m.files[i].data);
+    tl_memfs_free(&m);
 }
 
 static void test_strerror_and_version(void)

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "session.h"
+#include "storage.h"
 #include "testlib.h"
 
 /* ---- fixture ----------------------------------------------------------------- */
@@ -1339,111 +1340,18 @@ static void test_conversation_table_is_bounded(void)
 
 /* ---- the durable journal --------------------------------------------------------- */
 
-/* Journal storage in memory, so a "restart" is psess_free then psess_new on
- * the same bytes; `fail` makes every write fail as a full disk would. */
-#define MEM_FILES 4
-typedef struct memfile {
-    char name[32];
-    unsigned char *data;
-    size_t len;
-    int used;
-} memfile;
-
+/* Journal storage in memory (through the host-storage adapter), so a
+ * "restart" is psess_free then psess_new on the same bytes. */
 typedef struct memio {
-    memfile files[MEM_FILES];
-    int fail;
+    tl_memfs fs;
+    pstorage_host host;
 } memio;
-
-static memfile *mem_file(memio *m, const char *name, int create)
-{
-    for (int i = 0; i < MEM_FILES; i++)
-        if (m->files[i].used && strcmp(m->files[i].name, name) == 0)
-            return &m->files[i];
-    for (int i = 0; create && i < MEM_FILES; i++)
-        if (!m->files[i].used) {
-            memset(&m->files[i], 0, sizeof m->files[i]);
-            m->files[i].used = 1;
-            snprintf(m->files[i].name, sizeof m->files[i].name, "%s", name);
-            return &m->files[i];
-        }
-    return NULL;
-}
-
-static int mem_read_all(void *user, const palloc *a, const char *name, unsigned char **data, size_t *len)
-{
-    memfile *f = mem_file(user, name, 0);
-    if (!f)
-        return PARLEY_ERR_NOT_FOUND;
-    *data = pmalloc(a, f->len + 1);
-    if (!*data)
-        return PARLEY_ERR_NOMEM;
-    if (f->len)
-        memcpy(*data, f->data, f->len);
-    *len = f->len;
-    return PARLEY_OK;
-}
-
-static int mem_append(void *user, const char *name, const void *data, size_t len)
-{
-    memio *m = user;
-    memfile *f = m->fail ? NULL : mem_file(m, name, 1);
-    if (!f)
-        return PARLEY_ERR_IO;
-    unsigned char *n = realloc(f->data, f->len + len + 1);
-    if (!n)
-        return PARLEY_ERR_IO;
-    memcpy(n + f->len, data, len);
-    f->data = n;
-    f->len += len;
-    return PARLEY_OK;
-}
-
-static int mem_sync(void *user, const char *name)
-{
-    (void)name;
-    return ((memio *)user)->fail ? PARLEY_ERR_IO : PARLEY_OK;
-}
-
-static int mem_truncate(void *user, const char *name, size_t len)
-{
-    memfile *f = mem_file(user, name, 0);
-    if (f && len < f->len)
-        f->len = len;
-    return PARLEY_OK;
-}
-
-static int mem_remove(void *user, const char *name)
-{
-    memfile *f = mem_file(user, name, 0);
-    if (f) {
-        free(f->data);
-        memset(f, 0, sizeof *f);
-    }
-    return PARLEY_OK;
-}
-
-static int mem_rename(void *user, const char *from, const char *to)
-{
-    memio *m = user;
-    if (m->fail)
-        return PARLEY_ERR_IO;
-    memfile *f = mem_file(m, from, 0);
-    if (!f)
-        return PARLEY_ERR_IO;
-    mem_remove(m, to);
-    snprintf(f->name, sizeof f->name, "%s", to);
-    return PARLEY_OK;
-}
-
-static void memio_free(memio *m)
-{
-    for (int i = 0; i < MEM_FILES; i++)
-        free(m->files[i].data);
-}
 
 static pjournal *open_mem_journal(memio *m)
 {
-    pjournal_io io = {m, mem_read_all, mem_append, mem_sync, mem_truncate, mem_rename, mem_remove};
+    m->host = (pstorage_host){tl_memfs_ops, &m->fs};
+    pjournal_io io;
+    pstorage_host_io(&m->host, &io);
     pjournal *j = NULL;
     CHECK_INT(pjournal_open(palloc_libc(), &io, NULL, NULL, &j), PARLEY_OK);
     return j;
@@ -1517,7 +1425,7 @@ static void test_restart_with_outbox(void)
     CHECK_INT(psess_outbox_count(k.s), 1);
     fx_free(&k);
     pjournal_close(j);
-    memio_free(&m);
+    tl_memfs_free(&m.fs);
 }
 
 static void test_journal_failure_queues_nothing(void)
@@ -1529,14 +1437,14 @@ static void test_journal_failure_queues_nothing(void)
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
     drain_events(&f);
-    m.fail = 1;
+    m.fs.fail = 1;
     char other[PARLEY_ID_SIZE];
     CHECK_INT(psess_conv_start(f.s, NULL, other), PARLEY_ERR_IO);
     CHECK_INT(psess_send_text(f.s, conv, "lost?", NULL), PARLEY_ERR_IO);
     CHECK_INT(psess_outbox_count(f.s), 1);
     CHECK_INT(event_count(&f), 0);
     CHECK_INT(psess_send_text(f.s, other, "x", NULL), PARLEY_ERR_NOT_FOUND);
-    m.fail = 0;
+    m.fs.fail = 0;
     CHECK_INT(psess_send_text(f.s, conv, "now", NULL), PARLEY_OK);
     CHECK_INT(psess_outbox_count(f.s), 2);
     psess_go_online(f.s, f.now);
@@ -1548,7 +1456,7 @@ static void test_journal_failure_queues_nothing(void)
     EXPECT_NO_FRAME(&f);
     fx_free(&f);
     pjournal_close(j);
-    memio_free(&m);
+    tl_memfs_free(&m.fs);
 }
 
 static void feed_history_end(fx *f, const char *conv, const char *last, int more)

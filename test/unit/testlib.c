@@ -144,3 +144,106 @@ void tl_rmrf(const char *dir)
     if (nftw(dir, tl_rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
 }
+
+/* ---- host storage in memory ------------------------------------------------- */
+
+static tl_memfile *memfs_find(tl_memfs *m, const char *name, int create)
+{
+    for (int i = 0; i < TL_MEMFS_FILES; i++)
+        if (m->files[i].used && strcmp(m->files[i].name, name) == 0)
+            return &m->files[i];
+    for (int i = 0; create && i < TL_MEMFS_FILES; i++)
+        if (!m->files[i].used) {
+            memset(&m->files[i], 0, sizeof m->files[i]);
+            m->files[i].used = 1;
+            snprintf(m->files[i].name, sizeof m->files[i].name, "%s", name);
+            return &m->files[i];
+        }
+    return NULL;
+}
+
+tl_memfile *tl_memfs_file(tl_memfs *m, const char *name)
+{
+    return memfs_find(m, name, 0);
+}
+
+static int memfs_size(void *user, const char *name, size_t *len)
+{
+    tl_memfs *m = user;
+    m->calls++;
+    tl_memfile *f = memfs_find(m, name, 0);
+    if (!f)
+        return PARLEY_ERR_NOT_FOUND;
+    *len = f->len;
+    return PARLEY_OK;
+}
+
+static int memfs_read(void *user, const char *name, void *buf, size_t len)
+{
+    tl_memfile *f = memfs_find(user, name, 0);
+    if (!f || f->len != len)
+        return PARLEY_ERR_IO;
+    memcpy(buf, f->data, len);
+    return PARLEY_OK;
+}
+
+static int memfs_append(void *user, const char *name, const void *data, size_t len)
+{
+    tl_memfs *m = user;
+    m->calls++;
+    tl_memfile *f = m->fail ? NULL : memfs_find(m, name, 1);
+    unsigned char *n = f ? realloc(f->data, f->len + len + 1) : NULL;
+    if (!n)
+        return PARLEY_ERR_IO;
+    memcpy(n + f->len, data, len);
+    f->data = n;
+    f->len += len;
+    return PARLEY_OK;
+}
+
+static int memfs_sync(void *user, const char *name)
+{
+    tl_memfs *m = user;
+    (void)name;
+    m->calls++;
+    return m->fail ? PARLEY_ERR_IO : PARLEY_OK;
+}
+
+static int memfs_truncate(void *user, const char *name, size_t len)
+{
+    tl_memfile *f = memfs_find(user, name, 0);
+    if (f && len < f->len)
+        f->len = len;
+    return PARLEY_OK;
+}
+
+static int memfs_remove(void *user, const char *name)
+{
+    tl_memfile *f = memfs_find(user, name, 0);
+    if (f) {
+        free(f->data);
+        memset(f, 0, sizeof *f);
+    }
+    return PARLEY_OK;
+}
+
+static int memfs_rename(void *user, const char *from, const char *to)
+{
+    tl_memfs *m = user;
+    tl_memfile *f = m->fail ? NULL : memfs_find(m, from, 0);
+    if (!f)
+        return PARLEY_ERR_IO;
+    memfs_remove(m, to);
+    snprintf(f->name, sizeof f->name, "%s", to);
+    return PARLEY_OK;
+}
+
+const parley_storage tl_memfs_ops = {PARLEY_STORAGE_VERSION, memfs_size, memfs_read, memfs_append,
+                                     memfs_sync, memfs_truncate, memfs_rename, memfs_remove};
+
+void tl_memfs_free(tl_memfs *m)
+{
+    for (int i = 0; i < TL_MEMFS_FILES; i++)
+        free(m->files[i].data);
+    memset(m, 0, sizeof *m);
+}

@@ -56,4 +56,28 @@ int tl_mkdtemp(char *buf, size_t size, const char *name);
 /* Removes a directory tree, reporting on stderr what it could not. */
 void tl_rmrf(const char *dir);
 
+
+/* Host storage in memory (a parley_storage over up to TL_MEMFS_FILES named
+ * files), so a "restart" reopens the same bytes. With `fail` set, every
+ * write (append, sync, rename) fails as a full disk would. `calls` counts
+ * size, append and sync calls. */
+#define TL_MEMFS_FILES 4
+typedef struct tl_memfile {
+    char name[32];
+    unsigned char *data;
+    size_t len;
+    int used;
+} tl_memfile;
+
+typedef struct tl_memfs {
+    tl_memfile files[TL_MEMFS_FILES];
+    int fail;
+    int calls;
+} tl_memfs;
+
+extern const parley_storage tl_memfs_ops;
+/* The file called `name`, or NULL. */
+tl_memfile *tl_memfs_file(tl_memfs *m, const char *name);
+void tl_memfs_free(tl_memfs *m);
+
 #endif
