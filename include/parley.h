@@ -297,7 +297,9 @@ PARLEY_API int parley_send_text(parley_client *pc, const char *conv_id, const ch
 
 /* Number of items (conversation starts, messages) waiting in the outbox for
  * the server's acknowledgement, including those loaded from the data dir.
- * Errors: INVALID_ARG. */
+ * An item leaves the outbox in the same step that queues its status event,
+ * so once the count is 0 every SENT/FAILED event is ready for parley_poll()
+ * (drain it before exiting). Any thread. Errors: INVALID_ARG. */
 PARLEY_API int parley_outbox_count(parley_client *pc, uint32_t *out);
 
 /* ---- events -------------------------------------------------------------- */

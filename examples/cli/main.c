@@ -430,8 +430,12 @@ static int run_loop(chat *c)
         drain_events(c);
         if (c->fatal)
             return CHAT_FAILED;
-        if (all_done(c))
+        if (all_done(c)) {
+            /* In threaded mode the last ack may have landed after the drain
+             * above; its events were queued before the outbox emptied. */
+            drain_events(c);
             return c->failed ? CHAT_FAILED : CHAT_OK;
+        }
         if (g_interrupted) {
             /* Ctrl-C ends the typing too: a chat whose messages all went
              * through ends well. */
