@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "testlib.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,47 +39,6 @@ static void sleep_ms(int ms)
 
 /* ---- files and processes ---------------------------------------------- */
 
-int h_mkdtemp(char *out, size_t size)
-{
-    const char *tmp = getenv("TMPDIR");
-    int n = snprintf(out, size, "%s/parley-e2e-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (n < 0 || (size_t)n >= size)
-        return -1;
-    return mkdtemp(out) ? 0 : -1;
-}
-
-void h_rmtree(const char *dir)
-{
-    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
-    h_run(argv, NULL, NULL, NULL, 30000);
-}
-
-char *h_read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len - 1 == 0) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
 
 int h_write_file(const char *path, const char *text)
 {
@@ -175,7 +135,7 @@ int h_server_init(h_server *s, const char *dir)
 /* The ready file holds the port: the first number in it. */
 static int read_port(const char *path)
 {
-    char *a = h_read_file(path);
+    char *a = tl_read_file(path, NULL);
     if (!a)
         return 0;
     long port = strtol(a + strcspn(a, "0123456789"), NULL, 10);
@@ -230,7 +190,7 @@ void h_server_stop(h_server *s, int sig)
 
 void h_server_dump_log(const h_server *s)
 {
-    char *log = h_read_file(s->log);
+    char *log = tl_read_file(s->log, NULL);
     if (!log || !*log) {
         free(log);
         return;
@@ -267,16 +227,16 @@ int h_api(const h_server *s, const char *method, const char *path, const char *j
     argv[a++] = url;
     argv[a] = NULL;
     int rc = h_run(argv, NULL, code_path, err_path, h_ms(30000));
-    char *code = h_read_file(code_path);
+    char *code = tl_read_file(code_path, NULL);
     int status = rc == 0 && code ? atoi(code) : -1;
     if (status < 0) {
-        char *err = h_read_file(err_path);
+        char *err = tl_read_file(err_path, NULL);
         fprintf(stderr, "curl %s %s failed (rc %d): %s\n", method, url, rc, err ? err : "");
         free(err);
     }
     free(code);
     if (body_out)
-        *body_out = h_read_file(out);
+        *body_out = tl_read_file(out, NULL);
     return status;
 }
 

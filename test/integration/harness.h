@@ -21,11 +21,7 @@ int h_ms(int ms);
 
 /* ---- files and processes ---------------------------------------------- */
 
-/* A fresh directory under $TMPDIR (or /tmp); 0 on success. */
-int h_mkdtemp(char *out, size_t size);
-void h_rmtree(const char *dir);
-/* The whole file, NUL-terminated, malloc'd; NULL if unreadable. */
-char *h_read_file(const char *path);
+/* Writes `text` to `path` (replacing it); 0 on success. */
 int h_write_file(const char *path, const char *text);
 
 /* Spawns argv[0] (searched in PATH) with stdin from `in_path` (NULL:

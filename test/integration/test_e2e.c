@@ -366,8 +366,8 @@ static int run_cli(char **args, const char *stdin_path, const char *tag, int tim
         argv[a++] = *args++;
     argv[a] = NULL;
     int rc = h_run(argv, stdin_path, out_path, err_path, timeout_ms);
-    *out = h_read_file(out_path);
-    *err = h_read_file(err_path);
+    *out = tl_read_file(out_path, NULL);
+    *err = tl_read_file(err_path, NULL);
     return rc;
 }
 
@@ -492,26 +492,12 @@ static void test_cli_durable_outbox(void)
  * cannot be read (binary-safe: the journal holds NUL bytes). */
 static int file_contains(const char *path, const char *needle)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    size_t have = 0, n = strlen(needle);
+    char *buf = tl_read_file(path, &have);
+    if (!buf)
         return -1;
-    size_t n = strlen(needle), have = 0, cap = 0;
-    unsigned char *buf = NULL;
-    for (;;) {
-        if (have == cap) {
-            unsigned char *g = realloc(buf, cap = cap ? cap * 2 : 4096);
-            if (!g)
-                break;
-            buf = g;
-        }
-        size_t r = fread(buf + have, 1, cap - have, f);
-        if (r == 0)
-            break;
-        have += r;
-    }
-    fclose(f);
     int found = 0;
-    for (size_t i = 0; !found && buf && i + n <= have; i++)
+    for (size_t i = 0; !found && i + n <= have; i++)
         found = memcmp(buf + i, needle, n) == 0;
     free(buf);
     return found;
@@ -671,7 +657,7 @@ static void test_missed_while_closed(void)
 
 int main(void)
 {
-    if (h_mkdtemp(g_dir, sizeof g_dir) != 0 || h_server_init(&g_srv, g_dir) != 0) {
+    if (tl_mkdtemp(g_dir, sizeof g_dir, "e2e") != 0 || h_server_init(&g_srv, g_dir) != 0) {
         fprintf(stderr, "cannot prepare %s (certificates need the openssl tool)\n", g_dir);
         return 1;
     }
@@ -697,7 +683,7 @@ int main(void)
     if (tl_failed)
         h_server_dump_log(&g_srv);
     if (!tl_failed && !getenv("PARLEY_E2E_KEEP"))
-        h_rmtree(g_dir);
+        tl_rmrf(g_dir);
     else
         fprintf(stderr, "test files kept in %s\n", g_dir);
     return tl_finish();

@@ -803,24 +803,6 @@ static void test_random(void)
 
 /* ---- JSONTestSuite -------------------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    size_t cap = 1024, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
-        n += got;
-        if (n == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    fclose(fp);
-    *len = n;
-    return buf;
-}
-
 /* Test-side facts about a document, computed independently of the codec:
  * the \u0000 escape (an odd run of backslashes before "u0000") and the
  * nesting depth outside strings. */
@@ -881,7 +863,7 @@ static void suite_file(const char *dir, const char *name, int counts[3])
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     size_t n;
-    char *doc = read_file(path, &n);
+    char *doc = tl_read_file(path, &n);
     CHECK(doc != NULL);
     if (!doc)
         return;

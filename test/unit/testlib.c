@@ -121,7 +121,8 @@ void tl_alloc_fail(tl_alloc *t, long fail_at, int mode)
 
 int tl_mkdtemp(char *buf, size_t size, const char *name)
 {
-    int n = snprintf(buf, size, "/tmp/parley-%s-XXXXXX", name);
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(buf, size, "%s/parley-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
     if (n < 0 || (size_t)n >= size) {
         errno = ENAMETOOLONG;
         return -1;
@@ -246,4 +247,29 @@ void tl_memfs_free(tl_memfs *m)
     for (int i = 0; i < TL_MEMFS_FILES; i++)
         free(m->files[i].data);
     memset(m, 0, sizeof *m);
+}
+
+char *tl_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *grown = realloc(buf, cap *= 2);
+            if (!grown)
+                free(buf);
+            buf = grown;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return NULL;
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
 }

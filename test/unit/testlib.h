@@ -55,6 +55,9 @@ void tl_alloc_fail(tl_alloc *t, long fail_at, int mode);
 int tl_mkdtemp(char *buf, size_t size, const char *name);
 /* Removes a directory tree, reporting on stderr what it could not. */
 void tl_rmrf(const char *dir);
+/* The whole file, NUL-terminated (it may hold NUL bytes: see *len, which may
+ * be NULL); NULL when unreadable or out of memory. Free with free(). */
+char *tl_read_file(const char *path, size_t *len);
 
 
 /* Host storage in memory (a parley_storage over up to TL_MEMFS_FILES named
