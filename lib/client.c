@@ -18,7 +18,6 @@
 #include "session.h"
 #include "journal.h"
 #include "storage.h"
-#include "store.h"
 #include "transport.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -31,7 +30,6 @@ struct parley_client {
     palloc alloc;
     plog log;
     prand *rand;
-    pstore *store;
     void *jio_state;      /* the journal's file backend */
     pstorage_host host;   /* or the host's storage */
     pjournal *journal;
@@ -223,16 +221,12 @@ static void platform_name(char *out, size_t size)
             *p = (char)(*p - 'A' + 'a');
 }
 
-/* The facade's own records in a host-storage journal; the session's
- * namespaces are 1..3. */
+/* The facade's own records in the journal; the session's namespaces are
+ * 1..3. */
 #define NS_FACADE 16
 
 static int read_anon_id(parley_client *pc)
 {
-    if (pc->store) {
-        size_t len = 0;
-        return pstore_get(pc->store, ANON_RECORD, pc->anon_id, sizeof pc->anon_id, &len);
-    }
     size_t len = 0;
     const char *v = pc->journal ? pjournal_get(pc->journal, NS_FACADE, ANON_RECORD, &len) : NULL;
     if (!v || len >= sizeof pc->anon_id)
@@ -245,8 +239,6 @@ static int read_anon_id(parley_client *pc)
 static int write_anon_id(parley_client *pc)
 {
     size_t len = strlen(pc->anon_id);
-    if (pc->store)
-        return pstore_put(pc->store, ANON_RECORD, pc->anon_id, len);
     return pc->journal ? pjournal_put(pc->journal, NS_FACADE, ANON_RECORD, pc->anon_id, len, 1) : PARLEY_OK;
 }
 
@@ -254,13 +246,11 @@ static int write_anon_id(parley_client *pc)
  * same installation stays the same anonymous user across restarts. */
 static int load_anon_id(parley_client *pc)
 {
-    int rc = read_anon_id(pc);
-    if (rc == PARLEY_OK && pid_valid(pc->anon_id, PROTO_MAX_ID))
+    if (read_anon_id(pc) == PARLEY_OK && pid_valid(pc->anon_id, PROTO_MAX_ID))
         return PARLEY_OK;
-    if (rc == PARLEY_ERR_IO)
-        return rc;
     char uuid[PUUID_STR_LEN + 1];
-    if ((rc = prand_uuid4(pc->rand, uuid)) != PARLEY_OK)
+    int rc = prand_uuid4(pc->rand, uuid);
+    if (rc != PARLEY_OK)
         return rc;
     snprintf(pc->anon_id, sizeof pc->anon_id, "a-%s", uuid);
     return write_anon_id(pc);
@@ -284,7 +274,7 @@ static int create_session(parley_client *pc, const parley_config *cfg)
 }
 
 /* The journal lives in the host's storage when it gave one, else in the
- * data dir next to the anonymous id record. */
+ * data dir. */
 static int open_journal(parley_client *pc, const parley_config *cfg)
 {
     pjournal_io io;
@@ -305,12 +295,7 @@ static int open_journal(parley_client *pc, const parley_config *cfg)
 /* Host storage, a data dir, or nothing (all in memory). */
 static int open_durable_state(parley_client *pc, const parley_config *cfg)
 {
-    if (cfg->has_storage)
-        return open_journal(pc, cfg);
-    if (!cfg->data_dir)
-        return PARLEY_OK;
-    int rc = pstore_open(&pc->alloc, cfg->data_dir, &pc->store);
-    return rc == PARLEY_OK ? open_journal(pc, cfg) : rc;
+    return cfg->has_storage || cfg->data_dir ? open_journal(pc, cfg) : PARLEY_OK;
 }
 
 static int create_transport(parley_client *pc, const parley_config *cfg)
@@ -385,7 +370,6 @@ void parley_client_free(parley_client *pc)
     pjournal_close(pc->journal);
     if (pc->jio_state)
         pjournal_file_io_free(&pc->alloc, pc->jio_state);
-    pstore_close(pc->store);
     prand_free(pc->rand);
     pevent_queue_clear(&pc->events);
     pthread_mutex_destroy(&pc->lock);
