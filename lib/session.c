@@ -1262,6 +1262,10 @@ int psess_identify(psess *s, const char *user_id, const char *token)
         session_forget(s);
     if (connected(s))
         request_close(s, CL_RECONNECT, PARLEY_ERR_CLOSED, "identity changed");
+    else if (s->state == ST_WAITING)
+        /* A backoff earned by the old credentials (a refused, expired token)
+         * must not delay the fresh ones. */
+        s->retry_at = 0;
     return PARLEY_OK;
 }
 

@@ -631,6 +631,43 @@ static void test_auth_failed(void)
     fx_free(&f);
 }
 
+/* A refused token leaves the session backing off; the host's fresh token
+ * for the same user must be presented at once, not after the backoff. */
+static void test_token_refresh_after_auth_failed(void)
+{
+    fx f;
+    fx_init(&f);
+    CHECK_INT(psess_identify(f.s, "player-42", "old.jwt"), PARLEY_OK);
+    psess_go_online(f.s, f.now);
+    int64_t deadline = f.now;
+    /* The backoff is random and may be 0: fail until it is not. */
+    for (int i = 0; i < 8 && deadline <= f.now; i++) {
+        f.now = deadline;
+        connect_open(&f);
+        cJSON *h = EXPECT_FRAME(&f, "hello");
+        CHECK_STR(jstr(h, "user.token"), "old.jwt");
+        cJSON_Delete(h);
+        feed(&f, "{\"t\":\"error\",\"code\":\"auth_failed\",\"message\":\"expired\"}");
+        CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE);
+        psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+        drain_events(&f);
+        psess_want(f.s, f.now, &deadline);
+    }
+    CHECK(deadline > f.now);
+    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT, 0);
+    CHECK_INT(psess_identify(f.s, "player-42", "new.jwt"), PARLEY_OK);
+    connect_open(&f);
+    cJSON *h = EXPECT_FRAME(&f, "hello");
+    CHECK_STR(jstr(h, "user.id"), "player-42");
+    CHECK_STR(jstr(h, "user.token"), "new.jwt");
+    cJSON_Delete(h);
+    drain_events(&f);
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
+    parley_event_free(ev);
+    fx_free(&f);
+}
+
 static void test_malformed_frame_keeps_session(void)
 {
     fx f;
@@ -1587,6 +1624,7 @@ int main(void)
     RUN(test_conv_update);
     RUN(test_error_frames);
     RUN(test_auth_failed);
+    RUN(test_token_refresh_after_auth_failed);
     RUN(test_malformed_frame_keeps_session);
     RUN(test_frame_before_welcome_rejected);
     RUN(test_backoff_full_jitter);
