@@ -30,6 +30,8 @@ typedef struct options {
     const char *cert;
     const char *key;
     const char *agent_token;
+    const char *jwt_secret;
+    const char *hmac_secret;
     const char *ready_file;
     long max_text;
 } options;
@@ -54,6 +56,8 @@ static void usage(FILE *out)
             "                     server speaks plain ws:// and http://)\n"
             "  --key PEM          TLS private key\n"
             "  --agent-token TOK  bearer token for the HTTP API (default: random, printed)\n"
+            "  --jwt-secret S     identified users must present a JWT signed HS256 with S\n"
+            "  --hmac-secret S    identified users may present hex HMAC-SHA256(S, user id)\n"
             "  --ready-file PATH  once listening, atomically write the port there\n"
             "  --max-text N       longest message text in bytes (default %d, max %d)\n"
             "  --help             show this help\n",
@@ -96,6 +100,8 @@ static int set_option(options *o, const char *name, const char *value)
         return parse_long(value, 1, SERVER_MAX_TEXT_LIMIT, &o->max_text);
     if (strcmp(name, "--agent-token") == 0 && !valid_token(value))
         return -1;
+    if ((strcmp(name, "--jwt-secret") == 0 || strcmp(name, "--hmac-secret") == 0) && !*value)
+        return -1;
     if (strcmp(name, "--host") == 0)
         o->host = value;
     else if (strcmp(name, "--db") == 0)
@@ -106,6 +112,10 @@ static int set_option(options *o, const char *name, const char *value)
         o->key = value;
     else if (strcmp(name, "--agent-token") == 0)
         o->agent_token = value;
+    else if (strcmp(name, "--jwt-secret") == 0)
+        o->jwt_secret = value;
+    else if (strcmp(name, "--hmac-secret") == 0)
+        o->hmac_secret = value;
     else if (strcmp(name, "--ready-file") == 0)
         o->ready_file = value;
     else
@@ -274,6 +284,8 @@ int main(int argc, char **argv)
     memset(&srv, 0, sizeof srv);
     srv.max_text = (size_t)o.max_text;
     srv.agent_token = o.agent_token;
+    srv.auth.jwt_secret = o.jwt_secret;
+    srv.auth.hmac_secret = o.hmac_secret;
     if (!srv.agent_token) {
         if (util_random_token("pat-", 16, token, sizeof token)) {
             fprintf(stderr, "parley-server: no random source for the agent token\n");

@@ -12,6 +12,7 @@
 #endif
 #include <libwebsockets.h>
 
+#include "auth.h"
 #include "db.h"
 
 #define SERVER_MAX_TEXT_DEFAULT 4096
@@ -24,6 +25,7 @@ struct ws_conn;
 typedef struct server {
     db *db;
     const char *agent_token;
+    auth_cfg auth; /* how identified users prove who they are */
     size_t max_text;
     struct ws_conn *conns; /* open parley.v1 connections */
     size_t nconns;

@@ -123,6 +123,7 @@ typedef struct hello {
     const char *app;
     const char *user;
     const char *kind; /* "id" or "anon" */
+    const char *token; /* NULL when absent */
     const char *session;
     const cJSON *cursors;
 } hello;
@@ -142,6 +143,7 @@ static const char *parse_user(const cJSON *user, hello *h)
         return "user.token must be a string";
     h->user = id ? id : anon;
     h->kind = id ? "id" : "anon";
+    h->token = token ? token->valuestring : NULL;
     return NULL;
 }
 
@@ -252,6 +254,8 @@ static void on_hello(ws_conn *c, const cJSON *f)
         return;
     }
     why = parse_hello(f, &h);
+    if (!why && strcmp(h.kind, "id") == 0 && auth_enabled(&c->srv->auth))
+        why = auth_verify(&c->srv->auth, h.user, h.token, util_now_ms() / 1000);
     if (why) {
         send_error(c, "auth_failed", why, NULL);
         close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);

@@ -148,9 +148,19 @@ int h_server_start(h_server *s, int port)
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
     unlink(s->ready);
-    char *argv[] = {PARLEY_SERVER_BIN, "--port", port_s, "--ready-file", s->ready,
-                    "--cert", s->cert, "--key", s->key, "--db", s->db,
-                    "--agent-token", (char *)s->token, NULL};
+    char *fixed[] = {PARLEY_SERVER_BIN, "--port", port_s, "--ready-file", s->ready,
+                     "--cert", s->cert, "--key", s->key, "--db", s->db,
+                     "--agent-token", (char *)s->token};
+    char *argv[sizeof fixed / sizeof fixed[0] + H_SERVER_EXTRA_ARGS + 1];
+    size_t a = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        argv[a++] = fixed[i];
+    for (size_t i = 0; s->extra_args && s->extra_args[i]; i++) {
+        if (i == H_SERVER_EXTRA_ARGS)
+            return -1;
+        argv[a++] = (char *)s->extra_args[i];
+    }
+    argv[a] = NULL;
     /* Appended: a restart keeps the first run's log. */
     s->pid = h_spawn(argv, NULL, s->log, s->log);
     if (s->pid < 0)

@@ -43,7 +43,12 @@ typedef struct h_server {
     char ca[H_PATH], other_ca[H_PATH], cert[H_PATH], key[H_PATH];
     char db[H_PATH], ready[H_PATH], log[H_PATH];
     const char *token;
+    /* NULL-terminated, appended to the server's command line (NULL: none);
+     * at most H_SERVER_EXTRA_ARGS of them. */
+    const char *const *extra_args;
 } h_server;
+
+#define H_SERVER_EXTRA_ARGS 8
 
 /* Makes the certificates (a CA and a localhost certificate it signed, plus
  * an unrelated CA) in `dir`; 0 on success. */

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
 
 #include "harness.h"
 #include "testlib.h"
@@ -655,6 +658,196 @@ static void test_missed_while_closed(void)
     h_client_close(&d);
 }
 
+/* ---- identity verification ------------------------------------------------- */
+
+#define AUTH_JWT_SECRET "s3cret"
+#define AUTH_HMAC_SECRET "h4sh"
+#define AUTH_TOKEN_MAX 1024
+
+static void hmac256(const char *secret, const char *data, unsigned char mac[32])
+{
+    CHECK_INT(mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+                              (const unsigned char *)secret, strlen(secret),
+                              (const unsigned char *)data, strlen(data), mac), 0);
+}
+
+/* Appends the unpadded base64url of `data` to `out` (AUTH_TOKEN_MAX). */
+static void b64url_append(char *out, const unsigned char *data, size_t len)
+{
+    size_t used = strlen(out), n = 0;
+    CHECK_INT(mbedtls_base64_encode((unsigned char *)out + used, AUTH_TOKEN_MAX - used, &n, data, len), 0);
+    for (char *p = out + used; *p; p++) {
+        if (*p == '+')
+            *p = '-';
+        else if (*p == '/')
+            *p = '_';
+        else if (*p == '=')
+            *p = '\0';
+    }
+}
+
+/* A JWT as an app's backend would mint it: HS256 over header.payload. */
+static void mint_jwt(const char *secret, const char *sub, long long exp, char out[AUTH_TOKEN_MAX])
+{
+    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    char payload[256];
+    unsigned char mac[32];
+    snprintf(payload, sizeof payload, "{\"sub\":\"%s\",\"exp\":%lld}", sub, exp);
+    out[0] = '\0';
+    b64url_append(out, (const unsigned char *)header, strlen(header));
+    strcat(out, ".");
+    b64url_append(out, (const unsigned char *)payload, strlen(payload));
+    hmac256(secret, out, mac);
+    strcat(out, ".");
+    b64url_append(out, mac, sizeof mac);
+}
+
+static void user_hash(const char *secret, const char *user, char out[65])
+{
+    unsigned char mac[32];
+    hmac256(secret, user, mac);
+    for (size_t i = 0; i < sizeof mac; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+}
+
+/* The same reference server, but refusing unverified identified users. */
+static int start_auth_server(h_server *s)
+{
+    static const char *const args[] = {"--jwt-secret", AUTH_JWT_SECRET,
+                                       "--hmac-secret", AUTH_HMAC_SECRET, NULL};
+    *s = g_srv;
+    s->pid = -1;
+    s->extra_args = args;
+    sub_path(s->db, "auth-server.db");
+    sub_path(s->ready, "auth-server.ready");
+    sub_path(s->log, "auth-server.log");
+    if (h_server_start(s, 0) == 0)
+        return 0;
+    h_server_dump_log(s);
+    return -1;
+}
+
+static int auth_client(h_client *c, const h_server *s, const char *user, const char *token)
+{
+    if (h_client_open(c, s, s->ca, NULL, NULL) != 0)
+        return -1;
+    if (user && parley_identify(c->pc, user, token) != PARLEY_OK) {
+        h_client_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Refused with `reason` twice (it keeps trying, with the same refusal) and
+ * never online. */
+static void expect_refused(h_client *c, const char *reason)
+{
+    char text[128];
+    snprintf(text, sizeof text, "auth_failed: %s", reason);
+    h_want err = {.type = PARLEY_EV_ERROR, .error = PARLEY_ERR_AUTH, .text = text};
+    size_t first = 0;
+    CHECK(h_await(c, &err, WAIT, &first) != NULL);
+    err.after = first + 1;
+    CHECK(h_await(c, &err, WAIT, NULL) != NULL);
+    h_want online = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_ONLINE};
+    CHECK_INT(h_count(c, &online), 0);
+}
+
+static void test_auth_refusals(const h_server *s)
+{
+    /* {"alg":"none"}.{"sub":"e2e-jwt-alg","exp":4102444800}. */
+    static const char alg_none[] =
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiJlMmUtand0LWFsZyIsImV4cCI6NDEwMjQ0NDgwMH0.";
+    struct {
+        const char *label, *user, *secret, *sub, *raw, *reason;
+    } cases[] = {
+        {"wrong signature", "e2e-jwt-sig", "not-the-secret", "e2e-jwt-sig", NULL, "bad signature"},
+        {"wrong sub", "e2e-jwt-sub", AUTH_JWT_SECRET, "e2e-someone-else", NULL, "sub mismatch"},
+        {"no token", "e2e-jwt-none", NULL, NULL, NULL, "missing token"},
+        {"alg none", "e2e-jwt-alg", NULL, NULL, alg_none, "unsupported alg (HS256 only)"},
+        {"garbage", "e2e-jwt-junk", NULL, NULL, "not a token", "malformed token"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int failed_before = tl_failed;
+        char token[AUTH_TOKEN_MAX] = "";
+        if (cases[i].secret)
+            mint_jwt(cases[i].secret, cases[i].sub, (long long)time(NULL) + 3600, token);
+        else if (cases[i].raw)
+            snprintf(token, sizeof token, "%s", cases[i].raw);
+        h_client c;
+        if (auth_client(&c, s, cases[i].user, token[0] ? token : NULL) != 0) {
+            CHECK(!"client");
+            continue;
+        }
+        expect_refused(&c, cases[i].reason);
+        if (tl_failed != failed_before)
+            h_dump_events(&c, cases[i].label);
+        h_client_close(&c);
+    }
+}
+
+/* A valid JWT and a valid user hash get in; anonymous users need neither. */
+static void test_auth_accepted(const h_server *s)
+{
+    int failed_before = tl_failed;
+    char jwt[AUTH_TOKEN_MAX], hash[65];
+    mint_jwt(AUTH_JWT_SECRET, "e2e-jwt-ok", (long long)time(NULL) + 600, jwt);
+    user_hash(AUTH_HMAC_SECRET, "e2e-hash-ok", hash);
+    const char *users[] = {"e2e-jwt-ok", "e2e-hash-ok", NULL};
+    const char *tokens[] = {jwt, hash, NULL};
+    for (size_t i = 0; i < 3; i++) {
+        h_client c;
+        if (auth_client(&c, s, users[i], tokens[i]) != 0) {
+            CHECK(!"client");
+            continue;
+        }
+        CHECK(await_online(&c, 0) != NULL);
+        if (tl_failed != failed_before)
+            h_dump_events(&c, users[i] ? users[i] : "anonymous");
+        h_client_close(&c);
+    }
+}
+
+/* An expired token is refused; the host hands the same client a fresh one
+ * and it gets online without a restart. */
+static void test_auth_refresh(const h_server *s)
+{
+    int failed_before = tl_failed;
+    char token[AUTH_TOKEN_MAX];
+    mint_jwt(AUTH_JWT_SECRET, "e2e-jwt-refresh", (long long)time(NULL) - 3600, token);
+    h_client c;
+    if (auth_client(&c, s, "e2e-jwt-refresh", token) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    expect_refused(&c, "expired");
+    size_t refused_at = c.n;
+    mint_jwt(AUTH_JWT_SECRET, "e2e-jwt-refresh", (long long)time(NULL) + 600, token);
+    CHECK_INT(parley_identify(c.pc, "e2e-jwt-refresh", token), PARLEY_OK);
+    CHECK(await_online(&c, refused_at) != NULL);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    start_conversation(&c, "after refresh", conv);
+    CHECK(send_and_ack(&c, conv, "back in", cid) != NULL);
+    if (tl_failed != failed_before)
+        h_dump_events(&c, "refresh");
+    h_client_close(&c);
+}
+
+static void test_auth(void)
+{
+    h_server s;
+    if (start_auth_server(&s) != 0) {
+        CHECK(!"auth server");
+        return;
+    }
+    test_auth_accepted(&s);
+    test_auth_refusals(&s);
+    test_auth_refresh(&s);
+    h_server_stop(&s, SIGTERM);
+    if (tl_failed)
+        h_server_dump_log(&s);
+}
+
 int main(void)
 {
     if (tl_mkdtemp(g_dir, sizeof g_dir, "e2e") != 0 || h_server_init(&g_srv, g_dir) != 0) {
@@ -673,6 +866,7 @@ int main(void)
     RUN(test_server_restart);
     RUN(test_outbox_survives_restart);
     RUN(test_missed_while_closed);
+    RUN(test_auth);
     RUN(test_cli_send);
     RUN(test_cli_stdin);
     RUN(test_cli_wrong_ca);
