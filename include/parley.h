@@ -65,11 +65,13 @@ enum {
     PARLEY_ERR_CONNECT = -10,    /* the server could not be reached */
     PARLEY_ERR_PROTOCOL = -11,   /* the server sent something malformed */
     PARLEY_ERR_AUTH = -12,       /* the server refused the user's identity */
-    PARLEY_ERR_NOT_FOUND = -13,  /* unknown conversation */
+    PARLEY_ERR_NOT_FOUND = -13,  /* unknown conversation, message, option or survey */
     PARLEY_ERR_FULL = -14,       /* the outbox is at its cap */
     PARLEY_ERR_REJECTED = -15,   /* the server rejected an item for good */
     PARLEY_ERR_THREAD = -16,     /* a thread could not be started */
-    PARLEY_ERR_CLOSED = -17      /* the connection closed */
+    PARLEY_ERR_CLOSED = -17,     /* the connection closed */
+    PARLEY_ERR_OFFLINE = -18,    /* needs a connection; none right now */
+    PARLEY_ERR_CONSENT = -19     /* the host has not allowed context to be sent */
 };
 
 /* A static English description of `err`; never NULL (unknown codes give
@@ -207,6 +209,55 @@ typedef void (*parley_free_fn)(void *user, void *ptr);
 PARLEY_API int parley_config_set_allocator(parley_config *cfg, parley_malloc_fn m,
                                            parley_realloc_fn r, parley_free_fn f, void *user);
 
+/* Context collection (docs/protocol.md, "context").
+ * breadcrumb_cap: how many recent user actions the breadcrumb ring keeps
+ * (1..500, default 50). interval_ms: context patches go out at most once
+ * per interval however often the host changes the context (1..60000,
+ * default 1000); a snapshot still travels with every message.
+ * Errors: INVALID_ARG (out of range). */
+PARLEY_API int parley_config_set_context_limits(parley_config *cfg, uint32_t breadcrumb_cap,
+                                                uint32_t interval_ms);
+
+/* The host's app version, reported in the device facts ("app_version").
+ * At most 1024 bytes of UTF-8. Errors: INVALID_ARG, TOO_LONG. */
+PARLEY_API int parley_config_set_app_version(parley_config *cfg, const char *version);
+
+/* Whether the user allowed context (attributes, screen, breadcrumbs,
+ * tracked events, device facts) to leave the device. Default 0: only the
+ * minimum (who the user is, the SDK version and the user's own messages)
+ * is sent until the host calls parley_set_consent(pc, 1) or sets 1 here.
+ * Errors: INVALID_ARG. */
+PARLEY_API int parley_config_set_consent(parley_config *cfg, int allowed);
+
+/* What a string being redacted is (the `field` of parley_redact_fn). */
+enum {
+    PARLEY_FIELD_MESSAGE = 1,   /* message text */
+    PARLEY_FIELD_ATTRIBUTE = 2, /* attribute string, or a string inside a JSON attribute */
+    PARLEY_FIELD_SCREEN = 3,
+    PARLEY_FIELD_BREADCRUMB = 4,
+    PARLEY_FIELD_EVENT = 5,     /* a string inside tracked-event metadata */
+    PARLEY_FIELD_DEVICE = 6,
+    PARLEY_FIELD_SURVEY = 7     /* a free-text survey answer */
+};
+
+/* Redaction hook: scrubs a user string before it is stored or sent.
+ * `text` is a NUL-terminated copy in a buffer of `size` bytes (its length
+ * plus one); the hook may rewrite it in place, keeping it NUL-terminated
+ * and valid UTF-8 (it may shorten, never lengthen). It runs on the thread of
+ * the API call that carries the string, under the client's lock: it must not
+ * call into the client. The built-in redactor runs after it. */
+typedef void (*parley_redact_fn)(void *user, int field, char *text, size_t size);
+
+/* Installs the host's redaction hook (NULL removes it). Errors: none but
+ * INVALID_ARG for a NULL cfg. */
+PARLEY_API int parley_config_set_redactor(parley_config *cfg, parley_redact_fn fn, void *user);
+
+/* The built-in redactor (default on) replaces card-like numbers (13 to 19
+ * digits, optionally grouped by single spaces or dashes, Luhn-valid) with
+ * "[card]" and e-mail addresses with "[email]" in every user string.
+ * 0 turns it off. Errors: INVALID_ARG. */
+PARLEY_API int parley_config_set_default_redactor(parley_config *cfg, int enabled);
+
 /* ---- client ------------------------------------------------------------ */
 
 typedef struct parley_client parley_client;
@@ -261,15 +312,61 @@ PARLEY_API int parley_identify(parley_client *pc, const char *user_id, const cha
  * when a data dir is set. Errors: INVALID_ARG. */
 PARLEY_API int parley_anonymous_id(parley_client *pc, char *out, size_t out_size);
 
-/* User attributes, sent to the server now (when online) and after every
- * reconnect, and attached to each conversation and message. Keys: 1..64
- * bytes of printable ASCII; string values: at most 1024 bytes of UTF-8;
- * numbers must be finite; at most 100 keys. Setting a key again replaces it.
- * Errors: INVALID_ARG (bad key/value, not UTF-8, not finite), TOO_LONG,
- * FULL (101st key), NOMEM. */
+/* Forgets the user: closes the connection, wipes everything of theirs from
+ * the local store (outbox, conversations, cursors, session, context,
+ * surveys; the journal file is rewritten so none of it remains on disk),
+ * mints a new anonymous id and carries on as that anonymous user
+ * (reconnecting at once when it was online). Unsent messages are discarded:
+ * they are the user's data too. Any thread.
+ * Errors: INVALID_ARG, NOMEM, IO (the store could not be rewritten: memory
+ * is wiped, the disk may still hold data; retry). */
+PARLEY_API int parley_logout(parley_client *pc);
+
+/* Allows (1) or withdraws (0) sending context; see
+ * parley_config_set_consent(). Allowing it while online sends the full
+ * context at once. Context set while not allowed is kept and sent once
+ * allowed; tracked events are refused (PARLEY_ERR_CONSENT) meanwhile.
+ * Errors: INVALID_ARG. */
+PARLEY_API int parley_set_consent(parley_client *pc, int allowed);
+
+/* User attributes, sent to the server in context patches (debounced) and
+ * after every reconnect, and attached to each conversation and message.
+ * Keys: 1..64 bytes of printable ASCII; string values: at most 1024 bytes
+ * of UTF-8 (redacted); numbers must be finite; JSON values: one object of
+ * at most 4096 bytes and 8 levels; at most 100 keys. Setting a key again
+ * replaces it; null is a value (there is no delete).
+ * Errors: INVALID_ARG (bad key/value, not UTF-8, not finite, not a JSON
+ * object), TOO_LONG, FULL (101st key), NOMEM. */
 PARLEY_API int parley_set_attribute_str(parley_client *pc, const char *key, const char *value);
 PARLEY_API int parley_set_attribute_num(parley_client *pc, const char *key, double value);
 PARLEY_API int parley_set_attribute_bool(parley_client *pc, const char *key, int value);
+PARLEY_API int parley_set_attribute_null(parley_client *pc, const char *key);
+PARLEY_API int parley_set_attribute_json(parley_client *pc, const char *key, const char *json_object);
+
+/* The screen or level the user is on (1..256 bytes of UTF-8). Cheap enough
+ * to call every frame: only the latest value goes out, at most once per
+ * context interval. Errors: INVALID_ARG, TOO_LONG, NOMEM. */
+PARLEY_API int parley_set_screen(parley_client *pc, const char *screen);
+
+/* Records a user action (1..256 bytes of UTF-8) with the current time in the
+ * breadcrumb ring; the oldest falls out when the ring is full.
+ * Errors: INVALID_ARG, TOO_LONG, NOMEM. */
+PARLEY_API int parley_add_breadcrumb(parley_client *pc, const char *text);
+
+/* Overrides or adds a device fact (key 1..64 printable ASCII, value at most
+ * 1024 bytes of UTF-8). Collected automatically: "os", "arch", "locale",
+ * "sdk_version", and "app_version" when configured.
+ * Errors: INVALID_ARG, TOO_LONG, FULL (more than 32 facts), NOMEM. */
+PARLEY_API int parley_set_device_fact(parley_client *pc, const char *key, const char *value);
+
+/* Tracks an event: `name` (1..64 printable ASCII) and optional metadata
+ * (`json_object`, NULL or one JSON object of at most 4096 bytes, 8 levels;
+ * strings inside are redacted). It rides the durable outbox like a message
+ * (journaled and synced before PARLEY_OK, resent until acknowledged) and
+ * may trigger proactive messages or surveys on the server.
+ * Errors: INVALID_ARG, TOO_LONG, CONSENT (context not allowed), FULL, IO,
+ * NOMEM. */
+PARLEY_API int parley_track_event(parley_client *pc, const char *name, const char *json_object);
 
 /* Starts a conversation with an optional subject (NULL or at most 256 bytes
  * of UTF-8). Works offline: the id is minted locally and the request is
@@ -282,7 +379,8 @@ PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject,
                                          char *conv_id_out, size_t out_size);
 
 /* Sends `text` (non-empty UTF-8, at most 4096 bytes or the server's lower
- * limit) in conversation `conv_id`. On PARLEY_OK the message is queued in the
+ * limit, redacted before anything is stored) in conversation `conv_id`,
+ * with a snapshot of the context when allowed. On PARLEY_OK the message is queued in the
  * outbox, a PARLEY_MSG_PENDING status event follows, and the client id of
  * the message (a UUIDv4) is written to `msg_id_out` (PARLEY_ID_SIZE bytes; may
  * be NULL). It is resent after reconnects until the server acknowledges it.

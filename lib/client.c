@@ -10,9 +10,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "client.h"
 #include "config.h"
 #include "event.h"
 #include "session.h"
@@ -25,32 +27,6 @@
 #include "util/utf8.h"
 
 #define ANON_RECORD "anonymous_id"
-
-struct parley_client {
-    palloc alloc;
-    plog log;
-    prand *rand;
-    void *jio_state;      /* the journal's file backend */
-    pstorage_host host;   /* or the host's storage */
-    pjournal *journal;
-    psess *sess;
-    ptransport *tr;
-    char anon_id[PARLEY_ID_SIZE];
-
-    pthread_mutex_t lock;
-    int online_requested; /* go_online sent to the session */
-    int connection;       /* the transport has an attempt or connection */
-    char *wbuf;           /* copy of the frame being written */
-    size_t wcap;
-
-    pthread_mutex_t evlock;
-    pevent_queue events;
-    atomic_uint ev_count;
-
-    pthread_t thread;
-    atomic_int running;
-    int threaded;
-};
 
 /* ---- events --------------------------------------------------------------- */
 
@@ -273,6 +249,52 @@ static int create_session(parley_client *pc, const parley_config *cfg)
     return pc->sess ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
+/* The locale the user reads in, from the environment the C library uses. */
+static void locale_name(char *out, size_t size)
+{
+    const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    const char *v = NULL;
+    for (size_t i = 0; i < 3 && (!v || !*v); i++)
+        v = getenv(vars[i]);
+    snprintf(out, size, "%s", v && *v ? v : "C");
+    out[strcspn(out, ".@")] = '\0';
+    if (!pid_valid(out, PROTO_MAX_ATTR_KEY))
+        snprintf(out, size, "C");
+}
+
+/* Facts the platform gives; the host overrides any with
+ * parley_set_device_fact. */
+static int collect_device_facts(parley_client *pc, const parley_config *cfg)
+{
+    struct utsname u;
+    char os[sizeof u.sysname + sizeof u.release + 2] = "unknown", arch[sizeof u.machine] = "unknown", locale[64];
+    if (uname(&u) == 0) {
+        snprintf(os, sizeof os, "%s %s", u.sysname, u.release);
+        snprintf(arch, sizeof arch, "%s", u.machine);
+    }
+    locale_name(locale, sizeof locale);
+    const char *facts[][2] = {{"os", os}, {"arch", arch}, {"locale", locale},
+                              {"sdk_version", PARLEY_VERSION_STRING}, {"app_version", cfg->app_version}};
+    for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
+        int rc = facts[i][1] ? pctx_set_device(pc->ctx, facts[i][0], facts[i][1]) : PARLEY_OK;
+        if (rc == PARLEY_ERR_NOMEM)
+            return rc;
+    }
+    return PARLEY_OK;
+}
+
+static int create_context(parley_client *pc, const parley_config *cfg)
+{
+    pctx_config cc = {
+        .breadcrumb_cap = cfg->breadcrumb_cap,
+        .interval_ms = cfg->context_interval_ms,
+        .consent = cfg->consent,
+        .redact = {cfg->redact_fn, cfg->redact_user, cfg->default_redactor},
+    };
+    pc->ctx = pctx_new(&pc->alloc, pc->sess, &cc, &pc->log);
+    return pc->ctx ? collect_device_facts(pc, cfg) : PARLEY_ERR_NOMEM;
+}
+
 /* The journal lives in the host's storage when it gave one, else in the
  * data dir. */
 static int open_journal(parley_client *pc, const parley_config *cfg)
@@ -324,7 +346,8 @@ static int init_client(parley_client *pc, const parley_config *cfg)
         return rc;
     if ((rc = open_durable_state(pc, cfg)) != PARLEY_OK)
         return rc;
-    if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK)
+    if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK ||
+        (rc = create_context(pc, cfg)) != PARLEY_OK)
         return rc;
     return create_transport(pc, cfg);
 }
@@ -366,6 +389,7 @@ void parley_client_free(parley_client *pc)
     if (pc->threaded)
         parley_stop(pc);
     ptransport_free(pc->tr);
+    pctx_free(pc->ctx);
     psess_free(pc->sess);
     pjournal_close(pc->journal);
     if (pc->jio_state)
@@ -476,12 +500,12 @@ int parley_service(parley_client *pc, int timeout_ms)
 
 /* Host API calls run the session under the lock, then wake the servicing
  * thread so it acts on whatever the call queued. */
-static void enter(parley_client *pc)
+void pclient_enter(parley_client *pc)
 {
     pthread_mutex_lock(&pc->lock);
 }
 
-static int leave(parley_client *pc, int rc)
+int pclient_leave(parley_client *pc, int rc)
 {
     collect_events(pc);
     pthread_mutex_unlock(&pc->lock);
@@ -493,8 +517,8 @@ int parley_identify(parley_client *pc, const char *user_id, const char *token)
 {
     if (!pc)
         return PARLEY_ERR_INVALID_ARG;
-    enter(pc);
-    return leave(pc, psess_identify(pc->sess, user_id, token));
+    pclient_enter(pc);
+    return pclient_leave(pc, psess_identify(pc->sess, user_id, token));
 }
 
 int parley_anonymous_id(parley_client *pc, char *out, size_t out_size)
@@ -503,34 +527,6 @@ int parley_anonymous_id(parley_client *pc, char *out, size_t out_size)
         return PARLEY_ERR_INVALID_ARG;
     memcpy(out, pc->anon_id, strlen(pc->anon_id) + 1);
     return PARLEY_OK;
-}
-
-static int set_attr(parley_client *pc, const pattr *attr)
-{
-    if (!pc)
-        return PARLEY_ERR_INVALID_ARG;
-    enter(pc);
-    return leave(pc, psess_set_attr(pc->sess, attr));
-}
-
-int parley_set_attribute_str(parley_client *pc, const char *key, const char *value)
-{
-    if (!value)
-        return PARLEY_ERR_INVALID_ARG;
-    pattr a = {.key = key, .type = PATTR_STR, .str = value};
-    return set_attr(pc, &a);
-}
-
-int parley_set_attribute_num(parley_client *pc, const char *key, double value)
-{
-    pattr a = {.key = key, .type = PATTR_NUM, .num = value};
-    return set_attr(pc, &a);
-}
-
-int parley_set_attribute_bool(parley_client *pc, const char *key, int value)
-{
-    pattr a = {.key = key, .type = PATTR_BOOL, .boolean = value != 0};
-    return set_attr(pc, &a);
 }
 
 /* Writes a session-minted id into the caller's buffer, which may be NULL. */
@@ -544,14 +540,36 @@ static int copy_id(const char *id, char *out, size_t out_size)
     return PARLEY_OK;
 }
 
+/* The user's text, redacted, and the context snapshot to send with it.
+ * Called with `lock`. */
+static int user_item(parley_client *pc, const char *text, char **redacted, char **snapshot)
+{
+    *redacted = *snapshot = NULL;
+    int rc = text ? pctx_redact(pc->ctx, PARLEY_FIELD_MESSAGE, text, redacted) : PARLEY_OK;
+    if (rc == PARLEY_OK)
+        rc = pctx_snapshot(pc->ctx, snapshot);
+    if (rc != PARLEY_OK)
+        pfree(&pc->alloc, *redacted);
+    return rc;
+}
+
 int parley_conversation_start(parley_client *pc, const char *subject, char *conv_id_out,
                               size_t out_size)
 {
     if (!pc || (conv_id_out && out_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
-    char id[PARLEY_ID_SIZE];
-    enter(pc);
-    int rc = leave(pc, psess_conv_start(pc->sess, subject, id));
+    if (subject && !*subject)
+        subject = NULL;
+    if (subject && (strlen(subject) > PROTO_MAX_SUBJECT || !putf8_valid(subject, strlen(subject))))
+        return strlen(subject) > PROTO_MAX_SUBJECT ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_INVALID_ARG;
+    char id[PARLEY_ID_SIZE], *subj, *snap;
+    pclient_enter(pc);
+    int rc = user_item(pc, subject, &subj, &snap);
+    if (rc == PARLEY_OK)
+        rc = psess_conv_start(pc->sess, subj, snap, id);
+    pfree(&pc->alloc, subj);
+    pfree(&pc->alloc, snap);
+    rc = pclient_leave(pc, rc);
     return rc == PARLEY_OK ? copy_id(id, conv_id_out, out_size) : rc;
 }
 
@@ -560,10 +578,44 @@ int parley_send_text(parley_client *pc, const char *conv_id, const char *text, c
 {
     if (!pc || (msg_id_out && out_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
-    char id[PARLEY_ID_SIZE];
-    enter(pc);
-    int rc = leave(pc, psess_send_text(pc->sess, conv_id, text, id));
+    char id[PARLEY_ID_SIZE], *redacted = NULL, *snap = NULL;
+    pclient_enter(pc);
+    /* Checked before redaction so that the errors speak of what the host
+     * passed; checked again after (redaction may empty a text). */
+    int rc = psess_check_text(pc->sess, conv_id, text);
+    if (rc == PARLEY_OK)
+        rc = user_item(pc, text, &redacted, &snap);
+    if (rc == PARLEY_OK)
+        rc = psess_send_text(pc->sess, conv_id, redacted, snap, id);
+    pfree(&pc->alloc, redacted);
+    pfree(&pc->alloc, snap);
+    rc = pclient_leave(pc, rc);
     return rc == PARLEY_OK ? copy_id(id, msg_id_out, out_size) : rc;
+}
+
+/* Deleting records only appends tombstones: the user's data would stay in
+ * the log's old bytes until a compaction, so logout forces one. */
+int parley_logout(parley_client *pc)
+{
+    if (!pc)
+        return PARLEY_ERR_INVALID_ARG;
+    char uuid[PUUID_STR_LEN + 1];
+    pclient_enter(pc);
+    int rc = prand_uuid4(pc->rand, uuid);
+    if (rc != PARLEY_OK)
+        return pclient_leave(pc, rc);
+    char anon[PARLEY_ID_SIZE];
+    snprintf(anon, sizeof anon, "a-%s", uuid);
+    rc = psess_logout(pc->sess, anon);
+    if (rc == PARLEY_ERR_NOMEM)
+        return pclient_leave(pc, rc);
+    memcpy(pc->anon_id, anon, strlen(anon) + 1);
+    int wrc = write_anon_id(pc);
+    if (wrc == PARLEY_OK && pc->journal)
+        wrc = pjournal_compact(pc->journal, 1);
+    if (rc == PARLEY_OK && wrc != PARLEY_OK)
+        rc = wrc == PARLEY_ERR_NOMEM ? wrc : PARLEY_ERR_IO;
+    return pclient_leave(pc, rc);
 }
 
 int parley_outbox_count(parley_client *pc, uint32_t *out)

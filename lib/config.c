@@ -20,6 +20,7 @@ parley_config *parley_config_new(void)
     cfg->backoff_initial_ms = 500;
     cfg->backoff_max_ms = 30000;
     cfg->outbox_cap = 1000;
+    cfg->default_redactor = 1;
     return cfg;
 }
 
@@ -32,6 +33,7 @@ void parley_config_free(parley_config *cfg)
     free(cfg->ca_file);
     free(cfg->ca_pem);
     free(cfg->data_dir);
+    free(cfg->app_version);
     /* Key material does not linger in freed memory. */
     volatile unsigned char *k = cfg->enc_key;
     for (size_t i = 0; i < sizeof cfg->enc_key; i++)
@@ -175,5 +177,50 @@ int parley_config_set_storage(parley_config *cfg, const parley_storage *ops, voi
     cfg->storage = *ops;
     cfg->storage_user = user;
     cfg->has_storage = 1;
+    return PARLEY_OK;
+}
+
+int parley_config_set_context_limits(parley_config *cfg, uint32_t breadcrumb_cap, uint32_t interval_ms)
+{
+    if (!cfg || breadcrumb_cap < 1 || breadcrumb_cap > PROTO_MAX_CRUMBS || interval_ms < 1 || interval_ms > 60000)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->breadcrumb_cap = breadcrumb_cap;
+    cfg->context_interval_ms = interval_ms;
+    return PARLEY_OK;
+}
+
+int parley_config_set_app_version(parley_config *cfg, const char *version)
+{
+    if (!cfg || !version || !*version)
+        return PARLEY_ERR_INVALID_ARG;
+    if (strlen(version) > PROTO_MAX_ATTR_STR)
+        return PARLEY_ERR_TOO_LONG;
+    if (!putf8_valid(version, strlen(version)))
+        return PARLEY_ERR_INVALID_ARG;
+    return replace(&cfg->app_version, version);
+}
+
+int parley_config_set_consent(parley_config *cfg, int allowed)
+{
+    if (!cfg)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->consent = allowed != 0;
+    return PARLEY_OK;
+}
+
+int parley_config_set_redactor(parley_config *cfg, parley_redact_fn fn, void *user)
+{
+    if (!cfg)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->redact_fn = fn;
+    cfg->redact_user = fn ? user : NULL;
+    return PARLEY_OK;
+}
+
+int parley_config_set_default_redactor(parley_config *cfg, int enabled)
+{
+    if (!cfg)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->default_redactor = enabled != 0;
     return PARLEY_OK;
 }

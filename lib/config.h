@@ -28,6 +28,13 @@ struct parley_config {
     void *storage_user;
     int has_key;
     unsigned char enc_key[PARLEY_ENCRYPTION_KEY_SIZE];
+    uint32_t breadcrumb_cap;      /* 0: default */
+    uint32_t context_interval_ms; /* 0: default */
+    char *app_version;
+    int consent;
+    parley_redact_fn redact_fn;
+    void *redact_user;
+    int default_redactor;
 };
 
 #endif

@@ -16,11 +16,13 @@ const char *parley_strerror(int err)
     case PARLEY_ERR_CONNECT: return "server unreachable";
     case PARLEY_ERR_PROTOCOL: return "malformed data from the server";
     case PARLEY_ERR_AUTH: return "the server refused the user's identity";
-    case PARLEY_ERR_NOT_FOUND: return "unknown conversation";
+    case PARLEY_ERR_NOT_FOUND: return "not found";
     case PARLEY_ERR_FULL: return "outbox or attribute table is full";
     case PARLEY_ERR_REJECTED: return "rejected by the server";
     case PARLEY_ERR_THREAD: return "could not start a thread";
     case PARLEY_ERR_CLOSED: return "connection closed";
+    case PARLEY_ERR_OFFLINE: return "not connected";
+    case PARLEY_ERR_CONSENT: return "sending context is not allowed (parley_set_consent)";
     default: return "unknown error";
     }
 }

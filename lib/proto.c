@@ -1,4 +1,5 @@
 #include "proto.h"
+#include "proto_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -276,14 +277,7 @@ static int scan_document(jscan *s, const char *buf, size_t len, const char **doc
 
 /* ==== decoding ============================================================ */
 
-typedef struct dctx {
-    const palloc *a;
-    char *err;
-    size_t err_size;
-    const char *where; /* "author." etc. while inside a nested object */
-} dctx;
-
-static int bad(dctx *d, const char *fmt, ...)
+int bad(dctx *d, const char *fmt, ...)
 {
     if (d->err && d->err_size) {
         va_list ap;
@@ -294,7 +288,7 @@ static int bad(dctx *d, const char *fmt, ...)
     return PARLEY_ERR_PROTOCOL;
 }
 
-static int bad_member(dctx *d, const char *key)
+int bad_member(dctx *d, const char *key)
 {
     return bad(d, "missing or bad '%s%s'", d->where, key);
 }
@@ -357,7 +351,7 @@ static int check_tree(dctx *d, const cJSON *node)
     return dup ? bad(d, "duplicate key") : PARLEY_OK;
 }
 
-static const cJSON *member(const cJSON *obj, const char *key)
+const cJSON *member(const cJSON *obj, const char *key)
 {
     return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
@@ -368,7 +362,7 @@ static int copy_string(dctx *d, const cJSON *v, char **dst)
     return *dst ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
-static int get_string(dctx *d, const cJSON *obj, const char *key, int required, char **dst)
+int get_string(dctx *d, const cJSON *obj, const char *key, int required, char **dst)
 {
     const cJSON *v = member(obj, key);
     if (!v)
@@ -378,7 +372,7 @@ static int get_string(dctx *d, const cJSON *obj, const char *key, int required, 
     return copy_string(d, v, dst);
 }
 
-static int get_id(dctx *d, const cJSON *obj, const char *key, int required, char **dst)
+int get_id(dctx *d, const cJSON *obj, const char *key, int required, char **dst)
 {
     const cJSON *v = member(obj, key);
     if (!v)
@@ -389,7 +383,7 @@ static int get_id(dctx *d, const cJSON *obj, const char *key, int required, char
 }
 
 /* Parsed by hand: going through a double would round above 2^53. */
-static int parse_seq(const char *s, uint64_t *out)
+int parse_seq(const char *s, uint64_t *out)
 {
     size_t n = strnlen(s, 17);
     if (n == 0 || n > 16 || s[0] == '0')
@@ -406,7 +400,7 @@ static int parse_seq(const char *s, uint64_t *out)
     return 1;
 }
 
-static int get_seq(dctx *d, const cJSON *obj, uint64_t *dst)
+int get_seq(dctx *d, const cJSON *obj, uint64_t *dst)
 {
     const cJSON *v = member(obj, "seq");
     if (!v || !cJSON_IsString(v) || !parse_seq(v->valuestring, dst))
@@ -428,7 +422,7 @@ static int get_last(dctx *d, const cJSON *obj, uint64_t *dst)
 }
 
 /* An integral number in [lo, hi]; |lo|, |hi| <= 2^63 so the cast is defined. */
-static int integral_in(const cJSON *v, double lo, double hi, int64_t *out)
+int integral_in(const cJSON *v, double lo, double hi, int64_t *out)
 {
     if (!cJSON_IsNumber(v))
         return 0;
@@ -441,7 +435,7 @@ static int integral_in(const cJSON *v, double lo, double hi, int64_t *out)
 
 /* Optional member holding an integral number in [lo, hi]; *dst untouched
  * when absent. */
-static int get_integral(dctx *d, const cJSON *obj, const char *key, double lo, double hi, int64_t *dst)
+int get_integral(dctx *d, const cJSON *obj, const char *key, double lo, double hi, int64_t *dst)
 {
     const cJSON *v = member(obj, key);
     if (v && !integral_in(v, lo, hi, dst))
@@ -450,7 +444,7 @@ static int get_integral(dctx *d, const cJSON *obj, const char *key, double lo, d
 }
 
 /* Optional nested object; *dst stays NULL when absent. */
-static int get_object(dctx *d, const cJSON *obj, const char *key, int required, const cJSON **dst)
+int get_object(dctx *d, const cJSON *obj, const char *key, int required, const cJSON **dst)
 {
     const cJSON *v = member(obj, key);
     *dst = NULL;
@@ -463,7 +457,7 @@ static int get_object(dctx *d, const cJSON *obj, const char *key, int required, 
 }
 
 /* Enum member: names[i] maps to value i + 1. */
-static int get_enum(dctx *d, const cJSON *obj, const char *key, const char *const *names, size_t n, int *dst)
+int get_enum(dctx *d, const cJSON *obj, const char *key, const char *const *names, size_t n, int *dst)
 {
     const cJSON *v = member(obj, key);
     if (v && cJSON_IsString(v))
@@ -565,7 +559,14 @@ static int decode_error(dctx *d, const cJSON *root, pframe *f)
         rc = bad_member(d, "code");
     if (!rc)
         rc = get_string(d, root, "message", 0, &f->message);
+    if (!rc)
+        rc = get_id(d, root, "req", 0, &f->req);
     return rc ? rc : get_id(d, root, "cid", 0, &f->cid);
+}
+
+static int decode_ack(dctx *d, const cJSON *root, pframe *f)
+{
+    return get_id(d, root, "cid", 1, &f->cid);
 }
 
 #define RECONNECT_MAX_MS 3600000
@@ -613,6 +614,7 @@ static const struct {
     {"error", PF_ERROR, decode_error},
     {"goaway", PF_GOAWAY, decode_goaway},
     {"history.end", PF_HISTORY_END, decode_history_end},
+    {"ack", PF_ACK, decode_ack},
 };
 
 static int decode_root(dctx *d, const cJSON *root, pframe *f)
@@ -663,10 +665,13 @@ int proto_decode(const palloc *a, const char *buf, size_t len, pframe *out, char
     int rc = end == doc_end ? check_tree(&d, root) : bad(&d, "invalid JSON");
     if (!rc)
         rc = decode_root(&d, root, out);
-    cJSON_Delete(root);
-    if (rc)
+    if (rc) {
+        cJSON_Delete(root);
         proto_frame_clear(a, out);
-    return rc;
+        return rc;
+    }
+    out->doc = root;
+    return PARLEY_OK;
 }
 
 void proto_frame_clear(const palloc *a, pframe *f)
@@ -681,6 +686,8 @@ void proto_frame_clear(const palloc *a, pframe *f)
     pfree(a, f->text);
     pfree(a, f->code);
     pfree(a, f->message);
+    pfree(a, f->req);
+    cJSON_Delete((cJSON *)f->doc);
     memset(f, 0, sizeof *f);
 }
 
@@ -688,74 +695,18 @@ void proto_frame_clear(const palloc *a, pframe *f)
  * Each builder returns 0 when cJSON ran out of memory; the caller frees the
  * half-built tree, so no builder cleans up after itself. */
 
-static int add_str(cJSON *obj, const char *key, const char *val)
+int add_str(cJSON *obj, const char *key, const char *val)
 {
     return cJSON_AddStringToObject(obj, key, val) != NULL;
 }
 
-static int add_opt_str(cJSON *obj, const char *key, const char *val)
+int add_opt_str(cJSON *obj, const char *key, const char *val)
 {
     return !val || add_str(obj, key, val);
 }
 
-static cJSON *attr_value(const pattr *at)
-{
-    switch (at->type) {
-    case PATTR_STR:
-        return cJSON_CreateString(at->str ? at->str : "");
-    case PATTR_NUM:
-        return cJSON_CreateNumber(at->num);
-    default:
-        return cJSON_CreateBool(at->boolean != 0);
-    }
-}
-
-/* {"k":v,...}; a repeated key keeps its last value so the output never
- * carries the duplicate keys that make a frame malformed. */
-static int add_attributes(cJSON *obj, const pattr *attrs, size_t n)
-{
-    cJSON *o = cJSON_AddObjectToObject(obj, "attributes");
-    if (!o)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        cJSON *v = attr_value(&attrs[i]);
-        if (!v)
-            return 0;
-        cJSON_DeleteItemFromObjectCaseSensitive(o, attrs[i].key);
-        if (!cJSON_AddItemToObject(o, attrs[i].key, v)) {
-            cJSON_Delete(v);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* "context":{"attributes":{...}}, only when there is something to snapshot. */
-static int add_context(cJSON *obj, const pattr *attrs, size_t n)
-{
-    if (!attrs || n == 0)
-        return 1;
-    cJSON *ctx = cJSON_AddObjectToObject(obj, "context");
-    return ctx && add_attributes(ctx, attrs, n);
-}
-
-static int attrs_ok(const pattr *attrs, size_t n)
-{
-    if (n && !attrs)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!attrs[i].key || attrs[i].type < PATTR_STR || attrs[i].type > PATTR_BOOL)
-            return 0;
-        /* cJSON would print NaN and infinities as null. */
-        double x = attrs[i].num;
-        if (attrs[i].type == PATTR_NUM && x - x != 0)
-            return 0;
-    }
-    return 1;
-}
-
 /* Starts {"t":type}; NULL when out of memory. */
-static cJSON *new_frame(const char *type)
+cJSON *new_frame(const char *type)
 {
     cJSON *root = cJSON_CreateObject();
     if (root && !add_str(root, "t", type)) {
@@ -769,7 +720,7 @@ static cJSON *new_frame(const char *type)
  * characters but copies other bytes as they are, so a caller that broke the
  * "inputs are valid UTF-8" promise gets an error, not a frame the server
  * would reject. */
-static int finish(const palloc *a, cJSON *root, int ok, char **out, size_t *out_len)
+int finish(const palloc *a, cJSON *root, int ok, char **out, size_t *out_len)
 {
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
@@ -803,7 +754,10 @@ static int add_user(cJSON *root, const phello *h)
         return 0;
     if (!h->user_id)
         return add_str(user, "anon", h->anon_id);
-    return add_str(user, "id", h->user_id) && add_opt_str(user, "token", h->token);
+    /* The anonymous id lets the server merge what the user did before
+     * logging in. */
+    return add_str(user, "id", h->user_id) && add_opt_str(user, "token", h->token) &&
+           add_opt_str(user, "anon", h->anon_id);
 }
 
 static int add_resume(cJSON *root, const phello *h)
@@ -852,39 +806,44 @@ int proto_encode_hello(const palloc *a, const phello *h, char **out, size_t *out
     return finish(a, root, ok, out, out_len);
 }
 
-int proto_encode_context(const palloc *a, const pattr *attrs, size_t n, char **out, size_t *out_len)
+/* "context": the snapshot text, already encoded by proto_encode_snapshot. */
+static int add_snapshot(cJSON *obj, const char *context)
 {
-    if (!out || !attrs_ok(attrs, n))
-        return PARLEY_ERR_INVALID_ARG;
-    cJSON *root = new_frame("context");
-    if (!root)
-        return PARLEY_ERR_NOMEM;
-    return finish(a, root, add_attributes(root, attrs, n), out, out_len);
+    return !context || cJSON_AddRawToObject(obj, "context", context) != NULL;
 }
 
 int proto_encode_conv_start(const palloc *a, const char *cid, const char *conv, const char *subject,
-                            const pattr *attrs, size_t n_attrs, char **out, size_t *out_len)
+                            const char *context, char **out, size_t *out_len)
 {
-    if (!cid || !conv || !out || !attrs_ok(attrs, n_attrs))
+    if (!cid || !conv || !out)
         return PARLEY_ERR_INVALID_ARG;
     cJSON *root = new_frame("conv.start");
     if (!root)
         return PARLEY_ERR_NOMEM;
     int ok = add_str(root, "cid", cid) && add_str(root, "conv", conv) && add_opt_str(root, "subject", subject) &&
-             add_context(root, attrs, n_attrs);
+             add_snapshot(root, context);
     return finish(a, root, ok, out, out_len);
 }
 
-int proto_encode_msg_send(const palloc *a, const char *cid, const char *conv, const char *text,
-                          const pattr *attrs, size_t n_attrs, char **out, size_t *out_len)
+static int add_postback(cJSON *root, const ppostback *pb)
 {
-    if (!cid || !conv || !text || !out || !attrs_ok(attrs, n_attrs))
+    if (!pb)
+        return 1;
+    cJSON *o = cJSON_AddObjectToObject(root, "postback");
+    return o && add_str(o, "msg", pb->msg) && add_str(o, "option", pb->option) &&
+           add_opt_str(o, "payload", pb->payload);
+}
+
+int proto_encode_msg_send(const palloc *a, const char *cid, const char *conv, const char *text,
+                          const char *context, const ppostback *pb, char **out, size_t *out_len)
+{
+    if (!cid || !conv || !text || !out || (pb && (!pb->msg || !pb->option)))
         return PARLEY_ERR_INVALID_ARG;
     cJSON *root = new_frame("msg.send");
     if (!root)
         return PARLEY_ERR_NOMEM;
     int ok = add_str(root, "cid", cid) && add_str(root, "conv", conv) && add_str(root, "text", text) &&
-             add_context(root, attrs, n_attrs);
+             add_postback(root, pb) && add_snapshot(root, context);
     return finish(a, root, ok, out, out_len);
 }
 
@@ -911,6 +870,43 @@ int proto_encode_bye(const palloc *a, char **out, size_t *out_len)
     if (!root)
         return PARLEY_ERR_NOMEM;
     return finish(a, root, 1, out, out_len);
+}
+
+static int depth_of(const cJSON *node)
+{
+    int deepest = 0;
+    for (const cJSON *c = node->child; c; c = c->next) {
+        int d = c->child || cJSON_IsObject(c) || cJSON_IsArray(c) ? depth_of(c) : 0;
+        if (d > deepest)
+            deepest = d;
+    }
+    return deepest + 1;
+}
+
+int proto_json_object(const palloc *a, const char *text, size_t max_len, int max_depth, char **canon)
+{
+    if (!text || !canon)
+        return PARLEY_ERR_INVALID_ARG;
+    size_t len = strnlen(text, max_len + 1);
+    if (len > max_len)
+        return PARLEY_ERR_TOO_LONG;
+    jscan s;
+    const char *doc_end;
+    if (!putf8_valid(text, len) || !scan_document(&s, text, len, &doc_end))
+        return PARLEY_ERR_INVALID_ARG;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root)
+        return PARLEY_ERR_NOMEM;
+    dctx d = {a, NULL, 0, ""};
+    int rc = end != doc_end || !cJSON_IsObject(root) ? PARLEY_ERR_PROTOCOL : check_tree(&d, root);
+    if (rc == PARLEY_OK && depth_of(root) > max_depth)
+        rc = PARLEY_ERR_PROTOCOL;
+    if (rc != PARLEY_OK) {
+        cJSON_Delete(root);
+        return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_INVALID_ARG;
+    }
+    return finish(a, root, 1, canon, NULL);
 }
 
 void proto_seq_str(uint64_t seq, char buf[21])

@@ -33,7 +33,8 @@ typedef enum {
     PF_CONV_UPDATE,
     PF_ERROR,
     PF_GOAWAY,
-    PF_HISTORY_END
+    PF_HISTORY_END,
+    PF_ACK
 } pframe_type;
 
 typedef enum { PAUTHOR_USER = 1, PAUTHOR_BOT, PAUTHOR_AGENT, PAUTHOR_SYSTEM } pauthor_kind;
@@ -61,10 +62,15 @@ typedef struct pframe {
     char *code;                         /* error */
     char *message;                      /* error (optional), goaway reason */
     uint32_t reconnect_ms;              /* goaway, clamped to 0..3600000 */
+    char *req;                          /* error (optional): the request it answers */
+    /* The whole validated document (a cJSON tree, owned by the frame) for
+     * the codec's readers of module frames (proto_context.c, proto_rich.c,
+     * proto_survey.c); nobody outside the codec looks inside. */
+    const void *doc;
 } pframe;
 
 /* Decodes one text frame. On PARLEY_OK `out` is filled (free with
- * proto_frame_clear). On PARLEY_ERR_PROTOCOL the frame is malformed and
+ * proto_frame_clear); its `doc` keeps the parsed tree. On PARLEY_ERR_PROTOCOL the frame is malformed and
  * `err` (if not NULL) receives a short static-or-formatted reason in
  * err[err_size]; `out` holds nothing to free. PARLEY_ERR_NOMEM on allocation
  * failure. Never reads past buf[len]; buf need not be NUL-terminated. */
@@ -73,8 +79,21 @@ void proto_frame_clear(const palloc *a, pframe *f);
 
 /* ---- client -> server ---------------------------------------------------- */
 
-typedef enum { PATTR_STR = 1, PATTR_NUM, PATTR_BOOL } pattr_type;
+/* ---- context (proto_context.c) ------------------------------------------ */
 
+#define PROTO_MAX_JSON_VALUE 4096 /* a JSON attribute value or event metadata */
+#define PROTO_MAX_JSON_DEPTH 8
+#define PROTO_MAX_SCREEN 256
+#define PROTO_MAX_CRUMB 256
+#define PROTO_MAX_CRUMBS 500
+#define PROTO_MAX_DEVICE 32
+#define PROTO_MAX_EVENT_NAME 64
+
+typedef enum { PATTR_STR = 1, PATTR_NUM, PATTR_BOOL, PATTR_NULL, PATTR_JSON } pattr_type;
+
+/* A typed value under a key: attributes and (strings only) device facts.
+ * `str` is the string, or for PATTR_JSON a compact object text from
+ * proto_json_object. */
 typedef struct pattr {
     const char *key;
     pattr_type type;
@@ -82,6 +101,35 @@ typedef struct pattr {
     double num;
     int boolean;
 } pattr;
+
+typedef struct pcrumb {
+    const char *text;
+    int64_t ts; /* ms since the Unix epoch */
+} pcrumb;
+
+/* What a context frame or snapshot carries; empty parts are left out. */
+typedef struct pcontext {
+    const pattr *attrs;
+    size_t n_attrs;
+    const char *screen; /* NULL: not included */
+    const pcrumb *crumbs;
+    size_t n_crumbs;
+    const pattr *device;
+    size_t n_device;
+} pcontext;
+
+/* {"t":"context","full":...,...}: the whole state or a patch. */
+int proto_encode_context(const palloc *a, int full, const pcontext *c, char **out, size_t *out_len);
+/* The same members as one JSON object text, for conv.start/msg.send. */
+int proto_encode_snapshot(const palloc *a, const pcontext *c, char **out, size_t *out_len);
+/* {"t":"event",...}; `meta` NULL or an object text from proto_json_object. */
+int proto_encode_event(const palloc *a, const char *cid, const char *name, const char *meta, int64_t ts,
+                       char **out, size_t *out_len);
+/* Rewrites every string value inside the object text `json` through `fn`
+ * (which returns a new string allocated with `a` in *out, or an error) and
+ * prints the result. Keys are left alone. */
+typedef int (*pjson_str_fn)(void *user, const char *in, char **out);
+int proto_json_map_strings(const palloc *a, const char *json, pjson_str_fn fn, void *user, char **out);
 
 typedef struct pcursor {
     const char *conv;
@@ -104,18 +152,29 @@ typedef struct phello {
  * `a` (free with pfree) and *out_len its length. PARLEY_ERR_NOMEM otherwise.
  * Inputs are trusted (validated by the caller at the API boundary). */
 int proto_encode_hello(const palloc *a, const phello *h, char **out, size_t *out_len);
-/* Full state or patch, depending on which attributes the caller passes. */
-int proto_encode_context(const palloc *a, const pattr *attrs, size_t n, char **out, size_t *out_len);
+/* `context` (may be NULL) is a JSON object text from
+ * proto_encode_snapshot, embedded as the frame's "context". */
 int proto_encode_conv_start(const palloc *a, const char *cid, const char *conv, const char *subject,
-                            const pattr *attrs, size_t n_attrs, char **out, size_t *out_len);
+                            const char *context, char **out, size_t *out_len);
+/* The option a postback answers (docs/protocol.md, "Postbacks"). */
+typedef struct ppostback {
+    const char *msg, *option, *payload; /* payload may be NULL */
+} ppostback;
+/* `pb` NULL for plain text. */
 int proto_encode_msg_send(const palloc *a, const char *cid, const char *conv, const char *text,
-                          const pattr *attrs, size_t n_attrs, char **out, size_t *out_len);
+                          const char *context, const ppostback *pb, char **out, size_t *out_len);
 /* history.get: the messages of `conv` after seq `after` (0 = from the
  * start); `limit` 0 leaves it to the server's default (100), else 1..500. */
 #define PROTO_HISTORY_MAX_LIMIT 500
 int proto_encode_history_get(const palloc *a, const char *conv, uint64_t after, uint32_t limit, char **out,
                              size_t *out_len);
 int proto_encode_bye(const palloc *a, char **out, size_t *out_len);
+
+/* Host-supplied JSON (attribute values, event metadata): must be one
+ * object, valid under the wire rules, at most max_len bytes and max_depth
+ * levels deep. On PARLEY_OK *canon is its compact form (allocated with
+ * `a`). Errors: TOO_LONG, INVALID_ARG, NOMEM. */
+int proto_json_object(const palloc *a, const char *text, size_t max_len, int max_depth, char **canon);
 
 /* Formats a seq as the decimal string the wire uses; buf at least 21 bytes. */
 void proto_seq_str(uint64_t seq, char buf[21]);

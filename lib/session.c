@@ -55,7 +55,14 @@ typedef enum {
     CL_RECONNECT /* at once, not a failure (new identity) */
 } sclose;
 
-typedef enum { OBX_CONV_START, OBX_MSG } obx_kind;
+/* OBX_MSG covers postbacks (a msg.send too); OBX_ITEM and OBX_REPORTED are
+ * the feature modules' frames (tracked events, survey answers), acked by
+ * `ack`; only OBX_REPORTED tells the host about its ack. */
+typedef enum { OBX_CONV_START, OBX_MSG, OBX_ITEM, OBX_REPORTED } obx_kind;
+static const char obx_kind_char[] = {'c', 'm', 'x', 'r'};
+/* The conv field of an item that belongs to no conversation. */
+#define NO_CONV "-"
+#define MAX_EXTS 4
 
 typedef struct obx_item {
     struct obx_item *next;
@@ -104,11 +111,8 @@ struct psess {
     acked *acked;
     size_t n_acked;
 
-    /* attrs[i].key/.str point at attr_key[i]/attr_str[i], owned here. */
-    pattr attrs[PROTO_MAX_ATTRS];
-    char *attr_key[PROTO_MAX_ATTRS];
-    char *attr_str[PROTO_MAX_ATTRS];
-    size_t n_attrs;
+    psess_ext exts[MAX_EXTS];
+    size_t n_exts;
 
     sconv *convs;
     size_t n_convs, cap_convs;
@@ -309,7 +313,7 @@ static int obx_persist(psess *s, const obx_item *it)
     char *v = pmalloc(&s->alloc, n + 1);
     if (!v)
         return PARLEY_ERR_NOMEM;
-    snprintf(v, n + 1, "%c\n%s\n%s\n", it->kind == OBX_MSG ? 'm' : 'c', it->cid, it->conv);
+    snprintf(v, n + 1, "%c\n%s\n%s\n", obx_kind_char[it->kind], it->cid, it->conv);
     memcpy(v + n - it->len, it->frame, it->len);
     char key[ORDER_KEY_SIZE];
     order_key(it->order, key);
@@ -501,6 +505,15 @@ static const char *next_field(const char **p, const char *end, size_t *n)
     return f;
 }
 
+static int obx_kind_of(char c, obx_kind *out)
+{
+    const char *p = memchr(obx_kind_char, c, sizeof obx_kind_char);
+    if (!p || !c)
+        return 0;
+    *out = (obx_kind)(p - obx_kind_char);
+    return 1;
+}
+
 /* Parses a journaled item into a new obx_item; NULL when malformed (*nomem
  * set when out of memory instead). */
 static obx_item *obx_parse(psess *s, const char *key, const char *v, size_t len, int *nomem)
@@ -508,10 +521,10 @@ static obx_item *obx_parse(psess *s, const char *key, const char *v, size_t len,
     const char *p = v, *end = v + len, *kind, *cid, *conv;
     size_t kn, cn, vn;
     uint64_t order;
+    obx_kind k;
     if (!parse_order(key, &order) || !(kind = next_field(&p, end, &kn)) ||
         !(cid = next_field(&p, end, &cn)) || !(conv = next_field(&p, end, &vn)) || kn != 1 ||
-        (kind[0] != 'm' && kind[0] != 'c') || cn == 0 || cn > PUUID_STR_LEN || vn == 0 || vn > PROTO_MAX_ID ||
-        p == end)
+        !obx_kind_of(kind[0], &k) || cn == 0 || cn > PUUID_STR_LEN || vn == 0 || vn > PROTO_MAX_ID || p == end)
         return NULL;
     obx_item *it = pcalloc(&s->alloc, 1, sizeof *it);
     if (it)
@@ -521,7 +534,7 @@ static obx_item *obx_parse(psess *s, const char *key, const char *v, size_t len,
         *nomem = 1;
         return NULL;
     }
-    it->kind = kind[0] == 'm' ? OBX_MSG : OBX_CONV_START;
+    it->kind = k;
     it->order = order;
     it->len = (size_t)(end - p);
     memcpy(it->cid, cid, cn);
@@ -543,7 +556,8 @@ static int load_item(void *user, const char *key, const void *value, size_t len)
         return 0;
     }
     /* The item's conversation is known even when its cursor never moved. */
-    if (!conv_find(s, it->conv) && s->n_convs < PROTO_MAX_CONVERSATIONS && !conv_add(s, it->conv)) {
+    if (strcmp(it->conv, NO_CONV) != 0 && !conv_find(s, it->conv) && s->n_convs < PROTO_MAX_CONVERSATIONS &&
+        !conv_add(s, it->conv)) {
         obx_free(s, it);
         return PARLEY_ERR_NOMEM;
     }
@@ -658,10 +672,6 @@ void psess_free(psess *s)
         s->acked = a->next;
         pfree(&s->alloc, a);
     }
-    for (size_t i = 0; i < s->n_attrs; i++) {
-        pfree(&s->alloc, s->attr_key[i]);
-        pfree(&s->alloc, s->attr_str[i]);
-    }
     pevent_queue_clear(&s->events);
     char *strings[] = {s->app_id, s->anon_id, s->platform, s->user_id, s->token, s->session_token, s->session_owner};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
@@ -710,6 +720,11 @@ int psess_want(psess *s, int64_t now, int64_t *deadline_ms)
             deadline = s->hs_deadline;
         if (s->wq_head || s->obx_next)
             want |= PSESS_WANT_WRITE;
+    }
+    for (size_t i = 0; i < s->n_exts; i++) {
+        int64_t d = s->exts[i].deadline ? s->exts[i].deadline(s->exts[i].user) : -1;
+        if (d >= 0 && (deadline < 0 || d < deadline))
+            deadline = d;
     }
     if (deadline_ms)
         *deadline_ms = deadline;
@@ -859,6 +874,9 @@ void psess_tick(psess *s, int64_t now)
 {
     if (s->state == ST_HANDSHAKING && now >= s->hs_deadline)
         request_close(s, CL_FAILURE, PARLEY_ERR_PROTOCOL, "no welcome");
+    for (size_t i = 0; i < s->n_exts; i++)
+        if (s->exts[i].on_tick)
+            s->exts[i].on_tick(s->exts[i].user, now);
 }
 
 /* ---- frames out ----------------------------------------------------------- */
@@ -888,8 +906,7 @@ void psess_frame_written(psess *s)
         PLOG_D(s->log, "-> %s", s->wq_head->type);
         wq_pop(s);
     } else if (s->peeked && s->peeked == s->obx_next) {
-        PLOG_D(s->log, "-> %s cid=%s", s->obx_next->kind == OBX_MSG ? "msg.send" : "conv.start",
-               s->obx_next->cid);
+        PLOG_D(s->log, "-> item %c cid=%s", obx_kind_char[s->obx_next->kind], s->obx_next->cid);
         s->obx_next = s->obx_next->next;
     }
     s->peeked = NULL;
@@ -903,7 +920,7 @@ static int frame_error(psess *s, const char *reason)
     return emit_error(s, PARLEY_ERR_PROTOCOL, reason);
 }
 
-static int on_welcome(psess *s, const pframe *f)
+static int on_welcome(psess *s, int64_t now, const pframe *f)
 {
     if (s->state != ST_HANDSHAKING)
         return frame_error(s, "unexpected welcome");
@@ -916,19 +933,10 @@ static int on_welcome(psess *s, const pframe *f)
     char *token = pstrdup(&s->alloc, f->session ? f->session : "");
     char *owner = pstrdup(&s->alloc, s->user_id);
     parley_event *ev = ev_new(s, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
-    wq_entry *ctx = NULL;
-    char *frame = NULL;
-    size_t len = 0;
-    int ctx_failed = 0;
-    if (s->n_attrs) {
-        ctx_failed = proto_encode_context(&s->alloc, s->attrs, s->n_attrs, &frame, &len) != PARLEY_OK ||
-                     !(ctx = wq_new(s, "context", frame, len));
-    }
-    if (!token || (s->user_id && !owner) || !ev || ctx_failed) {
+    if (!token || (s->user_id && !owner) || !ev) {
         pfree(&s->alloc, token);
         pfree(&s->alloc, owner);
         parley_event_free(ev);
-        wq_free(s, ctx);
         return PARLEY_ERR_NOMEM;
     }
     pfree(&s->alloc, s->session_token);
@@ -940,11 +948,15 @@ static int on_welcome(psess *s, const pframe *f)
     s->max_frame = f->max_frame ? min_u32(f->max_frame, PROTO_MAX_FRAME) : PROTO_MAX_FRAME;
     s->attempt = 0;
     s->state = ST_ONLINE;
-    if (ctx)
-        wq_append(s, ctx);
     s->obx_next = s->obx_head;
     pevent_queue_push(&s->events, ev);
     PLOG_I(s->log, "online; %u item(s) to resend", (unsigned)s->obx_count);
+    /* The modules' control frames (full context, read marks, requests) go
+     * before the resends; one that cannot queue them costs only freshness,
+     * so the connection stays. */
+    for (size_t i = 0; i < s->n_exts; i++)
+        if (s->exts[i].on_welcome && s->exts[i].on_welcome(s->exts[i].user, now) != PARLEY_OK)
+            PLOG_W(s->log, "a module could not prepare the new connection");
     return PARLEY_OK;
 }
 
@@ -987,6 +999,26 @@ static int on_msg_ack(psess *s, const pframe *f)
         cursor_set(s, c, f->seq);
     else if (c && f->seq > c->cursor)
         acked_remember(s, c->id, f->id, f->seq);
+    obx_remove(s, it);
+    return PARLEY_OK;
+}
+
+/* The ack of a module's item (tracked event, survey answer). */
+static int on_ack(psess *s, const pframe *f)
+{
+    obx_item *it = obx_find(s, f->cid);
+    if (!it || (it->kind != OBX_ITEM && it->kind != OBX_REPORTED)) {
+        PLOG_D(s->log, "ack for unknown cid ignored");
+        return PARLEY_OK;
+    }
+    if (it->kind == OBX_REPORTED) {
+        parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
+        if (!ev || pevent_set(ev, &ev->cid, it->cid) != PARLEY_OK) {
+            parley_event_free(ev);
+            return PARLEY_ERR_NOMEM;
+        }
+        pevent_queue_push(&s->events, ev);
+    }
     obx_remove(s, it);
     return PARLEY_OK;
 }
@@ -1047,6 +1079,11 @@ static int deliver_msg(psess *s, sconv *c, const pframe *f)
     }
     ev->author_kind = author_kind(f->author_kind);
     ev->ts = f->ts;
+    for (size_t i = 0; i < s->n_exts; i++)
+        if (s->exts[i].on_message && s->exts[i].on_message(s->exts[i].user, f, ev) == PARLEY_ERR_NOMEM) {
+            parley_event_free(ev);
+            return PARLEY_ERR_NOMEM;
+        }
     cursor_set(s, c, f->seq);
     pevent_queue_push(&s->events, ev);
     return PARLEY_OK;
@@ -1136,7 +1173,7 @@ static int on_item_rejected(psess *s, const pframe *f, obx_item *it, char *text)
     parley_event *status = NULL, *err = error_event(s, PARLEY_ERR_REJECTED, text);
     int failed = !err || pevent_set(err, &err->cid, it->cid) != PARLEY_OK ||
                  pevent_set(err, &err->conv, it->conv) != PARLEY_OK;
-    if (!failed && it->kind == OBX_MSG) {
+    if (!failed && (it->kind == OBX_MSG || it->kind == OBX_REPORTED)) {
         status = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
         failed = !status || pevent_set(status, &status->cid, it->cid) != PARLEY_OK ||
                  pevent_set(status, &status->conv, it->conv) != PARLEY_OK ||
@@ -1183,36 +1220,49 @@ static int on_goaway(psess *s, const pframe *f)
     return PARLEY_OK;
 }
 
-static int dispatch(psess *s, const pframe *f)
+/* Frames the session does not know go to the modules; the first that
+ * claims one ends the search. */
+static int ext_frame(psess *s, int64_t now, const pframe *f)
 {
-    if (f->type == PF_UNKNOWN) {
-        PLOG_I(s->log, "frame of unknown type \"%s\" ignored", f->type_name);
-        return PARLEY_OK;
+    for (size_t i = 0; i < s->n_exts; i++) {
+        int rc = s->exts[i].on_frame ? s->exts[i].on_frame(s->exts[i].user, now, f) : 0;
+        if (rc != 0)
+            return rc < 0 ? rc : PARLEY_OK;
     }
+    PLOG_I(s->log, "frame of unknown type \"%s\" ignored", f->type_name);
+    return PARLEY_OK;
+}
+
+static int dispatch(psess *s, int64_t now, const pframe *f)
+{
     /* Until welcome the server has accepted nothing, so nothing but the
      * handshake's own answers can be meaningful. */
     if (s->state != ST_ONLINE && f->type != PF_WELCOME && f->type != PF_ERROR && f->type != PF_GOAWAY) {
+        if (f->type == PF_UNKNOWN) {
+            PLOG_I(s->log, "frame of type \"%s\" before welcome ignored", f->type_name);
+            return PARLEY_OK;
+        }
         char reason[80];
         snprintf(reason, sizeof reason, "%s before welcome", f->type_name);
         return frame_error(s, reason);
     }
     switch (f->type) {
-    case PF_WELCOME: return on_welcome(s, f);
+    case PF_WELCOME: return on_welcome(s, now, f);
     case PF_CONV_ACK: return on_conv_ack(s, f);
     case PF_MSG_ACK: return on_msg_ack(s, f);
+    case PF_ACK: return on_ack(s, f);
     case PF_MSG: return on_msg(s, f);
     case PF_CONV_UPDATE: return on_conv_update(s, f);
-    case PF_ERROR: return on_error(s, f);
+    case PF_ERROR: return f->req ? ext_frame(s, now, f) : on_error(s, f);
     case PF_GOAWAY: return on_goaway(s, f);
     case PF_HISTORY_END: return on_history_end(s, f);
-    case PF_UNKNOWN: break;
+    case PF_UNKNOWN: return ext_frame(s, now, f);
     }
     return PARLEY_OK;
 }
 
 int psess_on_frame(psess *s, int64_t now, const char *data, size_t len)
 {
-    (void)now;
     if (!connected(s)) {
         PLOG_D(s->log, "frame outside a connection dropped");
         return PARLEY_OK;
@@ -1229,7 +1279,7 @@ int psess_on_frame(psess *s, int64_t now, const char *data, size_t len)
     if (rc != PARLEY_OK)
         return rc;
     PLOG_D(s->log, "<- %s (%zu bytes)", f.type_name, len);
-    rc = dispatch(s, &f);
+    rc = dispatch(s, now, &f);
     proto_frame_clear(&s->alloc, &f);
     return rc;
 }
@@ -1269,88 +1319,6 @@ int psess_identify(psess *s, const char *user_id, const char *token)
     return PARLEY_OK;
 }
 
-static int check_attr(const pattr *attr)
-{
-    if (!attr || !pid_valid(attr->key, PROTO_MAX_ATTR_KEY))
-        return PARLEY_ERR_INVALID_ARG;
-    switch (attr->type) {
-    case PATTR_STR:
-        if (!attr->str)
-            return PARLEY_ERR_INVALID_ARG;
-        if (strlen(attr->str) > PROTO_MAX_ATTR_STR)
-            return PARLEY_ERR_TOO_LONG;
-        return putf8_valid(attr->str, strlen(attr->str)) ? PARLEY_OK : PARLEY_ERR_INVALID_ARG;
-    case PATTR_NUM: return isfinite(attr->num) ? PARLEY_OK : PARLEY_ERR_INVALID_ARG;
-    case PATTR_BOOL: return PARLEY_OK;
-    }
-    return PARLEY_ERR_INVALID_ARG;
-}
-
-static size_t attr_find(const psess *s, const char *key)
-{
-    size_t i = 0;
-    while (i < s->n_attrs && strcmp(s->attr_key[i], key) != 0)
-        i++;
-    return i;
-}
-
-/* The value as stored: only the member its type uses, booleans as 0/1. */
-static pattr attr_normalized(const pattr *attr)
-{
-    pattr v = {.key = attr->key, .type = attr->type};
-    if (attr->type == PATTR_STR)
-        v.str = attr->str;
-    else if (attr->type == PATTR_NUM)
-        v.num = attr->num;
-    else
-        v.boolean = attr->boolean != 0;
-    return v;
-}
-
-/* The patch frame for one changed attribute, when one goes out now. */
-static int attr_patch(psess *s, const pattr *v, wq_entry **patch)
-{
-    *patch = NULL;
-    if (s->state != ST_ONLINE || s->close != CL_NONE)
-        return PARLEY_OK;
-    char *frame = NULL;
-    size_t len = 0;
-    if (proto_encode_context(&s->alloc, v, 1, &frame, &len) != PARLEY_OK ||
-        !(*patch = wq_new(s, "context", frame, len)))
-        return PARLEY_ERR_NOMEM;
-    return PARLEY_OK;
-}
-
-int psess_set_attr(psess *s, const pattr *attr)
-{
-    int rc = check_attr(attr);
-    if (rc != PARLEY_OK)
-        return rc;
-    size_t i = attr_find(s, attr->key);
-    if (i == PROTO_MAX_ATTRS)
-        return PARLEY_ERR_FULL;
-    int is_new = i == s->n_attrs;
-    pattr v = attr_normalized(attr);
-    char *key = is_new ? pstrdup(&s->alloc, attr->key) : NULL;
-    char *str = pstrdup(&s->alloc, v.str);
-    wq_entry *patch = NULL;
-    if ((is_new && !key) || (v.str && !str) || attr_patch(s, &v, &patch) != PARLEY_OK) {
-        pfree(&s->alloc, key);
-        pfree(&s->alloc, str);
-        return PARLEY_ERR_NOMEM;
-    }
-    if (is_new)
-        s->attr_key[s->n_attrs++] = key;
-    pfree(&s->alloc, s->attr_str[i]);
-    s->attr_str[i] = str;
-    s->attrs[i] = v;
-    s->attrs[i].key = s->attr_key[i];
-    s->attrs[i].str = str;
-    if (patch)
-        wq_append(s, patch);
-    return PARLEY_OK;
-}
-
 /* A zeroed outbox item with a fresh cid; NULL on failure. */
 static obx_item *obx_new(psess *s, obx_kind kind, const char *conv)
 {
@@ -1381,7 +1349,7 @@ static int obx_commit(psess *s, obx_item *it)
     return PARLEY_OK;
 }
 
-int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE])
+int psess_conv_start(psess *s, const char *subject, const char *context, char conv_out[PARLEY_ID_SIZE])
 {
     size_t slen = subject ? strlen(subject) : 0;
     if (slen > PROTO_MAX_SUBJECT)
@@ -1398,8 +1366,8 @@ int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE
     if (!it)
         return PARLEY_ERR_NOMEM;
     sconv *c = NULL;
-    if (proto_encode_conv_start(&s->alloc, it->cid, conv, slen ? subject : NULL, s->attrs, s->n_attrs,
-                                &it->frame, &it->len) != PARLEY_OK ||
+    if (proto_encode_conv_start(&s->alloc, it->cid, conv, slen ? subject : NULL, context, &it->frame, &it->len) !=
+            PARLEY_OK ||
         !(c = conv_add(s, conv))) {
         obx_free(s, it);
         return PARLEY_ERR_NOMEM;
@@ -1422,28 +1390,112 @@ int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE
     return PARLEY_OK;
 }
 
-int psess_send_text(psess *s, const char *conv, const char *text, char cid_out[PARLEY_ID_SIZE])
+int psess_check_text(const psess *s, const char *conv, const char *text)
 {
     if (!conv || !text)
         return PARLEY_ERR_INVALID_ARG;
-    if (!conv_find(s, conv))
+    if (!conv_find((psess *)s, conv))
         return PARLEY_ERR_NOT_FOUND;
     size_t len = strlen(text);
     if (!len || !putf8_valid(text, len))
         return PARLEY_ERR_INVALID_ARG;
     if (len > s->max_text)
         return PARLEY_ERR_TOO_LONG;
-    if (s->obx_count >= s->outbox_cap)
-        return PARLEY_ERR_FULL;
-    obx_item *it = obx_new(s, OBX_MSG, conv);
-    if (!it)
+    return s->obx_count >= s->outbox_cap ? PARLEY_ERR_FULL : PARLEY_OK;
+}
+
+int psess_send_text(psess *s, const char *conv, const char *text, const char *context, char cid_out[PARLEY_ID_SIZE])
+{
+    int rc = psess_check_text(s, conv, text);
+    if (rc != PARLEY_OK)
+        return rc;
+    char cid[PARLEY_ID_SIZE], *frame = NULL;
+    size_t len = 0;
+    if (psess_mint_cid(s, cid) != PARLEY_OK ||
+        proto_encode_msg_send(&s->alloc, cid, conv, text, context, NULL, &frame, &len) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
+    rc = psess_enqueue(s, PSESS_ITEM_MSG, conv, cid, frame, len);
+    if (rc == PARLEY_OK && cid_out)
+        memcpy(cid_out, cid, strlen(cid) + 1);
+    return rc;
+}
+
+/* ---- feature modules ------------------------------------------------------ */
+
+int psess_add_ext(psess *s, const psess_ext *ext)
+{
+    if (!ext || s->n_exts == MAX_EXTS)
+        return PARLEY_ERR_INVALID_ARG;
+    s->exts[s->n_exts++] = *ext;
+    return PARLEY_OK;
+}
+
+int psess_online(const psess *s)
+{
+    return s->state == ST_ONLINE && s->close == CL_NONE;
+}
+
+int psess_conv_known(const psess *s, const char *conv)
+{
+    return conv && conv_find((psess *)s, conv) != NULL;
+}
+
+int psess_send_control(psess *s, const char *type, char *frame, size_t len)
+{
+    if (!psess_online(s)) {
+        pfree(&s->alloc, frame);
+        return PARLEY_ERR_OFFLINE;
+    }
+    wq_entry *e = wq_new(s, type, frame, len);
+    if (!e)
+        return PARLEY_ERR_NOMEM;
+    wq_append(s, e);
+    return PARLEY_OK;
+}
+
+int psess_mint_cid(psess *s, char cid[PARLEY_ID_SIZE])
+{
+    return prand_uuid4(s->rand, cid) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_NOMEM;
+}
+
+static const obx_kind item_kinds[] = {
+    [PSESS_ITEM_MSG] = OBX_MSG, [PSESS_ITEM_SILENT] = OBX_ITEM, [PSESS_ITEM_REPORTED] = OBX_REPORTED};
+
+/* A message's PENDING status, queued once the item is durable. */
+static parley_event *pending_event(psess *s, const obx_item *it)
+{
     parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_PENDING);
-    if (!ev || pevent_set(ev, &ev->cid, it->cid) != PARLEY_OK || pevent_set(ev, &ev->conv, conv) != PARLEY_OK ||
-        proto_encode_msg_send(&s->alloc, it->cid, conv, text, s->attrs, s->n_attrs, &it->frame, &it->len) !=
-            PARLEY_OK) {
+    if (!ev || pevent_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
+        (it->kind == OBX_MSG && pevent_set(ev, &ev->conv, it->conv) != PARLEY_OK)) {
         parley_event_free(ev);
-        obx_free(s, it);
+        return NULL;
+    }
+    return ev;
+}
+
+int psess_enqueue(psess *s, psess_item kind, const char *conv, const char *cid, char *frame, size_t len)
+{
+    if (kind > PSESS_ITEM_REPORTED || !cid || strlen(cid) > PUUID_STR_LEN || (kind == PSESS_ITEM_MSG && !conv)) {
+        pfree(&s->alloc, frame);
+        return PARLEY_ERR_INVALID_ARG;
+    }
+    if (s->obx_count >= s->outbox_cap) {
+        pfree(&s->alloc, frame);
+        return PARLEY_ERR_FULL;
+    }
+    obx_item *it = obx_new(s, item_kinds[kind], conv ? conv : NO_CONV);
+    parley_event *ev = NULL;
+    if (it) {
+        memcpy(it->cid, cid, strlen(cid) + 1);
+        it->frame = frame;
+        it->len = len;
+        ev = kind == PSESS_ITEM_SILENT ? NULL : pending_event(s, it);
+    } else {
+        pfree(&s->alloc, frame);
+    }
+    if (!it || (kind != PSESS_ITEM_SILENT && !ev)) {
+        if (it)
+            obx_free(s, it);
         return PARLEY_ERR_NOMEM;
     }
     int rc = obx_commit(s, it);
@@ -1451,8 +1503,70 @@ int psess_send_text(psess *s, const char *conv, const char *text, char cid_out[P
         parley_event_free(ev);
         return rc;
     }
-    pevent_queue_push(&s->events, ev);
-    if (cid_out)
-        memcpy(cid_out, it->cid, strlen(it->cid) + 1);
+    if (ev)
+        pevent_queue_push(&s->events, ev);
     return PARLEY_OK;
+}
+
+void psess_emit(psess *s, parley_event *ev)
+{
+    if (ev)
+        pevent_queue_push(&s->events, ev);
+}
+
+int psess_emit_error(psess *s, int code, const char *text)
+{
+    return emit_error(s, code, text);
+}
+
+/* ---- logout ----------------------------------------------------------------- */
+
+static void forget_everything(psess *s)
+{
+    wq_drop(s);
+    while (s->obx_head) {
+        obx_item *it = s->obx_head;
+        s->obx_head = it->next;
+        obx_free(s, it);
+    }
+    s->obx_tail = s->obx_next = NULL;
+    s->peeked = NULL;
+    s->obx_count = 0;
+    while (s->acked) {
+        acked *a = s->acked;
+        s->acked = a->next;
+        pfree(&s->alloc, a);
+    }
+    s->n_acked = 0;
+    s->n_convs = 0;
+    pfree(&s->alloc, s->user_id);
+    pfree(&s->alloc, s->token);
+    pfree(&s->alloc, s->session_token);
+    pfree(&s->alloc, s->session_owner);
+    s->user_id = s->token = s->session_token = s->session_owner = NULL;
+}
+
+int psess_logout(psess *s, const char *new_anon_id)
+{
+    char *anon = pstrdup(&s->alloc, new_anon_id);
+    if (!anon)
+        return PARLEY_ERR_NOMEM;
+    pfree(&s->alloc, s->anon_id);
+    s->anon_id = anon;
+    forget_everything(s);
+    for (size_t i = 0; i < s->n_exts; i++)
+        if (s->exts[i].on_logout)
+            s->exts[i].on_logout(s->exts[i].user);
+    if (connected(s))
+        request_close(s, CL_RECONNECT, PARLEY_ERR_CLOSED, "logged out");
+    else if (s->state == ST_WAITING)
+        s->retry_at = 0;
+    if (!s->journal)
+        return PARLEY_OK;
+    int rc = pjournal_clear_ns(s->journal, NS_OUTBOX);
+    if (rc == PARLEY_OK)
+        rc = pjournal_clear_ns(s->journal, NS_CURSOR);
+    if (rc == PARLEY_OK)
+        rc = pjournal_clear_ns(s->journal, NS_META);
+    return journal_rc(rc);
 }

@@ -2,7 +2,8 @@
  * promise. No sockets, no clock, no threads, no locks: the caller passes the
  * time in (monotonic ms), feeds it transport happenings and received frames,
  * and takes out frames to write, events for the host and what to do next.
- * Not thread-safe: the facade serialises calls. */
+ * Not thread-safe: the facade serialises calls. Journal namespaces: the
+ * session owns 1-3, the modules 4-15, the facade 16. */
 #ifndef PARLEY_SESSION_H
 #define PARLEY_SESSION_H
 
@@ -102,11 +103,70 @@ void psess_frame_written(psess *s);
 /* ---- host API (validated here; see parley.h for the rules) -------------- */
 
 int psess_identify(psess *s, const char *user_id, const char *token);
-/* attr->key and attr->str are copied. */
-int psess_set_attr(psess *s, const pattr *attr);
-int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE]);
-int psess_send_text(psess *s, const char *conv, const char *text, char cid_out[PARLEY_ID_SIZE]);
+/* `context` (may be NULL) is the snapshot to carry: a JSON object text from
+ * the context module, embedded as is. */
+int psess_conv_start(psess *s, const char *subject, const char *context, char conv_out[PARLEY_ID_SIZE]);
+/* What psess_send_text would refuse (INVALID_ARG, NOT_FOUND, TOO_LONG,
+ * FULL), without doing anything. */
+int psess_check_text(const psess *s, const char *conv, const char *text);
+int psess_send_text(psess *s, const char *conv, const char *text, const char *context,
+                    char cid_out[PARLEY_ID_SIZE]);
 uint32_t psess_outbox_count(const psess *s);
+
+/* Forgets the user: identity, session token, conversations, cursors and the
+ * outbox (in memory and in the journal, whose namespaces 1-3 are cleared),
+ * then every module's on_logout. The session continues as the anonymous
+ * user `new_anon_id`, reconnecting at once when it was connected. Errors:
+ * NOMEM (nothing changed), IO (memory forgotten, the journal not fully). */
+int psess_logout(psess *s, const char *new_anon_id);
+
+/* ---- feature modules -----------------------------------------------------
+ * Context, rich conversations and surveys live in their own files and plug
+ * in here. Every hook may be NULL and runs under the facade's lock. */
+typedef struct psess_ext {
+    void *user;
+    /* A connection was welcomed: queue what it needs with
+     * psess_send_control (full context, read marks, pending requests). */
+    int (*on_welcome)(void *user, int64_t now);
+    /* A frame the session does not handle (an unknown type, or an `error`
+     * carrying `req`): return 1 when it was this module's, 0 when not, or a
+     * negative PARLEY_ERR_* (only NOMEM is expected). */
+    int (*on_frame)(void *user, int64_t now, const pframe *f);
+    /* A `msg` is about to reach the host as `ev`: add structured content.
+     * PARLEY_ERR_NOMEM drops the delivery (the replay brings it again). */
+    int (*on_message)(void *user, const pframe *f, parley_event *ev);
+    /* The next time on_tick is due (monotonic ms), or -1. */
+    int64_t (*deadline)(void *user);
+    void (*on_tick)(void *user, int64_t now);
+    /* psess_logout: forget everything of the user, memory and journal. */
+    void (*on_logout)(void *user);
+} psess_ext;
+
+/* Up to 4 modules; `ext` is copied. INVALID_ARG when full. */
+int psess_add_ext(psess *s, const psess_ext *ext);
+/* Welcomed and not closing: a control frame would go out now. */
+int psess_online(const psess *s);
+int psess_conv_known(const psess *s, const char *conv);
+/* Queues a control frame (owned by the session from here on, freed on
+ * every path) ahead of the outbox on the current connection. OFFLINE when
+ * there is none; control frames die with their connection. */
+int psess_send_control(psess *s, const char *type, char *frame, size_t len);
+/* A fresh client id (UUIDv4) for an item. */
+int psess_mint_cid(psess *s, char cid[PARLEY_ID_SIZE]);
+
+typedef enum {
+    PSESS_ITEM_MSG,     /* a msg.send (postback): acked by msg.ack, PENDING/SENT/FAILED */
+    PSESS_ITEM_SILENT,  /* acked by `ack`, nothing reported (tracked events) */
+    PSESS_ITEM_REPORTED /* acked by `ack`, PENDING/SENT/FAILED by client id */
+} psess_item;
+/* Adds an encoded frame with client id `cid` to the durable outbox: journaled
+ * and synced before PARLEY_OK, resent after every welcome until acked. `conv`
+ * may be NULL except for PSESS_ITEM_MSG. `frame` is owned by the session
+ * from here on (freed on every path). Errors: FULL, IO, NOMEM, INVALID_ARG. */
+int psess_enqueue(psess *s, psess_item kind, const char *conv, const char *cid, char *frame, size_t len);
+/* Queues an event for the host, in order with the session's own. */
+void psess_emit(psess *s, parley_event *ev);
+int psess_emit_error(psess *s, int code, const char *text);
 
 /* Moves every event produced so far to the end of `q`. */
 void psess_take_events(psess *s, pevent_queue *q);

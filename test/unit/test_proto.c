@@ -1010,33 +1010,87 @@ static void test_encode_context(void)
                      {"ratio", PATTR_NUM, NULL, 0.25, 0},
                      {"beta", PATTR_BOOL, NULL, 0, 1},
                      {"gone", PATTR_BOOL, NULL, 0, 0},
+                     {"ref", PATTR_NULL, NULL, 0, 0},
+                     {"inv", PATTR_JSON, "{\"gems\":120}", 0, 0},
                      {"plan", PATTR_STR, "gold \"x\"\n\xc3\xa9", 0, 0}};
+    pcrumb crumbs[] = {{"opened shop", 1763900000000}, {"tapped buy", 1763900001500}};
+    pattr device[] = {{"os", PATTR_STR, "Linux 6.1", 0, 0}};
+    pcontext c = {attrs, 8, "shop", crumbs, 2, device, 1};
     char *out = NULL;
     size_t len = 0;
-    CHECK_INT(proto_encode_context(&alloc, attrs, 6, &out, &len), PARLEY_OK);
+    CHECK_INT(proto_encode_context(&alloc, 1, &c, &out, &len), PARLEY_OK);
     cJSON *j = parse_out(out, len, "context");
-    CHECK_INT(jcount(j), 2);
+    CHECK_INT(jcount(j), 6);
+    CHECK(cJSON_IsTrue(jobj(j, "full")));
     const cJSON *a = jobj(j, "attributes");
-    CHECK_INT(jcount(a), 5); /* the repeated key once, last value */
+    CHECK_INT(jcount(a), 7); /* the repeated key once, last value */
     CHECK_STR(jstr(a, "plan"), "gold \"x\"\n\xc3\xa9");
     CHECK(cJSON_IsNumber(jobj(a, "level")) && jobj(a, "level")->valuedouble == 7);
     CHECK(cJSON_IsNumber(jobj(a, "ratio")) && jobj(a, "ratio")->valuedouble == 0.25);
     CHECK(cJSON_IsTrue(jobj(a, "beta")));
     CHECK(cJSON_IsFalse(jobj(a, "gone")));
+    CHECK(cJSON_IsNull(jobj(a, "ref")));
+    CHECK(jobj(jobj(a, "inv"), "gems")->valuedouble == 120);
+    CHECK_STR(jstr(j, "screen"), "shop");
+    CHECK_INT(cJSON_GetArraySize(jobj(j, "breadcrumbs")), 2);
+    CHECK_STR(jstr(cJSON_GetArrayItem(jobj(j, "breadcrumbs"), 1), "text"), "tapped buy");
+    CHECK_STR(jstr(jobj(j, "device"), "os"), "Linux 6.1");
     cJSON_Delete(j);
 
-    CHECK_INT(proto_encode_context(&alloc, NULL, 0, &out, &len), PARLEY_OK);
+    pcontext empty = {0};
+    CHECK_INT(proto_encode_context(&alloc, 0, &empty, &out, &len), PARLEY_OK);
     j = parse_out(out, len, "context");
-    CHECK(cJSON_IsObject(jobj(j, "attributes")) && jcount(jobj(j, "attributes")) == 0);
+    CHECK(cJSON_IsFalse(jobj(j, "full")));
+    CHECK_INT(jcount(j), 2);
     cJSON_Delete(j);
+    CHECK_INT(proto_encode_snapshot(&alloc, &c, &out, &len), PARLEY_OK);
+    j = cJSON_ParseWithLength(out, len);
+    pfree(&alloc, out);
+    CHECK(j && jobj(j, "t") == NULL && jobj(j, "full") == NULL);
+    CHECK_STR(jstr(j, "screen"), "shop");
+    cJSON_Delete(j);
+}
+
+static void test_encode_event(void)
+{
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_INT(proto_encode_event(&alloc, "9a0c", "purchase_failed", "{\"sku\":\"gems\"}", 1763900002000, &out, &len),
+              PARLEY_OK);
+    cJSON *j = parse_out(out, len, "event");
+    CHECK_STR(jstr(j, "cid"), "9a0c");
+    CHECK_STR(jstr(j, "name"), "purchase_failed");
+    CHECK_STR(jstr(jobj(j, "meta"), "sku"), "gems");
+    CHECK(jobj(j, "ts")->valuedouble == 1763900002000.0);
+    cJSON_Delete(j);
+    CHECK_INT(proto_encode_event(&alloc, "9a0c", "level_up", NULL, 1, &out, &len), PARLEY_OK);
+    j = parse_out(out, len, "event");
+    CHECK(jobj(j, "meta") == NULL);
+    cJSON_Delete(j);
+}
+
+/* Host JSON: one object under the wire rules, compacted. */
+static void test_json_object(void)
+{
+    char *out = NULL;
+    CHECK_INT(proto_json_object(&alloc, " {\"a\" : [1, {\"b\": null}]} ", 100, 8, &out), PARLEY_OK);
+    CHECK_STR(out, "{\"a\":[1,{\"b\":null}]}");
+    pfree(&alloc, out);
+    const char *bad[] = {"[]", "1", "{\"a\":1,\"a\":2}", "{\"a\":01}", "{\"a\":\"\\u0000\"}", "{", "{} {}",
+                         "{\"a\":\"\xff\"}", "{\"a\":[[[[[[[[1]]]]]]]]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_INT(proto_json_object(&alloc, bad[i], 100, 8, &out), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(proto_json_object(&alloc, "{\"a\":\"0123456789\"}", 10, 8, &out), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(cnt.live, 0);
 }
 
 static void test_encode_conv_start(void)
 {
-    pattr attrs[] = {{"plan", PATTR_STR, "vip", 0, 0}};
     char *out = NULL;
     size_t len = 0;
-    CHECK_INT(proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", "Payment problem", attrs, 1, &out, &len), PARLEY_OK);
+    CHECK_INT(proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", "Payment problem",
+                                      "{\"attributes\":{\"plan\":\"vip\"}}", &out, &len),
+              PARLEY_OK);
     cJSON *j = parse_out(out, len, "conv.start");
     CHECK_STR(jstr(j, "cid"), "0b7e");
     CHECK_STR(jstr(j, "conv"), "c-7c1e");
@@ -1045,7 +1099,7 @@ static void test_encode_conv_start(void)
     CHECK_INT(jcount(j), 5);
     cJSON_Delete(j);
 
-    CHECK_INT(proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", NULL, NULL, 0, &out, &len), PARLEY_OK);
+    CHECK_INT(proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", NULL, NULL, &out, &len), PARLEY_OK);
     j = parse_out(out, len, "conv.start");
     CHECK(jobj(j, "subject") == NULL && jobj(j, "context") == NULL);
     CHECK_INT(jcount(j), 3);
@@ -1054,12 +1108,13 @@ static void test_encode_conv_start(void)
 
 static void test_encode_msg_send(void)
 {
-    pattr attrs[] = {{"level", PATTR_NUM, NULL, 12, 0}};
     /* Quotes, backslashes and control characters must come out escaped. */
     const char *text = "My \"gems\" \\ never\tarrived\x01 \xe2\x82\xac";
     char *out = NULL;
     size_t len = 0;
-    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", text, attrs, 1, &out, &len), PARLEY_OK);
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", text, "{\"attributes\":{\"level\":12}}", NULL, &out,
+                                    &len),
+              PARLEY_OK);
     CHECK(out && !memchr(out, '\t', len) && !memchr(out, '\x01', len));
     cJSON *j = parse_out(out, len, "msg.send");
     CHECK_STR(jstr(j, "cid"), "5d1f");
@@ -1068,20 +1123,25 @@ static void test_encode_msg_send(void)
     CHECK(jobj(jobj(jobj(j, "context"), "attributes"), "level")->valuedouble == 12);
     cJSON_Delete(j);
 
-    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", "hi", NULL, 0, &out, &len), PARLEY_OK);
+    ppostback pb = {"m-1002", "o1", "billing"};
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", "Billing", NULL, &pb, &out, &len), PARLEY_OK);
     j = parse_out(out, len, "msg.send");
     CHECK(jobj(j, "context") == NULL);
-    CHECK_INT(jcount(j), 4);
+    CHECK_STR(jstr(jobj(j, "postback"), "msg"), "m-1002");
+    CHECK_STR(jstr(jobj(j, "postback"), "option"), "o1");
+    CHECK_STR(jstr(jobj(j, "postback"), "payload"), "billing");
+    CHECK_INT(jcount(j), 5);
     cJSON_Delete(j);
 
-    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", NULL, NULL, 0, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", NULL, NULL, NULL, &out, &len), PARLEY_ERR_INVALID_ARG);
+    ppostback half = {"m-1", NULL, NULL};
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", "x", NULL, &half, &out, &len), PARLEY_ERR_INVALID_ARG);
     /* Broken promises from the caller never reach the wire. */
-    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", "bad \xff", NULL, 0, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", "bad \xff", NULL, NULL, &out, &len), PARLEY_ERR_INVALID_ARG);
     double zero = 0.0;
-    pattr nan_attr[] = {{"x", PATTR_NUM, NULL, zero / zero, 0}};
     pattr inf_attr[] = {{"x", PATTR_NUM, NULL, 1.0 / zero, 0}};
-    CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", "hi", nan_attr, 1, &out, &len), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(proto_encode_context(&alloc, inf_attr, 1, &out, &len), PARLEY_ERR_INVALID_ARG);
+    pcontext bad = {inf_attr, 1, NULL, NULL, 0, NULL, 0};
+    CHECK_INT(proto_encode_context(&alloc, 0, &bad, &out, &len), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(cnt.live, 0);
 }
 
@@ -1165,6 +1225,8 @@ int main(void)
     RUN(test_json_test_suite);
     RUN(test_encode_hello);
     RUN(test_encode_context);
+    RUN(test_encode_event);
+    RUN(test_json_object);
     RUN(test_encode_conv_start);
     RUN(test_encode_msg_send);
     RUN(test_encode_bye);

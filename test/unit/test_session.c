@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "context.h"
 #include "session.h"
 #include "storage.h"
 #include "testlib.h"
@@ -18,6 +19,7 @@ typedef struct fx {
     palloc a;
     prand *rand;
     psess *s;
+    pctx *ctx; /* the context module rides along: snapshots and context frames */
     int64_t now;
     pevent_queue evq;
 } fx;
@@ -30,6 +32,21 @@ static const psess_config default_cfg = {
     .backoff_max_ms = 30000,
 };
 
+static int fx_add_ctx(fx *f)
+{
+    pctx_config cc = {.consent = 1};
+    f->ctx = pctx_new(&f->a, f->s, &cc, NULL);
+    return f->ctx != NULL;
+}
+
+static void fx_close(fx *f)
+{
+    pctx_free(f->ctx);
+    f->ctx = NULL;
+    psess_free(f->s);
+    f->s = NULL;
+}
+
 static int fx_init_cfg(fx *f, const psess_config *cfg)
 {
     memset(f, 0, sizeof *f);
@@ -38,7 +55,7 @@ static int fx_init_cfg(fx *f, const psess_config *cfg)
     f->rand = prand_new(palloc_libc());
     f->now = 1000;
     f->s = psess_new(&f->a, cfg, f->rand, NULL);
-    return f->s != NULL;
+    return f->s != NULL && fx_add_ctx(f);
 }
 
 static void fx_init(fx *f)
@@ -48,10 +65,38 @@ static void fx_init(fx *f)
 
 static void fx_free(fx *f)
 {
-    psess_free(f->s);
+    fx_close(f);
     pevent_queue_clear(&f->evq);
     prand_free(f->rand);
     CHECK_INT(f->ta.live, 0);
+}
+
+/* What the facade does: set, then let the session's timers run. */
+static int fx_attr(fx *f, const pattr *a)
+{
+    int rc = pctx_set_attr(f->ctx, a);
+    psess_tick(f->s, f->now);
+    return rc;
+}
+
+static int fx_start(fx *f, const char *subject, char conv[PARLEY_ID_SIZE])
+{
+    char *snap = NULL;
+    int rc = pctx_snapshot(f->ctx, &snap);
+    if (rc == PARLEY_OK)
+        rc = psess_conv_start(f->s, subject, snap, conv);
+    pfree(&f->a, snap);
+    return rc;
+}
+
+static int fx_send(fx *f, const char *conv, const char *text, char cid[PARLEY_ID_SIZE])
+{
+    char *snap = NULL;
+    int rc = pctx_snapshot(f->ctx, &snap);
+    if (rc == PARLEY_OK)
+        rc = psess_send_text(f->s, conv, text, snap, cid);
+    pfree(&f->a, snap);
+    return rc;
 }
 
 static parley_event *next_event(fx *f)
@@ -261,7 +306,8 @@ static void test_hello_identified(void)
     cJSON *h = EXPECT_FRAME(&f, "hello");
     CHECK_STR(jstr(h, "user.id"), "player-42");
     CHECK_STR(jstr(h, "user.token"), "jwt.token");
-    CHECK(jget(jget(h, "user"), "anon") == NULL);
+    /* The anonymous id travels along so the server can merge its history. */
+    CHECK_STR(jstr(h, "user.anon"), "a-0000");
     cJSON_Delete(h);
     fx_free(&f);
 }
@@ -273,7 +319,7 @@ static void test_hello_resume_cursors(void)
     psess_go_online(f.s, f.now);
     bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-81b2\"}");
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     feed_msg(&f, "c-other", "3", "hi");
     feed_msg(&f, "c-other", "4", "there");
     drop_and_wait(&f);
@@ -295,10 +341,10 @@ static void test_nothing_but_hello_before_welcome(void)
     psess_go_online(f.s, f.now);
     connect_open(&f);
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, "Payment problem", conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, "Payment problem", conv), PARLEY_OK);
     pattr at = {.key = "plan", .type = PATTR_STR, .str = "vip"};
-    CHECK_INT(psess_set_attr(f.s, &at), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "first", cid), PARLEY_OK);
+    CHECK_INT(fx_attr(&f, &at), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "first", cid), PARLEY_OK);
     SKIP_FRAME(&f, "hello");
     EXPECT_NO_FRAME(&f);
     CHECK(!(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE));
@@ -332,10 +378,10 @@ static void test_send_offline_then_online_sent_once(void)
     fx f;
     fx_init(&f);
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     CHECK_INT(strncmp(conv, "c-", 2), 0);
     CHECK_INT(strlen(conv), 2 + PUUID_STR_LEN);
-    CHECK_INT(psess_send_text(f.s, conv, "hello?", cid), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "hello?", cid), PARLEY_OK);
     CHECK_INT(strlen(cid), PUUID_STR_LEN);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_PENDING);
     if (ev) {
@@ -377,9 +423,9 @@ static void test_resend_after_reconnect_in_order(void)
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE], c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, "s", conv), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
+    CHECK_INT(fx_start(&f, "s", conv), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "two", c2), PARLEY_OK);
     SKIP_FRAME(&f, "conv.start");
     SKIP_FRAME(&f, "msg.send");
     SKIP_FRAME(&f, "msg.send");
@@ -420,10 +466,10 @@ static void test_new_items_while_online_follow_pending_ones(void)
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     SKIP_FRAME(&f, "conv.start");
     EXPECT_NO_FRAME(&f);
-    CHECK_INT(psess_send_text(f.s, conv, "later", cid), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "later", cid), PARLEY_OK);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
     CHECK_STR(jstr(j, "cid"), cid);
     cJSON_Delete(j);
@@ -475,7 +521,7 @@ static void test_msg_delivery_and_dedupe(void)
     }
     parley_event_free(ev);
     /* The server's conversation is now known: the user may answer in it. */
-    CHECK_INT(psess_send_text(f.s, "c-1", "reply", NULL), PARLEY_OK);
+    CHECK_INT(fx_send(&f, "c-1", "reply", NULL), PARLEY_OK);
     fx_free(&f);
 }
 
@@ -484,9 +530,9 @@ static void test_acks_out_of_order_duplicate_unknown(void)
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE], c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "two", c2), PARLEY_OK);
     cJSON *start = EXPECT_FRAME(&f, "conv.start");
     cJSON *m1 = EXPECT_FRAME(&f, "msg.send");
     cJSON *m2 = EXPECT_FRAME(&f, "msg.send");
@@ -553,9 +599,9 @@ static void test_error_frames(void)
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE], c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "two", c2), PARLEY_OK);
     drain_events(&f);
     CHECK_INT(psess_outbox_count(f.s), 3);
 
@@ -691,7 +737,7 @@ static void test_malformed_frame_keeps_session(void)
     feed(&f, "{\"t\":\"typing\",\"conv\":\"c-1\"}");
     CHECK_INT(event_count(&f), 0);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     SKIP_FRAME(&f, "conv.start");
     feed_msg(&f, "c-1", "1", "still works");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
@@ -851,7 +897,7 @@ static void test_goaway_delay(void)
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     feed(&f, "{\"t\":\"goaway\",\"reconnect_ms\":5000,\"reason\":\"deploy\"}");
     CHECK_INT(psess_want(f.s, f.now, NULL), PSESS_WANT_CLOSE);
     EXPECT_NO_FRAME(&f); /* nothing more on a connection being closed */
@@ -925,7 +971,7 @@ static void test_identify_while_online_reconnects(void)
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     CHECK_INT(psess_identify(f.s, "player-42", NULL), PARLEY_OK);
     CHECK_INT(psess_want(f.s, f.now, NULL), PSESS_WANT_CLOSE);
     EXPECT_NO_FRAME(&f); /* not under the old identity */
@@ -1005,7 +1051,7 @@ static void test_go_offline(void)
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     psess_go_offline(f.s, f.now);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_OFFLINE);
     parley_event_free(ev);
@@ -1034,49 +1080,49 @@ static void test_attr_validation(void)
     fx f;
     fx_init(&f);
     pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
-    CHECK_INT(psess_set_attr(f.s, NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, NULL), PARLEY_ERR_INVALID_ARG);
     a.key = "bad key";
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
     a.key = "";
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
     a.key = NULL;
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
     char longkey[PROTO_MAX_ATTR_KEY + 2];
     memset(longkey, 'k', sizeof longkey - 1);
     longkey[sizeof longkey - 1] = '\0';
     a.key = longkey;
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
     a.key = "plan";
     a.str = NULL;
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
     a.str = "bad\xc3";
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
     char longval[PROTO_MAX_ATTR_STR + 2];
     memset(longval, 'v', sizeof longval - 1);
     longval[sizeof longval - 1] = '\0';
     a.str = longval;
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_TOO_LONG);
     longval[PROTO_MAX_ATTR_STR] = '\0';
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_OK);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
     pattr n = {.key = "level", .type = PATTR_NUM, .num = NAN};
-    CHECK_INT(psess_set_attr(f.s, &n), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, &n), PARLEY_ERR_INVALID_ARG);
     n.num = INFINITY;
-    CHECK_INT(psess_set_attr(f.s, &n), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, &n), PARLEY_ERR_INVALID_ARG);
     n.num = 7;
-    CHECK_INT(psess_set_attr(f.s, &n), PARLEY_OK);
+    CHECK_INT(fx_attr(&f, &n), PARLEY_OK);
     pattr bad_type = {.key = "x", .type = (pattr_type)42};
-    CHECK_INT(psess_set_attr(f.s, &bad_type), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_attr(&f, &bad_type), PARLEY_ERR_INVALID_ARG);
     /* 100 keys fit, the 101st does not; replacing one still works. */
     for (int i = 2; i < PROTO_MAX_ATTRS; i++) {
         char key[16];
         snprintf(key, sizeof key, "k%d", i);
         pattr b = {.key = key, .type = PATTR_BOOL, .boolean = 1};
-        CHECK_INT(psess_set_attr(f.s, &b), PARLEY_OK);
+        CHECK_INT(fx_attr(&f, &b), PARLEY_OK);
     }
     pattr extra = {.key = "one-more", .type = PATTR_BOOL, .boolean = 1};
-    CHECK_INT(psess_set_attr(f.s, &extra), PARLEY_ERR_FULL);
+    CHECK_INT(fx_attr(&f, &extra), PARLEY_ERR_FULL);
     pattr again = {.key = "plan", .type = PATTR_BOOL, .boolean = 5};
-    CHECK_INT(psess_set_attr(f.s, &again), PARLEY_OK);
+    CHECK_INT(fx_attr(&f, &again), PARLEY_OK);
     /* The snapshot in a conv.start shows the current values. */
     psess_go_online(f.s, f.now);
     bring_online(&f, NULL);
@@ -1089,36 +1135,268 @@ static void test_attr_validation(void)
     fx_free(&f);
 }
 
+/* Changes between two context frames are coalesced into one patch: a
+ * frame at once for the first change, then at most one per interval. */
 static void test_context_frames(void)
 {
     fx f;
     fx_init(&f);
     psess_go_online(f.s, f.now);
     bring_online(&f, NULL);
-    EXPECT_NO_FRAME(&f); /* no attributes: no context */
+    EXPECT_NO_FRAME(&f); /* no context yet: no frame */
     pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_OK);
-    pattr b = {.key = "level", .type = PATTR_NUM, .num = 7.5};
-    CHECK_INT(psess_set_attr(f.s, &b), PARLEY_OK);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
     cJSON *p1 = EXPECT_FRAME(&f, "context");
-    CHECK_INT(cJSON_GetArraySize(jget(p1, "attributes")), 1);
+    CHECK(cJSON_IsFalse(jget(p1, "full")));
     CHECK_STR(jstr(p1, "attributes.plan"), "vip");
+    pattr b = {.key = "level", .type = PATTR_NUM, .num = 7.5};
+    CHECK_INT(fx_attr(&f, &b), PARLEY_OK);
+    CHECK_INT(pctx_set_screen(f.ctx, "shop"), PARLEY_OK);
+    CHECK_INT(pctx_add_breadcrumb(f.ctx, "opened shop", 1763900000000), PARLEY_OK);
+    EXPECT_NO_FRAME(&f); /* within the interval */
+    int64_t due = -1;
+    psess_want(f.s, f.now, &due);
+    CHECK_INT(due, f.now + PCTX_DEFAULT_INTERVAL_MS);
+    f.now = due;
+    psess_tick(f.s, f.now);
     cJSON *p2 = EXPECT_FRAME(&f, "context");
-    CHECK_INT(cJSON_GetArraySize(jget(p2, "attributes")), 1);
+    CHECK_INT(cJSON_GetArraySize(jget(p2, "attributes")), 1); /* only what changed */
     CHECK(cJSON_GetNumberValue(jget(jget(p2, "attributes"), "level")) == 7.5);
+    CHECK_STR(jstr(p2, "screen"), "shop");
+    CHECK_INT(cJSON_GetArraySize(jget(p2, "breadcrumbs")), 1);
     EXPECT_NO_FRAME(&f);
+    psess_want(f.s, f.now, &due);
+    CHECK_INT(due, -1); /* nothing dirty: no timer */
     /* After a reconnect: the full context. */
     drop_and_wait(&f);
     bring_online(&f, NULL);
     cJSON *full = EXPECT_FRAME(&f, "context");
+    CHECK(cJSON_IsTrue(jget(full, "full")));
     CHECK_INT(cJSON_GetArraySize(jget(full, "attributes")), 2);
     CHECK_STR(jstr(full, "attributes.plan"), "vip");
+    CHECK_STR(jstr(full, "screen"), "shop");
     EXPECT_NO_FRAME(&f);
     cJSON_Delete(p1);
     cJSON_Delete(p2);
     cJSON_Delete(full);
     fx_free(&f);
 }
+
+/* A game sets the screen every frame; what goes out is bounded by the
+ * interval, not by the calls. */
+static void test_screen_flood_is_bounded(void)
+{
+    fx f;
+    fx_init(&f);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    int frames = 0;
+    const char *d;
+    size_t n;
+    for (int i = 0; i < 10000; i++) {
+        char screen[32];
+        snprintf(screen, sizeof screen, "level-%d", i % 7);
+        CHECK_INT(pctx_set_screen(f.ctx, screen), PARLEY_OK);
+        if (i % 10 == 0) /* 10,000 calls spread over one second */
+            f.now++;
+        psess_tick(f.s, f.now);
+        while (psess_peek_frame(f.s, &d, &n)) {
+            psess_frame_written(f.s);
+            frames++;
+        }
+    }
+    f.now += PCTX_DEFAULT_INTERVAL_MS;
+    psess_tick(f.s, f.now);
+    while (psess_peek_frame(f.s, &d, &n)) {
+        psess_frame_written(f.s);
+        frames++;
+    }
+    printf("  10000 set_screen calls in 1 s -> %d context frames\n", frames);
+    CHECK(frames >= 2 && frames <= 3);
+    CHECK_INT((int)pctx_frames_sent(f.ctx), frames);
+    fx_free(&f);
+}
+
+static void test_context_values(void)
+{
+    fx f;
+    fx_init(&f);
+    pattr j = {.key = "inventory", .type = PATTR_JSON, .str = " { \"gems\" : 120, \"items\": [\"sword\"] } "};
+    CHECK_INT(pctx_set_attr(f.ctx, &j), PARLEY_OK);
+    pattr nul = {.key = "referrer", .type = PATTR_NULL};
+    CHECK_INT(pctx_set_attr(f.ctx, &nul), PARLEY_OK);
+    pattr bad = {.key = "x", .type = PATTR_JSON, .str = "[1,2]"};
+    CHECK_INT(pctx_set_attr(f.ctx, &bad), PARLEY_ERR_INVALID_ARG); /* not an object */
+    bad.str = "{\"a\":1,\"a\":2}";
+    CHECK_INT(pctx_set_attr(f.ctx, &bad), PARLEY_ERR_INVALID_ARG); /* duplicate key */
+    bad.str = "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{}}}}}}}}}";
+    CHECK_INT(pctx_set_attr(f.ctx, &bad), PARLEY_ERR_INVALID_ARG); /* 9 levels */
+    char big[PROTO_MAX_JSON_VALUE + 16];
+    snprintf(big, sizeof big, "{\"k\":\"%0*d\"}", PROTO_MAX_JSON_VALUE, 0);
+    bad.str = big;
+    CHECK_INT(pctx_set_attr(f.ctx, &bad), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pctx_set_screen(f.ctx, ""), PARLEY_ERR_INVALID_ARG);
+    char longs[PROTO_MAX_SCREEN + 2];
+    memset(longs, 's', sizeof longs - 1);
+    longs[sizeof longs - 1] = '\0';
+    CHECK_INT(pctx_set_screen(f.ctx, longs), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pctx_add_breadcrumb(f.ctx, longs, 1), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pctx_add_breadcrumb(f.ctx, "bad \xff", 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pctx_set_device(f.ctx, "os", "TestOS 1"), PARLEY_OK);
+    CHECK_INT(pctx_set_device(f.ctx, "bad key", "x"), PARLEY_ERR_INVALID_ARG);
+    for (int i = 0; i < PROTO_MAX_DEVICE - 1; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "f%d", i);
+        CHECK_INT(pctx_set_device(f.ctx, key, "v"), PARLEY_OK);
+    }
+    CHECK_INT(pctx_set_device(f.ctx, "one-more", "v"), PARLEY_ERR_FULL);
+    char *snap = NULL;
+    CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
+    cJSON *o = cJSON_Parse(snap);
+    CHECK(o != NULL);
+    CHECK_INT(cJSON_GetNumberValue(jget(jget(jget(o, "attributes"), "inventory"), "gems")), 120);
+    CHECK(cJSON_IsNull(jget(jget(o, "attributes"), "referrer")));
+    CHECK_STR(jstr(o, "device.os"), "TestOS 1");
+    cJSON_Delete(o);
+    pfree(&f.a, snap);
+    fx_free(&f);
+}
+
+/* The ring keeps the newest N, oldest first. */
+static void test_breadcrumb_ring(void)
+{
+    fx f;
+    memset(&f, 0, sizeof f);
+    tl_alloc_reset(&f.ta);
+    f.a = (palloc){tl_malloc, tl_realloc, tl_free, &f.ta};
+    f.rand = prand_new(palloc_libc());
+    f.s = psess_new(&f.a, &default_cfg, f.rand, NULL);
+    pctx_config cc = {.consent = 1, .breadcrumb_cap = 3};
+    f.ctx = pctx_new(&f.a, f.s, &cc, NULL);
+    CHECK(f.ctx != NULL);
+    for (int i = 1; i <= 5; i++) {
+        char t[16];
+        snprintf(t, sizeof t, "step %d", i);
+        CHECK_INT(pctx_add_breadcrumb(f.ctx, t, 1000 + i), PARLEY_OK);
+    }
+    char *snap = NULL;
+    CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
+    cJSON *o = cJSON_Parse(snap);
+    const cJSON *crumbs = jget(o, "breadcrumbs");
+    CHECK_INT(cJSON_GetArraySize(crumbs), 3);
+    CHECK_STR(jstr(cJSON_GetArrayItem(crumbs, 0), "text"), "step 3");
+    CHECK_STR(jstr(cJSON_GetArrayItem(crumbs, 2), "text"), "step 5");
+    CHECK_INT(cJSON_GetNumberValue(jget(cJSON_GetArrayItem(crumbs, 2), "ts")), 1005);
+    cJSON_Delete(o);
+    pfree(&f.a, snap);
+    fx_free(&f);
+}
+
+/* Without consent nothing of the context leaves: no frames, no snapshots,
+ * events refused; allowing it sends the full state at once. */
+static void test_consent(void)
+{
+    fx f;
+    fx_init(&f);
+    pctx_set_consent(f.ctx, 0);
+    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
+    CHECK_INT(pctx_set_screen(f.ctx, "shop"), PARLEY_OK);
+    CHECK_INT(pctx_track_event(f.ctx, "purchase_failed", NULL, 1), PARLEY_ERR_CONSENT);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    cJSON *st = EXPECT_FRAME(&f, "conv.start");
+    CHECK(jget(st, "context") == NULL);
+    cJSON_Delete(st);
+    psess_tick(f.s, f.now + 5000);
+    EXPECT_NO_FRAME(&f);
+    pctx_set_consent(f.ctx, 1);
+    cJSON *full = EXPECT_FRAME(&f, "context");
+    CHECK(cJSON_IsTrue(jget(full, "full")));
+    CHECK_STR(jstr(full, "attributes.plan"), "vip");
+    CHECK_STR(jstr(full, "screen"), "shop");
+    cJSON_Delete(full);
+    fx_free(&f);
+}
+
+/* Tracked events ride the outbox: resent until `ack`, nothing reported. */
+static void test_tracked_event(void)
+{
+    fx f;
+    fx_init(&f);
+    CHECK_INT(pctx_track_event(f.ctx, "bad name", NULL, 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pctx_track_event(f.ctx, "purchase_failed", "[1]", 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pctx_track_event(f.ctx, "purchase_failed", "{\"sku\":\"gems_500\",\"code\":402}", 1763900002000),
+              PARLEY_OK);
+    CHECK_INT(psess_outbox_count(f.s), 1);
+    CHECK_INT(event_count(&f), 0);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    cJSON *e = EXPECT_FRAME(&f, "event");
+    CHECK_STR(jstr(e, "name"), "purchase_failed");
+    CHECK_STR(jstr(e, "meta.sku"), "gems_500");
+    CHECK(cJSON_GetNumberValue(jget(e, "ts")) == 1763900002000.0);
+    /* Lost connection before the ack: sent again. */
+    drop_and_wait(&f);
+    bring_online(&f, NULL);
+    cJSON *again = EXPECT_FRAME(&f, "event");
+    CHECK_STR(jstr(again, "cid"), jstr(e, "cid"));
+    char ack[128];
+    snprintf(ack, sizeof ack, "{\"t\":\"ack\",\"cid\":\"%s\"}", jstr(e, "cid"));
+    feed(&f, ack);
+    CHECK_INT(psess_outbox_count(f.s), 0);
+    CHECK_INT(event_count(&f), 0);
+    feed(&f, ack); /* a duplicate ack changes nothing */
+    feed(&f, "{\"t\":\"ack\"}");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0); /* malformed: no cid */
+    parley_event_free(ev);
+    cJSON_Delete(e);
+    cJSON_Delete(again);
+    fx_free(&f);
+}
+
+static void count_digits(void *user, int field, char *text, size_t size)
+{
+    (void)size;
+    int *calls = user;
+    calls[field]++;
+    for (char *p = text; *p; p++)
+        if (*p == 'X')
+            *p = 'x';
+}
+
+/* The host's hook, then the built-in redactor, run on every user string. */
+static void test_redaction(void)
+{
+    fx f;
+    fx_init(&f);
+    pctx_free(f.ctx);
+    int calls[8] = {0};
+    pctx_config cc = {.consent = 1, .redact = {count_digits, calls, 1}};
+    f.ctx = pctx_new(&f.a, f.s, &cc, NULL);
+    pattr a = {.key = "note", .type = PATTR_STR, .str = "card 4111 1111 1111 1111 of X"};
+    CHECK_INT(pctx_set_attr(f.ctx, &a), PARLEY_OK);
+    pattr j = {.key = "billing", .type = PATTR_JSON, .str = "{\"email\":\"jane.doe@example.com\",\"n\":[\"4111-1111-1111-1111\"]}"};
+    CHECK_INT(pctx_set_attr(f.ctx, &j), PARLEY_OK);
+    CHECK_INT(pctx_set_screen(f.ctx, "pay jane@example.com"), PARLEY_OK);
+    char *snap = NULL, *msg = NULL;
+    CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
+    CHECK(strstr(snap, "4111") == NULL);
+    CHECK(strstr(snap, "example.com") == NULL);
+    CHECK(strstr(snap, "card [card] of x") != NULL);
+    CHECK(strstr(snap, "\"email\":\"[email]\"") != NULL);
+    CHECK_INT(pctx_redact(f.ctx, PARLEY_FIELD_MESSAGE, "my card is 5555555555554444", &msg), PARLEY_OK);
+    CHECK_STR(msg, "my card is [card]");
+    CHECK_INT(calls[PARLEY_FIELD_ATTRIBUTE], 3);
+    CHECK_INT(calls[PARLEY_FIELD_SCREEN], 1);
+    CHECK_INT(calls[PARLEY_FIELD_MESSAGE], 1);
+    pfree(&f.a, snap);
+    pfree(&f.a, msg);
+    fx_free(&f);
+}
+
 
 /* ---- send_text and the outbox ------------------------------------------------------ */
 
@@ -1127,40 +1405,40 @@ static void test_send_text_validation(void)
     fx f;
     fx_init(&f);
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, "c-unknown", "hi", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(psess_send_text(f.s, NULL, "hi", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psess_send_text(f.s, conv, NULL, cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psess_send_text(f.s, conv, "", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psess_send_text(f.s, conv, "bad \xed\xa0\x80", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_send(&f, "c-unknown", "hi", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(fx_send(&f, NULL, "hi", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_send(&f, conv, NULL, cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_send(&f, conv, "", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_send(&f, conv, "bad \xed\xa0\x80", cid), PARLEY_ERR_INVALID_ARG);
     char text[PROTO_MAX_TEXT + 2];
     memset(text, 'a', sizeof text - 1);
     text[sizeof text - 1] = '\0';
-    CHECK_INT(psess_send_text(f.s, conv, text, cid), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(fx_send(&f, conv, text, cid), PARLEY_ERR_TOO_LONG);
     text[PROTO_MAX_TEXT] = '\0';
-    CHECK_INT(psess_send_text(f.s, conv, text, cid), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, text, cid), PARLEY_OK);
     CHECK_INT(psess_outbox_count(f.s), 2);
     drain_events(&f);
     /* The server lowers the limit. */
     psess_go_online(f.s, f.now);
     bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_text\":10}}");
-    CHECK_INT(psess_send_text(f.s, conv, "0123456789", cid), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "0123456789a", cid), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(fx_send(&f, conv, "0123456789", cid), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "0123456789a", cid), PARLEY_ERR_TOO_LONG);
     /* ...and cannot raise it above 4096. */
     drop_and_wait(&f);
     bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_text\":100000,\"max_frame\":1000000}}");
     CHECK_INT(psess_max_frame(f.s), PROTO_MAX_FRAME);
     text[PROTO_MAX_TEXT] = 'a';
-    CHECK_INT(psess_send_text(f.s, conv, text, cid), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(fx_send(&f, conv, text, cid), PARLEY_ERR_TOO_LONG);
     CHECK_INT(psess_outbox_count(f.s), 3);
     /* Subjects. */
     char subject[PROTO_MAX_SUBJECT + 2];
     memset(subject, 's', sizeof subject - 1);
     subject[sizeof subject - 1] = '\0';
-    CHECK_INT(psess_conv_start(f.s, subject, conv), PARLEY_ERR_TOO_LONG);
-    CHECK_INT(psess_conv_start(f.s, "bad \xff", conv), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(fx_start(&f, subject, conv), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(fx_start(&f, "bad \xff", conv), PARLEY_ERR_INVALID_ARG);
     subject[PROTO_MAX_SUBJECT] = '\0';
-    CHECK_INT(psess_conv_start(f.s, subject, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, subject, conv), PARLEY_OK);
     fx_free(&f);
 }
 
@@ -1171,12 +1449,12 @@ static void test_outbox_cap(void)
     fx f;
     CHECK(fx_init_cfg(&f, &cfg));
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "1", cid), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "2", cid), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "1", cid), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "2", cid), PARLEY_OK);
     drain_events(&f);
-    CHECK_INT(psess_send_text(f.s, conv, "3", cid), PARLEY_ERR_FULL);
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_ERR_FULL);
+    CHECK_INT(fx_send(&f, conv, "3", cid), PARLEY_ERR_FULL);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_ERR_FULL);
     CHECK_INT(event_count(&f), 0); /* no PENDING for a refused message */
     CHECK_INT(psess_outbox_count(f.s), 3);
     /* An ack makes room. */
@@ -1185,7 +1463,7 @@ static void test_outbox_cap(void)
     cJSON *start = EXPECT_FRAME(&f, "conv.start");
     ack_frame(&f, start, NULL, NULL);
     cJSON_Delete(start);
-    CHECK_INT(psess_send_text(f.s, conv, "3", cid), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "3", cid), PARLEY_OK);
     fx_free(&f);
 }
 
@@ -1194,7 +1472,7 @@ static void test_peek_until_written(void)
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     const char *d1, *d2;
     size_t l1, l2;
     CHECK(psess_peek_frame(f.s, &d1, &l1));
@@ -1203,15 +1481,15 @@ static void test_peek_until_written(void)
     CHECK(strstr(d1, "conv.start") != NULL);
     /* A patch queued between peek and written is not the one dropped. */
     pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
-    CHECK_INT(psess_set_attr(f.s, &a), PARLEY_OK);
+    CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
     psess_frame_written(f.s);
     psess_frame_written(f.s); /* nothing peeked: no-op */
     SKIP_FRAME(&f, "context");
     EXPECT_NO_FRAME(&f);
     /* An item acked while peeked is not skipped past the next one. */
     char c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
-    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "two", c2), PARLEY_OK);
     CHECK(psess_peek_frame(f.s, &d1, &l1));
     char ack[256];
     snprintf(ack, sizeof ack, "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"id\":\"m\",\"conv\":\"%s\",\"seq\":\"1\"}", c1, conv);
@@ -1233,16 +1511,16 @@ static void oom_script(fx *f)
     char conv[PARLEY_ID_SIZE] = "", cid[PARLEY_ID_SIZE];
     pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
     uint32_t before = psess_outbox_count(s);
-    int rc = psess_conv_start(s, "subject", conv);
+    int rc = fx_start(f, "subject", conv);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     CHECK_INT(psess_outbox_count(s), before + (rc == PARLEY_OK));
-    rc = psess_set_attr(s, &a);
+    rc = pctx_set_attr(f->ctx, &a);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     rc = psess_identify(s, "player-42", "tok");
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     if (conv[0]) {
         before = psess_outbox_count(s);
-        rc = psess_send_text(s, conv, "offline", cid);
+        rc = fx_send(f, conv, "offline", cid);
         CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
         CHECK_INT(psess_outbox_count(s), before + (rc == PARLEY_OK));
     }
@@ -1265,10 +1543,10 @@ static void oom_script(fx *f)
         rc = psess_on_frame(s, f->now, frames[i], strlen(frames[i]));
         CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     }
-    rc = psess_set_attr(s, &a);
+    rc = pctx_set_attr(f->ctx, &a);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     if (conv[0]) {
-        rc = psess_send_text(s, conv, "online", cid);
+        rc = fx_send(f, conv, "online", cid);
         CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     }
     while (psess_peek_frame(s, &d, &n)) {
@@ -1288,7 +1566,7 @@ static void oom_script(fx *f)
     }
     if (conv[0]) {
         char err[256];
-        rc = psess_send_text(s, conv, "rejected", cid);
+        rc = fx_send(f, conv, "rejected", cid);
         snprintf(err, sizeof err, "{\"t\":\"error\",\"code\":\"too_long\",\"cid\":\"%s\"}", cid);
         if (rc == PARLEY_OK) {
             rc = psess_on_frame(s, f->now, err, strlen(err));
@@ -1316,10 +1594,10 @@ static void test_oom_loop(void)
         f.rand = prand_new(palloc_libc());
         f.now = 1000;
         f.s = psess_new(&f.a, &default_cfg, f.rand, NULL);
-        if (f.s)
+        if (f.s && fx_add_ctx(&f))
             oom_script(&f);
         completed = !f.ta.failed;
-        psess_free(f.s);
+        fx_close(&f);
         pevent_queue_clear(&f.evq);
         prand_free(f.rand);
         if (f.ta.live != 0) {
@@ -1371,7 +1649,7 @@ static void test_conversation_table_is_bounded(void)
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
     parley_event_free(ev);
     char id[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, id), PARLEY_ERR_FULL);
+    CHECK_INT(fx_start(&f, NULL, id), PARLEY_ERR_FULL);
     fx_free(&f);
 }
 
@@ -1401,6 +1679,49 @@ static void fx_init_journal(fx *f, pjournal *j)
     CHECK(fx_init_cfg(f, &cfg));
 }
 
+/* Logout forgets the user in memory and in the journal. */
+static void test_logout(void)
+{
+    memio m = {0};
+    pjournal *j = open_mem_journal(&m);
+    fx f;
+    psess_config cfg = default_cfg;
+    cfg.journal = j;
+    CHECK(fx_init_cfg(&f, &cfg));
+    CHECK_INT(psess_identify(f.s, "player-42", "tok"), PARLEY_OK);
+    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(fx_start(&f, "secret", conv), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "my secret", NULL), PARLEY_OK);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-42\"}");
+    CHECK_INT(psess_logout(f.s, "a-fresh"), PARLEY_OK);
+    CHECK_INT(psess_outbox_count(f.s), 0);
+    CHECK(!psess_conv_known(f.s, conv));
+    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE);
+    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed");
+    drain_events(&f);
+    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT, PSESS_WANT_CONNECT);
+    connect_open(&f);
+    cJSON *h = EXPECT_FRAME(&f, "hello");
+    CHECK_STR(jstr(h, "user.anon"), "a-fresh");
+    CHECK(jstr(h, "user.id") == NULL);
+    CHECK(jget(h, "resume") == NULL);
+    cJSON_Delete(h);
+    char *snap = NULL;
+    CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
+    CHECK(snap == NULL);
+    fx_close(&f);
+    pjournal_stats st;
+    pjournal_get_stats(j, &st);
+    CHECK_INT((int)st.live_entries, 0);
+    pjournal_close(j);
+    prand_free(f.rand);
+    pevent_queue_clear(&f.evq);
+    tl_memfs_free(&m.fs);
+}
+
 static void test_restart_with_outbox(void)
 {
     memio m = {0};
@@ -1410,7 +1731,7 @@ static void test_restart_with_outbox(void)
     psess_go_online(f.s, f.now);
     bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-77\"}");
     char conv[PARLEY_ID_SIZE], c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     cJSON *start = EXPECT_FRAME(&f, "conv.start");
     ack_frame(&f, start, NULL, NULL);
     cJSON_Delete(start);
@@ -1418,10 +1739,9 @@ static void test_restart_with_outbox(void)
     drain_events(&f);
     /* Written while the connection is gone: never sent, never acked. */
     psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
-    CHECK_INT(psess_send_text(f.s, conv, "one", c1), PARLEY_OK);
-    CHECK_INT(psess_send_text(f.s, conv, "two", c2), PARLEY_OK);
-    psess_free(f.s); /* the app exits */
-    f.s = NULL;
+    CHECK_INT(fx_send(&f, conv, "one", c1), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "two", c2), PARLEY_OK);
+    fx_close(&f); /* the app exits */
     CHECK_INT(f.ta.live, 0);
     prand_free(f.rand);
     pevent_queue_clear(&f.evq);
@@ -1447,7 +1767,7 @@ static void test_restart_with_outbox(void)
     CHECK_STR(jstr(m2, "cid"), c2);
     CHECK_STR(jstr(m2, "text"), "two");
     /* The conversation is known after the restart. */
-    CHECK_INT(psess_send_text(g.s, conv, "three", NULL), PARLEY_OK);
+    CHECK_INT(fx_send(&g, conv, "three", NULL), PARLEY_OK);
     SKIP_FRAME(&g, "msg.send");
     ack_frame(&g, m1, "m-2", "2");
     ack_frame(&g, m2, "m-3", "3");
@@ -1472,17 +1792,17 @@ static void test_journal_failure_queues_nothing(void)
     fx f;
     fx_init_journal(&f, j);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     drain_events(&f);
     m.fs.fail = 1;
     char other[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, other), PARLEY_ERR_IO);
-    CHECK_INT(psess_send_text(f.s, conv, "lost?", NULL), PARLEY_ERR_IO);
+    CHECK_INT(fx_start(&f, NULL, other), PARLEY_ERR_IO);
+    CHECK_INT(fx_send(&f, conv, "lost?", NULL), PARLEY_ERR_IO);
     CHECK_INT(psess_outbox_count(f.s), 1);
     CHECK_INT(event_count(&f), 0);
-    CHECK_INT(psess_send_text(f.s, other, "x", NULL), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(fx_send(&f, other, "x", NULL), PARLEY_ERR_NOT_FOUND);
     m.fs.fail = 0;
-    CHECK_INT(psess_send_text(f.s, conv, "now", NULL), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "now", NULL), PARLEY_OK);
     CHECK_INT(psess_outbox_count(f.s), 2);
     psess_go_online(f.s, f.now);
     bring_online(&f, NULL);
@@ -1576,10 +1896,10 @@ static void test_own_message_replay_is_silent(void)
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     cJSON *start = EXPECT_FRAME(&f, "conv.start");
     ack_frame(&f, start, NULL, NULL);
-    CHECK_INT(psess_send_text(f.s, conv, "mine", cid), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "mine", cid), PARLEY_OK);
     cJSON *msg = EXPECT_FRAME(&f, "msg.send");
     drain_events(&f);
     /* seq 1 (a greeting) never arrived: the ack runs ahead of the cursor. */
@@ -1637,6 +1957,13 @@ int main(void)
     RUN(test_go_offline);
     RUN(test_attr_validation);
     RUN(test_context_frames);
+    RUN(test_screen_flood_is_bounded);
+    RUN(test_context_values);
+    RUN(test_breadcrumb_ring);
+    RUN(test_consent);
+    RUN(test_tracked_event);
+    RUN(test_redaction);
+    RUN(test_logout);
     RUN(test_send_text_validation);
     RUN(test_outbox_cap);
     RUN(test_peek_until_written);

@@ -1,0 +1,53 @@
+/* The facade's internals, shared by client.c (lifecycle, threading, glue)
+ * and the files holding the public API of each feature (api_*.c). Never
+ * installed. */
+#ifndef PARLEY_CLIENT_H
+#define PARLEY_CLIENT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "context.h"
+#include "event.h"
+#include "journal.h"
+#include "session.h"
+#include "storage.h"
+#include "transport.h"
+#include "util/log.h"
+#include "util/rand.h"
+
+struct parley_client {
+    palloc alloc;
+    plog log;
+    prand *rand;
+    void *jio_state;      /* the journal's file backend */
+    pstorage_host host;   /* or the host's storage */
+    pjournal *journal;
+    psess *sess;
+    pctx *ctx;
+    ptransport *tr;
+    char anon_id[PARLEY_ID_SIZE];
+
+    pthread_mutex_t lock;
+    int online_requested; /* go_online sent to the session */
+    int connection;       /* the transport has an attempt or connection */
+    char *wbuf;           /* copy of the frame being written */
+    size_t wcap;
+
+    pthread_mutex_t evlock;
+    pevent_queue events;
+    atomic_uint ev_count;
+
+    pthread_t thread;
+    atomic_int running;
+    int threaded;
+};
+
+/* Every host API call that touches the engine runs between these: enter
+ * takes the lock; leave hands the events produced to the host's queue,
+ * unlocks, wakes the servicing thread so it acts on what the call queued,
+ * and returns rc. */
+void pclient_enter(parley_client *pc);
+int pclient_leave(parley_client *pc, int rc);
+
+#endif

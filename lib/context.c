@@ -1,0 +1,447 @@
+#include "context.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "util/utf8.h"
+
+/* A key/value table: attributes or device facts. vals[i].key and .str
+ * point at keys[i] and strs[i], owned here. */
+typedef struct ptable {
+    pattr vals[PROTO_MAX_ATTRS];
+    char *keys[PROTO_MAX_ATTRS];
+    char *strs[PROTO_MAX_ATTRS];
+    unsigned char dirty[PROTO_MAX_ATTRS]; /* changed since the last frame */
+    size_t n, cap;
+} ptable;
+
+struct pctx {
+    palloc alloc;
+    psess *sess;
+    const plog *log;
+    predact redact;
+    int consent;
+    uint32_t interval_ms;
+    int64_t last_frame; /* monotonic ms of the last context frame */
+    int64_t now;        /* the latest time the session passed in */
+    uint64_t frames;
+
+    ptable attrs, device;
+    char *screen;
+    int screen_dirty;
+
+    char **crumb_text; /* ring of crumb_cap */
+    int64_t *crumb_ts;
+    size_t crumb_cap, crumb_head, crumb_count, crumb_unsent;
+};
+
+/* ---- tables ------------------------------------------------------------- */
+
+static void table_clear(pctx *c, ptable *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        pfree(&c->alloc, t->keys[i]);
+        pfree(&c->alloc, t->strs[i]);
+    }
+    t->n = 0;
+}
+
+static size_t table_find(const ptable *t, const char *key)
+{
+    size_t i = 0;
+    while (i < t->n && strcmp(t->keys[i], key) != 0)
+        i++;
+    return i;
+}
+
+/* Stores v (its string already owned: `str`, taken on success). */
+static int table_set(pctx *c, ptable *t, const pattr *v, char *str)
+{
+    size_t i = table_find(t, v->key);
+    if (i == t->cap)
+        return PARLEY_ERR_FULL;
+    char *key = i == t->n ? pstrdup(&c->alloc, v->key) : t->keys[i];
+    if (!key)
+        return PARLEY_ERR_NOMEM;
+    if (i == t->n)
+        t->keys[t->n++] = key;
+    pfree(&c->alloc, t->strs[i]);
+    t->strs[i] = str;
+    t->vals[i] = *v;
+    t->vals[i].key = key;
+    t->vals[i].str = str;
+    t->dirty[i] = 1;
+    return PARLEY_OK;
+}
+
+/* ---- what goes out -------------------------------------------------------- */
+
+static size_t crumb_index(const pctx *c, size_t k)
+{
+    return (c->crumb_head + c->crumb_cap - c->crumb_count + k) % c->crumb_cap;
+}
+
+/* The context as a pcontext; with `patch`, only what changed since the last
+ * frame. Arrays are allocated here (free with view_free). */
+typedef struct view {
+    pcontext pc;
+    pattr *attrs, *device;
+    pcrumb *crumbs;
+} view;
+
+static void view_free(pctx *c, view *v)
+{
+    pfree(&c->alloc, v->attrs);
+    pfree(&c->alloc, v->device);
+    pfree(&c->alloc, v->crumbs);
+}
+
+static int view_values(pctx *c, const ptable *t, int patch, pattr **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!t->n)
+        return PARLEY_OK;
+    if (!(*out = pcalloc(&c->alloc, t->n, sizeof **out)))
+        return PARLEY_ERR_NOMEM;
+    for (size_t i = 0; i < t->n; i++)
+        if (!patch || t->dirty[i])
+            (*out)[(*n)++] = t->vals[i];
+    return PARLEY_OK;
+}
+
+static int view_build(pctx *c, int patch, view *v)
+{
+    memset(v, 0, sizeof *v);
+    size_t first = patch ? c->crumb_count - c->crumb_unsent : 0;
+    size_t n_crumbs = c->crumb_count - first;
+    int rc = view_values(c, &c->attrs, patch, &v->attrs, &v->pc.n_attrs);
+    if (rc == PARLEY_OK)
+        rc = view_values(c, &c->device, patch, &v->device, &v->pc.n_device);
+    if (rc == PARLEY_OK && n_crumbs && !(v->crumbs = pcalloc(&c->alloc, n_crumbs, sizeof *v->crumbs)))
+        rc = PARLEY_ERR_NOMEM;
+    if (rc != PARLEY_OK) {
+        view_free(c, v);
+        return rc;
+    }
+    for (size_t k = 0; k < n_crumbs; k++) {
+        size_t i = crumb_index(c, first + k);
+        v->crumbs[k] = (pcrumb){c->crumb_text[i], c->crumb_ts[i]};
+    }
+    v->pc.attrs = v->attrs;
+    v->pc.device = v->device;
+    v->pc.crumbs = v->crumbs;
+    v->pc.n_crumbs = n_crumbs;
+    v->pc.screen = !patch || c->screen_dirty ? c->screen : NULL;
+    return PARLEY_OK;
+}
+
+static int view_empty(const view *v)
+{
+    return !v->pc.n_attrs && !v->pc.n_device && !v->pc.n_crumbs && !v->pc.screen;
+}
+
+static void mark_sent(pctx *c)
+{
+    memset(c->attrs.dirty, 0, sizeof c->attrs.dirty);
+    memset(c->device.dirty, 0, sizeof c->device.dirty);
+    c->screen_dirty = 0;
+    c->crumb_unsent = 0;
+}
+
+static int dirty(const pctx *c)
+{
+    if (c->screen_dirty || c->crumb_unsent)
+        return 1;
+    for (size_t i = 0; i < c->attrs.n; i++)
+        if (c->attrs.dirty[i])
+            return 1;
+    for (size_t i = 0; i < c->device.n; i++)
+        if (c->device.dirty[i])
+            return 1;
+    return 0;
+}
+
+/* Sends the full state or a patch now; an empty one is not sent. */
+static int send_frame(pctx *c, int full, int64_t now)
+{
+    view v;
+    int rc = view_build(c, !full, &v);
+    if (rc != PARLEY_OK)
+        return rc;
+    char *frame = NULL;
+    size_t len = 0;
+    int empty = view_empty(&v);
+    if (!empty)
+        rc = proto_encode_context(&c->alloc, full, &v.pc, &frame, &len);
+    view_free(c, &v);
+    if (!empty && rc == PARLEY_OK)
+        rc = psess_send_control(c->sess, "context", frame, len);
+    if (rc != PARLEY_OK)
+        return rc;
+    mark_sent(c);
+    /* Only a frame sent opens an interval: the first change after a quiet
+     * spell goes out at once. */
+    if (!empty) {
+        c->frames++;
+        c->last_frame = now;
+    }
+    return PARLEY_OK;
+}
+
+int pctx_snapshot(pctx *c, char **out)
+{
+    *out = NULL;
+    if (!c->consent)
+        return PARLEY_OK;
+    view v;
+    int rc = view_build(c, 0, &v);
+    if (rc == PARLEY_OK && !view_empty(&v))
+        rc = proto_encode_snapshot(&c->alloc, &v.pc, out, NULL);
+    view_free(c, &v);
+    return rc;
+}
+
+/* ---- session hooks -------------------------------------------------------- */
+
+static int on_welcome(void *user, int64_t now)
+{
+    pctx *c = user;
+    c->now = now;
+    return c->consent ? send_frame(c, 1, now) : PARLEY_OK;
+}
+
+static int64_t next_due(void *user)
+{
+    pctx *c = user;
+    if (!c->consent || !psess_online(c->sess) || !dirty(c))
+        return -1;
+    int64_t due = c->last_frame + c->interval_ms;
+    return due < 0 ? 0 : due; /* no frame yet: due at once */
+}
+
+static void on_tick(void *user, int64_t now)
+{
+    pctx *c = user;
+    c->now = now;
+    int64_t due = next_due(c);
+    if (due >= 0 && now >= due && send_frame(c, 0, now) != PARLEY_OK)
+        PLOG_W(c->log, "context patch not sent: out of memory");
+}
+
+static void on_logout(void *user)
+{
+    pctx *c = user;
+    table_clear(c, &c->attrs);
+    for (size_t i = 0; c->crumb_text && i < c->crumb_cap; i++) {
+        pfree(&c->alloc, c->crumb_text[i]);
+        c->crumb_text[i] = NULL;
+    }
+    c->crumb_count = c->crumb_head = c->crumb_unsent = 0;
+    pfree(&c->alloc, c->screen);
+    c->screen = NULL;
+    c->screen_dirty = 0;
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+pctx *pctx_new(const palloc *a, psess *sess, const pctx_config *cfg, const plog *log)
+{
+    pctx *c = pcalloc(a, 1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->alloc = *a;
+    c->sess = sess;
+    c->log = log;
+    c->redact = cfg->redact;
+    c->consent = cfg->consent != 0;
+    c->interval_ms = cfg->interval_ms ? cfg->interval_ms : PCTX_DEFAULT_INTERVAL_MS;
+    c->crumb_cap = cfg->breadcrumb_cap ? cfg->breadcrumb_cap : PCTX_DEFAULT_CRUMBS;
+    c->attrs.cap = PROTO_MAX_ATTRS;
+    c->device.cap = PROTO_MAX_DEVICE;
+    /* The first change goes out at once, later ones once per interval. */
+    c->last_frame = INT64_MIN / 2;
+    c->crumb_text = pcalloc(a, c->crumb_cap, sizeof *c->crumb_text);
+    c->crumb_ts = pcalloc(a, c->crumb_cap, sizeof *c->crumb_ts);
+    psess_ext ext = {c, on_welcome, NULL, NULL, next_due, on_tick, on_logout};
+    if (!c->crumb_text || !c->crumb_ts || psess_add_ext(sess, &ext) != PARLEY_OK) {
+        pctx_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void pctx_free(pctx *c)
+{
+    if (!c)
+        return;
+    on_logout(c);
+    table_clear(c, &c->device);
+    pfree(&c->alloc, c->crumb_text);
+    pfree(&c->alloc, c->crumb_ts);
+    palloc a = c->alloc;
+    pfree(&a, c);
+}
+
+uint64_t pctx_frames_sent(const pctx *c)
+{
+    return c->frames;
+}
+
+/* ---- host API ------------------------------------------------------------- */
+
+int pctx_redact(pctx *c, int field, const char *in, char **out)
+{
+    return predact_copy(&c->redact, &c->alloc, field, in, out);
+}
+
+/* A user string checked against its limit, then redacted. */
+static int user_string(pctx *c, int field, const char *in, size_t max, char **out)
+{
+    if (!in || !*in)
+        return PARLEY_ERR_INVALID_ARG;
+    size_t n = strnlen(in, max + 1);
+    if (n > max)
+        return PARLEY_ERR_TOO_LONG;
+    if (!putf8_valid(in, n))
+        return PARLEY_ERR_INVALID_ARG;
+    return pctx_redact(c, field, in, out);
+}
+
+typedef struct redact_ctx {
+    pctx *c;
+    int field;
+} redact_ctx;
+
+static int redact_json_string(void *user, const char *in, char **out)
+{
+    redact_ctx *r = user;
+    return pctx_redact(r->c, r->field, in, out);
+}
+
+/* A host JSON object: validated, compacted, its strings redacted. */
+static int user_json(pctx *c, int field, const char *in, char **out)
+{
+    char *canon = NULL;
+    int rc = proto_json_object(&c->alloc, in, PROTO_MAX_JSON_VALUE, PROTO_MAX_JSON_DEPTH, &canon);
+    if (rc != PARLEY_OK)
+        return rc;
+    redact_ctx r = {c, field};
+    rc = proto_json_map_strings(&c->alloc, canon, redact_json_string, &r, out);
+    pfree(&c->alloc, canon);
+    return rc;
+}
+
+static int attr_value(pctx *c, const pattr *attr, char **str)
+{
+    *str = NULL;
+    switch (attr->type) {
+    case PATTR_STR: return user_string(c, PARLEY_FIELD_ATTRIBUTE, attr->str, PROTO_MAX_ATTR_STR, str);
+    case PATTR_JSON: return user_json(c, PARLEY_FIELD_ATTRIBUTE, attr->str, str);
+    case PATTR_NUM: return isfinite(attr->num) ? PARLEY_OK : PARLEY_ERR_INVALID_ARG;
+    case PATTR_BOOL:
+    case PATTR_NULL: return PARLEY_OK;
+    }
+    return PARLEY_ERR_INVALID_ARG;
+}
+
+int pctx_set_attr(pctx *c, const pattr *attr)
+{
+    if (!attr || !pid_valid(attr->key, PROTO_MAX_ATTR_KEY))
+        return PARLEY_ERR_INVALID_ARG;
+    if (attr->type == PATTR_STR && attr->str && !*attr->str) {
+        /* An empty string is a value like any other; it needs no redaction. */
+        pattr v = {attr->key, PATTR_STR, "", 0, 0};
+        char *empty = pstrdup(&c->alloc, "");
+        int rc = empty ? table_set(c, &c->attrs, &v, empty) : PARLEY_ERR_NOMEM;
+        if (rc != PARLEY_OK)
+            pfree(&c->alloc, empty);
+        return rc;
+    }
+    char *str;
+    int rc = attr_value(c, attr, &str);
+    if (rc != PARLEY_OK)
+        return rc;
+    pattr v = {attr->key, attr->type, str, attr->type == PATTR_NUM ? attr->num : 0,
+               attr->type == PATTR_BOOL && attr->boolean != 0};
+    rc = table_set(c, &c->attrs, &v, str);
+    if (rc != PARLEY_OK)
+        pfree(&c->alloc, str);
+    return rc;
+}
+
+int pctx_set_device(pctx *c, const char *key, const char *value)
+{
+    if (!pid_valid(key, PROTO_MAX_ATTR_KEY))
+        return PARLEY_ERR_INVALID_ARG;
+    char *str;
+    int rc = user_string(c, PARLEY_FIELD_DEVICE, value, PROTO_MAX_ATTR_STR, &str);
+    if (rc != PARLEY_OK)
+        return rc;
+    pattr v = {key, PATTR_STR, str, 0, 0};
+    rc = table_set(c, &c->device, &v, str);
+    if (rc != PARLEY_OK)
+        pfree(&c->alloc, str);
+    return rc;
+}
+
+int pctx_set_screen(pctx *c, const char *screen)
+{
+    /* The common case in a game: the same screen every frame. */
+    if (screen && c->screen && strcmp(screen, c->screen) == 0 && !c->redact.fn)
+        return PARLEY_OK;
+    char *s;
+    int rc = user_string(c, PARLEY_FIELD_SCREEN, screen, PROTO_MAX_SCREEN, &s);
+    if (rc != PARLEY_OK)
+        return rc;
+    if (c->screen && strcmp(s, c->screen) == 0) {
+        pfree(&c->alloc, s);
+        return PARLEY_OK;
+    }
+    pfree(&c->alloc, c->screen);
+    c->screen = s;
+    c->screen_dirty = 1;
+    return PARLEY_OK;
+}
+
+int pctx_add_breadcrumb(pctx *c, const char *text, int64_t wall_ms)
+{
+    char *t;
+    int rc = user_string(c, PARLEY_FIELD_BREADCRUMB, text, PROTO_MAX_CRUMB, &t);
+    if (rc != PARLEY_OK)
+        return rc;
+    pfree(&c->alloc, c->crumb_text[c->crumb_head]);
+    c->crumb_text[c->crumb_head] = t;
+    c->crumb_ts[c->crumb_head] = wall_ms;
+    c->crumb_head = (c->crumb_head + 1) % c->crumb_cap;
+    if (c->crumb_count < c->crumb_cap)
+        c->crumb_count++;
+    if (c->crumb_unsent < c->crumb_cap)
+        c->crumb_unsent++;
+    return PARLEY_OK;
+}
+
+int pctx_track_event(pctx *c, const char *name, const char *meta, int64_t wall_ms)
+{
+    if (!pid_valid(name, PROTO_MAX_EVENT_NAME))
+        return PARLEY_ERR_INVALID_ARG;
+    if (!c->consent)
+        return PARLEY_ERR_CONSENT;
+    char *m = NULL, *frame = NULL, cid[PARLEY_ID_SIZE];
+    size_t len = 0;
+    int rc = meta ? user_json(c, PARLEY_FIELD_EVENT, meta, &m) : PARLEY_OK;
+    if (rc == PARLEY_OK)
+        rc = psess_mint_cid(c->sess, cid);
+    if (rc == PARLEY_OK)
+        rc = proto_encode_event(&c->alloc, cid, name, m, wall_ms, &frame, &len);
+    pfree(&c->alloc, m);
+    return rc == PARLEY_OK ? psess_enqueue(c->sess, PSESS_ITEM_SILENT, NULL, cid, frame, len) : rc;
+}
+
+void pctx_set_consent(pctx *c, int allowed)
+{
+    int was = c->consent;
+    c->consent = allowed != 0;
+    if (c->consent && !was && psess_online(c->sess) && send_frame(c, 1, c->now) != PARLEY_OK)
+        PLOG_W(c->log, "context not sent: out of memory");
+}

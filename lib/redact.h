@@ -1,0 +1,28 @@
+/* Redaction: the host's hook and the built-in scrubber for card numbers and
+ * e-mail addresses, applied to every user string before it is stored or
+ * sent (docs/protocol.md, "Redaction"). */
+#ifndef PARLEY_REDACT_H
+#define PARLEY_REDACT_H
+
+#include <stddef.h>
+
+#include "parley.h"
+#include "util/alloc.h"
+
+typedef struct predact {
+    parley_redact_fn fn; /* the host's, may be NULL */
+    void *user;
+    int builtin; /* the default redactor is on */
+} predact;
+
+/* Replaces, in place, card-like numbers by "[card]" and e-mail addresses by
+ * "[email]" (or as many '*', for the rare address shorter than that).
+ * Never lengthens `text`; returns its new length. */
+size_t predact_builtin(char *text);
+
+/* A redacted copy of `in` (allocated with `a`) in *out. Errors: NOMEM,
+ * INVALID_ARG (the host's hook left invalid UTF-8 or an unterminated
+ * buffer). */
+int predact_copy(const predact *r, const palloc *a, int field, const char *in, char **out);
+
+#endif
