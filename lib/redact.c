@@ -29,23 +29,24 @@ static int luhn_ok(const char *digits, size_t n)
     return sum % 10 == 0;
 }
 
-/* The end of a card-like run starting at p (a digit not preceded by one):
- * digits with single spaces or dashes between them. 0 when it is not one. */
+/* The end of the longest card-like number starting at p (a digit not
+ * preceded by one): digits with single spaces or dashes between them,
+ * ending where a group ends, 13 to 19 digits, Luhn-valid. A run that goes
+ * on past such a number ("... 1111 2 times") still has it found. 0 when
+ * there is none. */
 static size_t card_run(const char *p)
 {
-    char digits[CARD_MAX_DIGITS + 1];
-    size_t n = 0, i = 0, end = 0;
-    while (is_digit(p[i])) {
-        if (n == CARD_MAX_DIGITS + 1)
-            return 0;
-        digits[n++] = p[i];
-        end = ++i;
+    char digits[CARD_MAX_DIGITS];
+    size_t n = 0, i = 0, best = 0;
+    while (is_digit(p[i]) && n < CARD_MAX_DIGITS) {
+        digits[n++] = p[i++];
+        int group_end = !is_digit(p[i]);
+        if (group_end && n >= CARD_MIN_DIGITS && !is_alnum(p[i]) && luhn_ok(digits, n))
+            best = i;
         if ((p[i] == ' ' || p[i] == '-') && is_digit(p[i + 1]))
             i++;
     }
-    if (n < CARD_MIN_DIGITS || n > CARD_MAX_DIGITS || is_alnum(p[end]))
-        return 0;
-    return luhn_ok(digits, n) ? end : 0;
+    return best;
 }
 
 static int local_char(char c)
@@ -66,13 +67,13 @@ static int email_at(const char *text, size_t at, size_t *start, size_t *end)
     size_t s = at, e = at + 1, last_dot = 0;
     while (s > 0 && local_char(text[s - 1]))
         s--;
-    while (domain_char(text[e])) {
-        if (text[e] == '.')
-            last_dot = e;
+    while (domain_char(text[e]))
         e++;
-    }
     while (e > at + 1 && (text[e - 1] == '.' || text[e - 1] == '-'))
         e--;
+    for (size_t k = at + 1; k < e; k++)
+        if (text[k] == '.')
+            last_dot = k;
     if (s == at || last_dot <= at + 1 || e - last_dot < 3)
         return 0;
     *start = s;

@@ -27,6 +27,10 @@ typedef struct options {
     long outbox_cap; /* 0: library default */
     const char **sends;
     size_t n_sends;
+    const char **breadcrumbs, **events;
+    size_t n_breadcrumbs, n_events;
+    const char *screen, *app_version;
+    int no_consent, logout;
     attr_opt *attrs;
     size_t n_attrs;
     long wait_replies;
@@ -43,6 +47,8 @@ void options_free(options *o);
 /* Applies --attr KEY=VALUE: "true"/"false" become booleans, anything that
  * parses whole as a finite number a number, the rest a string. */
 int options_apply_attr(parley_client *pc, const attr_opt *a);
+/* Applies --event NAME[=JSON]. */
+int options_apply_event(parley_client *pc, char *arg);
 
 /* ---- output ---------------------------------------------------------- */
 

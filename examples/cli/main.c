@@ -146,6 +146,11 @@ static int configure(parley_config *cfg, chat *c)
         rc = parley_config_set_reconnect(cfg, o->reconnect_initial_ms, o->reconnect_max_ms);
     if (rc == PARLEY_OK && c->mem)
         rc = memstats_install(c->mem, cfg);
+    if (rc == PARLEY_OK && o->app_version)
+        rc = parley_config_set_app_version(cfg, o->app_version);
+    /* Whoever runs this tool typed the context in themselves. */
+    if (rc == PARLEY_OK)
+        rc = parley_config_set_consent(cfg, !o->no_consent);
     if (rc != PARLEY_OK) {
         output_note("configuration: %s", parley_strerror(rc));
         return CHAT_USAGE;
@@ -211,23 +216,50 @@ static int print_anon_id(chat *c)
     return CHAT_OK;
 }
 
-/* Identity and attributes: both work offline, the library queues them until
- * the server welcomes the client. */
-static int prepare_session(chat *c)
+static int apply_context(chat *c)
 {
     const options *o = &c->opt;
     int rc;
-    if (o->user && (rc = parley_identify(c->pc, o->user, o->token)) != PARLEY_OK) {
-        output_note("invalid --user/--token: %s", parley_strerror(rc));
-        return CHAT_USAGE;
-    }
     for (size_t i = 0; i < o->n_attrs; i++) {
         if ((rc = options_apply_attr(c->pc, &o->attrs[i])) != PARLEY_OK) {
             output_note("invalid --attr %s: %s", o->attrs[i].key, parley_strerror(rc));
             return CHAT_USAGE;
         }
     }
+    if (o->screen && (rc = parley_set_screen(c->pc, o->screen)) != PARLEY_OK) {
+        output_note("invalid --screen: %s", parley_strerror(rc));
+        return CHAT_USAGE;
+    }
+    for (size_t i = 0; i < o->n_breadcrumbs; i++) {
+        if ((rc = parley_add_breadcrumb(c->pc, o->breadcrumbs[i])) != PARLEY_OK) {
+            output_note("invalid --breadcrumb: %s", parley_strerror(rc));
+            return CHAT_USAGE;
+        }
+    }
+    for (size_t i = 0; i < o->n_events; i++) {
+        if ((rc = options_apply_event(c->pc, (char *)o->events[i])) != PARLEY_OK) {
+            output_note("cannot track --event %s: %s", o->events[i], parley_strerror(rc));
+            return rc == PARLEY_ERR_INVALID_ARG || rc == PARLEY_ERR_TOO_LONG ? CHAT_USAGE : CHAT_FAILED;
+        }
+    }
     return -1;
+}
+
+/* Logout, identity and context: all work offline, the library queues them
+ * until the server welcomes the client. */
+static int prepare_session(chat *c)
+{
+    const options *o = &c->opt;
+    int rc;
+    if (o->logout && (rc = parley_logout(c->pc)) != PARLEY_OK) {
+        output_note("logout: %s", parley_strerror(rc));
+        return CHAT_FAILED;
+    }
+    if (o->user && (rc = parley_identify(c->pc, o->user, o->token)) != PARLEY_OK) {
+        output_note("invalid --user/--token: %s", parley_strerror(rc));
+        return CHAT_USAGE;
+    }
+    return apply_context(c);
 }
 
 /* ---- sending -------------------------------------------------------------- */

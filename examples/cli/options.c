@@ -25,8 +25,18 @@ static const char USAGE[] =
     "  --key-file FILE      encrypt the state in --data-dir with the 32-byte\n"
     "                       key stored raw in FILE\n"
     "  --outbox-cap N       most unsent items kept (default 1000)\n"
-    "  --attr KEY=VALUE     user attribute, repeatable; true/false and numbers\n"
-    "                       are typed, anything else is a string\n"
+    "  --attr KEY=VALUE     user attribute, repeatable; true/false, null,\n"
+    "                       numbers and {JSON objects} are typed, anything\n"
+    "                       else is a string\n"
+    "  --screen NAME        the screen or level the user is on\n"
+    "  --breadcrumb TEXT    a recent user action, repeatable (oldest first)\n"
+    "  --event NAME[=JSON]  track an event with optional JSON object metadata,\n"
+    "                       repeatable; rides the outbox like a message\n"
+    "  --app-version V      the app version reported with the device facts\n"
+    "  --no-consent         do not allow context (attributes, screen,\n"
+    "                       breadcrumbs, events, device facts) to be sent\n"
+    "  --logout             forget the user first: wipe --data-dir's state of\n"
+    "                       them and continue as a new anonymous user\n"
     "  --subject TEXT       subject of the conversation\n"
     "  --send TEXT          message to send, repeatable (in order, in one\n"
     "                       conversation); without --send, lines typed on a\n"
@@ -67,7 +77,13 @@ enum {
     OPT_ANON_ID,
     OPT_MEM_STATS,
     OPT_KEY_FILE,
-    OPT_OUTBOX_CAP
+    OPT_OUTBOX_CAP,
+    OPT_SCREEN,
+    OPT_BREADCRUMB,
+    OPT_EVENT,
+    OPT_APP_VERSION,
+    OPT_NO_CONSENT,
+    OPT_LOGOUT
 };
 
 static const struct option LONG_OPTS[] = {
@@ -90,6 +106,12 @@ static const struct option LONG_OPTS[] = {
     {"mem-stats", no_argument, NULL, OPT_MEM_STATS},
     {"key-file", required_argument, NULL, OPT_KEY_FILE},
     {"outbox-cap", required_argument, NULL, OPT_OUTBOX_CAP},
+    {"screen", required_argument, NULL, OPT_SCREEN},
+    {"breadcrumb", required_argument, NULL, OPT_BREADCRUMB},
+    {"event", required_argument, NULL, OPT_EVENT},
+    {"app-version", required_argument, NULL, OPT_APP_VERSION},
+    {"no-consent", no_argument, NULL, OPT_NO_CONSENT},
+    {"logout", no_argument, NULL, OPT_LOGOUT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -112,15 +134,16 @@ static void *push_slot(void *arr, size_t *n, size_t size)
     return grown;
 }
 
-static int add_send(options *o, const char *text)
+/* Appends to a repeatable option's list. */
+static int add_text(const char ***list, size_t *n, const char *text, const char *what)
 {
     if (!*text)
-        return usage_error("%s", "--send wants a non-empty text");
-    const char **grown = push_slot(o->sends, &o->n_sends, sizeof *o->sends);
+        return usage_error("%s wants a non-empty text", what);
+    const char **grown = push_slot(*list, n, sizeof **list);
     if (!grown)
         return usage_error("%s", "out of memory");
-    o->sends = grown;
-    o->sends[o->n_sends - 1] = text;
+    *list = grown;
+    (*list)[*n - 1] = text;
     return -1;
 }
 
@@ -209,7 +232,13 @@ static int handle_opt(options *o, int c, char *arg)
     case OPT_TOKEN: o->token = arg; return -1;
     case OPT_DATA_DIR: o->data_dir = arg; return -1;
     case OPT_SUBJECT: o->subject = arg; return -1;
-    case OPT_SEND: return add_send(o, arg);
+    case OPT_SEND: return add_text(&o->sends, &o->n_sends, arg, "--send");
+    case OPT_BREADCRUMB: return add_text(&o->breadcrumbs, &o->n_breadcrumbs, arg, "--breadcrumb");
+    case OPT_EVENT: return add_text(&o->events, &o->n_events, arg, "--event");
+    case OPT_SCREEN: o->screen = arg; return -1;
+    case OPT_APP_VERSION: o->app_version = arg; return -1;
+    case OPT_NO_CONSENT: o->no_consent = 1; return -1;
+    case OPT_LOGOUT: o->logout = 1; return -1;
     case OPT_ATTR: return add_attr(o, arg);
     case OPT_WAIT:
         if (parse_count(arg, &o->wait_replies) < 0)
@@ -266,7 +295,9 @@ void options_free(options *o)
 {
     free(o->sends);
     free(o->attrs);
-    o->sends = NULL;
+    free(o->breadcrumbs);
+    free(o->events);
+    o->sends = o->breadcrumbs = o->events = NULL;
     o->attrs = NULL;
 }
 
@@ -286,7 +317,23 @@ int options_apply_attr(parley_client *pc, const attr_opt *a)
     double num;
     if (strcmp(a->value, "true") == 0 || strcmp(a->value, "false") == 0)
         return parley_set_attribute_bool(pc, a->key, a->value[0] == 't');
+    if (strcmp(a->value, "null") == 0)
+        return parley_set_attribute_null(pc, a->key);
+    if (a->value[0] == '{')
+        return parley_set_attribute_json(pc, a->key, a->value);
     if (parse_number(a->value, &num) == 0)
         return parley_set_attribute_num(pc, a->key, num);
     return parley_set_attribute_str(pc, a->key, a->value);
+}
+
+/* NAME or NAME=JSON, split in place. */
+int options_apply_event(parley_client *pc, char *arg)
+{
+    char *eq = strchr(arg, '=');
+    if (eq)
+        *eq = '\0';
+    int rc = parley_track_event(pc, arg, eq ? eq + 1 : NULL);
+    if (eq)
+        *eq = '=';
+    return rc;
 }

@@ -220,6 +220,136 @@ static void test_host_storage_keeps_outbox_and_anonymous_id(void)
     tl_memfs_free(&m);
 }
 
+/* Everything under dir read back as bytes, for "is it on disk" checks. */
+static int dir_contains(const char *dir, const char *needle)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "grep -r -a -q -F -e '%s' '%s'", needle, dir);
+    return system(cmd) == 0;
+}
+
+static void scrub_vowels(void *user, int field, char *text, size_t size)
+{
+    (void)size;
+    int *calls = user;
+    calls[0]++;
+    if (field == PARLEY_FIELD_MESSAGE)
+        for (char *p = text; *p; p++)
+            if (*p == 'o')
+                *p = '0';
+}
+
+/* The redaction runs before anything reaches the journal. */
+static void test_redaction_before_disk(void)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/redact", tmpdir);
+    parley_config *cfg = base_config();
+    int calls[1] = {0};
+    CHECK_INT(parley_config_set_data_dir(cfg, dir), PARLEY_OK);
+    CHECK_INT(parley_config_set_redactor(cfg, scrub_vowels, calls), PARLEY_OK);
+    parley_client *pc = NULL;
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(parley_conversation_start(pc, NULL, conv, sizeof conv), PARLEY_OK);
+    CHECK_INT(parley_send_text(pc, conv, "pay with 4111 1111 1111 1111 or mail jane.doe@example.com", NULL, 0),
+              PARLEY_OK);
+    CHECK(calls[0] >= 1);
+    CHECK(!dir_contains(dir, "4111"));
+    CHECK(!dir_contains(dir, "example.com"));
+    CHECK(dir_contains(dir, "pay with [card] 0r mail [email]"));
+    parley_client_free(pc);
+    /* Without the built-in redactor the number does reach the disk. */
+    char dir2[128];
+    snprintf(dir2, sizeof dir2, "%s/noredact", tmpdir);
+    CHECK_INT(parley_config_set_data_dir(cfg, dir2), PARLEY_OK);
+    CHECK_INT(parley_config_set_redactor(cfg, NULL, NULL), PARLEY_OK);
+    CHECK_INT(parley_config_set_default_redactor(cfg, 0), PARLEY_OK);
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    CHECK_INT(parley_conversation_start(pc, NULL, conv, sizeof conv), PARLEY_OK);
+    CHECK_INT(parley_send_text(pc, conv, "card 4111 1111 1111 1111", NULL, 0), PARLEY_OK);
+    CHECK(dir_contains(dir2, "4111 1111 1111 1111"));
+    parley_client_free(pc);
+    parley_config_free(cfg);
+}
+
+/* Logout leaves nothing of the user on disk and a new anonymous id. */
+static void test_logout_wipes_disk(void)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/logout", tmpdir);
+    parley_config *cfg = base_config();
+    CHECK_INT(parley_config_set_data_dir(cfg, dir), PARLEY_OK);
+    CHECK_INT(parley_config_set_consent(cfg, 1), PARLEY_OK);
+    parley_client *pc = NULL;
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    char before[PARLEY_ID_SIZE], after[PARLEY_ID_SIZE], conv[PARLEY_ID_SIZE];
+    CHECK_INT(parley_anonymous_id(pc, before, sizeof before), PARLEY_OK);
+    CHECK_INT(parley_identify(pc, "player-secret-42", "token-secret"), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_str(pc, "plan", "vip-secret"), PARLEY_OK);
+    CHECK_INT(parley_conversation_start(pc, "subject-secret", conv, sizeof conv), PARLEY_OK);
+    CHECK_INT(parley_send_text(pc, conv, "message-secret", NULL, 0), PARLEY_OK);
+    CHECK_INT(parley_track_event(pc, "secret_event", "{\"k\":\"meta-secret\"}"), PARLEY_OK);
+    CHECK(dir_contains(dir, "message-secret"));
+    CHECK(dir_contains(dir, conv));
+    CHECK_INT(parley_logout(pc), PARLEY_OK);
+    uint32_t n = 99;
+    CHECK_INT(parley_outbox_count(pc, &n), PARLEY_OK);
+    CHECK_INT(n, 0);
+    CHECK_INT(parley_send_text(pc, conv, "after", NULL, 0), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(parley_anonymous_id(pc, after, sizeof after), PARLEY_OK);
+    CHECK(strcmp(before, after) != 0);
+    const char *secrets[] = {"secret", conv, before};
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+        CHECK(!dir_contains(dir, secrets[i]));
+    CHECK(dir_contains(dir, after));
+    parley_client_free(pc);
+    /* The next start is the new anonymous user. */
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    char again[PARLEY_ID_SIZE];
+    CHECK_INT(parley_anonymous_id(pc, again, sizeof again), PARLEY_OK);
+    CHECK_STR(again, after);
+    CHECK_INT(parley_logout(NULL), PARLEY_ERR_INVALID_ARG);
+    parley_client_free(pc);
+    parley_config_free(cfg);
+}
+
+static void test_context_api(void)
+{
+    parley_config *cfg = base_config();
+    CHECK_INT(parley_config_set_context_limits(cfg, 0, 1000), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_config_set_context_limits(cfg, 501, 1000), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_config_set_context_limits(cfg, 10, 0), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_config_set_context_limits(cfg, 10, 500), PARLEY_OK);
+    CHECK_INT(parley_config_set_app_version(cfg, ""), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_config_set_app_version(cfg, "1.4.2"), PARLEY_OK);
+    parley_client *pc = NULL;
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    /* Consent is off by default: context is kept, events are refused. */
+    CHECK_INT(parley_track_event(pc, "level_failed", NULL), PARLEY_ERR_CONSENT);
+    CHECK_INT(parley_set_attribute_null(pc, "referrer"), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_json(pc, "inv", "{\"gems\":1}"), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_json(pc, "inv", "not json"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_set_attribute_json(pc, "inv", NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_set_screen(pc, "level-3"), PARLEY_OK);
+    CHECK_INT(parley_set_screen(pc, NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_add_breadcrumb(pc, "opened shop"), PARLEY_OK);
+    CHECK_INT(parley_add_breadcrumb(pc, ""), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_set_device_fact(pc, "gpu", "TestGPU"), PARLEY_OK);
+    CHECK_INT(parley_set_device_fact(pc, "gpu", NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_set_consent(pc, 1), PARLEY_OK);
+    CHECK_INT(parley_track_event(pc, "level_failed", "{\"level\":3}"), PARLEY_OK);
+    CHECK_INT(parley_track_event(pc, "level failed", NULL), PARLEY_ERR_INVALID_ARG);
+    uint32_t n = 0;
+    CHECK_INT(parley_outbox_count(pc, &n), PARLEY_OK);
+    CHECK_INT(n, 1);
+    CHECK_INT(parley_set_screen(NULL, "x"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_set_consent(NULL, 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_STR(parley_strerror(PARLEY_ERR_CONSENT), "sending context is not allowed (parley_set_consent)");
+    parley_client_free(pc);
+    parley_config_free(cfg);
+}
+
 static void test_strerror_and_version(void)
 {
     for (int e = 0; e >= PARLEY_ERR_CLOSED; e--)
@@ -246,6 +376,9 @@ int main(void)
     RUN(test_unusable_data_dir);
     RUN(test_allocator_hooks_see_every_allocation);
     RUN(test_host_storage_keeps_outbox_and_anonymous_id);
+    RUN(test_redaction_before_disk);
+    RUN(test_logout_wipes_disk);
+    RUN(test_context_api);
     RUN(test_strerror_and_version);
     tl_rmrf(tmpdir);
     return tl_finish();
