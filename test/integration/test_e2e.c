@@ -848,6 +848,134 @@ static void test_auth(void)
         h_server_dump_log(&s);
 }
 
+/* ---- context (issue 4) ------------------------------------------------------- */
+
+/* GET /api/conversations/{id} as parsed JSON (caller deletes), or NULL. */
+static cJSON *api_get_conversation(const char *conv)
+{
+    char path[256], *body = NULL;
+    snprintf(path, sizeof path, "/api/conversations/%s", conv);
+    int status = h_api(&g_srv, "GET", path, NULL, &body);
+    CHECK_INT(status, 200);
+    cJSON *o = body ? cJSON_Parse(body) : NULL;
+    free(body);
+    CHECK(cJSON_IsObject(o));
+    return o;
+}
+
+static const cJSON *jpath(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+    return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
+}
+
+/* The "conv" of the first "conversation" line. */
+static int started_conv(const char *out, char conv[PARLEY_ID_SIZE])
+{
+    const char *p = out;
+    while (p && *p) {
+        size_t len = strcspn(p, "\n");
+        cJSON *o = cJSON_ParseWithLength(p, len);
+        const char *t = json_str(o, "type"), *c = json_str(o, "conv");
+        if (t && c && strcmp(t, "conversation") == 0 && strlen(c) < PARLEY_ID_SIZE) {
+            snprintf(conv, PARLEY_ID_SIZE, "%s", c);
+            cJSON_Delete(o);
+            return 1;
+        }
+        cJSON_Delete(o);
+        p += len + (p[len] == '\n');
+    }
+    return 0;
+}
+
+/* What the example client sends is what the agent sees. */
+static void test_cli_context(void)
+{
+    int failed_before = tl_failed;
+    char *args[] = {"--ca", g_srv.ca, "--user", "e2e-ctx", "--attr", "plan=vip", "--attr",
+                    "inventory={\"gems\":120}", "--attr", "guild=null", "--screen", "shop/gems",
+                    "--breadcrumb", "opened shop", "--breadcrumb", "tapped buy 4111 1111 1111 1111",
+                    "--event", "purchase_failed={\"sku\":\"gems_500\",\"code\":402}", "--app-version",
+                    "1.4.2", "--send", "My gems never arrived", "--wait-replies", "1", "--json",
+                    "--timeout", "60", NULL};
+    char *out = NULL, *err = NULL, conv[PARLEY_ID_SIZE] = "";
+    CHECK_INT(run_cli(args, NULL, "context", h_ms(90000), &out, &err), 0);
+    CHECK(out && started_conv(out, conv));
+    cJSON *o = conv[0] ? api_get_conversation(conv) : NULL;
+    const cJSON *uc = jpath(o, "user_context", NULL);
+    CHECK_STR(json_str(jpath(uc, "attributes", NULL), "plan"), "vip");
+    CHECK(cJSON_GetNumberValue(jpath(jpath(uc, "attributes", "inventory"), "gems", NULL)) == 120);
+    CHECK(cJSON_IsNull(jpath(uc, "attributes", "guild")));
+    CHECK_STR(json_str(uc, "screen"), "shop/gems");
+    const cJSON *crumbs = jpath(uc, "breadcrumbs", NULL);
+    CHECK_INT(cJSON_GetArraySize(crumbs), 2);
+    CHECK_STR(json_str(cJSON_GetArrayItem(crumbs, 0), "text"), "opened shop");
+    /* Redacted on the device: the card number never reached the server. */
+    CHECK_STR(json_str(cJSON_GetArrayItem(crumbs, 1), "text"), "tapped buy [card]");
+    CHECK_STR(json_str(jpath(uc, "device", NULL), "app_version"), "1.4.2");
+    CHECK(json_str(jpath(uc, "device", NULL), "os") != NULL);
+    const cJSON *events = jpath(o, "events", NULL), *ev = NULL, *item;
+    cJSON_ArrayForEach(item, events)
+    {
+        const char *name = json_str(item, "name");
+        if (name && strcmp(name, "purchase_failed") == 0)
+            ev = item;
+    }
+    CHECK(ev != NULL);
+    CHECK_STR(json_str(jpath(ev, "meta", NULL), "sku"), "gems_500");
+    /* The message carries the snapshot of the moment it was written. */
+    char path[256], *body = NULL;
+    snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
+    CHECK_INT(h_api(&g_srv, "GET", path, NULL, &body), 200);
+    cJSON *msgs = body ? cJSON_Parse(body) : NULL;
+    const cJSON *m, *mine = NULL;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        const char *t = json_str(m, "text");
+        if (t && strcmp(t, "My gems never arrived") == 0)
+            mine = m;
+    }
+    CHECK(mine != NULL);
+    CHECK_STR(json_str(jpath(mine, "context", NULL), "screen"), "shop/gems");
+    if (tl_failed != failed_before)
+        fprintf(stderr, "cli stdout:\n%s\ncli stderr:\n%s\nconversation:\n%s\n", out ? out : "", err ? err : "",
+                body ? body : "");
+    cJSON_Delete(msgs);
+    cJSON_Delete(o);
+    free(body);
+    free(out);
+    free(err);
+}
+
+/* What the user wrote anonymously is theirs once they log in. */
+static void test_anonymous_history_merged(void)
+{
+    char dir[H_PATH];
+    sub_path(dir, "merge");
+    h_client c;
+    CHECK_INT(h_client_open(&c, &g_srv, g_srv.ca, NULL, dir), 0);
+    await_online(&c, 0);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    start_conversation(&c, "before login", conv);
+    CHECK(send_and_ack(&c, conv, "asked before logging in", cid) != NULL);
+    size_t mark = c.n;
+    CHECK_INT(parley_identify(c.pc, "e2e-merged", NULL), PARLEY_OK);
+    CHECK(await_online(&c, mark) != NULL);
+    cJSON *list = NULL;
+    const cJSON *item = api_conversation(conv, &list);
+    CHECK(item != NULL);
+    CHECK_STR(json_str(item, "user"), "e2e-merged");
+    cJSON_Delete(list);
+    /* The identified user goes on in the same conversation. */
+    CHECK(send_and_ack(&c, conv, "and after", cid) != NULL);
+    CHECK_INT(api_post_agent(conv, "Both messages are here", "Dana"), 201);
+    h_want w = {.type = PARLEY_EV_MESSAGE, .author = PARLEY_AUTHOR_AGENT, .conv = conv,
+                .text = "Both messages are here"};
+    CHECK(h_await(&c, &w, WAIT, NULL) != NULL);
+    CHECK_INT(api_count_text(conv, "asked before logging in"), 1);
+    h_client_close(&c);
+}
+
 int main(void)
 {
     if (tl_mkdtemp(g_dir, sizeof g_dir, "e2e") != 0 || h_server_init(&g_srv, g_dir) != 0) {
@@ -873,6 +1001,8 @@ int main(void)
     RUN(test_cli_durable_outbox);
     RUN(test_cli_encrypted_state);
     RUN(test_cli_usage);
+    RUN(test_cli_context);
+    RUN(test_anonymous_history_merged);
     h_server_stop(&g_srv, SIGTERM);
     if (tl_failed)
         h_server_dump_log(&g_srv);
