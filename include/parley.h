@@ -71,7 +71,9 @@ enum {
     PARLEY_ERR_THREAD = -16,     /* a thread could not be started */
     PARLEY_ERR_CLOSED = -17,     /* the connection closed */
     PARLEY_ERR_OFFLINE = -18,    /* needs a connection; none right now */
-    PARLEY_ERR_CONSENT = -19     /* the host has not allowed context to be sent */
+    PARLEY_ERR_CONSENT = -19,    /* the host has not allowed context to be sent */
+    PARLEY_ERR_RANGE = -20,      /* a value outside a survey question's range or selection count */
+    PARLEY_ERR_INCOMPLETE = -21  /* a required survey question is unanswered */
 };
 
 /* A static English description of `err`; never NULL (unknown codes give
@@ -479,6 +481,312 @@ PARLEY_API int64_t parley_event_timestamp_ms(const parley_event *ev);
 PARLEY_API uint32_t parley_event_retry_ms(const parley_event *ev);
 /* ERROR, CONNECTION RECONNECTING: a PARLEY_ERR_* code. */
 PARLEY_API int parley_event_error_code(const parley_event *ev);
+
+/* ---- rich conversations ---------------------------------------------------
+ * Bots and agents offer choices as structured content; the user answers
+ * with postbacks. Typing indicators, read marks, unread counts and requests
+ * (conversation list, older history, help articles). docs/protocol.md,
+ * "Postbacks", "typing", "read", "Requests", "Structured content". */
+
+enum {
+    PARLEY_EV_TYPING = 6,        /* someone on the support side started/stopped typing */
+    PARLEY_EV_READ = 7,          /* the support side read the conversation up to a seq */
+    PARLEY_EV_UNREAD = 8,        /* the unread count of a conversation changed */
+    PARLEY_EV_CONVERSATIONS = 9, /* answer to parley_list_conversations */
+    PARLEY_EV_HISTORY = 10,      /* answer to parley_load_history */
+    PARLEY_EV_ARTICLES = 11,     /* answer to parley_search_articles */
+    PARLEY_EV_ARTICLE = 12       /* answer to parley_get_article; also an item of ARTICLES */
+};
+
+enum { /* parley_event_state() of PARLEY_EV_TYPING */
+    PARLEY_TYPING_ON = 1,
+    PARLEY_TYPING_OFF = 2
+};
+
+enum { /* parley_block_kind() */
+    PARLEY_BLOCK_QUICK_REPLIES = 1, /* chips; the set is used up once one is chosen */
+    PARLEY_BLOCK_BUTTONS = 2,
+    PARLEY_BLOCK_CARD = 3,          /* title, text, image, buttons */
+    PARLEY_BLOCK_CAROUSEL = 4       /* cards */
+};
+
+enum { /* parley_option_action() */
+    PARLEY_ACTION_POSTBACK = 1, /* answer with parley_postback() */
+    PARLEY_ACTION_URL = 2       /* open parley_option_url() */
+};
+
+typedef struct parley_block parley_block;
+typedef struct parley_option parley_option;
+
+/* Structured content of a PARLEY_EV_MESSAGE event (and of the MESSAGE items
+ * of PARLEY_EV_HISTORY). Blocks and options are borrowed from the event
+ * until parley_event_free(). An index out of range, a NULL argument or an
+ * event without blocks gives 0 or NULL, never a crash. Blocks the server
+ * sent that break the rules of docs/protocol.md (unknown kind, too many
+ * options, missing label...) are left out; the message is still delivered
+ * with it (queued just before it) comes one PARLEY_EV_ERROR
+ * (PARLEY_ERR_PROTOCOL, with the conversation and message ids) saying
+ * which block and why. Any thread. */
+PARLEY_API int parley_event_block_count(const parley_event *ev);
+PARLEY_API const parley_block *parley_event_block(const parley_event *ev, int i);
+/* The kept blocks as one JSON array text (for language bindings), or NULL
+ * when the message has none. */
+PARLEY_API const char *parley_event_raw_json(const parley_event *ev);
+/* PARLEY_BLOCK_*. */
+PARLEY_API int parley_block_kind(const parley_block *b);
+/* CARD (and carousel cards): title, text, image URL; NULL when absent. */
+PARLEY_API const char *parley_block_title(const parley_block *b);
+PARLEY_API const char *parley_block_text(const parley_block *b);
+PARLEY_API const char *parley_block_image_url(const parley_block *b);
+/* QUICK_REPLIES: the options; BUTTONS and CARD: the buttons. */
+PARLEY_API int parley_block_option_count(const parley_block *b);
+PARLEY_API const parley_option *parley_block_option(const parley_block *b, int j);
+/* CAROUSEL: the cards (blocks of kind CARD). */
+PARLEY_API int parley_block_card_count(const parley_block *b);
+PARLEY_API const parley_block *parley_block_card(const parley_block *b, int j);
+/* An option's id (what parley_postback() names), label, payload (may be
+ * NULL), URL (URL buttons only) and PARLEY_ACTION_*. */
+PARLEY_API const char *parley_option_id(const parley_option *o);
+PARLEY_API const char *parley_option_label(const parley_option *o);
+PARLEY_API const char *parley_option_payload(const parley_option *o);
+PARLEY_API const char *parley_option_url(const parley_option *o);
+PARLEY_API int parley_option_action(const parley_option *o);
+
+/* Answers option `option_id` of message `message_id` (the server's id, from
+ * parley_event_message_id()) in `conv_id`: sent as a user message whose
+ * text is the option's label (redacted like any message), naming the
+ * option, through the outbox like parley_send_text() (PENDING, then SENT or
+ * FAILED status events for the client id written to msg_id_out, which may
+ * be NULL). The client remembers the options of the last 8 messages per
+ * conversation (64 in all) that arrived as PARLEY_EV_MESSAGE (not those of
+ * parley_load_history()), in the data dir too, so a postback works after
+ * a restart. Errors: INVALID_ARG (NULL or malformed argument, or a URL
+ * button), NOT_FOUND (message not remembered, or no such option on it),
+ * STATE (a quick-reply set already answered), FULL, IO, NOMEM. */
+PARLEY_API int parley_postback(parley_client *pc, const char *conv_id, const char *message_id,
+                               const char *option_id, char *msg_id_out, size_t out_size);
+
+/* The user is typing (on = 1) or stopped (on = 0) in `conv_id`. Cheap
+ * enough to call on every keystroke: at most one "typing" goes out per
+ * conversation every 3 seconds, and "stopped" goes out at once when
+ * "typing" was sent. Not durable: while offline nothing is sent and
+ * PARLEY_OK is returned. Errors: INVALID_ARG, NOT_FOUND (conversation not
+ * known), NOMEM. */
+PARLEY_API int parley_set_typing(parley_client *pc, const char *conv_id, int on);
+
+/* The user has read `conv_id` up to `seq` (a seq string from an event).
+ * Remembered (in the data dir too) and sent now when online and again after
+ * every reconnect; a lower mark than one already set changes nothing.
+ * Errors: INVALID_ARG (bad seq), NOT_FOUND (conversation not known), IO,
+ * NOMEM. */
+PARLEY_API int parley_mark_read(parley_client *pc, const char *conv_id, const char *seq);
+
+/* The number of messages the user has not read, from the server's latest
+ * counts (PARLEY_EV_UNREAD): in `conv_id`, or with NULL the total over all
+ * conversations. A conversation without a count yet reads 0.
+ * Errors: INVALID_ARG. */
+PARLEY_API int parley_unread_count(parley_client *pc, const char *conv_id, uint32_t *out);
+
+/* Requests. Each returns at once with the request's id ("r-<n>") in req_out
+ * (at least PARLEY_ID_SIZE bytes; may be NULL); the answer arrives as an
+ * event carrying that id (parley_event_request_id()), or as
+ * PARLEY_EV_ERROR with the id as parley_event_client_id() when the server
+ * refuses it (unknown conversation or article: PARLEY_ERR_NOT_FOUND, else
+ * PARLEY_ERR_REJECTED; a malformed answer: PARLEY_ERR_PROTOCOL). Made
+ * offline, a request waits for the connection; one whose connection drops
+ * before the answer is sent again. Not kept across restarts.
+ * Errors: INVALID_ARG, TOO_LONG (query), FULL (16 requests waiting for
+ * answers), NOMEM. */
+/* PARLEY_EV_CONVERSATIONS: the user's conversations, newest first. */
+PARLEY_API int parley_list_conversations(parley_client *pc, char *req_out, size_t out_size);
+/* PARLEY_EV_HISTORY: messages of `conv_id` before `before_seq` (NULL: the
+ * newest), at most `limit` (0: 20; 1..100). Does not move cursors or
+ * deliver PARLEY_EV_MESSAGE events: it is for showing older messages. */
+PARLEY_API int parley_load_history(parley_client *pc, const char *conv_id, const char *before_seq, int limit,
+                                   char *req_out, size_t out_size);
+/* PARLEY_EV_ARTICLES: help articles matching `query` (1..256 bytes of
+ * UTF-8), best first. */
+PARLEY_API int parley_search_articles(parley_client *pc, const char *query, char *req_out, size_t out_size);
+/* PARLEY_EV_ARTICLE: one article by id (printable ASCII, 1..128 bytes). */
+PARLEY_API int parley_get_article(parley_client *pc, const char *article_id, char *req_out, size_t out_size);
+
+/* Accessors of this section's events; 0 / NULL on events without them.
+ * TYPING: state PARLEY_TYPING_*, conversation id, author kind and name; the
+ * client reports OFF by itself 6 s after the last ON.
+ * READ: conversation id and seq. UNREAD: conversation id and count.
+ * CONVERSATION from conv.update with state QUEUED: the queue position
+ * (-1 when the server gave none) and the estimated wait in seconds (0 when
+ * none given). */
+PARLEY_API int parley_event_queue_position(const parley_event *ev);
+PARLEY_API uint32_t parley_event_wait_s(const parley_event *ev);
+/* UNREAD: the count. CONVERSATION items of CONVERSATIONS: unread messages. */
+PARLEY_API uint32_t parley_event_count(const parley_event *ev);
+/* CONVERSATIONS, HISTORY, ARTICLES, ARTICLE: the id of the request answered. */
+PARLEY_API const char *parley_event_request_id(const parley_event *ev);
+/* HISTORY: 1 when older messages exist. */
+PARLEY_API int parley_event_more(const parley_event *ev);
+/* The items of CONVERSATIONS (CONVERSATION events: conversation id, state,
+ * title = subject, count = unread, text = last text, timestamp = updated,
+ * seq = last seq), HISTORY (MESSAGE events with their blocks; conversation
+ * id on the answer) and ARTICLES (ARTICLE events: message id = article id,
+ * title, text = snippet, URL). ARTICLE carries its article on itself (text
+ * = body). Items are borrowed from the answer until parley_event_free() of
+ * the answer; never free an item. Out of range: NULL. */
+PARLEY_API int parley_event_item_count(const parley_event *ev);
+PARLEY_API const parley_event *parley_event_item(const parley_event *ev, int i);
+PARLEY_API const char *parley_event_title(const parley_event *ev);
+PARLEY_API const char *parley_event_url(const parley_event *ev);
+
+/* ---- surveys and proactive messages --------------------------------------
+ * docs/protocol.md, "survey", "survey.submit", "proactive". The library
+ * validates each survey as a whole (a survey breaking a rule is dropped and
+ * reported as PARLEY_EV_ERROR / PARLEY_ERR_PROTOCOL naming the survey and
+ * the rule), keeps it with the user's partial answers in the data dir until
+ * it is submitted or dismissed (at most 32 pending surveys; more are not
+ * kept until some are answered: the server sends them again), and reports
+ * each one once. After a restart every survey still pending is reported
+ * again once. */
+
+enum {
+    PARLEY_EV_SURVEY = 13,   /* a survey to show: parley_event_survey() */
+    PARLEY_EV_PROACTIVE = 14 /* a message the support side pushed on its own */
+};
+
+/* parley_event_raw_json() (declared with rich content above) of a
+ * PARLEY_EV_SURVEY is the survey model as JSON text (the wire's "survey"
+ * object), for language bindings. */
+
+enum { /* parley_question_kind() */
+    PARLEY_Q_RATING = 1, /* a number in [min, max] */
+    PARLEY_Q_NPS = 2,    /* a number in [0, 10] */
+    PARLEY_Q_SINGLE = 3, /* one option */
+    PARLEY_Q_MULTI = 4,  /* min..max distinct options */
+    PARLEY_Q_TEXT = 5    /* free text of at most max_length bytes */
+};
+
+/* Size of a buffer that holds any survey or question id (1..128 bytes). */
+#define PARLEY_SURVEY_ID_SIZE 129
+
+typedef struct parley_survey parley_survey;
+typedef struct parley_question parley_question;
+
+/* PARLEY_EV_SURVEY: the survey, borrowed until parley_event_free() (it
+ * stays valid after its client is freed). NULL for other events. The
+ * event's parley_event_conversation_id() is the survey's conversation. */
+PARLEY_API const parley_survey *parley_event_survey(const parley_event *ev);
+
+/* Survey accessors never fail: NULL reads as NULL / 0. Strings are borrowed
+ * with the survey. id: this delivery's id (what answers name); name: the
+ * definition's name (may be NULL); intro and conversation id may be NULL. */
+PARLEY_API const char *parley_survey_id(const parley_survey *s);
+PARLEY_API const char *parley_survey_name(const parley_survey *s);
+PARLEY_API const char *parley_survey_title(const parley_survey *s);
+PARLEY_API const char *parley_survey_intro(const parley_survey *s);
+PARLEY_API const char *parley_survey_conversation_id(const parley_survey *s);
+/* 1 when the server pushed it on its own (held while proactive content is
+ * muted, like proactive messages). */
+PARLEY_API int parley_survey_is_proactive(const parley_survey *s);
+/* 1..50 questions, in display order; parley_survey_question() is NULL out
+ * of range. */
+PARLEY_API int parley_survey_question_count(const parley_survey *s);
+PARLEY_API const parley_question *parley_survey_question(const parley_survey *s, int i);
+
+/* Question accessors; same rules. */
+PARLEY_API const char *parley_question_id(const parley_question *q);
+PARLEY_API const char *parley_question_text(const parley_question *q);
+PARLEY_API int parley_question_kind(const parley_question *q);
+PARLEY_API int parley_question_required(const parley_question *q);
+/* RATING: the scale (0 <= min < max <= 10). NPS: 0 and 10. MULTI: how many
+ * options may be selected. Others: 0. */
+PARLEY_API int parley_question_min(const parley_question *q);
+PARLEY_API int parley_question_max(const parley_question *q);
+/* RATING, NPS: labels of the scale's ends (may be NULL). */
+PARLEY_API const char *parley_question_min_label(const parley_question *q);
+PARLEY_API const char *parley_question_max_label(const parley_question *q);
+/* TEXT: the longest answer in bytes (1..4096). Others: 0. */
+PARLEY_API int parley_question_max_length(const parley_question *q);
+/* SINGLE, MULTI: 1..20 options (others 0); id and label of option j. */
+PARLEY_API int parley_question_option_count(const parley_question *q);
+PARLEY_API const char *parley_question_option_id(const parley_question *q, int j);
+PARLEY_API const char *parley_question_option_label(const parley_question *q, int j);
+/* A conditional question is shown (and may be answered) only when the
+ * earlier question named here is shown and was answered with one of the
+ * values (numbers as decimal strings for RATING/NPS, option ids for
+ * choices; for MULTI any selected option matches). NULL: unconditional. */
+PARLEY_API const char *parley_question_show_if_question(const parley_question *q);
+PARLEY_API int parley_question_show_if_value_count(const parley_question *q);
+PARLEY_API const char *parley_question_show_if_value(const parley_question *q, int j);
+
+/* A response being filled in for one pending survey. It holds its client:
+ * free it with parley_survey_response_free() before parley_client_free().
+ * Calls on a response take the client's lock (any thread). The answers live
+ * in the client, not in the handle: every answer call saves them to the
+ * data dir (not synced to disk: a crash may lose the last answers, never
+ * the survey), a new response for the same survey (also after a restart)
+ * resumes them, and two responses for one survey share them. */
+typedef struct parley_survey_response parley_survey_response;
+
+/* Errors: INVALID_ARG, NOT_FOUND (no such pending survey on this client),
+ * STATE (already submitted or dismissed), NOMEM. */
+PARLEY_API int parley_survey_response_new(parley_client *pc, const char *survey_id,
+                                          parley_survey_response **out);
+PARLEY_API void parley_survey_response_free(parley_survey_response *resp);
+
+/* Answering. Common errors: INVALID_ARG (NULL, or the call does not fit the
+ * question's kind), NOT_FOUND (unknown question, or the survey is gone),
+ * STATE (the question is hidden by its condition, or the survey was
+ * submitted or dismissed), NOMEM. A new answer replaces the old one.
+ * number: RATING and NPS; RANGE outside the scale. */
+PARLEY_API int parley_survey_answer_number(parley_survey_response *resp, const char *question_id, int value);
+/* SINGLE: NOT_FOUND for an unknown option. */
+PARLEY_API int parley_survey_answer_choice(parley_survey_response *resp, const char *question_id,
+                                           const char *option_id);
+/* MULTI: `n` distinct option ids. NOT_FOUND for an unknown option,
+ * INVALID_ARG for a repeated one, RANGE when n is outside min..max. */
+PARLEY_API int parley_survey_answer_choices(parley_survey_response *resp, const char *question_id,
+                                            const char *const *option_ids, size_t n);
+/* TEXT: non-empty UTF-8 of at most max_length bytes (TOO_LONG), redacted
+ * (PARLEY_FIELD_SURVEY) before it is stored. */
+PARLEY_API int parley_survey_answer_text(parley_survey_response *resp, const char *question_id,
+                                         const char *text);
+/* Forgets a question's answer (OK when there was none). */
+PARLEY_API int parley_survey_clear_answer(parley_survey_response *resp, const char *question_id);
+/* 1 when the question is shown given the answers so far, 0 when its
+ * condition hides it, or a negative error (INVALID_ARG, NOT_FOUND). */
+PARLEY_API int parley_survey_question_visible(parley_survey_response *resp, const char *question_id);
+
+/* Submits the answers of the shown questions (answers to questions hidden
+ * by a condition are dropped) through the durable outbox, like a message:
+ * journaled and synced before PARLEY_OK, resent until the server
+ * acknowledges it, counted once. Its client id goes to cid_out
+ * (PARLEY_ID_SIZE bytes, may be NULL) and it is reported with
+ * PARLEY_EV_MESSAGE_STATUS PENDING, SENT or FAILED under that id.
+ * Errors: INCOMPLETE (a required shown question is unanswered: its id goes
+ * to missing_qid_out, PARLEY_SURVEY_ID_SIZE bytes, may be NULL),
+ * INVALID_ARG (NULL, a buffer too small), NOT_FOUND, STATE (already
+ * submitted or dismissed), FULL, IO, NOMEM. */
+PARLEY_API int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out, size_t out_size,
+                                    char *cid_out, size_t cid_size);
+
+/* Declines a pending survey: survey.dismiss through the outbox, reported
+ * like a submission. Errors: INVALID_ARG, NOT_FOUND, STATE, FULL, IO,
+ * NOMEM. */
+PARLEY_API int parley_survey_dismiss(parley_client *pc, const char *survey_id, char *cid_out, size_t cid_size);
+
+/* PARLEY_EV_PROACTIVE: parley_event_message_id() is the item's id;
+ * parley_event_text(), author kind and name, timestamp, blocks
+ * (parley_event_block_count() ...) and parley_event_raw_json() as for a
+ * message (bad blocks are left out and reported the same way); no
+ * conversation. Each item is acknowledged to the server once handed to the
+ * host.
+ *
+ * Mutes proactive content (proactive messages and proactive surveys) for
+ * duration_ms; 0 unmutes now. While muted, such items are held (at most 32;
+ * further ones are dropped unacknowledged, and the server sends them again
+ * later) and when the mute ends they are queued as events, in order, and
+ * acknowledged. Muting again replaces the deadline. Not kept across
+ * restarts. Errors: INVALID_ARG. */
+PARLEY_API int parley_mute_proactive(parley_client *pc, uint32_t duration_ms);
 
 #ifdef __cplusplus
 }

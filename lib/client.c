@@ -18,6 +18,7 @@
 #include "config.h"
 #include "event.h"
 #include "session.h"
+#include "survey.h"
 #include "journal.h"
 #include "storage.h"
 #include "transport.h"
@@ -295,6 +296,18 @@ static int create_context(parley_client *pc, const parley_config *cfg)
     return pc->ctx ? collect_device_facts(pc, cfg) : PARLEY_ERR_NOMEM;
 }
 
+static int create_rich(parley_client *pc)
+{
+    pc->rich = prich_new(&pc->alloc, pc->sess, pc->journal, &pc->log);
+    return pc->rich ? PARLEY_OK : PARLEY_ERR_NOMEM;
+}
+
+static int create_survey(parley_client *pc)
+{
+    pc->survey = psurvey_new(&pc->alloc, pc->sess, pc->ctx, pc->journal, &pc->log);
+    return pc->survey ? PARLEY_OK : PARLEY_ERR_NOMEM;
+}
+
 /* The journal lives in the host's storage when it gave one, else in the
  * data dir. */
 static int open_journal(parley_client *pc, const parley_config *cfg)
@@ -347,7 +360,8 @@ static int init_client(parley_client *pc, const parley_config *cfg)
     if ((rc = open_durable_state(pc, cfg)) != PARLEY_OK)
         return rc;
     if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK ||
-        (rc = create_context(pc, cfg)) != PARLEY_OK)
+        (rc = create_context(pc, cfg)) != PARLEY_OK || (rc = create_rich(pc)) != PARLEY_OK ||
+        (rc = create_survey(pc)) != PARLEY_OK)
         return rc;
     return create_transport(pc, cfg);
 }
@@ -390,6 +404,8 @@ void parley_client_free(parley_client *pc)
         parley_stop(pc);
     ptransport_free(pc->tr);
     pctx_free(pc->ctx);
+    prich_free(pc->rich);
+    psurvey_free(pc->survey);
     psess_free(pc->sess);
     pjournal_close(pc->journal);
     if (pc->jio_state)

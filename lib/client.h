@@ -10,6 +10,7 @@
 #include "context.h"
 #include "event.h"
 #include "journal.h"
+#include "rich.h"
 #include "session.h"
 #include "storage.h"
 #include "transport.h"
@@ -25,6 +26,8 @@ struct parley_client {
     pjournal *journal;
     psess *sess;
     pctx *ctx;
+    prich *rich; /* rich conversations */
+    struct psurvey *survey; /* surveys and proactive messages (survey.h) */
     ptransport *tr;
     char anon_id[PARLEY_ID_SIZE];
 

@@ -23,6 +23,8 @@ const char *parley_strerror(int err)
     case PARLEY_ERR_CLOSED: return "connection closed";
     case PARLEY_ERR_OFFLINE: return "not connected";
     case PARLEY_ERR_CONSENT: return "sending context is not allowed (parley_set_consent)";
+    case PARLEY_ERR_RANGE: return "value outside the allowed range";
+    case PARLEY_ERR_INCOMPLETE: return "a required answer is missing";
     default: return "unknown error";
     }
 }

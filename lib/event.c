@@ -1,4 +1,6 @@
 #include "event.h"
+#include "survey.h"
+#include "rich.h"
 
 parley_event *pevent_new(const palloc *a, int type)
 {
@@ -28,6 +30,8 @@ void parley_event_free(parley_event *ev)
     char *fields[] = {ev->conv, ev->id, ev->cid, ev->seq, ev->text, ev->author_name};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         pfree(&a, fields[i]);
+    pev_rich_free(&a, ev->rich);
+    psv_model_unref(ev->survey);
     pfree(&a, ev);
 }
 

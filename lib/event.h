@@ -17,6 +17,9 @@ struct parley_event {
     uint32_t retry_ms;
     int64_t ts;
     char *conv, *id, *cid, *seq, *text, *author_name;
+    parley_survey *survey; /* PARLEY_EV_SURVEY (survey.h): a reference, dropped on free */
+    /* rich conversations (rich.h): blocks, queue, answers; NULL when none */
+    struct pev_rich *rich;
     struct parley_event *next; /* queue link, owned by whoever queues it */
 };
 

@@ -179,4 +179,49 @@ int proto_json_object(const palloc *a, const char *text, size_t max_len, int max
 /* Formats a seq as the decimal string the wire uses; buf at least 21 bytes. */
 void proto_seq_str(uint64_t seq, char buf[21]);
 
+/* ---- rich conversations (proto_rich.c) ----------------------------------- */
+
+#define PROTO_MAX_BLOCKS 10
+#define PROTO_MAX_OPTIONS 13 /* quick replies, buttons */
+#define PROTO_MAX_CARDS 10
+#define PROTO_MAX_LABEL 128
+#define PROTO_MAX_TITLE 256
+#define PROTO_MAX_PAYLOAD 1024
+#define PROTO_MAX_URL 2048
+#define PROTO_MAX_CONV_LIST 256
+#define PROTO_MAX_PAGE 100 /* history.page messages */
+#define PROTO_MAX_ARTICLES 20
+#define PROTO_MAX_QUERY 256
+
+struct pev_rich;  /* rich.h */
+struct parley_event;
+
+/* The kept blocks of a `msg` frame (or of a JSON array text): *out NULL
+ * when there are none. Skipped blocks are described in err (empty when
+ * nothing was skipped). PARLEY_OK or NOMEM. */
+int proto_rich_msg_blocks(const palloc *a, const pframe *f, struct pev_rich **out, char *err, size_t err_size);
+int proto_rich_parse_blocks(const palloc *a, const char *json, struct pev_rich **out);
+/* conv.update's queue: *pos -1 when absent or not valid. */
+void proto_rich_queue(const pframe *f, int *pos, uint32_t *wait_s);
+/* typing, read, unread and the answers to requests as an event (*ev NULL
+ * when the frame is none of them). PARLEY_ERR_PROTOCOL with the reason in
+ * err when malformed; NOMEM. */
+int proto_rich_decode(const palloc *a, const pframe *f, struct parley_event **ev, char *err, size_t err_size);
+/* The request id a module frame names (borrowed from f), or NULL. */
+const char *proto_rich_req(const pframe *f);
+int proto_rich_seq(const char *s, uint64_t *out);
+
+typedef enum { PREQ_CONV_LIST = 1, PREQ_HISTORY, PREQ_SEARCH, PREQ_ARTICLE } preq_kind;
+typedef struct preq_args {
+    const char *conv, *query, *id;
+    uint64_t before; /* 0: the newest */
+    uint32_t limit;  /* 0: the server's default */
+} preq_args;
+/* The answer's frame type for a request kind. */
+const char *proto_rich_answer_type(preq_kind kind);
+int proto_encode_request(const palloc *a, preq_kind kind, const char *req, const preq_args *args, char **out,
+                         size_t *out_len);
+int proto_encode_typing(const palloc *a, const char *conv, int on, char **out, size_t *out_len);
+int proto_encode_read(const palloc *a, const char *conv, uint64_t seq, char **out, size_t *out_len);
+
 #endif

@@ -1066,6 +1066,15 @@ static int request_history(psess *s, sconv *c)
     return PARLEY_OK;
 }
 
+/* The modules add what they know to a MESSAGE or CONVERSATION event. */
+static int ext_decorate(psess *s, const pframe *f, parley_event *ev)
+{
+    for (size_t i = 0; i < s->n_exts; i++)
+        if (s->exts[i].on_message && s->exts[i].on_message(s->exts[i].user, f, ev) == PARLEY_ERR_NOMEM)
+            return PARLEY_ERR_NOMEM;
+    return PARLEY_OK;
+}
+
 static int deliver_msg(psess *s, sconv *c, const pframe *f)
 {
     char seq[21];
@@ -1079,11 +1088,10 @@ static int deliver_msg(psess *s, sconv *c, const pframe *f)
     }
     ev->author_kind = author_kind(f->author_kind);
     ev->ts = f->ts;
-    for (size_t i = 0; i < s->n_exts; i++)
-        if (s->exts[i].on_message && s->exts[i].on_message(s->exts[i].user, f, ev) == PARLEY_ERR_NOMEM) {
-            parley_event_free(ev);
-            return PARLEY_ERR_NOMEM;
-        }
+    if (ext_decorate(s, f, ev) != PARLEY_OK) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
     cursor_set(s, c, f->seq);
     pevent_queue_push(&s->events, ev);
     return PARLEY_OK;
@@ -1145,7 +1153,7 @@ static int on_conv_update(psess *s, const pframe *f)
 {
     parley_event *ev = ev_new(s, PARLEY_EV_CONVERSATION, conv_state(f->conv_state));
     if (!ev || pevent_set(ev, &ev->conv, f->conv) != PARLEY_OK ||
-        pevent_set(ev, &ev->author_name, f->author_name) != PARLEY_OK) {
+        pevent_set(ev, &ev->author_name, f->author_name) != PARLEY_OK || ext_decorate(s, f, ev) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }

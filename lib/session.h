@@ -132,8 +132,9 @@ typedef struct psess_ext {
      * carrying `req`): return 1 when it was this module's, 0 when not, or a
      * negative PARLEY_ERR_* (only NOMEM is expected). */
     int (*on_frame)(void *user, int64_t now, const pframe *f);
-    /* A `msg` is about to reach the host as `ev`: add structured content.
-     * PARLEY_ERR_NOMEM drops the delivery (the replay brings it again). */
+    /* A `msg` or `conv.update` is about to reach the host as `ev` (check
+     * f->type): add structured content or queue details. PARLEY_ERR_NOMEM
+     * drops the delivery (a replay brings a message again). */
     int (*on_message)(void *user, const pframe *f, parley_event *ev);
     /* The next time on_tick is due (monotonic ms), or -1. */
     int64_t (*deadline)(void *user);

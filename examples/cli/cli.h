@@ -31,6 +31,11 @@ typedef struct options {
     size_t n_breadcrumbs, n_events;
     const char *screen, *app_version;
     int no_consent, logout;
+    const char **chooses, **answers;
+    size_t n_chooses, n_answers;
+    const char *search;
+    int dismiss_surveys;
+    long wait_surveys;
     attr_opt *attrs;
     size_t n_attrs;
     long wait_replies;
@@ -49,6 +54,23 @@ void options_free(options *o);
 int options_apply_attr(parley_client *pc, const attr_opt *a);
 /* Applies --event NAME[=JSON]. */
 int options_apply_event(parley_client *pc, char *arg);
+
+/* ---- acting on support's messages (interact.c) ------------------------ */
+
+typedef struct interact {
+    size_t choose_next;       /* the next --choose label to look for */
+    char search_req[PARLEY_ID_SIZE];
+    int search_answered;
+    long surveys_done;        /* submitted or dismissed */
+    int failed;
+} interact;
+
+/* Sends what is asked up front (--search). PARLEY_OK or the error, told. */
+int interact_start(parley_client *pc, const options *o, interact *it);
+/* Picks --choose options, answers or dismisses surveys, notes answers. */
+void interact_event(parley_client *pc, const options *o, interact *it, const parley_event *ev);
+/* Every --choose used, the search answered, --wait-surveys handled. */
+int interact_done(const options *o, const interact *it);
 
 /* ---- output ---------------------------------------------------------- */
 

@@ -33,6 +33,7 @@ typedef struct chat {
     parley_client *pc;
     memstats *mem;
     char conv[PARLEY_ID_SIZE];
+    interact act;   /* --choose, --search, --answer */
     sent_msg *sent; /* messages not yet SENT or FAILED, to print their text */
     size_t n_sent;
     long replies;
@@ -395,6 +396,7 @@ static void handle_event(chat *c, parley_event *ev)
     int state = parley_event_state(ev);
     sent_msg *m = type == PARLEY_EV_MESSAGE_STATUS ? find_sent(c, parley_event_client_id(ev)) : NULL;
     output_event(&c->out, ev, m ? m->text : NULL);
+    interact_event(c->pc, &c->opt, &c->act, ev);
     if (type == PARLEY_EV_MESSAGE && parley_event_author_kind(ev) != PARLEY_AUTHOR_USER)
         c->replies++;
     if (type == PARLEY_EV_MESSAGE_STATUS && state == PARLEY_MSG_FAILED)
@@ -421,7 +423,7 @@ static int all_done(chat *c)
     uint32_t outbox = 1;
     if (c->input_open || parley_outbox_count(c->pc, &outbox) != PARLEY_OK)
         return 0;
-    return outbox == 0 && c->replies >= c->opt.wait_replies;
+    return outbox == 0 && c->replies >= c->opt.wait_replies && interact_done(&c->opt, &c->act);
 }
 
 static void sleep_ms(int ms)
@@ -466,7 +468,7 @@ static int run_loop(chat *c)
             /* In threaded mode the last ack may have landed after the drain
              * above; its events were queued before the outbox emptied. */
             drain_events(c);
-            return c->failed ? CHAT_FAILED : CHAT_OK;
+            return c->failed || c->act.failed ? CHAT_FAILED : CHAT_OK;
         }
         if (g_interrupted) {
             /* Ctrl-C ends the typing too: a chat whose messages all went
@@ -501,7 +503,11 @@ static int run(chat *c)
 {
     for (size_t i = 0; i < c->opt.n_sends && !c->fatal; i++)
         send_text(c, c->opt.sends[i]);
-    if (c->opt.n_sends == 0) {
+    if (interact_start(c->pc, &c->opt, &c->act) != PARLEY_OK)
+        return CHAT_FAILED;
+    /* Waiting for support (searching, a survey) needs no typing. */
+    int only_waits = c->opt.search || c->opt.wait_surveys > 0 || c->opt.logout || c->opt.n_events;
+    if (c->opt.n_sends == 0 && !only_waits) {
         c->input_open = 1;
         if (!(c->line = malloc(MAX_LINE + 1))) {
             output_note("out of memory");

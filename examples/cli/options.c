@@ -37,6 +37,14 @@ static const char USAGE[] =
     "                       breadcrumbs, events, device facts) to be sent\n"
     "  --logout             forget the user first: wipe --data-dir's state of\n"
     "                       them and continue as a new anonymous user\n"
+    "  --choose LABEL       when a message offers a quick reply or button\n"
+    "                       labelled LABEL, pick it; repeatable, used in order\n"
+    "  --search QUERY       search the help articles and print them\n"
+    "  --answer QID=VALUE   answer question QID of a survey when one arrives\n"
+    "                       (numbers, option ids, a,b,c for multiple choice,\n"
+    "                       or text), repeatable; the survey is then submitted\n"
+    "  --dismiss-surveys    dismiss surveys instead\n"
+    "  --wait-surveys N     wait until N surveys were submitted or dismissed\n"
     "  --subject TEXT       subject of the conversation\n"
     "  --send TEXT          message to send, repeatable (in order, in one\n"
     "                       conversation); without --send, lines typed on a\n"
@@ -83,7 +91,12 @@ enum {
     OPT_EVENT,
     OPT_APP_VERSION,
     OPT_NO_CONSENT,
-    OPT_LOGOUT
+    OPT_LOGOUT,
+    OPT_CHOOSE,
+    OPT_SEARCH,
+    OPT_ANSWER,
+    OPT_DISMISS_SURVEYS,
+    OPT_WAIT_SURVEYS
 };
 
 static const struct option LONG_OPTS[] = {
@@ -112,6 +125,11 @@ static const struct option LONG_OPTS[] = {
     {"app-version", required_argument, NULL, OPT_APP_VERSION},
     {"no-consent", no_argument, NULL, OPT_NO_CONSENT},
     {"logout", no_argument, NULL, OPT_LOGOUT},
+    {"choose", required_argument, NULL, OPT_CHOOSE},
+    {"search", required_argument, NULL, OPT_SEARCH},
+    {"answer", required_argument, NULL, OPT_ANSWER},
+    {"dismiss-surveys", no_argument, NULL, OPT_DISMISS_SURVEYS},
+    {"wait-surveys", required_argument, NULL, OPT_WAIT_SURVEYS},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -239,6 +257,21 @@ static int handle_opt(options *o, int c, char *arg)
     case OPT_APP_VERSION: o->app_version = arg; return -1;
     case OPT_NO_CONSENT: o->no_consent = 1; return -1;
     case OPT_LOGOUT: o->logout = 1; return -1;
+    case OPT_CHOOSE: return add_text(&o->chooses, &o->n_chooses, arg, "--choose");
+    case OPT_ANSWER:
+        if (!strchr(arg, '=') || arg[0] == '=')
+            return usage_error("--answer wants QUESTION_ID=VALUE, got '%s'", arg);
+        return add_text(&o->answers, &o->n_answers, arg, "--answer");
+    case OPT_SEARCH:
+        if (!*arg)
+            return usage_error("%s", "--search wants a query");
+        o->search = arg;
+        return -1;
+    case OPT_DISMISS_SURVEYS: o->dismiss_surveys = 1; return -1;
+    case OPT_WAIT_SURVEYS:
+        if (parse_count(arg, &o->wait_surveys) < 0)
+            return usage_error("--wait-surveys wants a count, got '%s'", arg);
+        return -1;
     case OPT_ATTR: return add_attr(o, arg);
     case OPT_WAIT:
         if (parse_count(arg, &o->wait_replies) < 0)
@@ -274,6 +307,8 @@ static int check_options(const options *o, int argc, char **argv)
         return usage_error("%s", "--url is required");
     if (o->token && !o->user)
         return usage_error("%s", "--token needs --user");
+    if (o->dismiss_surveys && o->n_answers)
+        return usage_error("%s", "--answer and --dismiss-surveys exclude each other");
     if (o->subject && strlen(o->subject) > 256)
         return usage_error("%s", "--subject is limited to 256 bytes");
     return -1;
@@ -297,7 +332,9 @@ void options_free(options *o)
     free(o->attrs);
     free(o->breadcrumbs);
     free(o->events);
-    o->sends = o->breadcrumbs = o->events = NULL;
+    free(o->chooses);
+    free(o->answers);
+    o->sends = o->breadcrumbs = o->events = o->chooses = o->answers = NULL;
     o->attrs = NULL;
 }
 

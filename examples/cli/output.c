@@ -16,6 +16,15 @@ const char *name_event_type(int type)
     case PARLEY_EV_MESSAGE_STATUS: return "message_status";
     case PARLEY_EV_CONVERSATION: return "conversation";
     case PARLEY_EV_ERROR: return "error";
+    case PARLEY_EV_TYPING: return "typing";
+    case PARLEY_EV_READ: return "read";
+    case PARLEY_EV_UNREAD: return "unread";
+    case PARLEY_EV_CONVERSATIONS: return "conversations";
+    case PARLEY_EV_HISTORY: return "history";
+    case PARLEY_EV_ARTICLES: return "articles";
+    case PARLEY_EV_ARTICLE: return "article";
+    case PARLEY_EV_SURVEY: return "survey";
+    case PARLEY_EV_PROACTIVE: return "proactive";
     default: return "unknown";
     }
 }
@@ -60,6 +69,7 @@ const char *name_state(int type, int state)
     case PARLEY_EV_CONNECTION: return name_conn(state);
     case PARLEY_EV_MESSAGE_STATUS: return name_msg(state);
     case PARLEY_EV_CONVERSATION: return name_conv(state);
+    case PARLEY_EV_TYPING: return state == PARLEY_TYPING_ON ? "on" : "off";
     default: return NULL;
     }
 }
@@ -82,7 +92,8 @@ const char *name_error(int code)
         "PARLEY_ERR_AGAIN", "PARLEY_ERR_CONFIG", "PARLEY_ERR_INSECURE", "PARLEY_ERR_TOO_LONG",
         "PARLEY_ERR_IO", "PARLEY_ERR_TLS", "PARLEY_ERR_CONNECT", "PARLEY_ERR_PROTOCOL",
         "PARLEY_ERR_AUTH", "PARLEY_ERR_NOT_FOUND", "PARLEY_ERR_FULL", "PARLEY_ERR_REJECTED",
-        "PARLEY_ERR_THREAD", "PARLEY_ERR_CLOSED"};
+        "PARLEY_ERR_THREAD", "PARLEY_ERR_CLOSED", "PARLEY_ERR_OFFLINE", "PARLEY_ERR_CONSENT",
+        "PARLEY_ERR_RANGE", "PARLEY_ERR_INCOMPLETE"};
     if (code > 0 || -code >= (int)(sizeof NAMES / sizeof NAMES[0]))
         return "PARLEY_ERR_UNKNOWN";
     return NAMES[-code];
@@ -114,6 +125,54 @@ static void add_error(cJSON *o, int code)
     cJSON_AddStringToObject(o, "error_message", parley_strerror(code));
 }
 
+/* The structured part (blocks, survey model) as JSON, parsed back. */
+static void add_raw(cJSON *o, const char *key, const char *raw)
+{
+    cJSON *v = raw ? cJSON_Parse(raw) : NULL;
+    if (v && !cJSON_AddItemToObject(o, key, v))
+        cJSON_Delete(v);
+}
+
+static void add_details(cJSON *o, const parley_event *ev)
+{
+    int type = parley_event_type(ev);
+    if (type == PARLEY_EV_MESSAGE || type == PARLEY_EV_PROACTIVE) {
+        cJSON_AddStringToObject(o, "author", name_author(parley_event_author_kind(ev)));
+        add_str(o, "author_name", parley_event_author_name(ev));
+        if (parley_event_timestamp_ms(ev) > 0)
+            cJSON_AddNumberToObject(o, "ts", (double)parley_event_timestamp_ms(ev));
+        add_raw(o, "blocks", parley_event_raw_json(ev));
+    } else if (type == PARLEY_EV_CONVERSATION) {
+        add_str(o, "agent_name", parley_event_author_name(ev));
+        if (parley_event_queue_position(ev) >= 0)
+            cJSON_AddNumberToObject(o, "queue_position", parley_event_queue_position(ev));
+        if (parley_event_wait_s(ev) > 0)
+            cJSON_AddNumberToObject(o, "wait_s", parley_event_wait_s(ev));
+    } else if (type == PARLEY_EV_TYPING) {
+        add_str(o, "author_name", parley_event_author_name(ev));
+    } else if (type == PARLEY_EV_UNREAD) {
+        cJSON_AddNumberToObject(o, "count", parley_event_count(ev));
+    } else if (type == PARLEY_EV_SURVEY) {
+        add_raw(o, "survey", parley_event_raw_json(ev));
+    }
+    add_str(o, "req", parley_event_request_id(ev));
+    add_str(o, "title", parley_event_title(ev));
+    add_str(o, "url", parley_event_url(ev));
+}
+
+static cJSON *event_json(const parley_event *ev, const char *sent_text);
+
+static void add_items(cJSON *o, const parley_event *ev)
+{
+    int n = parley_event_item_count(ev);
+    cJSON *arr = n > 0 ? cJSON_AddArrayToObject(o, "items") : NULL;
+    for (int i = 0; arr && i < n; i++) {
+        cJSON *item = event_json(parley_event_item(ev, i), NULL);
+        if (item && !cJSON_AddItemToArray(arr, item))
+            cJSON_Delete(item);
+    }
+}
+
 static cJSON *event_json(const parley_event *ev, const char *sent_text)
 {
     int type = parley_event_type(ev);
@@ -126,20 +185,14 @@ static cJSON *event_json(const parley_event *ev, const char *sent_text)
     add_str(o, "id", parley_event_message_id(ev));
     add_str(o, "cid", parley_event_client_id(ev));
     add_str(o, "seq", parley_event_seq(ev));
-    if (type == PARLEY_EV_MESSAGE) {
-        cJSON_AddStringToObject(o, "author", name_author(parley_event_author_kind(ev)));
-        add_str(o, "author_name", parley_event_author_name(ev));
-        if (parley_event_timestamp_ms(ev) > 0)
-            cJSON_AddNumberToObject(o, "ts", (double)parley_event_timestamp_ms(ev));
-    } else if (type == PARLEY_EV_CONVERSATION) {
-        add_str(o, "agent_name", parley_event_author_name(ev));
-    }
+    add_details(o, ev);
     add_str(o, "text", parley_event_text(ev));
     if (type == PARLEY_EV_MESSAGE_STATUS)
         add_str(o, "sent_text", sent_text);
     add_error(o, parley_event_error_code(ev));
     if (type == PARLEY_EV_CONNECTION && parley_event_state(ev) == PARLEY_CONN_RECONNECTING)
         cJSON_AddNumberToObject(o, "retry_ms", parley_event_retry_ms(ev));
+    add_items(o, ev);
     return o;
 }
 
@@ -174,11 +227,55 @@ static void print_connection(const parley_event *ev)
            why ? ": " : "", or_empty(why));
 }
 
+static void print_options(const parley_block *b)
+{
+    for (int j = 0; j < parley_block_option_count(b); j++) {
+        const parley_option *o = parley_block_option(b, j);
+        if (parley_option_action(o) == PARLEY_ACTION_URL)
+            printf("    [%s -> %s]\n", parley_option_label(o), or_empty(parley_option_url(o)));
+        else
+            printf("    [%s]\n", parley_option_label(o));
+    }
+}
+
+static void print_block(const parley_block *b)
+{
+    if (parley_block_title(b))
+        printf("    %s%s%s\n", parley_block_title(b), parley_block_text(b) ? ": " : "", or_empty(parley_block_text(b)));
+    print_options(b);
+    for (int j = 0; j < parley_block_card_count(b); j++)
+        print_block(parley_block_card(b, j));
+}
+
 static void print_message(const parley_event *ev)
 {
     const char *name = parley_event_author_name(ev);
-    printf("[%s%s%s] %s\n", name_author(parley_event_author_kind(ev)), name ? " " : "",
-           or_empty(name), or_empty(parley_event_text(ev)));
+    printf("[%s%s%s%s] %s\n", parley_event_type(ev) == PARLEY_EV_PROACTIVE ? "proactive " : "",
+           name_author(parley_event_author_kind(ev)), name ? " " : "", or_empty(name), or_empty(parley_event_text(ev)));
+    for (int i = 0; i < parley_event_block_count(ev); i++)
+        print_block(parley_event_block(ev, i));
+}
+
+static void print_articles(const parley_event *ev)
+{
+    printf("[articles] %d found\n", parley_event_item_count(ev));
+    for (int i = 0; i < parley_event_item_count(ev); i++) {
+        const parley_event *a = parley_event_item(ev, i);
+        printf("    %s: %s (%s)\n", or_empty(parley_event_message_id(a)), or_empty(parley_event_title(a)),
+               or_empty(parley_event_url(a)));
+    }
+}
+
+static void print_survey(const parley_event *ev)
+{
+    const parley_survey *s = parley_event_survey(ev);
+    if (!s)
+        return;
+    printf("[survey] %s: %s\n", parley_survey_id(s), or_empty(parley_survey_title(s)));
+    for (int i = 0; i < parley_survey_question_count(s); i++) {
+        const parley_question *q = parley_survey_question(s, i);
+        printf("    %s. %s\n", parley_question_id(q), or_empty(parley_question_text(q)));
+    }
 }
 
 /* PENDING is not shown: the user has just typed or passed the text. */
@@ -199,6 +296,8 @@ static void print_conversation(const parley_event *ev)
         printf("[conversation] started %s\n", or_empty(parley_event_conversation_id(ev)));
     else if (state == PARLEY_CONV_AGENT && agent)
         printf("[conversation] agent %s joined\n", agent);
+    else if (state == PARLEY_CONV_QUEUED && parley_event_queue_position(ev) >= 0)
+        printf("[conversation] queued, position %d\n", parley_event_queue_position(ev));
     else
         printf("[conversation] %s\n", name_conv(state));
 }
@@ -210,7 +309,10 @@ static void print_human(const parley_event *ev, const char *sent_text)
     case PARLEY_EV_MESSAGE: print_message(ev); break;
     case PARLEY_EV_MESSAGE_STATUS: print_status(ev, sent_text); break;
     case PARLEY_EV_CONVERSATION: print_conversation(ev); break;
-    default: break; /* errors go to stderr only */
+    case PARLEY_EV_PROACTIVE: print_message(ev); break;
+    case PARLEY_EV_ARTICLES: print_articles(ev); break;
+    case PARLEY_EV_SURVEY: print_survey(ev); break;
+    default: break; /* errors go to stderr only; typing and read marks are noise here */
     }
 }
 

@@ -1,0 +1,186 @@
+/* Acting on what support sends, as a scripted user would: picking offered
+ * options (--choose), searching the help center (--search), answering or
+ * dismissing surveys (--answer, --dismiss-surveys). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ---- --choose --------------------------------------------------------------- */
+
+static const parley_option *find_in_block(const parley_block *b, const char *label)
+{
+    for (int j = 0; j < parley_block_option_count(b); j++) {
+        const parley_option *o = parley_block_option(b, j);
+        if (strcmp(parley_option_label(o), label) == 0)
+            return o;
+    }
+    for (int j = 0; j < parley_block_card_count(b); j++) {
+        const parley_option *o = find_in_block(parley_block_card(b, j), label);
+        if (o)
+            return o;
+    }
+    return NULL;
+}
+
+static const parley_option *find_option(const parley_event *ev, const char *label)
+{
+    for (int i = 0; i < parley_event_block_count(ev); i++) {
+        const parley_option *o = find_in_block(parley_event_block(ev, i), label);
+        if (o)
+            return o;
+    }
+    return NULL;
+}
+
+/* The next --choose label, when this message offers it. */
+static void choose(parley_client *pc, const options *o, interact *it, const parley_event *ev)
+{
+    if (it->choose_next >= o->n_chooses)
+        return;
+    const char *label = o->chooses[it->choose_next];
+    const parley_option *opt = find_option(ev, label);
+    if (!opt)
+        return;
+    it->choose_next++;
+    if (parley_option_action(opt) == PARLEY_ACTION_URL) {
+        printf("[open] %s\n", parley_option_url(opt));
+        return;
+    }
+    int rc = parley_postback(pc, parley_event_conversation_id(ev), parley_event_message_id(ev),
+                             parley_option_id(opt), NULL, 0);
+    if (rc != PARLEY_OK) {
+        output_note("cannot choose \"%s\": %s", label, parley_strerror(rc));
+        it->failed = 1;
+    }
+}
+
+/* ---- surveys ------------------------------------------------------------------ */
+
+static const parley_question *find_question(const parley_survey *s, const char *id, size_t len)
+{
+    for (int i = 0; i < parley_survey_question_count(s); i++) {
+        const char *qid = parley_question_id(parley_survey_question(s, i));
+        if (strlen(qid) == len && strncmp(qid, id, len) == 0)
+            return parley_survey_question(s, i);
+    }
+    return NULL;
+}
+
+/* "a,b,c" into at most 32 option ids, split in a copy. */
+static int answer_choices(parley_survey_response *r, const char *qid, const char *value)
+{
+    char copy[1024];
+    const char *ids[32];
+    size_t n = 0;
+    snprintf(copy, sizeof copy, "%s", value);
+    for (char *tok = strtok(copy, ","); tok && n < 32; tok = strtok(NULL, ","))
+        ids[n++] = tok;
+    return parley_survey_answer_choices(r, qid, ids, n);
+}
+
+static int answer_one(parley_survey_response *r, const parley_question *q, const char *value)
+{
+    const char *qid = parley_question_id(q);
+    switch (parley_question_kind(q)) {
+    case PARLEY_Q_RATING:
+    case PARLEY_Q_NPS: return parley_survey_answer_number(r, qid, atoi(value));
+    case PARLEY_Q_SINGLE: return parley_survey_answer_choice(r, qid, value);
+    case PARLEY_Q_MULTI: return answer_choices(r, qid, value);
+    default: return parley_survey_answer_text(r, qid, value);
+    }
+}
+
+/* Applies every --answer naming a question of this survey; 0 when none did. */
+static int apply_answers(parley_survey_response *r, const parley_survey *s, const options *o, interact *it)
+{
+    int applied = 0;
+    for (size_t i = 0; i < o->n_answers; i++) {
+        const char *eq = strchr(o->answers[i], '=');
+        const parley_question *q = eq ? find_question(s, o->answers[i], (size_t)(eq - o->answers[i])) : NULL;
+        if (!q)
+            continue;
+        int rc = answer_one(r, q, eq + 1);
+        if (rc != PARLEY_OK) {
+            output_note("--answer %s: %s", o->answers[i], parley_strerror(rc));
+            it->failed = 1;
+        }
+        applied++;
+    }
+    return applied;
+}
+
+static void submit(parley_client *pc, const parley_survey *s, const options *o, interact *it)
+{
+    parley_survey_response *r = NULL;
+    int rc = parley_survey_response_new(pc, parley_survey_id(s), &r);
+    if (rc == PARLEY_OK && !apply_answers(r, s, o, it)) {
+        parley_survey_response_free(r);
+        return; /* not this survey's answers: leave it for the user */
+    }
+    char missing[PARLEY_ID_SIZE] = "";
+    if (rc == PARLEY_OK)
+        rc = parley_survey_submit(r, missing, sizeof missing, NULL, 0);
+    parley_survey_response_free(r);
+    if (rc == PARLEY_OK) {
+        it->surveys_done++;
+        return;
+    }
+    output_note("cannot submit survey %s: %s%s%s", parley_survey_id(s), parley_strerror(rc),
+                missing[0] ? ": unanswered " : "", missing);
+    it->failed = 1;
+}
+
+static void on_survey(parley_client *pc, const options *o, interact *it, const parley_event *ev)
+{
+    const parley_survey *s = parley_event_survey(ev);
+    if (!s)
+        return;
+    if (o->dismiss_surveys) {
+        int rc = parley_survey_dismiss(pc, parley_survey_id(s), NULL, 0);
+        if (rc == PARLEY_OK)
+            it->surveys_done++;
+        else
+            output_note("cannot dismiss survey %s: %s", parley_survey_id(s), parley_strerror(rc));
+        return;
+    }
+    if (o->n_answers)
+        submit(pc, s, o, it);
+}
+
+/* ---- the loop's hooks ---------------------------------------------------------- */
+
+int interact_start(parley_client *pc, const options *o, interact *it)
+{
+    if (!o->search)
+        return PARLEY_OK;
+    int rc = parley_search_articles(pc, o->search, it->search_req, sizeof it->search_req);
+    if (rc != PARLEY_OK)
+        output_note("cannot search \"%s\": %s", o->search, parley_strerror(rc));
+    return rc;
+}
+
+void interact_event(parley_client *pc, const options *o, interact *it, const parley_event *ev)
+{
+    const char *req = parley_event_request_id(ev);
+    switch (parley_event_type(ev)) {
+    case PARLEY_EV_MESSAGE: choose(pc, o, it, ev); break;
+    case PARLEY_EV_SURVEY: on_survey(pc, o, it, ev); break;
+    case PARLEY_EV_ARTICLES:
+        if (req && strcmp(req, it->search_req) == 0)
+            it->search_answered = 1;
+        break;
+    case PARLEY_EV_ERROR:
+        if (it->search_req[0] && parley_event_client_id(ev) && strcmp(parley_event_client_id(ev), it->search_req) == 0)
+            it->search_answered = it->failed = 1;
+        break;
+    default: break;
+    }
+}
+
+int interact_done(const options *o, const interact *it)
+{
+    return it->choose_next >= o->n_chooses && (!o->search || it->search_answered) &&
+           it->surveys_done >= o->wait_surveys;
+}

@@ -1,0 +1,89 @@
+/* Rich conversations (docs/protocol.md, "Postbacks", "typing", "read",
+ * "Requests", "Structured content", "unread", "Answers to requests"): the
+ * structured content of messages, postbacks validated against the options
+ * a message offered, typing indicators, read marks, unread counts and the
+ * host's requests (conversation list, history pages, help articles).
+ * Plugs into the session as a module; journal namespace 5 holds the read
+ * marks and the recent offers. Not thread-safe: the facade's lock
+ * serialises calls. */
+#ifndef PARLEY_RICH_H
+#define PARLEY_RICH_H
+
+#include <stdint.h>
+
+#include "context.h"
+#include "journal.h"
+#include "proto.h"
+#include "session.h"
+
+/* The public opaque types of parley.h. Strings are owned, NULL when absent. */
+struct parley_option {
+    int action; /* PARLEY_ACTION_* */
+    int quick;  /* a quick reply (the set is used up once answered) */
+    char *id, *label, *payload, *url;
+};
+
+struct parley_block {
+    int kind; /* PARLEY_BLOCK_* */
+    char *title, *text, *image;
+    struct parley_option *opts;
+    int n_opts;
+    struct parley_block *cards;
+    int n_cards;
+};
+
+/* What an event of this module carries beyond the common fields. */
+typedef struct pev_rich {
+    struct parley_block *blocks;
+    int n_blocks;
+    char *raw_json; /* the kept blocks as a JSON array text */
+    int queue_pos;  /* -1: absent */
+    uint32_t wait_s;
+    char *req, *title, *url;
+    uint32_t count;
+    int more;
+    parley_event **items;
+    int n_items;
+} pev_rich;
+
+/* A zeroed pev_rich (queue_pos -1) allocated with a; NULL when out of
+ * memory. */
+pev_rich *pev_rich_new(const palloc *a);
+void pev_rich_free(const palloc *a, pev_rich *r);
+void pblocks_free(const palloc *a, struct parley_block *v, int n);
+
+#define PRICH_NS 5
+#define PRICH_MAX_REQUESTS 16
+#define PRICH_OFFERS_PER_CONV 8 /* messages with options remembered per conversation */
+#define PRICH_MAX_OFFERS 64     /* and in all */
+#define PRICH_TYPING_EVERY_MS 3000
+#define PRICH_TYPING_EXPIRY_MS 6000
+
+typedef struct prich prich;
+
+/* Registers itself with `sess` (borrowed); `journal` may be NULL (memory
+ * only). Offers and read marks are loaded from it. NULL when out of memory
+ * or the session has no room for another module. */
+prich *prich_new(const palloc *a, psess *sess, pjournal *journal, const plog *log);
+void prich_free(prich *r);
+
+/* parley_postback: checked against what message `msg` offered, then the
+ * option's label (redacted by `ctx`, with its snapshot) goes into the
+ * outbox as a msg.send naming the option; its client id in cid. */
+int prich_postback(prich *r, pctx *ctx, const char *conv, const char *msg, const char *option,
+                   char cid[PARLEY_ID_SIZE]);
+
+/* Validated here; parley.h has the rules and errors. */
+int prich_set_typing(prich *r, const char *conv, int on, int64_t now);
+int prich_mark_read(prich *r, const char *conv, const char *seq);
+int prich_unread(const prich *r, const char *conv, uint32_t *out);
+
+/* Queues a request; its id ("r-<n>") goes to req_out. Errors: FULL (16
+ * pending), NOMEM. Arguments are validated by the caller. */
+int prich_request(prich *r, preq_kind kind, const preq_args *args, char req_out[PARLEY_ID_SIZE]);
+
+/* The on_message hook, exposed for tests: adds blocks to a MESSAGE event
+ * and the queue to a CONVERSATION event from conv.update. */
+int prich_decorate(prich *r, const pframe *f, parley_event *ev);
+
+#endif

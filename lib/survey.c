@@ -1,0 +1,874 @@
+/* Surveys and proactive messages: see survey.h.
+ *
+ * Journal namespace 6 (PSV_NS), keyed by survey id:
+ *   "d/<id>"  "<order>\n<frame>"  a pending survey's frame as received
+ *   "a/<id>"  answers object      its partial answers (unsynced)
+ *   "f/<id>"  "<order>\n<s|x>"    submitted or dismissed: never shown again
+ * A survey with both "d/" and "f/" (a crash mid-way) counts as finished. */
+#include "survey.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rich.h"
+#include "util/utf8.h"
+
+#define ORDER_DIGITS 20
+
+enum { ST_PENDING, ST_SUBMITTED, ST_DISMISSED };
+
+typedef struct rec {
+    char id[PROTO_MAX_ID + 1];
+    uint64_t order;
+    int status;
+    int held;             /* a muted proactive survey not reported yet */
+    parley_survey *model; /* NULL once finished */
+    psv_answer *ans;      /* one per question */
+    struct rec *next;
+} rec;
+
+/* A proactive item held while muted: a message, or a survey by id. */
+typedef struct held {
+    int is_survey;
+    char sid[PROTO_MAX_ID + 1];
+    pproactive p;
+} held;
+
+/* Proactive ids handed to the host lately: a resend (the ack was lost with
+ * its connection) is acknowledged again, not reported twice. */
+#define RING 32
+typedef struct delivered {
+    char id[PROTO_MAX_ID + 1];
+    int acked;
+} delivered;
+
+struct psurvey {
+    palloc alloc;
+    psess *sess;
+    pctx *ctx;
+    pjournal *j;
+    const plog *log;
+    rec *recs; /* in arrival order */
+    size_t n_pending, n_finished;
+    uint64_t next_order;
+    int muted;
+    int64_t muted_until;
+    held held[PSV_MAX_HELD];
+    size_t n_held;
+    delivered ring[RING];
+    size_t ring_head, ring_count;
+};
+
+/* ---- records ------------------------------------------------------------------- */
+
+static void answers_free(psurvey *sv, rec *r)
+{
+    for (size_t i = 0; r->ans && r->model && i < r->model->n_questions; i++)
+        pfree(&sv->alloc, r->ans[i].text);
+    pfree(&sv->alloc, r->ans);
+    r->ans = NULL;
+}
+
+static void rec_free(psurvey *sv, rec *r)
+{
+    answers_free(sv, r);
+    psv_model_unref(r->model);
+    pfree(&sv->alloc, r);
+}
+
+static rec *rec_find(const psurvey *sv, const char *id)
+{
+    for (rec *r = sv->recs; r; r = r->next)
+        if (strcmp(r->id, id) == 0)
+            return r;
+    return NULL;
+}
+
+/* Inserted by order (loading reads the journal in key order). */
+static void rec_insert(psurvey *sv, rec *r)
+{
+    rec **pp = &sv->recs;
+    while (*pp && (*pp)->order < r->order)
+        pp = &(*pp)->next;
+    r->next = *pp;
+    *pp = r;
+    if (r->status == ST_PENDING)
+        sv->n_pending++;
+    else
+        sv->n_finished++;
+    if (r->order >= sv->next_order)
+        sv->next_order = r->order + 1;
+}
+
+static void rec_unlink(psurvey *sv, rec *r)
+{
+    rec **pp = &sv->recs;
+    while (*pp != r)
+        pp = &(*pp)->next;
+    *pp = r->next;
+    if (r->status == ST_PENDING)
+        sv->n_pending--;
+    else
+        sv->n_finished--;
+}
+
+/* A pending record taking over `model` (its reference). */
+static rec *rec_new(psurvey *sv, parley_survey *model, uint64_t order)
+{
+    rec *r = pcalloc(&sv->alloc, 1, sizeof *r);
+    if (r && !(r->ans = pcalloc(&sv->alloc, model->n_questions, sizeof *r->ans))) {
+        pfree(&sv->alloc, r);
+        r = NULL;
+    }
+    if (!r) {
+        psv_model_unref(model);
+        return NULL;
+    }
+    snprintf(r->id, sizeof r->id, "%s", model->id);
+    r->order = order;
+    r->model = model;
+    return r;
+}
+
+/* ---- journal ---------------------------------------------------------------- */
+
+static void key_of(char *key, size_t size, char kind, const char *id)
+{
+    snprintf(key, size, "%c/%s", kind, id);
+}
+
+static int jput(psurvey *sv, char kind, const char *id, const char *value, size_t len)
+{
+    if (!sv->j)
+        return PARLEY_OK;
+    char key[PROTO_MAX_ID + 3];
+    key_of(key, sizeof key, kind, id);
+    int rc = pjournal_put(sv->j, PSV_NS, key, value, len, 0);
+    if (rc != PARLEY_OK)
+        PLOG_W(sv->log, "survey %s: journal write failed (%d)", id, rc);
+    return rc;
+}
+
+static void jdel(psurvey *sv, char kind, const char *id)
+{
+    char key[PROTO_MAX_ID + 3];
+    key_of(key, sizeof key, kind, id);
+    if (sv->j && pjournal_del(sv->j, PSV_NS, key, 0) != PARLEY_OK)
+        PLOG_W(sv->log, "survey %s: journal delete failed", id);
+}
+
+static int persist_definition(psurvey *sv, const rec *r)
+{
+    if (!sv->j)
+        return PARLEY_OK;
+    size_t flen = strlen(r->model->frame);
+    char *v = pmalloc(&sv->alloc, ORDER_DIGITS + 2 + flen);
+    if (!v)
+        return PARLEY_ERR_NOMEM;
+    snprintf(v, ORDER_DIGITS + 2, "%0*llu\n", ORDER_DIGITS, (unsigned long long)r->order);
+    memcpy(v + ORDER_DIGITS + 1, r->model->frame, flen);
+    int rc = jput(sv, 'd', r->id, v, ORDER_DIGITS + 1 + flen);
+    pfree(&sv->alloc, v);
+    return rc;
+}
+
+static int persist_answers(psurvey *sv, const rec *r)
+{
+    if (!sv->j)
+        return PARLEY_OK;
+    char *json = NULL;
+    size_t len = 0;
+    int rc = proto_encode_survey_answers(&sv->alloc, r->model, r->ans, &json, &len);
+    if (rc == PARLEY_OK)
+        rc = jput(sv, 'a', r->id, json, len);
+    pfree(&sv->alloc, json);
+    return rc;
+}
+
+static int persist_finished(psurvey *sv, const rec *r, int status)
+{
+    char v[ORDER_DIGITS + 3];
+    snprintf(v, sizeof v, "%0*llu\n%c", ORDER_DIGITS, (unsigned long long)r->order,
+             status == ST_SUBMITTED ? 's' : 'x');
+    return jput(sv, 'f', r->id, v, ORDER_DIGITS + 2);
+}
+
+static int parse_order(const char *v, size_t len, uint64_t *order)
+{
+    if (len < ORDER_DIGITS + 1 || v[ORDER_DIGITS] != '\n')
+        return 0;
+    uint64_t o = 0;
+    for (size_t i = 0; i < ORDER_DIGITS; i++) {
+        if (v[i] < '0' || v[i] > '9' || o > (UINT64_MAX - 9) / 10)
+            return 0;
+        o = o * 10 + (uint64_t)(v[i] - '0');
+    }
+    *order = o;
+    return 1;
+}
+
+/* A stored frame goes through the same strict decoder as a received one. */
+static int load_definition(psurvey *sv, const char *id, const char *v, size_t len)
+{
+    uint64_t order;
+    if (!parse_order(v, len, &order) || rec_find(sv, id))
+        return PARLEY_OK;
+    pframe f;
+    parley_survey *model = NULL;
+    int rc = proto_decode(&sv->alloc, v + ORDER_DIGITS + 1, len - ORDER_DIGITS - 1, &f, NULL, 0);
+    if (rc == PARLEY_OK) {
+        rc = proto_decode_survey(&sv->alloc, &f, &model, NULL, 0);
+        proto_frame_clear(&sv->alloc, &f);
+    }
+    if (rc == PARLEY_ERR_NOMEM)
+        return rc;
+    if (rc != PARLEY_OK || strcmp(model->id, id) != 0) {
+        psv_model_unref(model);
+        PLOG_W(sv->log, "survey %s: unreadable definition in the journal skipped", id);
+        return PARLEY_OK;
+    }
+    rec *r = rec_new(sv, model, order);
+    if (!r)
+        return PARLEY_ERR_NOMEM;
+    rec_insert(sv, r);
+    return PARLEY_OK;
+}
+
+static int load_finished(psurvey *sv, const char *id, const char *v, size_t len)
+{
+    uint64_t order;
+    if (!parse_order(v, len, &order) || len != ORDER_DIGITS + 2 || rec_find(sv, id))
+        return PARLEY_OK;
+    rec *r = pcalloc(&sv->alloc, 1, sizeof *r);
+    if (!r)
+        return PARLEY_ERR_NOMEM;
+    snprintf(r->id, sizeof r->id, "%s", id);
+    r->order = order;
+    r->status = v[ORDER_DIGITS + 1] == 's' ? ST_SUBMITTED : ST_DISMISSED;
+    rec_insert(sv, r);
+    return PARLEY_OK;
+}
+
+/* Pass 1: finished ids; pass 2: definitions (skipping finished ones);
+ * pass 3: answers. */
+typedef struct load_ctx {
+    psurvey *sv;
+    char kind;
+} load_ctx;
+
+static int load_entry(void *user, const char *key, const void *value, size_t len)
+{
+    load_ctx *lc = user;
+    psurvey *sv = lc->sv;
+    if (key[0] != lc->kind || key[1] != '/' || !pid_valid(key + 2, PROTO_MAX_ID))
+        return 0;
+    const char *id = key + 2, *v = value;
+    int rc = PARLEY_OK;
+    if (lc->kind == 'f') {
+        rc = load_finished(sv, id, v, len);
+    } else if (lc->kind == 'd') {
+        rc = load_definition(sv, id, v, len);
+    } else {
+        rec *r = rec_find(sv, id);
+        if (r && r->model)
+            rc = proto_decode_survey_answers(&sv->alloc, r->model, v, len, r->ans);
+    }
+    return rc == PARLEY_ERR_NOMEM ? rc : 0;
+}
+
+static int journal_load(psurvey *sv)
+{
+    static const char kinds[] = {'f', 'd', 'a'};
+    for (size_t i = 0; sv->j && i < sizeof kinds; i++) {
+        load_ctx lc = {sv, kinds[i]};
+        int rc = pjournal_foreach(sv->j, PSV_NS, load_entry, &lc);
+        if (rc != 0)
+            return rc;
+    }
+    return PARLEY_OK;
+}
+
+/* ---- events and frames ------------------------------------------------------ */
+
+/* parley_event_raw_json() reads the rich-content part of an event. */
+static int set_raw_json(parley_event *ev, const char *json)
+{
+    if (!json)
+        return PARLEY_OK;
+    if (!ev->rich && !(ev->rich = pev_rich_new(&ev->alloc)))
+        return PARLEY_ERR_NOMEM;
+    return pevent_set(ev, &ev->rich->raw_json, json);
+}
+
+static int report(psurvey *sv, rec *r)
+{
+    parley_event *ev = pevent_new(&sv->alloc, PARLEY_EV_SURVEY);
+    if (!ev || pevent_set(ev, &ev->conv, r->model->conv) != PARLEY_OK ||
+        set_raw_json(ev, r->model->json) != PARLEY_OK) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
+    psv_model_ref(r->model);
+    ev->survey = r->model;
+    psess_emit(sv->sess, ev);
+    return PARLEY_OK;
+}
+
+static int send_ack(psurvey *sv, const char *id)
+{
+    char *frame = NULL;
+    size_t len = 0;
+    int rc = proto_encode_proactive_ack(&sv->alloc, id, &frame, &len);
+    return rc == PARLEY_OK ? psess_send_control(sv->sess, "proactive.ack", frame, len) : rc;
+}
+
+static delivered *ring_find(psurvey *sv, const char *id)
+{
+    for (size_t k = 0; k < sv->ring_count; k++) {
+        delivered *d = &sv->ring[(sv->ring_head + RING - 1 - k) % RING];
+        if (strcmp(d->id, id) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+static void ring_add(psurvey *sv, const char *id, int acked)
+{
+    delivered *d = &sv->ring[sv->ring_head];
+    snprintf(d->id, sizeof d->id, "%s", id);
+    d->acked = acked;
+    sv->ring_head = (sv->ring_head + 1) % RING;
+    if (sv->ring_count < RING)
+        sv->ring_count++;
+}
+
+/* Hands a proactive message to the host and acknowledges it (after the
+ * next welcome when offline). */
+static int deliver_proactive(psurvey *sv, pproactive *p)
+{
+    parley_event *ev = pevent_new(&sv->alloc, PARLEY_EV_PROACTIVE);
+    if (!ev || pevent_set(ev, &ev->id, p->id) != PARLEY_OK || pevent_set(ev, &ev->text, p->text) != PARLEY_OK ||
+        pevent_set(ev, &ev->author_name, p->author_name) != PARLEY_OK) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
+    /* The blocks move to the event (it frees them). */
+    ev->rich = p->rich;
+    p->rich = NULL;
+    ev->author_kind = p->author_kind;
+    ev->ts = p->ts;
+    int rc = send_ack(sv, p->id);
+    if (rc == PARLEY_ERR_NOMEM) {
+        parley_event_free(ev);
+        return rc;
+    }
+    psess_emit(sv->sess, ev);
+    ring_add(sv, p->id, rc == PARLEY_OK);
+    return PARLEY_OK;
+}
+
+static int held_has(const psurvey *sv, int is_survey, const char *id)
+{
+    for (size_t k = 0; k < sv->n_held; k++)
+        if (sv->held[k].is_survey == is_survey &&
+            strcmp(is_survey ? sv->held[k].sid : sv->held[k].p.id, id) == 0)
+            return 1;
+    return 0;
+}
+
+static int on_proactive(psurvey *sv, const pframe *f)
+{
+    char err[160] = "", skipped[160] = "", text[200];
+    pproactive p;
+    int rc = proto_decode_proactive(&sv->alloc, f, &p, err, sizeof err, skipped, sizeof skipped);
+    if (rc == PARLEY_ERR_PROTOCOL) {
+        snprintf(text, sizeof text, "proactive item rejected: %s", err);
+        return psess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, text);
+    }
+    if (rc != PARLEY_OK)
+        return rc;
+    if (skipped[0]) {
+        snprintf(text, sizeof text, "proactive %s: %s", p.id, skipped);
+        if (psess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, text) != PARLEY_OK) {
+            proto_proactive_clear(&sv->alloc, &p);
+            return PARLEY_ERR_NOMEM;
+        }
+    }
+    delivered *d = ring_find(sv, p.id);
+    if (d) {
+        rc = send_ack(sv, p.id);
+        d->acked = rc == PARLEY_OK;
+    } else if (held_has(sv, 0, p.id)) {
+        rc = PARLEY_OK;
+    } else if (sv->muted) {
+        if (sv->n_held < PSV_MAX_HELD) {
+            sv->held[sv->n_held++] = (held){.p = p};
+            return PARLEY_OK;
+        }
+        PLOG_I(sv->log, "proactive %s dropped: %d items held already", p.id, PSV_MAX_HELD);
+    } else {
+        rc = deliver_proactive(sv, &p);
+    }
+    proto_proactive_clear(&sv->alloc, &p);
+    return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_OK;
+}
+
+static int on_survey(psurvey *sv, const pframe *f)
+{
+    char err[256] = "";
+    parley_survey *model = NULL;
+    int rc = proto_decode_survey(&sv->alloc, f, &model, err, sizeof err);
+    if (rc == PARLEY_ERR_PROTOCOL) {
+        PLOG_W(sv->log, "%s", err);
+        return psess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, err);
+    }
+    if (rc != PARLEY_OK)
+        return rc;
+    if (rec_find(sv, model->id)) {
+        PLOG_D(sv->log, "survey %s known already", model->id);
+        psv_model_unref(model);
+        return PARLEY_OK;
+    }
+    int hold = model->proactive && sv->muted;
+    if (sv->n_pending >= PSV_MAX_PENDING || (hold && sv->n_held >= PSV_MAX_HELD)) {
+        /* The server sends it again after a later welcome. */
+        PLOG_W(sv->log, "survey %s not kept: too many pending or held", model->id);
+        psv_model_unref(model);
+        return PARLEY_OK;
+    }
+    rec *r = rec_new(sv, model, sv->next_order);
+    if (!r)
+        return PARLEY_ERR_NOMEM;
+    if (persist_definition(sv, r) == PARLEY_ERR_NOMEM) {
+        rec_free(sv, r);
+        return PARLEY_ERR_NOMEM;
+    }
+    if (!hold && report(sv, r) != PARLEY_OK) {
+        jdel(sv, 'd', r->id);
+        rec_free(sv, r);
+        return PARLEY_ERR_NOMEM;
+    }
+    rec_insert(sv, r);
+    if (hold) {
+        r->held = 1;
+        sv->held[sv->n_held] = (held){.is_survey = 1};
+        snprintf(sv->held[sv->n_held++].sid, sizeof r->id, "%s", r->id);
+    }
+    return PARLEY_OK;
+}
+
+/* ---- mute ------------------------------------------------------------------- */
+
+/* Everything held goes to the host in the order it arrived. */
+static void release(psurvey *sv)
+{
+    for (size_t k = 0; k < sv->n_held; k++) {
+        held *h = &sv->held[k];
+        if (h->is_survey) {
+            rec *r = rec_find(sv, h->sid);
+            if (r && r->held && r->status == ST_PENDING && report(sv, r) == PARLEY_OK)
+                r->held = 0;
+            else if (r && r->held)
+                PLOG_W(sv->log, "survey %s not reported: out of memory (reported after a restart)", r->id);
+        } else if (deliver_proactive(sv, &h->p) != PARLEY_OK) {
+            PLOG_W(sv->log, "proactive %s dropped: out of memory (the server resends it)", h->p.id);
+        }
+        proto_proactive_clear(&sv->alloc, &h->p);
+    }
+    sv->n_held = 0;
+}
+
+void psurvey_mute(psurvey *sv, int64_t now, uint32_t duration_ms)
+{
+    sv->muted = duration_ms != 0;
+    sv->muted_until = now + duration_ms;
+    if (!sv->muted)
+        release(sv);
+}
+
+/* ---- session hooks ---------------------------------------------------------- */
+
+static int on_frame(void *user, int64_t now, const pframe *f)
+{
+    psurvey *sv = user;
+    (void)now;
+    if (f->type != PF_UNKNOWN)
+        return 0;
+    int rc;
+    if (strcmp(f->type_name, "survey") == 0)
+        rc = on_survey(sv, f);
+    else if (strcmp(f->type_name, "proactive") == 0)
+        rc = on_proactive(sv, f);
+    else
+        return 0;
+    return rc == PARLEY_ERR_NOMEM ? rc : 1;
+}
+
+/* Acks that could not go out (offline at release) go after the welcome. */
+static int on_welcome(void *user, int64_t now)
+{
+    psurvey *sv = user;
+    (void)now;
+    for (size_t k = 0; k < sv->ring_count; k++) {
+        delivered *d = &sv->ring[k];
+        if (!d->acked) {
+            int rc = send_ack(sv, d->id);
+            if (rc != PARLEY_OK)
+                return rc;
+            d->acked = 1;
+        }
+    }
+    return PARLEY_OK;
+}
+
+static int64_t deadline(void *user)
+{
+    psurvey *sv = user;
+    return sv->muted ? sv->muted_until : -1;
+}
+
+static void on_tick(void *user, int64_t now)
+{
+    psurvey *sv = user;
+    if (sv->muted && now >= sv->muted_until) {
+        sv->muted = 0;
+        release(sv);
+    }
+}
+
+static void forget_all(psurvey *sv)
+{
+    while (sv->recs) {
+        rec *r = sv->recs;
+        sv->recs = r->next;
+        rec_free(sv, r);
+    }
+    sv->n_pending = sv->n_finished = 0;
+    for (size_t k = 0; k < sv->n_held; k++)
+        proto_proactive_clear(&sv->alloc, &sv->held[k].p);
+    sv->n_held = 0;
+    sv->ring_count = sv->ring_head = 0;
+}
+
+static void on_logout(void *user)
+{
+    psurvey *sv = user;
+    forget_all(sv);
+    if (sv->j && (pjournal_clear_ns(sv->j, PSV_NS) != PARLEY_OK ||
+                  pjournal_clear_ns(sv->j, PSV_NS_PROACTIVE) != PARLEY_OK))
+        PLOG_W(sv->log, "surveys: journal not fully cleared at logout");
+}
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
+psurvey *psurvey_new(const palloc *a, psess *sess, pctx *ctx, pjournal *journal, const plog *log)
+{
+    psurvey *sv = pcalloc(a, 1, sizeof *sv);
+    if (!sv)
+        return NULL;
+    sv->alloc = *a;
+    sv->sess = sess;
+    sv->ctx = ctx;
+    sv->j = journal;
+    sv->log = log;
+    sv->next_order = 1;
+    int rc = journal_load(sv);
+    /* The host gets every survey it has not answered again after a restart
+     * (events are not kept across one). */
+    for (rec *r = sv->recs; rc == PARLEY_OK && r; r = r->next)
+        if (r->status == ST_PENDING)
+            rc = report(sv, r);
+    psess_ext ext = {sv, on_welcome, on_frame, NULL, deadline, on_tick, on_logout};
+    if (rc != PARLEY_OK || psess_add_ext(sess, &ext) != PARLEY_OK) {
+        psurvey_free(sv);
+        return NULL;
+    }
+    return sv;
+}
+
+void psurvey_free(psurvey *sv)
+{
+    if (!sv)
+        return;
+    forget_all(sv);
+    palloc a = sv->alloc;
+    pfree(&a, sv);
+}
+
+/* ---- host API --------------------------------------------------------------- */
+
+static int find_pending(psurvey *sv, const char *survey_id, rec **out)
+{
+    if (!survey_id)
+        return PARLEY_ERR_INVALID_ARG;
+    rec *r = rec_find(sv, survey_id);
+    if (!r)
+        return PARLEY_ERR_NOT_FOUND;
+    *out = r;
+    return r->status == ST_PENDING ? PARLEY_OK : PARLEY_ERR_STATE;
+}
+
+int psurvey_check(psurvey *sv, const char *survey_id)
+{
+    rec *r;
+    return find_pending(sv, survey_id, &r);
+}
+
+static uint32_t answer_mask(const parley_question *q, const psv_answer *an)
+{
+    if (!an->set)
+        return 0;
+    return q->kind == PARLEY_Q_MULTI ? an->mask : 1u << an->value;
+}
+
+/* Which questions the answers so far show; show_if only names earlier
+ * questions, so one pass in order settles every chain. */
+static void visibility(const rec *r, unsigned char vis[PSV_MAX_QUESTIONS])
+{
+    const parley_survey *s = r->model;
+    for (size_t i = 0; i < s->n_questions; i++) {
+        const parley_question *q = &s->questions[i];
+        int ref = q->show_if;
+        vis[i] = ref < 0 || (vis[ref] && (answer_mask(&s->questions[ref], &r->ans[ref]) & q->show_mask));
+    }
+}
+
+/* The pending survey and its question `qid` of `kind` (0: any), shown. */
+static int find_question(psurvey *sv, const char *survey_id, const char *qid, int kind, rec **r, int *idx)
+{
+    int rc = find_pending(sv, survey_id, r);
+    if (rc != PARLEY_OK)
+        return rc;
+    if (!qid)
+        return PARLEY_ERR_INVALID_ARG;
+    if ((*idx = psv_model_find((*r)->model, qid)) < 0)
+        return PARLEY_ERR_NOT_FOUND;
+    if (kind && (*r)->model->questions[*idx].kind != kind)
+        return PARLEY_ERR_INVALID_ARG;
+    unsigned char vis[PSV_MAX_QUESTIONS];
+    visibility(*r, vis);
+    return vis[*idx] ? PARLEY_OK : PARLEY_ERR_STATE;
+}
+
+/* Replaces answer idx with `an` (taking its text) and journals the lot.
+ * A journal that cannot be written loses only this durability: the answer
+ * still counts in memory. */
+static int store_answer(psurvey *sv, rec *r, int idx, psv_answer an)
+{
+    psv_answer old = r->ans[idx];
+    r->ans[idx] = an;
+    int rc = persist_answers(sv, r);
+    if (rc == PARLEY_ERR_NOMEM) {
+        r->ans[idx] = old;
+        pfree(&sv->alloc, an.text);
+        return rc;
+    }
+    pfree(&sv->alloc, old.text);
+    return PARLEY_OK;
+}
+
+int psurvey_answer_number(psurvey *sv, const char *survey_id, const char *qid, int value)
+{
+    rec *r;
+    int idx;
+    int rc = find_question(sv, survey_id, qid, 0, &r, &idx);
+    if (rc != PARLEY_OK)
+        return rc;
+    const parley_question *q = &r->model->questions[idx];
+    if (q->kind != PARLEY_Q_RATING && q->kind != PARLEY_Q_NPS)
+        return PARLEY_ERR_INVALID_ARG;
+    if (value < q->min || value > q->max)
+        return PARLEY_ERR_RANGE;
+    return store_answer(sv, r, idx, (psv_answer){.set = 1, .value = value});
+}
+
+static int option_of(const parley_question *q, const char *id)
+{
+    for (size_t j = 0; id && j < q->n_options; j++)
+        if (strcmp(q->options[j].id, id) == 0)
+            return (int)j;
+    return -1;
+}
+
+int psurvey_answer_choice(psurvey *sv, const char *survey_id, const char *qid, const char *option)
+{
+    rec *r;
+    int idx;
+    int rc = find_question(sv, survey_id, qid, PARLEY_Q_SINGLE, &r, &idx);
+    if (rc != PARLEY_OK)
+        return rc;
+    if (!option)
+        return PARLEY_ERR_INVALID_ARG;
+    int j = option_of(&r->model->questions[idx], option);
+    if (j < 0)
+        return PARLEY_ERR_NOT_FOUND;
+    return store_answer(sv, r, idx, (psv_answer){.set = 1, .value = j});
+}
+
+int psurvey_answer_choices(psurvey *sv, const char *survey_id, const char *qid, const char *const *ids,
+                           size_t n)
+{
+    rec *r;
+    int idx;
+    int rc = find_question(sv, survey_id, qid, PARLEY_Q_MULTI, &r, &idx);
+    if (rc != PARLEY_OK)
+        return rc;
+    const parley_question *q = &r->model->questions[idx];
+    if (n && !ids)
+        return PARLEY_ERR_INVALID_ARG;
+    /* More ids than options cannot be distinct (nor within max). */
+    if (n > q->n_options)
+        return PARLEY_ERR_RANGE;
+    uint32_t mask = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!ids[k])
+            return PARLEY_ERR_INVALID_ARG;
+        int j = option_of(q, ids[k]);
+        if (j < 0)
+            return PARLEY_ERR_NOT_FOUND;
+        if (mask & (1u << j))
+            return PARLEY_ERR_INVALID_ARG;
+        mask |= 1u << j;
+    }
+    if ((int)n < q->min || (int)n > q->max)
+        return PARLEY_ERR_RANGE;
+    return store_answer(sv, r, idx, (psv_answer){.set = 1, .mask = mask});
+}
+
+int psurvey_answer_text(psurvey *sv, const char *survey_id, const char *qid, const char *text)
+{
+    rec *r;
+    int idx;
+    int rc = find_question(sv, survey_id, qid, PARLEY_Q_TEXT, &r, &idx);
+    if (rc != PARLEY_OK)
+        return rc;
+    const parley_question *q = &r->model->questions[idx];
+    if (!text || !*text)
+        return PARLEY_ERR_INVALID_ARG;
+    size_t len = strnlen(text, (size_t)q->max_length + 1);
+    if (len > q->max_length)
+        return PARLEY_ERR_TOO_LONG;
+    if (!putf8_valid(text, len))
+        return PARLEY_ERR_INVALID_ARG;
+    char *red = NULL;
+    if ((rc = pctx_redact(sv->ctx, PARLEY_FIELD_SURVEY, text, &red)) != PARLEY_OK)
+        return rc;
+    if (!*red) { /* the host's hook emptied it */
+        pfree(&sv->alloc, red);
+        return PARLEY_ERR_INVALID_ARG;
+    }
+    return store_answer(sv, r, idx, (psv_answer){.set = 1, .text = red});
+}
+
+int psurvey_clear_answer(psurvey *sv, const char *survey_id, const char *qid)
+{
+    rec *r;
+    int rc = find_pending(sv, survey_id, &r);
+    if (rc != PARLEY_OK)
+        return rc;
+    int idx = qid ? psv_model_find(r->model, qid) : -1;
+    if (!qid)
+        return PARLEY_ERR_INVALID_ARG;
+    if (idx < 0)
+        return PARLEY_ERR_NOT_FOUND;
+    return r->ans[idx].set ? store_answer(sv, r, idx, (psv_answer){0}) : PARLEY_OK;
+}
+
+int psurvey_visible(psurvey *sv, const char *survey_id, const char *qid)
+{
+    rec *r;
+    int rc = find_pending(sv, survey_id, &r);
+    if (rc != PARLEY_OK)
+        return rc;
+    int idx = qid ? psv_model_find(r->model, qid) : -1;
+    if (idx < 0)
+        return qid ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_INVALID_ARG;
+    unsigned char vis[PSV_MAX_QUESTIONS];
+    visibility(r, vis);
+    return vis[idx];
+}
+
+/* Submitted or dismissed: the definition and answers go, the id stays (a
+ * resend from the server is recognised) among the last PSV_MAX_FINISHED. */
+static void finish(psurvey *sv, rec *r, int status)
+{
+    rec_unlink(sv, r);
+    answers_free(sv, r);
+    psv_model_unref(r->model);
+    r->model = NULL;
+    r->held = 0;
+    r->status = status;
+    rec_insert(sv, r);
+    jdel(sv, 'd', r->id);
+    jdel(sv, 'a', r->id);
+    while (sv->n_finished > PSV_MAX_FINISHED) {
+        rec *old = sv->recs;
+        while (old->status == ST_PENDING)
+            old = old->next;
+        rec_unlink(sv, old);
+        jdel(sv, 'f', old->id);
+        rec_free(sv, old);
+    }
+}
+
+/* The finished mark is written first, unsynced: the item's synced put
+ * makes both durable together. */
+static int enqueue_final(psurvey *sv, rec *r, int status, char *frame, size_t len, const char *cid)
+{
+    int rc = persist_finished(sv, r, status);
+    if (rc != PARLEY_OK) {
+        pfree(&sv->alloc, frame);
+        return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
+    }
+    rc = psess_enqueue(sv->sess, PSESS_ITEM_REPORTED, NULL, cid, frame, len);
+    if (rc != PARLEY_OK) {
+        jdel(sv, 'f', r->id);
+        return rc;
+    }
+    finish(sv, r, status);
+    return PARLEY_OK;
+}
+
+int psurvey_submit(psurvey *sv, const char *survey_id, char missing[PROTO_MAX_ID + 1],
+                   char cid[PARLEY_ID_SIZE])
+{
+    rec *r;
+    int rc = find_pending(sv, survey_id, &r);
+    if (rc != PARLEY_OK)
+        return rc;
+    const parley_survey *s = r->model;
+    unsigned char vis[PSV_MAX_QUESTIONS];
+    psv_answer shown[PSV_MAX_QUESTIONS];
+    visibility(r, vis);
+    for (size_t i = 0; i < s->n_questions; i++) {
+        if (vis[i] && s->questions[i].required && !r->ans[i].set) {
+            snprintf(missing, PROTO_MAX_ID + 1, "%s", s->questions[i].id);
+            return PARLEY_ERR_INCOMPLETE;
+        }
+        shown[i] = r->ans[i];
+        shown[i].set = r->ans[i].set && vis[i];
+    }
+    char *answers = NULL, *frame = NULL;
+    size_t len = 0;
+    rc = proto_encode_survey_answers(&sv->alloc, s, shown, &answers, NULL);
+    if (rc == PARLEY_OK)
+        rc = psess_mint_cid(sv->sess, cid);
+    if (rc == PARLEY_OK)
+        rc = proto_encode_survey_submit(&sv->alloc, cid, r->id, answers, &frame, &len);
+    pfree(&sv->alloc, answers);
+    return rc == PARLEY_OK ? enqueue_final(sv, r, ST_SUBMITTED, frame, len, cid) : rc;
+}
+
+int psurvey_dismiss(psurvey *sv, const char *survey_id, char cid[PARLEY_ID_SIZE])
+{
+    rec *r;
+    int rc = find_pending(sv, survey_id, &r);
+    if (rc != PARLEY_OK)
+        return rc;
+    char *frame = NULL;
+    size_t len = 0;
+    rc = psess_mint_cid(sv->sess, cid);
+    if (rc == PARLEY_OK)
+        rc = proto_encode_survey_dismiss(&sv->alloc, cid, r->id, &frame, &len);
+    return rc == PARLEY_OK ? enqueue_final(sv, r, ST_DISMISSED, frame, len, cid) : rc;
+}
