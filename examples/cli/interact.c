@@ -50,6 +50,8 @@ static void choose(parley_client *pc, const options *o, interact *it, const parl
     }
     int rc = parley_postback(pc, parley_event_conversation_id(ev), parley_event_message_id(ev),
                              parley_option_id(opt), NULL, 0);
+    if (rc == PARLEY_OK && !o->json)
+        printf("[chose] %s\n", label);
     if (rc != PARLEY_OK) {
         output_note("cannot choose \"%s\": %s", label, parley_strerror(rc));
         it->failed = 1;
