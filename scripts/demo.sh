@@ -4,9 +4,16 @@
 # A support chat, end to end, on localhost over real TLS:
 #   1. a throw-away CA and a certificate for `localhost`;
 #   2. parley-server (bot + agent HTTP API + SQLite) on a free port;
-#   3. a player writes in with parley-chat; the bot answers;
-#   4. the player's app runs again, and a human agent answers the complaint
-#      through the HTTP API: the reply reaches the connected client live.
+#   3. a player writes in with parley-chat, carrying their context (plan,
+#      screen, breadcrumbs, a tracked event); the bot greets with quick
+#      replies, the player picks Billing, then the missing-purchase answer,
+#      then "Talk to a human": the conversation is queued for an agent;
+#   4. the agent's view: the conversation with the player's context and
+#      what the bot learned;
+#   5. the player's app runs again; agent Dana takes the conversation,
+#      answers and closes it; the player gets the CSAT survey and answers
+#      it; the server's aggregate shows the score;
+#   6. the README's C example and a game-loop example, linked to libparley.
 # Everything is bounded in time; the server is always stopped; the exit
 # status is non-zero when any step failed. Files stay in BUILD_DIR/demo.
 set -euo pipefail
@@ -99,28 +106,44 @@ say "listening on $url (agent API: https://localhost:$port/api, token '$token')"
 chat=("$chat_bin" --url "$url" --ca "$demo/demo-ca.pem" --user demo-user)
 
 # ---------------------------------------------------------------------------
-step "A player writes in (the bot answers)"
-say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --attr plan=vip \\"
-say "      --send \"Hi, my gems never arrived\" --wait-replies 1 --timeout 20${reset}"
-if ! bounded "${chat[@]}" --attr plan=vip --send "Hi, my gems never arrived" \
-        --wait-replies 1 --timeout 20 >"$demo/player1.out" 2>"$demo/player1.err"; then
+step "A player writes in with their context; the bot helps, then hands over to a human"
+flow=(--attr plan=vip --attr level=7 --screen shop/gems --breadcrumb "opened the shop"
+      --breadcrumb "bought 500 gems" --event 'purchase_failed={"sku":"gems_500"}'
+      --send "Hi, my gems never arrived" --choose Billing --choose "A purchase didn't arrive"
+      --choose "Talk to a human" --wait-replies 4 --timeout 30)
+say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --attr plan=vip --attr level=7 \\"
+say "      --screen shop/gems --breadcrumb 'opened the shop' --breadcrumb 'bought 500 gems' \\"
+say "      --event 'purchase_failed={\"sku\":\"gems_500\"}' --send 'Hi, my gems never arrived' \\"
+say "      --choose Billing --choose \"A purchase didn't arrive\" --choose 'Talk to a human' --wait-replies 4${reset}"
+if ! bounded "${chat[@]}" "${flow[@]}" >"$demo/player1.out" 2>"$demo/player1.err"; then
     show "$demo/player1.out" "$demo/player1.err"
-    fail "the first client did not get its reply"
+    fail "the player's conversation with the bot did not go through"
 fi
 show "$demo/player1.out"
 conv=$(sed -n 's/^\[conversation\] started //p' "$demo/player1.out" | head -n 1)
 [ -n "$conv" ] || fail "the first client did not report its conversation"
+grep -q '^\[chose\] Talk to a human' "$demo/player1.out" || fail "the player did not get to a human"
+grep -q '^\[conversation\] queued' "$demo/player1.out" || fail "the conversation was not queued for an agent"
 
 # ---------------------------------------------------------------------------
-step "The agent's view: GET /api/conversations"
-api GET /api/conversations >"$demo/conversations.json" || fail "the agent API did not answer"
-say "$(grep -o '"user":"demo-user"' "$demo/conversations.json" | wc -l) conversation(s) of demo-user:"
-show <(sed 's/},{/},\n{/g' "$demo/conversations.json")
+step "The agent's view: GET /api/conversations/$conv"
+api GET "/api/conversations/$conv" >"$demo/conversation.json" || fail "the agent API did not answer"
+if command -v jq >/dev/null 2>&1; then
+    jq '{state, queue_position, user, subject, bot_notes,
+         user_context: (.user_context | {attributes, screen, breadcrumbs: [.breadcrumbs[]?.text], device}),
+         events: [.events[]? | {name, meta}]}' "$demo/conversation.json" | show
+else
+    show "$demo/conversation.json"
+fi
+grep -q '"screen":"shop/gems"' "$demo/conversation.json" || fail "the agent does not see the player's screen"
+grep -q '"purchase_failed"' "$demo/conversation.json" || fail "the agent does not see the tracked event"
 
 # ---------------------------------------------------------------------------
-step "The player reopens the app; a human agent answers the complaint live"
-say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --wait-replies 1 --timeout 20 </dev/null &${reset}"
-"${chat[@]}" --wait-replies 1 --timeout 20 </dev/null >"$demo/player2.out" 2>"$demo/player2.err" &
+step "The player reopens the app; agent Dana takes over, answers and closes; the player rates the help"
+survey=(--wait-replies 1 --answer q1=5 --answer q2=fixed --wait-surveys 1 --timeout 30)
+say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --wait-replies 1 \\"
+say "      --answer q1=5 --answer q2=fixed --wait-surveys 1 </dev/null &${reset}"
+"${chat[@]}" "${survey[@]}" </dev/null >"$demo/player2.out" 2>"$demo/player2.err" &
 player_pid=$!
 online=
 for _ in $(seq 1 200); do # 20 s: until the server has welcomed the client
@@ -132,14 +155,14 @@ for _ in $(seq 1 200); do # 20 s: until the server has welcomed the client
     sleep 0.1
 done
 [ -n "$online" ] || { show "$demo/player2.out" "$demo/player2.err"; fail "the player's client did not come online"; }
-say "the player is online; agent Dana answers conversation $conv:"
 agent_reply='{"text":"Hello, Dana from support here. I found the purchase: 500 gems are on their way!","name":"Dana"}'
-say "${dim}\$ curl -X POST https://localhost:$port/api/conversations/$conv/messages \\"
-say "      -H 'Authorization: Bearer $token' -d '$agent_reply'${reset}"
-api POST "/api/conversations/$conv/messages" "$agent_reply" \
-    >"$demo/agent-post.json" || fail "the agent's reply was refused"
-show "$demo/agent-post.json"
-echo
+for call in "assign|{\"agent\":\"Dana\"}" "messages|$agent_reply" "close|{}"; do
+    what=${call%%|*} body=${call#*|}
+    say "${dim}\$ curl -X POST https://localhost:$port/api/conversations/$conv/$what -d '$body'${reset}"
+    api POST "/api/conversations/$conv/$what" "$body" >"$demo/agent-$what.json" ||
+        fail "the agent's $what was refused"
+    sleep 0.3 # lets the player's screen show each step in order
+done
 player_rc=0
 wait "$player_pid" || player_rc=$?
 player_pid=
@@ -147,6 +170,13 @@ say "what the player saw:"
 show "$demo/player2.out"
 [ "$player_rc" -eq 0 ] || { show "$demo/player2.err"; fail "the player's client exited with $player_rc"; }
 grep -q '^\[agent Dana\]' "$demo/player2.out" || fail "the agent's reply did not reach the player"
+grep -q '^\[survey\]' "$demo/player2.out" || fail "no CSAT survey reached the player"
+
+# ---------------------------------------------------------------------------
+step "The support team's score: GET /api/surveys/csat/responses"
+api GET /api/surveys/csat/responses >"$demo/csat.json" || fail "the survey API did not answer"
+if command -v jq >/dev/null 2>&1; then jq '.aggregate' "$demo/csat.json" | show; else show "$demo/csat.json"; fi
+grep -q '"csat_avg":5' "$demo/csat.json" || fail "the CSAT answer is not in the aggregate"
 
 # ---------------------------------------------------------------------------
 step "The README's C example (examples/quickstart/quickstart.c), linked to libparley"
@@ -157,6 +187,14 @@ bounded "$build/examples/parley-quickstart" "$url/" "$demo/demo-ca.pem" \
 show "$demo/quickstart.out"
 
 # ---------------------------------------------------------------------------
+step "A game loop (examples/game_context/game_context.c): context every frame, a redaction hook, logout"
+say "${dim}\$ parley-game-context $url demo-ca.pem${reset}"
+bounded "$build/examples/parley-game-context" "$url" "$demo/demo-ca.pem" \
+    >"$demo/game.out" 2>"$demo/game.err" ||
+    { show "$demo/game.out" "$demo/game.err"; fail "the game example got no answer"; }
+show "$demo/game.out"
+
+# ---------------------------------------------------------------------------
 step "The conversation as stored by the server"
 api GET "/api/conversations/$conv/messages" >"$demo/transcript.json" || fail "transcript"
 # One line per message; the raw JSON if its shape is not the expected one.
@@ -165,6 +203,6 @@ transcript=$(sed 's/},{"id"/},\n{"id"/g' "$demo/transcript.json" | sed -nE \
     sed -E 's/^(#[0-9]+ [a-z]+) :/\1:/')
 if [ -n "$transcript" ]; then show <<<"$transcript"; else show "$demo/transcript.json"; fi
 
-printf '\n%sDemo complete:%s bot greeting, live agent reply, all over wss://localhost:%s.\n' \
+printf '\n%sDemo complete:%s context, bot flow with quick replies, hand-off, live agent, CSAT, all over wss://localhost:%s.\n' \
     "$green$bold" "$reset" "$port"
 printf '%sFiles (certificates, database, logs) are in %s%s\n' "$dim" "$demo" "$reset"

@@ -121,7 +121,7 @@ static void submit(parley_client *pc, const parley_survey *s, const options *o, 
         parley_survey_response_free(r);
         return; /* not this survey's answers: leave it for the user */
     }
-    char missing[PARLEY_ID_SIZE] = "";
+    char missing[PARLEY_SURVEY_ID_SIZE] = "";
     if (rc == PARLEY_OK)
         rc = parley_survey_submit(r, missing, sizeof missing, NULL, 0);
     parley_survey_response_free(r);

@@ -283,7 +283,8 @@ static void print_status(const parley_event *ev, const char *sent_text)
 {
     int state = parley_event_state(ev);
     if (state == PARLEY_MSG_SENT)
-        printf("[sent #%s] %s\n", or_empty(parley_event_seq(ev)), or_empty(sent_text));
+        printf("[sent%s%s]%s%s\n", parley_event_seq(ev) ? " #" : "", or_empty(parley_event_seq(ev)),
+               sent_text ? " " : "", or_empty(sent_text));
     else if (state == PARLEY_MSG_FAILED)
         printf("[failed] %s (%s)\n", or_empty(sent_text), or_empty(parley_event_text(ev)));
 }

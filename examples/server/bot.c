@@ -1,11 +1,290 @@
 #include "bot.h"
 
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-const char *bot_reply(int first_user_message)
+#include "agent.h"
+#include "cstate.h"
+#include "sq.h"
+#include "util.h"
+#include "ws.h"
+
+/* The choice a postback names, copied out of the message's stored blocks. */
+typedef struct choice {
+    char label[BLOCKS_MAX_LABEL + 1];
+    char payload[BLOCKS_MAX_PAYLOAD + 1];
+    int has_payload;
+    char origin[PJ_MAX_ID + 1]; /* the flow node that wrote the message, or "" */
+} choice;
+
+const char *bot_check_postback(const cJSON *pb)
 {
-    if (!first_user_message)
-        return NULL;
-    return "Hi! Thanks for reaching out \xe2\x80\x94 I'm the Parley bot. "
-           "An agent will join shortly.";
+    const cJSON *payload = cJSON_GetObjectItemCaseSensitive(pb, "payload");
+
+    if (!cJSON_IsObject(pb))
+        return "postback must be an object";
+    if (!pj_is_ident(pj_string(pb, "msg")))
+        return "postback.msg must be a message id";
+    if (!pj_is_ident(pj_string(pb, "option")))
+        return "postback.option must be an option id";
+    if (payload && (!cJSON_IsString(payload) || strlen(payload->valuestring) > BLOCKS_MAX_PAYLOAD))
+        return "postback.payload must be a string of at most 1024 bytes";
+    return NULL;
+}
+
+/* Message ids are "m-<row number>" (db.c). */
+static int parse_msg_id(const char *id, int64_t *n)
+{
+    return strncmp(id, "m-", 2) == 0 && pj_parse_seq(id + 2, n) == 0 && *n > 0 ? 0 : -1;
+}
+
+/* 1 with the choice when the message postback.msg of `conv` offers the
+ * postback option postback.option, 0 when not, -1 on error. */
+static int find_choice(db *d, const char *conv, const cJSON *pb, choice *ch)
+{
+    const char *label, *payload;
+    sqlite3_stmt *st;
+    cJSON *blocks = NULL;
+    int64_t n;
+    int rc;
+
+    if (parse_msg_id(pj_string(pb, "msg"), &n))
+        return 0;
+    st = sq_prepare(d, "SELECT m.blocks, b.node FROM messages m"
+                       " LEFT JOIN bot_messages b ON b.msg = m.n WHERE m.n = ?1 AND m.conv = ?2",
+                    "it", n, conv);
+    rc = sq_step(d, st);
+    if (rc == 1 && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        blocks = cJSON_Parse(sq_text(st, 0));
+        snprintf(ch->origin, sizeof ch->origin, "%s", sq_text(st, 1));
+        rc = blocks ? 1 : -1;
+    }
+    sqlite3_finalize(st);
+    if (rc <= 0 || !blocks)
+        return rc < 0 ? -1 : 0;
+    rc = blocks_find_postback(blocks, pj_string(pb, "option"), &label, &payload);
+    if (rc) {
+        snprintf(ch->label, sizeof ch->label, "%s", label);
+        snprintf(ch->payload, sizeof ch->payload, "%s", payload ? payload : "");
+        ch->has_payload = payload != NULL;
+    }
+    cJSON_Delete(blocks);
+    return rc;
+}
+
+/* What the user message stores: the choice as the server knows it. */
+static char *postback_json(const cJSON *pb, const choice *ch)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *json = NULL;
+
+    if (o && cJSON_AddStringToObject(o, "msg", pj_string(pb, "msg")) &&
+        cJSON_AddStringToObject(o, "option", pj_string(pb, "option")) &&
+        (!ch->has_payload || cJSON_AddStringToObject(o, "payload", ch->payload)))
+        json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return json;
+}
+
+static int finish(db *d, bot_result *out, int rc)
+{
+    if (rc == CHAT_OK && db_commit(d))
+        rc = CHAT_ERR;
+    if (rc != CHAT_OK) {
+        db_rollback(d);
+        bot_result_clear(out);
+    }
+    return rc;
+}
+
+/* Folds one step into the stored bot notes. */
+static int note(cstate *st, const flow_input *in, const flow_reply *r)
+{
+    cJSON *notes = st->notes ? cJSON_Parse(st->notes) : NULL;
+    char *printed = NULL;
+
+    if (flow_note(&notes, in, r) == 0)
+        printed = cJSON_PrintUnformatted(notes);
+    cJSON_Delete(notes);
+    if (!printed)
+        return -1;
+    free(st->notes);
+    st->notes = strdup(printed);
+    cJSON_free(printed);
+    return st->notes ? 0 : -1;
+}
+
+/* Runs `node`, stores the bot's message and moves the state along. */
+static int run_node(server *s, const char *conv, cstate *st, const char *node,
+                    const flow_input *in, bot_result *out)
+{
+    db_msg *m = &out->reply;
+    int64_t n;
+
+    if (flow_run(s->flow, s->kb, node, in ? in->text : NULL, &out->run))
+        return -1;
+    memset(m, 0, sizeof *m);
+    m->conv = conv;
+    m->author_kind = "bot";
+    m->author_name = flow_bot_name(s->flow);
+    m->text = out->run.text;
+    m->blocks = out->run.blocks;
+    m->ts = util_now_ms();
+    if (db_msg_insert(s->db, m) || parse_msg_id(m->id, &n) ||
+        cstate_bot_message(s->db, n, out->run.node) || note(st, in, &out->run))
+        return -1;
+    out->has_reply = 1;
+    snprintf(st->node, sizeof st->node, "%s", out->run.node);
+    if (out->run.handoff) {
+        snprintf(st->state, sizeof st->state, "queued");
+        st->queued_ms = m->ts;
+        out->state_changed = 1;
+    }
+    return 0;
+}
+
+int bot_conv_started(server *s, const char *conv, bot_result *out)
+{
+    cstate st;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (db_begin(s->db))
+        return CHAT_ERR;
+    rc = cstate_get(s->db, conv, &st);
+    if (rc == 0 && !st.node[0] && strcmp(st.state, "bot") == 0 && flow_greets_on_start(s->flow))
+        rc = run_node(s, conv, &st, flow_start(s->flow), NULL, out) ||
+             cstate_put(s->db, conv, &st, util_now_ms());
+    cstate_clear(&st);
+    return finish(s->db, out, rc ? CHAT_ERR : CHAT_OK);
+}
+
+/* The bot's part once the user's message is stored. */
+static int react(server *s, const bot_msg_in *in, const choice *ch, cstate *st, bot_result *out)
+{
+    flow_input fin;
+    const char *next;
+    flow_reply none;
+
+    if (strcmp(st->state, "closed") == 0) {
+        snprintf(st->state, sizeof st->state, "open");
+        out->state_changed = 1;
+        return 0;
+    }
+    if (strcmp(st->state, "bot") != 0)
+        return 0;
+    fin.postback = in->postback != NULL;
+    fin.text = fin.postback ? ch->label : in->text;
+    fin.payload = fin.postback && ch->has_payload ? ch->payload : NULL;
+    fin.origin = fin.postback && ch->origin[0] ? ch->origin : NULL;
+    /* A bot that greets on the first message has not run yet: the
+     * greeting is the answer, and the message goes into the notes. */
+    next = !st->node[0] && !flow_greets_on_start(s->flow) ? flow_start(s->flow)
+                                                           : flow_route(s->flow, st->node, &fin);
+    if (next)
+        return run_node(s, in->conv, st, next, &fin, out);
+    /* No rule answers it, but the agent who takes over should still know. */
+    memset(&none, 0, sizeof none);
+    return note(st, &fin, &none);
+}
+
+static void init_user_msg(db_msg *m, const bot_msg_in *in)
+{
+    memset(m, 0, sizeof *m);
+    m->conv = in->conv;
+    m->author_kind = "user";
+    m->text = in->text;
+    m->cid = in->cid;
+    m->context = in->context;
+    m->ts = util_now_ms();
+}
+
+int bot_user_message(server *s, const bot_msg_in *in, bot_result *out)
+{
+    db *d = s->db;
+    choice ch;
+    cstate st;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    memset(&ch, 0, sizeof ch);
+    init_user_msg(&out->user, in);
+    if (db_begin(d))
+        return CHAT_ERR;
+    rc = chat_owns(d, in->user, in->conv);
+    if (rc <= 0)
+        return finish(d, out, rc < 0 ? CHAT_ERR : CHAT_UNKNOWN_CONV);
+    rc = db_msg_by_cid(d, in->conv, in->cid, &out->user);
+    if (rc != 0) {
+        out->duplicate = rc > 0;
+        return finish(d, out, rc > 0 ? CHAT_OK : CHAT_ERR);
+    }
+    if (in->postback) {
+        rc = find_choice(d, in->conv, in->postback, &ch);
+        if (rc <= 0)
+            return finish(d, out, rc < 0 ? CHAT_ERR : BOT_BAD_POSTBACK);
+        out->postback = postback_json(in->postback, &ch);
+        out->user.postback = out->postback;
+        if (!out->postback)
+            return finish(d, out, CHAT_ERR);
+    }
+    if (db_msg_insert(d, &out->user) || cstate_get(d, in->conv, &st))
+        return finish(d, out, CHAT_ERR);
+    rc = react(s, in, &ch, &st, out) || cstate_put(d, in->conv, &st, out->user.ts);
+    cstate_clear(&st);
+    return finish(d, out, rc ? CHAT_ERR : CHAT_OK);
+}
+
+int bot_hand_back(server *s, const char *conv, bot_result *out, char *user_out)
+{
+    const char *resume = flow_resume(s->flow);
+    cstate st;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (db_begin(s->db))
+        return CHAT_ERR;
+    rc = db_conv_owner(s->db, conv, user_out, PJ_MAX_ID + 1);
+    if (rc <= 0)
+        return finish(s->db, out, rc < 0 ? CHAT_ERR : CHAT_UNKNOWN_CONV);
+    if (cstate_get(s->db, conv, &st))
+        return finish(s->db, out, CHAT_ERR);
+    rc = 0;
+    if (strcmp(st.state, "bot") != 0) {
+        out->queue_moved = strcmp(st.state, "queued") == 0;
+        out->state_changed = 1;
+        snprintf(st.state, sizeof st.state, "bot");
+        st.agent[0] = '\0';
+        st.queued_ms = 0;
+        snprintf(st.node, sizeof st.node, "%s", flow_start(s->flow));
+        if (resume)
+            rc = run_node(s, conv, &st, resume, NULL, out);
+        if (rc == 0)
+            rc = cstate_put(s->db, conv, &st, util_now_ms());
+    }
+    cstate_clear(&st);
+    return finish(s->db, out, rc ? CHAT_ERR : CHAT_OK);
+}
+
+void bot_deliver(server *s, const char *user, const char *conv, const bot_result *r)
+{
+    /* The new state first: a client that shows the bot's "connecting you
+     * with a human" already knows it is queued. */
+    if (r->state_changed)
+        agent_push_state(s, user, conv);
+    if (r->has_reply)
+        ws_push(s, user, &r->reply, NULL);
+    if (r->queue_moved)
+        agent_push_queue(s);
+}
+
+void bot_result_clear(bot_result *r)
+{
+    flow_reply_clear(&r->run);
+    cJSON_free(r->postback);
+    r->postback = NULL;
+    r->has_reply = 0;
+    r->state_changed = 0;
+    r->queue_moved = 0;
 }

@@ -1,12 +1,61 @@
-/* The greeting bot. It decides what to say; chat.c stores and delivers it. */
+/* The bot: drives the flow (flow.c) with what users do, stores its answers
+ * and the conversation's state in the same transaction as the user's
+ * message, and delivers the outcome. */
 #ifndef PARLEY_SERVER_BOT_H
 #define PARLEY_SERVER_BOT_H
 
-#define BOT_NAME "Parley Bot"
+#include <cjson/cJSON.h>
 
-/* The bot's answer to a user message, or NULL when it stays quiet. It greets
- * the user on the first message of a conversation and then leaves the
- * conversation to the agents. */
-const char *bot_reply(int first_user_message);
+#include "blocks.h"
+#include "chat.h"
+#include "flow.h"
+#include "server.h"
+
+/* The author name of bot content outside a flow (proactive messages). */
+#define BOT_NAME FLOW_BOT_NAME_DEFAULT
+
+/* A postback naming no choice of that message (besides the CHAT_* codes). */
+#define BOT_BAD_POSTBACK (-3)
+
+/* A user message as it arrived. `postback` (may be NULL) passed
+ * bot_check_postback. */
+typedef struct bot_msg_in {
+    const char *user, *conv, *cid, *text, *context;
+    const cJSON *postback;
+} bot_msg_in;
+
+typedef struct bot_result {
+    db_msg user;       /* the stored user message (the original for a duplicate) */
+    int duplicate;     /* the cid was seen before: nothing happened */
+    int has_reply;
+    db_msg reply;      /* the bot's message; its strings live in `run` */
+    flow_reply run;
+    int state_changed; /* the conversation's state changed: conv.update */
+    int queue_moved;   /* a conversation left the queue: the others moved up */
+    char *postback;    /* the stored postback (JSON text, cJSON_free) */
+} bot_result;
+
+/* NULL when `pb` is a well-formed postback member, else why not. */
+const char *bot_check_postback(const cJSON *pb);
+
+/* A conversation was started: when the flow greets on conv.start, the bot
+ * runs the start node unless it already ran in it. CHAT_OK or CHAT_ERR. */
+int bot_conv_started(server *s, const char *conv, bot_result *out);
+
+/* Stores a user message or postback (deduplicated by cid) and lets the
+ * bot answer while the conversation is the bot's; a message in a closed
+ * conversation reopens it. CHAT_OK, CHAT_UNKNOWN_CONV, BOT_BAD_POSTBACK or
+ * CHAT_ERR. */
+int bot_user_message(server *s, const bot_msg_in *in, bot_result *out);
+
+/* An agent handed the conversation back to the bot: state "bot", and the
+ * resume node runs when the flow has one. CHAT_OK, CHAT_UNKNOWN_CONV or
+ * CHAT_ERR; *user_out (PJ_MAX_ID + 1 bytes) gets the owner. */
+int bot_hand_back(server *s, const char *conv, bot_result *out, char *user_out);
+
+/* Sends what `r` calls for to the user's connections: conv.update, the
+ * bot's message, the queue's new positions. */
+void bot_deliver(server *s, const char *user, const char *conv, const bot_result *r);
+void bot_result_clear(bot_result *r);
 
 #endif

@@ -14,13 +14,11 @@ enum {
     Q_USER_SEEN,
     Q_SESSION_CHECK,
     Q_SESSION_CREATE,
-    Q_ATTR_SET,
-    Q_ATTR_DEL,
     Q_CONV_OWNER,
     Q_CONV_CREATE,
     Q_CONV_LIST,
+    Q_CONV_GET,
     Q_MSG_BY_CID,
-    Q_MSG_COUNT_KIND,
     Q_CONV_NEXT_SEQ,
     Q_MSG_INSERT,
     Q_MSG_LIST,
@@ -37,23 +35,19 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_SESSION_CHECK] = "UPDATE sessions SET last_seen_ms = ?3 WHERE token = ?1 AND user = ?2",
     [Q_SESSION_CREATE] = "INSERT INTO sessions(token, user, created_ms, last_seen_ms) "
                          "VALUES(?1, ?2, ?3, ?3)",
-    [Q_ATTR_SET] = "INSERT INTO attributes(user, key, value, updated_ms) VALUES(?1, ?2, ?3, ?4) "
-                   "ON CONFLICT(user, key) DO UPDATE SET value = excluded.value, "
-                   "updated_ms = excluded.updated_ms",
-    [Q_ATTR_DEL] = "DELETE FROM attributes WHERE user = ?1 AND key = ?2",
     [Q_CONV_OWNER] = "SELECT user FROM conversations WHERE id = ?1",
     [Q_CONV_CREATE] = "INSERT INTO conversations(id, user, subject, start_cid, context, created_ms) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_CONV_LIST] = "SELECT id, user, subject, created_ms, last_seq FROM conversations "
                     "ORDER BY created_ms, id",
+    [Q_CONV_GET] = "SELECT id, user, subject, created_ms, last_seq FROM conversations WHERE id = ?1",
     [Q_MSG_BY_CID] = "SELECT id, seq FROM messages WHERE conv = ?1 AND cid = ?2",
-    [Q_MSG_COUNT_KIND] = "SELECT count(*) FROM messages WHERE conv = ?1 AND author_kind = ?2",
     [Q_CONV_NEXT_SEQ] = "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?1 "
                         "RETURNING last_seq",
     [Q_MSG_INSERT] = "INSERT INTO messages(conv, seq, cid, author_kind, author_name, text, ts, "
-                     "context) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [Q_MSG_LIST] = "SELECT id, seq, cid, author_kind, author_name, text, ts, context "
-                   "FROM messages WHERE conv = ?1 AND seq > ?2 ORDER BY seq",
+                     "context, blocks, postback) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [Q_MSG_LIST] = "SELECT id, seq, cid, author_kind, author_name, text, ts, context, blocks, "
+                   "postback FROM messages WHERE conv = ?1 AND seq > ?2 ORDER BY seq",
 };
 
 /* The message id is derived from the row number so that it is unique and
@@ -122,6 +116,32 @@ static int enable_wal(db *d)
     return 0;
 }
 
+/* Columns added after the first release: a database made by an older server
+ * gets them on open. */
+static int add_message_columns(db *d)
+{
+    static const char *const columns[] = {"blocks", "postback"};
+    char sql[128];
+    sqlite3_stmt *st;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < sizeof columns / sizeof columns[0]; i++) {
+        if (sqlite3_prepare_v2(d->h, "SELECT 1 FROM pragma_table_info('messages') WHERE name = ?1",
+                               -1, &st, NULL) != SQLITE_OK)
+            return fail(d, "table_info");
+        sqlite3_bind_text(st, 1, columns[i], -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc == SQLITE_ROW)
+            continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE messages ADD COLUMN %s TEXT", columns[i]);
+        if (rc != SQLITE_DONE || exec_sql(d, sql))
+            return -1;
+    }
+    return 0;
+}
+
 static int prepare_all(db *d)
 {
     int i;
@@ -150,7 +170,7 @@ int db_open(const char *path, db **out)
     }
     sqlite3_busy_timeout(d->h, 5000);
     if (enable_wal(d) || exec_sql(d, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") ||
-        exec_sql(d, schema) || prepare_all(d)) {
+        exec_sql(d, schema) || add_message_columns(d) || prepare_all(d)) {
         db_close(d);
         return -1;
     }
@@ -168,6 +188,11 @@ void db_close(db *d)
         sqlite3_finalize(d->q[i]);
     sqlite3_close(d->h);
     free(d);
+}
+
+sqlite3 *db_sqlite(db *d)
+{
+    return d->h;
 }
 
 /* Returns the statement reset and with its bindings cleared. */
@@ -244,19 +269,6 @@ int db_session_create(db *d, const char *token, const char *user, int64_t now)
     return run(d, st, "new session");
 }
 
-int db_attr_set(db *d, const char *user, const char *key, const char *value_json, int64_t now)
-{
-    sqlite3_stmt *st = stmt(d, value_json ? Q_ATTR_SET : Q_ATTR_DEL);
-
-    bind_text(st, 1, user);
-    bind_text(st, 2, key);
-    if (value_json) {
-        bind_text(st, 3, value_json);
-        sqlite3_bind_int64(st, 4, now);
-    }
-    return run(d, st, "attribute");
-}
-
 int db_conv_owner(db *d, const char *conv, char *user_out, size_t cap)
 {
     sqlite3_stmt *st = stmt(d, Q_CONV_OWNER);
@@ -312,6 +324,28 @@ int db_conv_each(db *d, db_conv_cb cb, void *ud)
     return stop;
 }
 
+int db_conv_get(db *d, const char *id, db_conv_cb cb, void *ud)
+{
+    sqlite3_stmt *st = stmt(d, Q_CONV_GET);
+    db_conv c;
+    int rc, stop = 0;
+
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        c.id = (const char *)sqlite3_column_text(st, 0);
+        c.user = (const char *)sqlite3_column_text(st, 1);
+        c.subject = (const char *)sqlite3_column_text(st, 2);
+        c.created_ms = sqlite3_column_int64(st, 3);
+        c.last_seq = sqlite3_column_int64(st, 4);
+        stop = cb(ud, &c);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(d, "get conversation");
+    return rc == SQLITE_ROW ? (stop ? -1 : 1) : 0;
+}
+
 static void copy_id(db_msg *m, const unsigned char *id)
 {
     snprintf(m->id, sizeof m->id, "%s", id ? (const char *)id : "");
@@ -333,20 +367,6 @@ int db_msg_by_cid(db *d, const char *conv, const char *cid, db_msg *out)
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return fail(d, "message by cid");
     return rc == SQLITE_ROW;
-}
-
-int db_msg_count_kind(db *d, const char *conv, const char *kind, int64_t *n)
-{
-    sqlite3_stmt *st = stmt(d, Q_MSG_COUNT_KIND);
-    int rc;
-
-    bind_text(st, 1, conv);
-    bind_text(st, 2, kind);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : fail(d, "count messages");
 }
 
 static int next_seq(db *d, const char *conv, int64_t *seq)
@@ -380,6 +400,8 @@ int db_msg_insert(db *d, db_msg *m)
     bind_text(st, 6, m->text);
     sqlite3_bind_int64(st, 7, m->ts);
     bind_text(st, 8, m->context);
+    bind_text(st, 9, m->blocks);
+    bind_text(st, 10, m->postback);
     if (run(d, st, "insert message"))
         return -1;
     snprintf(m->id, sizeof m->id, "m-%" PRId64, (int64_t)sqlite3_last_insert_rowid(d->h));
@@ -404,6 +426,8 @@ int db_msg_each(db *d, const char *conv, int64_t after_seq, db_msg_cb cb, void *
         m.text = (const char *)sqlite3_column_text(st, 5);
         m.ts = sqlite3_column_int64(st, 6);
         m.context = (const char *)sqlite3_column_text(st, 7);
+        m.blocks = (const char *)sqlite3_column_text(st, 8);
+        m.postback = (const char *)sqlite3_column_text(st, 9);
         stop = cb(ud, &m);
     }
     sqlite3_reset(st);

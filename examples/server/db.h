@@ -21,6 +21,8 @@ typedef struct db_msg {
     const char *text;
     int64_t ts;
     const char *context;     /* JSON object text, or NULL */
+    const char *blocks;      /* structured content: JSON array text, or NULL */
+    const char *postback;    /* the choice a user message answers: JSON object text, or NULL */
 } db_msg;
 
 typedef struct db_conv {
@@ -41,6 +43,10 @@ typedef int (*db_conv_cb)(void *ud, const db_conv *c);
 int db_open(const char *path, db **out);
 void db_close(db *d);
 
+/* The SQLite handle, for modules that keep their own tables (context.c,
+ * survey.c). */
+struct sqlite3 *db_sqlite(db *d);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0 or -1. */
 int db_begin(db *d);
 int db_commit(db *d);
@@ -51,8 +57,6 @@ int db_user_seen(db *d, const char *user, const char *kind, const char *app, int
  * error. */
 int db_session_check(db *d, const char *token, const char *user, int64_t now);
 int db_session_create(db *d, const char *token, const char *user, int64_t now);
-/* `value_json` NULL deletes the attribute. */
-int db_attr_set(db *d, const char *user, const char *key, const char *value_json, int64_t now);
 
 /* 1 and the owner copied into user_out when the conversation exists, 0 when
  * it does not (or the owner does not fit), -1 on error. */
@@ -60,11 +64,13 @@ int db_conv_owner(db *d, const char *conv, char *user_out, size_t cap);
 int db_conv_create(db *d, const char *conv, const char *user, const char *subject,
                    const char *cid, const char *context, int64_t now);
 int db_conv_each(db *d, db_conv_cb cb, void *ud);
+/* Calls cb once with the conversation `id`: 1 when it exists (and cb
+ * returned 0), 0 when it does not, -1 on error or when cb returned nonzero. */
+int db_conv_get(db *d, const char *id, db_conv_cb cb, void *ud);
 
 /* 1 and out->id/out->seq filled when `cid` was already stored in `conv`, 0
  * when not, -1 on error. */
 int db_msg_by_cid(db *d, const char *conv, const char *cid, db_msg *out);
-int db_msg_count_kind(db *d, const char *conv, const char *kind, int64_t *n);
 /* Assigns m->seq (next in the conversation) and m->id, and stores the
  * message. Must run inside db_begin/db_commit. */
 int db_msg_insert(db *d, db_msg *m);

@@ -21,6 +21,18 @@ static void add_num(builder *b, cJSON *obj, const char *key, double val)
         b->ok = 0;
 }
 
+/* Stored JSON text (checked when it was stored), parsed back in; absent when
+ * NULL. */
+static void add_raw(builder *b, cJSON *obj, const char *key, const char *json)
+{
+    cJSON *v = json ? cJSON_Parse(json) : NULL;
+
+    if (json && (!v || !cJSON_AddItemToObject(obj, key, v))) {
+        cJSON_Delete(v);
+        b->ok = 0;
+    }
+}
+
 static void add_seq(builder *b, cJSON *obj, int64_t seq)
 {
     char buf[PJ_SEQ_BUF];
@@ -111,6 +123,7 @@ char *frame_msg(const db_msg *m)
     }
     add_str(&b, b.root, "text", m->text);
     add_num(&b, b.root, "ts", (double)m->ts);
+    add_raw(&b, b.root, "blocks", m->blocks);
     return finish(&b);
 }
 

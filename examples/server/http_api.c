@@ -1,15 +1,19 @@
 #include "http_api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "agent.h"
+#include "blocks.h"
 #include "chat.h"
+#include "context.h"
 #include "json.h"
+#include "survey.h"
 #include "ws.h"
 
 #define BODY_CHUNK 4096
-#define AGENT_NAME_DEFAULT "Agent"
 /* Missing from lws' enum http_status. */
 #define HTTP_CREATED 201
 
@@ -20,7 +24,8 @@ enum route { ROUTE_NONE, ROUTE_CONVERSATIONS, ROUTE_MESSAGES };
 typedef struct http_req {
     int method; /* LWSHUMETH_* */
     enum route route;
-    char conv[PJ_MAX_ID + 1];
+    http_api_fn fn; /* a route of the routes table */
+    char conv[PJ_MAX_ID + 1]; /* the path's {placeholder} */
     long long content_length; /* -1 when absent */
     int has_body;             /* a Content-Length above 0, or chunked */
     char *body;
@@ -141,15 +146,13 @@ static int add_seq(cJSON *obj, int64_t seq)
     return cJSON_AddStringToObject(obj, "seq", buf) ? 0 : -1;
 }
 
-static int add_conv(void *ud, const db_conv *c)
+/* Fills the object `ud` with the conversation's own fields. */
+static int add_conv_fields(void *ud, const db_conv *c)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = ud;
     char seq[PJ_SEQ_BUF];
     int ok;
 
-    if (!o)
-        return 1;
-    cJSON_AddItemToArray(ud, o);
     pj_format_seq(c->last_seq, seq);
     ok = cJSON_AddStringToObject(o, "id", c->id) && cJSON_AddStringToObject(o, "user", c->user) &&
          (c->subject ? cJSON_AddStringToObject(o, "subject", c->subject)
@@ -157,6 +160,16 @@ static int add_conv(void *ud, const db_conv *c)
          cJSON_AddNumberToObject(o, "created_ms", (double)c->created_ms) &&
          cJSON_AddStringToObject(o, "last_seq", seq);
     return !ok;
+}
+
+static int add_conv(void *ud, const db_conv *c)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o)
+        return 1;
+    cJSON_AddItemToArray(ud, o);
+    return add_conv_fields(o, c);
 }
 
 static int add_author(cJSON *o, const db_msg *m)
@@ -180,6 +193,19 @@ static int add_context(cJSON *o, const db_msg *m)
     return cJSON_AddItemToObject(o, "context", ctx) ? 0 : -1;
 }
 
+/* A stored JSON column, parsed back in; absent when NULL. */
+static int add_stored(cJSON *o, const char *key, const char *json)
+{
+    cJSON *v = json ? cJSON_Parse(json) : NULL;
+
+    if (!json)
+        return 0;
+    if (v && cJSON_AddItemToObject(o, key, v))
+        return 0;
+    cJSON_Delete(v);
+    return -1;
+}
+
 static int add_msg(void *ud, const db_msg *m)
 {
     cJSON *o = cJSON_CreateObject();
@@ -189,7 +215,8 @@ static int add_msg(void *ud, const db_msg *m)
     cJSON_AddItemToArray(ud, o);
     return !cJSON_AddStringToObject(o, "id", m->id) || add_seq(o, m->seq) || add_author(o, m) ||
            !cJSON_AddStringToObject(o, "text", m->text) ||
-           !cJSON_AddNumberToObject(o, "ts", (double)m->ts) || add_context(o, m);
+           !cJSON_AddNumberToObject(o, "ts", (double)m->ts) || add_context(o, m) ||
+           add_stored(o, "blocks", m->blocks) || add_stored(o, "postback", m->postback);
 }
 
 static int get_list(struct lws *wsi, http_req *r)
@@ -214,6 +241,106 @@ static int get_list(struct lws *wsi, http_req *r)
         return respond_error(wsi, r, HTTP_STATUS_INTERNAL_SERVER_ERROR, "database error");
     }
     return respond(wsi, r, HTTP_STATUS_OK, arr);
+}
+
+/* ---- routes of the routes table ---- */
+
+/* Replaces *out with {"error": message}. Returns status. */
+static unsigned route_error(cJSON **out, unsigned status, const char *message)
+{
+    cJSON_Delete(*out);
+    *out = cJSON_CreateObject();
+    if (*out && !cJSON_AddStringToObject(*out, "error", message)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return status;
+}
+
+/* GET /api/conversations/{id}: the conversation, its user's context and
+ * recent events; each module adds its members. */
+static unsigned get_conversation(server *s, const char *id, const cJSON *body, cJSON **out)
+{
+    char user[PJ_MAX_ID + 1];
+    int rc;
+
+    (void)body;
+    *out = cJSON_CreateObject();
+    rc = *out ? db_conv_get(s->db, id, add_conv_fields, *out) : -1;
+    if (rc == 0)
+        return route_error(out, HTTP_STATUS_NOT_FOUND, "unknown conversation");
+    if (rc != 1 || !pj_string(*out, "user"))
+        return route_error(out, HTTP_STATUS_INTERNAL_SERVER_ERROR, "database error");
+    snprintf(user, sizeof user, "%s", pj_string(*out, "user"));
+    if (context_add_to_conv(s->db, *out, id, user) || agent_add_to_conv(s, *out, id))
+        return route_error(out, HTTP_STATUS_INTERNAL_SERVER_ERROR, "database error");
+    return HTTP_STATUS_OK;
+}
+
+/* Paths are prefix + {placeholder} + suffix; the placeholder is an
+ * identifier without '/'. A NULL suffix makes the prefix a fixed path. */
+static const struct route_def {
+    int method;
+    const char *prefix, *suffix;
+    http_api_fn fn;
+} routes[] = {
+    {LWSHUMETH_GET, "/api/conversations/", "", get_conversation},
+    {LWSHUMETH_POST, "/api/users/", "/surveys", survey_api_push},
+    {LWSHUMETH_POST, "/api/users/", "/proactive", survey_api_proactive},
+    {LWSHUMETH_GET, "/api/surveys/", "/responses", survey_api_responses},
+    {LWSHUMETH_POST, "/api/conversations/", "/assign", agent_api_assign},
+    {LWSHUMETH_POST, "/api/conversations/", "/bot", agent_api_bot},
+    {LWSHUMETH_POST, "/api/conversations/", "/close", agent_api_close},
+    {LWSHUMETH_POST, "/api/conversations/", "/reopen", agent_api_reopen},
+    {LWSHUMETH_POST, "/api/conversations/", "/typing", agent_api_typing},
+    {LWSHUMETH_POST, "/api/conversations/", "/read", agent_api_read},
+    {LWSHUMETH_GET, "/api/queue", NULL, agent_api_queue},
+};
+
+static int route_matches(const struct route_def *rt, const char *path, char arg[PJ_MAX_ID + 1])
+{
+    size_t plen = strlen(rt->prefix), slen, len = strlen(path), alen;
+
+    if (!rt->suffix) {
+        arg[0] = '\0';
+        return strcmp(path, rt->prefix) == 0;
+    }
+    slen = strlen(rt->suffix);
+    if (len <= plen + slen || strncmp(path, rt->prefix, plen) != 0 ||
+        strcmp(path + len - slen, rt->suffix) != 0)
+        return 0;
+    alen = len - plen - slen;
+    if (alen > PJ_MAX_ID || memchr(path + plen, '/', alen))
+        return 0;
+    memcpy(arg, path + plen, alen);
+    arg[alen] = '\0';
+    return pj_is_ident(arg);
+}
+
+/* The handler of (method, path); NULL with *allow set when only the method
+ * is wrong, NULL with *allow NULL when no route has that path. */
+static http_api_fn find_route(int method, const char *path, char arg[PJ_MAX_ID + 1],
+                              const char **allow)
+{
+    size_t i;
+
+    *allow = NULL;
+    for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (!route_matches(&routes[i], path, arg))
+            continue;
+        if (routes[i].method == method)
+            return routes[i].fn;
+        *allow = routes[i].method == LWSHUMETH_GET ? "GET" : "POST";
+    }
+    return NULL;
+}
+
+static int run_route(struct lws *wsi, http_req *r, const cJSON *body)
+{
+    cJSON *out = NULL;
+    unsigned status = r->fn(server_of(wsi), r->conv, body, &out);
+
+    return out ? respond(wsi, r, status, out) : -1;
 }
 
 /* ---- POST ---- */
@@ -245,21 +372,47 @@ static cJSON *created_json(const db_msg *m)
     return o;
 }
 
+/* The optional blocks, checked against the wire rules, as JSON text in
+ * *out (NULL when absent). NULL, or why they are refused. */
+static const char *post_blocks(const cJSON *body, char **out, char *why, size_t cap)
+{
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, "blocks");
+    cJSON *checked;
+
+    *out = NULL;
+    if (!in)
+        return NULL;
+    checked = blocks_normalize(in, why, cap);
+    if (!checked)
+        return why;
+    *out = cJSON_PrintUnformatted(checked);
+    cJSON_Delete(checked);
+    return *out ? NULL : "out of memory";
+}
+
 static int store_post(struct lws *wsi, http_req *r, const cJSON *body)
 {
     server *s = server_of(wsi);
-    const char *name = pj_string(body, "name");
-    char user[PJ_MAX_ID + 1];
+    const char *name = pj_string(body, "name"), *text = pj_string(body, "text"), *bad;
+    char *blocks, why[256];
     db_msg m;
     int rc;
 
-    rc = chat_agent_message(s->db, r->conv, name ? name : AGENT_NAME_DEFAULT,
-                            pj_string(body, "text"), &m, user, sizeof user);
+    if (!name)
+        name = AGENT_NAME_DEFAULT;
+    bad = post_blocks(body, &blocks, why, sizeof why);
+    if (!bad && !agent_message_fits(r->conv, name, text, blocks))
+        bad = "text and blocks do not fit in one frame";
+    if (bad) {
+        cJSON_free(blocks);
+        return respond_error(wsi, r, HTTP_STATUS_BAD_REQUEST, bad);
+    }
+    rc = agent_message(s, r->conv, name, text, blocks, &m);
+    cJSON_free(blocks);
     if (rc == CHAT_UNKNOWN_CONV)
         return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "unknown conversation");
     if (rc != CHAT_OK)
         return respond_error(wsi, r, HTTP_STATUS_INTERNAL_SERVER_ERROR, "database error");
-    ws_push(s, user, &m, NULL);
     return respond(wsi, r, HTTP_CREATED, created_json(&m));
 }
 
@@ -277,6 +430,11 @@ static int on_body_complete(struct lws *wsi, http_req *r)
     body = r->body ? pj_parse(r->body, r->body_len, &why) : NULL;
     if (!body)
         return respond_error(wsi, r, HTTP_STATUS_BAD_REQUEST, why ? why : "empty body");
+    if (r->fn) {
+        rc = run_route(wsi, r, body);
+        cJSON_Delete(body);
+        return rc;
+    }
     why = check_post(body, server_of(wsi)->max_text);
     rc = why ? respond_error(wsi, r, HTTP_STATUS_BAD_REQUEST, why) : store_post(wsi, r, body);
     cJSON_Delete(body);
@@ -380,6 +538,11 @@ static int on_request(struct lws *wsi, http_req *r, const char *path)
         return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
     if (!authorized(wsi, server_of(wsi)->agent_token))
         return respond_error(wsi, r, HTTP_STATUS_UNAUTHORIZED, "missing or wrong agent token");
+    r->fn = find_route(r->method, path, r->conv, &r->allow);
+    if (r->fn)
+        return r->method == LWSHUMETH_POST ? start_post(wsi, r) : run_route(wsi, r, NULL);
+    if (r->allow)
+        return respond_error(wsi, r, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
     r->route = parse_route(path, r->conv);
     if (r->route == ROUTE_NONE)
         return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");

@@ -7,14 +7,34 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "context.h"
+#include "cstate.h"
+#include "flow.h"
 #include "http_api.h"
+#include "kb.h"
 #include "server.h"
+#include "survey.h"
+#include "survey_def.h"
 #include "util.h"
 #include "ws.h"
 
 #define AGENT_TOKEN_MAX 256
 #define SHUTDOWN_GRACE_MS 2000
 #define GOAWAY_RECONNECT_MS 1000
+/* The example surveys shipped with the source (examples/server/surveys.json). */
+#ifdef PARLEY_SERVER_DATA_DIR
+#define SURVEYS_DEFAULT PARLEY_SERVER_DATA_DIR "/surveys.json"
+#else
+#define SURVEYS_DEFAULT ""
+#endif
+/* The shipped example bot flow and knowledge base (--bot and --kb override). */
+#ifdef PARLEY_SERVER_DATA_DIR
+#define BOT_DEFAULT PARLEY_SERVER_DATA_DIR "/flows/support.json"
+#define KB_DEFAULT PARLEY_SERVER_DATA_DIR "/kb"
+#else
+#define BOT_DEFAULT "flows/support.json"
+#define KB_DEFAULT "kb"
+#endif
 
 /* Clients ping every 20 s by default; a connection silent for much longer
  * than that is pinged, then dropped, so dead peers do not pile up. */
@@ -34,6 +54,10 @@ typedef struct options {
     const char *hmac_secret;
     const char *ready_file;
     long max_text;
+    const char *surveys;  /* "" for none */
+    int surveys_explicit; /* a missing default file is not an error */
+    const char *bot;      /* the bot's flow file */
+    const char *kb;       /* the knowledge base directory */
 } options;
 
 /* Written by the signal handler, read by the service loop: the one piece of
@@ -60,6 +84,11 @@ static void usage(FILE *out)
             "  --hmac-secret S    identified users may present hex HMAC-SHA256(S, user id)\n"
             "  --ready-file PATH  once listening, atomically write the port there\n"
             "  --max-text N       longest message text in bytes (default %d, max %d)\n"
+            "  --surveys FILE     survey definitions and triggers (default: the shipped\n"
+            "                     example when present; '' for none)\n"
+            "  --bot FILE         the bot's flow (default: the shipped example flow)\n"
+            "  --kb DIR           knowledge base: a directory of Markdown articles\n"
+            "                     (default: the shipped example articles)\n"
             "  --help             show this help\n",
             SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT);
 }
@@ -118,6 +147,14 @@ static int set_option(options *o, const char *name, const char *value)
         o->hmac_secret = value;
     else if (strcmp(name, "--ready-file") == 0)
         o->ready_file = value;
+    else if (strcmp(name, "--bot") == 0)
+        o->bot = value;
+    else if (strcmp(name, "--kb") == 0)
+        o->kb = value;
+    else if (strcmp(name, "--surveys") == 0) {
+        o->surveys = value;
+        o->surveys_explicit = 1;
+    }
     else
         return -1;
     return 0;
@@ -133,6 +170,9 @@ static int parse_args(int argc, char **argv, options *o)
     o->host = "127.0.0.1";
     o->db_path = "parley-server.db";
     o->max_text = SERVER_MAX_TEXT_DEFAULT;
+    o->surveys = SURVEYS_DEFAULT;
+    o->bot = BOT_DEFAULT;
+    o->kb = KB_DEFAULT;
     for (i = 1; i < argc; i += 2) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -270,6 +310,43 @@ static int run(const options *o, server *srv)
     return rc;
 }
 
+/* 0, or -1 (reason on stderr) when the file is bad: a server that silently
+ * ran without its surveys would be worse than one that does not start. */
+static int load_surveys(const options *o, server *srv)
+{
+    char why[256];
+
+    if (!o->surveys[0])
+        return 0;
+    if (!o->surveys_explicit && access(o->surveys, F_OK) != 0) {
+        fprintf(stderr, "parley-server: no surveys (%s not found)\n", o->surveys);
+        return 0;
+    }
+    srv->surveys = survey_load(o->surveys, why, sizeof why);
+    if (srv->surveys)
+        return 0;
+    fprintf(stderr, "parley-server: --surveys %s: %s\n", o->surveys, why);
+    return -1;
+}
+
+/* The knowledge base, then the flow, whose FAQ nodes may name articles.
+ * 0, or -1 (reason on stderr): a bot with a broken flow must not start. */
+static int load_bot(const options *o, server *srv)
+{
+    char why[256];
+
+    if (kb_load(o->kb, &srv->kb, why, sizeof why)) {
+        fprintf(stderr, "parley-server: --kb %s: %s\n", o->kb, why);
+        return -1;
+    }
+    srv->flow = flow_load(o->bot, srv->kb, why, sizeof why);
+    if (!srv->flow) {
+        fprintf(stderr, "parley-server: --bot %s: %s\n", o->bot, why);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     char token[AGENT_TOKEN_MAX + 1];
@@ -286,9 +363,12 @@ int main(int argc, char **argv)
     srv.agent_token = o.agent_token;
     srv.auth.jwt_secret = o.jwt_secret;
     srv.auth.hmac_secret = o.hmac_secret;
+    if (load_surveys(&o, &srv))
+        return 2;
     if (!srv.agent_token) {
         if (util_random_token("pat-", 16, token, sizeof token)) {
             fprintf(stderr, "parley-server: no random source for the agent token\n");
+            cJSON_Delete(srv.surveys);
             return 1;
         }
         srv.agent_token = token;
@@ -297,9 +377,16 @@ int main(int argc, char **argv)
     if (!o.cert)
         fprintf(stderr, "parley-server: warning: no --cert/--key, serving plain ws:// and "
                         "http:// (local development only)\n");
-    if (db_open(o.db_path, &srv.db))
+    if (db_open(o.db_path, &srv.db) || context_init(srv.db) || survey_init(srv.db) ||
+        cstate_init(srv.db)) {
+        db_close(srv.db);
+        cJSON_Delete(srv.surveys);
         return 1;
-    rc = run(&o, &srv);
+    }
+    rc = load_bot(&o, &srv) ? 2 : run(&o, &srv);
+    flow_free(srv.flow);
+    kb_free(srv.kb);
     db_close(srv.db);
+    cJSON_Delete(srv.surveys);
     return rc;
 }

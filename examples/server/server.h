@@ -27,6 +27,9 @@ typedef struct server {
     const char *agent_token;
     auth_cfg auth; /* how identified users prove who they are */
     size_t max_text;
+    struct cJSON *surveys; /* the --surveys file, validated (survey.c); may be NULL */
+    struct flow *flow;     /* the bot's flow (--bot, flow.c) */
+    struct kb *kb;         /* the knowledge base (--kb, kb.c) */
     struct ws_conn *conns; /* open parley.v1 connections */
     size_t nconns;
 } server;

@@ -4,10 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot.h"
 #include "chat.h"
+#include "context.h"
 #include "frames.h"
+#include "identity.h"
 #include "json.h"
 #include "outq.h"
+#include "rich.h"
+#include "survey.h"
 #include "util.h"
 
 /* A client that reads slower than we produce (a huge replay) is dropped
@@ -103,6 +108,38 @@ void ws_push(server *s, const char *user, const db_msg *m, const struct ws_conn 
             conn_queue(c, json);
     }
     cJSON_free(json);
+    if (strcmp(m->author_kind, "user") != 0)
+        rich_push_unread(s, user, m->conv);
+}
+
+void ws_push_frame(server *s, const char *user, const char *json)
+{
+    ws_conn *c;
+
+    for (c = s->conns; c; c = c->next) {
+        if (c->ready && strcmp(c->user, user) == 0)
+            conn_queue(c, json);
+    }
+}
+
+server *ws_conn_server(const ws_conn *c)
+{
+    return c->srv;
+}
+
+const char *ws_conn_user(const ws_conn *c)
+{
+    return c->user;
+}
+
+void ws_conn_send(ws_conn *c, char *json)
+{
+    conn_send(c, json);
+}
+
+void ws_conn_error(ws_conn *c, const char *code, const char *message, const char *cid)
+{
+    send_error(c, code, message, cid);
 }
 
 void ws_goaway_all(server *s, int reconnect_ms, const char *reason)
@@ -124,6 +161,7 @@ typedef struct hello {
     const char *user;
     const char *kind; /* "id" or "anon" */
     const char *token; /* NULL when absent */
+    const char *anon;  /* an identified user's anonymous id, to merge; or NULL */
     const char *session;
     const cJSON *cursors;
 } hello;
@@ -135,15 +173,19 @@ static const char *parse_user(const cJSON *user, hello *h)
 
     if (!cJSON_IsObject(user))
         return "user must be an object";
-    if ((id != NULL) == (anon != NULL))
-        return "user needs exactly one of id or anon";
-    if (!pj_is_ident(id ? id : anon))
+    if ((!id && cJSON_GetObjectItemCaseSensitive(user, "id")) ||
+        (!anon && cJSON_GetObjectItemCaseSensitive(user, "anon")))
+        return "user.id and user.anon must be strings";
+    if (!id && !anon)
+        return "user needs id or anon";
+    if (!pj_is_ident(id ? id : anon) || (id && anon && !pj_is_ident(anon)))
         return "invalid user id";
     if (token && !cJSON_IsString(token))
         return "user.token must be a string";
     h->user = id ? id : anon;
     h->kind = id ? "id" : "anon";
     h->token = token ? token->valuestring : NULL;
+    h->anon = id && anon && strcmp(id, anon) != 0 ? anon : NULL;
     return NULL;
 }
 
@@ -206,7 +248,8 @@ static int open_session(db *d, const hello *h, char session[SESSION_BUF])
 
     if (db_begin(d))
         return -1;
-    if (db_user_seen(d, h->user, h->kind, h->app, now))
+    if (db_user_seen(d, h->user, h->kind, h->app, now) ||
+        (h->anon && identity_merge(d, h->anon, h->user)))
         rc = -1;
     else if (h->session && db_session_check(d, h->session, h->user, now) == 1)
         snprintf(session, SESSION_BUF, "%s", h->session);
@@ -256,6 +299,8 @@ static void on_hello(ws_conn *c, const cJSON *f)
     why = parse_hello(f, &h);
     if (!why && strcmp(h.kind, "id") == 0 && auth_enabled(&c->srv->auth))
         why = auth_verify(&c->srv->auth, h.user, h.token, util_now_ms() / 1000);
+    if (!why)
+        why = identity_check(c->srv->db, h.user, h.kind);
     if (why) {
         send_error(c, "auth_failed", why, NULL);
         close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
@@ -271,35 +316,11 @@ static void on_hello(ws_conn *c, const cJSON *f)
     conn_send(c, frame_welcome(session, PJ_MAX_FRAME, c->srv->max_text));
     if (h.cursors)
         replay(c, h.cursors);
+    rich_after_welcome(c);
+    survey_on_welcome(c);
 }
 
 /* ---- other client frames ---- */
-
-static int valid_attribute(const cJSON *it)
-{
-    size_t klen = strlen(it->string);
-
-    return klen > 0 && klen <= PJ_MAX_ID &&
-           (cJSON_IsString(it) || cJSON_IsNumber(it) || cJSON_IsBool(it) || cJSON_IsNull(it));
-}
-
-static void on_context(ws_conn *c, const cJSON *f)
-{
-    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(f, "attributes"), *it;
-
-    if (!cJSON_IsObject(attrs)) {
-        send_error(c, "bad_frame", "context needs an attributes object", NULL);
-        return;
-    }
-    cJSON_ArrayForEach(it, attrs) {
-        if (!valid_attribute(it)) {
-            send_error(c, "bad_frame", "invalid attribute", NULL);
-            return;
-        }
-    }
-    if (chat_set_attributes(c->srv->db, c->user, attrs) != CHAT_OK)
-        send_error(c, "internal", "cannot store attributes", NULL);
-}
 
 /* The optional `context` snapshot as JSON text: 0 and *out (NULL when absent,
  * else to free with cJSON_free), or -1 when it is not an object. */
@@ -330,6 +351,7 @@ static void on_conv_start(ws_conn *c, const cJSON *f)
 {
     const char *cid = pj_string(f, "cid"), *conv = pj_string(f, "conv");
     const cJSON *subject = cJSON_GetObjectItemCaseSensitive(f, "subject");
+    bot_result greeting;
     char *ctx;
     int rc;
 
@@ -342,14 +364,22 @@ static void on_conv_start(ws_conn *c, const cJSON *f)
         return;
     rc = chat_start(c->srv->db, c->user, conv, subject ? subject->valuestring : NULL, cid, ctx);
     cJSON_free(ctx);
+    /* The greeting is stored before the ack, so a failure is retried by the
+     * client's resend; it goes out after the ack. */
     if (rc == CHAT_OK)
-        conn_send(c, frame_conv_ack(cid, conv));
-    else
+        rc = bot_conv_started(c->srv, conv, &greeting);
+    if (rc != CHAT_OK) {
         report(c, rc, cid);
+        return;
+    }
+    conn_send(c, frame_conv_ack(cid, conv));
+    bot_deliver(c->srv, c->user, conv, &greeting);
+    bot_result_clear(&greeting);
 }
 
 static const char *check_msg(const ws_conn *c, const cJSON *f, const char **code)
 {
+    const cJSON *postback = cJSON_GetObjectItemCaseSensitive(f, "postback");
     const char *text = pj_string(f, "text");
 
     *code = "bad_frame";
@@ -361,13 +391,14 @@ static const char *check_msg(const ws_conn *c, const cJSON *f, const char **code
         *code = "too_long";
         return "text exceeds the server's max_text";
     }
-    return NULL;
+    return postback ? bot_check_postback(postback) : NULL;
 }
 
 static void on_msg_send(ws_conn *c, const cJSON *f)
 {
     const char *cid = pj_string(f, "cid"), *code, *why;
-    chat_sent sent;
+    bot_result sent;
+    bot_msg_in in;
     char *ctx;
     int rc;
 
@@ -382,20 +413,27 @@ static void on_msg_send(ws_conn *c, const cJSON *f)
     }
     if (c->dead)
         return;
-    rc = chat_user_message(c->srv->db, c->user, pj_string(f, "conv"), cid, pj_string(f, "text"),
-                           ctx, &sent);
-    cJSON_free(ctx);
-    if (rc != CHAT_OK) {
+    in.user = c->user;
+    in.conv = pj_string(f, "conv");
+    in.cid = cid;
+    in.text = pj_string(f, "text");
+    in.context = ctx;
+    in.postback = cJSON_GetObjectItemCaseSensitive(f, "postback");
+    rc = bot_user_message(c->srv, &in, &sent);
+    if (rc == BOT_BAD_POSTBACK)
+        send_error(c, "bad_postback", "no such option on that message", cid);
+    else if (rc != CHAT_OK)
         report(c, rc, cid);
-        return;
+    else {
+        /* The ack goes first: the sender learns its message's seq before
+         * the bot's reply, which has the next one. */
+        conn_send(c, frame_msg_ack(cid, &sent.user));
+        if (!sent.duplicate)
+            ws_push(c->srv, c->user, &sent.user, c);
+        bot_deliver(c->srv, c->user, in.conv, &sent);
+        bot_result_clear(&sent);
     }
-    /* The ack goes first: the sender learns its message's seq before the
-     * bot's reply, which has the next one. */
-    conn_send(c, frame_msg_ack(cid, &sent.user));
-    if (!sent.duplicate)
-        ws_push(c->srv, c->user, &sent.user, c);
-    if (sent.has_bot)
-        ws_push(c->srv, c->user, &sent.bot, NULL);
+    cJSON_free(ctx);
 }
 
 #define HISTORY_DEFAULT_LIMIT 100
@@ -472,10 +510,20 @@ static const struct {
     frame_handler fn;
 } handlers[] = {
     {"hello", on_hello},
-    {"context", on_context},
+    {"context", context_on_frame},
+    {"event", context_on_event},
+    {"survey.submit", survey_on_submit},
+    {"survey.dismiss", survey_on_dismiss},
+    {"proactive.ack", survey_on_proactive_ack},
     {"conv.start", on_conv_start},
     {"msg.send", on_msg_send},
     {"history.get", on_history_get},
+    {"typing", rich_on_typing},
+    {"read", rich_on_read},
+    {"conv.list", rich_on_conv_list},
+    {"history.page", rich_on_history_page},
+    {"kb.search", rich_on_kb_search},
+    {"kb.get", rich_on_kb_get},
     {"bye", on_bye},
 };
 

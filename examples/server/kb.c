@@ -1,0 +1,496 @@
+#include "kb.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "json.h"
+
+/* Front lines and a little slack on top of the longest body. */
+#define KB_MAX_FILE (KB_MAX_BODY + 4096)
+#define KB_MAX_URL 2048
+#define KB_MAX_KEYWORDS 1024
+#define KB_MAX_TERMS 16
+/* Room the kb.article frame needs besides the article: "t" and a "req" id. */
+#define KB_FRAME_SLACK 256
+
+struct kb {
+    sqlite3 *h;
+    size_t count;
+};
+
+/* The title weighs most, then the keywords, then the body; id and url are
+ * not indexed. */
+static const char schema[] =
+    "CREATE VIRTUAL TABLE kb USING fts5(id UNINDEXED, title, keywords, body, url UNINDEXED,"
+    " tokenize = 'porter unicode61')";
+#define KB_RANK "bm25(kb, 0.0, 10.0, 5.0, 1.0, 0.0)"
+
+typedef struct article_src {
+    char id[KB_MAX_ID + 1];
+    const char *title, *keywords, *url;
+    char *body; /* malloc'd */
+} article_src;
+
+static int failf(char *why, size_t cap, const char *name, const char *msg)
+{
+    snprintf(why, cap, "%s: %s", name, msg);
+    return -1;
+}
+
+static int valid_id(const char *stem, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len > KB_MAX_ID)
+        return 0;
+    for (i = 0; i < len; i++) {
+        char ch = stem[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* The whole file, NUL-terminated, with CR of CRLF line ends dropped; NULL with
+ * the reason. */
+static char *read_text(const char *path, const char **why)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n, i, o = 0;
+
+    *why = "cannot read the file";
+    if (!f)
+        return NULL;
+    buf = malloc(KB_MAX_FILE + 2);
+    n = buf ? fread(buf, 1, KB_MAX_FILE + 1, f) : 0;
+    if (!buf || ferror(f) || n > KB_MAX_FILE) {
+        *why = buf && n > KB_MAX_FILE ? "file too large" : "cannot read the file";
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+    fclose(f);
+    if (memchr(buf, '\0', n) || !pj_utf8_valid(buf, n)) {
+        *why = "not UTF-8 text";
+        free(buf);
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        if (!(buf[i] == '\r' && i + 1 < n && buf[i + 1] == '\n'))
+            buf[o++] = buf[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static char *trim(char *s)
+{
+    size_t len;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    len = strlen(s);
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n'))
+        s[--len] = '\0';
+    return s;
+}
+
+/* Cuts the line at *p off the text and advances *p past it. */
+static char *next_line(char **p)
+{
+    char *line = *p, *nl = strchr(line, '\n');
+
+    if (nl) {
+        *nl = '\0';
+        *p = nl + 1;
+    } else
+        *p = line + strlen(line);
+    return line;
+}
+
+static const char *check_url(const char *url)
+{
+    size_t i;
+
+    if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
+        return "url: must be an http or https URL";
+    if (strlen(url) > KB_MAX_URL)
+        return "url: longer than 2048 bytes";
+    for (i = 0; url[i]; i++) {
+        if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
+            return "url: must not contain spaces";
+    }
+    return NULL;
+}
+
+/* "url:" and "keywords:" lines right below the title. */
+static const char *front_lines(char **p, article_src *a)
+{
+    char *line;
+
+    for (;;) {
+        if (strncmp(*p, "url:", 4) != 0 && strncmp(*p, "keywords:", 9) != 0)
+            return NULL;
+        line = next_line(p);
+        if (line[0] == 'u') {
+            a->url = trim(line + 4);
+            if (check_url(a->url))
+                return check_url(a->url);
+        } else {
+            a->keywords = trim(line + 9);
+            if (strlen(a->keywords) > KB_MAX_KEYWORDS)
+                return "keywords: longer than 1024 bytes";
+        }
+    }
+}
+
+/* Splits `text` into title, front lines and body ("# Title", a blank line,
+ * then the rest). NULL, or why the file is not an article. */
+static const char *parse_article(char *text, article_src *a)
+{
+    char *p = text, *line = next_line(&p), *rest;
+    const char *why;
+    size_t need;
+
+    if (strncmp(line, "# ", 2) != 0)
+        return "the first line must be the title: \"# Title\"";
+    a->title = trim(line + 2);
+    if (!a->title[0] || strlen(a->title) > KB_MAX_TITLE)
+        return "the title must be 1 to 256 bytes";
+    why = front_lines(&p, a);
+    if (why)
+        return why;
+    while (*p == '\n')
+        p++;
+    rest = trim(p);
+    need = strlen(a->title) + strlen(rest) + 5;
+    if (need > KB_MAX_BODY + 1)
+        return "the article is longer than 16384 bytes";
+    a->body = malloc(need);
+    if (!a->body)
+        return "out of memory";
+    snprintf(a->body, need, "# %s%s%s", a->title, rest[0] ? "\n\n" : "", rest);
+    return NULL;
+}
+
+/* The kb.article answer must fit in one frame once JSON escapes it. */
+static const char *check_frame(const article_src *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *json;
+    size_t len;
+
+    if (!o || !cJSON_AddStringToObject(o, "id", a->id) ||
+        !cJSON_AddStringToObject(o, "title", a->title) ||
+        !cJSON_AddStringToObject(o, "body", a->body) ||
+        (a->url && !cJSON_AddStringToObject(o, "url", a->url))) {
+        cJSON_Delete(o);
+        return "out of memory";
+    }
+    json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!json)
+        return "out of memory";
+    len = strlen(json);
+    cJSON_free(json);
+    return len + KB_FRAME_SLACK > PJ_MAX_FRAME ? "the article does not fit in one frame" : NULL;
+}
+
+static int insert(kb *k, const article_src *a)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(k->h, "INSERT INTO kb(id, title, keywords, body, url) "
+                                 "VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->keywords ? a->keywords : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->body, -1, SQLITE_STATIC);
+    if (a->url)
+        sqlite3_bind_text(st, 5, a->url, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int load_file(kb *k, const char *dir, const char *name, char *why, size_t cap)
+{
+    char path[4096];
+    const char *msg;
+    article_src a;
+    char *text;
+    int rc;
+
+    memset(&a, 0, sizeof a);
+    if (!valid_id(name, strlen(name) - 3))
+        return failf(why, cap, name, "the file name (the article id) must be 1 to 64 of "
+                                     "A-Z a-z 0-9 - _, then .md");
+    memcpy(a.id, name, strlen(name) - 3);
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return failf(why, cap, name, "path too long");
+    text = read_text(path, &msg);
+    if (!text)
+        return failf(why, cap, name, msg);
+    msg = parse_article(text, &a);
+    if (!msg)
+        msg = check_frame(&a);
+    if (!msg && insert(k, &a))
+        msg = sqlite3_errmsg(k->h);
+    rc = msg ? failf(why, cap, name, msg) : 0;
+    free(a.body);
+    free(text);
+    return rc;
+}
+
+static int is_article_file(const char *dir, const char *name)
+{
+    size_t len = strlen(name);
+    char path[4096];
+    struct stat st;
+
+    if (name[0] == '.' || len < 4 || strcmp(name + len - 3, ".md") != 0)
+        return 0;
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return 1; /* load_file reports it */
+    return stat(path, &st) != 0 || S_ISREG(st.st_mode);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The article file names of `dir`, sorted (so load errors are stable). */
+static char **list_dir(const char *dir, size_t *n, char *why, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL, **grown;
+    size_t len = 0;
+
+    if (!d) {
+        snprintf(why, cap, "%s: cannot open the directory", dir);
+        return NULL;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (!is_article_file(dir, e->d_name))
+            continue;
+        grown = len < KB_MAX_ARTICLES ? realloc(names, (len + 1) * sizeof *names) : NULL;
+        if (!grown || !(grown[len] = strdup(e->d_name))) {
+            snprintf(why, cap, "%s: %s", dir,
+                     len < KB_MAX_ARTICLES ? "out of memory" : "more than 10000 articles");
+            names = grown ? grown : names;
+            while (len)
+                free(names[--len]);
+            free(names);
+            closedir(d);
+            return NULL;
+        }
+        names = grown;
+        len++;
+    }
+    closedir(d);
+    if (len)
+        qsort(names, len, sizeof *names, cmp_names);
+    *n = len;
+    return names ? names : calloc(1, sizeof *names);
+}
+
+int kb_load(const char *dir, kb **out, char *why, size_t cap)
+{
+    kb *k = calloc(1, sizeof *k);
+    char **names = NULL;
+    size_t n = 0, i;
+    int rc = -1;
+
+    *out = NULL;
+    if (!k || sqlite3_open(":memory:", &k->h) != SQLITE_OK ||
+        sqlite3_exec(k->h, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(why, cap, "cannot create the index (SQLite without FTS5?)");
+        kb_free(k);
+        return -1;
+    }
+    names = list_dir(dir, &n, why, cap);
+    if (names) {
+        for (rc = 0, i = 0; i < n && rc == 0; i++)
+            rc = load_file(k, dir, names[i], why, cap);
+        for (i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+    }
+    if (rc) {
+        kb_free(k);
+        return -1;
+    }
+    k->count = n;
+    *out = k;
+    return 0;
+}
+
+void kb_free(kb *k)
+{
+    if (!k)
+        return;
+    sqlite3_close(k->h);
+    free(k);
+}
+
+size_t kb_count(const kb *k)
+{
+    return k ? k->count : 0;
+}
+
+/* ---- search ---- */
+
+static int is_word_byte(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch >= 0x80;
+}
+
+/* Words that say nothing about which article is meant. */
+static int is_stop_word(const char *w, size_t len)
+{
+    static const char *const stop[] = {
+        "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
+        "can", "could", "did", "didn", "do", "does", "doesn", "don", "for", "from", "get", "got",
+        "had", "has", "have", "he", "hello", "help", "her", "hey", "hi", "his", "how", "i", "if",
+        "im", "in", "is", "isn", "it", "its", "just", "ll", "me", "my", "need", "no", "not", "of",
+        "on", "or", "our", "please", "re", "she", "should", "so", "some", "thank", "thanks",
+        "that", "the", "them", "there", "these", "they", "this", "those", "to", "ve", "want",
+        "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with",
+        "won", "would", "you", "your"};
+    size_t i;
+
+    for (i = 0; i < sizeof stop / sizeof stop[0]; i++) {
+        if (strlen(stop[i]) == len && strncasecmp(stop[i], w, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* An FTS5 query "w1" OR "w2" ... of the query's meaningful words, or "" when
+ * it has none. Only word bytes are copied, so no FTS5 syntax gets through. */
+static void build_match(const char *query, char *out, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)query;
+    size_t used = 0, len, i;
+    int terms = 0;
+
+    out[0] = '\0';
+    while (*p && terms < KB_MAX_TERMS) {
+        while (*p && !is_word_byte(*p))
+            p++;
+        for (len = 0; p[len] && is_word_byte(p[len]); len++)
+            ;
+        if (len > 1 && !is_stop_word((const char *)p, len) && used + len + 8 < cap) {
+            used += (size_t)snprintf(out + used, cap - used, "%s\"", terms ? " OR " : "");
+            for (i = 0; i < len; i++)
+                out[used++] = (char)(p[i] < 0x80 ? (p[i] | 0x20) : p[i]);
+            out[used++] = '"';
+            out[used] = '\0';
+            terms++;
+        }
+        p += len;
+    }
+}
+
+static void fill(sqlite3_stmt *st, kb_article *a, int with_snippet)
+{
+    a->id = (const char *)sqlite3_column_text(st, 0);
+    a->title = (const char *)sqlite3_column_text(st, 1);
+    a->body = (const char *)sqlite3_column_text(st, 2);
+    a->url = (const char *)sqlite3_column_text(st, 3);
+    a->snippet = with_snippet ? (const char *)sqlite3_column_text(st, 4) : NULL;
+}
+
+int kb_search(kb *k, const char *query, int limit, kb_cb cb, void *ud)
+{
+    char match[KB_MAX_TERMS * (KB_MAX_QUERY + 8) + 1];
+    sqlite3_stmt *st;
+    kb_article a;
+    int rc, n = 0;
+
+    build_match(query, match, sizeof match);
+    if (!match[0])
+        return 0;
+    if (sqlite3_prepare_v2(k->h, "SELECT id, title, body, url,"
+                                 " snippet(kb, 3, '<b>', '</b>', '...', 16) FROM kb"
+                                 " WHERE kb MATCH ?1 ORDER BY " KB_RANK " LIMIT ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fill(st, &a, 1);
+        n++;
+        if (cb(ud, &a))
+            break;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
+}
+
+int kb_get(kb *k, const char *id, kb_cb cb, void *ud)
+{
+    sqlite3_stmt *st;
+    kb_article a;
+    int rc;
+
+    if (sqlite3_prepare_v2(k->h, "SELECT id, title, body, url FROM kb WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        fill(st, &a, 0);
+        cb(ud, &a);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- summaries ---- */
+
+/* The start of the last whole UTF-8 sequence at or before s + n. */
+static size_t utf8_floor(const char *s, size_t n)
+{
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
+void kb_summary(const char *body, char *out, size_t cap)
+{
+    const char *p = body, *end;
+    size_t len;
+
+    out[0] = '\0';
+    if (cap < 4)
+        return;
+    /* Skip headings and blank lines: the summary is the first paragraph. */
+    while (*p == '#' || *p == '\n') {
+        p += *p == '\n' ? 1 : strcspn(p, "\n");
+    }
+    end = strstr(p, "\n\n");
+    len = end ? (size_t)(end - p) : strlen(p);
+    if (len < cap) {
+        memcpy(out, p, len);
+        out[len] = '\0';
+        return;
+    }
+    len = utf8_floor(p, cap - 4);
+    memcpy(out, p, len);
+    memcpy(out + len, "...", 4);
+}

@@ -1,0 +1,285 @@
+#include "wsc.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+        if (w <= 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int send_op(wsc *c, int opcode, const void *data, size_t len)
+{
+    static const unsigned char mask[4] = {0x5a, 0x17, 0xc3, 0x81};
+    unsigned char *f = malloc(len + 14);
+    size_t h = 0;
+    if (!f)
+        return -1;
+    f[h++] = (unsigned char)(0x80 | opcode);
+    if (len < 126) {
+        f[h++] = (unsigned char)(0x80 | len);
+    } else if (len < 65536) {
+        f[h++] = 0x80 | 126;
+        f[h++] = (unsigned char)(len >> 8);
+        f[h++] = (unsigned char)len;
+    } else {
+        f[h++] = 0x80 | 127;
+        for (int i = 7; i >= 0; i--)
+            f[h++] = (unsigned char)((uint64_t)len >> (8 * i));
+    }
+    memcpy(f + h, mask, 4);
+    h += 4;
+    for (size_t i = 0; i < len; i++)
+        f[h + i] = ((const unsigned char *)data)[i] ^ mask[i % 4];
+    int rc = send_all(c->fd, f, h + len);
+    free(f);
+    return rc;
+}
+
+int wsc_send(wsc *c, const char *text)
+{
+    return send_op(c, 1, text, strlen(text));
+}
+
+static void record(wsc *c, const char *text, size_t len)
+{
+    cJSON *f = cJSON_ParseWithLength(text, len);
+    if (!f)
+        return;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        cJSON **frames = realloc(c->frames, cap * sizeof *frames);
+        if (frames)
+            c->frames = frames;
+        unsigned char *used = realloc(c->used, cap);
+        if (used)
+            c->used = used;
+        if (!frames || !used) {
+            cJSON_Delete(f);
+            return;
+        }
+        c->cap = cap;
+    }
+    c->used[c->n] = 0;
+    c->frames[c->n++] = f;
+}
+
+static void on_message(wsc *c, int opcode, int fin, const unsigned char *p, size_t len)
+{
+    if (opcode == 9) {
+        send_op(c, 10, p, len);
+        return;
+    }
+    if (opcode == 8) {
+        c->closed = 1;
+        return;
+    }
+    if (opcode != 0 && opcode != 1)
+        return;
+    char *grown = realloc(c->msg, c->msg_len + len + 1);
+    if (!grown)
+        return;
+    c->msg = grown;
+    memcpy(c->msg + c->msg_len, p, len);
+    c->msg_len += len;
+    if (!fin)
+        return;
+    record(c, c->msg, c->msg_len);
+    c->msg_len = 0;
+}
+
+/* Handles every complete frame in the input buffer. */
+static void parse(wsc *c)
+{
+    for (;;) {
+        unsigned char *b = c->in;
+        size_t avail = c->in_len, h = 2, len;
+        if (avail < 2)
+            return;
+        len = b[1] & 0x7f;
+        if (len == 126) {
+            if (avail < 4)
+                return;
+            len = (size_t)b[2] << 8 | b[3];
+            h = 4;
+        } else if (len == 127) {
+            if (avail < 10)
+                return;
+            len = 0;
+            for (int i = 0; i < 8; i++)
+                len = len << 8 | b[2 + i];
+            h = 10;
+        }
+        if (avail < h + len)
+            return;
+        on_message(c, b[0] & 0x0f, b[0] & 0x80, b + h, len);
+        memmove(c->in, c->in + h + len, avail - h - len);
+        c->in_len -= h + len;
+    }
+}
+
+static int read_some(wsc *c, int ms)
+{
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    if (c->closed)
+        return -1;
+    if (poll(&p, 1, ms) <= 0)
+        return 0;
+    if (c->in_cap - c->in_len < 65536) {
+        size_t cap = c->in_cap * 2 + 65536;
+        unsigned char *grown = realloc(c->in, cap);
+        if (!grown)
+            return -1;
+        c->in = grown;
+        c->in_cap = cap;
+    }
+    ssize_t r = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+    if (r <= 0) {
+        c->closed = 1;
+        return -1;
+    }
+    c->in_len += (size_t)r;
+    return 1;
+}
+
+void wsc_pump(wsc *c, int ms)
+{
+    int64_t deadline = h_now_ms() + ms, left;
+    while ((left = deadline - h_now_ms()) > 0) {
+        if (read_some(c, left < 50 ? (int)left : 50) < 0)
+            return;
+        parse(c);
+    }
+}
+
+/* Reads the HTTP answer to the upgrade; what follows it stays buffered. */
+static int handshake(wsc *c, int port, int timeout_ms)
+{
+    char req[512];
+    snprintf(req, sizeof req,
+             "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: parley.v1\r\n\r\n",
+             port);
+    if (send_all(c->fd, req, strlen(req)))
+        return -1;
+    int64_t deadline = h_now_ms() + timeout_ms;
+    while (h_now_ms() < deadline) {
+        if (read_some(c, 50) < 0)
+            return -1;
+        unsigned char *end = NULL;
+        for (size_t i = 0; i + 4 <= c->in_len && !end; i++) {
+            if (memcmp(c->in + i, "\r\n\r\n", 4) == 0)
+                end = c->in + i + 4;
+        }
+        if (!end)
+            continue;
+        if (c->in_len < 12 || memcmp(c->in, "HTTP/1.1 101", 12) != 0)
+            return -1;
+        size_t hl = (size_t)(end - c->in);
+        memmove(c->in, end, c->in_len - hl);
+        c->in_len -= hl;
+        parse(c);
+        return 0;
+    }
+    return -1;
+}
+
+int wsc_open(wsc *c, int port, int timeout_ms)
+{
+    memset(c, 0, sizeof *c);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
+        return -1;
+    return handshake(c, port, timeout_ms);
+}
+
+void wsc_close(wsc *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    for (size_t i = 0; i < c->n; i++)
+        cJSON_Delete(c->frames[i]);
+    free(c->frames);
+    free(c->used);
+    free(c->in);
+    free(c->msg);
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+}
+
+const char *wsc_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double wsc_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+const cJSON *wsc_get(const cJSON *o, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static int matches(const cJSON *f, const char *type, const char *key, const char *value)
+{
+    const char *t = wsc_str(f, "t"), *v = key ? wsc_str(f, key) : NULL;
+    return t && strcmp(t, type) == 0 && (!key || (v && strcmp(v, value) == 0));
+}
+
+static const cJSON *take(wsc *c, size_t after, const char *type, const char *key,
+                         const char *value)
+{
+    for (size_t i = after; i < c->n; i++) {
+        if (!c->used[i] && matches(c->frames[i], type, key, value)) {
+            c->used[i] = 1;
+            return c->frames[i];
+        }
+    }
+    return NULL;
+}
+
+const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key,
+                       const char *value, int timeout_ms)
+{
+    int64_t deadline = h_now_ms() + timeout_ms, left;
+    const cJSON *f;
+    while (!(f = take(c, after, type, key, value))) {
+        left = deadline - h_now_ms();
+        if (left <= 0 || read_some(c, left < 50 ? (int)left : 50) < 0)
+            break;
+        parse(c);
+    }
+    return f ? f : take(c, after, type, key, value);
+}
+
+size_t wsc_count(const wsc *c, size_t after, const char *type)
+{
+    size_t n = 0;
+    for (size_t i = after; i < c->n; i++)
+        n += matches(c->frames[i], type, NULL, NULL);
+    return n;
+}

@@ -1,0 +1,47 @@
+/* A raw parley.v1 client over plain ws:// for server tests: it sends exactly
+ * the bytes a test writes (hostile frames included) and records every frame
+ * the server sends, so a test can wait for one and check what came before. */
+#ifndef PARLEY_E2E_WSC_H
+#define PARLEY_E2E_WSC_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+typedef struct wsc {
+    int fd;
+    unsigned char *in;
+    size_t in_len, in_cap;
+    char *msg; /* a fragmented message being reassembled */
+    size_t msg_len;
+    cJSON **frames; /* every text frame received, in order */
+    unsigned char *used;
+    size_t n, cap;
+    int closed;
+} wsc;
+
+/* Connects to ws://127.0.0.1:port/ with the parley.v1 subprotocol. 0 or -1. */
+int wsc_open(wsc *c, int port, int timeout_ms);
+void wsc_close(wsc *c);
+
+/* Sends one text frame (masked, as a client must). 0 or -1. */
+int wsc_send(wsc *c, const char *text);
+
+/* The first frame at index >= `after` not returned yet whose "t" is `type`
+ * and, when `key` is not NULL, whose string member `key` equals `value`,
+ * waiting up to `timeout_ms`. Borrowed until wsc_close; NULL on timeout. */
+const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key,
+                       const char *value, int timeout_ms);
+
+/* Frames at index >= `after` of `type` (returned or not). */
+size_t wsc_count(const wsc *c, size_t after, const char *type);
+
+/* Reads what arrives within `ms`. */
+void wsc_pump(wsc *c, int ms);
+
+/* cJSON accessors that tolerate NULL and wrong types. */
+const char *wsc_str(const cJSON *o, const char *key);
+double wsc_num(const cJSON *o, const char *key); /* -1 when not a number */
+const cJSON *wsc_get(const cJSON *o, const char *key);
+
+#endif
