@@ -208,7 +208,7 @@ static int decode_condition(dctx *d, const cJSON *qj, parley_survey *s, size_t i
     q->show_if = ref;
     q->show_if_id = s->questions[ref].id;
     for (const cJSON *v = in->child; v; v = v->next) {
-        uint32_t bit;
+        uint32_t bit = 0;
         char buf[PROTO_MAX_ID + 1];
         if ((rc = condition_value(d, rq, v, &bit, buf)))
             return rc;

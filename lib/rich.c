@@ -652,7 +652,7 @@ static void postback_done(prich *r, const char *conv, const char *msg, const cha
 int prich_postback(prich *r, pctx *ctx, const char *conv, const char *msg, const char *option,
                    char cid[PARLEY_ID_SIZE])
 {
-    const char *label, *payload;
+    const char *label = NULL, *payload = NULL;
     int rc = check_postback(r, conv, msg, option, &label, &payload);
     if (rc == PARLEY_OK)
         rc = psess_check_text(r->sess, conv, label);

@@ -195,6 +195,14 @@ bounded "$build/examples/parley-game-context" "$url" "$demo/demo-ca.pem" \
 show "$demo/game.out"
 
 # ---------------------------------------------------------------------------
+step "A game's own support screen (examples/support_ui/support_ui.c): blocks, read marks, history, articles, a muted proactive NPS survey"
+say "${dim}\$ parley-support-ui $url demo-ca.pem${reset}"
+bounded "$build/examples/parley-support-ui" "$url" "$demo/demo-ca.pem" \
+    >"$demo/ui.out" 2>"$demo/ui.err" ||
+    { show "$demo/ui.out" "$demo/ui.err"; fail "the support screen example did not finish"; }
+show "$demo/ui.out"
+
+# ---------------------------------------------------------------------------
 step "The conversation as stored by the server"
 api GET "/api/conversations/$conv/messages" >"$demo/transcript.json" || fail "transcript"
 # One line per message; the raw JSON if its shape is not the expected one.
