@@ -173,12 +173,6 @@ grep -q '^\[agent Dana\]' "$demo/player2.out" || fail "the agent's reply did not
 grep -q '^\[survey\]' "$demo/player2.out" || fail "no CSAT survey reached the player"
 
 # ---------------------------------------------------------------------------
-step "The support team's score: GET /api/surveys/csat/responses"
-api GET /api/surveys/csat/responses >"$demo/csat.json" || fail "the survey API did not answer"
-if command -v jq >/dev/null 2>&1; then jq '.aggregate' "$demo/csat.json" | show; else show "$demo/csat.json"; fi
-grep -q '"csat_avg":5' "$demo/csat.json" || fail "the CSAT answer is not in the aggregate"
-
-# ---------------------------------------------------------------------------
 step "The README's C example (examples/quickstart/quickstart.c), linked to libparley"
 say "${dim}\$ parley-quickstart $url/ demo-ca.pem${reset}"
 bounded "$build/examples/parley-quickstart" "$url/" "$demo/demo-ca.pem" \
@@ -210,6 +204,12 @@ transcript=$(sed 's/},{"id"/},\n{"id"/g' "$demo/transcript.json" | sed -nE \
     's/.*"seq":"([0-9]+)","author":\{"kind":"([a-z]+)"(,"name":"([^"]*)")?\},"text":"(([^"\\]|\\.)*)".*/#\1 \2 \4: \5/p' |
     sed -E 's/^(#[0-9]+ [a-z]+) :/\1:/')
 if [ -n "$transcript" ]; then show <<<"$transcript"; else show "$demo/transcript.json"; fi
+
+# ---------------------------------------------------------------------------
+step "The support team's score: GET /api/surveys/csat/responses"
+api GET /api/surveys/csat/responses >"$demo/csat.json" || fail "the survey API did not answer"
+if command -v jq >/dev/null 2>&1; then jq '.aggregate' "$demo/csat.json" | show; else show "$demo/csat.json"; fi
+grep -q '"csat_avg":5' "$demo/csat.json" || fail "the CSAT answer is not in the aggregate"
 
 printf '\n%sDemo complete:%s context, bot flow with quick replies, hand-off, live agent, CSAT, all over wss://localhost:%s.\n' \
     "$green$bold" "$reset" "$port"
