@@ -2,21 +2,17 @@
  * proactive messages, driven with raw parley.v1 frames over a plain ws://
  * socket (so hostile frames can be sent as they are) and curl for the HTTP
  * API. Every wait ends as soon as the awaited frame arrives. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "harness.h"
 #include "testlib.h"
+#include "wsc.h"
 
 #define WAIT h_ms(20000)
 #define TOKEN "ctx-agent-token"
@@ -115,252 +111,23 @@ static int api(const char *method, const char *path, const char *body, cJSON **o
     return status;
 }
 
-/* ---- a raw WebSocket client ------------------------------------------- */
+/* ---- the raw WebSocket client (wsc.c), with this file's defaults ------- */
 
-typedef struct wsc {
-    int fd;
-    unsigned char *in;
-    size_t in_len, in_cap;
-    char *msg; /* a fragmented message being reassembled */
-    size_t msg_len;
-    cJSON **frames; /* every text frame received, in order */
-    unsigned char *used;
-    size_t n, cap;
-    int closed;
-} wsc;
-
-static int send_all(int fd, const void *buf, size_t len)
+static int ctx_open(wsc *c)
 {
-    const char *p = buf;
-    while (len) {
-        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
+    return wsc_open(c, g_port, WAIT);
 }
 
-/* A masked frame, as a client must send. */
-static int wsc_send_op(wsc *c, int opcode, const void *data, size_t len)
+static const cJSON *await_ms(wsc *c, const char *type, const char *key, const char *value, int ms)
 {
-    static const unsigned char mask[4] = {0x11, 0x22, 0x33, 0x44};
-    unsigned char *f = malloc(len + 14);
-    size_t h = 0;
-    if (!f)
-        return -1;
-    f[h++] = (unsigned char)(0x80 | opcode);
-    if (len < 126) {
-        f[h++] = (unsigned char)(0x80 | len);
-    } else if (len < 65536) {
-        f[h++] = 0x80 | 126;
-        f[h++] = (unsigned char)(len >> 8);
-        f[h++] = (unsigned char)len;
-    } else {
-        f[h++] = 0x80 | 127;
-        for (int i = 7; i >= 0; i--)
-            f[h++] = (unsigned char)((uint64_t)len >> (8 * i));
-    }
-    memcpy(f + h, mask, 4);
-    h += 4;
-    for (size_t i = 0; i < len; i++)
-        f[h + i] = ((const unsigned char *)data)[i] ^ mask[i % 4];
-    int rc = send_all(c->fd, f, h + len);
-    free(f);
-    return rc;
-}
-
-static int wsc_send(wsc *c, const char *json)
-{
-    return wsc_send_op(c, 1, json, strlen(json));
-}
-
-static void wsc_record(wsc *c, const char *text, size_t len)
-{
-    cJSON *f = cJSON_ParseWithLength(text, len);
-    if (!f)
-        return;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 32;
-        c->frames = realloc(c->frames, c->cap * sizeof *c->frames);
-        c->used = realloc(c->used, c->cap);
-    }
-    c->used[c->n] = 0;
-    c->frames[c->n++] = f;
-}
-
-static void wsc_message(wsc *c, int opcode, int fin, const unsigned char *p, size_t len)
-{
-    if (opcode == 9) {
-        wsc_send_op(c, 10, p, len);
-        return;
-    }
-    if (opcode == 8) {
-        c->closed = 1;
-        return;
-    }
-    if (opcode != 0 && opcode != 1)
-        return;
-    c->msg = realloc(c->msg, c->msg_len + len + 1);
-    memcpy(c->msg + c->msg_len, p, len);
-    c->msg_len += len;
-    if (!fin)
-        return;
-    wsc_record(c, c->msg, c->msg_len);
-    c->msg_len = 0;
-}
-
-/* Parses every complete frame in the input buffer. */
-static void wsc_parse(wsc *c)
-{
-    for (;;) {
-        unsigned char *b = c->in;
-        size_t avail = c->in_len, h = 2, len;
-        if (avail < 2)
-            return;
-        len = b[1] & 0x7f;
-        if (len == 126) {
-            if (avail < 4)
-                return;
-            len = (size_t)b[2] << 8 | b[3];
-            h = 4;
-        } else if (len == 127) {
-            if (avail < 10)
-                return;
-            len = 0;
-            for (int i = 0; i < 8; i++)
-                len = len << 8 | b[2 + i];
-            h = 10;
-        }
-        if (avail < h + len)
-            return;
-        wsc_message(c, b[0] & 0x0f, b[0] & 0x80, b + h, len);
-        memmove(c->in, c->in + h + len, avail - h - len);
-        c->in_len -= h + len;
-    }
-}
-
-/* Reads what arrives within `ms`; 0, or -1 when the peer closed. */
-static int wsc_read(wsc *c, int ms)
-{
-    struct pollfd p = {.fd = c->fd, .events = POLLIN};
-    if (c->closed)
-        return -1;
-    if (poll(&p, 1, ms) <= 0)
-        return 0;
-    if (c->in_cap - c->in_len < 65536) {
-        c->in_cap = c->in_cap * 2 + 65536;
-        c->in = realloc(c->in, c->in_cap);
-    }
-    ssize_t r = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-    if (r <= 0) {
-        c->closed = 1;
-        return -1;
-    }
-    c->in_len += (size_t)r;
-    wsc_parse(c);
-    return 0;
-}
-
-static int wsc_open(wsc *c)
-{
-    memset(c, 0, sizeof *c);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
-        return -1;
-    char req[512];
-    snprintf(req, sizeof req,
-             "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: parley.v1\r\n\r\n",
-             g_port);
-    if (send_all(c->fd, req, strlen(req)))
-        return -1;
-    int64_t deadline = h_now_ms() + WAIT;
-    c->in_cap = 65536;
-    c->in = malloc(c->in_cap);
-    while (h_now_ms() < deadline) {
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        ssize_t r = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len - 1, 0);
-        if (r <= 0)
-            return -1;
-        c->in_len += (size_t)r;
-        c->in[c->in_len] = '\0';
-        char *end = strstr((char *)c->in, "\r\n\r\n");
-        if (!end)
-            continue;
-        if (strncmp((char *)c->in, "HTTP/1.1 101", 12) != 0)
-            return -1;
-        size_t hl = (size_t)(end + 4 - (char *)c->in);
-        memmove(c->in, c->in + hl, c->in_len - hl);
-        c->in_len -= hl;
-        wsc_parse(c);
-        return 0;
-    }
-    return -1;
-}
-
-static void wsc_close(wsc *c)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    for (size_t i = 0; i < c->n; i++)
-        cJSON_Delete(c->frames[i]);
-    free(c->frames);
-    free(c->used);
-    free(c->in);
-    free(c->msg);
-    memset(c, 0, sizeof *c);
-    c->fd = -1;
-}
-
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int frame_matches(const cJSON *f, const char *type, const char *key, const char *value)
-{
-    const char *t = str_of(f, "t"), *v = key ? str_of(f, key) : NULL;
-    return t && strcmp(t, type) == 0 && (!key || (v && strcmp(v, value) == 0));
+    return wsc_await(c, 0, type, key, value, ms);
 }
 
 /* The first frame not returned yet of `type` (and with string member `key`
- * equal to `value`, when key is not NULL), waiting up to `ms`. Borrowed
- * until wsc_close. */
-static const cJSON *wsc_await_ms(wsc *c, const char *type, const char *key, const char *value,
-                                 int ms)
+ * equal to `value`, when key is not NULL). Borrowed until wsc_close. */
+static const cJSON *await_frame(wsc *c, const char *type, const char *key, const char *value)
 {
-    int64_t deadline = h_now_ms() + ms;
-    for (;;) {
-        for (size_t i = 0; i < c->n; i++) {
-            if (!c->used[i] && frame_matches(c->frames[i], type, key, value)) {
-                c->used[i] = 1;
-                return c->frames[i];
-            }
-        }
-        int64_t left = deadline - h_now_ms();
-        if (left <= 0 || wsc_read(c, left < 50 ? (int)left : 50) < 0)
-            break;
-    }
-    for (size_t i = 0; i < c->n; i++) {
-        if (!c->used[i] && frame_matches(c->frames[i], type, key, value)) {
-            c->used[i] = 1;
-            return c->frames[i];
-        }
-    }
-    return NULL;
-}
-
-static const cJSON *wsc_await(wsc *c, const char *type, const char *key, const char *value)
-{
-    const cJSON *f = wsc_await_ms(c, type, key, value, WAIT);
+    const cJSON *f = await_ms(c, type, key, value, WAIT);
     if (!f)
         fprintf(stderr, "  no '%s' frame (%s=%s) arrived\n", type, key ? key : "-",
                 value ? value : "-");
@@ -368,12 +135,9 @@ static const cJSON *wsc_await(wsc *c, const char *type, const char *key, const c
 }
 
 /* Frames of `type` received so far (returned or not). */
-static int wsc_count(const wsc *c, const char *type)
+static int count_frames(const wsc *c, const char *type)
 {
-    int n = 0;
-    for (size_t i = 0; i < c->n; i++)
-        n += frame_matches(c->frames[i], type, NULL, NULL);
-    return n;
+    return (int)wsc_count(c, 0, type);
 }
 
 /* Everything the server sent in answer to the frames before this point has
@@ -386,7 +150,7 @@ static void wsc_sync(wsc *c)
     snprintf(frame, sizeof frame, "{\"t\":\"event\",\"cid\":\"%s\",\"name\":\"sync\",\"ts\":1}",
              cid);
     CHECK_INT(wsc_send(c, frame), 0);
-    CHECK(wsc_await(c, "ack", "cid", cid) != NULL);
+    CHECK(await_frame(c, "ack", "cid", cid) != NULL);
 }
 
 /* Opens a connection and says hello with `user_json` (the "user" object)
@@ -394,7 +158,7 @@ static void wsc_sync(wsc *c)
 static int wsc_hello(wsc *c, const char *user_json, const char *resume_json)
 {
     char hello[1024];
-    if (wsc_open(c))
+    if (ctx_open(c))
         return -1;
     snprintf(hello, sizeof hello,
              "{\"t\":\"hello\",\"v\":1,\"app\":\"ctx-test\",\"sdk\":{\"name\":\"raw\","
@@ -402,14 +166,14 @@ static int wsc_hello(wsc *c, const char *user_json, const char *resume_json)
              user_json, resume_json ? ",\"resume\":" : "", resume_json ? resume_json : "");
     if (wsc_send(c, hello))
         return -1;
-    return wsc_await(c, "welcome", NULL, NULL) ? 0 : -1;
+    return await_frame(c, "welcome", NULL, NULL) ? 0 : -1;
 }
 
 /* Sends `frame` and returns the answer of `type` whose cid is `cid`. */
 static const cJSON *wsc_call(wsc *c, const char *frame, const char *type, const char *cid)
 {
     CHECK_INT(wsc_send(c, frame), 0);
-    return wsc_await(c, type, cid ? "cid" : NULL, cid);
+    return await_frame(c, type, cid ? "cid" : NULL, cid);
 }
 
 /* Sends a frame the server must refuse with an error of `code`. */
@@ -419,9 +183,9 @@ static void expect_error(wsc *c, const char *frame, const char *code)
     CHECK(e != NULL);
     if (!e)
         fprintf(stderr, "  no error for %s\n", frame);
-    if (e && strcmp(str_of(e, "code") ? str_of(e, "code") : "", code) != 0)
-        fprintf(stderr, "  %s -> %s (%s)\n", frame, str_of(e, "code"), str_of(e, "message"));
-    CHECK_STR(e ? str_of(e, "code") : NULL, code);
+    if (e && strcmp(wsc_str(e, "code") ? wsc_str(e, "code") : "", code) != 0)
+        fprintf(stderr, "  %s -> %s (%s)\n", frame, wsc_str(e, "code"), wsc_str(e, "message"));
+    CHECK_STR(e ? wsc_str(e, "code") : NULL, code);
 }
 
 static const cJSON *path_get(const cJSON *o, const char *a, const char *b)
@@ -509,7 +273,7 @@ static void test_merge(void)
     const cJSON *ack = wsc_call(&a, "{\"t\":\"msg.send\",\"cid\":\"mm1\",\"conv\":\"c-m1\","
                                     "\"text\":\"before login\"}", "msg.ack", "mm1");
     char seq1[24], cursors[96];
-    snprintf(seq1, sizeof seq1, "%s", ack && str_of(ack, "seq") ? str_of(ack, "seq") : "?");
+    snprintf(seq1, sizeof seq1, "%s", ack && wsc_str(ack, "seq") ? wsc_str(ack, "seq") : "?");
     CHECK_INT(wsc_send(&a, "{\"t\":\"context\",\"full\":true,\"attributes\":{\"plan\":\"free\"},"
                            "\"screen\":\"map\"}"), 0);
     CHECK(wsc_call(&a, "{\"t\":\"event\",\"cid\":\"me1\",\"name\":\"opened\",\"ts\":5}", "ack",
@@ -518,31 +282,31 @@ static void test_merge(void)
 
     CHECK_INT(wsc_hello(&b, "{\"id\":\"player-m\",\"anon\":\"a-merge-1\"}",
                         "{\"cursors\":{\"c-m1\":\"0\"}}"), 0);
-    const cJSON *m = wsc_await(&b, "msg", "text", "before login");
-    CHECK_STR(m ? str_of(m, "seq") : NULL, seq1);
-    CHECK_STR(m ? str_of(m, "conv") : NULL, "c-m1");
+    const cJSON *m = await_frame(&b, "msg", "text", "before login");
+    CHECK_STR(m ? wsc_str(m, "seq") : NULL, seq1);
+    CHECK_STR(m ? wsc_str(m, "conv") : NULL, "c-m1");
     ack = wsc_call(&b, "{\"t\":\"msg.send\",\"cid\":\"mm2\",\"conv\":\"c-m1\","
                        "\"text\":\"after login\"}", "msg.ack", "mm2");
     CHECK(ack != NULL);
     cJSON *conv = api_conv("c-m1");
-    CHECK_STR(str_of(conv, "user"), "player-m");
+    CHECK_STR(wsc_str(conv, "user"), "player-m");
     const cJSON *plan = path_get(path_get(conv, "user_context", "attributes"), "plan", NULL);
     CHECK_STR(cJSON_IsString(plan) ? plan->valuestring : NULL, "free");
-    CHECK_STR(str_of(path_get(conv, "user_context", NULL), "screen"), "map");
+    CHECK_STR(wsc_str(path_get(conv, "user_context", NULL), "screen"), "map");
     const cJSON *events = path_get(conv, "events", NULL);
     CHECK_INT(cJSON_GetArraySize(events), 1);
-    CHECK_STR(str_of(cJSON_GetArrayItem(events, 0), "name"), "opened");
+    CHECK_STR(wsc_str(cJSON_GetArrayItem(events, 0), "name"), "opened");
     cJSON_Delete(conv);
     wsc_close(&b);
 
     /* Idempotent: the same hello again moves nothing and breaks nothing. */
     snprintf(cursors, sizeof cursors, "{\"cursors\":{\"c-m1\":\"%s\"}}", seq1);
     CHECK_INT(wsc_hello(&b, "{\"id\":\"player-m\",\"anon\":\"a-merge-1\"}", cursors), 0);
-    CHECK(wsc_await(&b, "msg", "text", "after login") != NULL);
+    CHECK(await_frame(&b, "msg", "text", "after login") != NULL);
     wsc_sync(&b);
-    CHECK_INT(wsc_count(&b, "msg") >= 1, 1);
+    CHECK_INT(count_frames(&b, "msg") >= 1, 1);
     for (size_t i = 0; i < b.n; i++)
-        CHECK(!frame_matches(b.frames[i], "msg", "text", "before login"));
+        CHECK(!wsc_matches(b.frames[i], "msg", "text", "before login"));
     wsc_close(&b);
 
     /* Someone else presenting the same (now empty) anonymous id gets
@@ -550,7 +314,7 @@ static void test_merge(void)
     CHECK_INT(wsc_hello(&b, "{\"id\":\"player-x\",\"anon\":\"a-merge-1\"}", NULL), 0);
     wsc_close(&b);
     conv = api_conv("c-m1");
-    CHECK_STR(str_of(conv, "user"), "player-m");
+    CHECK_STR(wsc_str(conv, "user"), "player-m");
     cJSON_Delete(conv);
     CHECK_INT(wsc_hello(&c, "{\"anon\":\"a-merge-1\"}", NULL), 0);
     expect_error(&c, "{\"t\":\"history.get\",\"conv\":\"c-m1\",\"after\":\"0\"}",
@@ -558,7 +322,7 @@ static void test_merge(void)
     wsc_close(&c);
 
     /* An identified user's id is not an anonymous id. */
-    CHECK_INT(wsc_open(&c), 0);
+    CHECK_INT(ctx_open(&c), 0);
     expect_error(&c, "{\"t\":\"hello\",\"v\":1,\"app\":\"x\",\"sdk\":{},\"user\":{\"anon\":\"player-m\"}}",
                  "auth_failed");
     wsc_close(&c);
@@ -593,24 +357,24 @@ static void test_context(void)
     cJSON *conv = api_conv("c-c1");
     const cJSON *uc = path_get(conv, "user_context", NULL);
     const cJSON *attrs = path_get(uc, "attributes", NULL);
-    CHECK_STR(str_of(attrs, "plan"), "vip");
+    CHECK_STR(wsc_str(attrs, "plan"), "vip");
     CHECK(num_of(attrs, "level") == 8);
     CHECK(cJSON_IsNull(path_get(attrs, "beta", NULL)));
     CHECK(cJSON_IsNull(path_get(attrs, "referrer", NULL)));
     CHECK(num_of(path_get(attrs, "inventory", NULL), "gems") == 120);
-    CHECK_STR(str_of(uc, "screen"), "home");
+    CHECK_STR(wsc_str(uc, "screen"), "home");
     const cJSON *crumbs = path_get(uc, "breadcrumbs", NULL);
     CHECK_INT(cJSON_GetArraySize(crumbs), 50);
-    CHECK_STR(str_of(cJSON_GetArrayItem(crumbs, 0), "text"), "b11");
-    CHECK_STR(str_of(cJSON_GetArrayItem(crumbs, 49), "text"), "b60");
+    CHECK_STR(wsc_str(cJSON_GetArrayItem(crumbs, 0), "text"), "b11");
+    CHECK_STR(wsc_str(cJSON_GetArrayItem(crumbs, 49), "text"), "b60");
     CHECK(num_of(cJSON_GetArrayItem(crumbs, 49), "ts") == 2000);
-    CHECK_STR(str_of(path_get(uc, "device", NULL), "locale"), "de_DE");
-    CHECK_STR(str_of(path_get(uc, "device", NULL), "os"), "Linux");
+    CHECK_STR(wsc_str(path_get(uc, "device", NULL), "locale"), "de_DE");
+    CHECK_STR(wsc_str(path_get(uc, "device", NULL), "os"), "Linux");
     CHECK(num_of(uc, "updated_ms") > 0);
-    CHECK_STR(str_of(path_get(conv, "context", "attributes"), "plan"), "vip");
-    CHECK_STR(str_of(conv, "id"), "c-c1");
-    CHECK_STR(str_of(conv, "user"), "player-c");
-    CHECK(str_of(conv, "last_seq") != NULL);
+    CHECK_STR(wsc_str(path_get(conv, "context", "attributes"), "plan"), "vip");
+    CHECK_STR(wsc_str(conv, "id"), "c-c1");
+    CHECK_STR(wsc_str(conv, "user"), "player-c");
+    CHECK(wsc_str(conv, "last_seq") != NULL);
     cJSON_Delete(conv);
 
     cJSON *msgs = NULL;
@@ -618,10 +382,10 @@ static void test_context(void)
     const cJSON *hi = NULL, *it;
     cJSON_ArrayForEach(it, msgs)
     {
-        if (str_of(it, "text") && strcmp(str_of(it, "text"), "hi") == 0)
+        if (wsc_str(it, "text") && strcmp(wsc_str(it, "text"), "hi") == 0)
             hi = it;
     }
-    CHECK_STR(str_of(path_get(hi, "context", NULL), "screen"), "home");
+    CHECK_STR(wsc_str(path_get(hi, "context", NULL), "screen"), "home");
     CHECK(num_of(path_get(hi, "context", "attributes"), "level") == 7);
     cJSON_Delete(msgs);
 
@@ -655,16 +419,16 @@ static void test_events(void)
     const cJSON *events = path_get(conv, "events", NULL);
     CHECK_INT(cJSON_GetArraySize(events), 2);
     const cJSON *e0 = cJSON_GetArrayItem(events, 0), *e1 = cJSON_GetArrayItem(events, 1);
-    CHECK_STR(str_of(e0, "name"), "purchase_failed");
-    CHECK_STR(str_of(path_get(e0, "meta", NULL), "sku"), "gems_500");
+    CHECK_STR(wsc_str(e0, "name"), "purchase_failed");
+    CHECK_STR(wsc_str(path_get(e0, "meta", NULL), "sku"), "gems_500");
     CHECK(num_of(e0, "ts") == 1763900002000.0);
-    CHECK_STR(str_of(e1, "name"), "opened_shop");
+    CHECK_STR(wsc_str(e1, "name"), "opened_shop");
     CHECK(cJSON_IsNull(path_get(e1, "meta", NULL)));
     cJSON_Delete(conv);
 
     const cJSON *e = wsc_call(&c, "{\"t\":\"event\",\"cid\":\"ev-bad\",\"name\":5,\"ts\":1}",
                               "error", "ev-bad");
-    CHECK_STR(e ? str_of(e, "code") : NULL, "bad_frame");
+    CHECK_STR(e ? wsc_str(e, "code") : NULL, "bad_frame");
     e = wsc_call(&c, "{\"t\":\"event\",\"cid\":\"ev-bad2\",\"name\":\"x\",\"meta\":[1],\"ts\":1}",
                  "error", "ev-bad2");
     CHECK(e != NULL);
@@ -689,7 +453,7 @@ static void submit_expect(wsc *c, const char *sv, const char *cid, const char *a
     const cJSON *f = wsc_call(c, frame, type, cid);
     CHECK(f != NULL);
     if (code)
-        CHECK_STR(f ? str_of(f, "code") : NULL, code);
+        CHECK_STR(f ? wsc_str(f, "code") : NULL, code);
 }
 
 /* A survey pushed to `user` about `conv` through the HTTP API; its id. */
@@ -699,7 +463,7 @@ static void push_survey(const char *user, const char *body, char id[32])
     cJSON *o = NULL;
     snprintf(path, sizeof path, "/api/users/%s/surveys", user);
     CHECK_INT(api("POST", path, body, &o), 201);
-    snprintf(id, 32, "%s", str_of(o, "id") ? str_of(o, "id") : "?");
+    snprintf(id, 32, "%s", wsc_str(o, "id") ? wsc_str(o, "id") : "?");
     CHECK(strncmp(id, "sv-", 3) == 0);
     cJSON_Delete(o);
 }
@@ -712,10 +476,10 @@ static void test_surveys(void)
     CHECK(wsc_call(&s, "{\"t\":\"conv.start\",\"cid\":\"sc1\",\"conv\":\"c-s1\"}", "conv.ack",
                    "sc1") != NULL);
     push_survey("player-s", "{\"survey\":\"csat\",\"conv\":\"c-s1\"}", sv1);
-    const cJSON *f = wsc_await(&s, "survey", "conv", "c-s1");
-    CHECK_STR(str_of(survey_of(f), "id"), sv1);
-    CHECK_STR(str_of(survey_of(f), "name"), "csat");
-    CHECK_STR(str_of(survey_of(f), "title"), "How did we do?");
+    const cJSON *f = await_frame(&s, "survey", "conv", "c-s1");
+    CHECK_STR(wsc_str(survey_of(f), "id"), sv1);
+    CHECK_STR(wsc_str(survey_of(f), "name"), "csat");
+    CHECK_STR(wsc_str(survey_of(f), "title"), "How did we do?");
     CHECK_INT(cJSON_GetArraySize(path_get(survey_of(f), "questions", NULL)), 5);
     CHECK(cJSON_IsFalse(path_get(f, "proactive", NULL)));
 
@@ -736,8 +500,8 @@ static void test_surveys(void)
 
     /* Pending: sent again after the next welcome. */
     CHECK_INT(wsc_hello(&s, "{\"id\":\"player-s\"}", NULL), 0);
-    f = wsc_await(&s, "survey", NULL, NULL);
-    CHECK_STR(str_of(survey_of(f), "id"), sv1);
+    f = await_frame(&s, "survey", NULL, NULL);
+    CHECK_STR(wsc_str(survey_of(f), "id"), sv1);
     submit_expect(&s, sv1, "sub-1", "{\"q1\":4,\"q2\":9,\"q3\":\"fast\",\"q4\":[\"a\",\"c\"]}",
                   "ack", NULL);
     submit_expect(&s, sv1, "sub-1", "{\"q1\":4,\"q2\":9,\"q3\":\"fast\",\"q4\":[\"a\",\"c\"]}",
@@ -750,13 +514,13 @@ static void test_surveys(void)
     wsc_close(&s);
     CHECK_INT(wsc_hello(&s, "{\"id\":\"player-s\"}", NULL), 0);
     wsc_sync(&s);
-    CHECK_INT(wsc_count(&s, "survey"), 0);
+    CHECK_INT(count_frames(&s, "survey"), 0);
 
     /* Another user: one submitted, one dismissed; not reachable by player-s. */
     CHECK_INT(wsc_hello(&t, "{\"id\":\"player-t\"}", NULL), 0);
     push_survey("player-t", "{\"survey\":\"csat\"}", sv2);
     push_survey("player-t", "{\"survey\":\"csat\"}", sv3);
-    f = wsc_await(&t, "survey", NULL, NULL);
+    f = await_frame(&t, "survey", NULL, NULL);
     CHECK(f && cJSON_IsTrue(path_get(f, "proactive", NULL)));
     CHECK(path_get(f, "conv", NULL) == NULL);
     submit_expect(&s, sv2, "steal-1", "{\"q1\":5,\"q4\":[\"a\"]}", "error", "unknown_survey");
@@ -780,9 +544,9 @@ static void test_surveys(void)
     CHECK(num_of(path_get(agg, "options", "q4"), "b") == 0);
     CHECK(num_of(path_get(agg, "options", "q4"), "c") == 1);
     const cJSON *first = cJSON_GetArrayItem(list, 0);
-    CHECK_STR(str_of(first, "id"), sv1);
-    CHECK_STR(str_of(first, "user"), "player-s");
-    CHECK_STR(str_of(first, "conv"), "c-s1");
+    CHECK_STR(wsc_str(first, "id"), sv1);
+    CHECK_STR(wsc_str(first, "user"), "player-s");
+    CHECK_STR(wsc_str(first, "conv"), "c-s1");
     CHECK(num_of(path_get(first, "answers", NULL), "q1") == 4);
     CHECK(num_of(first, "submitted_ms") > 0);
     CHECK(cJSON_IsNull(path_get(cJSON_GetArrayItem(list, 1), "conv", NULL)));
@@ -819,11 +583,11 @@ static void test_csat_on_close(void)
         return;
     }
     CHECK(status >= 200 && status < 300);
-    const cJSON *f = wsc_await(&c, "survey", "conv", "c-z1");
-    CHECK_STR(str_of(survey_of(f), "name"), "csat");
+    const cJSON *f = await_frame(&c, "survey", "conv", "c-z1");
+    CHECK_STR(wsc_str(survey_of(f), "name"), "csat");
     api("POST", "/api/conversations/c-z1/close", "{}", NULL);
     wsc_sync(&c);
-    CHECK_INT(wsc_count(&c, "survey"), 1);
+    CHECK_INT(count_frames(&c, "survey"), 1);
     wsc_close(&c);
 }
 
@@ -835,44 +599,44 @@ static void test_triggers(void)
     CHECK(wsc_call(&c, "{\"t\":\"event\",\"cid\":\"tp1\",\"name\":\"level_failed\",\"ts\":1}",
                    "ack", "tp1") != NULL);
     wsc_sync(&c);
-    CHECK_INT(wsc_count(&c, "survey"), 0); /* the attribute filter says vip */
+    CHECK_INT(count_frames(&c, "survey"), 0); /* the attribute filter says vip */
 
     CHECK_INT(wsc_send(&c, "{\"t\":\"context\",\"full\":false,\"attributes\":{\"plan\":\"vip\"}}"), 0);
     CHECK(wsc_call(&c, "{\"t\":\"event\",\"cid\":\"tp2\",\"name\":\"level_failed\",\"ts\":2}",
                    "ack", "tp2") != NULL);
-    const cJSON *f = wsc_await(&c, "survey", NULL, NULL);
-    CHECK_STR(str_of(survey_of(f), "name"), "nps");
+    const cJSON *f = await_frame(&c, "survey", NULL, NULL);
+    CHECK_STR(wsc_str(survey_of(f), "name"), "nps");
     CHECK(f && cJSON_IsTrue(path_get(f, "proactive", NULL)));
     CHECK(wsc_call(&c, "{\"t\":\"event\",\"cid\":\"tp3\",\"name\":\"level_failed\",\"ts\":3}",
                    "ack", "tp3") != NULL);
     wsc_sync(&c);
-    CHECK_INT(wsc_count(&c, "survey"), 1); /* still pending: not stacked */
+    CHECK_INT(count_frames(&c, "survey"), 1); /* still pending: not stacked */
 
     CHECK(wsc_call(&c, "{\"t\":\"event\",\"cid\":\"tp4\",\"name\":\"stuck\",\"ts\":4}", "ack",
                    "tp4") != NULL);
-    const cJSON *tip = wsc_await(&c, "proactive", NULL, NULL);
-    CHECK_STR(str_of(path_get(tip, "msg", NULL), "text"), "Here is a tip");
-    CHECK_STR(str_of(path_get(tip, "msg", "author"), "name"), "Helper");
+    const cJSON *tip = await_frame(&c, "proactive", NULL, NULL);
+    CHECK_STR(wsc_str(path_get(tip, "msg", NULL), "text"), "Here is a tip");
+    CHECK_STR(wsc_str(path_get(tip, "msg", "author"), "name"), "Helper");
     char tip_id[32];
-    snprintf(tip_id, sizeof tip_id, "%s", tip && str_of(tip, "id") ? str_of(tip, "id") : "?");
+    snprintf(tip_id, sizeof tip_id, "%s", tip && wsc_str(tip, "id") ? wsc_str(tip, "id") : "?");
 
     CHECK_INT(wsc_send(&c, "{\"t\":\"context\",\"full\":false,\"screen\":\"shop\"}"), 0);
-    const cJSON *shop = wsc_await(&c, "proactive", NULL, NULL);
-    CHECK_STR(str_of(path_get(shop, "msg", NULL), "text"), "Welcome to the shop");
-    CHECK_STR(str_of(path_get(shop, "msg", "author"), "kind"), "bot");
+    const cJSON *shop = await_frame(&c, "proactive", NULL, NULL);
+    CHECK_STR(wsc_str(path_get(shop, "msg", NULL), "text"), "Welcome to the shop");
+    CHECK_STR(wsc_str(path_get(shop, "msg", "author"), "kind"), "bot");
     CHECK_INT(wsc_send(&c, "{\"t\":\"context\",\"full\":false,\"screen\":\"shop\"}"), 0);
     wsc_sync(&c);
-    CHECK_INT(wsc_count(&c, "proactive"), 2); /* the same screen again is no change */
+    CHECK_INT(count_frames(&c, "proactive"), 2); /* the same screen again is no change */
 
     cJSON *o = NULL;
     CHECK_INT(api("POST", "/api/users/player-p/proactive",
                   "{\"text\":\"Hi from Dana\",\"name\":\"Dana\",\"blocks\":[{\"kind\":\"quick_replies\","
                   "\"options\":[{\"id\":\"o1\",\"label\":\"Yes\"}]}]}", &o), 201);
-    CHECK(str_of(o, "id") && strncmp(str_of(o, "id"), "p-", 2) == 0);
+    CHECK(wsc_str(o, "id") && strncmp(wsc_str(o, "id"), "p-", 2) == 0);
     cJSON_Delete(o);
-    const cJSON *dana = wsc_await(&c, "proactive", NULL, NULL);
-    CHECK_STR(str_of(path_get(dana, "msg", "author"), "kind"), "agent");
-    CHECK_STR(str_of(path_get(dana, "msg", "author"), "name"), "Dana");
+    const cJSON *dana = await_frame(&c, "proactive", NULL, NULL);
+    CHECK_STR(wsc_str(path_get(dana, "msg", "author"), "kind"), "agent");
+    CHECK_STR(wsc_str(path_get(dana, "msg", "author"), "name"), "Dana");
     CHECK_INT(cJSON_GetArraySize(path_get(dana, "msg", "blocks")), 1);
     CHECK_INT(api("POST", "/api/users/player-p/proactive", "{\"name\":\"Dana\"}", NULL), 400);
     CHECK_INT(api("POST", "/api/users/player-p/proactive", "{\"text\":\"x\",\"blocks\":3}", NULL), 400);
@@ -888,12 +652,12 @@ static void test_triggers(void)
      * items not acknowledged, in order; not the acknowledged tip. */
     CHECK_INT(wsc_hello(&c, "{\"id\":\"player-p\"}", NULL), 0);
     wsc_sync(&c);
-    CHECK_INT(wsc_count(&c, "survey"), 1);
-    CHECK_INT(wsc_count(&c, "proactive"), 2);
-    f = wsc_await(&c, "proactive", NULL, NULL);
-    CHECK_STR(str_of(path_get(f, "msg", NULL), "text"), "Welcome to the shop");
-    f = wsc_await(&c, "proactive", NULL, NULL);
-    CHECK_STR(str_of(path_get(f, "msg", NULL), "text"), "Hi from Dana");
+    CHECK_INT(count_frames(&c, "survey"), 1);
+    CHECK_INT(count_frames(&c, "proactive"), 2);
+    f = await_frame(&c, "proactive", NULL, NULL);
+    CHECK_STR(wsc_str(path_get(f, "msg", NULL), "text"), "Welcome to the shop");
+    f = await_frame(&c, "proactive", NULL, NULL);
+    CHECK_STR(wsc_str(path_get(f, "msg", NULL), "text"), "Hi from Dana");
     wsc_close(&c);
 }
 
@@ -902,10 +666,10 @@ static void test_triggers(void)
 static void test_hostile(void)
 {
     wsc c;
-    CHECK_INT(wsc_open(&c), 0);
+    CHECK_INT(ctx_open(&c), 0);
     expect_error(&c, "{\"t\":\"event\",\"cid\":\"h0\",\"name\":\"x\",\"ts\":1}", "not_ready");
     wsc_close(&c);
-    CHECK_INT(wsc_open(&c), 0);
+    CHECK_INT(ctx_open(&c), 0);
     expect_error(&c, "{\"t\":\"hello\",\"v\":1,\"app\":\"x\",\"sdk\":{},"
                      "\"user\":{\"id\":\"p\",\"anon\":5}}", "auth_failed");
     wsc_close(&c);
@@ -934,15 +698,15 @@ static void test_hostile(void)
         expect_error(&c, bad[i], "bad_frame");
     const cJSON *e = wsc_call(&c, "{\"t\":\"survey.submit\",\"cid\":\"h1\",\"survey\":5,"
                                   "\"answers\":{}}", "error", "h1");
-    CHECK_STR(e ? str_of(e, "code") : NULL, "bad_frame");
+    CHECK_STR(e ? wsc_str(e, "code") : NULL, "bad_frame");
     e = wsc_call(&c, "{\"t\":\"survey.submit\",\"cid\":\"h2\",\"survey\":\"sv-1\","
                      "\"answers\":\"all good\"}", "error", "h2");
-    CHECK_STR(e ? str_of(e, "code") : NULL, "bad_frame");
+    CHECK_STR(e ? wsc_str(e, "code") : NULL, "bad_frame");
     /* A proactive.ack for an id that is not the user's is ignored. */
     CHECK_INT(wsc_send(&c, "{\"t\":\"proactive.ack\",\"id\":\"p-0\"}"), 0);
     CHECK_INT(wsc_send(&c, "{\"t\":\"proactive.ack\",\"id\":\"p-99999999999999999999\"}"), 0);
     wsc_sync(&c);
-    CHECK_INT(wsc_count(&c, "error"), (int)(sizeof bad / sizeof bad[0]) + 2);
+    CHECK_INT(count_frames(&c, "error"), (int)(sizeof bad / sizeof bad[0]) + 2);
     CHECK(!c.closed);
     wsc_close(&c);
 }

@@ -244,7 +244,7 @@ const cJSON *wsc_get(const cJSON *o, const char *key)
     return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
-static int matches(const cJSON *f, const char *type, const char *key, const char *value)
+int wsc_matches(const cJSON *f, const char *type, const char *key, const char *value)
 {
     const char *t = wsc_str(f, "t"), *v = key ? wsc_str(f, key) : NULL;
     return t && strcmp(t, type) == 0 && (!key || (v && strcmp(v, value) == 0));
@@ -254,7 +254,7 @@ static const cJSON *take(wsc *c, size_t after, const char *type, const char *key
                          const char *value)
 {
     for (size_t i = after; i < c->n; i++) {
-        if (!c->used[i] && matches(c->frames[i], type, key, value)) {
+        if (!c->used[i] && wsc_matches(c->frames[i], type, key, value)) {
             c->used[i] = 1;
             return c->frames[i];
         }
@@ -280,6 +280,6 @@ size_t wsc_count(const wsc *c, size_t after, const char *type)
 {
     size_t n = 0;
     for (size_t i = after; i < c->n; i++)
-        n += matches(c->frames[i], type, NULL, NULL);
+        n += wsc_matches(c->frames[i], type, NULL, NULL);
     return n;
 }

@@ -33,6 +33,10 @@ int wsc_send(wsc *c, const char *text);
 const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key,
                        const char *value, int timeout_ms);
 
+/* 1 when frame `f` has type `type` and, when `key` is not NULL, string
+ * member `key` equal to `value`. */
+int wsc_matches(const cJSON *f, const char *type, const char *key, const char *value);
+
 /* Frames at index >= `after` of `type` (returned or not). */
 size_t wsc_count(const wsc *c, size_t after, const char *type);
 
