@@ -11,6 +11,7 @@
 #include "rich.h"
 #include "session.h"
 #include "storage.h"
+#include "sessprobe.h"
 #include "testlib.h"
 
 /* ---- fixture ----------------------------------------------------------------- */
@@ -27,17 +28,9 @@ typedef struct fx {
     pevent_queue evq;
 } fx;
 
-static const psess_config default_cfg = {
-    .app_id = "my-game",
-    .anon_id = "a-0000",
-    .platform = "test-os",
-    .backoff_initial_ms = 500,
-    .backoff_max_ms = 30000,
-};
-
 static int fx_open(fx *f)
 {
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     cfg.journal = f->j;
     pctx_config cc = {.consent = 1};
     f->s = psess_new(&f->a, &cfg, f->rand, NULL);
@@ -77,88 +70,44 @@ static void fx_free(fx *f)
 
 static parley_event *next_event(fx *f)
 {
-    psess_take_events(f->s, &f->evq);
-    return pevent_queue_pop(&f->evq);
+    return sp_next_event(f->s, &f->evq);
 }
 
 static int event_count(fx *f)
 {
-    psess_take_events(f->s, &f->evq);
-    return (int)f->evq.count;
+    return sp_event_count(f->s, &f->evq);
 }
 
 static void drain_events(fx *f)
 {
-    psess_take_events(f->s, &f->evq);
-    pevent_queue_clear(&f->evq);
+    sp_drain_events(f->s, &f->evq);
 }
 
 static parley_event *expect_event(fx *f, int type, int line)
 {
-    parley_event *ev = next_event(f);
-    if (!ev) {
-        tl_check(0, "an event is queued", __FILE__, line);
-        return NULL;
-    }
-    tl_check_int(ev->type, type, "event type", __FILE__, line);
-    return ev;
+    return sp_expect_event(f->s, &f->evq, type, SP_ANY_STATE, __FILE__, line);
 }
 #define EXPECT_EVENT(f, type) expect_event((f), (type), __LINE__)
 
 static void feed(fx *f, const char *json)
 {
-    CHECK_INT(psess_on_frame(f->s, f->now, json, strlen(json)), PARLEY_OK);
+    sp_feed(f->s, f->now, json, __FILE__, __LINE__);
 }
 
 static cJSON *take_frame(fx *f)
 {
-    const char *data;
-    size_t len;
-    if (!psess_peek_frame(f->s, &data, &len))
-        return NULL;
-    cJSON *j = cJSON_ParseWithLength(data, len);
-    CHECK(j != NULL);
-    psess_frame_written(f->s);
-    return j;
-}
-
-static const char *jstr(const cJSON *obj, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    const cJSON *cur = obj;
-    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
-        cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
-    return cJSON_IsString(cur) ? cur->valuestring : NULL;
-}
-
-static const cJSON *jget(const cJSON *obj, const char *key)
-{
-    return cJSON_GetObjectItemCaseSensitive(obj, key);
+    return sp_take_frame(f->s);
 }
 
 static cJSON *expect_frame(fx *f, const char *type, int line)
 {
-    cJSON *j = take_frame(f);
-    if (!j) {
-        tl_check(0, "a frame is queued", __FILE__, line);
-        return NULL;
-    }
-    tl_check_str(jstr(j, "t"), type, "frame type", __FILE__, line);
-    return j;
+    return sp_expect_frame(f->s, type, __FILE__, line);
 }
 #define EXPECT_FRAME(f, type) expect_frame((f), (type), __LINE__)
 
 static void expect_no_frame(fx *f, int line)
 {
-    cJSON *j = take_frame(f);
-    tl_check(j == NULL, "no frame queued", __FILE__, line);
-    if (j) {
-        char *t = cJSON_PrintUnformatted(j);
-        fprintf(stderr, "  unexpected frame: %s\n", t);
-        free(t);
-        cJSON_Delete(j);
-    }
+    sp_expect_no_frame(f->s, __FILE__, line);
 }
 #define EXPECT_NO_FRAME(f) expect_no_frame((f), __LINE__)
 
@@ -171,7 +120,7 @@ static void bring_online(fx *f)
     cJSON_Delete(EXPECT_FRAME(f, "hello"));
     feed(f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
     cJSON *j;
-    while ((j = take_frame(f)) && strcmp(jstr(j, "t"), "context") == 0)
+    while ((j = take_frame(f)) && strcmp(sp_jstr(j, "t"), "context") == 0)
         cJSON_Delete(j);
     if (j) {
         /* Not the context: put nothing back; tests that expect frames after
@@ -491,12 +440,12 @@ static void test_postback(void)
     CHECK_STR(ev ? ev->cid : NULL, cid);
     parley_event_free(ev);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(j, "cid"), cid);
-    CHECK_STR(jstr(j, "conv"), "c-1");
-    CHECK_STR(jstr(j, "text"), "Billing");
-    CHECK_STR(jstr(j, "postback.msg"), "m-1");
-    CHECK_STR(jstr(j, "postback.option"), "o1");
-    CHECK_STR(jstr(j, "postback.payload"), "billing");
+    CHECK_STR(sp_jstr(j, "cid"), cid);
+    CHECK_STR(sp_jstr(j, "conv"), "c-1");
+    CHECK_STR(sp_jstr(j, "text"), "Billing");
+    CHECK_STR(sp_jstr(j, "postback.msg"), "m-1");
+    CHECK_STR(sp_jstr(j, "postback.option"), "o1");
+    CHECK_STR(sp_jstr(j, "postback.payload"), "billing");
     cJSON_Delete(j);
     /* The quick replies are used up; buttons can be tapped again. */
     CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
@@ -505,17 +454,17 @@ static void test_postback(void)
     CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "b3", cid), PARLEY_OK);
     CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "c1", cid), PARLEY_OK);
     j = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(j, "text"), "Open store");
-    CHECK(jstr(j, "postback.payload") != NULL);
+    CHECK_STR(sp_jstr(j, "text"), "Open store");
+    CHECK(sp_jstr(j, "postback.payload") != NULL);
     cJSON_Delete(j);
     j = EXPECT_FRAME(&f, "msg.send");
     cJSON_Delete(j);
     j = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(j, "text"), "Buy");
+    CHECK_STR(sp_jstr(j, "text"), "Buy");
     cJSON_Delete(j);
     j = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(j, "postback.option"), "c1");
-    CHECK(jget(jget(j, "postback"), "payload") == NULL);
+    CHECK_STR(sp_jstr(j, "postback.option"), "c1");
+    CHECK(sp_jget(sp_jget(j, "postback"), "payload") == NULL);
     cJSON_Delete(j);
     CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "nope", cid), PARLEY_ERR_NOT_FOUND);
@@ -545,7 +494,7 @@ static void test_postback_redacted(void)
     pctx_free(f.ctx);
     prich_free(f.rich);
     psess_free(f.s);
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     f.s = psess_new(&f.a, &cfg, f.rand, NULL);
     pctx_config cc = {.consent = 1, .redact = {scrub_all, NULL, 1}};
     f.ctx = pctx_new(&f.a, f.s, &cc, NULL);
@@ -556,7 +505,7 @@ static void test_postback_redacted(void)
     char cid[PARLEY_ID_SIZE];
     CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(j, "text"), "B****g");
+    CHECK_STR(sp_jstr(j, "text"), "B****g");
     cJSON_Delete(j);
     fx_free(&f);
 }
@@ -577,10 +526,10 @@ static void test_postback_resend_same_cid(void)
     drop(&f);
     reconnect_keep_frames(&f);
     cJSON *k;
-    while ((k = take_frame(&f)) && strcmp(jstr(k, "t"), "msg.send") != 0)
+    while ((k = take_frame(&f)) && strcmp(sp_jstr(k, "t"), "msg.send") != 0)
         cJSON_Delete(k);
-    CHECK_STR(jstr(k, "cid"), cid);
-    CHECK_STR(jstr(k, "postback.option"), "o1");
+    CHECK_STR(sp_jstr(k, "cid"), cid);
+    CHECK_STR(sp_jstr(k, "postback.option"), "o1");
     cJSON_Delete(k);
     char ack[256];
     snprintf(ack, sizeof ack, "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"id\":\"m-2\",\"conv\":\"c-1\",\"seq\":\"2\"}", cid);
@@ -594,26 +543,11 @@ static void test_postback_resend_same_cid(void)
     fx_free(&f);
 }
 
-typedef struct memio {
-    tl_memfs fs;
-    pstorage_host host;
-} memio;
-
-static pjournal *open_mem_journal(memio *m)
-{
-    m->host = (pstorage_host){tl_memfs_ops, &m->fs};
-    pjournal_io io;
-    pstorage_host_io(&m->host, &io);
-    pjournal *j = NULL;
-    CHECK_INT(pjournal_open(palloc_libc(), &io, NULL, NULL, &j), PARLEY_OK);
-    return j;
-}
-
 /* Offers, the used flag and read marks survive a restart. */
 static void test_restart(void)
 {
-    memio m = {0};
-    pjournal *j = open_mem_journal(&m);
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_j(&f, j);
     bring_online(&f);
@@ -626,7 +560,7 @@ static void test_restart(void)
     drain_events(&f);
     fx_close(&f);
     pjournal_close(j);
-    j = open_mem_journal(&m);
+    j = sp_open_mem_journal(&m);
     f.j = j;
     CHECK(fx_open(&f));
     CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
@@ -637,8 +571,8 @@ static void test_restart(void)
     psess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
     cJSON *k = EXPECT_FRAME(&f, "read");
-    CHECK_STR(jstr(k, "conv"), "c-1");
-    CHECK_STR(jstr(k, "seq"), "2");
+    CHECK_STR(sp_jstr(k, "conv"), "c-1");
+    CHECK_STR(sp_jstr(k, "seq"), "2");
     cJSON_Delete(k);
     fx_free(&f);
     pjournal_close(j);
@@ -695,8 +629,8 @@ static void test_typing_out(void)
     EXPECT_NO_FRAME(&f); /* no on went out: no off */
     CHECK_INT(prich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
     j = EXPECT_FRAME(&f, "typing");
-    CHECK_STR(jstr(j, "conv"), conv);
-    CHECK(cJSON_IsTrue(jget(j, "on")));
+    CHECK_STR(sp_jstr(j, "conv"), conv);
+    CHECK(cJSON_IsTrue(sp_jget(j, "on")));
     cJSON_Delete(j);
     for (int i = 0; i < 29; i++) {
         f.now += 100;
@@ -708,7 +642,7 @@ static void test_typing_out(void)
     cJSON_Delete(EXPECT_FRAME(&f, "typing"));
     CHECK_INT(prich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
     j = EXPECT_FRAME(&f, "typing");
-    CHECK(cJSON_IsFalse(jget(j, "on")));
+    CHECK(cJSON_IsFalse(sp_jget(j, "on")));
     cJSON_Delete(j);
     CHECK_INT(prich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
     EXPECT_NO_FRAME(&f);
@@ -783,20 +717,20 @@ static void test_read_marks(void)
     psess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
     cJSON *j = EXPECT_FRAME(&f, "read");
-    CHECK_STR(jstr(j, "conv"), conv);
-    CHECK_STR(jstr(j, "seq"), "3");
+    CHECK_STR(sp_jstr(j, "conv"), conv);
+    CHECK_STR(sp_jstr(j, "seq"), "3");
     cJSON_Delete(j);
     cJSON_Delete(EXPECT_FRAME(&f, "conv.start"));
     CHECK_INT(prich_mark_read(f.rich, conv, "9"), PARLEY_OK);
     j = EXPECT_FRAME(&f, "read");
-    CHECK_STR(jstr(j, "seq"), "9");
+    CHECK_STR(sp_jstr(j, "seq"), "9");
     cJSON_Delete(j);
     CHECK_INT(prich_mark_read(f.rich, conv, "5"), PARLEY_OK); /* lower: nothing */
     EXPECT_NO_FRAME(&f);
     drop(&f);
     reconnect_keep_frames(&f);
     j = EXPECT_FRAME(&f, "read");
-    CHECK_STR(jstr(j, "seq"), "9");
+    CHECK_STR(sp_jstr(j, "seq"), "9");
     cJSON_Delete(j);
     /* The support side's mark. */
     feed(&f, "{\"t\":\"read\",\"conv\":\"c-1\",\"seq\":\"7\"}");
@@ -877,19 +811,19 @@ static void test_requests_offline_then_answered(void)
     psess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
     cJSON *j = EXPECT_FRAME(&f, "conv.list");
-    CHECK_STR(jstr(j, "req"), "r-1");
+    CHECK_STR(sp_jstr(j, "req"), "r-1");
     cJSON_Delete(j);
     j = EXPECT_FRAME(&f, "history.page");
-    CHECK_STR(jstr(j, "req"), "r-2");
-    CHECK_STR(jstr(j, "conv"), "c-1");
-    CHECK_STR(jstr(j, "before"), "41");
-    CHECK_INT(jget(j, "limit") ? jget(j, "limit")->valueint : 0, 20);
+    CHECK_STR(sp_jstr(j, "req"), "r-2");
+    CHECK_STR(sp_jstr(j, "conv"), "c-1");
+    CHECK_STR(sp_jstr(j, "before"), "41");
+    CHECK_INT(sp_jget(j, "limit") ? sp_jget(j, "limit")->valueint : 0, 20);
     cJSON_Delete(j);
     j = EXPECT_FRAME(&f, "kb.search");
-    CHECK_STR(jstr(j, "query"), "refund gems");
+    CHECK_STR(sp_jstr(j, "query"), "refund gems");
     cJSON_Delete(j);
     j = EXPECT_FRAME(&f, "kb.get");
-    CHECK_STR(jstr(j, "id"), "refunds");
+    CHECK_STR(sp_jstr(j, "id"), "refunds");
     cJSON_Delete(j);
     EXPECT_NO_FRAME(&f);
     /* The connection drops before any answer: all four go again. */
@@ -1106,8 +1040,8 @@ static void test_queue(void)
 
 static void test_logout(void)
 {
-    memio m = {0};
-    pjournal *j = open_mem_journal(&m);
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_j(&f, j);
     bring_online(&f);

@@ -10,6 +10,7 @@
 #include "context.h"
 #include "session.h"
 #include "storage.h"
+#include "sessprobe.h"
 #include "testlib.h"
 
 /* ---- fixture ----------------------------------------------------------------- */
@@ -23,14 +24,6 @@ typedef struct fx {
     int64_t now;
     pevent_queue evq;
 } fx;
-
-static const psess_config default_cfg = {
-    .app_id = "my-game",
-    .anon_id = "a-0000",
-    .platform = "test-os",
-    .backoff_initial_ms = 500,
-    .backoff_max_ms = 30000,
-};
 
 static int fx_add_ctx(fx *f)
 {
@@ -60,7 +53,7 @@ static int fx_init_cfg(fx *f, const psess_config *cfg)
 
 static void fx_init(fx *f)
 {
-    CHECK(fx_init_cfg(f, &default_cfg));
+    CHECK(fx_init_cfg(f, &sp_default_cfg));
 }
 
 static void fx_free(fx *f)
@@ -99,82 +92,34 @@ static int fx_send(fx *f, const char *conv, const char *text, char cid[PARLEY_ID
     return rc;
 }
 
-static parley_event *next_event(fx *f)
-{
-    psess_take_events(f->s, &f->evq);
-    return pevent_queue_pop(&f->evq);
-}
-
 static int event_count(fx *f)
 {
-    psess_take_events(f->s, &f->evq);
-    return (int)f->evq.count;
+    return sp_event_count(f->s, &f->evq);
 }
 
 static void drain_events(fx *f)
 {
-    psess_take_events(f->s, &f->evq);
-    pevent_queue_clear(&f->evq);
+    sp_drain_events(f->s, &f->evq);
 }
 
 /* Pops the next event and checks its type and state; returns it (caller
  * frees) or NULL when there is none. */
 static parley_event *expect_event(fx *f, int type, int state, int line)
 {
-    parley_event *ev = next_event(f);
-    if (!ev) {
-        tl_check(0, "an event is queued", __FILE__, line);
-        return NULL;
-    }
-    tl_check_int(ev->type, type, "event type", __FILE__, line);
-    tl_check_int(ev->state, state, "event state", __FILE__, line);
-    return ev;
+    return sp_expect_event(f->s, &f->evq, type, state, __FILE__, line);
 }
 #define EXPECT_EVENT(f, type, state) expect_event((f), (type), (state), __LINE__)
 
 static void feed(fx *f, const char *json)
 {
-    CHECK_INT(psess_on_frame(f->s, f->now, json, strlen(json)), PARLEY_OK);
+    sp_feed(f->s, f->now, json, __FILE__, __LINE__);
 }
 
 /* Takes the next frame off the session and parses it; NULL when none. */
-static cJSON *take_frame(fx *f)
-{
-    const char *data;
-    size_t len;
-    if (!psess_peek_frame(f->s, &data, &len))
-        return NULL;
-    cJSON *j = cJSON_ParseWithLength(data, len);
-    CHECK(j != NULL);
-    psess_frame_written(f->s);
-    return j;
-}
-
-static const char *jstr(const cJSON *obj, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    const cJSON *cur = obj;
-    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
-        cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
-    return cJSON_IsString(cur) ? cur->valuestring : NULL;
-}
-
-static const cJSON *jget(const cJSON *obj, const char *key)
-{
-    return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
 /* Takes a frame, checks its type, returns it (caller deletes). */
 static cJSON *expect_frame(fx *f, const char *type, int line)
 {
-    cJSON *j = take_frame(f);
-    if (!j) {
-        tl_check(0, "a frame is queued", __FILE__, line);
-        return NULL;
-    }
-    tl_check_str(jstr(j, "t"), type, "frame type", __FILE__, line);
-    return j;
+    return sp_expect_frame(f->s, type, __FILE__, line);
 }
 #define EXPECT_FRAME(f, type) expect_frame((f), (type), __LINE__)
 
@@ -186,14 +131,7 @@ static void skip_frame(fx *f, const char *type, int line)
 
 static void expect_no_frame(fx *f, int line)
 {
-    cJSON *j = take_frame(f);
-    tl_check(j == NULL, "no frame queued", __FILE__, line);
-    if (j) {
-        char *t = cJSON_PrintUnformatted(j);
-        fprintf(stderr, "  unexpected frame: %s\n", t);
-        free(t);
-        cJSON_Delete(j);
-    }
+    sp_expect_no_frame(f->s, __FILE__, line);
 }
 #define EXPECT_NO_FRAME(f) expect_no_frame((f), __LINE__)
 
@@ -235,12 +173,12 @@ static void drop_and_wait(fx *f)
 static void ack_frame(fx *f, const cJSON *j, const char *id, const char *seq)
 {
     char buf[512];
-    if (strcmp(jstr(j, "t"), "conv.start") == 0)
-        snprintf(buf, sizeof buf, "{\"t\":\"conv.ack\",\"cid\":\"%s\",\"conv\":\"%s\"}", jstr(j, "cid"),
-                 jstr(j, "conv"));
+    if (strcmp(sp_jstr(j, "t"), "conv.start") == 0)
+        snprintf(buf, sizeof buf, "{\"t\":\"conv.ack\",\"cid\":\"%s\",\"conv\":\"%s\"}", sp_jstr(j, "cid"),
+                 sp_jstr(j, "conv"));
     else
         snprintf(buf, sizeof buf, "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"id\":\"%s\",\"conv\":\"%s\",\"seq\":\"%s\"}",
-                 jstr(j, "cid"), id, jstr(j, "conv"), seq);
+                 sp_jstr(j, "cid"), id, sp_jstr(j, "conv"), seq);
     feed(f, buf);
 }
 
@@ -282,14 +220,14 @@ static void test_hello_anonymous(void)
     connect_open(&f);
     CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE);
     cJSON *h = EXPECT_FRAME(&f, "hello");
-    CHECK_INT(cJSON_GetNumberValue(jget(h, "v")), 1);
-    CHECK_STR(jstr(h, "app"), "my-game");
-    CHECK_STR(jstr(h, "sdk.name"), "parley-c");
-    CHECK_STR(jstr(h, "sdk.version"), PARLEY_VERSION_STRING);
-    CHECK_STR(jstr(h, "sdk.platform"), "test-os");
-    CHECK_STR(jstr(h, "user.anon"), "a-0000");
-    CHECK(jget(jget(h, "user"), "id") == NULL);
-    CHECK(jget(h, "resume") == NULL);
+    CHECK_INT(cJSON_GetNumberValue(sp_jget(h, "v")), 1);
+    CHECK_STR(sp_jstr(h, "app"), "my-game");
+    CHECK_STR(sp_jstr(h, "sdk.name"), "parley-c");
+    CHECK_STR(sp_jstr(h, "sdk.version"), PARLEY_VERSION_STRING);
+    CHECK_STR(sp_jstr(h, "sdk.platform"), "test-os");
+    CHECK_STR(sp_jstr(h, "user.anon"), "a-0000");
+    CHECK(sp_jget(sp_jget(h, "user"), "id") == NULL);
+    CHECK(sp_jget(h, "resume") == NULL);
     cJSON_Delete(h);
     EXPECT_NO_FRAME(&f);
     CHECK(!(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE));
@@ -304,10 +242,10 @@ static void test_hello_identified(void)
     psess_go_online(f.s, f.now);
     connect_open(&f);
     cJSON *h = EXPECT_FRAME(&f, "hello");
-    CHECK_STR(jstr(h, "user.id"), "player-42");
-    CHECK_STR(jstr(h, "user.token"), "jwt.token");
+    CHECK_STR(sp_jstr(h, "user.id"), "player-42");
+    CHECK_STR(sp_jstr(h, "user.token"), "jwt.token");
     /* The anonymous id travels along so the server can merge its history. */
-    CHECK_STR(jstr(h, "user.anon"), "a-0000");
+    CHECK_STR(sp_jstr(h, "user.anon"), "a-0000");
     cJSON_Delete(h);
     fx_free(&f);
 }
@@ -326,10 +264,10 @@ static void test_hello_resume_cursors(void)
     drain_events(&f);
     connect_open(&f);
     cJSON *h = EXPECT_FRAME(&f, "hello");
-    CHECK_STR(jstr(h, "resume.session"), "s-81b2");
-    const cJSON *cursors = jget(jget(h, "resume"), "cursors");
+    CHECK_STR(sp_jstr(h, "resume.session"), "s-81b2");
+    const cJSON *cursors = sp_jget(sp_jget(h, "resume"), "cursors");
     CHECK_INT(cJSON_GetArraySize(cursors), 1); /* the started conversation has no seq yet */
-    CHECK_STR(jstr(h, "resume.cursors.c-other"), "4");
+    CHECK_STR(sp_jstr(h, "resume.cursors.c-other"), "4");
     cJSON_Delete(h);
     fx_free(&f);
 }
@@ -356,18 +294,18 @@ static void test_nothing_but_hello_before_welcome(void)
     CHECK_INT(psess_max_frame(f.s), 32768);
     CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE);
     cJSON *j = EXPECT_FRAME(&f, "context");
-    CHECK_STR(jstr(j, "attributes.plan"), "vip");
+    CHECK_STR(sp_jstr(j, "attributes.plan"), "vip");
     cJSON_Delete(j);
     j = EXPECT_FRAME(&f, "conv.start");
-    CHECK_STR(jstr(j, "conv"), conv);
-    CHECK_STR(jstr(j, "subject"), "Payment problem");
-    CHECK(jget(j, "context") == NULL); /* the attribute came after the start */
+    CHECK_STR(sp_jstr(j, "conv"), conv);
+    CHECK_STR(sp_jstr(j, "subject"), "Payment problem");
+    CHECK(sp_jget(j, "context") == NULL); /* the attribute came after the start */
     cJSON_Delete(j);
     j = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(j, "cid"), cid);
-    CHECK_STR(jstr(j, "conv"), conv);
-    CHECK_STR(jstr(j, "text"), "first");
-    CHECK_STR(jstr(j, "context.attributes.plan"), "vip");
+    CHECK_STR(sp_jstr(j, "cid"), cid);
+    CHECK_STR(sp_jstr(j, "conv"), conv);
+    CHECK_STR(sp_jstr(j, "text"), "first");
+    CHECK_STR(sp_jstr(j, "context.attributes.plan"), "vip");
     cJSON_Delete(j);
     EXPECT_NO_FRAME(&f);
     fx_free(&f);
@@ -435,12 +373,12 @@ static void test_resend_after_reconnect_in_order(void)
     EXPECT_NO_FRAME(&f);
     bring_online(&f, NULL);
     cJSON *start = EXPECT_FRAME(&f, "conv.start");
-    CHECK_STR(jstr(start, "conv"), conv);
+    CHECK_STR(sp_jstr(start, "conv"), conv);
     cJSON *m1 = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(m1, "cid"), c1);
-    CHECK_STR(jstr(m1, "text"), "one");
+    CHECK_STR(sp_jstr(m1, "cid"), c1);
+    CHECK_STR(sp_jstr(m1, "text"), "one");
     cJSON *m2 = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(m2, "cid"), c2);
+    CHECK_STR(sp_jstr(m2, "cid"), c2);
     EXPECT_NO_FRAME(&f);
 
     ack_frame(&f, start, NULL, NULL);
@@ -449,9 +387,9 @@ static void test_resend_after_reconnect_in_order(void)
     drop_and_wait(&f);
     bring_online(&f, NULL);
     cJSON *r1 = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(r1, "cid"), c1);
+    CHECK_STR(sp_jstr(r1, "cid"), c1);
     cJSON *r2 = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(r2, "cid"), c2);
+    CHECK_STR(sp_jstr(r2, "cid"), c2);
     EXPECT_NO_FRAME(&f);
     cJSON_Delete(start);
     cJSON_Delete(m1);
@@ -471,7 +409,7 @@ static void test_new_items_while_online_follow_pending_ones(void)
     EXPECT_NO_FRAME(&f);
     CHECK_INT(fx_send(&f, conv, "later", cid), PARLEY_OK);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(j, "cid"), cid);
+    CHECK_STR(sp_jstr(j, "cid"), cid);
     cJSON_Delete(j);
     EXPECT_NO_FRAME(&f);
     fx_free(&f);
@@ -507,7 +445,7 @@ static void test_msg_delivery_and_dedupe(void)
     feed_msg(&f, "c-1", "5", "five");
     CHECK_INT(event_count(&f), 0);
     cJSON *hg = EXPECT_FRAME(&f, "history.get");
-    CHECK_STR(jstr(hg, "after"), "2");
+    CHECK_STR(sp_jstr(hg, "after"), "2");
     cJSON_Delete(hg);
     /* A conversation never seen before is picked up at its first message. */
     feed(&f, "{\"t\":\"msg\",\"conv\":\"c-2\",\"id\":\"m-9\",\"seq\":\"9007199254740991\","
@@ -691,7 +629,7 @@ static void test_token_refresh_after_auth_failed(void)
         f.now = deadline;
         connect_open(&f);
         cJSON *h = EXPECT_FRAME(&f, "hello");
-        CHECK_STR(jstr(h, "user.token"), "old.jwt");
+        CHECK_STR(sp_jstr(h, "user.token"), "old.jwt");
         cJSON_Delete(h);
         feed(&f, "{\"t\":\"error\",\"code\":\"auth_failed\",\"message\":\"expired\"}");
         CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE);
@@ -704,8 +642,8 @@ static void test_token_refresh_after_auth_failed(void)
     CHECK_INT(psess_identify(f.s, "player-42", "new.jwt"), PARLEY_OK);
     connect_open(&f);
     cJSON *h = EXPECT_FRAME(&f, "hello");
-    CHECK_STR(jstr(h, "user.id"), "player-42");
-    CHECK_STR(jstr(h, "user.token"), "new.jwt");
+    CHECK_STR(sp_jstr(h, "user.id"), "player-42");
+    CHECK_STR(sp_jstr(h, "user.token"), "new.jwt");
     cJSON_Delete(h);
     drain_events(&f);
     feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
@@ -799,7 +737,7 @@ static uint32_t fail_attempt(fx *f)
 static void test_backoff_full_jitter(void)
 {
     const uint32_t initial = 100, max = 10000;
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     cfg.backoff_initial_ms = initial;
     cfg.backoff_max_ms = max;
     static uint32_t d[BO_STEPS][BO_TRIALS];
@@ -835,7 +773,7 @@ static void test_backoff_full_jitter(void)
 
 static void test_backoff_reset_after_welcome(void)
 {
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     cfg.backoff_initial_ms = 100;
     cfg.backoff_max_ms = 100000;
     fx f;
@@ -927,7 +865,7 @@ static void test_goaway_delay(void)
 
 static void test_handshake_timeout(void)
 {
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     cfg.handshake_timeout_ms = 3000;
     fx f;
     CHECK(fx_init_cfg(&f, &cfg));
@@ -982,9 +920,9 @@ static void test_identify_while_online_reconnects(void)
     parley_event_free(ev);
     connect_open(&f);
     cJSON *h = EXPECT_FRAME(&f, "hello");
-    CHECK_STR(jstr(h, "user.id"), "player-42");
-    CHECK(jget(jget(h, "user"), "token") == NULL);
-    CHECK(jstr(h, "resume.session") == NULL); /* the old identity's session */
+    CHECK_STR(sp_jstr(h, "user.id"), "player-42");
+    CHECK(sp_jget(sp_jget(h, "user"), "token") == NULL);
+    CHECK(sp_jstr(h, "resume.session") == NULL); /* the old identity's session */
     cJSON_Delete(h);
     feed(&f, "{\"t\":\"welcome\",\"session\":\"s-2\"}");
     SKIP_FRAME(&f, "conv.start");
@@ -1041,7 +979,7 @@ static void test_identify_validation(void)
     CHECK_INT(psess_want(f.s, f.now, NULL), 0);
     psess_on_open(f.s, f.now);
     cJSON *h = EXPECT_FRAME(&f, "hello");
-    CHECK_STR(jstr(h, "user.id"), "late");
+    CHECK_STR(sp_jstr(h, "user.id"), "late");
     cJSON_Delete(h);
     fx_free(&f);
 }
@@ -1127,10 +1065,10 @@ static void test_attr_validation(void)
     psess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     cJSON *ctx = EXPECT_FRAME(&f, "context");
-    const cJSON *attrs = jget(ctx, "attributes");
+    const cJSON *attrs = sp_jget(ctx, "attributes");
     CHECK_INT(cJSON_GetArraySize(attrs), PROTO_MAX_ATTRS);
-    CHECK(cJSON_IsTrue(jget(attrs, "plan")));
-    CHECK_INT(cJSON_GetNumberValue(jget(attrs, "level")), 7);
+    CHECK(cJSON_IsTrue(sp_jget(attrs, "plan")));
+    CHECK_INT(cJSON_GetNumberValue(sp_jget(attrs, "level")), 7);
     cJSON_Delete(ctx);
     fx_free(&f);
 }
@@ -1147,8 +1085,8 @@ static void test_context_frames(void)
     pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
     CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
     cJSON *p1 = EXPECT_FRAME(&f, "context");
-    CHECK(cJSON_IsFalse(jget(p1, "full")));
-    CHECK_STR(jstr(p1, "attributes.plan"), "vip");
+    CHECK(cJSON_IsFalse(sp_jget(p1, "full")));
+    CHECK_STR(sp_jstr(p1, "attributes.plan"), "vip");
     pattr b = {.key = "level", .type = PATTR_NUM, .num = 7.5};
     CHECK_INT(fx_attr(&f, &b), PARLEY_OK);
     CHECK_INT(pctx_set_screen(f.ctx, "shop"), PARLEY_OK);
@@ -1160,10 +1098,10 @@ static void test_context_frames(void)
     f.now = due;
     psess_tick(f.s, f.now);
     cJSON *p2 = EXPECT_FRAME(&f, "context");
-    CHECK_INT(cJSON_GetArraySize(jget(p2, "attributes")), 1); /* only what changed */
-    CHECK(cJSON_GetNumberValue(jget(jget(p2, "attributes"), "level")) == 7.5);
-    CHECK_STR(jstr(p2, "screen"), "shop");
-    CHECK_INT(cJSON_GetArraySize(jget(p2, "breadcrumbs")), 1);
+    CHECK_INT(cJSON_GetArraySize(sp_jget(p2, "attributes")), 1); /* only what changed */
+    CHECK(cJSON_GetNumberValue(sp_jget(sp_jget(p2, "attributes"), "level")) == 7.5);
+    CHECK_STR(sp_jstr(p2, "screen"), "shop");
+    CHECK_INT(cJSON_GetArraySize(sp_jget(p2, "breadcrumbs")), 1);
     EXPECT_NO_FRAME(&f);
     psess_want(f.s, f.now, &due);
     CHECK_INT(due, -1); /* nothing dirty: no timer */
@@ -1171,10 +1109,10 @@ static void test_context_frames(void)
     drop_and_wait(&f);
     bring_online(&f, NULL);
     cJSON *full = EXPECT_FRAME(&f, "context");
-    CHECK(cJSON_IsTrue(jget(full, "full")));
-    CHECK_INT(cJSON_GetArraySize(jget(full, "attributes")), 2);
-    CHECK_STR(jstr(full, "attributes.plan"), "vip");
-    CHECK_STR(jstr(full, "screen"), "shop");
+    CHECK(cJSON_IsTrue(sp_jget(full, "full")));
+    CHECK_INT(cJSON_GetArraySize(sp_jget(full, "attributes")), 2);
+    CHECK_STR(sp_jstr(full, "attributes.plan"), "vip");
+    CHECK_STR(sp_jstr(full, "screen"), "shop");
     EXPECT_NO_FRAME(&f);
     cJSON_Delete(p1);
     cJSON_Delete(p2);
@@ -1254,9 +1192,9 @@ static void test_context_values(void)
     CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
     cJSON *o = cJSON_Parse(snap);
     CHECK(o != NULL);
-    CHECK_INT(cJSON_GetNumberValue(jget(jget(jget(o, "attributes"), "inventory"), "gems")), 120);
-    CHECK(cJSON_IsNull(jget(jget(o, "attributes"), "referrer")));
-    CHECK_STR(jstr(o, "device.os"), "TestOS 1");
+    CHECK_INT(cJSON_GetNumberValue(sp_jget(sp_jget(sp_jget(o, "attributes"), "inventory"), "gems")), 120);
+    CHECK(cJSON_IsNull(sp_jget(sp_jget(o, "attributes"), "referrer")));
+    CHECK_STR(sp_jstr(o, "device.os"), "TestOS 1");
     cJSON_Delete(o);
     pfree(&f.a, snap);
     fx_free(&f);
@@ -1270,7 +1208,7 @@ static void test_breadcrumb_ring(void)
     tl_alloc_reset(&f.ta);
     f.a = (palloc){tl_malloc, tl_realloc, tl_free, &f.ta};
     f.rand = prand_new(palloc_libc());
-    f.s = psess_new(&f.a, &default_cfg, f.rand, NULL);
+    f.s = psess_new(&f.a, &sp_default_cfg, f.rand, NULL);
     pctx_config cc = {.consent = 1, .breadcrumb_cap = 3};
     f.ctx = pctx_new(&f.a, f.s, &cc, NULL);
     CHECK(f.ctx != NULL);
@@ -1282,11 +1220,11 @@ static void test_breadcrumb_ring(void)
     char *snap = NULL;
     CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
     cJSON *o = cJSON_Parse(snap);
-    const cJSON *crumbs = jget(o, "breadcrumbs");
+    const cJSON *crumbs = sp_jget(o, "breadcrumbs");
     CHECK_INT(cJSON_GetArraySize(crumbs), 3);
-    CHECK_STR(jstr(cJSON_GetArrayItem(crumbs, 0), "text"), "step 3");
-    CHECK_STR(jstr(cJSON_GetArrayItem(crumbs, 2), "text"), "step 5");
-    CHECK_INT(cJSON_GetNumberValue(jget(cJSON_GetArrayItem(crumbs, 2), "ts")), 1005);
+    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, 0), "text"), "step 3");
+    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, 2), "text"), "step 5");
+    CHECK_INT(cJSON_GetNumberValue(sp_jget(cJSON_GetArrayItem(crumbs, 2), "ts")), 1005);
     cJSON_Delete(o);
     pfree(&f.a, snap);
     fx_free(&f);
@@ -1308,15 +1246,15 @@ static void test_consent(void)
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     cJSON *st = EXPECT_FRAME(&f, "conv.start");
-    CHECK(jget(st, "context") == NULL);
+    CHECK(sp_jget(st, "context") == NULL);
     cJSON_Delete(st);
     psess_tick(f.s, f.now + 5000);
     EXPECT_NO_FRAME(&f);
     pctx_set_consent(f.ctx, 1);
     cJSON *full = EXPECT_FRAME(&f, "context");
-    CHECK(cJSON_IsTrue(jget(full, "full")));
-    CHECK_STR(jstr(full, "attributes.plan"), "vip");
-    CHECK_STR(jstr(full, "screen"), "shop");
+    CHECK(cJSON_IsTrue(sp_jget(full, "full")));
+    CHECK_STR(sp_jstr(full, "attributes.plan"), "vip");
+    CHECK_STR(sp_jstr(full, "screen"), "shop");
     cJSON_Delete(full);
     fx_free(&f);
 }
@@ -1335,16 +1273,16 @@ static void test_tracked_event(void)
     psess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     cJSON *e = EXPECT_FRAME(&f, "event");
-    CHECK_STR(jstr(e, "name"), "purchase_failed");
-    CHECK_STR(jstr(e, "meta.sku"), "gems_500");
-    CHECK(cJSON_GetNumberValue(jget(e, "ts")) == 1763900002000.0);
+    CHECK_STR(sp_jstr(e, "name"), "purchase_failed");
+    CHECK_STR(sp_jstr(e, "meta.sku"), "gems_500");
+    CHECK(cJSON_GetNumberValue(sp_jget(e, "ts")) == 1763900002000.0);
     /* Lost connection before the ack: sent again. */
     drop_and_wait(&f);
     bring_online(&f, NULL);
     cJSON *again = EXPECT_FRAME(&f, "event");
-    CHECK_STR(jstr(again, "cid"), jstr(e, "cid"));
+    CHECK_STR(sp_jstr(again, "cid"), sp_jstr(e, "cid"));
     char ack[128];
-    snprintf(ack, sizeof ack, "{\"t\":\"ack\",\"cid\":\"%s\"}", jstr(e, "cid"));
+    snprintf(ack, sizeof ack, "{\"t\":\"ack\",\"cid\":\"%s\"}", sp_jstr(e, "cid"));
     feed(&f, ack);
     CHECK_INT(psess_outbox_count(f.s), 0);
     CHECK_INT(event_count(&f), 0);
@@ -1397,7 +1335,6 @@ static void test_redaction(void)
     fx_free(&f);
 }
 
-
 /* ---- send_text and the outbox ------------------------------------------------------ */
 
 static void test_send_text_validation(void)
@@ -1444,7 +1381,7 @@ static void test_send_text_validation(void)
 
 static void test_outbox_cap(void)
 {
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     cfg.outbox_cap = 3;
     fx f;
     CHECK(fx_init_cfg(&f, &cfg));
@@ -1496,7 +1433,7 @@ static void test_peek_until_written(void)
     feed(&f, ack);
     psess_frame_written(f.s);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(j, "cid"), c2);
+    CHECK_STR(sp_jstr(j, "cid"), c2);
     cJSON_Delete(j);
     fx_free(&f);
 }
@@ -1552,13 +1489,13 @@ static void oom_script(fx *f)
     while (psess_peek_frame(s, &d, &n)) {
         cJSON *j = cJSON_ParseWithLength(d, n);
         psess_frame_written(s);
-        if (j && jstr(j, "cid")) {
+        if (j && sp_jstr(j, "cid")) {
             char ack[512];
             snprintf(ack, sizeof ack,
-                     strcmp(jstr(j, "t"), "conv.start") == 0
+                     strcmp(sp_jstr(j, "t"), "conv.start") == 0
                          ? "{\"t\":\"conv.ack\",\"cid\":\"%s\",\"conv\":\"%s\"}"
                          : "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"conv\":\"%s\",\"id\":\"m\",\"seq\":\"2\"}",
-                     jstr(j, "cid"), jstr(j, "conv"));
+                     sp_jstr(j, "cid"), sp_jstr(j, "conv"));
             rc = psess_on_frame(s, f->now, ack, strlen(ack));
             CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
         }
@@ -1593,7 +1530,7 @@ static void test_oom_loop(void)
         f.a = (palloc){tl_malloc, tl_realloc, tl_free, &f.ta};
         f.rand = prand_new(palloc_libc());
         f.now = 1000;
-        f.s = psess_new(&f.a, &default_cfg, f.rand, NULL);
+        f.s = psess_new(&f.a, &sp_default_cfg, f.rand, NULL);
         if (f.s && fx_add_ctx(&f))
             oom_script(&f);
         completed = !f.ta.failed;
@@ -1614,11 +1551,11 @@ static void test_oom_loop(void)
 static void test_new_arguments(void)
 {
     prand *r = prand_new(palloc_libc());
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     cfg.app_id = NULL;
     CHECK(psess_new(palloc_libc(), &cfg, r, NULL) == NULL);
     CHECK(psess_new(palloc_libc(), NULL, r, NULL) == NULL);
-    cfg = default_cfg;
+    cfg = sp_default_cfg;
     cfg.platform = NULL;
     psess *s = psess_new(palloc_libc(), &cfg, r, NULL);
     CHECK(s != NULL);
@@ -1655,26 +1592,9 @@ static void test_conversation_table_is_bounded(void)
 
 /* ---- the durable journal --------------------------------------------------------- */
 
-/* Journal storage in memory (through the host-storage adapter), so a
- * "restart" is psess_free then psess_new on the same bytes. */
-typedef struct memio {
-    tl_memfs fs;
-    pstorage_host host;
-} memio;
-
-static pjournal *open_mem_journal(memio *m)
-{
-    m->host = (pstorage_host){tl_memfs_ops, &m->fs};
-    pjournal_io io;
-    pstorage_host_io(&m->host, &io);
-    pjournal *j = NULL;
-    CHECK_INT(pjournal_open(palloc_libc(), &io, NULL, NULL, &j), PARLEY_OK);
-    return j;
-}
-
 static void fx_init_journal(fx *f, pjournal *j)
 {
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     cfg.journal = j;
     CHECK(fx_init_cfg(f, &cfg));
 }
@@ -1682,10 +1602,10 @@ static void fx_init_journal(fx *f, pjournal *j)
 /* Logout forgets the user in memory and in the journal. */
 static void test_logout(void)
 {
-    memio m = {0};
-    pjournal *j = open_mem_journal(&m);
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
     fx f;
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     cfg.journal = j;
     CHECK(fx_init_cfg(&f, &cfg));
     CHECK_INT(psess_identify(f.s, "player-42", "tok"), PARLEY_OK);
@@ -1705,9 +1625,9 @@ static void test_logout(void)
     CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT, PSESS_WANT_CONNECT);
     connect_open(&f);
     cJSON *h = EXPECT_FRAME(&f, "hello");
-    CHECK_STR(jstr(h, "user.anon"), "a-fresh");
-    CHECK(jstr(h, "user.id") == NULL);
-    CHECK(jget(h, "resume") == NULL);
+    CHECK_STR(sp_jstr(h, "user.anon"), "a-fresh");
+    CHECK(sp_jstr(h, "user.id") == NULL);
+    CHECK(sp_jget(h, "resume") == NULL);
     cJSON_Delete(h);
     char *snap = NULL;
     CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
@@ -1724,8 +1644,8 @@ static void test_logout(void)
 
 static void test_restart_with_outbox(void)
 {
-    memio m = {0};
-    pjournal *j = open_mem_journal(&m);
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_journal(&f, j);
     psess_go_online(f.s, f.now);
@@ -1754,18 +1674,18 @@ static void test_restart_with_outbox(void)
     cJSON *h = EXPECT_FRAME(&g, "hello");
     char path[200];
     snprintf(path, sizeof path, "resume.cursors.%s", conv);
-    CHECK_STR(jstr(h, path), "1");
-    CHECK_STR(jstr(h, "resume.session"), "s-77");
+    CHECK_STR(sp_jstr(h, path), "1");
+    CHECK_STR(sp_jstr(h, "resume.session"), "s-77");
     cJSON_Delete(h);
     EXPECT_NO_FRAME(&g);
     feed(&g, "{\"t\":\"welcome\",\"session\":\"s-77\"}");
     drain_events(&g);
     cJSON *m1 = EXPECT_FRAME(&g, "msg.send");
     cJSON *m2 = EXPECT_FRAME(&g, "msg.send");
-    CHECK_STR(jstr(m1, "cid"), c1);
-    CHECK_STR(jstr(m1, "text"), "one");
-    CHECK_STR(jstr(m2, "cid"), c2);
-    CHECK_STR(jstr(m2, "text"), "two");
+    CHECK_STR(sp_jstr(m1, "cid"), c1);
+    CHECK_STR(sp_jstr(m1, "text"), "one");
+    CHECK_STR(sp_jstr(m2, "cid"), c2);
+    CHECK_STR(sp_jstr(m2, "text"), "two");
     /* The conversation is known after the restart. */
     CHECK_INT(fx_send(&g, conv, "three", NULL), PARLEY_OK);
     SKIP_FRAME(&g, "msg.send");
@@ -1787,8 +1707,8 @@ static void test_restart_with_outbox(void)
 
 static void test_journal_failure_queues_nothing(void)
 {
-    memio m = {0};
-    pjournal *j = open_mem_journal(&m);
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_journal(&f, j);
     char conv[PARLEY_ID_SIZE];
@@ -1808,7 +1728,7 @@ static void test_journal_failure_queues_nothing(void)
     bring_online(&f, NULL);
     SKIP_FRAME(&f, "conv.start");
     cJSON *msg = EXPECT_FRAME(&f, "msg.send");
-    CHECK_STR(jstr(msg, "text"), "now");
+    CHECK_STR(sp_jstr(msg, "text"), "now");
     cJSON_Delete(msg);
     EXPECT_NO_FRAME(&f);
     fx_free(&f);
@@ -1843,8 +1763,8 @@ static void test_gap_filled_by_history(void)
     feed_msg(&f, "c-1", "4", "four");
     CHECK_INT(event_count(&f), 0);
     cJSON *hg = EXPECT_FRAME(&f, "history.get");
-    CHECK_STR(jstr(hg, "conv"), "c-1");
-    CHECK_STR(jstr(hg, "after"), "1");
+    CHECK_STR(sp_jstr(hg, "conv"), "c-1");
+    CHECK_STR(sp_jstr(hg, "after"), "1");
     cJSON_Delete(hg);
     EXPECT_NO_FRAME(&f); /* once per conversation until history.end */
     /* The replay, in order; what is already delivered is dropped. */
@@ -1861,7 +1781,7 @@ static void test_gap_filled_by_history(void)
     /* A new gap asks again. */
     feed_msg(&f, "c-1", "6", "six");
     hg = EXPECT_FRAME(&f, "history.get");
-    CHECK_STR(jstr(hg, "after"), "4");
+    CHECK_STR(sp_jstr(hg, "after"), "4");
     cJSON_Delete(hg);
     fx_free(&f);
 }
@@ -1878,7 +1798,7 @@ static void test_history_more_asks_again(void)
     feed_msg(&f, "c-1", "3", "three");
     feed_history_end(&f, "c-1", "3", 1);
     cJSON *hg = EXPECT_FRAME(&f, "history.get");
-    CHECK_STR(jstr(hg, "after"), "3");
+    CHECK_STR(sp_jstr(hg, "after"), "3");
     cJSON_Delete(hg);
     drain_events(&f);
     /* No progress on a cut-short answer: the client stops asking. */
@@ -1910,7 +1830,7 @@ static void test_own_message_replay_is_silent(void)
     feed_msg(&f, conv, "3", "bot");
     CHECK_INT(event_count(&f), 0);
     cJSON *hg = EXPECT_FRAME(&f, "history.get");
-    CHECK_STR(jstr(hg, "after"), "0");
+    CHECK_STR(sp_jstr(hg, "after"), "0");
     cJSON_Delete(hg);
     char own[300];
     snprintf(own, sizeof own, "{\"t\":\"msg\",\"conv\":\"%s\",\"id\":\"m-2\",\"seq\":\"2\","

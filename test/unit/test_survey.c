@@ -12,6 +12,7 @@
 #include "session.h"
 #include "storage.h"
 #include "survey.h"
+#include "sessprobe.h"
 #include "testlib.h"
 
 /* ---- fixture ----------------------------------------------------------------- */
@@ -26,14 +27,6 @@ typedef struct fx {
     int64_t now;
     pevent_queue evq;
 } fx;
-
-static const psess_config default_cfg = {
-    .app_id = "my-game",
-    .anon_id = "a-0000",
-    .platform = "test-os",
-    .backoff_initial_ms = 500,
-    .backoff_max_ms = 30000,
-};
 
 static void fx_close(fx *f)
 {
@@ -52,7 +45,7 @@ static int fx_init_j(fx *f, pjournal *j)
     f->a = (palloc){tl_malloc, tl_realloc, tl_free, &f->ta};
     f->rand = prand_new(palloc_libc());
     f->now = 1000;
-    psess_config cfg = default_cfg;
+    psess_config cfg = sp_default_cfg;
     cfg.journal = j;
     f->s = psess_new(&f->a, &cfg, f->rand, NULL);
     pctx_config cc = {.consent = 1, .redact = {NULL, NULL, 1}};
@@ -71,79 +64,39 @@ static void fx_free(fx *f)
 
 static parley_event *next_event(fx *f)
 {
-    psess_take_events(f->s, &f->evq);
-    return pevent_queue_pop(&f->evq);
+    return sp_next_event(f->s, &f->evq);
 }
 
 static int event_count(fx *f)
 {
-    psess_take_events(f->s, &f->evq);
-    return (int)f->evq.count;
+    return sp_event_count(f->s, &f->evq);
 }
 
 static void drain_events(fx *f)
 {
-    psess_take_events(f->s, &f->evq);
-    pevent_queue_clear(&f->evq);
+    sp_drain_events(f->s, &f->evq);
 }
 
 static parley_event *expect_event(fx *f, int type, int line)
 {
-    parley_event *ev = next_event(f);
-    if (!ev) {
-        tl_check(0, "an event is queued", __FILE__, line);
-        return NULL;
-    }
-    tl_check_int(ev->type, type, "event type", __FILE__, line);
-    return ev;
+    return sp_expect_event(f->s, &f->evq, type, SP_ANY_STATE, __FILE__, line);
 }
 #define EXPECT_EVENT(f, type) expect_event((f), (type), __LINE__)
 
 static void feed(fx *f, const char *json)
 {
-    CHECK_INT(psess_on_frame(f->s, f->now, json, strlen(json)), PARLEY_OK);
-}
-
-static cJSON *take_frame(fx *f)
-{
-    const char *data;
-    size_t len;
-    if (!psess_peek_frame(f->s, &data, &len))
-        return NULL;
-    cJSON *j = cJSON_ParseWithLength(data, len);
-    CHECK(j != NULL);
-    psess_frame_written(f->s);
-    return j;
-}
-
-static const char *jstr(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    sp_feed(f->s, f->now, json, __FILE__, __LINE__);
 }
 
 static cJSON *expect_frame(fx *f, const char *type, int line)
 {
-    cJSON *j = take_frame(f);
-    if (!j) {
-        tl_check(0, "a frame is queued", __FILE__, line);
-        return NULL;
-    }
-    tl_check_str(jstr(j, "t"), type, "frame type", __FILE__, line);
-    return j;
+    return sp_expect_frame(f->s, type, __FILE__, line);
 }
 #define EXPECT_FRAME(f, type) expect_frame((f), (type), __LINE__)
 
 static void expect_no_frame(fx *f, int line)
 {
-    cJSON *j = take_frame(f);
-    tl_check(j == NULL, "no frame queued", __FILE__, line);
-    if (j) {
-        char *t = cJSON_PrintUnformatted(j);
-        fprintf(stderr, "  unexpected frame: %s\n", t);
-        free(t);
-        cJSON_Delete(j);
-    }
+    sp_expect_no_frame(f->s, __FILE__, line);
 }
 #define EXPECT_NO_FRAME(f) expect_no_frame((f), __LINE__)
 
@@ -294,18 +247,18 @@ static void test_answer_validation(void)
     }
     parley_event_free(ev);
     cJSON *j = EXPECT_FRAME(&f, "survey.submit");
-    CHECK_STR(jstr(j, "cid"), cid);
-    CHECK_STR(jstr(j, "survey"), "sv-12");
+    CHECK_STR(sp_jstr(j, "cid"), cid);
+    CHECK_STR(sp_jstr(j, "survey"), "sv-12");
     const cJSON *ans = cJSON_GetObjectItemCaseSensitive(j, "answers");
     CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ans, "q1")), 2);
     CHECK(cJSON_GetObjectItemCaseSensitive(ans, "q2") == NULL);
-    CHECK_STR(jstr(ans, "q3"), "kind");
+    CHECK_STR(sp_jstr(ans, "q3"), "kind");
     const cJSON *q4 = cJSON_GetObjectItemCaseSensitive(ans, "q4");
     CHECK_INT(cJSON_GetArraySize(q4), 2);
     CHECK_STR(cJSON_GetArrayItem(q4, 0)->valuestring, "a");
     CHECK_STR(cJSON_GetArrayItem(q4, 1)->valuestring, "c");
     /* Redacted before storage. */
-    CHECK_STR(jstr(ans, "q5"), "mail [email]");
+    CHECK_STR(sp_jstr(ans, "q5"), "mail [email]");
     cJSON_Delete(j);
     /* Finished: no more answers, no second submission. */
     CHECK_INT(psurvey_answer_number(f.sv, sv, "q1", 3), PARLEY_ERR_STATE);
@@ -475,21 +428,6 @@ static void test_hostile_definitions(void)
 
 /* ---- delivery ------------------------------------------------------------------- */
 
-typedef struct memio {
-    tl_memfs fs;
-    pstorage_host host;
-} memio;
-
-static pjournal *open_mem_journal(memio *m)
-{
-    m->host = (pstorage_host){tl_memfs_ops, &m->fs};
-    pjournal_io io;
-    pstorage_host_io(&m->host, &io);
-    pjournal *j = NULL;
-    CHECK_INT(pjournal_open(palloc_libc(), &io, NULL, NULL, &j), PARLEY_OK);
-    return j;
-}
-
 static void test_duplicate_not_reported_twice(void)
 {
     fx f;
@@ -509,8 +447,8 @@ static void test_duplicate_not_reported_twice(void)
 
 static void test_partial_answers_survive_restart(void)
 {
-    memio m = {0};
-    pjournal *j = open_mem_journal(&m);
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
     fx f;
     start_online(&f, j);
     feed(&f, csat);
@@ -539,7 +477,7 @@ static void test_partial_answers_survive_restart(void)
     cJSON *fr = EXPECT_FRAME(&g, "survey.submit");
     const cJSON *ans = cJSON_GetObjectItemCaseSensitive(fr, "answers");
     CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ans, "q1")), 2);
-    CHECK_STR(jstr(ans, "q5"), "too slow");
+    CHECK_STR(sp_jstr(ans, "q5"), "too slow");
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ans, "q4")), 2);
     cJSON_Delete(fr);
     fx_free(&g);
@@ -577,14 +515,14 @@ static void test_submit_offline_exactly_once(void)
     CHECK_INT(psess_outbox_count(f.s), 1);
     bring_online(&f);
     cJSON *a = EXPECT_FRAME(&f, "survey.submit");
-    CHECK_STR(jstr(a, "cid"), cid);
+    CHECK_STR(sp_jstr(a, "cid"), cid);
     cJSON_Delete(a);
     /* Lost before the ack: the same cid goes again. */
     drop_and_wait(&f);
     drain_events(&f);
     bring_online(&f);
     cJSON *b = EXPECT_FRAME(&f, "survey.submit");
-    CHECK_STR(jstr(b, "cid"), cid);
+    CHECK_STR(sp_jstr(b, "cid"), cid);
     cJSON_Delete(b);
     char ack[128];
     snprintf(ack, sizeof ack, "{\"t\":\"ack\",\"cid\":\"%s\"}", cid);
@@ -612,8 +550,8 @@ static void test_dismiss(void)
     CHECK_INT(psurvey_dismiss(f.sv, NULL, cid), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(psurvey_dismiss(f.sv, "sv-12", cid), PARLEY_OK);
     cJSON *j = EXPECT_FRAME(&f, "survey.dismiss");
-    CHECK_STR(jstr(j, "cid"), cid);
-    CHECK_STR(jstr(j, "survey"), "sv-12");
+    CHECK_STR(sp_jstr(j, "cid"), cid);
+    CHECK_STR(sp_jstr(j, "survey"), "sv-12");
     cJSON_Delete(j);
     CHECK_INT(psurvey_dismiss(f.sv, "sv-12", cid), PARLEY_ERR_STATE);
     CHECK_INT(psurvey_check(f.sv, "sv-12"), PARLEY_ERR_STATE);
@@ -661,7 +599,7 @@ static void feed_proactive(fx *f, const char *id)
 static void expect_ack(fx *f, const char *id, int line)
 {
     cJSON *j = expect_frame(f, "proactive.ack", line);
-    tl_check_str(j ? jstr(j, "id") : NULL, id, "acked id", __FILE__, line);
+    tl_check_str(j ? sp_jstr(j, "id") : NULL, id, "acked id", __FILE__, line);
     cJSON_Delete(j);
 }
 #define EXPECT_ACK(f, id) expect_ack((f), (id), __LINE__)
@@ -790,8 +728,8 @@ static void test_proactive_hold_cap_and_unmute(void)
 
 static void test_logout_wipes(void)
 {
-    memio m = {0};
-    pjournal *j = open_mem_journal(&m);
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
     fx f;
     start_online(&f, j);
     feed(&f, csat);
@@ -836,8 +774,8 @@ static void oom_script(fx *f)
 
 static void test_oom_loop(void)
 {
-    memio m = {0};
-    pjournal *j = open_mem_journal(&m);
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
     int done = 0;
     for (long fail_at = 0; fail_at < 400 && !done; fail_at++) {
         fx f;
@@ -858,13 +796,12 @@ static void test_oom_loop(void)
     tl_memfs_free(&m.fs);
 }
 
-
 /* Loading a journal with a pending survey and its answers, out of memory
  * at every step. */
 static void test_oom_restart(void)
 {
-    memio m = {0};
-    pjournal *j = open_mem_journal(&m);
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
     fx f;
     start_online(&f, j);
     feed(&f, csat);
@@ -879,7 +816,7 @@ static void test_oom_restart(void)
         g.a = (palloc){tl_malloc, tl_realloc, tl_free, &g.ta};
         g.rand = prand_new(palloc_libc());
         tl_alloc_fail(&g.ta, fail_at, TL_FAIL_REALLOC);
-        psess_config cfg = default_cfg;
+        psess_config cfg = sp_default_cfg;
         cfg.journal = j;
         g.s = psess_new(&g.a, &cfg, g.rand, NULL);
         pctx_config cc = {.consent = 1};

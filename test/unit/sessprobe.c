@@ -1,0 +1,109 @@
+#include "sessprobe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const psess_config sp_default_cfg = {
+    .app_id = "my-game",
+    .anon_id = "a-0000",
+    .platform = "test-os",
+    .backoff_initial_ms = 500,
+    .backoff_max_ms = 30000,
+};
+
+const char *sp_jstr(const cJSON *obj, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *cur = obj;
+    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+    return cJSON_IsString(cur) ? cur->valuestring : NULL;
+}
+
+const cJSON *sp_jget(const cJSON *obj, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+cJSON *sp_take_frame(psess *s)
+{
+    const char *data;
+    size_t len;
+    if (!psess_peek_frame(s, &data, &len))
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    CHECK(j != NULL);
+    psess_frame_written(s);
+    return j;
+}
+
+cJSON *sp_expect_frame(psess *s, const char *type, const char *file, int line)
+{
+    cJSON *j = sp_take_frame(s);
+    if (!j) {
+        tl_check(0, "a frame is queued", file, line);
+        return NULL;
+    }
+    tl_check_str(sp_jstr(j, "t"), type, "frame type", file, line);
+    return j;
+}
+
+void sp_expect_no_frame(psess *s, const char *file, int line)
+{
+    cJSON *j = sp_take_frame(s);
+    tl_check(j == NULL, "no frame queued", file, line);
+    if (j) {
+        char *t = cJSON_PrintUnformatted(j);
+        fprintf(stderr, "  unexpected frame: %s\n", t);
+        free(t);
+        cJSON_Delete(j);
+    }
+}
+
+void sp_feed(psess *s, int64_t now, const char *json, const char *file, int line)
+{
+    tl_check_int(psess_on_frame(s, now, json, strlen(json)), PARLEY_OK, "psess_on_frame", file, line);
+}
+
+parley_event *sp_next_event(psess *s, pevent_queue *q)
+{
+    psess_take_events(s, q);
+    return pevent_queue_pop(q);
+}
+
+int sp_event_count(psess *s, pevent_queue *q)
+{
+    psess_take_events(s, q);
+    return (int)q->count;
+}
+
+void sp_drain_events(psess *s, pevent_queue *q)
+{
+    psess_take_events(s, q);
+    pevent_queue_clear(q);
+}
+
+parley_event *sp_expect_event(psess *s, pevent_queue *q, int type, int state, const char *file, int line)
+{
+    parley_event *ev = sp_next_event(s, q);
+    if (!ev) {
+        tl_check(0, "an event is queued", file, line);
+        return NULL;
+    }
+    tl_check_int(ev->type, type, "event type", file, line);
+    if (state != SP_ANY_STATE)
+        tl_check_int(ev->state, state, "event state", file, line);
+    return ev;
+}
+
+pjournal *sp_open_mem_journal(sp_memio *m)
+{
+    m->host = (pstorage_host){tl_memfs_ops, &m->fs};
+    pjournal_io io;
+    pstorage_host_io(&m->host, &io);
+    pjournal *j = NULL;
+    CHECK_INT(pjournal_open(palloc_libc(), &io, NULL, NULL, &j), PARLEY_OK);
+    return j;
+}
