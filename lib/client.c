@@ -556,19 +556,6 @@ static int copy_id(const char *id, char *out, size_t out_size)
     return PARLEY_OK;
 }
 
-/* The user's text, redacted, and the context snapshot to send with it.
- * Called with `lock`. */
-static int user_item(parley_client *pc, const char *text, char **redacted, char **snapshot)
-{
-    *redacted = *snapshot = NULL;
-    int rc = text ? pctx_redact(pc->ctx, PARLEY_FIELD_MESSAGE, text, redacted) : PARLEY_OK;
-    if (rc == PARLEY_OK)
-        rc = pctx_snapshot(pc->ctx, snapshot);
-    if (rc != PARLEY_OK)
-        pfree(&pc->alloc, *redacted);
-    return rc;
-}
-
 int parley_conversation_start(parley_client *pc, const char *subject, char *conv_id_out,
                               size_t out_size)
 {
@@ -580,7 +567,7 @@ int parley_conversation_start(parley_client *pc, const char *subject, char *conv
         return strlen(subject) > PROTO_MAX_SUBJECT ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_INVALID_ARG;
     char id[PARLEY_ID_SIZE], *subj, *snap;
     pclient_enter(pc);
-    int rc = user_item(pc, subject, &subj, &snap);
+    int rc = pctx_prepare_message(pc->ctx, subject, &subj, &snap);
     if (rc == PARLEY_OK)
         rc = psess_conv_start(pc->sess, subj, snap, id);
     pfree(&pc->alloc, subj);
@@ -600,9 +587,9 @@ int parley_send_text(parley_client *pc, const char *conv_id, const char *text, c
      * passed; checked again after (redaction may empty a text). */
     int rc = psess_check_text(pc->sess, conv_id, text);
     if (rc == PARLEY_OK)
-        rc = user_item(pc, text, &redacted, &snap);
+        rc = pctx_prepare_message(pc->ctx, text, &redacted, &snap);
     if (rc == PARLEY_OK)
-        rc = psess_send_text(pc->sess, conv_id, redacted, snap, id);
+        rc = psess_send_text(pc->sess, conv_id, redacted, snap, NULL, id);
     pfree(&pc->alloc, redacted);
     pfree(&pc->alloc, snap);
     rc = pclient_leave(pc, rc);

@@ -295,6 +295,19 @@ int pctx_redact(pctx *c, int field, const char *in, char **out)
     return predact_copy(&c->redact, &c->alloc, field, in, out);
 }
 
+int pctx_prepare_message(pctx *c, const char *text, char **redacted, char **snapshot)
+{
+    *redacted = *snapshot = NULL;
+    int rc = text ? pctx_redact(c, PARLEY_FIELD_MESSAGE, text, redacted) : PARLEY_OK;
+    if (rc == PARLEY_OK)
+        rc = pctx_snapshot(c, snapshot);
+    if (rc != PARLEY_OK) {
+        pfree(&c->alloc, *redacted);
+        *redacted = NULL;
+    }
+    return rc;
+}
+
 /* A user string checked against its limit, then redacted. */
 static int user_string(pctx *c, int field, const char *in, size_t max, char **out)
 {

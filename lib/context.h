@@ -47,6 +47,11 @@ int pctx_snapshot(pctx *c, char **out);
 /* A redacted copy of a user string of `field` (PARLEY_FIELD_*). */
 int pctx_redact(pctx *c, int field, const char *in, char **out);
 
+/* What a user message needs before the outbox: its text redacted (NULL
+ * text gives NULL) and the context snapshot. Both freed with pfree; on an
+ * error neither is set. */
+int pctx_prepare_message(pctx *c, const char *text, char **redacted, char **snapshot);
+
 /* Frames sent so far (context frames of either kind), for tests/benchmarks. */
 uint64_t pctx_frames_sent(const pctx *c);
 

@@ -656,23 +656,14 @@ int prich_postback(prich *r, pctx *ctx, const char *conv, const char *msg, const
     int rc = check_postback(r, conv, msg, option, &label, &payload);
     if (rc == PARLEY_OK)
         rc = psess_check_text(r->sess, conv, label);
-    char *text = NULL, *snap = NULL, *frame = NULL;
-    size_t len = 0;
+    char *text = NULL, *snap = NULL;
     if (rc == PARLEY_OK)
-        rc = pctx_redact(ctx, PARLEY_FIELD_MESSAGE, label, &text);
-    if (rc == PARLEY_OK)
-        rc = psess_check_text(r->sess, conv, text);
-    if (rc == PARLEY_OK)
-        rc = pctx_snapshot(ctx, &snap);
-    if (rc == PARLEY_OK)
-        rc = psess_mint_cid(r->sess, cid);
+        rc = pctx_prepare_message(ctx, label, &text, &snap);
     ppostback pb = {msg, option, payload};
     if (rc == PARLEY_OK)
-        rc = proto_encode_msg_send(&r->alloc, cid, conv, text, snap, &pb, &frame, &len);
+        rc = psess_send_text(r->sess, conv, text, snap, &pb, cid);
     pfree(&r->alloc, text);
     pfree(&r->alloc, snap);
-    if (rc == PARLEY_OK)
-        rc = psess_enqueue(r->sess, PSESS_ITEM_MSG, conv, cid, frame, len);
     if (rc == PARLEY_OK)
         postback_done(r, conv, msg, option);
     return rc;

@@ -1412,7 +1412,8 @@ int psess_check_text(const psess *s, const char *conv, const char *text)
     return s->obx_count >= s->outbox_cap ? PARLEY_ERR_FULL : PARLEY_OK;
 }
 
-int psess_send_text(psess *s, const char *conv, const char *text, const char *context, char cid_out[PARLEY_ID_SIZE])
+int psess_send_text(psess *s, const char *conv, const char *text, const char *context, const ppostback *pb,
+                    char cid_out[PARLEY_ID_SIZE])
 {
     int rc = psess_check_text(s, conv, text);
     if (rc != PARLEY_OK)
@@ -1420,7 +1421,7 @@ int psess_send_text(psess *s, const char *conv, const char *text, const char *co
     char cid[PARLEY_ID_SIZE], *frame = NULL;
     size_t len = 0;
     if (psess_mint_cid(s, cid) != PARLEY_OK ||
-        proto_encode_msg_send(&s->alloc, cid, conv, text, context, NULL, &frame, &len) != PARLEY_OK)
+        proto_encode_msg_send(&s->alloc, cid, conv, text, context, pb, &frame, &len) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
     rc = psess_enqueue(s, PSESS_ITEM_MSG, conv, cid, frame, len);
     if (rc == PARLEY_OK && cid_out)

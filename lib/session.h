@@ -109,7 +109,8 @@ int psess_conv_start(psess *s, const char *subject, const char *context, char co
 /* What psess_send_text would refuse (INVALID_ARG, NOT_FOUND, TOO_LONG,
  * FULL), without doing anything. */
 int psess_check_text(const psess *s, const char *conv, const char *text);
-int psess_send_text(psess *s, const char *conv, const char *text, const char *context,
+/* `pb` (may be NULL) names the option a postback answers. */
+int psess_send_text(psess *s, const char *conv, const char *text, const char *context, const ppostback *pb,
                     char cid_out[PARLEY_ID_SIZE]);
 uint32_t psess_outbox_count(const psess *s);
 

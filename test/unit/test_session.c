@@ -87,7 +87,7 @@ static int fx_send(fx *f, const char *conv, const char *text, char cid[PARLEY_ID
     char *snap = NULL;
     int rc = pctx_snapshot(f->ctx, &snap);
     if (rc == PARLEY_OK)
-        rc = psess_send_text(f->s, conv, text, snap, cid);
+        rc = psess_send_text(f->s, conv, text, snap, NULL, cid);
     pfree(&f->a, snap);
     return rc;
 }
