@@ -1327,13 +1327,16 @@ int psess_identify(psess *s, const char *user_id, const char *token)
     return PARLEY_OK;
 }
 
-/* A zeroed outbox item with a fresh cid; NULL on failure. */
-static obx_item *obx_new(psess *s, obx_kind kind, const char *conv)
+/* A zeroed outbox item with client id `cid`, or a fresh one when NULL;
+ * NULL on failure. */
+static obx_item *obx_new(psess *s, obx_kind kind, const char *conv, const char *cid)
 {
     obx_item *it = pcalloc(&s->alloc, 1, sizeof *it);
     if (!it)
         return NULL;
-    if (prand_uuid4(s->rand, it->cid) != PARLEY_OK) {
+    if (cid) {
+        memcpy(it->cid, cid, strlen(cid) + 1);
+    } else if (prand_uuid4(s->rand, it->cid) != PARLEY_OK) {
         pfree(&s->alloc, it);
         return NULL;
     }
@@ -1370,7 +1373,7 @@ int psess_conv_start(psess *s, const char *subject, const char *context, char co
     if (prand_uuid4(s->rand, uuid) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
     snprintf(conv, sizeof conv, "c-%s", uuid);
-    obx_item *it = obx_new(s, OBX_CONV_START, conv);
+    obx_item *it = obx_new(s, OBX_CONV_START, conv, NULL);
     if (!it)
         return PARLEY_ERR_NOMEM;
     sconv *c = NULL;
@@ -1492,10 +1495,9 @@ int psess_enqueue(psess *s, psess_item kind, const char *conv, const char *cid, 
         pfree(&s->alloc, frame);
         return PARLEY_ERR_FULL;
     }
-    obx_item *it = obx_new(s, item_kinds[kind], conv ? conv : NO_CONV);
+    obx_item *it = obx_new(s, item_kinds[kind], conv ? conv : NO_CONV, cid);
     parley_event *ev = NULL;
     if (it) {
-        memcpy(it->cid, cid, strlen(cid) + 1);
         it->frame = frame;
         it->len = len;
         ev = kind == PSESS_ITEM_SILENT ? NULL : pending_event(s, it);
