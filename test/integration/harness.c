@@ -418,3 +418,32 @@ void h_dump_events(const h_client *c, const char *label)
                 or_dash(parley_event_seq(ev)), or_dash(parley_event_text(ev)));
     }
 }
+
+const char *h_json_str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int h_api_count_text(const h_server *s, const char *conv, const char *text)
+{
+    char path[256], *body = NULL;
+    snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
+    int status = h_api(s, "GET", path, NULL, &body);
+    CHECK_INT(status, 200);
+    cJSON *list = body ? cJSON_Parse(body) : NULL;
+    free(body);
+    if (!cJSON_IsArray(list)) {
+        cJSON_Delete(list);
+        return -1;
+    }
+    int n = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, list)
+    {
+        const char *t = h_json_str(item, "text");
+        n += t && strcmp(t, text) == 0;
+    }
+    cJSON_Delete(list);
+    return n;
+}

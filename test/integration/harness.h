@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <cjson/cJSON.h>
 #include <parley.h>
 
 #define H_PATH 512
@@ -65,6 +66,14 @@ void h_server_dump_log(const h_server *s);
  * failed) and, when `body_out` is not NULL, the malloc'd response body. */
 int h_api(const h_server *s, const char *method, const char *path, const char *json_body,
           char **body_out);
+
+/* The string member `key` of `obj`, or NULL (NULL obj and wrong types too). */
+const char *h_json_str(const cJSON *obj, const char *key);
+
+/* How many stored messages of `conv` have exactly `text` (GET
+ * /api/conversations/{conv}/messages); -1 when the API did not answer with
+ * a list (and a failed check when its status was not 200). */
+int h_api_count_text(const h_server *s, const char *conv, const char *text);
 
 /* ---- clients ------------------------------------------------------------- */
 

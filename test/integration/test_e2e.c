@@ -53,36 +53,6 @@ static const cJSON *api_conversation(const char *conv, cJSON **list)
     return NULL;
 }
 
-static const char *json_str(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* How many stored messages of `conv` have exactly `text`; -1 on API error. */
-static int api_count_text(const char *conv, const char *text)
-{
-    char path[256], *body = NULL;
-    snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
-    int status = h_api(&g_srv, "GET", path, NULL, &body);
-    CHECK_INT(status, 200);
-    cJSON *list = body ? cJSON_Parse(body) : NULL;
-    free(body);
-    if (!cJSON_IsArray(list)) {
-        cJSON_Delete(list);
-        return -1;
-    }
-    int n = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, list)
-    {
-        const char *t = json_str(item, "text");
-        n += t && strcmp(t, text) == 0;
-    }
-    cJSON_Delete(list);
-    return n;
-}
-
 static int api_post_agent(const char *conv, const char *text, const char *name)
 {
     char path[256], json[512];
@@ -191,8 +161,8 @@ static void test_round_trip(void)
     cJSON *list = NULL;
     const cJSON *item = api_conversation(conv, &list);
     CHECK(item != NULL);
-    CHECK_STR(json_str(item, "user"), "e2e-alice");
-    CHECK_STR(json_str(item, "subject"), "Payment problem");
+    CHECK_STR(h_json_str(item, "user"), "e2e-alice");
+    CHECK_STR(h_json_str(item, "subject"), "Payment problem");
     cJSON_Delete(list);
 
     CHECK_INT(api_post_agent(conv, "Refunded, sorry about that!", "Dana"), 201);
@@ -203,8 +173,8 @@ static void test_round_trip(void)
         CHECK_STR(parley_event_author_name(agent), "Dana");
         CHECK(parley_event_timestamp_ms(agent) > 0);
     }
-    CHECK_INT(api_count_text(conv, "My gems never arrived"), 1);
-    CHECK_INT(api_count_text(conv, "Refunded, sorry about that!"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "My gems never arrived"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "Refunded, sorry about that!"), 1);
     h_want errors = {.type = PARLEY_EV_ERROR};
     CHECK_INT(h_count(&c, &errors), 0);
     if (tl_failed != failed_before)
@@ -253,8 +223,8 @@ static void test_server_restart(void)
         CHECK(is_decimal(parley_event_seq(ev)));
     CHECK_INT(parley_outbox_count(c.pc, &outbox), PARLEY_OK);
     CHECK_INT(outbox, 0);
-    CHECK_INT(api_count_text(conv, "before the restart"), 1);
-    CHECK_INT(api_count_text(conv, "sent while the server was down"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "before the restart"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "sent while the server was down"), 1);
     h_want sent_any = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_SENT, .cid = cid2};
     CHECK_INT(h_count(&c, &sent_any), 1);
     if (tl_failed != failed_before)
@@ -346,7 +316,7 @@ static void test_anonymous_id(void)
     cJSON *list = NULL;
     const cJSON *item = api_conversation(conv, &list);
     CHECK(item != NULL);
-    CHECK_STR(json_str(item, "user"), id1);
+    CHECK_STR(h_json_str(item, "user"), id1);
     cJSON_Delete(list);
     h_client_close(&c);
 }
@@ -383,12 +353,12 @@ static int count_json(const char *out, const char *type, const char *key, const 
     while (p && *p) {
         size_t len = strcspn(p, "\n");
         cJSON *o = cJSON_ParseWithLength(p, len);
-        if (!cJSON_IsObject(o) || !json_str(o, "type")) {
+        if (!cJSON_IsObject(o) || !h_json_str(o, "type")) {
             cJSON_Delete(o);
             return -1;
         }
-        n += strcmp(json_str(o, "type"), type) == 0 &&
-             (!key || (json_str(o, key) && strcmp(json_str(o, key), value) == 0));
+        n += strcmp(h_json_str(o, "type"), type) == 0 &&
+             (!key || (h_json_str(o, key) && strcmp(h_json_str(o, key), value) == 0));
         cJSON_Delete(o);
         p += len + (p[len] == '\n');
     }
@@ -484,7 +454,7 @@ static void test_cli_durable_outbox(void)
     CHECK_INT(run_cli(resume, "/dev/null", "durable-2", h_ms(90000), &out, &err), 0);
     CHECK_INT(count_json(out, "message_status", "state", "sent"), 1);
     if (conv[0])
-        CHECK_INT(api_count_text(conv, "queued while down"), 1);
+        CHECK_INT(h_api_count_text(&g_srv, conv, "queued while down"), 1);
     if (tl_failed != failed_before)
         fprintf(stderr, "cli stdout:\n%s\ncli stderr:\n%s\n", out ? out : "", err ? err : "");
     free(out);
@@ -603,8 +573,8 @@ static void test_outbox_survives_restart(void)
     CHECK(h_await(&d, &sent, WAIT, NULL) != NULL);
     CHECK_INT(parley_outbox_count(d.pc, &outbox), PARLEY_OK);
     CHECK_INT(outbox, 0);
-    CHECK_INT(api_count_text(conv, "written offline"), 1);
-    CHECK_INT(api_count_text(conv, "first, online"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "written offline"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "first, online"), 1);
     if (tl_failed != failed_before)
         h_dump_events(&d, "outbox survives restart");
     h_client_close(&d);
@@ -876,7 +846,7 @@ static int started_conv(const char *out, char conv[PARLEY_ID_SIZE])
     while (p && *p) {
         size_t len = strcspn(p, "\n");
         cJSON *o = cJSON_ParseWithLength(p, len);
-        const char *t = json_str(o, "type"), *c = json_str(o, "conv");
+        const char *t = h_json_str(o, "type"), *c = h_json_str(o, "conv");
         if (t && c && strcmp(t, "conversation") == 0 && strlen(c) < PARLEY_ID_SIZE) {
             snprintf(conv, PARLEY_ID_SIZE, "%s", c);
             cJSON_Delete(o);
@@ -903,26 +873,26 @@ static void test_cli_context(void)
     CHECK(out && started_conv(out, conv));
     cJSON *o = conv[0] ? api_get_conversation(conv) : NULL;
     const cJSON *uc = jpath(o, "user_context", NULL);
-    CHECK_STR(json_str(jpath(uc, "attributes", NULL), "plan"), "vip");
+    CHECK_STR(h_json_str(jpath(uc, "attributes", NULL), "plan"), "vip");
     CHECK(cJSON_GetNumberValue(jpath(jpath(uc, "attributes", "inventory"), "gems", NULL)) == 120);
     CHECK(cJSON_IsNull(jpath(uc, "attributes", "guild")));
-    CHECK_STR(json_str(uc, "screen"), "shop/gems");
+    CHECK_STR(h_json_str(uc, "screen"), "shop/gems");
     const cJSON *crumbs = jpath(uc, "breadcrumbs", NULL);
     CHECK_INT(cJSON_GetArraySize(crumbs), 2);
-    CHECK_STR(json_str(cJSON_GetArrayItem(crumbs, 0), "text"), "opened shop");
+    CHECK_STR(h_json_str(cJSON_GetArrayItem(crumbs, 0), "text"), "opened shop");
     /* Redacted on the device: the card number never reached the server. */
-    CHECK_STR(json_str(cJSON_GetArrayItem(crumbs, 1), "text"), "tapped buy [card]");
-    CHECK_STR(json_str(jpath(uc, "device", NULL), "app_version"), "1.4.2");
-    CHECK(json_str(jpath(uc, "device", NULL), "os") != NULL);
+    CHECK_STR(h_json_str(cJSON_GetArrayItem(crumbs, 1), "text"), "tapped buy [card]");
+    CHECK_STR(h_json_str(jpath(uc, "device", NULL), "app_version"), "1.4.2");
+    CHECK(h_json_str(jpath(uc, "device", NULL), "os") != NULL);
     const cJSON *events = jpath(o, "events", NULL), *ev = NULL, *item;
     cJSON_ArrayForEach(item, events)
     {
-        const char *name = json_str(item, "name");
+        const char *name = h_json_str(item, "name");
         if (name && strcmp(name, "purchase_failed") == 0)
             ev = item;
     }
     CHECK(ev != NULL);
-    CHECK_STR(json_str(jpath(ev, "meta", NULL), "sku"), "gems_500");
+    CHECK_STR(h_json_str(jpath(ev, "meta", NULL), "sku"), "gems_500");
     /* The message carries the snapshot of the moment it was written. */
     char path[256], *body = NULL;
     snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
@@ -931,12 +901,12 @@ static void test_cli_context(void)
     const cJSON *m, *mine = NULL;
     cJSON_ArrayForEach(m, msgs)
     {
-        const char *t = json_str(m, "text");
+        const char *t = h_json_str(m, "text");
         if (t && strcmp(t, "My gems never arrived") == 0)
             mine = m;
     }
     CHECK(mine != NULL);
-    CHECK_STR(json_str(jpath(mine, "context", NULL), "screen"), "shop/gems");
+    CHECK_STR(h_json_str(jpath(mine, "context", NULL), "screen"), "shop/gems");
     if (tl_failed != failed_before)
         fprintf(stderr, "cli stdout:\n%s\ncli stderr:\n%s\nconversation:\n%s\n", out ? out : "", err ? err : "",
                 body ? body : "");
@@ -964,7 +934,7 @@ static void test_anonymous_history_merged(void)
     cJSON *list = NULL;
     const cJSON *item = api_conversation(conv, &list);
     CHECK(item != NULL);
-    CHECK_STR(json_str(item, "user"), "e2e-merged");
+    CHECK_STR(h_json_str(item, "user"), "e2e-merged");
     cJSON_Delete(list);
     /* The identified user goes on in the same conversation. */
     CHECK(send_and_ack(&c, conv, "and after", cid) != NULL);
@@ -972,7 +942,7 @@ static void test_anonymous_history_merged(void)
     h_want w = {.type = PARLEY_EV_MESSAGE, .author = PARLEY_AUTHOR_AGENT, .conv = conv,
                 .text = "Both messages are here"};
     CHECK(h_await(&c, &w, WAIT, NULL) != NULL);
-    CHECK_INT(api_count_text(conv, "asked before logging in"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "asked before logging in"), 1);
     h_client_close(&c);
 }
 

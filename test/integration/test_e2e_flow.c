@@ -23,12 +23,6 @@ static char g_dir[256];
 
 /* ---- HTTP API helpers ------------------------------------------------------- */
 
-static const char *json_str(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* One API call whose status must be `want`; the parsed body (NULL when it
  * is not JSON), to free with cJSON_Delete. */
 static cJSON *api_json(const char *method, const char *path, const char *body, int want)
@@ -48,27 +42,6 @@ static int api_conv_post(const char *conv, const char *what, const char *body)
     char path[256];
     snprintf(path, sizeof path, "/api/conversations/%s/%s", conv, what);
     return h_api(&g_srv, "POST", path, body, NULL);
-}
-
-/* How many stored messages of `conv` have exactly `text`; -1 on API error. */
-static int api_count_text(const char *conv, const char *text)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
-    cJSON *list = api_json("GET", path, NULL, 200);
-    if (!cJSON_IsArray(list)) {
-        cJSON_Delete(list);
-        return -1;
-    }
-    int n = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, list)
-    {
-        const char *t = json_str(item, "text");
-        n += t && strcmp(t, text) == 0;
-    }
-    cJSON_Delete(list);
-    return n;
 }
 
 /* The aggregate of GET /api/surveys/{name}/responses (inside *doc). */
@@ -292,9 +265,9 @@ static void flow_to_queue(h_client *c, const char *conv, const parley_event *gre
         CHECK(parley_event_queue_position(queued) >= 1);
         CHECK(parley_event_wait_s(queued) >= 120); /* wait_per_position_s */
     }
-    CHECK_INT(api_count_text(conv, "Billing"), 1);
-    CHECK_INT(api_count_text(conv, "I want a refund"), 1);
-    CHECK_INT(api_count_text(conv, "Talk to a human"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "Billing"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "I want a refund"), 1);
+    CHECK_INT(h_api_count_text(&g_srv, conv, "Talk to a human"), 1);
 }
 
 static void check_api_queued(const char *conv)
@@ -302,8 +275,8 @@ static void check_api_queued(const char *conv)
     char path[256];
     snprintf(path, sizeof path, "/api/conversations/%s", conv);
     cJSON *doc = api_json("GET", path, NULL, 200);
-    CHECK_STR(json_str(doc, "id"), conv);
-    CHECK_STR(json_str(doc, "state"), "queued");
+    CHECK_STR(h_json_str(doc, "id"), conv);
+    CHECK_STR(h_json_str(doc, "state"), "queued");
     CHECK(json_num(doc, "queue_position", 0) >= 1);
     CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(doc, "agent")));
     const cJSON *notes = cJSON_GetObjectItemCaseSensitive(doc, "bot_notes");
@@ -320,7 +293,7 @@ static void check_api_queued(const char *conv)
     const cJSON *item;
     cJSON_ArrayForEach(item, queue)
     {
-        found += json_str(item, "conv") && strcmp(json_str(item, "conv"), conv) == 0;
+        found += h_json_str(item, "conv") && strcmp(h_json_str(item, "conv"), conv) == 0;
     }
     CHECK_INT(found, 1);
     cJSON_Delete(queue);
@@ -392,8 +365,8 @@ static void answer_csat(h_client *c, const char *conv)
     const cJSON *q2 = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(agg, "options"), "q2");
     CHECK_INT(json_num(q2, "fixed", -1), 1);
     const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "responses"), 0);
-    CHECK_STR(json_str(first, "conv"), conv);
-    CHECK_STR(json_str(first, "user"), "flow-alice");
+    CHECK_STR(h_json_str(first, "conv"), conv);
+    CHECK_STR(h_json_str(first, "user"), "flow-alice");
     cJSON_Delete(doc);
 }
 
@@ -499,9 +472,9 @@ static void postback_across_kill(enum kill_when when)
         uint32_t outbox = 99;
         CHECK_INT(parley_outbox_count(c.pc, &outbox), PARLEY_OK);
         CHECK_INT(outbox, 0);
-        CHECK_INT(api_count_text(conv, "Bugs"), 1);
+        CHECK_INT(h_api_count_text(&g_srv, conv, "Bugs"), 1);
         /* The bot answered the postback once, whichever side of the kill it was stored on. */
-        CHECK_INT(api_count_text(conv, "Sorry about that! What's happening?"), 1);
+        CHECK_INT(h_api_count_text(&g_srv, conv, "Sorry about that! What's happening?"), 1);
     }
     if (c.threaded)
         CHECK_INT(parley_stop(c.pc), PARLEY_OK);
@@ -728,7 +701,7 @@ static void test_survey_offline(void)
         return;
     CHECK(await_online(&c, 0, NULL) != NULL);
     cJSON *pushed = api_json("POST", "/api/users/flow-erin/surveys", "{\"survey\":\"nps\"}", 201);
-    const char *sv_id = json_str(pushed, "id");
+    const char *sv_id = h_json_str(pushed, "id");
     CHECK(sv_id != NULL);
     h_want want = {.type = PARLEY_EV_SURVEY};
     const parley_event *ev = h_await(&c, &want, WAIT, NULL);
@@ -776,8 +749,8 @@ static void test_survey_offline(void)
         CHECK_INT(json_num(agg, "count", -1), 1);
         CHECK(json_num(agg, "nps", -1000) == 100.0);
         const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "responses"), 0);
-        CHECK_STR(json_str(first, "id"), sv_id);
-        CHECK_STR(json_str(first, "user"), "flow-erin");
+        CHECK_STR(h_json_str(first, "id"), sv_id);
+        CHECK_STR(h_json_str(first, "user"), "flow-erin");
         cJSON_Delete(doc);
     }
     cJSON_Delete(pushed);
