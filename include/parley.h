@@ -143,6 +143,23 @@ PARLEY_API int parley_config_set_data_dir(parley_config *cfg, const char *dir);
  * sends fail with PARLEY_ERR_FULL. Default 1000. Errors: INVALID_ARG (0). */
 PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
 
+/* Limits of the queue of events waiting for parley_poll(): at most
+ * `max_events` events or `max_bytes` bytes (what the events hold: their
+ * strings, structured content and items) before the client stops reading
+ * from the server. Defaults PARLEY_DEFAULT_MAX_EVENTS (1000) and
+ * PARLEY_DEFAULT_MAX_EVENT_BYTES (1 MiB); 0 keeps a default. Nothing is
+ * dropped: once the queue reaches either limit the client takes nothing
+ * more from its connection (messages wait at the server, or in the
+ * network, and a dropped connection is not replaced) until parley_poll()
+ * has brought the queue below half of both limits. The queue may exceed a
+ * limit by what one received frame produces (a frame is at most 64 KiB);
+ * events the host causes itself (message status of its own sends) are
+ * always queued. docs/architecture.md, "Bounded event queue".
+ * Errors: INVALID_ARG (NULL cfg). */
+#define PARLEY_DEFAULT_MAX_EVENTS 1000u
+#define PARLEY_DEFAULT_MAX_EVENT_BYTES (1024u * 1024u)
+PARLEY_API int parley_config_set_event_limits(parley_config *cfg, uint32_t max_events, size_t max_bytes);
+
 /* Encrypts the journal in the data dir (AES-256-GCM) with `key`, exactly
  * PARLEY_ENCRYPTION_KEY_SIZE (32) bytes, copied; NULL (len ignored) turns
  * encryption off. Message text and the session token then never reach the

@@ -74,22 +74,12 @@ static int fx_attr(fx *f, const pattr *a)
 
 static int fx_start(fx *f, const char *subject, char conv[PARLEY_ID_SIZE])
 {
-    char *snap = NULL;
-    int rc = pctx_snapshot(f->ctx, &snap);
-    if (rc == PARLEY_OK)
-        rc = psess_conv_start(f->s, subject, snap, conv);
-    pfree(&f->a, snap);
-    return rc;
+    return psess_conv_start(f->s, subject, conv);
 }
 
 static int fx_send(fx *f, const char *conv, const char *text, char cid[PARLEY_ID_SIZE])
 {
-    char *snap = NULL;
-    int rc = pctx_snapshot(f->ctx, &snap);
-    if (rc == PARLEY_OK)
-        rc = psess_send_text(f->s, conv, text, snap, NULL, cid);
-    pfree(&f->a, snap);
-    return rc;
+    return psess_send_text(f->s, conv, text, NULL, cid);
 }
 
 static int event_count(fx *f)
