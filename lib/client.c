@@ -53,7 +53,9 @@ static int queue_low(const parley_client *pc)
 }
 
 /* Stops or resumes reading as the queue crosses its limits. Called with
- * `lock`, on the thread that services the transport. */
+ * `lock`, on the thread that services the transport. The flag changes
+ * under `evlock`, so a parley_poll that drains the queue right after sees
+ * it and wakes this thread. */
 static void update_flow(parley_client *pc)
 {
     pthread_mutex_lock(&pc->evlock);
@@ -61,13 +63,14 @@ static void update_flow(parley_client *pc)
     int change = paused ? queue_low(pc) : queue_full(pc);
     uint32_t n = pc->events.count;
     size_t bytes = pc->events.bytes;
-    pthread_mutex_unlock(&pc->evlock);
+    if (change)
+        atomic_store(&pc->rx_paused, !paused);
     atomic_store(&pc->resume_asked, 0);
+    pthread_mutex_unlock(&pc->evlock);
     if (!change)
         return;
     paused = !paused;
     ptransport_pause_rx(pc->tr, paused);
-    atomic_store(&pc->rx_paused, paused);
     if (paused)
         PLOG_W(&pc->log, "event queue full (%u events, %zu bytes): reading paused until parley_poll drains it",
                (unsigned)n, bytes);
