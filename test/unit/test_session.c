@@ -2124,7 +2124,8 @@ static void test_poison_item_from_old_journal(void)
     pjournal *jr = sp_open_mem_journal(&m);
     size_t n = 70000;
     char *v = malloc(n + 200);
-    int head = snprintf(v, n + 200, "x\nold-cid\n-\n{\"t\":\"event\",\"cid\":\"old-cid\",\"name\":\"x\",\"meta\":{\"k\":\"");
+    int head = snprintf(v, n + 200, "x\nold-cid\n-\n"
+                                    "{\"t\":\"event\",\"cid\":\"old-cid\",\"name\":\"x\",\"meta\":{\"k\":\"");
     memset(v + head, 'p', n);
     memcpy(v + head + n, "\"},\"ts\":1}", 11);
     CHECK_INT(pjournal_put(jr, 1, "0000000000000001", v, strlen(v), 1), PARLEY_OK);
