@@ -319,12 +319,14 @@ static void take(tally *t, parley_event *ev)
     parley_event_free(ev);
 }
 
-/* The host is back: it polls (and services) until every message is in. */
+/* The host is back: it polls (and services) until everything is in (the
+ * last typing and unread frames follow the last message). */
 static void come_back(parley_client *pc, int service, tally *t)
 {
     int64_t end = now_ms() + 60000;
     int bad = 0;
-    while (t->messages < FLOOD_MSGS && now_ms() < end) {
+    while ((t->messages < FLOOD_MSGS || t->typing + t->unread < 2 * (FLOOD_MSGS / CHATTER_EVERY)) &&
+           now_ms() < end) {
         parley_event *ev;
         int got = 0;
         while (parley_poll(pc, &ev) == PARLEY_OK) {
