@@ -143,6 +143,23 @@ PARLEY_API int parley_config_set_data_dir(parley_config *cfg, const char *dir);
  * sends fail with PARLEY_ERR_FULL. Default 1000. Errors: INVALID_ARG (0). */
 PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
 
+/* Limits of the queue of events waiting for parley_poll(): at most
+ * `max_events` events or `max_bytes` bytes (what the events hold: their
+ * strings, structured content and items) before the client stops reading
+ * from the server. Defaults PARLEY_DEFAULT_MAX_EVENTS (1000) and
+ * PARLEY_DEFAULT_MAX_EVENT_BYTES (1 MiB); 0 keeps a default. Nothing is
+ * dropped: once the queue reaches either limit the client takes nothing
+ * more from its connection (messages wait at the server, or in the
+ * network, and a dropped connection is not replaced) until parley_poll()
+ * has brought the queue below half of both limits. The queue may exceed a
+ * limit by what one received frame produces (a frame is at most 64 KiB);
+ * events the host causes itself (message status of its own sends) are
+ * always queued. docs/architecture.md, "Bounded event queue".
+ * Errors: INVALID_ARG (NULL cfg). */
+#define PARLEY_DEFAULT_MAX_EVENTS 1000u
+#define PARLEY_DEFAULT_MAX_EVENT_BYTES (1024u * 1024u)
+PARLEY_API int parley_config_set_event_limits(parley_config *cfg, uint32_t max_events, size_t max_bytes);
+
 /* Encrypts the journal in the data dir (AES-256-GCM) with `key`, exactly
  * PARLEY_ENCRYPTION_KEY_SIZE (32) bytes, copied; NULL (len ignored) turns
  * encryption off. Message text and the session token then never reach the
@@ -366,15 +383,17 @@ PARLEY_API int parley_set_device_fact(parley_client *pc, const char *key, const 
  * strings inside are redacted). It rides the durable outbox like a message
  * (journaled and synced before PARLEY_OK, resent until acknowledged) and
  * may trigger proactive messages or surveys on the server.
- * Errors: INVALID_ARG, TOO_LONG, CONSENT (context not allowed), FULL, IO,
- * NOMEM. */
+ * Errors: INVALID_ARG, TOO_LONG (also: the frame would exceed the frame
+ * limit, docs/protocol.md "Limits"; nothing was queued), CONSENT (context
+ * not allowed), FULL, IO, NOMEM. */
 PARLEY_API int parley_track_event(parley_client *pc, const char *name, const char *json_object);
 
 /* Starts a conversation with an optional subject (NULL or at most 256 bytes
  * of UTF-8). Works offline: the id is minted locally and the request is
  * queued. The new conversation's id ("c-<uuid>") is written to `conv_id_out`
  * (at least PARLEY_ID_SIZE bytes; may be NULL). With a data dir, PARLEY_OK
- * means the request is durably in the journal (synced to disk).
+ * means the request is durably in the journal (synced to disk). It
+ * carries a context snapshot like parley_send_text().
  * Errors: INVALID_ARG, TOO_LONG, FULL (outbox cap), IO (the journal could not
  * be written: nothing was queued), NOMEM. */
 PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject,
@@ -382,7 +401,12 @@ PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject,
 
 /* Sends `text` (non-empty UTF-8, at most 4096 bytes or the server's lower
  * limit, redacted before anything is stored) in conversation `conv_id`,
- * with a snapshot of the context when allowed. On PARLEY_OK the message is queued in the
+ * with a snapshot of the context when allowed. Every frame must fit the
+ * frame limit (64 KiB, or the server's lower limits.max_frame): a snapshot
+ * that would not fit is trimmed, keeping the screen, attributes, device
+ * facts and the newest breadcrumbs while they fit, and marked
+ * "truncated" (the server still gets the whole context through context
+ * frames). On PARLEY_OK the message is queued in the
  * outbox, a PARLEY_MSG_PENDING status event follows, and the client id of
  * the message (a UUIDv4) is written to `msg_id_out` (PARLEY_ID_SIZE bytes; may
  * be NULL). It is resent after reconnects until the server acknowledges it.
@@ -390,8 +414,14 @@ PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject,
  * disk): it survives the process being killed and is resent by the next
  * client on the same data dir; the server deduplicates by client id.
  * Errors: INVALID_ARG (NULL, empty, not UTF-8), NOT_FOUND (conversation not
- * known to this client), TOO_LONG, FULL (outbox cap, default 1000 items),
- * IO (the journal could not be written: nothing was queued), NOMEM. */
+ * known to this client), TOO_LONG (the text is over its limit, or the frame
+ * would exceed the frame limit even without a snapshot: nothing was queued),
+ * FULL (outbox cap, default 1000 items), IO (the journal could not be
+ * written: nothing was queued), NOMEM.
+ * A message queued under a larger frame limit than the server announces
+ * after a reconnect goes without its snapshot; one that still does not fit
+ * gets PARLEY_MSG_FAILED and a PARLEY_EV_ERROR with PARLEY_ERR_TOO_LONG
+ * and leaves the outbox. */
 PARLEY_API int parley_send_text(parley_client *pc, const char *conv_id, const char *text,
                                 char *msg_id_out, size_t out_size);
 
@@ -446,7 +476,10 @@ enum { /* parley_event_author_kind() of PARLEY_EV_MESSAGE */
 /* Takes the next event off the client's queue: PARLEY_OK and *out set (free
  * it with parley_event_free()), or PARLEY_ERR_AGAIN when there is none.
  * Any thread; meant to be called every frame: when the queue is empty it makes
- * no system call, no allocation and takes no lock. Errors: INVALID_ARG. */
+ * no system call, no allocation and takes no lock. When the queue had
+ * reached its limits (parley_config_set_event_limits) and this call brings
+ * it below half of them, it wakes the client's servicing to read again.
+ * Errors: INVALID_ARG. */
 PARLEY_API int parley_poll(parley_client *pc, parley_event **out);
 
 /* Frees an event (may outlive its client). NULL is a no-op. */
@@ -562,7 +595,8 @@ PARLEY_API int parley_option_action(const parley_option *o);
  * parley_load_history()), in the data dir too, so a postback works after
  * a restart. Errors: INVALID_ARG (NULL or malformed argument, or a URL
  * button), NOT_FOUND (message not remembered, or no such option on it),
- * STATE (a quick-reply set already answered), FULL, IO, NOMEM. */
+ * STATE (a quick-reply set already answered), TOO_LONG (as for
+ * parley_send_text()), FULL, IO, NOMEM. */
 PARLEY_API int parley_postback(parley_client *pc, const char *conv_id, const char *message_id,
                                const char *option_id, char *msg_id_out, size_t out_size);
 
@@ -764,7 +798,9 @@ PARLEY_API int parley_survey_question_visible(parley_survey_response *resp, cons
  * Errors: INCOMPLETE (a required shown question is unanswered: its id goes
  * to missing_qid_out, PARLEY_SURVEY_ID_SIZE bytes, may be NULL),
  * INVALID_ARG (NULL, a buffer too small), NOT_FOUND, STATE (already
- * submitted or dismissed), FULL, IO, NOMEM. */
+ * submitted or dismissed), TOO_LONG (the answers do not fit one frame,
+ * docs/protocol.md "Limits": nothing was queued, the survey stays pending
+ * with its answers), FULL, IO, NOMEM. */
 PARLEY_API int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out, size_t out_size,
                                     char *cid_out, size_t cid_size);
 

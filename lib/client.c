@@ -6,7 +6,13 @@
  * calls from the host's thread wait at most for one short engine step.
  * Transport callbacks run inside ptransport_service and take `lock`
  * themselves. `evlock` guards the event queue; `ev_count` lets parley_poll
- * return without any lock when the queue is empty. */
+ * return without any lock when the queue is empty.
+ *
+ * Backpressure: when the queue reaches its count or byte limit the
+ * servicing thread stops reading from the connection (and does not open a
+ * new one); parley_poll wakes it once the host has drained the queue below
+ * half of both limits. Nothing is dropped: what the server sends meanwhile
+ * waits in the network or at the server. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,8 +34,49 @@
 #include "util/utf8.h"
 
 #define ANON_RECORD "anonymous_id"
+/* While reading is stopped and a reconnect is due, how often the servicing
+ * thread looks again (a wake from parley_poll usually comes first). */
+#define FLOW_RECHECK_MS 250
 
 /* ---- events --------------------------------------------------------------- */
+
+/* Called with `evlock`. */
+static int queue_full(const parley_client *pc)
+{
+    return pc->events.count >= pc->ev_max || pc->events.bytes >= pc->ev_max_bytes;
+}
+
+/* Called with `evlock`: below half of both limits. */
+static int queue_low(const parley_client *pc)
+{
+    return pc->events.count <= pc->ev_max / 2 && pc->events.bytes <= pc->ev_max_bytes / 2;
+}
+
+/* Stops or resumes reading as the queue crosses its limits. Called with
+ * `lock`, on the thread that services the transport. The flag changes
+ * under `evlock`, so a parley_poll that drains the queue right after sees
+ * it and wakes this thread. */
+static void update_flow(parley_client *pc)
+{
+    pthread_mutex_lock(&pc->evlock);
+    int paused = atomic_load(&pc->rx_paused);
+    int change = paused ? queue_low(pc) : queue_full(pc);
+    uint32_t n = pc->events.count;
+    size_t bytes = pc->events.bytes;
+    if (change)
+        atomic_store(&pc->rx_paused, !paused);
+    atomic_store(&pc->resume_asked, 0);
+    pthread_mutex_unlock(&pc->evlock);
+    if (!change)
+        return;
+    paused = !paused;
+    ptransport_pause_rx(pc->tr, paused);
+    if (paused)
+        PLOG_W(&pc->log, "event queue full (%u events, %zu bytes): reading paused until parley_poll drains it",
+               (unsigned)n, bytes);
+    else
+        PLOG_I(&pc->log, "event queue drained: reading resumed");
+}
 
 /* Moves what the session produced to the host's queue. Called with `lock`. */
 static void collect_events(parley_client *pc)
@@ -44,6 +91,8 @@ static void collect_events(parley_client *pc)
     pthread_mutex_unlock(&pc->evlock);
 }
 
+/* Waking the servicing thread costs a syscall: only when reading is paused
+ * and the queue has drained, once until it has looked. */
 int parley_poll(parley_client *pc, parley_event **out)
 {
     if (!pc || !out)
@@ -53,7 +102,10 @@ int parley_poll(parley_client *pc, parley_event **out)
     pthread_mutex_lock(&pc->evlock);
     parley_event *ev = pevent_queue_pop(&pc->events);
     atomic_store(&pc->ev_count, pc->events.count);
+    int resume = atomic_load(&pc->rx_paused) && queue_low(pc);
     pthread_mutex_unlock(&pc->evlock);
+    if (resume && !atomic_exchange(&pc->resume_asked, 1))
+        ptransport_wake(pc->tr);
     if (!ev)
         return PARLEY_ERR_AGAIN;
     *out = ev;
@@ -62,9 +114,21 @@ int parley_poll(parley_client *pc, parley_event **out)
 
 /* ---- glue: do what the session wants -------------------------------------- */
 
+/* The timer's delay; a reconnect held back by a full queue is looked at
+ * again after FLOW_RECHECK_MS instead of at once. */
+static int64_t timer_delay(parley_client *pc, int want, int64_t deadline, int64_t now)
+{
+    int64_t delay = deadline < 0 ? -1 : (deadline > now ? deadline - now : 0);
+    if ((want & PSESS_WANT_CONNECT) && atomic_load(&pc->rx_paused) && delay < FLOW_RECHECK_MS)
+        delay = FLOW_RECHECK_MS;
+    return delay;
+}
+
 /* Called with `lock` held, on the thread that services the transport. */
 static void pump(parley_client *pc)
 {
+    collect_events(pc);
+    update_flow(pc);
     int64_t now = pclock_mono_ms();
     int64_t deadline = -1;
     int want = psess_want(pc->sess, now, &deadline);
@@ -74,7 +138,7 @@ static void pump(parley_client *pc)
         psess_on_closed(pc->sess, now, PARLEY_ERR_CLOSED, "closed by client");
         want = psess_want(pc->sess, now, &deadline);
     }
-    if ((want & PSESS_WANT_CONNECT) && !pc->connection) {
+    if ((want & PSESS_WANT_CONNECT) && !pc->connection && !atomic_load(&pc->rx_paused)) {
         pc->connection = 1;
         psess_on_connecting(pc->sess, now);
         if (ptransport_connect(pc->tr) != PARLEY_OK && pc->connection) {
@@ -85,8 +149,9 @@ static void pump(parley_client *pc)
     }
     if (want & PSESS_WANT_WRITE)
         ptransport_request_write(pc->tr);
-    ptransport_set_timer(pc->tr, deadline < 0 ? -1 : (deadline > now ? deadline - now : 0));
+    ptransport_set_timer(pc->tr, timer_delay(pc, want, deadline, now));
     collect_events(pc);
+    update_flow(pc);
 }
 
 static void cb_on_open(void *user)
@@ -118,22 +183,17 @@ static void cb_on_closed(void *user, int err, const char *why)
     pthread_mutex_unlock(&pc->lock);
 }
 
-/* Non-fatal transport problems (an oversized frame) go straight to the host. */
+/* Non-fatal transport problems (an oversized frame) go to the host like
+ * the session's own errors, and count towards the queue's limits. */
 static void cb_on_error(void *user, int err, const char *why)
 {
     parley_client *pc = user;
-    parley_event *ev = pevent_new(&pc->alloc, PARLEY_EV_ERROR);
-    if (!ev)
-        return;
-    ev->error_code = err;
-    if (pevent_set(ev, &ev->text, why) != PARLEY_OK) {
-        parley_event_free(ev);
-        return;
-    }
-    pthread_mutex_lock(&pc->evlock);
-    pevent_queue_push(&pc->events, ev);
-    atomic_store(&pc->ev_count, pc->events.count);
-    pthread_mutex_unlock(&pc->evlock);
+    pthread_mutex_lock(&pc->lock);
+    if (psess_emit_error(pc->sess, err, why) != PARLEY_OK)
+        PLOG_W(&pc->log, "error event lost: out of memory (%s)", why);
+    collect_events(pc);
+    update_flow(pc);
+    pthread_mutex_unlock(&pc->lock);
 }
 
 /* The session's frame is copied out under the lock so that API calls from
@@ -387,7 +447,11 @@ int parley_client_new(const parley_config *cfg, parley_client **out)
     pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&pc->evlock, NULL);
     atomic_init(&pc->ev_count, 0);
+    atomic_init(&pc->rx_paused, 0);
+    atomic_init(&pc->resume_asked, 0);
     atomic_init(&pc->running, 0);
+    pc->ev_max = cfg->max_events;
+    pc->ev_max_bytes = cfg->max_event_bytes;
     if ((rc = init_client(pc, cfg)) != PARLEY_OK) {
         parley_client_free(pc);
         return rc;
@@ -565,13 +629,12 @@ int parley_conversation_start(parley_client *pc, const char *subject, char *conv
         subject = NULL;
     if (subject && (strlen(subject) > PROTO_MAX_SUBJECT || !putf8_valid(subject, strlen(subject))))
         return strlen(subject) > PROTO_MAX_SUBJECT ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_INVALID_ARG;
-    char id[PARLEY_ID_SIZE], *subj, *snap;
+    char id[PARLEY_ID_SIZE], *subj;
     pclient_enter(pc);
-    int rc = pctx_prepare_message(pc->ctx, subject, &subj, &snap);
+    int rc = pctx_prepare_message(pc->ctx, subject, &subj);
     if (rc == PARLEY_OK)
-        rc = psess_conv_start(pc->sess, subj, snap, id);
+        rc = psess_conv_start(pc->sess, subj, id);
     pfree(&pc->alloc, subj);
-    pfree(&pc->alloc, snap);
     rc = pclient_leave(pc, rc);
     return rc == PARLEY_OK ? copy_id(id, conv_id_out, out_size) : rc;
 }
@@ -581,17 +644,16 @@ int parley_send_text(parley_client *pc, const char *conv_id, const char *text, c
 {
     if (!pc || (msg_id_out && out_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
-    char id[PARLEY_ID_SIZE], *redacted = NULL, *snap = NULL;
+    char id[PARLEY_ID_SIZE], *redacted = NULL;
     pclient_enter(pc);
     /* Checked before redaction so that the errors speak of what the host
      * passed; checked again after (redaction may empty a text). */
     int rc = psess_check_text(pc->sess, conv_id, text);
     if (rc == PARLEY_OK)
-        rc = pctx_prepare_message(pc->ctx, text, &redacted, &snap);
+        rc = pctx_prepare_message(pc->ctx, text, &redacted);
     if (rc == PARLEY_OK)
-        rc = psess_send_text(pc->sess, conv_id, redacted, snap, NULL, id);
+        rc = psess_send_text(pc->sess, conv_id, redacted, NULL, id);
     pfree(&pc->alloc, redacted);
-    pfree(&pc->alloc, snap);
     rc = pclient_leave(pc, rc);
     return rc == PARLEY_OK ? copy_id(id, msg_id_out, out_size) : rc;
 }

@@ -40,6 +40,10 @@ struct parley_client {
     pthread_mutex_t evlock;
     pevent_queue events;
     atomic_uint ev_count;
+    uint32_t ev_max;       /* queue limits (parley_config_set_event_limits) */
+    size_t ev_max_bytes;
+    atomic_int rx_paused;  /* reading stopped: the queue reached a limit */
+    atomic_int resume_asked; /* parley_poll woke the servicing thread to resume */
 
     pthread_t thread;
     atomic_int running;

@@ -20,6 +20,8 @@ parley_config *parley_config_new(void)
     cfg->backoff_initial_ms = 500;
     cfg->backoff_max_ms = 30000;
     cfg->outbox_cap = 1000;
+    cfg->max_events = PARLEY_DEFAULT_MAX_EVENTS;
+    cfg->max_event_bytes = PARLEY_DEFAULT_MAX_EVENT_BYTES;
     cfg->default_redactor = 1;
     return cfg;
 }
@@ -106,6 +108,15 @@ int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap)
     if (!cfg || cap == 0)
         return PARLEY_ERR_INVALID_ARG;
     cfg->outbox_cap = cap;
+    return PARLEY_OK;
+}
+
+int parley_config_set_event_limits(parley_config *cfg, uint32_t max_events, size_t max_bytes)
+{
+    if (!cfg)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->max_events = max_events ? max_events : PARLEY_DEFAULT_MAX_EVENTS;
+    cfg->max_event_bytes = max_bytes ? max_bytes : PARLEY_DEFAULT_MAX_EVENT_BYTES;
     return PARLEY_OK;
 }
 

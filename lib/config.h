@@ -23,6 +23,8 @@ struct parley_config {
     uint32_t backoff_initial_ms;
     uint32_t backoff_max_ms;
     uint32_t outbox_cap;
+    uint32_t max_events;   /* host event queue; parley_config_set_event_limits */
+    size_t max_event_bytes;
     int has_storage;
     parley_storage storage;
     void *storage_user;

@@ -1,6 +1,7 @@
 #include "context.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "util/utf8.h"
@@ -162,6 +163,142 @@ static int dirty(const pctx *c)
     return 0;
 }
 
+/* ---- fitting the frame limit -----------------------------------------------
+ * A context larger than a frame (100 attributes of a few KB, 500 long
+ * breadcrumbs) is cut into parts: the screen, each attribute, each device
+ * fact, each breadcrumb. A part's cost is what it adds to an encoded
+ * context at most (encoded alone, with its section's wrapper and a comma),
+ * so a sum of costs never undercounts. */
+
+enum { PART_SCREEN, PART_ATTR, PART_DEVICE, PART_CRUMB };
+
+typedef struct part {
+    int kind;
+    size_t i; /* index in the view's array of that kind */
+    size_t cost;
+} part;
+
+static pcontext part_alone(const view *v, const part *p)
+{
+    pcontext one = {0};
+    switch (p->kind) {
+    case PART_SCREEN: one.screen = v->pc.screen; break;
+    case PART_ATTR: one.attrs = &v->pc.attrs[p->i], one.n_attrs = 1; break;
+    case PART_DEVICE: one.device = &v->pc.device[p->i], one.n_device = 1; break;
+    default: one.crumbs = &v->pc.crumbs[p->i], one.n_crumbs = 1; break;
+    }
+    return one;
+}
+
+/* The parts of v in order: screen, attributes, device facts, breadcrumbs
+ * oldest first; *crumbs_first is where the breadcrumbs start. */
+static int parts_of(pctx *c, const view *v, part **out, size_t *n, size_t *crumbs_first)
+{
+    const size_t counts[] = {v->pc.screen != NULL, v->pc.n_attrs, v->pc.n_device, v->pc.n_crumbs};
+    size_t total = counts[0] + counts[1] + counts[2] + counts[3];
+    part *p = pcalloc(&c->alloc, total ? total : 1, sizeof *p);
+    if (!p)
+        return PARLEY_ERR_NOMEM;
+    *n = 0;
+    for (int kind = PART_SCREEN; kind <= PART_CRUMB; kind++) {
+        if (kind == PART_CRUMB)
+            *crumbs_first = *n;
+        for (size_t i = 0; i < counts[kind]; i++, (*n)++) {
+            p[*n] = (part){kind, i, 0};
+            pcontext one = part_alone(v, &p[*n]);
+            char *enc = NULL;
+            int rc = proto_encode_snapshot(&c->alloc, &one, &enc, &p[*n].cost);
+            pfree(&c->alloc, enc);
+            if (rc != PARLEY_OK) {
+                pfree(&c->alloc, p);
+                return rc;
+            }
+            p[*n].cost -= 1; /* "{" and "}" go, a comma comes */
+        }
+    }
+    *out = p;
+    return PARLEY_OK;
+}
+
+/* The view of the parts whose `on` is set (arrays allocated: view_free). */
+static int view_select(pctx *c, const view *v, const part *p, size_t n, const unsigned char *on, view *out)
+{
+    memset(out, 0, sizeof *out);
+    if ((v->pc.n_attrs && !(out->attrs = pcalloc(&c->alloc, v->pc.n_attrs, sizeof *out->attrs))) ||
+        (v->pc.n_device && !(out->device = pcalloc(&c->alloc, v->pc.n_device, sizeof *out->device))) ||
+        (v->pc.n_crumbs && !(out->crumbs = pcalloc(&c->alloc, v->pc.n_crumbs, sizeof *out->crumbs)))) {
+        view_free(c, out);
+        return PARLEY_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (!on[k])
+            continue;
+        switch (p[k].kind) {
+        case PART_SCREEN: out->pc.screen = v->pc.screen; break;
+        case PART_ATTR: out->attrs[out->pc.n_attrs++] = v->pc.attrs[p[k].i]; break;
+        case PART_DEVICE: out->device[out->pc.n_device++] = v->pc.device[p[k].i]; break;
+        default: out->crumbs[out->pc.n_crumbs++] = v->pc.crumbs[p[k].i]; break;
+        }
+    }
+    out->pc.attrs = out->attrs;
+    out->pc.device = out->device;
+    out->pc.crumbs = out->crumbs;
+    return PARLEY_OK;
+}
+
+/* Sends the parts marked in `on` as one context frame. */
+static int send_chunk(pctx *c, int full, const view *v, const part *p, size_t n, const unsigned char *on)
+{
+    view sel;
+    int rc = view_select(c, v, p, n, on, &sel);
+    char *frame = NULL;
+    size_t len = 0;
+    if (rc == PARLEY_OK)
+        rc = proto_encode_context(&c->alloc, full, &sel.pc, &frame, &len);
+    view_free(c, &sel);
+    if (rc == PARLEY_OK)
+        rc = psess_send_control(c->sess, "context", frame, len);
+    if (rc == PARLEY_OK)
+        c->frames++;
+    return rc;
+}
+
+/* A context over the frame limit goes out as several frames: the first
+ * one `full` (when the whole state is sent), the rest patches, parts in
+ * order so breadcrumbs stay oldest first. A part that cannot fit even
+ * alone (only under a tiny server limit) is left out and logged. */
+static int send_split(pctx *c, int full, const view *v, size_t limit)
+{
+    part *p = NULL;
+    size_t n = 0, crumbs_first = 0, base = sizeof "{\"t\":\"context\",\"full\":false}" - 1;
+    int rc = parts_of(c, v, &p, &n, &crumbs_first);
+    unsigned char *on = rc == PARLEY_OK ? pcalloc(&c->alloc, n ? n : 1, 1) : NULL;
+    if (rc == PARLEY_OK && !on)
+        rc = PARLEY_ERR_NOMEM;
+    size_t used = base, in_chunk = 0;
+    for (size_t k = 0; rc == PARLEY_OK && k <= n; k++) {
+        if (k < n && base + p[k].cost > limit) {
+            PLOG_W(c->log, "a context entry of %zu bytes does not fit the frame limit: left out", p[k].cost);
+            continue;
+        }
+        if (in_chunk && (k == n || used + p[k].cost > limit)) {
+            rc = send_chunk(c, full, v, p, n, on);
+            full = 0;
+            memset(on, 0, n);
+            used = base;
+            in_chunk = 0;
+        }
+        if (k < n) {
+            on[k] = 1;
+            used += p[k].cost;
+            in_chunk++;
+        }
+    }
+    pfree(&c->alloc, on);
+    pfree(&c->alloc, p);
+    return rc;
+}
+
 /* Sends the full state or a patch now; an empty one is not sent. */
 static int send_frame(pctx *c, int full, int64_t now)
 {
@@ -170,36 +307,80 @@ static int send_frame(pctx *c, int full, int64_t now)
     if (rc != PARLEY_OK)
         return rc;
     char *frame = NULL;
-    size_t len = 0;
+    size_t len = 0, limit = psess_max_frame(c->sess);
     int empty = view_empty(&v);
     if (!empty)
         rc = proto_encode_context(&c->alloc, full, &v.pc, &frame, &len);
-    view_free(c, &v);
-    if (!empty && rc == PARLEY_OK)
+    if (!empty && rc == PARLEY_OK && len > limit) {
+        pfree(&c->alloc, frame);
+        rc = send_split(c, full, &v, limit);
+    } else if (!empty && rc == PARLEY_OK) {
         rc = psess_send_control(c->sess, "context", frame, len);
+        c->frames += rc == PARLEY_OK;
+    }
+    view_free(c, &v);
     if (rc != PARLEY_OK)
         return rc;
     mark_sent(c);
     /* Only a frame sent opens an interval: the first change after a quiet
      * spell goes out at once. */
-    if (!empty) {
-        c->frames++;
+    if (!empty)
         c->last_frame = now;
-    }
     return PARLEY_OK;
 }
 
-int pctx_snapshot(pctx *c, char **out)
+/* What a snapshot keeps when the whole context does not fit in `max`
+ * bytes: the screen, attributes, device facts, then breadcrumbs newest
+ * first, each while it fits, marked "truncated". NULL when not even that
+ * mark fits. */
+static int snapshot_trimmed(pctx *c, const view *v, size_t max, char **out)
+{
+    part *p = NULL;
+    size_t n = 0, crumbs_first = 0, used = sizeof "{\"truncated\":true}" - 1;
+    int rc = parts_of(c, v, &p, &n, &crumbs_first);
+    unsigned char *on = rc == PARLEY_OK ? pcalloc(&c->alloc, n ? n : 1, 1) : NULL;
+    if (rc == PARLEY_OK && !on)
+        rc = PARLEY_ERR_NOMEM;
+    for (size_t j = 0; rc == PARLEY_OK && j < n; j++) {
+        size_t k = j < crumbs_first ? j : n - 1 - (j - crumbs_first);
+        if (used + p[k].cost <= max) {
+            on[k] = 1;
+            used += p[k].cost;
+        }
+    }
+    view sel;
+    if (rc == PARLEY_OK && used <= max && (rc = view_select(c, v, p, n, on, &sel)) == PARLEY_OK) {
+        sel.pc.truncated = 1;
+        rc = proto_encode_snapshot(&c->alloc, &sel.pc, out, NULL);
+        view_free(c, &sel);
+    }
+    pfree(&c->alloc, on);
+    pfree(&c->alloc, p);
+    return rc;
+}
+
+static int snapshot_within(pctx *c, size_t max, char **out)
 {
     *out = NULL;
     if (!c->consent)
         return PARLEY_OK;
     view v;
+    size_t len = 0;
     int rc = view_build(c, 0, &v);
     if (rc == PARLEY_OK && !view_empty(&v))
-        rc = proto_encode_snapshot(&c->alloc, &v.pc, out, NULL);
+        rc = proto_encode_snapshot(&c->alloc, &v.pc, out, &len);
+    if (rc == PARLEY_OK && *out && len > max) {
+        pfree(&c->alloc, *out);
+        *out = NULL;
+        rc = snapshot_trimmed(c, &v, max, out);
+    }
     view_free(c, &v);
     return rc;
+}
+
+int pctx_snapshot(pctx *c, char **out)
+{
+    return snapshot_within(c, SIZE_MAX, out);
 }
 
 /* ---- session hooks -------------------------------------------------------- */
@@ -227,6 +408,11 @@ static void on_tick(void *user, int64_t now)
     int64_t due = next_due(c);
     if (due >= 0 && now >= due && send_frame(c, 0, now) != PARLEY_OK)
         PLOG_W(c->log, "context patch not sent: out of memory");
+}
+
+static int on_snapshot(void *user, size_t max, char **out)
+{
+    return snapshot_within(user, max, out);
 }
 
 static void on_logout(void *user)
@@ -263,7 +449,7 @@ pctx *pctx_new(const palloc *a, psess *sess, const pctx_config *cfg, const plog 
     c->last_frame = INT64_MIN / 2;
     c->crumb_text = pcalloc(a, c->crumb_cap, sizeof *c->crumb_text);
     c->crumb_ts = pcalloc(a, c->crumb_cap, sizeof *c->crumb_ts);
-    psess_ext ext = {c, on_welcome, NULL, NULL, next_due, on_tick, on_logout};
+    psess_ext ext = {c, on_welcome, NULL, NULL, next_due, on_tick, on_logout, on_snapshot};
     if (!c->crumb_text || !c->crumb_ts || psess_add_ext(sess, &ext) != PARLEY_OK) {
         pctx_free(c);
         return NULL;
@@ -295,17 +481,10 @@ int pctx_redact(pctx *c, int field, const char *in, char **out)
     return predact_copy(&c->redact, &c->alloc, field, in, out);
 }
 
-int pctx_prepare_message(pctx *c, const char *text, char **redacted, char **snapshot)
+int pctx_prepare_message(pctx *c, const char *text, char **redacted)
 {
-    *redacted = *snapshot = NULL;
-    int rc = text ? pctx_redact(c, PARLEY_FIELD_MESSAGE, text, redacted) : PARLEY_OK;
-    if (rc == PARLEY_OK)
-        rc = pctx_snapshot(c, snapshot);
-    if (rc != PARLEY_OK) {
-        pfree(&c->alloc, *redacted);
-        *redacted = NULL;
-    }
-    return rc;
+    *redacted = NULL;
+    return text ? pctx_redact(c, PARLEY_FIELD_MESSAGE, text, redacted) : PARLEY_OK;
 }
 
 /* A user string checked against its limit, then redacted. */

@@ -39,18 +39,23 @@ int pctx_track_event(pctx *c, const char *name, const char *meta, int64_t wall_m
 /* Allowing while online queues the full state at once. */
 void pctx_set_consent(pctx *c, int allowed);
 
-/* The snapshot for a conversation start or message: *out is a JSON object
- * text (free with pfree) or NULL when context may not be sent or is empty.
- * Errors: NOMEM. */
+/* The whole context as a snapshot: *out is a JSON object text (free with
+ * pfree) or NULL when context may not be sent or is empty. Errors: NOMEM.
+ * Conversation starts and messages get theirs through the session's
+ * snapshot hook, trimmed to the room their frame leaves: the screen,
+ * attributes, device facts, then breadcrumbs newest first, each while it
+ * fits, with "truncated":true. Context frames over the frame limit are
+ * split into a full frame and patches instead, so the server still gets
+ * everything. */
 int pctx_snapshot(pctx *c, char **out);
 
 /* A redacted copy of a user string of `field` (PARLEY_FIELD_*). */
 int pctx_redact(pctx *c, int field, const char *in, char **out);
 
 /* What a user message needs before the outbox: its text redacted (NULL
- * text gives NULL) and the context snapshot. Both freed with pfree; on an
- * error neither is set. */
-int pctx_prepare_message(pctx *c, const char *text, char **redacted, char **snapshot);
+ * text gives NULL; free with pfree). The snapshot is added by the session
+ * (the snapshot hook), sized to the frame. */
+int pctx_prepare_message(pctx *c, const char *text, char **redacted);
 
 /* Frames sent so far (context frames of either kind), for tests/benchmarks. */
 uint64_t pctx_frames_sent(const pctx *c);

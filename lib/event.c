@@ -1,4 +1,7 @@
 #include "event.h"
+
+#include <string.h>
+
 #include "survey.h"
 #include "rich.h"
 
@@ -35,9 +38,34 @@ void parley_event_free(parley_event *ev)
     pfree(&a, ev);
 }
 
+static size_t str_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* A survey model is shared with the module that keeps it; counting it in
+ * each event that refers to it overstates, never understates. */
+static size_t survey_size(const parley_survey *sv)
+{
+    if (!sv)
+        return 0;
+    return sizeof *sv + sv->n_questions * sizeof *sv->questions + str_size(sv->json) + str_size(sv->frame);
+}
+
+size_t pevent_size(const parley_event *ev)
+{
+    const char *fields[] = {ev->conv, ev->id, ev->cid, ev->seq, ev->text, ev->author_name};
+    size_t n = sizeof *ev + pev_rich_size(ev->rich) + survey_size(ev->survey);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        n += str_size(fields[i]);
+    return n;
+}
+
 void pevent_queue_push(pevent_queue *q, parley_event *ev)
 {
     ev->next = NULL;
+    ev->qbytes = pevent_size(ev);
+    q->bytes += ev->qbytes;
     if (q->tail)
         q->tail->next = ev;
     else
@@ -55,6 +83,7 @@ parley_event *pevent_queue_pop(pevent_queue *q)
     if (!q->head)
         q->tail = NULL;
     q->count--;
+    q->bytes -= ev->qbytes;
     ev->next = NULL;
     return ev;
 }
@@ -69,8 +98,10 @@ void pevent_queue_splice(pevent_queue *dst, pevent_queue *src)
         dst->head = src->head;
     dst->tail = src->tail;
     dst->count += src->count;
+    dst->bytes += src->bytes;
     src->head = src->tail = NULL;
     src->count = 0;
+    src->bytes = 0;
 }
 
 void pevent_queue_clear(pevent_queue *q)

@@ -3,6 +3,7 @@
 #ifndef PARLEY_EVENT_H
 #define PARLEY_EVENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "parley.h"
@@ -21,6 +22,7 @@ struct parley_event {
     /* rich conversations (rich.h): blocks, queue, answers; NULL when none */
     struct pev_rich *rich;
     struct parley_event *next; /* queue link, owned by whoever queues it */
+    size_t qbytes;             /* what it counts for in a queue (pevent_size) */
 };
 
 /* A zeroed event of `type`; NULL when out of memory. */
@@ -29,10 +31,16 @@ parley_event *pevent_new(const palloc *a, int type);
 /* Sets a string field to a copy of s (NULL allowed). PARLEY_OK or NOMEM. */
 int pevent_set(parley_event *ev, char **field, const char *s);
 
-/* A FIFO of events. */
+/* The memory an event holds, in bytes: the event, its strings, its rich
+ * content (with the items of an answer) and its survey model. What the
+ * host's queue limit (parley_config_set_event_limits) counts. */
+size_t pevent_size(const parley_event *ev);
+
+/* A FIFO of events, with their count and their pevent_size total. */
 typedef struct pevent_queue {
     parley_event *head, *tail;
     uint32_t count;
+    size_t bytes;
 } pevent_queue;
 
 void pevent_queue_push(pevent_queue *q, parley_event *ev);

@@ -872,6 +872,28 @@ int proto_encode_bye(const palloc *a, char **out, size_t *out_len)
     return finish(a, root, 1, out, out_len);
 }
 
+int proto_frame_without(const palloc *a, const char *frame, size_t len, const char *key, char **out,
+                        size_t *out_len)
+{
+    if (!frame || !key || !out)
+        return PARLEY_ERR_INVALID_ARG;
+    /* Our frames are valid JSON (the journal checksums them), so a failed
+     * parse is taken as out of memory. */
+    cJSON *root = cJSON_ParseWithLength(frame, len);
+    if (!cJSON_IsObject(root)) {
+        int rc = root ? PARLEY_ERR_INVALID_ARG : PARLEY_ERR_NOMEM;
+        cJSON_Delete(root);
+        return rc;
+    }
+    cJSON *member = cJSON_DetachItemFromObjectCaseSensitive(root, key);
+    if (!member) {
+        cJSON_Delete(root);
+        return PARLEY_ERR_NOT_FOUND;
+    }
+    cJSON_Delete(member);
+    return finish(a, root, 1, out, out_len);
+}
+
 static int depth_of(const cJSON *node)
 {
     int deepest = 0;

@@ -116,6 +116,7 @@ typedef struct pcontext {
     size_t n_crumbs;
     const pattr *device;
     size_t n_device;
+    int truncated; /* snapshots: parts were left out to fit the frame */
 } pcontext;
 
 /* {"t":"context","full":...,...}: the whole state or a patch. */
@@ -169,6 +170,11 @@ int proto_encode_msg_send(const palloc *a, const char *cid, const char *conv, co
 int proto_encode_history_get(const palloc *a, const char *conv, uint64_t after, uint32_t limit, char **out,
                              size_t *out_len);
 int proto_encode_bye(const palloc *a, char **out, size_t *out_len);
+/* One of our own encoded frames (a journaled outbox item) re-encoded
+ * without its member `key`. NOT_FOUND when it has none, INVALID_ARG when
+ * it is not a JSON object, NOMEM. */
+int proto_frame_without(const palloc *a, const char *frame, size_t len, const char *key, char **out,
+                        size_t *out_len);
 
 /* Host-supplied JSON (attribute values, event metadata): must be one
  * object, valid under the wire rules, at most max_len bytes and max_depth

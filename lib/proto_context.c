@@ -100,7 +100,8 @@ int proto_encode_snapshot(const palloc *a, const pcontext *c, char **out, size_t
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return PARLEY_ERR_NOMEM;
-    return finish(a, root, add_parts(root, c), out, out_len);
+    int ok = add_parts(root, c) && (!c->truncated || cJSON_AddTrueToObject(root, "truncated"));
+    return finish(a, root, ok, out, out_len);
 }
 
 int proto_encode_event(const palloc *a, const char *cid, const char *name, const char *meta, int64_t ts,

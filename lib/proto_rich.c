@@ -61,6 +61,36 @@ void pev_rich_free(const palloc *a, pev_rich *r)
     pfree(a, r);
 }
 
+static size_t str_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+static size_t blocks_size(const struct parley_block *v, int n)
+{
+    size_t total = 0;
+    for (int i = 0; v && i < n; i++) {
+        const struct parley_block *b = &v[i];
+        total += sizeof *b + str_size(b->title) + str_size(b->text) + str_size(b->image) +
+                 blocks_size(b->cards, b->n_cards);
+        for (int j = 0; b->opts && j < b->n_opts; j++)
+            total += sizeof b->opts[j] + str_size(b->opts[j].id) + str_size(b->opts[j].label) +
+                     str_size(b->opts[j].payload) + str_size(b->opts[j].url);
+    }
+    return total;
+}
+
+size_t pev_rich_size(const pev_rich *r)
+{
+    if (!r)
+        return 0;
+    size_t n = sizeof *r + blocks_size(r->blocks, r->n_blocks) + str_size(r->raw_json) + str_size(r->req) +
+               str_size(r->title) + str_size(r->url) + (size_t)r->n_items * sizeof *r->items;
+    for (int i = 0; r->items && i < r->n_items; i++)
+        n += r->items[i] ? pevent_size(r->items[i]) : 0;
+    return n;
+}
+
 /* ---- blocks ------------------------------------------------------------------ */
 
 /* Option ids seen so far in one message: they must be unique in it. */

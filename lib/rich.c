@@ -585,7 +585,7 @@ prich *prich_new(const palloc *a, psess *sess, pjournal *journal, const plog *lo
     r->log = log;
     r->next_order = 1;
     r->next_req = 1;
-    psess_ext ext = {r, on_welcome, on_frame, on_message, next_due, on_tick, on_logout};
+    psess_ext ext = {r, on_welcome, on_frame, on_message, next_due, on_tick, on_logout, NULL};
     if ((journal && pjournal_foreach(journal, PRICH_NS, load_entry, r) != PARLEY_OK) ||
         psess_add_ext(sess, &ext) != PARLEY_OK) {
         prich_free(r);
@@ -656,14 +656,13 @@ int prich_postback(prich *r, pctx *ctx, const char *conv, const char *msg, const
     int rc = check_postback(r, conv, msg, option, &label, &payload);
     if (rc == PARLEY_OK)
         rc = psess_check_text(r->sess, conv, label);
-    char *text = NULL, *snap = NULL;
+    char *text = NULL;
     if (rc == PARLEY_OK)
-        rc = pctx_prepare_message(ctx, label, &text, &snap);
+        rc = pctx_prepare_message(ctx, label, &text);
     ppostback pb = {msg, option, payload};
     if (rc == PARLEY_OK)
-        rc = psess_send_text(r->sess, conv, text, snap, &pb, cid);
+        rc = psess_send_text(r->sess, conv, text, &pb, cid);
     pfree(&r->alloc, text);
-    pfree(&r->alloc, snap);
     if (rc == PARLEY_OK)
         postback_done(r, conv, msg, option);
     return rc;

@@ -50,6 +50,8 @@ typedef struct pev_rich {
  * memory. */
 pev_rich *pev_rich_new(const palloc *a);
 void pev_rich_free(const palloc *a, pev_rich *r);
+/* The memory r holds (0 for NULL), items included (pevent_size). */
+size_t pev_rich_size(const pev_rich *r);
 void pblocks_free(const palloc *a, struct parley_block *v, int n);
 
 #define PRICH_NS 5

@@ -356,6 +356,32 @@ static void obx_remove(psess *s, obx_item *it)
     obx_free(s, it);
 }
 
+/* An item that can never be delivered leaves the outbox with an ERROR
+ * event (`code`, `text`) naming its client id; a message or reported item
+ * also gets its FAILED status, with `reason`. */
+static int item_failed(psess *s, obx_item *it, int code, const char *text, const char *reason)
+{
+    parley_event *status = NULL, *err = error_event(s, code, text);
+    int failed = !err || pevent_set(err, &err->cid, it->cid) != PARLEY_OK ||
+                 pevent_set(err, &err->conv, it->conv) != PARLEY_OK;
+    if (!failed && (it->kind == OBX_MSG || it->kind == OBX_REPORTED)) {
+        status = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
+        failed = !status || pevent_set(status, &status->cid, it->cid) != PARLEY_OK ||
+                 pevent_set(status, &status->conv, it->conv) != PARLEY_OK ||
+                 pevent_set(status, &status->text, reason) != PARLEY_OK;
+    }
+    if (failed) {
+        parley_event_free(status);
+        parley_event_free(err);
+        return PARLEY_ERR_NOMEM;
+    }
+    if (status)
+        pevent_queue_push(&s->events, status);
+    pevent_queue_push(&s->events, err);
+    obx_remove(s, it);
+    return PARLEY_OK;
+}
+
 static sconv *conv_find(psess *s, const char *id)
 {
     for (size_t i = 0; i < s->n_convs; i++)
@@ -920,6 +946,44 @@ static int frame_error(psess *s, const char *reason)
     return emit_error(s, PARLEY_ERR_PROTOCOL, reason);
 }
 
+/* An item queued under a larger frame limit than this server's: a
+ * conversation start or message goes without its context snapshot when
+ * that makes it fit; anything else fails now rather than being refused
+ * unread after every welcome. */
+static int fit_item(psess *s, obx_item *it)
+{
+    char *frame = NULL;
+    size_t len = 0;
+    int rc = PARLEY_ERR_NOT_FOUND;
+    if (it->kind == OBX_CONV_START || it->kind == OBX_MSG)
+        rc = proto_frame_without(&s->alloc, it->frame, it->len, "context", &frame, &len);
+    if (rc == PARLEY_ERR_NOMEM)
+        return rc;
+    if (rc == PARLEY_OK && len <= s->max_frame) {
+        pfree(&s->alloc, it->frame);
+        it->frame = frame;
+        it->len = len;
+        PLOG_W(s->log, "item %s goes without its context snapshot to fit the server's frame limit", it->cid);
+        return obx_persist(s, it) == PARLEY_ERR_NOMEM ? PARLEY_ERR_NOMEM : PARLEY_OK;
+    }
+    pfree(&s->alloc, frame);
+    char text[96];
+    snprintf(text, sizeof text, "too_long: item exceeds the server's frame limit of %u bytes", (unsigned)s->max_frame);
+    PLOG_W(s->log, "item %s dropped: %s", it->cid, text);
+    return item_failed(s, it, PARLEY_ERR_TOO_LONG, text, "exceeds the server's frame limit");
+}
+
+static int fit_outbox(psess *s)
+{
+    for (obx_item *it = s->obx_head, *next; it; it = next) {
+        next = it->next;
+        int rc = it->len > s->max_frame ? fit_item(s, it) : PARLEY_OK;
+        if (rc != PARLEY_OK)
+            return rc;
+    }
+    return PARLEY_OK;
+}
+
 static int on_welcome(psess *s, int64_t now, const pframe *f)
 {
     if (s->state != ST_HANDSHAKING)
@@ -950,6 +1014,8 @@ static int on_welcome(psess *s, int64_t now, const pframe *f)
     s->state = ST_ONLINE;
     s->obx_next = s->obx_head;
     pevent_queue_push(&s->events, ev);
+    if (fit_outbox(s) != PARLEY_OK)
+        request_close(s, CL_FAILURE, PARLEY_ERR_NOMEM, "out of memory");
     PLOG_I(s->log, "online; %u item(s) to resend", (unsigned)s->obx_count);
     /* The modules' control frames (full context, read marks, requests) go
      * before the resends; one that cannot queue them costs only freshness,
@@ -1174,31 +1240,6 @@ static char *error_text(psess *s, const pframe *f)
     return t;
 }
 
-/* An item rejected for good leaves the outbox; a rejected message also gets
- * its FAILED status. */
-static int on_item_rejected(psess *s, const pframe *f, obx_item *it, char *text)
-{
-    parley_event *status = NULL, *err = error_event(s, PARLEY_ERR_REJECTED, text);
-    int failed = !err || pevent_set(err, &err->cid, it->cid) != PARLEY_OK ||
-                 pevent_set(err, &err->conv, it->conv) != PARLEY_OK;
-    if (!failed && (it->kind == OBX_MSG || it->kind == OBX_REPORTED)) {
-        status = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
-        failed = !status || pevent_set(status, &status->cid, it->cid) != PARLEY_OK ||
-                 pevent_set(status, &status->conv, it->conv) != PARLEY_OK ||
-                 pevent_set(status, &status->text, f->message ? f->message : f->code) != PARLEY_OK;
-    }
-    if (failed) {
-        parley_event_free(status);
-        parley_event_free(err);
-        return PARLEY_ERR_NOMEM;
-    }
-    if (status)
-        pevent_queue_push(&s->events, status);
-    pevent_queue_push(&s->events, err);
-    obx_remove(s, it);
-    return PARLEY_OK;
-}
-
 static int on_error(psess *s, const pframe *f)
 {
     char *text = error_text(s, f);
@@ -1208,7 +1249,7 @@ static int on_error(psess *s, const pframe *f)
     obx_item *it = f->cid ? obx_find(s, f->cid) : NULL;
     int rc;
     if (it) {
-        rc = on_item_rejected(s, f, it, text);
+        rc = item_failed(s, it, PARLEY_ERR_REJECTED, text, f->message ? f->message : f->code);
     } else if (!f->cid && f->code && strcmp(f->code, "auth_failed") == 0) {
         rc = emit_error(s, PARLEY_ERR_AUTH, text);
         request_close(s, CL_FAILURE, PARLEY_ERR_AUTH, "authentication failed");
@@ -1360,7 +1401,85 @@ static int obx_commit(psess *s, obx_item *it)
     return PARLEY_OK;
 }
 
-int psess_conv_start(psess *s, const char *subject, const char *context, char conv_out[PARLEY_ID_SIZE])
+/* ---- frames that carry a context snapshot ----------------------------------- */
+
+/* What `,"context":` adds to a frame besides the snapshot itself. */
+#define SNAPSHOT_MEMBER_LEN (sizeof ",\"context\":" - 1)
+
+/* Encodes an item with the given snapshot (NULL: none). */
+typedef int (*snap_encoder)(psess *s, const void *item, const char *context, char **out, size_t *len);
+
+static int ext_snapshot(psess *s, size_t max, char **out)
+{
+    *out = NULL;
+    for (size_t i = 0; i < s->n_exts; i++)
+        if (s->exts[i].snapshot)
+            return s->exts[i].snapshot(s->exts[i].user, max, out);
+    return PARLEY_OK;
+}
+
+/* The item's frame with the largest snapshot the frame limit leaves room
+ * for: measured without one first, so the module can trim to the room.
+ * TOO_LONG when even the bare frame does not fit. */
+static int encode_fitting(psess *s, snap_encoder enc, const void *item, char **out, size_t *len)
+{
+    char *bare = NULL, *snap = NULL, *full = NULL;
+    size_t n = 0, fn = 0;
+    int rc = enc(s, item, NULL, &bare, &n);
+    if (rc == PARLEY_OK && n > s->max_frame)
+        rc = PARLEY_ERR_TOO_LONG;
+    if (rc == PARLEY_OK && s->max_frame - n > SNAPSHOT_MEMBER_LEN)
+        rc = ext_snapshot(s, s->max_frame - n - SNAPSHOT_MEMBER_LEN, &snap);
+    if (rc == PARLEY_OK && snap)
+        rc = enc(s, item, snap, &full, &fn);
+    pfree(&s->alloc, snap);
+    if (rc == PARLEY_OK && full && fn > s->max_frame) {
+        PLOG_W(s->log, "context snapshot left out: %zu bytes over the frame limit", fn - s->max_frame);
+        pfree(&s->alloc, full);
+        full = NULL;
+    }
+    if (rc == PARLEY_OK && full) {
+        pfree(&s->alloc, bare);
+        bare = full;
+        n = fn;
+    }
+    if (rc != PARLEY_OK) {
+        pfree(&s->alloc, bare);
+        return rc;
+    }
+    *out = bare;
+    *len = n;
+    return PARLEY_OK;
+}
+
+typedef struct start_item {
+    const char *cid, *conv, *subject;
+} start_item;
+
+static int encode_start(psess *s, const void *item, const char *context, char **out, size_t *len)
+{
+    const start_item *it = item;
+    return proto_encode_conv_start(&s->alloc, it->cid, it->conv, it->subject, context, out, len);
+}
+
+typedef struct msg_item {
+    const char *cid, *conv, *text;
+    const ppostback *pb;
+} msg_item;
+
+static int encode_msg(psess *s, const void *item, const char *context, char **out, size_t *len)
+{
+    const msg_item *it = item;
+    return proto_encode_msg_send(&s->alloc, it->cid, it->conv, it->text, context, it->pb, out, len);
+}
+
+/* Only out of memory is worth telling apart from a refusal here. */
+static int encode_rc(int rc)
+{
+    return rc == PARLEY_ERR_TOO_LONG ? rc : PARLEY_ERR_NOMEM;
+}
+
+int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE])
 {
     size_t slen = subject ? strlen(subject) : 0;
     if (slen > PROTO_MAX_SUBJECT)
@@ -1376,16 +1495,16 @@ int psess_conv_start(psess *s, const char *subject, const char *context, char co
     obx_item *it = obx_new(s, OBX_CONV_START, conv, NULL);
     if (!it)
         return PARLEY_ERR_NOMEM;
+    start_item si = {it->cid, conv, slen ? subject : NULL};
+    int rc = encode_fitting(s, encode_start, &si, &it->frame, &it->len);
     sconv *c = NULL;
-    if (proto_encode_conv_start(&s->alloc, it->cid, conv, slen ? subject : NULL, context, &it->frame, &it->len) !=
-            PARLEY_OK ||
-        !(c = conv_add(s, conv))) {
+    if (rc != PARLEY_OK || !(c = conv_add(s, conv))) {
         obx_free(s, it);
-        return PARLEY_ERR_NOMEM;
+        return rc != PARLEY_OK ? encode_rc(rc) : PARLEY_ERR_NOMEM;
     }
     /* The cursor entry makes the conversation known after a restart; the
      * item's synced put makes it durable too. */
-    int rc = cursor_persist(s, c, 0);
+    rc = cursor_persist(s, c, 0);
     if (rc == PARLEY_OK)
         rc = obx_commit(s, it);
     else
@@ -1415,7 +1534,7 @@ int psess_check_text(const psess *s, const char *conv, const char *text)
     return s->obx_count >= s->outbox_cap ? PARLEY_ERR_FULL : PARLEY_OK;
 }
 
-int psess_send_text(psess *s, const char *conv, const char *text, const char *context, const ppostback *pb,
+int psess_send_text(psess *s, const char *conv, const char *text, const ppostback *pb,
                     char cid_out[PARLEY_ID_SIZE])
 {
     int rc = psess_check_text(s, conv, text);
@@ -1423,9 +1542,11 @@ int psess_send_text(psess *s, const char *conv, const char *text, const char *co
         return rc;
     char cid[PARLEY_ID_SIZE], *frame = NULL;
     size_t len = 0;
-    if (psess_mint_cid(s, cid) != PARLEY_OK ||
-        proto_encode_msg_send(&s->alloc, cid, conv, text, context, pb, &frame, &len) != PARLEY_OK)
+    if (psess_mint_cid(s, cid) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
+    msg_item mi = {cid, conv, text, pb};
+    if ((rc = encode_fitting(s, encode_msg, &mi, &frame, &len)) != PARLEY_OK)
+        return encode_rc(rc);
     rc = psess_enqueue(s, PSESS_ITEM_MSG, conv, cid, frame, len);
     if (rc == PARLEY_OK && cid_out)
         memcpy(cid_out, cid, strlen(cid) + 1);
@@ -1454,9 +1575,11 @@ int psess_conv_known(const psess *s, const char *conv)
 
 int psess_send_control(psess *s, const char *type, char *frame, size_t len)
 {
-    if (!psess_online(s)) {
+    if (!psess_online(s) || len > s->max_frame) {
         pfree(&s->alloc, frame);
-        return PARLEY_ERR_OFFLINE;
+        if (len > s->max_frame)
+            PLOG_W(s->log, "%s frame of %zu bytes not sent: over the frame limit", type, len);
+        return len > s->max_frame ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_OFFLINE;
     }
     wq_entry *e = wq_new(s, type, frame, len);
     if (!e)
@@ -1491,9 +1614,11 @@ int psess_enqueue(psess *s, psess_item kind, const char *conv, const char *cid, 
         pfree(&s->alloc, frame);
         return PARLEY_ERR_INVALID_ARG;
     }
-    if (s->obx_count >= s->outbox_cap) {
+    /* Checked before anything is journaled: a frame the server refuses
+     * unread would otherwise be resent after every welcome, forever. */
+    if (len > s->max_frame || s->obx_count >= s->outbox_cap) {
         pfree(&s->alloc, frame);
-        return PARLEY_ERR_FULL;
+        return len > s->max_frame ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_FULL;
     }
     obx_item *it = obx_new(s, item_kinds[kind], conv ? conv : NO_CONV, cid);
     parley_event *ev = NULL;

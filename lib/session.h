@@ -87,7 +87,10 @@ int psess_on_frame(psess *s, int64_t now, const char *data, size_t len);
 void psess_tick(psess *s, int64_t now);
 
 /* The largest frame the server accepts and sends: 65536, or the lower
- * limits.max_frame of the last welcome. */
+ * limits.max_frame of the last welcome. Every frame queued (outbox items
+ * and control frames) is checked against it; after a welcome lowering it,
+ * outbox items over it lose their context snapshot, or fail (FAILED status
+ * and an ERROR event with PARLEY_ERR_TOO_LONG) and leave the outbox. */
 uint32_t psess_max_frame(const psess *s);
 
 /* ---- frames out --------------------------------------------------------- */
@@ -103,14 +106,16 @@ void psess_frame_written(psess *s);
 /* ---- host API (validated here; see parley.h for the rules) -------------- */
 
 int psess_identify(psess *s, const char *user_id, const char *token);
-/* `context` (may be NULL) is the snapshot to carry: a JSON object text from
- * the context module, embedded as is. */
-int psess_conv_start(psess *s, const char *subject, const char *context, char conv_out[PARLEY_ID_SIZE]);
+/* Conversation starts and messages carry the context snapshot of the
+ * module with a snapshot hook, given the room the rest of the frame leaves
+ * under psess_max_frame(). TOO_LONG when the frame does not fit even
+ * without a snapshot. */
+int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE]);
 /* What psess_send_text would refuse (INVALID_ARG, NOT_FOUND, TOO_LONG,
  * FULL), without doing anything. */
 int psess_check_text(const psess *s, const char *conv, const char *text);
 /* `pb` (may be NULL) names the option a postback answers. */
-int psess_send_text(psess *s, const char *conv, const char *text, const char *context, const ppostback *pb,
+int psess_send_text(psess *s, const char *conv, const char *text, const ppostback *pb,
                     char cid_out[PARLEY_ID_SIZE]);
 uint32_t psess_outbox_count(const psess *s);
 
@@ -142,6 +147,10 @@ typedef struct psess_ext {
     void (*on_tick)(void *user, int64_t now);
     /* psess_logout: forget everything of the user, memory and journal. */
     void (*on_logout)(void *user);
+    /* The context snapshot for a conversation start or message: a JSON
+     * object text of at most `max` bytes in *out (pfree), or NULL for none.
+     * The first module with this hook provides it. */
+    int (*snapshot)(void *user, size_t max, char **out);
 } psess_ext;
 
 /* Up to 4 modules; `ext` is copied. INVALID_ARG when full. */
@@ -151,7 +160,8 @@ int psess_online(const psess *s);
 int psess_conv_known(const psess *s, const char *conv);
 /* Queues a control frame (owned by the session from here on, freed on
  * every path) ahead of the outbox on the current connection. OFFLINE when
- * there is none; control frames die with their connection. */
+ * there is none; control frames die with their connection. TOO_LONG when
+ * it exceeds psess_max_frame(). */
 int psess_send_control(psess *s, const char *type, char *frame, size_t len);
 /* A fresh client id (UUIDv4) for an item. */
 int psess_mint_cid(psess *s, char cid[PARLEY_ID_SIZE]);
@@ -164,7 +174,9 @@ typedef enum {
 /* Adds an encoded frame with client id `cid` to the durable outbox: journaled
  * and synced before PARLEY_OK, resent after every welcome until acked. `conv`
  * may be NULL except for PSESS_ITEM_MSG. `frame` is owned by the session
- * from here on (freed on every path). Errors: FULL, IO, NOMEM, INVALID_ARG. */
+ * from here on (freed on every path). Errors: TOO_LONG (over
+ * psess_max_frame(): the server could never accept it), FULL, IO, NOMEM,
+ * INVALID_ARG. */
 int psess_enqueue(psess *s, psess_item kind, const char *conv, const char *cid, char *frame, size_t len);
 /* Queues an event for the host, in order with the session's own. */
 void psess_emit(psess *s, parley_event *ev);

@@ -578,7 +578,7 @@ psurvey *psurvey_new(const palloc *a, psess *sess, pctx *ctx, pjournal *journal,
     for (rec *r = sv->recs; rc == PARLEY_OK && r; r = r->next)
         if (r->status == ST_PENDING)
             rc = report(sv, r);
-    psess_ext ext = {sv, on_welcome, on_frame, NULL, deadline, on_tick, on_logout};
+    psess_ext ext = {sv, on_welcome, on_frame, NULL, deadline, on_tick, on_logout, NULL};
     if (rc != PARLEY_OK || psess_add_ext(sess, &ext) != PARLEY_OK) {
         psurvey_free(sv);
         return NULL;

@@ -82,6 +82,11 @@ void ptransport_set_timer(ptransport *t, int64_t delay_ms);
 int ptransport_service(ptransport *t, int block);
 /* Any thread: interrupt a blocking ptransport_service and call on_wake. */
 void ptransport_wake(ptransport *t);
+/* Stops (paused != 0) or resumes reading from the open connection: while
+ * paused no on_frame is called, what lws has already read is kept for
+ * later, and the rest waits in the network (backpressure on the server).
+ * The setting carries over to the next connection. Writes go on. */
+void ptransport_pause_rx(ptransport *t, int paused);
 /* Raise the accepted message size after the server's welcome (never above
  * the configured maximum; 0 restores it). Each new connection starts at the
  * configured maximum. */

@@ -89,6 +89,7 @@ struct ptransport {
     char *rx;
     size_t rx_len, rx_cap;
     enum rxdrop rx_drop;
+    int rx_paused; /* ptransport_pause_rx */
     unsigned char *tx;
     size_t tx_cap;
     char why[WHY_MAX]; /* reason for the coming close of the current connection */
@@ -601,6 +602,8 @@ static int on_conn_event(ptransport *t, struct lws *wsi, enum lws_callback_reaso
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         t->state = T_OPEN;
         rx_reset(t);
+        if (t->rx_paused)
+            lws_rx_flow_control(wsi, 0);
         PLOG_I(t->log, "transport: connected to %s", t->host);
         t->cbs.on_open(t->user);
         break;
@@ -859,6 +862,17 @@ void ptransport_wake(ptransport *t)
 {
     if (t && t->ctx)
         lws_cancel_service(t->ctx);
+}
+
+/* lws keeps the rest of a read buffer it was handling when rx stops and
+ * hands it over once rx is allowed again. */
+void ptransport_pause_rx(ptransport *t, int paused)
+{
+    if (!t || t->rx_paused == (paused != 0))
+        return;
+    t->rx_paused = paused != 0;
+    if (t->state == T_OPEN)
+        lws_rx_flow_control(t->wsi, !t->rx_paused);
 }
 
 void ptransport_set_max_frame(ptransport *t, uint32_t max_frame)

@@ -548,13 +548,15 @@ static void on_frame(ws_conn *c, const char *buf, size_t len)
         send_error(c, "bad_frame", why, NULL);
         return;
     }
+    /* A refusal names the item's cid when it has one, so a client drops
+     * that item from its outbox instead of resending it forever. */
     type = pj_string(f, "t");
     if (!type || !type[0] || strlen(type) > PJ_MAX_TYPE)
-        send_error(c, "bad_frame", "missing or invalid frame type", NULL);
+        send_error(c, "bad_frame", "missing or invalid frame type", pj_string(f, "cid"));
     else if (!c->ready && strcmp(type, "hello") != 0)
         send_error(c, "not_ready", "send hello first", NULL);
     else if (!(fn = find_handler(type)))
-        send_error(c, "unknown_type", "unknown frame type", NULL);
+        send_error(c, "unknown_type", "unknown frame type", pj_string(f, "cid"));
     else
         fn(c, f);
     cJSON_Delete(f);

@@ -946,6 +946,61 @@ static void test_anonymous_history_merged(void)
     h_client_close(&c);
 }
 
+/* 70 attributes of 1 KB make the context larger than a frame: the message
+ * still goes and is acknowledged (its snapshot trimmed to fit, marked
+ * truncated), the server gets the whole context over several context
+ * frames, and nothing stays behind in the outbox. */
+static void test_oversized_context(void)
+{
+    int failed_before = tl_failed;
+    h_client c;
+    if (h_client_open(&c, &g_srv, g_srv.ca, "e2e-bigctx", NULL) != 0) {
+        CHECK(!"client");
+        return;
+    }
+    CHECK_INT(parley_set_consent(c.pc, 1), PARLEY_OK);
+    char value[1001];
+    memset(value, 'v', 1000);
+    value[1000] = '\0';
+    for (int i = 0; i < 70; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "k%02d", i);
+        CHECK_INT(parley_set_attribute_str(c.pc, key, value), PARLEY_OK);
+    }
+    CHECK(await_online(&c, 0) != NULL);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    start_conversation(&c, "Too much context", conv);
+    CHECK(send_and_ack(&c, conv, "does this arrive?", cid) != NULL);
+    uint32_t outbox = 99;
+    CHECK_INT(parley_outbox_count(c.pc, &outbox), PARLEY_OK);
+    CHECK_INT(outbox, 0);
+    h_want errors = {.type = PARLEY_EV_ERROR};
+    CHECK_INT(h_count(&c, &errors), 0);
+
+    cJSON *o = api_get_conversation(conv);
+    CHECK_INT(cJSON_GetArraySize(jpath(jpath(o, "user_context", NULL), "attributes", NULL)), 70);
+    cJSON_Delete(o);
+    char path[256], *body = NULL;
+    snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
+    CHECK_INT(h_api(&g_srv, "GET", path, NULL, &body), 200);
+    cJSON *msgs = body ? cJSON_Parse(body) : NULL, *m;
+    const cJSON *mine = NULL;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        const char *t = h_json_str(m, "text");
+        if (t && strcmp(t, "does this arrive?") == 0)
+            mine = m;
+    }
+    CHECK(cJSON_IsTrue(jpath(jpath(mine, "context", NULL), "truncated", NULL)));
+    int kept = cJSON_GetArraySize(jpath(jpath(mine, "context", NULL), "attributes", NULL));
+    CHECK(kept > 50 && kept < 70);
+    cJSON_Delete(msgs);
+    free(body);
+    if (tl_failed != failed_before)
+        h_dump_events(&c, "oversized context");
+    h_client_close(&c);
+}
+
 int main(void)
 {
     if (tl_mkdtemp(g_dir, sizeof g_dir, "e2e") != 0 || h_server_init(&g_srv, g_dir) != 0) {
@@ -973,6 +1028,7 @@ int main(void)
     RUN(test_cli_usage);
     RUN(test_cli_context);
     RUN(test_anonymous_history_merged);
+    RUN(test_oversized_context);
     h_server_stop(&g_srv, SIGTERM);
     if (tl_failed)
         h_server_dump_log(&g_srv);

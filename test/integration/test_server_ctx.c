@@ -711,6 +711,21 @@ static void test_hostile(void)
     wsc_close(&c);
 }
 
+/* An item the server cannot take (a type it does not know, say from a
+ * newer client) is refused with its cid, so the client's outbox lets go
+ * of it instead of resending it after every welcome. */
+static void test_refusals_name_the_cid(void)
+{
+    wsc c;
+    CHECK_INT(wsc_hello(&c, "{\"id\":\"player-cid\"}", NULL), 0);
+    const cJSON *e = wsc_call(&c, "{\"t\":\"msg.edit\",\"cid\":\"u-1\",\"text\":\"x\"}", "error", "u-1");
+    CHECK_STR(e ? wsc_str(e, "code") : NULL, "unknown_type");
+    e = wsc_call(&c, "{\"t\":\"\",\"cid\":\"u-2\"}", "error", "u-2");
+    CHECK_STR(e ? wsc_str(e, "code") : NULL, "bad_frame");
+    CHECK(!c.closed);
+    wsc_close(&c);
+}
+
 int main(void)
 {
     if (tl_mkdtemp(g_dir, sizeof g_dir, "srvctx") != 0)
@@ -731,6 +746,7 @@ int main(void)
     RUN(test_csat_on_close);
     RUN(test_triggers);
     RUN(test_hostile);
+    RUN(test_refusals_name_the_cid);
     CHECK_INT(server_stop(), 0);
     if (tl_failed) {
         char *log = tl_read_file(g_log, NULL);

@@ -1015,7 +1015,7 @@ static void test_encode_context(void)
                      {"plan", PATTR_STR, "gold \"x\"\n\xc3\xa9", 0, 0}};
     pcrumb crumbs[] = {{"opened shop", 1763900000000}, {"tapped buy", 1763900001500}};
     pattr device[] = {{"os", PATTR_STR, "Linux 6.1", 0, 0}};
-    pcontext c = {attrs, 8, "shop", crumbs, 2, device, 1};
+    pcontext c = {attrs, 8, "shop", crumbs, 2, device, 1, 0};
     char *out = NULL;
     size_t len = 0;
     CHECK_INT(proto_encode_context(&alloc, 1, &c, &out, &len), PARLEY_OK);
@@ -1140,7 +1140,7 @@ static void test_encode_msg_send(void)
     CHECK_INT(proto_encode_msg_send(&alloc, "5d1f", "c", "bad \xff", NULL, NULL, &out, &len), PARLEY_ERR_INVALID_ARG);
     double zero = 0.0;
     pattr inf_attr[] = {{"x", PATTR_NUM, NULL, 1.0 / zero, 0}};
-    pcontext bad = {inf_attr, 1, NULL, NULL, 0, NULL, 0};
+    pcontext bad = {inf_attr, 1, NULL, NULL, 0, NULL, 0, 0};
     CHECK_INT(proto_encode_context(&alloc, 0, &bad, &out, &len), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(cnt.live, 0);
 }

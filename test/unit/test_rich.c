@@ -616,7 +616,7 @@ static void test_typing_out(void)
     fx f;
     fx_init_j(&f, NULL);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, NULL, conv), PARLEY_OK);
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
     CHECK_INT(prich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK); /* offline: nothing */
     psess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
@@ -708,7 +708,7 @@ static void test_read_marks(void)
     fx f;
     fx_init_j(&f, NULL);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, NULL, conv), PARLEY_OK);
+    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
     CHECK_INT(prich_mark_read(f.rich, conv, "3"), PARLEY_OK);
     CHECK_INT(prich_mark_read(f.rich, conv, "0"), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(prich_mark_read(f.rich, conv, "03"), PARLEY_ERR_INVALID_ARG);

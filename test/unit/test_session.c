@@ -74,22 +74,12 @@ static int fx_attr(fx *f, const pattr *a)
 
 static int fx_start(fx *f, const char *subject, char conv[PARLEY_ID_SIZE])
 {
-    char *snap = NULL;
-    int rc = pctx_snapshot(f->ctx, &snap);
-    if (rc == PARLEY_OK)
-        rc = psess_conv_start(f->s, subject, snap, conv);
-    pfree(&f->a, snap);
-    return rc;
+    return psess_conv_start(f->s, subject, conv);
 }
 
 static int fx_send(fx *f, const char *conv, const char *text, char cid[PARLEY_ID_SIZE])
 {
-    char *snap = NULL;
-    int rc = pctx_snapshot(f->ctx, &snap);
-    if (rc == PARLEY_OK)
-        rc = psess_send_text(f->s, conv, text, snap, NULL, cid);
-    pfree(&f->a, snap);
-    return rc;
+    return psess_send_text(f->s, conv, text, NULL, cid);
 }
 
 static int event_count(fx *f)
@@ -1848,6 +1838,316 @@ static void test_own_message_replay_is_silent(void)
     fx_free(&f);
 }
 
+/* ---- the frame limit ----------------------------------------------------------- */
+
+/* The next frame, parsed, with its length; NULL when none. */
+static cJSON *take_sized(fx *f, size_t *len)
+{
+    const char *data;
+    if (!psess_peek_frame(f->s, &data, len))
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength(data, *len);
+    CHECK(j != NULL);
+    psess_frame_written(f->s);
+    return j;
+}
+
+/* Reconnects to a server announcing a smaller frame limit. */
+static void welcome_limit(fx *f, unsigned max_frame)
+{
+    char w[128];
+    snprintf(w, sizeof w, "{\"t\":\"welcome\",\"session\":\"s-2\",\"limits\":{\"max_frame\":%u}}", max_frame);
+    drop_and_wait(f);
+    bring_online(f, w);
+    CHECK_INT(psess_max_frame(f->s), max_frame);
+}
+
+/* `n` attributes "a00".. of `size` bytes each. */
+static void big_attrs(fx *f, int n, size_t size)
+{
+    char *v = malloc(size + 1);
+    memset(v, 'v', size);
+    v[size] = '\0';
+    for (int i = 0; i < n; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "a%02d", i);
+        pattr a = {.key = key, .type = PATTR_STR, .str = v};
+        CHECK_INT(pctx_set_attr(f->ctx, &a), PARLEY_OK);
+    }
+    free(v);
+}
+
+/* 70 attributes of 1 KB: the context is larger than a frame. The full
+ * context reaches the server split over frames (the first full, the rest
+ * patches), and each message carries a snapshot trimmed to fit, marked
+ * truncated, instead of a frame the server refuses unread. */
+static void test_oversized_context_fits_frames(void)
+{
+    fx f;
+    fx_init(&f);
+    big_attrs(&f, 70, 1000);
+    CHECK_INT(pctx_set_screen(f.ctx, "shop"), PARLEY_OK);
+    for (int i = 0; i < 20; i++)
+        CHECK_INT(pctx_add_breadcrumb(f.ctx, "tapped buy", 1000 + i), PARLEY_OK);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    size_t len = 0;
+    int frames = 0, attrs = 0, crumbs = 0;
+    cJSON *j;
+    while ((j = take_sized(&f, &len))) {
+        CHECK_STR(sp_jstr(j, "t"), "context");
+        CHECK(len <= 65536);
+        CHECK(cJSON_IsTrue(sp_jget(j, "full")) == (frames == 0));
+        attrs += cJSON_GetArraySize(sp_jget(j, "attributes"));
+        crumbs += cJSON_GetArraySize(sp_jget(j, "breadcrumbs"));
+        frames++;
+        cJSON_Delete(j);
+    }
+    CHECK_INT(frames, 2);
+    CHECK_INT(attrs, 70);
+    CHECK_INT(crumbs, 20);
+
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    CHECK_INT(fx_start(&f, "help", conv), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "my gems never arrived", cid), PARLEY_OK);
+    const char *types[] = {"conv.start", "msg.send"};
+    for (int i = 0; i < 2; i++) {
+        j = take_sized(&f, &len);
+        CHECK_STR(sp_jstr(j, "t"), types[i]);
+        CHECK(len <= 65536);
+        CHECK(len > 60000); /* as much context as fits */
+        const cJSON *ctx = sp_jget(j, "context");
+        CHECK(cJSON_IsTrue(sp_jget(ctx, "truncated")));
+        CHECK_STR(sp_jstr(ctx, "screen"), "shop");
+        int kept = cJSON_GetArraySize(sp_jget(ctx, "attributes"));
+        CHECK(kept >= 60 && kept < 70);
+        cJSON_Delete(j);
+    }
+    CHECK_INT(psess_outbox_count(f.s), 2);
+    fx_free(&f);
+}
+
+/* A snapshot that fits goes whole; a trimmed one keeps the newest
+ * breadcrumbs, in order. */
+static void test_snapshot_keeps_newest_crumbs(void)
+{
+    fx f;
+    start_online(&f);
+    welcome_limit(&f, 2048);
+    CHECK_INT(pctx_set_screen(f.ctx, "level-3"), PARLEY_OK);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    cJSON *j = EXPECT_FRAME(&f, "conv.start");
+    CHECK(sp_jget(sp_jget(j, "context"), "truncated") == NULL);
+    cJSON_Delete(j);
+    for (int i = 0; i < 100; i++) { /* the ring keeps the last 50 */
+        char t[64];
+        snprintf(t, sizeof t, "crumb %03d: tapped the shop button again", i);
+        CHECK_INT(pctx_add_breadcrumb(f.ctx, t, 1000 + i), PARLEY_OK);
+    }
+    psess_tick(f.s, f.now);
+    while ((j = sp_take_frame(f.s)))
+        cJSON_Delete(j);
+    CHECK_INT(fx_send(&f, conv, "hi", NULL), PARLEY_OK);
+    size_t len = 0;
+    j = take_sized(&f, &len);
+    CHECK(len <= 2048);
+    const cJSON *crumbs = sp_jget(sp_jget(j, "context"), "breadcrumbs");
+    int n = cJSON_GetArraySize(crumbs);
+    CHECK(n > 10 && n < 50);
+    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, n - 1), "text"), "crumb 099: tapped the shop button again");
+    char want[64];
+    snprintf(want, sizeof want, "crumb %03d: tapped the shop button again", 100 - n);
+    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, 0), "text"), want);
+    CHECK_STR(sp_jstr(sp_jget(j, "context"), "screen"), "level-3");
+    cJSON_Delete(j);
+    fx_free(&f);
+}
+
+static size_t journal_entries(pjournal *j)
+{
+    pjournal_stats st;
+    pjournal_get_stats(j, &st);
+    return st.live_entries;
+}
+
+/* Under the server's limit a frame that cannot fit is refused at the call:
+ * TOO_LONG, no PENDING, nothing in the outbox or the journal. */
+static void test_too_long_at_the_call(void)
+{
+    sp_memio m = {0};
+    pjournal *jr = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, jr);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    SKIP_FRAME(&f, "conv.start");
+    welcome_limit(&f, 1024);
+    SKIP_FRAME(&f, "conv.start"); /* resent: it fits */
+    drain_events(&f);
+    size_t entries = journal_entries(jr);
+    uint32_t count = psess_outbox_count(f.s);
+
+    char text[1100];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    CHECK_INT(fx_send(&f, conv, text, NULL), PARLEY_ERR_TOO_LONG);
+    char *ev = pmalloc(&f.a, 2000);
+    snprintf(ev, 2000, "{\"t\":\"event\",\"cid\":\"e-1\",\"name\":\"x\",\"meta\":{\"k\":\"%s\"},\"ts\":1}", text);
+    CHECK_INT(psess_enqueue(f.s, PSESS_ITEM_SILENT, NULL, "e-1", ev, strlen(ev)), PARLEY_ERR_TOO_LONG);
+    char *ctl = pmalloc(&f.a, 2000);
+    snprintf(ctl, 2000, "{\"t\":\"typing\",\"conv\":\"%s\",\"pad\":\"%s\"}", conv, text);
+    CHECK_INT(psess_send_control(f.s, "typing", ctl, strlen(ctl)), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(event_count(&f), 0);
+    CHECK_INT(psess_outbox_count(f.s), count);
+    CHECK_INT(journal_entries(jr), entries);
+    EXPECT_NO_FRAME(&f);
+    /* What fits still goes, with as much of the context as fits. */
+    big_attrs(&f, 3, 500);
+    CHECK_INT(fx_send(&f, conv, "short", NULL), PARLEY_OK);
+    size_t len = 0;
+    int sent = 0;
+    for (cJSON *j; (j = take_sized(&f, &len)); cJSON_Delete(j)) {
+        CHECK(len <= 1024);
+        if (strcmp(sp_jstr(j, "t"), "msg.send") == 0 && ++sent)
+            CHECK(cJSON_IsTrue(sp_jget(sp_jget(j, "context"), "truncated")));
+    }
+    CHECK_INT(sent, 1);
+    fx_free(&f);
+    pjournal_close(jr);
+    tl_memfs_free(&m.fs);
+}
+
+/* Items queued under a larger limit, then a server announcing a smaller
+ * one: messages go without their snapshot, an item that still cannot fit
+ * fails with an event and leaves the outbox and the journal, instead of
+ * being refused unread after every welcome. */
+static void test_outbox_refit_when_limit_shrinks(void)
+{
+    sp_memio m = {0};
+    pjournal *jr = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, jr);
+    big_attrs(&f, 30, 1000);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "sent before the limit shrank", cid), PARLEY_OK);
+    char *pad = malloc(20001);
+    memset(pad, 'p', 20000);
+    pad[20000] = '\0';
+    const char *kinds[] = {"silent", "reported"};
+    char *frames[2];
+    for (int i = 0; i < 2; i++) {
+        frames[i] = pmalloc(&f.a, 20200);
+        snprintf(frames[i], 20200, "{\"t\":\"event\",\"cid\":\"%s\",\"name\":\"x\",\"meta\":{\"k\":\"%s\"},\"ts\":1}",
+                 kinds[i], pad);
+    }
+    CHECK_INT(psess_enqueue(f.s, PSESS_ITEM_SILENT, NULL, "silent", frames[0], strlen(frames[0])), PARLEY_OK);
+    CHECK_INT(psess_enqueue(f.s, PSESS_ITEM_REPORTED, NULL, "reported", frames[1], strlen(frames[1])), PARLEY_OK);
+    free(pad);
+    CHECK_INT(psess_outbox_count(f.s), 4);
+    drain_events(&f);
+
+    psess_go_online(f.s, f.now);
+    connect_open(&f);
+    SKIP_FRAME(&f, "hello");
+    drain_events(&f);
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\",\"limits\":{\"max_frame\":16384}}");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
+    parley_event_free(ev);
+    ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+    if (ev) {
+        CHECK_INT(ev->error_code, PARLEY_ERR_TOO_LONG);
+        CHECK_STR(ev->cid, "silent");
+    }
+    parley_event_free(ev);
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
+    if (ev)
+        CHECK_STR(ev->cid, "reported");
+    parley_event_free(ev);
+    ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+    if (ev) {
+        CHECK_INT(ev->error_code, PARLEY_ERR_TOO_LONG);
+        CHECK_STR(ev->cid, "reported");
+    }
+    parley_event_free(ev);
+    drain_events(&f);
+    CHECK_INT(psess_outbox_count(f.s), 2);
+    /* The full context goes split; the items follow, without snapshots. */
+    cJSON *j;
+    size_t len = 0;
+    int items = 0;
+    while ((j = take_sized(&f, &len))) {
+        CHECK(len <= 16384);
+        const char *t = sp_jstr(j, "t");
+        if (strcmp(t, "context") != 0) {
+            CHECK_STR(t, items ? "msg.send" : "conv.start");
+            CHECK(sp_jget(j, "context") == NULL);
+            items++;
+        }
+        if (items == 2 && strcmp(t, "msg.send") == 0)
+            CHECK_STR(sp_jstr(j, "cid"), cid);
+        cJSON_Delete(j);
+    }
+    CHECK_INT(items, 2);
+    fx_close(&f);
+    prand_free(f.rand);
+    pevent_queue_clear(&f.evq);
+
+    /* The journal holds what the outbox holds: two items, trimmed. */
+    fx g;
+    fx_init_journal(&g, jr);
+    CHECK_INT(psess_outbox_count(g.s), 2);
+    psess_go_online(g.s, g.now);
+    bring_online(&g, NULL);
+    items = 0;
+    while ((j = take_sized(&g, &len))) {
+        if (strcmp(sp_jstr(j, "t"), "context") != 0) {
+            CHECK(sp_jget(j, "context") == NULL);
+            items++;
+        }
+        cJSON_Delete(j);
+    }
+    CHECK_INT(items, 2);
+    fx_free(&g);
+    pjournal_close(jr);
+    tl_memfs_free(&m.fs);
+}
+
+/* A journal written by an older client can hold an item no server accepts
+ * (over 64 KiB): at the first welcome it fails and is gone for good. */
+static void test_poison_item_from_old_journal(void)
+{
+    sp_memio m = {0};
+    pjournal *jr = sp_open_mem_journal(&m);
+    size_t n = 70000;
+    char *v = malloc(n + 200);
+    int head = snprintf(v, n + 200, "x\nold-cid\n-\n"
+                                    "{\"t\":\"event\",\"cid\":\"old-cid\",\"name\":\"x\",\"meta\":{\"k\":\"");
+    memset(v + head, 'p', n);
+    memcpy(v + head + n, "\"},\"ts\":1}", 11);
+    CHECK_INT(pjournal_put(jr, 1, "0000000000000001", v, strlen(v), 1), PARLEY_OK);
+    free(v);
+    fx f;
+    fx_init_journal(&f, jr);
+    CHECK_INT(psess_outbox_count(f.s), 1);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, NULL); /* drains the events */
+    CHECK_INT(psess_outbox_count(f.s), 0);
+    EXPECT_NO_FRAME(&f);
+    fx_close(&f);
+    prand_free(f.rand);
+    pevent_queue_clear(&f.evq);
+    fx g;
+    fx_init_journal(&g, jr);
+    CHECK_INT(psess_outbox_count(g.s), 0);
+    fx_free(&g);
+    pjournal_close(jr);
+    tl_memfs_free(&m.fs);
+}
+
 int main(void)
 {
     RUN(test_idle_until_online);
@@ -1894,5 +2194,10 @@ int main(void)
     RUN(test_gap_filled_by_history);
     RUN(test_history_more_asks_again);
     RUN(test_own_message_replay_is_silent);
+    RUN(test_oversized_context_fits_frames);
+    RUN(test_snapshot_keeps_newest_crumbs);
+    RUN(test_too_long_at_the_call);
+    RUN(test_outbox_refit_when_limit_shrinks);
+    RUN(test_poison_item_from_old_journal);
     return tl_finish();
 }

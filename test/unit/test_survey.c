@@ -923,10 +923,54 @@ static void test_public_api(void)
     tl_memfs_free(&m);
 }
 
+/* A survey whose full answers cannot fit one frame (20 text questions of
+ * 4096 bytes): the submission is refused at the call, nothing enters the
+ * outbox, and the survey stays pending with its answers for a shorter try. */
+static void test_submit_over_frame_limit(void)
+{
+    fx f;
+    start_online(&f, NULL);
+    char *frame = malloc(8192), *p = frame;
+    p += sprintf(p, "{\"t\":\"survey\",\"conv\":\"c-1\",\"survey\":{\"id\":\"sv-long\",\"title\":\"Tell us\","
+                    "\"questions\":[");
+    for (int i = 0; i < 20; i++)
+        p += sprintf(p, "%s{\"id\":\"q%d\",\"kind\":\"text\",\"text\":\"Why?\",\"max_length\":4096}", i ? "," : "", i);
+    sprintf(p, "]}}");
+    feed(&f, frame);
+    free(frame);
+    drain_events(&f);
+    char *answer = malloc(4097);
+    memset(answer, 'w', 4096);
+    answer[4096] = '\0';
+    for (int i = 0; i < 20; i++) {
+        char q[8];
+        snprintf(q, sizeof q, "q%d", i);
+        CHECK_INT(psurvey_answer_text(f.sv, "sv-long", q, answer), PARLEY_OK);
+    }
+    char missing[PROTO_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
+    CHECK_INT(psurvey_submit(f.sv, "sv-long", missing, cid), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(psess_outbox_count(f.s), 0);
+    CHECK_INT(event_count(&f), 0);
+    EXPECT_NO_FRAME(&f);
+    /* Still pending: shorter answers go. */
+    CHECK_INT(psurvey_check(f.sv, "sv-long"), PARLEY_OK);
+    for (int i = 10; i < 20; i++) {
+        char q[8];
+        snprintf(q, sizeof q, "q%d", i);
+        CHECK_INT(psurvey_clear_answer(f.sv, "sv-long", q), PARLEY_OK);
+    }
+    CHECK_INT(psurvey_submit(f.sv, "sv-long", missing, cid), PARLEY_OK);
+    drain_events(&f);
+    cJSON_Delete(EXPECT_FRAME(&f, "survey.submit"));
+    free(answer);
+    fx_free(&f);
+}
+
 int main(void)
 {
     RUN(test_model);
     RUN(test_answer_validation);
+    RUN(test_submit_over_frame_limit);
     RUN(test_conditional_and_incomplete);
     RUN(test_condition_chain);
     RUN(test_hostile_definitions);
