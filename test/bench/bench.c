@@ -59,6 +59,52 @@ double bench_median(double *v, size_t n)
     return bench_pct(v, n, 50);
 }
 
+static int interleave(bench_take_fn take, void *arg, int n, int block, double *samples[2])
+{
+    for (int b = 0; b < n / block; b++)
+        for (int k = 0; k < 2; k++) {
+            int side = (b + k) % 2;
+            if (take(arg, side, samples[side] + b * block, block) != 0)
+                return -1;
+        }
+    return 0;
+}
+
+static int rounds_into(bench_take_fn take, void *arg, int rounds, int n, int block, double *samples[2],
+                       double *pcts[2][2])
+{
+    if (interleave(take, arg, block, block, samples) != 0)
+        return -1;
+    for (int r = 0; r < rounds; r++) {
+        if (interleave(take, arg, n, block, samples) != 0)
+            return -1;
+        for (int side = 0; side < 2; side++) {
+            pcts[side][0][r] = bench_pct(samples[side], (size_t)n, 50);
+            pcts[side][1][r] = bench_pct(samples[side], (size_t)n, 99);
+        }
+    }
+    return 0;
+}
+
+int bench_rounds(bench_take_fn take, void *arg, int rounds, int n, int block, double out[2][2])
+{
+    if (block < 1 || n < block || rounds < 1)
+        return -1;
+    double *samples[2], *pcts[2][2];
+    double *all = calloc((size_t)(2 * n + 4 * rounds), sizeof *all);
+    if (!all)
+        return -1;
+    samples[0] = all;
+    samples[1] = all + n;
+    for (int i = 0; i < 4; i++)
+        pcts[i / 2][i % 2] = all + 2 * n + i * rounds;
+    int rc = rounds_into(take, arg, rounds, n, block, samples, pcts);
+    for (int i = 0; rc == 0 && i < 4; i++)
+        out[i / 2][i % 2] = bench_median(pcts[i / 2][i % 2], (size_t)rounds);
+    free(all);
+    return rc;
+}
+
 /* ---- output ---------------------------------------------------------------- */
 
 /* Three significant digits or so, never an exponent. */

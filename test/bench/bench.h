@@ -24,6 +24,16 @@ void bench_sleep_ms(int ms);
 double bench_pct(double *v, size_t n, double pct);
 double bench_median(double *v, size_t n);
 
+/* Takes n samples of `side` (0: Parley, 1: the baseline) into out; 0 or -1. */
+typedef int (*bench_take_fn)(void *arg, int side, double *out, int n);
+/* Percentiles of latency samples taken in `rounds` rounds of `n` samples
+ * per side (after one unrecorded block each to warm up). Within a round the
+ * sides alternate every `block` samples (n is a multiple of it), so that
+ * whatever else the machine does meanwhile falls on both alike. out[side]
+ * gets the medians over rounds of each round's p50 ([0]) and p99 ([1]).
+ * 0 or -1. */
+int bench_rounds(bench_take_fn take, void *arg, int rounds, int n, int block, double out[2][2]);
+
 /* ---- output ---------------------------------------------------------------- */
 
 /* Prints the figure's line. */

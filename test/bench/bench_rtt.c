@@ -6,8 +6,9 @@
  * One message at a time: the clock starts before parley_send_text (the raw
  * client's frame is queued the same way) and stops when the host sees the
  * acknowledgement (PARLEY_MSG_SENT; the raw client's parsed msg.ack). No
- * data dir. Rounds alternate between Parley and the baseline; each figure is
- * the median over rounds of the round's percentile. */
+ * data dir. Within a round Parley and the baseline alternate every BLOCK
+ * messages, so that whatever else the machine does falls on both alike;
+ * each figure is the median over rounds of the round's percentile. */
 #include <stdio.h>
 
 #include "bench.h"
@@ -15,7 +16,7 @@
 
 #define ROUNDS 7
 #define PER_ROUND 200
-#define WARMUP 20
+#define BLOCK 10
 #define TIMEOUT_MS 5000
 
 typedef struct rtt_case {
@@ -29,71 +30,62 @@ static const rtt_case CASES[] = {
     {"rtt_service16", BENCH_BLOCK},
 };
 
-static int parley_round(bench_client *c, long *seq, int n, double *out)
+typedef struct pair {
+    bench_client *c;
+    rawws *r;
+    bench_mode mode;
+    long seq;
+} pair;
+
+static int parley_sends(pair *p, double *out, int n)
 {
     for (int i = 0; i < n; i++) {
         char text[128], cid[PARLEY_ID_SIZE];
-        bench_message_text(text, sizeof text, ++*seq);
+        bench_message_text(text, sizeof text, ++p->seq);
         double t0 = bench_now_us();
-        if (parley_send_text(c->pc, c->conv, text, cid, sizeof cid) != PARLEY_OK ||
-            bench_client_await_sent(c, cid, TIMEOUT_MS) != 0)
+        if (parley_send_text(p->c->pc, p->c->conv, text, cid, sizeof cid) != PARLEY_OK ||
+            bench_client_await_sent(p->c, cid, TIMEOUT_MS) != 0)
             return -1;
         out[i] = bench_now_us() - t0;
     }
     return 0;
 }
 
-static int raw_round(rawws *r, bench_mode mode, long *seq, int n, double *out)
+static int raw_sends(pair *p, double *out, int n)
 {
     for (int i = 0; i < n; i++) {
         char text[128];
-        bench_message_text(text, sizeof text, ++*seq);
-        long acks = rawws_acks(r);
+        bench_message_text(text, sizeof text, ++p->seq);
+        long acks = rawws_acks(p->r);
         double t0 = bench_now_us();
-        if (rawws_send_text(r, text) != 0 || rawws_await_acks(r, mode, acks + 1, TIMEOUT_MS) != 0)
+        if (rawws_send_text(p->r, text) != 0 || rawws_await_acks(p->r, p->mode, acks + 1, TIMEOUT_MS) != 0)
             return -1;
         out[i] = bench_now_us() - t0;
     }
     return 0;
 }
 
-/* Side 0 is Parley, side 1 the baseline; p50/p99 per side and round. */
-static int measure(bench_client *c, rawws *r, bench_mode mode, double p50[2][ROUNDS],
-                   double p99[2][ROUNDS])
+static int take(void *arg, int side, double *out, int n)
 {
-    static double samples[PER_ROUND];
-    long seq = 0;
-    if (parley_round(c, &seq, WARMUP, samples) != 0 || raw_round(r, mode, &seq, WARMUP, samples) != 0)
-        return -1;
-    for (int round = 0; round < ROUNDS; round++)
-        for (int k = 0; k < 2; k++) {
-            int side = (round + k) % 2;
-            int rc = side == 0 ? parley_round(c, &seq, PER_ROUND, samples)
-                               : raw_round(r, mode, &seq, PER_ROUND, samples);
-            if (rc != 0)
-                return -1;
-            p50[side][round] = bench_pct(samples, PER_ROUND, 50);
-            p99[side][round] = bench_pct(samples, PER_ROUND, 99);
-        }
-    return 0;
+    return side == 0 ? parley_sends(arg, out, n) : raw_sends(arg, out, n);
 }
 
 static int run_case(const bench_env *e, const rtt_case *rc)
 {
     bench_client c;
-    rawws *r = NULL;
-    double p50[2][ROUNDS], p99[2][ROUNDS];
-    int ok = bench_client_open(&c, e, rc->mode, 0) == 0 && rawws_open(e, rc->mode, &r) == 0 &&
-             measure(&c, r, rc->mode, p50, p99) == 0;
-    rawws_free(r);
+    pair p = {&c, NULL, rc->mode, 0};
+    double pct[2][2];
+    int ok = bench_client_open(&c, e, rc->mode, 0) == 0 && rawws_open(e, rc->mode, &p.r) == 0 &&
+             bench_rounds(take, &p, ROUNDS, PER_ROUND, BLOCK, pct) == 0;
+    rawws_free(p.r);
     bench_client_close(&c);
     if (!ok)
         return bench_fail(rc->name);
     char name[64];
     snprintf(name, sizeof name, "%s_p50", rc->name);
-    bench_report(name, bench_median(p50[0], ROUNDS), bench_median(p50[1], ROUNDS), "us");
+    bench_report(name, pct[0][0], pct[1][0], "us");
     snprintf(name, sizeof name, "%s_p99", rc->name);
-    bench_report(name, bench_median(p99[0], ROUNDS), bench_median(p99[1], ROUNDS), "us");
+    bench_report(name, pct[0][1], pct[1][1], "us");
     return 0;
 }
 
