@@ -44,7 +44,7 @@ demo: build
 	scripts/demo.sh $(BUILD)/release
 
 # Every figure as `bench NAME: parley=<v><unit> baseline=<v><unit> ratio=<r>`
-# (test/bench/README.md says what each one measures); about 40 s.
+# (test/bench/README.md says what each one measures); 30 to 40 s.
 BENCHES := bench_poll bench_journal bench_rtt bench_inbound bench_calls bench_idle bench_cost
 bench: build
 	@for b in $(BENCHES); do $(BUILD)/release/test/bench/$$b || exit 1; done

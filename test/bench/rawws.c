@@ -159,7 +159,10 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         r->wsi = wsi;
-        return enqueue(r, HELLO) == 0 ? (lws_callback_on_writable(wsi), 0) : -1;
+        if (enqueue(r, HELLO) != 0)
+            return -1;
+        lws_callback_on_writable(wsi);
+        return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
         on_receive(r, wsi, in, len);
         return 0;
