@@ -43,9 +43,11 @@ test: test-plain test-asan
 demo: build
 	scripts/demo.sh $(BUILD)/release
 
+# Every figure as `bench NAME: parley=<v><unit> baseline=<v><unit> ratio=<r>`
+# (test/bench/README.md says what each one measures); 30 to 40 s.
+BENCHES := bench_poll bench_journal bench_rtt bench_inbound bench_calls bench_idle bench_cost
 bench: build
-	$(BUILD)/release/test/bench/bench_poll
-	$(BUILD)/release/test/bench/bench_journal
+	@for b in $(BENCHES); do $(BUILD)/release/test/bench/$$b || exit 1; done
 
 # The delivery promise under fire (issue 3); CHAOS_ARGS="--seed N" replays a run.
 .PHONY: chaos

@@ -1,37 +1,19 @@
-/* What a durable pjournal_put costs next to the fsync it cannot avoid.
- * Baseline in the same run and directory: a plain write + fsync of the same
- * number of bytes, so the figures compare on a noisy shared machine. Prints
- * medians in microseconds. */
+/* What a pjournal_put costs next to the system calls it cannot avoid.
+ * Baselines in the same run and directory: a plain write + fsync (for a
+ * durable put, journal_put_sync) or a plain write (journal_put_nosync) of
+ * the same number of bytes, so the figures compare on a noisy shared
+ * machine. Medians in microseconds. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "journal.h"
 
 #define ITERS 300
 #define VALUE_LEN 100
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v)
-{
-    qsort(v, ITERS, sizeof v[0], cmp);
-    return v[ITERS / 2];
-}
 
 /* Median µs per put; keys are distinct so no compaction runs. */
 static int bench_put(pjournal *j, int sync, int round, double *out)
@@ -42,16 +24,16 @@ static int bench_put(pjournal *j, int sync, int round, double *out)
     for (int i = 0; i < ITERS; i++) {
         char key[32];
         snprintf(key, sizeof key, "r%d-%06d", round, i);
-        double t0 = now_us();
+        double t0 = bench_now_us();
         if (pjournal_put(j, 1, key, value, sizeof value, sync) != PARLEY_OK)
             return -1;
-        t[i] = now_us() - t0;
+        t[i] = bench_now_us() - t0;
     }
-    *out = median(t);
+    *out = bench_median(t, ITERS);
     return 0;
 }
 
-static int bench_baseline(const char *dir, size_t len, double *out)
+static int bench_baseline(const char *dir, size_t len, int sync, double *out)
 {
     static double t[ITERS];
     char path[512];
@@ -63,14 +45,14 @@ static int bench_baseline(const char *dir, size_t len, double *out)
     memset(buf, 'b', sizeof buf);
     int rc = 0;
     for (int i = 0; i < ITERS && rc == 0; i++) {
-        double t0 = now_us();
-        if (write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0)
+        double t0 = bench_now_us();
+        if (write(fd, buf, len) != (ssize_t)len || (sync && fsync(fd) != 0))
             rc = -1;
-        t[i] = now_us() - t0;
+        t[i] = bench_now_us() - t0;
     }
     close(fd);
     unlink(path);
-    *out = median(t);
+    *out = bench_median(t, ITERS);
     return rc;
 }
 
@@ -80,12 +62,12 @@ int main(void)
     if (!mkdtemp(dir))
         return 1;
     pjournal_io io;
-    void *st;
+    void *st = NULL;
     pjournal *j = NULL;
     int rc = pjournal_file_io(palloc_libc(), dir, &io, &st);
     if (rc == PARLEY_OK)
         rc = pjournal_open(palloc_libc(), &io, NULL, NULL, &j);
-    double durable = 0, buffered = 0, base = 0;
+    double durable = 0, buffered = 0, base_sync = 0, base_write = 0;
     size_t before = 0;
     if (rc == PARLEY_OK) {
         pjournal_stats s;
@@ -94,8 +76,9 @@ int main(void)
         rc = bench_put(j, 1, 0, &durable) || bench_put(j, 0, 1, &buffered);
         pjournal_get_stats(j, &s);
         /* The same bytes per record as the journal wrote. */
+        size_t len = (s.log_bytes - before) / (2 * ITERS);
         if (rc == 0)
-            rc = bench_baseline(dir, (s.log_bytes - before) / (2 * ITERS), &base);
+            rc = bench_baseline(dir, len, 1, &base_sync) || bench_baseline(dir, len, 0, &base_write);
         pjournal_close(j);
     }
     if (st)
@@ -104,12 +87,9 @@ int main(void)
     snprintf(path, sizeof path, "%s/journal", dir);
     unlink(path);
     rmdir(dir);
-    if (rc != 0) {
-        fprintf(stderr, "bench_journal: failed (%d)\n", rc);
-        return 1;
-    }
-    printf("pjournal_put (%d-byte value): sync=1 median %.1f us, sync=0 median %.1f us; "
-           "write+fsync baseline %.1f us; sync=1/baseline %.2f (%d puts each)\n",
-           VALUE_LEN, durable, buffered, base, durable / base, ITERS);
+    if (rc != 0)
+        return bench_fail("journal_put");
+    bench_report("journal_put_sync", durable, base_sync, "us");
+    bench_report("journal_put_nosync", buffered, base_write, "us");
     return 0;
 }
