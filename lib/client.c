@@ -345,7 +345,7 @@ static int create_transport(parley_client *pc, const parley_config *cfg)
         .ca_file = cfg->ca_file,
         .ca_pem = cfg->ca_pem,
         .ca_pem_len = cfg->ca_pem_len,
-        .pins = (const unsigned char(*)[PTRANSPORT_PIN_SIZE])cfg->pins,
+        .pins = cfg->pins[0],
         .n_pins = cfg->n_pins,
     };
     return ptransport_new(&pc->alloc, &tc, &transport_cbs, pc, &pc->log, &pc->tr);

@@ -50,8 +50,9 @@ typedef struct ptransport_config {
     /* Where to look for the system's CA bundle when neither is given
      * (NULL-terminated; NULL: the standard places, tls_trust.h). */
     const char *const *ca_search;
-    /* Public-key pins (copied); none, or at least two distinct. */
-    const unsigned char (*pins)[PTRANSPORT_PIN_SIZE];
+    /* Public-key pins, n_pins * PTRANSPORT_PIN_SIZE bytes (copied); none,
+     * or at least two distinct. */
+    const unsigned char *pins;
     size_t n_pins;
     uint32_t max_frame;    /* largest message accepted; 0 = PROTO default 65536 */
     uint16_t ping_interval_s; /* 0 = 20 */

@@ -653,6 +653,14 @@ static void timer_fired(lws_sorted_usec_list_t *sul)
     lws_cancel_service(t->ctx);
 }
 
+/* A pin refusal makes lws log "Failed to generate handshake for client" as
+ * an error; the refusal is the client's to report (on_closed), not stderr's. */
+static void lws_log(int level, const char *line)
+{
+    if (!strstr(line, "Failed to generate handshake for client"))
+        lwsl_emit_stderr(level, line);
+}
+
 static int create_context(ptransport *t, const char *ca_pem, size_t ca_len, const char *ca_path)
 {
     struct lws_context_creation_info info;
@@ -681,7 +689,7 @@ static int create_context(ptransport *t, const char *ca_pem, size_t ca_len, cons
     }
     /* lws' default log level prints NOTICE lines on every context; this is
      * process-wide for the copy of lws linked into libparley. */
-    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     t->ctx = lws_create_context(&info);
     if (!t->ctx) {
         PLOG_E(t->log, "transport: libwebsockets context could not be created");
@@ -711,7 +719,7 @@ static int setup_pins(ptransport *t, const ptransport_config *cfg)
         return PARLEY_ERR_CONFIG;
     size_t distinct = 1;
     for (size_t i = 1; i < cfg->n_pins && distinct < 2; i++)
-        distinct += memcmp(cfg->pins[i], cfg->pins[0], sizeof cfg->pins[0]) != 0;
+        distinct += memcmp(cfg->pins + i * PTRANSPORT_PIN_SIZE, cfg->pins, PTRANSPORT_PIN_SIZE) != 0;
     if (distinct < 2) {
         PLOG_E(t->log, "transport: a single public-key pin is refused: pin a backup key too, so the server's "
                        "key can be replaced without locking out installed apps");
@@ -725,7 +733,7 @@ static int setup_pins(ptransport *t, const ptransport_config *cfg)
     PLOG_E(t->log, "transport: public-key pinning needs libparley's own libwebsockets build (mbedTLS)");
     return PARLEY_ERR_CONFIG;
 #else
-    memcpy(t->pins, cfg->pins, cfg->n_pins * sizeof t->pins[0]);
+    memcpy(t->pins, cfg->pins, cfg->n_pins * PTRANSPORT_PIN_SIZE);
     t->n_pins = cfg->n_pins;
     return PARLEY_OK;
 #endif
