@@ -369,8 +369,8 @@ static void note_tls(uint32_t failures, const char *text)
         if (failures & hints[i].bit)
             output_note("hint: %s", hints[i].hint);
     if (failures)
-        output_note("the client retries a refused certificate only every %u minutes",
-                    PARLEY_CERT_RETRY_MS / 60000);
+        output_note("a refused certificate is retried only after %u to %u minutes", PARLEY_CERT_RETRY_MS / 60000,
+                    2 * PARLEY_CERT_RETRY_MS / 60000);
 }
 
 static void note_problem(output *out, const parley_event *ev)
