@@ -120,14 +120,44 @@ PARLEY_API int parley_config_set_url(parley_config *cfg, const char *url);
 PARLEY_API int parley_config_set_app_id(parley_config *cfg, const char *app_id);
 
 /* Trust anchors for wss: a PEM file path, or PEM bytes in memory (copied).
- * Setting one clears the other. Without either, the system bundle
- * /etc/ssl/certs/ca-certificates.crt is used. The certificates are read by
- * parley_client_new(), which fails with PARLEY_ERR_TLS when none can be
- * parsed. Certificate and hostname verification are always on; there is no
- * switch to turn them off. Use a DNS name in wss:// URLs: mbedTLS does not
- * match IP-address subjectAltNames. Errors: INVALID_ARG (NULL/empty), NOMEM. */
+ * Setting one clears the other. Without either, the system's anchors are
+ * used: the file named by the SSL_CERT_FILE environment variable when it is
+ * set (ignored in setuid/setgid processes and ones with file capabilities;
+ * when set, nothing else is tried), else the first of these that exists:
+ *   /etc/ssl/certs/ca-certificates.crt                (Debian, Ubuntu)
+ *   /etc/pki/tls/certs/ca-bundle.crt                  (RHEL, Fedora)
+ *   /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem (RHEL, Fedora)
+ *   /etc/ssl/ca-bundle.pem                            (openSUSE)
+ *   /etc/ssl/cert.pem                                 (Alpine)
+ *   /system/etc/security/cacerts                      (Android: a directory)
+ * The certificates are read by parley_client_new(), which fails with
+ * PARLEY_ERR_TLS when none can be parsed or none of those exists (the log
+ * names every path tried). Certificate and hostname verification are
+ * always on; there is no switch to turn them off. Use a DNS name in wss://
+ * URLs: mbedTLS does not match IP-address subjectAltNames.
+ * Errors: INVALID_ARG (NULL/empty), NOMEM. */
 PARLEY_API int parley_config_set_ca_file(parley_config *cfg, const char *path);
 PARLEY_API int parley_config_set_ca_pem(parley_config *cfg, const char *pem, size_t len);
+
+/* Public-key pinning (optional), on top of certificate verification: the
+ * server's certificate must also carry one of the pinned public keys, or
+ * the connection is refused (PARLEY_TLS_PIN_MISMATCH) before anything is
+ * sent on it: not even the WebSocket upgrade request, let alone hello.
+ * `pin` is the base64 SHA-256 of the certificate's DER SubjectPublicKeyInfo
+ * (HPKP's pin-sha256: 44 characters; a "sha256/" prefix is accepted). Only
+ * the server's own (leaf) certificate is compared, never its CA's. Compute
+ * a pin with scripts/parley-pin.sh, or:
+ *   openssl x509 -in server.pem -pubkey -noout | openssl pkey -pubin -outform der
+ *     | openssl dgst -sha256 -binary | openssl base64
+ * Give at least two distinct pins, the key in use and a backup key kept
+ * offline: parley_client_new() refuses exactly one with PARLEY_ERR_CONFIG,
+ * since with one pin, replacing a lost or compromised server key locks out
+ * every copy of the app already installed until it is updated. At most 8;
+ * adding a pin again changes nothing; ignored for ws:// URLs.
+ * Errors: INVALID_ARG (not base64 of 32 bytes), FULL (a ninth pin). */
+PARLEY_API int parley_config_add_pin(parley_config *cfg, const char *pin);
+/* Removes every pin. Errors: INVALID_ARG. */
+PARLEY_API int parley_config_clear_pins(parley_config *cfg);
 
 /* Directory for the library's durable state: the stable anonymous id and
  * the journal (file "journal") holding the outbox, the conversation cursors
@@ -215,7 +245,9 @@ PARLEY_API int parley_config_set_allow_insecure(parley_config *cfg, int allow);
 
 /* Reconnect backoff: the n-th consecutive failure waits a uniformly random
  * time in [0, min(max_ms, initial_ms * 2^n)] (full jitter). Defaults 500 and
- * 30000. Errors: INVALID_ARG (initial_ms == 0 or initial_ms > max_ms). */
+ * 30000. A refused server certificate (parley_event_tls_failures() not 0)
+ * is not a passing failure and waits PARLEY_CERT_RETRY_MS instead (see
+ * there). Errors: INVALID_ARG (initial_ms == 0 or initial_ms > max_ms). */
 PARLEY_API int parley_config_set_reconnect(parley_config *cfg, uint32_t initial_ms, uint32_t max_ms);
 
 /* Allocator hooks used for every allocation the library makes itself
@@ -309,6 +341,14 @@ PARLEY_API int parley_start(parley_client *pc);
  * outbox. Errors: INVALID_ARG, STATE (not started). Must not be called from
  * the log callback. */
 PARLEY_API int parley_stop(parley_client *pc);
+
+/* While the client waits to reconnect (after any failure, a refused
+ * certificate included), makes the next attempt start at once; otherwise
+ * does nothing. For a host that knows the cause may be gone: its user
+ * pressed "retry", left a captive portal or fixed the clock. The attempt is
+ * made by the I/O thread, or by the next parley_service(). Any thread.
+ * Errors: INVALID_ARG. */
+PARLEY_API int parley_reconnect_now(parley_client *pc);
 
 /* Host-driven mode (no thread): does the client's pending network work and
  * returns. timeout_ms 0 makes one non-blocking pass; a positive value keeps
@@ -514,6 +554,37 @@ PARLEY_API int64_t parley_event_timestamp_ms(const parley_event *ev);
 PARLEY_API uint32_t parley_event_retry_ms(const parley_event *ev);
 /* ERROR, CONNECTION RECONNECTING: a PARLEY_ERR_* code. */
 PARLEY_API int parley_event_error_code(const parley_event *ev);
+
+/* Why the server's certificate was refused: bits of
+ * parley_event_tls_failures(), from mbedTLS' verification flags. */
+enum {
+    PARLEY_TLS_HOSTNAME_MISMATCH = 1, /* it is not for the URL's host name */
+    PARLEY_TLS_UNTRUSTED = 2,         /* no trusted CA signed it (unknown CA, self-signed, chain incomplete) */
+    PARLEY_TLS_EXPIRED = 4,           /* past its validity (or the device's clock is ahead) */
+    PARLEY_TLS_NOT_YET_VALID = 8,     /* before its validity (or the device's clock is behind) */
+    PARLEY_TLS_PIN_MISMATCH = 16,     /* valid, but its key is not one of the configured pins */
+    PARLEY_TLS_OTHER = 32             /* no certificate, or another check (weak key or hash, usage) */
+};
+
+/* How long the client waits after a refused certificate before it tries
+ * again (at least; the reconnect maximum when that is longer), with up to
+ * as much again of jitter. A refused certificate ends the attempt
+ * (PARLEY_EV_CONNECTION RECONNECTING and PARLEY_EV_ERROR, both with
+ * PARLEY_ERR_TLS and the reason): retrying at the usual backoff could not
+ * help and would hammer the server, but such failures do end without
+ * anyone touching the app (a captive portal is left, the device's clock is
+ * corrected, the server's certificate is renewed), so the client does try
+ * again, rarely. When the host knows better (its user pressed "retry", the
+ * network changed), parley_reconnect_now() cuts the wait short. */
+#define PARLEY_CERT_RETRY_MS 300000u
+
+/* ERROR and CONNECTION RECONNECTING with PARLEY_ERR_TLS: the PARLEY_TLS_*
+ * bits naming every problem found with the server's certificate (the
+ * event's text says the same in English, with the certificate's names and
+ * dates); 0 when the TLS handshake failed before a certificate was judged
+ * (no TLS server there, a protocol error): retried with the usual backoff.
+ * 0 for other events. */
+PARLEY_API uint32_t parley_event_tls_failures(const parley_event *ev);
 
 /* ---- rich conversations ---------------------------------------------------
  * Bots and agents offer choices as structured content; the user answers

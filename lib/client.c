@@ -178,7 +178,11 @@ static void cb_on_closed(void *user, int err, const char *why)
     parley_client *pc = user;
     pthread_mutex_lock(&pc->lock);
     pc->connection = 0;
-    psess_on_closed(pc->sess, pclock_mono_ms(), err, why);
+    uint32_t cert = err == PARLEY_ERR_TLS ? ptransport_cert_failures(pc->tr) : 0;
+    if (cert)
+        psess_on_cert_failure(pc->sess, pclock_mono_ms(), cert, why);
+    else
+        psess_on_closed(pc->sess, pclock_mono_ms(), err, why);
     pump(pc);
     pthread_mutex_unlock(&pc->lock);
 }
@@ -401,6 +405,8 @@ static int create_transport(parley_client *pc, const parley_config *cfg)
         .ca_file = cfg->ca_file,
         .ca_pem = cfg->ca_pem,
         .ca_pem_len = cfg->ca_pem_len,
+        .pins = cfg->pins[0],
+        .n_pins = cfg->n_pins,
     };
     return ptransport_new(&pc->alloc, &tc, &transport_cbs, pc, &pc->log, &pc->tr);
 }
@@ -551,6 +557,15 @@ int parley_stop(parley_client *pc)
     /* One pass lets lws finish the close it was asked for. */
     ptransport_service(pc->tr, 0);
     return PARLEY_OK;
+}
+
+int parley_reconnect_now(parley_client *pc)
+{
+    if (!pc)
+        return PARLEY_ERR_INVALID_ARG;
+    pclient_enter(pc);
+    psess_reconnect_now(pc->sess, pclock_mono_ms());
+    return pclient_leave(pc, PARLEY_OK);
 }
 
 int parley_service(parley_client *pc, int timeout_ms)

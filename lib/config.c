@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "tls_trust.h"
 #include "transport.h"
 #include "util/utf8.h"
 
@@ -93,6 +94,28 @@ int parley_config_set_ca_pem(parley_config *cfg, const char *pem, size_t len)
     cfg->ca_pem_len = len;
     free(cfg->ca_file);
     cfg->ca_file = NULL;
+    return PARLEY_OK;
+}
+
+int parley_config_add_pin(parley_config *cfg, const char *pin)
+{
+    unsigned char bin[PTRANSPORT_PIN_SIZE];
+    if (!cfg || ptls_pin_parse(pin, bin) != PARLEY_OK)
+        return PARLEY_ERR_INVALID_ARG;
+    for (size_t i = 0; i < cfg->n_pins; i++)
+        if (memcmp(cfg->pins[i], bin, sizeof bin) == 0)
+            return PARLEY_OK;
+    if (cfg->n_pins == PTRANSPORT_MAX_PINS)
+        return PARLEY_ERR_FULL;
+    memcpy(cfg->pins[cfg->n_pins++], bin, sizeof bin);
+    return PARLEY_OK;
+}
+
+int parley_config_clear_pins(parley_config *cfg)
+{
+    if (!cfg)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->n_pins = 0;
     return PARLEY_OK;
 }
 

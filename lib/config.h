@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "parley.h"
+#include "transport.h"
 #include "util/alloc.h"
 
 struct parley_config {
@@ -15,6 +16,8 @@ struct parley_config {
     char *ca_file;
     char *ca_pem;
     size_t ca_pem_len;
+    unsigned char pins[PTRANSPORT_MAX_PINS][PTRANSPORT_PIN_SIZE]; /* distinct */
+    size_t n_pins;
     char *data_dir;
     parley_log_fn log_fn;
     void *log_user;

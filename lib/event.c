@@ -123,3 +123,4 @@ const char *parley_event_author_name(const parley_event *ev) { return ev ? ev->a
 int64_t parley_event_timestamp_ms(const parley_event *ev) { return ev ? ev->ts : 0; }
 uint32_t parley_event_retry_ms(const parley_event *ev) { return ev ? ev->retry_ms : 0; }
 int parley_event_error_code(const parley_event *ev) { return ev ? ev->error_code : 0; }
+uint32_t parley_event_tls_failures(const parley_event *ev) { return ev ? ev->tls_failures : 0; }

@@ -16,6 +16,7 @@ struct parley_event {
     int author_kind;
     int error_code;
     uint32_t retry_ms;
+    uint32_t tls_failures; /* PARLEY_TLS_* */
     int64_t ts;
     char *conv, *id, *cid, *seq, *text, *author_name;
     parley_survey *survey; /* PARLEY_EV_SURVEY (survey.h): a reference, dropped on free */

@@ -169,18 +169,20 @@ static parley_event *ev_new(psess *s, int type, int state)
 }
 
 /* Connection events carry no user data: when one cannot be allocated the
- * state change still happens and the loss is logged. */
-static void emit_conn(psess *s, int state, int err, uint32_t retry_ms, const char *why)
+ * state change still happens and the loss is logged. Returns the queued
+ * event (NULL when lost). */
+static parley_event *emit_conn(psess *s, int state, int err, uint32_t retry_ms, const char *why)
 {
     parley_event *ev = ev_new(s, PARLEY_EV_CONNECTION, state);
     if (!ev || pevent_set(ev, &ev->text, why) != PARLEY_OK) {
         parley_event_free(ev);
         PLOG_W(s->log, "connection event %d lost: out of memory", state);
-        return;
+        return NULL;
     }
     ev->error_code = err;
     ev->retry_ms = retry_ms;
     pevent_queue_push(&s->events, ev);
+    return ev;
 }
 
 static parley_event *error_event(psess *s, int code, const char *text)
@@ -873,6 +875,29 @@ static uint32_t close_delay(psess *s)
     return backoff_delay(s);
 }
 
+/* The connection is gone; the next attempt comes after `delay`. TLS
+ * problems are told as errors too: the host must see them. */
+static void wait_after(psess *s, int64_t now, int err, const char *why, uint32_t delay, uint32_t cert)
+{
+    wq_drop(s);
+    s->close = CL_NONE;
+    s->state = ST_WAITING;
+    s->retry_at = now + delay;
+    PLOG_I(s->log, "connection lost (%s), retrying in %u ms", why ? why : parley_strerror(err),
+           (unsigned)delay);
+    parley_event *ev = emit_conn(s, PARLEY_CONN_RECONNECTING, err, delay, why);
+    if (ev)
+        ev->tls_failures = cert;
+    if (err != PARLEY_ERR_TLS)
+        return;
+    if (!(ev = error_event(s, err, why ? why : parley_strerror(err)))) {
+        PLOG_W(s->log, "TLS error event lost: out of memory");
+        return;
+    }
+    ev->tls_failures = cert;
+    pevent_queue_push(&s->events, ev);
+}
+
 void psess_on_closed(psess *s, int64_t now, int err, const char *why)
 {
     if (s->state == ST_IDLE || s->state == ST_WAITING) {
@@ -883,17 +908,34 @@ void psess_on_closed(psess *s, int64_t now, int err, const char *why)
         err = s->close_err;
         why = s->close_why;
     }
-    wq_drop(s);
-    uint32_t delay = close_delay(s);
-    s->close = CL_NONE;
-    s->state = ST_WAITING;
-    s->retry_at = now + delay;
-    PLOG_I(s->log, "connection lost (%s), retrying in %u ms", why ? why : parley_strerror(err),
-           (unsigned)delay);
-    emit_conn(s, PARLEY_CONN_RECONNECTING, err, delay, why);
-    /* Certificate problems never fix themselves: the host must see them. */
-    if (err == PARLEY_ERR_TLS && emit_error(s, err, why ? why : parley_strerror(err)) != PARLEY_OK)
-        PLOG_W(s->log, "TLS error event lost: out of memory");
+    wait_after(s, now, err, why, close_delay(s), 0);
+}
+
+/* At least PARLEY_CERT_RETRY_MS (or the backoff maximum), plus up to as much
+ * again so that a fleet refused at once does not come back at once. */
+static uint32_t cert_delay(psess *s)
+{
+    uint32_t base = s->backoff_max > PARLEY_CERT_RETRY_MS ? s->backoff_max : PARLEY_CERT_RETRY_MS;
+    uint64_t d = (uint64_t)base + prand_uniform(s->rand, base);
+    if (s->attempt < MAX_BACKOFF_SHIFT)
+        s->attempt++;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+void psess_on_cert_failure(psess *s, int64_t now, uint32_t failures, const char *why)
+{
+    if (s->state == ST_IDLE || s->state == ST_WAITING) {
+        PLOG_D(s->log, "certificate failure ignored: no connection");
+        return;
+    }
+    PLOG_W(s->log, "%s", why ? why : "TLS certificate refused");
+    wait_after(s, now, PARLEY_ERR_TLS, why, cert_delay(s), failures);
+}
+
+void psess_reconnect_now(psess *s, int64_t now)
+{
+    if (s->state == ST_WAITING && s->retry_at > now)
+        s->retry_at = now;
 }
 
 void psess_tick(psess *s, int64_t now)

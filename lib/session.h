@@ -79,6 +79,15 @@ void psess_on_open(psess *s, int64_t now);
  * ERROR event for TLS (an auth_failed error frame is reported when it
  * arrives). Ignored when there is no connection (offline, or waiting). */
 void psess_on_closed(psess *s, int64_t now, int err, const char *why);
+/* The attempt failed because the server's certificate was refused
+ * (`failures`: PARLEY_TLS_* bits, not 0). Not retried on the backoff: the
+ * next attempt waits PARLEY_CERT_RETRY_MS (or the backoff maximum when
+ * longer) plus up to as much again. Emits CONNECTION RECONNECTING and
+ * ERROR, both PARLEY_ERR_TLS with `why` and the bits. Ignored when there is
+ * no connection. */
+void psess_on_cert_failure(psess *s, int64_t now, uint32_t failures, const char *why);
+/* While waiting to reconnect: the next attempt is due now. Else nothing. */
+void psess_reconnect_now(psess *s, int64_t now);
 /* One complete received text frame. Malformed frames produce an ERROR event
  * (PARLEY_ERR_PROTOCOL) and are dropped; returns PARLEY_OK in that case too.
  * Returns PARLEY_ERR_NOMEM only on allocation failure. */

@@ -23,7 +23,8 @@ typedef struct ptransport_cbs {
     /* A connection attempt failed or an open connection closed. `err` is
      * PARLEY_ERR_CONNECT, PARLEY_ERR_TLS or PARLEY_ERR_CLOSED; `why` is a
      * human-readable reason, borrowed for the call. Not called after
-     * ptransport_close() was requested by the caller. */
+     * ptransport_close() was requested by the caller. For PARLEY_ERR_TLS,
+     * ptransport_cert_failures() tells whether the certificate was refused. */
     void (*on_closed)(void *user, int err, const char *why);
     /* A non-fatal problem (oversized frame). */
     void (*on_error)(void *user, int err, const char *why);
@@ -37,12 +38,22 @@ typedef struct ptransport_cbs {
     void (*on_wake)(void *user);
 } ptransport_cbs;
 
+#define PTRANSPORT_PIN_SIZE 32 /* SHA-256 of a SubjectPublicKeyInfo */
+#define PTRANSPORT_MAX_PINS 8
+
 typedef struct ptransport_config {
     const char *url;       /* ws:// or wss://; parsed and copied */
     int allow_insecure;    /* ws:// permitted */
     const char *ca_file;   /* PEM file, or NULL */
     const char *ca_pem;    /* PEM bytes, or NULL */
     size_t ca_pem_len;
+    /* Where to look for the system's CA bundle when neither is given
+     * (NULL-terminated; NULL: the standard places, tls_trust.h). */
+    const char *const *ca_search;
+    /* Public-key pins, n_pins * PTRANSPORT_PIN_SIZE bytes (copied); none,
+     * or at least two distinct. */
+    const unsigned char *pins;
+    size_t n_pins;
     uint32_t max_frame;    /* largest message accepted; 0 = PROTO default 65536 */
     uint16_t ping_interval_s; /* 0 = 20 */
     uint16_t hangup_s;        /* no traffic / pong for this long: drop; 0 = 45 */
@@ -53,8 +64,8 @@ typedef struct ptransport_config {
  * the config setters and by ptransport_new. */
 int ptransport_check_url(const char *url, int allow_insecure);
 
-/* Creates the lws context. Errors: CONFIG/INVALID_ARG/INSECURE (URL), TLS (CA
- * not loadable), NOMEM. `log` is borrowed and must outlive the transport.
+/* Creates the lws context. Errors: CONFIG/INVALID_ARG/INSECURE (URL), CONFIG
+ * (a single pin), TLS (CA not loadable or none found), NOMEM. `log` is borrowed and must outlive the transport.
  * CONFIG also when hangup_s <= ping_interval_s. wss:// needs a DNS name:
  * mbedTLS ignores IP-address subjectAltNames. Sets lws' process-wide log
  * level to errors and warnings. */
@@ -87,6 +98,10 @@ void ptransport_wake(ptransport *t);
  * later, and the rest waits in the network (backpressure on the server).
  * The setting carries over to the next connection. Writes go on. */
 void ptransport_pause_rx(ptransport *t, int paused);
+/* The PARLEY_TLS_* bits of the attempt last reported through on_closed:
+ * what was wrong with the server's certificate; 0 when it was not refused
+ * (other failures, or a TLS handshake that never got to the certificate). */
+uint32_t ptransport_cert_failures(const ptransport *t);
 /* Raise the accepted message size after the server's welcome (never above
  * the configured maximum; 0 restores it). Each new connection starts at the
  * configured maximum. */

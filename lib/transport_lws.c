@@ -9,7 +9,14 @@
  * - With mbedTLS, lws verifies with MBEDTLS_SSL_VERIFY_OPTIONAL and checks the
  *   result after the handshake (lws_tls_client_confirm_peer_cert): a bad
  *   chain or name fails the connection unless one of the LCCSCF_ALLOW_* /
- *   SKIP_* flags is set, and none of them is ever set here.
+ *   SKIP_* flags is set, and none of them is ever set here. Its reason
+ *   text carries one X509_V_ERR code for mbedTLS' flags, the first of
+ *   untrusted, hostname, key, hash, not yet valid, expired: the other flags
+ *   are read again from the chain itself (see cert_failures).
+ * - After the handshake and the certificate check, lws builds the upgrade
+ *   request and asks LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER first:
+ *   refusing there closes the connection before a byte of it is sent. That
+ *   is where pins are checked.
  * - mbedTLS ignores IP-address subjectAltNames, so wss:// needs a DNS name.
  * - DNS lookups are synchronous (no LWS_WITH_SYS_ASYNC_DNS): a connection
  *   attempt may block the servicing thread for the lookup.
@@ -24,21 +31,43 @@
 #error "libparley is written against libwebsockets 4.1 (lws_service and TLS semantics differ in others)"
 #endif
 
-#include <mbedtls/error.h>
-#include <mbedtls/pem.h>
 #include <mbedtls/x509_crt.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "parley.h"
 #include "proto.h"
+#include "tls_trust.h"
 #include "transport.h"
+
+_Static_assert(PTRANSPORT_PIN_SIZE == PTLS_PIN_SIZE && PTRANSPORT_MAX_PINS == PTLS_MAX_PINS,
+               "pins have one size");
+
+#if defined(LWS_WITH_MBEDTLS) && !defined(PARLEY_SYSTEM_LWS)
+/* The server's certificate chain as mbedTLS received it. Neither function
+ * is in lws' headers, both are in our build of it: lws_get_ssl() (compiled
+ * for mbedTLS too by scripts/lws-patches/) gives the connection's SSL of
+ * lws' OpenSSL-compatible wrapper, and the wrapper's own accessor, used by
+ * lws_tls_peer_cert_info(), gives mbedtls_ssl_get_peer_cert() of it once
+ * the handshake is over (NULL before). lws_tls_peer_cert_info() itself
+ * offers neither the key nor the names. */
+#define HAVE_PEER_CHAIN 1
+struct ssl_st;
+struct ssl_st *lws_get_ssl(struct lws *wsi);
+mbedtls_x509_crt *ssl_get_peer_mbedtls_x509_crt(struct ssl_st *ssl);
+
+static mbedtls_x509_crt *peer_chain(struct lws *wsi)
+{
+    struct ssl_st *ssl = lws_get_ssl(wsi);
+    return ssl ? ssl_get_peer_mbedtls_x509_crt(ssl) : NULL;
+}
+#endif
 
 #define SUBPROTOCOL "parley.v1"
 #define URL_MAX 2048
 #define HOST_MAX 253
-#define DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
-#define CA_FILE_MAX (16u * 1024u * 1024u)
 #define DEFAULT_PING_S 20
 #define DEFAULT_HANGUP_S 45
 /* Our socket, lws' cancel pipe and sockets still closing after
@@ -49,7 +78,7 @@
 #define CLOSE_GRACE_S 2
 /* lws_sul_schedule takes microseconds; keep far-away timers well inside it. */
 #define TIMER_MAX_MS (24LL * 3600 * 1000)
-#define WHY_MAX 200
+#define WHY_MAX 480
 
 enum tstate {
     T_IDLE,       /* no connection */
@@ -84,6 +113,10 @@ struct ptransport {
 
     lws_retry_bo_t retry; /* lws keeps a pointer to it per connection */
     lws_sorted_usec_list_t sul_connect, sul_timer;
+
+    unsigned char pins[PTRANSPORT_MAX_PINS][PTRANSPORT_PIN_SIZE];
+    size_t n_pins;
+    uint32_t cert_failures; /* PARLEY_TLS_* of the current attempt */
 
     uint32_t max_frame_cfg, max_frame;
     char *rx;
@@ -245,139 +278,6 @@ static int copy_url_parts(ptransport *t, const purl *u)
     return PARLEY_OK;
 }
 
-/* ---- trust anchors -------------------------------------------------------- */
-
-static int read_file(const palloc *a, const char *path, char **out, size_t *out_len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return PARLEY_ERR_TLS;
-    size_t cap = 0, len = 0;
-    char *buf = NULL;
-    int rc = PARLEY_OK;
-    for (;;) {
-        if (cap - len < 4096) {
-            char *nb = cap >= CA_FILE_MAX ? NULL : prealloc(a, buf, cap = cap ? cap * 2 : 65536);
-            if (!nb) {
-                rc = cap >= CA_FILE_MAX ? PARLEY_ERR_TLS : PARLEY_ERR_NOMEM;
-                break;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0) {
-            if (ferror(f))
-                rc = PARLEY_ERR_TLS;
-            break;
-        }
-    }
-    fclose(f);
-    if (rc != PARLEY_OK) {
-        pfree(a, buf);
-        return rc;
-    }
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    return PARLEY_OK;
-}
-
-/* `data` is NUL-terminated. mbedTLS takes PEM only with the terminator
- * counted and DER only without it; DER always holds zero bytes, PEM never. */
-static int parse_ca(ptransport *t, const char *data, size_t len, const char *what,
-                    mbedtls_x509_crt *chain)
-{
-    size_t n = strlen(data) == len ? len + 1 : len;
-    int rc = mbedtls_x509_crt_parse(chain, (const unsigned char *)data, n);
-    if (rc < 0) {
-        char err[128];
-        mbedtls_strerror(rc, err, sizeof err);
-        PLOG_E(t->log, "transport: no usable CA certificate in %s: %s", what, err);
-        return PARLEY_ERR_TLS;
-    }
-    if (rc > 0)
-        PLOG_W(t->log, "transport: %d CA certificate(s) in %s could not be parsed and are ignored", rc,
-               what);
-    return PARLEY_OK;
-}
-
-#define PEM_BEGIN "-----BEGIN CERTIFICATE-----\n"
-#define PEM_END "-----END CERTIFICATE-----\n"
-
-/* lws on mbedTLS rejects a whole bundle when any certificate in it fails to
- * parse, so it gets only the certificates that did. */
-static int chain_to_pem(const palloc *a, const mbedtls_x509_crt *chain, char **out, size_t *out_len)
-{
-    size_t total = 1, off = 0;
-    for (const mbedtls_x509_crt *c = chain; c && c->raw.len; c = c->next) {
-        size_t need = 0;
-        mbedtls_pem_write_buffer(PEM_BEGIN, PEM_END, c->raw.p, c->raw.len, NULL, 0, &need);
-        total += need;
-    }
-    char *buf = pmalloc(a, total);
-    if (!buf)
-        return PARLEY_ERR_NOMEM;
-    for (const mbedtls_x509_crt *c = chain; c && c->raw.len; c = c->next) {
-        size_t olen = 0;
-        if (mbedtls_pem_write_buffer(PEM_BEGIN, PEM_END, c->raw.p, c->raw.len,
-                                     (unsigned char *)buf + off, total - off, &olen) != 0) {
-            pfree(a, buf);
-            return PARLEY_ERR_TLS;
-        }
-        off += olen - 1; /* olen counts the NUL, which the next one overwrites */
-    }
-    buf[off] = '\0';
-    *out = buf;
-    *out_len = off;
-    return PARLEY_OK;
-}
-
-/* Loads the trust anchors and hands back PEM text for lws (and the file it
- * came from, if any). Any configured CA is checked even for ws://, so a
- * broken setting shows up at creation. */
-static int load_ca(ptransport *t, const ptransport_config *cfg, char **pem, size_t *pem_len,
-                   const char **path)
-{
-    char *data = NULL;
-    size_t len = 0;
-    const char *what;
-    int rc;
-    *pem = NULL;
-    *path = NULL;
-    if (cfg->ca_pem) {
-        what = "the CA PEM";
-        if (!cfg->ca_pem_len) {
-            PLOG_E(t->log, "transport: the CA PEM is empty");
-            return PARLEY_ERR_TLS;
-        }
-        len = cfg->ca_pem_len;
-        data = pmalloc(&t->alloc, len + 1);
-        rc = data ? PARLEY_OK : PARLEY_ERR_NOMEM;
-        if (data) {
-            memcpy(data, cfg->ca_pem, len);
-            data[len] = '\0';
-        }
-    } else if (cfg->ca_file || t->tls) {
-        what = *path = cfg->ca_file ? cfg->ca_file : DEFAULT_CA_BUNDLE;
-        rc = read_file(&t->alloc, what, &data, &len);
-        if (rc == PARLEY_ERR_TLS)
-            PLOG_E(t->log, "transport: CA file %s cannot be read", what);
-    } else {
-        return PARLEY_OK;
-    }
-    if (rc != PARLEY_OK)
-        return rc;
-    mbedtls_x509_crt chain;
-    mbedtls_x509_crt_init(&chain);
-    rc = parse_ca(t, data, len, what, &chain);
-    if (rc == PARLEY_OK)
-        rc = chain_to_pem(&t->alloc, &chain, pem, pem_len);
-    mbedtls_x509_crt_free(&chain);
-    pfree(&t->alloc, data);
-    return rc;
-}
-
 /* ---- connection lifecycle ------------------------------------------------- */
 
 static void rx_reset(ptransport *t)
@@ -390,6 +290,8 @@ static void rx_reset(ptransport *t)
  * start the next attempt from inside on_closed). */
 static void report_closed(ptransport *t, int err, const char *why)
 {
+    if (t->cert_failures)
+        err = PARLEY_ERR_TLS; /* whichever callback lws reports it with */
     t->wsi = NULL;
     t->state = T_IDLE;
     rx_reset(t);
@@ -414,6 +316,7 @@ static void connect_now(lws_sorted_usec_list_t *sul)
     i.local_protocol_name = SUBPROTOCOL;
     i.retry_and_idle_policy = &t->retry;
     t->why[0] = '\0';
+    t->cert_failures = 0;
     t->state = T_CONNECTING;
     PLOG_D(t->log, "transport: connecting to %s://%s%s", t->tls ? "wss" : "ws", t->host, t->path);
     struct lws *wsi = lws_client_connect_via_info(&i);
@@ -443,20 +346,70 @@ static int starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The X509_V_ERR code in lws' "server's cert didn't look good" reason: its
+ * mbedTLS wrapper's summary of mbedTLS' flags (ssl_pm_get_verify_result),
+ * with OpenSSL's numbers, so an OpenSSL build of lws reads the same. */
+static uint32_t lws_verdict(const char *lws_why)
+{
+    const char *p = strstr(lws_why, "X509_V_ERR = ");
+    if (!p)
+        return PARLEY_TLS_OTHER; /* "no peer cert" */
+    switch (atoi(p + 13)) {
+    case 2:  /* unable to get issuer certificate */
+    case 18: /* self-signed leaf */
+    case 19: /* self-signed certificate in chain */
+    case 20: /* unable to get local issuer certificate */
+    case 21: /* unable to verify the leaf signature */
+    case 24: /* invalid CA: mbedTLS' BADCERT_NOT_TRUSTED */
+        return PARLEY_TLS_UNTRUSTED;
+    case 62:
+        return PARLEY_TLS_HOSTNAME_MISMATCH;
+    case 9:
+        return PARLEY_TLS_NOT_YET_VALID;
+    case 10:
+        return PARLEY_TLS_EXPIRED;
+    default:
+        return PARLEY_TLS_OTHER;
+    }
+}
+
+/* lws reports only the first of mbedTLS' flags. Whether the chain reached a
+ * trusted anchor only lws knows (it holds the anchors); everything else
+ * mbedTLS decides from the chain alone, so it is decided again here from
+ * the very chain the handshake received, and every problem is named. */
+static void cert_failures(ptransport *t, struct lws *wsi, const char *lws_why, char *why, size_t size)
+{
+    t->cert_failures = lws_verdict(lws_why);
+    const mbedtls_x509_crt *leaf = NULL;
+#if defined(HAVE_PEER_CHAIN)
+    mbedtls_x509_crt *chain = peer_chain(wsi);
+    if (chain) {
+        uint32_t again = ptls_failures(ptls_check_chain(chain, t->address));
+        /* "other" from lws is only a summary when mbedTLS names the flag. */
+        t->cert_failures = (again && t->cert_failures == PARLEY_TLS_OTHER ? 0 : t->cert_failures) | again;
+        leaf = chain;
+    }
+#else
+    (void)wsi;
+#endif
+    ptls_describe(t->cert_failures, leaf, t->address, NULL, 0, why, size);
+}
+
 /* Reasons from lws 4.1's TLS client paths (tls-client.c, mbedtls-client.c,
  * openssl-client.c, wsi-timeout.c) map to PARLEY_ERR_TLS; everything else
- * failed to connect. */
-static void connection_error(ptransport *t, const void *in, size_t len)
+ * failed to connect. A refused pin was decided (and described) before lws
+ * closed the connection. */
+static void connection_error(ptransport *t, struct lws *wsi, const void *in, size_t len)
 {
     char lws_why[WHY_MAX], why[WHY_MAX + 160];
     copy_reason(lws_why, sizeof lws_why, in, len);
     if (!lws_why[0])
         snprintf(lws_why, sizeof lws_why, "unknown reason");
     int err = PARLEY_ERR_CONNECT;
-    if (starts_with(lws_why, "server's cert") || starts_with(lws_why, "no peer cert")) {
-        err = PARLEY_ERR_TLS;
-        const char *detail = strstr(lws_why, "X509_V_ERR");
-        snprintf(why, sizeof why, "TLS certificate verification failed: %s", detail ? detail : lws_why);
+    if (t->cert_failures) {
+        snprintf(why, sizeof why, "%s", t->why);
+    } else if (starts_with(lws_why, "server's cert") || starts_with(lws_why, "no peer cert")) {
+        cert_failures(t, wsi, lws_why, why, sizeof why);
     } else if (starts_with(lws_why, "mbedtls") || starts_with(lws_why, "bio_create") ||
                starts_with(lws_why, "tls restriction") || starts_with(lws_why, "connect SSL") ||
                starts_with(lws_why, "connect SYSCALL") || starts_with(lws_why, "connect unk") ||
@@ -467,6 +420,33 @@ static void connection_error(ptransport *t, const void *in, size_t len)
         snprintf(why, sizeof why, "cannot connect to %.120s: %s", t->host, lws_why);
     }
     report_closed(t, err, why);
+}
+
+/* ---- pins ----------------------------------------------------------------- */
+
+/* The server's certificate has passed verification; its key must also be
+ * one of the pins. On a mismatch the reason is kept for the close that
+ * follows, and -1 makes lws drop the connection unsent. */
+static int check_pins(ptransport *t, struct lws *wsi)
+{
+    const mbedtls_x509_crt *leaf = NULL;
+    unsigned char pin[PTRANSPORT_PIN_SIZE];
+    char text[PTLS_PIN_TEXT] = "";
+#if defined(HAVE_PEER_CHAIN)
+    leaf = peer_chain(wsi);
+#else
+    (void)wsi;
+#endif
+    if (leaf && ptls_pin_of_cert(leaf, pin) == PARLEY_OK) {
+        for (size_t i = 0; i < t->n_pins; i++)
+            if (memcmp(pin, t->pins[i], sizeof pin) == 0)
+                return 0;
+        ptls_pin_format(pin, text);
+    }
+    t->cert_failures = leaf ? PARLEY_TLS_PIN_MISMATCH : PARLEY_TLS_OTHER;
+    ptls_describe(t->cert_failures, leaf, t->address, text, (unsigned)t->n_pins, t->why, sizeof t->why);
+    PLOG_W(t->log, "transport: %s", t->why);
+    return -1;
 }
 
 /* The server's close frame: a big-endian status code, then UTF-8 text. */
@@ -597,8 +577,10 @@ static int on_conn_event(ptransport *t, struct lws *wsi, enum lws_callback_reaso
         return reason == LWS_CALLBACK_CLIENT_WRITEABLE || reason == LWS_CALLBACK_CLIENT_RECEIVE ? -1 : 0;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        connection_error(t, in, len);
+        connection_error(t, wsi, in, len);
         return 0;
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        return t->tls && t->n_pins ? check_pins(t, wsi) : 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         t->state = T_OPEN;
         rx_reset(t);
@@ -642,6 +624,7 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         t->cbs.on_wake(t->user);
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
     case LWS_CALLBACK_CLIENT_RECEIVE:
     case LWS_CALLBACK_CLIENT_WRITEABLE:
@@ -673,6 +656,14 @@ static void timer_fired(lws_sorted_usec_list_t *sul)
     lws_cancel_service(t->ctx);
 }
 
+/* A pin refusal makes lws log "Failed to generate handshake for client" as
+ * an error; the refusal is the client's to report (on_closed), not stderr's. */
+static void lws_log(int level, const char *line)
+{
+    if (!strstr(line, "Failed to generate handshake for client"))
+        lwsl_emit_stderr(level, line);
+}
+
 static int create_context(ptransport *t, const char *ca_pem, size_t ca_len, const char *ca_path)
 {
     struct lws_context_creation_info info;
@@ -701,7 +692,7 @@ static int create_context(ptransport *t, const char *ca_pem, size_t ca_len, cons
     }
     /* lws' default log level prints NOTICE lines on every context; this is
      * process-wide for the copy of lws linked into libparley. */
-    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     t->ctx = lws_create_context(&info);
     if (!t->ctx) {
         PLOG_E(t->log, "transport: libwebsockets context could not be created");
@@ -721,6 +712,36 @@ static int check_args(const ptransport_config *cfg, const ptransport_cbs *cbs)
     return hangup > ping ? PARLEY_OK : PARLEY_ERR_CONFIG;
 }
 
+/* One pin would make the server's key impossible to replace without
+ * updating every installed app first: refused (parley.h). */
+static int setup_pins(ptransport *t, const ptransport_config *cfg)
+{
+    if (!cfg->n_pins)
+        return PARLEY_OK;
+    if (cfg->n_pins > PTRANSPORT_MAX_PINS || !cfg->pins)
+        return PARLEY_ERR_CONFIG;
+    size_t distinct = 1;
+    for (size_t i = 1; i < cfg->n_pins && distinct < 2; i++)
+        distinct += memcmp(cfg->pins + i * PTRANSPORT_PIN_SIZE, cfg->pins, PTRANSPORT_PIN_SIZE) != 0;
+    if (distinct < 2) {
+        PLOG_E(t->log, "transport: a single public-key pin is refused: pin a backup key too, so the server's "
+                       "key can be replaced without locking out installed apps");
+        return PARLEY_ERR_CONFIG;
+    }
+    if (!t->tls) {
+        PLOG_W(t->log, "transport: public-key pins are ignored for ws:// (no TLS)");
+        return PARLEY_OK;
+    }
+#if !defined(HAVE_PEER_CHAIN)
+    PLOG_E(t->log, "transport: public-key pinning needs libparley's own libwebsockets build (mbedTLS)");
+    return PARLEY_ERR_CONFIG;
+#else
+    memcpy(t->pins, cfg->pins, cfg->n_pins * PTRANSPORT_PIN_SIZE);
+    t->n_pins = cfg->n_pins;
+    return PARLEY_OK;
+#endif
+}
+
 static int setup(ptransport *t, const ptransport_config *cfg, const purl *u)
 {
     int rc = copy_url_parts(t, u);
@@ -732,10 +753,22 @@ static int setup(ptransport *t, const ptransport_config *cfg, const purl *u)
     t->max_frame = t->max_frame_cfg;
     t->retry.secs_since_valid_ping = cfg->ping_interval_s ? cfg->ping_interval_s : DEFAULT_PING_S;
     t->retry.secs_since_valid_hangup = cfg->hangup_s ? cfg->hangup_s : DEFAULT_HANGUP_S;
+    if ((rc = setup_pins(t, cfg)) != PARLEY_OK)
+        return rc;
+    /* Any configured CA is checked even for ws://, so a broken setting
+     * shows up at creation. */
+    ptls_ca_config ca = {
+        .file = cfg->ca_file,
+        .pem = cfg->ca_pem,
+        .pem_len = cfg->ca_pem_len,
+        .needed = t->tls,
+        .env_file = ptls_env_ca_file(),
+        .search = cfg->ca_search,
+    };
     char *pem = NULL;
     size_t pem_len = 0;
     const char *ca_path = NULL;
-    rc = load_ca(t, cfg, &pem, &pem_len, &ca_path);
+    rc = ptls_load_ca(&t->alloc, t->log, &ca, &pem, &pem_len, &ca_path);
     if (rc == PARLEY_OK)
         rc = create_context(t, pem, pem_len, ca_path);
     pfree(&t->alloc, pem); /* lws parsed its own copy */
@@ -873,6 +906,11 @@ void ptransport_pause_rx(ptransport *t, int paused)
     t->rx_paused = paused != 0;
     if (t->state == T_OPEN)
         lws_rx_flow_control(t->wsi, !t->rx_paused);
+}
+
+uint32_t ptransport_cert_failures(const ptransport *t)
+{
+    return t ? t->cert_failures : 0;
 }
 
 void ptransport_set_max_frame(ptransport *t, uint32_t max_frame)

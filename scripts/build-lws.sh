@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds Debian's own libwebsockets 4.1.6 source against mbedTLS into a cached
 # prefix. Debian's binary package is built against OpenSSL; Parley's TLS must
-# be mbedTLS, so we rebuild the same source with LWS_WITH_MBEDTLS=ON.
+# be mbedTLS, so we rebuild the same source with LWS_WITH_MBEDTLS=ON, with the
+# small patches in scripts/lws-patches/ (each says why).
 # Usage: scripts/build-lws.sh PREFIX
 set -euo pipefail
 prefix=${1:?usage: build-lws.sh PREFIX}
-stamp="$prefix/.parley-lws-4.1.6-mbedtls"
+patches="$(cd "$(dirname "$0")" && pwd)/lws-patches"
+# A new stamp whenever the patches change, so cached builds are redone.
+stamp="$prefix/.parley-lws-4.1.6-mbedtls-p1"
 [ -f "$stamp" ] && exit 0
 
 work="$prefix.work"
@@ -19,6 +22,10 @@ if ! apt-get source --only-source libwebsockets >source.log 2>&1; then
 fi
 src=$(find . -maxdepth 1 -type d -name 'libwebsockets-4.1.6*' | head -n 1)
 [ -n "$src" ] || { echo "build-lws: expected libwebsockets 4.1.6 source, got: $(ls)" >&2; exit 1; }
+for p in "$patches"/*.patch; do
+    patch -p1 --forward --quiet -d "$src" <"$p" >patch.log 2>&1 \
+        || { cat patch.log >&2; echo "build-lws: $p does not apply" >&2; exit 1; }
+done
 
 cmake -S "$src" -B build \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo \

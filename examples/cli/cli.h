@@ -24,6 +24,8 @@ typedef struct attr_opt {
 
 typedef struct options {
     const char *url, *ca, *app_id, *user, *token, *data_dir, *subject, *key_file;
+    const char **pins;
+    size_t n_pins;
     long outbox_cap; /* 0: library default */
     const char **sends;
     size_t n_sends;

@@ -96,6 +96,13 @@ static int is_pem_text(const char *s)
 
 static int configure_tls(parley_config *cfg, const options *o)
 {
+    for (size_t i = 0; i < o->n_pins; i++) {
+        if (parley_config_add_pin(cfg, o->pins[i]) != PARLEY_OK) {
+            output_note("--pin '%s' is not a pin: want the base64 SHA-256 of a public key (44 characters)",
+                        o->pins[i]);
+            return PARLEY_ERR_INVALID_ARG;
+        }
+    }
     if (!o->ca)
         return PARLEY_OK;
     if (is_pem_text(o->ca))
@@ -139,8 +146,9 @@ static int configure(parley_config *cfg, chat *c)
         rc = configure_key(cfg, o->key_file);
     if (rc == PARLEY_OK && o->outbox_cap)
         rc = parley_config_set_outbox_cap(cfg, (uint32_t)o->outbox_cap);
-    if (rc == PARLEY_OK && o->verbose)
-        rc = parley_config_set_log(cfg, log_to_stderr, NULL, PARLEY_LOG_DEBUG);
+    /* Errors always: some say more than a code (the CA paths tried). */
+    if (rc == PARLEY_OK)
+        rc = parley_config_set_log(cfg, log_to_stderr, NULL, o->verbose ? PARLEY_LOG_DEBUG : PARLEY_LOG_ERROR);
     if (rc == PARLEY_OK)
         rc = parley_config_set_allow_insecure(cfg, o->insecure);
     if (rc == PARLEY_OK && o->reconnect_initial_ms)
@@ -167,8 +175,11 @@ static int explain_client_new(int rc, const options *o)
                     "(local development only)");
         return CHAT_USAGE;
     case PARLEY_ERR_TLS:
-        output_note("cannot use the CA certificates in '%s': %s", o->ca ? o->ca : "(system)",
-                    parley_strerror(rc));
+        if (o->ca)
+            output_note("cannot use the CA certificates in --ca '%s'", o->ca);
+        else
+            output_note("no usable CA bundle on this system (see the error above): pass --ca FILE, or set "
+                        "SSL_CERT_FILE");
         return CHAT_FAILED;
     case PARLEY_ERR_AUTH:
         output_note("the state in --data-dir '%s' was encrypted with another key (or none)",

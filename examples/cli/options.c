@@ -16,6 +16,10 @@ static const char USAGE[] =
     "  --url URL            server, wss://host[:port][/path] (required)\n"
     "  --ca FILE            trust anchors (PEM file; or the PEM text itself);\n"
     "                       default: the system CA bundle\n"
+    "  --pin PIN            also require the server's public key to be PIN\n"
+    "                       (base64 SHA-256 of its SubjectPublicKeyInfo, as\n"
+    "                       scripts/parley-pin.sh prints it); repeatable, at\n"
+    "                       least twice: the key in use and a backup key\n"
     "  --insecure           allow ws:// (local development only)\n"
     "  --app-id ID          the app id sent to the server (default parley-demo)\n"
     "  --user ID            identify as user ID (default: anonymous)\n"
@@ -96,7 +100,8 @@ enum {
     OPT_SEARCH,
     OPT_ANSWER,
     OPT_DISMISS_SURVEYS,
-    OPT_WAIT_SURVEYS
+    OPT_WAIT_SURVEYS,
+    OPT_PIN
 };
 
 static const struct option LONG_OPTS[] = {
@@ -130,6 +135,7 @@ static const struct option LONG_OPTS[] = {
     {"answer", required_argument, NULL, OPT_ANSWER},
     {"dismiss-surveys", no_argument, NULL, OPT_DISMISS_SURVEYS},
     {"wait-surveys", required_argument, NULL, OPT_WAIT_SURVEYS},
+    {"pin", required_argument, NULL, OPT_PIN},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -245,6 +251,7 @@ static int handle_opt(options *o, int c, char *arg)
     switch (c) {
     case OPT_URL: o->url = arg; return -1;
     case OPT_CA: o->ca = arg; return -1;
+    case OPT_PIN: return add_text(&o->pins, &o->n_pins, arg, "--pin");
     case OPT_APP_ID: o->app_id = arg; return -1;
     case OPT_USER: o->user = arg; return -1;
     case OPT_TOKEN: o->token = arg; return -1;
@@ -309,6 +316,9 @@ static int check_options(const options *o, int argc, char **argv)
         return usage_error("%s", "--token needs --user");
     if (o->dismiss_surveys && o->n_answers)
         return usage_error("%s", "--answer and --dismiss-surveys exclude each other");
+    if (o->n_pins == 1)
+        return usage_error("%s", "--pin needs a second pin, for a backup key: with one, replacing the "
+                                 "server's key locks every client out");
     if (o->subject && strlen(o->subject) > 256)
         return usage_error("%s", "--subject is limited to 256 bytes");
     return -1;
@@ -334,7 +344,8 @@ void options_free(options *o)
     free(o->events);
     free(o->chooses);
     free(o->answers);
-    o->sends = o->breadcrumbs = o->events = o->chooses = o->answers = NULL;
+    free(o->pins);
+    o->sends = o->breadcrumbs = o->events = o->chooses = o->answers = o->pins = NULL;
     o->attrs = NULL;
 }
 

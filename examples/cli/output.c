@@ -162,6 +162,23 @@ static void add_details(cJSON *o, const parley_event *ev)
 
 static cJSON *event_json(const parley_event *ev, const char *sent_text);
 
+/* "tls": the names of the certificate problems, when there are any. */
+static void add_tls(cJSON *o, uint32_t failures)
+{
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } names[] = {
+        {PARLEY_TLS_HOSTNAME_MISMATCH, "hostname_mismatch"}, {PARLEY_TLS_UNTRUSTED, "untrusted"},
+        {PARLEY_TLS_EXPIRED, "expired"}, {PARLEY_TLS_NOT_YET_VALID, "not_yet_valid"},
+        {PARLEY_TLS_PIN_MISMATCH, "pin_mismatch"}, {PARLEY_TLS_OTHER, "other"},
+    };
+    cJSON *arr = failures ? cJSON_AddArrayToObject(o, "tls") : NULL;
+    for (size_t i = 0; arr && i < sizeof names / sizeof names[0]; i++)
+        if (failures & names[i].bit)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(names[i].name));
+}
+
 static void add_items(cJSON *o, const parley_event *ev)
 {
     int n = parley_event_item_count(ev);
@@ -190,6 +207,7 @@ static cJSON *event_json(const parley_event *ev, const char *sent_text)
     if (type == PARLEY_EV_MESSAGE_STATUS)
         add_str(o, "sent_text", sent_text);
     add_error(o, parley_event_error_code(ev));
+    add_tls(o, parley_event_tls_failures(ev));
     if (type == PARLEY_EV_CONNECTION && parley_event_state(ev) == PARLEY_CONN_RECONNECTING)
         cJSON_AddNumberToObject(o, "retry_ms", parley_event_retry_ms(ev));
     add_items(o, ev);
@@ -328,6 +346,33 @@ static int seen_before(output *out, int code, const char *text)
     return 0;
 }
 
+/* One hint per problem, each naming what to check. */
+static void note_tls(uint32_t failures, const char *text)
+{
+    static const struct {
+        uint32_t bit;
+        const char *hint;
+    } hints[] = {
+        {PARLEY_TLS_HOSTNAME_MISMATCH, "the certificate is for another host: check the host name in --url "
+                                       "(a DNS name the certificate lists; IP addresses never match)"},
+        {PARLEY_TLS_UNTRUSTED, "no trusted CA signed the certificate: pass --ca with the CA that did"},
+        {PARLEY_TLS_EXPIRED, "the certificate has expired: renew it on the server, or fix this machine's clock"},
+        {PARLEY_TLS_NOT_YET_VALID, "the certificate is not valid yet: check this machine's clock"},
+        {PARLEY_TLS_PIN_MISMATCH, "the server's key is none of the --pin values: if the server changed its key "
+                                  "on purpose, pin the new one (scripts/parley-pin.sh prints it)"},
+        {PARLEY_TLS_OTHER, "the certificate failed another check: see the reason above"},
+    };
+    output_note("%s%s", strstr(text, "TLS") ? "" : "TLS failed: ", text);
+    if (!failures)
+        output_note("hint: is there a TLS server at --url? (a plain ws:// server wants ws:// and --insecure)");
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
+        if (failures & hints[i].bit)
+            output_note("hint: %s", hints[i].hint);
+    if (failures)
+        output_note("a refused certificate is retried only after %u to %u minutes", PARLEY_CERT_RETRY_MS / 60000,
+                    2 * PARLEY_CERT_RETRY_MS / 60000);
+}
+
 static void note_problem(output *out, const parley_event *ev)
 {
     int code = parley_event_error_code(ev);
@@ -337,9 +382,7 @@ static void note_problem(output *out, const parley_event *ev)
         seen_before(out, code, text))
         return;
     if (code == PARLEY_ERR_TLS)
-        output_note("%s%s (does --ca name the CA that signed the server's certificate?)",
-                    strstr(text, "TLS") ? "" : "TLS handshake or certificate verification failed: ",
-                    text);
+        note_tls(parley_event_tls_failures(ev), text);
     else if (code == PARLEY_ERR_AUTH)
         output_note("the server refused the user's identity: %s", text);
     else

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <mbedtls/base64.h>
@@ -232,8 +233,9 @@ static void test_server_restart(void)
     h_client_close(&c);
 }
 
-/* A server certificate from another CA is refused, again and again, and
- * the client never reports ONLINE. */
+/* A server certificate from another CA is refused with that reason, the
+ * client never reports ONLINE, and it does not try again on its (fast)
+ * backoff: one attempt in 2.5 s, the next one PARLEY_CERT_RETRY_MS away. */
 static void test_wrong_ca(void)
 {
     int failed_before = tl_failed;
@@ -244,12 +246,18 @@ static void test_wrong_ca(void)
     }
     h_want tls = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_RECONNECTING,
                   .error = PARLEY_ERR_TLS};
-    size_t first = 0;
-    CHECK(h_await(&c, &tls, WAIT, &first) != NULL);
-    tls.after = first + 1;
-    CHECK(h_await(&c, &tls, WAIT, NULL) != NULL); /* it keeps trying */
+    const parley_event *ev = h_await(&c, &tls, WAIT, NULL);
+    CHECK(ev != NULL);
+    CHECK(ev && parley_event_retry_ms(ev) >= PARLEY_CERT_RETRY_MS);
+    CHECK_INT(parley_event_tls_failures(ev), PARLEY_TLS_UNTRUSTED);
+    h_pump(&c, 2500);
+    h_want attempts = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_CONNECTING};
+    CHECK_INT(h_count(&c, &attempts), 1);
     h_want err = {.type = PARLEY_EV_ERROR, .error = PARLEY_ERR_TLS};
-    CHECK(h_count(&c, &err) >= 1);
+    CHECK_INT(h_count(&c, &err), 1);
+    ev = h_await(&c, &err, 0, NULL);
+    CHECK_INT(parley_event_tls_failures(ev), PARLEY_TLS_UNTRUSTED);
+    CHECK(ev && strstr(parley_event_text(ev), "not signed by a trusted CA"));
     h_want online = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_ONLINE};
     CHECK_INT(h_count(&c, &online), 0);
     if (tl_failed != failed_before)
@@ -406,6 +414,9 @@ static void test_cli_stdin(void)
     free(err);
 }
 
+/* The CLI names the real cause: the CA for a certificate from another CA,
+ * the host name for a name the certificate does not carry, never the one
+ * for the other. */
 static void test_cli_wrong_ca(void)
 {
     int failed_before = tl_failed;
@@ -419,8 +430,137 @@ static void test_cli_wrong_ca(void)
     CHECK(took >= 2900);
     CHECK(took < h_ms(20000));
     CHECK(err && strstr(err, "TLS"));
+    CHECK(err && strstr(err, "hint: no trusted CA signed the certificate: pass --ca"));
+    CHECK(err && !strstr(err, "host name"));
     if (tl_failed != failed_before)
         fprintf(stderr, "cli stderr:\n%s\n", err ? err : "");
+    free(out);
+    free(err);
+}
+
+static int run_cli_url(const char *url, char **args, const char *tag, char **out, char **err)
+{
+    char *argv[24] = {"--url", (char *)url};
+    size_t n = 2;
+    while (*args && n < 23)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    return run_cli(argv, NULL, tag, h_ms(60000), out, err);
+}
+
+static void test_cli_wrong_host(void)
+{
+    int failed_before = tl_failed;
+    char url[64];
+    /* The certificate is for localhost: 127.0.0.1 is another name to TLS. */
+    snprintf(url, sizeof url, "wss://127.0.0.1:%d", g_srv.port);
+    char *args[] = {"--ca", g_srv.ca, "--send", "x", "--timeout", "2", "--json", NULL};
+    char *out = NULL, *err = NULL;
+    CHECK_INT(run_cli_url(url, args, "wrong-host", &out, &err), 3);
+    CHECK(err && strstr(err, "not for host '127.0.0.1'"));
+    CHECK(err && strstr(err, "hint: the certificate is for another host: check the host name in --url"));
+    CHECK(err && !strstr(err, "--ca"));
+    CHECK(out && strstr(out, "\"tls\":[\"hostname_mismatch\"]"));
+    CHECK_INT(count_json(out, "connection", "state", "connecting"), 1);
+    if (tl_failed != failed_before)
+        fprintf(stderr, "cli stdout:\n%s\ncli stderr:\n%s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+}
+
+/* The pin of the server's key, from scripts/parley-pin.sh (openssl). */
+static int script_pin(char *args0, const char *arg, char *pin, size_t size)
+{
+    char path[H_PATH];
+    snprintf(path, sizeof path, "%s/pin.out", g_dir);
+    char *argv[] = {"bash", PARLEY_PIN_SCRIPT, args0, (char *)arg, NULL};
+    if (!args0)
+        argv[2] = (char *)arg, argv[3] = NULL;
+    unlink(path); /* h_run appends */
+    int rc = h_run(argv, NULL, path, NULL, h_ms(30000));
+    char *text = tl_read_file(path, NULL);
+    snprintf(pin, size, "%s", text ? text : "");
+    pin[strcspn(pin, "\n")] = '\0';
+    free(text);
+    return rc == 0 && strlen(pin) == 44 ? 0 : -1;
+}
+
+/* --pin: the server's key (pinned with a backup key) lets messages through;
+ * pins of other keys stop the client before hello, so the server stores
+ * nothing; one --pin is a usage error. */
+static void test_cli_pins(void)
+{
+    int failed_before = tl_failed;
+    char server_pin[64], backup_pin[64], other_pin[64], live_pin[64];
+    CHECK_INT(script_pin(NULL, g_srv.cert, server_pin, sizeof server_pin), 0);
+    CHECK_INT(script_pin("--key", g_srv.key, live_pin, sizeof live_pin), 0);
+    CHECK_STR(live_pin, server_pin);
+    char other_key[H_PATH];
+    snprintf(other_key, sizeof other_key, "%s/other-server.key", g_dir);
+    CHECK_INT(script_pin("--key", other_key, backup_pin, sizeof backup_pin), 0);
+    snprintf(other_key, sizeof other_key, "%s/other-ca.key", g_dir);
+    CHECK_INT(script_pin("--key", other_key, other_pin, sizeof other_pin), 0);
+    char hostport[64];
+    snprintf(hostport, sizeof hostport, "localhost:%d", g_srv.port);
+    CHECK_INT(script_pin("--connect", hostport, live_pin, sizeof live_pin), 0);
+    CHECK_STR(live_pin, server_pin);
+
+    char *ok[] = {"--ca", g_srv.ca, "--pin", backup_pin, "--pin", server_pin, "--subject", "pinned",
+                  "--send", "through the pinned key", "--json", "--timeout", "60", NULL};
+    char *out = NULL, *err = NULL;
+    CHECK_INT(run_cli(ok, NULL, "pinned", h_ms(90000), &out, &err), 0);
+    CHECK_INT(count_json(out, "message_status", "state", "sent"), 1);
+    if (tl_failed != failed_before)
+        fprintf(stderr, "cli stdout:\n%s\ncli stderr:\n%s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+
+    char *bad[] = {"--ca", g_srv.ca, "--pin", backup_pin, "--pin", other_pin, "--subject", "never",
+                   "--send", "must never reach the server", "--timeout", "2", NULL};
+    CHECK_INT(run_cli(bad, NULL, "mispinned", h_ms(60000), &out, &err), 3);
+    CHECK(err && strstr(err, "matches none of the 2 configured pins"));
+    CHECK(err && strstr(err, server_pin));
+    CHECK(err && strstr(err, "hint: the server's key is none of the --pin values"));
+    free(out);
+    free(err);
+    char *body = NULL;
+    CHECK_INT(h_api(&g_srv, "GET", "/api/conversations", NULL, &body), 200);
+    CHECK(body && !strstr(body, "\"never\""));
+    free(body);
+
+    char *one[] = {"--ca", g_srv.ca, "--pin", server_pin, "--send", "x", NULL};
+    CHECK_INT(run_cli(one, NULL, "one-pin", h_ms(30000), &out, &err), 1);
+    CHECK(err && strstr(err, "--pin needs a second pin"));
+    free(out);
+    free(err);
+    char *junk[] = {"--ca", g_srv.ca, "--pin", "abc", "--pin", server_pin, "--send", "x", NULL};
+    CHECK_INT(run_cli(junk, NULL, "junk-pin", h_ms(30000), &out, &err), 1);
+    CHECK(err && strstr(err, "--pin 'abc' is not a pin"));
+    free(out);
+    free(err);
+}
+
+/* Without --ca, SSL_CERT_FILE names the trust anchors; one that cannot be
+ * read is an error naming it, not a fallback to the system's bundle. */
+static void test_cli_ssl_cert_file(void)
+{
+    int failed_before = tl_failed;
+    char *args[] = {"--subject", "ssl-cert-file", "--send", "trusted through SSL_CERT_FILE", "--timeout", "60",
+                    NULL};
+    char *out = NULL, *err = NULL;
+    setenv("SSL_CERT_FILE", g_srv.ca, 1);
+    CHECK_INT(run_cli(args, NULL, "ssl-cert-file", h_ms(90000), &out, &err), 0);
+    if (tl_failed != failed_before)
+        fprintf(stderr, "cli stderr:\n%s\n", err ? err : "");
+    free(out);
+    free(err);
+    char missing[H_PATH];
+    snprintf(missing, sizeof missing, "%s/no-such-bundle.pem", g_dir);
+    setenv("SSL_CERT_FILE", missing, 1);
+    CHECK_INT(run_cli(args, NULL, "ssl-cert-file-missing", h_ms(30000), &out, &err), 2);
+    CHECK(err && strstr(err, missing));
+    CHECK(err && strstr(err, "no usable CA bundle"));
+    unsetenv("SSL_CERT_FILE");
     free(out);
     free(err);
 }
@@ -1023,6 +1163,9 @@ int main(void)
     RUN(test_cli_send);
     RUN(test_cli_stdin);
     RUN(test_cli_wrong_ca);
+    RUN(test_cli_wrong_host);
+    RUN(test_cli_pins);
+    RUN(test_cli_ssl_cert_file);
     RUN(test_cli_durable_outbox);
     RUN(test_cli_encrypted_state);
     RUN(test_cli_usage);

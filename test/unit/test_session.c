@@ -790,6 +790,68 @@ static void test_backoff_reset_after_welcome(void)
     fx_free(&f);
 }
 
+/* A refused certificate: the attempt ends, the host hears the reason twice
+ * (connection and error), and the next attempt waits PARLEY_CERT_RETRY_MS
+ * at least, however short the backoff; parley_reconnect_now brings it
+ * forward, and ordinary failures afterwards go back to the backoff. */
+static void test_cert_failure_hold(void)
+{
+    psess_config cfg = sp_default_cfg;
+    cfg.backoff_initial_ms = 10;
+    cfg.backoff_max_ms = 50;
+    for (int round = 0; round < 50; round++) {
+        fx f;
+        CHECK(fx_init_cfg(&f, &cfg));
+        psess_go_online(f.s, f.now);
+        psess_on_connecting(f.s, f.now);
+        drain_events(&f);
+        uint32_t bits = PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED;
+        psess_on_cert_failure(f.s, f.now, bits, "TLS certificate refused: ...");
+        parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+        uint32_t retry = ev ? ev->retry_ms : 0;
+        CHECK(retry >= PARLEY_CERT_RETRY_MS && retry <= 2 * PARLEY_CERT_RETRY_MS);
+        CHECK_INT(parley_event_tls_failures(ev), bits);
+        CHECK_INT(parley_event_error_code(ev), PARLEY_ERR_TLS);
+        parley_event_free(ev);
+        ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
+        CHECK_INT(parley_event_tls_failures(ev), bits);
+        CHECK_STR(parley_event_text(ev), "TLS certificate refused: ...");
+        parley_event_free(ev);
+        int64_t deadline;
+        psess_want(f.s, f.now, &deadline);
+        CHECK_INT(deadline, f.now + retry);
+        CHECK_INT(psess_want(f.s, f.now + retry - 1, NULL) & PSESS_WANT_CONNECT, 0);
+        CHECK(psess_want(f.s, f.now + retry, NULL) & PSESS_WANT_CONNECT);
+        /* Ignored while waiting. */
+        psess_on_cert_failure(f.s, f.now, bits, "again");
+        CHECK_INT(event_count(&f), 0);
+        if (round == 0) {
+            f.now += 1000;
+            psess_reconnect_now(f.s, f.now);
+            CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT);
+            /* A plain failure next: the backoff again, not the hold. */
+            CHECK(fail_attempt(&f) <= 50);
+        }
+        fx_free(&f);
+    }
+    /* A longer backoff maximum is the floor instead. */
+    cfg.backoff_max_ms = 2 * PARLEY_CERT_RETRY_MS;
+    fx f;
+    CHECK(fx_init_cfg(&f, &cfg));
+    psess_go_online(f.s, f.now);
+    psess_on_connecting(f.s, f.now);
+    drain_events(&f);
+    psess_on_cert_failure(f.s, f.now, PARLEY_TLS_EXPIRED, "expired");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+    CHECK(ev && ev->retry_ms >= 2 * PARLEY_CERT_RETRY_MS);
+    parley_event_free(ev);
+    /* reconnect_now does nothing when not waiting. */
+    psess_go_offline(f.s, f.now);
+    psess_reconnect_now(f.s, f.now);
+    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT, 0);
+    fx_free(&f);
+}
+
 static void test_reconnect_event_and_tls_error(void)
 {
     fx f;
@@ -2169,6 +2231,7 @@ int main(void)
     RUN(test_frame_before_welcome_rejected);
     RUN(test_backoff_full_jitter);
     RUN(test_backoff_reset_after_welcome);
+    RUN(test_cert_failure_hold);
     RUN(test_reconnect_event_and_tls_error);
     RUN(test_goaway_delay);
     RUN(test_handshake_timeout);

@@ -23,6 +23,7 @@
 #include "parley.h"
 #include "testcert.h"
 #include "testlib.h"
+#include "tls_trust.h"
 #include "transport.h"
 
 static tc_files certs;
@@ -287,6 +288,8 @@ typedef struct server {
     int port;
     pthread_mutex_t mu;
     /* shared with the test thread, under mu */
+    int accepts;  /* TCP connections, before any TLS */
+    int upgrades; /* WebSocket upgrade requests */
     int connections, closes, received;
     int peer_close_code; /* of the last close frame from a client */
     size_t last_len;
@@ -368,6 +371,11 @@ static int srv_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     server *s = lws_context_user(lws_get_context(wsi));
     (void)user;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        pthread_mutex_lock(&s->mu);
+        s->upgrades++;
+        pthread_mutex_unlock(&s->mu);
+        break;
     case LWS_CALLBACK_ESTABLISHED:
         pthread_mutex_lock(&s->mu);
         s->connections++;
@@ -404,8 +412,20 @@ static int srv_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     return 0;
 }
 
+/* Every TCP connection is announced to the first protocol. */
+static int srv_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) {
+        server *s = lws_context_user(lws_get_context(wsi));
+        pthread_mutex_lock(&s->mu);
+        s->accepts++;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
 static const struct lws_protocols srv_protocols[] = {
-    {"http", lws_callback_http_dummy, 0, 0, 0, NULL, 0},
+    {"http", srv_http_cb, 0, 0, 0, NULL, 0},
     {"parley.v1", srv_cb, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -418,7 +438,8 @@ static void *srv_thread(void *arg)
     return NULL;
 }
 
-static int server_start(server *s, int tls)
+/* TLS with the certificate and key given, or plain with NULL. */
+static int server_start_cert(server *s, const char *cert, const char *key)
 {
     struct lws_context_creation_info info;
     memset(s, 0, sizeof *s);
@@ -430,16 +451,21 @@ static int server_start(server *s, int tls)
     info.user = s;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.fd_limit_per_thread = 32;
-    if (tls) {
+    if (cert) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-        info.ssl_cert_filepath = certs.cert;
-        info.ssl_private_key_filepath = certs.key;
+        info.ssl_cert_filepath = cert;
+        info.ssl_private_key_filepath = key;
     }
     s->ctx = lws_create_context(&info);
     if (!s->ctx)
         return -1;
     s->port = lws_get_vhost_listen_port(lws_get_vhost_by_name(s->ctx, "default"));
     return pthread_create(&s->thread, NULL, srv_thread, s);
+}
+
+static int server_start(server *s, int tls)
+{
+    return server_start_cert(s, tls ? certs.cert : NULL, tls ? certs.key : NULL);
 }
 
 static void server_stop(server *s)
@@ -840,8 +866,14 @@ static void test_tls_live(void)
     server_stop(&s);
 }
 
-static void expect_tls_failure(const char *url, const char *ca, const char *what)
+/* A refused certificate: PARLEY_ERR_TLS with every problem named (the
+ * bits and the text), and the server saw the TCP connection but never an
+ * upgrade request. */
+static void expect_refusal(server *s, const char *host, const char *ca, uint32_t want, const char *what)
 {
+    char url[128];
+    snprintf(url, sizeof url, "wss://%s:%d/", host, s->port);
+    int accepts = srv_get(s, &s->accepts);
     cstate c;
     ptransport_config cfg = config(url, ca);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
@@ -851,14 +883,29 @@ static void expect_tls_failure(const char *url, const char *ca, const char *what
     CHECK_INT(c.closed, 1);
     CHECK_INT(c.closed_err, PARLEY_ERR_TLS);
 #if defined(LWS_WITH_MBEDTLS) /* lws on OpenSSL only logs the reason */
+    CHECK_INT(ptransport_cert_failures(c.t), want);
     if (!strstr(c.closed_why, what))
         fprintf(stderr, "TLS failure reason: %s\n", c.closed_why);
     CHECK(strstr(c.closed_why, what) != NULL);
 #else
+    (void)want;
     (void)what;
 #endif
+    CHECK_INT(srv_get(s, &s->accepts), accepts + 1);
+    CHECK_INT(srv_get(s, &s->upgrades), 0);
     ptransport_free(c.t);
     c_clear(&c);
+}
+
+static void refusals_of(const char *cert, const char *host, const char *ca, uint32_t want, const char *what)
+{
+    server s;
+    if (server_start_cert(&s, cert, certs.key) != 0) {
+        CHECK(!"tls server failed to start");
+        return;
+    }
+    expect_refusal(&s, host, ca, want, what);
+    server_stop(&s);
 }
 
 static void test_tls_failures(void)
@@ -868,24 +915,23 @@ static void test_tls_failures(void)
         CHECK(!"tls server failed to start");
         return;
     }
-    char url[128];
-    snprintf(url, sizeof url, "wss://localhost:%d/", s.port);
-    expect_tls_failure(url, certs.other_ca, "CA is not trusted");
+    expect_refusal(&s, "localhost", certs.other_ca, PARLEY_TLS_UNTRUSTED,
+                   "not signed by a trusted CA (issuer CN=Parley Test CA)");
     /* The certificate names localhost only (and mbedTLS ignores IP SANs). */
-    snprintf(url, sizeof url, "wss://127.0.0.1:%d/", s.port);
-    expect_tls_failure(url, certs.ca, "Hostname mismatch");
+    expect_refusal(&s, "127.0.0.1", certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH,
+                   "not for host '127.0.0.1' (it is for CN=localhost)");
+    /* Both at once: lws' own summary would name only the CA. */
+    expect_refusal(&s, "127.0.0.1", certs.other_ca, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED,
+                   "not for host '127.0.0.1' (it is for CN=localhost); it is not signed by a trusted CA");
     /* The system bundle does not know the test CA. */
-    if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0) {
-        snprintf(url, sizeof url, "wss://localhost:%d/", s.port);
-        expect_tls_failure(url, NULL, "CA is not trusted");
-    }
-    pthread_mutex_lock(&s.mu);
-    CHECK_INT(s.connections, 0);
-    pthread_mutex_unlock(&s.mu);
+    if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
+        expect_refusal(&s, "localhost", NULL, PARLEY_TLS_UNTRUSTED, "not signed by a trusted CA");
+    CHECK_INT(srv_get(&s, &s.connections), 0);
 
     /* The right CA from memory still works. */
     size_t len = 0;
     char *pem = tc_read(certs.ca, &len);
+    char url[128];
     snprintf(url, sizeof url, "wss://localhost:%d/", s.port);
     cstate c;
     ptransport_config cfg = config(url, NULL);
@@ -896,9 +942,302 @@ static void test_tls_failures(void)
     CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
     CHECK_INT(c.opened, 1);
+    CHECK_INT(ptransport_cert_failures(c.t), 0);
     ptransport_free(c.t);
     c_clear(&c);
     server_stop(&s);
+
+    refusals_of(certs.wrong_name, "localhost", certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH,
+                "not for host 'localhost' (it is for CN=other.example)");
+    refusals_of(certs.expired, "localhost", certs.ca, PARLEY_TLS_EXPIRED, "expired on 2021-01-01 00:00 UTC");
+    refusals_of(certs.expired, "localhost", certs.other_ca, PARLEY_TLS_EXPIRED | PARLEY_TLS_UNTRUSTED,
+                "trusted CA (issuer CN=Parley Test CA); it expired on 2021-01-01");
+    refusals_of(certs.future, "localhost", certs.ca, PARLEY_TLS_NOT_YET_VALID,
+                "not valid before 2045-01-01 00:00 UTC");
+}
+
+/* ---- public-key pins ----------------------------------------------------- */
+
+static void pin_of_key(const char *key, unsigned char out[PTRANSPORT_PIN_SIZE])
+{
+    char text[45];
+    CHECK_INT(tc_pin_of_key(key, text), 0);
+    CHECK_INT(ptls_pin_parse(text, out), PARLEY_OK);
+}
+
+/* Pinned to the server's key and a backup: connects, and talks. */
+static void expect_pinned_open(server *s, const unsigned char *pins, size_t n)
+{
+    char url[128];
+    snprintf(url, sizeof url, "wss://localhost:%d/", s->port);
+    cstate c;
+    ptransport_config cfg = config(url, certs.ca);
+    cfg.pins = pins;
+    cfg.n_pins = n;
+    CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
+    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK(wait_open(&c));
+    CHECK_INT(c.opened, 1);
+    int before = srv_get(s, &s->received);
+    c_send_str(&c, "pinned");
+    CHECK(wait_server(&c, s, &s->received, before + 1));
+    ptransport_free(c.t);
+    c_clear(&c);
+}
+
+/* Pinned to keys the server does not have: refused before the upgrade
+ * request, so nothing queued ever reaches the server. */
+static void expect_pin_refused(server *s, const unsigned char *pins)
+{
+    char url[128];
+    snprintf(url, sizeof url, "wss://localhost:%d/", s->port);
+    cstate c;
+    ptransport_config cfg = config(url, certs.ca);
+    cfg.pins = pins;
+    cfg.n_pins = 2;
+    CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
+    int accepts = srv_get(s, &s->accepts), upgrades = srv_get(s, &s->upgrades);
+    int received = srv_get(s, &s->received), connections = srv_get(s, &s->connections);
+    c_send_str(&c, "hello before any connection");
+    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK(wait_closed(&c, 5000));
+    CHECK_INT(c.opened, 0);
+    CHECK_INT(c.closed_err, PARLEY_ERR_TLS);
+    CHECK_INT(ptransport_cert_failures(c.t), PARLEY_TLS_PIN_MISMATCH);
+    char actual[45];
+    CHECK_INT(tc_pin_of_key(certs.key, actual), 0);
+    CHECK(strstr(c.closed_why, actual) != NULL);
+    CHECK(strstr(c.closed_why, "matches none of the 2 configured pins") != NULL);
+    pump_ms(&c, 100);
+    CHECK_INT(srv_get(s, &s->accepts), accepts + 1);
+    CHECK_INT(srv_get(s, &s->upgrades), upgrades);
+    CHECK_INT(srv_get(s, &s->connections), connections);
+    CHECK_INT(srv_get(s, &s->received), received);
+    /* The next attempt starts clean and fails the same way. */
+    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK(wait_closed(&c, 5000));
+    CHECK_INT(ptransport_cert_failures(c.t), PARLEY_TLS_PIN_MISMATCH);
+    ptransport_free(c.t);
+    c_clear(&c);
+}
+
+static void test_pins(void)
+{
+    unsigned char pins[3][PTRANSPORT_PIN_SIZE];
+    pin_of_key(certs.key, pins[0]);
+    pin_of_key(certs.rotated_key, pins[1]);
+    memset(pins[2], 0x5a, sizeof pins[2]);
+    server s, r;
+    if (server_start(&s, 1) != 0 || server_start_cert(&r, certs.rotated, certs.rotated_key) != 0) {
+        CHECK(!"tls servers failed to start");
+        return;
+    }
+    /* The key in use, and the backup key once the server moved to it. */
+    expect_pinned_open(&s, pins[0], 2);
+    expect_pinned_open(&r, pins[0], 2);
+
+    expect_pin_refused(&s, pins[1]);
+
+    /* Verification comes first: right pins, wrong CA. */
+    char url[128];
+    snprintf(url, sizeof url, "wss://localhost:%d/", s.port);
+    cstate c;
+    ptransport_config cfg = config(url, certs.other_ca);
+    cfg.pins = pins[0];
+    cfg.n_pins = 2;
+    CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
+    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK(wait_closed(&c, 5000));
+    CHECK_INT(ptransport_cert_failures(c.t), PARLEY_TLS_UNTRUSTED);
+    ptransport_free(c.t);
+    c_clear(&c);
+
+    /* One pin, or the same one twice, is refused; ws:// ignores pins. */
+    cfg.n_pins = 1;
+    CHECK_INT(make_client(&c, &cfg), PARLEY_ERR_CONFIG);
+    memcpy(pins[1], pins[0], sizeof pins[0]);
+    cfg.n_pins = 2;
+    CHECK_INT(make_client(&c, &cfg), PARLEY_ERR_CONFIG);
+    cfg.n_pins = 3;
+    CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
+    ptransport_free(c.t);
+    cfg = config("ws://localhost:1/", NULL);
+    cfg.pins = pins[1];
+    cfg.n_pins = 2;
+    CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
+    ptransport_free(c.t);
+    server_stop(&s);
+    server_stop(&r);
+}
+
+/* ---- the client over a refused certificate (public API) ------------------ */
+
+typedef struct evcount {
+    int connecting, reconnecting, online, errors;
+    uint32_t retry_ms, conn_tls, err_tls;
+    int err_code;
+    char err_text[600];
+} evcount;
+
+static void drain(parley_client *pc, evcount *e)
+{
+    parley_event *ev;
+    while (parley_poll(pc, &ev) == PARLEY_OK) {
+        int type = parley_event_type(ev), state = parley_event_state(ev);
+        if (type == PARLEY_EV_CONNECTION && state == PARLEY_CONN_CONNECTING)
+            e->connecting++;
+        if (type == PARLEY_EV_CONNECTION && state == PARLEY_CONN_ONLINE)
+            e->online++;
+        if (type == PARLEY_EV_CONNECTION && state == PARLEY_CONN_RECONNECTING) {
+            e->reconnecting++;
+            e->retry_ms = parley_event_retry_ms(ev);
+            e->conn_tls = parley_event_tls_failures(ev);
+        }
+        if (type == PARLEY_EV_ERROR) {
+            e->errors++;
+            e->err_code = parley_event_error_code(ev);
+            e->err_tls = parley_event_tls_failures(ev);
+            snprintf(e->err_text, sizeof e->err_text, "%s", parley_event_text(ev) ? parley_event_text(ev) : "");
+        }
+        parley_event_free(ev);
+    }
+}
+
+static void run_client(parley_client *pc, evcount *e, int ms)
+{
+    int64_t end = now_ms() + ms;
+    while (now_ms() < end) {
+        CHECK_INT(parley_service(pc, 20), PARLEY_OK);
+        drain(pc, e);
+    }
+}
+
+/* Reconnecting every 20..100 ms unless something says otherwise. */
+static parley_client *eager_client(int port, const char *ca, const char *const *pins)
+{
+    char url[128];
+    snprintf(url, sizeof url, "wss://localhost:%d/", port);
+    parley_config *cfg = parley_config_new();
+    CHECK_INT(parley_config_set_url(cfg, url), PARLEY_OK);
+    CHECK_INT(parley_config_set_app_id(cfg, "tls-test"), PARLEY_OK);
+    CHECK_INT(parley_config_set_ca_file(cfg, ca), PARLEY_OK);
+    CHECK_INT(parley_config_set_reconnect(cfg, 20, 100), PARLEY_OK);
+    for (size_t i = 0; pins && pins[i]; i++)
+        CHECK_INT(parley_config_add_pin(cfg, pins[i]), PARLEY_OK);
+    parley_client *pc = NULL;
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    parley_config_free(cfg);
+    return pc;
+}
+
+/* One attempt in 1.5 s (where the backoff would make a dozen), told to the
+ * host with the reason; then the host's parley_reconnect_now() retries. */
+static void expect_held(const char *cert, const char *ca, uint32_t want, const char *what)
+{
+    server s;
+    if (server_start_cert(&s, cert, certs.key) != 0) {
+        CHECK(!"tls server failed to start");
+        return;
+    }
+    parley_client *pc = eager_client(s.port, ca, NULL);
+    evcount e = {0};
+    run_client(pc, &e, 1500);
+    CHECK_INT(srv_get(&s, &s.accepts), 1);
+    CHECK_INT(e.connecting, 1);
+    CHECK_INT(e.reconnecting, 1);
+    CHECK_INT(e.online, 0);
+    CHECK(e.retry_ms >= PARLEY_CERT_RETRY_MS && e.retry_ms <= 2 * PARLEY_CERT_RETRY_MS);
+    CHECK_INT(e.conn_tls, want);
+    CHECK_INT(e.errors, 1);
+    CHECK_INT(e.err_code, PARLEY_ERR_TLS);
+    CHECK_INT(e.err_tls, want);
+    if (!strstr(e.err_text, what))
+        fprintf(stderr, "error text: %s\n", e.err_text);
+    CHECK(strstr(e.err_text, what) != NULL);
+
+    CHECK_INT(parley_reconnect_now(pc), PARLEY_OK);
+    run_client(pc, &e, 800);
+    CHECK_INT(srv_get(&s, &s.accepts), 2);
+    CHECK_INT(e.connecting, 2);
+    CHECK_INT(e.errors, 2);
+    parley_client_free(pc);
+    server_stop(&s);
+}
+
+static void test_client_cert_hold(void)
+{
+    expect_held(certs.cert, certs.other_ca, PARLEY_TLS_UNTRUSTED, "not signed by a trusted CA");
+    expect_held(certs.wrong_name, certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH, "not for host 'localhost'");
+    expect_held(certs.expired, certs.ca, PARLEY_TLS_EXPIRED, "expired on 2021-01-01");
+    expect_held(certs.future, certs.ca, PARLEY_TLS_NOT_YET_VALID, "not valid before 2045-01-01");
+    CHECK_INT(parley_reconnect_now(NULL), PARLEY_ERR_INVALID_ARG);
+
+    /* A handshake that never got to a certificate (no TLS there) keeps the
+     * usual backoff. */
+    server s;
+    if (server_start(&s, 0) != 0) {
+        CHECK(!"plain server failed to start");
+        return;
+    }
+    parley_client *pc = eager_client(s.port, certs.ca, NULL);
+    evcount e = {0};
+    run_client(pc, &e, 1500);
+    CHECK(srv_get(&s, &s.accepts) >= 3);
+    CHECK(e.reconnecting >= 3);
+    CHECK(e.retry_ms <= 100);
+    CHECK_INT(e.conn_tls, 0);
+    CHECK_INT(e.err_code, PARLEY_ERR_TLS);
+    CHECK_INT(e.err_tls, 0);
+    parley_client_free(pc);
+    server_stop(&s);
+}
+
+static int hello_arrived(cstate *c, void *arg)
+{
+    (void)c;
+    server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    int got = s->received > 0 && strstr(s->last, "hello") != NULL;
+    pthread_mutex_unlock(&s->mu);
+    return got;
+}
+
+/* The client's hello reaches a server whose key is pinned, never one whose
+ * key is not. */
+static void test_client_pins(void)
+{
+    char leaf[45], backup[45];
+    CHECK_INT(tc_pin_of_key(certs.key, leaf), 0);
+    CHECK_INT(tc_pin_of_key(certs.rotated_key, backup), 0);
+    const char *right[] = {leaf, backup, NULL};
+    const char *wrong[] = {backup, "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=", NULL};
+    server s, r;
+    if (server_start(&s, 1) != 0 || server_start_cert(&r, certs.rotated, certs.rotated_key) != 0) {
+        CHECK(!"tls servers failed to start");
+        return;
+    }
+    parley_client *pc = eager_client(s.port, certs.ca, wrong);
+    evcount e = {0};
+    run_client(pc, &e, 1000);
+    CHECK_INT(srv_get(&s, &s.accepts), 1);
+    CHECK_INT(srv_get(&s, &s.upgrades), 0);
+    CHECK_INT(srv_get(&s, &s.received), 0);
+    CHECK_INT(e.err_tls, PARLEY_TLS_PIN_MISMATCH);
+    CHECK(strstr(e.err_text, leaf) != NULL);
+    CHECK(e.retry_ms >= PARLEY_CERT_RETRY_MS);
+    parley_client_free(pc);
+
+    server *both[] = {&s, &r};
+    for (int i = 0; i < 2; i++) {
+        pc = eager_client(both[i]->port, certs.ca, right);
+        int64_t end = now_ms() + 5000;
+        while (!hello_arrived(NULL, both[i]) && now_ms() < end)
+            parley_service(pc, 20);
+        CHECK(hello_arrived(NULL, both[i]));
+        parley_client_free(pc);
+    }
+    server_stop(&s);
+    server_stop(&r);
 }
 
 static void test_plain_live(void)
@@ -1253,6 +1592,9 @@ int main(void)
     RUN(test_refused);
     RUN(test_tls_live);
     RUN(test_tls_failures);
+    RUN(test_pins);
+    RUN(test_client_cert_hold);
+    RUN(test_client_pins);
     RUN(test_plain_live);
     RUN(test_close_states);
     RUN(test_allocator);

@@ -1,10 +1,12 @@
 #include "testcert.h"
 
+#include <mbedtls/base64.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
 #include <stdio.h>
@@ -37,19 +39,49 @@ static int write_file(const char *path, const unsigned char *data)
 }
 
 /* mbedTLS 2.28 has no setter for subjectAltName: the extension's DER is
- * SEQUENCE { [2] dNSName "localhost" }. */
-static int add_san_localhost(mbedtls_x509write_cert *crt)
+ * SEQUENCE { [2] dNSName name }. */
+static int add_san(mbedtls_x509write_cert *crt, const char *name)
 {
-    static const unsigned char san[] = {0x30, 0x0b, 0x82, 0x09, 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't'};
+    unsigned char san[64];
+    size_t n = strlen(name);
+    if (n + 4 > sizeof san)
+        return -1;
+    san[0] = 0x30;
+    san[1] = (unsigned char)(n + 2);
+    san[2] = 0x82;
+    san[3] = (unsigned char)n;
+    memcpy(san + 4, name, n);
     return mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
-                                               MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san,
-                                               sizeof san);
+                                               MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san, n + 4);
 }
 
-/* Writes a certificate for `subject_key` signed by `issuer_key`. */
-static int write_cert(const char *path, const char *subject, mbedtls_pk_context *subject_key,
-                      const char *issuer, mbedtls_pk_context *issuer_key, int is_ca, int serial_no,
-                      tc_rng *r)
+typedef struct spec {
+    const char *subject, *issuer;
+    mbedtls_pk_context *subject_key, *issuer_key;
+    const char *dns; /* NULL: a CA */
+    const char *from, *to;
+    int serial;
+} spec;
+
+static int set_fields(mbedtls_x509write_cert *crt, mbedtls_mpi *serial, const spec *sp)
+{
+    int is_ca = sp->dns == NULL;
+    mbedtls_x509write_crt_set_version(crt, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(crt, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(crt, sp->subject_key);
+    mbedtls_x509write_crt_set_issuer_key(crt, sp->issuer_key);
+    if (mbedtls_mpi_lset(serial, sp->serial) != 0 || mbedtls_x509write_crt_set_serial(crt, serial) != 0 ||
+        mbedtls_x509write_crt_set_validity(crt, sp->from, sp->to) != 0 ||
+        mbedtls_x509write_crt_set_subject_name(crt, sp->subject) != 0 ||
+        mbedtls_x509write_crt_set_issuer_name(crt, sp->issuer) != 0 ||
+        mbedtls_x509write_crt_set_basic_constraints(crt, is_ca, is_ca ? 0 : -1) != 0 ||
+        mbedtls_x509write_crt_set_key_usage(crt, is_ca ? MBEDTLS_X509_KU_KEY_CERT_SIGN
+                                                       : MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0)
+        return -1;
+    return is_ca ? 0 : add_san(crt, sp->dns);
+}
+
+static int write_cert(const char *path, const spec *sp, tc_rng *r)
 {
     mbedtls_x509write_cert crt;
     mbedtls_mpi serial;
@@ -57,27 +89,16 @@ static int write_cert(const char *path, const char *subject, mbedtls_pk_context 
     int rc = -1;
     mbedtls_x509write_crt_init(&crt);
     mbedtls_mpi_init(&serial);
-    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
-    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
-    mbedtls_x509write_crt_set_subject_key(&crt, subject_key);
-    mbedtls_x509write_crt_set_issuer_key(&crt, issuer_key);
-    if (mbedtls_mpi_lset(&serial, serial_no) != 0 || mbedtls_x509write_crt_set_serial(&crt, &serial) != 0 ||
-        mbedtls_x509write_crt_set_validity(&crt, "20200101000000", "20491231235959") != 0 ||
-        mbedtls_x509write_crt_set_subject_name(&crt, subject) != 0 ||
-        mbedtls_x509write_crt_set_issuer_name(&crt, issuer) != 0 ||
-        mbedtls_x509write_crt_set_basic_constraints(&crt, is_ca, is_ca ? 0 : -1) != 0 ||
-        mbedtls_x509write_crt_set_key_usage(&crt, is_ca ? MBEDTLS_X509_KU_KEY_CERT_SIGN
-                                                        : MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0 ||
-        (!is_ca && add_san_localhost(&crt) != 0))
-        goto out;
-    if (mbedtls_x509write_crt_pem(&crt, pem, sizeof pem, mbedtls_ctr_drbg_random, &r->drbg) != 0)
-        goto out;
-    rc = write_file(path, pem);
-out:
+    if (set_fields(&crt, &serial, sp) == 0 &&
+        mbedtls_x509write_crt_pem(&crt, pem, sizeof pem, mbedtls_ctr_drbg_random, &r->drbg) == 0)
+        rc = write_file(path, pem);
     mbedtls_mpi_free(&serial);
     mbedtls_x509write_crt_free(&crt);
     return rc;
 }
+
+#define NOW_FROM "20200101000000"
+#define NOW_TO "20491231235959"
 
 static int write_key(const char *path, mbedtls_pk_context *pk)
 {
@@ -87,23 +108,42 @@ static int write_key(const char *path, mbedtls_pk_context *pk)
     return write_file(path, pem);
 }
 
+typedef struct keys {
+    mbedtls_pk_context ca, other, leaf, rotated;
+} keys;
+
+static int make_leaves(tc_files *f, keys *k, tc_rng *r)
+{
+    const char *ca = "CN=Parley Test CA";
+    spec leaves[] = {
+        {"CN=localhost", ca, &k->leaf, &k->ca, "localhost", NOW_FROM, NOW_TO, 3},
+        {"CN=other.example", ca, &k->leaf, &k->ca, "other.example", NOW_FROM, NOW_TO, 4},
+        {"CN=localhost", ca, &k->leaf, &k->ca, "localhost", "20200101000000", "20210101000000", 5},
+        {"CN=localhost", ca, &k->leaf, &k->ca, "localhost", "20450101000000", NOW_TO, 6},
+        {"CN=localhost", ca, &k->rotated, &k->ca, "localhost", NOW_FROM, NOW_TO, 7},
+    };
+    const char *paths[] = {f->cert, f->wrong_name, f->expired, f->future, f->rotated};
+    for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++)
+        if (write_cert(paths[i], &leaves[i], r) != 0)
+            return -1;
+    return write_key(f->key, &k->leaf) == 0 && write_key(f->rotated_key, &k->rotated) == 0 ? 0 : -1;
+}
+
 static int make_all(tc_files *f, tc_rng *r)
 {
-    mbedtls_pk_context ca_key, other_key, leaf_key;
-    int rc = -1;
-    mbedtls_pk_init(&ca_key);
-    mbedtls_pk_init(&other_key);
-    mbedtls_pk_init(&leaf_key);
-    if (gen_key(&ca_key, r) == 0 && gen_key(&other_key, r) == 0 && gen_key(&leaf_key, r) == 0 &&
-        write_cert(f->ca, "CN=Parley Test CA", &ca_key, "CN=Parley Test CA", &ca_key, 1, 1, r) == 0 &&
-        write_cert(f->other_ca, "CN=Unrelated CA", &other_key, "CN=Unrelated CA", &other_key, 1, 2, r) ==
-            0 &&
-        write_cert(f->cert, "CN=localhost", &leaf_key, "CN=Parley Test CA", &ca_key, 0, 3, r) == 0 &&
-        write_key(f->key, &leaf_key) == 0)
-        rc = 0;
-    mbedtls_pk_free(&ca_key);
-    mbedtls_pk_free(&other_key);
-    mbedtls_pk_free(&leaf_key);
+    keys k;
+    mbedtls_pk_context *all[] = {&k.ca, &k.other, &k.leaf, &k.rotated};
+    int rc = 0;
+    for (size_t i = 0; i < 4; i++)
+        mbedtls_pk_init(all[i]);
+    for (size_t i = 0; i < 4 && rc == 0; i++)
+        rc = gen_key(all[i], r);
+    spec ca = {"CN=Parley Test CA", "CN=Parley Test CA", &k.ca, &k.ca, NULL, NOW_FROM, NOW_TO, 1};
+    spec other = {"CN=Unrelated CA", "CN=Unrelated CA", &k.other, &k.other, NULL, NOW_FROM, NOW_TO, 2};
+    if (rc == 0)
+        rc = write_cert(f->ca, &ca, r) == 0 && write_cert(f->other_ca, &other, r) == 0 ? make_leaves(f, &k, r) : -1;
+    for (size_t i = 0; i < 4; i++)
+        mbedtls_pk_free(all[i]);
     return rc;
 }
 
@@ -118,6 +158,11 @@ int tc_make(tc_files *out)
     snprintf(out->other_ca, sizeof out->other_ca, "%s/other-ca.pem", out->dir);
     snprintf(out->cert, sizeof out->cert, "%s/localhost.pem", out->dir);
     snprintf(out->key, sizeof out->key, "%s/localhost.key", out->dir);
+    snprintf(out->wrong_name, sizeof out->wrong_name, "%s/wrong-name.pem", out->dir);
+    snprintf(out->expired, sizeof out->expired, "%s/expired.pem", out->dir);
+    snprintf(out->future, sizeof out->future, "%s/future.pem", out->dir);
+    snprintf(out->rotated, sizeof out->rotated, "%s/rotated.pem", out->dir);
+    snprintf(out->rotated_key, sizeof out->rotated_key, "%s/rotated.key", out->dir);
     tc_rng r;
     mbedtls_entropy_init(&r.entropy);
     mbedtls_ctr_drbg_init(&r.drbg);
@@ -138,6 +183,11 @@ void tc_remove(const tc_files *f)
     unlink(f->other_ca);
     unlink(f->cert);
     unlink(f->key);
+    unlink(f->wrong_name);
+    unlink(f->expired);
+    unlink(f->future);
+    unlink(f->rotated);
+    unlink(f->rotated_key);
     rmdir(f->dir);
 }
 
@@ -154,4 +204,19 @@ char *tc_read(const char *path, size_t *len)
     buf[n] = '\0';
     *len = n;
     return buf;
+}
+
+/* mbedtls_pk_write_pubkey_der writes at the end of the buffer. */
+int tc_pin_of_key(const char *key_path, char *out)
+{
+    mbedtls_pk_context pk;
+    unsigned char der[1024], sha[32];
+    size_t olen = 0;
+    mbedtls_pk_init(&pk);
+    int rc = mbedtls_pk_parse_keyfile(&pk, key_path, NULL);
+    int n = rc == 0 ? mbedtls_pk_write_pubkey_der(&pk, der, sizeof der) : -1;
+    mbedtls_pk_free(&pk);
+    if (n <= 0 || mbedtls_sha256_ret(der + sizeof der - n, (size_t)n, sha, 0) != 0)
+        return -1;
+    return mbedtls_base64_encode((unsigned char *)out, 45, &olen, sha, sizeof sha) == 0 ? 0 : -1;
 }
