@@ -3,17 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A person types well under one message a second; the burst absorbs a
- * client coming back online (its outbox, full context and read marks go out
- * at once). Requests are what a UI asks while it is being used. */
+/* A person sends well under one message a second. The burst is what
+ * libparley may send at once after a reconnect before its outbox: hello,
+ * the full context and up to 512 read marks (lib/rich.c); a refused outbox
+ * item closes the connection (ws.c), so if the burst did not cover those,
+ * every reconnect would spend it on them and the outbox would never move. A
+ * larger outbox goes through over several connections, in order. Requests:
+ * what a UI asks while in use, and the 16 a client holds across a
+ * reconnect. */
 #define MSG_RATE 10
-#define MSG_BURST 100
+#define MSG_BURST 600
 #define REQ_RATE 5
 #define REQ_BURST 30
 #define CONNS_PER_ADDR 32
-/* Sixteen answers of a full frame each (a client's held requests after a
- * reconnect); a replay keeps far less than this queued (replay.c). */
-#define OUTQ_KB 1024
+/* Twice what a reading client can ask for at once: answers to its 16 held
+ * requests of up to a frame each (65,536 bytes), plus the small frames
+ * around them. A replay keeps far less than this queued (replay.c). */
+#define OUTQ_KB 2048
 #define OUTQ_KB_MIN 128 /* one frame of 65,536 bytes must always fit */
 #define OUTQ_KB_MAX (1024 * 1024)
 #define RATE_MAX 1000000

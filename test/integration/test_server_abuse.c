@@ -21,14 +21,26 @@
 
 #define WAIT h_ms(20000)
 /* The server's defaults (examples/server/abuse.c). */
-#define MSG_BURST 100
+#define MSG_BURST 600
 #define REQ_BURST 30
 #define CONNS_PER_ADDR 32
 #define STRIKES 10
 /* A bound on the server's peak RSS growth well above what the limits let it
- * hold (1 MiB of output queue per connection, a 64 KiB replay page) and well
+ * hold (2 MiB of output queue per connection, a 64 KiB replay page) and well
  * below what the same load cost without them (tens of MiB). */
 #define RSS_GROWTH_MAX_KB (8 * 1024)
+/* Under AddressSanitizer the server's RSS holds shadow memory and freed
+ * blocks in quarantine, so the bound is checked in the plain build only. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_CHECKED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RSS_CHECKED 0
+#endif
+#endif
+#ifndef RSS_CHECKED
+#define RSS_CHECKED 1
+#endif
 
 static char g_dir[256];
 
@@ -47,9 +59,13 @@ static int server_up(h_server *s, const char *name, const char *const *extra)
     return h_server_start(s, 0);
 }
 
+/* Stops the server, which must exit cleanly (0: no crash, no sanitizer
+ * report). */
 static void server_down(h_server *s)
 {
-    h_server_stop(s, SIGTERM);
+    kill(s->pid, SIGTERM);
+    CHECK_INT(h_wait(s->pid, WAIT), 0);
+    s->pid = -1;
     if (tl_failed)
         h_server_dump_log(s);
 }
@@ -134,7 +150,7 @@ static int count_code(const wsc *c, const char *code)
 
 /* ---- rate limits --------------------------------------------------------- */
 
-/* A client that sends 1,000 messages as fast as it can gets the burst
+/* A client that sends 1,500 messages as fast as it can gets the burst
  * through, then `rate_limited` without a cid (so a real client keeps the
  * message and sends it again) and a close; what was refused is not stored.
  * A well-behaved client of the same server, active meanwhile, sees none of
@@ -149,7 +165,7 @@ static void test_message_flood(h_server *s)
     CHECK_INT(start_conv(&flood, "c-flood"), 0);
 
     int sent = 0;
-    for (int i = 0; i < 1000; i++) {
+    for (int i = 0; i < 1500; i++) {
         snprintf(cid, sizeof cid, "f-%d", i);
         snprintf(text, sizeof text, "flood %d", i);
         if (send_msg(&flood, "c-flood", cid, text))
@@ -177,7 +193,7 @@ static void test_message_flood(h_server *s)
             acked);
     /* The burst less hello and conv.start, plus what refilled meanwhile. */
     CHECK(acked >= MSG_BURST - 2);
-    CHECK(acked < MSG_BURST + 100);
+    CHECK(acked < MSG_BURST + 300);
     CHECK_INT(count_code(&flood, "rate_limited"), 1);
     /* Frames are handled in order: the acknowledged ones were stored, the
      * first refused one was not. */
@@ -346,7 +362,7 @@ static void test_slow_reader(void)
     fprintf(stderr, "  slow reader: %d pages of ~64 KB asked, %d delivered before the drop; "
                     "server VmHWM %ld -> %ld KiB\n", sent, answered, before, after);
     CHECK(answered < sent);
-    CHECK(before > 0 && after - before < RSS_GROWTH_MAX_KB);
+    CHECK(before > 0 && (!RSS_CHECKED || after - before < RSS_GROWTH_MAX_KB));
     CHECK(kb_search(&other, "r-2", WAIT) != NULL);
     wsc_close(&slow);
     wsc_close(&other);
@@ -436,7 +452,7 @@ static void test_paged_replay(void)
     CHECK_INT(hello(&r, &s, "replay-1", NULL), 0);
     CHECK_INT(start_conv(&r, "c-replay"), 0);
     wsc_close(&r);
-    h_server_stop(&s, SIGTERM);
+    server_down(&s);
     CHECK_INT(seed_backlog(&s, "c-replay", BACKLOG), 0);
     CHECK_INT(h_server_start(&s, 0), 0);
 
@@ -472,7 +488,7 @@ static void test_paged_replay(void)
     CHECK(seqs_in_order(&r, "c-replay", BACKLOG + 1));
     CHECK(answer < last && answer < 1000);
     CHECK_INT(served, 5);
-    CHECK(before > 0 && after - before < RSS_GROWTH_MAX_KB);
+    CHECK(before > 0 && (!RSS_CHECKED || after - before < RSS_GROWTH_MAX_KB));
 
     /* history.get pages too, and still stops at its limit. */
     size_t mark = r.n;
