@@ -18,6 +18,9 @@
 
 #define SESSION_BUF 48
 #define ADDR_BUF 64
+/* How long a refused connection stays open before it is closed; see
+ * close_after_refusal. */
+#define REFUSAL_LINGER_MS 1000
 
 enum { RX_OK, RX_TOO_BIG, RX_BINARY };
 
@@ -30,6 +33,7 @@ typedef struct ws_conn {
     int dead;    /* close now: out of memory or queue overflow */
     int refused; /* over the cap of connections per address */
     enum lws_close_status close_status;
+    int64_t close_not_before; /* monotonic ms; 0: close as soon as flushed */
     char user[PJ_MAX_ID + 1];
     char addr[ADDR_BUF]; /* the peer's address, "" when unknown */
     char *rx; /* the message being reassembled, NUL-terminated */
@@ -63,14 +67,14 @@ static void drop(ws_conn *c, const char *why)
  * to grow the server's memory (--max-outq-kb). */
 static void conn_queue(ws_conn *c, const char *json)
 {
-    size_t max = (size_t)c->srv->abuse.outq_kb * 1024;
+    size_t max = (size_t)c->srv->abuse.outq_kb * 1024, len = json ? strlen(json) : 0;
 
     if (c->dead)
         return;
     if (!json)
         drop(c, "out of memory");
-    else if (outq_push(&c->out, json, strlen(json), max))
-        drop(c, c->out.bytes + outq_cost(strlen(json)) > max
+    else if (outq_push(&c->out, json, len, max))
+        drop(c, c->out.bytes + outq_cost(len) > max
                     ? "output queue full (the client does not read)" : "out of memory");
     else
         lws_callback_on_writable(c->wsi);
@@ -99,6 +103,17 @@ static void close_after_flush(ws_conn *c, enum lws_close_status status)
 
 /* One frame per callback, as lws requires; the replay adds its next page
  * when the queue runs low, so it moves at the pace the client reads. */
+/* Refusals close too, but not at once: the client may still be sending what
+ * it queued before it read the refusal, and a close then would reset the
+ * connection under it, losing the error frame it has not read yet. What it
+ * sends meanwhile is dropped (on_receive). */
+static void close_after_refusal(ws_conn *c)
+{
+    c->close_not_before = util_mono_ms() + REFUSAL_LINGER_MS;
+    lws_set_timer_usecs(c->wsi, (lws_usec_t)REFUSAL_LINGER_MS * 1000);
+    close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+}
+
 static int on_writeable(ws_conn *c)
 {
     outq_item *it;
@@ -112,7 +127,7 @@ static int on_writeable(ws_conn *c)
         /* Also reached after lws wrote a ping or pong for us. */
         if (replay_pending(&c->replay))
             lws_callback_on_writable(c->wsi);
-        if (!c->closing)
+        if (!c->closing || util_mono_ms() < c->close_not_before)
             return 0;
         lws_close_reason(c->wsi, c->close_status, NULL, 0);
         return -1;
@@ -180,6 +195,46 @@ void ws_goaway_all(server *s, int reconnect_ms, const char *reason)
         close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY);
     }
     cJSON_free(json);
+}
+
+/* ---- limits (abuse.c) ---- */
+
+/* Over a limit the frame is dropped with `rate_limited`. A frame the client
+ * keeps until it is answered (an outbox item, which has a cid, or a
+ * history.get) must not be overtaken by later ones, so the connection is
+ * closed and the client sends it again, in order, on its next one. Other
+ * refusals close the connection only when they keep coming. */
+static void refuse(ws_conn *c, const cJSON *f, const char *type, const char *message,
+                   int64_t retry_ms)
+{
+    const char *req = pj_string(f, "req");
+    int kept = cJSON_GetObjectItemCaseSensitive(f, "cid") ||
+               (type && strcmp(type, "history.get") == 0);
+
+    conn_send(c, frame_refusal("rate_limited", message, pj_is_ident(req) ? req : NULL, retry_ms));
+    if (kept || abuse_take(&c->strikes, ABUSE_STRIKE_RATE, ABUSE_STRIKES, util_mono_ms())) {
+        fprintf(stderr, "parley-server: closing connection of '%s' from %s: over the rate "
+                        "limit\n", c->user, c->addr[0] ? c->addr : "?");
+        close_after_refusal(c);
+    }
+}
+
+/* Takes the frame's token (--msg-rate, --req-rate); 0 when it was refused. */
+static int admit(ws_conn *c, const cJSON *f, const char *type)
+{
+    const abuse_cfg *a = &c->srv->abuse;
+    abuse_class k = abuse_class_of(type);
+    int64_t now = util_mono_ms(), wait;
+
+    if (k == ABUSE_FREE)
+        return 1;
+    wait = k == ABUSE_REQ ? abuse_take(&c->reqs, a->req_rate, a->req_burst, now)
+                          : abuse_take(&c->msgs, a->msg_rate, a->msg_burst, now);
+    if (wait == 0)
+        return 1;
+    refuse(c, f, type, k == ABUSE_REQ ? "too many requests, slow down"
+                                      : "too many messages, slow down", wait);
+    return 0;
 }
 
 /* ---- hello ---- */
@@ -462,9 +517,6 @@ static void on_msg_send(ws_conn *c, const cJSON *f)
 #define HISTORY_DEFAULT_LIMIT 100
 #define HISTORY_MAX_LIMIT 500
 
-static void refuse(ws_conn *c, const cJSON *f, const char *type, const char *message,
-                   int64_t retry_ms);
-
 /* Replays the stored messages after `after`, at most `limit`, then
  * history.end, a page at a time (replay.c). */
 static void on_history_get(ws_conn *c, const cJSON *f)
@@ -541,44 +593,6 @@ static frame_handler find_handler(const char *type)
             return handlers[i].fn;
     }
     return NULL;
-}
-
-/* Over a limit the frame is dropped with `rate_limited`. A frame the client
- * keeps until it is answered (an outbox item, which has a cid, or a
- * history.get) must not be overtaken by later ones, so the connection is
- * closed and the client sends it again, in order, on its next one. Other
- * refusals close the connection only when they keep coming. */
-static void refuse(ws_conn *c, const cJSON *f, const char *type, const char *message,
-                   int64_t retry_ms)
-{
-    const char *req = pj_string(f, "req");
-    int kept = cJSON_GetObjectItemCaseSensitive(f, "cid") ||
-               (type && strcmp(type, "history.get") == 0);
-
-    conn_send(c, frame_refusal("rate_limited", message, pj_is_ident(req) ? req : NULL, retry_ms));
-    if (kept || abuse_take(&c->strikes, ABUSE_STRIKE_RATE, ABUSE_STRIKES, util_mono_ms())) {
-        fprintf(stderr, "parley-server: closing connection of '%s' from %s: over the rate "
-                        "limit\n", c->user, c->addr[0] ? c->addr : "?");
-        close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
-    }
-}
-
-/* Takes the frame's token (--msg-rate, --req-rate); 0 when it was refused. */
-static int admit(ws_conn *c, const cJSON *f, const char *type)
-{
-    const abuse_cfg *a = &c->srv->abuse;
-    abuse_class k = abuse_class_of(type);
-    int64_t now = util_mono_ms(), wait;
-
-    if (k == ABUSE_FREE)
-        return 1;
-    wait = k == ABUSE_REQ ? abuse_take(&c->reqs, a->req_rate, a->req_burst, now)
-                          : abuse_take(&c->msgs, a->msg_rate, a->msg_burst, now);
-    if (wait == 0)
-        return 1;
-    refuse(c, f, type, k == ABUSE_REQ ? "too many requests, slow down"
-                                      : "too many messages, slow down", wait);
-    return 0;
 }
 
 static void on_frame(ws_conn *c, const char *buf, size_t len)
@@ -709,7 +723,7 @@ static void on_established(ws_conn *c, struct lws *wsi)
     if (over_cap(c)) {
         c->refused = 1;
         send_error(c, "too_many_connections", "too many connections from your address", NULL);
-        close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        close_after_refusal(c);
     }
 }
 
@@ -745,6 +759,9 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         return on_receive(c, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(c);
+    case LWS_CALLBACK_TIMER: /* a refusal's linger is over (close_after_refusal) */
+        lws_callback_on_writable(wsi);
+        return 0;
     case LWS_CALLBACK_CLOSED:
         on_closed(c);
         return 0;

@@ -272,6 +272,83 @@ static void test_rate_limits(void)
     server_down(&s);
 }
 
+/* ---- libparley against the limits -------------------------------------- */
+
+/* The texts of the user's messages in `conv`, in stored order, joined by
+ * '|' into out (NUL-terminated); -1 when the API did not answer a list. */
+static int stored_user_texts(const h_server *s, const char *conv, char *out, size_t cap)
+{
+    char path[256], *body = NULL;
+    snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
+    CHECK_INT(h_api(s, "GET", path, NULL, &body), 200);
+    cJSON *list = body ? cJSON_Parse(body) : NULL;
+    free(body);
+    size_t used = 0;
+    const cJSON *m;
+    out[0] = '\0';
+    cJSON_ArrayForEach(m, list)
+    {
+        const char *kind = h_json_str(wsc_get(m, "author"), "kind"), *text = h_json_str(m, "text");
+        if (kind && text && strcmp(kind, "user") == 0 && used + strlen(text) + 2 < cap)
+            used += (size_t)sprintf(out + used, "%s%s", used ? "|" : "", text);
+    }
+    int ok = cJSON_IsArray(list);
+    cJSON_Delete(list);
+    return ok ? 0 : -1;
+}
+
+/* A libparley client that queues more messages than the burst allows gets
+ * rate_limited (reported to the host each time), is closed and resends on
+ * its next connection: every message is stored once and in order, over a
+ * handful of connections, not in a tight loop; none is failed. */
+static void test_libparley_converges(void)
+{
+    static const char *const args[] = {"--msg-burst", "20", "--msg-rate", "1", NULL};
+    enum { N = 60 };
+    h_server s;
+    h_client c;
+    char dir[H_PATH], conv[PARLEY_ID_SIZE], cid[N][PARLEY_ID_SIZE], text[32];
+    snprintf(dir, sizeof dir, "%s/lib", g_dir);
+    if (mkdir(dir, 0700) != 0 || h_server_init(&s, dir) != 0) {
+        CHECK(0);
+        return;
+    }
+    s.extra_args = args;
+    if (h_server_start(&s, 0) != 0 || h_client_open(&c, &s, s.ca, "lib-1", NULL) != 0) {
+        CHECK(0);
+        h_server_stop(&s, SIGKILL);
+        return;
+    }
+    h_want online = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_ONLINE};
+    CHECK(h_await(&c, &online, WAIT, NULL) != NULL);
+    CHECK_INT(parley_conversation_start(c.pc, NULL, conv, sizeof conv), PARLEY_OK);
+    for (int i = 0; i < N; i++) {
+        snprintf(text, sizeof text, "burst %02d", i);
+        CHECK_INT(parley_send_text(c.pc, conv, text, cid[i], sizeof cid[i]), PARLEY_OK);
+    }
+    for (int i = 0; i < N; i++) {
+        h_want sent = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_SENT, .cid = cid[i]};
+        CHECK(h_await(&c, &sent, 4 * WAIT, NULL) != NULL);
+    }
+    h_want limited = {.type = PARLEY_EV_ERROR, .error = PARLEY_ERR_REJECTED};
+    h_want failed = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_FAILED};
+    size_t connections = h_count(&c, &online), refusals = h_count(&c, &limited);
+    fprintf(stderr, "  libparley: %d messages over a burst of 20: %zu refusals, %zu connections\n",
+            N, refusals, connections);
+    /* Every close was announced: the error frame is not lost to a reset. */
+    CHECK(connections >= 2 && connections <= 12);
+    CHECK_INT(refusals, connections - 1);
+    CHECK_INT(h_count(&c, &failed), 0);
+    char want[N * 10], got[N * 10 + 64];
+    size_t used = 0;
+    for (int i = 0; i < N; i++)
+        used += (size_t)sprintf(want + used, "%sburst %02d", i ? "|" : "", i);
+    CHECK_INT(stored_user_texts(&s, conv, got, sizeof got), 0);
+    CHECK_STR(got, want);
+    h_client_close(&c);
+    server_down(&s);
+}
+
 /* ---- connections per address ---------------------------------------- */
 
 /* The 33rd connection from one address gets `too_many_connections` and a
@@ -514,6 +591,7 @@ int main(void)
     if (tl_mkdtemp(g_dir, sizeof g_dir, "srvabuse") != 0)
         return 1;
     RUN(test_rate_limits);
+    RUN(test_libparley_converges);
     RUN(test_connection_cap);
     RUN(test_slow_reader);
     RUN(test_paged_replay);
