@@ -148,6 +148,34 @@ static int count_code(const wsc *c, const char *code)
     return n;
 }
 
+/* ---- flags ------------------------------------------------------------------ */
+
+/* A bad limit stops the server at startup with a usage error (2); --help
+ * names every limit. */
+static void test_flags(void)
+{
+    static const char *const bad[][2] = {
+        {"--msg-rate", "-1"},         {"--msg-burst", "0"},
+        {"--req-rate", "x"},          {"--req-burst", ""},
+        {"--max-conns-per-addr", "-5"}, {"--max-outq-kb", "64"},
+        {"--max-outq-kb", "2000000"},
+    };
+    char out[H_PATH];
+    snprintf(out, sizeof out, "%s/help.txt", g_dir);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = {PARLEY_SERVER_BIN, (char *)bad[i][0], (char *)bad[i][1], NULL};
+        CHECK_INT(h_run(argv, NULL, NULL, NULL, WAIT), 2);
+    }
+    char *help[] = {PARLEY_SERVER_BIN, "--help", NULL};
+    CHECK_INT(h_run(help, NULL, out, NULL, WAIT), 0);
+    char *text = tl_read_file(out, NULL);
+    static const char *const names[] = {"--msg-rate", "--msg-burst", "--req-rate", "--req-burst",
+                                        "--max-conns-per-addr", "--max-outq-kb"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        CHECK(text && strstr(text, names[i]));
+    free(text);
+}
+
 /* ---- rate limits --------------------------------------------------------- */
 
 /* A client that sends 1,500 messages as fast as it can gets the burst
@@ -590,6 +618,7 @@ int main(void)
 {
     if (tl_mkdtemp(g_dir, sizeof g_dir, "srvabuse") != 0)
         return 1;
+    RUN(test_flags);
     RUN(test_rate_limits);
     RUN(test_libparley_converges);
     RUN(test_connection_cap);
