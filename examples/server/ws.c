@@ -101,8 +101,6 @@ static void close_after_flush(ws_conn *c, enum lws_close_status status)
     lws_callback_on_writable(c->wsi);
 }
 
-/* One frame per callback, as lws requires; the replay adds its next page
- * when the queue runs low, so it moves at the pace the client reads. */
 /* Refusals close too, but not at once: the client may still be sending what
  * it queued before it read the refusal, and a close then would reset the
  * connection under it, losing the error frame it has not read yet. What it
@@ -114,6 +112,8 @@ static void close_after_refusal(ws_conn *c)
     close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
 }
 
+/* One frame per callback, as lws requires; the replay adds its next page
+ * when the queue runs low, so it moves at the pace the client reads. */
 static int on_writeable(ws_conn *c)
 {
     outq_item *it;
