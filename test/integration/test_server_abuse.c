@@ -540,6 +540,24 @@ static int seqs_in_order(const wsc *c, const char *conv, long n)
     return want == n + 1;
 }
 
+/* history.get over the backlog pages too, and still stops at its limit. */
+static void check_paged_history(wsc *r)
+{
+    size_t mark = r->n;
+    CHECK_INT(wsc_send(r, "{\"t\":\"history.get\",\"conv\":\"c-replay\",\"after\":\"100\","
+                          "\"limit\":500}"), 0);
+    const cJSON *end = wsc_await(r, mark, "history.end", NULL, NULL, WAIT);
+    CHECK_STR(wsc_str(end, "last"), "600");
+    CHECK(end && cJSON_IsTrue(wsc_get(end, "more")));
+    CHECK_INT(wsc_count(r, mark, "msg"), 500);
+    mark = r->n;
+    CHECK_INT(wsc_send(r, "{\"t\":\"history.get\",\"conv\":\"c-replay\",\"after\":\"19990\"}"), 0);
+    end = wsc_await(r, mark, "history.end", NULL, NULL, WAIT);
+    CHECK_STR(wsc_str(end, "last"), "20001");
+    CHECK(end && cJSON_IsFalse(wsc_get(end, "more")));
+    CHECK_INT(wsc_count(r, mark, "msg"), 11);
+}
+
 /* A resume over 20,000 messages (about 14 MB) comes complete and in order,
  * a page at a time: the resuming client's own request, sent right behind
  * its hello, is answered before the replay ends, other clients are served
@@ -595,20 +613,7 @@ static void test_paged_replay(void)
     CHECK_INT(served, 5);
     CHECK(before > 0 && (!RSS_CHECKED || after - before < RSS_GROWTH_MAX_KB));
 
-    /* history.get pages too, and still stops at its limit. */
-    size_t mark = r.n;
-    CHECK_INT(wsc_send(&r, "{\"t\":\"history.get\",\"conv\":\"c-replay\",\"after\":\"100\","
-                           "\"limit\":500}"), 0);
-    const cJSON *end = wsc_await(&r, mark, "history.end", NULL, NULL, WAIT);
-    CHECK_STR(wsc_str(end, "last"), "600");
-    CHECK(end && cJSON_IsTrue(wsc_get(end, "more")));
-    CHECK_INT(wsc_count(&r, mark, "msg"), 500);
-    mark = r.n;
-    CHECK_INT(wsc_send(&r, "{\"t\":\"history.get\",\"conv\":\"c-replay\",\"after\":\"19990\"}"), 0);
-    end = wsc_await(&r, mark, "history.end", NULL, NULL, WAIT);
-    CHECK_STR(wsc_str(end, "last"), "20001");
-    CHECK(end && cJSON_IsFalse(wsc_get(end, "more")));
-    CHECK_INT(wsc_count(&r, mark, "msg"), 11);
+    check_paged_history(&r);
     wsc_close(&r);
     wsc_close(&other);
     server_down(&s);
