@@ -139,6 +139,20 @@ char *frame_error(const char *code, const char *message, const char *cid)
     return finish(&b);
 }
 
+char *frame_refusal(const char *code, const char *message, const char *req, int64_t retry_ms)
+{
+    builder b = start("error");
+
+    if (!b.ok)
+        return NULL;
+    add_str(&b, b.root, "code", code);
+    add_str(&b, b.root, "message", message);
+    add_str(&b, b.root, "req", req);
+    if (retry_ms > 0)
+        add_num(&b, b.root, "retry_ms", (double)retry_ms);
+    return finish(&b);
+}
+
 char *frame_history_end(const char *conv, int64_t last, int more)
 {
     builder b = start("history.end");

@@ -58,6 +58,7 @@ typedef struct options {
     int surveys_explicit; /* a missing default file is not an error */
     const char *bot;      /* the bot's flow file */
     const char *kb;       /* the knowledge base directory */
+    abuse_cfg abuse;
 } options;
 
 /* Written by the signal handler, read by the service loop: the one piece of
@@ -89,8 +90,10 @@ static void usage(FILE *out)
             "  --bot FILE         the bot's flow (default: the shipped example flow)\n"
             "  --kb DIR           knowledge base: a directory of Markdown articles\n"
             "                     (default: the shipped example articles)\n"
-            "  --help             show this help\n",
+            "  --help             show this help\n"
+            "abuse limits (README \"Limits\"):\n",
             SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT);
+    abuse_usage(out);
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -123,6 +126,10 @@ static int valid_token(const char *t)
 /* Handles one "--name value" pair; -1 for an unknown name or a bad value. */
 static int set_option(options *o, const char *name, const char *value)
 {
+    int rc = abuse_option(&o->abuse, name, value);
+
+    if (rc <= 0)
+        return rc;
     if (strcmp(name, "--port") == 0)
         return parse_long(value, 0, 65535, &o->port);
     if (strcmp(name, "--max-text") == 0)
@@ -173,6 +180,7 @@ static int parse_args(int argc, char **argv, options *o)
     o->surveys = SURVEYS_DEFAULT;
     o->bot = BOT_DEFAULT;
     o->kb = KB_DEFAULT;
+    abuse_defaults(&o->abuse);
     for (i = 1; i < argc; i += 2) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -360,6 +368,7 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     memset(&srv, 0, sizeof srv);
     srv.max_text = (size_t)o.max_text;
+    srv.abuse = o.abuse;
     srv.agent_token = o.agent_token;
     srv.auth.jwt_secret = o.jwt_secret;
     srv.auth.hmac_secret = o.hmac_secret;

@@ -3,10 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-int outq_push(outq *q, const char *data, size_t len)
+size_t outq_cost(size_t len)
 {
-    outq_item *it = malloc(sizeof *it + LWS_PRE + len);
+    return sizeof(outq_item) + LWS_PRE + len;
+}
 
+int outq_push(outq *q, const char *data, size_t len, size_t max)
+{
+    size_t cost = outq_cost(len);
+    outq_item *it;
+
+    if (cost > max || q->bytes > max - cost)
+        return -1;
+    it = malloc(cost);
     if (!it)
         return -1;
     it->next = NULL;
@@ -17,7 +26,7 @@ int outq_push(outq *q, const char *data, size_t len)
     else
         q->head = it;
     q->tail = it;
-    q->bytes += len;
+    q->bytes += cost;
     return 0;
 }
 
@@ -35,7 +44,7 @@ void outq_pop(outq *q)
     q->head = it->next;
     if (!q->head)
         q->tail = NULL;
-    q->bytes -= it->len;
+    q->bytes -= outq_cost(it->len);
     free(it);
 }
 

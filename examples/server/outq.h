@@ -16,11 +16,16 @@ typedef struct outq_item {
 typedef struct outq {
     outq_item *head;
     outq_item *tail;
-    size_t bytes; /* payload bytes queued */
+    /* Memory the queue holds: payloads, headroom and item headers, so a
+     * bound on it is a bound on memory however small the frames are. */
+    size_t bytes;
 } outq;
 
-/* Copies the payload in. 0, or -1 when out of memory. */
-int outq_push(outq *q, const char *data, size_t len);
+/* What queuing `len` payload bytes adds to q->bytes. */
+size_t outq_cost(size_t len);
+/* Copies the payload in unless the queue would then hold more than `max`
+ * bytes. 0, or -1 (over `max`, or out of memory). */
+int outq_push(outq *q, const char *data, size_t len, size_t max);
 /* The oldest item, or NULL when empty; its payload is at buf + LWS_PRE. */
 outq_item *outq_peek(const outq *q);
 void outq_pop(outq *q);

@@ -12,6 +12,7 @@
 #endif
 #include <libwebsockets.h>
 
+#include "abuse.h"
 #include "auth.h"
 #include "db.h"
 
@@ -27,6 +28,7 @@ typedef struct server {
     const char *agent_token;
     auth_cfg auth; /* how identified users prove who they are */
     size_t max_text;
+    abuse_cfg abuse;       /* rate limits, connection cap, output queue bound */
     struct cJSON *surveys; /* the --surveys file, validated (survey.c); may be NULL */
     struct flow *flow;     /* the bot's flow (--bot, flow.c) */
     struct kb *kb;         /* the knowledge base (--kb, kb.c) */

@@ -7,6 +7,8 @@
 
 /* Milliseconds since the Unix epoch (wall clock: it is stored as `ts`). */
 int64_t util_now_ms(void);
+/* Milliseconds of a monotonic clock (for intervals: never jumps). */
+int64_t util_mono_ms(void);
 
 /* Writes `prefix` followed by 2 * nbytes random lowercase hex digits and a
  * NUL into out (cap bytes). Returns 0, or -1 when the system RNG fails or the

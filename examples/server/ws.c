@@ -11,14 +11,16 @@
 #include "identity.h"
 #include "json.h"
 #include "outq.h"
+#include "replay.h"
 #include "rich.h"
 #include "survey.h"
 #include "util.h"
 
-/* A client that reads slower than we produce (a huge replay) is dropped
- * rather than allowed to grow the server's memory without bound. */
-#define OUTQ_MAX_BYTES ((size_t)32 * 1024 * 1024)
 #define SESSION_BUF 48
+#define ADDR_BUF 64
+/* How long a refused connection stays open before it is closed; see
+ * close_after_refusal. */
+#define REFUSAL_LINGER_MS 1000
 
 enum { RX_OK, RX_TOO_BIG, RX_BINARY };
 
@@ -29,12 +31,17 @@ typedef struct ws_conn {
     int ready;   /* hello accepted */
     int closing; /* close once everything queued is written */
     int dead;    /* close now: out of memory or queue overflow */
+    int refused; /* over the cap of connections per address */
     enum lws_close_status close_status;
+    int64_t close_not_before; /* monotonic ms; 0: close as soon as flushed */
     char user[PJ_MAX_ID + 1];
+    char addr[ADDR_BUF]; /* the peer's address, "" when unknown */
     char *rx; /* the message being reassembled, NUL-terminated */
     size_t rx_len, rx_cap;
     int rx_state;
     outq out;
+    replay_q replay; /* stored messages still to send, a page at a time */
+    abuse_bucket msgs, reqs, strikes;
 } ws_conn;
 
 size_t ws_conn_size(void)
@@ -44,18 +51,33 @@ size_t ws_conn_size(void)
 
 /* ---- sending ---- */
 
+/* Frees what the connection holds and closes it from the event loop: its
+ * writeable callback may never come again (a peer that stopped reading). */
+static void drop(ws_conn *c, const char *why)
+{
+    fprintf(stderr, "parley-server: dropping connection of '%s' from %s: %s\n", c->user,
+            c->addr[0] ? c->addr : "?", why);
+    c->dead = 1;
+    outq_clear(&c->out);
+    replay_clear(&c->replay);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* A client that reads slower than we produce is dropped rather than allowed
+ * to grow the server's memory (--max-outq-kb). */
 static void conn_queue(ws_conn *c, const char *json)
 {
-    size_t len = json ? strlen(json) : 0;
+    size_t max = (size_t)c->srv->abuse.outq_kb * 1024, len = json ? strlen(json) : 0;
 
     if (c->dead)
         return;
-    if (!json || c->out.bytes + len > OUTQ_MAX_BYTES || outq_push(&c->out, json, len)) {
-        c->dead = 1;
-        fprintf(stderr, "parley-server: dropping connection of '%s': cannot queue frame\n",
-                c->user);
-    }
-    lws_callback_on_writable(c->wsi);
+    if (!json)
+        drop(c, "out of memory");
+    else if (outq_push(&c->out, json, len, max))
+        drop(c, c->out.bytes + outq_cost(len) > max
+                    ? "output queue full (the client does not read)" : "out of memory");
+    else
+        lws_callback_on_writable(c->wsi);
 }
 
 /* Queues and frees a frame built by frames.c. */
@@ -70,22 +92,42 @@ static void send_error(ws_conn *c, const char *code, const char *message, const 
     conn_send(c, frame_error(code, message, pj_is_ident(cid) ? cid : NULL));
 }
 
+/* A connection on its way out gets no more replay. */
 static void close_after_flush(ws_conn *c, enum lws_close_status status)
 {
+    replay_clear(&c->replay);
     c->closing = 1;
     c->close_status = status;
     lws_callback_on_writable(c->wsi);
 }
 
+/* Refusals close too, but not at once: the client may still be sending what
+ * it queued before it read the refusal, and a close then would reset the
+ * connection under it, losing the error frame it has not read yet. What it
+ * sends meanwhile is dropped (on_receive). */
+static void close_after_refusal(ws_conn *c)
+{
+    c->close_not_before = util_mono_ms() + REFUSAL_LINGER_MS;
+    lws_set_timer_usecs(c->wsi, (lws_usec_t)REFUSAL_LINGER_MS * 1000);
+    close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+}
+
+/* One frame per callback, as lws requires; the replay adds its next page
+ * when the queue runs low, so it moves at the pace the client reads. */
 static int on_writeable(ws_conn *c)
 {
-    outq_item *it = outq_peek(&c->out);
+    outq_item *it;
 
+    if (!c->dead && replay_pending(&c->replay) && c->out.bytes < REPLAY_PAGE_BYTES)
+        replay_step(&c->replay, c, REPLAY_PAGE_BYTES);
     if (c->dead)
         return -1;
+    it = outq_peek(&c->out);
     if (!it) {
         /* Also reached after lws wrote a ping or pong for us. */
-        if (!c->closing)
+        if (replay_pending(&c->replay))
+            lws_callback_on_writable(c->wsi);
+        if (!c->closing || util_mono_ms() < c->close_not_before)
             return 0;
         lws_close_reason(c->wsi, c->close_status, NULL, 0);
         return -1;
@@ -93,7 +135,7 @@ static int on_writeable(ws_conn *c)
     if (lws_write(c->wsi, it->buf + LWS_PRE, it->len, LWS_WRITE_TEXT) < (int)it->len)
         return -1;
     outq_pop(&c->out);
-    if (outq_peek(&c->out) || c->closing)
+    if (outq_peek(&c->out) || c->closing || replay_pending(&c->replay))
         lws_callback_on_writable(c->wsi);
     return 0;
 }
@@ -104,7 +146,8 @@ void ws_push(server *s, const char *user, const db_msg *m, const struct ws_conn 
     ws_conn *c;
 
     for (c = s->conns; c; c = c->next) {
-        if (c != except && c->ready && strcmp(c->user, user) == 0)
+        if (c != except && c->ready && strcmp(c->user, user) == 0 &&
+            !replay_covers(&c->replay, m->conv))
             conn_queue(c, json);
     }
     cJSON_free(json);
@@ -152,6 +195,46 @@ void ws_goaway_all(server *s, int reconnect_ms, const char *reason)
         close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY);
     }
     cJSON_free(json);
+}
+
+/* ---- limits (abuse.c) ---- */
+
+/* Over a limit the frame is dropped with `rate_limited`. A frame the client
+ * keeps until it is answered (an outbox item, which has a cid, or a
+ * history.get) must not be overtaken by later ones, so the connection is
+ * closed and the client sends it again, in order, on its next one. Other
+ * refusals close the connection only when they keep coming. */
+static void refuse(ws_conn *c, const cJSON *f, const char *type, const char *message,
+                   int64_t retry_ms)
+{
+    const char *req = pj_string(f, "req");
+    int kept = cJSON_GetObjectItemCaseSensitive(f, "cid") ||
+               (type && strcmp(type, "history.get") == 0);
+
+    conn_send(c, frame_refusal("rate_limited", message, pj_is_ident(req) ? req : NULL, retry_ms));
+    if (kept || abuse_take(&c->strikes, ABUSE_STRIKE_RATE, ABUSE_STRIKES, util_mono_ms())) {
+        fprintf(stderr, "parley-server: closing connection of '%s' from %s: over the rate "
+                        "limit\n", c->user, c->addr[0] ? c->addr : "?");
+        close_after_refusal(c);
+    }
+}
+
+/* Takes the frame's token (--msg-rate, --req-rate); 0 when it was refused. */
+static int admit(ws_conn *c, const cJSON *f, const char *type)
+{
+    const abuse_cfg *a = &c->srv->abuse;
+    abuse_class k = abuse_class_of(type);
+    int64_t now = util_mono_ms(), wait;
+
+    if (k == ABUSE_FREE)
+        return 1;
+    wait = k == ABUSE_REQ ? abuse_take(&c->reqs, a->req_rate, a->req_burst, now)
+                          : abuse_take(&c->msgs, a->msg_rate, a->msg_burst, now);
+    if (wait == 0)
+        return 1;
+    refuse(c, f, type, k == ABUSE_REQ ? "too many requests, slow down"
+                                      : "too many messages, slow down", wait);
+    return 0;
 }
 
 /* ---- hello ---- */
@@ -262,14 +345,7 @@ static int open_session(db *d, const hello *h, char session[SESSION_BUF])
     return -1;
 }
 
-static int replay_one(void *ud, const db_msg *m)
-{
-    ws_conn *c = ud;
-
-    conn_send(c, frame_msg(m));
-    return c->dead;
-}
-
+/* Queues the replay, which goes out a page at a time (replay.c). */
 static void replay(ws_conn *c, const cJSON *cursors)
 {
     const cJSON *it;
@@ -281,9 +357,11 @@ static void replay(ws_conn *c, const cJSON *cursors)
         /* A conversation the client does not own is skipped, not reported:
          * its id reveals nothing then. */
         if (pj_parse_seq(it->valuestring, &after) == 0 &&
-            chat_owns(c->srv->db, c->user, it->string) == 1)
-            db_msg_each(c->srv->db, it->string, after, replay_one, c);
+            chat_owns(c->srv->db, c->user, it->string) == 1 &&
+            replay_add(&c->replay, it->string, after, 0, 0))
+            drop(c, "out of memory");
     }
+    lws_callback_on_writable(c->wsi);
 }
 
 static void on_hello(ws_conn *c, const cJSON *f)
@@ -439,36 +517,16 @@ static void on_msg_send(ws_conn *c, const cJSON *f)
 #define HISTORY_DEFAULT_LIMIT 100
 #define HISTORY_MAX_LIMIT 500
 
-typedef struct history {
-    ws_conn *c;
-    int64_t limit, sent, last;
-    int more;
-} history;
-
-static int history_one(void *ud, const db_msg *m)
-{
-    history *h = ud;
-
-    if (h->sent == h->limit) {
-        h->more = 1;
-        return 1;
-    }
-    conn_send(h->c, frame_msg(m));
-    h->sent++;
-    h->last = m->seq;
-    return h->c->dead;
-}
-
 /* Replays the stored messages after `after`, at most `limit`, then
- * history.end; one more row is read to learn whether the limit cut it. */
+ * history.end, a page at a time (replay.c). */
 static void on_history_get(ws_conn *c, const cJSON *f)
 {
     const char *conv = pj_string(f, "conv");
     const cJSON *limit = cJSON_GetObjectItemCaseSensitive(f, "limit");
-    history h = {c, HISTORY_DEFAULT_LIMIT, 0, 0, 0};
+    int64_t after, n = HISTORY_DEFAULT_LIMIT;
     int rc;
 
-    if (!pj_is_ident(conv) || pj_parse_seq(pj_string(f, "after"), &h.last) ||
+    if (!pj_is_ident(conv) || pj_parse_seq(pj_string(f, "after"), &after) ||
         (limit && (!cJSON_IsNumber(limit) || limit->valuedouble < 1 ||
                    limit->valuedouble > HISTORY_MAX_LIMIT ||
                    limit->valuedouble != (double)(int64_t)limit->valuedouble))) {
@@ -476,7 +534,7 @@ static void on_history_get(ws_conn *c, const cJSON *f)
         return;
     }
     if (limit)
-        h.limit = (int64_t)limit->valuedouble;
+        n = (int64_t)limit->valuedouble;
     rc = chat_owns(c->srv->db, c->user, conv);
     if (rc < 0) {
         send_error(c, "internal", "cannot read history, try again later", NULL);
@@ -486,13 +544,12 @@ static void on_history_get(ws_conn *c, const cJSON *f)
         send_error(c, "unknown_conversation", "no such conversation", NULL);
         return;
     }
-    rc = db_msg_each(c->srv->db, conv, h.last, history_one, &h);
-    if (c->dead)
-        return;
-    if (rc < 0)
-        send_error(c, "internal", "cannot read history, try again later", NULL);
+    if (c->replay.n_history >= REPLAY_MAX_HISTORY)
+        refuse(c, f, "history.get", "too many history.get answers in progress", 0);
+    else if (replay_add(&c->replay, conv, after, 1, n))
+        drop(c, "out of memory");
     else
-        conn_send(c, frame_history_end(conv, h.last, h.more));
+        lws_callback_on_writable(c->wsi);
 }
 
 static void on_bye(ws_conn *c, const cJSON *f)
@@ -544,13 +601,17 @@ static void on_frame(ws_conn *c, const char *buf, size_t len)
     frame_handler fn;
     cJSON *f = pj_parse(buf, len, &why);
 
+    type = pj_string(f, "t");
+    if (!admit(c, f, type)) {
+        cJSON_Delete(f);
+        return;
+    }
     if (!f) {
         send_error(c, "bad_frame", why, NULL);
         return;
     }
     /* A refusal names the item's cid when it has one, so a client drops
      * that item from its outbox instead of resending it forever. */
-    type = pj_string(f, "t");
     if (!type || !type[0] || strlen(type) > PJ_MAX_TYPE)
         send_error(c, "bad_frame", "missing or invalid frame type", pj_string(f, "cid"));
     else if (!c->ready && strcmp(type, "hello") != 0)
@@ -629,16 +690,43 @@ static int path_allowed(struct lws *wsi)
     return lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) > 0 && strcmp(path, "/") == 0;
 }
 
+/* 1 when the address already has --max-conns-per-addr connections. */
+static int over_cap(const ws_conn *c)
+{
+    long cap = c->srv->abuse.conns_per_addr, n = 0;
+    const ws_conn *o;
+
+    if (!cap || !c->addr[0])
+        return 0;
+    for (o = c->srv->conns; o; o = o->next)
+        n += o != c && !o->refused && strcmp(o->addr, c->addr) == 0;
+    return n >= cap;
+}
+
 static void on_established(ws_conn *c, struct lws *wsi)
 {
+    const abuse_cfg *a;
+    int64_t now = util_mono_ms();
+
     memset(c, 0, sizeof *c);
     c->wsi = wsi;
     c->srv = server_of(wsi);
+    a = &c->srv->abuse;
+    abuse_bucket_init(&c->msgs, a->msg_burst, now);
+    abuse_bucket_init(&c->reqs, a->req_burst, now);
+    abuse_bucket_init(&c->strikes, ABUSE_STRIKES, now);
+    if (!lws_get_peer_simple(wsi, c->addr, sizeof c->addr))
+        c->addr[0] = '\0';
     c->next = c->srv->conns;
     if (c->next)
         c->next->prev = c;
     c->srv->conns = c;
     c->srv->nconns++;
+    if (over_cap(c)) {
+        c->refused = 1;
+        send_error(c, "too_many_connections", "too many connections from your address", NULL);
+        close_after_refusal(c);
+    }
 }
 
 static void on_closed(ws_conn *c)
@@ -654,6 +742,7 @@ static void on_closed(ws_conn *c)
     c->srv->nconns--;
     free(c->rx);
     outq_clear(&c->out);
+    replay_clear(&c->replay);
     memset(c, 0, sizeof *c);
 }
 
@@ -672,6 +761,9 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         return on_receive(c, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(c);
+    case LWS_CALLBACK_TIMER: /* a refusal's linger is over (close_after_refusal) */
+        lws_callback_on_writable(wsi);
+        return 0;
     case LWS_CALLBACK_CLOSED:
         on_closed(c);
         return 0;

@@ -14,8 +14,9 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 size_t ws_conn_size(void);
 
 /* Queues `m` as a `msg` frame to every connection authenticated as `user`,
- * except `except` (may be NULL); a message not written by the user is
- * followed by the conversation's `unread` count (to all of them). */
+ * except `except` (may be NULL) and those with a replay of its conversation
+ * pending, which brings it in its place; a message not written by the user
+ * is followed by the conversation's `unread` count (to all of them). */
 void ws_push(server *s, const char *user, const db_msg *m, const struct ws_conn *except);
 
 /* Queues a ready-made frame to every connection authenticated as `user`. */

@@ -149,11 +149,12 @@ int h_server_start(h_server *s, int port)
     snprintf(port_s, sizeof port_s, "%d", port);
     unlink(s->ready);
     char *fixed[] = {PARLEY_SERVER_BIN, "--port", port_s, "--ready-file", s->ready,
-                     "--cert", s->cert, "--key", s->key, "--db", s->db,
-                     "--agent-token", (char *)s->token};
+                     "--db", s->db, "--agent-token", (char *)s->token,
+                     "--cert", s->cert, "--key", s->key};
+    size_t n_fixed = sizeof fixed / sizeof fixed[0] - (s->plain ? 4 : 0);
     char *argv[sizeof fixed / sizeof fixed[0] + H_SERVER_EXTRA_ARGS + 1];
     size_t a = 0;
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+    for (size_t i = 0; i < n_fixed; i++)
         argv[a++] = fixed[i];
     for (size_t i = 0; s->extra_args && s->extra_args[i]; i++) {
         if (i == H_SERVER_EXTRA_ARGS)
@@ -217,16 +218,16 @@ int h_api(const h_server *s, const char *method, const char *path, const char *j
     static unsigned calls;
     char url[256], auth[256], out[H_PATH + 32], code_path[H_PATH + 32], err_path[H_PATH + 32];
     unsigned n = ++calls;
-    snprintf(url, sizeof url, "https://localhost:%d%s", s->port, path);
+    snprintf(url, sizeof url, "%s://localhost:%d%s", s->plain ? "http" : "https", s->port, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token);
     snprintf(out, sizeof out, "%s/api-%u.body", s->dir, n);
     snprintf(code_path, sizeof code_path, "%s/api-%u.code", s->dir, n);
     snprintf(err_path, sizeof err_path, "%s/api-%u.err", s->dir, n);
     char *argv[24];
     int a = 0;
-    char *fixed[] = {"curl", "-sS", "--max-time", "20", "--cacert", (char *)s->ca, "-H", auth,
-                     "-o", out, "-w", "%{http_code}", "-X", (char *)method};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+    char *fixed[] = {"curl", "-sS", "--max-time", "20", "-H", auth, "-o", out,
+                     "-w", "%{http_code}", "-X", (char *)method, "--cacert", (char *)s->ca};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] - (s->plain ? 2 : 0); i++)
         argv[a++] = fixed[i];
     if (json_body) {
         argv[a++] = "-H";

@@ -47,6 +47,9 @@ typedef struct h_server {
     /* NULL-terminated, appended to the server's command line (NULL: none);
      * at most H_SERVER_EXTRA_ARGS of them. */
     const char *const *extra_args;
+    /* Serve plain ws:// and http:// (no --cert/--key), for raw WebSocket
+     * clients (wsc.c); h_api then speaks http. */
+    int plain;
 } h_server;
 
 #define H_SERVER_EXTRA_ARGS 8
