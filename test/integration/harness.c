@@ -114,6 +114,8 @@ static int path_in(char *out, const char *dir, const char *name)
     return n < 0 || n >= H_PATH ? -1 : 0;
 }
 
+const char *const h_insecure_identities[] = {"--insecure-identities", NULL};
+
 int h_server_init(h_server *s, const char *dir)
 {
     memset(s, 0, sizeof *s);

@@ -51,6 +51,10 @@ typedef struct h_server {
 
 #define H_SERVER_EXTRA_ARGS 8
 
+/* extra_args for a server that takes identified users at their word (no
+ * --jwt-secret or --hmac-secret): tests whose users carry no token. */
+extern const char *const h_insecure_identities[];
+
 /* Makes the certificates (a CA and a localhost certificate it signed, plus
  * an unrelated CA) in `dir`; 0 on success. */
 int h_server_init(h_server *s, const char *dir);
