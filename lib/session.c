@@ -9,9 +9,10 @@
  * Control frames go first: hello must lead, the full context should precede
  * the resends, and each item carries its own context snapshot anyway.
  *
- * With a journal the outbox, the cursors and the session token are durable:
- * an item is journaled (and synced) before the call that produced it
- * returns OK, and psess_new reloads everything. Deletes and cursor moves are
+ * With a journal the outbox, the cursors, the session token and the
+ * anonymous user's merge secret are durable: an item is journaled (and
+ * synced) before the call that produced it returns OK, and psess_new
+ * reloads everything. Deletes and cursor moves are
  * not synced: losing one only causes a resend the server deduplicates or a
  * replay the cursor drops. */
 #include "session.h"
