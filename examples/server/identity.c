@@ -16,6 +16,7 @@
 #define HASH_HEX_BUF (2 * SHA256_LEN + 1)
 #define ANON_SHAPE "a-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 #define ANON_BUF sizeof ANON_SHAPE
+#define ANON_GLOB_BUF (sizeof ANON_SHAPE + 32 * 7)
 #define MAX_REFS 32
 
 static int is_lower_hex(char c)
@@ -140,15 +141,35 @@ static int fix_row(db *d, const refs *r, const char *id, const char *kind)
     return 0;
 }
 
-/* The rows are read first, then fixed: a rename must not be met again. */
+/* The GLOB pattern of the anonymous form: each x a lowercase hex digit. */
+static void anon_glob(char out[ANON_GLOB_BUF])
+{
+    static const char shape[] = ANON_SHAPE;
+    size_t i, n = 0;
+
+    for (i = 0; shape[i]; i++) {
+        if (shape[i] == 'x') {
+            memcpy(out + n, "[0-9a-f]", 8);
+            n += 8;
+        } else
+            out[n++] = shape[i];
+    }
+    out[n] = '\0';
+}
+
+/* The rows that break the rule are read first, then fixed: a rename must
+ * not be met again. */
 static int fix_rows(db *d)
 {
-    sqlite3_stmt *st = sq_prepare(d, "SELECT id, kind FROM users", "");
+    char glob[ANON_GLOB_BUF];
+    sqlite3_stmt *st;
     char **ids = NULL, **grown;
     size_t n = 0, i;
     int rc;
     refs r = {{NULL}, 0};
 
+    anon_glob(glob);
+    st = sq_prepare(d, "SELECT id, kind FROM users WHERE (kind = 'anon') <> (id GLOB ?1)", "t", glob);
     while ((rc = sq_step(d, st)) == 1) {
         grown = realloc(ids, (n + 2) * sizeof *ids);
         if (!grown) {
