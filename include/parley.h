@@ -160,8 +160,10 @@ PARLEY_API int parley_config_add_pin(parley_config *cfg, const char *pin);
 PARLEY_API int parley_config_clear_pins(parley_config *cfg);
 
 /* Directory for the library's durable state: the stable anonymous id and
- * the journal (file "journal") holding the outbox, the conversation cursors
- * and the session token, which is what the delivery promise rests on
+ * the journal (file "journal") holding the outbox, the conversation cursors,
+ * the session token and the secret the server issued to the anonymous id
+ * (what lets parley_identify take the anonymous history along), which is
+ * what the delivery promise rests on
  * (docs/protocol.md, "The delivery promise"). Created if missing (mode
  * 0700). One client at a time per directory. Without a data dir everything
  * lives in memory: a restart mints a new anonymous id, loses unsent
@@ -362,7 +364,11 @@ PARLEY_API int parley_service(parley_client *pc, int timeout_ms);
  * `token` (a JWT or user hash from the host's backend, at most 16384 bytes of
  * UTF-8, may be NULL) proves it. Without a call the client is anonymous with
  * a stable anonymous id. While connected, the client reconnects at once to
- * present the new identity; the same identity again changes nothing.
+ * present the new identity; the same identity again changes nothing. The
+ * hello also names the anonymous id with the secret the server issued to it
+ * (kept in the journal), so the server moves what the user did anonymously
+ * to the identified user; without that secret (no data dir and a restart
+ * since the anonymous session) nothing is merged.
  * Errors: INVALID_ARG (bad id or token), NOMEM. */
 PARLEY_API int parley_identify(parley_client *pc, const char *user_id, const char *token);
 
@@ -372,8 +378,9 @@ PARLEY_API int parley_identify(parley_client *pc, const char *user_id, const cha
 PARLEY_API int parley_anonymous_id(parley_client *pc, char *out, size_t out_size);
 
 /* Forgets the user: closes the connection, wipes everything of theirs from
- * the local store (outbox, conversations, cursors, session, context,
- * surveys; the journal file is rewritten so none of it remains on disk),
+ * the local store (outbox, conversations, cursors, session, the anonymous
+ * id's merge secret, context, surveys; the journal file is rewritten so
+ * none of it remains on disk),
  * mints a new anonymous id and carries on as that anonymous user
  * (reconnecting at once when it was online). Unsent messages are discarded:
  * they are the user's data too. Any thread.

@@ -475,6 +475,8 @@ static int decode_welcome(dctx *d, const cJSON *root, pframe *f)
     int64_t max_frame = 0, max_text = 0;
     int rc = get_id(d, root, "session", 1, &f->session);
     if (!rc)
+        rc = get_id(d, root, "anon_secret", 0, &f->anon_secret);
+    if (!rc)
         rc = get_object(d, root, "limits", 0, &limits);
     if (rc || !limits)
         return rc;
@@ -679,6 +681,7 @@ void proto_frame_clear(const palloc *a, pframe *f)
     if (!f)
         return;
     pfree(a, f->session);
+    pfree(a, f->anon_secret);
     pfree(a, f->cid);
     pfree(a, f->conv);
     pfree(a, f->id);
@@ -755,9 +758,11 @@ static int add_user(cJSON *root, const phello *h)
     if (!h->user_id)
         return add_str(user, "anon", h->anon_id);
     /* The anonymous id lets the server merge what the user did before
-     * logging in. */
+     * logging in; the proof (the secret the server issued to it) is what
+     * allows the merge. */
     return add_str(user, "id", h->user_id) && add_opt_str(user, "token", h->token) &&
-           add_opt_str(user, "anon", h->anon_id);
+           add_opt_str(user, "anon", h->anon_id) &&
+           add_opt_str(user, "proof", h->anon_id ? h->anon_proof : NULL);
 }
 
 static int add_resume(cJSON *root, const phello *h)

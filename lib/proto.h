@@ -48,6 +48,7 @@ typedef struct pframe {
     pframe_type type;
     char type_name[PROTO_MAX_TYPE + 1]; /* the "t" as received, for logs */
     char *session;                      /* welcome */
+    char *anon_secret;                  /* welcome (optional): the anonymous user's merge secret */
     uint32_t max_frame, max_text;       /* welcome limits, 0 when absent */
     char *cid;                          /* conv.ack, msg.ack, error (optional) */
     char *conv;                         /* conv.ack, msg.ack, msg, conv.update */
@@ -147,6 +148,7 @@ typedef struct phello {
     const char *session; /* resume token, optional */
     const pcursor *cursors;
     size_t n_cursors;
+    const char *anon_proof; /* optional: anon_id's merge secret, sent when identified */
 } phello;
 
 /* Encoders: on PARLEY_OK *out is a NUL-terminated JSON text allocated with

@@ -9,9 +9,10 @@
  * Control frames go first: hello must lead, the full context should precede
  * the resends, and each item carries its own context snapshot anyway.
  *
- * With a journal the outbox, the cursors and the session token are durable:
- * an item is journaled (and synced) before the call that produced it
- * returns OK, and psess_new reloads everything. Deletes and cursor moves are
+ * With a journal the outbox, the cursors, the session token and the
+ * anonymous user's merge secret are durable: an item is journaled (and
+ * synced) before the call that produced it returns OK, and psess_new
+ * reloads everything. Deletes and cursor moves are
  * not synced: losing one only causes a resend the server deduplicates or a
  * replay the cursor drops. */
 #include "session.h"
@@ -27,6 +28,9 @@
 enum { NS_OUTBOX = 1, NS_CURSOR = 2, NS_META = 3 };
 #define ORDER_KEY_SIZE 17
 #define META_SESSION "session"
+/* The anonymous user's merge secret, stored as anon_id '\n' secret so that
+ * it is never sent for another anonymous id. */
+#define META_ANON_SECRET "anon_secret"
 /* Own messages acked ahead of the cursor, remembered until replay brings
  * them; beyond this many the oldest is forgotten (at worst the host then
  * sees its own message once more, as a MESSAGE by the user). */
@@ -106,6 +110,7 @@ struct psess {
     char *user_id, *token; /* identified when user_id is set */
     char *session_token;   /* from the last welcome, for resume */
     char *session_owner;   /* the user_id it was issued to; NULL: anonymous */
+    char *anon_secret;     /* the server's merge secret for anon_id, or NULL */
     pjournal *journal;     /* borrowed; NULL: everything in memory */
     uint64_t next_order;
     acked *acked;
@@ -610,9 +615,30 @@ static int load_session(psess *s)
     return PARLEY_OK;
 }
 
+/* A secret journaled for another anonymous id (one the journal outlived) is
+ * ignored. */
+static int load_anon_secret(psess *s)
+{
+    size_t len = 0, an = strlen(s->anon_id);
+    const char *v = pjournal_get(s->journal, NS_META, META_ANON_SECRET, &len);
+    if (!v || len <= an + 1 || memcmp(v, s->anon_id, an) != 0 || v[an] != '\n')
+        return PARLEY_OK;
+    s->anon_secret = pstrndup(&s->alloc, v + an + 1, len - an - 1);
+    if (!s->anon_secret)
+        return PARLEY_ERR_NOMEM;
+    if (!pid_valid(s->anon_secret, PROTO_MAX_ID)) {
+        PLOG_W(s->log, "journal: bad anonymous secret ignored");
+        pfree(&s->alloc, s->anon_secret);
+        s->anon_secret = NULL;
+    }
+    return PARLEY_OK;
+}
+
 static int journal_load(psess *s)
 {
     int rc = load_session(s);
+    if (rc == PARLEY_OK)
+        rc = load_anon_secret(s);
     if (rc == PARLEY_OK)
         rc = pjournal_foreach(s->journal, NS_CURSOR, load_cursor, s);
     if (rc == PARLEY_OK)
@@ -637,6 +663,23 @@ static void session_persist(psess *s)
     pfree(&s->alloc, v);
     if (rc != PARLEY_OK)
         PLOG_W(s->log, "session token not journaled: %s", parley_strerror(rc));
+}
+
+/* Synced: without it the anonymous history could never be merged. */
+static void anon_secret_persist(psess *s)
+{
+    if (!s->journal)
+        return;
+    size_t n = strlen(s->anon_id) + 1 + strlen(s->anon_secret);
+    char *v = pmalloc(&s->alloc, n + 1);
+    int rc = PARLEY_ERR_NOMEM;
+    if (v) {
+        snprintf(v, n + 1, "%s\n%s", s->anon_id, s->anon_secret);
+        rc = pjournal_put(s->journal, NS_META, META_ANON_SECRET, v, n, 1);
+    }
+    pfree(&s->alloc, v);
+    if (rc != PARLEY_OK)
+        PLOG_W(s->log, "anonymous secret not journaled: %s", parley_strerror(rc));
 }
 
 static void session_forget(psess *s)
@@ -701,7 +744,8 @@ void psess_free(psess *s)
         pfree(&s->alloc, a);
     }
     pevent_queue_clear(&s->events);
-    char *strings[] = {s->app_id, s->anon_id, s->platform, s->user_id, s->token, s->session_token, s->session_owner};
+    char *strings[] = {s->app_id,        s->anon_id,       s->platform,   s->user_id,
+                       s->token,         s->session_token, s->session_owner, s->anon_secret};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         pfree(&s->alloc, strings[i]);
     pfree(&s->alloc, s->convs);
@@ -826,6 +870,7 @@ static int encode_hello(psess *s, char **out, size_t *len)
         .user_id = s->user_id,
         .token = s->token,
         .anon_id = s->anon_id,
+        .anon_proof = s->user_id ? s->anon_secret : NULL,
         .session = same_str(s->session_owner, s->user_id) ? s->session_token : NULL,
         .cursors = cursors,
         .n_cursors = n,
@@ -1038,10 +1083,15 @@ static int on_welcome(psess *s, int64_t now, const pframe *f)
      * of memory leaves the handshake pending (the timeout retries it). */
     char *token = pstrdup(&s->alloc, f->session ? f->session : "");
     char *owner = pstrdup(&s->alloc, s->user_id);
+    /* Only an anonymous connection is issued its secret (the hello's
+     * identity is still s->user_id: a change closes before welcome). */
+    const char *issued = s->user_id ? NULL : f->anon_secret;
+    char *secret = pstrdup(&s->alloc, issued);
     parley_event *ev = ev_new(s, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
-    if (!token || (s->user_id && !owner) || !ev) {
+    if (!token || (s->user_id && !owner) || (issued && !secret) || !ev) {
         pfree(&s->alloc, token);
         pfree(&s->alloc, owner);
+        pfree(&s->alloc, secret);
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
@@ -1050,6 +1100,11 @@ static int on_welcome(psess *s, int64_t now, const pframe *f)
     s->session_token = token;
     s->session_owner = owner;
     session_persist(s);
+    if (secret) {
+        pfree(&s->alloc, s->anon_secret);
+        s->anon_secret = secret;
+        anon_secret_persist(s);
+    }
     s->max_text = f->max_text ? min_u32(f->max_text, PROTO_MAX_TEXT) : PROTO_MAX_TEXT;
     s->max_frame = f->max_frame ? min_u32(f->max_frame, PROTO_MAX_FRAME) : PROTO_MAX_FRAME;
     s->attempt = 0;
@@ -1731,6 +1786,9 @@ int psess_logout(psess *s, const char *new_anon_id)
         return PARLEY_ERR_NOMEM;
     pfree(&s->alloc, s->anon_id);
     s->anon_id = anon;
+    /* The old anonymous user's secret goes with it (NS_META below). */
+    pfree(&s->alloc, s->anon_secret);
+    s->anon_secret = NULL;
     forget_everything(s);
     for (size_t i = 0; i < s->n_exts; i++)
         if (s->exts[i].on_logout)

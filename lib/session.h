@@ -36,8 +36,10 @@ typedef struct psess_config {
  * NULL. Zero backoff, timeout and cap fields take their defaults (500, 30000,
  * 10000, 1000); platform may be NULL. NULL when out of memory or when app_id
  * or anon_id is NULL. With a journal the outbox (resent after the next
- * welcome, in order), the conversation cursors (sent in hello) and the
- * session token are loaded from it; malformed entries are skipped. */
+ * welcome, in order), the conversation cursors (sent in hello), the
+ * session token and the merge secret the server issued to anon_id (sent as
+ * user.proof in an identified hello; one journaled for another anonymous
+ * id is ignored) are loaded from it; malformed entries are skipped. */
 psess *psess_new(const palloc *a, const psess_config *cfg, prand *rand, const plog *log);
 void psess_free(psess *s);
 
@@ -128,8 +130,9 @@ int psess_send_text(psess *s, const char *conv, const char *text, const ppostbac
                     char cid_out[PARLEY_ID_SIZE]);
 uint32_t psess_outbox_count(const psess *s);
 
-/* Forgets the user: identity, session token, conversations, cursors and the
- * outbox (in memory and in the journal, whose namespaces 1-3 are cleared),
+/* Forgets the user: identity, session token, the anonymous id's merge
+ * secret, conversations, cursors and the outbox (in memory and in the
+ * journal, whose namespaces 1-3 are cleared),
  * then every module's on_logout. The session continues as the anonymous
  * user `new_anon_id`, reconnecting at once when it was connected. Errors:
  * NOMEM (nothing changed), IO (memory forgotten, the journal not fully). */

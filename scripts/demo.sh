@@ -86,9 +86,17 @@ say "server: $demo/demo-server.pem (CN=localhost, SAN DNS:localhost)"
 
 # ---------------------------------------------------------------------------
 step "Starting parley-server on a free port"
+# The app's backend and the server share a secret; the backend vouches for
+# its user with a user hash (HMAC-SHA256 of the user id), so nobody else can
+# sign in as demo-user. The server reads the secret from a file, not from
+# its command line (which ps shows).
+umask 077
+openssl rand -hex 32 >"$demo/hmac-secret"
+user_hash() { printf %s "$1" | openssl dgst -sha256 -hmac "$(cat "$demo/hmac-secret")" -r | cut -d' ' -f1; }
+user_hash=$(user_hash demo-user)
 "$server_bin" --port 0 --ready-file "$demo/ready" --cert "$demo/demo-server.pem" \
     --key "$demo/demo-server.key" --db "$demo/support.db" --agent-token "$token" \
-    >"$demo/server.log" 2>&1 &
+    --hmac-secret-file "$demo/hmac-secret" >"$demo/server.log" 2>&1 &
 server_pid=$!
 port=
 for _ in $(seq 1 200); do # 20 s
@@ -103,7 +111,7 @@ done
 url="wss://localhost:$port"
 say "listening on $url (agent API: https://localhost:$port/api, token '$token')"
 
-chat=("$chat_bin" --url "$url" --ca "$demo/demo-ca.pem" --user demo-user)
+chat=("$chat_bin" --url "$url" --ca "$demo/demo-ca.pem" --user demo-user --token "$user_hash")
 
 # ---------------------------------------------------------------------------
 step "A player writes in with their context; the bot helps, then hands over to a human"
@@ -111,7 +119,8 @@ flow=(--attr plan=vip --attr level=7 --screen shop/gems --breadcrumb "opened the
       --breadcrumb "bought 500 gems" --event 'purchase_failed={"sku":"gems_500"}'
       --send "Hi, my gems never arrived" --choose Billing --choose "A purchase didn't arrive"
       --choose "Talk to a human" --wait-replies 4 --timeout 30)
-say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --attr plan=vip --attr level=7 \\"
+say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --token \$user_hash --attr plan=vip \\"
+say "      --attr level=7 \\"
 say "      --screen shop/gems --breadcrumb 'opened the shop' --breadcrumb 'bought 500 gems' \\"
 say "      --event 'purchase_failed={\"sku\":\"gems_500\"}' --send 'Hi, my gems never arrived' \\"
 say "      --choose Billing --choose \"A purchase didn't arrive\" --choose 'Talk to a human' --wait-replies 4${reset}"
@@ -141,7 +150,7 @@ grep -q '"purchase_failed"' "$demo/conversation.json" || fail "the agent does no
 # ---------------------------------------------------------------------------
 step "The player reopens the app; agent Dana takes over, answers and closes; the player rates the help"
 survey=(--wait-replies 1 --answer q1=5 --answer q2=fixed --wait-surveys 1 --timeout 30)
-say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --wait-replies 1 \\"
+say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --token \$user_hash --wait-replies 1 \\"
 say "      --answer q1=5 --answer q2=fixed --wait-surveys 1 </dev/null &${reset}"
 "${chat[@]}" "${survey[@]}" </dev/null >"$demo/player2.out" 2>"$demo/player2.err" &
 player_pid=$!
@@ -182,16 +191,16 @@ show "$demo/quickstart.out"
 
 # ---------------------------------------------------------------------------
 step "A game loop (examples/game_context/game_context.c): context every frame, a redaction hook, logout"
-say "${dim}\$ parley-game-context $url demo-ca.pem${reset}"
-bounded "$build/examples/parley-game-context" "$url" "$demo/demo-ca.pem" \
+say "${dim}\$ parley-game-context $url demo-ca.pem \$(user_hash pilot-7)${reset}"
+bounded "$build/examples/parley-game-context" "$url" "$demo/demo-ca.pem" "$(user_hash pilot-7)" \
     >"$demo/game.out" 2>"$demo/game.err" ||
     { show "$demo/game.out" "$demo/game.err"; fail "the game example got no answer"; }
 show "$demo/game.out"
 
 # ---------------------------------------------------------------------------
 step "A game's own support screen (examples/support_ui/support_ui.c): blocks, read marks, history, articles, a muted proactive NPS survey"
-say "${dim}\$ parley-support-ui $url demo-ca.pem${reset}"
-bounded "$build/examples/parley-support-ui" "$url" "$demo/demo-ca.pem" \
+say "${dim}\$ parley-support-ui $url demo-ca.pem \$(user_hash ui-player)${reset}"
+bounded "$build/examples/parley-support-ui" "$url" "$demo/demo-ca.pem" "$(user_hash ui-player)" \
     >"$demo/ui.out" 2>"$demo/ui.err" ||
     { show "$demo/ui.out" "$demo/ui.err"; fail "the support screen example did not finish"; }
 show "$demo/ui.out"

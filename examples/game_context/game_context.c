@@ -6,7 +6,9 @@
  * player asks for help from inside the level. At the end the player signs
  * out and Parley forgets them.
  *
- * Usage: parley-game-context wss://localhost:8443 ca.pem */
+ * Usage: parley-game-context wss://localhost:8443 ca.pem [TOKEN]
+ * TOKEN: what the game's backend gave to prove the player's id "pilot-7" (a
+ * JWT or a user hash), for a server that verifies identities. */
 #include <parley.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,14 +100,14 @@ static int run_frame(parley_client *pc, int frame)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s wss://HOST:PORT CA.pem\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s wss://HOST:PORT CA.pem [TOKEN]\n", argv[0]);
         return 1;
     }
     parley_client *pc = connect_client(argv[1], argv[2]);
     if (!pc)
         return 2;
-    parley_identify(pc, "pilot-7", NULL);
+    parley_identify(pc, "pilot-7", argc == 4 ? argv[3] : NULL);
     parley_set_attribute_str(pc, "plan", "vip");
     parley_set_attribute_num(pc, "level", 3);
     parley_set_attribute_bool(pc, "beta", 1);

@@ -20,11 +20,11 @@ static const char R_ALG[] = "unsupported alg (HS256 only)";
 static const char R_SUB[] = "sub mismatch";
 static const char R_EXPIRED[] = "expired";
 static const char R_NBF[] = "not yet valid";
-
-int auth_enabled(const auth_cfg *cfg)
-{
-    return cfg->jwt_secret || cfg->hmac_secret;
-}
+static const char R_AUD[] = "wrong audience";
+static const char R_ISS[] = "wrong issuer";
+static const char R_LIFETIME[] = "lifetime too long";
+static const char R_NO_SECRET[] =
+    "identified users are not accepted: the server has no --jwt-secret or --hmac-secret";
 
 /* Signatures are compared without an early exit, so the time taken does not
  * tell an attacker how many leading bytes were right. */
@@ -147,29 +147,77 @@ static const char *check_header(const char *s, size_t len)
     return why;
 }
 
+/* `aud` may be one string or an array of them (RFC 7519 section 4.1.3). */
+static int audience_ok(const cJSON *aud, const char *want)
+{
+    const cJSON *it;
+
+    if (cJSON_IsString(aud))
+        return strcmp(aud->valuestring, want) == 0;
+    if (!cJSON_IsArray(aud))
+        return 0;
+    cJSON_ArrayForEach(it, aud) {
+        if (cJSON_IsString(it) && strcmp(it->valuestring, want) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* exp, nbf and the lifetime, once the claims are known to be well-typed. A
+ * token valid for longer than the limit, counted from its issue (`iat`, when
+ * present) or from now, is refused: a leaked long-lived token would
+ * otherwise open the account for that long. */
+static const char *check_times(const auth_cfg *cfg, const cJSON *claims, int64_t now_s)
+{
+    double exp = cJSON_GetObjectItemCaseSensitive(claims, "exp")->valuedouble;
+    const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(claims, "nbf");
+    const cJSON *iat = cJSON_GetObjectItemCaseSensitive(claims, "iat");
+    double max = (double)cfg->jwt_max_lifetime_s;
+
+    if ((double)now_s >= exp + AUTH_LEEWAY_S)
+        return R_EXPIRED;
+    if (nbf && (double)now_s + AUTH_LEEWAY_S < nbf->valuedouble)
+        return R_NBF;
+    if (cfg->jwt_max_lifetime_s > 0 &&
+        (exp - (double)now_s > max + AUTH_LEEWAY_S || (iat && exp - iat->valuedouble > max)))
+        return R_LIFETIME;
+    return NULL;
+}
+
+static int well_typed(const cJSON *claims)
+{
+    const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(claims, "nbf");
+    const cJSON *iat = cJSON_GetObjectItemCaseSensitive(claims, "iat");
+
+    return cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(claims, "exp")) &&
+           (!nbf || cJSON_IsNumber(nbf)) && (!iat || cJSON_IsNumber(iat));
+}
+
 /* Claims are read only once the signature holds: before that they are
  * anybody's words. */
-static const char *check_claims(const char *s, size_t len, const char *user, int64_t now_s)
+static const char *check_claims(const auth_cfg *cfg, const char *s, size_t len, const char *user,
+                                int64_t now_s)
 {
     cJSON *claims = decode_json(s, len);
-    const char *sub = pj_string(claims, "sub");
-    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
-    const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(claims, "nbf");
+    const char *sub = pj_string(claims, "sub"), *iss = pj_string(claims, "iss");
     const char *why = NULL;
 
-    if (!claims || !cJSON_IsNumber(exp) || (nbf && !cJSON_IsNumber(nbf)))
+    if (!claims || !well_typed(claims))
         why = R_MALFORMED;
     else if (!sub || strcmp(sub, user) != 0)
         why = R_SUB;
-    else if ((double)now_s >= exp->valuedouble + AUTH_LEEWAY_S)
-        why = R_EXPIRED;
-    else if (nbf && (double)now_s + AUTH_LEEWAY_S < nbf->valuedouble)
-        why = R_NBF;
+    else
+        why = check_times(cfg, claims, now_s);
+    if (!why && cfg->jwt_issuer && (!iss || strcmp(iss, cfg->jwt_issuer) != 0))
+        why = R_ISS;
+    if (!why && cfg->jwt_audience &&
+        !audience_ok(cJSON_GetObjectItemCaseSensitive(claims, "aud"), cfg->jwt_audience))
+        why = R_AUD;
     cJSON_Delete(claims);
     return why;
 }
 
-static const char *verify_jwt(const char *secret, const char *user, const char *token, int64_t now_s)
+static const char *verify_jwt(const auth_cfg *cfg, const char *user, const char *token, int64_t now_s)
 {
     const char *dot1 = strchr(token, '.');
     const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
@@ -179,9 +227,10 @@ static const char *verify_jwt(const char *secret, const char *user, const char *
         return R_MALFORMED;
     why = check_header(token, (size_t)(dot1 - token));
     if (!why)
-        why = check_signature(secret, token, (size_t)(dot2 - token), dot2 + 1, strlen(dot2 + 1));
+        why = check_signature(cfg->jwt_secret, token, (size_t)(dot2 - token), dot2 + 1,
+                              strlen(dot2 + 1));
     if (!why)
-        why = check_claims(dot1 + 1, (size_t)(dot2 - dot1 - 1), user, now_s);
+        why = check_claims(cfg, dot1 + 1, (size_t)(dot2 - dot1 - 1), user, now_s);
     return why;
 }
 
@@ -192,11 +241,13 @@ static int looks_like_user_hash(const char *token)
 
 const char *auth_verify(const auth_cfg *cfg, const char *user, const char *token, int64_t now_s)
 {
+    if (!cfg->jwt_secret && !cfg->hmac_secret)
+        return cfg->insecure ? NULL : R_NO_SECRET;
     if (!token || !*token)
         return R_MISSING;
     if (cfg->hmac_secret && looks_like_user_hash(token))
         return verify_user_hash(cfg->hmac_secret, user, token);
     if (cfg->jwt_secret)
-        return verify_jwt(cfg->jwt_secret, user, token, now_s);
+        return verify_jwt(cfg, user, token, now_s);
     return R_MALFORMED;
 }

@@ -1,9 +1,13 @@
 #include "db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -29,9 +33,12 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
+    /* A user never changes kind: that would hand an anonymous user's rows to
+     * an identified one (or back) without any proof. */
     [Q_USER_SEEN] = "INSERT INTO users(id, kind, app, first_seen_ms, last_seen_ms) "
                     "VALUES(?1, ?2, ?3, ?4, ?4) ON CONFLICT(id) DO UPDATE SET "
-                    "kind = excluded.kind, app = excluded.app, last_seen_ms = excluded.last_seen_ms",
+                    "app = excluded.app, last_seen_ms = excluded.last_seen_ms "
+                    "WHERE kind = excluded.kind",
     [Q_SESSION_CHECK] = "UPDATE sessions SET last_seen_ms = ?3 WHERE token = ?1 AND user = ?2",
     [Q_SESSION_CREATE] = "INSERT INTO sessions(token, user, created_ms, last_seen_ms) "
                          "VALUES(?1, ?2, ?3, ?3)",
@@ -51,11 +58,13 @@ static const char *const sql_text[Q_COUNT] = {
 };
 
 /* The message id is derived from the row number so that it is unique and
- * known the moment the row exists. */
+ * known the moment the row exists. A user's id is unique across both kinds
+ * ("id", "anon") because their forms are disjoint (identity.c); secret_hash
+ * is the SHA-256 of an anonymous user's merge secret. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS users("
     " id TEXT PRIMARY KEY, kind TEXT NOT NULL, app TEXT,"
-    " first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
+    " first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, secret_hash TEXT);"
     "CREATE TABLE IF NOT EXISTS sessions("
     " token TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(id),"
     " created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
@@ -154,11 +163,41 @@ static int prepare_all(db *d)
     return 0;
 }
 
+/* SQLite creates a database with the process's umask, and its -wal and
+ * -shm with the database's own mode: creating the file 0600 first keeps all
+ * three private whatever the umask. An older file that others may read is
+ * left as it is, with a warning. */
+static int create_private(const char *path)
+{
+    struct stat st;
+    int fd;
+
+    if (!*path || strcmp(path, ":memory:") == 0)
+        return 0;
+    if (stat(path, &st) == 0) {
+        if (st.st_mode & 077)
+            fprintf(stderr, "parley-server: warning: database %s can be read by other users "
+                            "(chmod 600 it and its -wal and -shm)\n", path);
+        return 0;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+        fprintf(stderr, "parley-server: db: cannot create %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
 int db_open(const char *path, db **out)
 {
-    db *d = calloc(1, sizeof *d);
+    db *d;
 
     *out = NULL;
+    if (create_private(path))
+        return -1;
+    d = calloc(1, sizeof *d);
     if (!d)
         return -1;
     if (sqlite3_open_v2(path, &d->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -244,7 +283,9 @@ int db_user_seen(db *d, const char *user, const char *kind, const char *app, int
     bind_text(st, 2, kind);
     bind_text(st, 3, app);
     sqlite3_bind_int64(st, 4, now);
-    return run(d, st, "user");
+    if (run(d, st, "user"))
+        return -1;
+    return sqlite3_changes(d->h) > 0 ? 0 : 1;
 }
 
 int db_session_check(db *d, const char *token, const char *user, int64_t now)

@@ -38,8 +38,8 @@ typedef struct db_conv {
 typedef int (*db_msg_cb)(void *ud, const db_msg *m);
 typedef int (*db_conv_cb)(void *ud, const db_conv *c);
 
-/* Opens (creating if needed) the database file. Returns 0 or -1 (reason on
- * stderr). */
+/* Opens (creating if needed, mode 0600) the database file. Returns 0 or -1
+ * (reason on stderr). */
 int db_open(const char *path, db **out);
 void db_close(db *d);
 
@@ -52,6 +52,8 @@ int db_begin(db *d);
 int db_commit(db *d);
 void db_rollback(db *d);
 
+/* Records that `user` of `kind` ("id" or "anon") signed in: 0, 1 when the id
+ * is known as the other kind (nothing changed), -1 on error. */
 int db_user_seen(db *d, const char *user, const char *kind, const char *app, int64_t now);
 /* 1 when `token` is a session of `user` (and refreshes it), 0 when not, -1 on
  * error. */

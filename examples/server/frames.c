@@ -62,7 +62,8 @@ static char *finish(builder *b)
     return out;
 }
 
-char *frame_welcome(const char *session, size_t max_frame, size_t max_text)
+char *frame_welcome(const char *session, const char *anon_secret, size_t max_frame,
+                    size_t max_text)
 {
     builder b = start("welcome");
     cJSON *limits;
@@ -70,6 +71,8 @@ char *frame_welcome(const char *session, size_t max_frame, size_t max_text)
     if (!b.ok)
         return NULL;
     add_str(&b, b.root, "session", session);
+    if (anon_secret)
+        add_str(&b, b.root, "anon_secret", anon_secret);
     limits = cJSON_AddObjectToObject(b.root, "limits");
     if (!limits)
         b.ok = 0;

@@ -8,7 +8,9 @@
 
 #include "db.h"
 
-char *frame_welcome(const char *session, size_t max_frame, size_t max_text);
+/* `anon_secret` (may be NULL): the merge secret issued to an anonymous user. */
+char *frame_welcome(const char *session, const char *anon_secret, size_t max_frame,
+                    size_t max_text);
 char *frame_conv_ack(const char *cid, const char *conv);
 char *frame_msg_ack(const char *cid, const db_msg *m);
 char *frame_msg(const db_msg *m);

@@ -2,16 +2,20 @@
  * one lws service thread: the parley.v1 WebSocket endpoint at "/" and the
  * agents' HTTP API under "/api/", both on one port, stored in SQLite. */
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "context.h"
 #include "cstate.h"
 #include "flow.h"
 #include "http_api.h"
+#include "identity.h"
 #include "kb.h"
+#include "secrets.h"
 #include "server.h"
 #include "survey.h"
 #include "survey_def.h"
@@ -43,15 +47,20 @@ static const lws_retry_bo_t idle_policy = {
     .secs_since_valid_hangup = 90,
 };
 
+/* The longest --jwt-max-lifetime: a year. */
+#define JWT_LIFETIME_LIMIT_S (366L * 24 * 3600)
+
 typedef struct options {
     long port;
     const char *host;
     const char *db_path;
     const char *cert;
     const char *key;
-    const char *agent_token;
-    const char *jwt_secret;
-    const char *hmac_secret;
+    secret_src agent_token, jwt_secret, hmac_secret; /* flag, file or environment */
+    const char *jwt_audience;
+    const char *jwt_issuer;
+    long jwt_max_lifetime; /* seconds; 0: no limit */
+    int insecure_identities;
     const char *ready_file;
     long max_text;
     const char *surveys;  /* "" for none */
@@ -60,6 +69,11 @@ typedef struct options {
     const char *kb;       /* the knowledge base directory */
     abuse_cfg abuse;
 } options;
+
+/* The secrets as resolved (secrets.c), owned by main. */
+typedef struct secrets {
+    char *agent_token, *jwt_secret, *hmac_secret;
+} secrets;
 
 /* Written by the signal handler, read by the service loop: the one piece of
  * process-global state, because a signal handler has no other way in. */
@@ -83,6 +97,16 @@ static void usage(FILE *out)
             "  --agent-token TOK  bearer token for the HTTP API (default: random, printed)\n"
             "  --jwt-secret S     identified users must present a JWT signed HS256 with S\n"
             "  --hmac-secret S    identified users may present hex HMAC-SHA256(S, user id)\n"
+            "  --agent-token-file, --jwt-secret-file, --hmac-secret-file FILE\n"
+            "                     the same secrets read from FILE; without flag or file,\n"
+            "                     from $PARLEY_AGENT_TOKEN, $PARLEY_JWT_SECRET,\n"
+            "                     $PARLEY_HMAC_SECRET (keeps them out of ps)\n"
+            "  --jwt-audience A   a JWT's aud must be (or contain) A\n"
+            "  --jwt-issuer I     a JWT's iss must be I\n"
+            "  --jwt-max-lifetime S  refuse JWTs valid for more than S seconds\n"
+            "                     (exp - iat, and exp - now)\n"
+            "  --insecure-identities  without --jwt-secret/--hmac-secret, accept any\n"
+            "                     identified user unverified: DEVELOPMENT ONLY\n"
             "  --ready-file PATH  once listening, atomically write the port there\n"
             "  --max-text N       longest message text in bytes (default %d, max %d)\n"
             "  --surveys FILE     survey definitions and triggers (default: the shipped\n"
@@ -123,10 +147,33 @@ static int valid_token(const char *t)
     return 1;
 }
 
+/* The options that take a string as they are. */
+static const struct {
+    const char *name;
+    size_t offset;
+} string_options[] = {
+    {"--host", offsetof(options, host)},
+    {"--db", offsetof(options, db_path)},
+    {"--cert", offsetof(options, cert)},
+    {"--key", offsetof(options, key)},
+    {"--agent-token", offsetof(options, agent_token.value)},
+    {"--agent-token-file", offsetof(options, agent_token.file)},
+    {"--jwt-secret", offsetof(options, jwt_secret.value)},
+    {"--jwt-secret-file", offsetof(options, jwt_secret.file)},
+    {"--hmac-secret", offsetof(options, hmac_secret.value)},
+    {"--hmac-secret-file", offsetof(options, hmac_secret.file)},
+    {"--jwt-audience", offsetof(options, jwt_audience)},
+    {"--jwt-issuer", offsetof(options, jwt_issuer)},
+    {"--ready-file", offsetof(options, ready_file)},
+    {"--bot", offsetof(options, bot)},
+    {"--kb", offsetof(options, kb)},
+};
+
 /* Handles one "--name value" pair; -1 for an unknown name or a bad value. */
 static int set_option(options *o, const char *name, const char *value)
 {
     int rc = abuse_option(&o->abuse, name, value);
+    size_t i;
 
     if (rc <= 0)
         return rc;
@@ -134,44 +181,25 @@ static int set_option(options *o, const char *name, const char *value)
         return parse_long(value, 0, 65535, &o->port);
     if (strcmp(name, "--max-text") == 0)
         return parse_long(value, 1, SERVER_MAX_TEXT_LIMIT, &o->max_text);
-    if (strcmp(name, "--agent-token") == 0 && !valid_token(value))
-        return -1;
-    if ((strcmp(name, "--jwt-secret") == 0 || strcmp(name, "--hmac-secret") == 0) && !*value)
-        return -1;
-    if (strcmp(name, "--host") == 0)
-        o->host = value;
-    else if (strcmp(name, "--db") == 0)
-        o->db_path = value;
-    else if (strcmp(name, "--cert") == 0)
-        o->cert = value;
-    else if (strcmp(name, "--key") == 0)
-        o->key = value;
-    else if (strcmp(name, "--agent-token") == 0)
-        o->agent_token = value;
-    else if (strcmp(name, "--jwt-secret") == 0)
-        o->jwt_secret = value;
-    else if (strcmp(name, "--hmac-secret") == 0)
-        o->hmac_secret = value;
-    else if (strcmp(name, "--ready-file") == 0)
-        o->ready_file = value;
-    else if (strcmp(name, "--bot") == 0)
-        o->bot = value;
-    else if (strcmp(name, "--kb") == 0)
-        o->kb = value;
-    else if (strcmp(name, "--surveys") == 0) {
+    if (strcmp(name, "--jwt-max-lifetime") == 0)
+        return parse_long(value, 1, JWT_LIFETIME_LIMIT_S, &o->jwt_max_lifetime);
+    if (strcmp(name, "--surveys") == 0) {
         o->surveys = value;
         o->surveys_explicit = 1;
+        return 0;
     }
-    else
-        return -1;
-    return 0;
+    for (i = 0; i < sizeof string_options / sizeof string_options[0]; i++) {
+        if (strcmp(name, string_options[i].name) == 0) {
+            *(const char **)((char *)o + string_options[i].offset) = value;
+            /* Only --surveys may be empty ('' for none). */
+            return *value ? 0 : -1;
+        }
+    }
+    return -1;
 }
 
-/* 0 to run, 1 when --help was shown, -1 on a usage error. */
-static int parse_args(int argc, char **argv, options *o)
+static void default_options(options *o)
 {
-    int i;
-
     memset(o, 0, sizeof *o);
     o->port = 8443;
     o->host = "127.0.0.1";
@@ -181,22 +209,85 @@ static int parse_args(int argc, char **argv, options *o)
     o->bot = BOT_DEFAULT;
     o->kb = KB_DEFAULT;
     abuse_defaults(&o->abuse);
-    for (i = 1; i < argc; i += 2) {
+    o->agent_token = (secret_src){"--agent-token", "PARLEY_AGENT_TOKEN", NULL, NULL};
+    o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
+    o->hmac_secret = (secret_src){"--hmac-secret", "PARLEY_HMAC_SECRET", NULL, NULL};
+}
+
+/* 0 to run, 1 when --help was shown, -1 on a usage error. */
+static int parse_args(int argc, char **argv, options *o)
+{
+    int i;
+
+    default_options(o);
+    for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 1;
+        }
+        if (strcmp(argv[i], "--insecure-identities") == 0) {
+            o->insecure_identities = 1;
+            continue;
         }
         if (i + 1 >= argc || set_option(o, argv[i], argv[i + 1])) {
             fprintf(stderr, "parley-server: bad or incomplete option '%s'\n", argv[i]);
             usage(stderr);
             return -1;
         }
+        i++;
     }
     if (!o->cert != !o->key) {
         fprintf(stderr, "parley-server: --cert and --key go together\n");
         return -1;
     }
     return 0;
+}
+
+static void free_secrets(secrets *k)
+{
+    free(k->agent_token);
+    free(k->jwt_secret);
+    free(k->hmac_secret);
+    memset(k, 0, sizeof *k);
+}
+
+/* Resolves the secrets and checks that the identity options make sense
+ * together. 0, or -1 (reason on stderr). */
+static int load_secrets(const options *o, secrets *k)
+{
+    memset(k, 0, sizeof *k);
+    if (secret_resolve(&o->agent_token, &k->agent_token) ||
+        secret_resolve(&o->jwt_secret, &k->jwt_secret) ||
+        secret_resolve(&o->hmac_secret, &k->hmac_secret))
+        return -1;
+    if (k->agent_token && !valid_token(k->agent_token)) {
+        fprintf(stderr, "parley-server: the agent token must be 1 ... %d printable ASCII "
+                        "characters\n", AGENT_TOKEN_MAX);
+        return -1;
+    }
+    if (!k->jwt_secret && (o->jwt_audience || o->jwt_issuer || o->jwt_max_lifetime)) {
+        fprintf(stderr, "parley-server: --jwt-audience, --jwt-issuer and --jwt-max-lifetime "
+                        "need a JWT secret\n");
+        return -1;
+    }
+    if (o->insecure_identities && (k->jwt_secret || k->hmac_secret)) {
+        fprintf(stderr, "parley-server: --insecure-identities contradicts the JWT or HMAC "
+                        "secret that is set\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Loud on purpose: a production server started this way hands every account
+ * to whoever asks for it. */
+static void warn_insecure_identities(void)
+{
+    fprintf(stderr,
+            "parley-server: ******************************************************************\n"
+            "parley-server: WARNING: --insecure-identities: identified users are NOT verified.\n"
+            "parley-server: Anyone can sign in as any user id and read that user's history.\n"
+            "parley-server: Development only; set --jwt-secret or --hmac-secret in production.\n"
+            "parley-server: ******************************************************************\n");
 }
 
 /* Write-then-rename, so a reader never sees a half-written file. */
@@ -355,47 +446,74 @@ static int load_bot(const options *o, server *srv)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Fills the server from the options and secrets; an agent token is
+ * generated (and printed) when none was given. 0, or the exit status. */
+static int configure(const options *o, const secrets *k, server *srv, char token[AGENT_TOKEN_MAX + 1])
 {
-    char token[AGENT_TOKEN_MAX + 1];
-    options o;
-    server srv;
-    int rc;
-
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    rc = parse_args(argc, argv, &o);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    memset(&srv, 0, sizeof srv);
-    srv.max_text = (size_t)o.max_text;
-    srv.abuse = o.abuse;
-    srv.agent_token = o.agent_token;
-    srv.auth.jwt_secret = o.jwt_secret;
-    srv.auth.hmac_secret = o.hmac_secret;
-    if (load_surveys(&o, &srv))
-        return 2;
-    if (!srv.agent_token) {
-        if (util_random_token("pat-", 16, token, sizeof token)) {
+    memset(srv, 0, sizeof *srv);
+    srv->max_text = (size_t)o->max_text;
+    srv->abuse = o->abuse;
+    srv->agent_token = k->agent_token;
+    srv->auth.jwt_secret = k->jwt_secret;
+    srv->auth.hmac_secret = k->hmac_secret;
+    srv->auth.jwt_audience = o->jwt_audience;
+    srv->auth.jwt_issuer = o->jwt_issuer;
+    srv->auth.jwt_max_lifetime_s = o->jwt_max_lifetime;
+    srv->auth.insecure = o->insecure_identities;
+    if (!srv->agent_token) {
+        if (util_random_token("pat-", 16, token, AGENT_TOKEN_MAX + 1)) {
             fprintf(stderr, "parley-server: no random source for the agent token\n");
-            cJSON_Delete(srv.surveys);
             return 1;
         }
-        srv.agent_token = token;
+        srv->agent_token = token;
         printf("parley-server: agent token: %s\n", token);
     }
-    if (!o.cert)
+    if (o->insecure_identities)
+        warn_insecure_identities();
+    if (!o->cert)
         fprintf(stderr, "parley-server: warning: no --cert/--key, serving plain ws:// and "
                         "http:// (local development only)\n");
-    if (db_open(o.db_path, &srv.db) || context_init(srv.db) || survey_init(srv.db) ||
-        cstate_init(srv.db)) {
+    return 0;
+}
+
+static int start(const options *o, const secrets *k)
+{
+    char token[AGENT_TOKEN_MAX + 1];
+    server srv;
+    int rc = configure(o, k, &srv, token);
+
+    if (rc)
+        return rc;
+    if (load_surveys(o, &srv))
+        return 2;
+    if (db_open(o->db_path, &srv.db) || identity_init(srv.db) || context_init(srv.db) ||
+        survey_init(srv.db) || cstate_init(srv.db)) {
         db_close(srv.db);
         cJSON_Delete(srv.surveys);
         return 1;
     }
-    rc = load_bot(&o, &srv) ? 2 : run(&o, &srv);
+    rc = load_bot(o, &srv) ? 2 : run(o, &srv);
     flow_free(srv.flow);
     kb_free(srv.kb);
     db_close(srv.db);
     cJSON_Delete(srv.surveys);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    secrets k;
+    int rc;
+
+    /* Everything the server writes (the database, its -wal and -shm, the
+     * ready file) holds users' data or is nobody else's business. */
+    umask(077);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    rc = load_secrets(&o, &k) ? 2 : start(&o, &k);
+    free_secrets(&k);
     return rc;
 }

@@ -245,6 +245,7 @@ typedef struct hello {
     const char *kind; /* "id" or "anon" */
     const char *token; /* NULL when absent */
     const char *anon;  /* an identified user's anonymous id, to merge; or NULL */
+    const char *proof; /* the secret issued to `anon`, proving it is theirs; or NULL */
     const char *session;
     const cJSON *cursors;
 } hello;
@@ -253,6 +254,7 @@ static const char *parse_user(const cJSON *user, hello *h)
 {
     const char *id = pj_string(user, "id"), *anon = pj_string(user, "anon");
     const cJSON *token = cJSON_GetObjectItemCaseSensitive(user, "token");
+    const cJSON *proof = cJSON_GetObjectItemCaseSensitive(user, "proof");
 
     if (!cJSON_IsObject(user))
         return "user must be an object";
@@ -263,12 +265,13 @@ static const char *parse_user(const cJSON *user, hello *h)
         return "user needs id or anon";
     if (!pj_is_ident(id ? id : anon) || (id && anon && !pj_is_ident(anon)))
         return "invalid user id";
-    if (token && !cJSON_IsString(token))
-        return "user.token must be a string";
+    if ((token && !cJSON_IsString(token)) || (proof && !cJSON_IsString(proof)))
+        return "user.token and user.proof must be strings";
     h->user = id ? id : anon;
     h->kind = id ? "id" : "anon";
     h->token = token ? token->valuestring : NULL;
-    h->anon = id && anon && strcmp(id, anon) != 0 ? anon : NULL;
+    h->anon = id ? anon : NULL;
+    h->proof = id && proof ? proof->valuestring : NULL;
     return NULL;
 }
 
@@ -322,27 +325,54 @@ static const char *parse_hello(const cJSON *f, hello *h)
     return why ? why : parse_resume(cJSON_GetObjectItemCaseSensitive(f, "resume"), h);
 }
 
-/* Records the user and picks the session token: the resumed one when it is
- * this user's, else a fresh one. */
-static int open_session(db *d, const hello *h, char session[SESSION_BUF])
+/* What signing in settled: the session token for welcome, the anonymous
+ * user's merge secret when it was issued now, and whether `anon` was merged. */
+typedef struct opened {
+    char session[SESSION_BUF];
+    char secret[IDENTITY_SECRET_BUF];
+    int issued, merged;
+} opened;
+
+/* Records the user, issues an anonymous user's secret or merges the
+ * anonymous user a proof names, and picks the session token: the resumed
+ * one when it is this user's, else a fresh one. All in one transaction. */
+static int open_session(db *d, const hello *h, opened *o)
 {
     int64_t now = util_now_ms();
-    int rc = 0;
+    int anonymous = strcmp(h->kind, "anon") == 0, rc = 0;
 
+    memset(o, 0, sizeof *o);
     if (db_begin(d))
         return -1;
     if (db_user_seen(d, h->user, h->kind, h->app, now) ||
-        (h->anon && identity_merge(d, h->anon, h->user)))
+        (anonymous && (o->issued = identity_issue_secret(d, h->user, o->secret)) < 0) ||
+        (h->anon && (o->merged = identity_merge(d, h->anon, h->proof, h->user)) < 0))
         rc = -1;
     else if (h->session && db_session_check(d, h->session, h->user, now) == 1)
-        snprintf(session, SESSION_BUF, "%s", h->session);
-    else if (util_random_token("s-", 16, session, SESSION_BUF) ||
-             db_session_create(d, session, h->user, now))
+        snprintf(o->session, SESSION_BUF, "%s", h->session);
+    else if (util_random_token("s-", 16, o->session, SESSION_BUF) ||
+             db_session_create(d, o->session, h->user, now))
         rc = -1;
     if (rc == 0 && db_commit(d) == 0)
         return 0;
     db_rollback(d);
     return -1;
+}
+
+/* The anonymous user `anon` now belongs to an identified user: connections
+ * still signed in as it are closed, so that nothing keeps acting in its
+ * name. */
+static void close_merged(server *s, const char *anon)
+{
+    ws_conn *c;
+
+    for (c = s->conns; c; c = c->next) {
+        if (c->ready && !c->closing && strcmp(c->user, anon) == 0) {
+            send_error(c, "auth_failed", "this anonymous user was merged into an identified user",
+                       NULL);
+            close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        }
+    }
 }
 
 /* Queues the replay, which goes out a page at a time (replay.c). */
@@ -366,8 +396,8 @@ static void replay(ws_conn *c, const cJSON *cursors)
 
 static void on_hello(ws_conn *c, const cJSON *f)
 {
-    char session[SESSION_BUF];
     const char *why;
+    opened o;
     hello h;
 
     if (c->ready) {
@@ -375,23 +405,26 @@ static void on_hello(ws_conn *c, const cJSON *f)
         return;
     }
     why = parse_hello(f, &h);
-    if (!why && strcmp(h.kind, "id") == 0 && auth_enabled(&c->srv->auth))
+    if (!why && strcmp(h.kind, "id") == 0)
         why = auth_verify(&c->srv->auth, h.user, h.token, util_now_ms() / 1000);
     if (!why)
-        why = identity_check(c->srv->db, h.user, h.kind);
+        why = identity_check(c->srv->db, h.kind, h.user, h.anon);
     if (why) {
         send_error(c, "auth_failed", why, NULL);
         close_after_flush(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
         return;
     }
-    if (open_session(c->srv->db, &h, session)) {
+    if (open_session(c->srv->db, &h, &o)) {
         send_error(c, "internal", "cannot open a session, try again later", NULL);
         close_after_flush(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
         return;
     }
+    if (o.merged)
+        close_merged(c->srv, h.anon);
     snprintf(c->user, sizeof c->user, "%s", h.user);
     c->ready = 1;
-    conn_send(c, frame_welcome(session, PJ_MAX_FRAME, c->srv->max_text));
+    conn_send(c, frame_welcome(o.session, o.issued ? o.secret : NULL, PJ_MAX_FRAME,
+                               c->srv->max_text));
     if (h.cursors)
         replay(c, h.cursors);
     rich_after_welcome(c);

@@ -5,7 +5,9 @@
  * a "boss fight" and shown afterwards. Host-driven: one call to
  * parley_service per frame, nothing blocks.
  *
- * Usage: parley-support-ui wss://localhost:8443 ca.pem */
+ * Usage: parley-support-ui wss://localhost:8443 ca.pem [TOKEN]
+ * TOKEN: what the game's backend gave to prove the player's id "ui-player"
+ * (a JWT or a user hash), for a server that verifies identities. */
 #include <parley.h>
 #include <stdio.h>
 #include <string.h>
@@ -157,8 +159,8 @@ static parley_client *create(const char *url, const char *ca)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s wss://HOST:PORT CA.pem\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s wss://HOST:PORT CA.pem [TOKEN]\n", argv[0]);
         return 1;
     }
     ui u = {0};
@@ -166,7 +168,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ui: cannot create the client\n");
         return 2;
     }
-    parley_identify(u.pc, "ui-player", NULL);
+    parley_identify(u.pc, "ui-player", argc == 4 ? argv[3] : NULL);
     parley_set_attribute_str(u.pc, "plan", "vip");
     parley_mute_proactive(u.pc, 1500); /* boss fight: nothing pops up */
     parley_track_event(u.pc, "level_failed", "{\"level\":3}");

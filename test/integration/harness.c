@@ -114,6 +114,8 @@ static int path_in(char *out, const char *dir, const char *name)
     return n < 0 || n >= H_PATH ? -1 : 0;
 }
 
+const char *const h_insecure_identities[] = {"--insecure-identities", NULL};
+
 int h_server_init(h_server *s, const char *dir)
 {
     memset(s, 0, sizeof *s);
@@ -148,14 +150,20 @@ int h_server_start(h_server *s, int port)
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
     unlink(s->ready);
-    char *fixed[] = {PARLEY_SERVER_BIN, "--port", port_s, "--ready-file", s->ready,
-                     "--db", s->db, "--agent-token", (char *)s->token,
-                     "--cert", s->cert, "--key", s->key};
-    size_t n_fixed = sizeof fixed / sizeof fixed[0] - (s->plain ? 4 : 0);
-    char *argv[sizeof fixed / sizeof fixed[0] + H_SERVER_EXTRA_ARGS + 1];
+    char *argv[16 + H_SERVER_EXTRA_ARGS + 1];
     size_t a = 0;
-    for (size_t i = 0; i < n_fixed; i++)
+    char *fixed[] = {PARLEY_SERVER_BIN, "--port", port_s, "--ready-file", s->ready, "--db", s->db};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[a++] = fixed[i];
+    if (!s->plain) {
+        char *tls[] = {"--cert", s->cert, "--key", s->key};
+        for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)
+            argv[a++] = tls[i];
+    }
+    if (s->token) {
+        argv[a++] = "--agent-token";
+        argv[a++] = (char *)s->token;
+    }
     for (size_t i = 0; s->extra_args && s->extra_args[i]; i++) {
         if (i == H_SERVER_EXTRA_ARGS)
             return -1;
@@ -219,16 +227,20 @@ int h_api(const h_server *s, const char *method, const char *path, const char *j
     char url[256], auth[256], out[H_PATH + 32], code_path[H_PATH + 32], err_path[H_PATH + 32];
     unsigned n = ++calls;
     snprintf(url, sizeof url, "%s://localhost:%d%s", s->plain ? "http" : "https", s->port, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token ? s->token : "");
     snprintf(out, sizeof out, "%s/api-%u.body", s->dir, n);
     snprintf(code_path, sizeof code_path, "%s/api-%u.code", s->dir, n);
     snprintf(err_path, sizeof err_path, "%s/api-%u.err", s->dir, n);
     char *argv[24];
     int a = 0;
-    char *fixed[] = {"curl", "-sS", "--max-time", "20", "-H", auth, "-o", out,
-                     "-w", "%{http_code}", "-X", (char *)method, "--cacert", (char *)s->ca};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] - (s->plain ? 2 : 0); i++)
+    char *fixed[] = {"curl", "-sS", "--max-time", "20", "-H", auth,
+                     "-o", out, "-w", "%{http_code}", "-X", (char *)method};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[a++] = fixed[i];
+    if (!s->plain) {
+        argv[a++] = "--cacert";
+        argv[a++] = (char *)s->ca;
+    }
     if (json_body) {
         argv[a++] = "-H";
         argv[a++] = "Content-Type: application/json";
@@ -258,8 +270,10 @@ static void log_sink(void *user, int level, const char *msg)
     fprintf(stderr, "[%s L%d] %s\n", (const char *)user, level, msg);
 }
 
-int h_client_open(h_client *c, const h_server *s, const char *ca, const char *user,
-                  const char *data_dir)
+/* h_client_open, with the journal encrypted under `key` (32 bytes) when it
+ * is not NULL. */
+static int client_open(h_client *c, const h_server *s, const char *ca, const char *user,
+                       const char *data_dir, const unsigned char *key)
 {
     memset(c, 0, sizeof *c);
     char url[128];
@@ -275,6 +289,8 @@ int h_client_open(h_client *c, const h_server *s, const char *ca, const char *us
         rc = parley_config_set_ca_file(cfg, ca);
     if (rc == PARLEY_OK && data_dir)
         rc = parley_config_set_data_dir(cfg, data_dir);
+    if (rc == PARLEY_OK && key)
+        rc = parley_config_set_encryption_key(cfg, key, 32);
     if (rc == PARLEY_OK)
         rc = parley_config_set_reconnect(cfg, 100, 1000);
     if (rc == PARLEY_OK && verbose && *verbose)
@@ -290,6 +306,18 @@ int h_client_open(h_client *c, const h_server *s, const char *ca, const char *us
         return -1;
     }
     return 0;
+}
+
+int h_client_open(h_client *c, const h_server *s, const char *ca, const char *user,
+                  const char *data_dir)
+{
+    return client_open(c, s, ca, user, data_dir, NULL);
+}
+
+int h_client_open_encrypted(h_client *c, const h_server *s, const char *ca, const char *data_dir,
+                            const unsigned char key[32])
+{
+    return client_open(c, s, ca, NULL, data_dir, key);
 }
 
 void h_client_close(h_client *c)

@@ -43,16 +43,18 @@ typedef struct h_server {
     char dir[H_PATH];
     char ca[H_PATH], other_ca[H_PATH], cert[H_PATH], key[H_PATH];
     char db[H_PATH], ready[H_PATH], log[H_PATH];
-    const char *token;
+    const char *token; /* the agent token (NULL: none on the command line) */
+    int plain;         /* no --cert/--key: ws:// and http:// (for wsc.c) */
     /* NULL-terminated, appended to the server's command line (NULL: none);
      * at most H_SERVER_EXTRA_ARGS of them. */
     const char *const *extra_args;
-    /* Serve plain ws:// and http:// (no --cert/--key), for raw WebSocket
-     * clients (wsc.c); h_api then speaks http. */
-    int plain;
 } h_server;
 
-#define H_SERVER_EXTRA_ARGS 8
+#define H_SERVER_EXTRA_ARGS 12
+
+/* extra_args for a server that takes identified users at their word (no
+ * --jwt-secret or --hmac-secret): tests whose users carry no token. */
+extern const char *const h_insecure_identities[];
 
 /* Makes the certificates (a CA and a localhost certificate it signed, plus
  * an unrelated CA) in `dir`; 0 on success. */
@@ -100,6 +102,9 @@ typedef struct h_want {
  * `user`, `data_dir` may be NULL. 0 on success. */
 int h_client_open(h_client *c, const h_server *s, const char *ca, const char *user,
                   const char *data_dir);
+/* An anonymous client whose journal in `data_dir` is encrypted with `key`. */
+int h_client_open_encrypted(h_client *c, const h_server *s, const char *ca, const char *data_dir,
+                            const unsigned char key[32]);
 void h_client_close(h_client *c);
 
 /* The first event not yet returned that matches `w` (already recorded, or

@@ -10,11 +10,10 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <mbedtls/base64.h>
-#include <mbedtls/md.h>
 
 #include "harness.h"
 #include "testlib.h"
+#include "tokens.h"
 
 static h_server g_srv;
 static char g_dir[256];
@@ -772,53 +771,6 @@ static void test_missed_while_closed(void)
 
 #define AUTH_JWT_SECRET "s3cret"
 #define AUTH_HMAC_SECRET "h4sh"
-#define AUTH_TOKEN_MAX 1024
-
-static void hmac256(const char *secret, const char *data, unsigned char mac[32])
-{
-    CHECK_INT(mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
-                              (const unsigned char *)secret, strlen(secret),
-                              (const unsigned char *)data, strlen(data), mac), 0);
-}
-
-/* Appends the unpadded base64url of `data` to `out` (AUTH_TOKEN_MAX). */
-static void b64url_append(char *out, const unsigned char *data, size_t len)
-{
-    size_t used = strlen(out), n = 0;
-    CHECK_INT(mbedtls_base64_encode((unsigned char *)out + used, AUTH_TOKEN_MAX - used, &n, data, len), 0);
-    for (char *p = out + used; *p; p++) {
-        if (*p == '+')
-            *p = '-';
-        else if (*p == '/')
-            *p = '_';
-        else if (*p == '=')
-            *p = '\0';
-    }
-}
-
-/* A JWT as an app's backend would mint it: HS256 over header.payload. */
-static void mint_jwt(const char *secret, const char *sub, long long exp, char out[AUTH_TOKEN_MAX])
-{
-    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-    char payload[256];
-    unsigned char mac[32];
-    snprintf(payload, sizeof payload, "{\"sub\":\"%s\",\"exp\":%lld}", sub, exp);
-    out[0] = '\0';
-    b64url_append(out, (const unsigned char *)header, strlen(header));
-    strcat(out, ".");
-    b64url_append(out, (const unsigned char *)payload, strlen(payload));
-    hmac256(secret, out, mac);
-    strcat(out, ".");
-    b64url_append(out, mac, sizeof mac);
-}
-
-static void user_hash(const char *secret, const char *user, char out[65])
-{
-    unsigned char mac[32];
-    hmac256(secret, user, mac);
-    for (size_t i = 0; i < sizeof mac; i++)
-        snprintf(out + 2 * i, 3, "%02x", mac[i]);
-}
 
 /* The same reference server, but refusing unverified identified users. */
 static int start_auth_server(h_server *s)
@@ -879,9 +831,9 @@ static void test_auth_refusals(const h_server *s)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int failed_before = tl_failed;
-        char token[AUTH_TOKEN_MAX] = "";
+        char token[TOKEN_MAX] = "";
         if (cases[i].secret)
-            mint_jwt(cases[i].secret, cases[i].sub, (long long)time(NULL) + 3600, token);
+            tok_jwt(cases[i].secret, cases[i].sub, (long long)time(NULL) + 3600, token);
         else if (cases[i].raw)
             snprintf(token, sizeof token, "%s", cases[i].raw);
         h_client c;
@@ -900,9 +852,9 @@ static void test_auth_refusals(const h_server *s)
 static void test_auth_accepted(const h_server *s)
 {
     int failed_before = tl_failed;
-    char jwt[AUTH_TOKEN_MAX], hash[65];
-    mint_jwt(AUTH_JWT_SECRET, "e2e-jwt-ok", (long long)time(NULL) + 600, jwt);
-    user_hash(AUTH_HMAC_SECRET, "e2e-hash-ok", hash);
+    char jwt[TOKEN_MAX], hash[65];
+    tok_jwt(AUTH_JWT_SECRET, "e2e-jwt-ok", (long long)time(NULL) + 600, jwt);
+    tok_user_hash(AUTH_HMAC_SECRET, "e2e-hash-ok", hash);
     const char *users[] = {"e2e-jwt-ok", "e2e-hash-ok", NULL};
     const char *tokens[] = {jwt, hash, NULL};
     for (size_t i = 0; i < 3; i++) {
@@ -923,8 +875,8 @@ static void test_auth_accepted(const h_server *s)
 static void test_auth_refresh(const h_server *s)
 {
     int failed_before = tl_failed;
-    char token[AUTH_TOKEN_MAX];
-    mint_jwt(AUTH_JWT_SECRET, "e2e-jwt-refresh", (long long)time(NULL) - 3600, token);
+    char token[TOKEN_MAX];
+    tok_jwt(AUTH_JWT_SECRET, "e2e-jwt-refresh", (long long)time(NULL) - 3600, token);
     h_client c;
     if (auth_client(&c, s, "e2e-jwt-refresh", token) != 0) {
         CHECK(!"client");
@@ -932,7 +884,7 @@ static void test_auth_refresh(const h_server *s)
     }
     expect_refused(&c, "expired");
     size_t refused_at = c.n;
-    mint_jwt(AUTH_JWT_SECRET, "e2e-jwt-refresh", (long long)time(NULL) + 600, token);
+    tok_jwt(AUTH_JWT_SECRET, "e2e-jwt-refresh", (long long)time(NULL) + 600, token);
     CHECK_INT(parley_identify(c.pc, "e2e-jwt-refresh", token), PARLEY_OK);
     CHECK(await_online(&c, refused_at) != NULL);
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
@@ -1057,17 +1009,34 @@ static void test_cli_context(void)
     free(err);
 }
 
-/* What the user wrote anonymously is theirs once they log in. */
+/* 1 when the file holds a merge secret in the clear: "ps-" and 64 lowercase
+ * hex digits. */
+static int holds_secret(const char *path)
+{
+    size_t len = 0;
+    char *data = tl_read_file(path, &len);
+    int found = 0;
+    for (size_t i = 0; data && !found && i + 67 <= len; i++)
+        found = memcmp(data + i, "ps-", 3) == 0 && strspn(data + i + 3, "0123456789abcdef") >= 64;
+    free(data);
+    return found;
+}
+
+/* What the user wrote anonymously is theirs once they log in: the client
+ * proves the anonymous id with the secret the server issued to it, kept in
+ * the journal. */
 static void test_anonymous_history_merged(void)
 {
-    char dir[H_PATH];
+    char dir[H_PATH], journal[H_PATH + 16];
     sub_path(dir, "merge");
+    snprintf(journal, sizeof journal, "%s/journal", dir);
     h_client c;
     CHECK_INT(h_client_open(&c, &g_srv, g_srv.ca, NULL, dir), 0);
     await_online(&c, 0);
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
     start_conversation(&c, "before login", conv);
     CHECK(send_and_ack(&c, conv, "asked before logging in", cid) != NULL);
+    CHECK(holds_secret(journal));
     size_t mark = c.n;
     CHECK_INT(parley_identify(c.pc, "e2e-merged", NULL), PARLEY_OK);
     CHECK(await_online(&c, mark) != NULL);
@@ -1141,12 +1110,40 @@ static void test_oversized_context(void)
     h_client_close(&c);
 }
 
+/* The secret outlives a restart of the app, encrypted with the journal. */
+static void test_merge_after_restart_encrypted(void)
+{
+    static const unsigned char key[32] = {7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                          16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+    char dir[H_PATH], journal[H_PATH + 16];
+    sub_path(dir, "merge-encrypted");
+    snprintf(journal, sizeof journal, "%s/journal", dir);
+    h_client c;
+    CHECK_INT(h_client_open_encrypted(&c, &g_srv, g_srv.ca, dir, key), 0);
+    await_online(&c, 0);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    start_conversation(&c, "before a restart", conv);
+    CHECK(send_and_ack(&c, conv, "asked, then the app closed", cid) != NULL);
+    h_client_close(&c);
+    CHECK(!holds_secret(journal));
+
+    CHECK_INT(h_client_open_encrypted(&c, &g_srv, g_srv.ca, dir, key), 0);
+    CHECK_INT(parley_identify(c.pc, "e2e-merged-later", NULL), PARLEY_OK);
+    CHECK(await_online(&c, 0) != NULL);
+    cJSON *list = NULL;
+    const cJSON *item = api_conversation(conv, &list);
+    CHECK_STR(h_json_str(item, "user"), "e2e-merged-later");
+    cJSON_Delete(list);
+    h_client_close(&c);
+}
+
 int main(void)
 {
     if (tl_mkdtemp(g_dir, sizeof g_dir, "e2e") != 0 || h_server_init(&g_srv, g_dir) != 0) {
         fprintf(stderr, "cannot prepare %s (certificates need the openssl tool)\n", g_dir);
         return 1;
     }
+    g_srv.extra_args = h_insecure_identities;
     if (h_server_start(&g_srv, 0) != 0) {
         h_server_dump_log(&g_srv);
         return 1;
@@ -1172,6 +1169,7 @@ int main(void)
     RUN(test_cli_context);
     RUN(test_anonymous_history_merged);
     RUN(test_oversized_context);
+    RUN(test_merge_after_restart_encrypted);
     h_server_stop(&g_srv, SIGTERM);
     if (tl_failed)
         h_server_dump_log(&g_srv);

@@ -765,6 +765,7 @@ int main(void)
         fprintf(stderr, "cannot prepare %s (certificates need the openssl tool)\n", g_dir);
         return 1;
     }
+    g_srv.extra_args = h_insecure_identities;
     if (h_server_start(&g_srv, 0) != 0) {
         h_server_dump_log(&g_srv);
         return 1;

@@ -55,7 +55,8 @@ static int server_up(h_server *s, const char *name, const char *const *extra)
     if (mkdir(dir, 0700) != 0 || h_server_init(s, dir) != 0)
         return -1;
     s->plain = 1;
-    s->extra_args = extra;
+    /* Raw clients say hello as identified users taken at their word. */
+    s->extra_args = extra ? extra : h_insecure_identities;
     return h_server_start(s, 0);
 }
 
@@ -331,7 +332,7 @@ static int stored_user_texts(const h_server *s, const char *conv, char *out, siz
  * handful of connections, not in a tight loop; none is failed. */
 static void test_libparley_converges(void)
 {
-    static const char *const args[] = {"--msg-burst", "20", "--msg-rate", "1", NULL};
+    static const char *const args[] = {"--msg-burst", "20", "--msg-rate", "1", "--insecure-identities", NULL};
     enum { N = 60 };
     h_server s;
     h_client c;
@@ -438,7 +439,7 @@ static void fill_conv(wsc *c, const char *conv)
  * here, so the queue bound alone is at work.) */
 static void test_slow_reader(void)
 {
-    static const char *const args[] = {"--req-rate", "0", NULL};
+    static const char *const args[] = {"--req-rate", "0", "--insecure-identities", NULL};
     h_server s;
     wsc slow, other;
     char frame[128];

@@ -47,7 +47,8 @@ static int read_port(void)
 static int server_start(const char *db_name, const char *bot)
 {
     char *argv[] = {PARLEY_SERVER_BIN, "--port", "0", "--ready-file", g_ready, "--db", g_db,
-                    "--agent-token", TOKEN, bot ? "--bot" : NULL, (char *)bot, NULL};
+                    "--agent-token", TOKEN, "--insecure-identities", bot ? "--bot" : NULL,
+                    (char *)bot, NULL};
     sub_path(g_db, db_name);
     unlink(g_ready);
     g_pid = h_spawn(argv, NULL, g_log, g_log);

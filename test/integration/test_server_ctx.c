@@ -62,7 +62,8 @@ static int read_port(void)
 static int server_start(const char *surveys)
 {
     char *argv[] = {PARLEY_SERVER_BIN, "--port", "0", "--ready-file", g_ready, "--db", g_db,
-                    "--agent-token", TOKEN, "--surveys", (char *)surveys, NULL};
+                    "--agent-token", TOKEN, "--surveys", (char *)surveys,
+                    "--insecure-identities", NULL};
     unlink(g_ready);
     g_pid = h_spawn(argv, NULL, g_log, g_log);
     int64_t deadline = h_now_ms() + WAIT;
@@ -263,11 +264,20 @@ static void test_bad_survey_file(void)
               2);
 }
 
-/* What a user did anonymously belongs to them once they log in. */
+/* What a user did anonymously belongs to them once they log in, with the
+ * secret the server issued to the anonymous user. */
+#define MERGE_ANON "a-00000000-0000-4000-8000-00000000e001"
+
 static void test_merge(void)
 {
     wsc a, b, c;
-    CHECK_INT(wsc_hello(&a, "{\"anon\":\"a-merge-1\"}", NULL), 0);
+    char user[256], secret[128];
+    CHECK_INT(wsc_hello(&a, "{\"anon\":\"" MERGE_ANON "\"}", NULL), 0);
+    const char *issued = NULL;
+    for (size_t i = 0; i < a.n && !issued; i++)
+        issued = wsc_matches(a.frames[i], "welcome", NULL, NULL) ? wsc_str(a.frames[i], "anon_secret") : NULL;
+    CHECK(issued != NULL);
+    snprintf(secret, sizeof secret, "%s", issued ? issued : "?");
     CHECK(wsc_call(&a, "{\"t\":\"conv.start\",\"cid\":\"mc1\",\"conv\":\"c-m1\","
                        "\"subject\":\"Help\"}", "conv.ack", "mc1") != NULL);
     const cJSON *ack = wsc_call(&a, "{\"t\":\"msg.send\",\"cid\":\"mm1\",\"conv\":\"c-m1\","
@@ -280,8 +290,9 @@ static void test_merge(void)
                    "me1") != NULL);
     wsc_close(&a);
 
-    CHECK_INT(wsc_hello(&b, "{\"id\":\"player-m\",\"anon\":\"a-merge-1\"}",
-                        "{\"cursors\":{\"c-m1\":\"0\"}}"), 0);
+    snprintf(user, sizeof user, "{\"id\":\"player-m\",\"anon\":\"" MERGE_ANON "\",\"proof\":\"%s\"}",
+             secret);
+    CHECK_INT(wsc_hello(&b, user, "{\"cursors\":{\"c-m1\":\"0\"}}"), 0);
     const cJSON *m = await_frame(&b, "msg", "text", "before login");
     CHECK_STR(m ? wsc_str(m, "seq") : NULL, seq1);
     CHECK_STR(m ? wsc_str(m, "conv") : NULL, "c-m1");
@@ -301,7 +312,7 @@ static void test_merge(void)
 
     /* Idempotent: the same hello again moves nothing and breaks nothing. */
     snprintf(cursors, sizeof cursors, "{\"cursors\":{\"c-m1\":\"%s\"}}", seq1);
-    CHECK_INT(wsc_hello(&b, "{\"id\":\"player-m\",\"anon\":\"a-merge-1\"}", cursors), 0);
+    CHECK_INT(wsc_hello(&b, user, cursors), 0);
     CHECK(await_frame(&b, "msg", "text", "after login") != NULL);
     wsc_sync(&b);
     CHECK_INT(count_frames(&b, "msg") >= 1, 1);
@@ -309,14 +320,17 @@ static void test_merge(void)
         CHECK(!wsc_matches(b.frames[i], "msg", "text", "before login"));
     wsc_close(&b);
 
-    /* Someone else presenting the same (now empty) anonymous id gets
-     * nothing, and the anonymous id no longer reaches the history. */
-    CHECK_INT(wsc_hello(&b, "{\"id\":\"player-x\",\"anon\":\"a-merge-1\"}", NULL), 0);
+    /* Someone else presenting the same (now empty) anonymous id and its
+     * secret gets nothing, and the anonymous id no longer reaches the
+     * history. */
+    snprintf(user, sizeof user, "{\"id\":\"player-x\",\"anon\":\"" MERGE_ANON "\",\"proof\":\"%s\"}",
+             secret);
+    CHECK_INT(wsc_hello(&b, user, NULL), 0);
     wsc_close(&b);
     conv = api_conv("c-m1");
     CHECK_STR(wsc_str(conv, "user"), "player-m");
     cJSON_Delete(conv);
-    CHECK_INT(wsc_hello(&c, "{\"anon\":\"a-merge-1\"}", NULL), 0);
+    CHECK_INT(wsc_hello(&c, "{\"anon\":\"" MERGE_ANON "\"}", NULL), 0);
     expect_error(&c, "{\"t\":\"history.get\",\"conv\":\"c-m1\",\"after\":\"0\"}",
                  "unknown_conversation");
     wsc_close(&c);

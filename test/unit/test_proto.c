@@ -113,6 +113,11 @@ static void test_welcome(void)
     CHECK_STR(f.session, "s-81b2");
     CHECK_INT(f.max_frame, 32768);
     CHECK_INT(f.max_text, 4096);
+    CHECK(f.anon_secret == NULL);
+    done(&f);
+
+    expect_ok("{\"t\":\"welcome\",\"session\":\"s\",\"anon_secret\":\"ps-0a1b\"}", &f, PF_WELCOME);
+    CHECK_STR(f.anon_secret, "ps-0a1b");
     done(&f);
 
     expect_ok(" \r\n\t{\"session\":\"s\",\"t\":\"welcome\",\"extra\":[1,{\"a\":null}]} \n", &f, PF_WELCOME);
@@ -355,6 +360,9 @@ static const struct {
     {"{\"t\":\"welcome\",\"session\":\"s\\u0001\"}", "'session'"},
     {"{\"t\":\"welcome\",\"session\":\"s\\u00e9\"}", "'session'"},
     {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":5}", "'limits'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"anon_secret\":7}", "'anon_secret'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"anon_secret\":\"\"}", "'anon_secret'"},
+    {"{\"t\":\"welcome\",\"session\":\"s\",\"anon_secret\":\"a b\"}", "'anon_secret'"},
     {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":[]}", "'limits'"},
     {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_frame\":0}}", "'limits.max_frame'"},
     {"{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_frame\":-1}}", "'limits.max_frame'"},
@@ -957,7 +965,7 @@ static int jcount(const cJSON *o)
 static void test_encode_hello(void)
 {
     pcursor cursors[] = {{"c-1", 3}, {"c-2", PROTO_SEQ_MAX}};
-    phello h = {"my-game", "0.1.0", "linux-x86_64", "player-42", "jwt.tok", NULL, "s-81b2", cursors, 2};
+    phello h = {"my-game", "0.1.0", "linux-x86_64", "player-42", "jwt.tok", NULL, "s-81b2", cursors, 2, NULL};
     char *out = NULL;
     size_t len = 0;
     CHECK_INT(proto_encode_hello(&alloc, &h, &out, &len), PARLEY_OK);
@@ -982,7 +990,7 @@ static void test_encode_hello(void)
     CHECK_INT(jcount(j), 6);
     cJSON_Delete(j);
 
-    phello anon = {"my-game", "0.1.0", "linux", NULL, NULL, "a-1234", NULL, NULL, 0};
+    phello anon = {"my-game", "0.1.0", "linux", NULL, NULL, "a-1234", NULL, NULL, 0, "ps-never-sent"};
     CHECK_INT(proto_encode_hello(&alloc, &anon, &out, &len), PARLEY_OK);
     j = parse_out(out, len, "hello");
     CHECK_STR(jstr(jobj(j, "user"), "anon"), "a-1234");
@@ -991,7 +999,7 @@ static void test_encode_hello(void)
     CHECK_INT(jcount(j), 5);
     cJSON_Delete(j);
 
-    phello no_token = {"app", "0.1.0", "linux", "u", NULL, NULL, "s", NULL, 0};
+    phello no_token = {"app", "0.1.0", "linux", "u", NULL, NULL, "s", NULL, 0, "ps-no-anon-no-proof"};
     CHECK_INT(proto_encode_hello(&alloc, &no_token, &out, &len), PARLEY_OK);
     j = parse_out(out, len, "hello");
     CHECK_INT(jcount(jobj(j, "user")), 1);
@@ -999,7 +1007,17 @@ static void test_encode_hello(void)
     CHECK(jobj(jobj(j, "resume"), "cursors") == NULL);
     cJSON_Delete(j);
 
-    phello broken = {NULL, "0.1.0", "linux", "u", NULL, NULL, NULL, NULL, 0};
+    /* An identified user proves the anonymous id it names with the secret
+     * the server issued to it. */
+    phello merge = {"app", "0.1.0", "linux", "u", "jwt", "a-1234", NULL, NULL, 0, "ps-5ec"};
+    CHECK_INT(proto_encode_hello(&alloc, &merge, &out, &len), PARLEY_OK);
+    j = parse_out(out, len, "hello");
+    CHECK_STR(jstr(jobj(j, "user"), "anon"), "a-1234");
+    CHECK_STR(jstr(jobj(j, "user"), "proof"), "ps-5ec");
+    CHECK_INT(jcount(jobj(j, "user")), 4);
+    cJSON_Delete(j);
+
+    phello broken = {NULL, "0.1.0", "linux", "u", NULL, NULL, NULL, NULL, 0, NULL};
     CHECK_INT(proto_encode_hello(&alloc, &broken, &out, &len), PARLEY_ERR_INVALID_ARG);
 }
 

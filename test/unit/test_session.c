@@ -1694,6 +1694,124 @@ static void test_logout(void)
     tl_memfs_free(&m.fs);
 }
 
+/* ---- the anonymous user's merge secret ------------------------------------------ */
+
+/* The hello of the next connection, once the current one closed (at the
+ * session's request, or dropped: then after any backoff). */
+static cJSON *next_hello(fx *f)
+{
+    int requested = psess_want(f->s, f->now, NULL) & PSESS_WANT_CLOSE;
+    psess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "closed");
+    if (!requested)
+        f->now += 60000;
+    drain_events(f);
+    connect_open(f);
+    return EXPECT_FRAME(f, "hello");
+}
+
+/* A restart on the same journal, online and identified as `user` (NULL:
+ * anonymous) with `anon` as the anonymous id; returns its first hello. */
+static cJSON *restart_hello(fx *f, pjournal *j, const char *anon, const char *user)
+{
+    psess_config cfg = sp_default_cfg;
+    cfg.journal = j;
+    cfg.anon_id = anon;
+    CHECK(fx_init_cfg(f, &cfg));
+    if (user)
+        CHECK_INT(psess_identify(f->s, user, "tok"), PARLEY_OK);
+    psess_go_online(f->s, f->now);
+    connect_open(f);
+    return EXPECT_FRAME(f, "hello");
+}
+
+static void fx_end(fx *f)
+{
+    fx_close(f);
+    prand_free(f->rand);
+    pevent_queue_clear(&f->evq);
+    CHECK_INT(f->ta.live, 0);
+}
+
+/* The secret the server issues in an anonymous welcome is kept in the
+ * journal next to the anonymous id and proves it when the user identifies,
+ * across a restart; an anonymous hello never carries it. */
+static void test_anon_secret_kept(void)
+{
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, j);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-1\",\"anon_secret\":\"ps-1234\"}");
+    cJSON *h = next_hello(&f); /* nothing changed: a plain reconnect */
+    CHECK(sp_jget(sp_jget(h, "user"), "proof") == NULL);
+    cJSON_Delete(h);
+    CHECK_INT(psess_identify(f.s, "player-42", "tok"), PARLEY_OK);
+    h = next_hello(&f);
+    CHECK_STR(sp_jstr(h, "user.id"), "player-42");
+    CHECK_STR(sp_jstr(h, "user.anon"), "a-0000");
+    CHECK_STR(sp_jstr(h, "user.proof"), "ps-1234");
+    cJSON_Delete(h);
+    /* An identified connection is never issued a secret: the anonymous
+     * user's stays. */
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-2\",\"anon_secret\":\"ps-other\"}");
+    fx_end(&f);
+
+    h = restart_hello(&f, j, "a-0000", "player-42");
+    CHECK_STR(sp_jstr(h, "user.proof"), "ps-1234");
+    cJSON_Delete(h);
+    fx_end(&f);
+
+    /* A journal that outlived its anonymous id does not lend the secret to
+     * another one. */
+    h = restart_hello(&f, j, "a-9999", "player-42");
+    CHECK_STR(sp_jstr(h, "user.anon"), "a-9999");
+    CHECK(sp_jstr(h, "user.proof") == NULL);
+    cJSON_Delete(h);
+    fx_end(&f);
+    pjournal_close(j);
+    tl_memfs_free(&m.fs);
+}
+
+/* Logout forgets the secret with the anonymous id, in memory and in the
+ * journal; the new anonymous user gets its own. */
+static void test_anon_secret_logout(void)
+{
+    sp_memio m = {0};
+    pjournal *j = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, j);
+    psess_go_online(f.s, f.now);
+    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-1\",\"anon_secret\":\"ps-1234\"}");
+    CHECK_INT(psess_logout(f.s, "a-0000"), PARLEY_OK); /* even the same id */
+    cJSON *h = next_hello(&f);
+    CHECK(sp_jstr(h, "user.proof") == NULL);
+    cJSON_Delete(h);
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-2\"}");
+    CHECK_INT(psess_identify(f.s, "player-42", "tok"), PARLEY_OK);
+    h = next_hello(&f);
+    CHECK_STR(sp_jstr(h, "user.anon"), "a-0000");
+    CHECK(sp_jstr(h, "user.proof") == NULL);
+    cJSON_Delete(h);
+    fx_end(&f);
+
+    h = restart_hello(&f, j, "a-0000", "player-42");
+    CHECK(sp_jstr(h, "user.proof") == NULL);
+    cJSON_Delete(h);
+    CHECK_INT(psess_logout(f.s, "a-fresh"), PARLEY_OK);
+    h = next_hello(&f);
+    cJSON_Delete(h);
+    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-3\",\"anon_secret\":\"ps-fresh\"}");
+    fx_end(&f);
+
+    h = restart_hello(&f, j, "a-fresh", "player-43");
+    CHECK_STR(sp_jstr(h, "user.proof"), "ps-fresh");
+    cJSON_Delete(h);
+    fx_end(&f);
+    pjournal_close(j);
+    tl_memfs_free(&m.fs);
+}
+
 static void test_restart_with_outbox(void)
 {
     sp_memio m = {0};
@@ -2247,6 +2365,8 @@ int main(void)
     RUN(test_tracked_event);
     RUN(test_redaction);
     RUN(test_logout);
+    RUN(test_anon_secret_kept);
+    RUN(test_anon_secret_logout);
     RUN(test_send_text_validation);
     RUN(test_outbox_cap);
     RUN(test_peek_until_written);
