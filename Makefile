@@ -26,8 +26,9 @@ build: lws
 	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
 	cmake --build $(BUILD)/release -j $(JOBS)
 
+# clang, so the same build also holds the libFuzzer targets (PARLEY_FUZZ).
 build-asan: lws
-	cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON \
+	cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON -DPARLEY_FUZZ=ON \
 	  -DCMAKE_C_COMPILER=clang $(CMAKE_ARGS)
 	cmake --build $(BUILD)/asan -j $(JOBS)
 
