@@ -5,6 +5,7 @@
  * access into a failure; the checks below also catch what a race would
  * leave behind (a torn id). */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static parley_client *new_client(const char *url)
 
 typedef struct reader {
     parley_client *pc;
-    atomic_int stop;
+    atomic_int started, stop;
     char (*seen)[PARLEY_ID_SIZE];
     int n;
     int failed;
@@ -45,6 +46,7 @@ static void *read_ids(void *arg)
             r->failed++;
         else
             r->n++;
+        atomic_store(&r->started, 1);
     }
     return NULL;
 }
@@ -64,10 +66,14 @@ static void test_anonymous_id_during_logout(void)
     parley_client *pc = new_client("wss://127.0.0.1:1/");
     static char ids[LOGOUTS + 1][PARLEY_ID_SIZE];
     reader r = {.pc = pc, .seen = calloc(MAX_READS, PARLEY_ID_SIZE)};
+    atomic_init(&r.started, 0);
     atomic_init(&r.stop, 0);
     CHECK_INT(parley_anonymous_id(pc, ids[0], sizeof ids[0]), PARLEY_OK);
     pthread_t th;
     CHECK_INT(pthread_create(&th, NULL, read_ids, &r), 0);
+    /* The logouts must overlap the reads, however the threads are scheduled. */
+    while (!atomic_load(&r.started))
+        sched_yield();
     for (int i = 1; i <= LOGOUTS; i++) {
         CHECK_INT(parley_logout(pc), PARLEY_OK);
         CHECK_INT(parley_anonymous_id(pc, ids[i], sizeof ids[i]), PARLEY_OK);
