@@ -142,3 +142,22 @@ int lws_callback_http_dummy(struct lws *wsi, enum lws_callback_reasons reason, v
     (void)len;
     return 0;
 }
+
+/* Every fake connection comes from the same address. */
+const char *lws_get_peer_simple(struct lws *wsi, char *name, size_t namelen)
+{
+    (void)wsi;
+    if (!name || namelen < sizeof "127.0.0.1")
+        return NULL;
+    memcpy(name, "127.0.0.1", sizeof "127.0.0.1");
+    return name;
+}
+
+/* A timeout of LWS_TO_KILL_ASYNC closes the connection once the callback
+ * returns (the harness does it); others never fire. */
+void lws_set_timeout(struct lws *wsi, enum pending_timeout reason, int secs)
+{
+    (void)reason;
+    if (secs == LWS_TO_KILL_ASYNC || secs == LWS_TO_KILL_SYNC)
+        W(wsi)->killed = 1;
+}

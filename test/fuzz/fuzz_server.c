@@ -159,7 +159,10 @@ static int ws_open(fz_conn *c)
         memset(c, 0, sizeof *c);
         return -1;
     }
-    ws_callback(wsi_of(c), LWS_CALLBACK_ESTABLISHED, c->pss, NULL, 0);
+    if (ws_callback(wsi_of(c), LWS_CALLBACK_ESTABLISHED, c->pss, NULL, 0) != 0 || c->wsi.killed) {
+        fz_ws_close(c);
+        return -1;
+    }
     return 0;
 }
 
@@ -168,9 +171,11 @@ static void ws_serve(fz_conn *c)
 {
     for (int i = 0; c->open && c->wsi.writable && i < MAX_CALLBACKS; i++) {
         c->wsi.writable = 0;
-        if (ws_callback(wsi_of(c), LWS_CALLBACK_SERVER_WRITEABLE, c->pss, NULL, 0) != 0)
+        if (ws_callback(wsi_of(c), LWS_CALLBACK_SERVER_WRITEABLE, c->pss, NULL, 0) != 0 || c->wsi.killed)
             fz_ws_close(c);
     }
+    if (c->open && c->wsi.killed)
+        fz_ws_close(c);
 }
 
 void fz_ws_frame(fz_conn *c, const char *data, size_t len, int binary, int parts)
@@ -191,7 +196,7 @@ void fz_ws_frame(fz_conn *c, const char *data, size_t len, int binary, int parts
         int rc = ws_callback(wsi_of(c), LWS_CALLBACK_RECEIVE, c->pss, piece, n);
         free(piece);
         off += n;
-        if (rc != 0) {
+        if (rc != 0 || c->wsi.killed) {
             fz_ws_close(c);
             return;
         }

@@ -23,6 +23,7 @@ typedef struct fz_wsi {
     const char *uri;
     const char *hdr[WSI_TOKEN_COUNT]; /* NULL when absent */
     int writable;     /* a writeable callback was asked for */
+    int killed;       /* lws_set_timeout asked for a close */
     size_t written;
 } fz_wsi;
 
