@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-dev \
                 libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind
 
-.PHONY: all deps lws build build-asan test test-plain test-asan demo bench clean install
+.PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install
 
 all: build
 
@@ -26,10 +26,28 @@ build: lws
 	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
 	cmake --build $(BUILD)/release -j $(JOBS)
 
+# clang, so the same build also holds the libFuzzer targets (PARLEY_FUZZ).
 build-asan: lws
-	cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON \
+	cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON -DPARLEY_FUZZ=ON \
 	  -DCMAKE_C_COMPILER=clang $(CMAKE_ARGS)
 	cmake --build $(BUILD)/asan -j $(JOBS)
+
+# ThreadSanitizer, its own clang build: the tests labelled "threaded" (those
+# that run the I/O thread or threads of their own, and the server and CLI
+# they start). test/tsan.supp holds suppressions for third-party code only.
+build-tsan: lws
+	cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_TSAN=ON \
+	  -DCMAKE_C_COMPILER=clang $(CMAKE_ARGS)
+	cmake --build $(BUILD)/tsan -j $(JOBS)
+
+# clang 14's TSan cannot map its shadow memory when the kernel randomises
+# more than 28 bits of mmap addresses; then the tests run without ASLR.
+TSAN_RUN := $(shell [ "$$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 28)" -gt 28 ] && \
+              echo setarch $$(uname -m) -R)
+test-tsan: build-tsan
+	cd $(BUILD)/tsan && \
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/test/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
+	  $(TSAN_RUN) ctest -L threaded --output-on-failure -j $(JOBS)
 
 test-plain: build
 	cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
@@ -37,8 +55,16 @@ test-plain: build
 test-asan: build-asan
 	cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
 
-# The whole suite twice: once plain, once under ASan+UBSan.
-test: test-plain test-asan
+# The whole suite plain, then under ASan+UBSan (with a short run of every
+# fuzz target), then the threaded tests under ThreadSanitizer.
+test: test-plain test-asan test-tsan
+
+# Every libFuzzer target for FUZZ_SECONDS each; what they find stays in
+# $(BUILD)/asan/fuzz-work (test/fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz: build-asan
+	test/fuzz/run-fuzz.sh --time $(FUZZ_SECONDS) $(BUILD)/asan \
+	  $(CURDIR)/../shared/testdata/JSONTestSuite/test_parsing
 
 demo: build
 	scripts/demo.sh $(BUILD)/release
@@ -58,4 +84,4 @@ install: build
 	cmake --install $(BUILD)/release
 
 clean:
-	rm -rf $(BUILD)/release $(BUILD)/asan
+	rm -rf $(BUILD)/release $(BUILD)/asan $(BUILD)/tsan

@@ -374,7 +374,9 @@ PARLEY_API int parley_identify(parley_client *pc, const char *user_id, const cha
 
 /* The anonymous id this client presents when not identified ("a-<uuid>"),
  * written to `out` (at least PARLEY_ID_SIZE bytes). Stable across restarts
- * when a data dir is set. Errors: INVALID_ARG. */
+ * when a data dir is set; parley_logout() replaces it. Any thread (it may
+ * run alongside parley_logout). Errors: INVALID_ARG (NULL, or `out` too
+ * small). */
 PARLEY_API int parley_anonymous_id(parley_client *pc, char *out, size_t out_size);
 
 /* Forgets the user: closes the connection, wipes everything of theirs from

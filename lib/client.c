@@ -616,12 +616,18 @@ int parley_identify(parley_client *pc, const char *user_id, const char *token)
     return pclient_leave(pc, psess_identify(pc->sess, user_id, token));
 }
 
+/* Under the lock: parley_logout rewrites the id from another thread. */
 int parley_anonymous_id(parley_client *pc, char *out, size_t out_size)
 {
-    if (!pc || !out || out_size < strlen(pc->anon_id) + 1)
+    if (!pc || !out)
         return PARLEY_ERR_INVALID_ARG;
-    memcpy(out, pc->anon_id, strlen(pc->anon_id) + 1);
-    return PARLEY_OK;
+    pthread_mutex_lock(&pc->lock);
+    size_t len = strlen(pc->anon_id);
+    int rc = out_size < len + 1 ? PARLEY_ERR_INVALID_ARG : PARLEY_OK;
+    if (rc == PARLEY_OK)
+        memcpy(out, pc->anon_id, len + 1);
+    pthread_mutex_unlock(&pc->lock);
+    return rc;
 }
 
 /* Writes a session-minted id into the caller's buffer, which may be NULL. */

@@ -38,11 +38,14 @@ struct pctx {
 
 /* ---- tables ------------------------------------------------------------- */
 
+/* The slots are reused by table_set, which frees a slot's old string. */
 static void table_clear(pctx *c, ptable *t)
 {
     for (size_t i = 0; i < t->n; i++) {
         pfree(&c->alloc, t->keys[i]);
         pfree(&c->alloc, t->strs[i]);
+        t->keys[i] = NULL;
+        t->strs[i] = NULL;
     }
     t->n = 0;
 }

@@ -314,6 +314,25 @@ static void test_logout_wipes_disk(void)
     parley_config_free(cfg);
 }
 
+/* Found by fuzz_session: logout emptied the attribute table but left its
+ * freed strings behind, so the next attribute set freed one again. */
+static void test_attributes_after_logout(void)
+{
+    parley_config *cfg = base_config();
+    parley_client *pc = NULL;
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    parley_config_free(cfg);
+    CHECK_INT(parley_set_attribute_str(pc, "plan", "vip"), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_num(pc, "level", 7), PARLEY_OK);
+    CHECK_INT(parley_logout(pc), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_str(pc, "server", "eu-1"), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_str(pc, "guild", "none"), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_str(pc, "plan", "free"), PARLEY_OK);
+    CHECK_INT(parley_logout(pc), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_bool(pc, "beta", 1), PARLEY_OK);
+    parley_client_free(pc);
+}
+
 static void test_context_api(void)
 {
     parley_config *cfg = base_config();
@@ -378,6 +397,7 @@ int main(void)
     RUN(test_host_storage_keeps_outbox_and_anonymous_id);
     RUN(test_redaction_before_disk);
     RUN(test_logout_wipes_disk);
+    RUN(test_attributes_after_logout);
     RUN(test_context_api);
     RUN(test_strerror_and_version);
     tl_rmrf(tmpdir);

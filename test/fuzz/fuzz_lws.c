@@ -1,0 +1,163 @@
+/* A fake libwebsockets for the server fuzz targets: the handful of calls
+ * parley-server's handlers make on a connection, answered from an fz_wsi
+ * (fuzz_server.h). The prototypes come from libwebsockets.h, so a change of
+ * signature fails to compile; a handler that starts calling an lws function
+ * not faked here fails to link the fuzz targets (add it here). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_server.h"
+
+static fz_wsi *W(const struct lws *wsi)
+{
+    return (fz_wsi *)(uintptr_t)wsi;
+}
+
+struct lws_context *lws_get_context(const struct lws *wsi)
+{
+    return (struct lws_context *)(uintptr_t)wsi;
+}
+
+void *lws_context_user(struct lws_context *context)
+{
+    return W((const struct lws *)context)->srv;
+}
+
+int lws_callback_on_writable(struct lws *wsi)
+{
+    W(wsi)->writable = 1;
+    return 1;
+}
+
+void lws_close_reason(struct lws *wsi, enum lws_close_status status, unsigned char *buf, size_t len)
+{
+    (void)wsi;
+    (void)status;
+    (void)buf;
+    (void)len;
+}
+
+static volatile size_t sink;
+
+/* Reads every byte, so that ASan sees a write of a short buffer. */
+int lws_write(struct lws *wsi, unsigned char *buf, size_t len, enum lws_write_protocol wp)
+{
+    size_t sum = 0;
+    (void)wp;
+    for (size_t i = 0; i < len; i++)
+        sum += buf[i];
+    sink += sum;
+    W(wsi)->written += len;
+    if (getenv("PARLEY_FUZZ_TRACE")) /* to see what a seed makes the server say */
+        fprintf(stderr, "server wrote %p: %.*s\n", (void *)wsi, (int)len, (const char *)buf);
+    return (int)len;
+}
+
+int lws_frame_is_binary(struct lws *wsi)
+{
+    return W(wsi)->binary;
+}
+
+int lws_is_final_fragment(struct lws *wsi)
+{
+    return W(wsi)->final;
+}
+
+size_t lws_remaining_packet_payload(struct lws *wsi)
+{
+    (void)wsi;
+    return 0;
+}
+
+int lws_hdr_total_length(struct lws *wsi, enum lws_token_indexes h)
+{
+    const char *v = h >= 0 && h < WSI_TOKEN_COUNT ? W(wsi)->hdr[h] : NULL;
+    return v ? (int)strlen(v) : 0;
+}
+
+/* As lws: -1 when it does not fit with its NUL, 0 when absent. */
+int lws_hdr_copy(struct lws *wsi, char *dest, int len, enum lws_token_indexes h)
+{
+    const char *v = h >= 0 && h < WSI_TOKEN_COUNT ? W(wsi)->hdr[h] : NULL;
+    int n = v ? (int)strlen(v) : 0;
+    if (n >= len)
+        return -1;
+    if (!v)
+        return 0;
+    memcpy(dest, v, (size_t)n + 1);
+    return n;
+}
+
+int lws_http_get_uri_and_method(struct lws *wsi, char **puri_ptr, int *puri_len)
+{
+    fz_wsi *w = W(wsi);
+    if (w->method < 0 || !w->uri)
+        return -1;
+    *puri_ptr = (char *)(uintptr_t)w->uri;
+    *puri_len = (int)strlen(w->uri);
+    return w->method;
+}
+
+int lws_add_http_common_headers(struct lws *wsi, unsigned int code, const char *content_type,
+                                lws_filepos_t content_len, unsigned char **p, unsigned char *end)
+{
+    (void)wsi;
+    (void)code;
+    (void)content_len;
+    (void)end;
+    return *p && content_type ? 0 : 1;
+}
+
+int lws_add_http_header_by_token(struct lws *wsi, enum lws_token_indexes token, const unsigned char *value,
+                                 int length, unsigned char **p, unsigned char *end)
+{
+    (void)wsi;
+    (void)token;
+    if (length < 0 || (length && !value) || end - *p < length)
+        return 1;
+    memcpy(*p, value, (size_t)length);
+    *p += length;
+    return 0;
+}
+
+int lws_finalize_write_http_header(struct lws *wsi, unsigned char *start, unsigned char **p, unsigned char *end)
+{
+    (void)end;
+    return lws_write(wsi, start, (size_t)(*p - start), LWS_WRITE_HTTP_HEADERS) < 0;
+}
+
+int lws_http_transaction_completed(struct lws *wsi)
+{
+    (void)wsi;
+    return 0;
+}
+
+int lws_callback_http_dummy(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void)wsi;
+    (void)reason;
+    (void)user;
+    (void)in;
+    (void)len;
+    return 0;
+}
+
+/* Every fake connection comes from the same address. */
+const char *lws_get_peer_simple(struct lws *wsi, char *name, size_t namelen)
+{
+    (void)wsi;
+    if (!name || namelen < sizeof "127.0.0.1")
+        return NULL;
+    memcpy(name, "127.0.0.1", sizeof "127.0.0.1");
+    return name;
+}
+
+/* A timeout of LWS_TO_KILL_ASYNC closes the connection once the callback
+ * returns (the harness does it); others never fire. */
+void lws_set_timeout(struct lws *wsi, enum pending_timeout reason, int secs)
+{
+    (void)reason;
+    if (secs == LWS_TO_KILL_ASYNC || secs == LWS_TO_KILL_SYNC)
+        W(wsi)->killed = 1;
+}

@@ -1,0 +1,346 @@
+#include "fuzz_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "context.h"
+#include "cstate.h"
+#include "flow.h"
+#include "http_api.h"
+#include "kb.h"
+#include "survey.h"
+#include "survey_def.h"
+#include "testlib.h"
+#include "ws.h"
+
+#define MAX_CALLBACKS 100000 /* writeable callbacks served per connection and line */
+
+static server srv;
+static int state; /* 0: not set up, 1: ready, -1: failed */
+static char dir[64], *wipe_sql;
+
+/* ---- the one server ------------------------------------------------------ */
+
+static void teardown(void)
+{
+    flow_free(srv.flow);
+    kb_free(srv.kb);
+    db_close(srv.db);
+    cJSON_Delete(srv.surveys);
+    sqlite3_free(wipe_sql);
+    tl_rmrf(dir);
+}
+
+/* One statement that empties every table the modules created. */
+static int collect_tables(void)
+{
+    sqlite3_stmt *st;
+    sqlite3_str *sql = sqlite3_str_new(NULL);
+    if (sqlite3_prepare_v2(db_sqlite(srv.db),
+                           "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=OFF;");
+    while (sqlite3_step(st) == SQLITE_ROW)
+        sqlite3_str_appendf(sql, "DELETE FROM \"%w\";", (const char *)sqlite3_column_text(st, 0));
+    /* AUTOINCREMENT counters too, so that ids repeat from input to input. */
+    if (sqlite3_table_column_metadata(db_sqlite(srv.db), NULL, "sqlite_sequence", "name", NULL, NULL, NULL,
+                                      NULL, NULL) == SQLITE_OK)
+        sqlite3_str_appendall(sql, "DELETE FROM sqlite_sequence;");
+    sqlite3_finalize(st);
+    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=ON;");
+    wipe_sql = sqlite3_str_finish(sql);
+    return wipe_sql ? 0 : -1;
+}
+
+static int load_data(void)
+{
+    char why[256];
+    srv.surveys = survey_load(PARLEY_SERVER_DATA_DIR "/surveys.json", why, sizeof why);
+    if (!srv.surveys || kb_load(PARLEY_SERVER_DATA_DIR "/kb", &srv.kb, why, sizeof why))
+        return -1;
+    srv.flow = flow_load(PARLEY_SERVER_DATA_DIR "/flows/support.json", srv.kb, why, sizeof why);
+    return srv.flow ? 0 : -1;
+}
+
+static int setup(void)
+{
+    snprintf(dir, sizeof dir, "%s/parley-fuzz-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    if (!mkdtemp(dir))
+        return -1;
+    char db_path[96];
+    snprintf(db_path, sizeof db_path, "%s/server.db", dir);
+    atexit(teardown);
+    srv.max_text = SERVER_MAX_TEXT_DEFAULT;
+    srv.agent_token = FZ_TOKEN;
+    srv.auth.hmac_secret = "fuzz-secret";
+    if (db_open(db_path, &srv.db) || context_init(srv.db) || survey_init(srv.db) || cstate_init(srv.db))
+        return -1;
+    /* Durability is not what is fuzzed; fsync on every commit would be. */
+    sqlite3_exec(db_sqlite(srv.db), "PRAGMA synchronous=OFF", NULL, NULL, NULL);
+    return load_data() || collect_tables() ? -1 : 0;
+}
+
+server *fz_server(void)
+{
+    if (state == 0) {
+        state = setup() == 0 ? 1 : -1;
+        if (state < 0)
+            fprintf(stderr, "fuzz: the server could not be set up\n");
+    }
+    return state > 0 ? &srv : NULL;
+}
+
+void fz_server_reset(void)
+{
+    if (fz_server())
+        sqlite3_exec(db_sqlite(srv.db), wipe_sql, NULL, NULL, NULL);
+}
+
+const char *fz_tmp_dir(const char *name)
+{
+    static char path[160];
+    if (!fz_server())
+        return NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return mkdir(path, 0700) == 0 || errno == EEXIST ? path : NULL;
+}
+
+const char *fz_tmp_file(const char *name, const void *data, size_t len)
+{
+    static char path[192];
+    if (!fz_server())
+        return NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return NULL;
+    int ok = fwrite(data, 1, len, f) == len;
+    ok = fclose(f) == 0 && ok;
+    return ok ? path : NULL;
+}
+
+/* ---- WebSocket connections --------------------------------------------------- */
+
+static struct lws *wsi_of(fz_conn *c)
+{
+    return (struct lws *)(uintptr_t)&c->wsi;
+}
+
+void fz_ws_close(fz_conn *c)
+{
+    if (!c->open)
+        return;
+    ws_callback(wsi_of(c), LWS_CALLBACK_CLOSED, c->pss, NULL, 0);
+    free(c->pss);
+    memset(c, 0, sizeof *c);
+}
+
+static int ws_open(fz_conn *c)
+{
+    if (c->open)
+        return 0;
+    memset(c, 0, sizeof *c);
+    c->wsi.srv = &srv;
+    c->wsi.method = -1;
+    c->wsi.hdr[WSI_TOKEN_GET_URI] = "/";
+    c->pss = calloc(1, ws_conn_size());
+    if (!c->pss)
+        return -1;
+    c->open = 1;
+    if (ws_callback(wsi_of(c), LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, c->pss, NULL, 0) != 0) {
+        free(c->pss);
+        memset(c, 0, sizeof *c);
+        return -1;
+    }
+    if (ws_callback(wsi_of(c), LWS_CALLBACK_ESTABLISHED, c->pss, NULL, 0) != 0 || c->wsi.killed) {
+        fz_ws_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Writeable callbacks until the connection has nothing left to write. */
+static void ws_serve(fz_conn *c)
+{
+    for (int i = 0; c->open && c->wsi.writable && i < MAX_CALLBACKS; i++) {
+        c->wsi.writable = 0;
+        if (ws_callback(wsi_of(c), LWS_CALLBACK_SERVER_WRITEABLE, c->pss, NULL, 0) != 0 || c->wsi.killed)
+            fz_ws_close(c);
+    }
+    if (c->open && c->wsi.killed)
+        fz_ws_close(c);
+}
+
+void fz_ws_frame(fz_conn *c, const char *data, size_t len, int binary, int parts)
+{
+    if (!fz_server() || ws_open(c))
+        return;
+    size_t step = parts > 1 ? len / (size_t)parts + 1 : len;
+    size_t off = 0;
+    do {
+        size_t n = len - off < step ? len - off : step;
+        /* lws hands over its own buffer; an exact copy lets ASan see over-reads. */
+        char *piece = malloc(n ? n : 1);
+        if (!piece)
+            return;
+        memcpy(piece, data + off, n);
+        c->wsi.binary = binary;
+        c->wsi.final = off + n == len;
+        int rc = ws_callback(wsi_of(c), LWS_CALLBACK_RECEIVE, c->pss, piece, n);
+        free(piece);
+        off += n;
+        if (rc != 0 || c->wsi.killed) {
+            fz_ws_close(c);
+            return;
+        }
+    } while (off < len);
+}
+
+void fz_serve_all(fz_conn *conns)
+{
+    for (int i = 0; i < FZ_CONNS; i++)
+        ws_serve(&conns[i]);
+}
+
+/* ---- HTTP ----------------------------------------------------------------------- */
+
+/* How many body bytes lws would deliver: chunked, everything; else what
+ * Content-Length announces, when it all arrived (-1: never complete). */
+static long long body_to_deliver(const fz_wsi *w, size_t have)
+{
+    const char *cl = w->hdr[WSI_TOKEN_HTTP_CONTENT_LENGTH];
+    char *end;
+    if (w->hdr[WSI_TOKEN_HTTP_TRANSFER_ENCODING])
+        return (long long)have;
+    if (!cl)
+        return 0;
+    long long n = strtoll(cl, &end, 10);
+    if (*end || n <= 0)
+        return 0;
+    return n <= (long long)have ? n : -1;
+}
+
+static int http_body(struct lws *wsi, void *pss, const char *body, size_t len, int parts)
+{
+    size_t step = parts > 1 ? len / (size_t)parts + 1 : len, off = 0;
+    while (off < len) {
+        size_t n = len - off < step ? len - off : step;
+        char *piece = malloc(n);
+        if (!piece)
+            return -1;
+        memcpy(piece, body + off, n);
+        int rc = http_api_callback(wsi, LWS_CALLBACK_HTTP_BODY, pss, piece, n);
+        free(piece);
+        if (rc)
+            return rc;
+        off += n;
+    }
+    return http_api_callback(wsi, LWS_CALLBACK_HTTP_BODY_COMPLETION, pss, NULL, 0);
+}
+
+void fz_http(fz_wsi *w, const char *path, const char *body, size_t body_len, int parts)
+{
+    struct lws *wsi = (struct lws *)(uintptr_t)w;
+    void *pss = calloc(1, http_api_req_size());
+    char *in = strdup(path);
+    if (!fz_server() || !pss || !in) {
+        free(pss);
+        free(in);
+        return;
+    }
+    w->srv = &srv;
+    w->uri = in;
+    int rc = http_api_callback(wsi, LWS_CALLBACK_HTTP, pss, in, strlen(in));
+    long long deliver = body_to_deliver(w, body_len);
+    if (!rc && deliver > 0)
+        rc = http_body(wsi, pss, body, (size_t)deliver, parts);
+    for (int i = 0; !rc && w->writable && i < MAX_CALLBACKS; i++) {
+        w->writable = 0;
+        rc = http_api_callback(wsi, LWS_CALLBACK_HTTP_WRITEABLE, pss, NULL, 0);
+    }
+    http_api_callback(wsi, LWS_CALLBACK_CLOSED_HTTP, pss, NULL, 0);
+    free(pss);
+    free(in);
+}
+
+/* ---- scripts ---------------------------------------------------------------------- */
+
+static void ws_text(fz_conn *c, const char *json)
+{
+    fz_ws_frame(c, json, strlen(json), 0, 1);
+    ws_serve(c);
+}
+
+void fz_fixture(fz_conn *c)
+{
+    ws_text(c, "{\"t\":\"hello\",\"v\":1,\"app\":\"fuzz\",\"sdk\":{\"name\":\"fuzz\",\"version\":\"1\"},"
+               "\"user\":{\"anon\":\"a-00000000-0000-4000-8000-000000000001\"}}");
+    ws_text(c, "{\"t\":\"conv.start\",\"cid\":\"k-1\",\"conv\":\"c-fuzz\",\"subject\":\"help\"}");
+    ws_text(c, "{\"t\":\"msg.send\",\"cid\":\"k-2\",\"conv\":\"c-fuzz\",\"text\":\"my gems are gone\"}");
+}
+
+/* "%METHOD PATH BODY": an agent's API call with the right token. */
+static void script_http(const char *line, size_t len)
+{
+    char buf[512], clen[24];
+    size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+    memcpy(buf, line, n);
+    buf[n] = '\0';
+    char *path = strchr(buf, ' ');
+    if (!path)
+        return;
+    *path++ = '\0';
+    char *sp = strchr(path, ' ');
+    if (sp)
+        *sp = '\0';
+    const char *body = sp ? line + (sp + 1 - buf) : "";
+    size_t body_len = sp ? len - (size_t)(sp + 1 - buf) : 0;
+    fz_wsi w = {.method = strcmp(buf, "POST") == 0 ? LWSHUMETH_POST : LWSHUMETH_GET};
+    snprintf(clen, sizeof clen, "%zu", body_len);
+    w.hdr[WSI_TOKEN_HTTP_AUTHORIZATION] = "Bearer " FZ_TOKEN;
+    w.hdr[WSI_TOKEN_HTTP_CONTENT_LENGTH] = clen;
+    fz_http(&w, path, body, body_len, 1);
+}
+
+/* One line: [#N][~][^][x]FRAME, or %HTTP (see fuzz_srv_frames.c). */
+static void script_line(fz_conn *conns, const char *p, size_t len)
+{
+    int conn = 0, parts = 1, binary = 0;
+    if (len && p[0] == '%') {
+        script_http(p + 1, len - 1);
+        return;
+    }
+    if (len >= 2 && p[0] == '#' && p[1] >= '0' && p[1] < '0' + FZ_CONNS) {
+        conn = p[1] - '0';
+        p += 2, len -= 2;
+    }
+    for (; len && (*p == '~' || *p == '^'); p++, len--) {
+        parts += *p == '~';
+        binary |= *p == '^';
+    }
+    if (len == 1 && *p == 'x')
+        fz_ws_close(&conns[conn]);
+    else
+        fz_ws_frame(&conns[conn], p, len, binary, parts);
+}
+
+void fz_script(fz_conn *conns, const char *data, size_t size)
+{
+    while (size) {
+        const char *nl = memchr(data, '\n', size);
+        size_t n = nl ? (size_t)(nl - data) : size;
+        script_line(conns, data, n);
+        fz_serve_all(conns);
+        if (!nl)
+            break;
+        data += n + 1;
+        size -= n + 1;
+    }
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Runs libFuzzer targets over their checked-in seed corpus
+# (test/fuzz/corpus/<target>/, plus JSONTestSuite's parsing cases for the
+# targets that read JSON, when ../shared/testdata has them).
+#
+#   run-fuzz.sh --short BINARY [JSON_DIR]
+#       ctest's run: every seed once, then FUZZ_SHORT_RUNS (default 3000)
+#       mutations with a fixed seed; new inputs go to a scratch directory
+#       that is removed afterwards.
+#   run-fuzz.sh --time SECONDS BUILD_DIR [JSON_DIR]
+#       `make fuzz`: every fuzz_* target of BUILD_DIR/test/fuzz in turn, for
+#       SECONDS each; what they find is kept in BUILD_DIR/fuzz-work/<target>
+#       (corpus) and crash-*/leak-*/timeout-* files there.
+#
+# Each run ends with one line:
+#   fuzz NAME: N executions in S s, corpus C, findings F
+# and the exit status is non-zero when libFuzzer found something.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+# What differs per target: the longest input, and whether JSON documents
+# make useful seeds.
+target_opts() {
+    case "$1" in
+        fuzz_proto) echo "-max_len=70000 json" ;;
+        fuzz_session | fuzz_rich | fuzz_survey) echo "-max_len=16384 json" ;;
+        fuzz_journal) echo "-max_len=16384" ;;
+        fuzz_srv_frames) echo "-max_len=70000 json" ;;
+        fuzz_srv_http) echo "-max_len=8192" ;;
+        fuzz_srv_auth) echo "-max_len=4096" ;;
+        fuzz_srv_flow | fuzz_srv_survey_def) echo "-max_len=16384 json" ;;
+        fuzz_srv_kb) echo "-max_len=16384" ;;
+        *) echo "-max_len=4096" ;;
+    esac
+}
+
+# run NAME BINARY WORK_DIR JSON_DIR LIBFUZZER_ARGS...
+run() {
+    local name=$1 bin=$2 work=$3 json=$4
+    shift 4
+    local opts corpus=$here/corpus/$name log=$work/$name.log
+    opts=$(target_opts "$name")
+    local dirs=("$work/$name")
+    [ -d "$corpus" ] && dirs+=("$corpus")
+    if [[ $opts == *json* && -n $json && -d $json ]]; then
+        dirs+=("$json")
+    fi
+    mkdir -p "$work/$name"
+    "$bin" ${opts% json} -timeout=20 -print_final_stats=1 -artifact_prefix="$work/$name-" "$@" \
+        "${dirs[@]}" >"$log" 2>&1
+    local rc=$?
+    local execs secs units findings
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
+    units=$(find "$work/$name" -type f | wc -l)
+    findings=$(find "$work" -maxdepth 1 -name "$name-*" -type f | wc -l)
+    printf 'fuzz %s: %s executions in %s s, corpus %s, findings %s\n' "$name" "${execs:-?}" "${secs:-?}" \
+        "$units" "$findings"
+    if [ $rc -ne 0 ]; then
+        tail -n 60 "$log"
+        echo "fuzz $name: libFuzzer exited with $rc; reproducer in $work/$name-*"
+    fi
+    return $rc
+}
+
+case "${1:-}" in
+    --short)
+        bin=${2:?usage: run-fuzz.sh --short BINARY [JSON_DIR]}
+        name=$(basename "$bin")
+        work=$(mktemp -d)
+        trap 'rm -rf "$work"' EXIT
+        run "$name" "$bin" "$work" "${3:-}" -runs="${FUZZ_SHORT_RUNS:-3000}" -seed=1
+        ;;
+    --time)
+        secs=${2:?usage: run-fuzz.sh --time SECONDS BUILD_DIR [JSON_DIR]}
+        build=${3:?usage: run-fuzz.sh --time SECONDS BUILD_DIR [JSON_DIR]}
+        work=$build/fuzz-work
+        status=0
+        for bin in "$build"/test/fuzz/fuzz_*; do
+            [ -f "$bin" ] && [ -x "$bin" ] || continue
+            run "$(basename "$bin")" "$bin" "$work" "${4:-}" -max_total_time="$secs" || status=1
+        done
+        exit $status
+        ;;
+    *)
+        echo "usage: run-fuzz.sh --short BINARY [JSON_DIR] | --time SECONDS BUILD_DIR [JSON_DIR]" >&2
+        exit 2
+        ;;
+esac
