@@ -260,21 +260,20 @@ static void set_cid(fz_world *w, int rc, const char *cid)
 /* What parley_conversation_start and parley_send_text do under the lock. */
 static void host_message(fz_world *w, int start, const char *text)
 {
-    char id[PARLEY_ID_SIZE], *t = NULL, *snap = NULL;
+    char id[PARLEY_ID_SIZE], *t = NULL;
     size_t n = strlen(text);
     if (start && (n > PROTO_MAX_SUBJECT || !putf8_valid(text, n)))
         return;
     if (!start && psess_check_text(w->sess, w->conv, text) != PARLEY_OK)
         return;
-    if (pctx_prepare_message(w->ctx, n ? text : NULL, &t, &snap) != PARLEY_OK)
+    if (pctx_prepare_message(w->ctx, n ? text : NULL, &t) != PARLEY_OK)
         return;
-    int rc = start ? psess_conv_start(w->sess, t, snap, id) : psess_send_text(w->sess, w->conv, t, snap, NULL, id);
+    int rc = start ? psess_conv_start(w->sess, t, id) : psess_send_text(w->sess, w->conv, t, NULL, id);
     if (rc == PARLEY_OK && start)
         memcpy(w->conv, id, strlen(id) + 1);
     else
         set_cid(w, rc, id);
     pfree(palloc_libc(), t);
-    pfree(palloc_libc(), snap);
 }
 
 static void host_request(fz_world *w, const char *kind, const char *arg)
