@@ -59,6 +59,7 @@ enum { PARLEY_ID_SIZE = 64 };
 
 /* ---- errors ----------------------------------------------------------- */
 
+/* What functions that can fail return. */
 enum parley_error_code {
     PARLEY_OK = 0,
     PARLEY_ERR_INVALID_ARG = -1, /* NULL, empty or malformed argument */
@@ -95,6 +96,7 @@ PARLEY_API const char *parley_version(int *major, int *minor, int *patch);
 
 /* ---- logging ---------------------------------------------------------- */
 
+/* Levels of parley_log_fn, most severe first. */
 enum parley_log_level {
     PARLEY_LOG_ERROR = 0,
     PARLEY_LOG_WARN = 1,
