@@ -242,7 +242,8 @@ def collect(ci, cursors, src):
                     free = name + "_free"
                     handles[name] = free if free in func_names else None
             elif u.kind == ci.TypeKind.POINTER and u.get_pointee().kind == ci.TypeKind.FUNCTIONPROTO:
-                callbacks[name] = {"cursor": c, "proto": u.get_pointee(),
+                # Not the canonical type: size_t stays size_t.
+                callbacks[name] = {"cursor": c, "proto": c.underlying_typedef_type.get_pointee(),
                                    "doc": comment_before(src, c.extent.start.line)}
     types = Types(ci, handles, callbacks, structs)
     api["handles"] = [{"name": n, "free": f} for n, f in handles.items()]
