@@ -10,7 +10,7 @@ DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-d
                 python3 python3-clang python3-pytest mono-mcs mono-runtime \
                 lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
 
-.PHONY: all deps lws build build-asan test test-plain test-asan demo bench clean install
+.PHONY: all deps lws build build-asan test test-plain test-asan demo bench clean install api
 
 all: build
 
@@ -55,6 +55,13 @@ bench: build
 .PHONY: chaos
 chaos: build
 	test/chaos/chaos.sh --build $(BUILD)/release $(CHAOS_ARGS)
+
+# bindings/api.json from include/parley.h, then each binding's generated
+# layer from it (bindings/README.md); commit the result. Debian's python3
+# is the one with python3-clang.
+api:
+	/usr/bin/python3 scripts/gen-api.py
+	/usr/bin/python3 scripts/gen-bindings.py
 
 install: build
 	cmake --install $(BUILD)/release

@@ -101,7 +101,11 @@ def main(argv):
         env = dict(os.environ, PARLEY_TEST_URL=url, PARLEY_TEST_CA=ca, PARLEY_URL=url, PARLEY_CA=ca,
                    PARLEY_TEST_API=f"https://localhost:{port}/api",
                    PARLEY_TEST_AGENT_TOKEN=TOKEN, PARLEY_TEST_HMAC_SECRET=HMAC_SECRET)
-        rc = subprocess.run(command, env=env).returncode
+        try:
+            rc = subprocess.run(command, env=env).returncode
+        except OSError as e:
+            print(f"with_server.py: cannot run {command[0]}: {e}", file=sys.stderr)
+            rc = 127
         if rc not in (0, SKIP):
             with open(os.path.join(work, "server.log"), errors="replace") as f:
                 tail = f.read()[-4000:]
