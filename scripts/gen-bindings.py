@@ -213,7 +213,7 @@ def gen_csharp(api):
     o = [f"// {HEADER_NOTE}", "using System;", "using System.Runtime.InteropServices;", "",
          "namespace Parley", "{"]
     for e in api["enums"]:
-        o += comment_lines(f"{e['name']}: {e['doc']}" if e["doc"] else e["name"], "    /// ")
+        o.append(f"    /// <summary>{xml(e['name'] + (': ' + e['doc'] if e['doc'] else ''))}</summary>")
         if e["flags"]:
             o.append("    [Flags]")
         o.append(f"    public enum {camel(e['name'])}")

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 
 namespace Parley
 {
-    /// parley_error_code: What functions that can fail return.
+    /// <summary>parley_error_code: What functions that can fail return.</summary>
     public enum ErrorCode
     {
         Ok = 0,
@@ -52,7 +52,7 @@ namespace Parley
         Incomplete = -21,
     }
 
-    /// parley_log_level: Levels of parley_log_fn, most severe first.
+    /// <summary>parley_log_level: Levels of parley_log_fn, most severe first.</summary>
     public enum LogLevel
     {
         Error = 0,
@@ -61,7 +61,7 @@ namespace Parley
         Debug = 3,
     }
 
-    /// parley_redact_field: What a string being redacted is (the `field` of the redaction hooks).
+    /// <summary>parley_redact_field: What a string being redacted is (the `field` of the redaction hooks).</summary>
     public enum RedactField
     {
         /// <summary>message text</summary>
@@ -77,8 +77,7 @@ namespace Parley
         Survey = 7,
     }
 
-    /// parley_event_type: parley_event_type(). The values are part of the ABI: new types get new
-    /// numbers at the end.
+    /// <summary>parley_event_type: parley_event_type(). The values are part of the ABI: new types get new numbers at the end.</summary>
     public enum EventType
     {
         /// <summary>connection state changed</summary>
@@ -111,7 +110,7 @@ namespace Parley
         Proactive = 14,
     }
 
-    /// parley_conn_state: parley_event_state() of PARLEY_EV_CONNECTION
+    /// <summary>parley_conn_state: parley_event_state() of PARLEY_EV_CONNECTION</summary>
     public enum ConnState
     {
         Connecting = 1,
@@ -123,7 +122,7 @@ namespace Parley
         Offline = 4,
     }
 
-    /// parley_msg_state: parley_event_state() of PARLEY_EV_MESSAGE_STATUS
+    /// <summary>parley_msg_state: parley_event_state() of PARLEY_EV_MESSAGE_STATUS</summary>
     public enum MsgState
     {
         /// <summary>in the outbox</summary>
@@ -134,7 +133,7 @@ namespace Parley
         Failed = 3,
     }
 
-    /// parley_conv_state: parley_event_state() of PARLEY_EV_CONVERSATION
+    /// <summary>parley_conv_state: parley_event_state() of PARLEY_EV_CONVERSATION</summary>
     public enum ConvState
     {
         /// <summary>the server acknowledged conversation start</summary>
@@ -146,7 +145,7 @@ namespace Parley
         Open = 6,
     }
 
-    /// parley_author_kind: parley_event_author_kind() of PARLEY_EV_MESSAGE
+    /// <summary>parley_author_kind: parley_event_author_kind() of PARLEY_EV_MESSAGE</summary>
     public enum AuthorKind
     {
         User = 1,
@@ -155,8 +154,7 @@ namespace Parley
         System = 4,
     }
 
-    /// parley_tls_failure: Why the server's certificate was refused: bits of
-    /// parley_event_tls_failures(), from mbedTLS' verification flags.
+    /// <summary>parley_tls_failure: Why the server's certificate was refused: bits of parley_event_tls_failures(), from mbedTLS' verification flags.</summary>
     [Flags]
     public enum TlsFailure
     {
@@ -175,14 +173,14 @@ namespace Parley
         Other = 32,
     }
 
-    /// parley_typing_state: parley_event_state() of PARLEY_EV_TYPING
+    /// <summary>parley_typing_state: parley_event_state() of PARLEY_EV_TYPING</summary>
     public enum TypingState
     {
         On = 1,
         Off = 2,
     }
 
-    /// parley_block_kind: parley_block_kind()
+    /// <summary>parley_block_kind: parley_block_kind()</summary>
     public enum BlockKind
     {
         /// <summary>chips; the set is used up once one is chosen</summary>
@@ -194,7 +192,7 @@ namespace Parley
         Carousel = 4,
     }
 
-    /// parley_option_action: parley_option_action()
+    /// <summary>parley_option_action: parley_option_action()</summary>
     public enum OptionAction
     {
         /// <summary>answer with parley_postback()</summary>
@@ -203,7 +201,7 @@ namespace Parley
         Url = 2,
     }
 
-    /// parley_question_kind: parley_question_kind()
+    /// <summary>parley_question_kind: parley_question_kind()</summary>
     public enum QuestionKind
     {
         /// <summary>a number in [min, max]</summary>
