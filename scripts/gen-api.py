@@ -313,7 +313,11 @@ def describe_function(types, c, src):
     if not doc:
         raise ApiError(f"{name}: not documented in parley.h (every function has a comment "
                        "saying ownership, threads and errors)")
-    return {"name": name, "returns": return_kind(types, name, c, params), "params": params, "doc": doc}
+    out = {"name": name, "returns": return_kind(types, name, c, params), "params": params, "doc": doc}
+    deprecated = re.search(r"^Deprecated\b[^\n]*", doc, re.M)
+    if deprecated:  # docs/abi.md, "Deprecations"
+        out["deprecated"] = deprecated.group(0)
+    return out
 
 
 # ---- annotations ------------------------------------------------------------
