@@ -30,7 +30,7 @@ build: lws
 
 build-asan: lws
 	cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON \
-	  -DCMAKE_C_COMPILER=clang $(CMAKE_ARGS)
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_ARGS)
 	cmake --build $(BUILD)/asan -j $(JOBS)
 
 test-plain: build
