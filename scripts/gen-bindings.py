@@ -186,7 +186,10 @@ def cs_param(p, owned, destructor):
         use_safe = not p["const"] and p["handle"] in owned and not destructor
         return f"{cs_handle_class(p['handle']) if use_safe else 'IntPtr'} {n}"
     if k == "handle_out":
-        return f"out {cs_handle_class(p['handle'])} {n}"
+        # Not a SafeHandle: the marshaller would allocate one (a finalizable
+        # object) on every call, also on every empty parley_poll of a frame.
+        # The wrapper puts a non-NULL handle into its SafeHandle at once.
+        return f"out IntPtr {n}"
     if k == "string_array":
         return f"IntPtr[] {n}"
     if k in ("struct", "user_data"):

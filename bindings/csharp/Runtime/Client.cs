@@ -18,16 +18,18 @@ namespace Parley
                 throw new ArgumentNullException("config");
             ConfigHandle cfg = config.Handle;
             bool added = false;
+            IntPtr pc;
             try
             {
                 cfg.DangerousAddRef(ref added);
-                ParleyException.Check(Native.parley_client_new(cfg.DangerousGetHandle(), out handle), "parley_client_new");
+                ParleyException.Check(Native.parley_client_new(cfg.DangerousGetHandle(), out pc), "parley_client_new");
             }
             finally
             {
                 if (added)
                     cfg.DangerousRelease();
             }
+            handle = new ClientHandle(pc);
             cfg.Hooks.AddRef(); // the client calls them until it is freed
             handle.Hooks = cfg.Hooks;
         }
@@ -71,21 +73,21 @@ namespace Parley
         /// <summary>Host-driven mode: the pending network work, for up to timeoutMs.</summary>
         public void Service(int timeoutMs = 0) { Check(Native.parley_service(H, timeoutMs), "parley_service"); }
 
-        /// <summary>The next event, or null when there is none (never blocks).</summary>
+        /// <summary>The next event, or null when there is none (never blocks, and
+        /// allocates nothing then: call it every frame).</summary>
         public Event Poll()
         {
-            EventHandle ev;
+            IntPtr ev;
             int rc = Native.parley_poll(H, out ev);
-            using (ev)
-            {
-                if (rc == (int)ErrorCode.Again)
-                    return null;
-                Check(rc, "parley_poll");
-                return Event.From(ev.DangerousGetHandle());
-            }
+            if (rc == (int)ErrorCode.Again)
+                return null;
+            Check(rc, "parley_poll");
+            using (new EventHandle(ev)) // freed even if copying it throws
+                return Event.From(ev);
         }
 
-        /// <summary>The events pending now: foreach (var e in client.Events()).</summary>
+        /// <summary>The events pending now: foreach (var e in client.Events()).
+        /// (The enumerator is an allocation; a Poll() loop has none.)</summary>
         public IEnumerable<Event> Events()
         {
             for (Event e = Poll(); e != null; e = Poll())
@@ -247,8 +249,9 @@ namespace Parley
 
         public SurveyResponse SurveyResponse(string surveyId)
         {
-            SurveyResponseHandle r;
-            Check(Native.parley_survey_response_new(H, Utf8.In(surveyId, "surveyId"), out r), "parley_survey_response_new");
+            IntPtr p;
+            Check(Native.parley_survey_response_new(H, Utf8.In(surveyId, "surveyId"), out p), "parley_survey_response_new");
+            var r = new SurveyResponseHandle(p);
             bool added = false;
             handle.DangerousAddRef(ref added); // released with the response
             r.Client = handle;

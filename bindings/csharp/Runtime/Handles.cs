@@ -58,6 +58,7 @@ namespace Parley
     internal sealed class ClientHandle : SafeHandle
     {
         public ClientHandle() : base(IntPtr.Zero, true) { }
+        internal ClientHandle(IntPtr p) : base(IntPtr.Zero, true) { SetHandle(p); }
         internal Hooks Hooks;
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
 
@@ -75,6 +76,7 @@ namespace Parley
     internal sealed class SurveyResponseHandle : SafeHandle
     {
         public SurveyResponseHandle() : base(IntPtr.Zero, true) { }
+        internal SurveyResponseHandle(IntPtr p) : base(IntPtr.Zero, true) { SetHandle(p); }
         internal ClientHandle Client; // referenced (DangerousAddRef) until this is released
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
 
@@ -90,6 +92,7 @@ namespace Parley
     internal sealed class EventHandle : SafeHandle
     {
         public EventHandle() : base(IntPtr.Zero, true) { }
+        internal EventHandle(IntPtr p) : base(IntPtr.Zero, true) { SetHandle(p); }
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
 
         protected override bool ReleaseHandle()

@@ -575,7 +575,7 @@ namespace Parley
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_config_set_default_redactor(ConfigHandle cfg, int enabled);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int parley_client_new(IntPtr cfg, out ClientHandle @out);
+        internal static extern int parley_client_new(IntPtr cfg, out IntPtr @out);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void parley_client_free(IntPtr pc);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -619,7 +619,7 @@ namespace Parley
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_outbox_count(ClientHandle pc, out uint @out);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int parley_poll(ClientHandle pc, out EventHandle @out);
+        internal static extern int parley_poll(ClientHandle pc, out IntPtr @out);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void parley_event_free(IntPtr ev);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -763,7 +763,7 @@ namespace Parley
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr parley_question_show_if_value(IntPtr q, int j);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int parley_survey_response_new(ClientHandle pc, byte[] survey_id, out SurveyResponseHandle @out);
+        internal static extern int parley_survey_response_new(ClientHandle pc, byte[] survey_id, out IntPtr @out);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void parley_survey_response_free(IntPtr resp);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

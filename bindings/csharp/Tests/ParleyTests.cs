@@ -141,6 +141,11 @@ static class ParleyTests
             Check(c.Events().Any(e => e.Type == EventType.MessageStatus && e.ClientId == cid && e.MsgState == MsgState.Pending),
                   "a pending status event");
             Check(c.Poll() == null, "nothing more");
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int frame = 0; frame < 1000; frame++)
+                c.Poll();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Check(allocated < 1000, "1000 polls of an empty queue allocated " + allocated + " bytes");
             Check(c.AnonymousId.StartsWith("a-"), "anonymous id");
             c.Dispose();
             c.Dispose();

@@ -39,7 +39,8 @@ public class SupportChat : MonoBehaviour
 
     void Update()
     {
-        foreach (Parley.Event e in client.Events())
+        // A Poll() loop allocates nothing on the frames without events.
+        for (Parley.Event e = client.Poll(); e != null; e = client.Poll())
         {
             if (e.Type != Parley.EventType.Message || e.AuthorKind != AuthorKind.Bot)
                 continue;
