@@ -73,8 +73,10 @@ class Config:
         self.close()
 
     def __del__(self):
-        if getattr(self, "_ptr", None):
+        try:
             self.close()
+        except Exception:  # at interpreter exit the module may be gone already
+            pass
 
     def set_url(self, url: str):
         check(lib.parley_config_set_url(self._p(), text_in(url, "url")), "parley_config_set_url")
@@ -222,7 +224,10 @@ class Client:
         self.close()
 
     def __del__(self):
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the module may be gone already
+            pass
 
     # -- connection
     def start(self):

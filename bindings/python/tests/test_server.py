@@ -89,6 +89,8 @@ def test_bot_flow_with_quick_replies_and_requests():
         assert e.value.code == ErrorCode.STATE
 
         c.mark_read(conv, answer.seq)
+        rec.wait(lambda e: e.type == EventType.UNREAD and e.conversation_id == conv and e.count == 0, what="unread 0")
+        assert c.unread_count(conv) == 0 and c.unread_count() == 0
         c.set_typing(conv, True)
         req = c.list_conversations()
         listing = rec.wait(lambda e: e.type == EventType.CONVERSATIONS and e.request_id == req, what="the list")
@@ -124,6 +126,7 @@ def test_threaded_client_survey_after_the_agent_closes():
         assert kinds == [QuestionKind.RATING, QuestionKind.SINGLE, QuestionKind.TEXT]
         assert survey.questions[2].show_if_question == "q1" and survey.questions[2].show_if_values == ("1", "2")
         assert ("fixed", "It got fixed") in survey.questions[1].options
+        left_open = c.survey_response(survey.id)
         with c.survey_response(survey.id) as r:
             with pytest.raises(parley.IncompleteError) as e:
                 r.submit()
@@ -143,6 +146,8 @@ def test_threaded_client_survey_after_the_agent_closes():
         rec.wait(lambda e: e.type == EventType.MESSAGE_STATUS and e.client_id == cid and e.state == MsgState.SENT,
                  what="the submission acknowledged")
         c.stop()
+    with pytest.raises(parley.ClosedError):  # closing the client closed its responses
+        left_open.answer_number("q1", 3)
     rows = agent_api("GET", "/surveys/csat/responses")
     assert "fast" in json.dumps(rows)
 
