@@ -20,7 +20,6 @@
 #define PARLEY_HPP
 
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <new>

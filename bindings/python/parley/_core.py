@@ -24,12 +24,16 @@ def _out_buffer(size=ID_SIZE):
     return ctypes.create_string_buffer(size)
 
 
-def _u32(value, name):
+def _uint(value, name, bits=32):
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be int, not {type(value).__name__}")
-    if not 0 <= value <= 0xFFFFFFFF:
-        raise ValueError(f"{name} must be in 0..2**32-1")
+    if not 0 <= value < 1 << bits:
+        raise ValueError(f"{name} must be in 0..2**{bits}-1")
     return value
+
+
+def _u32(value, name):
+    return _uint(value, name)
 
 
 class Config:
@@ -104,7 +108,8 @@ class Config:
         check(lib.parley_config_set_outbox_cap(self._p(), _u32(cap, "outbox_cap")), "parley_config_set_outbox_cap")
 
     def set_event_limits(self, max_events: int = 0, max_bytes: int = 0):
-        check(lib.parley_config_set_event_limits(self._p(), _u32(max_events, "max_events"), max_bytes),
+        check(lib.parley_config_set_event_limits(self._p(), _u32(max_events, "max_events"),
+                                                 _uint(max_bytes, "max_bytes", 8 * ctypes.sizeof(ctypes.c_size_t))),
               "parley_config_set_event_limits")
 
     def set_encryption_key(self, key: Optional[bytes]):
