@@ -6,9 +6,11 @@ CMAKE_ARGS := -DPARLEY_LWS_PREFIX=$(LWS_PREFIX) -DPARLEY_WERROR=ON
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-dev \
-                libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind
+                libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind \
+                python3 python3-clang python3-pytest mono-mcs mono-runtime \
+                lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
 
-.PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install
+.PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api
 
 all: build
 
@@ -29,7 +31,7 @@ build: lws
 # clang, so the same build also holds the libFuzzer targets (PARLEY_FUZZ).
 build-asan: lws
 	cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON -DPARLEY_FUZZ=ON \
-	  -DCMAKE_C_COMPILER=clang $(CMAKE_ARGS)
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_ARGS)
 	cmake --build $(BUILD)/asan -j $(JOBS)
 
 # ThreadSanitizer, its own clang build: the tests labelled "threaded" (those
@@ -37,7 +39,7 @@ build-asan: lws
 # they start). test/tsan.supp holds suppressions for third-party code only.
 build-tsan: lws
 	cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_TSAN=ON \
-	  -DCMAKE_C_COMPILER=clang $(CMAKE_ARGS)
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_ARGS)
 	cmake --build $(BUILD)/tsan -j $(JOBS)
 
 # clang 14's TSan cannot map its shadow memory when the kernel randomises
@@ -79,6 +81,13 @@ bench: build
 .PHONY: chaos
 chaos: build
 	test/chaos/chaos.sh --build $(BUILD)/release $(CHAOS_ARGS)
+
+# bindings/api.json from include/parley.h, then each binding's generated
+# layer from it (bindings/README.md); commit the result. Debian's python3
+# is the one with python3-clang.
+api:
+	/usr/bin/python3 scripts/gen-api.py
+	/usr/bin/python3 scripts/gen-bindings.py
 
 install: build
 	cmake --install $(BUILD)/release

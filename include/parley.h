@@ -20,6 +20,14 @@
  *   parley_client_free() on that client.
  * - NULL handles: free/destroy functions accept NULL; other functions return
  *   PARLEY_ERR_INVALID_ARG.
+ * - Callbacks: each callback type's comment has a "Thread:" line naming the
+ *   thread it runs on.
+ * - Constants are enum constants, so that they survive a foreign-function
+ *   interface; only PARLEY_VERSION_* are macros, for use in #if. Named enums
+ *   are sets of values (the enum's tag may share its name with the function
+ *   that returns them, as struct stat does with stat()); functions take and
+ *   return them as int, which is what the ABI fixes. docs/abi.md says what
+ *   is stable; bindings/api.json describes all of this for generators.
  */
 #ifndef PARLEY_H
 #define PARLEY_H
@@ -47,11 +55,12 @@ extern "C" {
 #define PARLEY_VERSION_STRING "0.1.0"
 
 /* Size of a buffer that holds any identifier the library returns. */
-#define PARLEY_ID_SIZE 64
+enum { PARLEY_ID_SIZE = 64 };
 
 /* ---- errors ----------------------------------------------------------- */
 
-enum {
+/* What functions that can fail return. */
+enum parley_error_code {
     PARLEY_OK = 0,
     PARLEY_ERR_INVALID_ARG = -1, /* NULL, empty or malformed argument */
     PARLEY_ERR_NOMEM = -2,       /* an allocation failed; nothing changed */
@@ -87,16 +96,20 @@ PARLEY_API const char *parley_version(int *major, int *minor, int *patch);
 
 /* ---- logging ---------------------------------------------------------- */
 
-enum {
+/* Levels of parley_log_fn, most severe first. */
+enum parley_log_level {
     PARLEY_LOG_ERROR = 0,
     PARLEY_LOG_WARN = 1,
     PARLEY_LOG_INFO = 2,
     PARLEY_LOG_DEBUG = 3
 };
 
-/* Log sink. `msg` is borrowed for the duration of the call. Called from the
- * thread that does the work (the I/O thread after parley_start()); it must
- * not call back into the same client. */
+/* Log sink. `msg` is borrowed for the duration of the call; `level` is a
+ * PARLEY_LOG_* value. It must not call back into the same client.
+ * Thread: the thread doing the client's work: the I/O thread after
+ * parley_start(), otherwise the thread calling parley_service() or the API
+ * function that logs (parley_client_new() included). Calls for one client
+ * may come from different threads: the sink must be thread-safe. */
 typedef void (*parley_log_fn)(void *user, int level, const char *msg);
 
 /* ---- configuration ---------------------------------------------------- */
@@ -188,8 +201,7 @@ PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
  * events the host causes itself (message status of its own sends) are
  * always queued. docs/architecture.md, "Bounded event queue".
  * Errors: INVALID_ARG (NULL cfg). */
-#define PARLEY_DEFAULT_MAX_EVENTS 1000u
-#define PARLEY_DEFAULT_MAX_EVENT_BYTES (1024u * 1024u)
+enum { PARLEY_DEFAULT_MAX_EVENTS = 1000, PARLEY_DEFAULT_MAX_EVENT_BYTES = 1024 * 1024 };
 PARLEY_API int parley_config_set_event_limits(parley_config *cfg, uint32_t max_events, size_t max_bytes);
 
 /* Encrypts the journal in the data dir (AES-256-GCM) with `key`, exactly
@@ -200,7 +212,7 @@ PARLEY_API int parley_config_set_event_limits(parley_config *cfg, uint32_t max_e
  * parley_client_new() fail with PARLEY_ERR_AUTH, and nothing is lost or
  * overwritten. Without a data dir the key is unused. Errors: INVALID_ARG
  * (len not 32). */
-#define PARLEY_ENCRYPTION_KEY_SIZE 32
+enum { PARLEY_ENCRYPTION_KEY_SIZE = 32 };
 PARLEY_API int parley_config_set_encryption_key(parley_config *cfg, const unsigned char *key, size_t len);
 
 /* Host-provided storage, for consoles and hosts with their own save system:
@@ -208,9 +220,9 @@ PARLEY_API int parley_config_set_encryption_key(parley_config *cfg, const unsign
  * the anonymous id) goes through these functions instead of files in a data
  * dir. Each names a file by a short plain name ("journal", "journal.tmp")
  * and returns PARLEY_OK or a negative PARLEY_ERR_* (PARLEY_ERR_IO for
- * failures). All seven are required. They are called from the thread doing
- * the client's work (the host's for API calls, the I/O thread otherwise),
- * one call at a time per client.
+ * failures). All seven are required.
+ * Thread: the thread doing the client's work (the host's for API calls, the
+ * I/O thread otherwise), one call at a time per client.
  *   size:     the file's length; PARLEY_ERR_NOT_FOUND when it does not exist.
  *   read:     the whole file, exactly `len` bytes, into `buf`.
  *   append:   add bytes at the end (creating the file); after a failure
@@ -219,7 +231,7 @@ PARLEY_API int parley_config_set_encryption_key(parley_config *cfg, const unsign
  *   truncate: cut the file to `len` bytes.
  *   rename:   atomically replace `to` with `from`, durably.
  *   remove:   delete the file; PARLEY_OK when it does not exist. */
-#define PARLEY_STORAGE_VERSION 1
+enum { PARLEY_STORAGE_VERSION = 1 };
 typedef struct parley_storage {
     uint32_t version; /* PARLEY_STORAGE_VERSION */
     int (*size)(void *user, const char *name, size_t *len);
@@ -255,7 +267,11 @@ PARLEY_API int parley_config_set_reconnect(parley_config *cfg, uint32_t initial_
 /* Allocator hooks used for every allocation the library makes itself
  * (cJSON, mbedTLS and libwebsockets keep their own process-wide allocators).
  * All three functions must be given, or all NULL for the C library's.
- * `user` is passed to each call. Errors: INVALID_ARG (partial set). */
+ * `user` is passed to each call. Errors: INVALID_ARG (partial set).
+ * Thread: any thread that calls into the client or frees its events, and
+ * the I/O thread, possibly at the same time (parley_event_free() on the
+ * host's thread while the I/O thread reads): the hooks must be
+ * thread-safe. */
 typedef void *(*parley_malloc_fn)(void *user, size_t size);
 typedef void *(*parley_realloc_fn)(void *user, void *ptr, size_t size);
 typedef void (*parley_free_fn)(void *user, void *ptr);
@@ -282,8 +298,8 @@ PARLEY_API int parley_config_set_app_version(parley_config *cfg, const char *ver
  * Errors: INVALID_ARG. */
 PARLEY_API int parley_config_set_consent(parley_config *cfg, int allowed);
 
-/* What a string being redacted is (the `field` of parley_redact_fn). */
-enum {
+/* What a string being redacted is (the `field` of the redaction hooks). */
+enum parley_redact_field {
     PARLEY_FIELD_MESSAGE = 1,   /* message text */
     PARLEY_FIELD_ATTRIBUTE = 2, /* attribute string, or a string inside a JSON attribute */
     PARLEY_FIELD_SCREEN = 3,
@@ -293,17 +309,43 @@ enum {
     PARLEY_FIELD_SURVEY = 7     /* a free-text survey answer */
 };
 
-/* Redaction hook: scrubs a user string before it is stored or sent.
- * `text` is a NUL-terminated copy in a buffer of `size` bytes (its length
- * plus one); the hook may rewrite it in place, keeping it NUL-terminated
- * and valid UTF-8 (it may shorten, never lengthen). It runs on the thread of
- * the API call that carries the string, under the client's lock: it must not
- * call into the client. The built-in redactor runs after it. */
+/* Redaction hook, in-place shape: scrubs a user string before it is stored
+ * or sent. `text` is a NUL-terminated copy in a buffer of `size` bytes (its
+ * length plus one); the hook may rewrite it in place, keeping it
+ * NUL-terminated and valid UTF-8 (it may shorten, never lengthen). It must
+ * not call into the client. The built-in redactor runs after it. For
+ * managed languages, which should not write into a native buffer,
+ * parley_redact_text_fn does the same with a replacement string.
+ * Thread: the thread of the API call that carries the string, under the
+ * client's lock. */
 typedef void (*parley_redact_fn)(void *user, int field, char *text, size_t size);
 
-/* Installs the host's redaction hook (NULL removes it). Errors: none but
- * INVALID_ARG for a NULL cfg. */
+/* Installs the host's in-place redaction hook (NULL removes it). One hook
+ * at a time: this replaces a parley_config_set_text_redactor() hook.
+ * Errors: none but INVALID_ARG for a NULL cfg. */
 PARLEY_API int parley_config_set_redactor(parley_config *cfg, parley_redact_fn fn, void *user);
+
+/* Redaction hook, replacement shape: `text` (borrowed for the call, const)
+ * is the user string and `field` a PARLEY_FIELD_* value; to change the
+ * text, the hook calls parley_redaction_replace(r, new_text) (the last call
+ * wins); without a call the text stays as it is. Same rules otherwise as
+ * parley_redact_fn: it must not call into the client, the built-in
+ * redactor runs after it.
+ * Thread: the thread of the API call that carries the string, under the
+ * client's lock. */
+typedef struct parley_redaction parley_redaction;
+typedef void (*parley_redact_text_fn)(void *user, int field, const char *text, parley_redaction *r);
+
+/* Installs the host's replacement-shape redaction hook (NULL removes it).
+ * One hook at a time: this replaces a parley_config_set_redactor() hook.
+ * Errors: none but INVALID_ARG for a NULL cfg. */
+PARLEY_API int parley_config_set_text_redactor(parley_config *cfg, parley_redact_text_fn fn, void *user);
+
+/* From inside a parley_redact_text_fn hook only (`r` is valid until the
+ * hook returns): the text becomes `replacement` (copied), which must be
+ * valid UTF-8 no longer than the original text (limits were checked on the
+ * original). Errors: INVALID_ARG (NULL, not UTF-8), TOO_LONG. */
+PARLEY_API int parley_redaction_replace(parley_redaction *r, const char *replacement);
 
 /* The built-in redactor (default on) replaces card-like numbers (13 to 19
  * digits, optionally grouped by single spaces or dashes, Luhn-valid) with
@@ -485,28 +527,41 @@ PARLEY_API int parley_outbox_count(parley_client *pc, uint32_t *out);
 
 typedef struct parley_event parley_event;
 
-enum {
+/* parley_event_type(). The values are part of the ABI: new types get new
+ * numbers at the end. */
+enum parley_event_type {
     PARLEY_EV_CONNECTION = 1,     /* connection state changed */
     PARLEY_EV_MESSAGE = 2,        /* a message in a conversation */
     PARLEY_EV_MESSAGE_STATUS = 3, /* one of the user's messages changed status */
     PARLEY_EV_CONVERSATION = 4,   /* a conversation changed state */
-    PARLEY_EV_ERROR = 5           /* something went wrong; nothing was lost */
+    PARLEY_EV_ERROR = 5,          /* something went wrong; nothing was lost */
+    /* rich conversations (below) */
+    PARLEY_EV_TYPING = 6,        /* someone on the support side started/stopped typing */
+    PARLEY_EV_READ = 7,          /* the support side read the conversation up to a seq */
+    PARLEY_EV_UNREAD = 8,        /* the unread count of a conversation changed */
+    PARLEY_EV_CONVERSATIONS = 9, /* answer to parley_list_conversations */
+    PARLEY_EV_HISTORY = 10,      /* answer to parley_load_history */
+    PARLEY_EV_ARTICLES = 11,     /* answer to parley_search_articles */
+    PARLEY_EV_ARTICLE = 12,      /* answer to parley_get_article; also an item of ARTICLES */
+    /* surveys and proactive messages (below) */
+    PARLEY_EV_SURVEY = 13,   /* a survey to show: parley_event_survey() */
+    PARLEY_EV_PROACTIVE = 14 /* a message the support side pushed on its own */
 };
 
-enum { /* parley_event_state() of PARLEY_EV_CONNECTION */
+enum parley_conn_state { /* parley_event_state() of PARLEY_EV_CONNECTION */
     PARLEY_CONN_CONNECTING = 1,
     PARLEY_CONN_ONLINE = 2,       /* welcomed by the server */
     PARLEY_CONN_RECONNECTING = 3, /* lost; next attempt in parley_event_retry_ms() */
     PARLEY_CONN_OFFLINE = 4       /* stopped */
 };
 
-enum { /* parley_event_state() of PARLEY_EV_MESSAGE_STATUS */
+enum parley_msg_state { /* parley_event_state() of PARLEY_EV_MESSAGE_STATUS */
     PARLEY_MSG_PENDING = 1, /* in the outbox */
     PARLEY_MSG_SENT = 2,    /* acknowledged by the server */
     PARLEY_MSG_FAILED = 3   /* rejected for good; reason in parley_event_text() */
 };
 
-enum { /* parley_event_state() of PARLEY_EV_CONVERSATION */
+enum parley_conv_state { /* parley_event_state() of PARLEY_EV_CONVERSATION */
     PARLEY_CONV_STARTED = 1, /* the server acknowledged conversation start */
     PARLEY_CONV_BOT = 2,
     PARLEY_CONV_AGENT = 3,
@@ -515,7 +570,7 @@ enum { /* parley_event_state() of PARLEY_EV_CONVERSATION */
     PARLEY_CONV_OPEN = 6
 };
 
-enum { /* parley_event_author_kind() of PARLEY_EV_MESSAGE */
+enum parley_author_kind { /* parley_event_author_kind() of PARLEY_EV_MESSAGE */
     PARLEY_AUTHOR_USER = 1,
     PARLEY_AUTHOR_BOT = 2,
     PARLEY_AUTHOR_AGENT = 3,
@@ -566,7 +621,7 @@ PARLEY_API int parley_event_error_code(const parley_event *ev);
 
 /* Why the server's certificate was refused: bits of
  * parley_event_tls_failures(), from mbedTLS' verification flags. */
-enum {
+enum parley_tls_failure {
     PARLEY_TLS_HOSTNAME_MISMATCH = 1, /* it is not for the URL's host name */
     PARLEY_TLS_UNTRUSTED = 2,         /* no trusted CA signed it (unknown CA, self-signed, chain incomplete) */
     PARLEY_TLS_EXPIRED = 4,           /* past its validity (or the device's clock is ahead) */
@@ -585,7 +640,7 @@ enum {
  * corrected, the server's certificate is renewed), so the client does try
  * again, rarely. When the host knows better (its user pressed "retry", the
  * network changed), parley_reconnect_now() cuts the wait short. */
-#define PARLEY_CERT_RETRY_MS 300000u
+enum { PARLEY_CERT_RETRY_MS = 300000 };
 
 /* ERROR and CONNECTION RECONNECTING with PARLEY_ERR_TLS: the PARLEY_TLS_*
  * bits naming every problem found with the server's certificate (the
@@ -599,31 +654,23 @@ PARLEY_API uint32_t parley_event_tls_failures(const parley_event *ev);
  * Bots and agents offer choices as structured content; the user answers
  * with postbacks. Typing indicators, read marks, unread counts and requests
  * (conversation list, older history, help articles). docs/protocol.md,
- * "Postbacks", "typing", "read", "Requests", "Structured content". */
+ * "Postbacks", "typing", "read", "Requests", "Structured content".
+ * Their events, PARLEY_EV_TYPING to PARLEY_EV_ARTICLE, are in
+ * enum parley_event_type above. */
 
-enum {
-    PARLEY_EV_TYPING = 6,        /* someone on the support side started/stopped typing */
-    PARLEY_EV_READ = 7,          /* the support side read the conversation up to a seq */
-    PARLEY_EV_UNREAD = 8,        /* the unread count of a conversation changed */
-    PARLEY_EV_CONVERSATIONS = 9, /* answer to parley_list_conversations */
-    PARLEY_EV_HISTORY = 10,      /* answer to parley_load_history */
-    PARLEY_EV_ARTICLES = 11,     /* answer to parley_search_articles */
-    PARLEY_EV_ARTICLE = 12       /* answer to parley_get_article; also an item of ARTICLES */
-};
-
-enum { /* parley_event_state() of PARLEY_EV_TYPING */
+enum parley_typing_state { /* parley_event_state() of PARLEY_EV_TYPING */
     PARLEY_TYPING_ON = 1,
     PARLEY_TYPING_OFF = 2
 };
 
-enum { /* parley_block_kind() */
+enum parley_block_kind { /* parley_block_kind() */
     PARLEY_BLOCK_QUICK_REPLIES = 1, /* chips; the set is used up once one is chosen */
     PARLEY_BLOCK_BUTTONS = 2,
     PARLEY_BLOCK_CARD = 3,          /* title, text, image, buttons */
     PARLEY_BLOCK_CAROUSEL = 4       /* cards */
 };
 
-enum { /* parley_option_action() */
+enum parley_option_action { /* parley_option_action() */
     PARLEY_ACTION_POSTBACK = 1, /* answer with parley_postback() */
     PARLEY_ACTION_URL = 2       /* open parley_option_url() */
 };
@@ -759,18 +806,14 @@ PARLEY_API const char *parley_event_url(const parley_event *ev);
  * it is submitted or dismissed (at most 32 pending surveys; more are not
  * kept until some are answered: the server sends them again), and reports
  * each one once. After a restart every survey still pending is reported
- * again once. */
-
-enum {
-    PARLEY_EV_SURVEY = 13,   /* a survey to show: parley_event_survey() */
-    PARLEY_EV_PROACTIVE = 14 /* a message the support side pushed on its own */
-};
+ * again once. Their events, PARLEY_EV_SURVEY and PARLEY_EV_PROACTIVE, are
+ * in enum parley_event_type above. */
 
 /* parley_event_raw_json() (declared with rich content above) of a
  * PARLEY_EV_SURVEY is the survey model as JSON text (the wire's "survey"
  * object), for language bindings. */
 
-enum { /* parley_question_kind() */
+enum parley_question_kind { /* parley_question_kind() */
     PARLEY_Q_RATING = 1, /* a number in [min, max] */
     PARLEY_Q_NPS = 2,    /* a number in [0, 10] */
     PARLEY_Q_SINGLE = 3, /* one option */
@@ -779,7 +822,7 @@ enum { /* parley_question_kind() */
 };
 
 /* Size of a buffer that holds any survey or question id (1..128 bytes). */
-#define PARLEY_SURVEY_ID_SIZE 129
+enum { PARLEY_SURVEY_ID_SIZE = 129 };
 
 typedef struct parley_survey parley_survey;
 typedef struct parley_question parley_question;

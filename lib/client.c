@@ -354,7 +354,8 @@ static int create_context(parley_client *pc, const parley_config *cfg)
         .breadcrumb_cap = cfg->breadcrumb_cap,
         .interval_ms = cfg->context_interval_ms,
         .consent = cfg->consent,
-        .redact = {cfg->redact_fn, cfg->redact_user, cfg->default_redactor},
+        .redact = {.fn = cfg->redact_fn, .text_fn = cfg->redact_text_fn, .user = cfg->redact_user,
+                   .builtin = cfg->default_redactor},
     };
     pc->ctx = pctx_new(&pc->alloc, pc->sess, &cc, &pc->log);
     return pc->ctx ? collect_device_facts(pc, cfg) : PARLEY_ERR_NOMEM;

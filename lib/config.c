@@ -247,6 +247,17 @@ int parley_config_set_redactor(parley_config *cfg, parley_redact_fn fn, void *us
     if (!cfg)
         return PARLEY_ERR_INVALID_ARG;
     cfg->redact_fn = fn;
+    cfg->redact_text_fn = NULL;
+    cfg->redact_user = fn ? user : NULL;
+    return PARLEY_OK;
+}
+
+int parley_config_set_text_redactor(parley_config *cfg, parley_redact_text_fn fn, void *user)
+{
+    if (!cfg)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->redact_text_fn = fn;
+    cfg->redact_fn = NULL;
     cfg->redact_user = fn ? user : NULL;
     return PARLEY_OK;
 }

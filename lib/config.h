@@ -37,7 +37,8 @@ struct parley_config {
     uint32_t context_interval_ms; /* 0: default */
     char *app_version;
     int consent;
-    parley_redact_fn redact_fn;
+    parley_redact_fn redact_fn;         /* at most one of the two hooks */
+    parley_redact_text_fn redact_text_fn;
     void *redact_user;
     int default_redactor;
 };

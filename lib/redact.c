@@ -111,6 +111,26 @@ size_t predact_builtin(char *text)
     return len;
 }
 
+/* What a replacement-shape hook writes through: the copy being redacted,
+ * which a replacement may fill up to its original length. */
+struct parley_redaction {
+    char *text;
+    size_t size;
+};
+
+int parley_redaction_replace(parley_redaction *r, const char *replacement)
+{
+    if (!r || !replacement)
+        return PARLEY_ERR_INVALID_ARG;
+    size_t len = strnlen(replacement, r->size);
+    if (len >= r->size)
+        return PARLEY_ERR_TOO_LONG;
+    if (!putf8_valid(replacement, len))
+        return PARLEY_ERR_INVALID_ARG;
+    memcpy(r->text, replacement, len + 1);
+    return PARLEY_OK;
+}
+
 int predact_copy(const predact *r, const palloc *a, int field, const char *in, char **out)
 {
     size_t size = strlen(in) + 1;
@@ -118,7 +138,10 @@ int predact_copy(const predact *r, const palloc *a, int field, const char *in, c
     if (!t)
         return PARLEY_ERR_NOMEM;
     memcpy(t, in, size);
-    if (r && r->fn) {
+    if (r && r->text_fn) {
+        parley_redaction red = {t, size};
+        r->text_fn(r->user, field, in, &red);
+    } else if (r && r->fn) {
         r->fn(r->user, field, t, size);
         if (!memchr(t, '\0', size) || !putf8_valid(t, strlen(t))) {
             pfree(a, t);

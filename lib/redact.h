@@ -10,9 +10,10 @@
 #include "util/alloc.h"
 
 typedef struct predact {
-    parley_redact_fn fn; /* the host's, may be NULL */
+    parley_redact_fn fn; /* the host's in-place hook, may be NULL */
     void *user;
     int builtin; /* the default redactor is on */
+    parley_redact_text_fn text_fn; /* the host's replacement hook (not with fn) */
 } predact;
 
 /* Replaces, in place, card-like numbers by "[card]" and e-mail addresses by
@@ -21,8 +22,8 @@ typedef struct predact {
 size_t predact_builtin(char *text);
 
 /* A redacted copy of `in` (allocated with `a`) in *out. Errors: NOMEM,
- * INVALID_ARG (the host's hook left invalid UTF-8 or an unterminated
- * buffer). */
+ * INVALID_ARG (the host's in-place hook left invalid UTF-8 or an
+ * unterminated buffer). */
 int predact_copy(const predact *r, const palloc *a, int field, const char *in, char **out);
 
 #endif

@@ -273,6 +273,76 @@ static void test_redaction_before_disk(void)
     parley_config_free(cfg);
 }
 
+/* What the replacement-shape hook saw and what each replace call returned. */
+typedef struct {
+    int calls;
+    int too_long, bad_utf8, null_arg;
+    char seen[64];
+} text_hook_log;
+
+static void replace_name(void *user, int field, const char *text, parley_redaction *r)
+{
+    text_hook_log *log = user;
+    log->calls++;
+    snprintf(log->seen, sizeof log->seen, "%s", text);
+    if (field != PARLEY_FIELD_MESSAGE || !strstr(text, "Bob"))
+        return;
+    char longer[128];
+    snprintf(longer, sizeof longer, "%s and then some", text);
+    log->too_long = parley_redaction_replace(r, longer);
+    log->bad_utf8 = parley_redaction_replace(r, "\xff");
+    log->null_arg = parley_redaction_replace(r, NULL);
+    /* The last good call wins; the built-in redactor runs after it. */
+    parley_redaction_replace(r, "first");
+    parley_redaction_replace(r, "hi [name], card 4111111111111111");
+}
+
+/* The replacement-shape hook: a const text in, a copied replacement out (no
+ * longer than the original, valid UTF-8), before anything reaches the
+ * journal; setting one hook shape replaces the other. */
+static void test_text_redactor(void)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/text-redact", tmpdir);
+    parley_config *cfg = base_config();
+    text_hook_log log = {0};
+    int calls[1] = {0};
+    CHECK_INT(parley_config_set_data_dir(cfg, dir), PARLEY_OK);
+    CHECK_INT(parley_config_set_redactor(cfg, scrub_vowels, calls), PARLEY_OK);
+    CHECK_INT(parley_config_set_text_redactor(cfg, replace_name, &log), PARLEY_OK);
+    CHECK_INT(parley_config_set_text_redactor(NULL, replace_name, &log), PARLEY_ERR_INVALID_ARG);
+    parley_client *pc = NULL;
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    char conv[PARLEY_ID_SIZE];
+    CHECK_INT(parley_conversation_start(pc, NULL, conv, sizeof conv), PARLEY_OK);
+    CHECK_INT(parley_send_text(pc, conv, "hello Bob, my card is 4111 1111 1111 1111 ok", NULL, 0), PARLEY_OK);
+    CHECK_INT(calls[0], 0);
+    CHECK(log.calls >= 1);
+    CHECK_STR(log.seen, "hello Bob, my card is 4111 1111 1111 1111 ok");
+    CHECK_INT(log.too_long, PARLEY_ERR_TOO_LONG);
+    CHECK_INT(log.bad_utf8, PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(log.null_arg, PARLEY_ERR_INVALID_ARG);
+    CHECK(!dir_contains(dir, "Bob"));
+    CHECK(!dir_contains(dir, "4111"));
+    CHECK(dir_contains(dir, "hi [name], card [card]"));
+    parley_client_free(pc);
+    CHECK_INT(parley_redaction_replace(NULL, "x"), PARLEY_ERR_INVALID_ARG);
+
+    /* The in-place hook set afterwards replaces the text hook. */
+    int before = log.calls;
+    snprintf(dir, sizeof dir, "%s/text-redact2", tmpdir);
+    CHECK_INT(parley_config_set_data_dir(cfg, dir), PARLEY_OK);
+    CHECK_INT(parley_config_set_redactor(cfg, scrub_vowels, calls), PARLEY_OK);
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    CHECK_INT(parley_conversation_start(pc, NULL, conv, sizeof conv), PARLEY_OK);
+    CHECK_INT(parley_send_text(pc, conv, "hello Bob", NULL, 0), PARLEY_OK);
+    CHECK(calls[0] >= 1);
+    CHECK_INT(log.calls, before);
+    CHECK(dir_contains(dir, "hell0 B0b"));
+    parley_client_free(pc);
+    parley_config_free(cfg);
+}
+
 /* Logout leaves nothing of the user on disk and a new anonymous id. */
 static void test_logout_wipes_disk(void)
 {
@@ -396,6 +466,7 @@ int main(void)
     RUN(test_allocator_hooks_see_every_allocation);
     RUN(test_host_storage_keeps_outbox_and_anonymous_id);
     RUN(test_redaction_before_disk);
+    RUN(test_text_redactor);
     RUN(test_logout_wipes_disk);
     RUN(test_attributes_after_logout);
     RUN(test_context_api);

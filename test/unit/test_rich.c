@@ -496,7 +496,7 @@ static void test_postback_redacted(void)
     psess_free(f.s);
     psess_config cfg = sp_default_cfg;
     f.s = psess_new(&f.a, &cfg, f.rand, NULL);
-    pctx_config cc = {.consent = 1, .redact = {scrub_all, NULL, 1}};
+    pctx_config cc = {.consent = 1, .redact = {.fn = scrub_all, .builtin = 1}};
     f.ctx = pctx_new(&f.a, f.s, &cc, NULL);
     f.rich = prich_new(&f.a, f.s, NULL, NULL);
     bring_online(&f);

@@ -1364,7 +1364,7 @@ static void test_redaction(void)
     fx_init(&f);
     pctx_free(f.ctx);
     int calls[8] = {0};
-    pctx_config cc = {.consent = 1, .redact = {count_digits, calls, 1}};
+    pctx_config cc = {.consent = 1, .redact = {.fn = count_digits, .user = calls, .builtin = 1}};
     f.ctx = pctx_new(&f.a, f.s, &cc, NULL);
     pattr a = {.key = "note", .type = PATTR_STR, .str = "card 4111 1111 1111 1111 of X"};
     CHECK_INT(pctx_set_attr(f.ctx, &a), PARLEY_OK);

@@ -48,7 +48,7 @@ static int fx_init_j(fx *f, pjournal *j)
     psess_config cfg = sp_default_cfg;
     cfg.journal = j;
     f->s = psess_new(&f->a, &cfg, f->rand, NULL);
-    pctx_config cc = {.consent = 1, .redact = {NULL, NULL, 1}};
+    pctx_config cc = {.consent = 1, .redact = {.builtin = 1}};
     f->ctx = f->s ? pctx_new(&f->a, f->s, &cc, NULL) : NULL;
     f->sv = f->ctx ? psurvey_new(&f->a, f->s, f->ctx, j, NULL) : NULL;
     return f->sv != NULL;
