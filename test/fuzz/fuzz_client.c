@@ -25,7 +25,7 @@ static int open_modules(fz_world *w)
         .journal = w->journal,
     };
     w->sess = psess_new(palloc_libc(), &sc, w->rand, NULL);
-    pctx_config cc = {.consent = 1, .redact = {NULL, NULL, 1}};
+    pctx_config cc = {.consent = 1, .redact = {.builtin = 1}};
     w->ctx = w->sess ? pctx_new(palloc_libc(), w->sess, &cc, NULL) : NULL;
     w->rich = w->ctx ? prich_new(palloc_libc(), w->sess, w->journal, NULL) : NULL;
     w->survey = w->rich ? psurvey_new(palloc_libc(), w->sess, w->ctx, w->journal, NULL) : NULL;
