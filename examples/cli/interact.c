@@ -60,14 +60,15 @@ static void choose(parley_client *pc, const options *o, interact *it, const parl
 
 /* ---- surveys ------------------------------------------------------------------ */
 
-static const parley_question *find_question(const parley_survey *s, const char *id, size_t len)
+/* The value of the last --answer naming question `qid`, or NULL. */
+static const char *answer_for(const options *o, const char *qid)
 {
-    for (int i = 0; i < parley_survey_question_count(s); i++) {
-        const char *qid = parley_question_id(parley_survey_question(s, i));
-        if (strlen(qid) == len && strncmp(qid, id, len) == 0)
-            return parley_survey_question(s, i);
-    }
-    return NULL;
+    const char *value = NULL;
+    size_t len = strlen(qid);
+    for (size_t i = 0; i < o->n_answers; i++)
+        if (strncmp(o->answers[i], qid, len) == 0 && o->answers[i][len] == '=')
+            value = o->answers[i] + len + 1;
+    return value;
 }
 
 /* "a,b,c" into at most 32 option ids, split in a copy. */
@@ -94,21 +95,38 @@ static int answer_one(parley_survey_response *r, const parley_question *q, const
     }
 }
 
-/* Applies every --answer naming a question of this survey; 0 when none did. */
+/* A question whose condition the other answers leave unmet is not asked:
+ * its --answer is left out (told), as a person would skip it. */
+static int answer_visible(parley_survey_response *r, const parley_question *q, const char *value)
+{
+    char cond[512];
+    if (parley_survey_question_visible(r, parley_question_id(q)) != 0)
+        return 1;
+    output_show_if(q, cond, sizeof cond);
+    output_note("--answer %s=%s left out: %s is asked only when %s", parley_question_id(q), value,
+                parley_question_id(q), cond);
+    return 0;
+}
+
+/* Applies the --answer values of this survey's questions in the survey's
+ * order, so that a condition sees the answers it depends on whatever the
+ * order of the flags; 0 when no --answer names one of its questions. */
 static int apply_answers(parley_survey_response *r, const parley_survey *s, const options *o, interact *it)
 {
     int applied = 0;
-    for (size_t i = 0; i < o->n_answers; i++) {
-        const char *eq = strchr(o->answers[i], '=');
-        const parley_question *q = eq ? find_question(s, o->answers[i], (size_t)(eq - o->answers[i])) : NULL;
-        if (!q)
+    for (int i = 0; i < parley_survey_question_count(s); i++) {
+        const parley_question *q = parley_survey_question(s, i);
+        const char *value = answer_for(o, parley_question_id(q));
+        if (!value)
             continue;
-        int rc = answer_one(r, q, eq + 1);
+        applied++;
+        if (!answer_visible(r, q, value))
+            continue;
+        int rc = answer_one(r, q, value);
         if (rc != PARLEY_OK) {
-            output_note("--answer %s: %s", o->answers[i], parley_strerror(rc));
+            output_note("--answer %s=%s: %s", parley_question_id(q), value, parley_strerror(rc));
             it->failed = 1;
         }
-        applied++;
     }
     return applied;
 }
