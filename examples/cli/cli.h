@@ -69,10 +69,6 @@ typedef struct interact {
     int failed;
 } interact;
 
-/* Sends what is asked up front (--search). PARLEY_OK or the error, told. */
-int interact_start(parley_client *pc, const options *o, interact *it);
-/* Picks --choose options, answers or dismisses surveys, notes answers. */
-void interact_event(parley_client *pc, const options *o, interact *it, const parley_event *ev);
 /* Every --choose used, the search answered, --wait-surveys handled. */
 int interact_done(const options *o, const interact *it);
 
@@ -176,6 +172,12 @@ typedef struct chat {
     parley_event *offer; /* the newest message whose options numbers pick */
     double deadline;     /* monotonic seconds; 0 = none yet */
 } chat;
+
+/* interact.c: sends what is asked up front (--search); PARLEY_OK or the
+ * error, told. */
+int interact_start(chat *c);
+/* Picks --choose options, answers or dismisses surveys, notes answers. */
+void interact_event(chat *c, const parley_event *ev);
 
 /* Starts the --timeout clock now (when there is a timeout). */
 void chat_start_deadline(chat *c);

@@ -261,7 +261,7 @@ static int handle_event(chat *c, parley_event *ev)
     int state = parley_event_state(ev);
     sent_msg *m = type == PARLEY_EV_MESSAGE_STATUS ? chat_find_sent(c, parley_event_client_id(ev)) : NULL;
     output_event(&c->out, ev, m ? m->text : NULL);
-    interact_event(c->pc, &c->opt, &c->act, ev);
+    interact_event(c, ev);
     answer_on_event(c, ev);
     if (type == PARLEY_EV_MESSAGE && parley_event_author_kind(ev) != PARLEY_AUTHOR_USER)
         c->replies++;
@@ -392,7 +392,7 @@ static int run(chat *c)
 {
     for (size_t i = 0; i < c->opt.n_sends && !c->fatal; i++)
         chat_send_text(c, c->opt.sends[i]);
-    if (interact_start(c->pc, &c->opt, &c->act) != PARLEY_OK)
+    if (interact_start(c) != PARLEY_OK)
         return CHAT_FAILED;
     /* Without --send the messages come from stdin, whatever else the run
      * waits for. */
