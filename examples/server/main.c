@@ -25,20 +25,14 @@
 #define AGENT_TOKEN_MAX 256
 #define SHUTDOWN_GRACE_MS 2000
 #define GOAWAY_RECONNECT_MS 1000
-/* The example surveys shipped with the source (examples/server/surveys.json). */
-#ifdef PARLEY_SERVER_DATA_DIR
-#define SURVEYS_DEFAULT PARLEY_SERVER_DATA_DIR "/surveys.json"
-#else
-#define SURVEYS_DEFAULT ""
+/* The shipped example bot flow, knowledge base and surveys (--bot, --kb and
+ * --surveys override them) are found beside an installed server, in
+ * PARLEY_SERVER_INSTALLED_DATA relative to its executable (../share/parley),
+ * else in the source tree it was built from. */
+#ifndef PARLEY_SERVER_DATA_DIR
+#define PARLEY_SERVER_DATA_DIR "."
 #endif
-/* The shipped example bot flow and knowledge base (--bot and --kb override). */
-#ifdef PARLEY_SERVER_DATA_DIR
-#define BOT_DEFAULT PARLEY_SERVER_DATA_DIR "/flows/support.json"
-#define KB_DEFAULT PARLEY_SERVER_DATA_DIR "/kb"
-#else
-#define BOT_DEFAULT "flows/support.json"
-#define KB_DEFAULT "kb"
-#endif
+#define DATA_PATH_MAX 4096
 
 /* Clients ping every 20 s by default; a connection silent for much longer
  * than that is pinged, then dropped, so dead peers do not pile up. */
@@ -68,6 +62,8 @@ typedef struct options {
     const char *bot;      /* the bot's flow file */
     const char *kb;       /* the knowledge base directory */
     abuse_cfg abuse;
+    /* The shipped data's paths, the defaults above point into them. */
+    char default_surveys[DATA_PATH_MAX + 32], default_bot[DATA_PATH_MAX + 32], default_kb[DATA_PATH_MAX + 32];
 } options;
 
 /* The secrets as resolved (secrets.c), owned by main. */
@@ -198,16 +194,53 @@ static int set_option(options *o, const char *name, const char *value)
     return -1;
 }
 
+/* Fills `dir` with the installed data directory when there is one beside
+ * the executable; 0, or -1 for an uninstalled server. */
+static int installed_data(char *dir, size_t size)
+{
+#ifdef PARLEY_SERVER_INSTALLED_DATA
+    char exe[DATA_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash;
+
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    if (snprintf(dir, size, "%s/%s", exe, PARLEY_SERVER_INSTALLED_DATA) >= (int)size)
+        return -1;
+    return access(dir, F_OK);
+#else
+    (void)dir;
+    (void)size;
+    return -1;
+#endif
+}
+
+static void default_data(options *o)
+{
+    char installed[DATA_PATH_MAX];
+    const char *dir = installed_data(installed, sizeof installed) == 0 ? installed : PARLEY_SERVER_DATA_DIR;
+
+    snprintf(o->default_surveys, sizeof o->default_surveys, "%s/surveys.json", dir);
+    snprintf(o->default_bot, sizeof o->default_bot, "%s/flows/support.json", dir);
+    snprintf(o->default_kb, sizeof o->default_kb, "%s/kb", dir);
+    o->surveys = o->default_surveys;
+    o->bot = o->default_bot;
+    o->kb = o->default_kb;
+}
+
 static void default_options(options *o)
 {
     memset(o, 0, sizeof *o);
+    default_data(o);
     o->port = 8443;
     o->host = "127.0.0.1";
     o->db_path = "parley-server.db";
     o->max_text = SERVER_MAX_TEXT_DEFAULT;
-    o->surveys = SURVEYS_DEFAULT;
-    o->bot = BOT_DEFAULT;
-    o->kb = KB_DEFAULT;
     abuse_defaults(&o->abuse);
     o->agent_token = (secret_src){"--agent-token", "PARLEY_AGENT_TOKEN", NULL, NULL};
     o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
