@@ -8,7 +8,7 @@
 
 /* ---- event accessors --------------------------------------------------------- */
 
-static const pev_rich *rich_of(const parley_event *ev)
+static const pl_ev_rich *rich_of(const parley_event *ev)
 {
     return ev ? ev->rich : NULL;
 }
@@ -80,8 +80,8 @@ int parley_postback(parley_client *pc, const char *conv_id, const char *message_
     if (!pc || (msg_id_out && out_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char cid[PARLEY_ID_SIZE];
-    pclient_enter(pc);
-    int rc = pclient_leave(pc, prich_postback(pc->rich, pc->ctx, conv_id, message_id, option_id, cid));
+    pl_client_enter(pc);
+    int rc = pl_client_leave(pc, pl_rich_postback(pc->rich, pc->ctx, conv_id, message_id, option_id, cid));
     return rc == PARLEY_OK ? copy_out(cid, msg_id_out) : rc;
 }
 
@@ -89,65 +89,65 @@ int parley_set_typing(parley_client *pc, const char *conv_id, int on)
 {
     if (!pc)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(pc);
-    return pclient_leave(pc, prich_set_typing(pc->rich, conv_id, on, pclock_mono_ms()));
+    pl_client_enter(pc);
+    return pl_client_leave(pc, pl_rich_set_typing(pc->rich, conv_id, on, pl_clock_mono_ms()));
 }
 
 int parley_mark_read(parley_client *pc, const char *conv_id, const char *seq)
 {
     if (!pc)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(pc);
-    return pclient_leave(pc, prich_mark_read(pc->rich, conv_id, seq));
+    pl_client_enter(pc);
+    return pl_client_leave(pc, pl_rich_mark_read(pc->rich, conv_id, seq));
 }
 
 int parley_unread_count(parley_client *pc, const char *conv_id, uint32_t *out)
 {
-    if (!pc || !out || (conv_id && !pid_valid(conv_id, PROTO_MAX_ID)))
+    if (!pc || !out || (conv_id && !pl_id_valid(conv_id, PL_MAX_ID)))
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(pc);
-    return pclient_leave(pc, prich_unread(pc->rich, conv_id, out));
+    pl_client_enter(pc);
+    return pl_client_leave(pc, pl_rich_unread(pc->rich, conv_id, out));
 }
 
-static int request(parley_client *pc, preq_kind kind, const preq_args *args, char *req_out, size_t out_size)
+static int request(parley_client *pc, pl_req_kind kind, const pl_req_args *args, char *req_out, size_t out_size)
 {
     if (!pc || (req_out && out_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char id[PARLEY_ID_SIZE];
-    pclient_enter(pc);
-    int rc = pclient_leave(pc, prich_request(pc->rich, kind, args, id));
+    pl_client_enter(pc);
+    int rc = pl_client_leave(pc, pl_rich_request(pc->rich, kind, args, id));
     return rc == PARLEY_OK ? copy_out(id, req_out) : rc;
 }
 
 int parley_list_conversations(parley_client *pc, char *req_out, size_t out_size)
 {
-    preq_args args = {0};
-    return request(pc, PREQ_CONV_LIST, &args, req_out, out_size);
+    pl_req_args args = {0};
+    return request(pc, PL_REQ_CONV_LIST, &args, req_out, out_size);
 }
 
 int parley_load_history(parley_client *pc, const char *conv_id, const char *before_seq, int limit, char *req_out,
                         size_t out_size)
 {
-    preq_args args = {.conv = conv_id, .limit = (uint32_t)(limit > 0 ? limit : 0)};
-    if (!pid_valid(conv_id, PROTO_MAX_ID) || limit < 0 || limit > PROTO_MAX_PAGE ||
-        (before_seq && !proto_rich_seq(before_seq, &args.before)))
+    pl_req_args args = {.conv = conv_id, .limit = (uint32_t)(limit > 0 ? limit : 0)};
+    if (!pl_id_valid(conv_id, PL_MAX_ID) || limit < 0 || limit > PL_MAX_PAGE ||
+        (before_seq && !pl_proto_rich_seq(before_seq, &args.before)))
         return PARLEY_ERR_INVALID_ARG;
-    return request(pc, PREQ_HISTORY, &args, req_out, out_size);
+    return request(pc, PL_REQ_HISTORY, &args, req_out, out_size);
 }
 
 int parley_search_articles(parley_client *pc, const char *query, char *req_out, size_t out_size)
 {
-    size_t n = query ? strnlen(query, PROTO_MAX_QUERY + 1) : 0;
-    if (!n || n > PROTO_MAX_QUERY || !putf8_valid(query, n))
-        return n > PROTO_MAX_QUERY ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_INVALID_ARG;
-    preq_args args = {.query = query};
-    return request(pc, PREQ_SEARCH, &args, req_out, out_size);
+    size_t n = query ? strnlen(query, PL_MAX_QUERY + 1) : 0;
+    if (!n || n > PL_MAX_QUERY || !pl_utf8_valid(query, n))
+        return n > PL_MAX_QUERY ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_INVALID_ARG;
+    pl_req_args args = {.query = query};
+    return request(pc, PL_REQ_SEARCH, &args, req_out, out_size);
 }
 
 int parley_get_article(parley_client *pc, const char *article_id, char *req_out, size_t out_size)
 {
-    if (!pid_valid(article_id, PROTO_MAX_ID))
+    if (!pl_id_valid(article_id, PL_MAX_ID))
         return PARLEY_ERR_INVALID_ARG;
-    preq_args args = {.id = article_id};
-    return request(pc, PREQ_ARTICLE, &args, req_out, out_size);
+    pl_req_args args = {.id = article_id};
+    return request(pc, PL_REQ_ARTICLE, &args, req_out, out_size);
 }

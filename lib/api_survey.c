@@ -67,17 +67,17 @@ const char *parley_question_show_if_value(const parley_question *q, int j)
 
 struct parley_survey_response {
     parley_client *pc;
-    char survey_id[PROTO_MAX_ID + 1];
+    char survey_id[PL_MAX_ID + 1];
 };
 
 int parley_survey_response_new(parley_client *pc, const char *survey_id, parley_survey_response **out)
 {
-    if (!pc || !out || !pid_valid(survey_id, PROTO_MAX_ID))
+    if (!pc || !out || !pl_id_valid(survey_id, PL_MAX_ID))
         return PARLEY_ERR_INVALID_ARG;
     *out = NULL;
-    pclient_enter(pc);
-    int rc = psurvey_check(pc->survey, survey_id);
-    parley_survey_response *r = rc == PARLEY_OK ? pcalloc(&pc->alloc, 1, sizeof *r) : NULL;
+    pl_client_enter(pc);
+    int rc = pl_surveys_check(pc->survey, survey_id);
+    parley_survey_response *r = rc == PARLEY_OK ? pl_calloc(&pc->alloc, 1, sizeof *r) : NULL;
     if (rc == PARLEY_OK && !r)
         rc = PARLEY_ERR_NOMEM;
     if (r) {
@@ -85,30 +85,30 @@ int parley_survey_response_new(parley_client *pc, const char *survey_id, parley_
         memcpy(r->survey_id, survey_id, strlen(survey_id) + 1);
         *out = r;
     }
-    return pclient_leave(pc, rc);
+    return pl_client_leave(pc, rc);
 }
 
 void parley_survey_response_free(parley_survey_response *resp)
 {
     if (resp)
-        pfree(&resp->pc->alloc, resp);
+        pl_free(&resp->pc->alloc, resp);
 }
 
 int parley_survey_answer_number(parley_survey_response *resp, const char *question_id, int value)
 {
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(resp->pc);
-    return pclient_leave(resp->pc, psurvey_answer_number(resp->pc->survey, resp->survey_id, question_id, value));
+    pl_client_enter(resp->pc);
+    return pl_client_leave(resp->pc, pl_surveys_answer_number(resp->pc->survey, resp->survey_id, question_id, value));
 }
 
 int parley_survey_answer_choice(parley_survey_response *resp, const char *question_id, const char *option_id)
 {
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(resp->pc);
-    return pclient_leave(resp->pc,
-                         psurvey_answer_choice(resp->pc->survey, resp->survey_id, question_id, option_id));
+    pl_client_enter(resp->pc);
+    return pl_client_leave(resp->pc,
+                         pl_surveys_answer_choice(resp->pc->survey, resp->survey_id, question_id, option_id));
 }
 
 int parley_survey_answer_choices(parley_survey_response *resp, const char *question_id,
@@ -116,33 +116,33 @@ int parley_survey_answer_choices(parley_survey_response *resp, const char *quest
 {
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(resp->pc);
-    return pclient_leave(resp->pc,
-                         psurvey_answer_choices(resp->pc->survey, resp->survey_id, question_id, option_ids, n));
+    pl_client_enter(resp->pc);
+    return pl_client_leave(resp->pc,
+                         pl_surveys_answer_choices(resp->pc->survey, resp->survey_id, question_id, option_ids, n));
 }
 
 int parley_survey_answer_text(parley_survey_response *resp, const char *question_id, const char *text)
 {
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(resp->pc);
-    return pclient_leave(resp->pc, psurvey_answer_text(resp->pc->survey, resp->survey_id, question_id, text));
+    pl_client_enter(resp->pc);
+    return pl_client_leave(resp->pc, pl_surveys_answer_text(resp->pc->survey, resp->survey_id, question_id, text));
 }
 
 int parley_survey_clear_answer(parley_survey_response *resp, const char *question_id)
 {
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(resp->pc);
-    return pclient_leave(resp->pc, psurvey_clear_answer(resp->pc->survey, resp->survey_id, question_id));
+    pl_client_enter(resp->pc);
+    return pl_client_leave(resp->pc, pl_surveys_clear_answer(resp->pc->survey, resp->survey_id, question_id));
 }
 
 int parley_survey_question_visible(parley_survey_response *resp, const char *question_id)
 {
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(resp->pc);
-    return pclient_leave(resp->pc, psurvey_visible(resp->pc->survey, resp->survey_id, question_id));
+    pl_client_enter(resp->pc);
+    return pl_client_leave(resp->pc, pl_surveys_visible(resp->pc->survey, resp->survey_id, question_id));
 }
 
 static int copy_out(const char *s, char *out, size_t size)
@@ -157,9 +157,9 @@ int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out, si
 {
     if (!resp || (missing_qid_out && out_size < PARLEY_SURVEY_ID_SIZE) || (cid_out && cid_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
-    char missing[PROTO_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
-    pclient_enter(resp->pc);
-    int rc = pclient_leave(resp->pc, psurvey_submit(resp->pc->survey, resp->survey_id, missing, cid));
+    char missing[PL_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
+    pl_client_enter(resp->pc);
+    int rc = pl_client_leave(resp->pc, pl_surveys_submit(resp->pc->survey, resp->survey_id, missing, cid));
     if (rc == PARLEY_ERR_INCOMPLETE)
         copy_out(missing, missing_qid_out, out_size);
     if (rc == PARLEY_OK)
@@ -172,8 +172,8 @@ int parley_survey_dismiss(parley_client *pc, const char *survey_id, char *cid_ou
     if (!pc || (cid_out && cid_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char cid[PARLEY_ID_SIZE] = "";
-    pclient_enter(pc);
-    int rc = pclient_leave(pc, psurvey_dismiss(pc->survey, survey_id, cid));
+    pl_client_enter(pc);
+    int rc = pl_client_leave(pc, pl_surveys_dismiss(pc->survey, survey_id, cid));
     if (rc == PARLEY_OK)
         copy_out(cid, cid_out, cid_size);
     return rc;
@@ -183,7 +183,7 @@ int parley_mute_proactive(parley_client *pc, uint32_t duration_ms)
 {
     if (!pc)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(pc);
-    psurvey_mute(pc->survey, pclock_mono_ms(), duration_ms);
-    return pclient_leave(pc, PARLEY_OK);
+    pl_client_enter(pc);
+    pl_surveys_mute(pc->survey, pl_clock_mono_ms(), duration_ms);
+    return pl_client_leave(pc, PARLEY_OK);
 }

@@ -18,17 +18,17 @@
 #include "util/rand.h"
 
 struct parley_client {
-    palloc alloc;
-    plog log;
-    prand *rand;
+    pl_alloc alloc;
+    pl_log log;
+    pl_rand *rand;
     void *jio_state;      /* the journal's file backend */
-    pstorage_host host;   /* or the host's storage */
-    pjournal *journal;
-    psess *sess;
-    pctx *ctx;
-    prich *rich; /* rich conversations */
-    struct psurvey *survey; /* surveys and proactive messages (survey.h) */
-    ptransport *tr;
+    pl_storage_host host;   /* or the host's storage */
+    pl_journal *journal;
+    pl_sess *sess;
+    pl_ctx *ctx;
+    pl_rich *rich; /* rich conversations */
+    struct pl_surveys *survey; /* surveys and proactive messages (survey.h) */
+    pl_transport *tr;
     char anon_id[PARLEY_ID_SIZE];
 
     pthread_mutex_t lock;
@@ -38,7 +38,7 @@ struct parley_client {
     size_t wcap;
 
     pthread_mutex_t evlock;
-    pevent_queue events;
+    pl_event_queue events;
     atomic_uint ev_count;
     uint32_t ev_max;       /* queue limits (parley_config_set_event_limits) */
     size_t ev_max_bytes;
@@ -54,7 +54,7 @@ struct parley_client {
  * takes the lock; leave hands the events produced to the host's queue,
  * unlocks, wakes the servicing thread so it acts on what the call queued,
  * and returns rc. */
-void pclient_enter(parley_client *pc);
-int pclient_leave(parley_client *pc, int rc);
+void pl_client_enter(parley_client *pc);
+int pl_client_leave(parley_client *pc, int rc);
 
 #endif

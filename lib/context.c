@@ -9,18 +9,18 @@
 /* A key/value table: attributes or device facts. vals[i].key and .str
  * point at keys[i] and strs[i], owned here. */
 typedef struct ptable {
-    pattr vals[PROTO_MAX_ATTRS];
-    char *keys[PROTO_MAX_ATTRS];
-    char *strs[PROTO_MAX_ATTRS];
-    unsigned char dirty[PROTO_MAX_ATTRS]; /* changed since the last frame */
+    pl_attr vals[PL_MAX_ATTRS];
+    char *keys[PL_MAX_ATTRS];
+    char *strs[PL_MAX_ATTRS];
+    unsigned char dirty[PL_MAX_ATTRS]; /* changed since the last frame */
     size_t n, cap;
 } ptable;
 
-struct pctx {
-    palloc alloc;
-    psess *sess;
-    const plog *log;
-    predact redact;
+struct pl_ctx {
+    pl_alloc alloc;
+    pl_sess *sess;
+    const pl_log *log;
+    pl_redact redact;
     int consent;
     uint32_t interval_ms;
     int64_t last_frame; /* monotonic ms of the last context frame */
@@ -39,11 +39,11 @@ struct pctx {
 /* ---- tables ------------------------------------------------------------- */
 
 /* The slots are reused by table_set, which frees a slot's old string. */
-static void table_clear(pctx *c, ptable *t)
+static void table_clear(pl_ctx *c, ptable *t)
 {
     for (size_t i = 0; i < t->n; i++) {
-        pfree(&c->alloc, t->keys[i]);
-        pfree(&c->alloc, t->strs[i]);
+        pl_free(&c->alloc, t->keys[i]);
+        pl_free(&c->alloc, t->strs[i]);
         t->keys[i] = NULL;
         t->strs[i] = NULL;
     }
@@ -59,17 +59,17 @@ static size_t table_find(const ptable *t, const char *key)
 }
 
 /* Stores v (its string already owned: `str`, taken on success). */
-static int table_set(pctx *c, ptable *t, const pattr *v, char *str)
+static int table_set(pl_ctx *c, ptable *t, const pl_attr *v, char *str)
 {
     size_t i = table_find(t, v->key);
     if (i == t->cap)
         return PARLEY_ERR_FULL;
-    char *key = i == t->n ? pstrdup(&c->alloc, v->key) : t->keys[i];
+    char *key = i == t->n ? pl_strdup(&c->alloc, v->key) : t->keys[i];
     if (!key)
         return PARLEY_ERR_NOMEM;
     if (i == t->n)
         t->keys[t->n++] = key;
-    pfree(&c->alloc, t->strs[i]);
+    pl_free(&c->alloc, t->strs[i]);
     t->strs[i] = str;
     t->vals[i] = *v;
     t->vals[i].key = key;
@@ -80,33 +80,33 @@ static int table_set(pctx *c, ptable *t, const pattr *v, char *str)
 
 /* ---- what goes out -------------------------------------------------------- */
 
-static size_t crumb_index(const pctx *c, size_t k)
+static size_t crumb_index(const pl_ctx *c, size_t k)
 {
     return (c->crumb_head + c->crumb_cap - c->crumb_count + k) % c->crumb_cap;
 }
 
-/* The context as a pcontext; with `patch`, only what changed since the last
+/* The context as a pl_context; with `patch`, only what changed since the last
  * frame. Arrays are allocated here (free with view_free). */
 typedef struct view {
-    pcontext pc;
-    pattr *attrs, *device;
-    pcrumb *crumbs;
+    pl_context pc;
+    pl_attr *attrs, *device;
+    pl_crumb *crumbs;
 } view;
 
-static void view_free(pctx *c, view *v)
+static void view_free(pl_ctx *c, view *v)
 {
-    pfree(&c->alloc, v->attrs);
-    pfree(&c->alloc, v->device);
-    pfree(&c->alloc, v->crumbs);
+    pl_free(&c->alloc, v->attrs);
+    pl_free(&c->alloc, v->device);
+    pl_free(&c->alloc, v->crumbs);
 }
 
-static int view_values(pctx *c, const ptable *t, int patch, pattr **out, size_t *n)
+static int view_values(pl_ctx *c, const ptable *t, int patch, pl_attr **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     if (!t->n)
         return PARLEY_OK;
-    if (!(*out = pcalloc(&c->alloc, t->n, sizeof **out)))
+    if (!(*out = pl_calloc(&c->alloc, t->n, sizeof **out)))
         return PARLEY_ERR_NOMEM;
     for (size_t i = 0; i < t->n; i++)
         if (!patch || t->dirty[i])
@@ -114,7 +114,7 @@ static int view_values(pctx *c, const ptable *t, int patch, pattr **out, size_t 
     return PARLEY_OK;
 }
 
-static int view_build(pctx *c, int patch, view *v)
+static int view_build(pl_ctx *c, int patch, view *v)
 {
     memset(v, 0, sizeof *v);
     size_t first = patch ? c->crumb_count - c->crumb_unsent : 0;
@@ -122,7 +122,7 @@ static int view_build(pctx *c, int patch, view *v)
     int rc = view_values(c, &c->attrs, patch, &v->attrs, &v->pc.n_attrs);
     if (rc == PARLEY_OK)
         rc = view_values(c, &c->device, patch, &v->device, &v->pc.n_device);
-    if (rc == PARLEY_OK && n_crumbs && !(v->crumbs = pcalloc(&c->alloc, n_crumbs, sizeof *v->crumbs)))
+    if (rc == PARLEY_OK && n_crumbs && !(v->crumbs = pl_calloc(&c->alloc, n_crumbs, sizeof *v->crumbs)))
         rc = PARLEY_ERR_NOMEM;
     if (rc != PARLEY_OK) {
         view_free(c, v);
@@ -130,7 +130,7 @@ static int view_build(pctx *c, int patch, view *v)
     }
     for (size_t k = 0; k < n_crumbs; k++) {
         size_t i = crumb_index(c, first + k);
-        v->crumbs[k] = (pcrumb){c->crumb_text[i], c->crumb_ts[i]};
+        v->crumbs[k] = (pl_crumb){c->crumb_text[i], c->crumb_ts[i]};
     }
     v->pc.attrs = v->attrs;
     v->pc.device = v->device;
@@ -145,7 +145,7 @@ static int view_empty(const view *v)
     return !v->pc.n_attrs && !v->pc.n_device && !v->pc.n_crumbs && !v->pc.screen;
 }
 
-static void mark_sent(pctx *c)
+static void mark_sent(pl_ctx *c)
 {
     memset(c->attrs.dirty, 0, sizeof c->attrs.dirty);
     memset(c->device.dirty, 0, sizeof c->device.dirty);
@@ -153,7 +153,7 @@ static void mark_sent(pctx *c)
     c->crumb_unsent = 0;
 }
 
-static int dirty(const pctx *c)
+static int dirty(const pl_ctx *c)
 {
     if (c->screen_dirty || c->crumb_unsent)
         return 1;
@@ -181,9 +181,9 @@ typedef struct part {
     size_t cost;
 } part;
 
-static pcontext part_alone(const view *v, const part *p)
+static pl_context part_alone(const view *v, const part *p)
 {
-    pcontext one = {0};
+    pl_context one = {0};
     switch (p->kind) {
     case PART_SCREEN: one.screen = v->pc.screen; break;
     case PART_ATTR: one.attrs = &v->pc.attrs[p->i], one.n_attrs = 1; break;
@@ -195,11 +195,11 @@ static pcontext part_alone(const view *v, const part *p)
 
 /* The parts of v in order: screen, attributes, device facts, breadcrumbs
  * oldest first; *crumbs_first is where the breadcrumbs start. */
-static int parts_of(pctx *c, const view *v, part **out, size_t *n, size_t *crumbs_first)
+static int parts_of(pl_ctx *c, const view *v, part **out, size_t *n, size_t *crumbs_first)
 {
     const size_t counts[] = {v->pc.screen != NULL, v->pc.n_attrs, v->pc.n_device, v->pc.n_crumbs};
     size_t total = counts[0] + counts[1] + counts[2] + counts[3];
-    part *p = pcalloc(&c->alloc, total ? total : 1, sizeof *p);
+    part *p = pl_calloc(&c->alloc, total ? total : 1, sizeof *p);
     if (!p)
         return PARLEY_ERR_NOMEM;
     *n = 0;
@@ -208,12 +208,12 @@ static int parts_of(pctx *c, const view *v, part **out, size_t *n, size_t *crumb
             *crumbs_first = *n;
         for (size_t i = 0; i < counts[kind]; i++, (*n)++) {
             p[*n] = (part){kind, i, 0};
-            pcontext one = part_alone(v, &p[*n]);
+            pl_context one = part_alone(v, &p[*n]);
             char *enc = NULL;
-            int rc = proto_encode_snapshot(&c->alloc, &one, &enc, &p[*n].cost);
-            pfree(&c->alloc, enc);
+            int rc = pl_proto_encode_snapshot(&c->alloc, &one, &enc, &p[*n].cost);
+            pl_free(&c->alloc, enc);
             if (rc != PARLEY_OK) {
-                pfree(&c->alloc, p);
+                pl_free(&c->alloc, p);
                 return rc;
             }
             p[*n].cost -= 1; /* "{" and "}" go, a comma comes */
@@ -224,12 +224,12 @@ static int parts_of(pctx *c, const view *v, part **out, size_t *n, size_t *crumb
 }
 
 /* The view of the parts whose `on` is set (arrays allocated: view_free). */
-static int view_select(pctx *c, const view *v, const part *p, size_t n, const unsigned char *on, view *out)
+static int view_select(pl_ctx *c, const view *v, const part *p, size_t n, const unsigned char *on, view *out)
 {
     memset(out, 0, sizeof *out);
-    if ((v->pc.n_attrs && !(out->attrs = pcalloc(&c->alloc, v->pc.n_attrs, sizeof *out->attrs))) ||
-        (v->pc.n_device && !(out->device = pcalloc(&c->alloc, v->pc.n_device, sizeof *out->device))) ||
-        (v->pc.n_crumbs && !(out->crumbs = pcalloc(&c->alloc, v->pc.n_crumbs, sizeof *out->crumbs)))) {
+    if ((v->pc.n_attrs && !(out->attrs = pl_calloc(&c->alloc, v->pc.n_attrs, sizeof *out->attrs))) ||
+        (v->pc.n_device && !(out->device = pl_calloc(&c->alloc, v->pc.n_device, sizeof *out->device))) ||
+        (v->pc.n_crumbs && !(out->crumbs = pl_calloc(&c->alloc, v->pc.n_crumbs, sizeof *out->crumbs)))) {
         view_free(c, out);
         return PARLEY_ERR_NOMEM;
     }
@@ -250,17 +250,17 @@ static int view_select(pctx *c, const view *v, const part *p, size_t n, const un
 }
 
 /* Sends the parts marked in `on` as one context frame. */
-static int send_chunk(pctx *c, int full, const view *v, const part *p, size_t n, const unsigned char *on)
+static int send_chunk(pl_ctx *c, int full, const view *v, const part *p, size_t n, const unsigned char *on)
 {
     view sel;
     int rc = view_select(c, v, p, n, on, &sel);
     char *frame = NULL;
     size_t len = 0;
     if (rc == PARLEY_OK)
-        rc = proto_encode_context(&c->alloc, full, &sel.pc, &frame, &len);
+        rc = pl_proto_encode_context(&c->alloc, full, &sel.pc, &frame, &len);
     view_free(c, &sel);
     if (rc == PARLEY_OK)
-        rc = psess_send_control(c->sess, "context", frame, len);
+        rc = pl_sess_send_control(c->sess, "context", frame, len);
     if (rc == PARLEY_OK)
         c->frames++;
     return rc;
@@ -270,18 +270,18 @@ static int send_chunk(pctx *c, int full, const view *v, const part *p, size_t n,
  * one `full` (when the whole state is sent), the rest patches, parts in
  * order so breadcrumbs stay oldest first. A part that cannot fit even
  * alone (only under a tiny server limit) is left out and logged. */
-static int send_split(pctx *c, int full, const view *v, size_t limit)
+static int send_split(pl_ctx *c, int full, const view *v, size_t limit)
 {
     part *p = NULL;
     size_t n = 0, crumbs_first = 0, base = sizeof "{\"t\":\"context\",\"full\":false}" - 1;
     int rc = parts_of(c, v, &p, &n, &crumbs_first);
-    unsigned char *on = rc == PARLEY_OK ? pcalloc(&c->alloc, n ? n : 1, 1) : NULL;
+    unsigned char *on = rc == PARLEY_OK ? pl_calloc(&c->alloc, n ? n : 1, 1) : NULL;
     if (rc == PARLEY_OK && !on)
         rc = PARLEY_ERR_NOMEM;
     size_t used = base, in_chunk = 0;
     for (size_t k = 0; rc == PARLEY_OK && k <= n; k++) {
         if (k < n && base + p[k].cost > limit) {
-            PLOG_W(c->log, "a context entry of %zu bytes does not fit the frame limit: left out", p[k].cost);
+            PL_LOG_W(c->log, "a context entry of %zu bytes does not fit the frame limit: left out", p[k].cost);
             continue;
         }
         if (in_chunk && (k == n || used + p[k].cost > limit)) {
@@ -297,28 +297,28 @@ static int send_split(pctx *c, int full, const view *v, size_t limit)
             in_chunk++;
         }
     }
-    pfree(&c->alloc, on);
-    pfree(&c->alloc, p);
+    pl_free(&c->alloc, on);
+    pl_free(&c->alloc, p);
     return rc;
 }
 
 /* Sends the full state or a patch now; an empty one is not sent. */
-static int send_frame(pctx *c, int full, int64_t now)
+static int send_frame(pl_ctx *c, int full, int64_t now)
 {
     view v;
     int rc = view_build(c, !full, &v);
     if (rc != PARLEY_OK)
         return rc;
     char *frame = NULL;
-    size_t len = 0, limit = psess_max_frame(c->sess);
+    size_t len = 0, limit = pl_sess_max_frame(c->sess);
     int empty = view_empty(&v);
     if (!empty)
-        rc = proto_encode_context(&c->alloc, full, &v.pc, &frame, &len);
+        rc = pl_proto_encode_context(&c->alloc, full, &v.pc, &frame, &len);
     if (!empty && rc == PARLEY_OK && len > limit) {
-        pfree(&c->alloc, frame);
+        pl_free(&c->alloc, frame);
         rc = send_split(c, full, &v, limit);
     } else if (!empty && rc == PARLEY_OK) {
-        rc = psess_send_control(c->sess, "context", frame, len);
+        rc = pl_sess_send_control(c->sess, "context", frame, len);
         c->frames += rc == PARLEY_OK;
     }
     view_free(c, &v);
@@ -336,12 +336,12 @@ static int send_frame(pctx *c, int full, int64_t now)
  * bytes: the screen, attributes, device facts, then breadcrumbs newest
  * first, each while it fits, marked "truncated". NULL when not even that
  * mark fits. */
-static int snapshot_trimmed(pctx *c, const view *v, size_t max, char **out)
+static int snapshot_trimmed(pl_ctx *c, const view *v, size_t max, char **out)
 {
     part *p = NULL;
     size_t n = 0, crumbs_first = 0, used = sizeof "{\"truncated\":true}" - 1;
     int rc = parts_of(c, v, &p, &n, &crumbs_first);
-    unsigned char *on = rc == PARLEY_OK ? pcalloc(&c->alloc, n ? n : 1, 1) : NULL;
+    unsigned char *on = rc == PARLEY_OK ? pl_calloc(&c->alloc, n ? n : 1, 1) : NULL;
     if (rc == PARLEY_OK && !on)
         rc = PARLEY_ERR_NOMEM;
     for (size_t j = 0; rc == PARLEY_OK && j < n; j++) {
@@ -354,15 +354,15 @@ static int snapshot_trimmed(pctx *c, const view *v, size_t max, char **out)
     view sel;
     if (rc == PARLEY_OK && used <= max && (rc = view_select(c, v, p, n, on, &sel)) == PARLEY_OK) {
         sel.pc.truncated = 1;
-        rc = proto_encode_snapshot(&c->alloc, &sel.pc, out, NULL);
+        rc = pl_proto_encode_snapshot(&c->alloc, &sel.pc, out, NULL);
         view_free(c, &sel);
     }
-    pfree(&c->alloc, on);
-    pfree(&c->alloc, p);
+    pl_free(&c->alloc, on);
+    pl_free(&c->alloc, p);
     return rc;
 }
 
-static int snapshot_within(pctx *c, size_t max, char **out)
+static int snapshot_within(pl_ctx *c, size_t max, char **out)
 {
     *out = NULL;
     if (!c->consent)
@@ -371,9 +371,9 @@ static int snapshot_within(pctx *c, size_t max, char **out)
     size_t len = 0;
     int rc = view_build(c, 0, &v);
     if (rc == PARLEY_OK && !view_empty(&v))
-        rc = proto_encode_snapshot(&c->alloc, &v.pc, out, &len);
+        rc = pl_proto_encode_snapshot(&c->alloc, &v.pc, out, &len);
     if (rc == PARLEY_OK && *out && len > max) {
-        pfree(&c->alloc, *out);
+        pl_free(&c->alloc, *out);
         *out = NULL;
         rc = snapshot_trimmed(c, &v, max, out);
     }
@@ -381,7 +381,7 @@ static int snapshot_within(pctx *c, size_t max, char **out)
     return rc;
 }
 
-int pctx_snapshot(pctx *c, char **out)
+int pl_ctx_snapshot(pl_ctx *c, char **out)
 {
     return snapshot_within(c, SIZE_MAX, out);
 }
@@ -390,15 +390,15 @@ int pctx_snapshot(pctx *c, char **out)
 
 static int on_welcome(void *user, int64_t now)
 {
-    pctx *c = user;
+    pl_ctx *c = user;
     c->now = now;
     return c->consent ? send_frame(c, 1, now) : PARLEY_OK;
 }
 
 static int64_t next_due(void *user)
 {
-    pctx *c = user;
-    if (!c->consent || !psess_online(c->sess) || !dirty(c))
+    pl_ctx *c = user;
+    if (!c->consent || !pl_sess_online(c->sess) || !dirty(c))
         return -1;
     int64_t due = c->last_frame + c->interval_ms;
     return due < 0 ? 0 : due; /* no frame yet: due at once */
@@ -406,11 +406,11 @@ static int64_t next_due(void *user)
 
 static void on_tick(void *user, int64_t now)
 {
-    pctx *c = user;
+    pl_ctx *c = user;
     c->now = now;
     int64_t due = next_due(c);
     if (due >= 0 && now >= due && send_frame(c, 0, now) != PARLEY_OK)
-        PLOG_W(c->log, "context patch not sent: out of memory");
+        PL_LOG_W(c->log, "context patch not sent: out of memory");
 }
 
 static int on_snapshot(void *user, size_t max, char **out)
@@ -420,23 +420,23 @@ static int on_snapshot(void *user, size_t max, char **out)
 
 static void on_logout(void *user)
 {
-    pctx *c = user;
+    pl_ctx *c = user;
     table_clear(c, &c->attrs);
     for (size_t i = 0; c->crumb_text && i < c->crumb_cap; i++) {
-        pfree(&c->alloc, c->crumb_text[i]);
+        pl_free(&c->alloc, c->crumb_text[i]);
         c->crumb_text[i] = NULL;
     }
     c->crumb_count = c->crumb_head = c->crumb_unsent = 0;
-    pfree(&c->alloc, c->screen);
+    pl_free(&c->alloc, c->screen);
     c->screen = NULL;
     c->screen_dirty = 0;
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
-pctx *pctx_new(const palloc *a, psess *sess, const pctx_config *cfg, const plog *log)
+pl_ctx *pl_ctx_new(const pl_alloc *a, pl_sess *sess, const pl_ctx_config *cfg, const pl_log *log)
 {
-    pctx *c = pcalloc(a, 1, sizeof *c);
+    pl_ctx *c = pl_calloc(a, 1, sizeof *c);
     if (!c)
         return NULL;
     c->alloc = *a;
@@ -444,168 +444,168 @@ pctx *pctx_new(const palloc *a, psess *sess, const pctx_config *cfg, const plog 
     c->log = log;
     c->redact = cfg->redact;
     c->consent = cfg->consent != 0;
-    c->interval_ms = cfg->interval_ms ? cfg->interval_ms : PCTX_DEFAULT_INTERVAL_MS;
-    c->crumb_cap = cfg->breadcrumb_cap ? cfg->breadcrumb_cap : PCTX_DEFAULT_CRUMBS;
-    c->attrs.cap = PROTO_MAX_ATTRS;
-    c->device.cap = PROTO_MAX_DEVICE;
+    c->interval_ms = cfg->interval_ms ? cfg->interval_ms : PL_CTX_DEFAULT_INTERVAL_MS;
+    c->crumb_cap = cfg->breadcrumb_cap ? cfg->breadcrumb_cap : PL_CTX_DEFAULT_CRUMBS;
+    c->attrs.cap = PL_MAX_ATTRS;
+    c->device.cap = PL_MAX_DEVICE;
     /* The first change goes out at once, later ones once per interval. */
     c->last_frame = INT64_MIN / 2;
-    c->crumb_text = pcalloc(a, c->crumb_cap, sizeof *c->crumb_text);
-    c->crumb_ts = pcalloc(a, c->crumb_cap, sizeof *c->crumb_ts);
-    psess_ext ext = {c, on_welcome, NULL, NULL, next_due, on_tick, on_logout, on_snapshot};
-    if (!c->crumb_text || !c->crumb_ts || psess_add_ext(sess, &ext) != PARLEY_OK) {
-        pctx_free(c);
+    c->crumb_text = pl_calloc(a, c->crumb_cap, sizeof *c->crumb_text);
+    c->crumb_ts = pl_calloc(a, c->crumb_cap, sizeof *c->crumb_ts);
+    pl_sess_ext ext = {c, on_welcome, NULL, NULL, next_due, on_tick, on_logout, on_snapshot};
+    if (!c->crumb_text || !c->crumb_ts || pl_sess_add_ext(sess, &ext) != PARLEY_OK) {
+        pl_ctx_free(c);
         return NULL;
     }
     return c;
 }
 
-void pctx_free(pctx *c)
+void pl_ctx_free(pl_ctx *c)
 {
     if (!c)
         return;
     on_logout(c);
     table_clear(c, &c->device);
-    pfree(&c->alloc, c->crumb_text);
-    pfree(&c->alloc, c->crumb_ts);
-    palloc a = c->alloc;
-    pfree(&a, c);
+    pl_free(&c->alloc, c->crumb_text);
+    pl_free(&c->alloc, c->crumb_ts);
+    pl_alloc a = c->alloc;
+    pl_free(&a, c);
 }
 
-uint64_t pctx_frames_sent(const pctx *c)
+uint64_t pl_ctx_frames_sent(const pl_ctx *c)
 {
     return c->frames;
 }
 
 /* ---- host API ------------------------------------------------------------- */
 
-int pctx_redact(pctx *c, int field, const char *in, char **out)
+int pl_ctx_redact(pl_ctx *c, int field, const char *in, char **out)
 {
-    return predact_copy(&c->redact, &c->alloc, field, in, out);
+    return pl_redact_copy(&c->redact, &c->alloc, field, in, out);
 }
 
-int pctx_prepare_message(pctx *c, const char *text, char **redacted)
+int pl_ctx_prepare_message(pl_ctx *c, const char *text, char **redacted)
 {
     *redacted = NULL;
-    return text ? pctx_redact(c, PARLEY_FIELD_MESSAGE, text, redacted) : PARLEY_OK;
+    return text ? pl_ctx_redact(c, PARLEY_FIELD_MESSAGE, text, redacted) : PARLEY_OK;
 }
 
 /* A user string checked against its limit, then redacted. */
-static int user_string(pctx *c, int field, const char *in, size_t max, char **out)
+static int user_string(pl_ctx *c, int field, const char *in, size_t max, char **out)
 {
     if (!in || !*in)
         return PARLEY_ERR_INVALID_ARG;
     size_t n = strnlen(in, max + 1);
     if (n > max)
         return PARLEY_ERR_TOO_LONG;
-    if (!putf8_valid(in, n))
+    if (!pl_utf8_valid(in, n))
         return PARLEY_ERR_INVALID_ARG;
-    return pctx_redact(c, field, in, out);
+    return pl_ctx_redact(c, field, in, out);
 }
 
 typedef struct redact_ctx {
-    pctx *c;
+    pl_ctx *c;
     int field;
 } redact_ctx;
 
 static int redact_json_string(void *user, const char *in, char **out)
 {
     redact_ctx *r = user;
-    return pctx_redact(r->c, r->field, in, out);
+    return pl_ctx_redact(r->c, r->field, in, out);
 }
 
 /* A host JSON object: validated, compacted, its strings redacted. */
-static int user_json(pctx *c, int field, const char *in, char **out)
+static int user_json(pl_ctx *c, int field, const char *in, char **out)
 {
     char *canon = NULL;
-    int rc = proto_json_object(&c->alloc, in, PROTO_MAX_JSON_VALUE, PROTO_MAX_JSON_DEPTH, &canon);
+    int rc = pl_proto_json_object(&c->alloc, in, PL_MAX_JSON_VALUE, PL_MAX_JSON_DEPTH, &canon);
     if (rc != PARLEY_OK)
         return rc;
     redact_ctx r = {c, field};
-    rc = proto_json_map_strings(&c->alloc, canon, redact_json_string, &r, out);
-    pfree(&c->alloc, canon);
+    rc = pl_proto_json_map_strings(&c->alloc, canon, redact_json_string, &r, out);
+    pl_free(&c->alloc, canon);
     return rc;
 }
 
-static int attr_value(pctx *c, const pattr *attr, char **str)
+static int attr_value(pl_ctx *c, const pl_attr *attr, char **str)
 {
     *str = NULL;
     switch (attr->type) {
-    case PATTR_STR: return user_string(c, PARLEY_FIELD_ATTRIBUTE, attr->str, PROTO_MAX_ATTR_STR, str);
-    case PATTR_JSON: return user_json(c, PARLEY_FIELD_ATTRIBUTE, attr->str, str);
-    case PATTR_NUM: return isfinite(attr->num) ? PARLEY_OK : PARLEY_ERR_INVALID_ARG;
-    case PATTR_BOOL:
-    case PATTR_NULL: return PARLEY_OK;
+    case PL_ATTR_STR: return user_string(c, PARLEY_FIELD_ATTRIBUTE, attr->str, PL_MAX_ATTR_STR, str);
+    case PL_ATTR_JSON: return user_json(c, PARLEY_FIELD_ATTRIBUTE, attr->str, str);
+    case PL_ATTR_NUM: return isfinite(attr->num) ? PARLEY_OK : PARLEY_ERR_INVALID_ARG;
+    case PL_ATTR_BOOL:
+    case PL_ATTR_NULL: return PARLEY_OK;
     }
     return PARLEY_ERR_INVALID_ARG;
 }
 
-int pctx_set_attr(pctx *c, const pattr *attr)
+int pl_ctx_set_attr(pl_ctx *c, const pl_attr *attr)
 {
-    if (!attr || !pid_valid(attr->key, PROTO_MAX_ATTR_KEY))
+    if (!attr || !pl_id_valid(attr->key, PL_MAX_ATTR_KEY))
         return PARLEY_ERR_INVALID_ARG;
-    if (attr->type == PATTR_STR && attr->str && !*attr->str) {
+    if (attr->type == PL_ATTR_STR && attr->str && !*attr->str) {
         /* An empty string is a value like any other; it needs no redaction. */
-        pattr v = {attr->key, PATTR_STR, "", 0, 0};
-        char *empty = pstrdup(&c->alloc, "");
+        pl_attr v = {attr->key, PL_ATTR_STR, "", 0, 0};
+        char *empty = pl_strdup(&c->alloc, "");
         int rc = empty ? table_set(c, &c->attrs, &v, empty) : PARLEY_ERR_NOMEM;
         if (rc != PARLEY_OK)
-            pfree(&c->alloc, empty);
+            pl_free(&c->alloc, empty);
         return rc;
     }
     char *str;
     int rc = attr_value(c, attr, &str);
     if (rc != PARLEY_OK)
         return rc;
-    pattr v = {attr->key, attr->type, str, attr->type == PATTR_NUM ? attr->num : 0,
-               attr->type == PATTR_BOOL && attr->boolean != 0};
+    pl_attr v = {attr->key, attr->type, str, attr->type == PL_ATTR_NUM ? attr->num : 0,
+               attr->type == PL_ATTR_BOOL && attr->boolean != 0};
     rc = table_set(c, &c->attrs, &v, str);
     if (rc != PARLEY_OK)
-        pfree(&c->alloc, str);
+        pl_free(&c->alloc, str);
     return rc;
 }
 
-int pctx_set_device(pctx *c, const char *key, const char *value)
+int pl_ctx_set_device(pl_ctx *c, const char *key, const char *value)
 {
-    if (!pid_valid(key, PROTO_MAX_ATTR_KEY))
+    if (!pl_id_valid(key, PL_MAX_ATTR_KEY))
         return PARLEY_ERR_INVALID_ARG;
     char *str;
-    int rc = user_string(c, PARLEY_FIELD_DEVICE, value, PROTO_MAX_ATTR_STR, &str);
+    int rc = user_string(c, PARLEY_FIELD_DEVICE, value, PL_MAX_ATTR_STR, &str);
     if (rc != PARLEY_OK)
         return rc;
-    pattr v = {key, PATTR_STR, str, 0, 0};
+    pl_attr v = {key, PL_ATTR_STR, str, 0, 0};
     rc = table_set(c, &c->device, &v, str);
     if (rc != PARLEY_OK)
-        pfree(&c->alloc, str);
+        pl_free(&c->alloc, str);
     return rc;
 }
 
-int pctx_set_screen(pctx *c, const char *screen)
+int pl_ctx_set_screen(pl_ctx *c, const char *screen)
 {
     /* The common case in a game: the same screen every frame. */
     if (screen && c->screen && strcmp(screen, c->screen) == 0 && !c->redact.fn)
         return PARLEY_OK;
     char *s;
-    int rc = user_string(c, PARLEY_FIELD_SCREEN, screen, PROTO_MAX_SCREEN, &s);
+    int rc = user_string(c, PARLEY_FIELD_SCREEN, screen, PL_MAX_SCREEN, &s);
     if (rc != PARLEY_OK)
         return rc;
     if (c->screen && strcmp(s, c->screen) == 0) {
-        pfree(&c->alloc, s);
+        pl_free(&c->alloc, s);
         return PARLEY_OK;
     }
-    pfree(&c->alloc, c->screen);
+    pl_free(&c->alloc, c->screen);
     c->screen = s;
     c->screen_dirty = 1;
     return PARLEY_OK;
 }
 
-int pctx_add_breadcrumb(pctx *c, const char *text, int64_t wall_ms)
+int pl_ctx_add_breadcrumb(pl_ctx *c, const char *text, int64_t wall_ms)
 {
     char *t;
-    int rc = user_string(c, PARLEY_FIELD_BREADCRUMB, text, PROTO_MAX_CRUMB, &t);
+    int rc = user_string(c, PARLEY_FIELD_BREADCRUMB, text, PL_MAX_CRUMB, &t);
     if (rc != PARLEY_OK)
         return rc;
-    pfree(&c->alloc, c->crumb_text[c->crumb_head]);
+    pl_free(&c->alloc, c->crumb_text[c->crumb_head]);
     c->crumb_text[c->crumb_head] = t;
     c->crumb_ts[c->crumb_head] = wall_ms;
     c->crumb_head = (c->crumb_head + 1) % c->crumb_cap;
@@ -616,9 +616,9 @@ int pctx_add_breadcrumb(pctx *c, const char *text, int64_t wall_ms)
     return PARLEY_OK;
 }
 
-int pctx_track_event(pctx *c, const char *name, const char *meta, int64_t wall_ms)
+int pl_ctx_track_event(pl_ctx *c, const char *name, const char *meta, int64_t wall_ms)
 {
-    if (!pid_valid(name, PROTO_MAX_EVENT_NAME))
+    if (!pl_id_valid(name, PL_MAX_EVENT_NAME))
         return PARLEY_ERR_INVALID_ARG;
     if (!c->consent)
         return PARLEY_ERR_CONSENT;
@@ -626,17 +626,17 @@ int pctx_track_event(pctx *c, const char *name, const char *meta, int64_t wall_m
     size_t len = 0;
     int rc = meta ? user_json(c, PARLEY_FIELD_EVENT, meta, &m) : PARLEY_OK;
     if (rc == PARLEY_OK)
-        rc = psess_mint_cid(c->sess, cid);
+        rc = pl_sess_mint_cid(c->sess, cid);
     if (rc == PARLEY_OK)
-        rc = proto_encode_event(&c->alloc, cid, name, m, wall_ms, &frame, &len);
-    pfree(&c->alloc, m);
-    return rc == PARLEY_OK ? psess_enqueue(c->sess, PSESS_ITEM_SILENT, NULL, cid, frame, len) : rc;
+        rc = pl_proto_encode_event(&c->alloc, cid, name, m, wall_ms, &frame, &len);
+    pl_free(&c->alloc, m);
+    return rc == PARLEY_OK ? pl_sess_enqueue(c->sess, PL_SESS_ITEM_SILENT, NULL, cid, frame, len) : rc;
 }
 
-void pctx_set_consent(pctx *c, int allowed)
+void pl_ctx_set_consent(pl_ctx *c, int allowed)
 {
     int was = c->consent;
     c->consent = allowed != 0;
-    if (c->consent && !was && psess_online(c->sess) && send_frame(c, 1, c->now) != PARLEY_OK)
-        PLOG_W(c->log, "context not sent: out of memory");
+    if (c->consent && !was && pl_sess_online(c->sess) && send_frame(c, 1, c->now) != PARLEY_OK)
+        PL_LOG_W(c->log, "context not sent: out of memory");
 }

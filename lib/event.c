@@ -5,9 +5,9 @@
 #include "survey.h"
 #include "rich.h"
 
-parley_event *pevent_new(const palloc *a, int type)
+parley_event *pl_event_new(const pl_alloc *a, int type)
 {
-    parley_event *ev = pcalloc(a, 1, sizeof *ev);
+    parley_event *ev = pl_calloc(a, 1, sizeof *ev);
     if (!ev)
         return NULL;
     ev->alloc = *a;
@@ -15,12 +15,12 @@ parley_event *pevent_new(const palloc *a, int type)
     return ev;
 }
 
-int pevent_set(parley_event *ev, char **field, const char *s)
+int pl_event_set(parley_event *ev, char **field, const char *s)
 {
     char *copy = NULL;
-    if (s && !(copy = pstrdup(&ev->alloc, s)))
+    if (s && !(copy = pl_strdup(&ev->alloc, s)))
         return PARLEY_ERR_NOMEM;
-    pfree(&ev->alloc, *field);
+    pl_free(&ev->alloc, *field);
     *field = copy;
     return PARLEY_OK;
 }
@@ -29,13 +29,13 @@ void parley_event_free(parley_event *ev)
 {
     if (!ev)
         return;
-    palloc a = ev->alloc;
+    pl_alloc a = ev->alloc;
     char *fields[] = {ev->conv, ev->id, ev->cid, ev->seq, ev->text, ev->author_name};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        pfree(&a, fields[i]);
-    pev_rich_free(&a, ev->rich);
-    psv_model_unref(ev->survey);
-    pfree(&a, ev);
+        pl_free(&a, fields[i]);
+    pl_ev_rich_free(&a, ev->rich);
+    pl_survey_unref(ev->survey);
+    pl_free(&a, ev);
 }
 
 static size_t str_size(const char *s)
@@ -52,19 +52,19 @@ static size_t survey_size(const parley_survey *sv)
     return sizeof *sv + sv->n_questions * sizeof *sv->questions + str_size(sv->json) + str_size(sv->frame);
 }
 
-size_t pevent_size(const parley_event *ev)
+size_t pl_event_size(const parley_event *ev)
 {
     const char *fields[] = {ev->conv, ev->id, ev->cid, ev->seq, ev->text, ev->author_name};
-    size_t n = sizeof *ev + pev_rich_size(ev->rich) + survey_size(ev->survey);
+    size_t n = sizeof *ev + pl_ev_rich_size(ev->rich) + survey_size(ev->survey);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         n += str_size(fields[i]);
     return n;
 }
 
-void pevent_queue_push(pevent_queue *q, parley_event *ev)
+void pl_event_queue_push(pl_event_queue *q, parley_event *ev)
 {
     ev->next = NULL;
-    ev->qbytes = pevent_size(ev);
+    ev->qbytes = pl_event_size(ev);
     q->bytes += ev->qbytes;
     if (q->tail)
         q->tail->next = ev;
@@ -74,7 +74,7 @@ void pevent_queue_push(pevent_queue *q, parley_event *ev)
     q->count++;
 }
 
-parley_event *pevent_queue_pop(pevent_queue *q)
+parley_event *pl_event_queue_pop(pl_event_queue *q)
 {
     parley_event *ev = q->head;
     if (!ev)
@@ -88,7 +88,7 @@ parley_event *pevent_queue_pop(pevent_queue *q)
     return ev;
 }
 
-void pevent_queue_splice(pevent_queue *dst, pevent_queue *src)
+void pl_event_queue_splice(pl_event_queue *dst, pl_event_queue *src)
 {
     if (!src->head)
         return;
@@ -104,10 +104,10 @@ void pevent_queue_splice(pevent_queue *dst, pevent_queue *src)
     src->bytes = 0;
 }
 
-void pevent_queue_clear(pevent_queue *q)
+void pl_event_queue_clear(pl_event_queue *q)
 {
     parley_event *ev;
-    while ((ev = pevent_queue_pop(q)))
+    while ((ev = pl_event_queue_pop(q)))
         parley_event_free(ev);
 }
 

@@ -10,7 +10,7 @@
 #include "util/alloc.h"
 
 struct parley_event {
-    palloc alloc; /* a copy: events may outlive their client */
+    pl_alloc alloc; /* a copy: events may outlive their client */
     int type;     /* PARLEY_EV_* */
     int state;    /* PARLEY_CONN_* / PARLEY_MSG_* / PARLEY_CONV_* */
     int author_kind;
@@ -21,33 +21,33 @@ struct parley_event {
     char *conv, *id, *cid, *seq, *text, *author_name;
     parley_survey *survey; /* PARLEY_EV_SURVEY (survey.h): a reference, dropped on free */
     /* rich conversations (rich.h): blocks, queue, answers; NULL when none */
-    struct pev_rich *rich;
+    struct pl_ev_rich *rich;
     struct parley_event *next; /* queue link, owned by whoever queues it */
-    size_t qbytes;             /* what it counts for in a queue (pevent_size) */
+    size_t qbytes;             /* what it counts for in a queue (pl_event_size) */
 };
 
 /* A zeroed event of `type`; NULL when out of memory. */
-parley_event *pevent_new(const palloc *a, int type);
+parley_event *pl_event_new(const pl_alloc *a, int type);
 
 /* Sets a string field to a copy of s (NULL allowed). PARLEY_OK or NOMEM. */
-int pevent_set(parley_event *ev, char **field, const char *s);
+int pl_event_set(parley_event *ev, char **field, const char *s);
 
 /* The memory an event holds, in bytes: the event, its strings, its rich
  * content (with the items of an answer) and its survey model. What the
  * host's queue limit (parley_config_set_event_limits) counts. */
-size_t pevent_size(const parley_event *ev);
+size_t pl_event_size(const parley_event *ev);
 
-/* A FIFO of events, with their count and their pevent_size total. */
-typedef struct pevent_queue {
+/* A FIFO of events, with their count and their pl_event_size total. */
+typedef struct pl_event_queue {
     parley_event *head, *tail;
     uint32_t count;
     size_t bytes;
-} pevent_queue;
+} pl_event_queue;
 
-void pevent_queue_push(pevent_queue *q, parley_event *ev);
-parley_event *pevent_queue_pop(pevent_queue *q);
+void pl_event_queue_push(pl_event_queue *q, parley_event *ev);
+parley_event *pl_event_queue_pop(pl_event_queue *q);
 /* Moves all of src to the end of dst. */
-void pevent_queue_splice(pevent_queue *dst, pevent_queue *src);
-void pevent_queue_clear(pevent_queue *q);
+void pl_event_queue_splice(pl_event_queue *dst, pl_event_queue *src);
+void pl_event_queue_clear(pl_event_queue *q);
 
 #endif

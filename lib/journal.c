@@ -12,7 +12,7 @@
  *   works), and until then the failed record may survive a crash whole.
  * - Nonces are 12 random bytes from a CTR_DRBG the journal owns (only when
  *   encrypted). mbedTLS allocates its cipher context itself (mbedtls_calloc),
- *   outside the palloc hooks, as the TLS stack does. */
+ *   outside the pl_alloc hooks, as the TLS stack does. */
 #include "journal.h"
 
 #include <errno.h>
@@ -38,7 +38,7 @@
 #define NONCE_LEN 12
 #define TAG_LEN 16
 #define SEAL_LEN (NONCE_LEN + TAG_LEN)
-#define MAX_BODY (BODY_HDR + PJOURNAL_MAX_KEY + PJOURNAL_MAX_VALUE + SEAL_LEN)
+#define MAX_BODY (BODY_HDR + PL_JOURNAL_MAX_KEY + PL_JOURNAL_MAX_VALUE + SEAL_LEN)
 
 enum { OP_PUT = 1, OP_DEL = 2, OP_CLEAR = 3, OP_HEADER = 0x7f };
 
@@ -90,13 +90,13 @@ typedef struct entry {
     unsigned char *val;
 } entry;
 
-struct pjournal {
-    palloc alloc;
-    pjournal_io io;
-    const plog *log;
+struct pl_journal {
+    pl_alloc alloc;
+    pl_journal_io io;
+    const pl_log *log;
     int encrypted;
     mbedtls_gcm_context gcm;
-    prand *rand; /* nonces; only for an encrypted journal */
+    pl_rand *rand; /* nonces; only for an encrypted journal */
     entry *e;
     size_t n, cap;
     size_t log_bytes, dead, dropped;
@@ -121,7 +121,7 @@ static int key_cmp(uint8_t ns, const char *key, size_t keylen, const entry *e)
 }
 
 /* Index of the entry, or of where it would go; *found says which. */
-static size_t find(const pjournal *j, uint8_t ns, const char *key, size_t keylen, int *found)
+static size_t find(const pl_journal *j, uint8_t ns, const char *key, size_t keylen, int *found)
 {
     size_t lo = 0, hi = j->n;
     while (lo < hi) {
@@ -140,12 +140,12 @@ static size_t find(const pjournal *j, uint8_t ns, const char *key, size_t keylen
     return lo;
 }
 
-static int reserve(pjournal *j)
+static int reserve(pl_journal *j)
 {
     if (j->n < j->cap)
         return PARLEY_OK;
     size_t cap = j->cap ? j->cap * 2 : 16;
-    entry *e = prealloc(&j->alloc, j->e, cap * sizeof *e);
+    entry *e = pl_realloc(&j->alloc, j->e, cap * sizeof *e);
     if (!e)
         return PARLEY_ERR_NOMEM;
     j->e = e;
@@ -154,10 +154,10 @@ static int reserve(pjournal *j)
 }
 
 /* A detached entry holding copies of key and value (not yet in the map). */
-static int entry_make(pjournal *j, uint8_t ns, const char *key, size_t keylen, const void *val,
+static int entry_make(pl_journal *j, uint8_t ns, const char *key, size_t keylen, const void *val,
                       size_t vlen, entry *out)
 {
-    char *b = pmalloc(&j->alloc, keylen + 1 + vlen);
+    char *b = pl_malloc(&j->alloc, keylen + 1 + vlen);
     if (!b)
         return PARLEY_ERR_NOMEM;
     memcpy(b, key, keylen);
@@ -174,12 +174,12 @@ static int entry_make(pjournal *j, uint8_t ns, const char *key, size_t keylen, c
 
 /* Puts a made entry into the map (capacity reserved by the caller); returns
  * whether it replaced a live one. */
-static int map_set(pjournal *j, entry *ne)
+static int map_set(pl_journal *j, entry *ne)
 {
     int found;
     size_t i = find(j, ne->ns, ne->key, ne->keylen, &found);
     if (found) {
-        pfree(&j->alloc, j->e[i].key);
+        pl_free(&j->alloc, j->e[i].key);
         j->e[i] = *ne;
         return 1;
     }
@@ -189,24 +189,24 @@ static int map_set(pjournal *j, entry *ne)
     return 0;
 }
 
-static int map_del(pjournal *j, uint8_t ns, const char *key, size_t keylen)
+static int map_del(pl_journal *j, uint8_t ns, const char *key, size_t keylen)
 {
     int found;
     size_t i = find(j, ns, key, keylen, &found);
     if (!found)
         return 0;
-    pfree(&j->alloc, j->e[i].key);
+    pl_free(&j->alloc, j->e[i].key);
     memmove(&j->e[i], &j->e[i + 1], (j->n - i - 1) * sizeof *j->e);
     j->n--;
     return 1;
 }
 
-static size_t map_clear_ns(pjournal *j, uint8_t ns)
+static size_t map_clear_ns(pl_journal *j, uint8_t ns)
 {
     size_t w = 0, removed = 0;
     for (size_t r = 0; r < j->n; r++) {
         if (j->e[r].ns == ns) {
-            pfree(&j->alloc, j->e[r].key);
+            pl_free(&j->alloc, j->e[r].key);
             removed++;
         } else {
             j->e[w++] = j->e[r];
@@ -229,9 +229,9 @@ static void frame_header(unsigned char *r, size_t blen)
 
 /* nonce | ciphertext | tag of plain[len] into out[len + SEAL_LEN]; plain
  * may be out + NONCE_LEN (in place). */
-static int seal(pjournal *j, const unsigned char *plain, size_t len, unsigned char *out)
+static int seal(pl_journal *j, const unsigned char *plain, size_t len, unsigned char *out)
 {
-    if (prand_bytes(j->rand, out, NONCE_LEN) != PARLEY_OK)
+    if (pl_rand_bytes(j->rand, out, NONCE_LEN) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
     if (mbedtls_gcm_crypt_and_tag(&j->gcm, MBEDTLS_GCM_ENCRYPT, len, out, NONCE_LEN, NULL, 0,
                                   plain, out + NONCE_LEN, TAG_LEN, out + NONCE_LEN + len) != 0)
@@ -239,7 +239,7 @@ static int seal(pjournal *j, const unsigned char *plain, size_t len, unsigned ch
     return PARLEY_OK;
 }
 
-static int open_sealed(pjournal *j, const unsigned char *in, size_t len, unsigned char *out)
+static int open_sealed(pl_journal *j, const unsigned char *in, size_t len, unsigned char *out)
 {
     if (len < SEAL_LEN)
         return PARLEY_ERR_AUTH;
@@ -253,12 +253,12 @@ static int open_sealed(pjournal *j, const unsigned char *in, size_t len, unsigne
 /* A complete framed record for op on (ns, key) with value[vlen], built in
  * one buffer: the plain body sits where the ciphertext goes (GCM encrypts
  * in place). */
-static int encode(pjournal *j, int op, uint8_t ns, const char *key, size_t keylen,
+static int encode(pl_journal *j, int op, uint8_t ns, const char *key, size_t keylen,
                   const void *val, size_t vlen, unsigned char **out, size_t *outlen)
 {
     size_t plen = BODY_HDR + keylen + vlen;
     size_t blen = plen + (j->encrypted ? SEAL_LEN : 0);
-    unsigned char *r = pmalloc(&j->alloc, FRAME_LEN + blen);
+    unsigned char *r = pl_malloc(&j->alloc, FRAME_LEN + blen);
     if (!r)
         return PARLEY_ERR_NOMEM;
     unsigned char *body = r + FRAME_LEN;
@@ -273,7 +273,7 @@ static int encode(pjournal *j, int op, uint8_t ns, const char *key, size_t keyle
         memcpy(p + BODY_HDR + keylen, val, vlen);
     int rc = j->encrypted ? seal(j, p, plen, body) : PARLEY_OK;
     if (rc != PARLEY_OK) {
-        pfree(&j->alloc, r);
+        pl_free(&j->alloc, r);
         return rc;
     }
     frame_header(r, blen);
@@ -282,10 +282,10 @@ static int encode(pjournal *j, int op, uint8_t ns, const char *key, size_t keyle
     return PARLEY_OK;
 }
 
-static int encode_header(pjournal *j, unsigned char **out, size_t *outlen)
+static int encode_header(pl_journal *j, unsigned char **out, size_t *outlen)
 {
     size_t blen = BODY_HDR + 2 + (j->encrypted ? CHECK_LEN + SEAL_LEN : 0);
-    unsigned char *r = pmalloc(&j->alloc, FRAME_LEN + blen);
+    unsigned char *r = pl_malloc(&j->alloc, FRAME_LEN + blen);
     if (!r)
         return PARLEY_ERR_NOMEM;
     unsigned char *b = r + FRAME_LEN;
@@ -295,7 +295,7 @@ static int encode_header(pjournal *j, unsigned char **out, size_t *outlen)
     b[BODY_HDR + 1] = j->encrypted ? MODE_GCM : MODE_PLAIN;
     int rc = j->encrypted ? seal(j, key_check, CHECK_LEN, b + BODY_HDR + 2) : PARLEY_OK;
     if (rc != PARLEY_OK) {
-        pfree(&j->alloc, r);
+        pl_free(&j->alloc, r);
         return rc;
     }
     frame_header(r, blen);
@@ -320,15 +320,15 @@ static size_t frame_ok(const unsigned char *p, size_t avail)
     return FRAME_LEN + blen;
 }
 
-static int check_header(pjournal *j, const unsigned char *body, size_t blen)
+static int check_header(pl_journal *j, const unsigned char *body, size_t blen)
 {
     if (body[0] != OP_HEADER || blen < BODY_HDR + 2 || body[BODY_HDR] != HDR_VERSION) {
-        PLOG_E(j->log, "journal: not a journal (or a newer format)");
+        PL_LOG_E(j->log, "journal: not a journal (or a newer format)");
         return PARLEY_ERR_IO;
     }
     int mode = body[BODY_HDR + 1];
     if (mode != (j->encrypted ? MODE_GCM : MODE_PLAIN)) {
-        PLOG_E(j->log, "journal: %s", j->encrypted ? "written without a key" : "encrypted, no key given");
+        PL_LOG_E(j->log, "journal: %s", j->encrypted ? "written without a key" : "encrypted, no key given");
         return PARLEY_ERR_AUTH;
     }
     if (!j->encrypted)
@@ -337,7 +337,7 @@ static int check_header(pjournal *j, const unsigned char *body, size_t blen)
     if (blen != BODY_HDR + 2 + sizeof check + SEAL_LEN ||
         open_sealed(j, body + BODY_HDR + 2, sizeof check + SEAL_LEN, check) != PARLEY_OK ||
         memcmp(check, key_check, sizeof check) != 0) {
-        PLOG_E(j->log, "journal: wrong encryption key");
+        PL_LOG_E(j->log, "journal: wrong encryption key");
         return PARLEY_ERR_AUTH;
     }
     return PARLEY_OK;
@@ -345,10 +345,10 @@ static int check_header(pjournal *j, const unsigned char *body, size_t blen)
 
 /* Applies one plain body. Returns PARLEY_OK, NOMEM, or 1 when the body is
  * malformed (treated as the start of a corrupt tail). */
-static int apply(pjournal *j, const unsigned char *b, size_t blen)
+static int apply(pl_journal *j, const unsigned char *b, size_t blen)
 {
     size_t keylen = (size_t)b[2] | (size_t)b[3] << 8;
-    if (keylen == 0 || keylen > PJOURNAL_MAX_KEY || blen - BODY_HDR < keylen)
+    if (keylen == 0 || keylen > PL_JOURNAL_MAX_KEY || blen - BODY_HDR < keylen)
         return 1;
     const char *key = (const char *)b + BODY_HDR;
     if (memchr(key, '\0', keylen))
@@ -357,7 +357,7 @@ static int apply(pjournal *j, const unsigned char *b, size_t blen)
     uint8_t ns = b[1];
     if (b[0] == OP_PUT) {
         entry ne;
-        if (vlen > PJOURNAL_MAX_VALUE)
+        if (vlen > PL_JOURNAL_MAX_VALUE)
             return 1;
         if (reserve(j) != PARLEY_OK || entry_make(j, ns, key, keylen, key + keylen, vlen, &ne) != PARLEY_OK)
             return PARLEY_ERR_NOMEM;
@@ -376,23 +376,23 @@ static int apply(pjournal *j, const unsigned char *b, size_t blen)
 }
 
 /* One data record's body (sealed or not): PARLEY_OK, NOMEM, or 1 (corrupt). */
-static int replay_body(pjournal *j, const unsigned char *body, size_t blen)
+static int replay_body(pl_journal *j, const unsigned char *body, size_t blen)
 {
     if (!j->encrypted)
         return apply(j, body, blen);
     if (blen < SEAL_LEN + BODY_HDR)
         return 1;
-    unsigned char *plain = pmalloc(&j->alloc, blen - SEAL_LEN);
+    unsigned char *plain = pl_malloc(&j->alloc, blen - SEAL_LEN);
     if (!plain)
         return PARLEY_ERR_NOMEM;
     int rc = open_sealed(j, body, blen, plain) == PARLEY_OK ? apply(j, plain, blen - SEAL_LEN) : 1;
-    pfree(&j->alloc, plain);
+    pl_free(&j->alloc, plain);
     return rc;
 }
 
 /* Rebuilds the map from data[len]; *good is the length of the intact prefix
  * (0 when even the header is torn: the journal is then started afresh). */
-static int replay(pjournal *j, const unsigned char *data, size_t len, size_t *good)
+static int replay(pl_journal *j, const unsigned char *data, size_t len, size_t *good)
 {
     size_t off = 0, r = frame_ok(data, len);
     *good = 0;
@@ -416,7 +416,7 @@ static int replay(pjournal *j, const unsigned char *data, size_t len, size_t *go
 
 /* ---- writing ---------------------------------------------------------- */
 
-static int cut_tail(pjournal *j)
+static int cut_tail(pl_journal *j)
 {
     if (!j->tail_dirty)
         return PARLEY_OK;
@@ -427,7 +427,7 @@ static int cut_tail(pjournal *j)
 }
 
 /* Appends rec (and syncs) or leaves the log at its last good length. */
-static int write_record(pjournal *j, const unsigned char *rec, size_t len, int sync)
+static int write_record(pl_journal *j, const unsigned char *rec, size_t len, int sync)
 {
     int rc = cut_tail(j);
     if (rc != PARLEY_OK)
@@ -439,11 +439,11 @@ static int write_record(pjournal *j, const unsigned char *rec, size_t len, int s
         return PARLEY_OK;
     j->tail_dirty = 1;
     if (cut_tail(j) != PARLEY_OK)
-        PLOG_E(j->log, "journal: cannot cut a failed write back; retrying before the next one");
+        PL_LOG_E(j->log, "journal: cannot cut a failed write back; retrying before the next one");
     return PARLEY_ERR_IO;
 }
 
-static int fresh_log(pjournal *j)
+static int fresh_log(pl_journal *j)
 {
     unsigned char *rec;
     size_t len;
@@ -452,36 +452,36 @@ static int fresh_log(pjournal *j)
         return rc;
     j->log_bytes = 0;
     rc = write_record(j, rec, len, 1);
-    pfree(&j->alloc, rec);
+    pl_free(&j->alloc, rec);
     if (rc == PARLEY_OK)
         j->log_bytes = len;
     return rc;
 }
 
-static void maybe_compact(pjournal *j)
+static void maybe_compact(pl_journal *j)
 {
     if (j->dead <= 64 || j->dead <= j->n || j->dead < j->compact_at)
         return;
-    int rc = pjournal_compact(j, 0);
+    int rc = pl_journal_compact(j, 0);
     if (rc != PARLEY_OK) {
         j->compact_at = j->dead * 2;
-        PLOG_W(j->log, "journal: compaction failed (%d); the log keeps growing", rc);
+        PL_LOG_W(j->log, "journal: compaction failed (%d); the log keeps growing", rc);
     }
 }
 
-static int check_key(const pjournal *j, const char *key, size_t *keylen)
+static int check_key(const pl_journal *j, const char *key, size_t *keylen)
 {
     if (!j || !key)
         return PARLEY_ERR_INVALID_ARG;
     *keylen = strlen(key);
-    return *keylen == 0 || *keylen > PJOURNAL_MAX_KEY ? PARLEY_ERR_INVALID_ARG : PARLEY_OK;
+    return *keylen == 0 || *keylen > PL_JOURNAL_MAX_KEY ? PARLEY_ERR_INVALID_ARG : PARLEY_OK;
 }
 
-int pjournal_put(pjournal *j, uint8_t ns, const char *key, const void *value, size_t len, int sync)
+int pl_journal_put(pl_journal *j, uint8_t ns, const char *key, const void *value, size_t len, int sync)
 {
     size_t keylen;
     int rc = check_key(j, key, &keylen);
-    if (rc != PARLEY_OK || len > PJOURNAL_MAX_VALUE || (!value && len))
+    if (rc != PARLEY_OK || len > PL_JOURNAL_MAX_VALUE || (!value && len))
         return PARLEY_ERR_INVALID_ARG;
     /* Everything that can run out of memory happens before the write, so a
      * record on disk is never left without its entry in memory. */
@@ -493,10 +493,10 @@ int pjournal_put(pjournal *j, uint8_t ns, const char *key, const void *value, si
     rc = encode(j, OP_PUT, ns, key, keylen, value, len, &rec, &rlen);
     if (rc == PARLEY_OK) {
         rc = write_record(j, rec, rlen, sync);
-        pfree(&j->alloc, rec);
+        pl_free(&j->alloc, rec);
     }
     if (rc != PARLEY_OK) {
-        pfree(&j->alloc, ne.key);
+        pl_free(&j->alloc, ne.key);
         return rc;
     }
     j->log_bytes += rlen;
@@ -506,7 +506,7 @@ int pjournal_put(pjournal *j, uint8_t ns, const char *key, const void *value, si
 }
 
 /* Writes a key-only record (DEL, CLEAR) and accounts for it. */
-static int write_marker(pjournal *j, int op, uint8_t ns, const char *key, size_t keylen, int sync)
+static int write_marker(pl_journal *j, int op, uint8_t ns, const char *key, size_t keylen, int sync)
 {
     unsigned char *rec;
     size_t rlen;
@@ -514,13 +514,13 @@ static int write_marker(pjournal *j, int op, uint8_t ns, const char *key, size_t
     if (rc != PARLEY_OK)
         return rc;
     rc = write_record(j, rec, rlen, sync);
-    pfree(&j->alloc, rec);
+    pl_free(&j->alloc, rec);
     if (rc == PARLEY_OK)
         j->log_bytes += rlen;
     return rc;
 }
 
-int pjournal_del(pjournal *j, uint8_t ns, const char *key, int sync)
+int pl_journal_del(pl_journal *j, uint8_t ns, const char *key, int sync)
 {
     size_t keylen;
     int rc = check_key(j, key, &keylen);
@@ -529,7 +529,7 @@ int pjournal_del(pjournal *j, uint8_t ns, const char *key, int sync)
     int found;
     find(j, ns, key, keylen, &found);
     if (!found)
-        return sync ? pjournal_sync(j) : PARLEY_OK;
+        return sync ? pl_journal_sync(j) : PARLEY_OK;
     rc = write_marker(j, OP_DEL, ns, key, keylen, sync);
     if (rc != PARLEY_OK)
         return rc;
@@ -539,7 +539,7 @@ int pjournal_del(pjournal *j, uint8_t ns, const char *key, int sync)
     return PARLEY_OK;
 }
 
-int pjournal_clear_ns(pjournal *j, uint8_t ns)
+int pl_journal_clear_ns(pl_journal *j, uint8_t ns)
 {
     if (!j)
         return PARLEY_ERR_INVALID_ARG;
@@ -547,7 +547,7 @@ int pjournal_clear_ns(pjournal *j, uint8_t ns)
     for (size_t i = 0; i < j->n; i++)
         live += j->e[i].ns == ns;
     if (live == 0)
-        return pjournal_sync(j);
+        return pl_journal_sync(j);
     /* A CLEAR record carries a placeholder key: replay wants one. */
     int rc = write_marker(j, OP_CLEAR, ns, "*", 1, 1);
     if (rc != PARLEY_OK)
@@ -557,7 +557,7 @@ int pjournal_clear_ns(pjournal *j, uint8_t ns)
     return PARLEY_OK;
 }
 
-int pjournal_sync(pjournal *j)
+int pl_journal_sync(pl_journal *j)
 {
     if (!j)
         return PARLEY_ERR_INVALID_ARG;
@@ -566,7 +566,7 @@ int pjournal_sync(pjournal *j)
     return PARLEY_OK;
 }
 
-const void *pjournal_get(const pjournal *j, uint8_t ns, const char *key, size_t *len)
+const void *pl_journal_get(const pl_journal *j, uint8_t ns, const char *key, size_t *len)
 {
     int found;
     if (!j || !key)
@@ -579,7 +579,7 @@ const void *pjournal_get(const pjournal *j, uint8_t ns, const char *key, size_t 
     return j->e[i].val;
 }
 
-int pjournal_foreach(const pjournal *j, uint8_t ns, pjournal_each_fn fn, void *user)
+int pl_journal_foreach(const pl_journal *j, uint8_t ns, pl_journal_each_fn fn, void *user)
 {
     if (!j || !fn)
         return PARLEY_ERR_INVALID_ARG;
@@ -594,15 +594,15 @@ int pjournal_foreach(const pjournal *j, uint8_t ns, pjournal_each_fn fn, void *u
 
 /* ---- compaction ------------------------------------------------------- */
 
-static int append_tmp(pjournal *j, unsigned char *rec, size_t len, size_t *total)
+static int append_tmp(pl_journal *j, unsigned char *rec, size_t len, size_t *total)
 {
     int rc = j->io.append(j->io.user, TMP_NAME, rec, len);
-    pfree(&j->alloc, rec);
+    pl_free(&j->alloc, rec);
     *total += len;
     return rc;
 }
 
-static int write_tmp(pjournal *j, size_t *total)
+static int write_tmp(pl_journal *j, size_t *total)
 {
     unsigned char *rec;
     size_t len;
@@ -626,7 +626,7 @@ static int write_tmp(pjournal *j, size_t *total)
 /* After a failed rename the log is the old or the new file (both hold the
  * same live state): learn which by its length so later writes and cut-backs
  * stay aligned with the file. */
-static void relearn_length(pjournal *j)
+static void relearn_length(pl_journal *j)
 {
     unsigned char *data = NULL;
     size_t len = 0;
@@ -638,10 +638,10 @@ static void relearn_length(pjournal *j)
          * succeeds (which is the safe state either way). */
         j->tail_dirty = 1;
     }
-    pfree(&j->alloc, data);
+    pl_free(&j->alloc, data);
 }
 
-int pjournal_compact(pjournal *j, int force)
+int pl_journal_compact(pl_journal *j, int force)
 {
     if (!j)
         return PARLEY_ERR_INVALID_ARG;
@@ -658,7 +658,7 @@ int pjournal_compact(pjournal *j, int force)
         j->io.remove(j->io.user, TMP_NAME);
         return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
     }
-    PLOG_D(j->log, "journal: compacted %zu bytes to %zu", j->log_bytes, total);
+    PL_LOG_D(j->log, "journal: compacted %zu bytes to %zu", j->log_bytes, total);
     j->log_bytes = total;
     j->dead = 0;
     j->compact_at = 0;
@@ -668,7 +668,7 @@ int pjournal_compact(pjournal *j, int force)
 
 /* ---- open / close ----------------------------------------------------- */
 
-static int load(pjournal *j)
+static int load(pl_journal *j)
 {
     unsigned char *data = NULL;
     size_t len = 0, good = 0;
@@ -677,11 +677,11 @@ static int load(pjournal *j)
         rc = PARLEY_OK;
     else if (rc == PARLEY_OK)
         rc = replay(j, data, len, &good);
-    pfree(&j->alloc, data);
+    pl_free(&j->alloc, data);
     if (rc != PARLEY_OK)
         return rc == PARLEY_ERR_NOMEM || rc == PARLEY_ERR_AUTH ? rc : PARLEY_ERR_IO;
     if (good < len) {
-        PLOG_W(j->log, "journal: dropped a torn or corrupt tail of %zu bytes at offset %zu",
+        PL_LOG_W(j->log, "journal: dropped a torn or corrupt tail of %zu bytes at offset %zu",
                len - good, good);
         j->dropped = len - good;
         j->log_bytes = good;
@@ -693,14 +693,14 @@ static int load(pjournal *j)
     return cut_tail(j) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_IO;
 }
 
-int pjournal_open(const palloc *a, const pjournal_io *io, const unsigned char *enc_key,
-                  const plog *log, pjournal **out)
+int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned char *enc_key,
+                  const pl_log *log, pl_journal **out)
 {
     if (!a || !io || !out || !io->read_all || !io->append || !io->sync || !io->truncate ||
         !io->rename || !io->remove)
         return PARLEY_ERR_INVALID_ARG;
     *out = NULL;
-    pjournal *j = pcalloc(a, 1, sizeof *j);
+    pl_journal *j = pl_calloc(a, 1, sizeof *j);
     if (!j)
         return PARLEY_ERR_NOMEM;
     j->alloc = *a;
@@ -710,36 +710,36 @@ int pjournal_open(const palloc *a, const pjournal_io *io, const unsigned char *e
     int rc = PARLEY_OK;
     if (enc_key) {
         j->encrypted = 1;
-        j->rand = prand_new(a);
+        j->rand = pl_rand_new(a);
         if (!j->rand)
             rc = PARLEY_ERR_NOMEM;
-        else if (mbedtls_gcm_setkey(&j->gcm, MBEDTLS_CIPHER_ID_AES, enc_key, PJOURNAL_KEY_SIZE * 8) != 0)
+        else if (mbedtls_gcm_setkey(&j->gcm, MBEDTLS_CIPHER_ID_AES, enc_key, PL_JOURNAL_KEY_SIZE * 8) != 0)
             rc = PARLEY_ERR_NOMEM;
     }
     if (rc == PARLEY_OK)
         rc = load(j);
     if (rc != PARLEY_OK) {
-        pjournal_close(j);
+        pl_journal_close(j);
         return rc;
     }
     *out = j;
     return PARLEY_OK;
 }
 
-void pjournal_close(pjournal *j)
+void pl_journal_close(pl_journal *j)
 {
     if (!j)
         return;
     for (size_t i = 0; i < j->n; i++)
-        pfree(&j->alloc, j->e[i].key);
-    pfree(&j->alloc, j->e);
+        pl_free(&j->alloc, j->e[i].key);
+    pl_free(&j->alloc, j->e);
     mbedtls_gcm_free(&j->gcm);
-    prand_free(j->rand);
-    palloc a = j->alloc;
-    pfree(&a, j);
+    pl_rand_free(j->rand);
+    pl_alloc a = j->alloc;
+    pl_free(&a, j);
 }
 
-void pjournal_get_stats(const pjournal *j, pjournal_stats *out)
+void pl_journal_get_stats(const pl_journal *j, pl_journal_stats *out)
 {
     if (!out)
         return;
@@ -757,7 +757,7 @@ void pjournal_get_stats(const pjournal *j, pjournal_stats *out)
 /* One cached descriptor for the file being appended to: the journal appends
  * to one file at a time, so reopening per record would only cost syscalls. */
 typedef struct file_io {
-    palloc alloc;
+    pl_alloc alloc;
     int dirfd;
     int fd;
     char name[32];
@@ -811,7 +811,7 @@ static int fsync_retry(int fd)
     return rc;
 }
 
-static int fio_read_all(void *user, const palloc *a, const char *name, unsigned char **data, size_t *len)
+static int fio_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data, size_t *len)
 {
     file_io *f = user;
     enum { CAP = 64 * 1024 * 1024 };
@@ -823,7 +823,7 @@ static int fio_read_all(void *user, const palloc *a, const char *name, unsigned 
     struct stat st;
     int rc = fstat(fd, &st) == 0 && st.st_size <= CAP ? PARLEY_OK : PARLEY_ERR_IO;
     size_t size = rc == PARLEY_OK ? (size_t)st.st_size : 0, got = 0;
-    unsigned char *buf = rc == PARLEY_OK ? pmalloc(a, size + 1) : NULL;
+    unsigned char *buf = rc == PARLEY_OK ? pl_malloc(a, size + 1) : NULL;
     if (rc == PARLEY_OK && !buf)
         rc = PARLEY_ERR_NOMEM;
     /* size + 1: reading one byte more than fstat said shows a file that grew. */
@@ -840,7 +840,7 @@ static int fio_read_all(void *user, const palloc *a, const char *name, unsigned 
     }
     close(fd);
     if (rc != PARLEY_OK) {
-        pfree(a, buf);
+        pl_free(a, buf);
         return rc;
     }
     *data = buf;
@@ -915,9 +915,9 @@ static int fio_remove(void *user, const char *name)
 }
 
 /* mkdir -p with mode 0700 for the components it creates. */
-static int make_dirs(const palloc *a, const char *dir)
+static int make_dirs(const pl_alloc *a, const char *dir)
 {
-    char *p = pstrdup(a, dir);
+    char *p = pl_strdup(a, dir);
     if (!p)
         return PARLEY_ERR_NOMEM;
     int rc = PARLEY_OK;
@@ -932,11 +932,11 @@ static int make_dirs(const palloc *a, const char *dir)
             break;
         *s = '/';
     }
-    pfree(a, p);
+    pl_free(a, p);
     return rc;
 }
 
-int pjournal_file_io(const palloc *a, const char *dir, pjournal_io *io, void **state)
+int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, void **state)
 {
     if (!a || !dir || !*dir || !io || !state)
         return PARLEY_ERR_INVALID_ARG;
@@ -944,14 +944,14 @@ int pjournal_file_io(const palloc *a, const char *dir, pjournal_io *io, void **s
     int rc = make_dirs(a, dir);
     if (rc != PARLEY_OK)
         return rc;
-    file_io *f = pcalloc(a, 1, sizeof *f);
+    file_io *f = pl_calloc(a, 1, sizeof *f);
     if (!f)
         return PARLEY_ERR_NOMEM;
     f->alloc = *a;
     f->fd = -1;
     f->dirfd = open_retry(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (f->dirfd < 0) {
-        pfree(a, f);
+        pl_free(a, f);
         return PARLEY_ERR_IO;
     }
     io->user = f;
@@ -965,12 +965,12 @@ int pjournal_file_io(const palloc *a, const char *dir, pjournal_io *io, void **s
     return PARLEY_OK;
 }
 
-void pjournal_file_io_free(const palloc *a, void *state)
+void pl_journal_file_io_free(const pl_alloc *a, void *state)
 {
     file_io *f = state;
     if (!f)
         return;
     fio_drop(f);
     close(f->dirfd);
-    pfree(a, f);
+    pl_free(a, f);
 }

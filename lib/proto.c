@@ -27,7 +27,7 @@ typedef struct jscan {
     const unsigned char *p, *end;
     const char *why;
     int depth;
-    unsigned char stack[PROTO_MAX_DEPTH]; /* '{' or '[' per open container */
+    unsigned char stack[PL_MAX_DEPTH]; /* '{' or '[' per open container */
 } jscan;
 
 static int scan_bad(jscan *s, const char *why)
@@ -209,7 +209,7 @@ static int scan_key(jscan *s)
  * the position is at its first value. */
 static int scan_open(jscan *s, int *closed)
 {
-    if (s->depth == PROTO_MAX_DEPTH)
+    if (s->depth == PL_MAX_DEPTH)
         return scan_bad(s, "nesting deeper than 16");
     unsigned char open = *s->p++;
     s->stack[s->depth++] = open;
@@ -277,7 +277,7 @@ static int scan_document(jscan *s, const char *buf, size_t len, const char **doc
 
 /* ==== decoding ============================================================ */
 
-int bad(dctx *d, const char *fmt, ...)
+int pl_json_bad(pl_json_dec *d, const char *fmt, ...)
 {
     if (d->err && d->err_size) {
         va_list ap;
@@ -288,9 +288,9 @@ int bad(dctx *d, const char *fmt, ...)
     return PARLEY_ERR_PROTOCOL;
 }
 
-int bad_member(dctx *d, const char *key)
+int pl_json_bad_member(pl_json_dec *d, const char *key)
 {
-    return bad(d, "missing or bad '%s%s'", d->where, key);
+    return pl_json_bad(d, "missing or bad '%s%s'", d->where, key);
 }
 
 static int cmp_keys(const void *x, const void *y)
@@ -300,7 +300,7 @@ static int cmp_keys(const void *x, const void *y)
 
 /* Small objects are compared pairwise; large ones sorted so a 64 KB object
  * of tiny members costs n log n, not n^2. */
-static int has_duplicate_keys(const palloc *a, const cJSON *obj, int *dup)
+static int has_duplicate_keys(const pl_alloc *a, const cJSON *obj, int *dup)
 {
     size_t n = 0;
     for (const cJSON *c = obj->child; c; c = c->next)
@@ -313,7 +313,7 @@ static int has_duplicate_keys(const palloc *a, const cJSON *obj, int *dup)
                     *dup = 1;
         return PARLEY_OK;
     }
-    const char **keys = pcalloc(a, n, sizeof *keys);
+    const char **keys = pl_calloc(a, n, sizeof *keys);
     if (!keys)
         return PARLEY_ERR_NOMEM;
     size_t i = 0;
@@ -322,20 +322,20 @@ static int has_duplicate_keys(const palloc *a, const cJSON *obj, int *dup)
     qsort(keys, n, sizeof *keys, cmp_keys);
     for (i = 1; i < n && !*dup; i++)
         *dup = strcmp(keys[i - 1], keys[i]) == 0;
-    pfree(a, keys);
+    pl_free(a, keys);
     return PARLEY_OK;
 }
 
 /* Checks what the syntax scan cannot see: decoded string lengths (member
  * names count as strings too) and duplicate keys. Recursion depth is bounded
  * by the scan's nesting limit. */
-static int check_tree(dctx *d, const cJSON *node)
+static int check_tree(pl_json_dec *d, const cJSON *node)
 {
     int is_obj = cJSON_IsObject(node);
     for (const cJSON *c = node->child; c; c = c->next) {
-        if ((is_obj && strnlen(c->string, PROTO_MAX_STRING + 1) > PROTO_MAX_STRING) ||
-            (cJSON_IsString(c) && strnlen(c->valuestring, PROTO_MAX_STRING + 1) > PROTO_MAX_STRING))
-            return bad(d, "string exceeds %d bytes", PROTO_MAX_STRING);
+        if ((is_obj && strnlen(c->string, PL_MAX_STRING + 1) > PL_MAX_STRING) ||
+            (cJSON_IsString(c) && strnlen(c->valuestring, PL_MAX_STRING + 1) > PL_MAX_STRING))
+            return pl_json_bad(d, "string exceeds %d bytes", PL_MAX_STRING);
         if (c->child) {
             int rc = check_tree(d, c);
             if (rc)
@@ -348,42 +348,42 @@ static int check_tree(dctx *d, const cJSON *node)
     int rc = has_duplicate_keys(d->a, node, &dup);
     if (rc)
         return rc;
-    return dup ? bad(d, "duplicate key") : PARLEY_OK;
+    return dup ? pl_json_bad(d, "duplicate key") : PARLEY_OK;
 }
 
-const cJSON *member(const cJSON *obj, const char *key)
+const cJSON *pl_json_member(const cJSON *obj, const char *key)
 {
     return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
-static int copy_string(dctx *d, const cJSON *v, char **dst)
+static int copy_string(pl_json_dec *d, const cJSON *v, char **dst)
 {
-    *dst = pstrdup(d->a, v->valuestring);
+    *dst = pl_strdup(d->a, v->valuestring);
     return *dst ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
-int get_string(dctx *d, const cJSON *obj, const char *key, int required, char **dst)
+int pl_json_get_string(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst)
 {
-    const cJSON *v = member(obj, key);
+    const cJSON *v = pl_json_member(obj, key);
     if (!v)
-        return required ? bad_member(d, key) : PARLEY_OK;
+        return required ? pl_json_bad_member(d, key) : PARLEY_OK;
     if (!cJSON_IsString(v))
-        return bad_member(d, key);
+        return pl_json_bad_member(d, key);
     return copy_string(d, v, dst);
 }
 
-int get_id(dctx *d, const cJSON *obj, const char *key, int required, char **dst)
+int pl_json_get_id(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst)
 {
-    const cJSON *v = member(obj, key);
+    const cJSON *v = pl_json_member(obj, key);
     if (!v)
-        return required ? bad_member(d, key) : PARLEY_OK;
-    if (!cJSON_IsString(v) || !pid_valid(v->valuestring, PROTO_MAX_ID))
-        return bad_member(d, key);
+        return required ? pl_json_bad_member(d, key) : PARLEY_OK;
+    if (!cJSON_IsString(v) || !pl_id_valid(v->valuestring, PL_MAX_ID))
+        return pl_json_bad_member(d, key);
     return copy_string(d, v, dst);
 }
 
 /* Parsed by hand: going through a double would round above 2^53. */
-int parse_seq(const char *s, uint64_t *out)
+int pl_json_parse_seq(const char *s, uint64_t *out)
 {
     size_t n = strnlen(s, 17);
     if (n == 0 || n > 16 || s[0] == '0')
@@ -394,35 +394,35 @@ int parse_seq(const char *s, uint64_t *out)
             return 0;
         v = v * 10 + (uint64_t)(s[i] - '0');
     }
-    if (v > PROTO_SEQ_MAX)
+    if (v > PL_SEQ_MAX)
         return 0;
     *out = v;
     return 1;
 }
 
-int get_seq(dctx *d, const cJSON *obj, uint64_t *dst)
+int pl_json_get_seq(pl_json_dec *d, const cJSON *obj, uint64_t *dst)
 {
-    const cJSON *v = member(obj, "seq");
-    if (!v || !cJSON_IsString(v) || !parse_seq(v->valuestring, dst))
-        return bad_member(d, "seq");
+    const cJSON *v = pl_json_member(obj, "seq");
+    if (!v || !cJSON_IsString(v) || !pl_json_parse_seq(v->valuestring, dst))
+        return pl_json_bad_member(d, "seq");
     return PARLEY_OK;
 }
 
 /* history.end's "last" may be "0" (nothing after a request from the start). */
-static int get_last(dctx *d, const cJSON *obj, uint64_t *dst)
+static int get_last(pl_json_dec *d, const cJSON *obj, uint64_t *dst)
 {
-    const cJSON *v = member(obj, "last");
+    const cJSON *v = pl_json_member(obj, "last");
     if (v && cJSON_IsString(v) && strcmp(v->valuestring, "0") == 0) {
         *dst = 0;
         return PARLEY_OK;
     }
-    if (!v || !cJSON_IsString(v) || !parse_seq(v->valuestring, dst))
-        return bad_member(d, "last");
+    if (!v || !cJSON_IsString(v) || !pl_json_parse_seq(v->valuestring, dst))
+        return pl_json_bad_member(d, "last");
     return PARLEY_OK;
 }
 
 /* An integral number in [lo, hi]; |lo|, |hi| <= 2^63 so the cast is defined. */
-int integral_in(const cJSON *v, double lo, double hi, int64_t *out)
+int pl_json_integral_in(const cJSON *v, double lo, double hi, int64_t *out)
 {
     if (!cJSON_IsNumber(v))
         return 0;
@@ -435,87 +435,87 @@ int integral_in(const cJSON *v, double lo, double hi, int64_t *out)
 
 /* Optional member holding an integral number in [lo, hi]; *dst untouched
  * when absent. */
-int get_integral(dctx *d, const cJSON *obj, const char *key, double lo, double hi, int64_t *dst)
+int pl_json_get_integral(pl_json_dec *d, const cJSON *obj, const char *key, double lo, double hi, int64_t *dst)
 {
-    const cJSON *v = member(obj, key);
-    if (v && !integral_in(v, lo, hi, dst))
-        return bad_member(d, key);
+    const cJSON *v = pl_json_member(obj, key);
+    if (v && !pl_json_integral_in(v, lo, hi, dst))
+        return pl_json_bad_member(d, key);
     return PARLEY_OK;
 }
 
 /* Optional nested object; *dst stays NULL when absent. */
-int get_object(dctx *d, const cJSON *obj, const char *key, int required, const cJSON **dst)
+int pl_json_get_object(pl_json_dec *d, const cJSON *obj, const char *key, int required, const cJSON **dst)
 {
-    const cJSON *v = member(obj, key);
+    const cJSON *v = pl_json_member(obj, key);
     *dst = NULL;
     if (!v)
-        return required ? bad_member(d, key) : PARLEY_OK;
+        return required ? pl_json_bad_member(d, key) : PARLEY_OK;
     if (!cJSON_IsObject(v))
-        return bad_member(d, key);
+        return pl_json_bad_member(d, key);
     *dst = v;
     return PARLEY_OK;
 }
 
 /* Enum member: names[i] maps to value i + 1. */
-int get_enum(dctx *d, const cJSON *obj, const char *key, const char *const *names, size_t n, int *dst)
+int pl_json_get_enum(pl_json_dec *d, const cJSON *obj, const char *key, const char *const *names, size_t n, int *dst)
 {
-    const cJSON *v = member(obj, key);
+    const cJSON *v = pl_json_member(obj, key);
     if (v && cJSON_IsString(v))
         for (size_t i = 0; i < n; i++)
             if (strcmp(v->valuestring, names[i]) == 0) {
                 *dst = (int)i + 1;
                 return PARLEY_OK;
             }
-    return bad_member(d, key);
+    return pl_json_bad_member(d, key);
 }
 
-static int decode_welcome(dctx *d, const cJSON *root, pframe *f)
+static int decode_welcome(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     const cJSON *limits = NULL;
     int64_t max_frame = 0, max_text = 0;
-    int rc = get_id(d, root, "session", 1, &f->session);
+    int rc = pl_json_get_id(d, root, "session", 1, &f->session);
     if (!rc)
-        rc = get_id(d, root, "anon_secret", 0, &f->anon_secret);
+        rc = pl_json_get_id(d, root, "anon_secret", 0, &f->anon_secret);
     if (!rc)
-        rc = get_object(d, root, "limits", 0, &limits);
+        rc = pl_json_get_object(d, root, "limits", 0, &limits);
     if (rc || !limits)
         return rc;
     d->where = "limits.";
-    rc = get_integral(d, limits, "max_frame", 1, UINT32_MAX, &max_frame);
+    rc = pl_json_get_integral(d, limits, "max_frame", 1, UINT32_MAX, &max_frame);
     if (!rc)
-        rc = get_integral(d, limits, "max_text", 1, UINT32_MAX, &max_text);
+        rc = pl_json_get_integral(d, limits, "max_text", 1, UINT32_MAX, &max_text);
     f->max_frame = (uint32_t)max_frame;
     f->max_text = (uint32_t)max_text;
     return rc;
 }
 
-static int decode_conv_ack(dctx *d, const cJSON *root, pframe *f)
+static int decode_conv_ack(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = get_id(d, root, "cid", 1, &f->cid);
-    return rc ? rc : get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_get_id(d, root, "cid", 1, &f->cid);
+    return rc ? rc : pl_json_get_id(d, root, "conv", 1, &f->conv);
 }
 
-static int decode_msg_ack(dctx *d, const cJSON *root, pframe *f)
+static int decode_msg_ack(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     int rc = decode_conv_ack(d, root, f);
     if (!rc)
-        rc = get_id(d, root, "id", 1, &f->id);
-    return rc ? rc : get_seq(d, root, &f->seq);
+        rc = pl_json_get_id(d, root, "id", 1, &f->id);
+    return rc ? rc : pl_json_get_seq(d, root, &f->seq);
 }
 
-static int decode_author(dctx *d, const cJSON *root, pframe *f)
+static int decode_author(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     static const char *const kinds[] = {"user", "bot", "agent", "system"};
     const cJSON *author = NULL;
     int kind = 0;
-    int rc = get_object(d, root, "author", 1, &author);
+    int rc = pl_json_get_object(d, root, "author", 1, &author);
     if (rc)
         return rc;
     d->where = "author.";
-    rc = get_enum(d, author, "kind", kinds, sizeof kinds / sizeof *kinds, &kind);
-    f->author_kind = (pauthor_kind)kind;
+    rc = pl_json_get_enum(d, author, "kind", kinds, sizeof kinds / sizeof *kinds, &kind);
+    f->author_kind = (pl_author_kind)kind;
     if (!rc)
-        rc = get_string(d, author, "name", 0, &f->author_name);
+        rc = pl_json_get_string(d, author, "name", 0, &f->author_name);
     d->where = "";
     return rc;
 }
@@ -523,114 +523,114 @@ static int decode_author(dctx *d, const cJSON *root, pframe *f)
 /* Any integral ms value a double holds exactly. */
 #define TS_LIMIT 9007199254740991.0
 
-static int decode_msg(dctx *d, const cJSON *root, pframe *f)
+static int decode_msg(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_get_id(d, root, "conv", 1, &f->conv);
     if (!rc)
-        rc = get_id(d, root, "id", 1, &f->id);
+        rc = pl_json_get_id(d, root, "id", 1, &f->id);
     if (!rc)
-        rc = get_seq(d, root, &f->seq);
+        rc = pl_json_get_seq(d, root, &f->seq);
     if (!rc)
         rc = decode_author(d, root, f);
     if (!rc)
-        rc = get_string(d, root, "text", 1, &f->text);
-    return rc ? rc : get_integral(d, root, "ts", -TS_LIMIT, TS_LIMIT, &f->ts);
+        rc = pl_json_get_string(d, root, "text", 1, &f->text);
+    return rc ? rc : pl_json_get_integral(d, root, "ts", -TS_LIMIT, TS_LIMIT, &f->ts);
 }
 
-static int decode_conv_update(dctx *d, const cJSON *root, pframe *f)
+static int decode_conv_update(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     static const char *const states[] = {"bot", "agent", "queued", "closed", "open"};
     const cJSON *agent = NULL;
     int state = 0;
-    int rc = get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_get_id(d, root, "conv", 1, &f->conv);
     if (!rc)
-        rc = get_enum(d, root, "state", states, sizeof states / sizeof *states, &state);
-    f->conv_state = (pconv_state)state;
+        rc = pl_json_get_enum(d, root, "state", states, sizeof states / sizeof *states, &state);
+    f->conv_state = (pl_conv_state)state;
     if (!rc)
-        rc = get_object(d, root, "agent", 0, &agent);
+        rc = pl_json_get_object(d, root, "agent", 0, &agent);
     if (rc || !agent)
         return rc;
     d->where = "agent.";
-    return get_string(d, agent, "name", 0, &f->author_name);
+    return pl_json_get_string(d, agent, "name", 0, &f->author_name);
 }
 
-static int decode_error(dctx *d, const cJSON *root, pframe *f)
+static int decode_error(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = get_string(d, root, "code", 1, &f->code);
+    int rc = pl_json_get_string(d, root, "code", 1, &f->code);
     if (!rc && f->code[0] == '\0')
-        rc = bad_member(d, "code");
+        rc = pl_json_bad_member(d, "code");
     if (!rc)
-        rc = get_string(d, root, "message", 0, &f->message);
+        rc = pl_json_get_string(d, root, "message", 0, &f->message);
     if (!rc)
-        rc = get_id(d, root, "req", 0, &f->req);
-    return rc ? rc : get_id(d, root, "cid", 0, &f->cid);
+        rc = pl_json_get_id(d, root, "req", 0, &f->req);
+    return rc ? rc : pl_json_get_id(d, root, "cid", 0, &f->cid);
 }
 
-static int decode_ack(dctx *d, const cJSON *root, pframe *f)
+static int decode_ack(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    return get_id(d, root, "cid", 1, &f->cid);
+    return pl_json_get_id(d, root, "cid", 1, &f->cid);
 }
 
 #define RECONNECT_MAX_MS 3600000
 
-static int decode_goaway(dctx *d, const cJSON *root, pframe *f)
+static int decode_goaway(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    const cJSON *v = member(root, "reconnect_ms");
+    const cJSON *v = pl_json_member(root, "reconnect_ms");
     if (v) {
         /* Clamped, not rejected: a server asking for "later" is still
          * obeyed as far as we allow. The negated test also catches NaN. */
         if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0))
-            return bad_member(d, "reconnect_ms");
+            return pl_json_bad_member(d, "reconnect_ms");
         double ms = v->valuedouble;
         f->reconnect_ms = ms >= RECONNECT_MAX_MS ? RECONNECT_MAX_MS : (uint32_t)ms;
     }
-    return get_string(d, root, "reason", 0, &f->message);
+    return pl_json_get_string(d, root, "reason", 0, &f->message);
 }
 
-static int decode_history_end(dctx *d, const cJSON *root, pframe *f)
+static int decode_history_end(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_get_id(d, root, "conv", 1, &f->conv);
     if (!rc)
         rc = get_last(d, root, &f->seq);
     if (rc)
         return rc;
-    const cJSON *more = member(root, "more");
+    const cJSON *more = pl_json_member(root, "more");
     if (more && !cJSON_IsBool(more))
-        return bad_member(d, "more");
+        return pl_json_bad_member(d, "more");
     f->more = more && cJSON_IsTrue(more);
     return PARLEY_OK;
 }
 
-typedef int (*decode_fn)(dctx *, const cJSON *, pframe *);
+typedef int (*decode_fn)(pl_json_dec *, const cJSON *, pl_frame *);
 
 static const struct {
     const char *name;
-    pframe_type type;
+    pl_frame_type type;
     decode_fn fn;
 } frame_types[] = {
-    {"welcome", PF_WELCOME, decode_welcome},
-    {"conv.ack", PF_CONV_ACK, decode_conv_ack},
-    {"msg.ack", PF_MSG_ACK, decode_msg_ack},
-    {"msg", PF_MSG, decode_msg},
-    {"conv.update", PF_CONV_UPDATE, decode_conv_update},
-    {"error", PF_ERROR, decode_error},
-    {"goaway", PF_GOAWAY, decode_goaway},
-    {"history.end", PF_HISTORY_END, decode_history_end},
-    {"ack", PF_ACK, decode_ack},
+    {"welcome", PL_FRAME_WELCOME, decode_welcome},
+    {"conv.ack", PL_FRAME_CONV_ACK, decode_conv_ack},
+    {"msg.ack", PL_FRAME_MSG_ACK, decode_msg_ack},
+    {"msg", PL_FRAME_MSG, decode_msg},
+    {"conv.update", PL_FRAME_CONV_UPDATE, decode_conv_update},
+    {"error", PL_FRAME_ERROR, decode_error},
+    {"goaway", PL_FRAME_GOAWAY, decode_goaway},
+    {"history.end", PL_FRAME_HISTORY_END, decode_history_end},
+    {"ack", PL_FRAME_ACK, decode_ack},
 };
 
-static int decode_root(dctx *d, const cJSON *root, pframe *f)
+static int decode_root(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     if (!cJSON_IsObject(root))
-        return bad(d, "frame is not an object");
-    const cJSON *t = member(root, "t");
+        return pl_json_bad(d, "frame is not an object");
+    const cJSON *t = pl_json_member(root, "t");
     if (!t || !cJSON_IsString(t))
-        return bad_member(d, "t");
+        return pl_json_bad_member(d, "t");
     size_t n = strlen(t->valuestring);
-    if (n == 0 || n > PROTO_MAX_TYPE)
-        return bad_member(d, "t");
+    if (n == 0 || n > PL_MAX_TYPE)
+        return pl_json_bad_member(d, "t");
     memcpy(f->type_name, t->valuestring, n + 1);
-    f->type = PF_UNKNOWN;
+    f->type = PL_FRAME_UNKNOWN;
     for (size_t i = 0; i < sizeof frame_types / sizeof *frame_types; i++)
         if (strcmp(frame_types[i].name, f->type_name) == 0) {
             f->type = frame_types[i].type;
@@ -639,57 +639,57 @@ static int decode_root(dctx *d, const cJSON *root, pframe *f)
     return PARLEY_OK;
 }
 
-int proto_decode(const palloc *a, const char *buf, size_t len, pframe *out, char *err, size_t err_size)
+int pl_proto_decode(const pl_alloc *a, const char *buf, size_t len, pl_frame *out, char *err, size_t err_size)
 {
-    dctx d = {a, err, err_size, ""};
+    pl_json_dec d = {a, err, err_size, ""};
     memset(out, 0, sizeof *out);
     if (err && err_size)
         err[0] = '\0';
-    if (len > PROTO_MAX_FRAME)
-        return bad(&d, "frame exceeds %d bytes", PROTO_MAX_FRAME);
+    if (len > PL_MAX_FRAME)
+        return pl_json_bad(&d, "frame exceeds %d bytes", PL_MAX_FRAME);
     if (!buf) {
         if (len)
-            return bad(&d, "no buffer");
+            return pl_json_bad(&d, "no buffer");
         buf = "";
     }
-    if (!putf8_valid(buf, len))
-        return bad(&d, "invalid UTF-8");
+    if (!pl_utf8_valid(buf, len))
+        return pl_json_bad(&d, "invalid UTF-8");
     jscan s;
     const char *doc_end;
     if (!scan_document(&s, buf, len, &doc_end))
-        return bad(&d, "%s", s.why);
+        return pl_json_bad(&d, "%s", s.why);
     /* Never cJSON_GetErrorPtr(): it reads a process-global. The scan has
      * proven the text well-formed, so a NULL here is cJSON out of memory. */
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     if (!root)
         return PARLEY_ERR_NOMEM;
-    int rc = end == doc_end ? check_tree(&d, root) : bad(&d, "invalid JSON");
+    int rc = end == doc_end ? check_tree(&d, root) : pl_json_bad(&d, "invalid JSON");
     if (!rc)
         rc = decode_root(&d, root, out);
     if (rc) {
         cJSON_Delete(root);
-        proto_frame_clear(a, out);
+        pl_proto_frame_clear(a, out);
         return rc;
     }
     out->doc = root;
     return PARLEY_OK;
 }
 
-void proto_frame_clear(const palloc *a, pframe *f)
+void pl_proto_frame_clear(const pl_alloc *a, pl_frame *f)
 {
     if (!f)
         return;
-    pfree(a, f->session);
-    pfree(a, f->anon_secret);
-    pfree(a, f->cid);
-    pfree(a, f->conv);
-    pfree(a, f->id);
-    pfree(a, f->author_name);
-    pfree(a, f->text);
-    pfree(a, f->code);
-    pfree(a, f->message);
-    pfree(a, f->req);
+    pl_free(a, f->session);
+    pl_free(a, f->anon_secret);
+    pl_free(a, f->cid);
+    pl_free(a, f->conv);
+    pl_free(a, f->id);
+    pl_free(a, f->author_name);
+    pl_free(a, f->text);
+    pl_free(a, f->code);
+    pl_free(a, f->message);
+    pl_free(a, f->req);
     cJSON_Delete((cJSON *)f->doc);
     memset(f, 0, sizeof *f);
 }
@@ -698,21 +698,21 @@ void proto_frame_clear(const palloc *a, pframe *f)
  * Each builder returns 0 when cJSON ran out of memory; the caller frees the
  * half-built tree, so no builder cleans up after itself. */
 
-int add_str(cJSON *obj, const char *key, const char *val)
+int pl_json_add_str(cJSON *obj, const char *key, const char *val)
 {
     return cJSON_AddStringToObject(obj, key, val) != NULL;
 }
 
-int add_opt_str(cJSON *obj, const char *key, const char *val)
+int pl_json_add_opt_str(cJSON *obj, const char *key, const char *val)
 {
-    return !val || add_str(obj, key, val);
+    return !val || pl_json_add_str(obj, key, val);
 }
 
 /* Starts {"t":type}; NULL when out of memory. */
-cJSON *new_frame(const char *type)
+cJSON *pl_json_new_frame(const char *type)
 {
     cJSON *root = cJSON_CreateObject();
-    if (root && !add_str(root, "t", type)) {
+    if (root && !pl_json_add_str(root, "t", type)) {
         cJSON_Delete(root);
         return NULL;
     }
@@ -723,18 +723,18 @@ cJSON *new_frame(const char *type)
  * characters but copies other bytes as they are, so a caller that broke the
  * "inputs are valid UTF-8" promise gets an error, not a frame the server
  * would reject. */
-int finish(const palloc *a, cJSON *root, int ok, char **out, size_t *out_len)
+int pl_json_finish(const pl_alloc *a, cJSON *root, int ok, char **out, size_t *out_len)
 {
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!text)
         return PARLEY_ERR_NOMEM;
     size_t n = strlen(text);
-    if (!putf8_valid(text, n)) {
+    if (!pl_utf8_valid(text, n)) {
         cJSON_free(text);
         return PARLEY_ERR_INVALID_ARG;
     }
-    *out = pstrndup(a, text, n);
+    *out = pl_strndup(a, text, n);
     cJSON_free(text);
     if (!*out)
         return PARLEY_ERR_NOMEM;
@@ -743,34 +743,34 @@ int finish(const palloc *a, cJSON *root, int ok, char **out, size_t *out_len)
     return PARLEY_OK;
 }
 
-static int add_sdk(cJSON *root, const phello *h)
+static int add_sdk(cJSON *root, const pl_hello *h)
 {
     cJSON *sdk = cJSON_AddObjectToObject(root, "sdk");
-    return sdk && add_str(sdk, "name", "parley-c") && add_str(sdk, "version", h->sdk_version) &&
-           add_str(sdk, "platform", h->platform);
+    return sdk && pl_json_add_str(sdk, "name", "parley-c") && pl_json_add_str(sdk, "version", h->sdk_version) &&
+           pl_json_add_str(sdk, "platform", h->platform);
 }
 
-static int add_user(cJSON *root, const phello *h)
+static int add_user(cJSON *root, const pl_hello *h)
 {
     cJSON *user = cJSON_AddObjectToObject(root, "user");
     if (!user)
         return 0;
     if (!h->user_id)
-        return add_str(user, "anon", h->anon_id);
+        return pl_json_add_str(user, "anon", h->anon_id);
     /* The anonymous id lets the server merge what the user did before
      * logging in; the proof (the secret the server issued to it) is what
      * allows the merge. */
-    return add_str(user, "id", h->user_id) && add_opt_str(user, "token", h->token) &&
-           add_opt_str(user, "anon", h->anon_id) &&
-           add_opt_str(user, "proof", h->anon_id ? h->anon_proof : NULL);
+    return pl_json_add_str(user, "id", h->user_id) && pl_json_add_opt_str(user, "token", h->token) &&
+           pl_json_add_opt_str(user, "anon", h->anon_id) &&
+           pl_json_add_opt_str(user, "proof", h->anon_id ? h->anon_proof : NULL);
 }
 
-static int add_resume(cJSON *root, const phello *h)
+static int add_resume(cJSON *root, const pl_hello *h)
 {
     if (!h->session && h->n_cursors == 0)
         return 1;
     cJSON *resume = cJSON_AddObjectToObject(root, "resume");
-    if (!resume || !add_opt_str(resume, "session", h->session))
+    if (!resume || !pl_json_add_opt_str(resume, "session", h->session))
         return 0;
     if (h->n_cursors == 0)
         return 1;
@@ -779,15 +779,15 @@ static int add_resume(cJSON *root, const phello *h)
         return 0;
     for (size_t i = 0; i < h->n_cursors; i++) {
         char seq[21];
-        proto_seq_str(h->cursors[i].seq, seq);
+        pl_proto_seq_str(h->cursors[i].seq, seq);
         cJSON_DeleteItemFromObjectCaseSensitive(cursors, h->cursors[i].conv);
-        if (!add_str(cursors, h->cursors[i].conv, seq))
+        if (!pl_json_add_str(cursors, h->cursors[i].conv, seq))
             return 0;
     }
     return 1;
 }
 
-static int hello_ok(const phello *h)
+static int hello_ok(const pl_hello *h)
 {
     if (!h->app || !h->sdk_version || !h->platform || (!h->user_id && !h->anon_id))
         return 0;
@@ -799,85 +799,85 @@ static int hello_ok(const phello *h)
     return 1;
 }
 
-int proto_encode_hello(const palloc *a, const phello *h, char **out, size_t *out_len)
+int pl_proto_encode_hello(const pl_alloc *a, const pl_hello *h, char **out, size_t *out_len)
 {
     if (!h || !out || !hello_ok(h))
         return PARLEY_ERR_INVALID_ARG;
-    cJSON *root = new_frame("hello");
+    cJSON *root = pl_json_new_frame("hello");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    int ok = cJSON_AddNumberToObject(root, "v", 1) && add_str(root, "app", h->app) && add_sdk(root, h) &&
+    int ok = cJSON_AddNumberToObject(root, "v", 1) && pl_json_add_str(root, "app", h->app) && add_sdk(root, h) &&
              add_user(root, h) && add_resume(root, h);
-    return finish(a, root, ok, out, out_len);
+    return pl_json_finish(a, root, ok, out, out_len);
 }
 
-/* "context": the snapshot text, already encoded by proto_encode_snapshot. */
+/* "context": the snapshot text, already encoded by pl_proto_encode_snapshot. */
 static int add_snapshot(cJSON *obj, const char *context)
 {
     return !context || cJSON_AddRawToObject(obj, "context", context) != NULL;
 }
 
-int proto_encode_conv_start(const palloc *a, const char *cid, const char *conv, const char *subject,
+int pl_proto_encode_conv_start(const pl_alloc *a, const char *cid, const char *conv, const char *subject,
                             const char *context, char **out, size_t *out_len)
 {
     if (!cid || !conv || !out)
         return PARLEY_ERR_INVALID_ARG;
-    cJSON *root = new_frame("conv.start");
+    cJSON *root = pl_json_new_frame("conv.start");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    int ok = add_str(root, "cid", cid) && add_str(root, "conv", conv) && add_opt_str(root, "subject", subject) &&
+    int ok = pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "conv", conv) && pl_json_add_opt_str(root, "subject", subject) &&
              add_snapshot(root, context);
-    return finish(a, root, ok, out, out_len);
+    return pl_json_finish(a, root, ok, out, out_len);
 }
 
-static int add_postback(cJSON *root, const ppostback *pb)
+static int add_postback(cJSON *root, const pl_postback *pb)
 {
     if (!pb)
         return 1;
     cJSON *o = cJSON_AddObjectToObject(root, "postback");
-    return o && add_str(o, "msg", pb->msg) && add_str(o, "option", pb->option) &&
-           add_opt_str(o, "payload", pb->payload);
+    return o && pl_json_add_str(o, "msg", pb->msg) && pl_json_add_str(o, "option", pb->option) &&
+           pl_json_add_opt_str(o, "payload", pb->payload);
 }
 
-int proto_encode_msg_send(const palloc *a, const char *cid, const char *conv, const char *text,
-                          const char *context, const ppostback *pb, char **out, size_t *out_len)
+int pl_proto_encode_msg_send(const pl_alloc *a, const char *cid, const char *conv, const char *text,
+                          const char *context, const pl_postback *pb, char **out, size_t *out_len)
 {
     if (!cid || !conv || !text || !out || (pb && (!pb->msg || !pb->option)))
         return PARLEY_ERR_INVALID_ARG;
-    cJSON *root = new_frame("msg.send");
+    cJSON *root = pl_json_new_frame("msg.send");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    int ok = add_str(root, "cid", cid) && add_str(root, "conv", conv) && add_str(root, "text", text) &&
+    int ok = pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "conv", conv) && pl_json_add_str(root, "text", text) &&
              add_postback(root, pb) && add_snapshot(root, context);
-    return finish(a, root, ok, out, out_len);
+    return pl_json_finish(a, root, ok, out, out_len);
 }
 
-int proto_encode_history_get(const palloc *a, const char *conv, uint64_t after, uint32_t limit, char **out,
+int pl_proto_encode_history_get(const pl_alloc *a, const char *conv, uint64_t after, uint32_t limit, char **out,
                              size_t *out_len)
 {
-    if (!conv || !out || after > PROTO_SEQ_MAX || limit > PROTO_HISTORY_MAX_LIMIT)
+    if (!conv || !out || after > PL_SEQ_MAX || limit > PL_MAX_HISTORY_LIMIT)
         return PARLEY_ERR_INVALID_ARG;
     char seq[21];
-    proto_seq_str(after, seq);
-    cJSON *root = new_frame("history.get");
+    pl_proto_seq_str(after, seq);
+    cJSON *root = pl_json_new_frame("history.get");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    int ok = add_str(root, "conv", conv) && add_str(root, "after", seq) &&
+    int ok = pl_json_add_str(root, "conv", conv) && pl_json_add_str(root, "after", seq) &&
              (!limit || cJSON_AddNumberToObject(root, "limit", limit));
-    return finish(a, root, ok, out, out_len);
+    return pl_json_finish(a, root, ok, out, out_len);
 }
 
-int proto_encode_bye(const palloc *a, char **out, size_t *out_len)
+int pl_proto_encode_bye(const pl_alloc *a, char **out, size_t *out_len)
 {
     if (!out)
         return PARLEY_ERR_INVALID_ARG;
-    cJSON *root = new_frame("bye");
+    cJSON *root = pl_json_new_frame("bye");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    return finish(a, root, 1, out, out_len);
+    return pl_json_finish(a, root, 1, out, out_len);
 }
 
-int proto_frame_without(const palloc *a, const char *frame, size_t len, const char *key, char **out,
+int pl_proto_frame_without(const pl_alloc *a, const char *frame, size_t len, const char *key, char **out,
                         size_t *out_len)
 {
     if (!frame || !key || !out)
@@ -896,7 +896,7 @@ int proto_frame_without(const palloc *a, const char *frame, size_t len, const ch
         return PARLEY_ERR_NOT_FOUND;
     }
     cJSON_Delete(member);
-    return finish(a, root, 1, out, out_len);
+    return pl_json_finish(a, root, 1, out, out_len);
 }
 
 static int depth_of(const cJSON *node)
@@ -910,7 +910,7 @@ static int depth_of(const cJSON *node)
     return deepest + 1;
 }
 
-int proto_json_object(const palloc *a, const char *text, size_t max_len, int max_depth, char **canon)
+int pl_proto_json_object(const pl_alloc *a, const char *text, size_t max_len, int max_depth, char **canon)
 {
     if (!text || !canon)
         return PARLEY_ERR_INVALID_ARG;
@@ -919,13 +919,13 @@ int proto_json_object(const palloc *a, const char *text, size_t max_len, int max
         return PARLEY_ERR_TOO_LONG;
     jscan s;
     const char *doc_end;
-    if (!putf8_valid(text, len) || !scan_document(&s, text, len, &doc_end))
+    if (!pl_utf8_valid(text, len) || !scan_document(&s, text, len, &doc_end))
         return PARLEY_ERR_INVALID_ARG;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root)
         return PARLEY_ERR_NOMEM;
-    dctx d = {a, NULL, 0, ""};
+    pl_json_dec d = {a, NULL, 0, ""};
     int rc = end != doc_end || !cJSON_IsObject(root) ? PARLEY_ERR_PROTOCOL : check_tree(&d, root);
     if (rc == PARLEY_OK && depth_of(root) > max_depth)
         rc = PARLEY_ERR_PROTOCOL;
@@ -933,10 +933,10 @@ int proto_json_object(const palloc *a, const char *text, size_t max_len, int max
         cJSON_Delete(root);
         return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_INVALID_ARG;
     }
-    return finish(a, root, 1, canon, NULL);
+    return pl_json_finish(a, root, 1, canon, NULL);
 }
 
-void proto_seq_str(uint64_t seq, char buf[21])
+void pl_proto_seq_str(uint64_t seq, char buf[21])
 {
     char tmp[21];
     size_t n = 0;

@@ -3,21 +3,21 @@
 
 #include "proto_internal.h"
 
-static cJSON *attr_value(const pattr *at)
+static cJSON *attr_value(const pl_attr *at)
 {
     switch (at->type) {
-    case PATTR_STR: return cJSON_CreateString(at->str ? at->str : "");
-    case PATTR_NUM: return cJSON_CreateNumber(at->num);
-    case PATTR_BOOL: return cJSON_CreateBool(at->boolean != 0);
-    case PATTR_NULL: return cJSON_CreateNull();
-    case PATTR_JSON: return cJSON_CreateRaw(at->str ? at->str : "{}");
+    case PL_ATTR_STR: return cJSON_CreateString(at->str ? at->str : "");
+    case PL_ATTR_NUM: return cJSON_CreateNumber(at->num);
+    case PL_ATTR_BOOL: return cJSON_CreateBool(at->boolean != 0);
+    case PL_ATTR_NULL: return cJSON_CreateNull();
+    case PL_ATTR_JSON: return cJSON_CreateRaw(at->str ? at->str : "{}");
     }
     return NULL;
 }
 
 /* {"k":v,...}; a repeated key keeps its last value so the output never
  * carries the duplicate keys that make a frame malformed. */
-static int add_values(cJSON *obj, const char *name, const pattr *attrs, size_t n)
+static int add_values(cJSON *obj, const char *name, const pl_attr *attrs, size_t n)
 {
     if (!n)
         return 1;
@@ -37,7 +37,7 @@ static int add_values(cJSON *obj, const char *name, const pattr *attrs, size_t n
     return 1;
 }
 
-static int add_crumbs(cJSON *obj, const pcrumb *crumbs, size_t n)
+static int add_crumbs(cJSON *obj, const pl_crumb *crumbs, size_t n)
 {
     if (!n)
         return 1;
@@ -50,50 +50,50 @@ static int add_crumbs(cJSON *obj, const pcrumb *crumbs, size_t n)
             cJSON_Delete(c);
             return 0;
         }
-        if (!add_str(c, "text", crumbs[i].text) || !cJSON_AddNumberToObject(c, "ts", (double)crumbs[i].ts))
+        if (!pl_json_add_str(c, "text", crumbs[i].text) || !cJSON_AddNumberToObject(c, "ts", (double)crumbs[i].ts))
             return 0;
     }
     return 1;
 }
 
-static int values_ok(const pattr *v, size_t n)
+static int values_ok(const pl_attr *v, size_t n)
 {
     if (n && !v)
         return 0;
     for (size_t i = 0; i < n; i++) {
-        if (!v[i].key || v[i].type < PATTR_STR || v[i].type > PATTR_JSON)
+        if (!v[i].key || v[i].type < PL_ATTR_STR || v[i].type > PL_ATTR_JSON)
             return 0;
         /* cJSON would print NaN and infinities as null. */
-        if (v[i].type == PATTR_NUM && v[i].num - v[i].num != 0)
+        if (v[i].type == PL_ATTR_NUM && v[i].num - v[i].num != 0)
             return 0;
     }
     return 1;
 }
 
-static int context_ok(const pcontext *c)
+static int context_ok(const pl_context *c)
 {
     return c && values_ok(c->attrs, c->n_attrs) && values_ok(c->device, c->n_device) &&
            (!c->n_crumbs || c->crumbs);
 }
 
-static int add_parts(cJSON *obj, const pcontext *c)
+static int add_parts(cJSON *obj, const pl_context *c)
 {
-    return add_values(obj, "attributes", c->attrs, c->n_attrs) && add_opt_str(obj, "screen", c->screen) &&
+    return add_values(obj, "attributes", c->attrs, c->n_attrs) && pl_json_add_opt_str(obj, "screen", c->screen) &&
            add_crumbs(obj, c->crumbs, c->n_crumbs) && add_values(obj, "device", c->device, c->n_device);
 }
 
-int proto_encode_context(const palloc *a, int full, const pcontext *c, char **out, size_t *out_len)
+int pl_proto_encode_context(const pl_alloc *a, int full, const pl_context *c, char **out, size_t *out_len)
 {
     if (!out || !context_ok(c))
         return PARLEY_ERR_INVALID_ARG;
-    cJSON *root = new_frame("context");
+    cJSON *root = pl_json_new_frame("context");
     if (!root)
         return PARLEY_ERR_NOMEM;
     int ok = cJSON_AddBoolToObject(root, "full", full != 0) && add_parts(root, c);
-    return finish(a, root, ok, out, out_len);
+    return pl_json_finish(a, root, ok, out, out_len);
 }
 
-int proto_encode_snapshot(const palloc *a, const pcontext *c, char **out, size_t *out_len)
+int pl_proto_encode_snapshot(const pl_alloc *a, const pl_context *c, char **out, size_t *out_len)
 {
     if (!out || !context_ok(c))
         return PARLEY_ERR_INVALID_ARG;
@@ -101,29 +101,29 @@ int proto_encode_snapshot(const palloc *a, const pcontext *c, char **out, size_t
     if (!root)
         return PARLEY_ERR_NOMEM;
     int ok = add_parts(root, c) && (!c->truncated || cJSON_AddTrueToObject(root, "truncated"));
-    return finish(a, root, ok, out, out_len);
+    return pl_json_finish(a, root, ok, out, out_len);
 }
 
-int proto_encode_event(const palloc *a, const char *cid, const char *name, const char *meta, int64_t ts,
+int pl_proto_encode_event(const pl_alloc *a, const char *cid, const char *name, const char *meta, int64_t ts,
                        char **out, size_t *out_len)
 {
     if (!cid || !name || !out)
         return PARLEY_ERR_INVALID_ARG;
-    cJSON *root = new_frame("event");
+    cJSON *root = pl_json_new_frame("event");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    int ok = add_str(root, "cid", cid) && add_str(root, "name", name) &&
+    int ok = pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "name", name) &&
              (!meta || cJSON_AddRawToObject(root, "meta", meta)) && cJSON_AddNumberToObject(root, "ts", (double)ts);
-    return finish(a, root, ok, out, out_len);
+    return pl_json_finish(a, root, ok, out, out_len);
 }
 
 typedef struct mapper {
-    const palloc *a;
-    pjson_str_fn fn;
+    const pl_alloc *a;
+    pl_json_str_fn fn;
     void *user;
 } mapper;
 
-/* Depth is bounded by the object's validation (proto_json_object). */
+/* Depth is bounded by the object's validation (pl_proto_json_object). */
 static int map_node(const mapper *m, cJSON *node)
 {
     for (cJSON *c = node->child; c; c = c->next) {
@@ -135,7 +135,7 @@ static int map_node(const mapper *m, cJSON *node)
             char *copy = cJSON_malloc(strlen(nv) + 1);
             if (copy)
                 memcpy(copy, nv, strlen(nv) + 1);
-            pfree(m->a, nv);
+            pl_free(m->a, nv);
             if (!copy)
                 return PARLEY_ERR_NOMEM;
             cJSON_free(c->valuestring);
@@ -149,7 +149,7 @@ static int map_node(const mapper *m, cJSON *node)
     return PARLEY_OK;
 }
 
-int proto_json_map_strings(const palloc *a, const char *json, pjson_str_fn fn, void *user, char **out)
+int pl_proto_json_map_strings(const pl_alloc *a, const char *json, pl_json_str_fn fn, void *user, char **out)
 {
     if (!json || !fn || !out)
         return PARLEY_ERR_INVALID_ARG;
@@ -162,5 +162,5 @@ int proto_json_map_strings(const palloc *a, const char *json, pjson_str_fn fn, v
         cJSON_Delete(root);
         return rc;
     }
-    return finish(a, root, 1, out, NULL);
+    return pl_json_finish(a, root, 1, out, NULL);
 }

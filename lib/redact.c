@@ -94,7 +94,7 @@ static size_t replace(char *text, size_t len, size_t start, size_t end, const ch
     return len - (old - n);
 }
 
-size_t predact_builtin(char *text)
+size_t pl_redact_builtin(char *text)
 {
     size_t len = strlen(text);
     for (size_t i = 0; i < len; i++) {
@@ -125,16 +125,16 @@ int parley_redaction_replace(parley_redaction *r, const char *replacement)
     size_t len = strnlen(replacement, r->size);
     if (len >= r->size)
         return PARLEY_ERR_TOO_LONG;
-    if (!putf8_valid(replacement, len))
+    if (!pl_utf8_valid(replacement, len))
         return PARLEY_ERR_INVALID_ARG;
     memcpy(r->text, replacement, len + 1);
     return PARLEY_OK;
 }
 
-int predact_copy(const predact *r, const palloc *a, int field, const char *in, char **out)
+int pl_redact_copy(const pl_redact *r, const pl_alloc *a, int field, const char *in, char **out)
 {
     size_t size = strlen(in) + 1;
-    char *t = pmalloc(a, size);
+    char *t = pl_malloc(a, size);
     if (!t)
         return PARLEY_ERR_NOMEM;
     memcpy(t, in, size);
@@ -143,13 +143,13 @@ int predact_copy(const predact *r, const palloc *a, int field, const char *in, c
         r->text_fn(r->user, field, in, &red);
     } else if (r && r->fn) {
         r->fn(r->user, field, t, size);
-        if (!memchr(t, '\0', size) || !putf8_valid(t, strlen(t))) {
-            pfree(a, t);
+        if (!memchr(t, '\0', size) || !pl_utf8_valid(t, strlen(t))) {
+            pl_free(a, t);
             return PARLEY_ERR_INVALID_ARG;
         }
     }
     if (r && r->builtin)
-        predact_builtin(t);
+        pl_redact_builtin(t);
     *out = t;
     return PARLEY_OK;
 }

@@ -9,21 +9,21 @@
 #include "parley.h"
 #include "util/alloc.h"
 
-typedef struct predact {
+typedef struct pl_redact {
     parley_redact_fn fn; /* the host's in-place hook, may be NULL */
     void *user;
     int builtin; /* the default redactor is on */
     parley_redact_text_fn text_fn; /* the host's replacement hook (not with fn) */
-} predact;
+} pl_redact;
 
 /* Replaces, in place, card-like numbers by "[card]" and e-mail addresses by
  * "[email]" (or as many '*', for the rare address shorter than that).
  * Never lengthens `text`; returns its new length. */
-size_t predact_builtin(char *text);
+size_t pl_redact_builtin(char *text);
 
 /* A redacted copy of `in` (allocated with `a`) in *out. Errors: NOMEM,
  * INVALID_ARG (the host's in-place hook left invalid UTF-8 or an
  * unterminated buffer). */
-int predact_copy(const predact *r, const palloc *a, int field, const char *in, char **out);
+int pl_redact_copy(const pl_redact *r, const pl_alloc *a, int field, const char *in, char **out);
 
 #endif

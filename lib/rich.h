@@ -33,7 +33,7 @@ struct parley_block {
 };
 
 /* What an event of this module carries beyond the common fields. */
-typedef struct pev_rich {
+typedef struct pl_ev_rich {
     struct parley_block *blocks;
     int n_blocks;
     char *raw_json; /* the kept blocks as a JSON array text */
@@ -44,48 +44,48 @@ typedef struct pev_rich {
     int more;
     parley_event **items;
     int n_items;
-} pev_rich;
+} pl_ev_rich;
 
-/* A zeroed pev_rich (queue_pos -1) allocated with a; NULL when out of
+/* A zeroed pl_ev_rich (queue_pos -1) allocated with a; NULL when out of
  * memory. */
-pev_rich *pev_rich_new(const palloc *a);
-void pev_rich_free(const palloc *a, pev_rich *r);
-/* The memory r holds (0 for NULL), items included (pevent_size). */
-size_t pev_rich_size(const pev_rich *r);
-void pblocks_free(const palloc *a, struct parley_block *v, int n);
+pl_ev_rich *pl_ev_rich_new(const pl_alloc *a);
+void pl_ev_rich_free(const pl_alloc *a, pl_ev_rich *r);
+/* The memory r holds (0 for NULL), items included (pl_event_size). */
+size_t pl_ev_rich_size(const pl_ev_rich *r);
+void pl_blocks_free(const pl_alloc *a, struct parley_block *v, int n);
 
-#define PRICH_NS 5
-#define PRICH_MAX_REQUESTS 16
-#define PRICH_OFFERS_PER_CONV 8 /* messages with options remembered per conversation */
-#define PRICH_MAX_OFFERS 64     /* and in all */
-#define PRICH_TYPING_EVERY_MS 3000
-#define PRICH_TYPING_EXPIRY_MS 6000
+#define PL_RICH_NS 5
+#define PL_RICH_MAX_REQUESTS 16
+#define PL_RICH_OFFERS_PER_CONV 8 /* messages with options remembered per conversation */
+#define PL_RICH_MAX_OFFERS 64     /* and in all */
+#define PL_RICH_TYPING_EVERY_MS 3000
+#define PL_RICH_TYPING_EXPIRY_MS 6000
 
-typedef struct prich prich;
+typedef struct pl_rich pl_rich;
 
 /* Registers itself with `sess` (borrowed); `journal` may be NULL (memory
  * only). Offers and read marks are loaded from it. NULL when out of memory
  * or the session has no room for another module. */
-prich *prich_new(const palloc *a, psess *sess, pjournal *journal, const plog *log);
-void prich_free(prich *r);
+pl_rich *pl_rich_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal, const pl_log *log);
+void pl_rich_free(pl_rich *r);
 
 /* parley_postback: checked against what message `msg` offered, then the
  * option's label (redacted by `ctx`, with its snapshot) goes into the
  * outbox as a msg.send naming the option; its client id in cid. */
-int prich_postback(prich *r, pctx *ctx, const char *conv, const char *msg, const char *option,
+int pl_rich_postback(pl_rich *r, pl_ctx *ctx, const char *conv, const char *msg, const char *option,
                    char cid[PARLEY_ID_SIZE]);
 
 /* Validated here; parley.h has the rules and errors. */
-int prich_set_typing(prich *r, const char *conv, int on, int64_t now);
-int prich_mark_read(prich *r, const char *conv, const char *seq);
-int prich_unread(const prich *r, const char *conv, uint32_t *out);
+int pl_rich_set_typing(pl_rich *r, const char *conv, int on, int64_t now);
+int pl_rich_mark_read(pl_rich *r, const char *conv, const char *seq);
+int pl_rich_unread(const pl_rich *r, const char *conv, uint32_t *out);
 
 /* Queues a request; its id ("r-<n>") goes to req_out. Errors: FULL (16
  * pending), NOMEM. Arguments are validated by the caller. */
-int prich_request(prich *r, preq_kind kind, const preq_args *args, char req_out[PARLEY_ID_SIZE]);
+int pl_rich_request(pl_rich *r, pl_req_kind kind, const pl_req_args *args, char req_out[PARLEY_ID_SIZE]);
 
 /* The on_message hook, exposed for tests: adds blocks to a MESSAGE event
  * and the queue to a CONVERSATION event from conv.update. */
-int prich_decorate(prich *r, const pframe *f, parley_event *ev);
+int pl_rich_decorate(pl_rich *r, const pl_frame *f, parley_event *ev);
 
 #endif

@@ -11,7 +11,7 @@
  *
  * With a journal the outbox, the cursors, the session token and the
  * anonymous user's merge secret are durable: an item is journaled (and
- * synced) before the call that produced it returns OK, and psess_new
+ * synced) before the call that produced it returns OK, and pl_sess_new
  * reloads everything. Deletes and cursor moves are
  * not synced: losing one only causes a resend the server deduplicates or a
  * replay the cursor drops. */
@@ -72,8 +72,8 @@ typedef struct obx_item {
     struct obx_item *next;
     obx_kind kind;
     uint64_t order; /* journal key */
-    char cid[PUUID_STR_LEN + 1];
-    char conv[PROTO_MAX_ID + 1];
+    char cid[PL_UUID_STR_LEN + 1];
+    char conv[PL_MAX_ID + 1];
     char *frame;
     size_t len;
 } obx_item;
@@ -86,7 +86,7 @@ typedef struct wq_entry {
 } wq_entry;
 
 typedef struct sconv {
-    char id[PROTO_MAX_ID + 1];
+    char id[PL_MAX_ID + 1];
     uint64_t cursor;     /* highest seq delivered (or acked) in order; 0 = none */
     uint64_t seen;       /* highest seq seen at all: above cursor means a gap */
     uint64_t hist_after; /* the `after` of the outstanding history.get */
@@ -95,15 +95,15 @@ typedef struct sconv {
 
 typedef struct acked {
     struct acked *next;
-    char conv[PROTO_MAX_ID + 1];
-    char id[PROTO_MAX_ID + 1];
+    char conv[PL_MAX_ID + 1];
+    char id[PL_MAX_ID + 1];
     uint64_t seq;
 } acked;
 
-struct psess {
-    palloc alloc;
-    prand *rand;
-    const plog *log;
+struct pl_sess {
+    pl_alloc alloc;
+    pl_rand *rand;
+    const pl_log *log;
     char *app_id, *anon_id, *platform;
     uint32_t backoff_initial, backoff_max, handshake_timeout, outbox_cap;
 
@@ -111,12 +111,12 @@ struct psess {
     char *session_token;   /* from the last welcome, for resume */
     char *session_owner;   /* the user_id it was issued to; NULL: anonymous */
     char *anon_secret;     /* the server's merge secret for anon_id, or NULL */
-    pjournal *journal;     /* borrowed; NULL: everything in memory */
+    pl_journal *journal;     /* borrowed; NULL: everything in memory */
     uint64_t next_order;
     acked *acked;
     size_t n_acked;
 
-    psess_ext exts[MAX_EXTS];
+    pl_sess_ext exts[MAX_EXTS];
     size_t n_exts;
 
     sconv *convs;
@@ -138,7 +138,7 @@ struct psess {
     uint32_t goaway_ms;
     uint32_t max_text, max_frame;
 
-    pevent_queue events;
+    pl_event_queue events;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -158,16 +158,16 @@ static int same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static int connected(const psess *s)
+static int connected(const pl_sess *s)
 {
     return s->state == ST_HANDSHAKING || s->state == ST_ONLINE;
 }
 
 /* ---- events -------------------------------------------------------------- */
 
-static parley_event *ev_new(psess *s, int type, int state)
+static parley_event *ev_new(pl_sess *s, int type, int state)
 {
-    parley_event *ev = pevent_new(&s->alloc, type);
+    parley_event *ev = pl_event_new(&s->alloc, type);
     if (ev)
         ev->state = state;
     return ev;
@@ -176,24 +176,24 @@ static parley_event *ev_new(psess *s, int type, int state)
 /* Connection events carry no user data: when one cannot be allocated the
  * state change still happens and the loss is logged. Returns the queued
  * event (NULL when lost). */
-static parley_event *emit_conn(psess *s, int state, int err, uint32_t retry_ms, const char *why)
+static parley_event *emit_conn(pl_sess *s, int state, int err, uint32_t retry_ms, const char *why)
 {
     parley_event *ev = ev_new(s, PARLEY_EV_CONNECTION, state);
-    if (!ev || pevent_set(ev, &ev->text, why) != PARLEY_OK) {
+    if (!ev || pl_event_set(ev, &ev->text, why) != PARLEY_OK) {
         parley_event_free(ev);
-        PLOG_W(s->log, "connection event %d lost: out of memory", state);
+        PL_LOG_W(s->log, "connection event %d lost: out of memory", state);
         return NULL;
     }
     ev->error_code = err;
     ev->retry_ms = retry_ms;
-    pevent_queue_push(&s->events, ev);
+    pl_event_queue_push(&s->events, ev);
     return ev;
 }
 
-static parley_event *error_event(psess *s, int code, const char *text)
+static parley_event *error_event(pl_sess *s, int code, const char *text)
 {
     parley_event *ev = ev_new(s, PARLEY_EV_ERROR, 0);
-    if (ev && pevent_set(ev, &ev->text, text) != PARLEY_OK) {
+    if (ev && pl_event_set(ev, &ev->text, text) != PARLEY_OK) {
         parley_event_free(ev);
         return NULL;
     }
@@ -202,28 +202,28 @@ static parley_event *error_event(psess *s, int code, const char *text)
     return ev;
 }
 
-static int emit_error(psess *s, int code, const char *text)
+static int emit_error(pl_sess *s, int code, const char *text)
 {
     parley_event *ev = error_event(s, code, text);
     if (!ev)
         return PARLEY_ERR_NOMEM;
-    pevent_queue_push(&s->events, ev);
+    pl_event_queue_push(&s->events, ev);
     return PARLEY_OK;
 }
 
-void psess_take_events(psess *s, pevent_queue *q)
+void pl_sess_take_events(pl_sess *s, pl_event_queue *q)
 {
-    pevent_queue_splice(q, &s->events);
+    pl_event_queue_splice(q, &s->events);
 }
 
 /* ---- write queue --------------------------------------------------------- */
 
 /* Takes ownership of `frame` (freed on failure). */
-static wq_entry *wq_new(psess *s, const char *type, char *frame, size_t len)
+static wq_entry *wq_new(pl_sess *s, const char *type, char *frame, size_t len)
 {
-    wq_entry *e = pcalloc(&s->alloc, 1, sizeof *e);
+    wq_entry *e = pl_calloc(&s->alloc, 1, sizeof *e);
     if (!e) {
-        pfree(&s->alloc, frame);
+        pl_free(&s->alloc, frame);
         return NULL;
     }
     e->type = type;
@@ -232,7 +232,7 @@ static wq_entry *wq_new(psess *s, const char *type, char *frame, size_t len)
     return e;
 }
 
-static void wq_append(psess *s, wq_entry *e)
+static void wq_append(pl_sess *s, wq_entry *e)
 {
     if (s->wq_tail)
         s->wq_tail->next = e;
@@ -241,15 +241,15 @@ static void wq_append(psess *s, wq_entry *e)
     s->wq_tail = e;
 }
 
-static void wq_free(psess *s, wq_entry *e)
+static void wq_free(pl_sess *s, wq_entry *e)
 {
     if (!e)
         return;
-    pfree(&s->alloc, e->frame);
-    pfree(&s->alloc, e);
+    pl_free(&s->alloc, e->frame);
+    pl_free(&s->alloc, e);
 }
 
-static void wq_pop(psess *s)
+static void wq_pop(pl_sess *s)
 {
     wq_entry *e = s->wq_head;
     s->wq_head = e->next;
@@ -259,7 +259,7 @@ static void wq_pop(psess *s)
 }
 
 /* The connection is gone: its frames go, the outbox stays. */
-static void wq_drop(psess *s)
+static void wq_drop(pl_sess *s)
 {
     while (s->wq_head)
         wq_pop(s);
@@ -272,7 +272,7 @@ static void wq_drop(psess *s)
 
 /* ---- outbox and conversations -------------------------------------------- */
 
-static obx_item *obx_find(const psess *s, const char *cid)
+static obx_item *obx_find(const pl_sess *s, const char *cid)
 {
     for (obx_item *it = s->obx_head; it; it = it->next)
         if (cid && strcmp(it->cid, cid) == 0)
@@ -280,7 +280,7 @@ static obx_item *obx_find(const psess *s, const char *cid)
     return NULL;
 }
 
-static void obx_append(psess *s, obx_item *it)
+static void obx_append(pl_sess *s, obx_item *it)
 {
     if (s->obx_tail)
         s->obx_tail->next = it;
@@ -292,10 +292,10 @@ static void obx_append(psess *s, obx_item *it)
         s->obx_next = it;
 }
 
-static void obx_free(psess *s, obx_item *it)
+static void obx_free(pl_sess *s, obx_item *it)
 {
-    pfree(&s->alloc, it->frame);
-    pfree(&s->alloc, it);
+    pl_free(&s->alloc, it->frame);
+    pl_free(&s->alloc, it);
 }
 
 static void order_key(uint64_t order, char key[ORDER_KEY_SIZE])
@@ -312,37 +312,37 @@ static int journal_rc(int rc)
 
 /* Stored as kind '\n' cid '\n' conv '\n' frame: ids are printable ASCII,
  * so the first three newlines are the separators. */
-static int obx_persist(psess *s, const obx_item *it)
+static int obx_persist(pl_sess *s, const obx_item *it)
 {
     if (!s->journal)
         return PARLEY_OK;
     size_t n = 2 + strlen(it->cid) + 1 + strlen(it->conv) + 1 + it->len;
-    char *v = pmalloc(&s->alloc, n + 1);
+    char *v = pl_malloc(&s->alloc, n + 1);
     if (!v)
         return PARLEY_ERR_NOMEM;
     snprintf(v, n + 1, "%c\n%s\n%s\n", obx_kind_char[it->kind], it->cid, it->conv);
     memcpy(v + n - it->len, it->frame, it->len);
     char key[ORDER_KEY_SIZE];
     order_key(it->order, key);
-    int rc = pjournal_put(s->journal, NS_OUTBOX, key, v, n, 1);
-    pfree(&s->alloc, v);
+    int rc = pl_journal_put(s->journal, NS_OUTBOX, key, v, n, 1);
+    pl_free(&s->alloc, v);
     if (rc != PARLEY_OK)
-        PLOG_W(s->log, "outbox item not journaled: %s", parley_strerror(rc));
+        PL_LOG_W(s->log, "outbox item not journaled: %s", parley_strerror(rc));
     return journal_rc(rc);
 }
 
 /* The ack or rejection is final; a delete lost in a crash only resends an
  * item the server deduplicates. */
-static void obx_unpersist(psess *s, const obx_item *it)
+static void obx_unpersist(pl_sess *s, const obx_item *it)
 {
     char key[ORDER_KEY_SIZE];
     order_key(it->order, key);
-    int rc = s->journal ? pjournal_del(s->journal, NS_OUTBOX, key, 0) : PARLEY_OK;
+    int rc = s->journal ? pl_journal_del(s->journal, NS_OUTBOX, key, 0) : PARLEY_OK;
     if (rc != PARLEY_OK)
-        PLOG_W(s->log, "outbox item %s not removed from the journal: %s", it->cid, parley_strerror(rc));
+        PL_LOG_W(s->log, "outbox item %s not removed from the journal: %s", it->cid, parley_strerror(rc));
 }
 
-static void obx_remove(psess *s, obx_item *it)
+static void obx_remove(pl_sess *s, obx_item *it)
 {
     obx_item **pp = &s->obx_head, *prev = NULL;
     while (*pp && *pp != it) {
@@ -366,16 +366,16 @@ static void obx_remove(psess *s, obx_item *it)
 /* An item that can never be delivered leaves the outbox with an ERROR
  * event (`code`, `text`) naming its client id; a message or reported item
  * also gets its FAILED status, with `reason`. */
-static int item_failed(psess *s, obx_item *it, int code, const char *text, const char *reason)
+static int item_failed(pl_sess *s, obx_item *it, int code, const char *text, const char *reason)
 {
     parley_event *status = NULL, *err = error_event(s, code, text);
-    int failed = !err || pevent_set(err, &err->cid, it->cid) != PARLEY_OK ||
-                 pevent_set(err, &err->conv, it->conv) != PARLEY_OK;
+    int failed = !err || pl_event_set(err, &err->cid, it->cid) != PARLEY_OK ||
+                 pl_event_set(err, &err->conv, it->conv) != PARLEY_OK;
     if (!failed && (it->kind == OBX_MSG || it->kind == OBX_REPORTED)) {
         status = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
-        failed = !status || pevent_set(status, &status->cid, it->cid) != PARLEY_OK ||
-                 pevent_set(status, &status->conv, it->conv) != PARLEY_OK ||
-                 pevent_set(status, &status->text, reason) != PARLEY_OK;
+        failed = !status || pl_event_set(status, &status->cid, it->cid) != PARLEY_OK ||
+                 pl_event_set(status, &status->conv, it->conv) != PARLEY_OK ||
+                 pl_event_set(status, &status->text, reason) != PARLEY_OK;
     }
     if (failed) {
         parley_event_free(status);
@@ -383,13 +383,13 @@ static int item_failed(psess *s, obx_item *it, int code, const char *text, const
         return PARLEY_ERR_NOMEM;
     }
     if (status)
-        pevent_queue_push(&s->events, status);
-    pevent_queue_push(&s->events, err);
+        pl_event_queue_push(&s->events, status);
+    pl_event_queue_push(&s->events, err);
     obx_remove(s, it);
     return PARLEY_OK;
 }
 
-static sconv *conv_find(psess *s, const char *id)
+static sconv *conv_find(pl_sess *s, const char *id)
 {
     for (size_t i = 0; i < s->n_convs; i++)
         if (strcmp(s->convs[i].id, id) == 0)
@@ -399,13 +399,13 @@ static sconv *conv_find(psess *s, const char *id)
 
 /* A new entry with cursor 0; NULL when out of memory. Invalidates earlier
  * sconv pointers. */
-static sconv *conv_add(psess *s, const char *id)
+static sconv *conv_add(pl_sess *s, const char *id)
 {
-    if (strlen(id) > PROTO_MAX_ID)
+    if (strlen(id) > PL_MAX_ID)
         return NULL;
     if (s->n_convs == s->cap_convs) {
         size_t cap = s->cap_convs ? s->cap_convs * 2 : 8;
-        sconv *n = prealloc(&s->alloc, s->convs, cap * sizeof *n);
+        sconv *n = pl_realloc(&s->alloc, s->convs, cap * sizeof *n);
         if (!n)
             return NULL;
         s->convs = n;
@@ -417,23 +417,23 @@ static sconv *conv_add(psess *s, const char *id)
     return c;
 }
 
-static int cursor_persist(psess *s, const sconv *c, int sync)
+static int cursor_persist(pl_sess *s, const sconv *c, int sync)
 {
     if (!s->journal)
         return PARLEY_OK;
     char seq[21];
-    proto_seq_str(c->cursor, seq);
-    return journal_rc(pjournal_put(s->journal, NS_CURSOR, c->id, seq, strlen(seq), sync));
+    pl_proto_seq_str(c->cursor, seq);
+    return journal_rc(pl_journal_put(s->journal, NS_CURSOR, c->id, seq, strlen(seq), sync));
 }
 
 /* ---- own messages acked ahead of the cursor --------------------------------- */
 
-static void acked_remember(psess *s, const char *conv, const char *id, uint64_t seq)
+static void acked_remember(pl_sess *s, const char *conv, const char *id, uint64_t seq)
 {
-    acked *a = pcalloc(&s->alloc, 1, sizeof *a);
-    if (!a || strlen(conv) > PROTO_MAX_ID || strlen(id) > PROTO_MAX_ID) {
-        pfree(&s->alloc, a);
-        PLOG_W(s->log, "acked message %s not remembered: its replay will be delivered", id);
+    acked *a = pl_calloc(&s->alloc, 1, sizeof *a);
+    if (!a || strlen(conv) > PL_MAX_ID || strlen(id) > PL_MAX_ID) {
+        pl_free(&s->alloc, a);
+        PL_LOG_W(s->log, "acked message %s not remembered: its replay will be delivered", id);
         return;
     }
     memcpy(a->conv, conv, strlen(conv) + 1);
@@ -446,20 +446,20 @@ static void acked_remember(psess *s, const char *conv, const char *id, uint64_t 
     acked **pp = &s->acked;
     while ((*pp)->next)
         pp = &(*pp)->next;
-    pfree(&s->alloc, *pp);
+    pl_free(&s->alloc, *pp);
     *pp = NULL;
     s->n_acked--;
 }
 
 /* The remembered ack of `conv` at `seq` (any id when id is NULL); removes it
  * and returns 1 when found. */
-static int acked_take(psess *s, const char *conv, uint64_t seq, const char *id)
+static int acked_take(pl_sess *s, const char *conv, uint64_t seq, const char *id)
 {
     for (acked **pp = &s->acked; *pp; pp = &(*pp)->next) {
         acked *a = *pp;
         if (a->seq == seq && strcmp(a->conv, conv) == 0 && (!id || strcmp(a->id, id) == 0)) {
             *pp = a->next;
-            pfree(&s->alloc, a);
+            pl_free(&s->alloc, a);
             s->n_acked--;
             return 1;
         }
@@ -469,7 +469,7 @@ static int acked_take(psess *s, const char *conv, uint64_t seq, const char *id)
 
 /* Moves the cursor to `seq`, then over every own message already acked
  * right after it: those the host has (as SENT), so their replay is a dup. */
-static void cursor_set(psess *s, sconv *c, uint64_t seq)
+static void cursor_set(pl_sess *s, sconv *c, uint64_t seq)
 {
     c->cursor = seq;
     while (acked_take(s, c->id, c->cursor + 1, NULL))
@@ -478,7 +478,7 @@ static void cursor_set(psess *s, sconv *c, uint64_t seq)
         c->seen = c->cursor;
     int rc = cursor_persist(s, c, 0);
     if (rc != PARLEY_OK)
-        PLOG_W(s->log, "cursor of %s not journaled: %s", c->id, parley_strerror(rc));
+        PL_LOG_W(s->log, "cursor of %s not journaled: %s", c->id, parley_strerror(rc));
 }
 
 /* ---- loading the journal ---------------------------------------------------- */
@@ -511,13 +511,13 @@ static int parse_order(const char *key, uint64_t *out)
 
 static int load_cursor(void *user, const char *key, const void *value, size_t len)
 {
-    psess *s = user;
+    pl_sess *s = user;
     uint64_t seq;
-    if (!pid_valid(key, PROTO_MAX_ID) || !parse_dec(value, len, PROTO_SEQ_MAX, &seq) || conv_find(s, key)) {
-        PLOG_W(s->log, "journal: bad cursor entry skipped");
+    if (!pl_id_valid(key, PL_MAX_ID) || !parse_dec(value, len, PL_SEQ_MAX, &seq) || conv_find(s, key)) {
+        PL_LOG_W(s->log, "journal: bad cursor entry skipped");
         return 0;
     }
-    if (s->n_convs >= PROTO_MAX_CONVERSATIONS)
+    if (s->n_convs >= PL_MAX_CONVERSATIONS)
         return 0;
     sconv *c = conv_add(s, key);
     if (!c)
@@ -549,7 +549,7 @@ static int obx_kind_of(char c, obx_kind *out)
 
 /* Parses a journaled item into a new obx_item; NULL when malformed (*nomem
  * set when out of memory instead). */
-static obx_item *obx_parse(psess *s, const char *key, const char *v, size_t len, int *nomem)
+static obx_item *obx_parse(pl_sess *s, const char *key, const char *v, size_t len, int *nomem)
 {
     const char *p = v, *end = v + len, *kind, *cid, *conv;
     size_t kn, cn, vn;
@@ -557,13 +557,13 @@ static obx_item *obx_parse(psess *s, const char *key, const char *v, size_t len,
     obx_kind k;
     if (!parse_order(key, &order) || !(kind = next_field(&p, end, &kn)) ||
         !(cid = next_field(&p, end, &cn)) || !(conv = next_field(&p, end, &vn)) || kn != 1 ||
-        !obx_kind_of(kind[0], &k) || cn == 0 || cn > PUUID_STR_LEN || vn == 0 || vn > PROTO_MAX_ID || p == end)
+        !obx_kind_of(kind[0], &k) || cn == 0 || cn > PL_UUID_STR_LEN || vn == 0 || vn > PL_MAX_ID || p == end)
         return NULL;
-    obx_item *it = pcalloc(&s->alloc, 1, sizeof *it);
+    obx_item *it = pl_calloc(&s->alloc, 1, sizeof *it);
     if (it)
-        it->frame = pstrndup(&s->alloc, p, (size_t)(end - p));
+        it->frame = pl_strndup(&s->alloc, p, (size_t)(end - p));
     if (!it || !it->frame) {
-        pfree(&s->alloc, it);
+        pl_free(&s->alloc, it);
         *nomem = 1;
         return NULL;
     }
@@ -577,19 +577,19 @@ static obx_item *obx_parse(psess *s, const char *key, const char *v, size_t len,
 
 static int load_item(void *user, const char *key, const void *value, size_t len)
 {
-    psess *s = user;
+    pl_sess *s = user;
     int nomem = 0;
     obx_item *it = obx_parse(s, key, value, len, &nomem);
     if (!it && nomem)
         return PARLEY_ERR_NOMEM;
-    if (!it || !pid_valid(it->conv, PROTO_MAX_ID)) {
-        PLOG_W(s->log, "journal: bad outbox entry %s skipped", key);
+    if (!it || !pl_id_valid(it->conv, PL_MAX_ID)) {
+        PL_LOG_W(s->log, "journal: bad outbox entry %s skipped", key);
         if (it)
             obx_free(s, it);
         return 0;
     }
     /* The item's conversation is known even when its cursor never moved. */
-    if (strcmp(it->conv, NO_CONV) != 0 && !conv_find(s, it->conv) && s->n_convs < PROTO_MAX_CONVERSATIONS &&
+    if (strcmp(it->conv, NO_CONV) != 0 && !conv_find(s, it->conv) && s->n_convs < PL_MAX_CONVERSATIONS &&
         !conv_add(s, it->conv)) {
         obx_free(s, it);
         return PARLEY_ERR_NOMEM;
@@ -600,16 +600,16 @@ static int load_item(void *user, const char *key, const void *value, size_t len)
 }
 
 /* The token is stored as owner '\n' token; an empty owner is anonymous. */
-static int load_session(psess *s)
+static int load_session(pl_sess *s)
 {
     size_t len = 0;
-    const char *v = pjournal_get(s->journal, NS_META, META_SESSION, &len);
+    const char *v = pl_journal_get(s->journal, NS_META, META_SESSION, &len);
     const char *nl = v ? memchr(v, '\n', len) : NULL;
     if (!nl || nl + 1 == v + len)
         return PARLEY_OK;
     size_t on = (size_t)(nl - v);
-    s->session_owner = on ? pstrndup(&s->alloc, v, on) : NULL;
-    s->session_token = pstrndup(&s->alloc, nl + 1, len - on - 1);
+    s->session_owner = on ? pl_strndup(&s->alloc, v, on) : NULL;
+    s->session_token = pl_strndup(&s->alloc, nl + 1, len - on - 1);
     if ((on && !s->session_owner) || !s->session_token)
         return PARLEY_ERR_NOMEM;
     return PARLEY_OK;
@@ -617,97 +617,97 @@ static int load_session(psess *s)
 
 /* A secret journaled for another anonymous id (one the journal outlived) is
  * ignored. */
-static int load_anon_secret(psess *s)
+static int load_anon_secret(pl_sess *s)
 {
     size_t len = 0, an = strlen(s->anon_id);
-    const char *v = pjournal_get(s->journal, NS_META, META_ANON_SECRET, &len);
+    const char *v = pl_journal_get(s->journal, NS_META, META_ANON_SECRET, &len);
     if (!v || len <= an + 1 || memcmp(v, s->anon_id, an) != 0 || v[an] != '\n')
         return PARLEY_OK;
-    s->anon_secret = pstrndup(&s->alloc, v + an + 1, len - an - 1);
+    s->anon_secret = pl_strndup(&s->alloc, v + an + 1, len - an - 1);
     if (!s->anon_secret)
         return PARLEY_ERR_NOMEM;
-    if (!pid_valid(s->anon_secret, PROTO_MAX_ID)) {
-        PLOG_W(s->log, "journal: bad anonymous secret ignored");
-        pfree(&s->alloc, s->anon_secret);
+    if (!pl_id_valid(s->anon_secret, PL_MAX_ID)) {
+        PL_LOG_W(s->log, "journal: bad anonymous secret ignored");
+        pl_free(&s->alloc, s->anon_secret);
         s->anon_secret = NULL;
     }
     return PARLEY_OK;
 }
 
-static int journal_load(psess *s)
+static int journal_load(pl_sess *s)
 {
     int rc = load_session(s);
     if (rc == PARLEY_OK)
         rc = load_anon_secret(s);
     if (rc == PARLEY_OK)
-        rc = pjournal_foreach(s->journal, NS_CURSOR, load_cursor, s);
+        rc = pl_journal_foreach(s->journal, NS_CURSOR, load_cursor, s);
     if (rc == PARLEY_OK)
-        rc = pjournal_foreach(s->journal, NS_OUTBOX, load_item, s);
+        rc = pl_journal_foreach(s->journal, NS_OUTBOX, load_item, s);
     if (rc == PARLEY_OK && s->obx_count)
-        PLOG_I(s->log, "journal: %u outbox item(s) to resend", (unsigned)s->obx_count);
+        PL_LOG_I(s->log, "journal: %u outbox item(s) to resend", (unsigned)s->obx_count);
     return rc;
 }
 
-static void session_persist(psess *s)
+static void session_persist(pl_sess *s)
 {
     if (!s->journal)
         return;
     const char *owner = s->session_owner ? s->session_owner : "";
     size_t n = strlen(owner) + 1 + strlen(s->session_token);
-    char *v = pmalloc(&s->alloc, n + 1);
+    char *v = pl_malloc(&s->alloc, n + 1);
     int rc = PARLEY_ERR_NOMEM;
     if (v) {
         snprintf(v, n + 1, "%s\n%s", owner, s->session_token);
-        rc = pjournal_put(s->journal, NS_META, META_SESSION, v, n, 0);
+        rc = pl_journal_put(s->journal, NS_META, META_SESSION, v, n, 0);
     }
-    pfree(&s->alloc, v);
+    pl_free(&s->alloc, v);
     if (rc != PARLEY_OK)
-        PLOG_W(s->log, "session token not journaled: %s", parley_strerror(rc));
+        PL_LOG_W(s->log, "session token not journaled: %s", parley_strerror(rc));
 }
 
 /* Synced: without it the anonymous history could never be merged. */
-static void anon_secret_persist(psess *s)
+static void anon_secret_persist(pl_sess *s)
 {
     if (!s->journal)
         return;
     size_t n = strlen(s->anon_id) + 1 + strlen(s->anon_secret);
-    char *v = pmalloc(&s->alloc, n + 1);
+    char *v = pl_malloc(&s->alloc, n + 1);
     int rc = PARLEY_ERR_NOMEM;
     if (v) {
         snprintf(v, n + 1, "%s\n%s", s->anon_id, s->anon_secret);
-        rc = pjournal_put(s->journal, NS_META, META_ANON_SECRET, v, n, 1);
+        rc = pl_journal_put(s->journal, NS_META, META_ANON_SECRET, v, n, 1);
     }
-    pfree(&s->alloc, v);
+    pl_free(&s->alloc, v);
     if (rc != PARLEY_OK)
-        PLOG_W(s->log, "anonymous secret not journaled: %s", parley_strerror(rc));
+        PL_LOG_W(s->log, "anonymous secret not journaled: %s", parley_strerror(rc));
 }
 
-static void session_forget(psess *s)
+static void session_forget(pl_sess *s)
 {
-    pfree(&s->alloc, s->session_token);
-    pfree(&s->alloc, s->session_owner);
+    pl_free(&s->alloc, s->session_token);
+    pl_free(&s->alloc, s->session_owner);
     s->session_token = s->session_owner = NULL;
-    if (s->journal && pjournal_del(s->journal, NS_META, META_SESSION, 0) != PARLEY_OK)
-        PLOG_W(s->log, "old session token not removed from the journal");
+    if (s->journal && pl_journal_del(s->journal, NS_META, META_SESSION, 0) != PARLEY_OK)
+        PL_LOG_W(s->log, "old session token not removed from the journal");
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
-psess *psess_new(const palloc *a, const psess_config *cfg, prand *rand, const plog *log)
+pl_sess *pl_sess_new(const pl_alloc *a, const pl_sess_config *cfg, pl_rand *rand, const pl_log *log)
 {
     if (!a || !cfg || !rand || !cfg->app_id || !cfg->anon_id)
         return NULL;
-    psess *s = pcalloc(a, 1, sizeof *s);
+    pl_sess *s = pl_calloc(a, 1, sizeof *s);
     if (!s)
         return NULL;
     s->alloc = *a;
     s->rand = rand;
     s->log = log;
-    s->app_id = pstrdup(a, cfg->app_id);
-    s->anon_id = pstrdup(a, cfg->anon_id);
-    s->platform = pstrdup(a, cfg->platform ? cfg->platform : "unknown");
+    s->app_id = pl_strdup(a, cfg->app_id);
+    s->anon_id = pl_strdup(a, cfg->anon_id);
+    s->platform = pl_strdup(a, cfg->platform ? cfg->platform : "unknown");
     if (!s->app_id || !s->anon_id || !s->platform) {
-        psess_free(s);
+        pl_sess_free(s);
         return NULL;
     }
     s->backoff_initial = or_default(cfg->backoff_initial_ms, DEFAULT_BACKOFF_INITIAL_MS);
@@ -716,19 +716,19 @@ psess *psess_new(const palloc *a, const psess_config *cfg, prand *rand, const pl
         s->backoff_max = s->backoff_initial;
     s->handshake_timeout = or_default(cfg->handshake_timeout_ms, DEFAULT_HANDSHAKE_TIMEOUT_MS);
     s->outbox_cap = or_default(cfg->outbox_cap, DEFAULT_OUTBOX_CAP);
-    s->max_text = PROTO_MAX_TEXT;
-    s->max_frame = PROTO_MAX_FRAME;
+    s->max_text = PL_MAX_TEXT;
+    s->max_frame = PL_MAX_FRAME;
     s->state = ST_IDLE;
     s->next_order = 1;
     s->journal = cfg->journal;
     if (s->journal && journal_load(s) != PARLEY_OK) {
-        psess_free(s);
+        pl_sess_free(s);
         return NULL;
     }
     return s;
 }
 
-void psess_free(psess *s)
+void pl_sess_free(pl_sess *s)
 {
     if (!s)
         return;
@@ -741,24 +741,24 @@ void psess_free(psess *s)
     while (s->acked) {
         acked *a = s->acked;
         s->acked = a->next;
-        pfree(&s->alloc, a);
+        pl_free(&s->alloc, a);
     }
-    pevent_queue_clear(&s->events);
+    pl_event_queue_clear(&s->events);
     char *strings[] = {s->app_id,        s->anon_id,       s->platform,   s->user_id,
                        s->token,         s->session_token, s->session_owner, s->anon_secret};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        pfree(&s->alloc, strings[i]);
-    pfree(&s->alloc, s->convs);
-    palloc a = s->alloc;
-    pfree(&a, s);
+        pl_free(&s->alloc, strings[i]);
+    pl_free(&s->alloc, s->convs);
+    pl_alloc a = s->alloc;
+    pl_free(&a, s);
 }
 
-uint32_t psess_outbox_count(const psess *s)
+uint32_t pl_sess_outbox_count(const pl_sess *s)
 {
     return s->obx_count;
 }
 
-uint32_t psess_max_frame(const psess *s)
+uint32_t pl_sess_max_frame(const pl_sess *s)
 {
     return s->max_frame;
 }
@@ -767,31 +767,31 @@ uint32_t psess_max_frame(const psess *s)
 
 /* A goaway overrides any earlier reason: reconnecting early would only hit
  * the draining server. Otherwise the first reason stands. */
-static void request_close(psess *s, sclose kind, int err, const char *why)
+static void request_close(pl_sess *s, sclose kind, int err, const char *why)
 {
     if (s->close != CL_NONE && kind != CL_GOAWAY)
         return;
-    PLOG_I(s->log, "closing the connection: %s", why);
+    PL_LOG_I(s->log, "closing the connection: %s", why);
     s->close = kind;
     s->close_err = err;
     s->close_why = why;
 }
 
-int psess_want(psess *s, int64_t now, int64_t *deadline_ms)
+int pl_sess_want(pl_sess *s, int64_t now, int64_t *deadline_ms)
 {
     int want = 0;
     int64_t deadline = -1;
     if (s->state == ST_WAITING) {
         deadline = s->retry_at;
         if (now >= s->retry_at)
-            want |= PSESS_WANT_CONNECT;
+            want |= PL_SESS_WANT_CONNECT;
     } else if (connected(s) && s->close != CL_NONE) {
-        want |= PSESS_WANT_CLOSE;
+        want |= PL_SESS_WANT_CLOSE;
     } else if (connected(s)) {
         if (s->state == ST_HANDSHAKING)
             deadline = s->hs_deadline;
         if (s->wq_head || s->obx_next)
-            want |= PSESS_WANT_WRITE;
+            want |= PL_SESS_WANT_WRITE;
     }
     for (size_t i = 0; i < s->n_exts; i++) {
         int64_t d = s->exts[i].deadline ? s->exts[i].deadline(s->exts[i].user) : -1;
@@ -803,7 +803,7 @@ int psess_want(psess *s, int64_t now, int64_t *deadline_ms)
     return want;
 }
 
-void psess_go_online(psess *s, int64_t now)
+void pl_sess_go_online(pl_sess *s, int64_t now)
 {
     if (s->state != ST_IDLE)
         return;
@@ -812,7 +812,7 @@ void psess_go_online(psess *s, int64_t now)
     s->attempt = 0;
 }
 
-void psess_go_offline(psess *s, int64_t now)
+void pl_sess_go_offline(pl_sess *s, int64_t now)
 {
     (void)now;
     if (s->state == ST_IDLE)
@@ -823,7 +823,7 @@ void psess_go_offline(psess *s, int64_t now)
     emit_conn(s, PARLEY_CONN_OFFLINE, 0, 0, NULL);
 }
 
-void psess_on_connecting(psess *s, int64_t now)
+void pl_sess_on_connecting(pl_sess *s, int64_t now)
 {
     (void)now;
     if (s->state == ST_IDLE)
@@ -836,7 +836,7 @@ void psess_on_connecting(psess *s, int64_t now)
 
 /* Whether the server knows the conversation: not while its conv.start is
  * still in the outbox. */
-static int conv_pending(const psess *s, const char *conv)
+static int conv_pending(const pl_sess *s, const char *conv)
 {
     for (obx_item *it = s->obx_head; it; it = it->next)
         if (it->kind == OBX_CONV_START && strcmp(it->conv, conv) == 0)
@@ -847,23 +847,23 @@ static int conv_pending(const psess *s, const char *conv)
 /* A conversation with cursor 0 goes in too once the server has it ("0"):
  * after a restart, what an agent wrote while the app was closed is
  * replayed even if nothing had arrived before. */
-static int resumable(const psess *s, const sconv *c)
+static int resumable(const pl_sess *s, const sconv *c)
 {
     return c->cursor > 0 || !conv_pending(s, c->id);
 }
 
-static int encode_hello(psess *s, char **out, size_t *len)
+static int encode_hello(pl_sess *s, char **out, size_t *len)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_convs; i++)
         n += resumable(s, &s->convs[i]) != 0;
-    pcursor *cursors = NULL;
-    if (n && !(cursors = pcalloc(&s->alloc, n, sizeof *cursors)))
+    pl_cursor *cursors = NULL;
+    if (n && !(cursors = pl_calloc(&s->alloc, n, sizeof *cursors)))
         return PARLEY_ERR_NOMEM;
     for (size_t i = 0, j = 0; i < s->n_convs; i++)
         if (resumable(s, &s->convs[i]))
-            cursors[j++] = (pcursor){s->convs[i].id, s->convs[i].cursor};
-    phello h = {
+            cursors[j++] = (pl_cursor){s->convs[i].id, s->convs[i].cursor};
+    pl_hello h = {
         .app = s->app_id,
         .sdk_version = PARLEY_VERSION_STRING,
         .platform = s->platform,
@@ -875,15 +875,15 @@ static int encode_hello(psess *s, char **out, size_t *len)
         .cursors = cursors,
         .n_cursors = n,
     };
-    int rc = proto_encode_hello(&s->alloc, &h, out, len);
-    pfree(&s->alloc, cursors);
+    int rc = pl_proto_encode_hello(&s->alloc, &h, out, len);
+    pl_free(&s->alloc, cursors);
     return rc;
 }
 
-void psess_on_open(psess *s, int64_t now)
+void pl_sess_on_open(pl_sess *s, int64_t now)
 {
     if (s->state != ST_CONNECTING) {
-        PLOG_W(s->log, "open ignored: no connection attempt");
+        PL_LOG_W(s->log, "open ignored: no connection attempt");
         return;
     }
     s->state = ST_HANDSHAKING;
@@ -901,20 +901,20 @@ void psess_on_open(psess *s, int64_t now)
 }
 
 /* Full jitter: uniform in [0, min(max, initial * 2^attempt)]. */
-static uint32_t backoff_delay(psess *s)
+static uint32_t backoff_delay(pl_sess *s)
 {
     uint64_t bound = (uint64_t)s->backoff_initial << min_u32(s->attempt, MAX_BACKOFF_SHIFT);
     if (s->attempt < MAX_BACKOFF_SHIFT)
         s->attempt++;
-    return prand_uniform(s->rand, bound > s->backoff_max ? s->backoff_max : (uint32_t)bound);
+    return pl_rand_uniform(s->rand, bound > s->backoff_max ? s->backoff_max : (uint32_t)bound);
 }
 
-static uint32_t close_delay(psess *s)
+static uint32_t close_delay(pl_sess *s)
 {
     if (s->close == CL_RECONNECT)
         return 0;
     if (s->close == CL_GOAWAY) {
-        uint64_t d = (uint64_t)s->goaway_ms + prand_uniform(s->rand, s->backoff_initial);
+        uint64_t d = (uint64_t)s->goaway_ms + pl_rand_uniform(s->rand, s->backoff_initial);
         return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
     }
     return backoff_delay(s);
@@ -922,13 +922,13 @@ static uint32_t close_delay(psess *s)
 
 /* The connection is gone; the next attempt comes after `delay`. TLS
  * problems are told as errors too: the host must see them. */
-static void wait_after(psess *s, int64_t now, int err, const char *why, uint32_t delay, uint32_t cert)
+static void wait_after(pl_sess *s, int64_t now, int err, const char *why, uint32_t delay, uint32_t cert)
 {
     wq_drop(s);
     s->close = CL_NONE;
     s->state = ST_WAITING;
     s->retry_at = now + delay;
-    PLOG_I(s->log, "connection lost (%s), retrying in %u ms", why ? why : parley_strerror(err),
+    PL_LOG_I(s->log, "connection lost (%s), retrying in %u ms", why ? why : parley_strerror(err),
            (unsigned)delay);
     parley_event *ev = emit_conn(s, PARLEY_CONN_RECONNECTING, err, delay, why);
     if (ev)
@@ -936,17 +936,17 @@ static void wait_after(psess *s, int64_t now, int err, const char *why, uint32_t
     if (err != PARLEY_ERR_TLS)
         return;
     if (!(ev = error_event(s, err, why ? why : parley_strerror(err)))) {
-        PLOG_W(s->log, "TLS error event lost: out of memory");
+        PL_LOG_W(s->log, "TLS error event lost: out of memory");
         return;
     }
     ev->tls_failures = cert;
-    pevent_queue_push(&s->events, ev);
+    pl_event_queue_push(&s->events, ev);
 }
 
-void psess_on_closed(psess *s, int64_t now, int err, const char *why)
+void pl_sess_on_closed(pl_sess *s, int64_t now, int err, const char *why)
 {
     if (s->state == ST_IDLE || s->state == ST_WAITING) {
-        PLOG_D(s->log, "close ignored: no connection");
+        PL_LOG_D(s->log, "close ignored: no connection");
         return;
     }
     if (s->close != CL_NONE) {
@@ -958,32 +958,32 @@ void psess_on_closed(psess *s, int64_t now, int err, const char *why)
 
 /* At least PARLEY_CERT_RETRY_MS (or the backoff maximum), plus up to as much
  * again so that a fleet refused at once does not come back at once. */
-static uint32_t cert_delay(psess *s)
+static uint32_t cert_delay(pl_sess *s)
 {
     uint32_t base = s->backoff_max > PARLEY_CERT_RETRY_MS ? s->backoff_max : PARLEY_CERT_RETRY_MS;
-    uint64_t d = (uint64_t)base + prand_uniform(s->rand, base);
+    uint64_t d = (uint64_t)base + pl_rand_uniform(s->rand, base);
     if (s->attempt < MAX_BACKOFF_SHIFT)
         s->attempt++;
     return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 }
 
-void psess_on_cert_failure(psess *s, int64_t now, uint32_t failures, const char *why)
+void pl_sess_on_cert_failure(pl_sess *s, int64_t now, uint32_t failures, const char *why)
 {
     if (s->state == ST_IDLE || s->state == ST_WAITING) {
-        PLOG_D(s->log, "certificate failure ignored: no connection");
+        PL_LOG_D(s->log, "certificate failure ignored: no connection");
         return;
     }
-    PLOG_W(s->log, "%s", why ? why : "TLS certificate refused");
+    PL_LOG_W(s->log, "%s", why ? why : "TLS certificate refused");
     wait_after(s, now, PARLEY_ERR_TLS, why, cert_delay(s), failures);
 }
 
-void psess_reconnect_now(psess *s, int64_t now)
+void pl_sess_reconnect_now(pl_sess *s, int64_t now)
 {
     if (s->state == ST_WAITING && s->retry_at > now)
         s->retry_at = now;
 }
 
-void psess_tick(psess *s, int64_t now)
+void pl_sess_tick(pl_sess *s, int64_t now)
 {
     if (s->state == ST_HANDSHAKING && now >= s->hs_deadline)
         request_close(s, CL_FAILURE, PARLEY_ERR_PROTOCOL, "no welcome");
@@ -994,7 +994,7 @@ void psess_tick(psess *s, int64_t now)
 
 /* ---- frames out ----------------------------------------------------------- */
 
-int psess_peek_frame(psess *s, const char **data, size_t *len)
+int pl_sess_peek_frame(pl_sess *s, const char **data, size_t *len)
 {
     if (!connected(s) || s->close != CL_NONE)
         return 0;
@@ -1013,13 +1013,13 @@ int psess_peek_frame(psess *s, const char **data, size_t *len)
     return 0;
 }
 
-void psess_frame_written(psess *s)
+void pl_sess_frame_written(pl_sess *s)
 {
     if (s->peeked && s->peeked == s->wq_head) {
-        PLOG_D(s->log, "-> %s", s->wq_head->type);
+        PL_LOG_D(s->log, "-> %s", s->wq_head->type);
         wq_pop(s);
     } else if (s->peeked && s->peeked == s->obx_next) {
-        PLOG_D(s->log, "-> item %c cid=%s", obx_kind_char[s->obx_next->kind], s->obx_next->cid);
+        PL_LOG_D(s->log, "-> item %c cid=%s", obx_kind_char[s->obx_next->kind], s->obx_next->cid);
         s->obx_next = s->obx_next->next;
     }
     s->peeked = NULL;
@@ -1027,9 +1027,9 @@ void psess_frame_written(psess *s)
 
 /* ---- frames in ------------------------------------------------------------ */
 
-static int frame_error(psess *s, const char *reason)
+static int frame_error(pl_sess *s, const char *reason)
 {
-    PLOG_W(s->log, "bad frame from server: %s", reason);
+    PL_LOG_W(s->log, "bad frame from server: %s", reason);
     return emit_error(s, PARLEY_ERR_PROTOCOL, reason);
 }
 
@@ -1037,30 +1037,30 @@ static int frame_error(psess *s, const char *reason)
  * conversation start or message goes without its context snapshot when
  * that makes it fit; anything else fails now rather than being refused
  * unread after every welcome. */
-static int fit_item(psess *s, obx_item *it)
+static int fit_item(pl_sess *s, obx_item *it)
 {
     char *frame = NULL;
     size_t len = 0;
     int rc = PARLEY_ERR_NOT_FOUND;
     if (it->kind == OBX_CONV_START || it->kind == OBX_MSG)
-        rc = proto_frame_without(&s->alloc, it->frame, it->len, "context", &frame, &len);
+        rc = pl_proto_frame_without(&s->alloc, it->frame, it->len, "context", &frame, &len);
     if (rc == PARLEY_ERR_NOMEM)
         return rc;
     if (rc == PARLEY_OK && len <= s->max_frame) {
-        pfree(&s->alloc, it->frame);
+        pl_free(&s->alloc, it->frame);
         it->frame = frame;
         it->len = len;
-        PLOG_W(s->log, "item %s goes without its context snapshot to fit the server's frame limit", it->cid);
+        PL_LOG_W(s->log, "item %s goes without its context snapshot to fit the server's frame limit", it->cid);
         return obx_persist(s, it) == PARLEY_ERR_NOMEM ? PARLEY_ERR_NOMEM : PARLEY_OK;
     }
-    pfree(&s->alloc, frame);
+    pl_free(&s->alloc, frame);
     char text[96];
     snprintf(text, sizeof text, "too_long: item exceeds the server's frame limit of %u bytes", (unsigned)s->max_frame);
-    PLOG_W(s->log, "item %s dropped: %s", it->cid, text);
+    PL_LOG_W(s->log, "item %s dropped: %s", it->cid, text);
     return item_failed(s, it, PARLEY_ERR_TOO_LONG, text, "exceeds the server's frame limit");
 }
 
-static int fit_outbox(psess *s)
+static int fit_outbox(pl_sess *s)
 {
     for (obx_item *it = s->obx_head, *next; it; it = next) {
         next = it->next;
@@ -1071,92 +1071,92 @@ static int fit_outbox(psess *s)
     return PARLEY_OK;
 }
 
-static int on_welcome(psess *s, int64_t now, const pframe *f)
+static int on_welcome(pl_sess *s, int64_t now, const pl_frame *f)
 {
     if (s->state != ST_HANDSHAKING)
         return frame_error(s, "unexpected welcome");
     if (s->close != CL_NONE) {
-        PLOG_D(s->log, "welcome ignored: connection is closing");
+        PL_LOG_D(s->log, "welcome ignored: connection is closing");
         return PARLEY_OK;
     }
     /* Everything is allocated before anything changes, so that running out
      * of memory leaves the handshake pending (the timeout retries it). */
-    char *token = pstrdup(&s->alloc, f->session ? f->session : "");
-    char *owner = pstrdup(&s->alloc, s->user_id);
+    char *token = pl_strdup(&s->alloc, f->session ? f->session : "");
+    char *owner = pl_strdup(&s->alloc, s->user_id);
     /* Only an anonymous connection is issued its secret (the hello's
      * identity is still s->user_id: a change closes before welcome). */
     const char *issued = s->user_id ? NULL : f->anon_secret;
-    char *secret = pstrdup(&s->alloc, issued);
+    char *secret = pl_strdup(&s->alloc, issued);
     parley_event *ev = ev_new(s, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
     if (!token || (s->user_id && !owner) || (issued && !secret) || !ev) {
-        pfree(&s->alloc, token);
-        pfree(&s->alloc, owner);
-        pfree(&s->alloc, secret);
+        pl_free(&s->alloc, token);
+        pl_free(&s->alloc, owner);
+        pl_free(&s->alloc, secret);
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
-    pfree(&s->alloc, s->session_token);
-    pfree(&s->alloc, s->session_owner);
+    pl_free(&s->alloc, s->session_token);
+    pl_free(&s->alloc, s->session_owner);
     s->session_token = token;
     s->session_owner = owner;
     session_persist(s);
     if (secret) {
-        pfree(&s->alloc, s->anon_secret);
+        pl_free(&s->alloc, s->anon_secret);
         s->anon_secret = secret;
         anon_secret_persist(s);
     }
-    s->max_text = f->max_text ? min_u32(f->max_text, PROTO_MAX_TEXT) : PROTO_MAX_TEXT;
-    s->max_frame = f->max_frame ? min_u32(f->max_frame, PROTO_MAX_FRAME) : PROTO_MAX_FRAME;
+    s->max_text = f->max_text ? min_u32(f->max_text, PL_MAX_TEXT) : PL_MAX_TEXT;
+    s->max_frame = f->max_frame ? min_u32(f->max_frame, PL_MAX_FRAME) : PL_MAX_FRAME;
     s->attempt = 0;
     s->state = ST_ONLINE;
     s->obx_next = s->obx_head;
-    pevent_queue_push(&s->events, ev);
+    pl_event_queue_push(&s->events, ev);
     if (fit_outbox(s) != PARLEY_OK)
         request_close(s, CL_FAILURE, PARLEY_ERR_NOMEM, "out of memory");
-    PLOG_I(s->log, "online; %u item(s) to resend", (unsigned)s->obx_count);
+    PL_LOG_I(s->log, "online; %u item(s) to resend", (unsigned)s->obx_count);
     /* The modules' control frames (full context, read marks, requests) go
      * before the resends; one that cannot queue them costs only freshness,
      * so the connection stays. */
     for (size_t i = 0; i < s->n_exts; i++)
         if (s->exts[i].on_welcome && s->exts[i].on_welcome(s->exts[i].user, now) != PARLEY_OK)
-            PLOG_W(s->log, "a module could not prepare the new connection");
+            PL_LOG_W(s->log, "a module could not prepare the new connection");
     return PARLEY_OK;
 }
 
-static int on_conv_ack(psess *s, const pframe *f)
+static int on_conv_ack(pl_sess *s, const pl_frame *f)
 {
     obx_item *it = obx_find(s, f->cid);
     if (!it || it->kind != OBX_CONV_START) {
-        PLOG_D(s->log, "conv.ack for unknown cid ignored");
+        PL_LOG_D(s->log, "conv.ack for unknown cid ignored");
         return PARLEY_OK;
     }
     parley_event *ev = ev_new(s, PARLEY_EV_CONVERSATION, PARLEY_CONV_STARTED);
-    if (!ev || pevent_set(ev, &ev->conv, it->conv) != PARLEY_OK) {
+    if (!ev || pl_event_set(ev, &ev->conv, it->conv) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
-    pevent_queue_push(&s->events, ev);
+    pl_event_queue_push(&s->events, ev);
     obx_remove(s, it);
     return PARLEY_OK;
 }
 
-static int on_msg_ack(psess *s, const pframe *f)
+static int on_msg_ack(pl_sess *s, const pl_frame *f)
 {
     obx_item *it = obx_find(s, f->cid);
     if (!it || it->kind != OBX_MSG) {
-        PLOG_D(s->log, "msg.ack for unknown cid ignored");
+        PL_LOG_D(s->log, "msg.ack for unknown cid ignored");
         return PARLEY_OK;
     }
     char seq[21];
-    proto_seq_str(f->seq, seq);
+    pl_proto_seq_str(f->seq, seq);
     parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
-    if (!ev || pevent_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
-        pevent_set(ev, &ev->conv, it->conv) != PARLEY_OK || pevent_set(ev, &ev->id, f->id) != PARLEY_OK ||
-        pevent_set(ev, &ev->seq, seq) != PARLEY_OK) {
+    if (!ev || pl_event_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
+        pl_event_set(ev, &ev->conv, it->conv) != PARLEY_OK || pl_event_set(ev, &ev->id, f->id) != PARLEY_OK ||
+        pl_event_set(ev, &ev->seq, seq) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
-    pevent_queue_push(&s->events, ev);
+    pl_event_queue_push(&s->events, ev);
     sconv *c = conv_find(s, it->conv);
     if (c && f->seq == c->cursor + 1)
         cursor_set(s, c, f->seq);
@@ -1167,62 +1167,62 @@ static int on_msg_ack(psess *s, const pframe *f)
 }
 
 /* The ack of a module's item (tracked event, survey answer). */
-static int on_ack(psess *s, const pframe *f)
+static int on_ack(pl_sess *s, const pl_frame *f)
 {
     obx_item *it = obx_find(s, f->cid);
     if (!it || (it->kind != OBX_ITEM && it->kind != OBX_REPORTED)) {
-        PLOG_D(s->log, "ack for unknown cid ignored");
+        PL_LOG_D(s->log, "ack for unknown cid ignored");
         return PARLEY_OK;
     }
     if (it->kind == OBX_REPORTED) {
         parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
-        if (!ev || pevent_set(ev, &ev->cid, it->cid) != PARLEY_OK) {
+        if (!ev || pl_event_set(ev, &ev->cid, it->cid) != PARLEY_OK) {
             parley_event_free(ev);
             return PARLEY_ERR_NOMEM;
         }
-        pevent_queue_push(&s->events, ev);
+        pl_event_queue_push(&s->events, ev);
     }
     obx_remove(s, it);
     return PARLEY_OK;
 }
 
-static int author_kind(pauthor_kind k)
+static int author_kind(pl_author_kind k)
 {
     switch (k) {
-    case PAUTHOR_USER: return PARLEY_AUTHOR_USER;
-    case PAUTHOR_BOT: return PARLEY_AUTHOR_BOT;
-    case PAUTHOR_AGENT: return PARLEY_AUTHOR_AGENT;
-    case PAUTHOR_SYSTEM: return PARLEY_AUTHOR_SYSTEM;
+    case PL_AUTHOR_USER: return PARLEY_AUTHOR_USER;
+    case PL_AUTHOR_BOT: return PARLEY_AUTHOR_BOT;
+    case PL_AUTHOR_AGENT: return PARLEY_AUTHOR_AGENT;
+    case PL_AUTHOR_SYSTEM: return PARLEY_AUTHOR_SYSTEM;
     }
     return 0;
 }
 
-static int conv_state(pconv_state st)
+static int conv_state(pl_conv_state st)
 {
     switch (st) {
-    case PCONV_BOT: return PARLEY_CONV_BOT;
-    case PCONV_AGENT: return PARLEY_CONV_AGENT;
-    case PCONV_QUEUED: return PARLEY_CONV_QUEUED;
-    case PCONV_CLOSED: return PARLEY_CONV_CLOSED;
-    case PCONV_OPEN: return PARLEY_CONV_OPEN;
+    case PL_CONV_BOT: return PARLEY_CONV_BOT;
+    case PL_CONV_AGENT: return PARLEY_CONV_AGENT;
+    case PL_CONV_QUEUED: return PARLEY_CONV_QUEUED;
+    case PL_CONV_CLOSED: return PARLEY_CONV_CLOSED;
+    case PL_CONV_OPEN: return PARLEY_CONV_OPEN;
     }
     return 0;
 }
 
 /* Asks for what follows the cursor, once per conversation until the
  * matching history.end: the replay comes in order and fills the gap. */
-static int request_history(psess *s, sconv *c)
+static int request_history(pl_sess *s, sconv *c)
 {
     if (c->hist)
         return PARLEY_OK;
     char *frame = NULL;
     size_t len = 0;
     wq_entry *e = NULL;
-    if (proto_encode_history_get(&s->alloc, c->id, c->cursor, 0, &frame, &len) == PARLEY_OK)
+    if (pl_proto_encode_history_get(&s->alloc, c->id, c->cursor, 0, &frame, &len) == PARLEY_OK)
         e = wq_new(s, "history.get", frame, len);
     if (!e)
         return PARLEY_ERR_NOMEM;
-    PLOG_D(s->log, "gap in %s after seq %llu: asking for history", c->id, (unsigned long long)c->cursor);
+    PL_LOG_D(s->log, "gap in %s after seq %llu: asking for history", c->id, (unsigned long long)c->cursor);
     wq_append(s, e);
     c->hist = 1;
     c->hist_after = c->cursor;
@@ -1230,7 +1230,7 @@ static int request_history(psess *s, sconv *c)
 }
 
 /* The modules add what they know to a MESSAGE or CONVERSATION event. */
-static int ext_decorate(psess *s, const pframe *f, parley_event *ev)
+static int ext_decorate(pl_sess *s, const pl_frame *f, parley_event *ev)
 {
     for (size_t i = 0; i < s->n_exts; i++)
         if (s->exts[i].on_message && s->exts[i].on_message(s->exts[i].user, f, ev) == PARLEY_ERR_NOMEM)
@@ -1238,14 +1238,14 @@ static int ext_decorate(psess *s, const pframe *f, parley_event *ev)
     return PARLEY_OK;
 }
 
-static int deliver_msg(psess *s, sconv *c, const pframe *f)
+static int deliver_msg(pl_sess *s, sconv *c, const pl_frame *f)
 {
     char seq[21];
-    proto_seq_str(f->seq, seq);
+    pl_proto_seq_str(f->seq, seq);
     parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE, 0);
-    if (!ev || pevent_set(ev, &ev->conv, f->conv) != PARLEY_OK || pevent_set(ev, &ev->id, f->id) != PARLEY_OK ||
-        pevent_set(ev, &ev->seq, seq) != PARLEY_OK || pevent_set(ev, &ev->text, f->text) != PARLEY_OK ||
-        pevent_set(ev, &ev->author_name, f->author_name) != PARLEY_OK) {
+    if (!ev || pl_event_set(ev, &ev->conv, f->conv) != PARLEY_OK || pl_event_set(ev, &ev->id, f->id) != PARLEY_OK ||
+        pl_event_set(ev, &ev->seq, seq) != PARLEY_OK || pl_event_set(ev, &ev->text, f->text) != PARLEY_OK ||
+        pl_event_set(ev, &ev->author_name, f->author_name) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
@@ -1256,7 +1256,7 @@ static int deliver_msg(psess *s, sconv *c, const pframe *f)
         return PARLEY_ERR_NOMEM;
     }
     cursor_set(s, c, f->seq);
-    pevent_queue_push(&s->events, ev);
+    pl_event_queue_push(&s->events, ev);
     return PARLEY_OK;
 }
 
@@ -1265,16 +1265,16 @@ static int deliver_msg(psess *s, sconv *c, const pframe *f)
  * host gets each message once and in order. A conversation this client
  * never saw (another device or the server started it) is picked up at its
  * first message: there is no earlier state to be consistent with. */
-static int on_msg(psess *s, const pframe *f)
+static int on_msg(pl_sess *s, const pl_frame *f)
 {
     sconv *c = conv_find(s, f->conv);
     if (c && f->seq <= c->cursor) {
-        PLOG_D(s->log, "duplicate msg seq %llu in %s dropped", (unsigned long long)f->seq, f->conv);
+        PL_LOG_D(s->log, "duplicate msg seq %llu in %s dropped", (unsigned long long)f->seq, f->conv);
         return PARLEY_OK;
     }
     /* Every tracked conversation rides in each hello's resume cursors, so a
      * server must not grow the table without bound. */
-    if (!c && s->n_convs >= PROTO_MAX_CONVERSATIONS)
+    if (!c && s->n_convs >= PL_MAX_CONVERSATIONS)
         return emit_error(s, PARLEY_ERR_PROTOCOL, "message dropped: too many conversations");
     if (!c) {
         if (!(c = conv_add(s, f->conv)))
@@ -1287,7 +1287,7 @@ static int on_msg(psess *s, const pframe *f)
         return request_history(s, c);
     }
     /* Our own message, already reported SENT when its ack ran ahead. */
-    if (f->author_kind == PAUTHOR_USER && acked_take(s, c->id, f->seq, f->id)) {
+    if (f->author_kind == PL_AUTHOR_USER && acked_take(s, c->id, f->seq, f->id)) {
         cursor_set(s, c, f->seq);
         return PARLEY_OK;
     }
@@ -1297,39 +1297,39 @@ static int on_msg(psess *s, const pframe *f)
 /* Asks again while the answer was cut short or a message seen live is
  * still missing, but only after progress, so a server that cannot fill the
  * gap does not get asked forever. */
-static int on_history_end(psess *s, const pframe *f)
+static int on_history_end(pl_sess *s, const pl_frame *f)
 {
     sconv *c = conv_find(s, f->conv);
     if (!c || !c->hist) {
-        PLOG_D(s->log, "history.end without a request ignored");
+        PL_LOG_D(s->log, "history.end without a request ignored");
         return PARLEY_OK;
     }
     c->hist = 0;
     if ((f->more || c->seen > c->cursor) && c->cursor > c->hist_after)
         return request_history(s, c);
     if (c->seen > c->cursor)
-        PLOG_W(s->log, "history of %s still ends at seq %llu", c->id, (unsigned long long)c->cursor);
+        PL_LOG_W(s->log, "history of %s still ends at seq %llu", c->id, (unsigned long long)c->cursor);
     return PARLEY_OK;
 }
 
-static int on_conv_update(psess *s, const pframe *f)
+static int on_conv_update(pl_sess *s, const pl_frame *f)
 {
     parley_event *ev = ev_new(s, PARLEY_EV_CONVERSATION, conv_state(f->conv_state));
-    if (!ev || pevent_set(ev, &ev->conv, f->conv) != PARLEY_OK ||
-        pevent_set(ev, &ev->author_name, f->author_name) != PARLEY_OK || ext_decorate(s, f, ev) != PARLEY_OK) {
+    if (!ev || pl_event_set(ev, &ev->conv, f->conv) != PARLEY_OK ||
+        pl_event_set(ev, &ev->author_name, f->author_name) != PARLEY_OK || ext_decorate(s, f, ev) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
-    pevent_queue_push(&s->events, ev);
+    pl_event_queue_push(&s->events, ev);
     return PARLEY_OK;
 }
 
 /* "code: message", or the code alone; NULL when out of memory. */
-static char *error_text(psess *s, const pframe *f)
+static char *error_text(pl_sess *s, const pl_frame *f)
 {
     const char *code = f->code ? f->code : "error";
     size_t n = strlen(code) + (f->message ? strlen(f->message) + 2 : 0) + 1;
-    char *t = pmalloc(&s->alloc, n);
+    char *t = pl_malloc(&s->alloc, n);
     if (t && f->message)
         snprintf(t, n, "%s: %s", code, f->message);
     else if (t)
@@ -1337,12 +1337,12 @@ static char *error_text(psess *s, const pframe *f)
     return t;
 }
 
-static int on_error(psess *s, const pframe *f)
+static int on_error(pl_sess *s, const pl_frame *f)
 {
     char *text = error_text(s, f);
     if (!text)
         return PARLEY_ERR_NOMEM;
-    PLOG_W(s->log, "server error: %s", text);
+    PL_LOG_W(s->log, "server error: %s", text);
     obx_item *it = f->cid ? obx_find(s, f->cid) : NULL;
     int rc;
     if (it) {
@@ -1353,13 +1353,13 @@ static int on_error(psess *s, const pframe *f)
     } else {
         rc = emit_error(s, PARLEY_ERR_REJECTED, text);
     }
-    pfree(&s->alloc, text);
+    pl_free(&s->alloc, text);
     return rc;
 }
 
-static int on_goaway(psess *s, const pframe *f)
+static int on_goaway(pl_sess *s, const pl_frame *f)
 {
-    PLOG_I(s->log, "server going away (%s), reconnect in %u ms", f->message ? f->message : "no reason",
+    PL_LOG_I(s->log, "server going away (%s), reconnect in %u ms", f->message ? f->message : "no reason",
            (unsigned)f->reconnect_ms);
     request_close(s, CL_GOAWAY, PARLEY_ERR_CLOSED, "server going away");
     s->goaway_ms = f->reconnect_ms;
@@ -1368,24 +1368,24 @@ static int on_goaway(psess *s, const pframe *f)
 
 /* Frames the session does not know go to the modules; the first that
  * claims one ends the search. */
-static int ext_frame(psess *s, int64_t now, const pframe *f)
+static int ext_frame(pl_sess *s, int64_t now, const pl_frame *f)
 {
     for (size_t i = 0; i < s->n_exts; i++) {
         int rc = s->exts[i].on_frame ? s->exts[i].on_frame(s->exts[i].user, now, f) : 0;
         if (rc != 0)
             return rc < 0 ? rc : PARLEY_OK;
     }
-    PLOG_I(s->log, "frame of unknown type \"%s\" ignored", f->type_name);
+    PL_LOG_I(s->log, "frame of unknown type \"%s\" ignored", f->type_name);
     return PARLEY_OK;
 }
 
-static int dispatch(psess *s, int64_t now, const pframe *f)
+static int dispatch(pl_sess *s, int64_t now, const pl_frame *f)
 {
     /* Until welcome the server has accepted nothing, so nothing but the
      * handshake's own answers can be meaningful. */
-    if (s->state != ST_ONLINE && f->type != PF_WELCOME && f->type != PF_ERROR && f->type != PF_GOAWAY) {
-        if (f->type == PF_UNKNOWN) {
-            PLOG_I(s->log, "frame of type \"%s\" before welcome ignored", f->type_name);
+    if (s->state != ST_ONLINE && f->type != PL_FRAME_WELCOME && f->type != PL_FRAME_ERROR && f->type != PL_FRAME_GOAWAY) {
+        if (f->type == PL_FRAME_UNKNOWN) {
+            PL_LOG_I(s->log, "frame of type \"%s\" before welcome ignored", f->type_name);
             return PARLEY_OK;
         }
         char reason[80];
@@ -1393,63 +1393,63 @@ static int dispatch(psess *s, int64_t now, const pframe *f)
         return frame_error(s, reason);
     }
     switch (f->type) {
-    case PF_WELCOME: return on_welcome(s, now, f);
-    case PF_CONV_ACK: return on_conv_ack(s, f);
-    case PF_MSG_ACK: return on_msg_ack(s, f);
-    case PF_ACK: return on_ack(s, f);
-    case PF_MSG: return on_msg(s, f);
-    case PF_CONV_UPDATE: return on_conv_update(s, f);
-    case PF_ERROR: return f->req ? ext_frame(s, now, f) : on_error(s, f);
-    case PF_GOAWAY: return on_goaway(s, f);
-    case PF_HISTORY_END: return on_history_end(s, f);
-    case PF_UNKNOWN: return ext_frame(s, now, f);
+    case PL_FRAME_WELCOME: return on_welcome(s, now, f);
+    case PL_FRAME_CONV_ACK: return on_conv_ack(s, f);
+    case PL_FRAME_MSG_ACK: return on_msg_ack(s, f);
+    case PL_FRAME_ACK: return on_ack(s, f);
+    case PL_FRAME_MSG: return on_msg(s, f);
+    case PL_FRAME_CONV_UPDATE: return on_conv_update(s, f);
+    case PL_FRAME_ERROR: return f->req ? ext_frame(s, now, f) : on_error(s, f);
+    case PL_FRAME_GOAWAY: return on_goaway(s, f);
+    case PL_FRAME_HISTORY_END: return on_history_end(s, f);
+    case PL_FRAME_UNKNOWN: return ext_frame(s, now, f);
     }
     return PARLEY_OK;
 }
 
-int psess_on_frame(psess *s, int64_t now, const char *data, size_t len)
+int pl_sess_on_frame(pl_sess *s, int64_t now, const char *data, size_t len)
 {
     if (!connected(s)) {
-        PLOG_D(s->log, "frame outside a connection dropped");
+        PL_LOG_D(s->log, "frame outside a connection dropped");
         return PARLEY_OK;
     }
     if (!data)
         len = 0;
-    pframe f;
+    pl_frame f;
     char reason[128] = "";
-    int rc = proto_decode(&s->alloc, data ? data : "", len, &f, reason, sizeof reason);
+    int rc = pl_proto_decode(&s->alloc, data ? data : "", len, &f, reason, sizeof reason);
     if (rc == PARLEY_ERR_PROTOCOL) {
-        PLOG_D(s->log, "<- malformed frame (%zu bytes)", len);
+        PL_LOG_D(s->log, "<- malformed frame (%zu bytes)", len);
         return frame_error(s, reason[0] ? reason : "malformed frame");
     }
     if (rc != PARLEY_OK)
         return rc;
-    PLOG_D(s->log, "<- %s (%zu bytes)", f.type_name, len);
+    PL_LOG_D(s->log, "<- %s (%zu bytes)", f.type_name, len);
     rc = dispatch(s, now, &f);
-    proto_frame_clear(&s->alloc, &f);
+    pl_proto_frame_clear(&s->alloc, &f);
     return rc;
 }
 
 /* ---- host API ------------------------------------------------------------- */
 
-int psess_identify(psess *s, const char *user_id, const char *token)
+int pl_sess_identify(pl_sess *s, const char *user_id, const char *token)
 {
-    if (!pid_valid(user_id, PROTO_MAX_ID))
+    if (!pl_id_valid(user_id, PL_MAX_ID))
         return PARLEY_ERR_INVALID_ARG;
     if (token && !*token)
         token = NULL;
-    if (token && (strlen(token) > PROTO_MAX_STRING || !putf8_valid(token, strlen(token))))
+    if (token && (strlen(token) > PL_MAX_STRING || !pl_utf8_valid(token, strlen(token))))
         return PARLEY_ERR_INVALID_ARG;
     if (same_str(user_id, s->user_id) && same_str(token, s->token))
         return PARLEY_OK;
-    char *uid = pstrdup(&s->alloc, user_id), *tok = pstrdup(&s->alloc, token);
+    char *uid = pl_strdup(&s->alloc, user_id), *tok = pl_strdup(&s->alloc, token);
     if (!uid || (token && !tok)) {
-        pfree(&s->alloc, uid);
-        pfree(&s->alloc, tok);
+        pl_free(&s->alloc, uid);
+        pl_free(&s->alloc, tok);
         return PARLEY_ERR_NOMEM;
     }
-    pfree(&s->alloc, s->user_id);
-    pfree(&s->alloc, s->token);
+    pl_free(&s->alloc, s->user_id);
+    pl_free(&s->alloc, s->token);
     s->user_id = uid;
     s->token = tok;
     /* The resume token belongs to the identity it was issued to (a token
@@ -1467,15 +1467,15 @@ int psess_identify(psess *s, const char *user_id, const char *token)
 
 /* A zeroed outbox item with client id `cid`, or a fresh one when NULL;
  * NULL on failure. */
-static obx_item *obx_new(psess *s, obx_kind kind, const char *conv, const char *cid)
+static obx_item *obx_new(pl_sess *s, obx_kind kind, const char *conv, const char *cid)
 {
-    obx_item *it = pcalloc(&s->alloc, 1, sizeof *it);
+    obx_item *it = pl_calloc(&s->alloc, 1, sizeof *it);
     if (!it)
         return NULL;
     if (cid) {
         memcpy(it->cid, cid, strlen(cid) + 1);
-    } else if (prand_uuid4(s->rand, it->cid) != PARLEY_OK) {
-        pfree(&s->alloc, it);
+    } else if (pl_rand_uuid4(s->rand, it->cid) != PARLEY_OK) {
+        pl_free(&s->alloc, it);
         return NULL;
     }
     it->kind = kind;
@@ -1486,7 +1486,7 @@ static obx_item *obx_new(psess *s, obx_kind kind, const char *conv, const char *
 
 /* Journals a new item (synced: the promise holds once this returns OK) and
  * queues it. On failure the item is freed and nothing changed. */
-static int obx_commit(psess *s, obx_item *it)
+static int obx_commit(pl_sess *s, obx_item *it)
 {
     int rc = obx_persist(s, it);
     if (rc != PARLEY_OK) {
@@ -1504,9 +1504,9 @@ static int obx_commit(psess *s, obx_item *it)
 #define SNAPSHOT_MEMBER_LEN (sizeof ",\"context\":" - 1)
 
 /* Encodes an item with the given snapshot (NULL: none). */
-typedef int (*snap_encoder)(psess *s, const void *item, const char *context, char **out, size_t *len);
+typedef int (*snap_encoder)(pl_sess *s, const void *item, const char *context, char **out, size_t *len);
 
-static int ext_snapshot(psess *s, size_t max, char **out)
+static int ext_snapshot(pl_sess *s, size_t max, char **out)
 {
     *out = NULL;
     for (size_t i = 0; i < s->n_exts; i++)
@@ -1518,7 +1518,7 @@ static int ext_snapshot(psess *s, size_t max, char **out)
 /* The item's frame with the largest snapshot the frame limit leaves room
  * for: measured without one first, so the module can trim to the room.
  * TOO_LONG when even the bare frame does not fit. */
-static int encode_fitting(psess *s, snap_encoder enc, const void *item, char **out, size_t *len)
+static int encode_fitting(pl_sess *s, snap_encoder enc, const void *item, char **out, size_t *len)
 {
     char *bare = NULL, *snap = NULL, *full = NULL;
     size_t n = 0, fn = 0;
@@ -1529,19 +1529,19 @@ static int encode_fitting(psess *s, snap_encoder enc, const void *item, char **o
         rc = ext_snapshot(s, s->max_frame - n - SNAPSHOT_MEMBER_LEN, &snap);
     if (rc == PARLEY_OK && snap)
         rc = enc(s, item, snap, &full, &fn);
-    pfree(&s->alloc, snap);
+    pl_free(&s->alloc, snap);
     if (rc == PARLEY_OK && full && fn > s->max_frame) {
-        PLOG_W(s->log, "context snapshot left out: %zu bytes over the frame limit", fn - s->max_frame);
-        pfree(&s->alloc, full);
+        PL_LOG_W(s->log, "context snapshot left out: %zu bytes over the frame limit", fn - s->max_frame);
+        pl_free(&s->alloc, full);
         full = NULL;
     }
     if (rc == PARLEY_OK && full) {
-        pfree(&s->alloc, bare);
+        pl_free(&s->alloc, bare);
         bare = full;
         n = fn;
     }
     if (rc != PARLEY_OK) {
-        pfree(&s->alloc, bare);
+        pl_free(&s->alloc, bare);
         return rc;
     }
     *out = bare;
@@ -1553,21 +1553,21 @@ typedef struct start_item {
     const char *cid, *conv, *subject;
 } start_item;
 
-static int encode_start(psess *s, const void *item, const char *context, char **out, size_t *len)
+static int encode_start(pl_sess *s, const void *item, const char *context, char **out, size_t *len)
 {
     const start_item *it = item;
-    return proto_encode_conv_start(&s->alloc, it->cid, it->conv, it->subject, context, out, len);
+    return pl_proto_encode_conv_start(&s->alloc, it->cid, it->conv, it->subject, context, out, len);
 }
 
 typedef struct msg_item {
     const char *cid, *conv, *text;
-    const ppostback *pb;
+    const pl_postback *pb;
 } msg_item;
 
-static int encode_msg(psess *s, const void *item, const char *context, char **out, size_t *len)
+static int encode_msg(pl_sess *s, const void *item, const char *context, char **out, size_t *len)
 {
     const msg_item *it = item;
-    return proto_encode_msg_send(&s->alloc, it->cid, it->conv, it->text, context, it->pb, out, len);
+    return pl_proto_encode_msg_send(&s->alloc, it->cid, it->conv, it->text, context, it->pb, out, len);
 }
 
 /* Only out of memory is worth telling apart from a refusal here. */
@@ -1576,17 +1576,17 @@ static int encode_rc(int rc)
     return rc == PARLEY_ERR_TOO_LONG ? rc : PARLEY_ERR_NOMEM;
 }
 
-int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE])
+int pl_sess_conv_start(pl_sess *s, const char *subject, char conv_out[PARLEY_ID_SIZE])
 {
     size_t slen = subject ? strlen(subject) : 0;
-    if (slen > PROTO_MAX_SUBJECT)
+    if (slen > PL_MAX_SUBJECT)
         return PARLEY_ERR_TOO_LONG;
-    if (slen && !putf8_valid(subject, slen))
+    if (slen && !pl_utf8_valid(subject, slen))
         return PARLEY_ERR_INVALID_ARG;
-    if (s->obx_count >= s->outbox_cap || s->n_convs >= PROTO_MAX_CONVERSATIONS)
+    if (s->obx_count >= s->outbox_cap || s->n_convs >= PL_MAX_CONVERSATIONS)
         return PARLEY_ERR_FULL;
-    char uuid[PUUID_STR_LEN + 1], conv[PARLEY_ID_SIZE];
-    if (prand_uuid4(s->rand, uuid) != PARLEY_OK)
+    char uuid[PL_UUID_STR_LEN + 1], conv[PARLEY_ID_SIZE];
+    if (pl_rand_uuid4(s->rand, uuid) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
     snprintf(conv, sizeof conv, "c-%s", uuid);
     obx_item *it = obx_new(s, OBX_CONV_START, conv, NULL);
@@ -1608,7 +1608,7 @@ int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE
         obx_free(s, it);
     if (rc != PARLEY_OK) {
         if (s->journal)
-            (void)pjournal_del(s->journal, NS_CURSOR, conv, 0);
+            (void)pl_journal_del(s->journal, NS_CURSOR, conv, 0);
         s->n_convs--;
         return rc;
     }
@@ -1617,34 +1617,34 @@ int psess_conv_start(psess *s, const char *subject, char conv_out[PARLEY_ID_SIZE
     return PARLEY_OK;
 }
 
-int psess_check_text(const psess *s, const char *conv, const char *text)
+int pl_sess_check_text(const pl_sess *s, const char *conv, const char *text)
 {
     if (!conv || !text)
         return PARLEY_ERR_INVALID_ARG;
-    if (!conv_find((psess *)s, conv))
+    if (!conv_find((pl_sess *)s, conv))
         return PARLEY_ERR_NOT_FOUND;
     size_t len = strlen(text);
-    if (!len || !putf8_valid(text, len))
+    if (!len || !pl_utf8_valid(text, len))
         return PARLEY_ERR_INVALID_ARG;
     if (len > s->max_text)
         return PARLEY_ERR_TOO_LONG;
     return s->obx_count >= s->outbox_cap ? PARLEY_ERR_FULL : PARLEY_OK;
 }
 
-int psess_send_text(psess *s, const char *conv, const char *text, const ppostback *pb,
+int pl_sess_send_text(pl_sess *s, const char *conv, const char *text, const pl_postback *pb,
                     char cid_out[PARLEY_ID_SIZE])
 {
-    int rc = psess_check_text(s, conv, text);
+    int rc = pl_sess_check_text(s, conv, text);
     if (rc != PARLEY_OK)
         return rc;
     char cid[PARLEY_ID_SIZE], *frame = NULL;
     size_t len = 0;
-    if (psess_mint_cid(s, cid) != PARLEY_OK)
+    if (pl_sess_mint_cid(s, cid) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
     msg_item mi = {cid, conv, text, pb};
     if ((rc = encode_fitting(s, encode_msg, &mi, &frame, &len)) != PARLEY_OK)
         return encode_rc(rc);
-    rc = psess_enqueue(s, PSESS_ITEM_MSG, conv, cid, frame, len);
+    rc = pl_sess_enqueue(s, PL_SESS_ITEM_MSG, conv, cid, frame, len);
     if (rc == PARLEY_OK && cid_out)
         memcpy(cid_out, cid, strlen(cid) + 1);
     return rc;
@@ -1652,7 +1652,7 @@ int psess_send_text(psess *s, const char *conv, const char *text, const ppostbac
 
 /* ---- feature modules ------------------------------------------------------ */
 
-int psess_add_ext(psess *s, const psess_ext *ext)
+int pl_sess_add_ext(pl_sess *s, const pl_sess_ext *ext)
 {
     if (!ext || s->n_exts == MAX_EXTS)
         return PARLEY_ERR_INVALID_ARG;
@@ -1660,22 +1660,22 @@ int psess_add_ext(psess *s, const psess_ext *ext)
     return PARLEY_OK;
 }
 
-int psess_online(const psess *s)
+int pl_sess_online(const pl_sess *s)
 {
     return s->state == ST_ONLINE && s->close == CL_NONE;
 }
 
-int psess_conv_known(const psess *s, const char *conv)
+int pl_sess_conv_known(const pl_sess *s, const char *conv)
 {
-    return conv && conv_find((psess *)s, conv) != NULL;
+    return conv && conv_find((pl_sess *)s, conv) != NULL;
 }
 
-int psess_send_control(psess *s, const char *type, char *frame, size_t len)
+int pl_sess_send_control(pl_sess *s, const char *type, char *frame, size_t len)
 {
-    if (!psess_online(s) || len > s->max_frame) {
-        pfree(&s->alloc, frame);
+    if (!pl_sess_online(s) || len > s->max_frame) {
+        pl_free(&s->alloc, frame);
         if (len > s->max_frame)
-            PLOG_W(s->log, "%s frame of %zu bytes not sent: over the frame limit", type, len);
+            PL_LOG_W(s->log, "%s frame of %zu bytes not sent: over the frame limit", type, len);
         return len > s->max_frame ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_OFFLINE;
     }
     wq_entry *e = wq_new(s, type, frame, len);
@@ -1685,36 +1685,36 @@ int psess_send_control(psess *s, const char *type, char *frame, size_t len)
     return PARLEY_OK;
 }
 
-int psess_mint_cid(psess *s, char cid[PARLEY_ID_SIZE])
+int pl_sess_mint_cid(pl_sess *s, char cid[PARLEY_ID_SIZE])
 {
-    return prand_uuid4(s->rand, cid) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_NOMEM;
+    return pl_rand_uuid4(s->rand, cid) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
 static const obx_kind item_kinds[] = {
-    [PSESS_ITEM_MSG] = OBX_MSG, [PSESS_ITEM_SILENT] = OBX_ITEM, [PSESS_ITEM_REPORTED] = OBX_REPORTED};
+    [PL_SESS_ITEM_MSG] = OBX_MSG, [PL_SESS_ITEM_SILENT] = OBX_ITEM, [PL_SESS_ITEM_REPORTED] = OBX_REPORTED};
 
 /* A message's PENDING status, queued once the item is durable. */
-static parley_event *pending_event(psess *s, const obx_item *it)
+static parley_event *pending_event(pl_sess *s, const obx_item *it)
 {
     parley_event *ev = ev_new(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_PENDING);
-    if (!ev || pevent_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
-        (it->kind == OBX_MSG && pevent_set(ev, &ev->conv, it->conv) != PARLEY_OK)) {
+    if (!ev || pl_event_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
+        (it->kind == OBX_MSG && pl_event_set(ev, &ev->conv, it->conv) != PARLEY_OK)) {
         parley_event_free(ev);
         return NULL;
     }
     return ev;
 }
 
-int psess_enqueue(psess *s, psess_item kind, const char *conv, const char *cid, char *frame, size_t len)
+int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char *cid, char *frame, size_t len)
 {
-    if (kind > PSESS_ITEM_REPORTED || !cid || strlen(cid) > PUUID_STR_LEN || (kind == PSESS_ITEM_MSG && !conv)) {
-        pfree(&s->alloc, frame);
+    if (kind > PL_SESS_ITEM_REPORTED || !cid || strlen(cid) > PL_UUID_STR_LEN || (kind == PL_SESS_ITEM_MSG && !conv)) {
+        pl_free(&s->alloc, frame);
         return PARLEY_ERR_INVALID_ARG;
     }
     /* Checked before anything is journaled: a frame the server refuses
      * unread would otherwise be resent after every welcome, forever. */
     if (len > s->max_frame || s->obx_count >= s->outbox_cap) {
-        pfree(&s->alloc, frame);
+        pl_free(&s->alloc, frame);
         return len > s->max_frame ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_FULL;
     }
     obx_item *it = obx_new(s, item_kinds[kind], conv ? conv : NO_CONV, cid);
@@ -1722,11 +1722,11 @@ int psess_enqueue(psess *s, psess_item kind, const char *conv, const char *cid, 
     if (it) {
         it->frame = frame;
         it->len = len;
-        ev = kind == PSESS_ITEM_SILENT ? NULL : pending_event(s, it);
+        ev = kind == PL_SESS_ITEM_SILENT ? NULL : pending_event(s, it);
     } else {
-        pfree(&s->alloc, frame);
+        pl_free(&s->alloc, frame);
     }
-    if (!it || (kind != PSESS_ITEM_SILENT && !ev)) {
+    if (!it || (kind != PL_SESS_ITEM_SILENT && !ev)) {
         if (it)
             obx_free(s, it);
         return PARLEY_ERR_NOMEM;
@@ -1737,24 +1737,24 @@ int psess_enqueue(psess *s, psess_item kind, const char *conv, const char *cid, 
         return rc;
     }
     if (ev)
-        pevent_queue_push(&s->events, ev);
+        pl_event_queue_push(&s->events, ev);
     return PARLEY_OK;
 }
 
-void psess_emit(psess *s, parley_event *ev)
+void pl_sess_emit(pl_sess *s, parley_event *ev)
 {
     if (ev)
-        pevent_queue_push(&s->events, ev);
+        pl_event_queue_push(&s->events, ev);
 }
 
-int psess_emit_error(psess *s, int code, const char *text)
+int pl_sess_emit_error(pl_sess *s, int code, const char *text)
 {
     return emit_error(s, code, text);
 }
 
 /* ---- logout ----------------------------------------------------------------- */
 
-static void forget_everything(psess *s)
+static void forget_everything(pl_sess *s)
 {
     wq_drop(s);
     while (s->obx_head) {
@@ -1768,26 +1768,26 @@ static void forget_everything(psess *s)
     while (s->acked) {
         acked *a = s->acked;
         s->acked = a->next;
-        pfree(&s->alloc, a);
+        pl_free(&s->alloc, a);
     }
     s->n_acked = 0;
     s->n_convs = 0;
-    pfree(&s->alloc, s->user_id);
-    pfree(&s->alloc, s->token);
-    pfree(&s->alloc, s->session_token);
-    pfree(&s->alloc, s->session_owner);
+    pl_free(&s->alloc, s->user_id);
+    pl_free(&s->alloc, s->token);
+    pl_free(&s->alloc, s->session_token);
+    pl_free(&s->alloc, s->session_owner);
     s->user_id = s->token = s->session_token = s->session_owner = NULL;
 }
 
-int psess_logout(psess *s, const char *new_anon_id)
+int pl_sess_logout(pl_sess *s, const char *new_anon_id)
 {
-    char *anon = pstrdup(&s->alloc, new_anon_id);
+    char *anon = pl_strdup(&s->alloc, new_anon_id);
     if (!anon)
         return PARLEY_ERR_NOMEM;
-    pfree(&s->alloc, s->anon_id);
+    pl_free(&s->alloc, s->anon_id);
     s->anon_id = anon;
     /* The old anonymous user's secret goes with it (NS_META below). */
-    pfree(&s->alloc, s->anon_secret);
+    pl_free(&s->alloc, s->anon_secret);
     s->anon_secret = NULL;
     forget_everything(s);
     for (size_t i = 0; i < s->n_exts; i++)
@@ -1799,10 +1799,10 @@ int psess_logout(psess *s, const char *new_anon_id)
         s->retry_at = 0;
     if (!s->journal)
         return PARLEY_OK;
-    int rc = pjournal_clear_ns(s->journal, NS_OUTBOX);
+    int rc = pl_journal_clear_ns(s->journal, NS_OUTBOX);
     if (rc == PARLEY_OK)
-        rc = pjournal_clear_ns(s->journal, NS_CURSOR);
+        rc = pl_journal_clear_ns(s->journal, NS_CURSOR);
     if (rc == PARLEY_OK)
-        rc = pjournal_clear_ns(s->journal, NS_META);
+        rc = pl_journal_clear_ns(s->journal, NS_META);
     return journal_rc(rc);
 }

@@ -1,17 +1,17 @@
 #include "storage.h"
 
-static int host_read_all(void *user, const palloc *a, const char *name, unsigned char **data, size_t *len)
+static int host_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data, size_t *len)
 {
-    pstorage_host *h = user;
+    pl_storage_host *h = user;
     size_t n = 0;
     int rc = h->ops.size(h->user, name, &n);
     if (rc != PARLEY_OK)
         return rc == PARLEY_ERR_NOT_FOUND ? rc : PARLEY_ERR_IO;
-    unsigned char *buf = pmalloc(a, n);
+    unsigned char *buf = pl_malloc(a, n);
     if (!buf)
         return PARLEY_ERR_NOMEM;
     if (n > 0 && h->ops.read(h->user, name, buf, n) != PARLEY_OK) {
-        pfree(a, buf);
+        pl_free(a, buf);
         return PARLEY_ERR_IO;
     }
     *data = buf;
@@ -28,37 +28,37 @@ static int io_rc(int rc)
 
 static int host_append(void *user, const char *name, const void *data, size_t len)
 {
-    pstorage_host *h = user;
+    pl_storage_host *h = user;
     return io_rc(h->ops.append(h->user, name, data, len));
 }
 
 static int host_sync(void *user, const char *name)
 {
-    pstorage_host *h = user;
+    pl_storage_host *h = user;
     return io_rc(h->ops.sync(h->user, name));
 }
 
 static int host_truncate(void *user, const char *name, size_t len)
 {
-    pstorage_host *h = user;
+    pl_storage_host *h = user;
     return io_rc(h->ops.truncate(h->user, name, len));
 }
 
 static int host_rename(void *user, const char *from, const char *to)
 {
-    pstorage_host *h = user;
+    pl_storage_host *h = user;
     return io_rc(h->ops.rename(h->user, from, to));
 }
 
 static int host_remove(void *user, const char *name)
 {
-    pstorage_host *h = user;
+    pl_storage_host *h = user;
     return io_rc(h->ops.remove(h->user, name));
 }
 
-void pstorage_host_io(pstorage_host *host, pjournal_io *io)
+void pl_storage_host_io(pl_storage_host *host, pl_journal_io *io)
 {
-    *io = (pjournal_io){
+    *io = (pl_journal_io){
         .user = host,
         .read_all = host_read_all,
         .append = host_append,

@@ -6,12 +6,12 @@
 #include "journal.h"
 #include "parley.h"
 
-typedef struct pstorage_host {
+typedef struct pl_storage_host {
     parley_storage ops;
     void *user;
-} pstorage_host;
+} pl_storage_host;
 
 /* Fills *io with functions that call `host`, which must outlive the journal. */
-void pstorage_host_io(pstorage_host *host, pjournal_io *io);
+void pl_storage_host_io(pl_storage_host *host, pl_journal_io *io);
 
 #endif

@@ -1,6 +1,6 @@
 /* Surveys and proactive messages: see survey.h.
  *
- * Journal namespace 6 (PSV_NS), keyed by survey id:
+ * Journal namespace 6 (PL_SURVEYS_NS), keyed by survey id:
  *   "d/<id>"  "<order>\n<frame>"  a pending survey's frame as received
  *   "a/<id>"  answers object      its partial answers (unsynced)
  *   "f/<id>"  "<order>\n<s|x>"    submitted or dismissed: never shown again
@@ -18,42 +18,42 @@
 enum { ST_PENDING, ST_SUBMITTED, ST_DISMISSED };
 
 typedef struct rec {
-    char id[PROTO_MAX_ID + 1];
+    char id[PL_MAX_ID + 1];
     uint64_t order;
     int status;
     int held;             /* a muted proactive survey not reported yet */
     parley_survey *model; /* NULL once finished */
-    psv_answer *ans;      /* one per question */
+    pl_survey_answer *ans;      /* one per question */
     struct rec *next;
 } rec;
 
 /* A proactive item held while muted: a message, or a survey by id. */
 typedef struct held {
     int is_survey;
-    char sid[PROTO_MAX_ID + 1];
-    pproactive p;
+    char sid[PL_MAX_ID + 1];
+    pl_proactive p;
 } held;
 
 /* Proactive ids handed to the host lately: a resend (the ack was lost with
  * its connection) is acknowledged again, not reported twice. */
 #define RING 32
 typedef struct delivered {
-    char id[PROTO_MAX_ID + 1];
+    char id[PL_MAX_ID + 1];
     int acked;
 } delivered;
 
-struct psurvey {
-    palloc alloc;
-    psess *sess;
-    pctx *ctx;
-    pjournal *j;
-    const plog *log;
+struct pl_surveys {
+    pl_alloc alloc;
+    pl_sess *sess;
+    pl_ctx *ctx;
+    pl_journal *j;
+    const pl_log *log;
     rec *recs; /* in arrival order */
     size_t n_pending, n_finished;
     uint64_t next_order;
     int muted;
     int64_t muted_until;
-    held held[PSV_MAX_HELD];
+    held held[PL_SURVEYS_MAX_HELD];
     size_t n_held;
     delivered ring[RING];
     size_t ring_head, ring_count;
@@ -61,22 +61,22 @@ struct psurvey {
 
 /* ---- records ------------------------------------------------------------------- */
 
-static void answers_free(psurvey *sv, rec *r)
+static void answers_free(pl_surveys *sv, rec *r)
 {
     for (size_t i = 0; r->ans && r->model && i < r->model->n_questions; i++)
-        pfree(&sv->alloc, r->ans[i].text);
-    pfree(&sv->alloc, r->ans);
+        pl_free(&sv->alloc, r->ans[i].text);
+    pl_free(&sv->alloc, r->ans);
     r->ans = NULL;
 }
 
-static void rec_free(psurvey *sv, rec *r)
+static void rec_free(pl_surveys *sv, rec *r)
 {
     answers_free(sv, r);
-    psv_model_unref(r->model);
-    pfree(&sv->alloc, r);
+    pl_survey_unref(r->model);
+    pl_free(&sv->alloc, r);
 }
 
-static rec *rec_find(const psurvey *sv, const char *id)
+static rec *rec_find(const pl_surveys *sv, const char *id)
 {
     for (rec *r = sv->recs; r; r = r->next)
         if (strcmp(r->id, id) == 0)
@@ -85,7 +85,7 @@ static rec *rec_find(const psurvey *sv, const char *id)
 }
 
 /* Inserted by order (loading reads the journal in key order). */
-static void rec_insert(psurvey *sv, rec *r)
+static void rec_insert(pl_surveys *sv, rec *r)
 {
     rec **pp = &sv->recs;
     while (*pp && (*pp)->order < r->order)
@@ -100,7 +100,7 @@ static void rec_insert(psurvey *sv, rec *r)
         sv->next_order = r->order + 1;
 }
 
-static void rec_unlink(psurvey *sv, rec *r)
+static void rec_unlink(pl_surveys *sv, rec *r)
 {
     rec **pp = &sv->recs;
     while (*pp != r)
@@ -113,15 +113,15 @@ static void rec_unlink(psurvey *sv, rec *r)
 }
 
 /* A pending record taking over `model` (its reference). */
-static rec *rec_new(psurvey *sv, parley_survey *model, uint64_t order)
+static rec *rec_new(pl_surveys *sv, parley_survey *model, uint64_t order)
 {
-    rec *r = pcalloc(&sv->alloc, 1, sizeof *r);
-    if (r && !(r->ans = pcalloc(&sv->alloc, model->n_questions, sizeof *r->ans))) {
-        pfree(&sv->alloc, r);
+    rec *r = pl_calloc(&sv->alloc, 1, sizeof *r);
+    if (r && !(r->ans = pl_calloc(&sv->alloc, model->n_questions, sizeof *r->ans))) {
+        pl_free(&sv->alloc, r);
         r = NULL;
     }
     if (!r) {
-        psv_model_unref(model);
+        pl_survey_unref(model);
         return NULL;
     }
     snprintf(r->id, sizeof r->id, "%s", model->id);
@@ -137,55 +137,55 @@ static void key_of(char *key, size_t size, char kind, const char *id)
     snprintf(key, size, "%c/%s", kind, id);
 }
 
-static int jput(psurvey *sv, char kind, const char *id, const char *value, size_t len)
+static int jput(pl_surveys *sv, char kind, const char *id, const char *value, size_t len)
 {
     if (!sv->j)
         return PARLEY_OK;
-    char key[PROTO_MAX_ID + 3];
+    char key[PL_MAX_ID + 3];
     key_of(key, sizeof key, kind, id);
-    int rc = pjournal_put(sv->j, PSV_NS, key, value, len, 0);
+    int rc = pl_journal_put(sv->j, PL_SURVEYS_NS, key, value, len, 0);
     if (rc != PARLEY_OK)
-        PLOG_W(sv->log, "survey %s: journal write failed (%d)", id, rc);
+        PL_LOG_W(sv->log, "survey %s: journal write failed (%d)", id, rc);
     return rc;
 }
 
-static void jdel(psurvey *sv, char kind, const char *id)
+static void jdel(pl_surveys *sv, char kind, const char *id)
 {
-    char key[PROTO_MAX_ID + 3];
+    char key[PL_MAX_ID + 3];
     key_of(key, sizeof key, kind, id);
-    if (sv->j && pjournal_del(sv->j, PSV_NS, key, 0) != PARLEY_OK)
-        PLOG_W(sv->log, "survey %s: journal delete failed", id);
+    if (sv->j && pl_journal_del(sv->j, PL_SURVEYS_NS, key, 0) != PARLEY_OK)
+        PL_LOG_W(sv->log, "survey %s: journal delete failed", id);
 }
 
-static int persist_definition(psurvey *sv, const rec *r)
+static int persist_definition(pl_surveys *sv, const rec *r)
 {
     if (!sv->j)
         return PARLEY_OK;
     size_t flen = strlen(r->model->frame);
-    char *v = pmalloc(&sv->alloc, ORDER_DIGITS + 2 + flen);
+    char *v = pl_malloc(&sv->alloc, ORDER_DIGITS + 2 + flen);
     if (!v)
         return PARLEY_ERR_NOMEM;
     snprintf(v, ORDER_DIGITS + 2, "%0*llu\n", ORDER_DIGITS, (unsigned long long)r->order);
     memcpy(v + ORDER_DIGITS + 1, r->model->frame, flen);
     int rc = jput(sv, 'd', r->id, v, ORDER_DIGITS + 1 + flen);
-    pfree(&sv->alloc, v);
+    pl_free(&sv->alloc, v);
     return rc;
 }
 
-static int persist_answers(psurvey *sv, const rec *r)
+static int persist_answers(pl_surveys *sv, const rec *r)
 {
     if (!sv->j)
         return PARLEY_OK;
     char *json = NULL;
     size_t len = 0;
-    int rc = proto_encode_survey_answers(&sv->alloc, r->model, r->ans, &json, &len);
+    int rc = pl_proto_encode_survey_answers(&sv->alloc, r->model, r->ans, &json, &len);
     if (rc == PARLEY_OK)
         rc = jput(sv, 'a', r->id, json, len);
-    pfree(&sv->alloc, json);
+    pl_free(&sv->alloc, json);
     return rc;
 }
 
-static int persist_finished(psurvey *sv, const rec *r, int status)
+static int persist_finished(pl_surveys *sv, const rec *r, int status)
 {
     char v[ORDER_DIGITS + 3];
     snprintf(v, sizeof v, "%0*llu\n%c", ORDER_DIGITS, (unsigned long long)r->order,
@@ -208,23 +208,23 @@ static int parse_order(const char *v, size_t len, uint64_t *order)
 }
 
 /* A stored frame goes through the same strict decoder as a received one. */
-static int load_definition(psurvey *sv, const char *id, const char *v, size_t len)
+static int load_definition(pl_surveys *sv, const char *id, const char *v, size_t len)
 {
     uint64_t order;
     if (!parse_order(v, len, &order) || rec_find(sv, id))
         return PARLEY_OK;
-    pframe f;
+    pl_frame f;
     parley_survey *model = NULL;
-    int rc = proto_decode(&sv->alloc, v + ORDER_DIGITS + 1, len - ORDER_DIGITS - 1, &f, NULL, 0);
+    int rc = pl_proto_decode(&sv->alloc, v + ORDER_DIGITS + 1, len - ORDER_DIGITS - 1, &f, NULL, 0);
     if (rc == PARLEY_OK) {
-        rc = proto_decode_survey(&sv->alloc, &f, &model, NULL, 0);
-        proto_frame_clear(&sv->alloc, &f);
+        rc = pl_proto_decode_survey(&sv->alloc, &f, &model, NULL, 0);
+        pl_proto_frame_clear(&sv->alloc, &f);
     }
     if (rc == PARLEY_ERR_NOMEM)
         return rc;
     if (rc != PARLEY_OK || strcmp(model->id, id) != 0) {
-        psv_model_unref(model);
-        PLOG_W(sv->log, "survey %s: unreadable definition in the journal skipped", id);
+        pl_survey_unref(model);
+        PL_LOG_W(sv->log, "survey %s: unreadable definition in the journal skipped", id);
         return PARLEY_OK;
     }
     rec *r = rec_new(sv, model, order);
@@ -234,12 +234,12 @@ static int load_definition(psurvey *sv, const char *id, const char *v, size_t le
     return PARLEY_OK;
 }
 
-static int load_finished(psurvey *sv, const char *id, const char *v, size_t len)
+static int load_finished(pl_surveys *sv, const char *id, const char *v, size_t len)
 {
     uint64_t order;
     if (!parse_order(v, len, &order) || len != ORDER_DIGITS + 2 || rec_find(sv, id))
         return PARLEY_OK;
-    rec *r = pcalloc(&sv->alloc, 1, sizeof *r);
+    rec *r = pl_calloc(&sv->alloc, 1, sizeof *r);
     if (!r)
         return PARLEY_ERR_NOMEM;
     snprintf(r->id, sizeof r->id, "%s", id);
@@ -252,15 +252,15 @@ static int load_finished(psurvey *sv, const char *id, const char *v, size_t len)
 /* Pass 1: finished ids; pass 2: definitions (skipping finished ones);
  * pass 3: answers. */
 typedef struct load_ctx {
-    psurvey *sv;
+    pl_surveys *sv;
     char kind;
 } load_ctx;
 
 static int load_entry(void *user, const char *key, const void *value, size_t len)
 {
     load_ctx *lc = user;
-    psurvey *sv = lc->sv;
-    if (key[0] != lc->kind || key[1] != '/' || !pid_valid(key + 2, PROTO_MAX_ID))
+    pl_surveys *sv = lc->sv;
+    if (key[0] != lc->kind || key[1] != '/' || !pl_id_valid(key + 2, PL_MAX_ID))
         return 0;
     const char *id = key + 2, *v = value;
     int rc = PARLEY_OK;
@@ -271,17 +271,17 @@ static int load_entry(void *user, const char *key, const void *value, size_t len
     } else {
         rec *r = rec_find(sv, id);
         if (r && r->model)
-            rc = proto_decode_survey_answers(&sv->alloc, r->model, v, len, r->ans);
+            rc = pl_proto_decode_survey_answers(&sv->alloc, r->model, v, len, r->ans);
     }
     return rc == PARLEY_ERR_NOMEM ? rc : 0;
 }
 
-static int journal_load(psurvey *sv)
+static int journal_load(pl_surveys *sv)
 {
     static const char kinds[] = {'f', 'd', 'a'};
     for (size_t i = 0; sv->j && i < sizeof kinds; i++) {
         load_ctx lc = {sv, kinds[i]};
-        int rc = pjournal_foreach(sv->j, PSV_NS, load_entry, &lc);
+        int rc = pl_journal_foreach(sv->j, PL_SURVEYS_NS, load_entry, &lc);
         if (rc != 0)
             return rc;
     }
@@ -295,34 +295,34 @@ static int set_raw_json(parley_event *ev, const char *json)
 {
     if (!json)
         return PARLEY_OK;
-    if (!ev->rich && !(ev->rich = pev_rich_new(&ev->alloc)))
+    if (!ev->rich && !(ev->rich = pl_ev_rich_new(&ev->alloc)))
         return PARLEY_ERR_NOMEM;
-    return pevent_set(ev, &ev->rich->raw_json, json);
+    return pl_event_set(ev, &ev->rich->raw_json, json);
 }
 
-static int report(psurvey *sv, rec *r)
+static int report(pl_surveys *sv, rec *r)
 {
-    parley_event *ev = pevent_new(&sv->alloc, PARLEY_EV_SURVEY);
-    if (!ev || pevent_set(ev, &ev->conv, r->model->conv) != PARLEY_OK ||
+    parley_event *ev = pl_event_new(&sv->alloc, PARLEY_EV_SURVEY);
+    if (!ev || pl_event_set(ev, &ev->conv, r->model->conv) != PARLEY_OK ||
         set_raw_json(ev, r->model->json) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
-    psv_model_ref(r->model);
+    pl_survey_ref(r->model);
     ev->survey = r->model;
-    psess_emit(sv->sess, ev);
+    pl_sess_emit(sv->sess, ev);
     return PARLEY_OK;
 }
 
-static int send_ack(psurvey *sv, const char *id)
+static int send_ack(pl_surveys *sv, const char *id)
 {
     char *frame = NULL;
     size_t len = 0;
-    int rc = proto_encode_proactive_ack(&sv->alloc, id, &frame, &len);
-    return rc == PARLEY_OK ? psess_send_control(sv->sess, "proactive.ack", frame, len) : rc;
+    int rc = pl_proto_encode_proactive_ack(&sv->alloc, id, &frame, &len);
+    return rc == PARLEY_OK ? pl_sess_send_control(sv->sess, "proactive.ack", frame, len) : rc;
 }
 
-static delivered *ring_find(psurvey *sv, const char *id)
+static delivered *ring_find(pl_surveys *sv, const char *id)
 {
     for (size_t k = 0; k < sv->ring_count; k++) {
         delivered *d = &sv->ring[(sv->ring_head + RING - 1 - k) % RING];
@@ -332,7 +332,7 @@ static delivered *ring_find(psurvey *sv, const char *id)
     return NULL;
 }
 
-static void ring_add(psurvey *sv, const char *id, int acked)
+static void ring_add(pl_surveys *sv, const char *id, int acked)
 {
     delivered *d = &sv->ring[sv->ring_head];
     snprintf(d->id, sizeof d->id, "%s", id);
@@ -344,11 +344,11 @@ static void ring_add(psurvey *sv, const char *id, int acked)
 
 /* Hands a proactive message to the host and acknowledges it (after the
  * next welcome when offline). */
-static int deliver_proactive(psurvey *sv, pproactive *p)
+static int deliver_proactive(pl_surveys *sv, pl_proactive *p)
 {
-    parley_event *ev = pevent_new(&sv->alloc, PARLEY_EV_PROACTIVE);
-    if (!ev || pevent_set(ev, &ev->id, p->id) != PARLEY_OK || pevent_set(ev, &ev->text, p->text) != PARLEY_OK ||
-        pevent_set(ev, &ev->author_name, p->author_name) != PARLEY_OK) {
+    parley_event *ev = pl_event_new(&sv->alloc, PARLEY_EV_PROACTIVE);
+    if (!ev || pl_event_set(ev, &ev->id, p->id) != PARLEY_OK || pl_event_set(ev, &ev->text, p->text) != PARLEY_OK ||
+        pl_event_set(ev, &ev->author_name, p->author_name) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
@@ -362,12 +362,12 @@ static int deliver_proactive(psurvey *sv, pproactive *p)
         parley_event_free(ev);
         return rc;
     }
-    psess_emit(sv->sess, ev);
+    pl_sess_emit(sv->sess, ev);
     ring_add(sv, p->id, rc == PARLEY_OK);
     return PARLEY_OK;
 }
 
-static int held_has(const psurvey *sv, int is_survey, const char *id)
+static int held_has(const pl_surveys *sv, int is_survey, const char *id)
 {
     for (size_t k = 0; k < sv->n_held; k++)
         if (sv->held[k].is_survey == is_survey &&
@@ -376,21 +376,21 @@ static int held_has(const psurvey *sv, int is_survey, const char *id)
     return 0;
 }
 
-static int on_proactive(psurvey *sv, const pframe *f)
+static int on_proactive(pl_surveys *sv, const pl_frame *f)
 {
     char err[160] = "", skipped[160] = "", text[200];
-    pproactive p;
-    int rc = proto_decode_proactive(&sv->alloc, f, &p, err, sizeof err, skipped, sizeof skipped);
+    pl_proactive p;
+    int rc = pl_proto_decode_proactive(&sv->alloc, f, &p, err, sizeof err, skipped, sizeof skipped);
     if (rc == PARLEY_ERR_PROTOCOL) {
         snprintf(text, sizeof text, "proactive item rejected: %s", err);
-        return psess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, text);
+        return pl_sess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, text);
     }
     if (rc != PARLEY_OK)
         return rc;
     if (skipped[0]) {
         snprintf(text, sizeof text, "proactive %s: %s", p.id, skipped);
-        if (psess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, text) != PARLEY_OK) {
-            proto_proactive_clear(&sv->alloc, &p);
+        if (pl_sess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, text) != PARLEY_OK) {
+            pl_proto_proactive_clear(&sv->alloc, &p);
             return PARLEY_ERR_NOMEM;
         }
     }
@@ -401,39 +401,39 @@ static int on_proactive(psurvey *sv, const pframe *f)
     } else if (held_has(sv, 0, p.id)) {
         rc = PARLEY_OK;
     } else if (sv->muted) {
-        if (sv->n_held < PSV_MAX_HELD) {
+        if (sv->n_held < PL_SURVEYS_MAX_HELD) {
             sv->held[sv->n_held++] = (held){.p = p};
             return PARLEY_OK;
         }
-        PLOG_I(sv->log, "proactive %s dropped: %d items held already", p.id, PSV_MAX_HELD);
+        PL_LOG_I(sv->log, "proactive %s dropped: %d items held already", p.id, PL_SURVEYS_MAX_HELD);
     } else {
         rc = deliver_proactive(sv, &p);
     }
-    proto_proactive_clear(&sv->alloc, &p);
+    pl_proto_proactive_clear(&sv->alloc, &p);
     return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_OK;
 }
 
-static int on_survey(psurvey *sv, const pframe *f)
+static int on_survey(pl_surveys *sv, const pl_frame *f)
 {
     char err[256] = "";
     parley_survey *model = NULL;
-    int rc = proto_decode_survey(&sv->alloc, f, &model, err, sizeof err);
+    int rc = pl_proto_decode_survey(&sv->alloc, f, &model, err, sizeof err);
     if (rc == PARLEY_ERR_PROTOCOL) {
-        PLOG_W(sv->log, "%s", err);
-        return psess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, err);
+        PL_LOG_W(sv->log, "%s", err);
+        return pl_sess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, err);
     }
     if (rc != PARLEY_OK)
         return rc;
     if (rec_find(sv, model->id)) {
-        PLOG_D(sv->log, "survey %s known already", model->id);
-        psv_model_unref(model);
+        PL_LOG_D(sv->log, "survey %s known already", model->id);
+        pl_survey_unref(model);
         return PARLEY_OK;
     }
     int hold = model->proactive && sv->muted;
-    if (sv->n_pending >= PSV_MAX_PENDING || (hold && sv->n_held >= PSV_MAX_HELD)) {
+    if (sv->n_pending >= PL_SURVEYS_MAX_PENDING || (hold && sv->n_held >= PL_SURVEYS_MAX_HELD)) {
         /* The server sends it again after a later welcome. */
-        PLOG_W(sv->log, "survey %s not kept: too many pending or held", model->id);
-        psv_model_unref(model);
+        PL_LOG_W(sv->log, "survey %s not kept: too many pending or held", model->id);
+        pl_survey_unref(model);
         return PARLEY_OK;
     }
     rec *r = rec_new(sv, model, sv->next_order);
@@ -460,7 +460,7 @@ static int on_survey(psurvey *sv, const pframe *f)
 /* ---- mute ------------------------------------------------------------------- */
 
 /* Everything held goes to the host in the order it arrived. */
-static void release(psurvey *sv)
+static void release(pl_surveys *sv)
 {
     for (size_t k = 0; k < sv->n_held; k++) {
         held *h = &sv->held[k];
@@ -469,16 +469,16 @@ static void release(psurvey *sv)
             if (r && r->held && r->status == ST_PENDING && report(sv, r) == PARLEY_OK)
                 r->held = 0;
             else if (r && r->held)
-                PLOG_W(sv->log, "survey %s not reported: out of memory (reported after a restart)", r->id);
+                PL_LOG_W(sv->log, "survey %s not reported: out of memory (reported after a restart)", r->id);
         } else if (deliver_proactive(sv, &h->p) != PARLEY_OK) {
-            PLOG_W(sv->log, "proactive %s dropped: out of memory (the server resends it)", h->p.id);
+            PL_LOG_W(sv->log, "proactive %s dropped: out of memory (the server resends it)", h->p.id);
         }
-        proto_proactive_clear(&sv->alloc, &h->p);
+        pl_proto_proactive_clear(&sv->alloc, &h->p);
     }
     sv->n_held = 0;
 }
 
-void psurvey_mute(psurvey *sv, int64_t now, uint32_t duration_ms)
+void pl_surveys_mute(pl_surveys *sv, int64_t now, uint32_t duration_ms)
 {
     sv->muted = duration_ms != 0;
     sv->muted_until = now + duration_ms;
@@ -488,11 +488,11 @@ void psurvey_mute(psurvey *sv, int64_t now, uint32_t duration_ms)
 
 /* ---- session hooks ---------------------------------------------------------- */
 
-static int on_frame(void *user, int64_t now, const pframe *f)
+static int on_frame(void *user, int64_t now, const pl_frame *f)
 {
-    psurvey *sv = user;
+    pl_surveys *sv = user;
     (void)now;
-    if (f->type != PF_UNKNOWN)
+    if (f->type != PL_FRAME_UNKNOWN)
         return 0;
     int rc;
     if (strcmp(f->type_name, "survey") == 0)
@@ -507,7 +507,7 @@ static int on_frame(void *user, int64_t now, const pframe *f)
 /* Acks that could not go out (offline at release) go after the welcome. */
 static int on_welcome(void *user, int64_t now)
 {
-    psurvey *sv = user;
+    pl_surveys *sv = user;
     (void)now;
     for (size_t k = 0; k < sv->ring_count; k++) {
         delivered *d = &sv->ring[k];
@@ -523,20 +523,20 @@ static int on_welcome(void *user, int64_t now)
 
 static int64_t deadline(void *user)
 {
-    psurvey *sv = user;
+    pl_surveys *sv = user;
     return sv->muted ? sv->muted_until : -1;
 }
 
 static void on_tick(void *user, int64_t now)
 {
-    psurvey *sv = user;
+    pl_surveys *sv = user;
     if (sv->muted && now >= sv->muted_until) {
         sv->muted = 0;
         release(sv);
     }
 }
 
-static void forget_all(psurvey *sv)
+static void forget_all(pl_surveys *sv)
 {
     while (sv->recs) {
         rec *r = sv->recs;
@@ -545,25 +545,25 @@ static void forget_all(psurvey *sv)
     }
     sv->n_pending = sv->n_finished = 0;
     for (size_t k = 0; k < sv->n_held; k++)
-        proto_proactive_clear(&sv->alloc, &sv->held[k].p);
+        pl_proto_proactive_clear(&sv->alloc, &sv->held[k].p);
     sv->n_held = 0;
     sv->ring_count = sv->ring_head = 0;
 }
 
 static void on_logout(void *user)
 {
-    psurvey *sv = user;
+    pl_surveys *sv = user;
     forget_all(sv);
-    if (sv->j && (pjournal_clear_ns(sv->j, PSV_NS) != PARLEY_OK ||
-                  pjournal_clear_ns(sv->j, PSV_NS_PROACTIVE) != PARLEY_OK))
-        PLOG_W(sv->log, "surveys: journal not fully cleared at logout");
+    if (sv->j && (pl_journal_clear_ns(sv->j, PL_SURVEYS_NS) != PARLEY_OK ||
+                  pl_journal_clear_ns(sv->j, PL_SURVEYS_NS_PROACTIVE) != PARLEY_OK))
+        PL_LOG_W(sv->log, "surveys: journal not fully cleared at logout");
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
-psurvey *psurvey_new(const palloc *a, psess *sess, pctx *ctx, pjournal *journal, const plog *log)
+pl_surveys *pl_surveys_new(const pl_alloc *a, pl_sess *sess, pl_ctx *ctx, pl_journal *journal, const pl_log *log)
 {
-    psurvey *sv = pcalloc(a, 1, sizeof *sv);
+    pl_surveys *sv = pl_calloc(a, 1, sizeof *sv);
     if (!sv)
         return NULL;
     sv->alloc = *a;
@@ -578,26 +578,26 @@ psurvey *psurvey_new(const palloc *a, psess *sess, pctx *ctx, pjournal *journal,
     for (rec *r = sv->recs; rc == PARLEY_OK && r; r = r->next)
         if (r->status == ST_PENDING)
             rc = report(sv, r);
-    psess_ext ext = {sv, on_welcome, on_frame, NULL, deadline, on_tick, on_logout, NULL};
-    if (rc != PARLEY_OK || psess_add_ext(sess, &ext) != PARLEY_OK) {
-        psurvey_free(sv);
+    pl_sess_ext ext = {sv, on_welcome, on_frame, NULL, deadline, on_tick, on_logout, NULL};
+    if (rc != PARLEY_OK || pl_sess_add_ext(sess, &ext) != PARLEY_OK) {
+        pl_surveys_free(sv);
         return NULL;
     }
     return sv;
 }
 
-void psurvey_free(psurvey *sv)
+void pl_surveys_free(pl_surveys *sv)
 {
     if (!sv)
         return;
     forget_all(sv);
-    palloc a = sv->alloc;
-    pfree(&a, sv);
+    pl_alloc a = sv->alloc;
+    pl_free(&a, sv);
 }
 
 /* ---- host API --------------------------------------------------------------- */
 
-static int find_pending(psurvey *sv, const char *survey_id, rec **out)
+static int find_pending(pl_surveys *sv, const char *survey_id, rec **out)
 {
     if (!survey_id)
         return PARLEY_ERR_INVALID_ARG;
@@ -608,13 +608,13 @@ static int find_pending(psurvey *sv, const char *survey_id, rec **out)
     return r->status == ST_PENDING ? PARLEY_OK : PARLEY_ERR_STATE;
 }
 
-int psurvey_check(psurvey *sv, const char *survey_id)
+int pl_surveys_check(pl_surveys *sv, const char *survey_id)
 {
     rec *r;
     return find_pending(sv, survey_id, &r);
 }
 
-static uint32_t answer_mask(const parley_question *q, const psv_answer *an)
+static uint32_t answer_mask(const parley_question *q, const pl_survey_answer *an)
 {
     if (!an->set)
         return 0;
@@ -623,7 +623,7 @@ static uint32_t answer_mask(const parley_question *q, const psv_answer *an)
 
 /* Which questions the answers so far show; show_if only names earlier
  * questions, so one pass in order settles every chain. */
-static void visibility(const rec *r, unsigned char vis[PSV_MAX_QUESTIONS])
+static void visibility(const rec *r, unsigned char vis[PL_MAX_SURVEY_QUESTIONS])
 {
     const parley_survey *s = r->model;
     for (size_t i = 0; i < s->n_questions; i++) {
@@ -634,18 +634,18 @@ static void visibility(const rec *r, unsigned char vis[PSV_MAX_QUESTIONS])
 }
 
 /* The pending survey and its question `qid` of `kind` (0: any), shown. */
-static int find_question(psurvey *sv, const char *survey_id, const char *qid, int kind, rec **r, int *idx)
+static int find_question(pl_surveys *sv, const char *survey_id, const char *qid, int kind, rec **r, int *idx)
 {
     int rc = find_pending(sv, survey_id, r);
     if (rc != PARLEY_OK)
         return rc;
     if (!qid)
         return PARLEY_ERR_INVALID_ARG;
-    if ((*idx = psv_model_find((*r)->model, qid)) < 0)
+    if ((*idx = pl_survey_find((*r)->model, qid)) < 0)
         return PARLEY_ERR_NOT_FOUND;
     if (kind && (*r)->model->questions[*idx].kind != kind)
         return PARLEY_ERR_INVALID_ARG;
-    unsigned char vis[PSV_MAX_QUESTIONS];
+    unsigned char vis[PL_MAX_SURVEY_QUESTIONS];
     visibility(*r, vis);
     return vis[*idx] ? PARLEY_OK : PARLEY_ERR_STATE;
 }
@@ -653,21 +653,21 @@ static int find_question(psurvey *sv, const char *survey_id, const char *qid, in
 /* Replaces answer idx with `an` (taking its text) and journals the lot.
  * A journal that cannot be written loses only this durability: the answer
  * still counts in memory. */
-static int store_answer(psurvey *sv, rec *r, int idx, psv_answer an)
+static int store_answer(pl_surveys *sv, rec *r, int idx, pl_survey_answer an)
 {
-    psv_answer old = r->ans[idx];
+    pl_survey_answer old = r->ans[idx];
     r->ans[idx] = an;
     int rc = persist_answers(sv, r);
     if (rc == PARLEY_ERR_NOMEM) {
         r->ans[idx] = old;
-        pfree(&sv->alloc, an.text);
+        pl_free(&sv->alloc, an.text);
         return rc;
     }
-    pfree(&sv->alloc, old.text);
+    pl_free(&sv->alloc, old.text);
     return PARLEY_OK;
 }
 
-int psurvey_answer_number(psurvey *sv, const char *survey_id, const char *qid, int value)
+int pl_surveys_answer_number(pl_surveys *sv, const char *survey_id, const char *qid, int value)
 {
     rec *r;
     int idx;
@@ -679,7 +679,7 @@ int psurvey_answer_number(psurvey *sv, const char *survey_id, const char *qid, i
         return PARLEY_ERR_INVALID_ARG;
     if (value < q->min || value > q->max)
         return PARLEY_ERR_RANGE;
-    return store_answer(sv, r, idx, (psv_answer){.set = 1, .value = value});
+    return store_answer(sv, r, idx, (pl_survey_answer){.set = 1, .value = value});
 }
 
 static int option_of(const parley_question *q, const char *id)
@@ -690,7 +690,7 @@ static int option_of(const parley_question *q, const char *id)
     return -1;
 }
 
-int psurvey_answer_choice(psurvey *sv, const char *survey_id, const char *qid, const char *option)
+int pl_surveys_answer_choice(pl_surveys *sv, const char *survey_id, const char *qid, const char *option)
 {
     rec *r;
     int idx;
@@ -702,10 +702,10 @@ int psurvey_answer_choice(psurvey *sv, const char *survey_id, const char *qid, c
     int j = option_of(&r->model->questions[idx], option);
     if (j < 0)
         return PARLEY_ERR_NOT_FOUND;
-    return store_answer(sv, r, idx, (psv_answer){.set = 1, .value = j});
+    return store_answer(sv, r, idx, (pl_survey_answer){.set = 1, .value = j});
 }
 
-int psurvey_answer_choices(psurvey *sv, const char *survey_id, const char *qid, const char *const *ids,
+int pl_surveys_answer_choices(pl_surveys *sv, const char *survey_id, const char *qid, const char *const *ids,
                            size_t n)
 {
     rec *r;
@@ -732,10 +732,10 @@ int psurvey_answer_choices(psurvey *sv, const char *survey_id, const char *qid, 
     }
     if ((int)n < q->min || (int)n > q->max)
         return PARLEY_ERR_RANGE;
-    return store_answer(sv, r, idx, (psv_answer){.set = 1, .mask = mask});
+    return store_answer(sv, r, idx, (pl_survey_answer){.set = 1, .mask = mask});
 }
 
-int psurvey_answer_text(psurvey *sv, const char *survey_id, const char *qid, const char *text)
+int pl_surveys_answer_text(pl_surveys *sv, const char *survey_id, const char *qid, const char *text)
 {
     rec *r;
     int idx;
@@ -748,60 +748,60 @@ int psurvey_answer_text(psurvey *sv, const char *survey_id, const char *qid, con
     size_t len = strnlen(text, (size_t)q->max_length + 1);
     if (len > q->max_length)
         return PARLEY_ERR_TOO_LONG;
-    if (!putf8_valid(text, len))
+    if (!pl_utf8_valid(text, len))
         return PARLEY_ERR_INVALID_ARG;
     char *red = NULL;
-    if ((rc = pctx_redact(sv->ctx, PARLEY_FIELD_SURVEY, text, &red)) != PARLEY_OK)
+    if ((rc = pl_ctx_redact(sv->ctx, PARLEY_FIELD_SURVEY, text, &red)) != PARLEY_OK)
         return rc;
     if (!*red) { /* the host's hook emptied it */
-        pfree(&sv->alloc, red);
+        pl_free(&sv->alloc, red);
         return PARLEY_ERR_INVALID_ARG;
     }
-    return store_answer(sv, r, idx, (psv_answer){.set = 1, .text = red});
+    return store_answer(sv, r, idx, (pl_survey_answer){.set = 1, .text = red});
 }
 
-int psurvey_clear_answer(psurvey *sv, const char *survey_id, const char *qid)
+int pl_surveys_clear_answer(pl_surveys *sv, const char *survey_id, const char *qid)
 {
     rec *r;
     int rc = find_pending(sv, survey_id, &r);
     if (rc != PARLEY_OK)
         return rc;
-    int idx = qid ? psv_model_find(r->model, qid) : -1;
+    int idx = qid ? pl_survey_find(r->model, qid) : -1;
     if (!qid)
         return PARLEY_ERR_INVALID_ARG;
     if (idx < 0)
         return PARLEY_ERR_NOT_FOUND;
-    return r->ans[idx].set ? store_answer(sv, r, idx, (psv_answer){0}) : PARLEY_OK;
+    return r->ans[idx].set ? store_answer(sv, r, idx, (pl_survey_answer){0}) : PARLEY_OK;
 }
 
-int psurvey_visible(psurvey *sv, const char *survey_id, const char *qid)
+int pl_surveys_visible(pl_surveys *sv, const char *survey_id, const char *qid)
 {
     rec *r;
     int rc = find_pending(sv, survey_id, &r);
     if (rc != PARLEY_OK)
         return rc;
-    int idx = qid ? psv_model_find(r->model, qid) : -1;
+    int idx = qid ? pl_survey_find(r->model, qid) : -1;
     if (idx < 0)
         return qid ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_INVALID_ARG;
-    unsigned char vis[PSV_MAX_QUESTIONS];
+    unsigned char vis[PL_MAX_SURVEY_QUESTIONS];
     visibility(r, vis);
     return vis[idx];
 }
 
 /* Submitted or dismissed: the definition and answers go, the id stays (a
- * resend from the server is recognised) among the last PSV_MAX_FINISHED. */
-static void finish(psurvey *sv, rec *r, int status)
+ * resend from the server is recognised) among the last PL_SURVEYS_MAX_FINISHED. */
+static void finish(pl_surveys *sv, rec *r, int status)
 {
     rec_unlink(sv, r);
     answers_free(sv, r);
-    psv_model_unref(r->model);
+    pl_survey_unref(r->model);
     r->model = NULL;
     r->held = 0;
     r->status = status;
     rec_insert(sv, r);
     jdel(sv, 'd', r->id);
     jdel(sv, 'a', r->id);
-    while (sv->n_finished > PSV_MAX_FINISHED) {
+    while (sv->n_finished > PL_SURVEYS_MAX_FINISHED) {
         rec *old = sv->recs;
         while (old->status == ST_PENDING)
             old = old->next;
@@ -813,14 +813,14 @@ static void finish(psurvey *sv, rec *r, int status)
 
 /* The finished mark is written first, unsynced: the item's synced put
  * makes both durable together. */
-static int enqueue_final(psurvey *sv, rec *r, int status, char *frame, size_t len, const char *cid)
+static int enqueue_final(pl_surveys *sv, rec *r, int status, char *frame, size_t len, const char *cid)
 {
     int rc = persist_finished(sv, r, status);
     if (rc != PARLEY_OK) {
-        pfree(&sv->alloc, frame);
+        pl_free(&sv->alloc, frame);
         return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
     }
-    rc = psess_enqueue(sv->sess, PSESS_ITEM_REPORTED, NULL, cid, frame, len);
+    rc = pl_sess_enqueue(sv->sess, PL_SESS_ITEM_REPORTED, NULL, cid, frame, len);
     if (rc != PARLEY_OK) {
         jdel(sv, 'f', r->id);
         return rc;
@@ -829,7 +829,7 @@ static int enqueue_final(psurvey *sv, rec *r, int status, char *frame, size_t le
     return PARLEY_OK;
 }
 
-int psurvey_submit(psurvey *sv, const char *survey_id, char missing[PROTO_MAX_ID + 1],
+int pl_surveys_submit(pl_surveys *sv, const char *survey_id, char missing[PL_MAX_ID + 1],
                    char cid[PARLEY_ID_SIZE])
 {
     rec *r;
@@ -837,12 +837,12 @@ int psurvey_submit(psurvey *sv, const char *survey_id, char missing[PROTO_MAX_ID
     if (rc != PARLEY_OK)
         return rc;
     const parley_survey *s = r->model;
-    unsigned char vis[PSV_MAX_QUESTIONS];
-    psv_answer shown[PSV_MAX_QUESTIONS];
+    unsigned char vis[PL_MAX_SURVEY_QUESTIONS];
+    pl_survey_answer shown[PL_MAX_SURVEY_QUESTIONS];
     visibility(r, vis);
     for (size_t i = 0; i < s->n_questions; i++) {
         if (vis[i] && s->questions[i].required && !r->ans[i].set) {
-            snprintf(missing, PROTO_MAX_ID + 1, "%s", s->questions[i].id);
+            snprintf(missing, PL_MAX_ID + 1, "%s", s->questions[i].id);
             return PARLEY_ERR_INCOMPLETE;
         }
         shown[i] = r->ans[i];
@@ -850,16 +850,16 @@ int psurvey_submit(psurvey *sv, const char *survey_id, char missing[PROTO_MAX_ID
     }
     char *answers = NULL, *frame = NULL;
     size_t len = 0;
-    rc = proto_encode_survey_answers(&sv->alloc, s, shown, &answers, NULL);
+    rc = pl_proto_encode_survey_answers(&sv->alloc, s, shown, &answers, NULL);
     if (rc == PARLEY_OK)
-        rc = psess_mint_cid(sv->sess, cid);
+        rc = pl_sess_mint_cid(sv->sess, cid);
     if (rc == PARLEY_OK)
-        rc = proto_encode_survey_submit(&sv->alloc, cid, r->id, answers, &frame, &len);
-    pfree(&sv->alloc, answers);
+        rc = pl_proto_encode_survey_submit(&sv->alloc, cid, r->id, answers, &frame, &len);
+    pl_free(&sv->alloc, answers);
     return rc == PARLEY_OK ? enqueue_final(sv, r, ST_SUBMITTED, frame, len, cid) : rc;
 }
 
-int psurvey_dismiss(psurvey *sv, const char *survey_id, char cid[PARLEY_ID_SIZE])
+int pl_surveys_dismiss(pl_surveys *sv, const char *survey_id, char cid[PARLEY_ID_SIZE])
 {
     rec *r;
     int rc = find_pending(sv, survey_id, &r);
@@ -867,8 +867,8 @@ int psurvey_dismiss(psurvey *sv, const char *survey_id, char cid[PARLEY_ID_SIZE]
         return rc;
     char *frame = NULL;
     size_t len = 0;
-    rc = psess_mint_cid(sv->sess, cid);
+    rc = pl_sess_mint_cid(sv->sess, cid);
     if (rc == PARLEY_OK)
-        rc = proto_encode_survey_dismiss(&sv->alloc, cid, r->id, &frame, &len);
+        rc = pl_proto_encode_survey_dismiss(&sv->alloc, cid, r->id, &frame, &len);
     return rc == PARLEY_OK ? enqueue_final(sv, r, ST_DISMISSED, frame, len, cid) : rc;
 }

@@ -20,7 +20,7 @@
 #define CA_FILE_MAX (16u * 1024u * 1024u)
 #define PIN_PREFIX "sha256/"
 
-const char *const ptls_default_ca_paths[] = {
+const char *const pl_tls_default_ca_paths[] = {
     "/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu */
     "/etc/pki/tls/certs/ca-bundle.crt",                  /* RHEL, Fedora, CentOS */
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL 7+, Fedora */
@@ -41,7 +41,7 @@ static int privileged(void)
 #endif
 }
 
-const char *ptls_env_ca_file(void)
+const char *pl_tls_env_ca_file(void)
 {
     if (privileged())
         return NULL;
@@ -56,7 +56,7 @@ static void append_tried(char *tried, size_t size, const char *path)
         snprintf(tried + n, size - n, "%s%s", n ? ", " : "", path);
 }
 
-int ptls_find_ca(const char *const *search, const char **found, char *tried, size_t tried_size)
+int pl_tls_find_ca(const char *const *search, const char **found, char *tried, size_t tried_size)
 {
     if (tried && tried_size)
         tried[0] = '\0';
@@ -73,7 +73,7 @@ int ptls_find_ca(const char *const *search, const char **found, char *tried, siz
     return PARLEY_ERR_TLS;
 }
 
-static int read_file(const palloc *a, const char *path, char **out, size_t *out_len)
+static int read_file(const pl_alloc *a, const char *path, char **out, size_t *out_len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -83,7 +83,7 @@ static int read_file(const palloc *a, const char *path, char **out, size_t *out_
     int rc = PARLEY_OK;
     for (;;) {
         if (cap - len < 4096) {
-            char *nb = cap >= CA_FILE_MAX ? NULL : prealloc(a, buf, cap = cap ? cap * 2 : 65536);
+            char *nb = cap >= CA_FILE_MAX ? NULL : pl_realloc(a, buf, cap = cap ? cap * 2 : 65536);
             if (!nb) {
                 rc = cap >= CA_FILE_MAX ? PARLEY_ERR_TLS : PARLEY_ERR_NOMEM;
                 break;
@@ -100,7 +100,7 @@ static int read_file(const palloc *a, const char *path, char **out, size_t *out_
     }
     fclose(f);
     if (rc != PARLEY_OK) {
-        pfree(a, buf);
+        pl_free(a, buf);
         return rc;
     }
     buf[len] = '\0';
@@ -109,52 +109,52 @@ static int read_file(const palloc *a, const char *path, char **out, size_t *out_
     return PARLEY_OK;
 }
 
-static int parse_result(const plog *log, int rc, const char *what)
+static int parse_result(const pl_log *log, int rc, const char *what)
 {
     if (rc < 0) {
         char err[128];
         mbedtls_strerror(rc, err, sizeof err);
-        PLOG_E(log, "transport: no usable CA certificate in %s: %s", what, err);
+        PL_LOG_E(log, "transport: no usable CA certificate in %s: %s", what, err);
         return PARLEY_ERR_TLS;
     }
     if (rc > 0)
-        PLOG_W(log, "transport: %d CA certificate(s) in %s could not be parsed and are ignored", rc, what);
+        PL_LOG_W(log, "transport: %d CA certificate(s) in %s could not be parsed and are ignored", rc, what);
     return PARLEY_OK;
 }
 
 /* `data` is NUL-terminated. mbedTLS takes PEM only with the terminator
  * counted and DER only without it; DER always holds zero bytes, PEM never. */
-static int parse_buffer(const plog *log, const char *data, size_t len, const char *what, mbedtls_x509_crt *chain)
+static int parse_buffer(const pl_log *log, const char *data, size_t len, const char *what, mbedtls_x509_crt *chain)
 {
     size_t n = strlen(data) == len ? len + 1 : len;
     return parse_result(log, mbedtls_x509_crt_parse(chain, (const unsigned char *)data, n), what);
 }
 
-static int parse_file(const palloc *a, const plog *log, const char *path, mbedtls_x509_crt *chain)
+static int parse_file(const pl_alloc *a, const pl_log *log, const char *path, mbedtls_x509_crt *chain)
 {
     char *data = NULL;
     size_t len = 0;
     int rc = read_file(a, path, &data, &len);
     if (rc == PARLEY_ERR_TLS)
-        PLOG_E(log, "transport: CA file %s cannot be read", path);
+        PL_LOG_E(log, "transport: CA file %s cannot be read", path);
     if (rc == PARLEY_OK)
         rc = parse_buffer(log, data, len, path, chain);
-    pfree(a, data);
+    pl_free(a, data);
     return rc;
 }
 
 /* A directory holds one certificate per file (Android, c_rehash'ed dirs). */
-static int parse_dir(const plog *log, const char *path, mbedtls_x509_crt *chain)
+static int parse_dir(const pl_log *log, const char *path, mbedtls_x509_crt *chain)
 {
     int rc = parse_result(log, mbedtls_x509_crt_parse_path(chain, path), path);
     if (rc == PARLEY_OK && chain->raw.len == 0) {
-        PLOG_E(log, "transport: no CA certificate in directory %s", path);
+        PL_LOG_E(log, "transport: no CA certificate in directory %s", path);
         return PARLEY_ERR_TLS;
     }
     return rc;
 }
 
-static int parse_path(const palloc *a, const plog *log, const char *path, mbedtls_x509_crt *chain)
+static int parse_path(const pl_alloc *a, const pl_log *log, const char *path, mbedtls_x509_crt *chain)
 {
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -165,7 +165,7 @@ static int parse_path(const palloc *a, const plog *log, const char *path, mbedtl
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----\n"
 #define PEM_END "-----END CERTIFICATE-----\n"
 
-static int chain_to_pem(const palloc *a, const mbedtls_x509_crt *chain, char **out, size_t *out_len)
+static int chain_to_pem(const pl_alloc *a, const mbedtls_x509_crt *chain, char **out, size_t *out_len)
 {
     size_t total = 1, off = 0;
     for (const mbedtls_x509_crt *c = chain; c && c->raw.len; c = c->next) {
@@ -173,14 +173,14 @@ static int chain_to_pem(const palloc *a, const mbedtls_x509_crt *chain, char **o
         mbedtls_pem_write_buffer(PEM_BEGIN, PEM_END, c->raw.p, c->raw.len, NULL, 0, &need);
         total += need;
     }
-    char *buf = pmalloc(a, total);
+    char *buf = pl_malloc(a, total);
     if (!buf)
         return PARLEY_ERR_NOMEM;
     for (const mbedtls_x509_crt *c = chain; c && c->raw.len; c = c->next) {
         size_t olen = 0;
         if (mbedtls_pem_write_buffer(PEM_BEGIN, PEM_END, c->raw.p, c->raw.len, (unsigned char *)buf + off,
                                      total - off, &olen) != 0) {
-            pfree(a, buf);
+            pl_free(a, buf);
             return PARLEY_ERR_TLS;
         }
         off += olen - 1; /* olen counts the NUL, which the next one overwrites */
@@ -194,39 +194,39 @@ static int chain_to_pem(const palloc *a, const mbedtls_x509_crt *chain, char **o
 /* The system's anchors: SSL_CERT_FILE when set (and then only it: falling
  * back to another bundle would trust what the environment did not ask
  * for), else the first bundle of the search list that exists. */
-static int parse_system(const palloc *a, const plog *log, const ptls_ca_config *c, mbedtls_x509_crt *chain,
+static int parse_system(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c, mbedtls_x509_crt *chain,
                         const char **path)
 {
     if (c->env_file) {
-        PLOG_I(log, "transport: CA bundle from SSL_CERT_FILE: %s", c->env_file);
+        PL_LOG_I(log, "transport: CA bundle from SSL_CERT_FILE: %s", c->env_file);
         *path = c->env_file;
         return parse_path(a, log, c->env_file, chain);
     }
     char tried[1024];
-    if (ptls_find_ca(c->search ? c->search : ptls_default_ca_paths, path, tried, sizeof tried) != PARLEY_OK) {
-        PLOG_E(log,
+    if (pl_tls_find_ca(c->search ? c->search : pl_tls_default_ca_paths, path, tried, sizeof tried) != PARLEY_OK) {
+        PL_LOG_E(log,
                "transport: no CA bundle found (SSL_CERT_FILE is not set; tried %s): install the system's CA "
                "certificates or call parley_config_set_ca_file()",
                tried);
         return PARLEY_ERR_TLS;
     }
-    PLOG_D(log, "transport: CA bundle %s", *path);
+    PL_LOG_D(log, "transport: CA bundle %s", *path);
     return parse_path(a, log, *path, chain);
 }
 
-static int parse_configured(const palloc *a, const plog *log, const ptls_ca_config *c, mbedtls_x509_crt *chain,
+static int parse_configured(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c, mbedtls_x509_crt *chain,
                             const char **path)
 {
     if (c->pem) {
         if (!c->pem_len) {
-            PLOG_E(log, "transport: the CA PEM is empty");
+            PL_LOG_E(log, "transport: the CA PEM is empty");
             return PARLEY_ERR_TLS;
         }
-        char *copy = pstrndup(a, c->pem, c->pem_len);
+        char *copy = pl_strndup(a, c->pem, c->pem_len);
         if (!copy)
             return PARLEY_ERR_NOMEM;
         int rc = parse_buffer(log, copy, c->pem_len, "the CA PEM", chain);
-        pfree(a, copy);
+        pl_free(a, copy);
         return rc;
     }
     if (c->file) {
@@ -236,7 +236,7 @@ static int parse_configured(const palloc *a, const plog *log, const ptls_ca_conf
     return parse_system(a, log, c, chain, path);
 }
 
-int ptls_load_ca(const palloc *a, const plog *log, const ptls_ca_config *c, char **pem, size_t *pem_len,
+int pl_tls_load_ca(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c, char **pem, size_t *pem_len,
                  const char **path)
 {
     *pem = NULL;
@@ -258,30 +258,30 @@ int ptls_load_ca(const palloc *a, const plog *log, const ptls_ca_config *c, char
 
 /* ---- pins ------------------------------------------------------------------ */
 
-int ptls_pin_parse(const char *text, unsigned char out[PTLS_PIN_SIZE])
+int pl_tls_pin_parse(const char *text, unsigned char out[PL_TLS_PIN_SIZE])
 {
     if (!text)
         return PARLEY_ERR_INVALID_ARG;
     if (strncmp(text, PIN_PREFIX, strlen(PIN_PREFIX)) == 0)
         text += strlen(PIN_PREFIX);
-    unsigned char buf[PTLS_PIN_SIZE + 3];
+    unsigned char buf[PL_TLS_PIN_SIZE + 3];
     size_t olen = 0;
-    if (strlen(text) != PTLS_PIN_TEXT - 1 ||
+    if (strlen(text) != PL_TLS_PIN_TEXT - 1 ||
         mbedtls_base64_decode(buf, sizeof buf, &olen, (const unsigned char *)text, strlen(text)) != 0 ||
-        olen != PTLS_PIN_SIZE)
+        olen != PL_TLS_PIN_SIZE)
         return PARLEY_ERR_INVALID_ARG;
-    memcpy(out, buf, PTLS_PIN_SIZE);
+    memcpy(out, buf, PL_TLS_PIN_SIZE);
     return PARLEY_OK;
 }
 
-void ptls_pin_format(const unsigned char pin[PTLS_PIN_SIZE], char out[PTLS_PIN_TEXT])
+void pl_tls_pin_format(const unsigned char pin[PL_TLS_PIN_SIZE], char out[PL_TLS_PIN_TEXT])
 {
     size_t olen = 0;
-    if (mbedtls_base64_encode((unsigned char *)out, PTLS_PIN_TEXT, &olen, pin, PTLS_PIN_SIZE) != 0)
+    if (mbedtls_base64_encode((unsigned char *)out, PL_TLS_PIN_TEXT, &olen, pin, PL_TLS_PIN_SIZE) != 0)
         out[0] = '\0';
 }
 
-int ptls_pin_of_cert(const mbedtls_x509_crt *crt, unsigned char out[PTLS_PIN_SIZE])
+int pl_tls_pin_of_cert(const mbedtls_x509_crt *crt, unsigned char out[PL_TLS_PIN_SIZE])
 {
     if (!crt || !crt->pk_raw.p || !crt->pk_raw.len)
         return PARLEY_ERR_TLS;
@@ -290,7 +290,7 @@ int ptls_pin_of_cert(const mbedtls_x509_crt *crt, unsigned char out[PTLS_PIN_SIZ
 
 /* ---- why a certificate was refused ----------------------------------------- */
 
-uint32_t ptls_check_chain(mbedtls_x509_crt *chain, const char *host)
+uint32_t pl_tls_check_chain(mbedtls_x509_crt *chain, const char *host)
 {
     uint32_t flags = 0;
     if (!chain)
@@ -301,7 +301,7 @@ uint32_t ptls_check_chain(mbedtls_x509_crt *chain, const char *host)
     return flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_NOT_TRUSTED | MBEDTLS_X509_BADCRL_NOT_TRUSTED);
 }
 
-uint32_t ptls_failures(uint32_t f)
+uint32_t pl_tls_failures(uint32_t f)
 {
     static const struct {
         uint32_t flag, bit;
@@ -382,7 +382,7 @@ static void describe_times(text *t, uint32_t failures, const mbedtls_x509_crt *l
         add(t, " (is this device's clock right?)");
 }
 
-void ptls_describe(uint32_t failures, const mbedtls_x509_crt *leaf, const char *host, const char *actual_pin,
+void pl_tls_describe(uint32_t failures, const mbedtls_x509_crt *leaf, const char *host, const char *actual_pin,
                    unsigned n_pins, char *out, size_t size)
 {
     text t = {out, size, 0};

@@ -42,7 +42,7 @@
 #include "tls_trust.h"
 #include "transport.h"
 
-_Static_assert(PTRANSPORT_PIN_SIZE == PTLS_PIN_SIZE && PTRANSPORT_MAX_PINS == PTLS_MAX_PINS,
+_Static_assert(PL_TRANSPORT_PIN_SIZE == PL_TLS_PIN_SIZE && PL_TRANSPORT_MAX_PINS == PL_TLS_MAX_PINS,
                "pins have one size");
 
 #if defined(LWS_WITH_MBEDTLS) && !defined(PARLEY_SYSTEM_LWS)
@@ -71,7 +71,7 @@ static mbedtls_x509_crt *peer_chain(struct lws *wsi)
 #define DEFAULT_PING_S 20
 #define DEFAULT_HANGUP_S 45
 /* Our socket, lws' cancel pipe and sockets still closing after
- * ptransport_close(). Without a limit lws sizes its tables by `ulimit -n`,
+ * pl_transport_close(). Without a limit lws sizes its tables by `ulimit -n`,
  * megabytes per client on hosts with a high limit. */
 #define FD_LIMIT 16
 /* How long a caller-closed connection may take to send its close frame. */
@@ -82,7 +82,7 @@ static mbedtls_x509_crt *peer_chain(struct lws *wsi)
 
 enum tstate {
     T_IDLE,       /* no connection */
-    T_PENDING,    /* ptransport_connect() called; the attempt starts in service */
+    T_PENDING,    /* pl_transport_connect() called; the attempt starts in service */
     T_CONNECTING, /* t->wsi exists, handshake not done */
     T_OPEN        /* t->wsi is an established WebSocket */
 };
@@ -94,10 +94,10 @@ enum rxdrop {
     RX_NOMEM     /* the buffer could not grow: discarded */
 };
 
-struct ptransport {
-    palloc alloc;
-    const plog *log;
-    ptransport_cbs cbs;
+struct pl_transport {
+    pl_alloc alloc;
+    const pl_log *log;
+    pl_transport_cbs cbs;
     void *user;
 
     struct lws_context *ctx;
@@ -114,7 +114,7 @@ struct ptransport {
     lws_retry_bo_t retry; /* lws keeps a pointer to it per connection */
     lws_sorted_usec_list_t sul_connect, sul_timer;
 
-    unsigned char pins[PTRANSPORT_MAX_PINS][PTRANSPORT_PIN_SIZE];
+    unsigned char pins[PL_TRANSPORT_MAX_PINS][PL_TRANSPORT_PIN_SIZE];
     size_t n_pins;
     uint32_t cert_failures; /* PARLEY_TLS_* of the current attempt */
 
@@ -122,7 +122,7 @@ struct ptransport {
     char *rx;
     size_t rx_len, rx_cap;
     enum rxdrop rx_drop;
-    int rx_paused; /* ptransport_pause_rx */
+    int rx_paused; /* pl_transport_pause_rx */
     unsigned char *tx;
     size_t tx_cap;
     char why[WHY_MAX]; /* reason for the coming close of the current connection */
@@ -248,7 +248,7 @@ static int parse_url(const char *url, purl *u)
     return PARLEY_OK;
 }
 
-int ptransport_check_url(const char *url, int allow_insecure)
+int pl_transport_check_url(const char *url, int allow_insecure)
 {
     purl u;
     int rc = parse_url(url, &u);
@@ -257,16 +257,16 @@ int ptransport_check_url(const char *url, int allow_insecure)
     return u.tls || allow_insecure ? PARLEY_OK : PARLEY_ERR_INSECURE;
 }
 
-static int copy_url_parts(ptransport *t, const purl *u)
+static int copy_url_parts(pl_transport *t, const purl *u)
 {
     int default_port = u->port == (u->tls ? 443 : 80);
     size_t hcap = u->host_len + 9; /* brackets, ":65535", NUL */
     size_t plen = strlen(u->path);
     t->tls = u->tls;
     t->port = u->port;
-    t->address = pstrndup(&t->alloc, u->host, u->host_len);
-    t->host = pmalloc(&t->alloc, hcap);
-    t->path = pmalloc(&t->alloc, plen + 2);
+    t->address = pl_strndup(&t->alloc, u->host, u->host_len);
+    t->host = pl_malloc(&t->alloc, hcap);
+    t->path = pl_malloc(&t->alloc, plen + 2);
     if (!t->address || !t->host || !t->path)
         return PARLEY_ERR_NOMEM;
     snprintf(t->host, hcap, "%s%.*s%s", u->bracketed ? "[" : "", (int)u->host_len, u->host,
@@ -280,7 +280,7 @@ static int copy_url_parts(ptransport *t, const purl *u)
 
 /* ---- connection lifecycle ------------------------------------------------- */
 
-static void rx_reset(ptransport *t)
+static void rx_reset(pl_transport *t)
 {
     t->rx_len = 0;
     t->rx_drop = RX_KEEP;
@@ -288,20 +288,20 @@ static void rx_reset(ptransport *t)
 
 /* The current connection is gone: forget it, then tell the caller (who may
  * start the next attempt from inside on_closed). */
-static void report_closed(ptransport *t, int err, const char *why)
+static void report_closed(pl_transport *t, int err, const char *why)
 {
     if (t->cert_failures)
         err = PARLEY_ERR_TLS; /* whichever callback lws reports it with */
     t->wsi = NULL;
     t->state = T_IDLE;
     rx_reset(t);
-    PLOG_I(t->log, "transport: %s", why);
+    PL_LOG_I(t->log, "transport: %s", why);
     t->cbs.on_closed(t->user, err, why);
 }
 
 static void connect_now(lws_sorted_usec_list_t *sul)
 {
-    ptransport *t = lws_container_of(sul, ptransport, sul_connect);
+    pl_transport *t = lws_container_of(sul, pl_transport, sul_connect);
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof i);
     i.context = t->ctx;
@@ -318,7 +318,7 @@ static void connect_now(lws_sorted_usec_list_t *sul)
     t->why[0] = '\0';
     t->cert_failures = 0;
     t->state = T_CONNECTING;
-    PLOG_D(t->log, "transport: connecting to %s://%s%s", t->tls ? "wss" : "ws", t->host, t->path);
+    PL_LOG_D(t->log, "transport: connecting to %s://%s%s", t->tls ? "wss" : "ws", t->host, t->path);
     struct lws *wsi = lws_client_connect_via_info(&i);
     if (!wsi) {
         char why[WHY_MAX];
@@ -377,14 +377,14 @@ static uint32_t lws_verdict(const char *lws_why)
  * trusted anchor only lws knows (it holds the anchors); everything else
  * mbedTLS decides from the chain alone, so it is decided again here from
  * the very chain the handshake received, and every problem is named. */
-static void cert_failures(ptransport *t, struct lws *wsi, const char *lws_why, char *why, size_t size)
+static void cert_failures(pl_transport *t, struct lws *wsi, const char *lws_why, char *why, size_t size)
 {
     t->cert_failures = lws_verdict(lws_why);
     const mbedtls_x509_crt *leaf = NULL;
 #if defined(HAVE_PEER_CHAIN)
     mbedtls_x509_crt *chain = peer_chain(wsi);
     if (chain) {
-        uint32_t again = ptls_failures(ptls_check_chain(chain, t->address));
+        uint32_t again = pl_tls_failures(pl_tls_check_chain(chain, t->address));
         /* "other" from lws is only a summary when mbedTLS names the flag. */
         t->cert_failures = (again && t->cert_failures == PARLEY_TLS_OTHER ? 0 : t->cert_failures) | again;
         leaf = chain;
@@ -392,14 +392,14 @@ static void cert_failures(ptransport *t, struct lws *wsi, const char *lws_why, c
 #else
     (void)wsi;
 #endif
-    ptls_describe(t->cert_failures, leaf, t->address, NULL, 0, why, size);
+    pl_tls_describe(t->cert_failures, leaf, t->address, NULL, 0, why, size);
 }
 
 /* Reasons from lws 4.1's TLS client paths (tls-client.c, mbedtls-client.c,
  * openssl-client.c, wsi-timeout.c) map to PARLEY_ERR_TLS; everything else
  * failed to connect. A refused pin was decided (and described) before lws
  * closed the connection. */
-static void connection_error(ptransport *t, struct lws *wsi, const void *in, size_t len)
+static void connection_error(pl_transport *t, struct lws *wsi, const void *in, size_t len)
 {
     char lws_why[WHY_MAX], why[WHY_MAX + 160];
     copy_reason(lws_why, sizeof lws_why, in, len);
@@ -427,30 +427,30 @@ static void connection_error(ptransport *t, struct lws *wsi, const void *in, siz
 /* The server's certificate has passed verification; its key must also be
  * one of the pins. On a mismatch the reason is kept for the close that
  * follows, and -1 makes lws drop the connection unsent. */
-static int check_pins(ptransport *t, struct lws *wsi)
+static int check_pins(pl_transport *t, struct lws *wsi)
 {
     const mbedtls_x509_crt *leaf = NULL;
-    unsigned char pin[PTRANSPORT_PIN_SIZE];
-    char text[PTLS_PIN_TEXT] = "";
+    unsigned char pin[PL_TRANSPORT_PIN_SIZE];
+    char text[PL_TLS_PIN_TEXT] = "";
 #if defined(HAVE_PEER_CHAIN)
     leaf = peer_chain(wsi);
 #else
     (void)wsi;
 #endif
-    if (leaf && ptls_pin_of_cert(leaf, pin) == PARLEY_OK) {
+    if (leaf && pl_tls_pin_of_cert(leaf, pin) == PARLEY_OK) {
         for (size_t i = 0; i < t->n_pins; i++)
             if (memcmp(pin, t->pins[i], sizeof pin) == 0)
                 return 0;
-        ptls_pin_format(pin, text);
+        pl_tls_pin_format(pin, text);
     }
     t->cert_failures = leaf ? PARLEY_TLS_PIN_MISMATCH : PARLEY_TLS_OTHER;
-    ptls_describe(t->cert_failures, leaf, t->address, text, (unsigned)t->n_pins, t->why, sizeof t->why);
-    PLOG_W(t->log, "transport: %s", t->why);
+    pl_tls_describe(t->cert_failures, leaf, t->address, text, (unsigned)t->n_pins, t->why, sizeof t->why);
+    PL_LOG_W(t->log, "transport: %s", t->why);
     return -1;
 }
 
 /* The server's close frame: a big-endian status code, then UTF-8 text. */
-static void note_peer_close(ptransport *t, const unsigned char *in, size_t len)
+static void note_peer_close(pl_transport *t, const unsigned char *in, size_t len)
 {
     char text[96];
     if (!in || len < 2) {
@@ -464,7 +464,7 @@ static void note_peer_close(ptransport *t, const unsigned char *in, size_t len)
 
 /* ---- frames --------------------------------------------------------------- */
 
-static int rx_append(ptransport *t, const char *in, size_t len)
+static int rx_append(pl_transport *t, const char *in, size_t len)
 {
     /* The limit may have been lowered since the message began. */
     if (t->rx_len > t->max_frame || len > t->max_frame - t->rx_len)
@@ -476,7 +476,7 @@ static int rx_append(ptransport *t, const char *in, size_t len)
             cap *= 2;
         if (cap < need || cap > limit)
             cap = limit;
-        char *nb = prealloc(&t->alloc, t->rx, cap);
+        char *nb = pl_realloc(&t->alloc, t->rx, cap);
         if (!nb)
             return RX_NOMEM;
         t->rx = nb;
@@ -489,7 +489,7 @@ static int rx_append(ptransport *t, const char *in, size_t len)
     return RX_KEEP;
 }
 
-static void rx_deliver(ptransport *t)
+static void rx_deliver(pl_transport *t)
 {
     char why[64];
     enum rxdrop drop = t->rx_drop;
@@ -514,7 +514,7 @@ static void rx_deliver(ptransport *t)
 
 /* lws hands a message over in chunks of at most its rx buffer; the chunks of
  * one message are collected and delivered whole. */
-static void on_receive(ptransport *t, struct lws *wsi, const char *in, size_t len)
+static void on_receive(pl_transport *t, struct lws *wsi, const char *in, size_t len)
 {
     if (lws_is_first_fragment(wsi))
         rx_reset(t);
@@ -528,7 +528,7 @@ static void on_receive(ptransport *t, struct lws *wsi, const char *in, size_t le
 
 /* One frame per writeable callback; keepalive pings also end up here, so an
  * empty peek is normal. Returns -1 to drop the connection. */
-static int on_writeable(ptransport *t, struct lws *wsi)
+static int on_writeable(pl_transport *t, struct lws *wsi)
 {
     const char *data;
     size_t len;
@@ -546,7 +546,7 @@ static int on_writeable(ptransport *t, struct lws *wsi)
             cap = 2 * t->tx_cap;
         if (cap < 1024)
             cap = 1024;
-        unsigned char *nb = prealloc(&t->alloc, t->tx, cap);
+        unsigned char *nb = pl_realloc(&t->alloc, t->tx, cap);
         if (!nb) {
             snprintf(t->why, sizeof t->why, "out of memory sending a frame");
             return -1;
@@ -570,7 +570,7 @@ static int on_writeable(ptransport *t, struct lws *wsi)
 
 /* Events of the current connection; a caller-closed one gets -1 so lws
  * finishes closing it, and is never reported. */
-static int on_conn_event(ptransport *t, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+static int on_conn_event(pl_transport *t, struct lws *wsi, enum lws_callback_reasons reason, void *in,
                          size_t len)
 {
     if (wsi != t->wsi)
@@ -586,7 +586,7 @@ static int on_conn_event(ptransport *t, struct lws *wsi, enum lws_callback_reaso
         rx_reset(t);
         if (t->rx_paused)
             lws_rx_flow_control(wsi, 0);
-        PLOG_I(t->log, "transport: connected to %s", t->host);
+        PL_LOG_I(t->log, "transport: connected to %s", t->host);
         t->cbs.on_open(t->user);
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -616,7 +616,7 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
     (void)user;
     struct lws_context *ctx = wsi ? lws_get_context(wsi) : NULL;
-    ptransport *t = ctx ? lws_context_user(ctx) : NULL;
+    pl_transport *t = ctx ? lws_context_user(ctx) : NULL;
     if (!t || !t->live)
         return 0;
     switch (reason) {
@@ -647,12 +647,12 @@ static const struct lws_protocols protocols[] = {
 
 /* lws runs due timers at the start of a service pass and then polls until
  * the next event, so on_wake called from here would leave a blocking
- * ptransport_service() asleep after it. Cancelling the wait instead ends the
+ * pl_transport_service() asleep after it. Cancelling the wait instead ends the
  * poll at once and on_wake comes from EVENT_WAIT_CANCELLED in the same pass
  * (merged with any wake from another thread, which is equally a re-check). */
 static void timer_fired(lws_sorted_usec_list_t *sul)
 {
-    ptransport *t = lws_container_of(sul, ptransport, sul_timer);
+    pl_transport *t = lws_container_of(sul, pl_transport, sul_timer);
     lws_cancel_service(t->ctx);
 }
 
@@ -664,7 +664,7 @@ static void lws_log(int level, const char *line)
         lwsl_emit_stderr(level, line);
 }
 
-static int create_context(ptransport *t, const char *ca_pem, size_t ca_len, const char *ca_path)
+static int create_context(pl_transport *t, const char *ca_pem, size_t ca_len, const char *ca_path)
 {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -695,13 +695,13 @@ static int create_context(ptransport *t, const char *ca_pem, size_t ca_len, cons
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     t->ctx = lws_create_context(&info);
     if (!t->ctx) {
-        PLOG_E(t->log, "transport: libwebsockets context could not be created");
+        PL_LOG_E(t->log, "transport: libwebsockets context could not be created");
         return PARLEY_ERR_NOMEM;
     }
     return PARLEY_OK;
 }
 
-static int check_args(const ptransport_config *cfg, const ptransport_cbs *cbs)
+static int check_args(const pl_transport_config *cfg, const pl_transport_cbs *cbs)
 {
     if (!cfg || !cbs || !cbs->on_open || !cbs->on_frame || !cbs->on_closed || !cbs->on_error ||
         !cbs->peek_frame || !cbs->frame_written || !cbs->on_wake)
@@ -714,40 +714,40 @@ static int check_args(const ptransport_config *cfg, const ptransport_cbs *cbs)
 
 /* One pin would make the server's key impossible to replace without
  * updating every installed app first: refused (parley.h). */
-static int setup_pins(ptransport *t, const ptransport_config *cfg)
+static int setup_pins(pl_transport *t, const pl_transport_config *cfg)
 {
     if (!cfg->n_pins)
         return PARLEY_OK;
-    if (cfg->n_pins > PTRANSPORT_MAX_PINS || !cfg->pins)
+    if (cfg->n_pins > PL_TRANSPORT_MAX_PINS || !cfg->pins)
         return PARLEY_ERR_CONFIG;
     size_t distinct = 1;
     for (size_t i = 1; i < cfg->n_pins && distinct < 2; i++)
-        distinct += memcmp(cfg->pins + i * PTRANSPORT_PIN_SIZE, cfg->pins, PTRANSPORT_PIN_SIZE) != 0;
+        distinct += memcmp(cfg->pins + i * PL_TRANSPORT_PIN_SIZE, cfg->pins, PL_TRANSPORT_PIN_SIZE) != 0;
     if (distinct < 2) {
-        PLOG_E(t->log, "transport: a single public-key pin is refused: pin a backup key too, so the server's "
+        PL_LOG_E(t->log, "transport: a single public-key pin is refused: pin a backup key too, so the server's "
                        "key can be replaced without locking out installed apps");
         return PARLEY_ERR_CONFIG;
     }
     if (!t->tls) {
-        PLOG_W(t->log, "transport: public-key pins are ignored for ws:// (no TLS)");
+        PL_LOG_W(t->log, "transport: public-key pins are ignored for ws:// (no TLS)");
         return PARLEY_OK;
     }
 #if !defined(HAVE_PEER_CHAIN)
-    PLOG_E(t->log, "transport: public-key pinning needs libparley's own libwebsockets build (mbedTLS)");
+    PL_LOG_E(t->log, "transport: public-key pinning needs libparley's own libwebsockets build (mbedTLS)");
     return PARLEY_ERR_CONFIG;
 #else
-    memcpy(t->pins, cfg->pins, cfg->n_pins * PTRANSPORT_PIN_SIZE);
+    memcpy(t->pins, cfg->pins, cfg->n_pins * PL_TRANSPORT_PIN_SIZE);
     t->n_pins = cfg->n_pins;
     return PARLEY_OK;
 #endif
 }
 
-static int setup(ptransport *t, const ptransport_config *cfg, const purl *u)
+static int setup(pl_transport *t, const pl_transport_config *cfg, const purl *u)
 {
     int rc = copy_url_parts(t, u);
     if (rc != PARLEY_OK)
         return rc;
-    t->max_frame_cfg = cfg->max_frame ? cfg->max_frame : PROTO_MAX_FRAME;
+    t->max_frame_cfg = cfg->max_frame ? cfg->max_frame : PL_MAX_FRAME;
     if (t->max_frame_cfg == UINT32_MAX)
         t->max_frame_cfg--; /* its buffer, with a NUL, must fit a 32-bit size_t */
     t->max_frame = t->max_frame_cfg;
@@ -757,26 +757,26 @@ static int setup(ptransport *t, const ptransport_config *cfg, const purl *u)
         return rc;
     /* Any configured CA is checked even for ws://, so a broken setting
      * shows up at creation. */
-    ptls_ca_config ca = {
+    pl_tls_ca_config ca = {
         .file = cfg->ca_file,
         .pem = cfg->ca_pem,
         .pem_len = cfg->ca_pem_len,
         .needed = t->tls,
-        .env_file = ptls_env_ca_file(),
+        .env_file = pl_tls_env_ca_file(),
         .search = cfg->ca_search,
     };
     char *pem = NULL;
     size_t pem_len = 0;
     const char *ca_path = NULL;
-    rc = ptls_load_ca(&t->alloc, t->log, &ca, &pem, &pem_len, &ca_path);
+    rc = pl_tls_load_ca(&t->alloc, t->log, &ca, &pem, &pem_len, &ca_path);
     if (rc == PARLEY_OK)
         rc = create_context(t, pem, pem_len, ca_path);
-    pfree(&t->alloc, pem); /* lws parsed its own copy */
+    pl_free(&t->alloc, pem); /* lws parsed its own copy */
     return rc;
 }
 
-int ptransport_new(const palloc *a, const ptransport_config *cfg, const ptransport_cbs *cbs,
-                   void *user, const plog *log, ptransport **out)
+int pl_transport_new(const pl_alloc *a, const pl_transport_config *cfg, const pl_transport_cbs *cbs,
+                   void *user, const pl_log *log, pl_transport **out)
 {
     if (!a || !out)
         return PARLEY_ERR_INVALID_ARG;
@@ -789,7 +789,7 @@ int ptransport_new(const palloc *a, const ptransport_config *cfg, const ptranspo
         return rc;
     if (!u.tls && !cfg->allow_insecure)
         return PARLEY_ERR_INSECURE;
-    ptransport *t = pcalloc(a, 1, sizeof *t);
+    pl_transport *t = pl_calloc(a, 1, sizeof *t);
     if (!t)
         return PARLEY_ERR_NOMEM;
     t->alloc = *a;
@@ -798,7 +798,7 @@ int ptransport_new(const palloc *a, const ptransport_config *cfg, const ptranspo
     t->user = user;
     rc = setup(t, cfg, &u);
     if (rc != PARLEY_OK) {
-        ptransport_free(t);
+        pl_transport_free(t);
         return rc;
     }
     t->live = 1;
@@ -806,7 +806,7 @@ int ptransport_new(const palloc *a, const ptransport_config *cfg, const ptranspo
     return PARLEY_OK;
 }
 
-void ptransport_free(ptransport *t)
+void pl_transport_free(pl_transport *t)
 {
     if (!t)
         return;
@@ -815,16 +815,16 @@ void ptransport_free(ptransport *t)
     lws_sul_cancel(&t->sul_timer);
     if (t->ctx)
         lws_context_destroy(t->ctx);
-    const palloc a = t->alloc;
-    pfree(&a, t->address);
-    pfree(&a, t->host);
-    pfree(&a, t->path);
-    pfree(&a, t->rx);
-    pfree(&a, t->tx);
-    pfree(&a, t);
+    const pl_alloc a = t->alloc;
+    pl_free(&a, t->address);
+    pl_free(&a, t->host);
+    pl_free(&a, t->path);
+    pl_free(&a, t->rx);
+    pl_free(&a, t->tx);
+    pl_free(&a, t);
 }
 
-int ptransport_connect(ptransport *t)
+int pl_transport_connect(pl_transport *t)
 {
     if (!t)
         return PARLEY_ERR_INVALID_ARG;
@@ -839,7 +839,7 @@ int ptransport_connect(ptransport *t)
     return PARLEY_OK;
 }
 
-void ptransport_close(ptransport *t)
+void pl_transport_close(pl_transport *t)
 {
     if (!t)
         return;
@@ -865,13 +865,13 @@ void ptransport_close(ptransport *t)
     rx_reset(t);
 }
 
-void ptransport_request_write(ptransport *t)
+void pl_transport_request_write(pl_transport *t)
 {
     if (t && t->state == T_OPEN)
         lws_callback_on_writable(t->wsi);
 }
 
-void ptransport_set_timer(ptransport *t, int64_t delay_ms)
+void pl_transport_set_timer(pl_transport *t, int64_t delay_ms)
 {
     if (!t)
         return;
@@ -884,14 +884,14 @@ void ptransport_set_timer(ptransport *t, int64_t delay_ms)
     lws_sul_schedule(t->ctx, 0, &t->sul_timer, timer_fired, (lws_usec_t)delay_ms * LWS_US_PER_MS);
 }
 
-int ptransport_service(ptransport *t, int block)
+int pl_transport_service(pl_transport *t, int block)
 {
     if (!t)
         return PARLEY_ERR_INVALID_ARG;
     return lws_service(t->ctx, block ? 0 : -1) < 0 ? PARLEY_ERR_STATE : PARLEY_OK;
 }
 
-void ptransport_wake(ptransport *t)
+void pl_transport_wake(pl_transport *t)
 {
     if (t && t->ctx)
         lws_cancel_service(t->ctx);
@@ -899,7 +899,7 @@ void ptransport_wake(ptransport *t)
 
 /* lws keeps the rest of a read buffer it was handling when rx stops and
  * hands it over once rx is allowed again. */
-void ptransport_pause_rx(ptransport *t, int paused)
+void pl_transport_pause_rx(pl_transport *t, int paused)
 {
     if (!t || t->rx_paused == (paused != 0))
         return;
@@ -908,12 +908,12 @@ void ptransport_pause_rx(ptransport *t, int paused)
         lws_rx_flow_control(t->wsi, !t->rx_paused);
 }
 
-uint32_t ptransport_cert_failures(const ptransport *t)
+uint32_t pl_transport_cert_failures(const pl_transport *t)
 {
     return t ? t->cert_failures : 0;
 }
 
-void ptransport_set_max_frame(ptransport *t, uint32_t max_frame)
+void pl_transport_set_max_frame(pl_transport *t, uint32_t max_frame)
 {
     if (!t)
         return;

@@ -26,17 +26,17 @@
 
 typedef struct fz_world {
     tl_memfs fs;
-    pstorage_host host;
-    pjournal *journal;
-    prand *rand;
-    psess *sess;
-    pctx *ctx;
-    prich *rich;
-    psurvey *survey;
+    pl_storage_host host;
+    pl_journal *journal;
+    pl_rand *rand;
+    pl_sess *sess;
+    pl_ctx *ctx;
+    pl_rich *rich;
+    pl_surveys *survey;
     int64_t now;
     char conv[PARLEY_ID_SIZE];      /* the last conversation started */
     char cid[PARLEY_ID_SIZE];       /* the last client id minted */
-    char survey_id[PROTO_MAX_ID + 1]; /* the last survey received */
+    char survey_id[PL_MAX_ID + 1]; /* the last survey received */
 } fz_world;
 
 /* A fresh world: journal in memory, modules registered, online and

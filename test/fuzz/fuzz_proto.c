@@ -13,33 +13,33 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void module_readers(const palloc *a, const pframe *f)
+static void module_readers(const pl_alloc *a, const pl_frame *f)
 {
     char err[128], skipped[128];
-    pev_rich *blocks = NULL;
-    if (proto_rich_msg_blocks(a, f, &blocks, err, sizeof err) == PARLEY_OK)
-        pev_rich_free(a, blocks);
+    pl_ev_rich *blocks = NULL;
+    if (pl_proto_rich_msg_blocks(a, f, &blocks, err, sizeof err) == PARLEY_OK)
+        pl_ev_rich_free(a, blocks);
     parley_event *ev = NULL;
-    if (proto_rich_decode(a, f, &ev, err, sizeof err) == PARLEY_OK)
+    if (pl_proto_rich_decode(a, f, &ev, err, sizeof err) == PARLEY_OK)
         parley_event_free(ev);
     parley_survey *s = NULL;
-    if (proto_decode_survey(a, f, &s, err, sizeof err) == PARLEY_OK)
-        psv_model_unref(s);
-    pproactive p = {0};
-    if (proto_decode_proactive(a, f, &p, err, sizeof err, skipped, sizeof skipped) == PARLEY_OK)
-        proto_proactive_clear(a, &p);
+    if (pl_proto_decode_survey(a, f, &s, err, sizeof err) == PARLEY_OK)
+        pl_survey_unref(s);
+    pl_proactive p = {0};
+    if (pl_proto_decode_proactive(a, f, &p, err, sizeof err, skipped, sizeof skipped) == PARLEY_OK)
+        pl_proto_proactive_clear(a, &p);
     int pos;
     uint32_t wait_s;
-    proto_rich_queue(f, &pos, &wait_s);
+    pl_proto_rich_queue(f, &pos, &wait_s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    pframe f;
+    pl_frame f;
     char err[128];
-    if (proto_decode(palloc_libc(), (const char *)data, size, &f, err, sizeof err) == PARLEY_OK) {
-        module_readers(palloc_libc(), &f);
-        proto_frame_clear(palloc_libc(), &f);
+    if (pl_proto_decode(pl_alloc_libc(), (const char *)data, size, &f, err, sizeof err) == PARLEY_OK) {
+        module_readers(pl_alloc_libc(), &f);
+        pl_proto_frame_clear(pl_alloc_libc(), &f);
     }
     return 0;
 }

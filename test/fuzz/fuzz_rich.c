@@ -41,38 +41,38 @@ static int same_blocks(const struct parley_block *x, int nx, const struct parley
     return 1;
 }
 
-static void blocks(const palloc *a, const pframe *f)
+static void blocks(const pl_alloc *a, const pl_frame *f)
 {
     char err[160];
-    pev_rich *r = NULL, *again = NULL;
-    if (proto_rich_msg_blocks(a, f, &r, err, sizeof err) != PARLEY_OK || !r)
+    pl_ev_rich *r = NULL, *again = NULL;
+    if (pl_proto_rich_msg_blocks(a, f, &r, err, sizeof err) != PARLEY_OK || !r)
         return;
     parley_event ev = {.type = PARLEY_EV_MESSAGE, .rich = r};
     fz_walk_event(&ev);
-    if (r->raw_json && proto_rich_parse_blocks(a, r->raw_json, &again) == PARLEY_OK &&
+    if (r->raw_json && pl_proto_rich_parse_blocks(a, r->raw_json, &again) == PARLEY_OK &&
         !(again ? same_blocks(r->blocks, r->n_blocks, again->blocks, again->n_blocks) : r->n_blocks == 0))
         abort(); /* the kept JSON must mean the same blocks */
-    pev_rich_free(a, again);
-    pev_rich_free(a, r);
+    pl_ev_rich_free(a, again);
+    pl_ev_rich_free(a, r);
 }
 
 static void model(const uint8_t *data, size_t size)
 {
-    const palloc *a = palloc_libc();
+    const pl_alloc *a = pl_alloc_libc();
     char err[160];
-    pframe f;
-    if (proto_decode(a, (const char *)data, fz_line_len(data, size), &f, err, sizeof err) != PARLEY_OK)
+    pl_frame f;
+    if (pl_proto_decode(a, (const char *)data, fz_line_len(data, size), &f, err, sizeof err) != PARLEY_OK)
         return;
     blocks(a, &f);
     parley_event *ev = NULL;
-    if (proto_rich_decode(a, &f, &ev, err, sizeof err) == PARLEY_OK && ev)
+    if (pl_proto_rich_decode(a, &f, &ev, err, sizeof err) == PARLEY_OK && ev)
         fz_walk_event(ev);
     parley_event_free(ev);
     int pos;
     uint32_t wait_s;
-    proto_rich_queue(&f, &pos, &wait_s);
-    (void)proto_rich_req(&f);
-    proto_frame_clear(a, &f);
+    pl_proto_rich_queue(&f, &pos, &wait_s);
+    (void)pl_proto_rich_req(&f);
+    pl_proto_frame_clear(a, &f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

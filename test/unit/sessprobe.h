@@ -15,7 +15,7 @@
 #include "testlib.h"
 
 /* app "my-game", anonymous "a-0000", platform "test-os", backoff 500..30000. */
-extern const psess_config sp_default_cfg;
+extern const pl_sess_config sp_default_cfg;
 
 /* The string at a dotted path ("user.anon"), or NULL. */
 const char *sp_jstr(const cJSON *obj, const char *path);
@@ -23,31 +23,31 @@ const cJSON *sp_jget(const cJSON *obj, const char *key);
 
 /* The next frame the session would write, parsed, and marked written; NULL
  * when there is none. Caller deletes. */
-cJSON *sp_take_frame(psess *s);
+cJSON *sp_take_frame(pl_sess *s);
 /* The same, checking there is one and that its "t" is `type`. */
-cJSON *sp_expect_frame(psess *s, const char *type, const char *file, int line);
+cJSON *sp_expect_frame(pl_sess *s, const char *type, const char *file, int line);
 /* Checks there is no frame to write (and prints one that is). */
-void sp_expect_no_frame(psess *s, const char *file, int line);
+void sp_expect_no_frame(pl_sess *s, const char *file, int line);
 
 /* Feeds one frame; the session must take it (PARLEY_OK). */
-void sp_feed(psess *s, int64_t now, const char *json, const char *file, int line);
+void sp_feed(pl_sess *s, int64_t now, const char *json, const char *file, int line);
 
 /* Events: `q` collects what the session produced. */
-parley_event *sp_next_event(psess *s, pevent_queue *q);
-int sp_event_count(psess *s, pevent_queue *q);
-void sp_drain_events(psess *s, pevent_queue *q);
+parley_event *sp_next_event(pl_sess *s, pl_event_queue *q);
+int sp_event_count(pl_sess *s, pl_event_queue *q);
+void sp_drain_events(pl_sess *s, pl_event_queue *q);
 /* Pops the next event and checks its type and, unless SP_ANY_STATE, its
  * state; returns it (caller frees) or NULL when there is none. */
 #define SP_ANY_STATE (-1)
-parley_event *sp_expect_event(psess *s, pevent_queue *q, int type, int state, const char *file, int line);
+parley_event *sp_expect_event(pl_sess *s, pl_event_queue *q, int type, int state, const char *file, int line);
 
-/* A journal over an in-memory file system, so a "restart" is psess_free
- * then psess_new on the same bytes. Close the journal, then
+/* A journal over an in-memory file system, so a "restart" is pl_sess_free
+ * then pl_sess_new on the same bytes. Close the journal, then
  * tl_memfs_free(&m->fs). */
 typedef struct sp_memio {
     tl_memfs fs;
-    pstorage_host host;
+    pl_storage_host host;
 } sp_memio;
-pjournal *sp_open_mem_journal(sp_memio *m);
+pl_journal *sp_open_mem_journal(sp_memio *m);
 
 #endif

@@ -18,43 +18,43 @@
 
 typedef struct fx {
     tl_alloc ta;
-    palloc a;
-    prand *rand;
-    psess *s;
-    pctx *ctx;
-    prich *rich;
-    pjournal *j;
+    pl_alloc a;
+    pl_rand *rand;
+    pl_sess *s;
+    pl_ctx *ctx;
+    pl_rich *rich;
+    pl_journal *j;
     int64_t now;
-    pevent_queue evq;
+    pl_event_queue evq;
 } fx;
 
 static int fx_open(fx *f)
 {
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.journal = f->j;
-    pctx_config cc = {.consent = 1};
-    f->s = psess_new(&f->a, &cfg, f->rand, NULL);
-    f->ctx = f->s ? pctx_new(&f->a, f->s, &cc, NULL) : NULL;
-    f->rich = f->ctx ? prich_new(&f->a, f->s, f->j, NULL) : NULL;
+    pl_ctx_config cc = {.consent = 1};
+    f->s = pl_sess_new(&f->a, &cfg, f->rand, NULL);
+    f->ctx = f->s ? pl_ctx_new(&f->a, f->s, &cc, NULL) : NULL;
+    f->rich = f->ctx ? pl_rich_new(&f->a, f->s, f->j, NULL) : NULL;
     return f->rich != NULL;
 }
 
 static void fx_close(fx *f)
 {
-    prich_free(f->rich);
-    pctx_free(f->ctx);
-    psess_free(f->s);
+    pl_rich_free(f->rich);
+    pl_ctx_free(f->ctx);
+    pl_sess_free(f->s);
     f->rich = NULL;
     f->ctx = NULL;
     f->s = NULL;
 }
 
-static void fx_init_j(fx *f, pjournal *j)
+static void fx_init_j(fx *f, pl_journal *j)
 {
     memset(f, 0, sizeof *f);
     tl_alloc_reset(&f->ta);
-    f->a = (palloc){tl_malloc, tl_realloc, tl_free, &f->ta};
-    f->rand = prand_new(palloc_libc());
+    f->a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f->ta};
+    f->rand = pl_rand_new(pl_alloc_libc());
     f->now = 1000;
     f->j = j;
     CHECK(fx_open(f));
@@ -63,8 +63,8 @@ static void fx_init_j(fx *f, pjournal *j)
 static void fx_free(fx *f)
 {
     fx_close(f);
-    pevent_queue_clear(&f->evq);
-    prand_free(f->rand);
+    pl_event_queue_clear(&f->evq);
+    pl_rand_free(f->rand);
     CHECK_INT(f->ta.live, 0);
 }
 
@@ -113,10 +113,10 @@ static void expect_no_frame(fx *f, int line)
 
 static void bring_online(fx *f)
 {
-    psess_go_online(f->s, f->now);
-    CHECK(psess_want(f->s, f->now, NULL) & PSESS_WANT_CONNECT);
-    psess_on_connecting(f->s, f->now);
-    psess_on_open(f->s, f->now);
+    pl_sess_go_online(f->s, f->now);
+    CHECK(pl_sess_want(f->s, f->now, NULL) & PL_SESS_WANT_CONNECT);
+    pl_sess_on_connecting(f->s, f->now);
+    pl_sess_on_open(f->s, f->now);
     cJSON_Delete(EXPECT_FRAME(f, "hello"));
     feed(f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
     cJSON *j;
@@ -136,12 +136,12 @@ static void bring_online(fx *f)
 static void reconnect_keep_frames(fx *f)
 {
     int64_t deadline = -1;
-    psess_want(f->s, f->now, &deadline);
+    pl_sess_want(f->s, f->now, &deadline);
     if (deadline > f->now)
         f->now = deadline;
-    CHECK(psess_want(f->s, f->now, NULL) & PSESS_WANT_CONNECT);
-    psess_on_connecting(f->s, f->now);
-    psess_on_open(f->s, f->now);
+    CHECK(pl_sess_want(f->s, f->now, NULL) & PL_SESS_WANT_CONNECT);
+    pl_sess_on_connecting(f->s, f->now);
+    pl_sess_on_open(f->s, f->now);
     cJSON_Delete(EXPECT_FRAME(f, "hello"));
     feed(f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
     drain_events(f);
@@ -149,7 +149,7 @@ static void reconnect_keep_frames(fx *f)
 
 static void drop(fx *f)
 {
-    psess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "gone");
+    pl_sess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "gone");
     drain_events(f);
 }
 
@@ -434,7 +434,7 @@ static void test_postback(void)
     feed_blocks(&f, "1", all_kinds);
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS);
     CHECK_INT(ev ? ev->state : 0, PARLEY_MSG_PENDING);
     CHECK_STR(ev ? ev->cid : NULL, cid);
@@ -448,11 +448,11 @@ static void test_postback(void)
     CHECK_STR(sp_jstr(j, "postback.payload"), "billing");
     cJSON_Delete(j);
     /* The quick replies are used up; buttons can be tapped again. */
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "b3", cid), PARLEY_OK);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "c1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b3", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "c1", cid), PARLEY_OK);
     j = EXPECT_FRAME(&f, "msg.send");
     CHECK_STR(sp_jstr(j, "text"), "Open store");
     CHECK(sp_jstr(j, "postback.payload") != NULL);
@@ -466,15 +466,15 @@ static void test_postback(void)
     CHECK_STR(sp_jstr(j, "postback.option"), "c1");
     CHECK(sp_jget(sp_jget(j, "postback"), "payload") == NULL);
     cJSON_Delete(j);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "nope", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-9", "o1", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-2", "m-1", "o1", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(prich_postback(f.rich, f.ctx, NULL, "m-1", "o1", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m 1", "o1", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "nope", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-9", "o1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-2", "m-1", "o1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, NULL, "m-1", "o1", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m 1", "o1", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "", cid), PARLEY_ERR_INVALID_ARG);
     EXPECT_NO_FRAME(&f);
-    CHECK_INT(psess_outbox_count(f.s), 5);
+    CHECK_INT(pl_sess_outbox_count(f.s), 5);
     fx_free(&f);
 }
 
@@ -491,19 +491,19 @@ static void test_postback_redacted(void)
 {
     fx f;
     fx_init_j(&f, NULL);
-    pctx_free(f.ctx);
-    prich_free(f.rich);
-    psess_free(f.s);
-    psess_config cfg = sp_default_cfg;
-    f.s = psess_new(&f.a, &cfg, f.rand, NULL);
-    pctx_config cc = {.consent = 1, .redact = {.fn = scrub_all, .builtin = 1}};
-    f.ctx = pctx_new(&f.a, f.s, &cc, NULL);
-    f.rich = prich_new(&f.a, f.s, NULL, NULL);
+    pl_ctx_free(f.ctx);
+    pl_rich_free(f.rich);
+    pl_sess_free(f.s);
+    pl_sess_config cfg = sp_default_cfg;
+    f.s = pl_sess_new(&f.a, &cfg, f.rand, NULL);
+    pl_ctx_config cc = {.consent = 1, .redact = {.fn = scrub_all, .builtin = 1}};
+    f.ctx = pl_ctx_new(&f.a, f.s, &cc, NULL);
+    f.rich = pl_rich_new(&f.a, f.s, NULL, NULL);
     bring_online(&f);
     feed_blocks(&f, "1", all_kinds);
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
     CHECK_STR(sp_jstr(j, "text"), "B****g");
     cJSON_Delete(j);
@@ -519,7 +519,7 @@ static void test_postback_resend_same_cid(void)
     feed_blocks(&f, "1", all_kinds);
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
     drain_events(&f);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
     cJSON_Delete(j);
@@ -539,7 +539,7 @@ static void test_postback_resend_same_cid(void)
     CHECK_INT(ev ? ev->state : 0, PARLEY_MSG_SENT);
     parley_event_free(ev);
     CHECK_INT(event_count(&f), 0);
-    CHECK_INT(psess_outbox_count(f.s), 0);
+    CHECK_INT(pl_sess_outbox_count(f.s), 0);
     fx_free(&f);
 }
 
@@ -547,7 +547,7 @@ static void test_postback_resend_same_cid(void)
 static void test_restart(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_j(&f, j);
     bring_online(&f);
@@ -555,27 +555,27 @@ static void test_restart(void)
     feed_blocks(&f, "2", "[" QR_OK "]");
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
-    CHECK_INT(prich_mark_read(f.rich, "c-1", "2"), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_mark_read(f.rich, "c-1", "2"), PARLEY_OK);
     drain_events(&f);
     fx_close(&f);
-    pjournal_close(j);
+    pl_journal_close(j);
     j = sp_open_mem_journal(&m);
     f.j = j;
     CHECK(fx_open(&f));
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
     drain_events(&f);
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
     cJSON *k = EXPECT_FRAME(&f, "read");
     CHECK_STR(sp_jstr(k, "conv"), "c-1");
     CHECK_STR(sp_jstr(k, "seq"), "2");
     cJSON_Delete(k);
     fx_free(&f);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
@@ -585,16 +585,16 @@ static void test_offers_bounded(void)
     fx f;
     start_online(&f);
     char seq[16];
-    for (int i = 1; i <= PRICH_OFFERS_PER_CONV + 1; i++) {
+    for (int i = 1; i <= PL_RICH_OFFERS_PER_CONV + 1; i++) {
         snprintf(seq, sizeof seq, "%d", i);
         feed_blocks(&f, seq, "[" QR_OK "]");
     }
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "ok1", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "ok1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
     for (int c = 2; c < 12; c++)
-        for (int i = 1; i <= PRICH_OFFERS_PER_CONV; i++) {
+        for (int i = 1; i <= PL_RICH_OFFERS_PER_CONV; i++) {
             char buf[256];
             snprintf(buf, sizeof buf,
                      "{\"t\":\"msg\",\"conv\":\"c-%d\",\"id\":\"m-%d-%d\",\"seq\":\"%d\",\"author\":{\"kind\":\"bot\"},"
@@ -604,8 +604,8 @@ static void test_offers_bounded(void)
         }
     drain_events(&f);
     /* c-1's are the oldest and went first. */
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-9", "ok1", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-11", "m-11-8", "ok1", cid), PARLEY_OK);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-9", "ok1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-11", "m-11-8", "ok1", cid), PARLEY_OK);
     fx_free(&f);
 }
 
@@ -616,35 +616,35 @@ static void test_typing_out(void)
     fx f;
     fx_init_j(&f, NULL);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
-    CHECK_INT(prich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK); /* offline: nothing */
-    psess_go_online(f.s, f.now);
+    CHECK_INT(pl_sess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(pl_rich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK); /* offline: nothing */
+    pl_sess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
     cJSON *j;
     while ((j = take_frame(&f)))
         cJSON_Delete(j); /* the conv.start */
-    CHECK_INT(prich_set_typing(f.rich, "c-unknown", 1, f.now), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(prich_set_typing(f.rich, "bad id", 1, f.now), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(prich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
+    CHECK_INT(pl_rich_set_typing(f.rich, "c-unknown", 1, f.now), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_rich_set_typing(f.rich, "bad id", 1, f.now), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_rich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
     EXPECT_NO_FRAME(&f); /* no on went out: no off */
-    CHECK_INT(prich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
+    CHECK_INT(pl_rich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
     j = EXPECT_FRAME(&f, "typing");
     CHECK_STR(sp_jstr(j, "conv"), conv);
     CHECK(cJSON_IsTrue(sp_jget(j, "on")));
     cJSON_Delete(j);
     for (int i = 0; i < 29; i++) {
         f.now += 100;
-        CHECK_INT(prich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
+        CHECK_INT(pl_rich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
     }
     EXPECT_NO_FRAME(&f);
     f.now += 100;
-    CHECK_INT(prich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
+    CHECK_INT(pl_rich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
     cJSON_Delete(EXPECT_FRAME(&f, "typing"));
-    CHECK_INT(prich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
+    CHECK_INT(pl_rich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
     j = EXPECT_FRAME(&f, "typing");
     CHECK(cJSON_IsFalse(sp_jget(j, "on")));
     cJSON_Delete(j);
-    CHECK_INT(prich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
+    CHECK_INT(pl_rich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
     EXPECT_NO_FRAME(&f);
     fx_free(&f);
 }
@@ -661,22 +661,22 @@ static void test_typing_in(void)
     CHECK_STR(parley_event_author_name(ev), "Dana");
     parley_event_free(ev);
     int64_t deadline = -1;
-    psess_want(f.s, f.now, &deadline);
+    pl_sess_want(f.s, f.now, &deadline);
     CHECK_INT(deadline, f.now + 6000);
     f.now += 4000;
     feed(&f, "{\"t\":\"typing\",\"conv\":\"c-1\",\"on\":true,\"author\":{\"kind\":\"agent\",\"name\":\"Dana\"}}");
     drain_events(&f);
     f.now += 5999;
-    psess_tick(f.s, f.now);
+    pl_sess_tick(f.s, f.now);
     CHECK_INT(event_count(&f), 0);
     f.now += 1;
-    psess_tick(f.s, f.now);
+    pl_sess_tick(f.s, f.now);
     ev = EXPECT_EVENT(&f, PARLEY_EV_TYPING);
     CHECK_INT(ev ? ev->state : 0, PARLEY_TYPING_OFF);
     CHECK_STR(parley_event_author_name(ev), "Dana");
     CHECK_STR(parley_event_conversation_id(ev), "c-1");
     parley_event_free(ev);
-    psess_tick(f.s, f.now + 10000);
+    pl_sess_tick(f.s, f.now + 10000);
     CHECK_INT(event_count(&f), 0);
     /* An explicit off ends it; no second off later. */
     feed(&f, "{\"t\":\"typing\",\"conv\":\"c-1\",\"on\":true}");
@@ -686,9 +686,9 @@ static void test_typing_in(void)
     ev = EXPECT_EVENT(&f, PARLEY_EV_TYPING);
     CHECK_INT(ev ? ev->state : 0, PARLEY_TYPING_OFF);
     parley_event_free(ev);
-    psess_want(f.s, f.now, &deadline);
+    pl_sess_want(f.s, f.now, &deadline);
     CHECK_INT(deadline, -1);
-    psess_tick(f.s, f.now + 10000);
+    pl_sess_tick(f.s, f.now + 10000);
     CHECK_INT(event_count(&f), 0);
     /* Malformed. */
     feed(&f, "{\"t\":\"typing\",\"conv\":\"c-1\",\"on\":\"yes\"}");
@@ -708,24 +708,24 @@ static void test_read_marks(void)
     fx f;
     fx_init_j(&f, NULL);
     char conv[PARLEY_ID_SIZE];
-    CHECK_INT(psess_conv_start(f.s, NULL, conv), PARLEY_OK);
-    CHECK_INT(prich_mark_read(f.rich, conv, "3"), PARLEY_OK);
-    CHECK_INT(prich_mark_read(f.rich, conv, "0"), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(prich_mark_read(f.rich, conv, "03"), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(prich_mark_read(f.rich, conv, NULL), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(prich_mark_read(f.rich, "c-unknown", "3"), PARLEY_ERR_NOT_FOUND);
-    psess_go_online(f.s, f.now);
+    CHECK_INT(pl_sess_conv_start(f.s, NULL, conv), PARLEY_OK);
+    CHECK_INT(pl_rich_mark_read(f.rich, conv, "3"), PARLEY_OK);
+    CHECK_INT(pl_rich_mark_read(f.rich, conv, "0"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_rich_mark_read(f.rich, conv, "03"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_rich_mark_read(f.rich, conv, NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_rich_mark_read(f.rich, "c-unknown", "3"), PARLEY_ERR_NOT_FOUND);
+    pl_sess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
     cJSON *j = EXPECT_FRAME(&f, "read");
     CHECK_STR(sp_jstr(j, "conv"), conv);
     CHECK_STR(sp_jstr(j, "seq"), "3");
     cJSON_Delete(j);
     cJSON_Delete(EXPECT_FRAME(&f, "conv.start"));
-    CHECK_INT(prich_mark_read(f.rich, conv, "9"), PARLEY_OK);
+    CHECK_INT(pl_rich_mark_read(f.rich, conv, "9"), PARLEY_OK);
     j = EXPECT_FRAME(&f, "read");
     CHECK_STR(sp_jstr(j, "seq"), "9");
     cJSON_Delete(j);
-    CHECK_INT(prich_mark_read(f.rich, conv, "5"), PARLEY_OK); /* lower: nothing */
+    CHECK_INT(pl_rich_mark_read(f.rich, conv, "5"), PARLEY_OK); /* lower: nothing */
     EXPECT_NO_FRAME(&f);
     drop(&f);
     reconnect_keep_frames(&f);
@@ -749,7 +749,7 @@ static void test_unread(void)
     fx f;
     start_online(&f);
     uint32_t n = 99;
-    CHECK_INT(prich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 0);
     feed(&f, "{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":2}");
     feed(&f, "{\"t\":\"unread\",\"conv\":\"c-2\",\"count\":3}");
@@ -760,15 +760,15 @@ static void test_unread(void)
     ev = EXPECT_EVENT(&f, PARLEY_EV_UNREAD);
     CHECK_INT(parley_event_count(ev), 3);
     parley_event_free(ev);
-    CHECK_INT(prich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 5);
-    CHECK_INT(prich_unread(f.rich, "c-2", &n), PARLEY_OK);
+    CHECK_INT(pl_rich_unread(f.rich, "c-2", &n), PARLEY_OK);
     CHECK_INT(n, 3);
-    CHECK_INT(prich_unread(f.rich, "c-9", &n), PARLEY_OK);
+    CHECK_INT(pl_rich_unread(f.rich, "c-9", &n), PARLEY_OK);
     CHECK_INT(n, 0);
     feed(&f, "{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":0}");
     drain_events(&f);
-    CHECK_INT(prich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 3);
     const char *bad[] = {"{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":-1}",
                          "{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":1.5}",
@@ -779,7 +779,7 @@ static void test_unread(void)
         CHECK_INT(ev ? ev->error_code : 0, PARLEY_ERR_PROTOCOL);
         parley_event_free(ev);
     }
-    CHECK_INT(prich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 3);
     /* A flood of conversations is bounded; nothing crashes. */
     char buf[128];
@@ -788,8 +788,8 @@ static void test_unread(void)
         feed(&f, buf);
     }
     drain_events(&f);
-    CHECK_INT(prich_unread(f.rich, NULL, &n), PARLEY_OK);
-    CHECK(n >= 3 && n <= 3 + 2 * PROTO_MAX_CONVERSATIONS);
+    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK(n >= 3 && n <= 3 + 2 * PL_MAX_CONVERSATIONS);
     fx_free(&f);
 }
 
@@ -800,15 +800,15 @@ static void test_requests_offline_then_answered(void)
     fx f;
     fx_init_j(&f, NULL);
     char r1[PARLEY_ID_SIZE], r2[PARLEY_ID_SIZE], r3[PARLEY_ID_SIZE], r4[PARLEY_ID_SIZE];
-    preq_args none = {0}, hist = {.conv = "c-1", .before = 41, .limit = 20}, q = {.query = "refund gems"},
+    pl_req_args none = {0}, hist = {.conv = "c-1", .before = 41, .limit = 20}, q = {.query = "refund gems"},
               art = {.id = "refunds"};
-    CHECK_INT(prich_request(f.rich, PREQ_CONV_LIST, &none, r1), PARLEY_OK);
-    CHECK_INT(prich_request(f.rich, PREQ_HISTORY, &hist, r2), PARLEY_OK);
-    CHECK_INT(prich_request(f.rich, PREQ_SEARCH, &q, r3), PARLEY_OK);
-    CHECK_INT(prich_request(f.rich, PREQ_ARTICLE, &art, r4), PARLEY_OK);
+    CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r1), PARLEY_OK);
+    CHECK_INT(pl_rich_request(f.rich, PL_REQ_HISTORY, &hist, r2), PARLEY_OK);
+    CHECK_INT(pl_rich_request(f.rich, PL_REQ_SEARCH, &q, r3), PARLEY_OK);
+    CHECK_INT(pl_rich_request(f.rich, PL_REQ_ARTICLE, &art, r4), PARLEY_OK);
     CHECK_STR(r1, "r-1");
     CHECK_STR(r4, "r-4");
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
     cJSON *j = EXPECT_FRAME(&f, "conv.list");
     CHECK_STR(sp_jstr(j, "req"), "r-1");
@@ -902,8 +902,8 @@ static void test_request_errors_and_limits(void)
     fx f;
     start_online(&f);
     char r[PARLEY_ID_SIZE];
-    preq_args art = {.id = "nope"}, none = {0};
-    CHECK_INT(prich_request(f.rich, PREQ_ARTICLE, &art, r), PARLEY_OK);
+    pl_req_args art = {.id = "nope"}, none = {0};
+    CHECK_INT(pl_rich_request(f.rich, PL_REQ_ARTICLE, &art, r), PARLEY_OK);
     cJSON_Delete(EXPECT_FRAME(&f, "kb.get"));
     char buf[256];
     snprintf(buf, sizeof buf, "{\"t\":\"error\",\"code\":\"not_found\",\"message\":\"no such article\",\"req\":\"%s\"}", r);
@@ -919,7 +919,7 @@ static void test_request_errors_and_limits(void)
     reconnect_keep_frames(&f);
     EXPECT_NO_FRAME(&f);
     /* An answer of the wrong kind does not answer. */
-    CHECK_INT(prich_request(f.rich, PREQ_CONV_LIST, &none, r), PARLEY_OK);
+    CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r), PARLEY_OK);
     cJSON_Delete(EXPECT_FRAME(&f, "conv.list"));
     snprintf(buf, sizeof buf, "{\"t\":\"kb.results\",\"req\":\"%s\",\"articles\":[]}", r);
     feed(&f, buf);
@@ -930,9 +930,9 @@ static void test_request_errors_and_limits(void)
     CHECK_INT(parley_event_error_code(ev), PARLEY_ERR_REJECTED);
     parley_event_free(ev);
     /* At most 16 waiting. */
-    for (int i = 0; i < PRICH_MAX_REQUESTS; i++)
-        CHECK_INT(prich_request(f.rich, PREQ_CONV_LIST, &none, r), PARLEY_OK);
-    CHECK_INT(prich_request(f.rich, PREQ_CONV_LIST, &none, r), PARLEY_ERR_FULL);
+    for (int i = 0; i < PL_RICH_MAX_REQUESTS; i++)
+        CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r), PARLEY_OK);
+    CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r), PARLEY_ERR_FULL);
     fx_free(&f);
 }
 
@@ -943,37 +943,37 @@ static void test_hostile_answers(void)
     fx f;
     start_online(&f);
     char *buf = malloc(65536);
-    preq_args none = {0}, hist = {.conv = "c-1"}, q = {.query = "x"};
+    pl_req_args none = {0}, hist = {.conv = "c-1"}, q = {.query = "x"};
     char r[PARLEY_ID_SIZE];
     struct {
-        preq_kind kind;
-        const preq_args *args;
+        pl_req_kind kind;
+        const pl_req_args *args;
         const char *head, *item, *tail;
         int n;
     } cases[] = {
-        {PREQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":[", "{\"conv\":\"c-1\"}", "]}",
-         PROTO_MAX_CONV_LIST + 1},
-        {PREQ_HISTORY, &hist, "{\"t\":\"history.page\",\"req\":\"%s\",\"conv\":\"c-1\",\"messages\":[",
-         "{\"id\":\"m\",\"seq\":\"1\",\"author\":{\"kind\":\"bot\"},\"text\":\"\"}", "]}", PROTO_MAX_PAGE + 1},
-        {PREQ_SEARCH, &q, "{\"t\":\"kb.results\",\"req\":\"%s\",\"articles\":[", "{\"id\":\"a\",\"title\":\"A\"}", "]}",
-         PROTO_MAX_ARTICLES + 1},
-        {PREQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":[", "{\"subject\":\"no id\"}",
+        {PL_REQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":[", "{\"conv\":\"c-1\"}", "]}",
+         PL_MAX_CONV_LIST + 1},
+        {PL_REQ_HISTORY, &hist, "{\"t\":\"history.page\",\"req\":\"%s\",\"conv\":\"c-1\",\"messages\":[",
+         "{\"id\":\"m\",\"seq\":\"1\",\"author\":{\"kind\":\"bot\"},\"text\":\"\"}", "]}", PL_MAX_PAGE + 1},
+        {PL_REQ_SEARCH, &q, "{\"t\":\"kb.results\",\"req\":\"%s\",\"articles\":[", "{\"id\":\"a\",\"title\":\"A\"}", "]}",
+         PL_MAX_ARTICLES + 1},
+        {PL_REQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":[", "{\"subject\":\"no id\"}",
          "]}", 1},
-        {PREQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":[", "{\"conv\":\"c-1\",\"unread\":-3}",
+        {PL_REQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":[", "{\"conv\":\"c-1\",\"unread\":-3}",
          "]}", 1},
-        {PREQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":[", "7", "]}", 1},
-        {PREQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":{}", "", "}", 0},
-        {PREQ_HISTORY, &hist, "{\"t\":\"history.page\",\"req\":\"%s\",\"conv\":\"c-1\",\"more\":1,\"messages\":[", "",
+        {PL_REQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":[", "7", "]}", 1},
+        {PL_REQ_CONV_LIST, &none, "{\"t\":\"conv.list\",\"req\":\"%s\",\"conversations\":{}", "", "}", 0},
+        {PL_REQ_HISTORY, &hist, "{\"t\":\"history.page\",\"req\":\"%s\",\"conv\":\"c-1\",\"more\":1,\"messages\":[", "",
          "]}", 0},
-        {PREQ_HISTORY, &hist, "{\"t\":\"history.page\",\"req\":\"%s\",\"conv\":\"c-1\",\"messages\":[",
+        {PL_REQ_HISTORY, &hist, "{\"t\":\"history.page\",\"req\":\"%s\",\"conv\":\"c-1\",\"messages\":[",
          "{\"id\":\"m\",\"seq\":\"0\",\"author\":{\"kind\":\"bot\"},\"text\":\"\"}", "]}", 1},
-        {PREQ_SEARCH, &q, "{\"t\":\"kb.results\",\"req\":\"%s\",\"articles\":[", "{\"id\":\"a\",\"title\":\"A\",\"url\":\"javascript:x\"}",
+        {PL_REQ_SEARCH, &q, "{\"t\":\"kb.results\",\"req\":\"%s\",\"articles\":[", "{\"id\":\"a\",\"title\":\"A\",\"url\":\"javascript:x\"}",
          "]}", 1},
-        {PREQ_SEARCH, &q, "{\"t\":\"kb.results\",\"req\":\"%s\",\"articles\":[", "{\"id\":\"a\"}", "]}", 1},
+        {PL_REQ_SEARCH, &q, "{\"t\":\"kb.results\",\"req\":\"%s\",\"articles\":[", "{\"id\":\"a\"}", "]}", 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int failed = tl_failed;
-        CHECK_INT(prich_request(f.rich, cases[c].kind, cases[c].args, r), PARLEY_OK);
+        CHECK_INT(pl_rich_request(f.rich, cases[c].kind, cases[c].args, r), PARLEY_OK);
         cJSON_Delete(take_frame(&f));
         size_t n = (size_t)snprintf(buf, 65536, cases[c].head, r);
         for (int i = 0; i < cases[c].n; i++)
@@ -1003,11 +1003,11 @@ static void test_hostile_answers(void)
 
 static parley_event *decorate(fx *f, const char *json)
 {
-    pframe fr;
-    CHECK_INT(proto_decode(&f->a, json, strlen(json), &fr, NULL, 0), PARLEY_OK);
-    parley_event *ev = pevent_new(&f->a, PARLEY_EV_CONVERSATION);
-    CHECK_INT(prich_decorate(f->rich, &fr, ev), PARLEY_OK);
-    proto_frame_clear(&f->a, &fr);
+    pl_frame fr;
+    CHECK_INT(pl_proto_decode(&f->a, json, strlen(json), &fr, NULL, 0), PARLEY_OK);
+    parley_event *ev = pl_event_new(&f->a, PARLEY_EV_CONVERSATION);
+    CHECK_INT(pl_rich_decorate(f->rich, &fr, ev), PARLEY_OK);
+    pl_proto_frame_clear(&f->a, &fr);
     return ev;
 }
 
@@ -1041,27 +1041,27 @@ static void test_queue(void)
 static void test_logout(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_j(&f, j);
     bring_online(&f);
     feed_blocks(&f, "1", all_kinds);
     feed(&f, "{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":4}");
-    CHECK_INT(prich_mark_read(f.rich, "c-1", "1"), PARLEY_OK);
-    preq_args none = {0};
+    CHECK_INT(pl_rich_mark_read(f.rich, "c-1", "1"), PARLEY_OK);
+    pl_req_args none = {0};
     char r[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    CHECK_INT(prich_request(f.rich, PREQ_CONV_LIST, &none, r), PARLEY_OK);
+    CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r), PARLEY_OK);
     drain_events(&f);
-    CHECK_INT(psess_logout(f.s, "a-fresh"), PARLEY_OK);
+    CHECK_INT(pl_sess_logout(f.s, "a-fresh"), PARLEY_OK);
     uint32_t n = 1;
-    CHECK_INT(prich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 0);
-    CHECK_INT(prich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_ERR_NOT_FOUND);
-    pjournal_stats st;
-    pjournal_get_stats(j, &st);
+    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_ERR_NOT_FOUND);
+    pl_journal_stats st;
+    pl_journal_get_stats(j, &st);
     CHECK_INT((int)st.live_entries, 0);
     fx_free(&f);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
@@ -1069,18 +1069,18 @@ static void test_logout(void)
 
 static void oom_script(fx *f)
 {
-    psess *s = f->s;
+    pl_sess *s = f->s;
     char r[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    preq_args none = {0};
-    int rc = prich_request(f->rich, PREQ_CONV_LIST, &none, r);
+    pl_req_args none = {0};
+    int rc = pl_rich_request(f->rich, PL_REQ_CONV_LIST, &none, r);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
-    psess_go_online(s, f->now);
-    psess_on_connecting(s, f->now);
-    psess_on_open(s, f->now);
+    pl_sess_go_online(s, f->now);
+    pl_sess_on_connecting(s, f->now);
+    pl_sess_on_open(s, f->now);
     const char *d;
     size_t n;
     const char *w = "{\"t\":\"welcome\",\"session\":\"s-1\"}";
-    rc = psess_on_frame(s, f->now, w, strlen(w));
+    rc = pl_sess_on_frame(s, f->now, w, strlen(w));
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     char *msg = malloc(4096);
     snprintf(msg, 4096,
@@ -1096,22 +1096,22 @@ static void oom_script(fx *f)
         "{\"t\":\"error\",\"code\":\"not_found\",\"req\":\"r-1\"}",
     };
     for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
-        rc = psess_on_frame(s, f->now, frames[i], strlen(frames[i]));
+        rc = pl_sess_on_frame(s, f->now, frames[i], strlen(frames[i]));
         CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     }
     free(msg);
-    rc = prich_postback(f->rich, f->ctx, "c-1", "m-1", "o1", cid);
+    rc = pl_rich_postback(f->rich, f->ctx, "c-1", "m-1", "o1", cid);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM || rc == PARLEY_ERR_NOT_FOUND);
-    rc = prich_set_typing(f->rich, "c-1", 1, f->now);
+    rc = pl_rich_set_typing(f->rich, "c-1", 1, f->now);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM || rc == PARLEY_ERR_NOT_FOUND);
-    rc = prich_mark_read(f->rich, "c-1", "1");
+    rc = pl_rich_mark_read(f->rich, "c-1", "1");
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM || rc == PARLEY_ERR_NOT_FOUND);
-    while (psess_peek_frame(s, &d, &n))
-        psess_frame_written(s);
+    while (pl_sess_peek_frame(s, &d, &n))
+        pl_sess_frame_written(s);
     f->now += 7000;
-    psess_tick(s, f->now);
-    psess_on_closed(s, f->now, PARLEY_ERR_CLOSED, "gone");
-    psess_go_offline(s, f->now);
+    pl_sess_tick(s, f->now);
+    pl_sess_on_closed(s, f->now, PARLEY_ERR_CLOSED, "gone");
+    pl_sess_go_offline(s, f->now);
 }
 
 static void test_oom_loop(void)
@@ -1123,15 +1123,15 @@ static void test_oom_loop(void)
         memset(&f, 0, sizeof f);
         tl_alloc_reset(&f.ta);
         tl_alloc_fail(&f.ta, fail_at, TL_FAIL_REALLOC);
-        f.a = (palloc){tl_malloc, tl_realloc, tl_free, &f.ta};
-        f.rand = prand_new(palloc_libc());
+        f.a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f.ta};
+        f.rand = pl_rand_new(pl_alloc_libc());
         f.now = 1000;
         if (fx_open(&f))
             oom_script(&f);
         completed = !f.ta.failed;
         fx_close(&f);
-        pevent_queue_clear(&f.evq);
-        prand_free(f.rand);
+        pl_event_queue_clear(&f.evq);
+        pl_rand_free(f.rand);
         if (f.ta.live != 0) {
             CHECK_INT(f.ta.live, 0);
             fprintf(stderr, "  leak with allocation %ld failing\n", fail_at);

@@ -19,46 +19,46 @@
 
 typedef struct fx {
     tl_alloc ta;
-    palloc a;
-    prand *rand;
-    psess *s;
-    pctx *ctx;
-    psurvey *sv;
+    pl_alloc a;
+    pl_rand *rand;
+    pl_sess *s;
+    pl_ctx *ctx;
+    pl_surveys *sv;
     int64_t now;
-    pevent_queue evq;
+    pl_event_queue evq;
 } fx;
 
 static void fx_close(fx *f)
 {
-    psurvey_free(f->sv);
-    pctx_free(f->ctx);
-    psess_free(f->s);
+    pl_surveys_free(f->sv);
+    pl_ctx_free(f->ctx);
+    pl_sess_free(f->s);
     f->sv = NULL;
     f->ctx = NULL;
     f->s = NULL;
 }
 
-static int fx_init_j(fx *f, pjournal *j)
+static int fx_init_j(fx *f, pl_journal *j)
 {
     memset(f, 0, sizeof *f);
     tl_alloc_reset(&f->ta);
-    f->a = (palloc){tl_malloc, tl_realloc, tl_free, &f->ta};
-    f->rand = prand_new(palloc_libc());
+    f->a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f->ta};
+    f->rand = pl_rand_new(pl_alloc_libc());
     f->now = 1000;
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.journal = j;
-    f->s = psess_new(&f->a, &cfg, f->rand, NULL);
-    pctx_config cc = {.consent = 1, .redact = {.builtin = 1}};
-    f->ctx = f->s ? pctx_new(&f->a, f->s, &cc, NULL) : NULL;
-    f->sv = f->ctx ? psurvey_new(&f->a, f->s, f->ctx, j, NULL) : NULL;
+    f->s = pl_sess_new(&f->a, &cfg, f->rand, NULL);
+    pl_ctx_config cc = {.consent = 1, .redact = {.builtin = 1}};
+    f->ctx = f->s ? pl_ctx_new(&f->a, f->s, &cc, NULL) : NULL;
+    f->sv = f->ctx ? pl_surveys_new(&f->a, f->s, f->ctx, j, NULL) : NULL;
     return f->sv != NULL;
 }
 
 static void fx_free(fx *f)
 {
     fx_close(f);
-    pevent_queue_clear(&f->evq);
-    prand_free(f->rand);
+    pl_event_queue_clear(&f->evq);
+    pl_rand_free(f->rand);
     CHECK_INT(f->ta.live, 0);
 }
 
@@ -102,26 +102,26 @@ static void expect_no_frame(fx *f, int line)
 
 static void bring_online(fx *f)
 {
-    CHECK(psess_want(f->s, f->now, NULL) & PSESS_WANT_CONNECT);
-    psess_on_connecting(f->s, f->now);
-    psess_on_open(f->s, f->now);
+    CHECK(pl_sess_want(f->s, f->now, NULL) & PL_SESS_WANT_CONNECT);
+    pl_sess_on_connecting(f->s, f->now);
+    pl_sess_on_open(f->s, f->now);
     cJSON_Delete(EXPECT_FRAME(f, "hello"));
     feed(f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
     drain_events(f);
 }
 
-static void start_online(fx *f, pjournal *j)
+static void start_online(fx *f, pl_journal *j)
 {
     CHECK(fx_init_j(f, j));
-    psess_go_online(f->s, f->now);
+    pl_sess_go_online(f->s, f->now);
     bring_online(f);
 }
 
 static void drop_and_wait(fx *f)
 {
-    psess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "gone");
+    pl_sess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "gone");
     int64_t deadline = -1;
-    psess_want(f->s, f->now, &deadline);
+    pl_sess_want(f->s, f->now, &deadline);
     f->now = deadline > f->now ? deadline : f->now;
 }
 
@@ -187,8 +187,8 @@ static void test_model(void)
     fx_close(&f);
     CHECK_STR(parley_question_text(q5), "What went wrong?");
     parley_event_free(ev);
-    pevent_queue_clear(&f.evq);
-    prand_free(f.rand);
+    pl_event_queue_clear(&f.evq);
+    pl_rand_free(f.rand);
     CHECK_INT(f.ta.live, 0);
 }
 
@@ -199,47 +199,47 @@ static void test_answer_validation(void)
     feed(&f, csat);
     drain_events(&f);
     const char *sv = "sv-12";
-    CHECK_INT(psurvey_check(f.sv, sv), PARLEY_OK);
-    CHECK_INT(psurvey_check(f.sv, "sv-nope"), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_surveys_check(f.sv, sv), PARLEY_OK);
+    CHECK_INT(pl_surveys_check(f.sv, "sv-nope"), PARLEY_ERR_NOT_FOUND);
     /* rating */
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q1", 0), PARLEY_ERR_RANGE);
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q1", 6), PARLEY_ERR_RANGE);
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q1", 5), PARLEY_OK);
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q9", 5), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(psurvey_answer_number(f.sv, sv, NULL, 5), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psurvey_answer_text(f.sv, sv, "q1", "x"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q1", 0), PARLEY_ERR_RANGE);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q1", 6), PARLEY_ERR_RANGE);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q1", 5), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q9", 5), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, NULL, 5), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_answer_text(f.sv, sv, "q1", "x"), PARLEY_ERR_INVALID_ARG);
     /* nps */
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q2", -1), PARLEY_ERR_RANGE);
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q2", 11), PARLEY_ERR_RANGE);
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q2", 0), PARLEY_OK);
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q2", 10), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q2", -1), PARLEY_ERR_RANGE);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q2", 11), PARLEY_ERR_RANGE);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q2", 0), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q2", 10), PARLEY_OK);
     /* single */
-    CHECK_INT(psurvey_answer_choice(f.sv, sv, "q3", "slow"), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(psurvey_answer_choice(f.sv, sv, "q3", NULL), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q3", 1), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psurvey_answer_choice(f.sv, sv, "q3", "kind"), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_choice(f.sv, sv, "q3", "slow"), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_surveys_answer_choice(f.sv, sv, "q3", NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q3", 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_answer_choice(f.sv, sv, "q3", "kind"), PARLEY_OK);
     /* multi: 1..2 of a, b, c */
     const char *abc[] = {"a", "b", "c"}, *dup[] = {"a", "a"}, *bad[] = {"a", "z"}, *ca[] = {"c", "a"};
-    CHECK_INT(psurvey_answer_choices(f.sv, sv, "q4", abc, 0), PARLEY_ERR_RANGE);
-    CHECK_INT(psurvey_answer_choices(f.sv, sv, "q4", abc, 3), PARLEY_ERR_RANGE);
-    CHECK_INT(psurvey_answer_choices(f.sv, sv, "q4", dup, 2), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psurvey_answer_choices(f.sv, sv, "q4", bad, 2), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(psurvey_answer_choices(f.sv, sv, "q4", NULL, 2), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psurvey_answer_choice(f.sv, sv, "q4", "a"), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psurvey_answer_choices(f.sv, sv, "q4", ca, 2), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_choices(f.sv, sv, "q4", abc, 0), PARLEY_ERR_RANGE);
+    CHECK_INT(pl_surveys_answer_choices(f.sv, sv, "q4", abc, 3), PARLEY_ERR_RANGE);
+    CHECK_INT(pl_surveys_answer_choices(f.sv, sv, "q4", dup, 2), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_answer_choices(f.sv, sv, "q4", bad, 2), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_surveys_answer_choices(f.sv, sv, "q4", NULL, 2), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_answer_choice(f.sv, sv, "q4", "a"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_answer_choices(f.sv, sv, "q4", ca, 2), PARLEY_OK);
     /* text: hidden while q1 is 5 */
-    CHECK_INT(psurvey_answer_text(f.sv, sv, "q5", "slow"), PARLEY_ERR_STATE);
-    CHECK_INT(psurvey_visible(f.sv, sv, "q5"), 0);
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q1", 2), PARLEY_OK);
-    CHECK_INT(psurvey_visible(f.sv, sv, "q5"), 1);
-    CHECK_INT(psurvey_answer_text(f.sv, sv, "q5", "123456789012345678901"), PARLEY_ERR_TOO_LONG);
-    CHECK_INT(psurvey_answer_text(f.sv, sv, "q5", "\xff\xfe"), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psurvey_answer_text(f.sv, sv, "q5", ""), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psurvey_answer_text(f.sv, sv, "q5", "mail alice@ex.com"), PARLEY_OK);
-    CHECK_INT(psurvey_clear_answer(f.sv, sv, "q2"), PARLEY_OK);
-    CHECK_INT(psurvey_clear_answer(f.sv, sv, "q9"), PARLEY_ERR_NOT_FOUND);
-    char missing[PROTO_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
-    CHECK_INT(psurvey_submit(f.sv, sv, missing, cid), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_text(f.sv, sv, "q5", "slow"), PARLEY_ERR_STATE);
+    CHECK_INT(pl_surveys_visible(f.sv, sv, "q5"), 0);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q1", 2), PARLEY_OK);
+    CHECK_INT(pl_surveys_visible(f.sv, sv, "q5"), 1);
+    CHECK_INT(pl_surveys_answer_text(f.sv, sv, "q5", "123456789012345678901"), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pl_surveys_answer_text(f.sv, sv, "q5", "\xff\xfe"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_answer_text(f.sv, sv, "q5", ""), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_answer_text(f.sv, sv, "q5", "mail alice@ex.com"), PARLEY_OK);
+    CHECK_INT(pl_surveys_clear_answer(f.sv, sv, "q2"), PARLEY_OK);
+    CHECK_INT(pl_surveys_clear_answer(f.sv, sv, "q9"), PARLEY_ERR_NOT_FOUND);
+    char missing[PL_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
+    CHECK_INT(pl_surveys_submit(f.sv, sv, missing, cid), PARLEY_OK);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS);
     if (ev) {
         CHECK_INT(ev->state, PARLEY_MSG_PENDING);
@@ -261,9 +261,9 @@ static void test_answer_validation(void)
     CHECK_STR(sp_jstr(ans, "q5"), "mail [email]");
     cJSON_Delete(j);
     /* Finished: no more answers, no second submission. */
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q1", 3), PARLEY_ERR_STATE);
-    CHECK_INT(psurvey_submit(f.sv, sv, missing, cid), PARLEY_ERR_STATE);
-    CHECK_INT(psurvey_check(f.sv, sv), PARLEY_ERR_STATE);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q1", 3), PARLEY_ERR_STATE);
+    CHECK_INT(pl_surveys_submit(f.sv, sv, missing, cid), PARLEY_ERR_STATE);
+    CHECK_INT(pl_surveys_check(f.sv, sv), PARLEY_ERR_STATE);
     fx_free(&f);
 }
 
@@ -274,18 +274,18 @@ static void test_conditional_and_incomplete(void)
     feed(&f, csat);
     drain_events(&f);
     const char *sv = "sv-12";
-    char missing[PROTO_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE];
-    CHECK_INT(psurvey_submit(f.sv, sv, missing, cid), PARLEY_ERR_INCOMPLETE);
+    char missing[PL_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE];
+    CHECK_INT(pl_surveys_submit(f.sv, sv, missing, cid), PARLEY_ERR_INCOMPLETE);
     CHECK_STR(missing, "q1");
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q1", 1), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q1", 1), PARLEY_OK);
     /* q5 is now shown and required. */
-    CHECK_INT(psurvey_submit(f.sv, sv, missing, cid), PARLEY_ERR_INCOMPLETE);
+    CHECK_INT(pl_surveys_submit(f.sv, sv, missing, cid), PARLEY_ERR_INCOMPLETE);
     CHECK_STR(missing, "q5");
-    CHECK_INT(psurvey_answer_text(f.sv, sv, "q5", "slow"), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_text(f.sv, sv, "q5", "slow"), PARLEY_OK);
     /* Hiding it again: its answer is kept but dropped from the submission. */
-    CHECK_INT(psurvey_answer_number(f.sv, sv, "q1", 4), PARLEY_OK);
-    CHECK_INT(psurvey_answer_text(f.sv, sv, "q5", "slow"), PARLEY_ERR_STATE);
-    CHECK_INT(psurvey_submit(f.sv, sv, missing, cid), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q1", 4), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_text(f.sv, sv, "q5", "slow"), PARLEY_ERR_STATE);
+    CHECK_INT(pl_surveys_submit(f.sv, sv, missing, cid), PARLEY_OK);
     drain_events(&f);
     cJSON *j = EXPECT_FRAME(&f, "survey.submit");
     const cJSON *ans = cJSON_GetObjectItemCaseSensitive(j, "answers");
@@ -307,14 +307,14 @@ static void test_condition_chain(void)
              "{\"id\":\"q3\",\"kind\":\"text\",\"text\":\"t\",\"show_if\":{\"question\":\"q2\",\"in\":[0,1]}}]}}");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_SURVEY);
     parley_event_free(ev);
-    CHECK_INT(psurvey_visible(f.sv, "sv-c", "q2"), 0);
+    CHECK_INT(pl_surveys_visible(f.sv, "sv-c", "q2"), 0);
     const char *xy[] = {"x", "y"};
-    CHECK_INT(psurvey_answer_choices(f.sv, "sv-c", "q1", xy, 2), PARLEY_OK);
-    CHECK_INT(psurvey_answer_number(f.sv, "sv-c", "q2", 1), PARLEY_OK);
-    CHECK_INT(psurvey_visible(f.sv, "sv-c", "q3"), 1);
-    CHECK_INT(psurvey_answer_choices(f.sv, "sv-c", "q1", xy, 1), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_choices(f.sv, "sv-c", "q1", xy, 2), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_number(f.sv, "sv-c", "q2", 1), PARLEY_OK);
+    CHECK_INT(pl_surveys_visible(f.sv, "sv-c", "q3"), 1);
+    CHECK_INT(pl_surveys_answer_choices(f.sv, "sv-c", "q1", xy, 1), PARLEY_OK);
     /* q2 hidden, so q3 too even though q2's kept answer matches. */
-    CHECK_INT(psurvey_visible(f.sv, "sv-c", "q3"), 0);
+    CHECK_INT(pl_surveys_visible(f.sv, "sv-c", "q3"), 0);
     fx_free(&f);
 }
 
@@ -398,15 +398,15 @@ static void test_hostile_definitions(void)
     n += (size_t)snprintf(big + n, cap - n, "]}}");
     /* Bigger than a frame, so the session's codec drops it unparsed; the
      * survey decoder itself stops counting at 51. */
-    CHECK(n > PROTO_MAX_FRAME);
+    CHECK(n > PL_MAX_FRAME);
     feed(&f, big);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR);
     parley_event_free(ev);
-    pframe fr = {.type = PF_UNKNOWN, .doc = cJSON_ParseWithLength(big, n)};
+    pl_frame fr = {.type = PL_FRAME_UNKNOWN, .doc = cJSON_ParseWithLength(big, n)};
     CHECK(fr.doc != NULL);
     parley_survey *model = NULL;
     char err[256] = "";
-    CHECK_INT(proto_decode_survey(&f.a, &fr, &model, err, sizeof err), PARLEY_ERR_PROTOCOL);
+    CHECK_INT(pl_proto_decode_survey(&f.a, &fr, &model, err, sizeof err), PARLEY_ERR_PROTOCOL);
     CHECK(model == NULL);
     CHECK(strstr(err, "sv-h") && strstr(err, "1..50 questions"));
     cJSON_Delete((cJSON *)fr.doc);
@@ -422,7 +422,7 @@ static void test_hostile_definitions(void)
     feed(&f, "{\"t\":\"survey\",\"survey\":7}");
     ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR);
     parley_event_free(ev);
-    CHECK_INT(psurvey_check(f.sv, "sv-h"), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_surveys_check(f.sv, "sv-h"), PARLEY_ERR_NOT_FOUND);
     fx_free(&f);
 }
 
@@ -448,15 +448,15 @@ static void test_duplicate_not_reported_twice(void)
 static void test_partial_answers_survive_restart(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
     start_online(&f, j);
     feed(&f, csat);
     drain_events(&f);
-    CHECK_INT(psurvey_answer_number(f.sv, "sv-12", "q1", 2), PARLEY_OK);
-    CHECK_INT(psurvey_answer_text(f.sv, "sv-12", "q5", "too slow"), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_number(f.sv, "sv-12", "q1", 2), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_text(f.sv, "sv-12", "q5", "too slow"), PARLEY_OK);
     const char *bc[] = {"b", "c"};
-    CHECK_INT(psurvey_answer_choices(f.sv, "sv-12", "q4", bc, 2), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_choices(f.sv, "sv-12", "q4", bc, 2), PARLEY_OK);
     fx_free(&f);
 
     fx g;
@@ -466,13 +466,13 @@ static void test_partial_answers_survive_restart(void)
     CHECK_STR(parley_survey_id(parley_event_survey(ev)), "sv-12");
     parley_event_free(ev);
     CHECK_INT(event_count(&g), 0);
-    CHECK_INT(psurvey_visible(g.sv, "sv-12", "q5"), 1);
-    psess_go_online(g.s, g.now);
+    CHECK_INT(pl_surveys_visible(g.sv, "sv-12", "q5"), 1);
+    pl_sess_go_online(g.s, g.now);
     bring_online(&g);
     feed(&g, csat);
     CHECK_INT(event_count(&g), 0);
-    char missing[PROTO_MAX_ID + 1], cid[PARLEY_ID_SIZE];
-    CHECK_INT(psurvey_submit(g.sv, "sv-12", missing, cid), PARLEY_OK);
+    char missing[PL_MAX_ID + 1], cid[PARLEY_ID_SIZE];
+    CHECK_INT(pl_surveys_submit(g.sv, "sv-12", missing, cid), PARLEY_OK);
     drain_events(&g);
     cJSON *fr = EXPECT_FRAME(&g, "survey.submit");
     const cJSON *ans = cJSON_GetObjectItemCaseSensitive(fr, "answers");
@@ -486,14 +486,14 @@ static void test_partial_answers_survive_restart(void)
     fx h;
     CHECK(fx_init_j(&h, j));
     CHECK_INT(event_count(&h), 0);
-    CHECK_INT(psurvey_check(h.sv, "sv-12"), PARLEY_ERR_STATE);
-    CHECK_INT(psess_outbox_count(h.s), 1);
-    psess_go_online(h.s, h.now);
+    CHECK_INT(pl_surveys_check(h.sv, "sv-12"), PARLEY_ERR_STATE);
+    CHECK_INT(pl_sess_outbox_count(h.s), 1);
+    pl_sess_go_online(h.s, h.now);
     bring_online(&h);
     feed(&h, csat);
     CHECK_INT(event_count(&h), 0);
     fx_free(&h);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
@@ -505,14 +505,14 @@ static void test_submit_offline_exactly_once(void)
     drain_events(&f);
     drop_and_wait(&f);
     drain_events(&f);
-    CHECK_INT(psurvey_answer_number(f.sv, "sv-12", "q1", 5), PARLEY_OK);
-    char missing[PROTO_MAX_ID + 1], cid[PARLEY_ID_SIZE];
-    CHECK_INT(psurvey_submit(f.sv, "sv-12", missing, cid), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_number(f.sv, "sv-12", "q1", 5), PARLEY_OK);
+    char missing[PL_MAX_ID + 1], cid[PARLEY_ID_SIZE];
+    CHECK_INT(pl_surveys_submit(f.sv, "sv-12", missing, cid), PARLEY_OK);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS);
     CHECK_INT(ev ? ev->state : 0, PARLEY_MSG_PENDING);
     parley_event_free(ev);
     EXPECT_NO_FRAME(&f);
-    CHECK_INT(psess_outbox_count(f.s), 1);
+    CHECK_INT(pl_sess_outbox_count(f.s), 1);
     bring_online(&f);
     cJSON *a = EXPECT_FRAME(&f, "survey.submit");
     CHECK_STR(sp_jstr(a, "cid"), cid);
@@ -531,7 +531,7 @@ static void test_submit_offline_exactly_once(void)
     CHECK_INT(ev ? ev->state : 0, PARLEY_MSG_SENT);
     CHECK_STR(ev ? ev->cid : NULL, cid);
     parley_event_free(ev);
-    CHECK_INT(psess_outbox_count(f.s), 0);
+    CHECK_INT(pl_sess_outbox_count(f.s), 0);
     drop_and_wait(&f);
     drain_events(&f);
     bring_online(&f);
@@ -546,15 +546,15 @@ static void test_dismiss(void)
     feed(&f, csat);
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(psurvey_dismiss(f.sv, "sv-none", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(psurvey_dismiss(f.sv, NULL, cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psurvey_dismiss(f.sv, "sv-12", cid), PARLEY_OK);
+    CHECK_INT(pl_surveys_dismiss(f.sv, "sv-none", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_surveys_dismiss(f.sv, NULL, cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_surveys_dismiss(f.sv, "sv-12", cid), PARLEY_OK);
     cJSON *j = EXPECT_FRAME(&f, "survey.dismiss");
     CHECK_STR(sp_jstr(j, "cid"), cid);
     CHECK_STR(sp_jstr(j, "survey"), "sv-12");
     cJSON_Delete(j);
-    CHECK_INT(psurvey_dismiss(f.sv, "sv-12", cid), PARLEY_ERR_STATE);
-    CHECK_INT(psurvey_check(f.sv, "sv-12"), PARLEY_ERR_STATE);
+    CHECK_INT(pl_surveys_dismiss(f.sv, "sv-12", cid), PARLEY_ERR_STATE);
+    CHECK_INT(pl_surveys_check(f.sv, "sv-12"), PARLEY_ERR_STATE);
     drain_events(&f);
     feed(&f, csat);
     CHECK_INT(event_count(&f), 0);
@@ -566,18 +566,18 @@ static void test_pending_cap(void)
     fx f;
     start_online(&f, NULL);
     char buf[256];
-    for (int i = 0; i < PSV_MAX_PENDING + 3; i++) {
+    for (int i = 0; i < PL_SURVEYS_MAX_PENDING + 3; i++) {
         snprintf(buf, sizeof buf,
                  "{\"t\":\"survey\",\"survey\":{\"id\":\"sv-%d\",\"title\":\"T\",\"questions\":[{\"id\":\"q\","
                  "\"kind\":\"nps\",\"text\":\"t\"}]}}",
                  i);
         feed(&f, buf);
     }
-    CHECK_INT(event_count(&f), PSV_MAX_PENDING);
+    CHECK_INT(event_count(&f), PL_SURVEYS_MAX_PENDING);
     drain_events(&f);
-    CHECK_INT(psurvey_check(f.sv, "sv-34"), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_surveys_check(f.sv, "sv-34"), PARLEY_ERR_NOT_FOUND);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(psurvey_dismiss(f.sv, "sv-0", cid), PARLEY_OK);
+    CHECK_INT(pl_surveys_dismiss(f.sv, "sv-0", cid), PARLEY_OK);
     drain_events(&f);
     feed(&f, buf);
     CHECK_INT(event_count(&f), 1);
@@ -658,9 +658,9 @@ static void test_proactive_mute(void)
 {
     fx f;
     start_online(&f, NULL);
-    psurvey_mute(f.sv, f.now, 5000);
+    pl_surveys_mute(f.sv, f.now, 5000);
     int64_t deadline = -1;
-    psess_want(f.s, f.now, &deadline);
+    pl_sess_want(f.s, f.now, &deadline);
     CHECK_INT(deadline, f.now + 5000);
     feed_proactive(&f, "p-1");
     feed(&f, "{\"t\":\"survey\",\"proactive\":true,\"survey\":{\"id\":\"sv-p\",\"title\":\"T\",\"questions\":["
@@ -674,10 +674,10 @@ static void test_proactive_mute(void)
     CHECK_INT(event_count(&f), 0);
     EXPECT_NO_FRAME(&f);
     f.now += 4999;
-    psess_tick(f.s, f.now);
+    pl_sess_tick(f.s, f.now);
     CHECK_INT(event_count(&f), 0);
     f.now += 1;
-    psess_tick(f.s, f.now);
+    pl_sess_tick(f.s, f.now);
     EXPECT_PROACTIVE(&f, "p-1");
     ev = EXPECT_EVENT(&f, PARLEY_EV_SURVEY);
     CHECK_INT(parley_survey_is_proactive(parley_event_survey(ev)), 1);
@@ -687,7 +687,7 @@ static void test_proactive_mute(void)
     EXPECT_ACK(&f, "p-1");
     EXPECT_ACK(&f, "p-2");
     EXPECT_NO_FRAME(&f);
-    psess_want(f.s, f.now, &deadline);
+    pl_sess_want(f.s, f.now, &deadline);
     CHECK_INT(deadline, -1);
     fx_free(&f);
 }
@@ -696,9 +696,9 @@ static void test_proactive_hold_cap_and_unmute(void)
 {
     fx f;
     start_online(&f, NULL);
-    psurvey_mute(f.sv, f.now, 60000);
+    pl_surveys_mute(f.sv, f.now, 60000);
     char id[16];
-    for (int i = 0; i < PSV_MAX_HELD + 5; i++) {
+    for (int i = 0; i < PL_SURVEYS_MAX_HELD + 5; i++) {
         snprintf(id, sizeof id, "p-%d", i);
         feed_proactive(&f, id);
     }
@@ -707,12 +707,12 @@ static void test_proactive_hold_cap_and_unmute(void)
     /* Unmuting while offline: released now, acked after the next welcome. */
     drop_and_wait(&f);
     drain_events(&f);
-    psurvey_mute(f.sv, f.now, 0);
-    CHECK_INT(event_count(&f), PSV_MAX_HELD);
+    pl_surveys_mute(f.sv, f.now, 0);
+    CHECK_INT(event_count(&f), PL_SURVEYS_MAX_HELD);
     EXPECT_PROACTIVE(&f, "p-0");
     drain_events(&f);
     bring_online(&f);
-    for (int i = 0; i < PSV_MAX_HELD; i++) {
+    for (int i = 0; i < PL_SURVEYS_MAX_HELD; i++) {
         snprintf(id, sizeof id, "p-%d", i);
         EXPECT_ACK(&f, id);
     }
@@ -729,24 +729,24 @@ static void test_proactive_hold_cap_and_unmute(void)
 static void test_logout_wipes(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
     start_online(&f, j);
     feed(&f, csat);
-    CHECK_INT(psurvey_answer_number(f.sv, "sv-12", "q1", 3), PARLEY_OK);
-    psurvey_mute(f.sv, f.now, 1000);
+    CHECK_INT(pl_surveys_answer_number(f.sv, "sv-12", "q1", 3), PARLEY_OK);
+    pl_surveys_mute(f.sv, f.now, 1000);
     feed_proactive(&f, "p-1");
     drain_events(&f);
-    CHECK_INT(psess_logout(f.s, "a-new"), PARLEY_OK);
-    CHECK_INT(psurvey_check(f.sv, "sv-12"), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_sess_logout(f.s, "a-new"), PARLEY_OK);
+    CHECK_INT(pl_surveys_check(f.sv, "sv-12"), PARLEY_ERR_NOT_FOUND);
     f.now += 1000;
-    psess_tick(f.s, f.now);
+    pl_sess_tick(f.s, f.now);
     CHECK_INT(event_count(&f), 0);
     fx_free(&f);
-    pjournal_stats st;
-    pjournal_get_stats(j, &st);
+    pl_journal_stats st;
+    pl_journal_get_stats(j, &st);
     CHECK_INT((int)st.live_entries, 0);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
@@ -755,27 +755,27 @@ static void test_logout_wipes(void)
 /* Out of memory is a legal answer here; crashes and leaks are not. */
 static void feed_any(fx *f, const char *json)
 {
-    (void)psess_on_frame(f->s, f->now, json, strlen(json));
+    (void)pl_sess_on_frame(f->s, f->now, json, strlen(json));
 }
 
 static void oom_script(fx *f)
 {
     feed_any(f, csat);
-    (void)psurvey_answer_number(f->sv, "sv-12", "q1", 1);
-    (void)psurvey_answer_text(f->sv, "sv-12", "q5", "text");
-    psurvey_mute(f->sv, f->now, 10);
+    (void)pl_surveys_answer_number(f->sv, "sv-12", "q1", 1);
+    (void)pl_surveys_answer_text(f->sv, "sv-12", "q5", "text");
+    pl_surveys_mute(f->sv, f->now, 10);
     feed_any(f, "{\"t\":\"proactive\",\"id\":\"p-1\",\"msg\":{\"author\":{\"kind\":\"bot\"},\"text\":\"hi\"}}");
     f->now += 10;
-    psess_tick(f->s, f->now);
-    char missing[PROTO_MAX_ID + 1], cid[PARLEY_ID_SIZE];
-    (void)psurvey_submit(f->sv, "sv-12", missing, cid);
+    pl_sess_tick(f->s, f->now);
+    char missing[PL_MAX_ID + 1], cid[PARLEY_ID_SIZE];
+    (void)pl_surveys_submit(f->sv, "sv-12", missing, cid);
     drain_events(f);
 }
 
 static void test_oom_loop(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     int done = 0;
     for (long fail_at = 0; fail_at < 400 && !done; fail_at++) {
         fx f;
@@ -786,13 +786,13 @@ static void test_oom_loop(void)
         tl_alloc_fail(&f.ta, -1, 0);
         fx_close(&f);
         CHECK_INT(f.ta.live, 0);
-        pevent_queue_clear(&f.evq);
-        prand_free(f.rand);
-        CHECK_INT(pjournal_clear_ns(j, PSV_NS), PARLEY_OK);
-        CHECK_INT(pjournal_clear_ns(j, 1), PARLEY_OK);
+        pl_event_queue_clear(&f.evq);
+        pl_rand_free(f.rand);
+        CHECK_INT(pl_journal_clear_ns(j, PL_SURVEYS_NS), PARLEY_OK);
+        CHECK_INT(pl_journal_clear_ns(j, 1), PARLEY_OK);
     }
     CHECK(done);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
@@ -801,38 +801,38 @@ static void test_oom_loop(void)
 static void test_oom_restart(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
     start_online(&f, j);
     feed(&f, csat);
-    CHECK_INT(psurvey_answer_number(f.sv, "sv-12", "q1", 1), PARLEY_OK);
-    CHECK_INT(psurvey_answer_text(f.sv, "sv-12", "q5", "slow"), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_number(f.sv, "sv-12", "q1", 1), PARLEY_OK);
+    CHECK_INT(pl_surveys_answer_text(f.sv, "sv-12", "q5", "slow"), PARLEY_OK);
     fx_free(&f);
     int done = 0;
     for (long fail_at = 0; fail_at < 400 && !done; fail_at++) {
         fx g;
         memset(&g, 0, sizeof g);
         tl_alloc_reset(&g.ta);
-        g.a = (palloc){tl_malloc, tl_realloc, tl_free, &g.ta};
-        g.rand = prand_new(palloc_libc());
+        g.a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &g.ta};
+        g.rand = pl_rand_new(pl_alloc_libc());
         tl_alloc_fail(&g.ta, fail_at, TL_FAIL_REALLOC);
-        psess_config cfg = sp_default_cfg;
+        pl_sess_config cfg = sp_default_cfg;
         cfg.journal = j;
-        g.s = psess_new(&g.a, &cfg, g.rand, NULL);
-        pctx_config cc = {.consent = 1};
-        g.ctx = g.s ? pctx_new(&g.a, g.s, &cc, NULL) : NULL;
-        g.sv = g.ctx ? psurvey_new(&g.a, g.s, g.ctx, j, NULL) : NULL;
+        g.s = pl_sess_new(&g.a, &cfg, g.rand, NULL);
+        pl_ctx_config cc = {.consent = 1};
+        g.ctx = g.s ? pl_ctx_new(&g.a, g.s, &cc, NULL) : NULL;
+        g.sv = g.ctx ? pl_surveys_new(&g.a, g.s, g.ctx, j, NULL) : NULL;
         done = !g.ta.failed;
         tl_alloc_fail(&g.ta, -1, 0);
         if (done) {
             CHECK(g.sv != NULL);
             CHECK_INT(event_count(&g), 1);
-            CHECK_INT(psurvey_visible(g.sv, "sv-12", "q5"), 1);
+            CHECK_INT(pl_surveys_visible(g.sv, "sv-12", "q5"), 1);
         }
         fx_free(&g);
     }
     CHECK(done);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
@@ -854,11 +854,11 @@ static parley_client *api_client(tl_memfs *m)
 
 static void api_online(parley_client *pc)
 {
-    psess_go_online(pc->sess, 0);
-    psess_on_connecting(pc->sess, 0);
-    psess_on_open(pc->sess, 0);
+    pl_sess_go_online(pc->sess, 0);
+    pl_sess_on_connecting(pc->sess, 0);
+    pl_sess_on_open(pc->sess, 0);
     const char *w = "{\"t\":\"welcome\",\"session\":\"s-1\"}";
-    CHECK_INT(psess_on_frame(pc->sess, 0, w, strlen(w)), PARLEY_OK);
+    CHECK_INT(pl_sess_on_frame(pc->sess, 0, w, strlen(w)), PARLEY_OK);
 }
 
 /* Events the session produced outside an API call, as the host sees them
@@ -880,7 +880,7 @@ static void test_public_api(void)
     tl_memfs m = {0};
     parley_client *pc = api_client(&m);
     api_online(pc);
-    CHECK_INT(psess_on_frame(pc->sess, 0, csat, strlen(csat)), PARLEY_OK);
+    CHECK_INT(pl_sess_on_frame(pc->sess, 0, csat, strlen(csat)), PARLEY_OK);
     CHECK_INT(api_poll(pc, PARLEY_EV_SURVEY), 1);
     parley_survey_response *r = NULL, *none = NULL;
     CHECK_INT(parley_survey_response_new(pc, "sv-x", &none), PARLEY_ERR_NOT_FOUND);
@@ -945,21 +945,21 @@ static void test_submit_over_frame_limit(void)
     for (int i = 0; i < 20; i++) {
         char q[8];
         snprintf(q, sizeof q, "q%d", i);
-        CHECK_INT(psurvey_answer_text(f.sv, "sv-long", q, answer), PARLEY_OK);
+        CHECK_INT(pl_surveys_answer_text(f.sv, "sv-long", q, answer), PARLEY_OK);
     }
-    char missing[PROTO_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
-    CHECK_INT(psurvey_submit(f.sv, "sv-long", missing, cid), PARLEY_ERR_TOO_LONG);
-    CHECK_INT(psess_outbox_count(f.s), 0);
+    char missing[PL_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
+    CHECK_INT(pl_surveys_submit(f.sv, "sv-long", missing, cid), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pl_sess_outbox_count(f.s), 0);
     CHECK_INT(event_count(&f), 0);
     EXPECT_NO_FRAME(&f);
     /* Still pending: shorter answers go. */
-    CHECK_INT(psurvey_check(f.sv, "sv-long"), PARLEY_OK);
+    CHECK_INT(pl_surveys_check(f.sv, "sv-long"), PARLEY_OK);
     for (int i = 10; i < 20; i++) {
         char q[8];
         snprintf(q, sizeof q, "q%d", i);
-        CHECK_INT(psurvey_clear_answer(f.sv, "sv-long", q), PARLEY_OK);
+        CHECK_INT(pl_surveys_clear_answer(f.sv, "sv-long", q), PARLEY_OK);
     }
-    CHECK_INT(psurvey_submit(f.sv, "sv-long", missing, cid), PARLEY_OK);
+    CHECK_INT(pl_surveys_submit(f.sv, "sv-long", missing, cid), PARLEY_OK);
     drain_events(&f);
     cJSON_Delete(EXPECT_FRAME(&f, "survey.submit"));
     free(answer);
