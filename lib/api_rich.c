@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "client.h"
-#include "rich.h"
+#include "feature/rich.h"
 #include "util/clock.h"
 #include "util/utf8.h"
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "client.h"
-#include "survey.h"
+#include "feature/surveys.h"
 #include "util/clock.h"
 #include "util/utf8.h"
 

@@ -7,13 +7,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "context.h"
-#include "event.h"
-#include "journal.h"
-#include "rich.h"
-#include "session.h"
-#include "storage.h"
-#include "transport.h"
+#include "feature/user_context.h"
+#include "session/event.h"
+#include "store/journal.h"
+#include "feature/rich.h"
+#include "session/session.h"
+#include "store/storage.h"
+#include "transport/transport.h"
 #include "util/log.h"
 #include "util/rand.h"
 

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
-#include "tls_trust.h"
-#include "transport.h"
+#include "codec/proto.h"
+#include "transport/tls_trust.h"
+#include "transport/transport.h"
 #include "util/utf8.h"
 
 /* The config is allocated before any allocator hook is known, so it uses

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "parley.h"
-#include "transport.h"
+#include "transport/transport.h"
 #include "util/alloc.h"
 
 struct parley_config {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "journal.h"
+#include "store/journal.h"
 
 #define ITERS 300
 #define VALUE_LEN 100

@@ -16,12 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "context.h"
-#include "event.h"
-#include "rich.h"
-#include "session.h"
-#include "storage.h"
-#include "survey.h"
+#include "feature/user_context.h"
+#include "session/event.h"
+#include "feature/rich.h"
+#include "session/session.h"
+#include "store/storage.h"
+#include "feature/surveys.h"
 #include "testlib.h"
 
 typedef struct fz_world {

@@ -18,8 +18,8 @@
 
 #include <mbedtls/gcm.h>
 
-#include "journal.h"
-#include "storage.h"
+#include "store/journal.h"
+#include "store/storage.h"
 #include "testlib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto.h"
-#include "rich.h"
-#include "survey.h"
+#include "codec/proto.h"
+#include "feature/rich.h"
+#include "feature/surveys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

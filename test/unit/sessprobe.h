@@ -10,8 +10,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "session.h"
-#include "storage.h"
+#include "session/session.h"
+#include "store/storage.h"
 #include "testlib.h"
 
 /* app "my-game", anonymous "a-0000", platform "test-os", backoff 500..30000. */

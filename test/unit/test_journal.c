@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "journal.h"
+#include "store/journal.h"
 
 static tl_alloc ta;
 static pl_alloc pa = {tl_malloc, tl_realloc, tl_free, &ta};

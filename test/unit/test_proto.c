@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "proto.h"
+#include "codec/proto.h"
 
 static tl_alloc cnt = {.fail_at = -1};
 static const pl_alloc alloc = {tl_malloc, tl_realloc, tl_free, &cnt};

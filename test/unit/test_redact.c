@@ -1,7 +1,7 @@
 /* The built-in redactor: what it scrubs and, as much, what it leaves. */
 #include <string.h>
 
-#include "redact.h"
+#include "feature/redact.h"
 #include "testlib.h"
 
 static void check_case(const char *in, const char *want, int line)

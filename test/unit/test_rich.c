@@ -7,10 +7,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "context.h"
-#include "rich.h"
-#include "session.h"
-#include "storage.h"
+#include "feature/user_context.h"
+#include "feature/rich.h"
+#include "session/session.h"
+#include "store/storage.h"
 #include "sessprobe.h"
 #include "testlib.h"
 

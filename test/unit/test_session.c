@@ -7,9 +7,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "context.h"
-#include "session.h"
-#include "storage.h"
+#include "feature/user_context.h"
+#include "session/session.h"
+#include "store/storage.h"
 #include "sessprobe.h"
 #include "testlib.h"
 

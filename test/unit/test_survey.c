@@ -8,10 +8,10 @@
 #include <cjson/cJSON.h>
 
 #include "client.h"
-#include "context.h"
-#include "session.h"
-#include "storage.h"
-#include "survey.h"
+#include "feature/user_context.h"
+#include "session/session.h"
+#include "store/storage.h"
+#include "feature/surveys.h"
 #include "sessprobe.h"
 #include "testlib.h"
 

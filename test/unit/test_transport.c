@@ -23,8 +23,8 @@
 #include "parley.h"
 #include "testcert.h"
 #include "testlib.h"
-#include "tls_trust.h"
-#include "transport.h"
+#include "transport/tls_trust.h"
+#include "transport/transport.h"
 
 static tc_files certs;
 

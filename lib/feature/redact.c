@@ -1,4 +1,4 @@
-#include "redact.h"
+#include "feature/redact.h"
 
 #include <string.h>
 

@@ -9,9 +9,9 @@
 
 #include <stdint.h>
 
-#include "proto.h"
-#include "redact.h"
-#include "session.h"
+#include "codec/proto.h"
+#include "feature/redact.h"
+#include "session/session.h"
 
 typedef struct pl_ctx pl_ctx;
 

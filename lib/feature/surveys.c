@@ -5,12 +5,12 @@
  *   "a/<id>"  answers object      its partial answers (unsynced)
  *   "f/<id>"  "<order>\n<s|x>"    submitted or dismissed: never shown again
  * A survey with both "d/" and "f/" (a crash mid-way) counts as finished. */
-#include "survey.h"
+#include "feature/surveys.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "rich.h"
+#include "feature/rich.h"
 #include "util/utf8.h"
 
 #define ORDER_DIGITS 20

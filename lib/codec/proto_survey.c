@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto_internal.h"
-#include "rich.h"
-#include "survey.h"
+#include "codec/proto_internal.h"
+#include "feature/rich.h"
+#include "feature/surveys.h"
 #include "util/utf8.h"
 
 /* ---- the model ------------------------------------------------------------ */

@@ -6,7 +6,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "proto.h"
+#include "codec/proto.h"
 
 typedef struct pl_json_dec {
     const pl_alloc *a;

@@ -1,4 +1,4 @@
-#include "tls_trust.h"
+#include "transport/tls_trust.h"
 
 #include <mbedtls/base64.h>
 #include <mbedtls/error.h>

@@ -15,7 +15,7 @@
  * reloads everything. Deletes and cursor moves are
  * not synced: losing one only causes a resend the server deduplicates or a
  * replay the cursor drops. */
-#include "session.h"
+#include "session/session.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
-#include "event.h"
+#include "session/event.h"
 
 #include <string.h>
 
-#include "survey.h"
-#include "rich.h"
+#include "feature/surveys.h"
+#include "feature/rich.h"
 
 parley_event *pl_event_new(const pl_alloc *a, int type)
 {

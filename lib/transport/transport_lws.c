@@ -38,9 +38,9 @@
 #include <string.h>
 
 #include "parley.h"
-#include "proto.h"
-#include "tls_trust.h"
-#include "transport.h"
+#include "codec/proto.h"
+#include "transport/tls_trust.h"
+#include "transport/transport.h"
 
 _Static_assert(PL_TRANSPORT_PIN_SIZE == PL_TLS_PIN_SIZE && PL_TRANSPORT_MAX_PINS == PL_TLS_MAX_PINS,
                "pins have one size");

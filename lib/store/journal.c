@@ -13,7 +13,7 @@
  * - Nonces are 12 random bytes from a CTR_DRBG the journal owns (only when
  *   encrypted). mbedTLS allocates its cipher context itself (mbedtls_calloc),
  *   outside the pl_alloc hooks, as the TLS stack does. */
-#include "journal.h"
+#include "store/journal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
-#include "proto.h"
-#include "proto_internal.h"
+#include "codec/proto.h"
+#include "codec/proto_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
-#include "journal.h"
-#include "proto.h"
+#include "session/event.h"
+#include "store/journal.h"
+#include "codec/proto.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/rand.h"

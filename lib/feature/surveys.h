@@ -11,10 +11,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "context.h"
-#include "journal.h"
-#include "proto.h"
-#include "session.h"
+#include "feature/user_context.h"
+#include "store/journal.h"
+#include "codec/proto.h"
+#include "session/session.h"
 
 #define PL_MAX_SURVEY_QUESTIONS 50
 #define PL_MAX_SURVEY_OPTIONS 20

@@ -1,4 +1,4 @@
-#include "context.h"
+#include "feature/user_context.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "rich.h"
+#include "feature/rich.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -11,10 +11,10 @@
 
 #include <stdint.h>
 
-#include "context.h"
-#include "journal.h"
-#include "proto.h"
-#include "session.h"
+#include "feature/user_context.h"
+#include "store/journal.h"
+#include "codec/proto.h"
+#include "session/session.h"
 
 /* The public opaque types of parley.h. Strings are owned, NULL when absent. */
 struct parley_option {

@@ -1,7 +1,7 @@
 /* Codec for the user's context (docs/protocol.md, "context", "event"). */
 #include <string.h>
 
-#include "proto_internal.h"
+#include "codec/proto_internal.h"
 
 static cJSON *attr_value(const pl_attr *at)
 {

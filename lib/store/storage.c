@@ -1,4 +1,4 @@
-#include "storage.h"
+#include "store/storage.h"
 
 static int host_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data, size_t *len)
 {

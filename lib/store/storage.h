@@ -3,7 +3,7 @@
 #ifndef PARLEY_STORAGE_H
 #define PARLEY_STORAGE_H
 
-#include "journal.h"
+#include "store/journal.h"
 #include "parley.h"
 
 typedef struct pl_storage_host {

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "event.h"
-#include "proto_internal.h"
-#include "rich.h"
+#include "session/event.h"
+#include "codec/proto_internal.h"
+#include "feature/rich.h"
 #include "util/utf8.h"
 
 /* ---- owned structures ------------------------------------------------------ */
