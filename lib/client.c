@@ -22,12 +22,6 @@
 
 #include "client.h"
 #include "config.h"
-#include "session/event.h"
-#include "session/session.h"
-#include "feature/surveys.h"
-#include "store/journal.h"
-#include "store/storage.h"
-#include "transport/transport.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/rand.h"
@@ -361,16 +355,19 @@ static int create_context(parley_client *pc, const parley_config *cfg)
     return pc->ctx ? collect_device_facts(pc, cfg) : PARLEY_ERR_NOMEM;
 }
 
-static int create_rich(parley_client *pc)
+/* The order of registration is the order of what they send after each
+ * welcome: the context, read marks, pending requests, proactive acks. */
+static int create_features(parley_client *pc)
 {
-    pc->rich = pl_rich_new(&pc->alloc, pc->sess, pc->journal, &pc->log);
-    return pc->rich ? PARLEY_OK : PARLEY_ERR_NOMEM;
-}
-
-static int create_survey(parley_client *pc)
-{
-    pc->survey = pl_surveys_new(&pc->alloc, pc->sess, pc->ctx, pc->journal, &pc->log);
-    return pc->survey ? PARLEY_OK : PARLEY_ERR_NOMEM;
+    const pl_alloc *a = &pc->alloc;
+    if (!(pc->receipts = pl_receipts_new(a, pc->sess, pc->journal, &pc->log)) ||
+        !(pc->requests = pl_requests_new(a, pc->sess, &pc->log)) ||
+        !(pc->typing = pl_typing_new(a, pc->sess, &pc->log)) ||
+        !(pc->postbacks = pl_postbacks_new(a, pc->sess, pc->journal, &pc->log)) ||
+        !(pc->proactive = pl_proactive_new(a, pc->sess, pc->journal, &pc->log)) ||
+        !(pc->surveys = pl_surveys_new(a, pc->sess, pc->ctx, pc->proactive, pc->journal, &pc->log)))
+        return PARLEY_ERR_NOMEM;
+    return PARLEY_OK;
 }
 
 /* The journal lives in the host's storage when it gave one, else in the
@@ -427,8 +424,7 @@ static int init_client(parley_client *pc, const parley_config *cfg)
     if ((rc = open_durable_state(pc, cfg)) != PARLEY_OK)
         return rc;
     if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK ||
-        (rc = create_context(pc, cfg)) != PARLEY_OK || (rc = create_rich(pc)) != PARLEY_OK ||
-        (rc = create_survey(pc)) != PARLEY_OK)
+        (rc = create_context(pc, cfg)) != PARLEY_OK || (rc = create_features(pc)) != PARLEY_OK)
         return rc;
     return create_transport(pc, cfg);
 }
@@ -474,9 +470,13 @@ void parley_client_free(parley_client *pc)
     if (pc->threaded)
         parley_stop(pc);
     pl_transport_free(pc->tr);
+    pl_surveys_free(pc->surveys);
+    pl_proactive_free(pc->proactive);
+    pl_postbacks_free(pc->postbacks);
+    pl_typing_free(pc->typing);
+    pl_requests_free(pc->requests);
+    pl_receipts_free(pc->receipts);
     pl_ctx_free(pc->ctx);
-    pl_rich_free(pc->rich);
-    pl_surveys_free(pc->survey);
     pl_sess_free(pc->sess);
     pl_journal_close(pc->journal);
     if (pc->jio_state)

@@ -7,11 +7,16 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "feature/postbacks.h"
+#include "feature/proactive.h"
+#include "feature/receipts.h"
+#include "feature/requests.h"
+#include "feature/surveys.h"
+#include "feature/typing.h"
 #include "feature/user_context.h"
 #include "session/event.h"
-#include "store/journal.h"
-#include "feature/rich.h"
 #include "session/session.h"
+#include "store/journal.h"
 #include "store/storage.h"
 #include "transport/transport.h"
 #include "util/log.h"
@@ -25,9 +30,14 @@ struct parley_client {
     pl_storage_host host;   /* or the host's storage */
     pl_journal *journal;
     pl_sess *sess;
-    pl_ctx *ctx;
-    pl_rich *rich; /* rich conversations */
-    struct pl_surveys *survey; /* surveys and proactive messages (survey.h) */
+    /* The feature modules (lib/feature/), each plugged into the session. */
+    pl_ctx *ctx; /* the user's context */
+    pl_postbacks *postbacks;
+    pl_typing *typing;
+    pl_receipts *receipts;
+    pl_requests *requests;
+    pl_surveys *surveys;
+    pl_proactive *proactive;
     pl_transport *tr;
     char anon_id[PARLEY_ID_SIZE];
 

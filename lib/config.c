@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/proto.h"
+#include "model/limits.h"
 #include "transport/tls_trust.h"
 #include "transport/transport.h"
 #include "util/utf8.h"

@@ -1,7 +1,9 @@
 /* Codec for the user's context (docs/protocol.md, "context", "event"). */
+#include "codec/proto_context.h"
+
 #include <string.h>
 
-#include "codec/proto_internal.h"
+#include "codec/json.h"
 
 static cJSON *attr_value(const pl_attr *at)
 {
@@ -163,4 +165,34 @@ int pl_proto_json_map_strings(const pl_alloc *a, const char *json, pl_json_str_f
         return rc;
     }
     return pl_json_finish(a, root, 1, out, NULL);
+}
+
+static int depth_of(const cJSON *node)
+{
+    int deepest = 0;
+    for (const cJSON *c = node->child; c; c = c->next) {
+        int d = c->child || cJSON_IsObject(c) || cJSON_IsArray(c) ? depth_of(c) : 0;
+        if (d > deepest)
+            deepest = d;
+    }
+    return deepest + 1;
+}
+
+int pl_proto_json_object(const pl_alloc *a, const char *text, size_t max_len, int max_depth, char **canon)
+{
+    if (!text || !canon)
+        return PARLEY_ERR_INVALID_ARG;
+    size_t len = strnlen(text, max_len + 1);
+    if (len > max_len)
+        return PARLEY_ERR_TOO_LONG;
+    pl_json_dec d = {a, NULL, 0, ""};
+    cJSON *root = NULL;
+    int rc = pl_json_parse(&d, text, len, &root);
+    if (rc == PARLEY_OK && (!cJSON_IsObject(root) || depth_of(root) > max_depth))
+        rc = PARLEY_ERR_PROTOCOL;
+    if (rc != PARLEY_OK) {
+        cJSON_Delete(root);
+        return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_INVALID_ARG;
+    }
+    return pl_json_finish(a, root, 1, canon, NULL);
 }

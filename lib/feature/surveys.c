@@ -1,4 +1,4 @@
-/* Surveys and proactive messages: see survey.h.
+/* Surveys: see surveys.h.
  *
  * Journal namespace 6 (PL_SURVEYS_NS), keyed by survey id:
  *   "d/<id>"  "<order>\n<frame>"  a pending survey's frame as received
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "feature/rich.h"
+#include "codec/proto_surveys.h"
 #include "util/utf8.h"
 
 #define ORDER_DIGITS 20
@@ -27,36 +27,16 @@ typedef struct rec {
     struct rec *next;
 } rec;
 
-/* A proactive item held while muted: a message, or a survey by id. */
-typedef struct held {
-    int is_survey;
-    char sid[PL_MAX_ID + 1];
-    pl_proactive p;
-} held;
-
-/* Proactive ids handed to the host lately: a resend (the ack was lost with
- * its connection) is acknowledged again, not reported twice. */
-#define RING 32
-typedef struct delivered {
-    char id[PL_MAX_ID + 1];
-    int acked;
-} delivered;
-
 struct pl_surveys {
     pl_alloc alloc;
     pl_sess *sess;
     pl_ctx *ctx;
     pl_journal *j;
     const pl_log *log;
+    pl_proactive *proactive;
     rec *recs; /* in arrival order */
     size_t n_pending, n_finished;
     uint64_t next_order;
-    int muted;
-    int64_t muted_until;
-    held held[PL_SURVEYS_MAX_HELD];
-    size_t n_held;
-    delivered ring[RING];
-    size_t ring_head, ring_count;
 };
 
 /* ---- records ------------------------------------------------------------------- */
@@ -290,21 +270,10 @@ static int journal_load(pl_surveys *sv)
 
 /* ---- events and frames ------------------------------------------------------ */
 
-/* parley_event_raw_json() reads the rich-content part of an event. */
-static int set_raw_json(parley_event *ev, const char *json)
-{
-    if (!json)
-        return PARLEY_OK;
-    if (!ev->rich && !(ev->rich = pl_ev_rich_new(&ev->alloc)))
-        return PARLEY_ERR_NOMEM;
-    return pl_event_set(ev, &ev->rich->raw_json, json);
-}
-
 static int report(pl_surveys *sv, rec *r)
 {
     parley_event *ev = pl_event_new(&sv->alloc, PARLEY_EV_SURVEY);
-    if (!ev || pl_event_set(ev, &ev->conv, r->model->conv) != PARLEY_OK ||
-        set_raw_json(ev, r->model->json) != PARLEY_OK) {
+    if (!ev || pl_event_set(ev, &ev->conv, r->model->conv) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
@@ -314,103 +283,40 @@ static int report(pl_surveys *sv, rec *r)
     return PARLEY_OK;
 }
 
-static int send_ack(pl_surveys *sv, const char *id)
+/* A proactive survey held while muted: reported now, unless it was
+ * answered meanwhile. */
+static void release(void *user, const char *survey_id)
 {
-    char *frame = NULL;
-    size_t len = 0;
-    int rc = pl_proto_encode_proactive_ack(&sv->alloc, id, &frame, &len);
-    return rc == PARLEY_OK ? pl_sess_send_control(sv->sess, "proactive.ack", frame, len) : rc;
+    pl_surveys *sv = user;
+    rec *r = rec_find(sv, survey_id);
+    if (r && r->held && r->status == ST_PENDING && report(sv, r) == PARLEY_OK)
+        r->held = 0;
+    else if (r && r->held)
+        PL_LOG_W(sv->log, "survey %s not reported: out of memory (reported after a restart)", r->id);
 }
 
-static delivered *ring_find(pl_surveys *sv, const char *id)
+/* A new survey is kept (journaled) and reported, or held while proactive
+ * content is muted. */
+static int keep(pl_surveys *sv, parley_survey *model, int hold)
 {
-    for (size_t k = 0; k < sv->ring_count; k++) {
-        delivered *d = &sv->ring[(sv->ring_head + RING - 1 - k) % RING];
-        if (strcmp(d->id, id) == 0)
-            return d;
-    }
-    return NULL;
-}
-
-static void ring_add(pl_surveys *sv, const char *id, int acked)
-{
-    delivered *d = &sv->ring[sv->ring_head];
-    snprintf(d->id, sizeof d->id, "%s", id);
-    d->acked = acked;
-    sv->ring_head = (sv->ring_head + 1) % RING;
-    if (sv->ring_count < RING)
-        sv->ring_count++;
-}
-
-/* Hands a proactive message to the host and acknowledges it (after the
- * next welcome when offline). */
-static int deliver_proactive(pl_surveys *sv, pl_proactive *p)
-{
-    parley_event *ev = pl_event_new(&sv->alloc, PARLEY_EV_PROACTIVE);
-    if (!ev || pl_event_set(ev, &ev->id, p->id) != PARLEY_OK || pl_event_set(ev, &ev->text, p->text) != PARLEY_OK ||
-        pl_event_set(ev, &ev->author_name, p->author_name) != PARLEY_OK) {
-        parley_event_free(ev);
+    rec *r = rec_new(sv, model, sv->next_order);
+    if (!r)
+        return PARLEY_ERR_NOMEM;
+    if (persist_definition(sv, r) == PARLEY_ERR_NOMEM) {
+        rec_free(sv, r);
         return PARLEY_ERR_NOMEM;
     }
-    /* The blocks move to the event (it frees them). */
-    ev->rich = p->rich;
-    p->rich = NULL;
-    ev->author_kind = p->author_kind;
-    ev->ts = p->ts;
-    int rc = send_ack(sv, p->id);
-    if (rc == PARLEY_ERR_NOMEM) {
-        parley_event_free(ev);
-        return rc;
+    if (!hold && report(sv, r) != PARLEY_OK) {
+        jdel(sv, 'd', r->id);
+        rec_free(sv, r);
+        return PARLEY_ERR_NOMEM;
     }
-    pl_sess_emit(sv->sess, ev);
-    ring_add(sv, p->id, rc == PARLEY_OK);
+    rec_insert(sv, r);
+    if (hold) {
+        r->held = 1;
+        pl_proactive_hold_survey(sv->proactive, r->id);
+    }
     return PARLEY_OK;
-}
-
-static int held_has(const pl_surveys *sv, int is_survey, const char *id)
-{
-    for (size_t k = 0; k < sv->n_held; k++)
-        if (sv->held[k].is_survey == is_survey &&
-            strcmp(is_survey ? sv->held[k].sid : sv->held[k].p.id, id) == 0)
-            return 1;
-    return 0;
-}
-
-static int on_proactive(pl_surveys *sv, const pl_frame *f)
-{
-    char err[160] = "", skipped[160] = "", text[200];
-    pl_proactive p;
-    int rc = pl_proto_decode_proactive(&sv->alloc, f, &p, err, sizeof err, skipped, sizeof skipped);
-    if (rc == PARLEY_ERR_PROTOCOL) {
-        snprintf(text, sizeof text, "proactive item rejected: %s", err);
-        return pl_sess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, text);
-    }
-    if (rc != PARLEY_OK)
-        return rc;
-    if (skipped[0]) {
-        snprintf(text, sizeof text, "proactive %s: %s", p.id, skipped);
-        if (pl_sess_emit_error(sv->sess, PARLEY_ERR_PROTOCOL, text) != PARLEY_OK) {
-            pl_proto_proactive_clear(&sv->alloc, &p);
-            return PARLEY_ERR_NOMEM;
-        }
-    }
-    delivered *d = ring_find(sv, p.id);
-    if (d) {
-        rc = send_ack(sv, p.id);
-        d->acked = rc == PARLEY_OK;
-    } else if (held_has(sv, 0, p.id)) {
-        rc = PARLEY_OK;
-    } else if (sv->muted) {
-        if (sv->n_held < PL_SURVEYS_MAX_HELD) {
-            sv->held[sv->n_held++] = (held){.p = p};
-            return PARLEY_OK;
-        }
-        PL_LOG_I(sv->log, "proactive %s dropped: %d items held already", p.id, PL_SURVEYS_MAX_HELD);
-    } else {
-        rc = deliver_proactive(sv, &p);
-    }
-    pl_proto_proactive_clear(&sv->alloc, &p);
-    return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_OK;
 }
 
 static int on_survey(pl_surveys *sv, const pl_frame *f)
@@ -429,111 +335,24 @@ static int on_survey(pl_surveys *sv, const pl_frame *f)
         pl_survey_unref(model);
         return PARLEY_OK;
     }
-    int hold = model->proactive && sv->muted;
-    if (sv->n_pending >= PL_SURVEYS_MAX_PENDING || (hold && sv->n_held >= PL_SURVEYS_MAX_HELD)) {
+    int hold = model->proactive && pl_proactive_muted(sv->proactive);
+    if (sv->n_pending >= PL_SURVEYS_MAX_PENDING || (hold && !pl_proactive_room(sv->proactive))) {
         /* The server sends it again after a later welcome. */
         PL_LOG_W(sv->log, "survey %s not kept: too many pending or held", model->id);
         pl_survey_unref(model);
         return PARLEY_OK;
     }
-    rec *r = rec_new(sv, model, sv->next_order);
-    if (!r)
-        return PARLEY_ERR_NOMEM;
-    if (persist_definition(sv, r) == PARLEY_ERR_NOMEM) {
-        rec_free(sv, r);
-        return PARLEY_ERR_NOMEM;
-    }
-    if (!hold && report(sv, r) != PARLEY_OK) {
-        jdel(sv, 'd', r->id);
-        rec_free(sv, r);
-        return PARLEY_ERR_NOMEM;
-    }
-    rec_insert(sv, r);
-    if (hold) {
-        r->held = 1;
-        sv->held[sv->n_held] = (held){.is_survey = 1};
-        snprintf(sv->held[sv->n_held++].sid, sizeof r->id, "%s", r->id);
-    }
-    return PARLEY_OK;
-}
-
-/* ---- mute ------------------------------------------------------------------- */
-
-/* Everything held goes to the host in the order it arrived. */
-static void release(pl_surveys *sv)
-{
-    for (size_t k = 0; k < sv->n_held; k++) {
-        held *h = &sv->held[k];
-        if (h->is_survey) {
-            rec *r = rec_find(sv, h->sid);
-            if (r && r->held && r->status == ST_PENDING && report(sv, r) == PARLEY_OK)
-                r->held = 0;
-            else if (r && r->held)
-                PL_LOG_W(sv->log, "survey %s not reported: out of memory (reported after a restart)", r->id);
-        } else if (deliver_proactive(sv, &h->p) != PARLEY_OK) {
-            PL_LOG_W(sv->log, "proactive %s dropped: out of memory (the server resends it)", h->p.id);
-        }
-        pl_proto_proactive_clear(&sv->alloc, &h->p);
-    }
-    sv->n_held = 0;
-}
-
-void pl_surveys_mute(pl_surveys *sv, int64_t now, uint32_t duration_ms)
-{
-    sv->muted = duration_ms != 0;
-    sv->muted_until = now + duration_ms;
-    if (!sv->muted)
-        release(sv);
+    return keep(sv, model, hold);
 }
 
 /* ---- session hooks ---------------------------------------------------------- */
 
 static int on_frame(void *user, int64_t now, const pl_frame *f)
 {
-    pl_surveys *sv = user;
     (void)now;
-    if (f->type != PL_FRAME_UNKNOWN)
+    if (f->type != PL_FRAME_UNKNOWN || strcmp(f->type_name, "survey") != 0)
         return 0;
-    int rc;
-    if (strcmp(f->type_name, "survey") == 0)
-        rc = on_survey(sv, f);
-    else if (strcmp(f->type_name, "proactive") == 0)
-        rc = on_proactive(sv, f);
-    else
-        return 0;
-    return rc == PARLEY_ERR_NOMEM ? rc : 1;
-}
-
-/* Acks that could not go out (offline at release) go after the welcome. */
-static int on_welcome(void *user, int64_t now)
-{
-    pl_surveys *sv = user;
-    (void)now;
-    for (size_t k = 0; k < sv->ring_count; k++) {
-        delivered *d = &sv->ring[k];
-        if (!d->acked) {
-            int rc = send_ack(sv, d->id);
-            if (rc != PARLEY_OK)
-                return rc;
-            d->acked = 1;
-        }
-    }
-    return PARLEY_OK;
-}
-
-static int64_t deadline(void *user)
-{
-    pl_surveys *sv = user;
-    return sv->muted ? sv->muted_until : -1;
-}
-
-static void on_tick(void *user, int64_t now)
-{
-    pl_surveys *sv = user;
-    if (sv->muted && now >= sv->muted_until) {
-        sv->muted = 0;
-        release(sv);
-    }
+    return on_survey(user, f) == PARLEY_ERR_NOMEM ? PARLEY_ERR_NOMEM : 1;
 }
 
 static void forget_all(pl_surveys *sv)
@@ -544,24 +363,20 @@ static void forget_all(pl_surveys *sv)
         rec_free(sv, r);
     }
     sv->n_pending = sv->n_finished = 0;
-    for (size_t k = 0; k < sv->n_held; k++)
-        pl_proto_proactive_clear(&sv->alloc, &sv->held[k].p);
-    sv->n_held = 0;
-    sv->ring_count = sv->ring_head = 0;
 }
 
 static void on_logout(void *user)
 {
     pl_surveys *sv = user;
     forget_all(sv);
-    if (sv->j && (pl_journal_clear_ns(sv->j, PL_SURVEYS_NS) != PARLEY_OK ||
-                  pl_journal_clear_ns(sv->j, PL_SURVEYS_NS_PROACTIVE) != PARLEY_OK))
-        PL_LOG_W(sv->log, "surveys: journal not fully cleared at logout");
+    if (sv->j && pl_journal_clear_ns(sv->j, PL_SURVEYS_NS) != PARLEY_OK)
+        PL_LOG_W(sv->log, "surveys: journal not cleared at logout");
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
-pl_surveys *pl_surveys_new(const pl_alloc *a, pl_sess *sess, pl_ctx *ctx, pl_journal *journal, const pl_log *log)
+pl_surveys *pl_surveys_new(const pl_alloc *a, pl_sess *sess, pl_ctx *ctx, pl_proactive *proactive,
+                           pl_journal *journal, const pl_log *log)
 {
     pl_surveys *sv = pl_calloc(a, 1, sizeof *sv);
     if (!sv)
@@ -569,6 +384,7 @@ pl_surveys *pl_surveys_new(const pl_alloc *a, pl_sess *sess, pl_ctx *ctx, pl_jou
     sv->alloc = *a;
     sv->sess = sess;
     sv->ctx = ctx;
+    sv->proactive = proactive;
     sv->j = journal;
     sv->log = log;
     sv->next_order = 1;
@@ -578,11 +394,12 @@ pl_surveys *pl_surveys_new(const pl_alloc *a, pl_sess *sess, pl_ctx *ctx, pl_jou
     for (rec *r = sv->recs; rc == PARLEY_OK && r; r = r->next)
         if (r->status == ST_PENDING)
             rc = report(sv, r);
-    pl_sess_ext ext = {sv, on_welcome, on_frame, NULL, deadline, on_tick, on_logout, NULL};
+    pl_sess_ext ext = {.user = sv, .on_frame = on_frame, .on_logout = on_logout};
     if (rc != PARLEY_OK || pl_sess_add_ext(sess, &ext) != PARLEY_OK) {
         pl_surveys_free(sv);
         return NULL;
     }
+    pl_proactive_on_release(proactive, release, sv);
     return sv;
 }
 
@@ -682,14 +499,6 @@ int pl_surveys_answer_number(pl_surveys *sv, const char *survey_id, const char *
     return store_answer(sv, r, idx, (pl_survey_answer){.set = 1, .value = value});
 }
 
-static int option_of(const parley_question *q, const char *id)
-{
-    for (size_t j = 0; id && j < q->n_options; j++)
-        if (strcmp(q->options[j].id, id) == 0)
-            return (int)j;
-    return -1;
-}
-
 int pl_surveys_answer_choice(pl_surveys *sv, const char *survey_id, const char *qid, const char *option)
 {
     rec *r;
@@ -699,7 +508,7 @@ int pl_surveys_answer_choice(pl_surveys *sv, const char *survey_id, const char *
         return rc;
     if (!option)
         return PARLEY_ERR_INVALID_ARG;
-    int j = option_of(&r->model->questions[idx], option);
+    int j = pl_survey_option_index(&r->model->questions[idx], option);
     if (j < 0)
         return PARLEY_ERR_NOT_FOUND;
     return store_answer(sv, r, idx, (pl_survey_answer){.set = 1, .value = j});
@@ -723,7 +532,7 @@ int pl_surveys_answer_choices(pl_surveys *sv, const char *survey_id, const char 
     for (size_t k = 0; k < n; k++) {
         if (!ids[k])
             return PARLEY_ERR_INVALID_ARG;
-        int j = option_of(q, ids[k]);
+        int j = pl_survey_option_index(q, ids[k]);
         if (j < 0)
             return PARLEY_ERR_NOT_FOUND;
         if (mask & (1u << j))

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "codec/proto.h"
+#include "codec/proto_context.h"
 #include "feature/redact.h"
 #include "session/session.h"
 

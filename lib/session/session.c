@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec/proto_blocks.h"
 #include "util/utf8.h"
 
 /* Journal namespaces. Outbox keys are zero-padded order numbers so the
@@ -66,7 +67,7 @@ typedef enum { OBX_CONV_START, OBX_MSG, OBX_ITEM, OBX_REPORTED } obx_kind;
 static const char obx_kind_char[] = {'c', 'm', 'x', 'r'};
 /* The conv field of an item that belongs to no conversation. */
 #define NO_CONV "-"
-#define MAX_EXTS 4
+#define MAX_EXTS 8
 
 typedef struct obx_item {
     struct obx_item *next;
@@ -1238,7 +1239,23 @@ static int ext_decorate(pl_sess *s, const pl_frame *f, parley_event *ev)
     return PARLEY_OK;
 }
 
-static int deliver_msg(pl_sess *s, sconv *c, const pl_frame *f)
+/* Blocks that broke the rules: one error per message naming it, however
+ * many were left out, ahead of the message. */
+static int report_skipped(pl_sess *s, const pl_frame *f, const char *why)
+{
+    char text[256];
+    snprintf(text, sizeof text, "message %s: %s", f->id, why);
+    PL_LOG_W(s->log, "%s", text);
+    parley_event *ev = error_event(s, PARLEY_ERR_PROTOCOL, text);
+    if (!ev || pl_event_set(ev, &ev->conv, f->conv) != PARLEY_OK || pl_event_set(ev, &ev->id, f->id) != PARLEY_OK) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
+    pl_event_queue_push(&s->events, ev);
+    return PARLEY_OK;
+}
+
+static parley_event *message_event(pl_sess *s, const pl_frame *f)
 {
     char seq[21];
     pl_proto_seq_str(f->seq, seq);
@@ -1247,11 +1264,26 @@ static int deliver_msg(pl_sess *s, sconv *c, const pl_frame *f)
         pl_event_set(ev, &ev->seq, seq) != PARLEY_OK || pl_event_set(ev, &ev->text, f->text) != PARLEY_OK ||
         pl_event_set(ev, &ev->author_name, f->author_name) != PARLEY_OK) {
         parley_event_free(ev);
-        return PARLEY_ERR_NOMEM;
+        return NULL;
     }
     ev->author_kind = author_kind(f->author_kind);
     ev->ts = f->ts;
-    if (ext_decorate(s, f, ev) != PARLEY_OK) {
+    return ev;
+}
+
+/* The message with its structured content; the modules see it before the
+ * host does (the postbacks remember what it offers). Out of memory drops
+ * the delivery: a replay brings the message again. */
+static int deliver_msg(pl_sess *s, sconv *c, const pl_frame *f)
+{
+    char why[200];
+    parley_event *ev = message_event(s, f);
+    int rc = ev ? pl_proto_msg_content(&s->alloc, f, &ev->content, why, sizeof why) : PARLEY_ERR_NOMEM;
+    if (rc == PARLEY_OK)
+        rc = ext_decorate(s, f, ev);
+    if (rc == PARLEY_OK && why[0])
+        rc = report_skipped(s, f, why);
+    if (rc != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
@@ -1320,6 +1352,8 @@ static int on_conv_update(pl_sess *s, const pl_frame *f)
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
+    ev->queue_pos = f->queue_pos;
+    ev->wait_s = f->wait_s;
     pl_event_queue_push(&s->events, ev);
     return PARLEY_OK;
 }
@@ -1750,6 +1784,18 @@ void pl_sess_emit(pl_sess *s, parley_event *ev)
 int pl_sess_emit_error(pl_sess *s, int code, const char *text)
 {
     return emit_error(s, code, text);
+}
+
+int pl_sess_bad_frame(pl_sess *s, const pl_frame *f, const char *why, const char *req)
+{
+    char text[200];
+    snprintf(text, sizeof text, "%s: %s", f->type_name, why);
+    PL_LOG_W(s->log, "bad frame from server: %s", text);
+    parley_event *ev = pl_event_error(&s->alloc, PARLEY_ERR_PROTOCOL, req, text);
+    if (!ev)
+        return PARLEY_ERR_NOMEM;
+    pl_event_queue_push(&s->events, ev);
+    return PARLEY_OK;
 }
 
 /* ---- logout ----------------------------------------------------------------- */

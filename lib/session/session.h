@@ -10,14 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/proto_frames.h"
 #include "session/event.h"
 #include "store/journal.h"
-#include "codec/proto.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/rand.h"
 
 typedef struct pl_sess pl_sess;
+
+/* Conversations tracked per client; bounds hello's cursors. */
+#define PL_MAX_CONVERSATIONS 256
 
 typedef struct pl_sess_config {
     const char *app_id;        /* copied */
@@ -139,7 +142,8 @@ uint32_t pl_sess_outbox_count(const pl_sess *s);
 int pl_sess_logout(pl_sess *s, const char *new_anon_id);
 
 /* ---- feature modules -----------------------------------------------------
- * Context, rich conversations and surveys live in their own files and plug
+ * The user's context, postbacks, typing, receipts, requests, surveys and
+ * proactive content live in their own files (lib/feature/) and plug
  * in here. Every hook may be NULL and runs under the facade's lock. */
 typedef struct pl_sess_ext {
     void *user;
@@ -165,7 +169,7 @@ typedef struct pl_sess_ext {
     int (*snapshot)(void *user, size_t max, char **out);
 } pl_sess_ext;
 
-/* Up to 4 modules; `ext` is copied. INVALID_ARG when full. */
+/* Up to 8 modules; `ext` is copied. INVALID_ARG when full. */
 int pl_sess_add_ext(pl_sess *s, const pl_sess_ext *ext);
 /* Welcomed and not closing: a control frame would go out now. */
 int pl_sess_online(const pl_sess *s);
@@ -193,6 +197,10 @@ int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char 
 /* Queues an event for the host, in order with the session's own. */
 void pl_sess_emit(pl_sess *s, parley_event *ev);
 int pl_sess_emit_error(pl_sess *s, int code, const char *text);
+/* A module's frame that is malformed: logged, and reported as an ERROR
+ * event (PARLEY_ERR_PROTOCOL, "<type>: <why>") whose client id is `req`
+ * (may be NULL: the request the frame answered). PARLEY_OK or NOMEM. */
+int pl_sess_bad_frame(pl_sess *s, const pl_frame *f, const char *why, const char *req);
 
 /* Moves every event produced so far to the end of `q`. */
 void pl_sess_take_events(pl_sess *s, pl_event_queue *q);

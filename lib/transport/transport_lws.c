@@ -38,7 +38,7 @@
 #include <string.h>
 
 #include "parley.h"
-#include "codec/proto.h"
+#include "model/limits.h"
 #include "transport/tls_trust.h"
 #include "transport/transport.h"
 

@@ -27,20 +27,33 @@ static int open_modules(fz_world *w)
     w->sess = pl_sess_new(pl_alloc_libc(), &sc, w->rand, NULL);
     pl_ctx_config cc = {.consent = 1, .redact = {.builtin = 1}};
     w->ctx = w->sess ? pl_ctx_new(pl_alloc_libc(), w->sess, &cc, NULL) : NULL;
-    w->rich = w->ctx ? pl_rich_new(pl_alloc_libc(), w->sess, w->journal, NULL) : NULL;
-    w->survey = w->rich ? pl_surveys_new(pl_alloc_libc(), w->sess, w->ctx, w->journal, NULL) : NULL;
+    const pl_alloc *a = pl_alloc_libc();
+    if (!w->ctx || !(w->receipts = pl_receipts_new(a, w->sess, w->journal, NULL)) ||
+        !(w->requests = pl_requests_new(a, w->sess, NULL)) || !(w->typing = pl_typing_new(a, w->sess, NULL)) ||
+        !(w->postbacks = pl_postbacks_new(a, w->sess, w->journal, NULL)) ||
+        !(w->proactive = pl_proactive_new(a, w->sess, w->journal, NULL)))
+        return -1;
+    w->survey = pl_surveys_new(a, w->sess, w->ctx, w->proactive, w->journal, NULL);
     return w->survey ? 0 : -1;
 }
 
 static void close_modules(fz_world *w)
 {
     pl_surveys_free(w->survey);
-    pl_rich_free(w->rich);
+    pl_proactive_free(w->proactive);
+    pl_postbacks_free(w->postbacks);
+    pl_typing_free(w->typing);
+    pl_requests_free(w->requests);
+    pl_receipts_free(w->receipts);
     pl_ctx_free(w->ctx);
     pl_sess_free(w->sess);
     pl_journal_close(w->journal);
     w->survey = NULL;
-    w->rich = NULL;
+    w->proactive = NULL;
+    w->postbacks = NULL;
+    w->typing = NULL;
+    w->requests = NULL;
+    w->receipts = NULL;
     w->ctx = NULL;
     w->sess = NULL;
     w->journal = NULL;
@@ -283,7 +296,7 @@ static void host_request(fz_world *w, const char *kind, const char *arg)
     size_t n = strlen(arg);
     if (*kind == 'l')
         k = PL_REQ_CONV_LIST;
-    else if (*kind == 'h' && pl_id_valid(w->conv, PL_MAX_ID) && (!n || pl_proto_rich_seq(arg, &args.before))) {
+    else if (*kind == 'h' && pl_id_valid(w->conv, PL_MAX_ID) && (!n || pl_proto_parse_seq(arg, &args.before))) {
         k = PL_REQ_HISTORY;
         args.conv = w->conv;
     } else if (*kind == 's' && n && n <= PL_MAX_QUERY && pl_utf8_valid(arg, n)) {
@@ -295,7 +308,7 @@ static void host_request(fz_world *w, const char *kind, const char *arg)
     } else
         return;
     char id[PARLEY_ID_SIZE];
-    pl_rich_request(w->rich, k, &args, id);
+    pl_requests_send(w->requests, k, &args, id);
 }
 
 static void host_context(fz_world *w, char op, char *argv[])
@@ -361,7 +374,7 @@ static void host_survey(fz_world *w, char op, char *argv[])
         rc = pl_surveys_dismiss(w->survey, sid, cid);
         break;
     case 'Z':
-        pl_surveys_mute(w->survey, w->now, (uint32_t)strtoul(argv[0], NULL, 10));
+        pl_proactive_mute(w->proactive, w->now, (uint32_t)strtoul(argv[0], NULL, 10));
         break;
     }
     set_cid(w, rc, cid);
@@ -373,16 +386,16 @@ static void host_rich(fz_world *w, char op, char *argv[])
     uint32_t unread;
     switch (op) {
     case 'p':
-        set_cid(w, pl_rich_postback(w->rich, w->ctx, w->conv, argv[0], argv[1], cid), cid);
+        set_cid(w, pl_postbacks_send(w->postbacks, w->ctx, w->conv, argv[0], argv[1], cid), cid);
         break;
     case 'y':
-        pl_rich_set_typing(w->rich, w->conv, *argv[0] == '1', w->now);
+        pl_typing_set(w->typing, w->conv, *argv[0] == '1', w->now);
         break;
     case 'R':
-        pl_rich_mark_read(w->rich, w->conv, argv[0]);
+        pl_receipts_mark_read(w->receipts, w->conv, argv[0]);
         break;
     case 'u':
-        pl_rich_unread(w->rich, *argv[0] ? w->conv : NULL, &unread);
+        pl_receipts_unread(w->receipts, *argv[0] ? w->conv : NULL, &unread);
         break;
     case 'q':
         host_request(w, argv[0], argv[1]);

@@ -1,5 +1,6 @@
 /* What the client fuzz targets share: a session engine with its modules
- * (context, rich, surveys) over a journal in host storage in memory, driven
+ * (the user's context, receipts, requests, typing, postbacks, proactive
+ * content, surveys) over a journal in host storage in memory, driven
  * line by line by the fuzzer's input, as the facade would drive it but
  * without a socket, a clock or threads.
  *
@@ -16,12 +17,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "feature/postbacks.h"
+#include "feature/proactive.h"
+#include "feature/receipts.h"
+#include "feature/requests.h"
+#include "feature/surveys.h"
+#include "feature/typing.h"
 #include "feature/user_context.h"
 #include "session/event.h"
-#include "feature/rich.h"
 #include "session/session.h"
 #include "store/storage.h"
-#include "feature/surveys.h"
 #include "testlib.h"
 
 typedef struct fz_world {
@@ -31,7 +36,11 @@ typedef struct fz_world {
     pl_rand *rand;
     pl_sess *sess;
     pl_ctx *ctx;
-    pl_rich *rich;
+    pl_receipts *receipts;
+    pl_requests *requests;
+    pl_typing *typing;
+    pl_postbacks *postbacks;
+    pl_proactive *proactive;
     pl_surveys *survey;
     int64_t now;
     char conv[PARLEY_ID_SIZE];      /* the last conversation started */

@@ -1,4 +1,5 @@
-/* libFuzzer target: the survey model (lib/proto_survey.c, lib/survey.c).
+/* libFuzzer target: the survey model (lib/model/survey.c, its codec
+ * lib/codec/proto_surveys.c and the feature lib/feature/surveys.c).
  * The first line is a `survey` frame; the second an answers object, as the
  * journal keeps a partial response; the rest are session lines
  * (fuzz_session.c), typically the host answering (!N !C !M !T !X !V),
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/proto_surveys.h"
 #include "fuzz_client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -10,7 +10,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "codec/proto.h"
+#include "codec/proto_context.h"
+#include "codec/proto_frames.h"
 
 static tl_alloc cnt = {.fail_at = -1};
 static const pl_alloc alloc = {tl_malloc, tl_realloc, tl_free, &cnt};

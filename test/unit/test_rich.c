@@ -8,7 +8,10 @@
 #include <cjson/cJSON.h>
 
 #include "feature/user_context.h"
-#include "feature/rich.h"
+#include "feature/postbacks.h"
+#include "feature/receipts.h"
+#include "feature/requests.h"
+#include "feature/typing.h"
 #include "session/session.h"
 #include "store/storage.h"
 #include "sessprobe.h"
@@ -22,8 +25,12 @@ typedef struct fx {
     pl_rand *rand;
     pl_sess *s;
     pl_ctx *ctx;
-    pl_rich *rich;
+    pl_receipts *receipts;
+    pl_requests *requests;
+    pl_typing *typing;
+    pl_postbacks *postbacks;
     pl_journal *j;
+    pl_ctx_config cc;
     int64_t now;
     pl_event_queue evq;
 } fx;
@@ -32,19 +39,27 @@ static int fx_open(fx *f)
 {
     pl_sess_config cfg = sp_default_cfg;
     cfg.journal = f->j;
-    pl_ctx_config cc = {.consent = 1};
     f->s = pl_sess_new(&f->a, &cfg, f->rand, NULL);
-    f->ctx = f->s ? pl_ctx_new(&f->a, f->s, &cc, NULL) : NULL;
-    f->rich = f->ctx ? pl_rich_new(&f->a, f->s, f->j, NULL) : NULL;
-    return f->rich != NULL;
+    f->ctx = f->s ? pl_ctx_new(&f->a, f->s, &f->cc, NULL) : NULL;
+    f->receipts = f->ctx ? pl_receipts_new(&f->a, f->s, f->j, NULL) : NULL;
+    f->requests = f->receipts ? pl_requests_new(&f->a, f->s, NULL) : NULL;
+    f->typing = f->requests ? pl_typing_new(&f->a, f->s, NULL) : NULL;
+    f->postbacks = f->typing ? pl_postbacks_new(&f->a, f->s, f->j, NULL) : NULL;
+    return f->postbacks != NULL;
 }
 
 static void fx_close(fx *f)
 {
-    pl_rich_free(f->rich);
+    pl_postbacks_free(f->postbacks);
+    pl_typing_free(f->typing);
+    pl_requests_free(f->requests);
+    pl_receipts_free(f->receipts);
     pl_ctx_free(f->ctx);
     pl_sess_free(f->s);
-    f->rich = NULL;
+    f->postbacks = NULL;
+    f->typing = NULL;
+    f->requests = NULL;
+    f->receipts = NULL;
     f->ctx = NULL;
     f->s = NULL;
 }
@@ -57,6 +72,7 @@ static void fx_init_j(fx *f, pl_journal *j)
     f->rand = pl_rand_new(pl_alloc_libc());
     f->now = 1000;
     f->j = j;
+    f->cc = (pl_ctx_config){.consent = 1};
     CHECK(fx_open(f));
 }
 
@@ -434,7 +450,7 @@ static void test_postback(void)
     feed_blocks(&f, "1", all_kinds);
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS);
     CHECK_INT(ev ? ev->state : 0, PARLEY_MSG_PENDING);
     CHECK_STR(ev ? ev->cid : NULL, cid);
@@ -448,11 +464,11 @@ static void test_postback(void)
     CHECK_STR(sp_jstr(j, "postback.payload"), "billing");
     cJSON_Delete(j);
     /* The quick replies are used up; buttons can be tapped again. */
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b3", cid), PARLEY_OK);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "c1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b3", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "c1", cid), PARLEY_OK);
     j = EXPECT_FRAME(&f, "msg.send");
     CHECK_STR(sp_jstr(j, "text"), "Open store");
     CHECK(sp_jstr(j, "postback.payload") != NULL);
@@ -466,13 +482,13 @@ static void test_postback(void)
     CHECK_STR(sp_jstr(j, "postback.option"), "c1");
     CHECK(sp_jget(sp_jget(j, "postback"), "payload") == NULL);
     cJSON_Delete(j);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "nope", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-9", "o1", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-2", "m-1", "o1", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, NULL, "m-1", "o1", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m 1", "o1", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "nope", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-9", "o1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-2", "m-1", "o1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, NULL, "m-1", "o1", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m 1", "o1", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "", cid), PARLEY_ERR_INVALID_ARG);
     EXPECT_NO_FRAME(&f);
     CHECK_INT(pl_sess_outbox_count(f.s), 5);
     fx_free(&f);
@@ -491,19 +507,14 @@ static void test_postback_redacted(void)
 {
     fx f;
     fx_init_j(&f, NULL);
-    pl_ctx_free(f.ctx);
-    pl_rich_free(f.rich);
-    pl_sess_free(f.s);
-    pl_sess_config cfg = sp_default_cfg;
-    f.s = pl_sess_new(&f.a, &cfg, f.rand, NULL);
-    pl_ctx_config cc = {.consent = 1, .redact = {.fn = scrub_all, .builtin = 1}};
-    f.ctx = pl_ctx_new(&f.a, f.s, &cc, NULL);
-    f.rich = pl_rich_new(&f.a, f.s, NULL, NULL);
+    fx_close(&f);
+    f.cc.redact = (pl_redact){.fn = scrub_all, .builtin = 1};
+    CHECK(fx_open(&f));
     bring_online(&f);
     feed_blocks(&f, "1", all_kinds);
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
     CHECK_STR(sp_jstr(j, "text"), "B****g");
     cJSON_Delete(j);
@@ -519,7 +530,7 @@ static void test_postback_resend_same_cid(void)
     feed_blocks(&f, "1", all_kinds);
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
     drain_events(&f);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
     cJSON_Delete(j);
@@ -555,18 +566,18 @@ static void test_restart(void)
     feed_blocks(&f, "2", "[" QR_OK "]");
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
-    CHECK_INT(pl_rich_mark_read(f.rich, "c-1", "2"), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_OK);
+    CHECK_INT(pl_receipts_mark_read(f.receipts, "c-1", "2"), PARLEY_OK);
     drain_events(&f);
     fx_close(&f);
     pl_journal_close(j);
     j = sp_open_mem_journal(&m);
     f.j = j;
     CHECK(fx_open(&f));
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
     drain_events(&f);
     pl_sess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
@@ -585,16 +596,16 @@ static void test_offers_bounded(void)
     fx f;
     start_online(&f);
     char seq[16];
-    for (int i = 1; i <= PL_RICH_OFFERS_PER_CONV + 1; i++) {
+    for (int i = 1; i <= PL_POSTBACKS_PER_CONV + 1; i++) {
         snprintf(seq, sizeof seq, "%d", i);
         feed_blocks(&f, seq, "[" QR_OK "]");
     }
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "ok1", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "ok1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
     for (int c = 2; c < 12; c++)
-        for (int i = 1; i <= PL_RICH_OFFERS_PER_CONV; i++) {
+        for (int i = 1; i <= PL_POSTBACKS_PER_CONV; i++) {
             char buf[256];
             snprintf(buf, sizeof buf,
                      "{\"t\":\"msg\",\"conv\":\"c-%d\",\"id\":\"m-%d-%d\",\"seq\":\"%d\",\"author\":{\"kind\":\"bot\"},"
@@ -604,8 +615,8 @@ static void test_offers_bounded(void)
         }
     drain_events(&f);
     /* c-1's are the oldest and went first. */
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-9", "ok1", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-11", "m-11-8", "ok1", cid), PARLEY_OK);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-9", "ok1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-11", "m-11-8", "ok1", cid), PARLEY_OK);
     fx_free(&f);
 }
 
@@ -617,34 +628,34 @@ static void test_typing_out(void)
     fx_init_j(&f, NULL);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(pl_sess_conv_start(f.s, NULL, conv), PARLEY_OK);
-    CHECK_INT(pl_rich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK); /* offline: nothing */
+    CHECK_INT(pl_typing_set(f.typing, conv, 1, f.now), PARLEY_OK); /* offline: nothing */
     pl_sess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
     cJSON *j;
     while ((j = take_frame(&f)))
         cJSON_Delete(j); /* the conv.start */
-    CHECK_INT(pl_rich_set_typing(f.rich, "c-unknown", 1, f.now), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(pl_rich_set_typing(f.rich, "bad id", 1, f.now), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_rich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
+    CHECK_INT(pl_typing_set(f.typing, "c-unknown", 1, f.now), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_typing_set(f.typing, "bad id", 1, f.now), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_typing_set(f.typing, conv, 0, f.now), PARLEY_OK);
     EXPECT_NO_FRAME(&f); /* no on went out: no off */
-    CHECK_INT(pl_rich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
+    CHECK_INT(pl_typing_set(f.typing, conv, 1, f.now), PARLEY_OK);
     j = EXPECT_FRAME(&f, "typing");
     CHECK_STR(sp_jstr(j, "conv"), conv);
     CHECK(cJSON_IsTrue(sp_jget(j, "on")));
     cJSON_Delete(j);
     for (int i = 0; i < 29; i++) {
         f.now += 100;
-        CHECK_INT(pl_rich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
+        CHECK_INT(pl_typing_set(f.typing, conv, 1, f.now), PARLEY_OK);
     }
     EXPECT_NO_FRAME(&f);
     f.now += 100;
-    CHECK_INT(pl_rich_set_typing(f.rich, conv, 1, f.now), PARLEY_OK);
+    CHECK_INT(pl_typing_set(f.typing, conv, 1, f.now), PARLEY_OK);
     cJSON_Delete(EXPECT_FRAME(&f, "typing"));
-    CHECK_INT(pl_rich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
+    CHECK_INT(pl_typing_set(f.typing, conv, 0, f.now), PARLEY_OK);
     j = EXPECT_FRAME(&f, "typing");
     CHECK(cJSON_IsFalse(sp_jget(j, "on")));
     cJSON_Delete(j);
-    CHECK_INT(pl_rich_set_typing(f.rich, conv, 0, f.now), PARLEY_OK);
+    CHECK_INT(pl_typing_set(f.typing, conv, 0, f.now), PARLEY_OK);
     EXPECT_NO_FRAME(&f);
     fx_free(&f);
 }
@@ -709,11 +720,11 @@ static void test_read_marks(void)
     fx_init_j(&f, NULL);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(pl_sess_conv_start(f.s, NULL, conv), PARLEY_OK);
-    CHECK_INT(pl_rich_mark_read(f.rich, conv, "3"), PARLEY_OK);
-    CHECK_INT(pl_rich_mark_read(f.rich, conv, "0"), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_rich_mark_read(f.rich, conv, "03"), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_rich_mark_read(f.rich, conv, NULL), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_rich_mark_read(f.rich, "c-unknown", "3"), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_receipts_mark_read(f.receipts, conv, "3"), PARLEY_OK);
+    CHECK_INT(pl_receipts_mark_read(f.receipts, conv, "0"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_receipts_mark_read(f.receipts, conv, "03"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_receipts_mark_read(f.receipts, conv, NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_receipts_mark_read(f.receipts, "c-unknown", "3"), PARLEY_ERR_NOT_FOUND);
     pl_sess_go_online(f.s, f.now);
     reconnect_keep_frames(&f);
     cJSON *j = EXPECT_FRAME(&f, "read");
@@ -721,11 +732,11 @@ static void test_read_marks(void)
     CHECK_STR(sp_jstr(j, "seq"), "3");
     cJSON_Delete(j);
     cJSON_Delete(EXPECT_FRAME(&f, "conv.start"));
-    CHECK_INT(pl_rich_mark_read(f.rich, conv, "9"), PARLEY_OK);
+    CHECK_INT(pl_receipts_mark_read(f.receipts, conv, "9"), PARLEY_OK);
     j = EXPECT_FRAME(&f, "read");
     CHECK_STR(sp_jstr(j, "seq"), "9");
     cJSON_Delete(j);
-    CHECK_INT(pl_rich_mark_read(f.rich, conv, "5"), PARLEY_OK); /* lower: nothing */
+    CHECK_INT(pl_receipts_mark_read(f.receipts, conv, "5"), PARLEY_OK); /* lower: nothing */
     EXPECT_NO_FRAME(&f);
     drop(&f);
     reconnect_keep_frames(&f);
@@ -749,7 +760,7 @@ static void test_unread(void)
     fx f;
     start_online(&f);
     uint32_t n = 99;
-    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_receipts_unread(f.receipts, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 0);
     feed(&f, "{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":2}");
     feed(&f, "{\"t\":\"unread\",\"conv\":\"c-2\",\"count\":3}");
@@ -760,15 +771,15 @@ static void test_unread(void)
     ev = EXPECT_EVENT(&f, PARLEY_EV_UNREAD);
     CHECK_INT(parley_event_count(ev), 3);
     parley_event_free(ev);
-    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_receipts_unread(f.receipts, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 5);
-    CHECK_INT(pl_rich_unread(f.rich, "c-2", &n), PARLEY_OK);
+    CHECK_INT(pl_receipts_unread(f.receipts, "c-2", &n), PARLEY_OK);
     CHECK_INT(n, 3);
-    CHECK_INT(pl_rich_unread(f.rich, "c-9", &n), PARLEY_OK);
+    CHECK_INT(pl_receipts_unread(f.receipts, "c-9", &n), PARLEY_OK);
     CHECK_INT(n, 0);
     feed(&f, "{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":0}");
     drain_events(&f);
-    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_receipts_unread(f.receipts, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 3);
     const char *bad[] = {"{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":-1}",
                          "{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":1.5}",
@@ -779,7 +790,7 @@ static void test_unread(void)
         CHECK_INT(ev ? ev->error_code : 0, PARLEY_ERR_PROTOCOL);
         parley_event_free(ev);
     }
-    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_receipts_unread(f.receipts, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 3);
     /* A flood of conversations is bounded; nothing crashes. */
     char buf[128];
@@ -788,7 +799,7 @@ static void test_unread(void)
         feed(&f, buf);
     }
     drain_events(&f);
-    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_receipts_unread(f.receipts, NULL, &n), PARLEY_OK);
     CHECK(n >= 3 && n <= 3 + 2 * PL_MAX_CONVERSATIONS);
     fx_free(&f);
 }
@@ -802,10 +813,10 @@ static void test_requests_offline_then_answered(void)
     char r1[PARLEY_ID_SIZE], r2[PARLEY_ID_SIZE], r3[PARLEY_ID_SIZE], r4[PARLEY_ID_SIZE];
     pl_req_args none = {0}, hist = {.conv = "c-1", .before = 41, .limit = 20}, q = {.query = "refund gems"},
               art = {.id = "refunds"};
-    CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r1), PARLEY_OK);
-    CHECK_INT(pl_rich_request(f.rich, PL_REQ_HISTORY, &hist, r2), PARLEY_OK);
-    CHECK_INT(pl_rich_request(f.rich, PL_REQ_SEARCH, &q, r3), PARLEY_OK);
-    CHECK_INT(pl_rich_request(f.rich, PL_REQ_ARTICLE, &art, r4), PARLEY_OK);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_CONV_LIST, &none, r1), PARLEY_OK);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_HISTORY, &hist, r2), PARLEY_OK);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_SEARCH, &q, r3), PARLEY_OK);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_ARTICLE, &art, r4), PARLEY_OK);
     CHECK_STR(r1, "r-1");
     CHECK_STR(r4, "r-4");
     pl_sess_go_online(f.s, f.now);
@@ -903,7 +914,7 @@ static void test_request_errors_and_limits(void)
     start_online(&f);
     char r[PARLEY_ID_SIZE];
     pl_req_args art = {.id = "nope"}, none = {0};
-    CHECK_INT(pl_rich_request(f.rich, PL_REQ_ARTICLE, &art, r), PARLEY_OK);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_ARTICLE, &art, r), PARLEY_OK);
     cJSON_Delete(EXPECT_FRAME(&f, "kb.get"));
     char buf[256];
     snprintf(buf, sizeof buf, "{\"t\":\"error\",\"code\":\"not_found\",\"message\":\"no such article\",\"req\":\"%s\"}", r);
@@ -919,7 +930,7 @@ static void test_request_errors_and_limits(void)
     reconnect_keep_frames(&f);
     EXPECT_NO_FRAME(&f);
     /* An answer of the wrong kind does not answer. */
-    CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r), PARLEY_OK);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_CONV_LIST, &none, r), PARLEY_OK);
     cJSON_Delete(EXPECT_FRAME(&f, "conv.list"));
     snprintf(buf, sizeof buf, "{\"t\":\"kb.results\",\"req\":\"%s\",\"articles\":[]}", r);
     feed(&f, buf);
@@ -930,9 +941,9 @@ static void test_request_errors_and_limits(void)
     CHECK_INT(parley_event_error_code(ev), PARLEY_ERR_REJECTED);
     parley_event_free(ev);
     /* At most 16 waiting. */
-    for (int i = 0; i < PL_RICH_MAX_REQUESTS; i++)
-        CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r), PARLEY_OK);
-    CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r), PARLEY_ERR_FULL);
+    for (int i = 0; i < PL_REQUESTS_MAX; i++)
+        CHECK_INT(pl_requests_send(f.requests, PL_REQ_CONV_LIST, &none, r), PARLEY_OK);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_CONV_LIST, &none, r), PARLEY_ERR_FULL);
     fx_free(&f);
 }
 
@@ -973,7 +984,7 @@ static void test_hostile_answers(void)
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int failed = tl_failed;
-        CHECK_INT(pl_rich_request(f.rich, cases[c].kind, cases[c].args, r), PARLEY_OK);
+        CHECK_INT(pl_requests_send(f.requests, cases[c].kind, cases[c].args, r), PARLEY_OK);
         cJSON_Delete(take_frame(&f));
         size_t n = (size_t)snprintf(buf, 65536, cases[c].head, r);
         for (int i = 0; i < cases[c].n; i++)
@@ -1001,14 +1012,11 @@ static void test_hostile_answers(void)
 
 /* ---- conv.update queue, logout --------------------------------------------------- */
 
+/* A conv.update through the session: its CONVERSATION event. */
 static parley_event *decorate(fx *f, const char *json)
 {
-    pl_frame fr;
-    CHECK_INT(pl_proto_decode(&f->a, json, strlen(json), &fr, NULL, 0), PARLEY_OK);
-    parley_event *ev = pl_event_new(&f->a, PARLEY_EV_CONVERSATION);
-    CHECK_INT(pl_rich_decorate(f->rich, &fr, ev), PARLEY_OK);
-    pl_proto_frame_clear(&f->a, &fr);
-    return ev;
+    feed(f, json);
+    return EXPECT_EVENT(f, PARLEY_EV_CONVERSATION);
 }
 
 static void test_queue(void)
@@ -1047,16 +1055,16 @@ static void test_logout(void)
     bring_online(&f);
     feed_blocks(&f, "1", all_kinds);
     feed(&f, "{\"t\":\"unread\",\"conv\":\"c-1\",\"count\":4}");
-    CHECK_INT(pl_rich_mark_read(f.rich, "c-1", "1"), PARLEY_OK);
+    CHECK_INT(pl_receipts_mark_read(f.receipts, "c-1", "1"), PARLEY_OK);
     pl_req_args none = {0};
     char r[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    CHECK_INT(pl_rich_request(f.rich, PL_REQ_CONV_LIST, &none, r), PARLEY_OK);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_CONV_LIST, &none, r), PARLEY_OK);
     drain_events(&f);
     CHECK_INT(pl_sess_logout(f.s, "a-fresh"), PARLEY_OK);
     uint32_t n = 1;
-    CHECK_INT(pl_rich_unread(f.rich, NULL, &n), PARLEY_OK);
+    CHECK_INT(pl_receipts_unread(f.receipts, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 0);
-    CHECK_INT(pl_rich_postback(f.rich, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "o1", cid), PARLEY_ERR_NOT_FOUND);
     pl_journal_stats st;
     pl_journal_get_stats(j, &st);
     CHECK_INT((int)st.live_entries, 0);
@@ -1072,7 +1080,7 @@ static void oom_script(fx *f)
     pl_sess *s = f->s;
     char r[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
     pl_req_args none = {0};
-    int rc = pl_rich_request(f->rich, PL_REQ_CONV_LIST, &none, r);
+    int rc = pl_requests_send(f->requests, PL_REQ_CONV_LIST, &none, r);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     pl_sess_go_online(s, f->now);
     pl_sess_on_connecting(s, f->now);
@@ -1100,11 +1108,11 @@ static void oom_script(fx *f)
         CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     }
     free(msg);
-    rc = pl_rich_postback(f->rich, f->ctx, "c-1", "m-1", "o1", cid);
+    rc = pl_postbacks_send(f->postbacks, f->ctx, "c-1", "m-1", "o1", cid);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM || rc == PARLEY_ERR_NOT_FOUND);
-    rc = pl_rich_set_typing(f->rich, "c-1", 1, f->now);
+    rc = pl_typing_set(f->typing, "c-1", 1, f->now);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM || rc == PARLEY_ERR_NOT_FOUND);
-    rc = pl_rich_mark_read(f->rich, "c-1", "1");
+    rc = pl_receipts_mark_read(f->receipts, "c-1", "1");
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM || rc == PARLEY_ERR_NOT_FOUND);
     while (pl_sess_peek_frame(s, &d, &n))
         pl_sess_frame_written(s);

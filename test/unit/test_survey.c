@@ -11,6 +11,7 @@
 #include "feature/user_context.h"
 #include "session/session.h"
 #include "store/storage.h"
+#include "codec/proto_surveys.h"
 #include "feature/surveys.h"
 #include "sessprobe.h"
 #include "testlib.h"
@@ -23,6 +24,7 @@ typedef struct fx {
     pl_rand *rand;
     pl_sess *s;
     pl_ctx *ctx;
+    pl_proactive *pro;
     pl_surveys *sv;
     int64_t now;
     pl_event_queue evq;
@@ -31,9 +33,11 @@ typedef struct fx {
 static void fx_close(fx *f)
 {
     pl_surveys_free(f->sv);
+    pl_proactive_free(f->pro);
     pl_ctx_free(f->ctx);
     pl_sess_free(f->s);
     f->sv = NULL;
+    f->pro = NULL;
     f->ctx = NULL;
     f->s = NULL;
 }
@@ -50,7 +54,8 @@ static int fx_init_j(fx *f, pl_journal *j)
     f->s = pl_sess_new(&f->a, &cfg, f->rand, NULL);
     pl_ctx_config cc = {.consent = 1, .redact = {.builtin = 1}};
     f->ctx = f->s ? pl_ctx_new(&f->a, f->s, &cc, NULL) : NULL;
-    f->sv = f->ctx ? pl_surveys_new(&f->a, f->s, f->ctx, j, NULL) : NULL;
+    f->pro = f->ctx ? pl_proactive_new(&f->a, f->s, j, NULL) : NULL;
+    f->sv = f->pro ? pl_surveys_new(&f->a, f->s, f->ctx, f->pro, j, NULL) : NULL;
     return f->sv != NULL;
 }
 
@@ -658,7 +663,7 @@ static void test_proactive_mute(void)
 {
     fx f;
     start_online(&f, NULL);
-    pl_surveys_mute(f.sv, f.now, 5000);
+    pl_proactive_mute(f.pro, f.now, 5000);
     int64_t deadline = -1;
     pl_sess_want(f.s, f.now, &deadline);
     CHECK_INT(deadline, f.now + 5000);
@@ -696,9 +701,9 @@ static void test_proactive_hold_cap_and_unmute(void)
 {
     fx f;
     start_online(&f, NULL);
-    pl_surveys_mute(f.sv, f.now, 60000);
+    pl_proactive_mute(f.pro, f.now, 60000);
     char id[16];
-    for (int i = 0; i < PL_SURVEYS_MAX_HELD + 5; i++) {
+    for (int i = 0; i < PL_PROACTIVE_MAX_HELD + 5; i++) {
         snprintf(id, sizeof id, "p-%d", i);
         feed_proactive(&f, id);
     }
@@ -707,12 +712,12 @@ static void test_proactive_hold_cap_and_unmute(void)
     /* Unmuting while offline: released now, acked after the next welcome. */
     drop_and_wait(&f);
     drain_events(&f);
-    pl_surveys_mute(f.sv, f.now, 0);
-    CHECK_INT(event_count(&f), PL_SURVEYS_MAX_HELD);
+    pl_proactive_mute(f.pro, f.now, 0);
+    CHECK_INT(event_count(&f), PL_PROACTIVE_MAX_HELD);
     EXPECT_PROACTIVE(&f, "p-0");
     drain_events(&f);
     bring_online(&f);
-    for (int i = 0; i < PL_SURVEYS_MAX_HELD; i++) {
+    for (int i = 0; i < PL_PROACTIVE_MAX_HELD; i++) {
         snprintf(id, sizeof id, "p-%d", i);
         EXPECT_ACK(&f, id);
     }
@@ -734,7 +739,7 @@ static void test_logout_wipes(void)
     start_online(&f, j);
     feed(&f, csat);
     CHECK_INT(pl_surveys_answer_number(f.sv, "sv-12", "q1", 3), PARLEY_OK);
-    pl_surveys_mute(f.sv, f.now, 1000);
+    pl_proactive_mute(f.pro, f.now, 1000);
     feed_proactive(&f, "p-1");
     drain_events(&f);
     CHECK_INT(pl_sess_logout(f.s, "a-new"), PARLEY_OK);
@@ -763,7 +768,7 @@ static void oom_script(fx *f)
     feed_any(f, csat);
     (void)pl_surveys_answer_number(f->sv, "sv-12", "q1", 1);
     (void)pl_surveys_answer_text(f->sv, "sv-12", "q5", "text");
-    pl_surveys_mute(f->sv, f->now, 10);
+    pl_proactive_mute(f->pro, f->now, 10);
     feed_any(f, "{\"t\":\"proactive\",\"id\":\"p-1\",\"msg\":{\"author\":{\"kind\":\"bot\"},\"text\":\"hi\"}}");
     f->now += 10;
     pl_sess_tick(f->s, f->now);
@@ -821,7 +826,8 @@ static void test_oom_restart(void)
         g.s = pl_sess_new(&g.a, &cfg, g.rand, NULL);
         pl_ctx_config cc = {.consent = 1};
         g.ctx = g.s ? pl_ctx_new(&g.a, g.s, &cc, NULL) : NULL;
-        g.sv = g.ctx ? pl_surveys_new(&g.a, g.s, g.ctx, j, NULL) : NULL;
+        g.pro = g.ctx ? pl_proactive_new(&g.a, g.s, j, NULL) : NULL;
+        g.sv = g.pro ? pl_surveys_new(&g.a, g.s, g.ctx, g.pro, j, NULL) : NULL;
         done = !g.ta.failed;
         tl_alloc_fail(&g.ta, -1, 0);
         if (done) {

@@ -1,61 +1,13 @@
-/* Codec for surveys and proactive messages (docs/protocol.md, "survey",
- * "survey.submit", "survey.dismiss", "proactive", "proactive.ack"). */
+/* Codec for surveys (docs/protocol.md, "survey", "survey.submit",
+ * "survey.dismiss"): a survey frame into the model, answers out and back
+ * (the journal keeps them as the wire writes them). */
+#include "codec/proto_surveys.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "codec/proto_internal.h"
-#include "feature/rich.h"
-#include "feature/surveys.h"
+#include "codec/json.h"
 #include "util/utf8.h"
-
-/* ---- the model ------------------------------------------------------------ */
-
-void pl_survey_ref(parley_survey *s)
-{
-    atomic_fetch_add(&s->refs, 1);
-}
-
-static void question_free(const pl_alloc *a, parley_question *q)
-{
-    pl_free(a, q->id);
-    pl_free(a, q->text);
-    pl_free(a, q->min_label);
-    pl_free(a, q->max_label);
-    for (size_t j = 0; q->options && j < q->n_options; j++) {
-        pl_free(a, q->options[j].id);
-        pl_free(a, q->options[j].label);
-    }
-    pl_free(a, q->options);
-    for (size_t j = 0; q->show_values && j < q->n_show_values; j++)
-        pl_free(a, q->show_values[j]);
-    pl_free(a, q->show_values);
-}
-
-static void model_free(parley_survey *s)
-{
-    pl_alloc a = s->alloc;
-    for (size_t i = 0; s->questions && i < s->n_questions; i++)
-        question_free(&a, &s->questions[i]);
-    pl_free(&a, s->questions);
-    char *strs[] = {s->id, s->name, s->title, s->intro, s->conv, s->json, s->frame};
-    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
-        pl_free(&a, strs[i]);
-    pl_free(&a, s);
-}
-
-void pl_survey_unref(parley_survey *s)
-{
-    if (s && atomic_fetch_sub(&s->refs, 1) == 1)
-        model_free(s);
-}
-
-int pl_survey_find(const parley_survey *s, const char *qid)
-{
-    for (size_t i = 0; qid && i < s->n_questions; i++)
-        if (s->questions[i].id && strcmp(s->questions[i].id, qid) == 0)
-            return (int)i;
-    return -1;
-}
 
 /* ---- decoding a survey ------------------------------------------------------ */
 
@@ -156,14 +108,6 @@ static int decode_kind_rules(pl_json_dec *d, const cJSON *qj, parley_question *q
     return get_text(d, qj, "max_label", 0, PL_MAX_SURVEY_LABEL, &q->max_label);
 }
 
-static int option_index(const parley_question *q, const char *id)
-{
-    for (size_t j = 0; j < q->n_options; j++)
-        if (strcmp(q->options[j].id, id) == 0)
-            return (int)j;
-    return -1;
-}
-
 /* One `in` value of a condition on question `ref`: its bit in show_mask
  * and its text. */
 static int condition_value(pl_json_dec *d, const parley_question *ref, const cJSON *v, uint32_t *bit, char buf[PL_MAX_ID + 1])
@@ -176,7 +120,7 @@ static int condition_value(pl_json_dec *d, const parley_question *ref, const cJS
         snprintf(buf, PL_MAX_ID + 1, "%d", (int)x);
         return PARLEY_OK;
     }
-    int j = cJSON_IsString(v) ? option_index(ref, v->valuestring) : -1;
+    int j = cJSON_IsString(v) ? pl_survey_option_index(ref, v->valuestring) : -1;
     if (j < 0)
         return pl_json_bad(d, "%sshow_if names an option question \"%s\" does not have", d->where, ref->id);
     *bit = 1u << j;
@@ -310,11 +254,9 @@ int pl_proto_decode_survey(const pl_alloc *a, const pl_frame *f, parley_survey *
     *out = NULL;
     if (!root)
         return PARLEY_ERR_INVALID_ARG;
-    parley_survey *s = pl_calloc(a, 1, sizeof *s);
+    parley_survey *s = pl_survey_new(a);
     if (!s)
         return PARLEY_ERR_NOMEM;
-    s->alloc = *a;
-    atomic_init(&s->refs, 1);
     char why[160] = "", where[32] = "";
     pl_json_dec d = {a, why, sizeof why, ""};
     int rc = decode_survey_body(&d, root, s, where, sizeof where);
@@ -324,7 +266,7 @@ int pl_proto_decode_survey(const pl_alloc *a, const pl_frame *f, parley_survey *
                  cJSON_IsString(id) && pl_id_valid(id->valuestring, PL_MAX_ID) ? id->valuestring : "?", why);
     }
     if (rc != PARLEY_OK) {
-        model_free(s);
+        pl_survey_unref(s);
         return rc;
     }
     *out = s;
@@ -387,7 +329,7 @@ static int answer_from_json(const pl_alloc *a, const parley_question *q, const c
         an->value = (int)x;
         return 1;
     case PARLEY_Q_SINGLE:
-        an->value = cJSON_IsString(v) ? option_index(q, v->valuestring) : -1;
+        an->value = cJSON_IsString(v) ? pl_survey_option_index(q, v->valuestring) : -1;
         return an->value >= 0;
     case PARLEY_Q_TEXT:
         if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > q->max_length)
@@ -399,7 +341,7 @@ static int answer_from_json(const pl_alloc *a, const parley_question *q, const c
         return 0;
     int n = 0;
     for (const cJSON *it = v->child; it; it = it->next) {
-        int j = cJSON_IsString(it) ? option_index(q, it->valuestring) : -1;
+        int j = cJSON_IsString(it) ? pl_survey_option_index(q, it->valuestring) : -1;
         if (j < 0 || (an->mask & (1u << j)))
             return 0;
         an->mask |= 1u << j;
@@ -455,69 +397,4 @@ int pl_proto_encode_survey_dismiss(const pl_alloc *a, const char *cid, const cha
     if (!root)
         return PARLEY_ERR_NOMEM;
     return pl_json_finish(a, root, pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "survey", survey), out, out_len);
-}
-
-/* ---- proactive ------------------------------------------------------------- */
-
-int pl_proto_encode_proactive_ack(const pl_alloc *a, const char *id, char **out, size_t *out_len)
-{
-    if (!id || !out)
-        return PARLEY_ERR_INVALID_ARG;
-    cJSON *root = pl_json_new_frame("proactive.ack");
-    if (!root)
-        return PARLEY_ERR_NOMEM;
-    return pl_json_finish(a, root, pl_json_add_str(root, "id", id), out, out_len);
-}
-
-void pl_proto_proactive_clear(const pl_alloc *a, pl_proactive *p)
-{
-    pl_free(a, p->id);
-    pl_free(a, p->author_name);
-    pl_free(a, p->text);
-    pl_ev_rich_free(a, p->rich);
-    memset(p, 0, sizeof *p);
-}
-
-static const char *const author_kinds[] = {"user", "bot", "agent", "system"};
-
-static int decode_proactive_body(pl_json_dec *d, const cJSON *root, pl_proactive *p, char *skipped, size_t skipped_size)
-{
-    const cJSON *msg, *author;
-    int rc;
-    if ((rc = pl_json_get_id(d, root, "id", 1, &p->id)) || (rc = pl_json_get_object(d, root, "msg", 1, &msg)))
-        return rc;
-    d->where = "msg.";
-    if ((rc = pl_json_get_string(d, msg, "text", 1, &p->text)))
-        return rc;
-    if (strlen(p->text) > PL_MAX_TEXT)
-        return pl_json_bad(d, "'msg.text' exceeds %d bytes", PL_MAX_TEXT);
-    if ((rc = pl_json_get_object(d, msg, "author", 1, &author)))
-        return rc;
-    d->where = "msg.author.";
-    if ((rc = pl_json_get_enum(d, author, "kind", author_kinds, 4, &p->author_kind)) ||
-        (rc = pl_json_get_string(d, author, "name", 0, &p->author_name)))
-        return rc;
-    d->where = "msg.";
-    int64_t ts = 0;
-    if ((rc = pl_json_get_integral(d, msg, "ts", 0, 9007199254740991.0, &ts)))
-        return rc;
-    p->ts = ts;
-    /* The same blocks as a message's, read by the rich-content codec. */
-    pl_frame inner = {.type = PL_FRAME_MSG, .doc = msg};
-    return pl_proto_rich_msg_blocks(d->a, &inner, &p->rich, skipped, skipped_size);
-}
-
-int pl_proto_decode_proactive(const pl_alloc *a, const pl_frame *f, pl_proactive *out, char *err, size_t err_size,
-                           char *skipped, size_t skipped_size)
-{
-    memset(out, 0, sizeof *out);
-    if (skipped && skipped_size)
-        skipped[0] = '\0';
-    if (!f || !f->doc)
-        return PARLEY_ERR_INVALID_ARG;
-    pl_json_dec d = {a, err, err_size, ""};
-    int rc = decode_proactive_body(&d, f->doc, out, skipped, skipped_size);
-    if (rc != PARLEY_OK)
-        pl_proto_proactive_clear(a, out);
-    return rc;
 }

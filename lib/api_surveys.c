@@ -1,18 +1,11 @@
-/* Public API of surveys and proactive messages (parley.h, "surveys and
- * proactive messages"). */
+/* Public API of surveys (parley.h, "surveys and proactive messages"): the
+ * survey model as the host reads it, and responses to a survey. */
 #include <string.h>
 
 #include "client.h"
-#include "feature/surveys.h"
-#include "util/clock.h"
 #include "util/utf8.h"
 
 /* ---- the model ---------------------------------------------------------------- */
-
-const parley_survey *parley_event_survey(const parley_event *ev)
-{
-    return ev ? ev->survey : NULL;
-}
 
 const char *parley_survey_id(const parley_survey *s) { return s ? s->id : NULL; }
 const char *parley_survey_name(const parley_survey *s) { return s ? s->name : NULL; }
@@ -76,7 +69,7 @@ int parley_survey_response_new(parley_client *pc, const char *survey_id, parley_
         return PARLEY_ERR_INVALID_ARG;
     *out = NULL;
     pl_client_enter(pc);
-    int rc = pl_surveys_check(pc->survey, survey_id);
+    int rc = pl_surveys_check(pc->surveys, survey_id);
     parley_survey_response *r = rc == PARLEY_OK ? pl_calloc(&pc->alloc, 1, sizeof *r) : NULL;
     if (rc == PARLEY_OK && !r)
         rc = PARLEY_ERR_NOMEM;
@@ -99,7 +92,7 @@ int parley_survey_answer_number(parley_survey_response *resp, const char *questi
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc, pl_surveys_answer_number(resp->pc->survey, resp->survey_id, question_id, value));
+    return pl_client_leave(resp->pc, pl_surveys_answer_number(resp->pc->surveys, resp->survey_id, question_id, value));
 }
 
 int parley_survey_answer_choice(parley_survey_response *resp, const char *question_id, const char *option_id)
@@ -108,7 +101,7 @@ int parley_survey_answer_choice(parley_survey_response *resp, const char *questi
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
     return pl_client_leave(resp->pc,
-                         pl_surveys_answer_choice(resp->pc->survey, resp->survey_id, question_id, option_id));
+                         pl_surveys_answer_choice(resp->pc->surveys, resp->survey_id, question_id, option_id));
 }
 
 int parley_survey_answer_choices(parley_survey_response *resp, const char *question_id,
@@ -118,7 +111,7 @@ int parley_survey_answer_choices(parley_survey_response *resp, const char *quest
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
     return pl_client_leave(resp->pc,
-                         pl_surveys_answer_choices(resp->pc->survey, resp->survey_id, question_id, option_ids, n));
+                         pl_surveys_answer_choices(resp->pc->surveys, resp->survey_id, question_id, option_ids, n));
 }
 
 int parley_survey_answer_text(parley_survey_response *resp, const char *question_id, const char *text)
@@ -126,7 +119,7 @@ int parley_survey_answer_text(parley_survey_response *resp, const char *question
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc, pl_surveys_answer_text(resp->pc->survey, resp->survey_id, question_id, text));
+    return pl_client_leave(resp->pc, pl_surveys_answer_text(resp->pc->surveys, resp->survey_id, question_id, text));
 }
 
 int parley_survey_clear_answer(parley_survey_response *resp, const char *question_id)
@@ -134,7 +127,7 @@ int parley_survey_clear_answer(parley_survey_response *resp, const char *questio
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc, pl_surveys_clear_answer(resp->pc->survey, resp->survey_id, question_id));
+    return pl_client_leave(resp->pc, pl_surveys_clear_answer(resp->pc->surveys, resp->survey_id, question_id));
 }
 
 int parley_survey_question_visible(parley_survey_response *resp, const char *question_id)
@@ -142,7 +135,7 @@ int parley_survey_question_visible(parley_survey_response *resp, const char *que
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc, pl_surveys_visible(resp->pc->survey, resp->survey_id, question_id));
+    return pl_client_leave(resp->pc, pl_surveys_visible(resp->pc->surveys, resp->survey_id, question_id));
 }
 
 static int copy_out(const char *s, char *out, size_t size)
@@ -159,7 +152,7 @@ int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out, si
         return PARLEY_ERR_INVALID_ARG;
     char missing[PL_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
     pl_client_enter(resp->pc);
-    int rc = pl_client_leave(resp->pc, pl_surveys_submit(resp->pc->survey, resp->survey_id, missing, cid));
+    int rc = pl_client_leave(resp->pc, pl_surveys_submit(resp->pc->surveys, resp->survey_id, missing, cid));
     if (rc == PARLEY_ERR_INCOMPLETE)
         copy_out(missing, missing_qid_out, out_size);
     if (rc == PARLEY_OK)
@@ -173,17 +166,8 @@ int parley_survey_dismiss(parley_client *pc, const char *survey_id, char *cid_ou
         return PARLEY_ERR_INVALID_ARG;
     char cid[PARLEY_ID_SIZE] = "";
     pl_client_enter(pc);
-    int rc = pl_client_leave(pc, pl_surveys_dismiss(pc->survey, survey_id, cid));
+    int rc = pl_client_leave(pc, pl_surveys_dismiss(pc->surveys, survey_id, cid));
     if (rc == PARLEY_OK)
         copy_out(cid, cid_out, cid_size);
     return rc;
-}
-
-int parley_mute_proactive(parley_client *pc, uint32_t duration_ms)
-{
-    if (!pc)
-        return PARLEY_ERR_INVALID_ARG;
-    pl_client_enter(pc);
-    pl_surveys_mute(pc->survey, pl_clock_mono_ms(), duration_ms);
-    return pl_client_leave(pc, PARLEY_OK);
 }
