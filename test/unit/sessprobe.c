@@ -42,11 +42,12 @@ cJSON *sp_take_frame(pl_sess *s)
 cJSON *sp_expect_frame(pl_sess *s, const char *type, const char *file, int line)
 {
     cJSON *j = sp_take_frame(s);
-    if (!j) {
-        tl_check(0, "a frame is queued", file, line);
-        return NULL;
+    if (!tl_check(j != NULL, "a frame is queued", file, line))
+        tl_stop();
+    if (!tl_check_str(sp_jstr(j, "t"), type, "frame type", file, line)) {
+        cJSON_Delete(j);
+        tl_stop();
     }
-    tl_check_str(sp_jstr(j, "t"), type, "frame type", file, line);
     return j;
 }
 
@@ -64,7 +65,8 @@ void sp_expect_no_frame(pl_sess *s, const char *file, int line)
 
 void sp_feed(pl_sess *s, int64_t now, const char *json, const char *file, int line)
 {
-    tl_check_int(pl_sess_on_frame(s, now, json, strlen(json)), PARLEY_OK, "pl_sess_on_frame", file, line);
+    if (!tl_check_int(pl_sess_on_frame(s, now, json, strlen(json)), PARLEY_OK, "pl_sess_on_frame", file, line))
+        tl_stop();
 }
 
 parley_event *sp_next_event(pl_sess *s, pl_event_queue *q)
@@ -85,17 +87,41 @@ void sp_drain_events(pl_sess *s, pl_event_queue *q)
     pl_event_queue_clear(q);
 }
 
+static void describe(const parley_event *ev)
+{
+    fprintf(stderr, "    event type %d state %d conv %s id %s cid %s error %d: %s\n", ev->type, ev->state,
+            ev->conv ? ev->conv : "-", ev->id ? ev->id : "-", ev->cid ? ev->cid : "-", ev->error_code,
+            ev->text ? ev->text : "");
+}
+
 parley_event *sp_expect_event(pl_sess *s, pl_event_queue *q, int type, int state, const char *file, int line)
 {
     parley_event *ev = sp_next_event(s, q);
-    if (!ev) {
-        tl_check(0, "an event is queued", file, line);
-        return NULL;
+    if (!tl_check(ev != NULL, "an event is queued", file, line))
+        tl_stop();
+    if (!tl_check_int(ev->type, type, "event type", file, line)) {
+        fprintf(stderr, "  the event that came instead:\n");
+        describe(ev);
+        parley_event_free(ev);
+        tl_stop();
     }
-    tl_check_int(ev->type, type, "event type", file, line);
     if (state != SP_ANY_STATE)
         tl_check_int(ev->state, state, "event state", file, line);
     return ev;
+}
+
+void sp_dump(pl_sess *s, pl_event_queue *q)
+{
+    if (!s)
+        return;
+    pl_sess_take_events(s, q);
+    fprintf(stderr, "  %u event(s) still queued%s\n", (unsigned)q->count, q->count ? ":" : "");
+    for (const parley_event *ev = q->head; ev; ev = ev->next)
+        describe(ev);
+    const char *data;
+    size_t len;
+    if (pl_sess_peek_frame(s, &data, &len))
+        fprintf(stderr, "  next frame out: %.*s\n", (int)(len > 300 ? 300 : len), data);
 }
 
 pl_journal *sp_open_mem_journal(sp_memio *m)

@@ -159,6 +159,14 @@ const char *tl_jsonf(const char *fmt, ...)
     return json_keep(text);
 }
 
+const char *tl_text_file(const char *path)
+{
+    char *text = tl_read_file(path, NULL);
+    if (!tl_check(text != NULL, path, __FILE__, __LINE__))
+        tl_stop();
+    return json_keep(text);
+}
+
 int tl_finish(void)
 {
     for (size_t i = 0; i < JSON_RING; i++) {

@@ -71,7 +71,8 @@ void tl_note(const char *fmt, ...)
  * Q("{'t':'welcome','session':'s-1'}") is {"t":"welcome","session":"s-1"}:
  * every ' becomes ", and \' (backslash, quote) stays a literal '. Qf
  * formats first (printf). The text lives in a ring of 32 buffers owned by
- * testlib: valid until 32 later calls, never freed by the caller. */
+ * testlib: valid until 32 later calls, never freed by the caller. Only on
+ * the thread that runs the test (the ring has no lock). */
 const char *tl_json(const char *single_quoted);
 const char *tl_jsonf(const char *fmt, ...)
 #if defined(__GNUC__)
@@ -80,6 +81,9 @@ const char *tl_jsonf(const char *fmt, ...)
     ;
 #define Q(text) tl_json(text)
 #define Qf(...) tl_jsonf(__VA_ARGS__)
+/* A whole data file as text (frames kept as files), held in the same ring;
+ * the test stops when it cannot be read. */
+const char *tl_text_file(const char *path);
 
 /* A counting allocator for the parley_*_fn hooks (user = the tl_alloc) that
  * can be armed to fail: it shows leaks and drives the out-of-memory paths. */
