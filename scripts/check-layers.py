@@ -4,7 +4,8 @@
 Reads every `#include "..."` of lib/, and fails when
   - an include goes up against the layer table below, or sideways into a
     layer the including one may not use;
-  - a module (X.c with its X.h) is part of an include cycle;
+  - a module (X.c with its X.h, and X_internal.h when it has a private
+    header for the files that implement it) is part of an include cycle;
   - a third-party header is included outside the layer that owns it
     (libwebsockets: the transport; cJSON: the codec);
   - a file of lib/ belongs to no layer.
@@ -84,7 +85,9 @@ def resolve(lib, rel, target):
 
 
 def module(rel):
-    return os.path.splitext(rel)[0]
+    """X.c, X.h and X's private header X_internal.h are one module."""
+    stem = os.path.splitext(rel)[0]
+    return stem[: -len("_internal")] if stem.endswith("_internal") else stem
 
 
 def cycles_of(graph):
