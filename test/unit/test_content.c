@@ -148,10 +148,10 @@ static void test_block_limits(void)
     fx_feed_blocks(&f, "5", buf);
     expect_skip_one(&f, 1);
     /* 14 options, 11 cards. */
-    size_t n = (size_t)snprintf(buf, 65536, Q("[{'kind':'quick_replies','options':["));
+    size_t n = (size_t)snprintf(buf, 65536, "%s", Q("[{'kind':'quick_replies','options':["));
     for (int i = 0; i < 14; i++)
         n += (size_t)snprintf(buf + n, 65536 - n, Q("%s{'id':'q%d','label':'L'}"), i ? "," : "", i);
-    n += (size_t)snprintf(buf + n, 65536 - n, Q("]},{'kind':'carousel','cards':["));
+    n += (size_t)snprintf(buf + n, 65536 - n, "%s", Q("]},{'kind':'carousel','cards':["));
     for (int i = 0; i < 11; i++)
         n += (size_t)snprintf(buf + n, 65536 - n, Q("%s{'title':'T'}"), i ? "," : "");
     snprintf(buf + n, 65536 - n, "]},%s]", Q(QR_OK));
@@ -170,7 +170,7 @@ static void test_block_limits(void)
     fx_feed_blocks(&f, "7", buf);
     expect_skip_one(&f, 10);
     /* 10,000 quick replies: that block goes, the others stay. */
-    n = (size_t)snprintf(buf, 65536, Q("[{'kind':'card','title':'kept'},{'kind':'quick_replies','options':["));
+    n = (size_t)snprintf(buf, 65536, "%s", Q("[{'kind':'card','title':'kept'},{'kind':'quick_replies','options':["));
     for (int i = 0; i < 10000; i++)
         n += (size_t)snprintf(buf + n, 65536 - n, "%s{}", i ? "," : "");
     snprintf(buf + n, 65536 - n, "]},%s]", Q(QR_OK));

@@ -491,7 +491,7 @@ static void test_string_size(void)
     /* The limit is on decoded bytes: 5462 x "\u20ac" is 16386 bytes decoded
      * from 32772 bytes of text, 5461 of them is 16383. */
     char *esc = malloc(6 * 5462 + 64);
-    char *w = esc + sprintf(esc, Q("{'t':'bye','x':'"));
+    char *w = esc + sprintf(esc, "%s", Q("{'t':'bye','x':'"));
     for (int i = 0; i < 5461; i++)
         w += sprintf(w, "\\u20ac");
     strcpy(w, Q("'}"));
@@ -547,7 +547,7 @@ static void test_duplicate_keys_large(void)
     /* A 64 KB object of tiny members decodes quickly (n log n). */
     size_t cap = PL_MAX_FRAME;
     char *wide = malloc(cap + 1);
-    size_t n = (size_t)snprintf(wide, cap, Q("{'t':'bye'"));
+    size_t n = (size_t)snprintf(wide, cap, "%s", Q("{'t':'bye'"));
     for (int i = 0; n + 16 < cap; i++)
         n += (size_t)snprintf(wide + n, cap - n, Q(",'%x':0"), i);
     strcpy(wide + n, "}");

@@ -2259,7 +2259,7 @@ static void test_poison_item_from_old_journal(void)
     pl_journal *jr = sp_open_mem_journal(&m);
     size_t n = 70000;
     char *v = malloc(n + 200);
-    int head = snprintf(v, n + 200, Q("x\nold-cid\n-\n"
+    int head = snprintf(v, n + 200, "%s", Q("x\nold-cid\n-\n"
                                     "{'t':'event','cid':'old-cid','name':'x','meta':{'k':'"));
     memset(v + head, 'p', n);
     memcpy(v + head + n, Q("'},'ts':1}"), 11);

@@ -138,7 +138,7 @@ static void test_submit_over_frame_limit(void)
     fx f;
     fx_start(&f, NULL);
     char *frame = malloc(8192), *p = frame;
-    p += sprintf(p, Q("{'t':'survey','conv':'c-1','survey':{'id':'sv-long','title':'Tell us',"
+    p += sprintf(p, "%s", Q("{'t':'survey','conv':'c-1','survey':{'id':'sv-long','title':'Tell us',"
                     "'questions':["));
     for (int i = 0; i < 20; i++)
         p += sprintf(p, Q("%s{'id':'q%d','kind':'text','text':'Why?','max_length':4096}"), i ? "," : "", i);
@@ -261,7 +261,7 @@ static void test_hostile_definitions(void)
     /* 10,000 questions: rejected without looking at each. */
     size_t cap = 10000 * 48 + 256;
     char *big = malloc(cap);
-    size_t n = (size_t)snprintf(big, cap, Q("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':["));
+    size_t n = (size_t)snprintf(big, cap, "%s", Q("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':["));
     for (int i = 0; i < 10000; i++)
         n += (size_t)snprintf(big + n, cap - n, Q("%s{'id':'q%d','kind':'nps','text':'t'}"), i ? "," : "", i);
     n += (size_t)snprintf(big + n, cap - n, "]}}");
@@ -280,7 +280,7 @@ static void test_hostile_definitions(void)
     CHECK(strstr(err, "sv-h") && strstr(err, "1..50 questions"));
     cJSON_Delete((cJSON *)fr.doc);
     /* 51 small questions fit in a frame and hit the survey's own limit. */
-    n = (size_t)snprintf(big, cap, Q("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':["));
+    n = (size_t)snprintf(big, cap, "%s", Q("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':["));
     for (int i = 0; i < 51; i++)
         n += (size_t)snprintf(big + n, cap - n, Q("%s{'id':'q%d','kind':'nps','text':'t'}"), i ? "," : "", i);
     snprintf(big + n, cap - n, "]}}");
