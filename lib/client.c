@@ -271,7 +271,7 @@ static int read_anon_id(parley_client *pc)
     return PARLEY_OK;
 }
 
-static int write_anon_id(parley_client *pc)
+int pl_client_save_anon_id(parley_client *pc)
 {
     size_t len = strlen(pc->anon_id);
     return pc->journal ? pl_journal_put(pc->journal, NS_FACADE, ANON_RECORD, pc->anon_id, len, 1) : PARLEY_OK;
@@ -288,7 +288,7 @@ static int load_anon_id(parley_client *pc)
     if (rc != PARLEY_OK)
         return rc;
     snprintf(pc->anon_id, sizeof pc->anon_id, "a-%s", uuid);
-    return write_anon_id(pc);
+    return pl_client_save_anon_id(pc);
 }
 
 static int create_session(parley_client *pc, const parley_config *cfg)
@@ -607,110 +607,4 @@ int pl_client_leave(parley_client *pc, int rc)
     pthread_mutex_unlock(&pc->lock);
     pl_transport_wake(pc->tr);
     return rc;
-}
-
-int parley_identify(parley_client *pc, const char *user_id, const char *token)
-{
-    if (!pc)
-        return PARLEY_ERR_INVALID_ARG;
-    pl_client_enter(pc);
-    return pl_client_leave(pc, pl_sess_identify(pc->sess, user_id, token));
-}
-
-/* Under the lock: parley_logout rewrites the id from another thread. */
-int parley_anonymous_id(parley_client *pc, char *out, size_t out_size)
-{
-    if (!pc || !out)
-        return PARLEY_ERR_INVALID_ARG;
-    pthread_mutex_lock(&pc->lock);
-    size_t len = strlen(pc->anon_id);
-    int rc = out_size < len + 1 ? PARLEY_ERR_INVALID_ARG : PARLEY_OK;
-    if (rc == PARLEY_OK)
-        memcpy(out, pc->anon_id, len + 1);
-    pthread_mutex_unlock(&pc->lock);
-    return rc;
-}
-
-/* Writes a session-minted id into the caller's buffer, which may be NULL. */
-static int copy_id(const char *id, char *out, size_t out_size)
-{
-    if (!out)
-        return PARLEY_OK;
-    if (out_size < strlen(id) + 1)
-        return PARLEY_ERR_INVALID_ARG;
-    memcpy(out, id, strlen(id) + 1);
-    return PARLEY_OK;
-}
-
-int parley_conversation_start(parley_client *pc, const char *subject, char *conv_id_out,
-                              size_t out_size)
-{
-    if (!pc || (conv_id_out && out_size < PARLEY_ID_SIZE))
-        return PARLEY_ERR_INVALID_ARG;
-    if (subject && !*subject)
-        subject = NULL;
-    if (subject && (strlen(subject) > PL_MAX_SUBJECT || !pl_utf8_valid(subject, strlen(subject))))
-        return strlen(subject) > PL_MAX_SUBJECT ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_INVALID_ARG;
-    char id[PARLEY_ID_SIZE], *subj;
-    pl_client_enter(pc);
-    int rc = pl_ctx_prepare_message(pc->ctx, subject, &subj);
-    if (rc == PARLEY_OK)
-        rc = pl_sess_conv_start(pc->sess, subj, id);
-    pl_free(&pc->alloc, subj);
-    rc = pl_client_leave(pc, rc);
-    return rc == PARLEY_OK ? copy_id(id, conv_id_out, out_size) : rc;
-}
-
-int parley_send_text(parley_client *pc, const char *conv_id, const char *text, char *msg_id_out,
-                     size_t out_size)
-{
-    if (!pc || (msg_id_out && out_size < PARLEY_ID_SIZE))
-        return PARLEY_ERR_INVALID_ARG;
-    char id[PARLEY_ID_SIZE], *redacted = NULL;
-    pl_client_enter(pc);
-    /* Checked before redaction so that the errors speak of what the host
-     * passed; checked again after (redaction may empty a text). */
-    int rc = pl_sess_check_text(pc->sess, conv_id, text);
-    if (rc == PARLEY_OK)
-        rc = pl_ctx_prepare_message(pc->ctx, text, &redacted);
-    if (rc == PARLEY_OK)
-        rc = pl_sess_send_text(pc->sess, conv_id, redacted, NULL, id);
-    pl_free(&pc->alloc, redacted);
-    rc = pl_client_leave(pc, rc);
-    return rc == PARLEY_OK ? copy_id(id, msg_id_out, out_size) : rc;
-}
-
-/* Deleting records only appends tombstones: the user's data would stay in
- * the log's old bytes until a compaction, so logout forces one. */
-int parley_logout(parley_client *pc)
-{
-    if (!pc)
-        return PARLEY_ERR_INVALID_ARG;
-    char uuid[PL_UUID_STR_LEN + 1];
-    pl_client_enter(pc);
-    int rc = pl_rand_uuid4(pc->rand, uuid);
-    if (rc != PARLEY_OK)
-        return pl_client_leave(pc, rc);
-    char anon[PARLEY_ID_SIZE];
-    snprintf(anon, sizeof anon, "a-%s", uuid);
-    rc = pl_sess_logout(pc->sess, anon);
-    if (rc == PARLEY_ERR_NOMEM)
-        return pl_client_leave(pc, rc);
-    memcpy(pc->anon_id, anon, strlen(anon) + 1);
-    int wrc = write_anon_id(pc);
-    if (wrc == PARLEY_OK && pc->journal)
-        wrc = pl_journal_compact(pc->journal, 1);
-    if (rc == PARLEY_OK && wrc != PARLEY_OK)
-        rc = wrc == PARLEY_ERR_NOMEM ? wrc : PARLEY_ERR_IO;
-    return pl_client_leave(pc, rc);
-}
-
-int parley_outbox_count(parley_client *pc, uint32_t *out)
-{
-    if (!pc || !out)
-        return PARLEY_ERR_INVALID_ARG;
-    pthread_mutex_lock(&pc->lock);
-    *out = pl_sess_outbox_count(pc->sess);
-    pthread_mutex_unlock(&pc->lock);
-    return PARLEY_OK;
 }

@@ -67,4 +67,8 @@ struct parley_client {
 void pl_client_enter(parley_client *pc);
 int pl_client_leave(parley_client *pc, int rc);
 
+/* Journals pc->anon_id (synced), when the client has a journal. Under
+ * the lock. PARLEY_OK, IO or NOMEM. */
+int pl_client_save_anon_id(parley_client *pc);
+
 #endif
