@@ -133,6 +133,36 @@ static void note_skip(char *err, size_t err_size, int *skipped, int index, const
     (*skipped)++;
 }
 
+/* Block `i` of the message into the next free slot of r->blocks, with a
+ * copy of its JSON in `json`; a block that breaks the rules is cleared, its
+ * ids given back, and noted. PARLEY_OK (kept or skipped) or NOMEM. */
+static int decode_one(const pl_alloc *a, const cJSON *blk, int i, idset *seen, pl_content *r, cJSON *json,
+                      char *err, size_t err_size, int *skipped)
+{
+    char why[160] = "";
+    bctx b = {{a, why, sizeof why, ""}, seen, seen->n};
+    struct parley_block *out = &r->blocks[r->n_blocks];
+    int rc = decode_block(&b, blk, out);
+    if (rc == PARLEY_OK) {
+        cJSON *copy = cJSON_Duplicate(blk, 1);
+        if (!copy || !cJSON_AddItemToArray(json, copy)) {
+            cJSON_Delete(copy);
+            rc = PARLEY_ERR_NOMEM;
+        }
+    }
+    if (rc == PARLEY_OK) {
+        r->n_blocks++;
+        return PARLEY_OK;
+    }
+    /* A rejected block's ids do not claim anything. */
+    seen->n = b.seen_mark;
+    pl_block_clear(a, out);
+    if (rc != PARLEY_ERR_PROTOCOL)
+        return rc;
+    note_skip(err, err_size, skipped, i, why);
+    return PARLEY_OK;
+}
+
 /* Decodes the array `arr` into r->blocks, keeping the good blocks and
  * their JSON. */
 static int decode_blocks(const pl_alloc *a, const cJSON *arr, pl_content *r, char *err, size_t err_size, int *skipped)
@@ -148,32 +178,10 @@ static int decode_blocks(const pl_alloc *a, const cJSON *arr, pl_content *r, cha
     }
     int rc = PARLEY_OK, i = 0;
     for (const cJSON *blk = arr->child; blk && rc == PARLEY_OK; blk = blk->next, i++) {
-        char why[160] = "";
-        if (i >= PL_MAX_BLOCKS) {
+        if (i >= PL_MAX_BLOCKS)
             note_skip(err, err_size, skipped, i, "more than 10 blocks");
-            continue;
-        }
-        bctx b = {{a, why, sizeof why, ""}, seen, seen->n};
-        struct parley_block *out = &r->blocks[r->n_blocks];
-        rc = decode_block(&b, blk, out);
-        if (rc == PARLEY_OK) {
-            cJSON *copy = cJSON_Duplicate(blk, 1);
-            if (!copy || !cJSON_AddItemToArray(json, copy)) {
-                cJSON_Delete(copy);
-                rc = PARLEY_ERR_NOMEM;
-            }
-        }
-        if (rc == PARLEY_OK) {
-            r->n_blocks++;
-            continue;
-        }
-        /* A rejected block's ids do not claim anything. */
-        seen->n = b.seen_mark;
-        pl_block_clear(a, out);
-        if (rc == PARLEY_ERR_PROTOCOL) {
-            note_skip(err, err_size, skipped, i, why);
-            rc = PARLEY_OK;
-        }
+        else
+            rc = decode_one(a, blk, i, seen, r, json, err, err_size, skipped);
     }
     pl_free(a, seen);
     if (rc == PARLEY_OK && r->n_blocks) {

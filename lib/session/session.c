@@ -450,28 +450,22 @@ static int frame_error(pl_sess *s, const char *reason)
     return pl_sess_emit_error(s, PARLEY_ERR_PROTOCOL, reason);
 }
 
-static int on_welcome(pl_sess *s, int64_t now, const pl_frame *f)
+/* What a welcome gives is kept: the resume token (for the identity that
+ * asked) and, on an anonymous connection, the merge secret. Allocated
+ * before anything changes, so that running out of memory leaves the
+ * handshake pending (the timeout retries it). */
+static int keep_welcome(pl_sess *s, const pl_frame *f)
 {
-    if (s->state != PL_ST_HANDSHAKING)
-        return frame_error(s, "unexpected welcome");
-    if (s->close != PL_CL_NONE) {
-        PL_LOG_D(s->log, "welcome ignored: connection is closing");
-        return PARLEY_OK;
-    }
-    /* Everything is allocated before anything changes, so that running out
-     * of memory leaves the handshake pending (the timeout retries it). */
     char *token = pl_strdup(&s->alloc, f->session ? f->session : "");
     char *owner = pl_strdup(&s->alloc, s->user_id);
     /* Only an anonymous connection is issued its secret (the hello's
      * identity is still s->user_id: a change closes before welcome). */
     const char *issued = s->user_id ? NULL : f->anon_secret;
     char *secret = pl_strdup(&s->alloc, issued);
-    parley_event *ev = pl_sess_event(s, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
-    if (!token || (s->user_id && !owner) || (issued && !secret) || !ev) {
+    if (!token || (s->user_id && !owner) || (issued && !secret)) {
         pl_free(&s->alloc, token);
         pl_free(&s->alloc, owner);
         pl_free(&s->alloc, secret);
-        parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
     pl_free(&s->alloc, s->session_token);
@@ -483,6 +477,22 @@ static int on_welcome(pl_sess *s, int64_t now, const pl_frame *f)
         pl_free(&s->alloc, s->anon_secret);
         s->anon_secret = secret;
         anon_secret_persist(s);
+    }
+    return PARLEY_OK;
+}
+
+static int on_welcome(pl_sess *s, int64_t now, const pl_frame *f)
+{
+    if (s->state != PL_ST_HANDSHAKING)
+        return frame_error(s, "unexpected welcome");
+    if (s->close != PL_CL_NONE) {
+        PL_LOG_D(s->log, "welcome ignored: connection is closing");
+        return PARLEY_OK;
+    }
+    parley_event *ev = pl_sess_event(s, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
+    if (!ev || keep_welcome(s, f) != PARLEY_OK) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
     }
     s->max_text = f->max_text ? min_u32(f->max_text, PL_MAX_TEXT) : PL_MAX_TEXT;
     s->max_frame = f->max_frame ? min_u32(f->max_frame, PL_MAX_FRAME) : PL_MAX_FRAME;
