@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "bot.h"
-#include "chat.h"
-#include "cstate.h"
-#include "frames.h"
+#include "frame_chat.h"
+#include "store_convs.h"
+#include "wire.h"
 #include "json.h"
-#include "sq.h"
+#include "store_sqlite.h"
 #include "survey.h"
 #include "util.h"
 #include "ws.h"

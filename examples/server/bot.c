@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "agent.h"
-#include "cstate.h"
-#include "sq.h"
+#include "store_convs.h"
+#include "store_sqlite.h"
 #include "util.h"
 #include "ws.h"
 

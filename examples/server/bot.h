@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "blocks.h"
-#include "chat.h"
+#include "frame_chat.h"
 #include "flow.h"
 #include "server.h"
 

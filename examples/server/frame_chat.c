@@ -1,4 +1,4 @@
-#include "chat.h"
+#include "frame_chat.h"
 
 #include <string.h>
 

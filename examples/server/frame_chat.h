@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "db.h"
+#include "store.h"
 
 enum {
     CHAT_OK = 0,

@@ -1,10 +1,10 @@
-#include "context.h"
+#include "frame_context.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
-#include "sq.h"
+#include "store_sqlite.h"
 #include "survey.h"
 #include "util.h"
 #include "ws.h"

@@ -6,7 +6,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "db.h"
+#include "store.h"
 
 struct ws_conn;
 

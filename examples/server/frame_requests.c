@@ -1,13 +1,13 @@
-#include "rich.h"
+#include "frame_requests.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "chat.h"
-#include "cstate.h"
+#include "frame_chat.h"
+#include "store_convs.h"
 #include "json.h"
 #include "kb.h"
-#include "sq.h"
+#include "store_sqlite.h"
 #include "util.h"
 #include "ws.h"
 

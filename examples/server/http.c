@@ -1,4 +1,4 @@
-#include "http_api.h"
+#include "http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +7,8 @@
 
 #include "agent.h"
 #include "blocks.h"
-#include "chat.h"
-#include "context.h"
+#include "frame_chat.h"
+#include "frame_context.h"
 #include "json.h"
 #include "survey.h"
 #include "ws.h"

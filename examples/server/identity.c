@@ -7,8 +7,8 @@
 #include <mbedtls/constant_time.h>
 #include <mbedtls/md.h>
 
-#include "context.h"
-#include "sq.h"
+#include "frame_context.h"
+#include "store_sqlite.h"
 #include "survey.h"
 #include "util.h"
 

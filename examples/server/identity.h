@@ -10,7 +10,7 @@
 #ifndef PARLEY_SERVER_IDENTITY_H
 #define PARLEY_SERVER_IDENTITY_H
 
-#include "db.h"
+#include "store.h"
 
 /* "ps-" and 64 lowercase hex digits (32 random bytes), and a NUL. */
 #define IDENTITY_SECRET_BUF 68

@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "context.h"
-#include "cstate.h"
+#include "frame_context.h"
+#include "store_convs.h"
 #include "flow.h"
-#include "http_api.h"
+#include "http.h"
 #include "identity.h"
 #include "kb.h"
 #include "secrets.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frames.h"
+#include "wire.h"
 #include "ws.h"
 
 /* A page is cut after this many messages even when they are small, and

@@ -14,7 +14,7 @@
 
 #include "abuse.h"
 #include "auth.h"
-#include "db.h"
+#include "store.h"
 
 #define SERVER_MAX_TEXT_DEFAULT 4096
 /* The client codec rejects longer strings, so a longer text could never be

@@ -1,4 +1,4 @@
-#include "db.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>

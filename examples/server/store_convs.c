@@ -1,10 +1,10 @@
-#include "cstate.h"
+#include "store_convs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sq.h"
+#include "store_sqlite.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS conv_state("

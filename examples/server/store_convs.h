@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "db.h"
+#include "store.h"
 #include "json.h"
 
 #define CSTATE_STATE_MAX 8 /* "queued" */

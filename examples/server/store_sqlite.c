@@ -1,4 +1,4 @@
-#include "sq.h"
+#include "store_sqlite.h"
 
 #include <stdarg.h>
 #include <stdio.h>

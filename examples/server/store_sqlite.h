@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#include "db.h"
+#include "store.h"
 
 /* Prepares `sql` and binds one argument per character of `types`: 't' a
  * const char * (NULL binds NULL), 'i' an int64_t. NULL on error (logged). */

@@ -6,10 +6,10 @@
 
 #include "blocks.h"
 #include "bot.h"
-#include "chat.h"
-#include "context.h"
+#include "frame_chat.h"
+#include "frame_context.h"
 #include "json.h"
-#include "sq.h"
+#include "store_sqlite.h"
 #include "survey_def.h"
 #include "util.h"
 #include "ws.h"

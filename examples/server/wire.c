@@ -1,4 +1,4 @@
-#include "frames.h"
+#include "wire.h"
 
 #include "json.h"
 

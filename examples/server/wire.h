@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "db.h"
+#include "store.h"
 
 /* `anon_secret` (may be NULL): the merge secret issued to an anonymous user. */
 char *frame_welcome(const char *session, const char *anon_secret, size_t max_frame,

@@ -5,14 +5,14 @@
 #include <string.h>
 
 #include "bot.h"
-#include "chat.h"
-#include "context.h"
-#include "frames.h"
+#include "frame_chat.h"
+#include "frame_context.h"
+#include "wire.h"
 #include "identity.h"
 #include "json.h"
 #include "outq.h"
 #include "replay.h"
-#include "rich.h"
+#include "frame_requests.h"
 #include "survey.h"
 #include "util.h"
 

@@ -9,10 +9,10 @@
 
 #include <sqlite3.h>
 
-#include "context.h"
-#include "cstate.h"
+#include "frame_context.h"
+#include "store_convs.h"
 #include "flow.h"
-#include "http_api.h"
+#include "http.h"
 #include "kb.h"
 #include "survey.h"
 #include "survey_def.h"
