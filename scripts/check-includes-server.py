@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The reference server's include graph (examples/server): no cycles, no
-upward dependency, and the third-party headers only where they belong.
+upward dependency, the third-party headers only where they belong, and
+every source file in sources.cmake.
 
 A module is a file stem: foo.c and foo.h are the module "foo", and foo.c
 including bar.h is the dependency foo -> bar. Every module sits in a layer
@@ -20,32 +21,39 @@ import sys
 
 # Lowest first. The server's picture of itself (README.md, "Layout").
 LAYERS = [
-    # Utilities: no I/O beyond files, no database, no connections.
-    ("utilities", ["util", "json", "abuse", "auth", "secrets", "blocks", "survey_def", "kb",
-                   "flow", "server"]),
-    # Every SQL statement, behind one backend-neutral interface.
-    ("storage", ["store", "store_sqlite", "store_users", "store_convs", "store_context",
-                 "store_surveys", "store_kb"]),
-    # The wire: server -> client frames, and the transports that carry them.
+    # Utilities: no database, no connections, no state of their own.
+    ("utilities", ["util", "json", "anonid", "abuse", "auth", "secrets", "blocks",
+                   "survey_def", "server"]),
+    # Every SQL statement, behind one backend-neutral interface (store.h);
+    # store_sqlite.h is what the SQLite files share.
+    ("storage", ["store", "store_sqlite", "store_db", "store_users", "store_convs",
+                 "store_context", "store_surveys", "store_kb"]),
+    # What the bot knows: the knowledge base (indexed by the store) and the
+    # flow that answers from it.
+    ("content", ["kb", "flow"]),
+    # The wire: every server -> client frame.
     ("wire", ["wire"]),
+    # The transports: WebSocket (with its output queue and paged replay)
+    # and HTTP. They dispatch through tables the server holds, so they name
+    # no handler.
     ("transport", ["outq", "replay", "ws", "http"]),
-    # What the server does, whoever asked: pushes to a user's connections,
-    # the bot, the agents' operations, the user's context, identities,
-    # surveys and proactive messages.
+    # What the server does, whoever asked: deliveries to a user's
+    # connections, the user's context, identities, the bot, the agents'
+    # operations, surveys, proactive messages and their triggers.
     ("services", ["deliver", "userctx", "identity", "bot", "agent", "survey", "proactive",
                   "triggers"]),
-    # Handlers: one file per family of client frames and of HTTP routes,
-    # and the tables that register them.
+    # Handlers: one file per family of client frames and of HTTP routes.
     ("handlers", ["frame_session", "frame_chat", "frame_context", "frame_receipts",
-                  "frame_requests", "frame_surveys", "api", "api_conversations", "api_agent",
+                  "frame_requests", "frame_surveys", "api_conversations", "api_agent",
                   "api_surveys"]),
+    # The tables that register them, and the program.
     ("tables", ["frame_table", "api_routes"]),
     ("main", ["main"]),
 ]
 
 # Third-party headers and the only modules that may include them.
 CONFINED = {
-    "sqlite3.h": {"store_sqlite", "store", "store_users", "store_convs", "store_context",
+    "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
                   "store_surveys", "store_kb"},
     "libwebsockets.h": {"ws", "http", "outq", "main"},
     "lws_config.h": {"main"},
@@ -133,6 +141,17 @@ def problems(deps, system):
     return out
 
 
+def unlisted(root):
+    """The .c files sources.cmake does not build (main.c is the program's)."""
+    path = os.path.join(root, "sources.cmake")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        listed = set(re.findall(r"[\w.]+\.c\b", f.read()))
+    return [f"{n}: not in sources.cmake" for n in sorted(os.listdir(root))
+            if n.endswith(".c") and n != "main.c" and n not in listed]
+
+
 def main(argv):
     report = "--report" in argv
     args = [a for a in argv if a != "--report"]
@@ -140,7 +159,7 @@ def main(argv):
                                              "..", "examples", "server")
     deps, system = load(root)
     loops = cycles(deps)
-    bad = problems(deps, system)
+    bad = problems(deps, system) + unlisted(root)
     for loop in loops:
         print("cycle: " + " -> ".join(loop + [loop[0]]))
     for p in bad:

@@ -9,15 +9,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "frame_context.h"
-#include "store_convs.h"
+#include <lws_config.h>
+#if !defined(LWS_WITH_MBEDTLS)
+#error "parley-server needs libwebsockets built with mbedTLS (scripts/build-lws.sh)"
+#endif
+#include <libwebsockets.h>
+
+#include "api_routes.h"
 #include "flow.h"
+#include "frame_table.h"
 #include "http.h"
-#include "identity.h"
 #include "kb.h"
 #include "secrets.h"
 #include "server.h"
-#include "survey.h"
+#include "store.h"
 #include "survey_def.h"
 #include "util.h"
 #include "ws.h"
@@ -340,16 +345,12 @@ static void serve(struct lws_context *ctx, server *srv)
     }
 }
 
+/* The HTTP API first: lws makes the first protocol the vhost's default. */
 static void init_protocols(struct lws_protocols p[3])
 {
     memset(p, 0, 3 * sizeof *p);
-    p[0].name = "http";
-    p[0].callback = http_api_callback;
-    p[0].per_session_data_size = http_api_req_size();
-    p[1].name = "parley.v1";
-    p[1].callback = ws_callback;
-    p[1].per_session_data_size = ws_conn_size();
-    p[1].rx_buffer_size = 4096;
+    http_protocol(&p[0]);
+    ws_protocol(&p[1]);
 }
 
 static struct lws_vhost *create_vhost(struct lws_context *ctx, struct lws_context_creation_info *info,
@@ -421,7 +422,7 @@ static int load_surveys(const options *o, server *srv)
         fprintf(stderr, "parley-server: no surveys (%s not found)\n", o->surveys);
         return 0;
     }
-    srv->surveys = survey_load(o->surveys, why, sizeof why);
+    srv->surveys = survey_def_load(o->surveys, why, sizeof why);
     if (srv->surveys)
         return 0;
     fprintf(stderr, "parley-server: --surveys %s: %s\n", o->surveys, why);
@@ -486,16 +487,16 @@ static int start(const options *o, const secrets *k)
         return rc;
     if (load_surveys(o, &srv))
         return 2;
-    if (db_open(o->db_path, &srv.db) || identity_init(srv.db) || context_init(srv.db) ||
-        survey_init(srv.db) || cstate_init(srv.db)) {
-        db_close(srv.db);
+    if (store_open(o->db_path, 1, &srv.store)) {
         cJSON_Delete(srv.surveys);
         return 1;
     }
+    srv.frames = frame_table(&srv.nframes);
+    srv.routes = api_routes(&srv.nroutes);
     rc = load_bot(o, &srv) ? 2 : run(o, &srv);
     flow_free(srv.flow);
     kb_free(srv.kb);
-    db_close(srv.db);
+    store_close(srv.store);
     cJSON_Delete(srv.surveys);
     return rc;
 }
