@@ -48,7 +48,7 @@ LAYERS = [
                   "api_surveys"]),
     # The tables that register them, and the program.
     ("tables", ["frame_table", "api_routes"]),
-    ("main", ["main"]),
+    ("main", ["main", "banner"]),
 ]
 
 # Third-party headers and the only modules that may include them.

@@ -16,6 +16,7 @@
 #include <libwebsockets.h>
 
 #include "api_routes.h"
+#include "banner.h"
 #include "flow.h"
 #include "frame_table.h"
 #include "http.h"
@@ -61,6 +62,7 @@ typedef struct options {
     const char *db_path;
     const char *cert;
     const char *key;
+    const char *ca; /* printed in the parley-chat command only */
     secret_src agent_token, jwt_secret, hmac_secret; /* flag, file or environment */
     const char *jwt_audience;
     const char *jwt_issuer;
@@ -99,6 +101,9 @@ static void usage(FILE *out)
             "  --cert PEM         TLS certificate chain (with --key; without them the\n"
             "                     server speaks plain ws:// and http://)\n"
             "  --key PEM          TLS private key\n"
+            "  --ca PEM           the CA certificate clients trust (checked against\n"
+            "                     --cert and shown in the parley-chat command printed\n"
+            "                     at startup)\n"
             "  --agent-token TOK  bearer token for the HTTP API (default: random, printed)\n"
             "  --jwt-secret S     identified users must present a JWT signed HS256 with S\n"
             "  --hmac-secret S    identified users may present hex HMAC-SHA256(S, user id)\n"
@@ -161,6 +166,7 @@ static const struct {
     {"--db", offsetof(options, db_path)},
     {"--cert", offsetof(options, cert)},
     {"--key", offsetof(options, key)},
+    {"--ca", offsetof(options, ca)},
     {"--agent-token", offsetof(options, agent_token.value)},
     {"--agent-token-file", offsetof(options, agent_token.file)},
     {"--jwt-secret", offsetof(options, jwt_secret.value)},
@@ -243,6 +249,10 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (!o->cert != !o->key) {
         fprintf(stderr, "parley-server: --cert and --key go together\n");
+        return -1;
+    }
+    if (o->ca && !o->cert) {
+        fprintf(stderr, "parley-server: --ca goes with --cert\n");
         return -1;
     }
     return 0;
@@ -369,7 +379,9 @@ static struct lws_vhost *create_vhost(struct lws_context *ctx, struct lws_contex
 
 static int announce(const options *o, int port)
 {
-    printf("parley-server: listening on %s://%s:%d\n", o->cert ? "wss" : "ws", o->host, port);
+    banner_cfg b = {o->host, port, o->cert, o->ca};
+
+    banner_print(stdout, &b);
     if (o->ready_file && write_ready_file(o->ready_file, port)) {
         fprintf(stderr, "parley-server: cannot write %s\n", o->ready_file);
         return -1;

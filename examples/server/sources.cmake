@@ -16,5 +16,7 @@ set(PARLEY_SERVER_SOURCES
   # handlers and their tables
   frame_session.c frame_chat.c frame_context.c frame_receipts.c frame_requests.c
   frame_surveys.c frame_table.c
-  api_conversations.c api_agent.c api_surveys.c api_routes.c)
+  api_conversations.c api_agent.c api_surveys.c api_routes.c
+  # what main.c prints at startup
+  banner.c)
 list(TRANSFORM PARLEY_SERVER_SOURCES PREPEND ${PARLEY_SERVER_DIR}/)
