@@ -199,12 +199,16 @@ int store_conv_list(store *s, const char *user, int64_t limit, store_conv_row_cb
 /* ---- the user's context and events (store_context.c) ------------------------------ */
 
 /* What a user's last context frames said besides attributes: JSON texts
- * (malloc'd; release with store_picture_clear). */
+ * (malloc'd; release with store_picture_clear). Each part carries when the
+ * client last reported it, and whether the client's latest full state
+ * lacked it: then it is the last known value, kept rather than wiped. */
 typedef struct store_picture {
     char *screen; /* NULL when none */
     char *crumbs; /* JSON array of {text, ts}, oldest first */
     char *device; /* JSON object */
     int64_t updated_ms;
+    int64_t screen_ms, crumbs_ms, device_ms;
+    int screen_stale, crumbs_stale, device_stale;
     int found; /* the user has a stored picture */
 } store_picture;
 
@@ -213,20 +217,29 @@ void store_picture_clear(store_picture *p);
 int store_picture_put(store *s, const char *user, const store_picture *p);
 int store_picture_delete(store *s, const char *user);
 
-/* An attribute: its value as JSON text and when it was last reported. */
+/* An attribute: its value as JSON text, when it was last reported, and
+ * whether it is stale (the client's latest full state lacked it). */
 typedef struct store_attr {
     const char *key;
     const char *value;
     int64_t updated_ms;
+    int stale;
 } store_attr;
 
 typedef int (*store_attr_cb)(void *ud, const store_attr *a);
+/* Sets the attribute as just reported (not stale). */
 int store_attr_set(store *s, const char *user, const char *key, const char *value, int64_t now);
-/* 1 with *value (malloc'd JSON text) when the user has that attribute. */
-int store_attr_get(store *s, const char *user, const char *key, char **value);
+/* 1 with *value (malloc'd JSON text) and *stale when the user has that
+ * attribute. */
+int store_attr_get(store *s, const char *user, const char *key, char **value, int *stale);
 /* The user's attributes by key. */
 int store_attr_each(store *s, const char *user, store_attr_cb cb, void *ud);
-int store_attr_count(store *s, const char *user, int64_t *n);
+/* Marks every attribute of the user stale. */
+int store_attr_mark_stale(store *s, const char *user);
+/* The user's attributes that are not stale. */
+int store_attr_count_fresh(store *s, const char *user, int64_t *n);
+/* Deletes the user's stale attributes but the `keep` reported last. */
+int store_attr_trim_stale(store *s, const char *user, int64_t keep);
 int store_attr_delete_all(store *s, const char *user);
 /* Moves the attributes of `from` to `to`; where both have one, the one
  * reported last wins. */

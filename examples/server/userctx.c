@@ -5,12 +5,25 @@
 
 #include "json.h"
 
+/* A reconnecting client sends its full state, which may lack what it has
+ * not learnt again yet (an app just started, attributes set after login).
+ * What a full state lacks is kept as the last known value and marked
+ * stale, so the agent still sees it, with when it was last reported; a
+ * later report of a stale part replaces it, of a fresh one adds to it. */
+
 /* ---- the picture: screen, breadcrumbs, device ---- */
+
+/* When a part was last reported, and whether it is stale. */
+typedef struct part {
+    int64_t ms;
+    int stale;
+} part;
 
 typedef struct picture {
     char *screen;  /* NULL when none */
     cJSON *crumbs; /* array of {text, ts}, oldest first */
     cJSON *device; /* object */
+    part screen_at, crumbs_at, device_at;
     int64_t updated_ms;
     int found;
 } picture;
@@ -56,6 +69,9 @@ static int picture_load(store *s, const char *user, picture *p)
     sp.screen = NULL;
     p->crumbs = parse_or(sp.crumbs, 1);
     p->device = parse_or(sp.device, 0);
+    p->screen_at = (part){sp.screen_ms, sp.screen_stale};
+    p->crumbs_at = (part){sp.crumbs_ms, sp.crumbs_stale};
+    p->device_at = (part){sp.device_ms, sp.device_stale};
     p->updated_ms = sp.updated_ms;
     store_picture_clear(&sp);
     if (!p->crumbs || !p->device) {
@@ -75,6 +91,12 @@ static int picture_save(store *s, const char *user, const picture *p)
     sp.crumbs = cJSON_PrintUnformatted(p->crumbs);
     sp.device = cJSON_PrintUnformatted(p->device);
     sp.updated_ms = p->updated_ms;
+    sp.screen_ms = p->screen_at.ms;
+    sp.crumbs_ms = p->crumbs_at.ms;
+    sp.device_ms = p->device_at.ms;
+    sp.screen_stale = p->screen_at.stale;
+    sp.crumbs_stale = p->crumbs_at.stale;
+    sp.device_stale = p->device_at.stale;
     if (sp.crumbs && sp.device)
         rc = store_picture_put(s, user, &sp);
     cJSON_free(sp.crumbs);
@@ -124,39 +146,81 @@ static int merge_object(cJSON *to, const cJSON *from)
     return 0;
 }
 
-/* Applies the frame to the picture: a full state replaces it, a patch adds
- * to it. 0 or -1 (out of memory). */
-static int picture_apply(picture *p, const cJSON *f, int full, int64_t now)
+static void empty_array(cJSON *arr)
 {
-    const char *screen = pj_string(f, "screen");
-    const cJSON *crumbs = cJSON_GetObjectItemCaseSensitive(f, "breadcrumbs");
-    const cJSON *device = cJSON_GetObjectItemCaseSensitive(f, "device");
+    while (cJSON_GetArraySize(arr) > 0)
+        cJSON_DeleteItemFromArray(arr, 0);
+}
 
-    if (full || screen) {
-        free(p->screen);
-        p->screen = screen ? dup_str(screen) : NULL;
-        if (screen && !p->screen)
-            return -1;
-    }
-    if (full) {
-        while (cJSON_GetArraySize(p->crumbs) > 0)
-            cJSON_DeleteItemFromArray(p->crumbs, 0);
+/* A part the frame reports: replaced when the frame is a full state or the
+ * part was stale, else added to; now fresh. A part a full state lacks:
+ * kept, stale. 1 when the frame reports it. */
+static int report(part *at, int reported, int full, int has_value, int64_t now, int *replace)
+{
+    *replace = reported && (full || at->stale);
+    if (reported)
+        *at = (part){now, 0};
+    else if (full && has_value)
+        at->stale = 1;
+    return reported;
+}
+
+static int apply_screen(picture *p, const char *screen, int full, int64_t now)
+{
+    int replace;
+
+    if (!report(&p->screen_at, screen != NULL, full, p->screen != NULL, now, &replace))
+        return 0;
+    free(p->screen);
+    p->screen = dup_str(screen);
+    return p->screen ? 0 : -1;
+}
+
+static int apply_crumbs(picture *p, const cJSON *crumbs, int full, int64_t now)
+{
+    int replace;
+
+    if (!report(&p->crumbs_at, crumbs != NULL, full, cJSON_GetArraySize(p->crumbs) > 0, now,
+                &replace))
+        return 0;
+    if (replace)
+        empty_array(p->crumbs);
+    return append_crumbs(p->crumbs, crumbs);
+}
+
+static int apply_device(picture *p, const cJSON *device, int full, int64_t now)
+{
+    int replace;
+
+    if (!report(&p->device_at, device != NULL, full, cJSON_GetArraySize(p->device) > 0, now,
+                &replace))
+        return 0;
+    if (replace) {
         cJSON_Delete(p->device);
         p->device = cJSON_CreateObject();
         if (!p->device)
             return -1;
     }
+    return merge_object(p->device, device);
+}
+
+/* Applies the frame to the picture. 0 or -1 (out of memory). */
+static int picture_apply(picture *p, const cJSON *f, int full, int64_t now)
+{
     p->updated_ms = now;
-    return (crumbs && append_crumbs(p->crumbs, crumbs)) ||
-                   (device && merge_object(p->device, device))
-               ? -1
-               : 0;
+    if (apply_screen(p, pj_string(f, "screen"), full, now) ||
+        apply_crumbs(p, cJSON_GetObjectItemCaseSensitive(f, "breadcrumbs"), full, now) ||
+        apply_device(p, cJSON_GetObjectItemCaseSensitive(f, "device"), full, now))
+        return -1;
+    return 0;
 }
 
 /* ---- attributes ---- */
 
 /* A null value is stored as null, not deleted: the agent sees that the host
- * cleared it. 0, -1 on error, 1 when the user would have too many. */
+ * cleared it. The cap counts what the client reported; stale attributes
+ * make room for it, the longest unreported first. 0, -1 on error, 1 when
+ * the user would have too many. */
 static int set_attributes(store *s, const char *user, const cJSON *attrs, int full, int64_t now)
 {
     const cJSON *it;
@@ -164,7 +228,7 @@ static int set_attributes(store *s, const char *user, const cJSON *attrs, int fu
     int64_t n = 0;
     int rc;
 
-    if (full && store_attr_delete_all(s, user))
+    if (full && store_attr_mark_stale(s, user))
         return -1;
     cJSON_ArrayForEach(it, attrs) {
         value = cJSON_PrintUnformatted(it);
@@ -173,9 +237,11 @@ static int set_attributes(store *s, const char *user, const cJSON *attrs, int fu
         if (rc)
             return -1;
     }
-    if (store_attr_count(s, user, &n))
+    if (store_attr_count_fresh(s, user, &n))
         return -1;
-    return n > USERCTX_MAX_KEYS ? 1 : 0;
+    if (n > USERCTX_MAX_KEYS)
+        return 1;
+    return store_attr_trim_stale(s, user, USERCTX_MAX_KEYS - n);
 }
 
 static int same_screen(const char *a, const char *b)
@@ -184,7 +250,7 @@ static int same_screen(const char *a, const char *b)
 }
 
 /* The picture and attributes after the frame; *old gets the screen before
- * it (malloc'd). 0, -1, 1 over the attribute cap. */
+ * it (malloc'd; NULL when none, or stale). 0, -1, 1 over the attribute cap. */
 static int apply_frame(store *s, const char *user, const cJSON *f, int64_t now, picture *p,
                        char **old)
 {
@@ -192,7 +258,8 @@ static int apply_frame(store *s, const char *user, const cJSON *f, int64_t now, 
     int full = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "full"));
     int rc = picture_load(s, user, p);
 
-    if (rc == 0 && p->screen && !(*old = dup_str(p->screen)))
+    /* A stale screen is not where the user is: seeing it again is a change. */
+    if (rc == 0 && p->screen && !p->screen_at.stale && !(*old = dup_str(p->screen)))
         rc = -1;
     if (rc == 0)
         rc = picture_apply(p, f, full, now);
@@ -235,31 +302,92 @@ static int add_parsed(cJSON *obj, const char *key, const char *text)
     return v && cJSON_AddItemToObject(obj, key, v) ? 0 : -1;
 }
 
-static int add_attribute(void *ud, const store_attr *a)
+/* reported[key] = {"stale", "reported_ms"}. 0 or -1. */
+static int add_report(cJSON *reported, const char *key, part at)
 {
-    return add_parsed(ud, a->key, a->value) ? 1 : 0;
+    cJSON *o = cJSON_AddObjectToObject(reported, key);
+
+    return o && cJSON_AddBoolToObject(o, "stale", at.stale) &&
+                   cJSON_AddNumberToObject(o, "reported_ms", (double)at.ms)
+               ? 0
+               : -1;
 }
 
+typedef struct attr_view {
+    cJSON *values, *reported;
+    int stale;
+} attr_view;
+
+static int add_attribute(void *ud, const store_attr *a)
+{
+    attr_view *v = ud;
+
+    v->stale |= a->stale;
+    if (add_parsed(v->values, a->key, a->value) ||
+        add_report(v->reported, a->key, (part){a->updated_ms, a->stale}))
+        return 1;
+    return 0;
+}
+
+/* "attributes" in `uc`, and in `reported`; *stale set when one is. */
+static int add_attributes(store *s, cJSON *uc, cJSON *reported, const char *user, int *stale)
+{
+    attr_view v = {cJSON_AddObjectToObject(uc, "attributes"),
+                   cJSON_AddObjectToObject(reported, "attributes"), 0};
+
+    if (!v.values || !v.reported || store_attr_each(s, user, add_attribute, &v))
+        return -1;
+    *stale |= v.stale;
+    return 0;
+}
+
+/* "screen", "breadcrumbs", "device" and "updated_ms" in `uc`; the parts it
+ * has in `reported`, *stale set when one is. Takes the picture's trees. */
+static int add_picture(cJSON *uc, cJSON *reported, picture *p, int *stale)
+{
+    int has_crumbs = cJSON_GetArraySize(p->crumbs) > 0;
+    int has_device = cJSON_GetArraySize(p->device) > 0;
+
+    if (!(p->screen ? cJSON_AddStringToObject(uc, "screen", p->screen)
+                    : cJSON_AddNullToObject(uc, "screen")))
+        return -1;
+    cJSON_AddItemToObject(uc, "breadcrumbs", p->crumbs);
+    cJSON_AddItemToObject(uc, "device", p->device);
+    p->crumbs = p->device = NULL;
+    if (!(p->found ? cJSON_AddNumberToObject(uc, "updated_ms", (double)p->updated_ms)
+                   : cJSON_AddNullToObject(uc, "updated_ms")))
+        return -1;
+    *stale |= (p->screen && p->screen_at.stale) || (has_crumbs && p->crumbs_at.stale) ||
+              (has_device && p->device_at.stale);
+    return (p->screen && add_report(reported, "screen", p->screen_at)) ||
+                   (has_crumbs && add_report(reported, "breadcrumbs", p->crumbs_at)) ||
+                   (has_device && add_report(reported, "device", p->device_at))
+               ? -1
+               : 0;
+}
+
+/* "user_context": the user's attributes and picture, "stale" when some of
+ * it is the last known value rather than what the client reported since,
+ * and "reported": when each part was last reported, and whether it is
+ * stale. */
 static int add_user_context(store *s, cJSON *obj, const char *user)
 {
-    cJSON *uc = cJSON_AddObjectToObject(obj, "user_context");
-    cJSON *attrs = uc ? cJSON_AddObjectToObject(uc, "attributes") : NULL;
+    cJSON *uc = cJSON_AddObjectToObject(obj, "user_context"), *reported = cJSON_CreateObject();
     picture p;
-    int ok;
+    int stale = 0, rc;
 
-    if (!attrs || store_attr_each(s, user, add_attribute, attrs) || picture_load(s, user, &p))
+    if (!uc || !reported || add_attributes(s, uc, reported, user, &stale) ||
+        picture_load(s, user, &p)) {
+        cJSON_Delete(reported);
         return -1;
-    ok = (p.screen ? cJSON_AddStringToObject(uc, "screen", p.screen)
-                   : cJSON_AddNullToObject(uc, "screen")) != NULL;
-    if (ok) {
-        cJSON_AddItemToObject(uc, "breadcrumbs", p.crumbs);
-        cJSON_AddItemToObject(uc, "device", p.device);
-        p.crumbs = p.device = NULL;
-        ok = (p.found ? cJSON_AddNumberToObject(uc, "updated_ms", (double)p.updated_ms)
-                      : cJSON_AddNullToObject(uc, "updated_ms")) != NULL;
     }
+    rc = add_picture(uc, reported, &p, &stale);
     picture_free(&p);
-    return ok ? 0 : -1;
+    if (rc == 0 && cJSON_AddBoolToObject(uc, "stale", stale) &&
+        cJSON_AddItemToObject(uc, "reported", reported))
+        return 0;
+    cJSON_Delete(reported);
+    return -1;
 }
 
 static int add_event(void *ud, const store_event *ev)
@@ -303,13 +431,14 @@ static int attr_matches(store *s, const char *user, const cJSON *want)
 {
     char *value;
     cJSON *have;
-    int rc = store_attr_get(s, user, want->string, &value);
+    int stale, rc = store_attr_get(s, user, want->string, &value, &stale);
 
     if (rc < 0)
         return -1;
-    have = value ? cJSON_Parse(value) : NULL;
+    have = value && !stale ? cJSON_Parse(value) : NULL;
     free(value);
-    /* An attribute never set counts as null. */
+    /* An attribute never set counts as null; a stale one too: the client
+     * no longer says it holds. */
     rc = have ? cJSON_Compare(have, want, 1) : cJSON_IsNull(want);
     cJSON_Delete(have);
     return rc ? 1 : 0;
@@ -348,8 +477,15 @@ static void insert_sorted(cJSON *to, cJSON *item)
         cJSON_InsertItemInArray(to, i, item);
 }
 
+/* The part reported last. */
+static part later(part a, part b)
+{
+    return b.ms > a.ms ? b : a;
+}
+
 /* Both pictures into `into` (the identified user's): the newer screen, the
- * device facts of both (newer wins), the breadcrumbs of both by time. */
+ * device facts of both (newer wins), the breadcrumbs of both by time; of
+ * the merged parts, the later report says when and whether stale. */
 static int picture_merge(picture *into, picture *from)
 {
     cJSON *item, *older, *newer;
@@ -358,8 +494,11 @@ static int picture_merge(picture *into, picture *from)
     if (from->screen && (from_newer || !into->screen)) {
         free(into->screen);
         into->screen = from->screen;
+        into->screen_at = from->screen_at;
         from->screen = NULL;
     }
+    into->crumbs_at = later(into->crumbs_at, from->crumbs_at);
+    into->device_at = later(into->device_at, from->device_at);
     older = from_newer ? into->device : from->device;
     newer = from_newer ? from->device : into->device;
     if (merge_object(older, newer))
