@@ -19,19 +19,22 @@
 #define USERCTX_SHOW_EVENTS 50
 
 /* Stores a (valid) context frame in one transaction: a full state replaces
- * the picture, a patch adds to it. *screen_out receives the new screen
- * when it changed (malloc'd), else NULL. 0, -1 on error, 1 when the user
- * would have more than USERCTX_MAX_KEYS attributes (nothing stored). */
+ * what it carries and keeps what it lacks as the last known value, marked
+ * stale; a patch adds to what is current and replaces what is stale.
+ * *screen_out receives the new screen when it changed (malloc'd), else
+ * NULL. 0, -1 on error, 1 when the user would have more than
+ * USERCTX_MAX_KEYS current attributes (nothing stored). */
 int userctx_apply(store *s, const char *user, const cJSON *f, int64_t now, char **screen_out);
 
 /* Adds to `obj` (a conversation of `user` for the HTTP API) "context" (the
- * snapshot conv.start carried, when it did), "user_context" and "events".
- * 0 or -1. */
+ * snapshot conv.start carried, when it did), "user_context" (with "stale"
+ * and "reported": what is stale, and when each part was last reported)
+ * and "events". 0 or -1. */
 int userctx_add_to_conv(store *s, cJSON *obj, const char *conv, const char *user);
 
 /* 1 when every member of the object `filter` equals the user's attribute
- * of that name (compared as JSON; one never set counts as null), 0 when
- * one does not, -1 on a database error. */
+ * of that name (compared as JSON; one never set, or stale, counts as
+ * null), 0 when one does not, -1 on a database error. */
 int userctx_attrs_match(store *s, const char *user, const cJSON *filter);
 
 /* Moves the context of `anon` to `user`: attributes (the newer wins), the
