@@ -9,15 +9,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "context.h"
-#include "cstate.h"
+#include <lws_config.h>
+#if !defined(LWS_WITH_MBEDTLS)
+#error "parley-server needs libwebsockets built with mbedTLS (scripts/build-lws.sh)"
+#endif
+#include <libwebsockets.h>
+
+#include "api_routes.h"
+#include "banner.h"
 #include "flow.h"
-#include "http_api.h"
-#include "identity.h"
+#include "frame_table.h"
+#include "http.h"
 #include "kb.h"
 #include "secrets.h"
 #include "server.h"
-#include "survey.h"
+#include "store.h"
 #include "survey_def.h"
 #include "util.h"
 #include "ws.h"
@@ -50,6 +56,7 @@ typedef struct options {
     const char *db_path;
     const char *cert;
     const char *key;
+    const char *ca; /* printed in the parley-chat command only */
     secret_src agent_token, jwt_secret, hmac_secret; /* flag, file or environment */
     const char *jwt_audience;
     const char *jwt_issuer;
@@ -90,6 +97,9 @@ static void usage(FILE *out)
             "  --cert PEM         TLS certificate chain (with --key; without them the\n"
             "                     server speaks plain ws:// and http://)\n"
             "  --key PEM          TLS private key\n"
+            "  --ca PEM           the CA certificate clients trust (checked against\n"
+            "                     --cert and shown in the parley-chat command printed\n"
+            "                     at startup)\n"
             "  --agent-token TOK  bearer token for the HTTP API (default: random, printed)\n"
             "  --jwt-secret S     identified users must present a JWT signed HS256 with S\n"
             "  --hmac-secret S    identified users may present hex HMAC-SHA256(S, user id)\n"
@@ -152,6 +162,7 @@ static const struct {
     {"--db", offsetof(options, db_path)},
     {"--cert", offsetof(options, cert)},
     {"--key", offsetof(options, key)},
+    {"--ca", offsetof(options, ca)},
     {"--agent-token", offsetof(options, agent_token.value)},
     {"--agent-token-file", offsetof(options, agent_token.file)},
     {"--jwt-secret", offsetof(options, jwt_secret.value)},
@@ -273,6 +284,10 @@ static int parse_args(int argc, char **argv, options *o)
         fprintf(stderr, "parley-server: --cert and --key go together\n");
         return -1;
     }
+    if (o->ca && !o->cert) {
+        fprintf(stderr, "parley-server: --ca goes with --cert\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -373,16 +388,12 @@ static void serve(struct lws_context *ctx, server *srv)
     }
 }
 
+/* The HTTP API first: lws makes the first protocol the vhost's default. */
 static void init_protocols(struct lws_protocols p[3])
 {
     memset(p, 0, 3 * sizeof *p);
-    p[0].name = "http";
-    p[0].callback = http_api_callback;
-    p[0].per_session_data_size = http_api_req_size();
-    p[1].name = "parley.v1";
-    p[1].callback = ws_callback;
-    p[1].per_session_data_size = ws_conn_size();
-    p[1].rx_buffer_size = 4096;
+    http_protocol(&p[0]);
+    ws_protocol(&p[1]);
 }
 
 static struct lws_vhost *create_vhost(struct lws_context *ctx, struct lws_context_creation_info *info,
@@ -401,7 +412,9 @@ static struct lws_vhost *create_vhost(struct lws_context *ctx, struct lws_contex
 
 static int announce(const options *o, int port)
 {
-    printf("parley-server: listening on %s://%s:%d\n", o->cert ? "wss" : "ws", o->host, port);
+    banner_cfg b = {o->host, port, o->cert, o->ca};
+
+    banner_print(stdout, &b);
     if (o->ready_file && write_ready_file(o->ready_file, port)) {
         fprintf(stderr, "parley-server: cannot write %s\n", o->ready_file);
         return -1;
@@ -454,7 +467,7 @@ static int load_surveys(const options *o, server *srv)
         fprintf(stderr, "parley-server: no surveys (%s not found)\n", o->surveys);
         return 0;
     }
-    srv->surveys = survey_load(o->surveys, why, sizeof why);
+    srv->surveys = survey_def_load(o->surveys, why, sizeof why);
     if (srv->surveys)
         return 0;
     fprintf(stderr, "parley-server: --surveys %s: %s\n", o->surveys, why);
@@ -519,16 +532,16 @@ static int start(const options *o, const secrets *k)
         return rc;
     if (load_surveys(o, &srv))
         return 2;
-    if (db_open(o->db_path, &srv.db) || identity_init(srv.db) || context_init(srv.db) ||
-        survey_init(srv.db) || cstate_init(srv.db)) {
-        db_close(srv.db);
+    if (store_open(o->db_path, 1, &srv.store)) {
         cJSON_Delete(srv.surveys);
         return 1;
     }
+    srv.frames = frame_table(&srv.nframes);
+    srv.routes = api_routes(&srv.nroutes);
     rc = load_bot(o, &srv) ? 2 : run(o, &srv);
     flow_free(srv.flow);
     kb_free(srv.kb);
-    db_close(srv.db);
+    store_close(srv.store);
     cJSON_Delete(srv.surveys);
     return rc;
 }
