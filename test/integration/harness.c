@@ -185,7 +185,7 @@ void h_forget(const void *what)
     watch_remove(w);
 }
 
-static void print_text(const void *what, const char *label)
+void h_print_text(const void *what, const char *label)
 {
     fprintf(stderr, "---- %s ----\n%s\n", label, what ? (const char *)what : "(none)");
 }
@@ -193,7 +193,7 @@ static void print_text(const void *what, const char *label)
 char *h_watch_text(char *text, const char *label)
 {
     if (text)
-        h_watch(text, label, print_text, free);
+        h_watch(text, label, h_print_text, free);
     return text;
 }
 

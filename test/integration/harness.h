@@ -50,6 +50,8 @@ void h_watch(const void *what, const char *label, h_dump_fn dump, void (*release
 /* Prints `what` when checks failed since it was registered (or last
  * printed), then forgets it. Unknown pointers (NULL too) are ignored. */
 void h_forget(const void *what);
+/* An h_dump_fn for a NUL-terminated text. */
+void h_print_text(const void *text, const char *label);
 /* Registers a malloc'd text (a program's output; NULL is fine) under
  * `label`, and returns it. */
 char *h_watch_text(char *text, const char *label);
