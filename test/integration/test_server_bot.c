@@ -105,7 +105,7 @@ static const char *error_code_for(wsc *c, const char *frame, const char *key, co
     const cJSON *e = wsc_await(c, mark, "error", key, value, WAIT);
     if (!e)
         fprintf(stderr, "  no error for %s\n", frame);
-    return e ? wsc_str(e, "code") : NULL;
+    return wsc_str(e, "code");
 }
 
 /* Sends a frame the server must refuse; the error carries `key`=`value`

@@ -142,7 +142,7 @@ static void expect_error(wsc *c, const char *frame, const char *code)
     const cJSON *e = call(c, frame, "error", NULL, NULL);
     if (!e || !wsc_str(e, "code") || strcmp(wsc_str(e, "code"), code) != 0)
         fprintf(stderr, "  %s -> %s, wanted %s\n", frame, e ? wsc_str(e, "code") : "nothing", code);
-    CHECK_STR(e ? wsc_str(e, "code") : NULL, code);
+    CHECK_STR(wsc_str(e, "code"), code);
 }
 
 /* The user member of an identified hello with a valid JWT, plus `more`
