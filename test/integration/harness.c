@@ -262,7 +262,6 @@ int h_finish(const char *dir)
 
 /* ---- files and processes ---------------------------------------------- */
 
-
 int h_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -488,8 +487,8 @@ int h_api(const h_server *s, const char *method, const char *path, const char *j
         return -1;
     char *argv[24];
     int a = 0;
-    char *fixed[] = {"curl", "-sS", "--max-time", "20", "-H", auth,
-                     "-o", out, "-w", "%{http_code}", "-X", (char *)method};
+    char *fixed[] = {"curl", "-sS", "--max-time", "20",           "-H", auth,
+                     "-o",   out,   "-w",         "%{http_code}", "-X", (char *)method};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[a++] = fixed[i];
     if (!s->plain) {
@@ -718,8 +717,9 @@ void h_dump_events(const h_client *c, const char *label)
     fprintf(stderr, "---- events of %s ----\n", label);
     for (size_t i = 0; i < c->n; i++) {
         const parley_event *ev = c->hist[i];
-        fprintf(stderr, "%3zu type=%d state=%d author=%d err=%d conv=%s cid=%s id=%s seq=%s text=%s\n",
-                i, parley_event_type(ev), parley_event_state(ev), parley_event_author_kind(ev),
+        fprintf(stderr,
+                "%3zu type=%d state=%d author=%d err=%d conv=%s cid=%s id=%s seq=%s text=%s\n", i,
+                parley_event_type(ev), parley_event_state(ev), parley_event_author_kind(ev),
                 parley_event_error_code(ev), or_dash(parley_event_conversation_id(ev)),
                 or_dash(parley_event_client_id(ev)), or_dash(parley_event_message_id(ev)),
                 or_dash(parley_event_seq(ev)), or_dash(parley_event_text(ev)));
@@ -746,8 +746,7 @@ int h_api_count_text(const h_server *s, const char *conv, const char *text)
     }
     int n = 0;
     const cJSON *item;
-    cJSON_ArrayForEach(item, list)
-    {
+    cJSON_ArrayForEach(item, list) {
         const char *t = h_json_str(item, "text");
         n += t && strcmp(t, text) == 0;
     }

@@ -208,7 +208,8 @@ static const parley_event *choose(h_client *c, const char *conv, const parley_ev
     const parley_event *sent = await_status(c, cid, PARLEY_MSG_SENT);
     const parley_event *answer = await_reply(c, conv, PARLEY_AUTHOR_BOT);
     H_REQUIRE(sent != NULL && answer != NULL);
-    CHECK(strtoull(parley_event_seq(answer), NULL, 10) > strtoull(parley_event_seq(sent), NULL, 10));
+    CHECK(strtoull(parley_event_seq(answer), NULL, 10) >
+          strtoull(parley_event_seq(sent), NULL, 10));
     if (text && !(parley_event_text(answer) &&
                   strncmp(parley_event_text(answer), text, strlen(text)) == 0)) {
         fprintf(stderr, "after %s: '%s', not '%s'\n", option, parley_event_text(answer), text);
@@ -233,8 +234,9 @@ static void flow_to_queue(h_client *c, const char *conv, const parley_event *gre
     const char *greet_id = parley_event_message_id(greeting);
     CHECK_INT(parley_postback(c->pc, conv, greet_id, "bugs", cid, sizeof cid), PARLEY_ERR_STATE);
     CHECK_INT(parley_postback(c->pc, conv, greet_id, "billing", cid, sizeof cid), PARLEY_ERR_STATE);
-    CHECK_INT(parley_postback(c->pc, conv, parley_event_message_id(topic), "no-such", cid, sizeof cid),
-              PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(
+        parley_postback(c->pc, conv, parley_event_message_id(topic), "no-such", cid, sizeof cid),
+        PARLEY_ERR_NOT_FOUND);
 
     const parley_event *faq = choose(c, conv, topic, "refund", "Here's how refunds work:");
     CHECK(parley_event_text(faq) && strstr(parley_event_text(faq), "14 days"));
@@ -245,8 +247,9 @@ static void flow_to_queue(h_client *c, const char *conv, const parley_event *gre
     CHECK_INT(parley_postback(c->pc, conv, parley_event_message_id(faq), parley_option_id(link),
                               no_cid, sizeof no_cid),
               PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(parley_postback(c->pc, conv, parley_event_message_id(topic), "human", cid, sizeof cid),
-              PARLEY_ERR_STATE);
+    CHECK_INT(
+        parley_postback(c->pc, conv, parley_event_message_id(topic), "human", cid, sizeof cid),
+        PARLEY_ERR_STATE);
     CHECK_STR(parley_option_label(find_option(faq, "human")), "Talk to a human");
     const parley_event *handoff = choose(c, conv, faq, "human", "I'm connecting you with a human");
     CHECK(handoff != NULL);
@@ -280,8 +283,7 @@ static void check_api_queued(const char *conv)
     cJSON *queue = api_json("GET", "/api/queue", NULL, 200);
     int found = 0;
     const cJSON *item;
-    cJSON_ArrayForEach(item, queue)
-    {
+    cJSON_ArrayForEach(item, queue) {
         found += h_json_str(item, "conv") && strcmp(h_json_str(item, "conv"), conv) == 0;
     }
     CHECK_INT(found, 1);
@@ -345,7 +347,8 @@ static void answer_csat(h_client *c, const char *conv)
     const cJSON *agg = api_survey_aggregate("csat", &doc);
     CHECK_INT(json_num(agg, "count", -1), 1);
     CHECK(json_num(agg, "csat_avg", -1) == 4.0);
-    const cJSON *q2 = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(agg, "options"), "q2");
+    const cJSON *q2 =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(agg, "options"), "q2");
     CHECK_INT(json_num(q2, "fixed", -1), 1);
     const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "responses"), 0);
     CHECK_STR(h_json_str(first, "conv"), conv);
@@ -414,11 +417,13 @@ static void postback_across_kill(enum kill_when when)
     }
     if (when == KILL_FROZEN)
         kill(g_srv.pid, SIGSTOP);
-    CHECK_INT(parley_postback(c.pc, conv, parley_event_message_id(greeting), "bugs", cid, sizeof cid),
-              PARLEY_OK);
+    CHECK_INT(
+        parley_postback(c.pc, conv, parley_event_message_id(greeting), "bugs", cid, sizeof cid),
+        PARLEY_OK);
     if (when == KILL_FROZEN) {
         h_pump(&c, 300); /* written into the socket; nobody reads it */
-        h_want sent_early = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_SENT, .cid = cid};
+        h_want sent_early = {
+            .type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_SENT, .cid = cid};
         CHECK_INT(h_count(&c, &sent_early), 0);
     }
     if (when != KILL_FIRST) {
@@ -585,7 +590,8 @@ static void request_lists(h_client *c, const char *conv)
     int found = 0;
     for (int i = 0; i < parley_event_item_count(ev); i++) {
         const parley_event *item = parley_event_item(ev, i);
-        if (parley_event_conversation_id(item) && strcmp(parley_event_conversation_id(item), conv) == 0) {
+        if (parley_event_conversation_id(item) &&
+            strcmp(parley_event_conversation_id(item), conv) == 0) {
             found++;
             CHECK_INT(parley_event_type(item), PARLEY_EV_CONVERSATION);
             CHECK_INT(parley_event_state(item), PARLEY_CONV_BOT);
@@ -629,7 +635,8 @@ static void test_survey_offline(void)
     h_client c;
     open_client(&c, "flow-erin", data);
     CHECK(await_online(&c, 0, NULL) != NULL);
-    cJSON *pushed = api_json("POST", "/api/users/flow-erin/surveys", h_json("{'survey':'nps'}"), 201);
+    cJSON *pushed =
+        api_json("POST", "/api/users/flow-erin/surveys", h_json("{'survey':'nps'}"), 201);
     char sv_id[64];
     snprintf(sv_id, sizeof sv_id, "%s", h_json_str(pushed, "id") ? h_json_str(pushed, "id") : "");
     cJSON_Delete(pushed);

@@ -132,9 +132,8 @@ static int count_code(const wsc *c, const char *code)
 static void test_flags(void)
 {
     static const char *const bad[][2] = {
-        {"--msg-rate", "-1"},         {"--msg-burst", "0"},
-        {"--req-rate", "x"},          {"--req-burst", ""},
-        {"--max-conns-per-addr", "-5"}, {"--max-outq-kb", "64"},
+        {"--msg-rate", "-1"},         {"--msg-burst", "0"},           {"--req-rate", "x"},
+        {"--req-burst", ""},          {"--max-conns-per-addr", "-5"}, {"--max-outq-kb", "64"},
         {"--max-outq-kb", "2000000"},
     };
     char out[H_PATH];
@@ -146,8 +145,8 @@ static void test_flags(void)
     char *help[] = {PARLEY_SERVER_BIN, "--help", NULL};
     CHECK_INT(h_run(help, NULL, out, NULL, WAIT), 0);
     char *text = tl_read_file(out, NULL);
-    static const char *const names[] = {"--msg-rate", "--msg-burst", "--req-rate", "--req-burst",
-                                        "--max-conns-per-addr", "--max-outq-kb"};
+    static const char *const names[] = {"--msg-rate",  "--msg-burst",          "--req-rate",
+                                        "--req-burst", "--max-conns-per-addr", "--max-outq-kb"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK(text && strstr(text, names[i]));
     free(text);
@@ -285,8 +284,7 @@ static int stored_user_texts(const h_server *s, const char *conv, char *out, siz
     size_t used = 0;
     const cJSON *m;
     out[0] = '\0';
-    cJSON_ArrayForEach(m, list)
-    {
+    cJSON_ArrayForEach(m, list) {
         const char *kind = h_json_str(wsc_get(m, "author"), "kind"), *text = h_json_str(m, "text");
         if (kind && text && strcmp(kind, "user") == 0 && used + strlen(text) + 2 < cap)
             used += (size_t)sprintf(out + used, "%s%s", used ? "|" : "", text);
@@ -302,7 +300,8 @@ static int stored_user_texts(const h_server *s, const char *conv, char *out, siz
  * handful of connections, not in a tight loop; none is failed. */
 static void test_libparley_converges(void)
 {
-    static const char *const args[] = {"--msg-burst", "20", "--msg-rate", "1", "--insecure-identities", NULL};
+    static const char *const args[] = {"--msg-burst",           "20", "--msg-rate", "1",
+                                       "--insecure-identities", NULL};
     enum { N = 60 };
     h_server s;
     h_client c;
@@ -420,8 +419,10 @@ static void test_slow_reader(void)
     CHECK(await_close(&slow, WAIT));
     long after = server_hwm_kb(&s);
     int answered = (int)wsc_count(&slow, 0, "history.page");
-    fprintf(stderr, "  slow reader: %d pages of ~64 KB asked, %d delivered before the drop; "
-                    "server VmHWM %ld -> %ld KiB\n", sent, answered, before, after);
+    fprintf(stderr,
+            "  slow reader: %d pages of ~64 KB asked, %d delivered before the drop; "
+            "server VmHWM %ld -> %ld KiB\n",
+            sent, answered, before, after);
     CHECK(answered < sent);
     CHECK(before > 0 && (!RSS_CHECKED || after - before < RSS_GROWTH_MAX_KB));
     CHECK(kb_search(&other, "r-2", WAIT) != NULL);
@@ -444,8 +445,9 @@ static int seed_backlog(const h_server *s, const char *conv, int n)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_open(s->db, &db) == SQLITE_OK &&
              sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(db, "INSERT INTO messages(conv, seq, author_kind, author_name, "
-                                    "text, ts) VALUES(?1, ?2, 'agent', 'Dana', ?3, ?2)",
+             sqlite3_prepare_v2(db,
+                                "INSERT INTO messages(conv, seq, author_kind, author_name, "
+                                "text, ts) VALUES(?1, ?2, 'agent', 'Dana', ?3, ?2)",
                                 -1, &st, NULL) == SQLITE_OK;
     memset(text, 'y', BACKLOG_TEXT);
     for (int i = 1; rc && i <= n; i++) {
@@ -501,7 +503,8 @@ static void check_paged_history(wsc *r)
 {
     size_t mark = r->n;
     CHECK_INT(wsc_sendf(r, "{'t':'history.get','conv':'c-replay','after':'100',"
-                          "'limit':500}"), 0);
+                           "'limit':500}"),
+              0);
     const cJSON *end = wsc_await(r, mark, "history.end", NULL, NULL, WAIT);
     CHECK_STR(wsc_str(end, "last"), "600");
     CHECK(end && cJSON_IsTrue(wsc_get(end, "more")));
@@ -536,8 +539,9 @@ static void test_paged_replay(void)
     long before = server_hwm_kb(&s);
     CHECK_INT(wsc_open(&r, s.port, WAIT), 0);
     CHECK_INT(wsc_sendf(&r, "{'t':'hello','v':1,'app':'abuse-test','sdk':{'name':"
-                           "'raw','version':'0','platform':'test'},'user':{'id':"
-                           "'replay-1'},'resume':{'cursors':{'c-replay':'0'}}}"), 0);
+                            "'raw','version':'0','platform':'test'},'user':{'id':"
+                            "'replay-1'},'resume':{'cursors':{'c-replay':'0'}}}"),
+              0);
     CHECK_INT(wsc_sendf(&r, "{'t':'kb.search','req':'r-mid','query':'refund'}"), 0);
 
     int served = 0, posted = 0;
@@ -558,8 +562,9 @@ static void test_paged_replay(void)
     }
     long after = server_hwm_kb(&s);
     size_t answer = nth_frame(&r, "kb.results", 1), last = nth_frame(&r, "msg", BACKLOG);
-    fprintf(stderr, "  replay: %zu msg frames, own request answered at frame %zu of %zu, "
-                    "%d answers to another client meanwhile; server VmHWM %ld -> %ld KiB\n",
+    fprintf(stderr,
+            "  replay: %zu msg frames, own request answered at frame %zu of %zu, "
+            "%d answers to another client meanwhile; server VmHWM %ld -> %ld KiB\n",
             wsc_count(&r, 0, "msg"), answer, r.n, served, before, after);
     CHECK(seqs_in_order(&r, "c-replay", BACKLOG + 1));
     CHECK(answer < last && answer < 1000);

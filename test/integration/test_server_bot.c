@@ -72,8 +72,7 @@ static void hello(wsc *c, const char *user)
     H_REQUIRE(wsc_sendf(c,
                         "{'t':'hello','v':1,'app':'bot-test','sdk':{'name':'raw','version':'0',"
                         "'platform':'test'},'user':{'id':'%s'}}",
-                        user)
-              == 0);
+                        user) == 0);
     H_REQUIRE(wsc_await(c, 0, "welcome", NULL, NULL, WAIT) != NULL);
 }
 
@@ -123,8 +122,8 @@ static void send_start(wsc *c, const char *conv, const char *subject)
 {
     size_t mark = c->n;
     if (subject)
-        CHECK_INT(wsc_sendf(c, "{'t':'conv.start','cid':'start-%s','conv':'%s','subject':'%s'}", conv,
-                            conv, subject),
+        CHECK_INT(wsc_sendf(c, "{'t':'conv.start','cid':'start-%s','conv':'%s','subject':'%s'}",
+                            conv, conv, subject),
                   0);
     else
         CHECK_INT(wsc_sendf(c, "{'t':'conv.start','cid':'start-%s','conv':'%s'}", conv, conv), 0);
@@ -192,12 +191,10 @@ static const char *author_kind(const cJSON *m)
 static const char *option_label(const cJSON *m, const char *id)
 {
     const cJSON *b, *o;
-    cJSON_ArrayForEach(b, wsc_get(m, "blocks"))
-    {
+    cJSON_ArrayForEach(b, wsc_get(m, "blocks")) {
         const cJSON *lists[2] = {wsc_get(b, "options"), wsc_get(b, "buttons")};
         for (int i = 0; i < 2; i++) {
-            cJSON_ArrayForEach(o, lists[i])
-            {
+            cJSON_ArrayForEach(o, lists[i]) {
                 if (wsc_str(o, "id") && strcmp(wsc_str(o, "id"), id) == 0)
                     return wsc_str(o, "label");
             }
@@ -215,8 +212,7 @@ static int has_text(const cJSON *m, const char *needle)
 static int array_has(const cJSON *arr, const char *s)
 {
     const cJSON *it;
-    cJSON_ArrayForEach(it, arr)
-    {
+    cJSON_ArrayForEach(it, arr) {
         if (cJSON_IsString(it) && strcmp(it->valuestring, s) == 0)
             return 1;
     }
@@ -369,21 +365,22 @@ static void test_greeting_and_postbacks(void)
     CHECK_STR(option_label(billing, "refund"), "I want a refund");
 
     mark = c.n;
-    const cJSON *ack = say(&c, "c-alice-1", "pb-2", "I want a refund", wsc_str(billing, "id"),
-                           "refund");
+    const cJSON *ack =
+        say(&c, "c-alice-1", "pb-2", "I want a refund", wsc_str(billing, "id"), "refund");
     const cJSON *answer = next_msg(&c, mark, "c-alice-1");
     CHECK_STR(author_kind(answer), "bot");
     CHECK(has_text(answer, "Refunds"));
     CHECK(has_text(answer, "14 days"));
-    const cJSON *read_more = cJSON_GetArrayItem(wsc_get(cJSON_GetArrayItem(wsc_get(answer, "blocks"), 0), "buttons"), 0);
+    const cJSON *read_more =
+        cJSON_GetArrayItem(wsc_get(cJSON_GetArrayItem(wsc_get(answer, "blocks"), 0), "buttons"), 0);
     CHECK_STR(wsc_str(read_more, "action"), "url");
     CHECK_STR(wsc_str(read_more, "url"), "https://help.example.com/articles/refunds");
     CHECK_STR(option_label(answer, "thanks"), "That helped");
 
     /* A resend is acknowledged with the original id and seq, nothing else. */
     mark = c.n;
-    const cJSON *again = say(&c, "c-alice-1", "pb-2", "I want a refund", wsc_str(billing, "id"),
-                             "refund");
+    const cJSON *again =
+        say(&c, "c-alice-1", "pb-2", "I want a refund", wsc_str(billing, "id"), "refund");
     H_REQUIRE(again && ack);
     CHECK_STR(wsc_str(again, "id"), wsc_str(ack, "id"));
     CHECK_STR(wsc_str(again, "seq"), wsc_str(ack, "seq"));
@@ -400,8 +397,7 @@ static void test_greeting_and_postbacks(void)
     cJSON *list = NULL;
     CHECK_INT(api("GET", "/api/conversations/c-alice-1/messages", NULL, &list), 200);
     const cJSON *item, *stored_pb = NULL, *stored_blocks = NULL;
-    cJSON_ArrayForEach(item, list)
-    {
+    cJSON_ArrayForEach(item, list) {
         if (wsc_get(item, "postback") && !stored_pb)
             stored_pb = wsc_get(item, "postback");
         if (wsc_get(item, "blocks") && !stored_blocks)
@@ -532,7 +528,8 @@ static void test_handoff_and_agents(void)
     /* Dave asks for a human in his own words: the keyword rule. */
     start_conv(&dave, "c-dave", NULL);
     mark = dave.n;
-    CHECK(say(&dave, "c-dave", "h-2", "My gems are gone, I need to talk to a human", NULL, NULL) != NULL);
+    CHECK(say(&dave, "c-dave", "h-2", "My gems are gone, I need to talk to a human", NULL, NULL) !=
+          NULL);
     u = await_update(&dave, mark, "c-dave", "queued");
     CHECK(queue_position(u) == 2);
 
@@ -577,11 +574,13 @@ static void test_handoff_and_agents(void)
     /* Her reply carries a card; its postback button is a valid choice, and
      * the bot does not answer it. */
     mark = carol.n;
-    CHECK_INT(api_conv_post("c-carol", "messages",
-                            h_json("{'text':'Which one?','name':'Dana','blocks':[{'kind':'card',"
-                            "'title':'Gem pack','text':'500 gems','image':'https://example.com/g.png',"
-                            "'buttons':[{'id':'b1','label':'This one','payload':'gems500'}]}]}"),
-                            NULL), 201);
+    CHECK_INT(api_conv_post(
+                  "c-carol", "messages",
+                  h_json("{'text':'Which one?','name':'Dana','blocks':[{'kind':'card',"
+                         "'title':'Gem pack','text':'500 gems','image':'https://example.com/g.png',"
+                         "'buttons':[{'id':'b1','label':'This one','payload':'gems500'}]}]}"),
+                  NULL),
+              201);
     const cJSON *reply = next_msg(&carol, mark, "c-carol");
     CHECK_STR(author_kind(reply), "agent");
     CHECK_STR(wsc_str(wsc_get(reply, "author"), "name"), "Dana");
@@ -640,7 +639,9 @@ static void test_handoff_and_agents(void)
 
     /* An agent who simply writes takes a queued conversation over. */
     mark = dave.n;
-    CHECK_INT(api_conv_post("c-dave", "messages", h_json("{'text':'Hi, Sam here','name':'Sam'}"), NULL), 201);
+    CHECK_INT(
+        api_conv_post("c-dave", "messages", h_json("{'text':'Hi, Sam here','name':'Sam'}"), NULL),
+        201);
     u = await_update(&dave, mark, "c-dave", "agent");
     CHECK_STR(wsc_str(wsc_get(u, "agent"), "name"), "Sam");
     CHECK_INT(api("GET", "/api/queue", NULL, &q), 200);
@@ -717,7 +718,9 @@ static void test_conv_list(void)
     start_conv(&c, "c-frank-3", NULL);
     /* An agent's message makes the first one the newest. */
     usleep(5000);
-    CHECK_INT(api_conv_post("c-frank-1", "messages", h_json("{'text':'latest news','name':'Dana'}"), NULL), 201);
+    CHECK_INT(api_conv_post("c-frank-1", "messages", h_json("{'text':'latest news','name':'Dana'}"),
+                            NULL),
+              201);
     const cJSON *a = request(&c, h_json("{'t':'conv.list','req':'r-list'}"), "conv.list", "r-list");
     const cJSON *list = wsc_get(a, "conversations");
     CHECK_INT(cJSON_GetArraySize(list), 3);
@@ -731,8 +734,7 @@ static void test_conv_list(void)
     CHECK(wsc_num(first, "updated_ms") > 0);
     const cJSON *it;
     int seen = 0;
-    cJSON_ArrayForEach(it, list)
-    {
+    cJSON_ArrayForEach(it, list) {
         seen += wsc_str(it, "conv") && strncmp(wsc_str(it, "conv"), "c-frank-", 8) == 0;
         if (strcmp(wsc_str(it, "conv") ? wsc_str(it, "conv") : "", "c-frank-3") == 0)
             CHECK(wsc_get(it, "subject") == NULL);
@@ -750,8 +752,9 @@ static void test_history_page(void)
     for (int i = 1; i <= 23; i++)
         CHECK_INT(api_conv_post("c-gina", "messages", h_json("{'text':'page %d'}", i), NULL), 201);
     /* 25 messages: "hello", the greeting and 23 from the agent. */
-    const cJSON *p = request(&c, h_json("{'t':'history.page','req':'r-p1','conv':'c-gina','limit':10}"),
-                             "history.page", "r-p1");
+    const cJSON *p =
+        request(&c, h_json("{'t':'history.page','req':'r-p1','conv':'c-gina','limit':10}"),
+                "history.page", "r-p1");
     const cJSON *msgs = wsc_get(p, "messages");
     CHECK_INT(cJSON_GetArraySize(msgs), 10);
     CHECK_STR(wsc_str(cJSON_GetArrayItem(msgs, 0), "seq"), "16");
@@ -760,14 +763,16 @@ static void test_history_page(void)
     CHECK(cJSON_IsTrue(wsc_get(p, "more")));
     CHECK_STR(wsc_str(p, "conv"), "c-gina");
 
-    p = request(&c, h_json("{'t':'history.page','req':'r-p2','conv':'c-gina','before':'16','limit':10}"),
-                "history.page", "r-p2");
+    p = request(
+        &c, h_json("{'t':'history.page','req':'r-p2','conv':'c-gina','before':'16','limit':10}"),
+        "history.page", "r-p2");
     msgs = wsc_get(p, "messages");
     CHECK_INT(cJSON_GetArraySize(msgs), 10);
     CHECK_STR(wsc_str(cJSON_GetArrayItem(msgs, 0), "seq"), "6");
     CHECK(cJSON_IsTrue(wsc_get(p, "more")));
 
-    p = request(&c, h_json("{'t':'history.page','req':'r-p3','conv':'c-gina','before':'6','limit':10}"),
+    p = request(&c,
+                h_json("{'t':'history.page','req':'r-p3','conv':'c-gina','before':'6','limit':10}"),
                 "history.page", "r-p3");
     msgs = wsc_get(p, "messages");
     CHECK_INT(cJSON_GetArraySize(msgs), 5);
@@ -779,19 +784,20 @@ static void test_history_page(void)
     CHECK(cJSON_IsArray(wsc_get(greeting, "blocks")));
     CHECK(wsc_get(greeting, "t") == NULL);
 
-    p = request(&c, h_json("{'t':'history.page','req':'r-p4','conv':'c-gina'}"), "history.page", "r-p4");
+    p = request(&c, h_json("{'t':'history.page','req':'r-p4','conv':'c-gina'}"), "history.page",
+                "r-p4");
     CHECK_INT(cJSON_GetArraySize(wsc_get(p, "messages")), 20);
 
-    expect_error(&c, h_json("{'t':'history.page','req':'r-p5','conv':'c-gina','limit':0}"),
-                 "req", "r-p5", "bad_frame");
-    expect_error(&c, h_json("{'t':'history.page','req':'r-p6','conv':'c-gina','limit':101}"),
-                 "req", "r-p6", "bad_frame");
+    expect_error(&c, h_json("{'t':'history.page','req':'r-p5','conv':'c-gina','limit':0}"), "req",
+                 "r-p5", "bad_frame");
+    expect_error(&c, h_json("{'t':'history.page','req':'r-p6','conv':'c-gina','limit':101}"), "req",
+                 "r-p6", "bad_frame");
     expect_error(&c, h_json("{'t':'history.page','req':'r-p7','conv':'c-gina','before':'01'}"),
                  "req", "r-p7", "bad_frame");
     expect_error(&c, h_json("{'t':'history.page','req':'r-p8','conv':'c-gina','limit':'10'}"),
                  "req", "r-p8", "bad_frame");
-    expect_error(&c, h_json("{'t':'history.page','req':'r-p9','conv':'c-carol'}"),
-                 "req", "r-p9", "unknown_conversation");
+    expect_error(&c, h_json("{'t':'history.page','req':'r-p9','conv':'c-carol'}"), "req", "r-p9",
+                 "unknown_conversation");
     wsc_close(&c);
 }
 
@@ -807,17 +813,20 @@ static void test_kb(void)
     CHECK_STR(wsc_str(cJSON_GetArrayItem(arts, 0), "title"), "Refunds");
     CHECK(wsc_str(cJSON_GetArrayItem(arts, 0), "snippet") &&
           strstr(wsc_str(cJSON_GetArrayItem(arts, 0), "snippet"), "<b>"));
-    CHECK_STR(wsc_str(cJSON_GetArrayItem(arts, 0), "url"), "https://help.example.com/articles/refunds");
+    CHECK_STR(wsc_str(cJSON_GetArrayItem(arts, 0), "url"),
+              "https://help.example.com/articles/refunds");
 
     a = request(&c, h_json("{'t':'kb.search','req':'r-k2','query':'the game crashes'}"),
                 "kb.results", "r-k2");
     CHECK_STR(wsc_str(cJSON_GetArrayItem(wsc_get(a, "articles"), 0), "id"), "crashes");
     /* Words that say nothing find nothing; search syntax is just words. */
-    a = request(&c, h_json("{'t':'kb.search','req':'r-k3','query':'how do I the'}"),
-                "kb.results", "r-k3");
+    a = request(&c, h_json("{'t':'kb.search','req':'r-k3','query':'how do I the'}"), "kb.results",
+                "r-k3");
     CHECK_INT(cJSON_GetArraySize(wsc_get(a, "articles")), 0);
-    a = request(&c, h_json("{'t':'kb.search','req':'r-k4','query':'refund* OR NEAR(\\'x\\') title:gems ^'}"),
-                "kb.results", "r-k4");
+    a = request(
+        &c,
+        h_json("{'t':'kb.search','req':'r-k4','query':'refund* OR NEAR(\\'x\\') title:gems ^'}"),
+        "kb.results", "r-k4");
     CHECK(cJSON_IsArray(wsc_get(a, "articles")));
 
     a = request(&c, h_json("{'t':'kb.get','req':'r-k5','id':'refunds'}"), "kb.article", "r-k5");
@@ -849,7 +858,8 @@ static void test_hostile(void)
     wsc c;
     hello(&c, "bot-mallory");
     start_conv(&c, "c-mallory", NULL);
-    expect_error(&c, h_json("{'t':'typing','conv':'c-mallory','on':'yes'}"), NULL, NULL, "bad_frame");
+    expect_error(&c, h_json("{'t':'typing','conv':'c-mallory','on':'yes'}"), NULL, NULL,
+                 "bad_frame");
     expect_error(&c, h_json("{'t':'typing','conv':5,'on':true}"), NULL, NULL, "bad_frame");
     expect_error(&c, h_json("{'t':'read','conv':'c-mallory','seq':5}"), NULL, NULL, "bad_frame");
     expect_error(&c, h_json("{'t':'read','conv':'c-mallory','seq':'-1'}"), NULL, NULL, "bad_frame");
@@ -877,19 +887,28 @@ static void test_hostile(void)
     }
     free(big);
     CHECK_INT(api_conv_post("c-mallory", "messages",
-                            h_json("{'text':'x','blocks':[{'kind':'video','url':'https://x'}]}"), NULL), 400);
+                            h_json("{'text':'x','blocks':[{'kind':'video','url':'https://x'}]}"),
+                            NULL),
+              400);
     CHECK_INT(api_conv_post("c-mallory", "messages",
                             h_json("{'text':'x','blocks':[{'kind':'quick_replies','options':["
-                            "{'id':'a','label':'A'},{'id':'a','label':'B'}]}]}"), NULL), 400);
-    CHECK_INT(api_conv_post("c-mallory", "messages", h_json("{'text':'x','blocks':{}}"), NULL), 400);
+                                   "{'id':'a','label':'A'},{'id':'a','label':'B'}]}]}"),
+                            NULL),
+              400);
+    CHECK_INT(api_conv_post("c-mallory", "messages", h_json("{'text':'x','blocks':{}}"), NULL),
+              400);
+    CHECK_INT(
+        api_conv_post("c-mallory", "messages",
+                      h_json("{'text':'x','blocks':[{'kind':'buttons','buttons':["
+                             "{'id':'b','label':'x','action':'url','url':'javascript:x'}]}]}"),
+                      NULL),
+        400);
     CHECK_INT(api_conv_post("c-mallory", "messages",
-                            h_json("{'text':'x','blocks':[{'kind':'buttons','buttons':["
-                            "{'id':'b','label':'x','action':'url','url':'javascript:x'}]}]}"),
-                            NULL), 400);
+                            h_json("{'text':'x','blocks':[{'kind':'card','title':7}]}"), NULL),
+              400);
     CHECK_INT(api_conv_post("c-mallory", "messages",
-                            h_json("{'text':'x','blocks':[{'kind':'card','title':7}]}"), NULL), 400);
-    CHECK_INT(api_conv_post("c-mallory", "messages",
-                            h_json("{'text':'x','blocks':[1,2,3,4,5,6,7,8,9,10,11]}"), NULL), 400);
+                            h_json("{'text':'x','blocks':[1,2,3,4,5,6,7,8,9,10,11]}"), NULL),
+              400);
     CHECK_INT(api_conv_post("c-mallory", "assign", "[]", NULL), 400);
     CHECK_INT(api_conv_post("c-mallory", "assign", h_json("{'agent':"), NULL), 400);
 

@@ -51,8 +51,9 @@ static void wsc_sync(wsc *c)
     CHECK(await_frame(c, "ack", "cid", cid) != NULL);
 }
 
-#define HELLO "{'t':'hello','v':1,'app':'ctx-test','sdk':{'name':'raw','version':'0'," \
-              "'platform':'test'},'user':%s"
+#define HELLO                                                                                      \
+    "{'t':'hello','v':1,'app':'ctx-test','sdk':{'name':'raw','version':'0',"                       \
+    "'platform':'test'},'user':%s"
 
 /* Opens a connection and says hello with `user_json` (the "user" object)
  * and an optional `resume` object; the welcome must come, and is returned. */
@@ -121,8 +122,8 @@ static int starts_with_status(const char *surveys_text, const char *expect_in_lo
     snprintf(path, sizeof path, "%s/bad.json", g_dir);
     if (surveys_text)
         h_write_file(path, surveys_text);
-    char *argv[] = {PARLEY_SERVER_BIN, "--port",  "0", "--db", g_srv.db, "--surveys",
-                    surveys_text ? path : "/nonexistent/surveys.json", NULL};
+    char *surveys = surveys_text ? path : "/nonexistent/surveys.json";
+    char *argv[] = {PARLEY_SERVER_BIN, "--port", "0", "--db", g_srv.db, "--surveys", surveys, NULL};
     snprintf(err, sizeof err, "%s/bad.log", g_dir);
     unlink(err);
     int rc = h_run(argv, NULL, NULL, err, WAIT);
@@ -140,10 +141,11 @@ static void test_bad_survey_file(void)
                                         "[{'id':'a','kind':'stars','text':'?'}]}]}"),
                                  "unknown question kind"),
               2);
-    CHECK_INT(starts_with_status(h_json("{'surveys':[{'name':'x','title':'t','questions':"
-                                        "[{'id':'a','kind':'rating','text':'?','min':5,'max':3}]}]}"),
-                                 "min < max"),
-              2);
+    CHECK_INT(
+        starts_with_status(h_json("{'surveys':[{'name':'x','title':'t','questions':"
+                                  "[{'id':'a','kind':'rating','text':'?','min':5,'max':3}]}]}"),
+                           "min < max"),
+        2);
     CHECK_INT(starts_with_status(h_json("{'surveys':[{'name':'x','title':'t','questions':"
                                         "[{'id':'a','kind':'nps','text':'?','show_if':"
                                         "{'question':'b','in':[1]}},"
@@ -157,9 +159,9 @@ static void test_bad_survey_file(void)
     CHECK_INT(starts_with_status(h_json("{'triggers':[{'on':'event','name':'x','survey':'nope'}]}"),
                                  "triggers[0]"),
               2);
-    CHECK_INT(starts_with_status(h_json("{'triggers':[{'on':'tuesday','survey':'x'}]}"),
-                                 "on must be"),
-              2);
+    CHECK_INT(
+        starts_with_status(h_json("{'triggers':[{'on':'tuesday','survey':'x'}]}"), "on must be"),
+        2);
 }
 
 /* What a user did anonymously belongs to them once they log in, with the
@@ -174,18 +176,17 @@ static void test_merge(void)
     H_REQUIRE(wsc_str(welcome, "anon_secret") != NULL);
     snprintf(secret, sizeof secret, "%s", wsc_str(welcome, "anon_secret"));
     CHECK(wsc_call(&a, h_json("{'t':'conv.start','cid':'mc1','conv':'c-m1','subject':'Help'}"),
-                   "conv.ack", "mc1")
-          != NULL);
-    const cJSON *ack = wsc_call(
-        &a, h_json("{'t':'msg.send','cid':'mm1','conv':'c-m1','text':'before login'}"), "msg.ack",
-        "mm1");
+                   "conv.ack", "mc1") != NULL);
+    const cJSON *ack =
+        wsc_call(&a, h_json("{'t':'msg.send','cid':'mm1','conv':'c-m1','text':'before login'}"),
+                 "msg.ack", "mm1");
     H_REQUIRE(wsc_str(ack, "seq") != NULL);
     snprintf(seq1, sizeof seq1, "%s", wsc_str(ack, "seq"));
     CHECK_INT(wsc_sendf(&a, "{'t':'context','full':true,'attributes':{'plan':'free'},"
                             "'screen':'map'}"),
               0);
-    CHECK(wsc_call(&a, h_json("{'t':'event','cid':'me1','name':'opened','ts':5}"), "ack", "me1")
-          != NULL);
+    CHECK(wsc_call(&a, h_json("{'t':'event','cid':'me1','name':'opened','ts':5}"), "ack", "me1") !=
+          NULL);
     wsc_close(&a);
 
     snprintf(user, sizeof user, "%s",
@@ -256,16 +257,17 @@ static void test_context(void)
     wsc c;
     wsc_hello(&c, h_json("{'id':'player-c'}"), NULL);
     CHECK_INT(wsc_send(&c, full_context()), 0);
-    CHECK(wsc_call(&c, h_json("{'t':'conv.start','cid':'cc1','conv':'c-c1',"
-                              "'context':{'attributes':{'plan':'vip'}}}"),
-                   "conv.ack", "cc1")
-          != NULL);
-    CHECK(wsc_call(&c, h_json("{'t':'msg.send','cid':'cm1','conv':'c-c1','text':'hi',"
-                              "'context':{'screen':'home','attributes':{'level':7}}}"),
-                   "msg.ack", "cm1")
-          != NULL);
-    CHECK_INT(wsc_sendf(&c, "{'t':'context','full':false,'attributes':{'level':8,'beta':null},"
-                            "'breadcrumbs':[{'text':'b60','ts':2000}],'device':{'locale':'de_DE'}}"),
+    CHECK(wsc_call(&c,
+                   h_json("{'t':'conv.start','cid':'cc1','conv':'c-c1',"
+                          "'context':{'attributes':{'plan':'vip'}}}"),
+                   "conv.ack", "cc1") != NULL);
+    CHECK(wsc_call(&c,
+                   h_json("{'t':'msg.send','cid':'cm1','conv':'c-c1','text':'hi',"
+                          "'context':{'screen':'home','attributes':{'level':7}}}"),
+                   "msg.ack", "cm1") != NULL);
+    CHECK_INT(wsc_sendf(&c,
+                        "{'t':'context','full':false,'attributes':{'level':8,'beta':null},"
+                        "'breadcrumbs':[{'text':'b60','ts':2000}],'device':{'locale':'de_DE'}}"),
               0);
     wsc_sync(&c);
 
@@ -295,7 +297,7 @@ static void test_context(void)
     cJSON *msgs = NULL;
     CHECK_INT(api("GET", "/api/conversations/c-c1/messages", NULL, &msgs), 200);
     const cJSON *hi = NULL, *it;
-    cJSON_ArrayForEach (it, msgs) {
+    cJSON_ArrayForEach(it, msgs) {
         if (wsc_str(it, "text") && strcmp(wsc_str(it, "text"), "hi") == 0)
             hi = it;
     }
@@ -321,8 +323,8 @@ static void test_events(void)
 {
     wsc c;
     wsc_hello(&c, h_json("{'id':'player-e'}"), NULL);
-    CHECK(wsc_call(&c, h_json("{'t':'conv.start','cid':'ec1','conv':'c-e1'}"), "conv.ack", "ec1")
-          != NULL);
+    CHECK(wsc_call(&c, h_json("{'t':'conv.start','cid':'ec1','conv':'c-e1'}"), "conv.ack", "ec1") !=
+          NULL);
     char ev[256];
     snprintf(ev, sizeof ev, "%s",
              h_json("{'t':'event','cid':'ev-1','name':'purchase_failed',"
@@ -330,8 +332,7 @@ static void test_events(void)
     CHECK(wsc_call(&c, ev, "ack", "ev-1") != NULL);
     CHECK(wsc_call(&c, ev, "ack", "ev-1") != NULL); /* a resend: acked, stored once */
     CHECK(wsc_call(&c, h_json("{'t':'event','cid':'ev-2','name':'opened_shop','ts':1763900003000}"),
-                   "ack", "ev-2")
-          != NULL);
+                   "ack", "ev-2") != NULL);
     cJSON *conv = api_conv("c-e1");
     const cJSON *events = path_get(conv, "events", NULL);
     CHECK_INT(cJSON_GetArraySize(events), 2);
@@ -343,8 +344,8 @@ static void test_events(void)
     CHECK(cJSON_IsNull(path_get(e1, "meta", NULL)));
     cJSON_Delete(conv);
 
-    const cJSON *e = wsc_call(&c, h_json("{'t':'event','cid':'ev-bad','name':5,'ts':1}"), "error",
-                              "ev-bad");
+    const cJSON *e =
+        wsc_call(&c, h_json("{'t':'event','cid':'ev-bad','name':5,'ts':1}"), "error", "ev-bad");
     CHECK_STR(wsc_str(e, "code"), "bad_frame");
     e = wsc_call(&c, h_json("{'t':'event','cid':'ev-bad2','name':'x','meta':[1],'ts':1}"), "error",
                  "ev-bad2");
@@ -444,9 +445,9 @@ static void check_csat_responses(const char *sv1)
               404);
     CHECK_INT(api("POST", "/api/users/player-t/surveys", h_json("{'survey':'nothing'}"), NULL),
               400);
-    CHECK_INT(api("POST", "/api/users/player-t/surveys", h_json("{'survey':'csat','conv':'c-s1'}"),
-                  NULL),
-              400);
+    CHECK_INT(
+        api("POST", "/api/users/player-t/surveys", h_json("{'survey':'csat','conv':'c-s1'}"), NULL),
+        400);
     CHECK_INT(api("GET", "/api/users/player-t/surveys", NULL, NULL), 405);
 }
 
@@ -455,8 +456,8 @@ static void test_surveys(void)
     wsc s, t;
     char sv1[32], sv2[32], sv3[32];
     wsc_hello(&s, h_json("{'id':'player-s'}"), NULL);
-    CHECK(wsc_call(&s, h_json("{'t':'conv.start','cid':'sc1','conv':'c-s1'}"), "conv.ack", "sc1")
-          != NULL);
+    CHECK(wsc_call(&s, h_json("{'t':'conv.start','cid':'sc1','conv':'c-s1'}"), "conv.ack", "sc1") !=
+          NULL);
     push_survey("player-s", h_json("{'survey':'csat','conv':'c-s1'}"), sv1);
     const cJSON *f = await_frame(&s, "survey", "conv", "c-s1");
     CHECK_STR(wsc_str(survey_of(f), "id"), sv1);
@@ -476,8 +477,7 @@ static void test_surveys(void)
     submit_expect(&s, sv1, "sub-1", answers, "ack", NULL);
     submit_expect(&s, sv1, "sub-2", h_json("{'q1':1,'q4':['b']}"), "ack", NULL);
     CHECK(wsc_call(&s, h_json("{'t':'survey.dismiss','cid':'dis-1','survey':'%s'}", sv1), "ack",
-                   "dis-1")
-          != NULL);
+                   "dis-1") != NULL);
     wsc_close(&s);
     wsc_hello(&s, h_json("{'id':'player-s'}"), NULL);
     wsc_sync(&s);
@@ -494,8 +494,7 @@ static void test_surveys(void)
     submit_expect(&t, sv2, "t-1", h_json("{'q1':2,'q2':3,'q3':'kind','q4':['a'],'q5':'slow'}"),
                   "ack", NULL);
     CHECK(wsc_call(&t, h_json("{'t':'survey.dismiss','cid':'t-2','survey':'%s'}", sv3), "ack",
-                   "t-2")
-          != NULL);
+                   "t-2") != NULL);
 
     check_csat_responses(sv1);
     wsc_close(&s);
@@ -508,8 +507,8 @@ static void test_csat_on_close(void)
 {
     wsc c;
     wsc_hello(&c, h_json("{'id':'player-z'}"), NULL);
-    CHECK(wsc_call(&c, h_json("{'t':'conv.start','cid':'zc1','conv':'c-z1'}"), "conv.ack", "zc1")
-          != NULL);
+    CHECK(wsc_call(&c, h_json("{'t':'conv.start','cid':'zc1','conv':'c-z1'}"), "conv.ack", "zc1") !=
+          NULL);
     int status = api("POST", "/api/conversations/c-z1/close", "{}", NULL);
     if (status == 404 || status == 405) {
         fprintf(stderr, "  no close endpoint yet (HTTP %d): skipped\n", status);
@@ -530,26 +529,23 @@ static void triggers_fire(wsc *c, char tip_id[32])
 {
     CHECK_INT(wsc_sendf(c, "{'t':'context','full':true,'attributes':{'plan':'free'}}"), 0);
     CHECK(wsc_call(c, h_json("{'t':'event','cid':'tp1','name':'level_failed','ts':1}"), "ack",
-                   "tp1")
-          != NULL);
+                   "tp1") != NULL);
     wsc_sync(c);
     CHECK_INT(count_frames(c, "survey"), 0); /* the attribute filter says vip */
 
     CHECK_INT(wsc_sendf(c, "{'t':'context','full':false,'attributes':{'plan':'vip'}}"), 0);
     CHECK(wsc_call(c, h_json("{'t':'event','cid':'tp2','name':'level_failed','ts':2}"), "ack",
-                   "tp2")
-          != NULL);
+                   "tp2") != NULL);
     const cJSON *f = await_frame(c, "survey", NULL, NULL);
     CHECK_STR(wsc_str(survey_of(f), "name"), "nps");
     CHECK(cJSON_IsTrue(path_get(f, "proactive", NULL)));
     CHECK(wsc_call(c, h_json("{'t':'event','cid':'tp3','name':'level_failed','ts':3}"), "ack",
-                   "tp3")
-          != NULL);
+                   "tp3") != NULL);
     wsc_sync(c);
     CHECK_INT(count_frames(c, "survey"), 1); /* still pending: not stacked */
 
-    CHECK(wsc_call(c, h_json("{'t':'event','cid':'tp4','name':'stuck','ts':4}"), "ack", "tp4")
-          != NULL);
+    CHECK(wsc_call(c, h_json("{'t':'event','cid':'tp4','name':'stuck','ts':4}"), "ack", "tp4") !=
+          NULL);
     const cJSON *tip = await_frame(c, "proactive", NULL, NULL);
     CHECK_STR(wsc_str(path_get(tip, "msg", NULL), "text"), "Here is a tip");
     CHECK_STR(wsc_str(path_get(tip, "msg", "author"), "name"), "Helper");
@@ -649,7 +645,8 @@ static void test_refusals_name_the_cid(void)
 {
     wsc c;
     wsc_hello(&c, h_json("{'id':'player-cid'}"), NULL);
-    const cJSON *e = wsc_call(&c, h_json("{'t':'msg.edit','cid':'u-1','text':'x'}"), "error", "u-1");
+    const cJSON *e =
+        wsc_call(&c, h_json("{'t':'msg.edit','cid':'u-1','text':'x'}"), "error", "u-1");
     CHECK_STR(wsc_str(e, "code"), "unknown_type");
     e = wsc_call(&c, h_json("{'t':'','cid':'u-2'}"), "error", "u-2");
     CHECK_STR(wsc_str(e, "code"), "bad_frame");

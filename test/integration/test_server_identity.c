@@ -85,8 +85,7 @@ static const cJSON *hello(wsc *c, const char *user, const char **why)
     if (wsc_sendf(c,
                   "{'t':'hello','v':1,'app':'identity-test','sdk':{'name':'raw','version':'0',"
                   "'platform':'test'},'user':%s}",
-                  user)
-        != 0)
+                  user) != 0)
         return NULL;
     for (int64_t deadline = h_now_ms() + WAIT; h_now_ms() < deadline;) {
         for (size_t i = 0; i < c->n; i++) {
@@ -120,9 +119,9 @@ static void expect_refused(const char *user, const char *reason)
     wsc c;
     const char *why;
     const cJSON *w = hello(&c, user, &why);
+    const char *got = w ? "welcome" : why ? why : "(no answer)";
     if (w || !why || !strstr(why, reason))
-        fprintf(stderr, "  hello %s: %s, wanted a refusal with '%s'\n", user,
-                w ? "welcome" : why ? why : "(no answer)", reason);
+        fprintf(stderr, "  hello %s: %s, wanted a refusal with '%s'\n", user, got, reason);
     CHECK(w == NULL);
     CHECK(why && strstr(why, reason));
     wsc_close(&c);
@@ -159,18 +158,16 @@ static const char *jwt_user(const char *id, const char *more)
 static void start_conv(wsc *c, const char *conv, const char *text)
 {
     CHECK(call(c, h_json("{'t':'conv.start','cid':'s-%s','conv':'%s'}", conv, conv), "conv.ack",
-               "conv", conv)
-          != NULL);
+               "conv", conv) != NULL);
     CHECK(call(c, h_json("{'t':'msg.send','cid':'m-%s','conv':'%s','text':'%s'}", conv, conv, text),
-               "msg.ack", "conv", conv)
-          != NULL);
+               "msg.ack", "conv", conv) != NULL);
 }
 
 /* history.get of `conv` from the start must answer with `text`. */
 static void expect_history(wsc *c, const char *conv, const char *text)
 {
-    CHECK(call(c, h_json("{'t':'history.get','conv':'%s','after':'0'}", conv), "msg", "text", text)
-          != NULL);
+    CHECK(call(c, h_json("{'t':'history.get','conv':'%s','after':'0'}", conv), "msg", "text",
+               text) != NULL);
     CHECK(wsc_await(c, 0, "history.end", "conv", conv, WAIT) != NULL);
 }
 
@@ -220,12 +217,15 @@ static void test_takeover(void)
     expect_welcome(&bob, jwt_user("bob", ""));
     expect_error(&bob, h_json("{'t':'history.get','conv':'c-planted','after':'0'}"),
                  "unknown_conversation");
-    const cJSON *list = call(&bob, h_json("{'t':'conv.list','req':'r-1'}"), "conv.list", "req", "r-1");
+    const cJSON *list =
+        call(&bob, h_json("{'t':'conv.list','req':'r-1'}"), "conv.list", "req", "r-1");
     CHECK_INT(cJSON_GetArraySize(wsc_get(list, "conversations")), 0);
     start_conv(&bob, "c-bob", "my card was charged twice");
     char path[128];
     snprintf(path, sizeof path, "/api/conversations/c-bob/messages");
-    CHECK_INT(h_api(&g_srv, "POST", path, h_json("{'text':'Refund on its way, bob','name':'Dana'}"), NULL), 201);
+    CHECK_INT(h_api(&g_srv, "POST", path, h_json("{'text':'Refund on its way, bob','name':'Dana'}"),
+                    NULL),
+              201);
     CHECK(wsc_await(&bob, 0, "msg", "text", "Refund on its way, bob", WAIT) != NULL);
 
     /* Neither the planter's socket (if it got in) nor the stranger's saw it. */
@@ -237,7 +237,8 @@ static void test_takeover(void)
             continue;
         expect_error(others[i], h_json("{'t':'history.get','conv':'c-bob','after':'0'}"),
                      "unknown_conversation");
-        expect_error(others[i], h_json("{'t':'msg.send','cid':'x-1','conv':'c-bob','text':'hijack'}"),
+        expect_error(others[i],
+                     h_json("{'t':'msg.send','cid':'x-1','conv':'c-bob','text':'hijack'}"),
                      "unknown_conversation");
         expect_error(others[i], h_json("{'t':'conv.start','cid':'x-2','conv':'c-bob'}"),
                      "unknown_conversation");
@@ -347,16 +348,16 @@ static void test_namespaces_and_dev_flag(void)
 
 static void test_jwt_claims(void)
 {
-    static const char *const args[] = {"--jwt-secret", JWT_SECRET, "--jwt-audience", "parley-test",
-                                       "--jwt-issuer", "https://auth.example", "--jwt-max-lifetime",
-                                       "3600", NULL};
+    static const char *const args[] = {"--jwt-secret",       JWT_SECRET,     "--jwt-audience",
+                                       "parley-test",        "--jwt-issuer", "https://auth.example",
+                                       "--jwt-max-lifetime", "3600",         NULL};
     static const char *const lone[] = {"--jwt-audience", "parley-test", NULL};
     server_start("claims", args);
     struct {
         const char *members; /* aud, iss and anything else, as JSON members */
         int has_iat;
-        long long iat, exp;  /* seconds from now */
-        const char *reason;  /* NULL: accepted */
+        long long iat, exp; /* seconds from now */
+        const char *reason; /* NULL: accepted */
     } cases[] = {
         {GOOD_AUD_ISS, 1, 0, 600, NULL},
         {"'aud':['other','parley-test'],'iss':'https://auth.example'", 0, 0, 600, NULL},
@@ -377,8 +378,8 @@ static void test_jwt_claims(void)
         if (cases[i].has_iat)
             snprintf(iat, sizeof iat, ",'iat':%lld", now + cases[i].iat);
         snprintf(claims, sizeof claims, "%s",
-                 h_json("{'sub':'aud-user',%s%s,'exp':%lld}", h_quote(cases[i].members), h_quote(iat),
-                        now + cases[i].exp));
+                 h_json("{'sub':'aud-user',%s%s,'exp':%lld}", h_quote(cases[i].members),
+                        h_quote(iat), now + cases[i].exp));
         h_watch(claims, "the claims", h_print_text, NULL);
         tok_jwt_claims(JWT_SECRET, claims, token);
         snprintf(user, sizeof user, "%s", h_json("{'id':'aud-user','token':'%s'}", token));
@@ -460,7 +461,8 @@ static void test_secrets_from_file(void)
     CHECK_INT(h_write_file(hmac_file, "file-hmac-secret\n"), 0);
     CHECK_INT(h_write_file(token_file, "file-agent-token\r\n"), 0);
     CHECK_INT(h_write_file(empty_file, "\n"), 0);
-    const char *const args[] = {"--hmac-secret-file", hmac_file, "--agent-token-file", token_file, NULL};
+    const char *const args[] = {"--hmac-secret-file", hmac_file, "--agent-token-file", token_file,
+                                NULL};
     server_prepare("filed", args);
     g_srv.token = NULL;
     H_REQUIRE(h_server_start(&g_srv, 0) == 0);

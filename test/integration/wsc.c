@@ -285,8 +285,7 @@ int wsc_matches(const cJSON *f, const char *type, const char *key, const char *v
     return t && strcmp(t, type) == 0 && (!key || (v && strcmp(v, value) == 0));
 }
 
-static const cJSON *take(wsc *c, size_t after, const char *type, const char *key,
-                         const char *value)
+static const cJSON *take(wsc *c, size_t after, const char *type, const char *key, const char *value)
 {
     for (size_t i = after; i < c->n; i++) {
         if (!c->used[i] && wsc_matches(c->frames[i], type, key, value)) {
@@ -297,8 +296,8 @@ static const cJSON *take(wsc *c, size_t after, const char *type, const char *key
     return NULL;
 }
 
-const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key,
-                       const char *value, int timeout_ms)
+const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key, const char *value,
+                       int timeout_ms)
 {
     int64_t deadline = h_now_ms() + timeout_ms, left;
     const cJSON *f;

@@ -37,8 +37,8 @@ int wsc_sendf(wsc *c, const char *fmt, ...) H_PRINTF(2, 3);
 /* The first frame at index >= `after` not returned yet whose "t" is `type`
  * and, when `key` is not NULL, whose string member `key` equals `value`,
  * waiting up to `timeout_ms`. Borrowed until wsc_close; NULL on timeout. */
-const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key,
-                       const char *value, int timeout_ms);
+const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key, const char *value,
+                       int timeout_ms);
 
 /* 1 when frame `f` has type `type` and, when `key` is not NULL, string
  * member `key` equal to `value`. */
