@@ -136,7 +136,7 @@ typedef struct watch {
 static watch g_watch[H_WATCH_MAX];
 static size_t g_n_watch;
 static int g_test;          /* the running test's number; 0 between tests */
-static int g_tests_started; /* numbers tests */
+static int g_tests_started; /* tests run so far: each has its number */
 static jmp_buf g_stop;      /* where H_REQUIRE stops the running test */
 
 static watch *watch_find(const void *what)
@@ -223,12 +223,27 @@ static void release_test(int test)
     }
 }
 
+/* A client, connection or text the test registered (and would release)
+ * must be closed or freed by its end: it may live on the test's stack. */
+static void check_all_closed(const char *name)
+{
+    for (size_t i = g_n_watch; i-- > 0;) {
+        if (g_watch[i].test != g_test || !g_watch[i].release)
+            continue;
+        fprintf(stderr, "%s left %s open\n", name, g_watch[i].label);
+        tl_check(0, "everything the test opened is closed", __FILE__, __LINE__);
+        watch_remove(&g_watch[i]);
+    }
+}
+
 void h_run_test(const char *name, void (*fn)(void))
 {
     int before = tl_failed;
     g_test = ++g_tests_started;
-    if (setjmp(g_stop) == 0)
+    if (setjmp(g_stop) == 0) {
         fn();
+        check_all_closed(name);
+    }
     print_all();
     g_test = 0;
     printf("%s %s\n", tl_failed == before ? "ok  " : "FAIL", name);

@@ -1,6 +1,8 @@
-/* Integration test harness: temp dirs, child processes, the reference
- * server, its HTTP API (through curl) and a client wrapper that records every
- * event so tests can wait for one and check the order they came in. */
+/* Integration test harness: the test runner (H_RUN, H_REQUIRE) and its
+ * one on-failure hook, JSON written with single quotes, temp dirs, child
+ * processes, the reference server, its HTTP API (through curl) and a client
+ * wrapper that records every event so tests can wait for one and check the
+ * order they came in. test/README.md says how a test uses them. */
 #ifndef PARLEY_E2E_HARNESS_H
 #define PARLEY_E2E_HARNESS_H
 
@@ -18,7 +20,8 @@
 
 /* Runs test `fn` and prints "ok  NAME" or "FAIL NAME" as RUN does; inside
  * it, H_REQUIRE may stop it, and what was registered with h_watch is
- * printed when a check failed. */
+ * printed when a check failed. A test that returns with a client, a raw
+ * connection or a watched text still open fails. */
 void h_run_test(const char *name, void (*fn)(void));
 #define H_RUN(fn) h_run_test(#fn, fn)
 
@@ -130,7 +133,9 @@ extern const char *const h_insecure_identities[];
  * an unrelated CA) in `dir`; 0 on success. */
 int h_server_init(h_server *s, const char *dir);
 /* Starts the server on `port` (0: any free port) and waits until it is
- * ready; s->port is then the port it listens on. 0 on success. */
+ * ready; s->port is then the port it listens on. 0 on success; otherwise
+ * the end of its log is printed. While it runs, a failed check prints the
+ * end of its log (h_watch); H_REQUIRE does not stop it. */
 int h_server_start(h_server *s, int port);
 /* Sends `sig` and reaps the server (no-op when it is not running); its exit
  * status, 128 + signal, or -1 when it had to be killed or was not running.
