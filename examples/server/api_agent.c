@@ -132,7 +132,8 @@ static cJSON *read_json(const char *conv, int64_t seq)
     char buf[PJ_SEQ_BUF];
 
     pj_format_seq(seq, buf);
-    if (!o || !cJSON_AddStringToObject(o, "conv", conv) || !cJSON_AddStringToObject(o, "seq", buf)) {
+    if (!o || !cJSON_AddStringToObject(o, "conv", conv) ||
+        !cJSON_AddStringToObject(o, "seq", buf)) {
         cJSON_Delete(o);
         return NULL;
     }

@@ -9,8 +9,7 @@
 
 unsigned api_conversations_list(server *s, const char *arg, const cJSON *body, cJSON **out);
 unsigned api_conversations_get(server *s, const char *conv, const cJSON *body, cJSON **out);
-unsigned api_conversations_messages(server *s, const char *conv, const cJSON *body,
-                                    cJSON **out);
+unsigned api_conversations_messages(server *s, const char *conv, const cJSON *body, cJSON **out);
 unsigned api_conversations_post(server *s, const char *conv, const cJSON *body, cJSON **out);
 
 #endif

@@ -14,9 +14,9 @@
 /* One HTTP transaction. lws zeroes it when the connection is accepted;
  * req_reset() clears it between keep-alive transactions. */
 typedef struct http_req {
-    int method; /* LWSHUMETH_* */
-    http_fn fn; /* the route's handler */
-    char arg[PJ_MAX_ID + 1]; /* the path's {placeholder} */
+    int method;               /* LWSHUMETH_* */
+    http_fn fn;               /* the route's handler */
+    char arg[PJ_MAX_ID + 1];  /* the path's {placeholder} */
     long long content_length; /* -1 when absent */
     int has_body;             /* a Content-Length above 0, or chunked */
     char *body;
@@ -159,8 +159,8 @@ static int route_matches(const http_route *rt, const char *path, char arg[PJ_MAX
 
 /* The handler of (method, path); NULL with *allow set when only the method
  * is wrong, NULL with *allow NULL when no route has that path. */
-static http_fn find_route(const server *s, int method, const char *path,
-                          char arg[PJ_MAX_ID + 1], const char **allow)
+static http_fn find_route(const server *s, int method, const char *path, char arg[PJ_MAX_ID + 1],
+                          const char **allow)
 {
     http_method want = method == LWSHUMETH_POST ? HTTP_POST : HTTP_GET;
     int get = 0, post = 0;
@@ -280,8 +280,8 @@ static int on_request(struct lws *wsi, http_req *r, const char *path)
     req_reset(r);
     r->method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
     r->content_length = content_length(wsi);
-    r->has_body = r->content_length > 0 ||
-                  lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    r->has_body =
+        r->content_length > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     if (strncmp(path, "/api/", 5) != 0)
         return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
     if (!authorized(wsi, s->agent_token))
@@ -304,21 +304,16 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         /* A WebSocket upgrade lands here when it names no subprotocol (or
          * none we serve): only parley.v1 is spoken. */
         return 1;
-    case LWS_CALLBACK_HTTP:
-        return on_request(wsi, r, in);
-    case LWS_CALLBACK_HTTP_BODY:
-        return on_body(r, in, len);
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return on_body_complete(wsi, r);
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        return on_writeable(wsi, r);
+    case LWS_CALLBACK_HTTP: return on_request(wsi, r, in);
+    case LWS_CALLBACK_HTTP_BODY: return on_body(r, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: return on_body_complete(wsi, r);
+    case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, r);
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
         if (r)
             req_reset(r);
         return 0;
-    default:
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }
 

@@ -44,8 +44,7 @@ static const cJSON *api_conversation(const char *conv, cJSON **list)
     free(body);
     CHECK(cJSON_IsArray(*list));
     const cJSON *item;
-    cJSON_ArrayForEach(item, *list)
-    {
+    cJSON_ArrayForEach(item, *list) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
         if (cJSON_IsString(id) && strcmp(id->valuestring, conv) == 0)
             return item;
@@ -77,7 +76,8 @@ static const parley_event *send_and_ack(h_client *c, const char *conv, const cha
     CHECK_INT(rc, PARLEY_OK);
     if (rc != PARLEY_OK)
         return NULL;
-    h_want pending = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_PENDING, .cid = cid_out};
+    h_want pending = {
+        .type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_PENDING, .cid = cid_out};
     h_want sent = {.type = PARLEY_EV_MESSAGE_STATUS, .state = PARLEY_MSG_SENT, .cid = cid_out};
     size_t ip = 0, is = 0;
     CHECK(h_await(c, &pending, WAIT, &ip) != NULL);
@@ -220,8 +220,8 @@ static void test_wrong_ca(void)
 {
     h_client c;
     H_REQUIRE(h_client_open(&c, &g_srv, g_srv.other_ca, "e2e-mallory", NULL) == 0);
-    h_want tls = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_RECONNECTING,
-                  .error = PARLEY_ERR_TLS};
+    h_want tls = {
+        .type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_RECONNECTING, .error = PARLEY_ERR_TLS};
     const parley_event *ev = h_await(&c, &tls, WAIT, NULL);
     H_REQUIRE(ev != NULL);
     CHECK(parley_event_retry_ms(ev) >= PARLEY_CERT_RETRY_MS);
@@ -299,8 +299,8 @@ static void test_anonymous_id(void)
 
 /* Runs parley-chat against g_srv with `args`; its exit status, and what it
  * wrote in *out and *err (printed when a check fails before cli_free). */
-static int run_cli(char **args, const char *stdin_path, const char *tag, int timeout_ms,
-                   char **out, char **err)
+static int run_cli(char **args, const char *stdin_path, const char *tag, int timeout_ms, char **out,
+                   char **err)
 {
     char url[64], out_path[H_PATH], err_path[H_PATH];
     char *argv[40];
@@ -353,10 +353,11 @@ static int count_json(const char *out, const char *type, const char *key, const 
 
 static void test_cli_send(void)
 {
-    char *args[] = {"--ca", g_srv.ca, "--user", "e2e-cli", "--attr", "plan=vip", "--attr",
-                    "level=7", "--attr", "beta=true", "--subject", "from the CLI", "--send",
-                    "first line", "--send", "second line", "--wait-replies", "1", "--json",
-                    "--timeout", "60", "--mem-stats", NULL};
+    char *args[] = {"--ca",        g_srv.ca,         "--user",  "e2e-cli",    "--attr",
+                    "plan=vip",    "--attr",         "level=7", "--attr",     "beta=true",
+                    "--subject",   "from the CLI",   "--send",  "first line", "--send",
+                    "second line", "--wait-replies", "1",       "--json",     "--timeout",
+                    "60",          "--mem-stats",    NULL};
     char *out = NULL, *err = NULL;
     int rc = run_cli(args, NULL, "send", h_ms(90000), &out, &err);
     CHECK_INT(rc, 0);
@@ -389,8 +390,8 @@ static void test_cli_stdin(void)
  * for the other. */
 static void test_cli_wrong_ca(void)
 {
-    char *args[] = {"--ca", g_srv.other_ca, "--send", "x", "--timeout", "3", "--reconnect",
-                    "100:500", NULL};
+    char *args[] = {"--ca", g_srv.other_ca, "--send",  "x", "--timeout",
+                    "3",    "--reconnect",  "100:500", NULL};
     char *out = NULL, *err = NULL;
     int64_t t0 = h_now_ms();
     int rc = run_cli(args, NULL, "wrong-ca", h_ms(60000), &out, &err);
@@ -423,7 +424,8 @@ static void test_cli_wrong_host(void)
     char *out = NULL, *err = NULL;
     CHECK_INT(run_cli_url(url, args, "wrong-host", &out, &err), 3);
     CHECK(err && strstr(err, "not for host '127.0.0.1'"));
-    CHECK(err && strstr(err, "hint: the certificate is for another host: check the host name in --url"));
+    CHECK(err &&
+          strstr(err, "hint: the certificate is for another host: check the host name in --url"));
     CHECK(err && !strstr(err, "--ca"));
     CHECK(out && strstr(out, h_quote("'tls':['hostname_mismatch']")));
     CHECK_INT(count_json(out, "connection", "state", "connecting"), 1);
@@ -466,15 +468,17 @@ static void test_cli_pins(void)
     CHECK_INT(script_pin("--connect", hostport, live_pin, sizeof live_pin), 0);
     CHECK_STR(live_pin, server_pin);
 
-    char *ok[] = {"--ca", g_srv.ca, "--pin", backup_pin, "--pin", server_pin, "--subject", "pinned",
-                  "--send", "through the pinned key", "--json", "--timeout", "60", NULL};
+    char *ok[] = {"--ca",     g_srv.ca,    "--pin",  backup_pin, "--pin",
+                  server_pin, "--subject", "pinned", "--send",   "through the pinned key",
+                  "--json",   "--timeout", "60",     NULL};
     char *out = NULL, *err = NULL;
     CHECK_INT(run_cli(ok, NULL, "pinned", h_ms(90000), &out, &err), 0);
     CHECK_INT(count_json(out, "message_status", "state", "sent"), 1);
     cli_free(out, err);
 
-    char *bad[] = {"--ca", g_srv.ca, "--pin", backup_pin, "--pin", other_pin, "--subject", "never",
-                   "--send", "must never reach the server", "--timeout", "2", NULL};
+    char *bad[] = {"--ca",      g_srv.ca,    "--pin", backup_pin, "--pin",
+                   other_pin,   "--subject", "never", "--send",   "must never reach the server",
+                   "--timeout", "2",         NULL};
     CHECK_INT(run_cli(bad, NULL, "mispinned", h_ms(60000), &out, &err), 3);
     CHECK(err && strstr(err, "matches none of the 2 configured pins"));
     CHECK(err && strstr(err, server_pin));
@@ -499,8 +503,9 @@ static void test_cli_pins(void)
  * read is an error naming it, not a fallback to the system's bundle. */
 static void test_cli_ssl_cert_file(void)
 {
-    char *args[] = {"--subject", "ssl-cert-file", "--send", "trusted through SSL_CERT_FILE", "--timeout", "60",
-                    NULL};
+    char *args[] = {
+        "--subject", "ssl-cert-file", "--send", "trusted through SSL_CERT_FILE", "--timeout", "60",
+        NULL};
     char *out = NULL, *err = NULL;
     setenv("SSL_CERT_FILE", g_srv.ca, 1);
     CHECK_INT(run_cli(args, NULL, "ssl-cert-file", h_ms(90000), &out, &err), 0);
@@ -524,8 +529,19 @@ static void test_cli_durable_outbox(void)
     sub_path(dir, "cli-durable");
     int port = g_srv.port;
     h_server_stop(&g_srv, SIGKILL);
-    char *offline[] = {"--ca", g_srv.ca, "--user", "e2e-cli-durable", "--data-dir", dir, "--json",
-                       "--send", "queued while down", "--timeout", "2", "--reconnect", "100:500",
+    char *offline[] = {"--ca",
+                       g_srv.ca,
+                       "--user",
+                       "e2e-cli-durable",
+                       "--data-dir",
+                       dir,
+                       "--json",
+                       "--send",
+                       "queued while down",
+                       "--timeout",
+                       "2",
+                       "--reconnect",
+                       "100:500",
                        NULL};
     char *out = NULL, *err = NULL;
     CHECK_INT(run_cli(offline, NULL, "durable-1", h_ms(60000), &out, &err), 3);
@@ -537,8 +553,9 @@ static void test_cli_durable_outbox(void)
     cli_free(out, err);
 
     CHECK_INT(h_server_start(&g_srv, port), 0);
-    char *resume[] = {"--ca", g_srv.ca, "--user", "e2e-cli-durable", "--data-dir", dir, "--json",
-                      "--timeout", "60", NULL};
+    char *resume[] = {"--ca",       g_srv.ca, "--user", "e2e-cli-durable",
+                      "--data-dir", dir,      "--json", "--timeout",
+                      "60",         NULL};
     CHECK_INT(run_cli(resume, "/dev/null", "durable-2", h_ms(90000), &out, &err), 0);
     CHECK_INT(count_json(out, "message_status", "state", "sent"), 1);
     if (conv[0])
@@ -571,8 +588,9 @@ static void test_cli_encrypted_state(void)
     sub_path(other, "cli-other-key");
     CHECK_INT(h_write_file(key, "0123456789abcdef0123456789abcdef"), 0);
     CHECK_INT(h_write_file(other, "fedcba9876543210fedcba9876543210"), 0);
-    char *args[] = {"--ca", g_srv.ca, "--data-dir", dir, "--key-file", key, "--send",
-                    "secret-plaintext-42", "--timeout", "60", NULL};
+    char *args[] = {"--ca",       g_srv.ca, "--data-dir", dir,
+                    "--key-file", key,      "--send",     "secret-plaintext-42",
+                    "--timeout",  "60",     NULL};
     char *out = NULL, *err = NULL;
     CHECK_INT(run_cli(args, NULL, "encrypted", h_ms(90000), &out, &err), 0);
     cli_free(out, err);
@@ -694,8 +712,8 @@ static void test_missed_while_closed(void)
 /* The same reference server, but refusing unverified identified users. */
 static int start_auth_server(h_server *s)
 {
-    static const char *const args[] = {"--jwt-secret", AUTH_JWT_SECRET,
-                                       "--hmac-secret", AUTH_HMAC_SECRET, NULL};
+    static const char *const args[] = {"--jwt-secret", AUTH_JWT_SECRET, "--hmac-secret",
+                                       AUTH_HMAC_SECRET, NULL};
     *s = g_srv;
     s->pid = -1;
     s->extra_args = args;
@@ -846,12 +864,34 @@ static int started_conv(const char *out, char conv[PARLEY_ID_SIZE])
 /* What the example client sends is what the agent sees. */
 static void test_cli_context(void)
 {
-    char *args[] = {"--ca", g_srv.ca, "--user", "e2e-ctx", "--attr", "plan=vip", "--attr",
-                    "inventory={\"gems\":120}", "--attr", "guild=null", "--screen", "shop/gems",
-                    "--breadcrumb", "opened shop", "--breadcrumb", "tapped buy 4111 1111 1111 1111",
-                    "--event", "purchase_failed={\"sku\":\"gems_500\",\"code\":402}", "--app-version",
-                    "1.4.2", "--send", "My gems never arrived", "--wait-replies", "1", "--json",
-                    "--timeout", "60", NULL};
+    char *args[] = {"--ca",
+                    g_srv.ca,
+                    "--user",
+                    "e2e-ctx",
+                    "--attr",
+                    "plan=vip",
+                    "--attr",
+                    "inventory={\"gems\":120}",
+                    "--attr",
+                    "guild=null",
+                    "--screen",
+                    "shop/gems",
+                    "--breadcrumb",
+                    "opened shop",
+                    "--breadcrumb",
+                    "tapped buy 4111 1111 1111 1111",
+                    "--event",
+                    "purchase_failed={\"sku\":\"gems_500\",\"code\":402}",
+                    "--app-version",
+                    "1.4.2",
+                    "--send",
+                    "My gems never arrived",
+                    "--wait-replies",
+                    "1",
+                    "--json",
+                    "--timeout",
+                    "60",
+                    NULL};
     char *out = NULL, *err = NULL, conv[PARLEY_ID_SIZE] = "";
     CHECK_INT(run_cli(args, NULL, "context", h_ms(90000), &out, &err), 0);
     H_REQUIRE(out && started_conv(out, conv));
@@ -869,8 +909,7 @@ static void test_cli_context(void)
     CHECK_STR(h_json_str(jpath(uc, "device", NULL), "app_version"), "1.4.2");
     CHECK(h_json_str(jpath(uc, "device", NULL), "os") != NULL);
     const cJSON *events = jpath(o, "events", NULL), *ev = NULL, *item;
-    cJSON_ArrayForEach(item, events)
-    {
+    cJSON_ArrayForEach(item, events) {
         const char *name = h_json_str(item, "name");
         if (name && strcmp(name, "purchase_failed") == 0)
             ev = item;
@@ -884,8 +923,7 @@ static void test_cli_context(void)
     h_watch_text(body, "the conversation's messages");
     cJSON *msgs = body ? cJSON_Parse(body) : NULL;
     const cJSON *m, *mine = NULL;
-    cJSON_ArrayForEach(m, msgs)
-    {
+    cJSON_ArrayForEach(m, msgs) {
         const char *t = h_json_str(m, "text");
         if (t && strcmp(t, "My gems never arrived") == 0)
             mine = m;
@@ -937,7 +975,9 @@ static void test_anonymous_history_merged(void)
     /* The identified user goes on in the same conversation. */
     CHECK(send_and_ack(&c, conv, "and after", cid) != NULL);
     CHECK_INT(api_post_agent(conv, "Both messages are here", "Dana"), 201);
-    h_want w = {.type = PARLEY_EV_MESSAGE, .author = PARLEY_AUTHOR_AGENT, .conv = conv,
+    h_want w = {.type = PARLEY_EV_MESSAGE,
+                .author = PARLEY_AUTHOR_AGENT,
+                .conv = conv,
                 .text = "Both messages are here"};
     CHECK(h_await(&c, &w, WAIT, NULL) != NULL);
     CHECK_INT(h_api_count_text(&g_srv, conv, "asked before logging in"), 1);
@@ -979,8 +1019,7 @@ static void test_oversized_context(void)
     CHECK_INT(h_api(&g_srv, "GET", path, NULL, &body), 200);
     cJSON *msgs = body ? cJSON_Parse(body) : NULL, *m;
     const cJSON *mine = NULL;
-    cJSON_ArrayForEach(m, msgs)
-    {
+    cJSON_ArrayForEach(m, msgs) {
         const char *t = h_json_str(m, "text");
         if (t && strcmp(t, "does this arrive?") == 0)
             mine = m;
@@ -996,8 +1035,9 @@ static void test_oversized_context(void)
 /* The secret outlives a restart of the app, encrypted with the journal. */
 static void test_merge_after_restart_encrypted(void)
 {
-    static const unsigned char key[32] = {7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                          16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+    static const unsigned char key[32] = {7,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                                          11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                          22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
     char dir[H_PATH], journal[H_PATH + 16];
     sub_path(dir, "merge-encrypted");
     snprintf(journal, sizeof journal, "%s/journal", dir);
