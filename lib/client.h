@@ -7,12 +7,16 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "feature/downloads.h"
+#include "feature/history.h"
 #include "feature/postbacks.h"
 #include "feature/proactive.h"
+#include "feature/push.h"
 #include "feature/receipts.h"
 #include "feature/requests.h"
 #include "feature/surveys.h"
 #include "feature/typing.h"
+#include "feature/uploads.h"
 #include "feature/user_context.h"
 #include "session/event.h"
 #include "session/session.h"
@@ -28,6 +32,8 @@ struct parley_client {
     pl_rand *rand;
     void *jio_state;      /* the journal's file backend */
     pl_storage_host host; /* or the host's storage */
+    pl_journal_io jio;    /* what the journal was opened over: spools attachments too */
+    int has_jio;
     pl_journal *journal;
     pl_sess *sess;
     /* The feature modules (lib/feature/), each plugged into the session. */
@@ -38,6 +44,10 @@ struct parley_client {
     pl_requests *requests;
     pl_surveys *surveys;
     pl_proactive *proactive;
+    pl_history *history;
+    pl_uploads *uploads;
+    pl_downloads *downloads;
+    pl_push *push;
     pl_transport *tr;
     char anon_id[PARLEY_ID_SIZE];
 

@@ -41,6 +41,7 @@ struct parley_config {
     parley_redact_text_fn redact_text_fn;
     void *redact_user;
     int default_redactor;
+    uint32_t local_history; /* messages per conversation; 0: none */
 };
 
 #endif
