@@ -88,6 +88,12 @@ int agent_message_fits(const char *conv, const char *name, const char *text, con
 int agent_message(server *s, const char *conv, const char *name, const char *text,
                   const char *blocks, store_msg *out)
 {
+    return agent_file_message(s, conv, name, text, blocks, NULL, out);
+}
+
+int agent_file_message(server *s, const char *conv, const char *name, const char *text,
+                       const char *blocks, const char *attachment, store_msg *out)
+{
     store *st = s->store;
     transition t;
     int rc;
@@ -98,6 +104,7 @@ int agent_message(server *s, const char *conv, const char *name, const char *tex
     out->author_name = name;
     out->text = text;
     out->blocks = blocks;
+    out->attachment = attachment;
     out->ts = util_now_ms();
     if (store_begin(st))
         return AGENT_ERR;

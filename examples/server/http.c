@@ -7,6 +7,7 @@
 
 #include <libwebsockets.h>
 
+#include "http_files.h"
 #include "json.h"
 
 #define BODY_CHUNK 4096
@@ -16,6 +17,7 @@
 typedef struct http_req {
     int method;               /* LWSHUMETH_* */
     http_fn fn;               /* the route's handler */
+    http_file_fn file_fn;     /* or the handler of a route of files */
     char arg[PJ_MAX_ID + 1];  /* the path's {placeholder} */
     long long content_length; /* -1 when absent */
     int has_body;             /* a Content-Length above 0, or chunked */
@@ -29,6 +31,12 @@ typedef struct http_req {
     size_t resp_len, resp_off;
     int headers_sent;
     int close_after; /* an unread request body makes the connection unusable */
+    /* Routes of files: the body's temporary file, what the handler saw,
+     * and the file being sent as the answer. */
+    http_sink *sink;
+    int sink_failed;
+    http_file *file;
+    FILE *src;
 } http_req;
 
 static server *server_of(struct lws *wsi)
@@ -40,6 +48,10 @@ static void req_reset(http_req *r)
 {
     free(r->body);
     cJSON_free(r->resp);
+    httpf_sink_free(r->sink);
+    free(r->file);
+    if (r->src)
+        fclose(r->src);
     memset(r, 0, sizeof *r);
 }
 
@@ -86,12 +98,33 @@ static int add_header(struct lws *wsi, enum lws_token_indexes token, const char 
                                         (int)strlen(value), p, end);
 }
 
+/* A file's headers: its type, that the browser takes the type as given,
+ * and the name it is saved as (quotes and non-ASCII made '_'). */
+static int file_headers(struct lws *wsi, const http_file *f, unsigned char **p, unsigned char *end)
+{
+    char disp[300];
+    size_t i, n = snprintf(disp, sizeof disp, "attachment; filename=\"");
+
+    for (i = 0; f->send_name[i] && n < sizeof disp - 2; i++) {
+        unsigned char c = (unsigned char)f->send_name[i];
+        disp[n++] = c < 0x20 || c > 0x7e || c == '"' || c == '\\' ? '_' : (char)c;
+    }
+    disp[n++] = '"';
+    disp[n] = '\0';
+    return add_header(wsi, WSI_TOKEN_HTTP_CONTENT_DISPOSITION, disp, p, end) ||
+           lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                       (const unsigned char *)"nosniff", 7, p, end);
+}
+
 static int write_headers(struct lws *wsi, http_req *r)
 {
-    unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start,
-                                      *end = buf + sizeof buf - 1;
+    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
+                                       *end = buf + sizeof buf - 1;
+    const char *type = r->src ? r->file->send_type : "application/json";
+    size_t len = r->src ? (size_t)r->file->send_size : r->resp_len;
 
-    if (lws_add_http_common_headers(wsi, r->status, "application/json", r->resp_len, &p, end) ||
+    if (lws_add_http_common_headers(wsi, r->status, type, len, &p, end) ||
+        (r->src && file_headers(wsi, r->file, &p, end)) ||
         add_header(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, "no-store", &p, end) ||
         (r->status == HTTP_STATUS_UNAUTHORIZED &&
          add_header(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE, "Bearer", &p, end)) ||
@@ -113,7 +146,10 @@ static int write_body(struct lws *wsi, http_req *r)
     if (n > BODY_CHUNK)
         n = BODY_CHUNK;
     final = r->resp_off + n == r->resp_len;
-    memcpy(buf + LWS_PRE, r->resp + r->resp_off, n);
+    if (r->src && fread(buf + LWS_PRE, 1, n, r->src) != n)
+        return -1;
+    if (!r->src)
+        memcpy(buf + LWS_PRE, r->resp + r->resp_off, n);
     if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
         return -1;
     r->resp_off += n;
@@ -137,45 +173,55 @@ static int on_writeable(struct lws *wsi, http_req *r)
 
 /* ---- routes ---- */
 
-static int route_matches(const http_route *rt, const char *path, char arg[PJ_MAX_ID + 1])
+static int path_matches(const char *prefix, const char *suffix, int slashes, const char *path,
+                        char arg[PJ_MAX_ID + 1])
 {
-    size_t plen = strlen(rt->prefix), slen, len = strlen(path), alen;
+    size_t plen = strlen(prefix), slen, len = strlen(path), alen;
 
-    if (!rt->suffix) {
+    if (!suffix) {
         arg[0] = '\0';
-        return strcmp(path, rt->prefix) == 0;
+        return strcmp(path, prefix) == 0;
     }
-    slen = strlen(rt->suffix);
-    if (len <= plen + slen || strncmp(path, rt->prefix, plen) != 0 ||
-        strcmp(path + len - slen, rt->suffix) != 0)
+    slen = strlen(suffix);
+    if (len <= plen + slen || strncmp(path, prefix, plen) != 0 ||
+        strcmp(path + len - slen, suffix) != 0)
         return 0;
     alen = len - plen - slen;
-    if (alen > PJ_MAX_ID || (!rt->slashes && memchr(path + plen, '/', alen)))
+    if (alen > PJ_MAX_ID || (!slashes && memchr(path + plen, '/', alen)))
         return 0;
     memcpy(arg, path + plen, alen);
     arg[alen] = '\0';
     return pj_is_ident(arg);
 }
 
-/* The handler of (method, path); NULL with *allow set when only the method
- * is wrong, NULL with *allow NULL when no route has that path. */
-static http_fn find_route(const server *s, int method, const char *path, char arg[PJ_MAX_ID + 1],
-                          const char **allow)
+/* The handler of (method, path) in r->fn or r->file_fn; neither with
+ * r->allow set when only the method is wrong, nor with it NULL when no
+ * route has that path. */
+static void find_route(const server *s, int method, const char *path, http_req *r)
 {
     http_method want = method == LWSHUMETH_POST ? HTTP_POST : HTTP_GET;
-    int get = 0, post = 0;
+    int get = 0, post = 0, known = method == LWSHUMETH_GET || method == LWSHUMETH_POST;
     size_t i;
 
-    for (i = 0; i < s->nroutes; i++) {
-        if (!route_matches(&s->routes[i], path, arg))
+    for (i = 0; i < s->nroutes && !r->fn; i++) {
+        const http_route *rt = &s->routes[i];
+        if (!path_matches(rt->prefix, rt->suffix, rt->slashes, path, r->arg))
             continue;
-        if (s->routes[i].method == want && (method == LWSHUMETH_GET || method == LWSHUMETH_POST))
-            return s->routes[i].fn;
-        get |= s->routes[i].method == HTTP_GET;
-        post |= s->routes[i].method == HTTP_POST;
+        if (rt->method == want && known)
+            r->fn = rt->fn;
+        get |= rt->method == HTTP_GET;
+        post |= rt->method == HTTP_POST;
     }
-    *allow = get && post ? "GET, POST" : get ? "GET" : post ? "POST" : NULL;
-    return NULL;
+    for (i = 0; i < s->nfile_routes && !r->fn && !r->file_fn; i++) {
+        const http_file_route *rt = &s->file_routes[i];
+        if (!path_matches(rt->prefix, rt->suffix, rt->slashes, path, r->arg))
+            continue;
+        if (rt->method == want && known)
+            r->file_fn = rt->fn;
+        get |= rt->method == HTTP_GET;
+        post |= rt->method == HTTP_POST;
+    }
+    r->allow = get && post ? "GET, POST" : get ? "GET" : post ? "POST" : NULL;
 }
 
 static int run_route(struct lws *wsi, http_req *r, const cJSON *body)
@@ -184,6 +230,83 @@ static int run_route(struct lws *wsi, http_req *r, const cJSON *body)
     unsigned status = r->fn(server_of(wsi), r->arg, body, &out);
 
     return out ? respond(wsi, r, status, out) : -1;
+}
+
+/* ---- routes of files ---- */
+
+static const char *query_arg(void *ctx, const char *key, char *buf, size_t cap)
+{
+    char name[64];
+
+    if (snprintf(name, sizeof name, "%s=", key) >= (int)sizeof name || cap > INT32_MAX)
+        return NULL;
+    return lws_get_urlarg_by_name(ctx, name, buf, (int)cap);
+}
+
+/* The handler answers with JSON, or with the file it names. */
+static int run_file_route(struct lws *wsi, http_req *r)
+{
+    cJSON *out = NULL;
+    unsigned status;
+
+    r->file->query = query_arg;
+    r->file->ctx = wsi;
+    status = r->file_fn(server_of(wsi), r->arg, r->file, &out);
+    if (r->file->send_path[0] && status == HTTP_OK) {
+        cJSON_Delete(out);
+        if (!(r->src = fopen(r->file->send_path, "rb")))
+            return respond_error(wsi, r, HTTP_SERVER_ERROR, "cannot read the file");
+        r->status = status;
+        r->resp_len = (size_t)r->file->send_size;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    return out ? respond(wsi, r, status, out) : -1;
+}
+
+/* A file's bytes go to a temporary file as they arrive. */
+static int start_file_post(struct lws *wsi, http_req *r)
+{
+    server *s = server_of(wsi);
+
+    if (r->content_length < 0)
+        return respond_error(wsi, r, HTTP_STATUS_LENGTH_REQUIRED, "Content-Length required");
+    if (!s->blobs)
+        return respond_error(wsi, r, HTTP_NOT_FOUND, "this server takes no attachments");
+    if (r->content_length > s->max_attachment)
+        return respond_error(wsi, r, HTTP_STATUS_REQ_ENTITY_TOO_LARGE,
+                             "the file exceeds --max-attachment");
+    if (r->content_length == 0)
+        return respond_error(wsi, r, HTTP_STATUS_BAD_REQUEST, "empty body");
+    if (lws_hdr_copy(wsi, r->file->type, sizeof r->file->type, WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0)
+        r->file->type[0] = '\0';
+    if (!(r->sink = httpf_sink_new(s->blobs)))
+        return respond_error(wsi, r, HTTP_SERVER_ERROR, "cannot store the file");
+    return 0;
+}
+
+static int file_body_complete(struct lws *wsi, http_req *r)
+{
+    int64_t size = 0;
+
+    if (r->body_overflow)
+        return respond_error(wsi, r, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body too large");
+    if (r->sink_failed || httpf_sink_finish(r->sink, &r->file->path, &size, r->file->sha256))
+        return respond_error(wsi, r, HTTP_SERVER_ERROR, "cannot store the file");
+    r->file->size = size;
+    return run_file_route(wsi, r);
+}
+
+static int file_body(http_req *r, const void *in, size_t len)
+{
+    if ((long long)len > r->content_length - r->file->size) {
+        r->body_overflow = 1;
+        return 0;
+    }
+    r->file->size += (int64_t)len;
+    if (!r->sink_failed && httpf_sink_write(r->sink, in, len))
+        r->sink_failed = 1;
+    return 0;
 }
 
 /* ---- request bodies ---- */
@@ -197,6 +320,8 @@ static int on_body_complete(struct lws *wsi, http_req *r)
     r->body_read = 1;
     if (r->status)
         return 0;
+    if (r->sink)
+        return file_body_complete(wsi, r);
     if (r->body_overflow)
         return respond_error(wsi, r, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body too large");
     body = r->body ? pj_parse(r->body, r->body_len, &why) : NULL;
@@ -211,6 +336,8 @@ static int on_body(http_req *r, const void *in, size_t len)
 {
     if (r->status || r->body_overflow)
         return 0;
+    if (r->sink)
+        return file_body(r, in, len);
     if (!r->body || len > (size_t)r->content_length - r->body_len) {
         r->body_overflow = 1;
         return 0;
@@ -286,7 +413,11 @@ static int on_request(struct lws *wsi, http_req *r, const char *path)
         return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
     if (!authorized(wsi, s->agent_token))
         return respond_error(wsi, r, HTTP_STATUS_UNAUTHORIZED, "missing or wrong agent token");
-    r->fn = find_route(s, r->method, path, r->arg, &r->allow);
+    find_route(s, r->method, path, r);
+    if (r->file_fn && !(r->file = calloc(1, sizeof *r->file)))
+        return -1;
+    if (r->file_fn)
+        return r->method == LWSHUMETH_POST ? start_file_post(wsi, r) : run_file_route(wsi, r);
     if (r->fn)
         return r->method == LWSHUMETH_POST ? start_post(wsi, r) : run_route(wsi, r, NULL);
     if (r->allow)

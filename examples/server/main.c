@@ -16,7 +16,9 @@
 #include <libwebsockets.h>
 
 #include "api_routes.h"
+#include "attach.h"
 #include "banner.h"
+#include "blobs.h"
 #include "flow.h"
 #include "frame_table.h"
 #include "http.h"
@@ -26,9 +28,12 @@
 #include "store.h"
 #include "survey_def.h"
 #include "util.h"
+#include "webhook.h"
 #include "ws.h"
 
 #define AGENT_TOKEN_MAX 256
+#define PUSH_ATTEMPTS 5
+#define PUSH_BACKOFF_MS 1000
 #define SHUTDOWN_GRACE_MS 2000
 #define GOAWAY_RECONNECT_MS 1000
 /* The shipped example bot flow, knowledge base and surveys (--bot, --kb and
@@ -69,6 +74,12 @@ typedef struct options {
     const char *bot;      /* the bot's flow file */
     const char *kb;       /* the knowledge base directory */
     abuse_cfg abuse;
+    const char *data_dir; /* attachments' files; NULL: beside the database */
+    long max_attachment;
+    const char *attachment_types;
+    const char *push_webhook, *push_secret, *push_ca;
+    int push_preview;
+    long push_attempts, push_backoff_ms;
     /* The shipped data's paths, the defaults above point into them. */
     char default_surveys[DATA_PATH_MAX + 32], default_bot[DATA_PATH_MAX + 32],
         default_kb[DATA_PATH_MAX + 32];
@@ -121,9 +132,22 @@ static void usage(FILE *out)
             "  --bot FILE         the bot's flow (default: the shipped example flow)\n"
             "  --kb DIR           knowledge base: a directory of Markdown articles\n"
             "                     (default: the shipped example articles)\n"
+            "  --data-dir DIR     attachments' files, by content hash (default: the\n"
+            "                     database's path + .files; '' takes no attachments)\n"
+            "  --max-attachment N largest attachment in bytes (default %d, max %lld)\n"
+            "  --attachment-types LIST  MIME types taken, comma-separated, type/* for a\n"
+            "                     family (default: " FILETYPES_DEFAULT ")\n"
+            "  --push-webhook URL POST a JSON body there (http:// or https://) for each\n"
+            "                     message to a user with no connection (README \"Push\")\n"
+            "  --push-secret S    sign the bodies: X-Parley-Signature: sha256=HMAC(S, body)\n"
+            "  --push-ca PEM      trust anchors for an https:// webhook (default: system)\n"
+            "  --push-preview on|off  a redacted preview of the text (default on)\n"
+            "  --push-attempts N  tries per notification (default %d)\n"
+            "  --push-backoff-ms N  first retry's delay, doubled each time (default %d)\n"
             "  --help             show this help\n"
             "abuse limits (README \"Limits\"):\n",
-            SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT);
+            SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT, ATTACH_MAX_DEFAULT,
+            (long long)ATTACH_MAX_LIMIT, PUSH_ATTEMPTS, PUSH_BACKOFF_MS);
     abuse_usage(out);
 }
 
@@ -175,6 +199,10 @@ static const struct {
     {"--ready-file", offsetof(options, ready_file)},
     {"--bot", offsetof(options, bot)},
     {"--kb", offsetof(options, kb)},
+    {"--attachment-types", offsetof(options, attachment_types)},
+    {"--push-webhook", offsetof(options, push_webhook)},
+    {"--push-secret", offsetof(options, push_secret)},
+    {"--push-ca", offsetof(options, push_ca)},
 };
 
 /* Handles one "--name value" pair; -1 for an unknown name or a bad value. */
@@ -191,6 +219,20 @@ static int set_option(options *o, const char *name, const char *value)
         return parse_long(value, 1, SERVER_MAX_TEXT_LIMIT, &o->max_text);
     if (strcmp(name, "--jwt-max-lifetime") == 0)
         return parse_long(value, 1, JWT_LIFETIME_LIMIT_S, &o->jwt_max_lifetime);
+    if (strcmp(name, "--max-attachment") == 0)
+        return parse_long(value, 1, ATTACH_MAX_LIMIT, &o->max_attachment);
+    if (strcmp(name, "--push-attempts") == 0)
+        return parse_long(value, 1, 100, &o->push_attempts);
+    if (strcmp(name, "--push-backoff-ms") == 0)
+        return parse_long(value, 1, 3600000, &o->push_backoff_ms);
+    if (strcmp(name, "--push-preview") == 0) {
+        o->push_preview = strcmp(value, "on") == 0;
+        return o->push_preview || strcmp(value, "off") == 0 ? 0 : -1;
+    }
+    if (strcmp(name, "--data-dir") == 0) {
+        o->data_dir = value; /* '' for no attachments */
+        return 0;
+    }
     if (strcmp(name, "--surveys") == 0) {
         o->surveys = value;
         o->surveys_explicit = 1;
@@ -254,6 +296,11 @@ static void default_options(options *o)
     o->host = "127.0.0.1";
     o->db_path = "parley-server.db";
     o->max_text = SERVER_MAX_TEXT_DEFAULT;
+    o->max_attachment = ATTACH_MAX_DEFAULT;
+    o->attachment_types = FILETYPES_DEFAULT;
+    o->push_preview = 1;
+    o->push_attempts = PUSH_ATTEMPTS;
+    o->push_backoff_ms = PUSH_BACKOFF_MS;
     abuse_defaults(&o->abuse);
     o->agent_token = (secret_src){"--agent-token", "PARLEY_AGENT_TOKEN", NULL, NULL};
     o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
@@ -530,6 +577,39 @@ static int configure(const options *o, const secrets *k, server *srv,
     return 0;
 }
 
+/* Attachments' files under the data dir (none with --data-dir ''), and
+ * the push notifier. 0, or -1 (reason on stderr). */
+static int open_messaging(const options *o, server *srv)
+{
+    char why[256] = "", dir[DATA_PATH_MAX];
+    webhook_cfg wc = {o->push_webhook, o->push_secret, o->push_ca, (int)o->push_attempts,
+                      (int)o->push_backoff_ms};
+
+    srv->max_attachment = o->max_attachment;
+    srv->push_preview = o->push_preview;
+    if (filetypes_parse(o->attachment_types, &srv->types, why, sizeof why)) {
+        fprintf(stderr, "parley-server: --attachment-types: %s\n", why);
+        return -1;
+    }
+    snprintf(dir, sizeof dir, "%s%s", o->data_dir ? o->data_dir : o->db_path,
+             o->data_dir ? "" : ".files");
+    if (dir[0] && blobs_open(dir, &srv->blobs, why, sizeof why)) {
+        fprintf(stderr, "parley-server: --data-dir: %s\n", why);
+        return -1;
+    }
+    if (o->push_webhook && webhook_start(&wc, &srv->push, why, sizeof why)) {
+        fprintf(stderr, "parley-server: --push-webhook %s: %s\n", o->push_webhook, why);
+        return -1;
+    }
+    return 0;
+}
+
+static void close_messaging(server *srv)
+{
+    webhook_stop(srv->push);
+    blobs_close(srv->blobs);
+}
+
 static int start(const options *o, const secrets *k)
 {
     char token[AGENT_TOKEN_MAX + 1];
@@ -540,13 +620,16 @@ static int start(const options *o, const secrets *k)
         return rc;
     if (load_surveys(o, &srv))
         return 2;
-    if (store_open(o->db_path, 1, &srv.store)) {
+    if (open_messaging(o, &srv) || store_open(o->db_path, 1, &srv.store)) {
+        close_messaging(&srv);
         cJSON_Delete(srv.surveys);
-        return 1;
+        return 2;
     }
     srv.frames = frame_table(&srv.nframes);
     srv.routes = api_routes(&srv.nroutes);
+    srv.file_routes = api_file_routes(&srv.nfile_routes);
     rc = load_bot(o, &srv) ? 2 : run(o, &srv);
+    close_messaging(&srv);
     flow_free(srv.flow);
     kb_free(srv.kb);
     store_close(srv.store);

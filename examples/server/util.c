@@ -32,6 +32,11 @@ static int read_urandom(unsigned char *buf, size_t n)
     return got == n ? 0 : -1;
 }
 
+int util_random_bytes(void *out, size_t n)
+{
+    return read_urandom(out, n);
+}
+
 int util_random_token(const char *prefix, size_t nbytes, char *out, size_t cap)
 {
     static const char hex[] = "0123456789abcdef";
