@@ -606,6 +606,16 @@ int parley_reconnect_now(parley_client *pc)
     return pl_client_leave(pc, PARLEY_OK);
 }
 
+/* Frames wait for the connection. */
+static int writing(parley_client *pc)
+{
+    pthread_mutex_lock(&pc->lock);
+    int w =
+        pc->connection && (pl_sess_want(pc->sess, pl_clock_mono_ms(), NULL) & PL_SESS_WANT_WRITE);
+    pthread_mutex_unlock(&pc->lock);
+    return w;
+}
+
 int parley_service(parley_client *pc, int timeout_ms)
 {
     if (!pc || timeout_ms < 0)
@@ -624,8 +634,11 @@ int parley_service(parley_client *pc, int timeout_ms)
         if (left <= 0 || atomic_load(&pc->ev_count) > 0)
             return PARLEY_OK;
         /* lws 4.1 cannot wait with a timeout (lws_service ignores it), so a
-         * bounded wait is short non-blocking passes with naps between. */
-        pl_clock_sleep_ms(left < 2 ? (int)left : 2);
+         * bounded wait is short non-blocking passes with naps between; but
+         * not while frames wait to be written (a pass writes one): an
+         * attachment's chunks would otherwise go one per nap. */
+        if (!writing(pc))
+            pl_clock_sleep_ms(left < 2 ? (int)left : 2);
     }
 }
 
