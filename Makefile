@@ -8,9 +8,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-dev \
                 libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind \
                 python3 python3-clang python3-pytest mono-mcs mono-runtime \
-                lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
+                lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
+                gcc-mingw-w64-x86-64 wine wine64
 
-.PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api
+.PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api \
+        minimal test-minimal bench-size
 
 all: build
 
@@ -51,6 +53,29 @@ test-tsan: build-tsan
 	  TSAN_OPTIONS="suppressions=$(CURDIR)/test/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
 	  $(TSAN_RUN) ctest -L threaded --output-on-failure -j $(JOBS)
 
+# The minimal static profile: the client-only dependencies of
+# scripts/build-deps.sh (mbedTLS for a TLS 1.2 client, client-only
+# libwebsockets, cJSON; -Os), Parley with -Os and --gc-sections. Its
+# end-to-end tests borrow the default build's tests, server and CLI.
+MINIMAL_DEPS := $(CURDIR)/$(BUILD)/deps/minimal
+minimal: build
+	JOBS=$(JOBS) scripts/build-deps.sh minimal $(MINIMAL_DEPS)
+	cmake -S . -B $(BUILD)/minimal -DCMAKE_BUILD_TYPE=MinSizeRel -DPARLEY_WERROR=ON \
+	  -DPARLEY_MINIMAL=ON -DPARLEY_DEPS_PREFIX=$(MINIMAL_DEPS) \
+	  -DPARLEY_BUILD_EXAMPLES=OFF -DPARLEY_BUILD_BINDINGS=OFF \
+	  -DPARLEY_DEFAULT_BUILD=$(CURDIR)/$(BUILD)/release \
+	  -DPARLEY_BENCH_SERVER=$(CURDIR)/$(BUILD)/release/test/bench/bench_server
+	cmake --build $(BUILD)/minimal -j $(JOBS)
+
+# Its unit tests, and the end-to-end tests against its libparley.so.
+test-minimal: minimal
+	cd $(BUILD)/minimal && ctest -L 'unit|minimal' --output-on-failure -j $(JOBS)
+
+# The footprint of both profiles (test/bench/README.md, "Footprint").
+bench-size: build minimal
+	JOBS=$(JOBS) scripts/build-deps.sh cjson $(CURDIR)/$(BUILD)/deps/default
+	test/bench/bench-size.sh $(BUILD)/release $(BUILD)/minimal $(BUILD)/deps
+
 test-plain: build
 	cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
 
@@ -58,8 +83,9 @@ test-asan: build-asan
 	cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
 
 # The whole suite plain, then under ASan+UBSan (with a short run of every
-# fuzz target), then the threaded tests under ThreadSanitizer.
-test: test-plain test-asan test-tsan
+# fuzz target), then the threaded tests under ThreadSanitizer, then the
+# minimal profile.
+test: test-plain test-asan test-tsan test-minimal
 
 # Every libFuzzer target for FUZZ_SECONDS each; what they find stays in
 # $(BUILD)/asan/fuzz-work (test/fuzz/README.md).
@@ -93,4 +119,4 @@ install: build
 	cmake --install $(BUILD)/release
 
 clean:
-	rm -rf $(BUILD)/release $(BUILD)/asan $(BUILD)/tsan
+	rm -rf $(BUILD)/release $(BUILD)/asan $(BUILD)/tsan $(BUILD)/minimal $(BUILD)/windows
