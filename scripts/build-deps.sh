@@ -128,6 +128,11 @@ build_lws() {
         args+=(-DLWS_UNIX_SOCK=OFF -DLWS_IPV6=ON) ;;
     esac
     JOBS=$jobs "$here/build-lws.sh" "$prefix/lws" "${args[@]}" "-DPARLEY_MBEDTLS_KEY=$mbedtls_key"
+    # On Windows libwebsockets names its static library apart from the DLL's
+    # import library; Parley's CMake looks for libwebsockets.a everywhere.
+    if [ -f "$prefix/lws/lib/libwebsockets_static.a" ]; then
+        cp "$prefix/lws/lib/libwebsockets_static.a" "$prefix/lws/lib/libwebsockets.a"
+    fi
 }
 
 work="$prefix/.work"
