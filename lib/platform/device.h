@@ -5,9 +5,9 @@
 #define PARLEY_PLATFORM_DEVICE_H
 
 typedef struct pl_device {
-    char os[96];       /* name and release: "Linux 6.1.0-18-amd64", "Windows 10.0.19045" */
-    char arch[32];     /* "x86_64", "aarch64" */
-    char platform[64]; /* lowercase name-arch: "linux-x86_64", "windows-x86_64" */
+    char os[136];       /* name and release: "Linux 6.1.0-18-amd64", "Windows 10.0.19045" */
+    char arch[72];     /* "x86_64", "aarch64" */
+    char platform[144]; /* lowercase name-arch: "linux-x86_64", "windows-x86_64" */
     char locale[64];   /* the user's language as the OS names it: "en_US.UTF-8", "en-US" */
 } pl_device;
 

@@ -54,15 +54,20 @@ int pl_dir_truncate(pl_dir *d, const char *name, size_t len);
 int pl_dir_replace(pl_dir *d, const char *from, const char *to);
 int pl_dir_remove(pl_dir *d, const char *name); /* a missing file is no error */
 
-typedef struct pl_file pl_file;
+/* An open file: a value the caller keeps (nothing is allocated for it). */
+typedef struct pl_file {
+    union {
+        int fd;       /* POSIX */
+        void *handle; /* Windows */
+    } os;
+} pl_file;
 
-/* `name` opened for appending, created (owner only) when missing; then
- * *created is 1 and the directory needs a pl_dir_sync for the file to
- * survive a crash. The file keeps `d`'s allocator and must be closed
- * before `d`. */
-int pl_file_open_append(pl_dir *d, const char *name, int *created, pl_file **out);
+/* `name` opened for appending into *out, created (owner only) when
+ * missing; then *created is 1 and the directory needs a pl_dir_sync for
+ * the file to survive a crash. */
+int pl_file_open_append(pl_dir *d, const char *name, int *created, pl_file *out);
 int pl_file_append(pl_file *f, const void *data, size_t len); /* all of it, or an error */
 int pl_file_sync(pl_file *f);
-void pl_file_close(pl_file *f); /* NULL is a no-op */
+void pl_file_close(pl_file *f);
 
 #endif

@@ -17,11 +17,6 @@ struct pl_dir {
     int fd;
 };
 
-struct pl_file {
-    pl_alloc alloc;
-    int fd;
-};
-
 static int open_retry(int dirfd, const char *name, int flags)
 {
     int fd;
@@ -221,11 +216,10 @@ int pl_dir_remove(pl_dir *d, const char *name)
     return unlinkat(d->fd, name, 0) == 0 || errno == ENOENT ? PARLEY_OK : PARLEY_ERR_IO;
 }
 
-int pl_file_open_append(pl_dir *d, const char *name, int *created, pl_file **out)
+int pl_file_open_append(pl_dir *d, const char *name, int *created, pl_file *out)
 {
     if (!plain_name(name) || !created || !out)
         return PARLEY_ERR_INVALID_ARG;
-    *out = NULL;
     *created = 0;
     int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
     int fd = open_retry(d->fd, name, flags);
@@ -235,14 +229,7 @@ int pl_file_open_append(pl_dir *d, const char *name, int *created, pl_file **out
     }
     if (fd < 0)
         return PARLEY_ERR_IO;
-    pl_file *f = pl_calloc(&d->alloc, 1, sizeof *f);
-    if (!f) {
-        close(fd);
-        return PARLEY_ERR_NOMEM;
-    }
-    f->alloc = d->alloc;
-    f->fd = fd;
-    *out = f;
+    out->os.fd = fd;
     return PARLEY_OK;
 }
 
@@ -250,7 +237,7 @@ int pl_file_append(pl_file *f, const void *data, size_t len)
 {
     const unsigned char *p = data;
     while (len > 0) {
-        ssize_t w = write(f->fd, p, len);
+        ssize_t w = write(f->os.fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -263,14 +250,11 @@ int pl_file_append(pl_file *f, const void *data, size_t len)
 
 int pl_file_sync(pl_file *f)
 {
-    return fsync_retry(f->fd);
+    return fsync_retry(f->os.fd);
 }
 
 void pl_file_close(pl_file *f)
 {
-    if (!f)
-        return;
-    close(f->fd);
-    pl_alloc a = f->alloc;
-    pl_free(&a, f);
+    close(f->os.fd);
+    f->os.fd = -1;
 }

@@ -20,11 +20,6 @@ struct pl_dir {
     char *path; /* UTF-8, as given */
 };
 
-struct pl_file {
-    pl_alloc alloc;
-    HANDLE h;
-};
-
 static int plain_name(const char *name)
 {
     return name && *name && !strpbrk(name, "/\\:") && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
@@ -263,11 +258,10 @@ int pl_dir_remove(pl_dir *d, const char *name)
     return rc;
 }
 
-int pl_file_open_append(pl_dir *d, const char *name, int *created, pl_file **out)
+int pl_file_open_append(pl_dir *d, const char *name, int *created, pl_file *out)
 {
     if (!created || !out)
         return PARLEY_ERR_INVALID_ARG;
-    *out = NULL;
     *created = 0;
     wchar_t *w = NULL;
     int rc = wide_name(d, name, &w);
@@ -280,15 +274,8 @@ int pl_file_open_append(pl_dir *d, const char *name, int *created, pl_file **out
     pl_free(&d->alloc, w);
     if (h == INVALID_HANDLE_VALUE)
         return PARLEY_ERR_IO;
-    pl_file *f = pl_calloc(&d->alloc, 1, sizeof *f);
-    if (!f) {
-        CloseHandle(h);
-        return PARLEY_ERR_NOMEM;
-    }
-    f->alloc = d->alloc;
-    f->h = h;
     *created = err != ERROR_ALREADY_EXISTS;
-    *out = f;
+    out->os.handle = h;
     return PARLEY_OK;
 }
 
@@ -302,7 +289,7 @@ int pl_file_append(pl_file *f, const void *data, size_t len)
         OVERLAPPED at;
         memset(&at, 0, sizeof at);
         at.Offset = at.OffsetHigh = 0xFFFFFFFF;
-        if (!WriteFile(f->h, p, chunk, &w, &at) || w == 0)
+        if (!WriteFile(f->os.handle, p, chunk, &w, &at) || w == 0)
             return PARLEY_ERR_IO;
         p += w;
         len -= w;
@@ -312,14 +299,11 @@ int pl_file_append(pl_file *f, const void *data, size_t len)
 
 int pl_file_sync(pl_file *f)
 {
-    return FlushFileBuffers(f->h) ? PARLEY_OK : PARLEY_ERR_IO;
+    return FlushFileBuffers(f->os.handle) ? PARLEY_OK : PARLEY_ERR_IO;
 }
 
 void pl_file_close(pl_file *f)
 {
-    if (!f)
-        return;
-    CloseHandle(f->h);
-    pl_alloc a = f->alloc;
-    pl_free(&a, f);
+    CloseHandle(f->os.handle);
+    f->os.handle = INVALID_HANDLE_VALUE;
 }

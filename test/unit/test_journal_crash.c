@@ -58,12 +58,12 @@ static void writer(const char *base)
         _Exit(4);
     /* A record cut short: its header promises 200 bytes, 3 arrived. */
     pl_dir *d = NULL;
-    pl_file *f = NULL;
+    pl_file f;
     int created = 0;
     static const unsigned char torn[] = {0x50, 0x4a, 200, 0, 0, 0, 1, 2, 3, 4, 'a', 'b', 'c'};
     if (pl_dir_open(pl_alloc_libc(), dir, &d) != PARLEY_OK ||
         pl_file_open_append(d, "journal", &created, &f) != PARLEY_OK || created ||
-        pl_file_append(f, torn, sizeof torn) != PARLEY_OK || pl_file_sync(f) != PARLEY_OK)
+        pl_file_append(&f, torn, sizeof torn) != PARLEY_OK || pl_file_sync(&f) != PARLEY_OK)
         _Exit(5);
     _Exit(9);
 }

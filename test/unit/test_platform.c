@@ -45,12 +45,12 @@ static void fx_close(fixture *fx)
 
 static void put(pl_dir *d, const char *name, const char *text)
 {
-    pl_file *f = NULL;
+    pl_file f;
     int created = 0;
     REQUIRE_INT(pl_file_open_append(d, name, &created, &f), PARLEY_OK);
-    REQUIRE_INT(pl_file_append(f, text, strlen(text)), PARLEY_OK);
-    REQUIRE_INT(pl_file_sync(f), PARLEY_OK);
-    pl_file_close(f);
+    REQUIRE_INT(pl_file_append(&f, text, strlen(text)), PARLEY_OK);
+    REQUIRE_INT(pl_file_sync(&f), PARLEY_OK);
+    pl_file_close(&f);
 }
 
 /* The file's text, checked against `want` (NULL: must be missing). */
@@ -89,19 +89,19 @@ static void test_append_sync_read(void)
 {
     fixture fx;
     fx_open(&fx, "plat-append");
-    pl_file *f = NULL;
+    pl_file f;
     int created = 0;
     REQUIRE_INT(pl_file_open_append(fx.d, "log", &created, &f), PARLEY_OK);
     CHECK_INT(created, 1);
-    CHECK_INT(pl_file_append(f, "one,", 4), PARLEY_OK);
-    CHECK_INT(pl_file_append(f, "two", 3), PARLEY_OK);
-    CHECK_INT(pl_file_sync(f), PARLEY_OK);
-    pl_file_close(f);
-    /* A second handle appends after what is there, never over it. */
+    CHECK_INT(pl_file_append(&f, "one,", 4), PARLEY_OK);
+    CHECK_INT(pl_file_append(&f, "two", 3), PARLEY_OK);
+    CHECK_INT(pl_file_sync(&f), PARLEY_OK);
+    pl_file_close(&f);
+    /* Another handle appends after what is there, never over it. */
     REQUIRE_INT(pl_file_open_append(fx.d, "log", &created, &f), PARLEY_OK);
     CHECK_INT(created, 0);
-    CHECK_INT(pl_file_append(f, ",three", 6), PARLEY_OK);
-    pl_file_close(f);
+    CHECK_INT(pl_file_append(&f, ",three", 6), PARLEY_OK);
+    pl_file_close(&f);
     expect(fx.d, "log", "one,two,three");
     /* More than the cap is refused, not cut. */
     unsigned char *data = NULL;
@@ -124,11 +124,11 @@ static void test_replace_semantics(void)
     fx_open(&fx, "plat-replace");
     put(fx.d, "old", "the old log");
     put(fx.d, "new", "the compacted log");
-    pl_file *held = NULL;
+    pl_file held;
     int created = 0;
     REQUIRE_INT(pl_file_open_append(fx.d, "old", &created, &held), PARLEY_OK);
     CHECK_INT(pl_dir_replace(fx.d, "new", "old"), PARLEY_OK);
-    pl_file_close(held);
+    pl_file_close(&held);
     expect(fx.d, "old", "the compacted log");
     expect(fx.d, "new", NULL);
     CHECK_INT(pl_dir_replace(fx.d, "new", "old"), PARLEY_ERR_NOT_FOUND);
