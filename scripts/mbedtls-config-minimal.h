@@ -45,21 +45,18 @@
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE /* the transport reads the chain for pins and reasons */
 #define MBEDTLS_SSL_ALL_ALERT_MESSAGES
 
-/* Records. A server may send records of up to 16 KB plaintext, so the input
- * buffer must hold one unless the server agreed to smaller records through
- * the max_fragment_length extension, which the client asks for
- * (PARLEY_TLS_CLIENT_MFL, applied by scripts/lws-patches/). With variable
- * buffers, the handshake runs with the full input buffer (a server that
- * ignores the request still works) and the buffers shrink to the
- * negotiated size once it is over. What the client sends is its own
- * choice: records of at most 4 KB suit every server. None of this limits
- * WebSocket frames, which span as many records as they need (the server's
- * max_frame of 64 KB included). */
-#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
-#define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
+/* Records. What the client sends is its own choice, and records of at
+ * most 4 KB suit every server: the output buffer is trimmed to that. The
+ * input buffer stays at the full 16 KB a server may send in one record:
+ * trimming it needs the max_fragment_length extension, which many servers
+ * ignore, and mbedTLS 2.28 sizes a client's shrunk buffer by its own
+ * request rather than by the server's answer (with
+ * MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH) and cannot reassemble a certificate
+ * message split over smaller records: it would trade a few KB for
+ * handshakes that fail. Neither limits WebSocket frames, which span as
+ * many records as they need (the server's max_frame of 64 KB included). */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
-#define PARLEY_TLS_CLIENT_MFL MBEDTLS_SSL_MAX_FRAG_LEN_4096
 
 /* Cipher suites: AEAD only, strongest first. */
 #define MBEDTLS_SSL_CIPHERSUITES                                                                   \
