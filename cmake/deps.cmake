@@ -16,7 +16,8 @@ if(PARLEY_DEPS_PREFIX)
   add_library(PkgConfig::CJSON INTERFACE IMPORTED)
   set_target_properties(PkgConfig::CJSON PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${PARLEY_DEPS_PREFIX}/cjson/include"
-    INTERFACE_LINK_LIBRARIES "${PARLEY_DEPS_PREFIX}/cjson/lib/libcjson.a")
+    INTERFACE_LINK_LIBRARIES "${PARLEY_DEPS_PREFIX}/cjson/lib/libcjson.a"
+    INTERFACE_COMPILE_DEFINITIONS CJSON_HIDE_SYMBOLS)
   set(MBEDTLS_INCLUDE_DIR "${PARLEY_DEPS_PREFIX}/mbedtls/include")
   set(MBEDTLS_LIB "${PARLEY_DEPS_PREFIX}/mbedtls/lib/libmbedtls.a")
   set(MBEDX509_LIB "${PARLEY_DEPS_PREFIX}/mbedtls/lib/libmbedx509.a")
@@ -35,8 +36,9 @@ add_library(parley_mbedtls INTERFACE)
 target_include_directories(parley_mbedtls BEFORE INTERFACE ${MBEDTLS_INCLUDE_DIR})
 target_link_libraries(parley_mbedtls INTERFACE ${MBEDTLS_LIB} ${MBEDX509_LIB} ${MBEDCRYPTO_LIB})
 if(WIN32)
-  # mbedTLS' entropy source (CryptGenRandom), and what libwebsockets needs.
-  target_link_libraries(parley_mbedtls INTERFACE bcrypt advapi32)
+  # mbedTLS' entropy source and sockets (net_sockets.c), and what
+  # libwebsockets needs.
+  target_link_libraries(parley_mbedtls INTERFACE bcrypt advapi32 ws2_32)
   set(PARLEY_WIN32_LIBS ws2_32 userenv psapi iphlpapi crypt32)
 endif()
 

@@ -41,9 +41,15 @@ cjson)
     echo "build-deps: unknown profile '$profile' (minimal, mingw or cjson)" >&2; exit 2 ;;
 esac
 
-# key FILE...: a short hash of the profile, the arguments and these files.
+# key ARG... [-- FILE...]: a short hash of the profile, the common
+# arguments, these arguments and these files' contents: what a part is
+# built from, so that a change to any of it rebuilds the part.
 key() {
-    { printf '%s\n' "$profile" "${cmake_common[@]}"; cat "$@"; } | sha256sum | cut -c1-16
+    {
+        printf '%s\n' "$profile" "${cmake_common[@]}"
+        while [ $# -gt 0 ] && [ "$1" != -- ]; do printf '%s\n' "$1"; shift; done
+        [ $# -gt 0 ] && shift && cat "$@"
+    } | sha256sum | cut -c1-16
 }
 
 # fetch PACKAGE DIRGLOB: Debian's source (with Debian's patches) into the
@@ -77,21 +83,26 @@ cmake_build() {
         || { cat "$work/$name-install.log" >&2; exit 1; }
 }
 
+# Static, its symbols declared without dllexport (CJSON_HIDE_SYMBOLS):
+# parley.dll exports parley_* only.
+cjson_args=(-DBUILD_SHARED_LIBS=OFF -DENABLE_CJSON_TEST=OFF -DENABLE_CJSON_UTILS=OFF
+            -DENABLE_TARGET_EXPORT=OFF -DENABLE_CUSTOM_COMPILER_FLAGS=OFF
+            -DENABLE_PUBLIC_SYMBOLS=OFF -DENABLE_HIDDEN_SYMBOLS=ON)
 build_cjson() {
-    local stamp="$prefix/cjson/.parley-cjson-1.7.15-$(key "$0")"
+    local stamp="$prefix/cjson/.parley-cjson-1.7.15-$(key "${cjson_args[@]}")"
     [ -f "$stamp" ] && return 0
     local src
     src=$(fetch cjson 'cjson-1.7.15*')
-    cmake_build cjson "$src" -DBUILD_SHARED_LIBS=OFF -DENABLE_CJSON_TEST=OFF \
-        -DENABLE_CJSON_UTILS=OFF -DENABLE_TARGET_EXPORT=OFF -DENABLE_CUSTOM_COMPILER_FLAGS=OFF \
-        -DENABLE_PUBLIC_SYMBOLS=OFF -DENABLE_HIDDEN_SYMBOLS=OFF
+    cmake_build cjson "$src" "${cjson_args[@]}"
     touch "$stamp"
 }
 
 # Debian's mbedtls source; the minimal profile's configuration replaces
 # include/mbedtls/config.h, so the installed headers carry it.
+mbedtls_args=(-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON
+              -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DMBEDTLS_FATAL_WARNINGS=OFF -DINSTALL_MBEDTLS_HEADERS=ON)
 build_mbedtls() {
-    mbedtls_key=$(key "$0" ${mbedtls_config:+"$mbedtls_config"})
+    mbedtls_key=$(key "${mbedtls_args[@]}" -- ${mbedtls_config:+"$mbedtls_config"})
     local stamp="$prefix/mbedtls/.parley-mbedtls-2.28-$mbedtls_key"
     [ -f "$stamp" ] && return 0
     local src
@@ -99,9 +110,7 @@ build_mbedtls() {
     if [ -n "$mbedtls_config" ]; then
         cp "$mbedtls_config" "$src/include/mbedtls/config.h"
     fi
-    cmake_build mbedtls "$src" -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
-        -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
-        -DMBEDTLS_FATAL_WARNINGS=OFF -DINSTALL_MBEDTLS_HEADERS=ON
+    cmake_build mbedtls "$src" "${mbedtls_args[@]}"
     touch "$stamp"
 }
 
