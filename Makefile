@@ -12,7 +12,7 @@ DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-d
                 gcc-mingw-w64-x86-64 wine wine64
 
 .PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api \
-        minimal test-minimal bench-size
+        minimal test-minimal bench-size windows test-windows
 
 all: build
 
@@ -80,6 +80,32 @@ minimal: build
 test-minimal: minimal
 	cd $(BUILD)/minimal && ctest -L 'unit|minimal' --output-on-failure -j $(JOBS)
 
+# Windows, cross-compiled with MinGW-w64 (cmake/mingw-w64.cmake): parley.dll,
+# its import library libparley.dll.a, libparley.a and the unit tests as .exe
+# files in $(BUILD)/windows/bin, the dependencies built from Debian's
+# sources into $(BUILD)/deps/mingw. test-windows runs them under wine
+# (test/windows/wine.sh), with the end-to-end test against the Linux
+# server of `make build`.
+WINDOWS_DEPS := $(CURDIR)/$(BUILD)/deps/mingw
+HAVE_MINGW := $(shell command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 && echo yes)
+windows:
+ifeq ($(HAVE_MINGW),yes)
+	JOBS=$(JOBS) scripts/build-deps.sh mingw $(WINDOWS_DEPS)
+	cmake -S . -B $(BUILD)/windows -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64.cmake \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_WERROR=ON -DPARLEY_DEPS_PREFIX=$(WINDOWS_DEPS) \
+	  -DPARLEY_LINUX_BUILD=$(CURDIR)/$(BUILD)/release
+	cmake --build $(BUILD)/windows -j $(JOBS)
+else
+	@echo "windows: skipped: x86_64-w64-mingw32-gcc is not installed (make deps installs it)"
+endif
+
+test-windows: build windows
+ifeq ($(HAVE_MINGW),yes)
+	cd $(BUILD)/windows && ctest --output-on-failure -j $(JOBS)
+else
+	@echo "test-windows: skipped: x86_64-w64-mingw32-gcc is not installed (make deps installs it)"
+endif
+
 # The footprint of both profiles (test/bench/README.md, "Footprint").
 bench-size: build minimal
 	JOBS=$(JOBS) scripts/build-deps.sh cjson $(CURDIR)/$(BUILD)/deps/default
@@ -93,8 +119,8 @@ test-asan: build-asan
 
 # The whole suite plain, then under ASan+UBSan (with a short run of every
 # fuzz target), then the threaded tests under ThreadSanitizer, then the
-# minimal profile.
-test: test-plain test-asan test-tsan test-minimal
+# minimal profile, then the Windows build under wine.
+test: test-plain test-asan test-tsan test-minimal test-windows
 
 # Every libFuzzer target for FUZZ_SECONDS each; what they find stays in
 # $(BUILD)/asan/fuzz-work (test/fuzz/README.md).

@@ -1,6 +1,6 @@
 # Cross-compiling for 64-bit Windows with Debian's MinGW-w64
-# (gcc-mingw-w64-x86-64; make windows). Programs built with it run under
-# wine (CMAKE_CROSSCOMPILING_EMULATOR), so ctest can run the test .exe files.
+# (gcc-mingw-w64-x86-64; make windows). The project's CMakeLists.txt runs
+# the test programs under wine (test/windows/wine.sh).
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 set(triple x86_64-w64-mingw32)
@@ -20,9 +20,3 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
-
-# Debian installs wine64's loader outside PATH (the `wine` wrapper picks it).
-find_program(PARLEY_WINE NAMES wine64 wine PATHS /usr/lib/wine NO_CMAKE_FIND_ROOT_PATH)
-if(PARLEY_WINE)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${PARLEY_WINE})
-endif()

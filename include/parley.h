@@ -39,9 +39,11 @@
 extern "C" {
 #endif
 
+/* On Windows a program linking libparley.a defines PARLEY_STATIC (CMake's
+ * Parley::parley_static does it); one using parley.dll does not. */
 #if defined(_WIN32) && defined(PARLEY_BUILDING)
 #define PARLEY_API __declspec(dllexport)
-#elif defined(_WIN32)
+#elif defined(_WIN32) && !defined(PARLEY_STATIC)
 #define PARLEY_API __declspec(dllimport)
 #elif defined(PARLEY_BUILDING) && defined(__GNUC__)
 #define PARLEY_API __attribute__((visibility("default")))

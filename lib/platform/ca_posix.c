@@ -9,7 +9,7 @@
 
 const char *const pl_ca_bundle_paths[] = {
 #if defined(__APPLE__)
-    "/etc/ssl/cert.pem",                                 /* macOS (the system roots, exported) */
+    "/etc/ssl/cert.pem", /* macOS (the system roots, exported) */
 #else
     "/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu */
     "/etc/pki/tls/certs/ca-bundle.crt",                  /* RHEL, Fedora, CentOS */

@@ -9,7 +9,8 @@ int64_t pl_clock_mono_ms(void)
     LARGE_INTEGER now, freq;
     QueryPerformanceCounter(&now);
     QueryPerformanceFrequency(&freq);
-    return (int64_t)(now.QuadPart / freq.QuadPart * 1000 + now.QuadPart % freq.QuadPart * 1000 / freq.QuadPart);
+    return (int64_t)(now.QuadPart / freq.QuadPart * 1000 +
+                     now.QuadPart % freq.QuadPart * 1000 / freq.QuadPart);
 }
 
 /* FILETIME counts 100 ns since 1601-01-01. */

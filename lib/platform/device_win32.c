@@ -19,7 +19,8 @@ static void os_release(char *out, size_t size)
     _Static_assert(sizeof proc == sizeof get, "function pointer sizes");
     memcpy(&get, &proc, sizeof get);
     if (get && get(&v) == 0)
-        snprintf(out, size, "Windows %lu.%lu.%lu", v.dwMajorVersion, v.dwMinorVersion, v.dwBuildNumber);
+        snprintf(out, size, "Windows %lu.%lu.%lu", v.dwMajorVersion, v.dwMinorVersion,
+                 v.dwBuildNumber);
     else
         snprintf(out, size, "Windows");
 }

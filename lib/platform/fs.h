@@ -36,7 +36,8 @@ int pl_path_read(const pl_alloc *a, const char *path, size_t cap, char **data, s
 /* Calls fn(ctx, file_path) for each regular file directly in `dir` (UTF-8
  * paths, in no particular order); stops at the first non-zero return,
  * which it returns. PARLEY_ERR_NOT_FOUND when `dir` cannot be listed. */
-int pl_path_each_file(const pl_alloc *a, const char *dir, int (*fn)(void *ctx, const char *path), void *ctx);
+int pl_path_each_file(const pl_alloc *a, const char *dir, int (*fn)(void *ctx, const char *path),
+                      void *ctx);
 
 typedef struct pl_dir pl_dir;
 
@@ -49,7 +50,8 @@ int pl_dir_sync(pl_dir *d);
 /* The whole file `name`, in a buffer from `a` (NUL-terminated, not
  * counted); PARLEY_ERR_IO when it holds more than `cap` bytes or grows
  * while being read. */
-int pl_dir_read(pl_dir *d, const pl_alloc *a, const char *name, size_t cap, unsigned char **data, size_t *len);
+int pl_dir_read(pl_dir *d, const pl_alloc *a, const char *name, size_t cap, unsigned char **data,
+                size_t *len);
 int pl_dir_truncate(pl_dir *d, const char *name, size_t len);
 int pl_dir_replace(pl_dir *d, const char *from, const char *to);
 int pl_dir_remove(pl_dir *d, const char *name); /* a missing file is no error */

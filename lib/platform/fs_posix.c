@@ -79,7 +79,8 @@ static int read_fd(int fd, const pl_alloc *a, size_t cap, unsigned char **data, 
     return PARLEY_OK;
 }
 
-static int read_at(int dirfd, const char *name, const pl_alloc *a, size_t cap, unsigned char **data, size_t *len)
+static int read_at(int dirfd, const char *name, const pl_alloc *a, size_t cap, unsigned char **data,
+                   size_t *len)
 {
     *data = NULL;
     *len = 0;
@@ -98,7 +99,8 @@ int pl_path_read(const pl_alloc *a, const char *path, size_t cap, char **data, s
     return read_at(AT_FDCWD, path, a, cap, (unsigned char **)data, len);
 }
 
-int pl_path_each_file(const pl_alloc *a, const char *dir, int (*fn)(void *ctx, const char *path), void *ctx)
+int pl_path_each_file(const pl_alloc *a, const char *dir, int (*fn)(void *ctx, const char *path),
+                      void *ctx)
 {
     DIR *d = dir ? opendir(dir) : NULL;
     if (!d)
@@ -178,7 +180,8 @@ int pl_dir_sync(pl_dir *d)
     return fsync_retry(d->fd);
 }
 
-int pl_dir_read(pl_dir *d, const pl_alloc *a, const char *name, size_t cap, unsigned char **data, size_t *len)
+int pl_dir_read(pl_dir *d, const pl_alloc *a, const char *name, size_t cap, unsigned char **data,
+                size_t *len)
 {
     if (!plain_name(name))
         return PARLEY_ERR_INVALID_ARG;

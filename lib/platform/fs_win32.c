@@ -22,7 +22,8 @@ struct pl_dir {
 
 static int plain_name(const char *name)
 {
-    return name && *name && !strpbrk(name, "/\\:") && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+    return name && *name && !strpbrk(name, "/\\:") && strcmp(name, ".") != 0 &&
+           strcmp(name, "..") != 0;
 }
 
 static int missing(DWORD err)
@@ -35,7 +36,9 @@ static pl_path_kind kind_of_wide(const wchar_t *w)
     DWORD attr = GetFileAttributesW(w);
     if (attr == INVALID_FILE_ATTRIBUTES)
         return PL_PATH_NONE;
-    return (attr & FILE_ATTRIBUTE_DIRECTORY) ? PL_PATH_DIR : (attr & FILE_ATTRIBUTE_DEVICE) ? PL_PATH_OTHER : PL_PATH_FILE;
+    return (attr & FILE_ATTRIBUTE_DIRECTORY) ? PL_PATH_DIR
+           : (attr & FILE_ATTRIBUTE_DEVICE)  ? PL_PATH_OTHER
+                                             : PL_PATH_FILE;
 }
 
 pl_path_kind pl_path_kind_of(const char *path)
@@ -77,9 +80,11 @@ static int read_handle(HANDLE h, const pl_alloc *a, size_t cap, unsigned char **
     return PARLEY_OK;
 }
 
-static int read_wide(const wchar_t *w, const pl_alloc *a, size_t cap, unsigned char **data, size_t *len)
+static int read_wide(const wchar_t *w, const pl_alloc *a, size_t cap, unsigned char **data,
+                     size_t *len)
 {
-    HANDLE h = CreateFileW(w, GENERIC_READ, SHARE_ALL, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    HANDLE h =
+        CreateFileW(w, GENERIC_READ, SHARE_ALL, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
     if (h == INVALID_HANDLE_VALUE)
         return missing(GetLastError()) ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_IO;
     int rc = read_handle(h, a, cap, data, len);
@@ -121,7 +126,8 @@ static int each_found(const pl_alloc *a, const char *dir, const WIN32_FIND_DATAW
     return rc;
 }
 
-int pl_path_each_file(const pl_alloc *a, const char *dir, int (*fn)(void *ctx, const char *path), void *ctx)
+int pl_path_each_file(const pl_alloc *a, const char *dir, int (*fn)(void *ctx, const char *path),
+                      void *ctx)
 {
     wchar_t *pattern = dir ? pl_win32_wide_join(a, dir, "*") : NULL;
     if (!pattern)
@@ -203,7 +209,8 @@ static int wide_name(pl_dir *d, const char *name, wchar_t **w)
     return *w ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
-int pl_dir_read(pl_dir *d, const pl_alloc *a, const char *name, size_t cap, unsigned char **data, size_t *len)
+int pl_dir_read(pl_dir *d, const pl_alloc *a, const char *name, size_t cap, unsigned char **data,
+                size_t *len)
 {
     *data = NULL;
     *len = 0;
@@ -221,7 +228,8 @@ int pl_dir_truncate(pl_dir *d, const char *name, size_t len)
     int rc = wide_name(d, name, &w);
     if (rc != PARLEY_OK)
         return rc;
-    HANDLE h = CreateFileW(w, GENERIC_WRITE, SHARE_ALL, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    HANDLE h =
+        CreateFileW(w, GENERIC_WRITE, SHARE_ALL, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
     pl_free(&d->alloc, w);
     if (h == INVALID_HANDLE_VALUE)
         return missing(GetLastError()) ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_IO;
@@ -269,7 +277,8 @@ int pl_file_open_append(pl_dir *d, const char *name, int *created, pl_file *out)
         return rc;
     /* GENERIC_WRITE, which FlushFileBuffers documents as required; the
      * writes say where they go (pl_file_append). */
-    HANDLE h = CreateFileW(w, GENERIC_WRITE, SHARE_ALL, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    HANDLE h =
+        CreateFileW(w, GENERIC_WRITE, SHARE_ALL, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
     DWORD err = GetLastError();
     pl_free(&d->alloc, w);
     if (h == INVALID_HANDLE_VALUE)

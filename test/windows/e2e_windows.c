@@ -20,12 +20,12 @@
 
 static int failures;
 
-#define EXPECT(cond)                                                                 \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "e2e_windows:%d: expected %s\n", __LINE__, #cond);       \
-            failures++;                                                              \
-        }                                                                            \
+#define EXPECT(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "e2e_windows:%d: expected %s\n", __LINE__, #cond);                     \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 typedef struct run {
@@ -42,9 +42,11 @@ static parley_client *client(const char *url, const char *ca, const char *data_d
 {
     parley_config *cfg = parley_config_new();
     parley_client *pc = NULL;
-    if (cfg && parley_config_set_url(cfg, url) == PARLEY_OK && parley_config_set_ca_file(cfg, ca) == PARLEY_OK &&
+    if (cfg && parley_config_set_url(cfg, url) == PARLEY_OK &&
+        parley_config_set_ca_file(cfg, ca) == PARLEY_OK &&
         parley_config_set_app_id(cfg, "e2e-windows") == PARLEY_OK &&
-        parley_config_set_data_dir(cfg, data_dir) == PARLEY_OK && parley_client_new(cfg, &pc) == PARLEY_OK) {
+        parley_config_set_data_dir(cfg, data_dir) == PARLEY_OK &&
+        parley_client_new(cfg, &pc) == PARLEY_OK) {
         parley_config_free(cfg);
         return pc;
     }
@@ -60,7 +62,8 @@ static void note(run *r, const parley_event *ev)
             r->started = 1;
         break;
     case PARLEY_EV_MESSAGE_STATUS:
-        if (parley_event_state(ev) == PARLEY_MSG_SENT && strcmp(parley_event_client_id(ev), r->msg) == 0)
+        if (parley_event_state(ev) == PARLEY_MSG_SENT &&
+            strcmp(parley_event_client_id(ev), r->msg) == 0)
             r->sent = 1;
         break;
     case PARLEY_EV_CONVERSATIONS:
@@ -73,8 +76,7 @@ static void note(run *r, const parley_event *ev)
     case PARLEY_EV_ERROR:
         fprintf(stderr, "e2e_windows: error event: %s\n", parley_event_text(ev));
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -125,7 +127,8 @@ int main(int argc, char **argv)
     EXPECT(parley_anonymous_id(r1.pc, anon1, sizeof anon1) == PARLEY_OK);
     EXPECT(parley_start(r1.pc) == PARLEY_OK);
     EXPECT(parley_conversation_start(r1.pc, "Windows", r1.conv, sizeof r1.conv) == PARLEY_OK);
-    EXPECT(parley_send_text(r1.pc, r1.conv, "Hello from Windows", r1.msg, sizeof r1.msg) == PARLEY_OK);
+    EXPECT(parley_send_text(r1.pc, r1.conv, "Hello from Windows", r1.msg, sizeof r1.msg) ==
+           PARLEY_OK);
     EXPECT(pump(&r1, is_sent));
     parley_client_free(r1.pc);
 
@@ -140,6 +143,7 @@ int main(int argc, char **argv)
     EXPECT(pump(&r2, is_listed));
     parley_client_free(r2.pc);
 
-    printf("e2e_windows: %s (anonymous user %s, conversation %s)\n", failures ? "FAILED" : "ok", anon1, r1.conv);
+    printf("e2e_windows: %s (anonymous user %s, conversation %s)\n", failures ? "FAILED" : "ok",
+           anon1, r1.conv);
     return failures ? 1 : 0;
 }
