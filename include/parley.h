@@ -145,7 +145,9 @@ PARLEY_API int parley_config_set_app_id(parley_config *cfg, const char *app_id);
  *   /etc/ssl/ca-bundle.pem                            (openSUSE)
  *   /etc/ssl/cert.pem                                 (Alpine)
  *   /system/etc/security/cacerts                      (Android: a directory)
- * The certificates are read by parley_client_new(), which fails with
+ * on macOS /etc/ssl/cert.pem, and on Windows the ROOT certificate store
+ * (the user's and the machine's) instead of files. Paths are UTF-8, on
+ * Windows too. The certificates are read by parley_client_new(), which fails with
  * PARLEY_ERR_TLS when none can be parsed or none of those exists (the log
  * names every path tried). Certificate and hostname verification are
  * always on; there is no switch to turn them off. Use a DNS name in wss://
