@@ -8,7 +8,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-dev \
                 libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind \
                 python3 python3-clang python3-pytest mono-mcs mono-runtime \
-                lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
+                lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
+                chromium fonts-liberation fonts-dejavu-core
 
 .PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api
 
@@ -20,6 +21,12 @@ deps:
 	    | $(SUDO) tee /etc/apt/sources.list.d/parley-deb-src.sources >/dev/null; fi
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES)
+	@# The console's browser tests: playwright-core from the checked-in lock
+	@# file, driving Debian's chromium (no browser download). Node comes
+	@# from Debian unless the machine already has one.
+	command -v npm >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends nodejs npm
+	cd test/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
 lws:
 	scripts/build-lws.sh $(LWS_PREFIX)
