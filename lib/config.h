@@ -6,17 +6,17 @@
 #include <stdint.h>
 
 #include "parley.h"
-#include "transport.h"
+#include "transport/transport.h"
 #include "util/alloc.h"
 
 struct parley_config {
-    palloc alloc; /* for the client; the config itself uses the C library's */
+    pl_alloc alloc; /* for the client; the config itself uses the C library's */
     char *url;
     char *app_id;
     char *ca_file;
     char *ca_pem;
     size_t ca_pem_len;
-    unsigned char pins[PTRANSPORT_MAX_PINS][PTRANSPORT_PIN_SIZE]; /* distinct */
+    unsigned char pins[PL_TRANSPORT_MAX_PINS][PL_TRANSPORT_PIN_SIZE]; /* distinct */
     size_t n_pins;
     char *data_dir;
     parley_log_fn log_fn;

@@ -245,33 +245,40 @@ static void print_connection(const parley_event *ev)
            why ? ": " : "", or_empty(why));
 }
 
-static void print_options(const parley_block *b)
+/* `num` counts the options when they can be picked by number (offers.c
+ * counts them in the same order); NULL prints them unnumbered. */
+static void print_options(const parley_block *b, int *num)
 {
     for (int j = 0; j < parley_block_option_count(b); j++) {
         const parley_option *o = parley_block_option(b, j);
-        if (parley_option_action(o) == PARLEY_ACTION_URL)
-            printf("    [%s -> %s]\n", parley_option_label(o), or_empty(parley_option_url(o)));
+        if (num)
+            printf("    %d. ", ++*num);
         else
-            printf("    [%s]\n", parley_option_label(o));
+            printf("    ");
+        if (parley_option_action(o) == PARLEY_ACTION_URL)
+            printf("[%s -> %s]\n", parley_option_label(o), or_empty(parley_option_url(o)));
+        else
+            printf("[%s]\n", parley_option_label(o));
     }
 }
 
-static void print_block(const parley_block *b)
+static void print_block(const parley_block *b, int *num)
 {
     if (parley_block_title(b))
         printf("    %s%s%s\n", parley_block_title(b), parley_block_text(b) ? ": " : "", or_empty(parley_block_text(b)));
-    print_options(b);
+    print_options(b, num);
     for (int j = 0; j < parley_block_card_count(b); j++)
-        print_block(parley_block_card(b, j));
+        print_block(parley_block_card(b, j), num);
 }
 
 static void print_message(const parley_event *ev)
 {
     const char *name = parley_event_author_name(ev);
+    int num = 0;
     printf("[%s%s%s%s] %s\n", parley_event_type(ev) == PARLEY_EV_PROACTIVE ? "proactive " : "",
            name_author(parley_event_author_kind(ev)), name ? " " : "", or_empty(name), or_empty(parley_event_text(ev)));
     for (int i = 0; i < parley_event_block_count(ev); i++)
-        print_block(parley_event_block(ev, i));
+        print_block(parley_event_block(ev, i), offer_usable(ev) ? &num : NULL);
 }
 
 static void print_articles(const parley_event *ev)
@@ -284,15 +291,87 @@ static void print_articles(const parley_event *ev)
     }
 }
 
+/* ---- surveys ---------------------------------------------------------------- */
+
+/* Appends to a fixed buffer, cutting what does not fit. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
+void output_show_if(const parley_question *q, char *buf, size_t size)
+{
+    int n = parley_question_show_if_value_count(q);
+    buf[0] = '\0';
+    if (!parley_question_show_if_question(q))
+        return;
+    append(buf, size, "%s is ", parley_question_show_if_question(q));
+    for (int j = 0; j < n; j++)
+        append(buf, size, "%s%s", j == 0 ? "" : j == n - 1 ? " or " : ", ", parley_question_show_if_value(q, j));
+}
+
+static void describe_options(const parley_question *q, char *buf, size_t size)
+{
+    int n = parley_question_option_count(q);
+    for (int j = 0; j < n; j++)
+        append(buf, size, "%s%s = %s", j ? ", " : "", parley_question_option_id(q, j),
+               parley_question_option_label(q, j));
+}
+
+static void describe_scale(const parley_question *q, char *buf, size_t size)
+{
+    const char *lo = parley_question_min_label(q), *hi = parley_question_max_label(q);
+    append(buf, size, "%d%s%s .. %d%s%s", parley_question_min(q), lo ? " " : "", or_empty(lo),
+           parley_question_max(q), hi ? " " : "", or_empty(hi));
+}
+
+/* What an answer looks like, and when the question is asked at all. */
+static void describe_question(const parley_question *q, char *buf, size_t size)
+{
+    char cond[512];
+    buf[0] = '\0';
+    switch (parley_question_kind(q)) {
+    case PARLEY_Q_RATING:
+    case PARLEY_Q_NPS: describe_scale(q, buf, size); break;
+    case PARLEY_Q_SINGLE: append(buf, size, "one of: "); describe_options(q, buf, size); break;
+    case PARLEY_Q_MULTI:
+        append(buf, size, "%d to %d of: ", parley_question_min(q), parley_question_max(q));
+        describe_options(q, buf, size);
+        break;
+    default: append(buf, size, "text, at most %d bytes", parley_question_max_length(q)); break;
+    }
+    if (parley_question_required(q))
+        append(buf, size, "; required");
+    output_show_if(q, cond, sizeof cond);
+    if (cond[0])
+        append(buf, size, "; asked only when %s", cond);
+}
+
 static void print_survey(const parley_event *ev)
 {
     const parley_survey *s = parley_event_survey(ev);
+    char about[2048];
     if (!s)
         return;
     printf("[survey] %s: %s\n", parley_survey_id(s), or_empty(parley_survey_title(s)));
+    if (parley_survey_intro(s))
+        printf("    %s\n", parley_survey_intro(s));
     for (int i = 0; i < parley_survey_question_count(s); i++) {
         const parley_question *q = parley_survey_question(s, i);
-        printf("    %s. %s\n", parley_question_id(q), or_empty(parley_question_text(q)));
+        describe_question(q, about, sizeof about);
+        printf("    %s. %s (%s)\n", parley_question_id(q), or_empty(parley_question_text(q)), about);
     }
 }
 

@@ -1,5 +1,5 @@
 /* What the server fuzz targets share: parley-server's handlers driven
- * through their lws callbacks (ws_callback, http_api_callback) with a fake
+ * through their lws callbacks (ws_protocol, http_protocol) with a fake
  * libwebsockets (fuzz_lws.c) underneath, so no socket and no lws event
  * loop are involved and the server's sources stay as they are. One server
  * per process (SQLite in a private tmpfs directory, the shipped surveys,
@@ -9,6 +9,8 @@
 #define PARLEY_FUZZ_SERVER_H
 
 #include <stddef.h>
+
+#include <libwebsockets.h>
 
 #include "server.h"
 
@@ -29,7 +31,7 @@ typedef struct fz_wsi {
 
 typedef struct fz_conn {
     fz_wsi wsi;
-    void *pss; /* lws' per-session data: ws_conn_size() bytes */
+    void *pss; /* lws' per-session data */
     int open;
 } fz_conn;
 

@@ -403,15 +403,20 @@ static void test_context(void)
     CHECK(num_of(path_get(hi, "context", "attributes"), "level") == 7);
     cJSON_Delete(msgs);
 
-    /* A full state replaces the whole picture. */
+    /* A full state replaces what it carries; what it lacks is kept, stale. */
     CHECK_INT(wsc_send(&c, "{\"t\":\"context\",\"full\":true,\"attributes\":{\"plan\":\"free\"}}"), 0);
     wsc_sync(&c);
     conv = api_conv("c-c1");
     uc = path_get(conv, "user_context", NULL);
-    CHECK_INT(cJSON_GetArraySize(path_get(uc, "attributes", NULL)), 1);
-    CHECK(cJSON_IsNull(path_get(uc, "screen", NULL)));
-    CHECK_INT(cJSON_GetArraySize(path_get(uc, "breadcrumbs", NULL)), 0);
-    CHECK_INT(cJSON_GetArraySize(path_get(uc, "device", NULL)), 0);
+    CHECK_INT(cJSON_GetArraySize(path_get(uc, "attributes", NULL)), 5);
+    CHECK_STR(wsc_str(path_get(uc, "attributes", NULL), "plan"), "free");
+    const cJSON *seen = path_get(uc, "reported", "attributes");
+    CHECK(cJSON_IsFalse(path_get(seen, "plan", "stale")));
+    CHECK(cJSON_IsTrue(path_get(seen, "level", "stale")));
+    CHECK(cJSON_IsTrue(path_get(uc, "stale", NULL)));
+    CHECK_STR(wsc_str(uc, "screen"), "home");
+    CHECK_INT(cJSON_GetArraySize(path_get(uc, "breadcrumbs", NULL)), 50);
+    CHECK_INT(cJSON_GetArraySize(path_get(uc, "device", NULL)), 2);
     cJSON_Delete(conv);
     CHECK_INT(api("GET", "/api/conversations/c-nope", NULL, NULL), 404);
     wsc_close(&c);

@@ -359,7 +359,7 @@ static void test_logout_wipes_disk(void)
     CHECK_INT(parley_set_attribute_str(pc, "plan", "vip-secret"), PARLEY_OK);
     CHECK_INT(parley_conversation_start(pc, "subject-secret", conv, sizeof conv), PARLEY_OK);
     CHECK_INT(parley_send_text(pc, conv, "message-secret", NULL, 0), PARLEY_OK);
-    CHECK_INT(parley_track_event(pc, "secret_event", "{\"k\":\"meta-secret\"}"), PARLEY_OK);
+    CHECK_INT(parley_track_event(pc, "secret_event", Q("{'k':'meta-secret'}")), PARLEY_OK);
     CHECK(dir_contains(dir, "message-secret"));
     CHECK(dir_contains(dir, conv));
     CHECK_INT(parley_logout(pc), PARLEY_OK);
@@ -417,7 +417,7 @@ static void test_context_api(void)
     /* Consent is off by default: context is kept, events are refused. */
     CHECK_INT(parley_track_event(pc, "level_failed", NULL), PARLEY_ERR_CONSENT);
     CHECK_INT(parley_set_attribute_null(pc, "referrer"), PARLEY_OK);
-    CHECK_INT(parley_set_attribute_json(pc, "inv", "{\"gems\":1}"), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_json(pc, "inv", Q("{'gems':1}")), PARLEY_OK);
     CHECK_INT(parley_set_attribute_json(pc, "inv", "not json"), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(parley_set_attribute_json(pc, "inv", NULL), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(parley_set_screen(pc, "level-3"), PARLEY_OK);
@@ -427,7 +427,7 @@ static void test_context_api(void)
     CHECK_INT(parley_set_device_fact(pc, "gpu", "TestGPU"), PARLEY_OK);
     CHECK_INT(parley_set_device_fact(pc, "gpu", NULL), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(parley_set_consent(pc, 1), PARLEY_OK);
-    CHECK_INT(parley_track_event(pc, "level_failed", "{\"level\":3}"), PARLEY_OK);
+    CHECK_INT(parley_track_event(pc, "level_failed", Q("{'level':3}")), PARLEY_OK);
     CHECK_INT(parley_track_event(pc, "level failed", NULL), PARLEY_ERR_INVALID_ARG);
     uint32_t n = 0;
     CHECK_INT(parley_outbox_count(pc, &n), PARLEY_OK);
