@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <lws_config.h>
 #include <libwebsockets.h>
 
 #define WEBHOOK_PROTOCOL "parley-webhook"
