@@ -360,10 +360,16 @@ static int identify(struct lws *wsi, server *s, caller *me)
  * it says where it comes from, come from this origin. */
 static const char *csrf_refusal(struct lws *wsi, server *s, const caller *me)
 {
-    char given[WEBSESS_BUF + 8], origin[300], host[300];
+    char given[WEBSESS_BUF + 16], origin[300], host[300];
+    const char *v = given;
 
-    if (lws_hdr_custom_copy(wsi, given, sizeof given, "x-parley-csrf:", 14) <= 0 ||
-        !websess_csrf_ok(me->token, given))
+    /* lws lowercases an unknown header's name and keeps the white space
+     * that follows the colon in its value. */
+    if (lws_hdr_custom_copy(wsi, given, sizeof given, "x-parley-csrf:", 14) <= 0)
+        return "missing or wrong CSRF token";
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (!websess_csrf_ok(me->token, v))
         return "missing or wrong CSRF token";
     if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) > 0 &&
         (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0 ||

@@ -108,7 +108,7 @@ async function main() {
 
     // ---- a hostile user, then an SLA breach on their conversation ----
     const evil = L.chat(args.chat, server, ['--user', HOSTILE_ID, '--screen', '<b>screen</b>', '--attr', `note=${HOSTILE}`,
-      '--attr', `"><svg onload=alert(2)>=x`, '--breadcrumb', '<iframe src=javascript:alert(3)>',
+      '--attr', '<i>k</i>=<svg/onload=alert(2)>', '--breadcrumb', '<iframe src=javascript:alert(3)>',
       '--event', `hack={"html":"<script>alert(4)</script>","x":"${'\\"'}><img src=y onerror=alert(5)>"}`,
       '--subject', HOSTILE, '--send', HOSTILE, '--choose', 'Talk to a human', '--timeout', '40']);
     users.push(evil);
@@ -159,7 +159,7 @@ async function main() {
     await A.page.screenshot({ path: path.join(SHOTS, 'conversation.png') });
 
     // ---- transfer to Sam, who closes; the CSAT answer reaches the dashboard ----
-    const conv = await A.page.getAttribute('.conv-row.selected', 'data-conv');
+    const conv = await A.page.evaluate(() => decodeURIComponent(location.hash.replace(/^#\/c\//, '')));
     await A.page.selectOption('.transfer-select', 'sam');
     await A.page.waitForSelector('.event-line[data-action="transfer"]');
     c.ok((await A.page.textContent('.event-line[data-action="transfer"]')).includes('Sam Okafor'), 'the transfer is recorded');
@@ -178,7 +178,7 @@ async function main() {
     await B.page.waitForSelector('.kpi');
     const csat = await B.page.textContent('.kpi:nth-child(4)');
     c.ok(/100%/.test(csat) && /1 of 1 answered/.test(csat), 'the dashboard counts the CSAT answer');
-    const api = await request(server.url + '/api/metrics?since=0&until=' + (Date.now() + 60000), 'GET', undefined, { Authorization: 'Bearer test-admin-token' });
+    const api = await request(server.url + '/api/metrics?since=' + (Date.now() - 86400000) + '&until=' + (Date.now() + 60000), 'GET', undefined, { Authorization: 'Bearer test-admin-token' });
     c.eq(api.json.csat.responses, 1, 'GET /api/metrics counts one CSAT response');
     c.ok(api.json.first_response_s.samples >= 1, 'and a first response');
     await B.page.screenshot({ path: path.join(SHOTS, 'dashboard.png') });
