@@ -179,7 +179,9 @@ int agents_session_of(server *s, const char *token, caller *out)
     snprintf(out->name, sizeof out->name, "%s", a.name);
     snprintf(out->display, sizeof out->display, "%s", a.display_name);
     snprintf(out->role, sizeof out->role, "%s", a.role);
-    snprintf(out->token, sizeof out->token, "%s", token);
+    /* The caller may pass out->token itself. */
+    if (token != out->token)
+        snprintf(out->token, sizeof out->token, "%s", token);
     out->via_token = 0;
     return 1;
 }
