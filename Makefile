@@ -100,6 +100,14 @@ bench: build
 chaos: build
 	test/chaos/chaos.sh --build $(BUILD)/release $(CHAOS_ARGS)
 
+# The code style (.clang-format, clang-format 14): names the files that
+# differ from it; nothing is rewritten. Not part of `make test` until the
+# tree is clean; scripts/format-check.sh --diff shows the changes.
+DEB_PACKAGES += clang-format
+.PHONY: format-check
+format-check:
+	scripts/format-check.sh
+
 # bindings/api.json from include/parley.h, then each binding's generated
 # layer from it (bindings/README.md); commit the result. Debian's python3
 # is the one with python3-clang.

@@ -6,7 +6,8 @@
 #include "client.h"
 #include "util/utf8.h"
 
-static int request(parley_client *pc, pl_req_kind kind, const pl_req_args *args, char *req_out, size_t out_size)
+static int request(parley_client *pc, pl_req_kind kind, const pl_req_args *args, char *req_out,
+                   size_t out_size)
 {
     if (!pc || (req_out && out_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
@@ -24,8 +25,8 @@ int parley_list_conversations(parley_client *pc, char *req_out, size_t out_size)
     return request(pc, PL_REQ_CONV_LIST, &args, req_out, out_size);
 }
 
-int parley_load_history(parley_client *pc, const char *conv_id, const char *before_seq, int limit, char *req_out,
-                        size_t out_size)
+int parley_load_history(parley_client *pc, const char *conv_id, const char *before_seq, int limit,
+                        char *req_out, size_t out_size)
 {
     pl_req_args args = {.conv = conv_id, .limit = (uint32_t)(limit > 0 ? limit : 0)};
     if (!pl_id_valid(conv_id, PL_MAX_ID) || limit < 0 || limit > PL_MAX_PAGE ||

@@ -7,29 +7,80 @@
 
 /* ---- the model ---------------------------------------------------------------- */
 
-const char *parley_survey_id(const parley_survey *s) { return s ? s->id : NULL; }
-const char *parley_survey_name(const parley_survey *s) { return s ? s->name : NULL; }
-const char *parley_survey_title(const parley_survey *s) { return s ? s->title : NULL; }
-const char *parley_survey_intro(const parley_survey *s) { return s ? s->intro : NULL; }
-const char *parley_survey_conversation_id(const parley_survey *s) { return s ? s->conv : NULL; }
-int parley_survey_is_proactive(const parley_survey *s) { return s ? s->proactive : 0; }
-int parley_survey_question_count(const parley_survey *s) { return s ? (int)s->n_questions : 0; }
+const char *parley_survey_id(const parley_survey *s)
+{
+    return s ? s->id : NULL;
+}
+const char *parley_survey_name(const parley_survey *s)
+{
+    return s ? s->name : NULL;
+}
+const char *parley_survey_title(const parley_survey *s)
+{
+    return s ? s->title : NULL;
+}
+const char *parley_survey_intro(const parley_survey *s)
+{
+    return s ? s->intro : NULL;
+}
+const char *parley_survey_conversation_id(const parley_survey *s)
+{
+    return s ? s->conv : NULL;
+}
+int parley_survey_is_proactive(const parley_survey *s)
+{
+    return s ? s->proactive : 0;
+}
+int parley_survey_question_count(const parley_survey *s)
+{
+    return s ? (int)s->n_questions : 0;
+}
 
 const parley_question *parley_survey_question(const parley_survey *s, int i)
 {
     return s && i >= 0 && (size_t)i < s->n_questions ? &s->questions[i] : NULL;
 }
 
-const char *parley_question_id(const parley_question *q) { return q ? q->id : NULL; }
-const char *parley_question_text(const parley_question *q) { return q ? q->text : NULL; }
-int parley_question_kind(const parley_question *q) { return q ? q->kind : 0; }
-int parley_question_required(const parley_question *q) { return q ? q->required : 0; }
-int parley_question_min(const parley_question *q) { return q ? q->min : 0; }
-int parley_question_max(const parley_question *q) { return q ? q->max : 0; }
-const char *parley_question_min_label(const parley_question *q) { return q ? q->min_label : NULL; }
-const char *parley_question_max_label(const parley_question *q) { return q ? q->max_label : NULL; }
-int parley_question_max_length(const parley_question *q) { return q ? (int)q->max_length : 0; }
-int parley_question_option_count(const parley_question *q) { return q ? (int)q->n_options : 0; }
+const char *parley_question_id(const parley_question *q)
+{
+    return q ? q->id : NULL;
+}
+const char *parley_question_text(const parley_question *q)
+{
+    return q ? q->text : NULL;
+}
+int parley_question_kind(const parley_question *q)
+{
+    return q ? q->kind : 0;
+}
+int parley_question_required(const parley_question *q)
+{
+    return q ? q->required : 0;
+}
+int parley_question_min(const parley_question *q)
+{
+    return q ? q->min : 0;
+}
+int parley_question_max(const parley_question *q)
+{
+    return q ? q->max : 0;
+}
+const char *parley_question_min_label(const parley_question *q)
+{
+    return q ? q->min_label : NULL;
+}
+const char *parley_question_max_label(const parley_question *q)
+{
+    return q ? q->max_label : NULL;
+}
+int parley_question_max_length(const parley_question *q)
+{
+    return q ? (int)q->max_length : 0;
+}
+int parley_question_option_count(const parley_question *q)
+{
+    return q ? (int)q->n_options : 0;
+}
 
 const char *parley_question_option_id(const parley_question *q, int j)
 {
@@ -63,7 +114,8 @@ struct parley_survey_response {
     char survey_id[PL_MAX_ID + 1];
 };
 
-int parley_survey_response_new(parley_client *pc, const char *survey_id, parley_survey_response **out)
+int parley_survey_response_new(parley_client *pc, const char *survey_id,
+                               parley_survey_response **out)
 {
     if (!pc || !out || !pl_id_valid(survey_id, PL_MAX_ID))
         return PARLEY_ERR_INVALID_ARG;
@@ -92,16 +144,18 @@ int parley_survey_answer_number(parley_survey_response *resp, const char *questi
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc, pl_surveys_answer_number(resp->pc->surveys, resp->survey_id, question_id, value));
+    return pl_client_leave(
+        resp->pc, pl_surveys_answer_number(resp->pc->surveys, resp->survey_id, question_id, value));
 }
 
-int parley_survey_answer_choice(parley_survey_response *resp, const char *question_id, const char *option_id)
+int parley_survey_answer_choice(parley_survey_response *resp, const char *question_id,
+                                const char *option_id)
 {
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc,
-                         pl_surveys_answer_choice(resp->pc->surveys, resp->survey_id, question_id, option_id));
+    return pl_client_leave(resp->pc, pl_surveys_answer_choice(resp->pc->surveys, resp->survey_id,
+                                                              question_id, option_id));
 }
 
 int parley_survey_answer_choices(parley_survey_response *resp, const char *question_id,
@@ -110,16 +164,18 @@ int parley_survey_answer_choices(parley_survey_response *resp, const char *quest
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc,
-                         pl_surveys_answer_choices(resp->pc->surveys, resp->survey_id, question_id, option_ids, n));
+    return pl_client_leave(resp->pc, pl_surveys_answer_choices(resp->pc->surveys, resp->survey_id,
+                                                               question_id, option_ids, n));
 }
 
-int parley_survey_answer_text(parley_survey_response *resp, const char *question_id, const char *text)
+int parley_survey_answer_text(parley_survey_response *resp, const char *question_id,
+                              const char *text)
 {
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc, pl_surveys_answer_text(resp->pc->surveys, resp->survey_id, question_id, text));
+    return pl_client_leave(
+        resp->pc, pl_surveys_answer_text(resp->pc->surveys, resp->survey_id, question_id, text));
 }
 
 int parley_survey_clear_answer(parley_survey_response *resp, const char *question_id)
@@ -127,7 +183,8 @@ int parley_survey_clear_answer(parley_survey_response *resp, const char *questio
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc, pl_surveys_clear_answer(resp->pc->surveys, resp->survey_id, question_id));
+    return pl_client_leave(
+        resp->pc, pl_surveys_clear_answer(resp->pc->surveys, resp->survey_id, question_id));
 }
 
 int parley_survey_question_visible(parley_survey_response *resp, const char *question_id)
@@ -135,7 +192,8 @@ int parley_survey_question_visible(parley_survey_response *resp, const char *que
     if (!resp)
         return PARLEY_ERR_INVALID_ARG;
     pl_client_enter(resp->pc);
-    return pl_client_leave(resp->pc, pl_surveys_visible(resp->pc->surveys, resp->survey_id, question_id));
+    return pl_client_leave(resp->pc,
+                           pl_surveys_visible(resp->pc->surveys, resp->survey_id, question_id));
 }
 
 static int copy_out(const char *s, char *out, size_t size)
@@ -145,14 +203,16 @@ static int copy_out(const char *s, char *out, size_t size)
     return PARLEY_OK;
 }
 
-int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out, size_t out_size, char *cid_out,
-                         size_t cid_size)
+int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out, size_t out_size,
+                         char *cid_out, size_t cid_size)
 {
-    if (!resp || (missing_qid_out && out_size < PARLEY_SURVEY_ID_SIZE) || (cid_out && cid_size < PARLEY_ID_SIZE))
+    if (!resp || (missing_qid_out && out_size < PARLEY_SURVEY_ID_SIZE) ||
+        (cid_out && cid_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char missing[PL_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
     pl_client_enter(resp->pc);
-    int rc = pl_client_leave(resp->pc, pl_surveys_submit(resp->pc->surveys, resp->survey_id, missing, cid));
+    int rc = pl_client_leave(resp->pc,
+                             pl_surveys_submit(resp->pc->surveys, resp->survey_id, missing, cid));
     if (rc == PARLEY_ERR_INCOMPLETE)
         copy_out(missing, missing_qid_out, out_size);
     if (rc == PARLEY_OK)

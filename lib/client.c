@@ -66,8 +66,10 @@ static void update_flow(parley_client *pc)
     paused = !paused;
     pl_transport_pause_rx(pc->tr, paused);
     if (paused)
-        PL_LOG_W(&pc->log, "event queue full (%u events, %zu bytes): reading paused until parley_poll drains it",
-               (unsigned)n, bytes);
+        PL_LOG_W(
+            &pc->log,
+            "event queue full (%u events, %zu bytes): reading paused until parley_poll drains it",
+            (unsigned)n, bytes);
     else
         PL_LOG_I(&pc->log, "event queue drained: reading resumed");
 }
@@ -274,7 +276,8 @@ static int read_anon_id(parley_client *pc)
 int pl_client_save_anon_id(parley_client *pc)
 {
     size_t len = strlen(pc->anon_id);
-    return pc->journal ? pl_journal_put(pc->journal, NS_FACADE, ANON_RECORD, pc->anon_id, len, 1) : PARLEY_OK;
+    return pc->journal ? pl_journal_put(pc->journal, NS_FACADE, ANON_RECORD, pc->anon_id, len, 1)
+                       : PARLEY_OK;
 }
 
 /* The anonymous id is minted once and kept with the durable state, so the
@@ -326,14 +329,18 @@ static void locale_name(char *out, size_t size)
 static int collect_device_facts(parley_client *pc, const parley_config *cfg)
 {
     struct utsname u;
-    char os[sizeof u.sysname + sizeof u.release + 2] = "unknown", arch[sizeof u.machine] = "unknown", locale[64];
+    char os[sizeof u.sysname + sizeof u.release + 2] = "unknown",
+                                                  arch[sizeof u.machine] = "unknown", locale[64];
     if (uname(&u) == 0) {
         snprintf(os, sizeof os, "%s %s", u.sysname, u.release);
         snprintf(arch, sizeof arch, "%s", u.machine);
     }
     locale_name(locale, sizeof locale);
-    const char *facts[][2] = {{"os", os}, {"arch", arch}, {"locale", locale},
-                              {"sdk_version", PARLEY_VERSION_STRING}, {"app_version", cfg->app_version}};
+    const char *facts[][2] = {{"os", os},
+                              {"arch", arch},
+                              {"locale", locale},
+                              {"sdk_version", PARLEY_VERSION_STRING},
+                              {"app_version", cfg->app_version}};
     for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
         int rc = facts[i][1] ? pl_ctx_set_device(pc->ctx, facts[i][0], facts[i][1]) : PARLEY_OK;
         if (rc == PARLEY_ERR_NOMEM)
@@ -348,7 +355,9 @@ static int create_context(parley_client *pc, const parley_config *cfg)
         .breadcrumb_cap = cfg->breadcrumb_cap,
         .interval_ms = cfg->context_interval_ms,
         .consent = cfg->consent,
-        .redact = {.fn = cfg->redact_fn, .text_fn = cfg->redact_text_fn, .user = cfg->redact_user,
+        .redact = {.fn = cfg->redact_fn,
+                   .text_fn = cfg->redact_text_fn,
+                   .user = cfg->redact_user,
                    .builtin = cfg->default_redactor},
     };
     pc->ctx = pl_ctx_new(&pc->alloc, pc->sess, &cc, &pc->log);
@@ -383,7 +392,8 @@ static int open_journal(parley_client *pc, const parley_config *cfg)
         rc = pl_journal_file_io(&pc->alloc, cfg->data_dir, &io, &pc->jio_state);
     }
     if (rc == PARLEY_OK)
-        rc = pl_journal_open(&pc->alloc, &io, cfg->has_key ? cfg->enc_key : NULL, &pc->log, &pc->journal);
+        rc = pl_journal_open(&pc->alloc, &io, cfg->has_key ? cfg->enc_key : NULL, &pc->log,
+                             &pc->journal);
     if (rc == PARLEY_ERR_AUTH)
         PL_LOG_E(&pc->log, "the journal was written with another encryption key");
     return rc;

@@ -27,7 +27,7 @@ struct parley_client {
     pl_log log;
     pl_rand *rand;
     void *jio_state;      /* the journal's file backend */
-    pl_storage_host host;   /* or the host's storage */
+    pl_storage_host host; /* or the host's storage */
     pl_journal *journal;
     pl_sess *sess;
     /* The feature modules (lib/feature/), each plugged into the session. */
@@ -50,9 +50,9 @@ struct parley_client {
     pthread_mutex_t evlock;
     pl_event_queue events;
     atomic_uint ev_count;
-    uint32_t ev_max;       /* queue limits (parley_config_set_event_limits) */
+    uint32_t ev_max; /* queue limits (parley_config_set_event_limits) */
     size_t ev_max_bytes;
-    atomic_int rx_paused;  /* reading stopped: the queue reached a limit */
+    atomic_int rx_paused;    /* reading stopped: the queue reached a limit */
     atomic_int resume_asked; /* parley_poll woke the servicing thread to resume */
 
     pthread_t thread;

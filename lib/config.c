@@ -214,9 +214,11 @@ int parley_config_set_storage(parley_config *cfg, const parley_storage *ops, voi
     return PARLEY_OK;
 }
 
-int parley_config_set_context_limits(parley_config *cfg, uint32_t breadcrumb_cap, uint32_t interval_ms)
+int parley_config_set_context_limits(parley_config *cfg, uint32_t breadcrumb_cap,
+                                     uint32_t interval_ms)
 {
-    if (!cfg || breadcrumb_cap < 1 || breadcrumb_cap > PL_MAX_CRUMBS || interval_ms < 1 || interval_ms > 60000)
+    if (!cfg || breadcrumb_cap < 1 || breadcrumb_cap > PL_MAX_CRUMBS || interval_ms < 1 ||
+        interval_ms > 60000)
         return PARLEY_ERR_INVALID_ARG;
     cfg->breadcrumb_cap = breadcrumb_cap;
     cfg->context_interval_ms = interval_ms;

@@ -26,7 +26,7 @@ struct parley_config {
     uint32_t backoff_initial_ms;
     uint32_t backoff_max_ms;
     uint32_t outbox_cap;
-    uint32_t max_events;   /* host event queue; parley_config_set_event_limits */
+    uint32_t max_events; /* host event queue; parley_config_set_event_limits */
     size_t max_event_bytes;
     int has_storage;
     parley_storage storage;
@@ -37,7 +37,7 @@ struct parley_config {
     uint32_t context_interval_ms; /* 0: default */
     char *app_version;
     int consent;
-    parley_redact_fn redact_fn;         /* at most one of the two hooks */
+    parley_redact_fn redact_fn; /* at most one of the two hooks */
     parley_redact_text_fn redact_text_fn;
     void *redact_user;
     int default_redactor;

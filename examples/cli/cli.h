@@ -43,7 +43,7 @@ typedef struct options {
     attr_opt *attrs;
     size_t n_attrs;
     long wait_replies; /* -1: not given (piped input then waits for an answer) */
-    double timeout_s; /* 0: no timeout */
+    double timeout_s;  /* 0: no timeout */
     uint32_t reconnect_initial_ms, reconnect_max_ms; /* 0: library defaults */
     int json, insecure, verbose, threaded, anon_id, mem_stats;
 } options;
@@ -62,10 +62,10 @@ int options_apply_event(parley_client *pc, char *arg);
 /* ---- acting on support's messages (interact.c) ------------------------ */
 
 typedef struct interact {
-    size_t choose_next;       /* the next --choose label to look for */
+    size_t choose_next; /* the next --choose label to look for */
     char search_req[PARLEY_ID_SIZE];
     int search_answered;
-    long surveys_done;        /* submitted or dismissed */
+    long surveys_done; /* submitted or dismissed */
     int failed;
 } interact;
 

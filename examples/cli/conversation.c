@@ -39,7 +39,8 @@ static void read_last(const options *o, char conv[PARLEY_ID_SIZE])
 void conversation_remember(const chat *c)
 {
     char path[4096], tmp[4096];
-    if (!c->conv[0] || last_path(&c->opt, "", path, sizeof path) || last_path(&c->opt, ".tmp", tmp, sizeof tmp))
+    if (!c->conv[0] || last_path(&c->opt, "", path, sizeof path) ||
+        last_path(&c->opt, ".tmp", tmp, sizeof tmp))
         return;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     size_t len = strlen(c->conv);
@@ -84,8 +85,10 @@ static int choose_named(chat *c)
         return -1;
     }
     if (rc == PARLEY_ERR_NOT_FOUND)
-        output_note("--conv %s: this client does not know that conversation; continue it with the --data-dir "
-                    "(and --user) that wrote in it", o->conv);
+        output_note("--conv %s: this client does not know that conversation; continue it with the "
+                    "--data-dir "
+                    "(and --user) that wrote in it",
+                    o->conv);
     else
         output_note("--conv %s: %s", o->conv, parley_strerror(rc));
     return CHAT_USAGE;
@@ -102,6 +105,7 @@ int conversation_choose(chat *c)
     if (last[0] && probe(c->pc, last) == PARLEY_OK)
         adopt(c, last);
     else
-        output_note("--resume: no earlier conversation in %s; the first message starts a new one", c->opt.data_dir);
+        output_note("--resume: no earlier conversation in %s; the first message starts a new one",
+                    c->opt.data_dir);
     return -1;
 }

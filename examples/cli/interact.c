@@ -116,7 +116,8 @@ static int answer_visible(parley_survey_response *r, const parley_question *q, c
 /* Applies the --answer values of this survey's questions in the survey's
  * order, so that a condition sees the answers it depends on whatever the
  * order of the flags; 0 when no --answer names one of its questions. */
-static int apply_answers(parley_survey_response *r, const parley_survey *s, const options *o, interact *it)
+static int apply_answers(parley_survey_response *r, const parley_survey *s, const options *o,
+                         interact *it)
 {
     int applied = 0;
     for (int i = 0; i < parley_survey_question_count(s); i++) {
@@ -208,7 +209,8 @@ void interact_event(chat *c, const parley_event *ev)
             it->search_answered = 1;
         break;
     case PARLEY_EV_ERROR:
-        if (it->search_req[0] && parley_event_client_id(ev) && strcmp(parley_event_client_id(ev), it->search_req) == 0)
+        if (it->search_req[0] && parley_event_client_id(ev) &&
+            strcmp(parley_event_client_id(ev), it->search_req) == 0)
             it->search_answered = it->failed = 1;
         break;
     default: break;

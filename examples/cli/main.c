@@ -72,8 +72,9 @@ static int configure_tls(parley_config *cfg, const options *o)
 {
     for (size_t i = 0; i < o->n_pins; i++) {
         if (parley_config_add_pin(cfg, o->pins[i]) != PARLEY_OK) {
-            output_note("--pin '%s' is not a pin: want the base64 SHA-256 of a public key (44 characters)",
-                        o->pins[i]);
+            output_note(
+                "--pin '%s' is not a pin: want the base64 SHA-256 of a public key (44 characters)",
+                o->pins[i]);
             return PARLEY_ERR_INVALID_ARG;
         }
     }
@@ -122,7 +123,8 @@ static int configure(parley_config *cfg, chat *c)
         rc = parley_config_set_outbox_cap(cfg, (uint32_t)o->outbox_cap);
     /* Errors always: some say more than a code (the CA paths tried). */
     if (rc == PARLEY_OK)
-        rc = parley_config_set_log(cfg, log_to_stderr, NULL, o->verbose ? PARLEY_LOG_DEBUG : PARLEY_LOG_ERROR);
+        rc = parley_config_set_log(cfg, log_to_stderr, NULL,
+                                   o->verbose ? PARLEY_LOG_DEBUG : PARLEY_LOG_ERROR);
     if (rc == PARLEY_OK)
         rc = parley_config_set_allow_insecure(cfg, o->insecure);
     if (rc == PARLEY_OK && o->reconnect_initial_ms)
@@ -152,8 +154,9 @@ static int explain_client_new(int rc, const options *o)
         if (o->ca)
             output_note("cannot use the CA certificates in --ca '%s'", o->ca);
         else
-            output_note("no usable CA bundle on this system (see the error above): pass --ca FILE, or set "
-                        "SSL_CERT_FILE");
+            output_note(
+                "no usable CA bundle on this system (see the error above): pass --ca FILE, or set "
+                "SSL_CERT_FILE");
         return CHAT_FAILED;
     case PARLEY_ERR_AUTH:
         output_note("the state in --data-dir '%s' was encrypted with another key (or none)",
@@ -225,7 +228,8 @@ static int apply_context(chat *c)
     for (size_t i = 0; i < o->n_events; i++) {
         if ((rc = options_apply_event(c->pc, (char *)o->events[i])) != PARLEY_OK) {
             output_note("cannot track --event %s: %s", o->events[i], parley_strerror(rc));
-            return rc == PARLEY_ERR_INVALID_ARG || rc == PARLEY_ERR_TOO_LONG ? CHAT_USAGE : CHAT_FAILED;
+            return rc == PARLEY_ERR_INVALID_ARG || rc == PARLEY_ERR_TOO_LONG ? CHAT_USAGE
+                                                                             : CHAT_FAILED;
         }
     }
     return -1;
@@ -258,7 +262,8 @@ static int handle_event(chat *c, parley_event *ev)
 {
     int type = parley_event_type(ev);
     int state = parley_event_state(ev);
-    sent_msg *m = type == PARLEY_EV_MESSAGE_STATUS ? chat_find_sent(c, parley_event_client_id(ev)) : NULL;
+    sent_msg *m =
+        type == PARLEY_EV_MESSAGE_STATUS ? chat_find_sent(c, parley_event_client_id(ev)) : NULL;
     output_event(&c->out, ev, m ? m->text : NULL);
     interact_event(c, ev);
     answer_on_event(c, ev);
@@ -327,12 +332,13 @@ static void report_timeout(chat *c)
     parley_outbox_count(c->pc, &outbox);
     char replies[96] = "";
     if (c->opt.wait_replies > 0)
-        snprintf(replies, sizeof replies, ", %ld of %ld replies received", c->replies, c->opt.wait_replies);
+        snprintf(replies, sizeof replies, ", %ld of %ld replies received", c->replies,
+                 c->opt.wait_replies);
     else if (c->in.held || awaits_answer(c))
         snprintf(replies, sizeof replies, ", no answer yet to the last line (%s)",
                  c->in.held ? "a number waits for it" : "--wait-replies 0 does not wait for it");
-    output_note("timed out after %g s: %u item(s) not acknowledged by the server%s", c->opt.timeout_s,
-                (unsigned)outbox, replies);
+    output_note("timed out after %g s: %u item(s) not acknowledged by the server%s",
+                c->opt.timeout_s, (unsigned)outbox, replies);
 }
 
 /* Ctrl-C ends the typing too: a chat whose messages all went through ends

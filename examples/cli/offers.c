@@ -8,8 +8,8 @@
 
 int offer_usable(const parley_event *ev)
 {
-    return parley_event_type(ev) == PARLEY_EV_MESSAGE && parley_event_author_kind(ev) != PARLEY_AUTHOR_USER &&
-           offer_count(ev) > 0;
+    return parley_event_type(ev) == PARLEY_EV_MESSAGE &&
+           parley_event_author_kind(ev) != PARLEY_AUTHOR_USER && offer_count(ev) > 0;
 }
 
 static int block_count(const parley_block *b)

@@ -29,8 +29,7 @@ static const char USAGE_CONNECT[] =
     "                       outbox, so unsent messages survive a restart\n"
     "  --key-file FILE      encrypt the state in --data-dir with the 32-byte\n"
     "                       key stored raw in FILE\n"
-    "  --outbox-cap N       most unsent items kept (default 1000)\n"
-    ;
+    "  --outbox-cap N       most unsent items kept (default 1000)\n";
 
 static const char USAGE_CHAT[] =
     "  --attr KEY=VALUE     user attribute, repeatable; true/false, null,\n"
@@ -74,8 +73,7 @@ static const char USAGE_CHAT[] =
     "  --mem-stats          report the library's heap use on exit\n"
     "  --anon-id            print the anonymous id (see --data-dir) and exit\n"
     "  --help, -h           this help\n"
-    "  --version, -V        versions of parley-chat and libparley\n"
-    ;
+    "  --version, -V        versions of parley-chat and libparley\n";
 
 static const char USAGE_LINES[] =
     "\n"
@@ -264,8 +262,8 @@ static int print_version(void)
     const char *lib = parley_version(&major, &minor, &patch);
     printf("parley-chat %s (libparley %s)\n", PARLEY_VERSION_STRING, lib);
     if (major != PARLEY_VERSION_MAJOR || minor < PARLEY_VERSION_MINOR)
-        output_note("warning: built against libparley %s, running with %s",
-                    PARLEY_VERSION_STRING, lib);
+        output_note("warning: built against libparley %s, running with %s", PARLEY_VERSION_STRING,
+                    lib);
     return CHAT_OK;
 }
 
@@ -320,7 +318,8 @@ static int handle_opt(options *o, int c, char *arg)
     case OPT_RECONNECT: return parse_reconnect(o, arg);
     case OPT_KEY_FILE: o->key_file = arg; return -1;
     case OPT_OUTBOX_CAP:
-        if (parse_count(arg, &o->outbox_cap) < 0 || o->outbox_cap == 0 || o->outbox_cap > UINT32_MAX)
+        if (parse_count(arg, &o->outbox_cap) < 0 || o->outbox_cap == 0 ||
+            o->outbox_cap > UINT32_MAX)
             return usage_error("--outbox-cap wants a positive count, got '%s'", arg);
         return -1;
     case OPT_JSON: o->json = 1; return -1;
@@ -361,8 +360,9 @@ static int check_options(const options *o, int argc, char **argv)
     if (o->dismiss_surveys && o->n_answers)
         return usage_error("%s", "--answer and --dismiss-surveys exclude each other");
     if (o->n_pins == 1)
-        return usage_error("%s", "--pin needs a second pin, for a backup key: with one, replacing the "
-                                 "server's key locks every client out");
+        return usage_error("%s",
+                           "--pin needs a second pin, for a backup key: with one, replacing the "
+                           "server's key locks every client out");
     if (o->subject && strlen(o->subject) > 256)
         return usage_error("%s", "--subject is limited to 256 bytes");
     return check_conversation(o);

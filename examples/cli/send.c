@@ -140,7 +140,8 @@ void chat_send_text(chat *c, const char *text)
         chat_clear_offer(c);
         return;
     }
-    output_note("cannot send \"%.60s%s\": %s", text, strlen(text) > 60 ? "..." : "", parley_strerror(rc));
+    output_note("cannot send \"%.60s%s\": %s", text, strlen(text) > 60 ? "..." : "",
+                parley_strerror(rc));
     c->failed = 1;
 }
 
@@ -169,10 +170,12 @@ void chat_pick(chat *c, long n)
     }
     const char *conv = parley_event_conversation_id(c->offer);
     char cid[PARLEY_ID_SIZE];
-    int rc = parley_postback(c->pc, conv, parley_event_message_id(c->offer), parley_option_id(o), cid, sizeof cid);
+    int rc = parley_postback(c->pc, conv, parley_event_message_id(c->offer), parley_option_id(o),
+                             cid, sizeof cid);
     if (rc != PARLEY_OK) {
         output_note("cannot choose \"%s\": %s", label,
-                    rc == PARLEY_ERR_STATE ? "these options were already answered" : parley_strerror(rc));
+                    rc == PARLEY_ERR_STATE ? "these options were already answered"
+                                           : parley_strerror(rc));
         c->failed = 1;
         return;
     }

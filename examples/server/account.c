@@ -14,9 +14,8 @@ int account_name_ok(const char *name)
     for (i = 0; name[i]; i++) {
         char c = name[i];
 
-        if (i >= ACCOUNT_NAME_MAX ||
-            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
+        if (i >= ACCOUNT_NAME_MAX || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
             return 0;
     }
     return 1;

@@ -184,8 +184,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             s->on_agent_close(s, c);
         c->s = NULL;
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 

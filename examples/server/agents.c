@@ -344,8 +344,9 @@ unsigned agents_presence_set(server *s, const char *status, cJSON **out)
 static void send_hello(server *s, agent_conn *c)
 {
     const caller *who = agent_ws_caller(c);
-    cJSON *o = cJSON_CreateObject(), *me = who->via_token ? token_agent() : agents_json(s, who->name),
-          *list = agents_list(s), *sla = cJSON_CreateObject();
+    cJSON *o = cJSON_CreateObject(),
+          *me = who->via_token ? token_agent() : agents_json(s, who->name), *list = agents_list(s),
+          *sla = cJSON_CreateObject();
     char *json;
 
     if (!o || !me || !list || !sla || !cJSON_AddStringToObject(o, "t", "hello") ||

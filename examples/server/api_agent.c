@@ -90,8 +90,8 @@ static unsigned hand_to(server *s, const char *conv, const char *name, int must_
     }
     if (must_be_held && (!from[0] || strcmp(from, name) == 0)) {
         cJSON_Delete(detail);
-        return http_error(out, HTTP_CONFLICT, from[0] ? "the agent holds it already"
-                                                      : "nobody holds the conversation");
+        return http_error(out, HTTP_CONFLICT,
+                          from[0] ? "the agent holds it already" : "nobody holds the conversation");
     }
     transfer = from[0] && strcmp(from, name) != 0;
     if (!detail || !cJSON_AddStringToObject(detail, "to", name) ||
@@ -234,7 +234,8 @@ static cJSON *read_json(const char *conv, int64_t seq)
     char buf[PJ_SEQ_BUF];
 
     pj_format_seq(seq, buf);
-    if (!o || !cJSON_AddStringToObject(o, "conv", conv) || !cJSON_AddStringToObject(o, "seq", buf)) {
+    if (!o || !cJSON_AddStringToObject(o, "conv", conv) ||
+        !cJSON_AddStringToObject(o, "seq", buf)) {
         cJSON_Delete(o);
         return NULL;
     }

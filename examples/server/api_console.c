@@ -233,8 +233,8 @@ static const char *read_filter(server *s, store_conv_filter *f, char *states, ch
 
 unsigned api_console_list(server *s, const char *arg, const cJSON *body, cJSON **out)
 {
-    char states[64], prios[64], assignee[PJ_MAX_ID + 1], user[PJ_MAX_ID + 1],
-        after[PJ_MAX_ID + 1], why[96], next[2 * (PJ_MAX_ID + 32) + 1];
+    char states[64], prios[64], assignee[PJ_MAX_ID + 1], user[PJ_MAX_ID + 1], after[PJ_MAX_ID + 1],
+        why[96], next[2 * (PJ_MAX_ID + 32) + 1];
     store_conv_filter f;
     const char *bad = read_filter(s, &f, states, prios, assignee, user, after);
     page p;
@@ -255,7 +255,8 @@ unsigned api_console_list(server *s, const char *arg, const cJSON *body, cJSON *
         return db_fail(out);
     if (p.more)
         cursor_make(p.last_updated, p.last_id, next, sizeof next);
-    if (!(p.more ? cJSON_AddStringToObject(*out, "next", next) : cJSON_AddNullToObject(*out, "next")))
+    if (!(p.more ? cJSON_AddStringToObject(*out, "next", next)
+                 : cJSON_AddNullToObject(*out, "next")))
         return db_fail(out);
     return HTTP_OK;
 }
@@ -326,7 +327,7 @@ static int user_members(server *s, cJSON *o, const store_user *u)
         return -1;
     surveys = cJSON_AddArrayToObject(o, "surveys");
     return surveys && store_survey_user_each(s->store, u->id, 50, add_survey, surveys) == 0 ? 0
-                                                                                           : -1;
+                                                                                            : -1;
 }
 
 unsigned api_console_user(server *s, const char *user, const cJSON *body, cJSON **out)

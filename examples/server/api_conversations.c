@@ -91,7 +91,8 @@ static int add_state(store *st, cJSON *obj, const char *conv)
 
 static int add_action(void *ud, const store_action *a)
 {
-    cJSON *o = cJSON_CreateObject(), *detail = a->detail ? cJSON_Parse(a->detail) : cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject(),
+          *detail = a->detail ? cJSON_Parse(a->detail) : cJSON_CreateNull();
 
     if (!o || !detail || !cJSON_AddItemToArray(ud, o)) {
         cJSON_Delete(o);
@@ -195,8 +196,7 @@ static int add_msg(void *ud, const store_msg *m)
            add_stored(o, "blocks", m->blocks) || add_stored(o, "postback", m->postback);
 }
 
-unsigned api_conversations_messages(server *s, const char *conv, const cJSON *body,
-                                    cJSON **out)
+unsigned api_conversations_messages(server *s, const char *conv, const cJSON *body, cJSON **out)
 {
     char owner[PJ_MAX_ID + 1];
     int rc;
@@ -223,8 +223,8 @@ static const char *check_post(const cJSON *body, size_t max_text)
         return "text must be a non-empty string";
     if (strlen(text) > max_text)
         return "text is longer than the server's max_text";
-    if (name && !(cJSON_IsString(name) && name->valuestring[0] &&
-                  strlen(name->valuestring) <= PJ_MAX_ID))
+    if (name &&
+        !(cJSON_IsString(name) && name->valuestring[0] && strlen(name->valuestring) <= PJ_MAX_ID))
         return "name must be a string of 1 to 128 bytes";
     return NULL;
 }

@@ -61,8 +61,7 @@ unsigned api_surveys_push(server *s, const char *user, const cJSON *body, cJSON 
         return http_error(out, HTTP_NOT_FOUND, "unknown user");
     if (rc == -2)
         return http_error(out, HTTP_BAD_REQUEST, "conv is not a conversation of that user");
-    if (rc < 0 ||
-        survey_deliver(s, user, def, conv ? conv->valuestring : NULL, util_now_ms(), &n))
+    if (rc < 0 || survey_deliver(s, user, def, conv ? conv->valuestring : NULL, util_now_ms(), &n))
         return db_fail(out);
     return created(out, "sv-", n);
 }
@@ -76,8 +75,8 @@ static const char *proactive_why(const cJSON *body, size_t max_text)
 
     if (!text || !text[0] || strlen(text) > max_text)
         return "text must be a non-empty string within the server's max_text";
-    if (name && !(cJSON_IsString(name) && name->valuestring[0] &&
-                  strlen(name->valuestring) <= MAX_NAME))
+    if (name &&
+        !(cJSON_IsString(name) && name->valuestring[0] && strlen(name->valuestring) <= MAX_NAME))
         return "name must be a string of 1 to 128 bytes";
     return NULL;
 }
@@ -263,9 +262,9 @@ static int add_aggregate(cJSON *o, tally *t)
         !(t->rating_n ? cJSON_AddNumberToObject(agg, "csat_avg",
                                                 round2(t->rating_sum / (double)t->rating_n))
                       : cJSON_AddNullToObject(agg, "csat_avg")) ||
-        !(t->nps_n ? cJSON_AddNumberToObject(agg, "nps",
-                                             round2(100.0 * (double)(t->promoters - t->detractors) /
-                                                    (double)t->nps_n))
+        !(t->nps_n ? cJSON_AddNumberToObject(
+                         agg, "nps",
+                         round2(100.0 * (double)(t->promoters - t->detractors) / (double)t->nps_n))
                    : cJSON_AddNullToObject(agg, "nps")))
         return -1;
     cJSON_AddItemToObject(agg, "options", t->options);
@@ -298,7 +297,8 @@ unsigned api_surveys_responses(server *s, const char *name, const cJSON *body, c
     *out = cJSON_CreateObject();
     if (!*out || collect(s->store, name, *out, &rows))
         return db_fail(out);
-    known = survey_def_find(s->surveys, name) || rows > 0 || store_survey_named(s->store, name) == 1;
+    known =
+        survey_def_find(s->surveys, name) || rows > 0 || store_survey_named(s->store, name) == 1;
     if (!known)
         return http_error(out, HTTP_NOT_FOUND, "unknown survey");
     return HTTP_OK;

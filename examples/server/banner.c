@@ -117,7 +117,7 @@ static long verify_with(mbedtls_x509_crt *chain, const char *trust, const char *
     mbedtls_x509_crt_init(&ca);
     if (mbedtls_x509_crt_parse_file(&ca, trust) >= 0 && ca.raw.p)
         rc = mbedtls_x509_crt_verify(chain, &ca, NULL, host, &flags, NULL, NULL) == 0 ? 0
-                                                                                     : (long)flags;
+                                                                                      : (long)flags;
     mbedtls_x509_crt_free(&ca);
     return rc;
 }
@@ -266,7 +266,8 @@ static void print_tls(FILE *out, const banner_cfg *b)
     fputc('\n', out);
     if (kind == CA_UNKNOWN)
         fputs("parley-server: (--ca: the PEM certificate of that CA; given to parley-server as "
-              "--ca FILE, it is printed here)\n", out);
+              "--ca FILE, it is printed here)\n",
+              out);
 }
 
 /* Plain ws:// has no certificate to satisfy: the address itself works. */
@@ -274,8 +275,8 @@ static void print_plain(FILE *out, const banner_cfg *b)
 {
     char url[URL_BUF];
 
-    snprintf(url, sizeof url, "ws://%s:%d/", strcmp(b->host, "0.0.0.0") == 0 ? "127.0.0.1" : b->host,
-             b->port);
+    snprintf(url, sizeof url, "ws://%s:%d/",
+             strcmp(b->host, "0.0.0.0") == 0 ? "127.0.0.1" : b->host, b->port);
     fprintf(out, "parley-server: listening on %s\n", url);
     fputs("parley-server: try it: ", out);
     put_chat(out);

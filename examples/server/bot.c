@@ -168,7 +168,7 @@ static int react(server *s, const bot_msg_in *in, const choice *ch, store_state 
     /* A bot that greets on the first message has not run yet: the
      * greeting is the answer, and the message goes into the notes. */
     next = !st->node[0] && !flow_greets_on_start(s->flow) ? flow_start(s->flow)
-                                                           : flow_route(s->flow, st->node, &fin);
+                                                          : flow_route(s->flow, st->node, &fin);
     if (next)
         return run_node(s, in->conv, st, next, &fin, out);
     /* No rule answers it, but the agent who takes over should still know. */

@@ -25,10 +25,10 @@ typedef struct bot_msg_in {
 } bot_msg_in;
 
 typedef struct bot_result {
-    store_msg user;       /* the stored user message (the original for a duplicate) */
-    int duplicate;     /* the cid was seen before: nothing happened */
+    store_msg user; /* the stored user message (the original for a duplicate) */
+    int duplicate;  /* the cid was seen before: nothing happened */
     int has_reply;
-    store_msg reply;      /* the bot's message; its strings live in `run` */
+    store_msg reply; /* the bot's message; its strings live in `run` */
     flow_reply run;
     int state_changed; /* the conversation's state changed: conv.update */
     int queue_moved;   /* a conversation left the queue: the others moved up */

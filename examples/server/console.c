@@ -130,8 +130,7 @@ int console_item_members(server *s, cJSON *o, const store_conv_item *it)
          cJSON_AddNumberToObject(o, "updated_ms", (double)it->updated_ms) &&
          add_seq(o, "last_seq", it->last_seq) && cJSON_AddStringToObject(o, "state", it->state) &&
          cJSON_AddStringToObject(o, "priority", it->priority) &&
-         add_str_or_null(o, "priority_by", it->priority_by) &&
-         add_assignee(s, o, it->agent) == 0 &&
+         add_str_or_null(o, "priority_by", it->priority_by) && add_assignee(s, o, it->agent) == 0 &&
          (position ? cJSON_AddNumberToObject(o, "queue_position", (double)position)
                    : cJSON_AddNullToObject(o, "queue_position")) &&
          (it->queued_ms && position ? cJSON_AddNumberToObject(o, "queued_ms", (double)it->queued_ms)
@@ -140,8 +139,7 @@ int console_item_members(server *s, cJSON *o, const store_conv_item *it)
     if (!ok || store_msg_last(s->store, it->id, add_last, o) < 0 ||
         (!cJSON_GetObjectItemCaseSensitive(o, "last_message") &&
          !cJSON_AddNullToObject(o, "last_message")) ||
-        add_sla(s, o, it->id) ||
-        store_action_each(s->store, it->id, 1, add_action, o) < 0 ||
+        add_sla(s, o, it->id) || store_action_each(s->store, it->id, 1, add_action, o) < 0 ||
         (!cJSON_GetObjectItemCaseSensitive(o, "last_action") &&
          !cJSON_AddNullToObject(o, "last_action")))
         return -1;
@@ -311,7 +309,8 @@ void console_event(server *s, const char *user, const char *name, const char *me
         return;
     o = cJSON_CreateObject();
     e = cJSON_CreateObject();
-    if (o && e && cJSON_AddStringToObject(o, "user", user) && cJSON_AddItemToObject(o, "event", e)) {
+    if (o && e && cJSON_AddStringToObject(o, "user", user) &&
+        cJSON_AddItemToObject(o, "event", e)) {
         if (cJSON_AddStringToObject(e, "name", name) &&
             (meta ? add_stored(e, "meta", meta) : cJSON_AddNullToObject(e, "meta") != NULL) &&
             cJSON_AddNumberToObject(e, "ts", (double)ts)) {
@@ -342,13 +341,15 @@ cJSON *console_survey_json(const store_survey_row *r)
 {
     cJSON *o = cJSON_CreateObject(), *def = cJSON_Parse(r->def),
           *answers = r->answers ? cJSON_Parse(r->answers) : NULL;
-    const cJSON *csat = first_answer(def, answers, "rating"), *nps = first_answer(def, answers, "nps");
+    const cJSON *csat = first_answer(def, answers, "rating"),
+                *nps = first_answer(def, answers, "nps");
     char id[32];
     int ok;
 
     snprintf(id, sizeof id, "sv-%lld", (long long)r->n);
-    ok = o && cJSON_AddStringToObject(o, "id", id) && cJSON_AddStringToObject(o, "survey", r->name) &&
-         add_str_or_null(o, "conv", r->conv) && cJSON_AddStringToObject(o, "status", r->status) &&
+    ok = o && cJSON_AddStringToObject(o, "id", id) &&
+         cJSON_AddStringToObject(o, "survey", r->name) && add_str_or_null(o, "conv", r->conv) &&
+         cJSON_AddStringToObject(o, "status", r->status) &&
          (answers ? cJSON_AddItemToObject(o, "answers", cJSON_Duplicate(answers, 1))
                   : cJSON_AddNullToObject(o, "answers") != NULL) &&
          (cJSON_IsNumber(csat) ? cJSON_AddNumberToObject(o, "csat", csat->valuedouble)

@@ -6,8 +6,10 @@
 static const struct {
     const char *ext, *type;
 } TYPES[] = {
-    {".js", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-    {".html", "text/html; charset=utf-8"},     {".svg", "image/svg+xml"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".html", "text/html; charset=utf-8"},
+    {".svg", "image/svg+xml"},
     {".png", "image/png"},
 };
 

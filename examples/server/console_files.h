@@ -8,7 +8,7 @@
 
 /* Nothing but the console's own files, no inline code, no framing. */
 #define CONSOLE_CSP                                                                                \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "             \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; "               \
     "form-action 'self'"
 

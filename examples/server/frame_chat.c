@@ -55,7 +55,7 @@ static int start(store *st, const char *user, const char *conv, const char *subj
     rc = store_conv_owner(st, conv, owner, sizeof owner);
     if (rc == 0)
         rc = store_conv_create(st, conv, user, subject, cid, context, util_now_ms()) ? BOT_ERR
-                                                                                    : BOT_OK;
+                                                                                     : BOT_OK;
     else if (rc > 0)
         rc = strcmp(owner, user) == 0 ? BOT_OK : BOT_UNKNOWN_CONV;
     else

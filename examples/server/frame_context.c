@@ -86,8 +86,8 @@ static const char *attributes_why(const cJSON *attrs)
             return "attribute value longer than 1024 bytes";
         if (cJSON_IsObject(it) && object_why(it))
             return "attribute object longer than 4096 bytes or deeper than 8";
-        if (!cJSON_IsString(it) && !cJSON_IsNumber(it) && !cJSON_IsBool(it) &&
-            !cJSON_IsNull(it) && !cJSON_IsObject(it))
+        if (!cJSON_IsString(it) && !cJSON_IsNumber(it) && !cJSON_IsBool(it) && !cJSON_IsNull(it) &&
+            !cJSON_IsObject(it))
             return "attribute value must be a string, number, boolean, null or object";
     }
     return NULL;
@@ -104,8 +104,7 @@ static const char *breadcrumbs_why(const cJSON *crumbs)
     cJSON_ArrayForEach(it, crumbs) {
         text = cJSON_GetObjectItemCaseSensitive(it, "text");
         ts = cJSON_GetObjectItemCaseSensitive(it, "ts");
-        if (!cJSON_IsString(text) || !text->valuestring[0] ||
-            strlen(text->valuestring) > MAX_CRUMB)
+        if (!cJSON_IsString(text) || !text->valuestring[0] || strlen(text->valuestring) > MAX_CRUMB)
             return "breadcrumb text must be a string of 1..256 bytes";
         if (!cJSON_IsNumber(ts) || ts->valuedouble < 0 || ts->valuedouble > MAX_TS)
             return "breadcrumb ts must be a non-negative number";

@@ -58,8 +58,7 @@ static const char *parse_cursors(const cJSON *cursors)
     if (!cJSON_IsObject(cursors))
         return "resume.cursors must be an object";
     cJSON_ArrayForEach(it, cursors) {
-        if (!pj_is_ident(it->string) || !cJSON_IsString(it) ||
-            pj_parse_seq(it->valuestring, &seq))
+        if (!pj_is_ident(it->string) || !cJSON_IsString(it) || pj_parse_seq(it->valuestring, &seq))
             return "invalid resume cursor";
     }
     return NULL;
@@ -191,8 +190,7 @@ void frame_session_hello(ws_conn *c, const cJSON *f)
         ws_close_user(s, h.anon, "auth_failed",
                       "this anonymous user was merged into an identified user");
     ws_conn_sign_in(c, h.user);
-    ws_conn_send(c, wire_welcome(o.session, o.issued ? o.secret : NULL, PJ_MAX_FRAME,
-                                 s->max_text));
+    ws_conn_send(c, wire_welcome(o.session, o.issued ? o.secret : NULL, PJ_MAX_FRAME, s->max_text));
     if (h.cursors)
         resume(c, h.cursors);
     deliver_unread_to(c);

@@ -21,8 +21,8 @@ static void on_done(ws_conn *c, const cJSON *f, int submit)
     }
     if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(f, "survey")) ||
         (submit && !cJSON_IsObject(answers))) {
-        ws_conn_error(c, "bad_frame", submit ? "needs survey and an answers object" : "needs survey",
-                      cid);
+        ws_conn_error(c, "bad_frame",
+                      submit ? "needs survey and an answers object" : "needs survey", cid);
         return;
     }
     rc = wire_parse_id(pj_string(f, "survey"), "sv-", &n)

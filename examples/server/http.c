@@ -17,9 +17,9 @@
 /* One HTTP transaction. lws zeroes it when the connection is accepted;
  * req_reset() clears it between keep-alive transactions. */
 typedef struct http_req {
-    int method; /* LWSHUMETH_* */
-    http_fn fn; /* the route's handler */
-    char arg[PJ_MAX_ID + 1]; /* the path's {placeholder} */
+    int method;               /* LWSHUMETH_* */
+    http_fn fn;               /* the route's handler */
+    char arg[PJ_MAX_ID + 1];  /* the path's {placeholder} */
     long long content_length; /* -1 when absent */
     int has_body;             /* a Content-Length above 0, or chunked */
     char *body;
@@ -103,7 +103,8 @@ static int write_headers(struct lws *wsi, http_req *r)
         add_header(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, "no-store", &p, end) ||
         (r->status == HTTP_STATUS_UNAUTHORIZED && !r->open &&
          add_header(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE, "Bearer", &p, end)) ||
-        (r->me.set_cookie[0] && add_header(wsi, WSI_TOKEN_HTTP_SET_COOKIE, r->me.set_cookie, &p, end)) ||
+        (r->me.set_cookie[0] &&
+         add_header(wsi, WSI_TOKEN_HTTP_SET_COOKIE, r->me.set_cookie, &p, end)) ||
         (r->me.retry_after_s > 0 && add_header(wsi, WSI_TOKEN_HTTP_RETRY_AFTER, retry, &p, end)) ||
         (r->allow && add_header(wsi, WSI_TOKEN_HTTP_ALLOW, r->allow, &p, end)) ||
         (r->close_after && add_header(wsi, WSI_TOKEN_CONNECTION, "close", &p, end)) ||
@@ -396,8 +397,8 @@ static int console_headers(struct lws *wsi, unsigned char *buf, size_t cap)
 
     for (i = 0; i < sizeof h / sizeof h[0]; i++) {
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)h[i].name,
-                                        (const unsigned char *)h[i].value,
-                                        (int)strlen(h[i].value), &p, end))
+                                        (const unsigned char *)h[i].value, (int)strlen(h[i].value),
+                                        &p, end))
             return -1;
     }
     return (int)(p - buf);
@@ -454,8 +455,8 @@ static int on_request(struct lws *wsi, http_req *r, const char *path)
     req_reset(r);
     r->method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
     r->content_length = content_length(wsi);
-    r->has_body = r->content_length > 0 ||
-                  lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    r->has_body =
+        r->content_length > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     if (strncmp(path, "/api/", 5) != 0)
         return serve_console(wsi, r, path);
     rt = find_route(s, r->method, path, r->arg, &r->allow);
@@ -485,16 +486,11 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         /* A WebSocket upgrade lands here when it names no subprotocol (or
          * none we serve): only parley.v1 is spoken. */
         return 1;
-    case LWS_CALLBACK_HTTP:
-        return on_request(wsi, r, in);
-    case LWS_CALLBACK_HTTP_BODY:
-        return on_body(r, in, len);
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return on_body_complete(wsi, r);
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        return on_writeable(wsi, r);
-    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_HTTP: return on_request(wsi, r, in);
+    case LWS_CALLBACK_HTTP_BODY: return on_body(r, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: return on_body_complete(wsi, r);
+    case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, r);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION: return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
         server *s = server_of(wsi);
 
@@ -508,8 +504,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (r)
             req_reset(r);
         return 0;
-    default:
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }
 

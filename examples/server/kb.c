@@ -221,8 +221,9 @@ static int load_file(kb *k, const char *dir, const char *name, char *why, size_t
 
     memset(&a, 0, sizeof a);
     if (!valid_id(name, strlen(name) - 3))
-        return failf(why, cap, name, "the file name (the article id) must be 1 to 64 of "
-                                     "A-Z a-z 0-9 - _, then .md");
+        return failf(why, cap, name,
+                     "the file name (the article id) must be 1 to 64 of "
+                     "A-Z a-z 0-9 - _, then .md");
     memcpy(a.id, name, strlen(name) - 3);
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
         return failf(why, cap, name, "path too long");
@@ -352,14 +353,15 @@ static int is_word_byte(unsigned char ch)
 static int is_stop_word(const char *w, size_t len)
 {
     static const char *const stop[] = {
-        "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
-        "can", "could", "did", "didn", "do", "does", "doesn", "don", "for", "from", "get", "got",
-        "had", "has", "have", "he", "hello", "help", "her", "hey", "hi", "his", "how", "i", "if",
-        "im", "in", "is", "isn", "it", "its", "just", "ll", "me", "my", "need", "no", "not", "of",
-        "on", "or", "our", "please", "re", "she", "should", "so", "some", "thank", "thanks",
-        "that", "the", "them", "there", "these", "they", "this", "those", "to", "ve", "want",
-        "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with",
-        "won", "would", "you", "your"};
+        "a",     "about", "am",     "an",   "and",   "any",    "are",   "as",    "at",     "be",
+        "been",  "but",   "by",     "can",  "could", "did",    "didn",  "do",    "does",   "doesn",
+        "don",   "for",   "from",   "get",  "got",   "had",    "has",   "have",  "he",     "hello",
+        "help",  "her",   "hey",    "hi",   "his",   "how",    "i",     "if",    "im",     "in",
+        "is",    "isn",   "it",     "its",  "just",  "ll",     "me",    "my",    "need",   "no",
+        "not",   "of",    "on",     "or",   "our",   "please", "re",    "she",   "should", "so",
+        "some",  "thank", "thanks", "that", "the",   "them",   "there", "these", "they",   "this",
+        "those", "to",    "ve",     "want", "was",   "we",     "were",  "what",  "when",   "where",
+        "which", "who",   "why",    "will", "with",  "won",    "would", "you",   "your"};
     size_t i;
 
     for (i = 0; i < sizeof stop / sizeof stop[0]; i++) {

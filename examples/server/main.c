@@ -64,7 +64,7 @@ typedef struct options {
     const char *db_path;
     const char *cert;
     const char *key;
-    const char *ca; /* printed in the parley-chat command only */
+    const char *ca;                                  /* printed in the parley-chat command only */
     secret_src agent_token, jwt_secret, hmac_secret; /* flag, file or environment */
     const char *jwt_audience;
     const char *jwt_issuer;
@@ -85,7 +85,8 @@ typedef struct options {
     secret_src webhook_secret;
     const char *console_dir;
     /* The shipped data's paths, the defaults above point into them. */
-    char default_surveys[DATA_PATH_MAX + 32], default_bot[DATA_PATH_MAX + 32], default_kb[DATA_PATH_MAX + 32];
+    char default_surveys[DATA_PATH_MAX + 32], default_bot[DATA_PATH_MAX + 32],
+        default_kb[DATA_PATH_MAX + 32];
     char default_console[DATA_PATH_MAX + 32];
 } options;
 
@@ -263,7 +264,8 @@ static int installed_data(char *dir, size_t size)
 static void default_data(options *o)
 {
     char installed[DATA_PATH_MAX];
-    const char *dir = installed_data(installed, sizeof installed) == 0 ? installed : PARLEY_SERVER_DATA_DIR;
+    const char *dir =
+        installed_data(installed, sizeof installed) == 0 ? installed : PARLEY_SERVER_DATA_DIR;
 
     snprintf(o->default_surveys, sizeof o->default_surveys, "%s/surveys.json", dir);
     snprintf(o->default_bot, sizeof o->default_bot, "%s/flows/support.json", dir);
@@ -345,8 +347,10 @@ static int load_secrets(const options *o, secrets *k)
         secret_resolve(&o->hmac_secret, &k->hmac_secret))
         return -1;
     if (k->agent_token && !valid_token(k->agent_token)) {
-        fprintf(stderr, "parley-server: the agent token must be 1 ... %d printable ASCII "
-                        "characters\n", AGENT_TOKEN_MAX);
+        fprintf(stderr,
+                "parley-server: the agent token must be 1 ... %d printable ASCII "
+                "characters\n",
+                AGENT_TOKEN_MAX);
         return -1;
     }
     if (!k->jwt_secret && (o->jwt_audience || o->jwt_issuer || o->jwt_max_lifetime)) {
@@ -473,8 +477,9 @@ static void agent_close(server *s, struct agent_conn *c)
     agents_channel_closed(s, c);
 }
 
-static struct lws_vhost *create_vhost(struct lws_context *ctx, struct lws_context_creation_info *info,
-                                      const options *o, const struct lws_protocols *protocols)
+static struct lws_vhost *create_vhost(struct lws_context *ctx,
+                                      struct lws_context_creation_info *info, const options *o,
+                                      const struct lws_protocols *protocols)
 {
     info->vhost_name = "parley";
     info->port = (int)o->port;
@@ -534,8 +539,10 @@ static int run(const options *o, server *srv)
     if (vh)
         lws_sul_schedule(ctx, 0, &tick.sul, on_tick, LWS_US_PER_SEC);
     if (!vh)
-        fprintf(stderr, "parley-server: cannot listen on %s:%ld (address in use or not local, "
-                        "or unreadable --cert/--key)\n", o->host, o->port);
+        fprintf(stderr,
+                "parley-server: cannot listen on %s:%ld (address in use or not local, "
+                "or unreadable --cert/--key)\n",
+                o->host, o->port);
     else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
         install_signals();
         serve(ctx, srv);
@@ -586,7 +593,8 @@ static int load_bot(const options *o, server *srv)
 
 /* Fills the server from the options and secrets; an agent token is
  * generated (and printed) when none was given. 0, or the exit status. */
-static int configure(const options *o, const secrets *k, server *srv, char token[AGENT_TOKEN_MAX + 1])
+static int configure(const options *o, const secrets *k, server *srv,
+                     char token[AGENT_TOKEN_MAX + 1])
 {
     memset(srv, 0, sizeof *srv);
     srv->max_text = (size_t)o->max_text;

@@ -245,8 +245,8 @@ static void add_rating(magg *m, const magg_survey *s)
         m->agents[who].csat_sum += s->rating;
         m->agents[who].csat_n++;
     }
-    if (m->scale_max && s->rating_min == m->scale_min && s->rating_max == m->scale_max &&
-        r >= 0 && r <= RATING_MAX && (double)r == s->rating)
+    if (m->scale_max && s->rating_min == m->scale_min && s->rating_max == m->scale_max && r >= 0 &&
+        r <= RATING_MAX && (double)r == s->rating)
         m->dist[r]++;
 }
 
@@ -394,8 +394,9 @@ static cJSON *handle_obj(const magg *m)
 {
     cJSON *o = cJSON_CreateObject();
 
-    if (o && add_num(o, "avg", m->handle_n > 0,
-                     m->handle_n ? round1((double)m->handle_sum / m->handle_n / 1000.0) : 0) &&
+    if (o &&
+        add_num(o, "avg", m->handle_n > 0,
+                m->handle_n ? round1((double)m->handle_sum / m->handle_n / 1000.0) : 0) &&
         cJSON_AddNumberToObject(o, "samples", m->handle_n))
         return o;
     cJSON_Delete(o);
@@ -406,8 +407,9 @@ static cJSON *fcr_obj(const magg *m)
 {
     cJSON *o = cJSON_CreateObject();
 
-    if (o && add_num(o, "rate_pct", m->fcr_base > 0,
-                     m->fcr_base ? round1(100.0 * m->fcr_yes / m->fcr_base) : 0) &&
+    if (o &&
+        add_num(o, "rate_pct", m->fcr_base > 0,
+                m->fcr_base ? round1(100.0 * m->fcr_yes / m->fcr_base) : 0) &&
         cJSON_AddNumberToObject(o, "resolved_first_contact", m->fcr_yes) &&
         cJSON_AddNumberToObject(o, "closed", m->fcr_base))
         return o;
@@ -482,8 +484,8 @@ static cJSON *nps_obj(const magg *m)
     cJSON *o = cJSON_CreateObject();
     int n = m->promoters + m->passives + m->detractors;
 
-    if (o && add_num(o, "score", n > 0,
-                     n ? round1(100.0 * (m->promoters - m->detractors) / n) : 0) &&
+    if (o &&
+        add_num(o, "score", n > 0, n ? round1(100.0 * (m->promoters - m->detractors) / n) : 0) &&
         cJSON_AddNumberToObject(o, "promoters", m->promoters) &&
         cJSON_AddNumberToObject(o, "passives", m->passives) &&
         cJSON_AddNumberToObject(o, "detractors", m->detractors) &&

@@ -120,8 +120,7 @@ static int parse(const char *stored, unsigned long *iterations, unsigned char sa
 
 int pwhash_verify(const char *password, size_t len, const char *stored)
 {
-    unsigned char salt[PWHASH_SALT_LEN], want[PWHASH_KEY_LEN], got[PWHASH_KEY_LEN],
-        diff = 0;
+    unsigned char salt[PWHASH_SALT_LEN], want[PWHASH_KEY_LEN], got[PWHASH_KEY_LEN], diff = 0;
     unsigned long iterations;
     size_t i;
 

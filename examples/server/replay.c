@@ -13,9 +13,9 @@
 
 struct replay_job {
     replay_job *next;
-    int64_t after;   /* the last seq sent, or the cursor */
-    int64_t left;    /* history.get: messages it may still send */
-    int history;     /* ends with history.end */
+    int64_t after; /* the last seq sent, or the cursor */
+    int64_t left;  /* history.get: messages it may still send */
+    int history;   /* ends with history.end */
     char conv[];
 };
 
@@ -116,8 +116,8 @@ void replay_step(replay_q *r, store *s, const replay_sink *sink, size_t budget)
     page p = {sink, NULL, 0, budget, 0};
     int jobs, rc;
 
-    for (jobs = 0; r->head && jobs < STEP_MAX_JOBS && p.bytes < budget &&
-                   p.msgs < PAGE_MAX_MSGS; jobs++) {
+    for (jobs = 0; r->head && jobs < STEP_MAX_JOBS && p.bytes < budget && p.msgs < PAGE_MAX_MSGS;
+         jobs++) {
         p.job = r->head;
         rc = store_msg_each(s, p.job->conv, p.job->after, page_one, &p);
         if (rc == PAGE_FULL)

@@ -65,8 +65,8 @@ typedef struct server {
     struct ws_conn *conns; /* open parley.v1 connections */
     size_t nconns;
     /* The agent workspace (docs/agent-console.md). */
-    struct agents *agents;      /* accounts, sessions, logins, presence (agents.c) */
-    struct agent_conn *aconns;  /* open parley.agent.v1 channels (agent_ws.c) */
+    struct agents *agents;     /* accounts, sessions, logins, presence (agents.c) */
+    struct agent_conn *aconns; /* open parley.agent.v1 channels (agent_ws.c) */
     size_t naconns;
     const struct sla_policy *sla; /* --sla; NULL: no clocks */
     struct webhook *webhook;      /* --webhook; may be NULL */

@@ -172,8 +172,8 @@ static void webhook_breach(server *s, const store_sla *c, int64_t now)
         return;
     }
     snprintf(text, sizeof text, "SLA breach: %s for %s (%s, user %s) was due %lld s ago",
-             strcmp(c->kind, "first_response") == 0 ? "first response" : "next response",
-             c->conv, c->priority, cJSON_IsString(user) ? user->valuestring : "?",
+             strcmp(c->kind, "first_response") == 0 ? "first response" : "next response", c->conv,
+             c->priority, cJSON_IsString(user) ? user->valuestring : "?",
              (long long)((now - c->due_ms) / 1000));
     sla = cJSON_CreateObject();
     if (cJSON_AddStringToObject(o, "type", "sla.breach") &&

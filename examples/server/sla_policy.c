@@ -110,8 +110,7 @@ static int parse_file(const cJSON *root, sla_policy *out, char *why, size_t cap)
     cJSON_ArrayForEach(it, pol) {
         i = sla_priority_index(it->string);
         if (i < 0)
-            return fail(why, cap, it->string,
-                        "not a priority (urgent, high, normal or low)");
+            return fail(why, cap, it->string, "not a priority (urgent, high, normal or low)");
         if (parse_one(it, it->string, &out->first[i], &out->next[i], why, cap))
             return -1;
     }

@@ -26,11 +26,11 @@ typedef struct sla_policy {
 /* A clock of one conversation. `running` is 0 with every time 0 when there
  * is no such clock now. */
 typedef struct sla_clock {
-    int running;    /* started and not met */
-    int64_t start;  /* when the wait began */
-    int64_t due;    /* start + target */
-    int64_t warn;   /* due - warn_before */
-    int64_t met;    /* when it was answered (first response only), else 0 */
+    int running;   /* started and not met */
+    int64_t start; /* when the wait began */
+    int64_t due;   /* start + target */
+    int64_t warn;  /* due - warn_before */
+    int64_t met;   /* when it was answered (first response only), else 0 */
     int64_t target_s;
 } sla_clock;
 

@@ -25,8 +25,8 @@ typedef struct store store;
 
 /* Message ids are "m-<n>", n a number the store assigns. */
 #define STORE_MSG_ID_BUF 32
-#define STORE_ID_MAX 128 /* users, conversations, nodes: wire identifiers */
-#define STORE_KIND_BUF 8 /* "id", "anon" */
+#define STORE_ID_MAX 128  /* users, conversations, nodes: wire identifiers */
+#define STORE_KIND_BUF 8  /* "id", "anon" */
 #define STORE_STATE_MAX 8 /* "queued" */
 
 /* ---- opening, transactions -------------------------------------------------------- */
@@ -254,8 +254,8 @@ typedef struct store_event {
 
 typedef int (*store_event_cb)(void *ud, const store_event *e);
 /* 1 when stored, 0 when `cid` was seen before for that user, -1. */
-int store_event_add(store *s, const char *user, const char *cid, const char *name,
-                    const char *meta, int64_t ts, int64_t now);
+int store_event_add(store *s, const char *user, const char *cid, const char *name, const char *meta,
+                    int64_t ts, int64_t now);
 /* The user's last `limit` events, oldest first. */
 int store_event_recent(store *s, const char *user, int64_t limit, store_event_cb cb, void *ud);
 /* Moves the events of `from` to `to` (one `to` already has is dropped). */
@@ -277,8 +277,8 @@ typedef struct store_survey {
 
 typedef int (*store_survey_cb)(void *ud, const store_survey *sv);
 /* Stores a pending instance; its number in *n. */
-int store_survey_add(store *s, const char *user, const char *name, const char *conv,
-                     int proactive, const char *def, int64_t now, int64_t *n);
+int store_survey_add(store *s, const char *user, const char *name, const char *conv, int proactive,
+                     const char *def, int64_t now, int64_t *n);
 /* 1 when the conversation already got a survey `name` / the user has a
  * pending one, 0/-1. */
 int store_survey_given(store *s, const char *name, const char *conv);
@@ -292,14 +292,14 @@ int store_survey_pending_each(store *s, const char *user, int64_t limit, store_s
 int store_survey_get(store *s, const char *user, int64_t n, store_survey_cb cb, void *ud);
 /* Records the answer (status "submitted") or dismissal of a pending
  * instance. */
-int store_survey_finish(store *s, int64_t n, const char *status, const char *answers,
-                        int64_t now, const char *cid);
+int store_survey_finish(store *s, int64_t n, const char *status, const char *answers, int64_t now,
+                        const char *cid);
 /* The answered and dismissed instances of `name`, in the order they were. */
 int store_survey_done_each(store *s, const char *name, store_survey_cb cb, void *ud);
 
 /* A proactive message sent to a user. */
 typedef struct store_proactive {
-    int64_t n; /* "p-<n>" on the wire */
+    int64_t n;       /* "p-<n>" on the wire */
     const char *msg; /* JSON object text */
     int64_t created_ms;
 } store_proactive;
@@ -309,8 +309,8 @@ int store_proactive_add(store *s, const char *user, const char *msg, int64_t now
 /* 1 when the user has an unacknowledged copy of exactly `msg`. */
 int store_proactive_pending(store *s, const char *user, const char *msg);
 /* The user's newest `limit` unacknowledged items, oldest first. */
-int store_proactive_pending_each(store *s, const char *user, int64_t limit,
-                                 store_proactive_cb cb, void *ud);
+int store_proactive_pending_each(store *s, const char *user, int64_t limit, store_proactive_cb cb,
+                                 void *ud);
 /* Acknowledges the user's item `n` (an item not theirs is left alone). */
 int store_proactive_ack(store *s, const char *user, int64_t n, int64_t now);
 
@@ -372,8 +372,7 @@ int store_action_each(store *s, const char *conv, int64_t limit, store_action_cb
 int store_msg_by_set(store *s, const char *msg_id, const char *agent);
 
 /* A conversation's priority and who set it ("" for the default "normal"). */
-int store_priority_get(store *s, const char *conv, char priority[8],
-                       char by[STORE_AGENT_NAME_BUF]);
+int store_priority_get(store *s, const char *conv, char priority[8], char by[STORE_AGENT_NAME_BUF]);
 int store_priority_set(store *s, const char *conv, const char *priority, const char *by,
                        int64_t now);
 
@@ -512,8 +511,8 @@ int store_kb_add(store_kb *k, const store_article *a, char *why, size_t cap);
  * digits and UTF-8 sequences: no punctuation, no quote), best first, the
  * title weighing over the keywords over the body; at most `limit`. The
  * number of articles passed to cb, or -1. */
-int store_kb_search(store_kb *k, const char *const *words, size_t n, int limit,
-                    store_article_cb cb, void *ud);
+int store_kb_search(store_kb *k, const char *const *words, size_t n, int limit, store_article_cb cb,
+                    void *ud);
 /* 1 after passing the article `id` to cb, 0 when there is none, -1. */
 int store_kb_get(store_kb *k, const char *id, store_article_cb cb, void *ud);
 

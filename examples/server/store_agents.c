@@ -51,7 +51,8 @@ int store_agents_init(store *s)
 {
     /* Conversations from before the console get their row once. */
     return sq_script(s, schema) ||
-           sq_run_once(s,
+                   sq_run_once(
+                       s,
                        "INSERT OR IGNORE INTO conv_meta(conv, updated_ms) "
                        "SELECT c.id, MAX(c.created_ms, IFNULL((SELECT MAX(m.ts) FROM messages m "
                        "WHERE m.conv = c.id), 0)) FROM conversations c",
@@ -216,16 +217,15 @@ int store_msg_by_set(store *s, const char *msg_id, const char *agent)
 
     if (n <= 0 || *end)
         return -1;
-    return sq_run(s, "INSERT OR REPLACE INTO msg_by(msg, agent) VALUES(?1, ?2)", "it",
-                  (int64_t)n, agent);
+    return sq_run(s, "INSERT OR REPLACE INTO msg_by(msg, agent) VALUES(?1, ?2)", "it", (int64_t)n,
+                  agent);
 }
 
-int store_priority_get(store *s, const char *conv, char priority[8],
-                       char by[STORE_AGENT_NAME_BUF])
+int store_priority_get(store *s, const char *conv, char priority[8], char by[STORE_AGENT_NAME_BUF])
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT priority, priority_by FROM conv_meta WHERE conv = ?1",
-                              "t", conv);
+    sqlite3_stmt *st =
+        sq_row(s, &rc, "SELECT priority, priority_by FROM conv_meta WHERE conv = ?1", "t", conv);
 
     snprintf(priority, 8, "%s", rc == 1 ? sq_text(st, 0) : "normal");
     snprintf(by, STORE_AGENT_NAME_BUF, "%s", rc == 1 ? sq_text(st, 1) : "");
@@ -248,13 +248,13 @@ int store_priority_set(store *s, const char *conv, const char *priority, const c
 
 /* The columns of an item; the where-clause decides which. Lists of states
  * and priorities travel as ",a,b," (NULL: any). */
-#define ITEM_SQL                                                                                    \
-    "SELECT c.id, c.user, c.subject, c.created_ms, c.last_seq, IFNULL(st.state, 'bot'),"        \
-    " CASE WHEN st.state = 'agent' THEN st.agent END, st.queued_ms,"                           \
-    " IFNULL(st.agent_read_seq, 0), m.priority, m.priority_by, m.updated_ms,"                   \
-    " (SELECT COUNT(*) FROM messages x WHERE x.conv = c.id AND x.author_kind = 'user'"          \
-    "  AND x.seq > IFNULL(st.agent_read_seq, 0))"                                              \
-    " FROM conversations c JOIN conv_meta m ON m.conv = c.id"                                  \
+#define ITEM_SQL                                                                                   \
+    "SELECT c.id, c.user, c.subject, c.created_ms, c.last_seq, IFNULL(st.state, 'bot'),"           \
+    " CASE WHEN st.state = 'agent' THEN st.agent END, st.queued_ms,"                               \
+    " IFNULL(st.agent_read_seq, 0), m.priority, m.priority_by, m.updated_ms,"                      \
+    " (SELECT COUNT(*) FROM messages x WHERE x.conv = c.id AND x.author_kind = 'user'"             \
+    "  AND x.seq > IFNULL(st.agent_read_seq, 0))"                                                  \
+    " FROM conversations c JOIN conv_meta m ON m.conv = c.id"                                      \
     " LEFT JOIN conv_state st ON st.conv = c.id "
 
 static void read_item(sqlite3_stmt *st, store_conv_item *it)
@@ -345,16 +345,16 @@ int store_timeline(store *s, const char *conv, store_tl_cb cb, void *ud)
 {
     /* Actions first where they share a millisecond with a message: a take
      * over is stored with the message that caused it. */
-    sqlite3_stmt *st = sq_query(
-        s,
-        "SELECT kind, by, detail, ts, action FROM ("
-        " SELECT action AS kind, by, detail, ts, 1 AS action, 0 AS src, id AS ord"
-        "  FROM conv_actions WHERE conv = ?1"
-        " UNION ALL"
-        " SELECT m.author_kind, b.agent, NULL, m.ts, 0, 1, m.seq"
-        "  FROM messages m LEFT JOIN msg_by b ON b.msg = m.n WHERE m.conv = ?1)"
-        " ORDER BY ts, src, ord",
-        "t", conv);
+    sqlite3_stmt *st =
+        sq_query(s,
+                 "SELECT kind, by, detail, ts, action FROM ("
+                 " SELECT action AS kind, by, detail, ts, 1 AS action, 0 AS src, id AS ord"
+                 "  FROM conv_actions WHERE conv = ?1"
+                 " UNION ALL"
+                 " SELECT m.author_kind, b.agent, NULL, m.ts, 0, 1, m.seq"
+                 "  FROM messages m LEFT JOIN msg_by b ON b.msg = m.n WHERE m.conv = ?1)"
+                 " ORDER BY ts, src, ord",
+                 "t", conv);
     store_tl_row r;
     int rc, stop = 0;
 
@@ -444,8 +444,8 @@ static void read_sla(sqlite3_stmt *st, store_sla *c)
     c->stopped_ms = sqlite3_column_int64(st, 9);
 }
 
-#define SLA_COLS                                                                                    \
-    "SELECT conv, kind, start_ms, due_ms, warn_ms, priority, IFNULL(met_ms, 0),"                \
+#define SLA_COLS                                                                                   \
+    "SELECT conv, kind, start_ms, due_ms, warn_ms, priority, IFNULL(met_ms, 0),"                   \
     " IFNULL(warned_ms, 0), IFNULL(breached_ms, 0), IFNULL(stopped_ms, 0) FROM sla_clocks "
 
 static int each_sla(store *s, sqlite3_stmt *st, store_sla_cb cb, void *ud)
@@ -475,8 +475,10 @@ int store_sla_due_each(store *s, int64_t now, store_sla_cb cb, void *ud)
 int store_sla_conv_each(store *s, const char *conv, store_sla_cb cb, void *ud)
 {
     return each_sla(s,
-                    sq_query(s, SLA_COLS "WHERE conv = ?1 AND stopped_ms IS NULL"
-                                         " ORDER BY start_ms DESC", "t", conv),
+                    sq_query(s,
+                             SLA_COLS "WHERE conv = ?1 AND stopped_ms IS NULL"
+                                      " ORDER BY start_ms DESC",
+                             "t", conv),
                     cb, ud);
 }
 
@@ -525,8 +527,8 @@ int store_user_get(store *s, const char *id, store_user *out)
     return rc;
 }
 
-#define SURVEY_COLS                                                                                 \
-    "SELECT n, user, name, conv, def, status, answers, created_ms, IFNULL(done_ms, 0)"         \
+#define SURVEY_COLS                                                                                \
+    "SELECT n, user, name, conv, def, status, answers, created_ms, IFNULL(done_ms, 0)"             \
     " FROM survey_instances "
 
 static int each_survey_row(store *s, sqlite3_stmt *st, store_survey_row_cb cb, void *ud)
@@ -553,10 +555,9 @@ static int each_survey_row(store *s, sqlite3_stmt *st, store_survey_row_cb cb, v
 int store_survey_user_each(store *s, const char *user, int64_t limit, store_survey_row_cb cb,
                            void *ud)
 {
-    return each_survey_row(s,
-                           sq_query(s, SURVEY_COLS "WHERE user = ?1 ORDER BY n DESC LIMIT ?2",
-                                    "ti", user, limit),
-                           cb, ud);
+    return each_survey_row(
+        s, sq_query(s, SURVEY_COLS "WHERE user = ?1 ORDER BY n DESC LIMIT ?2", "ti", user, limit),
+        cb, ud);
 }
 
 int store_survey_window_each(store *s, int64_t since, int64_t until, store_survey_row_cb cb,

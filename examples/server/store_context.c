@@ -41,8 +41,8 @@ static const struct {
 /* 1 when `table` has `column`, 0/-1. */
 static int has_column(store *s, const char *table, const char *column)
 {
-    sqlite3_stmt *st = sq_query(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", "tt",
-                                table, column);
+    sqlite3_stmt *st =
+        sq_query(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", "tt", table, column);
     int rc = sq_step(s, st);
 
     sq_finish(st);
@@ -67,8 +67,10 @@ static int add_columns(store *s)
             return -1;
         dated |= strcmp(added[i].table, "user_context") == 0;
     }
-    if (dated && sq_run_once(s, "UPDATE user_context SET screen_ms = updated_ms, "
-                                "crumbs_ms = updated_ms, device_ms = updated_ms", ""))
+    if (dated && sq_run_once(s,
+                             "UPDATE user_context SET screen_ms = updated_ms, "
+                             "crumbs_ms = updated_ms, device_ms = updated_ms",
+                             ""))
         return -1;
     return 0;
 }
@@ -86,7 +88,8 @@ int store_picture_get(store *s, const char *user, store_picture *out)
     sqlite3_stmt *st = sq_row(s, &rc,
                               "SELECT screen, breadcrumbs, device, updated_ms, screen_ms, "
                               "crumbs_ms, device_ms, screen_stale, crumbs_stale, device_stale "
-                              "FROM user_context WHERE user = ?1", "t", user);
+                              "FROM user_context WHERE user = ?1",
+                              "t", user);
 
     memset(out, 0, sizeof *out);
     if (rc == 1) {
@@ -129,9 +132,9 @@ int store_picture_put(store *s, const char *user, const store_picture *p)
                   "screen_ms = excluded.screen_ms, crumbs_ms = excluded.crumbs_ms, "
                   "device_ms = excluded.device_ms, screen_stale = excluded.screen_stale, "
                   "crumbs_stale = excluded.crumbs_stale, device_stale = excluded.device_stale",
-                  "ttttiiiiiii", user, p->screen, p->crumbs, p->device, p->updated_ms,
-                  p->screen_ms, p->crumbs_ms, p->device_ms, (int64_t)p->screen_stale,
-                  (int64_t)p->crumbs_stale, (int64_t)p->device_stale);
+                  "ttttiiiiiii", user, p->screen, p->crumbs, p->device, p->updated_ms, p->screen_ms,
+                  p->crumbs_ms, p->device_ms, (int64_t)p->screen_stale, (int64_t)p->crumbs_stale,
+                  (int64_t)p->device_stale);
 }
 
 int store_picture_delete(store *s, const char *user)
@@ -153,8 +156,10 @@ int store_attr_set(store *s, const char *user, const char *key, const char *valu
 int store_attr_get(store *s, const char *user, const char *key, char **value, int *stale)
 {
     int rc, oom = 0;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT value, stale FROM attributes "
-                                      "WHERE user = ?1 AND key = ?2", "tt", user, key);
+    sqlite3_stmt *st = sq_row(s, &rc,
+                              "SELECT value, stale FROM attributes "
+                              "WHERE user = ?1 AND key = ?2",
+                              "tt", user, key);
 
     *value = rc == 1 ? sq_dup(st, 0, &oom) : NULL;
     *stale = rc == 1 && sqlite3_column_int(st, 1) != 0;
@@ -164,8 +169,10 @@ int store_attr_get(store *s, const char *user, const char *key, char **value, in
 
 int store_attr_each(store *s, const char *user, store_attr_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s, "SELECT key, value, updated_ms, stale FROM attributes "
-                                   "WHERE user = ?1 ORDER BY key", "t", user);
+    sqlite3_stmt *st = sq_query(s,
+                                "SELECT key, value, updated_ms, stale FROM attributes "
+                                "WHERE user = ?1 ORDER BY key",
+                                "t", user);
     store_attr a;
     int rc, stop = 0;
 
@@ -188,8 +195,10 @@ int store_attr_mark_stale(store *s, const char *user)
 int store_attr_count_fresh(store *s, const char *user, int64_t *n)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT count(*) FROM attributes WHERE user = ?1 AND "
-                                      "stale = 0", "t", user);
+    sqlite3_stmt *st = sq_row(s, &rc,
+                              "SELECT count(*) FROM attributes WHERE user = ?1 AND "
+                              "stale = 0",
+                              "t", user);
 
     if (rc == 1)
         *n = sqlite3_column_int64(st, 0);
@@ -226,8 +235,8 @@ int store_attr_move(store *s, const char *from, const char *to)
 
 /* ---- events ---- */
 
-int store_event_add(store *s, const char *user, const char *cid, const char *name,
-                    const char *meta, int64_t ts, int64_t now)
+int store_event_add(store *s, const char *user, const char *cid, const char *name, const char *meta,
+                    int64_t ts, int64_t now)
 {
     if (sq_run(s,
                "INSERT INTO events(user, cid, name, meta, ts, received_ms) "

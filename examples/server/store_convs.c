@@ -126,8 +126,10 @@ static void read_conv(sqlite3_stmt *st, store_conv *c)
 
 int store_conv_each(store *s, store_conv_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s, "SELECT id, user, subject, created_ms, last_seq "
-                                   "FROM conversations ORDER BY created_ms, id", "");
+    sqlite3_stmt *st = sq_query(s,
+                                "SELECT id, user, subject, created_ms, last_seq "
+                                "FROM conversations ORDER BY created_ms, id",
+                                "");
     store_conv c;
     int rc, stop = 0;
 
@@ -141,8 +143,10 @@ int store_conv_each(store *s, store_conv_cb cb, void *ud)
 
 int store_conv_get(store *s, const char *id, store_conv_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s, "SELECT id, user, subject, created_ms, last_seq "
-                                   "FROM conversations WHERE id = ?1", "t", id);
+    sqlite3_stmt *st = sq_query(s,
+                                "SELECT id, user, subject, created_ms, last_seq "
+                                "FROM conversations WHERE id = ?1",
+                                "t", id);
     store_conv c;
     int rc = sq_step(s, st), stop = 0;
 
@@ -157,8 +161,7 @@ int store_conv_get(store *s, const char *id, store_conv_cb cb, void *ud)
 int store_conv_snapshot(store *s, const char *conv, char **json)
 {
     int rc, oom = 0;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT context FROM conversations WHERE id = ?1", "t",
-                              conv);
+    sqlite3_stmt *st = sq_row(s, &rc, "SELECT context FROM conversations WHERE id = ?1", "t", conv);
 
     *json = rc == 1 ? sq_dup(st, 0, &oom) : NULL;
     sq_done(st);
@@ -191,8 +194,10 @@ int store_msg_by_cid(store *s, const char *conv, const char *cid, store_msg *out
 static int next_seq(store *s, const char *conv, int64_t *seq)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "UPDATE conversations SET last_seq = last_seq + 1 "
-                                      "WHERE id = ?1 RETURNING last_seq", "t", conv);
+    sqlite3_stmt *st = sq_row(s, &rc,
+                              "UPDATE conversations SET last_seq = last_seq + 1 "
+                              "WHERE id = ?1 RETURNING last_seq",
+                              "t", conv);
 
     if (rc != 1)
         return sq_fail(s, "next seq");
@@ -209,8 +214,8 @@ int store_msg_insert(store *s, store_msg *m)
         sq_run(s,
                "INSERT INTO messages(conv, seq, cid, author_kind, author_name, text, ts, "
                "context, blocks, postback) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-               "tittttittt", m->conv, m->seq, m->cid, m->author_kind, m->author_name,
-               m->text, m->ts, m->context, m->blocks, m->postback))
+               "tittttittt", m->conv, m->seq, m->cid, m->author_kind, m->author_name, m->text,
+               m->ts, m->context, m->blocks, m->postback))
         return -1;
     snprintf(m->id, sizeof m->id, "m-%" PRId64, sq_last_row(s));
     return 0;
@@ -280,8 +285,9 @@ int store_msg_offer(store *s, const char *conv, const char *msg_id, char **block
     *blocks = NULL;
     if (parse_msg_id(msg_id, &n))
         return 0;
-    st = sq_row(s, &rc, "SELECT m.blocks, b.node FROM messages m"
-                        " LEFT JOIN bot_messages b ON b.msg = m.n WHERE m.n = ?1 AND m.conv = ?2",
+    st = sq_row(s, &rc,
+                "SELECT m.blocks, b.node FROM messages m"
+                " LEFT JOIN bot_messages b ON b.msg = m.n WHERE m.n = ?1 AND m.conv = ?2",
                 "it", n, conv);
     if (rc == 1) {
         *blocks = sq_dup(st, 0, &oom);
@@ -317,7 +323,8 @@ int store_state_get(store *s, const char *conv, store_state *out)
     sqlite3_stmt *st = sq_row(s, &rc,
                               "SELECT state, agent, node, notes, queued_ms, read_seq,"
                               " agent_read_seq, user_typing, typing_ms"
-                              " FROM conv_state WHERE conv = ?1", "t", conv);
+                              " FROM conv_state WHERE conv = ?1",
+                              "t", conv);
 
     state_defaults(out);
     if (rc == 1) {
@@ -423,7 +430,8 @@ int store_queue_each(store *s, store_queued_cb cb, void *ud)
     sqlite3_stmt *st = sq_query(s,
                                 "SELECT q.conv, c.user, c.subject, q.queued_ms, q.notes"
                                 " FROM conv_state q JOIN conversations c ON c.id = q.conv"
-                                " WHERE q.state = 'queued' ORDER BY q.queued_ms, q.conv", "");
+                                " WHERE q.state = 'queued' ORDER BY q.queued_ms, q.conv",
+                                "");
     store_queued q;
     int rc, stop = 0;
 
@@ -453,16 +461,17 @@ int store_queue_position(store *s, const char *conv, int64_t *position)
 
 int store_conv_list(store *s, const char *user, int64_t limit, store_conv_row_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT c.id, c.subject, c.last_seq, coalesce(q.state, 'bot'),"
-                                " (SELECT count(*) FROM messages m WHERE m.conv = c.id"
-                                "  AND m.author_kind <> 'user' AND m.seq > coalesce(q.read_seq, 0)),"
-                                " coalesce((SELECT ts FROM messages m WHERE m.conv = c.id"
-                                "  AND m.seq = c.last_seq), c.created_ms) AS updated,"
-                                " (SELECT text FROM messages m WHERE m.conv = c.id AND m.seq = c.last_seq)"
-                                " FROM conversations c LEFT JOIN conv_state q ON q.conv = c.id"
-                                " WHERE c.user = ?1 ORDER BY updated DESC, c.id LIMIT ?2",
-                                "ti", user, limit);
+    sqlite3_stmt *st =
+        sq_query(s,
+                 "SELECT c.id, c.subject, c.last_seq, coalesce(q.state, 'bot'),"
+                 " (SELECT count(*) FROM messages m WHERE m.conv = c.id"
+                 "  AND m.author_kind <> 'user' AND m.seq > coalesce(q.read_seq, 0)),"
+                 " coalesce((SELECT ts FROM messages m WHERE m.conv = c.id"
+                 "  AND m.seq = c.last_seq), c.created_ms) AS updated,"
+                 " (SELECT text FROM messages m WHERE m.conv = c.id AND m.seq = c.last_seq)"
+                 " FROM conversations c LEFT JOIN conv_state q ON q.conv = c.id"
+                 " WHERE c.user = ?1 ORDER BY updated DESC, c.id LIMIT ?2",
+                 "ti", user, limit);
     store_conv_row r;
     int rc, stop = 0;
 

@@ -40,8 +40,10 @@ static int create_private(const char *path)
         return 0;
     if (stat(path, &st) == 0) {
         if (st.st_mode & 077)
-            fprintf(stderr, "parley-server: warning: database %s can be read by other users "
-                            "(chmod 600 it and its -wal and -shm)\n", path);
+            fprintf(stderr,
+                    "parley-server: warning: database %s can be read by other users "
+                    "(chmod 600 it and its -wal and -shm)\n",
+                    path);
         return 0;
     }
     fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -126,16 +128,18 @@ void store_rollback(store *s)
 /* AUTOINCREMENT counters go too, so that ids repeat from wipe to wipe. */
 static void add_sequences(store *s, sqlite3_str *sql)
 {
-    if (sqlite3_table_column_metadata(s->h, NULL, "sqlite_sequence", "name", NULL, NULL, NULL,
-                                      NULL, NULL) == SQLITE_OK)
+    if (sqlite3_table_column_metadata(s->h, NULL, "sqlite_sequence", "name", NULL, NULL, NULL, NULL,
+                                      NULL) == SQLITE_OK)
         sqlite3_str_appendall(sql, "DELETE FROM sqlite_sequence;");
 }
 
 int store_wipe(store *s)
 {
     sqlite3_str *sql = sqlite3_str_new(s->h);
-    sqlite3_stmt *st = sq_query(s, "SELECT name FROM sqlite_schema WHERE type = 'table' "
-                                   "AND name NOT LIKE 'sqlite_%'", "");
+    sqlite3_stmt *st = sq_query(s,
+                                "SELECT name FROM sqlite_schema WHERE type = 'table' "
+                                "AND name NOT LIKE 'sqlite_%'",
+                                "");
     char *script;
     int rc;
 

@@ -43,8 +43,10 @@ int store_kb_add(store_kb *k, const store_article *a, char *why, size_t cap)
     sqlite3_stmt *st;
     int rc;
 
-    if (sqlite3_prepare_v2(k->h, "INSERT INTO kb(id, title, keywords, body, url) "
-                                 "VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(k->h,
+                           "INSERT INTO kb(id, title, keywords, body, url) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK) {
         snprintf(why, cap, "%s", sqlite3_errmsg(k->h));
         return -1;
     }
@@ -84,8 +86,8 @@ static void fill(sqlite3_stmt *st, store_article *a, int with_snippet)
     a->snippet = with_snippet ? (const char *)sqlite3_column_text(st, 4) : NULL;
 }
 
-int store_kb_search(store_kb *k, const char *const *words, size_t n, int limit,
-                    store_article_cb cb, void *ud)
+int store_kb_search(store_kb *k, const char *const *words, size_t n, int limit, store_article_cb cb,
+                    void *ud)
 {
     sqlite3_stmt *st = NULL;
     char *match;
@@ -95,9 +97,10 @@ int store_kb_search(store_kb *k, const char *const *words, size_t n, int limit,
     if (n == 0)
         return 0;
     match = match_any(words, n);
-    if (!match || sqlite3_prepare_v2(k->h, "SELECT id, title, body, url,"
-                                           " snippet(kb, 3, '<b>', '</b>', '...', 16) FROM kb"
-                                           " WHERE kb MATCH ?1 ORDER BY " KB_RANK " LIMIT ?2",
+    if (!match || sqlite3_prepare_v2(k->h,
+                                     "SELECT id, title, body, url,"
+                                     " snippet(kb, 3, '<b>', '</b>', '...', 16) FROM kb"
+                                     " WHERE kb MATCH ?1 ORDER BY " KB_RANK " LIMIT ?2",
                                      -1, &st, NULL) != SQLITE_OK) {
         sqlite3_free(match);
         return -1;

@@ -28,8 +28,8 @@ static int exists(sqlite3_stmt *st, int rc)
 
 /* ---- survey instances ---- */
 
-int store_survey_add(store *s, const char *user, const char *name, const char *conv,
-                     int proactive, const char *def, int64_t now, int64_t *n)
+int store_survey_add(store *s, const char *user, const char *name, const char *conv, int proactive,
+                     const char *def, int64_t now, int64_t *n)
 {
     if (sq_run(s,
                "INSERT INTO survey_instances(user, name, conv, proactive, def, created_ms) "
@@ -43,8 +43,10 @@ int store_survey_add(store *s, const char *user, const char *name, const char *c
 int store_survey_given(store *s, const char *name, const char *conv)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT 1 FROM survey_instances WHERE name = ?1 AND "
-                                      "conv = ?2 LIMIT 1", "tt", name, conv);
+    sqlite3_stmt *st = sq_row(s, &rc,
+                              "SELECT 1 FROM survey_instances WHERE name = ?1 AND "
+                              "conv = ?2 LIMIT 1",
+                              "tt", name, conv);
 
     return exists(st, rc);
 }
@@ -52,8 +54,10 @@ int store_survey_given(store *s, const char *name, const char *conv)
 int store_survey_pending(store *s, const char *user, const char *name)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT 1 FROM survey_instances WHERE user = ?1 AND "
-                                      "name = ?2 AND status = 'pending' LIMIT 1", "tt", user, name);
+    sqlite3_stmt *st = sq_row(s, &rc,
+                              "SELECT 1 FROM survey_instances WHERE user = ?1 AND "
+                              "name = ?2 AND status = 'pending' LIMIT 1",
+                              "tt", user, name);
 
     return exists(st, rc);
 }
@@ -61,8 +65,8 @@ int store_survey_pending(store *s, const char *user, const char *name)
 int store_survey_named(store *s, const char *name)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT 1 FROM survey_instances WHERE name = ?1 LIMIT 1",
-                              "t", name);
+    sqlite3_stmt *st =
+        sq_row(s, &rc, "SELECT 1 FROM survey_instances WHERE name = ?1 LIMIT 1", "t", name);
 
     return exists(st, rc);
 }
@@ -109,8 +113,10 @@ int store_survey_pending_each(store *s, const char *user, int64_t limit, store_s
 
 int store_survey_get(store *s, const char *user, int64_t n, store_survey_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s, "SELECT " SURVEY_COLUMNS " FROM survey_instances "
-                                   "WHERE n = ?1 AND user = ?2", "it", n, user);
+    sqlite3_stmt *st = sq_query(s,
+                                "SELECT " SURVEY_COLUMNS " FROM survey_instances "
+                                "WHERE n = ?1 AND user = ?2",
+                                "it", n, user);
     store_survey sv;
     int rc = sq_step(s, st), stop = 0;
 
@@ -122,8 +128,8 @@ int store_survey_get(store *s, const char *user, int64_t n, store_survey_cb cb, 
     return stop ? -1 : rc;
 }
 
-int store_survey_finish(store *s, int64_t n, const char *status, const char *answers,
-                        int64_t now, const char *cid)
+int store_survey_finish(store *s, int64_t n, const char *status, const char *answers, int64_t now,
+                        const char *cid)
 {
     return sq_run(s,
                   "UPDATE survey_instances SET status = ?2, answers = ?3, done_ms = ?4, "
@@ -155,14 +161,16 @@ int store_proactive_add(store *s, const char *user, const char *msg, int64_t now
 int store_proactive_pending(store *s, const char *user, const char *msg)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT 1 FROM proactive WHERE user = ?1 AND msg = ?2 AND "
-                                      "acked_ms IS NULL LIMIT 1", "tt", user, msg);
+    sqlite3_stmt *st = sq_row(s, &rc,
+                              "SELECT 1 FROM proactive WHERE user = ?1 AND msg = ?2 AND "
+                              "acked_ms IS NULL LIMIT 1",
+                              "tt", user, msg);
 
     return exists(st, rc);
 }
 
-int store_proactive_pending_each(store *s, const char *user, int64_t limit,
-                                 store_proactive_cb cb, void *ud)
+int store_proactive_pending_each(store *s, const char *user, int64_t limit, store_proactive_cb cb,
+                                 void *ud)
 {
     sqlite3_stmt *st = sq_query(s,
                                 "SELECT n, msg, created_ms FROM (SELECT * FROM proactive "
@@ -186,5 +194,6 @@ int store_proactive_ack(store *s, const char *user, int64_t n, int64_t now)
 {
     return sq_run(s,
                   "UPDATE proactive SET acked_ms = ?3 WHERE n = ?1 AND user = ?2 AND "
-                  "acked_ms IS NULL", "iti", n, user, now);
+                  "acked_ms IS NULL",
+                  "iti", n, user, now);
 }

@@ -73,8 +73,10 @@ int store_session_create(store *s, const char *token, const char *user, int64_t 
 int store_anon_secret_missing(store *s, const char *anon)
 {
     int rc, missing;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT secret_hash IS NULL FROM users "
-                                      "WHERE id = ?1 AND kind = 'anon'", "t", anon);
+    sqlite3_stmt *st = sq_row(s, &rc,
+                              "SELECT secret_hash IS NULL FROM users "
+                              "WHERE id = ?1 AND kind = 'anon'",
+                              "t", anon);
 
     missing = rc == 1 && sqlite3_column_int(st, 0);
     sq_done(st);
@@ -89,8 +91,10 @@ int store_anon_secret_set(store *s, const char *anon, const char *hash)
 int store_anon_secret_get(store *s, const char *anon, char *hash, size_t cap)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT secret_hash FROM users WHERE id = ?1 AND "
-                                      "kind = 'anon' AND secret_hash IS NOT NULL", "t", anon);
+    sqlite3_stmt *st = sq_row(s, &rc,
+                              "SELECT secret_hash FROM users WHERE id = ?1 AND "
+                              "kind = 'anon' AND secret_hash IS NOT NULL",
+                              "t", anon);
 
     if (rc == 1)
         snprintf(hash, cap, "%s", sq_text(st, 0));
@@ -127,7 +131,8 @@ static int refs_load(store *s, refs *r)
     sqlite3_stmt *st = sq_query(s,
                                 "SELECT m.name, f.\"from\" FROM sqlite_schema AS m "
                                 "JOIN pragma_foreign_key_list(m.name) AS f "
-                                "WHERE m.type = 'table' AND f.\"table\" = 'users'", "");
+                                "WHERE m.type = 'table' AND f.\"table\" = 'users'",
+                                "");
     int rc;
 
     while ((rc = sq_step(s, st)) == 1) {
@@ -160,8 +165,10 @@ static int rename_anon(store *s, const refs *r, const char *old)
     }
     if (sq_run_once(s, "UPDATE users SET id = ?2 WHERE id = ?1", "tt", old, fresh))
         return -1;
-    fprintf(stderr, "parley-server: db: anonymous user '%s' had no a-<uuid> id: now '%s', out of "
-                    "reach of the identified user '%s'\n", old, fresh, old);
+    fprintf(stderr,
+            "parley-server: db: anonymous user '%s' had no a-<uuid> id: now '%s', out of "
+            "reach of the identified user '%s'\n",
+            old, fresh, old);
     return 0;
 }
 
@@ -172,8 +179,10 @@ static int fix_row(store *s, const refs *r, const char *id, const char *kind)
     if (strcmp(kind, "anon") == 0 && !anon_form)
         return rename_anon(s, r, id);
     if (strcmp(kind, "anon") != 0 && anon_form) {
-        fprintf(stderr, "parley-server: db: identified user '%s' has the anonymous form: now "
-                        "anonymous\n", id);
+        fprintf(stderr,
+                "parley-server: db: identified user '%s' has the anonymous form: now "
+                "anonymous\n",
+                id);
         return sq_run_once(s, "UPDATE users SET kind = 'anon' WHERE id = ?1", "t", id);
     }
     return 0;
@@ -253,8 +262,10 @@ static int fix_rows(store *s)
  * user it looks like. Each rename is reported on stderr. */
 int store_users_separate(store *s)
 {
-    sqlite3_stmt *st = sq_query(s, "SELECT 1 FROM pragma_table_info('users') "
-                                   "WHERE name = 'secret_hash'", "");
+    sqlite3_stmt *st = sq_query(s,
+                                "SELECT 1 FROM pragma_table_info('users') "
+                                "WHERE name = 'secret_hash'",
+                                "");
     int rc = sq_step(s, st);
 
     sq_finish(st);

@@ -21,8 +21,8 @@ int survey_deliver(server *s, const char *user, const cJSON *def, const char *co
     cJSON_Delete(wire);
     /* A survey about no conversation is the server's own initiative. */
     if (text)
-        rc = store_survey_add(s->store, user, pj_string(def, "name"), conv, conv == NULL, text,
-                              now, n);
+        rc = store_survey_add(s->store, user, pj_string(def, "name"), conv, conv == NULL, text, now,
+                              n);
     if (rc == 0) {
         deliver_frame(s, user, "survey", wire_survey(*n, conv, conv == NULL, text));
         console_survey(s, *n);
@@ -66,9 +66,8 @@ int survey_finish(store *s, const char *user, int64_t n, const char *cid, const 
     else if (rc < 0)
         fin.outcome = SURVEY_ERROR;
     else if (fin.outcome == SURVEY_STORED &&
-             ((answers && !text) ||
-              store_survey_finish(s, n, answers ? "submitted" : "dismissed", text, util_now_ms(),
-                                  cid)))
+             ((answers && !text) || store_survey_finish(s, n, answers ? "submitted" : "dismissed",
+                                                        text, util_now_ms(), cid)))
         fin.outcome = SURVEY_ERROR;
     cJSON_Delete(fin.def);
     cJSON_free(text);
@@ -83,6 +82,6 @@ static int send_survey(void *ud, const store_survey *sv)
 
 void survey_resend(ws_conn *c)
 {
-    store_survey_pending_each(ws_conn_server(c)->store, ws_conn_user(c), SURVEY_RESEND,
-                              send_survey, c);
+    store_survey_pending_each(ws_conn_server(c)->store, ws_conn_user(c), SURVEY_RESEND, send_survey,
+                              c);
 }

@@ -276,8 +276,8 @@ static const char *author_why(const cJSON *author)
 
     if (!cJSON_IsObject(author))
         return "message author must be an object";
-    if (!kind || (strcmp(kind, "bot") != 0 && strcmp(kind, "agent") != 0 &&
-                  strcmp(kind, "system") != 0))
+    if (!kind ||
+        (strcmp(kind, "bot") != 0 && strcmp(kind, "agent") != 0 && strcmp(kind, "system") != 0))
         return "message author kind must be bot, agent or system";
     return opt_str(author, "name", 1, MAX_LABEL) ? NULL
                                                  : "message author name must be 1..128 bytes";

@@ -12,9 +12,8 @@ typedef struct walk {
 } walk;
 
 static const char *const ACTIONS[] = {
-    [TL_HANDOFF] = "handoff", [TL_ASSIGN] = "assign", [TL_TRANSFER] = "transfer",
-    [TL_BOT] = "bot",         [TL_CLOSE] = "close",   [TL_REOPEN] = "reopen",
-    [TL_PRIORITY] = "priority",
+    [TL_HANDOFF] = "handoff", [TL_ASSIGN] = "assign", [TL_TRANSFER] = "transfer", [TL_BOT] = "bot",
+    [TL_CLOSE] = "close",     [TL_REOPEN] = "reopen", [TL_PRIORITY] = "priority",
 };
 
 int tl_kind_of_action(const char *name)
@@ -199,14 +198,9 @@ static void step(walk *w, const tl_event *e)
     tl_facts *f = w->f;
 
     switch (e->kind) {
-    case TL_USER_MSG:
-        user_wrote(w, e);
-        break;
-    case TL_BOT_MSG:
-        break;
-    case TL_AGENT_MSG:
-        agent_wrote(w, e);
-        break;
+    case TL_USER_MSG: user_wrote(w, e); break;
+    case TL_BOT_MSG: break;
+    case TL_AGENT_MSG: agent_wrote(w, e); break;
     case TL_HANDOFF:
         release(w, e->ts);
         start_episode(w, e->ts);

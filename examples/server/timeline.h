@@ -19,8 +19,8 @@ typedef enum tl_kind {
     TL_TRANSFER,  /* it moved to another agent (agent: the new holder) */
     TL_BOT,       /* handed back to the bot */
     TL_CLOSE,
-    TL_REOPEN,    /* by the user writing in a closed conversation, or an agent */
-    TL_PRIORITY,  /* priority: the new one */
+    TL_REOPEN,   /* by the user writing in a closed conversation, or an agent */
+    TL_PRIORITY, /* priority: the new one */
 } tl_kind;
 
 typedef struct tl_event {
@@ -54,13 +54,13 @@ typedef struct tl_facts {
     int64_t first_start; /* the first episode's start; 0: never handed to humans */
     int64_t last_close;  /* 0: never closed */
     int closes, reopens, transfers;
-    int writers;                    /* distinct agents who wrote */
-    tl_hold holds[TL_MAX_AGENTS];   /* per agent, the first TL_MAX_AGENTS */
+    int writers;                  /* distinct agents who wrote */
+    tl_hold holds[TL_MAX_AGENTS]; /* per agent, the first TL_MAX_AGENTS */
     size_t n_holds;
-    int64_t handle_ms;              /* all holds added up */
-    const char *holder;             /* who holds it now, or NULL */
-    const char *last_holder;        /* the last agent who held it, or NULL */
-    const char *priority;           /* the priority now ("normal" without events) */
+    int64_t handle_ms;       /* all holds added up */
+    const char *holder;      /* who holds it now, or NULL */
+    const char *last_holder; /* the last agent who held it, or NULL */
+    const char *priority;    /* the priority now ("normal" without events) */
     /* Within the running episode, after its first response: the user's
      * first message not answered yet (0: none). */
     int64_t awaiting_since;

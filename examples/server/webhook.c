@@ -115,8 +115,7 @@ webhook *webhook_new(const char *url, const char *secret, char *why, size_t cap)
         snprintf(why, cap, "out of memory");
         return NULL;
     }
-    if (!url || parse_url(w, url, why, cap) ||
-        (secret && !(w->secret = strdup(secret)))) {
+    if (!url || parse_url(w, url, why, cap) || (secret && !(w->secret = strdup(secret)))) {
         if (!url)
             snprintf(why, cap, "no URL");
         free(w);
@@ -407,17 +406,14 @@ int webhook_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     if (!w || (w->wsi && w->wsi != wsi) || !w->inflight)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-        return append_headers(wsi, w, in, len);
-    case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
-        return write_body(wsi, w);
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: return append_headers(wsi, w, in, len);
+    case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: return write_body(wsi, w);
     case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
         w->status = (int)lws_http_client_http_response(wsi);
         return 0;
     case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
         return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
-    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
-        return 0;
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ: return 0;
     case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
         lws_set_opaque_user_data(wsi, NULL);
         finish(w, w->status >= 200 && w->status < 300, "status not 2xx");
@@ -430,7 +426,6 @@ int webhook_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         lws_set_opaque_user_data(wsi, NULL);
         finish(w, 0, "closed before an answer (or timed out)");
         return 0;
-    default:
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }

@@ -58,9 +58,8 @@ int websess_csrf(const char *token, char out[WEBSESS_BUF])
 {
     unsigned char d[SHA256_LEN];
 
-    if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
-                        (const unsigned char *)token, strlen(token),
-                        (const unsigned char *)CSRF_LABEL, sizeof CSRF_LABEL - 1, d))
+    if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)token,
+                        strlen(token), (const unsigned char *)CSRF_LABEL, sizeof CSRF_LABEL - 1, d))
         return -1;
     to_hex(d, sizeof d, out);
     return 0;

@@ -66,8 +66,7 @@ static char *finish(builder *b)
     return out;
 }
 
-char *wire_welcome(const char *session, const char *anon_secret, size_t max_frame,
-                    size_t max_text)
+char *wire_welcome(const char *session, const char *anon_secret, size_t max_frame, size_t max_text)
 {
     builder b = start("welcome");
     cJSON *limits;

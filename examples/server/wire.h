@@ -13,8 +13,7 @@
 #include "store.h"
 
 /* `anon_secret` (may be NULL): the merge secret issued to an anonymous user. */
-char *wire_welcome(const char *session, const char *anon_secret, size_t max_frame,
-                   size_t max_text);
+char *wire_welcome(const char *session, const char *anon_secret, size_t max_frame, size_t max_text);
 char *wire_conv_ack(const char *cid, const char *conv);
 char *wire_msg_ack(const char *cid, const store_msg *m);
 char *wire_msg(const store_msg *m);

@@ -31,7 +31,7 @@ struct ws_conn {
     int64_t close_not_before; /* monotonic ms; 0: close as soon as flushed */
     char user[PJ_MAX_ID + 1];
     char addr[ADDR_BUF]; /* the peer's address, "" when unknown */
-    char *rx; /* the message being reassembled, NUL-terminated */
+    char *rx;            /* the message being reassembled, NUL-terminated */
     size_t rx_len, rx_cap;
     int rx_state;
     outq out;
@@ -64,8 +64,8 @@ static void conn_queue(ws_conn *c, const char *json)
     if (!json)
         drop(c, "out of memory");
     else if (outq_push(&c->out, json, len, max))
-        drop(c, c->out.bytes + outq_cost(len) > max
-                    ? "output queue full (the client does not read)" : "out of memory");
+        drop(c, c->out.bytes + outq_cost(len) > max ? "output queue full (the client does not read)"
+                                                    : "out of memory");
     else
         lws_callback_on_writable(c->wsi);
 }
@@ -244,14 +244,16 @@ void ws_conn_refuse(ws_conn *c, const cJSON *f, const char *type, const char *me
                     int64_t retry_ms)
 {
     const char *req = pj_string(f, "req");
-    int kept = cJSON_GetObjectItemCaseSensitive(f, "cid") ||
-               (type && strcmp(type, "history.get") == 0);
+    int kept =
+        cJSON_GetObjectItemCaseSensitive(f, "cid") || (type && strcmp(type, "history.get") == 0);
 
-    ws_conn_send(c, wire_req_error("rate_limited", message, pj_is_ident(req) ? req : NULL,
-                                   retry_ms));
+    ws_conn_send(c,
+                 wire_req_error("rate_limited", message, pj_is_ident(req) ? req : NULL, retry_ms));
     if (kept || abuse_take(&c->strikes, ABUSE_STRIKE_RATE, ABUSE_STRIKES, util_mono_ms())) {
-        fprintf(stderr, "parley-server: closing connection of '%s' from %s: over the rate "
-                        "limit\n", c->user, c->addr[0] ? c->addr : "?");
+        fprintf(stderr,
+                "parley-server: closing connection of '%s' from %s: over the rate "
+                "limit\n",
+                c->user, c->addr[0] ? c->addr : "?");
         close_after_refusal(c);
     }
 }
@@ -269,8 +271,9 @@ static int admit(ws_conn *c, const cJSON *f, const char *type)
                           : abuse_take(&c->msgs, a->msg_rate, a->msg_burst, now);
     if (wait == 0)
         return 1;
-    ws_conn_refuse(c, f, type, k == ABUSE_REQ ? "too many requests, slow down"
-                                              : "too many messages, slow down", wait);
+    ws_conn_refuse(c, f, type,
+                   k == ABUSE_REQ ? "too many requests, slow down" : "too many messages, slow down",
+                   wait);
     return 0;
 }
 
@@ -444,23 +447,15 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     ws_conn *c = user;
 
     switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return path_allowed(wsi) ? 0 : 1;
-    case LWS_CALLBACK_ESTABLISHED:
-        on_established(c, wsi);
-        return 0;
-    case LWS_CALLBACK_RECEIVE:
-        return on_receive(c, in, len);
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return on_writeable(c);
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return path_allowed(wsi) ? 0 : 1;
+    case LWS_CALLBACK_ESTABLISHED: on_established(c, wsi); return 0;
+    case LWS_CALLBACK_RECEIVE: return on_receive(c, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE: return on_writeable(c);
     case LWS_CALLBACK_TIMER: /* a refusal's linger is over (close_after_refusal) */
         lws_callback_on_writable(wsi);
         return 0;
-    case LWS_CALLBACK_CLOSED:
-        on_closed(c);
-        return 0;
-    default:
-        return 0;
+    case LWS_CALLBACK_CLOSED: on_closed(c); return 0;
+    default: return 0;
     }
 }
 

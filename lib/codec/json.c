@@ -175,14 +175,10 @@ static int scan_scalar(jscan *s)
     if (s->p >= s->end)
         return scan_bad(s, "truncated JSON");
     switch (*s->p) {
-    case '"':
-        return scan_string(s);
-    case 't':
-        return scan_literal(s, "true");
-    case 'f':
-        return scan_literal(s, "false");
-    case 'n':
-        return scan_literal(s, "null");
+    case '"': return scan_string(s);
+    case 't': return scan_literal(s, "true");
+    case 'f': return scan_literal(s, "false");
+    case 'n': return scan_literal(s, "null");
     default:
         if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
             return scan_number(s);
@@ -446,7 +442,8 @@ int pl_json_integral_in(const cJSON *v, double lo, double hi, int64_t *out)
 
 /* Optional member holding an integral number in [lo, hi]; *dst untouched
  * when absent. */
-int pl_json_get_integral(pl_json_dec *d, const cJSON *obj, const char *key, double lo, double hi, int64_t *dst)
+int pl_json_get_integral(pl_json_dec *d, const cJSON *obj, const char *key, double lo, double hi,
+                         int64_t *dst)
 {
     const cJSON *v = pl_json_member(obj, key);
     if (v && !pl_json_integral_in(v, lo, hi, dst))
@@ -455,7 +452,8 @@ int pl_json_get_integral(pl_json_dec *d, const cJSON *obj, const char *key, doub
 }
 
 /* Optional nested object; *dst stays NULL when absent. */
-int pl_json_get_object(pl_json_dec *d, const cJSON *obj, const char *key, int required, const cJSON **dst)
+int pl_json_get_object(pl_json_dec *d, const cJSON *obj, const char *key, int required,
+                       const cJSON **dst)
 {
     const cJSON *v = pl_json_member(obj, key);
     *dst = NULL;
@@ -468,7 +466,8 @@ int pl_json_get_object(pl_json_dec *d, const cJSON *obj, const char *key, int re
 }
 
 /* Enum member: names[i] maps to value i + 1. */
-int pl_json_get_enum(pl_json_dec *d, const cJSON *obj, const char *key, const char *const *names, size_t n, int *dst)
+int pl_json_get_enum(pl_json_dec *d, const cJSON *obj, const char *key, const char *const *names,
+                     size_t n, int *dst)
 {
     const cJSON *v = pl_json_member(obj, key);
     if (v && cJSON_IsString(v))
@@ -479,7 +478,8 @@ int pl_json_get_enum(pl_json_dec *d, const cJSON *obj, const char *key, const ch
             }
     return pl_json_bad_member(d, key);
 }
-int pl_json_get_bounded(pl_json_dec *d, const cJSON *obj, const char *key, int required, size_t max, char **dst)
+int pl_json_get_bounded(pl_json_dec *d, const cJSON *obj, const char *key, int required, size_t max,
+                        char **dst)
 {
     const cJSON *v = pl_json_member(obj, key);
     if (!v)
@@ -505,7 +505,8 @@ int pl_json_get_url(pl_json_dec *d, const cJSON *obj, const char *key, int requi
     return rc;
 }
 
-int pl_json_get_array(pl_json_dec *d, const cJSON *obj, const char *key, int min, int max, const cJSON **arr, int *n)
+int pl_json_get_array(pl_json_dec *d, const cJSON *obj, const char *key, int min, int max,
+                      const cJSON **arr, int *n)
 {
     const cJSON *v = pl_json_member(obj, key);
     *arr = NULL;

@@ -39,22 +39,26 @@ int pl_json_get_id(pl_json_dec *d, const cJSON *obj, const char *key, int requir
 int pl_json_parse_seq(const char *s, uint64_t *out);
 int pl_json_get_seq(pl_json_dec *d, const cJSON *obj, uint64_t *dst);
 int pl_json_integral_in(const cJSON *v, double lo, double hi, int64_t *out);
-int pl_json_get_integral(pl_json_dec *d, const cJSON *obj, const char *key, double lo, double hi, int64_t *dst);
-int pl_json_get_object(pl_json_dec *d, const cJSON *obj, const char *key, int required, const cJSON **dst);
+int pl_json_get_integral(pl_json_dec *d, const cJSON *obj, const char *key, double lo, double hi,
+                         int64_t *dst);
+int pl_json_get_object(pl_json_dec *d, const cJSON *obj, const char *key, int required,
+                       const cJSON **dst);
 /* names[i] maps to i + 1. */
-int pl_json_get_enum(pl_json_dec *d, const cJSON *obj, const char *key, const char *const *names, size_t n,
-                     int *dst);
+int pl_json_get_enum(pl_json_dec *d, const cJSON *obj, const char *key, const char *const *names,
+                     size_t n, int *dst);
 /* A non-empty string member of at most max bytes; an absent optional one
  * leaves *dst alone. */
-int pl_json_get_bounded(pl_json_dec *d, const cJSON *obj, const char *key, int required, size_t max, char **dst);
+int pl_json_get_bounded(pl_json_dec *d, const cJSON *obj, const char *key, int required, size_t max,
+                        char **dst);
 /* The same, holding an http(s) URL of at most PL_MAX_URL bytes. */
 int pl_json_get_url(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst);
 /* An array member of min..max entries in *arr and *n; *arr NULL (and OK)
  * when absent and min is 0. */
-int pl_json_get_array(pl_json_dec *d, const cJSON *obj, const char *key, int min, int max, const cJSON **arr,
-                      int *n);
+int pl_json_get_array(pl_json_dec *d, const cJSON *obj, const char *key, int min, int max,
+                      const cJSON **arr, int *n);
 /* A seq member (pl_json_parse_seq's rules) copied as its string. */
-int pl_json_get_seq_str(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst);
+int pl_json_get_seq_str(pl_json_dec *d, const cJSON *obj, const char *key, int required,
+                        char **dst);
 /* A count member, 0..UINT32_MAX; absent: 0. */
 int pl_json_get_count(pl_json_dec *d, const cJSON *obj, const char *key, uint32_t *out);
 /* An "author" object: its kind (PARLEY_AUTHOR_*) and optional name. */

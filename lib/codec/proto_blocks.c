@@ -21,7 +21,6 @@ typedef struct bctx {
     size_t seen_mark; /* ids added by the block being decoded start here */
 } bctx;
 
-
 static int get_option_id(bctx *b, const cJSON *obj, char **dst)
 {
     const cJSON *v = pl_json_member(obj, "id");
@@ -56,8 +55,8 @@ static int decode_option(bctx *b, const cJSON *o, int quick, struct parley_optio
     return rc;
 }
 
-
-static int decode_options(bctx *b, const cJSON *blk, const char *key, int min, int quick, struct parley_block *out)
+static int decode_options(bctx *b, const cJSON *blk, const char *key, int min, int quick,
+                          struct parley_block *out)
 {
     const cJSON *arr;
     int n, rc = pl_json_get_array(&b->d, blk, key, min, PL_MAX_OPTIONS, &arr, &n);
@@ -136,8 +135,8 @@ static void note_skip(char *err, size_t err_size, int *skipped, int index, const
 /* Block `i` of the message into the next free slot of r->blocks, with a
  * copy of its JSON in `json`; a block that breaks the rules is cleared, its
  * ids given back, and noted. PARLEY_OK (kept or skipped) or NOMEM. */
-static int decode_one(const pl_alloc *a, const cJSON *blk, int i, idset *seen, pl_content *r, cJSON *json,
-                      char *err, size_t err_size, int *skipped)
+static int decode_one(const pl_alloc *a, const cJSON *blk, int i, idset *seen, pl_content *r,
+                      cJSON *json, char *err, size_t err_size, int *skipped)
 {
     char why[160] = "";
     bctx b = {{a, why, sizeof why, ""}, seen, seen->n};
@@ -165,7 +164,8 @@ static int decode_one(const pl_alloc *a, const cJSON *blk, int i, idset *seen, p
 
 /* Decodes the array `arr` into r->blocks, keeping the good blocks and
  * their JSON. */
-static int decode_blocks(const pl_alloc *a, const cJSON *arr, pl_content *r, char *err, size_t err_size, int *skipped)
+static int decode_blocks(const pl_alloc *a, const cJSON *arr, pl_content *r, char *err,
+                         size_t err_size, int *skipped)
 {
     int n = cJSON_GetArraySize(arr);
     int keep = n < PL_MAX_BLOCKS ? n : PL_MAX_BLOCKS;
@@ -195,7 +195,8 @@ static int decode_blocks(const pl_alloc *a, const cJSON *arr, pl_content *r, cha
     return rc;
 }
 
-int pl_proto_content_of(const pl_alloc *a, const void *obj, pl_content **out, char *err, size_t err_size)
+int pl_proto_content_of(const pl_alloc *a, const void *obj, pl_content **out, char *err,
+                        size_t err_size)
 {
     const cJSON *msg = obj;
     *out = NULL;
@@ -225,7 +226,8 @@ int pl_proto_content_of(const pl_alloc *a, const void *obj, pl_content **out, ch
     return rc;
 }
 
-int pl_proto_msg_content(const pl_alloc *a, const pl_frame *f, pl_content **out, char *err, size_t err_size)
+int pl_proto_msg_content(const pl_alloc *a, const pl_frame *f, pl_content **out, char *err,
+                         size_t err_size)
 {
     return pl_proto_content_of(a, f->doc, out, err, err_size);
 }

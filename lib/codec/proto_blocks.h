@@ -14,10 +14,12 @@
 /* The kept blocks of a `msg` frame in *out (NULL when none were kept).
  * Skipped blocks are described in err (empty when nothing was skipped).
  * PARLEY_OK or NOMEM. */
-int pl_proto_msg_content(const pl_alloc *a, const pl_frame *f, pl_content **out, char *err, size_t err_size);
+int pl_proto_msg_content(const pl_alloc *a, const pl_frame *f, pl_content **out, char *err,
+                         size_t err_size);
 /* The same for any message object inside a frame's document (`obj`, from
  * the codec's own readers: answers, proactive messages). */
-int pl_proto_content_of(const pl_alloc *a, const void *obj, pl_content **out, char *err, size_t err_size);
+int pl_proto_content_of(const pl_alloc *a, const void *obj, pl_content **out, char *err,
+                        size_t err_size);
 /* Content from its raw_json text (as journaled): every block must be kept,
  * else PARLEY_ERR_PROTOCOL; NOMEM. */
 int pl_proto_parse_content(const pl_alloc *a, const char *json, pl_content **out);

@@ -52,7 +52,8 @@ static int add_crumbs(cJSON *obj, const pl_crumb *crumbs, size_t n)
             cJSON_Delete(c);
             return 0;
         }
-        if (!pl_json_add_str(c, "text", crumbs[i].text) || !cJSON_AddNumberToObject(c, "ts", (double)crumbs[i].ts))
+        if (!pl_json_add_str(c, "text", crumbs[i].text) ||
+            !cJSON_AddNumberToObject(c, "ts", (double)crumbs[i].ts))
             return 0;
     }
     return 1;
@@ -80,11 +81,14 @@ static int context_ok(const pl_context *c)
 
 static int add_parts(cJSON *obj, const pl_context *c)
 {
-    return add_values(obj, "attributes", c->attrs, c->n_attrs) && pl_json_add_opt_str(obj, "screen", c->screen) &&
-           add_crumbs(obj, c->crumbs, c->n_crumbs) && add_values(obj, "device", c->device, c->n_device);
+    return add_values(obj, "attributes", c->attrs, c->n_attrs) &&
+           pl_json_add_opt_str(obj, "screen", c->screen) &&
+           add_crumbs(obj, c->crumbs, c->n_crumbs) &&
+           add_values(obj, "device", c->device, c->n_device);
 }
 
-int pl_proto_encode_context(const pl_alloc *a, int full, const pl_context *c, char **out, size_t *out_len)
+int pl_proto_encode_context(const pl_alloc *a, int full, const pl_context *c, char **out,
+                            size_t *out_len)
 {
     if (!out || !context_ok(c))
         return PARLEY_ERR_INVALID_ARG;
@@ -106,8 +110,8 @@ int pl_proto_encode_snapshot(const pl_alloc *a, const pl_context *c, char **out,
     return pl_json_finish(a, root, ok, out, out_len);
 }
 
-int pl_proto_encode_event(const pl_alloc *a, const char *cid, const char *name, const char *meta, int64_t ts,
-                       char **out, size_t *out_len)
+int pl_proto_encode_event(const pl_alloc *a, const char *cid, const char *name, const char *meta,
+                          int64_t ts, char **out, size_t *out_len)
 {
     if (!cid || !name || !out)
         return PARLEY_ERR_INVALID_ARG;
@@ -115,7 +119,8 @@ int pl_proto_encode_event(const pl_alloc *a, const char *cid, const char *name, 
     if (!root)
         return PARLEY_ERR_NOMEM;
     int ok = pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "name", name) &&
-             (!meta || cJSON_AddRawToObject(root, "meta", meta)) && cJSON_AddNumberToObject(root, "ts", (double)ts);
+             (!meta || cJSON_AddRawToObject(root, "meta", meta)) &&
+             cJSON_AddNumberToObject(root, "ts", (double)ts);
     return pl_json_finish(a, root, ok, out, out_len);
 }
 
@@ -151,7 +156,8 @@ static int map_node(const mapper *m, cJSON *node)
     return PARLEY_OK;
 }
 
-int pl_proto_json_map_strings(const pl_alloc *a, const char *json, pl_json_str_fn fn, void *user, char **out)
+int pl_proto_json_map_strings(const pl_alloc *a, const char *json, pl_json_str_fn fn, void *user,
+                              char **out)
 {
     if (!json || !fn || !out)
         return PARLEY_ERR_INVALID_ARG;
@@ -178,7 +184,8 @@ static int depth_of(const cJSON *node)
     return deepest + 1;
 }
 
-int pl_proto_json_object(const pl_alloc *a, const char *text, size_t max_len, int max_depth, char **canon)
+int pl_proto_json_object(const pl_alloc *a, const char *text, size_t max_len, int max_depth,
+                         char **canon)
 {
     if (!text || !canon)
         return PARLEY_ERR_INVALID_ARG;

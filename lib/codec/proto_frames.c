@@ -82,7 +82,8 @@ static int decode_msg(pl_json_dec *d, const cJSON *root, pl_frame *f)
         rc = decode_author(d, root, f);
     if (!rc)
         rc = pl_json_get_string(d, root, "text", 1, &f->text);
-    return rc ? rc : pl_json_get_integral(d, root, "ts", -PL_JSON_TS_LIMIT, PL_JSON_TS_LIMIT, &f->ts);
+    return rc ? rc
+              : pl_json_get_integral(d, root, "ts", -PL_JSON_TS_LIMIT, PL_JSON_TS_LIMIT, &f->ts);
 }
 
 /* conv.update's queue: read leniently, a bad one is as good as none. */
@@ -95,7 +96,8 @@ static void decode_queue(const cJSON *root, pl_frame *f)
         return;
     int64_t p = -1, w = 0;
     const cJSON *pv = pl_json_member(q, "position"), *wv = pl_json_member(q, "wait_s");
-    if ((pv && !pl_json_integral_in(pv, 0, 2147483647.0, &p)) || (wv && !pl_json_integral_in(wv, 0, 4294967295.0, &w)))
+    if ((pv && !pl_json_integral_in(pv, 0, 2147483647.0, &p)) ||
+        (wv && !pl_json_integral_in(wv, 0, 4294967295.0, &w)))
         return;
     f->queue_pos = (int)p;
     f->wait_s = (uint32_t)w;
@@ -204,7 +206,8 @@ static int decode_root(pl_json_dec *d, const cJSON *root, pl_frame *f)
     return PARLEY_OK;
 }
 
-int pl_proto_decode(const pl_alloc *a, const char *buf, size_t len, pl_frame *out, char *err, size_t err_size)
+int pl_proto_decode(const pl_alloc *a, const char *buf, size_t len, pl_frame *out, char *err,
+                    size_t err_size)
 {
     pl_json_dec d = {a, err, err_size, ""};
     memset(out, 0, sizeof *out);
@@ -251,7 +254,8 @@ void pl_proto_frame_clear(const pl_alloc *a, pl_frame *f)
 static int add_sdk(cJSON *root, const pl_hello *h)
 {
     cJSON *sdk = cJSON_AddObjectToObject(root, "sdk");
-    return sdk && pl_json_add_str(sdk, "name", "parley-c") && pl_json_add_str(sdk, "version", h->sdk_version) &&
+    return sdk && pl_json_add_str(sdk, "name", "parley-c") &&
+           pl_json_add_str(sdk, "version", h->sdk_version) &&
            pl_json_add_str(sdk, "platform", h->platform);
 }
 
@@ -265,7 +269,8 @@ static int add_user(cJSON *root, const pl_hello *h)
     /* The anonymous id lets the server merge what the user did before
      * logging in; the proof (the secret the server issued to it) is what
      * allows the merge. */
-    return pl_json_add_str(user, "id", h->user_id) && pl_json_add_opt_str(user, "token", h->token) &&
+    return pl_json_add_str(user, "id", h->user_id) &&
+           pl_json_add_opt_str(user, "token", h->token) &&
            pl_json_add_opt_str(user, "anon", h->anon_id) &&
            pl_json_add_opt_str(user, "proof", h->anon_id ? h->anon_proof : NULL);
 }
@@ -311,8 +316,8 @@ int pl_proto_encode_hello(const pl_alloc *a, const pl_hello *h, char **out, size
     cJSON *root = pl_json_new_frame("hello");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    int ok = cJSON_AddNumberToObject(root, "v", 1) && pl_json_add_str(root, "app", h->app) && add_sdk(root, h) &&
-             add_user(root, h) && add_resume(root, h);
+    int ok = cJSON_AddNumberToObject(root, "v", 1) && pl_json_add_str(root, "app", h->app) &&
+             add_sdk(root, h) && add_user(root, h) && add_resume(root, h);
     return pl_json_finish(a, root, ok, out, out_len);
 }
 
@@ -322,16 +327,17 @@ static int add_snapshot(cJSON *obj, const char *context)
     return !context || cJSON_AddRawToObject(obj, "context", context) != NULL;
 }
 
-int pl_proto_encode_conv_start(const pl_alloc *a, const char *cid, const char *conv, const char *subject,
-                            const char *context, char **out, size_t *out_len)
+int pl_proto_encode_conv_start(const pl_alloc *a, const char *cid, const char *conv,
+                               const char *subject, const char *context, char **out,
+                               size_t *out_len)
 {
     if (!cid || !conv || !out)
         return PARLEY_ERR_INVALID_ARG;
     cJSON *root = pl_json_new_frame("conv.start");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    int ok = pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "conv", conv) && pl_json_add_opt_str(root, "subject", subject) &&
-             add_snapshot(root, context);
+    int ok = pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "conv", conv) &&
+             pl_json_add_opt_str(root, "subject", subject) && add_snapshot(root, context);
     return pl_json_finish(a, root, ok, out, out_len);
 }
 
@@ -345,20 +351,22 @@ static int add_postback(cJSON *root, const pl_postback *pb)
 }
 
 int pl_proto_encode_msg_send(const pl_alloc *a, const char *cid, const char *conv, const char *text,
-                          const char *context, const pl_postback *pb, char **out, size_t *out_len)
+                             const char *context, const pl_postback *pb, char **out,
+                             size_t *out_len)
 {
     if (!cid || !conv || !text || !out || (pb && (!pb->msg || !pb->option)))
         return PARLEY_ERR_INVALID_ARG;
     cJSON *root = pl_json_new_frame("msg.send");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    int ok = pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "conv", conv) && pl_json_add_str(root, "text", text) &&
-             add_postback(root, pb) && add_snapshot(root, context);
+    int ok = pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "conv", conv) &&
+             pl_json_add_str(root, "text", text) && add_postback(root, pb) &&
+             add_snapshot(root, context);
     return pl_json_finish(a, root, ok, out, out_len);
 }
 
-int pl_proto_encode_history_get(const pl_alloc *a, const char *conv, uint64_t after, uint32_t limit, char **out,
-                             size_t *out_len)
+int pl_proto_encode_history_get(const pl_alloc *a, const char *conv, uint64_t after, uint32_t limit,
+                                char **out, size_t *out_len)
 {
     if (!conv || !out || after > PL_SEQ_MAX || limit > PL_MAX_HISTORY_LIMIT)
         return PARLEY_ERR_INVALID_ARG;
@@ -382,8 +390,8 @@ int pl_proto_encode_bye(const pl_alloc *a, char **out, size_t *out_len)
     return pl_json_finish(a, root, 1, out, out_len);
 }
 
-int pl_proto_frame_without(const pl_alloc *a, const char *frame, size_t len, const char *key, char **out,
-                        size_t *out_len)
+int pl_proto_frame_without(const pl_alloc *a, const char *frame, size_t len, const char *key,
+                           char **out, size_t *out_len)
 {
     if (!frame || !key || !out)
         return PARLEY_ERR_INVALID_ARG;

@@ -27,9 +27,20 @@ typedef enum {
     PL_FRAME_ACK
 } pl_frame_type;
 
-typedef enum { PL_AUTHOR_USER = 1, PL_AUTHOR_BOT, PL_AUTHOR_AGENT, PL_AUTHOR_SYSTEM } pl_author_kind;
+typedef enum {
+    PL_AUTHOR_USER = 1,
+    PL_AUTHOR_BOT,
+    PL_AUTHOR_AGENT,
+    PL_AUTHOR_SYSTEM
+} pl_author_kind;
 
-typedef enum { PL_CONV_BOT = 1, PL_CONV_AGENT, PL_CONV_QUEUED, PL_CONV_CLOSED, PL_CONV_OPEN } pl_conv_state;
+typedef enum {
+    PL_CONV_BOT = 1,
+    PL_CONV_AGENT,
+    PL_CONV_QUEUED,
+    PL_CONV_CLOSED,
+    PL_CONV_OPEN
+} pl_conv_state;
 
 /* A decoded server frame. Strings are owned by the frame (allocated with the
  * allocator given to pl_proto_decode) and NULL when the frame does not carry
@@ -68,7 +79,8 @@ typedef struct pl_frame {
  * receives a short reason in err[err_size]; `out` holds nothing to free.
  * PARLEY_ERR_NOMEM on allocation failure. Never reads past buf[len]; buf
  * need not be NUL-terminated. */
-int pl_proto_decode(const pl_alloc *a, const char *buf, size_t len, pl_frame *out, char *err, size_t err_size);
+int pl_proto_decode(const pl_alloc *a, const char *buf, size_t len, pl_frame *out, char *err,
+                    size_t err_size);
 void pl_proto_frame_clear(const pl_alloc *a, pl_frame *f);
 /* The request id a frame names (borrowed from f), or NULL. */
 const char *pl_proto_frame_req(const pl_frame *f);
@@ -99,26 +111,28 @@ typedef struct pl_hello {
 int pl_proto_encode_hello(const pl_alloc *a, const pl_hello *h, char **out, size_t *out_len);
 /* `context` (may be NULL) is a JSON object text from
  * pl_proto_encode_snapshot, embedded as the frame's "context". */
-int pl_proto_encode_conv_start(const pl_alloc *a, const char *cid, const char *conv, const char *subject,
-                               const char *context, char **out, size_t *out_len);
+int pl_proto_encode_conv_start(const pl_alloc *a, const char *cid, const char *conv,
+                               const char *subject, const char *context, char **out,
+                               size_t *out_len);
 /* The option a postback answers (docs/protocol.md, "Postbacks"). */
 typedef struct pl_postback {
     const char *msg, *option, *payload; /* payload may be NULL */
 } pl_postback;
 /* `pb` NULL for plain text. */
 int pl_proto_encode_msg_send(const pl_alloc *a, const char *cid, const char *conv, const char *text,
-                             const char *context, const pl_postback *pb, char **out, size_t *out_len);
+                             const char *context, const pl_postback *pb, char **out,
+                             size_t *out_len);
 /* history.get: the messages of `conv` after seq `after` (0 = from the
  * start); `limit` 0 leaves it to the server's default (100), else
  * 1..PL_MAX_HISTORY_LIMIT. */
-int pl_proto_encode_history_get(const pl_alloc *a, const char *conv, uint64_t after, uint32_t limit, char **out,
-                                size_t *out_len);
+int pl_proto_encode_history_get(const pl_alloc *a, const char *conv, uint64_t after, uint32_t limit,
+                                char **out, size_t *out_len);
 int pl_proto_encode_bye(const pl_alloc *a, char **out, size_t *out_len);
 /* One of our own encoded frames (a journaled outbox item) re-encoded
  * without its member `key`. NOT_FOUND when it has none, INVALID_ARG when
  * it is not a JSON object, NOMEM. */
-int pl_proto_frame_without(const pl_alloc *a, const char *frame, size_t len, const char *key, char **out,
-                           size_t *out_len);
+int pl_proto_frame_without(const pl_alloc *a, const char *frame, size_t len, const char *key,
+                           char **out, size_t *out_len);
 
 /* ---- seq numbers --------------------------------------------------------- */
 

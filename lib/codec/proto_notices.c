@@ -8,7 +8,8 @@
 typedef int (*notice_fn)(pl_json_dec *d, const cJSON *root, pl_item *out);
 
 /* Runs fn over the frame's document; on failure `out` holds nothing. */
-static int decode(const pl_alloc *a, const pl_frame *f, notice_fn fn, pl_item *out, char *err, size_t err_size)
+static int decode(const pl_alloc *a, const pl_frame *f, notice_fn fn, pl_item *out, char *err,
+                  size_t err_size)
 {
     memset(out, 0, sizeof *out);
     if (err && err_size)
@@ -46,17 +47,20 @@ static int unread(pl_json_dec *d, const cJSON *root, pl_item *out)
     return rc ? rc : pl_json_get_count(d, root, "count", &out->count);
 }
 
-int pl_proto_decode_typing(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err, size_t err_size)
+int pl_proto_decode_typing(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err,
+                           size_t err_size)
 {
     return decode(a, f, typing, out, err, err_size);
 }
 
-int pl_proto_decode_read(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err, size_t err_size)
+int pl_proto_decode_read(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err,
+                         size_t err_size)
 {
     return decode(a, f, read_mark, out, err, err_size);
 }
 
-int pl_proto_decode_unread(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err, size_t err_size)
+int pl_proto_decode_unread(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err,
+                           size_t err_size)
 {
     return decode(a, f, unread, out, err, err_size);
 }
@@ -72,7 +76,8 @@ int pl_proto_encode_typing(const pl_alloc *a, const char *conv, int on, char **o
     return pl_json_finish(a, root, ok, out, out_len);
 }
 
-int pl_proto_encode_read(const pl_alloc *a, const char *conv, uint64_t seq, char **out, size_t *out_len)
+int pl_proto_encode_read(const pl_alloc *a, const char *conv, uint64_t seq, char **out,
+                         size_t *out_len)
 {
     if (!conv || !out || !seq)
         return PARLEY_ERR_INVALID_ARG;

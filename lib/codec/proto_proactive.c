@@ -18,11 +18,13 @@ int pl_proto_encode_proactive_ack(const pl_alloc *a, const char *id, char **out,
 
 static const char *const author_kinds[] = {"user", "bot", "agent", "system"};
 
-static int decode_body(pl_json_dec *d, const cJSON *root, pl_item *p, char *skipped, size_t skipped_size)
+static int decode_body(pl_json_dec *d, const cJSON *root, pl_item *p, char *skipped,
+                       size_t skipped_size)
 {
     const cJSON *msg, *author;
     int rc;
-    if ((rc = pl_json_get_id(d, root, "id", 1, &p->id)) || (rc = pl_json_get_object(d, root, "msg", 1, &msg)))
+    if ((rc = pl_json_get_id(d, root, "id", 1, &p->id)) ||
+        (rc = pl_json_get_object(d, root, "msg", 1, &msg)))
         return rc;
     d->where = "msg.";
     if ((rc = pl_json_get_string(d, msg, "text", 1, &p->text)))
@@ -42,8 +44,8 @@ static int decode_body(pl_json_dec *d, const cJSON *root, pl_item *p, char *skip
     return pl_proto_content_of(d->a, msg, &p->content, skipped, skipped_size);
 }
 
-int pl_proto_decode_proactive(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err, size_t err_size,
-                              char *skipped, size_t skipped_size)
+int pl_proto_decode_proactive(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err,
+                              size_t err_size, char *skipped, size_t skipped_size)
 {
     memset(out, 0, sizeof *out);
     if (skipped && skipped_size)

@@ -11,7 +11,8 @@
 
 typedef int (*item_fn)(pl_json_dec *d, const cJSON *obj, pl_item *item);
 
-static int decode_items(pl_json_dec *d, const cJSON *root, const char *key, int max, item_fn fn, pl_answer *out)
+static int decode_items(pl_json_dec *d, const cJSON *root, const char *key, int max, item_fn fn,
+                        pl_answer *out)
 {
     const cJSON *arr;
     int n, rc = pl_json_get_array(d, root, key, 0, max, &arr, &n);
@@ -55,7 +56,8 @@ static int conv_item(pl_json_dec *d, const cJSON *o, pl_item *item)
     if (!rc)
         rc = pl_json_get_count(d, o, "unread", &item->count);
     if (!rc)
-        rc = pl_json_get_integral(d, o, "updated_ms", -PL_JSON_TS_LIMIT, PL_JSON_TS_LIMIT, &item->ts);
+        rc = pl_json_get_integral(d, o, "updated_ms", -PL_JSON_TS_LIMIT, PL_JSON_TS_LIMIT,
+                                  &item->ts);
     return rc ? rc : pl_json_get_string(d, o, "last_text", 0, &item->text);
 }
 
@@ -77,7 +79,8 @@ static int message_item(pl_json_dec *d, const cJSON *o, pl_item *item)
     return pl_proto_content_of(d->a, o, &item->content, why, sizeof why);
 }
 
-static int article_item(pl_json_dec *d, const cJSON *o, pl_item *item, const char *text_key, int text_required)
+static int article_item(pl_json_dec *d, const cJSON *o, pl_item *item, const char *text_key,
+                        int text_required)
 {
     int rc = pl_json_get_id(d, o, "id", 1, &item->id);
     if (!rc)
@@ -147,7 +150,8 @@ const char *pl_proto_answer_type(pl_req_kind kind)
     return kind >= PL_REQ_CONV_LIST && kind <= PL_REQ_ARTICLE ? kinds[kind].answer : "";
 }
 
-int pl_proto_decode_answer(const pl_alloc *a, const pl_frame *f, pl_answer *out, char *err, size_t err_size)
+int pl_proto_decode_answer(const pl_alloc *a, const pl_frame *f, pl_answer *out, char *err,
+                           size_t err_size)
 {
     memset(out, 0, sizeof *out);
     if (err && err_size)
@@ -175,7 +179,8 @@ static int add_request_args(cJSON *root, pl_req_kind kind, const pl_req_args *ar
     case PL_REQ_HISTORY:
         if (args->before)
             pl_proto_seq_str(args->before, seq);
-        return pl_json_add_str(root, "conv", args->conv) && (!args->before || pl_json_add_str(root, "before", seq)) &&
+        return pl_json_add_str(root, "conv", args->conv) &&
+               (!args->before || pl_json_add_str(root, "before", seq)) &&
                (!args->limit || cJSON_AddNumberToObject(root, "limit", args->limit));
     case PL_REQ_SEARCH: return pl_json_add_str(root, "query", args->query);
     case PL_REQ_ARTICLE: return pl_json_add_str(root, "id", args->id);
@@ -183,8 +188,8 @@ static int add_request_args(cJSON *root, pl_req_kind kind, const pl_req_args *ar
     return 0;
 }
 
-int pl_proto_encode_request(const pl_alloc *a, pl_req_kind kind, const char *req, const pl_req_args *args,
-                            char **out, size_t *out_len)
+int pl_proto_encode_request(const pl_alloc *a, pl_req_kind kind, const char *req,
+                            const pl_req_args *args, char **out, size_t *out_len)
 {
     if (kind < PL_REQ_CONV_LIST || kind > PL_REQ_ARTICLE || !req || !args || !out ||
         (kind == PL_REQ_HISTORY && !args->conv) || (kind == PL_REQ_SEARCH && !args->query) ||

@@ -19,8 +19,8 @@ typedef struct pl_req_args {
 
 /* The request frame of `kind` with id `req` (encoders as in
  * proto_frames.h). INVALID_ARG when an argument the kind needs is NULL. */
-int pl_proto_encode_request(const pl_alloc *a, pl_req_kind kind, const char *req, const pl_req_args *args,
-                            char **out, size_t *out_len);
+int pl_proto_encode_request(const pl_alloc *a, pl_req_kind kind, const char *req,
+                            const pl_req_args *args, char **out, size_t *out_len);
 /* The frame type that answers `kind` ("conv.list", "history.page",
  * "kb.results", "kb.article"). */
 const char *pl_proto_answer_type(pl_req_kind kind);
@@ -32,6 +32,7 @@ pl_req_kind pl_proto_answer_kind(const char *type_name);
  * history page's conv and `more` (its messages keep their blocks, a broken
  * block costing that block only), or the article. PARLEY_ERR_PROTOCOL with
  * the reason in err, or NOMEM; `out` holds nothing then. */
-int pl_proto_decode_answer(const pl_alloc *a, const pl_frame *f, pl_answer *out, char *err, size_t err_size);
+int pl_proto_decode_answer(const pl_alloc *a, const pl_frame *f, pl_answer *out, char *err,
+                           size_t err_size);
 
 #endif

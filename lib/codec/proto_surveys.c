@@ -14,7 +14,8 @@
 static const char *const kinds[] = {"rating", "nps", "single", "multi", "text"};
 
 /* A string member of 1..max bytes (0..max with allow_empty). */
-static int get_text(pl_json_dec *d, const cJSON *obj, const char *key, int required, size_t max, char **dst)
+static int get_text(pl_json_dec *d, const cJSON *obj, const char *key, int required, size_t max,
+                    char **dst)
 {
     const cJSON *v = pl_json_member(obj, key);
     if (!v)
@@ -46,7 +47,8 @@ static int decode_options(pl_json_dec *d, const cJSON *qj, parley_question *q)
     for (const cJSON *o = opts->child; o && n <= PL_MAX_SURVEY_OPTIONS; o = o->next)
         n++;
     if (n == 0 || n > PL_MAX_SURVEY_OPTIONS)
-        return pl_json_bad(d, "%s'options' must hold 1..%d options", d->where, PL_MAX_SURVEY_OPTIONS);
+        return pl_json_bad(d, "%s'options' must hold 1..%d options", d->where,
+                           PL_MAX_SURVEY_OPTIONS);
     if (!(q->options = pl_calloc(d->a, n, sizeof *q->options)))
         return PARLEY_ERR_NOMEM;
     q->n_options = n;
@@ -74,7 +76,8 @@ static int decode_kind_rules(pl_json_dec *d, const cJSON *qj, parley_question *q
     case PARLEY_Q_RATING:
         q->min = 1;
         q->max = 5;
-        if ((rc = get_int(d, qj, "min", 0, 10, &q->min)) || (rc = get_int(d, qj, "max", 0, 10, &q->max)))
+        if ((rc = get_int(d, qj, "min", 0, 10, &q->min)) ||
+            (rc = get_int(d, qj, "max", 0, 10, &q->max)))
             return rc;
         if (q->min >= q->max)
             return pl_json_bad(d, "%smin %d not below max %d", d->where, q->min, q->max);
@@ -93,8 +96,8 @@ static int decode_kind_rules(pl_json_dec *d, const cJSON *qj, parley_question *q
             (rc = get_int(d, qj, "max", 1, PL_MAX_SURVEY_OPTIONS, &q->max)))
             return rc;
         if (q->min > q->max || q->max > (int)q->n_options)
-            return pl_json_bad(d, "%sselection bounds %d..%d do not fit %zu options", d->where, q->min, q->max,
-                       q->n_options);
+            return pl_json_bad(d, "%sselection bounds %d..%d do not fit %zu options", d->where,
+                               q->min, q->max, q->n_options);
         return PARLEY_OK;
     case PARLEY_Q_TEXT: {
         int len = PL_DEFAULT_SURVEY_ANSWER;
@@ -110,7 +113,8 @@ static int decode_kind_rules(pl_json_dec *d, const cJSON *qj, parley_question *q
 
 /* One `in` value of a condition on question `ref`: its bit in show_mask
  * and its text. */
-static int condition_value(pl_json_dec *d, const parley_question *ref, const cJSON *v, uint32_t *bit, char buf[PL_MAX_ID + 1])
+static int condition_value(pl_json_dec *d, const parley_question *ref, const cJSON *v,
+                           uint32_t *bit, char buf[PL_MAX_ID + 1])
 {
     if (ref->kind == PARLEY_Q_RATING || ref->kind == PARLEY_Q_NPS) {
         int64_t x;
@@ -122,7 +126,8 @@ static int condition_value(pl_json_dec *d, const parley_question *ref, const cJS
     }
     int j = cJSON_IsString(v) ? pl_survey_option_index(ref, v->valuestring) : -1;
     if (j < 0)
-        return pl_json_bad(d, "%sshow_if names an option question \"%s\" does not have", d->where, ref->id);
+        return pl_json_bad(d, "%sshow_if names an option question \"%s\" does not have", d->where,
+                           ref->id);
     *bit = 1u << j;
     snprintf(buf, PL_MAX_ID + 1, "%s", v->valuestring);
     return PARLEY_OK;
@@ -143,10 +148,12 @@ static int decode_condition(pl_json_dec *d, const cJSON *qj, parley_survey *s, s
     if (rq->kind == PARLEY_Q_TEXT)
         return pl_json_bad(d, "%sshow_if cannot depend on a text question", d->where);
     size_t n = 0;
-    for (const cJSON *v = cJSON_IsArray(in) ? in->child : NULL; v && n <= PL_MAX_SURVEY_OPTIONS; v = v->next)
+    for (const cJSON *v = cJSON_IsArray(in) ? in->child : NULL; v && n <= PL_MAX_SURVEY_OPTIONS;
+         v = v->next)
         n++;
     if (n == 0 || n > PL_MAX_SURVEY_OPTIONS)
-        return pl_json_bad(d, "%sshow_if 'in' must hold 1..%d values", d->where, PL_MAX_SURVEY_OPTIONS);
+        return pl_json_bad(d, "%sshow_if 'in' must hold 1..%d values", d->where,
+                           PL_MAX_SURVEY_OPTIONS);
     if (!(q->show_values = pl_calloc(d->a, n, sizeof *q->show_values)))
         return PARLEY_ERR_NOMEM;
     q->show_if = ref;
@@ -180,16 +187,19 @@ static int decode_question(pl_json_dec *d, const cJSON *qj, parley_survey *s, si
     if (rc)
         return rc;
     if (!cJSON_IsString(kind) || pl_json_get_enum(d, qj, "kind", kinds, 5, &q->kind) != PARLEY_OK)
-        return pl_json_bad(d, "%sunknown kind \"%s\"", d->where, cJSON_IsString(kind) ? kind->valuestring : "?");
+        return pl_json_bad(d, "%sunknown kind \"%s\"", d->where,
+                           cJSON_IsString(kind) ? kind->valuestring : "?");
     if (req && !cJSON_IsBool(req))
         return pl_json_bad(d, "%s'required' must be a boolean", d->where);
     q->required = cJSON_IsTrue(req);
-    if ((rc = get_text(d, qj, "text", 1, PL_MAX_SURVEY_TEXT, &q->text)) || (rc = decode_kind_rules(d, qj, q)))
+    if ((rc = get_text(d, qj, "text", 1, PL_MAX_SURVEY_TEXT, &q->text)) ||
+        (rc = decode_kind_rules(d, qj, q)))
         return rc;
     return decode_condition(d, qj, s, i);
 }
 
-static int decode_questions(pl_json_dec *d, const cJSON *sj, parley_survey *s, char *where, size_t where_size)
+static int decode_questions(pl_json_dec *d, const cJSON *sj, parley_survey *s, char *where,
+                            size_t where_size)
 {
     const cJSON *qs = pl_json_member(sj, "questions");
     if (!cJSON_IsArray(qs))
@@ -225,7 +235,8 @@ static int print_json(const pl_alloc *a, const cJSON *node, char **out)
     return *out ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
-static int decode_survey_body(pl_json_dec *d, const cJSON *root, parley_survey *s, char *where, size_t where_size)
+static int decode_survey_body(pl_json_dec *d, const cJSON *root, parley_survey *s, char *where,
+                              size_t where_size)
 {
     const cJSON *sj, *pro = pl_json_member(root, "proactive");
     int rc = pl_json_get_object(d, root, "survey", 1, &sj);
@@ -248,7 +259,8 @@ static int decode_survey_body(pl_json_dec *d, const cJSON *root, parley_survey *
     return print_json(d->a, root, &s->frame);
 }
 
-int pl_proto_decode_survey(const pl_alloc *a, const pl_frame *f, parley_survey **out, char *err, size_t err_size)
+int pl_proto_decode_survey(const pl_alloc *a, const pl_frame *f, parley_survey **out, char *err,
+                           size_t err_size)
 {
     const cJSON *root = f ? f->doc : NULL;
     *out = NULL;
@@ -261,9 +273,12 @@ int pl_proto_decode_survey(const pl_alloc *a, const pl_frame *f, parley_survey *
     pl_json_dec d = {a, why, sizeof why, ""};
     int rc = decode_survey_body(&d, root, s, where, sizeof where);
     if (rc == PARLEY_ERR_PROTOCOL && err && err_size) {
-        const cJSON *sj = pl_json_member(root, "survey"), *id = sj ? pl_json_member(sj, "id") : NULL;
+        const cJSON *sj = pl_json_member(root, "survey"),
+                    *id = sj ? pl_json_member(sj, "id") : NULL;
         snprintf(err, err_size, "survey \"%.128s\" rejected: %s",
-                 cJSON_IsString(id) && pl_id_valid(id->valuestring, PL_MAX_ID) ? id->valuestring : "?", why);
+                 cJSON_IsString(id) && pl_id_valid(id->valuestring, PL_MAX_ID) ? id->valuestring
+                                                                               : "?",
+                 why);
     }
     if (rc != PARLEY_OK) {
         pl_survey_unref(s);
@@ -298,8 +313,8 @@ static cJSON *answer_json(const parley_question *q, const pl_survey_answer *an)
     return arr;
 }
 
-int pl_proto_encode_survey_answers(const pl_alloc *a, const parley_survey *s, const pl_survey_answer *ans, char **out,
-                                size_t *out_len)
+int pl_proto_encode_survey_answers(const pl_alloc *a, const parley_survey *s,
+                                   const pl_survey_answer *ans, char **out, size_t *out_len)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root)
@@ -318,7 +333,8 @@ int pl_proto_encode_survey_answers(const pl_alloc *a, const parley_survey *s, co
 
 /* One stored answer checked against its question again; 0 when it does not
  * fit (a journal from another version). */
-static int answer_from_json(const pl_alloc *a, const parley_question *q, const cJSON *v, pl_survey_answer *an)
+static int answer_from_json(const pl_alloc *a, const parley_question *q, const cJSON *v,
+                            pl_survey_answer *an)
 {
     int64_t x;
     switch (q->kind) {
@@ -350,8 +366,8 @@ static int answer_from_json(const pl_alloc *a, const parley_question *q, const c
     return n >= q->min && n <= q->max;
 }
 
-int pl_proto_decode_survey_answers(const pl_alloc *a, const parley_survey *s, const char *json, size_t len,
-                                pl_survey_answer *ans)
+int pl_proto_decode_survey_answers(const pl_alloc *a, const parley_survey *s, const char *json,
+                                   size_t len, pl_survey_answer *ans)
 {
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root)
@@ -375,8 +391,8 @@ int pl_proto_decode_survey_answers(const pl_alloc *a, const parley_survey *s, co
     return PARLEY_OK;
 }
 
-int pl_proto_encode_survey_submit(const pl_alloc *a, const char *cid, const char *survey, const char *answers,
-                               char **out, size_t *out_len)
+int pl_proto_encode_survey_submit(const pl_alloc *a, const char *cid, const char *survey,
+                                  const char *answers, char **out, size_t *out_len)
 {
     if (!cid || !survey || !answers || !out)
         return PARLEY_ERR_INVALID_ARG;
@@ -388,13 +404,15 @@ int pl_proto_encode_survey_submit(const pl_alloc *a, const char *cid, const char
     return pl_json_finish(a, root, ok, out, out_len);
 }
 
-int pl_proto_encode_survey_dismiss(const pl_alloc *a, const char *cid, const char *survey, char **out,
-                                size_t *out_len)
+int pl_proto_encode_survey_dismiss(const pl_alloc *a, const char *cid, const char *survey,
+                                   char **out, size_t *out_len)
 {
     if (!cid || !survey || !out)
         return PARLEY_ERR_INVALID_ARG;
     cJSON *root = pl_json_new_frame("survey.dismiss");
     if (!root)
         return PARLEY_ERR_NOMEM;
-    return pl_json_finish(a, root, pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "survey", survey), out, out_len);
+    return pl_json_finish(
+        a, root, pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "survey", survey), out,
+        out_len);
 }

@@ -96,13 +96,16 @@ static void offers_trim(pl_postbacks *p, const char *conv)
 
 /* Remembers what a delivered message offered. Its own copy of the blocks
  * (read back from their JSON): the event's go to the host. */
-static int offer_remember(pl_postbacks *p, const char *conv, const char *msg, const pl_content *content)
+static int offer_remember(pl_postbacks *p, const char *conv, const char *msg,
+                          const pl_content *content)
 {
     if (!pl_content_has_postback(content) || offer_find(p, conv, msg))
         return PARLEY_OK;
     offer *o = pl_calloc(&p->alloc, 1, sizeof *o);
-    int rc = o ? pl_proto_parse_content(&p->alloc, content->raw_json, &o->content) : PARLEY_ERR_NOMEM;
-    if (rc == PARLEY_OK && (!(o->conv = pl_strdup(&p->alloc, conv)) || !(o->msg = pl_strdup(&p->alloc, msg))))
+    int rc =
+        o ? pl_proto_parse_content(&p->alloc, content->raw_json, &o->content) : PARLEY_ERR_NOMEM;
+    if (rc == PARLEY_OK &&
+        (!(o->conv = pl_strdup(&p->alloc, conv)) || !(o->msg = pl_strdup(&p->alloc, msg))))
         rc = PARLEY_ERR_NOMEM;
     if (rc != PARLEY_OK) {
         offer_free(p, o);
@@ -161,8 +164,8 @@ static int load_offer(pl_postbacks *p, const char *key, const char *v, size_t le
     offer *o = pl_calloc(&p->alloc, 1, sizeof *o);
     char *json = pl_strndup(&p->alloc, json_at, (size_t)(v + len - json_at));
     int rc = o && json ? PARLEY_OK : PARLEY_ERR_NOMEM;
-    if (rc == PARLEY_OK &&
-        (!(o->conv = pl_strndup(&p->alloc, f[0], n[0])) || !(o->msg = pl_strndup(&p->alloc, f[1], n[1]))))
+    if (rc == PARLEY_OK && (!(o->conv = pl_strndup(&p->alloc, f[0], n[0])) ||
+                            !(o->msg = pl_strndup(&p->alloc, f[1], n[1]))))
         rc = PARLEY_ERR_NOMEM;
     if (rc == PARLEY_OK)
         rc = pl_proto_parse_content(&p->alloc, json, &o->content);
@@ -189,7 +192,8 @@ static int load_entry(void *user, const char *key, const void *value, size_t len
 static int on_message(void *user, const pl_frame *f, parley_event *ev)
 {
     pl_postbacks *p = user;
-    return f->type == PL_FRAME_MSG && ev->content ? offer_remember(p, f->conv, f->id, ev->content) : PARLEY_OK;
+    return f->type == PL_FRAME_MSG && ev->content ? offer_remember(p, f->conv, f->id, ev->content)
+                                                  : PARLEY_OK;
 }
 
 static void forget_all(pl_postbacks *p)
@@ -209,7 +213,8 @@ static void on_logout(void *user)
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-pl_postbacks *pl_postbacks_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal, const pl_log *log)
+pl_postbacks *pl_postbacks_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal,
+                               const pl_log *log)
 {
     pl_postbacks *p = pl_calloc(a, 1, sizeof *p);
     if (!p)
@@ -242,7 +247,8 @@ void pl_postbacks_free(pl_postbacks *p)
 static int check_postback(pl_postbacks *p, const char *conv, const char *msg, const char *option,
                           const char **label, const char **payload)
 {
-    if (!pl_id_valid(conv, PL_MAX_ID) || !pl_id_valid(msg, PL_MAX_ID) || !pl_id_valid(option, PL_MAX_ID))
+    if (!pl_id_valid(conv, PL_MAX_ID) || !pl_id_valid(msg, PL_MAX_ID) ||
+        !pl_id_valid(option, PL_MAX_ID))
         return PARLEY_ERR_INVALID_ARG;
     const offer *o = offer_find(p, conv, msg);
     const struct parley_option *opt = o ? pl_content_option(o->content, option) : NULL;
@@ -270,8 +276,8 @@ static void postback_done(pl_postbacks *p, const char *conv, const char *msg, co
 
 /* The label goes out as the user's message: redacted, with the context
  * snapshot, through the outbox. */
-int pl_postbacks_send(pl_postbacks *p, pl_ctx *ctx, const char *conv, const char *msg, const char *option,
-                      char cid[PARLEY_ID_SIZE])
+int pl_postbacks_send(pl_postbacks *p, pl_ctx *ctx, const char *conv, const char *msg,
+                      const char *option, char cid[PARLEY_ID_SIZE])
 {
     const char *label = NULL, *payload = NULL;
     int rc = check_postback(p, conv, msg, option, &label, &payload);

@@ -24,14 +24,15 @@ typedef struct pl_postbacks pl_postbacks;
 /* Registers itself with `sess` (borrowed); `journal` may be NULL (memory
  * only), else the offers are loaded from it. NULL when out of memory or
  * the session has no room for another module. */
-pl_postbacks *pl_postbacks_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal, const pl_log *log);
+pl_postbacks *pl_postbacks_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal,
+                               const pl_log *log);
 void pl_postbacks_free(pl_postbacks *p);
 
 /* parley_postback: checked against what message `msg` offered, then the
  * option's label (redacted by `ctx`, with its snapshot) goes into the
  * outbox as a msg.send naming the option; its client id in cid. Errors as
  * parley.h says. */
-int pl_postbacks_send(pl_postbacks *p, pl_ctx *ctx, const char *conv, const char *msg, const char *option,
-                      char cid[PARLEY_ID_SIZE]);
+int pl_postbacks_send(pl_postbacks *p, pl_ctx *ctx, const char *conv, const char *msg,
+                      const char *option, char cid[PARLEY_ID_SIZE]);
 
 #endif

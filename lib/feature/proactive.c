@@ -108,7 +108,8 @@ static int on_message(pl_proactive *p, pl_item *msg)
             memset(msg, 0, sizeof *msg);
             return PARLEY_OK;
         }
-        PL_LOG_I(p->log, "proactive %s dropped: %d items held already", msg->id, PL_PROACTIVE_MAX_HELD);
+        PL_LOG_I(p->log, "proactive %s dropped: %d items held already", msg->id,
+                 PL_PROACTIVE_MAX_HELD);
     } else {
         rc = deliver(p, msg);
     }
@@ -124,10 +125,13 @@ static int on_frame(void *user, int64_t now, const pl_frame *f)
         return 0;
     char err[160] = "", skipped[160] = "", text[200];
     pl_item msg;
-    int rc = pl_proto_decode_proactive(&p->alloc, f, &msg, err, sizeof err, skipped, sizeof skipped);
+    int rc =
+        pl_proto_decode_proactive(&p->alloc, f, &msg, err, sizeof err, skipped, sizeof skipped);
     if (rc == PARLEY_ERR_PROTOCOL) {
         snprintf(text, sizeof text, "proactive item rejected: %s", err);
-        return pl_sess_emit_error(p->sess, PARLEY_ERR_PROTOCOL, text) == PARLEY_OK ? 1 : PARLEY_ERR_NOMEM;
+        return pl_sess_emit_error(p->sess, PARLEY_ERR_PROTOCOL, text) == PARLEY_OK
+                   ? 1
+                   : PARLEY_ERR_NOMEM;
     }
     if (rc != PARLEY_OK)
         return rc;
@@ -152,7 +156,8 @@ static void release(pl_proactive *p)
             if (p->release_survey)
                 p->release_survey(p->release_user, h->sid);
         } else if (deliver(p, &h->msg) != PARLEY_OK) {
-            PL_LOG_W(p->log, "proactive %s dropped: out of memory (the server resends it)", h->msg.id);
+            PL_LOG_W(p->log, "proactive %s dropped: out of memory (the server resends it)",
+                     h->msg.id);
         }
         pl_item_clear(&p->alloc, &h->msg);
     }
@@ -245,7 +250,8 @@ static void on_logout(void *user)
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
-pl_proactive *pl_proactive_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal, const pl_log *log)
+pl_proactive *pl_proactive_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal,
+                               const pl_log *log)
 {
     pl_proactive *p = pl_calloc(a, 1, sizeof *p);
     if (!p)

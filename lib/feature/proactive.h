@@ -23,7 +23,8 @@ typedef struct pl_proactive pl_proactive;
 /* Registers itself with `sess` (borrowed); `journal` (may be NULL) and
  * `log` are borrowed. NULL when out of memory or the session has no room
  * for another module. */
-pl_proactive *pl_proactive_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal, const pl_log *log);
+pl_proactive *pl_proactive_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal,
+                               const pl_log *log);
 void pl_proactive_free(pl_proactive *p);
 
 /* Mutes proactive content for duration_ms from `now` (0: unmute,

@@ -137,7 +137,8 @@ static int on_frame(void *user, int64_t now, const pl_frame *f)
         return pl_sess_bad_frame(r->sess, f, why, NULL) == PARLEY_OK ? 1 : PARLEY_ERR_NOMEM;
     if (rc != PARLEY_OK)
         return rc;
-    parley_event *ev = pl_event_from_item(&r->alloc, is_read ? PARLEY_EV_READ : PARLEY_EV_UNREAD, &item);
+    parley_event *ev =
+        pl_event_from_item(&r->alloc, is_read ? PARLEY_EV_READ : PARLEY_EV_UNREAD, &item);
     if (!ev)
         return PARLEY_ERR_NOMEM;
     if (!is_read)
@@ -163,7 +164,8 @@ static void on_logout(void *user)
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
-pl_receipts *pl_receipts_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal, const pl_log *log)
+pl_receipts *pl_receipts_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal,
+                             const pl_log *log)
 {
     pl_receipts *r = pl_calloc(a, 1, sizeof *r);
     if (!r)
@@ -172,7 +174,8 @@ pl_receipts *pl_receipts_new(const pl_alloc *a, pl_sess *sess, pl_journal *journ
     r->sess = sess;
     r->journal = journal;
     r->log = log;
-    pl_sess_ext ext = {.user = r, .on_welcome = on_welcome, .on_frame = on_frame, .on_logout = on_logout};
+    pl_sess_ext ext = {
+        .user = r, .on_welcome = on_welcome, .on_frame = on_frame, .on_logout = on_logout};
     if ((journal && pl_journal_foreach(journal, PL_RECEIPTS_NS, load_mark, r) != PARLEY_OK) ||
         pl_sess_add_ext(sess, &ext) != PARLEY_OK) {
         pl_receipts_free(r);
@@ -206,7 +209,8 @@ int pl_receipts_mark_read(pl_receipts *r, const char *conv, const char *seq)
         return PARLEY_OK;
     char key[PL_MAX_ID + 3];
     snprintf(key, sizeof key, "r/%s", conv);
-    int rc = r->journal ? pl_journal_put(r->journal, PL_RECEIPTS_NS, key, seq, strlen(seq), 0) : PARLEY_OK;
+    int rc = r->journal ? pl_journal_put(r->journal, PL_RECEIPTS_NS, key, seq, strlen(seq), 0)
+                        : PARLEY_OK;
     if (rc != PARLEY_OK)
         return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
     c->read_mark = mark;

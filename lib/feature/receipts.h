@@ -22,7 +22,8 @@ typedef struct pl_receipts pl_receipts;
 /* Registers itself with `sess` (borrowed); `journal` may be NULL (memory
  * only), else the read marks are loaded from it. NULL when out of memory
  * or the session has no room for another module. */
-pl_receipts *pl_receipts_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal, const pl_log *log);
+pl_receipts *pl_receipts_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal,
+                             const pl_log *log);
 void pl_receipts_free(pl_receipts *r);
 
 /* parley_mark_read and parley_unread_count (`conv` NULL: all of them);

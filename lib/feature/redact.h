@@ -12,7 +12,7 @@
 typedef struct pl_redact {
     parley_redact_fn fn; /* the host's in-place hook, may be NULL */
     void *user;
-    int builtin; /* the default redactor is on */
+    int builtin;                   /* the default redactor is on */
     parley_redact_text_fn text_fn; /* the host's replacement hook (not with fn) */
 } pl_redact;
 

@@ -36,7 +36,8 @@ static const int item_events[] = {[PL_REQ_CONV_LIST] = PARLEY_EV_CONVERSATION,
 static int send_request(pl_requests *r, const pending *q)
 {
     char *copy = pl_strndup(&r->alloc, q->frame, q->len);
-    return copy ? pl_sess_send_control(r->sess, pl_proto_answer_type(q->kind), copy, q->len) : PARLEY_ERR_NOMEM;
+    return copy ? pl_sess_send_control(r->sess, pl_proto_answer_type(q->kind), copy, q->len)
+                : PARLEY_ERR_NOMEM;
 }
 
 static void request_forget(pl_requests *r, size_t i)
@@ -63,8 +64,9 @@ static size_t request_find(const pl_requests *r, const char *id)
 static parley_event *answer_event(pl_requests *r, pl_answer *ans)
 {
     int type = answer_events[ans->kind];
-    parley_event *ev = ans->kind == PL_REQ_ARTICLE ? pl_event_from_item(&r->alloc, type, &ans->article)
-                                                   : pl_event_new(&r->alloc, type);
+    parley_event *ev = ans->kind == PL_REQ_ARTICLE
+                           ? pl_event_from_item(&r->alloc, type, &ans->article)
+                           : pl_event_new(&r->alloc, type);
     if (!ev)
         return NULL;
     ev->req = ans->req;
@@ -74,13 +76,15 @@ static parley_event *answer_event(pl_requests *r, pl_answer *ans)
         ans->conv = NULL;
     }
     ev->more = ans->more;
-    if (ans->n_items && !(ev->items = pl_calloc(&r->alloc, (size_t)ans->n_items, sizeof *ev->items))) {
+    if (ans->n_items &&
+        !(ev->items = pl_calloc(&r->alloc, (size_t)ans->n_items, sizeof *ev->items))) {
         parley_event_free(ev);
         return NULL;
     }
     for (int i = 0; i < ans->n_items; i++) {
         parley_event *it = pl_event_from_item(&r->alloc, item_events[ans->kind], &ans->items[i]);
-        if (!it || (ans->kind == PL_REQ_HISTORY && pl_event_set(it, &it->conv, ev->conv) != PARLEY_OK)) {
+        if (!it ||
+            (ans->kind == PL_REQ_HISTORY && pl_event_set(it, &it->conv, ev->conv) != PARLEY_OK)) {
             parley_event_free(it);
             parley_event_free(ev);
             return NULL;
@@ -134,7 +138,8 @@ static int on_request_error(pl_requests *r, const pl_frame *f)
                    ? PARLEY_ERR_NOT_FOUND
                    : PARLEY_ERR_REJECTED;
     char text[256];
-    snprintf(text, sizeof text, "%s%s%.200s", f->code, f->message ? ": " : "", f->message ? f->message : "");
+    snprintf(text, sizeof text, "%s%s%.200s", f->code, f->message ? ": " : "",
+             f->message ? f->message : "");
     parley_event *ev = pl_event_error(&r->alloc, code, f->req, text);
     if (!ev)
         return PARLEY_ERR_NOMEM;
@@ -190,7 +195,8 @@ pl_requests *pl_requests_new(const pl_alloc *a, pl_sess *sess, const pl_log *log
     r->sess = sess;
     r->log = log;
     r->next_req = 1;
-    pl_sess_ext ext = {.user = r, .on_welcome = on_welcome, .on_frame = on_frame, .on_logout = on_logout};
+    pl_sess_ext ext = {
+        .user = r, .on_welcome = on_welcome, .on_frame = on_frame, .on_logout = on_logout};
     if (pl_sess_add_ext(sess, &ext) != PARLEY_OK) {
         pl_requests_free(r);
         return NULL;
@@ -209,7 +215,8 @@ void pl_requests_free(pl_requests *r)
 
 /* ---- host API -------------------------------------------------------------------------- */
 
-int pl_requests_send(pl_requests *r, pl_req_kind kind, const pl_req_args *args, char req_out[PARLEY_ID_SIZE])
+int pl_requests_send(pl_requests *r, pl_req_kind kind, const pl_req_args *args,
+                     char req_out[PARLEY_ID_SIZE])
 {
     if (r->n_reqs == PL_REQUESTS_MAX)
         return PARLEY_ERR_FULL;

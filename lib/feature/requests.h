@@ -22,6 +22,7 @@ void pl_requests_free(pl_requests *r);
 
 /* Queues a request; its id goes to req_out. Errors: FULL (PL_REQUESTS_MAX
  * pending), NOMEM. Arguments are validated by the caller. */
-int pl_requests_send(pl_requests *r, pl_req_kind kind, const pl_req_args *args, char req_out[PARLEY_ID_SIZE]);
+int pl_requests_send(pl_requests *r, pl_req_kind kind, const pl_req_args *args,
+                     char req_out[PARLEY_ID_SIZE]);
 
 #endif

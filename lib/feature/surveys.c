@@ -21,9 +21,9 @@ typedef struct rec {
     char id[PL_MAX_ID + 1];
     uint64_t order;
     int status;
-    int held;             /* a muted proactive survey not reported yet */
-    parley_survey *model; /* NULL once finished */
-    pl_survey_answer *ans;      /* one per question */
+    int held;              /* a muted proactive survey not reported yet */
+    parley_survey *model;  /* NULL once finished */
+    pl_survey_answer *ans; /* one per question */
     struct rec *next;
 } rec;
 
@@ -292,7 +292,8 @@ static void release(void *user, const char *survey_id)
     if (r && r->held && r->status == ST_PENDING && report(sv, r) == PARLEY_OK)
         r->held = 0;
     else if (r && r->held)
-        PL_LOG_W(sv->log, "survey %s not reported: out of memory (reported after a restart)", r->id);
+        PL_LOG_W(sv->log, "survey %s not reported: out of memory (reported after a restart)",
+                 r->id);
 }
 
 /* A new survey is kept (journaled) and reported, or held while proactive
@@ -446,12 +447,14 @@ static void visibility(const rec *r, unsigned char vis[PL_MAX_SURVEY_QUESTIONS])
     for (size_t i = 0; i < s->n_questions; i++) {
         const parley_question *q = &s->questions[i];
         int ref = q->show_if;
-        vis[i] = ref < 0 || (vis[ref] && (answer_mask(&s->questions[ref], &r->ans[ref]) & q->show_mask));
+        vis[i] =
+            ref < 0 || (vis[ref] && (answer_mask(&s->questions[ref], &r->ans[ref]) & q->show_mask));
     }
 }
 
 /* The pending survey and its question `qid` of `kind` (0: any), shown. */
-static int find_question(pl_surveys *sv, const char *survey_id, const char *qid, int kind, rec **r, int *idx)
+static int find_question(pl_surveys *sv, const char *survey_id, const char *qid, int kind, rec **r,
+                         int *idx)
 {
     int rc = find_pending(sv, survey_id, r);
     if (rc != PARLEY_OK)
@@ -499,7 +502,8 @@ int pl_surveys_answer_number(pl_surveys *sv, const char *survey_id, const char *
     return store_answer(sv, r, idx, (pl_survey_answer){.set = 1, .value = value});
 }
 
-int pl_surveys_answer_choice(pl_surveys *sv, const char *survey_id, const char *qid, const char *option)
+int pl_surveys_answer_choice(pl_surveys *sv, const char *survey_id, const char *qid,
+                             const char *option)
 {
     rec *r;
     int idx;
@@ -514,8 +518,8 @@ int pl_surveys_answer_choice(pl_surveys *sv, const char *survey_id, const char *
     return store_answer(sv, r, idx, (pl_survey_answer){.set = 1, .value = j});
 }
 
-int pl_surveys_answer_choices(pl_surveys *sv, const char *survey_id, const char *qid, const char *const *ids,
-                           size_t n)
+int pl_surveys_answer_choices(pl_surveys *sv, const char *survey_id, const char *qid,
+                              const char *const *ids, size_t n)
 {
     rec *r;
     int idx;
@@ -622,7 +626,8 @@ static void finish(pl_surveys *sv, rec *r, int status)
 
 /* The finished mark is written first, unsynced: the item's synced put
  * makes both durable together. */
-static int enqueue_final(pl_surveys *sv, rec *r, int status, char *frame, size_t len, const char *cid)
+static int enqueue_final(pl_surveys *sv, rec *r, int status, char *frame, size_t len,
+                         const char *cid)
 {
     int rc = persist_finished(sv, r, status);
     if (rc != PARLEY_OK) {
@@ -639,7 +644,7 @@ static int enqueue_final(pl_surveys *sv, rec *r, int status, char *frame, size_t
 }
 
 int pl_surveys_submit(pl_surveys *sv, const char *survey_id, char missing[PL_MAX_ID + 1],
-                   char cid[PARLEY_ID_SIZE])
+                      char cid[PARLEY_ID_SIZE])
 {
     rec *r;
     int rc = find_pending(sv, survey_id, &r);

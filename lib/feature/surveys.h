@@ -35,10 +35,12 @@ void pl_surveys_free(pl_surveys *sv);
  * call names the survey; answers are journaled (unsynced) at each call. */
 int pl_surveys_check(pl_surveys *sv, const char *survey_id);
 int pl_surveys_answer_number(pl_surveys *sv, const char *survey_id, const char *qid, int value);
-int pl_surveys_answer_choice(pl_surveys *sv, const char *survey_id, const char *qid, const char *option);
-int pl_surveys_answer_choices(pl_surveys *sv, const char *survey_id, const char *qid, const char *const *ids,
-                              size_t n);
-int pl_surveys_answer_text(pl_surveys *sv, const char *survey_id, const char *qid, const char *text);
+int pl_surveys_answer_choice(pl_surveys *sv, const char *survey_id, const char *qid,
+                             const char *option);
+int pl_surveys_answer_choices(pl_surveys *sv, const char *survey_id, const char *qid,
+                              const char *const *ids, size_t n);
+int pl_surveys_answer_text(pl_surveys *sv, const char *survey_id, const char *qid,
+                           const char *text);
 int pl_surveys_clear_answer(pl_surveys *sv, const char *survey_id, const char *qid);
 /* 1 shown, 0 hidden by its condition, or an error. */
 int pl_surveys_visible(pl_surveys *sv, const char *survey_id, const char *qid);

@@ -122,7 +122,8 @@ static int view_build(pl_ctx *c, int patch, view *v)
     int rc = view_values(c, &c->attrs, patch, &v->attrs, &v->pc.n_attrs);
     if (rc == PARLEY_OK)
         rc = view_values(c, &c->device, patch, &v->device, &v->pc.n_device);
-    if (rc == PARLEY_OK && n_crumbs && !(v->crumbs = pl_calloc(&c->alloc, n_crumbs, sizeof *v->crumbs)))
+    if (rc == PARLEY_OK && n_crumbs &&
+        !(v->crumbs = pl_calloc(&c->alloc, n_crumbs, sizeof *v->crumbs)))
         rc = PARLEY_ERR_NOMEM;
     if (rc != PARLEY_OK) {
         view_free(c, v);
@@ -224,12 +225,16 @@ static int parts_of(pl_ctx *c, const view *v, part **out, size_t *n, size_t *cru
 }
 
 /* The view of the parts whose `on` is set (arrays allocated: view_free). */
-static int view_select(pl_ctx *c, const view *v, const part *p, size_t n, const unsigned char *on, view *out)
+static int view_select(pl_ctx *c, const view *v, const part *p, size_t n, const unsigned char *on,
+                       view *out)
 {
     memset(out, 0, sizeof *out);
-    if ((v->pc.n_attrs && !(out->attrs = pl_calloc(&c->alloc, v->pc.n_attrs, sizeof *out->attrs))) ||
-        (v->pc.n_device && !(out->device = pl_calloc(&c->alloc, v->pc.n_device, sizeof *out->device))) ||
-        (v->pc.n_crumbs && !(out->crumbs = pl_calloc(&c->alloc, v->pc.n_crumbs, sizeof *out->crumbs)))) {
+    if ((v->pc.n_attrs &&
+         !(out->attrs = pl_calloc(&c->alloc, v->pc.n_attrs, sizeof *out->attrs))) ||
+        (v->pc.n_device &&
+         !(out->device = pl_calloc(&c->alloc, v->pc.n_device, sizeof *out->device))) ||
+        (v->pc.n_crumbs &&
+         !(out->crumbs = pl_calloc(&c->alloc, v->pc.n_crumbs, sizeof *out->crumbs)))) {
         view_free(c, out);
         return PARLEY_ERR_NOMEM;
     }
@@ -250,7 +255,8 @@ static int view_select(pl_ctx *c, const view *v, const part *p, size_t n, const 
 }
 
 /* Sends the parts marked in `on` as one context frame. */
-static int send_chunk(pl_ctx *c, int full, const view *v, const part *p, size_t n, const unsigned char *on)
+static int send_chunk(pl_ctx *c, int full, const view *v, const part *p, size_t n,
+                      const unsigned char *on)
 {
     view sel;
     int rc = view_select(c, v, p, n, on, &sel);
@@ -281,7 +287,8 @@ static int send_split(pl_ctx *c, int full, const view *v, size_t limit)
     size_t used = base, in_chunk = 0;
     for (size_t k = 0; rc == PARLEY_OK && k <= n; k++) {
         if (k < n && base + p[k].cost > limit) {
-            PL_LOG_W(c->log, "a context entry of %zu bytes does not fit the frame limit: left out", p[k].cost);
+            PL_LOG_W(c->log, "a context entry of %zu bytes does not fit the frame limit: left out",
+                     p[k].cost);
             continue;
         }
         if (in_chunk && (k == n || used + p[k].cost > limit)) {
@@ -531,7 +538,8 @@ static int attr_value(pl_ctx *c, const pl_attr *attr, char **str)
 {
     *str = NULL;
     switch (attr->type) {
-    case PL_ATTR_STR: return user_string(c, PARLEY_FIELD_ATTRIBUTE, attr->str, PL_MAX_ATTR_STR, str);
+    case PL_ATTR_STR:
+        return user_string(c, PARLEY_FIELD_ATTRIBUTE, attr->str, PL_MAX_ATTR_STR, str);
     case PL_ATTR_JSON: return user_json(c, PARLEY_FIELD_ATTRIBUTE, attr->str, str);
     case PL_ATTR_NUM: return isfinite(attr->num) ? PARLEY_OK : PARLEY_ERR_INVALID_ARG;
     case PL_ATTR_BOOL:
@@ -558,7 +566,7 @@ int pl_ctx_set_attr(pl_ctx *c, const pl_attr *attr)
     if (rc != PARLEY_OK)
         return rc;
     pl_attr v = {attr->key, attr->type, str, attr->type == PL_ATTR_NUM ? attr->num : 0,
-               attr->type == PL_ATTR_BOOL && attr->boolean != 0};
+                 attr->type == PL_ATTR_BOOL && attr->boolean != 0};
     rc = table_set(c, &c->attrs, &v, str);
     if (rc != PARLEY_OK)
         pl_free(&c->alloc, str);
@@ -630,7 +638,8 @@ int pl_ctx_track_event(pl_ctx *c, const char *name, const char *meta, int64_t wa
     if (rc == PARLEY_OK)
         rc = pl_proto_encode_event(&c->alloc, cid, name, m, wall_ms, &frame, &len);
     pl_free(&c->alloc, m);
-    return rc == PARLEY_OK ? pl_sess_enqueue(c->sess, PL_SESS_ITEM_SILENT, NULL, cid, frame, len) : rc;
+    return rc == PARLEY_OK ? pl_sess_enqueue(c->sess, PL_SESS_ITEM_SILENT, NULL, cid, frame, len)
+                           : rc;
 }
 
 void pl_ctx_set_consent(pl_ctx *c, int allowed)

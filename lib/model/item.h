@@ -15,17 +15,17 @@
 /* Which fields a kind fills is listed with each field; the rest stay NULL
  * or 0. Strings are owned. */
 typedef struct pl_item {
-    char *conv;          /* typing, read, unread, conversation; message (its page's) */
-    char *id;            /* message, proactive message, article */
-    char *seq;           /* read, message; conversation (its last_seq) */
-    char *text;          /* message; conversation (last_text); article (snippet or body) */
-    char *title;         /* conversation (subject), article */
-    char *url;           /* article */
-    char *author_name;   /* typing, message */
-    int author_kind;     /* typing, message: PARLEY_AUTHOR_* (0 when absent) */
-    int state;           /* typing: PARLEY_TYPING_ON/OFF; conversation: PARLEY_CONV_* (0 when absent) */
-    uint32_t count;      /* unread; conversation (its unread count) */
-    int64_t ts;          /* message; conversation (updated_ms) */
+    char *conv;        /* typing, read, unread, conversation; message (its page's) */
+    char *id;          /* message, proactive message, article */
+    char *seq;         /* read, message; conversation (its last_seq) */
+    char *text;        /* message; conversation (last_text); article (snippet or body) */
+    char *title;       /* conversation (subject), article */
+    char *url;         /* article */
+    char *author_name; /* typing, message */
+    int author_kind;   /* typing, message: PARLEY_AUTHOR_* (0 when absent) */
+    int state;      /* typing: PARLEY_TYPING_ON/OFF; conversation: PARLEY_CONV_* (0 when absent) */
+    uint32_t count; /* unread; conversation (its unread count) */
+    int64_t ts;     /* message; conversation (updated_ms) */
     pl_content *content; /* message: its kept blocks, or NULL */
 } pl_item;
 

@@ -78,5 +78,6 @@ size_t pl_survey_size(const parley_survey *s)
 {
     if (!s)
         return 0;
-    return sizeof *s + s->n_questions * sizeof *s->questions + str_size(s->json) + str_size(s->frame);
+    return sizeof *s + s->n_questions * sizeof *s->questions + str_size(s->json) +
+           str_size(s->frame);
 }

@@ -113,7 +113,8 @@ static int load_cursor(void *user, const char *key, const void *value, size_t le
 {
     pl_sess *s = user;
     uint64_t seq;
-    if (!pl_id_valid(key, PL_MAX_ID) || !pl_parse_dec(value, len, PL_SEQ_MAX, &seq) || pl_conv_find(s, key)) {
+    if (!pl_id_valid(key, PL_MAX_ID) || !pl_parse_dec(value, len, PL_SEQ_MAX, &seq) ||
+        pl_conv_find(s, key)) {
         PL_LOG_W(s->log, "journal: bad cursor entry skipped");
         return 0;
     }
@@ -139,7 +140,8 @@ static int request_history(pl_sess *s, pl_sess_conv *c)
     if (pl_proto_encode_history_get(&s->alloc, c->id, c->cursor, 0, &frame, &len) != PARLEY_OK ||
         pl_wq_push(s, "history.get", frame, len) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
-    PL_LOG_D(s->log, "gap in %s after seq %llu: asking for history", c->id, (unsigned long long)c->cursor);
+    PL_LOG_D(s->log, "gap in %s after seq %llu: asking for history", c->id,
+             (unsigned long long)c->cursor);
     c->hist = 1;
     c->hist_after = c->cursor;
     return PARLEY_OK;
@@ -164,7 +166,8 @@ static int report_skipped(pl_sess *s, const pl_frame *f, const char *why)
     snprintf(text, sizeof text, "message %s: %s", f->id, why);
     PL_LOG_W(s->log, "%s", text);
     parley_event *ev = pl_event_error(&s->alloc, PARLEY_ERR_PROTOCOL, NULL, text);
-    if (!ev || pl_event_set(ev, &ev->conv, f->conv) != PARLEY_OK || pl_event_set(ev, &ev->id, f->id) != PARLEY_OK) {
+    if (!ev || pl_event_set(ev, &ev->conv, f->conv) != PARLEY_OK ||
+        pl_event_set(ev, &ev->id, f->id) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
@@ -177,8 +180,10 @@ static parley_event *message_event(pl_sess *s, const pl_frame *f)
     char seq[21];
     pl_proto_seq_str(f->seq, seq);
     parley_event *ev = pl_sess_event(s, PARLEY_EV_MESSAGE, 0);
-    if (!ev || pl_event_set(ev, &ev->conv, f->conv) != PARLEY_OK || pl_event_set(ev, &ev->id, f->id) != PARLEY_OK ||
-        pl_event_set(ev, &ev->seq, seq) != PARLEY_OK || pl_event_set(ev, &ev->text, f->text) != PARLEY_OK ||
+    if (!ev || pl_event_set(ev, &ev->conv, f->conv) != PARLEY_OK ||
+        pl_event_set(ev, &ev->id, f->id) != PARLEY_OK ||
+        pl_event_set(ev, &ev->seq, seq) != PARLEY_OK ||
+        pl_event_set(ev, &ev->text, f->text) != PARLEY_OK ||
         pl_event_set(ev, &ev->author_name, f->author_name) != PARLEY_OK) {
         parley_event_free(ev);
         return NULL;
@@ -195,7 +200,8 @@ static int deliver_msg(pl_sess *s, pl_sess_conv *c, const pl_frame *f)
 {
     char why[200];
     parley_event *ev = message_event(s, f);
-    int rc = ev ? pl_proto_msg_content(&s->alloc, f, &ev->content, why, sizeof why) : PARLEY_ERR_NOMEM;
+    int rc =
+        ev ? pl_proto_msg_content(&s->alloc, f, &ev->content, why, sizeof why) : PARLEY_ERR_NOMEM;
     if (rc == PARLEY_OK)
         rc = pl_sess_decorate(s, f, ev);
     if (rc == PARLEY_OK && why[0])
@@ -218,13 +224,15 @@ int pl_conv_on_msg(pl_sess *s, const pl_frame *f)
 {
     pl_sess_conv *c = pl_conv_find(s, f->conv);
     if (c && f->seq <= c->cursor) {
-        PL_LOG_D(s->log, "duplicate msg seq %llu in %s dropped", (unsigned long long)f->seq, f->conv);
+        PL_LOG_D(s->log, "duplicate msg seq %llu in %s dropped", (unsigned long long)f->seq,
+                 f->conv);
         return PARLEY_OK;
     }
     /* Every tracked conversation rides in each hello's resume cursors, so a
      * server must not grow the table without bound. */
     if (!c && s->n_convs >= PL_MAX_CONVERSATIONS)
-        return pl_sess_emit_error(s, PARLEY_ERR_PROTOCOL, "message dropped: too many conversations");
+        return pl_sess_emit_error(s, PARLEY_ERR_PROTOCOL,
+                                  "message dropped: too many conversations");
     if (!c) {
         if (!(c = pl_conv_add(s, f->conv)))
             return PARLEY_ERR_NOMEM;
@@ -257,7 +265,8 @@ int pl_conv_on_history_end(pl_sess *s, const pl_frame *f)
     if ((f->more || c->seen > c->cursor) && c->cursor > c->hist_after)
         return request_history(s, c);
     if (c->seen > c->cursor)
-        PL_LOG_W(s->log, "history of %s still ends at seq %llu", c->id, (unsigned long long)c->cursor);
+        PL_LOG_W(s->log, "history of %s still ends at seq %llu", c->id,
+                 (unsigned long long)c->cursor);
     return PARLEY_OK;
 }
 

@@ -52,7 +52,8 @@ parley_event *pl_event_from_item(const pl_alloc *a, int type, pl_item *it)
 parley_event *pl_event_error(const pl_alloc *a, int code, const char *cid, const char *text)
 {
     parley_event *ev = pl_event_new(a, PARLEY_EV_ERROR);
-    if (ev && (pl_event_set(ev, &ev->cid, cid) != PARLEY_OK || pl_event_set(ev, &ev->text, text) != PARLEY_OK)) {
+    if (ev && (pl_event_set(ev, &ev->cid, cid) != PARLEY_OK ||
+               pl_event_set(ev, &ev->text, text) != PARLEY_OK)) {
         parley_event_free(ev);
         return NULL;
     }
@@ -66,7 +67,8 @@ void parley_event_free(parley_event *ev)
     if (!ev)
         return;
     pl_alloc a = ev->alloc;
-    char *fields[] = {ev->conv, ev->id, ev->cid, ev->seq, ev->text, ev->author_name, ev->req, ev->title, ev->url};
+    char *fields[] = {ev->conv,        ev->id,  ev->cid,   ev->seq, ev->text,
+                      ev->author_name, ev->req, ev->title, ev->url};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         pl_free(&a, fields[i]);
     for (int i = 0; ev->items && i < ev->n_items; i++)
@@ -86,7 +88,8 @@ static size_t str_size(const char *s)
  * each event that refers to it overstates, never understates. */
 size_t pl_event_size(const parley_event *ev)
 {
-    const char *fields[] = {ev->conv, ev->id, ev->cid, ev->seq, ev->text, ev->author_name, ev->req, ev->title, ev->url};
+    const char *fields[] = {ev->conv,        ev->id,  ev->cid,   ev->seq, ev->text,
+                            ev->author_name, ev->req, ev->title, ev->url};
     size_t n = sizeof *ev + pl_content_size(ev->content) + pl_survey_size(ev->survey) +
                (size_t)ev->n_items * sizeof *ev->items;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
@@ -150,22 +153,64 @@ void pl_event_queue_clear(pl_event_queue *q)
 
 /* ---- the host's accessors (parley.h, "events") ------------------------------ */
 
-int parley_event_type(const parley_event *ev) { return ev ? ev->type : 0; }
-int parley_event_state(const parley_event *ev) { return ev ? ev->state : 0; }
-const char *parley_event_conversation_id(const parley_event *ev) { return ev ? ev->conv : NULL; }
-const char *parley_event_message_id(const parley_event *ev) { return ev ? ev->id : NULL; }
-const char *parley_event_client_id(const parley_event *ev) { return ev ? ev->cid : NULL; }
-const char *parley_event_seq(const parley_event *ev) { return ev ? ev->seq : NULL; }
-const char *parley_event_text(const parley_event *ev) { return ev ? ev->text : NULL; }
-int parley_event_author_kind(const parley_event *ev) { return ev ? ev->author_kind : 0; }
-const char *parley_event_author_name(const parley_event *ev) { return ev ? ev->author_name : NULL; }
-int64_t parley_event_timestamp_ms(const parley_event *ev) { return ev ? ev->ts : 0; }
-uint32_t parley_event_retry_ms(const parley_event *ev) { return ev ? ev->retry_ms : 0; }
-int parley_event_error_code(const parley_event *ev) { return ev ? ev->error_code : 0; }
-uint32_t parley_event_tls_failures(const parley_event *ev) { return ev ? ev->tls_failures : 0; }
+int parley_event_type(const parley_event *ev)
+{
+    return ev ? ev->type : 0;
+}
+int parley_event_state(const parley_event *ev)
+{
+    return ev ? ev->state : 0;
+}
+const char *parley_event_conversation_id(const parley_event *ev)
+{
+    return ev ? ev->conv : NULL;
+}
+const char *parley_event_message_id(const parley_event *ev)
+{
+    return ev ? ev->id : NULL;
+}
+const char *parley_event_client_id(const parley_event *ev)
+{
+    return ev ? ev->cid : NULL;
+}
+const char *parley_event_seq(const parley_event *ev)
+{
+    return ev ? ev->seq : NULL;
+}
+const char *parley_event_text(const parley_event *ev)
+{
+    return ev ? ev->text : NULL;
+}
+int parley_event_author_kind(const parley_event *ev)
+{
+    return ev ? ev->author_kind : 0;
+}
+const char *parley_event_author_name(const parley_event *ev)
+{
+    return ev ? ev->author_name : NULL;
+}
+int64_t parley_event_timestamp_ms(const parley_event *ev)
+{
+    return ev ? ev->ts : 0;
+}
+uint32_t parley_event_retry_ms(const parley_event *ev)
+{
+    return ev ? ev->retry_ms : 0;
+}
+int parley_event_error_code(const parley_event *ev)
+{
+    return ev ? ev->error_code : 0;
+}
+uint32_t parley_event_tls_failures(const parley_event *ev)
+{
+    return ev ? ev->tls_failures : 0;
+}
 
 /* Structured content (a message's blocks), or a survey's definition. */
-int parley_event_block_count(const parley_event *ev) { return ev && ev->content ? ev->content->n_blocks : 0; }
+int parley_event_block_count(const parley_event *ev)
+{
+    return ev && ev->content ? ev->content->n_blocks : 0;
+}
 
 const parley_block *parley_event_block(const parley_event *ev, int i)
 {
@@ -181,17 +226,44 @@ const char *parley_event_raw_json(const parley_event *ev)
     return ev->survey ? ev->survey->json : NULL;
 }
 
-const parley_survey *parley_event_survey(const parley_event *ev) { return ev ? ev->survey : NULL; }
+const parley_survey *parley_event_survey(const parley_event *ev)
+{
+    return ev ? ev->survey : NULL;
+}
 
 /* Queues, counts and the answers to requests. */
-int parley_event_queue_position(const parley_event *ev) { return ev ? ev->queue_pos : -1; }
-uint32_t parley_event_wait_s(const parley_event *ev) { return ev ? ev->wait_s : 0; }
-uint32_t parley_event_count(const parley_event *ev) { return ev ? ev->count : 0; }
-const char *parley_event_request_id(const parley_event *ev) { return ev ? ev->req : NULL; }
-int parley_event_more(const parley_event *ev) { return ev ? ev->more : 0; }
-int parley_event_item_count(const parley_event *ev) { return ev ? ev->n_items : 0; }
-const char *parley_event_title(const parley_event *ev) { return ev ? ev->title : NULL; }
-const char *parley_event_url(const parley_event *ev) { return ev ? ev->url : NULL; }
+int parley_event_queue_position(const parley_event *ev)
+{
+    return ev ? ev->queue_pos : -1;
+}
+uint32_t parley_event_wait_s(const parley_event *ev)
+{
+    return ev ? ev->wait_s : 0;
+}
+uint32_t parley_event_count(const parley_event *ev)
+{
+    return ev ? ev->count : 0;
+}
+const char *parley_event_request_id(const parley_event *ev)
+{
+    return ev ? ev->req : NULL;
+}
+int parley_event_more(const parley_event *ev)
+{
+    return ev ? ev->more : 0;
+}
+int parley_event_item_count(const parley_event *ev)
+{
+    return ev ? ev->n_items : 0;
+}
+const char *parley_event_title(const parley_event *ev)
+{
+    return ev ? ev->title : NULL;
+}
+const char *parley_event_url(const parley_event *ev)
+{
+    return ev ? ev->url : NULL;
+}
 
 const parley_event *parley_event_item(const parley_event *ev, int i)
 {

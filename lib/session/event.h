@@ -24,14 +24,14 @@ struct parley_event {
     int64_t ts;
     char *conv, *id, *cid, *seq, *text, *author_name;
     /* What some types add; NULL or 0 when not carried. */
-    pl_content *content;   /* MESSAGE, PROACTIVE: the message's blocks */
-    parley_survey *survey; /* SURVEY: a reference, dropped on free */
-    int queue_pos;         /* CONVERSATION: place in the agent queue, -1 when unknown */
-    uint32_t wait_s;       /* CONVERSATION: estimated wait */
-    uint32_t count;        /* UNREAD; a listed conversation's unread count */
-    char *req;             /* an answer: the request it answers */
-    char *title, *url;     /* a listed conversation's subject; an article's title and link */
-    int more;              /* HISTORY: the page was cut short */
+    pl_content *content;         /* MESSAGE, PROACTIVE: the message's blocks */
+    parley_survey *survey;       /* SURVEY: a reference, dropped on free */
+    int queue_pos;               /* CONVERSATION: place in the agent queue, -1 when unknown */
+    uint32_t wait_s;             /* CONVERSATION: estimated wait */
+    uint32_t count;              /* UNREAD; a listed conversation's unread count */
+    char *req;                   /* an answer: the request it answers */
+    char *title, *url;           /* a listed conversation's subject; an article's title and link */
+    int more;                    /* HISTORY: the page was cut short */
     struct parley_event **items; /* an answer's entries */
     int n_items;
     struct parley_event *next; /* queue link, owned by whoever queues it */

@@ -80,7 +80,8 @@ static void obx_unpersist(pl_sess *s, const pl_outbox_item *it)
     order_key(it->order, key);
     int rc = s->journal ? pl_journal_del(s->journal, PL_NS_OUTBOX, key, 0) : PARLEY_OK;
     if (rc != PARLEY_OK)
-        PL_LOG_W(s->log, "outbox item %s not removed from the journal: %s", it->cid, parley_strerror(rc));
+        PL_LOG_W(s->log, "outbox item %s not removed from the journal: %s", it->cid,
+                 parley_strerror(rc));
 }
 
 void pl_outbox_remove(pl_sess *s, pl_outbox_item *it)
@@ -175,7 +176,8 @@ static pl_outbox_item *obx_parse(pl_sess *s, const char *key, const char *v, siz
     pl_outbox_kind k;
     if (!parse_order(key, &order) || !(kind = next_field(&p, end, &kn)) ||
         !(cid = next_field(&p, end, &cn)) || !(conv = next_field(&p, end, &vn)) || kn != 1 ||
-        !obx_kind_of(kind[0], &k) || cn == 0 || cn > PL_UUID_STR_LEN || vn == 0 || vn > PL_MAX_ID || p == end)
+        !obx_kind_of(kind[0], &k) || cn == 0 || cn > PL_UUID_STR_LEN || vn == 0 || vn > PL_MAX_ID ||
+        p == end)
         return NULL;
     pl_outbox_item *it = pl_calloc(&s->alloc, 1, sizeof *it);
     if (it)
@@ -207,8 +209,8 @@ static int load_item(void *user, const char *key, const void *value, size_t len)
         return 0;
     }
     /* The item's conversation is known even when its cursor never moved. */
-    if (strcmp(it->conv, PL_NO_CONV) != 0 && !pl_conv_find(s, it->conv) && s->n_convs < PL_MAX_CONVERSATIONS &&
-        !pl_conv_add(s, it->conv)) {
+    if (strcmp(it->conv, PL_NO_CONV) != 0 && !pl_conv_find(s, it->conv) &&
+        s->n_convs < PL_MAX_CONVERSATIONS && !pl_conv_add(s, it->conv)) {
         pl_outbox_free_item(s, it);
         return PARLEY_ERR_NOMEM;
     }
@@ -246,12 +248,15 @@ static int fit_item(pl_sess *s, pl_outbox_item *it)
         pl_free(&s->alloc, it->frame);
         it->frame = frame;
         it->len = len;
-        PL_LOG_W(s->log, "item %s goes without its context snapshot to fit the server's frame limit", it->cid);
+        PL_LOG_W(s->log,
+                 "item %s goes without its context snapshot to fit the server's frame limit",
+                 it->cid);
         return obx_persist(s, it) == PARLEY_ERR_NOMEM ? PARLEY_ERR_NOMEM : PARLEY_OK;
     }
     pl_free(&s->alloc, frame);
     char text[96];
-    snprintf(text, sizeof text, "too_long: item exceeds the server's frame limit of %u bytes", (unsigned)s->max_frame);
+    snprintf(text, sizeof text, "too_long: item exceeds the server's frame limit of %u bytes",
+             (unsigned)s->max_frame);
     PL_LOG_W(s->log, "item %s dropped: %s", it->cid, text);
     return pl_outbox_fail(s, it, PARLEY_ERR_TOO_LONG, text, "exceeds the server's frame limit");
 }
@@ -314,9 +319,11 @@ static parley_event *pending_event(pl_sess *s, const pl_outbox_item *it)
     return ev;
 }
 
-int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char *cid, char *frame, size_t len)
+int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char *cid, char *frame,
+                    size_t len)
 {
-    if (kind > PL_SESS_ITEM_REPORTED || !cid || strlen(cid) > PL_UUID_STR_LEN || (kind == PL_SESS_ITEM_MSG && !conv)) {
+    if (kind > PL_SESS_ITEM_REPORTED || !cid || strlen(cid) > PL_UUID_STR_LEN ||
+        (kind == PL_SESS_ITEM_MSG && !conv)) {
         pl_free(&s->alloc, frame);
         return PARLEY_ERR_INVALID_ARG;
     }

@@ -128,7 +128,8 @@ int pl_sess_bad_frame(pl_sess *s, const pl_frame *f, const char *why, const char
 int pl_sess_decorate(pl_sess *s, const pl_frame *f, parley_event *ev)
 {
     for (size_t i = 0; i < s->n_exts; i++)
-        if (s->exts[i].on_message && s->exts[i].on_message(s->exts[i].user, f, ev) == PARLEY_ERR_NOMEM)
+        if (s->exts[i].on_message &&
+            s->exts[i].on_message(s->exts[i].user, f, ev) == PARLEY_ERR_NOMEM)
             return PARLEY_ERR_NOMEM;
     return PARLEY_OK;
 }

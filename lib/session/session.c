@@ -219,8 +219,8 @@ void pl_sess_free(pl_sess *s)
     pl_outbox_clear(s);
     pl_convs_clear(s);
     pl_event_queue_clear(&s->events);
-    char *strings[] = {s->app_id,        s->anon_id,       s->platform,   s->user_id,
-                       s->token,         s->session_token, s->session_owner, s->anon_secret};
+    char *strings[] = {s->app_id, s->anon_id,       s->platform,      s->user_id,
+                       s->token,  s->session_token, s->session_owner, s->anon_secret};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         pl_free(&s->alloc, strings[i]);
     pl_free(&s->alloc, s->convs);
@@ -348,7 +348,8 @@ void pl_sess_on_open(pl_sess *s, int64_t now)
     s->hs_deadline = now + s->handshake_timeout;
     char *frame = NULL;
     size_t len = 0;
-    if (encode_hello(s, &frame, &len) != PARLEY_OK || pl_wq_push(s, "hello", frame, len) != PARLEY_OK)
+    if (encode_hello(s, &frame, &len) != PARLEY_OK ||
+        pl_wq_push(s, "hello", frame, len) != PARLEY_OK)
         request_close(s, PL_CL_FAILURE, PARLEY_ERR_NOMEM, "out of memory");
 }
 
@@ -374,14 +375,15 @@ static uint32_t close_delay(pl_sess *s)
 
 /* The connection is gone; the next attempt comes after `delay`. TLS
  * problems are told as errors too: the host must see them. */
-static void wait_after(pl_sess *s, int64_t now, int err, const char *why, uint32_t delay, uint32_t cert)
+static void wait_after(pl_sess *s, int64_t now, int err, const char *why, uint32_t delay,
+                       uint32_t cert)
 {
     connection_gone(s);
     s->close = PL_CL_NONE;
     s->state = PL_ST_WAITING;
     s->retry_at = now + delay;
     PL_LOG_I(s->log, "connection lost (%s), retrying in %u ms", why ? why : parley_strerror(err),
-           (unsigned)delay);
+             (unsigned)delay);
     parley_event *ev = emit_conn(s, PARLEY_CONN_RECONNECTING, err, delay, why);
     if (ev)
         ev->tls_failures = cert;
@@ -540,7 +542,8 @@ static int on_msg_ack(pl_sess *s, const pl_frame *f)
     pl_proto_seq_str(f->seq, seq);
     parley_event *ev = pl_sess_event(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
     if (!ev || pl_event_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
-        pl_event_set(ev, &ev->conv, it->conv) != PARLEY_OK || pl_event_set(ev, &ev->id, f->id) != PARLEY_OK ||
+        pl_event_set(ev, &ev->conv, it->conv) != PARLEY_OK ||
+        pl_event_set(ev, &ev->id, f->id) != PARLEY_OK ||
         pl_event_set(ev, &ev->seq, seq) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
@@ -589,7 +592,8 @@ static int on_conv_update(pl_sess *s, const pl_frame *f)
 {
     parley_event *ev = pl_sess_event(s, PARLEY_EV_CONVERSATION, conv_state(f->conv_state));
     if (!ev || pl_event_set(ev, &ev->conv, f->conv) != PARLEY_OK ||
-        pl_event_set(ev, &ev->author_name, f->author_name) != PARLEY_OK || pl_sess_decorate(s, f, ev) != PARLEY_OK) {
+        pl_event_set(ev, &ev->author_name, f->author_name) != PARLEY_OK ||
+        pl_sess_decorate(s, f, ev) != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
     }
@@ -634,8 +638,8 @@ static int on_error(pl_sess *s, const pl_frame *f)
 
 static int on_goaway(pl_sess *s, const pl_frame *f)
 {
-    PL_LOG_I(s->log, "server going away (%s), reconnect in %u ms", f->message ? f->message : "no reason",
-           (unsigned)f->reconnect_ms);
+    PL_LOG_I(s->log, "server going away (%s), reconnect in %u ms",
+             f->message ? f->message : "no reason", (unsigned)f->reconnect_ms);
     request_close(s, PL_CL_GOAWAY, PARLEY_ERR_CLOSED, "server going away");
     s->goaway_ms = f->reconnect_ms;
     return PARLEY_OK;
@@ -658,7 +662,8 @@ static int dispatch(pl_sess *s, int64_t now, const pl_frame *f)
 {
     /* Until welcome the server has accepted nothing, so nothing but the
      * handshake's own answers can be meaningful. */
-    if (s->state != PL_ST_ONLINE && f->type != PL_FRAME_WELCOME && f->type != PL_FRAME_ERROR && f->type != PL_FRAME_GOAWAY) {
+    if (s->state != PL_ST_ONLINE && f->type != PL_FRAME_WELCOME && f->type != PL_FRAME_ERROR &&
+        f->type != PL_FRAME_GOAWAY) {
         if (f->type == PL_FRAME_UNKNOWN) {
             PL_LOG_I(s->log, "frame of type \"%s\" before welcome ignored", f->type_name);
             return PARLEY_OK;
@@ -744,7 +749,8 @@ int pl_sess_identify(pl_sess *s, const char *user_id, const char *token)
 #define SNAPSHOT_MEMBER_LEN (sizeof ",\"context\":" - 1)
 
 /* Encodes an item with the given snapshot (NULL: none). */
-typedef int (*snap_encoder)(pl_sess *s, const void *item, const char *context, char **out, size_t *len);
+typedef int (*snap_encoder)(pl_sess *s, const void *item, const char *context, char **out,
+                            size_t *len);
 
 static int ext_snapshot(pl_sess *s, size_t max, char **out)
 {
@@ -771,7 +777,8 @@ static int encode_fitting(pl_sess *s, snap_encoder enc, const void *item, char *
         rc = enc(s, item, snap, &full, &fn);
     pl_free(&s->alloc, snap);
     if (rc == PARLEY_OK && full && fn > s->max_frame) {
-        PL_LOG_W(s->log, "context snapshot left out: %zu bytes over the frame limit", fn - s->max_frame);
+        PL_LOG_W(s->log, "context snapshot left out: %zu bytes over the frame limit",
+                 fn - s->max_frame);
         pl_free(&s->alloc, full);
         full = NULL;
     }
@@ -807,7 +814,8 @@ typedef struct msg_item {
 static int encode_msg(pl_sess *s, const void *item, const char *context, char **out, size_t *len)
 {
     const msg_item *it = item;
-    return pl_proto_encode_msg_send(&s->alloc, it->cid, it->conv, it->text, context, it->pb, out, len);
+    return pl_proto_encode_msg_send(&s->alloc, it->cid, it->conv, it->text, context, it->pb, out,
+                                    len);
 }
 
 /* Only out of memory is worth telling apart from a refusal here. */
@@ -872,7 +880,7 @@ int pl_sess_check_text(const pl_sess *s, const char *conv, const char *text)
 }
 
 int pl_sess_send_text(pl_sess *s, const char *conv, const char *text, const pl_postback *pb,
-                    char cid_out[PARLEY_ID_SIZE])
+                      char cid_out[PARLEY_ID_SIZE])
 {
     int rc = pl_sess_check_text(s, conv, text);
     if (rc != PARLEY_OK)

@@ -23,9 +23,9 @@ typedef struct pl_sess pl_sess;
 #define PL_MAX_CONVERSATIONS 256
 
 typedef struct pl_sess_config {
-    const char *app_id;        /* copied */
-    const char *anon_id;       /* copied; "a-<uuid>" */
-    const char *platform;      /* copied; e.g. "linux-x86_64" */
+    const char *app_id;   /* copied */
+    const char *anon_id;  /* copied; "a-<uuid>" */
+    const char *platform; /* copied; e.g. "linux-x86_64" */
     uint32_t backoff_initial_ms;
     uint32_t backoff_max_ms;
     uint32_t handshake_timeout_ms; /* from transport open to welcome; 0 = 10000 */
@@ -43,7 +43,8 @@ typedef struct pl_sess_config {
  * session token and the merge secret the server issued to anon_id (sent as
  * user.proof in an identified hello; one journaled for another anonymous
  * id is ignored) are loaded from it; malformed entries are skipped. */
-pl_sess *pl_sess_new(const pl_alloc *a, const pl_sess_config *cfg, pl_rand *rand, const pl_log *log);
+pl_sess *pl_sess_new(const pl_alloc *a, const pl_sess_config *cfg, pl_rand *rand,
+                     const pl_log *log);
 void pl_sess_free(pl_sess *s);
 
 /* ---- what the session wants the transport to do ------------------------- */
@@ -130,7 +131,7 @@ int pl_sess_conv_start(pl_sess *s, const char *subject, char conv_out[PARLEY_ID_
 int pl_sess_check_text(const pl_sess *s, const char *conv, const char *text);
 /* `pb` (may be NULL) names the option a postback answers. */
 int pl_sess_send_text(pl_sess *s, const char *conv, const char *text, const pl_postback *pb,
-                    char cid_out[PARLEY_ID_SIZE]);
+                      char cid_out[PARLEY_ID_SIZE]);
 uint32_t pl_sess_outbox_count(const pl_sess *s);
 
 /* Forgets the user: identity, session token, the anonymous id's merge
@@ -193,7 +194,8 @@ typedef enum {
  * from here on (freed on every path). Errors: TOO_LONG (over
  * pl_sess_max_frame(): the server could never accept it), FULL, IO, NOMEM,
  * INVALID_ARG. */
-int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char *cid, char *frame, size_t len);
+int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char *cid, char *frame,
+                    size_t len);
 /* Queues an event for the host, in order with the session's own. */
 void pl_sess_emit(pl_sess *s, parley_event *ev);
 int pl_sess_emit_error(pl_sess *s, int code, const char *text);

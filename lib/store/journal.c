@@ -31,8 +31,8 @@
 #define LOG_NAME "journal"
 #define TMP_NAME "journal.tmp"
 
-#define MAGIC0 0x50 /* 'P' */
-#define MAGIC1 0x4a /* 'J' */
+#define MAGIC0 0x50  /* 'P' */
+#define MAGIC1 0x4a  /* 'J' */
 #define FRAME_LEN 10 /* magic 2 | length 4 | crc 4 */
 #define BODY_HDR 4   /* op 1 | ns 1 | keylen 2 */
 #define NONCE_LEN 12
@@ -233,8 +233,8 @@ static int seal(pl_journal *j, const unsigned char *plain, size_t len, unsigned 
 {
     if (pl_rand_bytes(j->rand, out, NONCE_LEN) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
-    if (mbedtls_gcm_crypt_and_tag(&j->gcm, MBEDTLS_GCM_ENCRYPT, len, out, NONCE_LEN, NULL, 0,
-                                  plain, out + NONCE_LEN, TAG_LEN, out + NONCE_LEN + len) != 0)
+    if (mbedtls_gcm_crypt_and_tag(&j->gcm, MBEDTLS_GCM_ENCRYPT, len, out, NONCE_LEN, NULL, 0, plain,
+                                  out + NONCE_LEN, TAG_LEN, out + NONCE_LEN + len) != 0)
         return PARLEY_ERR_IO;
     return PARLEY_OK;
 }
@@ -328,7 +328,8 @@ static int check_header(pl_journal *j, const unsigned char *body, size_t blen)
     }
     int mode = body[BODY_HDR + 1];
     if (mode != (j->encrypted ? MODE_GCM : MODE_PLAIN)) {
-        PL_LOG_E(j->log, "journal: %s", j->encrypted ? "written without a key" : "encrypted, no key given");
+        PL_LOG_E(j->log, "journal: %s",
+                 j->encrypted ? "written without a key" : "encrypted, no key given");
         return PARLEY_ERR_AUTH;
     }
     if (!j->encrypted)
@@ -359,7 +360,8 @@ static int apply(pl_journal *j, const unsigned char *b, size_t blen)
         entry ne;
         if (vlen > PL_JOURNAL_MAX_VALUE)
             return 1;
-        if (reserve(j) != PARLEY_OK || entry_make(j, ns, key, keylen, key + keylen, vlen, &ne) != PARLEY_OK)
+        if (reserve(j) != PARLEY_OK ||
+            entry_make(j, ns, key, keylen, key + keylen, vlen, &ne) != PARLEY_OK)
             return PARLEY_ERR_NOMEM;
         j->dead += (size_t)map_set(j, &ne);
         return PARLEY_OK;
@@ -477,7 +479,8 @@ static int check_key(const pl_journal *j, const char *key, size_t *keylen)
     return *keylen == 0 || *keylen > PL_JOURNAL_MAX_KEY ? PARLEY_ERR_INVALID_ARG : PARLEY_OK;
 }
 
-int pl_journal_put(pl_journal *j, uint8_t ns, const char *key, const void *value, size_t len, int sync)
+int pl_journal_put(pl_journal *j, uint8_t ns, const char *key, const void *value, size_t len,
+                   int sync)
 {
     size_t keylen;
     int rc = check_key(j, key, &keylen);
@@ -682,7 +685,7 @@ static int load(pl_journal *j)
         return rc == PARLEY_ERR_NOMEM || rc == PARLEY_ERR_AUTH ? rc : PARLEY_ERR_IO;
     if (good < len) {
         PL_LOG_W(j->log, "journal: dropped a torn or corrupt tail of %zu bytes at offset %zu",
-               len - good, good);
+                 len - good, good);
         j->dropped = len - good;
         j->log_bytes = good;
         j->tail_dirty = 1;
@@ -694,7 +697,7 @@ static int load(pl_journal *j)
 }
 
 int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned char *enc_key,
-                  const pl_log *log, pl_journal **out)
+                    const pl_log *log, pl_journal **out)
 {
     if (!a || !io || !out || !io->read_all || !io->append || !io->sync || !io->truncate ||
         !io->rename || !io->remove)
@@ -713,7 +716,8 @@ int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned c
         j->rand = pl_rand_new(a);
         if (!j->rand)
             rc = PARLEY_ERR_NOMEM;
-        else if (mbedtls_gcm_setkey(&j->gcm, MBEDTLS_CIPHER_ID_AES, enc_key, PL_JOURNAL_KEY_SIZE * 8) != 0)
+        else if (mbedtls_gcm_setkey(&j->gcm, MBEDTLS_CIPHER_ID_AES, enc_key,
+                                    PL_JOURNAL_KEY_SIZE * 8) != 0)
             rc = PARLEY_ERR_NOMEM;
     }
     if (rc == PARLEY_OK)
@@ -811,7 +815,8 @@ static int fsync_retry(int fd)
     return rc;
 }
 
-static int fio_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data, size_t *len)
+static int fio_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data,
+                        size_t *len)
 {
     file_io *f = user;
     enum { CAP = 64 * 1024 * 1024 };

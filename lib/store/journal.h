@@ -33,7 +33,8 @@
 typedef struct pl_journal_io {
     void *user;
     /* The whole file in one buffer allocated with `a` (caller frees). */
-    int (*read_all)(void *user, const pl_alloc *a, const char *name, unsigned char **data, size_t *len);
+    int (*read_all)(void *user, const pl_alloc *a, const char *name, unsigned char **data,
+                    size_t *len);
     /* Appends; on a short or failed write the file may hold part of it. */
     int (*append)(void *user, const char *name, const void *data, size_t len);
     /* Makes everything appended to `name` durable (fsync). */
@@ -64,14 +65,15 @@ typedef struct pl_journal pl_journal;
  * none) fails to open with PARLEY_ERR_AUTH instead of yielding garbage.
  * Errors: IO, AUTH (wrong key), NOMEM. `log` may be NULL. */
 int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned char *enc_key,
-                  const pl_log *log, pl_journal **out);
+                    const pl_log *log, pl_journal **out);
 void pl_journal_close(pl_journal *j);
 
 /* Sets `key` in namespace `ns` to value[len]. With `sync`, returns only once
  * the record is durable. On error nothing changed in memory and the log is
  * cut back to its last good length. Errors: INVALID_ARG (key/value size),
  * IO (disk full, short write...), NOMEM. */
-int pl_journal_put(pl_journal *j, uint8_t ns, const char *key, const void *value, size_t len, int sync);
+int pl_journal_put(pl_journal *j, uint8_t ns, const char *key, const void *value, size_t len,
+                   int sync);
 /* Deletes `key` (PARLEY_OK when absent). Same error rules. */
 int pl_journal_del(pl_journal *j, uint8_t ns, const char *key, int sync);
 /* Makes every earlier put/del durable. */

@@ -1,6 +1,7 @@
 #include "store/storage.h"
 
-static int host_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data, size_t *len)
+static int host_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data,
+                         size_t *len)
 {
     pl_storage_host *h = user;
     size_t n = 0;

@@ -118,19 +118,22 @@ static int parse_result(const pl_log *log, int rc, const char *what)
         return PARLEY_ERR_TLS;
     }
     if (rc > 0)
-        PL_LOG_W(log, "transport: %d CA certificate(s) in %s could not be parsed and are ignored", rc, what);
+        PL_LOG_W(log, "transport: %d CA certificate(s) in %s could not be parsed and are ignored",
+                 rc, what);
     return PARLEY_OK;
 }
 
 /* `data` is NUL-terminated. mbedTLS takes PEM only with the terminator
  * counted and DER only without it; DER always holds zero bytes, PEM never. */
-static int parse_buffer(const pl_log *log, const char *data, size_t len, const char *what, mbedtls_x509_crt *chain)
+static int parse_buffer(const pl_log *log, const char *data, size_t len, const char *what,
+                        mbedtls_x509_crt *chain)
 {
     size_t n = strlen(data) == len ? len + 1 : len;
     return parse_result(log, mbedtls_x509_crt_parse(chain, (const unsigned char *)data, n), what);
 }
 
-static int parse_file(const pl_alloc *a, const pl_log *log, const char *path, mbedtls_x509_crt *chain)
+static int parse_file(const pl_alloc *a, const pl_log *log, const char *path,
+                      mbedtls_x509_crt *chain)
 {
     char *data = NULL;
     size_t len = 0;
@@ -154,7 +157,8 @@ static int parse_dir(const pl_log *log, const char *path, mbedtls_x509_crt *chai
     return rc;
 }
 
-static int parse_path(const pl_alloc *a, const pl_log *log, const char *path, mbedtls_x509_crt *chain)
+static int parse_path(const pl_alloc *a, const pl_log *log, const char *path,
+                      mbedtls_x509_crt *chain)
 {
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -165,7 +169,8 @@ static int parse_path(const pl_alloc *a, const pl_log *log, const char *path, mb
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----\n"
 #define PEM_END "-----END CERTIFICATE-----\n"
 
-static int chain_to_pem(const pl_alloc *a, const mbedtls_x509_crt *chain, char **out, size_t *out_len)
+static int chain_to_pem(const pl_alloc *a, const mbedtls_x509_crt *chain, char **out,
+                        size_t *out_len)
 {
     size_t total = 1, off = 0;
     for (const mbedtls_x509_crt *c = chain; c && c->raw.len; c = c->next) {
@@ -178,8 +183,8 @@ static int chain_to_pem(const pl_alloc *a, const mbedtls_x509_crt *chain, char *
         return PARLEY_ERR_NOMEM;
     for (const mbedtls_x509_crt *c = chain; c && c->raw.len; c = c->next) {
         size_t olen = 0;
-        if (mbedtls_pem_write_buffer(PEM_BEGIN, PEM_END, c->raw.p, c->raw.len, (unsigned char *)buf + off,
-                                     total - off, &olen) != 0) {
+        if (mbedtls_pem_write_buffer(PEM_BEGIN, PEM_END, c->raw.p, c->raw.len,
+                                     (unsigned char *)buf + off, total - off, &olen) != 0) {
             pl_free(a, buf);
             return PARLEY_ERR_TLS;
         }
@@ -194,8 +199,8 @@ static int chain_to_pem(const pl_alloc *a, const mbedtls_x509_crt *chain, char *
 /* The system's anchors: SSL_CERT_FILE when set (and then only it: falling
  * back to another bundle would trust what the environment did not ask
  * for), else the first bundle of the search list that exists. */
-static int parse_system(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c, mbedtls_x509_crt *chain,
-                        const char **path)
+static int parse_system(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c,
+                        mbedtls_x509_crt *chain, const char **path)
 {
     if (c->env_file) {
         PL_LOG_I(log, "transport: CA bundle from SSL_CERT_FILE: %s", c->env_file);
@@ -203,19 +208,21 @@ static int parse_system(const pl_alloc *a, const pl_log *log, const pl_tls_ca_co
         return parse_path(a, log, c->env_file, chain);
     }
     char tried[1024];
-    if (pl_tls_find_ca(c->search ? c->search : pl_tls_default_ca_paths, path, tried, sizeof tried) != PARLEY_OK) {
+    if (pl_tls_find_ca(c->search ? c->search : pl_tls_default_ca_paths, path, tried,
+                       sizeof tried) != PARLEY_OK) {
         PL_LOG_E(log,
-               "transport: no CA bundle found (SSL_CERT_FILE is not set; tried %s): install the system's CA "
-               "certificates or call parley_config_set_ca_file()",
-               tried);
+                 "transport: no CA bundle found (SSL_CERT_FILE is not set; tried %s): install the "
+                 "system's CA "
+                 "certificates or call parley_config_set_ca_file()",
+                 tried);
         return PARLEY_ERR_TLS;
     }
     PL_LOG_D(log, "transport: CA bundle %s", *path);
     return parse_path(a, log, *path, chain);
 }
 
-static int parse_configured(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c, mbedtls_x509_crt *chain,
-                            const char **path)
+static int parse_configured(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c,
+                            mbedtls_x509_crt *chain, const char **path)
 {
     if (c->pem) {
         if (!c->pem_len) {
@@ -236,8 +243,8 @@ static int parse_configured(const pl_alloc *a, const pl_log *log, const pl_tls_c
     return parse_system(a, log, c, chain, path);
 }
 
-int pl_tls_load_ca(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c, char **pem, size_t *pem_len,
-                 const char **path)
+int pl_tls_load_ca(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c, char **pem,
+                   size_t *pem_len, const char **path)
 {
     *pem = NULL;
     *pem_len = 0;
@@ -267,7 +274,8 @@ int pl_tls_pin_parse(const char *text, unsigned char out[PL_TLS_PIN_SIZE])
     unsigned char buf[PL_TLS_PIN_SIZE + 3];
     size_t olen = 0;
     if (strlen(text) != PL_TLS_PIN_TEXT - 1 ||
-        mbedtls_base64_decode(buf, sizeof buf, &olen, (const unsigned char *)text, strlen(text)) != 0 ||
+        mbedtls_base64_decode(buf, sizeof buf, &olen, (const unsigned char *)text, strlen(text)) !=
+            0 ||
         olen != PL_TLS_PIN_SIZE)
         return PARLEY_ERR_INVALID_ARG;
     memcpy(out, buf, PL_TLS_PIN_SIZE);
@@ -277,7 +285,8 @@ int pl_tls_pin_parse(const char *text, unsigned char out[PL_TLS_PIN_SIZE])
 void pl_tls_pin_format(const unsigned char pin[PL_TLS_PIN_SIZE], char out[PL_TLS_PIN_TEXT])
 {
     size_t olen = 0;
-    if (mbedtls_base64_encode((unsigned char *)out, PL_TLS_PIN_TEXT, &olen, pin, PL_TLS_PIN_SIZE) != 0)
+    if (mbedtls_base64_encode((unsigned char *)out, PL_TLS_PIN_TEXT, &olen, pin, PL_TLS_PIN_SIZE) !=
+        0)
         out[0] = '\0';
 }
 
@@ -285,7 +294,8 @@ int pl_tls_pin_of_cert(const mbedtls_x509_crt *crt, unsigned char out[PL_TLS_PIN
 {
     if (!crt || !crt->pk_raw.p || !crt->pk_raw.len)
         return PARLEY_ERR_TLS;
-    return mbedtls_sha256_ret(crt->pk_raw.p, crt->pk_raw.len, out, 0) == 0 ? PARLEY_OK : PARLEY_ERR_TLS;
+    return mbedtls_sha256_ret(crt->pk_raw.p, crt->pk_raw.len, out, 0) == 0 ? PARLEY_OK
+                                                                           : PARLEY_ERR_TLS;
 }
 
 /* ---- why a certificate was refused ----------------------------------------- */
@@ -296,8 +306,8 @@ uint32_t pl_tls_check_chain(mbedtls_x509_crt *chain, const char *host)
     if (!chain)
         return MBEDTLS_X509_BADCERT_MISSING;
     /* The return value only repeats that flags are set. */
-    (void)mbedtls_x509_crt_verify_with_profile(chain, NULL, NULL, &mbedtls_x509_crt_profile_default, host,
-                                               &flags, NULL, NULL);
+    (void)mbedtls_x509_crt_verify_with_profile(chain, NULL, NULL, &mbedtls_x509_crt_profile_default,
+                                               host, &flags, NULL, NULL);
     return flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_NOT_TRUSTED | MBEDTLS_X509_BADCRL_NOT_TRUSTED);
 }
 
@@ -349,7 +359,8 @@ static void add_time(text *t, const char *what, const mbedtls_x509_time *tm)
     add(t, "%s %04d-%02d-%02d %02d:%02d UTC", what, tm->year, tm->mon, tm->day, tm->hour, tm->min);
 }
 
-static void describe_names(text *t, uint32_t failures, const mbedtls_x509_crt *leaf, const char *host)
+static void describe_names(text *t, uint32_t failures, const mbedtls_x509_crt *leaf,
+                           const char *host)
 {
     char dn[160];
     if (failures & PARLEY_TLS_HOSTNAME_MISMATCH) {
@@ -382,8 +393,8 @@ static void describe_times(text *t, uint32_t failures, const mbedtls_x509_crt *l
         add(t, " (is this device's clock right?)");
 }
 
-void pl_tls_describe(uint32_t failures, const mbedtls_x509_crt *leaf, const char *host, const char *actual_pin,
-                   unsigned n_pins, char *out, size_t size)
+void pl_tls_describe(uint32_t failures, const mbedtls_x509_crt *leaf, const char *host,
+                     const char *actual_pin, unsigned n_pins, char *out, size_t size)
 {
     text t = {out, size, 0};
     if (!size)
@@ -396,8 +407,9 @@ void pl_tls_describe(uint32_t failures, const mbedtls_x509_crt *leaf, const char
         add(&t, "; its public key (pin sha256/%s) matches none of the %u configured pins",
             actual_pin ? actual_pin : "?", n_pins);
     if (failures & PARLEY_TLS_OTHER)
-        add(&t, "; %s", leaf ? "it failed another check (weak key or hash, or usage)"
-                             : "the server sent no usable certificate");
+        add(&t, "; %s",
+            leaf ? "it failed another check (weak key or hash, or usage)"
+                 : "the server sent no usable certificate");
     /* "; " after the prefix reads better as ": ". */
     char *semi = strchr(out, ';');
     if (semi && semi[1] == ' ')

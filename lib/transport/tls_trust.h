@@ -49,8 +49,8 @@ int pl_tls_find_ca(const char *const *search, const char **found, char *tried, s
  * and in *path the file it came from (NULL for PEM in memory, a directory,
  * or none needed: then *pem is NULL). Errors: TLS (nothing usable, logged
  * with what was tried), NOMEM. */
-int pl_tls_load_ca(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c, char **pem, size_t *pem_len,
-                 const char **path);
+int pl_tls_load_ca(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config *c, char **pem,
+                   size_t *pem_len, const char **path);
 
 /* A pin as configured: base64 of the 32-byte SHA-256 of a SubjectPublicKeyInfo
  * (44 characters with its '='), optionally prefixed "sha256/".
@@ -74,7 +74,7 @@ uint32_t pl_tls_failures(uint32_t mbedtls_flags);
  * what the leaf certificate says (its subject, issuer, validity) when it
  * is known. `actual_pin` (may be NULL) is the server key's pin for a pin
  * mismatch, `n_pins` how many were configured. */
-void pl_tls_describe(uint32_t failures, const mbedtls_x509_crt *leaf, const char *host, const char *actual_pin,
-                   unsigned n_pins, char *out, size_t size);
+void pl_tls_describe(uint32_t failures, const mbedtls_x509_crt *leaf, const char *host,
+                     const char *actual_pin, unsigned n_pins, char *out, size_t size);
 
 #endif

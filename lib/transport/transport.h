@@ -42,10 +42,10 @@ typedef struct pl_transport_cbs {
 #define PL_TRANSPORT_MAX_PINS 8
 
 typedef struct pl_transport_config {
-    const char *url;       /* ws:// or wss://; parsed and copied */
-    int allow_insecure;    /* ws:// permitted */
-    const char *ca_file;   /* PEM file, or NULL */
-    const char *ca_pem;    /* PEM bytes, or NULL */
+    const char *url;     /* ws:// or wss://; parsed and copied */
+    int allow_insecure;  /* ws:// permitted */
+    const char *ca_file; /* PEM file, or NULL */
+    const char *ca_pem;  /* PEM bytes, or NULL */
     size_t ca_pem_len;
     /* Where to look for the system's CA bundle when neither is given
      * (NULL-terminated; NULL: the standard places, tls_trust.h). */
@@ -54,7 +54,7 @@ typedef struct pl_transport_config {
      * or at least two distinct. */
     const unsigned char *pins;
     size_t n_pins;
-    uint32_t max_frame;    /* largest message accepted; 0 = PROTO default 65536 */
+    uint32_t max_frame;       /* largest message accepted; 0 = PROTO default 65536 */
     uint16_t ping_interval_s; /* 0 = 20 */
     uint16_t hangup_s;        /* no traffic / pong for this long: drop; 0 = 45 */
 } pl_transport_config;
@@ -65,12 +65,11 @@ typedef struct pl_transport_config {
 int pl_transport_check_url(const char *url, int allow_insecure);
 
 /* Creates the lws context. Errors: CONFIG/INVALID_ARG/INSECURE (URL), CONFIG
- * (a single pin), TLS (CA not loadable or none found), NOMEM. `log` is borrowed and must outlive the transport.
- * CONFIG also when hangup_s <= ping_interval_s. wss:// needs a DNS name:
- * mbedTLS ignores IP-address subjectAltNames. Sets lws' process-wide log
- * level to errors and warnings. */
+ * (a single pin), TLS (CA not loadable or none found), NOMEM. `log` is borrowed and must outlive
+ * the transport. CONFIG also when hangup_s <= ping_interval_s. wss:// needs a DNS name: mbedTLS
+ * ignores IP-address subjectAltNames. Sets lws' process-wide log level to errors and warnings. */
 int pl_transport_new(const pl_alloc *a, const pl_transport_config *cfg, const pl_transport_cbs *cbs,
-                   void *user, const pl_log *log, pl_transport **out);
+                     void *user, const pl_log *log, pl_transport **out);
 /* From any state; calls back nothing. Not from inside a callback. */
 void pl_transport_free(pl_transport *t);
 

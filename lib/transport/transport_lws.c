@@ -27,8 +27,10 @@
 #if !defined(LWS_WITH_MBEDTLS) && !defined(PARLEY_SYSTEM_LWS)
 #error "libparley needs libwebsockets built with LWS_WITH_MBEDTLS"
 #endif
-#if !defined(PARLEY_SYSTEM_LWS) && !(LWS_LIBRARY_VERSION_MAJOR == 4 && LWS_LIBRARY_VERSION_MINOR == 1)
-#error "libparley is written against libwebsockets 4.1 (lws_service and TLS semantics differ in others)"
+#if !defined(PARLEY_SYSTEM_LWS) &&                                                                 \
+    !(LWS_LIBRARY_VERSION_MAJOR == 4 && LWS_LIBRARY_VERSION_MINOR == 1)
+#error                                                                                             \
+    "libparley is written against libwebsockets 4.1 (lws_service and TLS semantics differ in others)"
 #endif
 
 #include <mbedtls/x509_crt.h>
@@ -322,7 +324,8 @@ static void connect_now(lws_sorted_usec_list_t *sul)
     struct lws *wsi = lws_client_connect_via_info(&i);
     if (!wsi) {
         char why[WHY_MAX];
-        snprintf(why, sizeof why, "cannot connect to %.120s (name lookup or connect failed)", t->host);
+        snprintf(why, sizeof why, "cannot connect to %.120s (name lookup or connect failed)",
+                 t->host);
         report_closed(t, PARLEY_ERR_CONNECT, why);
         return;
     }
@@ -360,16 +363,11 @@ static uint32_t lws_verdict(const char *lws_why)
     case 19: /* self-signed certificate in chain */
     case 20: /* unable to get local issuer certificate */
     case 21: /* unable to verify the leaf signature */
-    case 24: /* invalid CA: mbedTLS' BADCERT_NOT_TRUSTED */
-        return PARLEY_TLS_UNTRUSTED;
-    case 62:
-        return PARLEY_TLS_HOSTNAME_MISMATCH;
-    case 9:
-        return PARLEY_TLS_NOT_YET_VALID;
-    case 10:
-        return PARLEY_TLS_EXPIRED;
-    default:
-        return PARLEY_TLS_OTHER;
+    case 24: /* invalid CA: mbedTLS' BADCERT_NOT_TRUSTED */ return PARLEY_TLS_UNTRUSTED;
+    case 62: return PARLEY_TLS_HOSTNAME_MISMATCH;
+    case 9: return PARLEY_TLS_NOT_YET_VALID;
+    case 10: return PARLEY_TLS_EXPIRED;
+    default: return PARLEY_TLS_OTHER;
     }
 }
 
@@ -377,7 +375,8 @@ static uint32_t lws_verdict(const char *lws_why)
  * trusted anchor only lws knows (it holds the anchors); everything else
  * mbedTLS decides from the chain alone, so it is decided again here from
  * the very chain the handshake received, and every problem is named. */
-static void cert_failures(pl_transport *t, struct lws *wsi, const char *lws_why, char *why, size_t size)
+static void cert_failures(pl_transport *t, struct lws *wsi, const char *lws_why, char *why,
+                          size_t size)
 {
     t->cert_failures = lws_verdict(lws_why);
     const mbedtls_x509_crt *leaf = NULL;
@@ -386,7 +385,8 @@ static void cert_failures(pl_transport *t, struct lws *wsi, const char *lws_why,
     if (chain) {
         uint32_t again = pl_tls_failures(pl_tls_check_chain(chain, t->address));
         /* "other" from lws is only a summary when mbedTLS names the flag. */
-        t->cert_failures = (again && t->cert_failures == PARLEY_TLS_OTHER ? 0 : t->cert_failures) | again;
+        t->cert_failures =
+            (again && t->cert_failures == PARLEY_TLS_OTHER ? 0 : t->cert_failures) | again;
         leaf = chain;
     }
 #else
@@ -444,7 +444,8 @@ static int check_pins(pl_transport *t, struct lws *wsi)
         pl_tls_pin_format(pin, text);
     }
     t->cert_failures = leaf ? PARLEY_TLS_PIN_MISMATCH : PARLEY_TLS_OTHER;
-    pl_tls_describe(t->cert_failures, leaf, t->address, text, (unsigned)t->n_pins, t->why, sizeof t->why);
+    pl_tls_describe(t->cert_failures, leaf, t->address, text, (unsigned)t->n_pins, t->why,
+                    sizeof t->why);
     PL_LOG_W(t->log, "transport: %s", t->why);
     return -1;
 }
@@ -496,12 +497,8 @@ static void rx_deliver(pl_transport *t)
     size_t len = t->rx_len;
     rx_reset(t);
     switch (drop) {
-    case RX_KEEP:
-        t->cbs.on_frame(t->user, t->rx ? t->rx : "", len);
-        break;
-    case RX_BINARY:
-        t->cbs.on_error(t->user, PARLEY_ERR_PROTOCOL, "binary frame ignored");
-        break;
+    case RX_KEEP: t->cbs.on_frame(t->user, t->rx ? t->rx : "", len); break;
+    case RX_BINARY: t->cbs.on_error(t->user, PARLEY_ERR_PROTOCOL, "binary frame ignored"); break;
     case RX_OVERSIZE:
         snprintf(why, sizeof why, "frame exceeds %lu bytes", (unsigned long)t->max_frame);
         t->cbs.on_error(t->user, PARLEY_ERR_PROTOCOL, why);
@@ -570,15 +567,14 @@ static int on_writeable(pl_transport *t, struct lws *wsi)
 
 /* Events of the current connection; a caller-closed one gets -1 so lws
  * finishes closing it, and is never reported. */
-static int on_conn_event(pl_transport *t, struct lws *wsi, enum lws_callback_reasons reason, void *in,
-                         size_t len)
+static int on_conn_event(pl_transport *t, struct lws *wsi, enum lws_callback_reasons reason,
+                         void *in, size_t len)
 {
     if (wsi != t->wsi)
-        return reason == LWS_CALLBACK_CLIENT_WRITEABLE || reason == LWS_CALLBACK_CLIENT_RECEIVE ? -1 : 0;
+        return reason == LWS_CALLBACK_CLIENT_WRITEABLE || reason == LWS_CALLBACK_CLIENT_RECEIVE ? -1
+                                                                                                : 0;
     switch (reason) {
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        connection_error(t, wsi, in, len);
-        return 0;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: connection_error(t, wsi, in, len); return 0;
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
         return t->tls && t->n_pins ? check_pins(t, wsi) : 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -589,30 +585,26 @@ static int on_conn_event(pl_transport *t, struct lws *wsi, enum lws_callback_rea
         PL_LOG_I(t->log, "transport: connected to %s", t->host);
         t->cbs.on_open(t->user);
         break;
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        on_receive(t, wsi, in, len);
-        break;
+    case LWS_CALLBACK_CLIENT_RECEIVE: on_receive(t, wsi, in, len); break;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         if (on_writeable(t, wsi) < 0)
             return -1;
         break;
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        note_peer_close(t, in, len);
-        break;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: note_peer_close(t, in, len); break;
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
     case LWS_CALLBACK_WSI_DESTROY:
         report_closed(t, t->state == T_OPEN ? PARLEY_ERR_CLOSED : PARLEY_ERR_CONNECT,
                       t->why[0] ? t->why : "connection closed");
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
     /* The caller may have closed this connection from inside its callback. */
     return wsi == t->wsi ? 0 : -1;
 }
 
-static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
 {
     (void)user;
     struct lws_context *ctx = wsi ? lws_get_context(wsi) : NULL;
@@ -620,9 +612,7 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     if (!t || !t->live)
         return 0;
     switch (reason) {
-    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        t->cbs.on_wake(t->user);
-        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: t->cbs.on_wake(t->user); return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -631,10 +621,8 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
-    case LWS_CALLBACK_WSI_DESTROY:
-        return on_conn_event(t, wsi, reason, in, len);
-    default:
-        return 0;
+    case LWS_CALLBACK_WSI_DESTROY: return on_conn_event(t, wsi, reason, in, len);
+    default: return 0;
     }
 }
 
@@ -722,10 +710,13 @@ static int setup_pins(pl_transport *t, const pl_transport_config *cfg)
         return PARLEY_ERR_CONFIG;
     size_t distinct = 1;
     for (size_t i = 1; i < cfg->n_pins && distinct < 2; i++)
-        distinct += memcmp(cfg->pins + i * PL_TRANSPORT_PIN_SIZE, cfg->pins, PL_TRANSPORT_PIN_SIZE) != 0;
+        distinct +=
+            memcmp(cfg->pins + i * PL_TRANSPORT_PIN_SIZE, cfg->pins, PL_TRANSPORT_PIN_SIZE) != 0;
     if (distinct < 2) {
-        PL_LOG_E(t->log, "transport: a single public-key pin is refused: pin a backup key too, so the server's "
-                       "key can be replaced without locking out installed apps");
+        PL_LOG_E(
+            t->log,
+            "transport: a single public-key pin is refused: pin a backup key too, so the server's "
+            "key can be replaced without locking out installed apps");
         return PARLEY_ERR_CONFIG;
     }
     if (!t->tls) {
@@ -733,7 +724,8 @@ static int setup_pins(pl_transport *t, const pl_transport_config *cfg)
         return PARLEY_OK;
     }
 #if !defined(HAVE_PEER_CHAIN)
-    PL_LOG_E(t->log, "transport: public-key pinning needs libparley's own libwebsockets build (mbedTLS)");
+    PL_LOG_E(t->log,
+             "transport: public-key pinning needs libparley's own libwebsockets build (mbedTLS)");
     return PARLEY_ERR_CONFIG;
 #else
     memcpy(t->pins, cfg->pins, cfg->n_pins * PL_TRANSPORT_PIN_SIZE);
@@ -776,7 +768,7 @@ static int setup(pl_transport *t, const pl_transport_config *cfg, const purl *u)
 }
 
 int pl_transport_new(const pl_alloc *a, const pl_transport_config *cfg, const pl_transport_cbs *cbs,
-                   void *user, const pl_log *log, pl_transport **out)
+                     void *user, const pl_log *log, pl_transport **out)
 {
     if (!a || !out)
         return PARLEY_ERR_INVALID_ARG;
@@ -844,14 +836,9 @@ void pl_transport_close(pl_transport *t)
     if (!t)
         return;
     switch (t->state) {
-    case T_IDLE:
-        return;
-    case T_PENDING:
-        lws_sul_cancel(&t->sul_connect);
-        break;
-    case T_CONNECTING:
-        lws_set_timeout(t->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        break;
+    case T_IDLE: return;
+    case T_PENDING: lws_sul_cancel(&t->sul_connect); break;
+    case T_CONNECTING: lws_set_timeout(t->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC); break;
     case T_OPEN:
         /* A close frame goes out from the next writeable callback (which
          * returns -1 for a forgotten connection); the timeout is the backstop. */

@@ -20,7 +20,8 @@ pl_rand *pl_rand_new(const pl_alloc *a)
     mbedtls_entropy_init(&r->entropy);
     mbedtls_ctr_drbg_init(&r->drbg);
     static const unsigned char pers[] = "parley-client";
-    if (mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy, pers, sizeof pers - 1) != 0) {
+    if (mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy, pers, sizeof pers - 1) !=
+        0) {
         pl_rand_free(r);
         return NULL;
     }
@@ -62,8 +63,8 @@ int pl_rand_uuid4(pl_rand *r, char out[PL_UUID_STR_LEN + 1])
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, PL_UUID_STR_LEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-             b[12], b[13], b[14], b[15]);
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
     return PARLEY_OK;
 }

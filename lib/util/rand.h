@@ -13,7 +13,8 @@ typedef struct pl_rand pl_rand;
 pl_rand *pl_rand_new(const pl_alloc *a);
 void pl_rand_free(pl_rand *r);
 
-int pl_rand_bytes(pl_rand *r, void *out, size_t n); /* PARLEY_OK or PARLEY_ERR_NOMEM (DRBG failure) */
+int pl_rand_bytes(pl_rand *r, void *out,
+                  size_t n); /* PARLEY_OK or PARLEY_ERR_NOMEM (DRBG failure) */
 /* Uniform in [0, bound]; 0 when bound is 0. */
 uint32_t pl_rand_uniform(pl_rand *r, uint32_t bound);
 

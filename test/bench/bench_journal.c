@@ -78,7 +78,8 @@ int main(void)
         /* The same bytes per record as the journal wrote. */
         size_t len = (s.log_bytes - before) / (2 * ITERS);
         if (rc == 0)
-            rc = bench_baseline(dir, len, 1, &base_sync) || bench_baseline(dir, len, 0, &base_write);
+            rc =
+                bench_baseline(dir, len, 1, &base_sync) || bench_baseline(dir, len, 0, &base_write);
         pl_journal_close(j);
     }
     if (st)

@@ -29,7 +29,8 @@ static int open_modules(fz_world *w)
     w->ctx = w->sess ? pl_ctx_new(pl_alloc_libc(), w->sess, &cc, NULL) : NULL;
     const pl_alloc *a = pl_alloc_libc();
     if (!w->ctx || !(w->receipts = pl_receipts_new(a, w->sess, w->journal, NULL)) ||
-        !(w->requests = pl_requests_new(a, w->sess, NULL)) || !(w->typing = pl_typing_new(a, w->sess, NULL)) ||
+        !(w->requests = pl_requests_new(a, w->sess, NULL)) ||
+        !(w->typing = pl_typing_new(a, w->sess, NULL)) ||
         !(w->postbacks = pl_postbacks_new(a, w->sess, w->journal, NULL)) ||
         !(w->proactive = pl_proactive_new(a, w->sess, w->journal, NULL)))
         return -1;
@@ -149,8 +150,9 @@ static void walk_survey(const parley_survey *s)
         touch(parley_question_min_label(q));
         touch(parley_question_max_label(q));
         touch(parley_question_show_if_question(q));
-        sink += (size_t)(parley_question_kind(q) + parley_question_required(q) + parley_question_min(q) +
-                         parley_question_max(q) + parley_question_max_length(q));
+        sink += (size_t)(parley_question_kind(q) + parley_question_required(q) +
+                         parley_question_min(q) + parley_question_max(q) +
+                         parley_question_max_length(q));
         for (int j = 0; j < parley_question_option_count(q); j++) {
             touch(parley_question_option_id(q, j));
             touch(parley_question_option_label(q, j));
@@ -164,8 +166,8 @@ static void walk_event_depth(const parley_event *ev, int depth)
 {
     sink += (size_t)(parley_event_type(ev) + parley_event_state(ev) + parley_event_author_kind(ev) +
                      parley_event_error_code(ev) + parley_event_queue_position(ev));
-    sink += (size_t)(parley_event_timestamp_ms(ev) + parley_event_retry_ms(ev) + parley_event_wait_s(ev) +
-                     parley_event_count(ev) + parley_event_more(ev));
+    sink += (size_t)(parley_event_timestamp_ms(ev) + parley_event_retry_ms(ev) +
+                     parley_event_wait_s(ev) + parley_event_count(ev) + parley_event_more(ev));
     touch(parley_event_conversation_id(ev));
     touch(parley_event_message_id(ev));
     touch(parley_event_client_id(ev));
@@ -202,7 +204,8 @@ static void take_events(fz_world *w)
             strcpy(w->survey_id, parley_survey_id(s));
         fz_walk_event(ev);
         if (getenv("PARLEY_FUZZ_TRACE"))
-            fprintf(stderr, "event %d state %d: %s\n", ev->type, ev->state, ev->text ? ev->text : "");
+            fprintf(stderr, "event %d state %d: %s\n", ev->type, ev->state,
+                    ev->text ? ev->text : "");
         parley_event_free(ev);
     }
 }
@@ -281,7 +284,8 @@ static void host_message(fz_world *w, int start, const char *text)
         return;
     if (pl_ctx_prepare_message(w->ctx, n ? text : NULL, &t) != PARLEY_OK)
         return;
-    int rc = start ? pl_sess_conv_start(w->sess, t, id) : pl_sess_send_text(w->sess, w->conv, t, NULL, id);
+    int rc = start ? pl_sess_conv_start(w->sess, t, id)
+                   : pl_sess_send_text(w->sess, w->conv, t, NULL, id);
     if (rc == PARLEY_OK && start)
         memcpy(w->conv, id, strlen(id) + 1);
     else
@@ -296,7 +300,8 @@ static void host_request(fz_world *w, const char *kind, const char *arg)
     size_t n = strlen(arg);
     if (*kind == 'l')
         k = PL_REQ_CONV_LIST;
-    else if (*kind == 'h' && pl_id_valid(w->conv, PL_MAX_ID) && (!n || pl_proto_parse_seq(arg, &args.before))) {
+    else if (*kind == 'h' && pl_id_valid(w->conv, PL_MAX_ID) &&
+             (!n || pl_proto_parse_seq(arg, &args.before))) {
         k = PL_REQ_HISTORY;
         args.conv = w->conv;
     } else if (*kind == 's' && n && n <= PL_MAX_QUERY && pl_utf8_valid(arg, n)) {
@@ -315,25 +320,15 @@ static void host_context(fz_world *w, char op, char *argv[])
 {
     pl_attr a = {.key = argv[0], .type = PL_ATTR_STR, .str = argv[1]};
     switch (op) {
-    case 'a':
-        pl_ctx_set_attr(w->ctx, &a);
-        break;
+    case 'a': pl_ctx_set_attr(w->ctx, &a); break;
     case 'j':
         a.type = PL_ATTR_JSON;
         pl_ctx_set_attr(w->ctx, &a);
         break;
-    case 'e':
-        pl_ctx_track_event(w->ctx, argv[0], *argv[1] ? argv[1] : NULL, 1700000000000);
-        break;
-    case 'b':
-        pl_ctx_add_breadcrumb(w->ctx, argv[0], 1700000000000);
-        break;
-    case 'w':
-        pl_ctx_set_screen(w->ctx, argv[0]);
-        break;
-    case 'k':
-        pl_ctx_set_consent(w->ctx, *argv[0] == '1');
-        break;
+    case 'e': pl_ctx_track_event(w->ctx, argv[0], *argv[1] ? argv[1] : NULL, 1700000000000); break;
+    case 'b': pl_ctx_add_breadcrumb(w->ctx, argv[0], 1700000000000); break;
+    case 'w': pl_ctx_set_screen(w->ctx, argv[0]); break;
+    case 'k': pl_ctx_set_consent(w->ctx, *argv[0] == '1'); break;
     }
 }
 
@@ -347,35 +342,19 @@ static void host_survey(fz_world *w, char op, char *argv[])
     if (!pl_id_valid(sid, PL_MAX_ID))
         return;
     switch (op) {
-    case 'N':
-        pl_surveys_answer_number(w->survey, sid, argv[0], atoi(argv[1]));
-        break;
-    case 'C':
-        pl_surveys_answer_choice(w->survey, sid, argv[0], argv[1]);
-        break;
+    case 'N': pl_surveys_answer_number(w->survey, sid, argv[0], atoi(argv[1])); break;
+    case 'C': pl_surveys_answer_choice(w->survey, sid, argv[0], argv[1]); break;
     case 'M':
         for (int i = 1; i < FZ_MAX_ARGS && *argv[i]; i++)
             ids[n++] = argv[i];
         pl_surveys_answer_choices(w->survey, sid, argv[0], ids, n);
         break;
-    case 'T':
-        pl_surveys_answer_text(w->survey, sid, argv[0], argv[1]);
-        break;
-    case 'X':
-        pl_surveys_clear_answer(w->survey, sid, argv[0]);
-        break;
-    case 'V':
-        pl_surveys_visible(w->survey, sid, argv[0]);
-        break;
-    case 'U':
-        rc = pl_surveys_submit(w->survey, sid, missing, cid);
-        break;
-    case 'D':
-        rc = pl_surveys_dismiss(w->survey, sid, cid);
-        break;
-    case 'Z':
-        pl_proactive_mute(w->proactive, w->now, (uint32_t)strtoul(argv[0], NULL, 10));
-        break;
+    case 'T': pl_surveys_answer_text(w->survey, sid, argv[0], argv[1]); break;
+    case 'X': pl_surveys_clear_answer(w->survey, sid, argv[0]); break;
+    case 'V': pl_surveys_visible(w->survey, sid, argv[0]); break;
+    case 'U': rc = pl_surveys_submit(w->survey, sid, missing, cid); break;
+    case 'D': rc = pl_surveys_dismiss(w->survey, sid, cid); break;
+    case 'Z': pl_proactive_mute(w->proactive, w->now, (uint32_t)strtoul(argv[0], NULL, 10)); break;
     }
     set_cid(w, rc, cid);
 }
@@ -388,18 +367,10 @@ static void host_rich(fz_world *w, char op, char *argv[])
     case 'p':
         set_cid(w, pl_postbacks_send(w->postbacks, w->ctx, w->conv, argv[0], argv[1], cid), cid);
         break;
-    case 'y':
-        pl_typing_set(w->typing, w->conv, *argv[0] == '1', w->now);
-        break;
-    case 'R':
-        pl_receipts_mark_read(w->receipts, w->conv, argv[0]);
-        break;
-    case 'u':
-        pl_receipts_unread(w->receipts, *argv[0] ? w->conv : NULL, &unread);
-        break;
-    case 'q':
-        host_request(w, argv[0], argv[1]);
-        break;
+    case 'y': pl_typing_set(w->typing, w->conv, *argv[0] == '1', w->now); break;
+    case 'R': pl_receipts_mark_read(w->receipts, w->conv, argv[0]); break;
+    case 'u': pl_receipts_unread(w->receipts, *argv[0] ? w->conv : NULL, &unread); break;
+    case 'q': host_request(w, argv[0], argv[1]); break;
     }
 }
 
@@ -413,29 +384,22 @@ static void host_session(fz_world *w, char op, char *argv[])
         pl_sess_on_open(w->sess, w->now);
         break;
     case 'c':
-        pl_sess_on_closed(w->sess, w->now, *argv[0] == 't' ? PARLEY_ERR_TLS : PARLEY_ERR_CLOSED, argv[1]);
+        pl_sess_on_closed(w->sess, w->now, *argv[0] == 't' ? PARLEY_ERR_TLS : PARLEY_ERR_CLOSED,
+                          argv[1]);
         break;
     case 't':
         w->now += *argv[0] ? strtol(argv[0], NULL, 10) % 100000000 : 1000;
         pl_sess_tick(w->sess, w->now);
         break;
     case 'S':
-    case 's':
-        host_message(w, op == 'S', argv[0]);
-        break;
-    case 'i':
-        pl_sess_identify(w->sess, argv[0], *argv[1] ? argv[1] : NULL);
-        break;
+    case 's': host_message(w, op == 'S', argv[0]); break;
+    case 'i': pl_sess_identify(w->sess, argv[0], *argv[1] ? argv[1] : NULL); break;
     case 'L':
         snprintf(anon, sizeof anon, "a-%08x-0000-4000-8000-000000000000", (unsigned)w->now);
         pl_sess_logout(w->sess, anon);
         break;
-    case 'f':
-        pl_sess_go_offline(w->sess, w->now);
-        break;
-    case 'n':
-        pl_sess_go_online(w->sess, w->now);
-        break;
+    case 'f': pl_sess_go_offline(w->sess, w->now); break;
+    case 'n': pl_sess_go_online(w->sess, w->now); break;
     }
 }
 

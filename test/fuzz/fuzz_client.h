@@ -43,8 +43,8 @@ typedef struct fz_world {
     pl_proactive *proactive;
     pl_surveys *survey;
     int64_t now;
-    char conv[PARLEY_ID_SIZE];      /* the last conversation started */
-    char cid[PARLEY_ID_SIZE];       /* the last client id minted */
+    char conv[PARLEY_ID_SIZE];     /* the last conversation started */
+    char cid[PARLEY_ID_SIZE];      /* the last client id minted */
     char survey_id[PL_MAX_ID + 1]; /* the last survey received */
 } fz_world;
 

@@ -61,7 +61,8 @@ static unsigned char *grow(buf *b, size_t n)
 }
 
 /* One record: the body sealed (nonce | ciphertext | tag) when gcm is set. */
-static int record(buf *b, mbedtls_gcm_context *gcm, const unsigned char *body, size_t len, uint32_t nonce)
+static int record(buf *b, mbedtls_gcm_context *gcm, const unsigned char *body, size_t len,
+                  uint32_t nonce)
 {
     size_t blen = len + (gcm ? NONCE_LEN + TAG_LEN : 0);
     unsigned char *r = grow(b, FRAME_LEN + blen);
@@ -92,14 +93,15 @@ static int build(buf *b, int sealed, const uint8_t *data, size_t size)
 {
     mbedtls_gcm_context gcm;
     mbedtls_gcm_init(&gcm);
-    int rc = sealed ? mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, PL_JOURNAL_KEY_SIZE * 8) : 0;
+    int rc =
+        sealed ? mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, PL_JOURNAL_KEY_SIZE * 8) : 0;
     unsigned char hdr[4 + 2 + 16 + NONCE_LEN + TAG_LEN] = {0x7f, 0, 0, 0, 1, (unsigned char)sealed};
     /* The header's own body is never sealed; only its key check is. */
     unsigned char *check = hdr + 6;
     if (rc == 0 && sealed)
         rc = mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, 16, check, NONCE_LEN, NULL, 0,
-                                       (const unsigned char *)"parley-journal-1", check + NONCE_LEN, TAG_LEN,
-                                       check + NONCE_LEN + 16);
+                                       (const unsigned char *)"parley-journal-1", check + NONCE_LEN,
+                                       TAG_LEN, check + NONCE_LEN + 16);
     if (rc == 0)
         rc = record(b, NULL, hdr, sealed ? sizeof hdr : 6, 0);
     for (uint32_t n = 1; rc == 0 && size >= 2; n++) {
@@ -175,8 +177,8 @@ static int same(const snapshot *a, const snapshot *b)
     if (a->n != b->n)
         return 0;
     for (size_t i = 0; i < a->n; i++)
-        if (a->e[i].ns != b->e[i].ns || strcmp(a->e[i].key, b->e[i].key) != 0 || a->e[i].len != b->e[i].len ||
-            memcmp(a->e[i].val, b->e[i].val, a->e[i].len) != 0)
+        if (a->e[i].ns != b->e[i].ns || strcmp(a->e[i].key, b->e[i].key) != 0 ||
+            a->e[i].len != b->e[i].len || memcmp(a->e[i].val, b->e[i].val, a->e[i].len) != 0)
             return 0;
     return 1;
 }
@@ -212,7 +214,8 @@ static void exercise(pl_storage_host *host, const unsigned char *k, pl_journal *
     rc = rc == PARLEY_OK ? take(j, &before) : rc;
     pl_journal_close(j);
     j = NULL;
-    if (rc == PARLEY_OK && open_journal(host, k, &j) == PARLEY_OK && take(j, &after) == 0 && !same(&before, &after))
+    if (rc == PARLEY_OK && open_journal(host, k, &j) == PARLEY_OK && take(j, &after) == 0 &&
+        !same(&before, &after))
         abort(); /* a compacted journal replays to exactly what it held */
     pl_journal_close(j);
     drop(&before);

@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pl_frame f;
     char err[128];
-    if (pl_proto_decode(pl_alloc_libc(), (const char *)data, size, &f, err, sizeof err) == PARLEY_OK) {
+    if (pl_proto_decode(pl_alloc_libc(), (const char *)data, size, &f, err, sizeof err) ==
+        PARLEY_OK) {
         module_readers(pl_alloc_libc(), &f);
         pl_proto_frame_clear(pl_alloc_libc(), &f);
     }

@@ -38,7 +38,8 @@ static int same_blocks(const struct parley_block *x, int nx, const struct parley
         for (int j = 0; j < a->n_opts; j++) {
             const struct parley_option *o = &a->opts[j], *p = &b->opts[j];
             if (o->action != p->action || o->quick != p->quick || !same_str(o->id, p->id) ||
-                !same_str(o->label, p->label) || !same_str(o->payload, p->payload) || !same_str(o->url, p->url))
+                !same_str(o->label, p->label) || !same_str(o->payload, p->payload) ||
+                !same_str(o->url, p->url))
                 return 0;
         }
     }
@@ -54,7 +55,8 @@ static void blocks(const pl_alloc *a, const pl_frame *f)
     parley_event ev = {.type = PARLEY_EV_MESSAGE, .queue_pos = -1, .content = c};
     fz_walk_event(&ev);
     if (c->raw_json && pl_proto_parse_content(a, c->raw_json, &again) == PARLEY_OK &&
-        !(again ? same_blocks(c->blocks, c->n_blocks, again->blocks, again->n_blocks) : c->n_blocks == 0))
+        !(again ? same_blocks(c->blocks, c->n_blocks, again->blocks, again->n_blocks)
+                : c->n_blocks == 0))
         abort(); /* the kept JSON must mean the same blocks */
     pl_content_free(a, again);
     pl_content_free(a, c);
@@ -93,7 +95,8 @@ static void model(const uint8_t *data, size_t size)
     const pl_alloc *a = pl_alloc_libc();
     char err[160];
     pl_frame f;
-    if (pl_proto_decode(a, (const char *)data, fz_line_len(data, size), &f, err, sizeof err) != PARLEY_OK)
+    if (pl_proto_decode(a, (const char *)data, fz_line_len(data, size), &f, err, sizeof err) !=
+        PARLEY_OK)
         return;
     blocks(a, &f);
     notices_and_answers(a, &f);

@@ -48,7 +48,8 @@ static int load_data(void)
 
 static int setup(void)
 {
-    snprintf(dir, sizeof dir, "%s/parley-fuzz-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    snprintf(dir, sizeof dir, "%s/parley-fuzz-XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     if (!mkdtemp(dir))
         return -1;
     char db_path[96];
@@ -134,12 +135,14 @@ static int ws_open(fz_conn *c)
     if (!c->pss)
         return -1;
     c->open = 1;
-    if (ws_proto.callback(wsi_of(c), LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, c->pss, NULL, 0) != 0) {
+    if (ws_proto.callback(wsi_of(c), LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, c->pss, NULL, 0) !=
+        0) {
         free(c->pss);
         memset(c, 0, sizeof *c);
         return -1;
     }
-    if (ws_proto.callback(wsi_of(c), LWS_CALLBACK_ESTABLISHED, c->pss, NULL, 0) != 0 || c->wsi.killed) {
+    if (ws_proto.callback(wsi_of(c), LWS_CALLBACK_ESTABLISHED, c->pss, NULL, 0) != 0 ||
+        c->wsi.killed) {
         fz_ws_close(c);
         return -1;
     }
@@ -151,7 +154,8 @@ static void ws_serve(fz_conn *c)
 {
     for (int i = 0; c->open && c->wsi.writable && i < MAX_CALLBACKS; i++) {
         c->wsi.writable = 0;
-        if (ws_proto.callback(wsi_of(c), LWS_CALLBACK_SERVER_WRITEABLE, c->pss, NULL, 0) != 0 || c->wsi.killed)
+        if (ws_proto.callback(wsi_of(c), LWS_CALLBACK_SERVER_WRITEABLE, c->pss, NULL, 0) != 0 ||
+            c->wsi.killed)
             fz_ws_close(c);
     }
     if (c->open && c->wsi.killed)
@@ -260,10 +264,14 @@ static void ws_text(fz_conn *c, const char *json)
 
 void fz_fixture(fz_conn *c)
 {
-    ws_text(c, "{\"t\":\"hello\",\"v\":1,\"app\":\"fuzz\",\"sdk\":{\"name\":\"fuzz\",\"version\":\"1\"},"
-               "\"user\":{\"anon\":\"a-00000000-0000-4000-8000-000000000001\"}}");
+    ws_text(
+        c,
+        "{\"t\":\"hello\",\"v\":1,\"app\":\"fuzz\",\"sdk\":{\"name\":\"fuzz\",\"version\":\"1\"},"
+        "\"user\":{\"anon\":\"a-00000000-0000-4000-8000-000000000001\"}}");
     ws_text(c, "{\"t\":\"conv.start\",\"cid\":\"k-1\",\"conv\":\"c-fuzz\",\"subject\":\"help\"}");
-    ws_text(c, "{\"t\":\"msg.send\",\"cid\":\"k-2\",\"conv\":\"c-fuzz\",\"text\":\"my gems are gone\"}");
+    ws_text(
+        c,
+        "{\"t\":\"msg.send\",\"cid\":\"k-2\",\"conv\":\"c-fuzz\",\"text\":\"my gems are gone\"}");
 }
 
 /* "%METHOD PATH BODY": an agent's API call with the right token. */

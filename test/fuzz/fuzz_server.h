@@ -21,11 +21,11 @@
 typedef struct fz_wsi {
     server *srv;
     int binary, final;
-    int method;       /* LWSHUMETH_*, -1 for none */
+    int method; /* LWSHUMETH_*, -1 for none */
     const char *uri;
     const char *hdr[WSI_TOKEN_COUNT]; /* NULL when absent */
-    int writable;     /* a writeable callback was asked for */
-    int killed;       /* lws_set_timeout asked for a close */
+    int writable;                     /* a writeable callback was asked for */
+    int killed;                       /* lws_set_timeout asked for a close */
     size_t written;
 } fz_wsi;
 

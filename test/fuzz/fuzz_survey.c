@@ -29,8 +29,9 @@ static int same_answers(const pl_survey_answer *x, const pl_survey_answer *y, si
     for (size_t i = 0; i < n; i++) {
         if (x[i].set != y[i].set)
             return 0;
-        if (x[i].set && (x[i].value != y[i].value || x[i].mask != y[i].mask || !x[i].text != !y[i].text ||
-                         (x[i].text && strcmp(x[i].text, y[i].text) != 0)))
+        if (x[i].set &&
+            (x[i].value != y[i].value || x[i].mask != y[i].mask || !x[i].text != !y[i].text ||
+             (x[i].text && strcmp(x[i].text, y[i].text) != 0)))
             return 0;
     }
     return 1;
@@ -45,7 +46,8 @@ static void round_trip(const parley_survey *s, const char *json, size_t len)
     size_t enc_len = 0;
     if (first && again && pl_proto_decode_survey_answers(a, s, json, len, first) == PARLEY_OK &&
         pl_proto_encode_survey_answers(a, s, first, &enc, &enc_len) == PARLEY_OK &&
-        pl_proto_decode_survey_answers(a, s, enc, enc_len, again) == PARLEY_OK && !same_answers(first, again, s->n_questions))
+        pl_proto_decode_survey_answers(a, s, enc, enc_len, again) == PARLEY_OK &&
+        !same_answers(first, again, s->n_questions))
         abort(); /* what the journal keeps must come back as it was */
     pl_free(a, enc);
     free_answers(first, n);

@@ -36,8 +36,8 @@ static void run_free(run *r)
 
 static void dump(const run *r, const char *tag)
 {
-    fprintf(stderr, "---- parley-chat %s (exit %d)\nstdout:\n%s\nstderr:\n%s\n", tag, r->rc, r->out ? r->out : "",
-            r->err ? r->err : "");
+    fprintf(stderr, "---- parley-chat %s (exit %d)\nstdout:\n%s\nstderr:\n%s\n", tag, r->rc,
+            r->out ? r->out : "", r->err ? r->err : "");
 }
 
 /* argv for parley-chat --url ... --ca ... ARGS; `url` is the caller's. */
@@ -293,8 +293,8 @@ static void test_stdin_in_every_mode(void)
  * bot's greeting answers the first message whatever it says.) */
 static void queued_conversation(const char *data, char conv[PARLEY_ID_SIZE])
 {
-    char *args[] = {"--data-dir", (char *)data, "--send", "hello", "--send", "I want a human", "--wait-replies", "2",
-                    NULL};
+    char *args[] = {"--data-dir",     (char *)data,     "--send", "hello", "--send",
+                    "I want a human", "--wait-replies", "2",      NULL};
     run r = chat("queue", NULL, args);
     CHECK_INT(r.rc, 0);
     CHECK(has(&r, "[conversation] queued"));
@@ -340,7 +340,8 @@ static void test_waits_for_answer(void)
     run_free(&r);
 
     /* ... and --wait-replies 0 does not wait at all. */
-    char *no_wait[] = {"--data-dir", data, "--resume", "--wait-replies", "0", "--timeout", "60", NULL};
+    char *no_wait[] = {"--data-dir", data,        "--resume", "--wait-replies",
+                       "0",          "--timeout", "60",       NULL};
     t0 = h_now_ms();
     r = chat("wait-none", "bye for now\n", no_wait);
     CHECK_INT(r.rc, 0);
@@ -359,8 +360,7 @@ static const cJSON *csat_response(const char *conv, cJSON **doc)
     *doc = body ? cJSON_Parse(body) : NULL;
     free(body);
     const cJSON *item;
-    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(*doc, "responses"))
-    {
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(*doc, "responses")) {
         if (h_json_str(item, "conv") && strcmp(h_json_str(item, "conv"), conv) == 0)
             return cJSON_GetObjectItemCaseSensitive(item, "answers");
     }
@@ -386,11 +386,15 @@ static void test_survey_questions(void)
     char data[H_PATH], conv[PARLEY_ID_SIZE];
     sub_path(data, "survey-data");
     closed_conversation(data, "survey-low", conv);
-    char *low[] = {"--data-dir", data, "--answer", "q3=too slow", "--answer", "q1=2", "--wait-surveys", "1", NULL};
+    char *low[] = {"--data-dir",     data, "--answer", "q3=too slow", "--answer", "q1=2",
+                   "--wait-surveys", "1",  NULL};
     run r = chat("survey-low-answer", NULL, low);
     CHECK_INT(r.rc, 0);
-    CHECK(has(&r, "q1. How satisfied are you with the help you got? (1 Not at all .. 5 Very; required)"));
-    CHECK(has(&r, "q2. What mattered most? (one of: fast = Speed, kind = Kindness, fixed = It got fixed)"));
+    CHECK(has(
+        &r, "q1. How satisfied are you with the help you got? (1 Not at all .. 5 Very; required)"));
+    CHECK(has(
+        &r,
+        "q2. What mattered most? (one of: fast = Speed, kind = Kindness, fixed = It got fixed)"));
     CHECK(has(&r, "q3. What went wrong? (text, at most 500 bytes; asked only when q1 is 1 or 2)"));
     run_free(&r);
     cJSON *doc = NULL;
@@ -401,7 +405,8 @@ static void test_survey_questions(void)
     cJSON_Delete(doc);
 
     closed_conversation(data, "survey-high", conv);
-    char *high[] = {"--data-dir", data, "--answer", "q3=nothing", "--answer", "q1=5", "--wait-surveys", "1", NULL};
+    char *high[] = {"--data-dir",     data, "--answer", "q3=nothing", "--answer", "q1=5",
+                    "--wait-surveys", "1",  NULL};
     r = chat("survey-high-answer", NULL, high);
     CHECK_INT(r.rc, 0);
     CHECK(said(&r, "--answer q3=nothing left out: q3 is asked only when q1 is 1 or 2"));
@@ -459,7 +464,8 @@ static void test_help_flags_in_readme(void)
     char *section = readme_section();
     CHECK(section != NULL);
     int flags = 0;
-    for (const char *p = r.out ? strstr(r.out, "--") : NULL; p && section; p = strstr(p + 2, "--")) {
+    for (const char *p = r.out ? strstr(r.out, "--") : NULL; p && section;
+         p = strstr(p + 2, "--")) {
         char flag[64];
         if (sscanf(p, "%63[-a-z]", flag) != 1 || strlen(flag) < 3 || flag[2] == '-')
             continue;

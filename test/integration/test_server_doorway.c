@@ -249,7 +249,8 @@ static void report_everything(wsc *c, const h_server *s)
 
     CHECK_INT(wsc_send(c, q("{'t':'context','full':true,'attributes':{'plan':'vip','level':7},"
                             "'screen':'shop','breadcrumbs':[{'text':'opened shop','ts':1000}],"
-                            "'device':{'os':'Linux','locale':'en_US'}}")), 0);
+                            "'device':{'os':'Linux','locale':'en_US'}}")),
+              0);
     CHECK_INT(wsc_send(c, q("{'t':'conv.start','cid':'k-door','conv':'c-door'}")), 0);
     CHECK(wsc_await(c, 0, "conv.ack", "cid", "k-door", WAIT) != NULL);
     const cJSON *uc = user_context(s, &conv);
@@ -301,7 +302,8 @@ static void test_reconnect_keeps_context(void)
     check_kept_stale(&s, reconnect_ms);
     /* Reported again: current again; the rest stays stale. */
     CHECK_INT(wsc_send(&c, q("{'t':'context','full':false,'attributes':{'plan':'free'},"
-                             "'screen':'shop'}")), 0);
+                             "'screen':'shop'}")),
+              0);
     sync_frames(&c);
     const cJSON *uc = user_context(&s, &conv);
     CHECK_STR(h_json_str(at(uc, "attributes", NULL, NULL), "plan"), "free");
@@ -312,7 +314,8 @@ static void test_reconnect_keeps_context(void)
     cJSON_Delete(conv);
     /* A patch of a stale part starts it over: the old ring goes. */
     CHECK_INT(wsc_send(&c, q("{'t':'context','full':false,'attributes':{'level':8},"
-                             "'breadcrumbs':[{'text':'restarted','ts':2000}]}")), 0);
+                             "'breadcrumbs':[{'text':'restarted','ts':2000}]}")),
+              0);
     sync_frames(&c);
     uc = user_context(&s, &conv);
     CHECK_INT(cJSON_GetArraySize(at(uc, "breadcrumbs", NULL, NULL)), 1);

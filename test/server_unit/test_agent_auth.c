@@ -42,9 +42,8 @@ static void test_pwhash_roundtrip(void)
  * hashlib.pbkdf2_hmac('sha256', b'password', bytes(16), 100000). */
 static void test_pwhash_known_vector(void)
 {
-    static const char stored[] =
-        "pbkdf2-sha256$100000$00000000000000000000000000000000$"
-        "251f8a288adbd397631627dbaf9fc2cf11bf027e4e36cc88ed51e5237b7e4a98";
+    static const char stored[] = "pbkdf2-sha256$100000$00000000000000000000000000000000$"
+                                 "251f8a288adbd397631627dbaf9fc2cf11bf027e4e36cc88ed51e5237b7e4a98";
     char weak[PWHASH_BUF];
 
     CHECK_INT(pwhash_verify("password", 8, stored), 1);

@@ -11,7 +11,7 @@
 #include "testlib.h"
 #include "timeline.h"
 
-#define S 1000LL /* ms per second */
+#define S 1000LL           /* ms per second */
 #define T0 1763856000000LL /* 2025-11-23 00:00:00 UTC */
 
 static tl_event ev(tl_kind k, int64_t s, const char *agent)
@@ -42,8 +42,8 @@ static tl_event prio(int64_t s, const char *p)
 static void test_timeline_simple(void)
 {
     tl_event e[] = {
-        ev(TL_USER_MSG, 0, NULL),    ev(TL_BOT_MSG, 1, NULL),     ev(TL_USER_MSG, 20, NULL),
-        ev(TL_HANDOFF, 21, NULL),    ev(TL_USER_MSG, 30, NULL),   ev(TL_ASSIGN, 80, "dana"),
+        ev(TL_USER_MSG, 0, NULL),      ev(TL_BOT_MSG, 1, NULL),    ev(TL_USER_MSG, 20, NULL),
+        ev(TL_HANDOFF, 21, NULL),      ev(TL_USER_MSG, 30, NULL),  ev(TL_ASSIGN, 80, "dana"),
         ev(TL_AGENT_MSG, 101, "dana"), ev(TL_USER_MSG, 200, NULL), ev(TL_USER_MSG, 210, NULL),
         ev(TL_AGENT_MSG, 260, "dana"), ev(TL_CLOSE, 300, NULL),
     };
@@ -80,8 +80,8 @@ static void test_timeline_simple(void)
  * episode starts there, and that message is the first response. */
 static void test_timeline_takeover(void)
 {
-    tl_event e[] = {ev(TL_USER_MSG, 0, NULL), ev(TL_BOT_MSG, 1, NULL),
-                    ev(TL_AGENT_MSG, 50, "sam"), ev(TL_USER_MSG, 60, NULL)};
+    tl_event e[] = {ev(TL_USER_MSG, 0, NULL), ev(TL_BOT_MSG, 1, NULL), ev(TL_AGENT_MSG, 50, "sam"),
+                    ev(TL_USER_MSG, 60, NULL)};
     tl_facts f;
 
     CHECK_INT(tl_facts_compute(e, N(e), T0 + 100 * S, &f), 0);
@@ -99,10 +99,10 @@ static void test_timeline_takeover(void)
 static void test_timeline_transfer_reopen(void)
 {
     tl_event e[] = {
-        ev(TL_HANDOFF, 0, NULL),      ev(TL_ASSIGN, 10, "dana"),   ev(TL_AGENT_MSG, 20, "dana"),
-        ev(TL_TRANSFER, 40, "sam"),   ev(TL_AGENT_MSG, 50, "sam"), ev(TL_BOT, 70, NULL),
-        ev(TL_USER_MSG, 80, NULL),    ev(TL_HANDOFF, 90, NULL),    ev(TL_ASSIGN, 100, "sam"),
-        ev(TL_AGENT_MSG, 130, "sam"), ev(TL_CLOSE, 150, NULL),     ev(TL_REOPEN, 400, NULL),
+        ev(TL_HANDOFF, 0, NULL),       ev(TL_ASSIGN, 10, "dana"),   ev(TL_AGENT_MSG, 20, "dana"),
+        ev(TL_TRANSFER, 40, "sam"),    ev(TL_AGENT_MSG, 50, "sam"), ev(TL_BOT, 70, NULL),
+        ev(TL_USER_MSG, 80, NULL),     ev(TL_HANDOFF, 90, NULL),    ev(TL_ASSIGN, 100, "sam"),
+        ev(TL_AGENT_MSG, 130, "sam"),  ev(TL_CLOSE, 150, NULL),     ev(TL_REOPEN, 400, NULL),
         ev(TL_AGENT_MSG, 410, "dana"), ev(TL_CLOSE, 420, NULL),
     };
     tl_facts f;
@@ -254,7 +254,7 @@ static void test_sla_clocks(void)
     sla_clock first, next;
     tl_facts f;
     tl_event e[] = {
-        ev(TL_HANDOFF, 0, NULL), prio(5, "urgent"), ev(TL_ASSIGN, 100, "dana"),
+        ev(TL_HANDOFF, 0, NULL),       prio(5, "urgent"),          ev(TL_ASSIGN, 100, "dana"),
         ev(TL_AGENT_MSG, 200, "dana"), ev(TL_USER_MSG, 250, NULL), ev(TL_USER_MSG, 260, NULL),
     };
 
@@ -397,12 +397,12 @@ static void test_metrics_window(void)
     tl_event a[] = {ev(TL_HANDOFF, 100, NULL), ev(TL_ASSIGN, 130, "dana"),
                     ev(TL_AGENT_MSG, 160, "dana"), ev(TL_CLOSE, 400, NULL)};
     /* B: answered in 300 s, transferred, closed: not FCR. */
-    tl_event b[] = {ev(TL_HANDOFF, 1000, NULL), ev(TL_ASSIGN, 1200, "dana"),
+    tl_event b[] = {ev(TL_HANDOFF, 1000, NULL),     ev(TL_ASSIGN, 1200, "dana"),
                     ev(TL_AGENT_MSG, 1300, "dana"), ev(TL_TRANSFER, 1400, "sam"),
-                    ev(TL_AGENT_MSG, 1500, "sam"), ev(TL_CLOSE, 1600, NULL)};
+                    ev(TL_AGENT_MSG, 1500, "sam"),  ev(TL_CLOSE, 1600, NULL)};
     /* C: answered in 120 s, closed, reopened, closed again: not FCR. */
-    tl_event c[] = {ev(TL_HANDOFF, 2000, NULL), ev(TL_AGENT_MSG, 2120, "sam"),
-                    ev(TL_CLOSE, 2200, NULL), ev(TL_REOPEN, 3000, NULL),
+    tl_event c[] = {ev(TL_HANDOFF, 2000, NULL),    ev(TL_AGENT_MSG, 2120, "sam"),
+                    ev(TL_CLOSE, 2200, NULL),      ev(TL_REOPEN, 3000, NULL),
                     ev(TL_AGENT_MSG, 3030, "sam"), ev(TL_CLOSE, 3100, NULL)};
     /* D: still queued, never answered: no FRT sample. */
     tl_event d[] = {ev(TL_HANDOFF, 5000, NULL)};

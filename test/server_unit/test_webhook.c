@@ -275,8 +275,11 @@ static void test_refused_connection(void)
 static void test_urls(void)
 {
     static const char *const bad[] = {
-        "ftp://x/", "http://", "http://:80/", "http://user:pw@host/", "http://host:0/",
-        "http://host:70000/", "http://host:12a/", "http://host/#frag", "http://ho st/", "host/path",
+        "ftp://x/",         "http://",
+        "http://:80/",      "http://user:pw@host/",
+        "http://host:0/",   "http://host:70000/",
+        "http://host:12a/", "http://host/#frag",
+        "http://ho st/",    "host/path",
     };
     char why[128];
     size_t i;

@@ -27,8 +27,8 @@ typedef struct fx {
     tl_alloc ta;
     pl_alloc a;
     pl_rand *rand;
-    pl_journal *j;     /* NULL: everything in memory */
-    pl_ctx_config cc;  /* the context module's: consent, built-in redactor */
+    pl_journal *j;    /* NULL: everything in memory */
+    pl_ctx_config cc; /* the context module's: consent, built-in redactor */
     pl_sess *s;
     pl_ctx *ctx;
     pl_receipts *receipts;
@@ -83,8 +83,10 @@ void fx_feed_blocks(fx *f, const char *seq, const char *blocks);
 
 #define FEED(f, json) sp_feed((f)->s, (f)->now, (json), __FILE__, __LINE__)
 /* The next event, of `type` (required; caller frees). */
-#define EXPECT_EVENT(f, type) sp_expect_event((f)->s, &(f)->evq, (type), SP_ANY_STATE, __FILE__, __LINE__)
-#define EXPECT_EVENT_STATE(f, type, state) sp_expect_event((f)->s, &(f)->evq, (type), (state), __FILE__, __LINE__)
+#define EXPECT_EVENT(f, type)                                                                      \
+    sp_expect_event((f)->s, &(f)->evq, (type), SP_ANY_STATE, __FILE__, __LINE__)
+#define EXPECT_EVENT_STATE(f, type, state)                                                         \
+    sp_expect_event((f)->s, &(f)->evq, (type), (state), __FILE__, __LINE__)
 /* The next frame out, of `type` (required; caller deletes). */
 #define EXPECT_FRAME(f, type) sp_expect_frame((f)->s, (type), __FILE__, __LINE__)
 #define EXPECT_NO_FRAME(f) sp_expect_no_frame((f)->s, __FILE__, __LINE__)

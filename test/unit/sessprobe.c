@@ -65,7 +65,8 @@ void sp_expect_no_frame(pl_sess *s, const char *file, int line)
 
 void sp_feed(pl_sess *s, int64_t now, const char *json, const char *file, int line)
 {
-    if (!tl_check_int(pl_sess_on_frame(s, now, json, strlen(json)), PARLEY_OK, "pl_sess_on_frame", file, line))
+    if (!tl_check_int(pl_sess_on_frame(s, now, json, strlen(json)), PARLEY_OK, "pl_sess_on_frame",
+                      file, line))
         tl_stop();
 }
 
@@ -89,12 +90,13 @@ void sp_drain_events(pl_sess *s, pl_event_queue *q)
 
 static void describe(const parley_event *ev)
 {
-    fprintf(stderr, "    event type %d state %d conv %s id %s cid %s error %d: %s\n", ev->type, ev->state,
-            ev->conv ? ev->conv : "-", ev->id ? ev->id : "-", ev->cid ? ev->cid : "-", ev->error_code,
-            ev->text ? ev->text : "");
+    fprintf(stderr, "    event type %d state %d conv %s id %s cid %s error %d: %s\n", ev->type,
+            ev->state, ev->conv ? ev->conv : "-", ev->id ? ev->id : "-", ev->cid ? ev->cid : "-",
+            ev->error_code, ev->text ? ev->text : "");
 }
 
-parley_event *sp_expect_event(pl_sess *s, pl_event_queue *q, int type, int state, const char *file, int line)
+parley_event *sp_expect_event(pl_sess *s, pl_event_queue *q, int type, int state, const char *file,
+                              int line)
 {
     parley_event *ev = sp_next_event(s, q);
     if (!tl_check(ev != NULL, "an event is queued", file, line))

@@ -43,7 +43,8 @@ void sp_drain_events(pl_sess *s, pl_event_queue *q);
  * there is none or it is of another type) and, unless SP_ANY_STATE, its
  * state; returns it (caller frees). */
 #define SP_ANY_STATE (-1)
-parley_event *sp_expect_event(pl_sess *s, pl_event_queue *q, int type, int state, const char *file, int line);
+parley_event *sp_expect_event(pl_sess *s, pl_event_queue *q, int type, int state, const char *file,
+                              int line);
 /* Prints the events still queued and the next frame out, consuming
  * nothing: what a fixture's tl_on_failure hook shows. */
 void sp_dump(pl_sess *s, pl_event_queue *q);

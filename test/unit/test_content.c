@@ -118,12 +118,13 @@ static void test_block_limits(void)
     char *buf = malloc(65536), label[200], title[300], *payload = malloc(1100), *url = malloc(2100);
     memset(label, 'a', 129);
     label[129] = '\0';
-    snprintf(buf, 65536, Q("[{'kind':'quick_replies','options':[{'id':'x','label':'%s'}]},%s]"), label,
-             Q(QR_OK));
+    snprintf(buf, 65536, Q("[{'kind':'quick_replies','options':[{'id':'x','label':'%s'}]},%s]"),
+             label, Q(QR_OK));
     fx_feed_blocks(&f, "1", buf);
     expect_skip_one(&f, 1);
     label[128] = '\0'; /* exactly 128 is fine */
-    snprintf(buf, 65536, Q("[{'kind':'quick_replies','options':[{'id':'x','label':'%s'}]}]"), label);
+    snprintf(buf, 65536, Q("[{'kind':'quick_replies','options':[{'id':'x','label':'%s'}]}]"),
+             label);
     fx_feed_blocks(&f, "2", buf);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE);
     CHECK_INT(parley_event_block_count(ev), 1);
@@ -135,16 +136,18 @@ static void test_block_limits(void)
     expect_skip_one(&f, 1);
     memset(payload, 'p', 1025);
     payload[1025] = '\0';
-    snprintf(buf, 65536, Q("[{'kind':'buttons','buttons':[{'id':'x','label':'X','payload':'%s'}]},%s]"),
+    snprintf(buf, 65536,
+             Q("[{'kind':'buttons','buttons':[{'id':'x','label':'X','payload':'%s'}]},%s]"),
              payload, Q(QR_OK));
     fx_feed_blocks(&f, "4", buf);
     expect_skip_one(&f, 1);
     memcpy(url, "https://", 8);
     memset(url + 8, 'u', 2041);
     url[2049] = '\0';
-    snprintf(buf, 65536,
-             Q("[{'kind':'buttons','buttons':[{'id':'x','label':'X','action':'url','url':'%s'}]},%s]"),
-             url, Q(QR_OK));
+    snprintf(
+        buf, 65536,
+        Q("[{'kind':'buttons','buttons':[{'id':'x','label':'X','action':'url','url':'%s'}]},%s]"),
+        url, Q(QR_OK));
     fx_feed_blocks(&f, "5", buf);
     expect_skip_one(&f, 1);
     /* 14 options, 11 cards. */
@@ -165,12 +168,14 @@ static void test_block_limits(void)
     /* 12 good blocks: the first 10 are kept. */
     n = (size_t)snprintf(buf, 65536, "[");
     for (int i = 0; i < 12; i++)
-        n += (size_t)snprintf(buf + n, 65536 - n, Q("%s{'kind':'card','title':'T%d'}"), i ? "," : "", i);
+        n += (size_t)snprintf(buf + n, 65536 - n, Q("%s{'kind':'card','title':'T%d'}"),
+                              i ? "," : "", i);
     snprintf(buf + n, 65536 - n, "]");
     fx_feed_blocks(&f, "7", buf);
     expect_skip_one(&f, 10);
     /* 10,000 quick replies: that block goes, the others stay. */
-    n = (size_t)snprintf(buf, 65536, "%s", Q("[{'kind':'card','title':'kept'},{'kind':'quick_replies','options':["));
+    n = (size_t)snprintf(buf, 65536, "%s",
+                         Q("[{'kind':'card','title':'kept'},{'kind':'quick_replies','options':["));
     for (int i = 0; i < 10000; i++)
         n += (size_t)snprintf(buf + n, 65536 - n, "%s{}", i ? "," : "");
     snprintf(buf + n, 65536 - n, "]},%s]", Q(QR_OK));
@@ -209,9 +214,10 @@ static void test_deep_nesting(void)
     CHECK_INT(err->error_code, PARLEY_ERR_PROTOCOL);
     parley_event_free(err);
     CHECK_INT(event_count(&f), 0); /* the message waits for a good copy */
-    snprintf(buf, sizeof buf,
-             Q("[{'kind':'quick_replies','options':[{'id':'x','label':{'a':{'b':{'c':[[[1]]]}}}}]},%s]"),
-             Q(QR_OK));
+    snprintf(
+        buf, sizeof buf,
+        Q("[{'kind':'quick_replies','options':[{'id':'x','label':{'a':{'b':{'c':[[[1]]]}}}}]},%s]"),
+        Q(QR_OK));
     fx_feed_blocks(&f, "1", buf);
     expect_skip_one(&f, 1);
     fx_free(&f);
@@ -228,8 +234,9 @@ static void test_queue(void)
 {
     fx f;
     fx_start(&f, NULL);
-    parley_event *ev =
-        decorate(&f, Q("{'t':'conv.update','conv':'c-1','state':'queued','queue':{'position':3,'wait_s':120}}"));
+    parley_event *ev = decorate(
+        &f,
+        Q("{'t':'conv.update','conv':'c-1','state':'queued','queue':{'position':3,'wait_s':120}}"));
     CHECK_INT(parley_event_queue_position(ev), 3);
     CHECK_INT(parley_event_wait_s(ev), 120);
     parley_event_free(ev);
@@ -238,10 +245,11 @@ static void test_queue(void)
     CHECK_INT(parley_event_wait_s(ev), 5);
     parley_event_free(ev);
     /* No queue, or one that is not valid: as good as none. */
-    static const char *const none[] = {"{'t':'conv.update','conv':'c-1','state':'agent'}",
-                                       "{'t':'conv.update','conv':'c-1','state':'queued','queue':{'position':-1}}",
-                                       "{'t':'conv.update','conv':'c-1','state':'queued','queue':{'position':1.5}}",
-                                       "{'t':'conv.update','conv':'c-1','state':'queued','queue':7}"};
+    static const char *const none[] = {
+        "{'t':'conv.update','conv':'c-1','state':'agent'}",
+        "{'t':'conv.update','conv':'c-1','state':'queued','queue':{'position':-1}}",
+        "{'t':'conv.update','conv':'c-1','state':'queued','queue':{'position':1.5}}",
+        "{'t':'conv.update','conv':'c-1','state':'queued','queue':7}"};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
         tl_note("%s", none[i]);
         ev = decorate(&f, Q(none[i]));

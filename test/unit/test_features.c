@@ -69,7 +69,9 @@ static void conversation_script(fx *f, const char *blocks)
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     char *msg = malloc(4096);
     REQUIRE(msg != NULL);
-    snprintf(msg, 4096, Q("{'t':'msg','conv':'c-1','id':'m-1','seq':'1','author':{'kind':'bot'},'text':'pick','blocks':%s}"),
+    snprintf(msg, 4096,
+             Q("{'t':'msg','conv':'c-1','id':'m-1','seq':'1','author':{'kind':'bot'},'text':'pick',"
+               "'blocks':%s}"),
              blocks);
     rc = pl_sess_on_frame(s, f->now, msg, strlen(msg));
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
@@ -78,7 +80,8 @@ static void conversation_script(fx *f, const char *blocks)
         "{'t':'typing','conv':'c-1','on':true,'author':{'kind':'agent','name':'Dana'}}",
         "{'t':'unread','conv':'c-1','count':2}",
         "{'t':'read','conv':'c-1','seq':'1'}",
-        "{'t':'conv.list','req':'r-1','conversations':[{'conv':'c-1','subject':'S','state':'bot'}]}",
+        ("{'t':'conv.list','req':'r-1',"
+         "'conversations':[{'conv':'c-1','subject':'S','state':'bot'}]}"),
         "{'t':'error','code':'not_found','req':'r-1'}",
     };
     for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {

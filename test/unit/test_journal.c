@@ -196,7 +196,8 @@ static void test_limits(void)
     CHECK_INT(pl_journal_put(j, 0, NULL, "v", 1, 1), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(pl_journal_put(j, 0, "k", NULL, 1, 1), PARLEY_ERR_INVALID_ARG);
     unsigned char *big = calloc(1, PL_JOURNAL_MAX_VALUE + 1);
-    CHECK_INT(pl_journal_put(j, 0, "big", big, PL_JOURNAL_MAX_VALUE + 1, 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_journal_put(j, 0, "big", big, PL_JOURNAL_MAX_VALUE + 1, 1),
+              PARLEY_ERR_INVALID_ARG);
     big[PL_JOURNAL_MAX_VALUE - 1] = 7;
     CHECK_INT(pl_journal_put(j, 0, "big", big, PL_JOURNAL_MAX_VALUE, 1), PARLEY_OK);
     pl_journal_close(j);
@@ -502,7 +503,7 @@ static void fault_sweep(int kind, int partial, int rename_anyway, int truncate_t
     long clean[F_N];
     memset(&f, 0, sizeof f);
     fault_run(&f, clean);
-    CHECK(clean[F_RENAME] >= 2); /* the forced compaction and an automatic one */
+    CHECK(clean[F_RENAME] >= 2);     /* the forced compaction and an automatic one */
     CHECK(clean[F_SYNC] > NOPS / 2); /* every durable put and del */
     f.partial = partial;
     f.rename_anyway = rename_anyway;

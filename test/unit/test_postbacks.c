@@ -47,12 +47,16 @@ static void test_postback(void)
     CHECK_STR(sp_jstr(j, "postback.option"), "c1");
     CHECK(sp_jget(sp_jget(j, "postback"), "payload") == NULL);
     cJSON_Delete(j);
-    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "nope", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b2", cid),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "nope", cid),
+              PARLEY_ERR_NOT_FOUND);
     CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-9", "o1", cid), PARLEY_ERR_NOT_FOUND);
     CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-2", "m-1", "o1", cid), PARLEY_ERR_NOT_FOUND);
-    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, NULL, "m-1", "o1", cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m 1", "o1", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, NULL, "m-1", "o1", cid),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m 1", "o1", cid),
+              PARLEY_ERR_INVALID_ARG);
     CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "", cid), PARLEY_ERR_INVALID_ARG);
     EXPECT_NO_FRAME(&f);
     CHECK_INT(pl_sess_outbox_count(f.s), 5);
@@ -140,7 +144,8 @@ static void test_restart(void)
     CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "o2", cid), PARLEY_ERR_STATE);
     CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b1", cid), PARLEY_OK);
     CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
-    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b2", cid), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "b2", cid),
+              PARLEY_ERR_INVALID_ARG);
     drain_events(&f);
     fx_connect(&f);
     cJSON *k = EXPECT_FRAME(&f, "read");
@@ -164,16 +169,19 @@ static void test_offers_bounded(void)
     }
     drain_events(&f);
     char cid[PARLEY_ID_SIZE];
-    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "ok1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-1", "ok1", cid),
+              PARLEY_ERR_NOT_FOUND);
     CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-2", "ok1", cid), PARLEY_OK);
     for (int c = 2; c < 12; c++)
         for (int i = 1; i <= PL_POSTBACKS_PER_CONV; i++)
-            FEED(&f, Qf("{'t':'msg','conv':'c-%d','id':'m-%d-%d','seq':'%d','author':{'kind':'bot'},"
-                        "'text':'t','blocks':[" QR_OK "]}",
-                        c, c, i, i));
+            FEED(&f,
+                 Qf("{'t':'msg','conv':'c-%d','id':'m-%d-%d','seq':'%d','author':{'kind':'bot'},"
+                    "'text':'t','blocks':[" QR_OK "]}",
+                    c, c, i, i));
     drain_events(&f);
     /* c-1's are the oldest and went first. */
-    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-9", "ok1", cid), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-1", "m-9", "ok1", cid),
+              PARLEY_ERR_NOT_FOUND);
     CHECK_INT(pl_postbacks_send(f.postbacks, f.ctx, "c-11", "m-11-8", "ok1", cid), PARLEY_OK);
     fx_free(&f);
 }

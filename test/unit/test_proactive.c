@@ -24,7 +24,8 @@ static void expect_ack(fx *f, const char *id, int line)
 
 static void expect_proactive(fx *f, const char *id, int line)
 {
-    parley_event *ev = sp_expect_event(f->s, &f->evq, PARLEY_EV_PROACTIVE, SP_ANY_STATE, __FILE__, line);
+    parley_event *ev =
+        sp_expect_event(f->s, &f->evq, PARLEY_EV_PROACTIVE, SP_ANY_STATE, __FILE__, line);
     tl_check_str(ev->id, id, "proactive id", __FILE__, line);
     parley_event_free(ev);
 }
@@ -52,7 +53,7 @@ static void test_proactive_delivery(void)
     EXPECT_ACK(&f, "p-1");
     /* A bad block is left out and reported; the item still arrives. */
     FEED(&f, Q("{'t':'proactive','id':'p-3','msg':{'author':{'kind':'agent'},'text':'t',"
-             "'blocks':[{'kind':'bogus'}]}}"));
+               "'blocks':[{'kind':'bogus'}]}}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR);
     CHECK(ev->text && strstr(ev->text, "p-3"));
     parley_event_free(ev);
@@ -80,7 +81,7 @@ static void test_proactive_mute(void)
     CHECK_INT(deadline, f.now + 5000);
     feed_proactive(&f, "p-1");
     FEED(&f, Q("{'t':'survey','proactive':true,'survey':{'id':'sv-p','title':'T','questions':["
-             "{'id':'q','kind':'nps','text':'t'}]}}"));
+               "{'id':'q','kind':'nps','text':'t'}]}}"));
     feed_proactive(&f, "p-2");
     feed_proactive(&f, "p-1"); /* a resend of a held one */
     /* A survey the user asked for is not proactive: not held. */

@@ -53,8 +53,8 @@ static void expect_bad(const char *json, size_t len, const char *why)
     }
     CHECK(errbuf[0] != '\0');
     if (why && !strstr(errbuf, why)) {
-        fprintf(stderr, Q("  reason '%s' lacks '%s' for: %.*s\n"), errbuf, why, (int)(len > 200 ? 200 : len),
-                json);
+        fprintf(stderr, Q("  reason '%s' lacks '%s' for: %.*s\n"), errbuf, why,
+                (int)(len > 200 ? 200 : len), json);
         CHECK(0);
     }
     CHECK(f.session == NULL && f.cid == NULL && f.conv == NULL && f.id == NULL && f.text == NULL &&
@@ -108,8 +108,8 @@ static char *build(const char *pre, char c, size_t n, const char *post)
 static void test_welcome(void)
 {
     pl_frame f;
-    expect_ok(Q("{'t':'welcome','session':'s-81b2','limits':{'max_frame':32768,'max_text':4096}}"), &f,
-              PL_FRAME_WELCOME);
+    expect_ok(Q("{'t':'welcome','session':'s-81b2','limits':{'max_frame':32768,'max_text':4096}}"),
+              &f, PL_FRAME_WELCOME);
     CHECK_STR(f.type_name, "welcome");
     CHECK_STR(f.session, "s-81b2");
     CHECK_INT(f.max_frame, 32768);
@@ -121,7 +121,8 @@ static void test_welcome(void)
     CHECK_STR(f.anon_secret, "ps-0a1b");
     done(&f);
 
-    expect_ok(Q(" \r\n\t{'session':'s','t':'welcome','extra':[1,{'a':null}]} \n"), &f, PL_FRAME_WELCOME);
+    expect_ok(Q(" \r\n\t{'session':'s','t':'welcome','extra':[1,{'a':null}]} \n"), &f,
+              PL_FRAME_WELCOME);
     CHECK_STR(f.session, "s");
     CHECK_INT(f.max_frame, 0);
     CHECK_INT(f.max_text, 0);
@@ -151,7 +152,8 @@ static void test_conv_ack(void)
 static void test_msg_ack(void)
 {
     pl_frame f;
-    expect_ok(Q("{'t':'msg.ack','cid':'5d1f','id':'m-1001','conv':'c-7c1e','seq':'4'}"), &f, PL_FRAME_MSG_ACK);
+    expect_ok(Q("{'t':'msg.ack','cid':'5d1f','id':'m-1001','conv':'c-7c1e','seq':'4'}"), &f,
+              PL_FRAME_MSG_ACK);
     CHECK_STR(f.cid, "5d1f");
     CHECK_STR(f.id, "m-1001");
     CHECK_STR(f.conv, "c-7c1e");
@@ -163,8 +165,8 @@ static void test_msg(void)
 {
     pl_frame f;
     expect_ok(Q("{'t':'msg','conv':'c-7c1e','id':'m-1002','seq':'5','author':{'kind':'bot',"
-              "'name':'Helper'},'text':'Sorry! \\\"Which\\\" purchase? \\u00e9\\ud83d\\ude00',"
-              "'ts':1763900000000}"),
+                "'name':'Helper'},'text':'Sorry! \\\"Which\\\" purchase? \\u00e9\\ud83d\\ude00',"
+                "'ts':1763900000000}"),
               &f, PL_FRAME_MSG);
     CHECK_STR(f.conv, "c-7c1e");
     CHECK_STR(f.id, "m-1002");
@@ -178,7 +180,10 @@ static void test_msg(void)
     static const struct {
         const char *kind;
         pl_author_kind want;
-    } kinds[] = {{"user", PL_AUTHOR_USER}, {"bot", PL_AUTHOR_BOT}, {"agent", PL_AUTHOR_AGENT}, {"system", PL_AUTHOR_SYSTEM}};
+    } kinds[] = {{"user", PL_AUTHOR_USER},
+                 {"bot", PL_AUTHOR_BOT},
+                 {"agent", PL_AUTHOR_AGENT},
+                 {"system", PL_AUTHOR_SYSTEM}};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         char json[200];
         snprintf(json, sizeof json,
@@ -193,7 +198,7 @@ static void test_msg(void)
     }
 
     expect_ok(Q("{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'user'},'text':'x',"
-              "'ts':-9007199254740991}"),
+                "'ts':-9007199254740991}"),
               &f, PL_FRAME_MSG);
     CHECK_INT(f.ts, -9007199254740991LL);
     done(&f);
@@ -212,7 +217,8 @@ static void test_conv_update(void)
     pl_frame f;
     for (size_t i = 0; i < sizeof states / sizeof *states; i++) {
         char json[200];
-        snprintf(json, sizeof json, Q("{'t':'conv.update','conv':'c-1','state':'%s'}"), states[i].state);
+        snprintf(json, sizeof json, Q("{'t':'conv.update','conv':'c-1','state':'%s'}"),
+                 states[i].state);
         expect_ok(json, &f, PL_FRAME_CONV_UPDATE);
         CHECK_STR(f.conv, "c-1");
         CHECK_INT(f.conv_state, states[i].want);
@@ -223,7 +229,8 @@ static void test_conv_update(void)
               PL_FRAME_CONV_UPDATE);
     CHECK_STR(f.author_name, "Dana");
     done(&f);
-    expect_ok(Q("{'t':'conv.update','conv':'c-1','state':'agent','agent':{}}"), &f, PL_FRAME_CONV_UPDATE);
+    expect_ok(Q("{'t':'conv.update','conv':'c-1','state':'agent','agent':{}}"), &f,
+              PL_FRAME_CONV_UPDATE);
     CHECK(f.author_name == NULL);
     done(&f);
 }
@@ -231,8 +238,8 @@ static void test_conv_update(void)
 static void test_error(void)
 {
     pl_frame f;
-    expect_ok(Q("{'t':'error','code':'too_long','message':'text exceeds 4096 bytes','cid':'5d1f'}"), &f,
-              PL_FRAME_ERROR);
+    expect_ok(Q("{'t':'error','code':'too_long','message':'text exceeds 4096 bytes','cid':'5d1f'}"),
+              &f, PL_FRAME_ERROR);
     CHECK_STR(f.code, "too_long");
     CHECK_STR(f.message, "text exceeds 4096 bytes");
     CHECK_STR(f.cid, "5d1f");
@@ -248,12 +255,19 @@ static void test_goaway(void)
     static const struct {
         const char *value;
         uint32_t want;
-    } cases[] = {{"5000", 5000}, {"0", 0},        {"-0", 0},        {"1500.7", 1500},
-                 {"3600000", 3600000}, {"3600001", 3600000}, {"1e300", 3600000}, {"1e999", 3600000}};
+    } cases[] = {{"5000", 5000},
+                 {"0", 0},
+                 {"-0", 0},
+                 {"1500.7", 1500},
+                 {"3600000", 3600000},
+                 {"3600001", 3600000},
+                 {"1e300", 3600000},
+                 {"1e999", 3600000}};
     pl_frame f;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char json[200];
-        snprintf(json, sizeof json, Q("{'t':'goaway','reconnect_ms':%s,'reason':'deploy'}"), cases[i].value);
+        snprintf(json, sizeof json, Q("{'t':'goaway','reconnect_ms':%s,'reason':'deploy'}"),
+                 cases[i].value);
         expect_ok(json, &f, PL_FRAME_GOAWAY);
         CHECK_INT(f.reconnect_ms, cases[i].want);
         CHECK_STR(f.message, "deploy");
@@ -376,7 +390,8 @@ static void test_nul_escape(void)
 static void test_utf8(void)
 {
     pl_frame f;
-    expect_ok(Q("{'t':'error','code':'x','message':'\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80'}"), &f, PL_FRAME_ERROR);
+    expect_ok(Q("{'t':'error','code':'x','message':'\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80'}"), &f,
+              PL_FRAME_ERROR);
     CHECK_STR(f.message, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
     done(&f);
     static const char *const bad_utf8[] = {
@@ -624,7 +639,8 @@ static void test_truncated(void)
 {
     static const char *const frames[] = {
         "{'t':'msg','conv':'c-7c1e','id':'m-1002','seq':'5','author':{'kind':'bot','name':"
-        "'Helper'},'text':'Sorry! \\u00e9 \\ud83d\\ude00 \xe2\x82\xac','ts':1763900000000,'x':[true,null,-1.5e3]}",
+        "'Helper'},'text':'Sorry! \\u00e9 \\ud83d\\ude00 "
+        "\xe2\x82\xac','ts':1763900000000,'x':[true,null,-1.5e3]}",
         "{'t':'welcome','session':'s-81b2','limits':{'max_frame':65536,'max_text':4096}}",
     };
     for (size_t k = 0; k < sizeof frames / sizeof *frames; k++) {
@@ -650,8 +666,9 @@ static uint32_t lcg(uint32_t *s)
 static void test_random(void)
 {
     static const char alphabet[] = "{}[]:,\"\\tfnrue0123456789-+.Eu ";
-    static const char base[] = "{\"t\":\"msg\",\"conv\":\"c\",\"id\":\"m\",\"seq\":\"12\",\"author\":{\"kind\":\"bot\"},"
-                               "\"text\":\"hi \\u00e9\",\"ts\":5,\"x\":[1,{\"y\":\"z\"}]}";
+    static const char base[] =
+        "{\"t\":\"msg\",\"conv\":\"c\",\"id\":\"m\",\"seq\":\"12\",\"author\":{\"kind\":\"bot\"},"
+        "\"text\":\"hi \\u00e9\",\"ts\":5,\"x\":[1,{\"y\":\"z\"}]}";
     uint32_t seed = 12345;
     char buf[512];
     int ok = 0;
@@ -669,8 +686,9 @@ static void test_random(void)
             len = sizeof base - 1;
             memcpy(buf, base, len);
             for (int m = (int)(lcg(&seed) % 4); m >= 0; m--)
-                buf[lcg(&seed) % len] = (lcg(&seed) & 1) ? alphabet[lcg(&seed) % (sizeof alphabet - 1)]
-                                                         : (char)(lcg(&seed) & 0xff);
+                buf[lcg(&seed) % len] = (lcg(&seed) & 1)
+                                            ? alphabet[lcg(&seed) % (sizeof alphabet - 1)]
+                                            : (char)(lcg(&seed) & 0xff);
         }
         ok += feed(buf, len) == PARLEY_OK;
     }
@@ -711,8 +729,7 @@ static int max_depth(const char *s, size_t n)
             depth++;
             if (depth > max)
                 max = depth;
-        }
-        else if (s[i] == ']' || s[i] == '}')
+        } else if (s[i] == ']' || s[i] == '}')
             depth--;
     }
     return max;
@@ -785,7 +802,8 @@ static void test_json_test_suite(void)
     while ((e = readdir(d)) != NULL) {
         const char *name = e->d_name;
         size_t len = strlen(name);
-        if (len > 5 && strcmp(name + len - 5, ".json") == 0 && name[1] == '_' && strchr("yni", name[0]))
+        if (len > 5 && strcmp(name + len - 5, ".json") == 0 && name[1] == '_' &&
+            strchr("yni", name[0]))
             suite_file(dir, name, counts);
     }
     closedir(d);
@@ -833,7 +851,8 @@ static int jcount(const cJSON *o)
 static void test_encode_hello(void)
 {
     pl_cursor cursors[] = {{"c-1", 3}, {"c-2", PL_SEQ_MAX}};
-    pl_hello h = {"my-game", "0.1.0", "linux-x86_64", "player-42", "jwt.tok", NULL, "s-81b2", cursors, 2, NULL};
+    pl_hello h = {"my-game", "0.1.0",  "linux-x86_64", "player-42", "jwt.tok",
+                  NULL,      "s-81b2", cursors,        2,           NULL};
     char *out = NULL;
     size_t len = 0;
     CHECK_INT(pl_proto_encode_hello(&alloc, &h, &out, &len), PARLEY_OK);
@@ -858,7 +877,8 @@ static void test_encode_hello(void)
     CHECK_INT(jcount(j), 6);
     cJSON_Delete(j);
 
-    pl_hello anon = {"my-game", "0.1.0", "linux", NULL, NULL, "a-1234", NULL, NULL, 0, "ps-never-sent"};
+    pl_hello anon = {"my-game", "0.1.0", "linux", NULL, NULL,
+                     "a-1234",  NULL,    NULL,    0,    "ps-never-sent"};
     CHECK_INT(pl_proto_encode_hello(&alloc, &anon, &out, &len), PARLEY_OK);
     j = parse_out(out, len, "hello");
     CHECK_STR(jstr(jobj(j, "user"), "anon"), "a-1234");
@@ -867,7 +887,8 @@ static void test_encode_hello(void)
     CHECK_INT(jcount(j), 5);
     cJSON_Delete(j);
 
-    pl_hello no_token = {"app", "0.1.0", "linux", "u", NULL, NULL, "s", NULL, 0, "ps-no-anon-no-proof"};
+    pl_hello no_token = {"app", "0.1.0", "linux", "u", NULL,
+                         NULL,  "s",     NULL,    0,   "ps-no-anon-no-proof"};
     CHECK_INT(pl_proto_encode_hello(&alloc, &no_token, &out, &len), PARLEY_OK);
     j = parse_out(out, len, "hello");
     CHECK_INT(jcount(jobj(j, "user")), 1);
@@ -892,13 +913,13 @@ static void test_encode_hello(void)
 static void test_encode_context(void)
 {
     pl_attr attrs[] = {{"plan", PL_ATTR_STR, "vip", 0, 0},
-                     {"level", PL_ATTR_NUM, NULL, 7, 0},
-                     {"ratio", PL_ATTR_NUM, NULL, 0.25, 0},
-                     {"beta", PL_ATTR_BOOL, NULL, 0, 1},
-                     {"gone", PL_ATTR_BOOL, NULL, 0, 0},
-                     {"ref", PL_ATTR_NULL, NULL, 0, 0},
-                     {"inv", PL_ATTR_JSON, Q("{'gems':120}"), 0, 0},
-                     {"plan", PL_ATTR_STR, Q("gold 'x'\n\xc3\xa9"), 0, 0}};
+                       {"level", PL_ATTR_NUM, NULL, 7, 0},
+                       {"ratio", PL_ATTR_NUM, NULL, 0.25, 0},
+                       {"beta", PL_ATTR_BOOL, NULL, 0, 1},
+                       {"gone", PL_ATTR_BOOL, NULL, 0, 0},
+                       {"ref", PL_ATTR_NULL, NULL, 0, 0},
+                       {"inv", PL_ATTR_JSON, Q("{'gems':120}"), 0, 0},
+                       {"plan", PL_ATTR_STR, Q("gold 'x'\n\xc3\xa9"), 0, 0}};
     pl_crumb crumbs[] = {{"opened shop", 1763900000000}, {"tapped buy", 1763900001500}};
     pl_attr device[] = {{"os", PL_ATTR_STR, "Linux 6.1", 0, 0}};
     pl_context c = {attrs, 8, "shop", crumbs, 2, device, 1, 0};
@@ -941,7 +962,8 @@ static void test_encode_event(void)
 {
     char *out = NULL;
     size_t len = 0;
-    CHECK_INT(pl_proto_encode_event(&alloc, "9a0c", "purchase_failed", Q("{'sku':'gems'}"), 1763900002000, &out, &len),
+    CHECK_INT(pl_proto_encode_event(&alloc, "9a0c", "purchase_failed", Q("{'sku':'gems'}"),
+                                    1763900002000, &out, &len),
               PARLEY_OK);
     cJSON *j = parse_out(out, len, "event");
     CHECK_STR(jstr(j, "cid"), "9a0c");
@@ -959,14 +981,23 @@ static void test_encode_event(void)
 static void test_json_object(void)
 {
     char *out = NULL;
-    CHECK_INT(pl_proto_json_object(&alloc, Q(" {'a' : [1, {'b': null}]} "), 100, 8, &out), PARLEY_OK);
+    CHECK_INT(pl_proto_json_object(&alloc, Q(" {'a' : [1, {'b': null}]} "), 100, 8, &out),
+              PARLEY_OK);
     CHECK_STR(out, Q("{'a':[1,{'b':null}]}"));
     pl_free(&alloc, out);
-    static const char *const bad[] = {"[]", "1", "{'a':1,'a':2}", "{'a':01}", "{'a':'\\u0000'}", "{", "{} {}",
-                         "{'a':'\xff'}", "{'a':[[[[[[[[1]]]]]]]]}"};
+    static const char *const bad[] = {"[]",
+                                      "1",
+                                      "{'a':1,'a':2}",
+                                      "{'a':01}",
+                                      "{'a':'\\u0000'}",
+                                      "{",
+                                      "{} {}",
+                                      "{'a':'\xff'}",
+                                      "{'a':[[[[[[[[1]]]]]]]]}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_INT(pl_proto_json_object(&alloc, Q(bad[i]), 100, 8, &out), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_proto_json_object(&alloc, Q("{'a':'0123456789'}"), 10, 8, &out), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pl_proto_json_object(&alloc, Q("{'a':'0123456789'}"), 10, 8, &out),
+              PARLEY_ERR_TOO_LONG);
     CHECK_INT(cnt.live, 0);
 }
 
@@ -975,7 +1006,7 @@ static void test_encode_conv_start(void)
     char *out = NULL;
     size_t len = 0;
     CHECK_INT(pl_proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", "Payment problem",
-                                      Q("{'attributes':{'plan':'vip'}}"), &out, &len),
+                                         Q("{'attributes':{'plan':'vip'}}"), &out, &len),
               PARLEY_OK);
     cJSON *j = parse_out(out, len, "conv.start");
     CHECK_STR(jstr(j, "cid"), "0b7e");
@@ -985,7 +1016,8 @@ static void test_encode_conv_start(void)
     CHECK_INT(jcount(j), 5);
     cJSON_Delete(j);
 
-    CHECK_INT(pl_proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", NULL, NULL, &out, &len), PARLEY_OK);
+    CHECK_INT(pl_proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", NULL, NULL, &out, &len),
+              PARLEY_OK);
     j = parse_out(out, len, "conv.start");
     CHECK(jobj(j, "subject") == NULL && jobj(j, "context") == NULL);
     CHECK_INT(jcount(j), 3);
@@ -998,8 +1030,8 @@ static void test_encode_msg_send(void)
     const char *text = Q("My 'gems' \\ never\tarrived\x01 \xe2\x82\xac");
     char *out = NULL;
     size_t len = 0;
-    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", text, Q("{'attributes':{'level':12}}"), NULL, &out,
-                                    &len),
+    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", text,
+                                       Q("{'attributes':{'level':12}}"), NULL, &out, &len),
               PARLEY_OK);
     CHECK(out && !memchr(out, '\t', len) && !memchr(out, '\x01', len));
     cJSON *j = parse_out(out, len, "msg.send");
@@ -1010,7 +1042,8 @@ static void test_encode_msg_send(void)
     cJSON_Delete(j);
 
     pl_postback pb = {"m-1002", "o1", "billing"};
-    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", "Billing", NULL, &pb, &out, &len), PARLEY_OK);
+    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c-7c1e", "Billing", NULL, &pb, &out, &len),
+              PARLEY_OK);
     j = parse_out(out, len, "msg.send");
     CHECK(jobj(j, "context") == NULL);
     CHECK_STR(jstr(jobj(j, "postback"), "msg"), "m-1002");
@@ -1019,11 +1052,14 @@ static void test_encode_msg_send(void)
     CHECK_INT(jcount(j), 5);
     cJSON_Delete(j);
 
-    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c", NULL, NULL, NULL, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c", NULL, NULL, NULL, &out, &len),
+              PARLEY_ERR_INVALID_ARG);
     pl_postback half = {"m-1", NULL, NULL};
-    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c", "x", NULL, &half, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c", "x", NULL, &half, &out, &len),
+              PARLEY_ERR_INVALID_ARG);
     /* Broken promises from the caller never reach the wire. */
-    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c", "bad \xff", NULL, NULL, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c", "bad \xff", NULL, NULL, &out, &len),
+              PARLEY_ERR_INVALID_ARG);
     double zero = 0.0;
     pl_attr inf_attr[] = {{"x", PL_ATTR_NUM, NULL, 1.0 / zero, 0}};
     pl_context bad = {inf_attr, 1, NULL, NULL, 0, NULL, 0, 0};
@@ -1045,12 +1081,14 @@ static void test_encode_bye(void)
 static void test_history_end(void)
 {
     pl_frame f;
-    expect_ok(Q("{'t':'history.end','conv':'c-1','last':'9','more':true}"), &f, PL_FRAME_HISTORY_END);
+    expect_ok(Q("{'t':'history.end','conv':'c-1','last':'9','more':true}"), &f,
+              PL_FRAME_HISTORY_END);
     CHECK_STR(f.conv, "c-1");
     CHECK_INT(f.seq, 9);
     CHECK_INT(f.more, 1);
     done(&f);
-    expect_ok(Q("{'t':'history.end','conv':'c-1','last':'0','more':false}"), &f, PL_FRAME_HISTORY_END);
+    expect_ok(Q("{'t':'history.end','conv':'c-1','last':'0','more':false}"), &f,
+              PL_FRAME_HISTORY_END);
     CHECK_INT(f.seq, 0);
     CHECK_INT(f.more, 0);
     done(&f);
@@ -1077,9 +1115,11 @@ static void test_encode_history_get(void)
     CHECK_INT(pl_proto_encode_history_get(&alloc, "c-1", 0, 500, &out, &len), PARLEY_OK);
     CHECK_STR(out, Q("{'t':'history.get','conv':'c-1','after':'0','limit':500}"));
     pl_free(&alloc, out);
-    CHECK_INT(pl_proto_encode_history_get(&alloc, "c-1", 0, 501, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_proto_encode_history_get(&alloc, "c-1", 0, 501, &out, &len),
+              PARLEY_ERR_INVALID_ARG);
     CHECK_INT(pl_proto_encode_history_get(&alloc, NULL, 0, 0, &out, &len), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_proto_encode_history_get(&alloc, "c-1", PL_SEQ_MAX + 1, 0, &out, &len), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_proto_encode_history_get(&alloc, "c-1", PL_SEQ_MAX + 1, 0, &out, &len),
+              PARLEY_ERR_INVALID_ARG);
     CHECK_INT(cnt.live, 0);
 }
 

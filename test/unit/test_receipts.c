@@ -74,8 +74,8 @@ static void test_unread(void)
     CHECK_INT(pl_receipts_unread(f.receipts, NULL, &n), PARLEY_OK);
     CHECK_INT(n, 3);
     static const char *const bad[] = {"{'t':'unread','conv':'c-1','count':-1}",
-                                      "{'t':'unread','conv':'c-1','count':1.5}", "{'t':'unread','conv':'c-1'}",
-                                      "{'t':'unread','count':1}"};
+                                      "{'t':'unread','conv':'c-1','count':1.5}",
+                                      "{'t':'unread','conv':'c-1'}", "{'t':'unread','count':1}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         tl_note("%s", bad[i]);
         FEED(&f, Q(bad[i]));

@@ -13,8 +13,8 @@ static void test_requests_offline_then_answered(void)
     fx f;
     fx_init(&f, NULL);
     char r1[PARLEY_ID_SIZE], r2[PARLEY_ID_SIZE], r3[PARLEY_ID_SIZE], r4[PARLEY_ID_SIZE];
-    pl_req_args none = {0}, hist = {.conv = "c-1", .before = 41, .limit = 20}, q = {.query = "refund gems"},
-              art = {.id = "refunds"};
+    pl_req_args none = {0}, hist = {.conv = "c-1", .before = 41, .limit = 20},
+                q = {.query = "refund gems"}, art = {.id = "refunds"};
     CHECK_INT(pl_requests_send(f.requests, PL_REQ_CONV_LIST, &none, r1), PARLEY_OK);
     CHECK_INT(pl_requests_send(f.requests, PL_REQ_HISTORY, &hist, r2), PARLEY_OK);
     CHECK_INT(pl_requests_send(f.requests, PL_REQ_SEARCH, &q, r3), PARLEY_OK);
@@ -47,9 +47,11 @@ static void test_requests_offline_then_answered(void)
         cJSON_Delete(j);
     }
     CHECK_INT(n, 4);
-    FEED(&f, Q("{'t':'conv.list','req':'r-1','conversations':[{'conv':'c-7','subject':'Payment problem',"
-             "'state':'agent','last_seq':'9','unread':2,'updated_ms':1763900000000,"
-             "'last_text':'Refund is on its way'},{'conv':'c-8'}]}"));
+    FEED(
+        &f,
+        Q("{'t':'conv.list','req':'r-1','conversations':[{'conv':'c-7','subject':'Payment problem',"
+          "'state':'agent','last_seq':'9','unread':2,'updated_ms':1763900000000,"
+          "'last_text':'Refund is on its way'},{'conv':'c-8'}]}"));
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONVERSATIONS);
     CHECK_STR(parley_event_request_id(ev), "r-1");
     CHECK_INT(parley_event_item_count(ev), 2);
@@ -66,9 +68,9 @@ static void test_requests_offline_then_answered(void)
     CHECK(parley_event_item(ev, -1) == NULL);
     parley_event_free(ev);
     FEED(&f, Q("{'t':'history.page','req':'r-2','conv':'c-1','more':true,'messages':["
-             "{'id':'m-1','seq':'1','author':{'kind':'user'},'text':'Hi','ts':1763900000000},"
-             "{'id':'m-2','seq':'2','author':{'kind':'bot','name':'Helper'},'text':'Pick',"
-             "'blocks':[" QR_OK ",{'kind':'bogus'}]}]}"));
+               "{'id':'m-1','seq':'1','author':{'kind':'user'},'text':'Hi','ts':1763900000000},"
+               "{'id':'m-2','seq':'2','author':{'kind':'bot','name':'Helper'},'text':'Pick',"
+               "'blocks':[" QR_OK ",{'kind':'bogus'}]}]}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_HISTORY);
     CHECK_STR(parley_event_request_id(ev), "r-2");
     CHECK_STR(parley_event_conversation_id(ev), "c-1");
@@ -84,7 +86,7 @@ static void test_requests_offline_then_answered(void)
     CHECK_INT(parley_event_author_kind(parley_event_item(ev, 0)), PARLEY_AUTHOR_USER);
     parley_event_free(ev);
     FEED(&f, Q("{'t':'kb.results','req':'r-3','articles':[{'id':'refunds','title':'Refunds',"
-             "'snippet':'...request a <b>refund</b>...','url':'https://kb.example/refunds'}]}"));
+               "'snippet':'...request a <b>refund</b>...','url':'https://kb.example/refunds'}]}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_ARTICLES);
     it = parley_event_item(ev, 0);
     CHECK_INT(parley_event_type(it), PARLEY_EV_ARTICLE);
@@ -94,7 +96,7 @@ static void test_requests_offline_then_answered(void)
     CHECK_STR(parley_event_url(it), "https://kb.example/refunds");
     parley_event_free(ev);
     FEED(&f, Q("{'t':'kb.article','req':'r-4','article':{'id':'refunds','title':'Refunds',"
-             "'body':'# Refunds\\n...','url':'https://kb.example/refunds'}}"));
+               "'body':'# Refunds\\n...','url':'https://kb.example/refunds'}}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_ARTICLE);
     CHECK_STR(parley_event_request_id(ev), "r-4");
     CHECK_STR(parley_event_text(ev), "# Refunds\n...");
@@ -117,7 +119,8 @@ static void test_request_errors_and_limits(void)
     pl_req_args art = {.id = "nope"}, none = {0};
     CHECK_INT(pl_requests_send(f.requests, PL_REQ_ARTICLE, &art, r), PARLEY_OK);
     cJSON_Delete(EXPECT_FRAME(&f, "kb.get"));
-    const char *not_found = Qf("{'t':'error','code':'not_found','message':'no such article','req':'%s'}", r);
+    const char *not_found =
+        Qf("{'t':'error','code':'not_found','message':'no such article','req':'%s'}", r);
     FEED(&f, not_found);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR);
     CHECK_STR(parley_event_client_id(ev), r);
@@ -162,18 +165,20 @@ static void test_hostile_answers(void)
         const char *head, *item, *tail;
         int n;
     } cases[] = {
-        {PL_REQ_CONV_LIST, &none, "{'t':'conv.list','req':'%s','conversations':[", "{'conv':'c-1'}", "]}",
-         PL_MAX_CONV_LIST + 1},
+        {PL_REQ_CONV_LIST, &none, "{'t':'conv.list','req':'%s','conversations':[", "{'conv':'c-1'}",
+         "]}", PL_MAX_CONV_LIST + 1},
         {PL_REQ_HISTORY, &hist, "{'t':'history.page','req':'%s','conv':'c-1','messages':[",
          "{'id':'m','seq':'1','author':{'kind':'bot'},'text':''}", "]}", PL_MAX_PAGE + 1},
-        {PL_REQ_SEARCH, &q, "{'t':'kb.results','req':'%s','articles':[", "{'id':'a','title':'A'}", "]}",
-         PL_MAX_ARTICLES + 1},
-        {PL_REQ_CONV_LIST, &none, "{'t':'conv.list','req':'%s','conversations':[", "{'subject':'no id'}", "]}", 1},
-        {PL_REQ_CONV_LIST, &none, "{'t':'conv.list','req':'%s','conversations':[", "{'conv':'c-1','unread':-3}",
-         "]}", 1},
+        {PL_REQ_SEARCH, &q, "{'t':'kb.results','req':'%s','articles':[", "{'id':'a','title':'A'}",
+         "]}", PL_MAX_ARTICLES + 1},
+        {PL_REQ_CONV_LIST, &none, "{'t':'conv.list','req':'%s','conversations':[",
+         "{'subject':'no id'}", "]}", 1},
+        {PL_REQ_CONV_LIST, &none, "{'t':'conv.list','req':'%s','conversations':[",
+         "{'conv':'c-1','unread':-3}", "]}", 1},
         {PL_REQ_CONV_LIST, &none, "{'t':'conv.list','req':'%s','conversations':[", "7", "]}", 1},
         {PL_REQ_CONV_LIST, &none, "{'t':'conv.list','req':'%s','conversations':{}", "", "}", 0},
-        {PL_REQ_HISTORY, &hist, "{'t':'history.page','req':'%s','conv':'c-1','more':1,'messages':[", "", "]}", 0},
+        {PL_REQ_HISTORY, &hist, "{'t':'history.page','req':'%s','conv':'c-1','more':1,'messages':[",
+         "", "]}", 0},
         {PL_REQ_HISTORY, &hist, "{'t':'history.page','req':'%s','conv':'c-1','messages':[",
          "{'id':'m','seq':'0','author':{'kind':'bot'},'text':''}", "]}", 1},
         {PL_REQ_SEARCH, &q, "{'t':'kb.results','req':'%s','articles':[",

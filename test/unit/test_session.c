@@ -185,7 +185,7 @@ static void feed_msg(fx *f, const char *conv, const char *seq, const char *text)
     char buf[512];
     snprintf(buf, sizeof buf,
              Q("{'t':'msg','conv':'%s','id':'m-%s','seq':'%s','author':{'kind':'bot',"
-             "'name':'Helper'},'text':'%s','ts':1763900000000}"),
+               "'name':'Helper'},'text':'%s','ts':1763900000000}"),
              conv, seq, seq, text);
     feed(f, buf);
 }
@@ -439,7 +439,7 @@ static void test_msg_delivery_and_dedupe(void)
     cJSON_Delete(hg);
     /* A conversation never seen before is picked up at its first message. */
     feed(&f, Q("{'t':'msg','conv':'c-2','id':'m-9','seq':'9007199254740991',"
-             "'author':{'kind':'agent'},'text':'big'}"));
+               "'author':{'kind':'agent'},'text':'big'}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
     CHECK_STR(ev->seq, "9007199254740991");
     CHECK_INT(ev->author_kind, PARLEY_AUTHOR_AGENT);
@@ -482,8 +482,10 @@ static void test_acks_out_of_order_duplicate_unknown(void)
 
     /* Acks move the cursor: the server's replay of our own message is a dup. */
     char own[256];
-    snprintf(own, sizeof own, Q("{'t':'msg','conv':'%s','id':'m-2','seq':'2',"
-             "'author':{'kind':'user'},'text':'two'}"), conv);
+    snprintf(own, sizeof own,
+             Q("{'t':'msg','conv':'%s','id':'m-2','seq':'2',"
+               "'author':{'kind':'user'},'text':'two'}"),
+             conv);
     feed(&f, own);
     CHECK_INT(event_count(&f), 0);
     feed_msg(&f, conv, "3", "bot answer");
@@ -528,7 +530,8 @@ static void test_error_frames(void)
     CHECK_INT(pl_sess_outbox_count(f.s), 3);
 
     char buf[256];
-    snprintf(buf, sizeof buf, Q("{'t':'error','code':'too_long','message':'text too long','cid':'%s'}"), c1);
+    snprintf(buf, sizeof buf,
+             Q("{'t':'error','code':'too_long','message':'text too long','cid':'%s'}"), c1);
     feed(&f, buf);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
     CHECK_STR(ev->cid, c1);
@@ -632,7 +635,7 @@ static void test_malformed_frame_keeps_session(void)
     start_online(&f);
     const char *bad[] = {"{not json", "[]", Q("{'t':'msg','conv':'c-1'}"), "",
                          (Q("{'t':'msg','conv':'c-1','id':'m','seq':7,'author':{'kind':'bot'},"
-                          "'text':'x'}"))};
+                            "'text':'x'}"))};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_INT(pl_sess_on_frame(f.s, f.now, bad[i], strlen(bad[i])), PARLEY_OK);
         parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
@@ -731,8 +734,8 @@ static void test_backoff_full_jitter(void)
             sum += d[n][t];
         }
         CHECK(hi <= bound);
-        CHECK(hi > bound / 2);  /* the whole range is used... */
-        CHECK(lo < bound / 2);  /* ...from the bottom too */
+        CHECK(hi > bound / 2); /* the whole range is used... */
+        CHECK(lo < bound / 2); /* ...from the bottom too */
         CHECK(lo != hi);
         double mean = sum / BO_TRIALS;
         if (n > 0 && bound > (uint32_t)(initial << (n - 1)))
@@ -1176,7 +1179,9 @@ static void test_context_values(void)
 {
     fx f;
     fx_init(&f);
-    pl_attr j = {.key = "inventory", .type = PL_ATTR_JSON, .str = Q(" { 'gems' : 120, 'items': ['sword'] } ")};
+    pl_attr j = {.key = "inventory",
+                 .type = PL_ATTR_JSON,
+                 .str = Q(" { 'gems' : 120, 'items': ['sword'] } ")};
     CHECK_INT(pl_ctx_set_attr(f.ctx, &j), PARLEY_OK);
     pl_attr nul = {.key = "referrer", .type = PL_ATTR_NULL};
     CHECK_INT(pl_ctx_set_attr(f.ctx, &nul), PARLEY_OK);
@@ -1209,7 +1214,8 @@ static void test_context_values(void)
     CHECK_INT(pl_ctx_snapshot(f.ctx, &snap), PARLEY_OK);
     cJSON *o = cJSON_Parse(snap);
     CHECK(o != NULL);
-    CHECK_INT(cJSON_GetNumberValue(sp_jget(sp_jget(sp_jget(o, "attributes"), "inventory"), "gems")), 120);
+    CHECK_INT(cJSON_GetNumberValue(sp_jget(sp_jget(sp_jget(o, "attributes"), "inventory"), "gems")),
+              120);
     CHECK(cJSON_IsNull(sp_jget(sp_jget(o, "attributes"), "referrer")));
     CHECK_STR(sp_jstr(o, "device.os"), "TestOS 1");
     cJSON_Delete(o);
@@ -1283,7 +1289,8 @@ static void test_tracked_event(void)
     fx_init(&f);
     CHECK_INT(pl_ctx_track_event(f.ctx, "bad name", NULL, 1), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(pl_ctx_track_event(f.ctx, "purchase_failed", "[1]", 1), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_ctx_track_event(f.ctx, "purchase_failed", Q("{'sku':'gems_500','code':402}"), 1763900002000),
+    CHECK_INT(pl_ctx_track_event(f.ctx, "purchase_failed", Q("{'sku':'gems_500','code':402}"),
+                                 1763900002000),
               PARLEY_OK);
     CHECK_INT(pl_sess_outbox_count(f.s), 1);
     CHECK_INT(event_count(&f), 0);
@@ -1333,7 +1340,9 @@ static void test_redaction(void)
     f.ctx = pl_ctx_new(&f.a, f.s, &cc, NULL);
     pl_attr a = {.key = "note", .type = PL_ATTR_STR, .str = "card 4111 1111 1111 1111 of X"};
     CHECK_INT(pl_ctx_set_attr(f.ctx, &a), PARLEY_OK);
-    pl_attr j = {.key = "billing", .type = PL_ATTR_JSON, .str = Q("{'email':'jane.doe@example.com','n':['4111-1111-1111-1111']}")};
+    pl_attr j = {.key = "billing",
+                 .type = PL_ATTR_JSON,
+                 .str = Q("{'email':'jane.doe@example.com','n':['4111-1111-1111-1111']}")};
     CHECK_INT(pl_ctx_set_attr(f.ctx, &j), PARLEY_OK);
     CHECK_INT(pl_ctx_set_screen(f.ctx, "pay jane@example.com"), PARLEY_OK);
     char *snap = NULL, *msg = NULL;
@@ -1342,7 +1351,8 @@ static void test_redaction(void)
     CHECK(strstr(snap, "example.com") == NULL);
     CHECK(strstr(snap, "card [card] of x") != NULL);
     CHECK(strstr(snap, Q("'email':'[email]'")) != NULL);
-    CHECK_INT(pl_ctx_redact(f.ctx, PARLEY_FIELD_MESSAGE, "my card is 5555555555554444", &msg), PARLEY_OK);
+    CHECK_INT(pl_ctx_redact(f.ctx, PARLEY_FIELD_MESSAGE, "my card is 5555555555554444", &msg),
+              PARLEY_OK);
     CHECK_STR(msg, "my card is [card]");
     CHECK_INT(calls[PARLEY_FIELD_ATTRIBUTE], 3);
     CHECK_INT(calls[PARLEY_FIELD_SCREEN], 1);
@@ -1380,7 +1390,8 @@ static void test_send_text_validation(void)
     CHECK_INT(fx_send(&f, conv, "0123456789a", cid), PARLEY_ERR_TOO_LONG);
     /* ...and cannot raise it above 4096. */
     drop_and_wait(&f);
-    bring_online(&f, Q("{'t':'welcome','session':'s','limits':{'max_text':100000,'max_frame':1000000}}"));
+    bring_online(
+        &f, Q("{'t':'welcome','session':'s','limits':{'max_text':100000,'max_frame':1000000}}"));
     CHECK_INT(pl_sess_max_frame(f.s), PL_MAX_FRAME);
     text[PL_MAX_TEXT] = 'a';
     CHECK_INT(fx_send(&f, conv, text, cid), PARLEY_ERR_TOO_LONG);
@@ -1446,7 +1457,8 @@ static void test_peek_until_written(void)
     CHECK_INT(fx_send(&f, conv, "two", c2), PARLEY_OK);
     CHECK(pl_sess_peek_frame(f.s, &d1, &l1));
     char ack[256];
-    snprintf(ack, sizeof ack, Q("{'t':'msg.ack','cid':'%s','id':'m','conv':'%s','seq':'1'}"), c1, conv);
+    snprintf(ack, sizeof ack, Q("{'t':'msg.ack','cid':'%s','id':'m','conv':'%s','seq':'1'}"), c1,
+             conv);
     feed(&f, ack);
     pl_sess_frame_written(f.s);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
@@ -1488,7 +1500,7 @@ static void oom_script(fx *f)
     const char *frames[] = {
         Q("{'t':'welcome','session':'s-1','limits':{'max_text':1000}}"),
         (Q("{'t':'msg','conv':'c-9','id':'m-1','seq':'1','author':{'kind':'bot','name':'B'},"
-         "'text':'hi'}")),
+           "'text':'hi'}")),
         Q("{'t':'conv.update','conv':'c-9','state':'agent','agent':{'name':'Dana'}}"),
         Q("{'t':'error','code':'not_ready','message':'wait'}"),
         "{bad",
@@ -1870,8 +1882,8 @@ static void test_journal_failure_queues_nothing(void)
 static void feed_history_end(fx *f, const char *conv, const char *last, int more)
 {
     char buf[300];
-    snprintf(buf, sizeof buf, Q("{'t':'history.end','conv':'%s','last':'%s','more':%s}"), conv, last,
-             more ? "true" : "false");
+    snprintf(buf, sizeof buf, Q("{'t':'history.end','conv':'%s','last':'%s','more':%s}"), conv,
+             last, more ? "true" : "false");
     feed(f, buf);
 }
 
@@ -1963,8 +1975,10 @@ static void test_own_message_replay_is_silent(void)
     CHECK_STR(sp_jstr(hg, "after"), "0");
     cJSON_Delete(hg);
     char own[300];
-    snprintf(own, sizeof own, Q("{'t':'msg','conv':'%s','id':'m-2','seq':'2',"
-             "'author':{'kind':'user'},'text':'mine'}"), conv);
+    snprintf(own, sizeof own,
+             Q("{'t':'msg','conv':'%s','id':'m-2','seq':'2',"
+               "'author':{'kind':'user'},'text':'mine'}"),
+             conv);
     feed_msg(&f, conv, "1", "greeting");
     feed(&f, own);
     feed_msg(&f, conv, "3", "bot");
@@ -1996,7 +2010,8 @@ static cJSON *take_sized(fx *f, size_t *len)
 static void welcome_limit(fx *f, unsigned max_frame)
 {
     char w[128];
-    snprintf(w, sizeof w, Q("{'t':'welcome','session':'s-2','limits':{'max_frame':%u}}"), max_frame);
+    snprintf(w, sizeof w, Q("{'t':'welcome','session':'s-2','limits':{'max_frame':%u}}"),
+             max_frame);
     drop_and_wait(f);
     bring_online(f, w);
     CHECK_INT(pl_sess_max_frame(f->s), max_frame);
@@ -2095,7 +2110,8 @@ static void test_snapshot_keeps_newest_crumbs(void)
     const cJSON *crumbs = sp_jget(sp_jget(j, "context"), "breadcrumbs");
     int n = cJSON_GetArraySize(crumbs);
     CHECK(n > 10 && n < 50);
-    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, n - 1), "text"), "crumb 099: tapped the shop button again");
+    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, n - 1), "text"),
+              "crumb 099: tapped the shop button again");
     char want[64];
     snprintf(want, sizeof want, "crumb %03d: tapped the shop button again", 100 - n);
     CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, 0), "text"), want);
@@ -2136,7 +2152,8 @@ static void test_too_long_at_the_call(void)
     CHECK_INT(fx_send(&f, conv, text, NULL), PARLEY_ERR_TOO_LONG);
     char *ev = pl_malloc(&f.a, 2000);
     snprintf(ev, 2000, Q("{'t':'event','cid':'e-1','name':'x','meta':{'k':'%s'},'ts':1}"), text);
-    CHECK_INT(pl_sess_enqueue(f.s, PL_SESS_ITEM_SILENT, NULL, "e-1", ev, strlen(ev)), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pl_sess_enqueue(f.s, PL_SESS_ITEM_SILENT, NULL, "e-1", ev, strlen(ev)),
+              PARLEY_ERR_TOO_LONG);
     char *ctl = pl_malloc(&f.a, 2000);
     snprintf(ctl, 2000, Q("{'t':'typing','conv':'%s','pad':'%s'}"), conv, text);
     CHECK_INT(pl_sess_send_control(f.s, "typing", ctl, strlen(ctl)), PARLEY_ERR_TOO_LONG);
@@ -2181,11 +2198,15 @@ static void test_outbox_refit_when_limit_shrinks(void)
     char *frames[2];
     for (int i = 0; i < 2; i++) {
         frames[i] = pl_malloc(&f.a, 20200);
-        snprintf(frames[i], 20200, Q("{'t':'event','cid':'%s','name':'x','meta':{'k':'%s'},'ts':1}"),
-                 kinds[i], pad);
+        snprintf(frames[i], 20200,
+                 Q("{'t':'event','cid':'%s','name':'x','meta':{'k':'%s'},'ts':1}"), kinds[i], pad);
     }
-    CHECK_INT(pl_sess_enqueue(f.s, PL_SESS_ITEM_SILENT, NULL, "silent", frames[0], strlen(frames[0])), PARLEY_OK);
-    CHECK_INT(pl_sess_enqueue(f.s, PL_SESS_ITEM_REPORTED, NULL, "reported", frames[1], strlen(frames[1])), PARLEY_OK);
+    CHECK_INT(
+        pl_sess_enqueue(f.s, PL_SESS_ITEM_SILENT, NULL, "silent", frames[0], strlen(frames[0])),
+        PARLEY_OK);
+    CHECK_INT(
+        pl_sess_enqueue(f.s, PL_SESS_ITEM_REPORTED, NULL, "reported", frames[1], strlen(frames[1])),
+        PARLEY_OK);
     free(pad);
     CHECK_INT(pl_sess_outbox_count(f.s), 4);
     drain_events(&f);
@@ -2259,8 +2280,9 @@ static void test_poison_item_from_old_journal(void)
     pl_journal *jr = sp_open_mem_journal(&m);
     size_t n = 70000;
     char *v = malloc(n + 200);
-    int head = snprintf(v, n + 200, "%s", Q("x\nold-cid\n-\n"
-                                    "{'t':'event','cid':'old-cid','name':'x','meta':{'k':'"));
+    int head = snprintf(v, n + 200, "%s",
+                        Q("x\nold-cid\n-\n"
+                          "{'t':'event','cid':'old-cid','name':'x','meta':{'k':'"));
     memset(v + head, 'p', n);
     memcpy(v + head + n, Q("'},'ts':1}"), 11);
     CHECK_INT(pl_journal_put(jr, 1, "0000000000000001", v, strlen(v), 1), PARLEY_OK);

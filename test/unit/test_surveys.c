@@ -84,7 +84,8 @@ static void test_answer_validation(void)
     CHECK_INT(pl_surveys_answer_number(f.sv, sv, "q3", 1), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(pl_surveys_answer_choice(f.sv, sv, "q3", "kind"), PARLEY_OK);
     /* multi: 1..2 of a, b, c */
-    const char *abc[] = {"a", "b", "c"}, *dup[] = {"a", "a"}, *bad[] = {"a", "z"}, *ca[] = {"c", "a"};
+    const char *abc[] = {"a", "b", "c"}, *dup[] = {"a", "a"}, *bad[] = {"a", "z"},
+               *ca[] = {"c", "a"};
     CHECK_INT(pl_surveys_answer_choices(f.sv, sv, "q4", abc, 0), PARLEY_ERR_RANGE);
     CHECK_INT(pl_surveys_answer_choices(f.sv, sv, "q4", abc, 3), PARLEY_ERR_RANGE);
     CHECK_INT(pl_surveys_answer_choices(f.sv, sv, "q4", dup, 2), PARLEY_ERR_INVALID_ARG);
@@ -138,10 +139,12 @@ static void test_submit_over_frame_limit(void)
     fx f;
     fx_start(&f, NULL);
     char *frame = malloc(8192), *p = frame;
-    p += sprintf(p, "%s", Q("{'t':'survey','conv':'c-1','survey':{'id':'sv-long','title':'Tell us',"
-                    "'questions':["));
+    p += sprintf(p, "%s",
+                 Q("{'t':'survey','conv':'c-1','survey':{'id':'sv-long','title':'Tell us',"
+                   "'questions':["));
     for (int i = 0; i < 20; i++)
-        p += sprintf(p, Q("%s{'id':'q%d','kind':'text','text':'Why?','max_length':4096}"), i ? "," : "", i);
+        p += sprintf(p, Q("%s{'id':'q%d','kind':'text','text':'Why?','max_length':4096}"),
+                     i ? "," : "", i);
     sprintf(p, "]}}");
     FEED(&f, frame);
     free(frame);
@@ -207,10 +210,10 @@ static void test_condition_chain(void)
     fx f;
     fx_start(&f, NULL);
     FEED(&f, Q("{'t':'survey','survey':{'id':'sv-c','title':'T','questions':["
-             "{'id':'q1','kind':'multi','text':'t','options':[{'id':'x','label':'X'},"
-             "{'id':'y','label':'Y'}]},"
-             "{'id':'q2','kind':'nps','text':'t','show_if':{'question':'q1','in':['y']}},"
-             "{'id':'q3','kind':'text','text':'t','show_if':{'question':'q2','in':[0,1]}}]}}"));
+               "{'id':'q1','kind':'multi','text':'t','options':[{'id':'x','label':'X'},"
+               "{'id':'y','label':'Y'}]},"
+               "{'id':'q2','kind':'nps','text':'t','show_if':{'question':'q1','in':['y']}},"
+               "{'id':'q3','kind':'text','text':'t','show_if':{'question':'q2','in':[0,1]}}]}}"));
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_SURVEY);
     parley_event_free(ev);
     CHECK_INT(pl_surveys_visible(f.sv, "sv-c", "q2"), 0);
@@ -252,7 +255,8 @@ static void test_hostile_definitions(void)
         REQUIRE(tab != NULL);
         *tab = '\0';
         tl_note("line %zu: %s", i + 1, tab + 1);
-        const char *frame = Qf("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':[%s]}}", tab + 1);
+        const char *frame =
+            Qf("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':[%s]}}", tab + 1);
         expect_rejected(&f, frame, lines[i]);
     }
     tl_note(NULL);
@@ -261,9 +265,11 @@ static void test_hostile_definitions(void)
     /* 10,000 questions: rejected without looking at each. */
     size_t cap = 10000 * 48 + 256;
     char *big = malloc(cap);
-    size_t n = (size_t)snprintf(big, cap, "%s", Q("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':["));
+    size_t n = (size_t)snprintf(big, cap, "%s",
+                                Q("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':["));
     for (int i = 0; i < 10000; i++)
-        n += (size_t)snprintf(big + n, cap - n, Q("%s{'id':'q%d','kind':'nps','text':'t'}"), i ? "," : "", i);
+        n += (size_t)snprintf(big + n, cap - n, Q("%s{'id':'q%d','kind':'nps','text':'t'}"),
+                              i ? "," : "", i);
     n += (size_t)snprintf(big + n, cap - n, "]}}");
     /* Bigger than a frame, so the session's codec drops it unparsed; the
      * survey decoder itself stops counting at 51. */
@@ -280,9 +286,11 @@ static void test_hostile_definitions(void)
     CHECK(strstr(err, "sv-h") && strstr(err, "1..50 questions"));
     cJSON_Delete((cJSON *)fr.doc);
     /* 51 small questions fit in a frame and hit the survey's own limit. */
-    n = (size_t)snprintf(big, cap, "%s", Q("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':["));
+    n = (size_t)snprintf(big, cap, "%s",
+                         Q("{'t':'survey','survey':{'id':'sv-h','title':'T','questions':["));
     for (int i = 0; i < 51; i++)
-        n += (size_t)snprintf(big + n, cap - n, Q("%s{'id':'q%d','kind':'nps','text':'t'}"), i ? "," : "", i);
+        n += (size_t)snprintf(big + n, cap - n, Q("%s{'id':'q%d','kind':'nps','text':'t'}"),
+                              i ? "," : "", i);
     snprintf(big + n, cap - n, "]}}");
     expect_rejected(&f, big, "1..50 questions");
     free(big);
@@ -430,7 +438,7 @@ static void test_pending_cap(void)
     for (int i = 0; i < PL_SURVEYS_MAX_PENDING + 3; i++) {
         snprintf(buf, sizeof buf,
                  Q("{'t':'survey','survey':{'id':'sv-%d','title':'T','questions':[{'id':'q',"
-                 "'kind':'nps','text':'t'}]}}"),
+                   "'kind':'nps','text':'t'}]}}"),
                  i);
         FEED(&f, buf);
     }
@@ -503,7 +511,8 @@ static void test_public_api(void)
     CHECK_INT(parley_survey_clear_answer(r, "q3"), PARLEY_OK);
     char missing[PARLEY_SURVEY_ID_SIZE] = "", cid[PARLEY_ID_SIZE] = "";
     CHECK_INT(parley_survey_submit(r, missing, 4, cid, sizeof cid), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(parley_survey_submit(r, missing, sizeof missing, cid, sizeof cid), PARLEY_ERR_INCOMPLETE);
+    CHECK_INT(parley_survey_submit(r, missing, sizeof missing, cid, sizeof cid),
+              PARLEY_ERR_INCOMPLETE);
     CHECK_STR(missing, "q5");
     parley_survey_response_free(r);
     parley_client_free(pc);

@@ -101,8 +101,11 @@ static void test_find_in_search_list(void)
 static void test_default_list(void)
 {
     static const char *const want[] = {
-        "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem",
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        "/etc/ssl/ca-bundle.pem",
+        "/etc/ssl/cert.pem",
         "/system/etc/security/cacerts",
     };
     size_t n = 0;
@@ -208,10 +211,29 @@ static void test_ssl_cert_file(void)
 }
 
 /* The transport uses the search list it is given (and reads SSL_CERT_FILE). */
-static void nop(void *u) { (void)u; }
-static void nop_frame(void *u, const char *d, size_t n) { (void)u; (void)d; (void)n; }
-static void nop_err(void *u, int e, const char *w) { (void)u; (void)e; (void)w; }
-static int nop_peek(void *u, const char **d, size_t *n) { (void)u; (void)d; (void)n; return 0; }
+static void nop(void *u)
+{
+    (void)u;
+}
+static void nop_frame(void *u, const char *d, size_t n)
+{
+    (void)u;
+    (void)d;
+    (void)n;
+}
+static void nop_err(void *u, int e, const char *w)
+{
+    (void)u;
+    (void)e;
+    (void)w;
+}
+static int nop_peek(void *u, const char **d, size_t *n)
+{
+    (void)u;
+    (void)d;
+    (void)n;
+    return 0;
+}
 static const pl_transport_cbs cbs = {nop, nop_frame, nop_err, nop_err, nop_peek, nop, nop};
 
 static void test_transport_search(void)
@@ -246,18 +268,17 @@ static void test_transport_search(void)
  * ec_paramgen_curve:P-256`, and its pin from the command documented in
  * parley.h (openssl x509 -pubkey | openssl pkey -pubin -outform der |
  * openssl dgst -sha256 -binary | openssl base64). */
-static const char kat_cert[] =
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBhDCCASmgAwIBAgIUBmrc39OOF/Wbjx/fVWy2H0294eQwCgYIKoZIzj0EAwIw\n"
-    "FjEUMBIGA1UEAwwLcGluLmV4YW1wbGUwIBcNMjYxMjA0MTQxNzEwWhgPMjEyNjEx\n"
-    "MTAxNDE3MTBaMBYxFDASBgNVBAMMC3Bpbi5leGFtcGxlMFkwEwYHKoZIzj0CAQYI\n"
-    "KoZIzj0DAQcDQgAEwztkz2X7LsgwevXsjlpL6Et2aCzlEj5PpU8dwPxCEPGCvmTK\n"
-    "B8Lrl1ZqlmqTDlYEV+y1niNezbBLwT+Wsz+IQaNTMFEwHQYDVR0OBBYEFEvJmS+n\n"
-    "OlQSKTdYMGWEaiTLx6nkMB8GA1UdIwQYMBaAFEvJmS+nOlQSKTdYMGWEaiTLx6nk\n"
-    "MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAL+KqQSU9pN55Vr9\n"
-    "Uq4/LndtoJ5/N2H+36ECMzwH3Xl2AiEAxir8EvYyzyDvOf89vFdqHXzWY2VIgX0N\n"
-    "FH5wr6Pa4gw=\n"
-    "-----END CERTIFICATE-----\n";
+static const char kat_cert[] = "-----BEGIN CERTIFICATE-----\n"
+                               "MIIBhDCCASmgAwIBAgIUBmrc39OOF/Wbjx/fVWy2H0294eQwCgYIKoZIzj0EAwIw\n"
+                               "FjEUMBIGA1UEAwwLcGluLmV4YW1wbGUwIBcNMjYxMjA0MTQxNzEwWhgPMjEyNjEx\n"
+                               "MTAxNDE3MTBaMBYxFDASBgNVBAMMC3Bpbi5leGFtcGxlMFkwEwYHKoZIzj0CAQYI\n"
+                               "KoZIzj0DAQcDQgAEwztkz2X7LsgwevXsjlpL6Et2aCzlEj5PpU8dwPxCEPGCvmTK\n"
+                               "B8Lrl1ZqlmqTDlYEV+y1niNezbBLwT+Wsz+IQaNTMFEwHQYDVR0OBBYEFEvJmS+n\n"
+                               "OlQSKTdYMGWEaiTLx6nkMB8GA1UdIwQYMBaAFEvJmS+nOlQSKTdYMGWEaiTLx6nk\n"
+                               "MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAL+KqQSU9pN55Vr9\n"
+                               "Uq4/LndtoJ5/N2H+36ECMzwH3Xl2AiEAxir8EvYyzyDvOf89vFdqHXzWY2VIgX0N\n"
+                               "FH5wr6Pa4gw=\n"
+                               "-----END CERTIFICATE-----\n";
 static const char kat_pin[] = "kNVn4mx4CVwfBIaih0PNc2zgAHTUFWl7G36FizqC6hc=";
 
 static void test_pin_of_cert(void)
@@ -345,7 +366,8 @@ static void test_config_pins(void)
         pl_tls_pin_format(raw, pin);
         CHECK_INT(parley_config_add_pin(cfg, pin), PARLEY_OK);
     }
-    CHECK_INT(parley_config_add_pin(cfg, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), PARLEY_ERR_FULL);
+    CHECK_INT(parley_config_add_pin(cfg, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+              PARLEY_ERR_FULL);
     CHECK_INT(parley_config_add_pin(cfg, kat_pin), PARLEY_OK); /* already there */
     CHECK_INT(parley_config_clear_pins(cfg), PARLEY_OK);
     CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
@@ -364,7 +386,7 @@ static void test_failure_bits(void)
     CHECK_INT(pl_tls_failures(MBEDTLS_X509_BADCERT_FUTURE), PARLEY_TLS_NOT_YET_VALID);
     CHECK_INT(pl_tls_failures(MBEDTLS_X509_BADCERT_BAD_KEY), PARLEY_TLS_OTHER);
     CHECK_INT(pl_tls_failures(MBEDTLS_X509_BADCERT_CN_MISMATCH | MBEDTLS_X509_BADCERT_NOT_TRUSTED |
-                            MBEDTLS_X509_BADCERT_BAD_MD),
+                              MBEDTLS_X509_BADCERT_BAD_MD),
               PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED | PARLEY_TLS_OTHER);
 }
 
@@ -387,11 +409,13 @@ static void test_check_chain(void)
     CHECK_INT(check_file(certs.wrong_name, "localhost"), PARLEY_TLS_HOSTNAME_MISMATCH);
     CHECK_INT(check_file(certs.expired, "localhost"), PARLEY_TLS_EXPIRED);
     CHECK_INT(check_file(certs.future, "localhost"), PARLEY_TLS_NOT_YET_VALID);
-    CHECK_INT(check_file(certs.expired, "other.example"), PARLEY_TLS_EXPIRED | PARLEY_TLS_HOSTNAME_MISMATCH);
+    CHECK_INT(check_file(certs.expired, "other.example"),
+              PARLEY_TLS_EXPIRED | PARLEY_TLS_HOSTNAME_MISMATCH);
     CHECK_INT(pl_tls_check_chain(NULL, "localhost") != 0, 1);
 }
 
-static void describe_file(const char *path, uint32_t failures, const char *pin, char *out, size_t size)
+static void describe_file(const char *path, uint32_t failures, const char *pin, char *out,
+                          size_t size)
 {
     mbedtls_x509_crt crt;
     mbedtls_x509_crt_init(&crt);
@@ -403,14 +427,19 @@ static void describe_file(const char *path, uint32_t failures, const char *pin, 
 static void test_describe(void)
 {
     char why[600];
-    describe_file(certs.wrong_name, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED, NULL, why, sizeof why);
-    CHECK_STR(why, "TLS certificate refused: the certificate is not for host 'localhost' (it is for "
-                   "CN=other.example); it is not signed by a trusted CA (issuer CN=Parley Test CA)");
+    describe_file(certs.wrong_name, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED, NULL, why,
+                  sizeof why);
+    CHECK_STR(why,
+              "TLS certificate refused: the certificate is not for host 'localhost' (it is for "
+              "CN=other.example); it is not signed by a trusted CA (issuer CN=Parley Test CA)");
     describe_file(certs.expired, PARLEY_TLS_EXPIRED, NULL, why, sizeof why);
-    CHECK_STR(why, "TLS certificate refused: it expired on 2021-01-01 00:00 UTC (is this device's clock right?)");
-    describe_file(certs.future, PARLEY_TLS_NOT_YET_VALID, NULL, why, sizeof why);
-    CHECK_STR(why, "TLS certificate refused: it is not valid before 2045-01-01 00:00 UTC (is this device's "
+    CHECK_STR(why, "TLS certificate refused: it expired on 2021-01-01 00:00 UTC (is this device's "
                    "clock right?)");
+    describe_file(certs.future, PARLEY_TLS_NOT_YET_VALID, NULL, why, sizeof why);
+    CHECK_STR(
+        why,
+        "TLS certificate refused: it is not valid before 2045-01-01 00:00 UTC (is this device's "
+        "clock right?)");
     describe_file(certs.cert, PARLEY_TLS_PIN_MISMATCH, kat_pin, why, sizeof why);
     CHECK(strstr(why, "matches none of the 2 configured pins") != NULL);
     CHECK(strstr(why, kat_pin) != NULL);
@@ -418,7 +447,8 @@ static void test_describe(void)
     CHECK_STR(why, "TLS certificate refused: the server sent no usable certificate");
     /* Truncated, never overflowing. */
     char small[20];
-    describe_file(certs.wrong_name, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED, NULL, small, sizeof small);
+    describe_file(certs.wrong_name, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED, NULL,
+                  small, sizeof small);
     CHECK_INT(strlen(small), sizeof small - 1);
 }
 

@@ -179,7 +179,8 @@ static void c_send(cstate *c, const char *data, size_t len)
 {
     if (c->out_n == 8) {
         memmove(c->out, c->out + c->out_i, (size_t)(c->out_n - c->out_i) * sizeof c->out[0]);
-        memmove(c->out_len, c->out_len + c->out_i, (size_t)(c->out_n - c->out_i) * sizeof c->out_len[0]);
+        memmove(c->out_len, c->out_len + c->out_i,
+                (size_t)(c->out_n - c->out_i) * sizeof c->out_len[0]);
         c->out_n -= c->out_i;
         c->out_i = 0;
     }
@@ -366,7 +367,8 @@ static int srv_writeable(server *s, struct lws *wsi)
     return 0;
 }
 
-static int srv_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int srv_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
 {
     server *s = lws_context_user(lws_get_context(wsi));
     (void)user;
@@ -399,21 +401,21 @@ static int srv_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (lws_is_final_fragment(wsi))
             srv_message(s, wsi);
         break;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return srv_writeable(s, wsi);
+    case LWS_CALLBACK_SERVER_WRITEABLE: return srv_writeable(s, wsi);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         pthread_mutex_lock(&s->mu);
-        s->peer_close_code = len >= 2 ? ((unsigned char *)in)[0] << 8 | ((unsigned char *)in)[1] : 0;
+        s->peer_close_code =
+            len >= 2 ? ((unsigned char *)in)[0] << 8 | ((unsigned char *)in)[1] : 0;
         pthread_mutex_unlock(&s->mu);
         break;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }
 
 /* Every TCP connection is announced to the first protocol. */
-static int srv_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int srv_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
 {
     if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) {
         server *s = lws_context_user(lws_get_context(wsi));
@@ -622,8 +624,10 @@ static void test_new_errors(void)
     pl_transport_cbs partial = cbs;
     partial.on_wake = NULL;
     cfg = config("wss://localhost/", certs.ca);
-    CHECK_INT(pl_transport_new(pl_alloc_libc(), &cfg, &partial, NULL, NULL, &t), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pl_transport_new(pl_alloc_libc(), NULL, &cbs, NULL, NULL, &t), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_transport_new(pl_alloc_libc(), &cfg, &partial, NULL, NULL, &t),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_transport_new(pl_alloc_libc(), NULL, &cbs, NULL, NULL, &t),
+              PARLEY_ERR_INVALID_ARG);
     CHECK(t == NULL);
 
     /* NULL handles are harmless. */
@@ -696,7 +700,8 @@ static void test_timer(void)
         pl_transport_service(c.t, 1);
     int64_t took = now_ms() - t0;
     CHECK_INT(atomic_load(&c.wakes), 1);
-    if (!(took >= 55 && took < 1000)) fprintf(stderr, "took %lld\n", (long long)took);
+    if (!(took >= 55 && took < 1000))
+        fprintf(stderr, "took %lld\n", (long long)took);
     CHECK(took >= 55 && took < 1000);
 
     /* A later setting replaces the earlier one. */
@@ -869,7 +874,8 @@ static void test_tls_live(void)
 /* A refused certificate: PARLEY_ERR_TLS with every problem named (the
  * bits and the text), and the server saw the TCP connection but never an
  * upgrade request. */
-static void expect_refusal(server *s, const char *host, const char *ca, uint32_t want, const char *what)
+static void expect_refusal(server *s, const char *host, const char *ca, uint32_t want,
+                           const char *what)
 {
     char url[128];
     snprintf(url, sizeof url, "wss://%s:%d/", host, s->port);
@@ -897,7 +903,8 @@ static void expect_refusal(server *s, const char *host, const char *ca, uint32_t
     c_clear(&c);
 }
 
-static void refusals_of(const char *cert, const char *host, const char *ca, uint32_t want, const char *what)
+static void refusals_of(const char *cert, const char *host, const char *ca, uint32_t want,
+                        const char *what)
 {
     server s;
     if (server_start_cert(&s, cert, certs.key) != 0) {
@@ -921,8 +928,9 @@ static void test_tls_failures(void)
     expect_refusal(&s, "127.0.0.1", certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH,
                    "not for host '127.0.0.1' (it is for CN=localhost)");
     /* Both at once: lws' own summary would name only the CA. */
-    expect_refusal(&s, "127.0.0.1", certs.other_ca, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED,
-                   "not for host '127.0.0.1' (it is for CN=localhost); it is not signed by a trusted CA");
+    expect_refusal(
+        &s, "127.0.0.1", certs.other_ca, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED,
+        "not for host '127.0.0.1' (it is for CN=localhost); it is not signed by a trusted CA");
     /* The system bundle does not know the test CA. */
     if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
         expect_refusal(&s, "localhost", NULL, PARLEY_TLS_UNTRUSTED, "not signed by a trusted CA");
@@ -949,8 +957,10 @@ static void test_tls_failures(void)
 
     refusals_of(certs.wrong_name, "localhost", certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH,
                 "not for host 'localhost' (it is for CN=other.example)");
-    refusals_of(certs.expired, "localhost", certs.ca, PARLEY_TLS_EXPIRED, "expired on 2021-01-01 00:00 UTC");
-    refusals_of(certs.expired, "localhost", certs.other_ca, PARLEY_TLS_EXPIRED | PARLEY_TLS_UNTRUSTED,
+    refusals_of(certs.expired, "localhost", certs.ca, PARLEY_TLS_EXPIRED,
+                "expired on 2021-01-01 00:00 UTC");
+    refusals_of(certs.expired, "localhost", certs.other_ca,
+                PARLEY_TLS_EXPIRED | PARLEY_TLS_UNTRUSTED,
                 "trusted CA (issuer CN=Parley Test CA); it expired on 2021-01-01");
     refusals_of(certs.future, "localhost", certs.ca, PARLEY_TLS_NOT_YET_VALID,
                 "not valid before 2045-01-01 00:00 UTC");
@@ -1097,7 +1107,8 @@ static void drain(parley_client *pc, evcount *e)
             e->errors++;
             e->err_code = parley_event_error_code(ev);
             e->err_tls = parley_event_tls_failures(ev);
-            snprintf(e->err_text, sizeof e->err_text, "%s", parley_event_text(ev) ? parley_event_text(ev) : "");
+            snprintf(e->err_text, sizeof e->err_text, "%s",
+                     parley_event_text(ev) ? parley_event_text(ev) : "");
         }
         parley_event_free(ev);
     }
@@ -1167,7 +1178,8 @@ static void expect_held(const char *cert, const char *ca, uint32_t want, const c
 static void test_client_cert_hold(void)
 {
     expect_held(certs.cert, certs.other_ca, PARLEY_TLS_UNTRUSTED, "not signed by a trusted CA");
-    expect_held(certs.wrong_name, certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH, "not for host 'localhost'");
+    expect_held(certs.wrong_name, certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH,
+                "not for host 'localhost'");
     expect_held(certs.expired, certs.ca, PARLEY_TLS_EXPIRED, "expired on 2021-01-01");
     expect_held(certs.future, certs.ca, PARLEY_TLS_NOT_YET_VALID, "not valid before 2045-01-01");
     CHECK_INT(parley_reconnect_now(NULL), PARLEY_ERR_INVALID_ARG);

@@ -8,8 +8,13 @@
 
 static void test_utf8_accepts_valid(void)
 {
-    const char *ok[] = {"", "plain ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
-                        "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"};
+    const char *ok[] = {"",
+                        "plain ascii",
+                        "caf\xc3\xa9",
+                        "\xe2\x82\xac",
+                        "\xf0\x9f\x98\x80",
+                        "\xed\x9f\xbf",
+                        "\xf4\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         CHECK(pl_utf8_valid(ok[i], strlen(ok[i])));
 }

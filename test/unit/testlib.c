@@ -363,8 +363,9 @@ static int memfs_rename(void *user, const char *from, const char *to)
     return PARLEY_OK;
 }
 
-const parley_storage tl_memfs_ops = {PARLEY_STORAGE_VERSION, memfs_size, memfs_read, memfs_append,
-                                     memfs_sync, memfs_truncate, memfs_rename, memfs_remove};
+const parley_storage tl_memfs_ops = {PARLEY_STORAGE_VERSION, memfs_size,  memfs_read,
+                                     memfs_append,           memfs_sync,  memfs_truncate,
+                                     memfs_rename,           memfs_remove};
 
 void tl_memfs_free(tl_memfs *m)
 {

@@ -27,7 +27,8 @@ int tl_finish(void);
 void tl_skip_all(const char *why);
 
 #define CHECK(e) tl_check(!!(e), #e, __FILE__, __LINE__)
-#define CHECK_INT(got, want) tl_check_int((long long)(got), (long long)(want), #got, __FILE__, __LINE__)
+#define CHECK_INT(got, want)                                                                       \
+    tl_check_int((long long)(got), (long long)(want), #got, __FILE__, __LINE__)
 #define CHECK_STR(got, want) tl_check_str((got), (want), #got, __FILE__, __LINE__)
 #define RUN(fn) tl_run(#fn, fn)
 
@@ -38,20 +39,20 @@ void tl_skip_all(const char *why);
  * outside tl_run a failure ends the program. The tl_check* functions
  * return whether the check held. */
 void tl_stop(void);
-#define REQUIRE(e)                                                                                        \
-    do {                                                                                                  \
-        if (!tl_check(!!(e), #e, __FILE__, __LINE__))                                                     \
-            tl_stop();                                                                                    \
+#define REQUIRE(e)                                                                                 \
+    do {                                                                                           \
+        if (!tl_check(!!(e), #e, __FILE__, __LINE__))                                              \
+            tl_stop();                                                                             \
     } while (0)
-#define REQUIRE_INT(got, want)                                                                            \
-    do {                                                                                                  \
-        if (!tl_check_int((long long)(got), (long long)(want), #got, __FILE__, __LINE__))                 \
-            tl_stop();                                                                                    \
+#define REQUIRE_INT(got, want)                                                                     \
+    do {                                                                                           \
+        if (!tl_check_int((long long)(got), (long long)(want), #got, __FILE__, __LINE__))          \
+            tl_stop();                                                                             \
     } while (0)
-#define REQUIRE_STR(got, want)                                                                            \
-    do {                                                                                                  \
-        if (!tl_check_str((got), (want), #got, __FILE__, __LINE__))                                       \
-            tl_stop();                                                                                    \
+#define REQUIRE_STR(got, want)                                                                     \
+    do {                                                                                           \
+        if (!tl_check_str((got), (want), #got, __FILE__, __LINE__))                                \
+            tl_stop();                                                                             \
     } while (0)
 
 /* ---- what to say on failure -------------------------------------------------
@@ -123,7 +124,6 @@ char *tl_read_file(const char *path, size_t *len);
  * (free with tl_free_lines); -1 when unreadable. */
 int tl_read_lines(const char *path, char ***lines, size_t *n);
 void tl_free_lines(char **lines, size_t n);
-
 
 /* Host storage in memory (a parley_storage over up to TL_MEMFS_FILES named
  * files), so a "restart" reopens the same bytes. With `fail` set, every
