@@ -26,7 +26,7 @@ LAYERS = [
                    "survey_def", "server",
                    # the agent workspace's rules and arithmetic (docs/agent-console.md)
                    "pwhash", "pwworker", "websession", "login_limit", "account", "timeline",
-                   "sla_policy", "metrics_agg", "console_files", "presence"]),
+                   "sla_policy", "metrics_agg", "console_files", "presence_tab"]),
     # Every SQL statement, behind one backend-neutral interface (store.h);
     # store_sqlite.h is what the SQLite files share.
     ("storage", ["store", "store_sqlite", "store_db", "store_users", "store_convs",
@@ -44,7 +44,8 @@ LAYERS = [
     # connections, the user's context, identities, the bot, the agents'
     # operations, surveys, proactive messages and their triggers.
     ("services", ["deliver", "userctx", "identity", "bot", "agent", "survey", "proactive",
-                  "triggers", "console", "agents", "sla", "metrics"]),
+                  "triggers", "console", "agents", "sla", "metrics", "metrics_csv",
+                  "presence", "conv_priority"]),
     # Handlers: one file per family of client frames and of HTTP routes.
     ("handlers", ["frame_session", "frame_chat", "frame_context", "frame_receipts",
                   "frame_requests", "frame_surveys", "api_conversations", "api_agent",

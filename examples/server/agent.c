@@ -107,7 +107,7 @@ int agent_message(server *s, const char *conv, const char *name, const char *tex
      * see is its display name). */
     if (rc <= 0 || store_msg_insert(st, out) || (by && store_msg_by_set(st, out->id, by)) ||
         apply(st, conv, "agent", by ? by : name, agent_writes_from, out->ts, &t) ||
-        (t.changed && store_action_add(st, conv, "assign", by, NULL, out->ts)) ||
+        (t.changed && store_action_add(st, conv, "assign", by ? by : "api-token", NULL, out->ts)) ||
         store_commit(st)) {
         store_rollback(st);
         return rc == 0 ? AGENT_UNKNOWN_CONV : AGENT_ERR;

@@ -19,8 +19,9 @@ enum {
 
 /* Stores an agent message (blocks: checked JSON array text, or NULL) and
  * sends it; an agent writing in a conversation the bot or the queue had
- * takes it over (recorded as an assign by `by`, the agent account, which may
- * be NULL for the API token). *out gets the message's id and seq. */
+ * takes it over (recorded as an assign by `by`, the agent account; by the
+ * API token when `by` is NULL, and then the holder is `name`). *out gets
+ * the message's id and seq. */
 int agent_message(server *s, const char *conv, const char *name, const char *text,
                   const char *blocks, const char *by, store_msg *out);
 

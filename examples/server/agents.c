@@ -23,7 +23,6 @@ typedef struct login {
 struct agents {
     pwworker *worker;
     login_limit *limit;
-    presence_tab *presence;
     login logins[SERVER_MAX_WAITING];
 };
 
@@ -36,11 +35,12 @@ int agents_init(server *s, void (*wake)(void *ud), void *wake_ud, presence_chang
         return -1;
     a->worker = pwworker_new(SERVER_MAX_WAITING, wake, wake_ud);
     a->limit = login_limit_new(0);
-    a->presence = presence_new(on_presence, presence_ud);
-    if (!a->worker || !a->limit || !a->presence) {
+    s->presence = presence_tab_new(on_presence, presence_ud);
+    if (!a->worker || !a->limit || !s->presence) {
         pwworker_free(a->worker);
         login_limit_free(a->limit);
-        presence_free(a->presence);
+        presence_tab_free(s->presence);
+        s->presence = NULL;
         free(a);
         return -1;
     }
@@ -56,7 +56,8 @@ void agents_free(server *s)
         return;
     pwworker_free(a->worker);
     login_limit_free(a->limit);
-    presence_free(a->presence);
+    presence_tab_free(s->presence);
+    s->presence = NULL;
     free(a);
     s->agents = NULL;
 }
@@ -77,37 +78,18 @@ int agents_exists(server *s, const char *name)
     return account_name_ok(name) && store_agent_get(s->store, name, &a) == 1;
 }
 
-typedef struct active_count {
-    const char *agent;
-    int64_t n;
-} active_count;
-
-static int count_active(void *ud, const store_conv_item *it)
-{
-    active_count *c = ud;
-
-    c->n++;
-    (void)it;
-    return 0;
-}
-
 static int64_t active_of(server *s, const char *agent)
 {
-    store_conv_filter f;
-    active_count c = {agent, 0};
+    int64_t n = 0;
 
-    memset(&f, 0, sizeof f);
-    f.states = ",agent,";
-    f.assignee = agent;
-    f.limit = 1000;
-    store_conv_page(s->store, &f, count_active, &c);
-    return c.n;
+    store_agent_active(s->store, agent, &n);
+    return n;
 }
 
 static cJSON *agent_obj(server *s, const store_agent *a)
 {
     cJSON *o = cJSON_CreateObject(), *teams = cJSON_Parse(a->teams);
-    presence_t p = s->agents ? presence_get(s->agents->presence, a->name) : PRES_OFFLINE;
+    presence_t p = s->presence ? presence_tab_get(s->presence, a->name) : PRES_OFFLINE;
 
     if (!teams)
         teams = cJSON_CreateArray();
@@ -333,7 +315,7 @@ unsigned agents_presence_set(server *s, const char *status, cJSON **out)
     if (s->req->via_token)
         return http_error(out, HTTP_BAD_REQUEST, "the API token has no presence");
     if (store_agent_set_status(s->store, s->req->name, status) ||
-        presence_set_status(s->agents->presence, s->req->name, (presence_t)p))
+        presence_tab_set_status(s->presence, s->req->name, (presence_t)p))
         return http_error(out, HTTP_SERVER_ERROR, "database error");
     *out = agents_json(s, s->req->name);
     return *out ? HTTP_OK : http_error(out, HTTP_SERVER_ERROR, "database error");
@@ -379,8 +361,8 @@ void agents_channel_open(server *s, agent_conn *c)
 
     if (!who->via_token && store_agent_get(s->store, who->name, &a) == 1) {
         status = presence_parse_status(a.status);
-        presence_channel_open(s->agents->presence, who->name,
-                              status > 0 ? (presence_t)status : PRES_ONLINE, util_now_ms());
+        presence_tab_open(s->presence, who->name, status > 0 ? (presence_t)status : PRES_ONLINE,
+                          util_now_ms());
     }
     send_hello(s, c);
 }
@@ -390,12 +372,12 @@ void agents_channel_closed(server *s, agent_conn *c)
     const caller *who = agent_ws_caller(c);
 
     if (!who->via_token)
-        presence_channel_closed(s->agents->presence, who->name, util_now_ms());
+        presence_tab_closed(s->presence, who->name, util_now_ms());
 }
 
 int64_t agents_tick(server *s, int64_t now)
 {
-    return s->agents ? presence_tick(s->agents->presence, now) : 0;
+    return s->presence ? presence_tab_tick(s->presence, now) : 0;
 }
 
 /* ---- --add-agent ---- */

@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "presence.h"
+#include "presence_tab.h"
 #include "server.h"
 
 /* Starts the password worker; `wake` (lws_cancel_service) brings the

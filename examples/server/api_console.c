@@ -7,10 +7,10 @@
 
 #include "agents.h"
 #include "console.h"
+#include "conv_priority.h"
 #include "json.h"
 #include "metrics.h"
-#include "sla.h"
-#include "sla_policy.h"
+#include "metrics_csv.h"
 #include "store.h"
 #include "userctx.h"
 #include "util.h"
@@ -265,27 +265,15 @@ unsigned api_console_list(server *s, const char *arg, const cJSON *body, cJSON *
 
 unsigned api_console_priority(server *s, const char *conv, const cJSON *body, cJSON **out)
 {
-    const char *p = pj_string(body, "priority"), *by = s->req ? s->req->name : "api-token";
-    char old[8], old_by[STORE_AGENT_NAME_BUF], detail[64], owner[PJ_MAX_ID + 1];
-    int64_t now = util_now_ms();
-    int rc;
+    int rc = conv_priority_set(s, conv, pj_string(body, "priority"),
+                               s->req ? s->req->name : "api-token");
 
-    if (sla_priority_index(p) < 0)
+    if (rc == CONV_PRIORITY_BAD)
         return http_error(out, HTTP_BAD_REQUEST, "priority must be urgent, high, normal or low");
-    rc = store_conv_owner(s->store, conv, owner, sizeof owner);
-    if (rc <= 0)
-        return rc == 0 ? http_error(out, HTTP_NOT_FOUND, "unknown conversation") : db_fail(out);
-    if (store_priority_get(s->store, conv, old, old_by))
+    if (rc == CONV_PRIORITY_UNKNOWN_CONV)
+        return http_error(out, HTTP_NOT_FOUND, "unknown conversation");
+    if (rc != CONV_PRIORITY_OK)
         return db_fail(out);
-    snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"%s\"}", old, p);
-    if (strcmp(old, p) != 0 &&
-        (store_begin(s->store) || store_priority_set(s->store, conv, p, by, now) ||
-         store_action_add(s->store, conv, "priority", by, detail, now) || store_commit(s->store))) {
-        store_rollback(s->store);
-        return db_fail(out);
-    }
-    sla_update(s, conv);
-    console_conv(s, conv, 0);
     *out = console_item(s, conv);
     return *out ? HTTP_OK : db_fail(out);
 }
@@ -352,21 +340,49 @@ unsigned api_console_user(server *s, const char *user, const cJSON *body, cJSON 
 
 /* ---- metrics ---- */
 
-unsigned api_console_metrics(server *s, const char *arg, const cJSON *body, cJSON **out)
+/* since and until from the query (docs/agent-console.md, "Metrics"); NULL,
+ * or what is wrong with them. */
+static const char *read_window(server *s, int64_t *since, int64_t *until)
 {
     const char *q = s->req ? s->req->query : "";
-    int64_t until = util_now_ms(), since;
     char buf[32];
+
+    *until = util_now_ms();
+    if (query_get(q, "until", buf, sizeof buf) == 1 && parse_i64(buf, 1, INT64_MAX, until))
+        return "bad parameter: until";
+    *since = *until - 7 * DAY_MS;
+    if (query_get(q, "since", buf, sizeof buf) == 1 && parse_i64(buf, 0, INT64_MAX, since))
+        return "bad parameter: since";
+    if (*since >= *until || *until - *since > 400 * DAY_MS)
+        return "since must be before until, at most 400 days";
+    return NULL;
+}
+
+unsigned api_console_metrics(server *s, const char *arg, const cJSON *body, cJSON **out)
+{
+    int64_t since, until;
+    const char *bad = read_window(s, &since, &until);
 
     (void)arg;
     (void)body;
-    if (query_get(q, "until", buf, sizeof buf) == 1 && parse_i64(buf, 1, INT64_MAX, &until))
-        return http_error(out, HTTP_BAD_REQUEST, "bad parameter: until");
-    since = until - 7 * DAY_MS;
-    if (query_get(q, "since", buf, sizeof buf) == 1 && parse_i64(buf, 0, INT64_MAX, &since))
-        return http_error(out, HTTP_BAD_REQUEST, "bad parameter: since");
-    if (since >= until || until - since > 400 * DAY_MS)
-        return http_error(out, HTTP_BAD_REQUEST, "since must be before until, at most 400 days");
+    if (bad)
+        return http_error(out, HTTP_BAD_REQUEST, bad);
     *out = metrics_json(s, since, until);
     return *out ? HTTP_OK : db_fail(out);
+}
+
+unsigned api_console_metrics_csv(server *s, const char *arg, const cJSON *body, cJSON **out)
+{
+    int64_t since, until;
+    const char *bad = read_window(s, &since, &until);
+
+    (void)arg;
+    (void)body;
+    if (bad)
+        return http_error(out, HTTP_BAD_REQUEST, bad);
+    if (metrics_csv(s, since, until, &s->req->raw, &s->req->raw_len))
+        return db_fail(out);
+    s->req->raw_type = "text/csv; charset=utf-8";
+    snprintf(s->req->filename, sizeof s->req->filename, "parley-conversations.csv");
+    return HTTP_OK;
 }

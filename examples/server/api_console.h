@@ -1,6 +1,6 @@
 /* The agent workspace's routes (docs/agent-console.md): sessions, presence,
  * the agents, the paginated conversation list, priority, the single
- * customer view and the metrics. */
+ * customer view, the metrics and their CSV. */
 #ifndef PARLEY_SERVER_API_CONSOLE_H
 #define PARLEY_SERVER_API_CONSOLE_H
 
@@ -15,5 +15,6 @@ unsigned api_console_list(server *s, const char *arg, const cJSON *body, cJSON *
 unsigned api_console_priority(server *s, const char *conv, const cJSON *body, cJSON **out);
 unsigned api_console_user(server *s, const char *user, const cJSON *body, cJSON **out);
 unsigned api_console_metrics(server *s, const char *arg, const cJSON *body, cJSON **out);
+unsigned api_console_metrics_csv(server *s, const char *arg, const cJSON *body, cJSON **out);
 
 #endif

@@ -14,6 +14,7 @@ static const http_route table[] = {
     {HTTP_POST, "/api/me/presence", NULL, api_console_presence, 0, 0},
     {HTTP_GET, "/api/agents", NULL, api_console_agents, 0, 0},
     {HTTP_GET, "/api/metrics", NULL, api_console_metrics, 0, 0},
+    {HTTP_GET, "/api/metrics/conversations.csv", NULL, api_console_metrics_csv, 0, 0},
     {HTTP_GET, "/api/conversations", NULL, api_console_list, 0, 0},
     {HTTP_GET, "/api/conversations/", NULL, api_console_list, 0, 0},
     {HTTP_GET, "/api/conversations/", "", api_conversations_get, 0, 0},

@@ -45,7 +45,9 @@ static server *server_of(struct lws *wsi)
 static void req_reset(http_req *r)
 {
     free(r->body);
-    cJSON_free(r->resp);
+    free(r->me.raw);
+    if (r->resp != r->me.raw)
+        cJSON_free(r->resp);
     memset(r, 0, sizeof *r);
 }
 
@@ -77,6 +79,18 @@ static int respond(struct lws *wsi, http_req *r, unsigned status, cJSON *json)
     return 0;
 }
 
+/* The handler's raw answer (caller.raw), kept where the body is sent from. */
+static int respond_raw(struct lws *wsi, http_req *r, unsigned status)
+{
+    r->resp = r->me.raw;
+    r->resp_len = r->me.raw_len;
+    r->status = status;
+    if (r->has_body && !r->body_read)
+        r->close_after = 1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
 static int respond_error(struct lws *wsi, http_req *r, unsigned status, const char *message)
 {
     cJSON *json = NULL;
@@ -92,14 +106,28 @@ static int add_header(struct lws *wsi, enum lws_token_indexes token, const char 
                                         (int)strlen(value), p, end);
 }
 
+/* Content-Disposition of a download: its file name (a name the server
+ * chose, never the user's). */
+static int add_download(struct lws *wsi, const char *filename, unsigned char **p,
+                        unsigned char *end)
+{
+    char v[128];
+    int n = snprintf(v, sizeof v, "attachment; filename=\"%s\"", filename);
+
+    return lws_add_http_header_by_name(
+        wsi, (const unsigned char *)"content-disposition:", (const unsigned char *)v, n, p, end);
+}
+
 static int write_headers(struct lws *wsi, http_req *r)
 {
     unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
                                        *end = buf + sizeof buf - 1;
+    const char *type = r->resp == r->me.raw && r->me.raw_type ? r->me.raw_type : "application/json";
     char retry[24];
 
     snprintf(retry, sizeof retry, "%ld", r->me.retry_after_s);
-    if (lws_add_http_common_headers(wsi, r->status, "application/json", r->resp_len, &p, end) ||
+    if (lws_add_http_common_headers(wsi, r->status, type, r->resp_len, &p, end) ||
+        (r->resp == r->me.raw && r->me.filename[0] && add_download(wsi, r->me.filename, &p, end)) ||
         add_header(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, "no-store", &p, end) ||
         (r->status == HTTP_STATUS_UNAUTHORIZED && !r->open &&
          add_header(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE, "Bearer", &p, end)) ||
@@ -228,6 +256,8 @@ static int run_route(struct lws *wsi, http_req *r, const cJSON *body)
         return wait_for(s, r->me.pending, wsi) == 0
                    ? 0
                    : respond_error(wsi, r, HTTP_STATUS_SERVICE_UNAVAILABLE, "busy, try again");
+    if (r->me.raw && !out)
+        return respond_raw(wsi, r, status);
     return out ? respond(wsi, r, status, out) : -1;
 }
 

@@ -460,11 +460,14 @@ static void wake(void *ud)
     lws_cancel_service(ud);
 }
 
+/* The consoles first, then routing's hook (server.h). */
 static void on_presence(void *ud, const char *agent, presence_t old, presence_t now)
 {
-    (void)old;
-    (void)now;
-    console_presence(ud, agent);
+    server *s = ud;
+
+    console_presence(s, agent);
+    if (s->on_presence)
+        s->on_presence(s, agent, old, now);
 }
 
 static void agent_open(server *s, struct agent_conn *c)

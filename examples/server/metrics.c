@@ -63,6 +63,22 @@ static int num_of(const cJSON *o, const char *key, int dflt)
     return cJSON_IsNumber(v) ? v->valueint : dflt;
 }
 
+void metrics_survey_scores(const char *def, const char *answers, metrics_scores *out)
+{
+    cJSON *d = def ? cJSON_Parse(def) : NULL, *ans = answers ? cJSON_Parse(answers) : NULL;
+    const cJSON *rq = first_q(d, "rating"), *nq = first_q(d, "nps"), *a;
+
+    memset(out, 0, sizeof *out);
+    a = rq ? cJSON_GetObjectItemCaseSensitive(ans, pj_string(rq, "id")) : NULL;
+    if ((out->has_csat = cJSON_IsNumber(a)))
+        out->csat = a->valuedouble;
+    a = nq ? cJSON_GetObjectItemCaseSensitive(ans, pj_string(nq, "id")) : NULL;
+    if ((out->has_nps = cJSON_IsNumber(a)))
+        out->nps = a->valueint;
+    cJSON_Delete(d);
+    cJSON_Delete(ans);
+}
+
 static int add_survey(void *ud, const store_survey_row *row)
 {
     run *r = ud;

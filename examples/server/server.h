@@ -8,6 +8,7 @@
 
 #include "abuse.h"
 #include "auth.h"
+#include "presence_tab.h"
 
 #define SERVER_MAX_TEXT_DEFAULT 4096
 /* The client codec rejects longer strings, so a longer text could never be
@@ -44,6 +45,13 @@ typedef struct caller {
     char set_cookie[160];
     long retry_after_s;
     long long pending; /* nonzero: the answer comes later (http_finish) */
+    /* An answer that is not JSON (the CSV export): the body (malloc'd, the
+     * transport frees it), its media type and the file name it downloads
+     * as; the handler then leaves *out NULL. */
+    char *raw;
+    size_t raw_len;
+    const char *raw_type;
+    char filename[64];
 } caller;
 
 typedef struct server {
@@ -65,7 +73,8 @@ typedef struct server {
     struct ws_conn *conns; /* open parley.v1 connections */
     size_t nconns;
     /* The agent workspace (docs/agent-console.md). */
-    struct agents *agents;     /* accounts, sessions, logins, presence (agents.c) */
+    struct agents *agents;     /* accounts, sessions, logins (agents.c) */
+    presence_tab *presence;    /* who is online (agents.c keeps it, presence.h reads it) */
     struct agent_conn *aconns; /* open parley.agent.v1 channels (agent_ws.c) */
     size_t naconns;
     const struct sla_policy *sla; /* --sla; NULL: no clocks */
@@ -87,6 +96,10 @@ typedef struct server {
     void (*on_agent_open)(struct server *s, struct agent_conn *c);
     void (*on_agent_close)(struct server *s, struct agent_conn *c);
     void (*on_wake)(struct server *s);
+    /* For routing (docs/agent-console.md, "Presence"): called after every
+     * change of an agent's presence, once the consoles were told; NULL:
+     * nobody listens. */
+    void (*on_presence)(struct server *s, const char *agent, presence_t old, presence_t now);
 } server;
 
 #endif

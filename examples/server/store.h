@@ -343,6 +343,8 @@ int store_agent_get(store *s, const char *name, store_agent *out);
 /* Every agent by name. */
 int store_agent_each(store *s, store_agent_cb cb, void *ud);
 int store_agent_set_status(store *s, const char *name, const char *status);
+/* How many conversations the agent holds (state agent). 0 or -1. */
+int store_agent_active(store *s, const char *name, int64_t *n);
 
 /* Browser sessions: the SHA-256 of the token (hex), never the token. */
 int store_agent_session_create(store *s, const char *hash, const char *agent, int64_t now);

@@ -134,6 +134,17 @@ int store_agent_set_status(store *s, const char *name, const char *status)
     return sq_run(s, "UPDATE agents SET status = ?2 WHERE name = ?1", "tt", name, status);
 }
 
+int store_agent_active(store *s, const char *name, int64_t *n)
+{
+    int rc;
+    sqlite3_stmt *st = sq_row(
+        s, &rc, "SELECT count(*) FROM conv_state WHERE state = 'agent' AND agent = ?1", "t", name);
+
+    *n = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+    sq_done(st);
+    return rc == 1 ? 0 : -1;
+}
+
 /* ---- sessions ---- */
 
 int store_agent_session_create(store *s, const char *hash, const char *agent, int64_t now)
