@@ -87,7 +87,7 @@ fuzz: build-asan
 # Needs `make deps` once; writes only under $(BUILD) (the demo's files in
 # $(BUILD)/release/demo, remade on each run).
 demo: build
-	scripts/demo.sh $(BUILD)/release
+	scripts/demo.sh --serve $(BUILD)/release
 
 # Every figure as `bench NAME: parley=<v><unit> baseline=<v><unit> ratio=<r>`
 # (test/bench/README.md says what each one measures); 30 to 40 s.
