@@ -95,6 +95,7 @@ async function main() {
     await login(A.page, server.url, 'dana', 'dana-password-1');
     await login(B.page, server.url, 'sam', 'sam-password-22');
     c.ok(true, 'both agents are signed in with a live channel');
+    c.ok((await A.page.textContent('#conversation')).includes('Nobody is waiting'), 'with nothing open, the middle says where the work stands');
 
     // ---- a user asks for a human: the conversation appears live ----
     const user = L.chat(args.chat, server, ['--user', 'player-42', '--screen', 'shop/gems', '--attr', 'plan=vip',
@@ -104,6 +105,8 @@ async function main() {
     users.push(user);
     await row(A.page, 'player-42').waitFor({ timeout: 10000 });
     c.ok(true, 'the new conversation appears in the queue without a reload');
+    await A.page.waitForSelector('.empty-card button[data-action="next"]');
+    c.ok((await A.page.textContent('.empty-card')).includes('1 conversation waiting'), 'and in the count of the waiting ones');
     c.ok(await row(B.page, 'player-42').count() === 1, 'in both consoles');
 
     // ---- a hostile user, then an SLA breach on their conversation ----
@@ -145,6 +148,8 @@ async function main() {
       '--attr', 'level=7', '--event', 'opened_checkout', '--timeout', '15']);
     await A.page.waitForSelector('.screen-value:text("checkout/payment")', { timeout: 10000 });
     c.ok(true, 'the user\'s new screen shows live in the customer view');
+    c.eq(await A.page.locator('.screen.flash').count(), 1, 'the new screen is highlighted');
+    c.eq(await A.page.locator('#customer tr.flash').count(), 0, 'attributes and device facts the app sent again unchanged are not');
     await mover.done;
     await A.page.fill('.reply-text', 'Which pack did you buy?');
     await A.page.fill('[data-add="qr"]', '500 gems');
@@ -166,6 +171,8 @@ async function main() {
     await B.page.click('.tab[data-filter="mine"]');
     await B.page.locator(`.conv-row[data-conv="${conv}"]`).waitFor({ timeout: 10000 });
     c.ok(true, 'the conversation is in Sam\'s "Mine" list');
+    await B.page.click('.tab[data-filter="open"]');
+    await B.page.waitForSelector('.conv-row.prio-urgent');
     await B.page.screenshot({ path: path.join(SHOTS, 'inbox.png') });
     await B.page.locator(`.conv-row[data-conv="${conv}"]`).click();
     await B.page.click('button[data-action="Close"]');
@@ -181,6 +188,10 @@ async function main() {
     const api = await request(server.url + '/api/metrics?since=' + (Date.now() - 86400000) + '&until=' + (Date.now() + 60000), 'GET', undefined, { Authorization: 'Bearer test-admin-token' });
     c.eq(api.json.csat.responses, 1, 'GET /api/metrics counts one CSAT response');
     c.ok(api.json.first_response_s.samples >= 1, 'and a first response');
+    const href = await B.page.getAttribute('a[download]', 'href');
+    c.ok(href && href.startsWith('/api/metrics/conversations.csv?since='), 'the dashboard links the CSV of its window');
+    const csv = await B.page.evaluate(async (u) => { const r = await fetch(u); return { status: r.status, type: r.headers.get('content-type'), text: await r.text() }; }, href);
+    c.ok(csv.status === 200 && /^text\/csv/.test(csv.type) && csv.text.includes(`"${conv}"`), 'which the session downloads, the conversation in it');
     await B.page.screenshot({ path: path.join(SHOTS, 'dashboard.png') });
     for (const b of browsers) c.eq(b.page.problems.length, 0, 'no page errors: ' + b.page.problems.join('; '));
   } finally {

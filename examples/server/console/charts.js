@@ -5,20 +5,30 @@ const W = 560;
 const H = 180;
 const PAD = { l: 36, r: 8, t: 10, b: 24 };
 
-function niceMax(v) {
-  if (v <= 0) return 1;
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+// Steps a count axis may take (1, 2, 5 times a power of ten) and steps of
+// a duration axis in seconds (whole seconds, minutes, hours, days), so no
+// two labels read the same.
+const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+export const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600,
+  43200, 86400, 172800, 604800];
+
+// 0, step, 2·step … up to the first tick at or above v: at most about
+// four intervals.
+function ticks(v, steps) {
+  const top = Math.max(v, 0);
+  const step = steps.find((s) => s * 4 >= top) || steps[steps.length - 1];
+  const n = Math.max(1, Math.ceil(top / step));
+  return Array.from({ length: n + 1 }, (_, i) => i * step);
 }
 
-function axes(max, fmt, labels) {
+function axes(marks, fmt, labels) {
   const out = [];
   const ih = H - PAD.t - PAD.b;
-  for (const f of [0, 0.5, 1]) {
-    const y = PAD.t + ih - f * ih;
+  const max = marks[marks.length - 1];
+  for (const m of marks) {
+    const y = PAD.t + ih - (m / max) * ih;
     out.push(h('line', { class: 'grid', x1: PAD.l, x2: W - PAD.r, y1: y, y2: y }));
-    out.push(h('text', { class: 'axis', x: PAD.l - 6, y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, fmt(max * f)));
+    out.push(h('text', { class: 'axis', x: PAD.l - 6, y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, fmt(m)));
   }
   const iw = W - PAD.l - PAD.r;
   const every = Math.max(1, Math.ceil(labels.length / 10));
@@ -32,7 +42,8 @@ function axes(max, fmt, labels) {
 
 // Grouped bars: rows [{label, values: [..]}], one colour class per series.
 export function bars(rows, series, fmt = (v) => String(Math.round(v))) {
-  const max = niceMax(Math.max(0, ...rows.flatMap((r) => r.values.filter((v) => v !== null))));
+  const marks = ticks(Math.max(0, ...rows.flatMap((r) => r.values.filter((v) => v !== null))), COUNT_STEPS);
+  const max = marks[marks.length - 1];
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
   const slot = iw / Math.max(1, rows.length);
@@ -49,14 +60,16 @@ export function bars(rows, series, fmt = (v) => String(Math.round(v))) {
   });
   return h('div', { class: 'chart' },
     h('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': series.map((s) => s.label).join(', ') },
-      axes(max, fmt, rows.map((r) => r.label)), shapes),
+      axes(marks, fmt, rows.map((r) => r.label)), shapes),
     legend(series));
 }
 
 // A line over rows [{label, value|null}]; gaps where there is no value.
-export function line(rows, label, fmt) {
+// `steps`: the axis's steps (durations: TIME_STEPS).
+export function line(rows, label, fmt, steps = COUNT_STEPS) {
   const vals = rows.map((r) => r.value).filter((v) => v !== null && v !== undefined);
-  const max = niceMax(Math.max(0, ...vals));
+  const marks = ticks(Math.max(0, ...vals), steps);
+  const max = marks[marks.length - 1];
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
   const slot = iw / Math.max(1, rows.length);
@@ -71,7 +84,7 @@ export function line(rows, label, fmt) {
   if (cur.length) segs.push(cur);
   return h('div', { class: 'chart' },
     h('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': label },
-      axes(max, fmt, rows.map((r) => r.label)),
+      axes(marks, fmt, rows.map((r) => r.label)),
       segs.map((s) => h('polyline', { class: 'line', points: s.map((p) => `${p[0]},${p[1]}`).join(' ') })),
       pts.filter(Boolean).map((p) => h('circle', { class: 'point', cx: p[0], cy: p[1], r: 3 },
         h('title', {}, `${p[2].label}: ${fmt(p[2].value)}`)))),

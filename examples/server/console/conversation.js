@@ -1,8 +1,8 @@
 // The conversation view: header with state, priority, SLA and actions; the
 // transcript (messages with their structured blocks, postbacks, context
 // snapshots, agent actions, survey answers, typing); the reply box.
-import { h, replace, clear, clock, dateTime, jsonText, initials, safeUrl } from './render.js';
-import { state, emit, on, now, slaOf, typingOf, agentName, PRIORITIES } from './store.js';
+import { h, replace, clock, dateTime, jsonText, initials, safeUrl } from './render.js';
+import { state, emit, on, now, slaOf, typingOf, agentName, inFilter, sortFor, PRIORITIES } from './store.js';
 import { slaBadge } from './inbox.js';
 import * as api from './api.js';
 
@@ -336,11 +336,28 @@ function pickItem(d) {
   return o;
 }
 
+// Nothing open: where the work stands, and the way to the next of it.
+function emptyState() {
+  const all = [...state.convs.values()];
+  const queue = all.filter((c) => inFilter(c, 'queue')).sort(sortFor('queue'));
+  const mine = all.filter((c) => inFilter(c, 'mine')).length;
+  const open = all.filter((c) => inFilter(c, 'open')).length;
+  const next = queue[0];
+  const n = (k, one, many) => `${k} ${k === 1 ? one : many}`;
+  return h('div', { class: 'empty-state' }, h('div', { class: 'empty-card' },
+    h('div', { class: 'empty-title' }, queue.length ? `${n(queue.length, 'conversation', 'conversations')} waiting in the queue` : 'Nobody is waiting'),
+    h('div', { class: 'muted' }, `${n(mine, 'conversation', 'conversations')} assigned to you · ${open} open in all`),
+    next ? h('button', { class: 'btn btn-primary', type: 'button', 'data-action': 'next', onclick: () => { location.hash = '#/c/' + encodeURIComponent(next.id); } },
+      'Open the next in line: ', next.user) : null,
+    h('div', { class: 'muted small' }, 'Or pick a conversation from the list.')));
+}
+
 export function render() {
   const id = state.selected;
   const item = id && state.convs.get(id);
   if (!item) {
-    replace(root, h('div', { class: 'empty-state' }, id ? 'Loading…' : 'Pick a conversation from the inbox.'));
+    replace(root, id ? h('div', { class: 'empty-state' }, 'Loading…') : emptyState());
+    delete root.dataset.conv;
     return;
   }
   const keep = root.querySelector('.reply-text');
@@ -426,6 +443,7 @@ export function initConversation() {
     const item = state.convs.get(state.selected);
     if (item && !document.hidden) markRead(item);
   });
+  on('convs', () => { if (!state.selected) render(); });
   setInterval(() => {
     const item = state.convs.get(state.selected);
     if (!item) return;
@@ -434,5 +452,5 @@ export function initConversation() {
     const t = root.querySelector('.typing');
     if (t) t.textContent = typingLine(item);
   }, 1000);
-  clear(root);
+  render();
 }

@@ -119,7 +119,12 @@ function surveys(u) {
 export function render() {
   const item = state.convs.get(state.selected);
   const u = item && state.users.get(item.user);
-  if (!item) { replace(root); return; }
+  if (!item) {
+    replace(root, h('div', { class: 'customer-empty' },
+      h('div', { class: 'panel-title' }, 'Customer'),
+      h('p', { class: 'muted small' }, 'Open a conversation to see who wrote: their live in-app context, recent events, the bot\'s notes, their other conversations and survey answers.')));
+    return;
+  }
   if (!u) { replace(root, h('div', { class: 'muted pad' }, 'Loading the customer…')); return; }
   const scroll = root.scrollTop;
   replace(root, identity(u), liveContext(u), breadcrumbs(u), events(u), botNotes(), surveys(u), otherConversations(u));
@@ -135,19 +140,32 @@ export async function load(user) {
   }
 }
 
-// A context frame, applied with the stored picture's rules (protocol.md).
+// A context frame, applied with the stored picture's rules (protocol.md,
+// "context"): a full state sets what it carries and keeps what it lacks
+// (the server keeps it as the last known value), a patch sets what
+// changed; the breadcrumbs of a full state are the whole ring, a patch's
+// are new ones. Only values that really changed glow: a reconnecting app
+// resends everything, which is no news to the agent.
 function applyContext(f) {
   const u = state.users.get(f.user);
   if (!u) return;
-  const c = f.full || !u.context ? { attributes: {}, screen: null, breadcrumbs: [], device: {} } : u.context;
+  const c = u.context || {};
+  c.attributes = c.attributes || {};
+  c.device = c.device || {};
+  c.breadcrumbs = c.breadcrumbs || [];
   const changed = [];
-  if (f.full) changed.push('screen');
-  for (const [k, v] of Object.entries(f.attributes || {})) { c.attributes[k] = v; changed.push('a:' + k); }
-  for (const [k, v] of Object.entries(f.device || {})) { c.device[k] = v; changed.push('d:' + k); }
+  const differs = (a, b) => JSON.stringify(a) !== JSON.stringify(b);
+  const merge = (into, from, prefix) => {
+    for (const [k, v] of Object.entries(from || {})) {
+      if (differs(into[k], v)) { into[k] = v; changed.push(prefix + k); }
+    }
+  };
+  merge(c.attributes, f.attributes, 'a:');
+  merge(c.device, f.device, 'd:');
   if (typeof f.screen === 'string' && f.screen !== c.screen) { c.screen = f.screen; changed.push('screen'); }
   if (Array.isArray(f.breadcrumbs) && f.breadcrumbs.length) {
-    c.breadcrumbs = (f.full ? f.breadcrumbs : c.breadcrumbs.concat(f.breadcrumbs)).slice(-50);
-    changed.push('breadcrumbs');
+    const next = (f.full ? f.breadcrumbs : c.breadcrumbs.concat(f.breadcrumbs)).slice(-50);
+    if (differs(next, c.breadcrumbs)) { c.breadcrumbs = next; changed.push('breadcrumbs'); }
   }
   c.updated_ms = f.updated_ms || now();
   u.context = c;
@@ -157,6 +175,7 @@ function applyContext(f) {
 
 export function initCustomer() {
   root = document.getElementById('customer');
+  render();
   on('selected', () => {
     const item = state.convs.get(state.selected);
     render();

@@ -49,6 +49,8 @@ function row(item, t) {
   h('div', { class: 'row-meta' },
     h('span', { class: ['state', 'state-' + item.state] }, STATE_LABEL[item.state] || item.state),
     item.assignee ? h('span', { class: 'row-assignee' }, agentName(item.assignee.name)) : null,
+    item.state === 'closed' && item.last_action && item.last_action.action === 'close' && item.last_action.by
+      ? h('span', { class: 'row-assignee' }, 'by ', agentName(item.last_action.by)) : null,
     item.queue_position ? h('span', { class: 'row-assignee' }, '#' + item.queue_position + ' in line') : null));
 }
 

@@ -6,7 +6,7 @@ const ATTRS = new Set(['id', 'title', 'type', 'value', 'placeholder', 'role', 't
   'name', 'for', 'rows', 'maxlength', 'min', 'max', 'colspan', 'datetime', 'open',
   'viewBox', 'width', 'height', 'x', 'y', 'cx', 'cy', 'r', 'x1', 'x2', 'y1', 'y2', 'd', 'rx', 'points',
   'fill', 'stroke', 'stroke-width', 'text-anchor', 'dominant-baseline', 'preserveAspectRatio',
-  'target', 'rel', 'autocomplete', 'spellcheck', 'hidden', 'disabled', 'selected', 'checked']);
+  'target', 'rel', 'autocomplete', 'spellcheck', 'hidden', 'disabled', 'selected', 'checked', 'download']);
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SVG_TAGS = new Set(['svg', 'g', 'rect', 'line', 'path', 'polyline', 'text', 'circle', 'title']);
 
@@ -28,8 +28,10 @@ function setProp(el, k, v) {
   else if (k === 'text') el.textContent = String(v);
   else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
   else if (k === 'href') {
+    // The console's own fragments and paths, or an http(s) link.
     const s = String(v);
-    const u = s.startsWith('#') ? s : safeUrl(s);
+    const own = s.startsWith('#') || (s.startsWith('/') && !s.startsWith('//') && !s.startsWith('/\\'));
+    const u = own ? s : safeUrl(s);
     if (u) el.setAttribute('href', u);
   } else if (k === 'style') {
     for (const [p, val] of Object.entries(v)) el.style.setProperty(p, String(val));
