@@ -9,7 +9,8 @@ DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-d
                 libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind \
                 python3 python3-clang python3-pytest mono-mcs mono-runtime \
                 lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
-                gcc-mingw-w64-x86-64 wine wine64
+                gcc-mingw-w64-x86-64 wine wine64 \
+                chromium fonts-liberation fonts-dejavu-core
 
 .PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api \
         minimal test-minimal bench-size windows test-windows
@@ -31,6 +32,12 @@ deps:
 	@echo "make deps: installing the Debian packages: $(DEB_PACKAGES)"
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES)
+	@# The console's browser tests: playwright-core from the checked-in lock
+	@# file, driving Debian's chromium (no browser download). Node comes
+	@# from Debian unless the machine already has one.
+	command -v npm >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends nodejs npm
+	cd test/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
 lws:
 	scripts/build-lws.sh $(LWS_PREFIX)
@@ -132,7 +139,7 @@ fuzz: build-asan
 # Needs `make deps` once; writes only under $(BUILD) (the demo's files in
 # $(BUILD)/release/demo, remade on each run).
 demo: build
-	scripts/demo.sh $(BUILD)/release
+	scripts/demo.sh --serve $(BUILD)/release
 
 # Every figure as `bench NAME: parley=<v><unit> baseline=<v><unit> ratio=<r>`
 # (test/bench/README.md says what each one measures); 30 to 40 s.
