@@ -1,7 +1,7 @@
 /* Public API of push notifications (parley.h, "push notifications"): the
  * device's token and a received push's payload. */
 #include "client.h"
-#include "util/clock.h"
+#include "platform/clock.h"
 
 int parley_set_push_token(parley_client *pc, const char *platform, const char *token)
 {

@@ -48,7 +48,7 @@ static unsigned created(const store_msg *m, cJSON **out)
 unsigned api_attachments_post(server *s, const char *conv, http_file *f, cJSON **out)
 {
     char name[HTTP_NAME_MAX], caption[HTTP_CAPTION_MAX], agent[PJ_MAX_ID + 1];
-    const char *why = "name (the query's name=) is required", *text, *who;
+    const char *why = "name (the query's name=) is required", *text, *who, *by = NULL;
     char *att = NULL;
     store_msg m;
     int rc;
@@ -61,6 +61,11 @@ unsigned api_attachments_post(server *s, const char *conv, http_file *f, cJSON *
         return http_error(out, HTTP_BAD_REQUEST, "caption: UTF-8 of at most --max-text bytes");
     if (who && (!who[0] || !pj_utf8_valid(who, strlen(who))))
         return http_error(out, HTTP_BAD_REQUEST, "agent: a name of 1 ... 128 bytes");
+    /* A signed-in agent writes under their own display name. */
+    if (s->req && !s->req->via_token) {
+        who = s->req->display;
+        by = s->req->name;
+    }
     rc = attach_agent_file(s, conv, f->path, f->size, f->sha256, name, f->type, &att, &why);
     if (rc == -3)
         return http_error(out, HTTP_NOT_FOUND, "unknown conversation");
@@ -68,7 +73,7 @@ unsigned api_attachments_post(server *s, const char *conv, http_file *f, cJSON *
         return http_error(out, HTTP_BAD_REQUEST, why);
     rc = rc ? AGENT_ERR
             : agent_file_message(s, conv, who ? who : AGENT_NAME_DEFAULT, text ? text : "", NULL,
-                                 att, &m);
+                                 att, by, &m);
     if (rc == AGENT_OK)
         rc = created(&m, out) && *out ? AGENT_OK : AGENT_ERR;
     cJSON_free(att);

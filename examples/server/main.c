@@ -15,10 +15,18 @@
 #endif
 #include <libwebsockets.h>
 
+#include "agent_ws.h"
+#include "agents.h"
+#include "account.h"
 #include "api_routes.h"
 #include "attach.h"
 #include "banner.h"
 #include "blobs.h"
+#include "console.h"
+#include "pwhash.h"
+#include "sla.h"
+#include "sla_policy.h"
+#include "webhook.h"
 #include "flow.h"
 #include "frame_table.h"
 #include "http.h"
@@ -28,12 +36,9 @@
 #include "store.h"
 #include "survey_def.h"
 #include "util.h"
-#include "webhook.h"
 #include "ws.h"
 
 #define AGENT_TOKEN_MAX 256
-#define PUSH_ATTEMPTS 5
-#define PUSH_BACKOFF_MS 1000
 #define SHUTDOWN_GRACE_MS 2000
 #define GOAWAY_RECONNECT_MS 1000
 /* The shipped example bot flow, knowledge base and surveys (--bot, --kb and
@@ -77,12 +82,20 @@ typedef struct options {
     const char *data_dir; /* attachments' files; NULL: beside the database */
     long max_attachment;
     const char *attachment_types;
-    const char *push_webhook, *push_secret, *push_ca;
+    const char *push_webhook, *push_ca;
+    secret_src push_secret;
     int push_preview;
-    long push_attempts, push_backoff_ms;
+    /* The agent workspace (docs/agent-console.md). */
+    const char *add_agent, *role, *display_name;
+    int password_stdin;
+    const char *sla;
+    const char *webhook;
+    secret_src webhook_secret;
+    const char *console_dir;
     /* The shipped data's paths, the defaults above point into them. */
     char default_surveys[DATA_PATH_MAX + 32], default_bot[DATA_PATH_MAX + 32],
         default_kb[DATA_PATH_MAX + 32];
+    char default_console[DATA_PATH_MAX + 32];
 } options;
 
 /* The secrets as resolved (secrets.c), owned by main. */
@@ -139,15 +152,19 @@ static void usage(FILE *out)
             "                     family (default: " FILETYPES_DEFAULT ")\n"
             "  --push-webhook URL POST a JSON body there (http:// or https://) for each\n"
             "                     message to a user with no connection (README \"Push\")\n"
-            "  --push-secret S    sign the bodies: X-Parley-Signature: sha256=HMAC(S, body)\n"
-            "  --push-ca PEM      trust anchors for an https:// webhook (default: system)\n"
+            "  --push-secret-file FILE  sign push bodies (X-Parley-Signature)\n"
+            "  --push-ca PEM      trust anchors for an https:// push webhook (default: system)\n"
             "  --push-preview on|off  a redacted preview of the text (default on)\n"
-            "  --push-attempts N  tries per notification (default %d)\n"
-            "  --push-backoff-ms N  first retry's delay, doubled each time (default %d)\n"
+            "  --sla FILE         SLA policies per priority (docs/agent-console.md)\n"
+            "  --webhook URL      POST SLA breaches there (http:// or https://)\n"
+            "  --webhook-secret-file FILE  sign webhook bodies (X-Parley-Signature)\n"
+            "  --console DIR      the agent console's files (default: the shipped ones)\n"
+            "  --add-agent NAME --role agent|admin [--display-name TEXT] --password-stdin\n"
+            "                     add (or reset) an agent account in --db and exit\n"
             "  --help             show this help\n"
             "abuse limits (README \"Limits\"):\n",
             SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT, ATTACH_MAX_DEFAULT,
-            (long long)ATTACH_MAX_LIMIT, PUSH_ATTEMPTS, PUSH_BACKOFF_MS);
+            (long long)ATTACH_MAX_LIMIT);
     abuse_usage(out);
 }
 
@@ -201,8 +218,16 @@ static const struct {
     {"--kb", offsetof(options, kb)},
     {"--attachment-types", offsetof(options, attachment_types)},
     {"--push-webhook", offsetof(options, push_webhook)},
-    {"--push-secret", offsetof(options, push_secret)},
+    {"--push-secret", offsetof(options, push_secret.value)},
+    {"--push-secret-file", offsetof(options, push_secret.file)},
     {"--push-ca", offsetof(options, push_ca)},
+    {"--add-agent", offsetof(options, add_agent)},
+    {"--role", offsetof(options, role)},
+    {"--display-name", offsetof(options, display_name)},
+    {"--sla", offsetof(options, sla)},
+    {"--webhook", offsetof(options, webhook)},
+    {"--webhook-secret-file", offsetof(options, webhook_secret.file)},
+    {"--console", offsetof(options, console_dir)},
 };
 
 /* Handles one "--name value" pair; -1 for an unknown name or a bad value. */
@@ -221,10 +246,6 @@ static int set_option(options *o, const char *name, const char *value)
         return parse_long(value, 1, JWT_LIFETIME_LIMIT_S, &o->jwt_max_lifetime);
     if (strcmp(name, "--max-attachment") == 0)
         return parse_long(value, 1, ATTACH_MAX_LIMIT, &o->max_attachment);
-    if (strcmp(name, "--push-attempts") == 0)
-        return parse_long(value, 1, 100, &o->push_attempts);
-    if (strcmp(name, "--push-backoff-ms") == 0)
-        return parse_long(value, 1, 3600000, &o->push_backoff_ms);
     if (strcmp(name, "--push-preview") == 0) {
         o->push_preview = strcmp(value, "on") == 0;
         return o->push_preview || strcmp(value, "off") == 0 ? 0 : -1;
@@ -283,6 +304,8 @@ static void default_data(options *o)
     snprintf(o->default_surveys, sizeof o->default_surveys, "%s/surveys.json", dir);
     snprintf(o->default_bot, sizeof o->default_bot, "%s/flows/support.json", dir);
     snprintf(o->default_kb, sizeof o->default_kb, "%s/kb", dir);
+    snprintf(o->default_console, sizeof o->default_console, "%s/console", dir);
+    o->console_dir = o->default_console;
     o->surveys = o->default_surveys;
     o->bot = o->default_bot;
     o->kb = o->default_kb;
@@ -299,12 +322,12 @@ static void default_options(options *o)
     o->max_attachment = ATTACH_MAX_DEFAULT;
     o->attachment_types = FILETYPES_DEFAULT;
     o->push_preview = 1;
-    o->push_attempts = PUSH_ATTEMPTS;
-    o->push_backoff_ms = PUSH_BACKOFF_MS;
     abuse_defaults(&o->abuse);
     o->agent_token = (secret_src){"--agent-token", "PARLEY_AGENT_TOKEN", NULL, NULL};
     o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
     o->hmac_secret = (secret_src){"--hmac-secret", "PARLEY_HMAC_SECRET", NULL, NULL};
+    o->webhook_secret = (secret_src){"--webhook-secret", "PARLEY_WEBHOOK_SECRET", NULL, NULL};
+    o->push_secret = (secret_src){"--push-secret", "PARLEY_PUSH_SECRET", NULL, NULL};
 }
 
 /* 0 to run, 1 when --help was shown, -1 on a usage error. */
@@ -320,6 +343,10 @@ static int parse_args(int argc, char **argv, options *o)
         }
         if (strcmp(argv[i], "--insecure-identities") == 0) {
             o->insecure_identities = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--password-stdin") == 0) {
+            o->password_stdin = 1;
             continue;
         }
         if (i + 1 >= argc || set_option(o, argv[i], argv[i + 1])) {
@@ -440,11 +467,55 @@ static void serve(struct lws_context *ctx, server *srv)
 }
 
 /* The HTTP API first: lws makes the first protocol the vhost's default. */
-static void init_protocols(struct lws_protocols p[3])
+static void init_protocols(struct lws_protocols p[5])
 {
-    memset(p, 0, 3 * sizeof *p);
+    memset(p, 0, 5 * sizeof *p);
     http_protocol(&p[0]);
     ws_protocol(&p[1]);
+    agent_ws_protocol(&p[2]);
+    p[3] = webhook_protocol();
+}
+
+/* The workspace's clocks: SLA warnings and breaches, presence grace. */
+typedef struct ticker {
+    lws_sorted_usec_list_t sul;
+    struct lws_context *ctx;
+    server *srv;
+} ticker;
+
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+    ticker *t = lws_container_of(sul, ticker, sul);
+    int64_t now = util_now_ms();
+
+    sla_tick(t->srv, now);
+    agents_tick(t->srv, now);
+    lws_sul_schedule(t->ctx, 0, &t->sul, on_tick, LWS_US_PER_SEC);
+}
+
+static void wake(void *ud)
+{
+    lws_cancel_service(ud);
+}
+
+/* The consoles first, then routing's hook (server.h). */
+static void on_presence(void *ud, const char *agent, presence_t old, presence_t now)
+{
+    server *s = ud;
+
+    console_presence(s, agent);
+    if (s->on_presence)
+        s->on_presence(s, agent, old, now);
+}
+
+static void agent_open(server *s, struct agent_conn *c)
+{
+    agents_channel_open(s, c);
+}
+
+static void agent_close(server *s, struct agent_conn *c)
+{
+    agents_channel_closed(s, c);
 }
 
 static struct lws_vhost *create_vhost(struct lws_context *ctx,
@@ -476,7 +547,8 @@ static int announce(const options *o, int port)
 
 static int run(const options *o, server *srv)
 {
-    struct lws_protocols protocols[3];
+    struct lws_protocols protocols[5];
+    ticker tick;
     struct lws_context_creation_info info;
     struct lws_context *ctx;
     struct lws_vhost *vh;
@@ -495,6 +567,19 @@ static int run(const options *o, server *srv)
         return 1;
     }
     vh = create_vhost(ctx, &info, o, protocols);
+    if (vh && (agents_init(srv, wake, ctx, on_presence, srv) ||
+               (srv->webhook && webhook_attach(srv->webhook, ctx, vh, NULL)) ||
+               (srv->push && webhook_attach(srv->push, ctx, vh, o->push_ca)))) {
+        fprintf(stderr, "parley-server: cannot start the agent workspace\n");
+        agents_free(srv);
+        lws_context_destroy(ctx);
+        return 1;
+    }
+    memset(&tick, 0, sizeof tick);
+    tick.ctx = ctx;
+    tick.srv = srv;
+    if (vh)
+        lws_sul_schedule(ctx, 0, &tick.sul, on_tick, LWS_US_PER_SEC);
     if (!vh)
         fprintf(stderr,
                 "parley-server: cannot listen on %s:%ld (address in use or not local, "
@@ -505,7 +590,9 @@ static int run(const options *o, server *srv)
         serve(ctx, srv);
         rc = 0;
     }
+    lws_sul_cancel(&tick.sul);
     lws_context_destroy(ctx);
+    agents_free(srv);
     return rc;
 }
 
@@ -561,6 +648,12 @@ static int configure(const options *o, const secrets *k, server *srv,
     srv->auth.jwt_issuer = o->jwt_issuer;
     srv->auth.jwt_max_lifetime_s = o->jwt_max_lifetime;
     srv->auth.insecure = o->insecure_identities;
+    srv->console_dir = o->console_dir;
+    srv->tls = o->cert != NULL;
+    srv->session_of = agents_session_of;
+    srv->on_agent_open = agent_open;
+    srv->on_agent_close = agent_close;
+    srv->on_wake = agents_poll;
     if (!srv->agent_token) {
         if (util_random_token("pat-", 16, token, AGENT_TOKEN_MAX + 1)) {
             fprintf(stderr, "parley-server: no random source for the agent token\n");
@@ -578,12 +671,11 @@ static int configure(const options *o, const secrets *k, server *srv,
 }
 
 /* Attachments' files under the data dir (none with --data-dir ''), and
- * the push notifier. 0, or -1 (reason on stderr). */
+ * the push notifier (attached to the lws context with the SLA webhook).
+ * 0, or -1 (reason on stderr). */
 static int open_messaging(const options *o, server *srv)
 {
-    char why[256] = "", dir[DATA_PATH_MAX];
-    webhook_cfg wc = {o->push_webhook, o->push_secret, o->push_ca, (int)o->push_attempts,
-                      (int)o->push_backoff_ms};
+    char why[256] = "", dir[DATA_PATH_MAX], *secret = NULL;
 
     srv->max_attachment = o->max_attachment;
     srv->push_preview = o->push_preview;
@@ -597,8 +689,40 @@ static int open_messaging(const options *o, server *srv)
         fprintf(stderr, "parley-server: --data-dir: %s\n", why);
         return -1;
     }
-    if (o->push_webhook && webhook_start(&wc, &srv->push, why, sizeof why)) {
+    if (!o->push_webhook)
+        return 0;
+    if (secret_resolve(&o->push_secret, &secret))
+        return -1;
+    srv->push = webhook_new(o->push_webhook, secret, why, sizeof why);
+    free(secret);
+    if (!srv->push) {
         fprintf(stderr, "parley-server: --push-webhook %s: %s\n", o->push_webhook, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* --sla and --webhook. 0, or -1 (reason on stderr): a server that ran
+ * without the clocks it was asked for would breach silently. */
+static int load_workspace(const options *o, server *srv, sla_policy *policy)
+{
+    char why[256], *secret = NULL;
+
+    if (o->sla) {
+        if (sla_policy_load(o->sla, policy, why, sizeof why)) {
+            fprintf(stderr, "parley-server: --sla %s: %s\n", o->sla, why);
+            return -1;
+        }
+        srv->sla = policy;
+    }
+    if (!o->webhook)
+        return 0;
+    if (secret_resolve(&o->webhook_secret, &secret))
+        return -1;
+    srv->webhook = webhook_new(o->webhook, secret, why, sizeof why);
+    free(secret);
+    if (!srv->webhook) {
+        fprintf(stderr, "parley-server: --webhook %s: %s\n", o->webhook, why);
         return -1;
     }
     return 0;
@@ -606,13 +730,34 @@ static int open_messaging(const options *o, server *srv)
 
 static void close_messaging(server *srv)
 {
-    webhook_stop(srv->push);
+    webhook_free(srv->push);
     blobs_close(srv->blobs);
+}
+
+/* --add-agent: the password from standard input, never from a flag. */
+static int add_agent(const options *o)
+{
+    char password[PWHASH_MAX_PASSWORD + 2];
+    const char *why;
+    int rc;
+
+    if (!o->password_stdin || !o->role) {
+        fprintf(stderr, "parley-server: --add-agent needs --role and --password-stdin\n");
+        return 2;
+    }
+    if (account_read_password(stdin, password, sizeof password, &why)) {
+        fprintf(stderr, "parley-server: --add-agent: %s\n", why);
+        return 2;
+    }
+    rc = agents_add_cli(o->db_path, o->add_agent, o->role, o->display_name, password);
+    memset(password, 0, sizeof password);
+    return rc;
 }
 
 static int start(const options *o, const secrets *k)
 {
     char token[AGENT_TOKEN_MAX + 1];
+    sla_policy policy;
     server srv;
     int rc = configure(o, k, &srv, token);
 
@@ -620,10 +765,16 @@ static int start(const options *o, const secrets *k)
         return rc;
     if (load_surveys(o, &srv))
         return 2;
-    if (open_messaging(o, &srv) || store_open(o->db_path, 1, &srv.store)) {
+    if (open_messaging(o, &srv) || load_workspace(o, &srv, &policy)) {
         close_messaging(&srv);
         cJSON_Delete(srv.surveys);
         return 2;
+    }
+    if (store_open(o->db_path, 1, &srv.store)) {
+        close_messaging(&srv);
+        cJSON_Delete(srv.surveys);
+        webhook_free(srv.webhook);
+        return 1;
     }
     srv.frames = frame_table(&srv.nframes);
     srv.routes = api_routes(&srv.nroutes);
@@ -634,6 +785,7 @@ static int start(const options *o, const secrets *k)
     kb_free(srv.kb);
     store_close(srv.store);
     cJSON_Delete(srv.surveys);
+    webhook_free(srv.webhook);
     return rc;
 }
 
@@ -650,6 +802,8 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc)
         return rc > 0 ? 0 : 2;
+    if (o.add_agent)
+        return add_agent(&o);
     rc = load_secrets(&o, &k) ? 2 : start(&o, &k);
     free_secrets(&k);
     return rc;

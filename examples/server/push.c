@@ -31,7 +31,7 @@ static int post_one(void *ud, const char *platform, const char *token)
     if (!cJSON_AddItemToObject(n->body, "platform", p))
         cJSON_Delete(p);
     json = cJSON_PrintUnformatted(n->body);
-    if (!json || webhook_post(n->s->push, json))
+    if (!json || webhook_post(n->s->push, "push", json, strlen(json), NULL))
         fprintf(stderr, "parley-server: push for '%s' not queued: out of memory\n", n->user);
     cJSON_free(json);
     cJSON_DeleteItemFromObjectCaseSensitive(n->body, "token");

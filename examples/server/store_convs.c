@@ -240,7 +240,8 @@ int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, v
 {
     sqlite3_stmt *st = sq_query(s,
                                 "SELECT id, seq, author_kind, author_name, text, ts, blocks, "
-                                "attachment, cid, context, postback FROM messages "
+                                "attachment, cid, context, postback,"
+                                " (SELECT agent FROM msg_by WHERE msg = n) FROM messages "
                                 "WHERE conv = ?1 AND seq > ?2 ORDER BY seq",
                                 "ti", conv, after);
     store_msg m;
@@ -251,6 +252,7 @@ int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, v
         m.cid = sq_text_or_null(st, 8);
         m.context = sq_text_or_null(st, 9);
         m.postback = sq_text_or_null(st, 10);
+        m.by = sq_text_or_null(st, 11);
         stop = cb(ud, &m);
     }
     sq_finish(st);

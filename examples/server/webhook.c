@@ -1,485 +1,431 @@
 #include "webhook.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <pthread.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
-#include <mbedtls/net_sockets.h>
-#include <mbedtls/ssl.h>
-#include <mbedtls/x509_crt.h>
 
-#include "util.h"
+#define DEFAULT_CA "/etc/ssl/certs/ca-certificates.crt"
 
-#define BACKOFF_MAX_MS 60000
-#define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
-
-typedef struct job {
-    struct job *next;
+typedef struct delivery {
+    char id[24];
+    char event[32];
     char *body;
-    int attempt; /* tries made */
+    size_t len;
+    int attempts;
     int64_t due_ms;
-} job;
-
-/* The TLS side, set up once (https only). */
-typedef struct tls {
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
-    mbedtls_x509_crt ca;
-    mbedtls_ssl_config conf;
-} tls;
+    struct delivery *next;
+} delivery;
 
 struct webhook {
-    char host[256], port[8], path[2048];
+    char host[256], host_hdr[280], path[1024];
+    int port, tls;
     char *secret;
-    int attempts, backoff_ms;
-    tls *tls;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop;
-    job *head;
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    delivery *head, *tail;
     size_t n;
-    unsigned long sent, dropped;
+    /* The delivery on the wire (always the head), its connection and what
+     * the answer said. */
+    delivery *inflight;
+    struct lws *wsi;
+    int status;
+    int body_sent;
+    lws_sorted_usec_list_t sul;
+    int sul_armed;
+    uint64_t next_id;
+    webhook_stats stats;
 };
 
-/* ---- the URL ---- */
-
-static int parse_url(webhook *w, const char *url, int *https)
-{
-    const char *p, *slash, *colon;
-    size_t hlen;
-
-    *https = strncmp(url, "https://", 8) == 0;
-    if (!*https && strncmp(url, "http://", 7) != 0)
-        return -1;
-    p = url + (*https ? 8 : 7);
-    slash = strchr(p, '/');
-    colon = memchr(p, ':', slash ? (size_t)(slash - p) : strlen(p));
-    hlen = colon ? (size_t)(colon - p) : slash ? (size_t)(slash - p) : strlen(p);
-    if (hlen == 0 || hlen >= sizeof w->host)
-        return -1;
-    memcpy(w->host, p, hlen);
-    w->host[hlen] = '\0';
-    snprintf(w->port, sizeof w->port, "%s", *https ? "443" : "80");
-    if (colon) {
-        size_t plen = slash ? (size_t)(slash - colon - 1) : strlen(colon + 1);
-        if (plen == 0 || plen >= sizeof w->port || strspn(colon + 1, "0123456789") < plen)
-            return -1;
-        memcpy(w->port, colon + 1, plen);
-        w->port[plen] = '\0';
-    }
-    return snprintf(w->path, sizeof w->path, "%s", slash ? slash : "/") < (int)sizeof w->path ? 0
-                                                                                              : -1;
-}
-
-/* ---- one POST ---- */
-
-/* A connected socket with send and receive timeouts, or -1. */
-static int connect_to(const webhook *w)
-{
-    struct addrinfo hints, *res = NULL, *a;
-    struct timeval tv = {WEBHOOK_TIMEOUT_MS / 1000, 0};
-    int fd = -1;
-
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(w->host, w->port, &hints, &res) != 0)
-        return -1;
-    for (a = res; a && fd < 0; a = a->ai_next) {
-        struct pollfd pfd;
-        int err = 0;
-        socklen_t elen = sizeof err;
-
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-        if (fd < 0)
-            continue;
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        if ((connect(fd, a->ai_addr, a->ai_addrlen) != 0 &&
-             (errno != EINPROGRESS || poll(&pfd, 1, WEBHOOK_TIMEOUT_MS) != 1 ||
-              getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0)) ||
-            fcntl(fd, F_SETFL, 0) != 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0) {
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    return fd;
-}
-
-/* The request's head, with the body's signature when there is a secret. */
-static int head_of(const webhook *w, const char *body, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789abcdef";
-    char sig[96] = "";
-    unsigned char mac[32];
-    int i;
-
-    if (w->secret) {
-        mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
-                        (const unsigned char *)w->secret, strlen(w->secret),
-                        (const unsigned char *)body, strlen(body), mac);
-        memcpy(sig, "X-Parley-Signature: sha256=", 27);
-        for (i = 0; i < 32; i++) {
-            sig[27 + 2 * i] = hex[mac[i] >> 4];
-            sig[27 + 2 * i + 1] = hex[mac[i] & 15];
-        }
-        memcpy(sig + 91, "\r\n", 3);
-    }
-    i = snprintf(out, cap,
-                 "POST %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: parley-server\r\n"
-                 "Content-Type: application/json\r\nContent-Length: %zu\r\n%s"
-                 "Connection: close\r\n\r\n",
-                 w->path, w->host, w->port, strlen(body), sig);
-    return i > 0 && (size_t)i < cap ? i : -1;
-}
-
-/* The status of an answer's first line ("HTTP/1.1 204 ..."), or -1. */
-static int status_of(const char *buf, size_t n)
-{
-    int code = -1;
-
-    if (n >= 12 && strncmp(buf, "HTTP/1.", 7) == 0 && sscanf(buf + 9, "%3d", &code) != 1)
-        code = -1;
-    return code;
-}
-
-typedef int (*io_fn)(void *ctx, unsigned char *buf, size_t len);
-
-static int fd_send(void *ctx, unsigned char *buf, size_t len)
-{
-    return (int)send(*(int *)ctx, buf, len, MSG_NOSIGNAL);
-}
-
-static int fd_recv(void *ctx, unsigned char *buf, size_t len)
-{
-    return (int)recv(*(int *)ctx, buf, len, 0);
-}
-
-static int tls_send(void *ctx, unsigned char *buf, size_t len)
-{
-    return mbedtls_ssl_write(ctx, buf, len);
-}
-
-static int tls_recv(void *ctx, unsigned char *buf, size_t len)
-{
-    return mbedtls_ssl_read(ctx, buf, len);
-}
-
-static int send_all(io_fn fn, void *ctx, const char *data, size_t len)
-{
-    while (len) {
-        int n = fn(ctx, (unsigned char *)data, len);
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Sends the request and reads the status line: the HTTP status, or -1. */
-static int exchange(const webhook *w, io_fn out, io_fn in, void *ctx, const char *body)
-{
-    char head[2400], answer[64];
-    size_t got = 0;
-    int hlen = head_of(w, body, head, sizeof head);
-
-    if (hlen < 0 || send_all(out, ctx, head, (size_t)hlen) ||
-        send_all(out, ctx, body, strlen(body)))
-        return -1;
-    while (got < sizeof answer - 1 && !memchr(answer, '\n', got)) {
-        int n = in(ctx, (unsigned char *)answer + got, sizeof answer - 1 - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    answer[got] = '\0';
-    return status_of(answer, got);
-}
-
-static int post_tls(const webhook *w, int fd, const char *body)
-{
-    mbedtls_net_context net = {fd};
-    mbedtls_ssl_context ssl;
-    int status = -1, rc;
-
-    mbedtls_ssl_init(&ssl);
-    if (mbedtls_ssl_setup(&ssl, &w->tls->conf) == 0 &&
-        mbedtls_ssl_set_hostname(&ssl, w->host) == 0) {
-        mbedtls_ssl_set_bio(&ssl, &net, mbedtls_net_send, mbedtls_net_recv, NULL);
-        while ((rc = mbedtls_ssl_handshake(&ssl)) == MBEDTLS_ERR_SSL_WANT_READ ||
-               rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-            ;
-        if (rc == 0)
-            status = exchange(w, tls_send, tls_recv, &ssl, body);
-        else
-            fprintf(stderr, "parley-server: push webhook: TLS handshake with %s failed (-0x%04x)\n",
-                    w->host, (unsigned)-rc);
-        mbedtls_ssl_close_notify(&ssl);
-    }
-    mbedtls_ssl_free(&ssl);
-    return status;
-}
-
-/* 1 when the endpoint took the body (2xx). */
-static int post(const webhook *w, const char *body)
-{
-    int fd = connect_to(w), status;
-
-    if (fd < 0)
-        return 0;
-    status = w->tls ? post_tls(w, fd, body) : exchange(w, fd_send, fd_recv, &fd, body);
-    close(fd);
-    if (status < 200 || status > 299)
-        fprintf(stderr, "parley-server: push webhook %s:%s answered %d\n", w->host, w->port,
-                status);
-    return status >= 200 && status <= 299;
-}
-
-/* ---- the queue and its thread ---- */
-
-static void job_free(job *j)
-{
-    free(j->body);
-    free(j);
-}
-
-/* The job due first, unlinked; NULL when none is due by `now` (*wait_ms
- * then says how long until one is, -1 for none queued). */
-static job *take_due(webhook *w, int64_t now, int64_t *wait_ms)
-{
-    job **best = NULL, **pp, *j;
-
-    for (pp = &w->head; *pp; pp = &(*pp)->next)
-        if (!best || (*pp)->due_ms < (*best)->due_ms)
-            best = pp;
-    *wait_ms = best ? (*best)->due_ms - now : -1;
-    if (!best || (*best)->due_ms > now)
-        return NULL;
-    j = *best;
-    *best = j->next;
-    w->n--;
-    return j;
-}
-
-static void requeue(webhook *w, job *j)
-{
-    uint32_t jitter = 0;
-    int64_t delay = (int64_t)w->backoff_ms << (j->attempt - 1 < 16 ? j->attempt - 1 : 16);
-
-    if (delay > BACKOFF_MAX_MS)
-        delay = BACKOFF_MAX_MS;
-    if (util_random_bytes(&jitter, sizeof jitter) == 0)
-        delay += jitter % (uint32_t)(delay / 2 + 1);
-    j->due_ms = util_mono_ms() + delay;
-    j->next = w->head;
-    w->head = j;
-    w->n++;
-}
-
-static void wait_for(webhook *w, int64_t wait_ms)
+static int64_t mono_ms(void)
 {
     struct timespec ts;
 
-    if (wait_ms < 0) {
-        pthread_cond_wait(&w->cv, &w->mu);
-        return;
-    }
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)(wait_ms / 1000);
-    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void *worker(void *arg)
+/* ---- the URL ---- */
+
+static int parse_url(webhook *w, const char *url, char *why, size_t cap)
 {
-    webhook *w = arg;
-    int64_t wait_ms;
-    job *j;
-    int ok;
+    const char *p, *host_end, *path;
+    size_t hlen;
+    long port;
+    char *end;
 
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        if (!(j = take_due(w, util_mono_ms(), &wait_ms))) {
-            wait_for(w, wait_ms);
-            continue;
-        }
-        pthread_mutex_unlock(&w->mu);
-        ok = post(w, j->body);
-        pthread_mutex_lock(&w->mu);
-        j->attempt++;
-        if (ok)
-            w->sent++;
-        else if (j->attempt < w->attempts) {
-            requeue(w, j);
-            continue;
-        } else {
-            w->dropped++;
-            fprintf(stderr, "parley-server: push webhook: gave up after %d attempts\n", j->attempt);
-        }
-        job_free(j);
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
-}
-
-/* ---- setup ---- */
-
-static int tls_setup(webhook *w, const char *ca, char *why, size_t cap)
-{
-    static const char pers[] = "parley-webhook";
-    tls *t = calloc(1, sizeof *t);
-
-    if (!(w->tls = t)) {
-        snprintf(why, cap, "out of memory");
+    if (strncasecmp(url, "http://", 7) == 0) {
+        p = url + 7;
+        w->tls = 0;
+        w->port = 80;
+    } else if (strncasecmp(url, "https://", 8) == 0) {
+        p = url + 8;
+        w->tls = 1;
+        w->port = 443;
+    } else {
+        snprintf(why, cap, "must start with http:// or https://");
         return -1;
     }
-    mbedtls_entropy_init(&t->entropy);
-    mbedtls_ctr_drbg_init(&t->drbg);
-    mbedtls_x509_crt_init(&t->ca);
-    mbedtls_ssl_config_init(&t->conf);
-    if (mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
-                              (const unsigned char *)pers, sizeof pers - 1) ||
-        mbedtls_x509_crt_parse_file(&t->ca, ca ? ca : SYSTEM_CA) < 0 ||
-        mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                    MBEDTLS_SSL_PRESET_DEFAULT)) {
-        snprintf(why, cap, "cannot set up TLS with the CAs of %s", ca ? ca : SYSTEM_CA);
+    path = p + strcspn(p, "/?#");
+    if (*path == '#' || strchr(url, '#') || memchr(p, '@', (size_t)(path - p)) ||
+        strpbrk(url, " \t\r\n")) {
+        snprintf(why, cap, "must not hold user info, a fragment or white space");
         return -1;
     }
-    mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-    mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+    host_end = p;
+    while (host_end < path && *host_end != ':')
+        host_end++;
+    hlen = (size_t)(host_end - p);
+    if (hlen == 0 || hlen >= sizeof w->host) {
+        snprintf(why, cap, "needs a host name");
+        return -1;
+    }
+    memcpy(w->host, p, hlen);
+    w->host[hlen] = '\0';
+    if (host_end < path) {
+        port = strtol(host_end + 1, &end, 10);
+        if (end != path || port < 1 || port > 65535) {
+            snprintf(why, cap, "has a bad port");
+            return -1;
+        }
+        w->port = (int)port;
+    }
+    /* "http://host?x" asks for "/?x". */
+    if (snprintf(w->path, sizeof w->path, "%s%s", *path == '/' ? "" : "/", path) >=
+        (int)sizeof w->path) {
+        snprintf(why, cap, "path is too long");
+        return -1;
+    }
+    if ((w->tls && w->port == 443) || (!w->tls && w->port == 80))
+        snprintf(w->host_hdr, sizeof w->host_hdr, "%s", w->host);
+    else
+        snprintf(w->host_hdr, sizeof w->host_hdr, "%s:%d", w->host, w->port);
     return 0;
 }
 
-static void tls_free(tls *t)
+webhook *webhook_new(const char *url, const char *secret, char *why, size_t cap)
 {
-    if (!t)
-        return;
-    mbedtls_ssl_config_free(&t->conf);
-    mbedtls_x509_crt_free(&t->ca);
-    mbedtls_ctr_drbg_free(&t->drbg);
-    mbedtls_entropy_free(&t->entropy);
-    free(t);
+    webhook *w = calloc(1, sizeof *w);
+
+    if (!w) {
+        snprintf(why, cap, "out of memory");
+        return NULL;
+    }
+    if (!url || parse_url(w, url, why, cap) || (secret && !(w->secret = strdup(secret)))) {
+        if (!url)
+            snprintf(why, cap, "no URL");
+        free(w);
+        return NULL;
+    }
+    w->next_id = 1;
+    return w;
 }
 
-static void destroy(webhook *w)
+static void delivery_free(delivery *d)
 {
-    tls_free(w->tls);
+    if (d)
+        free(d->body);
+    free(d);
+}
+
+void webhook_free(webhook *w)
+{
+    delivery *d, *next;
+
+    if (!w)
+        return;
+    if (w->sul_armed)
+        lws_sul_cancel(&w->sul);
+    if (w->wsi)
+        lws_set_opaque_user_data(w->wsi, NULL);
+    for (d = w->head; d; d = next) {
+        next = d->next;
+        delivery_free(d);
+    }
     free(w->secret);
     free(w);
 }
 
-static int start_thread(webhook *w)
+size_t webhook_pending(const webhook *w)
 {
-    pthread_condattr_t ca;
-    int rc;
-
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&w->mu, NULL);
-    rc = pthread_create(&w->thread, NULL, worker, w);
-    if (rc) {
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
-    }
-    return rc ? -1 : 0;
+    return w->n;
 }
 
-int webhook_start(const webhook_cfg *cfg, webhook **out, char *why, size_t cap)
+webhook_stats webhook_get_stats(const webhook *w)
 {
-    webhook *w = calloc(1, sizeof *w);
-    int https = 0;
-
-    *out = NULL;
-    if (!w || parse_url(w, cfg->url, &https)) {
-        snprintf(why, cap, w ? "not an http:// or https:// URL" : "out of memory");
-        free(w);
-        return -1;
-    }
-    w->attempts = cfg->attempts > 0 ? cfg->attempts : 1;
-    w->backoff_ms = cfg->backoff_ms > 0 ? cfg->backoff_ms : 1;
-    if ((cfg->secret && !(w->secret = strdup(cfg->secret))) ||
-        (https && tls_setup(w, cfg->ca, why, cap)) || start_thread(w)) {
-        if (!why[0])
-            snprintf(why, cap, "cannot start the notifier's thread");
-        destroy(w);
-        return -1;
-    }
-    *out = w;
-    return 0;
+    return w->stats;
 }
 
-void webhook_stop(webhook *w)
+int webhook_attach(webhook *w, struct lws_context *ctx, struct lws_vhost *vh, const char *ca_file)
 {
-    job *j;
+    struct lws_context_creation_info info;
 
-    if (!w)
+    w->ctx = ctx;
+    w->vh = vh;
+    if (!w->tls)
+        return 0;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = ca_file ? ca_file : DEFAULT_CA;
+    return lws_init_vhost_client_ssl(&info, vh) ? -1 : 0;
+}
+
+struct lws_protocols webhook_protocol(void)
+{
+    struct lws_protocols p;
+
+    memset(&p, 0, sizeof p);
+    p.name = WEBHOOK_PROTOCOL;
+    p.callback = webhook_callback;
+    return p;
+}
+
+/* ---- the queue ---- */
+
+static void kick(webhook *w);
+
+static void on_timer(lws_sorted_usec_list_t *sul)
+{
+    webhook *w = lws_container_of(sul, webhook, sul);
+
+    w->sul_armed = 0;
+    kick(w);
+}
+
+static void arm(webhook *w, int64_t in_ms)
+{
+    w->sul_armed = 1;
+    lws_sul_schedule(w->ctx, 0, &w->sul, on_timer, (lws_usec_t)in_ms * LWS_US_PER_MS);
+}
+
+static void pop_head(webhook *w)
+{
+    delivery *d = w->head;
+
+    w->head = d->next;
+    if (!w->head)
+        w->tail = NULL;
+    w->n--;
+    delivery_free(d);
+}
+
+/* The attempt on the wire ended. */
+static void finish(webhook *w, int ok, const char *why)
+{
+    delivery *d = w->inflight;
+
+    w->inflight = NULL;
+    w->wsi = NULL;
+    if (!d)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    if (w->n)
-        fprintf(stderr, "parley-server: push webhook: %zu notifications dropped at shutdown\n",
-                w->n);
-    while ((j = w->head)) {
-        w->head = j->next;
-        job_free(j);
+    if (ok) {
+        w->stats.delivered++;
+        pop_head(w);
+    } else {
+        w->stats.failed_attempts++;
+        if (++d->attempts > WEBHOOK_RETRIES) {
+            fprintf(stderr, "parley-server: webhook %s (%s) dropped after %d attempts: %s\n", d->id,
+                    d->event, d->attempts, why);
+            w->stats.dropped++;
+            pop_head(w);
+        } else {
+            d->due_ms = mono_ms() + (1000LL << (d->attempts - 1));
+        }
     }
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
-    destroy(w);
+    kick(w);
 }
 
-int webhook_post(webhook *w, const char *body)
+static void start(webhook *w, delivery *d)
 {
-    job *j = calloc(1, sizeof *j), **pp, *old;
+    struct lws_client_connect_info ci;
+    struct lws *wsi;
 
-    if (!j || !(j->body = strdup(body))) {
-        free(j);
+    memset(&ci, 0, sizeof ci);
+    ci.context = w->ctx;
+    ci.vhost = w->vh;
+    ci.address = w->host;
+    ci.port = w->port;
+    ci.ssl_connection = w->tls ? LCCSCF_USE_SSL : 0;
+    ci.path = w->path;
+    ci.host = w->host_hdr;
+    ci.origin = w->host_hdr;
+    ci.method = "POST";
+    ci.protocol = WEBHOOK_PROTOCOL;
+    ci.alpn = "http/1.1";
+    ci.opaque_user_data = w;
+    ci.pwsi = &w->wsi;
+    w->inflight = d;
+    w->status = 0;
+    w->body_sent = 0;
+    wsi = lws_client_connect_via_info(&ci);
+    /* A refusal may already have come through the error callback. */
+    if (!wsi && w->inflight == d)
+        finish(w, 0, "cannot connect");
+    else if (wsi)
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, WEBHOOK_TIMEOUT_S);
+}
+
+static void kick(webhook *w)
+{
+    int64_t now;
+
+    if (w->inflight || !w->head || !w->ctx)
+        return;
+    now = mono_ms();
+    if (w->head->due_ms > now) {
+        arm(w, w->head->due_ms - now);
+        return;
+    }
+    start(w, w->head);
+}
+
+int webhook_post(webhook *w, const char *event, const char *body, size_t len, char *id_out)
+{
+    delivery *d;
+
+    if (len > WEBHOOK_MAX_BODY)
+        return -1;
+    d = calloc(1, sizeof *d);
+    if (!d || !(d->body = malloc(len ? len : 1))) {
+        free(d);
         return -1;
     }
-    pthread_mutex_lock(&w->mu);
-    if (w->n >= WEBHOOK_QUEUE_MAX) {
-        /* New bodies go first: the one at the end has waited longest. */
-        for (pp = &w->head; (*pp)->next; pp = &(*pp)->next)
-            ;
-        old = *pp;
-        *pp = NULL;
-        w->n--;
-        w->dropped++;
-        job_free(old);
+    memcpy(d->body, body, len);
+    d->len = len;
+    snprintf(d->event, sizeof d->event, "%s", event);
+    snprintf(d->id, sizeof d->id, "wh-%" PRIu64, w->next_id++);
+    if (id_out)
+        memcpy(id_out, d->id, sizeof d->id);
+    /* Full: the oldest not on the wire makes room. */
+    if (w->n >= WEBHOOK_MAX_PENDING) {
+        delivery **pp = w->inflight == w->head ? &w->head->next : &w->head, *old = *pp;
+
+        if (old) {
+            fprintf(stderr, "parley-server: webhook queue full, %s (%s) dropped\n", old->id,
+                    old->event);
+            *pp = old->next;
+            if (w->tail == old)
+                w->tail = pp == &w->head ? NULL : w->head;
+            w->n--;
+            w->stats.dropped++;
+            delivery_free(old);
+        }
     }
-    j->due_ms = util_mono_ms();
-    j->next = w->head;
-    w->head = j;
+    if (w->tail)
+        w->tail->next = d;
+    else
+        w->head = d;
+    w->tail = d;
     w->n++;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    kick(w);
     return 0;
+}
+
+/* ---- the connection ---- */
+
+static int add_hdr(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+                   unsigned char *end)
+{
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                       (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+static int signature(const webhook *w, const delivery *d, char out[80])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char mac[32];
+    int i;
+
+    if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+                        (const unsigned char *)w->secret, strlen(w->secret),
+                        (const unsigned char *)d->body, d->len, mac))
+        return -1;
+    memcpy(out, "sha256=", 7);
+    for (i = 0; i < 32; i++) {
+        out[7 + 2 * i] = hex[mac[i] >> 4];
+        out[8 + 2 * i] = hex[mac[i] & 0x0f];
+    }
+    out[71] = '\0';
+    return 0;
+}
+
+static int append_headers(struct lws *wsi, webhook *w, void *in, size_t len)
+{
+    unsigned char **p = in, *end = *p + len;
+    const delivery *d = w->inflight;
+    char clen[24], sig[80];
+
+    snprintf(clen, sizeof clen, "%zu", d->len);
+    if (add_hdr(wsi, "content-type:", "application/json", p, end) ||
+        add_hdr(wsi, "content-length:", clen, p, end) ||
+        add_hdr(wsi, "user-agent:", "parley-server", p, end) ||
+        add_hdr(wsi, "x-parley-event:", d->event, p, end) ||
+        add_hdr(wsi, "x-parley-delivery:", d->id, p, end))
+        return -1;
+    if (w->secret && (signature(w, d, sig) || add_hdr(wsi, "x-parley-signature:", sig, p, end)))
+        return -1;
+    lws_client_http_body_pending(wsi, 1);
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int write_body(struct lws *wsi, webhook *w)
+{
+    const delivery *d = w->inflight;
+    unsigned char *buf;
+    int n;
+
+    if (w->body_sent)
+        return 0;
+    buf = malloc(LWS_PRE + d->len + 1);
+    if (!buf)
+        return -1;
+    memcpy(buf + LWS_PRE, d->body, d->len);
+    n = lws_write(wsi, buf + LWS_PRE, d->len, LWS_WRITE_HTTP_FINAL);
+    free(buf);
+    if (n < (int)d->len)
+        return -1;
+    w->body_sent = 1;
+    lws_client_http_body_pending(wsi, 0);
+    return 0;
+}
+
+int webhook_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len)
+{
+    webhook *w = lws_get_opaque_user_data(wsi);
+    char buf[LWS_PRE + 1024], *px = buf + LWS_PRE;
+    int lenx = (int)sizeof buf - LWS_PRE;
+
+    /* Callbacks for a connection of a webhook already freed, or of an
+     * attempt already given up, only close it. */
+    if (!w || (w->wsi && w->wsi != wsi) || !w->inflight)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: return append_headers(wsi, w, in, len);
+    case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: return write_body(wsi, w);
+    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+        w->status = (int)lws_http_client_http_response(wsi);
+        return 0;
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+        return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ: return 0;
+    case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+        lws_set_opaque_user_data(wsi, NULL);
+        finish(w, w->status >= 200 && w->status < 300, "status not 2xx");
+        return -1;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        lws_set_opaque_user_data(wsi, NULL);
+        finish(w, 0, in ? (const char *)in : "connection error");
+        return 0;
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+        lws_set_opaque_user_data(wsi, NULL);
+        finish(w, 0, "closed before an answer (or timed out)");
+        return 0;
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
 }

@@ -191,7 +191,7 @@ void ws_push(server *s, const char *user, const char *json)
     }
 }
 
-int ws_user_connected(const server *s, const char *user)
+int ws_user_online(const server *s, const char *user)
 {
     const ws_conn *c;
 

@@ -1,8 +1,8 @@
 /* The host's files, for attachments: the one place the library touches a
  * file that is not its own store (the journal has its own backend). A
  * small table so that the features reading and writing them stay sans-IO
- * (unit tests give a fake one) and a port replaces one function set; the
- * default is ISO C stdio. Paths are the host's, as it gave them. */
+ * (unit tests give a fake one); platform/hostfile.h fills it with the OS's
+ * calls. Paths are the host's, UTF-8, as it gave them. */
 #ifndef PARLEY_UTIL_FILE_H
 #define PARLEY_UTIL_FILE_H
 
@@ -23,8 +23,5 @@ typedef struct pl_file_io {
     /* PARLEY_OK also when it did not exist. */
     int (*remove)(void *user, const char *path);
 } pl_file_io;
-
-/* The stdio implementation (fopen, fseek, fread, fwrite, rename, remove). */
-void pl_file_io_stdio(pl_file_io *io);
 
 #endif
