@@ -343,9 +343,16 @@ static const char *query_arg(void *ctx, const char *key, char *buf, size_t cap)
 {
     char name[64];
 
+    const char *v;
+
     if (snprintf(name, sizeof name, "%s=", key) >= (int)sizeof name || cap > INT32_MAX)
         return NULL;
-    return lws_get_urlarg_by_name(ctx, name, buf, (int)cap);
+    /* lws copies "key=value" into buf and points past the '='. */
+    v = lws_get_urlarg_by_name(ctx, name, buf, (int)cap);
+    if (!v)
+        return NULL;
+    memmove(buf, v, strlen(v) + 1);
+    return buf;
 }
 
 /* The handler answers with JSON, or with the file it names. */

@@ -139,6 +139,20 @@ static parley_event *att_event(pl_uploads *u, const upload *p, int state)
     return ev;
 }
 
+/* FAILED with what the message failed with (the ERROR event's code and text). */
+static parley_event *failed_event(pl_uploads *u, const upload *p, int code, const char *text)
+{
+    parley_event *ev = att_event(u, p, PARLEY_ATT_FAILED);
+    if (ev && text && pl_event_set(ev, &ev->text, text) != PARLEY_OK) {
+        parley_event_free(ev);
+        PL_LOG_W(u->log, "attachment event of %s lost: out of memory", p->cid);
+        return NULL;
+    }
+    if (ev)
+        ev->error_code = code;
+    return ev;
+}
+
 static void progress(pl_uploads *u, upload *p)
 {
     uint64_t bytes = p->acked * PL_ATT_CHUNK < p->size ? p->acked * PL_ATT_CHUNK : p->size;
@@ -399,7 +413,7 @@ static void on_item_done(void *user, const pl_sess_done *d)
     if (!p)
         return;
     if (!d->acked)
-        pl_sess_emit(u->sess, att_event(u, p, PARLEY_ATT_FAILED));
+        pl_sess_emit(u->sess, failed_event(u, p, d->error, d->text));
     forget(u, p);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec/proto_attach.h"
 #include "codec/proto_blocks.h"
 #include "util/utf8.h"
 
@@ -198,14 +199,18 @@ static parley_event *message_event(pl_sess *s, const pl_frame *f)
  * the delivery: a replay brings the message again. */
 static int deliver_msg(pl_sess *s, pl_sess_conv *c, const pl_frame *f)
 {
-    char why[200];
+    char why[200], att_why[200] = "";
     parley_event *ev = message_event(s, f);
     int rc =
         ev ? pl_proto_msg_content(&s->alloc, f, &ev->content, why, sizeof why) : PARLEY_ERR_NOMEM;
     if (rc == PARLEY_OK)
+        rc = pl_proto_msg_attachment(&s->alloc, f, &ev->attachment, att_why, sizeof att_why);
+    if (rc == PARLEY_OK)
         rc = pl_sess_decorate(s, f, ev);
     if (rc == PARLEY_OK && why[0])
         rc = report_skipped(s, f, why);
+    if (rc == PARLEY_OK && att_why[0])
+        rc = report_skipped(s, f, att_why);
     if (rc != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;

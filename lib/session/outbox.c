@@ -106,6 +106,13 @@ void pl_outbox_remove(pl_sess *s, pl_outbox_item *it)
     pl_outbox_free_item(s, it);
 }
 
+static void notify_done(pl_sess *s, const pl_sess_done *d)
+{
+    for (size_t i = 0; i < s->n_exts; i++)
+        if (s->exts[i].on_item_done)
+            s->exts[i].on_item_done(s->exts[i].user, d);
+}
+
 /* An item that can never be delivered leaves the outbox with an ERROR
  * event (`code`, `text`) naming its client id; a message or reported item
  * also gets its FAILED status, with `reason`. */
@@ -128,16 +135,16 @@ int pl_outbox_fail(pl_sess *s, pl_outbox_item *it, int code, const char *text, c
     if (status)
         pl_event_queue_push(&s->events, status);
     pl_event_queue_push(&s->events, err);
-    pl_outbox_done(s, it, 0, NULL, 0);
+    pl_sess_done d = {it->cid, it->conv, 0, NULL, 0, it->frame, it->len, code, text};
+    notify_done(s, &d);
+    pl_outbox_remove(s, it);
     return PARLEY_OK;
 }
 
 void pl_outbox_done(pl_sess *s, pl_outbox_item *it, int acked, const char *id, uint64_t seq)
 {
-    pl_sess_done d = {it->cid, it->conv, acked, id, seq, it->frame, it->len};
-    for (size_t i = 0; i < s->n_exts; i++)
-        if (s->exts[i].on_item_done)
-            s->exts[i].on_item_done(s->exts[i].user, &d);
+    pl_sess_done d = {it->cid, it->conv, acked, id, seq, it->frame, it->len, 0, NULL};
+    notify_done(s, &d);
     pl_outbox_remove(s, it);
 }
 

@@ -157,6 +157,8 @@ typedef struct pl_sess_done {
     uint64_t seq;           /* msg.ack: its seq; else 0 */
     const char *frame;      /* the item as it was sent */
     size_t len;
+    int error;        /* failed: the PARLEY_ERR_* it failed with; else 0 */
+    const char *text; /* failed: why, for the host; else NULL */
 } pl_sess_done;
 
 typedef struct pl_sess_ext {

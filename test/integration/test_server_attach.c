@@ -358,6 +358,8 @@ static void test_download_owner_only(void)
     const char *id = h_json_str(att, "id");
     H_REQUIRE(id != NULL);
     CHECK_STR(h_json_str(att, "sha256"), sha);
+    CHECK_STR(h_json_str(att, "name"), "guide.bin");
+    CHECK_INT(h_api_count_text(&g_srv, "c-att-1", "here you go"), 1);
 
     wsc c;
     hello(&c, "att-alice");
