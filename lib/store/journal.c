@@ -762,8 +762,8 @@ typedef struct file_io {
     pl_alloc alloc;
     pl_dir *dir;
     pl_file file;
-    int open; /* `file` holds `name` */
-    char name[32];
+    int open;      /* `file` holds `name` */
+    char name[80]; /* the journal's names, and "att-<client id>" of an upload's spool */
     int dir_dirty; /* a file was created: its directory entry needs a sync */
 } file_io;
 
