@@ -241,7 +241,7 @@ static void test_conv_and_resume(void)
     char *stranger[] = {"--data-dir", other, "--conv", conv, "--send", "not mine", NULL};
     r = chat("conv-unknown", NULL, stranger);
     CHECK_INT(r.rc, 1);
-    CHECK(said(&r, "this client does not know that conversation"));
+    CHECK(said(&r, "not a conversation of this user"));
     CHECK_INT(h_api_count_text(&g_srv, conv, "not mine"), 0);
     run_free(&r);
 
