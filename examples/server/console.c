@@ -242,7 +242,8 @@ void console_msg(server *s, const char *conv, const store_msg *m)
         !cJSON_AddStringToObject(msg, "text", m->text) ||
         !cJSON_AddNumberToObject(msg, "ts", (double)m->ts) ||
         !add_stored(msg, "context", m->context) || !add_stored(msg, "blocks", m->blocks) ||
-        !add_stored(msg, "postback", m->postback) || !add_stored(msg, "attachment", m->attachment) ||
+        !add_stored(msg, "postback", m->postback) ||
+        !add_stored(msg, "attachment", m->attachment) ||
         (m->by && !cJSON_AddStringToObject(msg, "by", m->by))) {
         cJSON_Delete(o);
         return;
