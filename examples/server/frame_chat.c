@@ -162,16 +162,18 @@ static void send_msg(ws_conn *c, const cJSON *f, const char *cid, const char *ct
     in.postback = cJSON_GetObjectItemCaseSensitive(f, "postback");
     in.attachment = att;
     rc = bot_user_message(s, &in, &sent);
-    cJSON_free(att);
     if (rc != BOT_OK) {
+        cJSON_free(att);
         report(c, rc, cid);
         return;
     }
     ws_conn_send(c, wire_msg_ack(cid, &sent.user));
+    /* The stored message points at att until it is delivered. */
     if (!sent.duplicate)
         deliver_msg(s, in.user, &sent.user, c);
     bot_deliver(s, in.user, in.conv, &sent);
     bot_result_clear(&sent);
+    cJSON_free(att);
 }
 
 void frame_chat_msg_send(ws_conn *c, const cJSON *f)

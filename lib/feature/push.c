@@ -109,7 +109,9 @@ static int load(pl_push *p)
         }
     }
     v = pl_journal_get(p->journal, PL_PUSH_NS, KEY_FORGET, &len);
-    for (const char *s = v, *end = v + len; v && s < end;) {
+    if (!v)
+        return PARLEY_OK;
+    for (const char *s = v, *end = v + len; s < end;) {
         const char *e = memchr(s, '\n', (size_t)(end - s));
         size_t n = e ? (size_t)(e - s) : (size_t)(end - s);
         if (n && n <= PL_PUSH_MAX_TOKEN && add_forget(p, s, n) != PARLEY_OK)
