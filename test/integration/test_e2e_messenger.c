@@ -583,6 +583,67 @@ static void test_download(void)
     h_client_close(&c);
 }
 
+/* An agent's 3 MB file fetched through the proxy, which cuts the
+ * connection after about 2 MB of it: the download goes on after the
+ * reconnect from the chunks it has, and the file is whole. */
+static void test_download_cut_resumes(void)
+{
+    char data[H_PATH], src[H_PATH], dest[H_PATH], sha[65], conv[PARLEY_ID_SIZE];
+    sub_path(data, sizeof data, "download-cut-device");
+    sub_path(src, sizeof src, "agent-video.bin");
+    sub_path(dest, sizeof dest, "video-downloaded.bin");
+    size_t size = 3000000;
+    write_bytes(src, size, 13, sha);
+    h_client c;
+    H_REQUIRE(h_client_open(&c, &g_srv, g_srv.ca, "download-cut-user", data) == 0);
+    start_conv(&c, "send me the video", conv);
+    h_client_close(&c);
+
+    char url[300], auth[128], at[H_PATH + 2];
+    snprintf(url, sizeof url,
+             "https://localhost:%d/api/conversations/%s/attachments?name=video.bin", g_srv.port,
+             conv);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", g_srv.token);
+    snprintf(at, sizeof at, "@%s", src);
+    char *argv[] = {"curl",
+                    "-sS",
+                    "--fail",
+                    "--cacert",
+                    g_srv.ca,
+                    "-o",
+                    "/dev/null",
+                    "-H",
+                    auth,
+                    "-H",
+                    "Content-Type: application/octet-stream",
+                    "--data-binary",
+                    at,
+                    url,
+                    NULL};
+    CHECK_INT(h_run(argv, NULL, NULL, NULL, WAIT), 0);
+
+    proxy p;
+    proxy_start(&p, 2000000);
+    h_client_opts o = {.port = p.port};
+    H_REQUIRE(h_client_open_opts(&c, &g_srv, g_srv.ca, "download-cut-user", data, &o) == 0);
+    h_want w = {.type = PARLEY_EV_MESSAGE, .conv = conv, .author = PARLEY_AUTHOR_AGENT};
+    const parley_event *m = h_await(&c, &w, WAIT, NULL);
+    H_REQUIRE(m && parley_event_attachment_id(m));
+    char req[PARLEY_ID_SIZE];
+    CHECK_INT(parley_fetch_attachment(c.pc, parley_event_attachment_id(m), dest, req, sizeof req),
+              PARLEY_OK);
+    CHECK(await_answer(&c, PARLEY_EV_ATTACHMENT, req, PARLEY_ATT_DOWNLOADED) != NULL);
+    CHECK(h_count(&c, &(h_want){.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_ONLINE}) >= 2);
+    h_client_close(&c);
+    proxy_stop(&p);
+    char *got = tl_read_file(dest, NULL);
+    char got_sha[65] = "";
+    if (got)
+        hex_sha256((const unsigned char *)got, size, got_sha);
+    CHECK_STR(got_sha, sha);
+    free(got);
+}
+
 /* ---- push ---------------------------------------------------------------------- */
 
 static cJSON *sink_body(int i)
@@ -801,6 +862,7 @@ int main(void)
     H_RUN(test_upload_resumes_after_kill);
     H_RUN(test_upload_hostile);
     H_RUN(test_download);
+    H_RUN(test_download_cut_resumes);
     H_RUN(test_push);
     H_RUN(test_push_preview_off);
     H_RUN(test_offline_history_and_unread);
