@@ -15,16 +15,10 @@
 
 static void sha_hex(const unsigned char *data, size_t len, char out[BLOBS_SHA_HEX])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char d[32];
-    int i;
 
     mbedtls_sha256_ret(data, len, d, 0);
-    for (i = 0; i < 32; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[64] = '\0';
+    util_hex(d, sizeof d, out);
 }
 
 static int sha_valid(const char *s)

@@ -113,12 +113,11 @@ static int sync_file(const char *path)
 
 static int hash_path(const char *path, char sha[BLOBS_SHA_HEX])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char *buf = malloc(HASH_PIECE), d[32];
     mbedtls_sha256_context ctx;
     FILE *f = fopen(path, "rb");
     size_t n;
-    int i, ok = f && buf;
+    int ok = f && buf;
 
     mbedtls_sha256_init(&ctx);
     mbedtls_sha256_starts_ret(&ctx, 0);
@@ -130,11 +129,7 @@ static int hash_path(const char *path, char sha[BLOBS_SHA_HEX])
     if (f)
         fclose(f);
     free(buf);
-    for (i = 0; i < 32; i++) {
-        sha[2 * i] = hex[d[i] >> 4];
-        sha[2 * i + 1] = hex[d[i] & 15];
-    }
-    sha[64] = '\0';
+    util_hex(d, sizeof d, sha);
     return ok ? 0 : -1;
 }
 

@@ -6,6 +6,8 @@
 
 #include <mbedtls/sha256.h>
 
+#include "util.h"
+
 struct http_sink {
     FILE *f;
     char path[BLOBS_PATH_MAX];
@@ -37,17 +39,12 @@ int httpf_sink_write(http_sink *k, const void *data, size_t len)
 
 int httpf_sink_finish(http_sink *k, const char **path, int64_t *size, char sha[BLOBS_SHA_HEX])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char d[32];
-    int i, ok = k->f && fclose(k->f) == 0;
+    int ok = k->f && fclose(k->f) == 0;
 
     k->f = NULL;
     mbedtls_sha256_finish_ret(&k->sha, d);
-    for (i = 0; i < 32; i++) {
-        sha[2 * i] = hex[d[i] >> 4];
-        sha[2 * i + 1] = hex[d[i] & 15];
-    }
-    sha[64] = '\0';
+    util_hex(d, sizeof d, sha);
     *path = k->path;
     *size = k->size;
     return ok ? 0 : -1;

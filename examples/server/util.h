@@ -17,4 +17,8 @@ int util_random_token(const char *prefix, size_t nbytes, char *out, size_t cap);
 /* n random bytes into out: 0, or -1 when the system RNG fails. */
 int util_random_bytes(void *out, size_t n);
 
+/* Writes the n bytes of `in` as 2 * n lowercase hex digits and a NUL into
+ * out, which must hold 2 * n + 1 bytes. */
+void util_hex(const void *in, size_t n, char *out);
+
 #endif
