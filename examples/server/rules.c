@@ -480,6 +480,23 @@ static int read_file_members(loader *l)
                : 0;
 }
 
+/* The line holding a NUL byte or invalid UTF-8 (a '\n' is never part of a
+ * multibyte sequence, so lines can be checked one by one), or NULL. */
+static const char *bad_text(const char *text, size_t len)
+{
+    const char *line = text, *end = text + len, *nl;
+
+    while (line < end) {
+        nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl)
+            nl = end;
+        if (memchr(line, '\0', (size_t)(nl - line)) || !pj_utf8_valid(line, (size_t)(nl - line)))
+            return line;
+        line = nl + 1;
+    }
+    return NULL;
+}
+
 rules *rules_parse(const char *text, size_t len, const rules_env *env, const char *name,
                    char *why, size_t cap)
 {
@@ -488,8 +505,8 @@ rules *rules_parse(const char *text, size_t len, const rules_env *env, const cha
 
     memset(&l, 0, sizeof l);
     l.env = env;
-    if (memchr(text, '\0', len) || !pj_utf8_valid(text, len)) {
-        snprintf(why, cap, "%s%snot UTF-8 text", name ? name : "", name ? ": " : "");
+    if ((end = bad_text(text, len)) != NULL) {
+        jpos_explain_at(text, len, (size_t)(end - text), "not UTF-8 text", name, why, cap);
         return NULL;
     }
     if (!(l.r = calloc(1, sizeof *l.r))) {
