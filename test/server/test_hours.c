@@ -114,7 +114,7 @@ static void test_to_utc(void)
     tz_free(berlin);
 }
 
-/* Every 7 h 1 min from 1906 to 2103, in zones with unusual rules: our
+/* Every 19 h 1 min from 1906 to 2103, in zones with unusual rules: our
  * reading of the files must agree with glibc's. */
 static void test_against_libc(void)
 {
@@ -130,7 +130,7 @@ static void test_against_libc(void)
             continue;
         setenv("TZ", zones[i], 1);
         tzset();
-        for (int64_t t = -2000000000; t < INT64_C(4200000000); t += 7 * H + 61) {
+        for (int64_t t = -2000000000; t < INT64_C(4200000000); t += 19 * H + 61) {
             time_t tt = (time_t)t;
             struct tm tm;
             int32_t off = tz_offset(z, t, NULL);
@@ -146,7 +146,7 @@ static void test_against_libc(void)
     }
     unsetenv("TZ");
     tzset();
-    CHECK(checked > 2000000);
+    CHECK(checked > 800000);
     CHECK_INT(mismatches, 0);
 }
 
