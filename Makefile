@@ -14,10 +14,19 @@ DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-d
 
 all: build
 
+# Debian's source entries, for scripts/build-lws.sh (apt-get source
+# libwebsockets); written once, said out loud, never overwritten.
+DEB_SRC_FILE := /etc/apt/sources.list.d/parley-deb-src.sources
+
 deps:
-	@if [ ! -f /etc/apt/sources.list.d/parley-deb-src.sources ]; then \
+	@if [ ! -f $(DEB_SRC_FILE) ]; then \
+	  echo "make deps: writing $(DEB_SRC_FILE): Debian's deb-src entries, so that"; \
+	  echo "make deps: scripts/build-lws.sh can fetch the libwebsockets source package"; \
 	  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-	    | $(SUDO) tee /etc/apt/sources.list.d/parley-deb-src.sources >/dev/null; fi
+	    | $(SUDO) tee $(DEB_SRC_FILE) >/dev/null; \
+	else \
+	  echo "make deps: $(DEB_SRC_FILE) is there already: left as it is"; fi
+	@echo "make deps: installing the Debian packages: $(DEB_PACKAGES)"
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES)
 
@@ -68,6 +77,8 @@ fuzz: build-asan
 	test/fuzz/run-fuzz.sh --time $(FUZZ_SECONDS) $(BUILD)/asan \
 	  $(CURDIR)/../shared/testdata/JSONTestSuite/test_parsing
 
+# Needs `make deps` once; writes only under $(BUILD) (the demo's files in
+# $(BUILD)/release/demo, remade on each run).
 demo: build
 	scripts/demo.sh $(BUILD)/release
 
@@ -81,6 +92,14 @@ bench: build
 .PHONY: chaos
 chaos: build
 	test/chaos/chaos.sh --build $(BUILD)/release $(CHAOS_ARGS)
+
+# The code style (.clang-format, clang-format 14): names the files that
+# differ from it; nothing is rewritten. Not part of `make test` until the
+# tree is clean; scripts/format-check.sh --diff shows the changes.
+DEB_PACKAGES += clang-format
+.PHONY: format-check
+format-check:
+	scripts/format-check.sh
 
 # bindings/api.json from include/parley.h, then each binding's generated
 # layer from it (bindings/README.md); commit the result. Debian's python3

@@ -14,3 +14,17 @@ install(FILES ${CMAKE_BINARY_DIR}/ParleyConfig.cmake ${CMAKE_BINARY_DIR}/ParleyC
 file(RELATIVE_PATH PARLEY_PC_UP ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
 configure_file(cmake/parley.pc.in ${CMAKE_BINARY_DIR}/parley.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/parley.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The programs. An installed parley-chat finds libparley, and an installed
+# parley-server its shipped bot flow, knowledge base and surveys
+# (DATADIR/parley), relative to their own location, so a prefix runs from
+# wherever it is installed or moved to.
+if(PARLEY_BUILD_EXAMPLES)
+  file(RELATIVE_PATH PARLEY_BIN_TO_LIB ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBDIR})
+  file(RELATIVE_PATH PARLEY_BIN_TO_DATA ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_DATADIR}/parley)
+  # (parley-server links no shared library of ours.)
+  set_target_properties(parley-chat PROPERTIES INSTALL_RPATH "$ORIGIN/${PARLEY_BIN_TO_LIB}")
+  target_compile_definitions(parley-server PRIVATE PARLEY_SERVER_INSTALLED_DATA="${PARLEY_BIN_TO_DATA}")
+  install(DIRECTORY examples/server/flows examples/server/kb DESTINATION ${CMAKE_INSTALL_DATADIR}/parley)
+  install(FILES examples/server/surveys.json DESTINATION ${CMAKE_INSTALL_DATADIR}/parley)
+endif()

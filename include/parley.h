@@ -202,7 +202,8 @@ PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
  * always queued. docs/architecture.md, "Bounded event queue".
  * Errors: INVALID_ARG (NULL cfg). */
 enum { PARLEY_DEFAULT_MAX_EVENTS = 1000, PARLEY_DEFAULT_MAX_EVENT_BYTES = 1024 * 1024 };
-PARLEY_API int parley_config_set_event_limits(parley_config *cfg, uint32_t max_events, size_t max_bytes);
+PARLEY_API int parley_config_set_event_limits(parley_config *cfg, uint32_t max_events,
+                                              size_t max_bytes);
 
 /* Encrypts the journal in the data dir (AES-256-GCM) with `key`, exactly
  * PARLEY_ENCRYPTION_KEY_SIZE (32) bytes, copied; NULL (len ignored) turns
@@ -213,7 +214,8 @@ PARLEY_API int parley_config_set_event_limits(parley_config *cfg, uint32_t max_e
  * overwritten. Without a data dir the key is unused. Errors: INVALID_ARG
  * (len not 32). */
 enum { PARLEY_ENCRYPTION_KEY_SIZE = 32 };
-PARLEY_API int parley_config_set_encryption_key(parley_config *cfg, const unsigned char *key, size_t len);
+PARLEY_API int parley_config_set_encryption_key(parley_config *cfg, const unsigned char *key,
+                                                size_t len);
 
 /* Host-provided storage, for consoles and hosts with their own save system:
  * the library's durable state (the journal behind the delivery promise and
@@ -262,7 +264,8 @@ PARLEY_API int parley_config_set_allow_insecure(parley_config *cfg, int allow);
  * 30000. A refused server certificate (parley_event_tls_failures() not 0)
  * is not a passing failure and waits PARLEY_CERT_RETRY_MS instead (see
  * there). Errors: INVALID_ARG (initial_ms == 0 or initial_ms > max_ms). */
-PARLEY_API int parley_config_set_reconnect(parley_config *cfg, uint32_t initial_ms, uint32_t max_ms);
+PARLEY_API int parley_config_set_reconnect(parley_config *cfg, uint32_t initial_ms,
+                                           uint32_t max_ms);
 
 /* Allocator hooks used for every allocation the library makes itself
  * (cJSON, mbedTLS and libwebsockets keep their own process-wide allocators).
@@ -304,9 +307,9 @@ enum parley_redact_field {
     PARLEY_FIELD_ATTRIBUTE = 2, /* attribute string, or a string inside a JSON attribute */
     PARLEY_FIELD_SCREEN = 3,
     PARLEY_FIELD_BREADCRUMB = 4,
-    PARLEY_FIELD_EVENT = 5,     /* a string inside tracked-event metadata */
+    PARLEY_FIELD_EVENT = 5, /* a string inside tracked-event metadata */
     PARLEY_FIELD_DEVICE = 6,
-    PARLEY_FIELD_SURVEY = 7     /* a free-text survey answer */
+    PARLEY_FIELD_SURVEY = 7 /* a free-text survey answer */
 };
 
 /* Redaction hook, in-place shape: scrubs a user string before it is stored
@@ -339,7 +342,8 @@ typedef void (*parley_redact_text_fn)(void *user, int field, const char *text, p
 /* Installs the host's replacement-shape redaction hook (NULL removes it).
  * One hook at a time: this replaces a parley_config_set_redactor() hook.
  * Errors: none but INVALID_ARG for a NULL cfg. */
-PARLEY_API int parley_config_set_text_redactor(parley_config *cfg, parley_redact_text_fn fn, void *user);
+PARLEY_API int parley_config_set_text_redactor(parley_config *cfg, parley_redact_text_fn fn,
+                                               void *user);
 
 /* From inside a parley_redact_text_fn hook only (`r` is valid until the
  * hook returns): the text becomes `replacement` (copied), which must be
@@ -451,7 +455,8 @@ PARLEY_API int parley_set_attribute_str(parley_client *pc, const char *key, cons
 PARLEY_API int parley_set_attribute_num(parley_client *pc, const char *key, double value);
 PARLEY_API int parley_set_attribute_bool(parley_client *pc, const char *key, int value);
 PARLEY_API int parley_set_attribute_null(parley_client *pc, const char *key);
-PARLEY_API int parley_set_attribute_json(parley_client *pc, const char *key, const char *json_object);
+PARLEY_API int parley_set_attribute_json(parley_client *pc, const char *key,
+                                         const char *json_object);
 
 /* The screen or level the user is on (1..256 bytes of UTF-8). Cheap enough
  * to call every frame: only the latest value goes out, at most once per
@@ -487,8 +492,8 @@ PARLEY_API int parley_track_event(parley_client *pc, const char *name, const cha
  * carries a context snapshot like parley_send_text().
  * Errors: INVALID_ARG, TOO_LONG, FULL (outbox cap), IO (the journal could not
  * be written: nothing was queued), NOMEM. */
-PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject,
-                                         char *conv_id_out, size_t out_size);
+PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject, char *conv_id_out,
+                                         size_t out_size);
 
 /* Sends `text` (non-empty UTF-8, at most 4096 bytes or the server's lower
  * limit, redacted before anything is stored) in conversation `conv_id`,
@@ -549,32 +554,33 @@ enum parley_event_type {
 };
 
 enum parley_conn_state { /* parley_event_state() of PARLEY_EV_CONNECTION */
-    PARLEY_CONN_CONNECTING = 1,
-    PARLEY_CONN_ONLINE = 2,       /* welcomed by the server */
-    PARLEY_CONN_RECONNECTING = 3, /* lost; next attempt in parley_event_retry_ms() */
-    PARLEY_CONN_OFFLINE = 4       /* stopped */
+                         PARLEY_CONN_CONNECTING = 1,
+                         PARLEY_CONN_ONLINE = 2, /* welcomed by the server */
+                         PARLEY_CONN_RECONNECTING =
+                             3,                  /* lost; next attempt in parley_event_retry_ms() */
+                         PARLEY_CONN_OFFLINE = 4 /* stopped */
 };
 
 enum parley_msg_state { /* parley_event_state() of PARLEY_EV_MESSAGE_STATUS */
-    PARLEY_MSG_PENDING = 1, /* in the outbox */
-    PARLEY_MSG_SENT = 2,    /* acknowledged by the server */
-    PARLEY_MSG_FAILED = 3   /* rejected for good; reason in parley_event_text() */
+                        PARLEY_MSG_PENDING = 1, /* in the outbox */
+                        PARLEY_MSG_SENT = 2,    /* acknowledged by the server */
+                        PARLEY_MSG_FAILED = 3 /* rejected for good; reason in parley_event_text() */
 };
 
 enum parley_conv_state { /* parley_event_state() of PARLEY_EV_CONVERSATION */
-    PARLEY_CONV_STARTED = 1, /* the server acknowledged conversation start */
-    PARLEY_CONV_BOT = 2,
-    PARLEY_CONV_AGENT = 3,
-    PARLEY_CONV_QUEUED = 4,
-    PARLEY_CONV_CLOSED = 5,
-    PARLEY_CONV_OPEN = 6
+                         PARLEY_CONV_STARTED = 1, /* the server acknowledged conversation start */
+                         PARLEY_CONV_BOT = 2,
+                         PARLEY_CONV_AGENT = 3,
+                         PARLEY_CONV_QUEUED = 4,
+                         PARLEY_CONV_CLOSED = 5,
+                         PARLEY_CONV_OPEN = 6
 };
 
 enum parley_author_kind { /* parley_event_author_kind() of PARLEY_EV_MESSAGE */
-    PARLEY_AUTHOR_USER = 1,
-    PARLEY_AUTHOR_BOT = 2,
-    PARLEY_AUTHOR_AGENT = 3,
-    PARLEY_AUTHOR_SYSTEM = 4
+                          PARLEY_AUTHOR_USER = 1,
+                          PARLEY_AUTHOR_BOT = 2,
+                          PARLEY_AUTHOR_AGENT = 3,
+                          PARLEY_AUTHOR_SYSTEM = 4
 };
 
 /* Takes the next event off the client's queue: PARLEY_OK and *out set (free
@@ -623,11 +629,12 @@ PARLEY_API int parley_event_error_code(const parley_event *ev);
  * parley_event_tls_failures(), from mbedTLS' verification flags. */
 enum parley_tls_failure {
     PARLEY_TLS_HOSTNAME_MISMATCH = 1, /* it is not for the URL's host name */
-    PARLEY_TLS_UNTRUSTED = 2,         /* no trusted CA signed it (unknown CA, self-signed, chain incomplete) */
-    PARLEY_TLS_EXPIRED = 4,           /* past its validity (or the device's clock is ahead) */
-    PARLEY_TLS_NOT_YET_VALID = 8,     /* before its validity (or the device's clock is behind) */
-    PARLEY_TLS_PIN_MISMATCH = 16,     /* valid, but its key is not one of the configured pins */
-    PARLEY_TLS_OTHER = 32             /* no certificate, or another check (weak key or hash, usage) */
+    PARLEY_TLS_UNTRUSTED =
+        2, /* no trusted CA signed it (unknown CA, self-signed, chain incomplete) */
+    PARLEY_TLS_EXPIRED = 4,       /* past its validity (or the device's clock is ahead) */
+    PARLEY_TLS_NOT_YET_VALID = 8, /* before its validity (or the device's clock is behind) */
+    PARLEY_TLS_PIN_MISMATCH = 16, /* valid, but its key is not one of the configured pins */
+    PARLEY_TLS_OTHER = 32         /* no certificate, or another check (weak key or hash, usage) */
 };
 
 /* How long the client waits after a refused certificate before it tries
@@ -659,20 +666,21 @@ PARLEY_API uint32_t parley_event_tls_failures(const parley_event *ev);
  * enum parley_event_type above. */
 
 enum parley_typing_state { /* parley_event_state() of PARLEY_EV_TYPING */
-    PARLEY_TYPING_ON = 1,
-    PARLEY_TYPING_OFF = 2
+                           PARLEY_TYPING_ON = 1,
+                           PARLEY_TYPING_OFF = 2
 };
 
 enum parley_block_kind { /* parley_block_kind() */
-    PARLEY_BLOCK_QUICK_REPLIES = 1, /* chips; the set is used up once one is chosen */
-    PARLEY_BLOCK_BUTTONS = 2,
-    PARLEY_BLOCK_CARD = 3,          /* title, text, image, buttons */
-    PARLEY_BLOCK_CAROUSEL = 4       /* cards */
+                         PARLEY_BLOCK_QUICK_REPLIES =
+                             1, /* chips; the set is used up once one is chosen */
+                         PARLEY_BLOCK_BUTTONS = 2,
+                         PARLEY_BLOCK_CARD = 3,    /* title, text, image, buttons */
+                         PARLEY_BLOCK_CAROUSEL = 4 /* cards */
 };
 
-enum parley_option_action { /* parley_option_action() */
-    PARLEY_ACTION_POSTBACK = 1, /* answer with parley_postback() */
-    PARLEY_ACTION_URL = 2       /* open parley_option_url() */
+enum parley_option_action {                             /* parley_option_action() */
+                            PARLEY_ACTION_POSTBACK = 1, /* answer with parley_postback() */
+                            PARLEY_ACTION_URL = 2       /* open parley_option_url() */
 };
 
 typedef struct parley_block parley_block;
@@ -763,13 +771,15 @@ PARLEY_API int parley_list_conversations(parley_client *pc, char *req_out, size_
 /* PARLEY_EV_HISTORY: messages of `conv_id` before `before_seq` (NULL: the
  * newest), at most `limit` (0: 20; 1..100). Does not move cursors or
  * deliver PARLEY_EV_MESSAGE events: it is for showing older messages. */
-PARLEY_API int parley_load_history(parley_client *pc, const char *conv_id, const char *before_seq, int limit,
-                                   char *req_out, size_t out_size);
+PARLEY_API int parley_load_history(parley_client *pc, const char *conv_id, const char *before_seq,
+                                   int limit, char *req_out, size_t out_size);
 /* PARLEY_EV_ARTICLES: help articles matching `query` (1..256 bytes of
  * UTF-8), best first. */
-PARLEY_API int parley_search_articles(parley_client *pc, const char *query, char *req_out, size_t out_size);
+PARLEY_API int parley_search_articles(parley_client *pc, const char *query, char *req_out,
+                                      size_t out_size);
 /* PARLEY_EV_ARTICLE: one article by id (printable ASCII, 1..128 bytes). */
-PARLEY_API int parley_get_article(parley_client *pc, const char *article_id, char *req_out, size_t out_size);
+PARLEY_API int parley_get_article(parley_client *pc, const char *article_id, char *req_out,
+                                  size_t out_size);
 
 /* Accessors of this section's events; 0 / NULL on events without them.
  * TYPING: state PARLEY_TYPING_*, conversation id, author kind and name; the
@@ -813,12 +823,12 @@ PARLEY_API const char *parley_event_url(const parley_event *ev);
  * PARLEY_EV_SURVEY is the survey model as JSON text (the wire's "survey"
  * object), for language bindings. */
 
-enum parley_question_kind { /* parley_question_kind() */
-    PARLEY_Q_RATING = 1, /* a number in [min, max] */
-    PARLEY_Q_NPS = 2,    /* a number in [0, 10] */
-    PARLEY_Q_SINGLE = 3, /* one option */
-    PARLEY_Q_MULTI = 4,  /* min..max distinct options */
-    PARLEY_Q_TEXT = 5    /* free text of at most max_length bytes */
+enum parley_question_kind {                      /* parley_question_kind() */
+                            PARLEY_Q_RATING = 1, /* a number in [min, max] */
+                            PARLEY_Q_NPS = 2,    /* a number in [0, 10] */
+                            PARLEY_Q_SINGLE = 3, /* one option */
+                            PARLEY_Q_MULTI = 4,  /* min..max distinct options */
+                            PARLEY_Q_TEXT = 5    /* free text of at most max_length bytes */
 };
 
 /* Size of a buffer that holds any survey or question id (1..128 bytes). */
@@ -894,7 +904,8 @@ PARLEY_API void parley_survey_response_free(parley_survey_response *resp);
  * STATE (the question is hidden by its condition, or the survey was
  * submitted or dismissed), NOMEM. A new answer replaces the old one.
  * number: RATING and NPS; RANGE outside the scale. */
-PARLEY_API int parley_survey_answer_number(parley_survey_response *resp, const char *question_id, int value);
+PARLEY_API int parley_survey_answer_number(parley_survey_response *resp, const char *question_id,
+                                           int value);
 /* SINGLE: NOT_FOUND for an unknown option. */
 PARLEY_API int parley_survey_answer_choice(parley_survey_response *resp, const char *question_id,
                                            const char *option_id);
@@ -910,7 +921,8 @@ PARLEY_API int parley_survey_answer_text(parley_survey_response *resp, const cha
 PARLEY_API int parley_survey_clear_answer(parley_survey_response *resp, const char *question_id);
 /* 1 when the question is shown given the answers so far, 0 when its
  * condition hides it, or a negative error (INVALID_ARG, NOT_FOUND). */
-PARLEY_API int parley_survey_question_visible(parley_survey_response *resp, const char *question_id);
+PARLEY_API int parley_survey_question_visible(parley_survey_response *resp,
+                                              const char *question_id);
 
 /* Submits the answers of the shown questions (answers to questions hidden
  * by a condition are dropped) through the durable outbox, like a message:
@@ -924,13 +936,14 @@ PARLEY_API int parley_survey_question_visible(parley_survey_response *resp, cons
  * submitted or dismissed), TOO_LONG (the answers do not fit one frame,
  * docs/protocol.md "Limits": nothing was queued, the survey stays pending
  * with its answers), FULL, IO, NOMEM. */
-PARLEY_API int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out, size_t out_size,
-                                    char *cid_out, size_t cid_size);
+PARLEY_API int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out,
+                                    size_t out_size, char *cid_out, size_t cid_size);
 
 /* Declines a pending survey: survey.dismiss through the outbox, reported
  * like a submission. Errors: INVALID_ARG, NOT_FOUND, STATE, FULL, IO,
  * NOMEM. */
-PARLEY_API int parley_survey_dismiss(parley_client *pc, const char *survey_id, char *cid_out, size_t cid_size);
+PARLEY_API int parley_survey_dismiss(parley_client *pc, const char *survey_id, char *cid_out,
+                                     size_t cid_size);
 
 /* PARLEY_EV_PROACTIVE: parley_event_message_id() is the item's id;
  * parley_event_text(), author kind and name, timestamp, blocks

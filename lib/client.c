@@ -4,7 +4,7 @@
  * Locking: `lock` guards the session engine and the transport's control
  * calls; it is never held while the transport sleeps in lws_service, so API
  * calls from the host's thread wait at most for one short engine step.
- * Transport callbacks run inside ptransport_service and take `lock`
+ * Transport callbacks run inside pl_transport_service and take `lock`
  * themselves. `evlock` guards the event queue; `ev_count` lets parley_poll
  * return without any lock when the queue is empty.
  *
@@ -22,12 +22,6 @@
 
 #include "client.h"
 #include "config.h"
-#include "event.h"
-#include "session.h"
-#include "survey.h"
-#include "journal.h"
-#include "storage.h"
-#include "transport.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/rand.h"
@@ -70,23 +64,25 @@ static void update_flow(parley_client *pc)
     if (!change)
         return;
     paused = !paused;
-    ptransport_pause_rx(pc->tr, paused);
+    pl_transport_pause_rx(pc->tr, paused);
     if (paused)
-        PLOG_W(&pc->log, "event queue full (%u events, %zu bytes): reading paused until parley_poll drains it",
-               (unsigned)n, bytes);
+        PL_LOG_W(
+            &pc->log,
+            "event queue full (%u events, %zu bytes): reading paused until parley_poll drains it",
+            (unsigned)n, bytes);
     else
-        PLOG_I(&pc->log, "event queue drained: reading resumed");
+        PL_LOG_I(&pc->log, "event queue drained: reading resumed");
 }
 
 /* Moves what the session produced to the host's queue. Called with `lock`. */
 static void collect_events(parley_client *pc)
 {
-    pevent_queue fresh = {0};
-    psess_take_events(pc->sess, &fresh);
+    pl_event_queue fresh = {0};
+    pl_sess_take_events(pc->sess, &fresh);
     if (!fresh.count)
         return;
     pthread_mutex_lock(&pc->evlock);
-    pevent_queue_splice(&pc->events, &fresh);
+    pl_event_queue_splice(&pc->events, &fresh);
     atomic_store(&pc->ev_count, pc->events.count);
     pthread_mutex_unlock(&pc->evlock);
 }
@@ -100,12 +96,12 @@ int parley_poll(parley_client *pc, parley_event **out)
     if (atomic_load_explicit(&pc->ev_count, memory_order_acquire) == 0)
         return PARLEY_ERR_AGAIN;
     pthread_mutex_lock(&pc->evlock);
-    parley_event *ev = pevent_queue_pop(&pc->events);
+    parley_event *ev = pl_event_queue_pop(&pc->events);
     atomic_store(&pc->ev_count, pc->events.count);
     int resume = atomic_load(&pc->rx_paused) && queue_low(pc);
     pthread_mutex_unlock(&pc->evlock);
     if (resume && !atomic_exchange(&pc->resume_asked, 1))
-        ptransport_wake(pc->tr);
+        pl_transport_wake(pc->tr);
     if (!ev)
         return PARLEY_ERR_AGAIN;
     *out = ev;
@@ -119,7 +115,7 @@ int parley_poll(parley_client *pc, parley_event **out)
 static int64_t timer_delay(parley_client *pc, int want, int64_t deadline, int64_t now)
 {
     int64_t delay = deadline < 0 ? -1 : (deadline > now ? deadline - now : 0);
-    if ((want & PSESS_WANT_CONNECT) && atomic_load(&pc->rx_paused) && delay < FLOW_RECHECK_MS)
+    if ((want & PL_SESS_WANT_CONNECT) && atomic_load(&pc->rx_paused) && delay < FLOW_RECHECK_MS)
         delay = FLOW_RECHECK_MS;
     return delay;
 }
@@ -129,27 +125,27 @@ static void pump(parley_client *pc)
 {
     collect_events(pc);
     update_flow(pc);
-    int64_t now = pclock_mono_ms();
+    int64_t now = pl_clock_mono_ms();
     int64_t deadline = -1;
-    int want = psess_want(pc->sess, now, &deadline);
-    if ((want & PSESS_WANT_CLOSE) && pc->connection) {
-        ptransport_close(pc->tr);
+    int want = pl_sess_want(pc->sess, now, &deadline);
+    if ((want & PL_SESS_WANT_CLOSE) && pc->connection) {
+        pl_transport_close(pc->tr);
         pc->connection = 0;
-        psess_on_closed(pc->sess, now, PARLEY_ERR_CLOSED, "closed by client");
-        want = psess_want(pc->sess, now, &deadline);
+        pl_sess_on_closed(pc->sess, now, PARLEY_ERR_CLOSED, "closed by client");
+        want = pl_sess_want(pc->sess, now, &deadline);
     }
-    if ((want & PSESS_WANT_CONNECT) && !pc->connection && !atomic_load(&pc->rx_paused)) {
+    if ((want & PL_SESS_WANT_CONNECT) && !pc->connection && !atomic_load(&pc->rx_paused)) {
         pc->connection = 1;
-        psess_on_connecting(pc->sess, now);
-        if (ptransport_connect(pc->tr) != PARLEY_OK && pc->connection) {
+        pl_sess_on_connecting(pc->sess, now);
+        if (pl_transport_connect(pc->tr) != PARLEY_OK && pc->connection) {
             pc->connection = 0;
-            psess_on_closed(pc->sess, now, PARLEY_ERR_CONNECT, "connection could not be started");
+            pl_sess_on_closed(pc->sess, now, PARLEY_ERR_CONNECT, "connection could not be started");
         }
-        want = psess_want(pc->sess, now, &deadline);
+        want = pl_sess_want(pc->sess, now, &deadline);
     }
-    if (want & PSESS_WANT_WRITE)
-        ptransport_request_write(pc->tr);
-    ptransport_set_timer(pc->tr, timer_delay(pc, want, deadline, now));
+    if (want & PL_SESS_WANT_WRITE)
+        pl_transport_request_write(pc->tr);
+    pl_transport_set_timer(pc->tr, timer_delay(pc, want, deadline, now));
     collect_events(pc);
     update_flow(pc);
 }
@@ -158,7 +154,7 @@ static void cb_on_open(void *user)
 {
     parley_client *pc = user;
     pthread_mutex_lock(&pc->lock);
-    psess_on_open(pc->sess, pclock_mono_ms());
+    pl_sess_on_open(pc->sess, pl_clock_mono_ms());
     pump(pc);
     pthread_mutex_unlock(&pc->lock);
 }
@@ -167,8 +163,8 @@ static void cb_on_frame(void *user, const char *data, size_t len)
 {
     parley_client *pc = user;
     pthread_mutex_lock(&pc->lock);
-    psess_on_frame(pc->sess, pclock_mono_ms(), data, len);
-    ptransport_set_max_frame(pc->tr, psess_max_frame(pc->sess));
+    pl_sess_on_frame(pc->sess, pl_clock_mono_ms(), data, len);
+    pl_transport_set_max_frame(pc->tr, pl_sess_max_frame(pc->sess));
     pump(pc);
     pthread_mutex_unlock(&pc->lock);
 }
@@ -178,11 +174,11 @@ static void cb_on_closed(void *user, int err, const char *why)
     parley_client *pc = user;
     pthread_mutex_lock(&pc->lock);
     pc->connection = 0;
-    uint32_t cert = err == PARLEY_ERR_TLS ? ptransport_cert_failures(pc->tr) : 0;
+    uint32_t cert = err == PARLEY_ERR_TLS ? pl_transport_cert_failures(pc->tr) : 0;
     if (cert)
-        psess_on_cert_failure(pc->sess, pclock_mono_ms(), cert, why);
+        pl_sess_on_cert_failure(pc->sess, pl_clock_mono_ms(), cert, why);
     else
-        psess_on_closed(pc->sess, pclock_mono_ms(), err, why);
+        pl_sess_on_closed(pc->sess, pl_clock_mono_ms(), err, why);
     pump(pc);
     pthread_mutex_unlock(&pc->lock);
 }
@@ -193,8 +189,8 @@ static void cb_on_error(void *user, int err, const char *why)
 {
     parley_client *pc = user;
     pthread_mutex_lock(&pc->lock);
-    if (psess_emit_error(pc->sess, err, why) != PARLEY_OK)
-        PLOG_W(&pc->log, "error event lost: out of memory (%s)", why);
+    if (pl_sess_emit_error(pc->sess, err, why) != PARLEY_OK)
+        PL_LOG_W(&pc->log, "error event lost: out of memory (%s)", why);
     collect_events(pc);
     update_flow(pc);
     pthread_mutex_unlock(&pc->lock);
@@ -209,9 +205,9 @@ static int cb_peek_frame(void *user, const char **data, size_t *len)
     pthread_mutex_lock(&pc->lock);
     const char *f;
     size_t n;
-    if (psess_peek_frame(pc->sess, &f, &n)) {
+    if (pl_sess_peek_frame(pc->sess, &f, &n)) {
         if (n + 1 > pc->wcap) {
-            char *nb = prealloc(&pc->alloc, pc->wbuf, n + 1);
+            char *nb = pl_realloc(&pc->alloc, pc->wbuf, n + 1);
             if (nb) {
                 pc->wbuf = nb;
                 pc->wcap = n + 1;
@@ -220,7 +216,7 @@ static int cb_peek_frame(void *user, const char **data, size_t *len)
         if (n + 1 <= pc->wcap) {
             memcpy(pc->wbuf, f, n);
             pc->wbuf[n] = '\0';
-            psess_frame_written(pc->sess);
+            pl_sess_frame_written(pc->sess);
             *data = pc->wbuf;
             *len = n;
             have = 1;
@@ -239,12 +235,12 @@ static void cb_on_wake(void *user)
 {
     parley_client *pc = user;
     pthread_mutex_lock(&pc->lock);
-    psess_tick(pc->sess, pclock_mono_ms());
+    pl_sess_tick(pc->sess, pl_clock_mono_ms());
     pump(pc);
     pthread_mutex_unlock(&pc->lock);
 }
 
-static const ptransport_cbs transport_cbs = {
+static const pl_transport_cbs transport_cbs = {
     cb_on_open, cb_on_frame, cb_on_closed, cb_on_error, cb_peek_frame, cb_frame_written, cb_on_wake,
 };
 
@@ -269,7 +265,7 @@ static void platform_name(char *out, size_t size)
 static int read_anon_id(parley_client *pc)
 {
     size_t len = 0;
-    const char *v = pc->journal ? pjournal_get(pc->journal, NS_FACADE, ANON_RECORD, &len) : NULL;
+    const char *v = pc->journal ? pl_journal_get(pc->journal, NS_FACADE, ANON_RECORD, &len) : NULL;
     if (!v || len >= sizeof pc->anon_id)
         return PARLEY_ERR_NOT_FOUND;
     memcpy(pc->anon_id, v, len);
@@ -277,31 +273,32 @@ static int read_anon_id(parley_client *pc)
     return PARLEY_OK;
 }
 
-static int write_anon_id(parley_client *pc)
+int pl_client_save_anon_id(parley_client *pc)
 {
     size_t len = strlen(pc->anon_id);
-    return pc->journal ? pjournal_put(pc->journal, NS_FACADE, ANON_RECORD, pc->anon_id, len, 1) : PARLEY_OK;
+    return pc->journal ? pl_journal_put(pc->journal, NS_FACADE, ANON_RECORD, pc->anon_id, len, 1)
+                       : PARLEY_OK;
 }
 
 /* The anonymous id is minted once and kept with the durable state, so the
  * same installation stays the same anonymous user across restarts. */
 static int load_anon_id(parley_client *pc)
 {
-    if (read_anon_id(pc) == PARLEY_OK && pid_valid(pc->anon_id, PROTO_MAX_ID))
+    if (read_anon_id(pc) == PARLEY_OK && pl_id_valid(pc->anon_id, PL_MAX_ID))
         return PARLEY_OK;
-    char uuid[PUUID_STR_LEN + 1];
-    int rc = prand_uuid4(pc->rand, uuid);
+    char uuid[PL_UUID_STR_LEN + 1];
+    int rc = pl_rand_uuid4(pc->rand, uuid);
     if (rc != PARLEY_OK)
         return rc;
     snprintf(pc->anon_id, sizeof pc->anon_id, "a-%s", uuid);
-    return write_anon_id(pc);
+    return pl_client_save_anon_id(pc);
 }
 
 static int create_session(parley_client *pc, const parley_config *cfg)
 {
     char platform[sizeof(((struct utsname *)0)->sysname) * 2 + 2];
     platform_name(platform, sizeof platform);
-    psess_config sc = {
+    pl_sess_config sc = {
         .app_id = cfg->app_id,
         .anon_id = pc->anon_id,
         .platform = platform,
@@ -310,7 +307,7 @@ static int create_session(parley_client *pc, const parley_config *cfg)
         .outbox_cap = cfg->outbox_cap,
         .journal = pc->journal,
     };
-    pc->sess = psess_new(&pc->alloc, &sc, pc->rand, &pc->log);
+    pc->sess = pl_sess_new(&pc->alloc, &sc, pc->rand, &pc->log);
     return pc->sess ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
@@ -323,7 +320,7 @@ static void locale_name(char *out, size_t size)
         v = getenv(vars[i]);
     snprintf(out, size, "%s", v && *v ? v : "C");
     out[strcspn(out, ".@")] = '\0';
-    if (!pid_valid(out, PROTO_MAX_ATTR_KEY))
+    if (!pl_id_valid(out, PL_MAX_ATTR_KEY))
         snprintf(out, size, "C");
 }
 
@@ -332,16 +329,20 @@ static void locale_name(char *out, size_t size)
 static int collect_device_facts(parley_client *pc, const parley_config *cfg)
 {
     struct utsname u;
-    char os[sizeof u.sysname + sizeof u.release + 2] = "unknown", arch[sizeof u.machine] = "unknown", locale[64];
+    char os[sizeof u.sysname + sizeof u.release + 2] = "unknown",
+                                                  arch[sizeof u.machine] = "unknown", locale[64];
     if (uname(&u) == 0) {
         snprintf(os, sizeof os, "%s %s", u.sysname, u.release);
         snprintf(arch, sizeof arch, "%s", u.machine);
     }
     locale_name(locale, sizeof locale);
-    const char *facts[][2] = {{"os", os}, {"arch", arch}, {"locale", locale},
-                              {"sdk_version", PARLEY_VERSION_STRING}, {"app_version", cfg->app_version}};
+    const char *facts[][2] = {{"os", os},
+                              {"arch", arch},
+                              {"locale", locale},
+                              {"sdk_version", PARLEY_VERSION_STRING},
+                              {"app_version", cfg->app_version}};
     for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
-        int rc = facts[i][1] ? pctx_set_device(pc->ctx, facts[i][0], facts[i][1]) : PARLEY_OK;
+        int rc = facts[i][1] ? pl_ctx_set_device(pc->ctx, facts[i][0], facts[i][1]) : PARLEY_OK;
         if (rc == PARLEY_ERR_NOMEM)
             return rc;
     }
@@ -350,45 +351,51 @@ static int collect_device_facts(parley_client *pc, const parley_config *cfg)
 
 static int create_context(parley_client *pc, const parley_config *cfg)
 {
-    pctx_config cc = {
+    pl_ctx_config cc = {
         .breadcrumb_cap = cfg->breadcrumb_cap,
         .interval_ms = cfg->context_interval_ms,
         .consent = cfg->consent,
-        .redact = {.fn = cfg->redact_fn, .text_fn = cfg->redact_text_fn, .user = cfg->redact_user,
+        .redact = {.fn = cfg->redact_fn,
+                   .text_fn = cfg->redact_text_fn,
+                   .user = cfg->redact_user,
                    .builtin = cfg->default_redactor},
     };
-    pc->ctx = pctx_new(&pc->alloc, pc->sess, &cc, &pc->log);
+    pc->ctx = pl_ctx_new(&pc->alloc, pc->sess, &cc, &pc->log);
     return pc->ctx ? collect_device_facts(pc, cfg) : PARLEY_ERR_NOMEM;
 }
 
-static int create_rich(parley_client *pc)
+/* The order of registration is the order of what they send after each
+ * welcome: the context, read marks, pending requests, proactive acks. */
+static int create_features(parley_client *pc)
 {
-    pc->rich = prich_new(&pc->alloc, pc->sess, pc->journal, &pc->log);
-    return pc->rich ? PARLEY_OK : PARLEY_ERR_NOMEM;
-}
-
-static int create_survey(parley_client *pc)
-{
-    pc->survey = psurvey_new(&pc->alloc, pc->sess, pc->ctx, pc->journal, &pc->log);
-    return pc->survey ? PARLEY_OK : PARLEY_ERR_NOMEM;
+    const pl_alloc *a = &pc->alloc;
+    if (!(pc->receipts = pl_receipts_new(a, pc->sess, pc->journal, &pc->log)) ||
+        !(pc->requests = pl_requests_new(a, pc->sess, &pc->log)) ||
+        !(pc->typing = pl_typing_new(a, pc->sess, &pc->log)) ||
+        !(pc->postbacks = pl_postbacks_new(a, pc->sess, pc->journal, &pc->log)) ||
+        !(pc->proactive = pl_proactive_new(a, pc->sess, pc->journal, &pc->log)) ||
+        !(pc->surveys = pl_surveys_new(a, pc->sess, pc->ctx, pc->proactive, pc->journal, &pc->log)))
+        return PARLEY_ERR_NOMEM;
+    return PARLEY_OK;
 }
 
 /* The journal lives in the host's storage when it gave one, else in the
  * data dir. */
 static int open_journal(parley_client *pc, const parley_config *cfg)
 {
-    pjournal_io io;
+    pl_journal_io io;
     int rc = PARLEY_OK;
     if (cfg->has_storage) {
-        pc->host = (pstorage_host){cfg->storage, cfg->storage_user};
-        pstorage_host_io(&pc->host, &io);
+        pc->host = (pl_storage_host){cfg->storage, cfg->storage_user};
+        pl_storage_host_io(&pc->host, &io);
     } else {
-        rc = pjournal_file_io(&pc->alloc, cfg->data_dir, &io, &pc->jio_state);
+        rc = pl_journal_file_io(&pc->alloc, cfg->data_dir, &io, &pc->jio_state);
     }
     if (rc == PARLEY_OK)
-        rc = pjournal_open(&pc->alloc, &io, cfg->has_key ? cfg->enc_key : NULL, &pc->log, &pc->journal);
+        rc = pl_journal_open(&pc->alloc, &io, cfg->has_key ? cfg->enc_key : NULL, &pc->log,
+                             &pc->journal);
     if (rc == PARLEY_ERR_AUTH)
-        PLOG_E(&pc->log, "the journal was written with another encryption key");
+        PL_LOG_E(&pc->log, "the journal was written with another encryption key");
     return rc;
 }
 
@@ -400,7 +407,7 @@ static int open_durable_state(parley_client *pc, const parley_config *cfg)
 
 static int create_transport(parley_client *pc, const parley_config *cfg)
 {
-    ptransport_config tc = {
+    pl_transport_config tc = {
         .url = cfg->url,
         .allow_insecure = cfg->allow_insecure,
         .ca_file = cfg->ca_file,
@@ -409,26 +416,25 @@ static int create_transport(parley_client *pc, const parley_config *cfg)
         .pins = cfg->pins[0],
         .n_pins = cfg->n_pins,
     };
-    return ptransport_new(&pc->alloc, &tc, &transport_cbs, pc, &pc->log, &pc->tr);
+    return pl_transport_new(&pc->alloc, &tc, &transport_cbs, pc, &pc->log, &pc->tr);
 }
 
 static int check_config(const parley_config *cfg)
 {
     if (!cfg->url || !cfg->app_id)
         return PARLEY_ERR_CONFIG;
-    return ptransport_check_url(cfg->url, cfg->allow_insecure);
+    return pl_transport_check_url(cfg->url, cfg->allow_insecure);
 }
 
 static int init_client(parley_client *pc, const parley_config *cfg)
 {
     int rc = PARLEY_ERR_NOMEM;
-    if (!(pc->rand = prand_new(&pc->alloc)))
+    if (!(pc->rand = pl_rand_new(&pc->alloc)))
         return rc;
     if ((rc = open_durable_state(pc, cfg)) != PARLEY_OK)
         return rc;
     if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK ||
-        (rc = create_context(pc, cfg)) != PARLEY_OK || (rc = create_rich(pc)) != PARLEY_OK ||
-        (rc = create_survey(pc)) != PARLEY_OK)
+        (rc = create_context(pc, cfg)) != PARLEY_OK || (rc = create_features(pc)) != PARLEY_OK)
         return rc;
     return create_transport(pc, cfg);
 }
@@ -441,11 +447,11 @@ int parley_client_new(const parley_config *cfg, parley_client **out)
     int rc = check_config(cfg);
     if (rc != PARLEY_OK)
         return rc;
-    parley_client *pc = pcalloc(&cfg->alloc, 1, sizeof *pc);
+    parley_client *pc = pl_calloc(&cfg->alloc, 1, sizeof *pc);
     if (!pc)
         return PARLEY_ERR_NOMEM;
     pc->alloc = cfg->alloc;
-    pc->log = (plog){cfg->log_fn, cfg->log_user, cfg->log_level};
+    pc->log = (pl_log){cfg->log_fn, cfg->log_user, cfg->log_level};
     pthread_mutexattr_t ma;
     pthread_mutexattr_init(&ma);
     /* Transport calls made under `lock` may call back synchronously. */
@@ -473,21 +479,25 @@ void parley_client_free(parley_client *pc)
         return;
     if (pc->threaded)
         parley_stop(pc);
-    ptransport_free(pc->tr);
-    pctx_free(pc->ctx);
-    prich_free(pc->rich);
-    psurvey_free(pc->survey);
-    psess_free(pc->sess);
-    pjournal_close(pc->journal);
+    pl_transport_free(pc->tr);
+    pl_surveys_free(pc->surveys);
+    pl_proactive_free(pc->proactive);
+    pl_postbacks_free(pc->postbacks);
+    pl_typing_free(pc->typing);
+    pl_requests_free(pc->requests);
+    pl_receipts_free(pc->receipts);
+    pl_ctx_free(pc->ctx);
+    pl_sess_free(pc->sess);
+    pl_journal_close(pc->journal);
     if (pc->jio_state)
-        pjournal_file_io_free(&pc->alloc, pc->jio_state);
-    prand_free(pc->rand);
-    pevent_queue_clear(&pc->events);
+        pl_journal_file_io_free(&pc->alloc, pc->jio_state);
+    pl_rand_free(pc->rand);
+    pl_event_queue_clear(&pc->events);
     pthread_mutex_destroy(&pc->lock);
     pthread_mutex_destroy(&pc->evlock);
-    palloc a = pc->alloc;
-    pfree(&a, pc->wbuf);
-    pfree(&a, pc);
+    pl_alloc a = pc->alloc;
+    pl_free(&a, pc->wbuf);
+    pl_free(&a, pc);
 }
 
 /* ---- running -------------------------------------------------------------- */
@@ -498,7 +508,7 @@ static void go_online(parley_client *pc)
     if (pc->online_requested)
         return;
     pc->online_requested = 1;
-    psess_go_online(pc->sess, pclock_mono_ms());
+    pl_sess_go_online(pc->sess, pl_clock_mono_ms());
     pump(pc);
 }
 
@@ -509,7 +519,7 @@ static void *io_thread(void *arg)
     go_online(pc);
     pthread_mutex_unlock(&pc->lock);
     while (atomic_load(&pc->running))
-        ptransport_service(pc->tr, 1);
+        pl_transport_service(pc->tr, 1);
     return NULL;
 }
 
@@ -535,10 +545,10 @@ static void go_offline(parley_client *pc)
         return;
     pc->online_requested = 0;
     if (pc->connection) {
-        ptransport_close(pc->tr);
+        pl_transport_close(pc->tr);
         pc->connection = 0;
     }
-    psess_go_offline(pc->sess, pclock_mono_ms());
+    pl_sess_go_offline(pc->sess, pl_clock_mono_ms());
     collect_events(pc);
 }
 
@@ -549,14 +559,14 @@ int parley_stop(parley_client *pc)
     if (!pc->threaded)
         return PARLEY_ERR_STATE;
     atomic_store(&pc->running, 0);
-    ptransport_wake(pc->tr);
+    pl_transport_wake(pc->tr);
     pthread_join(pc->thread, NULL);
     pc->threaded = 0;
     pthread_mutex_lock(&pc->lock);
     go_offline(pc);
     pthread_mutex_unlock(&pc->lock);
     /* One pass lets lws finish the close it was asked for. */
-    ptransport_service(pc->tr, 0);
+    pl_transport_service(pc->tr, 0);
     return PARLEY_OK;
 }
 
@@ -564,9 +574,9 @@ int parley_reconnect_now(parley_client *pc)
 {
     if (!pc)
         return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(pc);
-    psess_reconnect_now(pc->sess, pclock_mono_ms());
-    return pclient_leave(pc, PARLEY_OK);
+    pl_client_enter(pc);
+    pl_sess_reconnect_now(pc->sess, pl_clock_mono_ms());
+    return pl_client_leave(pc, PARLEY_OK);
 }
 
 int parley_service(parley_client *pc, int timeout_ms)
@@ -578,17 +588,17 @@ int parley_service(parley_client *pc, int timeout_ms)
     pthread_mutex_lock(&pc->lock);
     go_online(pc);
     pthread_mutex_unlock(&pc->lock);
-    int64_t end = pclock_mono_ms() + timeout_ms;
+    int64_t end = pl_clock_mono_ms() + timeout_ms;
     for (;;) {
-        int rc = ptransport_service(pc->tr, 0);
+        int rc = pl_transport_service(pc->tr, 0);
         if (rc != PARLEY_OK)
             return rc;
-        int64_t left = end - pclock_mono_ms();
+        int64_t left = end - pl_clock_mono_ms();
         if (left <= 0 || atomic_load(&pc->ev_count) > 0)
             return PARLEY_OK;
         /* lws 4.1 cannot wait with a timeout (lws_service ignores it), so a
          * bounded wait is short non-blocking passes with naps between. */
-        pclock_sleep_ms(left < 2 ? (int)left : 2);
+        pl_clock_sleep_ms(left < 2 ? (int)left : 2);
     }
 }
 
@@ -596,121 +606,15 @@ int parley_service(parley_client *pc, int timeout_ms)
 
 /* Host API calls run the session under the lock, then wake the servicing
  * thread so it acts on whatever the call queued. */
-void pclient_enter(parley_client *pc)
+void pl_client_enter(parley_client *pc)
 {
     pthread_mutex_lock(&pc->lock);
 }
 
-int pclient_leave(parley_client *pc, int rc)
+int pl_client_leave(parley_client *pc, int rc)
 {
     collect_events(pc);
     pthread_mutex_unlock(&pc->lock);
-    ptransport_wake(pc->tr);
+    pl_transport_wake(pc->tr);
     return rc;
-}
-
-int parley_identify(parley_client *pc, const char *user_id, const char *token)
-{
-    if (!pc)
-        return PARLEY_ERR_INVALID_ARG;
-    pclient_enter(pc);
-    return pclient_leave(pc, psess_identify(pc->sess, user_id, token));
-}
-
-/* Under the lock: parley_logout rewrites the id from another thread. */
-int parley_anonymous_id(parley_client *pc, char *out, size_t out_size)
-{
-    if (!pc || !out)
-        return PARLEY_ERR_INVALID_ARG;
-    pthread_mutex_lock(&pc->lock);
-    size_t len = strlen(pc->anon_id);
-    int rc = out_size < len + 1 ? PARLEY_ERR_INVALID_ARG : PARLEY_OK;
-    if (rc == PARLEY_OK)
-        memcpy(out, pc->anon_id, len + 1);
-    pthread_mutex_unlock(&pc->lock);
-    return rc;
-}
-
-/* Writes a session-minted id into the caller's buffer, which may be NULL. */
-static int copy_id(const char *id, char *out, size_t out_size)
-{
-    if (!out)
-        return PARLEY_OK;
-    if (out_size < strlen(id) + 1)
-        return PARLEY_ERR_INVALID_ARG;
-    memcpy(out, id, strlen(id) + 1);
-    return PARLEY_OK;
-}
-
-int parley_conversation_start(parley_client *pc, const char *subject, char *conv_id_out,
-                              size_t out_size)
-{
-    if (!pc || (conv_id_out && out_size < PARLEY_ID_SIZE))
-        return PARLEY_ERR_INVALID_ARG;
-    if (subject && !*subject)
-        subject = NULL;
-    if (subject && (strlen(subject) > PROTO_MAX_SUBJECT || !putf8_valid(subject, strlen(subject))))
-        return strlen(subject) > PROTO_MAX_SUBJECT ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_INVALID_ARG;
-    char id[PARLEY_ID_SIZE], *subj;
-    pclient_enter(pc);
-    int rc = pctx_prepare_message(pc->ctx, subject, &subj);
-    if (rc == PARLEY_OK)
-        rc = psess_conv_start(pc->sess, subj, id);
-    pfree(&pc->alloc, subj);
-    rc = pclient_leave(pc, rc);
-    return rc == PARLEY_OK ? copy_id(id, conv_id_out, out_size) : rc;
-}
-
-int parley_send_text(parley_client *pc, const char *conv_id, const char *text, char *msg_id_out,
-                     size_t out_size)
-{
-    if (!pc || (msg_id_out && out_size < PARLEY_ID_SIZE))
-        return PARLEY_ERR_INVALID_ARG;
-    char id[PARLEY_ID_SIZE], *redacted = NULL;
-    pclient_enter(pc);
-    /* Checked before redaction so that the errors speak of what the host
-     * passed; checked again after (redaction may empty a text). */
-    int rc = psess_check_text(pc->sess, conv_id, text);
-    if (rc == PARLEY_OK)
-        rc = pctx_prepare_message(pc->ctx, text, &redacted);
-    if (rc == PARLEY_OK)
-        rc = psess_send_text(pc->sess, conv_id, redacted, NULL, id);
-    pfree(&pc->alloc, redacted);
-    rc = pclient_leave(pc, rc);
-    return rc == PARLEY_OK ? copy_id(id, msg_id_out, out_size) : rc;
-}
-
-/* Deleting records only appends tombstones: the user's data would stay in
- * the log's old bytes until a compaction, so logout forces one. */
-int parley_logout(parley_client *pc)
-{
-    if (!pc)
-        return PARLEY_ERR_INVALID_ARG;
-    char uuid[PUUID_STR_LEN + 1];
-    pclient_enter(pc);
-    int rc = prand_uuid4(pc->rand, uuid);
-    if (rc != PARLEY_OK)
-        return pclient_leave(pc, rc);
-    char anon[PARLEY_ID_SIZE];
-    snprintf(anon, sizeof anon, "a-%s", uuid);
-    rc = psess_logout(pc->sess, anon);
-    if (rc == PARLEY_ERR_NOMEM)
-        return pclient_leave(pc, rc);
-    memcpy(pc->anon_id, anon, strlen(anon) + 1);
-    int wrc = write_anon_id(pc);
-    if (wrc == PARLEY_OK && pc->journal)
-        wrc = pjournal_compact(pc->journal, 1);
-    if (rc == PARLEY_OK && wrc != PARLEY_OK)
-        rc = wrc == PARLEY_ERR_NOMEM ? wrc : PARLEY_ERR_IO;
-    return pclient_leave(pc, rc);
-}
-
-int parley_outbox_count(parley_client *pc, uint32_t *out)
-{
-    if (!pc || !out)
-        return PARLEY_ERR_INVALID_ARG;
-    pthread_mutex_lock(&pc->lock);
-    *out = psess_outbox_count(pc->sess);
-    pthread_mutex_unlock(&pc->lock);
-    return PARLEY_OK;
 }

@@ -7,28 +7,38 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "context.h"
-#include "event.h"
-#include "journal.h"
-#include "rich.h"
-#include "session.h"
-#include "storage.h"
-#include "transport.h"
+#include "feature/postbacks.h"
+#include "feature/proactive.h"
+#include "feature/receipts.h"
+#include "feature/requests.h"
+#include "feature/surveys.h"
+#include "feature/typing.h"
+#include "feature/user_context.h"
+#include "session/event.h"
+#include "session/session.h"
+#include "store/journal.h"
+#include "store/storage.h"
+#include "transport/transport.h"
 #include "util/log.h"
 #include "util/rand.h"
 
 struct parley_client {
-    palloc alloc;
-    plog log;
-    prand *rand;
+    pl_alloc alloc;
+    pl_log log;
+    pl_rand *rand;
     void *jio_state;      /* the journal's file backend */
-    pstorage_host host;   /* or the host's storage */
-    pjournal *journal;
-    psess *sess;
-    pctx *ctx;
-    prich *rich; /* rich conversations */
-    struct psurvey *survey; /* surveys and proactive messages (survey.h) */
-    ptransport *tr;
+    pl_storage_host host; /* or the host's storage */
+    pl_journal *journal;
+    pl_sess *sess;
+    /* The feature modules (lib/feature/), each plugged into the session. */
+    pl_ctx *ctx; /* the user's context */
+    pl_postbacks *postbacks;
+    pl_typing *typing;
+    pl_receipts *receipts;
+    pl_requests *requests;
+    pl_surveys *surveys;
+    pl_proactive *proactive;
+    pl_transport *tr;
     char anon_id[PARLEY_ID_SIZE];
 
     pthread_mutex_t lock;
@@ -38,11 +48,11 @@ struct parley_client {
     size_t wcap;
 
     pthread_mutex_t evlock;
-    pevent_queue events;
+    pl_event_queue events;
     atomic_uint ev_count;
-    uint32_t ev_max;       /* queue limits (parley_config_set_event_limits) */
+    uint32_t ev_max; /* queue limits (parley_config_set_event_limits) */
     size_t ev_max_bytes;
-    atomic_int rx_paused;  /* reading stopped: the queue reached a limit */
+    atomic_int rx_paused;    /* reading stopped: the queue reached a limit */
     atomic_int resume_asked; /* parley_poll woke the servicing thread to resume */
 
     pthread_t thread;
@@ -54,7 +64,11 @@ struct parley_client {
  * takes the lock; leave hands the events produced to the host's queue,
  * unlocks, wakes the servicing thread so it acts on what the call queued,
  * and returns rc. */
-void pclient_enter(parley_client *pc);
-int pclient_leave(parley_client *pc, int rc);
+void pl_client_enter(parley_client *pc);
+int pl_client_leave(parley_client *pc, int rc);
+
+/* Journals pc->anon_id (synced), when the client has a journal. Under
+ * the lock. PARLEY_OK, IO or NOMEM. */
+int pl_client_save_anon_id(parley_client *pc);
 
 #endif

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
-#include "tls_trust.h"
-#include "transport.h"
+#include "model/limits.h"
+#include "transport/tls_trust.h"
+#include "transport/transport.h"
 #include "util/utf8.h"
 
 /* The config is allocated before any allocator hook is known, so it uses
@@ -16,7 +16,7 @@ parley_config *parley_config_new(void)
     parley_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return NULL;
-    palloc_default(&cfg->alloc);
+    pl_alloc_default(&cfg->alloc);
     cfg->log_level = PARLEY_LOG_WARN;
     cfg->backoff_initial_ms = 500;
     cfg->backoff_max_ms = 30000;
@@ -46,7 +46,7 @@ void parley_config_free(parley_config *cfg)
 
 static int replace(char **field, const char *value)
 {
-    char *copy = pstrdup(palloc_libc(), value);
+    char *copy = pl_strdup(pl_alloc_libc(), value);
     if (!copy)
         return PARLEY_ERR_NOMEM;
     free(*field);
@@ -56,14 +56,14 @@ static int replace(char **field, const char *value)
 
 int parley_config_set_url(parley_config *cfg, const char *url)
 {
-    if (!cfg || !url || ptransport_check_url(url, 1) != PARLEY_OK)
+    if (!cfg || !url || pl_transport_check_url(url, 1) != PARLEY_OK)
         return PARLEY_ERR_INVALID_ARG;
     return replace(&cfg->url, url);
 }
 
 int parley_config_set_app_id(parley_config *cfg, const char *app_id)
 {
-    if (!cfg || !pid_valid(app_id, PROTO_MAX_ID))
+    if (!cfg || !pl_id_valid(app_id, PL_MAX_ID))
         return PARLEY_ERR_INVALID_ARG;
     return replace(&cfg->app_id, app_id);
 }
@@ -86,7 +86,7 @@ int parley_config_set_ca_pem(parley_config *cfg, const char *pem, size_t len)
     if (!cfg || !pem || len == 0)
         return PARLEY_ERR_INVALID_ARG;
     /* NUL-terminated copy: mbedTLS wants PEM input to include the NUL. */
-    char *copy = pstrndup(palloc_libc(), pem, len);
+    char *copy = pl_strndup(pl_alloc_libc(), pem, len);
     if (!copy)
         return PARLEY_ERR_NOMEM;
     free(cfg->ca_pem);
@@ -99,13 +99,13 @@ int parley_config_set_ca_pem(parley_config *cfg, const char *pem, size_t len)
 
 int parley_config_add_pin(parley_config *cfg, const char *pin)
 {
-    unsigned char bin[PTRANSPORT_PIN_SIZE];
-    if (!cfg || ptls_pin_parse(pin, bin) != PARLEY_OK)
+    unsigned char bin[PL_TRANSPORT_PIN_SIZE];
+    if (!cfg || pl_tls_pin_parse(pin, bin) != PARLEY_OK)
         return PARLEY_ERR_INVALID_ARG;
     for (size_t i = 0; i < cfg->n_pins; i++)
         if (memcmp(cfg->pins[i], bin, sizeof bin) == 0)
             return PARLEY_OK;
-    if (cfg->n_pins == PTRANSPORT_MAX_PINS)
+    if (cfg->n_pins == PL_TRANSPORT_MAX_PINS)
         return PARLEY_ERR_FULL;
     memcpy(cfg->pins[cfg->n_pins++], bin, sizeof bin);
     return PARLEY_OK;
@@ -188,12 +188,12 @@ int parley_config_set_allocator(parley_config *cfg, parley_malloc_fn m, parley_r
     if (!cfg)
         return PARLEY_ERR_INVALID_ARG;
     if (!m && !r && !f) {
-        palloc_default(&cfg->alloc);
+        pl_alloc_default(&cfg->alloc);
         return PARLEY_OK;
     }
     if (!m || !r || !f)
         return PARLEY_ERR_INVALID_ARG;
-    cfg->alloc = (palloc){m, r, f, user};
+    cfg->alloc = (pl_alloc){m, r, f, user};
     return PARLEY_OK;
 }
 
@@ -214,9 +214,11 @@ int parley_config_set_storage(parley_config *cfg, const parley_storage *ops, voi
     return PARLEY_OK;
 }
 
-int parley_config_set_context_limits(parley_config *cfg, uint32_t breadcrumb_cap, uint32_t interval_ms)
+int parley_config_set_context_limits(parley_config *cfg, uint32_t breadcrumb_cap,
+                                     uint32_t interval_ms)
 {
-    if (!cfg || breadcrumb_cap < 1 || breadcrumb_cap > PROTO_MAX_CRUMBS || interval_ms < 1 || interval_ms > 60000)
+    if (!cfg || breadcrumb_cap < 1 || breadcrumb_cap > PL_MAX_CRUMBS || interval_ms < 1 ||
+        interval_ms > 60000)
         return PARLEY_ERR_INVALID_ARG;
     cfg->breadcrumb_cap = breadcrumb_cap;
     cfg->context_interval_ms = interval_ms;
@@ -227,9 +229,9 @@ int parley_config_set_app_version(parley_config *cfg, const char *version)
 {
     if (!cfg || !version || !*version)
         return PARLEY_ERR_INVALID_ARG;
-    if (strlen(version) > PROTO_MAX_ATTR_STR)
+    if (strlen(version) > PL_MAX_ATTR_STR)
         return PARLEY_ERR_TOO_LONG;
-    if (!putf8_valid(version, strlen(version)))
+    if (!pl_utf8_valid(version, strlen(version)))
         return PARLEY_ERR_INVALID_ARG;
     return replace(&cfg->app_version, version);
 }

@@ -6,17 +6,17 @@
 #include <stdint.h>
 
 #include "parley.h"
-#include "transport.h"
+#include "transport/transport.h"
 #include "util/alloc.h"
 
 struct parley_config {
-    palloc alloc; /* for the client; the config itself uses the C library's */
+    pl_alloc alloc; /* for the client; the config itself uses the C library's */
     char *url;
     char *app_id;
     char *ca_file;
     char *ca_pem;
     size_t ca_pem_len;
-    unsigned char pins[PTRANSPORT_MAX_PINS][PTRANSPORT_PIN_SIZE]; /* distinct */
+    unsigned char pins[PL_TRANSPORT_MAX_PINS][PL_TRANSPORT_PIN_SIZE]; /* distinct */
     size_t n_pins;
     char *data_dir;
     parley_log_fn log_fn;
@@ -26,7 +26,7 @@ struct parley_config {
     uint32_t backoff_initial_ms;
     uint32_t backoff_max_ms;
     uint32_t outbox_cap;
-    uint32_t max_events;   /* host event queue; parley_config_set_event_limits */
+    uint32_t max_events; /* host event queue; parley_config_set_event_limits */
     size_t max_event_bytes;
     int has_storage;
     parley_storage storage;
@@ -37,7 +37,7 @@ struct parley_config {
     uint32_t context_interval_ms; /* 0: default */
     char *app_version;
     int consent;
-    parley_redact_fn redact_fn;         /* at most one of the two hooks */
+    parley_redact_fn redact_fn; /* at most one of the two hooks */
     parley_redact_text_fn redact_text_fn;
     void *redact_user;
     int default_redactor;

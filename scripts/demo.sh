@@ -10,12 +10,13 @@
 #      then "Talk to a human": the conversation is queued for an agent;
 #   4. the agent's view: the conversation with the player's context and
 #      what the bot learned;
-#   5. the player's app runs again; agent Dana takes the conversation,
-#      answers and closes it; the player gets the CSAT survey and answers
-#      it; the server's aggregate shows the score;
+#   5. the player's app runs again and resumes the conversation; agent
+#      Dana takes it, answers and closes it; the player gets the CSAT
+#      survey and answers it; the server's aggregate shows the score;
 #   6. the README's C example and a game-loop example, linked to libparley.
 # Everything is bounded in time; the server is always stopped; the exit
-# status is non-zero when any step failed. Files stay in BUILD_DIR/demo.
+# status is non-zero when any step failed. Files stay in BUILD_DIR/demo,
+# which each run deletes (saying so) and makes again.
 set -euo pipefail
 
 build=${1:?usage: scripts/demo.sh BUILD_DIR}
@@ -78,6 +79,9 @@ api() { # METHOD PATH [JSON]
 
 # ---------------------------------------------------------------------------
 step "Making a throw-away CA and a certificate for localhost"
+if [ -e "$demo" ]; then
+    say "deleting the previous demo's files in $demo"
+fi
 rm -rf "$demo"
 mkdir -p "$demo"
 sh "$here/gen-certs.sh" "$demo" demo || fail "certificate generation"
@@ -111,7 +115,9 @@ done
 url="wss://localhost:$port"
 say "listening on $url (agent API: https://localhost:$port/api, token '$token')"
 
-chat=("$chat_bin" --url "$url" --ca "$demo/demo-ca.pem" --user demo-user --token "$user_hash")
+# The player's app keeps its state (outbox, last conversation) in a data dir.
+chat=("$chat_bin" --url "$url" --ca "$demo/demo-ca.pem" --user demo-user --token "$user_hash"
+      --data-dir "$demo/player-data")
 
 # ---------------------------------------------------------------------------
 step "A player writes in with their context; the bot helps, then hands over to a human"
@@ -119,8 +125,8 @@ flow=(--attr plan=vip --attr level=7 --screen shop/gems --breadcrumb "opened the
       --breadcrumb "bought 500 gems" --event 'purchase_failed={"sku":"gems_500"}'
       --send "Hi, my gems never arrived" --choose Billing --choose "A purchase didn't arrive"
       --choose "Talk to a human" --wait-replies 4 --timeout 30)
-say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --token \$user_hash --attr plan=vip \\"
-say "      --attr level=7 \\"
+say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --token \$user_hash \\"
+say "      --data-dir player-data --attr plan=vip --attr level=7 \\"
 say "      --screen shop/gems --breadcrumb 'opened the shop' --breadcrumb 'bought 500 gems' \\"
 say "      --event 'purchase_failed={\"sku\":\"gems_500\"}' --send 'Hi, my gems never arrived' \\"
 say "      --choose Billing --choose \"A purchase didn't arrive\" --choose 'Talk to a human' --wait-replies 4${reset}"
@@ -148,10 +154,10 @@ grep -q '"screen":"shop/gems"' "$demo/conversation.json" || fail "the agent does
 grep -q '"purchase_failed"' "$demo/conversation.json" || fail "the agent does not see the tracked event"
 
 # ---------------------------------------------------------------------------
-step "The player reopens the app; agent Dana takes over, answers and closes; the player rates the help"
-survey=(--wait-replies 1 --answer q1=5 --answer q2=fixed --wait-surveys 1 --timeout 30)
-say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --token \$user_hash --wait-replies 1 \\"
-say "      --answer q1=5 --answer q2=fixed --wait-surveys 1 </dev/null &${reset}"
+step "The player reopens the app and resumes the conversation; agent Dana takes over, answers and closes; the player rates the help"
+survey=(--resume --wait-replies 1 --answer q1=5 --answer q2=fixed --wait-surveys 1 --timeout 30)
+say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --token \$user_hash \\"
+say "      --data-dir player-data --resume --wait-replies 1 --answer q1=5 --answer q2=fixed --wait-surveys 1 </dev/null &${reset}"
 "${chat[@]}" "${survey[@]}" </dev/null >"$demo/player2.out" 2>"$demo/player2.err" &
 player_pid=$!
 online=
@@ -178,6 +184,7 @@ player_pid=
 say "what the player saw:"
 show "$demo/player2.out"
 [ "$player_rc" -eq 0 ] || { show "$demo/player2.err"; fail "the player's client exited with $player_rc"; }
+grep -qF "[conversation] continuing $conv" "$demo/player2.out" || fail "the player's app did not resume the conversation"
 grep -q '^\[agent Dana\]' "$demo/player2.out" || fail "the agent's reply did not reach the player"
 grep -q '^\[survey\]' "$demo/player2.out" || fail "no CSAT survey reached the player"
 

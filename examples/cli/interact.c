@@ -35,8 +35,10 @@ static const parley_option *find_option(const parley_event *ev, const char *labe
 }
 
 /* The next --choose label, when this message offers it. */
-static void choose(parley_client *pc, const options *o, interact *it, const parley_event *ev)
+static void choose(chat *c, const parley_event *ev)
 {
+    const options *o = &c->opt;
+    interact *it = &c->act;
     if (it->choose_next >= o->n_chooses)
         return;
     const char *label = o->chooses[it->choose_next];
@@ -48,26 +50,30 @@ static void choose(parley_client *pc, const options *o, interact *it, const parl
         printf("[open] %s\n", parley_option_url(opt));
         return;
     }
-    int rc = parley_postback(pc, parley_event_conversation_id(ev), parley_event_message_id(ev),
-                             parley_option_id(opt), NULL, 0);
-    if (rc == PARLEY_OK && !o->json)
-        printf("[chose] %s\n", label);
+    char cid[PARLEY_ID_SIZE];
+    int rc = parley_postback(c->pc, parley_event_conversation_id(ev), parley_event_message_id(ev),
+                             parley_option_id(opt), cid, sizeof cid);
     if (rc != PARLEY_OK) {
         output_note("cannot choose \"%s\": %s", label, parley_strerror(rc));
         it->failed = 1;
+        return;
     }
+    if (!o->json)
+        printf("[chose] %s\n", label);
+    chat_remember_sent(c, cid, label);
 }
 
 /* ---- surveys ------------------------------------------------------------------ */
 
-static const parley_question *find_question(const parley_survey *s, const char *id, size_t len)
+/* The value of the last --answer naming question `qid`, or NULL. */
+static const char *answer_for(const options *o, const char *qid)
 {
-    for (int i = 0; i < parley_survey_question_count(s); i++) {
-        const char *qid = parley_question_id(parley_survey_question(s, i));
-        if (strlen(qid) == len && strncmp(qid, id, len) == 0)
-            return parley_survey_question(s, i);
-    }
-    return NULL;
+    const char *value = NULL;
+    size_t len = strlen(qid);
+    for (size_t i = 0; i < o->n_answers; i++)
+        if (strncmp(o->answers[i], qid, len) == 0 && o->answers[i][len] == '=')
+            value = o->answers[i] + len + 1;
+    return value;
 }
 
 /* "a,b,c" into at most 32 option ids, split in a copy. */
@@ -94,87 +100,117 @@ static int answer_one(parley_survey_response *r, const parley_question *q, const
     }
 }
 
-/* Applies every --answer naming a question of this survey; 0 when none did. */
-static int apply_answers(parley_survey_response *r, const parley_survey *s, const options *o, interact *it)
+/* A question whose condition the other answers leave unmet is not asked:
+ * its --answer is left out (told), as a person would skip it. */
+static int answer_visible(parley_survey_response *r, const parley_question *q, const char *value)
+{
+    char cond[512];
+    if (parley_survey_question_visible(r, parley_question_id(q)) != 0)
+        return 1;
+    output_show_if(q, cond, sizeof cond);
+    output_note("--answer %s=%s left out: %s is asked only when %s", parley_question_id(q), value,
+                parley_question_id(q), cond);
+    return 0;
+}
+
+/* Applies the --answer values of this survey's questions in the survey's
+ * order, so that a condition sees the answers it depends on whatever the
+ * order of the flags; 0 when no --answer names one of its questions. */
+static int apply_answers(parley_survey_response *r, const parley_survey *s, const options *o,
+                         interact *it)
 {
     int applied = 0;
-    for (size_t i = 0; i < o->n_answers; i++) {
-        const char *eq = strchr(o->answers[i], '=');
-        const parley_question *q = eq ? find_question(s, o->answers[i], (size_t)(eq - o->answers[i])) : NULL;
-        if (!q)
+    for (int i = 0; i < parley_survey_question_count(s); i++) {
+        const parley_question *q = parley_survey_question(s, i);
+        const char *value = answer_for(o, parley_question_id(q));
+        if (!value)
             continue;
-        int rc = answer_one(r, q, eq + 1);
+        applied++;
+        if (!answer_visible(r, q, value))
+            continue;
+        int rc = answer_one(r, q, value);
         if (rc != PARLEY_OK) {
-            output_note("--answer %s: %s", o->answers[i], parley_strerror(rc));
+            output_note("--answer %s=%s: %s", parley_question_id(q), value, parley_strerror(rc));
             it->failed = 1;
         }
-        applied++;
     }
     return applied;
 }
 
-static void submit(parley_client *pc, const parley_survey *s, const options *o, interact *it)
+static void submit(chat *c, const parley_survey *s)
 {
     parley_survey_response *r = NULL;
-    int rc = parley_survey_response_new(pc, parley_survey_id(s), &r);
-    if (rc == PARLEY_OK && !apply_answers(r, s, o, it)) {
+    int rc = parley_survey_response_new(c->pc, parley_survey_id(s), &r);
+    if (rc == PARLEY_OK && !apply_answers(r, s, &c->opt, &c->act)) {
         parley_survey_response_free(r);
         return; /* not this survey's answers: leave it for the user */
     }
-    char missing[PARLEY_SURVEY_ID_SIZE] = "";
+    char missing[PARLEY_SURVEY_ID_SIZE] = "", cid[PARLEY_ID_SIZE], what[PARLEY_SURVEY_ID_SIZE + 32];
     if (rc == PARLEY_OK)
-        rc = parley_survey_submit(r, missing, sizeof missing, NULL, 0);
+        rc = parley_survey_submit(r, missing, sizeof missing, cid, sizeof cid);
     parley_survey_response_free(r);
     if (rc == PARLEY_OK) {
-        it->surveys_done++;
+        c->act.surveys_done++;
+        snprintf(what, sizeof what, "answers to survey %s", parley_survey_id(s));
+        chat_remember_sent(c, cid, what);
         return;
     }
     output_note("cannot submit survey %s: %s%s%s", parley_survey_id(s), parley_strerror(rc),
                 missing[0] ? ": unanswered " : "", missing);
-    it->failed = 1;
+    c->act.failed = 1;
 }
 
-static void on_survey(parley_client *pc, const options *o, interact *it, const parley_event *ev)
+static void dismiss(chat *c, const parley_survey *s)
+{
+    char cid[PARLEY_ID_SIZE], what[PARLEY_SURVEY_ID_SIZE + 32];
+    int rc = parley_survey_dismiss(c->pc, parley_survey_id(s), cid, sizeof cid);
+    if (rc != PARLEY_OK) {
+        output_note("cannot dismiss survey %s: %s", parley_survey_id(s), parley_strerror(rc));
+        return;
+    }
+    c->act.surveys_done++;
+    snprintf(what, sizeof what, "survey %s dismissed", parley_survey_id(s));
+    chat_remember_sent(c, cid, what);
+}
+
+static void on_survey(chat *c, const parley_event *ev)
 {
     const parley_survey *s = parley_event_survey(ev);
     if (!s)
         return;
-    if (o->dismiss_surveys) {
-        int rc = parley_survey_dismiss(pc, parley_survey_id(s), NULL, 0);
-        if (rc == PARLEY_OK)
-            it->surveys_done++;
-        else
-            output_note("cannot dismiss survey %s: %s", parley_survey_id(s), parley_strerror(rc));
-        return;
-    }
-    if (o->n_answers)
-        submit(pc, s, o, it);
+    if (c->opt.dismiss_surveys)
+        dismiss(c, s);
+    else if (c->opt.n_answers)
+        submit(c, s);
 }
 
 /* ---- the loop's hooks ---------------------------------------------------------- */
 
-int interact_start(parley_client *pc, const options *o, interact *it)
+int interact_start(chat *c)
 {
+    const options *o = &c->opt;
     if (!o->search)
         return PARLEY_OK;
-    int rc = parley_search_articles(pc, o->search, it->search_req, sizeof it->search_req);
+    int rc = parley_search_articles(c->pc, o->search, c->act.search_req, sizeof c->act.search_req);
     if (rc != PARLEY_OK)
         output_note("cannot search \"%s\": %s", o->search, parley_strerror(rc));
     return rc;
 }
 
-void interact_event(parley_client *pc, const options *o, interact *it, const parley_event *ev)
+void interact_event(chat *c, const parley_event *ev)
 {
+    interact *it = &c->act;
     const char *req = parley_event_request_id(ev);
     switch (parley_event_type(ev)) {
-    case PARLEY_EV_MESSAGE: choose(pc, o, it, ev); break;
-    case PARLEY_EV_SURVEY: on_survey(pc, o, it, ev); break;
+    case PARLEY_EV_MESSAGE: choose(c, ev); break;
+    case PARLEY_EV_SURVEY: on_survey(c, ev); break;
     case PARLEY_EV_ARTICLES:
         if (req && strcmp(req, it->search_req) == 0)
             it->search_answered = 1;
         break;
     case PARLEY_EV_ERROR:
-        if (it->search_req[0] && parley_event_client_id(ev) && strcmp(parley_event_client_id(ev), it->search_req) == 0)
+        if (it->search_req[0] && parley_event_client_id(ev) &&
+            strcmp(parley_event_client_id(ev), it->search_req) == 0)
             it->search_answered = it->failed = 1;
         break;
     default: break;

@@ -8,42 +8,16 @@
  * one slice (50 ms) before it is sent, which nobody notices. --threaded shows
  * the other mode: the library's I/O thread does the network while the main
  * thread blocks in poll() on stdin (or sleeps) and drains parley_poll(). */
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 
-enum { SLICE_MS = 50, MAX_LINE = 64 * 1024 };
-
-typedef struct sent_msg {
-    char cid[PARLEY_ID_SIZE];
-    char *text;
-} sent_msg;
-
-typedef struct chat {
-    options opt;
-    output out;
-    parley_client *pc;
-    memstats *mem;
-    char conv[PARLEY_ID_SIZE];
-    interact act;   /* --choose, --search, --answer */
-    sent_msg *sent; /* messages not yet SENT or FAILED, to print their text */
-    size_t n_sent;
-    long replies;
-    int failed;     /* a message failed for good */
-    int fatal;      /* an error that retrying cannot fix */
-    int input_open; /* lines are still read from stdin */
-    char *line;     /* stdin bytes not yet ending in a newline */
-    size_t line_len;
-    double deadline; /* monotonic seconds; 0 = none yet */
-} chat;
+enum { SLICE_MS = 50 };
 
 /* Set by the signal handler, read by the loop: the only way a handler may
  * talk to the rest of the program. */
@@ -74,7 +48,7 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void start_deadline(chat *c)
+void chat_start_deadline(chat *c)
 {
     if (c->opt.timeout_s > 0)
         c->deadline = now_s() + c->opt.timeout_s;
@@ -98,8 +72,9 @@ static int configure_tls(parley_config *cfg, const options *o)
 {
     for (size_t i = 0; i < o->n_pins; i++) {
         if (parley_config_add_pin(cfg, o->pins[i]) != PARLEY_OK) {
-            output_note("--pin '%s' is not a pin: want the base64 SHA-256 of a public key (44 characters)",
-                        o->pins[i]);
+            output_note(
+                "--pin '%s' is not a pin: want the base64 SHA-256 of a public key (44 characters)",
+                o->pins[i]);
             return PARLEY_ERR_INVALID_ARG;
         }
     }
@@ -148,7 +123,8 @@ static int configure(parley_config *cfg, chat *c)
         rc = parley_config_set_outbox_cap(cfg, (uint32_t)o->outbox_cap);
     /* Errors always: some say more than a code (the CA paths tried). */
     if (rc == PARLEY_OK)
-        rc = parley_config_set_log(cfg, log_to_stderr, NULL, o->verbose ? PARLEY_LOG_DEBUG : PARLEY_LOG_ERROR);
+        rc = parley_config_set_log(cfg, log_to_stderr, NULL,
+                                   o->verbose ? PARLEY_LOG_DEBUG : PARLEY_LOG_ERROR);
     if (rc == PARLEY_OK)
         rc = parley_config_set_allow_insecure(cfg, o->insecure);
     if (rc == PARLEY_OK && o->reconnect_initial_ms)
@@ -178,8 +154,9 @@ static int explain_client_new(int rc, const options *o)
         if (o->ca)
             output_note("cannot use the CA certificates in --ca '%s'", o->ca);
         else
-            output_note("no usable CA bundle on this system (see the error above): pass --ca FILE, or set "
-                        "SSL_CERT_FILE");
+            output_note(
+                "no usable CA bundle on this system (see the error above): pass --ca FILE, or set "
+                "SSL_CERT_FILE");
         return CHAT_FAILED;
     case PARLEY_ERR_AUTH:
         output_note("the state in --data-dir '%s' was encrypted with another key (or none)",
@@ -251,7 +228,8 @@ static int apply_context(chat *c)
     for (size_t i = 0; i < o->n_events; i++) {
         if ((rc = options_apply_event(c->pc, (char *)o->events[i])) != PARLEY_OK) {
             output_note("cannot track --event %s: %s", o->events[i], parley_strerror(rc));
-            return rc == PARLEY_ERR_INVALID_ARG || rc == PARLEY_ERR_TOO_LONG ? CHAT_USAGE : CHAT_FAILED;
+            return rc == PARLEY_ERR_INVALID_ARG || rc == PARLEY_ERR_TOO_LONG ? CHAT_USAGE
+                                                                             : CHAT_FAILED;
         }
     }
     return -1;
@@ -267,6 +245,8 @@ static int prepare_session(chat *c)
         output_note("logout: %s", parley_strerror(rc));
         return CHAT_FAILED;
     }
+    if (o->logout)
+        conversation_forget(o);
     if (o->user && (rc = parley_identify(c->pc, o->user, o->token)) != PARLEY_OK) {
         output_note("invalid --user/--token: %s", parley_strerror(rc));
         return CHAT_USAGE;
@@ -274,165 +254,56 @@ static int prepare_session(chat *c)
     return apply_context(c);
 }
 
-/* ---- sending -------------------------------------------------------------- */
-
-static void remember_sent(chat *c, const char *cid, const char *text)
-{
-    sent_msg *grown = realloc(c->sent, (c->n_sent + 1) * sizeof *c->sent);
-    char *copy = strdup(text);
-    if (!grown || !copy) {
-        free(copy);
-        if (grown)
-            c->sent = grown;
-        return; /* only the echo of the text is lost */
-    }
-    c->sent = grown;
-    snprintf(c->sent[c->n_sent].cid, sizeof c->sent[c->n_sent].cid, "%s", cid);
-    c->sent[c->n_sent++].text = copy;
-}
-
-static sent_msg *find_sent(chat *c, const char *cid)
-{
-    for (size_t i = 0; cid && i < c->n_sent; i++)
-        if (strcmp(c->sent[i].cid, cid) == 0)
-            return &c->sent[i];
-    return NULL;
-}
-
-static void forget_sent(chat *c, sent_msg *m)
-{
-    free(m->text);
-    *m = c->sent[--c->n_sent];
-}
-
-/* The conversation starts with the first message, so a session in which
- * nothing is typed leaves no empty conversation for the agents. Like every
- * send, it works offline. */
-static int ensure_conversation(chat *c)
-{
-    if (c->conv[0])
-        return PARLEY_OK;
-    int rc = parley_conversation_start(c->pc, c->opt.subject, c->conv, sizeof c->conv);
-    if (rc != PARLEY_OK) {
-        output_note("cannot start a conversation: %s", parley_strerror(rc));
-        c->conv[0] = '\0';
-        c->fatal = 1;
-    }
-    return rc;
-}
-
-static void send_text(chat *c, const char *text)
-{
-    char cid[PARLEY_ID_SIZE];
-    if (ensure_conversation(c) != PARLEY_OK)
-        return;
-    int rc = parley_send_text(c->pc, c->conv, text, cid, sizeof cid);
-    if (rc == PARLEY_OK) {
-        remember_sent(c, cid, text);
-        return;
-    }
-    output_note("cannot send \"%.60s%s\": %s", text, strlen(text) > 60 ? "..." : "",
-                parley_strerror(rc));
-    c->failed = 1;
-}
-
-/* ---- stdin ---------------------------------------------------------------- */
-
-static void send_line(chat *c, char *line, size_t len)
-{
-    if (len > 0 && line[len - 1] == '\r')
-        len--;
-    line[len] = '\0';
-    if (len > 0)
-        send_text(c, line);
-}
-
-static void end_input(chat *c)
-{
-    if (c->line_len > 0)
-        send_line(c, c->line, c->line_len);
-    c->line_len = 0;
-    c->input_open = 0;
-    start_deadline(c);
-}
-
-/* Splits the buffered bytes into lines and sends the complete ones. */
-static void send_complete_lines(chat *c)
-{
-    size_t start = 0;
-    char *nl;
-    while ((nl = memchr(c->line + start, '\n', c->line_len - start)) != NULL) {
-        send_line(c, c->line + start, (size_t)(nl - (c->line + start)));
-        start = (size_t)(nl - c->line) + 1;
-    }
-    memmove(c->line, c->line + start, c->line_len - start);
-    c->line_len -= start;
-    if (c->line_len >= MAX_LINE) { /* far over any text limit: let the library say so */
-        send_line(c, c->line, MAX_LINE);
-        c->line_len = 0;
-    }
-}
-
-static void read_input(chat *c)
-{
-    ssize_t n = read(STDIN_FILENO, c->line + c->line_len, MAX_LINE - c->line_len);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return;
-    if (n <= 0) {
-        if (n < 0)
-            output_note("reading stdin: %s", strerror(errno));
-        end_input(c);
-        return;
-    }
-    c->line_len += (size_t)n;
-    send_complete_lines(c);
-}
-
-/* Waits up to timeout_ms for stdin, and reads it when it is ready. */
-static void pump_input(chat *c, int timeout_ms)
-{
-    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
-    int n = poll(&p, 1, timeout_ms);
-    if (n > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)))
-        read_input(c);
-    else if (n > 0 && (p.revents & POLLNVAL))
-        end_input(c);
-}
-
 /* ---- events ----------------------------------------------------------------- */
 
-static void handle_event(chat *c, parley_event *ev)
+/* 1 when the event was kept: the newest message whose options numbers
+ * pick. */
+static int handle_event(chat *c, parley_event *ev)
 {
     int type = parley_event_type(ev);
     int state = parley_event_state(ev);
-    sent_msg *m = type == PARLEY_EV_MESSAGE_STATUS ? find_sent(c, parley_event_client_id(ev)) : NULL;
+    sent_msg *m =
+        type == PARLEY_EV_MESSAGE_STATUS ? chat_find_sent(c, parley_event_client_id(ev)) : NULL;
     output_event(&c->out, ev, m ? m->text : NULL);
-    interact_event(c->pc, &c->opt, &c->act, ev);
+    interact_event(c, ev);
+    answer_on_event(c, ev);
     if (type == PARLEY_EV_MESSAGE && parley_event_author_kind(ev) != PARLEY_AUTHOR_USER)
         c->replies++;
     if (type == PARLEY_EV_MESSAGE_STATUS && state == PARLEY_MSG_FAILED)
         c->failed = 1;
     if (m && (state == PARLEY_MSG_SENT || state == PARLEY_MSG_FAILED))
-        forget_sent(c, m);
+        chat_forget_sent(c, m);
     if (type == PARLEY_EV_ERROR && parley_event_error_code(ev) == PARLEY_ERR_AUTH)
         c->fatal = 1;
+    if (!offer_usable(ev))
+        return 0;
+    chat_clear_offer(c);
+    c->offer = ev;
+    return 1;
 }
 
 static void drain_events(chat *c)
 {
     parley_event *ev;
     while (parley_poll(c->pc, &ev) == PARLEY_OK) {
-        handle_event(c, ev);
-        parley_event_free(ev);
+        if (!handle_event(c, ev))
+            parley_event_free(ev);
     }
 }
 
 /* ---- main loop -------------------------------------------------------------- */
 
+/* After piped input, support's answer to the last line is awaited too,
+ * unless --wait-replies says how many replies to wait for. */
+static int awaits_answer(const chat *c)
+{
+    return c->in.reading && !c->in.tty && c->opt.wait_replies < 0 && answer_pending(c);
+}
+
 static int all_done(chat *c)
 {
     uint32_t outbox = 1;
-    if (c->input_open || parley_outbox_count(c->pc, &outbox) != PARLEY_OK)
+    if (input_pending(c) || parley_outbox_count(c->pc, &outbox) != PARLEY_OK)
         return 0;
     return outbox == 0 && c->replies >= c->opt.wait_replies && interact_done(&c->opt, &c->act);
 }
@@ -446,8 +317,8 @@ static void sleep_ms(int ms)
 /* One turn: stdin, the network (host-driven) or a short wait (threaded). */
 static int pump(chat *c)
 {
-    if (c->input_open)
-        pump_input(c, c->opt.threaded ? SLICE_MS : 0);
+    if (input_readable(c))
+        input_pump(c, c->opt.threaded ? SLICE_MS : 0);
     else if (c->opt.threaded)
         sleep_ms(SLICE_MS / 2);
     if (c->opt.threaded)
@@ -459,9 +330,26 @@ static void report_timeout(chat *c)
 {
     uint32_t outbox = 0;
     parley_outbox_count(c->pc, &outbox);
-    output_note("timed out after %g s: %u item(s) not acknowledged by the server, "
-                "%ld of %ld replies received",
-                c->opt.timeout_s, (unsigned)outbox, c->replies, c->opt.wait_replies);
+    char replies[96] = "";
+    if (c->opt.wait_replies > 0)
+        snprintf(replies, sizeof replies, ", %ld of %ld replies received", c->replies,
+                 c->opt.wait_replies);
+    else if (c->in.held || awaits_answer(c))
+        snprintf(replies, sizeof replies, ", no answer yet to the last line (%s)",
+                 c->in.held ? "a number waits for it" : "--wait-replies 0 does not wait for it");
+    output_note("timed out after %g s: %u item(s) not acknowledged by the server%s",
+                c->opt.timeout_s, (unsigned)outbox, replies);
+}
+
+/* Ctrl-C ends the typing too: a chat whose messages all went through ends
+ * well, awaited answer or not. */
+static int interrupted(chat *c)
+{
+    c->in.open = 0;
+    c->in.done = 1;
+    if (c->failed)
+        return CHAT_FAILED;
+    return all_done(c) ? CHAT_OK : CHAT_INTERRUPTED;
 }
 
 static int run_loop(chat *c)
@@ -473,22 +361,17 @@ static int run_loop(chat *c)
             return CHAT_FAILED;
         }
         drain_events(c);
+        input_resume(c);
         if (c->fatal)
             return CHAT_FAILED;
-        if (all_done(c)) {
+        if (all_done(c) && !awaits_answer(c)) {
             /* In threaded mode the last ack may have landed after the drain
              * above; its events were queued before the outbox emptied. */
             drain_events(c);
             return c->failed || c->act.failed ? CHAT_FAILED : CHAT_OK;
         }
-        if (g_interrupted) {
-            /* Ctrl-C ends the typing too: a chat whose messages all went
-             * through ends well. */
-            c->input_open = 0;
-            if (c->failed)
-                return CHAT_FAILED;
-            return all_done(c) ? CHAT_OK : CHAT_INTERRUPTED;
-        }
+        if (g_interrupted)
+            return interrupted(c);
         if (c->deadline > 0 && now_s() >= c->deadline) {
             report_timeout(c);
             return c->failed ? CHAT_FAILED : CHAT_TIMEOUT;
@@ -513,21 +396,16 @@ static int start_io_thread(chat *c)
 static int run(chat *c)
 {
     for (size_t i = 0; i < c->opt.n_sends && !c->fatal; i++)
-        send_text(c, c->opt.sends[i]);
-    if (interact_start(c->pc, &c->opt, &c->act) != PARLEY_OK)
+        chat_send_text(c, c->opt.sends[i]);
+    if (interact_start(c) != PARLEY_OK)
         return CHAT_FAILED;
-    /* Waiting for support (searching, a survey) needs no typing. */
-    int only_waits = c->opt.search || c->opt.wait_surveys > 0 || c->opt.logout || c->opt.n_events;
-    if (c->opt.n_sends == 0 && !only_waits) {
-        c->input_open = 1;
-        if (!(c->line = malloc(MAX_LINE + 1))) {
-            output_note("out of memory");
+    /* Without --send the messages come from stdin, whatever else the run
+     * waits for. */
+    if (c->opt.n_sends == 0) {
+        if (input_begin(c) != PARLEY_OK)
             return CHAT_FAILED;
-        }
-        if (isatty(STDIN_FILENO))
-            output_note("type a message and press Enter to send it; Ctrl-D to finish");
     } else {
-        start_deadline(c);
+        chat_start_deadline(c);
     }
     int rc = c->opt.threaded ? start_io_thread(c) : PARLEY_OK;
     if (rc != PARLEY_OK) {
@@ -542,14 +420,15 @@ static int run(chat *c)
 
 static void cleanup(chat *c)
 {
+    chat_clear_offer(c);
     parley_client_free(c->pc);
     if (c->mem)
         memstats_report(c->mem);
     memstats_free(c->mem);
     while (c->n_sent > 0)
-        forget_sent(c, &c->sent[0]);
+        chat_forget_sent(c, &c->sent[0]);
     free(c->sent);
-    free(c->line);
+    input_free(c);
     options_free(&c->opt);
 }
 
@@ -567,6 +446,8 @@ int main(int argc, char **argv)
         status = print_anon_id(&c);
     if (status < 0)
         status = prepare_session(&c);
+    if (status < 0)
+        status = conversation_choose(&c);
     if (status < 0)
         status = run(&c);
     cleanup(&c);

@@ -8,7 +8,8 @@
 
 #include "cli.h"
 
-static const char USAGE[] =
+/* In parts: C99 promises string literals of 4095 bytes only. */
+static const char USAGE_CONNECT[] =
     "Usage: parley-chat --url URL [options]\n"
     "\n"
     "Chat with a parley.v1 support server from the command line.\n"
@@ -28,7 +29,9 @@ static const char USAGE[] =
     "                       outbox, so unsent messages survive a restart\n"
     "  --key-file FILE      encrypt the state in --data-dir with the 32-byte\n"
     "                       key stored raw in FILE\n"
-    "  --outbox-cap N       most unsent items kept (default 1000)\n"
+    "  --outbox-cap N       most unsent items kept (default 1000)\n";
+
+static const char USAGE_CHAT[] =
     "  --attr KEY=VALUE     user attribute, repeatable; true/false, null,\n"
     "                       numbers and {JSON objects} are typed, anything\n"
     "                       else is a string\n"
@@ -49,11 +52,17 @@ static const char USAGE[] =
     "                       or text), repeatable; the survey is then submitted\n"
     "  --dismiss-surveys    dismiss surveys instead\n"
     "  --wait-surveys N     wait until N surveys were submitted or dismissed\n"
-    "  --subject TEXT       subject of the conversation\n"
+    "  --subject TEXT       subject of a new conversation\n"
+    "  --conv ID            continue conversation ID (one that --data-dir\n"
+    "                       wrote in) instead of starting a new one\n"
+    "  --resume             continue the last conversation of --data-dir, or\n"
+    "                       start one when there is none\n"
     "  --send TEXT          message to send, repeatable (in order, in one\n"
     "                       conversation); without --send, lines typed on a\n"
-    "                       terminal or read from stdin are sent\n"
+    "                       terminal or read from stdin are sent (below)\n"
     "  --wait-replies N     wait for N messages not written by the user\n"
+    "                       (default: after piped input, for the answer to\n"
+    "                       the last line; 0: do not wait)\n"
     "  --timeout SECONDS    give up this long after the last input was queued\n"
     "                       (default 30; 0 waits forever)\n"
     "  --reconnect MS[:MAX] reconnect backoff: initial and maximum delay\n"
@@ -64,7 +73,15 @@ static const char USAGE[] =
     "  --mem-stats          report the library's heap use on exit\n"
     "  --anon-id            print the anonymous id (see --data-dir) and exit\n"
     "  --help, -h           this help\n"
-    "  --version, -V        versions of parley-chat and libparley\n"
+    "  --version, -V        versions of parley-chat and libparley\n";
+
+static const char USAGE_LINES[] =
+    "\n"
+    "Lines from stdin are messages. When support offers options (printed\n"
+    "numbered), a line holding just a number picks that option; \\N sends the\n"
+    "number N as text. From a pipe, a number waits for the answer to the line\n"
+    "before it, and after the last line parley-chat waits for its answer\n"
+    "(--timeout bounds both waits).\n"
     "\n"
     "Exit status: 0 when every message was acknowledged and the awaited\n"
     "replies arrived, 1 usage error, 2 a message failed or a fatal error,\n"
@@ -101,7 +118,9 @@ enum {
     OPT_ANSWER,
     OPT_DISMISS_SURVEYS,
     OPT_WAIT_SURVEYS,
-    OPT_PIN
+    OPT_PIN,
+    OPT_CONV,
+    OPT_RESUME
 };
 
 static const struct option LONG_OPTS[] = {
@@ -136,6 +155,8 @@ static const struct option LONG_OPTS[] = {
     {"dismiss-surveys", no_argument, NULL, OPT_DISMISS_SURVEYS},
     {"wait-surveys", required_argument, NULL, OPT_WAIT_SURVEYS},
     {"pin", required_argument, NULL, OPT_PIN},
+    {"conv", required_argument, NULL, OPT_CONV},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -241,8 +262,8 @@ static int print_version(void)
     const char *lib = parley_version(&major, &minor, &patch);
     printf("parley-chat %s (libparley %s)\n", PARLEY_VERSION_STRING, lib);
     if (major != PARLEY_VERSION_MAJOR || minor < PARLEY_VERSION_MINOR)
-        output_note("warning: built against libparley %s, running with %s",
-                    PARLEY_VERSION_STRING, lib);
+        output_note("warning: built against libparley %s, running with %s", PARLEY_VERSION_STRING,
+                    lib);
     return CHAT_OK;
 }
 
@@ -257,6 +278,12 @@ static int handle_opt(options *o, int c, char *arg)
     case OPT_TOKEN: o->token = arg; return -1;
     case OPT_DATA_DIR: o->data_dir = arg; return -1;
     case OPT_SUBJECT: o->subject = arg; return -1;
+    case OPT_CONV:
+        if (!*arg)
+            return usage_error("%s", "--conv wants a conversation id");
+        o->conv = arg;
+        return -1;
+    case OPT_RESUME: o->resume = 1; return -1;
     case OPT_SEND: return add_text(&o->sends, &o->n_sends, arg, "--send");
     case OPT_BREADCRUMB: return add_text(&o->breadcrumbs, &o->n_breadcrumbs, arg, "--breadcrumb");
     case OPT_EVENT: return add_text(&o->events, &o->n_events, arg, "--event");
@@ -291,7 +318,8 @@ static int handle_opt(options *o, int c, char *arg)
     case OPT_RECONNECT: return parse_reconnect(o, arg);
     case OPT_KEY_FILE: o->key_file = arg; return -1;
     case OPT_OUTBOX_CAP:
-        if (parse_count(arg, &o->outbox_cap) < 0 || o->outbox_cap == 0 || o->outbox_cap > UINT32_MAX)
+        if (parse_count(arg, &o->outbox_cap) < 0 || o->outbox_cap == 0 ||
+            o->outbox_cap > UINT32_MAX)
             return usage_error("--outbox-cap wants a positive count, got '%s'", arg);
         return -1;
     case OPT_JSON: o->json = 1; return -1;
@@ -300,10 +328,25 @@ static int handle_opt(options *o, int c, char *arg)
     case OPT_ANON_ID: o->anon_id = 1; return -1;
     case OPT_MEM_STATS: o->mem_stats = 1; return -1;
     case 'v': o->verbose = 1; return -1;
-    case 'h': fputs(USAGE, stdout); return CHAT_OK;
+    case 'h':
+        fputs(USAGE_CONNECT, stdout);
+        fputs(USAGE_CHAT, stdout);
+        fputs(USAGE_LINES, stdout);
+        return CHAT_OK;
     case 'V': return print_version();
     default: fputs("Try 'parley-chat --help'.\n", stderr); return CHAT_USAGE;
     }
+}
+
+static int check_conversation(const options *o)
+{
+    if (o->conv && o->resume)
+        return usage_error("%s", "--conv and --resume exclude each other");
+    if (o->conv && o->subject)
+        return usage_error("%s", "--subject names a new conversation; --conv continues one");
+    if (o->resume && !o->data_dir)
+        return usage_error("%s", "--resume needs --data-dir, where the last conversation is kept");
+    return -1;
 }
 
 static int check_options(const options *o, int argc, char **argv)
@@ -317,16 +360,17 @@ static int check_options(const options *o, int argc, char **argv)
     if (o->dismiss_surveys && o->n_answers)
         return usage_error("%s", "--answer and --dismiss-surveys exclude each other");
     if (o->n_pins == 1)
-        return usage_error("%s", "--pin needs a second pin, for a backup key: with one, replacing the "
-                                 "server's key locks every client out");
+        return usage_error("%s",
+                           "--pin needs a second pin, for a backup key: with one, replacing the "
+                           "server's key locks every client out");
     if (o->subject && strlen(o->subject) > 256)
         return usage_error("%s", "--subject is limited to 256 bytes");
-    return -1;
+    return check_conversation(o);
 }
 
 int options_parse(options *o, int argc, char **argv)
 {
-    *o = (options){.app_id = "parley-demo", .timeout_s = 30};
+    *o = (options){.app_id = "parley-demo", .timeout_s = 30, .wait_replies = -1};
     int c;
     while ((c = getopt_long(argc, argv, "hvV", LONG_OPTS, NULL)) != -1) {
         int rc = handle_opt(o, c, optarg);

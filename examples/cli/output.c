@@ -88,12 +88,12 @@ const char *name_author(int kind)
 const char *name_error(int code)
 {
     static const char *const NAMES[] = {
-        "PARLEY_OK", "PARLEY_ERR_INVALID_ARG", "PARLEY_ERR_NOMEM", "PARLEY_ERR_STATE",
-        "PARLEY_ERR_AGAIN", "PARLEY_ERR_CONFIG", "PARLEY_ERR_INSECURE", "PARLEY_ERR_TOO_LONG",
-        "PARLEY_ERR_IO", "PARLEY_ERR_TLS", "PARLEY_ERR_CONNECT", "PARLEY_ERR_PROTOCOL",
-        "PARLEY_ERR_AUTH", "PARLEY_ERR_NOT_FOUND", "PARLEY_ERR_FULL", "PARLEY_ERR_REJECTED",
-        "PARLEY_ERR_THREAD", "PARLEY_ERR_CLOSED", "PARLEY_ERR_OFFLINE", "PARLEY_ERR_CONSENT",
-        "PARLEY_ERR_RANGE", "PARLEY_ERR_INCOMPLETE"};
+        "PARLEY_OK",         "PARLEY_ERR_INVALID_ARG", "PARLEY_ERR_NOMEM",    "PARLEY_ERR_STATE",
+        "PARLEY_ERR_AGAIN",  "PARLEY_ERR_CONFIG",      "PARLEY_ERR_INSECURE", "PARLEY_ERR_TOO_LONG",
+        "PARLEY_ERR_IO",     "PARLEY_ERR_TLS",         "PARLEY_ERR_CONNECT",  "PARLEY_ERR_PROTOCOL",
+        "PARLEY_ERR_AUTH",   "PARLEY_ERR_NOT_FOUND",   "PARLEY_ERR_FULL",     "PARLEY_ERR_REJECTED",
+        "PARLEY_ERR_THREAD", "PARLEY_ERR_CLOSED",      "PARLEY_ERR_OFFLINE",  "PARLEY_ERR_CONSENT",
+        "PARLEY_ERR_RANGE",  "PARLEY_ERR_INCOMPLETE"};
     if (code > 0 || -code >= (int)(sizeof NAMES / sizeof NAMES[0]))
         return "PARLEY_ERR_UNKNOWN";
     return NAMES[-code];
@@ -169,9 +169,12 @@ static void add_tls(cJSON *o, uint32_t failures)
         uint32_t bit;
         const char *name;
     } names[] = {
-        {PARLEY_TLS_HOSTNAME_MISMATCH, "hostname_mismatch"}, {PARLEY_TLS_UNTRUSTED, "untrusted"},
-        {PARLEY_TLS_EXPIRED, "expired"}, {PARLEY_TLS_NOT_YET_VALID, "not_yet_valid"},
-        {PARLEY_TLS_PIN_MISMATCH, "pin_mismatch"}, {PARLEY_TLS_OTHER, "other"},
+        {PARLEY_TLS_HOSTNAME_MISMATCH, "hostname_mismatch"},
+        {PARLEY_TLS_UNTRUSTED, "untrusted"},
+        {PARLEY_TLS_EXPIRED, "expired"},
+        {PARLEY_TLS_NOT_YET_VALID, "not_yet_valid"},
+        {PARLEY_TLS_PIN_MISMATCH, "pin_mismatch"},
+        {PARLEY_TLS_OTHER, "other"},
     };
     cJSON *arr = failures ? cJSON_AddArrayToObject(o, "tls") : NULL;
     for (size_t i = 0; arr && i < sizeof names / sizeof names[0]; i++)
@@ -245,33 +248,42 @@ static void print_connection(const parley_event *ev)
            why ? ": " : "", or_empty(why));
 }
 
-static void print_options(const parley_block *b)
+/* `num` counts the options when they can be picked by number (offers.c
+ * counts them in the same order); NULL prints them unnumbered. */
+static void print_options(const parley_block *b, int *num)
 {
     for (int j = 0; j < parley_block_option_count(b); j++) {
         const parley_option *o = parley_block_option(b, j);
-        if (parley_option_action(o) == PARLEY_ACTION_URL)
-            printf("    [%s -> %s]\n", parley_option_label(o), or_empty(parley_option_url(o)));
+        if (num)
+            printf("    %d. ", ++*num);
         else
-            printf("    [%s]\n", parley_option_label(o));
+            printf("    ");
+        if (parley_option_action(o) == PARLEY_ACTION_URL)
+            printf("[%s -> %s]\n", parley_option_label(o), or_empty(parley_option_url(o)));
+        else
+            printf("[%s]\n", parley_option_label(o));
     }
 }
 
-static void print_block(const parley_block *b)
+static void print_block(const parley_block *b, int *num)
 {
     if (parley_block_title(b))
-        printf("    %s%s%s\n", parley_block_title(b), parley_block_text(b) ? ": " : "", or_empty(parley_block_text(b)));
-    print_options(b);
+        printf("    %s%s%s\n", parley_block_title(b), parley_block_text(b) ? ": " : "",
+               or_empty(parley_block_text(b)));
+    print_options(b, num);
     for (int j = 0; j < parley_block_card_count(b); j++)
-        print_block(parley_block_card(b, j));
+        print_block(parley_block_card(b, j), num);
 }
 
 static void print_message(const parley_event *ev)
 {
     const char *name = parley_event_author_name(ev);
+    int num = 0;
     printf("[%s%s%s%s] %s\n", parley_event_type(ev) == PARLEY_EV_PROACTIVE ? "proactive " : "",
-           name_author(parley_event_author_kind(ev)), name ? " " : "", or_empty(name), or_empty(parley_event_text(ev)));
+           name_author(parley_event_author_kind(ev)), name ? " " : "", or_empty(name),
+           or_empty(parley_event_text(ev)));
     for (int i = 0; i < parley_event_block_count(ev); i++)
-        print_block(parley_event_block(ev, i));
+        print_block(parley_event_block(ev, i), offer_usable(ev) ? &num : NULL);
 }
 
 static void print_articles(const parley_event *ev)
@@ -279,20 +291,100 @@ static void print_articles(const parley_event *ev)
     printf("[articles] %d found\n", parley_event_item_count(ev));
     for (int i = 0; i < parley_event_item_count(ev); i++) {
         const parley_event *a = parley_event_item(ev, i);
-        printf("    %s: %s (%s)\n", or_empty(parley_event_message_id(a)), or_empty(parley_event_title(a)),
-               or_empty(parley_event_url(a)));
+        printf("    %s: %s (%s)\n", or_empty(parley_event_message_id(a)),
+               or_empty(parley_event_title(a)), or_empty(parley_event_url(a)));
     }
+}
+
+/* ---- surveys ---------------------------------------------------------------- */
+
+/* Appends to a fixed buffer, cutting what does not fit. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
+void output_show_if(const parley_question *q, char *buf, size_t size)
+{
+    int n = parley_question_show_if_value_count(q);
+    buf[0] = '\0';
+    if (!parley_question_show_if_question(q))
+        return;
+    append(buf, size, "%s is ", parley_question_show_if_question(q));
+    for (int j = 0; j < n; j++)
+        append(buf, size, "%s%s",
+               j == 0       ? ""
+               : j == n - 1 ? " or "
+                            : ", ",
+               parley_question_show_if_value(q, j));
+}
+
+static void describe_options(const parley_question *q, char *buf, size_t size)
+{
+    int n = parley_question_option_count(q);
+    for (int j = 0; j < n; j++)
+        append(buf, size, "%s%s = %s", j ? ", " : "", parley_question_option_id(q, j),
+               parley_question_option_label(q, j));
+}
+
+static void describe_scale(const parley_question *q, char *buf, size_t size)
+{
+    const char *lo = parley_question_min_label(q), *hi = parley_question_max_label(q);
+    append(buf, size, "%d%s%s .. %d%s%s", parley_question_min(q), lo ? " " : "", or_empty(lo),
+           parley_question_max(q), hi ? " " : "", or_empty(hi));
+}
+
+/* What an answer looks like, and when the question is asked at all. */
+static void describe_question(const parley_question *q, char *buf, size_t size)
+{
+    char cond[512];
+    buf[0] = '\0';
+    switch (parley_question_kind(q)) {
+    case PARLEY_Q_RATING:
+    case PARLEY_Q_NPS: describe_scale(q, buf, size); break;
+    case PARLEY_Q_SINGLE:
+        append(buf, size, "one of: ");
+        describe_options(q, buf, size);
+        break;
+    case PARLEY_Q_MULTI:
+        append(buf, size, "%d to %d of: ", parley_question_min(q), parley_question_max(q));
+        describe_options(q, buf, size);
+        break;
+    default: append(buf, size, "text, at most %d bytes", parley_question_max_length(q)); break;
+    }
+    if (parley_question_required(q))
+        append(buf, size, "; required");
+    output_show_if(q, cond, sizeof cond);
+    if (cond[0])
+        append(buf, size, "; asked only when %s", cond);
 }
 
 static void print_survey(const parley_event *ev)
 {
     const parley_survey *s = parley_event_survey(ev);
+    char about[2048];
     if (!s)
         return;
     printf("[survey] %s: %s\n", parley_survey_id(s), or_empty(parley_survey_title(s)));
+    if (parley_survey_intro(s))
+        printf("    %s\n", parley_survey_intro(s));
     for (int i = 0; i < parley_survey_question_count(s); i++) {
         const parley_question *q = parley_survey_question(s, i);
-        printf("    %s. %s\n", parley_question_id(q), or_empty(parley_question_text(q)));
+        describe_question(q, about, sizeof about);
+        printf("    %s. %s (%s)\n", parley_question_id(q), or_empty(parley_question_text(q)),
+               about);
     }
 }
 
@@ -353,24 +445,29 @@ static void note_tls(uint32_t failures, const char *text)
         uint32_t bit;
         const char *hint;
     } hints[] = {
-        {PARLEY_TLS_HOSTNAME_MISMATCH, "the certificate is for another host: check the host name in --url "
-                                       "(a DNS name the certificate lists; IP addresses never match)"},
-        {PARLEY_TLS_UNTRUSTED, "no trusted CA signed the certificate: pass --ca with the CA that did"},
-        {PARLEY_TLS_EXPIRED, "the certificate has expired: renew it on the server, or fix this machine's clock"},
+        {PARLEY_TLS_HOSTNAME_MISMATCH,
+         "the certificate is for another host: check the host name in --url "
+         "(a DNS name the certificate lists; IP addresses never match)"},
+        {PARLEY_TLS_UNTRUSTED,
+         "no trusted CA signed the certificate: pass --ca with the CA that did"},
+        {PARLEY_TLS_EXPIRED,
+         "the certificate has expired: renew it on the server, or fix this machine's clock"},
         {PARLEY_TLS_NOT_YET_VALID, "the certificate is not valid yet: check this machine's clock"},
-        {PARLEY_TLS_PIN_MISMATCH, "the server's key is none of the --pin values: if the server changed its key "
-                                  "on purpose, pin the new one (scripts/parley-pin.sh prints it)"},
+        {PARLEY_TLS_PIN_MISMATCH,
+         "the server's key is none of the --pin values: if the server changed its key "
+         "on purpose, pin the new one (scripts/parley-pin.sh prints it)"},
         {PARLEY_TLS_OTHER, "the certificate failed another check: see the reason above"},
     };
     output_note("%s%s", strstr(text, "TLS") ? "" : "TLS failed: ", text);
     if (!failures)
-        output_note("hint: is there a TLS server at --url? (a plain ws:// server wants ws:// and --insecure)");
+        output_note("hint: is there a TLS server at --url? (a plain ws:// server wants ws:// and "
+                    "--insecure)");
     for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
         if (failures & hints[i].bit)
             output_note("hint: %s", hints[i].hint);
     if (failures)
-        output_note("a refused certificate is retried only after %u to %u minutes", PARLEY_CERT_RETRY_MS / 60000,
-                    2 * PARLEY_CERT_RETRY_MS / 60000);
+        output_note("a refused certificate is retried only after %u to %u minutes",
+                    PARLEY_CERT_RETRY_MS / 60000, 2 * PARLEY_CERT_RETRY_MS / 60000);
 }
 
 static void note_problem(output *out, const parley_event *ev)
@@ -393,7 +490,8 @@ void output_event(output *out, const parley_event *ev, const char *sent_text)
 {
     int type = parley_event_type(ev);
     int state = parley_event_state(ev);
-    if (type == PARLEY_EV_ERROR || (type == PARLEY_EV_CONNECTION && state == PARLEY_CONN_RECONNECTING))
+    if (type == PARLEY_EV_ERROR ||
+        (type == PARLEY_EV_CONNECTION && state == PARLEY_CONN_RECONNECTING))
         note_problem(out, ev);
     else if (type == PARLEY_EV_CONNECTION && state == PARLEY_CONN_ONLINE)
         out->last_code = 0;

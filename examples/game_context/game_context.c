@@ -66,14 +66,12 @@ static int show_event(const parley_event *ev)
 {
     switch (parley_event_type(ev)) {
     case PARLEY_EV_MESSAGE:
-        printf("game: [%s] %s\n", parley_event_author_name(ev) ? parley_event_author_name(ev) : "support",
+        printf("game: [%s] %s\n",
+               parley_event_author_name(ev) ? parley_event_author_name(ev) : "support",
                parley_event_text(ev));
         return parley_event_author_kind(ev) != PARLEY_AUTHOR_USER;
-    case PARLEY_EV_ERROR:
-        printf("game: (support problem: %s)\n", parley_event_text(ev));
-        return 0;
-    default:
-        return 0;
+    case PARLEY_EV_ERROR: printf("game: (support problem: %s)\n", parley_event_text(ev)); return 0;
+    default: return 0;
     }
 }
 
@@ -123,9 +121,11 @@ int main(int argc, char **argv)
     for (int frame = 0; frame < 60 * 20 && rc == 2; frame++) {
         replies += run_frame(pc, frame);
         if (frame == 150 && !asked) {
-            asked = parley_conversation_start(pc, "Stuck on level 3", conv, sizeof conv) == PARLEY_OK &&
-                    parley_send_text(pc, conv, "Hi, " REAL_NAME " here: the gate on level 3 never opens",
-                                     NULL, 0) == PARLEY_OK;
+            asked =
+                parley_conversation_start(pc, "Stuck on level 3", conv, sizeof conv) == PARLEY_OK &&
+                parley_send_text(pc, conv,
+                                 "Hi, " REAL_NAME " here: the gate on level 3 never opens", NULL,
+                                 0) == PARLEY_OK;
             if (!asked)
                 break;
         }

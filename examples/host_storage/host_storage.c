@@ -84,8 +84,8 @@ static int save_remove(void *slot, const char *name)
 }
 
 static const parley_storage save_system = {
-    PARLEY_STORAGE_VERSION, save_size,   save_read,   save_append,
-    save_sync,              save_truncate, save_rename, save_remove,
+    PARLEY_STORAGE_VERSION, save_size,   save_read,   save_append, save_sync,
+    save_truncate,          save_rename, save_remove,
 };
 
 static parley_client *start_game(char *slot)

@@ -115,8 +115,8 @@ int64_t abuse_take(abuse_bucket *b, long rate, long burst, int64_t now_ms)
 
 abuse_class abuse_class_of(const char *type)
 {
-    static const char *const requests[] = {"history.get", "conv.list", "history.page",
-                                           "kb.search", "kb.get"};
+    static const char *const requests[] = {"history.get", "conv.list", "history.page", "kb.search",
+                                           "kb.get"};
     size_t i;
 
     if (!type)

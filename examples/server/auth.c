@@ -38,7 +38,8 @@ static int ct_equal(const unsigned char *a, const unsigned char *b, size_t n)
     return diff == 0;
 }
 
-static int hmac_sha256(const char *secret, const char *data, size_t len, unsigned char out[SHA256_LEN])
+static int hmac_sha256(const char *secret, const char *data, size_t len,
+                       unsigned char out[SHA256_LEN])
 {
     return mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
                            (const unsigned char *)secret, strlen(secret),
@@ -70,7 +71,8 @@ static const char *verify_user_hash(const char *secret, const char *user, const 
         hex[2 * i + 1] = digits[mac[i] & 0x0f];
     }
     return ct_equal((const unsigned char *)hex, (const unsigned char *)token, HASH_HEX_LEN)
-               ? NULL : R_SIGNATURE;
+               ? NULL
+               : R_SIGNATURE;
 }
 
 /* Decodes unpadded base64url (RFC 7515 section 2) into a new NUL-terminated
@@ -93,7 +95,8 @@ static unsigned char *b64url_decode(const char *s, size_t len, size_t *out_len)
             ch = '+';
         else if (ch == '_')
             ch = '/';
-        else if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+        else if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                   (ch >= '0' && ch <= '9')))
             goto fail;
         std[i] = (unsigned char)ch;
     }
@@ -131,7 +134,8 @@ static const char *check_signature(const char *secret, const char *token, size_t
 
     if (!got)
         return R_MALFORMED;
-    if (n == SHA256_LEN && hmac_sha256(secret, token, signed_len, want) == 0 && ct_equal(want, got, n))
+    if (n == SHA256_LEN && hmac_sha256(secret, token, signed_len, want) == 0 &&
+        ct_equal(want, got, n))
         why = NULL;
     free(got);
     return why;
@@ -217,7 +221,8 @@ static const char *check_claims(const auth_cfg *cfg, const char *s, size_t len, 
     return why;
 }
 
-static const char *verify_jwt(const auth_cfg *cfg, const char *user, const char *token, int64_t now_s)
+static const char *verify_jwt(const auth_cfg *cfg, const char *user, const char *token,
+                              int64_t now_s)
 {
     const char *dot1 = strchr(token, '.');
     const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;

@@ -13,12 +13,12 @@
 #define AUTH_LEEWAY_S 30
 
 typedef struct auth_cfg {
-    const char *jwt_secret;   /* NULL: JWTs are not accepted */
-    const char *hmac_secret;  /* NULL: user hashes are not accepted */
-    const char *jwt_audience; /* NULL: `aud` is not checked */
-    const char *jwt_issuer;   /* NULL: `iss` is not checked */
+    const char *jwt_secret;     /* NULL: JWTs are not accepted */
+    const char *hmac_secret;    /* NULL: user hashes are not accepted */
+    const char *jwt_audience;   /* NULL: `aud` is not checked */
+    const char *jwt_issuer;     /* NULL: `iss` is not checked */
     int64_t jwt_max_lifetime_s; /* 0: no limit on exp - iat and exp - now */
-    int insecure;             /* no secret: accept identified users unverified */
+    int insecure;               /* no secret: accept identified users unverified */
 } auth_cfg;
 
 /* NULL when `token` proves `user` at `now_s` (seconds since the epoch), or

@@ -4,11 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "cstate.h"
-#include "sq.h"
+#include "blocks.h"
+#include "deliver.h"
+#include "json.h"
 #include "util.h"
-#include "ws.h"
 
 /* The choice a postback names, copied out of the message's stored blocks. */
 typedef struct choice {
@@ -33,36 +32,21 @@ const char *bot_check_postback(const cJSON *pb)
     return NULL;
 }
 
-/* Message ids are "m-<row number>" (db.c). */
-static int parse_msg_id(const char *id, int64_t *n)
-{
-    return strncmp(id, "m-", 2) == 0 && pj_parse_seq(id + 2, n) == 0 && *n > 0 ? 0 : -1;
-}
-
 /* 1 with the choice when the message postback.msg of `conv` offers the
  * postback option postback.option, 0 when not, -1 on error. */
-static int find_choice(db *d, const char *conv, const cJSON *pb, choice *ch)
+static int find_choice(store *st, const char *conv, const cJSON *pb, choice *ch)
 {
     const char *label, *payload;
-    sqlite3_stmt *st;
-    cJSON *blocks = NULL;
-    int64_t n;
-    int rc;
+    char *text;
+    cJSON *blocks;
+    int rc = store_msg_offer(st, conv, pj_string(pb, "msg"), &text, ch->origin);
 
-    if (parse_msg_id(pj_string(pb, "msg"), &n))
-        return 0;
-    st = sq_prepare(d, "SELECT m.blocks, b.node FROM messages m"
-                       " LEFT JOIN bot_messages b ON b.msg = m.n WHERE m.n = ?1 AND m.conv = ?2",
-                    "it", n, conv);
-    rc = sq_step(d, st);
-    if (rc == 1 && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        blocks = cJSON_Parse(sq_text(st, 0));
-        snprintf(ch->origin, sizeof ch->origin, "%s", sq_text(st, 1));
-        rc = blocks ? 1 : -1;
-    }
-    sqlite3_finalize(st);
-    if (rc <= 0 || !blocks)
-        return rc < 0 ? -1 : 0;
+    if (rc <= 0)
+        return rc;
+    blocks = cJSON_Parse(text);
+    free(text);
+    if (!blocks)
+        return -1;
     rc = blocks_find_postback(blocks, pj_string(pb, "option"), &label, &payload);
     if (rc) {
         snprintf(ch->label, sizeof ch->label, "%s", label);
@@ -87,19 +71,19 @@ static char *postback_json(const cJSON *pb, const choice *ch)
     return json;
 }
 
-static int finish(db *d, bot_result *out, int rc)
+static int finish(store *st, bot_result *out, int rc)
 {
-    if (rc == CHAT_OK && db_commit(d))
-        rc = CHAT_ERR;
-    if (rc != CHAT_OK) {
-        db_rollback(d);
+    if (rc == BOT_OK && store_commit(st))
+        rc = BOT_ERR;
+    if (rc != BOT_OK) {
+        store_rollback(st);
         bot_result_clear(out);
     }
     return rc;
 }
 
 /* Folds one step into the stored bot notes. */
-static int note(cstate *st, const flow_input *in, const flow_reply *r)
+static int note(store_state *st, const flow_input *in, const flow_reply *r)
 {
     cJSON *notes = st->notes ? cJSON_Parse(st->notes) : NULL;
     char *printed = NULL;
@@ -116,11 +100,10 @@ static int note(cstate *st, const flow_input *in, const flow_reply *r)
 }
 
 /* Runs `node`, stores the bot's message and moves the state along. */
-static int run_node(server *s, const char *conv, cstate *st, const char *node,
+static int run_node(server *s, const char *conv, store_state *st, const char *node,
                     const flow_input *in, bot_result *out)
 {
-    db_msg *m = &out->reply;
-    int64_t n;
+    store_msg *m = &out->reply;
 
     if (flow_run(s->flow, s->kb, node, in ? in->text : NULL, &out->run))
         return -1;
@@ -131,8 +114,8 @@ static int run_node(server *s, const char *conv, cstate *st, const char *node,
     m->text = out->run.text;
     m->blocks = out->run.blocks;
     m->ts = util_now_ms();
-    if (db_msg_insert(s->db, m) || parse_msg_id(m->id, &n) ||
-        cstate_bot_message(s->db, n, out->run.node) || note(st, in, &out->run))
+    if (store_msg_insert(s->store, m) || store_bot_message(s->store, m->id, out->run.node) ||
+        note(st, in, &out->run))
         return -1;
     out->has_reply = 1;
     snprintf(st->node, sizeof st->node, "%s", out->run.node);
@@ -146,22 +129,23 @@ static int run_node(server *s, const char *conv, cstate *st, const char *node,
 
 int bot_conv_started(server *s, const char *conv, bot_result *out)
 {
-    cstate st;
+    store_state st;
     int rc;
 
     memset(out, 0, sizeof *out);
-    if (db_begin(s->db))
-        return CHAT_ERR;
-    rc = cstate_get(s->db, conv, &st);
+    if (store_begin(s->store))
+        return BOT_ERR;
+    rc = store_state_get(s->store, conv, &st);
     if (rc == 0 && !st.node[0] && strcmp(st.state, "bot") == 0 && flow_greets_on_start(s->flow))
         rc = run_node(s, conv, &st, flow_start(s->flow), NULL, out) ||
-             cstate_put(s->db, conv, &st, util_now_ms());
-    cstate_clear(&st);
-    return finish(s->db, out, rc ? CHAT_ERR : CHAT_OK);
+             store_state_put(s->store, conv, &st, util_now_ms());
+    store_state_clear(&st);
+    return finish(s->store, out, rc ? BOT_ERR : BOT_OK);
 }
 
 /* The bot's part once the user's message is stored. */
-static int react(server *s, const bot_msg_in *in, const choice *ch, cstate *st, bot_result *out)
+static int react(server *s, const bot_msg_in *in, const choice *ch, store_state *st,
+                 bot_result *out)
 {
     flow_input fin;
     const char *next;
@@ -181,7 +165,7 @@ static int react(server *s, const bot_msg_in *in, const choice *ch, cstate *st, 
     /* A bot that greets on the first message has not run yet: the
      * greeting is the answer, and the message goes into the notes. */
     next = !st->node[0] && !flow_greets_on_start(s->flow) ? flow_start(s->flow)
-                                                           : flow_route(s->flow, st->node, &fin);
+                                                          : flow_route(s->flow, st->node, &fin);
     if (next)
         return run_node(s, in->conv, st, next, &fin, out);
     /* No rule answers it, but the agent who takes over should still know. */
@@ -189,7 +173,7 @@ static int react(server *s, const bot_msg_in *in, const choice *ch, cstate *st, 
     return note(st, &fin, &none);
 }
 
-static void init_user_msg(db_msg *m, const bot_msg_in *in)
+static void init_user_msg(store_msg *m, const bot_msg_in *in)
 {
     memset(m, 0, sizeof *m);
     m->conv = in->conv;
@@ -200,71 +184,79 @@ static void init_user_msg(db_msg *m, const bot_msg_in *in)
     m->ts = util_now_ms();
 }
 
+/* The postback's choice, stored with the message as the server knows it. */
+static int take_postback(store *st, const bot_msg_in *in, choice *ch, bot_result *out)
+{
+    int rc = find_choice(st, in->conv, in->postback, ch);
+
+    if (rc <= 0)
+        return rc < 0 ? BOT_ERR : BOT_BAD_POSTBACK;
+    out->postback = postback_json(in->postback, ch);
+    out->user.postback = out->postback;
+    return out->postback ? BOT_OK : BOT_ERR;
+}
+
 int bot_user_message(server *s, const bot_msg_in *in, bot_result *out)
 {
-    db *d = s->db;
+    store *st = s->store;
+    store_state state;
     choice ch;
-    cstate st;
     int rc;
 
     memset(out, 0, sizeof *out);
     memset(&ch, 0, sizeof ch);
     init_user_msg(&out->user, in);
-    if (db_begin(d))
-        return CHAT_ERR;
-    rc = chat_owns(d, in->user, in->conv);
+    if (store_begin(st))
+        return BOT_ERR;
+    rc = store_conv_owned(st, in->user, in->conv);
     if (rc <= 0)
-        return finish(d, out, rc < 0 ? CHAT_ERR : CHAT_UNKNOWN_CONV);
-    rc = db_msg_by_cid(d, in->conv, in->cid, &out->user);
+        return finish(st, out, rc < 0 ? BOT_ERR : BOT_UNKNOWN_CONV);
+    rc = store_msg_by_cid(st, in->conv, in->cid, &out->user);
     if (rc != 0) {
         out->duplicate = rc > 0;
-        return finish(d, out, rc > 0 ? CHAT_OK : CHAT_ERR);
+        return finish(st, out, rc > 0 ? BOT_OK : BOT_ERR);
     }
-    if (in->postback) {
-        rc = find_choice(d, in->conv, in->postback, &ch);
-        if (rc <= 0)
-            return finish(d, out, rc < 0 ? CHAT_ERR : BOT_BAD_POSTBACK);
-        out->postback = postback_json(in->postback, &ch);
-        out->user.postback = out->postback;
-        if (!out->postback)
-            return finish(d, out, CHAT_ERR);
-    }
-    if (db_msg_insert(d, &out->user) || cstate_get(d, in->conv, &st))
-        return finish(d, out, CHAT_ERR);
-    rc = react(s, in, &ch, &st, out) || cstate_put(d, in->conv, &st, out->user.ts);
-    cstate_clear(&st);
-    return finish(d, out, rc ? CHAT_ERR : CHAT_OK);
+    if (in->postback && (rc = take_postback(st, in, &ch, out)) != BOT_OK)
+        return finish(st, out, rc);
+    if (store_msg_insert(st, &out->user) || store_state_get(st, in->conv, &state))
+        return finish(st, out, BOT_ERR);
+    rc = react(s, in, &ch, &state, out) || store_state_put(st, in->conv, &state, out->user.ts);
+    store_state_clear(&state);
+    return finish(st, out, rc ? BOT_ERR : BOT_OK);
+}
+
+/* Back to the bot: the flow starts over, and its resume node speaks. */
+static int hand_back(server *s, const char *conv, store_state *st, bot_result *out)
+{
+    const char *resume = flow_resume(s->flow);
+
+    out->queue_moved = strcmp(st->state, "queued") == 0;
+    out->state_changed = 1;
+    snprintf(st->state, sizeof st->state, "bot");
+    st->agent[0] = '\0';
+    st->queued_ms = 0;
+    snprintf(st->node, sizeof st->node, "%s", flow_start(s->flow));
+    if (resume && run_node(s, conv, st, resume, NULL, out))
+        return -1;
+    return store_state_put(s->store, conv, st, util_now_ms());
 }
 
 int bot_hand_back(server *s, const char *conv, bot_result *out, char *user_out)
 {
-    const char *resume = flow_resume(s->flow);
-    cstate st;
+    store_state st;
     int rc;
 
     memset(out, 0, sizeof *out);
-    if (db_begin(s->db))
-        return CHAT_ERR;
-    rc = db_conv_owner(s->db, conv, user_out, PJ_MAX_ID + 1);
+    if (store_begin(s->store))
+        return BOT_ERR;
+    rc = store_conv_owner(s->store, conv, user_out, PJ_MAX_ID + 1);
     if (rc <= 0)
-        return finish(s->db, out, rc < 0 ? CHAT_ERR : CHAT_UNKNOWN_CONV);
-    if (cstate_get(s->db, conv, &st))
-        return finish(s->db, out, CHAT_ERR);
-    rc = 0;
-    if (strcmp(st.state, "bot") != 0) {
-        out->queue_moved = strcmp(st.state, "queued") == 0;
-        out->state_changed = 1;
-        snprintf(st.state, sizeof st.state, "bot");
-        st.agent[0] = '\0';
-        st.queued_ms = 0;
-        snprintf(st.node, sizeof st.node, "%s", flow_start(s->flow));
-        if (resume)
-            rc = run_node(s, conv, &st, resume, NULL, out);
-        if (rc == 0)
-            rc = cstate_put(s->db, conv, &st, util_now_ms());
-    }
-    cstate_clear(&st);
-    return finish(s->db, out, rc ? CHAT_ERR : CHAT_OK);
+        return finish(s->store, out, rc < 0 ? BOT_ERR : BOT_UNKNOWN_CONV);
+    if (store_state_get(s->store, conv, &st))
+        return finish(s->store, out, BOT_ERR);
+    rc = strcmp(st.state, "bot") != 0 ? hand_back(s, conv, &st, out) : 0;
+    store_state_clear(&st);
+    return finish(s->store, out, rc ? BOT_ERR : BOT_OK);
 }
 
 void bot_deliver(server *s, const char *user, const char *conv, const bot_result *r)
@@ -272,11 +264,11 @@ void bot_deliver(server *s, const char *user, const char *conv, const bot_result
     /* The new state first: a client that shows the bot's "connecting you
      * with a human" already knows it is queued. */
     if (r->state_changed)
-        agent_push_state(s, user, conv);
+        deliver_state(s, user, conv);
     if (r->has_reply)
-        ws_push(s, user, &r->reply, NULL);
+        deliver_msg(s, user, &r->reply, NULL);
     if (r->queue_moved)
-        agent_push_queue(s);
+        deliver_queue(s);
 }
 
 void bot_result_clear(bot_result *r)

@@ -6,16 +6,16 @@
 
 #include <cjson/cJSON.h>
 
-#include "blocks.h"
-#include "chat.h"
 #include "flow.h"
 #include "server.h"
+#include "store.h"
 
-/* The author name of bot content outside a flow (proactive messages). */
-#define BOT_NAME FLOW_BOT_NAME_DEFAULT
-
-/* A postback naming no choice of that message (besides the CHAT_* codes). */
-#define BOT_BAD_POSTBACK (-3)
+enum {
+    BOT_OK = 0,
+    BOT_ERR = -1,          /* database failure; nothing was stored */
+    BOT_UNKNOWN_CONV = -2, /* no such conversation, or not the user's */
+    BOT_BAD_POSTBACK = -3, /* a postback naming no choice of that message */
+};
 
 /* A user message as it arrived. `postback` (may be NULL) passed
  * bot_check_postback. */
@@ -25,10 +25,10 @@ typedef struct bot_msg_in {
 } bot_msg_in;
 
 typedef struct bot_result {
-    db_msg user;       /* the stored user message (the original for a duplicate) */
-    int duplicate;     /* the cid was seen before: nothing happened */
+    store_msg user; /* the stored user message (the original for a duplicate) */
+    int duplicate;  /* the cid was seen before: nothing happened */
     int has_reply;
-    db_msg reply;      /* the bot's message; its strings live in `run` */
+    store_msg reply; /* the bot's message; its strings live in `run` */
     flow_reply run;
     int state_changed; /* the conversation's state changed: conv.update */
     int queue_moved;   /* a conversation left the queue: the others moved up */
@@ -39,18 +39,18 @@ typedef struct bot_result {
 const char *bot_check_postback(const cJSON *pb);
 
 /* A conversation was started: when the flow greets on conv.start, the bot
- * runs the start node unless it already ran in it. CHAT_OK or CHAT_ERR. */
+ * runs the start node unless it already ran in it. BOT_OK or BOT_ERR. */
 int bot_conv_started(server *s, const char *conv, bot_result *out);
 
 /* Stores a user message or postback (deduplicated by cid) and lets the
  * bot answer while the conversation is the bot's; a message in a closed
- * conversation reopens it. CHAT_OK, CHAT_UNKNOWN_CONV, BOT_BAD_POSTBACK or
- * CHAT_ERR. */
+ * conversation reopens it. BOT_OK, BOT_UNKNOWN_CONV, BOT_BAD_POSTBACK or
+ * BOT_ERR. */
 int bot_user_message(server *s, const bot_msg_in *in, bot_result *out);
 
 /* An agent handed the conversation back to the bot: state "bot", and the
- * resume node runs when the flow has one. CHAT_OK, CHAT_UNKNOWN_CONV or
- * CHAT_ERR; *user_out (PJ_MAX_ID + 1 bytes) gets the owner. */
+ * resume node runs when the flow has one. BOT_OK, BOT_UNKNOWN_CONV or
+ * BOT_ERR; *user_out (PJ_MAX_ID + 1 bytes) gets the owner. */
 int bot_hand_back(server *s, const char *conv, bot_result *out, char *user_out);
 
 /* Sends what `r` calls for to the user's connections: conv.update, the

@@ -260,8 +260,8 @@ static int check_node_kind(loader *l, const cJSON *node, enum node_type type)
 
 static int check_node(loader *l, cJSON *node)
 {
-    static const char *const allowed[] = {"type", "text", "blocks", "postbacks", "keywords",
-                                          "next", "no_match", "query", "article", "description"};
+    static const char *const allowed[] = {"type", "text",     "blocks", "postbacks", "keywords",
+                                          "next", "no_match", "query",  "article",   "description"};
     enum node_type type = type_of(node);
     const char *text = pj_string(node, "text");
     size_t tlen = text ? strlen(text) : 0;
@@ -310,8 +310,7 @@ static int check_options(loader *l)
     if (greet && strcmp(greet, "conv.start") != 0 && strcmp(greet, "first_message") != 0)
         return failf(l, "greet must be \"conv.start\" or \"first_message\"");
     f->greet_on_start = !greet || strcmp(greet, "conv.start") == 0;
-    if (wait && (!cJSON_IsNumber(wait) || wait->valuedouble < 0 ||
-                 wait->valuedouble > MAX_WAIT_S ||
+    if (wait && (!cJSON_IsNumber(wait) || wait->valuedouble < 0 || wait->valuedouble > MAX_WAIT_S ||
                  wait->valuedouble != (double)(int)wait->valuedouble))
         return failf(l, "wait_per_position_s must be an integer of 0 to %d", MAX_WAIT_S);
     f->wait = wait ? (int)wait->valuedouble : 120;
@@ -320,9 +319,10 @@ static int check_options(loader *l)
 
 static int check_top(loader *l)
 {
-    static const char *const allowed[] = {"bot", "start", "greet", "resume", "fallback",
-                                          "postbacks", "keywords", "wait_per_position_s",
-                                          "nodes", "description"};
+    static const char *const allowed[] = {
+        "bot",      "start",      "greet",    "resume",
+        "fallback", "postbacks",  "keywords", "wait_per_position_s",
+        "nodes",    "description"};
     flow *f = l->f;
     int bad = 0;
 
@@ -565,14 +565,16 @@ static cJSON *article_button(const faq_hit *hit)
     cJSON *block = cJSON_CreateObject(), *b = cJSON_CreateObject(), *buttons = NULL;
 
     if (!block || !b || !cJSON_AddStringToObject(block, "kind", "buttons") ||
-        !(buttons = cJSON_AddArrayToObject(block, "buttons")) || !cJSON_AddItemToArray(buttons, b)) {
+        !(buttons = cJSON_AddArrayToObject(block, "buttons")) ||
+        !cJSON_AddItemToArray(buttons, b)) {
         cJSON_Delete(b);
         cJSON_Delete(block);
         return NULL;
     }
     if (!cJSON_AddStringToObject(b, "id", FLOW_ARTICLE_BUTTON) ||
         !cJSON_AddStringToObject(b, "label", "Read the article") ||
-        !cJSON_AddStringToObject(b, "action", "url") || !cJSON_AddStringToObject(b, "url", hit->url)) {
+        !cJSON_AddStringToObject(b, "action", "url") ||
+        !cJSON_AddStringToObject(b, "url", hit->url)) {
         cJSON_Delete(block);
         return NULL;
     }
@@ -637,13 +639,9 @@ int flow_run(const flow *f, kb *k, const char *node_id, const char *text, flow_r
         return -1;
     out->node = node->string;
     switch (type_of(node)) {
-    case NODE_FAQ:
-        return run_faq(k, node, text, out);
-    case NODE_HANDOFF:
-        out->handoff = 1;
-        break;
-    case NODE_MESSAGE:
-        break;
+    case NODE_FAQ: return run_faq(k, node, text, out);
+    case NODE_HANDOFF: out->handoff = 1; break;
+    case NODE_MESSAGE: break;
     }
     out->text = strdup(pj_string(node, "text"));
     return out->text ? answer_blocks(node, NULL, out) : -1;
@@ -704,8 +702,8 @@ int flow_note(cJSON **notes, const flow_input *in, const flow_reply *r)
         return -1;
     if (r->node && note_push(*notes, "path", r->node))
         return -1;
-    if (r->article[0] && !has_string(cJSON_GetObjectItemCaseSensitive(*notes, "articles"),
-                                     r->article))
+    if (r->article[0] &&
+        !has_string(cJSON_GetObjectItemCaseSensitive(*notes, "articles"), r->article))
         return note_push(*notes, "articles", r->article);
     return 0;
 }

@@ -32,10 +32,10 @@ typedef struct flow_input {
 
 /* What a node does. */
 typedef struct flow_reply {
-    const char *node; /* the node that ran (borrowed from the flow) */
-    int handoff;      /* the conversation goes to the agents' queue */
-    char *text;       /* the bot's message (malloc'd) */
-    char *blocks;     /* its blocks as JSON text (malloc'd), or NULL */
+    const char *node;            /* the node that ran (borrowed from the flow) */
+    int handoff;                 /* the conversation goes to the agents' queue */
+    char *text;                  /* the bot's message (malloc'd) */
+    char *blocks;                /* its blocks as JSON text (malloc'd), or NULL */
     char article[KB_MAX_ID + 1]; /* the article an FAQ answer showed, or "" */
 } flow_reply;
 

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 
 #include "json.h"
 
@@ -21,16 +20,9 @@
 #define KB_FRAME_SLACK 256
 
 struct kb {
-    sqlite3 *h;
+    store_kb *index;
     size_t count;
 };
-
-/* The title weighs most, then the keywords, then the body; id and url are
- * not indexed. */
-static const char schema[] =
-    "CREATE VIRTUAL TABLE kb USING fts5(id UNINDEXED, title, keywords, body, url UNINDEXED,"
-    " tokenize = 'porter unicode61')";
-#define KB_RANK "bm25(kb, 0.0, 10.0, 5.0, 1.0, 0.0)"
 
 typedef struct article_src {
     char id[KB_MAX_ID + 1];
@@ -205,28 +197,23 @@ static const char *check_frame(const article_src *a)
     return len + KB_FRAME_SLACK > PJ_MAX_FRAME ? "the article does not fit in one frame" : NULL;
 }
 
-static int insert(kb *k, const article_src *a)
+static int insert(kb *k, const article_src *a, char *why, size_t cap)
 {
-    sqlite3_stmt *st;
-    int rc;
+    store_article art;
 
-    if (sqlite3_prepare_v2(k->h, "INSERT INTO kb(id, title, keywords, body, url) "
-                                 "VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, a->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, a->keywords ? a->keywords : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, a->body, -1, SQLITE_STATIC);
-    if (a->url)
-        sqlite3_bind_text(st, 5, a->url, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    memset(&art, 0, sizeof art);
+    art.id = a->id;
+    art.title = a->title;
+    art.keywords = a->keywords;
+    art.body = a->body;
+    art.url = a->url;
+    return store_kb_add(k->index, &art, why, cap);
 }
 
 static int load_file(kb *k, const char *dir, const char *name, char *why, size_t cap)
 {
     char path[4096];
+    char index_why[256];
     const char *msg;
     article_src a;
     char *text;
@@ -234,8 +221,9 @@ static int load_file(kb *k, const char *dir, const char *name, char *why, size_t
 
     memset(&a, 0, sizeof a);
     if (!valid_id(name, strlen(name) - 3))
-        return failf(why, cap, name, "the file name (the article id) must be 1 to 64 of "
-                                     "A-Z a-z 0-9 - _, then .md");
+        return failf(why, cap, name,
+                     "the file name (the article id) must be 1 to 64 of "
+                     "A-Z a-z 0-9 - _, then .md");
     memcpy(a.id, name, strlen(name) - 3);
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
         return failf(why, cap, name, "path too long");
@@ -245,8 +233,8 @@ static int load_file(kb *k, const char *dir, const char *name, char *why, size_t
     msg = parse_article(text, &a);
     if (!msg)
         msg = check_frame(&a);
-    if (!msg && insert(k, &a))
-        msg = sqlite3_errmsg(k->h);
+    if (!msg && insert(k, &a, index_why, sizeof index_why))
+        msg = index_why;
     rc = msg ? failf(why, cap, name, msg) : 0;
     free(a.body);
     free(text);
@@ -315,9 +303,11 @@ int kb_load(const char *dir, kb **out, char *why, size_t cap)
     int rc = -1;
 
     *out = NULL;
-    if (!k || sqlite3_open(":memory:", &k->h) != SQLITE_OK ||
-        sqlite3_exec(k->h, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(why, cap, "cannot create the index (SQLite without FTS5?)");
+    if (!k) {
+        snprintf(why, cap, "out of memory");
+        return -1;
+    }
+    if (store_kb_open(&k->index, why, cap)) {
         kb_free(k);
         return -1;
     }
@@ -342,7 +332,7 @@ void kb_free(kb *k)
 {
     if (!k)
         return;
-    sqlite3_close(k->h);
+    store_kb_close(k->index);
     free(k);
 }
 
@@ -363,14 +353,15 @@ static int is_word_byte(unsigned char ch)
 static int is_stop_word(const char *w, size_t len)
 {
     static const char *const stop[] = {
-        "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
-        "can", "could", "did", "didn", "do", "does", "doesn", "don", "for", "from", "get", "got",
-        "had", "has", "have", "he", "hello", "help", "her", "hey", "hi", "his", "how", "i", "if",
-        "im", "in", "is", "isn", "it", "its", "just", "ll", "me", "my", "need", "no", "not", "of",
-        "on", "or", "our", "please", "re", "she", "should", "so", "some", "thank", "thanks",
-        "that", "the", "them", "there", "these", "they", "this", "those", "to", "ve", "want",
-        "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with",
-        "won", "would", "you", "your"};
+        "a",     "about", "am",     "an",   "and",   "any",    "are",   "as",    "at",     "be",
+        "been",  "but",   "by",     "can",  "could", "did",    "didn",  "do",    "does",   "doesn",
+        "don",   "for",   "from",   "get",  "got",   "had",    "has",   "have",  "he",     "hello",
+        "help",  "her",   "hey",    "hi",   "his",   "how",    "i",     "if",    "im",     "in",
+        "is",    "isn",   "it",     "its",  "just",  "ll",     "me",    "my",    "need",   "no",
+        "not",   "of",    "on",     "or",   "our",   "please", "re",    "she",   "should", "so",
+        "some",  "thank", "thanks", "that", "the",   "them",   "there", "these", "they",   "this",
+        "those", "to",    "ve",     "want", "was",   "we",     "were",  "what",  "when",   "where",
+        "which", "who",   "why",    "will", "with",  "won",    "would", "you",   "your"};
     size_t i;
 
     for (i = 0; i < sizeof stop / sizeof stop[0]; i++) {
@@ -380,85 +371,47 @@ static int is_stop_word(const char *w, size_t len)
     return 0;
 }
 
-/* An FTS5 query "w1" OR "w2" ... of the query's meaningful words, or "" when
- * it has none. Only word bytes are copied, so no FTS5 syntax gets through. */
-static void build_match(const char *query, char *out, size_t cap)
+/* What the index's query of the words may hold (store_kb quotes each word
+ * and joins them with OR): a word that would not fit is left out. */
+#define MATCH_BUDGET (KB_MAX_TERMS * (KB_MAX_QUERY + 8) + 1)
+
+/* The query's meaningful words (at most KB_MAX_TERMS, common words
+ * ignored), lowercased (ASCII), each NUL-terminated in `buf`; their number.
+ * Only word bytes are kept. */
+static size_t query_words(const char *query, char buf[MATCH_BUDGET], const char **words)
 {
     const unsigned char *p = (const unsigned char *)query;
-    size_t used = 0, len, i;
-    int terms = 0;
+    size_t used = 0, match = 0, len, i, n = 0;
 
-    out[0] = '\0';
-    while (*p && terms < KB_MAX_TERMS) {
+    while (*p && n < KB_MAX_TERMS) {
         while (*p && !is_word_byte(*p))
             p++;
         for (len = 0; p[len] && is_word_byte(p[len]); len++)
             ;
-        if (len > 1 && !is_stop_word((const char *)p, len) && used + len + 8 < cap) {
-            used += (size_t)snprintf(out + used, cap - used, "%s\"", terms ? " OR " : "");
+        if (len > 1 && !is_stop_word((const char *)p, len) && match + len + 8 < MATCH_BUDGET) {
+            match += len + (n ? 6 : 2);
+            words[n++] = buf + used;
             for (i = 0; i < len; i++)
-                out[used++] = (char)(p[i] < 0x80 ? (p[i] | 0x20) : p[i]);
-            out[used++] = '"';
-            out[used] = '\0';
-            terms++;
+                buf[used++] = (char)(p[i] < 0x80 ? (p[i] | 0x20) : p[i]);
+            buf[used++] = '\0';
         }
         p += len;
     }
-}
-
-static void fill(sqlite3_stmt *st, kb_article *a, int with_snippet)
-{
-    a->id = (const char *)sqlite3_column_text(st, 0);
-    a->title = (const char *)sqlite3_column_text(st, 1);
-    a->body = (const char *)sqlite3_column_text(st, 2);
-    a->url = (const char *)sqlite3_column_text(st, 3);
-    a->snippet = with_snippet ? (const char *)sqlite3_column_text(st, 4) : NULL;
+    return n;
 }
 
 int kb_search(kb *k, const char *query, int limit, kb_cb cb, void *ud)
 {
-    char match[KB_MAX_TERMS * (KB_MAX_QUERY + 8) + 1];
-    sqlite3_stmt *st;
-    kb_article a;
-    int rc, n = 0;
+    char buf[MATCH_BUDGET];
+    const char *words[KB_MAX_TERMS];
+    size_t n = query_words(query, buf, words);
 
-    build_match(query, match, sizeof match);
-    if (!match[0])
-        return 0;
-    if (sqlite3_prepare_v2(k->h, "SELECT id, title, body, url,"
-                                 " snippet(kb, 3, '<b>', '</b>', '...', 16) FROM kb"
-                                 " WHERE kb MATCH ?1 ORDER BY " KB_RANK " LIMIT ?2",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fill(st, &a, 1);
-        n++;
-        if (cb(ud, &a))
-            break;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
+    return store_kb_search(k->index, words, n, limit, cb, ud);
 }
 
 int kb_get(kb *k, const char *id, kb_cb cb, void *ud)
 {
-    sqlite3_stmt *st;
-    kb_article a;
-    int rc;
-
-    if (sqlite3_prepare_v2(k->h, "SELECT id, title, body, url FROM kb WHERE id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        fill(st, &a, 0);
-        cb(ud, &a);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return store_kb_get(k->index, id, cb, ud);
 }
 
 /* ---- summaries ---- */

@@ -1,11 +1,13 @@
 /* The knowledge base: help articles read from a directory of Markdown files
- * at startup and indexed in an in-memory SQLite FTS5 table. It answers the
+ * at startup and indexed for full-text search (store_kb). It answers the
  * kb.search and kb.get requests and the bot's FAQ nodes. File format:
  * README.md, "Knowledge base". */
 #ifndef PARLEY_SERVER_KB_H
 #define PARLEY_SERVER_KB_H
 
 #include <stddef.h>
+
+#include "store.h"
 
 #define KB_MAX_ID 64
 #define KB_MAX_TITLE 256
@@ -18,16 +20,10 @@ typedef struct kb kb;
 
 /* An article, borrowed for the duration of a callback. `url` may be NULL;
  * `snippet` is set by kb_search only. */
-typedef struct kb_article {
-    const char *id;
-    const char *title;
-    const char *body;
-    const char *url;
-    const char *snippet;
-} kb_article;
+typedef store_article kb_article;
 
 /* Returns 0 to go on, nonzero to stop. */
-typedef int (*kb_cb)(void *ud, const kb_article *a);
+typedef store_article_cb kb_cb;
 
 /* Reads every "*.md" file of `dir`. 0, or -1 with the reason (naming the
  * file at fault) in `why`. */

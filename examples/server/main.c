@@ -9,15 +9,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "context.h"
-#include "cstate.h"
+#include <lws_config.h>
+#if !defined(LWS_WITH_MBEDTLS)
+#error "parley-server needs libwebsockets built with mbedTLS (scripts/build-lws.sh)"
+#endif
+#include <libwebsockets.h>
+
+#include "api_routes.h"
+#include "banner.h"
 #include "flow.h"
-#include "http_api.h"
-#include "identity.h"
+#include "frame_table.h"
+#include "http.h"
 #include "kb.h"
 #include "secrets.h"
 #include "server.h"
-#include "survey.h"
+#include "store.h"
 #include "survey_def.h"
 #include "util.h"
 #include "ws.h"
@@ -25,20 +31,14 @@
 #define AGENT_TOKEN_MAX 256
 #define SHUTDOWN_GRACE_MS 2000
 #define GOAWAY_RECONNECT_MS 1000
-/* The example surveys shipped with the source (examples/server/surveys.json). */
-#ifdef PARLEY_SERVER_DATA_DIR
-#define SURVEYS_DEFAULT PARLEY_SERVER_DATA_DIR "/surveys.json"
-#else
-#define SURVEYS_DEFAULT ""
+/* The shipped example bot flow, knowledge base and surveys (--bot, --kb and
+ * --surveys override them) are found beside an installed server, in
+ * PARLEY_SERVER_INSTALLED_DATA relative to its executable (../share/parley),
+ * else in the source tree it was built from. */
+#ifndef PARLEY_SERVER_DATA_DIR
+#define PARLEY_SERVER_DATA_DIR "."
 #endif
-/* The shipped example bot flow and knowledge base (--bot and --kb override). */
-#ifdef PARLEY_SERVER_DATA_DIR
-#define BOT_DEFAULT PARLEY_SERVER_DATA_DIR "/flows/support.json"
-#define KB_DEFAULT PARLEY_SERVER_DATA_DIR "/kb"
-#else
-#define BOT_DEFAULT "flows/support.json"
-#define KB_DEFAULT "kb"
-#endif
+#define DATA_PATH_MAX 4096
 
 /* Clients ping every 20 s by default; a connection silent for much longer
  * than that is pinged, then dropped, so dead peers do not pile up. */
@@ -56,6 +56,7 @@ typedef struct options {
     const char *db_path;
     const char *cert;
     const char *key;
+    const char *ca;                                  /* printed in the parley-chat command only */
     secret_src agent_token, jwt_secret, hmac_secret; /* flag, file or environment */
     const char *jwt_audience;
     const char *jwt_issuer;
@@ -68,6 +69,9 @@ typedef struct options {
     const char *bot;      /* the bot's flow file */
     const char *kb;       /* the knowledge base directory */
     abuse_cfg abuse;
+    /* The shipped data's paths, the defaults above point into them. */
+    char default_surveys[DATA_PATH_MAX + 32], default_bot[DATA_PATH_MAX + 32],
+        default_kb[DATA_PATH_MAX + 32];
 } options;
 
 /* The secrets as resolved (secrets.c), owned by main. */
@@ -94,6 +98,9 @@ static void usage(FILE *out)
             "  --cert PEM         TLS certificate chain (with --key; without them the\n"
             "                     server speaks plain ws:// and http://)\n"
             "  --key PEM          TLS private key\n"
+            "  --ca PEM           the CA certificate clients trust (checked against\n"
+            "                     --cert and shown in the parley-chat command printed\n"
+            "                     at startup)\n"
             "  --agent-token TOK  bearer token for the HTTP API (default: random, printed)\n"
             "  --jwt-secret S     identified users must present a JWT signed HS256 with S\n"
             "  --hmac-secret S    identified users may present hex HMAC-SHA256(S, user id)\n"
@@ -156,6 +163,7 @@ static const struct {
     {"--db", offsetof(options, db_path)},
     {"--cert", offsetof(options, cert)},
     {"--key", offsetof(options, key)},
+    {"--ca", offsetof(options, ca)},
     {"--agent-token", offsetof(options, agent_token.value)},
     {"--agent-token-file", offsetof(options, agent_token.file)},
     {"--jwt-secret", offsetof(options, jwt_secret.value)},
@@ -198,16 +206,54 @@ static int set_option(options *o, const char *name, const char *value)
     return -1;
 }
 
+/* Fills `dir` with the installed data directory when there is one beside
+ * the executable; 0, or -1 for an uninstalled server. */
+static int installed_data(char *dir, size_t size)
+{
+#ifdef PARLEY_SERVER_INSTALLED_DATA
+    char exe[DATA_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash;
+
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    if (snprintf(dir, size, "%s/%s", exe, PARLEY_SERVER_INSTALLED_DATA) >= (int)size)
+        return -1;
+    return access(dir, F_OK);
+#else
+    (void)dir;
+    (void)size;
+    return -1;
+#endif
+}
+
+static void default_data(options *o)
+{
+    char installed[DATA_PATH_MAX];
+    const char *dir =
+        installed_data(installed, sizeof installed) == 0 ? installed : PARLEY_SERVER_DATA_DIR;
+
+    snprintf(o->default_surveys, sizeof o->default_surveys, "%s/surveys.json", dir);
+    snprintf(o->default_bot, sizeof o->default_bot, "%s/flows/support.json", dir);
+    snprintf(o->default_kb, sizeof o->default_kb, "%s/kb", dir);
+    o->surveys = o->default_surveys;
+    o->bot = o->default_bot;
+    o->kb = o->default_kb;
+}
+
 static void default_options(options *o)
 {
     memset(o, 0, sizeof *o);
+    default_data(o);
     o->port = 8443;
     o->host = "127.0.0.1";
     o->db_path = "parley-server.db";
     o->max_text = SERVER_MAX_TEXT_DEFAULT;
-    o->surveys = SURVEYS_DEFAULT;
-    o->bot = BOT_DEFAULT;
-    o->kb = KB_DEFAULT;
     abuse_defaults(&o->abuse);
     o->agent_token = (secret_src){"--agent-token", "PARLEY_AGENT_TOKEN", NULL, NULL};
     o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
@@ -240,6 +286,10 @@ static int parse_args(int argc, char **argv, options *o)
         fprintf(stderr, "parley-server: --cert and --key go together\n");
         return -1;
     }
+    if (o->ca && !o->cert) {
+        fprintf(stderr, "parley-server: --ca goes with --cert\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -261,8 +311,10 @@ static int load_secrets(const options *o, secrets *k)
         secret_resolve(&o->hmac_secret, &k->hmac_secret))
         return -1;
     if (k->agent_token && !valid_token(k->agent_token)) {
-        fprintf(stderr, "parley-server: the agent token must be 1 ... %d printable ASCII "
-                        "characters\n", AGENT_TOKEN_MAX);
+        fprintf(stderr,
+                "parley-server: the agent token must be 1 ... %d printable ASCII "
+                "characters\n",
+                AGENT_TOKEN_MAX);
         return -1;
     }
     if (!k->jwt_secret && (o->jwt_audience || o->jwt_issuer || o->jwt_max_lifetime)) {
@@ -340,20 +392,17 @@ static void serve(struct lws_context *ctx, server *srv)
     }
 }
 
+/* The HTTP API first: lws makes the first protocol the vhost's default. */
 static void init_protocols(struct lws_protocols p[3])
 {
     memset(p, 0, 3 * sizeof *p);
-    p[0].name = "http";
-    p[0].callback = http_api_callback;
-    p[0].per_session_data_size = http_api_req_size();
-    p[1].name = "parley.v1";
-    p[1].callback = ws_callback;
-    p[1].per_session_data_size = ws_conn_size();
-    p[1].rx_buffer_size = 4096;
+    http_protocol(&p[0]);
+    ws_protocol(&p[1]);
 }
 
-static struct lws_vhost *create_vhost(struct lws_context *ctx, struct lws_context_creation_info *info,
-                                      const options *o, const struct lws_protocols *protocols)
+static struct lws_vhost *create_vhost(struct lws_context *ctx,
+                                      struct lws_context_creation_info *info, const options *o,
+                                      const struct lws_protocols *protocols)
 {
     info->vhost_name = "parley";
     info->port = (int)o->port;
@@ -368,7 +417,9 @@ static struct lws_vhost *create_vhost(struct lws_context *ctx, struct lws_contex
 
 static int announce(const options *o, int port)
 {
-    printf("parley-server: listening on %s://%s:%d\n", o->cert ? "wss" : "ws", o->host, port);
+    banner_cfg b = {o->host, port, o->cert, o->ca};
+
+    banner_print(stdout, &b);
     if (o->ready_file && write_ready_file(o->ready_file, port)) {
         fprintf(stderr, "parley-server: cannot write %s\n", o->ready_file);
         return -1;
@@ -398,8 +449,10 @@ static int run(const options *o, server *srv)
     }
     vh = create_vhost(ctx, &info, o, protocols);
     if (!vh)
-        fprintf(stderr, "parley-server: cannot listen on %s:%ld (address in use or not local, "
-                        "or unreadable --cert/--key)\n", o->host, o->port);
+        fprintf(stderr,
+                "parley-server: cannot listen on %s:%ld (address in use or not local, "
+                "or unreadable --cert/--key)\n",
+                o->host, o->port);
     else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
         install_signals();
         serve(ctx, srv);
@@ -421,7 +474,7 @@ static int load_surveys(const options *o, server *srv)
         fprintf(stderr, "parley-server: no surveys (%s not found)\n", o->surveys);
         return 0;
     }
-    srv->surveys = survey_load(o->surveys, why, sizeof why);
+    srv->surveys = survey_def_load(o->surveys, why, sizeof why);
     if (srv->surveys)
         return 0;
     fprintf(stderr, "parley-server: --surveys %s: %s\n", o->surveys, why);
@@ -448,7 +501,8 @@ static int load_bot(const options *o, server *srv)
 
 /* Fills the server from the options and secrets; an agent token is
  * generated (and printed) when none was given. 0, or the exit status. */
-static int configure(const options *o, const secrets *k, server *srv, char token[AGENT_TOKEN_MAX + 1])
+static int configure(const options *o, const secrets *k, server *srv,
+                     char token[AGENT_TOKEN_MAX + 1])
 {
     memset(srv, 0, sizeof *srv);
     srv->max_text = (size_t)o->max_text;
@@ -486,16 +540,16 @@ static int start(const options *o, const secrets *k)
         return rc;
     if (load_surveys(o, &srv))
         return 2;
-    if (db_open(o->db_path, &srv.db) || identity_init(srv.db) || context_init(srv.db) ||
-        survey_init(srv.db) || cstate_init(srv.db)) {
-        db_close(srv.db);
+    if (store_open(o->db_path, 1, &srv.store)) {
         cJSON_Delete(srv.surveys);
         return 1;
     }
+    srv.frames = frame_table(&srv.nframes);
+    srv.routes = api_routes(&srv.nroutes);
     rc = load_bot(o, &srv) ? 2 : run(o, &srv);
     flow_free(srv.flow);
     kb_free(srv.kb);
-    db_close(srv.db);
+    store_close(srv.store);
     cJSON_Delete(srv.surveys);
     return rc;
 }

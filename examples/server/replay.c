@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frames.h"
-#include "ws.h"
+#include "wire.h"
 
 /* A page is cut after this many messages even when they are small, and
  * this many empty conversations are looked up per step at most, so one
@@ -14,9 +13,9 @@
 
 struct replay_job {
     replay_job *next;
-    int64_t after;   /* the last seq sent, or the cursor */
-    int64_t left;    /* history.get: messages it may still send */
-    int history;     /* ends with history.end */
+    int64_t after; /* the last seq sent, or the cursor */
+    int64_t left;  /* history.get: messages it may still send */
+    int history;   /* ends with history.end */
     char conv[];
 };
 
@@ -77,22 +76,22 @@ void replay_clear(replay_q *r)
 enum { PAGE_DONE, PAGE_FULL, PAGE_LIMIT };
 
 typedef struct page {
-    struct ws_conn *c;
+    const replay_sink *sink;
     replay_job *job;
     size_t bytes, budget;
     int msgs;
 } page;
 
-static int page_one(void *ud, const db_msg *m)
+static int page_one(void *ud, const store_msg *m)
 {
     page *p = ud;
     char *json;
 
     if (p->job->history && p->job->left == 0)
         return PAGE_LIMIT;
-    json = frame_msg(m);
+    json = wire_msg(m);
     p->bytes += json ? strlen(json) : 0;
-    ws_conn_send(p->c, json);
+    p->sink->send(p->sink->ud, json);
     p->job->after = m->seq;
     if (p->job->history)
         p->job->left--;
@@ -101,28 +100,28 @@ static int page_one(void *ud, const db_msg *m)
 }
 
 /* Ends the head job; a history.get answer says where it stopped. */
-static void finish(replay_q *r, struct ws_conn *c, int rc)
+static void finish(replay_q *r, const replay_sink *sink, int rc)
 {
     replay_job *j = r->head;
 
     if (j->history && rc < 0)
-        ws_conn_error(c, "internal", "cannot read history, try again later", NULL);
+        sink->send(sink->ud, wire_error("internal", "cannot read history, try again later", NULL));
     else if (j->history)
-        ws_conn_send(c, frame_history_end(j->conv, j->after, rc == PAGE_LIMIT));
+        sink->send(sink->ud, wire_history_end(j->conv, j->after, rc == PAGE_LIMIT));
     pop(r);
 }
 
-void replay_step(replay_q *r, struct ws_conn *c, size_t budget)
+void replay_step(replay_q *r, store *s, const replay_sink *sink, size_t budget)
 {
-    page p = {c, NULL, 0, budget, 0};
+    page p = {sink, NULL, 0, budget, 0};
     int jobs, rc;
 
-    for (jobs = 0; r->head && jobs < STEP_MAX_JOBS && p.bytes < budget &&
-                   p.msgs < PAGE_MAX_MSGS; jobs++) {
+    for (jobs = 0; r->head && jobs < STEP_MAX_JOBS && p.bytes < budget && p.msgs < PAGE_MAX_MSGS;
+         jobs++) {
         p.job = r->head;
-        rc = db_msg_each(ws_conn_server(c)->db, p.job->conv, p.job->after, page_one, &p);
+        rc = store_msg_each(s, p.job->conv, p.job->after, page_one, &p);
         if (rc == PAGE_FULL)
             return;
-        finish(r, c, rc);
+        finish(r, sink, rc);
     }
 }

@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ws_conn;
+#include "store.h"
+
 typedef struct replay_job replay_job;
 
 /* A connection's pending replays, oldest first; zeroed is empty. */
@@ -36,8 +37,15 @@ int replay_pending(const replay_q *r);
 /* 1 when a message of `conv` pushed live now would overtake older ones a
  * pending replay is still to send; the replay sends it in its turn then. */
 int replay_covers(const replay_q *r, const char *conv);
-/* Queues the next page (about `budget` bytes) to `c`. */
-void replay_step(replay_q *r, struct ws_conn *c, size_t budget);
+/* Where a page goes: `send` queues one frame (a JSON text it takes; NULL
+ * when out of memory) on the connection. */
+typedef struct replay_sink {
+    void (*send)(void *ud, char *json);
+    void *ud;
+} replay_sink;
+
+/* Queues the next page (about `budget` bytes) of messages read from `s`. */
+void replay_step(replay_q *r, store *s, const replay_sink *sink, size_t budget);
 void replay_clear(replay_q *r);
 
 #endif

@@ -39,8 +39,10 @@ static int read_secret_file(const secret_src *src, char **out)
         return file_fail(src, "cannot read");
     }
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-        fprintf(stderr, "parley-server: warning: %s-file %s can be read by other users "
-                        "(chmod 600 it)\n", src->flag, src->file);
+        fprintf(stderr,
+                "parley-server: warning: %s-file %s can be read by other users "
+                "(chmod 600 it)\n",
+                src->flag, src->file);
     fclose(f);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;

@@ -1,6 +1,7 @@
-/* Surveys (CSAT, NPS, ...) and proactive messages: definitions and triggers
- * from the --surveys file, instances delivered to users and stored with
- * their answers, and the HTTP API around them. */
+/* Survey instances (CSAT, NPS, ...): a definition of the --surveys file
+ * sent to a user, stored with its answers, and sent again after every
+ * welcome while it is pending. Who decides to send one: triggers.c and
+ * the agents' API (api_surveys.c). */
 #ifndef PARLEY_SERVER_SURVEY_H
 #define PARLEY_SERVER_SURVEY_H
 
@@ -10,35 +11,28 @@
 #include <cjson/cJSON.h>
 
 #include "server.h"
+#include "store.h"
+#include "ws.h"
 
-struct ws_conn;
+/* Resent after each welcome: the newest this many, oldest first. */
+#define SURVEY_RESEND 10
 
-/* Creates the module's tables. 0 or -1. */
-int survey_init(db *d);
+/* Stores an instance of the definition `def` for `user` (about `conv`, or
+ * the server's own initiative when NULL) and sends it to their connections;
+ * its number in *n. 0 or -1. */
+int survey_deliver(server *s, const char *user, const cJSON *def, const char *conv, int64_t now,
+                   int64_t *n);
 
-/* An agent closed `conv_id`: delivers the survey of every "conv.closed"
- * trigger (at most once per conversation and survey). Call it after the
- * close is stored; it may run inside or outside a transaction. */
-void survey_on_conv_closed(server *srv, const char *conv_id, int64_t now_ms);
-/* A new tracked event / a change of screen: fires the matching triggers. */
-void survey_on_event(server *srv, const char *user, const char *name, int64_t now_ms);
-void survey_on_screen(server *srv, const char *user, const char *screen, int64_t now_ms);
+enum { SURVEY_STORED, SURVEY_IGNORED, SURVEY_UNKNOWN, SURVEY_BAD, SURVEY_ERROR };
 
-/* After a welcome: the user's pending surveys (newest 10) and proactive
- * items not acknowledged yet (newest 32), oldest first. */
-void survey_on_welcome(struct ws_conn *c);
+/* Stores the first answer (or dismissal: `answers` NULL) of the user's
+ * instance `n`: SURVEY_STORED, SURVEY_IGNORED when it was answered or
+ * dismissed before, SURVEY_UNKNOWN, SURVEY_BAD with why in buf (answers
+ * that do not fit the definition), SURVEY_ERROR. */
+int survey_finish(store *s, const char *user, int64_t n, const char *cid, const cJSON *answers,
+                  char *buf, size_t cap);
 
-/* Frame handlers (ws.c dispatch). */
-void survey_on_submit(struct ws_conn *c, const cJSON *f);
-void survey_on_dismiss(struct ws_conn *c, const cJSON *f);
-void survey_on_proactive_ack(struct ws_conn *c, const cJSON *f);
-
-/* identity_merge's part: survey instances and proactive items. 0 or -1. */
-int survey_merge_user(db *d, const char *anon, const char *user);
-
-/* HTTP API handlers (http_api.h, http_api_fn). */
-unsigned survey_api_push(server *s, const char *user, const cJSON *body, cJSON **out);
-unsigned survey_api_proactive(server *s, const char *user, const cJSON *body, cJSON **out);
-unsigned survey_api_responses(server *s, const char *name, const cJSON *body, cJSON **out);
+/* The user's pending instances to a connection after its welcome. */
+void survey_resend(ws_conn *c);
 
 #endif

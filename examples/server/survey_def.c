@@ -276,8 +276,8 @@ static const char *author_why(const cJSON *author)
 
     if (!cJSON_IsObject(author))
         return "message author must be an object";
-    if (!kind || (strcmp(kind, "bot") != 0 && strcmp(kind, "agent") != 0 &&
-                  strcmp(kind, "system") != 0))
+    if (!kind ||
+        (strcmp(kind, "bot") != 0 && strcmp(kind, "agent") != 0 && strcmp(kind, "system") != 0))
         return "message author kind must be bot, agent or system";
     return opt_str(author, "name", 1, MAX_LABEL) ? NULL
                                                  : "message author name must be 1..128 bytes";
@@ -348,7 +348,7 @@ static const char *trigger_why(const cJSON *file, cJSON *t, char *buf, size_t ca
         return "attributes must be an object";
     if (!survey == !msg)
         return "a trigger needs exactly one of survey and message";
-    if (survey && !(cJSON_IsString(survey) && survey_find(file, survey->valuestring)))
+    if (survey && !(cJSON_IsString(survey) && survey_def_find(file, survey->valuestring)))
         return "survey names no survey of this file";
     return msg ? message_check(msg, buf, cap) : NULL;
 }
@@ -369,7 +369,7 @@ static const char *surveys_why(const cJSON *file, char *buf, size_t cap)
         snprintf(where, sizeof where, "surveys[%d] (%.64s)", i++, name ? name : "?");
         if (!cJSON_IsObject(it) || !pj_is_ident(name))
             why = "needs a name that is an identifier";
-        else if (survey_find(file, name) != it)
+        else if (survey_def_find(file, name) != it)
             why = "the name is used twice";
         else
             why = def_why(it, inner, sizeof inner);
@@ -425,7 +425,7 @@ static char *read_all(const char *path, const char **why)
     return buf;
 }
 
-cJSON *survey_load(const char *path, char *why, size_t cap)
+cJSON *survey_def_load(const char *path, char *why, size_t cap)
 {
     const char *reason;
     char *text = read_all(path, &reason);
@@ -449,7 +449,7 @@ cJSON *survey_load(const char *path, char *why, size_t cap)
     return NULL;
 }
 
-const cJSON *survey_find(const cJSON *file, const char *name)
+const cJSON *survey_def_find(const cJSON *file, const char *name)
 {
     const cJSON *it;
     const char *s;
@@ -462,7 +462,7 @@ const cJSON *survey_find(const cJSON *file, const char *name)
     return NULL;
 }
 
-cJSON *survey_wire_copy(const cJSON *def)
+cJSON *survey_def_wire_copy(const cJSON *def)
 {
     static const char *const keys[] = {"name", "title", "intro", "questions"};
     cJSON *out = cJSON_CreateObject(), *v;
@@ -482,7 +482,7 @@ cJSON *survey_wire_copy(const cJSON *def)
     return out;
 }
 
-const cJSON *survey_first_question(const cJSON *def, const char *kind)
+const cJSON *survey_def_first_question(const cJSON *def, const char *kind)
 {
     const cJSON *q;
 
@@ -571,7 +571,7 @@ static const char *answer_why(const cJSON *q, const cJSON *a)
                : "must be a string within max_length";
 }
 
-const char *survey_answers_why(const cJSON *def, const cJSON *answers, char *buf, size_t cap)
+const char *survey_def_answers_why(const cJSON *def, const cJSON *answers, char *buf, size_t cap)
 {
     const cJSON *questions = cJSON_GetObjectItemCaseSensitive(def, "questions"), *q, *a;
     const char *why;

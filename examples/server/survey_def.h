@@ -10,20 +10,20 @@
 
 /* Loads and validates the --surveys file. The parsed file, or NULL with the
  * reason (naming the entry at fault) in why. */
-cJSON *survey_load(const char *path, char *why, size_t cap);
+cJSON *survey_def_load(const char *path, char *why, size_t cap);
 
 /* The definition named `name` in the loaded file (may be NULL), or NULL. */
-const cJSON *survey_find(const cJSON *file, const char *name);
+const cJSON *survey_def_find(const cJSON *file, const char *name);
 
 /* A copy of a (validated) definition holding only what goes on the wire:
  * name, title, intro, questions. NULL when out of memory. */
-cJSON *survey_wire_copy(const cJSON *def);
+cJSON *survey_def_wire_copy(const cJSON *def);
 
 /* The first question of `kind` in the definition, or NULL. */
-const cJSON *survey_first_question(const cJSON *def, const char *kind);
+const cJSON *survey_def_first_question(const cJSON *def, const char *kind);
 
 /* NULL when `answers` is a valid submission for the definition `def`, else
  * why not (written into buf). */
-const char *survey_answers_why(const cJSON *def, const cJSON *answers, char *buf, size_t cap);
+const char *survey_def_answers_why(const cJSON *def, const cJSON *answers, char *buf, size_t cap);
 
 #endif

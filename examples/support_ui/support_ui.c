@@ -61,13 +61,14 @@ static void draw_question(const parley_question *q)
     printf("    %s [%s%s] %s", parley_question_id(q), kinds[k >= 1 && k <= 5 ? k : 0],
            parley_question_required(q) ? ", required" : "", s_or(parley_question_text(q)));
     if (k == PARLEY_Q_RATING || k == PARLEY_Q_NPS || k == PARLEY_Q_MULTI)
-        printf(" (%d..%d %s/%s)", parley_question_min(q), parley_question_max(q), s_or(parley_question_min_label(q)),
-               s_or(parley_question_max_label(q)));
+        printf(" (%d..%d %s/%s)", parley_question_min(q), parley_question_max(q),
+               s_or(parley_question_min_label(q)), s_or(parley_question_max_label(q)));
     if (k == PARLEY_Q_TEXT)
         printf(" (at most %d bytes)", parley_question_max_length(q));
     printf("\n");
     for (int j = 0; j < parley_question_option_count(q); j++)
-        printf("      - %s: %s\n", parley_question_option_id(q, j), parley_question_option_label(q, j));
+        printf("      - %s: %s\n", parley_question_option_id(q, j),
+               parley_question_option_label(q, j));
     if (parley_question_show_if_question(q)) {
         printf("      shown when %s is", parley_question_show_if_question(q));
         for (int j = 0; j < parley_question_show_if_value_count(q); j++)
@@ -124,22 +125,27 @@ static void on_event(ui *u, const parley_event *ev)
             browse(u);
         break;
     case PARLEY_EV_PROACTIVE: printf("ui: (proactive) %s\n", s_or(parley_event_text(ev))); break;
-    case PARLEY_EV_TYPING: printf("ui: %s\n", parley_event_state(ev) == PARLEY_TYPING_ON ? "typing..." : "(stopped)"); break;
+    case PARLEY_EV_TYPING:
+        printf("ui: %s\n", parley_event_state(ev) == PARLEY_TYPING_ON ? "typing..." : "(stopped)");
+        break;
     case PARLEY_EV_CONVERSATIONS:
         u->got_list = 1;
         printf("ui: %d conversation(s)\n", parley_event_item_count(ev));
         break;
     case PARLEY_EV_HISTORY:
         u->got_history = 1;
-        printf("ui: %d older message(s)%s\n", parley_event_item_count(ev), parley_event_more(ev) ? ", more" : "");
+        printf("ui: %d older message(s)%s\n", parley_event_item_count(ev),
+               parley_event_more(ev) ? ", more" : "");
         break;
     case PARLEY_EV_ARTICLE:
         u->got_article = 1;
-        printf("ui: article \"%s\" (%zu bytes)\n", s_or(parley_event_title(ev)), strlen(s_or(parley_event_text(ev))));
+        printf("ui: article \"%s\" (%zu bytes)\n", s_or(parley_event_title(ev)),
+               strlen(s_or(parley_event_text(ev))));
         break;
     case PARLEY_EV_SURVEY: draw_survey(u, ev); break;
     case PARLEY_EV_MESSAGE_STATUS:
-        if (parley_event_state(ev) == PARLEY_MSG_SENT && strcmp(s_or(parley_event_client_id(ev)), u->survey_cid) == 0)
+        if (parley_event_state(ev) == PARLEY_MSG_SENT &&
+            strcmp(s_or(parley_event_client_id(ev)), u->survey_cid) == 0)
             u->survey_sent = 1;
         break;
     default: break;
@@ -150,8 +156,10 @@ static parley_client *create(const char *url, const char *ca)
 {
     parley_config *cfg = parley_config_new();
     parley_client *pc = NULL;
-    if (cfg && parley_config_set_url(cfg, url) == PARLEY_OK && parley_config_set_app_id(cfg, "space-miner") == PARLEY_OK &&
-        parley_config_set_ca_file(cfg, ca) == PARLEY_OK && parley_config_set_consent(cfg, 1) == PARLEY_OK)
+    if (cfg && parley_config_set_url(cfg, url) == PARLEY_OK &&
+        parley_config_set_app_id(cfg, "space-miner") == PARLEY_OK &&
+        parley_config_set_ca_file(cfg, ca) == PARLEY_OK &&
+        parley_config_set_consent(cfg, 1) == PARLEY_OK)
         parley_client_new(cfg, &pc);
     parley_config_free(cfg);
     return pc;
@@ -190,8 +198,8 @@ int main(int argc, char **argv)
     }
     int ok = u.got_list && u.got_history && u.got_article && u.survey_sent;
     if (!ok)
-        fprintf(stderr, "ui: list %d history %d article %d survey %d\n", u.got_list, u.got_history, u.got_article,
-                u.survey_sent);
+        fprintf(stderr, "ui: list %d history %d article %d survey %d\n", u.got_list, u.got_history,
+                u.got_article, u.survey_sent);
     parley_client_free(u.pc);
     return ok ? 0 : 2;
 }

@@ -22,50 +22,50 @@ static void libc_free(void *user, void *p)
     free(p);
 }
 
-static const palloc libc_alloc = {libc_malloc, libc_realloc, libc_free, NULL};
+static const pl_alloc libc_alloc = {libc_malloc, libc_realloc, libc_free, NULL};
 
-const palloc *palloc_libc(void)
+const pl_alloc *pl_alloc_libc(void)
 {
     return &libc_alloc;
 }
 
-void palloc_default(palloc *a)
+void pl_alloc_default(pl_alloc *a)
 {
     *a = libc_alloc;
 }
 
-void *pmalloc(const palloc *a, size_t size)
+void *pl_malloc(const pl_alloc *a, size_t size)
 {
     return a->malloc_fn(a->user, size ? size : 1);
 }
 
-void *pcalloc(const palloc *a, size_t n, size_t size)
+void *pl_calloc(const pl_alloc *a, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
     size_t bytes = n * size;
-    void *p = pmalloc(a, bytes);
+    void *p = pl_malloc(a, bytes);
     if (p && bytes > 0)
         memset(p, 0, bytes);
     return p;
 }
 
-void *prealloc(const palloc *a, void *p, size_t size)
+void *pl_realloc(const pl_alloc *a, void *p, size_t size)
 {
     return a->realloc_fn(a->user, p, size ? size : 1);
 }
 
-void pfree(const palloc *a, void *p)
+void pl_free(const pl_alloc *a, void *p)
 {
     if (p)
         a->free_fn(a->user, p);
 }
 
-char *pstrndup(const palloc *a, const char *s, size_t n)
+char *pl_strndup(const pl_alloc *a, const char *s, size_t n)
 {
     if (!s)
         return NULL;
-    char *d = pmalloc(a, n + 1);
+    char *d = pl_malloc(a, n + 1);
     if (!d)
         return NULL;
     memcpy(d, s, n);
@@ -73,7 +73,7 @@ char *pstrndup(const palloc *a, const char *s, size_t n)
     return d;
 }
 
-char *pstrdup(const palloc *a, const char *s)
+char *pl_strdup(const pl_alloc *a, const char *s)
 {
-    return s ? pstrndup(a, s, strlen(s)) : NULL;
+    return s ? pl_strndup(a, s, strlen(s)) : NULL;
 }

@@ -5,24 +5,24 @@
 #include <stddef.h>
 #include "parley.h"
 
-typedef struct palloc {
+typedef struct pl_alloc {
     parley_malloc_fn malloc_fn;
     parley_realloc_fn realloc_fn;
     parley_free_fn free_fn;
     void *user;
-} palloc;
+} pl_alloc;
 
 /* The C library's allocator. */
-void palloc_default(palloc *a);
-const palloc *palloc_libc(void);
+void pl_alloc_default(pl_alloc *a);
+const pl_alloc *pl_alloc_libc(void);
 
-void *pmalloc(const palloc *a, size_t size);
-void *pcalloc(const palloc *a, size_t n, size_t size); /* zeroed; NULL on overflow */
-void *prealloc(const palloc *a, void *p, size_t size);
-void pfree(const palloc *a, void *p); /* NULL is a no-op */
+void *pl_malloc(const pl_alloc *a, size_t size);
+void *pl_calloc(const pl_alloc *a, size_t n, size_t size); /* zeroed; NULL on overflow */
+void *pl_realloc(const pl_alloc *a, void *p, size_t size);
+void pl_free(const pl_alloc *a, void *p); /* NULL is a no-op */
 
 /* Copies of strings; NULL in gives NULL out. */
-char *pstrdup(const palloc *a, const char *s);
-char *pstrndup(const palloc *a, const char *s, size_t n);
+char *pl_strdup(const pl_alloc *a, const char *s);
+char *pl_strndup(const pl_alloc *a, const char *s, size_t n);
 
 #endif

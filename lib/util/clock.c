@@ -9,17 +9,17 @@ static int64_t read_ms(clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t pclock_mono_ms(void)
+int64_t pl_clock_mono_ms(void)
 {
     return read_ms(CLOCK_MONOTONIC);
 }
 
-int64_t pclock_wall_ms(void)
+int64_t pl_clock_wall_ms(void)
 {
     return read_ms(CLOCK_REALTIME);
 }
 
-void pclock_sleep_ms(int ms)
+void pl_clock_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);

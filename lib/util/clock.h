@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-int64_t pclock_mono_ms(void); /* monotonic, for timers and backoff */
-int64_t pclock_wall_ms(void); /* Unix epoch, for timestamps */
-void pclock_sleep_ms(int ms);
+int64_t pl_clock_mono_ms(void); /* monotonic, for timers and backoff */
+int64_t pl_clock_wall_ms(void); /* Unix epoch, for timestamps */
+void pl_clock_sleep_ms(int ms);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void plog_emit(const plog *log, int level, const char *fmt, ...)
+void pl_log_emit(const pl_log *log, int level, const char *fmt, ...)
 {
     if (!log || !log->fn || level > log->level)
         return;

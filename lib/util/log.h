@@ -4,25 +4,25 @@
 
 #include "parley.h"
 
-typedef struct plog {
+typedef struct pl_log {
     parley_log_fn fn;
     void *user;
     int level;
-} plog;
+} pl_log;
 
 #if defined(__GNUC__)
-#define PLOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define PL_LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
-#define PLOG_PRINTF(a, b)
+#define PL_LOG_PRINTF(a, b)
 #endif
 
 /* Formats into a bounded stack buffer (long messages are cut) and calls the
  * sink when `level` is enabled. `log` may be NULL. */
-void plog_emit(const plog *log, int level, const char *fmt, ...) PLOG_PRINTF(3, 4);
+void pl_log_emit(const pl_log *log, int level, const char *fmt, ...) PL_LOG_PRINTF(3, 4);
 
-#define PLOG_E(l, ...) plog_emit((l), PARLEY_LOG_ERROR, __VA_ARGS__)
-#define PLOG_W(l, ...) plog_emit((l), PARLEY_LOG_WARN, __VA_ARGS__)
-#define PLOG_I(l, ...) plog_emit((l), PARLEY_LOG_INFO, __VA_ARGS__)
-#define PLOG_D(l, ...) plog_emit((l), PARLEY_LOG_DEBUG, __VA_ARGS__)
+#define PL_LOG_E(l, ...) pl_log_emit((l), PARLEY_LOG_ERROR, __VA_ARGS__)
+#define PL_LOG_W(l, ...) pl_log_emit((l), PARLEY_LOG_WARN, __VA_ARGS__)
+#define PL_LOG_I(l, ...) pl_log_emit((l), PARLEY_LOG_INFO, __VA_ARGS__)
+#define PL_LOG_D(l, ...) pl_log_emit((l), PARLEY_LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -5,65 +5,66 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 
-struct prand {
-    palloc alloc;
+struct pl_rand {
+    pl_alloc alloc;
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
 };
 
-prand *prand_new(const palloc *a)
+pl_rand *pl_rand_new(const pl_alloc *a)
 {
-    prand *r = pcalloc(a, 1, sizeof *r);
+    pl_rand *r = pl_calloc(a, 1, sizeof *r);
     if (!r)
         return NULL;
     r->alloc = *a;
     mbedtls_entropy_init(&r->entropy);
     mbedtls_ctr_drbg_init(&r->drbg);
     static const unsigned char pers[] = "parley-client";
-    if (mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy, pers, sizeof pers - 1) != 0) {
-        prand_free(r);
+    if (mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy, pers, sizeof pers - 1) !=
+        0) {
+        pl_rand_free(r);
         return NULL;
     }
     return r;
 }
 
-void prand_free(prand *r)
+void pl_rand_free(pl_rand *r)
 {
     if (!r)
         return;
     mbedtls_ctr_drbg_free(&r->drbg);
     mbedtls_entropy_free(&r->entropy);
-    palloc a = r->alloc;
-    pfree(&a, r);
+    pl_alloc a = r->alloc;
+    pl_free(&a, r);
 }
 
-int prand_bytes(prand *r, void *out, size_t n)
+int pl_rand_bytes(pl_rand *r, void *out, size_t n)
 {
     return mbedtls_ctr_drbg_random(&r->drbg, out, n) == 0 ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
-uint32_t prand_uniform(prand *r, uint32_t bound)
+uint32_t pl_rand_uniform(pl_rand *r, uint32_t bound)
 {
     if (bound == 0)
         return 0;
     uint64_t v = 0;
-    if (prand_bytes(r, &v, sizeof v) != PARLEY_OK)
+    if (pl_rand_bytes(r, &v, sizeof v) != PARLEY_OK)
         return bound / 2;
     /* 64 random bits reduced to a 32-bit range: bias below 2^-32. */
     return (uint32_t)(v % ((uint64_t)bound + 1));
 }
 
-int prand_uuid4(prand *r, char out[PUUID_STR_LEN + 1])
+int pl_rand_uuid4(pl_rand *r, char out[PL_UUID_STR_LEN + 1])
 {
     unsigned char b[16];
-    int rc = prand_bytes(r, b, sizeof b);
+    int rc = pl_rand_bytes(r, b, sizeof b);
     if (rc != PARLEY_OK)
         return rc;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, PUUID_STR_LEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-             b[12], b[13], b[14], b[15]);
+    snprintf(out, PL_UUID_STR_LEN + 1,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
     return PARLEY_OK;
 }

@@ -7,19 +7,20 @@
 
 #include "util/alloc.h"
 
-typedef struct prand prand;
+typedef struct pl_rand pl_rand;
 
 /* Seeds from the system entropy source; NULL on failure. */
-prand *prand_new(const palloc *a);
-void prand_free(prand *r);
+pl_rand *pl_rand_new(const pl_alloc *a);
+void pl_rand_free(pl_rand *r);
 
-int prand_bytes(prand *r, void *out, size_t n); /* PARLEY_OK or PARLEY_ERR_NOMEM (DRBG failure) */
+int pl_rand_bytes(pl_rand *r, void *out,
+                  size_t n); /* PARLEY_OK or PARLEY_ERR_NOMEM (DRBG failure) */
 /* Uniform in [0, bound]; 0 when bound is 0. */
-uint32_t prand_uniform(prand *r, uint32_t bound);
+uint32_t pl_rand_uniform(pl_rand *r, uint32_t bound);
 
-#define PUUID_STR_LEN 36
+#define PL_UUID_STR_LEN 36
 /* A random (version 4, RFC 9562) UUID, lowercase, NUL-terminated into
- * out[PUUID_STR_LEN + 1]. */
-int prand_uuid4(prand *r, char out[PUUID_STR_LEN + 1]);
+ * out[PL_UUID_STR_LEN + 1]. */
+int pl_rand_uuid4(pl_rand *r, char out[PL_UUID_STR_LEN + 1]);
 
 #endif

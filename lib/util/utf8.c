@@ -34,7 +34,7 @@ static size_t seq_len(const unsigned char *s, size_t avail)
     return n;
 }
 
-int putf8_valid(const char *s, size_t len)
+int pl_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -47,7 +47,7 @@ int putf8_valid(const char *s, size_t len)
     return 1;
 }
 
-int pid_valid(const char *s, size_t max_len)
+int pl_id_valid(const char *s, size_t max_len)
 {
     if (!s)
         return 0;

@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 
-int putf8_valid(const char *s, size_t len); /* 1 when valid */
+int pl_utf8_valid(const char *s, size_t len); /* 1 when valid */
 
 /* 1 when s is 1..max_len bytes of printable ASCII (0x21..0x7e): ids and keys. */
-int pid_valid(const char *s, size_t max_len);
+int pl_id_valid(const char *s, size_t max_len);
 
 #endif

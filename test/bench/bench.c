@@ -70,8 +70,8 @@ static int interleave(bench_take_fn take, void *arg, int n, int block, double *s
     return 0;
 }
 
-static int rounds_into(bench_take_fn take, void *arg, int rounds, int n, int block, double *samples[2],
-                       double *pcts[2][2])
+static int rounds_into(bench_take_fn take, void *arg, int rounds, int n, int block,
+                       double *samples[2], double *pcts[2][2])
 {
     if (interleave(take, arg, block, block, samples) != 0)
         return -1;
@@ -275,15 +275,12 @@ static void note_event(bench_client *c, const parley_event *ev)
             strcmp(parley_event_client_id(ev), c->want_cid) == 0)
             c->sent = 1;
         break;
-    case PARLEY_EV_CONNECTION:
-        c->online = parley_event_state(ev) == PARLEY_CONN_ONLINE;
-        break;
+    case PARLEY_EV_CONNECTION: c->online = parley_event_state(ev) == PARLEY_CONN_ONLINE; break;
     case PARLEY_EV_CONVERSATION:
         if (parley_event_state(ev) == PARLEY_CONV_STARTED)
             c->started = 1;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 

@@ -47,9 +47,9 @@ int bench_fail(const char *what);
 /* ---- how the client is driven -------------------------------------------- */
 
 typedef enum bench_mode {
-    BENCH_SPIN,   /* parley_service(pc, 0) / lws_service(ctx, -1) in a tight loop */
-    BENCH_BLOCK,  /* parley_service(pc, 16) / lws_service(ctx, 0) in a loop */
-    BENCH_THREAD  /* parley_start / an lws service thread; the host spins with sched_yield */
+    BENCH_SPIN,  /* parley_service(pc, 0) / lws_service(ctx, -1) in a tight loop */
+    BENCH_BLOCK, /* parley_service(pc, 16) / lws_service(ctx, 0) in a loop */
+    BENCH_THREAD /* parley_start / an lws service thread; the host spins with sched_yield */
 } bench_mode;
 
 /* ---- the ack server -------------------------------------------------------- */

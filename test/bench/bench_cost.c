@@ -170,7 +170,8 @@ static int parent(void)
     if (!ok)
         return bench_fail("inbound cost (the callgrind files are kept)");
     char path[600];
-    const char *names[] = {"callgrind.parley", "callgrind.raw", "callgrind.parley.log", "callgrind.raw.log"};
+    const char *names[] = {"callgrind.parley", "callgrind.raw", "callgrind.parley.log",
+                           "callgrind.raw.log"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         unlink(path);

@@ -40,7 +40,8 @@ static int raw_burst(rawws *r, double *out)
     char text[64];
     double first, last;
     bench_burst_text(text, sizeof text, BURST);
-    if (rawws_send_text(r, text) != 0 || rawws_drain(r, BENCH_SPIN, BURST, &first, &last, TIMEOUT_MS) != 0)
+    if (rawws_send_text(r, text) != 0 ||
+        rawws_drain(r, BENCH_SPIN, BURST, &first, &last, TIMEOUT_MS) != 0)
         return -1;
     *out = rate(first, last);
     return 0;

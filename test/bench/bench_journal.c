@@ -1,4 +1,4 @@
-/* What a pjournal_put costs next to the system calls it cannot avoid.
+/* What a pl_journal_put costs next to the system calls it cannot avoid.
  * Baselines in the same run and directory: a plain write + fsync (for a
  * durable put, journal_put_sync) or a plain write (journal_put_nosync) of
  * the same number of bytes, so the figures compare on a noisy shared
@@ -10,13 +10,13 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "journal.h"
+#include "store/journal.h"
 
 #define ITERS 300
 #define VALUE_LEN 100
 
 /* Median µs per put; keys are distinct so no compaction runs. */
-static int bench_put(pjournal *j, int sync, int round, double *out)
+static int bench_put(pl_journal *j, int sync, int round, double *out)
 {
     static double t[ITERS];
     unsigned char value[VALUE_LEN];
@@ -25,7 +25,7 @@ static int bench_put(pjournal *j, int sync, int round, double *out)
         char key[32];
         snprintf(key, sizeof key, "r%d-%06d", round, i);
         double t0 = bench_now_us();
-        if (pjournal_put(j, 1, key, value, sizeof value, sync) != PARLEY_OK)
+        if (pl_journal_put(j, 1, key, value, sizeof value, sync) != PARLEY_OK)
             return -1;
         t[i] = bench_now_us() - t0;
     }
@@ -61,28 +61,29 @@ int main(void)
     char dir[] = "/tmp/parley-bench-journal-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
-    pjournal_io io;
+    pl_journal_io io;
     void *st = NULL;
-    pjournal *j = NULL;
-    int rc = pjournal_file_io(palloc_libc(), dir, &io, &st);
+    pl_journal *j = NULL;
+    int rc = pl_journal_file_io(pl_alloc_libc(), dir, &io, &st);
     if (rc == PARLEY_OK)
-        rc = pjournal_open(palloc_libc(), &io, NULL, NULL, &j);
+        rc = pl_journal_open(pl_alloc_libc(), &io, NULL, NULL, &j);
     double durable = 0, buffered = 0, base_sync = 0, base_write = 0;
     size_t before = 0;
     if (rc == PARLEY_OK) {
-        pjournal_stats s;
-        pjournal_get_stats(j, &s);
+        pl_journal_stats s;
+        pl_journal_get_stats(j, &s);
         before = s.log_bytes;
         rc = bench_put(j, 1, 0, &durable) || bench_put(j, 0, 1, &buffered);
-        pjournal_get_stats(j, &s);
+        pl_journal_get_stats(j, &s);
         /* The same bytes per record as the journal wrote. */
         size_t len = (s.log_bytes - before) / (2 * ITERS);
         if (rc == 0)
-            rc = bench_baseline(dir, len, 1, &base_sync) || bench_baseline(dir, len, 0, &base_write);
-        pjournal_close(j);
+            rc =
+                bench_baseline(dir, len, 1, &base_sync) || bench_baseline(dir, len, 0, &base_write);
+        pl_journal_close(j);
     }
     if (st)
-        pjournal_file_io_free(palloc_libc(), st);
+        pl_journal_file_io_free(pl_alloc_libc(), st);
     char path[512];
     snprintf(path, sizeof path, "%s/journal", dir);
     unlink(path);

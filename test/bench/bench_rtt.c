@@ -58,7 +58,8 @@ static int raw_sends(pair *p, double *out, int n)
         bench_message_text(text, sizeof text, ++p->seq);
         long acks = rawws_acks(p->r);
         double t0 = bench_now_us();
-        if (rawws_send_text(p->r, text) != 0 || rawws_await_acks(p->r, p->mode, acks + 1, TIMEOUT_MS) != 0)
+        if (rawws_send_text(p->r, text) != 0 ||
+            rawws_await_acks(p->r, p->mode, acks + 1, TIMEOUT_MS) != 0)
             return -1;
         out[i] = bench_now_us() - t0;
     }

@@ -118,7 +118,8 @@ static void on_msg_send(conn *c, struct lws *wsi, const cJSON *f)
 {
     const char *conv = ident(f, "conv"), *text = str(f, "text");
     unsigned long seq = ++c->seq;
-    push(c, wsi, "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"id\":\"m-%lu\",\"conv\":\"%s\",\"seq\":\"%lu\"}",
+    push(c, wsi,
+         "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"id\":\"m-%lu\",\"conv\":\"%s\",\"seq\":\"%lu\"}",
          ident(f, "cid"), ++c->ids, conv, seq);
     long n;
     if (text && sscanf(text, "burst %ld", &n) == 1 && n > 0) {
@@ -133,8 +134,10 @@ static void on_frame(conn *c, struct lws *wsi, const cJSON *f)
     if (!t)
         push(c, wsi, "{\"t\":\"error\",\"code\":\"bad_frame\"}");
     else if (strcmp(t, "hello") == 0)
-        push(c, wsi, "{\"t\":\"welcome\",\"session\":\"s-bench-%p\",\"limits\":{\"max_frame\":%d,"
-                     "\"max_text\":4096}}", (void *)c, FRAME_MAX);
+        push(c, wsi,
+             "{\"t\":\"welcome\",\"session\":\"s-bench-%p\",\"limits\":{\"max_frame\":%d,"
+             "\"max_text\":4096}}",
+             (void *)c, FRAME_MAX);
     else if (strcmp(t, "conv.start") == 0)
         push(c, wsi, "{\"t\":\"conv.ack\",\"cid\":\"%s\",\"conv\":\"%s\"}", ident(f, "cid"),
              ident(f, "conv"));
@@ -218,22 +221,16 @@ static void on_closed(conn *c)
     memset(c, 0, sizeof *c);
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
 {
     conn *c = user;
     switch (reason) {
-    case LWS_CALLBACK_ESTABLISHED:
-        memset(c, 0, sizeof *c);
-        return 0;
-    case LWS_CALLBACK_RECEIVE:
-        return on_receive(c, wsi, in, len);
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return on_writeable(c, wsi);
-    case LWS_CALLBACK_CLOSED:
-        on_closed(c);
-        return 0;
-    default:
-        return 0;
+    case LWS_CALLBACK_ESTABLISHED: memset(c, 0, sizeof *c); return 0;
+    case LWS_CALLBACK_RECEIVE: return on_receive(c, wsi, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE: return on_writeable(c, wsi);
+    case LWS_CALLBACK_CLOSED: on_closed(c); return 0;
+    default: return 0;
     }
 }
 

@@ -18,9 +18,10 @@
 #define CONNECT_TIMEOUT_MS 15000
 
 /* The same hello for every connection: an anonymous user. */
-static const char HELLO[] =
-    "{\"t\":\"hello\",\"v\":1,\"app\":\"bench\",\"sdk\":{\"name\":\"raw-lws\",\"version\":\"4.1.6\","
-    "\"platform\":\"linux-x86_64\"},\"user\":{\"anon\":\"a-5f0c6a52-8e0e-4d1b-9f3c-2b7d4e1a9c30\"}}";
+static const char HELLO[] = "{\"t\":\"hello\",\"v\":1,\"app\":\"bench\",\"sdk\":{\"name\":\"raw-"
+                            "lws\",\"version\":\"4.1.6\","
+                            "\"platform\":\"linux-x86_64\"},\"user\":{\"anon\":\"a-5f0c6a52-8e0e-"
+                            "4d1b-9f3c-2b7d4e1a9c30\"}}";
 
 struct rawws {
     struct lws_context *ctx;
@@ -150,7 +151,8 @@ static int on_writeable(rawws *r, struct lws *wsi)
 
 /* ---- lws ------------------------------------------------------------------- */
 
-static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
 {
     (void)user;
     rawws *r = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
@@ -163,11 +165,8 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return -1;
         lws_callback_on_writable(wsi);
         return 0;
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        on_receive(r, wsi, in, len);
-        return 0;
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-        return on_writeable(r, wsi);
+    case LWS_CALLBACK_CLIENT_RECEIVE: on_receive(r, wsi, in, len); return 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE: return on_writeable(r, wsi);
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (r->wsi)
             lws_callback_on_writable(r->wsi);
@@ -177,8 +176,7 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         r->wsi = NULL;
         atomic_store(&r->failed, 1);
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -315,7 +313,8 @@ int rawws_await_acks(rawws *r, bench_mode mode, long n, int timeout_ms)
     return 0;
 }
 
-int rawws_drain(rawws *r, bench_mode mode, long n, double *first_us, double *last_us, int timeout_ms)
+int rawws_drain(rawws *r, bench_mode mode, long n, double *first_us, double *last_us,
+                int timeout_ms)
 {
     double end = bench_now_us() + timeout_ms * 1000.0;
     r->mark = rawws_msgs(r);

@@ -41,7 +41,8 @@ long rawws_msgs(const rawws *r); /* msg frames */
 int rawws_await_acks(rawws *r, bench_mode mode, long n, int timeout_ms);
 /* Steps (SPIN or BLOCK) until `n` more msg frames arrived; the times the
  * first and the last of them were parsed go to first_us and last_us. */
-int rawws_drain(rawws *r, bench_mode mode, long n, double *first_us, double *last_us, int timeout_ms);
+int rawws_drain(rawws *r, bench_mode mode, long n, double *first_us, double *last_us,
+                int timeout_ms);
 
 /* The service thread of THREAD mode. */
 int rawws_start(rawws *r);

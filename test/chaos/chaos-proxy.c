@@ -31,15 +31,15 @@
 #define POLL_CAP_MS 200
 
 typedef struct {
-    double drop_prob;      /* per connection: it will be dropped */
-    long drop_max_bytes;   /* ... after 1..N bytes (either direction) */
-    long drop_max_ms;      /* ... or after 1..N ms */
-    double delay_prob;     /* per chunk: hold it back 1..delay_max_ms */
+    double drop_prob;    /* per connection: it will be dropped */
+    long drop_max_bytes; /* ... after 1..N bytes (either direction) */
+    long drop_max_ms;    /* ... or after 1..N ms */
+    double delay_prob;   /* per chunk: hold it back 1..delay_max_ms */
     long delay_max_ms;
-    double stall_prob;     /* per chunk: hold it back delay_max..stall_max ms */
+    double stall_prob; /* per chunk: hold it back delay_max..stall_max ms */
     long stall_max_ms;
-    long refuse_every_ms;  /* mean gap between refusal periods; 0 = never */
-    long refuse_ms;        /* length of a refusal period */
+    long refuse_every_ms; /* mean gap between refusal periods; 0 = never */
+    long refuse_ms;       /* length of a refusal period */
 } faults;
 
 typedef struct {
@@ -205,7 +205,11 @@ static int parse_long_opt(options *o, const char *name, const char *val)
 {
     static const long BIG = 1000L * 1000 * 1000;
     long v;
-    struct { const char *name; long *dst; long lo, hi; } table[] = {
+    struct {
+        const char *name;
+        long *dst;
+        long lo, hi;
+    } table[] = {
         {"--drop-max-bytes", &o->f.drop_max_bytes, 1, BIG},
         {"--drop-max-ms", &o->f.drop_max_ms, 1, BIG},
         {"--delay-max-ms", &o->f.delay_max_ms, 1, 600000},
@@ -260,9 +264,15 @@ static int parse_valued(options *o, const char *name, char *val)
 static int parse_options(options *o, int argc, char **argv)
 {
     *o = (options){.seed = 1,
-                   .f = {.drop_prob = 0.3, .drop_max_bytes = 20000, .drop_max_ms = 3000,
-                         .delay_prob = 0.1, .delay_max_ms = 50, .stall_prob = 0.01,
-                         .stall_max_ms = 1500, .refuse_every_ms = 0, .refuse_ms = 1000}};
+                   .f = {.drop_prob = 0.3,
+                         .drop_max_bytes = 20000,
+                         .drop_max_ms = 3000,
+                         .delay_prob = 0.1,
+                         .delay_max_ms = 50,
+                         .stall_prob = 0.01,
+                         .stall_max_ms = 1500,
+                         .refuse_every_ms = 0,
+                         .refuse_ms = 1000}};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -406,8 +416,8 @@ static int refusing(proxy *p, int64_t now)
     if (p->refuse_from == 0)
         p->refuse_from = now + rng_range(p, f->refuse_every_ms / 2, f->refuse_every_ms * 3 / 2);
     while (now >= p->refuse_from + f->refuse_ms) {
-        p->refuse_from += f->refuse_ms + rng_range(p, f->refuse_every_ms / 2,
-                                                   f->refuse_every_ms * 3 / 2);
+        p->refuse_from +=
+            f->refuse_ms + rng_range(p, f->refuse_every_ms / 2, f->refuse_every_ms * 3 / 2);
         p->refused_in_period = 0;
     }
     if (now < p->refuse_from)
@@ -635,14 +645,15 @@ static void run(proxy *p)
 static void print_stats(const proxy *p)
 {
     const stats *s = &p->st;
-    fprintf(stderr,
-            "chaos-proxy: seed=%llu accepted=%lu refused=%lu refuse_periods=%lu upstream_failed=%lu "
-            "dropped_bytes=%lu dropped_time=%lu closed_clean=%lu closed_abrupt=%lu delays=%lu stalls=%lu "
-            "bytes_up=%llu bytes_down=%llu\n",
-            (unsigned long long)p->opt.seed, s->accepted, s->refused, s->refuse_periods,
-            s->upstream_failed,
-            s->dropped_bytes, s->dropped_time, s->closed_clean, s->closed_abrupt, s->delays, s->stalls,
-            s->bytes_up, s->bytes_down);
+    fprintf(
+        stderr,
+        "chaos-proxy: seed=%llu accepted=%lu refused=%lu refuse_periods=%lu upstream_failed=%lu "
+        "dropped_bytes=%lu dropped_time=%lu closed_clean=%lu closed_abrupt=%lu delays=%lu "
+        "stalls=%lu "
+        "bytes_up=%llu bytes_down=%llu\n",
+        (unsigned long long)p->opt.seed, s->accepted, s->refused, s->refuse_periods,
+        s->upstream_failed, s->dropped_bytes, s->dropped_time, s->closed_clean, s->closed_abrupt,
+        s->delays, s->stalls, s->bytes_up, s->bytes_down);
 }
 
 static void install_signals(void)
@@ -677,8 +688,8 @@ int main(int argc, char **argv)
         close(p.lfd);
         return 2;
     }
-    fprintf(stderr, "chaos-proxy: listening on 127.0.0.1:%d -> %s:%s\n", port,
-            p.opt.upstream_host, p.opt.upstream_port);
+    fprintf(stderr, "chaos-proxy: listening on 127.0.0.1:%d -> %s:%s\n", port, p.opt.upstream_host,
+            p.opt.upstream_port);
     run(&p);
     for (int i = 0; i < MAX_CONNS; i++)
         if (p.conns[i].used)

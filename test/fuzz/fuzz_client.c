@@ -6,7 +6,7 @@
 
 #include "util/utf8.h"
 
-#define FZ_MAX_LINE (PROTO_MAX_FRAME + 1024)
+#define FZ_MAX_LINE (PL_MAX_FRAME + 1024)
 #define FZ_MAX_ARGS 8
 
 static const char welcome[] = "{\"t\":\"welcome\",\"session\":\"s-1\"}";
@@ -15,7 +15,7 @@ static const char welcome[] = "{\"t\":\"welcome\",\"session\":\"s-1\"}";
 
 static int open_modules(fz_world *w)
 {
-    psess_config sc = {
+    pl_sess_config sc = {
         .app_id = "fuzz-app",
         .anon_id = "a-00000000-0000-4000-8000-000000000000",
         .platform = "fuzz-os",
@@ -24,23 +24,37 @@ static int open_modules(fz_world *w)
         .outbox_cap = 64,
         .journal = w->journal,
     };
-    w->sess = psess_new(palloc_libc(), &sc, w->rand, NULL);
-    pctx_config cc = {.consent = 1, .redact = {.builtin = 1}};
-    w->ctx = w->sess ? pctx_new(palloc_libc(), w->sess, &cc, NULL) : NULL;
-    w->rich = w->ctx ? prich_new(palloc_libc(), w->sess, w->journal, NULL) : NULL;
-    w->survey = w->rich ? psurvey_new(palloc_libc(), w->sess, w->ctx, w->journal, NULL) : NULL;
+    w->sess = pl_sess_new(pl_alloc_libc(), &sc, w->rand, NULL);
+    pl_ctx_config cc = {.consent = 1, .redact = {.builtin = 1}};
+    w->ctx = w->sess ? pl_ctx_new(pl_alloc_libc(), w->sess, &cc, NULL) : NULL;
+    const pl_alloc *a = pl_alloc_libc();
+    if (!w->ctx || !(w->receipts = pl_receipts_new(a, w->sess, w->journal, NULL)) ||
+        !(w->requests = pl_requests_new(a, w->sess, NULL)) ||
+        !(w->typing = pl_typing_new(a, w->sess, NULL)) ||
+        !(w->postbacks = pl_postbacks_new(a, w->sess, w->journal, NULL)) ||
+        !(w->proactive = pl_proactive_new(a, w->sess, w->journal, NULL)))
+        return -1;
+    w->survey = pl_surveys_new(a, w->sess, w->ctx, w->proactive, w->journal, NULL);
     return w->survey ? 0 : -1;
 }
 
 static void close_modules(fz_world *w)
 {
-    psurvey_free(w->survey);
-    prich_free(w->rich);
-    pctx_free(w->ctx);
-    psess_free(w->sess);
-    pjournal_close(w->journal);
+    pl_surveys_free(w->survey);
+    pl_proactive_free(w->proactive);
+    pl_postbacks_free(w->postbacks);
+    pl_typing_free(w->typing);
+    pl_requests_free(w->requests);
+    pl_receipts_free(w->receipts);
+    pl_ctx_free(w->ctx);
+    pl_sess_free(w->sess);
+    pl_journal_close(w->journal);
     w->survey = NULL;
-    w->rich = NULL;
+    w->proactive = NULL;
+    w->postbacks = NULL;
+    w->typing = NULL;
+    w->requests = NULL;
+    w->receipts = NULL;
     w->ctx = NULL;
     w->sess = NULL;
     w->journal = NULL;
@@ -48,16 +62,16 @@ static void close_modules(fz_world *w)
 
 static int open_journal(fz_world *w)
 {
-    w->host = (pstorage_host){tl_memfs_ops, &w->fs};
-    pjournal_io io;
-    pstorage_host_io(&w->host, &io);
-    return pjournal_open(palloc_libc(), &io, NULL, NULL, &w->journal) == PARLEY_OK ? 0 : -1;
+    w->host = (pl_storage_host){tl_memfs_ops, &w->fs};
+    pl_journal_io io;
+    pl_storage_host_io(&w->host, &io);
+    return pl_journal_open(pl_alloc_libc(), &io, NULL, NULL, &w->journal) == PARLEY_OK ? 0 : -1;
 }
 
 /* Online: connecting, open, welcomed, the hello and the first frames taken. */
 static void bring_online(fz_world *w)
 {
-    psess_go_online(w->sess, w->now);
+    pl_sess_go_online(w->sess, w->now);
     fz_line(w, "!o", 2);
     fz_line(w, welcome, sizeof welcome - 1);
 }
@@ -66,7 +80,7 @@ int fz_open(fz_world *w)
 {
     memset(w, 0, sizeof *w);
     w->now = 1000;
-    w->rand = prand_new(palloc_libc());
+    w->rand = pl_rand_new(pl_alloc_libc());
     if (!w->rand || open_journal(w) || open_modules(w)) {
         fz_close(w);
         return -1;
@@ -78,7 +92,7 @@ int fz_open(fz_world *w)
 void fz_close(fz_world *w)
 {
     close_modules(w);
-    prand_free(w->rand);
+    pl_rand_free(w->rand);
     tl_memfs_free(&w->fs);
     w->rand = NULL;
 }
@@ -136,8 +150,9 @@ static void walk_survey(const parley_survey *s)
         touch(parley_question_min_label(q));
         touch(parley_question_max_label(q));
         touch(parley_question_show_if_question(q));
-        sink += (size_t)(parley_question_kind(q) + parley_question_required(q) + parley_question_min(q) +
-                         parley_question_max(q) + parley_question_max_length(q));
+        sink += (size_t)(parley_question_kind(q) + parley_question_required(q) +
+                         parley_question_min(q) + parley_question_max(q) +
+                         parley_question_max_length(q));
         for (int j = 0; j < parley_question_option_count(q); j++) {
             touch(parley_question_option_id(q, j));
             touch(parley_question_option_label(q, j));
@@ -151,8 +166,8 @@ static void walk_event_depth(const parley_event *ev, int depth)
 {
     sink += (size_t)(parley_event_type(ev) + parley_event_state(ev) + parley_event_author_kind(ev) +
                      parley_event_error_code(ev) + parley_event_queue_position(ev));
-    sink += (size_t)(parley_event_timestamp_ms(ev) + parley_event_retry_ms(ev) + parley_event_wait_s(ev) +
-                     parley_event_count(ev) + parley_event_more(ev));
+    sink += (size_t)(parley_event_timestamp_ms(ev) + parley_event_retry_ms(ev) +
+                     parley_event_wait_s(ev) + parley_event_count(ev) + parley_event_more(ev));
     touch(parley_event_conversation_id(ev));
     touch(parley_event_message_id(ev));
     touch(parley_event_client_id(ev));
@@ -180,16 +195,17 @@ void fz_walk_event(const parley_event *ev)
 
 static void take_events(fz_world *w)
 {
-    pevent_queue q = {0};
-    psess_take_events(w->sess, &q);
+    pl_event_queue q = {0};
+    pl_sess_take_events(w->sess, &q);
     parley_event *ev;
-    while ((ev = pevent_queue_pop(&q)) != NULL) {
+    while ((ev = pl_event_queue_pop(&q)) != NULL) {
         const parley_survey *s = parley_event_survey(ev);
         if (s && strlen(parley_survey_id(s)) < sizeof w->survey_id)
             strcpy(w->survey_id, parley_survey_id(s));
         fz_walk_event(ev);
         if (getenv("PARLEY_FUZZ_TRACE"))
-            fprintf(stderr, "event %d state %d: %s\n", ev->type, ev->state, ev->text ? ev->text : "");
+            fprintf(stderr, "event %d state %d: %s\n", ev->type, ev->state,
+                    ev->text ? ev->text : "");
         parley_event_free(ev);
     }
 }
@@ -217,19 +233,19 @@ void fz_pump(fz_world *w)
     if (!w->sess)
         return;
     int64_t deadline = -1;
-    int want = psess_want(w->sess, w->now, &deadline);
-    if (want & PSESS_WANT_CLOSE)
-        psess_on_closed(w->sess, w->now, PARLEY_ERR_CLOSED, "closed by client");
+    int want = pl_sess_want(w->sess, w->now, &deadline);
+    if (want & PL_SESS_WANT_CLOSE)
+        pl_sess_on_closed(w->sess, w->now, PARLEY_ERR_CLOSED, "closed by client");
     const char *data;
     size_t len;
-    for (int i = 0; i < 1000 && psess_peek_frame(w->sess, &data, &len); i++) {
+    for (int i = 0; i < 1000 && pl_sess_peek_frame(w->sess, &data, &len); i++) {
         note_cid(w, data, len);
         if (getenv("PARLEY_FUZZ_TRACE")) /* to see what a seed makes the client say */
             fprintf(stderr, "client wrote: %.*s\n", (int)len, data);
-        psess_frame_written(w->sess);
+        pl_sess_frame_written(w->sess);
     }
     if (deadline >= 0 && deadline <= w->now)
-        psess_tick(w->sess, w->now);
+        pl_sess_tick(w->sess, w->now);
     take_events(w);
 }
 
@@ -262,107 +278,83 @@ static void host_message(fz_world *w, int start, const char *text)
 {
     char id[PARLEY_ID_SIZE], *t = NULL;
     size_t n = strlen(text);
-    if (start && (n > PROTO_MAX_SUBJECT || !putf8_valid(text, n)))
+    if (start && (n > PL_MAX_SUBJECT || !pl_utf8_valid(text, n)))
         return;
-    if (!start && psess_check_text(w->sess, w->conv, text) != PARLEY_OK)
+    if (!start && pl_sess_check_text(w->sess, w->conv, text) != PARLEY_OK)
         return;
-    if (pctx_prepare_message(w->ctx, n ? text : NULL, &t) != PARLEY_OK)
+    if (pl_ctx_prepare_message(w->ctx, n ? text : NULL, &t) != PARLEY_OK)
         return;
-    int rc = start ? psess_conv_start(w->sess, t, id) : psess_send_text(w->sess, w->conv, t, NULL, id);
+    int rc = start ? pl_sess_conv_start(w->sess, t, id)
+                   : pl_sess_send_text(w->sess, w->conv, t, NULL, id);
     if (rc == PARLEY_OK && start)
         memcpy(w->conv, id, strlen(id) + 1);
     else
         set_cid(w, rc, id);
-    pfree(palloc_libc(), t);
+    pl_free(pl_alloc_libc(), t);
 }
 
 static void host_request(fz_world *w, const char *kind, const char *arg)
 {
-    preq_args args = {0};
-    preq_kind k;
+    pl_req_args args = {0};
+    pl_req_kind k;
     size_t n = strlen(arg);
     if (*kind == 'l')
-        k = PREQ_CONV_LIST;
-    else if (*kind == 'h' && pid_valid(w->conv, PROTO_MAX_ID) && (!n || proto_rich_seq(arg, &args.before))) {
-        k = PREQ_HISTORY;
+        k = PL_REQ_CONV_LIST;
+    else if (*kind == 'h' && pl_id_valid(w->conv, PL_MAX_ID) &&
+             (!n || pl_proto_parse_seq(arg, &args.before))) {
+        k = PL_REQ_HISTORY;
         args.conv = w->conv;
-    } else if (*kind == 's' && n && n <= PROTO_MAX_QUERY && putf8_valid(arg, n)) {
-        k = PREQ_SEARCH;
+    } else if (*kind == 's' && n && n <= PL_MAX_QUERY && pl_utf8_valid(arg, n)) {
+        k = PL_REQ_SEARCH;
         args.query = arg;
-    } else if (*kind == 'a' && pid_valid(arg, PROTO_MAX_ID)) {
-        k = PREQ_ARTICLE;
+    } else if (*kind == 'a' && pl_id_valid(arg, PL_MAX_ID)) {
+        k = PL_REQ_ARTICLE;
         args.id = arg;
     } else
         return;
     char id[PARLEY_ID_SIZE];
-    prich_request(w->rich, k, &args, id);
+    pl_requests_send(w->requests, k, &args, id);
 }
 
 static void host_context(fz_world *w, char op, char *argv[])
 {
-    pattr a = {.key = argv[0], .type = PATTR_STR, .str = argv[1]};
+    pl_attr a = {.key = argv[0], .type = PL_ATTR_STR, .str = argv[1]};
     switch (op) {
-    case 'a':
-        pctx_set_attr(w->ctx, &a);
-        break;
+    case 'a': pl_ctx_set_attr(w->ctx, &a); break;
     case 'j':
-        a.type = PATTR_JSON;
-        pctx_set_attr(w->ctx, &a);
+        a.type = PL_ATTR_JSON;
+        pl_ctx_set_attr(w->ctx, &a);
         break;
-    case 'e':
-        pctx_track_event(w->ctx, argv[0], *argv[1] ? argv[1] : NULL, 1700000000000);
-        break;
-    case 'b':
-        pctx_add_breadcrumb(w->ctx, argv[0], 1700000000000);
-        break;
-    case 'w':
-        pctx_set_screen(w->ctx, argv[0]);
-        break;
-    case 'k':
-        pctx_set_consent(w->ctx, *argv[0] == '1');
-        break;
+    case 'e': pl_ctx_track_event(w->ctx, argv[0], *argv[1] ? argv[1] : NULL, 1700000000000); break;
+    case 'b': pl_ctx_add_breadcrumb(w->ctx, argv[0], 1700000000000); break;
+    case 'w': pl_ctx_set_screen(w->ctx, argv[0]); break;
+    case 'k': pl_ctx_set_consent(w->ctx, *argv[0] == '1'); break;
     }
 }
 
 static void host_survey(fz_world *w, char op, char *argv[])
 {
     const char *sid = w->survey_id;
-    char missing[PROTO_MAX_ID + 1], cid[PARLEY_ID_SIZE];
+    char missing[PL_MAX_ID + 1], cid[PARLEY_ID_SIZE];
     int rc = PARLEY_ERR_INVALID_ARG;
     const char *ids[FZ_MAX_ARGS];
     size_t n = 0;
-    if (!pid_valid(sid, PROTO_MAX_ID))
+    if (!pl_id_valid(sid, PL_MAX_ID))
         return;
     switch (op) {
-    case 'N':
-        psurvey_answer_number(w->survey, sid, argv[0], atoi(argv[1]));
-        break;
-    case 'C':
-        psurvey_answer_choice(w->survey, sid, argv[0], argv[1]);
-        break;
+    case 'N': pl_surveys_answer_number(w->survey, sid, argv[0], atoi(argv[1])); break;
+    case 'C': pl_surveys_answer_choice(w->survey, sid, argv[0], argv[1]); break;
     case 'M':
         for (int i = 1; i < FZ_MAX_ARGS && *argv[i]; i++)
             ids[n++] = argv[i];
-        psurvey_answer_choices(w->survey, sid, argv[0], ids, n);
+        pl_surveys_answer_choices(w->survey, sid, argv[0], ids, n);
         break;
-    case 'T':
-        psurvey_answer_text(w->survey, sid, argv[0], argv[1]);
-        break;
-    case 'X':
-        psurvey_clear_answer(w->survey, sid, argv[0]);
-        break;
-    case 'V':
-        psurvey_visible(w->survey, sid, argv[0]);
-        break;
-    case 'U':
-        rc = psurvey_submit(w->survey, sid, missing, cid);
-        break;
-    case 'D':
-        rc = psurvey_dismiss(w->survey, sid, cid);
-        break;
-    case 'Z':
-        psurvey_mute(w->survey, w->now, (uint32_t)strtoul(argv[0], NULL, 10));
-        break;
+    case 'T': pl_surveys_answer_text(w->survey, sid, argv[0], argv[1]); break;
+    case 'X': pl_surveys_clear_answer(w->survey, sid, argv[0]); break;
+    case 'V': pl_surveys_visible(w->survey, sid, argv[0]); break;
+    case 'U': rc = pl_surveys_submit(w->survey, sid, missing, cid); break;
+    case 'D': rc = pl_surveys_dismiss(w->survey, sid, cid); break;
+    case 'Z': pl_proactive_mute(w->proactive, w->now, (uint32_t)strtoul(argv[0], NULL, 10)); break;
     }
     set_cid(w, rc, cid);
 }
@@ -373,20 +365,12 @@ static void host_rich(fz_world *w, char op, char *argv[])
     uint32_t unread;
     switch (op) {
     case 'p':
-        set_cid(w, prich_postback(w->rich, w->ctx, w->conv, argv[0], argv[1], cid), cid);
+        set_cid(w, pl_postbacks_send(w->postbacks, w->ctx, w->conv, argv[0], argv[1], cid), cid);
         break;
-    case 'y':
-        prich_set_typing(w->rich, w->conv, *argv[0] == '1', w->now);
-        break;
-    case 'R':
-        prich_mark_read(w->rich, w->conv, argv[0]);
-        break;
-    case 'u':
-        prich_unread(w->rich, *argv[0] ? w->conv : NULL, &unread);
-        break;
-    case 'q':
-        host_request(w, argv[0], argv[1]);
-        break;
+    case 'y': pl_typing_set(w->typing, w->conv, *argv[0] == '1', w->now); break;
+    case 'R': pl_receipts_mark_read(w->receipts, w->conv, argv[0]); break;
+    case 'u': pl_receipts_unread(w->receipts, *argv[0] ? w->conv : NULL, &unread); break;
+    case 'q': host_request(w, argv[0], argv[1]); break;
     }
 }
 
@@ -395,34 +379,27 @@ static void host_session(fz_world *w, char op, char *argv[])
     char anon[PARLEY_ID_SIZE];
     switch (op) {
     case 'o':
-        if (psess_want(w->sess, w->now, NULL) & PSESS_WANT_CONNECT)
-            psess_on_connecting(w->sess, w->now);
-        psess_on_open(w->sess, w->now);
+        if (pl_sess_want(w->sess, w->now, NULL) & PL_SESS_WANT_CONNECT)
+            pl_sess_on_connecting(w->sess, w->now);
+        pl_sess_on_open(w->sess, w->now);
         break;
     case 'c':
-        psess_on_closed(w->sess, w->now, *argv[0] == 't' ? PARLEY_ERR_TLS : PARLEY_ERR_CLOSED, argv[1]);
+        pl_sess_on_closed(w->sess, w->now, *argv[0] == 't' ? PARLEY_ERR_TLS : PARLEY_ERR_CLOSED,
+                          argv[1]);
         break;
     case 't':
         w->now += *argv[0] ? strtol(argv[0], NULL, 10) % 100000000 : 1000;
-        psess_tick(w->sess, w->now);
+        pl_sess_tick(w->sess, w->now);
         break;
     case 'S':
-    case 's':
-        host_message(w, op == 'S', argv[0]);
-        break;
-    case 'i':
-        psess_identify(w->sess, argv[0], *argv[1] ? argv[1] : NULL);
-        break;
+    case 's': host_message(w, op == 'S', argv[0]); break;
+    case 'i': pl_sess_identify(w->sess, argv[0], *argv[1] ? argv[1] : NULL); break;
     case 'L':
         snprintf(anon, sizeof anon, "a-%08x-0000-4000-8000-000000000000", (unsigned)w->now);
-        psess_logout(w->sess, anon);
+        pl_sess_logout(w->sess, anon);
         break;
-    case 'f':
-        psess_go_offline(w->sess, w->now);
-        break;
-    case 'n':
-        psess_go_online(w->sess, w->now);
-        break;
+    case 'f': pl_sess_go_offline(w->sess, w->now); break;
+    case 'n': pl_sess_go_online(w->sess, w->now); break;
     }
 }
 
@@ -492,7 +469,7 @@ void fz_line(fz_world *w, const char *line, size_t len)
         char *frame = malloc(n ? n : 1);
         if (frame) {
             memcpy(frame, buf, n);
-            psess_on_frame(w->sess, w->now, frame, n);
+            pl_sess_on_frame(w->sess, w->now, frame, n);
             free(frame);
         }
     }

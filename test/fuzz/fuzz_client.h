@@ -1,5 +1,6 @@
 /* What the client fuzz targets share: a session engine with its modules
- * (context, rich, surveys) over a journal in host storage in memory, driven
+ * (the user's context, receipts, requests, typing, postbacks, proactive
+ * content, surveys) over a journal in host storage in memory, driven
  * line by line by the fuzzer's input, as the facade would drive it but
  * without a socket, a clock or threads.
  *
@@ -16,27 +17,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "context.h"
-#include "event.h"
-#include "rich.h"
-#include "session.h"
-#include "storage.h"
-#include "survey.h"
+#include "feature/postbacks.h"
+#include "feature/proactive.h"
+#include "feature/receipts.h"
+#include "feature/requests.h"
+#include "feature/surveys.h"
+#include "feature/typing.h"
+#include "feature/user_context.h"
+#include "session/event.h"
+#include "session/session.h"
+#include "store/storage.h"
 #include "testlib.h"
 
 typedef struct fz_world {
     tl_memfs fs;
-    pstorage_host host;
-    pjournal *journal;
-    prand *rand;
-    psess *sess;
-    pctx *ctx;
-    prich *rich;
-    psurvey *survey;
+    pl_storage_host host;
+    pl_journal *journal;
+    pl_rand *rand;
+    pl_sess *sess;
+    pl_ctx *ctx;
+    pl_receipts *receipts;
+    pl_requests *requests;
+    pl_typing *typing;
+    pl_postbacks *postbacks;
+    pl_proactive *proactive;
+    pl_surveys *survey;
     int64_t now;
-    char conv[PARLEY_ID_SIZE];      /* the last conversation started */
-    char cid[PARLEY_ID_SIZE];       /* the last client id minted */
-    char survey_id[PROTO_MAX_ID + 1]; /* the last survey received */
+    char conv[PARLEY_ID_SIZE];     /* the last conversation started */
+    char cid[PARLEY_ID_SIZE];      /* the last client id minted */
+    char survey_id[PL_MAX_ID + 1]; /* the last survey received */
 } fz_world;
 
 /* A fresh world: journal in memory, modules registered, online and

@@ -18,8 +18,8 @@
 
 #include <mbedtls/gcm.h>
 
-#include "journal.h"
-#include "storage.h"
+#include "store/journal.h"
+#include "store/storage.h"
 #include "testlib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NONCE_LEN 12
 #define TAG_LEN 16
 
-static const unsigned char key[PJOURNAL_KEY_SIZE] = "0123456789abcdef0123456789abcdef";
+static const unsigned char key[PL_JOURNAL_KEY_SIZE] = "0123456789abcdef0123456789abcdef";
 
 static uint32_t crc32_ieee(const unsigned char *p, size_t n)
 {
@@ -61,7 +61,8 @@ static unsigned char *grow(buf *b, size_t n)
 }
 
 /* One record: the body sealed (nonce | ciphertext | tag) when gcm is set. */
-static int record(buf *b, mbedtls_gcm_context *gcm, const unsigned char *body, size_t len, uint32_t nonce)
+static int record(buf *b, mbedtls_gcm_context *gcm, const unsigned char *body, size_t len,
+                  uint32_t nonce)
 {
     size_t blen = len + (gcm ? NONCE_LEN + TAG_LEN : 0);
     unsigned char *r = grow(b, FRAME_LEN + blen);
@@ -92,14 +93,15 @@ static int build(buf *b, int sealed, const uint8_t *data, size_t size)
 {
     mbedtls_gcm_context gcm;
     mbedtls_gcm_init(&gcm);
-    int rc = sealed ? mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, PJOURNAL_KEY_SIZE * 8) : 0;
+    int rc =
+        sealed ? mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, PL_JOURNAL_KEY_SIZE * 8) : 0;
     unsigned char hdr[4 + 2 + 16 + NONCE_LEN + TAG_LEN] = {0x7f, 0, 0, 0, 1, (unsigned char)sealed};
     /* The header's own body is never sealed; only its key check is. */
     unsigned char *check = hdr + 6;
     if (rc == 0 && sealed)
         rc = mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, 16, check, NONCE_LEN, NULL, 0,
-                                       (const unsigned char *)"parley-journal-1", check + NONCE_LEN, TAG_LEN,
-                                       check + NONCE_LEN + 16);
+                                       (const unsigned char *)"parley-journal-1", check + NONCE_LEN,
+                                       TAG_LEN, check + NONCE_LEN + 16);
     if (rc == 0)
         rc = record(b, NULL, hdr, sealed ? sizeof hdr : 6, 0);
     for (uint32_t n = 1; rc == 0 && size >= 2; n++) {
@@ -150,11 +152,11 @@ static int collect(void *user, const char *k, const void *v, size_t len)
     return e->key && e->val ? 0 : -1;
 }
 
-static int take(const pjournal *j, snapshot *s)
+static int take(const pl_journal *j, snapshot *s)
 {
     for (int ns = 0; ns < 256; ns++) {
         s->ns = (uint8_t)ns;
-        if (pjournal_foreach(j, (uint8_t)ns, collect, s) != 0)
+        if (pl_journal_foreach(j, (uint8_t)ns, collect, s) != 0)
             return -1;
     }
     return 0;
@@ -175,46 +177,47 @@ static int same(const snapshot *a, const snapshot *b)
     if (a->n != b->n)
         return 0;
     for (size_t i = 0; i < a->n; i++)
-        if (a->e[i].ns != b->e[i].ns || strcmp(a->e[i].key, b->e[i].key) != 0 || a->e[i].len != b->e[i].len ||
-            memcmp(a->e[i].val, b->e[i].val, a->e[i].len) != 0)
+        if (a->e[i].ns != b->e[i].ns || strcmp(a->e[i].key, b->e[i].key) != 0 ||
+            a->e[i].len != b->e[i].len || memcmp(a->e[i].val, b->e[i].val, a->e[i].len) != 0)
             return 0;
     return 1;
 }
 
 /* ---- the target ------------------------------------------------------------------ */
 
-static int open_journal(pstorage_host *host, const unsigned char *k, pjournal **j)
+static int open_journal(pl_storage_host *host, const unsigned char *k, pl_journal **j)
 {
-    pjournal_io io;
-    pstorage_host_io(host, &io);
-    return pjournal_open(palloc_libc(), &io, k, NULL, j);
+    pl_journal_io io;
+    pl_storage_host_io(host, &io);
+    return pl_journal_open(pl_alloc_libc(), &io, k, NULL, j);
 }
 
 /* Changes, compaction, reopen: the live entries survive exactly. */
-static void exercise(pstorage_host *host, const unsigned char *k, pjournal *j)
+static void exercise(pl_storage_host *host, const unsigned char *k, pl_journal *j)
 {
     snapshot before = {0}, after = {0};
-    pjournal_stats st;
-    pjournal_get_stats(j, &st);
+    pl_journal_stats st;
+    pl_journal_get_stats(j, &st);
     size_t len = 0;
-    const void *v = pjournal_get(j, 1, "k", &len);
+    const void *v = pl_journal_get(j, 1, "k", &len);
     unsigned char *copy = malloc(len + 1); /* put may move what get lent */
     if (copy) {
         copy[0] = 'x';
         if (v)
             memcpy(copy, v, len);
-        pjournal_put(j, 2, "fuzz", copy, v ? len : 1, 0);
+        pl_journal_put(j, 2, "fuzz", copy, v ? len : 1, 0);
     }
     free(copy);
-    pjournal_del(j, 3, "k", 0);
-    pjournal_clear_ns(j, 4);
-    int rc = pjournal_compact(j, 1);
+    pl_journal_del(j, 3, "k", 0);
+    pl_journal_clear_ns(j, 4);
+    int rc = pl_journal_compact(j, 1);
     rc = rc == PARLEY_OK ? take(j, &before) : rc;
-    pjournal_close(j);
+    pl_journal_close(j);
     j = NULL;
-    if (rc == PARLEY_OK && open_journal(host, k, &j) == PARLEY_OK && take(j, &after) == 0 && !same(&before, &after))
+    if (rc == PARLEY_OK && open_journal(host, k, &j) == PARLEY_OK && take(j, &after) == 0 &&
+        !same(&before, &after))
         abort(); /* a compacted journal replays to exactly what it held */
-    pjournal_close(j);
+    pl_journal_close(j);
     drop(&before);
     drop(&after);
 }
@@ -240,14 +243,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(p, data + 1, size - 1);
     }
     tl_memfs fs = {0};
-    pstorage_host host = {tl_memfs_ops, &fs};
+    pl_storage_host host = {tl_memfs_ops, &fs};
     if (b.len && tl_memfs_ops.append(&fs, "journal", b.p, b.len) != PARLEY_OK) {
         free(b.p);
         tl_memfs_free(&fs);
         return 0;
     }
     free(b.p);
-    pjournal *j = NULL;
+    pl_journal *j = NULL;
     if (open_journal(&host, k, &j) == PARLEY_OK)
         exercise(&host, k, j);
     tl_memfs_free(&fs);

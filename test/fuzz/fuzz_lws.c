@@ -109,8 +109,9 @@ int lws_add_http_common_headers(struct lws *wsi, unsigned int code, const char *
     return *p && content_type ? 0 : 1;
 }
 
-int lws_add_http_header_by_token(struct lws *wsi, enum lws_token_indexes token, const unsigned char *value,
-                                 int length, unsigned char **p, unsigned char *end)
+int lws_add_http_header_by_token(struct lws *wsi, enum lws_token_indexes token,
+                                 const unsigned char *value, int length, unsigned char **p,
+                                 unsigned char *end)
 {
     (void)wsi;
     (void)token;
@@ -121,7 +122,8 @@ int lws_add_http_header_by_token(struct lws *wsi, enum lws_token_indexes token, 
     return 0;
 }
 
-int lws_finalize_write_http_header(struct lws *wsi, unsigned char *start, unsigned char **p, unsigned char *end)
+int lws_finalize_write_http_header(struct lws *wsi, unsigned char *start, unsigned char **p,
+                                   unsigned char *end)
 {
     (void)end;
     return lws_write(wsi, start, (size_t)(*p - start), LWS_WRITE_HTTP_HEADERS) < 0;
@@ -133,7 +135,8 @@ int lws_http_transaction_completed(struct lws *wsi)
     return 0;
 }
 
-int lws_callback_http_dummy(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+int lws_callback_http_dummy(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                            size_t len)
 {
     (void)wsi;
     (void)reason;

@@ -1,45 +1,55 @@
 /* libFuzzer target for the wire codec: any bytes a server could send in a
  * text frame must decode cleanly or be rejected, never crash or leak. Every
  * frame that passes the envelope is also given to each module's reader
- * (blocks, answers to requests, surveys, proactive messages), whatever its
+ * (blocks, typing/read/unread, answers to requests, surveys, proactive
+ * messages), whatever its
  * type, so their handling of hostile members is fuzzed too.
  * Not part of the default build; see README.md. */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto.h"
-#include "rich.h"
-#include "survey.h"
+#include "codec/proto_blocks.h"
+#include "codec/proto_frames.h"
+#include "codec/proto_notices.h"
+#include "codec/proto_proactive.h"
+#include "codec/proto_requests.h"
+#include "codec/proto_surveys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void module_readers(const palloc *a, const pframe *f)
+static void module_readers(const pl_alloc *a, const pl_frame *f)
 {
     char err[128], skipped[128];
-    pev_rich *blocks = NULL;
-    if (proto_rich_msg_blocks(a, f, &blocks, err, sizeof err) == PARLEY_OK)
-        pev_rich_free(a, blocks);
-    parley_event *ev = NULL;
-    if (proto_rich_decode(a, f, &ev, err, sizeof err) == PARLEY_OK)
-        parley_event_free(ev);
+    pl_content *content = NULL;
+    if (pl_proto_msg_content(a, f, &content, err, sizeof err) == PARLEY_OK)
+        pl_content_free(a, content);
+    int (*notices[])(const pl_alloc *, const pl_frame *, pl_item *, char *, size_t) = {
+        pl_proto_decode_typing, pl_proto_decode_read, pl_proto_decode_unread};
+    for (size_t i = 0; i < sizeof notices / sizeof notices[0]; i++) {
+        pl_item it;
+        if (notices[i](a, f, &it, err, sizeof err) == PARLEY_OK)
+            pl_item_clear(a, &it);
+    }
+    pl_answer ans;
+    if (pl_proto_decode_answer(a, f, &ans, err, sizeof err) == PARLEY_OK)
+        pl_answer_clear(a, &ans);
     parley_survey *s = NULL;
-    if (proto_decode_survey(a, f, &s, err, sizeof err) == PARLEY_OK)
-        psv_model_unref(s);
-    pproactive p = {0};
-    if (proto_decode_proactive(a, f, &p, err, sizeof err, skipped, sizeof skipped) == PARLEY_OK)
-        proto_proactive_clear(a, &p);
-    int pos;
-    uint32_t wait_s;
-    proto_rich_queue(f, &pos, &wait_s);
+    if (pl_proto_decode_survey(a, f, &s, err, sizeof err) == PARLEY_OK)
+        pl_survey_unref(s);
+    pl_item p;
+    if (pl_proto_decode_proactive(a, f, &p, err, sizeof err, skipped, sizeof skipped) == PARLEY_OK)
+        pl_item_clear(a, &p);
+    (void)pl_proto_frame_req(f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    pframe f;
+    pl_frame f;
     char err[128];
-    if (proto_decode(palloc_libc(), (const char *)data, size, &f, err, sizeof err) == PARLEY_OK) {
-        module_readers(palloc_libc(), &f);
-        proto_frame_clear(palloc_libc(), &f);
+    if (pl_proto_decode(pl_alloc_libc(), (const char *)data, size, &f, err, sizeof err) ==
+        PARLEY_OK) {
+        module_readers(pl_alloc_libc(), &f);
+        pl_proto_frame_clear(pl_alloc_libc(), &f);
     }
     return 0;
 }

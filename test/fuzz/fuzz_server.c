@@ -7,14 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
-#include "context.h"
-#include "cstate.h"
+#include "api_routes.h"
 #include "flow.h"
-#include "http_api.h"
+#include "frame_table.h"
+#include "http.h"
 #include "kb.h"
-#include "survey.h"
+#include "store.h"
 #include "survey_def.h"
 #include "testlib.h"
 #include "ws.h"
@@ -23,7 +21,9 @@
 
 static server srv;
 static int state; /* 0: not set up, 1: ready, -1: failed */
-static char dir[64], *wipe_sql;
+static char dir[64];
+/* The server's two protocols, as lws would call them. */
+static struct lws_protocols ws_proto, http_proto;
 
 /* ---- the one server ------------------------------------------------------ */
 
@@ -31,38 +31,15 @@ static void teardown(void)
 {
     flow_free(srv.flow);
     kb_free(srv.kb);
-    db_close(srv.db);
+    store_close(srv.store);
     cJSON_Delete(srv.surveys);
-    sqlite3_free(wipe_sql);
     tl_rmrf(dir);
-}
-
-/* One statement that empties every table the modules created. */
-static int collect_tables(void)
-{
-    sqlite3_stmt *st;
-    sqlite3_str *sql = sqlite3_str_new(NULL);
-    if (sqlite3_prepare_v2(db_sqlite(srv.db),
-                           "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=OFF;");
-    while (sqlite3_step(st) == SQLITE_ROW)
-        sqlite3_str_appendf(sql, "DELETE FROM \"%w\";", (const char *)sqlite3_column_text(st, 0));
-    /* AUTOINCREMENT counters too, so that ids repeat from input to input. */
-    if (sqlite3_table_column_metadata(db_sqlite(srv.db), NULL, "sqlite_sequence", "name", NULL, NULL, NULL,
-                                      NULL, NULL) == SQLITE_OK)
-        sqlite3_str_appendall(sql, "DELETE FROM sqlite_sequence;");
-    sqlite3_finalize(st);
-    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=ON;");
-    wipe_sql = sqlite3_str_finish(sql);
-    return wipe_sql ? 0 : -1;
 }
 
 static int load_data(void)
 {
     char why[256];
-    srv.surveys = survey_load(PARLEY_SERVER_DATA_DIR "/surveys.json", why, sizeof why);
+    srv.surveys = survey_def_load(PARLEY_SERVER_DATA_DIR "/surveys.json", why, sizeof why);
     if (!srv.surveys || kb_load(PARLEY_SERVER_DATA_DIR "/kb", &srv.kb, why, sizeof why))
         return -1;
     srv.flow = flow_load(PARLEY_SERVER_DATA_DIR "/flows/support.json", srv.kb, why, sizeof why);
@@ -71,7 +48,8 @@ static int load_data(void)
 
 static int setup(void)
 {
-    snprintf(dir, sizeof dir, "%s/parley-fuzz-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    snprintf(dir, sizeof dir, "%s/parley-fuzz-XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     if (!mkdtemp(dir))
         return -1;
     char db_path[96];
@@ -80,11 +58,14 @@ static int setup(void)
     srv.max_text = SERVER_MAX_TEXT_DEFAULT;
     srv.agent_token = FZ_TOKEN;
     srv.auth.hmac_secret = "fuzz-secret";
-    if (db_open(db_path, &srv.db) || context_init(srv.db) || survey_init(srv.db) || cstate_init(srv.db))
-        return -1;
+    srv.frames = frame_table(&srv.nframes);
+    srv.routes = api_routes(&srv.nroutes);
+    ws_protocol(&ws_proto);
+    http_protocol(&http_proto);
     /* Durability is not what is fuzzed; fsync on every commit would be. */
-    sqlite3_exec(db_sqlite(srv.db), "PRAGMA synchronous=OFF", NULL, NULL, NULL);
-    return load_data() || collect_tables() ? -1 : 0;
+    if (store_open(db_path, 0, &srv.store))
+        return -1;
+    return load_data();
 }
 
 server *fz_server(void)
@@ -100,7 +81,7 @@ server *fz_server(void)
 void fz_server_reset(void)
 {
     if (fz_server())
-        sqlite3_exec(db_sqlite(srv.db), wipe_sql, NULL, NULL, NULL);
+        store_wipe(srv.store);
 }
 
 const char *fz_tmp_dir(const char *name)
@@ -137,7 +118,7 @@ void fz_ws_close(fz_conn *c)
 {
     if (!c->open)
         return;
-    ws_callback(wsi_of(c), LWS_CALLBACK_CLOSED, c->pss, NULL, 0);
+    ws_proto.callback(wsi_of(c), LWS_CALLBACK_CLOSED, c->pss, NULL, 0);
     free(c->pss);
     memset(c, 0, sizeof *c);
 }
@@ -150,16 +131,18 @@ static int ws_open(fz_conn *c)
     c->wsi.srv = &srv;
     c->wsi.method = -1;
     c->wsi.hdr[WSI_TOKEN_GET_URI] = "/";
-    c->pss = calloc(1, ws_conn_size());
+    c->pss = calloc(1, ws_proto.per_session_data_size);
     if (!c->pss)
         return -1;
     c->open = 1;
-    if (ws_callback(wsi_of(c), LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, c->pss, NULL, 0) != 0) {
+    if (ws_proto.callback(wsi_of(c), LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, c->pss, NULL, 0) !=
+        0) {
         free(c->pss);
         memset(c, 0, sizeof *c);
         return -1;
     }
-    if (ws_callback(wsi_of(c), LWS_CALLBACK_ESTABLISHED, c->pss, NULL, 0) != 0 || c->wsi.killed) {
+    if (ws_proto.callback(wsi_of(c), LWS_CALLBACK_ESTABLISHED, c->pss, NULL, 0) != 0 ||
+        c->wsi.killed) {
         fz_ws_close(c);
         return -1;
     }
@@ -171,7 +154,8 @@ static void ws_serve(fz_conn *c)
 {
     for (int i = 0; c->open && c->wsi.writable && i < MAX_CALLBACKS; i++) {
         c->wsi.writable = 0;
-        if (ws_callback(wsi_of(c), LWS_CALLBACK_SERVER_WRITEABLE, c->pss, NULL, 0) != 0 || c->wsi.killed)
+        if (ws_proto.callback(wsi_of(c), LWS_CALLBACK_SERVER_WRITEABLE, c->pss, NULL, 0) != 0 ||
+            c->wsi.killed)
             fz_ws_close(c);
     }
     if (c->open && c->wsi.killed)
@@ -193,7 +177,7 @@ void fz_ws_frame(fz_conn *c, const char *data, size_t len, int binary, int parts
         memcpy(piece, data + off, n);
         c->wsi.binary = binary;
         c->wsi.final = off + n == len;
-        int rc = ws_callback(wsi_of(c), LWS_CALLBACK_RECEIVE, c->pss, piece, n);
+        int rc = ws_proto.callback(wsi_of(c), LWS_CALLBACK_RECEIVE, c->pss, piece, n);
         free(piece);
         off += n;
         if (rc != 0 || c->wsi.killed) {
@@ -236,19 +220,19 @@ static int http_body(struct lws *wsi, void *pss, const char *body, size_t len, i
         if (!piece)
             return -1;
         memcpy(piece, body + off, n);
-        int rc = http_api_callback(wsi, LWS_CALLBACK_HTTP_BODY, pss, piece, n);
+        int rc = http_proto.callback(wsi, LWS_CALLBACK_HTTP_BODY, pss, piece, n);
         free(piece);
         if (rc)
             return rc;
         off += n;
     }
-    return http_api_callback(wsi, LWS_CALLBACK_HTTP_BODY_COMPLETION, pss, NULL, 0);
+    return http_proto.callback(wsi, LWS_CALLBACK_HTTP_BODY_COMPLETION, pss, NULL, 0);
 }
 
 void fz_http(fz_wsi *w, const char *path, const char *body, size_t body_len, int parts)
 {
     struct lws *wsi = (struct lws *)(uintptr_t)w;
-    void *pss = calloc(1, http_api_req_size());
+    void *pss = calloc(1, http_proto.per_session_data_size);
     char *in = strdup(path);
     if (!fz_server() || !pss || !in) {
         free(pss);
@@ -257,15 +241,15 @@ void fz_http(fz_wsi *w, const char *path, const char *body, size_t body_len, int
     }
     w->srv = &srv;
     w->uri = in;
-    int rc = http_api_callback(wsi, LWS_CALLBACK_HTTP, pss, in, strlen(in));
+    int rc = http_proto.callback(wsi, LWS_CALLBACK_HTTP, pss, in, strlen(in));
     long long deliver = body_to_deliver(w, body_len);
     if (!rc && deliver > 0)
         rc = http_body(wsi, pss, body, (size_t)deliver, parts);
     for (int i = 0; !rc && w->writable && i < MAX_CALLBACKS; i++) {
         w->writable = 0;
-        rc = http_api_callback(wsi, LWS_CALLBACK_HTTP_WRITEABLE, pss, NULL, 0);
+        rc = http_proto.callback(wsi, LWS_CALLBACK_HTTP_WRITEABLE, pss, NULL, 0);
     }
-    http_api_callback(wsi, LWS_CALLBACK_CLOSED_HTTP, pss, NULL, 0);
+    http_proto.callback(wsi, LWS_CALLBACK_CLOSED_HTTP, pss, NULL, 0);
     free(pss);
     free(in);
 }
@@ -280,10 +264,14 @@ static void ws_text(fz_conn *c, const char *json)
 
 void fz_fixture(fz_conn *c)
 {
-    ws_text(c, "{\"t\":\"hello\",\"v\":1,\"app\":\"fuzz\",\"sdk\":{\"name\":\"fuzz\",\"version\":\"1\"},"
-               "\"user\":{\"anon\":\"a-00000000-0000-4000-8000-000000000001\"}}");
+    ws_text(
+        c,
+        "{\"t\":\"hello\",\"v\":1,\"app\":\"fuzz\",\"sdk\":{\"name\":\"fuzz\",\"version\":\"1\"},"
+        "\"user\":{\"anon\":\"a-00000000-0000-4000-8000-000000000001\"}}");
     ws_text(c, "{\"t\":\"conv.start\",\"cid\":\"k-1\",\"conv\":\"c-fuzz\",\"subject\":\"help\"}");
-    ws_text(c, "{\"t\":\"msg.send\",\"cid\":\"k-2\",\"conv\":\"c-fuzz\",\"text\":\"my gems are gone\"}");
+    ws_text(
+        c,
+        "{\"t\":\"msg.send\",\"cid\":\"k-2\",\"conv\":\"c-fuzz\",\"text\":\"my gems are gone\"}");
 }
 
 /* "%METHOD PATH BODY": an agent's API call with the right token. */

@@ -1,5 +1,5 @@
 /* What the server fuzz targets share: parley-server's handlers driven
- * through their lws callbacks (ws_callback, http_api_callback) with a fake
+ * through their lws callbacks (ws_protocol, http_protocol) with a fake
  * libwebsockets (fuzz_lws.c) underneath, so no socket and no lws event
  * loop are involved and the server's sources stay as they are. One server
  * per process (SQLite in a private tmpfs directory, the shipped surveys,
@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include <libwebsockets.h>
+
 #include "server.h"
 
 #define FZ_TOKEN "fuzz-agent-token"
@@ -19,17 +21,17 @@
 typedef struct fz_wsi {
     server *srv;
     int binary, final;
-    int method;       /* LWSHUMETH_*, -1 for none */
+    int method; /* LWSHUMETH_*, -1 for none */
     const char *uri;
     const char *hdr[WSI_TOKEN_COUNT]; /* NULL when absent */
-    int writable;     /* a writeable callback was asked for */
-    int killed;       /* lws_set_timeout asked for a close */
+    int writable;                     /* a writeable callback was asked for */
+    int killed;                       /* lws_set_timeout asked for a close */
     size_t written;
 } fz_wsi;
 
 typedef struct fz_conn {
     fz_wsi wsi;
-    void *pss; /* lws' per-session data: ws_conn_size() bytes */
+    void *pss; /* lws' per-session data */
     int open;
 } fz_conn;
 

@@ -46,8 +46,9 @@ static char *sign(const char *token, size_t len)
 {
     unsigned char mac[32];
     char *out = malloc(len + 1 + 44 + 1);
-    if (!out || mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)SECRET,
-                                strlen(SECRET), (const unsigned char *)token, len, mac) != 0) {
+    if (!out ||
+        mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)SECRET,
+                        strlen(SECRET), (const unsigned char *)token, len, mac) != 0) {
         free(out);
         return NULL;
     }
@@ -94,7 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     size_t rest_len = strlen(rest);
-    char *token = mode == 's' ? sign(rest, rest_len) : mode == 'j' ? from_json(rest, size - 1 - (size_t)(rest - in)) : NULL;
+    char *token = mode == 's'   ? sign(rest, rest_len)
+                  : mode == 'j' ? from_json(rest, size - 1 - (size_t)(rest - in))
+                                : NULL;
     const auth_cfg both = {.jwt_secret = SECRET, .hmac_secret = SECRET};
     const auth_cfg jwt_only = {.jwt_secret = SECRET};
     const char *t = token ? token : rest;

@@ -1,5 +1,5 @@
 /* libFuzzer target: parley-server's HTTP API, request routing and JSON body
- * parsing (http_api.c and the routes of agent.c, survey.c). The input is one
+ * parsing (http.c and the routes of api_*.c). The input is one
  * request as it arrives:
  *
  *   METHOD PATH

@@ -21,8 +21,8 @@ static int on_article(void *ud, const kb_article *a)
 {
     char summary[256];
     kb_summary(a->body, summary, sizeof summary);
-    (*(size_t *)ud) += strlen(a->id) + strlen(a->title) + strlen(summary) + (a->url ? strlen(a->url) : 0) +
-                       (a->snippet ? strlen(a->snippet) : 0);
+    (*(size_t *)ud) += strlen(a->id) + strlen(a->title) + strlen(summary) +
+                       (a->url ? strlen(a->url) : 0) + (a->snippet ? strlen(a->snippet) : 0);
     return 0;
 }
 
@@ -70,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "kb refused: %s\n", why);
         return 0;
     }
-    static const char *const queries[] = {"refund", "account password", "the", "\"", "a* OR b", "NEAR(x y)"};
+    static const char *const queries[] = {"refund", "account password", "the",
+                                          "\"",     "a* OR b",          "NEAR(x y)"};
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++)
         kb_search(k, queries[i], KB_MAX_RESULTS, on_article, &sink);
     size_t first = 0;

@@ -29,13 +29,13 @@ static void check_all(const cJSON *file, const cJSON *answers)
     char buf[256];
     cJSON_ArrayForEach(def, cJSON_GetObjectItemCaseSensitive(file, "surveys")) {
         const char *name = pj_string(def, "name");
-        if (!name || survey_find(file, name) != def)
+        if (!name || survey_def_find(file, name) != def)
             continue;
-        cJSON_Delete(survey_wire_copy(def));
+        cJSON_Delete(survey_def_wire_copy(def));
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-            (void)survey_first_question(def, kinds[i]);
+            (void)survey_def_first_question(def, kinds[i]);
         if (answers)
-            (void)survey_answers_why(def, answers, buf, sizeof buf);
+            (void)survey_def_answers_why(def, answers, buf, sizeof buf);
     }
 }
 
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t flen = sep ? (size_t)(sep - in) : size;
     const char *path = fz_server() ? fz_tmp_file("surveys.json", in, flen) : NULL;
     char why[256];
-    cJSON *file = path ? survey_load(path, why, sizeof why) : NULL;
+    cJSON *file = path ? survey_def_load(path, why, sizeof why) : NULL;
     cJSON *answers = NULL;
     if (file && sep)
         answers = cJSON_ParseWithLength(sep + 4, size - flen - 4);

@@ -1,4 +1,5 @@
-/* libFuzzer target: the survey model (lib/proto_survey.c, lib/survey.c).
+/* libFuzzer target: the survey model (lib/model/survey.c, its codec
+ * lib/codec/proto_surveys.c and the feature lib/feature/surveys.c).
  * The first line is a `survey` frame; the second an answers object, as the
  * journal keeps a partial response; the rest are session lines
  * (fuzz_session.c), typically the host answering (!N !C !M !T !X !V),
@@ -11,24 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/proto_surveys.h"
 #include "fuzz_client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void free_answers(psv_answer *a, size_t n)
+static void free_answers(pl_survey_answer *a, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        pfree(palloc_libc(), a[i].text);
+        pl_free(pl_alloc_libc(), a[i].text);
     free(a);
 }
 
-static int same_answers(const psv_answer *x, const psv_answer *y, size_t n)
+static int same_answers(const pl_survey_answer *x, const pl_survey_answer *y, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (x[i].set != y[i].set)
             return 0;
-        if (x[i].set && (x[i].value != y[i].value || x[i].mask != y[i].mask || !x[i].text != !y[i].text ||
-                         (x[i].text && strcmp(x[i].text, y[i].text) != 0)))
+        if (x[i].set &&
+            (x[i].value != y[i].value || x[i].mask != y[i].mask || !x[i].text != !y[i].text ||
+             (x[i].text && strcmp(x[i].text, y[i].text) != 0)))
             return 0;
     }
     return 1;
@@ -36,39 +39,40 @@ static int same_answers(const psv_answer *x, const psv_answer *y, size_t n)
 
 static void round_trip(const parley_survey *s, const char *json, size_t len)
 {
-    const palloc *a = palloc_libc();
+    const pl_alloc *a = pl_alloc_libc();
     size_t n = s->n_questions ? s->n_questions : 1;
-    psv_answer *first = calloc(n, sizeof *first), *again = calloc(n, sizeof *again);
+    pl_survey_answer *first = calloc(n, sizeof *first), *again = calloc(n, sizeof *again);
     char *enc = NULL;
     size_t enc_len = 0;
-    if (first && again && proto_decode_survey_answers(a, s, json, len, first) == PARLEY_OK &&
-        proto_encode_survey_answers(a, s, first, &enc, &enc_len) == PARLEY_OK &&
-        proto_decode_survey_answers(a, s, enc, enc_len, again) == PARLEY_OK && !same_answers(first, again, s->n_questions))
+    if (first && again && pl_proto_decode_survey_answers(a, s, json, len, first) == PARLEY_OK &&
+        pl_proto_encode_survey_answers(a, s, first, &enc, &enc_len) == PARLEY_OK &&
+        pl_proto_decode_survey_answers(a, s, enc, enc_len, again) == PARLEY_OK &&
+        !same_answers(first, again, s->n_questions))
         abort(); /* what the journal keeps must come back as it was */
-    pfree(a, enc);
+    pl_free(a, enc);
     free_answers(first, n);
     free_answers(again, n);
 }
 
 static void model(const uint8_t *data, size_t size)
 {
-    const palloc *a = palloc_libc();
+    const pl_alloc *a = pl_alloc_libc();
     size_t l1 = fz_line_len(data, size);
     const uint8_t *rest = data + l1 + (l1 < size);
     size_t rest_len = size - l1 - (l1 < size);
     size_t l2 = fz_line_len(rest, rest_len);
     char err[160];
-    pframe f;
+    pl_frame f;
     parley_survey *s = NULL;
-    if (proto_decode(a, (const char *)data, l1, &f, err, sizeof err) != PARLEY_OK)
+    if (pl_proto_decode(a, (const char *)data, l1, &f, err, sizeof err) != PARLEY_OK)
         return;
-    if (proto_decode_survey(a, &f, &s, err, sizeof err) == PARLEY_OK) {
+    if (pl_proto_decode_survey(a, &f, &s, err, sizeof err) == PARLEY_OK) {
         parley_event ev = {.type = PARLEY_EV_SURVEY, .survey = s};
         fz_walk_event(&ev);
         round_trip(s, (const char *)rest, l2);
-        psv_model_unref(s);
+        pl_survey_unref(s);
     }
-    proto_frame_clear(a, &f);
+    pl_proto_frame_clear(a, &f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

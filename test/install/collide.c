@@ -17,20 +17,49 @@ void *SSL_CTX_new(const void *method);
 int SSL_read(void *ssl, void *buf, int num);
 void *lws_create_context(const void *info);
 
-int bad(void) { return 1; }
-int member(void) { return 2; }
-int finish(void) { return 3; }
-int get_string(void) { return 4; }
-void *SSL_new(void *ctx) { return ctx; }
-void *SSL_CTX_new(const void *method) { (void)method; return NULL; }
-int SSL_read(void *ssl, void *buf, int num) { (void)ssl; (void)buf; return num; }
-void *lws_create_context(const void *info) { (void)info; return NULL; }
+int bad(void)
+{
+    return 1;
+}
+int member(void)
+{
+    return 2;
+}
+int finish(void)
+{
+    return 3;
+}
+int get_string(void)
+{
+    return 4;
+}
+void *SSL_new(void *ctx)
+{
+    return ctx;
+}
+void *SSL_CTX_new(const void *method)
+{
+    (void)method;
+    return NULL;
+}
+int SSL_read(void *ssl, void *buf, int num)
+{
+    (void)ssl;
+    (void)buf;
+    return num;
+}
+void *lws_create_context(const void *info)
+{
+    (void)info;
+    return NULL;
+}
 
 int main(void)
 {
     int x = 0;
     if (bad() + member() + finish() + get_string() != 10 || SSL_new(&x) != &x ||
-        SSL_CTX_new(NULL) != NULL || SSL_read(NULL, NULL, 7) != 7 || lws_create_context(NULL) != NULL) {
+        SSL_CTX_new(NULL) != NULL || SSL_read(NULL, NULL, 7) != 7 ||
+        lws_create_context(NULL) != NULL) {
         fprintf(stderr, "the host's own functions were replaced\n");
         return 1;
     }

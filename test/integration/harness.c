@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,244 @@ static void sleep_ms(int ms)
         ;
 }
 
-/* ---- files and processes ---------------------------------------------- */
+/* ---- JSON in test sources ---------------------------------------------------- */
 
+static char *g_ring[H_JSON_RING];
+static size_t g_ring_next;
+
+/* Keeps `s` (malloc'd, may be NULL) in the ring, in place of the oldest. */
+static const char *ring_keep(char *s)
+{
+    free(g_ring[g_ring_next]);
+    g_ring[g_ring_next] = s;
+    g_ring_next = (g_ring_next + 1) % H_JSON_RING;
+    /* An allocation failure shows as a frame nobody answers. */
+    return s ? s : "";
+}
+
+static void json_ring_free(void)
+{
+    for (size_t i = 0; i < H_JSON_RING; i++) {
+        free(g_ring[i]);
+        g_ring[i] = NULL;
+    }
+}
+
+static char *swap_quotes(char *s)
+{
+    for (char *p = s; p && *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    return s;
+}
+
+const char *h_vjson(const char *fmt, va_list ap)
+{
+    char *quoted = swap_quotes(strdup(fmt)), *out = NULL;
+    va_list again;
+    va_copy(again, ap);
+    int n = quoted ? vsnprintf(NULL, 0, quoted, ap) : -1;
+    if (n >= 0 && (out = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(out, (size_t)n + 1, quoted, again);
+    va_end(again);
+    free(quoted);
+    return ring_keep(out);
+}
+
+const char *h_json(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *s = h_vjson(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+const char *h_quote(const char *text)
+{
+    return ring_keep(swap_quotes(strdup(text)));
+}
+
+int h_data_lines(const char *name, void (*fn)(const char *line, void *user), void *user)
+{
+    char path[H_PATH];
+    snprintf(path, sizeof path, "%s/%s", PARLEY_TEST_DATA, name);
+    char *text = tl_read_file(path, NULL);
+    if (!text) {
+        fprintf(stderr, "cannot read %s\n", path);
+        return -1;
+    }
+    int n = 0;
+    for (char *line = text, *end; *line; line = end + (*end != '\0')) {
+        end = line + strcspn(line, "\n");
+        char keep = *end;
+        *end = '\0';
+        if (*line && *line != '#') {
+            fn(line, user);
+            n++;
+        }
+        *end = keep;
+    }
+    free(text);
+    return n;
+}
+
+/* ---- what a failure prints ------------------------------------------------- */
+
+#define H_WATCH_MAX 256
+
+typedef struct watch {
+    const void *what;
+    char label[96];
+    h_dump_fn dump;
+    void (*release)(void *what);
+    int seen; /* tl_failed when registered or last printed */
+    int test; /* the test that registered it (0: none) */
+} watch;
+
+static watch g_watch[H_WATCH_MAX];
+static size_t g_n_watch;
+static int g_test;          /* the running test's number; 0 between tests */
+static int g_tests_started; /* tests run so far: each has its number */
+static jmp_buf g_stop;      /* where H_REQUIRE stops the running test */
+
+static watch *watch_find(const void *what)
+{
+    for (size_t i = 0; what && i < g_n_watch; i++)
+        if (g_watch[i].what == what)
+            return &g_watch[i];
+    return NULL;
+}
+
+static void watch_print(watch *w)
+{
+    if (tl_failed <= w->seen)
+        return;
+    w->seen = tl_failed;
+    w->dump(w->what, w->label);
+}
+
+static void watch_remove(watch *w)
+{
+    size_t i = (size_t)(w - g_watch);
+    memmove(w, w + 1, (g_n_watch - i - 1) * sizeof *w);
+    g_n_watch--;
+}
+
+void h_watch(const void *what, const char *label, h_dump_fn dump, void (*release)(void *what))
+{
+    watch *w = watch_find(what);
+    if (!w && g_n_watch == H_WATCH_MAX) {
+        fprintf(stderr, "harness: more than %d things to print on failure; %s left out\n",
+                H_WATCH_MAX, label);
+        return;
+    }
+    if (!w)
+        w = &g_watch[g_n_watch++];
+    *w = (watch){.what = what, .dump = dump, .release = release, .seen = tl_failed, .test = g_test};
+    snprintf(w->label, sizeof w->label, "%s", label ? label : "");
+}
+
+void h_forget(const void *what)
+{
+    watch *w = watch_find(what);
+    if (!w)
+        return;
+    watch_print(w);
+    watch_remove(w);
+}
+
+void h_print_text(const void *what, const char *label)
+{
+    fprintf(stderr, "---- %s ----\n%s\n", label, what ? (const char *)what : "(none)");
+}
+
+char *h_watch_text(char *text, const char *label)
+{
+    if (text)
+        h_watch(text, label, h_print_text, free);
+    return text;
+}
+
+void h_text_free(char *text)
+{
+    h_forget(text);
+    free(text);
+}
+
+static void print_all(void)
+{
+    for (size_t i = 0; i < g_n_watch; i++)
+        watch_print(&g_watch[i]);
+}
+
+/* What the stopped test registered lived on its stack or was its to
+ * free: released, newest first, and forgotten. */
+static void release_test(int test)
+{
+    for (size_t i = g_n_watch; i-- > 0;) {
+        if (g_watch[i].test != test)
+            continue;
+        watch w = g_watch[i];
+        watch_remove(&g_watch[i]);
+        if (w.release)
+            w.release((void *)w.what);
+    }
+}
+
+/* A client, connection or text the test registered (and would release)
+ * must be closed or freed by its end: it may live on the test's stack. */
+static void check_all_closed(const char *name)
+{
+    for (size_t i = g_n_watch; i-- > 0;) {
+        if (g_watch[i].test != g_test || !g_watch[i].release)
+            continue;
+        fprintf(stderr, "%s left %s open\n", name, g_watch[i].label);
+        tl_check(0, "everything the test opened is closed", __FILE__, __LINE__);
+        watch_remove(&g_watch[i]);
+    }
+}
+
+void h_run_test(const char *name, void (*fn)(void))
+{
+    int before = tl_failed;
+    g_test = ++g_tests_started;
+    if (setjmp(g_stop) == 0) {
+        fn();
+        check_all_closed(name);
+    }
+    print_all();
+    g_test = 0;
+    printf("%s %s\n", tl_failed == before ? "ok  " : "FAIL", name);
+}
+
+void h_require(int ok, const char *expr, const char *file, int line)
+{
+    tl_check(ok, expr, file, line);
+    if (ok)
+        return;
+    fprintf(stderr, "%s:%d: the test stops here\n", file, line);
+    print_all();
+    if (!g_test) {
+        tl_finish();
+        exit(1);
+    }
+    release_test(g_test);
+    longjmp(g_stop, 1);
+}
+
+int h_finish(const char *dir)
+{
+    print_all();
+    json_ring_free();
+    if (dir && *dir && !tl_failed && !getenv("PARLEY_E2E_KEEP"))
+        tl_rmrf(dir);
+    else if (dir && *dir)
+        fprintf(stderr, "test files kept in %s\n", dir);
+    return tl_finish();
+}
+
+/* ---- files and processes ---------------------------------------------- */
 
 int h_write_file(const char *path, const char *text)
 {
@@ -134,6 +371,25 @@ int h_server_init(h_server *s, const char *dir)
     return 0;
 }
 
+static void print_server_log(const void *s, const char *label)
+{
+    (void)label;
+    h_server_dump_log(s);
+}
+
+void h_server_dump_log(const h_server *s)
+{
+    char *log = tl_read_file(s->log, NULL);
+    if (!log || !*log) {
+        free(log);
+        return;
+    }
+    size_t len = strlen(log);
+    const char *tail = len > 6000 ? log + len - 6000 : log;
+    fprintf(stderr, "---- server log (end) ----\n%s\n---- end of server log ----\n", tail);
+    free(log);
+}
+
 /* The ready file holds the port: the first number in it. */
 static int read_port(const char *path)
 {
@@ -174,6 +430,7 @@ int h_server_start(h_server *s, int port)
     s->pid = h_spawn(argv, NULL, s->log, s->log);
     if (s->pid < 0)
         return -1;
+    h_watch(s, "server", print_server_log, NULL);
     int64_t deadline = h_now_ms() + h_ms(20000);
     int last = 0;
     while (h_now_ms() < deadline) {
@@ -181,6 +438,8 @@ int h_server_start(h_server *s, int port)
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
             fprintf(stderr, "parley-server exited before it was ready (status %d)\n", status);
             s->pid = -1;
+            h_forget(s);
+            h_server_dump_log(s);
             return -1;
         }
         /* The same port read twice: a half-written file is not a port. */
@@ -194,47 +453,57 @@ int h_server_start(h_server *s, int port)
     }
     fprintf(stderr, "parley-server not ready after %d ms\n", h_ms(20000));
     h_server_stop(s, SIGKILL);
+    h_server_dump_log(s);
     return -1;
 }
 
-void h_server_stop(h_server *s, int sig)
+int h_server_stop(h_server *s, int sig)
 {
     if (s->pid <= 0)
-        return;
+        return -1;
     kill(s->pid, sig);
-    if (h_wait(s->pid, h_ms(10000)) < 0)
+    int status = h_wait(s->pid, h_ms(10000));
+    if (status < 0)
         fprintf(stderr, "parley-server had to be killed\n");
     s->pid = -1;
+    h_forget(s);
+    return status;
 }
 
-void h_server_dump_log(const h_server *s)
+void h_server_plain(h_server *s, const char *dir, const char *name, const char *token,
+                    const char *const *extra_args)
 {
-    char *log = tl_read_file(s->log, NULL);
-    if (!log || !*log) {
-        free(log);
-        return;
-    }
-    size_t len = strlen(log);
-    const char *tail = len > 6000 ? log + len - 6000 : log;
-    fprintf(stderr, "---- server log (end) ----\n%s\n---- end of server log ----\n", tail);
-    free(log);
+    memset(s, 0, sizeof *s);
+    s->pid = -1;
+    s->plain = 1;
+    s->token = token;
+    s->extra_args = extra_args;
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    snprintf(s->db, sizeof s->db, "%s/%s.db", dir, name);
+    snprintf(s->ready, sizeof s->ready, "%s/%s.ready", dir, name);
+    snprintf(s->log, sizeof s->log, "%s/%s.log", dir, name);
 }
 
 int h_api(const h_server *s, const char *method, const char *path, const char *json_body,
           char **body_out)
 {
     static unsigned calls;
-    char url[256], auth[256], out[H_PATH + 32], code_path[H_PATH + 32], err_path[H_PATH + 32];
+    char url[256], auth[256], out[H_PATH + 32], code_path[H_PATH + 32], err_path[H_PATH + 32],
+        req_path[H_PATH + 32], data[H_PATH + 40];
     unsigned n = ++calls;
     snprintf(url, sizeof url, "%s://localhost:%d%s", s->plain ? "http" : "https", s->port, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token ? s->token : "");
     snprintf(out, sizeof out, "%s/api-%u.body", s->dir, n);
     snprintf(code_path, sizeof code_path, "%s/api-%u.code", s->dir, n);
     snprintf(err_path, sizeof err_path, "%s/api-%u.err", s->dir, n);
+    snprintf(req_path, sizeof req_path, "%s/api-%u.req", s->dir, n);
+    snprintf(data, sizeof data, "@%s", req_path);
+    if (json_body && h_write_file(req_path, json_body) != 0)
+        return -1;
     char *argv[24];
     int a = 0;
-    char *fixed[] = {"curl", "-sS", "--max-time", "20", "-H", auth,
-                     "-o", out, "-w", "%{http_code}", "-X", (char *)method};
+    char *fixed[] = {"curl", "-sS", "--max-time", "20",           "-H", auth,
+                     "-o",   out,   "-w",         "%{http_code}", "-X", (char *)method};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[a++] = fixed[i];
     if (!s->plain) {
@@ -245,7 +514,7 @@ int h_api(const h_server *s, const char *method, const char *path, const char *j
         argv[a++] = "-H";
         argv[a++] = "Content-Type: application/json";
         argv[a++] = "--data-binary";
-        argv[a++] = (char *)json_body;
+        argv[a++] = data;
     }
     argv[a++] = url;
     argv[a] = NULL;
@@ -263,11 +532,32 @@ int h_api(const h_server *s, const char *method, const char *path, const char *j
     return status;
 }
 
+int h_api_json(const h_server *s, const char *method, const char *path, const char *json_body,
+               cJSON **out)
+{
+    char *body = NULL;
+    int status = h_api(s, method, path, json_body, out ? &body : NULL);
+    if (out)
+        *out = body ? cJSON_Parse(body) : NULL;
+    free(body);
+    return status;
+}
+
 /* ---- clients ------------------------------------------------------------- */
 
 static void log_sink(void *user, int level, const char *msg)
 {
     fprintf(stderr, "[%s L%d] %s\n", (const char *)user, level, msg);
+}
+
+static void print_events(const void *c, const char *label)
+{
+    h_dump_events(c, label);
+}
+
+static void release_client(void *c)
+{
+    h_client_close(c);
 }
 
 /* h_client_open, with the journal encrypted under `key` (32 bytes) when it
@@ -305,6 +595,7 @@ static int client_open(h_client *c, const h_server *s, const char *ca, const cha
         h_client_close(c);
         return -1;
     }
+    h_watch(c, user ? user : "an anonymous user", print_events, release_client);
     return 0;
 }
 
@@ -322,6 +613,7 @@ int h_client_open_encrypted(h_client *c, const h_server *s, const char *ca, cons
 
 void h_client_close(h_client *c)
 {
+    h_forget(c);
     parley_client_free(c->pc);
     for (size_t i = 0; i < c->n; i++)
         parley_event_free(c->hist[i]);
@@ -440,8 +732,9 @@ void h_dump_events(const h_client *c, const char *label)
     fprintf(stderr, "---- events of %s ----\n", label);
     for (size_t i = 0; i < c->n; i++) {
         const parley_event *ev = c->hist[i];
-        fprintf(stderr, "%3zu type=%d state=%d author=%d err=%d conv=%s cid=%s id=%s seq=%s text=%s\n",
-                i, parley_event_type(ev), parley_event_state(ev), parley_event_author_kind(ev),
+        fprintf(stderr,
+                "%3zu type=%d state=%d author=%d err=%d conv=%s cid=%s id=%s seq=%s text=%s\n", i,
+                parley_event_type(ev), parley_event_state(ev), parley_event_author_kind(ev),
                 parley_event_error_code(ev), or_dash(parley_event_conversation_id(ev)),
                 or_dash(parley_event_client_id(ev)), or_dash(parley_event_message_id(ev)),
                 or_dash(parley_event_seq(ev)), or_dash(parley_event_text(ev)));
@@ -468,8 +761,7 @@ int h_api_count_text(const h_server *s, const char *conv, const char *text)
     }
     int n = 0;
     const cJSON *item;
-    cJSON_ArrayForEach(item, list)
-    {
+    cJSON_ArrayForEach(item, list) {
         const char *t = h_json_str(item, "text");
         n += t && strcmp(t, text) == 0;
     }

@@ -46,29 +46,20 @@ static char g_dir[256];
 
 /* ---- servers and clients --------------------------------------------- */
 
-/* A plain ws:// server in its own subdirectory `name`, with `extra` (NULL
- * terminated, may be NULL) appended to its command line. */
-static int server_up(h_server *s, const char *name, const char *const *extra)
+/* A plain ws:// server on files `name`.* with `extra` (NULL terminated,
+ * may be NULL) appended to its command line; raw clients say hello as
+ * identified users taken at their word. */
+static void server_up(h_server *s, const char *name, const char *const *extra)
 {
-    char dir[H_PATH];
-    snprintf(dir, sizeof dir, "%s/%s", g_dir, name);
-    if (mkdir(dir, 0700) != 0 || h_server_init(s, dir) != 0)
-        return -1;
-    s->plain = 1;
-    /* Raw clients say hello as identified users taken at their word. */
-    s->extra_args = extra ? extra : h_insecure_identities;
-    return h_server_start(s, 0);
+    h_server_plain(s, g_dir, name, "abuse-agent-token", extra ? extra : h_insecure_identities);
+    H_REQUIRE(h_server_start(s, 0) == 0);
 }
 
 /* Stops the server, which must exit cleanly (0: no crash, no sanitizer
  * report). */
 static void server_down(h_server *s)
 {
-    kill(s->pid, SIGTERM);
-    CHECK_INT(h_wait(s->pid, WAIT), 0);
-    s->pid = -1;
-    if (tl_failed)
-        h_server_dump_log(s);
+    CHECK_INT(h_server_stop(s, SIGTERM), 0);
 }
 
 /* The server's peak resident set size in KiB (VmHWM), -1 when unknown. */
@@ -85,49 +76,34 @@ static long server_hwm_kb(const h_server *s)
 
 /* Opens a connection and says hello as `user` with an optional `resume`
  * object; 0 once the welcome came. */
-static int hello(wsc *c, const h_server *s, const char *user, const char *resume)
+static int hello(wsc *c, const h_server *s, const char *user)
 {
-    char frame[512];
     if (wsc_open(c, s->port, WAIT))
         return -1;
-    snprintf(frame, sizeof frame,
-             "{\"t\":\"hello\",\"v\":1,\"app\":\"abuse-test\",\"sdk\":{\"name\":\"raw\","
-             "\"version\":\"0\",\"platform\":\"test\"},\"user\":{\"id\":\"%s\"}%s%s}",
-             user, resume ? ",\"resume\":" : "", resume ? resume : "");
-    if (wsc_send(c, frame))
+    if (wsc_sendf(c,
+                  "{'t':'hello','v':1,'app':'abuse-test','sdk':{'name':'raw','version':'0',"
+                  "'platform':'test'},'user':{'id':'%s'}}",
+                  user))
         return -1;
     return wsc_await(c, 0, "welcome", NULL, NULL, WAIT) ? 0 : -1;
 }
 
 static int start_conv(wsc *c, const char *conv)
 {
-    char frame[256];
-    snprintf(frame, sizeof frame, "{\"t\":\"conv.start\",\"cid\":\"s-%s\",\"conv\":\"%s\"}", conv,
-             conv);
-    if (wsc_send(c, frame))
+    if (wsc_sendf(c, "{'t':'conv.start','cid':'s-%s','conv':'%s'}", conv, conv))
         return -1;
     return wsc_await(c, 0, "conv.ack", "conv", conv, WAIT) ? 0 : -1;
 }
 
 static int send_msg(wsc *c, const char *conv, const char *cid, const char *text)
 {
-    char *frame = malloc(strlen(text) + 256);
-    int rc;
-    if (!frame)
-        return -1;
-    sprintf(frame, "{\"t\":\"msg.send\",\"cid\":\"%s\",\"conv\":\"%s\",\"text\":\"%s\"}", cid,
-            conv, text);
-    rc = wsc_send(c, frame);
-    free(frame);
-    return rc;
+    return wsc_sendf(c, "{'t':'msg.send','cid':'%s','conv':'%s','text':'%s'}", cid, conv, text);
 }
 
 /* Sends a kb.search with request id `req` and waits for its answer. */
 static const cJSON *kb_search(wsc *c, const char *req, int timeout_ms)
 {
-    char frame[128];
-    snprintf(frame, sizeof frame, "{\"t\":\"kb.search\",\"req\":\"%s\",\"query\":\"refund\"}", req);
-    if (wsc_send(c, frame))
+    if (wsc_sendf(c, "{'t':'kb.search','req':'%s','query':'refund'}", req))
         return NULL;
     return wsc_await(c, 0, "kb.results", "req", req, timeout_ms);
 }
@@ -156,9 +132,8 @@ static int count_code(const wsc *c, const char *code)
 static void test_flags(void)
 {
     static const char *const bad[][2] = {
-        {"--msg-rate", "-1"},         {"--msg-burst", "0"},
-        {"--req-rate", "x"},          {"--req-burst", ""},
-        {"--max-conns-per-addr", "-5"}, {"--max-outq-kb", "64"},
+        {"--msg-rate", "-1"},         {"--msg-burst", "0"},           {"--req-rate", "x"},
+        {"--req-burst", ""},          {"--max-conns-per-addr", "-5"}, {"--max-outq-kb", "64"},
         {"--max-outq-kb", "2000000"},
     };
     char out[H_PATH];
@@ -170,8 +145,8 @@ static void test_flags(void)
     char *help[] = {PARLEY_SERVER_BIN, "--help", NULL};
     CHECK_INT(h_run(help, NULL, out, NULL, WAIT), 0);
     char *text = tl_read_file(out, NULL);
-    static const char *const names[] = {"--msg-rate", "--msg-burst", "--req-rate", "--req-burst",
-                                        "--max-conns-per-addr", "--max-outq-kb"};
+    static const char *const names[] = {"--msg-rate",  "--msg-burst",          "--req-rate",
+                                        "--req-burst", "--max-conns-per-addr", "--max-outq-kb"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK(text && strstr(text, names[i]));
     free(text);
@@ -188,9 +163,9 @@ static void test_message_flood(h_server *s)
 {
     wsc good, flood;
     char cid[32], text[32];
-    CHECK_INT(hello(&good, s, "good-1", NULL), 0);
+    CHECK_INT(hello(&good, s, "good-1"), 0);
     CHECK_INT(start_conv(&good, "c-good"), 0);
-    CHECK_INT(hello(&flood, s, "flood-1", NULL), 0);
+    CHECK_INT(hello(&flood, s, "flood-1"), 0);
     CHECK_INT(start_conv(&flood, "c-flood"), 0);
 
     int sent = 0;
@@ -245,12 +220,11 @@ static void test_message_flood(h_server *s)
 static void test_request_flood(h_server *s)
 {
     wsc c;
-    char req[32], frame[128];
-    CHECK_INT(hello(&c, s, "flood-2", NULL), 0);
+    char req[32];
+    CHECK_INT(hello(&c, s, "flood-2"), 0);
     for (int i = 0; i < 200; i++) {
         snprintf(req, sizeof req, "r-%d", i);
-        snprintf(frame, sizeof frame, "{\"t\":\"kb.search\",\"req\":\"%s\",\"query\":\"gems\"}", req);
-        if (wsc_send(&c, frame))
+        if (wsc_sendf(&c, "{'t':'kb.search','req':'%s','query':'gems'}", req))
             break;
     }
     CHECK(await_close(&c, WAIT));
@@ -272,18 +246,16 @@ static void test_request_flood(h_server *s)
 static void test_history_flood(h_server *s)
 {
     wsc c;
-    char frame[128];
-    CHECK_INT(hello(&c, s, "flood-3", NULL), 0);
+    CHECK_INT(hello(&c, s, "flood-3"), 0);
     CHECK_INT(start_conv(&c, "c-flood3"), 0);
     for (int i = 0; i < 100; i++) {
-        snprintf(frame, sizeof frame, "{\"t\":\"history.get\",\"conv\":\"c-flood3\",\"after\":\"0\"}");
-        if (wsc_send(&c, frame))
+        if (wsc_sendf(&c, "{'t':'history.get','conv':'c-flood3','after':'0'}"))
             break;
     }
     CHECK(await_close(&c, WAIT));
     CHECK_INT(count_code(&c, "rate_limited"), 1);
     wsc_close(&c);
-    CHECK_INT(hello(&c, s, "flood-3", NULL), 0);
+    CHECK_INT(hello(&c, s, "flood-3"), 0);
     CHECK(kb_search(&c, "r-after", WAIT) != NULL);
     wsc_close(&c);
 }
@@ -291,10 +263,7 @@ static void test_history_flood(h_server *s)
 static void test_rate_limits(void)
 {
     h_server s;
-    if (server_up(&s, "rate", NULL)) {
-        CHECK(0);
-        return;
-    }
+    server_up(&s, "rate", NULL);
     test_message_flood(&s);
     test_request_flood(&s);
     test_history_flood(&s);
@@ -315,8 +284,7 @@ static int stored_user_texts(const h_server *s, const char *conv, char *out, siz
     size_t used = 0;
     const cJSON *m;
     out[0] = '\0';
-    cJSON_ArrayForEach(m, list)
-    {
+    cJSON_ArrayForEach(m, list) {
         const char *kind = h_json_str(wsc_get(m, "author"), "kind"), *text = h_json_str(m, "text");
         if (kind && text && strcmp(kind, "user") == 0 && used + strlen(text) + 2 < cap)
             used += (size_t)sprintf(out + used, "%s%s", used ? "|" : "", text);
@@ -332,22 +300,17 @@ static int stored_user_texts(const h_server *s, const char *conv, char *out, siz
  * handful of connections, not in a tight loop; none is failed. */
 static void test_libparley_converges(void)
 {
-    static const char *const args[] = {"--msg-burst", "20", "--msg-rate", "1", "--insecure-identities", NULL};
+    static const char *const args[] = {"--msg-burst",           "20", "--msg-rate", "1",
+                                       "--insecure-identities", NULL};
     enum { N = 60 };
     h_server s;
     h_client c;
     char dir[H_PATH], conv[PARLEY_ID_SIZE], cid[N][PARLEY_ID_SIZE], text[32];
     snprintf(dir, sizeof dir, "%s/lib", g_dir);
-    if (mkdir(dir, 0700) != 0 || h_server_init(&s, dir) != 0) {
-        CHECK(0);
-        return;
-    }
+    H_REQUIRE(mkdir(dir, 0700) == 0 && h_server_init(&s, dir) == 0);
     s.extra_args = args;
-    if (h_server_start(&s, 0) != 0 || h_client_open(&c, &s, s.ca, "lib-1", NULL) != 0) {
-        CHECK(0);
-        h_server_stop(&s, SIGKILL);
-        return;
-    }
+    H_REQUIRE(h_server_start(&s, 0) == 0);
+    H_REQUIRE(h_client_open(&c, &s, s.ca, "lib-1", NULL) == 0);
     h_want online = {.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_ONLINE};
     CHECK(h_await(&c, &online, WAIT, NULL) != NULL);
     CHECK_INT(parley_conversation_start(c.pc, NULL, conv, sizeof conv), PARLEY_OK);
@@ -387,13 +350,10 @@ static void test_connection_cap(void)
     h_server s;
     wsc c[CONNS_PER_ADDR], extra;
     char user[32];
-    if (server_up(&s, "cap", NULL)) {
-        CHECK(0);
-        return;
-    }
+    server_up(&s, "cap", NULL);
     for (int i = 0; i < CONNS_PER_ADDR; i++) {
         snprintf(user, sizeof user, "cap-%d", i);
-        CHECK_INT(hello(&c[i], &s, user, NULL), 0);
+        CHECK_INT(hello(&c[i], &s, user), 0);
     }
     CHECK_INT(wsc_open(&extra, s.port, WAIT), 0);
     const cJSON *e = wsc_await(&extra, 0, "error", NULL, NULL, WAIT);
@@ -407,7 +367,7 @@ static void test_connection_cap(void)
     wsc_close(&c[0]);
     int welcomed = 0;
     for (int64_t deadline = h_now_ms() + WAIT; !welcomed && h_now_ms() < deadline;) {
-        welcomed = hello(&extra, &s, "cap-new", NULL) == 0;
+        welcomed = hello(&extra, &s, "cap-new") == 0;
         wsc_close(&extra);
     }
     CHECK(welcomed);
@@ -442,22 +402,16 @@ static void test_slow_reader(void)
     static const char *const args[] = {"--req-rate", "0", "--insecure-identities", NULL};
     h_server s;
     wsc slow, other;
-    char frame[128];
-    if (server_up(&s, "slow", args)) {
-        CHECK(0);
-        return;
-    }
-    CHECK_INT(hello(&slow, &s, "slow-1", NULL), 0);
+    server_up(&s, "slow", args);
+    CHECK_INT(hello(&slow, &s, "slow-1"), 0);
     fill_conv(&slow, "c-big");
-    CHECK_INT(hello(&other, &s, "other-1", NULL), 0);
+    CHECK_INT(hello(&other, &s, "other-1"), 0);
     CHECK(kb_search(&other, "r-0", WAIT) != NULL);
     long before = server_hwm_kb(&s);
 
     int sent = 0;
     for (; sent < 320; sent++) {
-        snprintf(frame, sizeof frame,
-                 "{\"t\":\"history.page\",\"req\":\"p-%d\",\"conv\":\"c-big\",\"limit\":100}", sent);
-        if (wsc_send(&slow, frame))
+        if (wsc_sendf(&slow, "{'t':'history.page','req':'p-%d','conv':'c-big','limit':100}", sent))
             break;
     }
     /* Served while the slow client's queue fills and after it is dropped. */
@@ -465,8 +419,10 @@ static void test_slow_reader(void)
     CHECK(await_close(&slow, WAIT));
     long after = server_hwm_kb(&s);
     int answered = (int)wsc_count(&slow, 0, "history.page");
-    fprintf(stderr, "  slow reader: %d pages of ~64 KB asked, %d delivered before the drop; "
-                    "server VmHWM %ld -> %ld KiB\n", sent, answered, before, after);
+    fprintf(stderr,
+            "  slow reader: %d pages of ~64 KB asked, %d delivered before the drop; "
+            "server VmHWM %ld -> %ld KiB\n",
+            sent, answered, before, after);
     CHECK(answered < sent);
     CHECK(before > 0 && (!RSS_CHECKED || after - before < RSS_GROWTH_MAX_KB));
     CHECK(kb_search(&other, "r-2", WAIT) != NULL);
@@ -489,8 +445,9 @@ static int seed_backlog(const h_server *s, const char *conv, int n)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_open(s->db, &db) == SQLITE_OK &&
              sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(db, "INSERT INTO messages(conv, seq, author_kind, author_name, "
-                                    "text, ts) VALUES(?1, ?2, 'agent', 'Dana', ?3, ?2)",
+             sqlite3_prepare_v2(db,
+                                "INSERT INTO messages(conv, seq, author_kind, author_name, "
+                                "text, ts) VALUES(?1, ?2, 'agent', 'Dana', ?3, ?2)",
                                 -1, &st, NULL) == SQLITE_OK;
     memset(text, 'y', BACKLOG_TEXT);
     for (int i = 1; rc && i <= n; i++) {
@@ -545,14 +502,15 @@ static int seqs_in_order(const wsc *c, const char *conv, long n)
 static void check_paged_history(wsc *r)
 {
     size_t mark = r->n;
-    CHECK_INT(wsc_send(r, "{\"t\":\"history.get\",\"conv\":\"c-replay\",\"after\":\"100\","
-                          "\"limit\":500}"), 0);
+    CHECK_INT(wsc_sendf(r, "{'t':'history.get','conv':'c-replay','after':'100',"
+                           "'limit':500}"),
+              0);
     const cJSON *end = wsc_await(r, mark, "history.end", NULL, NULL, WAIT);
     CHECK_STR(wsc_str(end, "last"), "600");
     CHECK(end && cJSON_IsTrue(wsc_get(end, "more")));
     CHECK_INT(wsc_count(r, mark, "msg"), 500);
     mark = r->n;
-    CHECK_INT(wsc_send(r, "{\"t\":\"history.get\",\"conv\":\"c-replay\",\"after\":\"19990\"}"), 0);
+    CHECK_INT(wsc_sendf(r, "{'t':'history.get','conv':'c-replay','after':'19990'}"), 0);
     end = wsc_await(r, mark, "history.end", NULL, NULL, WAIT);
     CHECK_STR(wsc_str(end, "last"), "20001");
     CHECK(end && cJSON_IsFalse(wsc_get(end, "more")));
@@ -569,24 +527,22 @@ static void test_paged_replay(void)
     h_server s;
     wsc r, other;
     char req[32];
-    if (server_up(&s, "replay", NULL)) {
-        CHECK(0);
-        return;
-    }
-    CHECK_INT(hello(&r, &s, "replay-1", NULL), 0);
+    server_up(&s, "replay", NULL);
+    CHECK_INT(hello(&r, &s, "replay-1"), 0);
     CHECK_INT(start_conv(&r, "c-replay"), 0);
     wsc_close(&r);
     server_down(&s);
     CHECK_INT(seed_backlog(&s, "c-replay", BACKLOG), 0);
     CHECK_INT(h_server_start(&s, 0), 0);
 
-    CHECK_INT(hello(&other, &s, "other-2", NULL), 0);
+    CHECK_INT(hello(&other, &s, "other-2"), 0);
     long before = server_hwm_kb(&s);
     CHECK_INT(wsc_open(&r, s.port, WAIT), 0);
-    CHECK_INT(wsc_send(&r, "{\"t\":\"hello\",\"v\":1,\"app\":\"abuse-test\",\"sdk\":{\"name\":"
-                           "\"raw\",\"version\":\"0\",\"platform\":\"test\"},\"user\":{\"id\":"
-                           "\"replay-1\"},\"resume\":{\"cursors\":{\"c-replay\":\"0\"}}}"), 0);
-    CHECK_INT(wsc_send(&r, "{\"t\":\"kb.search\",\"req\":\"r-mid\",\"query\":\"refund\"}"), 0);
+    CHECK_INT(wsc_sendf(&r, "{'t':'hello','v':1,'app':'abuse-test','sdk':{'name':"
+                            "'raw','version':'0','platform':'test'},'user':{'id':"
+                            "'replay-1'},'resume':{'cursors':{'c-replay':'0'}}}"),
+              0);
+    CHECK_INT(wsc_sendf(&r, "{'t':'kb.search','req':'r-mid','query':'refund'}"), 0);
 
     int served = 0, posted = 0;
     int64_t deadline = h_now_ms() + 4 * WAIT;
@@ -600,14 +556,15 @@ static void test_paged_replay(void)
         if (got > 100 && !posted) {
             posted = 1;
             CHECK_INT(h_api(&s, "POST", "/api/conversations/c-replay/messages",
-                            "{\"text\":\"written during the replay\",\"name\":\"Dana\"}", NULL),
+                            h_json("{'text':'written during the replay','name':'Dana'}"), NULL),
                       201);
         }
     }
     long after = server_hwm_kb(&s);
     size_t answer = nth_frame(&r, "kb.results", 1), last = nth_frame(&r, "msg", BACKLOG);
-    fprintf(stderr, "  replay: %zu msg frames, own request answered at frame %zu of %zu, "
-                    "%d answers to another client meanwhile; server VmHWM %ld -> %ld KiB\n",
+    fprintf(stderr,
+            "  replay: %zu msg frames, own request answered at frame %zu of %zu, "
+            "%d answers to another client meanwhile; server VmHWM %ld -> %ld KiB\n",
             wsc_count(&r, 0, "msg"), answer, r.n, served, before, after);
     CHECK(seqs_in_order(&r, "c-replay", BACKLOG + 1));
     CHECK(answer < last && answer < 1000);
@@ -624,15 +581,11 @@ int main(void)
 {
     if (tl_mkdtemp(g_dir, sizeof g_dir, "srvabuse") != 0)
         return 1;
-    RUN(test_flags);
-    RUN(test_rate_limits);
-    RUN(test_libparley_converges);
-    RUN(test_connection_cap);
-    RUN(test_slow_reader);
-    RUN(test_paged_replay);
-    if (tl_failed)
-        fprintf(stderr, "test files kept in %s\n", g_dir);
-    else
-        tl_rmrf(g_dir);
-    return tl_finish();
+    H_RUN(test_flags);
+    H_RUN(test_rate_limits);
+    H_RUN(test_libparley_converges);
+    H_RUN(test_connection_cap);
+    H_RUN(test_slow_reader);
+    H_RUN(test_paged_replay);
+    return h_finish(g_dir);
 }

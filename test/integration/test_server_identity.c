@@ -39,36 +39,13 @@ static void sub_path(char *out, const char *name)
 /* Points g_srv at database `name`.db (and its log) in the test directory. */
 static void server_prepare(const char *name, const char *const *args)
 {
-    char file[64];
-    memset(&g_srv, 0, sizeof g_srv);
-    g_srv.pid = -1;
-    g_srv.plain = 1;
-    g_srv.token = AGENT_TOKEN;
-    g_srv.extra_args = args;
-    snprintf(g_srv.dir, sizeof g_srv.dir, "%s", g_dir);
-    snprintf(file, sizeof file, "%s.db", name);
-    sub_path(g_srv.db, file);
-    snprintf(file, sizeof file, "%s.ready", name);
-    sub_path(g_srv.ready, file);
-    snprintf(file, sizeof file, "%s.log", name);
-    sub_path(g_srv.log, file);
+    h_server_plain(&g_srv, g_dir, name, AGENT_TOKEN, args);
 }
 
-static int server_start(const char *name, const char *const *args)
+static void server_start(const char *name, const char *const *args)
 {
     server_prepare(name, args);
-    if (h_server_start(&g_srv, 0) == 0)
-        return 0;
-    h_server_dump_log(&g_srv);
-    CHECK(!"the server did not start");
-    return -1;
-}
-
-static void server_stop(int failed_before)
-{
-    h_server_stop(&g_srv, SIGTERM);
-    if (tl_failed != failed_before)
-        h_server_dump_log(&g_srv);
+    H_REQUIRE(h_server_start(&g_srv, 0) == 0);
 }
 
 static int log_has(const char *text)
@@ -102,14 +79,13 @@ static void expect_no_start(const char *const *args, const char *expect)
  * welcome, or NULL with the error's message in *why (NULL when none came). */
 static const cJSON *hello(wsc *c, const char *user, const char **why)
 {
-    char frame[2048];
     *why = NULL;
     if (wsc_open(c, g_srv.port, WAIT) != 0)
         return NULL;
-    snprintf(frame, sizeof frame,
-             "{\"t\":\"hello\",\"v\":1,\"app\":\"identity-test\",\"sdk\":{\"name\":\"raw\","
-             "\"version\":\"0\",\"platform\":\"test\"},\"user\":%s}", user);
-    if (wsc_send(c, frame) != 0)
+    if (wsc_sendf(c,
+                  "{'t':'hello','v':1,'app':'identity-test','sdk':{'name':'raw','version':'0',"
+                  "'platform':'test'},'user':%s}",
+                  user) != 0)
         return NULL;
     for (int64_t deadline = h_now_ms() + WAIT; h_now_ms() < deadline;) {
         for (size_t i = 0; i < c->n; i++) {
@@ -133,7 +109,7 @@ static const cJSON *expect_welcome(wsc *c, const char *user)
     const cJSON *w = hello(c, user, &why);
     if (!w)
         fprintf(stderr, "  hello %s refused: %s\n", user, why ? why : "(no answer)");
-    CHECK(w != NULL);
+    H_REQUIRE(w != NULL);
     return w;
 }
 
@@ -143,9 +119,9 @@ static void expect_refused(const char *user, const char *reason)
     wsc c;
     const char *why;
     const cJSON *w = hello(&c, user, &why);
+    const char *got = w ? "welcome" : why ? why : "(no answer)";
     if (w || !why || !strstr(why, reason))
-        fprintf(stderr, "  hello %s: %s, wanted a refusal with '%s'\n", user,
-                w ? "welcome" : why ? why : "(no answer)", reason);
+        fprintf(stderr, "  hello %s: %s, wanted a refusal with '%s'\n", user, got, reason);
     CHECK(w == NULL);
     CHECK(why && strstr(why, reason));
     wsc_close(&c);
@@ -165,7 +141,7 @@ static void expect_error(wsc *c, const char *frame, const char *code)
     const cJSON *e = call(c, frame, "error", NULL, NULL);
     if (!e || !wsc_str(e, "code") || strcmp(wsc_str(e, "code"), code) != 0)
         fprintf(stderr, "  %s -> %s, wanted %s\n", frame, e ? wsc_str(e, "code") : "nothing", code);
-    CHECK_STR(e ? wsc_str(e, "code") : NULL, code);
+    CHECK_STR(wsc_str(e, "code"), code);
 }
 
 /* The user member of an identified hello with a valid JWT, plus `more`
@@ -175,26 +151,23 @@ static const char *jwt_user(const char *id, const char *more)
     static char user[TOKEN_MAX + 512];
     char token[TOKEN_MAX];
     tok_jwt(JWT_SECRET, id, (long long)time(NULL) + 600, token);
-    snprintf(user, sizeof user, "{\"id\":\"%s\",\"token\":\"%s\"%s}", id, token, more);
+    snprintf(user, sizeof user, "%s", h_json("{'id':'%s','token':'%s'%s}", id, token, more));
     return user;
 }
 
 static void start_conv(wsc *c, const char *conv, const char *text)
 {
-    char frame[512];
-    snprintf(frame, sizeof frame, "{\"t\":\"conv.start\",\"cid\":\"s-%s\",\"conv\":\"%s\"}", conv, conv);
-    CHECK(call(c, frame, "conv.ack", "conv", conv) != NULL);
-    snprintf(frame, sizeof frame, "{\"t\":\"msg.send\",\"cid\":\"m-%s\",\"conv\":\"%s\",\"text\":\"%s\"}",
-             conv, conv, text);
-    CHECK(call(c, frame, "msg.ack", "conv", conv) != NULL);
+    CHECK(call(c, h_json("{'t':'conv.start','cid':'s-%s','conv':'%s'}", conv, conv), "conv.ack",
+               "conv", conv) != NULL);
+    CHECK(call(c, h_json("{'t':'msg.send','cid':'m-%s','conv':'%s','text':'%s'}", conv, conv, text),
+               "msg.ack", "conv", conv) != NULL);
 }
 
 /* history.get of `conv` from the start must answer with `text`. */
 static void expect_history(wsc *c, const char *conv, const char *text)
 {
-    char frame[256];
-    snprintf(frame, sizeof frame, "{\"t\":\"history.get\",\"conv\":\"%s\",\"after\":\"0\"}", conv);
-    CHECK(call(c, frame, "msg", "text", text) != NULL);
+    CHECK(call(c, h_json("{'t':'history.get','conv':'%s','after':'0'}", conv), "msg", "text",
+               text) != NULL);
     CHECK(wsc_await(c, 0, "history.end", "conv", conv, WAIT) != NULL);
 }
 
@@ -231,27 +204,28 @@ static void api_owner(const char *conv, char out[256])
 static void test_takeover(void)
 {
     static const char *const args[] = {"--jwt-secret", JWT_SECRET, NULL};
-    int failed_before = tl_failed;
-    if (server_start("takeover", args))
-        return;
+    server_start("takeover", args);
     wsc planter, stranger, bob;
     const char *why;
-    const cJSON *w = hello(&planter, "{\"anon\":\"bob\"}", &why);
+    const cJSON *w = hello(&planter, h_json("{'anon':'bob'}"), &why);
     CHECK(w == NULL);
     CHECK(why && strstr(why, "a-<uuid>"));
     if (w) /* what the stranger could do before: plant a conversation */
         start_conv(&planter, "c-planted", "planted by a stranger");
-    expect_welcome(&stranger, "{\"anon\":\"" ANON_STRANGER "\"}");
+    expect_welcome(&stranger, h_json("{'anon':'" ANON_STRANGER "'}"));
 
     expect_welcome(&bob, jwt_user("bob", ""));
-    expect_error(&bob, "{\"t\":\"history.get\",\"conv\":\"c-planted\",\"after\":\"0\"}",
+    expect_error(&bob, h_json("{'t':'history.get','conv':'c-planted','after':'0'}"),
                  "unknown_conversation");
-    const cJSON *list = call(&bob, "{\"t\":\"conv.list\",\"req\":\"r-1\"}", "conv.list", "req", "r-1");
+    const cJSON *list =
+        call(&bob, h_json("{'t':'conv.list','req':'r-1'}"), "conv.list", "req", "r-1");
     CHECK_INT(cJSON_GetArraySize(wsc_get(list, "conversations")), 0);
     start_conv(&bob, "c-bob", "my card was charged twice");
     char path[128];
     snprintf(path, sizeof path, "/api/conversations/c-bob/messages");
-    CHECK_INT(h_api(&g_srv, "POST", path, "{\"text\":\"Refund on its way, bob\",\"name\":\"Dana\"}", NULL), 201);
+    CHECK_INT(h_api(&g_srv, "POST", path, h_json("{'text':'Refund on its way, bob','name':'Dana'}"),
+                    NULL),
+              201);
     CHECK(wsc_await(&bob, 0, "msg", "text", "Refund on its way, bob", WAIT) != NULL);
 
     /* Neither the planter's socket (if it got in) nor the stranger's saw it. */
@@ -261,13 +235,14 @@ static void test_takeover(void)
     for (size_t i = 0; i < 2; i++) {
         if (others[i]->closed)
             continue;
-        expect_error(others[i], "{\"t\":\"history.get\",\"conv\":\"c-bob\",\"after\":\"0\"}",
+        expect_error(others[i], h_json("{'t':'history.get','conv':'c-bob','after':'0'}"),
                      "unknown_conversation");
-        expect_error(others[i], "{\"t\":\"msg.send\",\"cid\":\"x-1\",\"conv\":\"c-bob\",\"text\":\"hijack\"}",
+        expect_error(others[i],
+                     h_json("{'t':'msg.send','cid':'x-1','conv':'c-bob','text':'hijack'}"),
                      "unknown_conversation");
-        expect_error(others[i], "{\"t\":\"conv.start\",\"cid\":\"x-2\",\"conv\":\"c-bob\"}",
+        expect_error(others[i], h_json("{'t':'conv.start','cid':'x-2','conv':'c-bob'}"),
                      "unknown_conversation");
-        expect_error(others[i], "{\"t\":\"history.page\",\"req\":\"r-2\",\"conv\":\"c-bob\"}",
+        expect_error(others[i], h_json("{'t':'history.page','req':'r-2','conv':'c-bob'}"),
                      "unknown_conversation");
     }
     CHECK_INT(h_api_count_text(&g_srv, "c-bob", "hijack"), 0);
@@ -277,7 +252,7 @@ static void test_takeover(void)
     wsc_close(&planter);
     wsc_close(&stranger);
     wsc_close(&bob);
-    server_stop(failed_before);
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
 }
 
 /* ---- merge with proof of possession ---------------------------------------------- */
@@ -287,7 +262,7 @@ static void expect_not_merged(const char *user)
     wsc carol;
     char owner[256];
     expect_welcome(&carol, user);
-    expect_error(&carol, "{\"t\":\"history.get\",\"conv\":\"c-anon\",\"after\":\"0\"}",
+    expect_error(&carol, h_json("{'t':'history.get','conv':'c-anon','after':'0'}"),
                  "unknown_conversation");
     wsc_close(&carol);
     api_owner("c-anon", owner);
@@ -300,30 +275,28 @@ static void expect_not_merged(const char *user)
 static void test_merge_needs_proof(void)
 {
     static const char *const args[] = {"--jwt-secret", JWT_SECRET, NULL};
-    int failed_before = tl_failed;
-    if (server_start("merge", args))
-        return;
+    server_start("merge", args);
     wsc anon, again, carol;
     char secret[160], more[256], owner[256];
-    const cJSON *w = expect_welcome(&anon, "{\"anon\":\"" ANON_A "\"}");
+    const cJSON *w = expect_welcome(&anon, h_json("{'anon':'" ANON_A "'}"));
     const char *issued = wsc_str(w, "anon_secret");
     CHECK(issued && strncmp(issued, "ps-", 3) == 0 && strlen(issued) == 67);
     snprintf(secret, sizeof secret, "%s", issued ? issued : "?");
     start_conv(&anon, "c-anon", "written anonymously");
     /* Issued once: another anonymous session does not get it. */
-    w = expect_welcome(&again, "{\"anon\":\"" ANON_A "\"}");
+    w = expect_welcome(&again, h_json("{'anon':'" ANON_A "'}"));
     CHECK(wsc_str(w, "anon_secret") == NULL);
     wsc_close(&again);
 
-    expect_not_merged(jwt_user("carol", ",\"anon\":\"" ANON_A "\""));
-    expect_not_merged(jwt_user("carol", ",\"anon\":\"" ANON_A "\",\"proof\":\"ps-0000\""));
-    snprintf(more, sizeof more, ",\"anon\":\"" ANON_A "\",\"proof\":\"%s\"", secret);
+    expect_not_merged(jwt_user("carol", h_json(",'anon':'" ANON_A "'")));
+    expect_not_merged(jwt_user("carol", h_json(",'anon':'" ANON_A "','proof':'ps-0000'")));
+    snprintf(more, sizeof more, "%s", h_json(",'anon':'" ANON_A "','proof':'%s'", secret));
     more[strlen(more) - 2] ^= 1; /* one character off */
     expect_not_merged(jwt_user("carol", more));
-    CHECK(call(&anon, "{\"t\":\"msg.send\",\"cid\":\"m-2\",\"conv\":\"c-anon\",\"text\":\"still mine\"}",
+    CHECK(call(&anon, h_json("{'t':'msg.send','cid':'m-2','conv':'c-anon','text':'still mine'}"),
                "msg.ack", "cid", "m-2") != NULL);
 
-    snprintf(more, sizeof more, ",\"anon\":\"" ANON_A "\",\"proof\":\"%s\"", secret);
+    snprintf(more, sizeof more, "%s", h_json(",'anon':'" ANON_A "','proof':'%s'", secret));
     expect_welcome(&carol, jwt_user("carol", more));
     expect_history(&carol, "c-anon", "written anonymously");
     api_owner("c-anon", owner);
@@ -334,12 +307,12 @@ static void test_merge_needs_proof(void)
     wsc_pump(&anon, QUIET_MS);
     CHECK(anon.closed);
     wsc_close(&anon);
-    expect_welcome(&anon, "{\"anon\":\"" ANON_A "\"}");
-    expect_error(&anon, "{\"t\":\"history.get\",\"conv\":\"c-anon\",\"after\":\"0\"}",
+    expect_welcome(&anon, h_json("{'anon':'" ANON_A "'}"));
+    expect_error(&anon, h_json("{'t':'history.get','conv':'c-anon','after':'0'}"),
                  "unknown_conversation");
     wsc_close(&anon);
     wsc_close(&carol);
-    server_stop(failed_before);
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
 }
 
 /* ---- who may say hello at all ------------------------------------------------------ */
@@ -348,72 +321,68 @@ static void test_namespaces_and_dev_flag(void)
 {
     static const char *const insecure[] = {"--insecure-identities", NULL};
     static const char *const both[] = {"--insecure-identities", "--jwt-secret", "x", NULL};
-    int failed_before = tl_failed;
     wsc c;
-    if (server_start("nosecret", NULL))
-        return;
-    expect_refused("{\"id\":\"dev-user\"}", "--jwt-secret");
-    expect_welcome(&c, "{\"anon\":\"" ANON_A "\"}");
+    server_start("nosecret", NULL);
+    expect_refused(h_json("{'id':'dev-user'}"), "--jwt-secret");
+    expect_welcome(&c, h_json("{'anon':'" ANON_A "'}"));
     wsc_close(&c);
-    expect_refused("{\"anon\":\"bob\"}", "a-<uuid>");
-    expect_refused("{\"anon\":\"A-0B5B2A3C-58C4-4D2E-9F3E-0A1B2C3D4E5F\"}", "a-<uuid>");
-    expect_refused("{\"anon\":\"a-0b5b2a3c-58c4-4d2e-9f3e-0a1b2c3d4e5\"}", "a-<uuid>");
-    server_stop(failed_before);
+    expect_refused(h_json("{'anon':'bob'}"), "a-<uuid>");
+    expect_refused(h_json("{'anon':'A-0B5B2A3C-58C4-4D2E-9F3E-0A1B2C3D4E5F'}"), "a-<uuid>");
+    expect_refused(h_json("{'anon':'a-0b5b2a3c-58c4-4d2e-9f3e-0a1b2c3d4e5'}"), "a-<uuid>");
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
 
-    if (server_start("insecure", insecure))
-        return;
+    server_start("insecure", insecure);
     CHECK(log_has("WARNING: --insecure-identities"));
-    expect_welcome(&c, "{\"id\":\"dev-user\"}");
+    expect_welcome(&c, h_json("{'id':'dev-user'}"));
     wsc_close(&c);
     /* Even unverified, an identified id never takes the anonymous form. */
-    expect_refused("{\"id\":\"" ANON_A "\"}", "anonymous form");
-    expect_refused("{\"id\":\"dev-user\",\"anon\":\"dev-user\"}", "user.anon");
-    server_stop(failed_before);
+    expect_refused(h_json("{'id':'" ANON_A "'}"), "anonymous form");
+    expect_refused(h_json("{'id':'dev-user','anon':'dev-user'}"), "user.anon");
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
     expect_no_start(both, "contradicts");
 }
 
 /* ---- JWT audience, issuer, lifetime -------------------------------------------------- */
 
-#define GOOD_AUD_ISS "\"aud\":\"parley-test\",\"iss\":\"https://auth.example\""
+#define GOOD_AUD_ISS "'aud':'parley-test','iss':'https://auth.example'"
 
 static void test_jwt_claims(void)
 {
-    static const char *const args[] = {"--jwt-secret", JWT_SECRET, "--jwt-audience", "parley-test",
-                                       "--jwt-issuer", "https://auth.example", "--jwt-max-lifetime",
-                                       "3600", NULL};
+    static const char *const args[] = {"--jwt-secret",       JWT_SECRET,     "--jwt-audience",
+                                       "parley-test",        "--jwt-issuer", "https://auth.example",
+                                       "--jwt-max-lifetime", "3600",         NULL};
     static const char *const lone[] = {"--jwt-audience", "parley-test", NULL};
-    int failed_before = tl_failed;
-    if (server_start("claims", args))
-        return;
+    server_start("claims", args);
     struct {
         const char *members; /* aud, iss and anything else, as JSON members */
         int has_iat;
-        long long iat, exp;  /* seconds from now */
-        const char *reason;  /* NULL: accepted */
+        long long iat, exp; /* seconds from now */
+        const char *reason; /* NULL: accepted */
     } cases[] = {
         {GOOD_AUD_ISS, 1, 0, 600, NULL},
-        {"\"aud\":[\"other\",\"parley-test\"],\"iss\":\"https://auth.example\"", 0, 0, 600, NULL},
+        {"'aud':['other','parley-test'],'iss':'https://auth.example'", 0, 0, 600, NULL},
         {GOOD_AUD_ISS, 1, -3000, 600, NULL},
-        {"\"aud\":\"other\",\"iss\":\"https://auth.example\"", 1, 0, 600, "wrong audience"},
-        {"\"aud\":[\"other\"],\"iss\":\"https://auth.example\"", 1, 0, 600, "wrong audience"},
-        {"\"aud\":7,\"iss\":\"https://auth.example\"", 1, 0, 600, "wrong audience"},
-        {"\"iss\":\"https://auth.example\"", 1, 0, 600, "wrong audience"},
-        {"\"aud\":\"parley-test\",\"iss\":\"https://evil.example\"", 1, 0, 600, "wrong issuer"},
-        {"\"aud\":\"parley-test\"", 1, 0, 600, "wrong issuer"},
+        {"'aud':'other','iss':'https://auth.example'", 1, 0, 600, "wrong audience"},
+        {"'aud':['other'],'iss':'https://auth.example'", 1, 0, 600, "wrong audience"},
+        {"'aud':7,'iss':'https://auth.example'", 1, 0, 600, "wrong audience"},
+        {"'iss':'https://auth.example'", 1, 0, 600, "wrong audience"},
+        {"'aud':'parley-test','iss':'https://evil.example'", 1, 0, 600, "wrong issuer"},
+        {"'aud':'parley-test'", 1, 0, 600, "wrong issuer"},
         {GOOD_AUD_ISS, 0, 0, 7200, "lifetime too long"},
         {GOOD_AUD_ISS, 1, -7000, 600, "lifetime too long"},
-        {GOOD_AUD_ISS ",\"iat\":\"yesterday\"", 0, 0, 600, "malformed token"},
+        {GOOD_AUD_ISS ",'iat':'yesterday'", 0, 0, 600, "malformed token"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char claims[512], iat[48] = "", token[TOKEN_MAX], user[TOKEN_MAX + 64];
         long long now = (long long)time(NULL);
         if (cases[i].has_iat)
-            snprintf(iat, sizeof iat, ",\"iat\":%lld", now + cases[i].iat);
-        snprintf(claims, sizeof claims, "{\"sub\":\"aud-user\",%s%s,\"exp\":%lld}", cases[i].members,
-                 iat, now + cases[i].exp);
+            snprintf(iat, sizeof iat, ",'iat':%lld", now + cases[i].iat);
+        snprintf(claims, sizeof claims, "%s",
+                 h_json("{'sub':'aud-user',%s%s,'exp':%lld}", h_quote(cases[i].members),
+                        h_quote(iat), now + cases[i].exp));
+        h_watch(claims, "the claims", h_print_text, NULL);
         tok_jwt_claims(JWT_SECRET, claims, token);
-        snprintf(user, sizeof user, "{\"id\":\"aud-user\",\"token\":\"%s\"}", token);
-        int before = tl_failed;
+        snprintf(user, sizeof user, "%s", h_json("{'id':'aud-user','token':'%s'}", token));
         if (cases[i].reason) {
             expect_refused(user, cases[i].reason);
         } else {
@@ -421,10 +390,9 @@ static void test_jwt_claims(void)
             expect_welcome(&c, user);
             wsc_close(&c);
         }
-        if (tl_failed != before)
-            fprintf(stderr, "  claims: %s\n", claims);
+        h_forget(claims);
     }
-    server_stop(failed_before);
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
     expect_no_start(lone, "need a JWT secret");
 }
 
@@ -443,14 +411,13 @@ static void expect_mode(const char *path, unsigned mode)
  * alone, whatever the umask it was started with. */
 static void test_files_private(void)
 {
-    int failed_before = tl_failed;
     mode_t old = umask(022);
-    int started = server_start("private", NULL);
+    server_prepare("private", NULL);
+    int rc = h_server_start(&g_srv, 0);
     umask(old);
-    if (started)
-        return;
+    H_REQUIRE(rc == 0);
     wsc c;
-    expect_welcome(&c, "{\"anon\":\"" ANON_A "\"}");
+    expect_welcome(&c, h_json("{'anon':'" ANON_A "'}"));
     start_conv(&c, "c-private", "my address is 12 Main St");
     char path[H_PATH + 8];
     expect_mode(g_srv.db, 0600);
@@ -460,14 +427,13 @@ static void test_files_private(void)
     expect_mode(path, 0600);
     expect_mode(g_srv.ready, 0600);
     wsc_close(&c);
-    server_stop(failed_before);
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
 
     /* A database made readable by someone else is pointed out. */
     CHECK_INT(chmod(g_srv.db, 0644), 0);
-    if (server_start("private", NULL))
-        return;
+    server_start("private", NULL);
     CHECK(log_has("can be read by other users"));
-    server_stop(failed_before);
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
 }
 
 /* ---- secrets out of the command line ------------------------------------------------ */
@@ -495,28 +461,24 @@ static void test_secrets_from_file(void)
     CHECK_INT(h_write_file(hmac_file, "file-hmac-secret\n"), 0);
     CHECK_INT(h_write_file(token_file, "file-agent-token\r\n"), 0);
     CHECK_INT(h_write_file(empty_file, "\n"), 0);
-    const char *const args[] = {"--hmac-secret-file", hmac_file, "--agent-token-file", token_file, NULL};
-    int failed_before = tl_failed;
+    const char *const args[] = {"--hmac-secret-file", hmac_file, "--agent-token-file", token_file,
+                                NULL};
     server_prepare("filed", args);
     g_srv.token = NULL;
-    if (h_server_start(&g_srv, 0) != 0) {
-        h_server_dump_log(&g_srv);
-        CHECK(!"the server did not start");
-        return;
-    }
+    H_REQUIRE(h_server_start(&g_srv, 0) == 0);
     g_srv.token = "file-agent-token";
     wsc c;
     tok_user_hash("file-hmac-secret", "filed-user", hash);
-    snprintf(user, sizeof user, "{\"id\":\"filed-user\",\"token\":\"%s\"}", hash);
+    snprintf(user, sizeof user, "%s", h_json("{'id':'filed-user','token':'%s'}", hash));
     expect_welcome(&c, user);
     wsc_close(&c);
     tok_user_hash("file-hmac-secret\n", "filed-user", hash);
-    snprintf(user, sizeof user, "{\"id\":\"filed-user\",\"token\":\"%s\"}", hash);
+    snprintf(user, sizeof user, "%s", h_json("{'id':'filed-user','token':'%s'}", hash));
     expect_refused(user, "bad signature");
     CHECK_INT(h_api(&g_srv, "GET", "/api/conversations", NULL, NULL), 200);
     CHECK(!cmdline_has(g_srv.pid, "file-hmac-secret"));
     CHECK(!cmdline_has(g_srv.pid, "file-agent-token"));
-    server_stop(failed_before);
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
 
     const char *const twice[] = {"--jwt-secret", "a", "--jwt-secret-file", hmac_file, NULL};
     expect_no_start(twice, "exclude each other");
@@ -529,7 +491,6 @@ static void test_secrets_from_file(void)
 static void test_secrets_from_env(void)
 {
     char token[TOKEN_MAX], user[TOKEN_MAX + 64];
-    int failed_before = tl_failed;
     setenv("PARLEY_JWT_SECRET", "env-jwt-secret", 1);
     setenv("PARLEY_AGENT_TOKEN", "env-agent-token", 1);
     server_prepare("env", NULL);
@@ -537,24 +498,20 @@ static void test_secrets_from_env(void)
     int rc = h_server_start(&g_srv, 0);
     unsetenv("PARLEY_JWT_SECRET");
     unsetenv("PARLEY_AGENT_TOKEN");
-    if (rc != 0) {
-        h_server_dump_log(&g_srv);
-        CHECK(!"the server did not start");
-        return;
-    }
+    H_REQUIRE(rc == 0);
     wsc c;
     tok_jwt("env-jwt-secret", "env-user", (long long)time(NULL) + 600, token);
-    snprintf(user, sizeof user, "{\"id\":\"env-user\",\"token\":\"%s\"}", token);
+    snprintf(user, sizeof user, "%s", h_json("{'id':'env-user','token':'%s'}", token));
     expect_welcome(&c, user);
     wsc_close(&c);
     tok_jwt(JWT_SECRET, "env-user", (long long)time(NULL) + 600, token);
-    snprintf(user, sizeof user, "{\"id\":\"env-user\",\"token\":\"%s\"}", token);
+    snprintf(user, sizeof user, "%s", h_json("{'id':'env-user','token':'%s'}", token));
     expect_refused(user, "bad signature");
     g_srv.token = "env-agent-token";
     CHECK_INT(h_api(&g_srv, "GET", "/api/conversations", NULL, NULL), 200);
     g_srv.token = "a-guess";
     CHECK_INT(h_api(&g_srv, "GET", "/api/conversations", NULL, NULL), 401);
-    server_stop(failed_before);
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
 }
 
 /* ---- a database from before ------------------------------------------------------- */
@@ -562,56 +519,28 @@ static void test_secrets_from_env(void)
 #define LEGACY_ANON "a-11111111-1111-4111-8111-111111111111"
 #define LEGACY_FLIPPED "a-22222222-2222-4222-8222-222222222222"
 
-/* The schema of the server's first release, and what a stranger could
- * leave in it: anonymous "bob" (whom the identified bob would inherit), an
- * anonymous id claimed as identified, and two rightful users. */
-static const char legacy_db[] =
-    "PRAGMA journal_mode=WAL;"
-    "CREATE TABLE users(id TEXT PRIMARY KEY, kind TEXT NOT NULL, app TEXT,"
-    " first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
-    "CREATE TABLE sessions(token TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(id),"
-    " created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
-    "CREATE TABLE conversations(id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(id),"
-    " subject TEXT, start_cid TEXT, context TEXT, created_ms INTEGER NOT NULL,"
-    " last_seq INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE messages(n INTEGER PRIMARY KEY, id TEXT GENERATED ALWAYS AS ('m-' || n) VIRTUAL,"
-    " conv TEXT NOT NULL REFERENCES conversations(id), seq INTEGER NOT NULL, cid TEXT,"
-    " author_kind TEXT NOT NULL, author_name TEXT, text TEXT NOT NULL, ts INTEGER NOT NULL,"
-    " context TEXT, UNIQUE(conv, seq), UNIQUE(conv, cid));"
-    "CREATE TABLE attributes(user TEXT NOT NULL REFERENCES users(id), key TEXT NOT NULL,"
-    " value TEXT NOT NULL, updated_ms INTEGER NOT NULL, PRIMARY KEY(user, key));"
-    "INSERT INTO users VALUES('bob','anon','x',1,1),('alice','id','x',1,1),"
-    " ('" LEGACY_ANON "','anon','x',1,1),('" LEGACY_FLIPPED "','id','x',1,1);"
-    "INSERT INTO sessions VALUES('s-bob','bob',1,1);"
-    "INSERT INTO attributes VALUES('bob','plan','\"planted\"',1);"
-    "INSERT INTO conversations(id, user, created_ms, last_seq) VALUES('c-planted','bob',1,1),"
-    " ('c-alice','alice',1,1),('c-anon','" LEGACY_ANON "',1,1),('c-flipped','" LEGACY_FLIPPED "',1,1);"
-    "INSERT INTO messages(conv, seq, cid, author_kind, text, ts) VALUES"
-    " ('c-planted',1,'p1','user','planted by a stranger',1),('c-alice',1,'a1','user','alice asks',1),"
-    " ('c-anon',1,'n1','user','anonymous asks',1),('c-flipped',1,'f1','user','flipped asks',1);";
-
 static void test_legacy_database(void)
 {
     static const char *const args[] = {"--jwt-secret", JWT_SECRET, NULL};
-    int failed_before = tl_failed;
     sqlite3 *db = NULL;
-    char *err = NULL;
+    char *err = NULL, *legacy = tl_read_file(PARLEY_TEST_DATA "/legacy-v1.sql", NULL);
+    H_REQUIRE(legacy != NULL);
     server_prepare("legacy", args);
     CHECK_INT(sqlite3_open(g_srv.db, &db), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(db, legacy_db, NULL, NULL, &err), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, legacy, NULL, NULL, &err), SQLITE_OK);
     if (err)
         fprintf(stderr, "  legacy db: %s\n", err);
     sqlite3_free(err);
     sqlite3_close(db);
-    if (server_start("legacy", args))
-        return;
+    free(legacy);
+    server_start("legacy", args);
     CHECK(log_has("anonymous user 'bob' had no a-<uuid> id"));
     wsc c;
     char owner[256];
 
     /* bob inherits nothing the stranger left. */
     expect_welcome(&c, jwt_user("bob", ""));
-    expect_error(&c, "{\"t\":\"history.get\",\"conv\":\"c-planted\",\"after\":\"0\"}",
+    expect_error(&c, h_json("{'t':'history.get','conv':'c-planted','after':'0'}"),
                  "unknown_conversation");
     wsc_close(&c);
     api_owner("c-planted", owner);
@@ -623,23 +552,22 @@ static void test_legacy_database(void)
     expect_welcome(&c, jwt_user("alice", ""));
     expect_history(&c, "c-alice", "alice asks");
     wsc_close(&c);
-    const cJSON *w = expect_welcome(&c, "{\"anon\":\"" LEGACY_ANON "\"}");
+    const cJSON *w = expect_welcome(&c, h_json("{'anon':'" LEGACY_ANON "'}"));
     CHECK(wsc_str(w, "anon_secret") != NULL);
     expect_history(&c, "c-anon", "anonymous asks");
     wsc_close(&c);
-    expect_welcome(&c, "{\"anon\":\"" LEGACY_FLIPPED "\"}");
+    expect_welcome(&c, h_json("{'anon':'" LEGACY_FLIPPED "'}"));
     expect_history(&c, "c-flipped", "flipped asks");
     wsc_close(&c);
-    server_stop(failed_before);
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
 
     /* Once is enough: a restart renames nothing more. */
-    if (server_start("legacy", args))
-        return;
+    server_start("legacy", args);
     api_owner("c-planted", owner);
     CHECK_STR(owner, renamed);
     api_owner("c-alice", owner);
     CHECK_STR(owner, "alice");
-    server_stop(failed_before);
+    CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
 }
 
 int main(void)
@@ -648,17 +576,13 @@ int main(void)
         fprintf(stderr, "cannot make a test directory\n");
         return 1;
     }
-    RUN(test_takeover);
-    RUN(test_merge_needs_proof);
-    RUN(test_namespaces_and_dev_flag);
-    RUN(test_jwt_claims);
-    RUN(test_files_private);
-    RUN(test_secrets_from_file);
-    RUN(test_secrets_from_env);
-    RUN(test_legacy_database);
-    if (!tl_failed && !getenv("PARLEY_E2E_KEEP"))
-        tl_rmrf(g_dir);
-    else
-        fprintf(stderr, "test files kept in %s\n", g_dir);
-    return tl_finish();
+    H_RUN(test_takeover);
+    H_RUN(test_merge_needs_proof);
+    H_RUN(test_namespaces_and_dev_flag);
+    H_RUN(test_jwt_claims);
+    H_RUN(test_files_private);
+    H_RUN(test_secrets_from_file);
+    H_RUN(test_secrets_from_env);
+    H_RUN(test_legacy_database);
+    return h_finish(g_dir);
 }

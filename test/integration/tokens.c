@@ -12,14 +12,16 @@ static void hmac256(const char *secret, const char *data, unsigned char mac[32])
 {
     CHECK_INT(mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
                               (const unsigned char *)secret, strlen(secret),
-                              (const unsigned char *)data, strlen(data), mac), 0);
+                              (const unsigned char *)data, strlen(data), mac),
+              0);
 }
 
 /* Appends the unpadded base64url of `data` to `out` (TOKEN_MAX). */
 static void b64url_append(char *out, const unsigned char *data, size_t len)
 {
     size_t used = strlen(out), n = 0;
-    CHECK_INT(mbedtls_base64_encode((unsigned char *)out + used, TOKEN_MAX - used, &n, data, len), 0);
+    CHECK_INT(mbedtls_base64_encode((unsigned char *)out + used, TOKEN_MAX - used, &n, data, len),
+              0);
     for (char *p = out + used; *p; p++) {
         if (*p == '+')
             *p = '-';

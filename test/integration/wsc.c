@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,15 @@ static int send_op(wsc *c, int opcode, const void *data, size_t len)
 int wsc_send(wsc *c, const char *text)
 {
     return send_op(c, 1, text, strlen(text));
+}
+
+int wsc_sendf(wsc *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *text = h_vjson(fmt, ap);
+    va_end(ap);
+    return wsc_send(c, text);
 }
 
 static void record(wsc *c, const char *text, size_t len)
@@ -202,9 +212,33 @@ static int handshake(wsc *c, int port, int timeout_ms)
     return -1;
 }
 
+/* The last frames received, as the server wrote them (after a failure). */
+static void print_frames(const void *what, const char *label)
+{
+    const wsc *c = what;
+    size_t first = c->n > 40 ? c->n - 40 : 0;
+    fprintf(stderr, "---- %s: %zu frames received%s ----\n", label, c->n,
+            first ? ", the last 40" : "");
+    for (size_t i = first; i < c->n; i++) {
+        char *text = cJSON_PrintUnformatted(c->frames[i]);
+        fprintf(stderr, "%3zu %.300s%s\n", i, text ? text : "?",
+                text && strlen(text) > 300 ? "..." : "");
+        free(text);
+    }
+}
+
+static void release(void *c)
+{
+    wsc_close(c);
+}
+
 int wsc_open(wsc *c, int port, int timeout_ms)
 {
+    static unsigned opened;
+    char label[64];
     memset(c, 0, sizeof *c);
+    snprintf(label, sizeof label, "raw connection %u (port %d)", ++opened, port);
+    h_watch(c, label, print_frames, release);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     c->fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -215,6 +249,7 @@ int wsc_open(wsc *c, int port, int timeout_ms)
 
 void wsc_close(wsc *c)
 {
+    h_forget(c);
     if (c->fd >= 0)
         close(c->fd);
     for (size_t i = 0; i < c->n; i++)
@@ -250,8 +285,7 @@ int wsc_matches(const cJSON *f, const char *type, const char *key, const char *v
     return t && strcmp(t, type) == 0 && (!key || (v && strcmp(v, value) == 0));
 }
 
-static const cJSON *take(wsc *c, size_t after, const char *type, const char *key,
-                         const char *value)
+static const cJSON *take(wsc *c, size_t after, const char *type, const char *key, const char *value)
 {
     for (size_t i = after; i < c->n; i++) {
         if (!c->used[i] && wsc_matches(c->frames[i], type, key, value)) {
@@ -262,8 +296,8 @@ static const cJSON *take(wsc *c, size_t after, const char *type, const char *key
     return NULL;
 }
 
-const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key,
-                       const char *value, int timeout_ms)
+const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key, const char *value,
+                       int timeout_ms)
 {
     int64_t deadline = h_now_ms() + timeout_ms, left;
     const cJSON *f;

@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness.h"
+
 typedef struct wsc {
     int fd;
     unsigned char *in;
@@ -20,18 +22,23 @@ typedef struct wsc {
     int closed;
 } wsc;
 
-/* Connects to ws://127.0.0.1:port/ with the parley.v1 subprotocol. 0 or -1. */
+/* Connects to ws://127.0.0.1:port/ with the parley.v1 subprotocol. 0 or -1.
+ * Until wsc_close (which every wsc_open needs, failed or not), the frames
+ * it received are printed when a check fails (h_watch). */
 int wsc_open(wsc *c, int port, int timeout_ms);
 void wsc_close(wsc *c);
 
-/* Sends one text frame (masked, as a client must). 0 or -1. */
+/* Sends one text frame (masked, as a client must), exactly `text`. 0 or -1. */
 int wsc_send(wsc *c, const char *text);
+/* Sends the frame h_json(fmt, ...) writes: single quotes stand for double
+ * ones. 0 or -1. */
+int wsc_sendf(wsc *c, const char *fmt, ...) H_PRINTF(2, 3);
 
 /* The first frame at index >= `after` not returned yet whose "t" is `type`
  * and, when `key` is not NULL, whose string member `key` equals `value`,
  * waiting up to `timeout_ms`. Borrowed until wsc_close; NULL on timeout. */
-const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key,
-                       const char *value, int timeout_ms);
+const cJSON *wsc_await(wsc *c, size_t after, const char *type, const char *key, const char *value,
+                       int timeout_ms);
 
 /* 1 when frame `f` has type `type` and, when `key` is not NULL, string
  * member `key` equal to `value`. */

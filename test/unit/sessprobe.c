@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const psess_config sp_default_cfg = {
+const pl_sess_config sp_default_cfg = {
     .app_id = "my-game",
     .anon_id = "a-0000",
     .platform = "test-os",
@@ -27,30 +27,31 @@ const cJSON *sp_jget(const cJSON *obj, const char *key)
     return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
-cJSON *sp_take_frame(psess *s)
+cJSON *sp_take_frame(pl_sess *s)
 {
     const char *data;
     size_t len;
-    if (!psess_peek_frame(s, &data, &len))
+    if (!pl_sess_peek_frame(s, &data, &len))
         return NULL;
     cJSON *j = cJSON_ParseWithLength(data, len);
     CHECK(j != NULL);
-    psess_frame_written(s);
+    pl_sess_frame_written(s);
     return j;
 }
 
-cJSON *sp_expect_frame(psess *s, const char *type, const char *file, int line)
+cJSON *sp_expect_frame(pl_sess *s, const char *type, const char *file, int line)
 {
     cJSON *j = sp_take_frame(s);
-    if (!j) {
-        tl_check(0, "a frame is queued", file, line);
-        return NULL;
+    if (!tl_check(j != NULL, "a frame is queued", file, line))
+        tl_stop();
+    if (!tl_check_str(sp_jstr(j, "t"), type, "frame type", file, line)) {
+        cJSON_Delete(j);
+        tl_stop();
     }
-    tl_check_str(sp_jstr(j, "t"), type, "frame type", file, line);
     return j;
 }
 
-void sp_expect_no_frame(psess *s, const char *file, int line)
+void sp_expect_no_frame(pl_sess *s, const char *file, int line)
 {
     cJSON *j = sp_take_frame(s);
     tl_check(j == NULL, "no frame queued", file, line);
@@ -62,48 +63,75 @@ void sp_expect_no_frame(psess *s, const char *file, int line)
     }
 }
 
-void sp_feed(psess *s, int64_t now, const char *json, const char *file, int line)
+void sp_feed(pl_sess *s, int64_t now, const char *json, const char *file, int line)
 {
-    tl_check_int(psess_on_frame(s, now, json, strlen(json)), PARLEY_OK, "psess_on_frame", file, line);
+    if (!tl_check_int(pl_sess_on_frame(s, now, json, strlen(json)), PARLEY_OK, "pl_sess_on_frame",
+                      file, line))
+        tl_stop();
 }
 
-parley_event *sp_next_event(psess *s, pevent_queue *q)
+parley_event *sp_next_event(pl_sess *s, pl_event_queue *q)
 {
-    psess_take_events(s, q);
-    return pevent_queue_pop(q);
+    pl_sess_take_events(s, q);
+    return pl_event_queue_pop(q);
 }
 
-int sp_event_count(psess *s, pevent_queue *q)
+int sp_event_count(pl_sess *s, pl_event_queue *q)
 {
-    psess_take_events(s, q);
+    pl_sess_take_events(s, q);
     return (int)q->count;
 }
 
-void sp_drain_events(psess *s, pevent_queue *q)
+void sp_drain_events(pl_sess *s, pl_event_queue *q)
 {
-    psess_take_events(s, q);
-    pevent_queue_clear(q);
+    pl_sess_take_events(s, q);
+    pl_event_queue_clear(q);
 }
 
-parley_event *sp_expect_event(psess *s, pevent_queue *q, int type, int state, const char *file, int line)
+static void describe(const parley_event *ev)
+{
+    fprintf(stderr, "    event type %d state %d conv %s id %s cid %s error %d: %s\n", ev->type,
+            ev->state, ev->conv ? ev->conv : "-", ev->id ? ev->id : "-", ev->cid ? ev->cid : "-",
+            ev->error_code, ev->text ? ev->text : "");
+}
+
+parley_event *sp_expect_event(pl_sess *s, pl_event_queue *q, int type, int state, const char *file,
+                              int line)
 {
     parley_event *ev = sp_next_event(s, q);
-    if (!ev) {
-        tl_check(0, "an event is queued", file, line);
-        return NULL;
+    if (!tl_check(ev != NULL, "an event is queued", file, line))
+        tl_stop();
+    if (!tl_check_int(ev->type, type, "event type", file, line)) {
+        fprintf(stderr, "  the event that came instead:\n");
+        describe(ev);
+        parley_event_free(ev);
+        tl_stop();
     }
-    tl_check_int(ev->type, type, "event type", file, line);
     if (state != SP_ANY_STATE)
         tl_check_int(ev->state, state, "event state", file, line);
     return ev;
 }
 
-pjournal *sp_open_mem_journal(sp_memio *m)
+void sp_dump(pl_sess *s, pl_event_queue *q)
 {
-    m->host = (pstorage_host){tl_memfs_ops, &m->fs};
-    pjournal_io io;
-    pstorage_host_io(&m->host, &io);
-    pjournal *j = NULL;
-    CHECK_INT(pjournal_open(palloc_libc(), &io, NULL, NULL, &j), PARLEY_OK);
+    if (!s)
+        return;
+    pl_sess_take_events(s, q);
+    fprintf(stderr, "  %u event(s) still queued%s\n", (unsigned)q->count, q->count ? ":" : "");
+    for (const parley_event *ev = q->head; ev; ev = ev->next)
+        describe(ev);
+    const char *data;
+    size_t len;
+    if (pl_sess_peek_frame(s, &data, &len))
+        fprintf(stderr, "  next frame out: %.*s\n", (int)(len > 300 ? 300 : len), data);
+}
+
+pl_journal *sp_open_mem_journal(sp_memio *m)
+{
+    m->host = (pl_storage_host){tl_memfs_ops, &m->fs};
+    pl_journal_io io;
+    pl_storage_host_io(&m->host, &io);
+    pl_journal *j = NULL;
+    CHECK_INT(pl_journal_open(pl_alloc_libc(), &io, NULL, NULL, &j), PARLEY_OK);
     return j;
 }

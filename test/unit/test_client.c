@@ -151,7 +151,8 @@ static void test_allocator_hooks_see_every_allocation(void)
     tl_alloc c;
     tl_alloc_reset(&c);
     parley_config *cfg = base_config();
-    CHECK_INT(parley_config_set_allocator(cfg, tl_malloc, NULL, tl_free, &c), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_config_set_allocator(cfg, tl_malloc, NULL, tl_free, &c),
+              PARLEY_ERR_INVALID_ARG);
     CHECK_INT(parley_config_set_allocator(cfg, tl_malloc, tl_realloc, tl_free, &c), PARLEY_OK);
     parley_client *pc = NULL;
     CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
@@ -209,7 +210,8 @@ static void test_host_storage_keeps_outbox_and_anonymous_id(void)
     char anon2[PARLEY_ID_SIZE];
     CHECK_INT(parley_anonymous_id(pc, anon2, sizeof anon2), PARLEY_OK);
     CHECK_STR(anon2, anon);
-    CHECK_INT(parley_send_text(pc, conv, "the conversation is known after a restart", NULL, 0), PARLEY_OK);
+    CHECK_INT(parley_send_text(pc, conv, "the conversation is known after a restart", NULL, 0),
+              PARLEY_OK);
 
     /* A save system that fails: the send is refused, not silently lost. */
     m.fail = 1;
@@ -252,7 +254,8 @@ static void test_redaction_before_disk(void)
     CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(parley_conversation_start(pc, NULL, conv, sizeof conv), PARLEY_OK);
-    CHECK_INT(parley_send_text(pc, conv, "pay with 4111 1111 1111 1111 or mail jane.doe@example.com", NULL, 0),
+    CHECK_INT(parley_send_text(
+                  pc, conv, "pay with 4111 1111 1111 1111 or mail jane.doe@example.com", NULL, 0),
               PARLEY_OK);
     CHECK(calls[0] >= 1);
     CHECK(!dir_contains(dir, "4111"));
@@ -315,7 +318,8 @@ static void test_text_redactor(void)
     CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(parley_conversation_start(pc, NULL, conv, sizeof conv), PARLEY_OK);
-    CHECK_INT(parley_send_text(pc, conv, "hello Bob, my card is 4111 1111 1111 1111 ok", NULL, 0), PARLEY_OK);
+    CHECK_INT(parley_send_text(pc, conv, "hello Bob, my card is 4111 1111 1111 1111 ok", NULL, 0),
+              PARLEY_OK);
     CHECK_INT(calls[0], 0);
     CHECK(log.calls >= 1);
     CHECK_STR(log.seen, "hello Bob, my card is 4111 1111 1111 1111 ok");
@@ -359,7 +363,7 @@ static void test_logout_wipes_disk(void)
     CHECK_INT(parley_set_attribute_str(pc, "plan", "vip-secret"), PARLEY_OK);
     CHECK_INT(parley_conversation_start(pc, "subject-secret", conv, sizeof conv), PARLEY_OK);
     CHECK_INT(parley_send_text(pc, conv, "message-secret", NULL, 0), PARLEY_OK);
-    CHECK_INT(parley_track_event(pc, "secret_event", "{\"k\":\"meta-secret\"}"), PARLEY_OK);
+    CHECK_INT(parley_track_event(pc, "secret_event", Q("{'k':'meta-secret'}")), PARLEY_OK);
     CHECK(dir_contains(dir, "message-secret"));
     CHECK(dir_contains(dir, conv));
     CHECK_INT(parley_logout(pc), PARLEY_OK);
@@ -417,7 +421,7 @@ static void test_context_api(void)
     /* Consent is off by default: context is kept, events are refused. */
     CHECK_INT(parley_track_event(pc, "level_failed", NULL), PARLEY_ERR_CONSENT);
     CHECK_INT(parley_set_attribute_null(pc, "referrer"), PARLEY_OK);
-    CHECK_INT(parley_set_attribute_json(pc, "inv", "{\"gems\":1}"), PARLEY_OK);
+    CHECK_INT(parley_set_attribute_json(pc, "inv", Q("{'gems':1}")), PARLEY_OK);
     CHECK_INT(parley_set_attribute_json(pc, "inv", "not json"), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(parley_set_attribute_json(pc, "inv", NULL), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(parley_set_screen(pc, "level-3"), PARLEY_OK);
@@ -427,14 +431,15 @@ static void test_context_api(void)
     CHECK_INT(parley_set_device_fact(pc, "gpu", "TestGPU"), PARLEY_OK);
     CHECK_INT(parley_set_device_fact(pc, "gpu", NULL), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(parley_set_consent(pc, 1), PARLEY_OK);
-    CHECK_INT(parley_track_event(pc, "level_failed", "{\"level\":3}"), PARLEY_OK);
+    CHECK_INT(parley_track_event(pc, "level_failed", Q("{'level':3}")), PARLEY_OK);
     CHECK_INT(parley_track_event(pc, "level failed", NULL), PARLEY_ERR_INVALID_ARG);
     uint32_t n = 0;
     CHECK_INT(parley_outbox_count(pc, &n), PARLEY_OK);
     CHECK_INT(n, 1);
     CHECK_INT(parley_set_screen(NULL, "x"), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(parley_set_consent(NULL, 1), PARLEY_ERR_INVALID_ARG);
-    CHECK_STR(parley_strerror(PARLEY_ERR_CONSENT), "sending context is not allowed (parley_set_consent)");
+    CHECK_STR(parley_strerror(PARLEY_ERR_CONSENT),
+              "sending context is not allowed (parley_set_consent)");
     parley_client_free(pc);
     parley_config_free(cfg);
 }

@@ -154,11 +154,13 @@ static int write_next(flood *f, struct lws *wsi)
     }
     if (f->chatter == 1) {
         f->chatter--;
-        snprintf(frame, sizeof frame, "{\"t\":\"unread\",\"conv\":\"" CONV "\",\"count\":%d}", f->next - 1);
+        snprintf(frame, sizeof frame, "{\"t\":\"unread\",\"conv\":\"" CONV "\",\"count\":%d}",
+                 f->next - 1);
         return write_text(wsi, frame);
     }
     snprintf(frame, sizeof frame,
-             "{\"t\":\"msg\",\"conv\":\"" CONV "\",\"id\":\"m-%d\",\"seq\":\"%d\",\"author\":{\"kind\":\"agent\","
+             "{\"t\":\"msg\",\"conv\":\"" CONV
+             "\",\"id\":\"m-%d\",\"seq\":\"%d\",\"author\":{\"kind\":\"agent\","
              "\"name\":\"Dana\"},\"text\":\"%d %s\",\"ts\":1763900000000}",
              f->next, f->next, f->next, body);
     if (write_text(wsi, frame) < 0)
@@ -175,7 +177,8 @@ static int more_to_write(const flood *f)
     return f->welcome_due || f->chatter || (f->next > 0 && f->next <= FLOOD_MSGS);
 }
 
-static int flood_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int flood_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
 {
     flood *f = lws_context_user(lws_get_context(wsi));
     (void)user;
@@ -203,8 +206,7 @@ static int flood_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
             lws_callback_on_writable(wsi);
         }
         break;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }
@@ -250,7 +252,8 @@ static void flood_stop(flood *f)
 
 /* ---- the host ------------------------------------------------------------------- */
 
-static parley_client *flood_client(const flood *f, bytes_alloc *b, uint32_t max_events, size_t max_bytes)
+static parley_client *flood_client(const flood *f, bytes_alloc *b, uint32_t max_events,
+                                   size_t max_bytes)
 {
     char url[64];
     snprintf(url, sizeof url, "ws://localhost:%d/", f->port);
@@ -367,11 +370,13 @@ static void run_flood(int service, uint32_t max_events, size_t max_bytes)
     tally t = {.next_seq = 1};
     come_back(pc, service, &t);
     long total_peak = atomic_load(&b.peak) - base;
-    printf("  %s host away: server got %d of %d messages out; library peak %ld KiB over its %ld KiB at start "
+    printf("  %s host away: server got %d of %d messages out; library peak %ld KiB over its %ld "
+           "KiB at start "
            "(bound %ld KiB); process RSS %ld -> %ld KiB\n",
-           service ? "host-driven" : "threaded", sent_away, FLOOD_MSGS, away_peak / 1024, base / 1024,
-           bound / 1024, rss0, rss1);
-    printf("  then polled: %d messages in order, %d typing, %d unread, %d other; library peak %ld KiB\n",
+           service ? "host-driven" : "threaded", sent_away, FLOOD_MSGS, away_peak / 1024,
+           base / 1024, bound / 1024, rss0, rss1);
+    printf("  then polled: %d messages in order, %d typing, %d unread, %d other; library peak %ld "
+           "KiB\n",
            t.messages, t.typing, t.unread, t.other, total_peak / 1024);
 
     /* The bound held while the host was away and while it caught up. */
@@ -383,7 +388,7 @@ static void run_flood(int service, uint32_t max_events, size_t max_bytes)
     CHECK_INT(t.messages, FLOOD_MSGS);
     CHECK_INT(t.next_seq, FLOOD_MSGS + 1);
     CHECK(t.typing + t.unread >= 2 * (FLOOD_MSGS / CHATTER_EVERY)); /* plus an "off" of its own */
-    CHECK_INT(atomic_load(&f.hello), 1); /* one connection all along */
+    CHECK_INT(atomic_load(&f.hello), 1);                            /* one connection all along */
 
     if (!service)
         CHECK_INT(parley_stop(pc), PARLEY_OK);

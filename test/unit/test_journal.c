@@ -6,37 +6,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "journal.h"
+#include "store/journal.h"
 
 static tl_alloc ta;
-static palloc pa = {tl_malloc, tl_realloc, tl_free, &ta};
+static pl_alloc pa = {tl_malloc, tl_realloc, tl_free, &ta};
 
-static const unsigned char key_a[PJOURNAL_KEY_SIZE + 1] = "0123456789abcdef0123456789abcdef";
-static const unsigned char key_b[PJOURNAL_KEY_SIZE + 1] = "0123456789abcdef0123456789abcdeX";
+static const unsigned char key_a[PL_JOURNAL_KEY_SIZE + 1] = "0123456789abcdef0123456789abcdef";
+static const unsigned char key_b[PL_JOURNAL_KEY_SIZE + 1] = "0123456789abcdef0123456789abcdeX";
 
 /* ---- helpers ---------------------------------------------------------- */
 
 typedef struct fixture {
     char dir[256];
-    pjournal_io io;
+    pl_journal_io io;
     void *st;
 } fixture;
 
 static void fx_init(fixture *fx, const char *name)
 {
     CHECK_INT(tl_mkdtemp(fx->dir, sizeof fx->dir, name), 0);
-    CHECK_INT(pjournal_file_io(&pa, fx->dir, &fx->io, &fx->st), PARLEY_OK);
+    CHECK_INT(pl_journal_file_io(&pa, fx->dir, &fx->io, &fx->st), PARLEY_OK);
 }
 
 static void fx_done(fixture *fx)
 {
-    pjournal_file_io_free(&pa, fx->st);
+    pl_journal_file_io_free(&pa, fx->st);
     tl_rmrf(fx->dir);
 }
 
-static int fx_open(fixture *fx, const unsigned char *key, pjournal **j)
+static int fx_open(fixture *fx, const unsigned char *key, pl_journal **j)
 {
-    return pjournal_open(&pa, &fx->io, key, NULL, j);
+    return pl_journal_open(&pa, &fx->io, key, NULL, j);
 }
 
 static unsigned char *read_file(const fixture *fx, const char *name, size_t *len)
@@ -46,8 +46,8 @@ static unsigned char *read_file(const fixture *fx, const char *name, size_t *len
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    unsigned char *buf = malloc(PJOURNAL_MAX_VALUE * 2);
-    *len = buf ? fread(buf, 1, PJOURNAL_MAX_VALUE * 2, f) : 0;
+    unsigned char *buf = malloc(PL_JOURNAL_MAX_VALUE * 2);
+    *len = buf ? fread(buf, 1, PL_JOURNAL_MAX_VALUE * 2, f) : 0;
     fclose(f);
     return buf;
 }
@@ -73,37 +73,37 @@ static int has_bytes(const unsigned char *hay, size_t n, const char *needle)
     return 0;
 }
 
-static int put_str(pjournal *j, uint8_t ns, const char *key, const char *val)
+static int put_str(pl_journal *j, uint8_t ns, const char *key, const char *val)
 {
-    return pjournal_put(j, ns, key, val, strlen(val) + 1, 1);
+    return pl_journal_put(j, ns, key, val, strlen(val) + 1, 1);
 }
 
 /* The value of key as a string, or NULL. */
-static const char *get_str(const pjournal *j, uint8_t ns, const char *key)
+static const char *get_str(const pl_journal *j, uint8_t ns, const char *key)
 {
     size_t len = 0;
-    const char *v = pjournal_get(j, ns, key, &len);
+    const char *v = pl_journal_get(j, ns, key, &len);
     return v && len > 0 && v[len - 1] == '\0' ? v : NULL;
 }
 
-static size_t live(const pjournal *j)
+static size_t live(const pl_journal *j)
 {
-    pjournal_stats s;
-    pjournal_get_stats(j, &s);
+    pl_journal_stats s;
+    pl_journal_get_stats(j, &s);
     return s.live_entries;
 }
 
-static size_t log_bytes(const pjournal *j)
+static size_t log_bytes(const pl_journal *j)
 {
-    pjournal_stats s;
-    pjournal_get_stats(j, &s);
+    pl_journal_stats s;
+    pl_journal_get_stats(j, &s);
     return s.log_bytes;
 }
 
-static size_t dropped(const pjournal *j)
+static size_t dropped(const pl_journal *j)
 {
-    pjournal_stats s;
-    pjournal_get_stats(j, &s);
+    pl_journal_stats s;
+    pl_journal_get_stats(j, &s);
     return s.dropped_tail_bytes;
 }
 
@@ -128,7 +128,7 @@ static int collect_fn(void *user, const char *key, const void *value, size_t len
 static void test_put_get_del_foreach(void)
 {
     fixture fx;
-    pjournal *j;
+    pl_journal *j;
     tl_alloc_reset(&ta);
     fx_init(&fx, "journal");
     CHECK_INT(fx_open(&fx, NULL, &j), PARLEY_OK);
@@ -138,42 +138,42 @@ static void test_put_get_del_foreach(void)
     CHECK_INT(put_str(j, 2, "token", "secret"), PARLEY_OK);
     CHECK_INT(put_str(j, 0, "cursor", "c1"), PARLEY_OK);
     CHECK_INT(put_str(j, 1, "m0002", "TWO"), PARLEY_OK);
-    CHECK_INT(pjournal_put(j, 1, "empty", NULL, 0, 0), PARLEY_OK);
-    CHECK_INT(pjournal_del(j, 1, "m0003", 1), PARLEY_OK);
-    CHECK_INT(pjournal_del(j, 1, "absent", 1), PARLEY_OK);
-    CHECK_INT(pjournal_sync(j), PARLEY_OK);
-    pjournal_close(j);
+    CHECK_INT(pl_journal_put(j, 1, "empty", NULL, 0, 0), PARLEY_OK);
+    CHECK_INT(pl_journal_del(j, 1, "m0003", 1), PARLEY_OK);
+    CHECK_INT(pl_journal_del(j, 1, "absent", 1), PARLEY_OK);
+    CHECK_INT(pl_journal_sync(j), PARLEY_OK);
+    pl_journal_close(j);
 
     CHECK_INT(fx_open(&fx, NULL, &j), PARLEY_OK);
     CHECK_STR(get_str(j, 1, "m0001"), "one");
     CHECK_STR(get_str(j, 1, "m0002"), "TWO");
-    CHECK(pjournal_get(j, 1, "m0003", NULL) == NULL);
-    CHECK(pjournal_get(j, 2, "m0001", NULL) == NULL);
+    CHECK(pl_journal_get(j, 1, "m0003", NULL) == NULL);
+    CHECK(pl_journal_get(j, 2, "m0001", NULL) == NULL);
     CHECK_STR(get_str(j, 2, "token"), "secret");
     size_t len = 99;
-    CHECK(pjournal_get(j, 1, "empty", &len) != NULL);
+    CHECK(pl_journal_get(j, 1, "empty", &len) != NULL);
     CHECK_INT(len, 0);
     CHECK_INT(live(j), 5);
     CHECK_INT(dropped(j), 0);
 
     collect c = {{0}, 0, 0};
-    CHECK_INT(pjournal_foreach(j, 1, collect_fn, &c), 0);
+    CHECK_INT(pl_journal_foreach(j, 1, collect_fn, &c), 0);
     CHECK_STR(c.keys, "empty,m0001,m0002,");
     collect c0 = {{0}, 0, 0};
-    CHECK_INT(pjournal_foreach(j, 0, collect_fn, &c0), 0);
+    CHECK_INT(pl_journal_foreach(j, 0, collect_fn, &c0), 0);
     CHECK_STR(c0.keys, "cursor,");
     collect stop = {{0}, 2, 0};
-    CHECK_INT(pjournal_foreach(j, 1, collect_fn, &stop), 42);
+    CHECK_INT(pl_journal_foreach(j, 1, collect_fn, &stop), 42);
     CHECK_STR(stop.keys, "empty,m0001,");
 
-    CHECK_INT(pjournal_clear_ns(j, 1), PARLEY_OK);
+    CHECK_INT(pl_journal_clear_ns(j, 1), PARLEY_OK);
     CHECK_INT(live(j), 2);
-    pjournal_close(j);
+    pl_journal_close(j);
     CHECK_INT(fx_open(&fx, NULL, &j), PARLEY_OK);
     CHECK_INT(live(j), 2);
-    CHECK(pjournal_get(j, 1, "m0001", NULL) == NULL);
+    CHECK(pl_journal_get(j, 1, "m0001", NULL) == NULL);
     CHECK_STR(get_str(j, 0, "cursor"), "c1");
-    pjournal_close(j);
+    pl_journal_close(j);
     fx_done(&fx);
     CHECK_INT(ta.live, 0);
 }
@@ -181,33 +181,34 @@ static void test_put_get_del_foreach(void)
 static void test_limits(void)
 {
     fixture fx;
-    pjournal *j;
-    char key[PJOURNAL_MAX_KEY + 2];
+    pl_journal *j;
+    char key[PL_JOURNAL_MAX_KEY + 2];
     tl_alloc_reset(&ta);
     fx_init(&fx, "journal");
     CHECK_INT(fx_open(&fx, NULL, &j), PARLEY_OK);
     memset(key, 'k', sizeof key - 1);
     key[sizeof key - 1] = '\0';
-    CHECK_INT(pjournal_put(j, 0, key, "v", 1, 1), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pjournal_del(j, 0, key, 1), PARLEY_ERR_INVALID_ARG);
-    key[PJOURNAL_MAX_KEY] = '\0';
-    CHECK_INT(pjournal_put(j, 0, key, "v", 1, 1), PARLEY_OK);
-    CHECK_INT(pjournal_put(j, 0, "", "v", 1, 1), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pjournal_put(j, 0, NULL, "v", 1, 1), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pjournal_put(j, 0, "k", NULL, 1, 1), PARLEY_ERR_INVALID_ARG);
-    unsigned char *big = calloc(1, PJOURNAL_MAX_VALUE + 1);
-    CHECK_INT(pjournal_put(j, 0, "big", big, PJOURNAL_MAX_VALUE + 1, 1), PARLEY_ERR_INVALID_ARG);
-    big[PJOURNAL_MAX_VALUE - 1] = 7;
-    CHECK_INT(pjournal_put(j, 0, "big", big, PJOURNAL_MAX_VALUE, 1), PARLEY_OK);
-    pjournal_close(j);
+    CHECK_INT(pl_journal_put(j, 0, key, "v", 1, 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_journal_del(j, 0, key, 1), PARLEY_ERR_INVALID_ARG);
+    key[PL_JOURNAL_MAX_KEY] = '\0';
+    CHECK_INT(pl_journal_put(j, 0, key, "v", 1, 1), PARLEY_OK);
+    CHECK_INT(pl_journal_put(j, 0, "", "v", 1, 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_journal_put(j, 0, NULL, "v", 1, 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_journal_put(j, 0, "k", NULL, 1, 1), PARLEY_ERR_INVALID_ARG);
+    unsigned char *big = calloc(1, PL_JOURNAL_MAX_VALUE + 1);
+    CHECK_INT(pl_journal_put(j, 0, "big", big, PL_JOURNAL_MAX_VALUE + 1, 1),
+              PARLEY_ERR_INVALID_ARG);
+    big[PL_JOURNAL_MAX_VALUE - 1] = 7;
+    CHECK_INT(pl_journal_put(j, 0, "big", big, PL_JOURNAL_MAX_VALUE, 1), PARLEY_OK);
+    pl_journal_close(j);
     CHECK_INT(fx_open(&fx, NULL, &j), PARLEY_OK);
     size_t len = 0;
-    const unsigned char *v = pjournal_get(j, 0, "big", &len);
-    CHECK_INT(len, PJOURNAL_MAX_VALUE);
-    CHECK(v && v[PJOURNAL_MAX_VALUE - 1] == 7);
-    CHECK(pjournal_get(j, 0, key, NULL) != NULL);
+    const unsigned char *v = pl_journal_get(j, 0, "big", &len);
+    CHECK_INT(len, PL_JOURNAL_MAX_VALUE);
+    CHECK(v && v[PL_JOURNAL_MAX_VALUE - 1] == 7);
+    CHECK(pl_journal_get(j, 0, key, NULL) != NULL);
     CHECK_INT(live(j), 2);
-    pjournal_close(j);
+    pl_journal_close(j);
     free(big);
     fx_done(&fx);
     CHECK_INT(ta.live, 0);
@@ -218,7 +219,7 @@ static void test_limits(void)
 /* Three records; *ends gets the log length after each (ends[0]: header). */
 static void three_records(fixture *fx, const unsigned char *key, size_t ends[4])
 {
-    pjournal *j;
+    pl_journal *j;
     CHECK_INT(fx_open(fx, key, &j), PARLEY_OK);
     ends[0] = log_bytes(j);
     CHECK_INT(put_str(j, 0, "first", "one"), PARLEY_OK);
@@ -227,7 +228,7 @@ static void three_records(fixture *fx, const unsigned char *key, size_t ends[4])
     ends[2] = log_bytes(j);
     CHECK_INT(put_str(j, 0, "third", "three"), PARLEY_OK);
     ends[3] = log_bytes(j);
-    pjournal_close(j);
+    pl_journal_close(j);
 }
 
 static void torn_tail(const unsigned char *key)
@@ -240,23 +241,23 @@ static void torn_tail(const unsigned char *key)
     unsigned char *full = read_file(&fx, "journal", &len);
     CHECK_INT(len, ends[3]);
     for (size_t cut = ends[2]; cut < ends[3]; cut++) {
-        pjournal *j;
+        pl_journal *j;
         write_file(&fx, "journal", full, cut);
         CHECK_INT(fx_open(&fx, key, &j), PARLEY_OK);
         if (!j)
             continue;
         CHECK_STR(get_str(j, 0, "first"), "one");
         CHECK_STR(get_str(j, 0, "second"), "two");
-        CHECK(pjournal_get(j, 0, "third", NULL) == NULL);
+        CHECK(pl_journal_get(j, 0, "third", NULL) == NULL);
         CHECK_INT(dropped(j), cut - ends[2]);
         CHECK_INT(put_str(j, 0, "after", "cut"), PARLEY_OK);
-        pjournal_close(j);
+        pl_journal_close(j);
         CHECK_INT(fx_open(&fx, key, &j), PARLEY_OK);
         CHECK_INT(dropped(j), 0);
         CHECK_STR(get_str(j, 0, "after"), "cut");
         CHECK_STR(get_str(j, 0, "second"), "two");
         CHECK_INT(live(j), 3);
-        pjournal_close(j);
+        pl_journal_close(j);
     }
     free(full);
     fx_done(&fx);
@@ -279,7 +280,7 @@ static void test_torn_tail_every_offset_encrypted(void)
 static void corrupt_middle(const unsigned char *key)
 {
     fixture fx;
-    pjournal *j;
+    pl_journal *j;
     size_t ends[4], len = 0;
     tl_alloc_reset(&ta);
     fx_init(&fx, "journal");
@@ -289,11 +290,11 @@ static void corrupt_middle(const unsigned char *key)
     write_file(&fx, "journal", data, len);
     CHECK_INT(fx_open(&fx, key, &j), PARLEY_OK);
     CHECK_STR(get_str(j, 0, "first"), "one");
-    CHECK(pjournal_get(j, 0, "second", NULL) == NULL);
-    CHECK(pjournal_get(j, 0, "third", NULL) == NULL);
+    CHECK(pl_journal_get(j, 0, "second", NULL) == NULL);
+    CHECK(pl_journal_get(j, 0, "third", NULL) == NULL);
     CHECK_INT(dropped(j), ends[3] - ends[1]);
     CHECK_INT(log_bytes(j), ends[1]);
-    pjournal_close(j);
+    pl_journal_close(j);
     free(data);
     data = read_file(&fx, "journal", &len);
     CHECK_INT(len, ends[1]);
@@ -311,7 +312,7 @@ static void test_corrupt_middle_record(void)
 static void test_corrupt_header_starts_afresh(void)
 {
     fixture fx;
-    pjournal *j;
+    pl_journal *j;
     size_t ends[4], len = 0;
     tl_alloc_reset(&ta);
     fx_init(&fx, "journal");
@@ -324,10 +325,10 @@ static void test_corrupt_header_starts_afresh(void)
     CHECK_INT(live(j), 0);
     CHECK_INT(dropped(j), ends[3]);
     CHECK_INT(put_str(j, 0, "x", "y"), PARLEY_OK);
-    pjournal_close(j);
+    pl_journal_close(j);
     CHECK_INT(fx_open(&fx, NULL, &j), PARLEY_OK);
     CHECK_STR(get_str(j, 0, "x"), "y");
-    pjournal_close(j);
+    pl_journal_close(j);
     fx_done(&fx);
     CHECK_INT(ta.live, 0);
 }
@@ -337,7 +338,7 @@ static void test_corrupt_header_starts_afresh(void)
 enum { F_APPEND, F_SYNC, F_TRUNCATE, F_RENAME, F_N };
 
 typedef struct fault {
-    pjournal_io inner;
+    pl_journal_io inner;
     long calls[F_N];
     long fail_at[F_N]; /* 1-based index of the failing call of each kind; 0: none */
     int partial;       /* the failing append writes half its bytes first (disk full) */
@@ -349,7 +350,7 @@ static int hit(fault *f, int kind)
     return ++f->calls[kind] == f->fail_at[kind];
 }
 
-static int f_read_all(void *u, const palloc *a, const char *name, unsigned char **d, size_t *l)
+static int f_read_all(void *u, const pl_alloc *a, const char *name, unsigned char **d, size_t *l)
 {
     fault *f = u;
     return f->inner.read_all(f->inner.user, a, name, d, l);
@@ -396,9 +397,9 @@ static int f_remove(void *u, const char *name)
     return f->inner.remove(f->inner.user, name);
 }
 
-static pjournal_io fault_io(fault *f)
+static pl_journal_io fault_io(fault *f)
 {
-    pjournal_io io = {f, f_read_all, f_append, f_sync, f_truncate, f_rename, f_remove};
+    pl_journal_io io = {f, f_read_all, f_append, f_sync, f_truncate, f_rename, f_remove};
     return io;
 }
 
@@ -411,7 +412,7 @@ typedef struct model {
     char val[NKEYS][32];
 } model;
 
-static void check_model(const pjournal *j, const model *m)
+static void check_model(const pl_journal *j, const model *m)
 {
     size_t n = 0;
     for (int k = 0; k < NKEYS; k++) {
@@ -421,7 +422,7 @@ static void check_model(const pjournal *j, const model *m)
             n++;
             CHECK_STR(get_str(j, 1, key), m->val[k]);
         } else {
-            CHECK(pjournal_get(j, 1, key, NULL) == NULL);
+            CHECK(pl_journal_get(j, 1, key, NULL) == NULL);
         }
     }
     CHECK_INT(live(j), n);
@@ -429,7 +430,7 @@ static void check_model(const pjournal *j, const model *m)
 
 /* Puts, deletes, a forced compaction and (past 64 dead records) automatic
  * ones; returns how many calls failed. */
-static int workload(pjournal *j, model *m)
+static int workload(pl_journal *j, model *m)
 {
     int failures = 0;
     for (int i = 0; i < NOPS; i++) {
@@ -438,9 +439,9 @@ static int workload(pjournal *j, model *m)
         snprintf(key, sizeof key, "k%d", k);
         snprintf(val, sizeof val, "value-%d", i);
         if (i == 30) {
-            rc = pjournal_compact(j, 1);
+            rc = pl_journal_compact(j, 1);
         } else if (i % 7 == 6) {
-            rc = pjournal_del(j, 1, key, 1);
+            rc = pl_journal_del(j, 1, key, 1);
             if (rc == PARLEY_OK)
                 m->present[k] = 0;
         } else {
@@ -465,12 +466,12 @@ static void fault_run(const fault *proto, long calls[F_N])
     fixture fx;
     fault f = *proto;
     model m;
-    pjournal *j = NULL;
+    pl_journal *j = NULL;
     memset(&m, 0, sizeof m);
     fx_init(&fx, "journal-fault");
     f.inner = fx.io;
-    pjournal_io io = fault_io(&f);
-    int rc = pjournal_open(&pa, &io, NULL, NULL, &j);
+    pl_journal_io io = fault_io(&f);
+    int rc = pl_journal_open(&pa, &io, NULL, NULL, &j);
     if (rc == PARLEY_OK) {
         workload(j, &m);
         /* The journal's idea of the log's length must stay the file's (it
@@ -481,7 +482,7 @@ static void fault_run(const fault *proto, long calls[F_N])
         if (!f.fail_at[F_TRUNCATE])
             CHECK_INT(log_bytes(j), len);
         free(data);
-        pjournal_close(j);
+        pl_journal_close(j);
     } else {
         CHECK_INT(rc, PARLEY_ERR_IO);
     }
@@ -491,7 +492,7 @@ static void fault_run(const fault *proto, long calls[F_N])
     if (j) {
         check_model(j, &m);
         CHECK_INT(put_str(j, 1, "later", "ok"), PARLEY_OK);
-        pjournal_close(j);
+        pl_journal_close(j);
     }
     fx_done(&fx);
 }
@@ -502,7 +503,7 @@ static void fault_sweep(int kind, int partial, int rename_anyway, int truncate_t
     long clean[F_N];
     memset(&f, 0, sizeof f);
     fault_run(&f, clean);
-    CHECK(clean[F_RENAME] >= 2); /* the forced compaction and an automatic one */
+    CHECK(clean[F_RENAME] >= 2);     /* the forced compaction and an automatic one */
     CHECK(clean[F_SYNC] > NOPS / 2); /* every durable put and del */
     f.partial = partial;
     f.rename_anyway = rename_anyway;
@@ -556,19 +557,19 @@ static void test_failed_put_leaves_no_trace(void)
 {
     fixture fx;
     fault f;
-    pjournal *j;
+    pl_journal *j;
     tl_alloc_reset(&ta);
     memset(&f, 0, sizeof f);
     fx_init(&fx, "journal-fault");
     f.inner = fx.io;
-    pjournal_io io = fault_io(&f);
-    CHECK_INT(pjournal_open(&pa, &io, NULL, NULL, &j), PARLEY_OK);
+    pl_journal_io io = fault_io(&f);
+    CHECK_INT(pl_journal_open(&pa, &io, NULL, NULL, &j), PARLEY_OK);
     CHECK_INT(put_str(j, 0, "a", "1"), PARLEY_OK);
     size_t before = log_bytes(j);
     f.partial = 1;
     f.fail_at[F_APPEND] = f.calls[F_APPEND] + 1;
     CHECK_INT(put_str(j, 0, "b", "2"), PARLEY_ERR_IO);
-    CHECK(pjournal_get(j, 0, "b", NULL) == NULL);
+    CHECK(pl_journal_get(j, 0, "b", NULL) == NULL);
     CHECK_INT(log_bytes(j), before);
     size_t len = 0;
     unsigned char *data = read_file(&fx, "journal", &len);
@@ -576,19 +577,19 @@ static void test_failed_put_leaves_no_trace(void)
     free(data);
     f.fail_at[F_SYNC] = f.calls[F_SYNC] + 1;
     CHECK_INT(put_str(j, 0, "c", "3"), PARLEY_ERR_IO);
-    CHECK(pjournal_get(j, 0, "c", NULL) == NULL);
+    CHECK(pl_journal_get(j, 0, "c", NULL) == NULL);
     long syncs = f.calls[F_SYNC];
-    CHECK_INT(pjournal_put(j, 0, "d", "4", 2, 0), PARLEY_OK);
+    CHECK_INT(pl_journal_put(j, 0, "d", "4", 2, 0), PARLEY_OK);
     CHECK_INT(f.calls[F_SYNC], syncs);
-    CHECK_INT(pjournal_put(j, 0, "e", "5", 2, 1), PARLEY_OK);
+    CHECK_INT(pl_journal_put(j, 0, "e", "5", 2, 1), PARLEY_OK);
     CHECK_INT(f.calls[F_SYNC], syncs + 1);
-    pjournal_close(j);
+    pl_journal_close(j);
     CHECK_INT(fx_open(&fx, NULL, &j), PARLEY_OK);
     CHECK_STR(get_str(j, 0, "a"), "1");
-    CHECK(pjournal_get(j, 0, "b", NULL) == NULL);
-    CHECK(pjournal_get(j, 0, "c", NULL) == NULL);
-    CHECK(pjournal_get(j, 0, "e", NULL) != NULL);
-    pjournal_close(j);
+    CHECK(pl_journal_get(j, 0, "b", NULL) == NULL);
+    CHECK(pl_journal_get(j, 0, "c", NULL) == NULL);
+    CHECK(pl_journal_get(j, 0, "e", NULL) != NULL);
+    pl_journal_close(j);
     fx_done(&fx);
     CHECK_INT(ta.live, 0);
 }
@@ -599,18 +600,18 @@ static void test_rename_done_but_failed(void)
 {
     fixture fx;
     fault f;
-    pjournal *j;
+    pl_journal *j;
     tl_alloc_reset(&ta);
     memset(&f, 0, sizeof f);
     fx_init(&fx, "journal-fault");
     f.inner = fx.io;
-    pjournal_io io = fault_io(&f);
-    CHECK_INT(pjournal_open(&pa, &io, NULL, NULL, &j), PARLEY_OK);
+    pl_journal_io io = fault_io(&f);
+    CHECK_INT(pl_journal_open(&pa, &io, NULL, NULL, &j), PARLEY_OK);
     for (int i = 0; i < 20; i++)
         CHECK_INT(put_str(j, 0, "a", i % 2 ? "odd" : "even"), PARLEY_OK);
     f.rename_anyway = 1;
     f.fail_at[F_RENAME] = f.calls[F_RENAME] + 1;
-    CHECK_INT(pjournal_compact(j, 1), PARLEY_ERR_IO);
+    CHECK_INT(pl_journal_compact(j, 1), PARLEY_ERR_IO);
     f.partial = 1;
     f.fail_at[F_APPEND] = f.calls[F_APPEND] + 1;
     CHECK_INT(put_str(j, 0, "b", "lost"), PARLEY_ERR_IO);
@@ -619,13 +620,13 @@ static void test_rename_done_but_failed(void)
     unsigned char *data = read_file(&fx, "journal", &len);
     CHECK_INT(len, log_bytes(j));
     free(data);
-    pjournal_close(j);
+    pl_journal_close(j);
     CHECK_INT(fx_open(&fx, NULL, &j), PARLEY_OK);
     CHECK_INT(dropped(j), 0);
     CHECK_STR(get_str(j, 0, "a"), "odd");
-    CHECK(pjournal_get(j, 0, "b", NULL) == NULL);
+    CHECK(pl_journal_get(j, 0, "b", NULL) == NULL);
     CHECK_STR(get_str(j, 0, "c"), "kept");
-    pjournal_close(j);
+    pl_journal_close(j);
     fx_done(&fx);
     CHECK_INT(ta.live, 0);
 }
@@ -635,18 +636,18 @@ static void test_failing_compaction_backs_off(void)
 {
     fixture fx;
     fault f;
-    pjournal *j;
+    pl_journal *j;
     tl_alloc_reset(&ta);
     memset(&f, 0, sizeof f);
     fx_init(&fx, "journal-fault");
     f.inner = fx.io;
-    pjournal_io io = fault_io(&f);
-    CHECK_INT(pjournal_open(&pa, &io, NULL, NULL, &j), PARLEY_OK);
+    pl_journal_io io = fault_io(&f);
+    CHECK_INT(pl_journal_open(&pa, &io, NULL, NULL, &j), PARLEY_OK);
     f.fail_at[F_RENAME] = 1;
     f.rename_anyway = 0;
     long renames = 0;
     for (int i = 0; i < 400; i++) {
-        CHECK_INT(pjournal_put(j, 0, "hot", "v", 2, 0), PARLEY_OK);
+        CHECK_INT(pl_journal_put(j, 0, "hot", "v", 2, 0), PARLEY_OK);
         if (f.calls[F_RENAME] > renames) {
             renames = f.calls[F_RENAME];
             f.fail_at[F_RENAME] = renames + 1; /* every rename fails */
@@ -654,11 +655,11 @@ static void test_failing_compaction_backs_off(void)
     }
     CHECK(renames >= 2);
     CHECK(renames <= 4);
-    pjournal_close(j);
+    pl_journal_close(j);
     CHECK_INT(fx_open(&fx, NULL, &j), PARLEY_OK);
     CHECK_STR(get_str(j, 0, "hot"), "v");
     CHECK_INT(live(j), 1);
-    pjournal_close(j);
+    pl_journal_close(j);
     fx_done(&fx);
     CHECK_INT(ta.live, 0);
 }
@@ -666,7 +667,7 @@ static void test_failing_compaction_backs_off(void)
 static void test_auto_compaction(void)
 {
     fixture fx;
-    pjournal *j;
+    pl_journal *j;
     tl_alloc_reset(&ta);
     fx_init(&fx, "journal");
     CHECK_INT(fx_open(&fx, key_a, &j), PARLEY_OK);
@@ -675,25 +676,25 @@ static void test_auto_compaction(void)
     char val[32];
     for (int i = 0; i < 300; i++) {
         snprintf(val, sizeof val, "v%d", i);
-        CHECK_INT(pjournal_put(j, 0, "hot", val, strlen(val) + 1, 0), PARLEY_OK);
+        CHECK_INT(pl_journal_put(j, 0, "hot", val, strlen(val) + 1, 0), PARLEY_OK);
     }
-    CHECK_INT(pjournal_sync(j), PARLEY_OK);
-    pjournal_stats s;
-    pjournal_get_stats(j, &s);
+    CHECK_INT(pl_journal_sync(j), PARLEY_OK);
+    pl_journal_stats s;
+    pl_journal_get_stats(j, &s);
     CHECK(s.dead_records <= 65);
     CHECK(s.log_bytes < small + 70 * 80);
-    pjournal_close(j);
+    pl_journal_close(j);
     CHECK_INT(fx_open(&fx, key_a, &j), PARLEY_OK);
     CHECK_STR(get_str(j, 0, "hot"), "v299");
     CHECK_STR(get_str(j, 0, "keep"), "kept");
-    CHECK_INT(pjournal_compact(j, 1), PARLEY_OK);
-    pjournal_get_stats(j, &s);
+    CHECK_INT(pl_journal_compact(j, 1), PARLEY_OK);
+    pl_journal_get_stats(j, &s);
     CHECK_INT(s.dead_records, 0);
-    pjournal_close(j);
+    pl_journal_close(j);
     CHECK_INT(fx_open(&fx, key_a, &j), PARLEY_OK);
     CHECK_INT(live(j), 2);
     CHECK_STR(get_str(j, 0, "hot"), "v299");
-    pjournal_close(j);
+    pl_journal_close(j);
     size_t len = 0;
     unsigned char *tmp = read_file(&fx, "journal.tmp", &len);
     CHECK(tmp == NULL);
@@ -707,7 +708,7 @@ static void test_auto_compaction(void)
 static void test_unusable_dir(void)
 {
     char dir[256], file[300];
-    pjournal_io io;
+    pl_journal_io io;
     void *st = NULL;
     tl_alloc_reset(&ta);
     CHECK_INT(tl_mkdtemp(dir, sizeof dir, "journal-bad"), 0);
@@ -716,9 +717,9 @@ static void test_unusable_dir(void)
     CHECK(f != NULL);
     if (f)
         fclose(f);
-    CHECK_INT(pjournal_file_io(&pa, file, &io, &st), PARLEY_ERR_IO);
+    CHECK_INT(pl_journal_file_io(&pa, file, &io, &st), PARLEY_ERR_IO);
     CHECK(st == NULL);
-    CHECK_INT(pjournal_file_io(&pa, "", &io, &st), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_journal_file_io(&pa, "", &io, &st), PARLEY_ERR_INVALID_ARG);
     tl_rmrf(dir);
     CHECK_INT(ta.live, 0);
 }
@@ -726,7 +727,7 @@ static void test_unusable_dir(void)
 static void test_readonly_dir(void)
 {
     fixture fx;
-    pjournal *j = NULL;
+    pl_journal *j = NULL;
     if (geteuid() == 0) {
         printf("  skipped: root ignores directory permissions\n");
         return;
@@ -744,17 +745,17 @@ static void test_readonly_dir(void)
 static void test_creates_missing_dirs(void)
 {
     char base[256], dir[300];
-    pjournal_io io;
+    pl_journal_io io;
     void *st;
-    pjournal *j;
+    pl_journal *j;
     tl_alloc_reset(&ta);
     CHECK_INT(tl_mkdtemp(base, sizeof base, "journal-mk"), 0);
     snprintf(dir, sizeof dir, "%s/a/b", base);
-    CHECK_INT(pjournal_file_io(&pa, dir, &io, &st), PARLEY_OK);
-    CHECK_INT(pjournal_open(&pa, &io, NULL, NULL, &j), PARLEY_OK);
+    CHECK_INT(pl_journal_file_io(&pa, dir, &io, &st), PARLEY_OK);
+    CHECK_INT(pl_journal_open(&pa, &io, NULL, NULL, &j), PARLEY_OK);
     CHECK_INT(put_str(j, 0, "k", "v"), PARLEY_OK);
-    pjournal_close(j);
-    pjournal_file_io_free(&pa, st);
+    pl_journal_close(j);
+    pl_journal_file_io_free(&pa, st);
     struct stat sb;
     CHECK_INT(stat(dir, &sb), 0);
     CHECK_INT(sb.st_mode & 0777, 0700);
@@ -767,16 +768,16 @@ static void test_creates_missing_dirs(void)
 static void test_encrypted(void)
 {
     fixture fx, plain;
-    pjournal *j = NULL;
+    pl_journal *j = NULL;
     size_t len = 0, len2 = 0;
     tl_alloc_reset(&ta);
     fx_init(&fx, "journal-enc");
     CHECK_INT(fx_open(&fx, key_a, &j), PARLEY_OK);
     CHECK_INT(put_str(j, 3, "zanzibar-key", "XYZZY-PLUGH-SECRET"), PARLEY_OK);
-    pjournal_close(j);
+    pl_journal_close(j);
     CHECK_INT(fx_open(&fx, key_a, &j), PARLEY_OK);
     CHECK_STR(get_str(j, 3, "zanzibar-key"), "XYZZY-PLUGH-SECRET");
-    pjournal_close(j);
+    pl_journal_close(j);
 
     unsigned char *data = read_file(&fx, "journal", &len);
     CHECK(len > 0);
@@ -795,7 +796,7 @@ static void test_encrypted(void)
     fx_init(&plain, "journal-plain");
     CHECK_INT(fx_open(&plain, NULL, &j), PARLEY_OK);
     CHECK_INT(put_str(j, 3, "zanzibar-key", "XYZZY-PLUGH-SECRET"), PARLEY_OK);
-    pjournal_close(j);
+    pl_journal_close(j);
     data = read_file(&plain, "journal", &len);
     CHECK(has_bytes(data, len, "XYZZY-PLUGH")); /* the grep above can see plaintext */
     free(data);
@@ -812,7 +813,7 @@ static void test_encrypted(void)
 static void oom_loop(const unsigned char *key)
 {
     fixture fx;
-    pjournal *j;
+    pl_journal *j;
     int done = 0;
     tl_alloc_reset(&ta);
     fx_init(&fx, "journal-oom");
@@ -821,7 +822,7 @@ static void oom_loop(const unsigned char *key)
     CHECK_INT(put_str(j, 0, "a", "1"), PARLEY_OK);
     CHECK_INT(put_str(j, 0, "b", "2"), PARLEY_OK);
     CHECK_INT(put_str(j, 0, "a", "3"), PARLEY_OK);
-    pjournal_close(j);
+    pl_journal_close(j);
     for (long n = 0; !done && n < 10000; n++) {
         int put_ok = 0, del_ok = 0;
         j = NULL;
@@ -831,11 +832,11 @@ static void oom_loop(const unsigned char *key)
             rc = put_str(j, 0, "c", "4");
             put_ok = rc == PARLEY_OK;
             if (rc == PARLEY_OK)
-                rc = pjournal_compact(j, 1);
+                rc = pl_journal_compact(j, 1);
             if (rc == PARLEY_OK)
-                rc = pjournal_del(j, 0, "b", 1);
+                rc = pl_journal_del(j, 0, "b", 1);
             del_ok = rc == PARLEY_OK;
-            pjournal_close(j);
+            pl_journal_close(j);
         } else {
             CHECK(j == NULL);
         }
@@ -848,13 +849,13 @@ static void oom_loop(const unsigned char *key)
         if (!j)
             break;
         CHECK_STR(get_str(j, 0, "a"), "3");
-        CHECK(del_ok ? pjournal_get(j, 0, "b", NULL) == NULL : get_str(j, 0, "b") != NULL);
+        CHECK(del_ok ? pl_journal_get(j, 0, "b", NULL) == NULL : get_str(j, 0, "b") != NULL);
         if (put_ok)
             CHECK_STR(get_str(j, 0, "c"), "4");
         /* Back to the starting state for the next round. */
         CHECK_INT(put_str(j, 0, "b", "2"), PARLEY_OK);
-        CHECK_INT(pjournal_del(j, 0, "c", 1), PARLEY_OK);
-        pjournal_close(j);
+        CHECK_INT(pl_journal_del(j, 0, "c", 1), PARLEY_OK);
+        pl_journal_close(j);
     }
     CHECK(done);
     fx_done(&fx);

@@ -1,14 +1,14 @@
 /* The built-in redactor: what it scrubs and, as much, what it leaves. */
 #include <string.h>
 
-#include "redact.h"
+#include "feature/redact.h"
 #include "testlib.h"
 
 static void check_case(const char *in, const char *want, int line)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", in);
-    size_t n = predact_builtin(buf);
+    size_t n = pl_redact_builtin(buf);
     tl_check_str(buf, want, in, __FILE__, line);
     tl_check_int((long)n, (long)strlen(want), "returned length", __FILE__, line);
 }

@@ -7,9 +7,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "context.h"
-#include "session.h"
-#include "storage.h"
+#include "feature/user_context.h"
+#include "session/session.h"
+#include "store/storage.h"
 #include "sessprobe.h"
 #include "testlib.h"
 
@@ -17,69 +17,77 @@
 
 typedef struct fx {
     tl_alloc ta;
-    palloc a;
-    prand *rand;
-    psess *s;
-    pctx *ctx; /* the context module rides along: snapshots and context frames */
+    pl_alloc a;
+    pl_rand *rand;
+    pl_sess *s;
+    pl_ctx *ctx; /* the context module rides along: snapshots and context frames */
     int64_t now;
-    pevent_queue evq;
+    pl_event_queue evq;
 } fx;
 
 static int fx_add_ctx(fx *f)
 {
-    pctx_config cc = {.consent = 1};
-    f->ctx = pctx_new(&f->a, f->s, &cc, NULL);
+    pl_ctx_config cc = {.consent = 1};
+    f->ctx = pl_ctx_new(&f->a, f->s, &cc, NULL);
     return f->ctx != NULL;
 }
 
 static void fx_close(fx *f)
 {
-    pctx_free(f->ctx);
+    pl_ctx_free(f->ctx);
     f->ctx = NULL;
-    psess_free(f->s);
+    pl_sess_free(f->s);
     f->s = NULL;
 }
 
-static int fx_init_cfg(fx *f, const psess_config *cfg)
+/* On a failed check: the events and the next frame still queued. */
+static void dump(void *user)
+{
+    fx *f = user;
+    sp_dump(f->s, &f->evq);
+}
+
+static int fx_init_cfg(fx *f, const pl_sess_config *cfg)
 {
     memset(f, 0, sizeof *f);
+    tl_on_failure(dump, f);
     tl_alloc_reset(&f->ta);
-    f->a = (palloc){tl_malloc, tl_realloc, tl_free, &f->ta};
-    f->rand = prand_new(palloc_libc());
+    f->a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f->ta};
+    f->rand = pl_rand_new(pl_alloc_libc());
     f->now = 1000;
-    f->s = psess_new(&f->a, cfg, f->rand, NULL);
+    f->s = pl_sess_new(&f->a, cfg, f->rand, NULL);
     return f->s != NULL && fx_add_ctx(f);
 }
 
 static void fx_init(fx *f)
 {
-    CHECK(fx_init_cfg(f, &sp_default_cfg));
+    REQUIRE(fx_init_cfg(f, &sp_default_cfg));
 }
 
 static void fx_free(fx *f)
 {
     fx_close(f);
-    pevent_queue_clear(&f->evq);
-    prand_free(f->rand);
+    pl_event_queue_clear(&f->evq);
+    pl_rand_free(f->rand);
     CHECK_INT(f->ta.live, 0);
 }
 
 /* What the facade does: set, then let the session's timers run. */
-static int fx_attr(fx *f, const pattr *a)
+static int fx_attr(fx *f, const pl_attr *a)
 {
-    int rc = pctx_set_attr(f->ctx, a);
-    psess_tick(f->s, f->now);
+    int rc = pl_ctx_set_attr(f->ctx, a);
+    pl_sess_tick(f->s, f->now);
     return rc;
 }
 
 static int fx_start(fx *f, const char *subject, char conv[PARLEY_ID_SIZE])
 {
-    return psess_conv_start(f->s, subject, conv);
+    return pl_sess_conv_start(f->s, subject, conv);
 }
 
 static int fx_send(fx *f, const char *conv, const char *text, char cid[PARLEY_ID_SIZE])
 {
-    return psess_send_text(f->s, conv, text, NULL, cid);
+    return pl_sess_send_text(f->s, conv, text, NULL, cid);
 }
 
 static int event_count(fx *f)
@@ -128,9 +136,9 @@ static void expect_no_frame(fx *f, int line)
 /* go_online (first time) or the retry time reached, through hello. */
 static void connect_open(fx *f)
 {
-    CHECK(psess_want(f->s, f->now, NULL) & PSESS_WANT_CONNECT);
-    psess_on_connecting(f->s, f->now);
-    psess_on_open(f->s, f->now);
+    CHECK(pl_sess_want(f->s, f->now, NULL) & PL_SESS_WANT_CONNECT);
+    pl_sess_on_connecting(f->s, f->now);
+    pl_sess_on_open(f->s, f->now);
 }
 
 /* A full handshake: connect, hello out, welcome in; events drained. */
@@ -138,23 +146,23 @@ static void bring_online(fx *f, const char *welcome)
 {
     connect_open(f);
     SKIP_FRAME(f, "hello");
-    feed(f, welcome ? welcome : "{\"t\":\"welcome\",\"session\":\"s-1\"}");
+    feed(f, welcome ? welcome : Q("{'t':'welcome','session':'s-1'}"));
     drain_events(f);
 }
 
 static void start_online(fx *f)
 {
     fx_init(f);
-    psess_go_online(f->s, f->now);
+    pl_sess_go_online(f->s, f->now);
     bring_online(f, NULL);
 }
 
 /* The connection drops; time moves to the retry. */
 static void drop_and_wait(fx *f)
 {
-    psess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "gone");
+    pl_sess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "gone");
     int64_t deadline = -1;
-    psess_want(f->s, f->now, &deadline);
+    pl_sess_want(f->s, f->now, &deadline);
     CHECK(deadline >= f->now);
     f->now = deadline;
 }
@@ -164,10 +172,10 @@ static void ack_frame(fx *f, const cJSON *j, const char *id, const char *seq)
 {
     char buf[512];
     if (strcmp(sp_jstr(j, "t"), "conv.start") == 0)
-        snprintf(buf, sizeof buf, "{\"t\":\"conv.ack\",\"cid\":\"%s\",\"conv\":\"%s\"}", sp_jstr(j, "cid"),
+        snprintf(buf, sizeof buf, Q("{'t':'conv.ack','cid':'%s','conv':'%s'}"), sp_jstr(j, "cid"),
                  sp_jstr(j, "conv"));
     else
-        snprintf(buf, sizeof buf, "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"id\":\"%s\",\"conv\":\"%s\",\"seq\":\"%s\"}",
+        snprintf(buf, sizeof buf, Q("{'t':'msg.ack','cid':'%s','id':'%s','conv':'%s','seq':'%s'}"),
                  sp_jstr(j, "cid"), id, sp_jstr(j, "conv"), seq);
     feed(f, buf);
 }
@@ -176,8 +184,8 @@ static void feed_msg(fx *f, const char *conv, const char *seq, const char *text)
 {
     char buf[512];
     snprintf(buf, sizeof buf,
-             "{\"t\":\"msg\",\"conv\":\"%s\",\"id\":\"m-%s\",\"seq\":\"%s\",\"author\":{\"kind\":\"bot\","
-             "\"name\":\"Helper\"},\"text\":\"%s\",\"ts\":1763900000000}",
+             Q("{'t':'msg','conv':'%s','id':'m-%s','seq':'%s','author':{'kind':'bot',"
+               "'name':'Helper'},'text':'%s','ts':1763900000000}"),
              conv, seq, seq, text);
     feed(f, buf);
 }
@@ -191,14 +199,14 @@ static void test_idle_until_online(void)
     fx f;
     fx_init(&f);
     int64_t deadline = 0;
-    CHECK_INT(psess_want(f.s, f.now, &deadline), 0);
+    CHECK_INT(pl_sess_want(f.s, f.now, &deadline), 0);
     CHECK_INT(deadline, -1);
-    psess_go_online(f.s, f.now);
-    CHECK_INT(psess_want(f.s, f.now, &deadline), PSESS_WANT_CONNECT);
-    psess_on_connecting(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
+    CHECK_INT(pl_sess_want(f.s, f.now, &deadline), PL_SESS_WANT_CONNECT);
+    pl_sess_on_connecting(f.s, f.now);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_CONNECTING);
     parley_event_free(ev);
-    CHECK_INT(psess_want(f.s, f.now, &deadline), 0);
+    CHECK_INT(pl_sess_want(f.s, f.now, &deadline), 0);
     fx_free(&f);
 }
 
@@ -206,9 +214,9 @@ static void test_hello_anonymous(void)
 {
     fx f;
     fx_init(&f);
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     connect_open(&f);
-    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE);
+    CHECK(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_WRITE);
     cJSON *h = EXPECT_FRAME(&f, "hello");
     CHECK_INT(cJSON_GetNumberValue(sp_jget(h, "v")), 1);
     CHECK_STR(sp_jstr(h, "app"), "my-game");
@@ -220,7 +228,7 @@ static void test_hello_anonymous(void)
     CHECK(sp_jget(h, "resume") == NULL);
     cJSON_Delete(h);
     EXPECT_NO_FRAME(&f);
-    CHECK(!(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE));
+    CHECK(!(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_WRITE));
     fx_free(&f);
 }
 
@@ -228,8 +236,8 @@ static void test_hello_identified(void)
 {
     fx f;
     fx_init(&f);
-    CHECK_INT(psess_identify(f.s, "player-42", "jwt.token"), PARLEY_OK);
-    psess_go_online(f.s, f.now);
+    CHECK_INT(pl_sess_identify(f.s, "player-42", "jwt.token"), PARLEY_OK);
+    pl_sess_go_online(f.s, f.now);
     connect_open(&f);
     cJSON *h = EXPECT_FRAME(&f, "hello");
     CHECK_STR(sp_jstr(h, "user.id"), "player-42");
@@ -244,8 +252,8 @@ static void test_hello_resume_cursors(void)
 {
     fx f;
     fx_init(&f);
-    psess_go_online(f.s, f.now);
-    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-81b2\"}");
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, Q("{'t':'welcome','session':'s-81b2'}"));
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     feed_msg(&f, "c-other", "3", "hi");
@@ -266,23 +274,23 @@ static void test_nothing_but_hello_before_welcome(void)
 {
     fx f;
     fx_init(&f);
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     connect_open(&f);
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, "Payment problem", conv), PARLEY_OK);
-    pattr at = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    pl_attr at = {.key = "plan", .type = PL_ATTR_STR, .str = "vip"};
     CHECK_INT(fx_attr(&f, &at), PARLEY_OK);
     CHECK_INT(fx_send(&f, conv, "first", cid), PARLEY_OK);
     SKIP_FRAME(&f, "hello");
     EXPECT_NO_FRAME(&f);
-    CHECK(!(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE));
+    CHECK(!(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_WRITE));
     drain_events(&f);
 
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\",\"limits\":{\"max_frame\":32768,\"max_text\":100}}");
+    feed(&f, Q("{'t':'welcome','session':'s-1','limits':{'max_frame':32768,'max_text':100}}"));
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
     parley_event_free(ev);
-    CHECK_INT(psess_max_frame(f.s), 32768);
-    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_WRITE);
+    CHECK_INT(pl_sess_max_frame(f.s), 32768);
+    CHECK(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_WRITE);
     cJSON *j = EXPECT_FRAME(&f, "context");
     CHECK_STR(sp_jstr(j, "attributes.plan"), "vip");
     cJSON_Delete(j);
@@ -308,38 +316,33 @@ static void test_send_offline_then_online_sent_once(void)
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     CHECK_INT(strncmp(conv, "c-", 2), 0);
-    CHECK_INT(strlen(conv), 2 + PUUID_STR_LEN);
+    CHECK_INT(strlen(conv), 2 + PL_UUID_STR_LEN);
     CHECK_INT(fx_send(&f, conv, "hello?", cid), PARLEY_OK);
-    CHECK_INT(strlen(cid), PUUID_STR_LEN);
+    CHECK_INT(strlen(cid), PL_UUID_STR_LEN);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_PENDING);
-    if (ev) {
-        CHECK_STR(ev->cid, cid);
-        CHECK_STR(ev->conv, conv);
-    }
+    CHECK_STR(ev->cid, cid);
+    CHECK_STR(ev->conv, conv);
     parley_event_free(ev);
-    CHECK_INT(psess_outbox_count(f.s), 2);
-    CHECK_INT(psess_want(f.s, f.now, NULL), 0);
+    CHECK_INT(pl_sess_outbox_count(f.s), 2);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL), 0);
 
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     cJSON *start = EXPECT_FRAME(&f, "conv.start");
     cJSON *msg = EXPECT_FRAME(&f, "msg.send");
     EXPECT_NO_FRAME(&f);
     ack_frame(&f, start, NULL, NULL);
     ev = EXPECT_EVENT(&f, PARLEY_EV_CONVERSATION, PARLEY_CONV_STARTED);
-    if (ev)
-        CHECK_STR(ev->conv, conv);
+    CHECK_STR(ev->conv, conv);
     parley_event_free(ev);
     ack_frame(&f, msg, "m-1001", "4");
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
-    if (ev) {
-        CHECK_STR(ev->cid, cid);
-        CHECK_STR(ev->id, "m-1001");
-        CHECK_STR(ev->seq, "4");
-        CHECK_STR(ev->conv, conv);
-    }
+    CHECK_STR(ev->cid, cid);
+    CHECK_STR(ev->id, "m-1001");
+    CHECK_STR(ev->seq, "4");
+    CHECK_STR(ev->conv, conv);
     parley_event_free(ev);
-    CHECK_INT(psess_outbox_count(f.s), 0);
+    CHECK_INT(pl_sess_outbox_count(f.s), 0);
     EXPECT_NO_FRAME(&f);
     cJSON_Delete(start);
     cJSON_Delete(msg);
@@ -372,7 +375,7 @@ static void test_resend_after_reconnect_in_order(void)
     EXPECT_NO_FRAME(&f);
 
     ack_frame(&f, start, NULL, NULL);
-    CHECK_INT(psess_outbox_count(f.s), 2);
+    CHECK_INT(pl_sess_outbox_count(f.s), 2);
     drain_events(&f);
     drop_and_wait(&f);
     bring_online(&f, NULL);
@@ -413,22 +416,19 @@ static void test_msg_delivery_and_dedupe(void)
     start_online(&f);
     feed_msg(&f, "c-1", "1", "one");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
-    if (ev) {
-        CHECK_STR(ev->conv, "c-1");
-        CHECK_STR(ev->id, "m-1");
-        CHECK_STR(ev->seq, "1");
-        CHECK_STR(ev->text, "one");
-        CHECK_INT(ev->author_kind, PARLEY_AUTHOR_BOT);
-        CHECK_STR(ev->author_name, "Helper");
-        CHECK_INT(ev->ts, 1763900000000LL);
-    }
+    CHECK_STR(ev->conv, "c-1");
+    CHECK_STR(ev->id, "m-1");
+    CHECK_STR(ev->seq, "1");
+    CHECK_STR(ev->text, "one");
+    CHECK_INT(ev->author_kind, PARLEY_AUTHOR_BOT);
+    CHECK_STR(ev->author_name, "Helper");
+    CHECK_INT(ev->ts, 1763900000000LL);
     parley_event_free(ev);
     feed_msg(&f, "c-1", "2", "two");
     feed_msg(&f, "c-1", "2", "two again");
     feed_msg(&f, "c-1", "1", "old");
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
-    if (ev)
-        CHECK_STR(ev->text, "two");
+    CHECK_STR(ev->text, "two");
     parley_event_free(ev);
     CHECK_INT(event_count(&f), 0);
     /* A gap is not delivered: the history that fills it is asked for. */
@@ -438,15 +438,13 @@ static void test_msg_delivery_and_dedupe(void)
     CHECK_STR(sp_jstr(hg, "after"), "2");
     cJSON_Delete(hg);
     /* A conversation never seen before is picked up at its first message. */
-    feed(&f, "{\"t\":\"msg\",\"conv\":\"c-2\",\"id\":\"m-9\",\"seq\":\"9007199254740991\","
-             "\"author\":{\"kind\":\"agent\"},\"text\":\"big\"}");
+    feed(&f, Q("{'t':'msg','conv':'c-2','id':'m-9','seq':'9007199254740991',"
+               "'author':{'kind':'agent'},'text':'big'}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
-    if (ev) {
-        CHECK_STR(ev->seq, "9007199254740991");
-        CHECK_INT(ev->author_kind, PARLEY_AUTHOR_AGENT);
-        CHECK(ev->author_name == NULL);
-        CHECK_INT(ev->ts, 0);
-    }
+    CHECK_STR(ev->seq, "9007199254740991");
+    CHECK_INT(ev->author_kind, PARLEY_AUTHOR_AGENT);
+    CHECK(ev->author_name == NULL);
+    CHECK_INT(ev->ts, 0);
     parley_event_free(ev);
     /* The server's conversation is now known: the user may answer in it. */
     CHECK_INT(fx_send(&f, "c-1", "reply", NULL), PARLEY_OK);
@@ -470,24 +468,24 @@ static void test_acks_out_of_order_duplicate_unknown(void)
     ack_frame(&f, m2, "m-2", "2");
     ack_frame(&f, m1, "m-1", "1");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
-    if (ev)
-        CHECK_STR(ev->cid, c2);
+    CHECK_STR(ev->cid, c2);
     parley_event_free(ev);
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
-    if (ev)
-        CHECK_STR(ev->cid, c1);
+    CHECK_STR(ev->cid, c1);
     parley_event_free(ev);
-    CHECK_INT(psess_outbox_count(f.s), 0);
+    CHECK_INT(pl_sess_outbox_count(f.s), 0);
 
     ack_frame(&f, m1, "m-1", "1"); /* duplicate */
-    feed(&f, "{\"t\":\"msg.ack\",\"cid\":\"no-such-cid\",\"id\":\"m-7\",\"conv\":\"c-x\",\"seq\":\"7\"}");
+    feed(&f, Q("{'t':'msg.ack','cid':'no-such-cid','id':'m-7','conv':'c-x','seq':'7'}"));
     ack_frame(&f, start, NULL, NULL); /* duplicate conv.ack */
     CHECK_INT(event_count(&f), 0);
 
     /* Acks move the cursor: the server's replay of our own message is a dup. */
     char own[256];
-    snprintf(own, sizeof own, "{\"t\":\"msg\",\"conv\":\"%s\",\"id\":\"m-2\",\"seq\":\"2\","
-             "\"author\":{\"kind\":\"user\"},\"text\":\"two\"}", conv);
+    snprintf(own, sizeof own,
+             Q("{'t':'msg','conv':'%s','id':'m-2','seq':'2',"
+               "'author':{'kind':'user'},'text':'two'}"),
+             conv);
     feed(&f, own);
     CHECK_INT(event_count(&f), 0);
     feed_msg(&f, conv, "3", "bot answer");
@@ -503,18 +501,16 @@ static void test_conv_update(void)
 {
     fx f;
     start_online(&f);
-    feed(&f, "{\"t\":\"conv.update\",\"conv\":\"c-1\",\"state\":\"agent\",\"agent\":{\"name\":\"Dana\"}}");
+    feed(&f, Q("{'t':'conv.update','conv':'c-1','state':'agent','agent':{'name':'Dana'}}"));
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONVERSATION, PARLEY_CONV_AGENT);
-    if (ev) {
-        CHECK_STR(ev->conv, "c-1");
-        CHECK_STR(ev->author_name, "Dana");
-    }
+    CHECK_STR(ev->conv, "c-1");
+    CHECK_STR(ev->author_name, "Dana");
     parley_event_free(ev);
     const char *states[] = {"bot", "queued", "closed", "open"};
     const int want[] = {PARLEY_CONV_BOT, PARLEY_CONV_QUEUED, PARLEY_CONV_CLOSED, PARLEY_CONV_OPEN};
     for (int i = 0; i < 4; i++) {
         char buf[128];
-        snprintf(buf, sizeof buf, "{\"t\":\"conv.update\",\"conv\":\"c-1\",\"state\":\"%s\"}", states[i]);
+        snprintf(buf, sizeof buf, Q("{'t':'conv.update','conv':'c-1','state':'%s'}"), states[i]);
         feed(&f, buf);
         ev = EXPECT_EVENT(&f, PARLEY_EV_CONVERSATION, want[i]);
         parley_event_free(ev);
@@ -531,35 +527,31 @@ static void test_error_frames(void)
     CHECK_INT(fx_send(&f, conv, "one", c1), PARLEY_OK);
     CHECK_INT(fx_send(&f, conv, "two", c2), PARLEY_OK);
     drain_events(&f);
-    CHECK_INT(psess_outbox_count(f.s), 3);
+    CHECK_INT(pl_sess_outbox_count(f.s), 3);
 
     char buf[256];
-    snprintf(buf, sizeof buf, "{\"t\":\"error\",\"code\":\"too_long\",\"message\":\"text too long\",\"cid\":\"%s\"}", c1);
+    snprintf(buf, sizeof buf,
+             Q("{'t':'error','code':'too_long','message':'text too long','cid':'%s'}"), c1);
     feed(&f, buf);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
-    if (ev) {
-        CHECK_STR(ev->cid, c1);
-        CHECK_STR(ev->conv, conv);
-        CHECK_STR(ev->text, "text too long");
-    }
+    CHECK_STR(ev->cid, c1);
+    CHECK_STR(ev->conv, conv);
+    CHECK_STR(ev->text, "text too long");
     parley_event_free(ev);
     ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-    if (ev) {
-        CHECK_INT(ev->error_code, PARLEY_ERR_REJECTED);
-        CHECK_STR(ev->cid, c1);
-    }
+    CHECK_INT(ev->error_code, PARLEY_ERR_REJECTED);
+    CHECK_STR(ev->cid, c1);
     parley_event_free(ev);
-    CHECK_INT(psess_outbox_count(f.s), 2);
+    CHECK_INT(pl_sess_outbox_count(f.s), 2);
 
     /* Only the message without reason: the code is the reason. */
-    snprintf(buf, sizeof buf, "{\"t\":\"error\",\"code\":\"unknown_conversation\",\"cid\":\"%s\"}", c2);
+    snprintf(buf, sizeof buf, Q("{'t':'error','code':'unknown_conversation','cid':'%s'}"), c2);
     feed(&f, buf);
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
-    if (ev)
-        CHECK_STR(ev->text, "unknown_conversation");
+    CHECK_STR(ev->text, "unknown_conversation");
     parley_event_free(ev);
     drain_events(&f);
-    CHECK_INT(psess_outbox_count(f.s), 1);
+    CHECK_INT(pl_sess_outbox_count(f.s), 1);
 
     /* The rejected items are not resent; the start still is. */
     SKIP_FRAME(&f, "conv.start");
@@ -569,14 +561,12 @@ static void test_error_frames(void)
     SKIP_FRAME(&f, "conv.start");
     EXPECT_NO_FRAME(&f);
 
-    feed(&f, "{\"t\":\"error\",\"code\":\"not_ready\",\"message\":\"later\"}");
+    feed(&f, Q("{'t':'error','code':'not_ready','message':'later'}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-    if (ev) {
-        CHECK_INT(ev->error_code, PARLEY_ERR_REJECTED);
-        CHECK_STR(ev->text, "not_ready: later");
-    }
+    CHECK_INT(ev->error_code, PARLEY_ERR_REJECTED);
+    CHECK_STR(ev->text, "not_ready: later");
     parley_event_free(ev);
-    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE, 0);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CLOSE, 0);
     fx_free(&f);
 }
 
@@ -584,22 +574,19 @@ static void test_auth_failed(void)
 {
     fx f;
     fx_init(&f);
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     connect_open(&f);
     SKIP_FRAME(&f, "hello");
     drain_events(&f);
-    feed(&f, "{\"t\":\"error\",\"code\":\"auth_failed\",\"message\":\"bad token\"}");
+    feed(&f, Q("{'t':'error','code':'auth_failed','message':'bad token'}"));
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-    if (ev) {
-        CHECK_INT(ev->error_code, PARLEY_ERR_AUTH);
-        CHECK_STR(ev->text, "auth_failed: bad token");
-    }
+    CHECK_INT(ev->error_code, PARLEY_ERR_AUTH);
+    CHECK_STR(ev->text, "auth_failed: bad token");
     parley_event_free(ev);
-    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE);
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    CHECK(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CLOSE);
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
     ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-    if (ev)
-        CHECK_INT(ev->error_code, PARLEY_ERR_AUTH);
+    CHECK_INT(ev->error_code, PARLEY_ERR_AUTH);
     parley_event_free(ev);
     CHECK_INT(event_count(&f), 0);
     fx_free(&f);
@@ -611,8 +598,8 @@ static void test_token_refresh_after_auth_failed(void)
 {
     fx f;
     fx_init(&f);
-    CHECK_INT(psess_identify(f.s, "player-42", "old.jwt"), PARLEY_OK);
-    psess_go_online(f.s, f.now);
+    CHECK_INT(pl_sess_identify(f.s, "player-42", "old.jwt"), PARLEY_OK);
+    pl_sess_go_online(f.s, f.now);
     int64_t deadline = f.now;
     /* The backoff is random and may be 0: fail until it is not. */
     for (int i = 0; i < 8 && deadline <= f.now; i++) {
@@ -621,22 +608,22 @@ static void test_token_refresh_after_auth_failed(void)
         cJSON *h = EXPECT_FRAME(&f, "hello");
         CHECK_STR(sp_jstr(h, "user.token"), "old.jwt");
         cJSON_Delete(h);
-        feed(&f, "{\"t\":\"error\",\"code\":\"auth_failed\",\"message\":\"expired\"}");
-        CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE);
-        psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+        feed(&f, Q("{'t':'error','code':'auth_failed','message':'expired'}"));
+        CHECK(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CLOSE);
+        pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
         drain_events(&f);
-        psess_want(f.s, f.now, &deadline);
+        pl_sess_want(f.s, f.now, &deadline);
     }
     CHECK(deadline > f.now);
-    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT, 0);
-    CHECK_INT(psess_identify(f.s, "player-42", "new.jwt"), PARLEY_OK);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CONNECT, 0);
+    CHECK_INT(pl_sess_identify(f.s, "player-42", "new.jwt"), PARLEY_OK);
     connect_open(&f);
     cJSON *h = EXPECT_FRAME(&f, "hello");
     CHECK_STR(sp_jstr(h, "user.id"), "player-42");
     CHECK_STR(sp_jstr(h, "user.token"), "new.jwt");
     cJSON_Delete(h);
     drain_events(&f);
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
+    feed(&f, Q("{'t':'welcome','session':'s-1'}"));
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
     parley_event_free(ev);
     fx_free(&f);
@@ -646,23 +633,21 @@ static void test_malformed_frame_keeps_session(void)
 {
     fx f;
     start_online(&f);
-    const char *bad[] = {"{not json", "[]", "{\"t\":\"msg\",\"conv\":\"c-1\"}", "",
-                         ("{\"t\":\"msg\",\"conv\":\"c-1\",\"id\":\"m\",\"seq\":7,\"author\":{\"kind\":\"bot\"},"
-                          "\"text\":\"x\"}")};
+    const char *bad[] = {"{not json", "[]", Q("{'t':'msg','conv':'c-1'}"), "",
+                         (Q("{'t':'msg','conv':'c-1','id':'m','seq':7,'author':{'kind':'bot'},"
+                            "'text':'x'}"))};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        CHECK_INT(psess_on_frame(f.s, f.now, bad[i], strlen(bad[i])), PARLEY_OK);
+        CHECK_INT(pl_sess_on_frame(f.s, f.now, bad[i], strlen(bad[i])), PARLEY_OK);
         parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-        if (ev) {
-            CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
-            CHECK(ev->text && ev->text[0]);
-        }
+        CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+        CHECK(ev->text && ev->text[0]);
         parley_event_free(ev);
     }
-    CHECK_INT(psess_on_frame(f.s, f.now, NULL, 0), PARLEY_OK);
+    CHECK_INT(pl_sess_on_frame(f.s, f.now, NULL, 0), PARLEY_OK);
     drain_events(&f);
-    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE, 0);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CLOSE, 0);
     /* Unknown types are ignored quietly. */
-    feed(&f, "{\"t\":\"typing\",\"conv\":\"c-1\"}");
+    feed(&f, Q("{'t':'typing','conv':'c-1'}"));
     CHECK_INT(event_count(&f), 0);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
@@ -677,17 +662,16 @@ static void test_frame_before_welcome_rejected(void)
 {
     fx f;
     fx_init(&f);
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     connect_open(&f);
     SKIP_FRAME(&f, "hello");
     drain_events(&f);
     feed_msg(&f, "c-1", "1", "too early");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-    if (ev)
-        CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+    CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
     parley_event_free(ev);
     CHECK_INT(event_count(&f), 0);
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
+    feed(&f, Q("{'t':'welcome','session':'s-1'}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
     parley_event_free(ev);
     /* The early msg was not counted: seq 1 is delivered now. */
@@ -695,10 +679,9 @@ static void test_frame_before_welcome_rejected(void)
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
     parley_event_free(ev);
     /* A second welcome on the same connection is a protocol error. */
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-2\"}");
+    feed(&f, Q("{'t':'welcome','session':'s-2'}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-    if (ev)
-        CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+    CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
     parley_event_free(ev);
     fx_free(&f);
 }
@@ -708,15 +691,15 @@ static void test_frame_before_welcome_rejected(void)
 /* One failed attempt from WAITING: returns the retry delay announced. */
 static uint32_t fail_attempt(fx *f)
 {
-    CHECK(psess_want(f->s, f->now, NULL) & PSESS_WANT_CONNECT);
-    psess_on_connecting(f->s, f->now);
-    psess_on_closed(f->s, f->now, PARLEY_ERR_CONNECT, "refused");
+    CHECK(pl_sess_want(f->s, f->now, NULL) & PL_SESS_WANT_CONNECT);
+    pl_sess_on_connecting(f->s, f->now);
+    pl_sess_on_closed(f->s, f->now, PARLEY_ERR_CONNECT, "refused");
     drain_events(f);
     int64_t deadline = -1;
-    psess_want(f->s, f->now, &deadline);
+    pl_sess_want(f->s, f->now, &deadline);
     uint32_t delay = (uint32_t)(deadline - f->now);
     if (delay > 0)
-        CHECK_INT(psess_want(f->s, f->now, NULL) & PSESS_WANT_CONNECT, 0);
+        CHECK_INT(pl_sess_want(f->s, f->now, NULL) & PL_SESS_WANT_CONNECT, 0);
     f->now = deadline;
     return delay;
 }
@@ -727,14 +710,14 @@ static uint32_t fail_attempt(fx *f)
 static void test_backoff_full_jitter(void)
 {
     const uint32_t initial = 100, max = 10000;
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.backoff_initial_ms = initial;
     cfg.backoff_max_ms = max;
     static uint32_t d[BO_STEPS][BO_TRIALS];
     for (int t = 0; t < BO_TRIALS; t++) {
         fx f;
-        CHECK(fx_init_cfg(&f, &cfg));
-        psess_go_online(f.s, f.now);
+        REQUIRE(fx_init_cfg(&f, &cfg));
+        pl_sess_go_online(f.s, f.now);
         for (int n = 0; n < BO_STEPS; n++)
             d[n][t] = fail_attempt(&f);
         fx_free(&f);
@@ -751,8 +734,8 @@ static void test_backoff_full_jitter(void)
             sum += d[n][t];
         }
         CHECK(hi <= bound);
-        CHECK(hi > bound / 2);  /* the whole range is used... */
-        CHECK(lo < bound / 2);  /* ...from the bottom too */
+        CHECK(hi > bound / 2); /* the whole range is used... */
+        CHECK(lo < bound / 2); /* ...from the bottom too */
         CHECK(lo != hi);
         double mean = sum / BO_TRIALS;
         if (n > 0 && bound > (uint32_t)(initial << (n - 1)))
@@ -763,27 +746,25 @@ static void test_backoff_full_jitter(void)
 
 static void test_backoff_reset_after_welcome(void)
 {
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.backoff_initial_ms = 100;
     cfg.backoff_max_ms = 100000;
     fx f;
-    CHECK(fx_init_cfg(&f, &cfg));
-    psess_go_online(f.s, f.now);
+    REQUIRE(fx_init_cfg(&f, &cfg));
+    pl_sess_go_online(f.s, f.now);
     for (int i = 0; i < 8; i++)
         fail_attempt(&f);
     /* Now at attempt 8 (bound 25600); after a welcome it is back to 100. */
     bring_online(&f, NULL);
     for (int i = 0; i < 20; i++) {
-        psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
+        pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
         parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-        if (ev) {
-            CHECK(ev->retry_ms <= 100);
-            CHECK_INT(ev->error_code, PARLEY_ERR_CLOSED);
-            CHECK_STR(ev->text, "gone");
-        }
+        CHECK(ev->retry_ms <= 100);
+        CHECK_INT(ev->error_code, PARLEY_ERR_CLOSED);
+        CHECK_STR(ev->text, "gone");
         parley_event_free(ev);
         int64_t deadline;
-        psess_want(f.s, f.now, &deadline);
+        pl_sess_want(f.s, f.now, &deadline);
         f.now = deadline;
         bring_online(&f, NULL);
     }
@@ -796,19 +777,19 @@ static void test_backoff_reset_after_welcome(void)
  * forward, and ordinary failures afterwards go back to the backoff. */
 static void test_cert_failure_hold(void)
 {
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.backoff_initial_ms = 10;
     cfg.backoff_max_ms = 50;
     for (int round = 0; round < 50; round++) {
         fx f;
-        CHECK(fx_init_cfg(&f, &cfg));
-        psess_go_online(f.s, f.now);
-        psess_on_connecting(f.s, f.now);
+        REQUIRE(fx_init_cfg(&f, &cfg));
+        pl_sess_go_online(f.s, f.now);
+        pl_sess_on_connecting(f.s, f.now);
         drain_events(&f);
         uint32_t bits = PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED;
-        psess_on_cert_failure(f.s, f.now, bits, "TLS certificate refused: ...");
+        pl_sess_on_cert_failure(f.s, f.now, bits, "TLS certificate refused: ...");
         parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-        uint32_t retry = ev ? ev->retry_ms : 0;
+        uint32_t retry = ev->retry_ms;
         CHECK(retry >= PARLEY_CERT_RETRY_MS && retry <= 2 * PARLEY_CERT_RETRY_MS);
         CHECK_INT(parley_event_tls_failures(ev), bits);
         CHECK_INT(parley_event_error_code(ev), PARLEY_ERR_TLS);
@@ -818,17 +799,17 @@ static void test_cert_failure_hold(void)
         CHECK_STR(parley_event_text(ev), "TLS certificate refused: ...");
         parley_event_free(ev);
         int64_t deadline;
-        psess_want(f.s, f.now, &deadline);
+        pl_sess_want(f.s, f.now, &deadline);
         CHECK_INT(deadline, f.now + retry);
-        CHECK_INT(psess_want(f.s, f.now + retry - 1, NULL) & PSESS_WANT_CONNECT, 0);
-        CHECK(psess_want(f.s, f.now + retry, NULL) & PSESS_WANT_CONNECT);
+        CHECK_INT(pl_sess_want(f.s, f.now + retry - 1, NULL) & PL_SESS_WANT_CONNECT, 0);
+        CHECK(pl_sess_want(f.s, f.now + retry, NULL) & PL_SESS_WANT_CONNECT);
         /* Ignored while waiting. */
-        psess_on_cert_failure(f.s, f.now, bits, "again");
+        pl_sess_on_cert_failure(f.s, f.now, bits, "again");
         CHECK_INT(event_count(&f), 0);
         if (round == 0) {
             f.now += 1000;
-            psess_reconnect_now(f.s, f.now);
-            CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT);
+            pl_sess_reconnect_now(f.s, f.now);
+            CHECK(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CONNECT);
             /* A plain failure next: the backoff again, not the hold. */
             CHECK(fail_attempt(&f) <= 50);
         }
@@ -837,18 +818,18 @@ static void test_cert_failure_hold(void)
     /* A longer backoff maximum is the floor instead. */
     cfg.backoff_max_ms = 2 * PARLEY_CERT_RETRY_MS;
     fx f;
-    CHECK(fx_init_cfg(&f, &cfg));
-    psess_go_online(f.s, f.now);
-    psess_on_connecting(f.s, f.now);
+    REQUIRE(fx_init_cfg(&f, &cfg));
+    pl_sess_go_online(f.s, f.now);
+    pl_sess_on_connecting(f.s, f.now);
     drain_events(&f);
-    psess_on_cert_failure(f.s, f.now, PARLEY_TLS_EXPIRED, "expired");
+    pl_sess_on_cert_failure(f.s, f.now, PARLEY_TLS_EXPIRED, "expired");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-    CHECK(ev && ev->retry_ms >= 2 * PARLEY_CERT_RETRY_MS);
+    CHECK(ev->retry_ms >= 2 * PARLEY_CERT_RETRY_MS);
     parley_event_free(ev);
     /* reconnect_now does nothing when not waiting. */
-    psess_go_offline(f.s, f.now);
-    psess_reconnect_now(f.s, f.now);
-    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT, 0);
+    pl_sess_go_offline(f.s, f.now);
+    pl_sess_reconnect_now(f.s, f.now);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CONNECT, 0);
     fx_free(&f);
 }
 
@@ -856,28 +837,24 @@ static void test_reconnect_event_and_tls_error(void)
 {
     fx f;
     fx_init(&f);
-    psess_go_online(f.s, f.now);
-    psess_on_connecting(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
+    pl_sess_on_connecting(f.s, f.now);
     drain_events(&f);
-    psess_on_closed(f.s, f.now, PARLEY_ERR_TLS, "certificate verify failed");
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_TLS, "certificate verify failed");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-    if (ev) {
-        CHECK_INT(ev->error_code, PARLEY_ERR_TLS);
-        CHECK_STR(ev->text, "certificate verify failed");
-        CHECK(ev->retry_ms <= 500);
-        int64_t deadline;
-        psess_want(f.s, f.now, &deadline);
-        CHECK_INT(deadline, f.now + ev->retry_ms);
-    }
+    CHECK_INT(ev->error_code, PARLEY_ERR_TLS);
+    CHECK_STR(ev->text, "certificate verify failed");
+    CHECK(ev->retry_ms <= 500);
+    int64_t deadline;
+    pl_sess_want(f.s, f.now, &deadline);
+    CHECK_INT(deadline, f.now + ev->retry_ms);
     parley_event_free(ev);
     ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-    if (ev) {
-        CHECK_INT(ev->error_code, PARLEY_ERR_TLS);
-        CHECK_STR(ev->text, "certificate verify failed");
-    }
+    CHECK_INT(ev->error_code, PARLEY_ERR_TLS);
+    CHECK_STR(ev->text, "certificate verify failed");
     parley_event_free(ev);
     /* A second close while waiting changes nothing. */
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, NULL);
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, NULL);
     CHECK_INT(event_count(&f), 0);
     fx_free(&f);
 }
@@ -888,71 +865,65 @@ static void test_goaway_delay(void)
     start_online(&f);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
-    feed(&f, "{\"t\":\"goaway\",\"reconnect_ms\":5000,\"reason\":\"deploy\"}");
-    CHECK_INT(psess_want(f.s, f.now, NULL), PSESS_WANT_CLOSE);
+    feed(&f, Q("{'t':'goaway','reconnect_ms':5000,'reason':'deploy'}"));
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL), PL_SESS_WANT_CLOSE);
     EXPECT_NO_FRAME(&f); /* nothing more on a connection being closed */
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-    if (ev) {
-        CHECK(ev->retry_ms >= 5000 && ev->retry_ms <= 5500);
-        CHECK_INT(ev->error_code, PARLEY_ERR_CLOSED);
-    }
+    CHECK(ev->retry_ms >= 5000 && ev->retry_ms <= 5500);
+    CHECK_INT(ev->error_code, PARLEY_ERR_CLOSED);
     int64_t deadline;
-    psess_want(f.s, f.now, &deadline);
-    if (ev)
-        CHECK_INT(deadline, f.now + ev->retry_ms);
+    pl_sess_want(f.s, f.now, &deadline);
+    CHECK_INT(deadline, f.now + ev->retry_ms);
     parley_event_free(ev);
-    CHECK_INT(psess_want(f.s, f.now + 4999, NULL), 0);
+    CHECK_INT(pl_sess_want(f.s, f.now + 4999, NULL), 0);
     f.now = deadline;
     bring_online(&f, NULL);
     SKIP_FRAME(&f, "conv.start");
     /* The goaway delay was a one-off: the next loss uses the backoff. */
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
     ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-    if (ev)
-        CHECK(ev->retry_ms <= 500);
+    CHECK(ev->retry_ms <= 500);
     parley_event_free(ev);
     fx_free(&f);
 }
 
 static void test_handshake_timeout(void)
 {
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.handshake_timeout_ms = 3000;
     fx f;
-    CHECK(fx_init_cfg(&f, &cfg));
-    psess_go_online(f.s, f.now);
+    REQUIRE(fx_init_cfg(&f, &cfg));
+    pl_sess_go_online(f.s, f.now);
     connect_open(&f);
     SKIP_FRAME(&f, "hello");
     drain_events(&f);
     int64_t deadline = -1;
-    CHECK_INT(psess_want(f.s, f.now, &deadline), 0);
+    CHECK_INT(pl_sess_want(f.s, f.now, &deadline), 0);
     CHECK_INT(deadline, f.now + 3000);
     f.now += 2999;
-    psess_tick(f.s, f.now);
-    CHECK_INT(psess_want(f.s, f.now, NULL), 0);
+    pl_sess_tick(f.s, f.now);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL), 0);
     f.now += 1;
-    psess_tick(f.s, f.now);
-    CHECK_INT(psess_want(f.s, f.now, &deadline), PSESS_WANT_CLOSE);
+    pl_sess_tick(f.s, f.now);
+    CHECK_INT(pl_sess_want(f.s, f.now, &deadline), PL_SESS_WANT_CLOSE);
     CHECK_INT(deadline, -1);
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-    if (ev) {
-        CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
-        CHECK_STR(ev->text, "no welcome");
-        CHECK(ev->retry_ms <= 500);
-    }
+    CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+    CHECK_STR(ev->text, "no welcome");
+    CHECK(ev->retry_ms <= 500);
     parley_event_free(ev);
-    psess_want(f.s, f.now, &deadline);
+    pl_sess_want(f.s, f.now, &deadline);
     CHECK(deadline >= f.now && deadline <= f.now + 500);
     f.now = deadline;
-    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT);
+    CHECK(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CONNECT);
     /* A late welcome on a connection being closed does not make it online. */
     connect_open(&f);
     f.now += 3000;
-    psess_tick(f.s, f.now);
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\"}");
-    CHECK_INT(psess_want(f.s, f.now, NULL), PSESS_WANT_CLOSE);
+    pl_sess_tick(f.s, f.now);
+    feed(&f, Q("{'t':'welcome','session':'s-1'}"));
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL), PL_SESS_WANT_CLOSE);
     fx_free(&f);
 }
 
@@ -962,13 +933,12 @@ static void test_identify_while_online_reconnects(void)
     start_online(&f);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
-    CHECK_INT(psess_identify(f.s, "player-42", NULL), PARLEY_OK);
-    CHECK_INT(psess_want(f.s, f.now, NULL), PSESS_WANT_CLOSE);
+    CHECK_INT(pl_sess_identify(f.s, "player-42", NULL), PARLEY_OK);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL), PL_SESS_WANT_CLOSE);
     EXPECT_NO_FRAME(&f); /* not under the old identity */
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-    if (ev)
-        CHECK_INT(ev->retry_ms, 0);
+    CHECK_INT(ev->retry_ms, 0);
     parley_event_free(ev);
     connect_open(&f);
     cJSON *h = EXPECT_FRAME(&f, "hello");
@@ -976,29 +946,27 @@ static void test_identify_while_online_reconnects(void)
     CHECK(sp_jget(sp_jget(h, "user"), "token") == NULL);
     CHECK(sp_jstr(h, "resume.session") == NULL); /* the old identity's session */
     cJSON_Delete(h);
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-2\"}");
+    feed(&f, Q("{'t':'welcome','session':'s-2'}"));
     SKIP_FRAME(&f, "conv.start");
     /* The same identity again changes nothing. */
-    CHECK_INT(psess_identify(f.s, "player-42", ""), PARLEY_OK);
-    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE, 0);
+    CHECK_INT(pl_sess_identify(f.s, "player-42", ""), PARLEY_OK);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CLOSE, 0);
     /* Reconnecting for a new identity is immediate however many attempts
      * failed before. */
-    CHECK_INT(psess_identify(f.s, "player-43", "tok"), PARLEY_OK);
-    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE);
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    CHECK_INT(pl_sess_identify(f.s, "player-43", "tok"), PARLEY_OK);
+    CHECK(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CLOSE);
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
     drain_events(&f);
     for (int i = 0; i < 6; i++)
         fail_attempt(&f);
     connect_open(&f);
     SKIP_FRAME(&f, "hello");
     drain_events(&f);
-    CHECK_INT(psess_identify(f.s, "player-44", NULL), PARLEY_OK);
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+    CHECK_INT(pl_sess_identify(f.s, "player-44", NULL), PARLEY_OK);
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
     ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-    if (ev) {
-        CHECK_INT(ev->retry_ms, 0);
-        CHECK_STR(ev->text, "identity changed");
-    }
+    CHECK_INT(ev->retry_ms, 0);
+    CHECK_STR(ev->text, "identity changed");
     parley_event_free(ev);
     fx_free(&f);
 }
@@ -1007,29 +975,29 @@ static void test_identify_validation(void)
 {
     fx f;
     fx_init(&f);
-    CHECK_INT(psess_identify(f.s, NULL, NULL), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psess_identify(f.s, "", NULL), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(psess_identify(f.s, "has space", NULL), PARLEY_ERR_INVALID_ARG);
-    char longid[PROTO_MAX_ID + 2];
+    CHECK_INT(pl_sess_identify(f.s, NULL, NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_sess_identify(f.s, "", NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_sess_identify(f.s, "has space", NULL), PARLEY_ERR_INVALID_ARG);
+    char longid[PL_MAX_ID + 2];
     memset(longid, 'x', sizeof longid - 1);
     longid[sizeof longid - 1] = '\0';
-    CHECK_INT(psess_identify(f.s, longid, NULL), PARLEY_ERR_INVALID_ARG);
-    longid[PROTO_MAX_ID] = '\0';
-    CHECK_INT(psess_identify(f.s, longid, NULL), PARLEY_OK);
-    CHECK_INT(psess_identify(f.s, "u", "bad\xff"), PARLEY_ERR_INVALID_ARG);
-    char *tok = malloc(PROTO_MAX_STRING + 2);
-    memset(tok, 't', PROTO_MAX_STRING + 1);
-    tok[PROTO_MAX_STRING + 1] = '\0';
-    CHECK_INT(psess_identify(f.s, "u", tok), PARLEY_ERR_INVALID_ARG);
-    tok[PROTO_MAX_STRING] = '\0';
-    CHECK_INT(psess_identify(f.s, "u", tok), PARLEY_OK);
+    CHECK_INT(pl_sess_identify(f.s, longid, NULL), PARLEY_ERR_INVALID_ARG);
+    longid[PL_MAX_ID] = '\0';
+    CHECK_INT(pl_sess_identify(f.s, longid, NULL), PARLEY_OK);
+    CHECK_INT(pl_sess_identify(f.s, "u", "bad\xff"), PARLEY_ERR_INVALID_ARG);
+    char *tok = malloc(PL_MAX_STRING + 2);
+    memset(tok, 't', PL_MAX_STRING + 1);
+    tok[PL_MAX_STRING + 1] = '\0';
+    CHECK_INT(pl_sess_identify(f.s, "u", tok), PARLEY_ERR_INVALID_ARG);
+    tok[PL_MAX_STRING] = '\0';
+    CHECK_INT(pl_sess_identify(f.s, "u", tok), PARLEY_OK);
     free(tok);
     /* Identify while connecting: the hello is not out yet, no reconnect. */
-    psess_go_online(f.s, f.now);
-    psess_on_connecting(f.s, f.now);
-    CHECK_INT(psess_identify(f.s, "late", NULL), PARLEY_OK);
-    CHECK_INT(psess_want(f.s, f.now, NULL), 0);
-    psess_on_open(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
+    pl_sess_on_connecting(f.s, f.now);
+    CHECK_INT(pl_sess_identify(f.s, "late", NULL), PARLEY_OK);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL), 0);
+    pl_sess_on_open(f.s, f.now);
     cJSON *h = EXPECT_FRAME(&f, "hello");
     CHECK_STR(sp_jstr(h, "user.id"), "late");
     cJSON_Delete(h);
@@ -1042,22 +1010,22 @@ static void test_go_offline(void)
     start_online(&f);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
-    psess_go_offline(f.s, f.now);
+    pl_sess_go_offline(f.s, f.now);
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_OFFLINE);
     parley_event_free(ev);
     int64_t deadline = 0;
-    CHECK_INT(psess_want(f.s, f.now + 100000, &deadline), 0);
+    CHECK_INT(pl_sess_want(f.s, f.now + 100000, &deadline), 0);
     CHECK_INT(deadline, -1);
     EXPECT_NO_FRAME(&f);
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "late close");
-    psess_tick(f.s, f.now + 100000);
-    CHECK_INT(psess_want(f.s, f.now + 100000, NULL), 0);
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "late close");
+    pl_sess_tick(f.s, f.now + 100000);
+    CHECK_INT(pl_sess_want(f.s, f.now + 100000, NULL), 0);
     CHECK_INT(event_count(&f), 0);
-    CHECK_INT(psess_outbox_count(f.s), 1); /* queued items stay */
-    psess_go_offline(f.s, f.now);
+    CHECK_INT(pl_sess_outbox_count(f.s), 1); /* queued items stay */
+    pl_sess_go_offline(f.s, f.now);
     CHECK_INT(event_count(&f), 0);
     /* Back online: connects at once and resends. */
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     SKIP_FRAME(&f, "conv.start");
     fx_free(&f);
@@ -1069,7 +1037,7 @@ static void test_attr_validation(void)
 {
     fx f;
     fx_init(&f);
-    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    pl_attr a = {.key = "plan", .type = PL_ATTR_STR, .str = "vip"};
     CHECK_INT(fx_attr(&f, NULL), PARLEY_ERR_INVALID_ARG);
     a.key = "bad key";
     CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
@@ -1077,7 +1045,7 @@ static void test_attr_validation(void)
     CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
     a.key = NULL;
     CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
-    char longkey[PROTO_MAX_ATTR_KEY + 2];
+    char longkey[PL_MAX_ATTR_KEY + 2];
     memset(longkey, 'k', sizeof longkey - 1);
     longkey[sizeof longkey - 1] = '\0';
     a.key = longkey;
@@ -1087,38 +1055,38 @@ static void test_attr_validation(void)
     CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
     a.str = "bad\xc3";
     CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_INVALID_ARG);
-    char longval[PROTO_MAX_ATTR_STR + 2];
+    char longval[PL_MAX_ATTR_STR + 2];
     memset(longval, 'v', sizeof longval - 1);
     longval[sizeof longval - 1] = '\0';
     a.str = longval;
     CHECK_INT(fx_attr(&f, &a), PARLEY_ERR_TOO_LONG);
-    longval[PROTO_MAX_ATTR_STR] = '\0';
+    longval[PL_MAX_ATTR_STR] = '\0';
     CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
-    pattr n = {.key = "level", .type = PATTR_NUM, .num = NAN};
+    pl_attr n = {.key = "level", .type = PL_ATTR_NUM, .num = NAN};
     CHECK_INT(fx_attr(&f, &n), PARLEY_ERR_INVALID_ARG);
     n.num = INFINITY;
     CHECK_INT(fx_attr(&f, &n), PARLEY_ERR_INVALID_ARG);
     n.num = 7;
     CHECK_INT(fx_attr(&f, &n), PARLEY_OK);
-    pattr bad_type = {.key = "x", .type = (pattr_type)42};
+    pl_attr bad_type = {.key = "x", .type = (pl_attr_type)42};
     CHECK_INT(fx_attr(&f, &bad_type), PARLEY_ERR_INVALID_ARG);
     /* 100 keys fit, the 101st does not; replacing one still works. */
-    for (int i = 2; i < PROTO_MAX_ATTRS; i++) {
+    for (int i = 2; i < PL_MAX_ATTRS; i++) {
         char key[16];
         snprintf(key, sizeof key, "k%d", i);
-        pattr b = {.key = key, .type = PATTR_BOOL, .boolean = 1};
+        pl_attr b = {.key = key, .type = PL_ATTR_BOOL, .boolean = 1};
         CHECK_INT(fx_attr(&f, &b), PARLEY_OK);
     }
-    pattr extra = {.key = "one-more", .type = PATTR_BOOL, .boolean = 1};
+    pl_attr extra = {.key = "one-more", .type = PL_ATTR_BOOL, .boolean = 1};
     CHECK_INT(fx_attr(&f, &extra), PARLEY_ERR_FULL);
-    pattr again = {.key = "plan", .type = PATTR_BOOL, .boolean = 5};
+    pl_attr again = {.key = "plan", .type = PL_ATTR_BOOL, .boolean = 5};
     CHECK_INT(fx_attr(&f, &again), PARLEY_OK);
     /* The snapshot in a conv.start shows the current values. */
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     cJSON *ctx = EXPECT_FRAME(&f, "context");
     const cJSON *attrs = sp_jget(ctx, "attributes");
-    CHECK_INT(cJSON_GetArraySize(attrs), PROTO_MAX_ATTRS);
+    CHECK_INT(cJSON_GetArraySize(attrs), PL_MAX_ATTRS);
     CHECK(cJSON_IsTrue(sp_jget(attrs, "plan")));
     CHECK_INT(cJSON_GetNumberValue(sp_jget(attrs, "level")), 7);
     cJSON_Delete(ctx);
@@ -1131,31 +1099,31 @@ static void test_context_frames(void)
 {
     fx f;
     fx_init(&f);
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     EXPECT_NO_FRAME(&f); /* no context yet: no frame */
-    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    pl_attr a = {.key = "plan", .type = PL_ATTR_STR, .str = "vip"};
     CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
     cJSON *p1 = EXPECT_FRAME(&f, "context");
     CHECK(cJSON_IsFalse(sp_jget(p1, "full")));
     CHECK_STR(sp_jstr(p1, "attributes.plan"), "vip");
-    pattr b = {.key = "level", .type = PATTR_NUM, .num = 7.5};
+    pl_attr b = {.key = "level", .type = PL_ATTR_NUM, .num = 7.5};
     CHECK_INT(fx_attr(&f, &b), PARLEY_OK);
-    CHECK_INT(pctx_set_screen(f.ctx, "shop"), PARLEY_OK);
-    CHECK_INT(pctx_add_breadcrumb(f.ctx, "opened shop", 1763900000000), PARLEY_OK);
+    CHECK_INT(pl_ctx_set_screen(f.ctx, "shop"), PARLEY_OK);
+    CHECK_INT(pl_ctx_add_breadcrumb(f.ctx, "opened shop", 1763900000000), PARLEY_OK);
     EXPECT_NO_FRAME(&f); /* within the interval */
     int64_t due = -1;
-    psess_want(f.s, f.now, &due);
-    CHECK_INT(due, f.now + PCTX_DEFAULT_INTERVAL_MS);
+    pl_sess_want(f.s, f.now, &due);
+    CHECK_INT(due, f.now + PL_CTX_DEFAULT_INTERVAL_MS);
     f.now = due;
-    psess_tick(f.s, f.now);
+    pl_sess_tick(f.s, f.now);
     cJSON *p2 = EXPECT_FRAME(&f, "context");
     CHECK_INT(cJSON_GetArraySize(sp_jget(p2, "attributes")), 1); /* only what changed */
     CHECK(cJSON_GetNumberValue(sp_jget(sp_jget(p2, "attributes"), "level")) == 7.5);
     CHECK_STR(sp_jstr(p2, "screen"), "shop");
     CHECK_INT(cJSON_GetArraySize(sp_jget(p2, "breadcrumbs")), 1);
     EXPECT_NO_FRAME(&f);
-    psess_want(f.s, f.now, &due);
+    pl_sess_want(f.s, f.now, &due);
     CHECK_INT(due, -1); /* nothing dirty: no timer */
     /* After a reconnect: the full context. */
     drop_and_wait(&f);
@@ -1178,7 +1146,7 @@ static void test_screen_flood_is_bounded(void)
 {
     fx f;
     fx_init(&f);
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     int frames = 0;
     const char *d;
@@ -1186,24 +1154,24 @@ static void test_screen_flood_is_bounded(void)
     for (int i = 0; i < 10000; i++) {
         char screen[32];
         snprintf(screen, sizeof screen, "level-%d", i % 7);
-        CHECK_INT(pctx_set_screen(f.ctx, screen), PARLEY_OK);
+        CHECK_INT(pl_ctx_set_screen(f.ctx, screen), PARLEY_OK);
         if (i % 10 == 0) /* 10,000 calls spread over one second */
             f.now++;
-        psess_tick(f.s, f.now);
-        while (psess_peek_frame(f.s, &d, &n)) {
-            psess_frame_written(f.s);
+        pl_sess_tick(f.s, f.now);
+        while (pl_sess_peek_frame(f.s, &d, &n)) {
+            pl_sess_frame_written(f.s);
             frames++;
         }
     }
-    f.now += PCTX_DEFAULT_INTERVAL_MS;
-    psess_tick(f.s, f.now);
-    while (psess_peek_frame(f.s, &d, &n)) {
-        psess_frame_written(f.s);
+    f.now += PL_CTX_DEFAULT_INTERVAL_MS;
+    pl_sess_tick(f.s, f.now);
+    while (pl_sess_peek_frame(f.s, &d, &n)) {
+        pl_sess_frame_written(f.s);
         frames++;
     }
     printf("  10000 set_screen calls in 1 s -> %d context frames\n", frames);
     CHECK(frames >= 2 && frames <= 3);
-    CHECK_INT((int)pctx_frames_sent(f.ctx), frames);
+    CHECK_INT((int)pl_ctx_frames_sent(f.ctx), frames);
     fx_free(&f);
 }
 
@@ -1211,44 +1179,47 @@ static void test_context_values(void)
 {
     fx f;
     fx_init(&f);
-    pattr j = {.key = "inventory", .type = PATTR_JSON, .str = " { \"gems\" : 120, \"items\": [\"sword\"] } "};
-    CHECK_INT(pctx_set_attr(f.ctx, &j), PARLEY_OK);
-    pattr nul = {.key = "referrer", .type = PATTR_NULL};
-    CHECK_INT(pctx_set_attr(f.ctx, &nul), PARLEY_OK);
-    pattr bad = {.key = "x", .type = PATTR_JSON, .str = "[1,2]"};
-    CHECK_INT(pctx_set_attr(f.ctx, &bad), PARLEY_ERR_INVALID_ARG); /* not an object */
-    bad.str = "{\"a\":1,\"a\":2}";
-    CHECK_INT(pctx_set_attr(f.ctx, &bad), PARLEY_ERR_INVALID_ARG); /* duplicate key */
-    bad.str = "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{}}}}}}}}}";
-    CHECK_INT(pctx_set_attr(f.ctx, &bad), PARLEY_ERR_INVALID_ARG); /* 9 levels */
-    char big[PROTO_MAX_JSON_VALUE + 16];
-    snprintf(big, sizeof big, "{\"k\":\"%0*d\"}", PROTO_MAX_JSON_VALUE, 0);
+    pl_attr j = {.key = "inventory",
+                 .type = PL_ATTR_JSON,
+                 .str = Q(" { 'gems' : 120, 'items': ['sword'] } ")};
+    CHECK_INT(pl_ctx_set_attr(f.ctx, &j), PARLEY_OK);
+    pl_attr nul = {.key = "referrer", .type = PL_ATTR_NULL};
+    CHECK_INT(pl_ctx_set_attr(f.ctx, &nul), PARLEY_OK);
+    pl_attr bad = {.key = "x", .type = PL_ATTR_JSON, .str = "[1,2]"};
+    CHECK_INT(pl_ctx_set_attr(f.ctx, &bad), PARLEY_ERR_INVALID_ARG); /* not an object */
+    bad.str = Q("{'a':1,'a':2}");
+    CHECK_INT(pl_ctx_set_attr(f.ctx, &bad), PARLEY_ERR_INVALID_ARG); /* duplicate key */
+    bad.str = Q("{'a':{'b':{'c':{'d':{'e':{'f':{'g':{'h':{}}}}}}}}}");
+    CHECK_INT(pl_ctx_set_attr(f.ctx, &bad), PARLEY_ERR_INVALID_ARG); /* 9 levels */
+    char big[PL_MAX_JSON_VALUE + 16];
+    snprintf(big, sizeof big, Q("{'k':'%0*d'}"), PL_MAX_JSON_VALUE, 0);
     bad.str = big;
-    CHECK_INT(pctx_set_attr(f.ctx, &bad), PARLEY_ERR_TOO_LONG);
-    CHECK_INT(pctx_set_screen(f.ctx, ""), PARLEY_ERR_INVALID_ARG);
-    char longs[PROTO_MAX_SCREEN + 2];
+    CHECK_INT(pl_ctx_set_attr(f.ctx, &bad), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pl_ctx_set_screen(f.ctx, ""), PARLEY_ERR_INVALID_ARG);
+    char longs[PL_MAX_SCREEN + 2];
     memset(longs, 's', sizeof longs - 1);
     longs[sizeof longs - 1] = '\0';
-    CHECK_INT(pctx_set_screen(f.ctx, longs), PARLEY_ERR_TOO_LONG);
-    CHECK_INT(pctx_add_breadcrumb(f.ctx, longs, 1), PARLEY_ERR_TOO_LONG);
-    CHECK_INT(pctx_add_breadcrumb(f.ctx, "bad \xff", 1), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pctx_set_device(f.ctx, "os", "TestOS 1"), PARLEY_OK);
-    CHECK_INT(pctx_set_device(f.ctx, "bad key", "x"), PARLEY_ERR_INVALID_ARG);
-    for (int i = 0; i < PROTO_MAX_DEVICE - 1; i++) {
+    CHECK_INT(pl_ctx_set_screen(f.ctx, longs), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pl_ctx_add_breadcrumb(f.ctx, longs, 1), PARLEY_ERR_TOO_LONG);
+    CHECK_INT(pl_ctx_add_breadcrumb(f.ctx, "bad \xff", 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_ctx_set_device(f.ctx, "os", "TestOS 1"), PARLEY_OK);
+    CHECK_INT(pl_ctx_set_device(f.ctx, "bad key", "x"), PARLEY_ERR_INVALID_ARG);
+    for (int i = 0; i < PL_MAX_DEVICE - 1; i++) {
         char key[16];
         snprintf(key, sizeof key, "f%d", i);
-        CHECK_INT(pctx_set_device(f.ctx, key, "v"), PARLEY_OK);
+        CHECK_INT(pl_ctx_set_device(f.ctx, key, "v"), PARLEY_OK);
     }
-    CHECK_INT(pctx_set_device(f.ctx, "one-more", "v"), PARLEY_ERR_FULL);
+    CHECK_INT(pl_ctx_set_device(f.ctx, "one-more", "v"), PARLEY_ERR_FULL);
     char *snap = NULL;
-    CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
+    CHECK_INT(pl_ctx_snapshot(f.ctx, &snap), PARLEY_OK);
     cJSON *o = cJSON_Parse(snap);
     CHECK(o != NULL);
-    CHECK_INT(cJSON_GetNumberValue(sp_jget(sp_jget(sp_jget(o, "attributes"), "inventory"), "gems")), 120);
+    CHECK_INT(cJSON_GetNumberValue(sp_jget(sp_jget(sp_jget(o, "attributes"), "inventory"), "gems")),
+              120);
     CHECK(cJSON_IsNull(sp_jget(sp_jget(o, "attributes"), "referrer")));
     CHECK_STR(sp_jstr(o, "device.os"), "TestOS 1");
     cJSON_Delete(o);
-    pfree(&f.a, snap);
+    pl_free(&f.a, snap);
     fx_free(&f);
 }
 
@@ -1258,19 +1229,19 @@ static void test_breadcrumb_ring(void)
     fx f;
     memset(&f, 0, sizeof f);
     tl_alloc_reset(&f.ta);
-    f.a = (palloc){tl_malloc, tl_realloc, tl_free, &f.ta};
-    f.rand = prand_new(palloc_libc());
-    f.s = psess_new(&f.a, &sp_default_cfg, f.rand, NULL);
-    pctx_config cc = {.consent = 1, .breadcrumb_cap = 3};
-    f.ctx = pctx_new(&f.a, f.s, &cc, NULL);
+    f.a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f.ta};
+    f.rand = pl_rand_new(pl_alloc_libc());
+    f.s = pl_sess_new(&f.a, &sp_default_cfg, f.rand, NULL);
+    pl_ctx_config cc = {.consent = 1, .breadcrumb_cap = 3};
+    f.ctx = pl_ctx_new(&f.a, f.s, &cc, NULL);
     CHECK(f.ctx != NULL);
     for (int i = 1; i <= 5; i++) {
         char t[16];
         snprintf(t, sizeof t, "step %d", i);
-        CHECK_INT(pctx_add_breadcrumb(f.ctx, t, 1000 + i), PARLEY_OK);
+        CHECK_INT(pl_ctx_add_breadcrumb(f.ctx, t, 1000 + i), PARLEY_OK);
     }
     char *snap = NULL;
-    CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
+    CHECK_INT(pl_ctx_snapshot(f.ctx, &snap), PARLEY_OK);
     cJSON *o = cJSON_Parse(snap);
     const cJSON *crumbs = sp_jget(o, "breadcrumbs");
     CHECK_INT(cJSON_GetArraySize(crumbs), 3);
@@ -1278,7 +1249,7 @@ static void test_breadcrumb_ring(void)
     CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, 2), "text"), "step 5");
     CHECK_INT(cJSON_GetNumberValue(sp_jget(cJSON_GetArrayItem(crumbs, 2), "ts")), 1005);
     cJSON_Delete(o);
-    pfree(&f.a, snap);
+    pl_free(&f.a, snap);
     fx_free(&f);
 }
 
@@ -1288,21 +1259,21 @@ static void test_consent(void)
 {
     fx f;
     fx_init(&f);
-    pctx_set_consent(f.ctx, 0);
-    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    pl_ctx_set_consent(f.ctx, 0);
+    pl_attr a = {.key = "plan", .type = PL_ATTR_STR, .str = "vip"};
     CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
-    CHECK_INT(pctx_set_screen(f.ctx, "shop"), PARLEY_OK);
-    CHECK_INT(pctx_track_event(f.ctx, "purchase_failed", NULL, 1), PARLEY_ERR_CONSENT);
-    psess_go_online(f.s, f.now);
+    CHECK_INT(pl_ctx_set_screen(f.ctx, "shop"), PARLEY_OK);
+    CHECK_INT(pl_ctx_track_event(f.ctx, "purchase_failed", NULL, 1), PARLEY_ERR_CONSENT);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     cJSON *st = EXPECT_FRAME(&f, "conv.start");
     CHECK(sp_jget(st, "context") == NULL);
     cJSON_Delete(st);
-    psess_tick(f.s, f.now + 5000);
+    pl_sess_tick(f.s, f.now + 5000);
     EXPECT_NO_FRAME(&f);
-    pctx_set_consent(f.ctx, 1);
+    pl_ctx_set_consent(f.ctx, 1);
     cJSON *full = EXPECT_FRAME(&f, "context");
     CHECK(cJSON_IsTrue(sp_jget(full, "full")));
     CHECK_STR(sp_jstr(full, "attributes.plan"), "vip");
@@ -1316,13 +1287,14 @@ static void test_tracked_event(void)
 {
     fx f;
     fx_init(&f);
-    CHECK_INT(pctx_track_event(f.ctx, "bad name", NULL, 1), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pctx_track_event(f.ctx, "purchase_failed", "[1]", 1), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(pctx_track_event(f.ctx, "purchase_failed", "{\"sku\":\"gems_500\",\"code\":402}", 1763900002000),
+    CHECK_INT(pl_ctx_track_event(f.ctx, "bad name", NULL, 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_ctx_track_event(f.ctx, "purchase_failed", "[1]", 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_ctx_track_event(f.ctx, "purchase_failed", Q("{'sku':'gems_500','code':402}"),
+                                 1763900002000),
               PARLEY_OK);
-    CHECK_INT(psess_outbox_count(f.s), 1);
+    CHECK_INT(pl_sess_outbox_count(f.s), 1);
     CHECK_INT(event_count(&f), 0);
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     cJSON *e = EXPECT_FRAME(&f, "event");
     CHECK_STR(sp_jstr(e, "name"), "purchase_failed");
@@ -1334,12 +1306,12 @@ static void test_tracked_event(void)
     cJSON *again = EXPECT_FRAME(&f, "event");
     CHECK_STR(sp_jstr(again, "cid"), sp_jstr(e, "cid"));
     char ack[128];
-    snprintf(ack, sizeof ack, "{\"t\":\"ack\",\"cid\":\"%s\"}", sp_jstr(e, "cid"));
+    snprintf(ack, sizeof ack, Q("{'t':'ack','cid':'%s'}"), sp_jstr(e, "cid"));
     feed(&f, ack);
-    CHECK_INT(psess_outbox_count(f.s), 0);
+    CHECK_INT(pl_sess_outbox_count(f.s), 0);
     CHECK_INT(event_count(&f), 0);
     feed(&f, ack); /* a duplicate ack changes nothing */
-    feed(&f, "{\"t\":\"ack\"}");
+    feed(&f, Q("{'t':'ack'}"));
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0); /* malformed: no cid */
     parley_event_free(ev);
     cJSON_Delete(e);
@@ -1362,28 +1334,31 @@ static void test_redaction(void)
 {
     fx f;
     fx_init(&f);
-    pctx_free(f.ctx);
+    pl_ctx_free(f.ctx);
     int calls[8] = {0};
-    pctx_config cc = {.consent = 1, .redact = {.fn = count_digits, .user = calls, .builtin = 1}};
-    f.ctx = pctx_new(&f.a, f.s, &cc, NULL);
-    pattr a = {.key = "note", .type = PATTR_STR, .str = "card 4111 1111 1111 1111 of X"};
-    CHECK_INT(pctx_set_attr(f.ctx, &a), PARLEY_OK);
-    pattr j = {.key = "billing", .type = PATTR_JSON, .str = "{\"email\":\"jane.doe@example.com\",\"n\":[\"4111-1111-1111-1111\"]}"};
-    CHECK_INT(pctx_set_attr(f.ctx, &j), PARLEY_OK);
-    CHECK_INT(pctx_set_screen(f.ctx, "pay jane@example.com"), PARLEY_OK);
+    pl_ctx_config cc = {.consent = 1, .redact = {.fn = count_digits, .user = calls, .builtin = 1}};
+    f.ctx = pl_ctx_new(&f.a, f.s, &cc, NULL);
+    pl_attr a = {.key = "note", .type = PL_ATTR_STR, .str = "card 4111 1111 1111 1111 of X"};
+    CHECK_INT(pl_ctx_set_attr(f.ctx, &a), PARLEY_OK);
+    pl_attr j = {.key = "billing",
+                 .type = PL_ATTR_JSON,
+                 .str = Q("{'email':'jane.doe@example.com','n':['4111-1111-1111-1111']}")};
+    CHECK_INT(pl_ctx_set_attr(f.ctx, &j), PARLEY_OK);
+    CHECK_INT(pl_ctx_set_screen(f.ctx, "pay jane@example.com"), PARLEY_OK);
     char *snap = NULL, *msg = NULL;
-    CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
+    CHECK_INT(pl_ctx_snapshot(f.ctx, &snap), PARLEY_OK);
     CHECK(strstr(snap, "4111") == NULL);
     CHECK(strstr(snap, "example.com") == NULL);
     CHECK(strstr(snap, "card [card] of x") != NULL);
-    CHECK(strstr(snap, "\"email\":\"[email]\"") != NULL);
-    CHECK_INT(pctx_redact(f.ctx, PARLEY_FIELD_MESSAGE, "my card is 5555555555554444", &msg), PARLEY_OK);
+    CHECK(strstr(snap, Q("'email':'[email]'")) != NULL);
+    CHECK_INT(pl_ctx_redact(f.ctx, PARLEY_FIELD_MESSAGE, "my card is 5555555555554444", &msg),
+              PARLEY_OK);
     CHECK_STR(msg, "my card is [card]");
     CHECK_INT(calls[PARLEY_FIELD_ATTRIBUTE], 3);
     CHECK_INT(calls[PARLEY_FIELD_SCREEN], 1);
     CHECK_INT(calls[PARLEY_FIELD_MESSAGE], 1);
-    pfree(&f.a, snap);
-    pfree(&f.a, msg);
+    pl_free(&f.a, snap);
+    pl_free(&f.a, msg);
     fx_free(&f);
 }
 
@@ -1400,43 +1375,44 @@ static void test_send_text_validation(void)
     CHECK_INT(fx_send(&f, conv, NULL, cid), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(fx_send(&f, conv, "", cid), PARLEY_ERR_INVALID_ARG);
     CHECK_INT(fx_send(&f, conv, "bad \xed\xa0\x80", cid), PARLEY_ERR_INVALID_ARG);
-    char text[PROTO_MAX_TEXT + 2];
+    char text[PL_MAX_TEXT + 2];
     memset(text, 'a', sizeof text - 1);
     text[sizeof text - 1] = '\0';
     CHECK_INT(fx_send(&f, conv, text, cid), PARLEY_ERR_TOO_LONG);
-    text[PROTO_MAX_TEXT] = '\0';
+    text[PL_MAX_TEXT] = '\0';
     CHECK_INT(fx_send(&f, conv, text, cid), PARLEY_OK);
-    CHECK_INT(psess_outbox_count(f.s), 2);
+    CHECK_INT(pl_sess_outbox_count(f.s), 2);
     drain_events(&f);
     /* The server lowers the limit. */
-    psess_go_online(f.s, f.now);
-    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_text\":10}}");
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, Q("{'t':'welcome','session':'s','limits':{'max_text':10}}"));
     CHECK_INT(fx_send(&f, conv, "0123456789", cid), PARLEY_OK);
     CHECK_INT(fx_send(&f, conv, "0123456789a", cid), PARLEY_ERR_TOO_LONG);
     /* ...and cannot raise it above 4096. */
     drop_and_wait(&f);
-    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s\",\"limits\":{\"max_text\":100000,\"max_frame\":1000000}}");
-    CHECK_INT(psess_max_frame(f.s), PROTO_MAX_FRAME);
-    text[PROTO_MAX_TEXT] = 'a';
+    bring_online(
+        &f, Q("{'t':'welcome','session':'s','limits':{'max_text':100000,'max_frame':1000000}}"));
+    CHECK_INT(pl_sess_max_frame(f.s), PL_MAX_FRAME);
+    text[PL_MAX_TEXT] = 'a';
     CHECK_INT(fx_send(&f, conv, text, cid), PARLEY_ERR_TOO_LONG);
-    CHECK_INT(psess_outbox_count(f.s), 3);
+    CHECK_INT(pl_sess_outbox_count(f.s), 3);
     /* Subjects. */
-    char subject[PROTO_MAX_SUBJECT + 2];
+    char subject[PL_MAX_SUBJECT + 2];
     memset(subject, 's', sizeof subject - 1);
     subject[sizeof subject - 1] = '\0';
     CHECK_INT(fx_start(&f, subject, conv), PARLEY_ERR_TOO_LONG);
     CHECK_INT(fx_start(&f, "bad \xff", conv), PARLEY_ERR_INVALID_ARG);
-    subject[PROTO_MAX_SUBJECT] = '\0';
+    subject[PL_MAX_SUBJECT] = '\0';
     CHECK_INT(fx_start(&f, subject, conv), PARLEY_OK);
     fx_free(&f);
 }
 
 static void test_outbox_cap(void)
 {
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.outbox_cap = 3;
     fx f;
-    CHECK(fx_init_cfg(&f, &cfg));
+    REQUIRE(fx_init_cfg(&f, &cfg));
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     CHECK_INT(fx_send(&f, conv, "1", cid), PARLEY_OK);
@@ -1445,9 +1421,9 @@ static void test_outbox_cap(void)
     CHECK_INT(fx_send(&f, conv, "3", cid), PARLEY_ERR_FULL);
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_ERR_FULL);
     CHECK_INT(event_count(&f), 0); /* no PENDING for a refused message */
-    CHECK_INT(psess_outbox_count(f.s), 3);
+    CHECK_INT(pl_sess_outbox_count(f.s), 3);
     /* An ack makes room. */
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     cJSON *start = EXPECT_FRAME(&f, "conv.start");
     ack_frame(&f, start, NULL, NULL);
@@ -1464,26 +1440,27 @@ static void test_peek_until_written(void)
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     const char *d1, *d2;
     size_t l1, l2;
-    CHECK(psess_peek_frame(f.s, &d1, &l1));
-    CHECK(psess_peek_frame(f.s, &d2, &l2));
+    CHECK(pl_sess_peek_frame(f.s, &d1, &l1));
+    CHECK(pl_sess_peek_frame(f.s, &d2, &l2));
     CHECK(d1 == d2 && l1 == l2);
     CHECK(strstr(d1, "conv.start") != NULL);
     /* A patch queued between peek and written is not the one dropped. */
-    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    pl_attr a = {.key = "plan", .type = PL_ATTR_STR, .str = "vip"};
     CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
-    psess_frame_written(f.s);
-    psess_frame_written(f.s); /* nothing peeked: no-op */
+    pl_sess_frame_written(f.s);
+    pl_sess_frame_written(f.s); /* nothing peeked: no-op */
     SKIP_FRAME(&f, "context");
     EXPECT_NO_FRAME(&f);
     /* An item acked while peeked is not skipped past the next one. */
     char c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
     CHECK_INT(fx_send(&f, conv, "one", c1), PARLEY_OK);
     CHECK_INT(fx_send(&f, conv, "two", c2), PARLEY_OK);
-    CHECK(psess_peek_frame(f.s, &d1, &l1));
+    CHECK(pl_sess_peek_frame(f.s, &d1, &l1));
     char ack[256];
-    snprintf(ack, sizeof ack, "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"id\":\"m\",\"conv\":\"%s\",\"seq\":\"1\"}", c1, conv);
+    snprintf(ack, sizeof ack, Q("{'t':'msg.ack','cid':'%s','id':'m','conv':'%s','seq':'1'}"), c1,
+             conv);
     feed(&f, ack);
-    psess_frame_written(f.s);
+    pl_sess_frame_written(f.s);
     cJSON *j = EXPECT_FRAME(&f, "msg.send");
     CHECK_STR(sp_jstr(j, "cid"), c2);
     cJSON_Delete(j);
@@ -1496,59 +1473,59 @@ static void test_peek_until_written(void)
  * then change nothing or degrade as documented, never crash or leak. */
 static void oom_script(fx *f)
 {
-    psess *s = f->s;
+    pl_sess *s = f->s;
     char conv[PARLEY_ID_SIZE] = "", cid[PARLEY_ID_SIZE];
-    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
-    uint32_t before = psess_outbox_count(s);
+    pl_attr a = {.key = "plan", .type = PL_ATTR_STR, .str = "vip"};
+    uint32_t before = pl_sess_outbox_count(s);
     int rc = fx_start(f, "subject", conv);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
-    CHECK_INT(psess_outbox_count(s), before + (rc == PARLEY_OK));
-    rc = pctx_set_attr(f->ctx, &a);
+    CHECK_INT(pl_sess_outbox_count(s), before + (rc == PARLEY_OK));
+    rc = pl_ctx_set_attr(f->ctx, &a);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
-    rc = psess_identify(s, "player-42", "tok");
+    rc = pl_sess_identify(s, "player-42", "tok");
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     if (conv[0]) {
-        before = psess_outbox_count(s);
+        before = pl_sess_outbox_count(s);
         rc = fx_send(f, conv, "offline", cid);
         CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
-        CHECK_INT(psess_outbox_count(s), before + (rc == PARLEY_OK));
+        CHECK_INT(pl_sess_outbox_count(s), before + (rc == PARLEY_OK));
     }
-    psess_go_online(s, f->now);
-    psess_on_connecting(s, f->now);
-    psess_on_open(s, f->now);
+    pl_sess_go_online(s, f->now);
+    pl_sess_on_connecting(s, f->now);
+    pl_sess_on_open(s, f->now);
     const char *d;
     size_t n;
-    while (psess_peek_frame(s, &d, &n))
-        psess_frame_written(s);
+    while (pl_sess_peek_frame(s, &d, &n))
+        pl_sess_frame_written(s);
     const char *frames[] = {
-        "{\"t\":\"welcome\",\"session\":\"s-1\",\"limits\":{\"max_text\":1000}}",
-        ("{\"t\":\"msg\",\"conv\":\"c-9\",\"id\":\"m-1\",\"seq\":\"1\",\"author\":{\"kind\":\"bot\",\"name\":\"B\"},"
-         "\"text\":\"hi\"}"),
-        "{\"t\":\"conv.update\",\"conv\":\"c-9\",\"state\":\"agent\",\"agent\":{\"name\":\"Dana\"}}",
-        "{\"t\":\"error\",\"code\":\"not_ready\",\"message\":\"wait\"}",
+        Q("{'t':'welcome','session':'s-1','limits':{'max_text':1000}}"),
+        (Q("{'t':'msg','conv':'c-9','id':'m-1','seq':'1','author':{'kind':'bot','name':'B'},"
+           "'text':'hi'}")),
+        Q("{'t':'conv.update','conv':'c-9','state':'agent','agent':{'name':'Dana'}}"),
+        Q("{'t':'error','code':'not_ready','message':'wait'}"),
         "{bad",
     };
     for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
-        rc = psess_on_frame(s, f->now, frames[i], strlen(frames[i]));
+        rc = pl_sess_on_frame(s, f->now, frames[i], strlen(frames[i]));
         CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     }
-    rc = pctx_set_attr(f->ctx, &a);
+    rc = pl_ctx_set_attr(f->ctx, &a);
     CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     if (conv[0]) {
         rc = fx_send(f, conv, "online", cid);
         CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
     }
-    while (psess_peek_frame(s, &d, &n)) {
+    while (pl_sess_peek_frame(s, &d, &n)) {
         cJSON *j = cJSON_ParseWithLength(d, n);
-        psess_frame_written(s);
+        pl_sess_frame_written(s);
         if (j && sp_jstr(j, "cid")) {
             char ack[512];
             snprintf(ack, sizeof ack,
                      strcmp(sp_jstr(j, "t"), "conv.start") == 0
-                         ? "{\"t\":\"conv.ack\",\"cid\":\"%s\",\"conv\":\"%s\"}"
-                         : "{\"t\":\"msg.ack\",\"cid\":\"%s\",\"conv\":\"%s\",\"id\":\"m\",\"seq\":\"2\"}",
+                         ? Q("{'t':'conv.ack','cid':'%s','conv':'%s'}")
+                         : Q("{'t':'msg.ack','cid':'%s','conv':'%s','id':'m','seq':'2'}"),
                      sp_jstr(j, "cid"), sp_jstr(j, "conv"));
-            rc = psess_on_frame(s, f->now, ack, strlen(ack));
+            rc = pl_sess_on_frame(s, f->now, ack, strlen(ack));
             CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
         }
         cJSON_Delete(j);
@@ -1556,18 +1533,18 @@ static void oom_script(fx *f)
     if (conv[0]) {
         char err[256];
         rc = fx_send(f, conv, "rejected", cid);
-        snprintf(err, sizeof err, "{\"t\":\"error\",\"code\":\"too_long\",\"cid\":\"%s\"}", cid);
+        snprintf(err, sizeof err, Q("{'t':'error','code':'too_long','cid':'%s'}"), cid);
         if (rc == PARLEY_OK) {
-            rc = psess_on_frame(s, f->now, err, strlen(err));
+            rc = pl_sess_on_frame(s, f->now, err, strlen(err));
             CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
         }
     }
-    psess_on_closed(s, f->now, PARLEY_ERR_TLS, "bad cert");
+    pl_sess_on_closed(s, f->now, PARLEY_ERR_TLS, "bad cert");
     f->now += 100000;
-    psess_tick(s, f->now);
-    psess_on_connecting(s, f->now);
-    psess_on_open(s, f->now);
-    psess_go_offline(s, f->now);
+    pl_sess_tick(s, f->now);
+    pl_sess_on_connecting(s, f->now);
+    pl_sess_on_open(s, f->now);
+    pl_sess_go_offline(s, f->now);
 }
 
 static void test_oom_loop(void)
@@ -1575,45 +1552,42 @@ static void test_oom_loop(void)
     int completed = 0;
     long fail_at;
     for (fail_at = 0; fail_at < 5000 && !completed; fail_at++) {
+        tl_note("allocation %ld failing", fail_at);
         fx f;
         memset(&f, 0, sizeof f);
         tl_alloc_reset(&f.ta);
         tl_alloc_fail(&f.ta, fail_at, TL_FAIL_REALLOC);
-        f.a = (palloc){tl_malloc, tl_realloc, tl_free, &f.ta};
-        f.rand = prand_new(palloc_libc());
+        f.a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f.ta};
+        f.rand = pl_rand_new(pl_alloc_libc());
         f.now = 1000;
-        f.s = psess_new(&f.a, &sp_default_cfg, f.rand, NULL);
+        f.s = pl_sess_new(&f.a, &sp_default_cfg, f.rand, NULL);
         if (f.s && fx_add_ctx(&f))
             oom_script(&f);
         completed = !f.ta.failed;
         fx_close(&f);
-        pevent_queue_clear(&f.evq);
-        prand_free(f.rand);
-        if (f.ta.live != 0) {
-            CHECK_INT(f.ta.live, 0);
-            fprintf(stderr, "  leak with allocation %ld failing\n", fail_at);
-            break;
-        }
+        pl_event_queue_clear(&f.evq);
+        pl_rand_free(f.rand);
+        REQUIRE_INT(f.ta.live, 0);
     }
     CHECK(completed);
     CHECK(fail_at > 50); /* the script does reach the engine's allocations */
 }
 
-/* psess_new refuses what it cannot work with. */
+/* pl_sess_new refuses what it cannot work with. */
 static void test_new_arguments(void)
 {
-    prand *r = prand_new(palloc_libc());
-    psess_config cfg = sp_default_cfg;
+    pl_rand *r = pl_rand_new(pl_alloc_libc());
+    pl_sess_config cfg = sp_default_cfg;
     cfg.app_id = NULL;
-    CHECK(psess_new(palloc_libc(), &cfg, r, NULL) == NULL);
-    CHECK(psess_new(palloc_libc(), NULL, r, NULL) == NULL);
+    CHECK(pl_sess_new(pl_alloc_libc(), &cfg, r, NULL) == NULL);
+    CHECK(pl_sess_new(pl_alloc_libc(), NULL, r, NULL) == NULL);
     cfg = sp_default_cfg;
     cfg.platform = NULL;
-    psess *s = psess_new(palloc_libc(), &cfg, r, NULL);
+    pl_sess *s = pl_sess_new(pl_alloc_libc(), &cfg, r, NULL);
     CHECK(s != NULL);
-    psess_free(s);
-    psess_free(NULL);
-    prand_free(r);
+    pl_sess_free(s);
+    pl_sess_free(NULL);
+    pl_rand_free(r);
 }
 
 /* A server cannot grow the conversation table (and with it every hello's
@@ -1623,16 +1597,15 @@ static void test_conversation_table_is_bounded(void)
     fx f;
     start_online(&f);
     char conv[32];
-    for (int i = 0; i < PROTO_MAX_CONVERSATIONS; i++) {
+    for (int i = 0; i < PL_MAX_CONVERSATIONS; i++) {
         snprintf(conv, sizeof conv, "c-%d", i);
         feed_msg(&f, conv, "1", "hi");
     }
-    CHECK_INT(event_count(&f), PROTO_MAX_CONVERSATIONS);
+    CHECK_INT(event_count(&f), PL_MAX_CONVERSATIONS);
     drain_events(&f);
     feed_msg(&f, "c-one-too-many", "1", "hi");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-    if (ev)
-        CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
+    CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
     parley_event_free(ev);
     feed_msg(&f, "c-0", "2", "known conversations still deliver");
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
@@ -1644,37 +1617,37 @@ static void test_conversation_table_is_bounded(void)
 
 /* ---- the durable journal --------------------------------------------------------- */
 
-static void fx_init_journal(fx *f, pjournal *j)
+static void fx_init_journal(fx *f, pl_journal *j)
 {
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.journal = j;
-    CHECK(fx_init_cfg(f, &cfg));
+    REQUIRE(fx_init_cfg(f, &cfg));
 }
 
 /* Logout forgets the user in memory and in the journal. */
 static void test_logout(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.journal = j;
-    CHECK(fx_init_cfg(&f, &cfg));
-    CHECK_INT(psess_identify(f.s, "player-42", "tok"), PARLEY_OK);
-    pattr a = {.key = "plan", .type = PATTR_STR, .str = "vip"};
+    REQUIRE(fx_init_cfg(&f, &cfg));
+    CHECK_INT(pl_sess_identify(f.s, "player-42", "tok"), PARLEY_OK);
+    pl_attr a = {.key = "plan", .type = PL_ATTR_STR, .str = "vip"};
     CHECK_INT(fx_attr(&f, &a), PARLEY_OK);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, "secret", conv), PARLEY_OK);
     CHECK_INT(fx_send(&f, conv, "my secret", NULL), PARLEY_OK);
-    psess_go_online(f.s, f.now);
-    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-42\"}");
-    CHECK_INT(psess_logout(f.s, "a-fresh"), PARLEY_OK);
-    CHECK_INT(psess_outbox_count(f.s), 0);
-    CHECK(!psess_conv_known(f.s, conv));
-    CHECK(psess_want(f.s, f.now, NULL) & PSESS_WANT_CLOSE);
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed");
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, Q("{'t':'welcome','session':'s-42'}"));
+    CHECK_INT(pl_sess_logout(f.s, "a-fresh"), PARLEY_OK);
+    CHECK_INT(pl_sess_outbox_count(f.s), 0);
+    CHECK(!pl_sess_conv_known(f.s, conv));
+    CHECK(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CLOSE);
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed");
     drain_events(&f);
-    CHECK_INT(psess_want(f.s, f.now, NULL) & PSESS_WANT_CONNECT, PSESS_WANT_CONNECT);
+    CHECK_INT(pl_sess_want(f.s, f.now, NULL) & PL_SESS_WANT_CONNECT, PL_SESS_WANT_CONNECT);
     connect_open(&f);
     cJSON *h = EXPECT_FRAME(&f, "hello");
     CHECK_STR(sp_jstr(h, "user.anon"), "a-fresh");
@@ -1682,15 +1655,15 @@ static void test_logout(void)
     CHECK(sp_jget(h, "resume") == NULL);
     cJSON_Delete(h);
     char *snap = NULL;
-    CHECK_INT(pctx_snapshot(f.ctx, &snap), PARLEY_OK);
+    CHECK_INT(pl_ctx_snapshot(f.ctx, &snap), PARLEY_OK);
     CHECK(snap == NULL);
     fx_close(&f);
-    pjournal_stats st;
-    pjournal_get_stats(j, &st);
+    pl_journal_stats st;
+    pl_journal_get_stats(j, &st);
     CHECK_INT((int)st.live_entries, 0);
-    pjournal_close(j);
-    prand_free(f.rand);
-    pevent_queue_clear(&f.evq);
+    pl_journal_close(j);
+    pl_rand_free(f.rand);
+    pl_event_queue_clear(&f.evq);
     tl_memfs_free(&m.fs);
 }
 
@@ -1700,8 +1673,8 @@ static void test_logout(void)
  * session's request, or dropped: then after any backoff). */
 static cJSON *next_hello(fx *f)
 {
-    int requested = psess_want(f->s, f->now, NULL) & PSESS_WANT_CLOSE;
-    psess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "closed");
+    int requested = pl_sess_want(f->s, f->now, NULL) & PL_SESS_WANT_CLOSE;
+    pl_sess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "closed");
     if (!requested)
         f->now += 60000;
     drain_events(f);
@@ -1711,15 +1684,15 @@ static cJSON *next_hello(fx *f)
 
 /* A restart on the same journal, online and identified as `user` (NULL:
  * anonymous) with `anon` as the anonymous id; returns its first hello. */
-static cJSON *restart_hello(fx *f, pjournal *j, const char *anon, const char *user)
+static cJSON *restart_hello(fx *f, pl_journal *j, const char *anon, const char *user)
 {
-    psess_config cfg = sp_default_cfg;
+    pl_sess_config cfg = sp_default_cfg;
     cfg.journal = j;
     cfg.anon_id = anon;
-    CHECK(fx_init_cfg(f, &cfg));
+    REQUIRE(fx_init_cfg(f, &cfg));
     if (user)
-        CHECK_INT(psess_identify(f->s, user, "tok"), PARLEY_OK);
-    psess_go_online(f->s, f->now);
+        CHECK_INT(pl_sess_identify(f->s, user, "tok"), PARLEY_OK);
+    pl_sess_go_online(f->s, f->now);
     connect_open(f);
     return EXPECT_FRAME(f, "hello");
 }
@@ -1727,8 +1700,8 @@ static cJSON *restart_hello(fx *f, pjournal *j, const char *anon, const char *us
 static void fx_end(fx *f)
 {
     fx_close(f);
-    prand_free(f->rand);
-    pevent_queue_clear(&f->evq);
+    pl_rand_free(f->rand);
+    pl_event_queue_clear(&f->evq);
     CHECK_INT(f->ta.live, 0);
 }
 
@@ -1738,15 +1711,15 @@ static void fx_end(fx *f)
 static void test_anon_secret_kept(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_journal(&f, j);
-    psess_go_online(f.s, f.now);
-    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-1\",\"anon_secret\":\"ps-1234\"}");
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, Q("{'t':'welcome','session':'s-1','anon_secret':'ps-1234'}"));
     cJSON *h = next_hello(&f); /* nothing changed: a plain reconnect */
     CHECK(sp_jget(sp_jget(h, "user"), "proof") == NULL);
     cJSON_Delete(h);
-    CHECK_INT(psess_identify(f.s, "player-42", "tok"), PARLEY_OK);
+    CHECK_INT(pl_sess_identify(f.s, "player-42", "tok"), PARLEY_OK);
     h = next_hello(&f);
     CHECK_STR(sp_jstr(h, "user.id"), "player-42");
     CHECK_STR(sp_jstr(h, "user.anon"), "a-0000");
@@ -1754,7 +1727,7 @@ static void test_anon_secret_kept(void)
     cJSON_Delete(h);
     /* An identified connection is never issued a secret: the anonymous
      * user's stays. */
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-2\",\"anon_secret\":\"ps-other\"}");
+    feed(&f, Q("{'t':'welcome','session':'s-2','anon_secret':'ps-other'}"));
     fx_end(&f);
 
     h = restart_hello(&f, j, "a-0000", "player-42");
@@ -1769,7 +1742,7 @@ static void test_anon_secret_kept(void)
     CHECK(sp_jstr(h, "user.proof") == NULL);
     cJSON_Delete(h);
     fx_end(&f);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
@@ -1778,17 +1751,17 @@ static void test_anon_secret_kept(void)
 static void test_anon_secret_logout(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_journal(&f, j);
-    psess_go_online(f.s, f.now);
-    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-1\",\"anon_secret\":\"ps-1234\"}");
-    CHECK_INT(psess_logout(f.s, "a-0000"), PARLEY_OK); /* even the same id */
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, Q("{'t':'welcome','session':'s-1','anon_secret':'ps-1234'}"));
+    CHECK_INT(pl_sess_logout(f.s, "a-0000"), PARLEY_OK); /* even the same id */
     cJSON *h = next_hello(&f);
     CHECK(sp_jstr(h, "user.proof") == NULL);
     cJSON_Delete(h);
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-2\"}");
-    CHECK_INT(psess_identify(f.s, "player-42", "tok"), PARLEY_OK);
+    feed(&f, Q("{'t':'welcome','session':'s-2'}"));
+    CHECK_INT(pl_sess_identify(f.s, "player-42", "tok"), PARLEY_OK);
     h = next_hello(&f);
     CHECK_STR(sp_jstr(h, "user.anon"), "a-0000");
     CHECK(sp_jstr(h, "user.proof") == NULL);
@@ -1798,28 +1771,28 @@ static void test_anon_secret_logout(void)
     h = restart_hello(&f, j, "a-0000", "player-42");
     CHECK(sp_jstr(h, "user.proof") == NULL);
     cJSON_Delete(h);
-    CHECK_INT(psess_logout(f.s, "a-fresh"), PARLEY_OK);
+    CHECK_INT(pl_sess_logout(f.s, "a-fresh"), PARLEY_OK);
     h = next_hello(&f);
     cJSON_Delete(h);
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-3\",\"anon_secret\":\"ps-fresh\"}");
+    feed(&f, Q("{'t':'welcome','session':'s-3','anon_secret':'ps-fresh'}"));
     fx_end(&f);
 
     h = restart_hello(&f, j, "a-fresh", "player-43");
     CHECK_STR(sp_jstr(h, "user.proof"), "ps-fresh");
     cJSON_Delete(h);
     fx_end(&f);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
 static void test_restart_with_outbox(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_journal(&f, j);
-    psess_go_online(f.s, f.now);
-    bring_online(&f, "{\"t\":\"welcome\",\"session\":\"s-77\"}");
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, Q("{'t':'welcome','session':'s-77'}"));
     char conv[PARLEY_ID_SIZE], c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     cJSON *start = EXPECT_FRAME(&f, "conv.start");
@@ -1828,18 +1801,18 @@ static void test_restart_with_outbox(void)
     feed_msg(&f, conv, "1", "welcome");
     drain_events(&f);
     /* Written while the connection is gone: never sent, never acked. */
-    psess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
     CHECK_INT(fx_send(&f, conv, "one", c1), PARLEY_OK);
     CHECK_INT(fx_send(&f, conv, "two", c2), PARLEY_OK);
     fx_close(&f); /* the app exits */
     CHECK_INT(f.ta.live, 0);
-    prand_free(f.rand);
-    pevent_queue_clear(&f.evq);
+    pl_rand_free(f.rand);
+    pl_event_queue_clear(&f.evq);
 
     fx g;
     fx_init_journal(&g, j);
-    CHECK_INT(psess_outbox_count(g.s), 2);
-    psess_go_online(g.s, g.now);
+    CHECK_INT(pl_sess_outbox_count(g.s), 2);
+    pl_sess_go_online(g.s, g.now);
     connect_open(&g);
     cJSON *h = EXPECT_FRAME(&g, "hello");
     char path[200];
@@ -1848,7 +1821,7 @@ static void test_restart_with_outbox(void)
     CHECK_STR(sp_jstr(h, "resume.session"), "s-77");
     cJSON_Delete(h);
     EXPECT_NO_FRAME(&g);
-    feed(&g, "{\"t\":\"welcome\",\"session\":\"s-77\"}");
+    feed(&g, Q("{'t':'welcome','session':'s-77'}"));
     drain_events(&g);
     cJSON *m1 = EXPECT_FRAME(&g, "msg.send");
     cJSON *m2 = EXPECT_FRAME(&g, "msg.send");
@@ -1861,7 +1834,7 @@ static void test_restart_with_outbox(void)
     SKIP_FRAME(&g, "msg.send");
     ack_frame(&g, m1, "m-2", "2");
     ack_frame(&g, m2, "m-3", "3");
-    CHECK_INT(psess_outbox_count(g.s), 1);
+    CHECK_INT(pl_sess_outbox_count(g.s), 1);
     cJSON_Delete(m1);
     cJSON_Delete(m2);
     fx_free(&g);
@@ -1869,16 +1842,16 @@ static void test_restart_with_outbox(void)
     /* Acked items are gone from the journal, the unacked one stays. */
     fx k;
     fx_init_journal(&k, j);
-    CHECK_INT(psess_outbox_count(k.s), 1);
+    CHECK_INT(pl_sess_outbox_count(k.s), 1);
     fx_free(&k);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
 static void test_journal_failure_queues_nothing(void)
 {
     sp_memio m = {0};
-    pjournal *j = sp_open_mem_journal(&m);
+    pl_journal *j = sp_open_mem_journal(&m);
     fx f;
     fx_init_journal(&f, j);
     char conv[PARLEY_ID_SIZE];
@@ -1888,13 +1861,13 @@ static void test_journal_failure_queues_nothing(void)
     char other[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, other), PARLEY_ERR_IO);
     CHECK_INT(fx_send(&f, conv, "lost?", NULL), PARLEY_ERR_IO);
-    CHECK_INT(psess_outbox_count(f.s), 1);
+    CHECK_INT(pl_sess_outbox_count(f.s), 1);
     CHECK_INT(event_count(&f), 0);
     CHECK_INT(fx_send(&f, other, "x", NULL), PARLEY_ERR_NOT_FOUND);
     m.fs.fail = 0;
     CHECK_INT(fx_send(&f, conv, "now", NULL), PARLEY_OK);
-    CHECK_INT(psess_outbox_count(f.s), 2);
-    psess_go_online(f.s, f.now);
+    CHECK_INT(pl_sess_outbox_count(f.s), 2);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     SKIP_FRAME(&f, "conv.start");
     cJSON *msg = EXPECT_FRAME(&f, "msg.send");
@@ -1902,23 +1875,22 @@ static void test_journal_failure_queues_nothing(void)
     cJSON_Delete(msg);
     EXPECT_NO_FRAME(&f);
     fx_free(&f);
-    pjournal_close(j);
+    pl_journal_close(j);
     tl_memfs_free(&m.fs);
 }
 
 static void feed_history_end(fx *f, const char *conv, const char *last, int more)
 {
     char buf[300];
-    snprintf(buf, sizeof buf, "{\"t\":\"history.end\",\"conv\":\"%s\",\"last\":\"%s\",\"more\":%s}", conv, last,
-             more ? "true" : "false");
+    snprintf(buf, sizeof buf, Q("{'t':'history.end','conv':'%s','last':'%s','more':%s}"), conv,
+             last, more ? "true" : "false");
     feed(f, buf);
 }
 
 static void expect_message_seq(fx *f, const char *seq, int line)
 {
     parley_event *ev = expect_event(f, PARLEY_EV_MESSAGE, 0, line);
-    if (ev)
-        tl_check_str(ev->seq, seq, "message seq", __FILE__, line);
+    tl_check_str(ev->seq, seq, "message seq", __FILE__, line);
     parley_event_free(ev);
 }
 #define EXPECT_MESSAGE_SEQ(f, seq) expect_message_seq((f), (seq), __LINE__)
@@ -2003,8 +1975,10 @@ static void test_own_message_replay_is_silent(void)
     CHECK_STR(sp_jstr(hg, "after"), "0");
     cJSON_Delete(hg);
     char own[300];
-    snprintf(own, sizeof own, "{\"t\":\"msg\",\"conv\":\"%s\",\"id\":\"m-2\",\"seq\":\"2\","
-             "\"author\":{\"kind\":\"user\"},\"text\":\"mine\"}", conv);
+    snprintf(own, sizeof own,
+             Q("{'t':'msg','conv':'%s','id':'m-2','seq':'2',"
+               "'author':{'kind':'user'},'text':'mine'}"),
+             conv);
     feed_msg(&f, conv, "1", "greeting");
     feed(&f, own);
     feed_msg(&f, conv, "3", "bot");
@@ -2024,11 +1998,11 @@ static void test_own_message_replay_is_silent(void)
 static cJSON *take_sized(fx *f, size_t *len)
 {
     const char *data;
-    if (!psess_peek_frame(f->s, &data, len))
+    if (!pl_sess_peek_frame(f->s, &data, len))
         return NULL;
     cJSON *j = cJSON_ParseWithLength(data, *len);
     CHECK(j != NULL);
-    psess_frame_written(f->s);
+    pl_sess_frame_written(f->s);
     return j;
 }
 
@@ -2036,10 +2010,11 @@ static cJSON *take_sized(fx *f, size_t *len)
 static void welcome_limit(fx *f, unsigned max_frame)
 {
     char w[128];
-    snprintf(w, sizeof w, "{\"t\":\"welcome\",\"session\":\"s-2\",\"limits\":{\"max_frame\":%u}}", max_frame);
+    snprintf(w, sizeof w, Q("{'t':'welcome','session':'s-2','limits':{'max_frame':%u}}"),
+             max_frame);
     drop_and_wait(f);
     bring_online(f, w);
-    CHECK_INT(psess_max_frame(f->s), max_frame);
+    CHECK_INT(pl_sess_max_frame(f->s), max_frame);
 }
 
 /* `n` attributes "a00".. of `size` bytes each. */
@@ -2051,8 +2026,8 @@ static void big_attrs(fx *f, int n, size_t size)
     for (int i = 0; i < n; i++) {
         char key[8];
         snprintf(key, sizeof key, "a%02d", i);
-        pattr a = {.key = key, .type = PATTR_STR, .str = v};
-        CHECK_INT(pctx_set_attr(f->ctx, &a), PARLEY_OK);
+        pl_attr a = {.key = key, .type = PL_ATTR_STR, .str = v};
+        CHECK_INT(pl_ctx_set_attr(f->ctx, &a), PARLEY_OK);
     }
     free(v);
 }
@@ -2066,10 +2041,10 @@ static void test_oversized_context_fits_frames(void)
     fx f;
     fx_init(&f);
     big_attrs(&f, 70, 1000);
-    CHECK_INT(pctx_set_screen(f.ctx, "shop"), PARLEY_OK);
+    CHECK_INT(pl_ctx_set_screen(f.ctx, "shop"), PARLEY_OK);
     for (int i = 0; i < 20; i++)
-        CHECK_INT(pctx_add_breadcrumb(f.ctx, "tapped buy", 1000 + i), PARLEY_OK);
-    psess_go_online(f.s, f.now);
+        CHECK_INT(pl_ctx_add_breadcrumb(f.ctx, "tapped buy", 1000 + i), PARLEY_OK);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     size_t len = 0;
     int frames = 0, attrs = 0, crumbs = 0;
@@ -2103,7 +2078,7 @@ static void test_oversized_context_fits_frames(void)
         CHECK(kept >= 60 && kept < 70);
         cJSON_Delete(j);
     }
-    CHECK_INT(psess_outbox_count(f.s), 2);
+    CHECK_INT(pl_sess_outbox_count(f.s), 2);
     fx_free(&f);
 }
 
@@ -2114,7 +2089,7 @@ static void test_snapshot_keeps_newest_crumbs(void)
     fx f;
     start_online(&f);
     welcome_limit(&f, 2048);
-    CHECK_INT(pctx_set_screen(f.ctx, "level-3"), PARLEY_OK);
+    CHECK_INT(pl_ctx_set_screen(f.ctx, "level-3"), PARLEY_OK);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     cJSON *j = EXPECT_FRAME(&f, "conv.start");
@@ -2123,9 +2098,9 @@ static void test_snapshot_keeps_newest_crumbs(void)
     for (int i = 0; i < 100; i++) { /* the ring keeps the last 50 */
         char t[64];
         snprintf(t, sizeof t, "crumb %03d: tapped the shop button again", i);
-        CHECK_INT(pctx_add_breadcrumb(f.ctx, t, 1000 + i), PARLEY_OK);
+        CHECK_INT(pl_ctx_add_breadcrumb(f.ctx, t, 1000 + i), PARLEY_OK);
     }
-    psess_tick(f.s, f.now);
+    pl_sess_tick(f.s, f.now);
     while ((j = sp_take_frame(f.s)))
         cJSON_Delete(j);
     CHECK_INT(fx_send(&f, conv, "hi", NULL), PARLEY_OK);
@@ -2135,7 +2110,8 @@ static void test_snapshot_keeps_newest_crumbs(void)
     const cJSON *crumbs = sp_jget(sp_jget(j, "context"), "breadcrumbs");
     int n = cJSON_GetArraySize(crumbs);
     CHECK(n > 10 && n < 50);
-    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, n - 1), "text"), "crumb 099: tapped the shop button again");
+    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, n - 1), "text"),
+              "crumb 099: tapped the shop button again");
     char want[64];
     snprintf(want, sizeof want, "crumb %03d: tapped the shop button again", 100 - n);
     CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, 0), "text"), want);
@@ -2144,10 +2120,10 @@ static void test_snapshot_keeps_newest_crumbs(void)
     fx_free(&f);
 }
 
-static size_t journal_entries(pjournal *j)
+static size_t journal_entries(pl_journal *j)
 {
-    pjournal_stats st;
-    pjournal_get_stats(j, &st);
+    pl_journal_stats st;
+    pl_journal_get_stats(j, &st);
     return st.live_entries;
 }
 
@@ -2156,10 +2132,10 @@ static size_t journal_entries(pjournal *j)
 static void test_too_long_at_the_call(void)
 {
     sp_memio m = {0};
-    pjournal *jr = sp_open_mem_journal(&m);
+    pl_journal *jr = sp_open_mem_journal(&m);
     fx f;
     fx_init_journal(&f, jr);
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
@@ -2168,20 +2144,21 @@ static void test_too_long_at_the_call(void)
     SKIP_FRAME(&f, "conv.start"); /* resent: it fits */
     drain_events(&f);
     size_t entries = journal_entries(jr);
-    uint32_t count = psess_outbox_count(f.s);
+    uint32_t count = pl_sess_outbox_count(f.s);
 
     char text[1100];
     memset(text, 'x', sizeof text - 1);
     text[sizeof text - 1] = '\0';
     CHECK_INT(fx_send(&f, conv, text, NULL), PARLEY_ERR_TOO_LONG);
-    char *ev = pmalloc(&f.a, 2000);
-    snprintf(ev, 2000, "{\"t\":\"event\",\"cid\":\"e-1\",\"name\":\"x\",\"meta\":{\"k\":\"%s\"},\"ts\":1}", text);
-    CHECK_INT(psess_enqueue(f.s, PSESS_ITEM_SILENT, NULL, "e-1", ev, strlen(ev)), PARLEY_ERR_TOO_LONG);
-    char *ctl = pmalloc(&f.a, 2000);
-    snprintf(ctl, 2000, "{\"t\":\"typing\",\"conv\":\"%s\",\"pad\":\"%s\"}", conv, text);
-    CHECK_INT(psess_send_control(f.s, "typing", ctl, strlen(ctl)), PARLEY_ERR_TOO_LONG);
+    char *ev = pl_malloc(&f.a, 2000);
+    snprintf(ev, 2000, Q("{'t':'event','cid':'e-1','name':'x','meta':{'k':'%s'},'ts':1}"), text);
+    CHECK_INT(pl_sess_enqueue(f.s, PL_SESS_ITEM_SILENT, NULL, "e-1", ev, strlen(ev)),
+              PARLEY_ERR_TOO_LONG);
+    char *ctl = pl_malloc(&f.a, 2000);
+    snprintf(ctl, 2000, Q("{'t':'typing','conv':'%s','pad':'%s'}"), conv, text);
+    CHECK_INT(pl_sess_send_control(f.s, "typing", ctl, strlen(ctl)), PARLEY_ERR_TOO_LONG);
     CHECK_INT(event_count(&f), 0);
-    CHECK_INT(psess_outbox_count(f.s), count);
+    CHECK_INT(pl_sess_outbox_count(f.s), count);
     CHECK_INT(journal_entries(jr), entries);
     EXPECT_NO_FRAME(&f);
     /* What fits still goes, with as much of the context as fits. */
@@ -2196,7 +2173,7 @@ static void test_too_long_at_the_call(void)
     }
     CHECK_INT(sent, 1);
     fx_free(&f);
-    pjournal_close(jr);
+    pl_journal_close(jr);
     tl_memfs_free(&m.fs);
 }
 
@@ -2207,7 +2184,7 @@ static void test_too_long_at_the_call(void)
 static void test_outbox_refit_when_limit_shrinks(void)
 {
     sp_memio m = {0};
-    pjournal *jr = sp_open_mem_journal(&m);
+    pl_journal *jr = sp_open_mem_journal(&m);
     fx f;
     fx_init_journal(&f, jr);
     big_attrs(&f, 30, 1000);
@@ -2220,41 +2197,40 @@ static void test_outbox_refit_when_limit_shrinks(void)
     const char *kinds[] = {"silent", "reported"};
     char *frames[2];
     for (int i = 0; i < 2; i++) {
-        frames[i] = pmalloc(&f.a, 20200);
-        snprintf(frames[i], 20200, "{\"t\":\"event\",\"cid\":\"%s\",\"name\":\"x\",\"meta\":{\"k\":\"%s\"},\"ts\":1}",
-                 kinds[i], pad);
+        frames[i] = pl_malloc(&f.a, 20200);
+        snprintf(frames[i], 20200,
+                 Q("{'t':'event','cid':'%s','name':'x','meta':{'k':'%s'},'ts':1}"), kinds[i], pad);
     }
-    CHECK_INT(psess_enqueue(f.s, PSESS_ITEM_SILENT, NULL, "silent", frames[0], strlen(frames[0])), PARLEY_OK);
-    CHECK_INT(psess_enqueue(f.s, PSESS_ITEM_REPORTED, NULL, "reported", frames[1], strlen(frames[1])), PARLEY_OK);
+    CHECK_INT(
+        pl_sess_enqueue(f.s, PL_SESS_ITEM_SILENT, NULL, "silent", frames[0], strlen(frames[0])),
+        PARLEY_OK);
+    CHECK_INT(
+        pl_sess_enqueue(f.s, PL_SESS_ITEM_REPORTED, NULL, "reported", frames[1], strlen(frames[1])),
+        PARLEY_OK);
     free(pad);
-    CHECK_INT(psess_outbox_count(f.s), 4);
+    CHECK_INT(pl_sess_outbox_count(f.s), 4);
     drain_events(&f);
 
-    psess_go_online(f.s, f.now);
+    pl_sess_go_online(f.s, f.now);
     connect_open(&f);
     SKIP_FRAME(&f, "hello");
     drain_events(&f);
-    feed(&f, "{\"t\":\"welcome\",\"session\":\"s-1\",\"limits\":{\"max_frame\":16384}}");
+    feed(&f, Q("{'t':'welcome','session':'s-1','limits':{'max_frame':16384}}"));
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
     parley_event_free(ev);
     ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-    if (ev) {
-        CHECK_INT(ev->error_code, PARLEY_ERR_TOO_LONG);
-        CHECK_STR(ev->cid, "silent");
-    }
+    CHECK_INT(ev->error_code, PARLEY_ERR_TOO_LONG);
+    CHECK_STR(ev->cid, "silent");
     parley_event_free(ev);
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
-    if (ev)
-        CHECK_STR(ev->cid, "reported");
+    CHECK_STR(ev->cid, "reported");
     parley_event_free(ev);
     ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
-    if (ev) {
-        CHECK_INT(ev->error_code, PARLEY_ERR_TOO_LONG);
-        CHECK_STR(ev->cid, "reported");
-    }
+    CHECK_INT(ev->error_code, PARLEY_ERR_TOO_LONG);
+    CHECK_STR(ev->cid, "reported");
     parley_event_free(ev);
     drain_events(&f);
-    CHECK_INT(psess_outbox_count(f.s), 2);
+    CHECK_INT(pl_sess_outbox_count(f.s), 2);
     /* The full context goes split; the items follow, without snapshots. */
     cJSON *j;
     size_t len = 0;
@@ -2273,14 +2249,14 @@ static void test_outbox_refit_when_limit_shrinks(void)
     }
     CHECK_INT(items, 2);
     fx_close(&f);
-    prand_free(f.rand);
-    pevent_queue_clear(&f.evq);
+    pl_rand_free(f.rand);
+    pl_event_queue_clear(&f.evq);
 
     /* The journal holds what the outbox holds: two items, trimmed. */
     fx g;
     fx_init_journal(&g, jr);
-    CHECK_INT(psess_outbox_count(g.s), 2);
-    psess_go_online(g.s, g.now);
+    CHECK_INT(pl_sess_outbox_count(g.s), 2);
+    pl_sess_go_online(g.s, g.now);
     bring_online(&g, NULL);
     items = 0;
     while ((j = take_sized(&g, &len))) {
@@ -2292,7 +2268,7 @@ static void test_outbox_refit_when_limit_shrinks(void)
     }
     CHECK_INT(items, 2);
     fx_free(&g);
-    pjournal_close(jr);
+    pl_journal_close(jr);
     tl_memfs_free(&m.fs);
 }
 
@@ -2301,30 +2277,31 @@ static void test_outbox_refit_when_limit_shrinks(void)
 static void test_poison_item_from_old_journal(void)
 {
     sp_memio m = {0};
-    pjournal *jr = sp_open_mem_journal(&m);
+    pl_journal *jr = sp_open_mem_journal(&m);
     size_t n = 70000;
     char *v = malloc(n + 200);
-    int head = snprintf(v, n + 200, "x\nold-cid\n-\n"
-                                    "{\"t\":\"event\",\"cid\":\"old-cid\",\"name\":\"x\",\"meta\":{\"k\":\"");
+    int head = snprintf(v, n + 200, "%s",
+                        Q("x\nold-cid\n-\n"
+                          "{'t':'event','cid':'old-cid','name':'x','meta':{'k':'"));
     memset(v + head, 'p', n);
-    memcpy(v + head + n, "\"},\"ts\":1}", 11);
-    CHECK_INT(pjournal_put(jr, 1, "0000000000000001", v, strlen(v), 1), PARLEY_OK);
+    memcpy(v + head + n, Q("'},'ts':1}"), 11);
+    CHECK_INT(pl_journal_put(jr, 1, "0000000000000001", v, strlen(v), 1), PARLEY_OK);
     free(v);
     fx f;
     fx_init_journal(&f, jr);
-    CHECK_INT(psess_outbox_count(f.s), 1);
-    psess_go_online(f.s, f.now);
+    CHECK_INT(pl_sess_outbox_count(f.s), 1);
+    pl_sess_go_online(f.s, f.now);
     bring_online(&f, NULL); /* drains the events */
-    CHECK_INT(psess_outbox_count(f.s), 0);
+    CHECK_INT(pl_sess_outbox_count(f.s), 0);
     EXPECT_NO_FRAME(&f);
     fx_close(&f);
-    prand_free(f.rand);
-    pevent_queue_clear(&f.evq);
+    pl_rand_free(f.rand);
+    pl_event_queue_clear(&f.evq);
     fx g;
     fx_init_journal(&g, jr);
-    CHECK_INT(psess_outbox_count(g.s), 0);
+    CHECK_INT(pl_sess_outbox_count(g.s), 0);
     fx_free(&g);
-    pjournal_close(jr);
+    pl_journal_close(jr);
     tl_memfs_free(&m.fs);
 }
 

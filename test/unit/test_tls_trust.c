@@ -12,8 +12,8 @@
 #include "parley.h"
 #include "testcert.h"
 #include "testlib.h"
-#include "tls_trust.h"
-#include "transport.h"
+#include "transport/tls_trust.h"
+#include "transport/transport.h"
 
 static tc_files certs;
 static char dir[128];
@@ -29,7 +29,7 @@ static void capture(void *user, int level, const char *msg)
         snprintf(logged + n, sizeof logged - n, "%s\n", msg);
 }
 
-static const plog log_sink = {capture, NULL, PARLEY_LOG_DEBUG};
+static const pl_log log_sink = {capture, NULL, PARLEY_LOG_DEBUG};
 
 static void path_in(char *out, size_t size, const char *name)
 {
@@ -73,44 +73,47 @@ static void test_find_in_search_list(void)
     const char *found = NULL;
     char tried[512];
     const char *list[] = {missing1, missing2, bundle, certdir, NULL};
-    CHECK_INT(ptls_find_ca(list, &found, tried, sizeof tried), PARLEY_OK);
+    CHECK_INT(pl_tls_find_ca(list, &found, tried, sizeof tried), PARLEY_OK);
     CHECK_STR(found, bundle);
 
     /* A directory counts (Android's one-file-per-certificate store). */
     CHECK_INT(mkdir(certdir, 0700), 0);
     const char *dir_first[] = {missing1, certdir, bundle, NULL};
-    CHECK_INT(ptls_find_ca(dir_first, &found, tried, sizeof tried), PARLEY_OK);
+    CHECK_INT(pl_tls_find_ca(dir_first, &found, tried, sizeof tried), PARLEY_OK);
     CHECK_STR(found, certdir);
 
     /* None: an error naming every path tried, in order. */
     const char *none[] = {missing1, missing2, NULL};
-    CHECK_INT(ptls_find_ca(none, &found, tried, sizeof tried), PARLEY_ERR_TLS);
+    CHECK_INT(pl_tls_find_ca(none, &found, tried, sizeof tried), PARLEY_ERR_TLS);
     CHECK(found == NULL);
     char want[512];
     snprintf(want, sizeof want, "%s, %s", missing1, missing2);
     CHECK_STR(tried, want);
     const char *empty[] = {NULL};
-    CHECK_INT(ptls_find_ca(empty, &found, tried, sizeof tried), PARLEY_ERR_TLS);
+    CHECK_INT(pl_tls_find_ca(empty, &found, tried, sizeof tried), PARLEY_ERR_TLS);
     CHECK_STR(tried, "");
     /* A short buffer truncates the list, never overflows. */
     char small[8];
-    CHECK_INT(ptls_find_ca(none, &found, small, sizeof small), PARLEY_ERR_TLS);
+    CHECK_INT(pl_tls_find_ca(none, &found, small, sizeof small), PARLEY_ERR_TLS);
     CHECK(strlen(small) < sizeof small);
 }
 
 static void test_default_list(void)
 {
     static const char *const want[] = {
-        "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem",
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        "/etc/ssl/ca-bundle.pem",
+        "/etc/ssl/cert.pem",
         "/system/etc/security/cacerts",
     };
     size_t n = 0;
-    while (ptls_default_ca_paths[n])
+    while (pl_tls_default_ca_paths[n])
         n++;
     CHECK_INT(n, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < n && i < sizeof want / sizeof want[0]; i++)
-        CHECK_STR(ptls_default_ca_paths[i], want[i]);
+        CHECK_STR(pl_tls_default_ca_paths[i], want[i]);
 }
 
 static void test_load_searched(void)
@@ -131,15 +134,15 @@ static void test_load_searched(void)
     size_t len = 0;
     const char *path = NULL;
     const char *list[] = {missing, bundle, NULL};
-    ptls_ca_config c = {.needed = 1, .search = list};
-    CHECK_INT(ptls_load_ca(palloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
+    pl_tls_ca_config c = {.needed = 1, .search = list};
+    CHECK_INT(pl_tls_load_ca(pl_alloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
     CHECK_STR(path, bundle);
     CHECK_INT(count_certs(pem), 1);
     free(pem);
 
     const char *dirs[] = {missing, certdir, bundle, NULL};
     c.search = dirs;
-    CHECK_INT(ptls_load_ca(palloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
+    CHECK_INT(pl_tls_load_ca(pl_alloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
     CHECK(path == NULL); /* not a file lws could open itself */
     CHECK_INT(count_certs(pem), 2);
     CHECK_INT(strlen(pem), len);
@@ -149,7 +152,7 @@ static void test_load_searched(void)
     const char *none[] = {missing, "/nonexistent/pki/ca-bundle.crt", NULL};
     c.search = none;
     logged[0] = '\0';
-    CHECK_INT(ptls_load_ca(palloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_ERR_TLS);
+    CHECK_INT(pl_tls_load_ca(pl_alloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_ERR_TLS);
     CHECK(pem == NULL);
     CHECK(strstr(logged, "no CA bundle found") != NULL);
     CHECK(strstr(logged, missing) != NULL);
@@ -163,11 +166,11 @@ static void test_load_searched(void)
     CHECK_INT(mkdir(emptydir, 0700), 0);
     const char *empty[] = {emptydir, NULL};
     c.search = empty;
-    CHECK_INT(ptls_load_ca(palloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_ERR_TLS);
+    CHECK_INT(pl_tls_load_ca(pl_alloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_ERR_TLS);
 
     /* Not needed (ws:// without a CA): nothing is searched or loaded. */
     c.needed = 0;
-    CHECK_INT(ptls_load_ca(palloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
+    CHECK_INT(pl_tls_load_ca(pl_alloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
     CHECK(pem == NULL);
 }
 
@@ -179,11 +182,11 @@ static void test_ssl_cert_file(void)
     copy_file(certs.other_ca, bundle, "");
 
     unsetenv("SSL_CERT_FILE");
-    CHECK(ptls_env_ca_file() == NULL);
+    CHECK(pl_tls_env_ca_file() == NULL);
     setenv("SSL_CERT_FILE", "", 1);
-    CHECK(ptls_env_ca_file() == NULL);
+    CHECK(pl_tls_env_ca_file() == NULL);
     setenv("SSL_CERT_FILE", bundle, 1);
-    CHECK_STR(ptls_env_ca_file(), bundle);
+    CHECK_STR(pl_tls_env_ca_file(), bundle);
     unsetenv("SSL_CERT_FILE");
 
     /* It wins over the search list... */
@@ -191,28 +194,47 @@ static void test_ssl_cert_file(void)
     size_t len = 0;
     const char *path = NULL;
     const char *list[] = {certs.ca, NULL};
-    ptls_ca_config c = {.needed = 1, .search = list, .env_file = bundle};
-    CHECK_INT(ptls_load_ca(palloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
+    pl_tls_ca_config c = {.needed = 1, .search = list, .env_file = bundle};
+    CHECK_INT(pl_tls_load_ca(pl_alloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
     CHECK_STR(path, bundle);
     free(pem);
     /* ...and when it cannot be read nothing else is trusted instead. */
     c.env_file = missing;
     logged[0] = '\0';
-    CHECK_INT(ptls_load_ca(palloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_ERR_TLS);
+    CHECK_INT(pl_tls_load_ca(pl_alloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_ERR_TLS);
     CHECK(strstr(logged, missing) != NULL);
     /* The host's own CA wins over it. */
     c.file = certs.ca;
-    CHECK_INT(ptls_load_ca(palloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
+    CHECK_INT(pl_tls_load_ca(pl_alloc_libc(), &log_sink, &c, &pem, &len, &path), PARLEY_OK);
     CHECK_STR(path, certs.ca);
     free(pem);
 }
 
 /* The transport uses the search list it is given (and reads SSL_CERT_FILE). */
-static void nop(void *u) { (void)u; }
-static void nop_frame(void *u, const char *d, size_t n) { (void)u; (void)d; (void)n; }
-static void nop_err(void *u, int e, const char *w) { (void)u; (void)e; (void)w; }
-static int nop_peek(void *u, const char **d, size_t *n) { (void)u; (void)d; (void)n; return 0; }
-static const ptransport_cbs cbs = {nop, nop_frame, nop_err, nop_err, nop_peek, nop, nop};
+static void nop(void *u)
+{
+    (void)u;
+}
+static void nop_frame(void *u, const char *d, size_t n)
+{
+    (void)u;
+    (void)d;
+    (void)n;
+}
+static void nop_err(void *u, int e, const char *w)
+{
+    (void)u;
+    (void)e;
+    (void)w;
+}
+static int nop_peek(void *u, const char **d, size_t *n)
+{
+    (void)u;
+    (void)d;
+    (void)n;
+    return 0;
+}
+static const pl_transport_cbs cbs = {nop, nop_frame, nop_err, nop_err, nop_peek, nop, nop};
 
 static void test_transport_search(void)
 {
@@ -221,22 +243,22 @@ static void test_transport_search(void)
     copy_file(certs.ca, bundle, "");
     const char *none[] = {"/nonexistent/a.crt", "/nonexistent/b.pem", NULL};
     const char *found[] = {"/nonexistent/a.crt", bundle, NULL};
-    ptransport_config cfg = {.url = "wss://localhost/", .ca_search = none};
-    plog pl = {capture, NULL, PARLEY_LOG_DEBUG};
-    ptransport *t = NULL;
+    pl_transport_config cfg = {.url = "wss://localhost/", .ca_search = none};
+    pl_log pl = {capture, NULL, PARLEY_LOG_DEBUG};
+    pl_transport *t = NULL;
     unsetenv("SSL_CERT_FILE");
     logged[0] = '\0';
-    CHECK_INT(ptransport_new(palloc_libc(), &cfg, &cbs, NULL, &pl, &t), PARLEY_ERR_TLS);
+    CHECK_INT(pl_transport_new(pl_alloc_libc(), &cfg, &cbs, NULL, &pl, &t), PARLEY_ERR_TLS);
     CHECK(t == NULL);
     CHECK(strstr(logged, "/nonexistent/a.crt, /nonexistent/b.pem") != NULL);
     cfg.ca_search = found;
-    CHECK_INT(ptransport_new(palloc_libc(), &cfg, &cbs, NULL, &pl, &t), PARLEY_OK);
-    ptransport_free(t);
+    CHECK_INT(pl_transport_new(pl_alloc_libc(), &cfg, &cbs, NULL, &pl, &t), PARLEY_OK);
+    pl_transport_free(t);
     /* SSL_CERT_FILE set: used, even though the list finds nothing. */
     setenv("SSL_CERT_FILE", bundle, 1);
     cfg.ca_search = none;
-    CHECK_INT(ptransport_new(palloc_libc(), &cfg, &cbs, NULL, &pl, &t), PARLEY_OK);
-    ptransport_free(t);
+    CHECK_INT(pl_transport_new(pl_alloc_libc(), &cfg, &cbs, NULL, &pl, &t), PARLEY_OK);
+    pl_transport_free(t);
     unsetenv("SSL_CERT_FILE");
 }
 
@@ -246,18 +268,17 @@ static void test_transport_search(void)
  * ec_paramgen_curve:P-256`, and its pin from the command documented in
  * parley.h (openssl x509 -pubkey | openssl pkey -pubin -outform der |
  * openssl dgst -sha256 -binary | openssl base64). */
-static const char kat_cert[] =
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBhDCCASmgAwIBAgIUBmrc39OOF/Wbjx/fVWy2H0294eQwCgYIKoZIzj0EAwIw\n"
-    "FjEUMBIGA1UEAwwLcGluLmV4YW1wbGUwIBcNMjYxMjA0MTQxNzEwWhgPMjEyNjEx\n"
-    "MTAxNDE3MTBaMBYxFDASBgNVBAMMC3Bpbi5leGFtcGxlMFkwEwYHKoZIzj0CAQYI\n"
-    "KoZIzj0DAQcDQgAEwztkz2X7LsgwevXsjlpL6Et2aCzlEj5PpU8dwPxCEPGCvmTK\n"
-    "B8Lrl1ZqlmqTDlYEV+y1niNezbBLwT+Wsz+IQaNTMFEwHQYDVR0OBBYEFEvJmS+n\n"
-    "OlQSKTdYMGWEaiTLx6nkMB8GA1UdIwQYMBaAFEvJmS+nOlQSKTdYMGWEaiTLx6nk\n"
-    "MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAL+KqQSU9pN55Vr9\n"
-    "Uq4/LndtoJ5/N2H+36ECMzwH3Xl2AiEAxir8EvYyzyDvOf89vFdqHXzWY2VIgX0N\n"
-    "FH5wr6Pa4gw=\n"
-    "-----END CERTIFICATE-----\n";
+static const char kat_cert[] = "-----BEGIN CERTIFICATE-----\n"
+                               "MIIBhDCCASmgAwIBAgIUBmrc39OOF/Wbjx/fVWy2H0294eQwCgYIKoZIzj0EAwIw\n"
+                               "FjEUMBIGA1UEAwwLcGluLmV4YW1wbGUwIBcNMjYxMjA0MTQxNzEwWhgPMjEyNjEx\n"
+                               "MTAxNDE3MTBaMBYxFDASBgNVBAMMC3Bpbi5leGFtcGxlMFkwEwYHKoZIzj0CAQYI\n"
+                               "KoZIzj0DAQcDQgAEwztkz2X7LsgwevXsjlpL6Et2aCzlEj5PpU8dwPxCEPGCvmTK\n"
+                               "B8Lrl1ZqlmqTDlYEV+y1niNezbBLwT+Wsz+IQaNTMFEwHQYDVR0OBBYEFEvJmS+n\n"
+                               "OlQSKTdYMGWEaiTLx6nkMB8GA1UdIwQYMBaAFEvJmS+nOlQSKTdYMGWEaiTLx6nk\n"
+                               "MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAL+KqQSU9pN55Vr9\n"
+                               "Uq4/LndtoJ5/N2H+36ECMzwH3Xl2AiEAxir8EvYyzyDvOf89vFdqHXzWY2VIgX0N\n"
+                               "FH5wr6Pa4gw=\n"
+                               "-----END CERTIFICATE-----\n";
 static const char kat_pin[] = "kNVn4mx4CVwfBIaih0PNc2zgAHTUFWl7G36FizqC6hc=";
 
 static void test_pin_of_cert(void)
@@ -265,15 +286,15 @@ static void test_pin_of_cert(void)
     mbedtls_x509_crt crt;
     mbedtls_x509_crt_init(&crt);
     CHECK_INT(mbedtls_x509_crt_parse(&crt, (const unsigned char *)kat_cert, sizeof kat_cert), 0);
-    unsigned char pin[PTLS_PIN_SIZE], want[PTLS_PIN_SIZE];
-    char text[PTLS_PIN_TEXT];
-    CHECK_INT(ptls_pin_of_cert(&crt, pin), PARLEY_OK);
-    ptls_pin_format(pin, text);
+    unsigned char pin[PL_TLS_PIN_SIZE], want[PL_TLS_PIN_SIZE];
+    char text[PL_TLS_PIN_TEXT];
+    CHECK_INT(pl_tls_pin_of_cert(&crt, pin), PARLEY_OK);
+    pl_tls_pin_format(pin, text);
     CHECK_STR(text, kat_pin);
-    CHECK_INT(ptls_pin_parse(kat_pin, want), PARLEY_OK);
+    CHECK_INT(pl_tls_pin_parse(kat_pin, want), PARLEY_OK);
     CHECK(memcmp(pin, want, sizeof pin) == 0);
     mbedtls_x509_crt_free(&crt);
-    CHECK_INT(ptls_pin_of_cert(NULL, pin), PARLEY_ERR_TLS);
+    CHECK_INT(pl_tls_pin_of_cert(NULL, pin), PARLEY_ERR_TLS);
 
     /* The run-time test certificate: its pin equals the one derived from
      * its private key. */
@@ -281,19 +302,19 @@ static void test_pin_of_cert(void)
     CHECK_INT(mbedtls_x509_crt_parse_file(&crt, certs.cert), 0);
     char from_key[45];
     CHECK_INT(tc_pin_of_key(certs.key, from_key), 0);
-    CHECK_INT(ptls_pin_of_cert(&crt, pin), PARLEY_OK);
-    ptls_pin_format(pin, text);
+    CHECK_INT(pl_tls_pin_of_cert(&crt, pin), PARLEY_OK);
+    pl_tls_pin_format(pin, text);
     CHECK_STR(text, from_key);
     mbedtls_x509_crt_free(&crt);
 }
 
 static void test_pin_parse(void)
 {
-    unsigned char pin[PTLS_PIN_SIZE];
+    unsigned char pin[PL_TLS_PIN_SIZE];
     char prefixed[64];
     snprintf(prefixed, sizeof prefixed, "sha256/%s", kat_pin);
-    CHECK_INT(ptls_pin_parse(kat_pin, pin), PARLEY_OK);
-    CHECK_INT(ptls_pin_parse(prefixed, pin), PARLEY_OK);
+    CHECK_INT(pl_tls_pin_parse(kat_pin, pin), PARLEY_OK);
+    CHECK_INT(pl_tls_pin_parse(prefixed, pin), PARLEY_OK);
     static const char *const bad[] = {
         "",
         "sha256/",
@@ -306,11 +327,11 @@ static void test_pin_parse(void)
         "kNVn4mx4CVwfBIaih0PNc2zgAHTUFWl7G36FizqC6hc=\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (ptls_pin_parse(bad[i], pin) != PARLEY_ERR_INVALID_ARG)
+        if (pl_tls_pin_parse(bad[i], pin) != PARLEY_ERR_INVALID_ARG)
             fprintf(stderr, "accepted bad pin %zu: '%s'\n", i, bad[i]);
-        CHECK_INT(ptls_pin_parse(bad[i], pin), PARLEY_ERR_INVALID_ARG);
+        CHECK_INT(pl_tls_pin_parse(bad[i], pin), PARLEY_ERR_INVALID_ARG);
     }
-    CHECK_INT(ptls_pin_parse(NULL, pin), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_tls_pin_parse(NULL, pin), PARLEY_ERR_INVALID_ARG);
 }
 
 static void test_config_pins(void)
@@ -340,12 +361,13 @@ static void test_config_pins(void)
     /* Eight at most. */
     for (int i = 2; i < 8; i++) {
         char pin[64];
-        unsigned char raw[PTLS_PIN_SIZE];
+        unsigned char raw[PL_TLS_PIN_SIZE];
         memset(raw, i, sizeof raw);
-        ptls_pin_format(raw, pin);
+        pl_tls_pin_format(raw, pin);
         CHECK_INT(parley_config_add_pin(cfg, pin), PARLEY_OK);
     }
-    CHECK_INT(parley_config_add_pin(cfg, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), PARLEY_ERR_FULL);
+    CHECK_INT(parley_config_add_pin(cfg, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+              PARLEY_ERR_FULL);
     CHECK_INT(parley_config_add_pin(cfg, kat_pin), PARLEY_OK); /* already there */
     CHECK_INT(parley_config_clear_pins(cfg), PARLEY_OK);
     CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
@@ -357,14 +379,14 @@ static void test_config_pins(void)
 
 static void test_failure_bits(void)
 {
-    CHECK_INT(ptls_failures(0), 0);
-    CHECK_INT(ptls_failures(MBEDTLS_X509_BADCERT_CN_MISMATCH), PARLEY_TLS_HOSTNAME_MISMATCH);
-    CHECK_INT(ptls_failures(MBEDTLS_X509_BADCERT_NOT_TRUSTED), PARLEY_TLS_UNTRUSTED);
-    CHECK_INT(ptls_failures(MBEDTLS_X509_BADCERT_EXPIRED), PARLEY_TLS_EXPIRED);
-    CHECK_INT(ptls_failures(MBEDTLS_X509_BADCERT_FUTURE), PARLEY_TLS_NOT_YET_VALID);
-    CHECK_INT(ptls_failures(MBEDTLS_X509_BADCERT_BAD_KEY), PARLEY_TLS_OTHER);
-    CHECK_INT(ptls_failures(MBEDTLS_X509_BADCERT_CN_MISMATCH | MBEDTLS_X509_BADCERT_NOT_TRUSTED |
-                            MBEDTLS_X509_BADCERT_BAD_MD),
+    CHECK_INT(pl_tls_failures(0), 0);
+    CHECK_INT(pl_tls_failures(MBEDTLS_X509_BADCERT_CN_MISMATCH), PARLEY_TLS_HOSTNAME_MISMATCH);
+    CHECK_INT(pl_tls_failures(MBEDTLS_X509_BADCERT_NOT_TRUSTED), PARLEY_TLS_UNTRUSTED);
+    CHECK_INT(pl_tls_failures(MBEDTLS_X509_BADCERT_EXPIRED), PARLEY_TLS_EXPIRED);
+    CHECK_INT(pl_tls_failures(MBEDTLS_X509_BADCERT_FUTURE), PARLEY_TLS_NOT_YET_VALID);
+    CHECK_INT(pl_tls_failures(MBEDTLS_X509_BADCERT_BAD_KEY), PARLEY_TLS_OTHER);
+    CHECK_INT(pl_tls_failures(MBEDTLS_X509_BADCERT_CN_MISMATCH | MBEDTLS_X509_BADCERT_NOT_TRUSTED |
+                              MBEDTLS_X509_BADCERT_BAD_MD),
               PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED | PARLEY_TLS_OTHER);
 }
 
@@ -373,7 +395,7 @@ static uint32_t check_file(const char *path, const char *host)
     mbedtls_x509_crt crt;
     mbedtls_x509_crt_init(&crt);
     CHECK_INT(mbedtls_x509_crt_parse_file(&crt, path), 0);
-    uint32_t f = ptls_failures(ptls_check_chain(&crt, host));
+    uint32_t f = pl_tls_failures(pl_tls_check_chain(&crt, host));
     mbedtls_x509_crt_free(&crt);
     return f;
 }
@@ -387,38 +409,46 @@ static void test_check_chain(void)
     CHECK_INT(check_file(certs.wrong_name, "localhost"), PARLEY_TLS_HOSTNAME_MISMATCH);
     CHECK_INT(check_file(certs.expired, "localhost"), PARLEY_TLS_EXPIRED);
     CHECK_INT(check_file(certs.future, "localhost"), PARLEY_TLS_NOT_YET_VALID);
-    CHECK_INT(check_file(certs.expired, "other.example"), PARLEY_TLS_EXPIRED | PARLEY_TLS_HOSTNAME_MISMATCH);
-    CHECK_INT(ptls_check_chain(NULL, "localhost") != 0, 1);
+    CHECK_INT(check_file(certs.expired, "other.example"),
+              PARLEY_TLS_EXPIRED | PARLEY_TLS_HOSTNAME_MISMATCH);
+    CHECK_INT(pl_tls_check_chain(NULL, "localhost") != 0, 1);
 }
 
-static void describe_file(const char *path, uint32_t failures, const char *pin, char *out, size_t size)
+static void describe_file(const char *path, uint32_t failures, const char *pin, char *out,
+                          size_t size)
 {
     mbedtls_x509_crt crt;
     mbedtls_x509_crt_init(&crt);
     CHECK_INT(mbedtls_x509_crt_parse_file(&crt, path), 0);
-    ptls_describe(failures, &crt, "localhost", pin, 2, out, size);
+    pl_tls_describe(failures, &crt, "localhost", pin, 2, out, size);
     mbedtls_x509_crt_free(&crt);
 }
 
 static void test_describe(void)
 {
     char why[600];
-    describe_file(certs.wrong_name, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED, NULL, why, sizeof why);
-    CHECK_STR(why, "TLS certificate refused: the certificate is not for host 'localhost' (it is for "
-                   "CN=other.example); it is not signed by a trusted CA (issuer CN=Parley Test CA)");
+    describe_file(certs.wrong_name, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED, NULL, why,
+                  sizeof why);
+    CHECK_STR(why,
+              "TLS certificate refused: the certificate is not for host 'localhost' (it is for "
+              "CN=other.example); it is not signed by a trusted CA (issuer CN=Parley Test CA)");
     describe_file(certs.expired, PARLEY_TLS_EXPIRED, NULL, why, sizeof why);
-    CHECK_STR(why, "TLS certificate refused: it expired on 2021-01-01 00:00 UTC (is this device's clock right?)");
-    describe_file(certs.future, PARLEY_TLS_NOT_YET_VALID, NULL, why, sizeof why);
-    CHECK_STR(why, "TLS certificate refused: it is not valid before 2045-01-01 00:00 UTC (is this device's "
+    CHECK_STR(why, "TLS certificate refused: it expired on 2021-01-01 00:00 UTC (is this device's "
                    "clock right?)");
+    describe_file(certs.future, PARLEY_TLS_NOT_YET_VALID, NULL, why, sizeof why);
+    CHECK_STR(
+        why,
+        "TLS certificate refused: it is not valid before 2045-01-01 00:00 UTC (is this device's "
+        "clock right?)");
     describe_file(certs.cert, PARLEY_TLS_PIN_MISMATCH, kat_pin, why, sizeof why);
     CHECK(strstr(why, "matches none of the 2 configured pins") != NULL);
     CHECK(strstr(why, kat_pin) != NULL);
-    ptls_describe(PARLEY_TLS_OTHER, NULL, "localhost", NULL, 0, why, sizeof why);
+    pl_tls_describe(PARLEY_TLS_OTHER, NULL, "localhost", NULL, 0, why, sizeof why);
     CHECK_STR(why, "TLS certificate refused: the server sent no usable certificate");
     /* Truncated, never overflowing. */
     char small[20];
-    describe_file(certs.wrong_name, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED, NULL, small, sizeof small);
+    describe_file(certs.wrong_name, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED, NULL,
+                  small, sizeof small);
     CHECK_INT(strlen(small), sizeof small - 1);
 }
 

@@ -23,8 +23,8 @@
 #include "parley.h"
 #include "testcert.h"
 #include "testlib.h"
-#include "tls_trust.h"
-#include "transport.h"
+#include "transport/tls_trust.h"
+#include "transport/transport.h"
 
 static tc_files certs;
 
@@ -114,7 +114,7 @@ typedef struct cstate {
     char *out[8];
     size_t out_len[8];
     int out_n, out_i;
-    ptransport *t;
+    pl_transport *t;
 } cstate;
 
 static void c_open(void *u)
@@ -173,20 +173,21 @@ static void c_wake(void *u)
     atomic_fetch_add(&((cstate *)u)->wakes, 1);
 }
 
-static const ptransport_cbs cbs = {c_open, c_frame, c_closed, c_error, c_peek, c_written, c_wake};
+static const pl_transport_cbs cbs = {c_open, c_frame, c_closed, c_error, c_peek, c_written, c_wake};
 
 static void c_send(cstate *c, const char *data, size_t len)
 {
     if (c->out_n == 8) {
         memmove(c->out, c->out + c->out_i, (size_t)(c->out_n - c->out_i) * sizeof c->out[0]);
-        memmove(c->out_len, c->out_len + c->out_i, (size_t)(c->out_n - c->out_i) * sizeof c->out_len[0]);
+        memmove(c->out_len, c->out_len + c->out_i,
+                (size_t)(c->out_n - c->out_i) * sizeof c->out_len[0]);
         c->out_n -= c->out_i;
         c->out_i = 0;
     }
     c->out[c->out_n] = malloc(len + 1);
     memcpy(c->out[c->out_n], data, len);
     c->out_len[c->out_n++] = len;
-    ptransport_request_write(c->t);
+    pl_transport_request_write(c->t);
 }
 
 static void c_send_str(cstate *c, const char *s)
@@ -202,19 +203,19 @@ static void c_clear(cstate *c)
     memset(c, 0, sizeof *c);
 }
 
-static ptransport_config config(const char *url, const char *ca_file)
+static pl_transport_config config(const char *url, const char *ca_file)
 {
-    ptransport_config cfg = {0};
+    pl_transport_config cfg = {0};
     cfg.url = url;
     cfg.ca_file = ca_file;
     cfg.allow_insecure = 1;
     return cfg;
 }
 
-static int make_client(cstate *c, const ptransport_config *cfg)
+static int make_client(cstate *c, const pl_transport_config *cfg)
 {
     memset(c, 0, sizeof *c);
-    return ptransport_new(palloc_libc(), cfg, &cbs, c, NULL, &c->t);
+    return pl_transport_new(pl_alloc_libc(), cfg, &cbs, c, NULL, &c->t);
 }
 
 /* Services the client (blocking, bounded by a short timer) until `cond`. */
@@ -224,8 +225,8 @@ static int pump_until(cstate *c, int (*cond)(cstate *, void *), void *arg, int t
     while (!cond(c, arg)) {
         if (now_ms() > end)
             return 0;
-        ptransport_set_timer(c->t, 10);
-        CHECK_INT(ptransport_service(c->t, 1), PARLEY_OK);
+        pl_transport_set_timer(c->t, 10);
+        CHECK_INT(pl_transport_service(c->t, 1), PARLEY_OK);
     }
     return 1;
 }
@@ -268,7 +269,7 @@ static void pump_ms(cstate *c, int ms)
 {
     int64_t end = now_ms() + ms;
     while (now_ms() < end) {
-        ptransport_service(c->t, 0);
+        pl_transport_service(c->t, 0);
         sleep_ms(1);
     }
 }
@@ -366,7 +367,8 @@ static int srv_writeable(server *s, struct lws *wsi)
     return 0;
 }
 
-static int srv_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int srv_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
 {
     server *s = lws_context_user(lws_get_context(wsi));
     (void)user;
@@ -399,21 +401,21 @@ static int srv_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (lws_is_final_fragment(wsi))
             srv_message(s, wsi);
         break;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return srv_writeable(s, wsi);
+    case LWS_CALLBACK_SERVER_WRITEABLE: return srv_writeable(s, wsi);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         pthread_mutex_lock(&s->mu);
-        s->peer_close_code = len >= 2 ? ((unsigned char *)in)[0] << 8 | ((unsigned char *)in)[1] : 0;
+        s->peer_close_code =
+            len >= 2 ? ((unsigned char *)in)[0] << 8 | ((unsigned char *)in)[1] : 0;
         pthread_mutex_unlock(&s->mu);
         break;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }
 
 /* Every TCP connection is announced to the first protocol. */
-static int srv_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int srv_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
 {
     if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) {
         server *s = lws_context_user(lws_get_context(wsi));
@@ -566,12 +568,12 @@ static void test_url(void)
         {"wss://[::1]x/", 0, PARLEY_ERR_INVALID_ARG},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int rc = ptransport_check_url(cases[i].url, cases[i].insecure_ok);
+        int rc = pl_transport_check_url(cases[i].url, cases[i].insecure_ok);
         if (rc != cases[i].want)
             fprintf(stderr, "url case %zu: \"%s\"\n", i, cases[i].url);
         CHECK_INT(rc, cases[i].want);
     }
-    CHECK_INT(ptransport_check_url(NULL, 1), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_transport_check_url(NULL, 1), PARLEY_ERR_INVALID_ARG);
 
     /* Length limit: 2048 bytes in all. */
     char *longurl = malloc(3000);
@@ -579,17 +581,17 @@ static void test_url(void)
     size_t n = strlen(longurl);
     memset(longurl + n, 'p', 2048 - n);
     longurl[2048] = '\0';
-    CHECK_INT(ptransport_check_url(longurl, 0), PARLEY_OK);
+    CHECK_INT(pl_transport_check_url(longurl, 0), PARLEY_OK);
     longurl[2048] = 'p';
     longurl[2049] = '\0';
-    CHECK_INT(ptransport_check_url(longurl, 0), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_transport_check_url(longurl, 0), PARLEY_ERR_INVALID_ARG);
     free(longurl);
 }
 
 static void test_new_errors(void)
 {
     cstate c;
-    ptransport_config cfg = config("ws://localhost:1/", NULL);
+    pl_transport_config cfg = config("ws://localhost:1/", NULL);
     cfg.allow_insecure = 0;
     CHECK_INT(make_client(&c, &cfg), PARLEY_ERR_INSECURE);
     CHECK(c.t == NULL);
@@ -618,31 +620,33 @@ static void test_new_errors(void)
     cfg.hangup_s = 30;
     CHECK_INT(make_client(&c, &cfg), PARLEY_ERR_CONFIG);
 
-    ptransport *t = NULL;
-    ptransport_cbs partial = cbs;
+    pl_transport *t = NULL;
+    pl_transport_cbs partial = cbs;
     partial.on_wake = NULL;
     cfg = config("wss://localhost/", certs.ca);
-    CHECK_INT(ptransport_new(palloc_libc(), &cfg, &partial, NULL, NULL, &t), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(ptransport_new(palloc_libc(), NULL, &cbs, NULL, NULL, &t), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_transport_new(pl_alloc_libc(), &cfg, &partial, NULL, NULL, &t),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_transport_new(pl_alloc_libc(), NULL, &cbs, NULL, NULL, &t),
+              PARLEY_ERR_INVALID_ARG);
     CHECK(t == NULL);
 
     /* NULL handles are harmless. */
-    ptransport_free(NULL);
-    ptransport_close(NULL);
-    ptransport_wake(NULL);
-    ptransport_request_write(NULL);
-    ptransport_set_timer(NULL, 5);
-    ptransport_set_max_frame(NULL, 5);
-    CHECK_INT(ptransport_connect(NULL), PARLEY_ERR_INVALID_ARG);
-    CHECK_INT(ptransport_service(NULL, 0), PARLEY_ERR_INVALID_ARG);
+    pl_transport_free(NULL);
+    pl_transport_close(NULL);
+    pl_transport_wake(NULL);
+    pl_transport_request_write(NULL);
+    pl_transport_set_timer(NULL, 5);
+    pl_transport_set_max_frame(NULL, 5);
+    CHECK_INT(pl_transport_connect(NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_transport_service(NULL, 0), PARLEY_ERR_INVALID_ARG);
 }
 
 static void test_ca_sources(void)
 {
     cstate c;
-    ptransport_config cfg = config("wss://localhost/", certs.ca);
+    pl_transport_config cfg = config("wss://localhost/", certs.ca);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
 
     size_t len = 0;
     char *pem = tc_read(certs.ca, &len);
@@ -650,19 +654,19 @@ static void test_ca_sources(void)
     cfg.ca_pem = pem;
     cfg.ca_pem_len = len;
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     free(pem);
 
     /* Without a CA, wss uses the system bundle. */
     if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0) {
         cfg = config("wss://localhost/", NULL);
         CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-        ptransport_free(c.t);
+        pl_transport_free(c.t);
     }
     /* ws:// without a CA needs none. */
     cfg = config("ws://localhost/", NULL);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
 }
 
 static int wakes_at_least_one(cstate *c, void *arg)
@@ -681,71 +685,72 @@ static void settle(cstate *c)
 static void test_timer(void)
 {
     cstate c;
-    ptransport_config cfg = config("ws://localhost/", NULL);
+    pl_transport_config cfg = config("ws://localhost/", NULL);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
     settle(&c);
 
     /* A non-blocking pass returns at once with nothing to do. */
     int64_t t0 = now_ms();
-    CHECK_INT(ptransport_service(c.t, 0), PARLEY_OK);
+    CHECK_INT(pl_transport_service(c.t, 0), PARLEY_OK);
     CHECK(now_ms() - t0 < 100);
 
     t0 = now_ms();
-    ptransport_set_timer(c.t, 60);
+    pl_transport_set_timer(c.t, 60);
     while (atomic_load(&c.wakes) == 0 && now_ms() - t0 < 3000)
-        ptransport_service(c.t, 1);
+        pl_transport_service(c.t, 1);
     int64_t took = now_ms() - t0;
     CHECK_INT(atomic_load(&c.wakes), 1);
-    if (!(took >= 55 && took < 1000)) fprintf(stderr, "took %lld\n", (long long)took);
+    if (!(took >= 55 && took < 1000))
+        fprintf(stderr, "took %lld\n", (long long)took);
     CHECK(took >= 55 && took < 1000);
 
     /* A later setting replaces the earlier one. */
     atomic_store(&c.wakes, 0);
     t0 = now_ms();
-    ptransport_set_timer(c.t, 5000);
-    ptransport_set_timer(c.t, 30);
+    pl_transport_set_timer(c.t, 5000);
+    pl_transport_set_timer(c.t, 30);
     while (atomic_load(&c.wakes) == 0 && now_ms() - t0 < 3000)
-        ptransport_service(c.t, 1);
+        pl_transport_service(c.t, 1);
     took = now_ms() - t0;
     CHECK(took >= 25 && took < 1000);
 
     /* -1 cancels. */
     atomic_store(&c.wakes, 0);
-    ptransport_set_timer(c.t, 20);
-    ptransport_set_timer(c.t, -1);
+    pl_transport_set_timer(c.t, 20);
+    pl_transport_set_timer(c.t, -1);
     pump_ms(&c, 100);
     CHECK_INT(atomic_load(&c.wakes), 0);
 
-    ptransport_set_timer(c.t, 0);
+    pl_transport_set_timer(c.t, 0);
     pump_ms(&c, 20);
     CHECK_INT(atomic_load(&c.wakes), 1);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
 }
 
 static void *waker(void *arg)
 {
     sleep_ms(100);
-    ptransport_wake(arg);
+    pl_transport_wake(arg);
     return NULL;
 }
 
 static void test_wake_from_thread(void)
 {
     cstate c;
-    ptransport_config cfg = config("ws://localhost/", NULL);
+    pl_transport_config cfg = config("ws://localhost/", NULL);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
     settle(&c);
     /* A backstop so a missing wake fails instead of hanging. */
-    ptransport_set_timer(c.t, 5000);
+    pl_transport_set_timer(c.t, 5000);
     pthread_t th;
     int64_t t0 = now_ms();
     pthread_create(&th, NULL, waker, c.t);
     while (!wakes_at_least_one(&c, NULL))
-        ptransport_service(c.t, 1);
+        pl_transport_service(c.t, 1);
     int64_t took = now_ms() - t0;
     pthread_join(th, NULL);
     CHECK(took >= 90 && took < 2000);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
 }
 
 /* ---- tests: live, against the lws server ------------------------------ */
@@ -801,12 +806,12 @@ static void exchange(cstate *c, server *s)
     CHECK_STR(c->err_why, "binary frame ignored");
 
     /* a lower limit from the server's welcome, then back up (clamped) */
-    ptransport_set_max_frame(c->t, 1000);
+    pl_transport_set_max_frame(c->t, 1000);
     c_send_str(c, "big:2000");
     want = 3;
     CHECK(pump_until(c, errors_at_least, &want, 5000));
     CHECK_STR(c->err_why, "frame exceeds 1000 bytes");
-    ptransport_set_max_frame(c->t, 1u << 30);
+    pl_transport_set_max_frame(c->t, 1u << 30);
     c_send_str(c, "big:65536");
     want = 4;
     CHECK(pump_until(c, frames_at_least, &want, 5000));
@@ -825,28 +830,28 @@ static void test_tls_live(void)
     char url[128];
     snprintf(url, sizeof url, "wss://localhost:%d/chat", s.port);
     cstate c;
-    ptransport_config cfg = config(url, certs.ca);
+    pl_transport_config cfg = config(url, certs.ca);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
 
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_ERR_STATE);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_ERR_STATE);
     CHECK(wait_open(&c));
     CHECK_INT(c.opened, 1);
     CHECK_INT(c.closed, 0);
     if (c.closed)
         fprintf(stderr, "closed: %s\n", c.closed_why);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_ERR_STATE);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_ERR_STATE);
     exchange(&c, &s);
 
     /* A caller's close is silent on our side; the server sees a clean one. */
-    ptransport_close(c.t);
+    pl_transport_close(c.t);
     CHECK(wait_server(&c, &s, &s.closes, 1));
     pump_ms(&c, 50);
     CHECK_INT(c.closed, 0);
     CHECK_INT(srv_get(&s, &s.peer_close_code), LWS_CLOSE_STATUS_NORMAL);
 
     /* The same transport connects again; a server close is reported. */
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
     CHECK_INT(c.opened, 2);
     c_send_str(&c, "close");
@@ -856,11 +861,11 @@ static void test_tls_live(void)
     CHECK(strstr(c.closed_why, "bye") != NULL);
 
     /* After a reported close, connect again and free while open. */
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
     CHECK_INT(c.opened, 3);
     int closed_before = c.closed;
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     CHECK_INT(c.closed, closed_before);
     c_clear(&c);
     server_stop(&s);
@@ -869,21 +874,22 @@ static void test_tls_live(void)
 /* A refused certificate: PARLEY_ERR_TLS with every problem named (the
  * bits and the text), and the server saw the TCP connection but never an
  * upgrade request. */
-static void expect_refusal(server *s, const char *host, const char *ca, uint32_t want, const char *what)
+static void expect_refusal(server *s, const char *host, const char *ca, uint32_t want,
+                           const char *what)
 {
     char url[128];
     snprintf(url, sizeof url, "wss://%s:%d/", host, s->port);
     int accepts = srv_get(s, &s->accepts);
     cstate c;
-    ptransport_config cfg = config(url, ca);
+    pl_transport_config cfg = config(url, ca);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_closed(&c, 5000));
     CHECK_INT(c.opened, 0);
     CHECK_INT(c.closed, 1);
     CHECK_INT(c.closed_err, PARLEY_ERR_TLS);
 #if defined(LWS_WITH_MBEDTLS) /* lws on OpenSSL only logs the reason */
-    CHECK_INT(ptransport_cert_failures(c.t), want);
+    CHECK_INT(pl_transport_cert_failures(c.t), want);
     if (!strstr(c.closed_why, what))
         fprintf(stderr, "TLS failure reason: %s\n", c.closed_why);
     CHECK(strstr(c.closed_why, what) != NULL);
@@ -893,11 +899,12 @@ static void expect_refusal(server *s, const char *host, const char *ca, uint32_t
 #endif
     CHECK_INT(srv_get(s, &s->accepts), accepts + 1);
     CHECK_INT(srv_get(s, &s->upgrades), 0);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     c_clear(&c);
 }
 
-static void refusals_of(const char *cert, const char *host, const char *ca, uint32_t want, const char *what)
+static void refusals_of(const char *cert, const char *host, const char *ca, uint32_t want,
+                        const char *what)
 {
     server s;
     if (server_start_cert(&s, cert, certs.key) != 0) {
@@ -921,8 +928,9 @@ static void test_tls_failures(void)
     expect_refusal(&s, "127.0.0.1", certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH,
                    "not for host '127.0.0.1' (it is for CN=localhost)");
     /* Both at once: lws' own summary would name only the CA. */
-    expect_refusal(&s, "127.0.0.1", certs.other_ca, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED,
-                   "not for host '127.0.0.1' (it is for CN=localhost); it is not signed by a trusted CA");
+    expect_refusal(
+        &s, "127.0.0.1", certs.other_ca, PARLEY_TLS_HOSTNAME_MISMATCH | PARLEY_TLS_UNTRUSTED,
+        "not for host '127.0.0.1' (it is for CN=localhost); it is not signed by a trusted CA");
     /* The system bundle does not know the test CA. */
     if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
         expect_refusal(&s, "localhost", NULL, PARLEY_TLS_UNTRUSTED, "not signed by a trusted CA");
@@ -934,23 +942,25 @@ static void test_tls_failures(void)
     char url[128];
     snprintf(url, sizeof url, "wss://localhost:%d/", s.port);
     cstate c;
-    ptransport_config cfg = config(url, NULL);
+    pl_transport_config cfg = config(url, NULL);
     cfg.ca_pem = pem;
     cfg.ca_pem_len = len;
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
     free(pem);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
     CHECK_INT(c.opened, 1);
-    CHECK_INT(ptransport_cert_failures(c.t), 0);
-    ptransport_free(c.t);
+    CHECK_INT(pl_transport_cert_failures(c.t), 0);
+    pl_transport_free(c.t);
     c_clear(&c);
     server_stop(&s);
 
     refusals_of(certs.wrong_name, "localhost", certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH,
                 "not for host 'localhost' (it is for CN=other.example)");
-    refusals_of(certs.expired, "localhost", certs.ca, PARLEY_TLS_EXPIRED, "expired on 2021-01-01 00:00 UTC");
-    refusals_of(certs.expired, "localhost", certs.other_ca, PARLEY_TLS_EXPIRED | PARLEY_TLS_UNTRUSTED,
+    refusals_of(certs.expired, "localhost", certs.ca, PARLEY_TLS_EXPIRED,
+                "expired on 2021-01-01 00:00 UTC");
+    refusals_of(certs.expired, "localhost", certs.other_ca,
+                PARLEY_TLS_EXPIRED | PARLEY_TLS_UNTRUSTED,
                 "trusted CA (issuer CN=Parley Test CA); it expired on 2021-01-01");
     refusals_of(certs.future, "localhost", certs.ca, PARLEY_TLS_NOT_YET_VALID,
                 "not valid before 2045-01-01 00:00 UTC");
@@ -958,11 +968,11 @@ static void test_tls_failures(void)
 
 /* ---- public-key pins ----------------------------------------------------- */
 
-static void pin_of_key(const char *key, unsigned char out[PTRANSPORT_PIN_SIZE])
+static void pin_of_key(const char *key, unsigned char out[PL_TRANSPORT_PIN_SIZE])
 {
     char text[45];
     CHECK_INT(tc_pin_of_key(key, text), 0);
-    CHECK_INT(ptls_pin_parse(text, out), PARLEY_OK);
+    CHECK_INT(pl_tls_pin_parse(text, out), PARLEY_OK);
 }
 
 /* Pinned to the server's key and a backup: connects, and talks. */
@@ -971,17 +981,17 @@ static void expect_pinned_open(server *s, const unsigned char *pins, size_t n)
     char url[128];
     snprintf(url, sizeof url, "wss://localhost:%d/", s->port);
     cstate c;
-    ptransport_config cfg = config(url, certs.ca);
+    pl_transport_config cfg = config(url, certs.ca);
     cfg.pins = pins;
     cfg.n_pins = n;
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
     CHECK_INT(c.opened, 1);
     int before = srv_get(s, &s->received);
     c_send_str(&c, "pinned");
     CHECK(wait_server(&c, s, &s->received, before + 1));
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     c_clear(&c);
 }
 
@@ -992,18 +1002,18 @@ static void expect_pin_refused(server *s, const unsigned char *pins)
     char url[128];
     snprintf(url, sizeof url, "wss://localhost:%d/", s->port);
     cstate c;
-    ptransport_config cfg = config(url, certs.ca);
+    pl_transport_config cfg = config(url, certs.ca);
     cfg.pins = pins;
     cfg.n_pins = 2;
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
     int accepts = srv_get(s, &s->accepts), upgrades = srv_get(s, &s->upgrades);
     int received = srv_get(s, &s->received), connections = srv_get(s, &s->connections);
     c_send_str(&c, "hello before any connection");
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_closed(&c, 5000));
     CHECK_INT(c.opened, 0);
     CHECK_INT(c.closed_err, PARLEY_ERR_TLS);
-    CHECK_INT(ptransport_cert_failures(c.t), PARLEY_TLS_PIN_MISMATCH);
+    CHECK_INT(pl_transport_cert_failures(c.t), PARLEY_TLS_PIN_MISMATCH);
     char actual[45];
     CHECK_INT(tc_pin_of_key(certs.key, actual), 0);
     CHECK(strstr(c.closed_why, actual) != NULL);
@@ -1014,16 +1024,16 @@ static void expect_pin_refused(server *s, const unsigned char *pins)
     CHECK_INT(srv_get(s, &s->connections), connections);
     CHECK_INT(srv_get(s, &s->received), received);
     /* The next attempt starts clean and fails the same way. */
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_closed(&c, 5000));
-    CHECK_INT(ptransport_cert_failures(c.t), PARLEY_TLS_PIN_MISMATCH);
-    ptransport_free(c.t);
+    CHECK_INT(pl_transport_cert_failures(c.t), PARLEY_TLS_PIN_MISMATCH);
+    pl_transport_free(c.t);
     c_clear(&c);
 }
 
 static void test_pins(void)
 {
-    unsigned char pins[3][PTRANSPORT_PIN_SIZE];
+    unsigned char pins[3][PL_TRANSPORT_PIN_SIZE];
     pin_of_key(certs.key, pins[0]);
     pin_of_key(certs.rotated_key, pins[1]);
     memset(pins[2], 0x5a, sizeof pins[2]);
@@ -1042,14 +1052,14 @@ static void test_pins(void)
     char url[128];
     snprintf(url, sizeof url, "wss://localhost:%d/", s.port);
     cstate c;
-    ptransport_config cfg = config(url, certs.other_ca);
+    pl_transport_config cfg = config(url, certs.other_ca);
     cfg.pins = pins[0];
     cfg.n_pins = 2;
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_closed(&c, 5000));
-    CHECK_INT(ptransport_cert_failures(c.t), PARLEY_TLS_UNTRUSTED);
-    ptransport_free(c.t);
+    CHECK_INT(pl_transport_cert_failures(c.t), PARLEY_TLS_UNTRUSTED);
+    pl_transport_free(c.t);
     c_clear(&c);
 
     /* One pin, or the same one twice, is refused; ws:// ignores pins. */
@@ -1060,12 +1070,12 @@ static void test_pins(void)
     CHECK_INT(make_client(&c, &cfg), PARLEY_ERR_CONFIG);
     cfg.n_pins = 3;
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     cfg = config("ws://localhost:1/", NULL);
     cfg.pins = pins[1];
     cfg.n_pins = 2;
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     server_stop(&s);
     server_stop(&r);
 }
@@ -1097,7 +1107,8 @@ static void drain(parley_client *pc, evcount *e)
             e->errors++;
             e->err_code = parley_event_error_code(ev);
             e->err_tls = parley_event_tls_failures(ev);
-            snprintf(e->err_text, sizeof e->err_text, "%s", parley_event_text(ev) ? parley_event_text(ev) : "");
+            snprintf(e->err_text, sizeof e->err_text, "%s",
+                     parley_event_text(ev) ? parley_event_text(ev) : "");
         }
         parley_event_free(ev);
     }
@@ -1167,7 +1178,8 @@ static void expect_held(const char *cert, const char *ca, uint32_t want, const c
 static void test_client_cert_hold(void)
 {
     expect_held(certs.cert, certs.other_ca, PARLEY_TLS_UNTRUSTED, "not signed by a trusted CA");
-    expect_held(certs.wrong_name, certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH, "not for host 'localhost'");
+    expect_held(certs.wrong_name, certs.ca, PARLEY_TLS_HOSTNAME_MISMATCH,
+                "not for host 'localhost'");
     expect_held(certs.expired, certs.ca, PARLEY_TLS_EXPIRED, "expired on 2021-01-01");
     expect_held(certs.future, certs.ca, PARLEY_TLS_NOT_YET_VALID, "not valid before 2045-01-01");
     CHECK_INT(parley_reconnect_now(NULL), PARLEY_ERR_INVALID_ARG);
@@ -1250,25 +1262,25 @@ static void test_plain_live(void)
     char url[128];
     snprintf(url, sizeof url, "ws://localhost:%d", s.port);
     cstate c;
-    ptransport_config cfg = config(url, NULL);
+    pl_transport_config cfg = config(url, NULL);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
     CHECK_INT(c.opened, 1);
     exchange(&c, &s);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     c_clear(&c);
 
     /* TLS to a plain server fails the handshake. */
     snprintf(url, sizeof url, "wss://localhost:%d/", s.port);
     cfg = config(url, certs.ca);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_closed(&c, 8000));
     CHECK_INT(c.opened, 0);
     CHECK_INT(c.closed_err, PARLEY_ERR_TLS);
     CHECK(strstr(c.closed_why, "TLS ") != NULL);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     c_clear(&c);
     server_stop(&s);
 }
@@ -1278,10 +1290,10 @@ static void test_refused(void)
     char url[128];
     snprintf(url, sizeof url, "ws://localhost:%d/", closed_port());
     cstate c;
-    ptransport_config cfg = config(url, NULL);
+    pl_transport_config cfg = config(url, NULL);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
-    /* Never reported from inside ptransport_connect. */
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
+    /* Never reported from inside pl_transport_connect. */
     CHECK_INT(c.closed, 0);
     CHECK(wait_closed(&c, 5000));
     CHECK_INT(c.closed, 1);
@@ -1289,19 +1301,19 @@ static void test_refused(void)
     CHECK_INT(c.opened, 0);
 
     /* Again after the failure, then the same over wss. */
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_closed(&c, 5000));
     CHECK_INT(c.closed, 1 + 1);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     c_clear(&c);
 
     snprintf(url, sizeof url, "wss://localhost:%d/", closed_port());
     cfg = config(url, certs.ca);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_closed(&c, 5000));
     CHECK_INT(c.closed_err, PARLEY_ERR_CONNECT);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     c_clear(&c);
 }
 
@@ -1316,27 +1328,27 @@ static void test_allocator(void)
     }
     char url[128];
     snprintf(url, sizeof url, "wss://localhost:%d/", s.port);
-    ptransport_config cfg = config(url, certs.ca);
+    pl_transport_config cfg = config(url, certs.ca);
     counting k;
-    palloc a = {k_malloc, k_realloc, k_free, &k};
+    pl_alloc a = {k_malloc, k_realloc, k_free, &k};
     cstate c;
     memset(&c, 0, sizeof c);
     for (long n = 1; n < 100; n++) {
         memset(&k, 0, sizeof k);
         k.fail_at = n;
-        ptransport *t = NULL;
-        int rc = ptransport_new(&a, &cfg, &cbs, &c, NULL, &t);
+        pl_transport *t = NULL;
+        int rc = pl_transport_new(&a, &cfg, &cbs, &c, NULL, &t);
         CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM);
         CHECK((rc == PARLEY_OK) == (t != NULL));
-        ptransport_free(t);
+        pl_transport_free(t);
         CHECK_INT(k.live, 0);
         if (rc == PARLEY_OK && k.total < n)
             break; /* every allocation has been failed once */
     }
 
     memset(&k, 0, sizeof k);
-    CHECK_INT(ptransport_new(&a, &cfg, &cbs, &c, NULL, &c.t), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_new(&a, &cfg, &cbs, &c, NULL, &c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
     c_send_str(&c, "echo:one");
     int want = 1;
@@ -1364,7 +1376,7 @@ static void test_allocator(void)
     CHECK_STR(c.closed_why, "out of memory sending a frame");
     k.fail_all = 0;
     CHECK(k.live > 0);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     CHECK_INT(k.live, 0);
     CHECK(k.total > 0);
     c_clear(&c);
@@ -1382,27 +1394,27 @@ static void test_close_states(void)
     char url[128];
     snprintf(url, sizeof url, "wss://localhost:%d/", s.port);
     cstate c;
-    ptransport_config cfg = config(url, certs.ca);
+    pl_transport_config cfg = config(url, certs.ca);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
 
     /* pending: closed before the attempt started */
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
-    ptransport_close(c.t);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
+    pl_transport_close(c.t);
     pump_ms(&c, 100);
     CHECK_INT(c.opened + c.closed, 0);
 
     /* connecting: the socket exists, the handshake has not finished */
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
-    ptransport_service(c.t, 0);
-    ptransport_close(c.t);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
+    pl_transport_service(c.t, 0);
+    pl_transport_close(c.t);
     pump_ms(&c, 200);
     CHECK_INT(c.opened + c.closed, 0);
 
     /* closed then reconnected at once: only the new connection reports */
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
-    ptransport_close(c.t);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    pl_transport_close(c.t);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
     CHECK_INT(c.opened, 2);
     c_send_str(&c, "echo:fresh");
@@ -1412,17 +1424,17 @@ static void test_close_states(void)
     CHECK_INT(c.closed, 0);
 
     /* free while connecting */
-    ptransport_close(c.t);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
-    ptransport_service(c.t, 0);
-    ptransport_free(c.t);
+    pl_transport_close(c.t);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
+    pl_transport_service(c.t, 0);
+    pl_transport_free(c.t);
     CHECK_INT(c.closed, 0);
     c_clear(&c);
 
     /* free while pending */
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
-    ptransport_free(c.t);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
+    pl_transport_free(c.t);
     CHECK_INT(c.closed, 0);
     c_clear(&c);
     server_stop(&s);
@@ -1538,11 +1550,11 @@ static void test_keepalive_hangup(void)
     char url[128];
     snprintf(url, sizeof url, "ws://localhost:%d/", r.port);
     cstate c;
-    ptransport_config cfg = config(url, NULL);
+    pl_transport_config cfg = config(url, NULL);
     cfg.ping_interval_s = 1;
     cfg.hangup_s = 2;
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_open(&c));
     CHECK_INT(c.opened, 1);
     int64_t t0 = now_ms();
@@ -1551,7 +1563,7 @@ static void test_keepalive_hangup(void)
     CHECK_INT(c.closed_err, PARLEY_ERR_CLOSED);
     CHECK(took >= 1500 && took < 4500);
     CHECK_INT(atomic_load(&r.first_opcode), 0x9); /* a ping went out first */
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     c_clear(&c);
     raw_stop(&r);
 }
@@ -1566,15 +1578,15 @@ static void test_bad_utf8(void)
     char url[128];
     snprintf(url, sizeof url, "ws://localhost:%d/", r.port);
     cstate c;
-    ptransport_config cfg = config(url, NULL);
+    pl_transport_config cfg = config(url, NULL);
     CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
-    CHECK_INT(ptransport_connect(c.t), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
     CHECK(wait_closed(&c, 5000));
     CHECK_INT(c.opened, 1);
     CHECK_INT(c.frames, 1);
     CHECK_STR(c.last, "ok");
     CHECK_INT(c.closed_err, PARLEY_ERR_CLOSED);
-    ptransport_free(c.t);
+    pl_transport_free(c.t);
     c_clear(&c);
     raw_stop(&r);
 }

@@ -8,10 +8,15 @@
 
 static void test_utf8_accepts_valid(void)
 {
-    const char *ok[] = {"", "plain ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
-                        "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"};
+    const char *ok[] = {"",
+                        "plain ascii",
+                        "caf\xc3\xa9",
+                        "\xe2\x82\xac",
+                        "\xf0\x9f\x98\x80",
+                        "\xed\x9f\xbf",
+                        "\xf4\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        CHECK(putf8_valid(ok[i], strlen(ok[i])));
+        CHECK(pl_utf8_valid(ok[i], strlen(ok[i])));
 }
 
 static void test_utf8_rejects_invalid(void)
@@ -28,65 +33,65 @@ static void test_utf8_rejects_invalid(void)
         "ok\xffok",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        CHECK(!putf8_valid(bad[i], strlen(bad[i])));
+        CHECK(!pl_utf8_valid(bad[i], strlen(bad[i])));
 }
 
 static void test_id_validation(void)
 {
-    CHECK(pid_valid("player-42", 128));
-    CHECK(!pid_valid("", 128));
-    CHECK(!pid_valid(NULL, 128));
-    CHECK(!pid_valid("has space", 128));
-    CHECK(!pid_valid("tab\there", 128));
-    CHECK(!pid_valid("caf\xc3\xa9", 128));
-    CHECK(pid_valid("abcd", 4));
-    CHECK(!pid_valid("abcde", 4));
+    CHECK(pl_id_valid("player-42", 128));
+    CHECK(!pl_id_valid("", 128));
+    CHECK(!pl_id_valid(NULL, 128));
+    CHECK(!pl_id_valid("has space", 128));
+    CHECK(!pl_id_valid("tab\there", 128));
+    CHECK(!pl_id_valid("caf\xc3\xa9", 128));
+    CHECK(pl_id_valid("abcd", 4));
+    CHECK(!pl_id_valid("abcde", 4));
 }
 
 static void test_uuid4_format_and_uniqueness(void)
 {
-    palloc a;
-    palloc_default(&a);
-    prand *r = prand_new(&a);
+    pl_alloc a;
+    pl_alloc_default(&a);
+    pl_rand *r = pl_rand_new(&a);
     CHECK(r != NULL);
-    char u1[PUUID_STR_LEN + 1], u2[PUUID_STR_LEN + 1];
-    CHECK_INT(prand_uuid4(r, u1), PARLEY_OK);
-    CHECK_INT(prand_uuid4(r, u2), PARLEY_OK);
+    char u1[PL_UUID_STR_LEN + 1], u2[PL_UUID_STR_LEN + 1];
+    CHECK_INT(pl_rand_uuid4(r, u1), PARLEY_OK);
+    CHECK_INT(pl_rand_uuid4(r, u2), PARLEY_OK);
     CHECK_INT(strlen(u1), 36);
     CHECK(u1[8] == '-' && u1[13] == '-' && u1[18] == '-' && u1[23] == '-');
     CHECK(u1[14] == '4');
     CHECK(strchr("89ab", u1[19]) != NULL);
     CHECK(strcmp(u1, u2) != 0);
-    prand_free(r);
+    pl_rand_free(r);
 }
 
 static void test_uniform_stays_in_bounds(void)
 {
-    palloc a;
-    palloc_default(&a);
-    prand *r = prand_new(&a);
+    pl_alloc a;
+    pl_alloc_default(&a);
+    pl_rand *r = pl_rand_new(&a);
     uint32_t max_seen = 0, min_seen = UINT32_MAX;
     for (int i = 0; i < 2000; i++) {
-        uint32_t v = prand_uniform(r, 100);
+        uint32_t v = pl_rand_uniform(r, 100);
         max_seen = v > max_seen ? v : max_seen;
         min_seen = v < min_seen ? v : min_seen;
     }
     CHECK(max_seen <= 100);
     CHECK(max_seen > 90);
     CHECK(min_seen < 10);
-    CHECK_INT(prand_uniform(r, 0), 0);
-    prand_free(r);
+    CHECK_INT(pl_rand_uniform(r, 0), 0);
+    pl_rand_free(r);
 }
 
 static void test_calloc_overflow(void)
 {
-    palloc a;
-    palloc_default(&a);
-    CHECK(pcalloc(&a, SIZE_MAX / 2, 4) == NULL);
-    char *s = pstrndup(&a, "abcdef", 3);
+    pl_alloc a;
+    pl_alloc_default(&a);
+    CHECK(pl_calloc(&a, SIZE_MAX / 2, 4) == NULL);
+    char *s = pl_strndup(&a, "abcdef", 3);
     CHECK_STR(s, "abc");
-    pfree(&a, s);
-    CHECK(pstrdup(&a, NULL) == NULL);
+    pl_free(&a, s);
+    CHECK(pl_strdup(&a, NULL) == NULL);
 }
 
 int main(void)

@@ -24,8 +24,8 @@ static int gen_key(mbedtls_pk_context *pk, tc_rng *r)
     mbedtls_pk_init(pk);
     if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
         return -1;
-    return mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk), mbedtls_ctr_drbg_random,
-                               &r->drbg);
+    return mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
+                               mbedtls_ctr_drbg_random, &r->drbg);
 }
 
 static int write_file(const char *path, const unsigned char *data)
@@ -52,7 +52,8 @@ static int add_san(mbedtls_x509write_cert *crt, const char *name)
     san[3] = (unsigned char)n;
     memcpy(san + 4, name, n);
     return mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
-                                               MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san, n + 4);
+                                               MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
+                                               san, n + 4);
 }
 
 typedef struct spec {
@@ -70,7 +71,8 @@ static int set_fields(mbedtls_x509write_cert *crt, mbedtls_mpi *serial, const sp
     mbedtls_x509write_crt_set_md_alg(crt, MBEDTLS_MD_SHA256);
     mbedtls_x509write_crt_set_subject_key(crt, sp->subject_key);
     mbedtls_x509write_crt_set_issuer_key(crt, sp->issuer_key);
-    if (mbedtls_mpi_lset(serial, sp->serial) != 0 || mbedtls_x509write_crt_set_serial(crt, serial) != 0 ||
+    if (mbedtls_mpi_lset(serial, sp->serial) != 0 ||
+        mbedtls_x509write_crt_set_serial(crt, serial) != 0 ||
         mbedtls_x509write_crt_set_validity(crt, sp->from, sp->to) != 0 ||
         mbedtls_x509write_crt_set_subject_name(crt, sp->subject) != 0 ||
         mbedtls_x509write_crt_set_issuer_name(crt, sp->issuer) != 0 ||
@@ -139,9 +141,12 @@ static int make_all(tc_files *f, tc_rng *r)
     for (size_t i = 0; i < 4 && rc == 0; i++)
         rc = gen_key(all[i], r);
     spec ca = {"CN=Parley Test CA", "CN=Parley Test CA", &k.ca, &k.ca, NULL, NOW_FROM, NOW_TO, 1};
-    spec other = {"CN=Unrelated CA", "CN=Unrelated CA", &k.other, &k.other, NULL, NOW_FROM, NOW_TO, 2};
+    spec other = {
+        "CN=Unrelated CA", "CN=Unrelated CA", &k.other, &k.other, NULL, NOW_FROM, NOW_TO, 2};
     if (rc == 0)
-        rc = write_cert(f->ca, &ca, r) == 0 && write_cert(f->other_ca, &other, r) == 0 ? make_leaves(f, &k, r) : -1;
+        rc = write_cert(f->ca, &ca, r) == 0 && write_cert(f->other_ca, &other, r) == 0
+                 ? make_leaves(f, &k, r)
+                 : -1;
     for (size_t i = 0; i < 4; i++)
         mbedtls_pk_free(all[i]);
     return rc;

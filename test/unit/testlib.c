@@ -5,50 +5,174 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdlib.h>
 
 int tl_passed, tl_failed;
 
-void tl_check(int ok, const char *expr, const char *file, int line)
+/* The test being run: where REQUIRE returns to, and what to say on failure. */
+static struct {
+    int running;
+    jmp_buf stop;
+    char note[512];
+    tl_dump_fn dump;
+    void *dump_user;
+} current;
+
+/* Counts a failure and says what the test registered. */
+static int failed(void)
+{
+    tl_failed++;
+    if (current.note[0])
+        fprintf(stderr, "  while: %s\n", current.note);
+    if (current.dump)
+        current.dump(current.dump_user);
+    return 0;
+}
+
+int tl_check(int ok, const char *expr, const char *file, int line)
 {
     if (ok) {
         tl_passed++;
-        return;
+        return 1;
     }
-    tl_failed++;
     fprintf(stderr, "%s:%d: check failed: %s\n", file, line, expr);
+    return failed();
 }
 
-void tl_check_int(long long got, long long want, const char *expr, const char *file, int line)
+int tl_check_int(long long got, long long want, const char *expr, const char *file, int line)
 {
     if (got == want) {
         tl_passed++;
-        return;
+        return 1;
     }
-    tl_failed++;
     fprintf(stderr, "%s:%d: %s is %lld, expected %lld\n", file, line, expr, got, want);
+    return failed();
 }
 
-void tl_check_str(const char *got, const char *want, const char *expr, const char *file, int line)
+int tl_check_str(const char *got, const char *want, const char *expr, const char *file, int line)
 {
     if ((got == NULL && want == NULL) || (got && want && strcmp(got, want) == 0)) {
         tl_passed++;
-        return;
+        return 1;
     }
-    tl_failed++;
     fprintf(stderr, "%s:%d: %s is \"%s\", expected \"%s\"\n", file, line, expr,
             got ? got : "(null)", want ? want : "(null)");
+    return failed();
+}
+
+void tl_stop(void)
+{
+    if (current.running)
+        longjmp(current.stop, 1);
+    fprintf(stderr, "a required check failed outside a test: stopping\n");
+    exit(1);
+}
+
+void tl_on_failure(tl_dump_fn fn, void *user)
+{
+    current.dump = fn;
+    current.dump_user = user;
+}
+
+void tl_note(const char *fmt, ...)
+{
+    current.note[0] = '\0';
+    if (!fmt)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(current.note, sizeof current.note, fmt, ap);
+    va_end(ap);
 }
 
 void tl_run(const char *name, void (*fn)(void))
 {
     int before = tl_failed;
-    fn();
+    current.running = 1;
+    if (setjmp(current.stop) == 0)
+        fn();
+    else
+        fprintf(stderr, "  %s stopped at the failed requirement above\n", name);
+    current.running = 0;
+    tl_note(NULL);
+    tl_on_failure(NULL, NULL);
     printf("%s %s\n", tl_failed == before ? "ok  " : "FAIL", name);
+}
+
+/* ---- frames written with single quotes ----------------------------------------- */
+
+#define JSON_RING 32
+static char *json_ring[JSON_RING];
+static size_t json_next;
+
+/* Keeps `text` (malloc'd) in the ring, freeing what its slot held. */
+static const char *json_keep(char *text)
+{
+    if (!text) {
+        fprintf(stderr, "out of memory in a test helper\n");
+        exit(1);
+    }
+    free(json_ring[json_next]);
+    json_ring[json_next] = text;
+    json_next = (json_next + 1) % JSON_RING;
+    return text;
+}
+
+static char *unquote(const char *in)
+{
+    size_t n = strlen(in);
+    char *out = malloc(n + 1), *w = out;
+    for (size_t i = 0; out && i < n; i++) {
+        if (in[i] == '\\' && in[i + 1] == '\'') {
+            *w++ = '\'';
+            i++;
+        } else {
+            *w++ = in[i] == '\'' ? '"' : in[i];
+        }
+    }
+    if (out)
+        *w = '\0';
+    return out;
+}
+
+const char *tl_json(const char *single_quoted)
+{
+    return json_keep(unquote(single_quoted));
+}
+
+const char *tl_jsonf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf) {
+        va_start(ap, fmt);
+        vsnprintf(buf, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    char *text = buf ? unquote(buf) : NULL;
+    free(buf);
+    return json_keep(text);
+}
+
+const char *tl_text_file(const char *path)
+{
+    char *text = tl_read_file(path, NULL);
+    if (!tl_check(text != NULL, path, __FILE__, __LINE__))
+        tl_stop();
+    return json_keep(text);
 }
 
 int tl_finish(void)
 {
+    for (size_t i = 0; i < JSON_RING; i++) {
+        free(json_ring[i]);
+        json_ring[i] = NULL;
+    }
     printf("%d passed, %d failed\n", tl_passed, tl_failed);
     return tl_failed == 0 && tl_passed > 0 ? 0 : 1;
 }
@@ -239,8 +363,9 @@ static int memfs_rename(void *user, const char *from, const char *to)
     return PARLEY_OK;
 }
 
-const parley_storage tl_memfs_ops = {PARLEY_STORAGE_VERSION, memfs_size, memfs_read, memfs_append,
-                                     memfs_sync, memfs_truncate, memfs_rename, memfs_remove};
+const parley_storage tl_memfs_ops = {PARLEY_STORAGE_VERSION, memfs_size,  memfs_read,
+                                     memfs_append,           memfs_sync,  memfs_truncate,
+                                     memfs_rename,           memfs_remove};
 
 void tl_memfs_free(tl_memfs *m)
 {
@@ -272,4 +397,45 @@ char *tl_read_file(const char *path, size_t *len)
     if (len)
         *len = n;
     return buf;
+}
+
+int tl_read_lines(const char *path, char ***lines, size_t *n)
+{
+    size_t len;
+    char *text = tl_read_file(path, &len);
+    *lines = NULL;
+    *n = 0;
+    if (!text)
+        return -1;
+    size_t cap = 0;
+    for (char *line = text, *end; line < text + len; line = end + 1) {
+        end = memchr(line, '\n', (size_t)(text + len - line));
+        if (!end)
+            end = text + len;
+        size_t m = (size_t)(end - line);
+        if (!m || line[0] == '#')
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **grown = realloc(*lines, cap * sizeof *grown);
+            if (!grown)
+                break;
+            *lines = grown;
+        }
+        char *copy = malloc(m + 1);
+        if (!copy)
+            break;
+        memcpy(copy, line, m);
+        copy[m] = '\0';
+        (*lines)[(*n)++] = copy;
+    }
+    free(text);
+    return 0;
+}
+
+void tl_free_lines(char **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
 }

@@ -116,7 +116,6 @@ namespace Parley
         Connecting = 1,
         /// <summary>welcomed by the server</summary>
         Online = 2,
-        /// <summary>lost; next attempt in parley_event_retry_ms()</summary>
         Reconnecting = 3,
         /// <summary>stopped</summary>
         Offline = 4,
@@ -161,7 +160,6 @@ namespace Parley
         None = 0,
         /// <summary>it is not for the URL's host name</summary>
         HostnameMismatch = 1,
-        /// <summary>no trusted CA signed it (unknown CA, self-signed, chain incomplete)</summary>
         Untrusted = 2,
         /// <summary>past its validity (or the device's clock is ahead)</summary>
         Expired = 4,
@@ -183,7 +181,6 @@ namespace Parley
     /// <summary>parley_block_kind: parley_block_kind()</summary>
     public enum BlockKind
     {
-        /// <summary>chips; the set is used up once one is chosen</summary>
         QuickReplies = 1,
         Buttons = 2,
         /// <summary>title, text, image, buttons</summary>

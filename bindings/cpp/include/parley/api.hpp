@@ -157,7 +157,7 @@ inline const char *to_string(EventType v) noexcept
 enum class ConnState : int {
     Connecting = PARLEY_CONN_CONNECTING,
     Online = PARLEY_CONN_ONLINE, // welcomed by the server
-    Reconnecting = PARLEY_CONN_RECONNECTING, // lost; next attempt in parley_event_retry_ms()
+    Reconnecting = PARLEY_CONN_RECONNECTING,
     Offline = PARLEY_CONN_OFFLINE, // stopped
 };
 
@@ -236,7 +236,7 @@ inline const char *to_string(AuthorKind v) noexcept
 enum class TlsFailure : std::uint32_t {
     None = 0,
     HostnameMismatch = PARLEY_TLS_HOSTNAME_MISMATCH, // it is not for the URL's host name
-    Untrusted = PARLEY_TLS_UNTRUSTED, // no trusted CA signed it (unknown CA, self-signed, chain incomplete)
+    Untrusted = PARLEY_TLS_UNTRUSTED,
     Expired = PARLEY_TLS_EXPIRED, // past its validity (or the device's clock is ahead)
     NotYetValid = PARLEY_TLS_NOT_YET_VALID, // before its validity (or the device's clock is behind)
     PinMismatch = PARLEY_TLS_PIN_MISMATCH, // valid, but its key is not one of the configured pins
@@ -282,7 +282,7 @@ inline const char *to_string(TypingState v) noexcept
 
 // parley_block_kind: parley_block_kind()
 enum class BlockKind : int {
-    QuickReplies = PARLEY_BLOCK_QUICK_REPLIES, // chips; the set is used up once one is chosen
+    QuickReplies = PARLEY_BLOCK_QUICK_REPLIES,
     Buttons = PARLEY_BLOCK_BUTTONS,
     Card = PARLEY_BLOCK_CARD, // title, text, image, buttons
     Carousel = PARLEY_BLOCK_CAROUSEL, // cards

@@ -1,0 +1,210 @@
+#include "api_agent.h"
+
+#include <string.h>
+
+#include "agent.h"
+#include "bot.h"
+#include "deliver.h"
+#include "flow.h"
+#include "json.h"
+#include "store.h"
+#include "util.h"
+
+static unsigned db_fail(cJSON **out)
+{
+    return http_error(out, HTTP_SERVER_ERROR, "database error");
+}
+
+static unsigned unknown_conv(cJSON **out)
+{
+    return http_error(out, HTTP_NOT_FOUND, "unknown conversation");
+}
+
+static int valid_name(const char *name)
+{
+    return name && name[0] && strlen(name) <= PJ_MAX_ID;
+}
+
+/* The conversation's state (as conv.update carries it) is the answer. */
+static unsigned answer_state(server *s, const char *conv, cJSON **out)
+{
+    *out = deliver_state_body(s, conv);
+    return *out ? HTTP_OK : db_fail(out);
+}
+
+static unsigned set_state(server *s, const char *conv, const char *state, const char *name,
+                          cJSON **out)
+{
+    int rc = agent_set_state(s, conv, state, name);
+
+    if (rc == AGENT_UNKNOWN_CONV)
+        return unknown_conv(out);
+    return rc == AGENT_OK ? answer_state(s, conv, out) : db_fail(out);
+}
+
+unsigned api_agent_assign(server *s, const char *conv, const cJSON *body, cJSON **out)
+{
+    const char *name = pj_string(body, "agent");
+
+    if (!valid_name(name))
+        return http_error(out, HTTP_BAD_REQUEST, "agent must be a string of 1 to 128 bytes");
+    return set_state(s, conv, "agent", name, out);
+}
+
+unsigned api_agent_close(server *s, const char *conv, const cJSON *body, cJSON **out)
+{
+    (void)body;
+    return set_state(s, conv, "closed", NULL, out);
+}
+
+unsigned api_agent_reopen(server *s, const char *conv, const cJSON *body, cJSON **out)
+{
+    (void)body;
+    return set_state(s, conv, "open", NULL, out);
+}
+
+unsigned api_agent_bot(server *s, const char *conv, const cJSON *body, cJSON **out)
+{
+    char user[PJ_MAX_ID + 1];
+    bot_result r;
+    int rc;
+
+    (void)body;
+    rc = bot_hand_back(s, conv, &r, user);
+    if (rc == BOT_UNKNOWN_CONV)
+        return unknown_conv(out);
+    if (rc != BOT_OK)
+        return db_fail(out);
+    bot_deliver(s, user, conv, &r);
+    bot_result_clear(&r);
+    return answer_state(s, conv, out);
+}
+
+/* ---- typing and read ---- */
+
+/* {"conv","on","author":{"kind":"agent","name"}}: the typing frame's
+ * members and the API's answer. */
+static cJSON *typing_json(const char *conv, int on, const char *name)
+{
+    cJSON *o = cJSON_CreateObject(), *author = cJSON_CreateObject();
+
+    if (!o || !author || !cJSON_AddStringToObject(o, "conv", conv) ||
+        !cJSON_AddBoolToObject(o, "on", on) || !cJSON_AddItemToObject(o, "author", author)) {
+        cJSON_Delete(author);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (!cJSON_AddStringToObject(author, "kind", "agent") ||
+        !cJSON_AddStringToObject(author, "name", name)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+unsigned api_agent_typing(server *s, const char *conv, const cJSON *body, cJSON **out)
+{
+    const cJSON *on = cJSON_GetObjectItemCaseSensitive(body, "on"),
+                *name = cJSON_GetObjectItemCaseSensitive(body, "name");
+    char user[PJ_MAX_ID + 1];
+    cJSON *frame;
+    int rc;
+
+    if (!cJSON_IsBool(on))
+        return http_error(out, HTTP_BAD_REQUEST, "on must be a boolean");
+    if (name && !(cJSON_IsString(name) && valid_name(name->valuestring)))
+        return http_error(out, HTTP_BAD_REQUEST, "name must be a string of 1 to 128 bytes");
+    rc = store_conv_owner(s->store, conv, user, sizeof user);
+    if (rc <= 0)
+        return rc == 0 ? unknown_conv(out) : db_fail(out);
+    frame = typing_json(conv, cJSON_IsTrue(on), name ? name->valuestring : AGENT_NAME_DEFAULT);
+    if (!frame)
+        return db_fail(out);
+    *out = cJSON_Duplicate(frame, 1);
+    deliver_typed(s, user, "typing", frame);
+    return *out ? HTTP_OK : db_fail(out);
+}
+
+/* {"conv","seq"}: the read frame's members and the API's answer. */
+static cJSON *read_json(const char *conv, int64_t seq)
+{
+    cJSON *o = cJSON_CreateObject();
+    char buf[PJ_SEQ_BUF];
+
+    pj_format_seq(seq, buf);
+    if (!o || !cJSON_AddStringToObject(o, "conv", conv) ||
+        !cJSON_AddStringToObject(o, "seq", buf)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+unsigned api_agent_read(server *s, const char *conv, const cJSON *body, cJSON **out)
+{
+    char user[PJ_MAX_ID + 1];
+    int64_t seq, last = 0;
+    int rc;
+
+    if (pj_parse_seq(pj_string(body, "seq"), &seq) || seq == 0)
+        return http_error(out, HTTP_BAD_REQUEST, "seq must be a seq string (\"1\" or more)");
+    rc = store_conv_owner(s->store, conv, user, sizeof user);
+    if (rc <= 0)
+        return rc == 0 ? unknown_conv(out) : db_fail(out);
+    if (store_conv_last_seq(s->store, conv, &last))
+        return db_fail(out);
+    if (seq > last)
+        return http_error(out, HTTP_BAD_REQUEST, "seq is beyond the conversation's last message");
+    rc = store_read_agent(s->store, conv, seq, util_now_ms());
+    if (rc < 0)
+        return db_fail(out);
+    /* Only a mark that moved is news to the user. */
+    if (rc > 0)
+        deliver_typed(s, user, "read", read_json(conv, seq));
+    *out = read_json(conv, seq);
+    return *out ? HTTP_OK : db_fail(out);
+}
+
+/* ---- the queue ---- */
+
+typedef struct queue_list {
+    server *s;
+    cJSON *arr;
+} queue_list;
+
+static int add_queued(void *ud, const store_queued *q)
+{
+    queue_list *l = ud;
+    cJSON *o = cJSON_CreateObject(), *notes;
+    int wait = flow_wait_per_position(l->s->flow);
+
+    if (!o || !cJSON_AddItemToArray(l->arr, o)) {
+        cJSON_Delete(o);
+        return 1;
+    }
+    notes = q->notes ? cJSON_Parse(q->notes) : cJSON_CreateNull();
+    if (!cJSON_AddStringToObject(o, "conv", q->conv) ||
+        !cJSON_AddStringToObject(o, "user", q->user) ||
+        !(q->subject ? cJSON_AddStringToObject(o, "subject", q->subject)
+                     : cJSON_AddNullToObject(o, "subject")) ||
+        !cJSON_AddNumberToObject(o, "position", (double)q->position) ||
+        !cJSON_AddNumberToObject(o, "queued_ms", (double)q->queued_ms) ||
+        (wait && !cJSON_AddNumberToObject(o, "wait_s", (double)(q->position * wait))) || !notes ||
+        !cJSON_AddItemToObject(o, "bot_notes", notes)) {
+        cJSON_Delete(notes);
+        return 1;
+    }
+    return 0;
+}
+
+unsigned api_agent_queue(server *s, const char *arg, const cJSON *body, cJSON **out)
+{
+    queue_list l = {s, cJSON_CreateArray()};
+
+    (void)arg;
+    (void)body;
+    *out = l.arr;
+    if (!l.arr || store_queue_each(s->store, add_queued, &l))
+        return db_fail(out);
+    return HTTP_OK;
+}

@@ -1,0 +1,17 @@
+/* The agents' routes that act on a conversation: POST
+ * /api/conversations/{id}/assign, /bot, /close, /reopen, /typing and
+ * /read, and GET /api/queue. */
+#ifndef PARLEY_SERVER_API_AGENT_H
+#define PARLEY_SERVER_API_AGENT_H
+
+#include "http.h"
+
+unsigned api_agent_assign(server *s, const char *conv, const cJSON *body, cJSON **out);
+unsigned api_agent_bot(server *s, const char *conv, const cJSON *body, cJSON **out);
+unsigned api_agent_close(server *s, const char *conv, const cJSON *body, cJSON **out);
+unsigned api_agent_reopen(server *s, const char *conv, const cJSON *body, cJSON **out);
+unsigned api_agent_typing(server *s, const char *conv, const cJSON *body, cJSON **out);
+unsigned api_agent_read(server *s, const char *conv, const cJSON *body, cJSON **out);
+unsigned api_agent_queue(server *s, const char *arg, const cJSON *body, cJSON **out);
+
+#endif

@@ -1,0 +1,125 @@
+#include "deliver.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "flow.h"
+#include "json.h"
+#include "wire.h"
+
+void deliver_frame(server *s, const char *user, const char *what, char *json)
+{
+    if (json)
+        ws_push(s, user, json);
+    else
+        fprintf(stderr, "parley-server: out of memory, %s not sent to '%s'\n", what, user);
+    cJSON_free(json);
+}
+
+void deliver_typed(server *s, const char *user, const char *type, cJSON *body)
+{
+    deliver_frame(s, user, type, wire_typed(type, body));
+}
+
+void deliver_msg(server *s, const char *user, const store_msg *m, const ws_conn *except)
+{
+    char *json = wire_msg(m);
+
+    ws_push_msg(s, user, m->conv, json, except);
+    cJSON_free(json);
+    if (strcmp(m->author_kind, "user") != 0)
+        deliver_unread(s, user, m->conv);
+}
+
+void deliver_unread(server *s, const char *user, const char *conv)
+{
+    int64_t count;
+    char *json;
+
+    if (!s->nconns || store_unread(s->store, conv, &count))
+        return;
+    json = wire_unread(conv, count);
+    if (json)
+        ws_push(s, user, json);
+    cJSON_free(json);
+}
+
+static int send_unread(void *ud, const char *conv, int64_t count)
+{
+    ws_conn_send(ud, wire_unread(conv, count));
+    return 0;
+}
+
+void deliver_unread_to(ws_conn *c)
+{
+    store_unread_each(ws_conn_server(c)->store, ws_conn_user(c), send_unread, c);
+}
+
+/* ---- conv.update ---- */
+
+static int add_queue(server *s, cJSON *o, int64_t position)
+{
+    cJSON *q = cJSON_AddObjectToObject(o, "queue");
+    int wait = flow_wait_per_position(s->flow);
+
+    return q && cJSON_AddNumberToObject(q, "position", (double)position) &&
+           (wait == 0 || cJSON_AddNumberToObject(q, "wait_s", (double)(position * wait)));
+}
+
+cJSON *deliver_state_body(server *s, const char *conv)
+{
+    cJSON *o, *agent;
+    int64_t position = 0;
+    store_state st;
+    int ok;
+
+    if (store_state_get(s->store, conv, &st))
+        return NULL;
+    o = cJSON_CreateObject();
+    ok = o && cJSON_AddStringToObject(o, "conv", conv) &&
+         cJSON_AddStringToObject(o, "state", st.state);
+    if (ok && strcmp(st.state, "agent") == 0 && st.agent[0]) {
+        agent = cJSON_AddObjectToObject(o, "agent");
+        ok = agent && cJSON_AddStringToObject(agent, "name", st.agent);
+    }
+    if (ok && strcmp(st.state, "queued") == 0)
+        ok = store_queue_position(s->store, conv, &position) == 0 && add_queue(s, o, position);
+    store_state_clear(&st);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+void deliver_state(server *s, const char *user, const char *conv)
+{
+    char owner[PJ_MAX_ID + 1];
+
+    if (!user) {
+        if (store_conv_owner(s->store, conv, owner, sizeof owner) != 1)
+            return;
+        user = owner;
+    }
+    deliver_typed(s, user, "conv.update", deliver_state_body(s, conv));
+}
+
+static int push_position(void *ud, const store_queued *q)
+{
+    server *s = ud;
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o || !cJSON_AddStringToObject(o, "conv", q->conv) ||
+        !cJSON_AddStringToObject(o, "state", "queued") || !add_queue(s, o, q->position)) {
+        cJSON_Delete(o);
+        return 0;
+    }
+    deliver_typed(s, q->user, "conv.update", o);
+    return 0;
+}
+
+void deliver_queue(server *s)
+{
+    if (s->nconns)
+        store_queue_each(s->store, push_position, s);
+}

@@ -1,0 +1,55 @@
+/* The agents' HTTP API transport (docs/protocol.md, "Reference server HTTP
+ * API"): the lws callbacks of every plain HTTP request (it is the vhost's
+ * default protocol), the bearer token, request bodies, and writing the JSON
+ * answer. Which handler a route has is the server's table (server.h,
+ * api_routes.c): this file knows none of them, and no handler sees
+ * libwebsockets. */
+#ifndef PARLEY_SERVER_HTTP_H
+#define PARLEY_SERVER_HTTP_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "server.h"
+
+struct lws_protocols;
+
+#define HTTP_MAX_BODY 65536
+
+/* The statuses the API answers with. */
+enum {
+    HTTP_OK = 200,
+    HTTP_CREATED = 201,
+    HTTP_BAD_REQUEST = 400,
+    HTTP_NOT_FOUND = 404,
+    HTTP_SERVER_ERROR = 500,
+};
+
+/* A route's handler: `arg` is the path's {placeholder} ("" for a fixed
+ * path), `body` the parsed JSON body (NULL for GET). Returns the HTTP status
+ * and sets *out to the answer (NULL: out of memory, the connection is
+ * closed). */
+typedef unsigned (*http_fn)(server *s, const char *arg, const cJSON *body, cJSON **out);
+
+typedef enum { HTTP_GET, HTTP_POST } http_method;
+
+/* A path is prefix + {placeholder} + suffix, the placeholder an identifier
+ * without '/' (with `slashes`, any identifier); a NULL suffix makes the
+ * prefix a fixed path. */
+typedef struct http_route {
+    http_method method;
+    const char *prefix, *suffix;
+    http_fn fn;
+    int slashes;
+} http_route;
+
+/* Fills the "http" protocol lws serves (its name, callback and
+ * per-request size). */
+void http_protocol(struct lws_protocols *p);
+
+/* For handlers: replaces *out with {"error": message} and returns
+ * `status`. */
+unsigned http_error(cJSON **out, unsigned status, const char *message);
+
+#endif

@@ -1,0 +1,351 @@
+/* The server's storage: every SQL statement the server runs is behind this
+ * interface, so no other file sees the database. It speaks plain C: strings
+ * (JSON values travel as JSON text), integers, structs filled for the
+ * caller and callbacks for lists; transactions are explicit.
+ *
+ * The implementation is SQLite (store*.c): one file in WAL mode, every
+ * write durable (synchronous=FULL) when its transaction commits, which
+ * happens before anything is acknowledged. Another backend (issue 17:
+ * PostgreSQL) implements the same functions.
+ *
+ * Conventions. Functions return 0 or -1 on a database error (reason on
+ * stderr) unless they say otherwise; "1/0/-1" means 1 found (or changed),
+ * 0 not, -1 error. Strings in structs filled by the store are borrowed
+ * from it for the duration of a callback, or malloc'd where a comment says
+ * so. Iterations call `cb` once per row; a callback returns 0 to go on or
+ * a positive value to stop, which the iteration then returns (-1 stays a
+ * database error). A callback may call other store functions. */
+#ifndef PARLEY_SERVER_STORE_H
+#define PARLEY_SERVER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+/* Message ids are "m-<n>", n a number the store assigns. */
+#define STORE_MSG_ID_BUF 32
+#define STORE_ID_MAX 128  /* users, conversations, nodes: wire identifiers */
+#define STORE_KIND_BUF 8  /* "id", "anon" */
+#define STORE_STATE_MAX 8 /* "queued" */
+
+/* ---- opening, transactions -------------------------------------------------------- */
+
+/* Opens (creating if needed, mode 0600) the database file and brings an
+ * older database up to date. `durable` 0 trades the fsync of every commit
+ * for speed (tests only). 0 or -1 (reason on stderr). */
+int store_open(const char *path, int durable, store **out);
+void store_close(store *s);
+
+/* A transaction (BEGIN IMMEDIATE). Writes outside one commit one by one. */
+int store_begin(store *s);
+int store_commit(store *s);
+void store_rollback(store *s); /* no-op outside a transaction */
+
+/* Deletes every row of every table: a test's clean slate. */
+int store_wipe(store *s);
+
+/* ---- users and sessions (store_users.c) ------------------------------------------- */
+
+/* Records that `user` of `kind` ("id" or "anon") signed in: 0, 1 when the id
+ * is known as the other kind (nothing changed), -1. */
+int store_user_seen(store *s, const char *user, const char *kind, const char *app, int64_t now);
+/* 1/0/-1, with the kind copied when the user is known. */
+int store_user_kind(store *s, const char *user, char kind[STORE_KIND_BUF]);
+
+/* 1 when `token` is a session of `user` (and refreshes it), 0/-1. */
+int store_session_check(store *s, const char *token, const char *user, int64_t now);
+int store_session_create(store *s, const char *token, const char *user, int64_t now);
+
+/* The hash of an anonymous user's merge secret (identity.c): 1 when the
+ * anonymous user `anon` has none yet, 0/-1. */
+int store_anon_secret_missing(store *s, const char *anon);
+int store_anon_secret_set(store *s, const char *anon, const char *hash);
+/* 1 and the hash copied (cap bytes) when `anon` is anonymous and has one. */
+int store_anon_secret_get(store *s, const char *anon, char *hash, size_t cap);
+
+/* ---- conversations and messages (store_convs.c) ----------------------------------- */
+
+typedef struct store_conv {
+    const char *id;
+    const char *user;
+    const char *subject; /* may be NULL */
+    int64_t created_ms;
+    int64_t last_seq;
+} store_conv;
+
+/* A stored message. Strings are borrowed: from the caller on insert, from
+ * the store during a callback. */
+typedef struct store_msg {
+    const char *conv;
+    char id[STORE_MSG_ID_BUF]; /* assigned by the store */
+    int64_t seq;               /* per conversation, assigned by the store */
+    const char *cid;           /* client id of a user message, else NULL */
+    const char *author_kind;   /* "user", "bot", "agent", "system" */
+    const char *author_name;   /* may be NULL */
+    const char *text;
+    int64_t ts;
+    const char *context;  /* JSON object text, or NULL */
+    const char *blocks;   /* structured content: JSON array text, or NULL */
+    const char *postback; /* the choice a user message answers: JSON object text, or NULL */
+} store_msg;
+
+typedef int (*store_conv_cb)(void *ud, const store_conv *c);
+typedef int (*store_msg_cb)(void *ud, const store_msg *m);
+
+/* 1 and the owner copied into user_out when the conversation exists (and
+ * the owner fits `cap`), 0/-1. */
+int store_conv_owner(store *s, const char *conv, char *user_out, size_t cap);
+/* 1 when `conv` exists and belongs to `user`, 0/-1. */
+int store_conv_owned(store *s, const char *user, const char *conv);
+int store_conv_create(store *s, const char *conv, const char *user, const char *subject,
+                      const char *cid, const char *context, int64_t now);
+/* Every conversation, oldest first. */
+int store_conv_each(store *s, store_conv_cb cb, void *ud);
+/* Calls cb with the conversation `id`: 1 when it exists (and cb returned
+ * 0), 0 when it does not, -1 on error or when cb returned nonzero. */
+int store_conv_get(store *s, const char *id, store_conv_cb cb, void *ud);
+/* The context snapshot conv.start carried: 1 with *json (malloc'd), 0 when
+ * it carried none, -1. */
+int store_conv_snapshot(store *s, const char *conv, char **json);
+/* The highest seq of `conv` (0 when it has no messages). */
+int store_conv_last_seq(store *s, const char *conv, int64_t *seq);
+
+/* 1 and out->id, out->seq filled when `cid` was already stored in `conv`. */
+int store_msg_by_cid(store *s, const char *conv, const char *cid, store_msg *out);
+/* Assigns m->seq (next in the conversation) and m->id, and stores the
+ * message. Inside a transaction. */
+int store_msg_insert(store *s, store_msg *m);
+/* Messages of `conv` with seq > after, in seq order. */
+int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, void *ud);
+/* At most `limit` messages of `conv` with seq < before, newest first (no
+ * cid, context or postback). */
+int store_msg_page(store *s, const char *conv, int64_t before, int64_t limit, store_msg_cb cb,
+                   void *ud);
+/* The blocks of the message `msg_id` of `conv` and the flow node that wrote
+ * it: 1 with *blocks (malloc'd JSON text) and origin ("" when not the
+ * bot's), 0 when there is no such message or it has no blocks, -1. */
+int store_msg_offer(store *s, const char *conv, const char *msg_id, char **blocks,
+                    char origin[STORE_ID_MAX + 1]);
+/* Remembers which flow node wrote the bot message `msg_id`. */
+int store_bot_message(store *s, const char *msg_id, const char *node);
+
+/* ---- conversation state (store_convs.c) ------------------------------------------- */
+
+/* Who answers a conversation, where the bot's flow stands and what it
+ * learned, both sides' read marks and whether the user is typing. A
+ * conversation never written is in state "bot" with no node. */
+typedef struct store_state {
+    char state[STORE_STATE_MAX + 1]; /* bot, queued, agent, closed, open */
+    char agent[STORE_ID_MAX + 1];    /* the assigned agent's name, or "" */
+    char node[STORE_ID_MAX + 1];     /* the bot's current flow node, or "" */
+    char *notes;                     /* bot notes: JSON object text (malloc'd) or NULL */
+    int64_t queued_ms;               /* when it entered the queue (state queued) */
+    int64_t read_seq;                /* the user's read mark */
+    int64_t agent_read_seq;          /* the agents' read mark */
+    int user_typing;
+    int64_t typing_ms; /* when user_typing last changed */
+} store_state;
+
+/* The defaults when the conversation has no state yet. Release with
+ * store_state_clear. */
+int store_state_get(store *s, const char *conv, store_state *out);
+void store_state_clear(store_state *st);
+/* Stores state, agent, node, notes and queued_ms (the read marks and
+ * typing have their own writers). */
+int store_state_put(store *s, const char *conv, const store_state *st, int64_t now);
+/* Raises the user's / the agents' read mark to `seq`, never lowers it:
+ * 1 when it moved, 0/-1. */
+int store_read_user(store *s, const char *conv, int64_t seq, int64_t now);
+int store_read_agent(store *s, const char *conv, int64_t seq, int64_t now);
+int store_typing_set(store *s, const char *conv, int on, int64_t now);
+
+/* Messages not written by the user above the user's read mark. */
+int store_unread(store *s, const char *conv, int64_t *count);
+/* Every conversation of `user` with its unread count, oldest first. */
+typedef int (*store_unread_cb)(void *ud, const char *conv, int64_t count);
+int store_unread_each(store *s, const char *user, store_unread_cb cb, void *ud);
+
+/* A queued conversation, first in line first (position 1). */
+typedef struct store_queued {
+    const char *conv;
+    const char *user;
+    const char *subject; /* may be NULL */
+    const char *notes;   /* bot notes JSON text, or NULL */
+    int64_t queued_ms;
+    int64_t position;
+} store_queued;
+
+typedef int (*store_queued_cb)(void *ud, const store_queued *q);
+int store_queue_each(store *s, store_queued_cb cb, void *ud);
+/* The 1-based place of `conv` in the queue (0 when it is not queued). */
+int store_queue_position(store *s, const char *conv, int64_t *position);
+
+/* A conversation as the user's list shows it. */
+typedef struct store_conv_row {
+    const char *conv;
+    const char *subject; /* may be NULL */
+    const char *state;
+    int64_t last_seq;
+    int64_t unread;
+    int64_t updated_ms;    /* its last message's ts, else its creation */
+    const char *last_text; /* may be NULL */
+} store_conv_row;
+
+typedef int (*store_conv_row_cb)(void *ud, const store_conv_row *r);
+/* The user's conversations, most recently updated first, at most `limit`. */
+int store_conv_list(store *s, const char *user, int64_t limit, store_conv_row_cb cb, void *ud);
+
+/* ---- the user's context and events (store_context.c) ------------------------------ */
+
+/* What a user's last context frames said besides attributes: JSON texts
+ * (malloc'd; release with store_picture_clear). Each part carries when the
+ * client last reported it, and whether the client's latest full state
+ * lacked it: then it is the last known value, kept rather than wiped. */
+typedef struct store_picture {
+    char *screen; /* NULL when none */
+    char *crumbs; /* JSON array of {text, ts}, oldest first */
+    char *device; /* JSON object */
+    int64_t updated_ms;
+    int64_t screen_ms, crumbs_ms, device_ms;
+    int screen_stale, crumbs_stale, device_stale;
+    int found; /* the user has a stored picture */
+} store_picture;
+
+int store_picture_get(store *s, const char *user, store_picture *out);
+void store_picture_clear(store_picture *p);
+int store_picture_put(store *s, const char *user, const store_picture *p);
+int store_picture_delete(store *s, const char *user);
+
+/* An attribute: its value as JSON text, when it was last reported, and
+ * whether it is stale (the client's latest full state lacked it). */
+typedef struct store_attr {
+    const char *key;
+    const char *value;
+    int64_t updated_ms;
+    int stale;
+} store_attr;
+
+typedef int (*store_attr_cb)(void *ud, const store_attr *a);
+/* Sets the attribute as just reported (not stale). */
+int store_attr_set(store *s, const char *user, const char *key, const char *value, int64_t now);
+/* 1 with *value (malloc'd JSON text) and *stale when the user has that
+ * attribute. */
+int store_attr_get(store *s, const char *user, const char *key, char **value, int *stale);
+/* The user's attributes by key. */
+int store_attr_each(store *s, const char *user, store_attr_cb cb, void *ud);
+/* Marks every attribute of the user stale. */
+int store_attr_mark_stale(store *s, const char *user);
+/* The user's attributes that are not stale. */
+int store_attr_count_fresh(store *s, const char *user, int64_t *n);
+/* Deletes the user's stale attributes but the `keep` reported last. */
+int store_attr_trim_stale(store *s, const char *user, int64_t keep);
+int store_attr_delete_all(store *s, const char *user);
+/* Moves the attributes of `from` to `to`; where both have one, the one
+ * reported last wins. */
+int store_attr_move(store *s, const char *from, const char *to);
+
+typedef struct store_event {
+    const char *name;
+    const char *meta; /* JSON object text, or NULL */
+    int64_t ts;
+} store_event;
+
+typedef int (*store_event_cb)(void *ud, const store_event *e);
+/* 1 when stored, 0 when `cid` was seen before for that user, -1. */
+int store_event_add(store *s, const char *user, const char *cid, const char *name, const char *meta,
+                    int64_t ts, int64_t now);
+/* The user's last `limit` events, oldest first. */
+int store_event_recent(store *s, const char *user, int64_t limit, store_event_cb cb, void *ud);
+/* Moves the events of `from` to `to` (one `to` already has is dropped). */
+int store_event_move(store *s, const char *from, const char *to);
+
+/* ---- surveys and proactive messages (store_surveys.c) ----------------------------- */
+
+/* An instance of a survey sent to a user. */
+typedef struct store_survey {
+    int64_t n; /* the instance's number ("sv-<n>" on the wire) */
+    const char *user;
+    const char *conv; /* may be NULL */
+    int proactive;
+    const char *def;     /* the definition sent: JSON object text */
+    const char *status;  /* "pending", "submitted", "dismissed" */
+    const char *answers; /* JSON object text, or NULL */
+    int64_t done_ms;
+} store_survey;
+
+typedef int (*store_survey_cb)(void *ud, const store_survey *sv);
+/* Stores a pending instance; its number in *n. */
+int store_survey_add(store *s, const char *user, const char *name, const char *conv, int proactive,
+                     const char *def, int64_t now, int64_t *n);
+/* 1 when the conversation already got a survey `name` / the user has a
+ * pending one, 0/-1. */
+int store_survey_given(store *s, const char *name, const char *conv);
+int store_survey_pending(store *s, const char *user, const char *name);
+/* 1 when some instance is named `name`. */
+int store_survey_named(store *s, const char *name);
+/* The user's newest `limit` pending instances, oldest first. */
+int store_survey_pending_each(store *s, const char *user, int64_t limit, store_survey_cb cb,
+                              void *ud);
+/* Calls cb with the user's instance `n`: 1/0/-1 (-1 too when cb stopped). */
+int store_survey_get(store *s, const char *user, int64_t n, store_survey_cb cb, void *ud);
+/* Records the answer (status "submitted") or dismissal of a pending
+ * instance. */
+int store_survey_finish(store *s, int64_t n, const char *status, const char *answers, int64_t now,
+                        const char *cid);
+/* The answered and dismissed instances of `name`, in the order they were. */
+int store_survey_done_each(store *s, const char *name, store_survey_cb cb, void *ud);
+
+/* A proactive message sent to a user. */
+typedef struct store_proactive {
+    int64_t n;       /* "p-<n>" on the wire */
+    const char *msg; /* JSON object text */
+    int64_t created_ms;
+} store_proactive;
+
+typedef int (*store_proactive_cb)(void *ud, const store_proactive *p);
+int store_proactive_add(store *s, const char *user, const char *msg, int64_t now, int64_t *n);
+/* 1 when the user has an unacknowledged copy of exactly `msg`. */
+int store_proactive_pending(store *s, const char *user, const char *msg);
+/* The user's newest `limit` unacknowledged items, oldest first. */
+int store_proactive_pending_each(store *s, const char *user, int64_t limit, store_proactive_cb cb,
+                                 void *ud);
+/* Acknowledges the user's item `n` (an item not theirs is left alone). */
+int store_proactive_ack(store *s, const char *user, int64_t n, int64_t now);
+
+/* ---- merging an anonymous user into an identified one ----------------------------- */
+
+/* Moves the conversations, survey instances and proactive items of `from`
+ * to `to` (identity.c moves the context through the functions above). */
+int store_user_move(store *s, const char *from, const char *to);
+
+/* ---- the knowledge base index (store_kb.c) ---------------------------------------- */
+
+/* The help articles, indexed for full-text search. Its own handle: an
+ * in-memory index built from files at startup, whatever the database. */
+typedef struct store_kb store_kb;
+
+typedef struct store_article {
+    const char *id;
+    const char *title;
+    const char *keywords; /* may be NULL; indexed, never returned */
+    const char *body;
+    const char *url;     /* may be NULL */
+    const char *snippet; /* search results only: the body around a match */
+} store_article;
+
+typedef int (*store_article_cb)(void *ud, const store_article *a);
+/* 0, or -1 with the reason in why. */
+int store_kb_open(store_kb **out, char *why, size_t cap);
+void store_kb_close(store_kb *k);
+int store_kb_add(store_kb *k, const store_article *a, char *why, size_t cap);
+/* The articles matching any of the `n` words (lowercase ASCII letters and
+ * digits and UTF-8 sequences: no punctuation, no quote), best first, the
+ * title weighing over the keywords over the body; at most `limit`. The
+ * number of articles passed to cb, or -1. */
+int store_kb_search(store_kb *k, const char *const *words, size_t n, int limit, store_article_cb cb,
+                    void *ud);
+/* 1 after passing the article `id` to cb, 0 when there is none, -1. */
+int store_kb_get(store_kb *k, const char *id, store_article_cb cb, void *ud);
+
+#endif

@@ -1,0 +1,157 @@
+#include "store_sqlite.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* journal_mode answers with a row; a database that cannot do WAL (e.g. some
+ * network filesystems) silently stays in another mode, which we refuse. */
+static int enable_wal(store *s)
+{
+    sqlite3_stmt *st;
+    int ok;
+
+    if (sqlite3_prepare_v2(s->h, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
+        return sq_fail(s, "journal_mode");
+    ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+         strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    sqlite3_finalize(st);
+    if (!ok) {
+        fprintf(stderr, "parley-server: db: cannot enable WAL mode\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* SQLite creates a database with the process's umask, and its -wal and
+ * -shm with the database's own mode: creating the file 0600 first keeps all
+ * three private whatever the umask. An older file that others may read is
+ * left as it is, with a warning. */
+static int create_private(const char *path)
+{
+    struct stat st;
+    int fd;
+
+    if (!*path || strcmp(path, ":memory:") == 0)
+        return 0;
+    if (stat(path, &st) == 0) {
+        if (st.st_mode & 077)
+            fprintf(stderr,
+                    "parley-server: warning: database %s can be read by other users "
+                    "(chmod 600 it and its -wal and -shm)\n",
+                    path);
+        return 0;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+        fprintf(stderr, "parley-server: db: cannot create %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+/* Each area's tables, then the migration that needs them all (it renames
+ * users wherever a column names one). */
+static int init_schema(store *s)
+{
+    return store_users_init(s) || store_convs_init(s) || store_context_init(s) ||
+           store_surveys_init(s) || store_users_separate(s);
+}
+
+static int configure(store *s, int durable)
+{
+    sqlite3_busy_timeout(s->h, 5000);
+    if (enable_wal(s) || sq_script(s, "PRAGMA foreign_keys=ON;"))
+        return -1;
+    return sq_script(s, durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;");
+}
+
+int store_open(const char *path, int durable, store **out)
+{
+    store *s;
+
+    *out = NULL;
+    if (create_private(path))
+        return -1;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    if (sqlite3_open_v2(path, &s->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        fprintf(stderr, "parley-server: db: cannot open %s: %s\n", path,
+                s->h ? sqlite3_errmsg(s->h) : "out of memory");
+        store_close(s);
+        return -1;
+    }
+    if (configure(s, durable) || init_schema(s)) {
+        store_close(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(store *s)
+{
+    size_t i;
+
+    if (!s)
+        return;
+    for (i = 0; i < s->cached; i++)
+        sqlite3_finalize(s->cache[i].st);
+    sqlite3_close(s->h);
+    free(s);
+}
+
+int store_begin(store *s)
+{
+    return sq_run(s, "BEGIN IMMEDIATE", "");
+}
+
+int store_commit(store *s)
+{
+    return sq_run(s, "COMMIT", "");
+}
+
+void store_rollback(store *s)
+{
+    if (!sqlite3_get_autocommit(s->h))
+        sq_run(s, "ROLLBACK", "");
+}
+
+/* AUTOINCREMENT counters go too, so that ids repeat from wipe to wipe. */
+static void add_sequences(store *s, sqlite3_str *sql)
+{
+    if (sqlite3_table_column_metadata(s->h, NULL, "sqlite_sequence", "name", NULL, NULL, NULL, NULL,
+                                      NULL) == SQLITE_OK)
+        sqlite3_str_appendall(sql, "DELETE FROM sqlite_sequence;");
+}
+
+int store_wipe(store *s)
+{
+    sqlite3_str *sql = sqlite3_str_new(s->h);
+    sqlite3_stmt *st = sq_query(s,
+                                "SELECT name FROM sqlite_schema WHERE type = 'table' "
+                                "AND name NOT LIKE 'sqlite_%'",
+                                "");
+    char *script;
+    int rc;
+
+    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=OFF;");
+    while ((rc = sq_step(s, st)) == 1)
+        sqlite3_str_appendf(sql, "DELETE FROM \"%w\";", sq_text(st, 0));
+    sq_finish(st);
+    add_sequences(s, sql);
+    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=ON;");
+    script = sqlite3_str_finish(sql);
+    if (rc == 0 && script)
+        rc = sq_script(s, script);
+    sqlite3_free(script);
+    return rc == 0 && script ? 0 : -1;
+}

@@ -1,0 +1,138 @@
+#include "store_sqlite.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store_kb {
+    sqlite3 *h;
+};
+
+/* The title weighs most, then the keywords, then the body; id and url are
+ * not indexed. */
+static const char schema[] =
+    "CREATE VIRTUAL TABLE kb USING fts5(id UNINDEXED, title, keywords, body, url UNINDEXED,"
+    " tokenize = 'porter unicode61')";
+#define KB_RANK "bm25(kb, 0.0, 10.0, 5.0, 1.0, 0.0)"
+
+int store_kb_open(store_kb **out, char *why, size_t cap)
+{
+    store_kb *k = calloc(1, sizeof *k);
+
+    *out = NULL;
+    if (!k || sqlite3_open(":memory:", &k->h) != SQLITE_OK ||
+        sqlite3_exec(k->h, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(why, cap, "cannot create the index (SQLite without FTS5?)");
+        store_kb_close(k);
+        return -1;
+    }
+    *out = k;
+    return 0;
+}
+
+void store_kb_close(store_kb *k)
+{
+    if (!k)
+        return;
+    sqlite3_close(k->h);
+    free(k);
+}
+
+int store_kb_add(store_kb *k, const store_article *a, char *why, size_t cap)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(k->h,
+                           "INSERT INTO kb(id, title, keywords, body, url) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(why, cap, "%s", sqlite3_errmsg(k->h));
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->keywords ? a->keywords : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->body, -1, SQLITE_STATIC);
+    if (a->url)
+        sqlite3_bind_text(st, 5, a->url, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    snprintf(why, cap, "%s", sqlite3_errmsg(k->h));
+    return -1;
+}
+
+/* An FTS5 query "w1" OR "w2" ...: each word quoted, so that no FTS5 syntax
+ * gets through (the words hold no quote). NULL when out of memory. */
+static char *match_any(const char *const *words, size_t n)
+{
+    sqlite3_str *q = sqlite3_str_new(NULL);
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        sqlite3_str_appendf(q, "%s\"%s\"", i ? " OR " : "", words[i]);
+    return sqlite3_str_finish(q);
+}
+
+static void fill(sqlite3_stmt *st, store_article *a, int with_snippet)
+{
+    memset(a, 0, sizeof *a);
+    a->id = (const char *)sqlite3_column_text(st, 0);
+    a->title = (const char *)sqlite3_column_text(st, 1);
+    a->body = (const char *)sqlite3_column_text(st, 2);
+    a->url = (const char *)sqlite3_column_text(st, 3);
+    a->snippet = with_snippet ? (const char *)sqlite3_column_text(st, 4) : NULL;
+}
+
+int store_kb_search(store_kb *k, const char *const *words, size_t n, int limit, store_article_cb cb,
+                    void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    char *match;
+    store_article a;
+    int rc, found = 0;
+
+    if (n == 0)
+        return 0;
+    match = match_any(words, n);
+    if (!match || sqlite3_prepare_v2(k->h,
+                                     "SELECT id, title, body, url,"
+                                     " snippet(kb, 3, '<b>', '</b>', '...', 16) FROM kb"
+                                     " WHERE kb MATCH ?1 ORDER BY " KB_RANK " LIMIT ?2",
+                                     -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_free(match);
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fill(st, &a, 1);
+        found++;
+        if (cb(ud, &a))
+            break;
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(match);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+}
+
+int store_kb_get(store_kb *k, const char *id, store_article_cb cb, void *ud)
+{
+    sqlite3_stmt *st;
+    store_article a;
+    int rc;
+
+    if (sqlite3_prepare_v2(k->h, "SELECT id, title, body, url FROM kb WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        fill(st, &a, 0);
+        cb(ud, &a);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}

@@ -1,0 +1,38 @@
+/* Codec for the host's requests and the server's answers
+ * (docs/protocol.md, "Requests", "Answers to requests"): the conversation
+ * list, history pages, article search and articles. */
+#ifndef PARLEY_PROTO_REQUESTS_H
+#define PARLEY_PROTO_REQUESTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec/proto_frames.h"
+#include "model/item.h"
+#include "util/alloc.h"
+
+typedef struct pl_req_args {
+    const char *conv, *query, *id;
+    uint64_t before; /* 0: the newest */
+    uint32_t limit;  /* 0: the server's default */
+} pl_req_args;
+
+/* The request frame of `kind` with id `req` (encoders as in
+ * proto_frames.h). INVALID_ARG when an argument the kind needs is NULL. */
+int pl_proto_encode_request(const pl_alloc *a, pl_req_kind kind, const char *req,
+                            const pl_req_args *args, char **out, size_t *out_len);
+/* The frame type that answers `kind` ("conv.list", "history.page",
+ * "kb.results", "kb.article"). */
+const char *pl_proto_answer_type(pl_req_kind kind);
+/* The kind a frame type answers, or 0 when it is no answer. */
+pl_req_kind pl_proto_answer_kind(const char *type_name);
+
+/* An answer frame (pl_proto_answer_kind of its type_name is not 0) into
+ * `out` (zeroed first; pl_answer_clear it): its request id and items, a
+ * history page's conv and `more` (its messages keep their blocks, a broken
+ * block costing that block only), or the article. PARLEY_ERR_PROTOCOL with
+ * the reason in err, or NOMEM; `out` holds nothing then. */
+int pl_proto_decode_answer(const pl_alloc *a, const pl_frame *f, pl_answer *out, char *err,
+                           size_t err_size);
+
+#endif

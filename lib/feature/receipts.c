@@ -1,0 +1,231 @@
+/* Read receipts and unread counts: see receipts.h.
+ *
+ * Journal namespace 5 (PL_RECEIPTS_NS), key "r/<conv>": the read mark's
+ * seq as the wire writes it. */
+#include "feature/receipts.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "codec/proto_notices.h"
+#include "util/utf8.h"
+
+typedef struct rconv {
+    char *conv;
+    uint64_t read_mark; /* 0: none */
+    uint32_t unread;
+} rconv;
+
+/* Conversations the server may mention beyond the user's own are bounded
+ * too: each costs memory. */
+#define MAX_CONVS (2 * PL_MAX_CONVERSATIONS)
+
+struct pl_receipts {
+    pl_alloc alloc;
+    pl_sess *sess;
+    pl_journal *journal;
+    const pl_log *log;
+    rconv *convs[MAX_CONVS];
+    size_t n_convs;
+};
+
+/* ---- conversations ---------------------------------------------------------------- */
+
+static void rconv_free(pl_receipts *r, rconv *c)
+{
+    if (!c)
+        return;
+    pl_free(&r->alloc, c->conv);
+    pl_free(&r->alloc, c);
+}
+
+/* An entry worth nothing: no mark, not the user's. */
+static int conv_idle(const pl_receipts *r, const rconv *c)
+{
+    return !c->read_mark && !pl_sess_conv_known(r->sess, c->conv);
+}
+
+/* The entry of `conv`, created when missing; NULL when out of memory or
+ * when the table is full of conversations that matter. */
+static rconv *conv_get(pl_receipts *r, const char *conv)
+{
+    for (size_t i = 0; i < r->n_convs; i++)
+        if (strcmp(r->convs[i]->conv, conv) == 0)
+            return r->convs[i];
+    size_t slot = r->n_convs;
+    if (slot == MAX_CONVS)
+        for (slot = 0; slot < MAX_CONVS && !conv_idle(r, r->convs[slot]); slot++)
+            ;
+    if (slot == MAX_CONVS)
+        return NULL;
+    rconv *c = pl_calloc(&r->alloc, 1, sizeof *c);
+    if (!c || !(c->conv = pl_strdup(&r->alloc, conv))) {
+        pl_free(&r->alloc, c);
+        return NULL;
+    }
+    if (slot < r->n_convs)
+        rconv_free(r, r->convs[slot]);
+    else
+        r->n_convs++;
+    r->convs[slot] = c;
+    return c;
+}
+
+static int load_mark(void *user, const char *key, const void *value, size_t len)
+{
+    pl_receipts *r = user;
+    char seq[24];
+    uint64_t mark;
+    if (strncmp(key, "r/", 2) != 0 || len >= sizeof seq)
+        return PARLEY_OK;
+    memcpy(seq, value, len);
+    seq[len] = '\0';
+    if (!pl_id_valid(key + 2, PL_MAX_ID) || !pl_proto_parse_seq(seq, &mark))
+        return PARLEY_OK;
+    rconv *c = conv_get(r, key + 2);
+    if (!c)
+        return PARLEY_ERR_NOMEM;
+    c->read_mark = mark;
+    return PARLEY_OK;
+}
+
+static int send_read(pl_receipts *r, const rconv *c)
+{
+    char *frame = NULL;
+    size_t len = 0;
+    int rc = pl_proto_encode_read(&r->alloc, c->conv, c->read_mark, &frame, &len);
+    return rc == PARLEY_OK ? pl_sess_send_control(r->sess, "read", frame, len) : rc;
+}
+
+/* ---- session hooks ------------------------------------------------------------------ */
+
+/* Every read mark goes to a new connection. */
+static int on_welcome(void *user, int64_t now)
+{
+    pl_receipts *r = user;
+    (void)now;
+    int rc = PARLEY_OK;
+    for (size_t i = 0; i < r->n_convs && rc == PARLEY_OK; i++)
+        if (r->convs[i]->read_mark)
+            rc = send_read(r, r->convs[i]);
+    return rc;
+}
+
+static int on_unread(pl_receipts *r, parley_event *ev)
+{
+    rconv *c = conv_get(r, ev->conv);
+    if (c)
+        c->unread = ev->count;
+    else
+        PL_LOG_W(r->log, "unread count of %s not kept: too many conversations", ev->conv);
+    pl_sess_emit(r->sess, ev);
+    return 1;
+}
+
+static int on_frame(void *user, int64_t now, const pl_frame *f)
+{
+    pl_receipts *r = user;
+    (void)now;
+    int is_read = strcmp(f->type_name, "read") == 0;
+    if (f->type != PL_FRAME_UNKNOWN || (!is_read && strcmp(f->type_name, "unread") != 0))
+        return 0;
+    pl_item item;
+    char why[160];
+    int rc = is_read ? pl_proto_decode_read(&r->alloc, f, &item, why, sizeof why)
+                     : pl_proto_decode_unread(&r->alloc, f, &item, why, sizeof why);
+    if (rc == PARLEY_ERR_PROTOCOL)
+        return pl_sess_bad_frame(r->sess, f, why, NULL) == PARLEY_OK ? 1 : PARLEY_ERR_NOMEM;
+    if (rc != PARLEY_OK)
+        return rc;
+    parley_event *ev =
+        pl_event_from_item(&r->alloc, is_read ? PARLEY_EV_READ : PARLEY_EV_UNREAD, &item);
+    if (!ev)
+        return PARLEY_ERR_NOMEM;
+    if (!is_read)
+        return on_unread(r, ev);
+    pl_sess_emit(r->sess, ev);
+    return 1;
+}
+
+static void forget_all(pl_receipts *r)
+{
+    for (size_t i = 0; i < r->n_convs; i++)
+        rconv_free(r, r->convs[i]);
+    r->n_convs = 0;
+}
+
+static void on_logout(void *user)
+{
+    pl_receipts *r = user;
+    forget_all(r);
+    if (r->journal && pl_journal_clear_ns(r->journal, PL_RECEIPTS_NS) != PARLEY_OK)
+        PL_LOG_W(r->log, "read marks could not be wiped from the journal");
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+pl_receipts *pl_receipts_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal,
+                             const pl_log *log)
+{
+    pl_receipts *r = pl_calloc(a, 1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->alloc = *a;
+    r->sess = sess;
+    r->journal = journal;
+    r->log = log;
+    pl_sess_ext ext = {
+        .user = r, .on_welcome = on_welcome, .on_frame = on_frame, .on_logout = on_logout};
+    if ((journal && pl_journal_foreach(journal, PL_RECEIPTS_NS, load_mark, r) != PARLEY_OK) ||
+        pl_sess_add_ext(sess, &ext) != PARLEY_OK) {
+        pl_receipts_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void pl_receipts_free(pl_receipts *r)
+{
+    if (!r)
+        return;
+    forget_all(r);
+    pl_alloc a = r->alloc;
+    pl_free(&a, r);
+}
+
+/* ---- host API --------------------------------------------------------------------------- */
+
+int pl_receipts_mark_read(pl_receipts *r, const char *conv, const char *seq)
+{
+    uint64_t mark;
+    if (!pl_id_valid(conv, PL_MAX_ID) || !pl_proto_parse_seq(seq, &mark))
+        return PARLEY_ERR_INVALID_ARG;
+    if (!pl_sess_conv_known(r->sess, conv))
+        return PARLEY_ERR_NOT_FOUND;
+    rconv *c = conv_get(r, conv);
+    if (!c)
+        return PARLEY_ERR_NOMEM;
+    if (mark <= c->read_mark)
+        return PARLEY_OK;
+    char key[PL_MAX_ID + 3];
+    snprintf(key, sizeof key, "r/%s", conv);
+    int rc = r->journal ? pl_journal_put(r->journal, PL_RECEIPTS_NS, key, seq, strlen(seq), 0)
+                        : PARLEY_OK;
+    if (rc != PARLEY_OK)
+        return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
+    c->read_mark = mark;
+    /* Kept either way: the next welcome sends it. */
+    if (pl_sess_online(r->sess) && send_read(r, c) != PARLEY_OK)
+        PL_LOG_W(r->log, "read mark of %s not sent now: out of memory", conv);
+    return PARLEY_OK;
+}
+
+int pl_receipts_unread(const pl_receipts *r, const char *conv, uint32_t *out)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < r->n_convs; i++)
+        if (!conv || strcmp(r->convs[i]->conv, conv) == 0)
+            sum += r->convs[i]->unread;
+    *out = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+    return PARLEY_OK;
+}

@@ -1,0 +1,135 @@
+/* What the session engine hands out: the frames for the current
+ * connection (control frames in the write queue first, then the outbox's
+ * items from obx_next on) and the events for the host. */
+#include "session/session_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- frames -------------------------------------------------------------------- */
+
+int pl_wq_push(pl_sess *s, const char *type, char *frame, size_t len)
+{
+    pl_wq_entry *e = pl_calloc(&s->alloc, 1, sizeof *e);
+    if (!e) {
+        pl_free(&s->alloc, frame);
+        return PARLEY_ERR_NOMEM;
+    }
+    e->type = type;
+    e->frame = frame;
+    e->len = len;
+    if (s->wq_tail)
+        s->wq_tail->next = e;
+    else
+        s->wq_head = e;
+    s->wq_tail = e;
+    return PARLEY_OK;
+}
+
+void pl_wq_pop(pl_sess *s)
+{
+    pl_wq_entry *e = s->wq_head;
+    s->wq_head = e->next;
+    if (!s->wq_head)
+        s->wq_tail = NULL;
+    pl_free(&s->alloc, e->frame);
+    pl_free(&s->alloc, e);
+}
+
+void pl_wq_drop(pl_sess *s)
+{
+    while (s->wq_head)
+        pl_wq_pop(s);
+    s->obx_next = NULL;
+    s->peeked = NULL;
+}
+
+int pl_sess_peek_frame(pl_sess *s, const char **data, size_t *len)
+{
+    if ((s->state != PL_ST_HANDSHAKING && s->state != PL_ST_ONLINE) || s->close != PL_CL_NONE)
+        return 0;
+    if (s->wq_head) {
+        *data = s->wq_head->frame;
+        *len = s->wq_head->len;
+        s->peeked = s->wq_head;
+        return 1;
+    }
+    if (s->obx_next) {
+        *data = s->obx_next->frame;
+        *len = s->obx_next->len;
+        s->peeked = s->obx_next;
+        return 1;
+    }
+    return 0;
+}
+
+void pl_sess_frame_written(pl_sess *s)
+{
+    if (s->peeked && s->peeked == s->wq_head) {
+        PL_LOG_D(s->log, "-> %s", s->wq_head->type);
+        pl_wq_pop(s);
+    } else if (s->peeked && s->peeked == s->obx_next) {
+        PL_LOG_D(s->log, "-> outbox item cid=%s", s->obx_next->cid);
+        s->obx_next = s->obx_next->next;
+    }
+    s->peeked = NULL;
+}
+
+int pl_sess_online(const pl_sess *s)
+{
+    return s->state == PL_ST_ONLINE && s->close == PL_CL_NONE;
+}
+
+int pl_sess_send_control(pl_sess *s, const char *type, char *frame, size_t len)
+{
+    if (!pl_sess_online(s) || len > s->max_frame) {
+        pl_free(&s->alloc, frame);
+        if (len > s->max_frame)
+            PL_LOG_W(s->log, "%s frame of %zu bytes not sent: over the frame limit", type, len);
+        return len > s->max_frame ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_OFFLINE;
+    }
+    return pl_wq_push(s, type, frame, len);
+}
+
+/* ---- events --------------------------------------------------------------------- */
+
+void pl_sess_take_events(pl_sess *s, pl_event_queue *q)
+{
+    pl_event_queue_splice(q, &s->events);
+}
+
+void pl_sess_emit(pl_sess *s, parley_event *ev)
+{
+    if (ev)
+        pl_event_queue_push(&s->events, ev);
+}
+
+int pl_sess_emit_error(pl_sess *s, int code, const char *text)
+{
+    parley_event *ev = pl_event_error(&s->alloc, code, NULL, text);
+    if (!ev)
+        return PARLEY_ERR_NOMEM;
+    pl_event_queue_push(&s->events, ev);
+    return PARLEY_OK;
+}
+
+int pl_sess_bad_frame(pl_sess *s, const pl_frame *f, const char *why, const char *req)
+{
+    char text[200];
+    snprintf(text, sizeof text, "%s: %s", f->type_name, why);
+    PL_LOG_W(s->log, "bad frame from server: %s", text);
+    parley_event *ev = pl_event_error(&s->alloc, PARLEY_ERR_PROTOCOL, req, text);
+    if (!ev)
+        return PARLEY_ERR_NOMEM;
+    pl_event_queue_push(&s->events, ev);
+    return PARLEY_OK;
+}
+
+int pl_sess_decorate(pl_sess *s, const pl_frame *f, parley_event *ev)
+{
+    for (size_t i = 0; i < s->n_exts; i++)
+        if (s->exts[i].on_message &&
+            s->exts[i].on_message(s->exts[i].user, f, ev) == PARLEY_ERR_NOMEM)
+            return PARLEY_ERR_NOMEM;
+    return PARLEY_OK;
+}

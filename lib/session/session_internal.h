@@ -1,0 +1,206 @@
+/* The session engine's own parts, shared by its files and by nothing
+ * else: session.c (lifecycle, the connection's state machine, the frames
+ * it answers, the host's calls), output.c (the write queue and the events
+ * it hands out), conversations.c (cursors and in-order delivery) and
+ * outbox.c (the durable outbox). session.c uses the other three; they use
+ * output.c only (outbox.c also conversations.c), never session.c. */
+#ifndef PARLEY_SESSION_INTERNAL_H
+#define PARLEY_SESSION_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session/session.h"
+
+/* Journal namespaces. Outbox keys are zero-padded order numbers so the
+ * journal iterates them in the order the user produced the items. */
+enum { PL_NS_OUTBOX = 1, PL_NS_CURSOR = 2, PL_NS_META = 3 };
+#define PL_ORDER_KEY_SIZE 17
+/* The conv field of an item that belongs to no conversation. */
+#define PL_NO_CONV "-"
+#define PL_SESS_MAX_EXTS 8
+
+typedef enum {
+    PL_ST_IDLE,        /* offline: the host has not asked to be online */
+    PL_ST_WAITING,     /* between connections, until retry_at */
+    PL_ST_CONNECTING,  /* the transport is opening a connection */
+    PL_ST_HANDSHAKING, /* hello queued, waiting for welcome */
+    PL_ST_ONLINE
+} pl_sess_state;
+
+/* Why the session wants the current connection closed; decides the delay. */
+typedef enum {
+    PL_CL_NONE,
+    PL_CL_FAILURE,  /* counts as a failed attempt: backoff */
+    PL_CL_GOAWAY,   /* the server's delay plus a little jitter */
+    PL_CL_RECONNECT /* at once, not a failure (new identity) */
+} pl_sess_close;
+
+/* PL_OBX_MSG covers postbacks (a msg.send too); PL_OBX_ITEM and
+ * PL_OBX_REPORTED are the feature modules' frames (tracked events, survey
+ * answers), acked by `ack`; only PL_OBX_REPORTED tells the host about its
+ * ack. */
+typedef enum { PL_OBX_CONV_START, PL_OBX_MSG, PL_OBX_ITEM, PL_OBX_REPORTED } pl_outbox_kind;
+
+typedef struct pl_outbox_item {
+    struct pl_outbox_item *next;
+    pl_outbox_kind kind;
+    uint64_t order; /* journal key */
+    char cid[PL_UUID_STR_LEN + 1];
+    char conv[PL_MAX_ID + 1];
+    char *frame;
+    size_t len;
+} pl_outbox_item;
+
+typedef struct pl_wq_entry {
+    struct pl_wq_entry *next;
+    const char *type; /* for logs */
+    char *frame;
+    size_t len;
+} pl_wq_entry;
+
+typedef struct pl_sess_conv {
+    char id[PL_MAX_ID + 1];
+    uint64_t cursor;     /* highest seq delivered (or acked) in order; 0 = none */
+    uint64_t seen;       /* highest seq seen at all: above cursor means a gap */
+    uint64_t hist_after; /* the `after` of the outstanding history.get */
+    int hist;            /* a history.get is outstanding on this connection */
+} pl_sess_conv;
+
+/* An own message acked ahead of its conversation's cursor. */
+typedef struct pl_sess_acked {
+    struct pl_sess_acked *next;
+    char conv[PL_MAX_ID + 1];
+    char id[PL_MAX_ID + 1];
+    uint64_t seq;
+} pl_sess_acked;
+
+struct pl_sess {
+    pl_alloc alloc;
+    pl_rand *rand;
+    const pl_log *log;
+    char *app_id, *anon_id, *platform;
+    uint32_t backoff_initial, backoff_max, handshake_timeout, outbox_cap;
+
+    char *user_id, *token; /* identified when user_id is set */
+    char *session_token;   /* from the last welcome, for resume */
+    char *session_owner;   /* the user_id it was issued to; NULL: anonymous */
+    char *anon_secret;     /* the server's merge secret for anon_id, or NULL */
+    pl_journal *journal;   /* borrowed; NULL: everything in memory */
+    uint64_t next_order;
+    pl_sess_acked *acked;
+    size_t n_acked;
+
+    pl_sess_ext exts[PL_SESS_MAX_EXTS];
+    size_t n_exts;
+
+    pl_sess_conv *convs;
+    size_t n_convs, cap_convs;
+
+    pl_outbox_item *obx_head, *obx_tail;
+    uint32_t obx_count;
+    pl_outbox_item *obx_next; /* next item to write on this connection; NULL: none */
+
+    pl_wq_entry *wq_head, *wq_tail;
+    const void *peeked; /* the wq entry or outbox item last returned by peek */
+
+    pl_sess_state state;
+    int64_t retry_at, hs_deadline;
+    uint32_t attempt; /* consecutive failures since the last welcome */
+    pl_sess_close close;
+    int close_err;
+    const char *close_why; /* static */
+    uint32_t goaway_ms;
+    uint32_t max_text, max_frame;
+
+    pl_event_queue events;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+/* A new event of `type` and `state`; NULL when out of memory. */
+static inline parley_event *pl_sess_event(pl_sess *s, int type, int state)
+{
+    parley_event *ev = pl_event_new(&s->alloc, type);
+    if (ev)
+        ev->state = state;
+    return ev;
+}
+
+/* Journal errors as the host sees them: a disk problem is IO whatever the
+ * details, running out of memory stays NOMEM. */
+static inline int pl_journal_rc(int rc)
+{
+    return rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
+}
+
+/* A decimal number as the journal stores it ("0" allowed, no leading
+ * zero), at most `max`; 0 when invalid. */
+static inline int pl_parse_dec(const char *p, size_t n, uint64_t max, uint64_t *out)
+{
+    if (n == 0 || n > 20 || (n > 1 && p[0] == '0'))
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || v > (max - (uint64_t)(p[i] - '0')) / 10)
+            return 0;
+        v = v * 10 + (uint64_t)(p[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* ---- output.c: frames for the connection, events for the host ------------ */
+
+/* Queues a control frame (owned from here on, freed on failure) behind
+ * the others of this connection. PARLEY_OK or NOMEM. */
+int pl_wq_push(pl_sess *s, const char *type, char *frame, size_t len);
+void pl_wq_pop(pl_sess *s);
+/* The connection is gone: its frames go, the outbox stays. */
+void pl_wq_drop(pl_sess *s);
+/* The modules add what they know to a MESSAGE or CONVERSATION event. */
+int pl_sess_decorate(pl_sess *s, const pl_frame *f, parley_event *ev);
+
+/* ---- conversations.c: cursors and in-order delivery ------------------------ */
+
+pl_sess_conv *pl_conv_find(pl_sess *s, const char *id);
+/* A new entry with cursor 0; NULL when out of memory. Invalidates earlier
+ * pl_sess_conv pointers. */
+pl_sess_conv *pl_conv_add(pl_sess *s, const char *id);
+int pl_conv_persist(pl_sess *s, const pl_sess_conv *c, int sync);
+/* An own message of `c` acked at `seq` (msg.ack): the cursor moves over
+ * it when it is next, else it is remembered until its replay. */
+void pl_conv_acked(pl_sess *s, pl_sess_conv *c, const char *id, uint64_t seq);
+/* A new connection resumes from the cursors: no history answer is coming. */
+void pl_convs_connection_lost(pl_sess *s);
+/* Forgets every conversation (and own message acked ahead). */
+void pl_convs_clear(pl_sess *s);
+int pl_convs_load(pl_sess *s);
+int pl_conv_on_msg(pl_sess *s, const pl_frame *f);
+int pl_conv_on_history_end(pl_sess *s, const pl_frame *f);
+
+/* ---- outbox.c: the durable outbox ---------------------------------------------- */
+
+pl_outbox_item *pl_outbox_find(const pl_sess *s, const char *cid);
+/* 1 while the conv.start of `conv` is still in the outbox. */
+int pl_outbox_starts(const pl_sess *s, const char *conv);
+/* Acked or refused: out of the outbox and the journal. */
+void pl_outbox_remove(pl_sess *s, pl_outbox_item *it);
+/* An item that can never be delivered leaves the outbox with an ERROR
+ * event (`code`, `text`) naming its client id; a message or reported item
+ * also gets its FAILED status, with `reason`. */
+int pl_outbox_fail(pl_sess *s, pl_outbox_item *it, int code, const char *text, const char *reason);
+/* After a welcome lowering the frame limit: items over it lose their
+ * context snapshot, or fail. */
+int pl_outbox_fit(pl_sess *s);
+/* A zeroed item with client id `cid`, or a fresh one when NULL; NULL on
+ * failure. */
+pl_outbox_item *pl_outbox_new(pl_sess *s, pl_outbox_kind kind, const char *conv, const char *cid);
+/* Journals a new item (synced: the promise holds once this returns OK) and
+ * queues it. On failure the item is freed and nothing changed. */
+int pl_outbox_commit(pl_sess *s, pl_outbox_item *it);
+void pl_outbox_free_item(pl_sess *s, pl_outbox_item *it);
+void pl_outbox_clear(pl_sess *s);
+int pl_outbox_load(pl_sess *s);
+
+#endif

@@ -1,0 +1,981 @@
+/* Decisions the header leaves open:
+ * - The first record is always a header (never encrypted) naming the mode;
+ *   an encrypted journal's header seals a known constant, so a wrong key, a
+ *   key on a plain journal or none on an encrypted one is AUTH, never a
+ *   "corrupt tail" that would be cut off. A refused open writes nothing.
+ * - Replay stops at the first record that fails a check (frame, CRC, GCM
+ *   tag, body): it and everything after are dropped, since the framing
+ *   after it cannot be trusted. A torn header starts an empty journal.
+ * - A put/del that returns an error is absent after a crash. The one
+ *   exception: the cut-back after a failed write fails too; the cut is
+ *   then retried before the next append (which fails with IO until it
+ *   works), and until then the failed record may survive a crash whole.
+ * - Nonces are 12 random bytes from a CTR_DRBG the journal owns (only when
+ *   encrypted). mbedTLS allocates its cipher context itself (mbedtls_calloc),
+ *   outside the pl_alloc hooks, as the TLS stack does. */
+#include "store/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/gcm.h>
+
+#include "util/rand.h"
+
+/* ---- record format ---------------------------------------------------- */
+
+#define LOG_NAME "journal"
+#define TMP_NAME "journal.tmp"
+
+#define MAGIC0 0x50  /* 'P' */
+#define MAGIC1 0x4a  /* 'J' */
+#define FRAME_LEN 10 /* magic 2 | length 4 | crc 4 */
+#define BODY_HDR 4   /* op 1 | ns 1 | keylen 2 */
+#define NONCE_LEN 12
+#define TAG_LEN 16
+#define SEAL_LEN (NONCE_LEN + TAG_LEN)
+#define MAX_BODY (BODY_HDR + PL_JOURNAL_MAX_KEY + PL_JOURNAL_MAX_VALUE + SEAL_LEN)
+
+enum { OP_PUT = 1, OP_DEL = 2, OP_CLEAR = 3, OP_HEADER = 0x7f };
+
+/* The header record is never encrypted: it says whether the rest is, and for
+ * an encrypted journal carries a sealed known constant so that the wrong key
+ * is told apart from a corrupt tail. */
+#define HDR_VERSION 1
+enum { MODE_PLAIN = 0, MODE_GCM = 1 };
+static const unsigned char key_check[] = "parley-journal-1";
+#define CHECK_LEN (sizeof key_check - 1)
+
+/* CRC-32 (IEEE, reflected 0xEDB88320), four bits per step: a 16-entry table
+ * small enough to be a constant. */
+static uint32_t crc32_ieee(const unsigned char *p, size_t n)
+{
+    static const uint32_t t[16] = {
+        0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
+        0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+        0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+    };
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        c = (c >> 4) ^ t[c & 15];
+        c = (c >> 4) ^ t[c & 15];
+    }
+    return c ^ 0xffffffffu;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* ---- the journal ------------------------------------------------------ */
+
+typedef struct entry {
+    uint8_t ns;
+    size_t keylen, vlen;
+    char *key; /* one block: key NUL value */
+    unsigned char *val;
+} entry;
+
+struct pl_journal {
+    pl_alloc alloc;
+    pl_journal_io io;
+    const pl_log *log;
+    int encrypted;
+    mbedtls_gcm_context gcm;
+    pl_rand *rand; /* nonces; only for an encrypted journal */
+    entry *e;
+    size_t n, cap;
+    size_t log_bytes, dead, dropped;
+    /* A failed append could not be cut back: the tail past log_bytes must be
+     * cut before anything else is appended, or acknowledged records would
+     * follow garbage and be lost at the next replay. */
+    int tail_dirty;
+    /* After a failed automatic compaction, the dead count that warrants the
+     * next try: retrying on every write would rewrite the log each time. */
+    size_t compact_at;
+};
+
+static int key_cmp(uint8_t ns, const char *key, size_t keylen, const entry *e)
+{
+    if (ns != e->ns)
+        return ns < e->ns ? -1 : 1;
+    size_t m = keylen < e->keylen ? keylen : e->keylen;
+    int c = memcmp(key, e->key, m);
+    if (c)
+        return c;
+    return (keylen > e->keylen) - (keylen < e->keylen);
+}
+
+/* Index of the entry, or of where it would go; *found says which. */
+static size_t find(const pl_journal *j, uint8_t ns, const char *key, size_t keylen, int *found)
+{
+    size_t lo = 0, hi = j->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = key_cmp(ns, key, keylen, &j->e[mid]);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *found = 0;
+    return lo;
+}
+
+static int reserve(pl_journal *j)
+{
+    if (j->n < j->cap)
+        return PARLEY_OK;
+    size_t cap = j->cap ? j->cap * 2 : 16;
+    entry *e = pl_realloc(&j->alloc, j->e, cap * sizeof *e);
+    if (!e)
+        return PARLEY_ERR_NOMEM;
+    j->e = e;
+    j->cap = cap;
+    return PARLEY_OK;
+}
+
+/* A detached entry holding copies of key and value (not yet in the map). */
+static int entry_make(pl_journal *j, uint8_t ns, const char *key, size_t keylen, const void *val,
+                      size_t vlen, entry *out)
+{
+    char *b = pl_malloc(&j->alloc, keylen + 1 + vlen);
+    if (!b)
+        return PARLEY_ERR_NOMEM;
+    memcpy(b, key, keylen);
+    b[keylen] = '\0';
+    if (vlen)
+        memcpy(b + keylen + 1, val, vlen);
+    out->ns = ns;
+    out->key = b;
+    out->keylen = keylen;
+    out->val = (unsigned char *)b + keylen + 1;
+    out->vlen = vlen;
+    return PARLEY_OK;
+}
+
+/* Puts a made entry into the map (capacity reserved by the caller); returns
+ * whether it replaced a live one. */
+static int map_set(pl_journal *j, entry *ne)
+{
+    int found;
+    size_t i = find(j, ne->ns, ne->key, ne->keylen, &found);
+    if (found) {
+        pl_free(&j->alloc, j->e[i].key);
+        j->e[i] = *ne;
+        return 1;
+    }
+    memmove(&j->e[i + 1], &j->e[i], (j->n - i) * sizeof *j->e);
+    j->e[i] = *ne;
+    j->n++;
+    return 0;
+}
+
+static int map_del(pl_journal *j, uint8_t ns, const char *key, size_t keylen)
+{
+    int found;
+    size_t i = find(j, ns, key, keylen, &found);
+    if (!found)
+        return 0;
+    pl_free(&j->alloc, j->e[i].key);
+    memmove(&j->e[i], &j->e[i + 1], (j->n - i - 1) * sizeof *j->e);
+    j->n--;
+    return 1;
+}
+
+static size_t map_clear_ns(pl_journal *j, uint8_t ns)
+{
+    size_t w = 0, removed = 0;
+    for (size_t r = 0; r < j->n; r++) {
+        if (j->e[r].ns == ns) {
+            pl_free(&j->alloc, j->e[r].key);
+            removed++;
+        } else {
+            j->e[w++] = j->e[r];
+        }
+    }
+    j->n = w;
+    return removed;
+}
+
+/* ---- encoding --------------------------------------------------------- */
+
+/* Fills the frame of the record whose body[blen] follows at r + FRAME_LEN. */
+static void frame_header(unsigned char *r, size_t blen)
+{
+    r[0] = MAGIC0;
+    r[1] = MAGIC1;
+    put_le32(r + 2, (uint32_t)blen);
+    put_le32(r + 6, crc32_ieee(r + FRAME_LEN, blen));
+}
+
+/* nonce | ciphertext | tag of plain[len] into out[len + SEAL_LEN]; plain
+ * may be out + NONCE_LEN (in place). */
+static int seal(pl_journal *j, const unsigned char *plain, size_t len, unsigned char *out)
+{
+    if (pl_rand_bytes(j->rand, out, NONCE_LEN) != PARLEY_OK)
+        return PARLEY_ERR_NOMEM;
+    if (mbedtls_gcm_crypt_and_tag(&j->gcm, MBEDTLS_GCM_ENCRYPT, len, out, NONCE_LEN, NULL, 0, plain,
+                                  out + NONCE_LEN, TAG_LEN, out + NONCE_LEN + len) != 0)
+        return PARLEY_ERR_IO;
+    return PARLEY_OK;
+}
+
+static int open_sealed(pl_journal *j, const unsigned char *in, size_t len, unsigned char *out)
+{
+    if (len < SEAL_LEN)
+        return PARLEY_ERR_AUTH;
+    size_t clen = len - SEAL_LEN;
+    if (mbedtls_gcm_auth_decrypt(&j->gcm, clen, in, NONCE_LEN, NULL, 0, in + NONCE_LEN + clen,
+                                 TAG_LEN, in + NONCE_LEN, out) != 0)
+        return PARLEY_ERR_AUTH;
+    return PARLEY_OK;
+}
+
+/* A complete framed record for op on (ns, key) with value[vlen], built in
+ * one buffer: the plain body sits where the ciphertext goes (GCM encrypts
+ * in place). */
+static int encode(pl_journal *j, int op, uint8_t ns, const char *key, size_t keylen,
+                  const void *val, size_t vlen, unsigned char **out, size_t *outlen)
+{
+    size_t plen = BODY_HDR + keylen + vlen;
+    size_t blen = plen + (j->encrypted ? SEAL_LEN : 0);
+    unsigned char *r = pl_malloc(&j->alloc, FRAME_LEN + blen);
+    if (!r)
+        return PARLEY_ERR_NOMEM;
+    unsigned char *body = r + FRAME_LEN;
+    unsigned char *p = body + (j->encrypted ? NONCE_LEN : 0);
+    p[0] = (unsigned char)op;
+    p[1] = ns;
+    p[2] = (unsigned char)keylen;
+    p[3] = (unsigned char)(keylen >> 8);
+    if (keylen)
+        memcpy(p + BODY_HDR, key, keylen);
+    if (vlen)
+        memcpy(p + BODY_HDR + keylen, val, vlen);
+    int rc = j->encrypted ? seal(j, p, plen, body) : PARLEY_OK;
+    if (rc != PARLEY_OK) {
+        pl_free(&j->alloc, r);
+        return rc;
+    }
+    frame_header(r, blen);
+    *out = r;
+    *outlen = FRAME_LEN + blen;
+    return PARLEY_OK;
+}
+
+static int encode_header(pl_journal *j, unsigned char **out, size_t *outlen)
+{
+    size_t blen = BODY_HDR + 2 + (j->encrypted ? CHECK_LEN + SEAL_LEN : 0);
+    unsigned char *r = pl_malloc(&j->alloc, FRAME_LEN + blen);
+    if (!r)
+        return PARLEY_ERR_NOMEM;
+    unsigned char *b = r + FRAME_LEN;
+    b[0] = OP_HEADER;
+    b[1] = b[2] = b[3] = 0;
+    b[BODY_HDR] = HDR_VERSION;
+    b[BODY_HDR + 1] = j->encrypted ? MODE_GCM : MODE_PLAIN;
+    int rc = j->encrypted ? seal(j, key_check, CHECK_LEN, b + BODY_HDR + 2) : PARLEY_OK;
+    if (rc != PARLEY_OK) {
+        pl_free(&j->alloc, r);
+        return rc;
+    }
+    frame_header(r, blen);
+    *out = r;
+    *outlen = FRAME_LEN + blen;
+    return PARLEY_OK;
+}
+
+/* ---- replay ----------------------------------------------------------- */
+
+/* Length of the whole well-framed record at p[avail] with a matching CRC, or
+ * 0 when it is torn or corrupt. */
+static size_t frame_ok(const unsigned char *p, size_t avail)
+{
+    if (avail < FRAME_LEN || p[0] != MAGIC0 || p[1] != MAGIC1)
+        return 0;
+    uint32_t blen = get_le32(p + 2);
+    if (blen < BODY_HDR || blen > MAX_BODY || avail - FRAME_LEN < blen)
+        return 0;
+    if (crc32_ieee(p + FRAME_LEN, blen) != get_le32(p + 6))
+        return 0;
+    return FRAME_LEN + blen;
+}
+
+static int check_header(pl_journal *j, const unsigned char *body, size_t blen)
+{
+    if (body[0] != OP_HEADER || blen < BODY_HDR + 2 || body[BODY_HDR] != HDR_VERSION) {
+        PL_LOG_E(j->log, "journal: not a journal (or a newer format)");
+        return PARLEY_ERR_IO;
+    }
+    int mode = body[BODY_HDR + 1];
+    if (mode != (j->encrypted ? MODE_GCM : MODE_PLAIN)) {
+        PL_LOG_E(j->log, "journal: %s",
+                 j->encrypted ? "written without a key" : "encrypted, no key given");
+        return PARLEY_ERR_AUTH;
+    }
+    if (!j->encrypted)
+        return PARLEY_OK;
+    unsigned char check[CHECK_LEN];
+    if (blen != BODY_HDR + 2 + sizeof check + SEAL_LEN ||
+        open_sealed(j, body + BODY_HDR + 2, sizeof check + SEAL_LEN, check) != PARLEY_OK ||
+        memcmp(check, key_check, sizeof check) != 0) {
+        PL_LOG_E(j->log, "journal: wrong encryption key");
+        return PARLEY_ERR_AUTH;
+    }
+    return PARLEY_OK;
+}
+
+/* Applies one plain body. Returns PARLEY_OK, NOMEM, or 1 when the body is
+ * malformed (treated as the start of a corrupt tail). */
+static int apply(pl_journal *j, const unsigned char *b, size_t blen)
+{
+    size_t keylen = (size_t)b[2] | (size_t)b[3] << 8;
+    if (keylen == 0 || keylen > PL_JOURNAL_MAX_KEY || blen - BODY_HDR < keylen)
+        return 1;
+    const char *key = (const char *)b + BODY_HDR;
+    if (memchr(key, '\0', keylen))
+        return 1;
+    size_t vlen = blen - BODY_HDR - keylen;
+    uint8_t ns = b[1];
+    if (b[0] == OP_PUT) {
+        entry ne;
+        if (vlen > PL_JOURNAL_MAX_VALUE)
+            return 1;
+        if (reserve(j) != PARLEY_OK ||
+            entry_make(j, ns, key, keylen, key + keylen, vlen, &ne) != PARLEY_OK)
+            return PARLEY_ERR_NOMEM;
+        j->dead += (size_t)map_set(j, &ne);
+        return PARLEY_OK;
+    }
+    if (vlen != 0)
+        return 1;
+    if (b[0] == OP_DEL)
+        j->dead += 1 + (size_t)map_del(j, ns, key, keylen);
+    else if (b[0] == OP_CLEAR)
+        j->dead += 1 + map_clear_ns(j, ns);
+    else
+        return 1;
+    return PARLEY_OK;
+}
+
+/* One data record's body (sealed or not): PARLEY_OK, NOMEM, or 1 (corrupt). */
+static int replay_body(pl_journal *j, const unsigned char *body, size_t blen)
+{
+    if (!j->encrypted)
+        return apply(j, body, blen);
+    if (blen < SEAL_LEN + BODY_HDR)
+        return 1;
+    unsigned char *plain = pl_malloc(&j->alloc, blen - SEAL_LEN);
+    if (!plain)
+        return PARLEY_ERR_NOMEM;
+    int rc = open_sealed(j, body, blen, plain) == PARLEY_OK ? apply(j, plain, blen - SEAL_LEN) : 1;
+    pl_free(&j->alloc, plain);
+    return rc;
+}
+
+/* Rebuilds the map from data[len]; *good is the length of the intact prefix
+ * (0 when even the header is torn: the journal is then started afresh). */
+static int replay(pl_journal *j, const unsigned char *data, size_t len, size_t *good)
+{
+    size_t off = 0, r = frame_ok(data, len);
+    *good = 0;
+    if (r == 0)
+        return PARLEY_OK;
+    int rc = check_header(j, data + FRAME_LEN, r - FRAME_LEN);
+    if (rc != PARLEY_OK)
+        return rc;
+    off = r;
+    while (off < len && (r = frame_ok(data + off, len - off)) != 0) {
+        rc = replay_body(j, data + off + FRAME_LEN, r - FRAME_LEN);
+        if (rc == 1)
+            break;
+        if (rc != PARLEY_OK)
+            return rc;
+        off += r;
+    }
+    *good = off;
+    return PARLEY_OK;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static int cut_tail(pl_journal *j)
+{
+    if (!j->tail_dirty)
+        return PARLEY_OK;
+    int rc = j->io.truncate(j->io.user, LOG_NAME, j->log_bytes);
+    if (rc == PARLEY_OK)
+        j->tail_dirty = 0;
+    return rc;
+}
+
+/* Appends rec (and syncs) or leaves the log at its last good length. */
+static int write_record(pl_journal *j, const unsigned char *rec, size_t len, int sync)
+{
+    int rc = cut_tail(j);
+    if (rc != PARLEY_OK)
+        return PARLEY_ERR_IO;
+    rc = j->io.append(j->io.user, LOG_NAME, rec, len);
+    if (rc == PARLEY_OK && sync)
+        rc = j->io.sync(j->io.user, LOG_NAME);
+    if (rc == PARLEY_OK)
+        return PARLEY_OK;
+    j->tail_dirty = 1;
+    if (cut_tail(j) != PARLEY_OK)
+        PL_LOG_E(j->log, "journal: cannot cut a failed write back; retrying before the next one");
+    return PARLEY_ERR_IO;
+}
+
+static int fresh_log(pl_journal *j)
+{
+    unsigned char *rec;
+    size_t len;
+    int rc = encode_header(j, &rec, &len);
+    if (rc != PARLEY_OK)
+        return rc;
+    j->log_bytes = 0;
+    rc = write_record(j, rec, len, 1);
+    pl_free(&j->alloc, rec);
+    if (rc == PARLEY_OK)
+        j->log_bytes = len;
+    return rc;
+}
+
+static void maybe_compact(pl_journal *j)
+{
+    if (j->dead <= 64 || j->dead <= j->n || j->dead < j->compact_at)
+        return;
+    int rc = pl_journal_compact(j, 0);
+    if (rc != PARLEY_OK) {
+        j->compact_at = j->dead * 2;
+        PL_LOG_W(j->log, "journal: compaction failed (%d); the log keeps growing", rc);
+    }
+}
+
+static int check_key(const pl_journal *j, const char *key, size_t *keylen)
+{
+    if (!j || !key)
+        return PARLEY_ERR_INVALID_ARG;
+    *keylen = strlen(key);
+    return *keylen == 0 || *keylen > PL_JOURNAL_MAX_KEY ? PARLEY_ERR_INVALID_ARG : PARLEY_OK;
+}
+
+int pl_journal_put(pl_journal *j, uint8_t ns, const char *key, const void *value, size_t len,
+                   int sync)
+{
+    size_t keylen;
+    int rc = check_key(j, key, &keylen);
+    if (rc != PARLEY_OK || len > PL_JOURNAL_MAX_VALUE || (!value && len))
+        return PARLEY_ERR_INVALID_ARG;
+    /* Everything that can run out of memory happens before the write, so a
+     * record on disk is never left without its entry in memory. */
+    entry ne;
+    if (reserve(j) != PARLEY_OK || entry_make(j, ns, key, keylen, value, len, &ne) != PARLEY_OK)
+        return PARLEY_ERR_NOMEM;
+    unsigned char *rec;
+    size_t rlen;
+    rc = encode(j, OP_PUT, ns, key, keylen, value, len, &rec, &rlen);
+    if (rc == PARLEY_OK) {
+        rc = write_record(j, rec, rlen, sync);
+        pl_free(&j->alloc, rec);
+    }
+    if (rc != PARLEY_OK) {
+        pl_free(&j->alloc, ne.key);
+        return rc;
+    }
+    j->log_bytes += rlen;
+    j->dead += (size_t)map_set(j, &ne);
+    maybe_compact(j);
+    return PARLEY_OK;
+}
+
+/* Writes a key-only record (DEL, CLEAR) and accounts for it. */
+static int write_marker(pl_journal *j, int op, uint8_t ns, const char *key, size_t keylen, int sync)
+{
+    unsigned char *rec;
+    size_t rlen;
+    int rc = encode(j, op, ns, key, keylen, NULL, 0, &rec, &rlen);
+    if (rc != PARLEY_OK)
+        return rc;
+    rc = write_record(j, rec, rlen, sync);
+    pl_free(&j->alloc, rec);
+    if (rc == PARLEY_OK)
+        j->log_bytes += rlen;
+    return rc;
+}
+
+int pl_journal_del(pl_journal *j, uint8_t ns, const char *key, int sync)
+{
+    size_t keylen;
+    int rc = check_key(j, key, &keylen);
+    if (rc != PARLEY_OK)
+        return rc;
+    int found;
+    find(j, ns, key, keylen, &found);
+    if (!found)
+        return sync ? pl_journal_sync(j) : PARLEY_OK;
+    rc = write_marker(j, OP_DEL, ns, key, keylen, sync);
+    if (rc != PARLEY_OK)
+        return rc;
+    map_del(j, ns, key, keylen);
+    j->dead += 2;
+    maybe_compact(j);
+    return PARLEY_OK;
+}
+
+int pl_journal_clear_ns(pl_journal *j, uint8_t ns)
+{
+    if (!j)
+        return PARLEY_ERR_INVALID_ARG;
+    size_t live = 0;
+    for (size_t i = 0; i < j->n; i++)
+        live += j->e[i].ns == ns;
+    if (live == 0)
+        return pl_journal_sync(j);
+    /* A CLEAR record carries a placeholder key: replay wants one. */
+    int rc = write_marker(j, OP_CLEAR, ns, "*", 1, 1);
+    if (rc != PARLEY_OK)
+        return rc;
+    j->dead += 1 + map_clear_ns(j, ns);
+    maybe_compact(j);
+    return PARLEY_OK;
+}
+
+int pl_journal_sync(pl_journal *j)
+{
+    if (!j)
+        return PARLEY_ERR_INVALID_ARG;
+    if (cut_tail(j) != PARLEY_OK || j->io.sync(j->io.user, LOG_NAME) != PARLEY_OK)
+        return PARLEY_ERR_IO;
+    return PARLEY_OK;
+}
+
+const void *pl_journal_get(const pl_journal *j, uint8_t ns, const char *key, size_t *len)
+{
+    int found;
+    if (!j || !key)
+        return NULL;
+    size_t i = find(j, ns, key, strlen(key), &found);
+    if (!found)
+        return NULL;
+    if (len)
+        *len = j->e[i].vlen;
+    return j->e[i].val;
+}
+
+int pl_journal_foreach(const pl_journal *j, uint8_t ns, pl_journal_each_fn fn, void *user)
+{
+    if (!j || !fn)
+        return PARLEY_ERR_INVALID_ARG;
+    int found;
+    for (size_t i = find(j, ns, "", 0, &found); i < j->n && j->e[i].ns == ns; i++) {
+        int rc = fn(user, j->e[i].key, j->e[i].val, j->e[i].vlen);
+        if (rc)
+            return rc;
+    }
+    return PARLEY_OK;
+}
+
+/* ---- compaction ------------------------------------------------------- */
+
+static int append_tmp(pl_journal *j, unsigned char *rec, size_t len, size_t *total)
+{
+    int rc = j->io.append(j->io.user, TMP_NAME, rec, len);
+    pl_free(&j->alloc, rec);
+    *total += len;
+    return rc;
+}
+
+static int write_tmp(pl_journal *j, size_t *total)
+{
+    unsigned char *rec;
+    size_t len;
+    *total = 0;
+    int rc = j->io.remove(j->io.user, TMP_NAME);
+    if (rc == PARLEY_OK)
+        rc = encode_header(j, &rec, &len);
+    if (rc == PARLEY_OK)
+        rc = append_tmp(j, rec, len, total);
+    for (size_t i = 0; i < j->n && rc == PARLEY_OK; i++) {
+        const entry *e = &j->e[i];
+        rc = encode(j, OP_PUT, e->ns, e->key, e->keylen, e->val, e->vlen, &rec, &len);
+        if (rc == PARLEY_OK)
+            rc = append_tmp(j, rec, len, total);
+    }
+    if (rc == PARLEY_OK)
+        rc = j->io.sync(j->io.user, TMP_NAME);
+    return rc;
+}
+
+/* After a failed rename the log is the old or the new file (both hold the
+ * same live state): learn which by its length so later writes and cut-backs
+ * stay aligned with the file. */
+static void relearn_length(pl_journal *j)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (j->io.read_all(j->io.user, &j->alloc, LOG_NAME, &data, &len) == PARLEY_OK) {
+        j->log_bytes = len;
+        j->tail_dirty = 0;
+    } else {
+        /* Unknown length: refuse appends until a cut-back to the old length
+         * succeeds (which is the safe state either way). */
+        j->tail_dirty = 1;
+    }
+    pl_free(&j->alloc, data);
+}
+
+int pl_journal_compact(pl_journal *j, int force)
+{
+    if (!j)
+        return PARLEY_ERR_INVALID_ARG;
+    if (!force && j->dead <= j->n)
+        return PARLEY_OK;
+    size_t total;
+    int rc = write_tmp(j, &total);
+    if (rc == PARLEY_OK) {
+        rc = j->io.rename(j->io.user, TMP_NAME, LOG_NAME);
+        if (rc != PARLEY_OK)
+            relearn_length(j);
+    }
+    if (rc != PARLEY_OK) {
+        j->io.remove(j->io.user, TMP_NAME);
+        return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
+    }
+    PL_LOG_D(j->log, "journal: compacted %zu bytes to %zu", j->log_bytes, total);
+    j->log_bytes = total;
+    j->dead = 0;
+    j->compact_at = 0;
+    j->tail_dirty = 0;
+    return PARLEY_OK;
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+static int load(pl_journal *j)
+{
+    unsigned char *data = NULL;
+    size_t len = 0, good = 0;
+    int rc = j->io.read_all(j->io.user, &j->alloc, LOG_NAME, &data, &len);
+    if (rc == PARLEY_ERR_NOT_FOUND)
+        rc = PARLEY_OK;
+    else if (rc == PARLEY_OK)
+        rc = replay(j, data, len, &good);
+    pl_free(&j->alloc, data);
+    if (rc != PARLEY_OK)
+        return rc == PARLEY_ERR_NOMEM || rc == PARLEY_ERR_AUTH ? rc : PARLEY_ERR_IO;
+    if (good < len) {
+        PL_LOG_W(j->log, "journal: dropped a torn or corrupt tail of %zu bytes at offset %zu",
+                 len - good, good);
+        j->dropped = len - good;
+        j->log_bytes = good;
+        j->tail_dirty = 1;
+    }
+    if (good == 0)
+        return fresh_log(j);
+    j->log_bytes = good;
+    return cut_tail(j) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_IO;
+}
+
+int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned char *enc_key,
+                    const pl_log *log, pl_journal **out)
+{
+    if (!a || !io || !out || !io->read_all || !io->append || !io->sync || !io->truncate ||
+        !io->rename || !io->remove)
+        return PARLEY_ERR_INVALID_ARG;
+    *out = NULL;
+    pl_journal *j = pl_calloc(a, 1, sizeof *j);
+    if (!j)
+        return PARLEY_ERR_NOMEM;
+    j->alloc = *a;
+    j->io = *io;
+    j->log = log;
+    mbedtls_gcm_init(&j->gcm);
+    int rc = PARLEY_OK;
+    if (enc_key) {
+        j->encrypted = 1;
+        j->rand = pl_rand_new(a);
+        if (!j->rand)
+            rc = PARLEY_ERR_NOMEM;
+        else if (mbedtls_gcm_setkey(&j->gcm, MBEDTLS_CIPHER_ID_AES, enc_key,
+                                    PL_JOURNAL_KEY_SIZE * 8) != 0)
+            rc = PARLEY_ERR_NOMEM;
+    }
+    if (rc == PARLEY_OK)
+        rc = load(j);
+    if (rc != PARLEY_OK) {
+        pl_journal_close(j);
+        return rc;
+    }
+    *out = j;
+    return PARLEY_OK;
+}
+
+void pl_journal_close(pl_journal *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++)
+        pl_free(&j->alloc, j->e[i].key);
+    pl_free(&j->alloc, j->e);
+    mbedtls_gcm_free(&j->gcm);
+    pl_rand_free(j->rand);
+    pl_alloc a = j->alloc;
+    pl_free(&a, j);
+}
+
+void pl_journal_get_stats(const pl_journal *j, pl_journal_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!j)
+        return;
+    out->live_entries = j->n;
+    out->log_bytes = j->log_bytes;
+    out->dead_records = j->dead;
+    out->dropped_tail_bytes = j->dropped;
+}
+
+/* ---- POSIX file io ---------------------------------------------------- */
+
+/* One cached descriptor for the file being appended to: the journal appends
+ * to one file at a time, so reopening per record would only cost syscalls. */
+typedef struct file_io {
+    pl_alloc alloc;
+    int dirfd;
+    int fd;
+    char name[32];
+    int dir_dirty; /* a file was created: its directory entry needs a sync */
+} file_io;
+
+static void fio_drop(file_io *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    f->name[0] = '\0';
+}
+
+static int open_retry(int dirfd, const char *name, int flags)
+{
+    int fd;
+    do
+        fd = openat(dirfd, name, flags, 0600);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+/* The descriptor for name (opened for appending, created if missing). */
+static int fio_fd(file_io *f, const char *name)
+{
+    if (f->fd >= 0 && strcmp(f->name, name) == 0)
+        return f->fd;
+    if (strlen(name) >= sizeof f->name)
+        return -1;
+    fio_drop(f);
+    int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
+    int fd = open_retry(f->dirfd, name, flags);
+    if (fd < 0 && errno == ENOENT) {
+        fd = open_retry(f->dirfd, name, flags | O_CREAT);
+        f->dir_dirty |= fd >= 0;
+    }
+    if (fd < 0)
+        return -1;
+    f->fd = fd;
+    strcpy(f->name, name);
+    return fd;
+}
+
+static int fsync_retry(int fd)
+{
+    int rc;
+    do
+        rc = fsync(fd);
+    while (rc != 0 && errno == EINTR);
+    return rc;
+}
+
+static int fio_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data,
+                        size_t *len)
+{
+    file_io *f = user;
+    enum { CAP = 64 * 1024 * 1024 };
+    *data = NULL;
+    *len = 0;
+    int fd = open_retry(f->dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_IO;
+    struct stat st;
+    int rc = fstat(fd, &st) == 0 && st.st_size <= CAP ? PARLEY_OK : PARLEY_ERR_IO;
+    size_t size = rc == PARLEY_OK ? (size_t)st.st_size : 0, got = 0;
+    unsigned char *buf = rc == PARLEY_OK ? pl_malloc(a, size + 1) : NULL;
+    if (rc == PARLEY_OK && !buf)
+        rc = PARLEY_ERR_NOMEM;
+    /* size + 1: reading one byte more than fstat said shows a file that grew. */
+    while (rc == PARLEY_OK) {
+        ssize_t r = read(fd, buf + got, size + 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || (size_t)r + got > size)
+            rc = PARLEY_ERR_IO;
+        else if (r == 0)
+            break;
+        else
+            got += (size_t)r;
+    }
+    close(fd);
+    if (rc != PARLEY_OK) {
+        pl_free(a, buf);
+        return rc;
+    }
+    *data = buf;
+    *len = got;
+    return PARLEY_OK;
+}
+
+static int fio_append(void *user, const char *name, const void *data, size_t len)
+{
+    file_io *f = user;
+    int fd = fio_fd(f, name);
+    if (fd < 0)
+        return PARLEY_ERR_IO;
+    const unsigned char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return PARLEY_ERR_IO;
+        p += w;
+        len -= (size_t)w;
+    }
+    return PARLEY_OK;
+}
+
+static int fio_sync(void *user, const char *name)
+{
+    file_io *f = user;
+    int fd = fio_fd(f, name);
+    if (fd < 0 || fsync_retry(fd) != 0)
+        return PARLEY_ERR_IO;
+    if (f->dir_dirty) {
+        if (fsync_retry(f->dirfd) != 0)
+            return PARLEY_ERR_IO;
+        f->dir_dirty = 0;
+    }
+    return PARLEY_OK;
+}
+
+static int fio_truncate(void *user, const char *name, size_t len)
+{
+    file_io *f = user;
+    int fd = fio_fd(f, name);
+    if (fd < 0)
+        return PARLEY_ERR_IO;
+    int rc;
+    do
+        rc = ftruncate(fd, (off_t)len);
+    while (rc != 0 && errno == EINTR);
+    return rc == 0 ? PARLEY_OK : PARLEY_ERR_IO;
+}
+
+static int fio_rename(void *user, const char *from, const char *to)
+{
+    file_io *f = user;
+    fio_drop(f);
+    if (renameat(f->dirfd, from, f->dirfd, to) != 0 || fsync_retry(f->dirfd) != 0)
+        return PARLEY_ERR_IO;
+    f->dir_dirty = 0;
+    return PARLEY_OK;
+}
+
+static int fio_remove(void *user, const char *name)
+{
+    file_io *f = user;
+    if (strcmp(f->name, name) == 0)
+        fio_drop(f);
+    if (unlinkat(f->dirfd, name, 0) != 0 && errno != ENOENT)
+        return PARLEY_ERR_IO;
+    return PARLEY_OK;
+}
+
+/* mkdir -p with mode 0700 for the components it creates. */
+static int make_dirs(const pl_alloc *a, const char *dir)
+{
+    char *p = pl_strdup(a, dir);
+    if (!p)
+        return PARLEY_ERR_NOMEM;
+    int rc = PARLEY_OK;
+    for (char *s = p + 1; rc == PARLEY_OK; s++) {
+        int end = *s == '\0';
+        if (*s != '/' && !end)
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            rc = PARLEY_ERR_IO;
+        if (end)
+            break;
+        *s = '/';
+    }
+    pl_free(a, p);
+    return rc;
+}
+
+int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, void **state)
+{
+    if (!a || !dir || !*dir || !io || !state)
+        return PARLEY_ERR_INVALID_ARG;
+    *state = NULL;
+    int rc = make_dirs(a, dir);
+    if (rc != PARLEY_OK)
+        return rc;
+    file_io *f = pl_calloc(a, 1, sizeof *f);
+    if (!f)
+        return PARLEY_ERR_NOMEM;
+    f->alloc = *a;
+    f->fd = -1;
+    f->dirfd = open_retry(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (f->dirfd < 0) {
+        pl_free(a, f);
+        return PARLEY_ERR_IO;
+    }
+    io->user = f;
+    io->read_all = fio_read_all;
+    io->append = fio_append;
+    io->sync = fio_sync;
+    io->truncate = fio_truncate;
+    io->rename = fio_rename;
+    io->remove = fio_remove;
+    *state = f;
+    return PARLEY_OK;
+}
+
+void pl_journal_file_io_free(const pl_alloc *a, void *state)
+{
+    file_io *f = state;
+    if (!f)
+        return;
+    fio_drop(f);
+    close(f->dirfd);
+    pl_free(a, f);
+}
