@@ -24,6 +24,11 @@ LAYERS = [
     # Utilities: no database, no connections, no state of their own.
     ("utilities", ["util", "json", "anonid", "abuse", "auth", "secrets", "blocks",
                    "survey_def", "server"]),
+    # Triage and routing rules (docs/routing.md), pure: conditions on a
+    # user's context, the --routing file, office hours in a team's time
+    # zone (our own TZif reader), the wait estimate, proactive pacing, and
+    # the JSON positions their loaders' errors name.
+    ("rules", ["jpos", "tz", "hours", "cond", "rules", "waitest", "pacer"]),
     # Every SQL statement, behind one backend-neutral interface (store.h);
     # store_sqlite.h is what the SQLite files share.
     ("storage", ["store", "store_sqlite", "store_db", "store_users", "store_convs",

@@ -213,14 +213,15 @@ static int check_keywords(const cJSON *v, jerr *err)
 
 static int check_text(const cJSON *v, jerr *err)
 {
-    static const char *const keys[] = {"min_length", "max_length", "min_words", "max_words",
-                                       "min_exclamations", "min_caps", "question"};
+    static const char *const keys[] = {"min_length",       "max_length", "min_words", "max_words",
+                                       "min_exclamations", "min_caps",   "question"};
     const cJSON *caps = member(v, "min_caps"), *q = member(v, "question");
 
     if (!cJSON_IsObject(v) || !v->child)
         return jerr_set(err, v, "text must be an object of shape tests");
     if (only_members(v, keys, 7, "text", err) || check_int(v, "min_length", 0, 65536, 0, err) ||
-        check_int(v, "max_length", 0, 65536, 0, err) || check_int(v, "min_words", 0, 10000, 0, err) ||
+        check_int(v, "max_length", 0, 65536, 0, err) ||
+        check_int(v, "min_words", 0, 10000, 0, err) ||
         check_int(v, "max_words", 0, 10000, 0, err) ||
         check_int(v, "min_exclamations", 0, 1000, 0, err))
         return -1;
@@ -322,7 +323,8 @@ static int test_eval(const cJSON *t, const cJSON *v)
         return 0;
     if ((x = member(t, "in")) != NULL) {
         const cJSON *it;
-        cJSON_ArrayForEach(it, x) hit |= v ? cJSON_Compare(it, v, 1) : cJSON_IsNull(it);
+        cJSON_ArrayForEach(it, x)
+            hit |= v ? cJSON_Compare(it, v, 1) : cJSON_IsNull(it);
         if (!hit)
             return 0;
     }
@@ -548,7 +550,8 @@ void cond_windows(const cJSON *when, int64_t *events_s, int64_t *asked_s)
         } else if (strcmp(m->string, "not") == 0)
             cond_windows(m, events_s, asked_s);
         else if (strcmp(m->string, "all") == 0 || strcmp(m->string, "any") == 0) {
-            cJSON_ArrayForEach(it, m) cond_windows(it, events_s, asked_s);
+            cJSON_ArrayForEach(it, m)
+                cond_windows(it, events_s, asked_s);
         }
     }
 }

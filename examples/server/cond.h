@@ -39,8 +39,8 @@ typedef struct cond_input {
     const cond_event *events; /* the user's recent events, any order */
     size_t nevents;
     const char *category, *area, *severity; /* the conversation's, from the client */
-    const char *text;                        /* the message; NULL at conv.start */
-    const int64_t *asked_ms; /* when the user wrote their recent messages */
+    const char *text;                       /* the message; NULL at conv.start */
+    const int64_t *asked_ms;                /* when the user wrote their recent messages */
     size_t nasked;
 } cond_input;
 

@@ -113,8 +113,9 @@ static int read_week(hours *h, const cJSON *spec, jerr *err)
     const cJSON *it;
 
     if (!cJSON_IsObject(spec) || !spec->child)
-        return jerr_set(err, spec, "hours must be an object of days (\"mon\" … \"sun\", "
-                                   "\"mon-fri\") to spans");
+        return jerr_set(err, spec,
+                        "hours must be an object of days (\"mon\" … \"sun\", "
+                        "\"mon-fri\") to spans");
     cJSON_ArrayForEach(it, spec) {
         if (read_days(it->string, &from, &to))
             return jerr_set(err, it, "\"%.16s\" is not a day or a range of days like \"mon-fri\"",

@@ -12,7 +12,7 @@
 #include "jpos.h"
 #include "tz.h"
 
-#define HOURS_MAX_SPANS 8   /* per day */
+#define HOURS_MAX_SPANS 8 /* per day */
 #define HOURS_MAX_CLOSED 366
 /* How far ahead the next opening is looked for. */
 #define HOURS_HORIZON_DAYS 400

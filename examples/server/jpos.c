@@ -271,8 +271,8 @@ void jpos_explain(const char *text, size_t len, const cJSON *root, const jerr *e
              path[0] ? ": " : "", err->msg);
 }
 
-void jpos_explain_at(const char *text, size_t len, size_t off, const char *msg,
-                     const char *prefix, char *why, size_t cap)
+void jpos_explain_at(const char *text, size_t len, size_t off, const char *msg, const char *prefix,
+                     char *why, size_t cap)
 {
     snprintf(why, cap, "%s%s%d: %s", prefix ? prefix : "", prefix ? ":" : "line ",
              jpos_line_at(text, len, off), msg);

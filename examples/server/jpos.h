@@ -53,7 +53,7 @@ const cJSON *jpos_duplicate_key(const cJSON *v);
 void jpos_explain(const char *text, size_t len, const cJSON *root, const jerr *err,
                   const char *prefix, char *why, size_t cap);
 /* The same for text that does not parse: `off` is where cJSON stopped. */
-void jpos_explain_at(const char *text, size_t len, size_t off, const char *msg,
-                     const char *prefix, char *why, size_t cap);
+void jpos_explain_at(const char *text, size_t len, size_t off, const char *msg, const char *prefix,
+                     char *why, size_t cap);
 
 #endif

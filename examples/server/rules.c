@@ -14,8 +14,8 @@
 #define MAX_DOC_DEPTH 32
 #define DEFAULT_WINDOW 20
 #define DEFAULT_HANDLE_S 300
-#define DEFAULT_OUT_OF_HOURS                                                                    \
-    "Our team is away right now. We are back {opens} ({opens_in}). Your conversation stays "    \
+#define DEFAULT_OUT_OF_HOURS                                                                       \
+    "Our team is away right now. We are back {opens} ({opens_in}). Your conversation stays "       \
     "open and the answer will arrive here."
 
 enum { DIM_COMPLEXITY, DIM_SEVERITY, DIM_EFFORT, NDIMS };
@@ -211,8 +211,8 @@ static int read_hours(loader *l, team *t, const cJSON *obj)
 
 static int read_team(loader *l, const cJSON *obj)
 {
-    static const char *const keys[] = {"agents", "timezone", "hours", "closed", "out_of_hours",
-                                       "description"};
+    static const char *const keys[] = {"agents", "timezone",     "hours",
+                                       "closed", "out_of_hours", "description"};
     team *t = &l->r->teams[l->r->nteams];
 
     if (!name_ok(obj->string))
@@ -300,8 +300,8 @@ static int read_rule_effects(loader *l, rule *ru, const cJSON *obj)
 
 static int read_rule(loader *l, const cJSON *obj)
 {
-    static const char *const keys[] = {"id",    "reason", "when", "add",  "priority",
-                                       "team",  "route",  "node", "jump", "description"};
+    static const char *const keys[] = {"id",   "reason", "when", "add",  "priority",
+                                       "team", "route",  "node", "jump", "description"};
     rule *ru = &l->r->rules[l->r->nrules];
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
 
@@ -312,8 +312,10 @@ static int read_rule(loader *l, const cJSON *obj)
     if (only(l, obj, keys, 10, "a rule"))
         return -1;
     if (!id || !cJSON_IsString(id) || !name_ok(id->valuestring))
-        return jerr_set(&l->err, id ? id : obj, "a rule needs an id of 1 to %d bytes of "
-                                                "printable ASCII", RULES_MAX_NAME);
+        return jerr_set(&l->err, id ? id : obj,
+                        "a rule needs an id of 1 to %d bytes of "
+                        "printable ASCII",
+                        RULES_MAX_NAME);
     if (unique_id(l, id, id->valuestring))
         return -1;
     ru->id = ru->reason = id->valuestring;
@@ -354,7 +356,8 @@ static int read_route(loader *l, const cJSON *obj)
     e->node = NULL;
     if (!cJSON_IsObject(obj))
         return jerr_set(&l->err, obj, "a route must be an object {\"min_score\",\"route\"}");
-    if (only(l, obj, keys, 5, "a route") || int_member(l, obj, "min_score", 0, 100, &e->min_score) ||
+    if (only(l, obj, keys, 5, "a route") ||
+        int_member(l, obj, "min_score", 0, 100, &e->min_score) ||
         enum_member(l, obj, "priority", priority_names, 4, &e->priority) ||
         read_target(l, obj, &e->route, &e->node))
         return -1;
@@ -382,8 +385,9 @@ static int read_routes(loader *l)
             return -1;
     }
     if (l->r->routes[l->r->nroutes - 1].min_score != 0)
-        return jerr_set(&l->err, list, "the last route must have min_score 0 (every score needs "
-                                       "a route)");
+        return jerr_set(&l->err, list,
+                        "the last route must have min_score 0 (every score needs "
+                        "a route)");
     return 0;
 }
 
@@ -409,13 +413,13 @@ static int read_no_words(loader *l, const cJSON *kb)
 
 static int read_kb(loader *l)
 {
-    static const char *const keys[] = {"intro", "ask", "yes", "no", "solved", "no_words",
+    static const char *const keys[] = {"intro",          "ask", "yes", "no", "solved", "no_words",
                                        "escalate_effort"};
     const cJSON *kb = cJSON_GetObjectItemCaseSensitive(l->r->root, "kb");
     rules_kb *t = &l->r->kb;
 
-    *t = (rules_kb){"This article might help:", "Did this solve it?", "Yes, thanks",
-                    "No, I still need help", "Great, glad that sorted it!", 2};
+    *t = (rules_kb){"This article might help:", "Did this solve it?",          "Yes, thanks",
+                    "No, I still need help",    "Great, glad that sorted it!", 2};
     if (!kb)
         return 0;
     if (!cJSON_IsObject(kb))
@@ -440,8 +444,9 @@ static int read_wait(loader *l)
     l->r->wait_window = DEFAULT_WINDOW;
     if (w && !cJSON_IsObject(w))
         return jerr_set(&l->err, w, "wait must be an object {\"window\",\"default_handle_s\"}");
-    if (w && (only(l, w, keys, 2, "wait") || int_member(l, w, "window", 1, 1000, &l->r->wait_window) ||
-              int_member(l, w, "default_handle_s", 1, 86400, &handle_s)))
+    if (w &&
+        (only(l, w, keys, 2, "wait") || int_member(l, w, "window", 1, 1000, &l->r->wait_window) ||
+         int_member(l, w, "default_handle_s", 1, 86400, &handle_s)))
         return -1;
     l->r->default_handle_ms = (int64_t)handle_s * 1000;
     return 0;
@@ -464,8 +469,8 @@ static int read_scoring(loader *l)
 
 static int read_file_members(loader *l)
 {
-    static const char *const keys[] = {"teams", "default_team", "rules", "routes", "base",
-                                       "weights", "kb",          "wait",  "description"};
+    static const char *const keys[] = {"teams",   "default_team", "rules", "routes",     "base",
+                                       "weights", "kb",           "wait",  "description"};
     const cJSON *dup;
 
     if (!cJSON_IsObject(l->r->root))
@@ -497,8 +502,8 @@ static const char *bad_text(const char *text, size_t len)
     return NULL;
 }
 
-rules *rules_parse(const char *text, size_t len, const rules_env *env, const char *name,
-                   char *why, size_t cap)
+rules *rules_parse(const char *text, size_t len, const rules_env *env, const char *name, char *why,
+                   size_t cap)
 {
     loader l;
     const char *end = NULL;
@@ -538,9 +543,10 @@ rules *rules_load(const char *path, const rules_env *env, char *why, size_t cap)
 
     if (bad)
         snprintf(why, cap, "%s: %s", path,
-                 !fp ? "cannot open the file"
-                     : !buf ? "out of memory"
-                            : len > RULES_MAX_FILE ? "file larger than 1 MB" : "cannot read the file");
+                 !fp                    ? "cannot open the file"
+                 : !buf                 ? "out of memory"
+                 : len > RULES_MAX_FILE ? "file larger than 1 MB"
+                                        : "cannot read the file");
     else
         r = rules_parse(buf, len, env, path, why, cap);
     if (fp)
@@ -597,8 +603,8 @@ int triage_add_reason(triage *t, const char *source, const char *text)
 {
     cJSON *o = cJSON_CreateObject();
 
-    if (!o || !cJSON_AddStringToObject(o, "rule", source) || !cJSON_AddStringToObject(o, "text", text) ||
-        !cJSON_AddItemToArray(t->reasons, o)) {
+    if (!o || !cJSON_AddStringToObject(o, "rule", source) ||
+        !cJSON_AddStringToObject(o, "text", text) || !cJSON_AddItemToArray(t->reasons, o)) {
         cJSON_Delete(o);
         return -1;
     }
@@ -717,8 +723,10 @@ cJSON *triage_to_json(const triage *t)
         !cJSON_AddStringToObject(o, "route", route_names[t->route]) ||
         !cJSON_AddStringToObject(o, "priority", priority_names[t->priority]) ||
         !cJSON_AddStringToObject(o, "team", t->team) ||
-        !(t->node ? cJSON_AddStringToObject(o, "node", t->node) : cJSON_AddNullToObject(o, "node")) ||
-        !cJSON_AddBoolToObject(o, "jump", t->jump) || !cJSON_AddItemToObject(o, "reasons", reasons)) {
+        !(t->node ? cJSON_AddStringToObject(o, "node", t->node)
+                  : cJSON_AddNullToObject(o, "node")) ||
+        !cJSON_AddBoolToObject(o, "jump", t->jump) ||
+        !cJSON_AddItemToObject(o, "reasons", reasons)) {
         cJSON_Delete(reasons);
         cJSON_Delete(o);
         return NULL;
@@ -842,8 +850,8 @@ const rules_kb *rules_kb_texts(const rules *r)
 
 int rules_kb_says_no(const rules *r, const char *text)
 {
-    static const char *const defaults[] = {"no", "nope", "didn't help", "did not help",
-                                           "not solved", "doesn't work", "does not work"};
+    static const char *const defaults[] = {
+        "no", "nope", "didn't help", "did not help", "not solved", "doesn't work", "does not work"};
     const cJSON *w;
 
     if (!text)

@@ -26,12 +26,7 @@
 typedef struct rules rules;
 
 typedef enum rules_route { RULES_KB, RULES_BOT, RULES_HUMAN } rules_route;
-typedef enum rules_priority {
-    RULES_LOW,
-    RULES_NORMAL,
-    RULES_HIGH,
-    RULES_URGENT
-} rules_priority;
+typedef enum rules_priority { RULES_LOW, RULES_NORMAL, RULES_HIGH, RULES_URGENT } rules_priority;
 
 /* What the loader checks names against. */
 typedef struct rules_env {
@@ -44,8 +39,8 @@ typedef struct rules_env {
 /* Parses and checks a routing file's text[len]. NULL with the reason in
  * why[cap], "LINE: PATH: what" ("14: rules[2].when.event.within_s: must
  * be ...") prefixed with `name` and ':' when `name` is not NULL. */
-rules *rules_parse(const char *text, size_t len, const rules_env *env, const char *name,
-                   char *why, size_t cap);
+rules *rules_parse(const char *text, size_t len, const rules_env *env, const char *name, char *why,
+                   size_t cap);
 /* Reads `path` (at most RULES_MAX_FILE bytes) and parses it, `path` naming
  * it in the reason. */
 rules *rules_load(const char *path, const rules_env *env, char *why, size_t cap);

@@ -4,6 +4,8 @@ set(PARLEY_SERVER_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(PARLEY_SERVER_SOURCES
   # utilities
   util.c json.c anonid.c abuse.c auth.c secrets.c blocks.c survey_def.c
+  # routing rules and what they need (pure: no database, no connections)
+  jpos.c tz.c hours.c cond.c rules.c waitest.c pacer.c
   # storage
   store_sqlite.c store_db.c store_users.c store_convs.c store_context.c store_surveys.c
   store_kb.c

@@ -12,9 +12,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const int64_t instants[] = {INT64_C(-67768040609740800), INT64_C(-2000000000), 0,
-                                   INT64_C(1743296400), INT64_C(1761440400), INT64_C(4102444800),
-                                   INT64_C(67767976233316800)};
+static const int64_t instants[] = {
+    INT64_C(-67768040609740800), INT64_C(-2000000000), 0,
+    INT64_C(1743296400),         INT64_C(1761440400),  INT64_C(4102444800),
+    INT64_C(67767976233316800)};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -92,8 +92,11 @@ static const struct {
     {"{\"event\":{\"name\":\"purchase_failed\",\"within_s\":3600,\"min_count\":2}}", 1},
     {"{\"event\":{\"name\":\"purchase_failed\",\"within_s\":600,\"meta\":{\"code\":402}}}", 1},
     {"{\"event\":{\"name\":\"purchase_failed\",\"within_s\":600,\"meta\":{\"code\":500}}}", 0},
-    {"{\"event\":{\"name\":\"purchase_failed\",\"within_s\":3600,\"meta\":{\"code\":{\"min\":500}}}}", 1},
-    {"{\"event\":{\"name\":\"level_failed\",\"within_s\":600,\"meta\":{\"x\":{\"exists\":false}}}}", 1},
+    {"{\"event\":{\"name\":\"purchase_failed\",\"within_s\":3600,\"meta\":{\"code\":{\"min\":500}}}"
+     "}",
+     1},
+    {"{\"event\":{\"name\":\"level_failed\",\"within_s\":600,\"meta\":{\"x\":{\"exists\":false}}}}",
+     1},
     {"{\"event\":{\"name\":\"purchase_ok\",\"within_s\":3600}}", 0},
     {"{\"event\":{\"name\":\"never\",\"within_s\":2592000}}", 0},
     /* the message */
@@ -117,7 +120,8 @@ static const struct {
     {"{\"asked\":{\"min\":1,\"max\":1,\"within_s\":600}}", 1},
     {"{\"asked\":{\"min\":1,\"max\":2,\"within_s\":86400}}", 0},
     /* combinations */
-    {"{\"attributes\":{\"vip\":true},\"event\":{\"name\":\"purchase_failed\",\"within_s\":600}}", 1},
+    {"{\"attributes\":{\"vip\":true},\"event\":{\"name\":\"purchase_failed\",\"within_s\":600}}",
+     1},
     {"{\"any\":[{\"category\":\"bug\"},{\"keywords\":[\"gems\"]}]}", 1},
     {"{\"any\":[{\"category\":\"bug\"},{\"keywords\":[\"crash\"]}]}", 0},
     {"{\"all\":[{\"category\":\"payments\"},{\"keywords\":[\"gems\"]}]}", 1},
@@ -208,9 +212,12 @@ static void test_check_table(void)
         {"{\"event\":{\"name\":\"x\"}}", "event", "within_s is required"},
         {"{\"event\":{\"name\":\"x\",\"within_s\":0}}", "within_s", "integer of 1 to 2592000"},
         {"{\"event\":{\"name\":\"x\",\"within_s\":1.5}}", "within_s", "integer of 1 to 2592000"},
-        {"{\"event\":{\"name\":\"x\",\"within_s\":9999999}}", "within_s", "integer of 1 to 2592000"},
-        {"{\"event\":{\"name\":\"x\",\"within_s\":60,\"min_count\":0}}", "min_count", "integer of 1"},
-        {"{\"event\":{\"name\":\"x\",\"within_s\":60,\"meta\":[]}}", "meta", "meta must be an object"},
+        {"{\"event\":{\"name\":\"x\",\"within_s\":9999999}}", "within_s",
+         "integer of 1 to 2592000"},
+        {"{\"event\":{\"name\":\"x\",\"within_s\":60,\"min_count\":0}}", "min_count",
+         "integer of 1"},
+        {"{\"event\":{\"name\":\"x\",\"within_s\":60,\"meta\":[]}}", "meta",
+         "meta must be an object"},
         {"{\"event\":{\"name\":\"x\",\"within_s\":60,\"since\":1}}", "since", "unknown member"},
         {"{\"keywords\":[]}", "keywords", "keywords must be an array of 1 to 64"},
         {"{\"keywords\":[\"\"]}", NULL, "a keyword must be a string"},
@@ -224,8 +231,8 @@ static void test_check_table(void)
         {"{\"any\":[]}", "any", "must be an array of 1 to 16"},
         {"{\"all\":[{\"screen\":1}]}", "screen", "must be a string or a test"},
         {"{\"not\":[]}", "not", "a condition must be an object"},
-        {"{\"not\":{\"not\":{\"not\":{\"not\":{\"not\":{\"not\":{\"not\":{\"not\":{}}}}}}}}}", "not",
-         "conditions nest deeper than 8"},
+        {"{\"not\":{\"not\":{\"not\":{\"not\":{\"not\":{\"not\":{\"not\":{\"not\":{}}}}}}}}}",
+         "not", "conditions nest deeper than 8"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *when = cJSON_Parse(cases[i].when);

@@ -118,10 +118,10 @@ static void test_to_utc(void)
  * reading of the files must agree with glibc's. */
 static void test_against_libc(void)
 {
-    static const char *const zones[] = {"Europe/Berlin",    "America/New_York", "Australia/Lord_Howe",
-                                        "America/Sao_Paulo", "Asia/Kolkata",     "Pacific/Apia",
-                                        "Africa/Casablanca", "America/Santiago", "Europe/Dublin",
-                                        "Antarctica/Troll", "Pacific/Chatham",  "Asia/Tehran"};
+    static const char *const zones[] = {
+        "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Sao_Paulo",
+        "Asia/Kolkata",  "Pacific/Apia",     "Africa/Casablanca",   "America/Santiago",
+        "Europe/Dublin", "Antarctica/Troll", "Pacific/Chatham",     "Asia/Tehran"};
     long mismatches = 0, checked = 0;
 
     for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
@@ -152,8 +152,13 @@ static void test_against_libc(void)
 
 static void test_bad_zones(void)
 {
-    static const char *const names[] = {"", "../etc/passwd", "/etc/localtime", "Europe/../../x",
-                                        "Europe//Berlin", "Mars/Olympus", "Europe/Berlin\n",
+    static const char *const names[] = {"",
+                                        "../etc/passwd",
+                                        "/etc/localtime",
+                                        "Europe/../../x",
+                                        "Europe//Berlin",
+                                        "Mars/Olympus",
+                                        "Europe/Berlin\n",
                                         "a b"};
     static const unsigned char not_tzif[] = "TZxf2 nope";
     unsigned char buf[4096];
@@ -211,7 +216,8 @@ static void test_open(void)
     CHECK_INT(hours_next_open(h, ms), utc(2025, 12, 29, 7, 0) * 1000);
     CHECK(hours_open(h, utc(2025, 12, 29, 7, 0) * 1000));
     CHECK(!hours_open(h, utc(2025, 12, 29, 11, 45) * 1000)); /* lunch */
-    CHECK_INT(hours_next_open(h, utc(2025, 12, 29, 11, 45) * 1000), utc(2025, 12, 29, 12, 30) * 1000);
+    CHECK_INT(hours_next_open(h, utc(2025, 12, 29, 11, 45) * 1000),
+              utc(2025, 12, 29, 12, 30) * 1000);
     /* Christmas day (Thu) is closed: from Wed evening the next opening is Fri. */
     CHECK(!hours_open(h, utc(2025, 12, 25, 10, 0) * 1000));
     CHECK_INT(hours_next_open(h, utc(2025, 12, 24, 20, 0) * 1000), utc(2025, 12, 26, 7, 0) * 1000);
@@ -264,7 +270,8 @@ static void test_bad_hours(void)
         {"{\"mon\":17}", NULL, "a day's hours must be"},
         {"{\"mon\":[1]}", NULL, "a span must be"},
         {"{\"mon-fri\":\"08:00-17:00\",\"wed\":[]}", NULL, "wed is named twice"},
-        {"{\"mon\":[\"00:00-01:00\",\"01:00-02:00\",\"02:00-03:00\",\"03:00-04:00\",\"04:00-05:00\","
+        {"{\"mon\":[\"00:00-01:00\",\"01:00-02:00\",\"02:00-03:00\",\"03:00-04:00\",\"04:00-05:"
+         "00\","
          "\"05:00-06:00\",\"06:00-07:00\",\"07:00-08:00\",\"08:00-09:00\"]}",
          NULL, "a day's hours must be"},
         {"{\"mon\":[]}", "[\"2025-02-30\"]", "a closed date must be"},
@@ -272,7 +279,8 @@ static void test_bad_hours(void)
         {"{\"mon\":[]}", "\"2025-12-25\"", "closed must be an array"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        cJSON *s = cJSON_Parse(cases[i].spec), *c = cases[i].closed ? cJSON_Parse(cases[i].closed) : NULL;
+        cJSON *s = cJSON_Parse(cases[i].spec),
+              *c = cases[i].closed ? cJSON_Parse(cases[i].closed) : NULL;
         jerr err;
         hours *h;
         memset(&err, 0, sizeof err);

@@ -7,16 +7,15 @@
 #include "jpos.h"
 #include "testlib.h"
 
-static const char doc[] =
-    "\xef\xbb\xbf{\n"
-    "  \"a\\\"b\": \"text with } and ] and \\\" inside\",\n"
-    "  \"list\": [1, \"two\",\n"
-    "     {\"deep\": [\n"
-    "        null,\n"
-    "        {\"x\": 1}]}],\n"
-    "  \"k\": 1,\n"
-    "  \"k\": 2\n"
-    "}\n";
+static const char doc[] = "\xef\xbb\xbf{\n"
+                          "  \"a\\\"b\": \"text with } and ] and \\\" inside\",\n"
+                          "  \"list\": [1, \"two\",\n"
+                          "     {\"deep\": [\n"
+                          "        null,\n"
+                          "        {\"x\": 1}]}],\n"
+                          "  \"k\": 1,\n"
+                          "  \"k\": 2\n"
+                          "}\n";
 
 static void test_find(void)
 {
@@ -38,12 +37,14 @@ static void test_find(void)
     CHECK_INT(jpos_find(doc, sizeof doc - 1, root, root->child, &line, path, sizeof path), 0);
     CHECK_INT(line, 2);
     CHECK_STR(path, "a\"b");
-    CHECK_INT(jpos_find(doc, sizeof doc - 1, root, cJSON_GetArrayItem(list, 1), &line, path,
-                        sizeof path), 0);
+    CHECK_INT(
+        jpos_find(doc, sizeof doc - 1, root, cJSON_GetArrayItem(list, 1), &line, path, sizeof path),
+        0);
     CHECK_INT(line, 3);
     CHECK_STR(path, "list[1]");
-    CHECK_INT(jpos_find(doc, sizeof doc - 1, root, cJSON_GetArrayItem(deep, 0), &line, path,
-                        sizeof path), 0);
+    CHECK_INT(
+        jpos_find(doc, sizeof doc - 1, root, cJSON_GetArrayItem(deep, 0), &line, path, sizeof path),
+        0);
     CHECK_INT(line, 5);
     CHECK_STR(path, "list[2].deep[0]");
     CHECK_INT(jpos_find(doc, sizeof doc - 1, root, x, &line, path, sizeof path), 0);
@@ -70,8 +71,8 @@ static void test_explain(void)
     jerr err;
     char why[256];
 
-    jerr_set(&err, cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "a"), 1),
-             "must be %s", "odd");
+    jerr_set(&err, cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "a"), 1), "must be %s",
+             "odd");
     jpos_explain(text, strlen(text), root, &err, "f.json", why, sizeof why);
     CHECK_STR(why, "f.json:3: a[1]: must be odd");
     jerr_set(&err, NULL, "whole");

@@ -34,8 +34,8 @@ static rules *shipped(void)
 
 typedef struct request {
     const char *name;
-    const char *attrs;  /* JSON object or NULL */
-    const char *event;  /* an event name, or NULL */
+    const char *attrs; /* JSON object or NULL */
+    const char *event; /* an event name, or NULL */
     int event_age_min;
     const char *category, *severity, *text;
     int asked; /* messages in the last 10 minutes, this one included */
@@ -46,10 +46,10 @@ typedef struct request {
 } request;
 
 static const request requests[] = {
-    {"password reset", NULL, NULL, 0, NULL, NULL, "how do I reset my password", 1,
-     "kb", "normal", "support", NULL, 0, ""},
-    {"short how-to question", NULL, NULL, 0, NULL, NULL, "How do I change my avatar?", 1,
-     "kb", "normal", "support", NULL, 0, "short_question"},
+    {"password reset", NULL, NULL, 0, NULL, NULL, "how do I reset my password", 1, "kb", "normal",
+     "support", NULL, 0, ""},
+    {"short how-to question", NULL, NULL, 0, NULL, NULL, "How do I change my avatar?", 1, "kb",
+     "normal", "support", NULL, 0, "short_question"},
     {"VIP with a fresh failed purchase", "{\"vip\":true}", "purchase_failed", 3, NULL, NULL,
      "Where are my gems?", 1, "human", "urgent", "payments", NULL, 1,
      "vip_failed_purchase vip purchase_failed short_question"},
@@ -58,8 +58,8 @@ static const request requests[] = {
     {"player with a fresh failed purchase", "{\"vip\":false}", "purchase_failed", 3, NULL, NULL,
      "Where are my gems?", 1, "bot", "normal", "payments", "purchase_recovery", 0,
      "purchase_failed short_question"},
-    {"asks for a human", NULL, NULL, 0, NULL, NULL, "I want to talk to a human", 1,
-     "human", "normal", "support", NULL, 0, "wants_human"},
+    {"asks for a human", NULL, NULL, 0, NULL, NULL, "I want to talk to a human", 1, "human",
+     "normal", "support", NULL, 0, "wants_human"},
     {"the app says payments, severity critical", "{\"spend\":120}", NULL, 0, "payments", "critical",
      "my card was charged", 1, "human", "high", "payments", NULL, 0,
      "big_spender payments_topic severe_hint"},
@@ -135,8 +135,8 @@ static void test_triage_table(void)
 static void test_complaint_outranks_question(void)
 {
     rules *r = shipped();
-    request q = {"question", NULL, NULL, 0, NULL, NULL, "How do I change my avatar?", 1,
-                 NULL, NULL, NULL, NULL, 0, NULL};
+    request q = {"question", NULL, NULL, 0,    NULL, NULL, "How do I change my avatar?",
+                 1,          NULL, NULL, NULL, NULL, 0,    NULL};
     request c = q;
     triage tq, tc;
 
@@ -278,44 +278,93 @@ static const struct {
     {"", "line 1: not valid JSON"},
     {"{\n\"teams\": {\n", "line 2: not valid JSON"},
     {"{\"a\":1,\n\"b\":tru\n}", "line 2: not valid JSON"},
-    {"{\n  \"teams\": {\"a\": {}},\n  \"default_team\": \"a\",\n  \"rules\": [}\n", "line 4: not valid JSON"},
+    {"{\n  \"teams\": {\"a\": {}},\n  \"default_team\": \"a\",\n  \"rules\": [}\n",
+     "line 4: not valid JSON"},
     {"[]", "line 1: the routing file must be a JSON object"},
     {"{\"teams\":{\"a\":{}}}", "line 1: default_team is required"},
-    {"{\n\"teams\":{\"a\":{}},\n\"default_team\":\"b\"\n}", "line 3: default_team: default_team must name"},
-    {"{\n\"teams\":{},\n\"default_team\":\"a\"}", "line 2: teams: teams must be an object of 1 to 64"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\n\"rulez\":[]}", "line 2: rulez: unknown member \"rulez\" of the file"},
-    {"{\"teams\":{\"a\":{}},\n\"default_team\":\"a\",\n\"default_team\":\"a\"}", "line 3: default_team: duplicate key"},
-    {"{\"teams\":{\"a\":{\"agents\":[\"x\"],\n\"agents\":[]}},\"default_team\":\"a\"}", "line 2: teams.a.agents: duplicate key"},
-    {"{\"teams\":{\"a\":{\n\"timezone\":\"Mars/Olympus\"}},\"default_team\":\"a\"}", "line 2: teams.a.timezone: Mars/Olympus: unknown time zone"},
-    {"{\"teams\":{\"a\":{\"timezone\":\"../../etc/passwd\"}},\"default_team\":\"a\"}", "line 1: teams.a.timezone: ../../etc/passwd: not a time zone name"},
-    {"{\"teams\":{\"a\":{\"hours\":{\n\n\"mon\":\"9-5\"}}},\"default_team\":\"a\"}", "line 3: teams.a.hours.mon: a span must be"},
-    {"{\"teams\":{\"a\":{\"hours\":{\"mon\":[]},\"closed\":[\n\"2026-02-29\"]}},\"default_team\":\"a\"}", "line 2: teams.a.closed[0]: a closed date must be"},
-    {"{\"teams\":{\"a\":{\"agents\":[\"\"]}},\"default_team\":\"a\"}", "teams.a.agents[0]: an agent's name must be"},
-    {"{\"teams\":{\"a\":{\"lead\":\"x\"}},\"default_team\":\"a\"}", "teams.a.lead: unknown member \"lead\" of a team"},
+    {"{\n\"teams\":{\"a\":{}},\n\"default_team\":\"b\"\n}",
+     "line 3: default_team: default_team must name"},
+    {"{\n\"teams\":{},\n\"default_team\":\"a\"}",
+     "line 2: teams: teams must be an object of 1 to 64"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\n\"rulez\":[]}",
+     "line 2: rulez: unknown member \"rulez\" of the file"},
+    {"{\"teams\":{\"a\":{}},\n\"default_team\":\"a\",\n\"default_team\":\"a\"}",
+     "line 3: default_team: duplicate key"},
+    {"{\"teams\":{\"a\":{\"agents\":[\"x\"],\n\"agents\":[]}},\"default_team\":\"a\"}",
+     "line 2: teams.a.agents: duplicate key"},
+    {"{\"teams\":{\"a\":{\n\"timezone\":\"Mars/Olympus\"}},\"default_team\":\"a\"}",
+     "line 2: teams.a.timezone: Mars/Olympus: unknown time zone"},
+    {"{\"teams\":{\"a\":{\"timezone\":\"../../etc/passwd\"}},\"default_team\":\"a\"}",
+     "line 1: teams.a.timezone: ../../etc/passwd: not a time zone name"},
+    {"{\"teams\":{\"a\":{\"hours\":{\n\n\"mon\":\"9-5\"}}},\"default_team\":\"a\"}",
+     "line 3: teams.a.hours.mon: a span must be"},
+    {"{\"teams\":{\"a\":{\"hours\":{\"mon\":[]},\"closed\":[\n\"2026-02-29\"]}},\"default_team\":"
+     "\"a\"}",
+     "line 2: teams.a.closed[0]: a closed date must be"},
+    {"{\"teams\":{\"a\":{\"agents\":[\"\"]}},\"default_team\":\"a\"}",
+     "teams.a.agents[0]: an agent's name must be"},
+    {"{\"teams\":{\"a\":{\"lead\":\"x\"}},\"default_team\":\"a\"}",
+     "teams.a.lead: unknown member \"lead\" of a team"},
     {"{\"teams\":{\"a b\":{}},\"default_team\":\"a\"}", "teams.a b: a team's name must be"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[\n{\"id\":\"r1\",\"when\":{}},\n{\"id\":\"r1\",\"when\":{}}]}", "line 3: rules[1].id: id \"r1\" is used by an earlier rule"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[\n{\"id\":\"r1\"}]}", "line 2: rules[0]: a rule needs a condition"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"when\":{}}]}", "rules[0]: a rule needs an id"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\n\"when\":{\"event\":{\"name\":\"x\",\n\"within_s\":-1}}}]}", "line 3: rules[0].when.event.within_s: must be an integer of 1 to 2592000"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\n\"team\":\"b\"}]}", "line 2: rules[0].team: team must name a team of the file"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"priority\":\"asap\"}]}", "rules[0].priority: must be \"low\", \"normal\", \"high\" or \"urgent\""},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"route\":\"email\"}]}", "rules[0].route: must be \"kb\", \"bot\" or \"human\""},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"route\":\"human\",\"node\":\"greeting\"}]}", "rules[0].node: a node is for route \"bot\""},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"node\":\"nowhere\"}]}", "rules[0].node: the bot flow has no node \"nowhere\""},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"add\":{\"severity\":11}}]}", "rules[0].add.severity: must be an integer of -10 to 10"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"add\":{\"anger\":1}}]}", "rules[0].add.anger: unknown member"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"jump\":1}]}", "rules[0].jump: jump must be true or false"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{\"vip\":true}}]}", "rules[0].when.vip: unknown condition"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[\n{\"id\":\"r1\",\"when\":{}},\n{"
+     "\"id\":\"r1\",\"when\":{}}]}",
+     "line 3: rules[1].id: id \"r1\" is used by an earlier rule"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[\n{\"id\":\"r1\"}]}",
+     "line 2: rules[0]: a rule needs a condition"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"when\":{}}]}",
+     "rules[0]: a rule needs an id"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\n\"when\":{\"event\":{"
+     "\"name\":\"x\",\n\"within_s\":-1}}}]}",
+     "line 3: rules[0].when.event.within_s: must be an integer of 1 to 2592000"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\n\"team\":"
+     "\"b\"}]}",
+     "line 2: rules[0].team: team must name a team of the file"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},"
+     "\"priority\":\"asap\"}]}",
+     "rules[0].priority: must be \"low\", \"normal\", \"high\" or \"urgent\""},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"route\":"
+     "\"email\"}]}",
+     "rules[0].route: must be \"kb\", \"bot\" or \"human\""},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"route\":"
+     "\"human\",\"node\":\"greeting\"}]}",
+     "rules[0].node: a node is for route \"bot\""},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"node\":"
+     "\"nowhere\"}]}",
+     "rules[0].node: the bot flow has no node \"nowhere\""},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"add\":{"
+     "\"severity\":11}}]}",
+     "rules[0].add.severity: must be an integer of -10 to 10"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"add\":{"
+     "\"anger\":1}}]}",
+     "rules[0].add.anger: unknown member"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{},\"jump\":1}"
+     "]}",
+     "rules[0].jump: jump must be true or false"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[{\"id\":\"r\",\"when\":{\"vip\":true}"
+     "}]}",
+     "rules[0].when.vip: unknown condition"},
     {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":{}}", "rules: rules must be an array"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"routes\":[{\"min_score\":10,\"route\":\"kb\"}]}", "routes: the last route must have min_score 0"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"routes\":[{\"min_score\":0,\"route\":\"kb\"},\n{\"min_score\":50,\"route\":\"human\"}]}", "line 2: routes[1]: routes must be in descending min_score order"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"routes\":[{\"route\":\"kb\"}]}", "routes[0]: a route needs min_score and route"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"routes\":[]}", "routes: routes must be an array of 1 to 16"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"weights\":{\"complexity\":0,\"severity\":0,\"effort\":0}}", "weights: at least one weight must be above 0"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"base\":{\"severity\":-1}}", "base.severity: must be an integer of 0 to 10"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"kb\":{\"ask\":\"\"}}", "kb.ask: must be a string of 1 to 1024 bytes"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"kb\":{\"no_words\":[]}}", "kb.no_words: no_words must be an array"},
-    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"wait\":{\"window\":0}}", "wait.window: must be an integer of 1 to 1000"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"routes\":[{\"min_score\":10,\"route\":\"kb\"}]"
+     "}",
+     "routes: the last route must have min_score 0"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"routes\":[{\"min_score\":0,\"route\":\"kb\"},"
+     "\n{\"min_score\":50,\"route\":\"human\"}]}",
+     "line 2: routes[1]: routes must be in descending min_score order"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"routes\":[{\"route\":\"kb\"}]}",
+     "routes[0]: a route needs min_score and route"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"routes\":[]}",
+     "routes: routes must be an array of 1 to 16"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"weights\":{\"complexity\":0,\"severity\":0,"
+     "\"effort\":0}}",
+     "weights: at least one weight must be above 0"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"base\":{\"severity\":-1}}",
+     "base.severity: must be an integer of 0 to 10"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"kb\":{\"ask\":\"\"}}",
+     "kb.ask: must be a string of 1 to 1024 bytes"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"kb\":{\"no_words\":[]}}",
+     "kb.no_words: no_words must be an array"},
+    {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"wait\":{\"window\":0}}",
+     "wait.window: must be an integer of 1 to 1000"},
     {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"wait\":5}", "wait: wait must be an object"},
 };
 
@@ -324,8 +373,8 @@ static void test_bad_files(void)
     char why[512];
 
     for (size_t i = 0; i < sizeof bad_files / sizeof bad_files[0]; i++) {
-        rules *r = rules_parse(bad_files[i].text, strlen(bad_files[i].text), &env, NULL, why,
-                               sizeof why);
+        rules *r =
+            rules_parse(bad_files[i].text, strlen(bad_files[i].text), &env, NULL, why, sizeof why);
         CHECK(r == NULL);
         if (!strstr(why, bad_files[i].error)) {
             fprintf(stderr, "  case %zu: \"%s\"\n  lacks \"%s\"\n", i, why, bad_files[i].error);
@@ -338,7 +387,8 @@ static void test_bad_files(void)
 static void test_bad_bytes(void)
 {
     static const char nul[] = "{\"teams\":{\"a\":{}},\0\"default_team\":\"a\"}";
-    static const char latin1[] = "{\n\"teams\":{\"a\":{\"description\":\"caf\xe9\"}},\"default_team\":\"a\"}";
+    static const char latin1[] =
+        "{\n\"teams\":{\"a\":{\"description\":\"caf\xe9\"}},\"default_team\":\"a\"}";
     char why[512], *deep = malloc(20003);
     rules *r;
 
