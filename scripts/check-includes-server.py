@@ -22,17 +22,17 @@ import sys
 # Lowest first. The server's picture of itself (README.md, "Layout").
 LAYERS = [
     # Utilities: no database, no connections, no state of their own.
+    # With them, the pure parts of triage and routing (docs/routing.md):
+    # conditions on a user's context, the --routing file, office hours in a
+    # team's time zone (our own TZif reader), the wait estimate, proactive
+    # pacing, and the JSON positions their loaders' errors name.
     ("utilities", ["util", "json", "anonid", "abuse", "auth", "secrets", "blocks",
-                   "survey_def", "server"]),
-    # Triage and routing rules (docs/routing.md), pure: conditions on a
-    # user's context, the --routing file, office hours in a team's time
-    # zone (our own TZif reader), the wait estimate, proactive pacing, and
-    # the JSON positions their loaders' errors name.
-    ("rules", ["jpos", "tz", "hours", "cond", "rules", "waitest", "pacer"]),
+                   "survey_def", "server", "jpos", "tz", "hours", "cond", "rules", "waitest",
+                   "pacer"]),
     # Every SQL statement, behind one backend-neutral interface (store.h);
     # store_sqlite.h is what the SQLite files share.
     ("storage", ["store", "store_sqlite", "store_db", "store_users", "store_convs",
-                 "store_context", "store_surveys", "store_kb"]),
+                 "store_context", "store_surveys", "store_kb", "store_routing"]),
     # What the bot knows: the knowledge base (indexed by the store) and the
     # flow that answers from it.
     ("content", ["kb", "flow"]),
@@ -45,8 +45,8 @@ LAYERS = [
     # What the server does, whoever asked: deliveries to a user's
     # connections, the user's context, identities, the bot, the agents'
     # operations, surveys, proactive messages and their triggers.
-    ("services", ["deliver", "userctx", "identity", "bot", "agent", "survey", "proactive",
-                  "triggers"]),
+    ("services", ["deliver", "userctx", "identity", "triage", "bot", "agent", "survey",
+                  "proactive", "triggers"]),
     # Handlers: one file per family of client frames and of HTTP routes.
     ("handlers", ["frame_session", "frame_chat", "frame_context", "frame_receipts",
                   "frame_requests", "frame_surveys", "api_conversations", "api_agent",
@@ -59,7 +59,7 @@ LAYERS = [
 # Third-party headers and the only modules that may include them.
 CONFINED = {
     "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
-                  "store_surveys", "store_kb"},
+                  "store_surveys", "store_kb", "store_routing"},
     "libwebsockets.h": {"ws", "http", "outq", "main"},
     "lws_config.h": {"main"},
 }

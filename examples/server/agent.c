@@ -6,6 +6,7 @@
 
 #include "deliver.h"
 #include "json.h"
+#include "triage.h"
 #include "triggers.h"
 #include "util.h"
 #include "wire.h"
@@ -33,9 +34,10 @@ static int in_list(const char *state, const char *const *list)
 
 /* Inside the caller's transaction: moves `conv` to `state` (and to `agent`
  * unless NULL), when its state is one of `from` (NULL: any). 0 or -1. */
-static int apply(store *st, const char *conv, const char *state, const char *agent,
+static int apply(server *s, const char *conv, const char *state, const char *agent,
                  const char *const *from, int64_t now, transition *t)
 {
+    store *st = s->store;
     store_state cs;
     int rc;
 
@@ -43,6 +45,11 @@ static int apply(store *st, const char *conv, const char *state, const char *age
     if (store_state_get(st, conv, &cs))
         return -1;
     if (!from || in_list(cs.state, from)) {
+        /* An agent taking it starts its handle time; letting it go ends it. */
+        if (triage_on_state(s, conv, cs.state, state, now)) {
+            store_state_clear(&cs);
+            return -1;
+        }
         t->changed = strcmp(cs.state, state) != 0 || (agent && strcmp(cs.agent, agent) != 0);
         t->moved = strcmp(cs.state, "queued") == 0 && strcmp(state, "queued") != 0;
         snprintf(cs.state, sizeof cs.state, "%s", state);
@@ -103,7 +110,7 @@ int agent_message(server *s, const char *conv, const char *name, const char *tex
         return AGENT_ERR;
     rc = store_conv_owner(st, conv, t.user, sizeof t.user);
     if (rc <= 0 || store_msg_insert(st, out) ||
-        apply(st, conv, "agent", name, agent_writes_from, out->ts, &t) || store_commit(st)) {
+        apply(s, conv, "agent", name, agent_writes_from, out->ts, &t) || store_commit(st)) {
         store_rollback(st);
         return rc == 0 ? AGENT_UNKNOWN_CONV : AGENT_ERR;
     }
@@ -121,7 +128,7 @@ int agent_set_state(server *s, const char *conv, const char *state, const char *
     if (store_begin(s->store))
         return AGENT_ERR;
     rc = store_conv_owner(s->store, conv, t.user, sizeof t.user);
-    if (rc <= 0 || apply(s->store, conv, state, name, NULL, now, &t) || store_commit(s->store)) {
+    if (rc <= 0 || apply(s, conv, state, name, NULL, now, &t) || store_commit(s->store)) {
         store_rollback(s->store);
         return rc == 0 ? AGENT_UNKNOWN_CONV : AGENT_ERR;
     }

@@ -5,7 +5,7 @@
 #include "agent.h"
 #include "bot.h"
 #include "deliver.h"
-#include "flow.h"
+#include "triage.h"
 #include "json.h"
 #include "store.h"
 #include "util.h"
@@ -172,11 +172,25 @@ typedef struct queue_list {
     cJSON *arr;
 } queue_list;
 
+/* What triage decided (docs/routing.md): team, place in the team's line,
+ * priority, lane and score; null/0 without a triage. 0 or -1. */
+static int add_routing(cJSON *o, const store_queued *q)
+{
+    return (q->team ? cJSON_AddStringToObject(o, "team", q->team)
+                    : cJSON_AddNullToObject(o, "team")) &&
+                   cJSON_AddNumberToObject(o, "team_position", (double)q->team_position) &&
+                   cJSON_AddStringToObject(o, "priority", q->priority ? q->priority : "normal") &&
+                   cJSON_AddBoolToObject(o, "jump", q->jump) &&
+                   cJSON_AddNumberToObject(o, "score", q->score)
+               ? 0
+               : -1;
+}
+
 static int add_queued(void *ud, const store_queued *q)
 {
     queue_list *l = ud;
     cJSON *o = cJSON_CreateObject(), *notes;
-    int wait = flow_wait_per_position(l->s->flow);
+    int64_t wait = triage_wait_of(l->s, q);
 
     if (!o || !cJSON_AddItemToArray(l->arr, o)) {
         cJSON_Delete(o);
@@ -189,8 +203,8 @@ static int add_queued(void *ud, const store_queued *q)
                      : cJSON_AddNullToObject(o, "subject")) ||
         !cJSON_AddNumberToObject(o, "position", (double)q->position) ||
         !cJSON_AddNumberToObject(o, "queued_ms", (double)q->queued_ms) ||
-        (wait && !cJSON_AddNumberToObject(o, "wait_s", (double)(q->position * wait))) || !notes ||
-        !cJSON_AddItemToObject(o, "bot_notes", notes)) {
+        (wait >= 0 && !cJSON_AddNumberToObject(o, "wait_s", (double)wait)) || !notes ||
+        !cJSON_AddItemToObject(o, "bot_notes", notes) || add_routing(o, q)) {
         cJSON_Delete(notes);
         return 1;
     }

@@ -7,6 +7,7 @@
 #include "blocks.h"
 #include "json.h"
 #include "store.h"
+#include "triage.h"
 #include "userctx.h"
 #include "util.h"
 
@@ -123,7 +124,8 @@ unsigned api_conversations_get(server *s, const char *conv, const cJSON *body, c
     if (rc != 1 || !pj_string(*out, "user"))
         return db_fail(out);
     snprintf(user, sizeof user, "%s", pj_string(*out, "user"));
-    if (userctx_add_to_conv(s->store, *out, conv, user) || add_state(s->store, *out, conv))
+    if (userctx_add_to_conv(s->store, *out, conv, user) || add_state(s->store, *out, conv) ||
+        triage_add_to_conv(s, *out, conv))
         return db_fail(out);
     return HTTP_OK;
 }

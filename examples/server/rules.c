@@ -706,6 +706,14 @@ fail:
     return -1;
 }
 
+void rules_rescore(const rules *r, triage *t)
+{
+    t->complexity = clamp(t->complexity);
+    t->severity = clamp(t->severity);
+    t->effort = clamp(t->effort);
+    t->score = score_of(r, t);
+}
+
 void triage_clear(triage *t)
 {
     cJSON_Delete(t->reasons);
@@ -820,6 +828,17 @@ static size_t fill(const char *tpl, const char *const keys[3], const char *const
     if (out)
         out[n] = '\0';
     return n;
+}
+
+void rules_team_opens(const rules *r, const char *name, int64_t now_ms, char *out, size_t cap)
+{
+    const team *t = team_of(r, name);
+    int64_t next = hours_next_open(t->hours, now_ms);
+
+    if (next >= 0)
+        hours_format(t->hours, next, out, cap);
+    else
+        snprintf(out, cap, "later");
 }
 
 char *rules_out_of_hours(const rules *r, const char *name, int64_t now_ms)

@@ -63,6 +63,10 @@ typedef struct triage {
 int rules_triage(const rules *r, const cond_input *in, triage *out);
 void triage_clear(triage *t);
 
+/* Clamps the dimensions of `t` (changed by the caller, e.g. an escalation's
+ * effort) to 0 … 10 and computes its score again. */
+void rules_rescore(const rules *r, triage *t);
+
 /* Appends {"rule": source, "text": text} to the reasons. 0 or -1. */
 int triage_add_reason(triage *t, const char *source, const char *text);
 
@@ -94,6 +98,9 @@ int rules_team_has_agent(const rules *r, const char *team, const char *agent);
 int rules_team_open(const rules *r, const char *team, int64_t now_ms);
 /* The next opening (ms) at or after now_ms, -1 when never. */
 int64_t rules_team_next_open(const rules *r, const char *team, int64_t now_ms);
+/* The team's next opening as the user reads it ("Sat 3 Jan 10:00 CET", the
+ * team's local time), or "later" when it never opens. */
+void rules_team_opens(const rules *r, const char *team, int64_t now_ms, char *out, size_t cap);
 /* The team's out-of-hours text with {team}, {opens} and {opens_in} filled
  * in for now_ms (malloc'd), or NULL when out of memory. */
 char *rules_out_of_hours(const rules *r, const char *team, int64_t now_ms);

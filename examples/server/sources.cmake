@@ -8,13 +8,13 @@ set(PARLEY_SERVER_SOURCES
   jpos.c tz.c hours.c cond.c rules.c waitest.c pacer.c
   # storage
   store_sqlite.c store_db.c store_users.c store_convs.c store_context.c store_surveys.c
-  store_kb.c
+  store_kb.c store_routing.c
   # content
   kb.c flow.c
   # wire and transports
   wire.c outq.c replay.c ws.c http.c
   # services
-  deliver.c userctx.c identity.c bot.c agent.c survey.c proactive.c triggers.c
+  deliver.c userctx.c identity.c triage.c bot.c agent.c survey.c proactive.c triggers.c
   # handlers and their tables
   frame_session.c frame_chat.c frame_context.c frame_receipts.c frame_requests.c
   frame_surveys.c frame_table.c
