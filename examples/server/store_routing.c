@@ -47,7 +47,7 @@ int store_triage_put(store *s, const char *conv, const store_triage *t, int64_t 
                   " route = excluded.route, priority = excluded.priority, team = excluded.team,"
                   " node = excluded.node, jump = excluded.jump, reasons = excluded.reasons,"
                   " updated_ms = excluded.updated_ms",
-                  "tiiiitttttiti", conv, (int64_t)t->complexity, (int64_t)t->severity,
+                  "tiiiittttiti", conv, (int64_t)t->complexity, (int64_t)t->severity,
                   (int64_t)t->effort, (int64_t)t->score, t->route, t->priority, t->team, t->node,
                   (int64_t)(t->jump != 0), t->reasons, now);
 }
