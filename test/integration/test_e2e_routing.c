@@ -159,8 +159,8 @@ static void test_vip_with_failed_purchase_first(void)
                                  "1", NULL};
     const char *const event[] = {"--attr", "vip=true", "--event",
                                  "purchase_failed={\"sku\":\"gems_500\",\"code\":402}", NULL};
-    const char *const gems[] = {"--attr", "vip=true", "--send", "Where are my gems?",
-                                "--wait-replies", "1", NULL};
+    const char *const gems[] = {"--attr",         "vip=true", "--send", "Where are my gems?",
+                                "--wait-replies", "1",        NULL};
     char c1[PARLEY_ID_SIZE], c2[PARLEY_ID_SIZE], vip[PARLEY_ID_SIZE];
     cJSON *queue = NULL, *first, *conv, *triage;
     int at1, at2, atv;
@@ -205,10 +205,9 @@ static void test_vip_with_failed_purchase_first(void)
 
 static void test_password_kb_then_escalated(void)
 {
-    const char *const ask[] = {"--send", "how do I reset my password", "--wait-replies", "1",
-                               NULL};
-    const char *const no[] = {"--resume", "--send", "no, that didn't help", "--wait-replies", "1",
-                              NULL};
+    const char *const ask[] = {"--send", "how do I reset my password", "--wait-replies", "1", NULL};
+    const char *const no[] = {"--resume",       "--send", "no, that didn't help",
+                              "--wait-replies", "1",      NULL};
     char conv_id[PARLEY_ID_SIZE], *out;
     cJSON *queue = NULL, *conv, *triage;
     int at;
@@ -253,8 +252,8 @@ static void test_long_repeated_complaint_more_severe(void)
         "level after the update, all my progress from the last two weeks is gone, and nobody has "
         "answered me. This is unacceptable for a game I have paid for. Please restore my progress "
         "or tell me what is going on, I have been waiting for days now and I am fed up.";
-    const char *const angry[] = {"--send", complaint, "--send", complaint, "--send", complaint,
-                                 NULL};
+    const char *const angry[] = {"--send", complaint, "--send", complaint,
+                                 "--send", complaint, NULL};
     const char *const calm[] = {"--send", "How do I change my avatar?", "--wait-replies", "1",
                                 NULL};
     char a[PARLEY_ID_SIZE], q[PARLEY_ID_SIZE];
@@ -335,8 +334,7 @@ static void test_out_of_hours(void)
     CHECK(has_reason(triage, "hours"));
     cJSON_Delete(conv);
     /* The answer an agent writes later reaches the user when they are back. */
-    CHECK_INT(h_api(&g_closed, "POST",
-                    h_json("/api/conversations/%s/messages", conv_id),
+    CHECK_INT(h_api(&g_closed, "POST", h_json("/api/conversations/%s/messages", conv_id),
                     h_quote("{'text':'Morning! Here is your answer.','name':'Dana'}"), NULL),
               201);
     out = chat(&g_closed, "closed-back", "night-1", 0, back);
@@ -367,11 +365,10 @@ static void test_dwell_trigger(void)
 
 /* ---- servers ----------------------------------------------------------------------- */
 
-static const char surveys_json[] =
-    "{'surveys':[],'triggers':["
-    "{'id':'shop_help','on':'screen','screen':'shop','dwell_s':5,"
-    " 'cap':{'max':1,'per_s':86400},"
-    " 'message':{'text':'Need help choosing? Ask us anything.'}}]}";
+static const char surveys_json[] = "{'surveys':[],'triggers':["
+                                   "{'id':'shop_help','on':'screen','screen':'shop','dwell_s':5,"
+                                   " 'cap':{'max':1,'per_s':86400},"
+                                   " 'message':{'text':'Need help choosing? Ask us anything.'}}]}";
 
 static int start_servers(void)
 {
