@@ -6,6 +6,7 @@
 #include "bot.h"
 #include "cond.h"
 #include "deliver.h"
+#include "console.h"
 #include "json.h"
 #include "store.h"
 #include "triage.h"
@@ -147,6 +148,7 @@ void frame_chat_conv_start(ws_conn *c, const cJSON *f)
         return;
     }
     ws_conn_send(c, wire_conv_ack(cid, conv));
+    console_conv(s, conv, 1);
     bot_deliver(s, ws_conn_user(c), conv, &greeting);
     bot_result_clear(&greeting);
 }

@@ -191,9 +191,11 @@ void ws_push(server *s, const char *user, const char *json)
     }
 }
 
-int ws_user_online(server *s, const char *user)
+int ws_user_online(const server *s, const char *user)
 {
-    for (ws_conn *c = s->conns; c; c = c->next) {
+    const ws_conn *c;
+
+    for (c = s->conns; c; c = c->next) {
         if (c->ready && strcmp(c->user, user) == 0)
             return 1;
     }

@@ -92,13 +92,13 @@ static int count(const char *text, const char *what)
 static void conv_of(const h_server *s, const char *user, char conv[PARLEY_ID_SIZE])
 {
     cJSON *list = NULL, *it;
+    char path[160];
 
     conv[0] = '\0';
-    CHECK_INT(h_api_json(s, "GET", "/api/conversations", NULL, &list), 200);
-    cJSON_ArrayForEach(it, list) {
-        if (h_json_str(it, "user") && strcmp(h_json_str(it, "user"), user) == 0)
-            snprintf(conv, PARLEY_ID_SIZE, "%s", h_json_str(it, "id"));
-    }
+    snprintf(path, sizeof path, "/api/conversations?user=%s", user);
+    CHECK_INT(h_api_json(s, "GET", path, NULL, &list), 200);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(list, "items"))
+        snprintf(conv, PARLEY_ID_SIZE, "%s", h_json_str(it, "id"));
     cJSON_Delete(list);
 }
 
