@@ -46,7 +46,8 @@ static int apply(server *s, const char *conv, const char *state, const char *age
         return -1;
     if (!from || in_list(cs.state, from)) {
         /* An agent taking it starts its handle time; letting it go ends it. */
-        if (triage_on_state(s, conv, cs.state, state, now)) {
+        if (triage_on_state(s, conv, cs.state, state,
+                            agent && strcmp(cs.agent, agent) != 0 ? agent : NULL, now)) {
             store_state_clear(&cs);
             return -1;
         }

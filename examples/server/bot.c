@@ -298,7 +298,7 @@ static int hand_back(server *s, const char *conv, store_state *st, bot_result *o
 
     out->queue_moved = strcmp(st->state, "queued") == 0;
     out->state_changed = 1;
-    if (triage_on_state(s, conv, st->state, "bot", util_now_ms()))
+    if (triage_on_state(s, conv, st->state, "bot", NULL, util_now_ms()))
         return -1;
     snprintf(st->state, sizeof st->state, "bot");
     st->agent[0] = '\0';

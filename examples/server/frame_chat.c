@@ -149,6 +149,7 @@ void frame_chat_conv_start(ws_conn *c, const cJSON *f)
     }
     ws_conn_send(c, wire_conv_ack(cid, conv));
     console_conv(s, conv, 1);
+    triage_sync_priority(s, conv);
     bot_deliver(s, ws_conn_user(c), conv, &greeting);
     bot_result_clear(&greeting);
 }
@@ -195,6 +196,8 @@ static void send_msg(ws_conn *c, const cJSON *f, const char *cid, const char *ct
     if (!sent.duplicate)
         deliver_msg(s, in.user, &sent.user, c);
     bot_deliver(s, in.user, in.conv, &sent);
+    if (!sent.duplicate)
+        triage_sync_priority(s, in.conv);
     bot_result_clear(&sent);
 }
 

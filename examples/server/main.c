@@ -21,6 +21,7 @@
 #include "api_routes.h"
 #include "banner.h"
 #include "console.h"
+#include "deliver.h"
 #include "pwhash.h"
 #include "sla.h"
 #include "sla_policy.h"
@@ -634,6 +635,15 @@ static int flow_node_exists(void *ud, const char *node)
     return flow_has_node(ud, node);
 }
 
+/* With --routing, an agent coming or going changes the waits the queued
+ * users were told (docs/routing.md, "Wait estimate"). */
+static void routing_presence(server *s, const char *agent, presence_t old, presence_t now)
+{
+    (void)agent;
+    if ((old == PRES_ONLINE) != (now == PRES_ONLINE))
+        deliver_queue(s);
+}
+
 /* The --routing rules (flow nodes they name must exist), the wait
  * estimate's window per team, and the pacing of proactive triggers. 0, or
  * -1 (reason on stderr): routing with broken rules must not start. */
@@ -659,6 +669,7 @@ static int load_routing(const options *o, server *srv)
         fprintf(stderr, "parley-server: --routing: cannot read the handle times\n");
         return -1;
     }
+    srv->on_presence = routing_presence;
     return 0;
 }
 

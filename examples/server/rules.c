@@ -17,6 +17,9 @@
 #define DEFAULT_OUT_OF_HOURS                                                                       \
     "Our team is away right now. We are back {opens} ({opens_in}). Your conversation stays "       \
     "open and the answer will arrive here."
+#define DEFAULT_NOBODY_ONLINE                                                                      \
+    "Nobody from our {team} team is online right now. Your conversation stays open and the "       \
+    "answer will arrive here, even if you close the app."
 
 enum { DIM_COMPLEXITY, DIM_SEVERITY, DIM_EFFORT, NDIMS };
 static const char *const dim_names[NDIMS] = {"complexity", "severity", "effort"};
@@ -28,6 +31,7 @@ typedef struct team {
     const cJSON *agents;
     hours *hours;
     const char *out_of_hours;
+    const char *nobody_online;
 } team;
 
 typedef struct rule {
@@ -211,8 +215,8 @@ static int read_hours(loader *l, team *t, const cJSON *obj)
 
 static int read_team(loader *l, const cJSON *obj)
 {
-    static const char *const keys[] = {"agents", "timezone",     "hours",
-                                       "closed", "out_of_hours", "description"};
+    static const char *const keys[] = {"agents",       "timezone",      "hours",      "closed",
+                                       "out_of_hours", "nobody_online", "description"};
     team *t = &l->r->teams[l->r->nteams];
 
     if (!name_ok(obj->string))
@@ -220,14 +224,16 @@ static int read_team(loader *l, const cJSON *obj)
                         RULES_MAX_NAME);
     if (!cJSON_IsObject(obj))
         return jerr_set(&l->err, obj, "a team must be an object");
-    if (only(l, obj, keys, 6, "a team"))
+    if (only(l, obj, keys, 7, "a team"))
         return -1;
     t->name = obj->string;
     t->agents = cJSON_GetObjectItemCaseSensitive(obj, "agents");
     t->out_of_hours = DEFAULT_OUT_OF_HOURS;
+    t->nobody_online = DEFAULT_NOBODY_ONLINE;
     l->r->nteams++;
     return read_agents(l, t->agents) ||
                    str_member(l, obj, "out_of_hours", 1, RULES_MAX_TEXT, &t->out_of_hours) ||
+                   str_member(l, obj, "nobody_online", 1, RULES_MAX_TEXT, &t->nobody_online) ||
                    read_hours(l, t, obj)
                ? -1
                : 0;
@@ -857,6 +863,18 @@ char *rules_out_of_hours(const rules *r, const char *name, int64_t now_ms)
     out = malloc(fill(t->out_of_hours, keys, vals, NULL) + 1);
     if (out)
         fill(t->out_of_hours, keys, vals, out);
+    return out;
+}
+
+char *rules_nobody_online(const rules *r, const char *name)
+{
+    static const char *const keys[3] = {"{team}", "{team}", "{team}"};
+    const team *t = team_of(r, name);
+    const char *vals[3] = {t->name, t->name, t->name};
+    char *out = malloc(fill(t->nobody_online, keys, vals, NULL) + 1);
+
+    if (out)
+        fill(t->nobody_online, keys, vals, out);
     return out;
 }
 

@@ -91,7 +91,7 @@ const char *rules_team_name(const rules *r, size_t i);
 /* The index of the team `name`, or -1. */
 int rules_team_index(const rules *r, const char *name);
 const char *rules_default_team(const rules *r);
-/* 1 when `agent` is a member of `team`. */
+/* 1 when `agent` is a member of `team` (listed in its "agents"). */
 int rules_team_has_agent(const rules *r, const char *team, const char *agent);
 /* 1 when `team` is open by its office hours at now_ms (an unknown team:
  * the default team). */
@@ -104,6 +104,10 @@ void rules_team_opens(const rules *r, const char *team, int64_t now_ms, char *ou
 /* The team's out-of-hours text with {team}, {opens} and {opens_in} filled
  * in for now_ms (malloc'd), or NULL when out of memory. */
 char *rules_out_of_hours(const rules *r, const char *team, int64_t now_ms);
+/* What the user is told when the team is open but none of its agents is
+ * online: the team's "nobody_online" text with {team} filled in
+ * (malloc'd), or NULL when out of memory. */
+char *rules_nobody_online(const rules *r, const char *team);
 
 /* ---- the KB-first route and the wait estimate ---- */
 

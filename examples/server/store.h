@@ -349,6 +349,8 @@ int store_triage_put(store *s, const char *conv, const store_triage *t, int64_t 
 int store_triage_get(store *s, const char *conv, store_triage_cb cb, void *ud);
 /* Marks the route taken, with the article awaiting an answer (NULL: none). */
 int store_triage_routed(store *s, const char *conv, const char *kb_article);
+/* Appends {"rule","text"} to the conversation's reasons (none: nothing). */
+int store_triage_reason_add(store *s, const char *conv, const char *rule, const char *text);
 
 /* What the client said about a request when it started the conversation
  * (conv.start "about"); "" for what it did not say. */
@@ -465,6 +467,10 @@ typedef struct store_conv_item {
     const char *priority_by; /* may be NULL */
     int64_t updated_ms;      /* its last message or action, else its creation */
     int64_t unread;          /* user messages above the agents' read mark */
+    /* Its triage (docs/routing.md): team and route NULL without one. */
+    const char *team, *route;
+    int64_t score;
+    int jump;
 } store_conv_item;
 
 /* Which conversations a page lists. Lists travel as ",a,b," (NULL: any);

@@ -426,18 +426,24 @@ int store_unread_each(store *s, const char *user, store_unread_cb cb, void *ud)
 }
 
 /* The queue with each conversation's places in it (docs/routing.md, "Queue
- * order"): the VIP lane, priority, then the time it was queued. */
+ * order"): the VIP lane, priority, then the time it was queued. The
+ * priority is the conversation's (docs/agent-console.md) once an agent or
+ * the rules set it, else its triage's. */
+#define QUEUE_PRIORITY                                                                             \
+    "CASE WHEN m.priority_by IS NOT NULL THEN m.priority"                                          \
+    " ELSE coalesce(t.priority, m.priority, 'normal') END"
 #define QUEUE_ORDER                                                                                \
-    "coalesce(t.jump, 0) DESC, CASE coalesce(t.priority, 'normal') WHEN 'urgent' THEN 0"           \
+    "coalesce(t.jump, 0) DESC, CASE " QUEUE_PRIORITY " WHEN 'urgent' THEN 0"                       \
     " WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, q.queued_ms, q.conv"
 #define QUEUE_ROWS                                                                                 \
-    "SELECT q.conv AS conv, c.user, c.subject, q.queued_ms, q.notes, t.team, t.priority,"          \
+    "SELECT q.conv AS conv, c.user, c.subject, q.queued_ms, q.notes, t.team, " QUEUE_PRIORITY ","  \
     " coalesce(t.jump, 0), coalesce(t.score, 0),"                                                  \
     " row_number() OVER (ORDER BY " QUEUE_ORDER ") AS position,"                                   \
     " row_number() OVER (PARTITION BY coalesce(t.team, '') ORDER BY " QUEUE_ORDER ")"              \
     " AS team_position"                                                                            \
     " FROM conv_state q JOIN conversations c ON c.id = q.conv"                                     \
-    " LEFT JOIN conv_triage t ON t.conv = q.conv WHERE q.state = 'queued'"
+    " LEFT JOIN conv_triage t ON t.conv = q.conv"                                                  \
+    " LEFT JOIN conv_meta m ON m.conv = q.conv WHERE q.state = 'queued'"
 
 int store_queue_each(store *s, store_queued_cb cb, void *ud)
 {

@@ -87,6 +87,14 @@ int store_triage_routed(store *s, const char *conv, const char *kb_article)
                   conv, kb_article);
 }
 
+int store_triage_reason_add(store *s, const char *conv, const char *rule, const char *text)
+{
+    return sq_run(s,
+                  "UPDATE conv_triage SET reasons = json_insert(reasons, '$[#]',"
+                  " json_object('rule', ?2, 'text', ?3)) WHERE conv = ?1",
+                  "ttt", conv, rule, text);
+}
+
 /* ---- what the client said ---- */
 
 int store_about_put(store *s, const char *conv, const store_about *a)

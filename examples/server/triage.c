@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_priority.h"
 #include "json.h"
+#include "presence.h"
 #include "rules.h"
 #include "util.h"
 #include "waitest.h"
@@ -214,6 +216,64 @@ int triage_conv_started(server *s, const char *user, const char *conv)
     return -1;
 }
 
+/* ---- who of a team is there (docs/routing.md, "Teams and office hours") ---- */
+
+static int in_json_list(const char *json, const char *name)
+{
+    cJSON *list = json ? cJSON_Parse(json) : NULL;
+    const cJSON *it;
+    int found = 0;
+
+    cJSON_ArrayForEach(it, list) {
+        found |= cJSON_IsString(it) && strcmp(it->valuestring, name) == 0;
+    }
+    cJSON_Delete(list);
+    return found;
+}
+
+/* 1 when the agent belongs to `team`: the routing file lists its account
+ * name or its display name, or the account's own teams name the team. */
+static int member(const rules *r, const char *team, const char *name, const char *display,
+                  const char *teams)
+{
+    return rules_team_has_agent(r, team, name) ||
+           (display && rules_team_has_agent(r, team, display)) || in_json_list(teams, team);
+}
+
+typedef struct staffing {
+    const rules *r;
+    const char *team;
+    int online;
+} staffing;
+
+static int count_online(void *ud, const presence_agent *a)
+{
+    staffing *st = ud;
+
+    if (a->presence == PRES_ONLINE && member(st->r, st->team, a->name, a->display_name, a->teams))
+        st->online++;
+    return 0;
+}
+
+static int any_account(void *ud, const store_agent *a)
+{
+    (void)ud;
+    (void)a;
+    return 1;
+}
+
+/* The team's agents online now; -1 when the server knows no presence (it
+ * has no agent accounts, only the API token: one agent is assumed). */
+static int team_online(server *s, const char *team)
+{
+    staffing st = {s->routing, team, 0};
+    int rc = store_agent_each(s->store, any_account, NULL);
+
+    if (rc <= 0)
+        return -1;
+    return presence_each(s, count_online, &st) ? -1 : st.online;
+}
+
 /* ---- what a message leads to ---- */
 
 /* Where the conversation's route stands after this message. */
@@ -237,16 +297,43 @@ static int reasonf(triage *t, const char *rule, const char *fmt, const char *a, 
     return triage_add_reason(t, rule, text);
 }
 
+/* Open, but is anybody there? The flow's hand-off text when someone of
+ * the team is online (or presence is unknown), else the honest truth. */
+static int staffed_handoff(server *s, triage *t, triage_action *out)
+{
+    int online = team_online(s, t->team);
+    char text[160];
+
+    if (online < 0)
+        return say(&out->reply, flow_handoff_text(s->flow)) ||
+               reasonf(t, "hours", "team %s is open: queued%s", t->team, "");
+    if (online > 0) {
+        snprintf(text, sizeof text, "team %s is open, %d agent%s online: queued", t->team, online,
+                 online == 1 ? "" : "s");
+        return say(&out->reply, flow_handoff_text(s->flow)) ||
+               triage_add_reason(t, "presence", text);
+    }
+    memset(&out->reply, 0, sizeof out->reply);
+    out->reply.text = rules_nobody_online(s->routing, t->team);
+    return !out->reply.text ||
+                   reasonf(t, "presence",
+                           "team %s is open but nobody of it is online: queued, and the user was "
+                           "told%s",
+                           t->team, "")
+               ? -1
+               : 0;
+}
+
 /* To the human queue: the flow's hand-off text, or the honest truth when
- * the team is away (docs/routing.md, "Teams and office hours"). */
+ * the team is away or nobody of it is online (docs/routing.md, "Teams and
+ * office hours"). */
 static int handoff(server *s, triage *t, int64_t now, triage_action *out)
 {
     char opens[64];
 
     out->act = TRIAGE_HANDOFF;
     if (rules_team_open(s->routing, t->team, now))
-        return say(&out->reply, flow_handoff_text(s->flow)) ||
-               reasonf(t, "hours", "team %s is open: queued%s", t->team, "");
+        return staffed_handoff(s, t, out);
     memset(&out->reply, 0, sizeof out->reply);
     out->reply.text = rules_out_of_hours(s->routing, t->team, now);
     rules_team_opens(s->routing, t->team, now, opens, sizeof opens);
@@ -428,16 +515,47 @@ static int team_of_conv(server *s, const char *conv, char team[RULES_MAX_NAME + 
     return 0;
 }
 
-int triage_on_state(server *s, const char *conv, const char *from, const char *to, int64_t now)
+/* 1 when `agent` (an account's name, or a name the API token wrote as)
+ * belongs to `team`. */
+static int agent_in_team(server *s, const char *team, const char *agent)
+{
+    store_agent acc;
+    int rc;
+
+    if (rules_team_has_agent(s->routing, team, agent))
+        return 1;
+    rc = store_agent_get(s->store, agent, &acc);
+    return rc < 0 ? -1 : rc == 1 && member(s->routing, team, acc.name, acc.display_name, acc.teams);
+}
+
+/* An agent took the conversation: allowed outside its team, but said. */
+static int check_team(server *s, const char *conv, const char *agent)
+{
+    char team[RULES_MAX_NAME + 1], text[200];
+    int rc;
+
+    if (!agent || !agent[0])
+        return 0;
+    if (team_of_conv(s, conv, team) || (rc = agent_in_team(s, team, agent)) < 0)
+        return -1;
+    if (rc)
+        return 0;
+    snprintf(text, sizeof text, "assigned to %s, outside team %s", agent, team);
+    return store_triage_reason_add(s->store, conv, "assign", text);
+}
+
+int triage_on_state(server *s, const char *conv, const char *from, const char *to,
+                    const char *agent, int64_t now)
 {
     char team[RULES_MAX_NAME + 1];
     int64_t started;
     int rc;
 
-    if (!s->routing || strcmp(from, to) == 0)
+    if (!s->routing || (strcmp(from, to) == 0 && strcmp(to, "agent") != 0))
         return 0;
     if (strcmp(to, "agent") == 0)
-        return store_assign_start(s->store, conv, now);
+        return (strcmp(from, "agent") != 0 && store_assign_start(s->store, conv, now)) ||
+               check_team(s, conv, agent);
     if (strcmp(from, "agent") != 0)
         return 0;
     rc = store_assign_end(s->store, conv, &started);
@@ -476,10 +594,12 @@ static int64_t measured(server *s, const char *team, int64_t position)
 {
     int i = rules_team_index(s->routing, team);
     int64_t now = util_now_ms(), next, wait;
+    int online;
 
     if (i < 0)
         i = rules_team_index(s->routing, rules_default_team(s->routing));
-    wait = waitest_wait_s(s->waits, (size_t)i, position, 1);
+    online = team_online(s, rules_team_name(s->routing, (size_t)i));
+    wait = waitest_wait_s(s->waits, (size_t)i, position, online > 1 ? online : 1);
     next = rules_team_next_open(s->routing, team, now);
     return next > now ? wait + (next - now + 999) / 1000 : wait;
 }
@@ -511,6 +631,28 @@ int64_t triage_wait_of(server *s, const store_queued *q)
     if (!s->routing)
         return per ? q->position * per : -1;
     return measured(s, q->team ? q->team : rules_default_team(s->routing), q->team_position);
+}
+
+/* ---- the conversation's priority follows its triage ---- */
+
+static int take_priority(void *ud, const store_triage *t)
+{
+    snprintf(ud, 8, "%s", t->priority);
+    return 0;
+}
+
+void triage_sync_priority(server *s, const char *conv)
+{
+    char want[8] = "", have[8], by[STORE_AGENT_NAME_BUF];
+
+    if (!s->routing || store_triage_get(s->store, conv, take_priority, want) != 1 ||
+        store_priority_get(s->store, conv, have, by))
+        return;
+    /* A priority an agent chose stays theirs. */
+    if (by[0] && strcmp(by, "rules") != 0)
+        return;
+    if (conv_priority_set(s, conv, want, "rules") != CONV_PRIORITY_OK)
+        fprintf(stderr, "parley-server: cannot set the priority of %s\n", conv);
 }
 
 /* ---- the agents' view ---- */

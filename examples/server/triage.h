@@ -73,9 +73,18 @@ int triage_message(server *s, const char *user, const char *conv, const char *st
 void triage_action_clear(triage_action *a);
 
 /* Inside the transaction of a change of state of `conv` from `from` to
- * `to`: an agent taking it starts its handle time, letting it go (closed,
- * back to the bot) ends it and records it for its team's wait estimate. */
-int triage_on_state(server *s, const char *conv, const char *from, const char *to, int64_t now);
+ * `to` (by `agent`, may be NULL): an agent taking it starts its handle
+ * time, letting it go (closed, back to the bot) ends it and records it for
+ * its team's wait estimate. An agent taking it outside its team is allowed
+ * and added to the reasons. */
+int triage_on_state(server *s, const char *conv, const char *from, const char *to,
+                    const char *agent, int64_t now);
+
+/* After the transaction that stored a triage of `conv`: the
+ * conversation's priority (docs/agent-console.md, "Priority") becomes the
+ * triage's, set by "rules", unless an agent chose it. No-op without
+ * --routing or a triage; a failure is logged. */
+void triage_sync_priority(server *s, const char *conv);
 
 /* Reads the stored handle times into the wait estimate (at startup). */
 int triage_load_waits(server *s);
