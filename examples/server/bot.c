@@ -129,6 +129,9 @@ static int keep_reply(server *s, const char *conv, store_state *st, const flow_i
         snprintf(st->state, sizeof st->state, "queued");
         st->queued_ms = m->ts;
         out->state_changed = 1;
+        /* With routing it may join ahead of others (a VIP, a higher
+         * priority): their places move. */
+        out->queue_moved |= s->routing != NULL;
         if (store_action_add(s->store, conv, "handoff", "bot", NULL, m->ts))
             return -1;
     }

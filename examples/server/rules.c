@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "blocks.h"
 #include "hours.h"
@@ -794,7 +795,8 @@ int rules_team_has_agent(const rules *r, const char *name, const char *agent)
     if (i < 0 || !agent)
         return 0;
     cJSON_ArrayForEach(a, r->teams[i].agents) {
-        if (strcmp(a->valuestring, agent) == 0)
+        /* "Dana" in the file is the account "dana". */
+        if (strcasecmp(a->valuestring, agent) == 0)
             return 1;
     }
     return 0;

@@ -91,7 +91,8 @@ const char *rules_team_name(const rules *r, size_t i);
 /* The index of the team `name`, or -1. */
 int rules_team_index(const rules *r, const char *name);
 const char *rules_default_team(const rules *r);
-/* 1 when `agent` is a member of `team` (listed in its "agents"). */
+/* 1 when `agent` is a member of `team`: listed in its "agents", compared
+ * without regard to ASCII case. */
 int rules_team_has_agent(const rules *r, const char *team, const char *agent);
 /* 1 when `team` is open by its office hours at now_ms (an unknown team:
  * the default team). */
