@@ -216,6 +216,10 @@ static void test_teams_and_texts(void)
     CHECK(rules_team_has_agent(r, "payments", "Dana"));
     CHECK(!rules_team_has_agent(r, "payments", "Lee"));
     CHECK(!rules_team_has_agent(r, "nope", "Dana"));
+    /* The account "dana" is the file's "Dana". */
+    CHECK(rules_team_has_agent(r, "payments", "dana"));
+    CHECK(!rules_team_has_agent(r, "payments", "dan"));
+    CHECK(!rules_team_has_agent(r, "payments", NULL));
     CHECK(rules_team_open(r, "support", sat_night));
     CHECK(rules_team_open(r, "payments", NOW));
     CHECK(!rules_team_open(r, "payments", sat_night));
@@ -267,6 +271,33 @@ static void test_defaults(void)
     oh = rules_out_of_hours(r, "all", NOW);
     CHECK(oh && strstr(oh, "We are back Mon 29 Dec 09:20 UTC (in 1 min)"));
     free(oh);
+    oh = rules_nobody_online(r, "all");
+    CHECK_STR(oh, "Nobody from our all team is online right now. Your conversation stays open "
+                  "and the answer will arrive here, even if you close the app.");
+    free(oh);
+    rules_free(r);
+}
+
+/* A team's own "nobody online" text, {team} filled in wherever it is. */
+static void test_nobody_online(void)
+{
+    static const char text[] =
+        "{\"teams\":{\"pay\":{\"nobody_online\":\"{team}: nobody here. Ask {team} later.\"},"
+        "\"x\":{}},\"default_team\":\"x\"}";
+    char why[256];
+    rules *r = rules_parse(text, strlen(text), NULL, NULL, why, sizeof why);
+    char *t;
+
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    t = rules_nobody_online(r, "pay");
+    CHECK_STR(t, "pay: nobody here. Ask pay later.");
+    free(t);
+    /* An unknown team is the default team. */
+    t = rules_nobody_online(r, "gone");
+    CHECK(t && strncmp(t, "Nobody from our x team", 22) == 0);
+    free(t);
     rules_free(r);
 }
 
@@ -305,6 +336,10 @@ static const struct {
      "teams.a.agents[0]: an agent's name must be"},
     {"{\"teams\":{\"a\":{\"lead\":\"x\"}},\"default_team\":\"a\"}",
      "teams.a.lead: unknown member \"lead\" of a team"},
+    {"{\"teams\":{\"a\":{\n\"nobody_online\":\"\"}},\"default_team\":\"a\"}",
+     "line 2: teams.a.nobody_online: "},
+    {"{\"teams\":{\"a\":{\"agents\":[],\n\"nobody_online\":7}},\"default_team\":\"a\"}",
+     "line 2: teams.a.nobody_online: "},
     {"{\"teams\":{\"a b\":{}},\"default_team\":\"a\"}", "teams.a b: a team's name must be"},
     {"{\"teams\":{\"a\":{}},\"default_team\":\"a\",\"rules\":[\n{\"id\":\"r1\",\"when\":{}},\n{"
      "\"id\":\"r1\",\"when\":{}}]}",
@@ -464,6 +499,7 @@ int main(void)
     RUN(test_reasons_json);
     RUN(test_teams_and_texts);
     RUN(test_defaults);
+    RUN(test_nobody_online);
     RUN(test_bad_files);
     RUN(test_bad_bytes);
     RUN(test_truncated);
