@@ -134,6 +134,24 @@ unsigned api_agent_assign(server *s, const char *conv, const cJSON *body, cJSON 
     return name ? hand_to(s, conv, name, 0, NULL, out) : st;
 }
 
+unsigned api_agent_next(server *s, const char *arg, const cJSON *body, cJSON **out)
+{
+    char conv[PJ_MAX_ID + 1];
+    unsigned st = 0;
+    const char *name = target(s, body, out, &st);
+    int rc;
+
+    (void)arg;
+    if (!name)
+        return st;
+    rc = triage_next_for(s, name, conv);
+    if (rc < 0)
+        return db_fail(out);
+    if (rc == 0)
+        return http_error(out, HTTP_NOT_FOUND, "nobody is waiting for the agent's teams");
+    return hand_to(s, conv, name, 0, NULL, out);
+}
+
 unsigned api_agent_transfer(server *s, const char *conv, const cJSON *body, cJSON **out)
 {
     const cJSON *note = cJSON_GetObjectItemCaseSensitive(body, "note");

@@ -633,6 +633,45 @@ int64_t triage_wait_of(server *s, const store_queued *q)
     return measured(s, q->team ? q->team : rules_default_team(s->routing), q->team_position);
 }
 
+/* ---- the next conversation for an agent ---- */
+
+typedef struct next_pick {
+    const rules *r;
+    const char *name, *display, *teams;
+    int any; /* the agent is in no team: the whole queue */
+    char *conv;
+} next_pick;
+
+static int pick_next(void *ud, const store_queued *q)
+{
+    next_pick *p = ud;
+    const char *team = q->team ? q->team : rules_default_team(p->r);
+
+    if (!p->any && !member(p->r, team, p->name, p->display, p->teams))
+        return 0;
+    snprintf(p->conv, PJ_MAX_ID + 1, "%s", q->conv);
+    return 1;
+}
+
+int triage_next_for(server *s, const char *agent, char conv[PJ_MAX_ID + 1])
+{
+    next_pick p = {s->routing, agent, NULL, NULL, 1, conv};
+    store_agent acc;
+    int rc = store_agent_get(s->store, agent, &acc);
+
+    conv[0] = '\0';
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        p.display = acc.display_name;
+        p.teams = acc.teams;
+    }
+    for (size_t i = 0; s->routing && i < rules_team_count(s->routing); i++)
+        p.any &= !member(s->routing, rules_team_name(s->routing, i), p.name, p.display, p.teams);
+    rc = store_queue_each(s->store, pick_next, &p);
+    return rc < 0 ? -1 : conv[0] != '\0';
+}
+
 /* ---- the conversation's priority follows its triage ---- */
 
 static int take_priority(void *ud, const store_triage *t)

@@ -14,6 +14,7 @@
 
 #include "cond.h"
 #include "flow.h"
+#include "json.h"
 #include "server.h"
 #include "store.h"
 
@@ -79,6 +80,12 @@ void triage_action_clear(triage_action *a);
  * and added to the reasons. */
 int triage_on_state(server *s, const char *conv, const char *from, const char *to,
                     const char *agent, int64_t now);
+
+/* The first conversation in the queue's order (docs/routing.md, "Queue
+ * order") of a team `agent` belongs to; the first of all when the agent is
+ * in no team, or without --routing. 1 with its id in conv, 0 when none
+ * waits, -1. */
+int triage_next_for(server *s, const char *agent, char conv[PJ_MAX_ID + 1]);
 
 /* After the transaction that stored a triage of `conv`: the
  * conversation's priority (docs/agent-console.md, "Priority") becomes the

@@ -161,15 +161,29 @@ async function main() {
     c.ok((await A.page.textContent('.transcript')).includes('Triage set the priority to urgent'), 'the transcript says the triage set the priority');
     await A.page.screenshot({ path: path.join(SHOTS, 'routing-conversation.png') });
 
-    // ---- Sam takes a payments conversation: allowed, and said ----
-    const took = await api(server, 'POST', `/api/conversations/${earlyConv}/assign`, { agent: 'sam' });
-    c.eq(took.status, 200, 'an agent outside the team may take the conversation');
+    // ---- taking the next one respects teams ----
+    const plainConv = await convOf(server, 'plain-1');
+    await B.page.click('button[data-action="take-next"]');
+    await B.page.waitForFunction((id) => location.hash === '#/c/' + encodeURIComponent(id), plainConv, { timeout: 10000 });
+    c.ok(true, 'Sam\'s "Take the next for my teams" opens plain-1, the first of support, behind two payments VIPs');
+    await B.page.waitForSelector('.conv-header .state-agent');
+    d = (await api(server, 'GET', '/api/conversations/' + plainConv)).json;
+    c.eq(d.assignee && d.assignee.name, 'sam', 'and gives it to Sam');
+    const danaNext = await api(server, 'POST', '/api/queue/next', { agent: 'dana' });
+    c.eq(danaNext.json && danaNext.json.id, earlyConv, 'POST /api/queue/next gives Dana the first payments VIP');
     d = (await api(server, 'GET', '/api/conversations/' + earlyConv)).json;
-    c.ok(/assigned to sam, outside team payments/.test(reasonText(d, 'assign')), 'the reasons say it was outside the team: ' + reasonText(d, 'assign'));
-    const danaTook = await api(server, 'POST', `/api/conversations/${vipConv}/assign`, { agent: 'dana' });
-    c.eq(danaTook.status, 200, 'Dana takes the other payments VIP');
+    c.ok(!rules(d).includes('assign'), 'a member of the team taking it adds no "assign" reason');
+    await B.page.screenshot({ path: path.join(SHOTS, 'routing-take-next.png') });
+
+    // ---- Sam takes a payments conversation: allowed, and said ----
+    const took = await api(server, 'POST', `/api/conversations/${vipConv}/assign`, { agent: 'sam' });
+    c.eq(took.status, 200, 'an agent outside the team may take the conversation');
     d = (await api(server, 'GET', '/api/conversations/' + vipConv)).json;
-    c.ok(!rules(d).includes('assign'), 'a member of the team taking it adds no such reason');
+    c.ok(/assigned to sam, outside team payments/.test(reasonText(d, 'assign')), 'the reasons say it was outside the team: ' + reasonText(d, 'assign'));
+    const none = await api(server, 'POST', '/api/queue/next', { agent: 'dana' });
+    c.eq(none.status, 404, 'with no payments conversation left, Dana\'s next is 404 (plain-2 is support\'s)');
+    const noBody = await api(server, 'POST', '/api/queue/next', {});
+    c.eq(noBody.status, 400, 'the API token must name the agent');
 
     for (const b of browsers) c.eq(b.page.problems.length, 0, 'no page errors: ' + b.page.problems.join('; '));
   } finally {

@@ -367,6 +367,19 @@ function pickItem(d) {
   return o;
 }
 
+// With routing: the server picks the first of my teams' line and gives it
+// to me; the console opens it.
+async function takeNext() {
+  try {
+    const item = await api.queue.next();
+    state.convs.set(item.id, item);
+    emit('convs');
+    location.hash = '#/c/' + encodeURIComponent(item.id);
+  } catch (e) {
+    emit('error', e);
+  }
+}
+
 // Nothing open: where the work stands, and the way to the next of it.
 function emptyState() {
   const all = [...state.convs.values()];
@@ -380,6 +393,8 @@ function emptyState() {
     h('div', { class: 'muted' }, `${n(mine, 'conversation', 'conversations')} assigned to you · ${open} open in all`),
     next ? h('button', { class: 'btn btn-primary', type: 'button', 'data-action': 'next', onclick: () => { location.hash = '#/c/' + encodeURIComponent(next.id); } },
       'Open the next in line: ', next.user) : null,
+    next && next.triage ? h('button', { class: 'btn', type: 'button', 'data-action': 'take-next', onclick: takeNext },
+      'Take the next for my teams') : null,
     h('div', { class: 'muted small' }, 'Or pick a conversation from the list.')));
 }
 
