@@ -201,6 +201,8 @@ show "$demo/player1.out"
 conv=$(sed -n 's/^\[conversation\] started //p' "$demo/player1.out" | head -n 1)
 [ -n "$conv" ] || fail "the first client did not report its conversation"
 grep -q '^\[conversation\] queued' "$demo/player1.out" || fail "the conversation was not queued for an agent"
+say "${dim}(No agent has the console open, so routing tells the player honestly that nobody of the"
+say "team is online now, or when it opens, and queues the conversation all the same.)${reset}"
 
 # ---------------------------------------------------------------------------
 step "The agents' queue: the VIP first, in the payments team (GET /api/queue)"
@@ -334,7 +336,8 @@ printf '%sFiles (certificates, database, logs) are in %s%s\n' "$dim" "$demo" "$r
 step "The agent console"
 say "Console:  ${bold}https://localhost:$port/${reset}"
 say "Sign in:  ${bold}dana${reset} / ${bold}$agent_password${reset}"
-say "Waiting:  $waiting from demo-user (\"VIP badge missing\") in the Queue tab;"
+say "Waiting:  $waiting from demo-user (\"VIP badge missing\") in the Queue tab, in the queue's"
+say "          order with each row's team and VIP lane; open one for its triage and reasons;"
 say "          the closed conversation, its CSAT answer and the player's context beside it,"
 say "          and the figures on the Dashboard."
 say "${dim}The browser does not know the demo's throw-away CA: accept its warning for"
