@@ -32,6 +32,7 @@ const ROUTING = {
       when: { attributes: { vip: true }, event: { name: 'purchase_failed', within_s: 600 } },
       add: { severity: 2 }, priority: 'urgent', team: 'payments', route: 'human', jump: true },
     { id: 'wants_human', reason: 'asked for a human', when: { keywords: ['human'] }, add: { effort: 1 }, route: 'human' },
+    { id: 'complaint', reason: 'complaint words', when: { keywords: ['unacceptable'] }, add: { severity: 3 } },
   ],
   routes: [{ min_score: 0, route: 'bot' }],
 };
@@ -120,7 +121,8 @@ async function main() {
     }
     const plain = (await api(server, 'GET', '/api/conversations/' + await convOf(server, 'plain-1'))).json;
     c.ok(/team support is open, 1 agent online/.test(reasonText(plain, 'presence')), 'the reasons count who was online: ' + reasonText(plain, 'presence'));
-    const vip = L.chat(args.chat, server, vipArgs('vip-late'));
+    const lateData = path.join(dir, 'vip-late-data');
+    const vip = L.chat(args.chat, server, [...vipArgs('vip-late'), '--data-dir', lateData]);
     users.push(vip);
     c.eq(await vip.done, 0, 'the second VIP got a reply');
     c.ok(!said(vip, NOBODY), 'with Dana online, the VIP is not told that nobody is there');
@@ -160,6 +162,15 @@ async function main() {
     c.ok((await A.page.textContent('.triage-about')).includes('payments · shop/gems · severity hint high'), 'and what the app said about the request');
     c.ok((await A.page.textContent('.transcript')).includes('Triage set the priority to urgent'), 'the transcript says the triage set the priority');
     await A.page.screenshot({ path: path.join(SHOTS, 'routing-conversation.png') });
+
+    // ---- the user writes again while queued: the open header follows the new triage ----
+    const again = L.chat(args.chat, server, ['--user', 'vip-late', '--attr', 'vip=true', '--screen', 'shop/gems', '--data-dir', lateData, '--resume', '--send', 'This is unacceptable', '--timeout', '15']);
+    users.push(again);
+    c.eq(await again.done, 0, 'the VIP writes again while queued ' + again.stderr());
+    await A.page.waitForSelector('.triage-reasons li[data-rule="complaint"]', { timeout: 10000 });
+    c.ok(true, 'the open conversation\'s reasons gain the rule that fired, without a reload');
+    c.ok(/Score \d+/.test(await A.page.textContent('.triage-summary')) && (await A.page.textContent('.triage-summary')) !== summary,
+      'and its score moved: ' + await A.page.textContent('.triage-summary'));
 
     // ---- taking the next one respects teams ----
     const plainConv = await convOf(server, 'plain-1');

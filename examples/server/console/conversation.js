@@ -472,7 +472,9 @@ export function initConversation() {
     if (item.id !== state.selected) return;
     const d = state.details.get(item.id);
     const actionChanged = d && item.last_action && !(d.actions || []).some((a) => a.ts === item.last_action.ts && a.action === item.last_action.action);
-    if (actionChanged) refreshDetail(item.id).catch((e) => emit('error', e));
+    // A new triage (the user wrote while queued): the header's reasons are the detail's.
+    const triageChanged = d && item.triage && d.triage && (item.triage.score !== d.triage.score || item.triage.team !== d.triage.team);
+    if (actionChanged || triageChanged) refreshDetail(item.id).catch((e) => emit('error', e));
     else renderHeaderOnly();
   });
   on('typing', (conv) => {
