@@ -645,9 +645,9 @@ typedef struct next_pick {
 static int pick_next(void *ud, const store_queued *q)
 {
     next_pick *p = ud;
-    const char *team = q->team ? q->team : rules_default_team(p->r);
 
-    if (!p->any && !member(p->r, team, p->name, p->display, p->teams))
+    if (!p->any &&
+        !member(p->r, q->team ? q->team : rules_default_team(p->r), p->name, p->display, p->teams))
         return 0;
     snprintf(p->conv, PJ_MAX_ID + 1, "%s", q->conv);
     return 1;
