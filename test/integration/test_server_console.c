@@ -849,6 +849,30 @@ static void test_csv_export(void)
     CHECK_INT(browse(NULL, "GET", "/api/metrics/conversations.csv", NULL, NULL, NULL, NULL), 401);
 }
 
+/* ---- taking the next (docs/routing.md): without --routing, the first of all ---- */
+
+static void test_queue_next(void)
+{
+    cJSON *o = NULL;
+    wsc cat;
+
+    hello(&cat, "u-cat");
+    start(&cat, "c-c1", "Stuck", "hello");
+    CHECK_INT(wsc_sendf(&cat, "{'t':'msg.send','cid':'h-c1','conv':'c-c1',"
+                              "'text':'I need to talk to a human'}"),
+              0);
+    await_state(&cat, "c-c1", "queued");
+    wsc_close(&cat);
+    /* The API token names the agent. */
+    CHECK_INT(h_api_json(&g_srv, "POST", "/api/queue/next", "{}", NULL), 400);
+    CHECK_INT(h_api_json(&g_srv, "POST", "/api/queue/next", h_quote("{'agent':'dana'}"), &o), 200);
+    CHECK_STR(h_json_str(o, "id"), "c-c1");
+    CHECK_STR(h_json_str(wsc_get(o, "assignee"), "name"), "dana");
+    cJSON_Delete(o);
+    CHECK_INT(h_api_json(&g_srv, "POST", "/api/queue/next", h_quote("{'agent':'dana'}"), NULL),
+              404);
+}
+
 int main(void)
 {
     if (tl_mkdtemp(g_dir, sizeof g_dir, "server-console")) {
@@ -867,6 +891,7 @@ int main(void)
     H_RUN(test_user_view);
     H_RUN(test_agent_actions);
     H_RUN(test_csv_export);
+    H_RUN(test_queue_next);
     CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
     return h_finish(g_dir);
 }
