@@ -22,8 +22,13 @@ import sys
 # Lowest first. The server's picture of itself (README.md, "Layout").
 LAYERS = [
     # Utilities: no database, no connections, no state of their own.
+    # With them, the pure parts of triage and routing (docs/routing.md):
+    # conditions on a user's context, the --routing file, office hours in a
+    # team's time zone (our own TZif reader), the wait estimate, proactive
+    # pacing, and the JSON positions their loaders' errors name.
     ("utilities", ["util", "json", "anonid", "abuse", "auth", "secrets", "blocks",
-                   "survey_def", "filetypes", "redact", "server",
+                   "survey_def", "filetypes", "redact", "server", "jpos", "tz", "hours", "cond",
+                   "rules", "waitest", "pacer",
                    # the agent workspace's rules and arithmetic (docs/agent-console.md)
                    "pwhash", "pwworker", "websession", "login_limit", "account", "timeline",
                    "sla_policy", "metrics_agg", "console_files", "presence_tab"]),
@@ -31,8 +36,8 @@ LAYERS = [
     # store_sqlite.h is what the SQLite files share. The attachments' bytes
     # on disk, by content hash (blobs).
     ("storage", ["store", "store_sqlite", "store_db", "store_users", "store_convs",
-                 "store_context", "store_surveys", "store_kb", "store_agents", "store_attach",
-                 "store_push", "blobs"]),
+                 "store_context", "store_surveys", "store_kb", "store_agents", "store_routing",
+                 "store_attach", "store_push", "blobs"]),
     # What the bot knows: the knowledge base (indexed by the store) and the
     # flow that answers from it.
     ("content", ["kb", "flow"]),
@@ -46,9 +51,9 @@ LAYERS = [
     # connections, the user's context, identities, the bot, the agents'
     # operations, surveys, proactive messages and their triggers,
     # attachments and push notifications.
-    ("services", ["deliver", "userctx", "identity", "bot", "agent", "survey", "proactive",
-                  "triggers", "console", "agents", "sla", "metrics", "metrics_csv",
-                  "presence", "conv_priority", "attach", "push"]),
+    ("services", ["deliver", "userctx", "identity", "triage", "bot", "agent", "survey",
+                  "proactive", "triggers", "console", "agents", "sla", "metrics",
+                  "metrics_csv", "presence", "conv_priority", "attach", "push"]),
     # Handlers: one file per family of client frames and of HTTP routes.
     ("handlers", ["frame_session", "frame_chat", "frame_context", "frame_receipts",
                   "frame_requests", "frame_surveys", "frame_attach", "frame_push",
@@ -62,7 +67,8 @@ LAYERS = [
 # Third-party headers and the only modules that may include them.
 CONFINED = {
     "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
-                  "store_surveys", "store_kb", "store_agents", "store_attach", "store_push"},
+                  "store_surveys", "store_kb", "store_agents", "store_routing", "store_attach",
+                  "store_push"},
     "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook"},
     "lws_config.h": {"main"},
 }

@@ -70,6 +70,7 @@ int store_context_init(store *s);
 int store_surveys_init(store *s);
 int store_attach_init(store *s);
 int store_push_init(store *s);
+int store_routing_init(store *s);
 int store_agents_init(store *s);
 
 #endif
