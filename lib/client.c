@@ -101,7 +101,7 @@ int parley_poll(parley_client *pc, parley_event **out)
     int resume = atomic_load(&pc->rx_paused) && queue_low(pc);
     pthread_mutex_unlock(&pc->evlock);
     if (resume && !atomic_exchange(&pc->resume_asked, 1))
-        pl_transport_wake(pc->tr);
+        pl_client_kick(pc);
     if (!ev)
         return PARLEY_ERR_AGAIN;
     *out = ev;
@@ -519,7 +519,7 @@ static void *io_thread(void *arg)
     go_online(pc);
     pthread_mutex_unlock(&pc->lock);
     while (atomic_load(&pc->running))
-        pl_transport_service(pc->tr, 1);
+        pl_transport_service(pc->tr, -1);
     return NULL;
 }
 
@@ -579,42 +579,81 @@ int parley_reconnect_now(parley_client *pc)
     return pl_client_leave(pc, PARLEY_OK);
 }
 
+/* Host-driven mode: the transport's follow-up of API calls made while no
+ * thread was servicing (pl_client_leave). */
+static void pump_if_due(parley_client *pc)
+{
+    if (!atomic_load(&pc->pump_due))
+        return;
+    pthread_mutex_lock(&pc->lock);
+    atomic_store(&pc->pump_due, 0);
+    pump(pc);
+    pthread_mutex_unlock(&pc->lock);
+}
+
+/* Waits in lws' poll() on the connection's socket, its timers and the
+ * cancel pipe, for at most the time left: no naps, and a wake-up only when
+ * something happened. */
+static int service_for(parley_client *pc, int timeout_ms)
+{
+    int64_t end = pl_clock_mono_ms() + timeout_ms;
+    int rc = PARLEY_OK;
+    for (;;) {
+        pump_if_due(pc);
+        int64_t left = end - pl_clock_mono_ms();
+        if (atomic_load(&pc->ev_count) > 0 || left <= 0)
+            left = 0; /* one pass without waiting, then return */
+        rc = pl_transport_service(pc->tr, (int)left);
+        if (rc != PARLEY_OK || left == 0 || atomic_load(&pc->ev_count) > 0 ||
+            pl_clock_mono_ms() >= end)
+            return rc;
+    }
+}
+
 int parley_service(parley_client *pc, int timeout_ms)
 {
     if (!pc || timeout_ms < 0)
         return PARLEY_ERR_INVALID_ARG;
     if (pc->threaded)
         return PARLEY_ERR_STATE;
+    /* Before looking at pump_due: an API call on another thread either
+     * sees this and wakes the poll, or is seen by pump_if_due. */
+    atomic_store(&pc->in_service, 1);
     pthread_mutex_lock(&pc->lock);
     go_online(pc);
     pthread_mutex_unlock(&pc->lock);
-    int64_t end = pl_clock_mono_ms() + timeout_ms;
-    for (;;) {
-        int rc = pl_transport_service(pc->tr, 0);
-        if (rc != PARLEY_OK)
-            return rc;
-        int64_t left = end - pl_clock_mono_ms();
-        if (left <= 0 || atomic_load(&pc->ev_count) > 0)
-            return PARLEY_OK;
-        /* lws 4.1 cannot wait with a timeout (lws_service ignores it), so a
-         * bounded wait is short non-blocking passes with naps between. */
-        pl_clock_sleep_ms(left < 2 ? (int)left : 2);
-    }
+    int rc = service_for(pc, timeout_ms);
+    atomic_store(&pc->in_service, 0);
+    return rc;
 }
 
 /* ---- host API ------------------------------------------------------------- */
 
-/* Host API calls run the session under the lock, then wake the servicing
- * thread so it acts on whatever the call queued. */
+/* Host API calls run the session under the lock, then make the servicing
+ * thread act on whatever the call queued. */
 void pl_client_enter(parley_client *pc)
 {
     pthread_mutex_lock(&pc->lock);
 }
 
+/* In host-driven mode with nobody servicing, the next parley_service()
+ * does it (a game calls the API and parley_service() on one thread: no
+ * cancel-pipe write per call); otherwise the servicing thread is woken. */
 int pl_client_leave(parley_client *pc, int rc)
 {
     collect_events(pc);
     pthread_mutex_unlock(&pc->lock);
-    pl_transport_wake(pc->tr);
+    pl_client_kick(pc);
     return rc;
+}
+
+void pl_client_kick(parley_client *pc)
+{
+    if (pc->threaded) {
+        pl_transport_wake(pc->tr);
+        return;
+    }
+    atomic_store(&pc->pump_due, 1);
+    if (atomic_load(&pc->in_service))
+        pl_transport_wake(pc->tr);
 }

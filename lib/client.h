@@ -58,14 +58,23 @@ struct parley_client {
     pthread_t thread;
     atomic_int running;
     int threaded;
+    /* Host-driven mode: a thread is inside parley_service(); else an API
+     * call leaves the transport's follow-up (pump_due) to the next
+     * parley_service() instead of writing lws' cancel pipe. */
+    atomic_int in_service;
+    atomic_int pump_due;
 };
 
 /* Every host API call that touches the engine runs between these: enter
  * takes the lock; leave hands the events produced to the host's queue,
- * unlocks, wakes the servicing thread so it acts on what the call queued,
- * and returns rc. */
+ * unlocks, has the servicing thread act on what the call queued
+ * (pl_client_kick), and returns rc. */
 void pl_client_enter(parley_client *pc);
 int pl_client_leave(parley_client *pc, int rc);
+/* Makes the servicing thread look at the session again: wakes the I/O
+ * thread, or a parley_service() running on another thread; with nobody
+ * servicing, the next parley_service() does it. Without the lock. */
+void pl_client_kick(parley_client *pc);
 
 /* Journals pc->anon_id (synced), when the client has a journal. Under
  * the lock. PARLEY_OK, IO or NOMEM. */

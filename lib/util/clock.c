@@ -18,9 +18,3 @@ int64_t pl_clock_wall_ms(void)
 {
     return read_ms(CLOCK_REALTIME);
 }
-
-void pl_clock_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}

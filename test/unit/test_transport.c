@@ -226,7 +226,7 @@ static int pump_until(cstate *c, int (*cond)(cstate *, void *), void *arg, int t
         if (now_ms() > end)
             return 0;
         pl_transport_set_timer(c->t, 10);
-        CHECK_INT(pl_transport_service(c->t, 1), PARLEY_OK);
+        CHECK_INT(pl_transport_service(c->t, -1), PARLEY_OK);
     }
     return 1;
 }
@@ -697,7 +697,7 @@ static void test_timer(void)
     t0 = now_ms();
     pl_transport_set_timer(c.t, 60);
     while (atomic_load(&c.wakes) == 0 && now_ms() - t0 < 3000)
-        pl_transport_service(c.t, 1);
+        pl_transport_service(c.t, -1);
     int64_t took = now_ms() - t0;
     CHECK_INT(atomic_load(&c.wakes), 1);
     if (!(took >= 55 && took < 1000))
@@ -710,7 +710,7 @@ static void test_timer(void)
     pl_transport_set_timer(c.t, 5000);
     pl_transport_set_timer(c.t, 30);
     while (atomic_load(&c.wakes) == 0 && now_ms() - t0 < 3000)
-        pl_transport_service(c.t, 1);
+        pl_transport_service(c.t, -1);
     took = now_ms() - t0;
     CHECK(took >= 25 && took < 1000);
 
@@ -746,7 +746,7 @@ static void test_wake_from_thread(void)
     int64_t t0 = now_ms();
     pthread_create(&th, NULL, waker, c.t);
     while (!wakes_at_least_one(&c, NULL))
-        pl_transport_service(c.t, 1);
+        pl_transport_service(c.t, -1);
     int64_t took = now_ms() - t0;
     pthread_join(th, NULL);
     CHECK(took >= 90 && took < 2000);
