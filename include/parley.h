@@ -184,6 +184,40 @@ PARLEY_API int parley_config_clear_pins(parley_config *cfg);
  * NOMEM. */
 PARLEY_API int parley_config_set_data_dir(parley_config *cfg, const char *dir);
 
+/* What PARLEY_OK from a call that queues an outbox item
+ * (parley_conversation_start, parley_send_text, parley_postback,
+ * parley_track_event, parley_survey_submit, parley_survey_dismiss)
+ * promises when there is a data dir (or host storage).
+ *
+ * PARLEY_DURABILITY_WRITE (the default): the item has been written to the
+ * journal file on the caller's thread (a write(2) into the OS, no fsync),
+ * so killing or crashing the process right after the call loses nothing.
+ * The client's disk thread then syncs everything written so far in one
+ * fsync (a group commit; it starts as soon as there is something to sync,
+ * and what is written while it runs goes into the next one), and each
+ * message or reported item is then announced by a PARLEY_EV_MESSAGE_STATUS
+ * event with PARLEY_MSG_STORED (after its PENDING). A power loss or OS
+ * crash can lose the items whose STORED has not arrived: those written
+ * during the last fsync or two, typically a few milliseconds of the
+ * user's input (the time an fsync takes on the device). An item the
+ * server acknowledged first (SENT) gets no STORED: the server has it.
+ * parley_unsynced_count() says whether anything is still waiting for the
+ * disk (e.g. before the app is suspended).
+ *
+ * PARLEY_DURABILITY_SYNC: the call also fsyncs before it returns (the
+ * behaviour before 0.2): nothing the call accepted can be lost, not even
+ * by a power loss (as far as the device honours fsync), at the cost of an
+ * fsync on the caller's thread for each such call (milliseconds on phone
+ * or console flash). STORED follows PENDING at once.
+ *
+ * In both modes cursor moves, acks and the session token are written
+ * without an fsync, and cursors at most every half second: after a crash
+ * the host may get the last messages again, never lose one (docs/protocol.md, "The delivery
+ * promise"). Without a data dir nothing is durable and no STORED is reported. Errors: INVALID_ARG
+ * (NULL cfg, unknown mode). */
+enum parley_durability { PARLEY_DURABILITY_WRITE = 1, PARLEY_DURABILITY_SYNC = 2 };
+PARLEY_API int parley_config_set_durability(parley_config *cfg, int mode);
+
 /* Most items (conversation starts, messages) the outbox holds before
  * sends fail with PARLEY_ERR_FULL. Default 1000. Errors: INVALID_ARG (0). */
 PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
@@ -521,6 +555,15 @@ PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject,
 PARLEY_API int parley_send_text(parley_client *pc, const char *conv_id, const char *text,
                                 char *msg_id_out, size_t out_size);
 
+/* How many of the client's writes to its journal are not yet known to be
+ * on stable storage: 0 once everything the client wrote (items, cursors,
+ * acks) survives a power loss. With PARLEY_DURABILITY_WRITE the disk
+ * thread brings it back to 0 within an fsync or two; a host that must be
+ * sure before its process may be frozen or killed (a mobile app going to
+ * the background) polls it. Always 0 without a data dir. Any thread;
+ * never blocks. Errors: INVALID_ARG. */
+PARLEY_API int parley_unsynced_count(parley_client *pc, uint32_t *out);
+
 /* Number of items (conversation starts, messages) waiting in the outbox for
  * the server's acknowledgement, including those loaded from the data dir.
  * An item leaves the outbox in the same step that queues its status event,
@@ -564,7 +607,11 @@ enum parley_conn_state { /* parley_event_state() of PARLEY_EV_CONNECTION */
 enum parley_msg_state { /* parley_event_state() of PARLEY_EV_MESSAGE_STATUS */
                         PARLEY_MSG_PENDING = 1, /* in the outbox */
                         PARLEY_MSG_SENT = 2,    /* acknowledged by the server */
-                        PARLEY_MSG_FAILED = 3 /* rejected for good; reason in parley_event_text() */
+                        PARLEY_MSG_FAILED =
+                            3, /* rejected for good; reason in parley_event_text() */
+                        /* on stable storage in the data dir (survives a power
+                         * loss); see parley_config_set_durability() */
+                        PARLEY_MSG_STORED = 4
 };
 
 enum parley_conv_state { /* parley_event_state() of PARLEY_EV_CONVERSATION */

@@ -306,6 +306,7 @@ static int create_session(parley_client *pc, const parley_config *cfg)
         .backoff_max_ms = cfg->backoff_max_ms,
         .outbox_cap = cfg->outbox_cap,
         .journal = pc->journal,
+        .sync_items = cfg->durability == PARLEY_DURABILITY_SYNC,
     };
     pc->sess = pl_sess_new(&pc->alloc, &sc, pc->rand, &pc->log);
     return pc->sess ? PARLEY_OK : PARLEY_ERR_NOMEM;
@@ -386,7 +387,8 @@ static int open_journal(parley_client *pc, const parley_config *cfg)
     pl_journal_io io;
     int rc = PARLEY_OK;
     if (cfg->has_storage) {
-        pc->host = (pl_storage_host){cfg->storage, cfg->storage_user};
+        pc->host.ops = cfg->storage;
+        pc->host.user = cfg->storage_user;
         pl_storage_host_io(&pc->host, &io);
     } else {
         rc = pl_journal_file_io(&pc->alloc, cfg->data_dir, &io, &pc->jio_state);
@@ -415,6 +417,8 @@ static int create_transport(parley_client *pc, const parley_config *cfg)
         .ca_pem_len = cfg->ca_pem_len,
         .pins = cfg->pins[0],
         .n_pins = cfg->n_pins,
+        .resolve = cfg->resolve,
+        .resolve_user = cfg->resolve_user,
     };
     return pl_transport_new(&pc->alloc, &tc, &transport_cbs, pc, &pc->log, &pc->tr);
 }
@@ -426,6 +430,22 @@ static int check_config(const parley_config *cfg)
     return pl_transport_check_url(cfg->url, cfg->allow_insecure);
 }
 
+/* On the disk thread, after a group commit: the items it made durable are
+ * reported STORED. A parley_service() waiting on another thread returns
+ * for them; the I/O thread has nothing to do with them. */
+static void disk_synced(void *user)
+{
+    parley_client *pc = user;
+    pthread_mutex_lock(&pc->lock);
+    uint32_t before = atomic_load(&pc->ev_count);
+    pl_sess_on_synced(pc->sess, pl_journal_synced(pc->journal));
+    collect_events(pc);
+    int more = atomic_load(&pc->ev_count) > before;
+    pthread_mutex_unlock(&pc->lock);
+    if (more && !pc->threaded && atomic_load(&pc->in_service))
+        pl_transport_wake(pc->tr);
+}
+
 static int init_client(parley_client *pc, const parley_config *cfg)
 {
     int rc = PARLEY_ERR_NOMEM;
@@ -434,9 +454,12 @@ static int init_client(parley_client *pc, const parley_config *cfg)
     if ((rc = open_durable_state(pc, cfg)) != PARLEY_OK)
         return rc;
     if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK ||
-        (rc = create_context(pc, cfg)) != PARLEY_OK || (rc = create_features(pc)) != PARLEY_OK)
+        (rc = create_context(pc, cfg)) != PARLEY_OK || (rc = create_features(pc)) != PARLEY_OK ||
+        (rc = create_transport(pc, cfg)) != PARLEY_OK)
         return rc;
-    return create_transport(pc, cfg);
+    return pc->journal
+               ? pl_disk_start(&pc->alloc, pc->journal, &pc->log, disk_synced, pc, &pc->disk)
+               : PARLEY_OK;
 }
 
 int parley_client_new(const parley_config *cfg, parley_client **out)
@@ -479,6 +502,14 @@ void parley_client_free(parley_client *pc)
         return;
     if (pc->threaded)
         parley_stop(pc);
+    /* The cursors' last moves, then one last commit: a clean exit leaves
+     * everything on stable storage. */
+    if (pc->sess) {
+        pthread_mutex_lock(&pc->lock);
+        pl_sess_flush(pc->sess);
+        pthread_mutex_unlock(&pc->lock);
+    }
+    pl_disk_stop(pc->disk);
     pl_transport_free(pc->tr);
     pl_surveys_free(pc->surveys);
     pl_proactive_free(pc->proactive);
@@ -491,6 +522,8 @@ void parley_client_free(parley_client *pc)
     pl_journal_close(pc->journal);
     if (pc->jio_state)
         pl_journal_file_io_free(&pc->alloc, pc->jio_state);
+    if (pc->host.ops.version)
+        pl_storage_host_done(&pc->host);
     pl_rand_free(pc->rand);
     pl_event_queue_clear(&pc->events);
     pthread_mutex_destroy(&pc->lock);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "disk.h"
 #include "feature/postbacks.h"
 #include "feature/proactive.h"
 #include "feature/receipts.h"
@@ -29,6 +30,7 @@ struct parley_client {
     void *jio_state;      /* the journal's file backend */
     pl_storage_host host; /* or the host's storage */
     pl_journal *journal;
+    pl_disk *disk; /* the journal's syncs and compactions; with a journal */
     pl_sess *sess;
     /* The feature modules (lib/feature/), each plugged into the session. */
     pl_ctx *ctx; /* the user's context */
