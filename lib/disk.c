@@ -5,9 +5,8 @@
  * next (a group commit). Idle, it never wakes. */
 #include "disk.h"
 
-#include <pthread.h>
-
 #include "parley.h"
+#include "platform/thread.h"
 
 struct pl_disk {
     pl_alloc alloc;
@@ -15,9 +14,9 @@ struct pl_disk {
     const pl_log *log;
     void (*synced)(void *user);
     void *user;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
+    pl_thread thread;
+    pl_mutex mu;
+    pl_cond cond;
     int want; /* PL_JOURNAL_WANT_* not yet done */
     int stop;
 };
@@ -26,21 +25,21 @@ struct pl_disk {
 static void on_notify(void *user, int what)
 {
     pl_disk *d = user;
-    pthread_mutex_lock(&d->mu);
+    pl_mutex_lock(&d->mu);
     d->want |= what;
-    pthread_cond_signal(&d->cond);
-    pthread_mutex_unlock(&d->mu);
+    pl_cond_signal(&d->cond);
+    pl_mutex_unlock(&d->mu);
 }
 
 /* The next request, or 0 once stopped with nothing left to do. */
 static int next_request(pl_disk *d)
 {
-    pthread_mutex_lock(&d->mu);
+    pl_mutex_lock(&d->mu);
     while (!d->want && !d->stop)
-        pthread_cond_wait(&d->cond, &d->mu);
+        pl_cond_wait(&d->cond, &d->mu);
     int want = d->want;
     d->want = 0;
-    pthread_mutex_unlock(&d->mu);
+    pl_mutex_unlock(&d->mu);
     return want;
 }
 
@@ -57,7 +56,7 @@ static void commit(pl_disk *d)
         d->synced(d->user);
 }
 
-static void *disk_thread(void *arg)
+static void disk_thread(void *arg)
 {
     pl_disk *d = arg;
     int want;
@@ -68,12 +67,23 @@ static void *disk_thread(void *arg)
             d->synced(d->user);
         commit(d);
     }
-    return NULL;
 }
 
+/* The lock, the condition and the thread, or none of them. */
 static int spawn(pl_disk *d)
 {
-    return pthread_create(&d->thread, NULL, disk_thread, d) == 0 ? PARLEY_OK : PARLEY_ERR_THREAD;
+    if (pl_mutex_init(&d->mu, 0) != PARLEY_OK)
+        return PARLEY_ERR_NOMEM;
+    if (pl_cond_init(&d->cond) != PARLEY_OK) {
+        pl_mutex_destroy(&d->mu);
+        return PARLEY_ERR_NOMEM;
+    }
+    if (pl_thread_start(&d->thread, disk_thread, d) != PARLEY_OK) {
+        pl_cond_destroy(&d->cond);
+        pl_mutex_destroy(&d->mu);
+        return PARLEY_ERR_THREAD;
+    }
+    return PARLEY_OK;
 }
 
 int pl_disk_start(const pl_alloc *a, pl_journal *j, const pl_log *log, void (*synced)(void *user),
@@ -84,13 +94,9 @@ int pl_disk_start(const pl_alloc *a, pl_journal *j, const pl_log *log, void (*sy
     if (!d)
         return PARLEY_ERR_NOMEM;
     *d = (pl_disk){.alloc = *a, .j = j, .log = log, .synced = synced, .user = user};
-    pthread_mutex_init(&d->mu, NULL);
-    pthread_cond_init(&d->cond, NULL);
     d->want = PL_JOURNAL_WANT_SYNC; /* what a killed process left behind */
     int rc = spawn(d);
     if (rc != PARLEY_OK) {
-        pthread_cond_destroy(&d->cond);
-        pthread_mutex_destroy(&d->mu);
         pl_free(a, d);
         return rc;
     }
@@ -103,15 +109,15 @@ void pl_disk_stop(pl_disk *d)
 {
     if (!d)
         return;
-    pthread_mutex_lock(&d->mu);
+    pl_mutex_lock(&d->mu);
     d->stop = 1;
     d->want |= PL_JOURNAL_WANT_SYNC;
-    pthread_cond_signal(&d->cond);
-    pthread_mutex_unlock(&d->mu);
-    pthread_join(d->thread, NULL);
+    pl_cond_signal(&d->cond);
+    pl_mutex_unlock(&d->mu);
+    pl_thread_join(&d->thread);
     pl_journal_set_notify(d->j, NULL, NULL);
-    pthread_cond_destroy(&d->cond);
-    pthread_mutex_destroy(&d->mu);
+    pl_cond_destroy(&d->cond);
+    pl_mutex_destroy(&d->mu);
     pl_alloc a = d->alloc;
     pl_free(&a, d);
 }

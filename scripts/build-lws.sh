@@ -3,12 +3,19 @@
 # prefix. Debian's binary package is built against OpenSSL; Parley's TLS must
 # be mbedTLS, so we rebuild the same source with LWS_WITH_MBEDTLS=ON, with the
 # small patches in scripts/lws-patches/ (each says why).
-# Usage: scripts/build-lws.sh PREFIX
+# Usage: scripts/build-lws.sh PREFIX [CMAKE_ARG...]
+# The extra arguments go to libwebsockets' configure step after ours (the
+# minimal and Windows profiles of scripts/build-deps.sh pass their own
+# mbedTLS, options and toolchain); they are part of the cache key.
 set -euo pipefail
-prefix=${1:?usage: build-lws.sh PREFIX}
+prefix=${1:?usage: build-lws.sh PREFIX [CMAKE_ARG...]}
+shift
 patches="$(cd "$(dirname "$0")" && pwd)/lws-patches"
 # A new stamp whenever the patches change, so cached builds are redone.
-stamp="$prefix/.parley-lws-4.1.6-mbedtls-p1"
+stamp="$prefix/.parley-lws-4.1.6-mbedtls-p2"
+if [ $# -gt 0 ]; then
+    stamp="$stamp-$(printf '%s\n' "$@" | sha256sum | cut -c1-16)"
+fi
 [ -f "$stamp" ] && exit 0
 
 work="$prefix.work"
@@ -36,8 +43,9 @@ cmake -S "$src" -B build \
     -DLWS_WITH_HTTP2=OFF \
     -DLWS_WITHOUT_TESTAPPS=ON -DLWS_WITH_MINIMAL_EXAMPLES=OFF \
     -DLWS_WITH_EXPORT_LWSTARGETS=OFF \
+    "$@" \
     >configure.log 2>&1 || { cat configure.log >&2; exit 1; }
-cmake --build build -j "$(nproc)" >build.log 2>&1 || { tail -50 build.log >&2; exit 1; }
+cmake --build build -j "${JOBS:-$(nproc)}" >build.log 2>&1 || { tail -50 build.log >&2; exit 1; }
 cmake --install build >install.log 2>&1 || { cat install.log >&2; exit 1; }
 grep -q '^#define LWS_WITH_MBEDTLS' "$prefix/include/lws_config.h" \
     || { echo "build-lws: built libwebsockets is not using mbedTLS" >&2; exit 1; }

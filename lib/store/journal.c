@@ -19,13 +19,11 @@
  * The public writes are in journal_write.c, compaction in journal_compact.c. */
 #include "store/journal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "platform/entropy.h"
+#include "platform/fs.h"
 #include "store/journal_internal.h"
 
 /* ---- record format ---------------------------------------------------- */
@@ -90,16 +88,6 @@ static uint32_t get_le32(const unsigned char *p)
 /* ---- the journal ------------------------------------------------------ */
 
 typedef pl_jentry entry;
-
-void pl_jlock(pthread_mutex_t *m)
-{
-    pthread_mutex_lock(m);
-}
-
-void pl_junlock(pthread_mutex_t *m)
-{
-    pthread_mutex_unlock(m);
-}
 
 static int key_cmp(uint8_t ns, const char *key, size_t keylen, const entry *e)
 {
@@ -495,12 +483,12 @@ int pl_journal_sync(pl_journal *j)
 {
     if (!j)
         return PARLEY_ERR_INVALID_ARG;
-    pl_jlock(&j->mu);
+    pl_mutex_lock(&j->mu);
     uint64_t upto = atomic_load(&j->written);
     int rc = pl_jcut_tail(j) == PARLEY_OK && j->io.sync(j->io.user, LOG_NAME) == PARLEY_OK
                  ? PARLEY_OK
                  : PARLEY_ERR_IO;
-    pl_junlock(&j->mu);
+    pl_mutex_unlock(&j->mu);
     if (rc == PARLEY_OK)
         pl_jmark_synced(j, upto);
     return rc;
@@ -536,10 +524,10 @@ void pl_journal_set_notify(pl_journal *j, pl_journal_notify_fn fn, void *user)
 {
     if (!j)
         return;
-    pl_jlock(&j->mu);
+    pl_mutex_lock(&j->mu);
     j->notify = fn;
     j->notify_user = user;
-    pl_junlock(&j->mu);
+    pl_mutex_unlock(&j->mu);
 }
 
 const void *pl_journal_get(const pl_journal *j, uint8_t ns, const char *key, size_t *len)
@@ -617,7 +605,7 @@ static int load(pl_journal *j)
 
 static int crypto_init(const pl_alloc *a, pl_jcrypto *c, const unsigned char *key)
 {
-    if (!(c->rand = pl_rand_new(a)))
+    if (!(c->rand = pl_rand_new(a, pl_entropy, NULL)))
         return PARLEY_ERR_NOMEM;
     return mbedtls_gcm_setkey(&c->gcm, MBEDTLS_CIPHER_ID_AES, key, PL_JOURNAL_KEY_SIZE * 8) == 0
                ? PARLEY_OK
@@ -640,13 +628,20 @@ int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned c
     pl_journal *j = pl_calloc(a, 1, sizeof *j);
     if (!j)
         return PARLEY_ERR_NOMEM;
+    if (pl_mutex_init(&j->mu, 0) != PARLEY_OK) {
+        pl_free(a, j);
+        return PARLEY_ERR_NOMEM;
+    }
+    if (pl_mutex_init(&j->cmu, 0) != PARLEY_OK) {
+        pl_mutex_destroy(&j->mu);
+        pl_free(a, j);
+        return PARLEY_ERR_NOMEM;
+    }
     j->alloc = *a;
     j->io = *io;
     j->log = log;
     mbedtls_gcm_init(&j->fg.gcm);
     mbedtls_gcm_init(&j->bg.gcm);
-    pthread_mutex_init(&j->mu, NULL);
-    pthread_mutex_init(&j->cmu, NULL);
     atomic_init(&j->written, 0);
     atomic_init(&j->synced, 0);
     int rc = PARLEY_OK;
@@ -676,8 +671,8 @@ void pl_journal_close(pl_journal *j)
     pl_free(&j->alloc, j->side);
     crypto_free(&j->fg);
     crypto_free(&j->bg);
-    pthread_mutex_destroy(&j->mu);
-    pthread_mutex_destroy(&j->cmu);
+    pl_mutex_destroy(&j->mu);
+    pl_mutex_destroy(&j->cmu);
     pl_alloc a = j->alloc;
     pl_free(&a, j);
 }
@@ -695,24 +690,25 @@ void pl_journal_get_stats(const pl_journal *j, pl_journal_stats *out)
     out->dropped_tail_bytes = j->dropped;
 }
 
-/* ---- POSIX file io ---------------------------------------------------- */
+/* ---- files (lib/platform/) -------------------------------------------- */
 
-/* A cached append descriptor per file the journal writes, since
- * reopening per record would only cost syscalls: the log's (used under
- * the writers' lock) and the temporary file's (used by the compacting
- * thread). Each is touched by one thread at a time, so neither needs a
- * lock; sync opens the file afresh, so a group commit on another thread
- * never shares a descriptor with them. */
+/* A cached append handle per file the journal writes, since reopening per
+ * record would only cost syscalls: the log's (used under the writers'
+ * lock) and the temporary file's (used by the compacting thread). Each is
+ * touched by one thread at a time, so neither needs a lock; sync opens the
+ * file afresh (pl_dir_sync_file), so a group commit on another thread
+ * never shares a handle with them. */
 enum { SLOT_LOG, SLOT_TMP };
 
 typedef struct fio_slot {
-    int fd;
+    pl_file file;
+    int open;
     atomic_int created; /* its directory entry needs a sync */
 } fio_slot;
 
 typedef struct file_io {
     pl_alloc alloc;
-    int dirfd;
+    pl_dir *dir;
     fio_slot slot[2];
 } file_io;
 
@@ -723,115 +719,46 @@ static fio_slot *fio_slot_of(file_io *f, const char *name)
 
 static void fio_drop(fio_slot *sl)
 {
-    if (sl->fd >= 0)
-        close(sl->fd);
-    sl->fd = -1;
+    if (sl->open)
+        pl_file_close(&sl->file);
+    sl->open = 0;
 }
 
-static int open_retry(int dirfd, const char *name, int flags)
-{
-    int fd;
-    do
-        fd = openat(dirfd, name, flags, 0600);
-    while (fd < 0 && errno == EINTR);
-    return fd;
-}
-
-/* The descriptor for name (opened for appending, created if missing). */
-static int fio_fd(file_io *f, const char *name)
+/* The handle for name (opened for appending, created if missing). */
+static pl_file *fio_file(file_io *f, const char *name)
 {
     fio_slot *sl = fio_slot_of(f, name);
-    if (sl->fd >= 0)
-        return sl->fd;
-    int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
-    int fd = open_retry(f->dirfd, name, flags);
-    if (fd < 0 && errno == ENOENT) {
-        fd = open_retry(f->dirfd, name, flags | O_CREAT);
-        if (fd >= 0)
-            atomic_store(&sl->created, 1);
-    }
-    sl->fd = fd;
-    return fd;
-}
-
-static int fsync_retry(int fd)
-{
-    int rc;
-    do
-        rc = fsync(fd);
-    while (rc != 0 && errno == EINTR);
-    return rc;
+    if (sl->open)
+        return &sl->file;
+    int created = 0;
+    if (pl_file_open_append(f->dir, name, &created, &sl->file) != PARLEY_OK)
+        return NULL;
+    sl->open = 1;
+    if (created)
+        atomic_store(&sl->created, 1);
+    return &sl->file;
 }
 
 static int fio_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data,
                         size_t *len)
 {
     file_io *f = user;
-    enum { CAP = 64 * 1024 * 1024 };
-    *data = NULL;
-    *len = 0;
-    int fd = open_retry(f->dirfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_IO;
-    struct stat st;
-    int rc = fstat(fd, &st) == 0 && st.st_size <= CAP ? PARLEY_OK : PARLEY_ERR_IO;
-    size_t size = rc == PARLEY_OK ? (size_t)st.st_size : 0, got = 0;
-    unsigned char *buf = rc == PARLEY_OK ? pl_malloc(a, size + 1) : NULL;
-    if (rc == PARLEY_OK && !buf)
-        rc = PARLEY_ERR_NOMEM;
-    /* size + 1: reading one byte more than fstat said shows a file that grew. */
-    while (rc == PARLEY_OK) {
-        ssize_t r = read(fd, buf + got, size + 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 || (size_t)r + got > size)
-            rc = PARLEY_ERR_IO;
-        else if (r == 0)
-            break;
-        else
-            got += (size_t)r;
-    }
-    close(fd);
-    if (rc != PARLEY_OK) {
-        pl_free(a, buf);
-        return rc;
-    }
-    *data = buf;
-    *len = got;
-    return PARLEY_OK;
+    return pl_dir_read(f->dir, a, name, 64u * 1024 * 1024, data, len);
 }
 
 static int fio_append(void *user, const char *name, const void *data, size_t len)
 {
-    file_io *f = user;
-    int fd = fio_fd(f, name);
-    if (fd < 0)
-        return PARLEY_ERR_IO;
-    const unsigned char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return PARLEY_ERR_IO;
-        p += w;
-        len -= (size_t)w;
-    }
-    return PARLEY_OK;
+    pl_file *file = fio_file(user, name);
+    return file ? pl_file_append(file, data, len) : PARLEY_ERR_IO;
 }
 
 static int fio_sync(void *user, const char *name)
 {
     file_io *f = user;
-    int fd = open_retry(f->dirfd, name, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return PARLEY_ERR_IO;
-    int rc = fsync_retry(fd);
-    close(fd);
-    if (rc != 0)
+    if (pl_dir_sync_file(f->dir, name) != PARLEY_OK)
         return PARLEY_ERR_IO;
     fio_slot *sl = fio_slot_of(f, name);
-    if (atomic_exchange(&sl->created, 0) && fsync_retry(f->dirfd) != 0) {
+    if (atomic_exchange(&sl->created, 0) && pl_dir_sync(f->dir) != PARLEY_OK) {
         atomic_store(&sl->created, 1);
         return PARLEY_ERR_IO;
     }
@@ -840,15 +767,8 @@ static int fio_sync(void *user, const char *name)
 
 static int fio_truncate(void *user, const char *name, size_t len)
 {
-    file_io *f = user;
-    int fd = fio_fd(f, name);
-    if (fd < 0)
-        return PARLEY_ERR_IO;
-    int rc;
-    do
-        rc = ftruncate(fd, (off_t)len);
-    while (rc != 0 && errno == EINTR);
-    return rc == 0 ? PARLEY_OK : PARLEY_ERR_IO;
+    return pl_dir_truncate(((file_io *)user)->dir, name, len) == PARLEY_OK ? PARLEY_OK
+                                                                           : PARLEY_ERR_IO;
 }
 
 /* The directory is synced by fio_sync_dir, which the journal calls without
@@ -858,48 +778,23 @@ static int fio_rename(void *user, const char *from, const char *to)
     file_io *f = user;
     fio_drop(fio_slot_of(f, from));
     fio_drop(fio_slot_of(f, to));
-    return renameat(f->dirfd, from, f->dirfd, to) == 0 ? PARLEY_OK : PARLEY_ERR_IO;
-}
-
-static int fio_sync_dir(void *user)
-{
-    file_io *f = user;
-    if (fsync_retry(f->dirfd) != 0)
+    if (pl_dir_rename(f->dir, from, to) != PARLEY_OK)
         return PARLEY_ERR_IO;
     atomic_store(&f->slot[SLOT_LOG].created, 0);
     atomic_store(&f->slot[SLOT_TMP].created, 0);
     return PARLEY_OK;
 }
 
+static int fio_sync_dir(void *user)
+{
+    return pl_dir_sync(((file_io *)user)->dir) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_IO;
+}
+
 static int fio_remove(void *user, const char *name)
 {
     file_io *f = user;
     fio_drop(fio_slot_of(f, name));
-    if (unlinkat(f->dirfd, name, 0) != 0 && errno != ENOENT)
-        return PARLEY_ERR_IO;
-    return PARLEY_OK;
-}
-
-/* mkdir -p with mode 0700 for the components it creates. */
-static int make_dirs(const pl_alloc *a, const char *dir)
-{
-    char *p = pl_strdup(a, dir);
-    if (!p)
-        return PARLEY_ERR_NOMEM;
-    int rc = PARLEY_OK;
-    for (char *s = p + 1; rc == PARLEY_OK; s++) {
-        int end = *s == '\0';
-        if (*s != '/' && !end)
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            rc = PARLEY_ERR_IO;
-        if (end)
-            break;
-        *s = '/';
-    }
-    pl_free(a, p);
-    return rc;
+    return pl_dir_remove(f->dir, name) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_IO;
 }
 
 int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, void **state)
@@ -907,21 +802,16 @@ int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, vo
     if (!a || !dir || !*dir || !io || !state)
         return PARLEY_ERR_INVALID_ARG;
     *state = NULL;
-    int rc = make_dirs(a, dir);
-    if (rc != PARLEY_OK)
-        return rc;
     file_io *f = pl_calloc(a, 1, sizeof *f);
     if (!f)
         return PARLEY_ERR_NOMEM;
     f->alloc = *a;
-    for (int i = 0; i < 2; i++) {
-        f->slot[i].fd = -1;
+    for (int i = 0; i < 2; i++)
         atomic_init(&f->slot[i].created, 0);
-    }
-    f->dirfd = open_retry(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (f->dirfd < 0) {
+    int rc = pl_dir_open(a, dir, &f->dir);
+    if (rc != PARLEY_OK) {
         pl_free(a, f);
-        return PARLEY_ERR_IO;
+        return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
     }
     io->user = f;
     io->read_all = fio_read_all;
@@ -942,6 +832,6 @@ void pl_journal_file_io_free(const pl_alloc *a, void *state)
         return;
     fio_drop(&f->slot[SLOT_LOG]);
     fio_drop(&f->slot[SLOT_TMP]);
-    close(f->dirfd);
+    pl_dir_close(f->dir);
     pl_free(a, f);
 }

@@ -14,7 +14,7 @@
  *
  * Storage goes through a small vtable (pl_journal_io) so a console or a host
  * with its own save system can provide the bytes; pl_journal_file_io() is the
- * default POSIX implementation over a directory.
+ * default implementation over a directory (lib/platform/).
  *
  * Durability: every record appended gets a number; pl_journal_written()
  * says how many are in the log (in the OS: a killed process loses none of
@@ -64,8 +64,9 @@ typedef struct pl_journal_io {
  * while "journal" is appended to. A backend that cannot serialises its
  * calls itself (storage.c). */
 
-/* The POSIX implementation over directory `dir` (created 0700 if missing);
- * sync opens the file again, so it never waits for an append.
+/* The implementation over directory `dir` (UTF-8; created, owner only on
+ * POSIX, if missing), through lib/platform/; sync opens the file again, so
+ * it never waits for an append.
  * *io is filled; *state must be released with pl_journal_file_io_free.
  * Errors: IO (directory unusable), NOMEM. */
 int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, void **state);

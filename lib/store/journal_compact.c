@@ -95,11 +95,11 @@ int pl_journal_compact(pl_journal *j, int force)
 {
     if (!j)
         return PARLEY_ERR_INVALID_ARG;
-    pl_jlock(&j->cmu);
-    pl_jlock(&j->mu);
+    pl_mutex_lock(&j->cmu);
+    pl_mutex_lock(&j->mu);
     int rc = !force && j->dead <= j->n ? PARLEY_OK : pl_jcompact_inline(j);
-    pl_junlock(&j->mu);
-    pl_junlock(&j->cmu);
+    pl_mutex_unlock(&j->mu);
+    pl_mutex_unlock(&j->cmu);
     return rc;
 }
 
@@ -170,7 +170,7 @@ static int catch_up(pl_journal *j, size_t total, size_t records, uint64_t *upto)
     for (;;) {
         unsigned char *buf;
         size_t len, n;
-        pl_jlock(&j->mu);
+        pl_mutex_lock(&j->mu);
         int rc = j->side_failed ? PARLEY_ERR_NOMEM : PARLEY_OK;
         if (rc == PARLEY_OK && j->side_len == 0) {
             rc = finish_locked(j, total, records);
@@ -178,11 +178,11 @@ static int catch_up(pl_journal *j, size_t total, size_t records, uint64_t *upto)
         }
         if (rc != PARLEY_OK || j->side_len == 0) {
             j->compacting = 0;
-            pl_junlock(&j->mu);
+            pl_mutex_unlock(&j->mu);
             return rc;
         }
         take_side(j, &buf, &len, &n);
-        pl_junlock(&j->mu);
+        pl_mutex_unlock(&j->mu);
         rc = j->io.append(j->io.user, PL_JTMP_NAME, buf, len);
         pl_free(&j->alloc, buf);
         if (rc == PARLEY_OK)
@@ -190,9 +190,9 @@ static int catch_up(pl_journal *j, size_t total, size_t records, uint64_t *upto)
         total += len;
         records += n;
         if (rc != PARLEY_OK) {
-            pl_jlock(&j->mu);
+            pl_mutex_lock(&j->mu);
             j->compacting = 0;
-            pl_junlock(&j->mu);
+            pl_mutex_unlock(&j->mu);
             return rc;
         }
     }
@@ -202,7 +202,7 @@ static int catch_up(pl_journal *j, size_t total, size_t records, uint64_t *upto)
 static int compact_background(pl_journal *j)
 {
     snapshot s = {NULL, 0};
-    pl_jlock(&j->mu);
+    pl_mutex_lock(&j->mu);
     int go = due(j), rc = go ? snapshot_take(j, &s) : PARLEY_OK;
     if (go && rc == PARLEY_OK) {
         j->compacting = 1;
@@ -211,7 +211,7 @@ static int compact_background(pl_journal *j)
         j->side = NULL;
         j->side_len = j->side_cap = j->side_records = 0;
     }
-    pl_junlock(&j->mu);
+    pl_mutex_unlock(&j->mu);
     if (!go || rc != PARLEY_OK)
         return rc;
     size_t total = 0;
@@ -221,9 +221,9 @@ static int compact_background(pl_journal *j)
     if (rc == PARLEY_OK)
         rc = catch_up(j, total, s.n, &upto);
     else {
-        pl_jlock(&j->mu);
+        pl_mutex_lock(&j->mu);
         j->compacting = 0;
-        pl_junlock(&j->mu);
+        pl_mutex_unlock(&j->mu);
     }
     if (rc != PARLEY_OK)
         return rc;
@@ -240,19 +240,19 @@ int pl_journal_compact_background(pl_journal *j)
 {
     if (!j)
         return PARLEY_ERR_INVALID_ARG;
-    pl_jlock(&j->cmu);
+    pl_mutex_lock(&j->cmu);
     int rc = compact_background(j);
     if (rc != PARLEY_OK) {
         j->io.remove(j->io.user, PL_JTMP_NAME);
-        pl_jlock(&j->mu);
+        pl_mutex_lock(&j->mu);
         j->compact_at = j->dead * 2;
         pl_free(&j->alloc, j->side);
         j->side = NULL;
         j->side_len = j->side_cap = j->side_records = 0;
-        pl_junlock(&j->mu);
+        pl_mutex_unlock(&j->mu);
         PL_LOG_W(j->log, "journal: compaction failed (%d); the log keeps growing", rc);
         rc = rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
     }
-    pl_junlock(&j->cmu);
+    pl_mutex_unlock(&j->cmu);
     return rc;
 }

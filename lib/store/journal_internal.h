@@ -1,15 +1,15 @@
 /* The journal's own parts, shared by journal.c (format, map, replay,
- * writing, group commit, open and close, the POSIX backend) and
+ * writing, group commit, open and close, the file backend) and
  * journal_compact.c (compaction, inline and in the background). Never
  * included elsewhere. */
 #ifndef PARLEY_JOURNAL_INTERNAL_H
 #define PARLEY_JOURNAL_INTERNAL_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 
 #include <mbedtls/gcm.h>
 
+#include "platform/thread.h"
 #include "store/journal.h"
 #include "util/rand.h"
 
@@ -53,7 +53,7 @@ struct pl_journal {
     /* Writers (put, del, clear; the caller's lock serialises them) hold
      * `mu` while they change the map or the log; the background compaction
      * holds it only for its short steps. `cmu`: one compaction at a time. */
-    pthread_mutex_t mu, cmu;
+    pl_mutex mu, cmu;
     /* Record numbers: `written` records are in the log (in the OS, at
      * least), the first `synced` of them on stable storage. */
     _Atomic uint64_t written, synced;
@@ -98,8 +98,5 @@ void pl_jmark_synced(pl_journal *j, uint64_t upto);
 /* Inline compaction, under mu (pl_journal_compact and the automatic one
  * without a notify hook). */
 int pl_jcompact_inline(pl_journal *j);
-
-void pl_jlock(pthread_mutex_t *m);
-void pl_junlock(pthread_mutex_t *m);
 
 #endif

@@ -64,9 +64,9 @@ int pl_journal_put(pl_journal *j, uint8_t ns, const char *key, const void *value
         pl_free(&j->alloc, ne.key);
         return rc;
     }
-    pl_jlock(&j->mu);
+    pl_mutex_lock(&j->mu);
     rc = put_locked(j, &ne, rec, rlen, sync);
-    pl_junlock(&j->mu);
+    pl_mutex_unlock(&j->mu);
     pl_free(&j->alloc, rec);
     return rc;
 }
@@ -96,14 +96,14 @@ int pl_journal_del(pl_journal *j, uint8_t ns, const char *key, int sync)
     pl_jfind(j, ns, key, keylen, &found);
     if (!found)
         return sync ? pl_journal_sync(j) : PARLEY_OK;
-    pl_jlock(&j->mu);
+    pl_mutex_lock(&j->mu);
     rc = write_marker(j, PL_JOP_DEL, ns, key, keylen, sync);
     if (rc == PARLEY_OK) {
         pl_jmap_del(j, ns, key, keylen);
         j->dead += 2;
         maybe_compact(j);
     }
-    pl_junlock(&j->mu);
+    pl_mutex_unlock(&j->mu);
     return rc;
 }
 
@@ -116,13 +116,13 @@ int pl_journal_clear_ns(pl_journal *j, uint8_t ns)
         live += j->e[i].ns == ns;
     if (live == 0)
         return pl_journal_sync(j);
-    pl_jlock(&j->mu);
+    pl_mutex_lock(&j->mu);
     /* A CLEAR record carries a placeholder key: replay wants one. */
     int rc = write_marker(j, PL_JOP_CLEAR, ns, "*", 1, 1);
     if (rc == PARLEY_OK) {
         j->dead += 1 + pl_jmap_clear_ns(j, ns);
         maybe_compact(j);
     }
-    pl_junlock(&j->mu);
+    pl_mutex_unlock(&j->mu);
     return rc;
 }

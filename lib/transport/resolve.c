@@ -6,23 +6,19 @@
  * pl_transport_free(), so the thread is detached and the transport only
  * abandons the lookup. `done` is called under the lookup's lock, and
  * abandoning takes that lock, so no callback reaches a transport that has
- * gone. The OS calls are in the three functions at the top. */
+ * gone. */
 #include "transport/resolve.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
 
 #include "parley.h"
+#include "platform/net.h"
+#include "platform/thread.h"
 
 struct pl_lookup {
     pl_alloc alloc;
-    pthread_mutex_t lock;
+    pl_mutex lock;
+    pl_thread thread;
     char *host;
     pl_resolve_fn fn;
     void *fn_user;
@@ -40,67 +36,43 @@ int pl_resolve_system(void *user, const char *host, char (*out)[PL_RESOLVE_ADDR_
                       char *why, size_t size)
 {
     (void)user;
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(host, NULL, &hints, &res);
-    if (rc != 0) {
-        snprintf(why, size, "cannot resolve %.120s: %s", host, gai_strerror(rc));
-        return PARLEY_ERR_CONNECT;
-    }
-    int n = 0;
-    for (const struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ai->ai_addr;
-        if (ai->ai_family == AF_INET &&
-            inet_ntop(AF_INET, &sin->sin_addr, out[n], PL_RESOLVE_ADDR_MAX))
-            n++;
-    }
-    freeaddrinfo(res);
-    if (!n)
-        snprintf(why, size, "cannot resolve %.120s: no IPv4 address", host);
-    return n ? n : PARLEY_ERR_CONNECT;
+    return pl_net_resolve_ipv4(host, out, max, why, size);
 }
 
 int pl_resolve_is_numeric(const char *host)
 {
-    unsigned char buf[sizeof(struct in6_addr)];
-    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+    return pl_net_is_numeric(host);
 }
 
-static void *lookup_thread(void *arg);
+static void lookup_thread(void *arg);
 
 /* A detached thread: nobody waits for a lookup that may never end. */
 static int spawn_detached(pl_lookup *l)
 {
-    pthread_attr_t attr;
-    pthread_t th;
-    if (pthread_attr_init(&attr) != 0)
+    if (pl_thread_start(&l->thread, lookup_thread, l) != PARLEY_OK)
         return PARLEY_ERR_THREAD;
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&th, &attr, lookup_thread, l);
-    pthread_attr_destroy(&attr);
-    return rc == 0 ? PARLEY_OK : PARLEY_ERR_THREAD;
+    pl_thread_detach(&l->thread);
+    return PARLEY_OK;
 }
 
 /* ---- the lookup ------------------------------------------------------------- */
 
 static void lookup_free(pl_lookup *l)
 {
-    pthread_mutex_destroy(&l->lock);
+    pl_mutex_destroy(&l->lock);
     pl_alloc a = l->alloc;
     pl_free(&a, l->host);
     pl_free(&a, l);
 }
 
-static void *lookup_thread(void *arg)
+static void lookup_thread(void *arg)
 {
     pl_lookup *l = arg;
     char addr[PL_RESOLVE_MAX][PL_RESOLVE_ADDR_MAX], why[PL_RESOLVE_WHY] = "";
     int n = l->fn(l->fn_user, l->host, addr, PL_RESOLVE_MAX, why, sizeof why);
     if (n > PL_RESOLVE_MAX)
         n = PL_RESOLVE_MAX;
-    pthread_mutex_lock(&l->lock);
+    pl_mutex_lock(&l->lock);
     l->count = n;
     if (n > 0)
         memcpy(l->addr, addr, (size_t)n * sizeof addr[0]);
@@ -109,10 +81,9 @@ static void *lookup_thread(void *arg)
     int gone = l->abandoned;
     if (!gone)
         l->done(l->user);
-    pthread_mutex_unlock(&l->lock);
+    pl_mutex_unlock(&l->lock);
     if (gone)
         lookup_free(l);
-    return NULL;
 }
 
 int pl_lookup_start(const pl_alloc *a, const char *host, pl_resolve_fn fn, void *fn_user,
@@ -127,7 +98,11 @@ int pl_lookup_start(const pl_alloc *a, const char *host, pl_resolve_fn fn, void 
         pl_free(a, l);
         return PARLEY_ERR_NOMEM;
     }
-    pthread_mutex_init(&l->lock, NULL);
+    if (pl_mutex_init(&l->lock, 0) != PARLEY_OK) {
+        pl_free(a, l->host);
+        pl_free(a, l);
+        return PARLEY_ERR_NOMEM;
+    }
     l->fn = fn ? fn : pl_resolve_system;
     l->fn_user = fn_user;
     l->done = done;
@@ -144,7 +119,7 @@ int pl_lookup_start(const pl_alloc *a, const char *host, pl_resolve_fn fn, void 
 int pl_lookup_finished(pl_lookup *l, int *count, char (*out)[PL_RESOLVE_ADDR_MAX],
                        char why[PL_RESOLVE_WHY])
 {
-    pthread_mutex_lock(&l->lock);
+    pl_mutex_lock(&l->lock);
     int fin = l->finished;
     if (fin) {
         *count = l->count;
@@ -152,7 +127,7 @@ int pl_lookup_finished(pl_lookup *l, int *count, char (*out)[PL_RESOLVE_ADDR_MAX
             memcpy(out, l->addr, (size_t)l->count * sizeof l->addr[0]);
         memcpy(why, l->why, PL_RESOLVE_WHY);
     }
-    pthread_mutex_unlock(&l->lock);
+    pl_mutex_unlock(&l->lock);
     return fin;
 }
 
@@ -160,10 +135,10 @@ void pl_lookup_abandon(pl_lookup *l)
 {
     if (!l)
         return;
-    pthread_mutex_lock(&l->lock);
+    pl_mutex_lock(&l->lock);
     int fin = l->finished;
     l->abandoned = 1;
-    pthread_mutex_unlock(&l->lock);
+    pl_mutex_unlock(&l->lock);
     if (fin)
         lookup_free(l);
 }

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "platform/net.h"
 #include "util/alloc.h"
 
-/* The longest numeric address written: IPv6 with a scope, NUL included. */
-#define PL_RESOLVE_ADDR_MAX 64
+#define PL_RESOLVE_ADDR_MAX PL_NET_ADDR_MAX
 
 /* Resolves `host` to the numeric addresses a client can connect to, best
  * first, written one after another into out[max][PL_RESOLVE_ADDR_MAX];
@@ -22,7 +22,7 @@
 typedef int (*pl_resolve_fn)(void *user, const char *host, char (*out)[PL_RESOLVE_ADDR_MAX],
                              int max, char *why, size_t size);
 
-/* The default: getaddrinfo, IPv4 addresses only (the libwebsockets build
+/* The default: the system's resolver (pl_net_resolve_ipv4), IPv4 only (the libwebsockets build
  * has no IPv6). */
 int pl_resolve_system(void *user, const char *host, char (*out)[PL_RESOLVE_ADDR_MAX], int max,
                       char *why, size_t size);

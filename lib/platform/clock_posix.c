@@ -1,4 +1,4 @@
-#include "util/clock.h"
+#include "platform/clock.h"
 
 #include <time.h>
 
