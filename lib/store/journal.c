@@ -772,7 +772,10 @@ static int fio_truncate(void *user, const char *name, size_t len)
 }
 
 /* The directory is synced by fio_sync_dir, which the journal calls without
- * holding up writers. */
+ * holding up writers. Until then the renamed log counts as created: a
+ * writer that syncs it in the meantime (or a commit after a failed
+ * directory sync) syncs the directory too, so nothing it reports durable
+ * could come back as the old log after a power loss. */
 static int fio_rename(void *user, const char *from, const char *to)
 {
     file_io *f = user;
@@ -780,14 +783,18 @@ static int fio_rename(void *user, const char *from, const char *to)
     fio_drop(fio_slot_of(f, to));
     if (pl_dir_rename(f->dir, from, to) != PARLEY_OK)
         return PARLEY_ERR_IO;
-    atomic_store(&f->slot[SLOT_LOG].created, 0);
     atomic_store(&f->slot[SLOT_TMP].created, 0);
+    atomic_store(&f->slot[SLOT_LOG].created, 1);
     return PARLEY_OK;
 }
 
 static int fio_sync_dir(void *user)
 {
-    return pl_dir_sync(((file_io *)user)->dir) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_IO;
+    file_io *f = user;
+    if (pl_dir_sync(f->dir) != PARLEY_OK)
+        return PARLEY_ERR_IO;
+    atomic_store(&f->slot[SLOT_LOG].created, 0);
+    return PARLEY_OK;
 }
 
 static int fio_remove(void *user, const char *name)

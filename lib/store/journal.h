@@ -46,7 +46,9 @@ typedef struct pl_journal_io {
                     size_t *len);
     /* Appends; on a short or failed write the file may hold part of it. */
     int (*append)(void *user, const char *name, const void *data, size_t len);
-    /* Makes everything appended to `name` durable (fsync). */
+    /* Makes everything appended to `name` durable (fsync), its directory
+     * entry included when it was created or renamed to since the last
+     * sync_dir. */
     int (*sync)(void *user, const char *name);
     /* Cuts `name` to `len` bytes (drops a torn tail). */
     int (*truncate)(void *user, const char *name, size_t len);
