@@ -2,8 +2,10 @@
  * Windows under wine): replacing a file over another (POSIX rename
  * semantics, even with the target open), appending, syncing, reading with
  * limits, truncating, removing, directories and files with non-ASCII
- * names, listing; recursive and plain locks under two threads; entropy,
- * clocks, device facts and the CA store. */
+ * names, listing; a rename made durable apart, a file synced through a
+ * handle of its own; recursive and plain locks under two threads, a
+ * condition, a detached thread; name resolution; entropy, clocks, device
+ * facts and the CA store. */
 #include "testlib.h"
 
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "platform/device.h"
 #include "platform/entropy.h"
 #include "platform/fs.h"
+#include "platform/net.h"
 #include "platform/thread.h"
 
 static tl_alloc ta;
@@ -152,6 +155,36 @@ static void test_replace_semantics(void)
     fx_close(&fx);
 }
 
+/* pl_dir_rename replaces as pl_dir_replace does (made durable by a
+ * pl_dir_sync); pl_dir_sync_file syncs a file through its own handle while
+ * another appends to it. */
+static void test_rename_and_sync_file(void)
+{
+    fixture fx;
+    fx_open(&fx, "plat-rename");
+    put(fx.d, "journal", "old");
+    put(fx.d, "journal.tmp", "compacted");
+    CHECK_INT(pl_dir_rename(fx.d, "journal.tmp", "journal"), PARLEY_OK);
+    CHECK_INT(pl_dir_sync(fx.d), PARLEY_OK);
+    expect(fx.d, "journal", "compacted");
+    expect(fx.d, "journal.tmp", NULL);
+    CHECK_INT(pl_dir_rename(fx.d, "journal.tmp", "journal"), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_dir_rename(fx.d, "journal", "../x"), PARLEY_ERR_INVALID_ARG);
+
+    pl_file f;
+    int created = 1;
+    REQUIRE_INT(pl_file_open_append(fx.d, "journal", &created, &f), PARLEY_OK);
+    CHECK_INT(created, 0);
+    CHECK_INT(pl_file_append(&f, "+more", 5), PARLEY_OK);
+    CHECK_INT(pl_dir_sync_file(fx.d, "journal"), PARLEY_OK);
+    CHECK_INT(pl_file_append(&f, "+again", 6), PARLEY_OK);
+    pl_file_close(&f);
+    expect(fx.d, "journal", "compacted+more+again");
+    CHECK_INT(pl_dir_sync_file(fx.d, "none"), PARLEY_ERR_NOT_FOUND);
+    CHECK_INT(pl_dir_sync_file(fx.d, "a/b"), PARLEY_ERR_INVALID_ARG);
+    fx_close(&fx);
+}
+
 typedef struct listing {
     int files;
     int saw_unicode;
@@ -237,6 +270,62 @@ static void test_threads_and_locks(void)
     }
 }
 
+/* A waiter on a condition sleeps until signalled (the flag is set only
+ * under the lock, so it cannot miss it), and a detached thread runs on
+ * its own. */
+typedef struct handoff {
+    pl_mutex lock;
+    pl_cond cond;
+    int flag, seen;
+    pl_thread th;
+} handoff;
+
+static void signal_after_work(void *arg)
+{
+    handoff *h = arg;
+    pl_mutex_lock(&h->lock);
+    h->flag = 1;
+    pl_cond_signal(&h->cond);
+    pl_mutex_unlock(&h->lock);
+}
+
+static void test_condition_and_detached_thread(void)
+{
+    handoff h = {.flag = 0};
+    REQUIRE_INT(pl_mutex_init(&h.lock, 0), PARLEY_OK);
+    REQUIRE_INT(pl_cond_init(&h.cond), PARLEY_OK);
+    REQUIRE_INT(pl_thread_start(&h.th, signal_after_work, &h), PARLEY_OK);
+    pl_thread_detach(&h.th);
+    pl_mutex_lock(&h.lock);
+    while (!h.flag)
+        pl_cond_wait(&h.cond, &h.lock);
+    h.seen = h.flag;
+    pl_mutex_unlock(&h.lock);
+    CHECK_INT(h.seen, 1);
+    /* The detached thread may still be leaving signal_after_work: take the
+     * lock once more so it has let go before the lock goes. */
+    pl_mutex_lock(&h.lock);
+    pl_mutex_unlock(&h.lock);
+    pl_cond_destroy(&h.cond);
+    pl_mutex_destroy(&h.lock);
+}
+
+/* The system resolver: localhost has an IPv4 address (every test machine
+ * maps it, no DNS server needed); a numeric address is told apart from a
+ * name. (A failing lookup is tested through the transport's hook.) */
+static void test_name_resolution(void)
+{
+    char addr[4][PL_NET_ADDR_MAX], why[160] = "";
+    int n = pl_net_resolve_ipv4("localhost", addr, 4, why, sizeof why);
+    CHECK(n >= 1);
+    if (n >= 1)
+        CHECK(strncmp(addr[0], "127.", 4) == 0);
+    CHECK_INT(pl_net_is_numeric("127.0.0.1"), 1);
+    CHECK_INT(pl_net_is_numeric("::1"), 1);
+    CHECK_INT(pl_net_is_numeric("localhost"), 0);
+    CHECK_INT(pl_net_is_numeric("1.2.3"), 0);
+}
+
 static void test_entropy(void)
 {
     unsigned char a[64], b[64], zero[64] = {0};
@@ -318,8 +407,11 @@ int main(void)
     RUN(test_dirs_with_non_ascii_names);
     RUN(test_append_sync_read);
     RUN(test_replace_semantics);
+    RUN(test_rename_and_sync_file);
     RUN(test_list_and_read_paths);
     RUN(test_threads_and_locks);
+    RUN(test_condition_and_detached_thread);
+    RUN(test_name_resolution);
     RUN(test_entropy);
     RUN(test_clocks);
     RUN(test_device_facts);
