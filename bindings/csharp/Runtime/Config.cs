@@ -101,6 +101,12 @@ namespace Parley
             return Check(Native.parley_config_set_data_dir(H, Utf8.In(dir, "dir")), "parley_config_set_data_dir");
         }
 
+        /// <summary>When a queued item counts as stored (parley_config_set_durability).</summary>
+        public Config SetDurability(Durability mode)
+        {
+            return Check(Native.parley_config_set_durability(H, (int)mode), "parley_config_set_durability");
+        }
+
         public Config SetOutboxCap(uint cap)
         {
             return Check(Native.parley_config_set_outbox_cap(H, cap), "parley_config_set_outbox_cap");

@@ -109,7 +109,7 @@ inline const char *to_string(LogLevel v) noexcept
 // disk (e.g. before the app is suspended).
 //
 // PARLEY_DURABILITY_SYNC: the call also fsyncs before it returns (the
-// behaviour before 0.2): nothing the call accepted can be lost, not even
+// behaviour of 0.1): nothing the call accepted can be lost, not even
 // by a power loss (as far as the device honours fsync), at the cost of an
 // fsync on the caller's thread for each such call (milliseconds on phone
 // or console flash). STORED follows PENDING at once.
