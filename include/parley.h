@@ -428,7 +428,10 @@ PARLEY_API void parley_client_free(parley_client *pc);
  * game: the host's thread only calls the API and parley_poll(), which never
  * touch the network or wait for the disk; the TLS handshake, name lookups
  * and reads all happen on the I/O thread, which sleeps in poll() while
- * idle (it wakes for keepalive and the engine's own timers only).
+ * idle (it wakes for keepalive and the engine's own timers only). The
+ * client's threads never preempt the host's when a call wakes them (on
+ * Linux and Android they run as SCHED_BATCH: same priority and CPU share,
+ * but a woken one waits for a free CPU or its turn).
  * Errors: INVALID_ARG, STATE (already started), THREAD. */
 PARLEY_API int parley_start(parley_client *pc);
 

@@ -530,6 +530,7 @@ static void go_online(parley_client *pc)
 static void io_thread(void *arg)
 {
     parley_client *pc = arg;
+    pl_thread_yield_to_host();
     pl_mutex_lock(&pc->lock);
     go_online(pc);
     pl_mutex_unlock(&pc->lock);

@@ -60,6 +60,7 @@ static void disk_thread(void *arg)
 {
     pl_disk *d = arg;
     int want;
+    pl_thread_yield_to_host();
     while ((want = next_request(d)) != 0) {
         /* A compaction leaves everything before it synced: commit after. */
         if ((want & PL_JOURNAL_WANT_COMPACT) && pl_journal_compact_background(d->j) == PARLEY_OK &&

@@ -47,6 +47,14 @@ typedef struct pl_thread {
 
 /* Runs fn(arg) on a new thread; PARLEY_OK or PARLEY_ERR_NOMEM. */
 int pl_thread_start(pl_thread *t, void (*fn)(void *arg), void *arg);
+/* The calling thread stops preempting the threads it wakes up beside: on
+ * Linux (and Android) it becomes SCHED_BATCH, which keeps its priority and
+ * share of the CPU but, when woken, waits for a free CPU or the running
+ * thread's turn instead of interrupting it. For the library's own threads,
+ * so that waking them from a host's call (a send waking the I/O thread)
+ * does not stall the host's thread for their work. Elsewhere it does
+ * nothing. */
+void pl_thread_yield_to_host(void);
 /* Waits for the thread to end. */
 void pl_thread_join(pl_thread *t);
 /* Nobody will join the thread: its resources go when it ends. Once, right

@@ -1,6 +1,10 @@
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* SCHED_BATCH */
+#endif
 #include "platform/thread.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include "parley.h"
 
@@ -81,4 +85,12 @@ void pl_thread_join(pl_thread *t)
 void pl_thread_detach(pl_thread *t)
 {
     pthread_detach(*THREAD(t));
+}
+
+void pl_thread_yield_to_host(void)
+{
+#if defined(SCHED_BATCH)
+    struct sched_param sp = {.sched_priority = 0};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+#endif
 }

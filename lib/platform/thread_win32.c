@@ -110,3 +110,8 @@ void pl_thread_detach(pl_thread *t)
 {
     CloseHandle(*THREAD(t));
 }
+
+/* Windows has no such policy; a lower priority would starve the thread. */
+void pl_thread_yield_to_host(void)
+{
+}

@@ -6,10 +6,16 @@
  * handle of its own; recursive and plain locks under two threads, a
  * condition, a detached thread; name resolution; entropy, clocks, device
  * facts and the CA store. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* SCHED_BATCH */
+#endif
 #include "testlib.h"
 
 #include <stdio.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #include "platform/ca.h"
 #include "platform/clock.h"
@@ -310,6 +316,32 @@ static void test_condition_and_detached_thread(void)
     pl_mutex_destroy(&h.lock);
 }
 
+/* A library thread that yields to the host is SCHED_BATCH on Linux (and
+ * says so), and its creator's policy is untouched. */
+static void yield_and_report(void *arg)
+{
+    pl_thread_yield_to_host();
+#if defined(__linux__)
+    *(int *)arg = sched_getscheduler(0);
+#else
+    *(int *)arg = 0;
+#endif
+}
+
+static void test_thread_yields_to_host(void)
+{
+    int policy = -1;
+    pl_thread th;
+    REQUIRE_INT(pl_thread_start(&th, yield_and_report, &policy), PARLEY_OK);
+    pl_thread_join(&th);
+#if defined(__linux__)
+    CHECK_INT(policy, SCHED_BATCH);
+    CHECK_INT(sched_getscheduler(0), SCHED_OTHER);
+#else
+    CHECK_INT(policy, 0);
+#endif
+}
+
 /* The system resolver: localhost has an IPv4 address (every test machine
  * maps it, no DNS server needed); a numeric address is told apart from a
  * name. (A failing lookup is tested through the transport's hook.) */
@@ -411,6 +443,7 @@ int main(void)
     RUN(test_list_and_read_paths);
     RUN(test_threads_and_locks);
     RUN(test_condition_and_detached_thread);
+    RUN(test_thread_yields_to_host);
     RUN(test_name_resolution);
     RUN(test_entropy);
     RUN(test_clocks);
