@@ -901,7 +901,7 @@ static void test_resolver_off_thread(void)
         CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
         CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
         /* The lookup hangs; servicing does not wait for it. */
-        CHECK(longest_pass(&c, 300) < 200);
+        CHECK(longest_pass(&c, 300) < 1000); /* a lookup on this thread: 3000 */
         CHECK_INT(atomic_load(&d.calls), 1);
         CHECK_INT(c.opened + c.closed, 0);
         atomic_store(&d.release, 1);
