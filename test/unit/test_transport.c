@@ -849,7 +849,7 @@ static void exchange(cstate *c, server *s)
  * latest after 3 s, so that one run on the servicing thread shows up as a
  * slow pass instead of a hang. */
 typedef struct slow_dns {
-    atomic_int release, calls;
+    atomic_int release, calls, done; /* done: the resolver let go of it */
     int fail;
     char host[64];
 } slow_dns;
@@ -864,7 +864,9 @@ static int slow_resolve(void *user, const char *host, char (*out)[PL_RESOLVE_ADD
     int64_t end = now_ms() + 3000;
     while (!atomic_load(&d->release) && now_ms() < end)
         sleep_ms(5);
-    if (d->fail) {
+    int fail = d->fail;
+    atomic_store(&d->done, 1); /* the last touch of *d */
+    if (fail) {
         snprintf(why, size, "cannot resolve %s: no such host (test)", host);
         return PARLEY_ERR_CONNECT;
     }
@@ -918,8 +920,8 @@ static void test_resolver_off_thread(void)
         c_clear(&c);
     }
     /* Freed while its lookup still hangs: the lookup's thread lets go of
-     * it later, and nothing waits for it. */
-    slow_dns d = {0};
+     * it later, and nothing waits for it. (`d` outlives that thread.) */
+    static slow_dns d;
     cstate c;
     pl_transport_config cfg = config(url, NULL);
     cfg.resolve = slow_resolve;
@@ -931,6 +933,8 @@ static void test_resolver_off_thread(void)
     pl_transport_free(c.t);
     CHECK(now_ms() - t0 < 1000);
     atomic_store(&d.release, 1);
+    while (!atomic_load(&d.done) && now_ms() - t0 < 10000)
+        sleep_ms(5);
     c_clear(&c);
     server_stop(&s);
 }
