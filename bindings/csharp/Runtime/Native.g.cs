@@ -61,7 +61,7 @@ namespace Parley
         Debug = 3,
     }
 
-    /// <summary>parley_durability: What PARLEY_OK from a call that queues an outbox item (parley_conversation_start, parley_send_text, parley_postback, parley_track_event, parley_survey_submit, parley_survey_dismiss) promises when there is a data dir (or host storage). PARLEY_DURABILITY_WRITE (the default): the item has been written to the journal file on the caller's thread (a write(2) into the OS, no fsync), so killing or crashing the process right after the call loses nothing. The client's disk thread then syncs everything written so far in one fsync (a group commit; it starts as soon as there is something to sync, and what is written while it runs goes into the next one), and each message or reported item is then announced by a PARLEY_EV_MESSAGE_STATUS event with PARLEY_MSG_STORED (after its PENDING). A power loss or OS crash can lose the items whose STORED has not arrived: those written during the last fsync or two, typically a few milliseconds of the user's input (the time an fsync takes on the device). An item the server acknowledged first (SENT) gets no STORED: the server has it. parley_unsynced_count() says whether anything is still waiting for the disk (e.g. before the app is suspended). PARLEY_DURABILITY_SYNC: the call also fsyncs before it returns (the behaviour of 0.1): nothing the call accepted can be lost, not even by a power loss (as far as the device honours fsync), at the cost of an fsync on the caller's thread for each such call (milliseconds on phone or console flash). STORED follows PENDING at once. In both modes cursor moves, acks and the session token are written without an fsync, and cursors at most every half second: after a crash the host may get the last messages again, never lose one (docs/protocol.md, "The delivery promise"). Without a data dir nothing is durable and no STORED is reported. Errors: INVALID_ARG (NULL cfg, unknown mode).</summary>
+    /// <summary>parley_durability: What PARLEY_OK from a call that queues an outbox item (parley_conversation_start, parley_conversation_start_about, parley_send_text, parley_postback, parley_track_event, parley_survey_submit, parley_survey_dismiss) promises when there is a data dir (or host storage). PARLEY_DURABILITY_WRITE (the default): the item has been written to the journal file on the caller's thread (a write(2) into the OS, no fsync), so killing or crashing the process right after the call loses nothing. The client's disk thread then syncs everything written so far in one fsync (a group commit; it starts as soon as there is something to sync, and what is written while it runs goes into the next one), and each message or reported item is then announced by a PARLEY_EV_MESSAGE_STATUS event with PARLEY_MSG_STORED (after its PENDING). A power loss or OS crash can lose the items whose STORED has not arrived: those written during the last fsync or two, typically a few milliseconds of the user's input (the time an fsync takes on the device). An item the server acknowledged first (SENT) gets no STORED: the server has it. parley_unsynced_count() says whether anything is still waiting for the disk (e.g. before the app is suspended). PARLEY_DURABILITY_SYNC: the call also fsyncs before it returns (the behaviour of 0.1): nothing the call accepted can be lost, not even by a power loss (as far as the device honours fsync), at the cost of an fsync on the caller's thread for each such call (milliseconds on phone or console flash). STORED follows PENDING at once. In both modes cursor moves, acks and the session token are written without an fsync, and cursors at most every half second: after a crash the host may get the last messages again, never lose one (docs/protocol.md, "The delivery promise"). Without a data dir nothing is durable and no STORED is reported. Errors: INVALID_ARG (NULL cfg, unknown mode).</summary>
     public enum Durability
     {
         Write = 1,
@@ -82,6 +82,17 @@ namespace Parley
         Device = 6,
         /// <summary>a free-text survey answer</summary>
         Survey = 7,
+    }
+
+    /// <summary>parley_severity: The host's severity hint for a request (parley_conversation_start_about).</summary>
+    public enum Severity
+    {
+        /// <summary>nothing said</summary>
+        None = 0,
+        Low = 1,
+        Medium = 2,
+        High = 3,
+        Critical = 4,
     }
 
     /// <summary>parley_event_type: parley_event_type(). The values are part of the ABI: new types get new numbers at the end.</summary>
@@ -287,6 +298,7 @@ namespace Parley
             "parley_set_device_fact",
             "parley_track_event",
             "parley_conversation_start",
+            "parley_conversation_start_about",
             "parley_send_text",
             "parley_unsynced_count",
             "parley_outbox_count",
@@ -412,6 +424,11 @@ namespace Parley
             "RedactField.Event=5",
             "RedactField.Device=6",
             "RedactField.Survey=7",
+            "Severity.None=0",
+            "Severity.Low=1",
+            "Severity.Medium=2",
+            "Severity.High=3",
+            "Severity.Critical=4",
             "EventType.Connection=1",
             "EventType.Message=2",
             "EventType.MessageStatus=3",
@@ -625,6 +642,8 @@ namespace Parley
         internal static extern int parley_track_event(ClientHandle pc, byte[] name, byte[] json_object);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_conversation_start(ClientHandle pc, byte[] subject, byte[] conv_id_out, UIntPtr out_size);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_conversation_start_about(ClientHandle pc, byte[] subject, byte[] category, byte[] area, int severity, byte[] conv_id_out, UIntPtr out_size);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_send_text(ClientHandle pc, byte[] conv_id, byte[] text, byte[] msg_id_out, UIntPtr out_size);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

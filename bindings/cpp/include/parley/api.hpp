@@ -89,7 +89,8 @@ inline const char *to_string(LogLevel v) noexcept
 }
 
 // parley_durability: What PARLEY_OK from a call that queues an outbox item
-// (parley_conversation_start, parley_send_text, parley_postback,
+// (parley_conversation_start, parley_conversation_start_about,
+// parley_send_text, parley_postback,
 // parley_track_event, parley_survey_submit, parley_survey_dismiss)
 // promises when there is a data dir (or host storage).
 //
@@ -154,6 +155,27 @@ inline const char *to_string(RedactField v) noexcept
     case RedactField::Event: return "event";
     case RedactField::Device: return "device";
     case RedactField::Survey: return "survey";
+    default: return "unknown";
+    }
+}
+
+// parley_severity: The host's severity hint for a request (parley_conversation_start_about).
+enum class Severity : int {
+    None = PARLEY_SEVERITY_NONE, // nothing said
+    Low = PARLEY_SEVERITY_LOW,
+    Medium = PARLEY_SEVERITY_MEDIUM,
+    High = PARLEY_SEVERITY_HIGH,
+    Critical = PARLEY_SEVERITY_CRITICAL,
+};
+
+inline const char *to_string(Severity v) noexcept
+{
+    switch (v) {
+    case Severity::None: return "none";
+    case Severity::Low: return "low";
+    case Severity::Medium: return "medium";
+    case Severity::High: return "high";
+    case Severity::Critical: return "critical";
     default: return "unknown";
     }
 }
@@ -441,6 +463,7 @@ inline constexpr const char *api_functions[] = {
     "parley_set_device_fact",
     "parley_track_event",
     "parley_conversation_start",
+    "parley_conversation_start_about",
     "parley_send_text",
     "parley_unsynced_count",
     "parley_outbox_count",
