@@ -41,6 +41,14 @@ struct parley_config {
     parley_redact_text_fn redact_text_fn;
     void *redact_user;
     int default_redactor;
+    int durability; /* PARLEY_DURABILITY_* */
+    /* How host names are resolved (NULL: the system's resolver); set only
+     * by tests, through pl_config_set_resolver. */
+    pl_resolve_fn resolve;
+    void *resolve_user;
 };
+
+/* Tests: resolve host names with `fn` on the lookup thread. */
+void pl_config_set_resolver(parley_config *cfg, pl_resolve_fn fn, void *user);
 
 #endif

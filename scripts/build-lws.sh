@@ -12,7 +12,7 @@ prefix=${1:?usage: build-lws.sh PREFIX [CMAKE_ARG...]}
 shift
 patches="$(cd "$(dirname "$0")" && pwd)/lws-patches"
 # A new stamp whenever the patches change, so cached builds are redone.
-stamp="$prefix/.parley-lws-4.1.6-mbedtls-p2"
+stamp="$prefix/.parley-lws-4.1.6-mbedtls-p3"
 if [ $# -gt 0 ]; then
     stamp="$stamp-$(printf '%s\n' "$@" | sha256sum | cut -c1-16)"
 fi
