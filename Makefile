@@ -10,6 +10,11 @@ DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-d
                 python3 python3-clang python3-pytest mono-mcs mono-runtime \
                 lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
 
+# Issue 17 (beyond one machine): PostgreSQL and Redis for the server's
+# second store and fan-out (tests start private instances of both), libuv
+# for the server's epoll-based libwebsockets, HAProxy for the cluster.
+DEB_PACKAGES += postgresql redis-server libpq-dev libhiredis-dev libuv1-dev haproxy
+
 .PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api
 
 all: build
@@ -32,6 +37,7 @@ deps:
 
 lws:
 	scripts/build-lws.sh $(LWS_PREFIX)
+	scripts/build-lws.sh $(LWS_PREFIX)-uv libuv
 
 build: lws
 	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)

@@ -1,7 +1,6 @@
 /* parley-server: the reference support backend for libparley. One process,
  * one lws service thread: the parley.v1 WebSocket endpoint at "/" and the
  * agents' HTTP API under "/api/", both on one port, stored in SQLite. */
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "api_routes.h"
 #include "banner.h"
+#include "evloop.h"
 #include "flow.h"
 #include "frame_table.h"
 #include "http.h"
@@ -69,6 +69,7 @@ typedef struct options {
     const char *bot;      /* the bot's flow file */
     const char *kb;       /* the knowledge base directory */
     abuse_cfg abuse;
+    evloop_kind loop; /* --event-loop */
     /* The shipped data's paths, the defaults above point into them. */
     char default_surveys[DATA_PATH_MAX + 32], default_bot[DATA_PATH_MAX + 32],
         default_kb[DATA_PATH_MAX + 32];
@@ -78,15 +79,6 @@ typedef struct options {
 typedef struct secrets {
     char *agent_token, *jwt_secret, *hmac_secret;
 } secrets;
-
-/* Written by the signal handler, read by the service loop: the one piece of
- * process-global state, because a signal handler has no other way in. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
 
 static void usage(FILE *out)
 {
@@ -121,6 +113,9 @@ static void usage(FILE *out)
             "  --bot FILE         the bot's flow (default: the shipped example flow)\n"
             "  --kb DIR           knowledge base: a directory of Markdown articles\n"
             "                     (default: the shipped example articles)\n"
+            "  --event-loop poll|libuv  libwebsockets' event loop (default: libuv when\n"
+            "                     built with it; poll() scans every connection on\n"
+            "                     each wake-up: for comparisons)\n"
             "  --help             show this help\n"
             "abuse limits (README \"Limits\"):\n",
             SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT);
@@ -191,6 +186,8 @@ static int set_option(options *o, const char *name, const char *value)
         return parse_long(value, 1, SERVER_MAX_TEXT_LIMIT, &o->max_text);
     if (strcmp(name, "--jwt-max-lifetime") == 0)
         return parse_long(value, 1, JWT_LIFETIME_LIMIT_S, &o->jwt_max_lifetime);
+    if (strcmp(name, "--event-loop") == 0)
+        return evloop_parse(value, &o->loop);
     if (strcmp(name, "--surveys") == 0) {
         o->surveys = value;
         o->surveys_explicit = 1;
@@ -255,6 +252,7 @@ static void default_options(options *o)
     o->db_path = "parley-server.db";
     o->max_text = SERVER_MAX_TEXT_DEFAULT;
     abuse_defaults(&o->abuse);
+    o->loop = evloop_default();
     o->agent_token = (secret_src){"--agent-token", "PARLEY_AGENT_TOKEN", NULL, NULL};
     o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
     o->hmac_secret = (secret_src){"--hmac-secret", "PARLEY_HMAC_SECRET", NULL, NULL};
@@ -363,31 +361,19 @@ static int write_ready_file(const char *path, int port)
     return 0;
 }
 
-static void install_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 static void serve(struct lws_context *ctx, server *srv)
 {
     int64_t deadline;
 
-    /* The signal interrupts poll(), so lws_service returns promptly. */
-    while (!stop_signal) {
-        if (lws_service(ctx, 1000) < 0)
+    while (!evloop_signal()) {
+        if (evloop_service(ctx, -1) < 0)
             return;
     }
-    fprintf(stderr, "parley-server: signal %d, shutting down\n", (int)stop_signal);
+    fprintf(stderr, "parley-server: signal %d, shutting down\n", evloop_signal());
     ws_goaway_all(srv, GOAWAY_RECONNECT_MS, "shutdown");
     deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
     while (srv->nconns && util_now_ms() < deadline) {
-        if (lws_service(ctx, 100) < 0)
+        if (evloop_service(ctx, 100) < 0)
             return;
     }
 }
@@ -442,6 +428,7 @@ static int run(const options *o, server *srv)
                    LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
     info.user = srv;
     info.server_string = "parley-server";
+    evloop_configure(&info, o->loop);
     ctx = lws_create_context(&info);
     if (!ctx) {
         fprintf(stderr, "parley-server: cannot create the lws context\n");
@@ -454,7 +441,7 @@ static int run(const options *o, server *srv)
                 "or unreadable --cert/--key)\n",
                 o->host, o->port);
     else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
-        install_signals();
+        evloop_catch_signals(ctx);
         serve(ctx, srv);
         rc = 0;
     }
