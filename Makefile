@@ -94,6 +94,19 @@ BENCHES := bench_poll bench_journal bench_rtt bench_inbound bench_calls bench_id
 bench: build
 	@for b in $(BENCHES); do $(BUILD)/release/test/bench/$$b || exit 1; done
 
+# parley-server at scale (issue 17, test/bench/README.md): idle TLS
+# connections by the thousand (RSS, idle CPU, accept rate; libuv against
+# poll()) and messages persisted per second; a few minutes.
+.PHONY: bench-server
+bench-server: build
+	$(BUILD)/release/test/bench/bench_scale $(BENCH_SERVER_ARGS)
+
+# 100,000 simulated clients reconnecting to a backend that restarts
+# (test/sim/README.md): the reconnect spread, crash against goaway.
+.PHONY: sim
+sim: build
+	$(BUILD)/release/test/sim/sim_reconnect $(SIM_ARGS)
+
 # The delivery promise under fire (issue 3); CHAOS_ARGS="--seed N" replays a run.
 .PHONY: chaos
 chaos: build
