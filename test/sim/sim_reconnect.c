@@ -20,7 +20,6 @@
  *   sim_reconnect [--clients N] [--down S] [--window S] [--rows S]
  *                 [--check]   (exit 1 unless the spread's peak is bounded)
  * Defaults: 100,000 clients, away 10 s, window 60 s. */
-* /
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
