@@ -5,9 +5,10 @@
 # small patches in scripts/lws-patches/ (each says why).
 # Usage: scripts/build-lws.sh PREFIX [libuv]
 # With "libuv" the build also has lws' libuv event loop (epoll underneath),
-# linked in rather than loaded as a plugin: parley-server's build
-# (docs/scaling.md). The client library keeps the plain poll() build: it
-# holds one connection, and a host's own loop must not meet ours.
+# linked in rather than loaded as a plugin, and the patches of
+# scripts/lws-patches/server/ (a TLS connection's memory): parley-server's
+# build (docs/scaling.md). The client library keeps the plain poll() build:
+# it holds one connection, and a host's own loop must not meet ours.
 set -euo pipefail
 prefix=${1:?usage: build-lws.sh PREFIX [libuv]}
 variant=${2:-}
@@ -18,7 +19,7 @@ libuv) evlib=(-DLWS_WITH_LIBUV=ON -DLWS_WITH_EVLIB_PLUGINS=OFF) ;;
 esac
 patches="$(cd "$(dirname "$0")" && pwd)/lws-patches"
 # A new stamp whenever the patches change, so cached builds are redone.
-stamp="$prefix/.parley-lws-4.1.6-mbedtls${variant:+-$variant}-p1"
+stamp="$prefix/.parley-lws-4.1.6-mbedtls${variant:+-$variant-s1}-p1"
 [ -f "$stamp" ] && exit 0
 
 work="$prefix.work"
@@ -32,7 +33,9 @@ if ! apt-get source --only-source libwebsockets >source.log 2>&1; then
 fi
 src=$(find . -maxdepth 1 -type d -name 'libwebsockets-4.1.6*' | head -n 1)
 [ -n "$src" ] || { echo "build-lws: expected libwebsockets 4.1.6 source, got: $(ls)" >&2; exit 1; }
-for p in "$patches"/*.patch; do
+extra=()
+[ "$variant" = libuv ] && extra=("$patches"/server/*.patch)
+for p in "$patches"/*.patch ${extra[@]+"${extra[@]}"}; do
     patch -p1 --forward --quiet -d "$src" <"$p" >patch.log 2>&1 \
         || { cat patch.log >&2; echo "build-lws: $p does not apply" >&2; exit 1; }
 done

@@ -42,8 +42,9 @@ typedef struct opts {
     int idle_s, msg_s;
     const char *loops[2];
     int nloops;
-    int plain; /* --plain: ws:// without TLS (what an instance behind a TLS-terminating balancer
-                  serves) */
+    int plain;    /* --plain: ws:// without TLS */
+    int balancer; /* --balancer: TLS terminated by HAProxy in front of a ws:// server */
+    int lb_maxconn;
 } opts;
 
 typedef struct server {
@@ -174,35 +175,127 @@ static long long cpu_ticks(pid_t pid)
 
 /* ---- the idle connections ------------------------------------------------------- */
 
+/* ---- HAProxy in front (--balancer) ------------------------------------------------ */
+
+/* HAProxy terminating TLS (OpenSSL, which frees an idle connection's
+ * buffers) in TCP mode, forwarding to `backend` over plain ws:// on
+ * loopback: the cluster's layout (docs/scaling.md). */
+static int balancer_start(server *b, const tc_files *tc, int backend, int maxconn)
+{
+    char cfg[600], pem[600], ready[600], cmd[4096];
+    memset(b, 0, sizeof *b);
+    snprintf(b->dir, sizeof b->dir, "/tmp/bench-lb-XXXXXX");
+    if (!mkdtemp(b->dir))
+        return -1;
+    snprintf(cfg, sizeof cfg, "%s/haproxy.cfg", b->dir);
+    snprintf(pem, sizeof pem, "%s/crt.pem", b->dir);
+    snprintf(ready, sizeof ready, "%s/ready", b->dir);
+    snprintf(cmd, sizeof cmd,
+             "cat '%s' '%s' >'%s' && p=$(shuf -i 20000-60000 -n 1) && printf '"
+             "global\n  maxconn %d\n  nbthread 1\n"
+             "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n"
+             "  timeout server 1h\n"
+             "frontend fe\n  bind 127.0.0.1:%%s ssl crt %s\n  default_backend be\n"
+             "backend be\n  server s1 127.0.0.1:%d\n' $p >'%s' && echo $p >'%s'",
+             tc->cert, tc->key, pem, maxconn, pem, backend, cfg, ready);
+    if (system(cmd) != 0)
+        return -1;
+    b->pid = fork();
+    if (b->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        char log[600];
+        snprintf(log, sizeof log, "%s/log", b->dir);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execlp("haproxy", "haproxy", "-db", "-f", cfg, (char *)NULL);
+        _exit(127);
+    }
+    if (b->pid < 0 || wait_ready(b, ready))
+        return -1;
+    bench_sleep_ms(500); /* the port file is written before haproxy binds */
+    return waitpid(b->pid, NULL, WNOHANG) == 0 ? 0 : -1;
+}
+
+/* ---- the idle connections ------------------------------------------------------- */
+
+typedef struct procs {
+    pid_t pid[2];
+    int n;
+} procs;
+
+static double procs_rss(const procs *p)
+{
+    double kb = 0;
+    for (int i = 0; i < p->n; i++)
+        kb += rss_kb(p->pid[i]);
+    return kb;
+}
+
+static long long procs_cpu(const procs *p)
+{
+    long long t = 0;
+    for (int i = 0; i < p->n; i++)
+        t += cpu_ticks(p->pid[i]);
+    return t;
+}
+
+static void fill(const opts *o, lg *g, const procs *p, const char *loop, figures *fg)
+{
+    double base = procs_rss(p), hz = (double)sysconf(_SC_CLK_TCK);
+    for (int i = 0; g && i < o->nsizes; i++) {
+        int want = o->sizes[i] - lg_count(g);
+        double t0 = bench_now_us();
+        int got = lg_open(g, want, 64, 300000);
+        fg->accept[i] = got / ((bench_now_us() - t0) / 1e6);
+        fg->reached[i] = lg_count(g);
+        lg_idle(g, 2000);
+        fg->rss_kb[i] = (procs_rss(p) - base) / lg_count(g);
+        long long c0 = procs_cpu(p);
+        lg_idle(g, o->idle_s * 1000);
+        fg->cpu[i] = 100.0 * (double)(procs_cpu(p) - c0) / hz / o->idle_s;
+        fprintf(stderr,
+                "bench_scale: %s%s: %d connections (wanted %d): %.0f/s, %.1f KB each, %.2f %% "
+                "idle\n",
+                loop, o->balancer ? " behind HAProxy" : "", fg->reached[i], o->sizes[i],
+                fg->accept[i], fg->rss_kb[i], fg->cpu[i]);
+    }
+}
+
 static void measure_loop(const opts *o, const tc_files *tc, const char *loop, figures *fg)
 {
     const char *extra[] = {"--event-loop", loop, NULL};
-    server s;
+    server s, b = {.pid = -1};
+    procs p = {{0}, 0};
+    int port;
     memset(fg, 0, sizeof *fg);
-    if (server_start(&s, o->plain ? NULL : tc, extra)) {
+    if (server_start(&s, o->plain || o->balancer ? NULL : tc, extra)) {
         fprintf(stderr, "bench_scale: parley-server (--event-loop %s) did not start\n", loop);
         server_stop(&s);
         return;
     }
-    lg_cfg cfg = {s.port, o->plain ? NULL : tc->ca, "bench", o->sizes[o->nsizes - 1]};
-    lg *g = lg_new(&cfg);
-    double base = rss_kb(s.pid), hz = (double)sysconf(_SC_CLK_TCK);
-    for (int i = 0; g && i < o->nsizes; i++) {
-        int want = o->sizes[i] - lg_count(g);
-        double t0 = bench_now_us();
-        int got = lg_open(g, want, 64, 120000);
-        fg->accept[i] = got / ((bench_now_us() - t0) / 1e6);
-        fg->reached[i] = lg_count(g);
-        lg_idle(g, 2000);
-        fg->rss_kb[i] = (rss_kb(s.pid) - base) / lg_count(g);
-        long long c0 = cpu_ticks(s.pid);
-        lg_idle(g, o->idle_s * 1000);
-        fg->cpu[i] = 100.0 * (double)(cpu_ticks(s.pid) - c0) / hz / o->idle_s;
-        fprintf(stderr,
-                "bench_scale: %s: %d connections (wanted %d): %.0f/s, %.1f KB each, %.2f %% idle\n",
-                loop, fg->reached[i], o->sizes[i], fg->accept[i], fg->rss_kb[i], fg->cpu[i]);
+    p.pid[p.n++] = s.pid;
+    port = s.port;
+    if (o->balancer) {
+        if (balancer_start(&b, tc, s.port, o->lb_maxconn)) {
+            char cmd[700];
+            snprintf(cmd, sizeof cmd, "cat '%s/log' >&2", b.dir);
+            fprintf(stderr, "bench_scale: haproxy did not start:\n");
+            if (system(cmd) != 0)
+                fprintf(stderr, "(no log)\n");
+            server_stop(&b);
+            server_stop(&s);
+            return;
+        }
+        p.pid[p.n++] = b.pid;
+        port = b.port;
     }
+    lg_cfg cfg = {port, o->plain ? NULL : tc->ca, "bench", o->sizes[o->nsizes - 1]};
+    lg *g = lg_new(&cfg);
+    fill(o, g, &p, loop, fg);
     lg_free(g);
+    if (o->balancer)
+        server_stop(&b);
     server_stop(&s);
 }
 
@@ -224,7 +317,8 @@ static void report_loops(const opts *o, const figures *base, const figures *fg)
 
 /* ---- messages persisted --------------------------------------------------------- */
 
-/* msg.acks per second from the first to the last, -1 when none came. */
+/* msg.acks per second, from the start of the run to the last, -1 when
+ * none came. */
 static double message_rate(const opts *o, const tc_files *tc, const char *const *extra)
 {
     server s;
@@ -236,7 +330,7 @@ static double message_rate(const opts *o, const tc_files *tc, const char *const 
         if (g && lg_open(g, MSG_CONNS, 16, 30000) == MSG_CONNS &&
             lg_messages(g, MSG_CONNS, MSG_WINDOW, o->msg_s * 1000, &st) == MSG_CONNS &&
             st.acked > 1) {
-            rate = (double)(st.acked - 1) / ((st.last_ack_ms - st.first_ack_ms) / 1e3);
+            rate = (double)st.acked / (st.last_ack_ms / 1e3);
             fprintf(stderr, "bench_scale: %s: sent %ld, acked %ld, errors %ld: %.0f msg/s\n",
                     extra && extra[0] ? extra[1] : "default store", st.sent, st.acked, st.errors,
                     rate);
@@ -258,10 +352,10 @@ static void measure_messages(const opts *o, const tc_files *tc)
 
 static int parse(int argc, char **argv, opts *o)
 {
-    *o = (opts){{1000, 5000, 10000}, 3, 10, 10, {"poll", "libuv"}, 2, 0};
+    *o = (opts){{1000, 5000, 10000}, 3, 10, 10, {"poll", "libuv"}, 2, 0, 0, 0};
     for (int i = 1; i < argc; i += 2) {
-        if (strcmp(argv[i], "--plain") == 0) {
-            o->plain = 1;
+        if (strcmp(argv[i], "--plain") == 0 || strcmp(argv[i], "--balancer") == 0) {
+            *(argv[i][2] == 'p' ? &o->plain : &o->balancer) = 1;
             i--;
         } else if (i + 1 >= argc) {
             return -1;
@@ -281,14 +375,24 @@ static int parse(int argc, char **argv, opts *o)
     return o->nsizes > 0 && o->idle_s > 0 && o->msg_s > 0 ? 0 : -1;
 }
 
-/* Both ends of every connection live on this machine: the server's and
- * ours, each needs a descriptor per connection. */
-static void raise_nofile(int conns)
+/* Both ends of every connection live on this machine, each needs a
+ * descriptor per connection (HAProxy two): the soft limit goes up to the
+ * hard one, which a container may not let even root raise. The largest
+ * HAProxy maxconn that fits is returned. */
+static int raise_nofile(int conns)
 {
-    struct rlimit rl = {(rlim_t)conns * 2 + 1024, (rlim_t)conns * 2 + 1024};
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        fprintf(stderr, "bench_scale: cannot raise RLIMIT_NOFILE to %lu: %s\n",
-                (unsigned long)rl.rlim_cur, strerror(errno));
+    struct rlimit rl;
+    rlim_t want = (rlim_t)conns * 2 + 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < want) {
+        struct rlimit more = {want, want};
+        if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+            rl = more;
+    }
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < (rlim_t)conns + 64)
+        fprintf(stderr, "bench_scale: only %lu descriptors: not enough for %d connections\n",
+                (unsigned long)rl.rlim_cur, conns);
+    return (int)((rl.rlim_cur - 100) / 2);
 }
 
 int main(int argc, char **argv)
@@ -297,12 +401,12 @@ int main(int argc, char **argv)
     tc_files tc;
     figures fg[2];
     if (parse(argc, argv, &o)) {
-        fprintf(stderr,
-                "usage: bench_scale [--sizes N,N,...] [--idle-s S] [--msg-s S] [--plain]\n");
+        fprintf(stderr, "usage: bench_scale [--sizes N,N,...] [--idle-s S] [--msg-s S] [--plain | "
+                        "--balancer]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    raise_nofile(o.sizes[o.nsizes - 1]);
+    o.lb_maxconn = raise_nofile(o.sizes[o.nsizes - 1]);
     if (tc_make(&tc) != 0)
         return bench_fail("certificates");
     for (int i = 0; i < o.nloops; i++)

@@ -33,12 +33,7 @@
 #define RTT_MS 20
 #define HORIZON_S 240
 
-    enum {
-        SC_CRASH,
-        SC_GOAWAY,
-        SC_SPREAD,
-        N_SCENARIOS
-    };
+enum { SC_CRASH, SC_GOAWAY, SC_SPREAD, N_SCENARIOS };
 static const char *const scenario_names[N_SCENARIOS] = {"crash", "goaway", "goaway+spread"};
 
 typedef struct ev {
