@@ -8,14 +8,17 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-dev \
                 libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind \
                 python3 python3-clang python3-pytest mono-mcs mono-runtime \
-                lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
+                lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
+                gcc-mingw-w64-x86-64 wine wine64 \
+                chromium fonts-liberation fonts-dejavu-core
 
 # Issue 17 (beyond one machine): PostgreSQL and Redis for the server's
 # second store and fan-out (tests start private instances of both), libuv
 # for the server's epoll-based libwebsockets, HAProxy for the cluster.
 DEB_PACKAGES += postgresql redis-server libpq-dev libhiredis-dev libuv1-dev haproxy
 
-.PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api
+.PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api \
+        minimal test-minimal bench-size windows test-windows
 
 all: build
 
@@ -34,6 +37,12 @@ deps:
 	@echo "make deps: installing the Debian packages: $(DEB_PACKAGES)"
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES)
+	@# The console's browser tests: playwright-core from the checked-in lock
+	@# file, driving Debian's chromium (no browser download). Node comes
+	@# from Debian unless the machine already has one.
+	command -v npm >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends nodejs npm
+	cd test/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
 lws:
 	scripts/build-lws.sh $(LWS_PREFIX)
@@ -66,6 +75,55 @@ test-tsan: build-tsan
 	  TSAN_OPTIONS="suppressions=$(CURDIR)/test/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
 	  $(TSAN_RUN) ctest -L threaded --output-on-failure -j $(JOBS)
 
+# The minimal static profile: the client-only dependencies of
+# scripts/build-deps.sh (mbedTLS for a TLS 1.2 client, client-only
+# libwebsockets, cJSON; -Os), Parley with -Os and --gc-sections. Its
+# end-to-end tests borrow the default build's tests, server and CLI.
+MINIMAL_DEPS := $(CURDIR)/$(BUILD)/deps/minimal
+minimal: build
+	JOBS=$(JOBS) scripts/build-deps.sh minimal $(MINIMAL_DEPS)
+	cmake -S . -B $(BUILD)/minimal -DCMAKE_BUILD_TYPE=MinSizeRel -DPARLEY_WERROR=ON \
+	  -DPARLEY_MINIMAL=ON -DPARLEY_DEPS_PREFIX=$(MINIMAL_DEPS) \
+	  -DPARLEY_BUILD_EXAMPLES=OFF -DPARLEY_BUILD_BINDINGS=OFF \
+	  -DPARLEY_DEFAULT_BUILD=$(CURDIR)/$(BUILD)/release \
+	  -DPARLEY_BENCH_SERVER=$(CURDIR)/$(BUILD)/release/test/bench/bench_server
+	cmake --build $(BUILD)/minimal -j $(JOBS)
+
+# Its unit tests, and the end-to-end tests against its libparley.so.
+test-minimal: minimal
+	cd $(BUILD)/minimal && ctest -L 'unit|minimal' --output-on-failure -j $(JOBS)
+
+# Windows, cross-compiled with MinGW-w64 (cmake/mingw-w64.cmake): parley.dll,
+# its import library libparley.dll.a, libparley.a and the unit tests as .exe
+# files in $(BUILD)/windows/bin, the dependencies built from Debian's
+# sources into $(BUILD)/deps/mingw. test-windows runs them under wine
+# (test/windows/wine.sh), with the end-to-end test against the Linux
+# server of `make build`.
+WINDOWS_DEPS := $(CURDIR)/$(BUILD)/deps/mingw
+HAVE_MINGW := $(shell command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 && echo yes)
+windows:
+ifeq ($(HAVE_MINGW),yes)
+	JOBS=$(JOBS) scripts/build-deps.sh mingw $(WINDOWS_DEPS)
+	cmake -S . -B $(BUILD)/windows -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64.cmake \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_WERROR=ON -DPARLEY_DEPS_PREFIX=$(WINDOWS_DEPS) \
+	  -DPARLEY_LINUX_BUILD=$(CURDIR)/$(BUILD)/release
+	cmake --build $(BUILD)/windows -j $(JOBS)
+else
+	@echo "windows: skipped: x86_64-w64-mingw32-gcc is not installed (make deps installs it)"
+endif
+
+test-windows: build windows
+ifeq ($(HAVE_MINGW),yes)
+	cd $(BUILD)/windows && ctest --output-on-failure -j $(JOBS)
+else
+	@echo "test-windows: skipped: x86_64-w64-mingw32-gcc is not installed (make deps installs it)"
+endif
+
+# The footprint of both profiles (test/bench/README.md, "Footprint").
+bench-size: build minimal
+	JOBS=$(JOBS) scripts/build-deps.sh cjson $(CURDIR)/$(BUILD)/deps/default
+	test/bench/bench-size.sh $(BUILD)/release $(BUILD)/minimal $(BUILD)/deps
+
 test-plain: build
 	cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
 
@@ -73,8 +131,9 @@ test-asan: build-asan
 	cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
 
 # The whole suite plain, then under ASan+UBSan (with a short run of every
-# fuzz target), then the threaded tests under ThreadSanitizer.
-test: test-plain test-asan test-tsan
+# fuzz target), then the threaded tests under ThreadSanitizer, then the
+# minimal profile, then the Windows build under wine.
+test: test-plain test-asan test-tsan test-minimal test-windows
 
 # Every libFuzzer target for FUZZ_SECONDS each; what they find stays in
 # $(BUILD)/asan/fuzz-work (test/fuzz/README.md).
@@ -86,7 +145,7 @@ fuzz: build-asan
 # Needs `make deps` once; writes only under $(BUILD) (the demo's files in
 # $(BUILD)/release/demo, remade on each run).
 demo: build
-	scripts/demo.sh $(BUILD)/release
+	scripts/demo.sh --serve $(BUILD)/release
 
 # Every figure as `bench NAME: parley=<v><unit> baseline=<v><unit> ratio=<r>`
 # (test/bench/README.md says what each one measures); 30 to 40 s.
@@ -131,4 +190,4 @@ install: build
 	cmake --install $(BUILD)/release
 
 clean:
-	rm -rf $(BUILD)/release $(BUILD)/asan $(BUILD)/tsan
+	rm -rf $(BUILD)/release $(BUILD)/asan $(BUILD)/tsan $(BUILD)/minimal $(BUILD)/windows

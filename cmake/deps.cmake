@@ -1,16 +1,46 @@
 # Dependencies: cJSON, mbedTLS and SQLite from Debian; libwebsockets 4.1.6
 # rebuilt against mbedTLS (scripts/build-lws.sh) unless PARLEY_USE_SYSTEM_LWS.
-find_package(PkgConfig REQUIRED)
+# With PARLEY_DEPS_PREFIX (the minimal and Windows profiles), mbedTLS, cJSON
+# and libwebsockets are the static builds of scripts/build-deps.sh under it
+# (mbedtls/, cjson/, lws/), made from the same Debian sources.
 find_package(Threads REQUIRED)
-pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
-
-find_path(MBEDTLS_INCLUDE_DIR mbedtls/ssl.h REQUIRED)
-find_library(MBEDTLS_LIB mbedtls REQUIRED)
-find_library(MBEDX509_LIB mbedx509 REQUIRED)
-find_library(MBEDCRYPTO_LIB mbedcrypto REQUIRED)
+if(PARLEY_DEPS_PREFIX)
+  set(PARLEY_LWS_PREFIX "${PARLEY_DEPS_PREFIX}/lws")
+  foreach(lib mbedtls/lib/libmbedtls.a mbedtls/lib/libmbedx509.a mbedtls/lib/libmbedcrypto.a
+              cjson/lib/libcjson.a lws/lib/libwebsockets.a)
+    if(NOT EXISTS "${PARLEY_DEPS_PREFIX}/${lib}")
+      message(FATAL_ERROR "${PARLEY_DEPS_PREFIX}/${lib} is missing: run scripts/build-deps.sh first")
+    endif()
+  endforeach()
+  # Named like pkg-config's target, so every consumer links it the same way.
+  add_library(PkgConfig::CJSON INTERFACE IMPORTED)
+  set_target_properties(PkgConfig::CJSON PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${PARLEY_DEPS_PREFIX}/cjson/include"
+    INTERFACE_LINK_LIBRARIES "${PARLEY_DEPS_PREFIX}/cjson/lib/libcjson.a"
+    INTERFACE_COMPILE_DEFINITIONS CJSON_HIDE_SYMBOLS)
+  set(MBEDTLS_INCLUDE_DIR "${PARLEY_DEPS_PREFIX}/mbedtls/include")
+  set(MBEDTLS_LIB "${PARLEY_DEPS_PREFIX}/mbedtls/lib/libmbedtls.a")
+  set(MBEDX509_LIB "${PARLEY_DEPS_PREFIX}/mbedtls/lib/libmbedx509.a")
+  set(MBEDCRYPTO_LIB "${PARLEY_DEPS_PREFIX}/mbedtls/lib/libmbedcrypto.a")
+else()
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+  find_path(MBEDTLS_INCLUDE_DIR mbedtls/ssl.h REQUIRED)
+  find_library(MBEDTLS_LIB mbedtls REQUIRED)
+  find_library(MBEDX509_LIB mbedx509 REQUIRED)
+  find_library(MBEDCRYPTO_LIB mbedcrypto REQUIRED)
+endif()
 add_library(parley_mbedtls INTERFACE)
-target_include_directories(parley_mbedtls INTERFACE ${MBEDTLS_INCLUDE_DIR})
+# BEFORE: a Debian mbedtls/config.h in /usr/include must never win over the
+# profile's own.
+target_include_directories(parley_mbedtls BEFORE INTERFACE ${MBEDTLS_INCLUDE_DIR})
 target_link_libraries(parley_mbedtls INTERFACE ${MBEDTLS_LIB} ${MBEDX509_LIB} ${MBEDCRYPTO_LIB})
+if(WIN32)
+  # mbedTLS' entropy source and sockets (net_sockets.c), and what
+  # libwebsockets needs.
+  target_link_libraries(parley_mbedtls INTERFACE bcrypt advapi32 ws2_32)
+  set(PARLEY_WIN32_LIBS ws2_32 userenv psapi iphlpapi crypt32)
+endif()
 
 # parley_lws_build(TARGET PREFIX [VARIANT]): an interface target over the
 # static libwebsockets that scripts/build-lws.sh builds into PREFIX (once).
@@ -33,7 +63,7 @@ function(parley_lws_build target prefix)
   add_library(${target}_archive STATIC IMPORTED)
   set_target_properties(${target}_archive PROPERTIES
                         IMPORTED_LOCATION "${prefix}/lib/libwebsockets.a")
-  set(lws_deps parley_mbedtls Threads::Threads ${CMAKE_DL_LIBS})
+  set(lws_deps parley_mbedtls Threads::Threads ${CMAKE_DL_LIBS} ${PARLEY_WIN32_LIBS})
   file(STRINGS "${prefix}/include/lws_config.h" lws_has_cap REGEX "^#define LWS_HAVE_LIBCAP")
   if(lws_has_cap)
     find_library(CAP_LIB cap REQUIRED)
@@ -61,11 +91,11 @@ endif()
 # parley-server's own libwebsockets: the same source with lws' libuv event
 # loop (epoll), so that idle connections cost no CPU (docs/scaling.md). The
 # client library never links it. PARLEY_SERVER_LWS_UV=OFF (or a system
-# libwebsockets) serves with the poll() build.
+# libwebsockets, or the prefix of a profile) serves with the poll() build.
 option(PARLEY_SERVER_LWS_UV "Serve parley-server with libwebsockets' libuv event loop" ON)
 set(PARLEY_LWS_UV_PREFIX "${PARLEY_LWS_PREFIX}-uv" CACHE PATH
     "Prefix of the mbedTLS + libuv libwebsockets build (parley-server)")
-if(PARLEY_SERVER_LWS_UV AND NOT PARLEY_USE_SYSTEM_LWS)
+if(PARLEY_SERVER_LWS_UV AND NOT PARLEY_USE_SYSTEM_LWS AND NOT PARLEY_DEPS_PREFIX)
   parley_lws_build(parley_server_lws "${PARLEY_LWS_UV_PREFIX}" libuv)
 else()
   add_library(parley_server_lws INTERFACE)

@@ -25,6 +25,8 @@ if(PARLEY_BUILD_EXAMPLES)
   # (parley-server links no shared library of ours.)
   set_target_properties(parley-chat PROPERTIES INSTALL_RPATH "$ORIGIN/${PARLEY_BIN_TO_LIB}")
   target_compile_definitions(parley-server PRIVATE PARLEY_SERVER_INSTALLED_DATA="${PARLEY_BIN_TO_DATA}")
-  install(DIRECTORY examples/server/flows examples/server/kb DESTINATION ${CMAKE_INSTALL_DATADIR}/parley)
-  install(FILES examples/server/surveys.json DESTINATION ${CMAKE_INSTALL_DATADIR}/parley)
+  install(DIRECTORY examples/server/flows examples/server/kb examples/server/console
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/parley)
+  install(FILES examples/server/surveys.json examples/server/sla.json
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/parley)
 endif()

@@ -39,9 +39,11 @@
 extern "C" {
 #endif
 
+/* On Windows a program linking libparley.a defines PARLEY_STATIC (CMake's
+ * Parley::parley_static does it); one using parley.dll does not. */
 #if defined(_WIN32) && defined(PARLEY_BUILDING)
 #define PARLEY_API __declspec(dllexport)
-#elif defined(_WIN32)
+#elif defined(_WIN32) && !defined(PARLEY_STATIC)
 #define PARLEY_API __declspec(dllimport)
 #elif defined(PARLEY_BUILDING) && defined(__GNUC__)
 #define PARLEY_API __attribute__((visibility("default")))
@@ -143,7 +145,9 @@ PARLEY_API int parley_config_set_app_id(parley_config *cfg, const char *app_id);
  *   /etc/ssl/ca-bundle.pem                            (openSUSE)
  *   /etc/ssl/cert.pem                                 (Alpine)
  *   /system/etc/security/cacerts                      (Android: a directory)
- * The certificates are read by parley_client_new(), which fails with
+ * on macOS /etc/ssl/cert.pem, and on Windows the ROOT certificate store
+ * (the user's and the machine's) instead of files. Paths are UTF-8, on
+ * Windows too. The certificates are read by parley_client_new(), which fails with
  * PARLEY_ERR_TLS when none can be parsed or none of those exists (the log
  * names every path tried). Certificate and hostname verification are
  * always on; there is no switch to turn them off. Use a DNS name in wss://

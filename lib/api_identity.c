@@ -18,12 +18,12 @@ int parley_anonymous_id(parley_client *pc, char *out, size_t out_size)
 {
     if (!pc || !out)
         return PARLEY_ERR_INVALID_ARG;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     size_t len = strlen(pc->anon_id);
     int rc = out_size < len + 1 ? PARLEY_ERR_INVALID_ARG : PARLEY_OK;
     if (rc == PARLEY_OK)
         memcpy(out, pc->anon_id, len + 1);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
     return rc;
 }
 

@@ -59,8 +59,8 @@ int parley_outbox_count(parley_client *pc, uint32_t *out)
 {
     if (!pc || !out)
         return PARLEY_ERR_INVALID_ARG;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     *out = pl_sess_outbox_count(pc->sess);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
     return PARLEY_OK;
 }

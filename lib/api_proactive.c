@@ -1,7 +1,7 @@
 /* Public API of proactive content (parley.h, "surveys and proactive
  * messages"): the host's mute. */
 #include "client.h"
-#include "util/clock.h"
+#include "platform/clock.h"
 
 int parley_mute_proactive(parley_client *pc, uint32_t duration_ms)
 {

@@ -1,6 +1,6 @@
 /* Public API of typing indicators (parley.h, "rich conversations"). */
 #include "client.h"
-#include "util/clock.h"
+#include "platform/clock.h"
 
 int parley_set_typing(parley_client *pc, const char *conv_id, int on)
 {

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "client.h"
-#include "util/clock.h"
+#include "platform/clock.h"
 
 static int set_attr(parley_client *pc, const pl_attr *attr)
 {

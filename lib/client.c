@@ -13,16 +13,15 @@
  * new one); parley_poll wakes it once the host has drained the queue below
  * half of both limits. Nothing is dropped: what the server sends meanwhile
  * waits in the network or at the server. */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "client.h"
 #include "config.h"
-#include "util/clock.h"
+#include "platform/clock.h"
+#include "platform/device.h"
+#include "platform/entropy.h"
 #include "util/log.h"
 #include "util/rand.h"
 #include "util/utf8.h"
@@ -52,7 +51,7 @@ static int queue_low(const parley_client *pc)
  * it and wakes this thread. */
 static void update_flow(parley_client *pc)
 {
-    pthread_mutex_lock(&pc->evlock);
+    pl_mutex_lock(&pc->evlock);
     int paused = atomic_load(&pc->rx_paused);
     int change = paused ? queue_low(pc) : queue_full(pc);
     uint32_t n = pc->events.count;
@@ -60,7 +59,7 @@ static void update_flow(parley_client *pc)
     if (change)
         atomic_store(&pc->rx_paused, !paused);
     atomic_store(&pc->resume_asked, 0);
-    pthread_mutex_unlock(&pc->evlock);
+    pl_mutex_unlock(&pc->evlock);
     if (!change)
         return;
     paused = !paused;
@@ -81,10 +80,10 @@ static void collect_events(parley_client *pc)
     pl_sess_take_events(pc->sess, &fresh);
     if (!fresh.count)
         return;
-    pthread_mutex_lock(&pc->evlock);
+    pl_mutex_lock(&pc->evlock);
     pl_event_queue_splice(&pc->events, &fresh);
     atomic_store(&pc->ev_count, pc->events.count);
-    pthread_mutex_unlock(&pc->evlock);
+    pl_mutex_unlock(&pc->evlock);
 }
 
 /* Waking the servicing thread costs a syscall: only when reading is paused
@@ -95,11 +94,11 @@ int parley_poll(parley_client *pc, parley_event **out)
         return PARLEY_ERR_INVALID_ARG;
     if (atomic_load_explicit(&pc->ev_count, memory_order_acquire) == 0)
         return PARLEY_ERR_AGAIN;
-    pthread_mutex_lock(&pc->evlock);
+    pl_mutex_lock(&pc->evlock);
     parley_event *ev = pl_event_queue_pop(&pc->events);
     atomic_store(&pc->ev_count, pc->events.count);
     int resume = atomic_load(&pc->rx_paused) && queue_low(pc);
-    pthread_mutex_unlock(&pc->evlock);
+    pl_mutex_unlock(&pc->evlock);
     if (resume && !atomic_exchange(&pc->resume_asked, 1))
         pl_transport_wake(pc->tr);
     if (!ev)
@@ -153,26 +152,26 @@ static void pump(parley_client *pc)
 static void cb_on_open(void *user)
 {
     parley_client *pc = user;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     pl_sess_on_open(pc->sess, pl_clock_mono_ms());
     pump(pc);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
 }
 
 static void cb_on_frame(void *user, const char *data, size_t len)
 {
     parley_client *pc = user;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     pl_sess_on_frame(pc->sess, pl_clock_mono_ms(), data, len);
     pl_transport_set_max_frame(pc->tr, pl_sess_max_frame(pc->sess));
     pump(pc);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
 }
 
 static void cb_on_closed(void *user, int err, const char *why)
 {
     parley_client *pc = user;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     pc->connection = 0;
     uint32_t cert = err == PARLEY_ERR_TLS ? pl_transport_cert_failures(pc->tr) : 0;
     if (cert)
@@ -180,7 +179,7 @@ static void cb_on_closed(void *user, int err, const char *why)
     else
         pl_sess_on_closed(pc->sess, pl_clock_mono_ms(), err, why);
     pump(pc);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
 }
 
 /* Non-fatal transport problems (an oversized frame) go to the host like
@@ -188,12 +187,12 @@ static void cb_on_closed(void *user, int err, const char *why)
 static void cb_on_error(void *user, int err, const char *why)
 {
     parley_client *pc = user;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     if (pl_sess_emit_error(pc->sess, err, why) != PARLEY_OK)
         PL_LOG_W(&pc->log, "error event lost: out of memory (%s)", why);
     collect_events(pc);
     update_flow(pc);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
 }
 
 /* The session's frame is copied out under the lock so that API calls from
@@ -202,7 +201,7 @@ static int cb_peek_frame(void *user, const char **data, size_t *len)
 {
     parley_client *pc = user;
     int have = 0;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     const char *f;
     size_t n;
     if (pl_sess_peek_frame(pc->sess, &f, &n)) {
@@ -222,7 +221,7 @@ static int cb_peek_frame(void *user, const char **data, size_t *len)
             have = 1;
         }
     }
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
     return have;
 }
 
@@ -234,10 +233,10 @@ static void cb_frame_written(void *user)
 static void cb_on_wake(void *user)
 {
     parley_client *pc = user;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     pl_sess_tick(pc->sess, pl_clock_mono_ms());
     pump(pc);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
 }
 
 static const pl_transport_cbs transport_cbs = {
@@ -245,18 +244,6 @@ static const pl_transport_cbs transport_cbs = {
 };
 
 /* ---- creation ------------------------------------------------------------- */
-
-static void platform_name(char *out, size_t size)
-{
-    struct utsname u;
-    if (uname(&u) == 0)
-        snprintf(out, size, "%s-%s", u.sysname, u.machine);
-    else
-        snprintf(out, size, "unknown");
-    for (char *p = out; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-}
 
 /* The facade's own records in the journal; the session's namespaces are
  * 1..3. */
@@ -294,14 +281,12 @@ static int load_anon_id(parley_client *pc)
     return pl_client_save_anon_id(pc);
 }
 
-static int create_session(parley_client *pc, const parley_config *cfg)
+static int create_session(parley_client *pc, const parley_config *cfg, const pl_device *dev)
 {
-    char platform[sizeof(((struct utsname *)0)->sysname) * 2 + 2];
-    platform_name(platform, sizeof platform);
     pl_sess_config sc = {
         .app_id = cfg->app_id,
         .anon_id = pc->anon_id,
-        .platform = platform,
+        .platform = dev->platform,
         .backoff_initial_ms = cfg->backoff_initial_ms,
         .backoff_max_ms = cfg->backoff_max_ms,
         .outbox_cap = cfg->outbox_cap,
@@ -311,34 +296,23 @@ static int create_session(parley_client *pc, const parley_config *cfg)
     return pc->sess ? PARLEY_OK : PARLEY_ERR_NOMEM;
 }
 
-/* The locale the user reads in, from the environment the C library uses. */
-static void locale_name(char *out, size_t size)
+/* The user's language without encoding or modifier ("en_US.UTF-8" and
+ * "en_US@euro" are "en_US"; Windows says "en-US"), or "C". */
+static void locale_name(char *locale)
 {
-    const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-    const char *v = NULL;
-    for (size_t i = 0; i < 3 && (!v || !*v); i++)
-        v = getenv(vars[i]);
-    snprintf(out, size, "%s", v && *v ? v : "C");
-    out[strcspn(out, ".@")] = '\0';
-    if (!pl_id_valid(out, PL_MAX_ATTR_KEY))
-        snprintf(out, size, "C");
+    locale[strcspn(locale, ".@")] = '\0';
+    if (!pl_id_valid(locale, PL_MAX_ATTR_KEY))
+        strcpy(locale, "C");
 }
 
 /* Facts the platform gives; the host overrides any with
  * parley_set_device_fact. */
-static int collect_device_facts(parley_client *pc, const parley_config *cfg)
+static int collect_device_facts(parley_client *pc, const parley_config *cfg, pl_device *dev)
 {
-    struct utsname u;
-    char os[sizeof u.sysname + sizeof u.release + 2] = "unknown",
-                                                  arch[sizeof u.machine] = "unknown", locale[64];
-    if (uname(&u) == 0) {
-        snprintf(os, sizeof os, "%s %s", u.sysname, u.release);
-        snprintf(arch, sizeof arch, "%s", u.machine);
-    }
-    locale_name(locale, sizeof locale);
-    const char *facts[][2] = {{"os", os},
-                              {"arch", arch},
-                              {"locale", locale},
+    locale_name(dev->locale);
+    const char *facts[][2] = {{"os", dev->os},
+                              {"arch", dev->arch},
+                              {"locale", dev->locale},
                               {"sdk_version", PARLEY_VERSION_STRING},
                               {"app_version", cfg->app_version}};
     for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
@@ -349,7 +323,7 @@ static int collect_device_facts(parley_client *pc, const parley_config *cfg)
     return PARLEY_OK;
 }
 
-static int create_context(parley_client *pc, const parley_config *cfg)
+static int create_context(parley_client *pc, const parley_config *cfg, pl_device *dev)
 {
     pl_ctx_config cc = {
         .breadcrumb_cap = cfg->breadcrumb_cap,
@@ -361,7 +335,7 @@ static int create_context(parley_client *pc, const parley_config *cfg)
                    .builtin = cfg->default_redactor},
     };
     pc->ctx = pl_ctx_new(&pc->alloc, pc->sess, &cc, &pc->log);
-    return pc->ctx ? collect_device_facts(pc, cfg) : PARLEY_ERR_NOMEM;
+    return pc->ctx ? collect_device_facts(pc, cfg, dev) : PARLEY_ERR_NOMEM;
 }
 
 /* The order of registration is the order of what they send after each
@@ -429,12 +403,15 @@ static int check_config(const parley_config *cfg)
 static int init_client(parley_client *pc, const parley_config *cfg)
 {
     int rc = PARLEY_ERR_NOMEM;
-    if (!(pc->rand = pl_rand_new(&pc->alloc)))
+    if (!(pc->rand = pl_rand_new(&pc->alloc, pl_entropy, NULL)))
         return rc;
     if ((rc = open_durable_state(pc, cfg)) != PARLEY_OK)
         return rc;
-    if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg)) != PARLEY_OK ||
-        (rc = create_context(pc, cfg)) != PARLEY_OK || (rc = create_features(pc)) != PARLEY_OK)
+    pl_device dev;
+    pl_device_read(&dev);
+    if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg, &dev)) != PARLEY_OK ||
+        (rc = create_context(pc, cfg, &dev)) != PARLEY_OK ||
+        (rc = create_features(pc)) != PARLEY_OK)
         return rc;
     return create_transport(pc, cfg);
 }
@@ -452,13 +429,16 @@ int parley_client_new(const parley_config *cfg, parley_client **out)
         return PARLEY_ERR_NOMEM;
     pc->alloc = cfg->alloc;
     pc->log = (pl_log){cfg->log_fn, cfg->log_user, cfg->log_level};
-    pthread_mutexattr_t ma;
-    pthread_mutexattr_init(&ma);
     /* Transport calls made under `lock` may call back synchronously. */
-    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&pc->lock, &ma);
-    pthread_mutexattr_destroy(&ma);
-    pthread_mutex_init(&pc->evlock, NULL);
+    if (pl_mutex_init(&pc->lock, 1) != PARLEY_OK) {
+        pl_free(&cfg->alloc, pc);
+        return PARLEY_ERR_NOMEM;
+    }
+    if (pl_mutex_init(&pc->evlock, 0) != PARLEY_OK) {
+        pl_mutex_destroy(&pc->lock);
+        pl_free(&cfg->alloc, pc);
+        return PARLEY_ERR_NOMEM;
+    }
     atomic_init(&pc->ev_count, 0);
     atomic_init(&pc->rx_paused, 0);
     atomic_init(&pc->resume_asked, 0);
@@ -493,8 +473,8 @@ void parley_client_free(parley_client *pc)
         pl_journal_file_io_free(&pc->alloc, pc->jio_state);
     pl_rand_free(pc->rand);
     pl_event_queue_clear(&pc->events);
-    pthread_mutex_destroy(&pc->lock);
-    pthread_mutex_destroy(&pc->evlock);
+    pl_mutex_destroy(&pc->lock);
+    pl_mutex_destroy(&pc->evlock);
     pl_alloc a = pc->alloc;
     pl_free(&a, pc->wbuf);
     pl_free(&a, pc);
@@ -512,15 +492,14 @@ static void go_online(parley_client *pc)
     pump(pc);
 }
 
-static void *io_thread(void *arg)
+static void io_thread(void *arg)
 {
     parley_client *pc = arg;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     go_online(pc);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
     while (atomic_load(&pc->running))
         pl_transport_service(pc->tr, 1);
-    return NULL;
 }
 
 int parley_start(parley_client *pc)
@@ -530,7 +509,7 @@ int parley_start(parley_client *pc)
     if (pc->threaded)
         return PARLEY_ERR_STATE;
     atomic_store(&pc->running, 1);
-    if (pthread_create(&pc->thread, NULL, io_thread, pc) != 0) {
+    if (pl_thread_start(&pc->thread, io_thread, pc) != PARLEY_OK) {
         atomic_store(&pc->running, 0);
         return PARLEY_ERR_THREAD;
     }
@@ -560,11 +539,11 @@ int parley_stop(parley_client *pc)
         return PARLEY_ERR_STATE;
     atomic_store(&pc->running, 0);
     pl_transport_wake(pc->tr);
-    pthread_join(pc->thread, NULL);
+    pl_thread_join(&pc->thread);
     pc->threaded = 0;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     go_offline(pc);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
     /* One pass lets lws finish the close it was asked for. */
     pl_transport_service(pc->tr, 0);
     return PARLEY_OK;
@@ -585,9 +564,9 @@ int parley_service(parley_client *pc, int timeout_ms)
         return PARLEY_ERR_INVALID_ARG;
     if (pc->threaded)
         return PARLEY_ERR_STATE;
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
     go_online(pc);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
     int64_t end = pl_clock_mono_ms() + timeout_ms;
     for (;;) {
         int rc = pl_transport_service(pc->tr, 0);
@@ -608,13 +587,13 @@ int parley_service(parley_client *pc, int timeout_ms)
  * thread so it acts on whatever the call queued. */
 void pl_client_enter(parley_client *pc)
 {
-    pthread_mutex_lock(&pc->lock);
+    pl_mutex_lock(&pc->lock);
 }
 
 int pl_client_leave(parley_client *pc, int rc)
 {
     collect_events(pc);
-    pthread_mutex_unlock(&pc->lock);
+    pl_mutex_unlock(&pc->lock);
     pl_transport_wake(pc->tr);
     return rc;
 }

@@ -4,7 +4,6 @@
 #ifndef PARLEY_CLIENT_H
 #define PARLEY_CLIENT_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 
 #include "feature/postbacks.h"
@@ -14,6 +13,7 @@
 #include "feature/surveys.h"
 #include "feature/typing.h"
 #include "feature/user_context.h"
+#include "platform/thread.h"
 #include "session/event.h"
 #include "session/session.h"
 #include "store/journal.h"
@@ -41,13 +41,13 @@ struct parley_client {
     pl_transport *tr;
     char anon_id[PARLEY_ID_SIZE];
 
-    pthread_mutex_t lock;
+    pl_mutex lock;        /* recursive */
     int online_requested; /* go_online sent to the session */
     int connection;       /* the transport has an attempt or connection */
     char *wbuf;           /* copy of the frame being written */
     size_t wcap;
 
-    pthread_mutex_t evlock;
+    pl_mutex evlock;
     pl_event_queue events;
     atomic_uint ev_count;
     uint32_t ev_max; /* queue limits (parley_config_set_event_limits) */
@@ -55,7 +55,7 @@ struct parley_client {
     atomic_int rx_paused;    /* reading stopped: the queue reached a limit */
     atomic_int resume_asked; /* parley_poll woke the servicing thread to resume */
 
-    pthread_t thread;
+    pl_thread thread;
     atomic_int running;
     int threaded;
 };

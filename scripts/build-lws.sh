@@ -3,23 +3,31 @@
 # prefix. Debian's binary package is built against OpenSSL; Parley's TLS must
 # be mbedTLS, so we rebuild the same source with LWS_WITH_MBEDTLS=ON, with the
 # small patches in scripts/lws-patches/ (each says why).
-# Usage: scripts/build-lws.sh PREFIX [libuv]
+# Usage: scripts/build-lws.sh PREFIX [libuv] [CMAKE_ARG...]
 # With "libuv" the build also has lws' libuv event loop (epoll underneath),
 # linked in rather than loaded as a plugin, and the patches of
 # scripts/lws-patches/server/ (a TLS connection's memory): parley-server's
 # build (docs/scaling.md). The client library keeps the plain poll() build:
 # it holds one connection, and a host's own loop must not meet ours.
+# The extra arguments go to libwebsockets' configure step after ours (the
+# minimal and Windows profiles of scripts/build-deps.sh pass their own
+# mbedTLS, options and toolchain); they are part of the cache key.
 set -euo pipefail
-prefix=${1:?usage: build-lws.sh PREFIX [libuv]}
-variant=${2:-}
-case "$variant" in
-"") evlib=() ;;
-libuv) evlib=(-DLWS_WITH_LIBUV=ON -DLWS_WITH_EVLIB_PLUGINS=OFF) ;;
-*) echo "build-lws: unknown variant '$variant' (libuv or nothing)" >&2; exit 2 ;;
-esac
+prefix=${1:?usage: build-lws.sh PREFIX [libuv] [CMAKE_ARG...]}
+shift
+variant=
+evlib=()
+if [ "${1:-}" = libuv ]; then
+    variant=libuv
+    evlib=(-DLWS_WITH_LIBUV=ON -DLWS_WITH_EVLIB_PLUGINS=OFF)
+    shift
+fi
 patches="$(cd "$(dirname "$0")" && pwd)/lws-patches"
 # A new stamp whenever the patches change, so cached builds are redone.
-stamp="$prefix/.parley-lws-4.1.6-mbedtls${variant:+-$variant-s1}-p1"
+stamp="$prefix/.parley-lws-4.1.6-mbedtls-p2${variant:+-$variant-s1}"
+if [ $# -gt 0 ]; then
+    stamp="$stamp-$(printf '%s\n' "$@" | sha256sum | cut -c1-16)"
+fi
 [ -f "$stamp" ] && exit 0
 
 work="$prefix.work"
@@ -49,9 +57,9 @@ cmake -S "$src" -B build \
     -DLWS_WITH_HTTP2=OFF \
     -DLWS_WITHOUT_TESTAPPS=ON -DLWS_WITH_MINIMAL_EXAMPLES=OFF \
     -DLWS_WITH_EXPORT_LWSTARGETS=OFF \
-    ${evlib[@]+"${evlib[@]}"} \
+    ${evlib[@]+"${evlib[@]}"} "$@" \
     >configure.log 2>&1 || { cat configure.log >&2; exit 1; }
-cmake --build build -j "$(nproc)" >build.log 2>&1 || { tail -50 build.log >&2; exit 1; }
+cmake --build build -j "${JOBS:-$(nproc)}" >build.log 2>&1 || { tail -50 build.log >&2; exit 1; }
 cmake --install build >install.log 2>&1 || { cat install.log >&2; exit 1; }
 grep -q '^#define LWS_WITH_MBEDTLS' "$prefix/include/lws_config.h" \
     || { echo "build-lws: built libwebsockets is not using mbedTLS" >&2; exit 1; }

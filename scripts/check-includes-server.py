@@ -23,11 +23,14 @@ import sys
 LAYERS = [
     # Utilities: no database, no connections, no state of their own.
     ("utilities", ["util", "json", "anonid", "abuse", "auth", "secrets", "blocks",
-                   "survey_def", "server"]),
+                   "survey_def", "server",
+                   # the agent workspace's rules and arithmetic (docs/agent-console.md)
+                   "pwhash", "pwworker", "websession", "login_limit", "account", "timeline",
+                   "sla_policy", "metrics_agg", "console_files", "presence_tab"]),
     # Every SQL statement, behind one backend-neutral interface (store.h);
     # store_sqlite.h is what the SQLite files share.
     ("storage", ["store", "store_sqlite", "store_db", "store_users", "store_convs",
-                 "store_context", "store_surveys", "store_kb"]),
+                 "store_context", "store_surveys", "store_kb", "store_agents"]),
     # What the bot knows: the knowledge base (indexed by the store) and the
     # flow that answers from it.
     ("content", ["kb", "flow"]),
@@ -36,16 +39,17 @@ LAYERS = [
     # The transports: WebSocket (with its output queue and paged replay)
     # and HTTP. They dispatch through tables the server holds, so they name
     # no handler.
-    ("transport", ["outq", "replay", "ws", "http"]),
+    ("transport", ["outq", "replay", "ws", "http", "agent_ws", "webhook"]),
     # What the server does, whoever asked: deliveries to a user's
     # connections, the user's context, identities, the bot, the agents'
     # operations, surveys, proactive messages and their triggers.
     ("services", ["deliver", "userctx", "identity", "bot", "agent", "survey", "proactive",
-                  "triggers"]),
+                  "triggers", "console", "agents", "sla", "metrics", "metrics_csv",
+                  "presence", "conv_priority"]),
     # Handlers: one file per family of client frames and of HTTP routes.
     ("handlers", ["frame_session", "frame_chat", "frame_context", "frame_receipts",
                   "frame_requests", "frame_surveys", "api_conversations", "api_agent",
-                  "api_surveys"]),
+                  "api_surveys", "api_console"]),
     # The tables that register them, and the program.
     ("tables", ["frame_table", "api_routes"]),
     ("main", ["main", "banner", "evloop"]),
@@ -54,8 +58,8 @@ LAYERS = [
 # Third-party headers and the only modules that may include them.
 CONFINED = {
     "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
-                  "store_surveys", "store_kb"},
-    "libwebsockets.h": {"ws", "http", "outq", "main", "evloop"},
+                  "store_surveys", "store_kb", "store_agents"},
+    "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop"},
     "lws_config.h": {"main", "evloop"},
 }
 

@@ -8,6 +8,9 @@ Reads every `#include "..."` of lib/, and fails when
     header for the files that implement it) is part of an include cycle;
   - a third-party header is included outside the layer that owns it
     (libwebsockets: the transport; cJSON: the codec);
+  - a system header that is not the C standard library's (an OS header:
+    unistd.h, pthread.h, windows.h, sys/...) is included outside
+    platform/, the only layer that talks to the OS;
   - a file of lib/ belongs to no layer.
 Prints the table and the include graph's figures either way.
 
@@ -27,7 +30,7 @@ import sys
 LAYERS = [
     ("facade", ["client.*", "config.*", "errors.c", "version.c", "api_*.c"],
      "every layer: the host's calls, locks, I/O thread, event queue",
-     ["feature", "session", "codec", "store", "model", "transport", "util"]),
+     ["feature", "session", "codec", "store", "model", "transport", "platform", "util"]),
     ("feature", ["feature/*"],
      "a feature's state and rules, plugged into the session as a module",
      ["session", "codec", "store", "model", "util"]),
@@ -39,15 +42,18 @@ LAYERS = [
      ["model", "util"]),
     ("store", ["store/*"],
      "the journal and the host's storage behind it",
-     ["util"]),
+     ["platform", "util"]),
     ("model", ["model/*"],
      "the domain's types and their lifecycle; the wire limits",
      ["util"]),
     ("transport", ["transport/*"],
      "beside the rest: WebSocket over libwebsockets, TLS trust (mbedTLS)",
-     ["model", "util"]),
+     ["model", "platform", "util"]),
+    ("platform", ["platform/*"],
+     "every call to the OS (files, clocks, threads, entropy, device, CA store); POSIX and Win32",
+     ["util"]),
     ("util", ["util/*"],
-     "allocation, logging, clocks, randomness, UTF-8",
+     "allocation, logging, randomness (seeded by the caller), UTF-8",
      []),
 ]
 
@@ -56,6 +62,17 @@ OWNED_HEADERS = [
     (re.compile(r"libwebsockets\.h|lws_config\.h"), {"transport"}),
     (re.compile(r"cjson/"), {"codec"}),
 ]
+
+# What any layer may include with <...>: the C standard library, and the
+# third-party headers (subject to OWNED_HEADERS). Everything else is the
+# OS's, for platform/ only.
+C_STANDARD = {
+    "assert.h", "complex.h", "ctype.h", "errno.h", "fenv.h", "float.h", "inttypes.h", "iso646.h",
+    "limits.h", "locale.h", "math.h", "setjmp.h", "signal.h", "stdalign.h", "stdarg.h",
+    "stdatomic.h", "stdbool.h", "stddef.h", "stdint.h", "stdio.h", "stdlib.h", "stdnoreturn.h",
+    "string.h", "tgmath.h", "threads.h", "time.h", "uchar.h", "wchar.h", "wctype.h",
+}
+THIRD_PARTY = re.compile(r"^(mbedtls/|cjson/|libwebsockets\.h$|lws_config\.h$)")
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
@@ -163,6 +180,8 @@ def main():
             text = f.read()
         for kind, target in INCLUDE.findall(text):
             if kind == "<":
+                if layer != "platform" and target not in C_STANDARD and not THIRD_PARTY.search(target):
+                    problems.append("%s: includes <%s>, an OS header: only platform/ may" % (rel, target))
                 for pattern, owners in OWNED_HEADERS:
                     if layer and pattern.search(target) and layer not in owners:
                         problems.append("%s: includes <%s>, which only %s may" % (rel, target, "/".join(sorted(owners))))

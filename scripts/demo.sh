@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# demo.sh BUILD_DIR (what `make demo` runs)
+# demo.sh [--serve] BUILD_DIR (what `make demo` runs, with --serve)
 #
 # A support chat, end to end, on localhost over real TLS:
 #   1. a throw-away CA and a certificate for `localhost`;
-#   2. parley-server (bot + agent HTTP API + SQLite) on a free port;
+#   2. a demo agent account (--add-agent, password on stdin), then
+#      parley-server (bot + agent console and API + SLA clocks + SQLite)
+#      on a free port;
 #   3. a player writes in with parley-chat, carrying their context (plan,
 #      screen, breadcrumbs, a tracked event); the bot greets with quick
 #      replies, the player picks Billing, then the missing-purchase answer,
@@ -11,17 +13,27 @@
 #   4. the agent's view: the conversation with the player's context and
 #      what the bot learned;
 #   5. the player's app runs again and resumes the conversation; agent
-#      Dana takes it, answers and closes it; the player gets the CSAT
+#      Dana signs in (a session cookie and its CSRF token, as the console
+#      does), takes it, answers and closes it; the player gets the CSAT
 #      survey and answers it; the server's aggregate shows the score;
-#   6. the README's C example and a game-loop example, linked to libparley.
-# Everything is bounded in time; the server is always stopped; the exit
-# status is non-zero when any step failed. Files stay in BUILD_DIR/demo,
+#   6. the README's C example and a game-loop example, linked to libparley;
+#   7. the player writes again: a new conversation waits in the queue, and
+#      the script ends with the console's URL and the demo agent's login.
+# Everything is bounded in time; the exit status is non-zero when any step
+# failed. The server is stopped at the end, or with --serve kept running
+# (the console open to try) until Ctrl-C. Files stay in BUILD_DIR/demo,
 # which each run deletes (saying so) and makes again.
 set -euo pipefail
 
-build=${1:?usage: scripts/demo.sh BUILD_DIR}
+serve=
+if [ "${1:-}" = "--serve" ]; then
+    serve=1
+    shift
+fi
+build=${1:?usage: scripts/demo.sh [--serve] BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 server_bin=$build/examples/parley-server
+sla_file=$here/../examples/server/sla.json
 chat_bin=$build/examples/parley-chat
 demo=$build/demo
 token=demo-token
@@ -70,10 +82,32 @@ bounded() {
     if command -v timeout >/dev/null 2>&1; then timeout 60 "$@"; else "$@"; fi
 }
 
-api() { # METHOD PATH [JSON]
+api() { # METHOD PATH [JSON]: a script with the API token
     local args=(-sS --fail --max-time 10 --cacert "$demo/demo-ca.pem"
                 -H "Authorization: Bearer $token" -X "$1")
     [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+    curl "${args[@]}" "https://localhost:$port$2"
+}
+
+# The demo agent, as the console signs in: POST /api/login sets the session
+# cookie (kept in a cookie jar) and answers the CSRF token every change
+# must carry. The password goes in a file, not on a command line.
+agent_login() { # JAR
+    local answer
+    printf '{"name":"dana","password":"%s"}' "$agent_password" >"$demo/login.json"
+    answer=$(curl -sS --fail --max-time 10 --cacert "$demo/demo-ca.pem" -c "$1" \
+        -H 'Content-Type: application/json' --data-binary @"$demo/login.json" \
+        "https://localhost:$port/api/login") || return 1
+    rm -f "$demo/login.json"
+    csrf=$(printf %s "$answer" | sed -n 's/.*"csrf":"\([0-9a-f]*\)".*/\1/p')
+    [ -n "$csrf" ]
+}
+
+agent_api() { # METHOD PATH [JSON]: as the signed-in agent
+    local args=(-sS --fail --max-time 10 --cacert "$demo/demo-ca.pem" -b "$demo/dana.cookies"
+                -X "$1")
+    [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' -H "X-Parley-CSRF: $csrf"
+                           --data-binary "$3")
     curl "${args[@]}" "https://localhost:$port$2"
 }
 
@@ -89,18 +123,30 @@ say "CA:     $demo/demo-ca.pem"
 say "server: $demo/demo-server.pem (CN=localhost, SAN DNS:localhost)"
 
 # ---------------------------------------------------------------------------
+step "Adding the demo agent account (parley-server --add-agent ... --password-stdin)"
+umask 077
+agent_password=demo-$(openssl rand -hex 5)
+say "${dim}\$ printf '%s\\n' \"\$password\" | parley-server --db support.db --add-agent dana --role admin \\"
+say "      --display-name Dana --password-stdin${reset}"
+printf '%s\n' "$agent_password" |
+    "$server_bin" --db "$demo/support.db" --add-agent dana --role admin --display-name Dana \
+        --password-stdin >"$demo/add-agent.out" 2>&1 ||
+    { show "$demo/add-agent.out"; fail "the demo agent could not be added"; }
+show "$demo/add-agent.out"
+
+# ---------------------------------------------------------------------------
 step "Starting parley-server on a free port"
 # The app's backend and the server share a secret; the backend vouches for
 # its user with a user hash (HMAC-SHA256 of the user id), so nobody else can
 # sign in as demo-user. The server reads the secret from a file, not from
-# its command line (which ps shows).
-umask 077
+# its command line (which ps shows). The SLA policies are the shipped
+# example's, so the console shows its countdowns.
 openssl rand -hex 32 >"$demo/hmac-secret"
 user_hash() { printf %s "$1" | openssl dgst -sha256 -hmac "$(cat "$demo/hmac-secret")" -r | cut -d' ' -f1; }
 user_hash=$(user_hash demo-user)
 "$server_bin" --port 0 --ready-file "$demo/ready" --cert "$demo/demo-server.pem" \
     --key "$demo/demo-server.key" --db "$demo/support.db" --agent-token "$token" \
-    --hmac-secret-file "$demo/hmac-secret" >"$demo/server.log" 2>&1 &
+    --hmac-secret-file "$demo/hmac-secret" --sla "$sla_file" >"$demo/server.log" 2>&1 &
 server_pid=$!
 port=
 for _ in $(seq 1 200); do # 20 s
@@ -154,7 +200,7 @@ grep -q '"screen":"shop/gems"' "$demo/conversation.json" || fail "the agent does
 grep -q '"purchase_failed"' "$demo/conversation.json" || fail "the agent does not see the tracked event"
 
 # ---------------------------------------------------------------------------
-step "The player reopens the app and resumes the conversation; agent Dana takes over, answers and closes; the player rates the help"
+step "The player reopens the app and resumes the conversation; agent Dana signs in, takes over, answers and closes; the player rates the help"
 survey=(--resume --wait-replies 1 --answer q1=5 --answer q2=fixed --wait-surveys 1 --timeout 30)
 say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --token \$user_hash \\"
 say "      --data-dir player-data --resume --wait-replies 1 --answer q1=5 --answer q2=fixed --wait-surveys 1 </dev/null &${reset}"
@@ -170,11 +216,13 @@ for _ in $(seq 1 200); do # 20 s: until the server has welcomed the client
     sleep 0.1
 done
 [ -n "$online" ] || { show "$demo/player2.out" "$demo/player2.err"; fail "the player's client did not come online"; }
-agent_reply='{"text":"Hello, Dana from support here. I found the purchase: 500 gems are on their way!","name":"Dana"}'
-for call in "assign|{\"agent\":\"Dana\"}" "messages|$agent_reply" "close|{}"; do
+say "${dim}\$ curl -c dana.cookies https://localhost:$port/api/login -d '{\"name\":\"dana\",\"password\":...}'${reset}"
+agent_login "$demo/dana.cookies" || fail "the demo agent could not sign in"
+agent_reply='{"text":"Hello, Dana from support here. I found the purchase: 500 gems are on their way!"}'
+for call in "assign|{}" "messages|$agent_reply" "close|{}"; do
     what=${call%%|*} body=${call#*|}
-    say "${dim}\$ curl -X POST https://localhost:$port/api/conversations/$conv/$what -d '$body'${reset}"
-    api POST "/api/conversations/$conv/$what" "$body" >"$demo/agent-$what.json" ||
+    say "${dim}\$ curl -b dana.cookies -H 'X-Parley-CSRF: …' -X POST https://localhost:$port/api/conversations/$conv/$what -d '$body'${reset}"
+    agent_api POST "/api/conversations/$conv/$what" "$body" >"$demo/agent-$what.json" ||
         fail "the agent's $what was refused"
     sleep 0.3 # lets the player's screen show each step in order
 done
@@ -227,6 +275,43 @@ api GET /api/surveys/csat/responses >"$demo/csat.json" || fail "the survey API d
 if command -v jq >/dev/null 2>&1; then jq '.aggregate' "$demo/csat.json" | show; else show "$demo/csat.json"; fi
 grep -q '"csat_avg":5' "$demo/csat.json" || fail "the CSAT answer is not in the aggregate"
 
+# ---------------------------------------------------------------------------
+step "The player writes again: a new conversation waits in the agents' queue"
+again=(--subject "VIP badge missing" --send "My VIP badge disappeared after the update"
+       --choose "Talk to a human" --timeout 30)
+say "${dim}\$ parley-chat ... --subject 'VIP badge missing' --send 'My VIP badge disappeared after the update' --choose 'Talk to a human'${reset}"
+if ! bounded "${chat[@]}" "${again[@]}" </dev/null >"$demo/player3.out" 2>"$demo/player3.err"; then
+    show "$demo/player3.out" "$demo/player3.err"
+    fail "the player's second conversation did not reach the queue"
+fi
+show "$demo/player3.out"
+waiting=$(sed -n 's/^\[conversation\] started //p' "$demo/player3.out" | head -n 1)
+[ -n "$waiting" ] || fail "the second conversation was not reported"
+# What the console's Queue tab loads, as the demo agent sees it.
+agent_login "$demo/console.cookies" || fail "the demo agent could not sign in"
+curl -sS --fail --max-time 10 --cacert "$demo/demo-ca.pem" -b "$demo/console.cookies" \
+    "https://localhost:$port/api/conversations?state=queued" >"$demo/queue.json" ||
+    fail "the console's list did not answer"
+grep -qF "\"id\":\"$waiting\"" "$demo/queue.json" || fail "$waiting is not in the console's queue"
+curl -sS --fail --max-time 10 --cacert "$demo/demo-ca.pem" "https://localhost:$port/" |
+    grep -q '<title>Parley Support</title>' || fail "the console's page is not served at /"
+
 printf '\n%sDemo complete:%s context, bot flow with quick replies, hand-off, live agent, CSAT, all over wss://localhost:%s.\n' \
     "$green$bold" "$reset" "$port"
 printf '%sFiles (certificates, database, logs) are in %s%s\n' "$dim" "$demo" "$reset"
+
+step "The agent console"
+say "Console:  ${bold}https://localhost:$port/${reset}"
+say "Sign in:  ${bold}dana${reset} / ${bold}$agent_password${reset}"
+say "Waiting:  $waiting from demo-user (\"VIP badge missing\") in the Queue tab;"
+say "          the closed conversation, its CSAT answer and the player's context beside it,"
+say "          and the figures on the Dashboard."
+say "${dim}The browser does not know the demo's throw-away CA: accept its warning for"
+say "localhost, or trust $demo/demo-ca.pem.${reset}"
+if [ -z "$serve" ]; then
+    say "${dim}(This run stops the server now; \`make demo\` keeps it running.)${reset}"
+    exit 0
+fi
+say "parley-server keeps running for the console; ${bold}Ctrl-C${reset} stops it."
+trap 'printf "\n"; say "stopping parley-server"; exit 0' INT TERM
+wait "$server_pid" || fail "the server stopped"

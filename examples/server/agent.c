@@ -86,7 +86,7 @@ int agent_message_fits(const char *conv, const char *name, const char *text, con
 }
 
 int agent_message(server *s, const char *conv, const char *name, const char *text,
-                  const char *blocks, store_msg *out)
+                  const char *blocks, const char *by, store_msg *out)
 {
     store *st = s->store;
     transition t;
@@ -99,11 +99,16 @@ int agent_message(server *s, const char *conv, const char *name, const char *tex
     out->text = text;
     out->blocks = blocks;
     out->ts = util_now_ms();
+    out->by = by;
     if (store_begin(st))
         return AGENT_ERR;
     rc = store_conv_owner(st, conv, t.user, sizeof t.user);
-    if (rc <= 0 || store_msg_insert(st, out) ||
-        apply(st, conv, "agent", name, agent_writes_from, out->ts, &t) || store_commit(st)) {
+    /* Who holds a conversation is the account that wrote (the name users
+     * see is its display name). */
+    if (rc <= 0 || store_msg_insert(st, out) || (by && store_msg_by_set(st, out->id, by)) ||
+        apply(st, conv, "agent", by ? by : name, agent_writes_from, out->ts, &t) ||
+        (t.changed && store_action_add(st, conv, "assign", by ? by : "api-token", NULL, out->ts)) ||
+        store_commit(st)) {
         store_rollback(st);
         return rc == 0 ? AGENT_UNKNOWN_CONV : AGENT_ERR;
     }
@@ -112,7 +117,8 @@ int agent_message(server *s, const char *conv, const char *name, const char *tex
     return AGENT_OK;
 }
 
-int agent_set_state(server *s, const char *conv, const char *state, const char *name)
+int agent_set_state(server *s, const char *conv, const char *state, const char *name,
+                    const char *by, const char *action, const char *detail)
 {
     int64_t now = util_now_ms();
     transition t;
@@ -121,7 +127,9 @@ int agent_set_state(server *s, const char *conv, const char *state, const char *
     if (store_begin(s->store))
         return AGENT_ERR;
     rc = store_conv_owner(s->store, conv, t.user, sizeof t.user);
-    if (rc <= 0 || apply(s->store, conv, state, name, NULL, now, &t) || store_commit(s->store)) {
+    if (rc <= 0 || apply(s->store, conv, state, name, NULL, now, &t) ||
+        (t.changed && action && store_action_add(s->store, conv, action, by, detail, now)) ||
+        store_commit(s->store)) {
         store_rollback(s->store);
         return rc == 0 ? AGENT_UNKNOWN_CONV : AGENT_ERR;
     }

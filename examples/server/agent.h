@@ -19,16 +19,20 @@ enum {
 
 /* Stores an agent message (blocks: checked JSON array text, or NULL) and
  * sends it; an agent writing in a conversation the bot or the queue had
- * takes it over. *out gets the message's id and seq. */
+ * takes it over (recorded as an assign by `by`, the agent account; by the
+ * API token when `by` is NULL, and then the holder is `name`). *out gets
+ * the message's id and seq. */
 int agent_message(server *s, const char *conv, const char *name, const char *text,
-                  const char *blocks, store_msg *out);
+                  const char *blocks, const char *by, store_msg *out);
 
 /* 1 when an agent message of that text and blocks fits in one msg frame,
  * whatever id and seq it gets. */
 int agent_message_fits(const char *conv, const char *name, const char *text, const char *blocks);
 
 /* Moves `conv` to `state` (and to the agent `name`, unless NULL): "agent",
- * "closed" or "open". */
-int agent_set_state(server *s, const char *conv, const char *state, const char *name);
+ * "closed" or "open". A change is recorded as `action` (NULL: none) by
+ * `by` with `detail` (JSON text, may be NULL) in the same transaction. */
+int agent_set_state(server *s, const char *conv, const char *state, const char *name,
+                    const char *by, const char *action, const char *detail);
 
 #endif

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "agent.h"
+#include "agents.h"
 #include "bot.h"
+#include "console.h"
 #include "deliver.h"
 #include "flow.h"
 #include "json.h"
@@ -25,42 +27,136 @@ static int valid_name(const char *name)
     return name && name[0] && strlen(name) <= PJ_MAX_ID;
 }
 
-/* The conversation's state (as conv.update carries it) is the answer. */
+/* The conversation's state (as conv.update carries it) is the answer, with
+ * the console's item (docs/agent-console.md) around it. */
 static unsigned answer_state(server *s, const char *conv, cJSON **out)
 {
-    *out = deliver_state_body(s, conv);
+    cJSON *state = deliver_state_body(s, conv), *it;
+
+    *out = console_item(s, conv);
+    if (*out && state) {
+        for (it = state->child; it; it = it->next) {
+            if (!cJSON_GetObjectItemCaseSensitive(*out, it->string))
+                cJSON_AddItemToObject(*out, it->string, cJSON_Duplicate(it, 1));
+        }
+    }
+    cJSON_Delete(state);
     return *out ? HTTP_OK : db_fail(out);
 }
 
-static unsigned set_state(server *s, const char *conv, const char *state, const char *name,
-                          cJSON **out)
+static const char *by_of(const server *s)
 {
-    int rc = agent_set_state(s, conv, state, name);
+    return s->req ? s->req->name : "api-token";
+}
+
+static unsigned set_state(server *s, const char *conv, const char *state, const char *name,
+                          const char *action, const char *detail, cJSON **out)
+{
+    int rc = agent_set_state(s, conv, state, name, by_of(s), action, detail);
 
     if (rc == AGENT_UNKNOWN_CONV)
         return unknown_conv(out);
     return rc == AGENT_OK ? answer_state(s, conv, out) : db_fail(out);
 }
 
-unsigned api_agent_assign(server *s, const char *conv, const cJSON *body, cJSON **out)
+/* Who holds the conversation now ("" when nobody). 0 or -1. */
+static int holder(server *s, const char *conv, char out[PJ_MAX_ID + 1])
+{
+    store_state cs;
+
+    out[0] = '\0';
+    if (store_state_get(s->store, conv, &cs))
+        return -1;
+    if (strcmp(cs.state, "agent") == 0)
+        snprintf(out, PJ_MAX_ID + 1, "%s", cs.agent);
+    store_state_clear(&cs);
+    return 0;
+}
+
+/* Assign and transfer: to `name`, recorded as a transfer when someone
+ * else held it. */
+static unsigned hand_to(server *s, const char *conv, const char *name, int must_be_held,
+                        const char *note, cJSON **out)
+{
+    char from[PJ_MAX_ID + 1];
+    cJSON *detail = cJSON_CreateObject();
+    char *json;
+    unsigned st;
+    int transfer;
+
+    if (holder(s, conv, from)) {
+        cJSON_Delete(detail);
+        return db_fail(out);
+    }
+    if (must_be_held && (!from[0] || strcmp(from, name) == 0)) {
+        cJSON_Delete(detail);
+        return http_error(out, HTTP_CONFLICT,
+                          from[0] ? "the agent holds it already" : "nobody holds the conversation");
+    }
+    transfer = from[0] && strcmp(from, name) != 0;
+    if (!detail || !cJSON_AddStringToObject(detail, "to", name) ||
+        (transfer && !cJSON_AddStringToObject(detail, "from", from)) ||
+        (note && !cJSON_AddStringToObject(detail, "note", note)) ||
+        !(json = cJSON_PrintUnformatted(detail))) {
+        cJSON_Delete(detail);
+        return db_fail(out);
+    }
+    cJSON_Delete(detail);
+    st = set_state(s, conv, "agent", name, transfer ? "transfer" : "assign", json, out);
+    cJSON_free(json);
+    return st;
+}
+
+/* The agent named in the body, or the caller; with a session it must be an
+ * account. */
+static const char *target(server *s, const cJSON *body, cJSON **out, unsigned *st)
 {
     const char *name = pj_string(body, "agent");
 
-    if (!valid_name(name))
-        return http_error(out, HTTP_BAD_REQUEST, "agent must be a string of 1 to 128 bytes");
-    return set_state(s, conv, "agent", name, out);
+    if (!name && s->req && !s->req->via_token)
+        name = s->req->name;
+    if (!valid_name(name)) {
+        *st = http_error(out, HTTP_BAD_REQUEST, "agent must be a string of 1 to 128 bytes");
+        return NULL;
+    }
+    if (s->req && !s->req->via_token && !agents_exists(s, name)) {
+        *st = http_error(out, HTTP_BAD_REQUEST, "no agent of that name");
+        return NULL;
+    }
+    return name;
+}
+
+unsigned api_agent_assign(server *s, const char *conv, const cJSON *body, cJSON **out)
+{
+    unsigned st = 0;
+    const char *name = target(s, body, out, &st);
+
+    return name ? hand_to(s, conv, name, 0, NULL, out) : st;
+}
+
+unsigned api_agent_transfer(server *s, const char *conv, const cJSON *body, cJSON **out)
+{
+    const cJSON *note = cJSON_GetObjectItemCaseSensitive(body, "note");
+    unsigned st = 0;
+    const char *name = pj_string(body, "agent") ? target(s, body, out, &st) : NULL;
+
+    if (!pj_string(body, "agent"))
+        return http_error(out, HTTP_BAD_REQUEST, "agent is required");
+    if (note && !(cJSON_IsString(note) && strlen(note->valuestring) <= 1024))
+        return http_error(out, HTTP_BAD_REQUEST, "note must be a string of at most 1024 bytes");
+    return name ? hand_to(s, conv, name, 1, note ? note->valuestring : NULL, out) : st;
 }
 
 unsigned api_agent_close(server *s, const char *conv, const cJSON *body, cJSON **out)
 {
     (void)body;
-    return set_state(s, conv, "closed", NULL, out);
+    return set_state(s, conv, "closed", NULL, "close", NULL, out);
 }
 
 unsigned api_agent_reopen(server *s, const char *conv, const cJSON *body, cJSON **out)
 {
     (void)body;
-    return set_state(s, conv, "open", NULL, out);
+    return set_state(s, conv, "open", NULL, "reopen", NULL, out);
 }
 
 unsigned api_agent_bot(server *s, const char *conv, const cJSON *body, cJSON **out)
@@ -75,6 +171,8 @@ unsigned api_agent_bot(server *s, const char *conv, const cJSON *body, cJSON **o
         return unknown_conv(out);
     if (rc != BOT_OK)
         return db_fail(out);
+    if (r.state_changed)
+        store_action_add(s->store, conv, "bot", by_of(s), NULL, util_now_ms());
     bot_deliver(s, user, conv, &r);
     bot_result_clear(&r);
     return answer_state(s, conv, out);
@@ -117,11 +215,15 @@ unsigned api_agent_typing(server *s, const char *conv, const cJSON *body, cJSON 
     rc = store_conv_owner(s->store, conv, user, sizeof user);
     if (rc <= 0)
         return rc == 0 ? unknown_conv(out) : db_fail(out);
-    frame = typing_json(conv, cJSON_IsTrue(on), name ? name->valuestring : AGENT_NAME_DEFAULT);
+    frame = typing_json(conv, cJSON_IsTrue(on),
+                        s->req && !s->req->via_token ? s->req->display
+                        : name                       ? name->valuestring
+                                                     : AGENT_NAME_DEFAULT);
     if (!frame)
         return db_fail(out);
     *out = cJSON_Duplicate(frame, 1);
     deliver_typed(s, user, "typing", frame);
+    console_typing(s, conv, "agent", by_of(s), cJSON_IsTrue(on));
     return *out ? HTTP_OK : db_fail(out);
 }
 
@@ -159,8 +261,11 @@ unsigned api_agent_read(server *s, const char *conv, const cJSON *body, cJSON **
     if (rc < 0)
         return db_fail(out);
     /* Only a mark that moved is news to the user. */
-    if (rc > 0)
+    if (rc > 0) {
         deliver_typed(s, user, "read", read_json(conv, seq));
+        console_read(s, conv, "agent", seq);
+        console_conv(s, conv, 0);
+    }
     *out = read_json(conv, seq);
     return *out ? HTTP_OK : db_fail(out);
 }

@@ -8,6 +8,7 @@
 
 unsigned api_agent_assign(server *s, const char *conv, const cJSON *body, cJSON **out);
 unsigned api_agent_bot(server *s, const char *conv, const cJSON *body, cJSON **out);
+unsigned api_agent_transfer(server *s, const char *conv, const cJSON *body, cJSON **out);
 unsigned api_agent_close(server *s, const char *conv, const cJSON *body, cJSON **out);
 unsigned api_agent_reopen(server *s, const char *conv, const cJSON *body, cJSON **out);
 unsigned api_agent_typing(server *s, const char *conv, const cJSON *body, cJSON **out);

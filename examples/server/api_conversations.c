@@ -5,6 +5,7 @@
 
 #include "agent.h"
 #include "blocks.h"
+#include "console.h"
 #include "json.h"
 #include "store.h"
 #include "userctx.h"
@@ -27,8 +28,6 @@ static int add_seq(cJSON *o, const char *key, int64_t seq)
     return cJSON_AddStringToObject(o, key, buf) != NULL;
 }
 
-/* ---- GET /api/conversations ---- */
-
 /* Fills the object `ud` with the conversation's own fields. */
 static int add_conv_fields(void *ud, const store_conv *c)
 {
@@ -41,26 +40,6 @@ static int add_conv_fields(void *ud, const store_conv *c)
          cJSON_AddNumberToObject(o, "created_ms", (double)c->created_ms) &&
          add_seq(o, "last_seq", c->last_seq);
     return !ok;
-}
-
-static int add_conv(void *ud, const store_conv *c)
-{
-    cJSON *o = cJSON_CreateObject();
-
-    if (!o)
-        return 1;
-    cJSON_AddItemToArray(ud, o);
-    return add_conv_fields(o, c);
-}
-
-unsigned api_conversations_list(server *s, const char *arg, const cJSON *body, cJSON **out)
-{
-    (void)arg;
-    (void)body;
-    *out = cJSON_CreateArray();
-    if (!*out || store_conv_each(s->store, add_conv, *out))
-        return db_fail(out);
-    return HTTP_OK;
 }
 
 /* ---- GET /api/conversations/{id} ---- */
@@ -110,6 +89,44 @@ static int add_state(store *st, cJSON *obj, const char *conv)
     return ok ? 0 : -1;
 }
 
+static int add_action(void *ud, const store_action *a)
+{
+    cJSON *o = cJSON_CreateObject(),
+          *detail = a->detail ? cJSON_Parse(a->detail) : cJSON_CreateNull();
+
+    if (!o || !detail || !cJSON_AddItemToArray(ud, o)) {
+        cJSON_Delete(o);
+        cJSON_Delete(detail);
+        return 1;
+    }
+    if (!cJSON_AddItemToObject(o, "detail", detail)) {
+        cJSON_Delete(detail);
+        return 1;
+    }
+    return !(cJSON_AddStringToObject(o, "action", a->action) &&
+             (a->by ? cJSON_AddStringToObject(o, "by", a->by) : cJSON_AddNullToObject(o, "by")) &&
+             cJSON_AddNumberToObject(o, "ts", (double)a->ts));
+}
+
+/* The console's members (the list item's, docs/agent-console.md) that the
+ * object does not have yet, and the actions. 0 or -1. */
+static int add_work(server *s, cJSON *obj, const char *conv)
+{
+    cJSON *item = console_item(s, conv), *actions, *next;
+    cJSON *it;
+
+    if (!item)
+        return -1;
+    for (it = item->child; it; it = next) {
+        next = it->next;
+        if (!cJSON_GetObjectItemCaseSensitive(obj, it->string))
+            cJSON_AddItemToObject(obj, it->string, cJSON_DetachItemViaPointer(item, it));
+    }
+    cJSON_Delete(item);
+    actions = cJSON_AddArrayToObject(obj, "actions");
+    return actions && store_action_each(s->store, conv, 200, add_action, actions) == 0 ? 0 : -1;
+}
+
 unsigned api_conversations_get(server *s, const char *conv, const cJSON *body, cJSON **out)
 {
     char user[PJ_MAX_ID + 1];
@@ -123,7 +140,8 @@ unsigned api_conversations_get(server *s, const char *conv, const cJSON *body, c
     if (rc != 1 || !pj_string(*out, "user"))
         return db_fail(out);
     snprintf(user, sizeof user, "%s", pj_string(*out, "user"));
-    if (userctx_add_to_conv(s->store, *out, conv, user) || add_state(s->store, *out, conv))
+    if (userctx_add_to_conv(s->store, *out, conv, user) || add_state(s->store, *out, conv) ||
+        add_work(s, *out, conv))
         return db_fail(out);
     return HTTP_OK;
 }
@@ -173,7 +191,8 @@ static int add_msg(void *ud, const store_msg *m)
     cJSON_AddItemToArray(ud, o);
     return !cJSON_AddStringToObject(o, "id", m->id) || !add_seq(o, "seq", m->seq) ||
            add_author(o, m) || !cJSON_AddStringToObject(o, "text", m->text) ||
-           !cJSON_AddNumberToObject(o, "ts", (double)m->ts) || add_context(o, m) ||
+           !cJSON_AddNumberToObject(o, "ts", (double)m->ts) ||
+           (m->by && !cJSON_AddStringToObject(o, "by", m->by)) || add_context(o, m) ||
            add_stored(o, "blocks", m->blocks) || add_stored(o, "postback", m->postback);
 }
 
@@ -241,11 +260,16 @@ static unsigned created(const store_msg *m, cJSON **out)
 unsigned api_conversations_post(server *s, const char *conv, const cJSON *body, cJSON **out)
 {
     const char *name = pj_string(body, "name"), *text = pj_string(body, "text");
-    const char *bad = check_post(body, s->max_text);
+    const char *bad = check_post(body, s->max_text), *by = NULL;
     char *blocks = NULL, why[256];
     store_msg m;
     int rc;
 
+    /* A signed-in agent writes under their own display name. */
+    if (s->req && !s->req->via_token) {
+        name = s->req->display;
+        by = s->req->name;
+    }
     if (!name)
         name = AGENT_NAME_DEFAULT;
     if (!bad)
@@ -256,7 +280,7 @@ unsigned api_conversations_post(server *s, const char *conv, const cJSON *body, 
         cJSON_free(blocks);
         return http_error(out, HTTP_BAD_REQUEST, bad);
     }
-    rc = agent_message(s, conv, name, text, blocks, &m);
+    rc = agent_message(s, conv, name, text, blocks, by, &m);
     cJSON_free(blocks);
     if (rc == AGENT_UNKNOWN_CONV)
         return http_error(out, HTTP_NOT_FOUND, "unknown conversation");

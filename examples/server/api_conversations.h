@@ -7,7 +7,6 @@
 
 #include "http.h"
 
-unsigned api_conversations_list(server *s, const char *arg, const cJSON *body, cJSON **out);
 unsigned api_conversations_get(server *s, const char *conv, const cJSON *body, cJSON **out);
 unsigned api_conversations_messages(server *s, const char *conv, const cJSON *body, cJSON **out);
 unsigned api_conversations_post(server *s, const char *conv, const cJSON *body, cJSON **out);

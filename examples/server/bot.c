@@ -123,6 +123,8 @@ static int run_node(server *s, const char *conv, store_state *st, const char *no
         snprintf(st->state, sizeof st->state, "queued");
         st->queued_ms = m->ts;
         out->state_changed = 1;
+        if (store_action_add(s->store, conv, "handoff", "bot", NULL, m->ts))
+            return -1;
     }
     return 0;
 }
@@ -154,7 +156,8 @@ static int react(server *s, const bot_msg_in *in, const choice *ch, store_state 
     if (strcmp(st->state, "closed") == 0) {
         snprintf(st->state, sizeof st->state, "open");
         out->state_changed = 1;
-        return 0;
+        /* The user writing again is a new episode for the agents. */
+        return store_action_add(s->store, in->conv, "reopen", "user", NULL, util_now_ms());
     }
     if (strcmp(st->state, "bot") != 0)
         return 0;

@@ -6,6 +6,9 @@
 #include "flow.h"
 #include "json.h"
 #include "wire.h"
+#include "agents.h"
+#include "console.h"
+#include "sla.h"
 
 void deliver_frame(server *s, const char *user, const char *what, char *json)
 {
@@ -29,6 +32,11 @@ void deliver_msg(server *s, const char *user, const store_msg *m, const ws_conn 
     cJSON_free(json);
     if (strcmp(m->author_kind, "user") != 0)
         deliver_unread(s, user, m->conv);
+    /* The agents' side: the message, the clocks it starts or stops, the
+     * conversation's new place in the lists. */
+    console_msg(s, m->conv, m);
+    sla_update(s, m->conv);
+    console_conv(s, m->conv, 0);
 }
 
 void deliver_unread(server *s, const char *user, const char *conv)
@@ -79,8 +87,12 @@ cJSON *deliver_state_body(server *s, const char *conv)
     ok = o && cJSON_AddStringToObject(o, "conv", conv) &&
          cJSON_AddStringToObject(o, "state", st.state);
     if (ok && strcmp(st.state, "agent") == 0 && st.agent[0]) {
+        char display[STORE_AGENT_DISPLAY_BUF];
+
+        /* The account holds it; the user sees its display name. */
+        agents_display_name(s, st.agent, display, sizeof display);
         agent = cJSON_AddObjectToObject(o, "agent");
-        ok = agent && cJSON_AddStringToObject(agent, "name", st.agent);
+        ok = agent && cJSON_AddStringToObject(agent, "name", display);
     }
     if (ok && strcmp(st.state, "queued") == 0)
         ok = store_queue_position(s->store, conv, &position) == 0 && add_queue(s, o, position);
@@ -102,6 +114,8 @@ void deliver_state(server *s, const char *user, const char *conv)
         user = owner;
     }
     deliver_typed(s, user, "conv.update", deliver_state_body(s, conv));
+    sla_update(s, conv);
+    console_conv(s, conv, 0);
 }
 
 static int push_position(void *ud, const store_queued *q)
@@ -122,4 +136,5 @@ void deliver_queue(server *s)
 {
     if (s->nconns)
         store_queue_each(s->store, push_position, s);
+    console_queue(s);
 }

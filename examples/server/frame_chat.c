@@ -4,6 +4,7 @@
 
 #include "bot.h"
 #include "deliver.h"
+#include "console.h"
 #include "json.h"
 #include "store.h"
 #include "util.h"
@@ -93,6 +94,7 @@ void frame_chat_conv_start(ws_conn *c, const cJSON *f)
         return;
     }
     ws_conn_send(c, wire_conv_ack(cid, conv));
+    console_conv(s, conv, 1);
     bot_deliver(s, ws_conn_user(c), conv, &greeting);
     bot_result_clear(&greeting);
 }

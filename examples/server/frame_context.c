@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console.h"
 #include "json.h"
 #include "store.h"
 #include "triggers.h"
@@ -167,7 +168,9 @@ void frame_context_context(ws_conn *c, const cJSON *f)
         ws_conn_error(c, "bad_frame", "more than 100 attributes", NULL);
     else if (rc < 0)
         ws_conn_error(c, "internal", "cannot store the context", NULL);
-    else if (screen)
+    else
+        console_context(s, ws_conn_user(c), f);
+    if (rc == 0 && screen)
         triggers_on_screen(s, ws_conn_user(c), screen, util_now_ms());
     free(screen);
 }
@@ -226,6 +229,13 @@ void frame_context_event(ws_conn *c, const cJSON *f)
         return;
     }
     ws_conn_send(c, wire_ack(cid));
-    if (rc > 0)
+    if (rc > 0) {
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(f, "meta");
+        char *meta_text = meta ? cJSON_PrintUnformatted(meta) : NULL;
+
+        console_event(s, ws_conn_user(c), pj_string(f, "name"), meta_text,
+                      (int64_t)cJSON_GetObjectItemCaseSensitive(f, "ts")->valuedouble);
+        cJSON_free(meta_text);
         triggers_on_event(s, ws_conn_user(c), pj_string(f, "name"), util_now_ms());
+    }
 }

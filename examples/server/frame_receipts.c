@@ -1,6 +1,7 @@
 #include "frame_receipts.h"
 
 #include "deliver.h"
+#include "console.h"
 #include "json.h"
 #include "store.h"
 #include "util.h"
@@ -36,6 +37,8 @@ void frame_receipts_typing(ws_conn *c, const cJSON *f)
     conv = owned_conv(c, f);
     if (conv && store_typing_set(ws_conn_server(c)->store, conv, cJSON_IsTrue(on), util_now_ms()))
         ws_conn_error(c, "internal", "cannot store, try again later", NULL);
+    else if (conv)
+        console_typing(ws_conn_server(c), conv, "user", NULL, cJSON_IsTrue(on));
 }
 
 void frame_receipts_read(ws_conn *c, const cJSON *f)
@@ -58,6 +61,8 @@ void frame_receipts_read(ws_conn *c, const cJSON *f)
              : store_read_user(s->store, conv, seq < last ? seq : last, util_now_ms());
     if (rc < 0)
         ws_conn_error(c, "internal", "cannot store, try again later", NULL);
-    else if (rc > 0)
+    else if (rc > 0) {
         deliver_unread(s, ws_conn_user(c), conv);
+        console_read(s, conv, "user", seq < last ? seq : last);
+    }
 }

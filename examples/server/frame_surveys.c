@@ -1,5 +1,6 @@
 #include "frame_surveys.h"
 
+#include "console.h"
 #include "json.h"
 #include "store.h"
 #include "survey.h"
@@ -36,6 +37,8 @@ static void on_done(ws_conn *c, const cJSON *f, int submit)
         ws_conn_error(c, "internal", "cannot store, try again later", NULL);
     else
         ws_conn_send(c, wire_ack(cid));
+    if (rc == SURVEY_STORED)
+        console_survey(ws_conn_server(c), n);
 }
 
 void frame_surveys_submit(ws_conn *c, const cJSON *f)

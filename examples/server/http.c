@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
+#include "console_files.h"
 #include "json.h"
+#include "websession.h"
 
 #define BODY_CHUNK 4096
 
@@ -29,6 +32,9 @@ typedef struct http_req {
     size_t resp_len, resp_off;
     int headers_sent;
     int close_after; /* an unread request body makes the connection unusable */
+    int open;        /* the route needs no caller */
+    int who;         /* 0 nobody, 1 the API token, 2 a browser session */
+    caller me;       /* who asks (s->req during the handler) */
 } http_req;
 
 static server *server_of(struct lws *wsi)
@@ -39,7 +45,9 @@ static server *server_of(struct lws *wsi)
 static void req_reset(http_req *r)
 {
     free(r->body);
-    cJSON_free(r->resp);
+    free(r->me.raw);
+    if (r->resp != r->me.raw)
+        cJSON_free(r->resp);
     memset(r, 0, sizeof *r);
 }
 
@@ -71,6 +79,18 @@ static int respond(struct lws *wsi, http_req *r, unsigned status, cJSON *json)
     return 0;
 }
 
+/* The handler's raw answer (caller.raw), kept where the body is sent from. */
+static int respond_raw(struct lws *wsi, http_req *r, unsigned status)
+{
+    r->resp = r->me.raw;
+    r->resp_len = r->me.raw_len;
+    r->status = status;
+    if (r->has_body && !r->body_read)
+        r->close_after = 1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
 static int respond_error(struct lws *wsi, http_req *r, unsigned status, const char *message)
 {
     cJSON *json = NULL;
@@ -86,15 +106,34 @@ static int add_header(struct lws *wsi, enum lws_token_indexes token, const char 
                                         (int)strlen(value), p, end);
 }
 
+/* Content-Disposition of a download: its file name (a name the server
+ * chose, never the user's). */
+static int add_download(struct lws *wsi, const char *filename, unsigned char **p,
+                        unsigned char *end)
+{
+    char v[128];
+    int n = snprintf(v, sizeof v, "attachment; filename=\"%s\"", filename);
+
+    return lws_add_http_header_by_name(
+        wsi, (const unsigned char *)"content-disposition:", (const unsigned char *)v, n, p, end);
+}
+
 static int write_headers(struct lws *wsi, http_req *r)
 {
-    unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start,
-                                      *end = buf + sizeof buf - 1;
+    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
+                                       *end = buf + sizeof buf - 1;
+    const char *type = r->resp == r->me.raw && r->me.raw_type ? r->me.raw_type : "application/json";
+    char retry[24];
 
-    if (lws_add_http_common_headers(wsi, r->status, "application/json", r->resp_len, &p, end) ||
+    snprintf(retry, sizeof retry, "%ld", r->me.retry_after_s);
+    if (lws_add_http_common_headers(wsi, r->status, type, r->resp_len, &p, end) ||
+        (r->resp == r->me.raw && r->me.filename[0] && add_download(wsi, r->me.filename, &p, end)) ||
         add_header(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, "no-store", &p, end) ||
-        (r->status == HTTP_STATUS_UNAUTHORIZED &&
+        (r->status == HTTP_STATUS_UNAUTHORIZED && !r->open &&
          add_header(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE, "Bearer", &p, end)) ||
+        (r->me.set_cookie[0] &&
+         add_header(wsi, WSI_TOKEN_HTTP_SET_COOKIE, r->me.set_cookie, &p, end)) ||
+        (r->me.retry_after_s > 0 && add_header(wsi, WSI_TOKEN_HTTP_RETRY_AFTER, retry, &p, end)) ||
         (r->allow && add_header(wsi, WSI_TOKEN_HTTP_ALLOW, r->allow, &p, end)) ||
         (r->close_after && add_header(wsi, WSI_TOKEN_CONNECTION, "close", &p, end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
@@ -157,10 +196,10 @@ static int route_matches(const http_route *rt, const char *path, char arg[PJ_MAX
     return pj_is_ident(arg);
 }
 
-/* The handler of (method, path); NULL with *allow set when only the method
+/* The route of (method, path); NULL with *allow set when only the method
  * is wrong, NULL with *allow NULL when no route has that path. */
-static http_fn find_route(const server *s, int method, const char *path, char arg[PJ_MAX_ID + 1],
-                          const char **allow)
+static const http_route *find_route(const server *s, int method, const char *path,
+                                    char arg[PJ_MAX_ID + 1], const char **allow)
 {
     http_method want = method == LWSHUMETH_POST ? HTTP_POST : HTTP_GET;
     int get = 0, post = 0;
@@ -170,7 +209,7 @@ static http_fn find_route(const server *s, int method, const char *path, char ar
         if (!route_matches(&s->routes[i], path, arg))
             continue;
         if (s->routes[i].method == want && (method == LWSHUMETH_GET || method == LWSHUMETH_POST))
-            return s->routes[i].fn;
+            return &s->routes[i];
         get |= s->routes[i].method == HTTP_GET;
         post |= s->routes[i].method == HTTP_POST;
     }
@@ -178,12 +217,70 @@ static http_fn find_route(const server *s, int method, const char *path, char ar
     return NULL;
 }
 
+/* Remembers that `wsi` waits for job `job`. 0, or -1 when too many wait. */
+static int wait_for(server *s, long long job, struct lws *wsi)
+{
+    size_t i;
+
+    for (i = 0; i < SERVER_MAX_WAITING; i++) {
+        if (!s->waiting[i].job) {
+            s->waiting[i].job = job;
+            s->waiting[i].wsi = wsi;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void forget_waiting(server *s, struct lws *wsi)
+{
+    size_t i;
+
+    for (i = 0; i < SERVER_MAX_WAITING; i++) {
+        if (s->waiting[i].wsi == wsi)
+            memset(&s->waiting[i], 0, sizeof s->waiting[i]);
+    }
+}
+
 static int run_route(struct lws *wsi, http_req *r, const cJSON *body)
 {
+    server *s = server_of(wsi);
     cJSON *out = NULL;
-    unsigned status = r->fn(server_of(wsi), r->arg, body, &out);
+    unsigned status;
 
+    r->me.pending = 0;
+    s->req = &r->me;
+    status = r->fn(s, r->arg, body, &out);
+    s->req = NULL;
+    if (r->me.pending && !out)
+        return wait_for(s, r->me.pending, wsi) == 0
+                   ? 0
+                   : respond_error(wsi, r, HTTP_STATUS_SERVICE_UNAVAILABLE, "busy, try again");
+    if (r->me.raw && !out)
+        return respond_raw(wsi, r, status);
     return out ? respond(wsi, r, status, out) : -1;
+}
+
+void http_finish(server *s, long long job, unsigned status, cJSON *out, const char *set_cookie)
+{
+    struct lws *wsi = NULL;
+    http_req *r;
+    size_t i;
+
+    for (i = 0; i < SERVER_MAX_WAITING && !wsi; i++) {
+        if (s->waiting[i].job == job) {
+            wsi = s->waiting[i].wsi;
+            memset(&s->waiting[i], 0, sizeof s->waiting[i]);
+        }
+    }
+    r = wsi ? lws_wsi_user(wsi) : NULL;
+    if (!r) {
+        cJSON_Delete(out);
+        return;
+    }
+    snprintf(r->me.set_cookie, sizeof r->me.set_cookie, "%s", set_cookie ? set_cookie : "");
+    if (!out || respond(wsi, r, status, out))
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 /* ---- request bodies ---- */
@@ -271,9 +368,117 @@ static int authorized(struct lws *wsi, const char *token)
     return (size_t)n - 7 == tlen && same_secret(hdr + 7, token, tlen);
 }
 
+/* Who asks: 1 the API token (an admin), 2 a browser session, 0 nobody. */
+static int identify(struct lws *wsi, server *s, caller *me)
+{
+    char cookie[2048];
+
+    lws_get_peer_simple(wsi, me->addr, sizeof me->addr);
+    if (authorized(wsi, s->agent_token)) {
+        snprintf(me->name, sizeof me->name, "api-token");
+        snprintf(me->display, sizeof me->display, "API");
+        snprintf(me->role, sizeof me->role, "admin");
+        me->via_token = 1;
+        return 1;
+    }
+    if (!s->session_of || lws_hdr_copy(wsi, cookie, sizeof cookie, WSI_TOKEN_HTTP_COOKIE) <= 0 ||
+        !websess_cookie_find(cookie, me->token))
+        return 0;
+    return s->session_of(s, me->token, me) == 1 ? 2 : 0;
+}
+
+/* A browser's state change must carry the session's CSRF token and, when
+ * it says where it comes from, come from this origin. */
+static const char *csrf_refusal(struct lws *wsi, server *s, const caller *me)
+{
+    char given[WEBSESS_BUF + 16], origin[300], host[300];
+    const char *v = given;
+
+    /* lws lowercases an unknown header's name and keeps the white space
+     * that follows the colon in its value. */
+    if (lws_hdr_custom_copy(wsi, given, sizeof given, "x-parley-csrf:", 14) <= 0)
+        return "missing or wrong CSRF token";
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (!websess_csrf_ok(me->token, v))
+        return "missing or wrong CSRF token";
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) > 0 &&
+        (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0 ||
+         !websess_origin_ok(origin, host, s->tls)))
+        return "request from another origin";
+    return NULL;
+}
+
+/* The headers of every console file: nothing but its own files, never
+ * framed, no sniffing, no referrer. */
+static int console_headers(struct lws *wsi, unsigned char *buf, size_t cap)
+{
+    static const struct {
+        const char *name, *value;
+    } h[] = {
+        {"content-security-policy:", CONSOLE_CSP},
+        {"x-content-type-options:", "nosniff"},
+        {"referrer-policy:", "no-referrer"},
+        {"x-frame-options:", "DENY"},
+        {"cache-control:", "no-cache"},
+    };
+    unsigned char *p = buf, *end = buf + cap;
+    size_t i;
+
+    for (i = 0; i < sizeof h / sizeof h[0]; i++) {
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)h[i].name,
+                                        (const unsigned char *)h[i].value, (int)strlen(h[i].value),
+                                        &p, end))
+            return -1;
+    }
+    return (int)(p - buf);
+}
+
+static int serve_console(struct lws *wsi, http_req *r, const char *path)
+{
+    server *s = server_of(wsi);
+    char file[4096];
+    unsigned char hdr[1024];
+    const char *type;
+    int n;
+
+    if (!s->console_dir || (r->method != LWSHUMETH_GET && r->method != LWSHUMETH_HEAD) ||
+        console_resolve(s->console_dir, path, file, sizeof file, &type) != 1 ||
+        access(file, R_OK) != 0)
+        return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
+    n = console_headers(wsi, hdr, sizeof hdr);
+    if (n < 0)
+        return -1;
+    n = lws_serve_http_file(wsi, file, type, (const char *)hdr, n);
+    return n < 0 || (n > 0 && lws_http_transaction_completed(wsi)) ? -1 : 0;
+}
+
+/* The URL's arguments (lws has decoded each "name=value"). */
+static void read_query(struct lws *wsi, caller *me)
+{
+    char frag[512];
+    size_t len = 0;
+    int i, n;
+
+    me->query[0] = '\0';
+    for (i = 0; i < 16; i++) {
+        n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n <= 0)
+            break;
+        if (len + (size_t)n + 2 > sizeof me->query)
+            break;
+        if (len)
+            me->query[len++] = '&';
+        memcpy(me->query + len, frag, (size_t)n + 1);
+        len += (size_t)n;
+    }
+}
+
 static int on_request(struct lws *wsi, http_req *r, const char *path)
 {
     server *s = server_of(wsi);
+    const http_route *rt;
+    const char *why;
     char *uri;
     int uri_len;
 
@@ -283,15 +488,22 @@ static int on_request(struct lws *wsi, http_req *r, const char *path)
     r->has_body =
         r->content_length > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     if (strncmp(path, "/api/", 5) != 0)
-        return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
-    if (!authorized(wsi, s->agent_token))
-        return respond_error(wsi, r, HTTP_STATUS_UNAUTHORIZED, "missing or wrong agent token");
-    r->fn = find_route(s, r->method, path, r->arg, &r->allow);
-    if (r->fn)
-        return r->method == LWSHUMETH_POST ? start_post(wsi, r) : run_route(wsi, r, NULL);
-    if (r->allow)
+        return serve_console(wsi, r, path);
+    rt = find_route(s, r->method, path, r->arg, &r->allow);
+    r->open = rt && rt->open;
+    r->who = identify(wsi, s, &r->me);
+    read_query(wsi, &r->me);
+    if (!r->who && !r->open)
+        return respond_error(wsi, r, HTTP_STATUS_UNAUTHORIZED,
+                             "missing or wrong agent token or session");
+    if (!rt && r->allow)
         return respond_error(wsi, r, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
-    return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
+    if (!rt)
+        return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
+    if (r->who == 2 && r->method != LWSHUMETH_GET && (why = csrf_refusal(wsi, s, &r->me)))
+        return respond_error(wsi, r, HTTP_STATUS_FORBIDDEN, why);
+    r->fn = rt->fn;
+    return r->method == LWSHUMETH_POST ? start_post(wsi, r) : run_route(wsi, r, NULL);
 }
 
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -308,8 +520,17 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_BODY: return on_body(r, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION: return on_body_complete(wsi, r);
     case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, r);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION: return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
+        server *s = server_of(wsi);
+
+        if (s && s->on_wake)
+            s->on_wake(s);
+        return 0;
+    }
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
+        forget_waiting(server_of(wsi), wsi);
         if (r)
             req_reset(r);
         return 0;

@@ -22,7 +22,12 @@ enum {
     HTTP_OK = 200,
     HTTP_CREATED = 201,
     HTTP_BAD_REQUEST = 400,
+    HTTP_UNAUTHORIZED = 401,
+    HTTP_FORBIDDEN = 403,
     HTTP_NOT_FOUND = 404,
+    HTTP_CONFLICT = 409,
+    HTTP_TOO_MANY = 429,
+    HTTP_UNAVAILABLE = 503,
     HTTP_SERVER_ERROR = 500,
 };
 
@@ -42,6 +47,7 @@ typedef struct http_route {
     const char *prefix, *suffix;
     http_fn fn;
     int slashes;
+    int open; /* answered without a session or token (POST /api/login) */
 } http_route;
 
 /* Fills the "http" protocol lws serves (its name, callback and
@@ -51,5 +57,10 @@ void http_protocol(struct lws_protocols *p);
 /* For handlers: replaces *out with {"error": message} and returns
  * `status`. */
 unsigned http_error(cJSON **out, unsigned status, const char *message);
+
+/* Answers a request whose handler set s->req->pending to `job` (and
+ * returned with *out NULL): takes `out`; `set_cookie` may be NULL. A
+ * request whose connection closed meanwhile is forgotten. */
+void http_finish(server *s, long long job, unsigned status, cJSON *out, const char *set_cookie);
 
 #endif

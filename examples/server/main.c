@@ -14,9 +14,17 @@
 #endif
 #include <libwebsockets.h>
 
+#include "agent_ws.h"
+#include "agents.h"
+#include "account.h"
 #include "api_routes.h"
 #include "banner.h"
+#include "console.h"
 #include "evloop.h"
+#include "pwhash.h"
+#include "sla.h"
+#include "sla_policy.h"
+#include "webhook.h"
 #include "flow.h"
 #include "frame_table.h"
 #include "http.h"
@@ -70,9 +78,17 @@ typedef struct options {
     const char *kb;       /* the knowledge base directory */
     abuse_cfg abuse;
     evloop_kind loop; /* --event-loop */
+    /* The agent workspace (docs/agent-console.md). */
+    const char *add_agent, *role, *display_name;
+    int password_stdin;
+    const char *sla;
+    const char *webhook;
+    secret_src webhook_secret;
+    const char *console_dir;
     /* The shipped data's paths, the defaults above point into them. */
     char default_surveys[DATA_PATH_MAX + 32], default_bot[DATA_PATH_MAX + 32],
         default_kb[DATA_PATH_MAX + 32];
+    char default_console[DATA_PATH_MAX + 32];
 } options;
 
 /* The secrets as resolved (secrets.c), owned by main. */
@@ -116,6 +132,12 @@ static void usage(FILE *out)
             "  --event-loop poll|libuv  libwebsockets' event loop (default: libuv when\n"
             "                     built with it; poll() scans every connection on\n"
             "                     each wake-up: for comparisons)\n"
+            "  --sla FILE         SLA policies per priority (docs/agent-console.md)\n"
+            "  --webhook URL      POST SLA breaches there (http:// or https://)\n"
+            "  --webhook-secret-file FILE  sign webhook bodies (X-Parley-Signature)\n"
+            "  --console DIR      the agent console's files (default: the shipped ones)\n"
+            "  --add-agent NAME --role agent|admin [--display-name TEXT] --password-stdin\n"
+            "                     add (or reset) an agent account in --db and exit\n"
             "  --help             show this help\n"
             "abuse limits (README \"Limits\"):\n",
             SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT);
@@ -170,6 +192,13 @@ static const struct {
     {"--ready-file", offsetof(options, ready_file)},
     {"--bot", offsetof(options, bot)},
     {"--kb", offsetof(options, kb)},
+    {"--add-agent", offsetof(options, add_agent)},
+    {"--role", offsetof(options, role)},
+    {"--display-name", offsetof(options, display_name)},
+    {"--sla", offsetof(options, sla)},
+    {"--webhook", offsetof(options, webhook)},
+    {"--webhook-secret-file", offsetof(options, webhook_secret.file)},
+    {"--console", offsetof(options, console_dir)},
 };
 
 /* Handles one "--name value" pair; -1 for an unknown name or a bad value. */
@@ -238,6 +267,8 @@ static void default_data(options *o)
     snprintf(o->default_surveys, sizeof o->default_surveys, "%s/surveys.json", dir);
     snprintf(o->default_bot, sizeof o->default_bot, "%s/flows/support.json", dir);
     snprintf(o->default_kb, sizeof o->default_kb, "%s/kb", dir);
+    snprintf(o->default_console, sizeof o->default_console, "%s/console", dir);
+    o->console_dir = o->default_console;
     o->surveys = o->default_surveys;
     o->bot = o->default_bot;
     o->kb = o->default_kb;
@@ -256,6 +287,7 @@ static void default_options(options *o)
     o->agent_token = (secret_src){"--agent-token", "PARLEY_AGENT_TOKEN", NULL, NULL};
     o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
     o->hmac_secret = (secret_src){"--hmac-secret", "PARLEY_HMAC_SECRET", NULL, NULL};
+    o->webhook_secret = (secret_src){"--webhook-secret", "PARLEY_WEBHOOK_SECRET", NULL, NULL};
 }
 
 /* 0 to run, 1 when --help was shown, -1 on a usage error. */
@@ -271,6 +303,10 @@ static int parse_args(int argc, char **argv, options *o)
         }
         if (strcmp(argv[i], "--insecure-identities") == 0) {
             o->insecure_identities = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--password-stdin") == 0) {
+            o->password_stdin = 1;
             continue;
         }
         if (i + 1 >= argc || set_option(o, argv[i], argv[i + 1])) {
@@ -379,11 +415,55 @@ static void serve(struct lws_context *ctx, server *srv)
 }
 
 /* The HTTP API first: lws makes the first protocol the vhost's default. */
-static void init_protocols(struct lws_protocols p[3])
+static void init_protocols(struct lws_protocols p[5])
 {
-    memset(p, 0, 3 * sizeof *p);
+    memset(p, 0, 5 * sizeof *p);
     http_protocol(&p[0]);
     ws_protocol(&p[1]);
+    agent_ws_protocol(&p[2]);
+    p[3] = webhook_protocol();
+}
+
+/* The workspace's clocks: SLA warnings and breaches, presence grace. */
+typedef struct ticker {
+    lws_sorted_usec_list_t sul;
+    struct lws_context *ctx;
+    server *srv;
+} ticker;
+
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+    ticker *t = lws_container_of(sul, ticker, sul);
+    int64_t now = util_now_ms();
+
+    sla_tick(t->srv, now);
+    agents_tick(t->srv, now);
+    lws_sul_schedule(t->ctx, 0, &t->sul, on_tick, LWS_US_PER_SEC);
+}
+
+static void wake(void *ud)
+{
+    lws_cancel_service(ud);
+}
+
+/* The consoles first, then routing's hook (server.h). */
+static void on_presence(void *ud, const char *agent, presence_t old, presence_t now)
+{
+    server *s = ud;
+
+    console_presence(s, agent);
+    if (s->on_presence)
+        s->on_presence(s, agent, old, now);
+}
+
+static void agent_open(server *s, struct agent_conn *c)
+{
+    agents_channel_open(s, c);
+}
+
+static void agent_close(server *s, struct agent_conn *c)
+{
+    agents_channel_closed(s, c);
 }
 
 static struct lws_vhost *create_vhost(struct lws_context *ctx,
@@ -415,7 +495,8 @@ static int announce(const options *o, int port)
 
 static int run(const options *o, server *srv)
 {
-    struct lws_protocols protocols[3];
+    struct lws_protocols protocols[5];
+    ticker tick;
     struct lws_context_creation_info info;
     struct lws_context *ctx;
     struct lws_vhost *vh;
@@ -435,6 +516,18 @@ static int run(const options *o, server *srv)
         return 1;
     }
     vh = create_vhost(ctx, &info, o, protocols);
+    if (vh && (agents_init(srv, wake, ctx, on_presence, srv) ||
+               (srv->webhook && webhook_attach(srv->webhook, ctx, vh, NULL)))) {
+        fprintf(stderr, "parley-server: cannot start the agent workspace\n");
+        agents_free(srv);
+        lws_context_destroy(ctx);
+        return 1;
+    }
+    memset(&tick, 0, sizeof tick);
+    tick.ctx = ctx;
+    tick.srv = srv;
+    if (vh)
+        lws_sul_schedule(ctx, 0, &tick.sul, on_tick, LWS_US_PER_SEC);
     if (!vh)
         fprintf(stderr,
                 "parley-server: cannot listen on %s:%ld (address in use or not local, "
@@ -445,7 +538,9 @@ static int run(const options *o, server *srv)
         serve(ctx, srv);
         rc = 0;
     }
+    lws_sul_cancel(&tick.sul);
     lws_context_destroy(ctx);
+    agents_free(srv);
     return rc;
 }
 
@@ -501,6 +596,12 @@ static int configure(const options *o, const secrets *k, server *srv,
     srv->auth.jwt_issuer = o->jwt_issuer;
     srv->auth.jwt_max_lifetime_s = o->jwt_max_lifetime;
     srv->auth.insecure = o->insecure_identities;
+    srv->console_dir = o->console_dir;
+    srv->tls = o->cert != NULL;
+    srv->session_of = agents_session_of;
+    srv->on_agent_open = agent_open;
+    srv->on_agent_close = agent_close;
+    srv->on_wake = agents_poll;
     if (!srv->agent_token) {
         if (util_random_token("pat-", 16, token, AGENT_TOKEN_MAX + 1)) {
             fprintf(stderr, "parley-server: no random source for the agent token\n");
@@ -517,9 +618,56 @@ static int configure(const options *o, const secrets *k, server *srv,
     return 0;
 }
 
+/* --sla and --webhook. 0, or -1 (reason on stderr): a server that ran
+ * without the clocks it was asked for would breach silently. */
+static int load_workspace(const options *o, server *srv, sla_policy *policy)
+{
+    char why[256], *secret = NULL;
+
+    if (o->sla) {
+        if (sla_policy_load(o->sla, policy, why, sizeof why)) {
+            fprintf(stderr, "parley-server: --sla %s: %s\n", o->sla, why);
+            return -1;
+        }
+        srv->sla = policy;
+    }
+    if (!o->webhook)
+        return 0;
+    if (secret_resolve(&o->webhook_secret, &secret))
+        return -1;
+    srv->webhook = webhook_new(o->webhook, secret, why, sizeof why);
+    free(secret);
+    if (!srv->webhook) {
+        fprintf(stderr, "parley-server: --webhook %s: %s\n", o->webhook, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* --add-agent: the password from standard input, never from a flag. */
+static int add_agent(const options *o)
+{
+    char password[PWHASH_MAX_PASSWORD + 2];
+    const char *why;
+    int rc;
+
+    if (!o->password_stdin || !o->role) {
+        fprintf(stderr, "parley-server: --add-agent needs --role and --password-stdin\n");
+        return 2;
+    }
+    if (account_read_password(stdin, password, sizeof password, &why)) {
+        fprintf(stderr, "parley-server: --add-agent: %s\n", why);
+        return 2;
+    }
+    rc = agents_add_cli(o->db_path, o->add_agent, o->role, o->display_name, password);
+    memset(password, 0, sizeof password);
+    return rc;
+}
+
 static int start(const options *o, const secrets *k)
 {
     char token[AGENT_TOKEN_MAX + 1];
+    sla_policy policy;
     server srv;
     int rc = configure(o, k, &srv, token);
 
@@ -527,8 +675,13 @@ static int start(const options *o, const secrets *k)
         return rc;
     if (load_surveys(o, &srv))
         return 2;
+    if (load_workspace(o, &srv, &policy)) {
+        cJSON_Delete(srv.surveys);
+        return 2;
+    }
     if (store_open(o->db_path, 1, &srv.store)) {
         cJSON_Delete(srv.surveys);
+        webhook_free(srv.webhook);
         return 1;
     }
     srv.frames = frame_table(&srv.nframes);
@@ -538,6 +691,7 @@ static int start(const options *o, const secrets *k)
     kb_free(srv.kb);
     store_close(srv.store);
     cJSON_Delete(srv.surveys);
+    webhook_free(srv.webhook);
     return rc;
 }
 
@@ -554,6 +708,8 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc)
         return rc > 0 ? 0 : 2;
+    if (o.add_agent)
+        return add_agent(&o);
     rc = load_secrets(&o, &k) ? 2 : start(&o, &k);
     free_secrets(&k);
     return rc;

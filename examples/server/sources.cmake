@@ -4,19 +4,22 @@ set(PARLEY_SERVER_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(PARLEY_SERVER_SOURCES
   # utilities
   util.c json.c anonid.c abuse.c auth.c secrets.c blocks.c survey_def.c
+  pwhash.c pwworker.c websession.c login_limit.c account.c timeline.c sla_policy.c
+  metrics_agg.c console_files.c presence_tab.c
   # storage
   store_sqlite.c store_db.c store_users.c store_convs.c store_context.c store_surveys.c
-  store_kb.c
+  store_kb.c store_agents.c
   # content
   kb.c flow.c
   # wire and transports
-  wire.c outq.c replay.c ws.c http.c
+  wire.c outq.c replay.c ws.c http.c webhook.c agent_ws.c
   # services
   deliver.c userctx.c identity.c bot.c agent.c survey.c proactive.c triggers.c
+  console.c agents.c sla.c metrics.c metrics_csv.c presence.c conv_priority.c
   # handlers and their tables
   frame_session.c frame_chat.c frame_context.c frame_receipts.c frame_requests.c
   frame_surveys.c frame_table.c
-  api_conversations.c api_agent.c api_surveys.c api_routes.c
+  api_conversations.c api_agent.c api_surveys.c api_console.c api_routes.c
   # what main.c prints at startup, and the event loop it runs
   banner.c evloop.c)
 list(TRANSFORM PARLEY_SERVER_SOURCES PREPEND ${PARLEY_SERVER_DIR}/)

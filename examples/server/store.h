@@ -88,6 +88,7 @@ typedef struct store_msg {
     const char *context;  /* JSON object text, or NULL */
     const char *blocks;   /* structured content: JSON array text, or NULL */
     const char *postback; /* the choice a user message answers: JSON object text, or NULL */
+    const char *by;       /* the agent account that wrote an agent message, or NULL */
 } store_msg;
 
 typedef int (*store_conv_cb)(void *ud, const store_conv *c);
@@ -312,6 +313,175 @@ int store_proactive_pending_each(store *s, const char *user, int64_t limit, stor
                                  void *ud);
 /* Acknowledges the user's item `n` (an item not theirs is left alone). */
 int store_proactive_ack(store *s, const char *user, int64_t n, int64_t now);
+
+/* ---- agents, their sessions and their work (store_agents.c) ----------------------- */
+
+#define STORE_AGENT_NAME_BUF 65
+#define STORE_AGENT_DISPLAY_BUF 129
+#define STORE_AGENT_HASH_BUF 160
+#define STORE_AGENT_TEAMS_BUF 1024
+
+/* An agent account (docs/agent-console.md, "Agent accounts"). */
+typedef struct store_agent {
+    char name[STORE_AGENT_NAME_BUF];
+    char display_name[STORE_AGENT_DISPLAY_BUF];
+    char role[8];   /* "agent", "admin" */
+    char status[8]; /* the chosen presence: "online", "busy", "away" */
+    char pw_hash[STORE_AGENT_HASH_BUF];
+    char teams[STORE_AGENT_TEAMS_BUF]; /* JSON array text */
+    int64_t capacity;
+    int64_t created_ms;
+} store_agent;
+
+typedef int (*store_agent_cb)(void *ud, const store_agent *a);
+/* Adds the agent, or resets an existing one's display name, role and
+ * password and ends its sessions: 1 added, 0 reset, -1. */
+int store_agent_put(store *s, const char *name, const char *display, const char *role,
+                    const char *pw_hash, int64_t now);
+/* 1/0/-1. */
+int store_agent_get(store *s, const char *name, store_agent *out);
+/* Every agent by name. */
+int store_agent_each(store *s, store_agent_cb cb, void *ud);
+int store_agent_set_status(store *s, const char *name, const char *status);
+/* How many conversations the agent holds (state agent). 0 or -1. */
+int store_agent_active(store *s, const char *name, int64_t *n);
+
+/* Browser sessions: the SHA-256 of the token (hex), never the token. */
+int store_agent_session_create(store *s, const char *hash, const char *agent, int64_t now);
+/* 1 with the agent's name and the session's times, 0/-1. */
+int store_agent_session_get(store *s, const char *hash, char agent[STORE_AGENT_NAME_BUF],
+                            int64_t *created_ms, int64_t *seen_ms);
+int store_agent_session_touch(store *s, const char *hash, int64_t now);
+int store_agent_session_delete(store *s, const char *hash);
+/* Deletes the sessions unused since idle_before or made before made_before. */
+int store_agent_session_expire(store *s, int64_t idle_before, int64_t made_before);
+
+/* What an agent (or the bot, or the user) did to a conversation. */
+typedef struct store_action {
+    const char *action; /* handoff, assign, transfer, bot, close, reopen, priority */
+    const char *by;     /* an agent's name, "bot", "user", "api-token" */
+    const char *detail; /* JSON object text, or NULL */
+    int64_t ts;
+} store_action;
+
+typedef int (*store_action_cb)(void *ud, const store_action *a);
+int store_action_add(store *s, const char *conv, const char *action, const char *by,
+                     const char *detail, int64_t ts);
+/* The conversation's last `limit` actions, oldest first. */
+int store_action_each(store *s, const char *conv, int64_t limit, store_action_cb cb, void *ud);
+
+/* Which agent wrote the agent message `msg_id`. */
+int store_msg_by_set(store *s, const char *msg_id, const char *agent);
+
+/* A conversation's priority and who set it ("" for the default "normal"). */
+int store_priority_get(store *s, const char *conv, char priority[8], char by[STORE_AGENT_NAME_BUF]);
+int store_priority_set(store *s, const char *conv, const char *priority, const char *by,
+                       int64_t now);
+
+/* A conversation as the console's lists show it. */
+typedef struct store_conv_item {
+    const char *id, *user;
+    const char *subject; /* may be NULL */
+    int64_t created_ms, last_seq;
+    const char *state;
+    const char *agent; /* who holds it (state agent), or NULL */
+    int64_t queued_ms, agent_read_seq;
+    const char *priority;
+    const char *priority_by; /* may be NULL */
+    int64_t updated_ms;      /* its last message or action, else its creation */
+    int64_t unread;          /* user messages above the agents' read mark */
+} store_conv_item;
+
+/* Which conversations a page lists. Lists travel as ",a,b," (NULL: any);
+ * assignee NULL any, "" nobody, else the agent; after_id NULL starts at
+ * the newest, else the page goes on after (after_updated, after_id). */
+typedef struct store_conv_filter {
+    const char *states, *priorities, *assignee, *user;
+    int64_t updated_since;
+    int64_t after_updated;
+    const char *after_id;
+    int64_t limit;
+} store_conv_filter;
+
+typedef int (*store_conv_item_cb)(void *ud, const store_conv_item *it);
+/* The newest activity first (updated_ms, then id, descending). */
+int store_conv_page(store *s, const store_conv_filter *f, store_conv_item_cb cb, void *ud);
+/* One conversation's item: 0 (cb called, or the conversation unknown)/-1. */
+int store_conv_item_get(store *s, const char *conv, store_conv_item_cb cb, void *ud);
+/* The conversation's last message (with `by`): 1 when cb was called, 0 when
+ * it has none, -1. */
+int store_msg_last(store *s, const char *conv, store_msg_cb cb, void *ud);
+/* Conversations with activity since `since`. */
+int store_conv_active_each(store *s, int64_t since, store_conv_cb cb, void *ud);
+/* How many conversations are in each state now. */
+typedef int (*store_count_cb)(void *ud, const char *key, int64_t n);
+int store_state_counts(store *s, store_count_cb cb, void *ud);
+
+/* A conversation's history as work: its actions and messages by time
+ * (an action before a message of the same millisecond). */
+typedef struct store_tl_row {
+    const char *kind;   /* an action's name, or a message's author kind */
+    const char *by;     /* the action's doer, the agent who wrote; may be NULL */
+    const char *detail; /* an action's detail JSON, or NULL */
+    int64_t ts;
+    int is_action;
+} store_tl_row;
+
+typedef int (*store_tl_cb)(void *ud, const store_tl_row *r);
+int store_timeline(store *s, const char *conv, store_tl_cb cb, void *ud);
+
+/* An SLA clock (docs/agent-console.md, "SLA"); times are 0 when not set. */
+typedef struct store_sla {
+    const char *conv, *kind; /* "first_response", "next_response" */
+    int64_t start_ms, due_ms, warn_ms;
+    const char *priority;
+    int64_t met_ms, warned_ms, breached_ms, stopped_ms;
+} store_sla;
+
+typedef int (*store_sla_cb)(void *ud, const store_sla *c);
+/* Starts or updates the clock (conv, kind, start_ms); its warning and
+ * breach marks stay. */
+int store_sla_put(store *s, const char *conv, const char *kind, const store_sla *c);
+/* Stops the running clocks of (conv, kind) but the one started at
+ * keep_start (0: all). */
+int store_sla_stop(store *s, const char *conv, const char *kind, int64_t keep_start, int64_t now);
+/* Running clocks whose warning or breach is due at `now`. */
+int store_sla_due_each(store *s, int64_t now, store_sla_cb cb, void *ud);
+/* The conversation's clocks not stopped, newest first. */
+int store_sla_conv_each(store *s, const char *conv, store_sla_cb cb, void *ud);
+/* Clocks met or breached in [since, until). */
+int store_sla_window_each(store *s, int64_t since, int64_t until, store_sla_cb cb, void *ud);
+/* Records the warning (breached 0) or the breach of a clock at `now`. */
+int store_sla_mark(store *s, const store_sla *c, int breached, int64_t now);
+
+/* A user as the single customer view shows them. */
+typedef struct store_user {
+    char id[STORE_ID_MAX + 1];
+    char kind[STORE_KIND_BUF];
+    char app[STORE_ID_MAX + 1];
+    int64_t first_seen_ms, last_seen_ms;
+} store_user;
+
+int store_user_get(store *s, const char *id, store_user *out);
+
+/* A survey instance with its name and times. */
+typedef struct store_survey_row {
+    int64_t n;
+    const char *user, *name;
+    const char *conv; /* may be NULL */
+    const char *def, *status;
+    const char *answers; /* may be NULL */
+    int64_t created_ms, done_ms;
+} store_survey_row;
+
+typedef int (*store_survey_row_cb)(void *ud, const store_survey_row *r);
+/* The user's newest `limit` instances, newest first. */
+int store_survey_user_each(store *s, const char *user, int64_t limit, store_survey_row_cb cb,
+                           void *ud);
+/* Instances delivered or finished in [since, until). */
+int store_survey_window_each(store *s, int64_t since, int64_t until, store_survey_row_cb cb,
+                             void *ud);
+int store_survey_row_get(store *s, int64_t n, store_survey_row_cb cb, void *ud);
 
 /* ---- merging an anonymous user into an identified one ----------------------------- */
 

@@ -238,8 +238,8 @@ int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, v
 {
     sqlite3_stmt *st = sq_query(s,
                                 "SELECT id, seq, author_kind, author_name, text, ts, blocks, "
-                                "cid, context, postback FROM messages "
-                                "WHERE conv = ?1 AND seq > ?2 ORDER BY seq",
+                                "cid, context, postback, (SELECT agent FROM msg_by WHERE msg = n) "
+                                "FROM messages WHERE conv = ?1 AND seq > ?2 ORDER BY seq",
                                 "ti", conv, after);
     store_msg m;
     int rc, stop = 0;
@@ -249,6 +249,7 @@ int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, v
         m.cid = sq_text_or_null(st, 7);
         m.context = sq_text_or_null(st, 8);
         m.postback = sq_text_or_null(st, 9);
+        m.by = sq_text_or_null(st, 10);
         stop = cb(ud, &m);
     }
     sq_finish(st);

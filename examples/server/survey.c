@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console.h"
 #include "deliver.h"
 #include "json.h"
 #include "store.h"
@@ -22,8 +23,10 @@ int survey_deliver(server *s, const char *user, const cJSON *def, const char *co
     if (text)
         rc = store_survey_add(s->store, user, pj_string(def, "name"), conv, conv == NULL, text, now,
                               n);
-    if (rc == 0)
+    if (rc == 0) {
         deliver_frame(s, user, "survey", wire_survey(*n, conv, conv == NULL, text));
+        console_survey(s, *n);
+    }
     cJSON_free(text);
     return rc;
 }

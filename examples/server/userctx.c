@@ -425,6 +425,27 @@ int userctx_add_to_conv(store *s, cJSON *obj, const char *conv, const char *user
     return 0;
 }
 
+int userctx_add_to_user(store *s, cJSON *obj, const char *user)
+{
+    cJSON *events, *uc;
+    const cJSON *updated;
+
+    if (add_user_context(s, obj, user))
+        return -1;
+    /* The customer view calls it "context"; whether the app ever sent
+     * one tells consent (the server cannot see the host's setting). */
+    uc = cJSON_DetachItemFromObjectCaseSensitive(obj, "user_context");
+    updated = cJSON_GetObjectItemCaseSensitive(uc, "updated_ms");
+    if (!uc || !cJSON_AddItemToObject(obj, "context", uc) ||
+        !cJSON_AddBoolToObject(obj, "context_shared", cJSON_IsNumber(updated))) {
+        return -1;
+    }
+    events = cJSON_AddArrayToObject(obj, "events");
+    if (!events || store_event_recent(s, user, USERCTX_SHOW_EVENTS, add_event, events))
+        return -1;
+    return 0;
+}
+
 /* ---- triggers ---- */
 
 static int attr_matches(store *s, const char *user, const cJSON *want)

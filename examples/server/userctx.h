@@ -35,6 +35,9 @@ int userctx_add_to_conv(store *s, cJSON *obj, const char *conv, const char *user
 /* 1 when every member of the object `filter` equals the user's attribute
  * of that name (compared as JSON; one never set, or stale, counts as
  * null), 0 when one does not, -1 on a database error. */
+/* Adds to `obj` (the single customer view) "context" (the user's picture),
+ * "context_shared" and "events". 0 or -1. */
+int userctx_add_to_user(store *s, cJSON *obj, const char *user);
 int userctx_attrs_match(store *s, const char *user, const cJSON *filter);
 
 /* Moves the context of `anon` to `user`: attributes (the newer wins), the

@@ -191,6 +191,17 @@ void ws_push(server *s, const char *user, const char *json)
     }
 }
 
+int ws_user_online(const server *s, const char *user)
+{
+    const ws_conn *c;
+
+    for (c = s->conns; c; c = c->next) {
+        if (c->ready && strcmp(c->user, user) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 void ws_push_msg(server *s, const char *user, const char *conv, const char *json,
                  const ws_conn *except)
 {

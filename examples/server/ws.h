@@ -67,6 +67,8 @@ void ws_conn_refuse(ws_conn *c, const cJSON *f, const char *type, const char *me
 /* ---- pushes to every connection signed in as a user ---- */
 
 void ws_push(server *s, const char *user, const char *json);
+/* 1 when a connection is signed in as `user`. */
+int ws_user_online(const server *s, const char *user);
 /* A `msg` of `conv`: not to `except` (may be NULL), nor to a connection
  * with a replay of that conversation pending, which brings it in its
  * place. */

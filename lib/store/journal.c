@@ -15,15 +15,13 @@
  *   outside the pl_alloc hooks, as the TLS stack does. */
 #include "store/journal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <mbedtls/gcm.h>
 
+#include "platform/entropy.h"
+#include "platform/fs.h"
 #include "util/rand.h"
 
 /* ---- record format ---------------------------------------------------- */
@@ -713,7 +711,7 @@ int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned c
     int rc = PARLEY_OK;
     if (enc_key) {
         j->encrypted = 1;
-        j->rand = pl_rand_new(a);
+        j->rand = pl_rand_new(a, pl_entropy, NULL);
         if (!j->rand)
             rc = PARLEY_ERR_NOMEM;
         else if (mbedtls_gcm_setkey(&j->gcm, MBEDTLS_CIPHER_ID_AES, enc_key,
@@ -756,130 +754,65 @@ void pl_journal_get_stats(const pl_journal *j, pl_journal_stats *out)
     out->dropped_tail_bytes = j->dropped;
 }
 
-/* ---- POSIX file io ---------------------------------------------------- */
+/* ---- files (lib/platform/) -------------------------------------------- */
 
-/* One cached descriptor for the file being appended to: the journal appends
- * to one file at a time, so reopening per record would only cost syscalls. */
+/* One cached handle for the file being appended to: the journal appends to
+ * one file at a time, so reopening per record would only cost syscalls. */
 typedef struct file_io {
     pl_alloc alloc;
-    int dirfd;
-    int fd;
+    pl_dir *dir;
+    pl_file file;
+    int open; /* `file` holds `name` */
     char name[32];
     int dir_dirty; /* a file was created: its directory entry needs a sync */
 } file_io;
 
 static void fio_drop(file_io *f)
 {
-    if (f->fd >= 0)
-        close(f->fd);
-    f->fd = -1;
+    if (f->open)
+        pl_file_close(&f->file);
+    f->open = 0;
     f->name[0] = '\0';
 }
 
-static int open_retry(int dirfd, const char *name, int flags)
+/* The handle for name (opened for appending, created if missing). */
+static pl_file *fio_file(file_io *f, const char *name)
 {
-    int fd;
-    do
-        fd = openat(dirfd, name, flags, 0600);
-    while (fd < 0 && errno == EINTR);
-    return fd;
-}
-
-/* The descriptor for name (opened for appending, created if missing). */
-static int fio_fd(file_io *f, const char *name)
-{
-    if (f->fd >= 0 && strcmp(f->name, name) == 0)
-        return f->fd;
+    if (f->open && strcmp(f->name, name) == 0)
+        return &f->file;
     if (strlen(name) >= sizeof f->name)
-        return -1;
+        return NULL;
     fio_drop(f);
-    int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
-    int fd = open_retry(f->dirfd, name, flags);
-    if (fd < 0 && errno == ENOENT) {
-        fd = open_retry(f->dirfd, name, flags | O_CREAT);
-        f->dir_dirty |= fd >= 0;
-    }
-    if (fd < 0)
-        return -1;
-    f->fd = fd;
+    int created = 0;
+    if (pl_file_open_append(f->dir, name, &created, &f->file) != PARLEY_OK)
+        return NULL;
+    f->open = 1;
+    f->dir_dirty |= created;
     strcpy(f->name, name);
-    return fd;
-}
-
-static int fsync_retry(int fd)
-{
-    int rc;
-    do
-        rc = fsync(fd);
-    while (rc != 0 && errno == EINTR);
-    return rc;
+    return &f->file;
 }
 
 static int fio_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data,
                         size_t *len)
 {
     file_io *f = user;
-    enum { CAP = 64 * 1024 * 1024 };
-    *data = NULL;
-    *len = 0;
-    int fd = open_retry(f->dirfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_IO;
-    struct stat st;
-    int rc = fstat(fd, &st) == 0 && st.st_size <= CAP ? PARLEY_OK : PARLEY_ERR_IO;
-    size_t size = rc == PARLEY_OK ? (size_t)st.st_size : 0, got = 0;
-    unsigned char *buf = rc == PARLEY_OK ? pl_malloc(a, size + 1) : NULL;
-    if (rc == PARLEY_OK && !buf)
-        rc = PARLEY_ERR_NOMEM;
-    /* size + 1: reading one byte more than fstat said shows a file that grew. */
-    while (rc == PARLEY_OK) {
-        ssize_t r = read(fd, buf + got, size + 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 || (size_t)r + got > size)
-            rc = PARLEY_ERR_IO;
-        else if (r == 0)
-            break;
-        else
-            got += (size_t)r;
-    }
-    close(fd);
-    if (rc != PARLEY_OK) {
-        pl_free(a, buf);
-        return rc;
-    }
-    *data = buf;
-    *len = got;
-    return PARLEY_OK;
+    return pl_dir_read(f->dir, a, name, 64u * 1024 * 1024, data, len);
 }
 
 static int fio_append(void *user, const char *name, const void *data, size_t len)
 {
-    file_io *f = user;
-    int fd = fio_fd(f, name);
-    if (fd < 0)
-        return PARLEY_ERR_IO;
-    const unsigned char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return PARLEY_ERR_IO;
-        p += w;
-        len -= (size_t)w;
-    }
-    return PARLEY_OK;
+    pl_file *file = fio_file(user, name);
+    return file ? pl_file_append(file, data, len) : PARLEY_ERR_IO;
 }
 
 static int fio_sync(void *user, const char *name)
 {
     file_io *f = user;
-    int fd = fio_fd(f, name);
-    if (fd < 0 || fsync_retry(fd) != 0)
+    pl_file *file = fio_file(f, name);
+    if (!file || pl_file_sync(file) != PARLEY_OK)
         return PARLEY_ERR_IO;
     if (f->dir_dirty) {
-        if (fsync_retry(f->dirfd) != 0)
+        if (pl_dir_sync(f->dir) != PARLEY_OK)
             return PARLEY_ERR_IO;
         f->dir_dirty = 0;
     }
@@ -888,22 +821,15 @@ static int fio_sync(void *user, const char *name)
 
 static int fio_truncate(void *user, const char *name, size_t len)
 {
-    file_io *f = user;
-    int fd = fio_fd(f, name);
-    if (fd < 0)
-        return PARLEY_ERR_IO;
-    int rc;
-    do
-        rc = ftruncate(fd, (off_t)len);
-    while (rc != 0 && errno == EINTR);
-    return rc == 0 ? PARLEY_OK : PARLEY_ERR_IO;
+    return pl_dir_truncate(((file_io *)user)->dir, name, len) == PARLEY_OK ? PARLEY_OK
+                                                                           : PARLEY_ERR_IO;
 }
 
 static int fio_rename(void *user, const char *from, const char *to)
 {
     file_io *f = user;
     fio_drop(f);
-    if (renameat(f->dirfd, from, f->dirfd, to) != 0 || fsync_retry(f->dirfd) != 0)
+    if (pl_dir_replace(f->dir, from, to) != PARLEY_OK)
         return PARLEY_ERR_IO;
     f->dir_dirty = 0;
     return PARLEY_OK;
@@ -914,31 +840,7 @@ static int fio_remove(void *user, const char *name)
     file_io *f = user;
     if (strcmp(f->name, name) == 0)
         fio_drop(f);
-    if (unlinkat(f->dirfd, name, 0) != 0 && errno != ENOENT)
-        return PARLEY_ERR_IO;
-    return PARLEY_OK;
-}
-
-/* mkdir -p with mode 0700 for the components it creates. */
-static int make_dirs(const pl_alloc *a, const char *dir)
-{
-    char *p = pl_strdup(a, dir);
-    if (!p)
-        return PARLEY_ERR_NOMEM;
-    int rc = PARLEY_OK;
-    for (char *s = p + 1; rc == PARLEY_OK; s++) {
-        int end = *s == '\0';
-        if (*s != '/' && !end)
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            rc = PARLEY_ERR_IO;
-        if (end)
-            break;
-        *s = '/';
-    }
-    pl_free(a, p);
-    return rc;
+    return pl_dir_remove(f->dir, name) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_IO;
 }
 
 int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, void **state)
@@ -946,18 +848,14 @@ int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, vo
     if (!a || !dir || !*dir || !io || !state)
         return PARLEY_ERR_INVALID_ARG;
     *state = NULL;
-    int rc = make_dirs(a, dir);
-    if (rc != PARLEY_OK)
-        return rc;
     file_io *f = pl_calloc(a, 1, sizeof *f);
     if (!f)
         return PARLEY_ERR_NOMEM;
     f->alloc = *a;
-    f->fd = -1;
-    f->dirfd = open_retry(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (f->dirfd < 0) {
+    int rc = pl_dir_open(a, dir, &f->dir);
+    if (rc != PARLEY_OK) {
         pl_free(a, f);
-        return PARLEY_ERR_IO;
+        return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
     }
     io->user = f;
     io->read_all = fio_read_all;
@@ -976,6 +874,6 @@ void pl_journal_file_io_free(const pl_alloc *a, void *state)
     if (!f)
         return;
     fio_drop(f);
-    close(f->dirfd);
+    pl_dir_close(f->dir);
     pl_free(a, f);
 }

@@ -14,7 +14,7 @@
  *
  * Storage goes through a small vtable (pl_journal_io) so a console or a host
  * with its own save system can provide the bytes; pl_journal_file_io() is the
- * default POSIX implementation over a directory.
+ * default implementation over a directory (lib/platform/).
  *
  * Not thread-safe: the session engine's lock serialises calls. */
 #ifndef PARLEY_JOURNAL_H
@@ -47,7 +47,8 @@ typedef struct pl_journal_io {
     int (*remove)(void *user, const char *name);
 } pl_journal_io;
 
-/* The POSIX implementation over directory `dir` (created 0700 if missing).
+/* The implementation over directory `dir` (UTF-8; created, owner only on
+ * POSIX, if missing), through lib/platform/.
  * *io is filled; *state must be released with pl_journal_file_io_free.
  * Errors: IO (directory unusable), NOMEM. */
 int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, void **state);

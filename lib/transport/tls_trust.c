@@ -9,41 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#if defined(__linux__)
-#include <sys/auxv.h>
-#endif
 
 #include "parley.h"
+#include "platform/ca.h"
+#include "platform/fs.h"
 
 #define CA_FILE_MAX (16u * 1024u * 1024u)
 #define PIN_PREFIX "sha256/"
 
-const char *const pl_tls_default_ca_paths[] = {
-    "/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu */
-    "/etc/pki/tls/certs/ca-bundle.crt",                  /* RHEL, Fedora, CentOS */
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL 7+, Fedora */
-    "/etc/ssl/ca-bundle.pem",                            /* openSUSE */
-    "/etc/ssl/cert.pem",                                 /* Alpine */
-    "/system/etc/security/cacerts",                      /* Android: one file per certificate */
-    NULL,
-};
-
 /* ---- finding and reading the anchors ---------------------------------------- */
-
-static int privileged(void)
-{
-#if defined(__linux__)
-    return getauxval(AT_SECURE) != 0;
-#else
-    return getuid() != geteuid() || getgid() != getegid();
-#endif
-}
 
 const char *pl_tls_env_ca_file(void)
 {
-    if (privileged())
+    if (pl_process_privileged())
         return NULL;
     const char *v = getenv("SSL_CERT_FILE");
     return v && *v ? v : NULL;
@@ -62,8 +40,8 @@ int pl_tls_find_ca(const char *const *search, const char **found, char *tried, s
         tried[0] = '\0';
     *found = NULL;
     for (size_t i = 0; search && search[i]; i++) {
-        struct stat st;
-        if (stat(search[i], &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+        pl_path_kind k = pl_path_kind_of(search[i]);
+        if (k == PL_PATH_FILE || k == PL_PATH_DIR) {
             *found = search[i];
             return PARLEY_OK;
         }
@@ -75,38 +53,8 @@ int pl_tls_find_ca(const char *const *search, const char **found, char *tried, s
 
 static int read_file(const pl_alloc *a, const char *path, char **out, size_t *out_len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return PARLEY_ERR_TLS;
-    size_t cap = 0, len = 0;
-    char *buf = NULL;
-    int rc = PARLEY_OK;
-    for (;;) {
-        if (cap - len < 4096) {
-            char *nb = cap >= CA_FILE_MAX ? NULL : pl_realloc(a, buf, cap = cap ? cap * 2 : 65536);
-            if (!nb) {
-                rc = cap >= CA_FILE_MAX ? PARLEY_ERR_TLS : PARLEY_ERR_NOMEM;
-                break;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0) {
-            if (ferror(f))
-                rc = PARLEY_ERR_TLS;
-            break;
-        }
-    }
-    fclose(f);
-    if (rc != PARLEY_OK) {
-        pl_free(a, buf);
-        return rc;
-    }
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    return PARLEY_OK;
+    int rc = pl_path_read(a, path, CA_FILE_MAX, out, out_len);
+    return rc == PARLEY_OK || rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_TLS;
 }
 
 static int parse_result(const pl_log *log, int rc, const char *what)
@@ -146,24 +94,81 @@ static int parse_file(const pl_alloc *a, const pl_log *log, const char *path,
     return rc;
 }
 
-/* A directory holds one certificate per file (Android, c_rehash'ed dirs). */
-static int parse_dir(const pl_log *log, const char *path, mbedtls_x509_crt *chain)
+/* A directory holds one certificate per file (Android, c_rehash'ed dirs);
+ * files that are not certificates are skipped. */
+typedef struct dir_parse {
+    const pl_alloc *a;
+    mbedtls_x509_crt *chain;
+    int skipped;
+} dir_parse;
+
+static int parse_dir_file(void *ctx, const char *path)
 {
-    int rc = parse_result(log, mbedtls_x509_crt_parse_path(chain, path), path);
-    if (rc == PARLEY_OK && chain->raw.len == 0) {
+    dir_parse *d = ctx;
+    char *data = NULL;
+    size_t len = 0;
+    int rc = read_file(d->a, path, &data, &len);
+    if (rc == PARLEY_ERR_NOMEM)
+        return rc;
+    size_t n = rc == PARLEY_OK && strlen(data) == len ? len + 1 : len;
+    if (rc != PARLEY_OK || mbedtls_x509_crt_parse(d->chain, (const unsigned char *)data, n) != 0)
+        d->skipped++;
+    pl_free(d->a, data);
+    return 0;
+}
+
+static int parse_dir(const pl_alloc *a, const pl_log *log, const char *path,
+                     mbedtls_x509_crt *chain)
+{
+    dir_parse d = {a, chain, 0};
+    int rc = pl_path_each_file(a, path, parse_dir_file, &d);
+    if (rc == PARLEY_ERR_NOMEM)
+        return rc;
+    if (rc != PARLEY_OK || chain->raw.len == 0) {
         PL_LOG_E(log, "transport: no CA certificate in directory %s", path);
         return PARLEY_ERR_TLS;
     }
-    return rc;
+    if (d.skipped)
+        PL_LOG_W(log, "transport: %d file(s) in %s hold no usable CA certificate and are ignored",
+                 d.skipped, path);
+    return PARLEY_OK;
 }
 
 static int parse_path(const pl_alloc *a, const pl_log *log, const char *path,
                       mbedtls_x509_crt *chain)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return parse_dir(log, path, chain);
+    if (pl_path_kind_of(path) == PL_PATH_DIR)
+        return parse_dir(a, log, path, chain);
     return parse_file(a, log, path, chain);
+}
+
+/* The OS's own store (Windows: the ROOT store), certificate by
+ * certificate; NOT_FOUND where the OS keeps its anchors in files. */
+static int parse_cert_der(void *ctx, const unsigned char *der, size_t len)
+{
+    dir_parse *d = ctx;
+    if (mbedtls_x509_crt_parse_der(d->chain, der, len) != 0)
+        d->skipped++;
+    return 0;
+}
+
+static int parse_store(const pl_log *log, mbedtls_x509_crt *chain)
+{
+    dir_parse d = {NULL, chain, 0};
+    int rc = pl_ca_store_each(parse_cert_der, &d);
+    if (rc != PARLEY_OK)
+        return PARLEY_ERR_NOT_FOUND;
+    if (chain->raw.len == 0) {
+        PL_LOG_E(log, "transport: no usable CA certificate in the system's store");
+        return PARLEY_ERR_TLS;
+    }
+    if (d.skipped)
+        PL_LOG_W(log,
+                 "transport: %d certificate(s) of the system's store could not be parsed and are "
+                 "ignored",
+                 d.skipped);
+    PL_LOG_D(log, "transport: CA certificates from the system's store");
+    return PARLEY_OK;
 }
 
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----\n"
@@ -207,9 +212,14 @@ static int parse_system(const pl_alloc *a, const pl_log *log, const pl_tls_ca_co
         *path = c->env_file;
         return parse_path(a, log, c->env_file, chain);
     }
+    if (!c->search) {
+        int rc = parse_store(log, chain);
+        if (rc != PARLEY_ERR_NOT_FOUND)
+            return rc;
+    }
     char tried[1024];
-    if (pl_tls_find_ca(c->search ? c->search : pl_tls_default_ca_paths, path, tried,
-                       sizeof tried) != PARLEY_OK) {
+    if (pl_tls_find_ca(c->search ? c->search : pl_ca_bundle_paths, path, tried, sizeof tried) !=
+        PARLEY_OK) {
         PL_LOG_E(log,
                  "transport: no CA bundle found (SSL_CERT_FILE is not set; tried %s): install the "
                  "system's CA "
@@ -257,8 +267,7 @@ int pl_tls_load_ca(const pl_alloc *a, const pl_log *log, const pl_tls_ca_config 
     if (rc == PARLEY_OK)
         rc = chain_to_pem(a, &chain, pem, pem_len);
     mbedtls_x509_crt_free(&chain);
-    struct stat st;
-    if (rc != PARLEY_OK || (*path && stat(*path, &st) == 0 && S_ISDIR(st.st_mode)))
+    if (rc != PARLEY_OK || (*path && pl_path_kind_of(*path) == PL_PATH_DIR))
         *path = NULL;
     return rc;
 }
@@ -336,11 +345,7 @@ typedef struct text {
     size_t size, len;
 } text;
 
-static void add(text *t, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+static void add(text *t, const char *fmt, ...) PL_LOG_PRINTF(2, 3);
 
 static void add(text *t, const char *fmt, ...)
 {

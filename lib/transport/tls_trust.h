@@ -17,14 +17,11 @@
 #define PL_TLS_PIN_TEXT 45 /* its base64 (44) and a NUL */
 #define PL_TLS_MAX_PINS 8
 
-/* Where the system's trust anchors are looked for when the host gave none,
- * in order, NULL-terminated: Debian/Ubuntu, RHEL/Fedora (two), openSUSE,
- * Alpine, then Android's directory of single certificates. */
-extern const char *const pl_tls_default_ca_paths[];
-
 /* The trust anchors of a client. `file` or `pem` (the host's own) win;
- * otherwise, when `needed`, `env_file` (SSL_CERT_FILE) if set, else the
- * first entry of `search` (NULL: pl_tls_default_ca_paths) that exists. */
+ * otherwise, when `needed`, `env_file` (SSL_CERT_FILE) if set, else (with
+ * `search` NULL) the OS's own store where it has one (Windows), else the
+ * first entry of `search` (NULL: the OS's bundles, pl_ca_bundle_paths in
+ * platform/ca.h) that exists. */
 typedef struct pl_tls_ca_config {
     const char *file;
     const char *pem;

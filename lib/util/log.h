@@ -10,7 +10,11 @@ typedef struct pl_log {
     int level;
 } pl_log;
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+/* MinGW's "printf" is the Microsoft C runtime's, which lacks %zu; the
+ * library is built with __USE_MINGW_ANSI_STDIO, whose formats are C99's. */
+#define PL_LOG_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__)
 #define PL_LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define PL_LOG_PRINTF(a, b)

@@ -3,25 +3,21 @@
 #include <stdio.h>
 
 #include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
 
 struct pl_rand {
     pl_alloc alloc;
-    mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
 };
 
-pl_rand *pl_rand_new(const pl_alloc *a)
+pl_rand *pl_rand_new(const pl_alloc *a, pl_seed_fn seed, void *seed_ctx)
 {
     pl_rand *r = pl_calloc(a, 1, sizeof *r);
     if (!r)
         return NULL;
     r->alloc = *a;
-    mbedtls_entropy_init(&r->entropy);
     mbedtls_ctr_drbg_init(&r->drbg);
     static const unsigned char pers[] = "parley-client";
-    if (mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy, pers, sizeof pers - 1) !=
-        0) {
+    if (mbedtls_ctr_drbg_seed(&r->drbg, seed, seed_ctx, pers, sizeof pers - 1) != 0) {
         pl_rand_free(r);
         return NULL;
     }
@@ -33,7 +29,6 @@ void pl_rand_free(pl_rand *r)
     if (!r)
         return;
     mbedtls_ctr_drbg_free(&r->drbg);
-    mbedtls_entropy_free(&r->entropy);
     pl_alloc a = r->alloc;
     pl_free(&a, r);
 }

@@ -9,8 +9,13 @@
 
 typedef struct pl_rand pl_rand;
 
-/* Seeds from the system entropy source; NULL on failure. */
-pl_rand *pl_rand_new(const pl_alloc *a);
+/* A source of seed bytes, as mbedTLS' f_entropy: fills out[0..len), 0 on
+ * success. The library passes the OS's (platform/entropy.h, pl_entropy). */
+typedef int (*pl_seed_fn)(void *ctx, unsigned char *out, size_t len);
+
+/* Seeded (and reseeded when due) from seed(seed_ctx, ...); NULL on
+ * failure. */
+pl_rand *pl_rand_new(const pl_alloc *a, pl_seed_fn seed, void *seed_ctx);
 void pl_rand_free(pl_rand *r);
 
 int pl_rand_bytes(pl_rand *r, void *out,

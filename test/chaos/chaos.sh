@@ -361,9 +361,18 @@ tail -n 1 "$work/proxy.log" | sed 's/^/chaos: /'
 # ---- accounting -------------------------------------------------------------
 api() { curl -sS --fail --max-time 10 --cacert "$ca" -H "Authorization: Bearer $token" \
     "https://localhost:$server_port/api$1"; }
-api /conversations >"$work/conversations.json" || die "GET /api/conversations failed"
+# Every page of the list ({"items","next"}), the ids one a line.
+: >"$work/conversations.txt"
+cursor=
+while :; do
+    api "/conversations?limit=200${cursor:+&cursor=$cursor}" >"$work/conversations.json" ||
+        die "GET /api/conversations failed"
+    jq -r '.items[].id' "$work/conversations.json" >>"$work/conversations.txt"
+    cursor=$(jq -r '.next // empty' "$work/conversations.json")
+    [ -n "$cursor" ] || break
+done
 : >"$work/server-user.tsv"
-for conv in $(jq -r '.[].id' "$work/conversations.json"); do
+for conv in $(cat "$work/conversations.txt"); do
     api "/conversations/$conv/messages" >"$work/msgs-$conv.json" || die "GET messages of $conv failed"
     jq -r --arg c "$conv" '.[] | select(.author.kind=="user") | [$c, .seq, .text] | @tsv' \
         "$work/msgs-$conv.json" >>"$work/server-user.tsv"

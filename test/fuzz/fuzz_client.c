@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/utf8.h"
+#include "platform/entropy.h"
 
 #define FZ_MAX_LINE (PL_MAX_FRAME + 1024)
 #define FZ_MAX_ARGS 8
@@ -80,7 +81,7 @@ int fz_open(fz_world *w)
 {
     memset(w, 0, sizeof *w);
     w->now = 1000;
-    w->rand = pl_rand_new(pl_alloc_libc());
+    w->rand = pl_rand_new(pl_alloc_libc(), pl_entropy, NULL);
     if (!w->rand || open_journal(w) || open_modules(w)) {
         fz_close(w);
         return -1;

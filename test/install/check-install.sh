@@ -64,7 +64,7 @@ unset LD_LIBRARY_PATH
 readelf -d "$bin/parley-chat" | grep -q 'RUNPATH.*\$ORIGIN/' || { echo "parley-chat has no \$ORIGIN runpath"; exit 1; }
 version=$("$bin/parley-chat" --version) || { echo "installed parley-chat --version failed"; exit 1; }
 [[ $version == "parley-chat "*"(libparley "* ]] || { echo "installed parley-chat --version: $version"; exit 1; }
-for f in flows/support.json kb surveys.json; do
+for f in flows/support.json kb surveys.json sla.json console/index.html console/app.js; do
     [ -e "$prefix/share/parley/$f" ] || { echo "share/parley/$f is not installed"; exit 1; }
 done
 # The bot's name marks the installed flow: an answer under it can only come
@@ -87,4 +87,9 @@ echo "hello from the prefix" | timeout 60 "$bin/parley-chat" --url "ws://localho
     >"$work/chat.out" 2>&1 || { cat "$work/chat.out"; echo "installed parley-chat got no answer"; exit 1; }
 grep -q '^\[bot Installed Bot\] ' "$work/chat.out" ||
     { cat "$work/chat.out" "$work/run/server.log"; echo "the bot did not answer from the installed flow"; exit 1; }
-echo "install check: only parley_* exported; find_package (shared, static, beside colliding host symbols), pkg-config and static linking all work; the moved prefix's parley-chat and parley-server run with their installed library and data"
+# The agent console comes from share/parley/console too.
+curl -sS --fail --max-time 10 "http://localhost:$port/" | grep -q '<title>Parley Support</title>' ||
+    { echo "the installed parley-server does not serve the console at /"; exit 1; }
+curl -sS --fail --max-time 10 -o /dev/null "http://localhost:$port/console/app.js" ||
+    { echo "the installed parley-server does not serve the console's scripts"; exit 1; }
+echo "install check: only parley_* exported; find_package (shared, static, beside colliding host symbols), pkg-config and static linking all work; the moved prefix's parley-chat and parley-server run with their installed library and data, the console included"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -484,33 +485,48 @@ void h_server_plain(h_server *s, const char *dir, const char *name, const char *
     snprintf(s->log, sizeof s->log, "%s/%s.log", dir, name);
 }
 
-int h_api(const h_server *s, const char *method, const char *path, const char *json_body,
-          char **body_out)
+int h_http_call(const h_server *s, const h_http *req, char **body_out, char **headers_out)
 {
     static unsigned calls;
-    char url[256], auth[256], out[H_PATH + 32], code_path[H_PATH + 32], err_path[H_PATH + 32],
-        req_path[H_PATH + 32], data[H_PATH + 40];
+    char url[1024], auth[256], out[H_PATH + 32], code_path[H_PATH + 32], err_path[H_PATH + 32],
+        req_path[H_PATH + 32], head_path[H_PATH + 32], data[H_PATH + 40];
     unsigned n = ++calls;
-    snprintf(url, sizeof url, "%s://localhost:%d%s", s->plain ? "http" : "https", s->port, path);
+    /* From a given source address, the server's IPv4 address itself: the
+     * name may resolve to ::1 first, which that address cannot reach. */
+    snprintf(url, sizeof url, "%s://%s:%d%s", s->plain ? "http" : "https",
+             req->from && s->plain ? "127.0.0.1" : "localhost", s->port, req->path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->token ? s->token : "");
     snprintf(out, sizeof out, "%s/api-%u.body", s->dir, n);
     snprintf(code_path, sizeof code_path, "%s/api-%u.code", s->dir, n);
     snprintf(err_path, sizeof err_path, "%s/api-%u.err", s->dir, n);
     snprintf(req_path, sizeof req_path, "%s/api-%u.req", s->dir, n);
+    snprintf(head_path, sizeof head_path, "%s/api-%u.head", s->dir, n);
     snprintf(data, sizeof data, "@%s", req_path);
-    if (json_body && h_write_file(req_path, json_body) != 0)
+    if (req->body && h_write_file(req_path, req->body) != 0)
         return -1;
-    char *argv[24];
+    char *argv[64];
     int a = 0;
-    char *fixed[] = {"curl", "-sS", "--max-time", "20",           "-H", auth,
-                     "-o",   out,   "-w",         "%{http_code}", "-X", (char *)method};
+    char *fixed[] = {"curl", "-sS",     "--max-time", "20",           "-o", out,
+                     "-D",   head_path, "-w",         "%{http_code}", "-X", (char *)req->method};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[a++] = fixed[i];
+    if (!req->no_token) {
+        argv[a++] = "-H";
+        argv[a++] = auth;
+    }
+    for (size_t i = 0; req->headers && req->headers[i] && a < 52; i++) {
+        argv[a++] = "-H";
+        argv[a++] = (char *)req->headers[i];
+    }
+    if (req->from) {
+        argv[a++] = "--interface";
+        argv[a++] = (char *)req->from;
+    }
     if (!s->plain) {
         argv[a++] = "--cacert";
         argv[a++] = (char *)s->ca;
     }
-    if (json_body) {
+    if (req->body) {
         argv[a++] = "-H";
         argv[a++] = "Content-Type: application/json";
         argv[a++] = "--data-binary";
@@ -523,13 +539,42 @@ int h_api(const h_server *s, const char *method, const char *path, const char *j
     int status = rc == 0 && code ? atoi(code) : -1;
     if (status < 0) {
         char *err = tl_read_file(err_path, NULL);
-        fprintf(stderr, "curl %s %s failed (rc %d): %s\n", method, url, rc, err ? err : "");
+        fprintf(stderr, "curl %s %s failed (rc %d): %s\n", req->method, url, rc, err ? err : "");
         free(err);
     }
     free(code);
     if (body_out)
         *body_out = tl_read_file(out, NULL);
+    if (headers_out)
+        *headers_out = tl_read_file(head_path, NULL);
     return status;
+}
+
+char *h_http_header(const char *head, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *line = head; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ')
+                v++;
+            size_t vlen = len - (size_t)(v - line);
+            while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == ' '))
+                vlen--;
+            return strndup(v, vlen);
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+int h_api(const h_server *s, const char *method, const char *path, const char *json_body,
+          char **body_out)
+{
+    h_http req = {method, path, json_body, NULL, 0, NULL};
+    return h_http_call(s, &req, body_out, NULL);
 }
 
 int h_api_json(const h_server *s, const char *method, const char *path, const char *json_body,

@@ -154,6 +154,28 @@ void h_server_dump_log(const h_server *s);
  * failed) and, when `body_out` is not NULL, the malloc'd response body. */
 int h_api(const h_server *s, const char *method, const char *path, const char *json_body,
           char **body_out);
+/* One HTTP request as a browser or another program makes it: the API
+ * token goes along unless `no_token`; `headers` are more request headers
+ * ("Name: value", NULL-terminated, may be NULL); `from` is the source
+ * address (curl --interface, a loopback address such as 127.0.0.2; NULL:
+ * the system's choice). */
+typedef struct h_http {
+    const char *method, *path;
+    const char *body; /* JSON text, or NULL */
+    const char *const *headers;
+    int no_token;
+    const char *from;
+} h_http;
+
+/* Sends `req`. The HTTP status (-1 when curl failed); when not NULL,
+ * *body_out gets the malloc'd response body and *headers_out the malloc'd
+ * response head (status line and headers, as received). */
+int h_http_call(const h_server *s, const h_http *req, char **body_out, char **headers_out);
+
+/* The value of response header `name` (case-insensitive) in a head from
+ * h_http_call, malloc'd without the line end; NULL when absent. */
+char *h_http_header(const char *head, const char *name);
+
 /* h_api with the response parsed (*out, may be NULL; NULL when it is not
  * JSON; free with cJSON_Delete). */
 int h_api_json(const h_server *s, const char *method, const char *path, const char *json_body,

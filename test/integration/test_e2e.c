@@ -33,18 +33,19 @@ static void sub_path(char *out, const char *name)
 
 /* ---- HTTP API helpers ------------------------------------------------------- */
 
-/* The conversation `conv` from GET /api/conversations, or NULL. The
- * returned item belongs to *list (free with cJSON_Delete). */
+/* The conversation `conv` from GET /api/conversations (its first page,
+ * newest activity first: the conversation a test just used is on it), or
+ * NULL. The returned item belongs to *list (free with cJSON_Delete). */
 static const cJSON *api_conversation(const char *conv, cJSON **list)
 {
     char *body = NULL;
-    int status = h_api(&g_srv, "GET", "/api/conversations", NULL, &body);
+    int status = h_api(&g_srv, "GET", "/api/conversations?limit=200", NULL, &body);
     CHECK_INT(status, 200);
     *list = body ? cJSON_Parse(body) : NULL;
     free(body);
-    CHECK(cJSON_IsArray(*list));
-    const cJSON *item;
-    cJSON_ArrayForEach(item, *list) {
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(*list, "items"), *item;
+    CHECK(cJSON_IsArray(items));
+    cJSON_ArrayForEach(item, items) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
         if (cJSON_IsString(id) && strcmp(id->valuestring, conv) == 0)
             return item;

@@ -101,16 +101,16 @@ static int run_command(const h_server *s, const char *command, const char *text)
 /* The only conversation on the server (malloc'd id), or NULL. */
 static char *only_conversation(const h_server *s)
 {
-    char *body = NULL, *id = NULL;
-    cJSON *list;
+    char *id = NULL;
+    cJSON *page = NULL;
+    const cJSON *items;
 
-    CHECK_INT(h_api(s, "GET", "/api/conversations", NULL, &body), 200);
-    list = body ? cJSON_Parse(body) : NULL;
-    CHECK_INT(cJSON_GetArraySize(list), 1);
-    if (cJSON_GetArraySize(list) == 1 && h_json_str(cJSON_GetArrayItem(list, 0), "id"))
-        id = strdup(h_json_str(cJSON_GetArrayItem(list, 0), "id"));
-    cJSON_Delete(list);
-    free(body);
+    CHECK_INT(h_api_json(s, "GET", "/api/conversations", NULL, &page), 200);
+    items = cJSON_GetObjectItemCaseSensitive(page, "items");
+    CHECK_INT(cJSON_GetArraySize(items), 1);
+    if (cJSON_GetArraySize(items) == 1 && h_json_str(cJSON_GetArrayItem(items, 0), "id"))
+        id = strdup(h_json_str(cJSON_GetArrayItem(items, 0), "id"));
+    cJSON_Delete(page);
     return id;
 }
 

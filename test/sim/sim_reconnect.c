@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/entropy.h"
 #include "session/session.h"
 #include "util/alloc.h"
 #include "util/rand.h"
@@ -226,7 +227,7 @@ static int sim_init(sim *m, int n, int64_t down_ms, int64_t window_ms)
     m->n = n;
     m->down_ms = down_ms;
     m->window_ms = window_ms;
-    m->rand = pl_rand_new(pl_alloc_libc());
+    m->rand = pl_rand_new(pl_alloc_libc(), pl_entropy, NULL);
     m->s = calloc((size_t)n, sizeof *m->s);
     m->online = calloc((size_t)n, 1);
     if (!m->rand || !m->s || !m->online)

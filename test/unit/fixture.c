@@ -1,4 +1,5 @@
 #include "fixture.h"
+#include "platform/entropy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ void fx_prepare(fx *f, pl_journal *j)
     memset(f, 0, sizeof *f);
     tl_alloc_reset(&f->ta);
     f->a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f->ta};
-    f->rand = pl_rand_new(pl_alloc_libc());
+    f->rand = pl_rand_new(pl_alloc_libc(), pl_entropy, NULL);
     f->now = 1000;
     f->j = j;
     f->cc = (pl_ctx_config){.consent = 1, .redact = {.builtin = 1}};

@@ -12,6 +12,7 @@
 #include "store/storage.h"
 #include "sessprobe.h"
 #include "testlib.h"
+#include "platform/entropy.h"
 
 /* ---- fixture ----------------------------------------------------------------- */
 
@@ -53,7 +54,7 @@ static int fx_init_cfg(fx *f, const pl_sess_config *cfg)
     tl_on_failure(dump, f);
     tl_alloc_reset(&f->ta);
     f->a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f->ta};
-    f->rand = pl_rand_new(pl_alloc_libc());
+    f->rand = pl_rand_new(pl_alloc_libc(), pl_entropy, NULL);
     f->now = 1000;
     f->s = pl_sess_new(&f->a, cfg, f->rand, NULL);
     return f->s != NULL && fx_add_ctx(f);
@@ -1230,7 +1231,7 @@ static void test_breadcrumb_ring(void)
     memset(&f, 0, sizeof f);
     tl_alloc_reset(&f.ta);
     f.a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f.ta};
-    f.rand = pl_rand_new(pl_alloc_libc());
+    f.rand = pl_rand_new(pl_alloc_libc(), pl_entropy, NULL);
     f.s = pl_sess_new(&f.a, &sp_default_cfg, f.rand, NULL);
     pl_ctx_config cc = {.consent = 1, .breadcrumb_cap = 3};
     f.ctx = pl_ctx_new(&f.a, f.s, &cc, NULL);
@@ -1558,7 +1559,7 @@ static void test_oom_loop(void)
         tl_alloc_reset(&f.ta);
         tl_alloc_fail(&f.ta, fail_at, TL_FAIL_REALLOC);
         f.a = (pl_alloc){tl_malloc, tl_realloc, tl_free, &f.ta};
-        f.rand = pl_rand_new(pl_alloc_libc());
+        f.rand = pl_rand_new(pl_alloc_libc(), pl_entropy, NULL);
         f.now = 1000;
         f.s = pl_sess_new(&f.a, &sp_default_cfg, f.rand, NULL);
         if (f.s && fx_add_ctx(&f))
@@ -1576,7 +1577,7 @@ static void test_oom_loop(void)
 /* pl_sess_new refuses what it cannot work with. */
 static void test_new_arguments(void)
 {
-    pl_rand *r = pl_rand_new(pl_alloc_libc());
+    pl_rand *r = pl_rand_new(pl_alloc_libc(), pl_entropy, NULL);
     pl_sess_config cfg = sp_default_cfg;
     cfg.app_id = NULL;
     CHECK(pl_sess_new(pl_alloc_libc(), &cfg, r, NULL) == NULL);

@@ -5,6 +5,7 @@
 #include "util/alloc.h"
 #include "util/rand.h"
 #include "util/utf8.h"
+#include "platform/entropy.h"
 
 static void test_utf8_accepts_valid(void)
 {
@@ -52,7 +53,7 @@ static void test_uuid4_format_and_uniqueness(void)
 {
     pl_alloc a;
     pl_alloc_default(&a);
-    pl_rand *r = pl_rand_new(&a);
+    pl_rand *r = pl_rand_new(&a, pl_entropy, NULL);
     CHECK(r != NULL);
     char u1[PL_UUID_STR_LEN + 1], u2[PL_UUID_STR_LEN + 1];
     CHECK_INT(pl_rand_uuid4(r, u1), PARLEY_OK);
@@ -69,7 +70,7 @@ static void test_uniform_stays_in_bounds(void)
 {
     pl_alloc a;
     pl_alloc_default(&a);
-    pl_rand *r = pl_rand_new(&a);
+    pl_rand *r = pl_rand_new(&a, pl_entropy, NULL);
     uint32_t max_seen = 0, min_seen = UINT32_MAX;
     for (int i = 0; i < 2000; i++) {
         uint32_t v = pl_rand_uniform(r, 100);

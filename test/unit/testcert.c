@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(_WIN32)
+#include "testlib.h" /* tl_mkdtemp */
+#endif
 
 typedef struct tc_rng {
     mbedtls_entropy_context entropy;
@@ -155,10 +158,15 @@ static int make_all(tc_files *f, tc_rng *r)
 int tc_make(tc_files *out)
 {
     memset(out, 0, sizeof *out);
+#if defined(_WIN32)
+    if (tl_mkdtemp(out->dir, sizeof out->dir, "tc") != 0)
+        return -1;
+#else
     const char *tmp = getenv("TMPDIR");
     snprintf(out->dir, sizeof out->dir, "%s/parley-tc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(out->dir))
         return -1;
+#endif
     snprintf(out->ca, sizeof out->ca, "%s/ca.pem", out->dir);
     snprintf(out->other_ca, sizeof out->other_ca, "%s/other-ca.pem", out->dir);
     snprintf(out->cert, sizeof out->cert, "%s/localhost.pem", out->dir);

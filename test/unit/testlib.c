@@ -4,8 +4,12 @@
 #include "testlib.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <ftw.h>
+#endif
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -243,6 +247,82 @@ void tl_alloc_fail(tl_alloc *t, long fail_at, int mode)
     t->mode = mode;
 }
 
+#if defined(_WIN32)
+/* Windows has neither mkdtemp nor nftw: a fresh name in the temporary
+ * directory, and a recursive removal through the wide-character API (the
+ * tests make directories whose names are not ASCII). */
+int tl_mkdtemp(char *buf, size_t size, const char *name)
+{
+    static LONG counter;
+    char tmp[MAX_PATH + 1];
+    DWORD len = GetTempPathA(sizeof tmp, tmp);
+    if (len == 0 || len >= sizeof tmp)
+        return -1;
+    for (int i = 0; i < 100; i++) {
+        unsigned long tag = (unsigned long)GetCurrentProcessId() * 1000003ul +
+                            (unsigned long)InterlockedIncrement(&counter);
+        int n = snprintf(buf, size, "%sparley-%s-%08lx", tmp, name,
+                         tag ^ (unsigned long)GetTickCount());
+        if (n < 0 || (size_t)n >= size) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        if (CreateDirectoryA(buf, NULL))
+            return 0;
+        if (GetLastError() != ERROR_ALREADY_EXISTS)
+            return -1;
+    }
+    return -1;
+}
+
+static void rm_wide(const wchar_t *path)
+{
+    DWORD attr = GetFileAttributesW(path);
+    if (attr == INVALID_FILE_ATTRIBUTES)
+        return;
+    if (attr & FILE_ATTRIBUTE_DIRECTORY) {
+        size_t n = wcslen(path);
+        wchar_t *pattern = malloc((n + 3) * sizeof *pattern);
+        WIN32_FIND_DATAW fd;
+        HANDLE h = INVALID_HANDLE_VALUE;
+        if (pattern) {
+            swprintf(pattern, n + 3, L"%ls\\*", path);
+            h = FindFirstFileW(pattern, &fd);
+        }
+        while (h != INVALID_HANDLE_VALUE) {
+            if (wcscmp(fd.cFileName, L".") != 0 && wcscmp(fd.cFileName, L"..") != 0) {
+                size_t m = n + wcslen(fd.cFileName) + 2;
+                wchar_t *child = malloc(m * sizeof *child);
+                if (child) {
+                    swprintf(child, m, L"%ls\\%ls", path, fd.cFileName);
+                    rm_wide(child);
+                    free(child);
+                }
+            }
+            if (!FindNextFileW(h, &fd)) {
+                FindClose(h);
+                h = INVALID_HANDLE_VALUE;
+            }
+        }
+        free(pattern);
+        if (!RemoveDirectoryW(path))
+            fprintf(stderr, "could not remove a directory (error %lu)\n", GetLastError());
+    } else {
+        SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+        if (!DeleteFileW(path))
+            fprintf(stderr, "could not remove a file (error %lu)\n", GetLastError());
+    }
+}
+
+void tl_rmrf(const char *dir)
+{
+    wchar_t wide[1024];
+    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, dir, -1, wide, 1024) > 0)
+        rm_wide(wide);
+    else
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+#else
 int tl_mkdtemp(char *buf, size_t size, const char *name)
 {
     const char *tmp = getenv("TMPDIR");
@@ -269,6 +349,8 @@ void tl_rmrf(const char *dir)
     if (nftw(dir, tl_rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
 }
+
+#endif
 
 /* ---- host storage in memory ------------------------------------------------- */
 

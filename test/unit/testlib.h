@@ -14,6 +14,14 @@
 
 #include "parley.h"
 
+/* MinGW's "printf" format is the Microsoft runtime's (no %zu); the tests
+ * are built with __USE_MINGW_ANSI_STDIO, whose formats are C99's. */
+#if defined(__MINGW32__)
+#define TL_PRINTF gnu_printf
+#else
+#define TL_PRINTF printf
+#endif
+
 extern int tl_passed, tl_failed;
 
 int tl_check(int ok, const char *expr, const char *file, int line);
@@ -64,7 +72,7 @@ void tl_on_failure(tl_dump_fn fn, void *user);
 /* printf-style context for the failures that follow ("case 3: ..."). */
 void tl_note(const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
+    __attribute__((format(TL_PRINTF, 1, 2)))
 #endif
     ;
 
@@ -77,7 +85,7 @@ void tl_note(const char *fmt, ...)
 const char *tl_json(const char *single_quoted);
 const char *tl_jsonf(const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
+    __attribute__((format(TL_PRINTF, 1, 2)))
 #endif
     ;
 #define Q(text) tl_json(text)

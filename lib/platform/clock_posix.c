@@ -1,5 +1,6 @@
-#include "util/clock.h"
+#include "platform/clock.h"
 
+#include <errno.h>
 #include <time.h>
 
 static int64_t read_ms(clockid_t id)
@@ -22,5 +23,6 @@ int64_t pl_clock_wall_ms(void)
 void pl_clock_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }

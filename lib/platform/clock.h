@@ -1,6 +1,6 @@
 /* Clocks. The session engine never reads them: the facade passes time in. */
-#ifndef PARLEY_UTIL_CLOCK_H
-#define PARLEY_UTIL_CLOCK_H
+#ifndef PARLEY_PLATFORM_CLOCK_H
+#define PARLEY_PLATFORM_CLOCK_H
 
 #include <stdint.h>
 
