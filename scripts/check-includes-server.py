@@ -52,14 +52,14 @@ LAYERS = [
                   "api_surveys", "api_console"]),
     # The tables that register them, and the program.
     ("tables", ["frame_table", "api_routes"]),
-    ("main", ["main", "banner", "evloop"]),
+    ("main", ["main", "banner", "evloop", "groupcommit"]),
 ]
 
 # Third-party headers and the only modules that may include them.
 CONFINED = {
     "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
                   "store_surveys", "store_kb", "store_agents"},
-    "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop"},
+    "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop", "groupcommit"},
     "lws_config.h": {"main", "evloop"},
 }
 

@@ -27,6 +27,7 @@
 #include "webhook.h"
 #include "flow.h"
 #include "frame_table.h"
+#include "groupcommit.h"
 #include "http.h"
 #include "kb.h"
 #include "secrets.h"
@@ -533,11 +534,14 @@ static int run(const options *o, server *srv)
                 "parley-server: cannot listen on %s:%ld (address in use or not local, "
                 "or unreadable --cert/--key)\n",
                 o->host, o->port);
+    else if (groupcommit_start(srv, ctx))
+        fprintf(stderr, "parley-server: out of memory\n");
     else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
         evloop_catch_signals(ctx);
         serve(ctx, srv);
         rc = 0;
     }
+    groupcommit_stop(srv);
     lws_sul_cancel(&tick.sul);
     lws_context_destroy(ctx);
     agents_free(srv);
