@@ -79,6 +79,7 @@ typedef struct options {
     const char *kb;       /* the knowledge base directory */
     abuse_cfg abuse;
     evloop_kind loop; /* --event-loop */
+    int per_write;    /* --group-commit off */
     /* The agent workspace (docs/agent-console.md). */
     const char *add_agent, *role, *display_name;
     int password_stdin;
@@ -133,6 +134,8 @@ static void usage(FILE *out)
             "  --event-loop poll|libuv  libwebsockets' event loop (default: libuv when\n"
             "                     built with it; poll() scans every connection on\n"
             "                     each wake-up: for comparisons)\n"
+            "  --group-commit on|off  off: every write syncs by itself instead of\n"
+            "                     one sync per loop turn (default on; for comparisons)\n"
             "  --sla FILE         SLA policies per priority (docs/agent-console.md)\n"
             "  --webhook URL      POST SLA breaches there (http:// or https://)\n"
             "  --webhook-secret-file FILE  sign webhook bodies (X-Parley-Signature)\n"
@@ -218,6 +221,10 @@ static int set_option(options *o, const char *name, const char *value)
         return parse_long(value, 1, JWT_LIFETIME_LIMIT_S, &o->jwt_max_lifetime);
     if (strcmp(name, "--event-loop") == 0)
         return evloop_parse(value, &o->loop);
+    if (strcmp(name, "--group-commit") == 0) {
+        o->per_write = strcmp(value, "off") == 0;
+        return o->per_write || strcmp(value, "on") == 0 ? 0 : -1;
+    }
     if (strcmp(name, "--surveys") == 0) {
         o->surveys = value;
         o->surveys_explicit = 1;
@@ -534,7 +541,7 @@ static int run(const options *o, server *srv)
                 "parley-server: cannot listen on %s:%ld (address in use or not local, "
                 "or unreadable --cert/--key)\n",
                 o->host, o->port);
-    else if (groupcommit_start(srv, ctx))
+    else if (!o->per_write && groupcommit_start(srv, ctx))
         fprintf(stderr, "parley-server: out of memory\n");
     else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
         evloop_catch_signals(ctx);
