@@ -40,6 +40,11 @@
 #define AGENT_TOKEN_MAX 256
 #define SHUTDOWN_GRACE_MS 2000
 #define GOAWAY_RECONNECT_MS 1000
+/* The goaway's delays spread over this window (--drain-window-ms): the
+ * clients of a drained instance arrive at the others over 10 s rather than
+ * at once. The protocol's limit on reconnect_ms bounds it. */
+#define DRAIN_WINDOW_MS 10000
+#define DRAIN_WINDOW_LIMIT_MS 3600000L
 /* The shipped example bot flow, knowledge base and surveys (--bot, --kb and
  * --surveys override them) are found beside an installed server, in
  * PARLEY_SERVER_INSTALLED_DATA relative to its executable (../share/parley),
@@ -80,6 +85,7 @@ typedef struct options {
     abuse_cfg abuse;
     evloop_kind loop; /* --event-loop */
     int per_write;    /* --group-commit off */
+    long drain_window_ms;
     /* The agent workspace (docs/agent-console.md). */
     const char *add_agent, *role, *display_name;
     int password_stdin;
@@ -134,6 +140,8 @@ static void usage(FILE *out)
             "  --event-loop poll|libuv  libwebsockets' event loop (default: libuv when\n"
             "                     built with it; poll() scans every connection on\n"
             "                     each wake-up: for comparisons)\n"
+            "  --drain-window-ms N  on SIGTERM or SIGINT, the goaway's reconnect delays\n"
+            "                     are spread over N ms (default %d; docs/scaling.md)\n"
             "  --group-commit on|off  off: every write syncs by itself instead of\n"
             "                     one sync per loop turn (default on; for comparisons)\n"
             "  --sla FILE         SLA policies per priority (docs/agent-console.md)\n"
@@ -144,7 +152,7 @@ static void usage(FILE *out)
             "                     add (or reset) an agent account in --db and exit\n"
             "  --help             show this help\n"
             "abuse limits (README \"Limits\"):\n",
-            SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT);
+            SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT, DRAIN_WINDOW_MS);
     abuse_usage(out);
 }
 
@@ -221,6 +229,8 @@ static int set_option(options *o, const char *name, const char *value)
         return parse_long(value, 1, JWT_LIFETIME_LIMIT_S, &o->jwt_max_lifetime);
     if (strcmp(name, "--event-loop") == 0)
         return evloop_parse(value, &o->loop);
+    if (strcmp(name, "--drain-window-ms") == 0)
+        return parse_long(value, 0, DRAIN_WINDOW_LIMIT_MS, &o->drain_window_ms);
     if (strcmp(name, "--group-commit") == 0) {
         o->per_write = strcmp(value, "off") == 0;
         return o->per_write || strcmp(value, "on") == 0 ? 0 : -1;
@@ -292,6 +302,7 @@ static void default_options(options *o)
     o->max_text = SERVER_MAX_TEXT_DEFAULT;
     abuse_defaults(&o->abuse);
     o->loop = evloop_default();
+    o->drain_window_ms = DRAIN_WINDOW_MS;
     o->agent_token = (secret_src){"--agent-token", "PARLEY_AGENT_TOKEN", NULL, NULL};
     o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
     o->hmac_secret = (secret_src){"--hmac-secret", "PARLEY_HMAC_SECRET", NULL, NULL};
@@ -405,21 +416,34 @@ static int write_ready_file(const char *path, int port)
     return 0;
 }
 
-static void serve(struct lws_context *ctx, server *srv)
+/* The drain (docs/scaling.md): no new connections (the listening socket
+ * closes), what the store holds open is committed, and every client is told
+ * to go away and when to come back, spread over the window, so that those
+ * of a drained instance reach the others gradually. */
+static void drain(struct lws_context *ctx, server *srv, long window_ms)
 {
     int64_t deadline;
 
-    while (!evloop_signal()) {
-        if (evloop_service(ctx, -1) < 0)
-            return;
-    }
-    fprintf(stderr, "parley-server: signal %d, shutting down\n", evloop_signal());
-    ws_goaway_all(srv, GOAWAY_RECONNECT_MS, "shutdown");
+    fprintf(stderr, "parley-server: signal %d, draining %zu connections over %ld ms\n",
+            evloop_signal(), srv->nconns, window_ms);
+    lws_context_deprecate(ctx, NULL);
+    if (srv->commit_now)
+        srv->commit_now(srv);
+    ws_goaway_all(srv, GOAWAY_RECONNECT_MS, (int)window_ms, "shutdown");
     deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
     while (srv->nconns && util_now_ms() < deadline) {
         if (evloop_service(ctx, 100) < 0)
             return;
     }
+}
+
+static void serve(struct lws_context *ctx, server *srv, long drain_window_ms)
+{
+    while (!evloop_signal()) {
+        if (evloop_service(ctx, -1) < 0)
+            return;
+    }
+    drain(ctx, srv, drain_window_ms);
 }
 
 /* The HTTP API first: lws makes the first protocol the vhost's default. */
@@ -545,7 +569,7 @@ static int run(const options *o, server *srv)
         fprintf(stderr, "parley-server: out of memory\n");
     else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
         evloop_catch_signals(ctx);
-        serve(ctx, srv);
+        serve(ctx, srv, o->drain_window_ms);
         rc = 0;
     }
     groupcommit_stop(srv);

@@ -279,16 +279,22 @@ void ws_close_user(server *s, const char *user, const char *code, const char *me
     }
 }
 
-void ws_goaway_all(server *s, int reconnect_ms, const char *reason)
+/* Evenly rather than at random: n connections over the window are one every
+ * window / n ms, with no clusters for the next instance to absorb (each
+ * client adds its own jitter on top). */
+void ws_goaway_all(server *s, int reconnect_ms, int window_ms, const char *reason)
 {
-    char *json = wire_goaway(reconnect_ms, reason);
+    size_t i = 0, last = s->nconns > 1 ? s->nconns - 1 : 1;
     ws_conn *c;
+    char *json;
 
-    for (c = s->conns; c; c = c->next) {
+    for (c = s->conns; c; c = c->next, i++) {
+        json = wire_goaway(reconnect_ms + (int)((int64_t)window_ms * (int64_t)i / (int64_t)last),
+                           reason);
         conn_queue(c, json);
+        cJSON_free(json);
         close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY);
     }
-    cJSON_free(json);
 }
 
 /* ---- limits (abuse.c) ---- */
