@@ -39,11 +39,19 @@ pg_pid=$(head -n 1 "$work/pg/data/postmaster.pid")
 redis_pid=$(cat "$work/redis/pid")
 "$svc" redis stop "$work/redis"
 "$svc" pg stop "$work/pg"
+# Gone, or a zombie its (re)parent has not reaped yet.
+gone() {
+    local state
+    for _ in $(seq 1 50); do
+        kill -0 "$1" 2>/dev/null || return 0
+        state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+        [ "$state" = Z ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
 for pid in "$pg_pid" "$redis_pid"; do
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "services: process $pid still runs after stop" >&2
-        exit 1
-    fi
+    gone "$pid" || { echo "services: process $pid still runs after stop" >&2; exit 1; }
 done
 [ ! -e "$work/pg" ] && [ ! -e "$work/redis" ] || { echo "services: stop left files" >&2; exit 1; }
 echo "services: ok"
