@@ -120,15 +120,11 @@ static int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 /* The cursor: hex of "<updated_ms>:<id>". */
 static void cursor_make(int64_t updated, const char *id, char *out, size_t cap)
 {
-    static const char hex[] = "0123456789abcdef";
     char raw[PJ_MAX_ID + 32];
-    size_t i, n = (size_t)snprintf(raw, sizeof raw, "%" PRId64 ":%s", updated, id);
+    int n = snprintf(raw, sizeof raw, "%" PRId64 ":%s", updated, id);
+    size_t len = n > 0 && (size_t)n < sizeof raw ? (size_t)n : 0;
 
-    for (i = 0; i < n && 2 * i + 2 < cap; i++) {
-        out[2 * i] = hex[(unsigned char)raw[i] >> 4];
-        out[2 * i + 1] = hex[(unsigned char)raw[i] & 15];
-    }
-    out[2 * i] = '\0';
+    util_hex(raw, 2 * len < cap ? len : (cap - 1) / 2, out);
 }
 
 static int cursor_read(const char *in, int64_t *updated, char *id, size_t cap)

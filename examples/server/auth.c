@@ -7,6 +7,7 @@
 #include <mbedtls/md.h>
 
 #include "json.h"
+#include "util.h"
 
 #define SHA256_LEN 32
 #define HASH_HEX_LEN (2 * SHA256_LEN)
@@ -59,17 +60,12 @@ static int is_lower_hex(const char *s, size_t n)
 
 static const char *verify_user_hash(const char *secret, const char *user, const char *token)
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char mac[SHA256_LEN];
-    char hex[HASH_HEX_LEN];
-    size_t i;
+    char hex[HASH_HEX_LEN + 1];
 
     if (hmac_sha256(secret, user, strlen(user), mac))
         return R_SIGNATURE;
-    for (i = 0; i < SHA256_LEN; i++) {
-        hex[2 * i] = digits[mac[i] >> 4];
-        hex[2 * i + 1] = digits[mac[i] & 0x0f];
-    }
+    util_hex(mac, sizeof mac, hex);
     return ct_equal((const unsigned char *)hex, (const unsigned char *)token, HASH_HEX_LEN)
                ? NULL
                : R_SIGNATURE;

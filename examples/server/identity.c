@@ -14,18 +14,12 @@
 
 static int sha256_hex(const char *s, char out[HASH_HEX_BUF])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char h[SHA256_LEN];
-    size_t i;
 
     if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)s,
                    strlen(s), h))
         return -1;
-    for (i = 0; i < SHA256_LEN; i++) {
-        out[2 * i] = digits[h[i] >> 4];
-        out[2 * i + 1] = digits[h[i] & 0x0f];
-    }
-    out[2 * SHA256_LEN] = '\0';
+    util_hex(h, sizeof h, out);
     return 0;
 }
 

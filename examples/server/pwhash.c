@@ -31,18 +31,6 @@ static int derive(const char *password, size_t len, const unsigned char *salt, s
     return rc ? -1 : 0;
 }
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 0x0f];
-    }
-    out[2 * n] = '\0';
-}
-
 static int hex_val(char c)
 {
     if (c >= '0' && c <= '9')
@@ -90,7 +78,7 @@ int pwhash_make(const char *password, size_t len, unsigned iterations, char *out
         salt[i] = (unsigned char)(hex_val(salt_hex[2 * i]) << 4 | hex_val(salt_hex[2 * i + 1]));
     if (derive(password, len, salt, sizeof salt, iterations, key))
         return -1;
-    to_hex(key, sizeof key, key_hex);
+    util_hex(key, sizeof key, key_hex);
     n = snprintf(out, cap, "%s%u$%s$%s", PREFIX, iterations, salt_hex, key_hex);
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }

@@ -32,21 +32,29 @@ static int read_urandom(unsigned char *buf, size_t n)
     return got == n ? 0 : -1;
 }
 
+void util_hex(const void *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b = in;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 0x0f];
+    }
+    out[2 * n] = '\0';
+}
+
 int util_random_token(const char *prefix, size_t nbytes, char *out, size_t cap)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char raw[64];
-    size_t plen = strlen(prefix), i;
+    size_t plen = strlen(prefix);
 
     if (nbytes > sizeof raw || plen + 2 * nbytes + 1 > cap)
         return -1;
     if (read_urandom(raw, nbytes))
         return -1;
     memcpy(out, prefix, plen);
-    for (i = 0; i < nbytes; i++) {
-        out[plen + 2 * i] = hex[raw[i] >> 4];
-        out[plen + 2 * i + 1] = hex[raw[i] & 0x0f];
-    }
-    out[plen + 2 * nbytes] = '\0';
+    util_hex(raw, nbytes, out + plen);
     return 0;
 }

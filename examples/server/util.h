@@ -15,4 +15,8 @@ int64_t util_mono_ms(void);
  * result does not fit. */
 int util_random_token(const char *prefix, size_t nbytes, char *out, size_t cap);
 
+/* Writes the n bytes of `in` as 2 * n lowercase hex digits and a NUL into
+ * out, which must hold 2 * n + 1 bytes. */
+void util_hex(const void *in, size_t n, char *out);
+
 #endif

@@ -9,6 +9,8 @@
 
 #include <mbedtls/md.h>
 
+#include "util.h"
+
 #define DEFAULT_CA "/etc/ssl/certs/ca-certificates.crt"
 
 typedef struct delivery {
@@ -336,20 +338,14 @@ static int add_hdr(struct lws *wsi, const char *name, const char *value, unsigne
 
 static int signature(const webhook *w, const delivery *d, char out[80])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char mac[32];
-    int i;
 
     if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
                         (const unsigned char *)w->secret, strlen(w->secret),
                         (const unsigned char *)d->body, d->len, mac))
         return -1;
     memcpy(out, "sha256=", 7);
-    for (i = 0; i < 32; i++) {
-        out[7 + 2 * i] = hex[mac[i] >> 4];
-        out[8 + 2 * i] = hex[mac[i] & 0x0f];
-    }
-    out[71] = '\0';
+    util_hex(mac, sizeof mac, out + 7);
     return 0;
 }
 

@@ -13,18 +13,6 @@
 
 static const char CSRF_LABEL[] = "parley.csrf.v1";
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 0x0f];
-    }
-    out[2 * n] = '\0';
-}
-
 int websess_new_token(char out[WEBSESS_BUF])
 {
     return util_random_token("", WEBSESS_TOKEN_LEN / 2, out, WEBSESS_BUF);
@@ -50,7 +38,7 @@ int websess_hash(const char *token, char out[WEBSESS_BUF])
     if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)token,
                    strlen(token), d))
         return -1;
-    to_hex(d, sizeof d, out);
+    util_hex(d, sizeof d, out);
     return 0;
 }
 
@@ -61,7 +49,7 @@ int websess_csrf(const char *token, char out[WEBSESS_BUF])
     if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)token,
                         strlen(token), (const unsigned char *)CSRF_LABEL, sizeof CSRF_LABEL - 1, d))
         return -1;
-    to_hex(d, sizeof d, out);
+    util_hex(d, sizeof d, out);
     return 0;
 }
 

@@ -172,3 +172,125 @@ void lws_set_timer_usecs(struct lws *wsi, lws_usec_t usecs)
     (void)wsi;
     (void)usecs;
 }
+
+void *lws_wsi_user(struct lws *wsi)
+{
+    return W(wsi)->user;
+}
+
+void *lws_get_opaque_user_data(const struct lws *wsi)
+{
+    return W(wsi)->opaque;
+}
+
+void lws_set_opaque_user_data(struct lws *wsi, void *data)
+{
+    W(wsi)->opaque = data;
+}
+
+/* As lws: the value's length, -1 when absent or when it does not fit. */
+int lws_hdr_custom_copy(struct lws *wsi, char *dst, int len, const char *name, int nlen)
+{
+    const char *v = W(wsi)->csrf;
+    int n = v ? (int)strlen(v) : 0;
+    if (!v || nlen != 14 || strncmp(name, "x-parley-csrf:", 14) != 0 || n >= len)
+        return -1;
+    memcpy(dst, v, (size_t)n + 1);
+    return n;
+}
+
+/* The `idx`-th '&'-separated piece of the header, as lws keeps the URL's
+ * arguments; -1 when there is no such piece or it does not fit. */
+int lws_hdr_copy_fragment(struct lws *wsi, char *dest, int len, enum lws_token_indexes h,
+                          int frag_idx)
+{
+    const char *v = h >= 0 && h < WSI_TOKEN_COUNT ? W(wsi)->hdr[h] : NULL;
+    for (; v && frag_idx > 0; frag_idx--) {
+        v = strchr(v, '&');
+        v = v ? v + 1 : NULL;
+    }
+    if (!v)
+        return -1;
+    int n = (int)strcspn(v, "&");
+    if (n >= len)
+        return -1;
+    memcpy(dest, v, (size_t)n);
+    dest[n] = '\0';
+    return n;
+}
+
+int lws_add_http_header_by_name(struct lws *wsi, const unsigned char *name,
+                                const unsigned char *value, int length, unsigned char **p,
+                                unsigned char *end)
+{
+    size_t nlen = strlen((const char *)name);
+    (void)wsi;
+    if (length < 0 || (length && !value) || (size_t)(end - *p) < nlen + (size_t)length)
+        return 1;
+    memcpy(*p, name, nlen);
+    memcpy(*p + nlen, value, (size_t)length);
+    *p += nlen + (size_t)length;
+    return 0;
+}
+
+/* The file is not read: the console's files are not the fuzzer's business,
+ * the path checks before this call are. */
+int lws_serve_http_file(struct lws *wsi, const char *file, const char *content_type,
+                        const char *other_headers, int other_headers_len)
+{
+    (void)wsi;
+    (void)content_type;
+    (void)other_headers;
+    return file && other_headers_len >= 0 ? 0 : -1;
+}
+
+/* Timers never fire in a fuzz run (as lws_set_timer_usecs). */
+void lws_sul_schedule(struct lws_context *ctx, int tsi, lws_sorted_usec_list_t *sul, sul_cb_t cb,
+                      lws_usec_t us)
+{
+    (void)ctx;
+    (void)tsi;
+    (void)sul;
+    (void)cb;
+    (void)us;
+}
+
+void lws_sul_cancel(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+}
+
+/* Outgoing connections (the SLA webhook) always fail to start: the
+ * sender's retry path is what runs. */
+struct lws *lws_client_connect_via_info(const struct lws_client_connect_info *ccinfo)
+{
+    (void)ccinfo;
+    return NULL;
+}
+
+int lws_init_vhost_client_ssl(const struct lws_context_creation_info *info, struct lws_vhost *vhost)
+{
+    (void)info;
+    (void)vhost;
+    return 0;
+}
+
+void lws_client_http_body_pending(struct lws *wsi, int something_left_to_send)
+{
+    (void)wsi;
+    (void)something_left_to_send;
+}
+
+unsigned int lws_http_client_http_response(struct lws *wsi)
+{
+    (void)wsi;
+    return 0;
+}
+
+int lws_http_client_read(struct lws *wsi, char **buf, int *len)
+{
+    (void)wsi;
+    (void)buf;
+    (void)len;
+    return -1;
+}

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agents.h"
 #include "api_routes.h"
 #include "flow.h"
 #include "frame_table.h"
@@ -29,6 +30,7 @@ static struct lws_protocols ws_proto, http_proto;
 
 static void teardown(void)
 {
+    agents_free(&srv);
     flow_free(srv.flow);
     kb_free(srv.kb);
     store_close(srv.store);
@@ -46,6 +48,11 @@ static int load_data(void)
     return srv.flow ? 0 : -1;
 }
 
+static void no_wake(void *ud)
+{
+    (void)ud;
+}
+
 static int setup(void)
 {
     snprintf(dir, sizeof dir, "%s/parley-fuzz-XXXXXX",
@@ -60,10 +67,15 @@ static int setup(void)
     srv.auth.hmac_secret = "fuzz-secret";
     srv.frames = frame_table(&srv.nframes);
     srv.routes = api_routes(&srv.nroutes);
+    srv.console_dir = PARLEY_SERVER_DATA_DIR "/console";
     ws_protocol(&ws_proto);
     http_protocol(&http_proto);
     /* Durability is not what is fuzzed; fsync on every commit would be. */
     if (store_open(db_path, 0, &srv.store))
+        return -1;
+    /* As parley-server: the agent workspace (logins, presence) exists;
+     * a password check's answer finds its request gone and is dropped. */
+    if (agents_init(&srv, no_wake, NULL, NULL, NULL))
         return -1;
     return load_data();
 }
@@ -132,6 +144,7 @@ static int ws_open(fz_conn *c)
     c->wsi.method = -1;
     c->wsi.hdr[WSI_TOKEN_GET_URI] = "/";
     c->pss = calloc(1, ws_proto.per_session_data_size);
+    c->wsi.user = c->pss;
     if (!c->pss)
         return -1;
     c->open = 1;
@@ -241,6 +254,7 @@ void fz_http(fz_wsi *w, const char *path, const char *body, size_t body_len, int
     }
     w->srv = &srv;
     w->uri = in;
+    w->user = pss;
     int rc = http_proto.callback(wsi, LWS_CALLBACK_HTTP, pss, in, strlen(in));
     long long deliver = body_to_deliver(w, body_len);
     if (!rc && deliver > 0)
@@ -250,6 +264,7 @@ void fz_http(fz_wsi *w, const char *path, const char *body, size_t body_len, int
         rc = http_proto.callback(wsi, LWS_CALLBACK_HTTP_WRITEABLE, pss, NULL, 0);
     }
     http_proto.callback(wsi, LWS_CALLBACK_CLOSED_HTTP, pss, NULL, 0);
+    w->user = NULL;
     free(pss);
     free(in);
 }

@@ -27,6 +27,9 @@ typedef struct fz_wsi {
     int writable;                     /* a writeable callback was asked for */
     int killed;                       /* lws_set_timeout asked for a close */
     size_t written;
+    void *user;       /* lws_wsi_user: the per-session data */
+    void *opaque;     /* lws_{get,set}_opaque_user_data */
+    const char *csrf; /* the X-Parley-CSRF header; NULL when absent */
 } fz_wsi;
 
 typedef struct fz_conn {

@@ -3,8 +3,10 @@
  * request as it arrives:
  *
  *   METHOD PATH
- *   Name: value        (Content-Length, Authorization, Transfer-Encoding;
- *   ...                 "Parts: N" splits the body into N deliveries)
+ *   Name: value        (Content-Length, Authorization, Transfer-Encoding,
+ *   ...                 Cookie, Origin, Host, X-Parley-CSRF; "Query: a=1&b=2"
+ *                       is the URL's arguments as lws splits them off;
+ *                       "Parts: N" splits the body into N deliveries)
  *
  *   BODY
  *
@@ -43,7 +45,11 @@ static void header(fz_wsi *w, char *line, int *parts)
         enum lws_token_indexes token;
     } names[] = {{"content-length", WSI_TOKEN_HTTP_CONTENT_LENGTH},
                  {"authorization", WSI_TOKEN_HTTP_AUTHORIZATION},
-                 {"transfer-encoding", WSI_TOKEN_HTTP_TRANSFER_ENCODING}};
+                 {"transfer-encoding", WSI_TOKEN_HTTP_TRANSFER_ENCODING},
+                 {"cookie", WSI_TOKEN_HTTP_COOKIE},
+                 {"origin", WSI_TOKEN_ORIGIN},
+                 {"host", WSI_TOKEN_HOST},
+                 {"query", WSI_TOKEN_HTTP_URI_ARGS}};
     char *colon = strchr(line, ':');
     if (!colon)
         return;
@@ -51,6 +57,8 @@ static void header(fz_wsi *w, char *line, int *parts)
     const char *value = colon[1] == ' ' ? colon + 2 : colon + 1;
     if (strcasecmp(line, "parts") == 0)
         *parts = atoi(value) % 64;
+    if (strcasecmp(line, "x-parley-csrf") == 0)
+        w->csrf = value;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(line, names[i].name) == 0)
             w->hdr[names[i].token] = value;

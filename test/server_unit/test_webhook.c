@@ -181,7 +181,7 @@ static void test_delivery_and_retry(void)
     static const char body[] = "{\"type\":\"sla.breach\",\"conversation\":{\"id\":\"c-1\"}}";
     struct lws_protocols prot[2];
     struct lws_context *ctx = context(prot);
-    char url[128], why[128], id1[24], id2[24], want_sig[80];
+    char url[128], why[128], id1[24], id2[24], want_sig[128];
     unsigned char mac[32];
     webhook *w;
     webhook_stats st;
