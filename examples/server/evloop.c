@@ -127,6 +127,21 @@ int evloop_service(struct lws_context *ctx, int timeout_ms)
     return rc < 0 ? rc : 0;
 }
 
+/* lws 4.1.6's lws_context_deprecate writes through the listening wsi after
+ * closing it: harmless on the libuv loop, where the close completes later,
+ * a use after free on the poll() loop unless lws is parley-server's own
+ * build, patched for it (scripts/lws-patches/server/). Elsewhere the
+ * listening socket stays open during a drain. */
+void evloop_stop_accepting(struct lws_context *ctx)
+{
+#if defined(LWS_WITH_LIBUV) && !defined(PARLEY_SYSTEM_LWS)
+    lws_context_deprecate(ctx, NULL);
+#else
+    if (wake.uv)
+        lws_context_deprecate(ctx, NULL);
+#endif
+}
+
 int evloop_signal(void)
 {
     return (int)caught;

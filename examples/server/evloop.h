@@ -28,6 +28,8 @@ void evloop_catch_signals(struct lws_context *ctx);
 /* Services the context until a signal comes, or for about `timeout_ms`
  * (-1: until a signal). <0 when lws failed. */
 int evloop_service(struct lws_context *ctx, int timeout_ms);
+/* Closes the listening socket: new connections are refused (the drain). */
+void evloop_stop_accepting(struct lws_context *ctx);
 /* The last signal that came, 0 while none did. */
 int evloop_signal(void);
 

@@ -426,7 +426,7 @@ static void drain(struct lws_context *ctx, server *srv, long window_ms)
 
     fprintf(stderr, "parley-server: signal %d, draining %zu connections over %ld ms\n",
             evloop_signal(), srv->nconns, window_ms);
-    lws_context_deprecate(ctx, NULL);
+    evloop_stop_accepting(ctx);
     if (srv->commit_now)
         srv->commit_now(srv);
     ws_goaway_all(srv, GOAWAY_RECONNECT_MS, (int)window_ms, "shutdown");
