@@ -6,7 +6,7 @@ CMAKE_ARGS := -DPARLEY_LWS_PREFIX=$(LWS_PREFIX) -DPARLEY_WERROR=ON
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-dev \
-                libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind \
+                libmbedtls-dev libcjson-dev libsqlite3-dev libcap-dev openssl curl jq valgrind tzdata \
                 python3 python3-clang python3-pytest mono-mcs mono-runtime \
                 lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
                 gcc-mingw-w64-x86-64 wine wine64 \

@@ -499,6 +499,32 @@ PARLEY_API int parley_track_event(parley_client *pc, const char *name, const cha
 PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject, char *conv_id_out,
                                          size_t out_size);
 
+/* The host's severity hint for a request (parley_conversation_start_about). */
+enum parley_severity {
+    PARLEY_SEVERITY_NONE = 0, /* nothing said */
+    PARLEY_SEVERITY_LOW = 1,
+    PARLEY_SEVERITY_MEDIUM = 2,
+    PARLEY_SEVERITY_HIGH = 3,
+    PARLEY_SEVERITY_CRITICAL = 4
+};
+
+/* Starts a conversation like parley_conversation_start() and states what
+ * the host knows about the request, for the server's triage and routing
+ * and for the agents (docs/routing.md): `category` (NULL, or 1..64 bytes
+ * of printable ASCII, e.g. "payments", "bug", "account"), `area` (NULL, or
+ * 1..256 bytes of UTF-8: the game or app area, e.g. "shop/gems", "level 7";
+ * redacted like the screen, PARLEY_FIELD_SCREEN) and `severity` (a
+ * PARLEY_SEVERITY_* value; NONE says nothing). All three NULL/NONE is the
+ * same as parley_conversation_start(). They travel in the conv.start frame
+ * as "about" (docs/protocol.md), journaled and resent with it; the strings
+ * are copied. Any thread.
+ * Errors: those of parley_conversation_start(); INVALID_ARG also for an
+ * empty or non-printable category, an empty or non-UTF-8 area, a severity
+ * outside the enum; TOO_LONG for a category or area over its limit. */
+PARLEY_API int parley_conversation_start_about(parley_client *pc, const char *subject,
+                                               const char *category, const char *area, int severity,
+                                               char *conv_id_out, size_t out_size);
+
 /* Sends `text` (non-empty UTF-8, at most 4096 bytes or the server's lower
  * limit, redacted before anything is stored) in conversation `conv_id`,
  * with a snapshot of the context when allowed. Every frame must fit the

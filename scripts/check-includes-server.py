@@ -22,15 +22,21 @@ import sys
 # Lowest first. The server's picture of itself (README.md, "Layout").
 LAYERS = [
     # Utilities: no database, no connections, no state of their own.
+    # With them, the pure parts of triage and routing (docs/routing.md):
+    # conditions on a user's context, the --routing file, office hours in a
+    # team's time zone (our own TZif reader), the wait estimate, proactive
+    # pacing, and the JSON positions their loaders' errors name.
     ("utilities", ["util", "json", "anonid", "abuse", "auth", "secrets", "blocks",
-                   "survey_def", "server",
+                   "survey_def", "server", "jpos", "tz", "hours", "cond", "rules", "waitest",
+                   "pacer",
                    # the agent workspace's rules and arithmetic (docs/agent-console.md)
                    "pwhash", "pwworker", "websession", "login_limit", "account", "timeline",
                    "sla_policy", "metrics_agg", "console_files", "presence_tab"]),
     # Every SQL statement, behind one backend-neutral interface (store.h);
     # store_sqlite.h is what the SQLite files share.
     ("storage", ["store", "store_sqlite", "store_db", "store_users", "store_convs",
-                 "store_context", "store_surveys", "store_kb", "store_agents"]),
+                 "store_context", "store_surveys", "store_kb", "store_agents",
+                 "store_routing"]),
     # What the bot knows: the knowledge base (indexed by the store) and the
     # flow that answers from it.
     ("content", ["kb", "flow"]),
@@ -43,9 +49,9 @@ LAYERS = [
     # What the server does, whoever asked: deliveries to a user's
     # connections, the user's context, identities, the bot, the agents'
     # operations, surveys, proactive messages and their triggers.
-    ("services", ["deliver", "userctx", "identity", "bot", "agent", "survey", "proactive",
-                  "triggers", "console", "agents", "sla", "metrics", "metrics_csv",
-                  "presence", "conv_priority"]),
+    ("services", ["deliver", "userctx", "identity", "triage", "bot", "agent", "survey",
+                  "proactive", "triggers", "console", "agents", "sla", "metrics",
+                  "metrics_csv", "presence", "conv_priority"]),
     # Handlers: one file per family of client frames and of HTTP routes.
     ("handlers", ["frame_session", "frame_chat", "frame_context", "frame_receipts",
                   "frame_requests", "frame_surveys", "api_conversations", "api_agent",
@@ -58,8 +64,9 @@ LAYERS = [
 # Third-party headers and the only modules that may include them.
 CONFINED = {
     "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
-                  "store_surveys", "store_kb", "store_agents"},
-    "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop", "groupcommit"},
+                  "store_surveys", "store_kb", "store_agents", "store_routing"},
+    "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop",
+                        "groupcommit"},
     "lws_config.h": {"main", "evloop"},
 }
 

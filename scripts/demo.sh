@@ -4,14 +4,16 @@
 # A support chat, end to end, on localhost over real TLS:
 #   1. a throw-away CA and a certificate for `localhost`;
 #   2. a demo agent account (--add-agent, password on stdin), then
-#      parley-server (bot + agent console and API + SLA clocks + SQLite)
-#      on a free port;
-#   3. a player writes in with parley-chat, carrying their context (plan,
-#      screen, breadcrumbs, a tracked event); the bot greets with quick
-#      replies, the player picks Billing, then the missing-purchase answer,
-#      then "Talk to a human": the conversation is queued for an agent;
-#   4. the agent's view: the conversation with the player's context and
-#      what the bot learned;
+#      parley-server (bot + agent console and API + SLA clocks + triage and
+#      routing + SQLite) on a free port;
+#   3. triage and routing (--routing, docs/routing.md): a player asks how to
+#      get a refund; the knowledge base answers first with "did this solve
+#      it?", the player says no and the question goes to the human queue;
+#   4. a VIP player whose purchase just failed writes in with parley-chat,
+#      carrying their context (attributes, screen, breadcrumbs, the tracked
+#      event): triage sends them straight to the payments team, ahead of
+#      the queue, and the agent's view shows why (the rules that fired),
+#      with the player's context and what the bot learned;
 #   5. the player's app runs again and resumes the conversation; agent
 #      Dana signs in (a session cookie and its CSRF token, as the console
 #      does), takes it, answers and closes it; the player gets the CSAT
@@ -146,7 +148,8 @@ user_hash() { printf %s "$1" | openssl dgst -sha256 -hmac "$(cat "$demo/hmac-sec
 user_hash=$(user_hash demo-user)
 "$server_bin" --port 0 --ready-file "$demo/ready" --cert "$demo/demo-server.pem" \
     --key "$demo/demo-server.key" --db "$demo/support.db" --agent-token "$token" \
-    --hmac-secret-file "$demo/hmac-secret" --sla "$sla_file" >"$demo/server.log" 2>&1 &
+    --hmac-secret-file "$demo/hmac-secret" --sla "$sla_file" \
+    --routing "$here/../examples/server/routing.json" >"$demo/server.log" 2>&1 &
 server_pid=$!
 port=
 for _ in $(seq 1 200); do # 20 s
@@ -166,36 +169,66 @@ chat=("$chat_bin" --url "$url" --ca "$demo/demo-ca.pem" --user demo-user --token
       --data-dir "$demo/player-data")
 
 # ---------------------------------------------------------------------------
-step "A player writes in with their context; the bot helps, then hands over to a human"
-flow=(--attr plan=vip --attr level=7 --screen shop/gems --breadcrumb "opened the shop"
-      --breadcrumb "bought 500 gems" --event 'purchase_failed={"sku":"gems_500"}'
-      --send "Hi, my gems never arrived" --choose Billing --choose "A purchase didn't arrive"
-      --choose "Talk to a human" --wait-replies 4 --timeout 30)
+step "Triage: a how-to question gets the knowledge base first; \"no\" sends it to a human"
+reader=("$chat_bin" --url "$url" --ca "$demo/demo-ca.pem" --user demo-reader
+        --token "$(user_hash demo-reader)" --data-dir "$demo/reader-data")
+say "${dim}\$ parley-chat ... --user demo-reader --send 'How do I get a refund?' \\"
+say "      --choose 'No, I still need help' --wait-replies 2${reset}"
+if ! bounded "${reader[@]}" --send "How do I get a refund?" --choose "No, I still need help" \
+    --wait-replies 2 --timeout 30 >"$demo/reader.out" 2>"$demo/reader.err"; then
+    show "$demo/reader.out" "$demo/reader.err"
+    fail "the how-to question did not go through"
+fi
+show "$demo/reader.out"
+grep -q 'Did this solve it?' "$demo/reader.out" || fail "the knowledge base did not answer first"
+grep -q '^\[conversation\] queued' "$demo/reader.out" || fail "\"no\" did not reach the queue"
+
+# ---------------------------------------------------------------------------
+step "A VIP player whose purchase just failed writes in with their context"
+flow=(--attr plan=gold --attr vip=true --attr level=7 --screen shop/gems
+      --breadcrumb "opened the shop" --breadcrumb "bought 500 gems"
+      --event 'purchase_failed={"sku":"gems_500"}' --send "Hi, my gems never arrived"
+      --wait-replies 1 --timeout 30)
 say "${dim}\$ parley-chat --url $url --ca demo-ca.pem --user demo-user --token \$user_hash \\"
-say "      --data-dir player-data --attr plan=vip --attr level=7 \\"
+say "      --data-dir player-data --attr plan=gold --attr vip=true --attr level=7 \\"
 say "      --screen shop/gems --breadcrumb 'opened the shop' --breadcrumb 'bought 500 gems' \\"
-say "      --event 'purchase_failed={\"sku\":\"gems_500\"}' --send 'Hi, my gems never arrived' \\"
-say "      --choose Billing --choose \"A purchase didn't arrive\" --choose 'Talk to a human' --wait-replies 4${reset}"
+say "      --event 'purchase_failed={\"sku\":\"gems_500\"}' --send 'Hi, my gems never arrived' --wait-replies 1${reset}"
 if ! bounded "${chat[@]}" "${flow[@]}" >"$demo/player1.out" 2>"$demo/player1.err"; then
     show "$demo/player1.out" "$demo/player1.err"
-    fail "the player's conversation with the bot did not go through"
+    fail "the player's message did not go through"
 fi
 show "$demo/player1.out"
 conv=$(sed -n 's/^\[conversation\] started //p' "$demo/player1.out" | head -n 1)
 [ -n "$conv" ] || fail "the first client did not report its conversation"
-grep -q '^\[chose\] Talk to a human' "$demo/player1.out" || fail "the player did not get to a human"
 grep -q '^\[conversation\] queued' "$demo/player1.out" || fail "the conversation was not queued for an agent"
+say "${dim}(No agent has the console open, so routing tells the player honestly that nobody of the"
+say "team is online now, or when it opens, and queues the conversation all the same.)${reset}"
 
 # ---------------------------------------------------------------------------
-step "The agent's view: GET /api/conversations/$conv"
+step "The agents' queue: the VIP first, in the payments team (GET /api/queue)"
+api GET /api/queue >"$demo/queue.json" || fail "the queue API did not answer"
+if command -v jq >/dev/null 2>&1; then
+    jq -c '.[] | {position, user, team, priority, jump, score, wait_s}' "$demo/queue.json" | show
+else
+    show "$demo/queue.json"
+fi
+grep -q "^\[{\"conv\":\"$conv\"" "$demo/queue.json" || fail "the VIP is not first in the queue"
+
+# ---------------------------------------------------------------------------
+step "Why: the triage and the rules that fired (GET /api/conversations/$conv)"
 api GET "/api/conversations/$conv" >"$demo/conversation.json" || fail "the agent API did not answer"
 if command -v jq >/dev/null 2>&1; then
-    jq '{state, queue_position, user, subject, bot_notes,
+    jq -r '.triage | "complexity \(.complexity), severity \(.severity), effort \(.effort): score \(.score) -> \(.route), priority \(.priority), team \(.team)\(if .jump then ", VIP lane" else "" end)",
+          (.reasons[] | "  - \(.rule): \(.text)")' "$demo/conversation.json" | show
+    say "and the player's context beside it:"
+    jq '{state, queue_position, user, bot_notes,
          user_context: (.user_context | {attributes, screen, breadcrumbs: [.breadcrumbs[]?.text], device}),
          events: [.events[]? | {name, meta}]}' "$demo/conversation.json" | show
 else
     show "$demo/conversation.json"
 fi
+grep -q '"rule":"vip_failed_purchase"' "$demo/conversation.json" || fail "the reasons do not name the VIP rule"
+grep -q '"team":"payments"' "$demo/conversation.json" || fail "the conversation is not the payments team's"
 grep -q '"screen":"shop/gems"' "$demo/conversation.json" || fail "the agent does not see the player's screen"
 grep -q '"purchase_failed"' "$demo/conversation.json" || fail "the agent does not see the tracked event"
 
@@ -296,14 +329,15 @@ grep -qF "\"id\":\"$waiting\"" "$demo/queue.json" || fail "$waiting is not in th
 curl -sS --fail --max-time 10 --cacert "$demo/demo-ca.pem" "https://localhost:$port/" |
     grep -q '<title>Parley Support</title>' || fail "the console's page is not served at /"
 
-printf '\n%sDemo complete:%s context, bot flow with quick replies, hand-off, live agent, CSAT, all over wss://localhost:%s.\n' \
+printf '\n%sDemo complete:%s context, triage with its reasons, knowledge base first, the VIP lane, live agent, CSAT, all over wss://localhost:%s.\n' \
     "$green$bold" "$reset" "$port"
 printf '%sFiles (certificates, database, logs) are in %s%s\n' "$dim" "$demo" "$reset"
 
 step "The agent console"
 say "Console:  ${bold}https://localhost:$port/${reset}"
 say "Sign in:  ${bold}dana${reset} / ${bold}$agent_password${reset}"
-say "Waiting:  $waiting from demo-user (\"VIP badge missing\") in the Queue tab;"
+say "Waiting:  $waiting from demo-user (\"VIP badge missing\") in the Queue tab, in the queue's"
+say "          order with each row's team and VIP lane; open one for its triage and reasons;"
 say "          the closed conversation, its CSAT answer and the player's context beside it,"
 say "          and the figures on the Dashboard."
 say "${dim}The browser does not know the demo's throw-away CA: accept its warning for"

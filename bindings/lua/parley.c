@@ -590,11 +590,62 @@ static int l_track_event(lua_State *L)
     return 0;
 }
 
+/* about.<key> of the table at index i: a string without NUL, or NULL. */
+static const char *about_string(lua_State *L, int i, const char *key)
+{
+    lua_getfield(L, i, key);
+    const char *s = NULL;
+    if (!lua_isnil(L, -1)) {
+        size_t len;
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "conversation_start: about.%s must be a string", key);
+        s = lua_tolstring(L, -1, &len);
+        if (strlen(s) != len)
+            luaL_error(L, "conversation_start: about.%s contains a NUL character", key);
+    }
+    lua_pop(L, 1); /* the string stays referenced by the table */
+    return s;
+}
+
+/* about.severity: a name ("high", any case) or a number; 0 when absent. */
+static int about_severity(lua_State *L, int i)
+{
+    int v = -1;
+    lua_getfield(L, i, "severity");
+    if (lua_isnil(L, -1))
+        v = PARLEY_SEVERITY_NONE;
+    else if (lua_type(L, -1) == LUA_TNUMBER)
+        v = (int)lua_tointeger(L, -1);
+    else if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t len;
+        const char *name = lua_tolstring(L, -1, &len);
+        for (const pl_const *e = pl_severity; e->name; e++)
+            if (strlen(e->name) == len && strncasecmp(e->name, name, len) == 0)
+                v = (int)e->value;
+        if (v < 0)
+            luaL_error(L, "conversation_start: about.severity must be none, low, medium, high or critical");
+    } else
+        luaL_error(L, "conversation_start: about.severity must be a name or a number");
+    lua_pop(L, 1);
+    return v;
+}
+
+/* c:conversation_start([subject [, about]]): `about` is a table
+ * {category=, area=, severity=} saying what the app knows about the request. */
 static int l_conversation_start(lua_State *L)
 {
     lclient *c = to_client(L, 1);
     char out[PARLEY_ID_SIZE];
-    check(L, parley_conversation_start(c->pc, arg_optstr(L, 2), out, sizeof out), "parley_conversation_start");
+    const char *subject = arg_optstr(L, 2);
+    if (lua_isnoneornil(L, 3)) {
+        check(L, parley_conversation_start(c->pc, subject, out, sizeof out), "parley_conversation_start");
+        return push_id(L, out);
+    }
+    luaL_checktype(L, 3, LUA_TTABLE);
+    const char *category = about_string(L, 3, "category"), *area = about_string(L, 3, "area");
+    int severity = about_severity(L, 3);
+    check(L, parley_conversation_start_about(c->pc, subject, category, area, severity, out, sizeof out),
+          "parley_conversation_start_about");
     return push_id(L, out);
 }
 

@@ -59,6 +59,15 @@ static const pl_const pl_redact_field[] = {
     {NULL, 0}
 };
 
+static const pl_const pl_severity[] = {
+    {"NONE", 0},
+    {"LOW", 1},
+    {"MEDIUM", 2},
+    {"HIGH", 3},
+    {"CRITICAL", 4},
+    {NULL, 0}
+};
+
 static const pl_const pl_event_type[] = {
     {"CONNECTION", 1},
     {"MESSAGE", 2},
@@ -159,6 +168,7 @@ static const pl_enum pl_enums[] = {
     {"ErrorCode", pl_error_code, 0},
     {"LogLevel", pl_log_level, 0},
     {"RedactField", pl_redact_field, 0},
+    {"Severity", pl_severity, 0},
     {"EventType", pl_event_type, 0},
     {"ConnState", pl_conn_state, 0},
     {"MsgState", pl_msg_state, 0},
@@ -231,6 +241,7 @@ static const char *const pl_api_functions[] = {
     "parley_set_device_fact",
     "parley_track_event",
     "parley_conversation_start",
+    "parley_conversation_start_about",
     "parley_send_text",
     "parley_outbox_count",
     "parley_poll",

@@ -25,7 +25,11 @@ typedef struct attr_opt {
 typedef struct options {
     const char *url, *ca, *app_id, *user, *token, *data_dir, *subject, *key_file;
     const char *conv; /* --conv: continue this conversation */
-    int resume;       /* --resume: continue the last one (remembered in data_dir) */
+    /* What the app says about a new conversation's request: --category,
+     * --area, --severity (a PARLEY_SEVERITY_* value, 0: not said). */
+    const char *category, *area;
+    int severity;
+    int resume; /* --resume: continue the last one (remembered in data_dir) */
     const char **pins;
     size_t n_pins;
     long outbox_cap; /* 0: library default */

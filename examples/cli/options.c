@@ -53,6 +53,11 @@ static const char USAGE_CHAT[] =
     "  --dismiss-surveys    dismiss surveys instead\n"
     "  --wait-surveys N     wait until N surveys were submitted or dismissed\n"
     "  --subject TEXT       subject of a new conversation\n"
+    "  --category NAME      what a new conversation is about, as the app knows\n"
+    "                       it (payments, bug, account ...), for the server's\n"
+    "                       triage and the agents\n"
+    "  --area NAME          the game or app area it is about (shop/gems ...)\n"
+    "  --severity LEVEL     the app's severity hint: low, medium, high, critical\n"
     "  --conv ID            continue conversation ID (one that --data-dir\n"
     "                       wrote in) instead of starting a new one\n"
     "  --resume             continue the last conversation of --data-dir, or\n"
@@ -120,7 +125,10 @@ enum {
     OPT_WAIT_SURVEYS,
     OPT_PIN,
     OPT_CONV,
-    OPT_RESUME
+    OPT_RESUME,
+    OPT_CATEGORY,
+    OPT_AREA,
+    OPT_SEVERITY
 };
 
 static const struct option LONG_OPTS[] = {
@@ -131,6 +139,9 @@ static const struct option LONG_OPTS[] = {
     {"token", required_argument, NULL, OPT_TOKEN},
     {"data-dir", required_argument, NULL, OPT_DATA_DIR},
     {"subject", required_argument, NULL, OPT_SUBJECT},
+    {"category", required_argument, NULL, OPT_CATEGORY},
+    {"area", required_argument, NULL, OPT_AREA},
+    {"severity", required_argument, NULL, OPT_SEVERITY},
     {"send", required_argument, NULL, OPT_SEND},
     {"attr", required_argument, NULL, OPT_ATTR},
     {"wait-replies", required_argument, NULL, OPT_WAIT},
@@ -267,6 +278,18 @@ static int print_version(void)
     return CHAT_OK;
 }
 
+static int parse_severity(options *o, const char *s)
+{
+    static const char *const levels[] = {"low", "medium", "high", "critical"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, levels[i]) == 0) {
+            o->severity = PARLEY_SEVERITY_LOW + i;
+            return -1;
+        }
+    }
+    return usage_error("--severity wants low, medium, high or critical, got '%s'", s);
+}
+
 static int handle_opt(options *o, int c, char *arg)
 {
     switch (c) {
@@ -278,6 +301,9 @@ static int handle_opt(options *o, int c, char *arg)
     case OPT_TOKEN: o->token = arg; return -1;
     case OPT_DATA_DIR: o->data_dir = arg; return -1;
     case OPT_SUBJECT: o->subject = arg; return -1;
+    case OPT_CATEGORY: o->category = arg; return -1;
+    case OPT_AREA: o->area = arg; return -1;
+    case OPT_SEVERITY: return parse_severity(o, arg);
     case OPT_CONV:
         if (!*arg)
             return usage_error("%s", "--conv wants a conversation id");
@@ -342,8 +368,9 @@ static int check_conversation(const options *o)
 {
     if (o->conv && o->resume)
         return usage_error("%s", "--conv and --resume exclude each other");
-    if (o->conv && o->subject)
-        return usage_error("%s", "--subject names a new conversation; --conv continues one");
+    if (o->conv && (o->subject || o->category || o->area || o->severity))
+        return usage_error("%s", "--subject, --category, --area and --severity describe a new "
+                                 "conversation; --conv continues one");
     if (o->resume && !o->data_dir)
         return usage_error("%s", "--resume needs --data-dir, where the last conversation is kept");
     return -1;

@@ -111,7 +111,8 @@ static int ensure_conversation(chat *c)
 {
     if (c->conv[0])
         return PARLEY_OK;
-    int rc = parley_conversation_start(c->pc, c->opt.subject, c->conv, sizeof c->conv);
+    int rc = parley_conversation_start_about(c->pc, c->opt.subject, c->opt.category, c->opt.area,
+                                             c->opt.severity, c->conv, sizeof c->conv);
     if (rc != PARLEY_OK) {
         output_note("cannot start a conversation: %s", parley_strerror(rc));
         c->conv[0] = '\0';

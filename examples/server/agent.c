@@ -6,6 +6,7 @@
 
 #include "deliver.h"
 #include "json.h"
+#include "triage.h"
 #include "triggers.h"
 #include "util.h"
 #include "wire.h"
@@ -33,9 +34,10 @@ static int in_list(const char *state, const char *const *list)
 
 /* Inside the caller's transaction: moves `conv` to `state` (and to `agent`
  * unless NULL), when its state is one of `from` (NULL: any). 0 or -1. */
-static int apply(store *st, const char *conv, const char *state, const char *agent,
+static int apply(server *s, const char *conv, const char *state, const char *agent,
                  const char *const *from, int64_t now, transition *t)
 {
+    store *st = s->store;
     store_state cs;
     int rc;
 
@@ -43,6 +45,12 @@ static int apply(store *st, const char *conv, const char *state, const char *age
     if (store_state_get(st, conv, &cs))
         return -1;
     if (!from || in_list(cs.state, from)) {
+        /* An agent taking it starts its handle time; letting it go ends it. */
+        if (triage_on_state(s, conv, cs.state, state,
+                            agent && strcmp(cs.agent, agent) != 0 ? agent : NULL, now)) {
+            store_state_clear(&cs);
+            return -1;
+        }
         t->changed = strcmp(cs.state, state) != 0 || (agent && strcmp(cs.agent, agent) != 0);
         t->moved = strcmp(cs.state, "queued") == 0 && strcmp(state, "queued") != 0;
         snprintf(cs.state, sizeof cs.state, "%s", state);
@@ -106,7 +114,7 @@ int agent_message(server *s, const char *conv, const char *name, const char *tex
     /* Who holds a conversation is the account that wrote (the name users
      * see is its display name). */
     if (rc <= 0 || store_msg_insert(st, out) || (by && store_msg_by_set(st, out->id, by)) ||
-        apply(st, conv, "agent", by ? by : name, agent_writes_from, out->ts, &t) ||
+        apply(s, conv, "agent", by ? by : name, agent_writes_from, out->ts, &t) ||
         (t.changed && store_action_add(st, conv, "assign", by ? by : "api-token", NULL, out->ts)) ||
         store_commit(st)) {
         store_rollback(st);
@@ -127,7 +135,7 @@ int agent_set_state(server *s, const char *conv, const char *state, const char *
     if (store_begin(s->store))
         return AGENT_ERR;
     rc = store_conv_owner(s->store, conv, t.user, sizeof t.user);
-    if (rc <= 0 || apply(s->store, conv, state, name, NULL, now, &t) ||
+    if (rc <= 0 || apply(s, conv, state, name, NULL, now, &t) ||
         (t.changed && action && store_action_add(s->store, conv, action, by, detail, now)) ||
         store_commit(s->store)) {
         store_rollback(s->store);

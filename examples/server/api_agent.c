@@ -7,7 +7,7 @@
 #include "bot.h"
 #include "console.h"
 #include "deliver.h"
-#include "flow.h"
+#include "triage.h"
 #include "json.h"
 #include "store.h"
 #include "util.h"
@@ -132,6 +132,24 @@ unsigned api_agent_assign(server *s, const char *conv, const cJSON *body, cJSON 
     const char *name = target(s, body, out, &st);
 
     return name ? hand_to(s, conv, name, 0, NULL, out) : st;
+}
+
+unsigned api_agent_next(server *s, const char *arg, const cJSON *body, cJSON **out)
+{
+    char conv[PJ_MAX_ID + 1];
+    unsigned st = 0;
+    const char *name = target(s, body, out, &st);
+    int rc;
+
+    (void)arg;
+    if (!name)
+        return st;
+    rc = triage_next_for(s, name, conv);
+    if (rc < 0)
+        return db_fail(out);
+    if (rc == 0)
+        return http_error(out, HTTP_NOT_FOUND, "nobody is waiting for the agent's teams");
+    return hand_to(s, conv, name, 0, NULL, out);
 }
 
 unsigned api_agent_transfer(server *s, const char *conv, const cJSON *body, cJSON **out)
@@ -277,11 +295,25 @@ typedef struct queue_list {
     cJSON *arr;
 } queue_list;
 
+/* What triage decided (docs/routing.md): team, place in the team's line,
+ * priority, lane and score; null/0 without a triage. 0 or -1. */
+static int add_routing(cJSON *o, const store_queued *q)
+{
+    return (q->team ? cJSON_AddStringToObject(o, "team", q->team)
+                    : cJSON_AddNullToObject(o, "team")) &&
+                   cJSON_AddNumberToObject(o, "team_position", (double)q->team_position) &&
+                   cJSON_AddStringToObject(o, "priority", q->priority ? q->priority : "normal") &&
+                   cJSON_AddBoolToObject(o, "jump", q->jump) &&
+                   cJSON_AddNumberToObject(o, "score", q->score)
+               ? 0
+               : -1;
+}
+
 static int add_queued(void *ud, const store_queued *q)
 {
     queue_list *l = ud;
     cJSON *o = cJSON_CreateObject(), *notes;
-    int wait = flow_wait_per_position(l->s->flow);
+    int64_t wait = triage_wait_of(l->s, q);
 
     if (!o || !cJSON_AddItemToArray(l->arr, o)) {
         cJSON_Delete(o);
@@ -294,8 +326,8 @@ static int add_queued(void *ud, const store_queued *q)
                      : cJSON_AddNullToObject(o, "subject")) ||
         !cJSON_AddNumberToObject(o, "position", (double)q->position) ||
         !cJSON_AddNumberToObject(o, "queued_ms", (double)q->queued_ms) ||
-        (wait && !cJSON_AddNumberToObject(o, "wait_s", (double)(q->position * wait))) || !notes ||
-        !cJSON_AddItemToObject(o, "bot_notes", notes)) {
+        (wait >= 0 && !cJSON_AddNumberToObject(o, "wait_s", (double)wait)) || !notes ||
+        !cJSON_AddItemToObject(o, "bot_notes", notes) || add_routing(o, q)) {
         cJSON_Delete(notes);
         return 1;
     }

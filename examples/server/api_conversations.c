@@ -8,6 +8,7 @@
 #include "console.h"
 #include "json.h"
 #include "store.h"
+#include "triage.h"
 #include "userctx.h"
 #include "util.h"
 
@@ -141,7 +142,7 @@ unsigned api_conversations_get(server *s, const char *conv, const cJSON *body, c
         return db_fail(out);
     snprintf(user, sizeof user, "%s", pj_string(*out, "user"));
     if (userctx_add_to_conv(s->store, *out, conv, user) || add_state(s->store, *out, conv) ||
-        add_work(s, *out, conv))
+        triage_add_to_conv(s, *out, conv) || add_work(s, *out, conv))
         return db_fail(out);
     return HTTP_OK;
 }

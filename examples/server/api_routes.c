@@ -29,6 +29,7 @@ static const http_route table[] = {
     {HTTP_POST, "/api/conversations/", "/typing", api_agent_typing, 0, 0},
     {HTTP_POST, "/api/conversations/", "/read", api_agent_read, 0, 0},
     {HTTP_GET, "/api/queue", NULL, api_agent_queue, 0, 0},
+    {HTTP_POST, "/api/queue/next", NULL, api_agent_next, 0, 0},
     {HTTP_GET, "/api/users/", "", api_console_user, 0, 0},
     {HTTP_POST, "/api/users/", "/surveys", api_surveys_push, 0, 0},
     {HTTP_POST, "/api/users/", "/proactive", api_surveys_proactive, 0, 0},

@@ -7,6 +7,7 @@
 #include "blocks.h"
 #include "deliver.h"
 #include "json.h"
+#include "triage.h"
 #include "util.h"
 
 /* The choice a postback names, copied out of the message's stored blocks. */
@@ -99,14 +100,13 @@ static int note(store_state *st, const flow_input *in, const flow_reply *r)
     return st->notes ? 0 : -1;
 }
 
-/* Runs `node`, stores the bot's message and moves the state along. */
-static int run_node(server *s, const char *conv, store_state *st, const char *node,
-                    const flow_input *in, bot_result *out)
+/* Stores the bot's message out->run (its node may be NULL: not the flow's)
+ * and moves the state along: the node it ran, a hand-off. */
+static int keep_reply(server *s, const char *conv, store_state *st, const flow_input *in,
+                      bot_result *out)
 {
     store_msg *m = &out->reply;
 
-    if (flow_run(s->flow, s->kb, node, in ? in->text : NULL, &out->run))
-        return -1;
     memset(m, 0, sizeof *m);
     m->conv = conv;
     m->author_kind = "bot";
@@ -114,19 +114,37 @@ static int run_node(server *s, const char *conv, store_state *st, const char *no
     m->text = out->run.text;
     m->blocks = out->run.blocks;
     m->ts = util_now_ms();
-    if (store_msg_insert(s->store, m) || store_bot_message(s->store, m->id, out->run.node) ||
+    if (store_msg_insert(s->store, m) ||
+        (out->run.node && store_bot_message(s->store, m->id, out->run.node)) ||
         note(st, in, &out->run))
         return -1;
     out->has_reply = 1;
-    snprintf(st->node, sizeof st->node, "%s", out->run.node);
+    /* A message outside the flow leaves it where it stands, or at its start
+     * (the flow has then answered the first message). */
+    snprintf(st->node, sizeof st->node, "%s",
+             out->run.node ? out->run.node
+             : st->node[0] ? st->node
+                           : flow_start(s->flow));
     if (out->run.handoff) {
         snprintf(st->state, sizeof st->state, "queued");
         st->queued_ms = m->ts;
         out->state_changed = 1;
+        /* With routing it may join ahead of others (a VIP, a higher
+         * priority): their places move. */
+        out->queue_moved |= s->routing != NULL;
         if (store_action_add(s->store, conv, "handoff", "bot", NULL, m->ts))
             return -1;
     }
     return 0;
+}
+
+/* Runs `node`, stores the bot's message and moves the state along. */
+static int run_node(server *s, const char *conv, store_state *st, const char *node,
+                    const flow_input *in, bot_result *out)
+{
+    if (flow_run(s->flow, s->kb, node, in ? in->text : NULL, &out->run))
+        return -1;
+    return keep_reply(s, conv, st, in, out);
 }
 
 int bot_conv_started(server *s, const char *conv, bot_result *out)
@@ -145,13 +163,58 @@ int bot_conv_started(server *s, const char *conv, bot_result *out)
     return finish(s->store, out, rc ? BOT_ERR : BOT_OK);
 }
 
-/* The bot's part once the user's message is stored. */
+/* The flow's answer: `node` when triage named one, else the flow's own
+ * rules (on a first message, a rule on the user's context before the
+ * greeting). */
+static int flow_answer(server *s, const bot_msg_in *in, store_state *st, const flow_input *fin,
+                       const char *node, bot_result *out)
+{
+    const char *next = node;
+    flow_reply none;
+
+    /* A bot that greets on the first message has not run yet: the
+     * greeting is the answer, and the message goes into the notes. */
+    if (!next && !st->node[0] && !flow_greets_on_start(s->flow)) {
+        next = flow_route_context(s->flow, fin);
+        if (!next)
+            next = flow_start(s->flow);
+    } else if (!next) {
+        next = flow_route(s->flow, st->node, fin);
+    }
+    if (next)
+        return run_node(s, in->conv, st, next, fin, out);
+    /* No rule answers it, but the agent who takes over should still know. */
+    memset(&none, 0, sizeof none);
+    return note(st, fin, &none);
+}
+
+/* Does what triage said (triage.h). */
+static int follow(server *s, const bot_msg_in *in, store_state *st, const flow_input *fin,
+                  triage_action *act, bot_result *out)
+{
+    switch (act->act) {
+    case TRIAGE_NONE: out->queue_moved |= act->reordered; return 0;
+    case TRIAGE_HANDOFF:
+        act->reply.handoff = 1;
+        /* fall through */
+    case TRIAGE_SAY:
+        out->run = act->reply;
+        memset(&act->reply, 0, sizeof act->reply);
+        return keep_reply(s, in->conv, st, fin, out);
+    case TRIAGE_FLOW: break;
+    }
+    return strcmp(st->state, "bot") == 0 ? flow_answer(s, in, st, fin, act->node, out) : 0;
+}
+
+/* The bot's part once the user's message is stored: triage (with
+ * --routing), then the flow, while the bot or the queue has it. */
 static int react(server *s, const bot_msg_in *in, const choice *ch, store_state *st,
                  bot_result *out)
 {
+    triage_input ti;
+    triage_action act;
     flow_input fin;
-    const char *next;
-    flow_reply none;
+    int rc;
 
     if (strcmp(st->state, "closed") == 0) {
         snprintf(st->state, sizeof st->state, "open");
@@ -159,21 +222,24 @@ static int react(server *s, const bot_msg_in *in, const choice *ch, store_state 
         /* The user writing again is a new episode for the agents. */
         return store_action_add(s->store, in->conv, "reopen", "user", NULL, util_now_ms());
     }
-    if (strcmp(st->state, "bot") != 0)
+    if (strcmp(st->state, "bot") != 0 && strcmp(st->state, "queued") != 0)
         return 0;
     fin.postback = in->postback != NULL;
     fin.text = fin.postback ? ch->label : in->text;
     fin.payload = fin.postback && ch->has_payload ? ch->payload : NULL;
     fin.origin = fin.postback && ch->origin[0] ? ch->origin : NULL;
-    /* A bot that greets on the first message has not run yet: the
-     * greeting is the answer, and the message goes into the notes. */
-    next = !st->node[0] && !flow_greets_on_start(s->flow) ? flow_start(s->flow)
-                                                          : flow_route(s->flow, st->node, &fin);
-    if (next)
-        return run_node(s, in->conv, st, next, &fin, out);
-    /* No rule answers it, but the agent who takes over should still know. */
-    memset(&none, 0, sizeof none);
-    return note(st, &fin, &none);
+    fin.ctx = NULL;
+    memset(&act, 0, sizeof act);
+    rc = triage_gather(s, in->user, in->conv, fin.text, util_now_ms(), &ti);
+    if (rc == 0) {
+        fin.ctx = &ti.in;
+        rc = triage_message(s, in->user, in->conv, st->state, &fin, &act);
+    }
+    if (rc == 0)
+        rc = follow(s, in, st, &fin, &act, out);
+    triage_action_clear(&act);
+    triage_input_clear(&ti);
+    return rc;
 }
 
 static void init_user_msg(store_msg *m, const bot_msg_in *in)
@@ -235,6 +301,8 @@ static int hand_back(server *s, const char *conv, store_state *st, bot_result *o
 
     out->queue_moved = strcmp(st->state, "queued") == 0;
     out->state_changed = 1;
+    if (triage_on_state(s, conv, st->state, "bot", NULL, util_now_ms()))
+        return -1;
     snprintf(st->state, sizeof st->state, "bot");
     st->agent[0] = '\0';
     st->queued_ms = 0;

@@ -117,6 +117,23 @@ static int add_assignee(server *s, cJSON *obj, const char *agent)
                : -1;
 }
 
+/* What triage decided, in short (docs/routing.md): the whole of it, with
+ * the reasons, is in GET /api/conversations/{id}. */
+static int add_triage(cJSON *o, const store_conv_item *it)
+{
+    cJSON *t;
+
+    if (!it->team)
+        return cJSON_AddNullToObject(o, "triage") ? 0 : -1;
+    t = cJSON_AddObjectToObject(o, "triage");
+    return t && cJSON_AddStringToObject(t, "team", it->team) &&
+                   cJSON_AddNumberToObject(t, "score", (double)it->score) &&
+                   cJSON_AddStringToObject(t, "route", it->route ? it->route : "bot") &&
+                   cJSON_AddBoolToObject(t, "jump", it->jump)
+               ? 0
+               : -1;
+}
+
 int console_item_members(server *s, cJSON *o, const store_conv_item *it)
 {
     int64_t position = 0;
@@ -136,7 +153,7 @@ int console_item_members(server *s, cJSON *o, const store_conv_item *it)
          (it->queued_ms && position ? cJSON_AddNumberToObject(o, "queued_ms", (double)it->queued_ms)
                                     : cJSON_AddNullToObject(o, "queued_ms")) &&
          cJSON_AddNumberToObject(o, "unread", (double)it->unread);
-    if (!ok || store_msg_last(s->store, it->id, add_last, o) < 0 ||
+    if (!ok || add_triage(o, it) || store_msg_last(s->store, it->id, add_last, o) < 0 ||
         (!cJSON_GetObjectItemCaseSensitive(o, "last_message") &&
          !cJSON_AddNullToObject(o, "last_message")) ||
         add_sla(s, o, it->id) || store_action_each(s->store, it->id, 1, add_action, o) < 0 ||
@@ -403,9 +420,12 @@ static int add_queued(void *ud, const store_queued *q)
         cJSON_Delete(o);
         return 1;
     }
-    return !(cJSON_AddStringToObject(o, "conv", q->conv) &&
-             cJSON_AddNumberToObject(o, "position", (double)q->position) &&
-             cJSON_AddNumberToObject(o, "queued_ms", (double)q->queued_ms));
+    return !(
+        cJSON_AddStringToObject(o, "conv", q->conv) &&
+        cJSON_AddNumberToObject(o, "position", (double)q->position) &&
+        cJSON_AddNumberToObject(o, "queued_ms", (double)q->queued_ms) &&
+        cJSON_AddStringToObject(o, "priority", q->priority ? q->priority : "normal") &&
+        (q->team ? cJSON_AddStringToObject(o, "team", q->team) : cJSON_AddNullToObject(o, "team")));
 }
 
 void console_queue(server *s)

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "flow.h"
 #include "json.h"
+#include "triage.h"
 #include "wire.h"
 #include "agents.h"
 #include "console.h"
@@ -65,19 +65,20 @@ void deliver_unread_to(ws_conn *c)
 
 /* ---- conv.update ---- */
 
-static int add_queue(server *s, cJSON *o, int64_t position)
+/* "queue": {"position", "wait_s"?}: the place in the conversation's line
+ * (its team's, with --routing) and the estimated wait (triage.h). */
+static int add_queue(cJSON *o, int64_t position, int64_t wait_s)
 {
     cJSON *q = cJSON_AddObjectToObject(o, "queue");
-    int wait = flow_wait_per_position(s->flow);
 
     return q && cJSON_AddNumberToObject(q, "position", (double)position) &&
-           (wait == 0 || cJSON_AddNumberToObject(q, "wait_s", (double)(position * wait)));
+           (wait_s < 0 || cJSON_AddNumberToObject(q, "wait_s", (double)wait_s));
 }
 
 cJSON *deliver_state_body(server *s, const char *conv)
 {
     cJSON *o, *agent;
-    int64_t position = 0;
+    int64_t position = 0, wait = -1;
     store_state st;
     int ok;
 
@@ -95,7 +96,7 @@ cJSON *deliver_state_body(server *s, const char *conv)
         ok = agent && cJSON_AddStringToObject(agent, "name", display);
     }
     if (ok && strcmp(st.state, "queued") == 0)
-        ok = store_queue_position(s->store, conv, &position) == 0 && add_queue(s, o, position);
+        ok = triage_wait(s, conv, &position, &wait) == 0 && add_queue(o, position, wait);
     store_state_clear(&st);
     if (!ok) {
         cJSON_Delete(o);
@@ -124,7 +125,8 @@ static int push_position(void *ud, const store_queued *q)
     cJSON *o = cJSON_CreateObject();
 
     if (!o || !cJSON_AddStringToObject(o, "conv", q->conv) ||
-        !cJSON_AddStringToObject(o, "state", "queued") || !add_queue(s, o, q->position)) {
+        !cJSON_AddStringToObject(o, "state", "queued") ||
+        !add_queue(o, s->routing ? q->team_position : q->position, triage_wait_of(s, q))) {
         cJSON_Delete(o);
         return 0;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "blocks.h"
+#include "cond.h"
 #include "json.h"
 
 #define MAX_RULES 64
@@ -30,6 +31,7 @@ struct flow {
     const cJSON *postbacks, *keywords;
     int wait;
     int greet_on_start;
+    int64_t events_s, asked_s; /* how far back the rules' conditions look */
 };
 
 /* ---- loading ---- */
@@ -157,10 +159,23 @@ static int check_words(loader *l, const cJSON *words)
     return 0;
 }
 
+/* A rule's condition on the user's context (docs/routing.md, "Conditions"). */
+static int check_when(loader *l, const cJSON *when)
+{
+    jerr err;
+
+    if (cond_check(when, &err))
+        return failf(l, "keywords: when: %.64s%s%.160s",
+                     err.at && err.at->string ? err.at->string : "",
+                     err.at && err.at->string ? ": " : "", err.msg);
+    cond_windows(when, &l->f->events_s, &l->f->asked_s);
+    return 0;
+}
+
 static int check_keywords(loader *l, const cJSON *rules)
 {
-    static const char *const allowed[] = {"any", "next"};
-    const cJSON *r;
+    static const char *const allowed[] = {"any", "next", "when"};
+    const cJSON *r, *when;
 
     if (!rules)
         return 0;
@@ -169,8 +184,11 @@ static int check_keywords(loader *l, const cJSON *rules)
     cJSON_ArrayForEach(r, rules) {
         if (!cJSON_IsObject(r))
             return failf(l, "keywords: every rule must be an object {\"any\":[...],\"next\":...}");
-        if (check_members(l, r, allowed, 2) ||
-            check_words(l, cJSON_GetObjectItemCaseSensitive(r, "any")) ||
+        when = cJSON_GetObjectItemCaseSensitive(r, "when");
+        /* A rule on the context alone needs no words. */
+        if (check_members(l, r, allowed, 3) || (when && check_when(l, when)) ||
+            ((!when || cJSON_GetObjectItemCaseSensitive(r, "any")) &&
+             check_words(l, cJSON_GetObjectItemCaseSensitive(r, "any"))) ||
             check_ref(l, cJSON_GetObjectItemCaseSensitive(r, "next"), "keywords: next"))
             return -1;
     }
@@ -455,46 +473,61 @@ int flow_wait_per_position(const flow *f)
 
 /* ---- routing ---- */
 
-static int is_word_byte(unsigned char ch)
+/* A rule matches when its condition (if any) holds for the user's context
+ * and its words (if any) are in the text; only rules with a condition when
+ * `context_only`. */
+static int rule_matches(const cJSON *r, const flow_input *in, int context_only)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch >= 0x80;
-}
+    const cJSON *when = cJSON_GetObjectItemCaseSensitive(r, "when");
+    const cJSON *any = cJSON_GetObjectItemCaseSensitive(r, "any"), *w;
 
-static char lower(char ch)
-{
-    return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-}
-
-/* `word` occurs in `text` as whole words, ignoring ASCII case. */
-static int has_word(const char *text, const char *word)
-{
-    size_t tlen = strlen(text), wlen = strlen(word), i, j;
-
-    for (i = 0; i + wlen <= tlen; i++) {
-        if (i > 0 && is_word_byte((unsigned char)text[i - 1]) &&
-            is_word_byte((unsigned char)word[0]))
-            continue;
-        for (j = 0; j < wlen && lower(text[i + j]) == lower(word[j]); j++)
-            ;
-        if (j == wlen && (i + wlen == tlen || !is_word_byte((unsigned char)text[i + wlen]) ||
-                          !is_word_byte((unsigned char)word[wlen - 1])))
+    if (when ? !in->ctx || !cond_eval(when, in->ctx) : context_only)
+        return 0;
+    if (!any)
+        return 1;
+    cJSON_ArrayForEach(w, any) {
+        if (cond_has_word(in->text, w->valuestring))
             return 1;
     }
     return 0;
 }
 
-static const char *match_keywords(const cJSON *rules, const char *text)
+static const char *match_keywords(const cJSON *rules, const flow_input *in, int context_only)
 {
-    const cJSON *r, *w;
+    const cJSON *r;
 
     cJSON_ArrayForEach(r, rules) {
-        cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(r, "any")) {
-            if (has_word(text, w->valuestring))
-                return pj_string(r, "next");
-        }
+        if (rule_matches(r, in, context_only))
+            return pj_string(r, "next");
     }
     return NULL;
+}
+
+int flow_has_node(const flow *f, const char *id)
+{
+    return node_by_id(f, id) != NULL;
+}
+
+const char *flow_handoff_text(const flow *f)
+{
+    const cJSON *node;
+
+    cJSON_ArrayForEach(node, f->nodes) {
+        if (type_of(node) == NODE_HANDOFF)
+            return pj_string(node, "text");
+    }
+    return FLOW_HANDOFF_TEXT_DEFAULT;
+}
+
+const char *flow_route_context(const flow *f, const flow_input *in)
+{
+    return in->text ? match_keywords(f->keywords, in, 1) : NULL;
+}
+
+void flow_windows(const flow *f, int64_t *events_s, int64_t *asked_s)
+{
+    *events_s = f->events_s;
+    *asked_s = f->asked_s;
 }
 
 const char *flow_route(const flow *f, const char *current, const flow_input *in)
@@ -516,9 +549,9 @@ const char *flow_route(const flow *f, const char *current, const flow_input *in)
     }
     /* A choice the flow has no rule for is read like the words of its label. */
     if (in->text)
-        next = match_keywords(cJSON_GetObjectItemCaseSensitive(node, "keywords"), in->text);
+        next = match_keywords(cJSON_GetObjectItemCaseSensitive(node, "keywords"), in, 0);
     if (!next && in->text)
-        next = match_keywords(f->keywords, in->text);
+        next = match_keywords(f->keywords, in, 0);
     if (!next)
         next = pj_string(node, "next");
     return next ? next : f->fallback;
@@ -628,6 +661,53 @@ static int run_faq(kb *k, const cJSON *node, const char *text, flow_reply *out)
     snprintf(out->text, need, "%s%s%s%s%s", intro ? intro : "", intro ? "\n\n" : "", hit.title,
              hit.summary[0] ? "\n" : "", hit.summary);
     return answer_blocks(node, &hit, out);
+}
+
+/* An faq node for the KB-first answer: the intro and the yes/no question. */
+static cJSON *kb_node(const char *intro, const char *yes, const char *no)
+{
+    cJSON *node = cJSON_CreateObject(), *blocks = NULL, *qr = NULL, *options = NULL, *o = NULL;
+    const char *labels[2] = {yes, no}, *ids[2] = {FLOW_KB_YES, FLOW_KB_NO};
+    int ok = node && cJSON_AddStringToObject(node, "type", "faq") &&
+             cJSON_AddStringToObject(node, "text", intro) &&
+             cJSON_AddStringToObject(node, "no_match", "") &&
+             (blocks = cJSON_AddArrayToObject(node, "blocks")) && (qr = cJSON_CreateObject()) &&
+             cJSON_AddItemToArray(blocks, qr) &&
+             cJSON_AddStringToObject(qr, "kind", "quick_replies") &&
+             (options = cJSON_AddArrayToObject(qr, "options"));
+
+    for (int i = 0; ok && i < 2; i++)
+        ok = (o = cJSON_CreateObject()) && cJSON_AddItemToArray(options, o) &&
+             cJSON_AddStringToObject(o, "id", ids[i]) &&
+             cJSON_AddStringToObject(o, "label", labels[i]) &&
+             cJSON_AddStringToObject(o, "payload", ids[i]);
+    if (!ok) {
+        cJSON_Delete(node);
+        return NULL;
+    }
+    return node;
+}
+
+int flow_kb_answer(kb *k, const char *query, const char *intro, const char *ask, const char *yes,
+                   const char *no, flow_reply *out)
+{
+    cJSON *node = kb_node(intro, yes, no);
+    size_t len;
+    char *text;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    rc = node ? run_faq(k, node, query, out) : -1;
+    cJSON_Delete(node);
+    if (rc || !out->article[0])
+        return rc ? -1 : 0;
+    len = strlen(out->text) + strlen(ask) + 3;
+    text = realloc(out->text, len);
+    if (!text)
+        return -1;
+    out->text = text;
+    snprintf(text + strlen(text), len - strlen(text), "\n\n%s", ask);
+    return 1;
 }
 
 int flow_run(const flow *f, kb *k, const char *node_id, const char *text, flow_reply *out)

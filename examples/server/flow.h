@@ -7,10 +7,13 @@
 #define PARLEY_SERVER_FLOW_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
 #include "kb.h"
+
+struct cond_input;
 
 #define FLOW_BOT_NAME_DEFAULT "Parley Bot"
 #define FLOW_MAX_FILE (1024 * 1024)
@@ -22,12 +25,15 @@ typedef struct flow flow;
 
 /* What the user did: wrote `text`, or chose an option (`postback` set,
  * `text` its label, `payload` its payload or NULL, `origin` the node whose
- * message offered it, NULL when not the bot's). */
+ * message offered it, NULL when not the bot's); `ctx`, what the server
+ * knows of the user for the rules with a condition (NULL: nothing, those
+ * rules do not match). */
 typedef struct flow_input {
     const char *text;
     const char *payload;
     const char *origin;
     int postback;
+    const struct cond_input *ctx;
 } flow_input;
 
 /* What a node does. */
@@ -59,6 +65,34 @@ int flow_wait_per_position(const flow *f);
  * rules of the node that offered it first (an older message's choice still
  * means what it meant there), then the current node's, then the flow's. */
 const char *flow_route(const flow *f, const char *current, const flow_input *in);
+
+/* 1 when the flow has a node `id`. */
+int flow_has_node(const flow *f, const char *id);
+
+/* What the flow's first hand-off node says (the default below without one):
+ * what the bot says when triage sends a request to the human queue. */
+#define FLOW_HANDOFF_TEXT_DEFAULT "I'm connecting you with a human."
+const char *flow_handoff_text(const flow *f);
+
+/* The first top-level rule with a condition on the user's context that
+ * matches `in` (text only), or NULL: what a flow that greets on the first
+ * message tries before greeting. */
+const char *flow_route_context(const flow *f, const flow_input *in);
+
+/* How far back (seconds) the flow's conditions look at events and at the
+ * user's messages: what the caller gathers into a flow_input's ctx. */
+void flow_windows(const flow *f, int64_t *events_s, int64_t *asked_s);
+
+/* The knowledge-base-first answer (docs/routing.md, "Routes"): the best
+ * article for `query`, as `intro`, its title and summary, then `ask`, with
+ * the article's button and the quick replies `yes` and `no` (payloads
+ * FLOW_KB_YES and FLOW_KB_NO). 1 with *out filled (node NULL, article
+ * set), 0 when no article matches, -1 when out of memory or the knowledge
+ * base failed; release *out with flow_reply_clear either way. */
+#define FLOW_KB_YES "kb_yes"
+#define FLOW_KB_NO "kb_no"
+int flow_kb_answer(kb *k, const char *query, const char *intro, const char *ask, const char *yes,
+                   const char *no, flow_reply *out);
 
 /* Runs `node` (which must exist) for the input text `text` (may be NULL).
  * 0, or -1 when out of memory or the knowledge base failed; release with

@@ -1,12 +1,15 @@
 #include "frame_chat.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "bot.h"
+#include "cond.h"
 #include "deliver.h"
 #include "console.h"
 #include "json.h"
 #include "store.h"
+#include "triage.h"
 #include "util.h"
 #include "wire.h"
 
@@ -42,10 +45,46 @@ static void report(ws_conn *c, int rc, const char *cid)
         ws_conn_error(c, "internal", "cannot store, try again later", NULL);
 }
 
-/* Creates the conversation, or accepts a resend for one the user already
- * owns; BOT_UNKNOWN_CONV when another user owns that id. One transaction. */
+/* What the host said about the request (docs/protocol.md, conv.start
+ * "about"): NULL when absent or well-formed (copied into *out), else why
+ * not. */
+static const char *read_about(const cJSON *f, store_about *out)
+{
+    static const char *const keys[] = {"category", "area", "severity"};
+    const cJSON *about = cJSON_GetObjectItemCaseSensitive(f, "about"), *it;
+    const char *category = pj_string(about, "category"), *area = pj_string(about, "area");
+    const char *severity = pj_string(about, "severity");
+
+    memset(out, 0, sizeof *out);
+    if (!about)
+        return NULL;
+    if (!cJSON_IsObject(about))
+        return "about must be an object";
+    cJSON_ArrayForEach(it, about) {
+        if (strcmp(it->string, keys[0]) && strcmp(it->string, keys[1]) &&
+            strcmp(it->string, keys[2]))
+            return "about has category, area and severity only";
+        if (!cJSON_IsString(it))
+            return "about's members are strings";
+    }
+    if (category && (!pj_is_ident(category) || strlen(category) >= sizeof out->category))
+        return "about.category must be 1..64 bytes of printable ASCII";
+    if (area &&
+        (!area[0] || strlen(area) >= sizeof out->area || !pj_utf8_valid(area, strlen(area))))
+        return "about.area must be 1..256 bytes of UTF-8";
+    if (severity && cond_severity_rank(severity) < 0)
+        return "about.severity must be low, medium, high or critical";
+    snprintf(out->category, sizeof out->category, "%s", category ? category : "");
+    snprintf(out->area, sizeof out->area, "%s", area ? area : "");
+    snprintf(out->severity, sizeof out->severity, "%s", severity ? severity : "");
+    return NULL;
+}
+
+/* Creates the conversation (with what the host said about it), or accepts
+ * a resend for one the user already owns; BOT_UNKNOWN_CONV when another
+ * user owns that id. One transaction. */
 static int start(store *st, const char *user, const char *conv, const char *subject,
-                 const char *cid, const char *context)
+                 const char *cid, const char *context, const store_about *about)
 {
     char owner[PJ_MAX_ID + 1];
     int rc;
@@ -54,8 +93,11 @@ static int start(store *st, const char *user, const char *conv, const char *subj
         return BOT_ERR;
     rc = store_conv_owner(st, conv, owner, sizeof owner);
     if (rc == 0)
-        rc = store_conv_create(st, conv, user, subject, cid, context, util_now_ms()) ? BOT_ERR
-                                                                                     : BOT_OK;
+        rc = store_conv_create(st, conv, user, subject, cid, context, util_now_ms()) ||
+                     ((about->category[0] || about->area[0] || about->severity[0]) &&
+                      store_about_put(st, conv, about))
+                 ? BOT_ERR
+                 : BOT_OK;
     else if (rc > 0)
         rc = strcmp(owner, user) == 0 ? BOT_OK : BOT_UNKNOWN_CONV;
     else
@@ -72,6 +114,8 @@ void frame_chat_conv_start(ws_conn *c, const cJSON *f)
     server *s = ws_conn_server(c);
     const char *cid = pj_string(f, "cid"), *conv = pj_string(f, "conv");
     const cJSON *subject = cJSON_GetObjectItemCaseSensitive(f, "subject");
+    const char *why;
+    store_about about;
     bot_result greeting;
     char *ctx;
     int rc;
@@ -83,8 +127,18 @@ void frame_chat_conv_start(ws_conn *c, const cJSON *f)
     }
     if (rc < 0)
         return;
-    rc = start(s->store, ws_conn_user(c), conv, subject ? subject->valuestring : NULL, cid, ctx);
+    if ((why = read_about(f, &about)) != NULL) {
+        cJSON_free(ctx);
+        ws_conn_error(c, "bad_frame", why, cid);
+        return;
+    }
+    rc = start(s->store, ws_conn_user(c), conv, subject ? subject->valuestring : NULL, cid, ctx,
+               &about);
     cJSON_free(ctx);
+    /* Its first triage, from the context and what the host said; a failure
+     * leaves it untriaged until the first message. */
+    if (rc == BOT_OK && triage_conv_started(s, ws_conn_user(c), conv))
+        fprintf(stderr, "parley-server: triage of %s failed\n", conv);
     /* The greeting is stored before the ack, so a failure is retried by the
      * client's resend; it goes out after the ack. */
     if (rc == BOT_OK)
@@ -95,6 +149,7 @@ void frame_chat_conv_start(ws_conn *c, const cJSON *f)
     }
     ws_conn_send(c, wire_conv_ack(cid, conv));
     console_conv(s, conv, 1);
+    triage_sync_priority(s, conv);
     bot_deliver(s, ws_conn_user(c), conv, &greeting);
     bot_result_clear(&greeting);
 }
@@ -141,6 +196,8 @@ static void send_msg(ws_conn *c, const cJSON *f, const char *cid, const char *ct
     if (!sent.duplicate)
         deliver_msg(s, in.user, &sent.user, c);
     bot_deliver(s, in.user, in.conv, &sent);
+    if (!sent.duplicate)
+        triage_sync_priority(s, in.conv);
     bot_result_clear(&sent);
 }
 

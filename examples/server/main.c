@@ -20,6 +20,7 @@
 #include "api_routes.h"
 #include "banner.h"
 #include "console.h"
+#include "deliver.h"
 #include "evloop.h"
 #include "pwhash.h"
 #include "sla.h"
@@ -30,11 +31,16 @@
 #include "groupcommit.h"
 #include "http.h"
 #include "kb.h"
+#include "pacer.h"
+#include "rules.h"
 #include "secrets.h"
 #include "server.h"
 #include "store.h"
 #include "survey_def.h"
+#include "triage.h"
+#include "triggers.h"
 #include "util.h"
+#include "waitest.h"
 #include "ws.h"
 
 #define AGENT_TOKEN_MAX 256
@@ -82,6 +88,7 @@ typedef struct options {
     int surveys_explicit; /* a missing default file is not an error */
     const char *bot;      /* the bot's flow file */
     const char *kb;       /* the knowledge base directory */
+    const char *routing;  /* the triage and routing rules, or NULL */
     abuse_cfg abuse;
     evloop_kind loop; /* --event-loop */
     int per_write;    /* --group-commit off */
@@ -144,6 +151,8 @@ static void usage(FILE *out)
             "                     are spread over N ms (default %d; docs/scaling.md)\n"
             "  --group-commit on|off  off: every write syncs by itself instead of\n"
             "                     one sync per loop turn (default on; for comparisons)\n"
+            "  --routing FILE     triage and routing rules: teams, office hours, scores,\n"
+            "                     routes (docs/routing.md; default: none, the bot for all)\n"
             "  --sla FILE         SLA policies per priority (docs/agent-console.md)\n"
             "  --webhook URL      POST SLA breaches there (http:// or https://)\n"
             "  --webhook-secret-file FILE  sign webhook bodies (X-Parley-Signature)\n"
@@ -204,6 +213,7 @@ static const struct {
     {"--ready-file", offsetof(options, ready_file)},
     {"--bot", offsetof(options, bot)},
     {"--kb", offsetof(options, kb)},
+    {"--routing", offsetof(options, routing)},
     {"--add-agent", offsetof(options, add_agent)},
     {"--role", offsetof(options, role)},
     {"--display-name", offsetof(options, display_name)},
@@ -416,6 +426,24 @@ static int write_ready_file(const char *path, int port)
     return 0;
 }
 
+/* Proactive deliveries waiting for their moment (triggers.c, pacer.c) are
+ * looked at on a timer of the service loop. */
+#define PACING_TICK_US (250 * 1000)
+
+typedef struct pacing {
+    lws_sorted_usec_list_t sul;
+    struct lws_context *ctx;
+    server *srv;
+} pacing;
+
+static void on_pacing(lws_sorted_usec_list_t *sul)
+{
+    pacing *p = lws_container_of(sul, pacing, sul);
+
+    triggers_tick(p->srv, util_now_ms());
+    lws_sul_schedule(p->ctx, 0, &p->sul, on_pacing, PACING_TICK_US);
+}
+
 /* The drain (docs/scaling.md): no new connections (the listening socket
  * closes), what the store holds open is committed, and every client is told
  * to go away and when to come back, spread over the window, so that those
@@ -439,11 +467,20 @@ static void drain(struct lws_context *ctx, server *srv, long window_ms)
 
 static void serve(struct lws_context *ctx, server *srv, long drain_window_ms)
 {
+    pacing pace;
+
+    memset(&pace, 0, sizeof pace);
+    pace.ctx = ctx;
+    pace.srv = srv;
+    lws_sul_schedule(ctx, 0, &pace.sul, on_pacing, PACING_TICK_US);
     while (!evloop_signal()) {
         if (evloop_service(ctx, -1) < 0)
-            return;
+            break;
     }
-    drain(ctx, srv, drain_window_ms);
+    if (evloop_signal())
+        drain(ctx, srv, drain_window_ms);
+    /* The timer lives on this stack frame. */
+    lws_sul_cancel(&pace.sul);
 }
 
 /* The HTTP API first: lws makes the first protocol the vhost's default. */
@@ -616,6 +653,56 @@ static int load_bot(const options *o, server *srv)
     return 0;
 }
 
+static int flow_node_exists(void *ud, const char *node)
+{
+    return flow_has_node(ud, node);
+}
+
+/* With --routing, an agent coming or going changes the waits the queued
+ * users were told (docs/routing.md, "Wait estimate"). */
+static void routing_presence(server *s, const char *agent, presence_t old, presence_t now)
+{
+    (void)agent;
+    if ((old == PRES_ONLINE) != (now == PRES_ONLINE))
+        deliver_queue(s);
+}
+
+/* The --routing rules (flow nodes they name must exist), the wait
+ * estimate's window per team, and the pacing of proactive triggers. 0, or
+ * -1 (reason on stderr): routing with broken rules must not start. */
+static int load_routing(const options *o, server *srv)
+{
+    rules_env env = {flow_node_exists, srv->flow, NULL};
+    char why[512];
+
+    srv->pacer = pacer_new();
+    if (!srv->pacer)
+        return -1;
+    if (!o->routing)
+        return 0;
+    srv->routing = rules_load(o->routing, &env, why, sizeof why);
+    if (!srv->routing) {
+        fprintf(stderr, "parley-server: --routing %s\n", why);
+        return -1;
+    }
+    srv->waits =
+        waitest_new(rules_team_count(srv->routing), (size_t)rules_wait_window(srv->routing),
+                    rules_default_handle_ms(srv->routing));
+    if (!srv->waits || triage_load_waits(srv)) {
+        fprintf(stderr, "parley-server: --routing: cannot read the handle times\n");
+        return -1;
+    }
+    srv->on_presence = routing_presence;
+    return 0;
+}
+
+static void free_routing(server *srv)
+{
+    rules_free(srv->routing);
+    waitest_free(srv->waits);
+    pacer_free(srv->pacer);
+}
+
 /* Fills the server from the options and secrets; an agent token is
  * generated (and printed) when none was given. 0, or the exit status. */
 static int configure(const options *o, const secrets *k, server *srv,
@@ -721,7 +808,8 @@ static int start(const options *o, const secrets *k)
     }
     srv.frames = frame_table(&srv.nframes);
     srv.routes = api_routes(&srv.nroutes);
-    rc = load_bot(o, &srv) ? 2 : run(o, &srv);
+    rc = load_bot(o, &srv) || load_routing(o, &srv) ? 2 : run(o, &srv);
+    free_routing(&srv);
     flow_free(srv.flow);
     kb_free(srv.kb);
     store_close(srv.store);

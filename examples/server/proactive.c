@@ -2,6 +2,7 @@
 
 #include "deliver.h"
 #include "store.h"
+#include "util.h"
 #include "wire.h"
 
 int proactive_deliver(server *s, const char *user, const cJSON *msg, int64_t now, int64_t *n)
@@ -15,9 +16,17 @@ int proactive_deliver(server *s, const char *user, const cJSON *msg, int64_t now
     return rc;
 }
 
+/* An item past its trigger's expiry (docs/routing.md) is done with, not
+ * sent again. */
 static int send_item(void *ud, const store_proactive *p)
 {
-    ws_conn_send(ud, wire_proactive(p->n, p->msg, p->created_ms));
+    ws_conn *c = ud;
+    store *st = ws_conn_server(c)->store;
+    int64_t now = util_now_ms();
+
+    if (store_proactive_expired(st, p->n, now) == 1)
+        return store_proactive_ack(st, ws_conn_user(c), p->n, now) ? 1 : 0;
+    ws_conn_send(c, wire_proactive(p->n, p->msg, p->created_ms));
     return 0;
 }
 

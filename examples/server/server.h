@@ -24,6 +24,9 @@ struct webhook;
 struct sla_policy;
 struct flow;
 struct kb;
+struct rules;
+struct waitest;
+struct pacer;
 struct cJSON;
 struct ws_conn;
 struct agent_conn;
@@ -64,6 +67,12 @@ typedef struct server {
     struct cJSON *surveys; /* the --surveys file, validated (survey_def.c); may be NULL */
     struct flow *flow;     /* the bot's flow (--bot, flow.c) */
     struct kb *kb;         /* the knowledge base (--kb, kb.c) */
+    /* Triage and routing (--routing, docs/routing.md; NULL: the bot flow
+     * for everyone, one queue), the wait estimate's handle times per team,
+     * and proactive deliveries waiting for their moment. */
+    struct rules *routing;
+    struct waitest *waits;
+    struct pacer *pacer;
     /* What answers each client frame type and each HTTP route: the tables
      * of frame_table.c and api_routes.c, which main.c installs, so that
      * the transports know no handler by name. */

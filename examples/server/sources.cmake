@@ -6,15 +6,17 @@ set(PARLEY_SERVER_SOURCES
   util.c json.c anonid.c abuse.c auth.c secrets.c blocks.c survey_def.c
   pwhash.c pwworker.c websession.c login_limit.c account.c timeline.c sla_policy.c
   metrics_agg.c console_files.c presence_tab.c
+  # routing rules and what they need (pure: no database, no connections)
+  jpos.c tz.c hours.c cond.c rules.c waitest.c pacer.c
   # storage
   store_sqlite.c store_db.c store_users.c store_convs.c store_context.c store_surveys.c
-  store_kb.c store_agents.c
+  store_kb.c store_agents.c store_routing.c
   # content
   kb.c flow.c
   # wire and transports
   wire.c outq.c replay.c ws.c http.c webhook.c agent_ws.c
   # services
-  deliver.c userctx.c identity.c bot.c agent.c survey.c proactive.c triggers.c
+  deliver.c userctx.c identity.c triage.c bot.c agent.c survey.c proactive.c triggers.c
   console.c agents.c sla.c metrics.c metrics_csv.c presence.c conv_priority.c
   # handlers and their tables
   frame_session.c frame_chat.c frame_context.c frame_receipts.c frame_requests.c

@@ -199,12 +199,26 @@ typedef struct store_queued {
     const char *notes;   /* bot notes JSON text, or NULL */
     int64_t queued_ms;
     int64_t position;
+    /* Its triage (docs/routing.md), NULL/0 without one: the team, its place
+     * among that team's queued conversations, priority, lane and score. */
+    const char *team;
+    int64_t team_position;
+    const char *priority;
+    int jump;
+    int score;
 } store_queued;
 
+/* The queue's order (docs/routing.md, "Queue order"): the VIP lane first,
+ * then priority (urgent to low; normal without a triage), then the time
+ * the conversation entered the queue. */
 typedef int (*store_queued_cb)(void *ud, const store_queued *q);
 int store_queue_each(store *s, store_queued_cb cb, void *ud);
 /* The 1-based place of `conv` in the queue (0 when it is not queued). */
 int store_queue_position(store *s, const char *conv, int64_t *position);
+/* The same among the conversations of its team (those without a triage
+ * count as one team), and the team ("" without a triage, cap bytes). */
+int store_queue_team_position(store *s, const char *conv, int64_t *position, char *team,
+                              size_t cap);
 
 /* A conversation as the user's list shows it. */
 typedef struct store_conv_row {
@@ -338,6 +352,69 @@ int store_proactive_pending_each(store *s, const char *user, int64_t limit, stor
 /* Acknowledges the user's item `n` (an item not theirs is left alone). */
 int store_proactive_ack(store *s, const char *user, int64_t n, int64_t now);
 
+/* ---- triage and routing (store_routing.c) ------------------------------------------ */
+
+/* A conversation's triage (docs/routing.md); strings borrowed. */
+typedef struct store_triage {
+    int complexity, severity, effort, score;
+    const char *route, *priority, *team;
+    const char *node; /* may be NULL */
+    int jump;
+    const char *reasons;    /* JSON array text */
+    int routed;             /* its route was taken (store_triage_routed) */
+    const char *kb_article; /* the article whose "did this solve it?" is open, or NULL */
+} store_triage;
+
+typedef int (*store_triage_cb)(void *ud, const store_triage *t);
+/* Stores the scores, decision and reasons (routed and kb_article stay). */
+int store_triage_put(store *s, const char *conv, const store_triage *t, int64_t now);
+/* Calls cb with the conversation's triage: 1, 0 when it has none, -1 (also
+ * when cb returned nonzero). */
+int store_triage_get(store *s, const char *conv, store_triage_cb cb, void *ud);
+/* Marks the route taken, with the article awaiting an answer (NULL: none). */
+int store_triage_routed(store *s, const char *conv, const char *kb_article);
+/* Appends {"rule","text"} to the conversation's reasons (none: nothing). */
+int store_triage_reason_add(store *s, const char *conv, const char *rule, const char *text);
+
+/* What the client said about a request when it started the conversation
+ * (conv.start "about"); "" for what it did not say. */
+typedef struct store_about {
+    char category[65];
+    char area[257];
+    char severity[9];
+} store_about;
+
+/* Stores it once (a resent conv.start changes nothing). */
+int store_about_put(store *s, const char *conv, const store_about *a);
+/* 1/0/-1; *out is all "" when 0. */
+int store_about_get(store *s, const char *conv, store_about *out);
+
+typedef int (*store_ts_cb)(void *ud, int64_t ms);
+/* When the user wrote text messages (postbacks not counted) at or after
+ * `since`, in all their conversations: the newest `limit`, newest first. */
+int store_user_asked(store *s, const char *user, int64_t since, int64_t limit, store_ts_cb cb,
+                     void *ud);
+/* 1 when the user has a conversation that is not closed, or one started at
+ * or after `since`; 0/-1. */
+int store_user_busy(store *s, const char *user, int64_t since);
+
+/* An agent took the conversation at `now` (kept when already taken). */
+int store_assign_start(store *s, const char *conv, int64_t now);
+/* The agent let it go: 1 with when it was taken (and forgotten), 0 when it
+ * was not taken, -1. */
+int store_assign_end(store *s, const char *conv, int64_t *started);
+/* A handle time of `team`'s queue, and the team's newest `limit` (oldest of
+ * them first, ms). */
+int store_handle_add(store *s, const char *team, const char *conv, int64_t ms, int64_t now);
+int store_handle_recent(store *s, const char *team, int64_t limit, store_ts_cb cb, void *ud);
+
+/* A proactive trigger delivered to a user, and how often since `since`. */
+int store_trigger_fired(store *s, const char *user, const char *trigger, int64_t now);
+int store_trigger_count(store *s, const char *user, const char *trigger, int64_t since, int64_t *n);
+/* A proactive item that is not to be sent after `expires_ms`; 1 when item
+ * `n` has expired at `now`, 0/-1. */
+int store_proactive_expiry_set(store *s, int64_t item, int64_t expires_ms);
+int store_proactive_expired(store *s, int64_t item, int64_t now);
 /* ---- agents, their sessions and their work (store_agents.c) ----------------------- */
 
 #define STORE_AGENT_NAME_BUF 65
@@ -414,6 +491,10 @@ typedef struct store_conv_item {
     const char *priority_by; /* may be NULL */
     int64_t updated_ms;      /* its last message or action, else its creation */
     int64_t unread;          /* user messages above the agents' read mark */
+    /* Its triage (docs/routing.md): team and route NULL without one. */
+    const char *team, *route;
+    int64_t score;
+    int jump;
 } store_conv_item;
 
 /* Which conversations a page lists. Lists travel as ",a,b," (NULL: any);

@@ -264,9 +264,11 @@ int store_priority_set(store *s, const char *conv, const char *priority, const c
     " CASE WHEN st.state = 'agent' THEN st.agent END, st.queued_ms,"                               \
     " IFNULL(st.agent_read_seq, 0), m.priority, m.priority_by, m.updated_ms,"                      \
     " (SELECT COUNT(*) FROM messages x WHERE x.conv = c.id AND x.author_kind = 'user'"             \
-    "  AND x.seq > IFNULL(st.agent_read_seq, 0))"                                                  \
+    "  AND x.seq > IFNULL(st.agent_read_seq, 0)),"                                                 \
+    " tr.team, IFNULL(tr.score, 0), tr.route, IFNULL(tr.jump, 0)"                                  \
     " FROM conversations c JOIN conv_meta m ON m.conv = c.id"                                      \
-    " LEFT JOIN conv_state st ON st.conv = c.id "
+    " LEFT JOIN conv_state st ON st.conv = c.id"                                                   \
+    " LEFT JOIN conv_triage tr ON tr.conv = c.id "
 
 static void read_item(sqlite3_stmt *st, store_conv_item *it)
 {
@@ -284,6 +286,10 @@ static void read_item(sqlite3_stmt *st, store_conv_item *it)
     it->priority_by = sq_text_or_null(st, 10);
     it->updated_ms = sqlite3_column_int64(st, 11);
     it->unread = sqlite3_column_int64(st, 12);
+    it->team = sq_text_or_null(st, 13);
+    it->score = sqlite3_column_int64(st, 14);
+    it->route = sq_text_or_null(st, 15);
+    it->jump = sqlite3_column_int(st, 16);
 }
 
 static int each_item(store *s, sqlite3_stmt *st, store_conv_item_cb cb, void *ud)

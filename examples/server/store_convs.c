@@ -425,13 +425,29 @@ int store_unread_each(store *s, const char *user, store_unread_cb cb, void *ud)
     return stop ? stop : rc;
 }
 
+/* The queue with each conversation's places in it (docs/routing.md, "Queue
+ * order"): the VIP lane, priority, then the time it was queued. The
+ * priority is the conversation's (docs/agent-console.md) once an agent or
+ * the rules set it, else its triage's. */
+#define QUEUE_PRIORITY                                                                             \
+    "CASE WHEN m.priority_by IS NOT NULL THEN m.priority"                                          \
+    " ELSE coalesce(t.priority, m.priority, 'normal') END"
+#define QUEUE_ORDER                                                                                \
+    "coalesce(t.jump, 0) DESC, CASE " QUEUE_PRIORITY " WHEN 'urgent' THEN 0"                       \
+    " WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, q.queued_ms, q.conv"
+#define QUEUE_ROWS                                                                                 \
+    "SELECT q.conv AS conv, c.user, c.subject, q.queued_ms, q.notes, t.team, " QUEUE_PRIORITY ","  \
+    " coalesce(t.jump, 0), coalesce(t.score, 0),"                                                  \
+    " row_number() OVER (ORDER BY " QUEUE_ORDER ") AS position,"                                   \
+    " row_number() OVER (PARTITION BY coalesce(t.team, '') ORDER BY " QUEUE_ORDER ")"              \
+    " AS team_position"                                                                            \
+    " FROM conv_state q JOIN conversations c ON c.id = q.conv"                                     \
+    " LEFT JOIN conv_triage t ON t.conv = q.conv"                                                  \
+    " LEFT JOIN conv_meta m ON m.conv = q.conv WHERE q.state = 'queued'"
+
 int store_queue_each(store *s, store_queued_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT q.conv, c.user, c.subject, q.queued_ms, q.notes"
-                                " FROM conv_state q JOIN conversations c ON c.id = q.conv"
-                                " WHERE q.state = 'queued' ORDER BY q.queued_ms, q.conv",
-                                "");
+    sqlite3_stmt *st = sq_query(s, QUEUE_ROWS " ORDER BY position", "");
     store_queued q;
     int rc, stop = 0;
 
@@ -442,7 +458,12 @@ int store_queue_each(store *s, store_queued_cb cb, void *ud)
         q.subject = sq_text_or_null(st, 2);
         q.queued_ms = sqlite3_column_int64(st, 3);
         q.notes = sq_text_or_null(st, 4);
-        q.position++;
+        q.team = sq_text_or_null(st, 5);
+        q.priority = sq_text_or_null(st, 6);
+        q.jump = sqlite3_column_int(st, 7);
+        q.score = sqlite3_column_int(st, 8);
+        q.position = sqlite3_column_int64(st, 9);
+        q.team_position = sqlite3_column_int64(st, 10);
         stop = cb(ud, &q);
     }
     sq_finish(st);
@@ -451,12 +472,20 @@ int store_queue_each(store *s, store_queued_cb cb, void *ud)
 
 int store_queue_position(store *s, const char *conv, int64_t *position)
 {
-    return query_int(s, position,
-                     "SELECT count(*) FROM conv_state q, conv_state me"
-                     " WHERE me.conv = ?1 AND me.state = 'queued'"
-                     " AND q.state = 'queued' AND (q.queued_ms < me.queued_ms OR"
-                     " (q.queued_ms = me.queued_ms AND q.conv <= me.conv))",
-                     conv);
+    return query_int(s, position, "SELECT position FROM (" QUEUE_ROWS ") WHERE conv = ?1", conv);
+}
+
+int store_queue_team_position(store *s, const char *conv, int64_t *position, char *team, size_t cap)
+{
+    int rc;
+    sqlite3_stmt *st = sq_row(
+        s, &rc, "SELECT team_position, coalesce(team, '') FROM (" QUEUE_ROWS ") WHERE conv = ?1",
+        "t", conv);
+
+    *position = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+    snprintf(team, cap, "%s", rc == 1 ? sq_text(st, 1) : "");
+    sq_done(st);
+    return rc < 0 ? -1 : 0;
 }
 
 int store_conv_list(store *s, const char *user, int64_t limit, store_conv_row_cb cb, void *ud)

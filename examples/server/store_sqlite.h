@@ -82,6 +82,7 @@ int store_users_separate(store *s);
 int store_convs_init(store *s);
 int store_context_init(store *s);
 int store_surveys_init(store *s);
+int store_routing_init(store *s);
 int store_agents_init(store *s);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "blocks.h"
+#include "cond.h"
 #include "json.h"
 
 /* docs/protocol.md, survey. */
@@ -332,6 +333,76 @@ static const char *on_why(const cJSON *t)
     return strcmp(on, "conv.closed") == 0 ? NULL : "on must be conv.closed, event or screen";
 }
 
+/* An absent member, or an integer of min..max. */
+static int opt_int(const cJSON *obj, const char *key, double min, double max)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    return !v || (cJSON_IsNumber(v) && v->valuedouble >= min && v->valuedouble <= max &&
+                  v->valuedouble == (double)(long)v->valuedouble);
+}
+
+static const char *cap_why(const cJSON *c)
+{
+    if (!c)
+        return NULL;
+    if (!cJSON_IsObject(c) || !cJSON_GetObjectItemCaseSensitive(c, "max") ||
+        !cJSON_GetObjectItemCaseSensitive(c, "per_s") || !opt_int(c, "max", 1, 1000) ||
+        !opt_int(c, "per_s", 1, 31536000) || cJSON_GetArraySize(c) != 2)
+        return "cap must be {\"max\": 1..1000, \"per_s\": 1..31536000}";
+    return NULL;
+}
+
+/* The moment (docs/routing.md, "Proactive triggers at the right moment"):
+ * delay, dwell, cap, expiry, conversations, a condition. */
+static const char *timing_why(const cJSON *t, char *buf, size_t cap)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "id");
+    const cJSON *unless = cJSON_GetObjectItemCaseSensitive(t, "unless_conversation");
+    const cJSON *when = cJSON_GetObjectItemCaseSensitive(t, "when");
+    const char *on = pj_string(t, "on");
+    jerr err;
+
+    if (id &&
+        !(cJSON_IsString(id) && pj_is_ident(id->valuestring) && strlen(id->valuestring) <= 64))
+        return "id must be an identifier of 1..64 bytes";
+    if (!opt_int(t, "delay_s", 0, 86400))
+        return "delay_s must be an integer of 0..86400 seconds";
+    if (!opt_int(t, "dwell_s", 0, 3600))
+        return "dwell_s must be an integer of 0..3600 seconds";
+    if (cJSON_GetObjectItemCaseSensitive(t, "dwell_s") && strcmp(on, "screen") != 0)
+        return "dwell_s is for screen triggers";
+    if (!opt_int(t, "expires_s", 1, 2592000))
+        return "expires_s must be an integer of 1..2592000 seconds";
+    if (unless && !cJSON_IsBool(unless))
+        return "unless_conversation must be true or false";
+    if (when && cond_check(when, &err)) {
+        snprintf(buf, cap, "when: %.64s%s%.180s", err.at && err.at->string ? err.at->string : "",
+                 err.at && err.at->string ? ": " : "", err.msg);
+        return buf;
+    }
+    return cap_why(cJSON_GetObjectItemCaseSensitive(t, "cap"));
+}
+
+static const char *trigger_members_why(const cJSON *t)
+{
+    static const char *const known[] = {"on",      "name",       "screen",    "attributes",
+                                        "survey",  "message",    "id",        "delay_s",
+                                        "dwell_s", "cap",        "expires_s", "unless_conversation",
+                                        "when",    "description"};
+    const cJSON *it;
+    size_t i;
+
+    cJSON_ArrayForEach(it, t) {
+        for (i = 0; i < sizeof known / sizeof known[0] && strcmp(it->string, known[i]); i++)
+            ;
+        if (i == sizeof known / sizeof known[0])
+            return "a trigger has on, name, screen, attributes, survey, message, id, delay_s, "
+                   "dwell_s, cap, expires_s, unless_conversation, when and description only";
+    }
+    return NULL;
+}
+
 static const char *trigger_why(const cJSON *file, cJSON *t, char *buf, size_t cap)
 {
     const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(t, "attributes");
@@ -342,6 +413,10 @@ static const char *trigger_why(const cJSON *file, cJSON *t, char *buf, size_t ca
     if (!cJSON_IsObject(t))
         return "a trigger must be an object";
     why = on_why(t);
+    if (!why)
+        why = trigger_members_why(t);
+    if (!why)
+        why = timing_why(t, buf, cap);
     if (why)
         return why;
     if (attrs && !cJSON_IsObject(attrs))
@@ -391,6 +466,8 @@ static const char *triggers_why(const cJSON *file, char *buf, size_t cap)
         return "triggers must be an array";
     cJSON_ArrayForEach(it, triggers) {
         why = trigger_why(file, it, inner, sizeof inner);
+        if (!why && pj_string(it, "id") && survey_def_trigger(file, pj_string(it, "id")) != it)
+            why = "the id is used by an earlier trigger";
         if (why) {
             snprintf(where, sizeof where, "triggers[%d]", i);
             return say(buf, cap, where, why);
@@ -593,6 +670,19 @@ const char *survey_def_answers_why(const cJSON *def, const cJSON *answers, char 
             why = answer_why(q, a);
         if (why)
             return say(buf, cap, pj_string(q, "id"), why);
+    }
+    return NULL;
+}
+
+const cJSON *survey_def_trigger(const cJSON *file, const char *id)
+{
+    const cJSON *it;
+    const char *s;
+
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(file, "triggers")) {
+        s = pj_string(it, "id");
+        if (s && strcmp(s, id) == 0)
+            return it;
     }
     return NULL;
 }

@@ -15,6 +15,9 @@ cJSON *survey_def_load(const char *path, char *why, size_t cap);
 /* The definition named `name` in the loaded file (may be NULL), or NULL. */
 const cJSON *survey_def_find(const cJSON *file, const char *name);
 
+/* The trigger whose "id" is `id`, or NULL. */
+const cJSON *survey_def_trigger(const cJSON *file, const char *id);
+
 /* A copy of a (validated) definition holding only what goes on the wire:
  * name, title, intro, questions. NULL when out of memory. */
 cJSON *survey_def_wire_copy(const cJSON *def);

@@ -327,9 +327,19 @@ static int add_snapshot(cJSON *obj, const char *context)
     return !context || cJSON_AddRawToObject(obj, "context", context) != NULL;
 }
 
+static int add_about(cJSON *root, const pl_conv_about *about)
+{
+    if (!about || (!about->category && !about->area && !about->severity))
+        return 1;
+    cJSON *o = cJSON_AddObjectToObject(root, "about");
+    return o && pl_json_add_opt_str(o, "category", about->category) &&
+           pl_json_add_opt_str(o, "area", about->area) &&
+           pl_json_add_opt_str(o, "severity", about->severity);
+}
+
 int pl_proto_encode_conv_start(const pl_alloc *a, const char *cid, const char *conv,
-                               const char *subject, const char *context, char **out,
-                               size_t *out_len)
+                               const char *subject, const pl_conv_about *about, const char *context,
+                               char **out, size_t *out_len)
 {
     if (!cid || !conv || !out)
         return PARLEY_ERR_INVALID_ARG;
@@ -337,7 +347,8 @@ int pl_proto_encode_conv_start(const pl_alloc *a, const char *cid, const char *c
     if (!root)
         return PARLEY_ERR_NOMEM;
     int ok = pl_json_add_str(root, "cid", cid) && pl_json_add_str(root, "conv", conv) &&
-             pl_json_add_opt_str(root, "subject", subject) && add_snapshot(root, context);
+             pl_json_add_opt_str(root, "subject", subject) && add_about(root, about) &&
+             add_snapshot(root, context);
     return pl_json_finish(a, root, ok, out, out_len);
 }
 

@@ -109,11 +109,18 @@ typedef struct pl_hello {
  * `a` (free with pl_free) and *out_len its length. PARLEY_ERR_NOMEM otherwise.
  * Inputs are trusted (validated by the caller at the API boundary). */
 int pl_proto_encode_hello(const pl_alloc *a, const pl_hello *h, char **out, size_t *out_len);
+/* What the host said about a request (docs/protocol.md, conv.start
+ * "about"); each member may be NULL, severity one of "low", "medium",
+ * "high", "critical". */
+typedef struct pl_conv_about {
+    const char *category, *area, *severity;
+} pl_conv_about;
 /* `context` (may be NULL) is a JSON object text from
- * pl_proto_encode_snapshot, embedded as the frame's "context". */
+ * pl_proto_encode_snapshot, embedded as the frame's "context"; `about`
+ * (may be NULL, or all NULL) becomes "about". */
 int pl_proto_encode_conv_start(const pl_alloc *a, const char *cid, const char *conv,
-                               const char *subject, const char *context, char **out,
-                               size_t *out_len);
+                               const char *subject, const pl_conv_about *about, const char *context,
+                               char **out, size_t *out_len);
 /* The option a postback answers (docs/protocol.md, "Postbacks"). */
 typedef struct pl_postback {
     const char *msg, *option, *payload; /* payload may be NULL */

@@ -17,6 +17,9 @@
 /* ---- conversations and messages ------------------------------------------ */
 #define PL_MAX_TEXT 4096
 #define PL_MAX_SUBJECT 256
+/* What the host says about a request (conv.start "about"). */
+#define PL_MAX_CATEGORY 64
+#define PL_MAX_AREA 256
 #define PL_MAX_HISTORY_LIMIT 500 /* history.get's limit */
 
 /* ---- the user's context ("context", "event") ----------------------------- */

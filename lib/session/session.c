@@ -798,12 +798,14 @@ static int encode_fitting(pl_sess *s, snap_encoder enc, const void *item, char *
 
 typedef struct start_item {
     const char *cid, *conv, *subject;
+    const pl_conv_about *about;
 } start_item;
 
 static int encode_start(pl_sess *s, const void *item, const char *context, char **out, size_t *len)
 {
     const start_item *it = item;
-    return pl_proto_encode_conv_start(&s->alloc, it->cid, it->conv, it->subject, context, out, len);
+    return pl_proto_encode_conv_start(&s->alloc, it->cid, it->conv, it->subject, it->about, context,
+                                      out, len);
 }
 
 typedef struct msg_item {
@@ -826,6 +828,12 @@ static int encode_rc(int rc)
 
 int pl_sess_conv_start(pl_sess *s, const char *subject, char conv_out[PARLEY_ID_SIZE])
 {
+    return pl_sess_conv_start_about(s, subject, NULL, conv_out);
+}
+
+int pl_sess_conv_start_about(pl_sess *s, const char *subject, const pl_conv_about *about,
+                             char conv_out[PARLEY_ID_SIZE])
+{
     size_t slen = subject ? strlen(subject) : 0;
     if (slen > PL_MAX_SUBJECT)
         return PARLEY_ERR_TOO_LONG;
@@ -840,7 +848,7 @@ int pl_sess_conv_start(pl_sess *s, const char *subject, char conv_out[PARLEY_ID_
     pl_outbox_item *it = pl_outbox_new(s, PL_OBX_CONV_START, conv, NULL);
     if (!it)
         return PARLEY_ERR_NOMEM;
-    start_item si = {it->cid, conv, slen ? subject : NULL};
+    start_item si = {it->cid, conv, slen ? subject : NULL, about};
     int rc = encode_fitting(s, encode_start, &si, &it->frame, &it->len);
     pl_sess_conv *c = NULL;
     if (rc != PARLEY_OK || !(c = pl_conv_add(s, conv))) {

@@ -126,6 +126,10 @@ int pl_sess_identify(pl_sess *s, const char *user_id, const char *token);
  * under pl_sess_max_frame(). TOO_LONG when the frame does not fit even
  * without a snapshot. */
 int pl_sess_conv_start(pl_sess *s, const char *subject, char conv_out[PARLEY_ID_SIZE]);
+/* The same with what the host said about the request (may be NULL;
+ * validated by the caller). */
+int pl_sess_conv_start_about(pl_sess *s, const char *subject, const pl_conv_about *about,
+                             char conv_out[PARLEY_ID_SIZE]);
 /* What pl_sess_send_text would refuse (INVALID_ARG, NOT_FOUND, TOO_LONG,
  * FULL), without doing anything. */
 int pl_sess_check_text(const pl_sess *s, const char *conv, const char *text);

@@ -13,9 +13,12 @@
 #include "frame_table.h"
 #include "http.h"
 #include "kb.h"
+#include "pacer.h"
+#include "rules.h"
 #include "store.h"
 #include "survey_def.h"
 #include "testlib.h"
+#include "waitest.h"
 #include "ws.h"
 
 #define MAX_CALLBACKS 100000 /* writeable callbacks served per connection and line */
@@ -31,6 +34,9 @@ static struct lws_protocols ws_proto, http_proto;
 static void teardown(void)
 {
     agents_free(&srv);
+    rules_free(srv.routing);
+    waitest_free(srv.waits);
+    pacer_free(srv.pacer);
     flow_free(srv.flow);
     kb_free(srv.kb);
     store_close(srv.store);
@@ -45,7 +51,16 @@ static int load_data(void)
     if (!srv.surveys || kb_load(PARLEY_SERVER_DATA_DIR "/kb", &srv.kb, why, sizeof why))
         return -1;
     srv.flow = flow_load(PARLEY_SERVER_DATA_DIR "/flows/support.json", srv.kb, why, sizeof why);
-    return srv.flow ? 0 : -1;
+    if (!srv.flow)
+        return -1;
+    /* The shipped routing too, so that messages go through triage. */
+    srv.routing = rules_load(PARLEY_SERVER_DATA_DIR "/routing.json", NULL, why, sizeof why);
+    srv.pacer = pacer_new();
+    srv.waits = srv.routing ? waitest_new(rules_team_count(srv.routing),
+                                          (size_t)rules_wait_window(srv.routing),
+                                          rules_default_handle_ms(srv.routing))
+                            : NULL;
+    return srv.routing && srv.pacer && srv.waits ? 0 : -1;
 }
 
 static void no_wake(void *ud)
@@ -92,8 +107,15 @@ server *fz_server(void)
 
 void fz_server_reset(void)
 {
-    if (fz_server())
-        store_wipe(srv.store);
+    if (!fz_server())
+        return;
+    store_wipe(srv.store);
+    /* What waits in memory goes too: each input runs alone. */
+    pacer_free(srv.pacer);
+    srv.pacer = pacer_new();
+    waitest_free(srv.waits);
+    srv.waits = waitest_new(rules_team_count(srv.routing), (size_t)rules_wait_window(srv.routing),
+                            rules_default_handle_ms(srv.routing));
 }
 
 const char *fz_tmp_dir(const char *name)

@@ -30,6 +30,8 @@ target_opts() {
         fuzz_srv_auth) echo "-max_len=4096" ;;
         fuzz_srv_flow | fuzz_srv_survey_def) echo "-max_len=16384 json" ;;
         fuzz_srv_kb) echo "-max_len=16384" ;;
+        fuzz_srv_routing) echo "-max_len=16384 json" ;;
+        fuzz_srv_tz) echo "-max_len=8192" ;;
         *) echo "-max_len=4096" ;;
     esac
 }

@@ -295,6 +295,55 @@ static void test_redaction_before_disk(void)
     parley_config_free(cfg);
 }
 
+/* What the host says about a request travels in conv.start as "about",
+ * journaled with it, the area redacted like a screen; bad values are
+ * refused before anything is queued. */
+static void test_conversation_about(void)
+{
+    char dir[128], conv[PARLEY_ID_SIZE], long_text[300];
+    snprintf(dir, sizeof dir, "%s/about", tmpdir);
+    parley_config *cfg = base_config();
+    CHECK_INT(parley_config_set_data_dir(cfg, dir), PARLEY_OK);
+    parley_client *pc = NULL;
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    parley_config_free(cfg);
+    CHECK_INT(parley_conversation_start_about(pc, "Gems", "payments", "shop/jane@example.com",
+                                              PARLEY_SEVERITY_HIGH, conv, sizeof conv),
+              PARLEY_OK);
+    CHECK(dir_contains(dir, "\"about\":{\"category\":\"payments\",\"area\":\"shop/[email]\","
+                            "\"severity\":\"high\"}"));
+    CHECK(!dir_contains(dir, "jane@example.com"));
+    /* Nothing said is a plain start. */
+    CHECK_INT(parley_conversation_start_about(pc, NULL, NULL, NULL, PARLEY_SEVERITY_NONE, conv,
+                                              sizeof conv),
+              PARLEY_OK);
+    uint32_t before = 0, after = 0;
+    CHECK_INT(parley_outbox_count(pc, &before), PARLEY_OK);
+    memset(long_text, 'a', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    CHECK_INT(parley_conversation_start_about(pc, NULL, "", NULL, 0, NULL, 0),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_conversation_start_about(pc, NULL, "pay ments", NULL, 0, NULL, 0),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_conversation_start_about(pc, NULL, long_text, NULL, 0, NULL, 0),
+              PARLEY_ERR_TOO_LONG);
+    CHECK_INT(parley_conversation_start_about(pc, NULL, NULL, "", 0, NULL, 0),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_conversation_start_about(pc, NULL, NULL, "bad \xff", 0, NULL, 0),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_conversation_start_about(pc, NULL, NULL, long_text, 0, NULL, 0),
+              PARLEY_ERR_TOO_LONG);
+    CHECK_INT(parley_conversation_start_about(pc, NULL, NULL, NULL, 5, NULL, 0),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_conversation_start_about(pc, NULL, NULL, NULL, -1, NULL, 0),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_conversation_start_about(NULL, NULL, "bug", NULL, 0, NULL, 0),
+              PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_outbox_count(pc, &after), PARLEY_OK);
+    CHECK_INT(after, before);
+    parley_client_free(pc);
+}
+
 /* What the replacement-shape hook saw and what each replace call returned. */
 typedef struct {
     int calls;
@@ -491,6 +540,7 @@ int main(void)
     RUN(test_host_storage_keeps_outbox_and_anonymous_id);
     RUN(test_redaction_before_disk);
     RUN(test_text_redactor);
+    RUN(test_conversation_about);
     RUN(test_logout_wipes_disk);
     RUN(test_attributes_after_logout);
     RUN(test_context_api);

@@ -1005,7 +1005,7 @@ static void test_encode_conv_start(void)
 {
     char *out = NULL;
     size_t len = 0;
-    CHECK_INT(pl_proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", "Payment problem",
+    CHECK_INT(pl_proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", "Payment problem", NULL,
                                          Q("{'attributes':{'plan':'vip'}}"), &out, &len),
               PARLEY_OK);
     cJSON *j = parse_out(out, len, "conv.start");
@@ -1016,11 +1016,27 @@ static void test_encode_conv_start(void)
     CHECK_INT(jcount(j), 5);
     cJSON_Delete(j);
 
-    CHECK_INT(pl_proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", NULL, NULL, &out, &len),
+    CHECK_INT(pl_proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", NULL, NULL, NULL, &out, &len),
               PARLEY_OK);
     j = parse_out(out, len, "conv.start");
-    CHECK(jobj(j, "subject") == NULL && jobj(j, "context") == NULL);
+    CHECK(jobj(j, "subject") == NULL && jobj(j, "context") == NULL && jobj(j, "about") == NULL);
     CHECK_INT(jcount(j), 3);
+    cJSON_Delete(j);
+
+    /* What the host said about the request: only the members it gave. */
+    pl_conv_about about = {"payments", NULL, "high"}, none = {NULL, NULL, NULL};
+    CHECK_INT(pl_proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", NULL, &about, NULL, &out, &len),
+              PARLEY_OK);
+    j = parse_out(out, len, "conv.start");
+    CHECK_STR(jstr(jobj(j, "about"), "category"), "payments");
+    CHECK_STR(jstr(jobj(j, "about"), "severity"), "high");
+    CHECK(jobj(jobj(j, "about"), "area") == NULL);
+    CHECK_INT(jcount(jobj(j, "about")), 2);
+    cJSON_Delete(j);
+    CHECK_INT(pl_proto_encode_conv_start(&alloc, "0b7e", "c-7c1e", NULL, &none, NULL, &out, &len),
+              PARLEY_OK);
+    j = parse_out(out, len, "conv.start");
+    CHECK(jobj(j, "about") == NULL);
     cJSON_Delete(j);
 }
 

@@ -778,6 +778,31 @@ public:
                       "parley_conversation_start");
         return out;
     }
+    // What the app knows about a request (parley_conversation_start_about).
+    struct About {
+        std::optional<std::string> category; // "payments", "bug", ...
+        std::optional<std::string> area;     // the game or app area: "shop/gems", ...
+        Severity severity = Severity::None;
+    };
+    // Starts a conversation saying what it is about, for the server's triage
+    // and the agents; its id.
+    std::string conversation_start(std::optional<std::string_view> subject, const About &about)
+    {
+        std::optional<std::string> s, cat, area;
+        if (subject)
+            s = detail::c_str(*subject, "subject");
+        if (about.category)
+            cat = detail::c_str(*about.category, "category");
+        if (about.area)
+            area = detail::c_str(*about.area, "area");
+        char out[PARLEY_ID_SIZE] = "";
+        detail::check(::parley_conversation_start_about(native(), s ? s->c_str() : nullptr,
+                                                        cat ? cat->c_str() : nullptr,
+                                                        area ? area->c_str() : nullptr,
+                                                        static_cast<int>(about.severity), out, sizeof out),
+                      "parley_conversation_start_about");
+        return out;
+    }
     // Queues a message; its client id.
     std::string send_text(std::string_view conversation_id, std::string_view text)
     {

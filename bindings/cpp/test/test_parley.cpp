@@ -110,6 +110,15 @@ void test_bad_input()
     parley::Client c(offline_config());
     std::string conv = c.conversation_start("Payment problem");
     CHECK(conv.rfind("c-", 0) == 0);
+    parley::Client::About about{"payments", "shop/gems", parley::Severity::High};
+    CHECK(c.conversation_start("Gems", about).rfind("c-", 0) == 0);
+    CHECK(c.conversation_start(std::nullopt, parley::Client::About{}).rfind("c-", 0) == 0);
+    CHECK_ERROR(InvalidArg, c.conversation_start(std::nullopt, parley::Client::About{"pay ments", {}, {}}));
+    CHECK_ERROR(TooLong, c.conversation_start(std::nullopt, parley::Client::About{{}, std::string(300, 'a'), {}}));
+    CHECK_ERROR(InvalidArg,
+                c.conversation_start(std::nullopt, parley::Client::About{{}, {}, static_cast<parley::Severity>(9)}));
+    CHECK_THROWS(std::invalid_argument,
+                 c.conversation_start(std::nullopt, parley::Client::About{std::string("a\0b", 3), {}, {}}));
     CHECK_ERROR(TooLong, c.send_text(conv, std::string(5000, 'x')));
     CHECK_ERROR(InvalidArg, c.send_text(conv, ""));
     CHECK_ERROR(NotFound, c.send_text("c-unknown", "hello"));
@@ -121,7 +130,7 @@ void test_bad_input()
     CHECK_ERROR(InvalidArg, c.set_attribute_json("inventory", "[1, 2]"));
     CHECK_ERROR(State, c.stop());
     std::string cid = c.send_text(conv, "queued offline");
-    CHECK(c.outbox_count() == 2);
+    CHECK(c.outbox_count() == 4);
     bool pending = false;
     for (const parley::Event &e : c.events())
         pending |= e.type() == parley::EventType::MessageStatus && e.client_id() == cid &&
@@ -132,7 +141,7 @@ void test_bad_input()
 
     parley::Client moved = std::move(c);
     CHECK_THROWS(parley::ClosedError, c.send_text(conv, "after a move"));
-    CHECK(moved.outbox_count() == 2);
+    CHECK(moved.outbox_count() == 4);
     moved.close();
     moved.close();
     CHECK(moved.closed());

@@ -168,6 +168,20 @@ namespace Parley
             return Utf8.Out(buf);
         }
 
+        /// <summary>Starts a conversation saying what the app knows about the request (a category,
+        /// the game or app area, a severity hint), for the server's triage and the agents; its id.</summary>
+        public string ConversationStart(string subject, string category, string area,
+                                        Severity severity = Severity.None)
+        {
+            byte[] buf = Id();
+            Check(Native.parley_conversation_start_about(H, Utf8.In(subject, "subject", true),
+                                                         Utf8.In(category, "category", true),
+                                                         Utf8.In(area, "area", true), (int)severity, buf,
+                                                         Utf8.Size(buf)),
+                  "parley_conversation_start_about");
+            return Utf8.Out(buf);
+        }
+
         /// <summary>Queues a message; its client id (status events name it).</summary>
         public string SendText(string conversationId, string text)
         {

@@ -77,6 +77,17 @@ namespace Parley
         Survey = 7,
     }
 
+    /// <summary>parley_severity: The host's severity hint for a request (parley_conversation_start_about).</summary>
+    public enum Severity
+    {
+        /// <summary>nothing said</summary>
+        None = 0,
+        Low = 1,
+        Medium = 2,
+        High = 3,
+        Critical = 4,
+    }
+
     /// <summary>parley_event_type: parley_event_type(). The values are part of the ABI: new types get new numbers at the end.</summary>
     public enum EventType
     {
@@ -279,6 +290,7 @@ namespace Parley
             "parley_set_device_fact",
             "parley_track_event",
             "parley_conversation_start",
+            "parley_conversation_start_about",
             "parley_send_text",
             "parley_outbox_count",
             "parley_poll",
@@ -401,6 +413,11 @@ namespace Parley
             "RedactField.Event=5",
             "RedactField.Device=6",
             "RedactField.Survey=7",
+            "Severity.None=0",
+            "Severity.Low=1",
+            "Severity.Medium=2",
+            "Severity.High=3",
+            "Severity.Critical=4",
             "EventType.Connection=1",
             "EventType.Message=2",
             "EventType.MessageStatus=3",
@@ -611,6 +628,8 @@ namespace Parley
         internal static extern int parley_track_event(ClientHandle pc, byte[] name, byte[] json_object);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_conversation_start(ClientHandle pc, byte[] subject, byte[] conv_id_out, UIntPtr out_size);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_conversation_start_about(ClientHandle pc, byte[] subject, byte[] category, byte[] area, int severity, byte[] conv_id_out, UIntPtr out_size);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_send_text(ClientHandle pc, byte[] conv_id, byte[] text, byte[] msg_id_out, UIntPtr out_size);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -120,6 +120,12 @@ static class ParleyTests
         {
             string conv = c.ConversationStart("Payment problem");
             Check(conv.StartsWith("c-"), "conversation id");
+            Check(c.ConversationStart("Gems", "payments", "shop/gems", Severity.High).StartsWith("c-"),
+                  "conversation about");
+            CheckCode(ErrorCode.InvalidArg, () => c.ConversationStart(null, "pay ments", null), "bad category");
+            CheckCode(ErrorCode.TooLong, () => c.ConversationStart(null, null, new string('a', 300)), "long area");
+            CheckCode(ErrorCode.InvalidArg, () => c.ConversationStart(null, null, null, (Severity)9), "bad severity");
+            Check(Thrown<ArgumentException>(() => c.ConversationStart(null, "a\0b", null)) != null, "NUL in category");
             Check(Thrown<ArgumentNullException>(() => c.SendText(conv, null)) != null, "null text");
             Check(Thrown<ArgumentNullException>(() => c.SendText(null, "hi")) != null, "null conversation");
             Check(Thrown<ArgumentException>(() => c.SendText(conv, "a\0b")) != null, "NUL in text");
@@ -137,7 +143,7 @@ static class ParleyTests
             c.SetAttributeNull("nothing");
             c.SetAttributeJson("inventory", "{\"gems\":500}");
             string cid = c.SendText(conv, "queued offline");
-            Check(c.OutboxCount == 2, "outbox");
+            Check(c.OutboxCount == 3, "outbox");
             Check(c.Events().Any(e => e.Type == EventType.MessageStatus && e.ClientId == cid && e.MsgState == MsgState.Pending),
                   "a pending status event");
             Check(c.Poll() == null, "nothing more");

@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Iterator, Optional
 from ._errors import ClosedError, Error, check, text_in, text_out
 from ._events import Event, event_from
 from ._loader import lib
-from ._native import (ENCRYPTION_KEY_SIZE, ErrorCode, ID_SIZE, LogLevel, RedactField, SURVEY_ID_SIZE,
+from ._native import (ENCRYPTION_KEY_SIZE, ErrorCode, ID_SIZE, LogLevel, RedactField, SURVEY_ID_SIZE, Severity,
                       parley_client, parley_config, parley_event, parley_log_fn, parley_redact_text_fn,
                       parley_survey_response)
 
@@ -320,11 +320,20 @@ class Client:
         check(lib.parley_track_event(self._p(), text_in(name, "name"), data), "parley_track_event")
 
     # -- conversations
-    def conversation_start(self, subject: Optional[str] = None) -> str:
-        """Starts a conversation (works offline); its id."""
+    def conversation_start(self, subject: Optional[str] = None, *, category: Optional[str] = None,
+                           area: Optional[str] = None, severity: Severity = Severity.NONE) -> str:
+        """Starts a conversation (works offline); its id. `category`, `area`
+        (the game or app area) and `severity` say what the app knows about
+        the request, for the server's triage and the agents."""
         buf = _out_buffer()
-        check(lib.parley_conversation_start(self._p(), text_in(subject, "subject", True), buf, len(buf)),
-              "parley_conversation_start")
+        if category is None and area is None and severity == Severity.NONE:
+            check(lib.parley_conversation_start(self._p(), text_in(subject, "subject", True), buf, len(buf)),
+                  "parley_conversation_start")
+        else:
+            check(lib.parley_conversation_start_about(
+                self._p(), text_in(subject, "subject", True), text_in(category, "category", True),
+                text_in(area, "area", True), int(severity), buf, len(buf)),
+                "parley_conversation_start_about")
         return text_out(buf.value)
 
     def send_text(self, conversation_id: str, text: str) -> str:

@@ -50,6 +50,15 @@ class RedactField(enum.IntEnum):
     SURVEY = 7
 
 
+class Severity(enum.IntEnum):
+    """parley_severity: The host's severity hint for a request (parley_conversation_start_about)."""
+    NONE = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+
 class EventType(enum.IntEnum):
     """parley_event_type: parley_event_type(). The values are part of the ABI: new types get new"""
     CONNECTION = 1
@@ -148,7 +157,7 @@ STORAGE_VERSION = 1
 CERT_RETRY_MS = 300000
 SURVEY_ID_SIZE = 129
 
-ENUMS = (ErrorCode, LogLevel, RedactField, EventType, ConnState, MsgState, ConvState, AuthorKind, TlsFailure, TypingState, BlockKind, OptionAction, QuestionKind,)
+ENUMS = (ErrorCode, LogLevel, RedactField, Severity, EventType, ConnState, MsgState, ConvState, AuthorKind, TlsFailure, TypingState, BlockKind, OptionAction, QuestionKind,)
 
 class parley_block(ctypes.Structure):
     """Opaque parley_block (used through pointers only)."""
@@ -246,6 +255,7 @@ FUNCTIONS = {
     'parley_set_device_fact': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p]),
     'parley_track_event': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p]),
     'parley_conversation_start': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
+    'parley_conversation_start_about': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]),
     'parley_send_text': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
     'parley_outbox_count': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.POINTER(ctypes.c_uint32)]),
     'parley_poll': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.POINTER(ctypes.POINTER(parley_event))]),

@@ -59,6 +59,19 @@ def test_bad_input_on_a_live_client():
     with offline_client() as c:
         conv = c.conversation_start("Payment problem")
         assert conv.startswith("c-")
+        assert c.conversation_start("Gems", category="payments", area="shop/gems",
+                                    severity=parley.Severity.HIGH).startswith("c-")
+        with pytest.raises(parley.Error) as e:
+            c.conversation_start(category="pay ments")
+        assert e.value.code == ErrorCode.INVALID_ARG
+        with pytest.raises(parley.Error) as e:
+            c.conversation_start(area="a" * 300)
+        assert e.value.code == ErrorCode.TOO_LONG
+        with pytest.raises(parley.Error) as e:
+            c.conversation_start(severity=9)
+        assert e.value.code == ErrorCode.INVALID_ARG
+        with pytest.raises(ValueError):
+            c.conversation_start(category="nul\0inside")
         with pytest.raises(TypeError):
             c.send_text(conv, None)
         with pytest.raises(TypeError):

@@ -66,6 +66,8 @@ export const conv = {
   typing: (id, on) => post(`/api/conversations/${enc(id)}/typing`, { on }),
   read: (id, seq) => post(`/api/conversations/${enc(id)}/read`, { seq }),
 };
+// The first queued conversation of my teams, assigned to me (docs/routing.md).
+export const queue = { next: () => post('/api/queue/next', {}) };
 export const users = { get: (id) => get(`/api/users/${enc(id)}`) };
 export const agents = { list: () => get('/api/agents') };
 export const presence = { set: (p) => post('/api/me/presence', { presence: p }) };

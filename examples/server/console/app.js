@@ -72,6 +72,8 @@ function onFrame(f) {
       for (const q of f.items || []) {
         const c = state.convs.get(q.conv);
         if (c) c.queue_position = q.position;
+        // A queued conversation's team follows its newest triage.
+        if (c && c.triage && q.team) c.triage = { ...c.triage, team: q.team };
       }
       scheduleList();
       break;

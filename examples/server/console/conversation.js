@@ -21,10 +21,12 @@ function who(name) {
   if (!name) return 'Someone';
   if (name === 'bot') return 'The bot';
   if (name === 'user') return 'The user';
+  if (name === 'rules') return 'Triage';
   return agentName(name);
 }
 
 let root;
+let triageOpen = false;
 let composer = { qr: [], buttons: [] };
 let readTimer = null;
 let typingSent = 0;
@@ -148,6 +150,34 @@ function slaHead(item) {
   return [s.level === 'breach' ? `${what} overdue` : `${what} due in`, slaBadge(item, t)];
 }
 
+// What triage decided and why (docs/routing.md): the scores, the route,
+// the team and the VIP lane, what the app said the request is about, and
+// the rules that fired, in the order they did.
+const ROUTE_LABEL = { kb: 'knowledge base first', bot: 'bot', human: 'human queue' };
+
+function aboutText(about) {
+  if (!about) return '';
+  return [about.category, about.area, about.severity && `severity hint ${about.severity}`].filter(Boolean).join(' · ');
+}
+
+function triageBox(detail) {
+  const t = detail && detail.triage;
+  if (!t) return null;
+  const reasons = t.reasons || [];
+  const said = aboutText(detail.about);
+  return h('details', { class: 'triage', open: triageOpen, ontoggle: (e) => { triageOpen = e.target.open; } },
+    h('summary', { class: 'triage-summary' },
+      h('span', { class: 'triage-score', title: 'Triage score, 0 to 100' }, `Score ${t.score}`),
+      h('span', { class: 'muted small' }, `complexity ${t.complexity} · severity ${t.severity} · effort ${t.effort}`),
+      h('span', { class: 'triage-route' }, ROUTE_LABEL[t.route] || t.route),
+      h('span', { class: 'team-tag' }, 'team ', t.team),
+      t.jump ? h('span', { class: 'vip-tag' }, 'VIP lane') : null,
+      h('span', { class: 'muted small' }, `${reasons.length} ${reasons.length === 1 ? 'reason' : 'reasons'}`)),
+    said ? h('div', { class: 'triage-about small' }, 'The app says: ', said) : null,
+    h('ol', { class: 'triage-reasons' }, reasons.map((r) => h('li', { 'data-rule': r.rule },
+      h('span', { class: 'triage-rule' }, r.rule), ' ', r.text))));
+}
+
 function header(item, detail) {
   const mine = item.assignee && state.me && item.assignee.name === state.me.name;
   const closed = item.state === 'closed';
@@ -173,7 +203,8 @@ function header(item, detail) {
       }, h('option', { value: '' }, 'Transfer to…'),
       others.map((a) => h('option', { value: a.name }, `${a.display_name || a.name} · ${a.presence}`))) : null,
       !closed && item.state !== 'bot' ? act(() => api.conv.bot(item.id), 'Hand back to bot') : null,
-      !closed ? act(() => api.conv.close(item.id), 'Close') : act(() => api.conv.reopen(item.id), 'Reopen')));
+      !closed ? act(() => api.conv.close(item.id), 'Close') : act(() => api.conv.reopen(item.id), 'Reopen')),
+    triageBox(detail));
 }
 
 async function run(fn) {
@@ -330,10 +361,23 @@ export async function refreshDetail(id) {
 // The list-item members of a detail answer.
 function pickItem(d) {
   const keys = ['id', 'user', 'subject', 'created_ms', 'updated_ms', 'last_seq', 'state', 'priority', 'priority_by',
-    'assignee', 'queue_position', 'queued_ms', 'unread', 'last_message', 'sla', 'last_action'];
+    'assignee', 'queue_position', 'queued_ms', 'unread', 'last_message', 'sla', 'last_action', 'triage'];
   const o = {};
   for (const k of keys) o[k] = d[k];
   return o;
+}
+
+// With routing: the server picks the first of my teams' line and gives it
+// to me; the console opens it.
+async function takeNext() {
+  try {
+    const item = await api.queue.next();
+    state.convs.set(item.id, item);
+    emit('convs');
+    location.hash = '#/c/' + encodeURIComponent(item.id);
+  } catch (e) {
+    emit('error', e);
+  }
 }
 
 // Nothing open: where the work stands, and the way to the next of it.
@@ -349,6 +393,8 @@ function emptyState() {
     h('div', { class: 'muted' }, `${n(mine, 'conversation', 'conversations')} assigned to you · ${open} open in all`),
     next ? h('button', { class: 'btn btn-primary', type: 'button', 'data-action': 'next', onclick: () => { location.hash = '#/c/' + encodeURIComponent(next.id); } },
       'Open the next in line: ', next.user) : null,
+    next && next.triage ? h('button', { class: 'btn', type: 'button', 'data-action': 'take-next', onclick: takeNext },
+      'Take the next for my teams') : null,
     h('div', { class: 'muted small' }, 'Or pick a conversation from the list.')));
 }
 
@@ -426,7 +472,9 @@ export function initConversation() {
     if (item.id !== state.selected) return;
     const d = state.details.get(item.id);
     const actionChanged = d && item.last_action && !(d.actions || []).some((a) => a.ts === item.last_action.ts && a.action === item.last_action.action);
-    if (actionChanged) refreshDetail(item.id).catch((e) => emit('error', e));
+    // A new triage (the user wrote while queued): the header's reasons are the detail's.
+    const triageChanged = d && item.triage && d.triage && (item.triage.score !== d.triage.score || item.triage.team !== d.triage.team);
+    if (actionChanged || triageChanged) refreshDetail(item.id).catch((e) => emit('error', e));
     else renderHeaderOnly();
   });
   on('typing', (conv) => {

@@ -51,7 +51,9 @@ function row(item, t) {
     item.assignee ? h('span', { class: 'row-assignee' }, agentName(item.assignee.name)) : null,
     item.state === 'closed' && item.last_action && item.last_action.action === 'close' && item.last_action.by
       ? h('span', { class: 'row-assignee' }, 'by ', agentName(item.last_action.by)) : null,
-    item.queue_position ? h('span', { class: 'row-assignee' }, '#' + item.queue_position + ' in line') : null));
+    item.queue_position ? h('span', { class: 'row-assignee' }, '#' + item.queue_position + ' in line') : null,
+    item.triage ? h('span', { class: 'team-tag', title: `Triage score ${item.triage.score}` }, item.triage.team) : null,
+    item.triage && item.triage.jump ? h('span', { class: 'vip-tag' }, 'VIP') : null));
 }
 
 export function renderList() {

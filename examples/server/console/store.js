@@ -73,7 +73,11 @@ export function sortFor(filter) {
   const t = now();
   const due = (c) => { const s = slaOf(c, t); return s ? s.due : Infinity; };
   if (filter === 'queue') {
-    return (a, b) => RANK[a.priority] - RANK[b.priority] || due(a) - due(b) ||
+    // With routing the server's line (VIP lane, priority, age: docs/routing.md)
+    // is the order agents work in; reopened ones have no place in it.
+    const line = (c) => c.queue_position || Infinity;
+    return (a, b) => (a.queue_position && b.queue_position ? line(a) - line(b) : 0) ||
+      RANK[a.priority] - RANK[b.priority] || due(a) - due(b) ||
       (a.queued_ms || a.updated_ms) - (b.queued_ms || b.updated_ms);
   }
   if (filter === 'closed') return (a, b) => b.updated_ms - a.updated_ms;

@@ -113,6 +113,27 @@ inline const char *to_string(RedactField v) noexcept
     }
 }
 
+// parley_severity: The host's severity hint for a request (parley_conversation_start_about).
+enum class Severity : int {
+    None = PARLEY_SEVERITY_NONE, // nothing said
+    Low = PARLEY_SEVERITY_LOW,
+    Medium = PARLEY_SEVERITY_MEDIUM,
+    High = PARLEY_SEVERITY_HIGH,
+    Critical = PARLEY_SEVERITY_CRITICAL,
+};
+
+inline const char *to_string(Severity v) noexcept
+{
+    switch (v) {
+    case Severity::None: return "none";
+    case Severity::Low: return "low";
+    case Severity::Medium: return "medium";
+    case Severity::High: return "high";
+    case Severity::Critical: return "critical";
+    default: return "unknown";
+    }
+}
+
 // parley_event_type: parley_event_type(). The values are part of the ABI: new types get new
 // numbers at the end.
 enum class EventType : int {
@@ -393,6 +414,7 @@ inline constexpr const char *api_functions[] = {
     "parley_set_device_fact",
     "parley_track_event",
     "parley_conversation_start",
+    "parley_conversation_start_about",
     "parley_send_text",
     "parley_outbox_count",
     "parley_poll",
