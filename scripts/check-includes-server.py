@@ -58,15 +58,16 @@ LAYERS = [
                   "api_surveys", "api_console"]),
     # The tables that register them, and the program.
     ("tables", ["frame_table", "api_routes"]),
-    ("main", ["main", "banner"]),
+    ("main", ["main", "banner", "evloop", "groupcommit"]),
 ]
 
 # Third-party headers and the only modules that may include them.
 CONFINED = {
     "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
                   "store_surveys", "store_kb", "store_agents", "store_routing"},
-    "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook"},
-    "lws_config.h": {"main"},
+    "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop",
+                        "groupcommit"},
+    "lws_config.h": {"main", "evloop"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
