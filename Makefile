@@ -12,6 +12,11 @@ DEB_PACKAGES := build-essential cmake pkg-config dpkg-dev clang libclang-rt-14-d
                 gcc-mingw-w64-x86-64 wine wine64 \
                 chromium fonts-liberation fonts-dejavu-core
 
+# Issue 17 (beyond one machine): PostgreSQL and Redis for the server's
+# second store and fan-out (tests start private instances of both), libuv
+# for the server's epoll-based libwebsockets, HAProxy for the cluster.
+DEB_PACKAGES += postgresql redis-server libpq-dev libhiredis-dev libuv1-dev haproxy
+
 .PHONY: all deps lws build build-asan build-tsan test test-plain test-asan test-tsan fuzz demo bench clean install api \
         minimal test-minimal bench-size windows test-windows
 
@@ -41,6 +46,7 @@ deps:
 
 lws:
 	scripts/build-lws.sh $(LWS_PREFIX)
+	scripts/build-lws.sh $(LWS_PREFIX)-uv libuv
 
 build: lws
 	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
@@ -146,6 +152,19 @@ demo: build
 BENCHES := bench_poll bench_journal bench_rtt bench_inbound bench_calls bench_idle bench_cost
 bench: build
 	@for b in $(BENCHES); do $(BUILD)/release/test/bench/$$b || exit 1; done
+
+# parley-server at scale (issue 17, test/bench/README.md): idle TLS
+# connections by the thousand (RSS, idle CPU, accept rate; libuv against
+# poll()) and messages persisted per second; a few minutes.
+.PHONY: bench-server
+bench-server: build
+	$(BUILD)/release/test/bench/bench_scale $(BENCH_SERVER_ARGS)
+
+# 100,000 simulated clients reconnecting to a backend that restarts
+# (test/sim/README.md): the reconnect spread, crash against goaway.
+.PHONY: sim
+sim: build
+	$(BUILD)/release/test/sim/sim_reconnect $(SIM_ARGS)
 
 # The delivery promise under fire (issue 3); CHAOS_ARGS="--seed N" replays a run.
 .PHONY: chaos

@@ -42,37 +42,62 @@ if(WIN32)
   set(PARLEY_WIN32_LIBS ws2_32 userenv psapi iphlpapi crypt32)
 endif()
 
-add_library(parley_lws INTERFACE)
-if(PARLEY_USE_SYSTEM_LWS)
-  pkg_check_modules(LWS REQUIRED IMPORTED_TARGET libwebsockets)
-  target_link_libraries(parley_lws INTERFACE PkgConfig::LWS)
-  set(PARLEY_PC_LWS -lwebsockets)
-  target_compile_definitions(parley_lws INTERFACE PARLEY_SYSTEM_LWS=1)
-else()
-  if(NOT EXISTS "${PARLEY_LWS_PREFIX}/lib/libwebsockets.a")
-    message(STATUS "Building libwebsockets 4.1.6 with mbedTLS into ${PARLEY_LWS_PREFIX}")
-    execute_process(COMMAND "${CMAKE_SOURCE_DIR}/scripts/build-lws.sh" "${PARLEY_LWS_PREFIX}"
+# parley_lws_build(TARGET PREFIX [VARIANT]): an interface target over the
+# static libwebsockets that scripts/build-lws.sh builds into PREFIX (once).
+function(parley_lws_build target prefix)
+  set(variant ${ARGN})
+  if(NOT EXISTS "${prefix}/lib/libwebsockets.a")
+    message(STATUS "Building libwebsockets 4.1.6 with mbedTLS ${variant} into ${prefix}")
+    execute_process(COMMAND "${CMAKE_SOURCE_DIR}/scripts/build-lws.sh" "${prefix}" ${variant}
                     RESULT_VARIABLE lws_rc)
     if(NOT lws_rc EQUAL 0)
       message(FATAL_ERROR "libwebsockets build failed (see above)")
     endif()
   endif()
+  add_library(${target} INTERFACE)
   # BEFORE: this prefix's lws_config.h must win over a system libwebsockets-dev
   # in /usr/include (a mix compiles, then crashes).
-  target_include_directories(parley_lws BEFORE INTERFACE "${PARLEY_LWS_PREFIX}/include")
+  target_include_directories(${target} BEFORE INTERFACE "${prefix}/include")
   # An imported target, so that CMake orders mbedTLS (and libcap, which lws
   # uses when the build host had it) after the archive on every link line.
-  add_library(parley_lws_archive STATIC IMPORTED)
-  set_target_properties(parley_lws_archive PROPERTIES
-                        IMPORTED_LOCATION "${PARLEY_LWS_PREFIX}/lib/libwebsockets.a")
+  add_library(${target}_archive STATIC IMPORTED)
+  set_target_properties(${target}_archive PROPERTIES
+                        IMPORTED_LOCATION "${prefix}/lib/libwebsockets.a")
   set(lws_deps parley_mbedtls Threads::Threads ${CMAKE_DL_LIBS} ${PARLEY_WIN32_LIBS})
-  file(STRINGS "${PARLEY_LWS_PREFIX}/include/lws_config.h" lws_has_cap
-       REGEX "^#define LWS_HAVE_LIBCAP")
+  file(STRINGS "${prefix}/include/lws_config.h" lws_has_cap REGEX "^#define LWS_HAVE_LIBCAP")
   if(lws_has_cap)
     find_library(CAP_LIB cap REQUIRED)
     list(APPEND lws_deps ${CAP_LIB})
-    set(PARLEY_PC_CAP -lcap)
+    set(PARLEY_PC_CAP -lcap PARENT_SCOPE)
   endif()
-  set_target_properties(parley_lws_archive PROPERTIES INTERFACE_LINK_LIBRARIES "${lws_deps}")
-  target_link_libraries(parley_lws INTERFACE parley_lws_archive)
+  if(variant STREQUAL "libuv")
+    pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
+    list(APPEND lws_deps PkgConfig::LIBUV)
+  endif()
+  set_target_properties(${target}_archive PROPERTIES INTERFACE_LINK_LIBRARIES "${lws_deps}")
+  target_link_libraries(${target} INTERFACE ${target}_archive)
+endfunction()
+
+if(PARLEY_USE_SYSTEM_LWS)
+  add_library(parley_lws INTERFACE)
+  pkg_check_modules(LWS REQUIRED IMPORTED_TARGET libwebsockets)
+  target_link_libraries(parley_lws INTERFACE PkgConfig::LWS)
+  set(PARLEY_PC_LWS -lwebsockets)
+  target_compile_definitions(parley_lws INTERFACE PARLEY_SYSTEM_LWS=1)
+else()
+  parley_lws_build(parley_lws "${PARLEY_LWS_PREFIX}")
+endif()
+
+# parley-server's own libwebsockets: the same source with lws' libuv event
+# loop (epoll), so that idle connections cost no CPU (docs/scaling.md). The
+# client library never links it. PARLEY_SERVER_LWS_UV=OFF (or a system
+# libwebsockets, or the prefix of a profile) serves with the poll() build.
+option(PARLEY_SERVER_LWS_UV "Serve parley-server with libwebsockets' libuv event loop" ON)
+set(PARLEY_LWS_UV_PREFIX "${PARLEY_LWS_PREFIX}-uv" CACHE PATH
+    "Prefix of the mbedTLS + libuv libwebsockets build (parley-server)")
+if(PARLEY_SERVER_LWS_UV AND NOT PARLEY_USE_SYSTEM_LWS AND NOT PARLEY_DEPS_PREFIX)
+  parley_lws_build(parley_server_lws "${PARLEY_LWS_UV_PREFIX}" libuv)
+else()
+  add_library(parley_server_lws INTERFACE)
+  target_link_libraries(parley_server_lws INTERFACE parley_lws)
 endif()

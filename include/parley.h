@@ -188,6 +188,41 @@ PARLEY_API int parley_config_clear_pins(parley_config *cfg);
  * NOMEM. */
 PARLEY_API int parley_config_set_data_dir(parley_config *cfg, const char *dir);
 
+/* What PARLEY_OK from a call that queues an outbox item
+ * (parley_conversation_start, parley_conversation_start_about,
+ * parley_send_text, parley_postback,
+ * parley_track_event, parley_survey_submit, parley_survey_dismiss)
+ * promises when there is a data dir (or host storage).
+ *
+ * PARLEY_DURABILITY_WRITE (the default): the item has been written to the
+ * journal file on the caller's thread (a write(2) into the OS, no fsync),
+ * so killing or crashing the process right after the call loses nothing.
+ * The client's disk thread then syncs everything written so far in one
+ * fsync (a group commit; it starts as soon as there is something to sync,
+ * and what is written while it runs goes into the next one), and each
+ * message or reported item is then announced by a PARLEY_EV_MESSAGE_STATUS
+ * event with PARLEY_MSG_STORED (after its PENDING). A power loss or OS
+ * crash can lose the items whose STORED has not arrived: those written
+ * during the last fsync or two, typically a few milliseconds of the
+ * user's input (the time an fsync takes on the device). An item the
+ * server acknowledged first (SENT) gets no STORED: the server has it.
+ * parley_unsynced_count() says whether anything is still waiting for the
+ * disk (e.g. before the app is suspended).
+ *
+ * PARLEY_DURABILITY_SYNC: the call also fsyncs before it returns (the
+ * behaviour of 0.1): nothing the call accepted can be lost, not even
+ * by a power loss (as far as the device honours fsync), at the cost of an
+ * fsync on the caller's thread for each such call (milliseconds on phone
+ * or console flash). STORED follows PENDING at once.
+ *
+ * In both modes cursor moves, acks and the session token are written
+ * without an fsync, and cursors at most every half second: after a crash
+ * the host may get the last messages again, never lose one (docs/protocol.md, "The delivery
+ * promise"). Without a data dir nothing is durable and no STORED is reported. Errors: INVALID_ARG
+ * (NULL cfg, unknown mode). */
+enum parley_durability { PARLEY_DURABILITY_WRITE = 1, PARLEY_DURABILITY_SYNC = 2 };
+PARLEY_API int parley_config_set_durability(parley_config *cfg, int mode);
+
 /* Most items (conversation starts, messages) the outbox holds before
  * sends fail with PARLEY_ERR_FULL. Default 1000. Errors: INVALID_ARG (0). */
 PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
@@ -228,7 +263,9 @@ PARLEY_API int parley_config_set_encryption_key(parley_config *cfg, const unsign
  * and returns PARLEY_OK or a negative PARLEY_ERR_* (PARLEY_ERR_IO for
  * failures). All seven are required.
  * Thread: the thread doing the client's work (the host's for API calls, the
- * I/O thread otherwise), one call at a time per client.
+ * I/O thread otherwise) and the client's disk thread (sync, and the
+ * compaction's append, sync, rename and remove of "journal.tmp"), one
+ * call at a time per client: the library serialises them.
  *   size:     the file's length; PARLEY_ERR_NOT_FOUND when it does not exist.
  *   read:     the whole file, exactly `len` bytes, into `buf`.
  *   append:   add bytes at the end (creating the file); after a failure
@@ -369,8 +406,11 @@ typedef struct parley_client parley_client;
  * Does not connect: call parley_start() or parley_service().
  * Process-wide effects of the networking layer (libwebsockets, linked
  * privately into libparley): SIGPIPE is set to SIG_IGN the first time a
- * client is created, and DNS lookups are synchronous on the servicing thread.
- * With a data dir the journal is opened and replayed: unsent items are
+ * client is created. Host names are resolved on a short-lived helper thread
+ * per connection attempt (the system's resolver), never on the thread that
+ * services the client.
+ * With a data dir the journal is opened and replayed (on the calling
+ * thread), and the client's disk thread starts: unsent items are
  * resent after the next connection's welcome, in order, and conversations
  * started before are known again (parley_send_text works for them).
  * Errors: INVALID_ARG (NULL), CONFIG (url or app id missing), INSECURE (ws://
@@ -385,7 +425,14 @@ PARLEY_API int parley_client_new(const parley_config *cfg, parley_client **out);
 PARLEY_API void parley_client_free(parley_client *pc);
 
 /* Starts the client's own I/O thread, which connects and stays connected
- * (reconnecting by itself) until parley_stop().
+ * (reconnecting by itself) until parley_stop(). The recommended mode for a
+ * game: the host's thread only calls the API and parley_poll(), which never
+ * touch the network or wait for the disk; the TLS handshake, name lookups
+ * and reads all happen on the I/O thread, which sleeps in poll() while
+ * idle (it wakes for keepalive and the engine's own timers only). The
+ * client's threads never preempt the host's when a call wakes them (on
+ * Linux and Android they run as SCHED_BATCH: same priority and CPU share,
+ * but a woken one waits for a free CPU or its turn).
  * Errors: INVALID_ARG, STATE (already started), THREAD. */
 PARLEY_API int parley_start(parley_client *pc);
 
@@ -402,12 +449,20 @@ PARLEY_API int parley_stop(parley_client *pc);
  * Errors: INVALID_ARG. */
 PARLEY_API int parley_reconnect_now(parley_client *pc);
 
-/* Host-driven mode (no thread): does the client's pending network work and
- * returns. timeout_ms 0 makes one non-blocking pass; a positive value keeps
- * servicing up to that long (non-blocking passes with 2 ms naps between),
- * returning early once an event is ready for parley_poll(). The first call
- * starts connecting. Call it from one thread at a time. Errors: INVALID_ARG
- * (NULL, negative timeout), STATE (the I/O thread is running). */
+/* Host-driven mode (no I/O thread): does the client's pending network work
+ * and returns. timeout_ms 0 makes one non-blocking pass (a game calls it
+ * once per frame). A positive value waits in poll() on the connection's
+ * socket and the client's timers for up to timeout_ms and returns as soon
+ * as an event is ready for parley_poll() (one that an API call on another
+ * thread queues, or the disk thread's STORED, included); it never naps,
+ * and while idle wakes only for keepalive and the engine's timers. The
+ * first call starts connecting; the name lookup runs on a helper thread,
+ * and the TLS handshake is spread over calls, a step per call once 200 us
+ * have passed, so a single call during a connect stays near the cost of
+ * one public-key operation (docs/architecture.md, "The TLS handshake in
+ * host-driven mode": about 4 ms on a slow 2-core VM; none after connecting).
+ * Call it from one thread at a time. Errors: INVALID_ARG (NULL, negative
+ * timeout), STATE (the I/O thread is running). */
 PARLEY_API int parley_service(parley_client *pc, int timeout_ms);
 
 /* Identifies the user. `user_id` (1..128 printable ASCII bytes) is required;
@@ -481,7 +536,8 @@ PARLEY_API int parley_set_device_fact(parley_client *pc, const char *key, const 
 /* Tracks an event: `name` (1..64 printable ASCII) and optional metadata
  * (`json_object`, NULL or one JSON object of at most 4096 bytes, 8 levels;
  * strings inside are redacted). It rides the durable outbox like a message
- * (journaled and synced before PARLEY_OK, resent until acknowledged) and
+ * (journaled before PARLEY_OK as parley_config_set_durability() says,
+ * resent until acknowledged) and
  * may trigger proactive messages or surveys on the server.
  * Errors: INVALID_ARG, TOO_LONG (also: the frame would exceed the frame
  * limit, docs/protocol.md "Limits"; nothing was queued), CONSENT (context
@@ -492,8 +548,9 @@ PARLEY_API int parley_track_event(parley_client *pc, const char *name, const cha
  * of UTF-8). Works offline: the id is minted locally and the request is
  * queued. The new conversation's id ("c-<uuid>") is written to `conv_id_out`
  * (at least PARLEY_ID_SIZE bytes; may be NULL). With a data dir, PARLEY_OK
- * means the request is durably in the journal (synced to disk). It
- * carries a context snapshot like parley_send_text().
+ * means the request is in the journal (parley_config_set_durability() says
+ * when it is on stable storage). It carries a context snapshot like
+ * parley_send_text().
  * Errors: INVALID_ARG, TOO_LONG, FULL (outbox cap), IO (the journal could not
  * be written: nothing was queued), NOMEM. */
 PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject, char *conv_id_out,
@@ -536,9 +593,12 @@ PARLEY_API int parley_conversation_start_about(parley_client *pc, const char *su
  * outbox, a PARLEY_MSG_PENDING status event follows, and the client id of
  * the message (a UUIDv4) is written to `msg_id_out` (PARLEY_ID_SIZE bytes; may
  * be NULL). It is resent after reconnects until the server acknowledges it.
- * With a data dir, PARLEY_OK means it is durably in the journal (synced to
- * disk): it survives the process being killed and is resent by the next
- * client on the same data dir; the server deduplicates by client id.
+ * With a data dir, PARLEY_OK means it is in the journal: it survives the
+ * process being killed and is resent by the next client on the same data
+ * dir (the server deduplicates by client id); it survives a power loss
+ * once its PARLEY_MSG_STORED arrives, or at once with
+ * PARLEY_DURABILITY_SYNC (parley_config_set_durability()). The call never
+ * waits for the disk in the default mode.
  * Errors: INVALID_ARG (NULL, empty, not UTF-8), NOT_FOUND (conversation not
  * known to this client), TOO_LONG (the text is over its limit, or the frame
  * would exceed the frame limit even without a snapshot: nothing was queued),
@@ -550,6 +610,15 @@ PARLEY_API int parley_conversation_start_about(parley_client *pc, const char *su
  * and leaves the outbox. */
 PARLEY_API int parley_send_text(parley_client *pc, const char *conv_id, const char *text,
                                 char *msg_id_out, size_t out_size);
+
+/* How many of the client's writes to its journal are not yet known to be
+ * on stable storage: 0 once everything the client wrote (items, cursors,
+ * acks) survives a power loss. With PARLEY_DURABILITY_WRITE the disk
+ * thread brings it back to 0 within an fsync or two; a host that must be
+ * sure before its process may be frozen or killed (a mobile app going to
+ * the background) polls it. Always 0 without a data dir. Any thread;
+ * never blocks. Errors: INVALID_ARG. */
+PARLEY_API int parley_unsynced_count(parley_client *pc, uint32_t *out);
 
 /* Number of items (conversation starts, messages) waiting in the outbox for
  * the server's acknowledgement, including those loaded from the data dir.
@@ -596,7 +665,11 @@ enum parley_conn_state { /* parley_event_state() of PARLEY_EV_CONNECTION */
 enum parley_msg_state { /* parley_event_state() of PARLEY_EV_MESSAGE_STATUS */
                         PARLEY_MSG_PENDING = 1, /* in the outbox */
                         PARLEY_MSG_SENT = 2,    /* acknowledged by the server */
-                        PARLEY_MSG_FAILED = 3 /* rejected for good; reason in parley_event_text() */
+                        PARLEY_MSG_FAILED =
+                            3, /* rejected for good; reason in parley_event_text() */
+                        /* on stable storage in the data dir (survives a power
+                         * loss); see parley_config_set_durability() */
+                        PARLEY_MSG_STORED = 4
 };
 
 enum parley_conv_state { /* parley_event_state() of PARLEY_EV_CONVERSATION */
@@ -958,7 +1031,8 @@ PARLEY_API int parley_survey_question_visible(parley_survey_response *resp,
 
 /* Submits the answers of the shown questions (answers to questions hidden
  * by a condition are dropped) through the durable outbox, like a message:
- * journaled and synced before PARLEY_OK, resent until the server
+ * journaled before PARLEY_OK (parley_config_set_durability()), resent
+ * until the server
  * acknowledges it, counted once. Its client id goes to cid_out
  * (PARLEY_ID_SIZE bytes, may be NULL) and it is reported with
  * PARLEY_EV_MESSAGE_STATUS PENDING, SENT or FAILED under that id.

@@ -102,6 +102,17 @@ int parley_send_text(parley_client *pc, const char *conv_id, const char *text, c
     return rc == PARLEY_OK ? copy_id(id, msg_id_out, out_size) : rc;
 }
 
+/* Two atomic loads: no lock, so a host may ask every frame. */
+int parley_unsynced_count(parley_client *pc, uint32_t *out)
+{
+    if (!pc || !out)
+        return PARLEY_ERR_INVALID_ARG;
+    uint64_t synced = pl_journal_synced(pc->journal), written = pl_journal_written(pc->journal);
+    uint64_t n = written > synced ? written - synced : 0;
+    *out = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+    return PARLEY_OK;
+}
+
 int parley_outbox_count(parley_client *pc, uint32_t *out)
 {
     if (!pc || !out)

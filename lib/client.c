@@ -101,7 +101,7 @@ int parley_poll(parley_client *pc, parley_event **out)
     int resume = atomic_load(&pc->rx_paused) && queue_low(pc);
     pl_mutex_unlock(&pc->evlock);
     if (resume && !atomic_exchange(&pc->resume_asked, 1))
-        pl_transport_wake(pc->tr);
+        pl_client_kick(pc);
     if (!ev)
         return PARLEY_ERR_AGAIN;
     *out = ev;
@@ -292,6 +292,7 @@ static int create_session(parley_client *pc, const parley_config *cfg, const pl_
         .backoff_max_ms = cfg->backoff_max_ms,
         .outbox_cap = cfg->outbox_cap,
         .journal = pc->journal,
+        .sync_items = cfg->durability == PARLEY_DURABILITY_SYNC,
     };
     pc->sess = pl_sess_new(&pc->alloc, &sc, pc->rand, &pc->log);
     return pc->sess ? PARLEY_OK : PARLEY_ERR_NOMEM;
@@ -381,13 +382,21 @@ static int open_journal(parley_client *pc, const parley_config *cfg)
     pl_journal_io io;
     int rc = PARLEY_OK;
     if (cfg->has_storage) {
-        pc->host = (pl_storage_host){cfg->storage, cfg->storage_user};
-        pl_storage_host_io(&pc->host, &io);
+        /* ops.version set only once the lock exists: it says there is one to destroy. */
+        rc = pl_storage_host_io(&pc->host, &io);
+        if (rc == PARLEY_OK) {
+            pc->host.ops = cfg->storage;
+            pc->host.user = cfg->storage_user;
+        }
+        pc->jio = io;
     } else {
         rc = pl_journal_file_io(&pc->alloc, cfg->data_dir, &io, &pc->jio_state);
+        /* The uploads' spool files get a file backend of their own: the
+         * journal's caches the handles its disk thread uses too. */
+        if (rc == PARLEY_OK)
+            rc = pl_journal_file_io(&pc->alloc, cfg->data_dir, &pc->jio, &pc->spool_state);
     }
     if (rc == PARLEY_OK) {
-        pc->jio = io;
         pc->has_jio = 1;
         rc = pl_journal_open(&pc->alloc, &io, cfg->has_key ? cfg->enc_key : NULL, &pc->log,
                              &pc->journal);
@@ -413,6 +422,8 @@ static int create_transport(parley_client *pc, const parley_config *cfg)
         .ca_pem_len = cfg->ca_pem_len,
         .pins = cfg->pins[0],
         .n_pins = cfg->n_pins,
+        .resolve = cfg->resolve,
+        .resolve_user = cfg->resolve_user,
     };
     return pl_transport_new(&pc->alloc, &tc, &transport_cbs, pc, &pc->log, &pc->tr);
 }
@@ -422,6 +433,22 @@ static int check_config(const parley_config *cfg)
     if (!cfg->url || !cfg->app_id)
         return PARLEY_ERR_CONFIG;
     return pl_transport_check_url(cfg->url, cfg->allow_insecure);
+}
+
+/* On the disk thread, after a group commit: the items it made durable are
+ * reported STORED. A parley_service() waiting on another thread returns
+ * for them; the I/O thread has nothing to do with them. */
+static void disk_synced(void *user)
+{
+    parley_client *pc = user;
+    pl_mutex_lock(&pc->lock);
+    uint32_t before = atomic_load(&pc->ev_count);
+    pl_sess_on_synced(pc->sess, pl_journal_synced(pc->journal));
+    collect_events(pc);
+    int more = atomic_load(&pc->ev_count) > before;
+    pl_mutex_unlock(&pc->lock);
+    if (more && !pc->threaded && atomic_load(&pc->in_service))
+        pl_transport_wake(pc->tr);
 }
 
 static int init_client(parley_client *pc, const parley_config *cfg)
@@ -435,9 +462,12 @@ static int init_client(parley_client *pc, const parley_config *cfg)
     pl_device_read(&dev);
     if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg, &dev)) != PARLEY_OK ||
         (rc = create_context(pc, cfg, &dev)) != PARLEY_OK ||
-        (rc = create_features(pc, cfg)) != PARLEY_OK)
+        (rc = create_features(pc, cfg)) != PARLEY_OK ||
+        (rc = create_transport(pc, cfg)) != PARLEY_OK)
         return rc;
-    return create_transport(pc, cfg);
+    return pc->journal
+               ? pl_disk_start(&pc->alloc, pc->journal, &pc->log, disk_synced, pc, &pc->disk)
+               : PARLEY_OK;
 }
 
 int parley_client_new(const parley_config *cfg, parley_client **out)
@@ -483,6 +513,14 @@ void parley_client_free(parley_client *pc)
         return;
     if (pc->threaded)
         parley_stop(pc);
+    /* The cursors' last moves, then one last commit: a clean exit leaves
+     * everything on stable storage. */
+    if (pc->sess) {
+        pl_mutex_lock(&pc->lock);
+        pl_sess_flush(pc->sess);
+        pl_mutex_unlock(&pc->lock);
+    }
+    pl_disk_stop(pc->disk);
     pl_transport_free(pc->tr);
     pl_push_free(pc->push);
     pl_downloads_free(pc->downloads);
@@ -499,6 +537,10 @@ void parley_client_free(parley_client *pc)
     pl_journal_close(pc->journal);
     if (pc->jio_state)
         pl_journal_file_io_free(&pc->alloc, pc->jio_state);
+    if (pc->spool_state)
+        pl_journal_file_io_free(&pc->alloc, pc->spool_state);
+    if (pc->host.ops.version)
+        pl_storage_host_done(&pc->host);
     pl_rand_free(pc->rand);
     pl_event_queue_clear(&pc->events);
     pl_mutex_destroy(&pc->lock);
@@ -523,11 +565,12 @@ static void go_online(parley_client *pc)
 static void io_thread(void *arg)
 {
     parley_client *pc = arg;
+    pl_thread_yield_to_host();
     pl_mutex_lock(&pc->lock);
     go_online(pc);
     pl_mutex_unlock(&pc->lock);
     while (atomic_load(&pc->running))
-        pl_transport_service(pc->tr, 1);
+        pl_transport_service(pc->tr, -1);
 }
 
 int parley_start(parley_client *pc)
@@ -586,14 +629,35 @@ int parley_reconnect_now(parley_client *pc)
     return pl_client_leave(pc, PARLEY_OK);
 }
 
-/* Frames wait for the connection. */
-static int writing(parley_client *pc)
+/* Host-driven mode: the transport's follow-up of API calls made while no
+ * thread was servicing (pl_client_leave). */
+static void pump_if_due(parley_client *pc)
 {
+    if (!atomic_load(&pc->pump_due))
+        return;
     pl_mutex_lock(&pc->lock);
-    int w =
-        pc->connection && (pl_sess_want(pc->sess, pl_clock_mono_ms(), NULL) & PL_SESS_WANT_WRITE);
+    atomic_store(&pc->pump_due, 0);
+    pump(pc);
     pl_mutex_unlock(&pc->lock);
-    return w;
+}
+
+/* Waits in lws' poll() on the connection's socket, its timers and the
+ * cancel pipe, for at most the time left: no naps, and a wake-up only when
+ * something happened. */
+static int service_for(parley_client *pc, int timeout_ms)
+{
+    int64_t end = pl_clock_mono_ms() + timeout_ms;
+    int rc = PARLEY_OK;
+    for (;;) {
+        pump_if_due(pc);
+        int64_t left = end - pl_clock_mono_ms();
+        if (atomic_load(&pc->ev_count) > 0 || left <= 0)
+            left = 0; /* one pass without waiting, then return */
+        rc = pl_transport_service(pc->tr, (int)left);
+        if (rc != PARLEY_OK || left == 0 || atomic_load(&pc->ev_count) > 0 ||
+            pl_clock_mono_ms() >= end)
+            return rc;
+    }
 }
 
 int parley_service(parley_client *pc, int timeout_ms)
@@ -602,39 +666,44 @@ int parley_service(parley_client *pc, int timeout_ms)
         return PARLEY_ERR_INVALID_ARG;
     if (pc->threaded)
         return PARLEY_ERR_STATE;
+    /* Before looking at pump_due: an API call on another thread either
+     * sees this and wakes the poll, or is seen by pump_if_due. */
+    atomic_store(&pc->in_service, 1);
     pl_mutex_lock(&pc->lock);
     go_online(pc);
     pl_mutex_unlock(&pc->lock);
-    int64_t end = pl_clock_mono_ms() + timeout_ms;
-    for (;;) {
-        int rc = pl_transport_service(pc->tr, 0);
-        if (rc != PARLEY_OK)
-            return rc;
-        int64_t left = end - pl_clock_mono_ms();
-        if (left <= 0 || atomic_load(&pc->ev_count) > 0)
-            return PARLEY_OK;
-        /* lws 4.1 cannot wait with a timeout (lws_service ignores it), so a
-         * bounded wait is short non-blocking passes with naps between; but
-         * not while frames wait to be written (a pass writes one): an
-         * attachment's chunks would otherwise go one per nap. */
-        if (!writing(pc))
-            pl_clock_sleep_ms(left < 2 ? (int)left : 2);
-    }
+    int rc = service_for(pc, timeout_ms);
+    atomic_store(&pc->in_service, 0);
+    return rc;
 }
 
 /* ---- host API ------------------------------------------------------------- */
 
-/* Host API calls run the session under the lock, then wake the servicing
- * thread so it acts on whatever the call queued. */
+/* Host API calls run the session under the lock, then make the servicing
+ * thread act on whatever the call queued. */
 void pl_client_enter(parley_client *pc)
 {
     pl_mutex_lock(&pc->lock);
 }
 
+/* In host-driven mode with nobody servicing, the next parley_service()
+ * does it (a game calls the API and parley_service() on one thread: no
+ * cancel-pipe write per call); otherwise the servicing thread is woken. */
 int pl_client_leave(parley_client *pc, int rc)
 {
     collect_events(pc);
     pl_mutex_unlock(&pc->lock);
-    pl_transport_wake(pc->tr);
+    pl_client_kick(pc);
     return rc;
+}
+
+void pl_client_kick(parley_client *pc)
+{
+    if (pc->threaded) {
+        pl_transport_wake(pc->tr);
+        return;
+    }
+    atomic_store(&pc->pump_due, 1);
+    if (atomic_load(&pc->in_service))
+        pl_transport_wake(pc->tr);
 }

@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 
+#include "disk.h"
 #include "feature/downloads.h"
 #include "feature/history.h"
 #include "feature/postbacks.h"
@@ -32,9 +33,13 @@ struct parley_client {
     pl_rand *rand;
     void *jio_state;      /* the journal's file backend */
     pl_storage_host host; /* or the host's storage */
-    pl_journal_io jio;    /* what the journal was opened over: spools attachments too */
+    /* Where uploads spool the host's bytes: the host's storage, or a file
+     * backend of its own over the data dir (spool_state). */
+    pl_journal_io jio;
+    void *spool_state;
     int has_jio;
     pl_journal *journal;
+    pl_disk *disk; /* the journal's syncs and compactions; with a journal */
     pl_sess *sess;
     /* The feature modules (lib/feature/), each plugged into the session. */
     pl_ctx *ctx; /* the user's context */
@@ -68,14 +73,23 @@ struct parley_client {
     pl_thread thread;
     atomic_int running;
     int threaded;
+    /* Host-driven mode: a thread is inside parley_service(); else an API
+     * call leaves the transport's follow-up (pump_due) to the next
+     * parley_service() instead of writing lws' cancel pipe. */
+    atomic_int in_service;
+    atomic_int pump_due;
 };
 
 /* Every host API call that touches the engine runs between these: enter
  * takes the lock; leave hands the events produced to the host's queue,
- * unlocks, wakes the servicing thread so it acts on what the call queued,
- * and returns rc. */
+ * unlocks, has the servicing thread act on what the call queued
+ * (pl_client_kick), and returns rc. */
 void pl_client_enter(parley_client *pc);
 int pl_client_leave(parley_client *pc, int rc);
+/* Makes the servicing thread look at the session again: wakes the I/O
+ * thread, or a parley_service() running on another thread; with nobody
+ * servicing, the next parley_service() does it. Without the lock. */
+void pl_client_kick(parley_client *pc);
 
 /* Journals pc->anon_id (synced), when the client has a journal. Under
  * the lock. PARLEY_OK, IO or NOMEM. */

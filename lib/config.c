@@ -25,6 +25,7 @@ parley_config *parley_config_new(void)
     cfg->max_events = PARLEY_DEFAULT_MAX_EVENTS;
     cfg->max_event_bytes = PARLEY_DEFAULT_MAX_EVENT_BYTES;
     cfg->default_redactor = 1;
+    cfg->durability = PARLEY_DURABILITY_WRITE;
     return cfg;
 }
 
@@ -125,6 +126,20 @@ int parley_config_set_data_dir(parley_config *cfg, const char *dir)
     if (!cfg || !dir || !*dir)
         return PARLEY_ERR_INVALID_ARG;
     return replace(&cfg->data_dir, dir);
+}
+
+int parley_config_set_durability(parley_config *cfg, int mode)
+{
+    if (!cfg || (mode != PARLEY_DURABILITY_WRITE && mode != PARLEY_DURABILITY_SYNC))
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->durability = mode;
+    return PARLEY_OK;
+}
+
+void pl_config_set_resolver(parley_config *cfg, pl_resolve_fn fn, void *user)
+{
+    cfg->resolve = fn;
+    cfg->resolve_user = user;
 }
 
 int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap)

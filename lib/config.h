@@ -42,6 +42,14 @@ struct parley_config {
     void *redact_user;
     int default_redactor;
     uint32_t local_history; /* messages per conversation; 0: none */
+    int durability;         /* PARLEY_DURABILITY_* */
+    /* How host names are resolved (NULL: the system's resolver); set only
+     * by tests, through pl_config_set_resolver. */
+    pl_resolve_fn resolve;
+    void *resolve_user;
 };
+
+/* Tests: resolve host names with `fn` on the lookup thread. */
+void pl_config_set_resolver(parley_config *cfg, pl_resolve_fn fn, void *user);
 
 #endif

@@ -3,16 +3,28 @@
 # prefix. Debian's binary package is built against OpenSSL; Parley's TLS must
 # be mbedTLS, so we rebuild the same source with LWS_WITH_MBEDTLS=ON, with the
 # small patches in scripts/lws-patches/ (each says why).
-# Usage: scripts/build-lws.sh PREFIX [CMAKE_ARG...]
+# Usage: scripts/build-lws.sh PREFIX [libuv] [CMAKE_ARG...]
+# With "libuv" the build also has lws' libuv event loop (epoll underneath),
+# linked in rather than loaded as a plugin, and the patches of
+# scripts/lws-patches/server/ (a TLS connection's memory): parley-server's
+# build (docs/scaling.md). The client library keeps the plain poll() build:
+# it holds one connection, and a host's own loop must not meet ours.
 # The extra arguments go to libwebsockets' configure step after ours (the
 # minimal and Windows profiles of scripts/build-deps.sh pass their own
 # mbedTLS, options and toolchain); they are part of the cache key.
 set -euo pipefail
-prefix=${1:?usage: build-lws.sh PREFIX [CMAKE_ARG...]}
+prefix=${1:?usage: build-lws.sh PREFIX [libuv] [CMAKE_ARG...]}
 shift
+variant=
+evlib=()
+if [ "${1:-}" = libuv ]; then
+    variant=libuv
+    evlib=(-DLWS_WITH_LIBUV=ON -DLWS_WITH_EVLIB_PLUGINS=OFF)
+    shift
+fi
 patches="$(cd "$(dirname "$0")" && pwd)/lws-patches"
 # A new stamp whenever the patches change, so cached builds are redone.
-stamp="$prefix/.parley-lws-4.1.6-mbedtls-p2"
+stamp="$prefix/.parley-lws-4.1.6-mbedtls-p3${variant:+-$variant-s3}"
 if [ $# -gt 0 ]; then
     stamp="$stamp-$(printf '%s\n' "$@" | sha256sum | cut -c1-16)"
 fi
@@ -29,7 +41,9 @@ if ! apt-get source --only-source libwebsockets >source.log 2>&1; then
 fi
 src=$(find . -maxdepth 1 -type d -name 'libwebsockets-4.1.6*' | head -n 1)
 [ -n "$src" ] || { echo "build-lws: expected libwebsockets 4.1.6 source, got: $(ls)" >&2; exit 1; }
-for p in "$patches"/*.patch; do
+extra=()
+[ "$variant" = libuv ] && extra=("$patches"/server/*.patch)
+for p in "$patches"/*.patch ${extra[@]+"${extra[@]}"}; do
     patch -p1 --forward --quiet -d "$src" <"$p" >patch.log 2>&1 \
         || { cat patch.log >&2; echo "build-lws: $p does not apply" >&2; exit 1; }
 done
@@ -43,11 +57,15 @@ cmake -S "$src" -B build \
     -DLWS_WITH_HTTP2=OFF \
     -DLWS_WITHOUT_TESTAPPS=ON -DLWS_WITH_MINIMAL_EXAMPLES=OFF \
     -DLWS_WITH_EXPORT_LWSTARGETS=OFF \
-    "$@" \
+    ${evlib[@]+"${evlib[@]}"} "$@" \
     >configure.log 2>&1 || { cat configure.log >&2; exit 1; }
 cmake --build build -j "${JOBS:-$(nproc)}" >build.log 2>&1 || { tail -50 build.log >&2; exit 1; }
 cmake --install build >install.log 2>&1 || { cat install.log >&2; exit 1; }
 grep -q '^#define LWS_WITH_MBEDTLS' "$prefix/include/lws_config.h" \
     || { echo "build-lws: built libwebsockets is not using mbedTLS" >&2; exit 1; }
+if [ "$variant" = libuv ]; then
+    grep -q '^#define LWS_WITH_LIBUV' "$prefix/include/lws_config.h" \
+        || { echo "build-lws: built libwebsockets has no libuv event loop" >&2; exit 1; }
+fi
 touch "$stamp"
 rm -rf "$work"

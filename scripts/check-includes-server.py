@@ -61,7 +61,7 @@ LAYERS = [
                   "api_attachments", "api_push"]),
     # The tables that register them, and the program.
     ("tables", ["frame_table", "api_routes"]),
-    ("main", ["main", "banner"]),
+    ("main", ["main", "banner", "evloop", "groupcommit"]),
 ]
 
 # Third-party headers and the only modules that may include them.
@@ -69,8 +69,9 @@ CONFINED = {
     "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
                   "store_surveys", "store_kb", "store_agents", "store_routing", "store_attach",
                   "store_push"},
-    "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook"},
-    "lws_config.h": {"main"},
+    "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop",
+                        "groupcommit"},
+    "lws_config.h": {"main", "evloop"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)

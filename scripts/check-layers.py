@@ -28,7 +28,7 @@ import sys
 # `files` are glob patterns relative to lib/. The public header parley.h is
 # outside lib/ and open to every layer.
 LAYERS = [
-    ("facade", ["client.*", "config.*", "errors.c", "version.c", "api_*.c"],
+    ("facade", ["client.*", "config.*", "disk.*", "errors.c", "version.c", "api_*.c"],
      "every layer: the host's calls, locks, I/O thread, event queue",
      ["feature", "session", "codec", "store", "model", "transport", "platform", "util"]),
     ("feature", ["feature/*"],

@@ -282,7 +282,7 @@ static const struct {
 };
 
 static const char *const known_options[] = {"url", "app_id", "ca_file", "ca_pem", "pins", "data_dir",
-    "outbox_cap", "event_limits", "encryption_key", "log_level", "allow_insecure", "reconnect",
+    "durability", "outbox_cap", "event_limits", "encryption_key", "log_level", "allow_insecure", "reconnect",
     "context_limits", "app_version", "consent", "redactor", "default_redactor", "local_history", NULL};
 
 static void check_option_names(lua_State *L)
@@ -336,6 +336,10 @@ static void apply_numbers(lua_State *L, parley_config *cfg)
     lua_getfield(L, 1, "outbox_cap");
     if (!lua_isnil(L, -1))
         check(L, parley_config_set_outbox_cap(cfg, arg_u32(L, -1)), "parley_config_set_outbox_cap");
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "durability");
+    if (!lua_isnil(L, -1))
+        check(L, parley_config_set_durability(cfg, (int)arg_u32(L, -1)), "parley_config_set_durability");
     lua_pop(L, 1);
     lua_getfield(L, 1, "local_history");
     if (!lua_isnil(L, -1))
@@ -659,6 +663,14 @@ static int l_send_text(lua_State *L)
     char out[PARLEY_ID_SIZE];
     check(L, parley_send_text(c->pc, arg_str(L, 2), arg_str(L, 3), out, sizeof out), "parley_send_text");
     return push_id(L, out);
+}
+
+static int l_unsynced_count(lua_State *L)
+{
+    uint32_t n = 0;
+    check(L, parley_unsynced_count(to_client(L, 1)->pc, &n), "parley_unsynced_count");
+    lua_pushnumber(L, n);
+    return 1;
 }
 
 static int l_outbox_count(lua_State *L)
@@ -1176,7 +1188,7 @@ static const luaL_Reg client_methods[] = {
     {"set_consent", l_set_consent}, {"set_attribute", l_set_attribute}, {"set_attribute_json", l_set_attribute_json},
     {"set_screen", l_set_screen}, {"add_breadcrumb", l_add_breadcrumb}, {"set_device_fact", l_set_device_fact},
     {"track_event", l_track_event}, {"conversation_start", l_conversation_start}, {"send_text", l_send_text},
-    {"outbox_count", l_outbox_count}, {"postback", l_postback}, {"set_typing", l_set_typing},
+    {"outbox_count", l_outbox_count}, {"unsynced_count", l_unsynced_count}, {"postback", l_postback}, {"set_typing", l_set_typing},
     {"mark_read", l_mark_read}, {"unread_count", l_unread_count}, {"list_conversations", l_list_conversations},
     {"load_history", l_load_history}, {"search_articles", l_search_articles}, {"get_article", l_get_article},
     {"survey_response", l_survey_response}, {"dismiss_survey", l_dismiss_survey},

@@ -48,6 +48,12 @@ static const pl_const pl_log_level[] = {
     {NULL, 0}
 };
 
+static const pl_const pl_durability[] = {
+    {"WRITE", 1},
+    {"SYNC", 2},
+    {NULL, 0}
+};
+
 static const pl_const pl_redact_field[] = {
     {"MESSAGE", 1},
     {"ATTRIBUTE", 2},
@@ -99,6 +105,7 @@ static const pl_const pl_msg_state[] = {
     {"PENDING", 1},
     {"SENT", 2},
     {"FAILED", 3},
+    {"STORED", 4},
     {NULL, 0}
 };
 
@@ -177,6 +184,7 @@ typedef struct pl_enum {
 static const pl_enum pl_enums[] = {
     {"ErrorCode", pl_error_code, 0},
     {"LogLevel", pl_log_level, 0},
+    {"Durability", pl_durability, 0},
     {"RedactField", pl_redact_field, 0},
     {"Severity", pl_severity, 0},
     {"EventType", pl_event_type, 0},
@@ -218,6 +226,7 @@ static const char *const pl_api_functions[] = {
     "parley_config_add_pin",
     "parley_config_clear_pins",
     "parley_config_set_data_dir",
+    "parley_config_set_durability",
     "parley_config_set_outbox_cap",
     "parley_config_set_event_limits",
     "parley_config_set_encryption_key",
@@ -255,6 +264,7 @@ static const char *const pl_api_functions[] = {
     "parley_conversation_start",
     "parley_conversation_start_about",
     "parley_send_text",
+    "parley_unsynced_count",
     "parley_outbox_count",
     "parley_poll",
     "parley_event_free",

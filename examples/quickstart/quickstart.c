@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 
     int replies = 0;
     for (int frame = 0; frame < 1000 && !replies; frame++) { /* your main loop */
-        parley_service(pc, 10); /* or parley_start(pc) once, for an I/O thread */
+        parley_service(pc, 16); /* waits up to 16 ms for the network; a game: 0, or parley_start */
         parley_event *ev;
         while (parley_poll(pc, &ev) == PARLEY_OK) {
             if (parley_event_type(ev) == PARLEY_EV_MESSAGE) {

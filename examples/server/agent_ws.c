@@ -7,6 +7,7 @@
 #include <libwebsockets.h>
 
 #include "outq.h"
+#include "store.h"
 #include "websession.h"
 
 struct agent_conn {
@@ -15,6 +16,7 @@ struct agent_conn {
     caller who;
     outq q;
     int closing; /* session.end sent: close once flushed */
+    int held;    /* frames wait for the open group of writes (store.h) */
     struct agent_conn *next;
 };
 
@@ -38,21 +40,45 @@ int agent_ws_count(const server *s, const char *agent)
     return n;
 }
 
+/* A console reconnects and loads its lists again. */
+static void drop(agent_conn *c, const char *why)
+{
+    fprintf(stderr, "parley-server: agent channel of %s: %s, dropped\n", c->who.name, why);
+    outq_clear(&c->q);
+    c->closing = 1;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* A frame queued while a group of writes is open waits for its commit. */
 void agent_ws_send(agent_conn *c, const char *json)
 {
     if (c->closing)
         return;
     if (outq_push(&c->q, json, strlen(json), (size_t)c->s->abuse.outq_kb * 1024)) {
-        /* A console that stops reading is dropped; it reconnects and
-         * loads its lists again. */
-        fprintf(stderr, "parley-server: agent channel of %s: output queue full, dropped\n",
-                c->who.name);
-        outq_clear(&c->q);
-        c->closing = 1;
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        drop(c, "output queue full");
         return;
     }
-    lws_callback_on_writable(c->wsi);
+    c->q.tail->hold = store_group_pending(c->s->store);
+    if (c->q.tail->hold)
+        c->held = 1;
+    else
+        lws_callback_on_writable(c->wsi);
+}
+
+/* The few consoles are walked in full. */
+void agent_ws_group_done(server *s, int committed)
+{
+    agent_conn *c;
+
+    for (c = s->aconns; c; c = c->next) {
+        if (!c->held)
+            continue;
+        c->held = 0;
+        if (committed)
+            lws_callback_on_writable(c->wsi);
+        else if (!c->closing)
+            drop(c, "the database could not commit");
+    }
 }
 
 void agent_ws_broadcast(server *s, const char *json)
@@ -136,6 +162,8 @@ static int on_writeable(agent_conn *c)
 
     if (!it)
         return c->closing ? -1 : 0;
+    if (it->hold > store_group_committed(c->s->store))
+        return 0; /* agent_ws_group_done asks again */
     if (lws_write(c->wsi, it->buf + LWS_PRE, it->len, LWS_WRITE_TEXT) < (int)it->len)
         return -1;
     outq_pop(&c->q);

@@ -25,6 +25,9 @@ const caller *agent_ws_caller(const agent_conn *c);
 /* Queues a frame (JSON text) to one channel / to all of them. */
 void agent_ws_send(agent_conn *c, const char *json);
 void agent_ws_broadcast(server *s, const char *json);
+/* The open group of writes was committed (`committed` 1) or rolled back
+ * (0): the frames held for it go out, or their channels are dropped. */
+void agent_ws_group_done(server *s, int committed);
 /* Channels open for `agent`. */
 int agent_ws_count(const server *s, const char *agent);
 /* Sends {"t":"session.end","reason"} and closes (4001) the channels of the

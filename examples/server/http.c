@@ -76,9 +76,21 @@ unsigned http_error(cJSON **out, unsigned status, const char *message)
 
 /* ---- responses ---- */
 
+/* What an answer reports must be durable before it leaves: the open group
+ * of writes (store.h) is committed first. 0, or -1 when it was lost. */
+static int durable(struct lws *wsi)
+{
+    server *s = server_of(wsi);
+
+    return s->commit_now ? s->commit_now(s) : 0;
+}
+
 /* Takes ownership of `json`. Returns 0, or -1 (close) when out of memory. */
 static int respond(struct lws *wsi, http_req *r, unsigned status, cJSON *json)
 {
+    if (durable(wsi))
+        status =
+            http_error(&json, HTTP_STATUS_SERVICE_UNAVAILABLE, "the database could not commit");
     r->resp = json ? cJSON_PrintUnformatted(json) : NULL;
     cJSON_Delete(json);
     if (!r->resp)
@@ -94,6 +106,13 @@ static int respond(struct lws *wsi, http_req *r, unsigned status, cJSON *json)
 /* The handler's raw answer (caller.raw), kept where the body is sent from. */
 static int respond_raw(struct lws *wsi, http_req *r, unsigned status)
 {
+    cJSON *json = NULL;
+
+    if (durable(wsi)) {
+        status =
+            http_error(&json, HTTP_STATUS_SERVICE_UNAVAILABLE, "the database could not commit");
+        return respond(wsi, r, status, json);
+    }
     r->resp = r->me.raw;
     r->resp_len = r->me.raw_len;
     r->status = status;

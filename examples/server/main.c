@@ -1,7 +1,6 @@
 /* parley-server: the reference support backend for libparley. One process,
  * one lws service thread: the parley.v1 WebSocket endpoint at "/" and the
  * agents' HTTP API under "/api/", both on one port, stored in SQLite. */
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +23,14 @@
 #include "blobs.h"
 #include "console.h"
 #include "deliver.h"
+#include "evloop.h"
 #include "pwhash.h"
 #include "sla.h"
 #include "sla_policy.h"
 #include "webhook.h"
 #include "flow.h"
 #include "frame_table.h"
+#include "groupcommit.h"
 #include "http.h"
 #include "kb.h"
 #include "pacer.h"
@@ -47,6 +48,11 @@
 #define AGENT_TOKEN_MAX 256
 #define SHUTDOWN_GRACE_MS 2000
 #define GOAWAY_RECONNECT_MS 1000
+/* The goaway's delays spread over this window (--drain-window-ms): the
+ * clients of a drained instance arrive at the others over 10 s rather than
+ * at once. The protocol's limit on reconnect_ms bounds it. */
+#define DRAIN_WINDOW_MS 10000
+#define DRAIN_WINDOW_LIMIT_MS 3600000L
 /* The shipped example bot flow, knowledge base and surveys (--bot, --kb and
  * --surveys override them) are found beside an installed server, in
  * PARLEY_SERVER_INSTALLED_DATA relative to its executable (../share/parley),
@@ -92,6 +98,9 @@ typedef struct options {
     const char *push_webhook, *push_ca;
     secret_src push_secret;
     int push_preview;
+    evloop_kind loop; /* --event-loop */
+    int per_write;    /* --group-commit off */
+    long drain_window_ms;
     /* The agent workspace (docs/agent-console.md). */
     const char *add_agent, *role, *display_name;
     int password_stdin;
@@ -109,15 +118,6 @@ typedef struct options {
 typedef struct secrets {
     char *agent_token, *jwt_secret, *hmac_secret;
 } secrets;
-
-/* Written by the signal handler, read by the service loop: the one piece of
- * process-global state, because a signal handler has no other way in. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
 
 static void usage(FILE *out)
 {
@@ -162,6 +162,13 @@ static void usage(FILE *out)
             "  --push-secret-file FILE  sign push bodies (X-Parley-Signature)\n"
             "  --push-ca PEM      trust anchors for an https:// push webhook (default: system)\n"
             "  --push-preview on|off  a redacted preview of the text (default on)\n"
+            "  --event-loop poll|libuv  libwebsockets' event loop (default: libuv when\n"
+            "                     built with it; poll() scans every connection on\n"
+            "                     each wake-up: for comparisons)\n"
+            "  --drain-window-ms N  on SIGTERM or SIGINT, the goaway's reconnect delays\n"
+            "                     are spread over N ms (default %d; docs/scaling.md)\n"
+            "  --group-commit on|off  off: every write syncs by itself instead of\n"
+            "                     one sync per loop turn (default on; for comparisons)\n"
             "  --routing FILE     triage and routing rules: teams, office hours, scores,\n"
             "                     routes (docs/routing.md; default: none, the bot for all)\n"
             "  --sla FILE         SLA policies per priority (docs/agent-console.md)\n"
@@ -173,7 +180,7 @@ static void usage(FILE *out)
             "  --help             show this help\n"
             "abuse limits (README \"Limits\"):\n",
             SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT, ATTACH_MAX_DEFAULT,
-            (long long)ATTACH_MAX_LIMIT);
+            (long long)ATTACH_MAX_LIMIT, DRAIN_WINDOW_MS);
     abuse_usage(out);
 }
 
@@ -264,6 +271,14 @@ static int set_option(options *o, const char *name, const char *value)
         o->data_dir = value; /* '' for no attachments */
         return 0;
     }
+    if (strcmp(name, "--event-loop") == 0)
+        return evloop_parse(value, &o->loop);
+    if (strcmp(name, "--drain-window-ms") == 0)
+        return parse_long(value, 0, DRAIN_WINDOW_LIMIT_MS, &o->drain_window_ms);
+    if (strcmp(name, "--group-commit") == 0) {
+        o->per_write = strcmp(value, "off") == 0;
+        return o->per_write || strcmp(value, "on") == 0 ? 0 : -1;
+    }
     if (strcmp(name, "--surveys") == 0) {
         o->surveys = value;
         o->surveys_explicit = 1;
@@ -333,6 +348,8 @@ static void default_options(options *o)
     o->attachment_types = FILETYPES_DEFAULT;
     o->push_preview = 1;
     abuse_defaults(&o->abuse);
+    o->loop = evloop_default();
+    o->drain_window_ms = DRAIN_WINDOW_MS;
     o->agent_token = (secret_src){"--agent-token", "PARLEY_AGENT_TOKEN", NULL, NULL};
     o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
     o->hmac_secret = (secret_src){"--hmac-secret", "PARLEY_HMAC_SECRET", NULL, NULL};
@@ -447,17 +464,6 @@ static int write_ready_file(const char *path, int port)
     return 0;
 }
 
-static void install_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 /* Proactive deliveries waiting for their moment (triggers.c, pacer.c) are
  * looked at on a timer of the service loop. */
 #define PACING_TICK_US (250 * 1000)
@@ -476,28 +482,41 @@ static void on_pacing(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(p->ctx, 0, &p->sul, on_pacing, PACING_TICK_US);
 }
 
-static void serve(struct lws_context *ctx, server *srv)
+/* The drain (docs/scaling.md): no new connections (the listening socket
+ * closes), what the store holds open is committed, and every client is told
+ * to go away and when to come back, spread over the window, so that those
+ * of a drained instance reach the others gradually. */
+static void drain(struct lws_context *ctx, server *srv, long window_ms)
+{
+    int64_t deadline;
+
+    fprintf(stderr, "parley-server: signal %d, draining %zu connections over %ld ms\n",
+            evloop_signal(), srv->nconns, window_ms);
+    evloop_stop_accepting(ctx);
+    if (srv->commit_now)
+        srv->commit_now(srv);
+    ws_goaway_all(srv, GOAWAY_RECONNECT_MS, (int)window_ms, "shutdown");
+    deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
+    while (srv->nconns && util_now_ms() < deadline) {
+        if (evloop_service(ctx, 100) < 0)
+            return;
+    }
+}
+
+static void serve(struct lws_context *ctx, server *srv, long drain_window_ms)
 {
     pacing pace;
-    int64_t deadline;
 
     memset(&pace, 0, sizeof pace);
     pace.ctx = ctx;
     pace.srv = srv;
     lws_sul_schedule(ctx, 0, &pace.sul, on_pacing, PACING_TICK_US);
-
-    /* The signal interrupts poll(), so lws_service returns promptly. */
-    while (!stop_signal) {
-        if (lws_service(ctx, 1000) < 0)
+    while (!evloop_signal()) {
+        if (evloop_service(ctx, -1) < 0)
             break;
     }
-    if (stop_signal) {
-        fprintf(stderr, "parley-server: signal %d, shutting down\n", (int)stop_signal);
-        ws_goaway_all(srv, GOAWAY_RECONNECT_MS, "shutdown");
-        deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
-        while (srv->nconns && util_now_ms() < deadline && lws_service(ctx, 100) >= 0)
-            ;
-    }
+    if (evloop_signal())
+        drain(ctx, srv, drain_window_ms);
     /* The timer lives on this stack frame. */
     lws_sul_cancel(&pace.sul);
 }
@@ -597,6 +616,7 @@ static int run(const options *o, server *srv)
                    LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
     info.user = srv;
     info.server_string = "parley-server";
+    evloop_configure(&info, o->loop);
     ctx = lws_create_context(&info);
     if (!ctx) {
         fprintf(stderr, "parley-server: cannot create the lws context\n");
@@ -621,11 +641,14 @@ static int run(const options *o, server *srv)
                 "parley-server: cannot listen on %s:%ld (address in use or not local, "
                 "or unreadable --cert/--key)\n",
                 o->host, o->port);
+    else if (!o->per_write && groupcommit_start(srv, ctx))
+        fprintf(stderr, "parley-server: out of memory\n");
     else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
-        install_signals();
-        serve(ctx, srv);
+        evloop_catch_signals(ctx);
+        serve(ctx, srv, o->drain_window_ms);
         rc = 0;
     }
+    groupcommit_stop(srv);
     lws_sul_cancel(&tick.sul);
     lws_context_destroy(ctx);
     agents_free(srv);

@@ -20,6 +20,7 @@ int outq_push(outq *q, const char *data, size_t len, size_t max)
         return -1;
     it->next = NULL;
     it->len = len;
+    it->hold = 0;
     memcpy(it->buf + LWS_PRE, data, len);
     if (q->tail)
         q->tail->next = it;

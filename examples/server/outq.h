@@ -4,12 +4,16 @@
 #define PARLEY_SERVER_OUTQ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libwebsockets.h>
 
 typedef struct outq_item {
     struct outq_item *next;
     size_t len;
+    /* The store's group whose commit the frame waits for (store.h); 0:
+     * none, it may go at once. Set by the caller after outq_push. */
+    int64_t hold;
     unsigned char buf[]; /* LWS_PRE headroom, then len payload bytes */
 } outq_item;
 

@@ -36,6 +36,7 @@ struct http_route;
 struct http_file_route;
 struct blobs;
 struct webhook;
+struct groupcommit;
 
 /* Who is asking, for an HTTP request or an agent channel: an agent signed
  * in with a browser session, or the admin API token (docs/agent-console.md,
@@ -124,6 +125,12 @@ typedef struct server {
      * change of an agent's presence, once the consoles were told; NULL:
      * nobody listens. */
     void (*on_presence)(struct server *s, const char *agent, presence_t old, presence_t now);
+    struct ws_conn *held; /* those with frames waiting for a group commit (ws.c) */
+    /* Commits the open group of writes now and lets out what waited for it
+     * (groupcommit.c); for answers that are not queued frames (HTTP). 0,
+     * or -1 when the group was lost (rolled back). */
+    int (*commit_now)(struct server *s);
+    struct groupcommit *group; /* its timer (groupcommit.c) */
 } server;
 
 #endif

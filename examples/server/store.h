@@ -4,9 +4,9 @@
  * caller and callbacks for lists; transactions are explicit.
  *
  * The implementation is SQLite (store*.c): one file in WAL mode, every
- * write durable (synchronous=FULL) when its transaction commits, which
- * happens before anything is acknowledged. Another backend (issue 17:
- * PostgreSQL) implements the same functions.
+ * write durable (synchronous=FULL) when its transaction, or its group
+ * (below), commits, which happens before anything is acknowledged.
+ * Another backend (issue 17: PostgreSQL) implements the same functions.
  *
  * Conventions. Functions return 0 or -1 on a database error (reason on
  * stderr) unless they say otherwise; "1/0/-1" means 1 found (or changed),
@@ -37,10 +37,34 @@ typedef struct store store;
 int store_open(const char *path, int durable, store **out);
 void store_close(store *s);
 
-/* A transaction (BEGIN IMMEDIATE). Writes outside one commit one by one. */
+/* A transaction (BEGIN IMMEDIATE). Writes outside one commit one by one.
+ * With grouping (below) it is a savepoint in the open group. */
 int store_begin(store *s);
 int store_commit(store *s);
 void store_rollback(store *s); /* no-op outside a transaction */
+
+/* Group commit. A durable commit costs a sync of the disk (milliseconds);
+ * a server that commits each message by itself spends its time waiting
+ * for it. With grouping on, the first write after the last commit opens
+ * a transaction, the group, which stays open: whatever the server
+ * does meanwhile (store_begin and store_commit are savepoints in it) is
+ * made durable by one store_group_commit, which the server calls soon
+ * after `on_open` told it a group began (main.c: on its next loop turn,
+ * so a burst that arrived together shares one sync). Nothing that depends
+ * on a group's writes may leave the process before its commit returned 0:
+ * the server holds every frame queued while a group is open (ws.c,
+ * agent_ws.c, groupcommit.c). `on_open` runs inside the write that
+ * opened the group. A NULL `on_open` commits what is open and turns
+ * grouping off. */
+void store_grouping(store *s, void (*on_open)(void *ud), void *ud);
+/* The open group's number (> 0), or 0 when none is open. */
+int64_t store_group_pending(const store *s);
+/* The number of the last group that was committed. */
+int64_t store_group_committed(const store *s);
+/* Commits the open group (0 at once when none is). -1 when it was rolled
+ * back instead: its writes are lost, and the frames held for it must not
+ * be sent. */
+int store_group_commit(store *s);
 
 /* Deletes every row of every table: a test's clean slate. */
 int store_wipe(store *s);

@@ -110,18 +110,113 @@ void store_close(store *s)
     free(s);
 }
 
+/* SQLite ends a transaction by itself on some errors (a full disk, an I/O
+ * error): the group's writes so far are gone. 1 when that happened. */
+static int group_vanished(store *s)
+{
+    if (!s->group_open || !sqlite3_get_autocommit(s->h))
+        return 0;
+    s->lost = 1;
+    s->depth = 0;
+    return 1;
+}
+
+int sq_group(store *s, sqlite3_stmt *st)
+{
+    int opening;
+
+    if (!s->grouping || (st && sqlite3_stmt_readonly(st)))
+        return 0;
+    if (s->group_open && !group_vanished(s))
+        return 0;
+    /* After a vanished group, what follows still joins one (the same
+     * number: its commit fails either way). */
+    opening = !s->group_open;
+    if (sq_script(s, "BEGIN IMMEDIATE"))
+        return -1;
+    s->group_open = 1;
+    if (!opening)
+        return 0;
+    s->lost = 0;
+    s->group_no++;
+    if (s->on_group)
+        s->on_group(s->on_group_ud);
+    return 0;
+}
+
+void store_grouping(store *s, void (*on_open)(void *ud), void *ud)
+{
+    if (!on_open)
+        store_group_commit(s);
+    s->grouping = on_open != NULL;
+    s->on_group = on_open;
+    s->on_group_ud = ud;
+}
+
+int64_t store_group_pending(const store *s)
+{
+    return s->group_open ? s->group_no : 0;
+}
+
+int64_t store_group_committed(const store *s)
+{
+    return s->committed_no;
+}
+
+int store_group_commit(store *s)
+{
+    int ok;
+
+    if (!s->group_open)
+        return 0;
+    group_vanished(s);
+    s->group_open = 0;
+    s->depth = 0;
+    ok = sqlite3_get_autocommit(s->h) || sq_script(s, "COMMIT") == 0;
+    if (ok && !s->lost) {
+        s->committed_no = s->group_no;
+        return 0;
+    }
+    if (!sqlite3_get_autocommit(s->h))
+        sq_script(s, "ROLLBACK");
+    s->lost = 0;
+    fprintf(stderr, "parley-server: db: a group of writes could not be committed: rolled back\n");
+    return -1;
+}
+
+/* In a group, a transaction is a savepoint: its writes become durable with
+ * the group's, and a rollback undoes its own writes only. */
 int store_begin(store *s)
 {
-    return sq_run(s, "BEGIN IMMEDIATE", "");
+    if (!s->grouping)
+        return sq_run(s, "BEGIN IMMEDIATE", "");
+    if (sq_group(s, NULL) || sq_script(s, "SAVEPOINT tx"))
+        return -1;
+    s->depth++;
+    return 0;
 }
 
 int store_commit(store *s)
 {
-    return sq_run(s, "COMMIT", "");
+    if (!s->grouping)
+        return sq_run(s, "COMMIT", "");
+    if (group_vanished(s))
+        return -1;
+    if (!s->depth)
+        return 0;
+    if (sq_script(s, "RELEASE tx"))
+        return -1;
+    s->depth--;
+    return 0;
 }
 
 void store_rollback(store *s)
 {
+    if (s->grouping) {
+        if (!group_vanished(s) && s->depth && sq_script(s, "ROLLBACK TO tx; RELEASE tx") == 0)
+            s->depth--;
+        return;
+    }
     if (!sqlite3_get_autocommit(s->h))
         sq_run(s, "ROLLBACK", "");
 }
@@ -134,7 +229,7 @@ static void add_sequences(store *s, sqlite3_str *sql)
         sqlite3_str_appendall(sql, "DELETE FROM sqlite_sequence;");
 }
 
-int store_wipe(store *s)
+static int wipe_tables(store *s)
 {
     sqlite3_str *sql = sqlite3_str_new(s->h);
     sqlite3_stmt *st = sq_query(s,
@@ -155,4 +250,10 @@ int store_wipe(store *s)
         rc = sq_script(s, script);
     sqlite3_free(script);
     return rc == 0 && script ? 0 : -1;
+}
+
+/* Outside any transaction: foreign_keys=OFF is a no-op inside one. */
+int store_wipe(store *s)
+{
+    return store_group_commit(s) ? -1 : wipe_tables(s);
 }

@@ -85,7 +85,7 @@ int sq_run(store *s, const char *sql, const char *types, ...)
     va_start(ap, types);
     st = cached_bound(s, sql, types, ap);
     va_end(ap);
-    if (!st)
+    if (!st || sq_group(s, st))
         return -1;
     rc = step_out(st);
     sqlite3_reset(st);
@@ -101,6 +101,10 @@ int sq_run_once(store *s, const char *sql, const char *types, ...)
     if (sqlite3_prepare_v2(s->h, sql, -1, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         return sq_fail(s, sql);
+    }
+    if (sq_group(s, st)) {
+        sqlite3_finalize(st);
+        return -1;
     }
     va_start(ap, types);
     rc = bind_all(st, types, ap);
@@ -120,7 +124,7 @@ sqlite3_stmt *sq_row(store *s, int *rc, const char *sql, const char *types, ...)
     st = cached_bound(s, sql, types, ap);
     va_end(ap);
     *rc = -1;
-    if (!st)
+    if (!st || sq_group(s, st))
         return NULL;
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
@@ -147,7 +151,7 @@ sqlite3_stmt *sq_query(store *s, const char *sql, const char *types, ...)
     va_list ap;
     int rc;
 
-    if (sqlite3_prepare_v2(s->h, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->h, sql, -1, &st, NULL) != SQLITE_OK || sq_group(s, st)) {
         sq_fail(s, sql);
         sqlite3_finalize(st);
         return NULL;

@@ -24,7 +24,21 @@ struct store {
         sqlite3_stmt *st;
     } cache[SQ_CACHE];
     size_t cached;
+    /* Group commit (store.h): with `grouping`, the first write after a
+     * commit opens the group's transaction, and store_begin and
+     * store_commit are savepoints inside it, `depth` deep. `lost`: SQLite
+     * rolled the group back by itself (a full disk, an I/O error), so its
+     * commit must report failure whatever comes after. */
+    int grouping, group_open, depth, lost;
+    int64_t group_no, committed_no;
+    void (*on_group)(void *ud);
+    void *on_group_ud;
 };
+
+/* Before statement `st` runs: opens the group's transaction when grouping,
+ * `st` writes (NULL: may write) and none is open. 0, or -1. Reads need no
+ * group: on this one connection they see the open group's writes anyway. */
+int sq_group(store *s, sqlite3_stmt *st);
 
 /* Arguments are bound one per character of `types`: 't' a const char *
  * (NULL binds NULL), 'i' an int64_t. */

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "outq.h"
 #include "replay.h"
+#include "store.h"
 #include "util.h"
 #include "wire.h"
 
@@ -37,6 +38,10 @@ struct ws_conn {
     outq out;
     replay_q replay; /* stored messages still to send, a page at a time */
     abuse_bucket msgs, reqs, chunks, strikes;
+    /* On the server's list of connections with frames held for the open
+     * group of writes (store.h, group commit). */
+    int held;
+    struct ws_conn *held_prev, *held_next;
 };
 
 /* ---- sending ---- */
@@ -53,8 +58,52 @@ static void drop(ws_conn *c, const char *why)
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
+/* ---- frames held for a group commit ---- */
+
+static void held_add(ws_conn *c)
+{
+    if (c->held)
+        return;
+    c->held = 1;
+    c->held_prev = NULL;
+    c->held_next = c->srv->held;
+    if (c->held_next)
+        c->held_next->held_prev = c;
+    c->srv->held = c;
+}
+
+static void held_remove(ws_conn *c)
+{
+    if (!c->held)
+        return;
+    if (c->held_prev)
+        c->held_prev->held_next = c->held_next;
+    else
+        c->srv->held = c->held_next;
+    if (c->held_next)
+        c->held_next->held_prev = c->held_prev;
+    c->held = 0;
+}
+
+/* After a commit the held frames go out; after a failed one they must not
+ * (they acknowledge writes that are lost): the connection is dropped, and
+ * its client sends its outbox again on the next one. */
+void ws_group_done(server *s, int committed)
+{
+    ws_conn *c;
+
+    while ((c = s->held) != NULL) {
+        held_remove(c);
+        if (committed)
+            lws_callback_on_writable(c->wsi);
+        else if (!c->dead)
+            drop(c, "the database could not commit");
+    }
+}
+
 /* A client that reads slower than we produce is dropped rather than allowed
- * to grow the server's memory (--max-outq-kb). */
+ * to grow the server's memory (--max-outq-kb). A frame queued while a
+ * group of writes is open waits for its commit. */
 static void conn_queue(ws_conn *c, const char *json)
 {
     size_t max = (size_t)c->srv->abuse.outq_kb * 1024, len = json ? strlen(json) : 0;
@@ -66,6 +115,8 @@ static void conn_queue(ws_conn *c, const char *json)
     else if (outq_push(&c->out, json, len, max))
         drop(c, c->out.bytes + outq_cost(len) > max ? "output queue full (the client does not read)"
                                                     : "out of memory");
+    else if ((c->out.tail->hold = store_group_pending(c->srv->store)) != 0)
+        held_add(c);
     else
         lws_callback_on_writable(c->wsi);
 }
@@ -125,6 +176,8 @@ static int on_writeable(ws_conn *c)
     if (c->dead)
         return -1;
     it = outq_peek(&c->out);
+    if (it && it->hold > store_group_committed(c->srv->store))
+        return 0; /* ws_group_done asks again */
     if (!it) {
         /* Also reached after lws wrote a ping or pong for us. */
         if (replay_pending(&c->replay))
@@ -226,16 +279,22 @@ void ws_close_user(server *s, const char *user, const char *code, const char *me
     }
 }
 
-void ws_goaway_all(server *s, int reconnect_ms, const char *reason)
+/* Evenly rather than at random: n connections over the window are one every
+ * window / n ms, with no clusters for the next instance to absorb (each
+ * client adds its own jitter on top). */
+void ws_goaway_all(server *s, int reconnect_ms, int window_ms, const char *reason)
 {
-    char *json = wire_goaway(reconnect_ms, reason);
+    size_t i = 0, last = s->nconns > 1 ? s->nconns - 1 : 1;
     ws_conn *c;
+    char *json;
 
-    for (c = s->conns; c; c = c->next) {
+    for (c = s->conns; c; c = c->next, i++) {
+        json = wire_goaway(reconnect_ms + (int)((int64_t)window_ms * (int64_t)i / (int64_t)last),
+                           reason);
         conn_queue(c, json);
+        cJSON_free(json);
         close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY);
     }
-    cJSON_free(json);
 }
 
 /* ---- limits (abuse.c) ---- */
@@ -439,6 +498,7 @@ static void on_closed(ws_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     c->srv->nconns--;
+    held_remove(c);
     free(c->rx);
     outq_clear(&c->out);
     replay_clear(&c->replay);
@@ -469,5 +529,9 @@ void ws_protocol(struct lws_protocols *p)
     p->name = "parley.v1";
     p->callback = ws_callback;
     p->per_session_data_size = sizeof(ws_conn);
-    p->rx_buffer_size = 4096;
+    /* lws gives every connection a receive buffer of this size for its
+     * whole life; frames are reassembled here anyway (rx_append), so a
+     * small one costs a few more callbacks for a long frame and saves 3 KB
+     * per idle connection (docs/scaling.md). */
+    p->rx_buffer_size = 1024;
 }

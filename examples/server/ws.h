@@ -77,8 +77,12 @@ void ws_push_msg(server *s, const char *user, const char *conv, const char *json
 /* Tells the user's connections why they end (an `error` of `code`) and
  * closes them. */
 void ws_close_user(server *s, const char *user, const char *code, const char *message);
-/* Tells every connection to go away and closes each once its queue is
- * flushed. */
-void ws_goaway_all(server *s, int reconnect_ms, const char *reason);
+/* The open group of writes was committed (`committed` 1) or rolled back
+ * (0): the frames held for it go out, or their connections are dropped. */
+void ws_group_done(server *s, int committed);
+/* Tells every connection to go away, each told to come back after its own
+ * delay, spread evenly from reconnect_ms to reconnect_ms + window_ms, and
+ * closes each once its queue is flushed. */
+void ws_goaway_all(server *s, int reconnect_ms, int window_ms, const char *reason);
 
 #endif

@@ -6,6 +6,5 @@
 
 int64_t pl_clock_mono_ms(void); /* monotonic, for timers and backoff */
 int64_t pl_clock_wall_ms(void); /* Unix epoch, for timestamps */
-void pl_clock_sleep_ms(int ms);
 
 #endif

@@ -1,6 +1,5 @@
 #include "platform/clock.h"
 
-#include <errno.h>
 #include <time.h>
 
 static int64_t read_ms(clockid_t id)
@@ -18,11 +17,4 @@ int64_t pl_clock_mono_ms(void)
 int64_t pl_clock_wall_ms(void)
 {
     return read_ms(CLOCK_REALTIME);
-}
-
-void pl_clock_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }

@@ -21,8 +21,3 @@ int64_t pl_clock_wall_ms(void)
     int64_t t = (int64_t)(((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime);
     return t / 10000 - INT64_C(11644473600000);
 }
-
-void pl_clock_sleep_ms(int ms)
-{
-    Sleep(ms > 0 ? (DWORD)ms : 0);
-}

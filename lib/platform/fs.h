@@ -54,6 +54,13 @@ int pl_dir_read(pl_dir *d, const pl_alloc *a, const char *name, size_t cap, unsi
                 size_t *len);
 int pl_dir_truncate(pl_dir *d, const char *name, size_t len);
 int pl_dir_replace(pl_dir *d, const char *from, const char *to);
+/* pl_dir_replace without the wait: atomic, durable only after a
+ * pl_dir_sync (so a writer need not wait for the directory's sync; on
+ * Windows it is durable on return all the same). */
+int pl_dir_rename(pl_dir *d, const char *from, const char *to);
+/* Makes the bytes of file `name` durable through a handle of its own, so
+ * it never shares one with a thread appending to the file. */
+int pl_dir_sync_file(pl_dir *d, const char *name);
 int pl_dir_remove(pl_dir *d, const char *name); /* a missing file is no error */
 
 /* An open file: a value the caller keeps (nothing is allocated for it). */

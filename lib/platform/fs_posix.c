@@ -203,13 +203,31 @@ int pl_dir_truncate(pl_dir *d, const char *name, size_t len)
     return rc == 0 ? PARLEY_OK : PARLEY_ERR_IO;
 }
 
-int pl_dir_replace(pl_dir *d, const char *from, const char *to)
+int pl_dir_rename(pl_dir *d, const char *from, const char *to)
 {
     if (!plain_name(from) || !plain_name(to))
         return PARLEY_ERR_INVALID_ARG;
     if (renameat(d->fd, from, d->fd, to) != 0)
         return errno == ENOENT ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_IO;
-    return fsync_retry(d->fd);
+    return PARLEY_OK;
+}
+
+int pl_dir_replace(pl_dir *d, const char *from, const char *to)
+{
+    int rc = pl_dir_rename(d, from, to);
+    return rc == PARLEY_OK ? fsync_retry(d->fd) : rc;
+}
+
+int pl_dir_sync_file(pl_dir *d, const char *name)
+{
+    if (!plain_name(name))
+        return PARLEY_ERR_INVALID_ARG;
+    int fd = open_retry(d->fd, name, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_IO;
+    int rc = fsync_retry(fd);
+    close(fd);
+    return rc;
 }
 
 int pl_dir_remove(pl_dir *d, const char *name)

@@ -256,6 +256,30 @@ int pl_dir_replace(pl_dir *d, const char *from, const char *to)
     return rc;
 }
 
+/* MOVEFILE_WRITE_THROUGH all the same: there is no directory to sync
+ * afterwards (pl_dir_sync is a no-op). */
+int pl_dir_rename(pl_dir *d, const char *from, const char *to)
+{
+    return pl_dir_replace(d, from, to);
+}
+
+int pl_dir_sync_file(pl_dir *d, const char *name)
+{
+    wchar_t *w = NULL;
+    int rc = wide_name(d, name, &w);
+    if (rc != PARLEY_OK)
+        return rc;
+    HANDLE h =
+        CreateFileW(w, GENERIC_WRITE, SHARE_ALL, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    DWORD err = GetLastError();
+    pl_free(&d->alloc, w);
+    if (h == INVALID_HANDLE_VALUE)
+        return missing(err) ? PARLEY_ERR_NOT_FOUND : PARLEY_ERR_IO;
+    rc = FlushFileBuffers(h) ? PARLEY_OK : PARLEY_ERR_IO;
+    CloseHandle(h);
+    return rc;
+}
+
 int pl_dir_remove(pl_dir *d, const char *name)
 {
     wchar_t *w = NULL;

@@ -44,13 +44,29 @@ pl_sess_conv *pl_conv_add(pl_sess *s, const char *id)
     return c;
 }
 
-int pl_conv_persist(pl_sess *s, const pl_sess_conv *c, int sync)
+int pl_conv_persist(pl_sess *s, pl_sess_conv *c, int sync)
 {
     if (!s->journal)
         return PARLEY_OK;
     char seq[21];
     pl_proto_seq_str(c->cursor, seq);
-    return pl_journal_rc(pl_journal_put(s->journal, PL_NS_CURSOR, c->id, seq, strlen(seq), sync));
+    int rc = pl_journal_put(s->journal, PL_NS_CURSOR, c->id, seq, strlen(seq), sync);
+    if (rc == PARLEY_OK)
+        c->dirty = 0;
+    return pl_journal_rc(rc);
+}
+
+void pl_convs_flush(pl_sess *s)
+{
+    if (s->cursors_due < 0)
+        return;
+    s->cursors_due = -1;
+    for (size_t i = 0; i < s->n_convs; i++) {
+        pl_sess_conv *c = &s->convs[i];
+        int rc = c->dirty ? pl_conv_persist(s, c, 0) : PARLEY_OK;
+        if (rc != PARLEY_OK)
+            PL_LOG_W(s->log, "cursor of %s not journaled: %s", c->id, parley_strerror(rc));
+    }
 }
 
 /* ---- own messages acked ahead of the cursor --------------------------------- */
@@ -95,7 +111,9 @@ static int acked_take(pl_sess *s, const char *conv, uint64_t seq, const char *id
 }
 
 /* Moves the cursor to `seq`, then over every own message already acked
- * right after it: those the host has (as SENT), so their replay is a dup. */
+ * right after it: those the host has (as SENT), so their replay is a dup.
+ * Journaled with the next batch (pl_convs_flush): one record per
+ * conversation per PL_SESS_CURSOR_FLUSH_MS instead of one per message. */
 static void conv_set_cursor(pl_sess *s, pl_sess_conv *c, uint64_t seq)
 {
     c->cursor = seq;
@@ -103,9 +121,11 @@ static void conv_set_cursor(pl_sess *s, pl_sess_conv *c, uint64_t seq)
         c->cursor++;
     if (c->seen < c->cursor)
         c->seen = c->cursor;
-    int rc = pl_conv_persist(s, c, 0);
-    if (rc != PARLEY_OK)
-        PL_LOG_W(s->log, "cursor of %s not journaled: %s", c->id, parley_strerror(rc));
+    if (!s->journal)
+        return;
+    c->dirty = 1;
+    if (s->cursors_due < 0)
+        s->cursors_due = s->now + PL_SESS_CURSOR_FLUSH_MS;
 }
 
 /* ---- the journal -------------------------------------------------------------- */
@@ -305,6 +325,7 @@ void pl_convs_clear(pl_sess *s)
     }
     s->n_acked = 0;
     s->n_convs = 0;
+    s->cursors_due = -1;
 }
 
 int pl_convs_load(pl_sess *s)

@@ -1,7 +1,8 @@
 /* The durable outbox: the user's items (conversation starts, messages,
- * the modules' items), each journaled and synced before the call that
- * produced it returns, resent in order after every welcome until the
- * server acks or refuses it.
+ * the modules' items), each journaled before the call that produced it
+ * returns (and synced, with sync_items; else a group commit syncs it and
+ * pl_sess_on_synced reports it STORED), resent in order after every
+ * welcome until the server acks or refuses it.
  *
  * Journal namespace 1, key: the item's order, zero-padded; value:
  * kind '\n' cid '\n' conv '\n' frame (ids are printable ASCII, so the
@@ -54,7 +55,7 @@ static void order_key(uint64_t order, char key[PL_ORDER_KEY_SIZE])
     snprintf(key, PL_ORDER_KEY_SIZE, "%016llu", (unsigned long long)order);
 }
 
-static int obx_persist(pl_sess *s, const pl_outbox_item *it)
+static int obx_persist(pl_sess *s, pl_outbox_item *it)
 {
     if (!s->journal)
         return PARLEY_OK;
@@ -66,8 +67,10 @@ static int obx_persist(pl_sess *s, const pl_outbox_item *it)
     memcpy(v + n - it->len, it->frame, it->len);
     char key[PL_ORDER_KEY_SIZE];
     order_key(it->order, key);
-    int rc = pl_journal_put(s->journal, PL_NS_OUTBOX, key, v, n, 1);
+    int rc = pl_journal_put(s->journal, PL_NS_OUTBOX, key, v, n, s->sync_items);
     pl_free(&s->alloc, v);
+    if (rc == PARLEY_OK)
+        it->lsn = pl_journal_written(s->journal);
     if (rc != PARLEY_OK)
         PL_LOG_W(s->log, "outbox item not journaled: %s", parley_strerror(rc));
     return pl_journal_rc(rc);
@@ -231,6 +234,7 @@ static int load_item(void *user, const char *key, const void *value, size_t len)
         pl_outbox_free_item(s, it);
         return PARLEY_ERR_NOMEM;
     }
+    it->stored = 1; /* it was there before; the first commit syncs it anyway */
     obx_append(s, it);
     s->next_order = it->order + 1;
     return 0;
@@ -309,8 +313,9 @@ pl_outbox_item *pl_outbox_new(pl_sess *s, pl_outbox_kind kind, const char *conv,
     return it;
 }
 
-/* Journals a new item (synced: the promise holds once this returns OK) and
- * queues it. On failure the item is freed and nothing changed. */
+/* Journals a new item (in the OS, or synced with sync_items: the promise
+ * holds once this returns OK) and queues it. On failure the item is freed
+ * and nothing changed. */
 int pl_outbox_commit(pl_sess *s, pl_outbox_item *it)
 {
     int rc = obx_persist(s, it);
@@ -325,10 +330,10 @@ int pl_outbox_commit(pl_sess *s, pl_outbox_item *it)
 
 /* ---- the modules' items ------------------------------------------------------------ */
 
-/* A message's PENDING status, queued once the item is durable. */
-static parley_event *pending_event(pl_sess *s, const pl_outbox_item *it)
+/* A message's PENDING or STORED status. */
+static parley_event *status_event(pl_sess *s, const pl_outbox_item *it, int state)
 {
-    parley_event *ev = pl_sess_event(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_PENDING);
+    parley_event *ev = pl_sess_event(s, PARLEY_EV_MESSAGE_STATUS, state);
     if (!ev || pl_event_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
         (PL_OBX_IS_MSG(it->kind) && pl_event_set(ev, &ev->conv, it->conv) != PARLEY_OK)) {
         parley_event_free(ev);
@@ -356,7 +361,7 @@ int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char 
     if (it) {
         it->frame = frame;
         it->len = len;
-        ev = kind == PL_SESS_ITEM_SILENT ? NULL : pending_event(s, it);
+        ev = kind == PL_SESS_ITEM_SILENT ? NULL : status_event(s, it, PARLEY_MSG_PENDING);
     } else {
         pl_free(&s->alloc, frame);
     }
@@ -372,6 +377,8 @@ int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char 
     }
     if (ev)
         pl_event_queue_push(&s->events, ev);
+    /* Synced before returning (sync_items), or already by a commit. */
+    pl_sess_on_synced(s, pl_journal_synced(s->journal));
     return PARLEY_OK;
 }
 
@@ -401,6 +408,29 @@ int pl_sess_fail_item(pl_sess *s, const char *cid, int code, const char *text, c
 {
     pl_outbox_item *it = pl_outbox_find(s, cid);
     return it ? pl_outbox_fail(s, it, code, text, reason) : PARLEY_ERR_NOT_FOUND;
+}
+
+/* Items journaled up to `synced` reach stable storage: their STORED status
+ * follows their PENDING one. An item without a status (a conversation
+ * start, a tracked event) is only marked. Out of memory loses the event,
+ * not the item. */
+void pl_sess_on_synced(pl_sess *s, uint64_t synced)
+{
+    if (!s->journal || synced <= s->stored_upto)
+        return;
+    s->stored_upto = synced;
+    for (pl_outbox_item *it = s->obx_head; it; it = it->next) {
+        if (it->stored || !it->lsn || it->lsn > synced)
+            continue;
+        it->stored = 1;
+        if (!PL_OBX_IS_MSG(it->kind) && it->kind != PL_OBX_REPORTED)
+            continue;
+        parley_event *ev = status_event(s, it, PARLEY_MSG_STORED);
+        if (ev)
+            pl_event_queue_push(&s->events, ev);
+        else
+            PL_LOG_W(s->log, "stored status of %s lost: out of memory", it->cid);
+    }
 }
 
 uint32_t pl_sess_outbox_count(const pl_sess *s)

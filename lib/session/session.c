@@ -14,11 +14,11 @@
  * the resends, and each item carries its own context snapshot anyway.
  *
  * With a journal the outbox, the cursors, the session token and the
- * anonymous user's merge secret are durable: an item is journaled (and
- * synced) before the call that produced it returns OK, and pl_sess_new
- * reloads everything. Deletes and cursor moves are
- * not synced: losing one only causes a resend the server deduplicates or a
- * replay the cursor drops. */
+ * anonymous user's merge secret are durable: an item is journaled (and,
+ * with sync_items, synced) before the call that produced it returns OK,
+ * and pl_sess_new reloads everything. Deletes and cursor moves are not
+ * synced, and cursors are journaled in batches: losing one only causes a
+ * resend the server deduplicates or a replay the host gets again. */
 #include "session/session_internal.h"
 
 #include <math.h>
@@ -198,6 +198,8 @@ pl_sess *pl_sess_new(const pl_alloc *a, const pl_sess_config *cfg, pl_rand *rand
     if (s->backoff_max < s->backoff_initial)
         s->backoff_max = s->backoff_initial;
     s->handshake_timeout = or_default(cfg->handshake_timeout_ms, DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    s->sync_items = cfg->sync_items;
+    s->cursors_due = -1;
     s->outbox_cap = or_default(cfg->outbox_cap, DEFAULT_OUTBOX_CAP);
     s->max_text = PL_MAX_TEXT;
     s->max_frame = PL_MAX_FRAME;
@@ -215,6 +217,7 @@ void pl_sess_free(pl_sess *s)
 {
     if (!s)
         return;
+    pl_convs_flush(s); /* a clean exit delivers nothing twice */
     connection_gone(s);
     pl_outbox_clear(s);
     pl_convs_clear(s);
@@ -266,6 +269,8 @@ int pl_sess_want(pl_sess *s, int64_t now, int64_t *deadline_ms)
         if (s->wq_head || pl_outbox_next(s))
             want |= PL_SESS_WANT_WRITE;
     }
+    if (s->cursors_due >= 0 && (deadline < 0 || s->cursors_due < deadline))
+        deadline = s->cursors_due;
     for (size_t i = 0; i < s->n_exts; i++) {
         int64_t d = s->exts[i].deadline ? s->exts[i].deadline(s->exts[i].user) : -1;
         if (d >= 0 && (deadline < 0 || d < deadline))
@@ -288,6 +293,7 @@ void pl_sess_go_online(pl_sess *s, int64_t now)
 void pl_sess_go_offline(pl_sess *s, int64_t now)
 {
     (void)now;
+    pl_convs_flush(s);
     if (s->state == PL_ST_IDLE)
         return;
     connection_gone(s);
@@ -444,6 +450,9 @@ void pl_sess_reconnect_now(pl_sess *s, int64_t now)
 
 void pl_sess_tick(pl_sess *s, int64_t now)
 {
+    s->now = now;
+    if (s->cursors_due >= 0 && now >= s->cursors_due)
+        pl_convs_flush(s);
     if (s->state == PL_ST_HANDSHAKING && now >= s->hs_deadline)
         request_close(s, PL_CL_FAILURE, PARLEY_ERR_PROTOCOL, "no welcome");
     for (size_t i = 0; i < s->n_exts; i++)
@@ -697,6 +706,7 @@ static int dispatch(pl_sess *s, int64_t now, const pl_frame *f)
 
 int pl_sess_on_frame(pl_sess *s, int64_t now, const char *data, size_t len)
 {
+    s->now = now;
     if (!connected(s)) {
         PL_LOG_D(s->log, "frame outside a connection dropped");
         return PARLEY_OK;
@@ -864,12 +874,12 @@ int pl_sess_conv_start_about(pl_sess *s, const char *subject, const pl_conv_abou
         return rc != PARLEY_OK ? encode_rc(rc) : PARLEY_ERR_NOMEM;
     }
     /* The cursor entry makes the conversation known after a restart; the
-     * item's synced put makes it durable too. */
+     * item's record, written after it, makes it durable too. */
     rc = pl_conv_persist(s, c, 0);
-    if (rc == PARLEY_OK)
-        rc = pl_outbox_commit(s, it);
-    else
+    if (rc != PARLEY_OK)
         pl_outbox_free_item(s, it);
+    else if ((rc = pl_outbox_commit(s, it)) == PARLEY_OK)
+        pl_sess_on_synced(s, pl_journal_synced(s->journal));
     if (rc != PARLEY_OK) {
         if (s->journal)
             (void)pl_journal_del(s->journal, PL_NS_CURSOR, conv, 0);
@@ -912,6 +922,11 @@ int pl_sess_send_text(pl_sess *s, const char *conv, const char *text, const pl_p
     if (rc == PARLEY_OK && cid_out)
         memcpy(cid_out, cid, strlen(cid) + 1);
     return rc;
+}
+
+void pl_sess_flush(pl_sess *s)
+{
+    pl_convs_flush(s);
 }
 
 int pl_sess_add_ext(pl_sess *s, const pl_sess_ext *ext)

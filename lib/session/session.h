@@ -33,6 +33,10 @@ typedef struct pl_sess_config {
     /* Borrowed, must outlive the session; NULL keeps everything in memory.
      * The session owns namespaces 1-3 (outbox, cursors, meta). */
     pl_journal *journal;
+    /* Outbox items are synced before the call that queues them returns
+     * (PARLEY_DURABILITY_SYNC); else they are appended and a group commit
+     * syncs them later (pl_sess_on_synced reports it). */
+    int sync_items;
 } pl_sess_config;
 
 /* `rand` and `log` are borrowed and must outlive the session; `log` may be
@@ -45,6 +49,7 @@ typedef struct pl_sess_config {
  * id is ignored) are loaded from it; malformed entries are skipped. */
 pl_sess *pl_sess_new(const pl_alloc *a, const pl_sess_config *cfg, pl_rand *rand,
                      const pl_log *log);
+/* Journals the cursors that moved (pl_sess_flush) and frees. */
 void pl_sess_free(pl_sess *s);
 
 /* ---- what the session wants the transport to do ------------------------- */
@@ -98,8 +103,21 @@ void pl_sess_reconnect_now(pl_sess *s, int64_t now);
  * (PARLEY_ERR_PROTOCOL) and are dropped; returns PARLEY_OK in that case too.
  * Returns PARLEY_ERR_NOMEM only on allocation failure. */
 int pl_sess_on_frame(pl_sess *s, int64_t now, const char *data, size_t len);
-/* Timers (handshake timeout, reconnect). */
+/* Timers (handshake timeout, reconnect, journaling the cursors). */
 void pl_sess_tick(pl_sess *s, int64_t now);
+
+/* Conversation cursors are journaled in batches, at most
+ * PL_SESS_CURSOR_FLUSH_MS after they move (a deadline of pl_sess_want),
+ * not once per message: a crash may deliver the last messages again,
+ * never lose one. This journals them now (before a clean shutdown). */
+#define PL_SESS_CURSOR_FLUSH_MS 500
+void pl_sess_flush(pl_sess *s);
+
+/* The journal's records up to `synced` (pl_journal_synced) are on stable
+ * storage: items of the outbox they hold are reported with
+ * PARLEY_MSG_STORED (messages and reported items; those already SENT have
+ * left the outbox and are not). */
+void pl_sess_on_synced(pl_sess *s, uint64_t synced);
 
 /* The largest frame the server accepts and sends: 65536, or the lower
  * limits.max_frame of the last welcome. Every frame queued (outbox items
@@ -212,7 +230,8 @@ typedef enum {
     PL_SESS_ITEM_ATTACH    /* a msg.send like ITEM_MSG, held until pl_sess_release */
 } pl_sess_item;
 /* Adds an encoded frame with client id `cid` to the durable outbox: journaled
- * and synced before PARLEY_OK, resent after every welcome until acked. `conv`
+ * before PARLEY_OK (and synced, with sync_items), resent after every
+ * welcome until acked. `conv`
  * may be NULL except for PL_SESS_ITEM_MSG. `frame` is owned by the session
  * from here on (freed on every path). Errors: TOO_LONG (over
  * pl_sess_max_frame(): the server could never accept it), FULL, IO, NOMEM,

@@ -61,8 +61,10 @@ typedef struct pl_outbox_item {
     char conv[PL_MAX_ID + 1];
     char *frame;
     size_t len;
-    int held;    /* not written until released (PL_OBX_ATTACH) */
-    int skipped; /* passed over while held on this connection */
+    int held;     /* not written until released (PL_OBX_ATTACH) */
+    int skipped;  /* passed over while held on this connection */
+    uint64_t lsn; /* the journal record holding it (pl_journal_written) */
+    int stored;   /* known to be on stable storage (reported STORED) */
 } pl_outbox_item;
 
 typedef struct pl_wq_entry {
@@ -78,6 +80,7 @@ typedef struct pl_sess_conv {
     uint64_t seen;       /* highest seq seen at all: above cursor means a gap */
     uint64_t hist_after; /* the `after` of the outstanding history.get */
     int hist;            /* a history.get is outstanding on this connection */
+    int dirty;           /* the cursor moved since it was journaled */
 } pl_sess_conv;
 
 /* An own message acked ahead of its conversation's cursor. */
@@ -100,6 +103,8 @@ struct pl_sess {
     char *session_owner;   /* the user_id it was issued to; NULL: anonymous */
     char *anon_secret;     /* the server's merge secret for anon_id, or NULL */
     pl_journal *journal;   /* borrowed; NULL: everything in memory */
+    int sync_items;        /* outbox items synced before the call returns */
+    uint64_t stored_upto;  /* journal records reported to the outbox as synced */
     uint64_t next_order;
     pl_sess_acked *acked;
     size_t n_acked;
@@ -109,6 +114,8 @@ struct pl_sess {
 
     pl_sess_conv *convs;
     size_t n_convs, cap_convs;
+    int64_t now;         /* the time of the latest input */
+    int64_t cursors_due; /* when dirty cursors are journaled; -1: none dirty */
 
     pl_outbox_item *obx_head, *obx_tail;
     uint32_t obx_count;
@@ -184,7 +191,9 @@ pl_sess_conv *pl_conv_find(pl_sess *s, const char *id);
 /* A new entry with cursor 0; NULL when out of memory. Invalidates earlier
  * pl_sess_conv pointers. */
 pl_sess_conv *pl_conv_add(pl_sess *s, const char *id);
-int pl_conv_persist(pl_sess *s, const pl_sess_conv *c, int sync);
+int pl_conv_persist(pl_sess *s, pl_sess_conv *c, int sync);
+/* Journals every cursor that moved since it was last journaled. */
+void pl_convs_flush(pl_sess *s);
 /* An own message of `c` acked at `seq` (msg.ack): the cursor moves over
  * it when it is next, else it is remembered until its replay. */
 void pl_conv_acked(pl_sess *s, pl_sess_conv *c, const char *id, uint64_t seq);

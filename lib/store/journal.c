@@ -12,22 +12,23 @@
  *   works), and until then the failed record may survive a crash whole.
  * - Nonces are 12 random bytes from a CTR_DRBG the journal owns (only when
  *   encrypted). mbedTLS allocates its cipher context itself (mbedtls_calloc),
- *   outside the pl_alloc hooks, as the TLS stack does. */
+ *   outside the pl_alloc hooks, as the TLS stack does.
+ * - Record numbers count appends since the journal was opened; at open the
+ *   log replayed is not known to be synced (a killed process leaves its
+ *   writes to the OS), so it counts as one record for the first commit.
+ * The public writes are in journal_write.c, compaction in journal_compact.c. */
 #include "store/journal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include <mbedtls/gcm.h>
-
 #include "platform/entropy.h"
 #include "platform/fs.h"
-#include "util/rand.h"
+#include "store/journal_internal.h"
 
 /* ---- record format ---------------------------------------------------- */
 
-#define LOG_NAME "journal"
-#define TMP_NAME "journal.tmp"
+#define LOG_NAME PL_JLOG_NAME
 
 #define MAGIC0 0x50  /* 'P' */
 #define MAGIC1 0x4a  /* 'J' */
@@ -38,7 +39,12 @@
 #define SEAL_LEN (NONCE_LEN + TAG_LEN)
 #define MAX_BODY (BODY_HDR + PL_JOURNAL_MAX_KEY + PL_JOURNAL_MAX_VALUE + SEAL_LEN)
 
-enum { OP_PUT = 1, OP_DEL = 2, OP_CLEAR = 3, OP_HEADER = 0x7f };
+enum {
+    OP_PUT = PL_JOP_PUT,
+    OP_DEL = PL_JOP_DEL,
+    OP_CLEAR = PL_JOP_CLEAR,
+    OP_HEADER = PL_JOP_HEADER
+};
 
 /* The header record is never encrypted: it says whether the rest is, and for
  * an encrypted journal carries a sealed known constant so that the wrong key
@@ -81,31 +87,7 @@ static uint32_t get_le32(const unsigned char *p)
 
 /* ---- the journal ------------------------------------------------------ */
 
-typedef struct entry {
-    uint8_t ns;
-    size_t keylen, vlen;
-    char *key; /* one block: key NUL value */
-    unsigned char *val;
-} entry;
-
-struct pl_journal {
-    pl_alloc alloc;
-    pl_journal_io io;
-    const pl_log *log;
-    int encrypted;
-    mbedtls_gcm_context gcm;
-    pl_rand *rand; /* nonces; only for an encrypted journal */
-    entry *e;
-    size_t n, cap;
-    size_t log_bytes, dead, dropped;
-    /* A failed append could not be cut back: the tail past log_bytes must be
-     * cut before anything else is appended, or acknowledged records would
-     * follow garbage and be lost at the next replay. */
-    int tail_dirty;
-    /* After a failed automatic compaction, the dead count that warrants the
-     * next try: retrying on every write would rewrite the log each time. */
-    size_t compact_at;
-};
+typedef pl_jentry entry;
 
 static int key_cmp(uint8_t ns, const char *key, size_t keylen, const entry *e)
 {
@@ -119,7 +101,7 @@ static int key_cmp(uint8_t ns, const char *key, size_t keylen, const entry *e)
 }
 
 /* Index of the entry, or of where it would go; *found says which. */
-static size_t find(const pl_journal *j, uint8_t ns, const char *key, size_t keylen, int *found)
+size_t pl_jfind(const pl_journal *j, uint8_t ns, const char *key, size_t keylen, int *found)
 {
     size_t lo = 0, hi = j->n;
     while (lo < hi) {
@@ -138,7 +120,7 @@ static size_t find(const pl_journal *j, uint8_t ns, const char *key, size_t keyl
     return lo;
 }
 
-static int reserve(pl_journal *j)
+int pl_jreserve(pl_journal *j)
 {
     if (j->n < j->cap)
         return PARLEY_OK;
@@ -152,8 +134,8 @@ static int reserve(pl_journal *j)
 }
 
 /* A detached entry holding copies of key and value (not yet in the map). */
-static int entry_make(pl_journal *j, uint8_t ns, const char *key, size_t keylen, const void *val,
-                      size_t vlen, entry *out)
+int pl_jentry_make(pl_journal *j, uint8_t ns, const char *key, size_t keylen, const void *val,
+                   size_t vlen, entry *out)
 {
     char *b = pl_malloc(&j->alloc, keylen + 1 + vlen);
     if (!b)
@@ -172,10 +154,10 @@ static int entry_make(pl_journal *j, uint8_t ns, const char *key, size_t keylen,
 
 /* Puts a made entry into the map (capacity reserved by the caller); returns
  * whether it replaced a live one. */
-static int map_set(pl_journal *j, entry *ne)
+int pl_jmap_set(pl_journal *j, entry *ne)
 {
     int found;
-    size_t i = find(j, ne->ns, ne->key, ne->keylen, &found);
+    size_t i = pl_jfind(j, ne->ns, ne->key, ne->keylen, &found);
     if (found) {
         pl_free(&j->alloc, j->e[i].key);
         j->e[i] = *ne;
@@ -187,10 +169,10 @@ static int map_set(pl_journal *j, entry *ne)
     return 0;
 }
 
-static int map_del(pl_journal *j, uint8_t ns, const char *key, size_t keylen)
+int pl_jmap_del(pl_journal *j, uint8_t ns, const char *key, size_t keylen)
 {
     int found;
-    size_t i = find(j, ns, key, keylen, &found);
+    size_t i = pl_jfind(j, ns, key, keylen, &found);
     if (!found)
         return 0;
     pl_free(&j->alloc, j->e[i].key);
@@ -199,7 +181,7 @@ static int map_del(pl_journal *j, uint8_t ns, const char *key, size_t keylen)
     return 1;
 }
 
-static size_t map_clear_ns(pl_journal *j, uint8_t ns)
+size_t pl_jmap_clear_ns(pl_journal *j, uint8_t ns)
 {
     size_t w = 0, removed = 0;
     for (size_t r = 0; r < j->n; r++) {
@@ -227,11 +209,11 @@ static void frame_header(unsigned char *r, size_t blen)
 
 /* nonce | ciphertext | tag of plain[len] into out[len + SEAL_LEN]; plain
  * may be out + NONCE_LEN (in place). */
-static int seal(pl_journal *j, const unsigned char *plain, size_t len, unsigned char *out)
+static int seal(pl_jcrypto *c, const unsigned char *plain, size_t len, unsigned char *out)
 {
-    if (pl_rand_bytes(j->rand, out, NONCE_LEN) != PARLEY_OK)
+    if (pl_rand_bytes(c->rand, out, NONCE_LEN) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
-    if (mbedtls_gcm_crypt_and_tag(&j->gcm, MBEDTLS_GCM_ENCRYPT, len, out, NONCE_LEN, NULL, 0, plain,
+    if (mbedtls_gcm_crypt_and_tag(&c->gcm, MBEDTLS_GCM_ENCRYPT, len, out, NONCE_LEN, NULL, 0, plain,
                                   out + NONCE_LEN, TAG_LEN, out + NONCE_LEN + len) != 0)
         return PARLEY_ERR_IO;
     return PARLEY_OK;
@@ -242,7 +224,7 @@ static int open_sealed(pl_journal *j, const unsigned char *in, size_t len, unsig
     if (len < SEAL_LEN)
         return PARLEY_ERR_AUTH;
     size_t clen = len - SEAL_LEN;
-    if (mbedtls_gcm_auth_decrypt(&j->gcm, clen, in, NONCE_LEN, NULL, 0, in + NONCE_LEN + clen,
+    if (mbedtls_gcm_auth_decrypt(&j->fg.gcm, clen, in, NONCE_LEN, NULL, 0, in + NONCE_LEN + clen,
                                  TAG_LEN, in + NONCE_LEN, out) != 0)
         return PARLEY_ERR_AUTH;
     return PARLEY_OK;
@@ -251,8 +233,8 @@ static int open_sealed(pl_journal *j, const unsigned char *in, size_t len, unsig
 /* A complete framed record for op on (ns, key) with value[vlen], built in
  * one buffer: the plain body sits where the ciphertext goes (GCM encrypts
  * in place). */
-static int encode(pl_journal *j, int op, uint8_t ns, const char *key, size_t keylen,
-                  const void *val, size_t vlen, unsigned char **out, size_t *outlen)
+int pl_jencode(pl_journal *j, pl_jcrypto *c, int op, uint8_t ns, const char *key, size_t keylen,
+               const void *val, size_t vlen, unsigned char **out, size_t *outlen)
 {
     size_t plen = BODY_HDR + keylen + vlen;
     size_t blen = plen + (j->encrypted ? SEAL_LEN : 0);
@@ -269,7 +251,7 @@ static int encode(pl_journal *j, int op, uint8_t ns, const char *key, size_t key
         memcpy(p + BODY_HDR, key, keylen);
     if (vlen)
         memcpy(p + BODY_HDR + keylen, val, vlen);
-    int rc = j->encrypted ? seal(j, p, plen, body) : PARLEY_OK;
+    int rc = j->encrypted ? seal(c, p, plen, body) : PARLEY_OK;
     if (rc != PARLEY_OK) {
         pl_free(&j->alloc, r);
         return rc;
@@ -280,7 +262,7 @@ static int encode(pl_journal *j, int op, uint8_t ns, const char *key, size_t key
     return PARLEY_OK;
 }
 
-static int encode_header(pl_journal *j, unsigned char **out, size_t *outlen)
+int pl_jencode_header(pl_journal *j, pl_jcrypto *c, unsigned char **out, size_t *outlen)
 {
     size_t blen = BODY_HDR + 2 + (j->encrypted ? CHECK_LEN + SEAL_LEN : 0);
     unsigned char *r = pl_malloc(&j->alloc, FRAME_LEN + blen);
@@ -291,7 +273,7 @@ static int encode_header(pl_journal *j, unsigned char **out, size_t *outlen)
     b[1] = b[2] = b[3] = 0;
     b[BODY_HDR] = HDR_VERSION;
     b[BODY_HDR + 1] = j->encrypted ? MODE_GCM : MODE_PLAIN;
-    int rc = j->encrypted ? seal(j, key_check, CHECK_LEN, b + BODY_HDR + 2) : PARLEY_OK;
+    int rc = j->encrypted ? seal(c, key_check, CHECK_LEN, b + BODY_HDR + 2) : PARLEY_OK;
     if (rc != PARLEY_OK) {
         pl_free(&j->alloc, r);
         return rc;
@@ -358,18 +340,18 @@ static int apply(pl_journal *j, const unsigned char *b, size_t blen)
         entry ne;
         if (vlen > PL_JOURNAL_MAX_VALUE)
             return 1;
-        if (reserve(j) != PARLEY_OK ||
-            entry_make(j, ns, key, keylen, key + keylen, vlen, &ne) != PARLEY_OK)
+        if (pl_jreserve(j) != PARLEY_OK ||
+            pl_jentry_make(j, ns, key, keylen, key + keylen, vlen, &ne) != PARLEY_OK)
             return PARLEY_ERR_NOMEM;
-        j->dead += (size_t)map_set(j, &ne);
+        j->dead += (size_t)pl_jmap_set(j, &ne);
         return PARLEY_OK;
     }
     if (vlen != 0)
         return 1;
     if (b[0] == OP_DEL)
-        j->dead += 1 + (size_t)map_del(j, ns, key, keylen);
+        j->dead += 1 + (size_t)pl_jmap_del(j, ns, key, keylen);
     else if (b[0] == OP_CLEAR)
-        j->dead += 1 + map_clear_ns(j, ns);
+        j->dead += 1 + pl_jmap_clear_ns(j, ns);
     else
         return 1;
     return PARLEY_OK;
@@ -416,7 +398,7 @@ static int replay(pl_journal *j, const unsigned char *data, size_t len, size_t *
 
 /* ---- writing ---------------------------------------------------------- */
 
-static int cut_tail(pl_journal *j)
+int pl_jcut_tail(pl_journal *j)
 {
     if (!j->tail_dirty)
         return PARLEY_OK;
@@ -426,19 +408,58 @@ static int cut_tail(pl_journal *j)
     return rc;
 }
 
-/* Appends rec (and syncs) or leaves the log at its last good length. */
-static int write_record(pl_journal *j, const unsigned char *rec, size_t len, int sync)
+void pl_jmark_synced(pl_journal *j, uint64_t upto)
 {
-    int rc = cut_tail(j);
+    uint64_t cur = atomic_load(&j->synced);
+    while (cur < upto && !atomic_compare_exchange_weak(&j->synced, &cur, upto))
+        ;
+}
+
+/* A background compaction copies what writers append into its new log;
+ * if that copy cannot be kept, the compaction is abandoned (side_failed). */
+static void keep_for_compaction(pl_journal *j, const unsigned char *rec, size_t len)
+{
+    if (!j->compacting || j->side_failed)
+        return;
+    if (j->side_len + len > j->side_cap) {
+        size_t cap = j->side_cap ? j->side_cap : 4096;
+        while (cap < j->side_len + len)
+            cap *= 2;
+        unsigned char *nb = pl_realloc(&j->alloc, j->side, cap);
+        if (!nb) {
+            j->side_failed = 1;
+            return;
+        }
+        j->side = nb;
+        j->side_cap = cap;
+    }
+    memcpy(j->side + j->side_len, rec, len);
+    j->side_len += len;
+    j->side_records++;
+}
+
+/* Appends rec (and syncs) or leaves the log at its last good length. Under
+ * mu. A synced record makes every earlier one durable too. */
+int pl_jwrite_record(pl_journal *j, const unsigned char *rec, size_t len, int sync)
+{
+    int rc = pl_jcut_tail(j);
     if (rc != PARLEY_OK)
         return PARLEY_ERR_IO;
     rc = j->io.append(j->io.user, LOG_NAME, rec, len);
+    if (rc == PARLEY_OK)
+        atomic_fetch_add(&j->written, 1);
     if (rc == PARLEY_OK && sync)
         rc = j->io.sync(j->io.user, LOG_NAME);
-    if (rc == PARLEY_OK)
+    if (rc == PARLEY_OK) {
+        keep_for_compaction(j, rec, len);
+        if (sync)
+            pl_jmark_synced(j, atomic_load(&j->written));
+        else if (j->notify)
+            j->notify(j->notify_user, PL_JOURNAL_WANT_SYNC);
         return PARLEY_OK;
+    }
     j->tail_dirty = 1;
-    if (cut_tail(j) != PARLEY_OK)
+    if (pl_jcut_tail(j) != PARLEY_OK)
         PL_LOG_E(j->log, "journal: cannot cut a failed write back; retrying before the next one");
     return PARLEY_ERR_IO;
 }
@@ -447,124 +468,66 @@ static int fresh_log(pl_journal *j)
 {
     unsigned char *rec;
     size_t len;
-    int rc = encode_header(j, &rec, &len);
+    int rc = pl_jencode_header(j, &j->fg, &rec, &len);
     if (rc != PARLEY_OK)
         return rc;
     j->log_bytes = 0;
-    rc = write_record(j, rec, len, 1);
+    rc = pl_jwrite_record(j, rec, len, 1);
     pl_free(&j->alloc, rec);
     if (rc == PARLEY_OK)
         j->log_bytes = len;
     return rc;
 }
 
-static void maybe_compact(pl_journal *j)
-{
-    if (j->dead <= 64 || j->dead <= j->n || j->dead < j->compact_at)
-        return;
-    int rc = pl_journal_compact(j, 0);
-    if (rc != PARLEY_OK) {
-        j->compact_at = j->dead * 2;
-        PL_LOG_W(j->log, "journal: compaction failed (%d); the log keeps growing", rc);
-    }
-}
-
-static int check_key(const pl_journal *j, const char *key, size_t *keylen)
-{
-    if (!j || !key)
-        return PARLEY_ERR_INVALID_ARG;
-    *keylen = strlen(key);
-    return *keylen == 0 || *keylen > PL_JOURNAL_MAX_KEY ? PARLEY_ERR_INVALID_ARG : PARLEY_OK;
-}
-
-int pl_journal_put(pl_journal *j, uint8_t ns, const char *key, const void *value, size_t len,
-                   int sync)
-{
-    size_t keylen;
-    int rc = check_key(j, key, &keylen);
-    if (rc != PARLEY_OK || len > PL_JOURNAL_MAX_VALUE || (!value && len))
-        return PARLEY_ERR_INVALID_ARG;
-    /* Everything that can run out of memory happens before the write, so a
-     * record on disk is never left without its entry in memory. */
-    entry ne;
-    if (reserve(j) != PARLEY_OK || entry_make(j, ns, key, keylen, value, len, &ne) != PARLEY_OK)
-        return PARLEY_ERR_NOMEM;
-    unsigned char *rec;
-    size_t rlen;
-    rc = encode(j, OP_PUT, ns, key, keylen, value, len, &rec, &rlen);
-    if (rc == PARLEY_OK) {
-        rc = write_record(j, rec, rlen, sync);
-        pl_free(&j->alloc, rec);
-    }
-    if (rc != PARLEY_OK) {
-        pl_free(&j->alloc, ne.key);
-        return rc;
-    }
-    j->log_bytes += rlen;
-    j->dead += (size_t)map_set(j, &ne);
-    maybe_compact(j);
-    return PARLEY_OK;
-}
-
-/* Writes a key-only record (DEL, CLEAR) and accounts for it. */
-static int write_marker(pl_journal *j, int op, uint8_t ns, const char *key, size_t keylen, int sync)
-{
-    unsigned char *rec;
-    size_t rlen;
-    int rc = encode(j, op, ns, key, keylen, NULL, 0, &rec, &rlen);
-    if (rc != PARLEY_OK)
-        return rc;
-    rc = write_record(j, rec, rlen, sync);
-    pl_free(&j->alloc, rec);
-    if (rc == PARLEY_OK)
-        j->log_bytes += rlen;
-    return rc;
-}
-
-int pl_journal_del(pl_journal *j, uint8_t ns, const char *key, int sync)
-{
-    size_t keylen;
-    int rc = check_key(j, key, &keylen);
-    if (rc != PARLEY_OK)
-        return rc;
-    int found;
-    find(j, ns, key, keylen, &found);
-    if (!found)
-        return sync ? pl_journal_sync(j) : PARLEY_OK;
-    rc = write_marker(j, OP_DEL, ns, key, keylen, sync);
-    if (rc != PARLEY_OK)
-        return rc;
-    map_del(j, ns, key, keylen);
-    j->dead += 2;
-    maybe_compact(j);
-    return PARLEY_OK;
-}
-
-int pl_journal_clear_ns(pl_journal *j, uint8_t ns)
-{
-    if (!j)
-        return PARLEY_ERR_INVALID_ARG;
-    size_t live = 0;
-    for (size_t i = 0; i < j->n; i++)
-        live += j->e[i].ns == ns;
-    if (live == 0)
-        return pl_journal_sync(j);
-    /* A CLEAR record carries a placeholder key: replay wants one. */
-    int rc = write_marker(j, OP_CLEAR, ns, "*", 1, 1);
-    if (rc != PARLEY_OK)
-        return rc;
-    j->dead += 1 + map_clear_ns(j, ns);
-    maybe_compact(j);
-    return PARLEY_OK;
-}
-
 int pl_journal_sync(pl_journal *j)
 {
     if (!j)
         return PARLEY_ERR_INVALID_ARG;
-    if (cut_tail(j) != PARLEY_OK || j->io.sync(j->io.user, LOG_NAME) != PARLEY_OK)
+    pl_mutex_lock(&j->mu);
+    uint64_t upto = atomic_load(&j->written);
+    int rc = pl_jcut_tail(j) == PARLEY_OK && j->io.sync(j->io.user, LOG_NAME) == PARLEY_OK
+                 ? PARLEY_OK
+                 : PARLEY_ERR_IO;
+    pl_mutex_unlock(&j->mu);
+    if (rc == PARLEY_OK)
+        pl_jmark_synced(j, upto);
+    return rc;
+}
+
+/* The records counted before the sync starts were appended before it:
+ * it covers them, whichever file the name means by then (a compaction
+ * that renamed meanwhile wrote and synced them all itself). */
+int pl_journal_commit(pl_journal *j)
+{
+    if (!j)
+        return PARLEY_ERR_INVALID_ARG;
+    uint64_t upto = atomic_load(&j->written);
+    if (upto <= atomic_load(&j->synced))
+        return PARLEY_OK;
+    if (j->io.sync(j->io.user, LOG_NAME) != PARLEY_OK)
         return PARLEY_ERR_IO;
+    pl_jmark_synced(j, upto);
     return PARLEY_OK;
+}
+
+uint64_t pl_journal_written(const pl_journal *j)
+{
+    return j ? atomic_load(&((pl_journal *)j)->written) : 0;
+}
+
+uint64_t pl_journal_synced(const pl_journal *j)
+{
+    return j ? atomic_load(&((pl_journal *)j)->synced) : 0;
+}
+
+void pl_journal_set_notify(pl_journal *j, pl_journal_notify_fn fn, void *user)
+{
+    if (!j)
+        return;
+    pl_mutex_lock(&j->mu);
+    j->notify = fn;
+    j->notify_user = user;
+    pl_mutex_unlock(&j->mu);
 }
 
 const void *pl_journal_get(const pl_journal *j, uint8_t ns, const char *key, size_t *len)
@@ -572,7 +535,7 @@ const void *pl_journal_get(const pl_journal *j, uint8_t ns, const char *key, siz
     int found;
     if (!j || !key)
         return NULL;
-    size_t i = find(j, ns, key, strlen(key), &found);
+    size_t i = pl_jfind(j, ns, key, strlen(key), &found);
     if (!found)
         return NULL;
     if (len)
@@ -585,7 +548,7 @@ int pl_journal_foreach(const pl_journal *j, uint8_t ns, pl_journal_each_fn fn, v
     if (!j || !fn)
         return PARLEY_ERR_INVALID_ARG;
     int found;
-    for (size_t i = find(j, ns, "", 0, &found); i < j->n && j->e[i].ns == ns; i++) {
+    for (size_t i = pl_jfind(j, ns, "", 0, &found); i < j->n && j->e[i].ns == ns; i++) {
         int rc = fn(user, j->e[i].key, j->e[i].val, j->e[i].vlen);
         if (rc)
             return rc;
@@ -593,41 +556,10 @@ int pl_journal_foreach(const pl_journal *j, uint8_t ns, pl_journal_each_fn fn, v
     return PARLEY_OK;
 }
 
-/* ---- compaction ------------------------------------------------------- */
-
-static int append_tmp(pl_journal *j, unsigned char *rec, size_t len, size_t *total)
-{
-    int rc = j->io.append(j->io.user, TMP_NAME, rec, len);
-    pl_free(&j->alloc, rec);
-    *total += len;
-    return rc;
-}
-
-static int write_tmp(pl_journal *j, size_t *total)
-{
-    unsigned char *rec;
-    size_t len;
-    *total = 0;
-    int rc = j->io.remove(j->io.user, TMP_NAME);
-    if (rc == PARLEY_OK)
-        rc = encode_header(j, &rec, &len);
-    if (rc == PARLEY_OK)
-        rc = append_tmp(j, rec, len, total);
-    for (size_t i = 0; i < j->n && rc == PARLEY_OK; i++) {
-        const entry *e = &j->e[i];
-        rc = encode(j, OP_PUT, e->ns, e->key, e->keylen, e->val, e->vlen, &rec, &len);
-        if (rc == PARLEY_OK)
-            rc = append_tmp(j, rec, len, total);
-    }
-    if (rc == PARLEY_OK)
-        rc = j->io.sync(j->io.user, TMP_NAME);
-    return rc;
-}
-
 /* After a failed rename the log is the old or the new file (both hold the
  * same live state): learn which by its length so later writes and cut-backs
  * stay aligned with the file. */
-static void relearn_length(pl_journal *j)
+void pl_jrelearn_length(pl_journal *j)
 {
     unsigned char *data = NULL;
     size_t len = 0;
@@ -640,31 +572,6 @@ static void relearn_length(pl_journal *j)
         j->tail_dirty = 1;
     }
     pl_free(&j->alloc, data);
-}
-
-int pl_journal_compact(pl_journal *j, int force)
-{
-    if (!j)
-        return PARLEY_ERR_INVALID_ARG;
-    if (!force && j->dead <= j->n)
-        return PARLEY_OK;
-    size_t total;
-    int rc = write_tmp(j, &total);
-    if (rc == PARLEY_OK) {
-        rc = j->io.rename(j->io.user, TMP_NAME, LOG_NAME);
-        if (rc != PARLEY_OK)
-            relearn_length(j);
-    }
-    if (rc != PARLEY_OK) {
-        j->io.remove(j->io.user, TMP_NAME);
-        return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
-    }
-    PL_LOG_D(j->log, "journal: compacted %zu bytes to %zu", j->log_bytes, total);
-    j->log_bytes = total;
-    j->dead = 0;
-    j->compact_at = 0;
-    j->tail_dirty = 0;
-    return PARLEY_OK;
 }
 
 /* ---- open / close ----------------------------------------------------- */
@@ -691,7 +598,24 @@ static int load(pl_journal *j)
     if (good == 0)
         return fresh_log(j);
     j->log_bytes = good;
-    return cut_tail(j) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_IO;
+    /* What a killed process left may still be in the OS only. */
+    atomic_store(&j->written, 1);
+    return pl_jcut_tail(j) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_IO;
+}
+
+static int crypto_init(const pl_alloc *a, pl_jcrypto *c, const unsigned char *key)
+{
+    if (!(c->rand = pl_rand_new(a, pl_entropy, NULL)))
+        return PARLEY_ERR_NOMEM;
+    return mbedtls_gcm_setkey(&c->gcm, MBEDTLS_CIPHER_ID_AES, key, PL_JOURNAL_KEY_SIZE * 8) == 0
+               ? PARLEY_OK
+               : PARLEY_ERR_NOMEM;
+}
+
+static void crypto_free(pl_jcrypto *c)
+{
+    mbedtls_gcm_free(&c->gcm);
+    pl_rand_free(c->rand);
 }
 
 int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned char *enc_key,
@@ -704,19 +628,28 @@ int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned c
     pl_journal *j = pl_calloc(a, 1, sizeof *j);
     if (!j)
         return PARLEY_ERR_NOMEM;
+    if (pl_mutex_init(&j->mu, 0) != PARLEY_OK) {
+        pl_free(a, j);
+        return PARLEY_ERR_NOMEM;
+    }
+    if (pl_mutex_init(&j->cmu, 0) != PARLEY_OK) {
+        pl_mutex_destroy(&j->mu);
+        pl_free(a, j);
+        return PARLEY_ERR_NOMEM;
+    }
     j->alloc = *a;
     j->io = *io;
     j->log = log;
-    mbedtls_gcm_init(&j->gcm);
+    mbedtls_gcm_init(&j->fg.gcm);
+    mbedtls_gcm_init(&j->bg.gcm);
+    atomic_init(&j->written, 0);
+    atomic_init(&j->synced, 0);
     int rc = PARLEY_OK;
     if (enc_key) {
         j->encrypted = 1;
-        j->rand = pl_rand_new(a, pl_entropy, NULL);
-        if (!j->rand)
-            rc = PARLEY_ERR_NOMEM;
-        else if (mbedtls_gcm_setkey(&j->gcm, MBEDTLS_CIPHER_ID_AES, enc_key,
-                                    PL_JOURNAL_KEY_SIZE * 8) != 0)
-            rc = PARLEY_ERR_NOMEM;
+        rc = crypto_init(a, &j->fg, enc_key);
+        if (rc == PARLEY_OK)
+            rc = crypto_init(a, &j->bg, enc_key);
     }
     if (rc == PARLEY_OK)
         rc = load(j);
@@ -735,8 +668,11 @@ void pl_journal_close(pl_journal *j)
     for (size_t i = 0; i < j->n; i++)
         pl_free(&j->alloc, j->e[i].key);
     pl_free(&j->alloc, j->e);
-    mbedtls_gcm_free(&j->gcm);
-    pl_rand_free(j->rand);
+    pl_free(&j->alloc, j->side);
+    crypto_free(&j->fg);
+    crypto_free(&j->bg);
+    pl_mutex_destroy(&j->mu);
+    pl_mutex_destroy(&j->cmu);
     pl_alloc a = j->alloc;
     pl_free(&a, j);
 }
@@ -756,40 +692,51 @@ void pl_journal_get_stats(const pl_journal *j, pl_journal_stats *out)
 
 /* ---- files (lib/platform/) -------------------------------------------- */
 
-/* One cached handle for the file being appended to: the journal appends to
- * one file at a time, so reopening per record would only cost syscalls. */
+/* A cached append handle per file the journal writes, since reopening per
+ * record would only cost syscalls: the log's (used under the writers'
+ * lock) and the temporary file's (used by the compacting thread). Each is
+ * touched by one thread at a time, so neither needs a lock; sync opens the
+ * file afresh (pl_dir_sync_file), so a group commit on another thread
+ * never shares a handle with them. */
+enum { SLOT_LOG, SLOT_TMP };
+
+typedef struct fio_slot {
+    pl_file file;
+    int open;
+    atomic_int created; /* its directory entry needs a sync */
+} fio_slot;
+
 typedef struct file_io {
     pl_alloc alloc;
     pl_dir *dir;
-    pl_file file;
-    int open;      /* `file` holds `name` */
-    char name[80]; /* the journal's names, and "att-<client id>" of an upload's spool */
-    int dir_dirty; /* a file was created: its directory entry needs a sync */
+    fio_slot slot[2];
 } file_io;
 
-static void fio_drop(file_io *f)
+static fio_slot *fio_slot_of(file_io *f, const char *name)
 {
-    if (f->open)
-        pl_file_close(&f->file);
-    f->open = 0;
-    f->name[0] = '\0';
+    return &f->slot[strcmp(name, LOG_NAME) == 0 ? SLOT_LOG : SLOT_TMP];
+}
+
+static void fio_drop(fio_slot *sl)
+{
+    if (sl->open)
+        pl_file_close(&sl->file);
+    sl->open = 0;
 }
 
 /* The handle for name (opened for appending, created if missing). */
 static pl_file *fio_file(file_io *f, const char *name)
 {
-    if (f->open && strcmp(f->name, name) == 0)
-        return &f->file;
-    if (strlen(name) >= sizeof f->name)
-        return NULL;
-    fio_drop(f);
+    fio_slot *sl = fio_slot_of(f, name);
+    if (sl->open)
+        return &sl->file;
     int created = 0;
-    if (pl_file_open_append(f->dir, name, &created, &f->file) != PARLEY_OK)
+    if (pl_file_open_append(f->dir, name, &created, &sl->file) != PARLEY_OK)
         return NULL;
-    f->open = 1;
-    f->dir_dirty |= created;
-    strcpy(f->name, name);
-    return &f->file;
+    sl->open = 1;
+    if (created)
+        atomic_store(&sl->created, 1);
+    return &sl->file;
 }
 
 static int fio_read_all(void *user, const pl_alloc *a, const char *name, unsigned char **data,
@@ -808,13 +755,12 @@ static int fio_append(void *user, const char *name, const void *data, size_t len
 static int fio_sync(void *user, const char *name)
 {
     file_io *f = user;
-    pl_file *file = fio_file(f, name);
-    if (!file || pl_file_sync(file) != PARLEY_OK)
+    if (pl_dir_sync_file(f->dir, name) != PARLEY_OK)
         return PARLEY_ERR_IO;
-    if (f->dir_dirty) {
-        if (pl_dir_sync(f->dir) != PARLEY_OK)
-            return PARLEY_ERR_IO;
-        f->dir_dirty = 0;
+    fio_slot *sl = fio_slot_of(f, name);
+    if (atomic_exchange(&sl->created, 0) && pl_dir_sync(f->dir) != PARLEY_OK) {
+        atomic_store(&sl->created, 1);
+        return PARLEY_ERR_IO;
     }
     return PARLEY_OK;
 }
@@ -825,21 +771,36 @@ static int fio_truncate(void *user, const char *name, size_t len)
                                                                            : PARLEY_ERR_IO;
 }
 
+/* The directory is synced by fio_sync_dir, which the journal calls without
+ * holding up writers. Until then the renamed log counts as created: a
+ * writer that syncs it in the meantime (or a commit after a failed
+ * directory sync) syncs the directory too, so nothing it reports durable
+ * could come back as the old log after a power loss. */
 static int fio_rename(void *user, const char *from, const char *to)
 {
     file_io *f = user;
-    fio_drop(f);
-    if (pl_dir_replace(f->dir, from, to) != PARLEY_OK)
+    fio_drop(fio_slot_of(f, from));
+    fio_drop(fio_slot_of(f, to));
+    if (pl_dir_rename(f->dir, from, to) != PARLEY_OK)
         return PARLEY_ERR_IO;
-    f->dir_dirty = 0;
+    atomic_store(&f->slot[SLOT_TMP].created, 0);
+    atomic_store(&f->slot[SLOT_LOG].created, 1);
+    return PARLEY_OK;
+}
+
+static int fio_sync_dir(void *user)
+{
+    file_io *f = user;
+    if (pl_dir_sync(f->dir) != PARLEY_OK)
+        return PARLEY_ERR_IO;
+    atomic_store(&f->slot[SLOT_LOG].created, 0);
     return PARLEY_OK;
 }
 
 static int fio_remove(void *user, const char *name)
 {
     file_io *f = user;
-    if (strcmp(f->name, name) == 0)
-        fio_drop(f);
+    fio_drop(fio_slot_of(f, name));
     return pl_dir_remove(f->dir, name) == PARLEY_OK ? PARLEY_OK : PARLEY_ERR_IO;
 }
 
@@ -852,6 +813,8 @@ int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, vo
     if (!f)
         return PARLEY_ERR_NOMEM;
     f->alloc = *a;
+    for (int i = 0; i < 2; i++)
+        atomic_init(&f->slot[i].created, 0);
     int rc = pl_dir_open(a, dir, &f->dir);
     if (rc != PARLEY_OK) {
         pl_free(a, f);
@@ -864,6 +827,7 @@ int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, vo
     io->truncate = fio_truncate;
     io->rename = fio_rename;
     io->remove = fio_remove;
+    io->sync_dir = fio_sync_dir;
     *state = f;
     return PARLEY_OK;
 }
@@ -873,7 +837,8 @@ void pl_journal_file_io_free(const pl_alloc *a, void *state)
     file_io *f = state;
     if (!f)
         return;
-    fio_drop(f);
+    fio_drop(&f->slot[SLOT_LOG]);
+    fio_drop(&f->slot[SLOT_TMP]);
     pl_dir_close(f->dir);
     pl_free(a, f);
 }

@@ -16,7 +16,16 @@
  * with its own save system can provide the bytes; pl_journal_file_io() is the
  * default implementation over a directory (lib/platform/).
  *
- * Not thread-safe: the session engine's lock serialises calls. */
+ * Durability: every record appended gets a number; pl_journal_written()
+ * says how many are in the log (in the OS: a killed process loses none of
+ * them), pl_journal_synced() how many of those are on stable storage. A
+ * put without `sync` leaves the fsync to pl_journal_commit(), which the
+ * owner runs on a thread of its own as a group commit.
+ *
+ * Threads: calls are serialised by the caller's lock, except
+ * pl_journal_commit(), pl_journal_compact_background(), pl_journal_written()
+ * and pl_journal_synced(), which may run on one other thread at the same
+ * time as them (the journal's own locks order the two). */
 #ifndef PARLEY_JOURNAL_H
 #define PARLEY_JOURNAL_H
 
@@ -37,18 +46,29 @@ typedef struct pl_journal_io {
                     size_t *len);
     /* Appends; on a short or failed write the file may hold part of it. */
     int (*append)(void *user, const char *name, const void *data, size_t len);
-    /* Makes everything appended to `name` durable (fsync). */
+    /* Makes everything appended to `name` durable (fsync), its directory
+     * entry included when it was created or renamed to since the last
+     * sync_dir. */
     int (*sync)(void *user, const char *name);
     /* Cuts `name` to `len` bytes (drops a torn tail). */
     int (*truncate)(void *user, const char *name, size_t len);
-    /* Atomically replaces `to` with `from` (rename + directory fsync). */
+    /* Atomically replaces `to` with `from`; durably, unless sync_dir is
+     * given. */
     int (*rename)(void *user, const char *from, const char *to);
     /* Removes `name`; PARLEY_OK when it did not exist. */
     int (*remove)(void *user, const char *name);
+    /* Optional: makes the last rename durable (a directory fsync), so the
+     * journal can do it without holding up writers. */
+    int (*sync_dir)(void *user);
 } pl_journal_io;
+/* Concurrency a backend must allow: sync(name) on one thread while
+ * append(name) runs on another, and append/sync/remove of "journal.tmp"
+ * while "journal" is appended to. A backend that cannot serialises its
+ * calls itself (storage.c). */
 
 /* The implementation over directory `dir` (UTF-8; created, owner only on
- * POSIX, if missing), through lib/platform/.
+ * POSIX, if missing), through lib/platform/; sync opens the file again, so
+ * it never waits for an append.
  * *io is filled; *state must be released with pl_journal_file_io_free.
  * Errors: IO (directory unusable), NOMEM. */
 int pl_journal_file_io(const pl_alloc *a, const char *dir, pl_journal_io *io, void **state);
@@ -69,10 +89,11 @@ int pl_journal_open(const pl_alloc *a, const pl_journal_io *io, const unsigned c
                     const pl_log *log, pl_journal **out);
 void pl_journal_close(pl_journal *j);
 
-/* Sets `key` in namespace `ns` to value[len]. With `sync`, returns only once
- * the record is durable. On error nothing changed in memory and the log is
- * cut back to its last good length. Errors: INVALID_ARG (key/value size),
- * IO (disk full, short write...), NOMEM. */
+/* Sets `key` in namespace `ns` to value[len]: appended to the log (in the
+ * OS once this returns) and, with `sync`, on stable storage. On error
+ * nothing changed in memory and the log is cut back to its last good
+ * length. Errors: INVALID_ARG (key/value size), IO (disk full, short
+ * write...), NOMEM. */
 int pl_journal_put(pl_journal *j, uint8_t ns, const char *key, const void *value, size_t len,
                    int sync);
 /* Deletes `key` (PARLEY_OK when absent). Same error rules. */
@@ -94,9 +115,37 @@ int pl_journal_foreach(const pl_journal *j, uint8_t ns, pl_journal_each_fn fn, v
 int pl_journal_clear_ns(pl_journal *j, uint8_t ns);
 
 /* Rewrites the log with only the live entries when the dead records
- * outweigh the live ones (or always with `force`). Errors: IO, NOMEM; the
- * old log stays valid on any error. */
+ * outweigh the live ones (or always with `force`), on the caller's thread.
+ * Errors: IO, NOMEM; the old log stays valid on any error. */
 int pl_journal_compact(pl_journal *j, int force);
+
+/* ---- durability and the owner's thread ---------------------------------- */
+
+/* Records appended so far / of those, records on stable storage. */
+uint64_t pl_journal_written(const pl_journal *j);
+uint64_t pl_journal_synced(const pl_journal *j);
+
+/* What the journal asks of its owner's thread (pl_journal_set_notify). */
+enum { PL_JOURNAL_WANT_SYNC = 1, PL_JOURNAL_WANT_COMPACT = 2 };
+typedef void (*pl_journal_notify_fn)(void *user, int what);
+/* From now on a put, del or clear without sync calls fn(user,
+ * WANT_SYNC), and one that makes a compaction due calls fn(user,
+ * WANT_COMPACT) instead of compacting inline. fn runs under the caller's
+ * lock: it must only signal the owner's thread. */
+void pl_journal_set_notify(pl_journal *j, pl_journal_notify_fn fn, void *user);
+
+/* Group commit: makes every record written so far durable (one sync for
+ * all of them). On the owner's thread, alongside writers. PARLEY_OK
+ * (also when there was nothing to do) or IO. */
+int pl_journal_commit(pl_journal *j);
+
+/* Compacts when due, on the owner's thread, alongside writers: the live
+ * entries are copied under the journal's lock, written to the temporary
+ * file and synced without it; what writers append meanwhile follows them
+ * there, and only the rename holds writers up. Afterwards everything
+ * written before the rename is durable. PARLEY_OK (also when not due),
+ * IO or NOMEM (the old log stays; retried after twice the dead records). */
+int pl_journal_compact_background(pl_journal *j);
 
 /* Statistics for tests and logs. */
 typedef struct pl_journal_stats {

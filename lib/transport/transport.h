@@ -1,13 +1,15 @@
 /* Transport: one WebSocket client connection at a time over libwebsockets
  * (lib/transport_lws.c is the only file that includes libwebsockets).
  * It owns the lws context; it knows nothing of the protocol. Everything
- * except pl_transport_wake() runs on the thread that calls pl_transport_service(). */
+ * except pl_transport_wake() runs on the thread that calls
+ * pl_transport_service(), or on any thread while none does. */
 #ifndef PARLEY_TRANSPORT_H
 #define PARLEY_TRANSPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "transport/resolve.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -57,6 +59,10 @@ typedef struct pl_transport_config {
     uint32_t max_frame;       /* largest message accepted; 0 = PROTO default 65536 */
     uint16_t ping_interval_s; /* 0 = 20 */
     uint16_t hangup_s;        /* no traffic / pong for this long: drop; 0 = 45 */
+    /* How host names are resolved, on a helper thread (resolve.h); NULL:
+     * the system's resolver. Tests put a resolver they control here. */
+    pl_resolve_fn resolve;
+    void *resolve_user;
 } pl_transport_config;
 
 /* Parses the URL and checks it: PARLEY_OK, PARLEY_ERR_INVALID_ARG (not a
@@ -73,9 +79,12 @@ int pl_transport_new(const pl_alloc *a, const pl_transport_config *cfg, const pl
 /* From any state; calls back nothing. Not from inside a callback. */
 void pl_transport_free(pl_transport *t);
 
-/* Starts a connection attempt. It begins in the next service pass (whose DNS
- * lookup is synchronous), and a failure to even start is reported from
- * there through on_closed (PARLEY_ERR_CONNECT), never from within this call.
+/* Starts a connection attempt. It begins in the next service pass: a host
+ * name is resolved on a helper thread (the servicing thread never waits
+ * for it), then lws connects to the address. A failure to even start, or
+ * to resolve, is reported from a service pass through on_closed
+ * (PARLEY_ERR_CONNECT), never from within this call. After a failed
+ * attempt the next one uses the next address the name resolved to.
  * PARLEY_ERR_STATE when a connection or attempt exists already. */
 int pl_transport_connect(pl_transport *t);
 /* Closes the current connection or attempt (if any) without calling
@@ -85,11 +94,12 @@ void pl_transport_close(pl_transport *t);
 void pl_transport_request_write(pl_transport *t);
 /* Calls on_wake after `delay_ms` (replaces an earlier timer); -1 cancels. */
 void pl_transport_set_timer(pl_transport *t, int64_t delay_ms);
-/* One service pass. block != 0: sleep until network activity, a timer or a
- * wake. block == 0: one non-blocking pass (lws_service(ctx, -1)). A blocking
- * pass may also return without having called anything (poll wakes up to a
- * millisecond early); call it in a loop. */
-int pl_transport_service(pl_transport *t, int block);
+/* One service pass. timeout_ms 0: without waiting (lws_service(ctx, -1)).
+ * Negative: sleeps in poll() until network activity, a timer or a wake.
+ * Positive: the same, but for at most timeout_ms. A waiting pass may also
+ * return without having called anything (a timer of lws' own, a wake that
+ * merged with an earlier one); call it in a loop. */
+int pl_transport_service(pl_transport *t, int timeout_ms);
 /* Any thread: interrupt a blocking pl_transport_service and call on_wake. */
 void pl_transport_wake(pl_transport *t);
 /* Stops (paused != 0) or resumes reading from the open connection: while

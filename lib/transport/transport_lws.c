@@ -2,8 +2,10 @@
  * library that includes libwebsockets. See transport.h for the contract.
  *
  * lws 4.1 facts this file is shaped around (checked in its source):
- * - lws_service(ctx, t) ignores any t >= 0 and sleeps until the next event;
- *   only -1 makes one non-blocking pass.
+ * - lws_service(ctx, t) ignores any t >= 0 and sleeps until the next event
+ *   (network activity, lws_cancel_service, or the next due lws_sul timer);
+ *   only -1 makes one non-blocking pass. A bounded wait is therefore a timer
+ *   (sul_deadline) at its end and a blocking pass.
  * - lws_cancel_service() is the only call safe from another thread; it shows
  *   up as LWS_CALLBACK_EVENT_WAIT_CANCELLED on the servicing thread.
  * - With mbedTLS, lws verifies with MBEDTLS_SSL_VERIFY_OPTIONAL and checks the
@@ -18,8 +20,12 @@
  *   refusing there closes the connection before a byte of it is sent. That
  *   is where pins are checked.
  * - mbedTLS ignores IP-address subjectAltNames, so wss:// needs a DNS name.
- * - DNS lookups are synchronous (no LWS_WITH_SYS_ASYNC_DNS): a connection
- *   attempt may block the servicing thread for the lookup.
+ * - lws resolves names with a blocking getaddrinfo on the servicing thread,
+ *   and its optional asynchronous resolver (LWS_WITH_SYS_ASYNC_DNS) reads
+ *   only the first nameserver of /etc/resolv.conf (no /etc/hosts, no
+ *   nsswitch, nothing on Android). So names are resolved on a helper thread
+ *   (resolve.c) and lws is given a numeric address, with the name as Host,
+ *   SNI and verification name; a numeric address needs no lookup in lws.
  * - lws_client_connect_via_info() returning NULL fires no callback. */
 #include <lws_config.h>
 #include <libwebsockets.h>
@@ -41,6 +47,7 @@
 
 #include "parley.h"
 #include "model/limits.h"
+#include "transport/resolve.h"
 #include "transport/tls_trust.h"
 #include "transport/transport.h"
 
@@ -85,6 +92,7 @@ static mbedtls_x509_crt *peer_chain(struct lws *wsi)
 enum tstate {
     T_IDLE,       /* no connection */
     T_PENDING,    /* pl_transport_connect() called; the attempt starts in service */
+    T_RESOLVING,  /* t->lookup runs on its helper thread */
     T_CONNECTING, /* t->wsi exists, handshake not done */
     T_OPEN        /* t->wsi is an established WebSocket */
 };
@@ -112,9 +120,16 @@ struct pl_transport {
     char *address; /* for the socket: the host without brackets */
     char *host;    /* Host/Origin and TLS name: host[:port] from the URL */
     char *path;
+    int numeric; /* address is an IP address: no lookup */
+
+    pl_resolve_fn resolve; /* NULL: the system's */
+    void *resolve_user;
+    pl_lookup *lookup;   /* T_RESOLVING */
+    unsigned addr_next;  /* which of the addresses the next attempt uses */
+    int64_t timer_at_us; /* when sul_timer is due; -1 when not set */
 
     lws_retry_bo_t retry; /* lws keeps a pointer to it per connection */
-    lws_sorted_usec_list_t sul_connect, sul_timer;
+    lws_sorted_usec_list_t sul_connect, sul_timer, sul_deadline;
 
     unsigned char pins[PL_TRANSPORT_MAX_PINS][PL_TRANSPORT_PIN_SIZE];
     size_t n_pins;
@@ -294,6 +309,8 @@ static void report_closed(pl_transport *t, int err, const char *why)
 {
     if (t->cert_failures)
         err = PARLEY_ERR_TLS; /* whichever callback lws reports it with */
+    if (t->state != T_OPEN)
+        t->addr_next++; /* the next attempt tries the next address */
     t->wsi = NULL;
     t->state = T_IDLE;
     rx_reset(t);
@@ -301,13 +318,13 @@ static void report_closed(pl_transport *t, int err, const char *why)
     t->cbs.on_closed(t->user, err, why);
 }
 
-static void connect_now(lws_sorted_usec_list_t *sul)
+/* Hands lws an attempt to `address` (numeric, or the URL's IP address). */
+static void connect_to(pl_transport *t, const char *address)
 {
-    pl_transport *t = lws_container_of(sul, pl_transport, sul_connect);
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof i);
     i.context = t->ctx;
-    i.address = t->address;
+    i.address = address;
     i.port = t->port;
     /* A redirect could lead anywhere; a WebSocket endpoint does not need one. */
     i.ssl_connection = (t->tls ? LCCSCF_USE_SSL : 0) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
@@ -317,19 +334,62 @@ static void connect_now(lws_sorted_usec_list_t *sul)
     i.protocol = SUBPROTOCOL;
     i.local_protocol_name = SUBPROTOCOL;
     i.retry_and_idle_policy = &t->retry;
-    t->why[0] = '\0';
-    t->cert_failures = 0;
     t->state = T_CONNECTING;
-    PL_LOG_D(t->log, "transport: connecting to %s://%s%s", t->tls ? "wss" : "ws", t->host, t->path);
+    PL_LOG_D(t->log, "transport: connecting to %s://%s%s (%s)", t->tls ? "wss" : "ws", t->host,
+             t->path, address);
     struct lws *wsi = lws_client_connect_via_info(&i);
     if (!wsi) {
         char why[WHY_MAX];
-        snprintf(why, sizeof why, "cannot connect to %.120s (name lookup or connect failed)",
-                 t->host);
+        snprintf(why, sizeof why, "cannot connect to %.120s (%s)", t->host, address);
         report_closed(t, PARLEY_ERR_CONNECT, why);
         return;
     }
     t->wsi = wsi;
+}
+
+/* On the lookup's thread: the servicing thread picks the result up in
+ * EVENT_WAIT_CANCELLED (lws_cancel_service is safe from any thread). */
+static void lookup_done(void *user)
+{
+    pl_transport *t = user;
+    lws_cancel_service(t->ctx);
+}
+
+/* T_RESOLVING: once the lookup has finished, connects to one of its
+ * addresses (the next one after each failed attempt) or reports the
+ * failure. */
+static void resolved(pl_transport *t)
+{
+    char addr[PL_RESOLVE_MAX][PL_RESOLVE_ADDR_MAX], why[PL_RESOLVE_WHY];
+    int n;
+    if (!pl_lookup_finished(t->lookup, &n, addr, why))
+        return;
+    pl_lookup_abandon(t->lookup);
+    t->lookup = NULL;
+    if (n <= 0) {
+        report_closed(t, PARLEY_ERR_CONNECT, why);
+        return;
+    }
+    connect_to(t, addr[t->addr_next % (unsigned)n]);
+}
+
+static void connect_now(lws_sorted_usec_list_t *sul)
+{
+    pl_transport *t = lws_container_of(sul, pl_transport, sul_connect);
+    t->why[0] = '\0';
+    t->cert_failures = 0;
+    if (t->numeric) {
+        connect_to(t, t->address);
+        return;
+    }
+    t->state = T_RESOLVING;
+    int rc = pl_lookup_start(&t->alloc, t->address, t->resolve, t->resolve_user, lookup_done, t,
+                             &t->lookup);
+    if (rc != PARLEY_OK) {
+        char why[WHY_MAX];
+        snprintf(why, sizeof why, "cannot resolve %.120s: %s", t->address, parley_strerror(rc));
+        report_closed(t, PARLEY_ERR_CONNECT, why);
+    }
 }
 
 /* lws' reason text, bounded, NUL-terminated and without its trailing newline. */
@@ -579,6 +639,7 @@ static int on_conn_event(pl_transport *t, struct lws *wsi, enum lws_callback_rea
         return t->tls && t->n_pins ? check_pins(t, wsi) : 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         t->state = T_OPEN;
+        t->addr_next = 0;
         rx_reset(t);
         if (t->rx_paused)
             lws_rx_flow_control(wsi, 0);
@@ -612,7 +673,11 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     if (!t || !t->live)
         return 0;
     switch (reason) {
-    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: t->cbs.on_wake(t->user); return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (t->state == T_RESOLVING)
+            resolved(t);
+        t->cbs.on_wake(t->user);
+        return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -641,6 +706,7 @@ static const struct lws_protocols protocols[] = {
 static void timer_fired(lws_sorted_usec_list_t *sul)
 {
     pl_transport *t = lws_container_of(sul, pl_transport, sul_timer);
+    t->timer_at_us = -1;
     lws_cancel_service(t->ctx);
 }
 
@@ -739,6 +805,10 @@ static int setup(pl_transport *t, const pl_transport_config *cfg, const purl *u)
     int rc = copy_url_parts(t, u);
     if (rc != PARLEY_OK)
         return rc;
+    t->numeric = u->bracketed || pl_resolve_is_numeric(t->address);
+    t->resolve = cfg->resolve;
+    t->resolve_user = cfg->resolve_user;
+    t->timer_at_us = -1;
     t->max_frame_cfg = cfg->max_frame ? cfg->max_frame : PL_MAX_FRAME;
     if (t->max_frame_cfg == UINT32_MAX)
         t->max_frame_cfg--; /* its buffer, with a NUL, must fit a 32-bit size_t */
@@ -803,8 +873,12 @@ void pl_transport_free(pl_transport *t)
     if (!t)
         return;
     t->live = 0;
+    /* First: once abandoned, the lookup's thread no longer touches ctx. */
+    pl_lookup_abandon(t->lookup);
+    t->lookup = NULL;
     lws_sul_cancel(&t->sul_connect);
     lws_sul_cancel(&t->sul_timer);
+    lws_sul_cancel(&t->sul_deadline);
     if (t->ctx)
         lws_context_destroy(t->ctx);
     const pl_alloc a = t->alloc;
@@ -838,6 +912,10 @@ void pl_transport_close(pl_transport *t)
     switch (t->state) {
     case T_IDLE: return;
     case T_PENDING: lws_sul_cancel(&t->sul_connect); break;
+    case T_RESOLVING:
+        pl_lookup_abandon(t->lookup);
+        t->lookup = NULL;
+        break;
     case T_CONNECTING: lws_set_timeout(t->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC); break;
     case T_OPEN:
         /* A close frame goes out from the next writeable callback (which
@@ -858,24 +936,47 @@ void pl_transport_request_write(pl_transport *t)
         lws_callback_on_writable(t->wsi);
 }
 
+/* The facade sets the timer after every step; rescheduling an unchanged
+ * one would cost a sorted-list removal and insertion each time. */
 void pl_transport_set_timer(pl_transport *t, int64_t delay_ms)
 {
     if (!t)
         return;
     if (delay_ms < 0) {
-        lws_sul_cancel(&t->sul_timer);
+        if (t->timer_at_us >= 0)
+            lws_sul_cancel(&t->sul_timer);
+        t->timer_at_us = -1;
         return;
     }
     if (delay_ms > TIMER_MAX_MS)
         delay_ms = TIMER_MAX_MS;
+    int64_t at = (int64_t)lws_now_usecs() + delay_ms * LWS_US_PER_MS;
+    /* Within a millisecond is the same timer. */
+    if (t->timer_at_us >= 0 && at - t->timer_at_us < 1000 && t->timer_at_us - at < 1000)
+        return;
+    t->timer_at_us = at;
     lws_sul_schedule(t->ctx, 0, &t->sul_timer, timer_fired, (lws_usec_t)delay_ms * LWS_US_PER_MS);
 }
 
-int pl_transport_service(pl_transport *t, int block)
+/* Nothing to do: its only purpose is to be due, which ends lws' poll. */
+static void deadline_reached(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+}
+
+int pl_transport_service(pl_transport *t, int timeout_ms)
 {
     if (!t)
         return PARLEY_ERR_INVALID_ARG;
-    return lws_service(t->ctx, block ? 0 : -1) < 0 ? PARLEY_ERR_STATE : PARLEY_OK;
+    if (timeout_ms > 0)
+        /* lws turns the time to the next timer into poll()'s milliseconds
+         * by truncating: 999 us more make it wait the whole timeout. */
+        lws_sul_schedule(t->ctx, 0, &t->sul_deadline, deadline_reached,
+                         (lws_usec_t)timeout_ms * LWS_US_PER_MS + 999);
+    int rc = lws_service(t->ctx, timeout_ms == 0 ? -1 : 0);
+    if (timeout_ms > 0)
+        lws_sul_cancel(&t->sul_deadline);
+    return rc < 0 ? PARLEY_ERR_STATE : PARLEY_OK;
 }
 
 void pl_transport_wake(pl_transport *t)

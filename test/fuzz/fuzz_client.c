@@ -63,7 +63,7 @@ static void close_modules(fz_world *w)
 
 static int open_journal(fz_world *w)
 {
-    w->host = (pl_storage_host){tl_memfs_ops, &w->fs};
+    w->host = (pl_storage_host){.ops = tl_memfs_ops, .user = &w->fs};
     pl_journal_io io;
     pl_storage_host_io(&w->host, &io);
     return pl_journal_open(pl_alloc_libc(), &io, NULL, NULL, &w->journal) == PARLEY_OK ? 0 : -1;

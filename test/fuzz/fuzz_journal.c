@@ -243,7 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(p, data + 1, size - 1);
     }
     tl_memfs fs = {0};
-    pl_storage_host host = {tl_memfs_ops, &fs};
+    pl_storage_host host = {.ops = tl_memfs_ops, .user = &fs};
     if (b.len && tl_memfs_ops.append(&fs, "journal", b.p, b.len) != PARLEY_OK) {
         free(b.p);
         tl_memfs_free(&fs);

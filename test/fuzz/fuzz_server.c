@@ -44,15 +44,21 @@ static void teardown(void)
     tl_rmrf(dir);
 }
 
+static int refused(const char *why)
+{
+    fprintf(stderr, "fuzz: the shipped data was refused: %s\n", why);
+    return -1;
+}
+
 static int load_data(void)
 {
-    char why[256];
+    char why[256] = "";
     srv.surveys = survey_def_load(PARLEY_SERVER_DATA_DIR "/surveys.json", why, sizeof why);
     if (!srv.surveys || kb_load(PARLEY_SERVER_DATA_DIR "/kb", &srv.kb, why, sizeof why))
-        return -1;
+        return refused(why);
     srv.flow = flow_load(PARLEY_SERVER_DATA_DIR "/flows/support.json", srv.kb, why, sizeof why);
     if (!srv.flow)
-        return -1;
+        return refused(why);
     /* The shipped routing too, so that messages go through triage. */
     srv.routing = rules_load(PARLEY_SERVER_DATA_DIR "/routing.json", NULL, why, sizeof why);
     srv.pacer = pacer_new();
@@ -60,7 +66,9 @@ static int load_data(void)
                                           (size_t)rules_wait_window(srv.routing),
                                           rules_default_handle_ms(srv.routing))
                             : NULL;
-    return srv.routing && srv.pacer && srv.waits ? 0 : -1;
+    if (!srv.routing)
+        return refused(why);
+    return srv.pacer && srv.waits ? 0 : -1;
 }
 
 static void no_wake(void *ud)
@@ -99,8 +107,12 @@ server *fz_server(void)
 {
     if (state == 0) {
         state = setup() == 0 ? 1 : -1;
-        if (state < 0)
+        /* A harness that cannot start its server would fuzz nothing and
+         * still pass: stop the run instead. */
+        if (state < 0) {
             fprintf(stderr, "fuzz: the server could not be set up\n");
+            abort();
+        }
     }
     return state > 0 ? &srv : NULL;
 }

@@ -128,7 +128,8 @@ void sp_dump(pl_sess *s, pl_event_queue *q)
 
 pl_journal *sp_open_mem_journal(sp_memio *m)
 {
-    m->host = (pl_storage_host){tl_memfs_ops, &m->fs};
+    m->host.ops = tl_memfs_ops;
+    m->host.user = &m->fs;
     pl_journal_io io;
     pl_storage_host_io(&m->host, &io);
     pl_journal *j = NULL;

@@ -6,6 +6,7 @@
 
 #include "parley.h"
 #include "testlib.h"
+#include "platform/clock.h"
 #include "platform/fs.h"
 
 static char tmpdir[64];
@@ -512,6 +513,90 @@ static void test_context_api(void)
     parley_config_free(cfg);
 }
 
+/* The statuses of message `msg` polled within `ms` (no servicing: STORED
+ * comes from the disk thread by itself), in order, as digits; stops at
+ * STORED. With 0, only what is queued already. */
+static void statuses_of(parley_client *pc, const char *msg, int ms, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    int64_t end = pl_clock_mono_ms() + ms;
+    while (!strchr(out, '0' + PARLEY_MSG_STORED)) {
+        parley_event *ev = NULL;
+        if (parley_poll(pc, &ev) != PARLEY_OK) {
+            if (pl_clock_mono_ms() >= end)
+                break;
+            continue;
+        }
+        if (parley_event_type(ev) == PARLEY_EV_MESSAGE_STATUS &&
+            strcmp(parley_event_client_id(ev), msg) == 0 && n + 1 < cap) {
+            out[n++] = (char)('0' + parley_event_state(ev));
+            out[n] = '\0';
+        }
+        parley_event_free(ev);
+    }
+}
+
+static parley_client *durable_client(const char *dir, int mode)
+{
+    parley_config *cfg = base_config();
+    CHECK_INT(parley_config_set_data_dir(cfg, dir), PARLEY_OK);
+    if (mode)
+        CHECK_INT(parley_config_set_durability(cfg, mode), PARLEY_OK);
+    parley_client *pc = NULL;
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    parley_config_free(cfg);
+    return pc;
+}
+
+/* Default durability: the call returns before the fsync, the disk thread
+ * reports STORED after PENDING without the host servicing anything, and
+ * the unsynced count comes back to 0. PARLEY_DURABILITY_SYNC: synced
+ * before the call returns. Without a data dir there is nothing to store. */
+static void test_stored_reported(void)
+{
+    char dir[300], want[4] = {'0' + PARLEY_MSG_PENDING, '0' + PARLEY_MSG_STORED, 0};
+    char got[16], conv[PARLEY_ID_SIZE], msg[PARLEY_ID_SIZE];
+    uint32_t unsynced = 99;
+    for (int mode = PARLEY_DURABILITY_WRITE; mode <= PARLEY_DURABILITY_SYNC; mode++) {
+        snprintf(dir, sizeof dir, "%s/stored-%d", tmpdir, mode);
+        parley_client *pc = durable_client(dir, mode);
+        CHECK_INT(parley_conversation_start(pc, "Refund", conv, sizeof conv), PARLEY_OK);
+        CHECK_INT(parley_send_text(pc, conv, "where are my gems", msg, sizeof msg), PARLEY_OK);
+        if (mode == PARLEY_DURABILITY_SYNC) {
+            CHECK_INT(parley_unsynced_count(pc, &unsynced), PARLEY_OK);
+            CHECK_INT(unsynced, 0);
+        }
+        /* SYNC: both queued by the call itself. */
+        statuses_of(pc, msg, mode == PARLEY_DURABILITY_SYNC ? 0 : 10000, got, sizeof got);
+        CHECK_STR(got, want);
+        int64_t end = pl_clock_mono_ms() + 10000;
+        while (parley_unsynced_count(pc, &unsynced) == PARLEY_OK && unsynced &&
+               pl_clock_mono_ms() < end)
+            ;
+        CHECK_INT(unsynced, 0);
+        CHECK(dir_contains(dir, "where are my gems"));
+        parley_client_free(pc);
+    }
+    parley_client *pc = NULL;
+    parley_config *cfg = base_config();
+    CHECK_INT(parley_client_new(cfg, &pc), PARLEY_OK);
+    parley_config_free(cfg);
+    CHECK_INT(parley_conversation_start(pc, "Refund", conv, sizeof conv), PARLEY_OK);
+    CHECK_INT(parley_send_text(pc, conv, "no disk", msg, sizeof msg), PARLEY_OK);
+    statuses_of(pc, msg, 300, got, sizeof got);
+    want[1] = '\0'; /* PENDING only */
+    CHECK_STR(got, want);
+    CHECK_INT(parley_unsynced_count(pc, &unsynced), PARLEY_OK);
+    CHECK_INT(unsynced, 0);
+    CHECK_INT(parley_unsynced_count(NULL, &unsynced), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(parley_config_set_durability(NULL, PARLEY_DURABILITY_SYNC), PARLEY_ERR_INVALID_ARG);
+    cfg = base_config();
+    CHECK_INT(parley_config_set_durability(cfg, 3), PARLEY_ERR_INVALID_ARG);
+    parley_config_free(cfg);
+    parley_client_free(pc);
+}
+
 static void test_strerror_and_version(void)
 {
     for (int e = 0; e >= PARLEY_ERR_CLOSED; e--)
@@ -544,6 +629,7 @@ int main(void)
     RUN(test_logout_wipes_disk);
     RUN(test_attributes_after_logout);
     RUN(test_context_api);
+    RUN(test_stored_reported);
     RUN(test_strerror_and_version);
     tl_rmrf(tmpdir);
     return tl_finish();

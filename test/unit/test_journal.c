@@ -399,7 +399,8 @@ static int f_remove(void *u, const char *name)
 
 static pl_journal_io fault_io(fault *f)
 {
-    pl_journal_io io = {f, f_read_all, f_append, f_sync, f_truncate, f_rename, f_remove};
+    /* No sync_dir: the rename is durable by itself (as host storage's). */
+    pl_journal_io io = {f, f_read_all, f_append, f_sync, f_truncate, f_rename, f_remove, NULL};
     return io;
 }
 

@@ -9,6 +9,7 @@
 
 #include "feature/user_context.h"
 #include "session/session.h"
+#include "session/session_internal.h"
 #include "store/storage.h"
 #include "sessprobe.h"
 #include "testlib.h"
@@ -1762,6 +1763,46 @@ static void test_anon_secret_kept(void)
     tl_memfs_free(&m.fs);
 }
 
+/* A burst of messages moves the cursor without a journal record each: the
+ * newest cursor is journaled once, when the batch's deadline (part of
+ * pl_sess_want) comes, and a restart then resumes from it. */
+static void test_cursor_moves_batched(void)
+{
+    sp_memio m = {0};
+    pl_journal *j = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, j);
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    uint64_t before = pl_journal_written(j);
+    char seq[16];
+    for (int i = 1; i <= 100; i++) {
+        snprintf(seq, sizeof seq, "%d", i);
+        feed_msg(&f, "c-burst", seq, "hello");
+    }
+    drain_events(&f);
+    CHECK(pl_journal_written(j) - before < 5);
+    size_t len = 0;
+    CHECK(pl_journal_get(j, PL_NS_CURSOR, "c-burst", &len) == NULL);
+    int64_t deadline = -1;
+    pl_sess_want(f.s, f.now, &deadline);
+    CHECK(deadline > f.now && deadline <= f.now + PL_SESS_CURSOR_FLUSH_MS);
+    pl_sess_tick(f.s, deadline);
+    const char *cur = pl_journal_get(j, PL_NS_CURSOR, "c-burst", &len);
+    CHECK(cur != NULL && len == 3 && memcmp(cur, "100", 3) == 0);
+    uint64_t flushed = pl_journal_written(j);
+    pl_sess_tick(f.s, deadline + PL_SESS_CURSOR_FLUSH_MS); /* nothing moved since */
+    CHECK(pl_journal_written(j) == flushed);
+    fx_end(&f);
+
+    cJSON *h = restart_hello(&f, j, "a-0000", NULL);
+    CHECK_STR(sp_jstr(h, "resume.cursors.c-burst"), "100");
+    cJSON_Delete(h);
+    fx_end(&f);
+    pl_journal_close(j);
+    tl_memfs_free(&m.fs);
+}
+
 /* Logout forgets the secret with the anonymous id, in memory and in the
  * journal; the new anonymous user gets its own. */
 static void test_anon_secret_logout(void)
@@ -2359,6 +2400,7 @@ int main(void)
     RUN(test_redaction);
     RUN(test_logout);
     RUN(test_anon_secret_kept);
+    RUN(test_cursor_moves_batched);
     RUN(test_anon_secret_logout);
     RUN(test_send_text_validation);
     RUN(test_outbox_cap);

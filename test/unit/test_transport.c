@@ -226,7 +226,7 @@ static int pump_until(cstate *c, int (*cond)(cstate *, void *), void *arg, int t
         if (now_ms() > end)
             return 0;
         pl_transport_set_timer(c->t, 10);
-        CHECK_INT(pl_transport_service(c->t, 1), PARLEY_OK);
+        CHECK_INT(pl_transport_service(c->t, -1), PARLEY_OK);
     }
     return 1;
 }
@@ -697,7 +697,7 @@ static void test_timer(void)
     t0 = now_ms();
     pl_transport_set_timer(c.t, 60);
     while (atomic_load(&c.wakes) == 0 && now_ms() - t0 < 3000)
-        pl_transport_service(c.t, 1);
+        pl_transport_service(c.t, -1);
     int64_t took = now_ms() - t0;
     CHECK_INT(atomic_load(&c.wakes), 1);
     if (!(took >= 55 && took < 1000))
@@ -710,7 +710,7 @@ static void test_timer(void)
     pl_transport_set_timer(c.t, 5000);
     pl_transport_set_timer(c.t, 30);
     while (atomic_load(&c.wakes) == 0 && now_ms() - t0 < 3000)
-        pl_transport_service(c.t, 1);
+        pl_transport_service(c.t, -1);
     took = now_ms() - t0;
     CHECK(took >= 25 && took < 1000);
 
@@ -746,10 +746,35 @@ static void test_wake_from_thread(void)
     int64_t t0 = now_ms();
     pthread_create(&th, NULL, waker, c.t);
     while (!wakes_at_least_one(&c, NULL))
-        pl_transport_service(c.t, 1);
+        pl_transport_service(c.t, -1);
     int64_t took = now_ms() - t0;
     pthread_join(th, NULL);
     CHECK(took >= 90 && took < 2000);
+    pl_transport_free(c.t);
+}
+
+/* A bounded wait ends at its timeout with nothing happening (lws' own poll
+ * would sleep until the next event), and earlier when woken. */
+static void test_bounded_wait(void)
+{
+    cstate c;
+    pl_transport_config cfg = config("ws://localhost/", NULL);
+    CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
+    settle(&c);
+    int64_t t0 = now_ms();
+    CHECK_INT(pl_transport_service(c.t, 150), PARLEY_OK);
+    int64_t took = now_ms() - t0;
+    CHECK(took >= 140 && took < 3000);
+    CHECK_INT(atomic_load(&c.wakes), 0);
+
+    pthread_t th;
+    t0 = now_ms();
+    pthread_create(&th, NULL, waker, c.t);
+    while (!wakes_at_least_one(&c, NULL) && now_ms() - t0 < 10000)
+        CHECK_INT(pl_transport_service(c.t, 8000), PARLEY_OK);
+    took = now_ms() - t0;
+    pthread_join(th, NULL);
+    CHECK(took >= 90 && took < 4000);
     pl_transport_free(c.t);
 }
 
@@ -818,6 +843,100 @@ static void exchange(cstate *c, server *s)
     CHECK_INT(c->last_len, 65536);
     CHECK_INT(c->errors, 3);
     CHECK_INT(c->closed, 0);
+}
+
+/* A resolver that answers 127.0.0.1 once released (or fails), and at the
+ * latest after 3 s, so that one run on the servicing thread shows up as a
+ * slow pass instead of a hang. */
+typedef struct slow_dns {
+    atomic_int release, calls, done; /* done: the resolver let go of it */
+    int fail;
+    char host[64];
+} slow_dns;
+
+static int slow_resolve(void *user, const char *host, char (*out)[PL_RESOLVE_ADDR_MAX], int max,
+                        char *why, size_t size)
+{
+    slow_dns *d = user;
+    (void)max;
+    snprintf(d->host, sizeof d->host, "%s", host);
+    atomic_fetch_add(&d->calls, 1);
+    int64_t end = now_ms() + 3000;
+    while (!atomic_load(&d->release) && now_ms() < end)
+        sleep_ms(5);
+    int fail = d->fail;
+    atomic_store(&d->done, 1); /* the last touch of *d */
+    if (fail) {
+        snprintf(why, size, "cannot resolve %s: no such host (test)", host);
+        return PARLEY_ERR_CONNECT;
+    }
+    snprintf(out[0], PL_RESOLVE_ADDR_MAX, "127.0.0.1");
+    return 1;
+}
+
+/* Services with non-blocking passes for `ms`; the longest pass. */
+static int64_t longest_pass(cstate *c, int ms)
+{
+    int64_t end = now_ms() + ms, worst = 0;
+    while (now_ms() < end) {
+        int64_t t0 = now_ms();
+        CHECK_INT(pl_transport_service(c->t, 0), PARLEY_OK);
+        if (now_ms() - t0 > worst)
+            worst = now_ms() - t0;
+        sleep_ms(1);
+    }
+    return worst;
+}
+
+static void test_resolver_off_thread(void)
+{
+    server s;
+    REQUIRE_INT(server_start(&s, 0), 0);
+    char url[128];
+    snprintf(url, sizeof url, "ws://localhost:%d", s.port);
+    for (int fail = 0; fail < 2; fail++) {
+        slow_dns d = {.fail = fail};
+        cstate c;
+        pl_transport_config cfg = config(url, NULL);
+        cfg.resolve = slow_resolve;
+        cfg.resolve_user = &d;
+        CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
+        CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
+        /* The lookup hangs; servicing does not wait for it. */
+        CHECK(longest_pass(&c, 300) < 1000); /* a lookup on this thread: 3000 */
+        CHECK_INT(atomic_load(&d.calls), 1);
+        CHECK_INT(c.opened + c.closed, 0);
+        atomic_store(&d.release, 1);
+        if (!fail) {
+            CHECK(wait_open(&c));
+            CHECK_STR(d.host, "localhost");
+            exchange(&c, &s);
+        } else {
+            CHECK(wait_closed(&c, 5000));
+            CHECK_INT(c.closed_err, PARLEY_ERR_CONNECT);
+            CHECK(strstr(c.closed_why, "no such host (test)") != NULL);
+        }
+        pl_transport_free(c.t);
+        c_clear(&c);
+    }
+    /* Freed while its lookup still hangs: the lookup's thread lets go of
+     * it later, and nothing waits for it. (`d` outlives that thread.) */
+    static slow_dns d;
+    cstate c;
+    pl_transport_config cfg = config(url, NULL);
+    cfg.resolve = slow_resolve;
+    cfg.resolve_user = &d;
+    CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
+    longest_pass(&c, 50);
+    int64_t t0 = now_ms();
+    pl_transport_free(c.t);
+    CHECK(now_ms() - t0 < 1000);
+    atomic_store(&d.release, 1);
+    while (!atomic_load(&d.done) && now_ms() - t0 < 10000)
+        sleep_ms(5);
+    c_clear(&c);
+    server_stop(&s);
 }
 
 static void test_tls_live(void)
@@ -1598,6 +1717,8 @@ int main(void)
         tl_skip_all("could not create test certificates");
     RUN(test_url);
     RUN(test_new_errors);
+    RUN(test_bounded_wait);
+    RUN(test_resolver_off_thread);
     RUN(test_ca_sources);
     RUN(test_timer);
     RUN(test_wake_from_thread);

@@ -477,6 +477,13 @@ public:
     {
         return set(::parley_config_set_app_version, v, "parley_config_set_app_version");
     }
+    // When a queued item counts as stored (parley_config_set_durability).
+    Config &durability(Durability mode)
+    {
+        detail::check(::parley_config_set_durability(native(), static_cast<int>(mode)),
+                      "parley_config_set_durability");
+        return *this;
+    }
     Config &outbox_cap(std::uint32_t cap)
     {
         detail::check(::parley_config_set_outbox_cap(native(), cap), "parley_config_set_outbox_cap");
@@ -848,6 +855,13 @@ public:
                                          sizeof out),
                       "parley_send_text");
         return out;
+    }
+    // Journal writes not yet on stable storage (0: all of them survive a power loss).
+    std::uint32_t unsynced_count()
+    {
+        std::uint32_t n = 0;
+        detail::check(::parley_unsynced_count(native(), &n), "parley_unsynced_count");
+        return n;
     }
     std::uint32_t outbox_count()
     {

@@ -131,6 +131,7 @@ void test_bad_input()
     CHECK_ERROR(State, c.stop());
     std::string cid = c.send_text(conv, "queued offline");
     CHECK(c.outbox_count() == 4);
+    CHECK(c.unsynced_count() == 0); // no data dir: nothing waits for a disk
     bool pending = false;
     for (const parley::Event &e : c.events())
         pending |= e.type() == parley::EventType::MessageStatus && e.client_id() == cid &&

@@ -191,6 +191,17 @@ namespace Parley
             return Utf8.Out(buf);
         }
 
+        /// <summary>Journal writes not yet on stable storage (0: all of them survive a power loss).</summary>
+        public uint UnsyncedCount
+        {
+            get
+            {
+                uint n;
+                Check(Native.parley_unsynced_count(H, out n), "parley_unsynced_count");
+                return n;
+            }
+        }
+
         public uint OutboxCount
         {
             get

@@ -5,7 +5,8 @@ namespace Parley
 {
     /// <summary>Host-provided storage for the library's durable state (consoles,
     /// save systems): parley.h's parley_storage. Called on the thread doing the
-    /// client's work (the I/O thread after Start()), one call at a time per
+    /// client's work (the I/O thread after Start()) and on the client's disk
+    /// thread (Sync, and the compaction's calls), one call at a time per
     /// client. Throw to report a failure (the library sees PARLEY_ERR_IO).</summary>
     public interface IStorage
     {
@@ -105,6 +106,12 @@ namespace Parley
         public Config SetLocalHistory(uint perConversation)
         {
             return Check(Native.parley_config_set_local_history(H, perConversation), "parley_config_set_local_history");
+        }
+
+        /// <summary>When a queued item counts as stored (parley_config_set_durability).</summary>
+        public Config SetDurability(Durability mode)
+        {
+            return Check(Native.parley_config_set_durability(H, (int)mode), "parley_config_set_durability");
         }
 
         public Config SetOutboxCap(uint cap)

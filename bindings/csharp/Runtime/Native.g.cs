@@ -61,6 +61,13 @@ namespace Parley
         Debug = 3,
     }
 
+    /// <summary>parley_durability: What PARLEY_OK from a call that queues an outbox item (parley_conversation_start, parley_conversation_start_about, parley_send_text, parley_postback, parley_track_event, parley_survey_submit, parley_survey_dismiss) promises when there is a data dir (or host storage). PARLEY_DURABILITY_WRITE (the default): the item has been written to the journal file on the caller's thread (a write(2) into the OS, no fsync), so killing or crashing the process right after the call loses nothing. The client's disk thread then syncs everything written so far in one fsync (a group commit; it starts as soon as there is something to sync, and what is written while it runs goes into the next one), and each message or reported item is then announced by a PARLEY_EV_MESSAGE_STATUS event with PARLEY_MSG_STORED (after its PENDING). A power loss or OS crash can lose the items whose STORED has not arrived: those written during the last fsync or two, typically a few milliseconds of the user's input (the time an fsync takes on the device). An item the server acknowledged first (SENT) gets no STORED: the server has it. parley_unsynced_count() says whether anything is still waiting for the disk (e.g. before the app is suspended). PARLEY_DURABILITY_SYNC: the call also fsyncs before it returns (the behaviour of 0.1): nothing the call accepted can be lost, not even by a power loss (as far as the device honours fsync), at the cost of an fsync on the caller's thread for each such call (milliseconds on phone or console flash). STORED follows PENDING at once. In both modes cursor moves, acks and the session token are written without an fsync, and cursors at most every half second: after a crash the host may get the last messages again, never lose one (docs/protocol.md, "The delivery promise"). Without a data dir nothing is durable and no STORED is reported. Errors: INVALID_ARG (NULL cfg, unknown mode).</summary>
+    public enum Durability
+    {
+        Write = 1,
+        Sync = 2,
+    }
+
     /// <summary>parley_redact_field: What a string being redacted is (the `field` of the redaction hooks).</summary>
     public enum RedactField
     {
@@ -141,8 +148,8 @@ namespace Parley
         Pending = 1,
         /// <summary>acknowledged by the server</summary>
         Sent = 2,
-        /// <summary>rejected for good; reason in parley_event_text()</summary>
         Failed = 3,
+        Stored = 4,
     }
 
     /// <summary>parley_conv_state: parley_event_state() of PARLEY_EV_CONVERSATION</summary>
@@ -273,6 +280,7 @@ namespace Parley
             "parley_config_add_pin",
             "parley_config_clear_pins",
             "parley_config_set_data_dir",
+            "parley_config_set_durability",
             "parley_config_set_outbox_cap",
             "parley_config_set_event_limits",
             "parley_config_set_encryption_key",
@@ -310,6 +318,7 @@ namespace Parley
             "parley_conversation_start",
             "parley_conversation_start_about",
             "parley_send_text",
+            "parley_unsynced_count",
             "parley_outbox_count",
             "parley_poll",
             "parley_event_free",
@@ -439,6 +448,8 @@ namespace Parley
             "LogLevel.Warn=1",
             "LogLevel.Info=2",
             "LogLevel.Debug=3",
+            "Durability.Write=1",
+            "Durability.Sync=2",
             "RedactField.Message=1",
             "RedactField.Attribute=2",
             "RedactField.Screen=3",
@@ -473,6 +484,7 @@ namespace Parley
             "MsgState.Pending=1",
             "MsgState.Sent=2",
             "MsgState.Failed=3",
+            "MsgState.Stored=4",
             "ConvState.Started=1",
             "ConvState.Bot=2",
             "ConvState.Agent=3",
@@ -599,6 +611,8 @@ namespace Parley
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_config_set_data_dir(ConfigHandle cfg, byte[] dir);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_config_set_durability(ConfigHandle cfg, int mode);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_config_set_outbox_cap(ConfigHandle cfg, uint cap);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_config_set_event_limits(ConfigHandle cfg, uint max_events, UIntPtr max_bytes);
@@ -672,6 +686,8 @@ namespace Parley
         internal static extern int parley_conversation_start_about(ClientHandle pc, byte[] subject, byte[] category, byte[] area, int severity, byte[] conv_id_out, UIntPtr out_size);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_send_text(ClientHandle pc, byte[] conv_id, byte[] text, byte[] msg_id_out, UIntPtr out_size);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_unsynced_count(ClientHandle pc, out uint @out);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_outbox_count(ClientHandle pc, out uint @out);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

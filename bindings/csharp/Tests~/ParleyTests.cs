@@ -144,6 +144,7 @@ static class ParleyTests
             c.SetAttributeJson("inventory", "{\"gems\":500}");
             string cid = c.SendText(conv, "queued offline");
             Check(c.OutboxCount == 3, "outbox");
+            Check(c.UnsyncedCount == 0, "no data dir: nothing waits for a disk");
             Check(c.Events().Any(e => e.Type == EventType.MessageStatus && e.ClientId == cid && e.MsgState == MsgState.Pending),
                   "a pending status event");
             Check(c.Poll() == null, "nothing more");

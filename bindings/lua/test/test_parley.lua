@@ -70,6 +70,7 @@ check_code(raised(parley.new, options({ url = "http://example.com" })), "INVALID
 check_code(raised(parley.new, options({ url = "ws://localhost:9" })), "INSECURE", "ws://")
 check_code(raised(parley.new, options({ app_version = string.rep("v", 5000) })), "TOO_LONG", "app version")
 check_code(raised(parley.new, options({ reconnect = { 0, 10 } })), "INVALID_ARG", "reconnect")
+check_code(raised(parley.new, options({ durability = 3 })), "INVALID_ARG", "durability")
 check_code(raised(parley.new, options({ encryption_key = "short" })), "INVALID_ARG", "key")
 check(tostring(raised(parley.new, options({ colour = "blue" }))):find("unknown option"), "unknown option")
 check(tostring(raised(parley.new, options({ url = "wss://a\0b" }))):find("NUL"), "NUL in an option")
@@ -108,6 +109,7 @@ c:set_attribute("nothing", parley.null)
 c:set_attribute_json("inventory", '{"gems":500}')
 local cid = c:send_text(conv, "queued offline")
 check(c:outbox_count() == 4, "outbox")
+check(c:unsynced_count() == 0, "no data dir: nothing waits for a disk")
 local pending = false
 for ev in c:events() do
   pending = pending or (ev.type == "message_status" and ev.client_id == cid and ev.state == "pending")

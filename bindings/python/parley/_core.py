@@ -15,7 +15,7 @@ from ._native import (ENCRYPTION_KEY_SIZE, ErrorCode, ID_SIZE, LogLevel, RedactF
                       parley_survey_response)
 
 # What Config(**options) accepts, and the setter each name calls.
-_OPTIONS = ("url", "app_id", "ca_file", "ca_pem", "pins", "data_dir", "outbox_cap", "event_limits",
+_OPTIONS = ("url", "app_id", "ca_file", "ca_pem", "pins", "data_dir", "durability", "outbox_cap", "event_limits",
             "encryption_key", "log", "allow_insecure", "reconnect", "context_limits", "app_version",
             "consent", "redactor", "default_redactor", "local_history")
 
@@ -108,6 +108,10 @@ class Config:
         """Keep the newest `per_conversation` messages of each conversation on the device (0: none)."""
         check(lib.parley_config_set_local_history(self._p(), _u32(per_conversation, "per_conversation")),
               "parley_config_set_local_history")
+
+    def set_durability(self, mode: int):
+        """When a queued item counts as stored: Durability.WRITE (default) or SYNC."""
+        check(lib.parley_config_set_durability(self._p(), int(mode)), "parley_config_set_durability")
 
     def set_outbox_cap(self, cap: int):
         check(lib.parley_config_set_outbox_cap(self._p(), _u32(cap, "outbox_cap")), "parley_config_set_outbox_cap")
@@ -347,6 +351,13 @@ class Client:
         check(lib.parley_send_text(self._p(), text_in(conversation_id, "conversation_id"), text_in(text, "text"),
                                    buf, len(buf)), "parley_send_text")
         return text_out(buf.value)
+
+    @property
+    def unsynced_count(self) -> int:
+        """Journal writes not yet on stable storage (0: all survive a power loss)."""
+        n = ctypes.c_uint32()
+        check(lib.parley_unsynced_count(self._p(), ctypes.byref(n)), "parley_unsynced_count")
+        return n.value
 
     @property
     def outbox_count(self) -> int:

@@ -39,6 +39,12 @@ class LogLevel(enum.IntEnum):
     DEBUG = 3
 
 
+class Durability(enum.IntEnum):
+    """parley_durability: What PARLEY_OK from a call that queues an outbox item"""
+    WRITE = 1
+    SYNC = 2
+
+
 class RedactField(enum.IntEnum):
     """parley_redact_field: What a string being redacted is (the `field` of the redaction hooks)."""
     MESSAGE = 1
@@ -91,6 +97,7 @@ class MsgState(enum.IntEnum):
     PENDING = 1
     SENT = 2
     FAILED = 3
+    STORED = 4
 
 
 class ConvState(enum.IntEnum):
@@ -168,7 +175,7 @@ CERT_RETRY_MS = 300000
 SURVEY_ID_SIZE = 129
 ATTACHMENT_CHUNK_SIZE = 12288
 
-ENUMS = (ErrorCode, LogLevel, RedactField, Severity, EventType, ConnState, MsgState, ConvState, AuthorKind, TlsFailure, TypingState, BlockKind, OptionAction, QuestionKind, AttachmentState,)
+ENUMS = (ErrorCode, LogLevel, Durability, RedactField, Severity, EventType, ConnState, MsgState, ConvState, AuthorKind, TlsFailure, TypingState, BlockKind, OptionAction, QuestionKind, AttachmentState,)
 
 class parley_block(ctypes.Structure):
     """Opaque parley_block (used through pointers only)."""
@@ -231,6 +238,7 @@ FUNCTIONS = {
     'parley_config_add_pin': (ctypes.c_int, [ctypes.POINTER(parley_config), ctypes.c_char_p]),
     'parley_config_clear_pins': (ctypes.c_int, [ctypes.POINTER(parley_config)]),
     'parley_config_set_data_dir': (ctypes.c_int, [ctypes.POINTER(parley_config), ctypes.c_char_p]),
+    'parley_config_set_durability': (ctypes.c_int, [ctypes.POINTER(parley_config), ctypes.c_int]),
     'parley_config_set_outbox_cap': (ctypes.c_int, [ctypes.POINTER(parley_config), ctypes.c_uint32]),
     'parley_config_set_event_limits': (ctypes.c_int, [ctypes.POINTER(parley_config), ctypes.c_uint32, ctypes.c_size_t]),
     'parley_config_set_encryption_key': (ctypes.c_int, [ctypes.POINTER(parley_config), ctypes.c_char_p, ctypes.c_size_t]),
@@ -268,6 +276,7 @@ FUNCTIONS = {
     'parley_conversation_start': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
     'parley_conversation_start_about': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]),
     'parley_send_text': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
+    'parley_unsynced_count': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.POINTER(ctypes.c_uint32)]),
     'parley_outbox_count': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.POINTER(ctypes.c_uint32)]),
     'parley_poll': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.POINTER(ctypes.POINTER(parley_event))]),
     'parley_event_free': (None, [ctypes.POINTER(parley_event)]),

@@ -23,6 +23,9 @@ def test_config_errors_are_exceptions():
         parley.Config(url=42)
     with pytest.raises(TypeError):
         parley.Config(colour="blue")
+    parley.Config(durability=parley.Durability.SYNC)
+    with pytest.raises(parley.Error):
+        parley.Config(durability=3)
     with pytest.raises(ValueError):
         parley.Config(url="wss://local\0host")
     with pytest.raises(parley.Error) as e:
@@ -114,6 +117,7 @@ def test_offline_send_gives_a_pending_event():
         conv = c.conversation_start()
         cid = c.send_text(conv, "queued while offline")
         assert c.outbox_count == 2
+        assert c.unsynced_count == 0  # no data dir: nothing waits for a disk
         events = list(c.events())
         pending = [e for e in events if e.type == EventType.MESSAGE_STATUS and e.client_id == cid]
         assert pending and pending[0].state == MsgState.PENDING

@@ -88,6 +88,52 @@ inline const char *to_string(LogLevel v) noexcept
     }
 }
 
+// parley_durability: What PARLEY_OK from a call that queues an outbox item
+// (parley_conversation_start, parley_conversation_start_about,
+// parley_send_text, parley_postback,
+// parley_track_event, parley_survey_submit, parley_survey_dismiss)
+// promises when there is a data dir (or host storage).
+//
+// PARLEY_DURABILITY_WRITE (the default): the item has been written to the
+// journal file on the caller's thread (a write(2) into the OS, no fsync),
+// so killing or crashing the process right after the call loses nothing.
+// The client's disk thread then syncs everything written so far in one
+// fsync (a group commit; it starts as soon as there is something to sync,
+// and what is written while it runs goes into the next one), and each
+// message or reported item is then announced by a PARLEY_EV_MESSAGE_STATUS
+// event with PARLEY_MSG_STORED (after its PENDING). A power loss or OS
+// crash can lose the items whose STORED has not arrived: those written
+// during the last fsync or two, typically a few milliseconds of the
+// user's input (the time an fsync takes on the device). An item the
+// server acknowledged first (SENT) gets no STORED: the server has it.
+// parley_unsynced_count() says whether anything is still waiting for the
+// disk (e.g. before the app is suspended).
+//
+// PARLEY_DURABILITY_SYNC: the call also fsyncs before it returns (the
+// behaviour of 0.1): nothing the call accepted can be lost, not even
+// by a power loss (as far as the device honours fsync), at the cost of an
+// fsync on the caller's thread for each such call (milliseconds on phone
+// or console flash). STORED follows PENDING at once.
+//
+// In both modes cursor moves, acks and the session token are written
+// without an fsync, and cursors at most every half second: after a crash
+// the host may get the last messages again, never lose one (docs/protocol.md, "The delivery
+// promise"). Without a data dir nothing is durable and no STORED is reported. Errors: INVALID_ARG
+// (NULL cfg, unknown mode).
+enum class Durability : int {
+    Write = PARLEY_DURABILITY_WRITE,
+    Sync = PARLEY_DURABILITY_SYNC,
+};
+
+inline const char *to_string(Durability v) noexcept
+{
+    switch (v) {
+    case Durability::Write: return "write";
+    case Durability::Sync: return "sync";
+    default: return "unknown";
+    }
+}
+
 // parley_redact_field: What a string being redacted is (the `field` of the redaction hooks).
 enum class RedactField : int {
     Message = PARLEY_FIELD_MESSAGE, // message text
@@ -199,7 +245,8 @@ inline const char *to_string(ConnState v) noexcept
 enum class MsgState : int {
     Pending = PARLEY_MSG_PENDING, // in the outbox
     Sent = PARLEY_MSG_SENT, // acknowledged by the server
-    Failed = PARLEY_MSG_FAILED, // rejected for good; reason in parley_event_text()
+    Failed = PARLEY_MSG_FAILED,
+    Stored = PARLEY_MSG_STORED,
 };
 
 inline const char *to_string(MsgState v) noexcept
@@ -208,6 +255,7 @@ inline const char *to_string(MsgState v) noexcept
     case MsgState::Pending: return "pending";
     case MsgState::Sent: return "sent";
     case MsgState::Failed: return "failed";
+    case MsgState::Stored: return "stored";
     default: return "unknown";
     }
 }
@@ -406,6 +454,7 @@ inline constexpr const char *api_functions[] = {
     "parley_config_add_pin",
     "parley_config_clear_pins",
     "parley_config_set_data_dir",
+    "parley_config_set_durability",
     "parley_config_set_outbox_cap",
     "parley_config_set_event_limits",
     "parley_config_set_encryption_key",
@@ -443,6 +492,7 @@ inline constexpr const char *api_functions[] = {
     "parley_conversation_start",
     "parley_conversation_start_about",
     "parley_send_text",
+    "parley_unsynced_count",
     "parley_outbox_count",
     "parley_poll",
     "parley_event_free",
