@@ -648,8 +648,10 @@ enum parley_event_type {
     PARLEY_EV_ARTICLES = 11,     /* answer to parley_search_articles */
     PARLEY_EV_ARTICLE = 12,      /* answer to parley_get_article; also an item of ARTICLES */
     /* surveys and proactive messages (below) */
-    PARLEY_EV_SURVEY = 13,   /* a survey to show: parley_event_survey() */
-    PARLEY_EV_PROACTIVE = 14 /* a message the support side pushed on its own */
+    PARLEY_EV_SURVEY = 13,    /* a survey to show: parley_event_survey() */
+    PARLEY_EV_PROACTIVE = 14, /* a message the support side pushed on its own */
+    /* attachments (below) */
+    PARLEY_EV_ATTACHMENT = 15 /* an upload or download moved on, ended or failed */
 };
 
 enum parley_conn_state { /* parley_event_state() of PARLEY_EV_CONNECTION */
@@ -1063,6 +1065,140 @@ PARLEY_API int parley_survey_dismiss(parley_client *pc, const char *survey_id, c
  * acknowledged. Muting again replaces the deadline. Not kept across
  * restarts. Errors: INVALID_ARG. */
 PARLEY_API int parley_mute_proactive(parley_client *pc, uint32_t duration_ms);
+
+/* ---- attachments -----------------------------------------------------------
+ * Files in conversations: docs/protocol.md, "Attachments". An attachment is
+ * a message (its caption is the text) whose file is uploaded in chunks over
+ * the connection, resumed after a reconnect where the server's copy ends,
+ * each chunk and the whole file checked with SHA-256. The message is held
+ * in the outbox until its upload is complete and then sent like any other;
+ * the items queued behind it do not wait for it. */
+
+/* parley_event_state() of PARLEY_EV_ATTACHMENT. Uploads name their
+ * message's client id (parley_event_client_id()), downloads their request
+ * id (parley_event_request_id()) and the attachment id
+ * (parley_event_message_id()). */
+enum parley_attachment_state {
+    PARLEY_ATT_PROGRESS = 1,   /* bytes moved: parley_event_bytes_done() of _total() */
+    PARLEY_ATT_UPLOADED = 2,   /* the server has the whole file; the message goes out now */
+    PARLEY_ATT_DATA = 3,       /* a download into memory: one chunk, in order */
+    PARLEY_ATT_DOWNLOADED = 4, /* the whole file is there and its SHA-256 matched */
+    PARLEY_ATT_FAILED = 5      /* given up: parley_event_error_code() and _text() say why */
+};
+
+/* The most bytes one PARLEY_ATT_DATA event carries (the wire's chunk). */
+enum { PARLEY_ATTACHMENT_CHUNK_SIZE = 12288 };
+
+/* Sends the file at `path` in `conv_id` as an attachment named `name`
+ * (1..255 bytes of UTF-8, no '/', '\' or control characters; NULL: the
+ * last part of the path) of MIME type `mime_type` (e.g. "image/png"; NULL:
+ * "application/octet-stream"), with `caption` as the message's text (NULL
+ * or "" for none; redacted and limited like parley_send_text()). The file
+ * is read once now to hash it (the caller waits for that: ~10 ms per
+ * 5 MB), and again in chunks while it uploads: it must stay there, unchanged,
+ * until PARLEY_ATT_UPLOADED. Durable like a message: with a data dir, OK
+ * means the message and the file's path are in the journal (synced), and
+ * the upload continues after a restart. Events: PARLEY_MSG_PENDING now,
+ * PARLEY_EV_ATTACHMENT PROGRESS and UPLOADED while it uploads, then
+ * PARLEY_MSG_SENT (or FAILED) under the client id written to msg_id_out
+ * (PARLEY_ID_SIZE bytes; may be NULL). A file that is gone or changed when
+ * it is read later fails its message (PARLEY_EV_ERROR with PARLEY_ERR_IO,
+ * PARLEY_MSG_FAILED, PARLEY_ATT_FAILED).
+ * Errors: INVALID_ARG (NULL, bad name, type or caption, an empty file),
+ * NOT_FOUND (conversation not known, or no such file), TOO_LONG (the file
+ * is over the server's max_attachment, 25 MiB before any server said; or
+ * the caption is too long), IO (the file cannot be read, or the journal
+ * not written), FULL, NOMEM. Any thread (the hashing runs under the
+ * client's lock). */
+PARLEY_API int parley_send_attachment(parley_client *pc, const char *conv_id, const char *path,
+                                      const char *name, const char *mime_type, const char *caption,
+                                      char *msg_id_out, size_t out_size);
+
+/* The same with the file's bytes from the host (copied: `data` may be
+ * freed on return). With a data dir or host storage the copy is written
+ * there (file "att-<client id>", synced; removed once the message is sent
+ * or failed), so the upload survives a restart too; without, it lives in
+ * memory. `name` is required. Errors as parley_send_attachment(), without
+ * NOT_FOUND for the file. */
+PARLEY_API int parley_send_attachment_bytes(parley_client *pc, const char *conv_id,
+                                            const unsigned char *data, size_t len, const char *name,
+                                            const char *mime_type, const char *caption,
+                                            char *msg_id_out, size_t out_size);
+
+/* Downloads the attachment `attachment_id` (parley_event_attachment_id()
+ * of a message). With `dest_path` the file is written to dest_path.part
+ * and renamed to dest_path once its SHA-256 matches; a .part left by an
+ * earlier call (or run) is continued, not started over. With NULL the
+ * bytes come as PARLEY_ATT_DATA events, in order (copy each out with
+ * parley_event_attachment_chunk()). Either way PROGRESS events follow, and
+ * DOWNLOADED or FAILED ends it, all with the request id written to req_out
+ * (PARLEY_ID_SIZE bytes; may be NULL). Made offline it starts at the next
+ * connection; one cut by a lost connection continues after the next
+ * welcome. Not kept across restarts (call again: a file download resumes
+ * from its .part). At most 8 at once.
+ * Errors: INVALID_ARG (bad id or path), FULL (8 downloads running),
+ * NOMEM. The server's refusal (not the user's, or unknown) is FAILED with
+ * PARLEY_ERR_NOT_FOUND; a disk that cannot take the file, FAILED with
+ * PARLEY_ERR_IO. Any thread. */
+PARLEY_API int parley_fetch_attachment(parley_client *pc, const char *attachment_id,
+                                       const char *dest_path, char *req_out, size_t out_size);
+
+/* The attachment a PARLEY_EV_MESSAGE (or a HISTORY item) carries, or the
+ * file of a PARLEY_EV_ATTACHMENT upload: its server id (NULL for an upload
+ * in progress), file name, MIME type, SHA-256 (64 hex digits) and size in
+ * bytes. NULL / 0 when there is none. */
+PARLEY_API const char *parley_event_attachment_id(const parley_event *ev);
+PARLEY_API const char *parley_event_attachment_name(const parley_event *ev);
+PARLEY_API const char *parley_event_attachment_type(const parley_event *ev);
+PARLEY_API const char *parley_event_attachment_sha256(const parley_event *ev);
+PARLEY_API int64_t parley_event_attachment_size(const parley_event *ev);
+/* PARLEY_EV_ATTACHMENT: bytes moved so far (DATA: up to the end of its
+ * chunk) and the file's size (0 until a download knows it). */
+PARLEY_API int64_t parley_event_bytes_done(const parley_event *ev);
+PARLEY_API int64_t parley_event_bytes_total(const parley_event *ev);
+/* PARLEY_ATT_DATA: copies the chunk into `buf` (at least
+ * PARLEY_ATTACHMENT_CHUNK_SIZE bytes, or the chunk's length) and returns
+ * its length (0 for other events). Its first byte is at offset
+ * parley_event_bytes_done() minus that length.
+ * Errors: INVALID_ARG (NULL, buf too small). */
+PARLEY_API int parley_event_attachment_chunk(const parley_event *ev, char *buf, size_t size);
+
+/* ---- push notifications ------------------------------------------------------
+ * docs/protocol.md, "Push notifications". */
+
+/* The device's push token: `platform` "apns", "fcm" or a name of the
+ * host's (1..32 printable ASCII), `token` as the platform gave it
+ * (1..4096 printable ASCII). Journaled, sent to the server now when online
+ * and after every reconnect, so a reply to a user whose app is closed
+ * reaches the device. A new token replaces the old one (which the server
+ * is told to forget); NULL for both removes it. parley_logout() removes
+ * it too. Errors: INVALID_ARG, IO, NOMEM. Any thread. */
+PARLEY_API int parley_set_push_token(parley_client *pc, const char *platform, const char *token);
+
+/* Hands a received push payload (JSON text: the server's webhook body, or
+ * any object holding it under "parley") to the client: the conversation
+ * it names becomes known (as by parley_list_conversations) and, when the
+ * client is waiting to reconnect, it connects now, so the message is
+ * there when the user opens the app. Errors: INVALID_ARG (not a JSON
+ * object), NOT_FOUND (not a Parley push: no "conv"), FULL (too many
+ * conversations), NOMEM. Any thread. */
+PARLEY_API int parley_handle_push(parley_client *pc, const char *payload);
+
+/* ---- local history -----------------------------------------------------------
+ * docs/protocol.md, "Local history". */
+
+/* Keeps the newest `per_conversation` messages of every conversation in
+ * the journal (encrypted with it when a key is set): those delivered as
+ * PARLEY_EV_MESSAGE, the user's own once SENT, and those of history
+ * pages. parley_load_history() then answers from the device first, at
+ * once and offline too. 0 (the default) keeps none; at most 1000.
+ * Without a data dir or host storage it lives in memory.
+ * Errors: INVALID_ARG (over 1000). */
+PARLEY_API int parley_config_set_local_history(parley_config *cfg, uint32_t per_conversation);
+
+/* HISTORY: 1 when the answer came from the local history (the server's
+ * page, with the same request id, follows when online); 0 otherwise. */
+PARLEY_API int parley_event_from_device(const parley_event *ev);
 
 #ifdef __cplusplus
 }

@@ -25,14 +25,25 @@ int parley_list_conversations(parley_client *pc, char *req_out, size_t out_size)
     return request(pc, PL_REQ_CONV_LIST, &args, req_out, out_size);
 }
 
+/* With a local history the device answers first, under the same request
+ * id, before the server's page (which follows when online). */
 int parley_load_history(parley_client *pc, const char *conv_id, const char *before_seq, int limit,
                         char *req_out, size_t out_size)
 {
     pl_req_args args = {.conv = conv_id, .limit = (uint32_t)(limit > 0 ? limit : 0)};
-    if (!pl_id_valid(conv_id, PL_MAX_ID) || limit < 0 || limit > PL_MAX_PAGE ||
-        (before_seq && !pl_proto_parse_seq(before_seq, &args.before)))
+    if (!pc || !pl_id_valid(conv_id, PL_MAX_ID) || limit < 0 || limit > PL_MAX_PAGE ||
+        (before_seq && !pl_proto_parse_seq(before_seq, &args.before)) ||
+        (req_out && out_size < PARLEY_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
-    return request(pc, PL_REQ_HISTORY, &args, req_out, out_size);
+    char id[PARLEY_ID_SIZE];
+    pl_client_enter(pc);
+    int rc = pl_requests_send(pc->requests, PL_REQ_HISTORY, &args, id);
+    if (rc == PARLEY_OK)
+        rc = pl_history_answer(pc->history, conv_id, args.before, args.limit, id);
+    rc = pl_client_leave(pc, rc);
+    if (rc == PARLEY_OK && req_out)
+        memcpy(req_out, id, strlen(id) + 1);
+    return rc;
 }
 
 int parley_search_articles(parley_client *pc, const char *query, char *req_out, size_t out_size)

@@ -22,6 +22,7 @@
 #include "platform/clock.h"
 #include "platform/device.h"
 #include "platform/entropy.h"
+#include "platform/hostfile.h"
 #include "util/log.h"
 #include "util/rand.h"
 #include "util/utf8.h"
@@ -339,17 +340,37 @@ static int create_context(parley_client *pc, const parley_config *cfg, pl_device
     return pc->ctx ? collect_device_facts(pc, cfg, dev) : PARLEY_ERR_NOMEM;
 }
 
+/* Attachments go through the host's files, and copies of the host's bytes
+ * through the journal's storage. */
+static int create_attachments(parley_client *pc)
+{
+    const pl_alloc *a = &pc->alloc;
+    pl_uploads_config uc = {pc->journal, pc->has_jio ? &pc->jio : NULL, {0}};
+    pl_hostfile_io(a, &uc.files);
+    if (!(pc->uploads = pl_uploads_new(a, pc->sess, &uc, &pc->log)) ||
+        !(pc->downloads = pl_downloads_new(a, pc->sess, &uc.files, &pc->log)))
+        return PARLEY_ERR_NOMEM;
+    return PARLEY_OK;
+}
+
 /* The order of registration is the order of what they send after each
- * welcome: the context, read marks, pending requests, proactive acks. */
-static int create_features(parley_client *pc)
+ * welcome: the context, read marks, pending requests, proactive acks,
+ * uploads, downloads, the push token. The local history comes before the
+ * requests, whose history pages it sees first. */
+static int create_features(parley_client *pc, const parley_config *cfg)
 {
     const pl_alloc *a = &pc->alloc;
     if (!(pc->receipts = pl_receipts_new(a, pc->sess, pc->journal, &pc->log)) ||
+        !(pc->history = pl_history_new(a, pc->sess, pc->journal, cfg->local_history,
+                                       pl_clock_wall_ms, &pc->log)) ||
         !(pc->requests = pl_requests_new(a, pc->sess, &pc->log)) ||
         !(pc->typing = pl_typing_new(a, pc->sess, &pc->log)) ||
         !(pc->postbacks = pl_postbacks_new(a, pc->sess, pc->journal, &pc->log)) ||
         !(pc->proactive = pl_proactive_new(a, pc->sess, pc->journal, &pc->log)) ||
         !(pc->surveys = pl_surveys_new(a, pc->sess, pc->ctx, pc->proactive, pc->journal, &pc->log)))
+        return PARLEY_ERR_NOMEM;
+    if (create_attachments(pc) != PARLEY_OK ||
+        !(pc->push = pl_push_new(a, pc->sess, pc->journal, &pc->log)))
         return PARLEY_ERR_NOMEM;
     return PARLEY_OK;
 }
@@ -367,12 +388,19 @@ static int open_journal(parley_client *pc, const parley_config *cfg)
             pc->host.ops = cfg->storage;
             pc->host.user = cfg->storage_user;
         }
+        pc->jio = io;
     } else {
         rc = pl_journal_file_io(&pc->alloc, cfg->data_dir, &io, &pc->jio_state);
+        /* The uploads' spool files get a file backend of their own: the
+         * journal's caches the handles its disk thread uses too. */
+        if (rc == PARLEY_OK)
+            rc = pl_journal_file_io(&pc->alloc, cfg->data_dir, &pc->jio, &pc->spool_state);
     }
-    if (rc == PARLEY_OK)
+    if (rc == PARLEY_OK) {
+        pc->has_jio = 1;
         rc = pl_journal_open(&pc->alloc, &io, cfg->has_key ? cfg->enc_key : NULL, &pc->log,
                              &pc->journal);
+    }
     if (rc == PARLEY_ERR_AUTH)
         PL_LOG_E(&pc->log, "the journal was written with another encryption key");
     return rc;
@@ -434,7 +462,8 @@ static int init_client(parley_client *pc, const parley_config *cfg)
     pl_device_read(&dev);
     if ((rc = load_anon_id(pc)) != PARLEY_OK || (rc = create_session(pc, cfg, &dev)) != PARLEY_OK ||
         (rc = create_context(pc, cfg, &dev)) != PARLEY_OK ||
-        (rc = create_features(pc)) != PARLEY_OK || (rc = create_transport(pc, cfg)) != PARLEY_OK)
+        (rc = create_features(pc, cfg)) != PARLEY_OK ||
+        (rc = create_transport(pc, cfg)) != PARLEY_OK)
         return rc;
     return pc->journal
                ? pl_disk_start(&pc->alloc, pc->journal, &pc->log, disk_synced, pc, &pc->disk)
@@ -493,6 +522,10 @@ void parley_client_free(parley_client *pc)
     }
     pl_disk_stop(pc->disk);
     pl_transport_free(pc->tr);
+    pl_push_free(pc->push);
+    pl_downloads_free(pc->downloads);
+    pl_uploads_free(pc->uploads);
+    pl_history_free(pc->history);
     pl_surveys_free(pc->surveys);
     pl_proactive_free(pc->proactive);
     pl_postbacks_free(pc->postbacks);
@@ -504,6 +537,8 @@ void parley_client_free(parley_client *pc)
     pl_journal_close(pc->journal);
     if (pc->jio_state)
         pl_journal_file_io_free(&pc->alloc, pc->jio_state);
+    if (pc->spool_state)
+        pl_journal_file_io_free(&pc->alloc, pc->spool_state);
     if (pc->host.ops.version)
         pl_storage_host_done(&pc->host);
     pl_rand_free(pc->rand);

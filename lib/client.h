@@ -7,12 +7,16 @@
 #include <stdatomic.h>
 
 #include "disk.h"
+#include "feature/downloads.h"
+#include "feature/history.h"
 #include "feature/postbacks.h"
 #include "feature/proactive.h"
+#include "feature/push.h"
 #include "feature/receipts.h"
 #include "feature/requests.h"
 #include "feature/surveys.h"
 #include "feature/typing.h"
+#include "feature/uploads.h"
 #include "feature/user_context.h"
 #include "platform/thread.h"
 #include "session/event.h"
@@ -29,6 +33,11 @@ struct parley_client {
     pl_rand *rand;
     void *jio_state;      /* the journal's file backend */
     pl_storage_host host; /* or the host's storage */
+    /* Where uploads spool the host's bytes: the host's storage, or a file
+     * backend of its own over the data dir (spool_state). */
+    pl_journal_io jio;
+    void *spool_state;
+    int has_jio;
     pl_journal *journal;
     pl_disk *disk; /* the journal's syncs and compactions; with a journal */
     pl_sess *sess;
@@ -40,6 +49,10 @@ struct parley_client {
     pl_requests *requests;
     pl_surveys *surveys;
     pl_proactive *proactive;
+    pl_history *history;
+    pl_uploads *uploads;
+    pl_downloads *downloads;
+    pl_push *push;
     pl_transport *tr;
     char anon_id[PARLEY_ID_SIZE];
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feature/history.h"
 #include "model/limits.h"
 #include "transport/tls_trust.h"
 #include "transport/transport.h"
@@ -237,6 +238,14 @@ int parley_config_set_context_limits(parley_config *cfg, uint32_t breadcrumb_cap
         return PARLEY_ERR_INVALID_ARG;
     cfg->breadcrumb_cap = breadcrumb_cap;
     cfg->context_interval_ms = interval_ms;
+    return PARLEY_OK;
+}
+
+int parley_config_set_local_history(parley_config *cfg, uint32_t per_conversation)
+{
+    if (!cfg || per_conversation > PL_HISTORY_MAX)
+        return PARLEY_ERR_INVALID_ARG;
+    cfg->local_history = per_conversation;
     return PARLEY_OK;
 }
 

@@ -41,7 +41,8 @@ struct parley_config {
     parley_redact_text_fn redact_text_fn;
     void *redact_user;
     int default_redactor;
-    int durability; /* PARLEY_DURABILITY_* */
+    uint32_t local_history; /* messages per conversation; 0: none */
+    int durability;         /* PARLEY_DURABILITY_* */
     /* How host names are resolved (NULL: the system's resolver); set only
      * by tests, through pl_config_set_resolver. */
     pl_resolve_fn resolve;

@@ -27,35 +27,38 @@ LAYERS = [
     # team's time zone (our own TZif reader), the wait estimate, proactive
     # pacing, and the JSON positions their loaders' errors name.
     ("utilities", ["util", "json", "anonid", "abuse", "auth", "secrets", "blocks",
-                   "survey_def", "server", "jpos", "tz", "hours", "cond", "rules", "waitest",
-                   "pacer",
+                   "survey_def", "filetypes", "redact", "server", "jpos", "tz", "hours", "cond",
+                   "rules", "waitest", "pacer",
                    # the agent workspace's rules and arithmetic (docs/agent-console.md)
                    "pwhash", "pwworker", "websession", "login_limit", "account", "timeline",
                    "sla_policy", "metrics_agg", "console_files", "presence_tab"]),
     # Every SQL statement, behind one backend-neutral interface (store.h);
-    # store_sqlite.h is what the SQLite files share.
+    # store_sqlite.h is what the SQLite files share. The attachments' bytes
+    # on disk, by content hash (blobs).
     ("storage", ["store", "store_sqlite", "store_db", "store_users", "store_convs",
-                 "store_context", "store_surveys", "store_kb", "store_agents",
-                 "store_routing"]),
+                 "store_context", "store_surveys", "store_kb", "store_agents", "store_routing",
+                 "store_attach", "store_push", "blobs"]),
     # What the bot knows: the knowledge base (indexed by the store) and the
     # flow that answers from it.
     ("content", ["kb", "flow"]),
     # The wire: every server -> client frame.
     ("wire", ["wire"]),
     # The transports: WebSocket (with its output queue and paged replay)
-    # and HTTP. They dispatch through tables the server holds, so they name
-    # no handler.
-    ("transport", ["outq", "replay", "ws", "http", "agent_ws", "webhook"]),
+    # and HTTP (with files streamed to disk). They dispatch through tables
+    # the server holds, so they name no handler. The webhooks' client.
+    ("transport", ["outq", "replay", "ws", "http", "http_files", "agent_ws", "webhook"]),
     # What the server does, whoever asked: deliveries to a user's
     # connections, the user's context, identities, the bot, the agents'
-    # operations, surveys, proactive messages and their triggers.
+    # operations, surveys, proactive messages and their triggers,
+    # attachments and push notifications.
     ("services", ["deliver", "userctx", "identity", "triage", "bot", "agent", "survey",
                   "proactive", "triggers", "console", "agents", "sla", "metrics",
-                  "metrics_csv", "presence", "conv_priority"]),
+                  "metrics_csv", "presence", "conv_priority", "attach", "push"]),
     # Handlers: one file per family of client frames and of HTTP routes.
     ("handlers", ["frame_session", "frame_chat", "frame_context", "frame_receipts",
-                  "frame_requests", "frame_surveys", "api_conversations", "api_agent",
-                  "api_surveys", "api_console"]),
+                  "frame_requests", "frame_surveys", "frame_attach", "frame_push",
+                  "api_conversations", "api_agent", "api_surveys", "api_console",
+                  "api_attachments", "api_push"]),
     # The tables that register them, and the program.
     ("tables", ["frame_table", "api_routes"]),
     ("main", ["main", "banner", "evloop", "groupcommit"]),
@@ -64,7 +67,8 @@ LAYERS = [
 # Third-party headers and the only modules that may include them.
 CONFINED = {
     "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
-                  "store_surveys", "store_kb", "store_agents", "store_routing"},
+                  "store_surveys", "store_kb", "store_agents", "store_routing", "store_attach",
+                  "store_push"},
     "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop",
                         "groupcommit"},
     "lws_config.h": {"main", "evloop"},

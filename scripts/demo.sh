@@ -294,6 +294,15 @@ bounded "$build/examples/parley-support-ui" "$url" "$demo/demo-ca.pem" "$(user_h
 show "$demo/ui.out"
 
 # ---------------------------------------------------------------------------
+step "Report a problem (examples/attachments/attachments.c): a screenshot from memory and a log file, push token, local history, the file fetched back"
+say "${dim}\$ parley-attachments $url demo-ca.pem reporter-data \$(user_hash reporter-1)${reset}"
+mkdir -p "$demo/reporter-data"
+bounded "$build/examples/parley-attachments" "$url" "$demo/demo-ca.pem" "$demo/reporter-data" "$(user_hash reporter-1)" \
+    >"$demo/attachments.out" 2>"$demo/attachments.err" ||
+    { show "$demo/attachments.out" "$demo/attachments.err"; fail "the attachments example did not finish"; }
+grep -v '^\[upload\] .* bytes$' "$demo/attachments.out" | show
+
+# ---------------------------------------------------------------------------
 step "The conversation as stored by the server"
 api GET "/api/conversations/$conv/messages" >"$demo/transcript.json" || fail "transcript"
 # One line per message; the raw JSON if its shape is not the expected one.

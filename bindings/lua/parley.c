@@ -283,7 +283,7 @@ static const struct {
 
 static const char *const known_options[] = {"url", "app_id", "ca_file", "ca_pem", "pins", "data_dir",
     "durability", "outbox_cap", "event_limits", "encryption_key", "log_level", "allow_insecure", "reconnect",
-    "context_limits", "app_version", "consent", "redactor", "default_redactor", NULL};
+    "context_limits", "app_version", "consent", "redactor", "default_redactor", "local_history", NULL};
 
 static void check_option_names(lua_State *L)
 {
@@ -340,6 +340,10 @@ static void apply_numbers(lua_State *L, parley_config *cfg)
     lua_getfield(L, 1, "durability");
     if (!lua_isnil(L, -1))
         check(L, parley_config_set_durability(cfg, (int)arg_u32(L, -1)), "parley_config_set_durability");
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "local_history");
+    if (!lua_isnil(L, -1))
+        check(L, parley_config_set_local_history(cfg, arg_u32(L, -1)), "parley_config_set_local_history");
     lua_pop(L, 1);
     if (opt_pair(L, "event_limits", &a, &b))
         check(L, parley_config_set_event_limits(cfg, a, b), "parley_config_set_event_limits");
@@ -756,6 +760,54 @@ static int l_mute_proactive(lua_State *L)
     return 0;
 }
 
+/* client:send_attachment(conv, path [, name [, mime_type [, caption]]]) -> client id */
+static int l_send_attachment(lua_State *L)
+{
+    lclient *c = to_client(L, 1);
+    char out[PARLEY_ID_SIZE];
+    check(L, parley_send_attachment(c->pc, arg_str(L, 2), arg_str(L, 3), arg_optstr(L, 4), arg_optstr(L, 5),
+                                    arg_optstr(L, 6), out, sizeof out), "parley_send_attachment");
+    return push_id(L, out);
+}
+
+/* client:send_attachment_bytes(conv, data, name [, mime_type [, caption]]): data is any Lua string. */
+static int l_send_attachment_bytes(lua_State *L)
+{
+    lclient *c = to_client(L, 1);
+    size_t len;
+    const char *data = luaL_checklstring(L, 3, &len);
+    char out[PARLEY_ID_SIZE];
+    check(L, parley_send_attachment_bytes(c->pc, arg_str(L, 2), (const unsigned char *)data, len, arg_str(L, 4),
+                                          arg_optstr(L, 5), arg_optstr(L, 6), out, sizeof out),
+          "parley_send_attachment_bytes");
+    return push_id(L, out);
+}
+
+/* client:fetch_attachment(id [, dest_path]) -> request id */
+static int l_fetch_attachment(lua_State *L)
+{
+    lclient *c = to_client(L, 1);
+    char out[PARLEY_ID_SIZE];
+    check(L, parley_fetch_attachment(c->pc, arg_str(L, 2), arg_optstr(L, 3), out, sizeof out),
+          "parley_fetch_attachment");
+    return push_id(L, out);
+}
+
+/* client:set_push_token(platform, token); nil, nil removes it */
+static int l_set_push_token(lua_State *L)
+{
+    lclient *c = to_client(L, 1);
+    check(L, parley_set_push_token(c->pc, arg_optstr(L, 2), arg_optstr(L, 3)), "parley_set_push_token");
+    return 0;
+}
+
+static int l_handle_push(lua_State *L)
+{
+    lclient *c = to_client(L, 1);
+    check(L, parley_handle_push(c->pc, arg_str(L, 2)), "parley_handle_push");
+    return 0;
+}
+
 /* ---- events as tables -------------------------------------------------------- */
 
 static void set_str(lua_State *L, const char *key, const char *v)
@@ -876,11 +928,33 @@ static const pl_const *state_values(int type)
     case PARLEY_EV_MESSAGE_STATUS: return pl_msg_state;
     case PARLEY_EV_CONVERSATION: return pl_conv_state;
     case PARLEY_EV_TYPING: return pl_typing_state;
+    case PARLEY_EV_ATTACHMENT: return pl_attachment_state;
     default: return NULL;
     }
 }
 
 static void push_event_lists(lua_State *L, const parley_event *ev);
+
+/* The attachment's fields, the transfer's progress, a DATA chunk (a Lua
+ * string of bytes) and whether a HISTORY came from the device. */
+static void push_event_attachment(lua_State *L, const parley_event *ev)
+{
+    char chunk[PARLEY_ATTACHMENT_CHUNK_SIZE];
+    int n = parley_event_attachment_chunk(ev, chunk, sizeof chunk);
+    set_str(L, "attachment_id", parley_event_attachment_id(ev));
+    set_str(L, "attachment_name", parley_event_attachment_name(ev));
+    set_str(L, "attachment_type", parley_event_attachment_type(ev));
+    set_str(L, "attachment_sha256", parley_event_attachment_sha256(ev));
+    set_num(L, "attachment_size", (lua_Number)parley_event_attachment_size(ev));
+    set_num(L, "bytes_done", (lua_Number)parley_event_bytes_done(ev));
+    set_num(L, "bytes_total", (lua_Number)parley_event_bytes_total(ev));
+    if (n > 0) {
+        lua_pushlstring(L, chunk, (size_t)n);
+        lua_setfield(L, -2, "chunk");
+    }
+    lua_pushboolean(L, parley_event_from_device(ev));
+    lua_setfield(L, -2, "from_device");
+}
 
 static void push_event(lua_State *L, const parley_event *ev)
 {
@@ -914,6 +988,7 @@ static void push_event(lua_State *L, const parley_event *ev)
     set_str(L, "title", parley_event_title(ev));
     set_str(L, "url", parley_event_url(ev));
     set_str(L, "raw_json", parley_event_raw_json(ev));
+    push_event_attachment(L, ev);
     push_event_lists(L, ev);
 }
 
@@ -1117,7 +1192,9 @@ static const luaL_Reg client_methods[] = {
     {"mark_read", l_mark_read}, {"unread_count", l_unread_count}, {"list_conversations", l_list_conversations},
     {"load_history", l_load_history}, {"search_articles", l_search_articles}, {"get_article", l_get_article},
     {"survey_response", l_survey_response}, {"dismiss_survey", l_dismiss_survey},
-    {"mute_proactive", l_mute_proactive}, {NULL, NULL},
+    {"mute_proactive", l_mute_proactive}, {"send_attachment", l_send_attachment},
+    {"send_attachment_bytes", l_send_attachment_bytes}, {"fetch_attachment", l_fetch_attachment},
+    {"set_push_token", l_set_push_token}, {"handle_push", l_handle_push}, {NULL, NULL},
 };
 
 static const luaL_Reg response_methods[] = {

@@ -89,6 +89,7 @@ static const pl_const pl_event_type[] = {
     {"ARTICLE", 12},
     {"SURVEY", 13},
     {"PROACTIVE", 14},
+    {"ATTACHMENT", 15},
     {NULL, 0}
 };
 
@@ -165,6 +166,15 @@ static const pl_const pl_question_kind[] = {
     {NULL, 0}
 };
 
+static const pl_const pl_attachment_state[] = {
+    {"PROGRESS", 1},
+    {"UPLOADED", 2},
+    {"DATA", 3},
+    {"DOWNLOADED", 4},
+    {"FAILED", 5},
+    {NULL, 0}
+};
+
 typedef struct pl_enum {
     const char *name; /* the module's table */
     const pl_const *values;
@@ -187,6 +197,7 @@ static const pl_enum pl_enums[] = {
     {"BlockKind", pl_block_kind, 0},
     {"OptionAction", pl_option_action, 0},
     {"QuestionKind", pl_question_kind, 0},
+    {"AttachmentState", pl_attachment_state, 0},
     {NULL, NULL, 0}
 };
 
@@ -198,6 +209,7 @@ static const pl_const pl_constants[] = {
     {"STORAGE_VERSION", 1},
     {"CERT_RETRY_MS", 300000},
     {"SURVEY_ID_SIZE", 129},
+    {"ATTACHMENT_CHUNK_SIZE", 12288},
     {NULL, 0}
 };
 
@@ -337,6 +349,21 @@ static const char *const pl_api_functions[] = {
     "parley_survey_submit",
     "parley_survey_dismiss",
     "parley_mute_proactive",
+    "parley_send_attachment",
+    "parley_send_attachment_bytes",
+    "parley_fetch_attachment",
+    "parley_event_attachment_id",
+    "parley_event_attachment_name",
+    "parley_event_attachment_type",
+    "parley_event_attachment_sha256",
+    "parley_event_attachment_size",
+    "parley_event_bytes_done",
+    "parley_event_bytes_total",
+    "parley_event_attachment_chunk",
+    "parley_set_push_token",
+    "parley_handle_push",
+    "parley_config_set_local_history",
+    "parley_event_from_device",
     NULL
 };
 

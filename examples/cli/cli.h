@@ -35,6 +35,9 @@ typedef struct options {
     long outbox_cap; /* 0: library default */
     const char **sends;
     size_t n_sends;
+    const char **attaches; /* --attach: files, sent after the texts */
+    size_t n_attaches;
+    const char *push_platform, *push_token; /* --push-token */
     const char **breadcrumbs, **events;
     size_t n_breadcrumbs, n_events;
     const char *screen, *app_version;
@@ -165,8 +168,13 @@ typedef struct chat {
     parley_client *pc;
     memstats *mem;
     char conv[PARLEY_ID_SIZE]; /* "" until the first message starts one */
-    interact act;              /* --choose, --search, --answer */
-    sent_msg *sent;            /* messages not yet SENT or FAILED, to print their text */
+    /* --conv naming a conversation this data dir has not seen (another
+     * device's): the request listing the user's conversations, and 1 until
+     * its answer made it known. */
+    char conv_req[PARLEY_ID_SIZE];
+    int conv_waiting;
+    interact act;   /* --choose, --search, --answer */
+    sent_msg *sent; /* messages not yet SENT or FAILED, to print their text */
     size_t n_sent;
     long replies;
     int failed; /* a message failed for good */
@@ -189,6 +197,8 @@ void chat_start_deadline(chat *c);
 /* send.c: sends `text` in the chat's conversation (started by the first
  * message); problems are told and marked failed. */
 void chat_send_text(chat *c, const char *text);
+/* Sends the file at `path` as an attachment in the chat's conversation. */
+void chat_send_file(chat *c, const char *path);
 /* Picks option n of the newest offer (`number` as typed, for messages). */
 void chat_pick(chat *c, long n);
 /* Remembers the text of a message that has a client id, for its status. */
@@ -217,6 +227,10 @@ void input_free(chat *c);
 /* conversation.c: --conv and --resume. -1 to go on, or an exit status
  * (the reason told). */
 int conversation_choose(chat *c);
+/* The answer to the request conversation_choose made for a --conv this
+ * client did not know: continues in it, or ends the chat (told). 1 when
+ * `ev` was that answer. */
+int conversation_listed(chat *c, const parley_event *ev);
 /* Keeps the chat's conversation in --data-dir for the next --resume. */
 void conversation_remember(const chat *c);
 /* --logout: the next --resume starts afresh. */

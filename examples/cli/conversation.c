@@ -1,8 +1,9 @@
 /* Which conversation the chat writes in: a new one (started by the first
  * message), the one named by --conv, or with --resume the last one this
  * data dir wrote in, kept in DATA_DIR/parley-chat.conv beside the library's
- * own state. The library continues only conversations it knows: those this
- * data dir started or received messages in. */
+ * own state. The library continues the conversations it knows: those this
+ * data dir started or received messages in, and those the server lists
+ * (another device's: --conv asks for the list first). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -76,6 +77,9 @@ static void adopt(chat *c, const char *conv)
     conversation_remember(c);
 }
 
+/* A conversation this client has not seen may be the user's on another
+ * device: the server's list of the user's conversations says, and makes
+ * it known to the library. Sending waits for the answer. */
 static int choose_named(chat *c)
 {
     const options *o = &c->opt;
@@ -85,13 +89,31 @@ static int choose_named(chat *c)
         return -1;
     }
     if (rc == PARLEY_ERR_NOT_FOUND)
-        output_note("--conv %s: this client does not know that conversation; continue it with the "
-                    "--data-dir "
-                    "(and --user) that wrote in it",
-                    o->conv);
-    else
-        output_note("--conv %s: %s", o->conv, parley_strerror(rc));
+        rc = parley_list_conversations(c->pc, c->conv_req, sizeof c->conv_req);
+    if (rc == PARLEY_OK) {
+        c->conv_waiting = 1;
+        return -1;
+    }
+    output_note("--conv %s: %s", o->conv, parley_strerror(rc));
     return CHAT_USAGE;
+}
+
+int conversation_listed(chat *c, const parley_event *ev)
+{
+    const char *req = parley_event_request_id(ev);
+    if (!c->conv_waiting || !req || strcmp(req, c->conv_req) != 0)
+        return 0;
+    c->conv_waiting = 0;
+    if (parley_event_type(ev) == PARLEY_EV_CONVERSATIONS &&
+        probe(c->pc, c->opt.conv) == PARLEY_OK) {
+        adopt(c, c->opt.conv);
+        return 1;
+    }
+    output_note("--conv %s: not a conversation of this user (the server's list lacks it); "
+                "continue it as the --user that wrote in it",
+                c->opt.conv);
+    c->fatal = 1;
+    return 1;
 }
 
 int conversation_choose(chat *c)

@@ -251,10 +251,24 @@ static int prepare_session(chat *c)
         output_note("invalid --user/--token: %s", parley_strerror(rc));
         return CHAT_USAGE;
     }
+    if (o->push_token &&
+        (rc = parley_set_push_token(c->pc, o->push_platform, o->push_token)) != PARLEY_OK) {
+        output_note("invalid --push-token: %s", parley_strerror(rc));
+        return CHAT_USAGE;
+    }
     return apply_context(c);
 }
 
 /* ---- events ----------------------------------------------------------------- */
+
+/* What the command line gives to send: the texts, then the files. */
+static void send_given(chat *c)
+{
+    for (size_t i = 0; i < c->opt.n_sends && !c->fatal; i++)
+        chat_send_text(c, c->opt.sends[i]);
+    for (size_t i = 0; i < c->opt.n_attaches && !c->fatal; i++)
+        chat_send_file(c, c->opt.attaches[i]);
+}
 
 /* 1 when the event was kept: the newest message whose options numbers
  * pick. */
@@ -265,6 +279,8 @@ static int handle_event(chat *c, parley_event *ev)
     sent_msg *m =
         type == PARLEY_EV_MESSAGE_STATUS ? chat_find_sent(c, parley_event_client_id(ev)) : NULL;
     output_event(&c->out, ev, m ? m->text : NULL);
+    if (conversation_listed(c, ev) && !c->fatal)
+        send_given(c);
     interact_event(c, ev);
     answer_on_event(c, ev);
     if (type == PARLEY_EV_MESSAGE && parley_event_author_kind(ev) != PARLEY_AUTHOR_USER)
@@ -303,7 +319,7 @@ static int awaits_answer(const chat *c)
 static int all_done(chat *c)
 {
     uint32_t outbox = 1;
-    if (input_pending(c) || parley_outbox_count(c->pc, &outbox) != PARLEY_OK)
+    if (c->conv_waiting || input_pending(c) || parley_outbox_count(c->pc, &outbox) != PARLEY_OK)
         return 0;
     return outbox == 0 && c->replies >= c->opt.wait_replies && interact_done(&c->opt, &c->act);
 }
@@ -395,13 +411,14 @@ static int start_io_thread(chat *c)
 
 static int run(chat *c)
 {
-    for (size_t i = 0; i < c->opt.n_sends && !c->fatal; i++)
-        chat_send_text(c, c->opt.sends[i]);
+    /* A --conv the server must list first gets them once it did. */
+    if (!c->conv_waiting)
+        send_given(c);
     if (interact_start(c) != PARLEY_OK)
         return CHAT_FAILED;
-    /* Without --send the messages come from stdin, whatever else the run
-     * waits for. */
-    if (c->opt.n_sends == 0) {
+    /* Without --send or --attach the messages come from stdin, whatever
+     * else the run waits for. */
+    if (c->opt.n_sends == 0 && c->opt.n_attaches == 0) {
         if (input_begin(c) != PARLEY_OK)
             return CHAT_FAILED;
     } else {

@@ -80,6 +80,13 @@ static const char USAGE_CHAT[] =
     "  --help, -h           this help\n"
     "  --version, -V        versions of parley-chat and libparley\n";
 
+static const char USAGE_FILES[] =
+    "  --attach PATH        send the file at PATH as an attachment, after the\n"
+    "                       --send texts, repeatable; its MIME type comes from\n"
+    "                       its extension (application/octet-stream when unknown)\n"
+    "  --push-token PLATFORM:TOKEN  register this device's push token (apns, fcm\n"
+    "                       or a name of yours) so replies reach it when offline\n";
+
 static const char USAGE_LINES[] =
     "\n"
     "Lines from stdin are messages. When support offers options (printed\n"
@@ -126,6 +133,8 @@ enum {
     OPT_PIN,
     OPT_CONV,
     OPT_RESUME,
+    OPT_ATTACH,
+    OPT_PUSH_TOKEN,
     OPT_CATEGORY,
     OPT_AREA,
     OPT_SEVERITY
@@ -168,6 +177,8 @@ static const struct option LONG_OPTS[] = {
     {"pin", required_argument, NULL, OPT_PIN},
     {"conv", required_argument, NULL, OPT_CONV},
     {"resume", no_argument, NULL, OPT_RESUME},
+    {"attach", required_argument, NULL, OPT_ATTACH},
+    {"push-token", required_argument, NULL, OPT_PUSH_TOKEN},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -267,6 +278,18 @@ static int parse_reconnect(options *o, const char *s)
     return -1;
 }
 
+/* PLATFORM:TOKEN, split in place (argv strings are writable). */
+static int parse_push_token(options *o, char *arg)
+{
+    char *colon = strchr(arg, ':');
+    if (!colon || colon == arg || !colon[1])
+        return usage_error("--push-token wants PLATFORM:TOKEN, got '%s'", arg);
+    *colon = '\0';
+    o->push_platform = arg;
+    o->push_token = colon + 1;
+    return -1;
+}
+
 static int print_version(void)
 {
     int major, minor, patch;
@@ -311,6 +334,8 @@ static int handle_opt(options *o, int c, char *arg)
         return -1;
     case OPT_RESUME: o->resume = 1; return -1;
     case OPT_SEND: return add_text(&o->sends, &o->n_sends, arg, "--send");
+    case OPT_ATTACH: return add_text(&o->attaches, &o->n_attaches, arg, "--attach");
+    case OPT_PUSH_TOKEN: return parse_push_token(o, arg);
     case OPT_BREADCRUMB: return add_text(&o->breadcrumbs, &o->n_breadcrumbs, arg, "--breadcrumb");
     case OPT_EVENT: return add_text(&o->events, &o->n_events, arg, "--event");
     case OPT_SCREEN: o->screen = arg; return -1;
@@ -357,6 +382,7 @@ static int handle_opt(options *o, int c, char *arg)
     case 'h':
         fputs(USAGE_CONNECT, stdout);
         fputs(USAGE_CHAT, stdout);
+        fputs(USAGE_FILES, stdout);
         fputs(USAGE_LINES, stdout);
         return CHAT_OK;
     case 'V': return print_version();
@@ -416,7 +442,9 @@ void options_free(options *o)
     free(o->chooses);
     free(o->answers);
     free(o->pins);
+    free(o->attaches);
     o->sends = o->breadcrumbs = o->events = o->chooses = o->answers = o->pins = NULL;
+    o->attaches = NULL;
     o->attrs = NULL;
 }
 

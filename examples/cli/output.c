@@ -25,6 +25,7 @@ const char *name_event_type(int type)
     case PARLEY_EV_ARTICLE: return "article";
     case PARLEY_EV_SURVEY: return "survey";
     case PARLEY_EV_PROACTIVE: return "proactive";
+    case PARLEY_EV_ATTACHMENT: return "attachment";
     default: return "unknown";
     }
 }
@@ -63,6 +64,18 @@ static const char *name_conv(int state)
     }
 }
 
+static const char *name_attachment(int state)
+{
+    switch (state) {
+    case PARLEY_ATT_PROGRESS: return "progress";
+    case PARLEY_ATT_UPLOADED: return "uploaded";
+    case PARLEY_ATT_DATA: return "data";
+    case PARLEY_ATT_DOWNLOADED: return "downloaded";
+    case PARLEY_ATT_FAILED: return "failed";
+    default: return "unknown";
+    }
+}
+
 const char *name_state(int type, int state)
 {
     switch (type) {
@@ -70,6 +83,7 @@ const char *name_state(int type, int state)
     case PARLEY_EV_MESSAGE_STATUS: return name_msg(state);
     case PARLEY_EV_CONVERSATION: return name_conv(state);
     case PARLEY_EV_TYPING: return state == PARLEY_TYPING_ON ? "on" : "off";
+    case PARLEY_EV_ATTACHMENT: return name_attachment(state);
     default: return NULL;
     }
 }
@@ -133,9 +147,27 @@ static void add_raw(cJSON *o, const char *key, const char *raw)
         cJSON_Delete(v);
 }
 
+/* A message's file, or an upload's or download's. */
+static void add_attachment(cJSON *o, const parley_event *ev)
+{
+    cJSON *a;
+    if (parley_event_type(ev) == PARLEY_EV_ATTACHMENT) {
+        cJSON_AddNumberToObject(o, "bytes_done", (double)parley_event_bytes_done(ev));
+        cJSON_AddNumberToObject(o, "bytes_total", (double)parley_event_bytes_total(ev));
+    }
+    if (!parley_event_attachment_name(ev) || !(a = cJSON_AddObjectToObject(o, "attachment")))
+        return;
+    add_str(a, "id", parley_event_attachment_id(ev));
+    add_str(a, "name", parley_event_attachment_name(ev));
+    add_str(a, "type", parley_event_attachment_type(ev));
+    cJSON_AddNumberToObject(a, "size", (double)parley_event_attachment_size(ev));
+    add_str(a, "sha256", parley_event_attachment_sha256(ev));
+}
+
 static void add_details(cJSON *o, const parley_event *ev)
 {
     int type = parley_event_type(ev);
+    add_attachment(o, ev);
     if (type == PARLEY_EV_MESSAGE || type == PARLEY_EV_PROACTIVE) {
         cJSON_AddStringToObject(o, "author", name_author(parley_event_author_kind(ev)));
         add_str(o, "author_name", parley_event_author_name(ev));
@@ -284,6 +316,23 @@ static void print_message(const parley_event *ev)
            or_empty(parley_event_text(ev)));
     for (int i = 0; i < parley_event_block_count(ev); i++)
         print_block(parley_event_block(ev, i), offer_usable(ev) ? &num : NULL);
+    if (parley_event_attachment_name(ev))
+        printf("    [file %s] %s, %s, %lld bytes\n", or_empty(parley_event_attachment_id(ev)),
+               parley_event_attachment_name(ev), or_empty(parley_event_attachment_type(ev)),
+               (long long)parley_event_attachment_size(ev));
+}
+
+static void print_attachment(const parley_event *ev)
+{
+    int state = parley_event_state(ev);
+    const char *name = parley_event_attachment_name(ev);
+    if (state == PARLEY_ATT_PROGRESS)
+        printf("[upload] %s: %lld of %lld bytes\n", or_empty(name),
+               (long long)parley_event_bytes_done(ev), (long long)parley_event_bytes_total(ev));
+    else if (state == PARLEY_ATT_UPLOADED)
+        printf("[upload] %s: done\n", or_empty(name));
+    else if (state == PARLEY_ATT_FAILED)
+        printf("[upload] %s: failed\n", or_empty(name));
 }
 
 static void print_articles(const parley_event *ev)
@@ -423,6 +472,7 @@ static void print_human(const parley_event *ev, const char *sent_text)
     case PARLEY_EV_PROACTIVE: print_message(ev); break;
     case PARLEY_EV_ARTICLES: print_articles(ev); break;
     case PARLEY_EV_SURVEY: print_survey(ev); break;
+    case PARLEY_EV_ATTACHMENT: print_attachment(ev); break;
     default: break; /* errors go to stderr only; typing and read marks are noise here */
     }
 }

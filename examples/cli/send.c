@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -143,6 +144,40 @@ void chat_send_text(chat *c, const char *text)
     }
     output_note("cannot send \"%.60s%s\": %s", text, strlen(text) > 60 ? "..." : "",
                 parley_strerror(rc));
+    c->failed = 1;
+}
+
+/* The MIME type from the file's extension. */
+static const char *type_of(const char *path)
+{
+    static const char *const TYPES[][2] = {
+        {"png", "image/png"},       {"jpg", "image/jpeg"},      {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},       {"webp", "image/webp"},     {"txt", "text/plain"},
+        {"log", "text/plain"},      {"csv", "text/csv"},        {"json", "application/json"},
+        {"pdf", "application/pdf"}, {"zip", "application/zip"},
+    };
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    for (size_t i = 0; dot && dot > slash && i < sizeof TYPES / sizeof TYPES[0]; i++)
+        if (strcasecmp(dot + 1, TYPES[i][0]) == 0)
+            return TYPES[i][1];
+    return "application/octet-stream";
+}
+
+void chat_send_file(chat *c, const char *path)
+{
+    char cid[PARLEY_ID_SIZE];
+    if (ensure_conversation(c) != PARLEY_OK)
+        return;
+    int rc =
+        parley_send_attachment(c->pc, c->conv, path, NULL, type_of(path), NULL, cid, sizeof cid);
+    if (rc == PARLEY_OK) {
+        chat_remember_sent(c, cid, path);
+        await_answer(c, c->conv, cid);
+        return;
+    }
+    output_note("cannot attach %s: %s", path,
+                rc == PARLEY_ERR_TOO_LONG ? "the file is larger than the server takes"
+                                          : parley_strerror(rc));
     c->failed = 1;
 }
 

@@ -15,6 +15,11 @@
 #define MSG_BURST 600
 #define REQ_RATE 5
 #define REQ_BURST 30
+/* Chunks of attachments (att.chunk up, att.get down): 400 a second move
+ * 4.8 MB/s each way, a 25 MB file in seconds, while a flood of chunks
+ * cannot starve the other buckets. */
+#define CHUNK_RATE 400
+#define CHUNK_BURST 800
 #define CONNS_PER_ADDR 32
 /* Twice what a reading client can ask for at once: answers to its 16 held
  * requests of up to a frame each (65,536 bytes), plus the small frames
@@ -30,6 +35,8 @@ void abuse_defaults(abuse_cfg *a)
     a->msg_burst = MSG_BURST;
     a->req_rate = REQ_RATE;
     a->req_burst = REQ_BURST;
+    a->chunk_rate = CHUNK_RATE;
+    a->chunk_burst = CHUNK_BURST;
     a->conns_per_addr = CONNS_PER_ADDR;
     a->outq_kb = OUTQ_KB;
 }
@@ -59,6 +66,8 @@ int abuse_option(abuse_cfg *a, const char *name, const char *value)
         {"--msg-burst", &a->msg_burst, 1, RATE_MAX},
         {"--req-rate", &a->req_rate, 0, RATE_MAX},
         {"--req-burst", &a->req_burst, 1, RATE_MAX},
+        {"--chunk-rate", &a->chunk_rate, 0, RATE_MAX},
+        {"--chunk-burst", &a->chunk_burst, 1, RATE_MAX},
         {"--max-conns-per-addr", &a->conns_per_addr, 0, RATE_MAX},
         {"--max-outq-kb", &a->outq_kb, OUTQ_KB_MIN, OUTQ_KB_MAX},
     };
@@ -80,11 +89,15 @@ void abuse_usage(FILE *out)
             "  --req-rate N       requests (history.get, conv.list, kb.search, ...) per\n"
             "                     second and connection (default %d; 0: no limit)\n"
             "  --req-burst N      ... of which this many may come at once (default %d)\n"
+            "  --chunk-rate N     attachment chunks (att.chunk, att.get) per second and\n"
+            "                     connection (default %d; 0: no limit)\n"
+            "  --chunk-burst N    ... of which this many may come at once (default %d)\n"
             "  --max-conns-per-addr N  open WebSocket connections per remote address\n"
             "                     (default %d; 0: no cap)\n"
             "  --max-outq-kb N    a connection's output queue in KiB; a client that reads\n"
             "                     slower is dropped (default %d, min %d)\n",
-            MSG_RATE, MSG_BURST, REQ_RATE, REQ_BURST, CONNS_PER_ADDR, OUTQ_KB, OUTQ_KB_MIN);
+            MSG_RATE, MSG_BURST, REQ_RATE, REQ_BURST, CHUNK_RATE, CHUNK_BURST, CONNS_PER_ADDR,
+            OUTQ_KB, OUTQ_KB_MIN);
 }
 
 void abuse_bucket_init(abuse_bucket *b, long burst, int64_t now_ms)
@@ -123,6 +136,8 @@ abuse_class abuse_class_of(const char *type)
         return ABUSE_MSG;
     if (strcmp(type, "bye") == 0)
         return ABUSE_FREE;
+    if (strcmp(type, "att.chunk") == 0 || strcmp(type, "att.get") == 0)
+        return ABUSE_CHUNK;
     for (i = 0; i < sizeof requests / sizeof requests[0]; i++) {
         if (strcmp(type, requests[i]) == 0)
             return ABUSE_REQ;

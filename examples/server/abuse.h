@@ -10,10 +10,11 @@
 
 /* Rates are per second; a rate of 0 turns that limit off. */
 typedef struct abuse_cfg {
-    long msg_rate, msg_burst; /* frames that write: msg.send, context, event, ... */
-    long req_rate, req_burst; /* frames that read: history.get, conv.list, kb.*, ... */
-    long conns_per_addr;      /* open parley.v1 connections per address; 0: no cap */
-    long outq_kb;             /* a connection's output queue, KiB */
+    long msg_rate, msg_burst;     /* frames that write: msg.send, context, event, ... */
+    long req_rate, req_burst;     /* frames that read: history.get, conv.list, kb.*, ... */
+    long chunk_rate, chunk_burst; /* attachment chunks: att.chunk, att.get */
+    long conns_per_addr;          /* open parley.v1 connections per address; 0: no cap */
+    long outq_kb;                 /* a connection's output queue, KiB */
 } abuse_cfg;
 
 void abuse_defaults(abuse_cfg *a);
@@ -33,7 +34,7 @@ void abuse_bucket_init(abuse_bucket *b, long burst, int64_t now_ms);
  * taken). Always 0 when `rate` is 0. */
 int64_t abuse_take(abuse_bucket *b, long rate, long burst, int64_t now_ms);
 
-typedef enum { ABUSE_FREE, ABUSE_MSG, ABUSE_REQ } abuse_class;
+typedef enum { ABUSE_FREE, ABUSE_MSG, ABUSE_REQ, ABUSE_CHUNK } abuse_class;
 
 /* The bucket a frame of `type` draws from; NULL (a malformed frame) and
  * unknown types draw from the message bucket, `bye` from none. */

@@ -96,6 +96,12 @@ int agent_message_fits(const char *conv, const char *name, const char *text, con
 int agent_message(server *s, const char *conv, const char *name, const char *text,
                   const char *blocks, const char *by, store_msg *out)
 {
+    return agent_file_message(s, conv, name, text, blocks, NULL, by, out);
+}
+
+int agent_file_message(server *s, const char *conv, const char *name, const char *text,
+                       const char *blocks, const char *attachment, const char *by, store_msg *out)
+{
     store *st = s->store;
     transition t;
     int rc;
@@ -106,6 +112,7 @@ int agent_message(server *s, const char *conv, const char *name, const char *tex
     out->author_name = name;
     out->text = text;
     out->blocks = blocks;
+    out->attachment = attachment;
     out->ts = util_now_ms();
     out->by = by;
     if (store_begin(st))

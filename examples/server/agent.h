@@ -24,6 +24,10 @@ enum {
  * the message's id and seq. */
 int agent_message(server *s, const char *conv, const char *name, const char *text,
                   const char *blocks, const char *by, store_msg *out);
+/* The same carrying a file (`attachment`: the message's "attachment" JSON
+ * text, or NULL; attach.c makes it). */
+int agent_file_message(server *s, const char *conv, const char *name, const char *text,
+                       const char *blocks, const char *attachment, const char *by, store_msg *out);
 
 /* 1 when an agent message of that text and blocks fits in one msg frame,
  * whatever id and seq it gets. */

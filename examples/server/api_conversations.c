@@ -194,7 +194,8 @@ static int add_msg(void *ud, const store_msg *m)
            add_author(o, m) || !cJSON_AddStringToObject(o, "text", m->text) ||
            !cJSON_AddNumberToObject(o, "ts", (double)m->ts) ||
            (m->by && !cJSON_AddStringToObject(o, "by", m->by)) || add_context(o, m) ||
-           add_stored(o, "blocks", m->blocks) || add_stored(o, "postback", m->postback);
+           add_stored(o, "blocks", m->blocks) || add_stored(o, "postback", m->postback) ||
+           add_stored(o, "attachment", m->attachment);
 }
 
 unsigned api_conversations_messages(server *s, const char *conv, const cJSON *body, cJSON **out)

@@ -1,8 +1,10 @@
 #include "api_routes.h"
 
 #include "api_agent.h"
+#include "api_attachments.h"
 #include "api_console.h"
 #include "api_conversations.h"
+#include "api_push.h"
 #include "api_surveys.h"
 
 /* A conversation id is any wire identifier, '/' included, where the path
@@ -34,10 +36,23 @@ static const http_route table[] = {
     {HTTP_POST, "/api/users/", "/surveys", api_surveys_push, 0, 0},
     {HTTP_POST, "/api/users/", "/proactive", api_surveys_proactive, 0, 0},
     {HTTP_GET, "/api/surveys/", "/responses", api_surveys_responses, 0, 0},
+    {HTTP_POST, "/api/conversations/", "/sensitive", api_push_sensitive, 0, 0},
+};
+
+/* Routes whose body or answer is a file's bytes. */
+static const http_file_route files[] = {
+    {HTTP_GET, "/api/attachments/", "", api_attachments_get, 0},
+    {HTTP_POST, "/api/conversations/", "/attachments", api_attachments_post, 1},
 };
 
 const http_route *api_routes(size_t *n)
 {
     *n = sizeof table / sizeof table[0];
     return table;
+}
+
+const http_file_route *api_file_routes(size_t *n)
+{
+    *n = sizeof files / sizeof files[0];
+    return files;
 }

@@ -8,5 +8,6 @@
 #include "http.h"
 
 const http_route *api_routes(size_t *n);
+const http_file_route *api_file_routes(size_t *n);
 
 #endif

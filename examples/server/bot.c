@@ -222,7 +222,9 @@ static int react(server *s, const bot_msg_in *in, const choice *ch, store_state 
         /* The user writing again is a new episode for the agents. */
         return store_action_add(s->store, in->conv, "reopen", "user", NULL, util_now_ms());
     }
-    if (strcmp(st->state, "bot") != 0 && strcmp(st->state, "queued") != 0)
+    /* A file without a caption says nothing a flow could route. */
+    if ((strcmp(st->state, "bot") != 0 && strcmp(st->state, "queued") != 0) ||
+        (!in->postback && !in->text[0]))
         return 0;
     fin.postback = in->postback != NULL;
     fin.text = fin.postback ? ch->label : in->text;
@@ -250,6 +252,7 @@ static void init_user_msg(store_msg *m, const bot_msg_in *in)
     m->text = in->text;
     m->cid = in->cid;
     m->context = in->context;
+    m->attachment = in->attachment;
     m->ts = util_now_ms();
 }
 

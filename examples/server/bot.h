@@ -22,6 +22,7 @@ enum {
 typedef struct bot_msg_in {
     const char *user, *conv, *cid, *text, *context;
     const cJSON *postback;
+    const char *attachment; /* the file it carries: JSON text, or NULL */
 } bot_msg_in;
 
 typedef struct bot_result {

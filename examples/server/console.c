@@ -260,6 +260,7 @@ void console_msg(server *s, const char *conv, const store_msg *m)
         !cJSON_AddNumberToObject(msg, "ts", (double)m->ts) ||
         !add_stored(msg, "context", m->context) || !add_stored(msg, "blocks", m->blocks) ||
         !add_stored(msg, "postback", m->postback) ||
+        !add_stored(msg, "attachment", m->attachment) ||
         (m->by && !cJSON_AddStringToObject(msg, "by", m->by))) {
         cJSON_Delete(o);
         return;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "push.h"
 #include "json.h"
 #include "triage.h"
 #include "wire.h"
@@ -24,14 +25,19 @@ void deliver_typed(server *s, const char *user, const char *type, cJSON *body)
     deliver_frame(s, user, type, wire_typed(type, body));
 }
 
+/* A message not written by the user reaches a user with no connection as
+ * a push notification (push.c). */
 void deliver_msg(server *s, const char *user, const store_msg *m, const ws_conn *except)
 {
     char *json = wire_msg(m);
 
     ws_push_msg(s, user, m->conv, json, except);
     cJSON_free(json);
-    if (strcmp(m->author_kind, "user") != 0)
+    if (strcmp(m->author_kind, "user") != 0) {
         deliver_unread(s, user, m->conv);
+        if (!ws_user_online(s, user))
+            push_notify(s, user, m);
+    }
     /* The agents' side: the message, the clocks it starts or stops, the
      * conversation's new place in the lists. */
     console_msg(s, m->conv, m);
@@ -41,20 +47,26 @@ void deliver_msg(server *s, const char *user, const store_msg *m, const ws_conn 
 
 void deliver_unread(server *s, const char *user, const char *conv)
 {
-    int64_t count;
+    int64_t count, last = 0;
     char *json;
 
-    if (!s->nconns || store_unread(s->store, conv, &count))
+    if (!s->nconns || store_unread(s->store, conv, &count) ||
+        store_conv_last_seq(s->store, conv, &last))
         return;
-    json = wire_unread(conv, count);
+    json = wire_unread(conv, count, last);
     if (json)
         ws_push(s, user, json);
     cJSON_free(json);
 }
 
+/* With the newest seq: how another device learns of the conversation. */
 static int send_unread(void *ud, const char *conv, int64_t count)
 {
-    ws_conn_send(ud, wire_unread(conv, count));
+    int64_t last = 0;
+
+    if (store_conv_last_seq(ws_conn_server(ud)->store, conv, &last))
+        last = 0;
+    ws_conn_send(ud, wire_unread(conv, count, last));
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attach.h"
 #include "bot.h"
 #include "cond.h"
 #include "deliver.h"
@@ -157,18 +158,42 @@ void frame_chat_conv_start(ws_conn *c, const cJSON *f)
 static const char *check_msg(const ws_conn *c, const cJSON *f, const char **code)
 {
     const cJSON *postback = cJSON_GetObjectItemCaseSensitive(f, "postback");
+    const cJSON *att = cJSON_GetObjectItemCaseSensitive(f, "attachment");
     const char *text = pj_string(f, "text");
 
     *code = "bad_frame";
     if (!pj_is_ident(pj_string(f, "conv")))
         return "msg.send needs a conv identifier";
-    if (!text || !text[0])
+    if (att && (!cJSON_IsObject(att) || !pj_string(att, "sha256") || postback))
+        return "attachment must be {\"sha256\"}, without a postback";
+    /* With an attachment the text is its caption, and may be empty. */
+    if (!text || (!text[0] && !att))
         return "msg.send needs a non-empty text";
     if (strlen(text) > ws_conn_server(c)->max_text) {
         *code = "too_long";
         return "text exceeds the server's max_text";
     }
     return postback ? bot_check_postback(postback) : NULL;
+}
+
+/* The message's attachment as stored (*json, cJSON_free; NULL without
+ * one): 0, or -1 when the message was refused (told). */
+static int attachment_of(ws_conn *c, const cJSON *f, const char *cid, char **json)
+{
+    const cJSON *att = cJSON_GetObjectItemCaseSensitive(f, "attachment");
+    const char *code, *why;
+    int rc;
+
+    *json = NULL;
+    if (!att)
+        return 0;
+    rc = attach_for_message(ws_conn_server(c), ws_conn_user(c), cid, pj_string(f, "conv"),
+                            pj_string(att, "sha256"), json, &code, &why);
+    if (rc == -1)
+        ws_conn_error(c, code, why, cid);
+    else if (rc < 0)
+        ws_conn_error(c, "internal", "cannot store, try again later", NULL);
+    return rc == 0 ? 0 : -1;
 }
 
 /* Stores the message, lets the bot answer, and sends the outcome: the ack
@@ -179,26 +204,33 @@ static void send_msg(ws_conn *c, const cJSON *f, const char *cid, const char *ct
     server *s = ws_conn_server(c);
     bot_result sent;
     bot_msg_in in;
+    char *att;
     int rc;
 
+    if (attachment_of(c, f, cid, &att))
+        return;
     in.user = ws_conn_user(c);
     in.conv = pj_string(f, "conv");
     in.cid = cid;
     in.text = pj_string(f, "text");
     in.context = ctx;
     in.postback = cJSON_GetObjectItemCaseSensitive(f, "postback");
+    in.attachment = att;
     rc = bot_user_message(s, &in, &sent);
     if (rc != BOT_OK) {
+        cJSON_free(att);
         report(c, rc, cid);
         return;
     }
     ws_conn_send(c, wire_msg_ack(cid, &sent.user));
+    /* The stored message points at att until it is delivered. */
     if (!sent.duplicate)
         deliver_msg(s, in.user, &sent.user, c);
     bot_deliver(s, in.user, in.conv, &sent);
     if (!sent.duplicate)
         triage_sync_priority(s, in.conv);
     bot_result_clear(&sent);
+    cJSON_free(att);
 }
 
 void frame_chat_msg_send(ws_conn *c, const cJSON *f)

@@ -190,7 +190,8 @@ void frame_session_hello(ws_conn *c, const cJSON *f)
         ws_close_user(s, h.anon, "auth_failed",
                       "this anonymous user was merged into an identified user");
     ws_conn_sign_in(c, h.user);
-    ws_conn_send(c, wire_welcome(o.session, o.issued ? o.secret : NULL, PJ_MAX_FRAME, s->max_text));
+    ws_conn_send(c, wire_welcome(o.session, o.issued ? o.secret : NULL, PJ_MAX_FRAME, s->max_text,
+                                 s->blobs ? s->max_attachment : 0));
     if (h.cursors)
         resume(c, h.cursors);
     deliver_unread_to(c);

@@ -1,7 +1,9 @@
 #include "frame_table.h"
 
+#include "frame_attach.h"
 #include "frame_chat.h"
 #include "frame_context.h"
+#include "frame_push.h"
 #include "frame_receipts.h"
 #include "frame_requests.h"
 #include "frame_session.h"
@@ -23,6 +25,11 @@ static const ws_route table[] = {
     {"history.page", frame_requests_history_page},
     {"kb.search", frame_requests_kb_search},
     {"kb.get", frame_requests_kb_get},
+    {"att.begin", frame_attach_begin},
+    {"att.chunk", frame_attach_chunk},
+    {"att.get", frame_attach_get},
+    {"push.register", frame_push_register},
+    {"push.unregister", frame_push_unregister},
     {"bye", frame_session_bye},
 };
 

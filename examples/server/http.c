@@ -9,6 +9,7 @@
 #include <libwebsockets.h>
 
 #include "console_files.h"
+#include "http_files.h"
 #include "json.h"
 #include "websession.h"
 
@@ -19,6 +20,7 @@
 typedef struct http_req {
     int method;               /* LWSHUMETH_* */
     http_fn fn;               /* the route's handler */
+    http_file_fn file_fn;     /* or the handler of a route of files */
     char arg[PJ_MAX_ID + 1];  /* the path's {placeholder} */
     long long content_length; /* -1 when absent */
     int has_body;             /* a Content-Length above 0, or chunked */
@@ -35,6 +37,12 @@ typedef struct http_req {
     int open;        /* the route needs no caller */
     int who;         /* 0 nobody, 1 the API token, 2 a browser session */
     caller me;       /* who asks (s->req during the handler) */
+    /* Routes of files: the body's temporary file, what the handler saw,
+     * and the file being sent as the answer. */
+    http_sink *sink;
+    int sink_failed;
+    http_file *file;
+    FILE *src;
 } http_req;
 
 static server *server_of(struct lws *wsi)
@@ -48,6 +56,10 @@ static void req_reset(http_req *r)
     free(r->me.raw);
     if (r->resp != r->me.raw)
         cJSON_free(r->resp);
+    httpf_sink_free(r->sink);
+    free(r->file);
+    if (r->src)
+        fclose(r->src);
     memset(r, 0, sizeof *r);
 }
 
@@ -137,16 +149,42 @@ static int add_download(struct lws *wsi, const char *filename, unsigned char **p
         wsi, (const unsigned char *)"content-disposition:", (const unsigned char *)v, n, p, end);
 }
 
+/* An attachment's headers: that the browser takes the type as given, and
+ * the name it is saved as (quotes and non-ASCII made '_'). */
+static int file_headers(struct lws *wsi, const http_file *f, unsigned char **p, unsigned char *end)
+{
+    char disp[300];
+    size_t i, n = snprintf(disp, sizeof disp, "attachment; filename=\"");
+
+    for (i = 0; f->send_name[i] && n < sizeof disp - 2; i++) {
+        unsigned char c = (unsigned char)f->send_name[i];
+        disp[n++] = c < 0x20 || c > 0x7e || c == '"' || c == '\\' ? '_' : (char)c;
+    }
+    disp[n++] = '"';
+    disp[n] = '\0';
+    return add_header(wsi, WSI_TOKEN_HTTP_CONTENT_DISPOSITION, disp, p, end) ||
+           lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                       (const unsigned char *)"nosniff", 7, p, end);
+}
+
+static const char *resp_type(const http_req *r)
+{
+    if (r->src)
+        return r->file->send_type;
+    return r->resp == r->me.raw && r->me.raw_type ? r->me.raw_type : "application/json";
+}
+
 static int write_headers(struct lws *wsi, http_req *r)
 {
     unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
                                        *end = buf + sizeof buf - 1;
-    const char *type = r->resp == r->me.raw && r->me.raw_type ? r->me.raw_type : "application/json";
+    const char *type = resp_type(r);
     char retry[24];
 
     snprintf(retry, sizeof retry, "%ld", r->me.retry_after_s);
     if (lws_add_http_common_headers(wsi, r->status, type, r->resp_len, &p, end) ||
         (r->resp == r->me.raw && r->me.filename[0] && add_download(wsi, r->me.filename, &p, end)) ||
+        (r->src && file_headers(wsi, r->file, &p, end)) ||
         add_header(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, "no-store", &p, end) ||
         (r->status == HTTP_STATUS_UNAUTHORIZED && !r->open &&
          add_header(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE, "Bearer", &p, end)) ||
@@ -171,7 +209,10 @@ static int write_body(struct lws *wsi, http_req *r)
     if (n > BODY_CHUNK)
         n = BODY_CHUNK;
     final = r->resp_off + n == r->resp_len;
-    memcpy(buf + LWS_PRE, r->resp + r->resp_off, n);
+    if (r->src && fread(buf + LWS_PRE, 1, n, r->src) != n)
+        return -1;
+    if (!r->src)
+        memcpy(buf + LWS_PRE, r->resp + r->resp_off, n);
     if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
         return -1;
     r->resp_off += n;
@@ -195,44 +236,57 @@ static int on_writeable(struct lws *wsi, http_req *r)
 
 /* ---- routes ---- */
 
-static int route_matches(const http_route *rt, const char *path, char arg[PJ_MAX_ID + 1])
+static int path_matches(const char *prefix, const char *suffix, int slashes, const char *path,
+                        char arg[PJ_MAX_ID + 1])
 {
-    size_t plen = strlen(rt->prefix), slen, len = strlen(path), alen;
+    size_t plen = strlen(prefix), slen, len = strlen(path), alen;
 
-    if (!rt->suffix) {
+    if (!suffix) {
         arg[0] = '\0';
-        return strcmp(path, rt->prefix) == 0;
+        return strcmp(path, prefix) == 0;
     }
-    slen = strlen(rt->suffix);
-    if (len <= plen + slen || strncmp(path, rt->prefix, plen) != 0 ||
-        strcmp(path + len - slen, rt->suffix) != 0)
+    slen = strlen(suffix);
+    if (len <= plen + slen || strncmp(path, prefix, plen) != 0 ||
+        strcmp(path + len - slen, suffix) != 0)
         return 0;
     alen = len - plen - slen;
-    if (alen > PJ_MAX_ID || (!rt->slashes && memchr(path + plen, '/', alen)))
+    if (alen > PJ_MAX_ID || (!slashes && memchr(path + plen, '/', alen)))
         return 0;
     memcpy(arg, path + plen, alen);
     arg[alen] = '\0';
     return pj_is_ident(arg);
 }
 
-/* The route of (method, path); NULL with *allow set when only the method
- * is wrong, NULL with *allow NULL when no route has that path. */
-static const http_route *find_route(const server *s, int method, const char *path,
-                                    char arg[PJ_MAX_ID + 1], const char **allow)
+/* The route of (method, path), or NULL with r->file_fn set for a route of
+ * files; both NULL with r->allow set when only the method is wrong, with
+ * it NULL when no route has that path. */
+static const http_route *find_route(const server *s, int method, const char *path, http_req *r)
 {
     http_method want = method == LWSHUMETH_POST ? HTTP_POST : HTTP_GET;
-    int get = 0, post = 0;
+    int get = 0, post = 0, known = method == LWSHUMETH_GET || method == LWSHUMETH_POST;
     size_t i;
 
     for (i = 0; i < s->nroutes; i++) {
-        if (!route_matches(&s->routes[i], path, arg))
+        const http_route *rt = &s->routes[i];
+        if (!path_matches(rt->prefix, rt->suffix, rt->slashes, path, r->arg))
             continue;
-        if (s->routes[i].method == want && (method == LWSHUMETH_GET || method == LWSHUMETH_POST))
-            return &s->routes[i];
-        get |= s->routes[i].method == HTTP_GET;
-        post |= s->routes[i].method == HTTP_POST;
+        if (rt->method == want && known)
+            return rt;
+        get |= rt->method == HTTP_GET;
+        post |= rt->method == HTTP_POST;
     }
-    *allow = get && post ? "GET, POST" : get ? "GET" : post ? "POST" : NULL;
+    for (i = 0; i < s->nfile_routes; i++) {
+        const http_file_route *rt = &s->file_routes[i];
+        if (!path_matches(rt->prefix, rt->suffix, rt->slashes, path, r->arg))
+            continue;
+        if (rt->method == want && known) {
+            r->file_fn = rt->fn;
+            return NULL;
+        }
+        get |= rt->method == HTTP_GET;
+        post |= rt->method == HTTP_POST;
+    }
+    r->allow = get && post ? "GET, POST" : get ? "GET" : post ? "POST" : NULL;
     return NULL;
 }
 
@@ -302,6 +356,93 @@ void http_finish(server *s, long long job, unsigned status, cJSON *out, const ch
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
+/* ---- routes of files ---- */
+
+static const char *query_arg(void *ctx, const char *key, char *buf, size_t cap)
+{
+    char name[64];
+
+    const char *v;
+
+    if (snprintf(name, sizeof name, "%s=", key) >= (int)sizeof name || cap > INT32_MAX)
+        return NULL;
+    /* lws copies "key=value" into buf and points past the '='. */
+    v = lws_get_urlarg_by_name(ctx, name, buf, (int)cap);
+    if (!v)
+        return NULL;
+    memmove(buf, v, strlen(v) + 1);
+    return buf;
+}
+
+/* The handler answers with JSON, or with the file it names. */
+static int run_file_route(struct lws *wsi, http_req *r)
+{
+    server *s = server_of(wsi);
+    cJSON *out = NULL;
+    unsigned status;
+
+    r->file->query = query_arg;
+    r->file->ctx = wsi;
+    s->req = &r->me;
+    status = r->file_fn(s, r->arg, r->file, &out);
+    s->req = NULL;
+    if (r->file->send_path[0] && status == HTTP_OK) {
+        cJSON_Delete(out);
+        if (!(r->src = fopen(r->file->send_path, "rb")))
+            return respond_error(wsi, r, HTTP_SERVER_ERROR, "cannot read the file");
+        r->status = status;
+        r->resp_len = (size_t)r->file->send_size;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    return out ? respond(wsi, r, status, out) : -1;
+}
+
+/* A file's bytes go to a temporary file as they arrive. */
+static int start_file_post(struct lws *wsi, http_req *r)
+{
+    server *s = server_of(wsi);
+
+    if (r->content_length < 0)
+        return respond_error(wsi, r, HTTP_STATUS_LENGTH_REQUIRED, "Content-Length required");
+    if (!s->blobs)
+        return respond_error(wsi, r, HTTP_NOT_FOUND, "this server takes no attachments");
+    if (r->content_length > s->max_attachment)
+        return respond_error(wsi, r, HTTP_STATUS_REQ_ENTITY_TOO_LARGE,
+                             "the file exceeds --max-attachment");
+    if (r->content_length == 0)
+        return respond_error(wsi, r, HTTP_STATUS_BAD_REQUEST, "empty body");
+    if (lws_hdr_copy(wsi, r->file->type, sizeof r->file->type, WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0)
+        r->file->type[0] = '\0';
+    if (!(r->sink = httpf_sink_new(s->blobs)))
+        return respond_error(wsi, r, HTTP_SERVER_ERROR, "cannot store the file");
+    return 0;
+}
+
+static int file_body_complete(struct lws *wsi, http_req *r)
+{
+    int64_t size = 0;
+
+    if (r->body_overflow)
+        return respond_error(wsi, r, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body too large");
+    if (r->sink_failed || httpf_sink_finish(r->sink, &r->file->path, &size, r->file->sha256))
+        return respond_error(wsi, r, HTTP_SERVER_ERROR, "cannot store the file");
+    r->file->size = size;
+    return run_file_route(wsi, r);
+}
+
+static int file_body(http_req *r, const void *in, size_t len)
+{
+    if ((long long)len > r->content_length - r->file->size) {
+        r->body_overflow = 1;
+        return 0;
+    }
+    r->file->size += (int64_t)len;
+    if (!r->sink_failed && httpf_sink_write(r->sink, in, len))
+        r->sink_failed = 1;
+    return 0;
+}
+
 /* ---- request bodies ---- */
 
 static int on_body_complete(struct lws *wsi, http_req *r)
@@ -313,6 +454,8 @@ static int on_body_complete(struct lws *wsi, http_req *r)
     r->body_read = 1;
     if (r->status)
         return 0;
+    if (r->sink)
+        return file_body_complete(wsi, r);
     if (r->body_overflow)
         return respond_error(wsi, r, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body too large");
     body = r->body ? pj_parse(r->body, r->body_len, &why) : NULL;
@@ -327,6 +470,8 @@ static int on_body(http_req *r, const void *in, size_t len)
 {
     if (r->status || r->body_overflow)
         return 0;
+    if (r->sink)
+        return file_body(r, in, len);
     if (!r->body || len > (size_t)r->content_length - r->body_len) {
         r->body_overflow = 1;
         return 0;
@@ -493,6 +638,13 @@ static void read_query(struct lws *wsi, caller *me)
     }
 }
 
+static int start_file_route(struct lws *wsi, http_req *r)
+{
+    if (!(r->file = calloc(1, sizeof *r->file)))
+        return -1;
+    return r->method == LWSHUMETH_POST ? start_file_post(wsi, r) : run_file_route(wsi, r);
+}
+
 static int on_request(struct lws *wsi, http_req *r, const char *path)
 {
     server *s = server_of(wsi);
@@ -508,19 +660,21 @@ static int on_request(struct lws *wsi, http_req *r, const char *path)
         r->content_length > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     if (strncmp(path, "/api/", 5) != 0)
         return serve_console(wsi, r, path);
-    rt = find_route(s, r->method, path, r->arg, &r->allow);
+    rt = find_route(s, r->method, path, r);
     r->open = rt && rt->open;
     r->who = identify(wsi, s, &r->me);
     read_query(wsi, &r->me);
     if (!r->who && !r->open)
         return respond_error(wsi, r, HTTP_STATUS_UNAUTHORIZED,
                              "missing or wrong agent token or session");
-    if (!rt && r->allow)
+    if (!rt && !r->file_fn && r->allow)
         return respond_error(wsi, r, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
-    if (!rt)
+    if (!rt && !r->file_fn)
         return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
     if (r->who == 2 && r->method != LWSHUMETH_GET && (why = csrf_refusal(wsi, s, &r->me)))
         return respond_error(wsi, r, HTTP_STATUS_FORBIDDEN, why);
+    if (r->file_fn)
+        return start_file_route(wsi, r);
     r->fn = rt->fn;
     return r->method == LWSHUMETH_POST ? start_post(wsi, r) : run_route(wsi, r, NULL);
 }

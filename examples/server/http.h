@@ -39,6 +39,26 @@ typedef unsigned (*http_fn)(server *s, const char *arg, const cJSON *body, cJSON
 
 typedef enum { HTTP_GET, HTTP_POST } http_method;
 
+/* What a route of files sees and answers: a POST's body is a file's raw
+ * bytes (any Content-Type, up to the server's max_attachment, streamed to
+ * a temporary file under the data dir, never held in memory); a GET may
+ * answer with a file instead of JSON. */
+typedef struct http_file {
+    const char *path; /* POST: the body's temporary file, removed after the
+                       * handler unless it moved it */
+    int64_t size;
+    char sha256[65];
+    char type[128]; /* POST: its Content-Type */
+    /* The query's `key`, URL-decoded into buf: buf, or NULL when absent. */
+    const char *(*query)(void *ctx, const char *key, char *buf, size_t cap);
+    void *ctx;
+    /* GET: a file to answer with (send_path set), its type, the name it
+     * is downloaded as and its size. */
+    char send_path[4096], send_type[128], send_name[256];
+    int64_t send_size;
+} http_file;
+typedef unsigned (*http_file_fn)(server *s, const char *arg, http_file *f, cJSON **out);
+
 /* A path is prefix + {placeholder} + suffix, the placeholder an identifier
  * without '/' (with `slashes`, any identifier); a NULL suffix makes the
  * prefix a fixed path. */
@@ -49,6 +69,14 @@ typedef struct http_route {
     int slashes;
     int open; /* answered without a session or token (POST /api/login) */
 } http_route;
+
+/* A route of files (server.h holds their own table). */
+typedef struct http_file_route {
+    http_method method;
+    const char *prefix, *suffix;
+    http_file_fn fn;
+    int slashes;
+} http_file_route;
 
 /* Fills the "http" protocol lws serves (its name, callback and
  * per-request size). */

@@ -18,7 +18,9 @@
 #include "agents.h"
 #include "account.h"
 #include "api_routes.h"
+#include "attach.h"
 #include "banner.h"
+#include "blobs.h"
 #include "console.h"
 #include "deliver.h"
 #include "evloop.h"
@@ -90,6 +92,12 @@ typedef struct options {
     const char *kb;       /* the knowledge base directory */
     const char *routing;  /* the triage and routing rules, or NULL */
     abuse_cfg abuse;
+    const char *data_dir; /* attachments' files; NULL: beside the database */
+    long max_attachment;
+    const char *attachment_types;
+    const char *push_webhook, *push_ca;
+    secret_src push_secret;
+    int push_preview;
     evloop_kind loop; /* --event-loop */
     int per_write;    /* --group-commit off */
     long drain_window_ms;
@@ -144,6 +152,16 @@ static void usage(FILE *out)
             "  --bot FILE         the bot's flow (default: the shipped example flow)\n"
             "  --kb DIR           knowledge base: a directory of Markdown articles\n"
             "                     (default: the shipped example articles)\n"
+            "  --data-dir DIR     attachments' files, by content hash (default: the\n"
+            "                     database's path + .files; '' takes no attachments)\n"
+            "  --max-attachment N largest attachment in bytes (default %d, max %lld)\n"
+            "  --attachment-types LIST  MIME types taken, comma-separated, type/* for a\n"
+            "                     family (default: " FILETYPES_DEFAULT ")\n"
+            "  --push-webhook URL POST a JSON body there (http:// or https://) for each\n"
+            "                     message to a user with no connection (README \"Push\")\n"
+            "  --push-secret-file FILE  sign push bodies (X-Parley-Signature)\n"
+            "  --push-ca PEM      trust anchors for an https:// push webhook (default: system)\n"
+            "  --push-preview on|off  a redacted preview of the text (default on)\n"
             "  --event-loop poll|libuv  libwebsockets' event loop (default: libuv when\n"
             "                     built with it; poll() scans every connection on\n"
             "                     each wake-up: for comparisons)\n"
@@ -161,7 +179,8 @@ static void usage(FILE *out)
             "                     add (or reset) an agent account in --db and exit\n"
             "  --help             show this help\n"
             "abuse limits (README \"Limits\"):\n",
-            SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT, DRAIN_WINDOW_MS);
+            SERVER_MAX_TEXT_DEFAULT, SERVER_MAX_TEXT_LIMIT, ATTACH_MAX_DEFAULT,
+            (long long)ATTACH_MAX_LIMIT, DRAIN_WINDOW_MS);
     abuse_usage(out);
 }
 
@@ -213,6 +232,11 @@ static const struct {
     {"--ready-file", offsetof(options, ready_file)},
     {"--bot", offsetof(options, bot)},
     {"--kb", offsetof(options, kb)},
+    {"--attachment-types", offsetof(options, attachment_types)},
+    {"--push-webhook", offsetof(options, push_webhook)},
+    {"--push-secret", offsetof(options, push_secret.value)},
+    {"--push-secret-file", offsetof(options, push_secret.file)},
+    {"--push-ca", offsetof(options, push_ca)},
     {"--routing", offsetof(options, routing)},
     {"--add-agent", offsetof(options, add_agent)},
     {"--role", offsetof(options, role)},
@@ -237,6 +261,16 @@ static int set_option(options *o, const char *name, const char *value)
         return parse_long(value, 1, SERVER_MAX_TEXT_LIMIT, &o->max_text);
     if (strcmp(name, "--jwt-max-lifetime") == 0)
         return parse_long(value, 1, JWT_LIFETIME_LIMIT_S, &o->jwt_max_lifetime);
+    if (strcmp(name, "--max-attachment") == 0)
+        return parse_long(value, 1, ATTACH_MAX_LIMIT, &o->max_attachment);
+    if (strcmp(name, "--push-preview") == 0) {
+        o->push_preview = strcmp(value, "on") == 0;
+        return o->push_preview || strcmp(value, "off") == 0 ? 0 : -1;
+    }
+    if (strcmp(name, "--data-dir") == 0) {
+        o->data_dir = value; /* '' for no attachments */
+        return 0;
+    }
     if (strcmp(name, "--event-loop") == 0)
         return evloop_parse(value, &o->loop);
     if (strcmp(name, "--drain-window-ms") == 0)
@@ -310,6 +344,9 @@ static void default_options(options *o)
     o->host = "127.0.0.1";
     o->db_path = "parley-server.db";
     o->max_text = SERVER_MAX_TEXT_DEFAULT;
+    o->max_attachment = ATTACH_MAX_DEFAULT;
+    o->attachment_types = FILETYPES_DEFAULT;
+    o->push_preview = 1;
     abuse_defaults(&o->abuse);
     o->loop = evloop_default();
     o->drain_window_ms = DRAIN_WINDOW_MS;
@@ -317,6 +354,7 @@ static void default_options(options *o)
     o->jwt_secret = (secret_src){"--jwt-secret", "PARLEY_JWT_SECRET", NULL, NULL};
     o->hmac_secret = (secret_src){"--hmac-secret", "PARLEY_HMAC_SECRET", NULL, NULL};
     o->webhook_secret = (secret_src){"--webhook-secret", "PARLEY_WEBHOOK_SECRET", NULL, NULL};
+    o->push_secret = (secret_src){"--push-secret", "PARLEY_PUSH_SECRET", NULL, NULL};
 }
 
 /* 0 to run, 1 when --help was shown, -1 on a usage error. */
@@ -586,7 +624,8 @@ static int run(const options *o, server *srv)
     }
     vh = create_vhost(ctx, &info, o, protocols);
     if (vh && (agents_init(srv, wake, ctx, on_presence, srv) ||
-               (srv->webhook && webhook_attach(srv->webhook, ctx, vh, NULL)))) {
+               (srv->webhook && webhook_attach(srv->webhook, ctx, vh, NULL)) ||
+               (srv->push && webhook_attach(srv->push, ctx, vh, o->push_ca)))) {
         fprintf(stderr, "parley-server: cannot start the agent workspace\n");
         agents_free(srv);
         lws_context_destroy(ctx);
@@ -740,6 +779,38 @@ static int configure(const options *o, const secrets *k, server *srv,
     return 0;
 }
 
+/* Attachments' files under the data dir (none with --data-dir ''), and
+ * the push notifier (attached to the lws context with the SLA webhook).
+ * 0, or -1 (reason on stderr). */
+static int open_messaging(const options *o, server *srv)
+{
+    char why[256] = "", dir[DATA_PATH_MAX], *secret = NULL;
+
+    srv->max_attachment = o->max_attachment;
+    srv->push_preview = o->push_preview;
+    if (filetypes_parse(o->attachment_types, &srv->types, why, sizeof why)) {
+        fprintf(stderr, "parley-server: --attachment-types: %s\n", why);
+        return -1;
+    }
+    snprintf(dir, sizeof dir, "%s%s", o->data_dir ? o->data_dir : o->db_path,
+             o->data_dir ? "" : ".files");
+    if (dir[0] && blobs_open(dir, &srv->blobs, why, sizeof why)) {
+        fprintf(stderr, "parley-server: --data-dir: %s\n", why);
+        return -1;
+    }
+    if (!o->push_webhook)
+        return 0;
+    if (secret_resolve(&o->push_secret, &secret))
+        return -1;
+    srv->push = webhook_new(o->push_webhook, secret, why, sizeof why);
+    free(secret);
+    if (!srv->push) {
+        fprintf(stderr, "parley-server: --push-webhook %s: %s\n", o->push_webhook, why);
+        return -1;
+    }
+    return 0;
+}
+
 /* --sla and --webhook. 0, or -1 (reason on stderr): a server that ran
  * without the clocks it was asked for would breach silently. */
 static int load_workspace(const options *o, server *srv, sla_policy *policy)
@@ -764,6 +835,12 @@ static int load_workspace(const options *o, server *srv, sla_policy *policy)
         return -1;
     }
     return 0;
+}
+
+static void close_messaging(server *srv)
+{
+    webhook_free(srv->push);
+    blobs_close(srv->blobs);
 }
 
 /* --add-agent: the password from standard input, never from a flag. */
@@ -797,19 +874,23 @@ static int start(const options *o, const secrets *k)
         return rc;
     if (load_surveys(o, &srv))
         return 2;
-    if (load_workspace(o, &srv, &policy)) {
+    if (open_messaging(o, &srv) || load_workspace(o, &srv, &policy)) {
+        close_messaging(&srv);
         cJSON_Delete(srv.surveys);
         return 2;
     }
     if (store_open(o->db_path, 1, &srv.store)) {
+        close_messaging(&srv);
         cJSON_Delete(srv.surveys);
         webhook_free(srv.webhook);
         return 1;
     }
     srv.frames = frame_table(&srv.nframes);
     srv.routes = api_routes(&srv.nroutes);
+    srv.file_routes = api_file_routes(&srv.nfile_routes);
     rc = load_bot(o, &srv) || load_routing(o, &srv) ? 2 : run(o, &srv);
     free_routing(&srv);
+    close_messaging(&srv);
     flow_free(srv.flow);
     kb_free(srv.kb);
     store_close(srv.store);

@@ -8,6 +8,7 @@
 
 #include "abuse.h"
 #include "auth.h"
+#include "filetypes.h"
 #include "presence_tab.h"
 
 #define SERVER_MAX_TEXT_DEFAULT 4096
@@ -32,6 +33,9 @@ struct ws_conn;
 struct agent_conn;
 struct ws_route;
 struct http_route;
+struct http_file_route;
+struct blobs;
+struct webhook;
 struct groupcommit;
 
 /* Who is asking, for an HTTP request or an agent channel: an agent signed
@@ -80,8 +84,19 @@ typedef struct server {
     size_t nframes;
     const struct http_route *routes;
     size_t nroutes;
+    const struct http_file_route *file_routes;
+    size_t nfile_routes;
     struct ws_conn *conns; /* open parley.v1 connections */
     size_t nconns;
+    /* Attachments (attach.c): the files on disk under --data-dir, the
+     * largest one taken and the types taken. */
+    struct blobs *blobs;
+    int64_t max_attachment;
+    filetypes types;
+    /* Push notifications (push.c): the notifier (--push-webhook; NULL:
+     * none) and whether they carry a preview of the message. */
+    struct webhook *push;
+    int push_preview;
     /* The agent workspace (docs/agent-console.md). */
     struct agents *agents;     /* accounts, sessions, logins (agents.c) */
     presence_tab *presence;    /* who is online (agents.c keeps it, presence.h reads it) */

@@ -112,7 +112,9 @@ typedef struct store_msg {
     const char *context;  /* JSON object text, or NULL */
     const char *blocks;   /* structured content: JSON array text, or NULL */
     const char *postback; /* the choice a user message answers: JSON object text, or NULL */
-    const char *by;       /* the agent account that wrote an agent message, or NULL */
+    /* the file it carries: {"id","name","type","size","sha256"} as JSON text, or NULL */
+    const char *attachment;
+    const char *by; /* the agent account that wrote an agent message, or NULL */
 } store_msg;
 
 typedef int (*store_conv_cb)(void *ud, const store_conv *c);
@@ -352,6 +354,57 @@ int store_proactive_pending_each(store *s, const char *user, int64_t limit, stor
 /* Acknowledges the user's item `n` (an item not theirs is left alone). */
 int store_proactive_ack(store *s, const char *user, int64_t n, int64_t now);
 
+/* ---- attachments (store_attach.c) -------------------------------------------------- */
+
+/* An upload of a user's file, named by the client id of the message that
+ * will carry it. Its bytes are on disk (blobs.c), not in the store. */
+typedef struct store_upload {
+    int64_t n; /* the upload's number: names its partial file */
+    const char *name, *type, *sha256;
+    int64_t size;
+    int done; /* the whole file arrived and matched its hash */
+} store_upload;
+
+typedef int (*store_upload_cb)(void *ud, const store_upload *u);
+/* Calls cb with the user's upload `cid`: 1/0/-1 (-1 too when cb stopped). */
+int store_upload_get(store *s, const char *user, const char *cid, store_upload_cb cb, void *ud);
+/* A new upload; its number in *n. */
+int store_upload_create(store *s, const char *user, const char *cid, const char *name,
+                        const char *type, int64_t size, const char *sha256, int64_t now,
+                        int64_t *n);
+int store_upload_finish(store *s, int64_t n, int64_t now);
+
+/* A file in a conversation, as messages carry it ("f-<n>" on the wire). */
+typedef struct store_attachment {
+    const char *id, *sha256, *name, *type, *conv;
+    int64_t size;
+} store_attachment;
+
+typedef int (*store_attachment_cb)(void *ud, const store_attachment *a);
+/* The attachment of the done upload `upload_n` in `conv`, created on first
+ * use (so a resent message names the same one): its id into id_out. */
+int store_attachment_of_upload(store *s, int64_t upload_n, const char *conv, int64_t now,
+                               char id_out[STORE_MSG_ID_BUF]);
+/* A new attachment of an agent's file; its id into id_out. */
+int store_attachment_add(store *s, const char *conv, const char *name, const char *type,
+                         int64_t size, const char *sha256, int64_t now,
+                         char id_out[STORE_MSG_ID_BUF]);
+/* Calls cb with the attachment `id`: 1/0/-1 (-1 too when cb stopped). */
+int store_attachment_get(store *s, const char *id, store_attachment_cb cb, void *ud);
+
+/* ---- push notifications (store_push.c) --------------------------------------------- */
+
+/* A device token belongs to the user who registered it last. */
+int store_push_set(store *s, const char *token, const char *platform, const char *user,
+                   int64_t now);
+int store_push_delete(store *s, const char *token);
+typedef int (*store_push_cb)(void *ud, const char *platform, const char *token);
+/* The user's tokens, most recently registered first. */
+int store_push_each(store *s, const char *user, store_push_cb cb, void *ud);
+/* A sensitive conversation's pushes carry no preview: 1/0/-1. */
+int store_conv_sensitive(store *s, const char *conv);
+/* 1 when the conversation exists (and was set), 0/-1. */
+int store_conv_sensitive_set(store *s, const char *conv, int on);
 /* ---- triage and routing (store_routing.c) ------------------------------------------ */
 
 /* A conversation's triage (docs/routing.md); strings borrowed. */

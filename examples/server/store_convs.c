@@ -38,7 +38,7 @@ static const char schema[] =
  * gets them on open. */
 static int add_message_columns(store *s)
 {
-    static const char *const columns[] = {"blocks", "postback"};
+    static const char *const columns[] = {"blocks", "postback", "attachment"};
     char sql[128];
     sqlite3_stmt *st;
     size_t i;
@@ -213,9 +213,10 @@ int store_msg_insert(store *s, store_msg *m)
     if (next_seq(s, m->conv, &m->seq) ||
         sq_run(s,
                "INSERT INTO messages(conv, seq, cid, author_kind, author_name, text, ts, "
-               "context, blocks, postback) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-               "tittttittt", m->conv, m->seq, m->cid, m->author_kind, m->author_name, m->text,
-               m->ts, m->context, m->blocks, m->postback))
+               "context, blocks, postback, attachment) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+               "tittttitttt", m->conv, m->seq, m->cid, m->author_kind, m->author_name, m->text,
+               m->ts, m->context, m->blocks, m->postback, m->attachment))
         return -1;
     snprintf(m->id, sizeof m->id, "m-%" PRId64, sq_last_row(s));
     return 0;
@@ -232,24 +233,26 @@ static void read_msg(sqlite3_stmt *st, const char *conv, store_msg *m)
     m->text = sq_text(st, 4);
     m->ts = sqlite3_column_int64(st, 5);
     m->blocks = sq_text_or_null(st, 6);
+    m->attachment = sq_text_or_null(st, 7);
 }
 
 int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, void *ud)
 {
     sqlite3_stmt *st = sq_query(s,
                                 "SELECT id, seq, author_kind, author_name, text, ts, blocks, "
-                                "cid, context, postback, (SELECT agent FROM msg_by WHERE msg = n) "
-                                "FROM messages WHERE conv = ?1 AND seq > ?2 ORDER BY seq",
+                                "attachment, cid, context, postback,"
+                                " (SELECT agent FROM msg_by WHERE msg = n) FROM messages "
+                                "WHERE conv = ?1 AND seq > ?2 ORDER BY seq",
                                 "ti", conv, after);
     store_msg m;
     int rc, stop = 0;
 
     while (!stop && (rc = sq_step(s, st)) == 1) {
         read_msg(st, conv, &m);
-        m.cid = sq_text_or_null(st, 7);
-        m.context = sq_text_or_null(st, 8);
-        m.postback = sq_text_or_null(st, 9);
-        m.by = sq_text_or_null(st, 10);
+        m.cid = sq_text_or_null(st, 8);
+        m.context = sq_text_or_null(st, 9);
+        m.postback = sq_text_or_null(st, 10);
+        m.by = sq_text_or_null(st, 11);
         stop = cb(ud, &m);
     }
     sq_finish(st);
@@ -260,8 +263,8 @@ int store_msg_page(store *s, const char *conv, int64_t before, int64_t limit, st
                    void *ud)
 {
     sqlite3_stmt *st = sq_query(s,
-                                "SELECT id, seq, author_kind, author_name, text, ts, blocks"
-                                " FROM messages WHERE conv = ?1 AND seq < ?2"
+                                "SELECT id, seq, author_kind, author_name, text, ts, blocks,"
+                                " attachment FROM messages WHERE conv = ?1 AND seq < ?2"
                                 " ORDER BY seq DESC LIMIT ?3",
                                 "tii", conv, before, limit);
     store_msg m;

@@ -61,8 +61,8 @@ static int create_private(const char *path)
 static int init_schema(store *s)
 {
     return store_users_init(s) || store_convs_init(s) || store_context_init(s) ||
-           store_surveys_init(s) || store_routing_init(s) || store_users_separate(s) ||
-           store_agents_init(s);
+           store_surveys_init(s) || store_routing_init(s) || store_attach_init(s) ||
+           store_push_init(s) || store_users_separate(s) || store_agents_init(s);
 }
 
 static int configure(store *s, int durable)

@@ -15,7 +15,7 @@
 
 #include "store.h"
 
-#define SQ_CACHE 64
+#define SQ_CACHE 96
 
 struct store {
     sqlite3 *h;
@@ -82,6 +82,8 @@ int store_users_separate(store *s);
 int store_convs_init(store *s);
 int store_context_init(store *s);
 int store_surveys_init(store *s);
+int store_attach_init(store *s);
+int store_push_init(store *s);
 int store_routing_init(store *s);
 int store_agents_init(store *s);
 

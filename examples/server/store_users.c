@@ -106,7 +106,9 @@ int store_user_move(store *s, const char *from, const char *to)
 {
     if (sq_run(s, "UPDATE conversations SET user = ?2 WHERE user = ?1", "tt", from, to) ||
         sq_run(s, "UPDATE survey_instances SET user = ?2 WHERE user = ?1", "tt", from, to) ||
-        sq_run(s, "UPDATE proactive SET user = ?2 WHERE user = ?1", "tt", from, to))
+        sq_run(s, "UPDATE proactive SET user = ?2 WHERE user = ?1", "tt", from, to) ||
+        sq_run(s, "UPDATE OR IGNORE uploads SET user = ?2 WHERE user = ?1", "tt", from, to) ||
+        sq_run(s, "UPDATE push_tokens SET user = ?2 WHERE user = ?1", "tt", from, to))
         return -1;
     return 0;
 }

@@ -32,6 +32,11 @@ static int read_urandom(unsigned char *buf, size_t n)
     return got == n ? 0 : -1;
 }
 
+int util_random_bytes(void *out, size_t n)
+{
+    return read_urandom(out, n);
+}
+
 void util_hex(const void *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

@@ -14,6 +14,8 @@ int64_t util_mono_ms(void);
  * NUL into out (cap bytes). Returns 0, or -1 when the system RNG fails or the
  * result does not fit. */
 int util_random_token(const char *prefix, size_t nbytes, char *out, size_t cap);
+/* n random bytes into out: 0, or -1 when the system RNG fails. */
+int util_random_bytes(void *out, size_t n);
 
 /* Writes the n bytes of `in` as 2 * n lowercase hex digits and a NUL into
  * out, which must hold 2 * n + 1 bytes. */

@@ -66,7 +66,8 @@ static char *finish(builder *b)
     return out;
 }
 
-char *wire_welcome(const char *session, const char *anon_secret, size_t max_frame, size_t max_text)
+char *wire_welcome(const char *session, const char *anon_secret, size_t max_frame, size_t max_text,
+                   int64_t max_attachment)
 {
     builder b = start("welcome");
     cJSON *limits;
@@ -82,6 +83,8 @@ char *wire_welcome(const char *session, const char *anon_secret, size_t max_fram
     else {
         add_num(&b, limits, "max_frame", (double)max_frame);
         add_num(&b, limits, "max_text", (double)max_text);
+        if (max_attachment > 0)
+            add_num(&b, limits, "max_attachment", (double)max_attachment);
     }
     return finish(&b);
 }
@@ -130,6 +133,7 @@ char *wire_msg(const store_msg *m)
     add_str(&b, b.root, "text", m->text);
     add_num(&b, b.root, "ts", (double)m->ts);
     add_raw(&b, b.root, "blocks", m->blocks);
+    add_raw(&b, b.root, "attachment", m->attachment);
     return finish(&b);
 }
 
@@ -195,14 +199,19 @@ char *wire_goaway(int reconnect_ms, const char *reason)
     return finish(&b);
 }
 
-char *wire_unread(const char *conv, int64_t count)
+char *wire_unread(const char *conv, int64_t count, int64_t last_seq)
 {
     builder b = start("unread");
+    char seq[PJ_SEQ_BUF];
 
     if (!b.ok)
         return NULL;
     add_str(&b, b.root, "conv", conv);
     add_num(&b, b.root, "count", (double)count);
+    if (last_seq > 0) {
+        pj_format_seq(last_seq, seq);
+        add_str(&b, b.root, "last_seq", seq);
+    }
     return finish(&b);
 }
 
@@ -348,6 +357,12 @@ cJSON *wire_page_msg(const store_msg *m)
         if (!ok)
             cJSON_Delete(blocks);
     }
+    if (ok && m->attachment) {
+        cJSON *att = cJSON_Parse(m->attachment);
+        ok = att && cJSON_AddItemToObject(o, "attachment", att);
+        if (!ok)
+            cJSON_Delete(att);
+    }
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -378,4 +393,61 @@ int wire_parse_id(const char *id, const char *prefix, int64_t *n)
     if (!id || strncmp(id, prefix, plen) != 0 || pj_parse_seq(id + plen, n) || *n == 0)
         return -1;
     return 0;
+}
+
+/* ---- attachments ---- */
+
+static char *att_frame(const char *type, const char *cid, const char *key, int64_t n,
+                       const char *reason)
+{
+    builder b = start(type);
+
+    if (!b.ok)
+        return NULL;
+    add_str(&b, b.root, "cid", cid);
+    add_num(&b, b.root, key, (double)n);
+    add_str(&b, b.root, "reason", reason);
+    return finish(&b);
+}
+
+char *wire_att_offset(const char *cid, int64_t next, const char *reason)
+{
+    return att_frame("att.offset", cid, "next", next, reason);
+}
+
+char *wire_att_ack(const char *cid, int64_t next)
+{
+    return att_frame("att.ack", cid, "next", next, NULL);
+}
+
+char *wire_att_nack(const char *cid, int64_t i, const char *reason)
+{
+    return att_frame("att.nack", cid, "i", i, reason);
+}
+
+char *wire_att_done(const char *cid, const char *sha256)
+{
+    builder b = start("att.done");
+
+    if (!b.ok)
+        return NULL;
+    add_str(&b, b.root, "cid", cid);
+    add_str(&b, b.root, "sha256", sha256);
+    return finish(&b);
+}
+
+char *wire_att_data(const wire_chunk *c)
+{
+    builder b = start("att.data");
+
+    if (!b.ok)
+        return NULL;
+    add_str(&b, b.root, "req", c->req);
+    add_str(&b, b.root, "id", c->id);
+    add_num(&b, b.root, "i", (double)c->i);
+    add_num(&b, b.root, "size", (double)c->size);
+    add_str(&b, b.root, "file_sha256", c->file_sha256);
+    add_str(&b, b.root, "data", c->data_b64);
+    add_str(&b, b.root, "sha256", c->sha256);
+    return finish(&b);
 }

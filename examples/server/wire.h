@@ -13,7 +13,9 @@
 #include "store.h"
 
 /* `anon_secret` (may be NULL): the merge secret issued to an anonymous user. */
-char *wire_welcome(const char *session, const char *anon_secret, size_t max_frame, size_t max_text);
+/* `max_attachment` 0: none announced. */
+char *wire_welcome(const char *session, const char *anon_secret, size_t max_frame, size_t max_text,
+                   int64_t max_attachment);
 char *wire_conv_ack(const char *cid, const char *conv);
 char *wire_msg_ack(const char *cid, const store_msg *m);
 char *wire_msg(const store_msg *m);
@@ -28,7 +30,8 @@ char *wire_req_error(const char *code, const char *message, const char *req, int
 /* Closes the answer to a history.get: `last` is the highest seq sent. */
 char *wire_history_end(const char *conv, int64_t last, int more);
 char *wire_goaway(int reconnect_ms, const char *reason);
-char *wire_unread(const char *conv, int64_t count);
+/* `last_seq` (0: left out) tells a new device the conversation's newest seq. */
+char *wire_unread(const char *conv, int64_t count, int64_t last_seq);
 /* The survey instance `n` ("sv-<n>") of the definition `def` (JSON text). */
 char *wire_survey(int64_t n, const char *conv, int proactive, const char *def);
 /* The proactive item `n` ("p-<n>"): `msg` (JSON text) stamped with `ts`. */
@@ -46,6 +49,21 @@ cJSON *wire_page_msg(const store_msg *m);
  * 0 (out of memory). */
 int wire_article(cJSON *o, const store_article *a, int full);
 char *wire_print(cJSON *frame);
+
+/* The upload's replies (docs/protocol.md, "Attachments"); `reason` may be
+ * NULL. */
+char *wire_att_offset(const char *cid, int64_t next, const char *reason);
+char *wire_att_ack(const char *cid, int64_t next);
+char *wire_att_nack(const char *cid, int64_t i, const char *reason);
+char *wire_att_done(const char *cid, const char *sha256);
+
+/* One chunk of a download. */
+typedef struct wire_chunk {
+    const char *req, *id;
+    int64_t i, size;
+    const char *file_sha256, *data_b64, *sha256;
+} wire_chunk;
+char *wire_att_data(const wire_chunk *c);
 
 /* Ids of survey instances and proactive items: "<prefix><n>". */
 #define WIRE_ID_BUF 32

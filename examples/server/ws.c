@@ -37,7 +37,7 @@ struct ws_conn {
     int rx_state;
     outq out;
     replay_q replay; /* stored messages still to send, a page at a time */
-    abuse_bucket msgs, reqs, strikes;
+    abuse_bucket msgs, reqs, chunks, strikes;
     /* On the server's list of connections with frames held for the open
      * group of writes (store.h, group commit). */
     int held;
@@ -249,7 +249,7 @@ int ws_user_online(const server *s, const char *user)
     const ws_conn *c;
 
     for (c = s->conns; c; c = c->next) {
-        if (c->ready && strcmp(c->user, user) == 0)
+        if (c->ready && !c->closing && strcmp(c->user, user) == 0)
             return 1;
     }
     return 0;
@@ -326,12 +326,15 @@ static int admit(ws_conn *c, const cJSON *f, const char *type)
 
     if (k == ABUSE_FREE)
         return 1;
-    wait = k == ABUSE_REQ ? abuse_take(&c->reqs, a->req_rate, a->req_burst, now)
-                          : abuse_take(&c->msgs, a->msg_rate, a->msg_burst, now);
+    wait = k == ABUSE_REQ     ? abuse_take(&c->reqs, a->req_rate, a->req_burst, now)
+           : k == ABUSE_CHUNK ? abuse_take(&c->chunks, a->chunk_rate, a->chunk_burst, now)
+                              : abuse_take(&c->msgs, a->msg_rate, a->msg_burst, now);
     if (wait == 0)
         return 1;
     ws_conn_refuse(c, f, type,
-                   k == ABUSE_REQ ? "too many requests, slow down" : "too many messages, slow down",
+                   k == ABUSE_REQ     ? "too many requests, slow down"
+                   : k == ABUSE_CHUNK ? "too many attachment chunks, slow down"
+                                      : "too many messages, slow down",
                    wait);
     return 0;
 }
@@ -468,6 +471,7 @@ static void on_established(ws_conn *c, struct lws *wsi)
     a = &c->srv->abuse;
     abuse_bucket_init(&c->msgs, a->msg_burst, now);
     abuse_bucket_init(&c->reqs, a->req_burst, now);
+    abuse_bucket_init(&c->chunks, a->chunk_burst, now);
     abuse_bucket_init(&c->strikes, ABUSE_STRIKES, now);
     if (!lws_get_peer_simple(wsi, c->addr, sizeof c->addr))
         c->addr[0] = '\0';

@@ -23,7 +23,7 @@ static int get_last(pl_json_dec *d, const cJSON *obj, uint64_t *dst)
 static int decode_welcome(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     const cJSON *limits = NULL;
-    int64_t max_frame = 0, max_text = 0;
+    int64_t max_frame = 0, max_text = 0, max_attachment = 0;
     int rc = pl_json_get_id(d, root, "session", 1, &f->session);
     if (!rc)
         rc = pl_json_get_id(d, root, "anon_secret", 0, &f->anon_secret);
@@ -35,8 +35,12 @@ static int decode_welcome(pl_json_dec *d, const cJSON *root, pl_frame *f)
     rc = pl_json_get_integral(d, limits, "max_frame", 1, UINT32_MAX, &max_frame);
     if (!rc)
         rc = pl_json_get_integral(d, limits, "max_text", 1, UINT32_MAX, &max_text);
+    if (!rc)
+        rc = pl_json_get_integral(d, limits, "max_attachment", 1, 9007199254740991.0,
+                                  &max_attachment);
     f->max_frame = (uint32_t)max_frame;
     f->max_text = (uint32_t)max_text;
+    f->max_attachment = (uint64_t)max_attachment;
     return rc;
 }
 

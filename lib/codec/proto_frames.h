@@ -51,6 +51,7 @@ typedef struct pl_frame {
     char *session;                   /* welcome */
     char *anon_secret;               /* welcome (optional): the anonymous user's merge secret */
     uint32_t max_frame, max_text;    /* welcome limits, 0 when absent */
+    uint64_t max_attachment;         /* welcome limits, 0 when absent */
     char *cid;                       /* conv.ack, msg.ack, error (optional) */
     char *conv;                      /* conv.ack, msg.ack, msg, conv.update */
     char *id;                        /* msg.ack, msg: server message id */

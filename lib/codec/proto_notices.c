@@ -44,7 +44,10 @@ static int unread(pl_json_dec *d, const cJSON *root, pl_item *out)
     int rc = pl_json_get_id(d, root, "conv", 1, &out->conv);
     if (!rc && !pl_json_member(root, "count"))
         rc = pl_json_bad_member(d, "count");
-    return rc ? rc : pl_json_get_count(d, root, "count", &out->count);
+    if (!rc)
+        rc = pl_json_get_count(d, root, "count", &out->count);
+    /* The conversation's newest seq: how a new device learns of it. */
+    return rc ? rc : pl_json_get_seq_str(d, root, "last_seq", 0, &out->seq);
 }
 
 int pl_proto_decode_typing(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err,

@@ -14,7 +14,7 @@
 /* Decoders of a frame whose type_name is "typing", "read" or "unread"
  * into `out` (zeroed first; pl_item_clear it): typing gives conv, state
  * (PARLEY_TYPING_ON/OFF) and the author when named; read conv and seq;
- * unread conv and count. PARLEY_ERR_PROTOCOL with the reason in err, or
+ * unread conv, count and (optional) last_seq in seq. PARLEY_ERR_PROTOCOL with the reason in err, or
  * NOMEM; `out` holds nothing then. */
 int pl_proto_decode_typing(const pl_alloc *a, const pl_frame *f, pl_item *out, char *err,
                            size_t err_size);

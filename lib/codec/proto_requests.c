@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "codec/json.h"
+#include "codec/proto_attach.h"
 #include "codec/proto_blocks.h"
 
 /* ---- answers ------------------------------------------------------------------- */
@@ -74,9 +75,11 @@ static int message_item(pl_json_dec *d, const cJSON *o, pl_item *item)
         rc = pl_json_get_integral(d, o, "ts", -PL_JSON_TS_LIMIT, PL_JSON_TS_LIMIT, &item->ts);
     if (rc)
         return rc;
-    /* Broken blocks in an old message only cost that block. */
+    /* Broken blocks or a broken attachment in an old message only cost
+     * that part. */
     char why[8];
-    return pl_proto_content_of(d->a, o, &item->content, why, sizeof why);
+    rc = pl_proto_content_of(d->a, o, &item->content, why, sizeof why);
+    return rc ? rc : pl_proto_attachment_of(d->a, o, &item->attachment, why, sizeof why);
 }
 
 static int article_item(pl_json_dec *d, const cJSON *o, pl_item *item, const char *text_key,
@@ -200,4 +203,85 @@ int pl_proto_encode_request(const pl_alloc *a, pl_req_kind kind, const char *req
         return PARLEY_ERR_NOMEM;
     int ok = pl_json_add_str(root, "req", req) && add_request_args(root, kind, args);
     return pl_json_finish(a, root, ok, out, out_len);
+}
+
+/* ---- local history records ------------------------------------------------------- */
+
+/* A copy of `obj` without the members that belong to a frame, printed. */
+static int print_record(const pl_alloc *a, const cJSON *obj, char **out, size_t *len)
+{
+    cJSON *copy = cJSON_Duplicate(obj, 1);
+    if (!copy)
+        return PARLEY_ERR_NOMEM;
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "t");
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "conv");
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "context");
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "cid");
+    return pl_json_finish(a, copy, 1, out, len);
+}
+
+int pl_proto_record_of_msg(const pl_alloc *a, const pl_frame *f, char **out, size_t *len)
+{
+    return f->doc ? print_record(a, f->doc, out, len) : PARLEY_ERR_INVALID_ARG;
+}
+
+int pl_proto_record_of_sent(const pl_alloc *a, const char *frame, size_t flen, const char *id,
+                            uint64_t seq, int64_t ts, char **out, size_t *len)
+{
+    cJSON *sent = cJSON_ParseWithLength(frame, flen), *rec = NULL, *author = NULL;
+    const cJSON *text = pl_json_member(sent, "text");
+    char seqs[21];
+    pl_proto_seq_str(seq, seqs);
+    if (!cJSON_IsString(text)) {
+        cJSON_Delete(sent);
+        return sent ? PARLEY_ERR_INVALID_ARG : PARLEY_ERR_NOMEM;
+    }
+    int ok = (rec = cJSON_CreateObject()) && pl_json_add_str(rec, "id", id) &&
+             pl_json_add_str(rec, "seq", seqs) &&
+             (author = cJSON_AddObjectToObject(rec, "author")) &&
+             pl_json_add_str(author, "kind", "user") &&
+             pl_json_add_str(rec, "text", text->valuestring) &&
+             cJSON_AddNumberToObject(rec, "ts", (double)ts);
+    cJSON_Delete(sent);
+    if (!rec)
+        return PARLEY_ERR_NOMEM;
+    return pl_json_finish(a, rec, ok, out, len);
+}
+
+int pl_proto_page_records(const pl_alloc *a, const pl_frame *f, pl_record_fn fn, void *user)
+{
+    const cJSON *conv = pl_json_member(f->doc, "conv");
+    const cJSON *msgs = pl_json_member(f->doc, "messages"), *m;
+    if (!cJSON_IsString(conv) || !cJSON_IsArray(msgs))
+        return PARLEY_OK;
+    cJSON_ArrayForEach(m, msgs) {
+        const cJSON *seq = pl_json_member(m, "seq");
+        uint64_t n;
+        char *rec = NULL;
+        size_t len = 0;
+        if (!cJSON_IsObject(m) || !cJSON_IsString(seq) || !pl_json_parse_seq(seq->valuestring, &n))
+            continue;
+        int rc = print_record(a, m, &rec, &len);
+        if (rc == PARLEY_OK)
+            rc = fn(user, conv->valuestring, n, rec, len);
+        pl_free(a, rec);
+        if (rc != PARLEY_OK)
+            return rc;
+    }
+    return PARLEY_OK;
+}
+
+int pl_proto_decode_record(const pl_alloc *a, const char *rec, size_t len, pl_item *out)
+{
+    memset(out, 0, sizeof *out);
+    char why[96];
+    pl_json_dec d = {a, why, sizeof why, ""};
+    cJSON *root = NULL;
+    int rc = pl_json_parse(&d, rec, len, &root);
+    if (rc == PARLEY_OK)
+        rc = cJSON_IsObject(root) ? message_item(&d, root, out) : PARLEY_ERR_PROTOCOL;
+    cJSON_Delete(root);
+    if (rc != PARLEY_OK)
+        pl_item_clear(a, out);
+    return rc;
 }

@@ -35,4 +35,23 @@ pl_req_kind pl_proto_answer_kind(const char *type_name);
 int pl_proto_decode_answer(const pl_alloc *a, const pl_frame *f, pl_answer *out, char *err,
                            size_t err_size);
 
+/* ---- the local history's records (feature/history.c) ---------------------
+ * A message as a history page's entry ("messages" of history.page, without
+ * the frame's members), journaled as JSON text. */
+
+/* A msg frame's record. */
+int pl_proto_record_of_msg(const pl_alloc *a, const pl_frame *f, char **out, size_t *len);
+/* The record of the user's own message: the msg.send `frame` as the
+ * server acknowledged it (id, seq), stamped `ts`. */
+int pl_proto_record_of_sent(const pl_alloc *a, const char *frame, size_t flen, const char *id,
+                            uint64_t seq, int64_t ts, char **out, size_t *len);
+/* Calls fn with each message of a history.page frame (entries without a
+ * valid seq are skipped); stops at fn's first error, which it returns. */
+typedef int (*pl_record_fn)(void *user, const char *conv, uint64_t seq, const char *rec,
+                            size_t len);
+int pl_proto_page_records(const pl_alloc *a, const pl_frame *f, pl_record_fn fn, void *user);
+/* A record back into a message item (pl_item_clear it). PARLEY_OK,
+ * PARLEY_ERR_PROTOCOL (not a valid record) or NOMEM. */
+int pl_proto_decode_record(const pl_alloc *a, const char *rec, size_t len, pl_item *out);
+
 #endif

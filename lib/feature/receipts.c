@@ -1,7 +1,9 @@
 /* Read receipts and unread counts: see receipts.h.
  *
  * Journal namespace 5 (PL_RECEIPTS_NS), key "r/<conv>": the read mark's
- * seq as the wire writes it. */
+ * seq as the wire writes it; key "u/<conv>": the server's last unread
+ * count, in decimal, so that parley_unread_count is right after a restart
+ * before any connection. */
 #include "feature/receipts.h"
 
 #include <stdio.h>
@@ -18,6 +20,7 @@ typedef struct rconv {
 
 /* Conversations the server may mention beyond the user's own are bounded
  * too: each costs memory. */
+#define MAX_COUNT_DIGITS 10
 #define MAX_CONVS (2 * PL_MAX_CONVERSATIONS)
 
 struct pl_receipts {
@@ -71,11 +74,30 @@ static rconv *conv_get(pl_receipts *r, const char *conv)
     return c;
 }
 
+static int load_count(pl_receipts *r, const char *conv, const char *value, size_t len)
+{
+    uint32_t n = 0;
+    if (!len || len > MAX_COUNT_DIGITS || !pl_id_valid(conv, PL_MAX_ID))
+        return PARLEY_OK;
+    for (size_t i = 0; i < len; i++) {
+        if (value[i] < '0' || value[i] > '9' || n > (UINT32_MAX - 9) / 10)
+            return PARLEY_OK;
+        n = n * 10 + (uint32_t)(value[i] - '0');
+    }
+    rconv *c = conv_get(r, conv);
+    if (!c)
+        return PARLEY_ERR_NOMEM;
+    c->unread = n;
+    return PARLEY_OK;
+}
+
 static int load_mark(void *user, const char *key, const void *value, size_t len)
 {
     pl_receipts *r = user;
     char seq[24];
     uint64_t mark;
+    if (strncmp(key, "u/", 2) == 0)
+        return load_count(r, key + 2, value, len);
     if (strncmp(key, "r/", 2) != 0 || len >= sizeof seq)
         return PARLEY_OK;
     memcpy(seq, value, len);
@@ -111,13 +133,37 @@ static int on_welcome(void *user, int64_t now)
     return rc;
 }
 
+/* Not synced: a count lost in a crash is corrected by the next welcome. */
+static void persist_count(pl_receipts *r, const rconv *c)
+{
+    char key[PL_MAX_ID + 3], v[16];
+    if (!r->journal)
+        return;
+    snprintf(key, sizeof key, "u/%s", c->conv);
+    snprintf(v, sizeof v, "%u", (unsigned)c->unread);
+    if (pl_journal_put(r->journal, PL_RECEIPTS_NS, key, v, strlen(v), 0) != PARLEY_OK)
+        PL_LOG_W(r->log, "unread count of %s not journaled", c->conv);
+}
+
+/* An unread count naming a conversation this client does not know (a
+ * new device) makes it a member, its newest messages backfilled. */
 static int on_unread(pl_receipts *r, parley_event *ev)
 {
+    uint64_t last = 0;
     rconv *c = conv_get(r, ev->conv);
-    if (c)
+    if (c && c->unread != ev->count) {
         c->unread = ev->count;
-    else
+        persist_count(r, c);
+    } else if (!c) {
         PL_LOG_W(r->log, "unread count of %s not kept: too many conversations", ev->conv);
+    }
+    if (ev->seq && pl_proto_parse_seq(ev->seq, &last) &&
+        pl_sess_adopt(r->sess, ev->conv, last) == PARLEY_ERR_NOMEM) {
+        parley_event_free(ev);
+        return PARLEY_ERR_NOMEM;
+    }
+    /* last_seq is the wire's business, not the host's. */
+    (void)pl_event_set(ev, &ev->seq, NULL);
     pl_sess_emit(r->sess, ev);
     return 1;
 }

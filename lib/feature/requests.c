@@ -94,6 +94,22 @@ static parley_event *answer_event(pl_requests *r, pl_answer *ans)
     return ev;
 }
 
+/* The user's conversations become members of the session, so the host
+ * can write in one at once and its newest messages are backfilled (docs/
+ * protocol.md, "Conversations across devices"). */
+static int adopt_listed(pl_requests *r, const pl_answer *ans)
+{
+    for (int i = 0; ans->kind == PL_REQ_CONV_LIST && i < ans->n_items; i++) {
+        uint64_t last = 0;
+        const pl_item *it = &ans->items[i];
+        if (it->seq && !pl_proto_parse_seq(it->seq, &last))
+            last = 0;
+        if (pl_sess_adopt(r->sess, it->conv, last) == PARLEY_ERR_NOMEM)
+            return PARLEY_ERR_NOMEM;
+    }
+    return PARLEY_OK;
+}
+
 /* Only an answer to a request we are waiting for reaches the host. */
 static int on_answer(pl_requests *r, const pl_frame *f)
 {
@@ -118,6 +134,10 @@ static int on_answer(pl_requests *r, const pl_frame *f)
         PL_LOG_I(r->log, "answer to an unknown request %s ignored", ans.req);
         pl_answer_clear(&r->alloc, &ans);
         return 1;
+    }
+    if (adopt_listed(r, &ans) != PARLEY_OK) {
+        pl_answer_clear(&r->alloc, &ans);
+        return PARLEY_ERR_NOMEM;
     }
     parley_event *ev = answer_event(r, &ans);
     pl_answer_clear(&r->alloc, &ans);

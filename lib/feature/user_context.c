@@ -459,7 +459,12 @@ pl_ctx *pl_ctx_new(const pl_alloc *a, pl_sess *sess, const pl_ctx_config *cfg, c
     c->last_frame = INT64_MIN / 2;
     c->crumb_text = pl_calloc(a, c->crumb_cap, sizeof *c->crumb_text);
     c->crumb_ts = pl_calloc(a, c->crumb_cap, sizeof *c->crumb_ts);
-    pl_sess_ext ext = {c, on_welcome, NULL, NULL, next_due, on_tick, on_logout, on_snapshot};
+    pl_sess_ext ext = {.user = c,
+                       .on_welcome = on_welcome,
+                       .deadline = next_due,
+                       .on_tick = on_tick,
+                       .on_logout = on_logout,
+                       .snapshot = on_snapshot};
     if (!c->crumb_text || !c->crumb_ts || pl_sess_add_ext(sess, &ext) != PARLEY_OK) {
         pl_ctx_free(c);
         return NULL;

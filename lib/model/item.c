@@ -8,6 +8,7 @@ void pl_item_clear(const pl_alloc *a, pl_item *it)
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         pl_free(a, strs[i]);
     pl_content_free(a, it->content);
+    pl_attachment_free(a, it->attachment);
     memset(it, 0, sizeof *it);
 }
 

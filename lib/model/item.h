@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "model/attachment.h"
 #include "model/content.h"
 #include "util/alloc.h"
 
@@ -26,7 +27,8 @@ typedef struct pl_item {
     int state;      /* typing: PARLEY_TYPING_ON/OFF; conversation: PARLEY_CONV_* (0 when absent) */
     uint32_t count; /* unread; conversation (its unread count) */
     int64_t ts;     /* message; conversation (updated_ms) */
-    pl_content *content; /* message: its kept blocks, or NULL */
+    pl_content *content;       /* message: its kept blocks, or NULL */
+    pl_attachment *attachment; /* message: the file it carries, or NULL */
 } pl_item;
 
 /* Frees what the item holds and zeroes it. */

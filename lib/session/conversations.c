@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec/proto_attach.h"
 #include "codec/proto_blocks.h"
 #include "util/utf8.h"
 
@@ -151,7 +152,7 @@ static int load_cursor(void *user, const char *key, const void *value, size_t le
 
 /* Asks for what follows the cursor, once per conversation until the
  * matching history.end: the replay comes in order and fills the gap. */
-static int request_history(pl_sess *s, pl_sess_conv *c)
+int pl_conv_request_history(pl_sess *s, pl_sess_conv *c)
 {
     if (c->hist)
         return PARLEY_OK;
@@ -218,14 +219,18 @@ static parley_event *message_event(pl_sess *s, const pl_frame *f)
  * the delivery: a replay brings the message again. */
 static int deliver_msg(pl_sess *s, pl_sess_conv *c, const pl_frame *f)
 {
-    char why[200];
+    char why[200], att_why[200] = "";
     parley_event *ev = message_event(s, f);
     int rc =
         ev ? pl_proto_msg_content(&s->alloc, f, &ev->content, why, sizeof why) : PARLEY_ERR_NOMEM;
     if (rc == PARLEY_OK)
+        rc = pl_proto_msg_attachment(&s->alloc, f, &ev->attachment, att_why, sizeof att_why);
+    if (rc == PARLEY_OK)
         rc = pl_sess_decorate(s, f, ev);
     if (rc == PARLEY_OK && why[0])
         rc = report_skipped(s, f, why);
+    if (rc == PARLEY_OK && att_why[0])
+        rc = report_skipped(s, f, att_why);
     if (rc != PARLEY_OK) {
         parley_event_free(ev);
         return PARLEY_ERR_NOMEM;
@@ -238,8 +243,8 @@ static int deliver_msg(pl_sess *s, pl_sess_conv *c, const pl_frame *f)
 /* Only the message right after the cursor is delivered: older ones are
  * duplicates, later ones wait for the history that fills the gap, so the
  * host gets each message once and in order. A conversation this client
- * never saw (another device or the server started it) is picked up at its
- * first message: there is no earlier state to be consistent with. */
+ * never saw (another device or the server started it) becomes a member
+ * with its newest messages backfilled (membership.c). */
 int pl_conv_on_msg(pl_sess *s, const pl_frame *f)
 {
     pl_sess_conv *c = pl_conv_find(s, f->conv);
@@ -256,12 +261,12 @@ int pl_conv_on_msg(pl_sess *s, const pl_frame *f)
     if (!c) {
         if (!(c = pl_conv_add(s, f->conv)))
             return PARLEY_ERR_NOMEM;
-        c->cursor = c->seen = f->seq - 1;
+        pl_conv_start_at(c, f->seq);
     }
     if (f->seq > c->cursor + 1) {
         if (f->seq > c->seen)
             c->seen = f->seq;
-        return request_history(s, c);
+        return pl_conv_request_history(s, c);
     }
     /* Our own message, already reported SENT when its ack ran ahead. */
     if (f->author_kind == PL_AUTHOR_USER && acked_take(s, c->id, f->seq, f->id)) {
@@ -283,7 +288,7 @@ int pl_conv_on_history_end(pl_sess *s, const pl_frame *f)
     }
     c->hist = 0;
     if ((f->more || c->seen > c->cursor) && c->cursor > c->hist_after)
-        return request_history(s, c);
+        return pl_conv_request_history(s, c);
     if (c->seen > c->cursor)
         PL_LOG_W(s->log, "history of %s still ends at seq %llu", c->id,
                  (unsigned long long)c->cursor);

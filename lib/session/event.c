@@ -45,6 +45,7 @@ parley_event *pl_event_from_item(const pl_alloc *a, int type, pl_item *it)
     ev->count = it->count;
     ev->ts = it->ts;
     ev->content = it->content;
+    ev->attachment = it->attachment;
     memset(it, 0, sizeof *it);
     return ev;
 }
@@ -75,6 +76,8 @@ void parley_event_free(parley_event *ev)
         parley_event_free(ev->items[i]);
     pl_free(&a, ev->items);
     pl_content_free(&a, ev->content);
+    pl_attachment_free(&a, ev->attachment);
+    pl_free(&a, ev->data);
     pl_survey_unref(ev->survey);
     pl_free(&a, ev);
 }
@@ -91,7 +94,8 @@ size_t pl_event_size(const parley_event *ev)
     const char *fields[] = {ev->conv,        ev->id,  ev->cid,   ev->seq, ev->text,
                             ev->author_name, ev->req, ev->title, ev->url};
     size_t n = sizeof *ev + pl_content_size(ev->content) + pl_survey_size(ev->survey) +
-               (size_t)ev->n_items * sizeof *ev->items;
+               (size_t)ev->n_items * sizeof *ev->items + pl_attachment_size(ev->attachment) +
+               ev->data_len;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         n += str_size(fields[i]);
     for (int i = 0; ev->items && i < ev->n_items; i++)
@@ -268,4 +272,47 @@ const char *parley_event_url(const parley_event *ev)
 const parley_event *parley_event_item(const parley_event *ev, int i)
 {
     return i >= 0 && i < parley_event_item_count(ev) ? ev->items[i] : NULL;
+}
+
+/* Attachments and the local history. */
+const char *parley_event_attachment_id(const parley_event *ev)
+{
+    return ev && ev->attachment ? ev->attachment->id : NULL;
+}
+const char *parley_event_attachment_name(const parley_event *ev)
+{
+    return ev && ev->attachment ? ev->attachment->name : NULL;
+}
+const char *parley_event_attachment_type(const parley_event *ev)
+{
+    return ev && ev->attachment ? ev->attachment->type : NULL;
+}
+const char *parley_event_attachment_sha256(const parley_event *ev)
+{
+    return ev && ev->attachment ? ev->attachment->sha256 : NULL;
+}
+int64_t parley_event_attachment_size(const parley_event *ev)
+{
+    return ev && ev->attachment ? (int64_t)ev->attachment->size : 0;
+}
+int64_t parley_event_bytes_done(const parley_event *ev)
+{
+    return ev ? ev->bytes_done : 0;
+}
+int64_t parley_event_bytes_total(const parley_event *ev)
+{
+    return ev ? ev->bytes_total : 0;
+}
+int parley_event_from_device(const parley_event *ev)
+{
+    return ev ? ev->from_device : 0;
+}
+
+int parley_event_attachment_chunk(const parley_event *ev, char *buf, size_t size)
+{
+    if (!ev || !buf || size < ev->data_len)
+        return PARLEY_ERR_INVALID_ARG;
+    if (ev->data_len)
+        memcpy(buf, ev->data, ev->data_len);
+    return (int)ev->data_len;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/attachment.h"
 #include "model/content.h"
 #include "model/item.h"
 #include "model/survey.h"
@@ -33,6 +34,12 @@ struct parley_event {
     char *title, *url;           /* a listed conversation's subject; an article's title and link */
     int more;                    /* HISTORY: the page was cut short */
     struct parley_event **items; /* an answer's entries */
+    pl_attachment *attachment;   /* MESSAGE: the file it carries; ATTACHMENT: the file */
+    int64_t bytes_done;          /* ATTACHMENT: bytes moved so far (DATA: to this chunk's end) */
+    int64_t bytes_total;         /* ATTACHMENT: the file's size, 0 until known */
+    unsigned char *data;         /* ATTACHMENT DATA: one chunk of the file */
+    size_t data_len;
+    int from_device; /* HISTORY: answered from the local history */
     int n_items;
     struct parley_event *next; /* queue link, owned by whoever queues it */
     size_t qbytes;             /* what it counts for in a queue (pl_event_size) */

@@ -15,11 +15,12 @@
 #include "util/utf8.h"
 
 /* Each pl_outbox_kind as the journal writes it. */
-static const char kind_chars[] = {'c', 'm', 'x', 'r'};
+static const char kind_chars[] = {'c', 'm', 'x', 'r', 'a'};
 
 static const pl_outbox_kind item_kinds[] = {[PL_SESS_ITEM_MSG] = PL_OBX_MSG,
                                             [PL_SESS_ITEM_SILENT] = PL_OBX_ITEM,
-                                            [PL_SESS_ITEM_REPORTED] = PL_OBX_REPORTED};
+                                            [PL_SESS_ITEM_REPORTED] = PL_OBX_REPORTED,
+                                            [PL_SESS_ITEM_ATTACH] = PL_OBX_ATTACH};
 
 /* ---- items ------------------------------------------------------------------------ */
 
@@ -108,6 +109,13 @@ void pl_outbox_remove(pl_sess *s, pl_outbox_item *it)
     pl_outbox_free_item(s, it);
 }
 
+static void notify_done(pl_sess *s, const pl_sess_done *d)
+{
+    for (size_t i = 0; i < s->n_exts; i++)
+        if (s->exts[i].on_item_done)
+            s->exts[i].on_item_done(s->exts[i].user, d);
+}
+
 /* An item that can never be delivered leaves the outbox with an ERROR
  * event (`code`, `text`) naming its client id; a message or reported item
  * also gets its FAILED status, with `reason`. */
@@ -116,7 +124,7 @@ int pl_outbox_fail(pl_sess *s, pl_outbox_item *it, int code, const char *text, c
     parley_event *status = NULL, *err = pl_event_error(&s->alloc, code, NULL, text);
     int failed = !err || pl_event_set(err, &err->cid, it->cid) != PARLEY_OK ||
                  pl_event_set(err, &err->conv, it->conv) != PARLEY_OK;
-    if (!failed && (it->kind == PL_OBX_MSG || it->kind == PL_OBX_REPORTED)) {
+    if (!failed && (PL_OBX_IS_MSG(it->kind) || it->kind == PL_OBX_REPORTED)) {
         status = pl_sess_event(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED);
         failed = !status || pl_event_set(status, &status->cid, it->cid) != PARLEY_OK ||
                  pl_event_set(status, &status->conv, it->conv) != PARLEY_OK ||
@@ -130,11 +138,19 @@ int pl_outbox_fail(pl_sess *s, pl_outbox_item *it, int code, const char *text, c
     if (status)
         pl_event_queue_push(&s->events, status);
     pl_event_queue_push(&s->events, err);
+    pl_sess_done d = {it->cid, it->conv, 0, NULL, 0, it->frame, it->len, code, text};
+    notify_done(s, &d);
     pl_outbox_remove(s, it);
     return PARLEY_OK;
 }
 
-/* An outbox key: exactly PL_ORDER_KEY_SIZE - 1 digits, zero-padded. */
+void pl_outbox_done(pl_sess *s, pl_outbox_item *it, int acked, const char *id, uint64_t seq)
+{
+    pl_sess_done d = {it->cid, it->conv, acked, id, seq, it->frame, it->len, 0, NULL};
+    notify_done(s, &d);
+    pl_outbox_remove(s, it);
+}
+
 /* ---- the journal ---------------------------------------------------------------- */
 
 /* An outbox key: exactly PL_ORDER_KEY_SIZE - 1 digits, zero-padded. */
@@ -191,6 +207,7 @@ static pl_outbox_item *obx_parse(pl_sess *s, const char *key, const char *v, siz
         return NULL;
     }
     it->kind = k;
+    it->held = k == PL_OBX_ATTACH;
     it->order = order;
     it->len = (size_t)(end - p);
     memcpy(it->cid, cid, cn);
@@ -290,6 +307,7 @@ pl_outbox_item *pl_outbox_new(pl_sess *s, pl_outbox_kind kind, const char *conv,
         return NULL;
     }
     it->kind = kind;
+    it->held = kind == PL_OBX_ATTACH;
     it->order = s->next_order;
     memcpy(it->conv, conv, strlen(conv) + 1);
     return it;
@@ -317,7 +335,7 @@ static parley_event *status_event(pl_sess *s, const pl_outbox_item *it, int stat
 {
     parley_event *ev = pl_sess_event(s, PARLEY_EV_MESSAGE_STATUS, state);
     if (!ev || pl_event_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
-        (it->kind == PL_OBX_MSG && pl_event_set(ev, &ev->conv, it->conv) != PARLEY_OK)) {
+        (PL_OBX_IS_MSG(it->kind) && pl_event_set(ev, &ev->conv, it->conv) != PARLEY_OK)) {
         parley_event_free(ev);
         return NULL;
     }
@@ -327,8 +345,8 @@ static parley_event *status_event(pl_sess *s, const pl_outbox_item *it, int stat
 int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char *cid, char *frame,
                     size_t len)
 {
-    if (kind > PL_SESS_ITEM_REPORTED || !cid || strlen(cid) > PL_UUID_STR_LEN ||
-        (kind == PL_SESS_ITEM_MSG && !conv)) {
+    if (kind > PL_SESS_ITEM_ATTACH || !cid || strlen(cid) > PL_UUID_STR_LEN ||
+        ((kind == PL_SESS_ITEM_MSG || kind == PL_SESS_ITEM_ATTACH) && !conv)) {
         pl_free(&s->alloc, frame);
         return PARLEY_ERR_INVALID_ARG;
     }
@@ -364,6 +382,34 @@ int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char 
     return PARLEY_OK;
 }
 
+int pl_sess_release(pl_sess *s, const char *cid)
+{
+    pl_outbox_item *it = pl_outbox_find(s, cid);
+    if (!it)
+        return PARLEY_ERR_NOT_FOUND;
+    if (!it->held)
+        return PARLEY_OK;
+    it->held = 0;
+    if (!it->skipped || !pl_sess_online(s))
+        return PARLEY_OK;
+    /* Passed over on this connection: it goes out now, behind what is
+     * queued; a resend after the next welcome comes in its place. */
+    it->skipped = 0;
+    char *copy = pl_strndup(&s->alloc, it->frame, it->len);
+    return copy ? pl_wq_push(s, "msg.send", copy, it->len) : PARLEY_ERR_NOMEM;
+}
+
+int pl_sess_item_pending(const pl_sess *s, const char *cid)
+{
+    return pl_outbox_find(s, cid) != NULL;
+}
+
+int pl_sess_fail_item(pl_sess *s, const char *cid, int code, const char *text, const char *reason)
+{
+    pl_outbox_item *it = pl_outbox_find(s, cid);
+    return it ? pl_outbox_fail(s, it, code, text, reason) : PARLEY_ERR_NOT_FOUND;
+}
+
 /* Items journaled up to `synced` reach stable storage: their STORED status
  * follows their PENDING one. An item without a status (a conversation
  * start, a tracked event) is only marked. Out of memory loses the event,
@@ -377,7 +423,7 @@ void pl_sess_on_synced(pl_sess *s, uint64_t synced)
         if (it->stored || !it->lsn || it->lsn > synced)
             continue;
         it->stored = 1;
-        if (it->kind != PL_OBX_MSG && it->kind != PL_OBX_REPORTED)
+        if (!PL_OBX_IS_MSG(it->kind) && it->kind != PL_OBX_REPORTED)
             continue;
         parley_event *ev = status_event(s, it, PARLEY_MSG_STORED);
         if (ev)

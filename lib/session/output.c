@@ -44,6 +44,17 @@ void pl_wq_drop(pl_sess *s)
     s->peeked = NULL;
 }
 
+/* Held items are passed over, and remembered as such: released later on
+ * this connection they go out through the write queue (outbox.c). */
+pl_outbox_item *pl_outbox_next(pl_sess *s)
+{
+    while (s->obx_next && s->obx_next->held) {
+        s->obx_next->skipped = 1;
+        s->obx_next = s->obx_next->next;
+    }
+    return s->obx_next;
+}
+
 int pl_sess_peek_frame(pl_sess *s, const char **data, size_t *len)
 {
     if ((s->state != PL_ST_HANDSHAKING && s->state != PL_ST_ONLINE) || s->close != PL_CL_NONE)
@@ -54,7 +65,7 @@ int pl_sess_peek_frame(pl_sess *s, const char **data, size_t *len)
         s->peeked = s->wq_head;
         return 1;
     }
-    if (s->obx_next) {
+    if (pl_outbox_next(s)) {
         *data = s->obx_next->frame;
         *len = s->obx_next->len;
         s->peeked = s->obx_next;

@@ -236,6 +236,11 @@ uint32_t pl_sess_max_frame(const pl_sess *s)
     return s->max_frame;
 }
 
+uint64_t pl_sess_max_attachment(const pl_sess *s)
+{
+    return s->max_attachment;
+}
+
 /* A goaway overrides any earlier reason: reconnecting early would only hit
  * the draining server. Otherwise the first reason stands. */
 static void request_close(pl_sess *s, pl_sess_close kind, int err, const char *why)
@@ -261,7 +266,7 @@ int pl_sess_want(pl_sess *s, int64_t now, int64_t *deadline_ms)
     } else if (connected(s)) {
         if (s->state == PL_ST_HANDSHAKING)
             deadline = s->hs_deadline;
-        if (s->wq_head || s->obx_next)
+        if (s->wq_head || pl_outbox_next(s))
             want |= PL_SESS_WANT_WRITE;
     }
     if (s->cursors_due >= 0 && (deadline < 0 || s->cursors_due < deadline))
@@ -507,9 +512,12 @@ static int on_welcome(pl_sess *s, int64_t now, const pl_frame *f)
     }
     s->max_text = f->max_text ? min_u32(f->max_text, PL_MAX_TEXT) : PL_MAX_TEXT;
     s->max_frame = f->max_frame ? min_u32(f->max_frame, PL_MAX_FRAME) : PL_MAX_FRAME;
+    s->max_attachment = f->max_attachment;
     s->attempt = 0;
     s->state = PL_ST_ONLINE;
     s->obx_next = s->obx_head;
+    for (pl_outbox_item *it = s->obx_head; it; it = it->next)
+        it->skipped = 0;
     pl_event_queue_push(&s->events, ev);
     if (pl_outbox_fit(s) != PARLEY_OK)
         request_close(s, PL_CL_FAILURE, PARLEY_ERR_NOMEM, "out of memory");
@@ -536,14 +544,14 @@ static int on_conv_ack(pl_sess *s, const pl_frame *f)
         return PARLEY_ERR_NOMEM;
     }
     pl_event_queue_push(&s->events, ev);
-    pl_outbox_remove(s, it);
+    pl_outbox_done(s, it, 1, NULL, 0);
     return PARLEY_OK;
 }
 
 static int on_msg_ack(pl_sess *s, const pl_frame *f)
 {
     pl_outbox_item *it = pl_outbox_find(s, f->cid);
-    if (!it || it->kind != PL_OBX_MSG) {
+    if (!it || !PL_OBX_IS_MSG(it->kind)) {
         PL_LOG_D(s->log, "msg.ack for unknown cid ignored");
         return PARLEY_OK;
     }
@@ -561,7 +569,7 @@ static int on_msg_ack(pl_sess *s, const pl_frame *f)
     pl_sess_conv *c = pl_conv_find(s, it->conv);
     if (c)
         pl_conv_acked(s, c, f->id, f->seq);
-    pl_outbox_remove(s, it);
+    pl_outbox_done(s, it, 1, f->id, f->seq);
     return PARLEY_OK;
 }
 
@@ -581,7 +589,7 @@ static int on_ack(pl_sess *s, const pl_frame *f)
         }
         pl_event_queue_push(&s->events, ev);
     }
-    pl_outbox_remove(s, it);
+    pl_outbox_done(s, it, 1, NULL, 0);
     return PARLEY_OK;
 }
 

@@ -125,6 +125,9 @@ void pl_sess_on_synced(pl_sess *s, uint64_t synced);
  * outbox items over it lose their context snapshot, or fail (FAILED status
  * and an ERROR event with PARLEY_ERR_TOO_LONG) and leave the outbox. */
 uint32_t pl_sess_max_frame(const pl_sess *s);
+/* The largest attachment the last welcome announced (limits.max_attachment),
+ * 0 when none did on this run. */
+uint64_t pl_sess_max_attachment(const pl_sess *s);
 
 /* ---- frames out --------------------------------------------------------- */
 
@@ -168,6 +171,18 @@ int pl_sess_logout(pl_sess *s, const char *new_anon_id);
  * The user's context, postbacks, typing, receipts, requests, surveys and
  * proactive content live in their own files (lib/feature/) and plug
  * in here. Every hook may be NULL and runs under the facade's lock. */
+/* An outbox item that left the outbox (pl_sess_ext.on_item_done). */
+typedef struct pl_sess_done {
+    const char *cid, *conv; /* conv "-" for an item of no conversation */
+    int acked;              /* acknowledged; 0: failed for good */
+    const char *id;         /* msg.ack: the server's message id; else NULL */
+    uint64_t seq;           /* msg.ack: its seq; else 0 */
+    const char *frame;      /* the item as it was sent */
+    size_t len;
+    int error;        /* failed: the PARLEY_ERR_* it failed with; else 0 */
+    const char *text; /* failed: why, for the host; else NULL */
+} pl_sess_done;
+
 typedef struct pl_sess_ext {
     void *user;
     /* A connection was welcomed: queue what it needs with
@@ -190,6 +205,9 @@ typedef struct pl_sess_ext {
      * object text of at most `max` bytes in *out (pl_free), or NULL for none.
      * The first module with this hook provides it. */
     int (*snapshot)(void *user, size_t max, char **out);
+    /* An item left the outbox, acknowledged or failed for good (not at
+     * logout: on_logout says that). */
+    void (*on_item_done)(void *user, const pl_sess_done *d);
 } pl_sess_ext;
 
 /* Up to 8 modules; `ext` is copied. INVALID_ARG when full. */
@@ -206,9 +224,10 @@ int pl_sess_send_control(pl_sess *s, const char *type, char *frame, size_t len);
 int pl_sess_mint_cid(pl_sess *s, char cid[PARLEY_ID_SIZE]);
 
 typedef enum {
-    PL_SESS_ITEM_MSG,     /* a msg.send (postback): acked by msg.ack, PENDING/SENT/FAILED */
-    PL_SESS_ITEM_SILENT,  /* acked by `ack`, nothing reported (tracked events) */
-    PL_SESS_ITEM_REPORTED /* acked by `ack`, PENDING/SENT/FAILED by client id */
+    PL_SESS_ITEM_MSG,      /* a msg.send (postback): acked by msg.ack, PENDING/SENT/FAILED */
+    PL_SESS_ITEM_SILENT,   /* acked by `ack`, nothing reported (tracked events) */
+    PL_SESS_ITEM_REPORTED, /* acked by `ack`, PENDING/SENT/FAILED by client id */
+    PL_SESS_ITEM_ATTACH    /* a msg.send like ITEM_MSG, held until pl_sess_release */
 } pl_sess_item;
 /* Adds an encoded frame with client id `cid` to the durable outbox: journaled
  * before PARLEY_OK (and synced, with sync_items), resent after every
@@ -219,6 +238,25 @@ typedef enum {
  * INVALID_ARG. */
 int pl_sess_enqueue(pl_sess *s, pl_sess_item kind, const char *conv, const char *cid, char *frame,
                     size_t len);
+/* A held item (PL_SESS_ITEM_ATTACH) may go out now, and stays free on
+ * later connections; until the client restarts, which holds it again.
+ * NOT_FOUND when no such item is in the outbox. */
+int pl_sess_release(pl_sess *s, const char *cid);
+/* 1 while the item `cid` is in the outbox. */
+int pl_sess_item_pending(const pl_sess *s, const char *cid);
+/* Fails the item `cid` for good: it leaves the outbox with an ERROR event
+ * (`code`, `text`) and, for a message, its FAILED status (`reason`).
+ * NOT_FOUND, NOMEM. */
+int pl_sess_fail_item(pl_sess *s, const char *cid, int code, const char *text, const char *reason);
+
+/* Makes `conv`, which the server or a push named, a member of the session
+ * (docs/protocol.md, "Conversations across devices"): a cursor (journaled)
+ * that starts PL_BACKFILL below `last_seq`, and, online, a history.get
+ * for what lies between. A known conversation whose `last_seq` is beyond
+ * everything seen is asked for the gap. INVALID_ARG, FULL (at
+ * PL_MAX_CONVERSATIONS), NOMEM. */
+int pl_sess_adopt(pl_sess *s, const char *conv, uint64_t last_seq);
+
 /* Queues an event for the host, in order with the session's own. */
 void pl_sess_emit(pl_sess *s, parley_event *ev);
 int pl_sess_emit_error(pl_sess *s, int code, const char *text);

@@ -1,9 +1,10 @@
 /* The session engine's own parts, shared by its files and by nothing
  * else: session.c (lifecycle, the connection's state machine, the frames
  * it answers, the host's calls), output.c (the write queue and the events
- * it hands out), conversations.c (cursors and in-order delivery) and
- * outbox.c (the durable outbox). session.c uses the other three; they use
- * output.c only (outbox.c also conversations.c), never session.c. */
+ * it hands out), conversations.c (cursors and in-order delivery),
+ * outbox.c (the durable outbox) and membership.c (conversations learned
+ * from the server or a push). session.c uses the others; they use output.c
+ * only (outbox.c and membership.c also conversations.c), never session.c. */
 #ifndef PARLEY_SESSION_INTERNAL_H
 #define PARLEY_SESSION_INTERNAL_H
 
@@ -18,7 +19,7 @@ enum { PL_NS_OUTBOX = 1, PL_NS_CURSOR = 2, PL_NS_META = 3 };
 #define PL_ORDER_KEY_SIZE 17
 /* The conv field of an item that belongs to no conversation. */
 #define PL_NO_CONV "-"
-#define PL_SESS_MAX_EXTS 8
+#define PL_SESS_MAX_EXTS 16
 
 typedef enum {
     PL_ST_IDLE,        /* offline: the host has not asked to be online */
@@ -39,8 +40,18 @@ typedef enum {
 /* PL_OBX_MSG covers postbacks (a msg.send too); PL_OBX_ITEM and
  * PL_OBX_REPORTED are the feature modules' frames (tracked events, survey
  * answers), acked by `ack`; only PL_OBX_REPORTED tells the host about its
- * ack. */
-typedef enum { PL_OBX_CONV_START, PL_OBX_MSG, PL_OBX_ITEM, PL_OBX_REPORTED } pl_outbox_kind;
+ * ack. PL_OBX_ATTACH is a msg.send carrying a file: a message in every
+ * way, but held (not written) until its module releases it. */
+typedef enum {
+    PL_OBX_CONV_START,
+    PL_OBX_MSG,
+    PL_OBX_ITEM,
+    PL_OBX_REPORTED,
+    PL_OBX_ATTACH
+} pl_outbox_kind;
+
+/* A msg.send the server answers with msg.ack. */
+#define PL_OBX_IS_MSG(k) ((k) == PL_OBX_MSG || (k) == PL_OBX_ATTACH)
 
 typedef struct pl_outbox_item {
     struct pl_outbox_item *next;
@@ -50,6 +61,8 @@ typedef struct pl_outbox_item {
     char conv[PL_MAX_ID + 1];
     char *frame;
     size_t len;
+    int held;     /* not written until released (PL_OBX_ATTACH) */
+    int skipped;  /* passed over while held on this connection */
     uint64_t lsn; /* the journal record holding it (pl_journal_written) */
     int stored;   /* known to be on stable storage (reported STORED) */
 } pl_outbox_item;
@@ -119,6 +132,7 @@ struct pl_sess {
     const char *close_why; /* static */
     uint32_t goaway_ms;
     uint32_t max_text, max_frame;
+    uint64_t max_attachment; /* the last welcome's; 0: not announced */
 
     pl_event_queue events;
 };
@@ -165,6 +179,9 @@ int pl_wq_push(pl_sess *s, const char *type, char *frame, size_t len);
 void pl_wq_pop(pl_sess *s);
 /* The connection is gone: its frames go, the outbox stays. */
 void pl_wq_drop(pl_sess *s);
+/* The next outbox item to write on this connection, passing over held
+ * ones; NULL when there is none. */
+pl_outbox_item *pl_outbox_next(pl_sess *s);
 /* The modules add what they know to a MESSAGE or CONVERSATION event. */
 int pl_sess_decorate(pl_sess *s, const pl_frame *f, parley_event *ev);
 
@@ -186,6 +203,23 @@ void pl_convs_connection_lost(pl_sess *s);
 void pl_convs_clear(pl_sess *s);
 int pl_convs_load(pl_sess *s);
 int pl_conv_on_msg(pl_sess *s, const pl_frame *f);
+/* Asks for what follows the cursor (history.get), once until its
+ * history.end. PARLEY_OK or NOMEM. */
+int pl_conv_request_history(pl_sess *s, pl_sess_conv *c);
+
+/* ---- membership.c: conversations learned from the server or a push ------ */
+
+/* The messages backfilled into a conversation the client had no state
+ * for: the newest this many. */
+#define PL_BACKFILL 50
+/* Places a new conversation's cursor so that its newest PL_BACKFILL
+ * messages up to `newest` come in order (conversations.c and membership.c
+ * both start conversations; inline, so neither calls the other). */
+static inline void pl_conv_start_at(pl_sess_conv *c, uint64_t newest)
+{
+    c->cursor = newest > PL_BACKFILL ? newest - PL_BACKFILL : 0;
+    c->seen = c->cursor;
+}
 int pl_conv_on_history_end(pl_sess *s, const pl_frame *f);
 
 /* ---- outbox.c: the durable outbox ---------------------------------------------- */
@@ -195,6 +229,10 @@ pl_outbox_item *pl_outbox_find(const pl_sess *s, const char *cid);
 int pl_outbox_starts(const pl_sess *s, const char *conv);
 /* Acked or refused: out of the outbox and the journal. */
 void pl_outbox_remove(pl_sess *s, pl_outbox_item *it);
+/* The same, after telling the modules (on_item_done): `acked` with the
+ * server's message id and seq when a msg.ack gave them (NULL, 0 else). */
+void pl_outbox_done(pl_sess *s, pl_outbox_item *it, int acked, const char *id, uint64_t seq);
+
 /* An item that can never be delivered leaves the outbox with an ERROR
  * event (`code`, `text`) naming its client id; a message or reported item
  * also gets its FAILED status, with `reason`. */

@@ -110,7 +110,9 @@ async function main() {
     c.ok(await row(B.page, 'player-42').count() === 1, 'in both consoles');
 
     // ---- a hostile user, then an SLA breach on their conversation ----
-    const evil = L.chat(args.chat, server, ['--user', HOSTILE_ID, '--screen', '<b>screen</b>', '--attr', `note=${HOSTILE}`,
+    const evilFile = path.join(dir, `${HOSTILE}.txt`);
+    fs.writeFileSync(evilFile, 'the log a player attached\n');
+    const evil = L.chat(args.chat, server, ['--user', HOSTILE_ID, '--attach', evilFile, '--screen', '<b>screen</b>', '--attr', `note=${HOSTILE}`,
       '--attr', '<i>k</i>=<svg/onload=alert(2)>', '--breadcrumb', '<iframe src=javascript:alert(3)>',
       '--event', `hack={"html":"<script>alert(4)</script>","x":"${'\\"'}><img src=y onerror=alert(5)>"}`,
       '--subject', HOSTILE, '--send', HOSTILE, '--choose', 'Talk to a human', '--timeout', '40']);
@@ -129,6 +131,14 @@ async function main() {
     c.eq(hook.json.conversation.user, HOSTILE_ID, 'about the breached conversation');
     c.eq(hook.json.sla.kind, 'first_response', 'naming the first-response clock');
     c.ok(await A.page.locator('.alert-breach').count() >= 1, 'the console raised a breach notice');
+    await A.page.waitForSelector('.msg-user a.attachment', { timeout: 10000 });
+    c.ok((await A.page.textContent('.msg-user a.attachment')).includes(`${HOSTILE}.txt`), 'the attached file is listed by its name, as text');
+    const file = await A.page.evaluate(async () => {
+      const r = await fetch(document.querySelector('.msg-user a.attachment').getAttribute('href'));
+      return { status: r.status, disp: r.headers.get('content-disposition'), text: await r.text() };
+    });
+    c.ok(file.status === 200 && file.text === 'the log a player attached\n', 'the agent\'s session opens the file');
+    c.ok(/^attachment;/.test(file.disp || ''), 'as a download, never inline');
     const texts = await A.page.$$eval('.msg-user .msg-text', (els) => els.map((e) => e.textContent));
     c.ok(texts.includes(HOSTILE), 'the hostile message renders as text');
     c.eq(await A.page.locator('#app img, #app iframe, #app script, #app svg:not(.chart svg)').count(), 0, 'no element came from user data');

@@ -40,6 +40,8 @@ typedef struct {
     long stall_max_ms;
     long refuse_every_ms; /* mean gap between refusal periods; 0 = never */
     long refuse_ms;       /* length of a refusal period */
+    long cut_after_bytes; /* the first cut_conns connections are dropped after exactly */
+    long cut_conns;       /* this many bytes (both directions): a cut a test can place */
 } faults;
 
 typedef struct {
@@ -151,6 +153,9 @@ static void usage(FILE *to)
           "  --stall-max-ms N      ... by up to N ms (default 1500)\n"
           "  --refuse-every-ms N   mean gap between refusal periods (default 0: never)\n"
           "  --refuse-ms N         length of a refusal period (default 1000)\n"
+          "  --cut-after-bytes N   drop the first --cut-conns connections after exactly N\n"
+          "                        bytes (both directions; default 0: off)\n"
+          "  --cut-conns K         how many connections --cut-after-bytes cuts (default 1)\n"
           "  --verbose             log every fault on stderr\n"
           "SIGTERM/SIGINT stop it; stats go to stderr.\n",
           to);
@@ -216,6 +221,8 @@ static int parse_long_opt(options *o, const char *name, const char *val)
         {"--stall-max-ms", &o->f.stall_max_ms, 1, 600000},
         {"--refuse-every-ms", &o->f.refuse_every_ms, 0, BIG},
         {"--refuse-ms", &o->f.refuse_ms, 1, 600000},
+        {"--cut-after-bytes", &o->f.cut_after_bytes, 1, BIG},
+        {"--cut-conns", &o->f.cut_conns, 0, BIG},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (strcmp(name, table[i].name) != 0)
@@ -272,7 +279,8 @@ static int parse_options(options *o, int argc, char **argv)
                          .stall_prob = 0.01,
                          .stall_max_ms = 1500,
                          .refuse_every_ms = 0,
-                         .refuse_ms = 1000}};
+                         .refuse_ms = 1000,
+                         .cut_conns = 1}};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -399,6 +407,10 @@ static conn *conn_slot(proxy *p)
 static void plan_faults(proxy *p, conn *c, int64_t now)
 {
     const faults *f = &p->opt.f;
+    if (f->cut_after_bytes && c->id <= (uint64_t)f->cut_conns) {
+        c->drop_after_bytes = f->cut_after_bytes;
+        return;
+    }
     if (rng_unit(p) >= f->drop_prob)
         return;
     if (rng_next(p) & 1)

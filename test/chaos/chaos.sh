@@ -215,6 +215,34 @@ supervise() { # N: sends all messages, draining the outbox after every failed ru
     echo done >"$dir/finished"
 }
 
+# One more client sends a file (issue 16) through the same faults: its first
+# run is SIGKILLed mid-upload, later runs drain the outbox on the same data
+# dir until one ends well. The accounting wants the file at the server
+# exactly once, byte for byte.
+att_dir=$work/att
+att_file=$work/att-upload.bin
+att_size=$(( duration >= 30 ? 5000000 : 1000000 ))
+head -c "$att_size" /dev/urandom >"$att_file"
+att_sha=$(sha256sum "$att_file" | cut -d' ' -f1)
+supervise_attachment() {
+    local run=1 rc
+    mkdir -p "$att_dir/data"
+    chat_run "$att_dir" send 1 60 --attach "$att_file" --send "att-note" </dev/null &
+    local first=$!
+    sleep 1.5
+    pid=$(cat "$att_dir/pid" 2>/dev/null) && kill -KILL "$pid" 2>/dev/null && log "SIGKILL the attachment client (pid $pid)"
+    wait "$first"
+    rc=$(cat "$att_dir/run-1.rc" 2>/dev/null || echo 1)
+    while [ "$rc" != 0 ] && [ "$run" -lt 10 ]; do
+        run=$((run + 1))
+        chat_run "$att_dir" drain "$run" 30 </dev/null
+        rc=$?
+    done
+    echo "$rc" >"$att_dir/finished"
+}
+supervise_attachment &
+sup_pids+=($!)
+
 names=()
 for ((i = 1; i <= clients; i++)); do
     names+=("$(printf 'u%02d' "$i")")
@@ -311,7 +339,7 @@ done <"$sched"
 # ---- wind down: every supervisor ends on its own within its bounds
 log "schedule done; waiting for the clients to finish sending"
 limit=$((SECONDS + duration + 120))
-for n in "${names[@]}"; do
+for n in "${names[@]}" att; do
     while [ ! -e "$work/$n/finished" ] && [ "$SECONDS" -lt "$limit" ]; do sleep 0.5; done
 done
 for p in "${sup_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
@@ -453,6 +481,16 @@ while read -r _ n text; do
     done
 done < <(grep '^lost ' "$work/agent-problems")
 
+# The file: exactly one message carries it, and the server serves its bytes.
+att_msgs=$(cat "$work"/msgs-*.json | jq -r --arg s "$att_sha" '.[] | select(.attachment.sha256 == $s) | .attachment.id' | wc -l)
+att_id=$(cat "$work"/msgs-*.json | jq -r --arg s "$att_sha" '.[] | select(.attachment.sha256 == $s) | .attachment.id' | head -n 1)
+att_served=$( [ -n "$att_id" ] && api "/attachments/$att_id" | sha256sum | cut -d' ' -f1)
+att_runs=$(ls "$att_dir"/run-*.kind 2>/dev/null | wc -l)
+att_bad=0
+[ "$att_msgs" = 1 ] && [ "$att_served" = "$att_sha" ] || att_bad=1
+log "attachment: ${att_size} bytes in $att_runs runs (the first SIGKILLed): messages=$att_msgs" \
+    "intact=$([ "$att_served" = "$att_sha" ] && echo yes || echo no)"
+
 runs=$(ls "$work"/u*/run-*.kind | wc -l)
 killed=$(grep -lx 137 "$work"/u*/run-*.rc 2>/dev/null | wc -l)
 log "runs=$runs killed_runs=$killed server_restarts=$restarts"
@@ -466,5 +504,6 @@ for f in user-lost user-duplicated user-reordered agent-problems; do
 done
 sent=$((u_sent + a_sent)) received=$((u_recv + a_recv))
 lost=$((u_lost + a_lost)) dup=$((u_dup + a_dup)) reord=$((u_reord + a_reord))
-echo "chaos: sent=$sent received=$received lost=$lost duplicated=$dup reordered=$reord"
-[ $((lost + dup + reord)) -eq 0 ]
+echo "chaos: sent=$sent received=$received lost=$lost duplicated=$dup reordered=$reord" \
+     "attachment=$([ "$att_bad" = 0 ] && echo intact-once || echo BROKEN)"
+[ $((lost + dup + reord + att_bad)) -eq 0 ]

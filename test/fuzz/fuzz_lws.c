@@ -219,6 +219,18 @@ int lws_hdr_copy_fragment(struct lws *wsi, char *dest, int len, enum lws_token_i
     return n;
 }
 
+/* As lws: the first argument starting with `name` ("key=") copied whole
+ * into buf, and a pointer past the name; NULL when there is none. */
+const char *lws_get_urlarg_by_name(struct lws *wsi, const char *name, char *buf, int len)
+{
+    size_t nlen = strlen(name);
+    for (int i = 0; lws_hdr_copy_fragment(wsi, buf, len, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0; i++) {
+        if (strncmp(buf, name, nlen) == 0)
+            return buf + nlen;
+    }
+    return NULL;
+}
+
 int lws_add_http_header_by_name(struct lws *wsi, const unsigned char *name,
                                 const unsigned char *value, int length, unsigned char **p,
                                 unsigned char *end)

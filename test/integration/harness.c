@@ -606,13 +606,13 @@ static void release_client(void *c)
 }
 
 /* h_client_open, with the journal encrypted under `key` (32 bytes) when it
- * is not NULL. */
+ * is not NULL, and the options of h_client_opts. */
 static int client_open(h_client *c, const h_server *s, const char *ca, const char *user,
-                       const char *data_dir, const unsigned char *key)
+                       const char *data_dir, const unsigned char *key, const h_client_opts *o)
 {
     memset(c, 0, sizeof *c);
     char url[128];
-    snprintf(url, sizeof url, "wss://localhost:%d", s->port);
+    snprintf(url, sizeof url, "wss://localhost:%d", o && o->port ? o->port : s->port);
     parley_config *cfg = parley_config_new();
     if (!cfg)
         return -1;
@@ -628,6 +628,8 @@ static int client_open(h_client *c, const h_server *s, const char *ca, const cha
         rc = parley_config_set_encryption_key(cfg, key, 32);
     if (rc == PARLEY_OK)
         rc = parley_config_set_reconnect(cfg, 100, 1000);
+    if (rc == PARLEY_OK && o && o->local_history)
+        rc = parley_config_set_local_history(cfg, o->local_history);
     if (rc == PARLEY_OK && verbose && *verbose)
         rc = parley_config_set_log(cfg, log_sink, (void *)(user ? user : "anon"), PARLEY_LOG_DEBUG);
     if (rc == PARLEY_OK)
@@ -647,13 +649,19 @@ static int client_open(h_client *c, const h_server *s, const char *ca, const cha
 int h_client_open(h_client *c, const h_server *s, const char *ca, const char *user,
                   const char *data_dir)
 {
-    return client_open(c, s, ca, user, data_dir, NULL);
+    return client_open(c, s, ca, user, data_dir, NULL, NULL);
+}
+
+int h_client_open_opts(h_client *c, const h_server *s, const char *ca, const char *user,
+                       const char *data_dir, const h_client_opts *o)
+{
+    return client_open(c, s, ca, user, data_dir, NULL, o);
 }
 
 int h_client_open_encrypted(h_client *c, const h_server *s, const char *ca, const char *data_dir,
                             const unsigned char key[32])
 {
-    return client_open(c, s, ca, NULL, data_dir, key);
+    return client_open(c, s, ca, NULL, data_dir, key, NULL);
 }
 
 void h_client_close(h_client *c)

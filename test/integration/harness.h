@@ -212,6 +212,15 @@ typedef struct h_want {
  * when a check fails while it is open (h_watch). */
 int h_client_open(h_client *c, const h_server *s, const char *ca, const char *user,
                   const char *data_dir);
+/* What a client may do differently: connect to `port` (a proxy in front
+ * of the server; 0: the server's own), keep `local_history` messages per
+ * conversation (0: none). */
+typedef struct h_client_opts {
+    int port;
+    uint32_t local_history;
+} h_client_opts;
+int h_client_open_opts(h_client *c, const h_server *s, const char *ca, const char *user,
+                       const char *data_dir, const h_client_opts *o);
 /* An anonymous client whose journal in `data_dir` is encrypted with `key`. */
 int h_client_open_encrypted(h_client *c, const h_server *s, const char *ca, const char *data_dir,
                             const unsigned char key[32]);

@@ -237,11 +237,12 @@ static void test_conv_and_resume(void)
     CHECK_INT(h_api_count_text(&g_srv, conv, "first words"), 1);
     run_free(&r);
 
-    /* Another data dir does not know it: a clear refusal, nothing sent. */
+    /* Another user (another data dir, anonymous) asks the server, whose
+     * list lacks it: a clear refusal, nothing sent. */
     char *stranger[] = {"--data-dir", other, "--conv", conv, "--send", "not mine", NULL};
     r = chat("conv-unknown", NULL, stranger);
-    CHECK_INT(r.rc, 1);
-    CHECK(said(&r, "this client does not know that conversation"));
+    CHECK_INT(r.rc, 2);
+    CHECK(said(&r, "not a conversation of this user"));
     CHECK_INT(h_api_count_text(&g_srv, conv, "not mine"), 0);
     run_free(&r);
 

@@ -258,8 +258,8 @@ static void test_hello_resume_cursors(void)
     bring_online(&f, Q("{'t':'welcome','session':'s-81b2'}"));
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
-    feed_msg(&f, "c-other", "3", "hi");
-    feed_msg(&f, "c-other", "4", "there");
+    feed_msg(&f, "c-other", "1", "hi");
+    feed_msg(&f, "c-other", "2", "there");
     drop_and_wait(&f);
     drain_events(&f);
     connect_open(&f);
@@ -267,7 +267,7 @@ static void test_hello_resume_cursors(void)
     CHECK_STR(sp_jstr(h, "resume.session"), "s-81b2");
     const cJSON *cursors = sp_jget(sp_jget(h, "resume"), "cursors");
     CHECK_INT(cJSON_GetArraySize(cursors), 1); /* the started conversation has no seq yet */
-    CHECK_STR(sp_jstr(h, "resume.cursors.c-other"), "4");
+    CHECK_STR(sp_jstr(h, "resume.cursors.c-other"), "2");
     cJSON_Delete(h);
     fx_free(&f);
 }
@@ -439,14 +439,29 @@ static void test_msg_delivery_and_dedupe(void)
     cJSON *hg = EXPECT_FRAME(&f, "history.get");
     CHECK_STR(sp_jstr(hg, "after"), "2");
     cJSON_Delete(hg);
-    /* A conversation never seen before is picked up at its first message. */
+    /* A conversation never seen before becomes a member: its newest 50
+     * messages are asked for, and come in order (docs/protocol.md,
+     * "Conversations across devices"). */
     feed(&f, Q("{'t':'msg','conv':'c-2','id':'m-9','seq':'9007199254740991',"
                "'author':{'kind':'agent'},'text':'big'}"));
+    CHECK_INT(event_count(&f), 0);
+    hg = EXPECT_FRAME(&f, "history.get");
+    CHECK_STR(sp_jstr(hg, "conv"), "c-2");
+    CHECK_STR(sp_jstr(hg, "after"), "9007199254740941");
+    cJSON_Delete(hg);
+    feed(&f, Q("{'t':'msg','conv':'c-2','id':'m-8','seq':'9007199254740942',"
+               "'author':{'kind':'agent'},'text':'older'}"));
     ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
-    CHECK_STR(ev->seq, "9007199254740991");
+    CHECK_STR(ev->seq, "9007199254740942");
     CHECK_INT(ev->author_kind, PARLEY_AUTHOR_AGENT);
     CHECK(ev->author_name == NULL);
     CHECK_INT(ev->ts, 0);
+    parley_event_free(ev);
+    /* Its first message starts a new conversation at once. */
+    feed(&f, Q("{'t':'msg','conv':'c-3','id':'m-1','seq':'1','author':{'kind':'bot'},"
+               "'text':'first'}"));
+    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    CHECK_STR(ev->conv, "c-3");
     parley_event_free(ev);
     /* The server's conversation is now known: the user may answer in it. */
     CHECK_INT(fx_send(&f, "c-1", "reply", NULL), PARLEY_OK);

@@ -270,6 +270,7 @@ public:
     MsgState msg_state() const noexcept { return static_cast<MsgState>(state_); }
     ConvState conv_state() const noexcept { return static_cast<ConvState>(state_); }
     TypingState typing_state() const noexcept { return static_cast<TypingState>(state_); }
+    AttachmentState attachment_state() const noexcept { return static_cast<AttachmentState>(state_); }
     const std::optional<std::string> &conversation_id() const noexcept { return conv_; }
     const std::optional<std::string> &message_id() const noexcept { return id_; }
     const std::optional<std::string> &client_id() const noexcept { return cid_; }
@@ -292,6 +293,19 @@ public:
     const std::vector<Block> &blocks() const noexcept { return blocks_; }
     const std::vector<Event> &items() const noexcept { return items_; }
     const std::optional<Survey> &survey() const noexcept { return survey_; }
+    // The attachment a message carries, or an upload's file.
+    const std::optional<std::string> &attachment_id() const noexcept { return att_id_; }
+    const std::optional<std::string> &attachment_name() const noexcept { return att_name_; }
+    const std::optional<std::string> &attachment_type() const noexcept { return att_type_; }
+    const std::optional<std::string> &attachment_sha256() const noexcept { return att_sha256_; }
+    std::int64_t attachment_size() const noexcept { return att_size_; }
+    // EventType::Attachment: bytes moved so far and the file's size.
+    std::int64_t bytes_done() const noexcept { return bytes_done_; }
+    std::int64_t bytes_total() const noexcept { return bytes_total_; }
+    // AttachmentState::Data: the chunk's bytes.
+    const std::string &chunk() const noexcept { return chunk_; }
+    // EventType::History: the answer came from the local history.
+    bool from_device() const noexcept { return from_device_; }
 
     // The options of the quick-reply blocks.
     std::vector<Option> quick_replies() const
@@ -320,6 +334,10 @@ private:
     std::vector<Block> blocks_;
     std::vector<Event> items_;
     std::optional<Survey> survey_;
+    std::optional<std::string> att_id_, att_name_, att_type_, att_sha256_;
+    std::int64_t att_size_ = 0, bytes_done_ = 0, bytes_total_ = 0;
+    std::string chunk_;
+    bool from_device_ = false;
 };
 
 namespace detail {
@@ -412,6 +430,18 @@ inline Event Event::from_native(const parley_event *ev)
     for (int i = 0; i < ::parley_event_item_count(ev); i++)
         e.items_.push_back(from_native(::parley_event_item(ev, i)));
     e.survey_ = survey_from(::parley_event_survey(ev));
+    e.att_id_ = opt(::parley_event_attachment_id(ev));
+    e.att_name_ = opt(::parley_event_attachment_name(ev));
+    e.att_type_ = opt(::parley_event_attachment_type(ev));
+    e.att_sha256_ = opt(::parley_event_attachment_sha256(ev));
+    e.att_size_ = ::parley_event_attachment_size(ev);
+    e.bytes_done_ = ::parley_event_bytes_done(ev);
+    e.bytes_total_ = ::parley_event_bytes_total(ev);
+    char chunk[PARLEY_ATTACHMENT_CHUNK_SIZE];
+    int n = ::parley_event_attachment_chunk(ev, chunk, sizeof chunk);
+    if (n > 0)
+        e.chunk_.assign(chunk, static_cast<std::size_t>(n));
+    e.from_device_ = ::parley_event_from_device(ev) != 0;
     return e;
 }
 
@@ -471,6 +501,13 @@ public:
         const auto *bytes = reinterpret_cast<const unsigned char *>(key.data());
         detail::check(::parley_config_set_encryption_key(native(), key.empty() ? nullptr : bytes, key.size()),
                       "parley_config_set_encryption_key");
+        return *this;
+    }
+    // Keep the newest `per_conversation` messages of each conversation on the device.
+    Config &local_history(std::uint32_t per_conversation)
+    {
+        detail::check(::parley_config_set_local_history(native(), per_conversation),
+                      "parley_config_set_local_history");
         return *this;
     }
     Config &allow_insecure(bool allow)
@@ -913,6 +950,73 @@ public:
     void mute_proactive(std::uint32_t duration_ms)
     {
         detail::check(::parley_mute_proactive(native(), duration_ms), "parley_mute_proactive");
+    }
+
+    // Attachments: the message's client id. name and mime_type default as in parley.h.
+    std::string send_attachment(std::string_view conversation_id, std::string_view path,
+                                std::optional<std::string_view> name = std::nullopt,
+                                std::optional<std::string_view> mime_type = std::nullopt,
+                                std::optional<std::string_view> caption = std::nullopt)
+    {
+        std::optional<std::string> n, t, cap;
+        if (name)
+            n = detail::c_str(*name, "name");
+        if (mime_type)
+            t = detail::c_str(*mime_type, "mime_type");
+        if (caption)
+            cap = detail::c_str(*caption, "caption");
+        char out[PARLEY_ID_SIZE] = "";
+        detail::check(::parley_send_attachment(native(), c(conversation_id).c_str(), detail::c_str(path, "path").c_str(),
+                                               n ? n->c_str() : nullptr, t ? t->c_str() : nullptr,
+                                               cap ? cap->c_str() : nullptr, out, sizeof out),
+                      "parley_send_attachment");
+        return out;
+    }
+    // The file's bytes from memory (copied).
+    std::string send_attachment_bytes(std::string_view conversation_id, std::string_view data, std::string_view name,
+                                      std::optional<std::string_view> mime_type = std::nullopt,
+                                      std::optional<std::string_view> caption = std::nullopt)
+    {
+        std::optional<std::string> t, cap;
+        if (mime_type)
+            t = detail::c_str(*mime_type, "mime_type");
+        if (caption)
+            cap = detail::c_str(*caption, "caption");
+        char out[PARLEY_ID_SIZE] = "";
+        detail::check(::parley_send_attachment_bytes(native(), c(conversation_id).c_str(),
+                                                     reinterpret_cast<const unsigned char *>(data.data()), data.size(),
+                                                     detail::c_str(name, "name").c_str(), t ? t->c_str() : nullptr,
+                                                     cap ? cap->c_str() : nullptr, out, sizeof out),
+                      "parley_send_attachment_bytes");
+        return out;
+    }
+    // Into dest_path, or (nullopt) as AttachmentState::Data events; the request id.
+    std::string fetch_attachment(std::string_view attachment_id, std::optional<std::string_view> dest_path = std::nullopt)
+    {
+        std::optional<std::string> dest;
+        if (dest_path)
+            dest = detail::c_str(*dest_path, "dest_path");
+        char out[PARLEY_ID_SIZE] = "";
+        detail::check(::parley_fetch_attachment(native(), detail::c_str(attachment_id, "attachment_id").c_str(),
+                                                dest ? dest->c_str() : nullptr, out, sizeof out),
+                      "parley_fetch_attachment");
+        return out;
+    }
+
+    // Push: the device's token (nullopt for both removes it), and a received payload.
+    void set_push_token(std::optional<std::string_view> platform, std::optional<std::string_view> token)
+    {
+        std::optional<std::string> p, t;
+        if (platform)
+            p = detail::c_str(*platform, "platform");
+        if (token)
+            t = detail::c_str(*token, "token");
+        detail::check(::parley_set_push_token(native(), p ? p->c_str() : nullptr, t ? t->c_str() : nullptr),
+                      "parley_set_push_token");
+    }
+    void handle_push(std::string_view payload)
+    {
+        detail::check(::parley_handle_push(native(), detail::c_str(payload, "payload").c_str()), "parley_handle_push");
     }
 
     parley_client *native() const

@@ -345,6 +345,59 @@ void test_bot_flow()
     c.mute_proactive(0);
 }
 
+void test_attachments_push_history()
+{
+    std::string dir = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/parley-cpp-att-XXXXXX";
+    CHECK(mkdtemp(dir.data()) != nullptr);
+    parley::Client c(server_config().data_dir(dir).local_history(20));
+    Recorder rec{c, false, {}};
+    c.set_push_token("fcm", "cpp-token");
+    CHECK_ERROR(InvalidArg, c.set_push_token("fcm", "bad token"));
+    std::string conv = c.conversation_start("a save file");
+    std::string data;
+    for (int i = 0; i < 30000; i++)
+        data.push_back(static_cast<char>('a' + i % 26));
+    CHECK_ERROR(InvalidArg, c.send_attachment_bytes(conv, data, "bad/name"));
+    std::string cid = c.send_attachment_bytes(conv, data, "save.txt", "text/plain", "my save");
+    CHECK(rec.wait([&](const parley::Event &e) {
+        return e.type() == parley::EventType::Attachment && e.client_id() == cid &&
+               e.attachment_state() == parley::AttachmentState::Uploaded;
+    }, "UPLOADED"));
+    CHECK(rec.wait([&](const parley::Event &e) {
+        return e.type() == parley::EventType::MessageStatus && e.client_id() == cid &&
+               e.msg_state() == parley::MsgState::Sent;
+    }, "SENT"));
+    // The agent's view names the file; fetch it back by its id.
+    std::string req = c.load_history(conv, std::nullopt, 20);
+    auto local = rec.wait([&](const parley::Event &e) { return e.request_id() == req && e.from_device(); },
+                          "local history");
+    CHECK(local.has_value());
+    auto page = rec.wait([&](const parley::Event &e) { return e.request_id() == req && !e.from_device(); },
+                         "server history");
+    std::optional<std::string> id;
+    if (page)
+        for (const parley::Event &item : page->items())
+            if (item.attachment_id())
+                id = item.attachment_id();
+    CHECK(id.has_value());
+    if (!id)
+        return;
+    req = c.fetch_attachment(*id);
+    std::string got;
+    for (;;) {
+        auto ev = rec.wait([&](const parley::Event &e) { return e.request_id() == req; }, "download");
+        if (!ev || ev->attachment_state() != parley::AttachmentState::Data) {
+            CHECK(ev && ev->attachment_state() == parley::AttachmentState::Downloaded);
+            break;
+        }
+        got += ev->chunk();
+    }
+    CHECK(got == data);
+    c.handle_push(R"({"parley":{"conv":")" + conv + R"(","seq":"1"}})");
+    CHECK_ERROR(InvalidArg, c.handle_push("not json"));
+    CHECK_ERROR(NotFound, c.send_attachment(conv, dir + "/no-such-file"));
+}
+
 void test_threaded_survey()
 {
     std::mutex m;
@@ -406,6 +459,7 @@ int main()
         std::printf("skipped the server tests: no PARLEY_TEST_URL (run through bindings/testing/with_server.py)\n");
     } else {
         test_bot_flow();
+        test_attachments_push_history();
         test_threaded_survey();
     }
     std::printf("%d passed, %d failed\n", checks - failures, failures);

@@ -294,6 +294,57 @@ namespace Parley
         {
             Check(Native.parley_mute_proactive(H, durationMs), "parley_mute_proactive");
         }
+
+        /// <summary>Sends the file at path (name and mimeType default as parley.h says);
+        /// the message's client id.</summary>
+        public string SendAttachment(string conversationId, string path, string name = null, string mimeType = null,
+                                     string caption = null)
+        {
+            byte[] buf = Id();
+            Check(Native.parley_send_attachment(H, Utf8.In(conversationId, "conversationId"), Utf8.In(path, "path"),
+                                                Utf8.In(name, "name", true), Utf8.In(mimeType, "mimeType", true),
+                                                Utf8.In(caption, "caption", true), buf, Utf8.Size(buf)),
+                  "parley_send_attachment");
+            return Utf8.Out(buf);
+        }
+
+        /// <summary>Sends data (copied) as a file named name; the message's client id.</summary>
+        public string SendAttachmentBytes(string conversationId, byte[] data, string name, string mimeType = null,
+                                          string caption = null)
+        {
+            if (data == null)
+                throw new ArgumentNullException("data");
+            byte[] buf = Id();
+            Check(Native.parley_send_attachment_bytes(H, Utf8.In(conversationId, "conversationId"), data,
+                                                      new UIntPtr((uint)data.Length), Utf8.In(name, "name"),
+                                                      Utf8.In(mimeType, "mimeType", true),
+                                                      Utf8.In(caption, "caption", true), buf, Utf8.Size(buf)),
+                  "parley_send_attachment_bytes");
+            return Utf8.Out(buf);
+        }
+
+        /// <summary>Downloads into destPath, or (null) as AttachmentState.Data events; the request id.</summary>
+        public string FetchAttachment(string attachmentId, string destPath = null)
+        {
+            byte[] buf = Id();
+            Check(Native.parley_fetch_attachment(H, Utf8.In(attachmentId, "attachmentId"),
+                                                 Utf8.In(destPath, "destPath", true), buf, Utf8.Size(buf)),
+                  "parley_fetch_attachment");
+            return Utf8.Out(buf);
+        }
+
+        /// <summary>The device's push token ("apns", "fcm" or your own); null for both removes it.</summary>
+        public void SetPushToken(string platform, string token)
+        {
+            Check(Native.parley_set_push_token(H, Utf8.In(platform, "platform", true), Utf8.In(token, "token", true)),
+                  "parley_set_push_token");
+        }
+
+        /// <summary>Hands a received push payload (JSON text) to the client.</summary>
+        public void HandlePush(string payload)
+        {
+            Check(Native.parley_handle_push(H, Utf8.In(payload, "payload")), "parley_handle_push");
+        }
     }
 
     /// <summary>Answers to one pending survey (Client.SurveyResponse(id)). It keeps

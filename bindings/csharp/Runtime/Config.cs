@@ -102,6 +102,12 @@ namespace Parley
             return Check(Native.parley_config_set_data_dir(H, Utf8.In(dir, "dir")), "parley_config_set_data_dir");
         }
 
+        /// <summary>Keep the newest perConversation messages of each conversation on the device (0: none).</summary>
+        public Config SetLocalHistory(uint perConversation)
+        {
+            return Check(Native.parley_config_set_local_history(H, perConversation), "parley_config_set_local_history");
+        }
+
         /// <summary>When a queued item counts as stored (parley_config_set_durability).</summary>
         public Config SetDurability(Durability mode)
         {

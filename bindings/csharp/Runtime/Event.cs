@@ -139,6 +139,7 @@ namespace Parley
         public MsgState MsgState { get { return (MsgState)State; } }
         public ConvState ConvState { get { return (ConvState)State; } }
         public TypingState TypingState { get { return (TypingState)State; } }
+        public AttachmentState AttachmentState { get { return (AttachmentState)State; } }
         public string ConversationId { get; private set; }
         public string MessageId { get; private set; }
         public string ClientId { get; private set; }
@@ -161,6 +162,19 @@ namespace Parley
         public IReadOnlyList<Block> Blocks { get; private set; }
         public IReadOnlyList<Event> Items { get; private set; }
         public Survey Survey { get; private set; }
+        /// <summary>The attachment a message carries, or an upload's file.</summary>
+        public string AttachmentId { get; private set; }
+        public string AttachmentName { get; private set; }
+        public string AttachmentType { get; private set; }
+        public string AttachmentSha256 { get; private set; }
+        public long AttachmentSize { get; private set; }
+        /// <summary>EventType.Attachment: bytes moved so far and the file's size.</summary>
+        public long BytesDone { get; private set; }
+        public long BytesTotal { get; private set; }
+        /// <summary>AttachmentState.Data: the chunk's bytes (empty otherwise).</summary>
+        public byte[] Chunk { get; private set; }
+        /// <summary>EventType.History: the answer came from the local history.</summary>
+        public bool FromDevice { get; private set; }
 
         /// <summary>The options of the quick-reply blocks.</summary>
         public IReadOnlyList<Option> QuickReplies
@@ -173,6 +187,16 @@ namespace Parley
                         all.AddRange(b.Options);
                 return all;
             }
+        }
+
+        static byte[] ChunkOf(IntPtr ev)
+        {
+            var buf = new byte[Constants.AttachmentChunkSize];
+            int n = Native.parley_event_attachment_chunk(ev, buf, new UIntPtr((uint)buf.Length));
+            if (n <= 0)
+                return new byte[0];
+            Array.Resize(ref buf, n);
+            return buf;
         }
 
         internal static Event From(IntPtr ev)
@@ -209,6 +233,15 @@ namespace Parley
                 Blocks = blocks,
                 Items = items,
                 Survey = Survey.From(Native.parley_event_survey(ev)),
+                AttachmentId = Utf8.Out(Native.parley_event_attachment_id(ev)),
+                AttachmentName = Utf8.Out(Native.parley_event_attachment_name(ev)),
+                AttachmentType = Utf8.Out(Native.parley_event_attachment_type(ev)),
+                AttachmentSha256 = Utf8.Out(Native.parley_event_attachment_sha256(ev)),
+                AttachmentSize = Native.parley_event_attachment_size(ev),
+                BytesDone = Native.parley_event_bytes_done(ev),
+                BytesTotal = Native.parley_event_bytes_total(ev),
+                Chunk = ChunkOf(ev),
+                FromDevice = Native.parley_event_from_device(ev) != 0,
             };
         }
     }

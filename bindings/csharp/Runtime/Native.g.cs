@@ -126,6 +126,8 @@ namespace Parley
         Survey = 13,
         /// <summary>a message the support side pushed on its own</summary>
         Proactive = 14,
+        /// <summary>an upload or download moved on, ended or failed</summary>
+        Attachment = 15,
     }
 
     /// <summary>parley_conn_state: parley_event_state() of PARLEY_EV_CONNECTION</summary>
@@ -231,6 +233,21 @@ namespace Parley
         Text = 5,
     }
 
+    /// <summary>parley_attachment_state: parley_event_state() of PARLEY_EV_ATTACHMENT. Uploads name their message's client id (parley_event_client_id()), downloads their request id (parley_event_request_id()) and the attachment id (parley_event_message_id()).</summary>
+    public enum AttachmentState
+    {
+        /// <summary>bytes moved: parley_event_bytes_done() of _total()</summary>
+        Progress = 1,
+        /// <summary>the server has the whole file; the message goes out now</summary>
+        Uploaded = 2,
+        /// <summary>a download into memory: one chunk, in order</summary>
+        Data = 3,
+        /// <summary>the whole file is there and its SHA-256 matched</summary>
+        Downloaded = 4,
+        /// <summary>given up: parley_event_error_code() and _text() say why</summary>
+        Failed = 5,
+    }
+
     /// <summary>The constants of parley.h.</summary>
     public static class Constants
     {
@@ -241,6 +258,7 @@ namespace Parley
         public const int StorageVersion = 1;
         public const int CertRetryMs = 300000;
         public const int SurveyIdSize = 129;
+        public const int AttachmentChunkSize = 12288;
     }
 
     internal static class Api
@@ -385,6 +403,21 @@ namespace Parley
             "parley_survey_submit",
             "parley_survey_dismiss",
             "parley_mute_proactive",
+            "parley_send_attachment",
+            "parley_send_attachment_bytes",
+            "parley_fetch_attachment",
+            "parley_event_attachment_id",
+            "parley_event_attachment_name",
+            "parley_event_attachment_type",
+            "parley_event_attachment_sha256",
+            "parley_event_attachment_size",
+            "parley_event_bytes_done",
+            "parley_event_bytes_total",
+            "parley_event_attachment_chunk",
+            "parley_set_push_token",
+            "parley_handle_push",
+            "parley_config_set_local_history",
+            "parley_event_from_device",
         };
         /// <summary>Every enum member as "Enum.Member=value".</summary>
         internal static readonly string[] EnumMembers =
@@ -443,6 +476,7 @@ namespace Parley
             "EventType.Article=12",
             "EventType.Survey=13",
             "EventType.Proactive=14",
+            "EventType.Attachment=15",
             "ConnState.Connecting=1",
             "ConnState.Online=2",
             "ConnState.Reconnecting=3",
@@ -480,6 +514,11 @@ namespace Parley
             "QuestionKind.Single=3",
             "QuestionKind.Multi=4",
             "QuestionKind.Text=5",
+            "AttachmentState.Progress=1",
+            "AttachmentState.Uploaded=2",
+            "AttachmentState.Data=3",
+            "AttachmentState.Downloaded=4",
+            "AttachmentState.Failed=5",
         };
         /// <summary>Every constant as "Name=value".</summary>
         internal static readonly string[] ConstantValues =
@@ -491,6 +530,7 @@ namespace Parley
             "StorageVersion=1",
             "CertRetryMs=300000",
             "SurveyIdSize=129",
+            "AttachmentChunkSize=12288",
         };
     }
 
@@ -816,5 +856,35 @@ namespace Parley
         internal static extern int parley_survey_dismiss(ClientHandle pc, byte[] survey_id, byte[] cid_out, UIntPtr cid_size);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int parley_mute_proactive(ClientHandle pc, uint duration_ms);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_send_attachment(ClientHandle pc, byte[] conv_id, byte[] path, byte[] name, byte[] mime_type, byte[] caption, byte[] msg_id_out, UIntPtr out_size);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_send_attachment_bytes(ClientHandle pc, byte[] conv_id, byte[] data, UIntPtr len, byte[] name, byte[] mime_type, byte[] caption, byte[] msg_id_out, UIntPtr out_size);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_fetch_attachment(ClientHandle pc, byte[] attachment_id, byte[] dest_path, byte[] req_out, UIntPtr out_size);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr parley_event_attachment_id(IntPtr ev);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr parley_event_attachment_name(IntPtr ev);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr parley_event_attachment_type(IntPtr ev);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr parley_event_attachment_sha256(IntPtr ev);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern long parley_event_attachment_size(IntPtr ev);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern long parley_event_bytes_done(IntPtr ev);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern long parley_event_bytes_total(IntPtr ev);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_event_attachment_chunk(IntPtr ev, byte[] buf, UIntPtr size);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_set_push_token(ClientHandle pc, byte[] platform, byte[] token);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_handle_push(ClientHandle pc, byte[] payload);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_config_set_local_history(ConfigHandle cfg, uint per_conversation);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int parley_event_from_device(IntPtr ev);
     }
 }

@@ -347,6 +347,47 @@ static class ParleyTests
         }
     }
 
+    static void TestAttachments()
+    {
+        using (var cfg = ServerConfig().SetLocalHistory(20))
+        using (var c = new Client(cfg))
+        {
+            var rec = new Recorder(c, false);
+            c.SetPushToken("fcm", "cs-token");
+            CheckCode(ErrorCode.InvalidArg, () => c.SetPushToken("fcm", "bad token"), "a token with a space");
+            string conv = c.ConversationStart("a save file");
+            var data = new byte[20000];
+            for (int i = 0; i < data.Length; i++)
+                data[i] = (byte)('a' + i % 26);
+            string cid = c.SendAttachmentBytes(conv, data, "save.txt", "text/plain", "my save");
+            Check(rec.Wait(e => e.Type == EventType.Attachment && e.ClientId == cid &&
+                                e.AttachmentState == AttachmentState.Uploaded, "UPLOADED") != null, "uploaded");
+            Check(rec.Wait(e => e.Type == EventType.MessageStatus && e.ClientId == cid && e.MsgState == MsgState.Sent,
+                           "SENT") != null, "sent");
+            string req = c.LoadHistory(conv, null, 20);
+            Check(rec.Wait(e => e.RequestId == req && e.FromDevice, "local history") != null, "local history");
+            Event page = rec.Wait(e => e.RequestId == req && !e.FromDevice, "server history");
+            string id = null;
+            if (page != null)
+                foreach (Event item in page.Items)
+                    if (item.AttachmentId != null)
+                        id = item.AttachmentId;
+            Check(id != null, "the file's id in the history");
+            if (id == null)
+                return;
+            req = c.FetchAttachment(id);
+            var got = new List<byte>();
+            Event ev;
+            while ((ev = rec.Wait(e => e.RequestId == req, "download")) != null && ev.AttachmentState == AttachmentState.Data)
+                got.AddRange(ev.Chunk);
+            Check(ev != null && ev.AttachmentState == AttachmentState.Downloaded, "downloaded");
+            Check(got.Count == data.Length && got.ToArray().SequenceEqual(data), "the same bytes");
+            c.HandlePush("{\"parley\":{\"conv\":\"" + conv + "\",\"seq\":\"1\"}}");
+            CheckCode(ErrorCode.InvalidArg, () => c.HandlePush("not json"), "not a push");
+            CheckCode(ErrorCode.NotFound, () => c.SendAttachment(conv, "/no/such/file"), "no file");
+        }
+    }
+
     static void TestThreadedSurvey()
     {
         int mainThread = Thread.CurrentThread.ManagedThreadId, otherThread = 0;
@@ -427,6 +468,7 @@ static class ParleyTests
         else
         {
             TestBotFlow();
+            TestAttachments();
             TestThreadedSurvey();
             TestUnitySample();
         }

@@ -223,6 +223,40 @@ else
   s:mute_proactive(0)
   s:close()
 
+  -- Attachments, push, local history.
+  local a = parley.new({ url = URL, ca_file = CA, app_id = "lua-test", reconnect = { 100, 1000 }, local_history = 20 })
+  local arec = recorder(a, false)
+  a:set_push_token("fcm", "lua-token")
+  check_code(raised(a.set_push_token, a, "fcm", "bad token"), "INVALID_ARG", "a token with a space")
+  local aconv = a:conversation_start("a save file")
+  local data = string.rep("lua-bytes\0\1\2", 2000) -- NULs included: 26 KB
+  local acid = a:send_attachment_bytes(aconv, data, "save.bin", "application/octet-stream", "my save")
+  check(arec.wait(function(e) return e.type == "attachment" and e.client_id == acid and e.state == "uploaded" end,
+        "UPLOADED"), "uploaded")
+  check(arec.wait(function(e) return e.type == "message_status" and e.client_id == acid and e.state == "sent" end,
+        "SENT"), "sent")
+  req = a:load_history(aconv, nil, 20)
+  check(arec.wait(function(e) return e.request_id == req and e.from_device end, "local history"), "local history")
+  local page = arec.wait(function(e) return e.request_id == req and not e.from_device end, "server history")
+  local fid
+  for _, item in ipairs(page and page.items or {}) do fid = item.attachment_id or fid end
+  check(fid ~= nil, "the file's id in the history")
+  if fid then
+    req = a:fetch_attachment(fid)
+    local got = {}
+    local ev
+    repeat
+      ev = arec.wait(function(e) return e.request_id == req end, "download")
+      if ev and ev.state == "data" then got[#got + 1] = ev.chunk end
+    until not ev or ev.state ~= "data"
+    check(ev and ev.state == "downloaded", "downloaded")
+    check(table.concat(got) == data, "the same bytes")
+  end
+  a:handle_push('{"parley":{"conv":"' .. aconv .. '","seq":"1"}}')
+  check_code(raised(a.handle_push, a, "not json"), "INVALID_ARG", "not a push")
+  check_code(raised(a.send_attachment, a, aconv, "/no/such/file"), "NOT_FOUND", "no such file")
+  a:close()
+
   -- Threaded: the I/O thread logs into the queue; a survey after the agent closes.
   local t = parley.new({ url = URL, ca_file = CA, app_id = "lua-test", reconnect = { 100, 1000 }, log_level = "debug" })
   local trec = recorder(t, true)

@@ -17,7 +17,7 @@ from ._native import (ENCRYPTION_KEY_SIZE, ErrorCode, ID_SIZE, LogLevel, RedactF
 # What Config(**options) accepts, and the setter each name calls.
 _OPTIONS = ("url", "app_id", "ca_file", "ca_pem", "pins", "data_dir", "durability", "outbox_cap", "event_limits",
             "encryption_key", "log", "allow_insecure", "reconnect", "context_limits", "app_version",
-            "consent", "redactor", "default_redactor")
+            "consent", "redactor", "default_redactor", "local_history")
 
 
 def _out_buffer(size=ID_SIZE):
@@ -103,6 +103,11 @@ class Config:
 
     def set_data_dir(self, path: str):
         check(lib.parley_config_set_data_dir(self._p(), text_in(path, "data_dir")), "parley_config_set_data_dir")
+
+    def set_local_history(self, per_conversation: int):
+        """Keep the newest `per_conversation` messages of each conversation on the device (0: none)."""
+        check(lib.parley_config_set_local_history(self._p(), _u32(per_conversation, "per_conversation")),
+              "parley_config_set_local_history")
 
     def set_durability(self, mode: int):
         """When a queued item counts as stored: Durability.WRITE (default) or SYNC."""
@@ -419,6 +424,49 @@ class Client:
 
     def mute_proactive(self, duration_ms: int):
         check(lib.parley_mute_proactive(self._p(), _u32(duration_ms, "duration_ms")), "parley_mute_proactive")
+
+    # -- attachments
+    def send_attachment(self, conversation_id: str, path: str, name: Optional[str] = None,
+                        mime_type: Optional[str] = None, caption: Optional[str] = None) -> str:
+        """Sends the file at `path`; the message's client id (status and attachment events name it)."""
+        buf = _out_buffer()
+        check(lib.parley_send_attachment(self._p(), text_in(conversation_id, "conversation_id"),
+                                         text_in(path, "path"), text_in(name, "name", True),
+                                         text_in(mime_type, "mime_type", True), text_in(caption, "caption", True),
+                                         buf, len(buf)), "parley_send_attachment")
+        return text_out(buf.value)
+
+    def send_attachment_bytes(self, conversation_id: str, data: bytes, name: str, mime_type: Optional[str] = None,
+                              caption: Optional[str] = None) -> str:
+        """Sends `data` (bytes, copied) as a file named `name`; the message's client id."""
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        buf = _out_buffer()
+        check(lib.parley_send_attachment_bytes(self._p(), text_in(conversation_id, "conversation_id"), bytes(data),
+                                               len(data), text_in(name, "name"),
+                                               text_in(mime_type, "mime_type", True),
+                                               text_in(caption, "caption", True), buf, len(buf)),
+              "parley_send_attachment_bytes")
+        return text_out(buf.value)
+
+    def fetch_attachment(self, attachment_id: str, dest_path: Optional[str] = None) -> str:
+        """Downloads into `dest_path`, or (None) as AttachmentState.DATA events; the request id."""
+        buf = _out_buffer()
+        check(lib.parley_fetch_attachment(self._p(), text_in(attachment_id, "attachment_id"),
+                                          text_in(dest_path, "dest_path", True), buf, len(buf)),
+              "parley_fetch_attachment")
+        return text_out(buf.value)
+
+    # -- push notifications
+    def set_push_token(self, platform: Optional[str], token: Optional[str]):
+        """The device's push token ("apns", "fcm" or your own platform name); None for both removes it."""
+        check(lib.parley_set_push_token(self._p(), text_in(platform, "platform", True),
+                                        text_in(token, "token", True)), "parley_set_push_token")
+
+    def handle_push(self, payload):
+        """Hands a received push payload (a dict or JSON text) to the client."""
+        text = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+        check(lib.parley_handle_push(self._p(), text_in(text, "payload")), "parley_handle_push")
 
 
 class IncompleteError(Error):

@@ -1,16 +1,18 @@
 """Events as immutable values: everything an event carries is copied out
 when it is polled and the native event freed at once, so nothing here
 dangles or needs closing."""
+import ctypes
 from dataclasses import dataclass, field
 from typing import Optional, Tuple, Union
 
 from ._errors import _enum, text_out
 from ._loader import lib
-from ._native import (AuthorKind, BlockKind, ConnState, ConvState, ErrorCode, EventType, MsgState,
-                      OptionAction, QuestionKind, TlsFailure, TypingState)
+from ._native import (ATTACHMENT_CHUNK_SIZE, AttachmentState, AuthorKind, BlockKind, ConnState, ConvState,
+                      ErrorCode, EventType, MsgState, OptionAction, QuestionKind, TlsFailure, TypingState)
 
 _STATE_ENUMS = {EventType.CONNECTION: ConnState, EventType.MESSAGE_STATUS: MsgState,
-                EventType.CONVERSATION: ConvState, EventType.TYPING: TypingState}
+                EventType.CONVERSATION: ConvState, EventType.TYPING: TypingState,
+                EventType.ATTACHMENT: AttachmentState}
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,19 @@ class Event:
     blocks: Tuple[Block, ...] = field(default=())
     items: Tuple["Event", ...] = field(default=())
     survey: Optional[Survey] = None
+    # The attachment a message carries, or an upload's file.
+    attachment_id: Optional[str] = None
+    attachment_name: Optional[str] = None
+    attachment_type: Optional[str] = None
+    attachment_sha256: Optional[str] = None
+    attachment_size: int = 0
+    # EventType.ATTACHMENT: bytes moved so far and the file's size;
+    # AttachmentState.DATA: the chunk's bytes.
+    bytes_done: int = 0
+    bytes_total: int = 0
+    chunk: bytes = b""
+    # EventType.HISTORY: the answer came from the local history.
+    from_device: bool = False
 
     @property
     def quick_replies(self) -> Tuple[Option, ...]:
@@ -134,6 +149,12 @@ def survey_from(s):
                   bool(lib.parley_survey_is_proactive(s)), questions)
 
 
+def _chunk(ev):
+    buf = ctypes.create_string_buffer(ATTACHMENT_CHUNK_SIZE)
+    n = lib.parley_event_attachment_chunk(ev, buf, len(buf))
+    return buf.raw[:n] if n > 0 else b""
+
+
 def event_from(ev):
     """A copy of everything native event `ev` carries (the caller frees it)."""
     etype = _enum(EventType, lib.parley_event_type(ev))
@@ -154,4 +175,10 @@ def event_from(ev):
         count=lib.parley_event_count(ev), request_id=_s(lib.parley_event_request_id, ev),
         more=bool(lib.parley_event_more(ev)), title=_s(lib.parley_event_title, ev),
         url=_s(lib.parley_event_url, ev), raw_json=_s(lib.parley_event_raw_json, ev), blocks=blocks,
-        items=items, survey=survey_from(lib.parley_event_survey(ev)))
+        items=items, survey=survey_from(lib.parley_event_survey(ev)),
+        attachment_id=_s(lib.parley_event_attachment_id, ev), attachment_name=_s(lib.parley_event_attachment_name, ev),
+        attachment_type=_s(lib.parley_event_attachment_type, ev),
+        attachment_sha256=_s(lib.parley_event_attachment_sha256, ev),
+        attachment_size=lib.parley_event_attachment_size(ev), bytes_done=lib.parley_event_bytes_done(ev),
+        bytes_total=lib.parley_event_bytes_total(ev), chunk=_chunk(ev),
+        from_device=bool(lib.parley_event_from_device(ev)))

@@ -81,6 +81,7 @@ class EventType(enum.IntEnum):
     ARTICLE = 12
     SURVEY = 13
     PROACTIVE = 14
+    ATTACHMENT = 15
 
 
 class ConnState(enum.IntEnum):
@@ -156,6 +157,15 @@ class QuestionKind(enum.IntEnum):
     TEXT = 5
 
 
+class AttachmentState(enum.IntEnum):
+    """parley_attachment_state: parley_event_state() of PARLEY_EV_ATTACHMENT. Uploads name their"""
+    PROGRESS = 1
+    UPLOADED = 2
+    DATA = 3
+    DOWNLOADED = 4
+    FAILED = 5
+
+
 ID_SIZE = 64
 DEFAULT_MAX_EVENTS = 1000
 DEFAULT_MAX_EVENT_BYTES = 1048576
@@ -163,8 +173,9 @@ ENCRYPTION_KEY_SIZE = 32
 STORAGE_VERSION = 1
 CERT_RETRY_MS = 300000
 SURVEY_ID_SIZE = 129
+ATTACHMENT_CHUNK_SIZE = 12288
 
-ENUMS = (ErrorCode, LogLevel, Durability, RedactField, Severity, EventType, ConnState, MsgState, ConvState, AuthorKind, TlsFailure, TypingState, BlockKind, OptionAction, QuestionKind,)
+ENUMS = (ErrorCode, LogLevel, Durability, RedactField, Severity, EventType, ConnState, MsgState, ConvState, AuthorKind, TlsFailure, TypingState, BlockKind, OptionAction, QuestionKind, AttachmentState,)
 
 class parley_block(ctypes.Structure):
     """Opaque parley_block (used through pointers only)."""
@@ -350,6 +361,21 @@ FUNCTIONS = {
     'parley_survey_submit': (ctypes.c_int, [ctypes.POINTER(parley_survey_response), ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]),
     'parley_survey_dismiss': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
     'parley_mute_proactive': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_uint32]),
+    'parley_send_attachment': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
+    'parley_send_attachment_bytes': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
+    'parley_fetch_attachment': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
+    'parley_event_attachment_id': (ctypes.c_char_p, [ctypes.POINTER(parley_event)]),
+    'parley_event_attachment_name': (ctypes.c_char_p, [ctypes.POINTER(parley_event)]),
+    'parley_event_attachment_type': (ctypes.c_char_p, [ctypes.POINTER(parley_event)]),
+    'parley_event_attachment_sha256': (ctypes.c_char_p, [ctypes.POINTER(parley_event)]),
+    'parley_event_attachment_size': (ctypes.c_int64, [ctypes.POINTER(parley_event)]),
+    'parley_event_bytes_done': (ctypes.c_int64, [ctypes.POINTER(parley_event)]),
+    'parley_event_bytes_total': (ctypes.c_int64, [ctypes.POINTER(parley_event)]),
+    'parley_event_attachment_chunk': (ctypes.c_int, [ctypes.POINTER(parley_event), ctypes.c_char_p, ctypes.c_size_t]),
+    'parley_set_push_token': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p, ctypes.c_char_p]),
+    'parley_handle_push': (ctypes.c_int, [ctypes.POINTER(parley_client), ctypes.c_char_p]),
+    'parley_config_set_local_history': (ctypes.c_int, [ctypes.POINTER(parley_config), ctypes.c_uint32]),
+    'parley_event_from_device': (ctypes.c_int, [ctypes.POINTER(parley_event)]),
 }
 
 

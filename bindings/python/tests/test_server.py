@@ -165,3 +165,40 @@ def test_identified_user_with_the_servers_hmac():
         c.logout()
         assert c.anonymous_id.startswith("a-")
         rec.wait(lambda e: e.type == EventType.CONNECTION and e.state == ConnState.ONLINE, what="online again")
+
+
+def test_attachment_round_trip_push_token_and_local_history(tmp_path):
+    from parley import AttachmentState
+    data = b"player.log\n" + bytes(range(256)) * 200  # 51 KB: five chunks
+    with client(data_dir=str(tmp_path), local_history=20) as c:
+        rec = Recorder(c)
+        c.set_push_token("fcm", "py-token-1")
+        with pytest.raises(parley.Error) as bad:
+            c.set_push_token("fcm", "a token with spaces")
+        assert bad.value.code == ErrorCode.INVALID_ARG
+        conv = c.conversation_start("a log file")
+        with pytest.raises(TypeError):
+            c.send_attachment_bytes(conv, "not bytes", "x.log")
+        cid = c.send_attachment_bytes(conv, data, "player.log", "text/plain", "my log")
+        rec.wait(lambda e: e.type == EventType.ATTACHMENT and e.client_id == cid
+                 and e.state == AttachmentState.UPLOADED, what="UPLOADED")
+        rec.wait(lambda e: e.type == EventType.MESSAGE_STATUS and e.client_id == cid and e.state == MsgState.SENT,
+                 what="SENT")
+        msgs = agent_api("GET", f"/conversations/{conv}/messages")
+        att = next(m["attachment"] for m in msgs if "attachment" in m)
+        assert att["sha256"] == hashlib.sha256(data).hexdigest() and att["size"] == len(data)
+        req = c.fetch_attachment(att["id"])
+        chunks = []
+        while True:
+            ev = rec.wait(lambda e: e.type == EventType.ATTACHMENT and e.request_id == req, what="download")
+            if ev.state == AttachmentState.DATA:
+                chunks.append(ev.chunk)
+            elif ev.state in (AttachmentState.DOWNLOADED, AttachmentState.FAILED):
+                break
+        assert ev.state == AttachmentState.DOWNLOADED and b"".join(chunks) == data
+        req = c.load_history(conv, None, 20)
+        local = rec.wait(lambda e: e.type == EventType.HISTORY and e.request_id == req, what="local history")
+        assert local.from_device
+        c.handle_push({"parley": {"conv": conv, "seq": "1"}})
+        with pytest.raises(parley.Error):
+            c.handle_push("not json")

@@ -104,6 +104,20 @@ function snapshot(ctx) {
     h('table', { class: 'kv' }, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))));
 }
 
+// A file the message carries: a link the server answers with the file
+// itself (Content-Disposition: attachment, nosniff), never shown inline.
+function fileSize(n) {
+  if (n >= 1048576) return `${(n / 1048576).toFixed(1)} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} B`;
+}
+
+function attachment(a) {
+  if (!a || !a.id) return null;
+  return h('a', { class: 'attachment', href: `/api/attachments/${encodeURIComponent(a.id)}`, title: a.type || '' },
+    '📎 ', a.name || a.id, h('span', { class: 'attachment-size' }, ` · ${fileSize(Number(a.size) || 0)}`));
+}
+
 function message(conv, m) {
   const kind = (m.author && m.author.kind) || 'system';
   const name = kind === 'user' ? conv.user : kind === 'bot' ? (m.author.name || 'Bot') : kind === 'agent' ? (m.author.name || agentName(m.by)) : 'System';
@@ -119,6 +133,7 @@ function message(conv, m) {
       m.postback ? h('div', { class: 'postback' }, '↩ chose ', h('strong', {}, postbackLabel(conv.id, m.postback))) : null,
       m.text && !(m.postback && m.text === postbackLabel(conv.id, m.postback)) ? h('div', { class: 'msg-text' }, m.text) : null,
       blocks(m.blocks),
+      attachment(m.attachment),
       kind === 'user' ? snapshot(m.context) : null));
 }
 

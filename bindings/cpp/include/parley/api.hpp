@@ -197,6 +197,7 @@ enum class EventType : int {
     Article = PARLEY_EV_ARTICLE, // answer to parley_get_article; also an item of ARTICLES
     Survey = PARLEY_EV_SURVEY, // a survey to show: parley_event_survey()
     Proactive = PARLEY_EV_PROACTIVE, // a message the support side pushed on its own
+    Attachment = PARLEY_EV_ATTACHMENT, // an upload or download moved on, ended or failed
 };
 
 inline const char *to_string(EventType v) noexcept
@@ -216,6 +217,7 @@ inline const char *to_string(EventType v) noexcept
     case EventType::Article: return "article";
     case EventType::Survey: return "survey";
     case EventType::Proactive: return "proactive";
+    case EventType::Attachment: return "attachment";
     default: return "unknown";
     }
 }
@@ -404,6 +406,30 @@ inline const char *to_string(QuestionKind v) noexcept
     }
 }
 
+// parley_attachment_state: parley_event_state() of PARLEY_EV_ATTACHMENT. Uploads name their
+// message's client id (parley_event_client_id()), downloads their request
+// id (parley_event_request_id()) and the attachment id
+// (parley_event_message_id()).
+enum class AttachmentState : int {
+    Progress = PARLEY_ATT_PROGRESS, // bytes moved: parley_event_bytes_done() of _total()
+    Uploaded = PARLEY_ATT_UPLOADED, // the server has the whole file; the message goes out now
+    Data = PARLEY_ATT_DATA, // a download into memory: one chunk, in order
+    Downloaded = PARLEY_ATT_DOWNLOADED, // the whole file is there and its SHA-256 matched
+    Failed = PARLEY_ATT_FAILED, // given up: parley_event_error_code() and _text() say why
+};
+
+inline const char *to_string(AttachmentState v) noexcept
+{
+    switch (v) {
+    case AttachmentState::Progress: return "progress";
+    case AttachmentState::Uploaded: return "uploaded";
+    case AttachmentState::Data: return "data";
+    case AttachmentState::Downloaded: return "downloaded";
+    case AttachmentState::Failed: return "failed";
+    default: return "unknown";
+    }
+}
+
 inline constexpr int id_size = PARLEY_ID_SIZE;
 inline constexpr int default_max_events = PARLEY_DEFAULT_MAX_EVENTS;
 inline constexpr int default_max_event_bytes = PARLEY_DEFAULT_MAX_EVENT_BYTES;
@@ -411,6 +437,7 @@ inline constexpr int encryption_key_size = PARLEY_ENCRYPTION_KEY_SIZE;
 inline constexpr int storage_version = PARLEY_STORAGE_VERSION;
 inline constexpr int cert_retry_ms = PARLEY_CERT_RETRY_MS;
 inline constexpr int survey_id_size = PARLEY_SURVEY_ID_SIZE;
+inline constexpr int attachment_chunk_size = PARLEY_ATTACHMENT_CHUNK_SIZE;
 
 namespace detail {
 
@@ -550,6 +577,21 @@ inline constexpr const char *api_functions[] = {
     "parley_survey_submit",
     "parley_survey_dismiss",
     "parley_mute_proactive",
+    "parley_send_attachment",
+    "parley_send_attachment_bytes",
+    "parley_fetch_attachment",
+    "parley_event_attachment_id",
+    "parley_event_attachment_name",
+    "parley_event_attachment_type",
+    "parley_event_attachment_sha256",
+    "parley_event_attachment_size",
+    "parley_event_bytes_done",
+    "parley_event_bytes_total",
+    "parley_event_attachment_chunk",
+    "parley_set_push_token",
+    "parley_handle_push",
+    "parley_config_set_local_history",
+    "parley_event_from_device",
 };
 
 } // namespace detail

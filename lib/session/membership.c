@@ -1,0 +1,42 @@
+/* Conversations the session learns of from the server (a conversation
+ * list, an unread count, a message) or from a push, made members: a
+ * cursor, journaled and resumed like any other, placed so that the newest
+ * messages are backfilled in order (docs/protocol.md, "Conversations
+ * across devices"). Kept apart from conversations.c, which delivers the
+ * messages of the conversations already known. */
+#include "session/session_internal.h"
+
+#include "util/utf8.h"
+
+/* Online, what lies between the cursor and `newest` is asked for now;
+ * offline, the next hello's resume brings it. */
+static int backfill(pl_sess *s, pl_sess_conv *c, uint64_t newest)
+{
+    if (newest > c->seen)
+        c->seen = newest;
+    if (!pl_sess_online(s) || c->seen <= c->cursor)
+        return PARLEY_OK;
+    return pl_conv_request_history(s, c);
+}
+
+int pl_sess_adopt(pl_sess *s, const char *conv, uint64_t last_seq)
+{
+    if (!pl_id_valid(conv, PL_MAX_ID) || last_seq > PL_SEQ_MAX)
+        return PARLEY_ERR_INVALID_ARG;
+    pl_sess_conv *c = pl_conv_find(s, conv);
+    if (c)
+        return backfill(s, c, last_seq);
+    if (s->n_convs >= PL_MAX_CONVERSATIONS) {
+        PL_LOG_W(s->log, "conversation %s not adopted: %d conversations already", conv,
+                 PL_MAX_CONVERSATIONS);
+        return PARLEY_ERR_FULL;
+    }
+    if (!(c = pl_conv_add(s, conv)))
+        return PARLEY_ERR_NOMEM;
+    pl_conv_start_at(c, last_seq);
+    PL_LOG_I(s->log, "conversation %s adopted at seq %llu", conv, (unsigned long long)c->cursor);
+    int rc = pl_conv_persist(s, c, 0);
+    if (rc != PARLEY_OK)
+        PL_LOG_W(s->log, "cursor of %s not journaled: %s", conv, parley_strerror(rc));
+    return backfill(s, c, last_seq);
+}

@@ -1,0 +1,519 @@
+/* The messenger modules frame by frame (sans-IO: the session with the
+ * feature modules, an in-memory host file, a fake clock): an upload's
+ * chunks and their hashes, a refused chunk sent again with what followed
+ * it, a chunk refused three times failing the message, a resume at the
+ * server's next chunk after a dropped connection, a damaged whole sent
+ * again unless the file changed, the server's cap at the call; a download
+ * whose corrupt chunk is asked for again; the push token's register and
+ * unregister frames across a restart; the local history's bound. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/sha256.h>
+
+#include "feature/downloads.h"
+#include "feature/history.h"
+#include "feature/push.h"
+#include "feature/uploads.h"
+#include "fixture.h"
+#include "testlib.h"
+
+#define CHUNK 12288
+
+/* ---- one host file in memory ------------------------------------------------- */
+
+typedef struct memfile {
+    char path[64];
+    unsigned char data[4 * CHUNK];
+    size_t len;
+    int exists;
+} memfile;
+
+static int m_size(void *user, const char *path, uint64_t *out)
+{
+    memfile *m = user;
+    if (!m->exists || strcmp(path, m->path) != 0)
+        return PARLEY_ERR_NOT_FOUND;
+    *out = m->len;
+    return PARLEY_OK;
+}
+
+static int m_read_at(void *user, const char *path, uint64_t off, void *buf, size_t len)
+{
+    memfile *m = user;
+    if (!m->exists || strcmp(path, m->path) != 0)
+        return PARLEY_ERR_NOT_FOUND;
+    if (off + len > m->len)
+        return PARLEY_ERR_IO;
+    memcpy(buf, m->data + off, len);
+    return PARLEY_OK;
+}
+
+static int m_write_at(void *user, const char *path, uint64_t off, const void *data, size_t len)
+{
+    memfile *m = user;
+    if (off + len > sizeof m->data)
+        return PARLEY_ERR_IO;
+    snprintf(m->path, sizeof m->path, "%s", path);
+    memcpy(m->data + off, data, len);
+    if (off + len > m->len)
+        m->len = off + len;
+    m->exists = 1;
+    return PARLEY_OK;
+}
+
+static int m_rename(void *user, const char *from, const char *to)
+{
+    memfile *m = user;
+    if (strcmp(from, m->path) != 0)
+        return PARLEY_ERR_IO;
+    snprintf(m->path, sizeof m->path, "%s", to);
+    return PARLEY_OK;
+}
+
+static int m_remove(void *user, const char *path)
+{
+    memfile *m = user;
+    if (strcmp(path, m->path) == 0)
+        m->exists = 0;
+    return PARLEY_OK;
+}
+
+/* ---- the fixture with the messenger modules ---------------------------------- */
+
+static int64_t wall(void)
+{
+    return 1700000000000;
+}
+
+typedef struct mfx {
+    fx f;
+    memfile file;
+    pl_uploads *up;
+    pl_downloads *down;
+    pl_push *push;
+    pl_history *hist;
+} mfx;
+
+static void m_open(mfx *m, pl_journal *j, uint32_t history)
+{
+    fx_init(&m->f, j);
+    pl_uploads_config uc = {j, NULL, {&m->file, m_size, m_read_at, m_write_at, m_rename, m_remove}};
+    m->hist = pl_history_new(&m->f.a, m->f.s, j, history, wall, NULL);
+    m->up = m->hist ? pl_uploads_new(&m->f.a, m->f.s, &uc, NULL) : NULL;
+    m->down = m->up ? pl_downloads_new(&m->f.a, m->f.s, &uc.files, NULL) : NULL;
+    m->push = m->down ? pl_push_new(&m->f.a, m->f.s, j, NULL) : NULL;
+    REQUIRE(m->push != NULL);
+}
+
+static void m_close(mfx *m)
+{
+    pl_push_free(m->push);
+    pl_downloads_free(m->down);
+    pl_uploads_free(m->up);
+    pl_history_free(m->hist);
+    m->push = NULL;
+    m->down = NULL;
+    m->up = NULL;
+    m->hist = NULL;
+}
+
+static void m_free(mfx *m)
+{
+    m_close(m);
+    fx_free(&m->f);
+}
+
+static void fill(memfile *mf, const char *path, size_t len, unsigned seed)
+{
+    snprintf(mf->path, sizeof mf->path, "%s", path);
+    for (size_t i = 0; i < len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        mf->data[i] = (unsigned char)(seed >> 16);
+    }
+    mf->len = len;
+    mf->exists = 1;
+}
+
+static void hex_sha256(const unsigned char *data, size_t len, char out[65])
+{
+    unsigned char d[32];
+    mbedtls_sha256_ret(data, len, d, 0);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The next frame, which must be att.chunk `i` carrying exactly the bytes
+ * of the file at that chunk, with their hash. */
+static void expect_chunk(mfx *m, int i)
+{
+    cJSON *j = EXPECT_FRAME(&m->f, "att.chunk");
+    const cJSON *n = sp_jget(j, "i");
+    CHECK(cJSON_IsNumber(n) && n->valueint == i);
+    size_t off = (size_t)i * CHUNK, len = m->file.len - off < CHUNK ? m->file.len - off : CHUNK;
+    unsigned char buf[CHUNK];
+    size_t got = 0;
+    const char *b64 = sp_jstr(j, "data");
+    CHECK(b64 && mbedtls_base64_decode(buf, sizeof buf, &got, (const unsigned char *)b64,
+                                       strlen(b64)) == 0);
+    CHECK(got == len && memcmp(buf, m->file.data + off, len) == 0);
+    char sha[65];
+    hex_sha256(m->file.data + off, len, sha);
+    CHECK_STR(sp_jstr(j, "sha256"), sha);
+    cJSON_Delete(j);
+}
+
+/* A file of three chunks queued in a new conversation, then online: the
+ * att.begin is out. */
+static void queue_file(mfx *m, char conv[PARLEY_ID_SIZE], char cid[PARLEY_ID_SIZE])
+{
+    fill(&m->file, "/save/crash.log", 2 * CHUNK + 100, 5);
+    CHECK_INT(pl_sess_conv_start(m->f.s, NULL, conv), PARLEY_OK);
+    pl_upload_src src = {"/save/crash.log", NULL, 0, "crash.log", "text/plain", ""};
+    CHECK_INT(pl_uploads_send(m->up, conv, &src, cid), PARLEY_OK);
+    fx_connect(&m->f);
+    cJSON *j = EXPECT_FRAME(&m->f, "att.begin");
+    /* The conversation's start goes out too (the held message does not). */
+    cJSON *start = EXPECT_FRAME(&m->f, "conv.start");
+    FEED(&m->f, Qf("{'t':'conv.ack','cid':'%s','conv':'%s'}", sp_jstr(start, "cid"), conv));
+    cJSON_Delete(start);
+    drain_events(&m->f);
+    char sha[65];
+    hex_sha256(m->file.data, m->file.len, sha);
+    CHECK_STR(sp_jstr(j, "sha256"), sha);
+    CHECK_STR(sp_jstr(j, "cid"), cid);
+    CHECK(cJSON_IsNumber(sp_jget(j, "size")) && sp_jget(j, "size")->valueint == (int)m->file.len);
+    cJSON_Delete(j);
+}
+
+/* ---- uploads ------------------------------------------------------------------ */
+
+static void test_upload_nack_resend_done(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    m_open(&m, NULL, 0);
+    queue_file(&m, conv, cid);
+    EXPECT_NO_FRAME(&m.f); /* the held message waits for its upload */
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    expect_chunk(&m, 0);
+    expect_chunk(&m, 1);
+    expect_chunk(&m, 2);
+    EXPECT_NO_FRAME(&m.f);
+    /* Chunk 1 arrived damaged: it and what followed it go again. */
+    FEED(&m.f, Qf("{'t':'att.ack','cid':'%s','next':1}", cid));
+    FEED(&m.f, Qf("{'t':'att.nack','cid':'%s','i':1,'reason':'sha256'}", cid));
+    expect_chunk(&m, 1);
+    expect_chunk(&m, 2);
+    FEED(&m.f, Qf("{'t':'att.ack','cid':'%s','next':3}", cid));
+    char sha[65];
+    hex_sha256(m.file.data, m.file.len, sha);
+    FEED(&m.f, Qf("{'t':'att.done','cid':'%s','sha256':'%s'}", cid, sha));
+    cJSON *msg = EXPECT_FRAME(&m.f, "msg.send");
+    CHECK_STR(sp_jstr(msg, "cid"), cid);
+    CHECK_STR(sp_jstr(msg, "attachment.sha256"), sha);
+    cJSON_Delete(msg);
+    int uploaded = 0;
+    parley_event *ev;
+    while ((ev = next_event(&m.f))) {
+        uploaded += parley_event_type(ev) == PARLEY_EV_ATTACHMENT &&
+                    parley_event_state(ev) == PARLEY_ATT_UPLOADED;
+        parley_event_free(ev);
+    }
+    CHECK_INT(uploaded, 1);
+    FEED(&m.f, Qf("{'t':'msg.ack','cid':'%s','conv':'%s','id':'m-1','seq':'1'}", cid, conv));
+    ev = EXPECT_EVENT_STATE(&m.f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
+    parley_event_free(ev);
+    m_free(&m);
+}
+
+static void test_upload_three_nacks_fail(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    m_open(&m, NULL, 0);
+    queue_file(&m, conv, cid);
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 3; i++)
+            expect_chunk(&m, i);
+        FEED(&m.f, Qf("{'t':'att.nack','cid':'%s','i':0,'reason':'sha256'}", cid));
+    }
+    for (int i = 0; i < 3; i++)
+        expect_chunk(&m, i);
+    FEED(&m.f, Qf("{'t':'att.nack','cid':'%s','i':0,'reason':'sha256'}", cid));
+    EXPECT_NO_FRAME(&m.f);
+    int failed = 0, att_failed = 0;
+    parley_event *ev;
+    while ((ev = next_event(&m.f))) {
+        failed += parley_event_type(ev) == PARLEY_EV_MESSAGE_STATUS &&
+                  parley_event_state(ev) == PARLEY_MSG_FAILED;
+        att_failed += parley_event_type(ev) == PARLEY_EV_ATTACHMENT &&
+                      parley_event_state(ev) == PARLEY_ATT_FAILED &&
+                      parley_event_error_code(ev) == PARLEY_ERR_REJECTED;
+        parley_event_free(ev);
+    }
+    CHECK_INT(failed, 1);
+    CHECK_INT(att_failed, 1);
+    CHECK_INT((int)pl_sess_outbox_count(m.f.s), 0);
+    m_free(&m);
+}
+
+/* A dropped connection: the next att.begin is answered with the server's
+ * next chunk, and the upload goes on from there, not from 0. */
+static void test_upload_resume_after_drop(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    m_open(&m, NULL, 0);
+    queue_file(&m, conv, cid);
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    for (int i = 0; i < 3; i++)
+        expect_chunk(&m, i);
+    FEED(&m.f, Qf("{'t':'att.ack','cid':'%s','next':2}", cid));
+    fx_drop(&m.f);
+    fx_connect(&m.f);
+    cJSON *j;
+    while ((j = take_frame(&m.f)) && strcmp(sp_jstr(j, "t"), "att.begin") != 0)
+        cJSON_Delete(j);
+    REQUIRE(j != NULL);
+    cJSON_Delete(j);
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':2}", cid));
+    expect_chunk(&m, 2);
+    EXPECT_NO_FRAME(&m.f);
+    m_free(&m);
+}
+
+/* The server's copy failed its hash: sent again from 0 while the file is
+ * the same; a file changed meanwhile fails the message. */
+static void test_upload_whole_mismatch(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    m_open(&m, NULL, 0);
+    queue_file(&m, conv, cid);
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    for (int i = 0; i < 3; i++)
+        expect_chunk(&m, i);
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0,'reason':'sha256'}", cid));
+    for (int i = 0; i < 3; i++)
+        expect_chunk(&m, i);
+    m.file.data[5] ^= 0xff; /* the host rewrote the file */
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0,'reason':'sha256'}", cid));
+    EXPECT_NO_FRAME(&m.f);
+    int io = 0;
+    parley_event *ev;
+    while ((ev = next_event(&m.f))) {
+        io += parley_event_type(ev) == PARLEY_EV_ATTACHMENT &&
+              parley_event_state(ev) == PARLEY_ATT_FAILED &&
+              parley_event_error_code(ev) == PARLEY_ERR_IO;
+        parley_event_free(ev);
+    }
+    CHECK_INT(io, 1);
+    m_free(&m);
+}
+
+/* The cap a welcome announced holds at the call. */
+static void test_upload_cap_and_bad_input(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    m_open(&m, NULL, 0);
+    CHECK_INT(pl_sess_conv_start(m.f.s, NULL, conv), PARLEY_OK);
+    pl_sess_go_online(m.f.s, m.f.now);
+    pl_sess_on_connecting(m.f.s, m.f.now);
+    pl_sess_on_open(m.f.s, m.f.now);
+    cJSON_Delete(EXPECT_FRAME(&m.f, "hello"));
+    FEED(&m.f, Q("{'t':'welcome','session':'s-1','limits':{'max_attachment':1000}}"));
+    drain_events(&m.f);
+    CHECK(pl_uploads_max(m.up) == 1000);
+    unsigned char bytes[1001] = {1};
+    pl_upload_src src = {NULL, bytes, sizeof bytes, "big.bin", "application/octet-stream", ""};
+    CHECK_INT(pl_uploads_send(m.up, conv, &src, cid), PARLEY_ERR_TOO_LONG);
+    src.len = 1000;
+    CHECK_INT(pl_uploads_send(m.up, conv, &src, cid), PARLEY_OK);
+    src.name = "a\\b";
+    CHECK_INT(pl_uploads_send(m.up, conv, &src, cid), PARLEY_ERR_INVALID_ARG);
+    src.name = "ok.bin";
+    src.type = "text";
+    CHECK_INT(pl_uploads_send(m.up, conv, &src, cid), PARLEY_ERR_INVALID_ARG);
+    src.type = "text/plain";
+    CHECK_INT(pl_uploads_send(m.up, "c-nope", &src, cid), PARLEY_ERR_NOT_FOUND);
+    pl_upload_src missing = {"/no/such", NULL, 0, "x.txt", "text/plain", ""};
+    CHECK_INT(pl_uploads_send(m.up, conv, &missing, cid), PARLEY_ERR_NOT_FOUND);
+    m_free(&m);
+}
+
+/* ---- downloads ---------------------------------------------------------------- */
+
+static const char *att_data(const char *req, int i, const unsigned char *file, size_t size,
+                            const char *chunk_sha)
+{
+    static unsigned char b64[CHUNK * 2];
+    size_t off = (size_t)i * CHUNK, n = size - off < CHUNK ? size - off : CHUNK, blen = 0;
+    char whole[65];
+    mbedtls_base64_encode(b64, sizeof b64, &blen, file + off, n);
+    hex_sha256(file, size, whole);
+    return Qf("{'t':'att.data','req':'%s','id':'f-1','i':%d,'size':%zu,'file_sha256':'%s',"
+              "'data':'%s','sha256':'%s'}",
+              req, i, size, whole, (const char *)b64, chunk_sha);
+}
+
+static void test_download_corrupt_chunk(void)
+{
+    mfx m = {0};
+    m_open(&m, NULL, 0);
+    fx_online(&m.f);
+    unsigned char file[CHUNK + 50];
+    for (size_t i = 0; i < sizeof file; i++)
+        file[i] = (unsigned char)(i * 7);
+    char req[PARLEY_ID_SIZE], good0[65], good1[65];
+    hex_sha256(file, CHUNK, good0);
+    hex_sha256(file + CHUNK, 50, good1);
+    CHECK_INT(pl_downloads_fetch(m.down, "f-1", NULL, req), PARLEY_OK);
+    cJSON *get = EXPECT_FRAME(&m.f, "att.get");
+    CHECK_STR(sp_jstr(get, "id"), "f-1");
+    cJSON_Delete(get);
+    /* Chunk 0 with the hash of other bytes: asked for again. */
+    FEED(&m.f, att_data(req, 0, file, sizeof file, good1));
+    get = EXPECT_FRAME(&m.f, "att.get");
+    CHECK(cJSON_IsNumber(sp_jget(get, "from")) && sp_jget(get, "from")->valueint == 0);
+    cJSON_Delete(get);
+    int data_events = 0;
+    parley_event *ev;
+    while ((ev = next_event(&m.f))) {
+        data_events += parley_event_state(ev) == PARLEY_ATT_DATA;
+        parley_event_free(ev);
+    }
+    CHECK_INT(data_events, 0);
+    FEED(&m.f, att_data(req, 0, file, sizeof file, good0));
+    FEED(&m.f, att_data(req, 1, file, sizeof file, good1));
+    unsigned char got[sizeof file];
+    size_t have = 0;
+    int done = 0;
+    char chunk[PARLEY_ATTACHMENT_CHUNK_SIZE];
+    while ((ev = next_event(&m.f))) {
+        if (parley_event_state(ev) == PARLEY_ATT_DATA) {
+            int n = parley_event_attachment_chunk(ev, chunk, sizeof chunk);
+            CHECK(n > 0 && have + (size_t)n <= sizeof got);
+            if (n > 0 && have + (size_t)n <= sizeof got)
+                memcpy(got + have, chunk, (size_t)n);
+            have += n > 0 ? (size_t)n : 0;
+        }
+        done += parley_event_state(ev) == PARLEY_ATT_DOWNLOADED;
+        parley_event_free(ev);
+    }
+    CHECK_INT(done, 1);
+    CHECK(have == sizeof file && memcmp(got, file, sizeof file) == 0);
+    CHECK_INT(parley_event_attachment_chunk(NULL, chunk, sizeof chunk), PARLEY_ERR_INVALID_ARG);
+    m_free(&m);
+}
+
+/* ---- push ---------------------------------------------------------------------- */
+
+static void test_push_token_frames(void)
+{
+    sp_memio mem = {0};
+    pl_journal *j = sp_open_mem_journal(&mem);
+    REQUIRE(j != NULL);
+    mfx m = {0};
+    m_open(&m, j, 0);
+    CHECK_INT(pl_push_set_token(m.push, "fcm", "tok 1"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_push_set_token(m.push, "", "tok-1"), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_push_set_token(m.push, "fcm", NULL), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_push_set_token(m.push, "fcm", "tok-1"), PARLEY_OK); /* offline: journaled */
+    m_close(&m);
+    fx_close(&m.f);
+    REQUIRE(fx_open(&m.f));
+    pl_uploads_config uc = {j, NULL, {&m.file, m_size, m_read_at, m_write_at, m_rename, m_remove}};
+    m.hist = pl_history_new(&m.f.a, m.f.s, j, 0, wall, NULL);
+    m.up = pl_uploads_new(&m.f.a, m.f.s, &uc, NULL);
+    m.down = pl_downloads_new(&m.f.a, m.f.s, &uc.files, NULL);
+    m.push = pl_push_new(&m.f.a, m.f.s, j, NULL);
+    REQUIRE(m.push != NULL);
+    fx_connect(&m.f); /* after a restart: registered at the welcome */
+    cJSON *f, *reg = NULL;
+    while ((f = take_frame(&m.f))) {
+        if (strcmp(sp_jstr(f, "t"), "push.register") == 0 && !reg)
+            reg = f;
+        else
+            cJSON_Delete(f);
+    }
+    REQUIRE(reg != NULL);
+    CHECK_STR(sp_jstr(reg, "platform"), "fcm");
+    CHECK_STR(sp_jstr(reg, "token"), "tok-1");
+    cJSON_Delete(reg);
+    /* A new token: the old one is unregistered, the new one registered. */
+    CHECK_INT(pl_push_set_token(m.push, "apns", "tok-2"), PARLEY_OK);
+    int unreg = 0, reg2 = 0;
+    while ((f = take_frame(&m.f))) {
+        unreg += strcmp(sp_jstr(f, "t"), "push.unregister") == 0 &&
+                 strcmp(sp_jstr(f, "token"), "tok-1") == 0;
+        reg2 += strcmp(sp_jstr(f, "t"), "push.register") == 0 &&
+                strcmp(sp_jstr(f, "token"), "tok-2") == 0;
+        cJSON_Delete(f);
+    }
+    CHECK_INT(unreg, 1);
+    CHECK_INT(reg2, 1);
+    /* Removed: unregistered, nothing registered at the next welcome. */
+    CHECK_INT(pl_push_set_token(m.push, NULL, NULL), PARLEY_OK);
+    f = EXPECT_FRAME(&m.f, "push.unregister");
+    CHECK_STR(sp_jstr(f, "token"), "tok-2");
+    cJSON_Delete(f);
+    fx_drop(&m.f);
+    fx_connect(&m.f);
+    int any = 0;
+    while ((f = take_frame(&m.f))) {
+        any += strncmp(sp_jstr(f, "t"), "push.", 5) == 0;
+        cJSON_Delete(f);
+    }
+    CHECK_INT(any, 0);
+    /* A push payload names a conversation: it becomes a member. */
+    CHECK_INT(pl_push_handle(m.push, "{\"conv\":\"c-from-push\",\"seq\":\"7\"}", m.f.now),
+              PARLEY_OK);
+    CHECK(pl_sess_conv_known(m.f.s, "c-from-push"));
+    CHECK_INT(pl_push_handle(m.push, "[1]", m.f.now), PARLEY_ERR_INVALID_ARG);
+    CHECK_INT(pl_push_handle(m.push, "{\"aps\":{}}", m.f.now), PARLEY_ERR_NOT_FOUND);
+    m_free(&m);
+    pl_journal_close(j);
+    tl_memfs_free(&mem.fs);
+}
+
+/* ---- local history --------------------------------------------------------------- */
+
+static void test_history_bound(void)
+{
+    mfx m = {0};
+    m_open(&m, NULL, 3);
+    fx_online(&m.f);
+    CHECK(pl_history_enabled(m.hist));
+    for (int seq = 1; seq <= 5; seq++)
+        FEED(&m.f, Qf("{'t':'msg','conv':'c-h','id':'m-%d','seq':'%d','author':{'kind':'agent'},"
+                      "'text':'line %d','ts':1}",
+                      seq, seq, seq));
+    drain_events(&m.f);
+    CHECK_INT(pl_history_answer(m.hist, "c-h", 0, 50, "r-1"), PARLEY_OK);
+    parley_event *ev = EXPECT_EVENT(&m.f, PARLEY_EV_HISTORY);
+    CHECK_INT(parley_event_from_device(ev), 1);
+    CHECK_INT(parley_event_item_count(ev), 3);
+    CHECK_STR(parley_event_text(parley_event_item(ev, 0)), "line 3");
+    CHECK_STR(parley_event_text(parley_event_item(ev, 2)), "line 5");
+    CHECK_STR(parley_event_request_id(ev), "r-1");
+    parley_event_free(ev);
+    m_free(&m);
+}
+
+int main(void)
+{
+    RUN(test_upload_nack_resend_done);
+    RUN(test_upload_three_nacks_fail);
+    RUN(test_upload_resume_after_drop);
+    RUN(test_upload_whole_mismatch);
+    RUN(test_upload_cap_and_bad_input);
+    RUN(test_download_corrupt_chunk);
+    RUN(test_push_token_frames);
+    RUN(test_history_bound);
+    return tl_finish();
+}
