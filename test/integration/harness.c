@@ -655,7 +655,7 @@ int h_client_open(h_client *c, const h_server *s, const char *ca, const char *us
 int h_client_open_opts(h_client *c, const h_server *s, const char *ca, const char *user,
                        const char *data_dir, const h_client_opts *o)
 {
-    return client_open(c, s, ca, user, data_dir, NULL, o);
+    return client_open(c, s, ca, user, data_dir, o ? o->key : NULL, o);
 }
 
 int h_client_open_encrypted(h_client *c, const h_server *s, const char *ca, const char *data_dir,

@@ -214,10 +214,12 @@ int h_client_open(h_client *c, const h_server *s, const char *ca, const char *us
                   const char *data_dir);
 /* What a client may do differently: connect to `port` (a proxy in front
  * of the server; 0: the server's own), keep `local_history` messages per
- * conversation (0: none). */
+ * conversation (0: none), encrypt its journal with `key` (32 bytes; NULL:
+ * none). */
 typedef struct h_client_opts {
     int port;
     uint32_t local_history;
+    const unsigned char *key;
 } h_client_opts;
 int h_client_open_opts(h_client *c, const h_server *s, const char *ca, const char *user,
                        const char *data_dir, const h_client_opts *o);

@@ -18,6 +18,7 @@
  *    a push payload makes a conversation usable at once. */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -747,12 +748,39 @@ static void test_push_preview_off(void)
 
 /* ---- local history and unread counts ------------------------------------------- */
 
+/* How many files directly in `dir` hold `text` as it is. */
+static int files_holding(const char *dir, const char *text)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    size_t n = strlen(text);
+    while (d && (e = readdir(d))) {
+        char path[H_PATH * 2], *bytes = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (f && fseek(f, 0, SEEK_END) == 0 && (len = (size_t)ftell(f)) > 0 &&
+            fseek(f, 0, SEEK_SET) == 0 && (bytes = malloc(len)) && fread(bytes, 1, len, f) == len)
+            found += memmem(bytes, len, text, n) != NULL;
+        free(bytes);
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* The history is kept in the journal, encrypted like it: neither side of
+ * the conversation is readable in the data dir. */
 static void test_offline_history_and_unread(void)
 {
+    static const unsigned char key[32] = "history-key-0123456789abcdefghi";
     char data[H_PATH], conv[PARLEY_ID_SIZE];
     sub_path(data, sizeof data, "history-device");
     h_client c;
-    h_client_opts o = {.local_history = 20};
+    h_client_opts o = {.local_history = 20, .key = key};
     H_REQUIRE(h_client_open_opts(&c, &g_srv, g_srv.ca, "history-user", data, &o) == 0);
     start_conv(&c, "history please", conv);
     agent_reply(conv, "an agent reply to keep");
@@ -766,6 +794,8 @@ static void test_offline_history_and_unread(void)
     CHECK_INT(parley_unread_count(c.pc, conv, &unread), PARLEY_OK);
     CHECK(unread >= 2); /* the bot's greeting and the agent's reply */
     h_client_close(&c);
+    CHECK_INT(files_holding(data, "an agent reply to keep"), 0);
+    CHECK_INT(files_holding(data, "history please"), 0);
 
     CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
     H_REQUIRE(h_client_open_opts(&c, &g_srv, g_srv.ca, "history-user", data, &o) == 0);
