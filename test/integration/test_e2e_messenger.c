@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -748,21 +749,23 @@ static void test_push_preview_off(void)
 
 /* ---- local history and unread counts ------------------------------------------- */
 
-/* How many files directly in `dir` hold `text` as it is. */
+/* How many regular files directly in `dir` hold `text` as it is. */
 static int files_holding(const char *dir, const char *text)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
     int found = 0;
-    size_t n = strlen(text);
     while (d && (e = readdir(d))) {
-        char path[H_PATH * 2], *bytes = NULL;
-        size_t len = 0;
+        char path[H_PATH * 2];
+        struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (f && fseek(f, 0, SEEK_END) == 0 && (len = (size_t)ftell(f)) > 0 &&
-            fseek(f, 0, SEEK_SET) == 0 && (bytes = malloc(len)) && fread(bytes, 1, len, f) == len)
-            found += memmem(bytes, len, text, n) != NULL;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+            continue;
+        size_t len = (size_t)st.st_size;
+        char *bytes = malloc(len);
+        FILE *f = bytes ? fopen(path, "rb") : NULL;
+        if (f && fread(bytes, 1, len, f) == len)
+            found += memmem(bytes, len, text, strlen(text)) != NULL;
         free(bytes);
         if (f)
             fclose(f);
