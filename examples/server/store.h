@@ -614,7 +614,9 @@ int store_sla_due_each(store *s, int64_t now, store_sla_cb cb, void *ud);
 int store_sla_conv_each(store *s, const char *conv, store_sla_cb cb, void *ud);
 /* Clocks met or breached in [since, until). */
 int store_sla_window_each(store *s, int64_t since, int64_t until, store_sla_cb cb, void *ud);
-/* Records the warning (breached 0) or the breach of a clock at `now`. */
+/* Records the warning (breached 0) or the breach of a clock at `now`: 1,
+ * or 0 when it was recorded already (by another server sharing the
+ * database: that one tells), -1. */
 int store_sla_mark(store *s, const store_sla *c, int breached, int64_t now);
 
 /* A user as the single customer view shows them. */

@@ -4,7 +4,8 @@
  * its rows; servers starting at once against an empty database migrate it
  * once; servers sharing a database allocate a conversation's sequence
  * numbers without gaps or repeats; a deadlock between two servers' groups
- * rolls one group back whole and reports it, and both stores go on; a wipe
+ * rolls one group back whole and reports it, and both stores go on; an
+ * SLA clock's warning and breach are recorded by one server only; a wipe
  * empties everything and restarts the ids. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,26 @@ static void test_deadlock_loses_one_group(void)
     store_close(a);
 }
 
+/* Every server sharing the database sees a clock due; one records (and
+ * tells) its warning and its breach. */
+static void test_sla_marked_once(void)
+{
+    char url[320];
+    store *a, *b;
+    store_sla c = {"c-1", "first_response", 100, 200, 150, "normal", 0, 0, 0, 0};
+
+    REQUIRE_INT(fresh_db("sla", url, sizeof url), 0);
+    REQUIRE_INT(store_open(url, 0, &a), 0);
+    REQUIRE_INT(store_open(url, 0, &b), 0);
+    CHECK_INT(store_sla_put(a, "c-1", "first_response", &c), 0);
+    CHECK_INT(store_sla_mark(a, &c, 0, 160), 1);
+    CHECK_INT(store_sla_mark(b, &c, 0, 161), 0);
+    CHECK_INT(store_sla_mark(b, &c, 1, 210), 1);
+    CHECK_INT(store_sla_mark(a, &c, 1, 211), 0);
+    store_close(b);
+    store_close(a);
+}
+
 static void test_wipe(void)
 {
     char url[320];
@@ -300,6 +321,7 @@ int main(void)
     RUN(test_concurrent_start);
     RUN(test_shared_sequence);
     RUN(test_deadlock_loses_one_group);
+    RUN(test_sla_marked_once);
     RUN(test_wipe);
     return tl_finish();
 }
