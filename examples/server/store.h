@@ -148,8 +148,11 @@ int store_msg_by_cid(store *s, const char *conv, const char *cid, store_msg *out
 /* Assigns m->seq (next in the conversation) and m->id, and stores the
  * message. Inside a transaction. */
 int store_msg_insert(store *s, store_msg *m);
-/* Messages of `conv` with seq > after, in seq order. */
-int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, void *ud);
+/* Messages of `conv` with seq > after, in seq order, at most `limit` of
+ * them (0: all). A caller that reads a page at a time says how many it
+ * can take: PostgreSQL hands the whole answer over at once. */
+int store_msg_each(store *s, const char *conv, int64_t after, int64_t limit, store_msg_cb cb,
+                   void *ud);
 /* At most `limit` messages of `conv` with seq < before, newest first (no
  * cid, context or postback). */
 int store_msg_page(store *s, const char *conv, int64_t before, int64_t limit, store_msg_cb cb,
