@@ -16,6 +16,7 @@
 
 typedef struct pg_db {
     PGconn *conn;
+    const char *settings; /* what each connection is set to first */
     char err[512];
     int64_t changes;
     unsigned names;    /* the cached statements named so far */
@@ -63,7 +64,7 @@ static void revive(pg_db *db)
     PQreset(db->conn);
     db->sessions++;
     if (PQstatus(db->conn) == CONNECTION_OK)
-        PQclear(PQexec(db->conn, "SET client_min_messages = warning; SET lock_timeout = '5s'"));
+        PQclear(PQexec(db->conn, db->settings));
 }
 
 /* 0 when the result is a success, else -1 with the reason kept. Counts
@@ -308,7 +309,8 @@ int sq_pg_open(store *s, const char *url, int durable)
         return -1;
     }
     PQsetNoticeProcessor(db->conn, quiet, NULL);
-    if (sq_script(s, "SET client_min_messages = warning; SET lock_timeout = '5s'"))
-        return -1;
-    return durable ? 0 : sq_script(s, "SET synchronous_commit = off");
+    db->settings = durable ? "SET client_min_messages = warning; SET lock_timeout = '5s'"
+                           : "SET client_min_messages = warning; SET lock_timeout = '5s';"
+                             " SET synchronous_commit = off";
+    return sq_script(s, db->settings);
 }

@@ -5,7 +5,8 @@
  * once; servers sharing a database allocate a conversation's sequence
  * numbers without gaps or repeats; a deadlock between two servers' groups
  * rolls one group back whole and reports it, and both stores go on; an
- * SLA clock's warning and breach are recorded by one server only; a wipe
+ * SLA clock's warning and breach are recorded by one server only; a
+ * connection cut mid-group loses that group only; a wipe
  * empties everything and restarts the ids. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,6 +295,40 @@ static void test_sla_marked_once(void)
     store_close(a);
 }
 
+/* The server's connection is cut in the middle of a group (a restart of
+ * PostgreSQL, a failover): the group is lost and says so, and the store
+ * connects again for what comes next. */
+static void test_connection_lost(void)
+{
+    char url[320], sql[64];
+    store *s, *admin;
+    store_msg m;
+    sq_stmt *st;
+    int rc;
+
+    REQUIRE_INT(fresh_db("cut", url, sizeof url), 0);
+    REQUIRE_INT(store_open(url, 0, &s), 0);
+    REQUIRE_INT(store_open(url, 0, &admin), 0);
+    CHECK_INT(store_user_seen(s, "u-1", "id", "app", 1), 0);
+    CHECK_INT(store_conv_create(s, "c-1", "u-1", NULL, NULL, NULL, 2), 0);
+    st = sq_row(s, &rc, "SELECT pg_backend_pid()", "");
+    REQUIRE_INT(rc, 1);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)sq_i64(st, 0));
+    sq_done(st);
+    store_grouping(s, on_open, NULL);
+    CHECK_INT(insert_msg(s, "c-1", "lost", &m), 0);
+    CHECK_INT(sq_script(admin, sql), 0);
+    CHECK_INT(insert_msg(s, "c-1", "fails", &m), -1);
+    CHECK_INT(store_group_commit(s), -1);
+    /* Connected again: the next group commits, numbered after the lost. */
+    CHECK_INT(insert_msg(s, "c-1", "kept", &m), 0);
+    CHECK_INT(m.seq, 1);
+    CHECK_INT(store_group_commit(s), 0);
+    CHECK_INT(store_conv_owned(admin, "u-1", "c-1"), 1);
+    store_close(admin);
+    store_close(s);
+}
+
 static void test_wipe(void)
 {
     char url[320];
@@ -326,6 +361,7 @@ int main(void)
     RUN(test_shared_sequence);
     RUN(test_deadlock_loses_one_group);
     RUN(test_sla_marked_once);
+    RUN(test_connection_lost);
     RUN(test_wipe);
     return tl_finish();
 }
