@@ -399,7 +399,8 @@ static int pg_fresh(const pg *p, int n, char *out, size_t cap)
 {
     char cmd[600];
     snprintf(cmd, sizeof cmd,
-             "psql -qAt %s/parley -c 'DROP DATABASE IF EXISTS bench_%d' -c 'CREATE DATABASE "
+             "psql -qAt %s/parley -c 'SET client_min_messages = warning'"
+             " -c 'DROP DATABASE IF EXISTS bench_%d' -c 'CREATE DATABASE "
              "bench_%d'",
              p->url, n, n);
     snprintf(out, cap, "%s/bench_%d", p->url, n);
