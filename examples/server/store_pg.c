@@ -296,13 +296,17 @@ static void quiet(void *ud, const char *message)
  * stalling this server's loop. */
 int sq_pg_open(store *s, const char *url, int durable)
 {
+    /* A connection (or a reconnection, which the loop waits for) gives up
+     * after 5 s unless the URL says otherwise: it comes later and wins. */
+    const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *const values[] = {"5", url, NULL};
     pg_db *db = calloc(1, sizeof *db);
 
     s->drv = &sq_pg_driver;
     if (!db)
         return -1;
     s->db = db;
-    db->conn = PQconnectdb(url);
+    db->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         keep_error(db, NULL);
         fprintf(stderr, "parley-server: db: cannot connect to PostgreSQL: %s\n", db->err);
