@@ -347,15 +347,20 @@ static int check_tree(pl_json_dec *d, const cJSON *node)
     return dup ? pl_json_bad(d, "duplicate key") : PARLEY_OK;
 }
 
-int pl_json_parse(pl_json_dec *d, const char *buf, size_t len, cJSON **out)
+int pl_json_check(pl_json_dec *d, const char *buf, size_t len, const char **doc_end)
 {
-    *out = NULL;
     if (!pl_utf8_valid(buf, len))
         return pl_json_bad(d, "invalid UTF-8");
     jscan s;
-    const char *doc_end;
-    if (!scan_document(&s, buf, len, &doc_end))
+    if (!scan_document(&s, buf, len, doc_end))
         return pl_json_bad(d, "%s", s.why);
+    return PARLEY_OK;
+}
+
+int pl_json_parse_checked(pl_json_dec *d, const char *buf, size_t len, const char *doc_end,
+                          cJSON **out)
+{
+    *out = NULL;
     /* Never cJSON_GetErrorPtr(): it reads a process-global. The scan has
      * proven the text well-formed, so a NULL here is cJSON out of memory. */
     const char *end = NULL;
@@ -371,35 +376,239 @@ int pl_json_parse(pl_json_dec *d, const char *buf, size_t len, cJSON **out)
     return PARLEY_OK;
 }
 
+int pl_json_parse(pl_json_dec *d, const char *buf, size_t len, cJSON **out)
+{
+    const char *doc_end;
+    *out = NULL;
+    int rc = pl_json_check(d, buf, len, &doc_end);
+    return rc ? rc : pl_json_parse_checked(d, buf, len, doc_end, out);
+}
+
+/* ==== flat objects ==========================================================
+ * Most frames are one object of strings and numbers; read straight from the
+ * checked text they cost no tree and no allocation per member. Everything
+ * here runs on text pl_json_check accepted, so it only has to find where
+ * things end, never whether they are well-formed. */
+
+static const char *flat_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p at an opening quote; returns the closing one. */
+static const char *flat_string_end(const char *p, const char *end, int *escaped)
+{
+    for (p++; p < end && *p != '"'; p++)
+        if (*p == '\\') {
+            *escaped = 1;
+            p++;
+        }
+    return p;
+}
+
+/* p at '{' or '['; returns what follows the matching close. */
+static const char *flat_skip_container(const char *p, const char *end)
+{
+    int depth = 0, escaped = 0;
+    for (; p < end; p++) {
+        if (*p == '"')
+            p = flat_string_end(p, end, &escaped);
+        else if (*p == '{' || *p == '[')
+            depth++;
+        else if ((*p == '}' || *p == ']') && --depth == 0)
+            return p + 1;
+    }
+    return end;
+}
+
+/* One member's value at p; returns what follows it, NULL when not flat. */
+static const char *flat_value(const char *p, const char *end, pl_json_flat_member *m)
+{
+    int escaped = 0;
+    m->escaped = 0;
+    if (*p == '"') {
+        const char *q = flat_string_end(p, end, &escaped);
+        m->kind = 's';
+        m->val = p + 1;
+        m->val_len = (size_t)(q - p - 1);
+        m->escaped = escaped;
+        return q + 1;
+    }
+    if (*p == '{') {
+        const char *q = flat_skip_container(p, end);
+        m->kind = '{';
+        m->val = p;
+        m->val_len = (size_t)(q - p);
+        return q;
+    }
+    if (*p != '-' && (*p < '0' || *p > '9'))
+        return NULL; /* an array, true, false or null */
+    const char *q = p;
+    while (q < end && (*q == '-' || *q == '+' || *q == '.' || *q == 'e' || *q == 'E' ||
+                       (*q >= '0' && *q <= '9')))
+        q++;
+    m->kind = 'n';
+    m->val = p;
+    m->val_len = (size_t)(q - p);
+    return q;
+}
+
+int pl_json_flat(const char *obj, size_t len, pl_json_flat_member *m, int max)
+{
+    const char *end = obj + len, *p = flat_ws(obj, end);
+    if (p >= end || *p != '{')
+        return -1;
+    p = flat_ws(p + 1, end);
+    int n = 0;
+    while (p < end && *p == '"') {
+        int escaped = 0;
+        const char *q = flat_string_end(p, end, &escaped);
+        if (n == max || escaped)
+            return -1;
+        m[n].key = p + 1;
+        m[n].key_len = (size_t)(q - p - 1);
+        p = flat_ws(flat_ws(q + 1, end) + 1, end); /* past the colon */
+        if (p >= end || !(p = flat_value(p, end, &m[n])))
+            return -1;
+        for (int i = 0; i < n; i++)
+            if (m[i].key_len == m[n].key_len && memcmp(m[i].key, m[n].key, m[n].key_len) == 0)
+                return -1; /* a duplicate: the full parse names the error */
+        n++;
+        p = flat_ws(p, end);
+        if (p < end && *p == ',')
+            p = flat_ws(p + 1, end);
+    }
+    return n;
+}
+
+int pl_json_flat_is(const pl_json_flat_member *m, const char *key)
+{
+    size_t n = strlen(key);
+    return m->key_len == n && memcmp(m->key, key, n) == 0;
+}
+
+static unsigned flat_hex4(const char *p)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++)
+        v = v << 4 | (unsigned)hex_val((unsigned char)p[i]);
+    return v;
+}
+
+static char *flat_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        *o++ = (char)cp;
+    } else if (cp < 0x800) {
+        *o++ = (char)(0xc0 | cp >> 6);
+        *o++ = (char)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        *o++ = (char)(0xe0 | cp >> 12);
+        *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+        *o++ = (char)(0x80 | (cp & 0x3f));
+    } else {
+        *o++ = (char)(0xf0 | cp >> 18);
+        *o++ = (char)(0x80 | (cp >> 12 & 0x3f));
+        *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+        *o++ = (char)(0x80 | (cp & 0x3f));
+    }
+    return o;
+}
+
+/* One escape at in (past the backslash); *in moves past it. The scan
+ * proved every \u escape complete and every surrogate paired. */
+static char *flat_unescape(char *o, const char **in)
+{
+    const char *p = *in;
+    const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
+    if (*p != 'u') {
+        *o++ = to[strchr(from, *p) - from];
+        *in = p + 1;
+        return o;
+    }
+    unsigned cp = flat_hex4(p + 1);
+    p += 5;
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (flat_hex4(p + 2) - 0xdc00);
+        p += 6;
+    }
+    *in = p;
+    return flat_utf8(o, cp);
+}
+
+char *pl_json_flat_str(const pl_json_flat_member *m, char **arena)
+{
+    char *start = *arena, *o = start;
+    if (!m->escaped) {
+        memcpy(o, m->val, m->val_len);
+        o += m->val_len;
+    } else {
+        const char *p = m->val, *end = m->val + m->val_len;
+        while (p < end) {
+            if (*p != '\\') {
+                *o++ = *p++;
+                continue;
+            }
+            p++;
+            o = flat_unescape(o, &p);
+        }
+    }
+    *o++ = '\0';
+    *arena = o;
+    return start;
+}
+
 const cJSON *pl_json_member(const cJSON *obj, const char *key)
 {
     return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
-static int copy_string(pl_json_dec *d, const cJSON *v, char **dst)
-{
-    *dst = pl_strdup(d->a, v->valuestring);
-    return *dst ? PARLEY_OK : PARLEY_ERR_NOMEM;
-}
-
-int pl_json_get_string(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst)
+int pl_json_ref_string(pl_json_dec *d, const cJSON *obj, const char *key, int required,
+                       const char **dst)
 {
     const cJSON *v = pl_json_member(obj, key);
     if (!v)
         return required ? pl_json_bad_member(d, key) : PARLEY_OK;
     if (!cJSON_IsString(v))
         return pl_json_bad_member(d, key);
-    return copy_string(d, v, dst);
+    *dst = v->valuestring;
+    return PARLEY_OK;
+}
+
+int pl_json_ref_id(pl_json_dec *d, const cJSON *obj, const char *key, int required,
+                   const char **dst)
+{
+    const char *v = NULL;
+    int rc = pl_json_ref_string(d, obj, key, required, &v);
+    if (rc == PARLEY_OK && v && !pl_id_valid(v, PL_MAX_ID))
+        return pl_json_bad_member(d, key);
+    if (v)
+        *dst = v;
+    return rc;
+}
+
+static int copy_ref(pl_json_dec *d, int rc, const char *v, char **dst)
+{
+    if (rc != PARLEY_OK || !v)
+        return rc;
+    *dst = pl_strdup(d->a, v);
+    return *dst ? PARLEY_OK : PARLEY_ERR_NOMEM;
+}
+
+int pl_json_get_string(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst)
+{
+    const char *v = NULL;
+    int rc = pl_json_ref_string(d, obj, key, required, &v);
+    return copy_ref(d, rc, v, dst);
 }
 
 int pl_json_get_id(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst)
 {
-    const cJSON *v = pl_json_member(obj, key);
-    if (!v)
-        return required ? pl_json_bad_member(d, key) : PARLEY_OK;
-    if (!cJSON_IsString(v) || !pl_id_valid(v->valuestring, PL_MAX_ID))
-        return pl_json_bad_member(d, key);
-    return copy_string(d, v, dst);
+    const char *v = NULL;
+    int rc = pl_json_ref_id(d, obj, key, required, &v);
+    return copy_ref(d, rc, v, dst);
 }
 
 /* Parsed by hand: going through a double would round above 2^53. */

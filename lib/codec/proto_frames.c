@@ -24,9 +24,9 @@ static int decode_welcome(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     const cJSON *limits = NULL;
     int64_t max_frame = 0, max_text = 0, max_attachment = 0;
-    int rc = pl_json_get_id(d, root, "session", 1, &f->session);
+    int rc = pl_json_ref_id(d, root, "session", 1, &f->session);
     if (!rc)
-        rc = pl_json_get_id(d, root, "anon_secret", 0, &f->anon_secret);
+        rc = pl_json_ref_id(d, root, "anon_secret", 0, &f->anon_secret);
     if (!rc)
         rc = pl_json_get_object(d, root, "limits", 0, &limits);
     if (rc || !limits)
@@ -46,15 +46,15 @@ static int decode_welcome(pl_json_dec *d, const cJSON *root, pl_frame *f)
 
 static int decode_conv_ack(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = pl_json_get_id(d, root, "cid", 1, &f->cid);
-    return rc ? rc : pl_json_get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_ref_id(d, root, "cid", 1, &f->cid);
+    return rc ? rc : pl_json_ref_id(d, root, "conv", 1, &f->conv);
 }
 
 static int decode_msg_ack(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     int rc = decode_conv_ack(d, root, f);
     if (!rc)
-        rc = pl_json_get_id(d, root, "id", 1, &f->id);
+        rc = pl_json_ref_id(d, root, "id", 1, &f->id);
     return rc ? rc : pl_json_get_seq(d, root, &f->seq);
 }
 
@@ -70,22 +70,22 @@ static int decode_author(pl_json_dec *d, const cJSON *root, pl_frame *f)
     rc = pl_json_get_enum(d, author, "kind", kinds, sizeof kinds / sizeof *kinds, &kind);
     f->author_kind = (pl_author_kind)kind;
     if (!rc)
-        rc = pl_json_get_string(d, author, "name", 0, &f->author_name);
+        rc = pl_json_ref_string(d, author, "name", 0, &f->author_name);
     d->where = "";
     return rc;
 }
 
 static int decode_msg(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = pl_json_get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_ref_id(d, root, "conv", 1, &f->conv);
     if (!rc)
-        rc = pl_json_get_id(d, root, "id", 1, &f->id);
+        rc = pl_json_ref_id(d, root, "id", 1, &f->id);
     if (!rc)
         rc = pl_json_get_seq(d, root, &f->seq);
     if (!rc)
         rc = decode_author(d, root, f);
     if (!rc)
-        rc = pl_json_get_string(d, root, "text", 1, &f->text);
+        rc = pl_json_ref_string(d, root, "text", 1, &f->text);
     return rc ? rc
               : pl_json_get_integral(d, root, "ts", -PL_JSON_TS_LIMIT, PL_JSON_TS_LIMIT, &f->ts);
 }
@@ -113,7 +113,7 @@ static int decode_conv_update(pl_json_dec *d, const cJSON *root, pl_frame *f)
     const cJSON *agent = NULL;
     int state = 0;
     decode_queue(root, f);
-    int rc = pl_json_get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_ref_id(d, root, "conv", 1, &f->conv);
     if (!rc)
         rc = pl_json_get_enum(d, root, "state", states, sizeof states / sizeof *states, &state);
     f->conv_state = (pl_conv_state)state;
@@ -122,24 +122,24 @@ static int decode_conv_update(pl_json_dec *d, const cJSON *root, pl_frame *f)
     if (rc || !agent)
         return rc;
     d->where = "agent.";
-    return pl_json_get_string(d, agent, "name", 0, &f->author_name);
+    return pl_json_ref_string(d, agent, "name", 0, &f->author_name);
 }
 
 static int decode_error(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = pl_json_get_string(d, root, "code", 1, &f->code);
+    int rc = pl_json_ref_string(d, root, "code", 1, &f->code);
     if (!rc && f->code[0] == '\0')
         rc = pl_json_bad_member(d, "code");
     if (!rc)
-        rc = pl_json_get_string(d, root, "message", 0, &f->message);
+        rc = pl_json_ref_string(d, root, "message", 0, &f->message);
     if (!rc)
-        rc = pl_json_get_id(d, root, "req", 0, &f->req);
-    return rc ? rc : pl_json_get_id(d, root, "cid", 0, &f->cid);
+        rc = pl_json_ref_id(d, root, "req", 0, &f->req);
+    return rc ? rc : pl_json_ref_id(d, root, "cid", 0, &f->cid);
 }
 
 static int decode_ack(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    return pl_json_get_id(d, root, "cid", 1, &f->cid);
+    return pl_json_ref_id(d, root, "cid", 1, &f->cid);
 }
 
 #define RECONNECT_MAX_MS 3600000
@@ -155,12 +155,12 @@ static int decode_goaway(pl_json_dec *d, const cJSON *root, pl_frame *f)
         double ms = v->valuedouble;
         f->reconnect_ms = ms >= RECONNECT_MAX_MS ? RECONNECT_MAX_MS : (uint32_t)ms;
     }
-    return pl_json_get_string(d, root, "reason", 0, &f->message);
+    return pl_json_ref_string(d, root, "reason", 0, &f->message);
 }
 
 static int decode_history_end(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = pl_json_get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_ref_id(d, root, "conv", 1, &f->conv);
     if (!rc)
         rc = get_last(d, root, &f->seq);
     if (rc)
@@ -210,6 +210,146 @@ static int decode_root(pl_json_dec *d, const cJSON *root, pl_frame *f)
     return PARLEY_OK;
 }
 
+/* ---- msg and msg.ack read in place ------------------------------------------ */
+
+/* The members these frames may have; any other (blocks, an attachment, a
+ * context...) is for the modules' readers, which need the tree. */
+static const char *const msg_keys[] = {"t", "conv", "id", "seq", "author", "text", "ts", NULL};
+static const char *const ack_keys[] = {"t", "cid", "id", "conv", "seq", NULL};
+
+#define FLAT_MAX 8
+
+static const pl_json_flat_member *flat_get(const pl_json_flat_member *m, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (pl_json_flat_is(&m[i], key))
+            return &m[i];
+    return NULL;
+}
+
+/* Every member named in keys and a string or a number no longer than the
+ * full parse allows; objects are checked by their reader. */
+static int flat_usual(const pl_json_flat_member *m, int n, const char *const *keys)
+{
+    for (int i = 0; i < n; i++) {
+        size_t k = 0;
+        while (keys[k] && !pl_json_flat_is(&m[i], keys[k]))
+            k++;
+        if (!keys[k] || (m[i].kind == 's' && m[i].val_len > PL_MAX_STRING))
+            return 0;
+    }
+    return 1;
+}
+
+static const char *flat_id(const pl_json_flat_member *m, char **arena)
+{
+    if (!m || m->kind != 's')
+        return NULL;
+    const char *v = pl_json_flat_str(m, arena);
+    return pl_id_valid(v, PL_MAX_ID) ? v : NULL;
+}
+
+static int flat_seq(const pl_json_flat_member *m, char **arena, uint64_t *seq)
+{
+    return m && m->kind == 's' && pl_json_parse_seq(pl_json_flat_str(m, arena), seq);
+}
+
+/* An integral ts without fraction or exponent, |ts| < 2^53 (the full
+ * parse reads the others). Absent: 0. */
+static int flat_ts(const pl_json_flat_member *m, int64_t *ts)
+{
+    if (!m)
+        return 1;
+    const char *p = m->val, *end = m->val + m->val_len;
+    int neg = *p == '-';
+    p += neg;
+    if (m->kind != 'n' || end - p > 16 || p == end)
+        return 0;
+    uint64_t v = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (v > 9007199254740991ull)
+        return 0;
+    *ts = neg ? -(int64_t)v : (int64_t)v;
+    return 1;
+}
+
+static int flat_author(const pl_json_flat_member *m, char **arena, pl_frame *f)
+{
+    static const char *const kinds[] = {"user", "bot", "agent", "system"};
+    pl_json_flat_member am[4];
+    int n = m && m->kind == '{' ? pl_json_flat(m->val, m->val_len, am, 4) : -1;
+    const pl_json_flat_member *kind = flat_get(am, n, "kind"), *name = flat_get(am, n, "name");
+    for (int i = 0; i < n; i++)
+        if (am[i].kind == '{' || am[i].key_len > PL_MAX_STRING ||
+            (am[i].kind == 's' && am[i].val_len > PL_MAX_STRING))
+            return 0;
+    if (!kind || kind->kind != 's' || (name && name->kind != 's'))
+        return 0;
+    const char *k = pl_json_flat_str(kind, arena);
+    for (int i = 0; i < 4; i++)
+        if (strcmp(k, kinds[i]) == 0)
+            f->author_kind = (pl_author_kind)(i + 1);
+    f->author_name = name ? pl_json_flat_str(name, arena) : NULL;
+    return f->author_kind != 0;
+}
+
+static int flat_fields(const pl_json_flat_member *m, int n, char **arena, pl_frame *f)
+{
+    f->conv = flat_id(flat_get(m, n, "conv"), arena);
+    f->id = flat_id(flat_get(m, n, "id"), arena);
+    if (!f->conv || !f->id || !flat_seq(flat_get(m, n, "seq"), arena, &f->seq))
+        return 0;
+    if (f->type == PL_FRAME_MSG_ACK)
+        return (f->cid = flat_id(flat_get(m, n, "cid"), arena)) != NULL;
+    const pl_json_flat_member *text = flat_get(m, n, "text");
+    if (!text || text->kind != 's' || !flat_author(flat_get(m, n, "author"), arena, f) ||
+        !flat_ts(flat_get(m, n, "ts"), &f->ts))
+        return 0;
+    f->text = pl_json_flat_str(text, arena);
+    return 1;
+}
+
+/* The two frames nearly every inbound message is, read from the checked
+ * text without building a tree: one allocation per frame instead of one
+ * per member. 1 when decoded; 0 when the frame is anything else or unusual
+ * in any way (the full parse then decides, with its reasons); NOMEM. */
+static int decode_flat(const pl_alloc *a, const char *buf, size_t len, pl_frame *f)
+{
+    pl_json_flat_member m[FLAT_MAX];
+    int n = pl_json_flat(buf, len, m, FLAT_MAX);
+    const pl_json_flat_member *t = flat_get(m, n, "t");
+    if (!t || t->kind != 's' || t->escaped)
+        return 0;
+    if (t->val_len == 3 && memcmp(t->val, "msg", 3) == 0)
+        f->type = PL_FRAME_MSG;
+    else if (t->val_len == 7 && memcmp(t->val, "msg.ack", 7) == 0)
+        f->type = PL_FRAME_MSG_ACK;
+    else
+        return 0;
+    if (!flat_usual(m, n, f->type == PL_FRAME_MSG ? msg_keys : ack_keys))
+        return 0;
+    /* The text itself (for readers that want the tree after all), then
+     * the decoded strings, which are never longer than the text. */
+    char *arena = pl_malloc(a, 2 * len + 2);
+    if (!arena)
+        return PARLEY_ERR_NOMEM;
+    memcpy(arena, buf, len);
+    arena[len] = '\0';
+    f->raw = arena;
+    f->raw_len = len;
+    f->arena = arena;
+    memcpy(f->type_name, t->val, t->val_len);
+    char *next = arena + len + 1;
+    if (flat_fields(m, n, &next, f))
+        return 1;
+    pl_proto_frame_clear(a, f);
+    return 0;
+}
+
 int pl_proto_decode(const pl_alloc *a, const char *buf, size_t len, pl_frame *out, char *err,
                     size_t err_size)
 {
@@ -224,8 +364,14 @@ int pl_proto_decode(const pl_alloc *a, const char *buf, size_t len, pl_frame *ou
             return pl_json_bad(&d, "no buffer");
         buf = "";
     }
+    const char *doc_end;
+    int rc = pl_json_check(&d, buf, len, &doc_end);
+    if (!rc)
+        rc = decode_flat(a, buf, len, out);
+    if (rc)
+        return rc < 0 ? rc : PARLEY_OK;
     cJSON *root = NULL;
-    int rc = pl_json_parse(&d, buf, len, &root);
+    rc = pl_json_parse_checked(&d, buf, len, doc_end, &root);
     if (!rc)
         rc = decode_root(&d, root, out);
     if (rc) {
@@ -241,17 +387,8 @@ void pl_proto_frame_clear(const pl_alloc *a, pl_frame *f)
 {
     if (!f)
         return;
-    pl_free(a, f->session);
-    pl_free(a, f->anon_secret);
-    pl_free(a, f->cid);
-    pl_free(a, f->conv);
-    pl_free(a, f->id);
-    pl_free(a, f->author_name);
-    pl_free(a, f->text);
-    pl_free(a, f->code);
-    pl_free(a, f->message);
-    pl_free(a, f->req);
     cJSON_Delete((cJSON *)f->doc);
+    pl_free(a, f->arena);
     memset(f, 0, sizeof *f);
 }
 
