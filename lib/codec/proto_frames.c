@@ -212,12 +212,35 @@ static int decode_root(pl_json_dec *d, const cJSON *root, pl_frame *f)
 
 /* ---- msg and msg.ack read in place ------------------------------------------ */
 
-/* The members these frames may have; any other (blocks, an attachment, a
- * context...) is for the modules' readers, which need the tree. */
-static const char *const msg_keys[] = {"t", "conv", "id", "seq", "author", "text", "ts", NULL};
-static const char *const ack_keys[] = {"t", "cid", "id", "conv", "seq", NULL};
+/* The members these frames may have, in the order of enum flat_key; any
+ * other (blocks, an attachment, a context...) is for the modules' readers,
+ * which need the tree. */
+enum flat_key { K_T, K_CONV, K_ID, K_SEQ, K_CID, K_AUTHOR, K_TEXT, K_TS, K_COUNT };
+static const char *const flat_keys[K_COUNT] = {"t",   "conv",   "id",   "seq",
+                                               "cid", "author", "text", "ts"};
 
 #define FLAT_MAX 8
+
+/* Files each member under its key (slot[k], NULL when absent). 0 when a
+ * member is not one of the frame's or is a string longer than the full
+ * parse allows; objects are checked by their reader. */
+static int flat_slots(const pl_json_flat_member *m, int n, pl_frame_type type,
+                      const pl_json_flat_member **slot)
+{
+    memset(slot, 0, K_COUNT * sizeof *slot);
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < K_COUNT && !pl_json_flat_is(&m[i], flat_keys[k]))
+            k++;
+        if (k == K_COUNT || (m[i].kind == 's' && m[i].val_len > PL_MAX_STRING))
+            return 0;
+        int ack_only = k == K_CID, msg_only = k >= K_AUTHOR;
+        if ((type == PL_FRAME_MSG && ack_only) || (type == PL_FRAME_MSG_ACK && msg_only))
+            return 0;
+        slot[k] = &m[i];
+    }
+    return 1;
+}
 
 static const pl_json_flat_member *flat_get(const pl_json_flat_member *m, int n, const char *key)
 {
@@ -225,20 +248,6 @@ static const pl_json_flat_member *flat_get(const pl_json_flat_member *m, int n, 
         if (pl_json_flat_is(&m[i], key))
             return &m[i];
     return NULL;
-}
-
-/* Every member named in keys and a string or a number no longer than the
- * full parse allows; objects are checked by their reader. */
-static int flat_usual(const pl_json_flat_member *m, int n, const char *const *keys)
-{
-    for (int i = 0; i < n; i++) {
-        size_t k = 0;
-        while (keys[k] && !pl_json_flat_is(&m[i], keys[k]))
-            k++;
-        if (!keys[k] || (m[i].kind == 's' && m[i].val_len > PL_MAX_STRING))
-            return 0;
-    }
-    return 1;
 }
 
 static const char *flat_id(const pl_json_flat_member *m, char **arena)
@@ -297,17 +306,17 @@ static int flat_author(const pl_json_flat_member *m, char **arena, pl_frame *f)
     return f->author_kind != 0;
 }
 
-static int flat_fields(const pl_json_flat_member *m, int n, char **arena, pl_frame *f)
+static int flat_fields(const pl_json_flat_member **slot, char **arena, pl_frame *f)
 {
-    f->conv = flat_id(flat_get(m, n, "conv"), arena);
-    f->id = flat_id(flat_get(m, n, "id"), arena);
-    if (!f->conv || !f->id || !flat_seq(flat_get(m, n, "seq"), arena, &f->seq))
+    f->conv = flat_id(slot[K_CONV], arena);
+    f->id = flat_id(slot[K_ID], arena);
+    if (!f->conv || !f->id || !flat_seq(slot[K_SEQ], arena, &f->seq))
         return 0;
     if (f->type == PL_FRAME_MSG_ACK)
-        return (f->cid = flat_id(flat_get(m, n, "cid"), arena)) != NULL;
-    const pl_json_flat_member *text = flat_get(m, n, "text");
-    if (!text || text->kind != 's' || !flat_author(flat_get(m, n, "author"), arena, f) ||
-        !flat_ts(flat_get(m, n, "ts"), &f->ts))
+        return (f->cid = flat_id(slot[K_CID], arena)) != NULL;
+    const pl_json_flat_member *text = slot[K_TEXT];
+    if (!text || text->kind != 's' || !flat_author(slot[K_AUTHOR], arena, f) ||
+        !flat_ts(slot[K_TS], &f->ts))
         return 0;
     f->text = pl_json_flat_str(text, arena);
     return 1;
@@ -320,6 +329,7 @@ static int flat_fields(const pl_json_flat_member *m, int n, char **arena, pl_fra
 static int decode_flat(const pl_alloc *a, const char *buf, size_t len, pl_frame *f)
 {
     pl_json_flat_member m[FLAT_MAX];
+    const pl_json_flat_member *slot[K_COUNT];
     int n = pl_json_flat(buf, len, m, FLAT_MAX);
     const pl_json_flat_member *t = flat_get(m, n, "t");
     if (!t || t->kind != 's' || t->escaped)
@@ -330,7 +340,7 @@ static int decode_flat(const pl_alloc *a, const char *buf, size_t len, pl_frame 
         f->type = PL_FRAME_MSG_ACK;
     else
         return 0;
-    if (!flat_usual(m, n, f->type == PL_FRAME_MSG ? msg_keys : ack_keys))
+    if (!flat_slots(m, n, f->type, slot))
         return 0;
     /* The text itself (for readers that want the tree after all), then
      * the decoded strings, which are never longer than the text. */
@@ -344,7 +354,7 @@ static int decode_flat(const pl_alloc *a, const char *buf, size_t len, pl_frame 
     f->arena = arena;
     memcpy(f->type_name, t->val, t->val_len);
     char *next = arena + len + 1;
-    if (flat_fields(m, n, &next, f))
+    if (flat_fields(slot, &next, f))
         return 1;
     pl_proto_frame_clear(a, f);
     return 0;
