@@ -804,6 +804,52 @@ cJSON *pl_json_new_frame(const char *type)
  * characters but copies other bytes as they are, so a caller that broke the
  * "inputs are valid UTF-8" promise gets an error, not a frame the server
  * would reject. */
+/* The escapes cJSON prints (quote, backslash, control characters), so a
+ * frame written by hand is byte for byte the frame cJSON would print. */
+static const char *short_escape(unsigned char c)
+{
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    default: return NULL;
+    }
+}
+
+size_t pl_json_str_size(const char *s)
+{
+    size_t n = 2;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += *p >= 0x20 && *p != '"' && *p != '\\' ? 1 : short_escape(*p) ? 2 : 6;
+    return n;
+}
+
+char *pl_json_put_str(char *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        const char *e = *p >= 0x20 && *p != '"' && *p != '\\' ? NULL : short_escape(*p);
+        if (*p >= 0x20 && !e) {
+            *o++ = (char)*p;
+        } else if (e) {
+            *o++ = e[0];
+            *o++ = e[1];
+        } else {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[*p >> 4];
+            o[5] = hex[*p & 15];
+            o += 6;
+        }
+    }
+    *o++ = '"';
+    return o;
+}
+
 int pl_json_finish(const pl_alloc *a, cJSON *root, int ok, char **out, size_t *out_len)
 {
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;

@@ -96,6 +96,11 @@ int pl_json_get_count(pl_json_dec *d, const cJSON *obj, const char *key, uint32_
 /* An "author" object: its kind (PARLEY_AUTHOR_*) and optional name. */
 int pl_json_get_author(pl_json_dec *d, const cJSON *obj, int required, int *kind, char **name);
 
+/* A string as a JSON value, quoted and escaped exactly as cJSON prints it:
+ * its size in bytes, and the writer (returns the end). For frames built
+ * without a tree. */
+size_t pl_json_str_size(const char *s);
+char *pl_json_put_str(char *o, const char *s);
 /* Builders return 0 when cJSON ran out of memory. */
 int pl_json_add_str(cJSON *obj, const char *key, const char *val);
 int pl_json_add_opt_str(cJSON *obj, const char *key, const char *val);

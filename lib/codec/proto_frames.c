@@ -512,12 +512,51 @@ static int add_postback(cJSON *root, const pl_postback *pb)
            pl_json_add_opt_str(o, "payload", pb->payload);
 }
 
+/* A msg.send without a postback, the frame of every message typed, written
+ * straight into its buffer: the same bytes cJSON would print, without the
+ * tree, the print buffer and the copy. */
+static int encode_plain_msg_send(const pl_alloc *a, const char *cid, const char *conv,
+                                 const char *text, const char *context, char **out, size_t *out_len)
+{
+    static const char head[] = "{\"t\":\"msg.send\",\"cid\":", conv_key[] = ",\"conv\":",
+                      text_key[] = ",\"text\":", ctx_key[] = ",\"context\":";
+    size_t tlen = strlen(text), clen = context ? strlen(context) : 0;
+    if (!pl_utf8_valid(text, tlen) || (context && !pl_utf8_valid(context, clen)) ||
+        !pl_utf8_valid(cid, strlen(cid)) || !pl_utf8_valid(conv, strlen(conv)))
+        return PARLEY_ERR_INVALID_ARG;
+    size_t n = sizeof head - 1 + pl_json_str_size(cid) + sizeof conv_key - 1 +
+               pl_json_str_size(conv) + sizeof text_key - 1 + pl_json_str_size(text) +
+               (context ? sizeof ctx_key - 1 + clen : 0) + 1;
+    char *buf = pl_malloc(a, n + 1), *o = buf;
+    if (!buf)
+        return PARLEY_ERR_NOMEM;
+    memcpy(o, head, sizeof head - 1);
+    o = pl_json_put_str(o + sizeof head - 1, cid);
+    memcpy(o, conv_key, sizeof conv_key - 1);
+    o = pl_json_put_str(o + sizeof conv_key - 1, conv);
+    memcpy(o, text_key, sizeof text_key - 1);
+    o = pl_json_put_str(o + sizeof text_key - 1, text);
+    if (context) {
+        memcpy(o, ctx_key, sizeof ctx_key - 1);
+        memcpy(o + sizeof ctx_key - 1, context, clen);
+        o += sizeof ctx_key - 1 + clen;
+    }
+    *o++ = '}';
+    *o = '\0';
+    *out = buf;
+    if (out_len)
+        *out_len = (size_t)(o - buf);
+    return PARLEY_OK;
+}
+
 int pl_proto_encode_msg_send(const pl_alloc *a, const char *cid, const char *conv, const char *text,
                              const char *context, const pl_postback *pb, char **out,
                              size_t *out_len)
 {
     if (!cid || !conv || !text || !out || (pb && (!pb->msg || !pb->option)))
         return PARLEY_ERR_INVALID_ARG;
+    if (!pb)
+        return encode_plain_msg_send(a, cid, conv, text, context, out, out_len);
     cJSON *root = pl_json_new_frame("msg.send");
     if (!root)
         return PARLEY_ERR_NOMEM;

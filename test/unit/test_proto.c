@@ -1180,6 +1180,31 @@ static void test_encode_msg_send(void)
     CHECK_INT(jcount(j), 5);
     cJSON_Delete(j);
 
+    /* Written without a tree, the frame is byte for byte what cJSON prints. */
+    static const char *const texts[] = {"plain", "\"q\" \\ / \b\f\n\r\t", "\x01\x1f\x7f",
+                                        "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "</script>"};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        for (int ctx = 0; ctx < 2; ctx++) {
+            const char *context = ctx ? Q("{'a':[1,'x']}") : NULL;
+            cJSON *want = cJSON_CreateObject();
+            cJSON_AddStringToObject(want, "t", "msg.send");
+            cJSON_AddStringToObject(want, "cid", "k-1");
+            cJSON_AddStringToObject(want, "conv", "c\"1");
+            cJSON_AddStringToObject(want, "text", texts[i]);
+            if (context)
+                cJSON_AddRawToObject(want, "context", context);
+            char *printed = cJSON_PrintUnformatted(want);
+            CHECK_INT(pl_proto_encode_msg_send(&alloc, "k-1", "c\"1", texts[i], context, NULL, &out,
+                                               &len),
+                      PARLEY_OK);
+            CHECK_STR(out, printed);
+            CHECK_INT(len, strlen(printed));
+            pl_free(&alloc, out);
+            cJSON_free(printed);
+            cJSON_Delete(want);
+        }
+    }
+
     CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c", NULL, NULL, NULL, &out, &len),
               PARLEY_ERR_INVALID_ARG);
     pl_postback half = {"m-1", NULL, NULL};
