@@ -820,29 +820,44 @@ static const char *short_escape(unsigned char c)
     }
 }
 
+/* What cJSON escapes besides the NUL that ends the string. */
+static const char escaped_chars[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d"
+                                    "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b"
+                                    "\x1c\x1d\x1e\x1f";
+
 size_t pl_json_str_size(const char *s)
 {
     size_t n = 2;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        n += *p >= 0x20 && *p != '"' && *p != '\\' ? 1 : short_escape(*p) ? 2 : 6;
-    return n;
+    for (;;) {
+        size_t run = strcspn(s, escaped_chars);
+        n += run;
+        s += run;
+        if (!*s)
+            return n;
+        n += short_escape((unsigned char)*s++) ? 2 : 6;
+    }
 }
 
 char *pl_json_put_str(char *o, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     *o++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        const char *e = *p >= 0x20 && *p != '"' && *p != '\\' ? NULL : short_escape(*p);
-        if (*p >= 0x20 && !e) {
-            *o++ = (char)*p;
-        } else if (e) {
-            *o++ = e[0];
-            *o++ = e[1];
+    for (;;) {
+        size_t run = strcspn(s, escaped_chars);
+        memcpy(o, s, run);
+        o += run;
+        s += run;
+        if (!*s)
+            break;
+        unsigned char c = (unsigned char)*s++;
+        const char *e = short_escape(c);
+        if (e) {
+            memcpy(o, e, 2);
+            o += 2;
         } else {
             memcpy(o, "\\u00", 4);
-            o[4] = hex[*p >> 4];
-            o[5] = hex[*p & 15];
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
             o += 6;
         }
     }
