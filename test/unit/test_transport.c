@@ -114,6 +114,7 @@ typedef struct cstate {
     char *out[8];
     size_t out_len[8];
     int out_n, out_i;
+    int empty_peeks; /* writeable callbacks with nothing to send */
     pl_transport *t;
 } cstate;
 
@@ -154,18 +155,21 @@ static void c_error(void *u, int err, const char *why)
 static int c_peek(void *u, const char **data, size_t *len)
 {
     cstate *c = u;
-    if (c->out_i >= c->out_n)
+    if (c->out_i >= c->out_n) {
+        c->empty_peeks++;
         return 0;
+    }
     *data = c->out[c->out_i];
     *len = c->out_len[c->out_i];
     return 1;
 }
 
-static void c_written(void *u)
+static int c_written(void *u)
 {
     cstate *c = u;
     free(c->out[c->out_i]);
     c->out[c->out_i++] = NULL;
+    return c->out_i < c->out_n;
 }
 
 static void c_wake(void *u)
@@ -843,6 +847,16 @@ static void exchange(cstate *c, server *s)
     CHECK_INT(c->last_len, 65536);
     CHECK_INT(c->errors, 3);
     CHECK_INT(c->closed, 0);
+
+    /* Frames queued together all go out, one writeable callback each, and
+     * the last one asks for no further callback. */
+    c_send_str(c, "echo:one");
+    c_send_str(c, "echo:two");
+    c_send_str(c, "echo:three");
+    want = c->frames + 3;
+    CHECK(pump_until(c, frames_at_least, &want, 5000));
+    CHECK_STR(c->last, "three");
+    CHECK_INT(c->empty_peeks, 0);
 }
 
 /* A resolver that answers 127.0.0.1 once released (or fails), and at the
