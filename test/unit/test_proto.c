@@ -633,8 +633,8 @@ static void test_in_place(void)
     static const char *const handed_over[] = {
         "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x','ts':1e3}",
         "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x','ts':1.0}",
-        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x',"
-        "'ts':12345678901234567}",
+        ("{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x',"
+         "'ts':12345678901234567}"),
         "{'t':'m\\u0073g','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x'}",
         "{'t':'msg','c\\u006fnv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x'}",
         "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot','x':{}},'text':'x'}",
