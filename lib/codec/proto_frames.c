@@ -269,10 +269,11 @@ static int flat_ts(const pl_json_flat_member *m, int64_t *ts)
 {
     if (!m)
         return 1;
+    if (m->kind != 'n')
+        return 0;
     const char *p = m->val, *end = m->val + m->val_len;
-    int neg = *p == '-';
-    p += neg;
-    if (m->kind != 'n' || end - p > 16 || p == end)
+    p += *p == '-';
+    if (end - p > 16 || p == end)
         return 0;
     uint64_t v = 0;
     for (; p < end; p++) {
@@ -282,7 +283,7 @@ static int flat_ts(const pl_json_flat_member *m, int64_t *ts)
     }
     if (v > 9007199254740991ull)
         return 0;
-    *ts = neg ? -(int64_t)v : (int64_t)v;
+    *ts = *m->val == '-' ? -(int64_t)v : (int64_t)v;
     return 1;
 }
 
