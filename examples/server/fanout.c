@@ -254,7 +254,7 @@ void fanout_stop(server *s)
         redisAsyncFree(f->pub);
     clear_pending(f);
     fprintf(stderr,
-            "parley-server: fan-out: published %lld, received %lld, dropped %lld (redis down)\n",
+            "parley-server: fan-out: published %lld, received %lld, not published %lld\n",
             (long long)f->st.published, (long long)f->st.received, (long long)f->st.dropped);
     s->fanout = NULL;
     free(f);
