@@ -32,12 +32,18 @@ usage: chaos.sh [options]
   --server-restarts N  server restarts, SIGKILL and SIGTERM in turn (default 4)
   --short              4 clients x 25 messages, 3 agent messages each, 1 kill,
                        1 server restart, 12 s (the ctest)
+  --cluster            3 instances on one store with Redis behind HAProxy
+                       (scripts/cluster.sh) instead of one server: the proxy
+                       sits in front of HAProxy, each restart takes the next
+                       instance down (admin drain, SIGKILL, SIGTERM in turn)
+                       and back, and each agent message is posted on an
+                       instance the user is not connected to
 EOF
 }
 
 build=${PARLEY_CHAOS_BUILD:-$root/build/release}
 proxy_bin= work= seed=$(( $(date +%s) % 1000000 ))
-clients=20 messages=100 agent_msgs=5 duration=60 kills= restarts=4
+clients=20 messages=100 agent_msgs=5 duration=60 kills= restarts=4 cluster=0
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift ;;
@@ -50,6 +56,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift ;;
     --kills) kills=$2; shift ;;
     --server-restarts) restarts=$2; shift ;;
+    --cluster) cluster=1 ;;
     --short) clients=4 messages=25 agent_msgs=3 duration=12 kills=1 restarts=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "chaos.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -76,10 +83,16 @@ for b in "$server_bin" "$chat_bin" "$proxy_bin"; do
     [ -x "$b" ] || { echo "chaos.sh: build first: $b is missing" >&2; exit 2; }
 done
 
+if [ "$cluster" = 1 ]; then
+    command -v haproxy >/dev/null && command -v redis-server >/dev/null ||
+        { echo "chaos.sh: --cluster needs haproxy and redis-server (make deps)" >&2; exit 77; }
+fi
+
 RANDOM=$seed
 rnd() { echo $(( RANDOM * 32768 + RANDOM )); } # 30 bits from the seeded stream
 echo "chaos: seed=$seed clients=$clients messages=$messages agent_messages=$agent_msgs" \
-     "duration=${duration}s kills=$kills server_restarts=$restarts (replay: --seed $seed)"
+     "duration=${duration}s kills=$kills server_restarts=$restarts$([ "$cluster" = 1 ] && echo " cluster")" \
+     "(replay: --seed $seed)"
 
 log() { printf 'chaos: [%3ds] %s\n' $(( SECONDS - t0 )) "$*"; }
 die() { echo "chaos.sh: $*" >&2; exit 2; }
@@ -95,6 +108,7 @@ cleanup() {
     trap - EXIT INT TERM
     for p in "${sup_pids[@]}" "${final_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
     [ -n "$server_pid" ] && kill -KILL -- "-$server_pid" 2>/dev/null
+    [ "$cluster" = 1 ] && "$cluster_sh" stop "$work/cluster" >/dev/null 2>&1
     [ -n "$proxy_pid" ] && kill -TERM -- "-$proxy_pid" 2>/dev/null
     kill -KILL -- "-$watchdog" 2>/dev/null
     wait 2>/dev/null
@@ -143,16 +157,47 @@ start_server() { # binds the same port on every restart; a port in TIME_WAIT may
     done
     return 1
 }
-start_server || die "the server did not start (see $work/server.log)"
+# ---- several instances (--cluster): scripts/cluster.sh runs them, the
+# store and Redis, and HAProxy, which the proxy forwards to.
+cluster_sh=$root/scripts/cluster.sh
+cluster_dir=$work/cluster
+inst_port() { sed -n 's/^INSTANCE_PORTS=//p' "$cluster_dir/cluster.env" | tr -d "'" | cut -d' ' -f"$1"; }
+alive_port() { # the port of a running instance, for the API
+    local i
+    i=$("$cluster_sh" alive "$cluster_dir" | head -n 1)
+    [ -n "$i" ] && inst_port "$i"
+}
+start_cluster() {
+    local rc=0
+    upstream_port=$("$cluster_sh" start "$cluster_dir" --build "$build" --instances 3 \
+        --cert "$work/chaos-server.pem" --key "$work/chaos-server.key" --agent-token "$token" \
+        --drain-window-ms 1000 2>"$work/cluster.err") || rc=$?
+    [ "$rc" = 77 ] && { cat "$work/cluster.err" >&2; exit 77; }
+    [ "$rc" = 0 ] || die "the cluster did not start: $(tail -n 3 "$work/cluster.err")"
+    server_port=$(inst_port 1)
+}
 
-"$proxy_bin" --port 0 --upstream "127.0.0.1:$server_port" --ready-file "$work/proxy.ready" \
+if [ "$cluster" = 1 ]; then
+    start_cluster
+else
+    start_server || die "the server did not start (see $work/server.log)"
+    upstream_port=$server_port
+fi
+
+"$proxy_bin" --port 0 --upstream "127.0.0.1:$upstream_port" --ready-file "$work/proxy.ready" \
     --seed "$seed" --refuse-every-ms 8000 --refuse-ms 700 2>"$work/proxy.log" &
 proxy_pid=$!
 proxy_port=$(wait_file "$work/proxy.ready" 10 "$proxy_pid") || die "the proxy did not start"
 proxy_port=$(grep -o '[0-9]\+' <<<"$proxy_port" | head -n 1)
 url=wss://localhost:$proxy_port
 t0=$SECONDS
-log "server on 127.0.0.1:$server_port, proxy on $proxy_port; work dir $work"
+if [ "$cluster" = 1 ]; then
+    log "cluster: instances on $(inst_port 1) $(inst_port 2) $(inst_port 3)," \
+        "store $(sed -n 's/^STORE=//p' "$cluster_dir/cluster.env"), HAProxy on $upstream_port;" \
+        "proxy on $proxy_port; work dir $work"
+else
+    log "server on 127.0.0.1:$server_port, proxy on $proxy_port; work dir $work"
+fi
 
 # ---- clients --------------------------------------------------------------
 # A client's runs write uNN/run-K.out (--json events), uNN/run-K.kind (send,
@@ -240,8 +285,12 @@ supervise_attachment() {
     done
     echo "$rc" >"$att_dir/finished"
 }
-supervise_attachment &
-sup_pids+=($!)
+if [ "$cluster" = 0 ]; then
+    supervise_attachment &
+    sup_pids+=($!)
+else
+    mkdir -p "$att_dir" && echo 0 >"$att_dir/finished"
+fi
 
 names=()
 for ((i = 1; i <= clients; i++)); do
@@ -276,18 +325,39 @@ current_conv() { # NAME: the newest conversation the client reported
         tail -n 1
 }
 
+# --cluster: an instance the user is not connected to (its client may be
+# between connections: then any running one).
+agent_port() { # NAME
+    local i on= others=() p
+    for i in $("$cluster_sh" alive "$cluster_dir"); do
+        p=$(inst_port "$i")
+        if curl -sS --max-time 2 --cacert "$ca" -H "Authorization: Bearer $token" \
+            "https://localhost:$p/api/admin/online/$1" 2>/dev/null | grep -q '"online":true'; then
+            on=$i
+        else
+            others+=("$p")
+        fi
+    done
+    [ ${#others[@]} -gt 0 ] || return 1
+    [ -n "$on" ] && echo "cross" >>"$work/agent-where" || echo "user-offline" >>"$work/agent-where"
+    echo "${others[$(( $(rnd) % ${#others[@]} ))]}"
+}
+
 post_agent() { # NAME: one agent message, recorded only when the server answered 201
-    local n=$1 conv k text code
+    local n=$1 conv k text code port=$server_port
     conv=$(current_conv "$n")
     [ -n "$conv" ] || { log "post to $n skipped: no conversation yet"; return; }
     k=${agent_next[$n]:-0}
     agent_next[$n]=$((k + 1))
     text=$(printf 'a%s-m%04d' "${n#u}" "$k")
+    if [ "$cluster" = 1 ]; then
+        port=$(agent_port "$n") || { log "post $text to $n skipped: no instance runs"; return; }
+    fi
     # A failed POST may still have been stored: its text is never reused.
     code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$ca" \
         -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
         --data-binary "{\"text\":\"$text\",\"name\":\"Chaos\"}" \
-        "https://localhost:$server_port/api/conversations/$conv/messages" 2>/dev/null)
+        "https://localhost:$port/api/conversations/$conv/messages" 2>/dev/null)
     if [ "$code" = 201 ]; then
         echo "$n $conv $text $(date +%s%3N)" >>"$work/agent-sent"
     else
@@ -325,13 +395,33 @@ restart_server() { # SIG
     log "server: back on $server_port"
 }
 
+# --cluster: the next instance goes down (the admin's drain, SIGKILL,
+# SIGTERM in turn) and comes back on its port.
+restart_instance() { # K: the K-th restart
+    local i=$(( $1 % 3 + 1 )) how
+    how=$(echo drain kill term | cut -d' ' -f$(( $1 % 3 + 1 )))
+    log "instance $i: $how"
+    "$cluster_sh" instance "$cluster_dir" "$i" "$how" >/dev/null
+    "$cluster_sh" instance "$cluster_dir" "$i" wait-gone || die "instance $i did not stop"
+    sleep "0.$(( $(rnd) % 10 ))"
+    "$cluster_sh" instance "$cluster_dir" "$i" start || die "instance $i did not restart"
+    log "instance $i: back on $(inst_port "$i")"
+}
+n_restart=0
+
 start_ms=$(date +%s%N)
 while read -r at what; do
     now=$(( ($(date +%s%N) - start_ms) / 100000000 ))
     [ "$at" -gt "$now" ] && sleep "$(awk -v d=$((at - now)) 'BEGIN { printf "%.1f", d / 10 }')"
     case $what in
     kill) kill_client ;;
-    restart-*) restart_server "${what#restart-}" ;;
+    restart-*)
+        if [ "$cluster" = 1 ]; then
+            restart_instance "$n_restart"
+        else
+            restart_server "${what#restart-}"
+        fi
+        n_restart=$((n_restart + 1)) ;;
     post-*) post_agent "${what#post-}" ;;
     esac
 done <"$sched"
@@ -387,6 +477,7 @@ proxy_pid=
 tail -n 1 "$work/proxy.log" | sed 's/^/chaos: /'
 
 # ---- accounting -------------------------------------------------------------
+[ "$cluster" = 1 ] && server_port=$(alive_port)
 api() { curl -sS --fail --max-time 10 --cacert "$ca" -H "Authorization: Bearer $token" \
     "https://localhost:$server_port/api$1"; }
 # Every page of the list ({"items","next"}), the ids one a line.
@@ -482,14 +573,22 @@ while read -r _ n text; do
 done < <(grep '^lost ' "$work/agent-problems")
 
 # The file: exactly one message carries it, and the server serves its bytes.
+if [ "$cluster" = 1 ]; then
+    log "cluster: agent posts on an instance other than the user's: $(grep -c cross "$work/agent-where" 2>/dev/null)" \
+        "(user between connections: $(grep -c offline "$work/agent-where" 2>/dev/null));" \
+        "fan-out: $(grep -h 'fan-out: published' "$cluster_dir"/i*.log | awk '{ p += $4; r += $6 } END { print "published=" p + 0, "received=" r + 0 }') (instances that exited)"
+fi
 att_msgs=$(cat "$work"/msgs-*.json | jq -r --arg s "$att_sha" '.[] | select(.attachment.sha256 == $s) | .attachment.id' | wc -l)
 att_id=$(cat "$work"/msgs-*.json | jq -r --arg s "$att_sha" '.[] | select(.attachment.sha256 == $s) | .attachment.id' | head -n 1)
 att_served=$( [ -n "$att_id" ] && api "/attachments/$att_id" | sha256sum | cut -d' ' -f1)
 att_runs=$(ls "$att_dir"/run-*.kind 2>/dev/null | wc -l)
 att_bad=0
-[ "$att_msgs" = 1 ] && [ "$att_served" = "$att_sha" ] || att_bad=1
-log "attachment: ${att_size} bytes in $att_runs runs (the first SIGKILLed): messages=$att_msgs" \
-    "intact=$([ "$att_served" = "$att_sha" ] && echo yes || echo no)"
+if [ "$cluster" = 0 ] && { [ "$att_msgs" != 1 ] || [ "$att_served" != "$att_sha" ]; }; then
+    att_bad=1
+fi
+[ "$cluster" = 1 ] ||
+    log "attachment: ${att_size} bytes in $att_runs runs (the first SIGKILLed): messages=$att_msgs" \
+        "intact=$([ "$att_served" = "$att_sha" ] && echo yes || echo no)"
 
 runs=$(ls "$work"/u*/run-*.kind | wc -l)
 killed=$(grep -lx 137 "$work"/u*/run-*.rc 2>/dev/null | wc -l)
@@ -505,5 +604,5 @@ done
 sent=$((u_sent + a_sent)) received=$((u_recv + a_recv))
 lost=$((u_lost + a_lost)) dup=$((u_dup + a_dup)) reord=$((u_reord + a_reord))
 echo "chaos: sent=$sent received=$received lost=$lost duplicated=$dup reordered=$reord" \
-     "attachment=$([ "$att_bad" = 0 ] && echo intact-once || echo BROKEN)"
+     "attachment=$([ "$cluster" = 1 ] && echo skipped || { [ "$att_bad" = 0 ] && echo intact-once || echo BROKEN; })"
 [ $((lost + dup + reord + att_bad)) -eq 0 ]
