@@ -171,8 +171,8 @@ static void connect_all(struct fanout *f)
         f->pub = connect_one(f);
     if (!f->sub) {
         f->sub = connect_one(f);
-        if (f->sub && redisAsyncCommand(f->sub, on_message, f, "SUBSCRIBE %s", FANOUT_CHANNEL) !=
-                          REDIS_OK) {
+        if (f->sub &&
+            redisAsyncCommand(f->sub, on_message, f, "SUBSCRIBE %s", FANOUT_CHANNEL) != REDIS_OK) {
             redisAsyncFree(f->sub);
             f->sub = NULL;
         }
@@ -253,8 +253,7 @@ void fanout_stop(server *s)
     if (f->pub)
         redisAsyncFree(f->pub);
     clear_pending(f);
-    fprintf(stderr,
-            "parley-server: fan-out: published %lld, received %lld, not published %lld\n",
+    fprintf(stderr, "parley-server: fan-out: published %lld, received %lld, not published %lld\n",
             (long long)f->st.published, (long long)f->st.received, (long long)f->st.dropped);
     s->fanout = NULL;
     free(f);
