@@ -88,16 +88,18 @@ static int online(const h_server *s, const char *user)
     return on;
 }
 
-/* A on one instance, the agent on the other: messages, typing, and the
- * user's own message on a second device connected to the other instance. */
+/* A on one instance, the agent on the other: messages, typing, the
+ * user's own message on a second device connected to the other instance,
+ * and the console's live channel on the other instance. */
 static void test_across_instances(void)
 {
     h_server a, b;
-    wsc phone, tablet;
+    wsc phone, tablet, console;
     long long seq[8];
 
     instance(&a, "a", 0);
     instance(&b, "b", 0);
+    H_REQUIRE(wsc_open_agent(&console, b.port, "cluster-token", WAIT) == 0);
     H_REQUIRE(hello(&phone, a.port, "ana") == 0);
     H_REQUIRE(hello(&tablet, b.port, "ana") == 0);
     CHECK(online(&a, "ana"));
@@ -106,8 +108,10 @@ static void test_across_instances(void)
     CHECK(wsc_await(&phone, 0, "conv.ack", NULL, NULL, WAIT) != NULL);
     CHECK_INT(wsc_sendf(&phone, "{'t':'msg.send','cid':'m-1','conv':'c-ana','text':'u-hello'}"), 0);
     CHECK(wsc_await(&phone, 0, "msg.ack", "cid", "m-1", WAIT) != NULL);
-    /* The other device, on the other instance, sees it live. */
+    /* The other device, on the other instance, sees it live, and so does
+     * the console there. */
     CHECK(wsc_await(&tablet, 0, "msg", "text", "u-hello", WAIT) != NULL);
+    CHECK(wsc_await(&console, 0, "msg", "conv", "c-ana", WAIT) != NULL);
 
     post(&b, "c-ana", "a-reply");
     CHECK(wsc_await(&phone, 0, "msg", "text", "a-reply", WAIT) != NULL);
@@ -124,6 +128,7 @@ static void test_across_instances(void)
     CHECK_INT(msgs_with(&phone, 0, "u-hello", seq, 8), 0); /* it had the ack */
     wsc_close(&phone);
     wsc_close(&tablet);
+    wsc_close(&console);
     h_server_stop(&a, SIGTERM);
     h_server_stop(&b, SIGTERM);
 }
