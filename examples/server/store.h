@@ -3,10 +3,12 @@
  * (JSON values travel as JSON text), integers, structs filled for the
  * caller and callbacks for lists; transactions are explicit.
  *
- * The implementation is SQLite (store*.c): one file in WAL mode, every
- * write durable (synchronous=FULL) when its transaction, or its group
- * (below), commits, which happens before anything is acknowledged.
- * Another backend (issue 17: PostgreSQL) implements the same functions.
+ * Two engines implement it (store_sql.h): SQLite, one file in WAL mode,
+ * the default; and PostgreSQL (--store postgres://...), which several
+ * servers may share. Either way every write is durable when its
+ * transaction, or its group (below), commits, which happens before
+ * anything is acknowledged, and the schema is versioned: store_open
+ * applies the migrations a database lacks (store_migrate.c).
  *
  * Conventions. Functions return 0 or -1 on a database error (reason on
  * stderr) unless they say otherwise; "1/0/-1" means 1 found (or changed),
@@ -31,10 +33,13 @@ typedef struct store store;
 
 /* ---- opening, transactions -------------------------------------------------------- */
 
-/* Opens (creating if needed, mode 0600) the database file and brings an
- * older database up to date. `durable` 0 trades the fsync of every commit
- * for speed (tests only). 0 or -1 (reason on stderr). */
-int store_open(const char *path, int durable, store **out);
+/* Opens the store `where` and brings an older database up to date: a
+ * PostgreSQL URL (postgres://...) or the path of a SQLite file (created
+ * if needed, mode 0600). `durable` 0 trades the sync of every commit for
+ * speed (tests only). 0 or -1 (reason on stderr). */
+int store_open(const char *where, int durable, store **out);
+/* 1 when `where` is a database URL rather than a file's path. */
+int store_is_url(const char *where);
 void store_close(store *s);
 
 /* A transaction (BEGIN IMMEDIATE). Writes outside one commit one by one.

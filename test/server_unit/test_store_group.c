@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "store.h"
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "testlib.h"
 
 typedef struct opened {
