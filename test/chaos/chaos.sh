@@ -203,6 +203,8 @@ fi
 # A client's runs write uNN/run-K.out (--json events), uNN/run-K.kind (send,
 # drain or final), uNN/run-K.{start,end} (ms) and uNN/run-K.rc; while a run
 # is up, uNN/pid and uNN/live (its kind) tell the killer.
+send_args=()
+[ "$cluster" = 1 ] && send_args=(--wait-replies 0)
 interval=$(awk -v d="$duration" -v m="$messages" 'BEGIN { printf "%.3f", m ? d * 0.7 / m : 1 }')
 send_deadline=$(( $(date +%s) + duration ))
 
@@ -250,7 +252,10 @@ supervise() { # N: sends all messages, draining the outbox after every failed ru
         rm -f "$dir/fifo" && mkfifo "$dir/fifo"
         generator "$dir" "$next" >"$dir/fifo" &
         local gen=$!
-        chat_run "$dir" send "$run" 20 <"$dir/fifo"
+        # --cluster: a run ends once its outbox is empty, not after waiting
+        # for an answer to its last line (an agent's conversation has no
+        # bot to give one): the run stays within the time budget.
+        chat_run "$dir" send "$run" 20 ${send_args[@]+"${send_args[@]}"} <"$dir/fifo"
         rc=$?
         kill "$gen" 2>/dev/null; wait "$gen" 2>/dev/null
         rc_written=$(tail -n 1 "$dir/written")
@@ -313,7 +318,11 @@ for ((k = 0; k < restarts; k++)); do
     echo "$(( (k + 1) * span / (restarts + 1) )) restart-$sig" >>"$sched"
 done
 for n in "${names[@]}"; do
-    for ((k = 0; k < agent_msgs; k++)); do echo "$(( $(rnd) % span + 20 )) post-$n" >>"$sched"; done
+    # --cluster: while the clients type, so that most find their user
+    # connected to some instance and are posted on another one.
+    for ((k = 0; k < agent_msgs; k++)); do
+        echo "$(( $(rnd) % (cluster ? span * 6 / 10 : span) + 20 )) post-$n" >>"$sched"
+    done
 done
 sort -n -o "$sched" "$sched"
 
@@ -330,6 +339,7 @@ current_conv() { # NAME: the newest conversation the client reported
 agent_port() { # NAME
     local i on= others=() p
     for i in $("$cluster_sh" alive "$cluster_dir"); do
+        [ -e "$cluster_dir/down-$i" ] && continue
         p=$(inst_port "$i")
         if curl -sS --max-time 2 --cacert "$ca" -H "Authorization: Bearer $token" \
             "https://localhost:$p/api/admin/online/$1" 2>/dev/null | grep -q '"online":true'; then
@@ -343,26 +353,44 @@ agent_port() { # NAME
     echo "${others[$(( $(rnd) % ${#others[@]} ))]}"
 }
 
-post_agent() { # NAME: one agent message, recorded only when the server answered 201
-    local n=$1 conv k text code port=$server_port
+post_send() { # NAME CONV TEXT PORT: recorded only when the server answered 201
+    local code
+    # A failed POST may still have been stored: its text is never reused.
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$ca" \
+        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        --data-binary "{\"text\":\"$3\",\"name\":\"Chaos\"}" \
+        "https://localhost:$4/api/conversations/$2/messages" 2>/dev/null)
+    if [ "$code" = 201 ]; then
+        echo "$1 $2 $3 $(date +%s%3N)" >>"$work/agent-sent"
+    else
+        log "post $3 to $1 failed (HTTP ${code:-none})"
+    fi
+}
+
+# --cluster: each post in the background (finding the user's instance takes
+# a few requests, and the schedule must keep time), after the previous post
+# to the same user has ended, so that a user's posts stay in order.
+declare -A post_prev
+post_pids=()
+post_agent() { # NAME: one agent message
+    local n=$1 conv k text port
     conv=$(current_conv "$n")
     [ -n "$conv" ] || { log "post to $n skipped: no conversation yet"; return; }
     k=${agent_next[$n]:-0}
     agent_next[$n]=$((k + 1))
     text=$(printf 'a%s-m%04d' "${n#u}" "$k")
-    if [ "$cluster" = 1 ]; then
-        port=$(agent_port "$n") || { log "post $text to $n skipped: no instance runs"; return; }
+    if [ "$cluster" = 0 ]; then
+        post_send "$n" "$conv" "$text" "$server_port"
+        return
     fi
-    # A failed POST may still have been stored: its text is never reused.
-    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$ca" \
-        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-        --data-binary "{\"text\":\"$text\",\"name\":\"Chaos\"}" \
-        "https://localhost:$port/api/conversations/$conv/messages" 2>/dev/null)
-    if [ "$code" = 201 ]; then
-        echo "$n $conv $text $(date +%s%3N)" >>"$work/agent-sent"
-    else
-        log "post $text to $n failed (HTTP ${code:-none})"
-    fi
+    (
+        prev=${post_prev[$n]:-}
+        while [ -n "$prev" ] && kill -0 "$prev" 2>/dev/null; do sleep 0.05; done
+        port=$(agent_port "$n") || { log "post $text to $n skipped: no instance runs"; exit 0; }
+        post_send "$n" "$conv" "$text" "$port"
+    ) &
+    post_prev[$n]=$!
+    post_pids+=($!)
 }
 
 kill_client() { # the first live client from a random one on, preferably mid-send
@@ -401,13 +429,16 @@ restart_instance() { # K: the K-th restart
     local i=$(( $1 % 3 + 1 )) how
     how=$(echo drain kill term | cut -d' ' -f$(( $1 % 3 + 1 )))
     log "instance $i: $how"
+    : >"$cluster_dir/down-$i" # no agent posts there meanwhile
     "$cluster_sh" instance "$cluster_dir" "$i" "$how" >/dev/null
     "$cluster_sh" instance "$cluster_dir" "$i" wait-gone || die "instance $i did not stop"
     sleep "0.$(( $(rnd) % 10 ))"
     "$cluster_sh" instance "$cluster_dir" "$i" start || die "instance $i did not restart"
+    rm -f "$cluster_dir/down-$i"
     log "instance $i: back on $(inst_port "$i")"
 }
 n_restart=0
+restart_pids=()
 
 start_ms=$(date +%s%N)
 while read -r at what; do
@@ -417,7 +448,9 @@ while read -r at what; do
     kill) kill_client ;;
     restart-*)
         if [ "$cluster" = 1 ]; then
-            restart_instance "$n_restart"
+            # In the background: a drain takes seconds, the posts go on.
+            restart_instance "$n_restart" &
+            restart_pids+=($!)
         else
             restart_server "${what#restart-}"
         fi
@@ -426,6 +459,10 @@ while read -r at what; do
     esac
 done <"$sched"
 
+for p in "${restart_pids[@]}"; do
+    wait "$p" || die "an instance did not come back"
+done
+for p in "${post_pids[@]}"; do wait "$p"; done
 # ---- wind down: every supervisor ends on its own within its bounds
 log "schedule done; waiting for the clients to finish sending"
 limit=$((SECONDS + duration + 120))
@@ -573,8 +610,10 @@ while read -r _ n text; do
 done < <(grep '^lost ' "$work/agent-problems")
 
 # The file: exactly one message carries it, and the server serves its bytes.
+cross=0
 if [ "$cluster" = 1 ]; then
-    log "cluster: agent posts on an instance other than the user's: $(grep -c cross "$work/agent-where" 2>/dev/null)" \
+    cross=$(grep -c cross "$work/agent-where" 2>/dev/null)
+    log "cluster: agent posts on an instance other than the user's: $cross" \
         "(user between connections: $(grep -c offline "$work/agent-where" 2>/dev/null));" \
         "fan-out: $(grep -h 'fan-out: published' "$cluster_dir"/i*.log | awk '{ p += $4; r += $6 } END { print "published=" p + 0, "received=" r + 0 }') (instances that exited)"
 fi
@@ -605,4 +644,9 @@ sent=$((u_sent + a_sent)) received=$((u_recv + a_recv))
 lost=$((u_lost + a_lost)) dup=$((u_dup + a_dup)) reord=$((u_reord + a_reord))
 echo "chaos: sent=$sent received=$received lost=$lost duplicated=$dup reordered=$reord" \
      "attachment=$([ "$cluster" = 1 ] && echo skipped || { [ "$att_bad" = 0 ] && echo intact-once || echo BROKEN; })"
+# A cluster run where no agent message crossed instances proved nothing.
+if [ "$cluster" = 1 ] && [ "$cross" = 0 ]; then
+    echo "chaos: no agent message was posted on an instance other than its user's" >&2
+    exit 1
+fi
 [ $((lost + dup + reord + att_bad)) -eq 0 ]
