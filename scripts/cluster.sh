@@ -106,18 +106,6 @@ write_haproxy_cfg() { # BALANCER_PORT PORTS...
     } >"$dir/haproxy.cfg"
 }
 
-free_port() { # below Linux's ephemeral range, where outgoing connections bind
-    local port
-    for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 12000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    return 1
-}
-
 start_haproxy() { # BALANCER_PORT
     local pid
     haproxy -f "$dir/haproxy.cfg" -db >>"$dir/haproxy.log" 2>&1 </dev/null &
@@ -183,7 +171,7 @@ cluster_start() {
     local bport try
     # A port found free may be taken before HAProxy binds it: another one.
     for try in 1 2 3 4 5; do
-        bport=$(free_port) || die "no free port"
+        bport=$("$services" port) || die "no free port"
         write_haproxy_cfg "$bport" "${ports[@]}"
         start_haproxy "$bport" && break
         [ "$try" = 5 ] && die "haproxy did not start (see $dir/haproxy.log)"
