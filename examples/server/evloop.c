@@ -142,6 +142,16 @@ void evloop_stop_accepting(struct lws_context *ctx)
 #endif
 }
 
+void *evloop_uv_loop(struct lws_context *ctx)
+{
+#if defined(LWS_WITH_LIBUV)
+    if (wake.uv)
+        return lws_uv_getloop(ctx, 0);
+#endif
+    (void)ctx;
+    return NULL;
+}
+
 void evloop_raise(int sig)
 {
     caught = sig;

@@ -7,7 +7,7 @@
 #include <lws_config.h>
 #if defined(PARLEY_WITH_HIREDIS) && defined(LWS_WITH_LIBUV)
 #define FANOUT_BUILT 1
-/* Before libwebsockets.h, which declares its libuv helpers only then. */
+/* hiredis' libuv adapter: its poll handles run on lws' own loop. */
 #include <uv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -48,6 +48,7 @@ typedef struct pending {
 struct fanout {
     server *srv;
     struct lws_context *ctx;
+    uv_loop_t *loop;
     char host[256];
     int port;
     char origin[33];
@@ -155,7 +156,7 @@ static redisAsyncContext *connect_one(struct fanout *f)
         return NULL;
     }
     ac->data = f;
-    if (redisLibuvAttach(ac, lws_uv_getloop(f->ctx, 0)) != REDIS_OK) {
+    if (redisLibuvAttach(ac, f->loop) != REDIS_OK) {
         redisAsyncFree(ac);
         return NULL;
     }
@@ -198,7 +199,7 @@ static void schedule_retry(struct fanout *f)
     lws_sul_schedule(f->ctx, 0, &f->retry, on_retry, RETRY_US);
 }
 
-int fanout_start(server *s, struct lws_context *ctx, const char *url)
+int fanout_start(server *s, struct lws_context *ctx, void *uv_loop, const char *url)
 {
     struct fanout *f = calloc(1, sizeof *f);
 
@@ -209,7 +210,7 @@ int fanout_start(server *s, struct lws_context *ctx, const char *url)
         free(f);
         return -1;
     }
-    if (!lws_uv_getloop(ctx, 0)) {
+    if (!uv_loop) {
         fprintf(stderr, "parley-server: --redis needs the libuv event loop\n");
         free(f);
         return -1;
@@ -220,6 +221,7 @@ int fanout_start(server *s, struct lws_context *ctx, const char *url)
     }
     f->srv = s;
     f->ctx = ctx;
+    f->loop = uv_loop;
     s->fanout = f;
     connect_all(f);
     return 0;
@@ -386,10 +388,11 @@ int fanout_available(void)
     return 0;
 }
 
-int fanout_start(server *s, struct lws_context *ctx, const char *url)
+int fanout_start(server *s, struct lws_context *ctx, void *uv_loop, const char *url)
 {
     (void)s;
     (void)ctx;
+    (void)uv_loop;
     (void)url;
     fprintf(stderr, "parley-server: --redis: this build has no fan-out (it needs hiredis and "
                     "libwebsockets' libuv loop)\n");

@@ -26,10 +26,12 @@ struct lws_context;
 
 /* 1 when this build can fan out (hiredis and lws' libuv loop). */
 int fanout_available(void);
-/* Connects to `url` (redis://host:port) on the context's libuv loop and
- * subscribes; reconnects by itself when Redis goes away. 0, or -1 with the
- * reason on stderr (a bad URL, no libuv loop, out of memory). */
-int fanout_start(server *s, struct lws_context *ctx, const char *url);
+/* Connects to `url` (redis://host:port) on `uv_loop`, the context's libuv
+ * loop (evloop_uv_loop; NULL: the context does not run on libuv), and
+ * subscribes; reconnects by itself when Redis goes away (a timer of the
+ * context). 0, or -1 with the reason on stderr (a bad URL, no libuv loop,
+ * out of memory). */
+int fanout_start(server *s, struct lws_context *ctx, void *uv_loop, const char *url);
 /* Publishes what is still waiting and disconnects; before the context goes. */
 void fanout_stop(server *s);
 

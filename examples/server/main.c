@@ -665,7 +665,7 @@ static int run(const options *o, server *srv)
                 o->host, o->port);
     else if (!o->per_write && groupcommit_start(srv, ctx))
         fprintf(stderr, "parley-server: out of memory\n");
-    else if (o->redis && fanout_start(srv, ctx, o->redis))
+    else if (o->redis && fanout_start(srv, ctx, evloop_uv_loop(ctx), o->redis))
         fprintf(stderr, "parley-server: cannot start the fan-out\n");
     else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
         evloop_catch_signals(ctx);
