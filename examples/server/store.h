@@ -148,8 +148,11 @@ int store_msg_by_cid(store *s, const char *conv, const char *cid, store_msg *out
 /* Assigns m->seq (next in the conversation) and m->id, and stores the
  * message. Inside a transaction. */
 int store_msg_insert(store *s, store_msg *m);
-/* Messages of `conv` with seq > after, in seq order. */
-int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, void *ud);
+/* Messages of `conv` with seq > after, in seq order, at most `limit` of
+ * them (0: all). A caller that reads a page at a time says how many it
+ * can take: PostgreSQL hands the whole answer over at once. */
+int store_msg_each(store *s, const char *conv, int64_t after, int64_t limit, store_msg_cb cb,
+                   void *ud);
 /* At most `limit` messages of `conv` with seq < before, newest first (no
  * cid, context or postback). */
 int store_msg_page(store *s, const char *conv, int64_t before, int64_t limit, store_msg_cb cb,
@@ -614,7 +617,9 @@ int store_sla_due_each(store *s, int64_t now, store_sla_cb cb, void *ud);
 int store_sla_conv_each(store *s, const char *conv, store_sla_cb cb, void *ud);
 /* Clocks met or breached in [since, until). */
 int store_sla_window_each(store *s, int64_t since, int64_t until, store_sla_cb cb, void *ud);
-/* Records the warning (breached 0) or the breach of a clock at `now`. */
+/* Records the warning (breached 0) or the breach of a clock at `now`: 1,
+ * or 0 when it was recorded already (by another server sharing the
+ * database: that one tells), -1. */
 int store_sla_mark(store *s, const store_sla *c, int breached, int64_t now);
 
 /* A user as the single customer view shows them. */

@@ -514,15 +514,17 @@ int store_sla_window_each(store *s, int64_t since, int64_t until, store_sla_cb c
 
 int store_sla_mark(store *s, const store_sla *c, int breached, int64_t now)
 {
-    if (breached)
-        return sq_run(s,
-                      "UPDATE sla_clocks SET breached_ms = ?4, warned_ms = coalesce(warned_ms, ?4)"
-                      " WHERE conv = ?1 AND kind = ?2 AND start_ms = ?3",
-                      "ttii", c->conv, c->kind, c->start_ms, now);
-    return sq_run(s,
-                  "UPDATE sla_clocks SET warned_ms = ?4 WHERE conv = ?1 AND kind = ?2"
-                  " AND start_ms = ?3",
-                  "ttii", c->conv, c->kind, c->start_ms, now);
+    int rc = breached ? sq_run(s,
+                               "UPDATE sla_clocks SET breached_ms = ?4,"
+                               " warned_ms = coalesce(warned_ms, ?4) WHERE conv = ?1 AND kind = ?2"
+                               " AND start_ms = ?3 AND breached_ms IS NULL",
+                               "ttii", c->conv, c->kind, c->start_ms, now)
+                      : sq_run(s,
+                               "UPDATE sla_clocks SET warned_ms = ?4 WHERE conv = ?1 AND kind = ?2"
+                               " AND start_ms = ?3 AND warned_ms IS NULL",
+                               "ttii", c->conv, c->kind, c->start_ms, now);
+
+    return rc ? -1 : sq_changes(s) > 0;
 }
 
 /* ---- the single customer view ---- */

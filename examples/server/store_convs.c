@@ -244,14 +244,15 @@ static void read_msg(sq_stmt *st, const char *conv, store_msg *m)
     m->attachment = sq_text_or_null(st, 7);
 }
 
-int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, void *ud)
+int store_msg_each(store *s, const char *conv, int64_t after, int64_t limit, store_msg_cb cb,
+                   void *ud)
 {
     sq_stmt *st = sq_query(s,
                            "SELECT id, seq, author_kind, author_name, text, ts, blocks, "
                            "attachment, cid, context, postback,"
                            " (SELECT agent FROM msg_by WHERE msg = n) FROM messages "
-                           "WHERE conv = ?1 AND seq > ?2 ORDER BY seq",
-                           "ti", conv, after);
+                           "WHERE conv = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                           "tii", conv, after, limit > 0 ? limit : INT64_MAX);
     store_msg m;
     int rc, stop = 0;
 

@@ -6,14 +6,9 @@
 
 /* A PostgreSQL connection URL (libpq's two schemes); anything else is the
  * path of a SQLite file. */
-static int is_pg_url(const char *where)
-{
-    return strncmp(where, "postgres://", 11) == 0 || strncmp(where, "postgresql://", 13) == 0;
-}
-
 int store_is_url(const char *where)
 {
-    return is_pg_url(where);
+    return strncmp(where, "postgres://", 11) == 0 || strncmp(where, "postgresql://", 13) == 0;
 }
 
 /* Opens the store and migrates it up to `upto` (0: the newest). */
@@ -25,7 +20,7 @@ static int open_at(const char *where, int durable, int upto, store **out)
     *out = NULL;
     if (!s)
         return -1;
-    rc = is_pg_url(where) ? sq_pg_open(s, where, durable) : sq_sqlite_open(s, where, durable);
+    rc = store_is_url(where) ? sq_pg_open(s, where, durable) : sq_sqlite_open(s, where, durable);
     if (rc || store_migrate(s, upto)) {
         store_close(s);
         return -1;

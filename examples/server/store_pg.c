@@ -16,6 +16,7 @@
 
 typedef struct pg_db {
     PGconn *conn;
+    const char *settings; /* what each connection is set to first */
     char err[512];
     int64_t changes;
     unsigned names;    /* the cached statements named so far */
@@ -63,7 +64,7 @@ static void revive(pg_db *db)
     PQreset(db->conn);
     db->sessions++;
     if (PQstatus(db->conn) == CONNECTION_OK)
-        PQclear(PQexec(db->conn, "SET client_min_messages = warning; SET lock_timeout = '5s'"));
+        PQclear(PQexec(db->conn, db->settings));
 }
 
 /* 0 when the result is a success, else -1 with the reason kept. Counts
@@ -295,20 +296,25 @@ static void quiet(void *ud, const char *message)
  * stalling this server's loop. */
 int sq_pg_open(store *s, const char *url, int durable)
 {
+    /* A connection (or a reconnection, which the loop waits for) gives up
+     * after 5 s unless the URL says otherwise: it comes later and wins. */
+    const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *const values[] = {"5", url, NULL};
     pg_db *db = calloc(1, sizeof *db);
 
     s->drv = &sq_pg_driver;
     if (!db)
         return -1;
     s->db = db;
-    db->conn = PQconnectdb(url);
+    db->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         keep_error(db, NULL);
         fprintf(stderr, "parley-server: db: cannot connect to PostgreSQL: %s\n", db->err);
         return -1;
     }
     PQsetNoticeProcessor(db->conn, quiet, NULL);
-    if (sq_script(s, "SET client_min_messages = warning; SET lock_timeout = '5s'"))
-        return -1;
-    return durable ? 0 : sq_script(s, "SET synchronous_commit = off");
+    db->settings = durable ? "SET client_min_messages = warning; SET lock_timeout = '5s'"
+                           : "SET client_min_messages = warning; SET lock_timeout = '5s';"
+                             " SET synchronous_commit = off";
+    return sq_script(s, db->settings);
 }

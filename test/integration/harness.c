@@ -492,6 +492,14 @@ const char *h_store_url(const char *db_path)
     return g_pg.store;
 }
 
+int h_store_exec(const char *db_path, const char *sql)
+{
+    char *argv[] = {"psql", "-qAt",      "-v", "ON_ERROR_STOP=1", (char *)h_store_url(db_path),
+                    "-c",   (char *)sql, NULL};
+
+    return h_run(argv, NULL, NULL, NULL, 120000) == 0 ? 0 : -1;
+}
+
 char *h_store_query(const char *db_path, const char *sql)
 {
     char out[H_PATH + 16], *text;

@@ -141,6 +141,8 @@ const char *h_store_url(const char *db_path);
 /* In that mode, the first column of the first row `sql` answers in that
  * database (malloc'd), or NULL when there is none. */
 char *h_store_query(const char *db_path, const char *sql);
+/* In that mode, runs `sql` there: 0, or -1. */
+int h_store_exec(const char *db_path, const char *sql);
 
 /* Makes the certificates (a CA and a localhost certificate it signed, plus
  * an unrelated CA) in `dir`; 0 on success. */

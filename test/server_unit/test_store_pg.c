@@ -4,7 +4,9 @@
  * its rows; servers starting at once against an empty database migrate it
  * once; servers sharing a database allocate a conversation's sequence
  * numbers without gaps or repeats; a deadlock between two servers' groups
- * rolls one group back whole and reports it, and both stores go on; a wipe
+ * rolls one group back whole and reports it, and both stores go on; an
+ * SLA clock's warning and breach are recorded by one server only; a
+ * connection cut mid-group loses that group only; a wipe
  * empties everything and restarts the ids. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +117,11 @@ static void test_migrate_from_previous(void)
     /* Opening again changes nothing. */
     REQUIRE_INT(store_open(url, 0, &s), 0);
     CHECK_INT(store_schema_version(s), store_schema_newest());
+    /* A database a newer server migrated is left alone. */
+    CHECK_INT(sq_run_once(s, "UPDATE schema_version SET version = version + 1", ""), 0);
     store_close(s);
+    CHECK_INT(store_open(url, 0, &s), -1);
+    CHECK(s == NULL);
 }
 
 static void test_concurrent_start(void)
@@ -203,7 +209,7 @@ static void test_shared_sequence(void)
         ok += waitpid(kids[i], &status, 0) == kids[i] && WIFEXITED(status) &&
               WEXITSTATUS(status) == 0;
     CHECK_INT(ok, WRITERS);
-    CHECK_INT(store_msg_each(s, "c-shared", 0, count_seq, &next), 0);
+    CHECK_INT(store_msg_each(s, "c-shared", 0, 0, count_seq, &next), 0);
     CHECK_INT(next, WRITERS * PER_WRITER + 1);
     CHECK_INT(store_conv_last_seq(s, "c-shared", &last), 0);
     CHECK_INT(last, WRITERS * PER_WRITER);
@@ -263,10 +269,64 @@ static void test_deadlock_loses_one_group(void)
     CHECK_INT(store_conv_last_seq(a, "c-1", &s1), 0);
     CHECK_INT(store_conv_last_seq(a, "c-2", &s2), 0);
     CHECK_INT(s1 + s2, 3);
-    CHECK_INT(store_msg_each(a, "c-1", 0, count_seq, &next1), 0);
-    CHECK_INT(store_msg_each(a, "c-2", 0, count_seq, &next2), 0);
+    CHECK_INT(store_msg_each(a, "c-1", 0, 0, count_seq, &next1), 0);
+    CHECK_INT(store_msg_each(a, "c-2", 0, 0, count_seq, &next2), 0);
     CHECK_INT(next1 + next2, 5);
     store_close(a);
+}
+
+/* Every server sharing the database sees a clock due; one records (and
+ * tells) its warning and its breach. */
+static void test_sla_marked_once(void)
+{
+    char url[320];
+    store *a, *b;
+    store_sla c = {"c-1", "first_response", 100, 200, 150, "normal", 0, 0, 0, 0};
+
+    REQUIRE_INT(fresh_db("sla", url, sizeof url), 0);
+    REQUIRE_INT(store_open(url, 0, &a), 0);
+    REQUIRE_INT(store_open(url, 0, &b), 0);
+    CHECK_INT(store_sla_put(a, "c-1", "first_response", &c), 0);
+    CHECK_INT(store_sla_mark(a, &c, 0, 160), 1);
+    CHECK_INT(store_sla_mark(b, &c, 0, 161), 0);
+    CHECK_INT(store_sla_mark(b, &c, 1, 210), 1);
+    CHECK_INT(store_sla_mark(a, &c, 1, 211), 0);
+    store_close(b);
+    store_close(a);
+}
+
+/* The server's connection is cut in the middle of a group (a restart of
+ * PostgreSQL, a failover): the group is lost and says so, and the store
+ * connects again for what comes next. */
+static void test_connection_lost(void)
+{
+    char url[320], sql[64];
+    store *s, *admin;
+    store_msg m;
+    sq_stmt *st;
+    int rc;
+
+    REQUIRE_INT(fresh_db("cut", url, sizeof url), 0);
+    REQUIRE_INT(store_open(url, 0, &s), 0);
+    REQUIRE_INT(store_open(url, 0, &admin), 0);
+    CHECK_INT(store_user_seen(s, "u-1", "id", "app", 1), 0);
+    CHECK_INT(store_conv_create(s, "c-1", "u-1", NULL, NULL, NULL, 2), 0);
+    st = sq_row(s, &rc, "SELECT pg_backend_pid()", "");
+    REQUIRE_INT(rc, 1);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)sq_i64(st, 0));
+    sq_done(st);
+    store_grouping(s, on_open, NULL);
+    CHECK_INT(insert_msg(s, "c-1", "lost", &m), 0);
+    CHECK_INT(sq_script(admin, sql), 0);
+    CHECK_INT(insert_msg(s, "c-1", "fails", &m), -1);
+    CHECK_INT(store_group_commit(s), -1);
+    /* Connected again: the next group commits, numbered after the lost. */
+    CHECK_INT(insert_msg(s, "c-1", "kept", &m), 0);
+    CHECK_INT(m.seq, 1);
+    CHECK_INT(store_group_commit(s), 0);
+    CHECK_INT(store_conv_owned(admin, "u-1", "c-1"), 1);
+    store_close(admin);
+    store_close(s);
 }
 
 static void test_wipe(void)
@@ -300,6 +360,8 @@ int main(void)
     RUN(test_concurrent_start);
     RUN(test_shared_sequence);
     RUN(test_deadlock_loses_one_group);
+    RUN(test_sla_marked_once);
+    RUN(test_connection_lost);
     RUN(test_wipe);
     return tl_finish();
 }
