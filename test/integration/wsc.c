@@ -180,14 +180,15 @@ void wsc_pump(wsc *c, int ms)
 }
 
 /* Reads the HTTP answer to the upgrade; what follows it stays buffered. */
-static int handshake(wsc *c, int port, int timeout_ms)
+static int handshake(wsc *c, int port, const char *protocol, const char *token, int timeout_ms)
 {
-    char req[512];
+    char req[768];
     snprintf(req, sizeof req,
              "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: parley.v1\r\n\r\n",
-             port);
+             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\n%s%s%s\r\n",
+             port, protocol, token ? "Authorization: Bearer " : "", token ? token : "",
+             token ? "\r\n" : "");
     if (send_all(c->fd, req, strlen(req)))
         return -1;
     int64_t deadline = h_now_ms() + timeout_ms;
@@ -232,7 +233,7 @@ static void release(void *c)
     wsc_close(c);
 }
 
-int wsc_open(wsc *c, int port, int timeout_ms)
+static int open_as(wsc *c, int port, const char *protocol, const char *token, int timeout_ms)
 {
     static unsigned opened;
     char label[64];
@@ -244,7 +245,17 @@ int wsc_open(wsc *c, int port, int timeout_ms)
     c->fd = socket(AF_INET, SOCK_STREAM, 0);
     if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
         return -1;
-    return handshake(c, port, timeout_ms);
+    return handshake(c, port, protocol, token, timeout_ms);
+}
+
+int wsc_open(wsc *c, int port, int timeout_ms)
+{
+    return open_as(c, port, "parley.v1", NULL, timeout_ms);
+}
+
+int wsc_open_agent(wsc *c, int port, const char *token, int timeout_ms)
+{
+    return open_as(c, port, "parley.agent.v1", token, timeout_ms);
 }
 
 void wsc_close(wsc *c)

@@ -26,6 +26,8 @@ typedef struct wsc {
  * Until wsc_close (which every wsc_open needs, failed or not), the frames
  * it received are printed when a check fails (h_watch). */
 int wsc_open(wsc *c, int port, int timeout_ms);
+/* The agents' live channel (parley.agent.v1) with the API token. */
+int wsc_open_agent(wsc *c, int port, const char *token, int timeout_ms);
 void wsc_close(wsc *c);
 
 /* Sends one text frame (masked, as a client must), exactly `text`. 0 or -1. */
