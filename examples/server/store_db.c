@@ -98,12 +98,24 @@ int store_open(const char *path, int durable, store **out)
     return 0;
 }
 
+static void wipe_free(store *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->nwipe; i++)
+        sqlite3_finalize(s->wipe[i]);
+    free(s->wipe);
+    s->wipe = NULL;
+    s->nwipe = 0;
+}
+
 void store_close(store *s)
 {
     size_t i;
 
     if (!s)
         return;
+    wipe_free(s);
     for (i = 0; i < s->cached; i++)
         sqlite3_finalize(s->cache[i].st);
     sqlite3_close(s->h);
@@ -221,38 +233,88 @@ void store_rollback(store *s)
         sq_run(s, "ROLLBACK", "");
 }
 
-/* AUTOINCREMENT counters go too, so that ids repeat from wipe to wipe. */
-static void add_sequences(store *s, sqlite3_str *sql)
+/* The wipe's statements, prepared on its first run and kept: a fuzz target
+ * wipes before every input, and parsing a DELETE per table each time cost
+ * more than the input. Tables go children first (ordered by how long a
+ * chain of foreign keys leads to them), so foreign keys can stay on:
+ * turning them off and on again would expire every prepared statement of
+ * the store. One transaction makes it one commit. AUTOINCREMENT counters go
+ * too, so that ids repeat from wipe to wipe. */
+static int add_wipe(store *s, const char *sql)
 {
-    if (sqlite3_table_column_metadata(s->h, NULL, "sqlite_sequence", "name", NULL, NULL, NULL, NULL,
-                                      NULL) == SQLITE_OK)
-        sqlite3_str_appendall(sql, "DELETE FROM sqlite_sequence;");
+    sqlite3_stmt **more = realloc(s->wipe, (s->nwipe + 1) * sizeof *more);
+
+    if (!more)
+        return -1;
+    s->wipe = more;
+    if (sqlite3_prepare_v3(s->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->wipe[s->nwipe], NULL) !=
+        SQLITE_OK)
+        return sq_fail(s, sql);
+    s->nwipe++;
+    return 0;
+}
+
+static int add_table_wipes(store *s)
+{
+    static const char children_first[] =
+        "WITH RECURSIVE t(name) AS (SELECT name FROM sqlite_schema WHERE type = 'table' "
+        "AND name NOT LIKE 'sqlite_%'), "
+        "edge(child, parent) AS (SELECT t.name, f.\"table\" FROM t, "
+        "pragma_foreign_key_list(t.name) f "
+        "WHERE f.\"table\" <> t.name), "
+        "depth(name, d) AS (SELECT name, 0 FROM t UNION ALL SELECT e.parent, depth.d + 1 "
+        "FROM depth JOIN edge e ON e.child = depth.name WHERE depth.d < 64) "
+        "SELECT name FROM depth GROUP BY name ORDER BY max(d), name";
+    sqlite3_stmt *st = sq_query(s, children_first, "");
+    char *sql;
+    int rc;
+
+    while ((rc = sq_step(s, st)) == 1) {
+        sql = sqlite3_mprintf("DELETE FROM \"%w\"", sq_text(st, 0));
+        rc = sql ? add_wipe(s, sql) : -1;
+        sqlite3_free(sql);
+        if (rc)
+            break;
+    }
+    sq_finish(st);
+    return rc;
+}
+
+static int prepare_wipe(store *s)
+{
+    if (s->nwipe)
+        return 0;
+    if (add_wipe(s, "BEGIN") || add_table_wipes(s) ||
+        (sqlite3_table_column_metadata(s->h, NULL, "sqlite_sequence", "name", NULL, NULL, NULL,
+                                       NULL, NULL) == SQLITE_OK &&
+         add_wipe(s, "DELETE FROM sqlite_sequence")) ||
+        add_wipe(s, "COMMIT")) {
+        wipe_free(s);
+        return -1;
+    }
+    return 0;
 }
 
 static int wipe_tables(store *s)
 {
-    sqlite3_str *sql = sqlite3_str_new(s->h);
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT name FROM sqlite_schema WHERE type = 'table' "
-                                "AND name NOT LIKE 'sqlite_%'",
-                                "");
-    char *script;
-    int rc;
+    size_t i;
+    int rc = 0;
 
-    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=OFF;");
-    while ((rc = sq_step(s, st)) == 1)
-        sqlite3_str_appendf(sql, "DELETE FROM \"%w\";", sq_text(st, 0));
-    sq_finish(st);
-    add_sequences(s, sql);
-    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=ON;");
-    script = sqlite3_str_finish(sql);
-    if (rc == 0 && script)
-        rc = sq_script(s, script);
-    sqlite3_free(script);
-    return rc == 0 && script ? 0 : -1;
+    if (prepare_wipe(s))
+        return -1;
+    for (i = 0; i < s->nwipe && rc == 0; i++) {
+        int step = sqlite3_step(s->wipe[i]);
+
+        if (step != SQLITE_DONE && step != SQLITE_ROW)
+            rc = sq_fail(s, sqlite3_sql(s->wipe[i]));
+        sqlite3_reset(s->wipe[i]);
+    }
+    if (rc && !sqlite3_get_autocommit(s->h))
+        sq_script(s, "ROLLBACK");
+    return rc;
 }
 
-/* Outside any transaction: foreign_keys=OFF is a no-op inside one. */
+/* Outside any transaction: the wipe is one of its own. */
 int store_wipe(store *s)
 {
     return store_group_commit(s) ? -1 : wipe_tables(s);

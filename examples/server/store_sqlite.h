@@ -33,6 +33,9 @@ struct store {
     int64_t group_no, committed_no;
     void (*on_group)(void *ud);
     void *on_group_ud;
+    /* store_wipe's statements, prepared on its first call. */
+    sqlite3_stmt **wipe;
+    size_t nwipe;
 };
 
 /* Before statement `st` runs: opens the group's transaction when grouping,
