@@ -8,6 +8,7 @@
 
 #include "parley.h"
 #include "util/alloc.h"
+#include "util/scrub.h"
 
 typedef struct pl_redact {
     parley_redact_fn fn; /* the host's in-place hook, may be NULL */
@@ -15,11 +16,6 @@ typedef struct pl_redact {
     int builtin;                   /* the default redactor is on */
     parley_redact_text_fn text_fn; /* the host's replacement hook (not with fn) */
 } pl_redact;
-
-/* Replaces, in place, card-like numbers by "[card]" and e-mail addresses by
- * "[email]" (or as many '*', for the rare address shorter than that).
- * Never lengthens `text`; returns its new length. */
-size_t pl_redact_builtin(char *text);
 
 /* A redacted copy of `in` (allocated with `a`) in *out. Errors: NOMEM,
  * INVALID_ARG (the host's in-place hook left invalid UTF-8 or an

@@ -496,6 +496,32 @@ static void test_upload_hostile(void)
 
 /* An agent's file arrives as message content; the user fetches it into a
  * file and into memory, byte-identical both times. */
+/* An agent's file `src` posted into `conv` through the agent API (curl),
+ * with `query` after the URL's '?' (name, caption). */
+static int agent_upload(const char *conv, const char *src, const char *type, const char *query)
+{
+    char url[300], auth[128], ctype[64], at[H_PATH + 2];
+    snprintf(url, sizeof url, "https://localhost:%d/api/conversations/%s/attachments?%s",
+             g_srv.port, conv, query);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", g_srv.token);
+    snprintf(ctype, sizeof ctype, "Content-Type: %s", type);
+    snprintf(at, sizeof at, "@%s", src);
+    char *argv[] = {"curl", "-sS", "--fail", "--cacert",      g_srv.ca, "-o", "/dev/null", "-H",
+                    auth,   "-H",  ctype,    "--data-binary", at,       url,  NULL};
+    return h_run(argv, NULL, NULL, NULL, WAIT);
+}
+
+/* The SHA-256 of the first `size` bytes of file `path` ("" when it cannot
+ * be read). */
+static void file_sha(const char *path, size_t size, char sha[65])
+{
+    char *got = tl_read_file(path, NULL);
+    sha[0] = '\0';
+    if (got)
+        hex_sha256((const unsigned char *)got, size, sha);
+    free(got);
+}
+
 static void test_download(void)
 {
     char data[H_PATH], src[H_PATH], dest[H_PATH], sha[65], conv[PARLEY_ID_SIZE];
@@ -508,28 +534,7 @@ static void test_download(void)
     H_REQUIRE(h_client_open(&c, &g_srv, g_srv.ca, "download-user", data) == 0);
     start_conv(&c, "send me the guide", conv);
 
-    char url[300], auth[128], at[H_PATH + 2];
-    snprintf(url, sizeof url,
-             "https://localhost:%d/api/conversations/%s/attachments?name=guide.txt&caption=here",
-             g_srv.port, conv);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", g_srv.token);
-    snprintf(at, sizeof at, "@%s", src);
-    char *argv[] = {"curl",
-                    "-sS",
-                    "--fail",
-                    "--cacert",
-                    g_srv.ca,
-                    "-o",
-                    "/dev/null",
-                    "-H",
-                    auth,
-                    "-H",
-                    "Content-Type: text/plain",
-                    "--data-binary",
-                    at,
-                    url,
-                    NULL};
-    CHECK_INT(h_run(argv, NULL, NULL, NULL, WAIT), 0);
+    CHECK_INT(agent_upload(conv, src, "text/plain", "name=guide.txt&caption=here"), 0);
 
     const parley_event *m = NULL;
     h_want w = {.type = PARLEY_EV_MESSAGE, .conv = conv, .author = PARLEY_AUTHOR_AGENT};
@@ -547,12 +552,9 @@ static void test_download(void)
     CHECK_INT(parley_fetch_attachment(c.pc, id, dest, req, sizeof req), PARLEY_OK);
     const parley_event *done = await_answer(&c, PARLEY_EV_ATTACHMENT, req, PARLEY_ATT_DOWNLOADED);
     CHECK(done != NULL);
-    char *got = tl_read_file(dest, NULL);
-    char got_sha[65] = "";
-    if (got)
-        hex_sha256((const unsigned char *)got, size, got_sha);
+    char got_sha[65];
+    file_sha(dest, size, got_sha);
     CHECK_STR(got_sha, sha);
-    free(got);
 
     /* Into memory: the chunks in order. */
     CHECK_INT(parley_fetch_attachment(c.pc, id, NULL, req, sizeof req), PARLEY_OK);
@@ -601,28 +603,7 @@ static void test_download_cut_resumes(void)
     start_conv(&c, "send me the video", conv);
     h_client_close(&c);
 
-    char url[300], auth[128], at[H_PATH + 2];
-    snprintf(url, sizeof url,
-             "https://localhost:%d/api/conversations/%s/attachments?name=video.bin", g_srv.port,
-             conv);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", g_srv.token);
-    snprintf(at, sizeof at, "@%s", src);
-    char *argv[] = {"curl",
-                    "-sS",
-                    "--fail",
-                    "--cacert",
-                    g_srv.ca,
-                    "-o",
-                    "/dev/null",
-                    "-H",
-                    auth,
-                    "-H",
-                    "Content-Type: application/octet-stream",
-                    "--data-binary",
-                    at,
-                    url,
-                    NULL};
-    CHECK_INT(h_run(argv, NULL, NULL, NULL, WAIT), 0);
+    CHECK_INT(agent_upload(conv, src, "application/octet-stream", "name=video.bin"), 0);
 
     proxy p;
     proxy_start(&p, 2000000);
@@ -638,12 +619,9 @@ static void test_download_cut_resumes(void)
     CHECK(h_count(&c, &(h_want){.type = PARLEY_EV_CONNECTION, .state = PARLEY_CONN_ONLINE}) >= 2);
     h_client_close(&c);
     proxy_stop(&p);
-    char *got = tl_read_file(dest, NULL);
-    char got_sha[65] = "";
-    if (got)
-        hex_sha256((const unsigned char *)got, size, got_sha);
+    char got_sha[65];
+    file_sha(dest, size, got_sha);
     CHECK_STR(got_sha, sha);
-    free(got);
 }
 
 /* ---- push ---------------------------------------------------------------------- */
