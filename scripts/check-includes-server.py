@@ -33,9 +33,11 @@ LAYERS = [
                    "pwhash", "pwworker", "websession", "login_limit", "account", "timeline",
                    "sla_policy", "metrics_agg", "console_files", "presence_tab"]),
     # Every SQL statement, behind one backend-neutral interface (store.h);
-    # store_sqlite.h is what the SQLite files share. The attachments' bytes
-    # on disk, by content hash (blobs).
-    ("storage", ["store", "store_sqlite", "store_db", "store_users", "store_convs",
+    # store_sql.h is what the store's files share, over two drivers
+    # (store_sqlite, store_pg). The attachments' bytes on disk, by content
+    # hash (blobs).
+    ("storage", ["store", "store_sql", "store_sqlite", "store_pg", "store_db", "store_migrate",
+                 "store_users", "store_convs",
                  "store_context", "store_surveys", "store_kb", "store_agents", "store_routing",
                  "store_attach", "store_push", "blobs"]),
     # What the bot knows: the knowledge base (indexed by the store) and the
@@ -66,9 +68,10 @@ LAYERS = [
 
 # Third-party headers and the only modules that may include them.
 CONFINED = {
-    "sqlite3.h": {"store_sqlite", "store_db", "store_users", "store_convs", "store_context",
-                  "store_surveys", "store_kb", "store_agents", "store_routing", "store_attach",
-                  "store_push"},
+    # Only the drivers see their engine (the knowledge base's in-memory
+    # full-text index is SQLite's whatever the store).
+    "sqlite3.h": {"store_sqlite", "store_kb"},
+    "libpq-fe.h": {"store_pg"},
     "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop",
                         "groupcommit"},
     "lws_config.h": {"main", "evloop"},

@@ -208,7 +208,7 @@ unsigned api_conversations_messages(server *s, const char *conv, const cJSON *bo
     rc = *out ? store_conv_owner(s->store, conv, owner, sizeof owner) : -1;
     if (rc == 0)
         return http_error(out, HTTP_NOT_FOUND, "unknown conversation");
-    if (rc < 0 || store_msg_each(s->store, conv, 0, add_msg, *out))
+    if (rc < 0 || store_msg_each(s->store, conv, 0, 0, add_msg, *out))
         return db_fail(out);
     return HTTP_OK;
 }

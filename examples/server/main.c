@@ -121,30 +121,35 @@ typedef struct secrets {
 
 static void usage(FILE *out)
 {
+    fputs("usage: parley-server [options]\n"
+          "  --port N           TCP port (default 8443; 0 picks a free one)\n"
+          "  --host ADDR        IPv4 address to listen on (default 127.0.0.1)\n"
+          "  --db PATH          SQLite database file (default parley-server.db)\n"
+          "  --store WHERE      the database: a SQLite file's path (as --db) or a\n"
+          "                     PostgreSQL URL postgres://user@host:port/db, which\n"
+          "                     several servers may share (a password: PGPASSWORD\n"
+          "                     or ~/.pgpass rather than the URL)\n"
+          "  --cert PEM         TLS certificate chain (with --key; without them the\n"
+          "                     server speaks plain ws:// and http://)\n"
+          "  --key PEM          TLS private key\n"
+          "  --ca PEM           the CA certificate clients trust (checked against\n"
+          "                     --cert and shown in the parley-chat command printed\n"
+          "                     at startup)\n"
+          "  --agent-token TOK  bearer token for the HTTP API (default: random, printed)\n"
+          "  --jwt-secret S     identified users must present a JWT signed HS256 with S\n"
+          "  --hmac-secret S    identified users may present hex HMAC-SHA256(S, user id)\n"
+          "  --agent-token-file, --jwt-secret-file, --hmac-secret-file FILE\n"
+          "                     the same secrets read from FILE; without flag or file,\n"
+          "                     from $PARLEY_AGENT_TOKEN, $PARLEY_JWT_SECRET,\n"
+          "                     $PARLEY_HMAC_SECRET (keeps them out of ps)\n"
+          "  --jwt-audience A   a JWT's aud must be (or contain) A\n"
+          "  --jwt-issuer I     a JWT's iss must be I\n"
+          "  --jwt-max-lifetime S  refuse JWTs valid for more than S seconds\n"
+          "                     (exp - iat, and exp - now)\n"
+          "  --insecure-identities  without --jwt-secret/--hmac-secret, accept any\n"
+          "                     identified user unverified: DEVELOPMENT ONLY\n",
+          out);
     fprintf(out,
-            "usage: parley-server [options]\n"
-            "  --port N           TCP port (default 8443; 0 picks a free one)\n"
-            "  --host ADDR        IPv4 address to listen on (default 127.0.0.1)\n"
-            "  --db PATH          SQLite database file (default parley-server.db)\n"
-            "  --cert PEM         TLS certificate chain (with --key; without them the\n"
-            "                     server speaks plain ws:// and http://)\n"
-            "  --key PEM          TLS private key\n"
-            "  --ca PEM           the CA certificate clients trust (checked against\n"
-            "                     --cert and shown in the parley-chat command printed\n"
-            "                     at startup)\n"
-            "  --agent-token TOK  bearer token for the HTTP API (default: random, printed)\n"
-            "  --jwt-secret S     identified users must present a JWT signed HS256 with S\n"
-            "  --hmac-secret S    identified users may present hex HMAC-SHA256(S, user id)\n"
-            "  --agent-token-file, --jwt-secret-file, --hmac-secret-file FILE\n"
-            "                     the same secrets read from FILE; without flag or file,\n"
-            "                     from $PARLEY_AGENT_TOKEN, $PARLEY_JWT_SECRET,\n"
-            "                     $PARLEY_HMAC_SECRET (keeps them out of ps)\n"
-            "  --jwt-audience A   a JWT's aud must be (or contain) A\n"
-            "  --jwt-issuer I     a JWT's iss must be I\n"
-            "  --jwt-max-lifetime S  refuse JWTs valid for more than S seconds\n"
-            "                     (exp - iat, and exp - now)\n"
-            "  --insecure-identities  without --jwt-secret/--hmac-secret, accept any\n"
-            "                     identified user unverified: DEVELOPMENT ONLY\n"
             "  --ready-file PATH  once listening, atomically write the port there\n"
             "  --max-text N       longest message text in bytes (default %d, max %d)\n"
             "  --surveys FILE     survey definitions and triggers (default: the shipped\n"
@@ -153,7 +158,8 @@ static void usage(FILE *out)
             "  --kb DIR           knowledge base: a directory of Markdown articles\n"
             "                     (default: the shipped example articles)\n"
             "  --data-dir DIR     attachments' files, by content hash (default: the\n"
-            "                     database's path + .files; '' takes no attachments)\n"
+            "                     SQLite database's path + .files, parley-server.files\n"
+            "                     with PostgreSQL; '' takes no attachments)\n"
             "  --max-attachment N largest attachment in bytes (default %d, max %lld)\n"
             "  --attachment-types LIST  MIME types taken, comma-separated, type/* for a\n"
             "                     family (default: " FILETYPES_DEFAULT ")\n"
@@ -218,6 +224,7 @@ static const struct {
 } string_options[] = {
     {"--host", offsetof(options, host)},
     {"--db", offsetof(options, db_path)},
+    {"--store", offsetof(options, db_path)},
     {"--cert", offsetof(options, cert)},
     {"--key", offsetof(options, key)},
     {"--ca", offsetof(options, ca)},
@@ -792,8 +799,13 @@ static int open_messaging(const options *o, server *srv)
         fprintf(stderr, "parley-server: --attachment-types: %s\n", why);
         return -1;
     }
-    snprintf(dir, sizeof dir, "%s%s", o->data_dir ? o->data_dir : o->db_path,
-             o->data_dir ? "" : ".files");
+    /* Files sit beside a SQLite database; with PostgreSQL, in the working
+     * directory unless --data-dir says where. */
+    if (o->data_dir)
+        snprintf(dir, sizeof dir, "%s", o->data_dir);
+    else
+        snprintf(dir, sizeof dir, "%s.files",
+                 store_is_url(o->db_path) ? "parley-server" : o->db_path);
     if (dir[0] && blobs_open(dir, &srv->blobs, why, sizeof why)) {
         fprintf(stderr, "parley-server: --data-dir: %s\n", why);
         return -1;

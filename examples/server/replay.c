@@ -114,12 +114,17 @@ static void finish(replay_q *r, const replay_sink *sink, int rc)
 void replay_step(replay_q *r, store *s, const replay_sink *sink, size_t budget)
 {
     page p = {sink, NULL, 0, budget, 0};
+    int64_t rows;
     int jobs, rc;
 
     for (jobs = 0; r->head && jobs < STEP_MAX_JOBS && p.bytes < budget && p.msgs < PAGE_MAX_MSGS;
          jobs++) {
         p.job = r->head;
-        rc = store_msg_each(s, p.job->conv, p.job->after, page_one, &p);
+        /* One row more than the page takes: page_one sees whether more follow. */
+        rows = PAGE_MAX_MSGS - p.msgs;
+        if (p.job->history && p.job->left < rows)
+            rows = p.job->left;
+        rc = store_msg_each(s, p.job->conv, p.job->after, rows + 1, page_one, &p);
         if (rc == PAGE_FULL)
             return;
         finish(r, sink, rc);

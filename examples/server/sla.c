@@ -239,7 +239,8 @@ void sla_tick(server *s, int64_t now)
 
         if (!breach && c->warned_ms)
             continue;
-        if (store_sla_mark(s->store, c, breach, now))
+        /* Another server sharing the database may have marked it first. */
+        if (store_sla_mark(s->store, c, breach, now) != 1)
             continue;
         c->breached_ms = breach ? now : 0;
         console_sla(s, c, breach ? "breach" : "warning");

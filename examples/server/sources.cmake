@@ -9,7 +9,7 @@ set(PARLEY_SERVER_SOURCES
   # routing rules and what they need (pure: no database, no connections)
   jpos.c tz.c hours.c cond.c rules.c waitest.c pacer.c
   # storage
-  store_sqlite.c store_db.c store_users.c store_convs.c store_context.c store_surveys.c
+  store_sql.c store_sqlite.c store_pg.c store_db.c store_migrate.c store_users.c store_convs.c store_context.c store_surveys.c
   store_kb.c store_agents.c store_routing.c store_attach.c store_push.c blobs.c
   # content
   kb.c flow.c

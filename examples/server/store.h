@@ -3,10 +3,12 @@
  * (JSON values travel as JSON text), integers, structs filled for the
  * caller and callbacks for lists; transactions are explicit.
  *
- * The implementation is SQLite (store*.c): one file in WAL mode, every
- * write durable (synchronous=FULL) when its transaction, or its group
- * (below), commits, which happens before anything is acknowledged.
- * Another backend (issue 17: PostgreSQL) implements the same functions.
+ * Two engines implement it (store_sql.h): SQLite, one file in WAL mode,
+ * the default; and PostgreSQL (--store postgres://...), which several
+ * servers may share. Either way every write is durable when its
+ * transaction, or its group (below), commits, which happens before
+ * anything is acknowledged, and the schema is versioned: store_open
+ * applies the migrations a database lacks (store_migrate.c).
  *
  * Conventions. Functions return 0 or -1 on a database error (reason on
  * stderr) unless they say otherwise; "1/0/-1" means 1 found (or changed),
@@ -31,10 +33,13 @@ typedef struct store store;
 
 /* ---- opening, transactions -------------------------------------------------------- */
 
-/* Opens (creating if needed, mode 0600) the database file and brings an
- * older database up to date. `durable` 0 trades the fsync of every commit
- * for speed (tests only). 0 or -1 (reason on stderr). */
-int store_open(const char *path, int durable, store **out);
+/* Opens the store `where` and brings an older database up to date: a
+ * PostgreSQL URL (postgres://...) or the path of a SQLite file (created
+ * if needed, mode 0600). `durable` 0 trades the sync of every commit for
+ * speed (tests only). 0 or -1 (reason on stderr). */
+int store_open(const char *where, int durable, store **out);
+/* 1 when `where` is a database URL rather than a file's path. */
+int store_is_url(const char *where);
 void store_close(store *s);
 
 /* A transaction (BEGIN IMMEDIATE). Writes outside one commit one by one.
@@ -143,8 +148,11 @@ int store_msg_by_cid(store *s, const char *conv, const char *cid, store_msg *out
 /* Assigns m->seq (next in the conversation) and m->id, and stores the
  * message. Inside a transaction. */
 int store_msg_insert(store *s, store_msg *m);
-/* Messages of `conv` with seq > after, in seq order. */
-int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, void *ud);
+/* Messages of `conv` with seq > after, in seq order, at most `limit` of
+ * them (0: all). A caller that reads a page at a time says how many it
+ * can take: PostgreSQL hands the whole answer over at once. */
+int store_msg_each(store *s, const char *conv, int64_t after, int64_t limit, store_msg_cb cb,
+                   void *ud);
 /* At most `limit` messages of `conv` with seq < before, newest first (no
  * cid, context or postback). */
 int store_msg_page(store *s, const char *conv, int64_t before, int64_t limit, store_msg_cb cb,
@@ -609,7 +617,9 @@ int store_sla_due_each(store *s, int64_t now, store_sla_cb cb, void *ud);
 int store_sla_conv_each(store *s, const char *conv, store_sla_cb cb, void *ud);
 /* Clocks met or breached in [since, until). */
 int store_sla_window_each(store *s, int64_t since, int64_t until, store_sla_cb cb, void *ud);
-/* Records the warning (breached 0) or the breach of a clock at `now`. */
+/* Records the warning (breached 0) or the breach of a clock at `now`: 1,
+ * or 0 when it was recorded already (by another server sharing the
+ * database: that one tells), -1. */
 int store_sla_mark(store *s, const store_sla *c, int breached, int64_t now);
 
 /* A user as the single customer view shows them. */

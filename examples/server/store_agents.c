@@ -2,7 +2,7 @@
  * (docs/agent-console.md): accounts with a password hash, sessions by the
  * hash of their token, conversation actions, message authorship, priority,
  * and when a conversation last changed. */
-#include "store_sqlite.h"
+#include "store_sql.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +54,7 @@ int store_agents_init(store *s)
                    sq_run_once(
                        s,
                        "INSERT OR IGNORE INTO conv_meta(conv, updated_ms) "
-                       "SELECT c.id, MAX(c.created_ms, IFNULL((SELECT MAX(m.ts) FROM messages m "
+                       "SELECT c.id, MAX(c.created_ms, coalesce((SELECT MAX(m.ts) FROM messages m "
                        "WHERE m.conv = c.id), 0)) FROM conversations c",
                        "")
                ? -1
@@ -67,7 +67,7 @@ int store_agent_put(store *s, const char *name, const char *display, const char 
                     const char *pw_hash, int64_t now)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT 1 FROM agents WHERE name = ?1", "t", name);
+    sq_stmt *st = sq_row(s, &rc, "SELECT 1 FROM agents WHERE name = ?1", "t", name);
 
     sq_done(st);
     if (rc < 0)
@@ -88,7 +88,7 @@ int store_agent_put(store *s, const char *name, const char *display, const char 
     return 0;
 }
 
-static void fill_agent(sqlite3_stmt *st, store_agent *a)
+static void fill_agent(sq_stmt *st, store_agent *a)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "%s", sq_text(st, 0));
@@ -97,8 +97,8 @@ static void fill_agent(sqlite3_stmt *st, store_agent *a)
     snprintf(a->pw_hash, sizeof a->pw_hash, "%s", sq_text(st, 3));
     snprintf(a->status, sizeof a->status, "%s", sq_text(st, 4));
     snprintf(a->teams, sizeof a->teams, "%s", sq_text(st, 5));
-    a->capacity = sqlite3_column_int64(st, 6);
-    a->created_ms = sqlite3_column_int64(st, 7);
+    a->capacity = sq_i64(st, 6);
+    a->created_ms = sq_i64(st, 7);
 }
 
 #define AGENT_COLS "name, display_name, role, pw_hash, status, teams, capacity, created_ms"
@@ -106,8 +106,7 @@ static void fill_agent(sqlite3_stmt *st, store_agent *a)
 int store_agent_get(store *s, const char *name, store_agent *out)
 {
     int rc;
-    sqlite3_stmt *st =
-        sq_row(s, &rc, "SELECT " AGENT_COLS " FROM agents WHERE name = ?1", "t", name);
+    sq_stmt *st = sq_row(s, &rc, "SELECT " AGENT_COLS " FROM agents WHERE name = ?1", "t", name);
 
     if (rc == 1)
         fill_agent(st, out);
@@ -117,7 +116,7 @@ int store_agent_get(store *s, const char *name, store_agent *out)
 
 int store_agent_each(store *s, store_agent_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s, "SELECT " AGENT_COLS " FROM agents ORDER BY name", "");
+    sq_stmt *st = sq_query(s, "SELECT " AGENT_COLS " FROM agents ORDER BY name", "");
     store_agent a;
     int rc, stop = 0;
 
@@ -137,10 +136,10 @@ int store_agent_set_status(store *s, const char *name, const char *status)
 int store_agent_active(store *s, const char *name, int64_t *n)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(
+    sq_stmt *st = sq_row(
         s, &rc, "SELECT count(*) FROM conv_state WHERE state = 'agent' AND agent = ?1", "t", name);
 
-    *n = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+    *n = rc == 1 ? sq_i64(st, 0) : 0;
     sq_done(st);
     return rc == 1 ? 0 : -1;
 }
@@ -159,15 +158,15 @@ int store_agent_session_get(store *s, const char *hash, char agent[STORE_AGENT_N
                             int64_t *created_ms, int64_t *seen_ms)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc,
-                              "SELECT agent, created_ms, seen_ms FROM agent_sessions "
-                              "WHERE hash = ?1",
-                              "t", hash);
+    sq_stmt *st = sq_row(s, &rc,
+                         "SELECT agent, created_ms, seen_ms FROM agent_sessions "
+                         "WHERE hash = ?1",
+                         "t", hash);
 
     if (rc == 1) {
         snprintf(agent, STORE_AGENT_NAME_BUF, "%s", sq_text(st, 0));
-        *created_ms = sqlite3_column_int64(st, 1);
-        *seen_ms = sqlite3_column_int64(st, 2);
+        *created_ms = sq_i64(st, 1);
+        *seen_ms = sq_i64(st, 2);
     }
     sq_done(st);
     return rc;
@@ -202,11 +201,11 @@ int store_action_add(store *s, const char *conv, const char *action, const char 
 
 int store_action_each(store *s, const char *conv, int64_t limit, store_action_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT action, by, detail, ts FROM (SELECT * FROM conv_actions "
-                                "WHERE conv = ?1 ORDER BY ts DESC, id DESC LIMIT ?2) "
-                                "ORDER BY ts, id",
-                                "ti", conv, limit);
+    sq_stmt *st = sq_query(s,
+                           "SELECT action, by, detail, ts FROM (SELECT * FROM conv_actions "
+                           "WHERE conv = ?1 ORDER BY ts DESC, id DESC LIMIT ?2) "
+                           "AS a ORDER BY ts, id",
+                           "ti", conv, limit);
     store_action a;
     int rc, stop = 0;
 
@@ -214,7 +213,7 @@ int store_action_each(store *s, const char *conv, int64_t limit, store_action_cb
         a.action = sq_text(st, 0);
         a.by = sq_text_or_null(st, 1);
         a.detail = sq_text_or_null(st, 2);
-        a.ts = sqlite3_column_int64(st, 3);
+        a.ts = sq_i64(st, 3);
         stop = cb(ud, &a);
     }
     sq_finish(st);
@@ -228,14 +227,16 @@ int store_msg_by_set(store *s, const char *msg_id, const char *agent)
 
     if (n <= 0 || *end)
         return -1;
-    return sq_run(s, "INSERT OR REPLACE INTO msg_by(msg, agent) VALUES(?1, ?2)", "it", (int64_t)n,
-                  agent);
+    return sq_run(s,
+                  "INSERT INTO msg_by(msg, agent) VALUES(?1, ?2)"
+                  " ON CONFLICT(msg) DO UPDATE SET agent = excluded.agent",
+                  "it", (int64_t)n, agent);
 }
 
 int store_priority_get(store *s, const char *conv, char priority[8], char by[STORE_AGENT_NAME_BUF])
 {
     int rc;
-    sqlite3_stmt *st =
+    sq_stmt *st =
         sq_row(s, &rc, "SELECT priority, priority_by FROM conv_meta WHERE conv = ?1", "t", conv);
 
     snprintf(priority, 8, "%s", rc == 1 ? sq_text(st, 0) : "normal");
@@ -251,7 +252,8 @@ int store_priority_set(store *s, const char *conv, const char *priority, const c
                   "INSERT INTO conv_meta(conv, priority, priority_by, updated_ms) "
                   "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(conv) DO UPDATE SET "
                   "priority = excluded.priority, priority_by = excluded.priority_by, "
-                  "updated_ms = MAX(updated_ms, excluded.updated_ms)",
+                  "updated_ms = CASE WHEN excluded.updated_ms > conv_meta.updated_ms"
+                  " THEN excluded.updated_ms ELSE conv_meta.updated_ms END",
                   "ttti", conv, priority, by, now);
 }
 
@@ -260,39 +262,39 @@ int store_priority_set(store *s, const char *conv, const char *priority, const c
 /* The columns of an item; the where-clause decides which. Lists of states
  * and priorities travel as ",a,b," (NULL: any). */
 #define ITEM_SQL                                                                                   \
-    "SELECT c.id, c.user, c.subject, c.created_ms, c.last_seq, IFNULL(st.state, 'bot'),"           \
+    "SELECT c.id, c.\"user\", c.subject, c.created_ms, c.last_seq, coalesce(st.state, 'bot'),"     \
     " CASE WHEN st.state = 'agent' THEN st.agent END, st.queued_ms,"                               \
-    " IFNULL(st.agent_read_seq, 0), m.priority, m.priority_by, m.updated_ms,"                      \
+    " coalesce(st.agent_read_seq, 0), m.priority, m.priority_by, m.updated_ms,"                    \
     " (SELECT COUNT(*) FROM messages x WHERE x.conv = c.id AND x.author_kind = 'user'"             \
-    "  AND x.seq > IFNULL(st.agent_read_seq, 0)),"                                                 \
-    " tr.team, IFNULL(tr.score, 0), tr.route, IFNULL(tr.jump, 0)"                                  \
+    "  AND x.seq > coalesce(st.agent_read_seq, 0)),"                                               \
+    " tr.team, coalesce(tr.score, 0), tr.route, coalesce(tr.jump, 0)"                              \
     " FROM conversations c JOIN conv_meta m ON m.conv = c.id"                                      \
     " LEFT JOIN conv_state st ON st.conv = c.id"                                                   \
     " LEFT JOIN conv_triage tr ON tr.conv = c.id "
 
-static void read_item(sqlite3_stmt *st, store_conv_item *it)
+static void read_item(sq_stmt *st, store_conv_item *it)
 {
     memset(it, 0, sizeof *it);
     it->id = sq_text(st, 0);
     it->user = sq_text(st, 1);
     it->subject = sq_text_or_null(st, 2);
-    it->created_ms = sqlite3_column_int64(st, 3);
-    it->last_seq = sqlite3_column_int64(st, 4);
+    it->created_ms = sq_i64(st, 3);
+    it->last_seq = sq_i64(st, 4);
     it->state = sq_text(st, 5);
     it->agent = sq_text_or_null(st, 6);
-    it->queued_ms = sqlite3_column_int64(st, 7);
-    it->agent_read_seq = sqlite3_column_int64(st, 8);
+    it->queued_ms = sq_i64(st, 7);
+    it->agent_read_seq = sq_i64(st, 8);
     it->priority = sq_text(st, 9);
     it->priority_by = sq_text_or_null(st, 10);
-    it->updated_ms = sqlite3_column_int64(st, 11);
-    it->unread = sqlite3_column_int64(st, 12);
+    it->updated_ms = sq_i64(st, 11);
+    it->unread = sq_i64(st, 12);
     it->team = sq_text_or_null(st, 13);
-    it->score = sqlite3_column_int64(st, 14);
+    it->score = sq_i64(st, 14);
     it->route = sq_text_or_null(st, 15);
-    it->jump = sqlite3_column_int(st, 16);
+    it->jump = sq_int(st, 16);
 }
 
-static int each_item(store *s, sqlite3_stmt *st, store_conv_item_cb cb, void *ud)
+static int each_item(store *s, sq_stmt *st, store_conv_item_cb cb, void *ud)
 {
     store_conv_item it;
     int rc, stop = 0;
@@ -307,14 +309,14 @@ static int each_item(store *s, sqlite3_stmt *st, store_conv_item_cb cb, void *ud
 
 int store_conv_page(store *s, const store_conv_filter *f, store_conv_item_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(
+    sq_stmt *st = sq_query(
         s,
         ITEM_SQL
-        "WHERE (?1 IS NULL OR instr(?1, ',' || IFNULL(st.state, 'bot') || ',') > 0)"
+        "WHERE (?1 IS NULL OR instr(?1, ',' || coalesce(st.state, 'bot') || ',') > 0)"
         " AND (?2 IS NULL OR instr(?2, ',' || m.priority || ',') > 0)"
         " AND (?3 IS NULL OR (?3 = '' AND NOT (st.state = 'agent' AND st.agent IS NOT NULL))"
         "      OR (st.state = 'agent' AND st.agent = ?3))"
-        " AND (?4 IS NULL OR c.user = ?4) AND m.updated_ms >= ?5"
+        " AND (?4 IS NULL OR c.\"user\" = ?4) AND m.updated_ms >= ?5"
         " AND (?6 < 0 OR m.updated_ms < ?6 OR (m.updated_ms = ?6 AND c.id < ?7))"
         " ORDER BY m.updated_ms DESC, c.id DESC LIMIT ?8",
         "ttttiiti", f->states, f->priorities, f->assignee, f->user, f->updated_since,
@@ -332,11 +334,11 @@ int store_conv_item_get(store *s, const char *conv, store_conv_item_cb cb, void 
 
 int store_msg_last(store *s, const char *conv, store_msg_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT m.id, m.seq, m.author_kind, m.author_name, m.text, m.ts,"
-                                " b.agent FROM messages m LEFT JOIN msg_by b ON b.msg = m.n"
-                                " WHERE m.conv = ?1 ORDER BY m.seq DESC LIMIT 1",
-                                "t", conv);
+    sq_stmt *st = sq_query(s,
+                           "SELECT m.id, m.seq, m.author_kind, m.author_name, m.text, m.ts,"
+                           " b.agent FROM messages m LEFT JOIN msg_by b ON b.msg = m.n"
+                           " WHERE m.conv = ?1 ORDER BY m.seq DESC LIMIT 1",
+                           "t", conv);
     store_msg m;
     int rc, stop = 0;
 
@@ -344,11 +346,11 @@ int store_msg_last(store *s, const char *conv, store_msg_cb cb, void *ud)
         memset(&m, 0, sizeof m);
         m.conv = conv;
         snprintf(m.id, sizeof m.id, "%s", sq_text(st, 0));
-        m.seq = sqlite3_column_int64(st, 1);
+        m.seq = sq_i64(st, 1);
         m.author_kind = sq_text(st, 2);
         m.author_name = sq_text_or_null(st, 3);
         m.text = sq_text(st, 4);
-        m.ts = sqlite3_column_int64(st, 5);
+        m.ts = sq_i64(st, 5);
         m.by = sq_text_or_null(st, 6);
         stop = cb(ud, &m);
     }
@@ -362,7 +364,7 @@ int store_timeline(store *s, const char *conv, store_tl_cb cb, void *ud)
 {
     /* Actions first where they share a millisecond with a message: a take
      * over is stored with the message that caused it. */
-    sqlite3_stmt *st =
+    sq_stmt *st =
         sq_query(s,
                  "SELECT kind, by, detail, ts, action FROM ("
                  " SELECT action AS kind, by, detail, ts, 1 AS action, 0 AS src, id AS ord"
@@ -370,7 +372,7 @@ int store_timeline(store *s, const char *conv, store_tl_cb cb, void *ud)
                  " UNION ALL"
                  " SELECT m.author_kind, b.agent, NULL, m.ts, 0, 1, m.seq"
                  "  FROM messages m LEFT JOIN msg_by b ON b.msg = m.n WHERE m.conv = ?1)"
-                 " ORDER BY ts, src, ord",
+                 " AS t ORDER BY ts, src, ord",
                  "t", conv);
     store_tl_row r;
     int rc, stop = 0;
@@ -379,8 +381,8 @@ int store_timeline(store *s, const char *conv, store_tl_cb cb, void *ud)
         r.kind = sq_text(st, 0);
         r.by = sq_text_or_null(st, 1);
         r.detail = sq_text_or_null(st, 2);
-        r.ts = sqlite3_column_int64(st, 3);
-        r.is_action = sqlite3_column_int(st, 4);
+        r.ts = sq_i64(st, 3);
+        r.is_action = sq_int(st, 4);
         stop = cb(ud, &r);
     }
     sq_finish(st);
@@ -389,11 +391,11 @@ int store_timeline(store *s, const char *conv, store_tl_cb cb, void *ud)
 
 int store_conv_active_each(store *s, int64_t since, store_conv_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT c.id, c.user, c.subject, c.created_ms, c.last_seq"
-                                " FROM conversations c JOIN conv_meta m ON m.conv = c.id"
-                                " WHERE m.updated_ms >= ?1 ORDER BY c.id",
-                                "i", since);
+    sq_stmt *st = sq_query(s,
+                           "SELECT c.id, c.\"user\", c.subject, c.created_ms, c.last_seq"
+                           " FROM conversations c JOIN conv_meta m ON m.conv = c.id"
+                           " WHERE m.updated_ms >= ?1 ORDER BY c.id",
+                           "i", since);
     store_conv c;
     int rc, stop = 0;
 
@@ -401,8 +403,8 @@ int store_conv_active_each(store *s, int64_t since, store_conv_cb cb, void *ud)
         c.id = sq_text(st, 0);
         c.user = sq_text(st, 1);
         c.subject = sq_text_or_null(st, 2);
-        c.created_ms = sqlite3_column_int64(st, 3);
-        c.last_seq = sqlite3_column_int64(st, 4);
+        c.created_ms = sq_i64(st, 3);
+        c.last_seq = sq_i64(st, 4);
         stop = cb(ud, &c);
     }
     sq_finish(st);
@@ -411,14 +413,14 @@ int store_conv_active_each(store *s, int64_t since, store_conv_cb cb, void *ud)
 
 int store_state_counts(store *s, store_count_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT IFNULL(st.state, 'bot'), COUNT(*) FROM conversations c"
-                                " LEFT JOIN conv_state st ON st.conv = c.id GROUP BY 1",
-                                "");
+    sq_stmt *st = sq_query(s,
+                           "SELECT coalesce(st.state, 'bot'), COUNT(*) FROM conversations c"
+                           " LEFT JOIN conv_state st ON st.conv = c.id GROUP BY 1",
+                           "");
     int rc, stop = 0;
 
     while (!stop && (rc = sq_step(s, st)) == 1)
-        stop = cb(ud, sq_text(st, 0), sqlite3_column_int64(st, 1));
+        stop = cb(ud, sq_text(st, 0), sq_i64(st, 1));
     sq_finish(st);
     return stop ? stop : rc < 0 ? -1 : 0;
 }
@@ -427,15 +429,16 @@ int store_state_counts(store *s, store_count_cb cb, void *ud)
 
 int store_sla_put(store *s, const char *conv, const char *kind, const store_sla *c)
 {
-    return sq_run(s,
-                  "INSERT INTO sla_clocks(conv, kind, start_ms, due_ms, warn_ms, priority, met_ms)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, 0))"
-                  " ON CONFLICT(conv, kind, start_ms) DO UPDATE"
-                  " SET due_ms = excluded.due_ms, warn_ms = excluded.warn_ms,"
-                  " priority = excluded.priority, met_ms = IFNULL(met_ms, excluded.met_ms),"
-                  " stopped_ms = NULL",
-                  "ttiiiti", conv, kind, c->start_ms, c->due_ms, c->warn_ms, c->priority,
-                  c->met_ms ? c->met_ms : (int64_t)0);
+    return sq_run(
+        s,
+        "INSERT INTO sla_clocks(conv, kind, start_ms, due_ms, warn_ms, priority, met_ms)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, 0))"
+        " ON CONFLICT(conv, kind, start_ms) DO UPDATE"
+        " SET due_ms = excluded.due_ms, warn_ms = excluded.warn_ms,"
+        " priority = excluded.priority, met_ms = coalesce(sla_clocks.met_ms, excluded.met_ms),"
+        " stopped_ms = NULL",
+        "ttiiiti", conv, kind, c->start_ms, c->due_ms, c->warn_ms, c->priority,
+        c->met_ms ? c->met_ms : (int64_t)0);
 }
 
 int store_sla_stop(store *s, const char *conv, const char *kind, int64_t keep_start, int64_t now)
@@ -446,26 +449,26 @@ int store_sla_stop(store *s, const char *conv, const char *kind, int64_t keep_st
                   "ttii", conv, kind, keep_start, now);
 }
 
-static void read_sla(sqlite3_stmt *st, store_sla *c)
+static void read_sla(sq_stmt *st, store_sla *c)
 {
     memset(c, 0, sizeof *c);
     c->conv = sq_text(st, 0);
     c->kind = sq_text(st, 1);
-    c->start_ms = sqlite3_column_int64(st, 2);
-    c->due_ms = sqlite3_column_int64(st, 3);
-    c->warn_ms = sqlite3_column_int64(st, 4);
+    c->start_ms = sq_i64(st, 2);
+    c->due_ms = sq_i64(st, 3);
+    c->warn_ms = sq_i64(st, 4);
     c->priority = sq_text(st, 5);
-    c->met_ms = sqlite3_column_int64(st, 6);
-    c->warned_ms = sqlite3_column_int64(st, 7);
-    c->breached_ms = sqlite3_column_int64(st, 8);
-    c->stopped_ms = sqlite3_column_int64(st, 9);
+    c->met_ms = sq_i64(st, 6);
+    c->warned_ms = sq_i64(st, 7);
+    c->breached_ms = sq_i64(st, 8);
+    c->stopped_ms = sq_i64(st, 9);
 }
 
 #define SLA_COLS                                                                                   \
-    "SELECT conv, kind, start_ms, due_ms, warn_ms, priority, IFNULL(met_ms, 0),"                   \
-    " IFNULL(warned_ms, 0), IFNULL(breached_ms, 0), IFNULL(stopped_ms, 0) FROM sla_clocks "
+    "SELECT conv, kind, start_ms, due_ms, warn_ms, priority, coalesce(met_ms, 0),"                 \
+    " coalesce(warned_ms, 0), coalesce(breached_ms, 0), coalesce(stopped_ms, 0) FROM sla_clocks "
 
-static int each_sla(store *s, sqlite3_stmt *st, store_sla_cb cb, void *ud)
+static int each_sla(store *s, sq_stmt *st, store_sla_cb cb, void *ud)
 {
     store_sla c;
     int rc, stop = 0;
@@ -511,15 +514,17 @@ int store_sla_window_each(store *s, int64_t since, int64_t until, store_sla_cb c
 
 int store_sla_mark(store *s, const store_sla *c, int breached, int64_t now)
 {
-    if (breached)
-        return sq_run(s,
-                      "UPDATE sla_clocks SET breached_ms = ?4, warned_ms = IFNULL(warned_ms, ?4)"
-                      " WHERE conv = ?1 AND kind = ?2 AND start_ms = ?3",
-                      "ttii", c->conv, c->kind, c->start_ms, now);
-    return sq_run(s,
-                  "UPDATE sla_clocks SET warned_ms = ?4 WHERE conv = ?1 AND kind = ?2"
-                  " AND start_ms = ?3",
-                  "ttii", c->conv, c->kind, c->start_ms, now);
+    int rc = breached ? sq_run(s,
+                               "UPDATE sla_clocks SET breached_ms = ?4,"
+                               " warned_ms = coalesce(warned_ms, ?4) WHERE conv = ?1 AND kind = ?2"
+                               " AND start_ms = ?3 AND breached_ms IS NULL",
+                               "ttii", c->conv, c->kind, c->start_ms, now)
+                      : sq_run(s,
+                               "UPDATE sla_clocks SET warned_ms = ?4 WHERE conv = ?1 AND kind = ?2"
+                               " AND start_ms = ?3 AND warned_ms IS NULL",
+                               "ttii", c->conv, c->kind, c->start_ms, now);
+
+    return rc ? -1 : sq_changes(s) > 0;
 }
 
 /* ---- the single customer view ---- */
@@ -527,42 +532,42 @@ int store_sla_mark(store *s, const store_sla *c, int breached, int64_t now)
 int store_user_get(store *s, const char *id, store_user *out)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc,
-                              "SELECT id, kind, app, first_seen_ms, last_seen_ms FROM users "
-                              "WHERE id = ?1",
-                              "t", id);
+    sq_stmt *st = sq_row(s, &rc,
+                         "SELECT id, kind, app, first_seen_ms, last_seen_ms FROM users "
+                         "WHERE id = ?1",
+                         "t", id);
 
     if (rc == 1) {
         memset(out, 0, sizeof *out);
         snprintf(out->id, sizeof out->id, "%s", sq_text(st, 0));
         snprintf(out->kind, sizeof out->kind, "%s", sq_text(st, 1));
         snprintf(out->app, sizeof out->app, "%s", sq_text(st, 2));
-        out->first_seen_ms = sqlite3_column_int64(st, 3);
-        out->last_seen_ms = sqlite3_column_int64(st, 4);
+        out->first_seen_ms = sq_i64(st, 3);
+        out->last_seen_ms = sq_i64(st, 4);
     }
     sq_done(st);
     return rc;
 }
 
 #define SURVEY_COLS                                                                                \
-    "SELECT n, user, name, conv, def, status, answers, created_ms, IFNULL(done_ms, 0)"             \
+    "SELECT n, \"user\", name, conv, def, status, answers, created_ms, coalesce(done_ms, 0)"       \
     " FROM survey_instances "
 
-static int each_survey_row(store *s, sqlite3_stmt *st, store_survey_row_cb cb, void *ud)
+static int each_survey_row(store *s, sq_stmt *st, store_survey_row_cb cb, void *ud)
 {
     store_survey_row r;
     int rc, stop = 0;
 
     while (!stop && (rc = sq_step(s, st)) == 1) {
-        r.n = sqlite3_column_int64(st, 0);
+        r.n = sq_i64(st, 0);
         r.user = sq_text(st, 1);
         r.name = sq_text(st, 2);
         r.conv = sq_text_or_null(st, 3);
         r.def = sq_text(st, 4);
         r.status = sq_text(st, 5);
         r.answers = sq_text_or_null(st, 6);
-        r.created_ms = sqlite3_column_int64(st, 7);
-        r.done_ms = sqlite3_column_int64(st, 8);
+        r.created_ms = sq_i64(st, 7);
+        r.done_ms = sq_i64(st, 8);
         stop = cb(ud, &r);
     }
     sq_finish(st);
@@ -573,7 +578,8 @@ int store_survey_user_each(store *s, const char *user, int64_t limit, store_surv
                            void *ud)
 {
     return each_survey_row(
-        s, sq_query(s, SURVEY_COLS "WHERE user = ?1 ORDER BY n DESC LIMIT ?2", "ti", user, limit),
+        s,
+        sq_query(s, SURVEY_COLS "WHERE \"user\" = ?1 ORDER BY n DESC LIMIT ?2", "ti", user, limit),
         cb, ud);
 }
 

@@ -1,6 +1,6 @@
 /* Uploads and attachments: the records of files; their bytes live on disk
  * by content hash (blobs.c). */
-#include "store_sqlite.h"
+#include "store_sql.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,10 +11,10 @@
  * upload (once: upload_n is unique) or from an agent's file. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS uploads("
-    " n INTEGER PRIMARY KEY, user TEXT NOT NULL REFERENCES users(id), cid TEXT NOT NULL,"
+    " n INTEGER PRIMARY KEY, \"user\" TEXT NOT NULL REFERENCES users(id), cid TEXT NOT NULL,"
     " name TEXT NOT NULL, type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
     " done INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, done_ms INTEGER,"
-    " UNIQUE(user, cid));"
+    " UNIQUE(\"user\", cid));"
     "CREATE TABLE IF NOT EXISTS attachments("
     " n INTEGER PRIMARY KEY,"
     " id TEXT GENERATED ALWAYS AS ('f-' || n) VIRTUAL,"
@@ -29,20 +29,20 @@ int store_attach_init(store *s)
 
 int store_upload_get(store *s, const char *user, const char *cid, store_upload_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT n, name, type, size, sha256, done FROM uploads"
-                                " WHERE user = ?1 AND cid = ?2",
-                                "tt", user, cid);
+    sq_stmt *st = sq_query(s,
+                           "SELECT n, name, type, size, sha256, done FROM uploads"
+                           " WHERE \"user\" = ?1 AND cid = ?2",
+                           "tt", user, cid);
     store_upload u;
     int rc = sq_step(s, st), stop = 0;
 
     if (rc == 1) {
-        u.n = sqlite3_column_int64(st, 0);
+        u.n = sq_i64(st, 0);
         u.name = sq_text(st, 1);
         u.type = sq_text(st, 2);
-        u.size = sqlite3_column_int64(st, 3);
+        u.size = sq_i64(st, 3);
         u.sha256 = sq_text(st, 4);
-        u.done = sqlite3_column_int(st, 5);
+        u.done = sq_int(st, 5);
         stop = cb(ud, &u);
     }
     sq_finish(st);
@@ -52,13 +52,10 @@ int store_upload_get(store *s, const char *user, const char *cid, store_upload_c
 int store_upload_create(store *s, const char *user, const char *cid, const char *name,
                         const char *type, int64_t size, const char *sha256, int64_t now, int64_t *n)
 {
-    if (sq_run(s,
-               "INSERT INTO uploads(user, cid, name, type, size, sha256, created_ms)"
-               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-               "ttttiti", user, cid, name, type, size, sha256, now))
-        return -1;
-    *n = sq_last_row(s);
-    return 0;
+    return sq_insert_id(s, n,
+                        "INSERT INTO uploads(\"user\", cid, name, type, size, sha256, created_ms)"
+                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING n",
+                        "ttttiti", user, cid, name, type, size, sha256, now);
 }
 
 int store_upload_finish(store *s, int64_t n, int64_t now)
@@ -75,17 +72,17 @@ int store_attachment_of_upload(store *s, int64_t upload_n, const char *conv, int
                                char id_out[STORE_MSG_ID_BUF])
 {
     int rc;
-    sqlite3_stmt *st;
+    sq_stmt *st;
 
     if (sq_run(s,
-               "INSERT OR IGNORE INTO attachments(conv, upload_n, name, type, size, sha256,"
+               "INSERT INTO attachments(conv, upload_n, name, type, size, sha256,"
                " created_ms) SELECT ?2, n, name, type, size, sha256, ?3 FROM uploads"
-               " WHERE n = ?1 AND done = 1",
+               " WHERE n = ?1 AND done = 1 ON CONFLICT(upload_n) DO NOTHING",
                "iti", upload_n, conv, now))
         return -1;
     st = sq_row(s, &rc, "SELECT n FROM attachments WHERE upload_n = ?1", "i", upload_n);
     if (rc == 1)
-        format_id(sqlite3_column_int64(st, 0), id_out);
+        format_id(sq_i64(st, 0), id_out);
     sq_done(st);
     return rc == 1 ? 0 : -1;
 }
@@ -94,21 +91,23 @@ int store_attachment_add(store *s, const char *conv, const char *name, const cha
                          int64_t size, const char *sha256, int64_t now,
                          char id_out[STORE_MSG_ID_BUF])
 {
-    if (sq_run(s,
-               "INSERT INTO attachments(conv, name, type, size, sha256, created_ms)"
-               " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-               "tttiti", conv, name, type, size, sha256, now))
+    int64_t n;
+
+    if (sq_insert_id(s, &n,
+                     "INSERT INTO attachments(conv, name, type, size, sha256, created_ms)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6) RETURNING n",
+                     "tttiti", conv, name, type, size, sha256, now))
         return -1;
-    format_id(sq_last_row(s), id_out);
+    format_id(n, id_out);
     return 0;
 }
 
 int store_attachment_get(store *s, const char *id, store_attachment_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT id, sha256, name, type, conv, size FROM attachments"
-                                " WHERE id = ?1",
-                                "t", id);
+    sq_stmt *st = sq_query(s,
+                           "SELECT id, sha256, name, type, conv, size FROM attachments"
+                           " WHERE id = ?1",
+                           "t", id);
     store_attachment a;
     int rc = sq_step(s, st), stop = 0;
 
@@ -118,7 +117,7 @@ int store_attachment_get(store *s, const char *id, store_attachment_cb cb, void 
         a.name = sq_text(st, 2);
         a.type = sq_text(st, 3);
         a.conv = sq_text(st, 4);
-        a.size = sqlite3_column_int64(st, 5);
+        a.size = sq_i64(st, 5);
         stop = cb(ud, &a);
     }
     sq_finish(st);

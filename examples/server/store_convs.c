@@ -1,4 +1,4 @@
-#include "store_sqlite.h"
+#include "store_sql.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,10 +13,10 @@
  * node wrote each bot message. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS conversations("
-    " id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(id), subject TEXT,"
+    " id TEXT PRIMARY KEY, \"user\" TEXT NOT NULL REFERENCES users(id), subject TEXT,"
     " start_cid TEXT, context TEXT, created_ms INTEGER NOT NULL,"
     " last_seq INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS conversations_user ON conversations(user);"
+    "CREATE INDEX IF NOT EXISTS conversations_user ON conversations(\"user\");"
     "CREATE TABLE IF NOT EXISTS messages("
     " n INTEGER PRIMARY KEY,"
     " id TEXT GENERATED ALWAYS AS ('m-' || n) VIRTUAL,"
@@ -40,7 +40,7 @@ static int add_message_columns(store *s)
 {
     static const char *const columns[] = {"blocks", "postback", "attachment"};
     char sql[128];
-    sqlite3_stmt *st;
+    sq_stmt *st;
     size_t i;
     int rc;
 
@@ -73,9 +73,9 @@ static int parse_msg_id(const char *id, int64_t *n)
 static int query_int(store *s, int64_t *out, const char *sql, const char *arg)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, sql, "t", arg);
+    sq_stmt *st = sq_row(s, &rc, sql, "t", arg);
 
-    *out = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+    *out = rc == 1 ? sq_i64(st, 0) : 0;
     sq_done(st);
     return rc < 0 ? -1 : 0;
 }
@@ -85,7 +85,7 @@ static int query_int(store *s, int64_t *out, const char *sql, const char *arg)
 int store_conv_owner(store *s, const char *conv, char *user_out, size_t cap)
 {
     int rc, found = 0;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT user FROM conversations WHERE id = ?1", "t", conv);
+    sq_stmt *st = sq_row(s, &rc, "SELECT \"user\" FROM conversations WHERE id = ?1", "t", conv);
     const char *user = rc == 1 ? sq_text(st, 0) : NULL;
 
     if (user && strlen(user) < cap) {
@@ -109,27 +109,28 @@ int store_conv_owned(store *s, const char *user, const char *conv)
 int store_conv_create(store *s, const char *conv, const char *user, const char *subject,
                       const char *cid, const char *context, int64_t now)
 {
-    return sq_run(s,
-                  "INSERT INTO conversations(id, user, subject, start_cid, context, created_ms) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-                  "ttttti", conv, user, subject, cid, context, now);
+    return sq_run(
+        s,
+        "INSERT INTO conversations(id, \"user\", subject, start_cid, context, created_ms) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+        "ttttti", conv, user, subject, cid, context, now);
 }
 
-static void read_conv(sqlite3_stmt *st, store_conv *c)
+static void read_conv(sq_stmt *st, store_conv *c)
 {
     c->id = sq_text(st, 0);
     c->user = sq_text(st, 1);
     c->subject = sq_text_or_null(st, 2);
-    c->created_ms = sqlite3_column_int64(st, 3);
-    c->last_seq = sqlite3_column_int64(st, 4);
+    c->created_ms = sq_i64(st, 3);
+    c->last_seq = sq_i64(st, 4);
 }
 
 int store_conv_each(store *s, store_conv_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT id, user, subject, created_ms, last_seq "
-                                "FROM conversations ORDER BY created_ms, id",
-                                "");
+    sq_stmt *st = sq_query(s,
+                           "SELECT id, \"user\", subject, created_ms, last_seq "
+                           "FROM conversations ORDER BY created_ms, id",
+                           "");
     store_conv c;
     int rc, stop = 0;
 
@@ -143,10 +144,10 @@ int store_conv_each(store *s, store_conv_cb cb, void *ud)
 
 int store_conv_get(store *s, const char *id, store_conv_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT id, user, subject, created_ms, last_seq "
-                                "FROM conversations WHERE id = ?1",
-                                "t", id);
+    sq_stmt *st = sq_query(s,
+                           "SELECT id, \"user\", subject, created_ms, last_seq "
+                           "FROM conversations WHERE id = ?1",
+                           "t", id);
     store_conv c;
     int rc = sq_step(s, st), stop = 0;
 
@@ -161,7 +162,7 @@ int store_conv_get(store *s, const char *id, store_conv_cb cb, void *ud)
 int store_conv_snapshot(store *s, const char *conv, char **json)
 {
     int rc, oom = 0;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT context FROM conversations WHERE id = ?1", "t", conv);
+    sq_stmt *st = sq_row(s, &rc, "SELECT context FROM conversations WHERE id = ?1", "t", conv);
 
     *json = rc == 1 ? sq_dup(st, 0, &oom) : NULL;
     sq_done(st);
@@ -180,12 +181,12 @@ int store_conv_last_seq(store *s, const char *conv, int64_t *seq)
 int store_msg_by_cid(store *s, const char *conv, const char *cid, store_msg *out)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT id, seq FROM messages WHERE conv = ?1 AND cid = ?2",
-                              "tt", conv, cid);
+    sq_stmt *st = sq_row(s, &rc, "SELECT id, seq FROM messages WHERE conv = ?1 AND cid = ?2", "tt",
+                         conv, cid);
 
     if (rc == 1) {
         snprintf(out->id, sizeof out->id, "%s", sq_text(st, 0));
-        out->seq = sqlite3_column_int64(st, 1);
+        out->seq = sq_i64(st, 1);
     }
     sq_done(st);
     return rc;
@@ -194,56 +195,64 @@ int store_msg_by_cid(store *s, const char *conv, const char *cid, store_msg *out
 static int next_seq(store *s, const char *conv, int64_t *seq)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc,
-                              "UPDATE conversations SET last_seq = last_seq + 1 "
-                              "WHERE id = ?1 RETURNING last_seq",
-                              "t", conv);
+    sq_stmt *st = sq_row(s, &rc,
+                         "UPDATE conversations SET last_seq = last_seq + 1 "
+                         "WHERE id = ?1 RETURNING last_seq",
+                         "t", conv);
 
+    if (rc == 0)
+        fprintf(stderr, "parley-server: db: next seq: no conversation %s\n", conv);
     if (rc != 1)
-        return sq_fail(s, "next seq");
-    *seq = sqlite3_column_int64(st, 0);
+        return -1;
+    *seq = sq_i64(st, 0);
     /* RETURNING applies the update when the statement runs to completion. */
-    rc = sqlite3_step(st);
+    rc = sq_step(s, st);
     sq_done(st);
-    return rc == SQLITE_DONE ? 0 : sq_fail(s, "next seq");
+    return rc == 0 ? 0 : sq_fail(s, "next seq");
 }
 
+/* The sequence number comes from the conversation's row, which the update
+ * locks until the commit: servers sharing a database take turns, and the
+ * numbers stay gap-free. */
 int store_msg_insert(store *s, store_msg *m)
 {
+    int64_t n;
+
     if (next_seq(s, m->conv, &m->seq) ||
-        sq_run(s,
-               "INSERT INTO messages(conv, seq, cid, author_kind, author_name, text, ts, "
-               "context, blocks, postback, attachment) "
-               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-               "tittttitttt", m->conv, m->seq, m->cid, m->author_kind, m->author_name, m->text,
-               m->ts, m->context, m->blocks, m->postback, m->attachment))
+        sq_insert_id(s, &n,
+                     "INSERT INTO messages(conv, seq, cid, author_kind, author_name, text, ts, "
+                     "context, blocks, postback, attachment) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING n",
+                     "tittttitttt", m->conv, m->seq, m->cid, m->author_kind, m->author_name,
+                     m->text, m->ts, m->context, m->blocks, m->postback, m->attachment))
         return -1;
-    snprintf(m->id, sizeof m->id, "m-%" PRId64, sq_last_row(s));
+    snprintf(m->id, sizeof m->id, "m-%" PRId64, n);
     return 0;
 }
 
-static void read_msg(sqlite3_stmt *st, const char *conv, store_msg *m)
+static void read_msg(sq_stmt *st, const char *conv, store_msg *m)
 {
     memset(m, 0, sizeof *m);
     m->conv = conv;
     snprintf(m->id, sizeof m->id, "%s", sq_text(st, 0));
-    m->seq = sqlite3_column_int64(st, 1);
+    m->seq = sq_i64(st, 1);
     m->author_kind = sq_text(st, 2);
     m->author_name = sq_text_or_null(st, 3);
     m->text = sq_text(st, 4);
-    m->ts = sqlite3_column_int64(st, 5);
+    m->ts = sq_i64(st, 5);
     m->blocks = sq_text_or_null(st, 6);
     m->attachment = sq_text_or_null(st, 7);
 }
 
-int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, void *ud)
+int store_msg_each(store *s, const char *conv, int64_t after, int64_t limit, store_msg_cb cb,
+                   void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT id, seq, author_kind, author_name, text, ts, blocks, "
-                                "attachment, cid, context, postback,"
-                                " (SELECT agent FROM msg_by WHERE msg = n) FROM messages "
-                                "WHERE conv = ?1 AND seq > ?2 ORDER BY seq",
-                                "ti", conv, after);
+    sq_stmt *st = sq_query(s,
+                           "SELECT id, seq, author_kind, author_name, text, ts, blocks, "
+                           "attachment, cid, context, postback,"
+                           " (SELECT agent FROM msg_by WHERE msg = n) FROM messages "
+                           "WHERE conv = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                           "tii", conv, after, limit > 0 ? limit : INT64_MAX);
     store_msg m;
     int rc, stop = 0;
 
@@ -262,11 +271,11 @@ int store_msg_each(store *s, const char *conv, int64_t after, store_msg_cb cb, v
 int store_msg_page(store *s, const char *conv, int64_t before, int64_t limit, store_msg_cb cb,
                    void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT id, seq, author_kind, author_name, text, ts, blocks,"
-                                " attachment FROM messages WHERE conv = ?1 AND seq < ?2"
-                                " ORDER BY seq DESC LIMIT ?3",
-                                "tii", conv, before, limit);
+    sq_stmt *st = sq_query(s,
+                           "SELECT id, seq, author_kind, author_name, text, ts, blocks,"
+                           " attachment FROM messages WHERE conv = ?1 AND seq < ?2"
+                           " ORDER BY seq DESC LIMIT ?3",
+                           "tii", conv, before, limit);
     store_msg m;
     int rc, stop = 0;
 
@@ -283,7 +292,7 @@ int store_msg_offer(store *s, const char *conv, const char *msg_id, char **block
 {
     int64_t n;
     int rc, oom = 0;
-    sqlite3_stmt *st;
+    sq_stmt *st;
 
     *blocks = NULL;
     if (parse_msg_id(msg_id, &n))
@@ -308,8 +317,10 @@ int store_bot_message(store *s, const char *msg_id, const char *node)
 
     if (parse_msg_id(msg_id, &n))
         return -1;
-    return sq_run(s, "INSERT OR REPLACE INTO bot_messages(msg, node) VALUES(?1, ?2)", "it", n,
-                  node);
+    return sq_run(s,
+                  "INSERT INTO bot_messages(msg, node) VALUES(?1, ?2)"
+                  " ON CONFLICT(msg) DO UPDATE SET node = excluded.node",
+                  "it", n, node);
 }
 
 /* ---- conversation state ---- */
@@ -323,11 +334,11 @@ static void state_defaults(store_state *st)
 int store_state_get(store *s, const char *conv, store_state *out)
 {
     int rc, oom = 0;
-    sqlite3_stmt *st = sq_row(s, &rc,
-                              "SELECT state, agent, node, notes, queued_ms, read_seq,"
-                              " agent_read_seq, user_typing, typing_ms"
-                              " FROM conv_state WHERE conv = ?1",
-                              "t", conv);
+    sq_stmt *st = sq_row(s, &rc,
+                         "SELECT state, agent, node, notes, queued_ms, read_seq,"
+                         " agent_read_seq, user_typing, typing_ms"
+                         " FROM conv_state WHERE conv = ?1",
+                         "t", conv);
 
     state_defaults(out);
     if (rc == 1) {
@@ -335,11 +346,11 @@ int store_state_get(store *s, const char *conv, store_state *out)
         snprintf(out->agent, sizeof out->agent, "%s", sq_text(st, 1));
         snprintf(out->node, sizeof out->node, "%s", sq_text(st, 2));
         out->notes = sq_dup(st, 3, &oom);
-        out->queued_ms = sqlite3_column_int64(st, 4);
-        out->read_seq = sqlite3_column_int64(st, 5);
-        out->agent_read_seq = sqlite3_column_int64(st, 6);
-        out->user_typing = sqlite3_column_int(st, 7) != 0;
-        out->typing_ms = sqlite3_column_int64(st, 8);
+        out->queued_ms = sq_i64(st, 4);
+        out->read_seq = sq_i64(st, 5);
+        out->agent_read_seq = sq_i64(st, 6);
+        out->user_typing = sq_int(st, 7) != 0;
+        out->typing_ms = sq_i64(st, 8);
     }
     sq_done(st);
     return rc < 0 || oom ? -1 : 0;
@@ -373,7 +384,7 @@ int store_read_user(store *s, const char *conv, int64_t seq, int64_t now)
     if (sq_run(s,
                "INSERT INTO conv_state(conv, read_seq, updated_ms) VALUES(?1, ?2, ?3)"
                " ON CONFLICT(conv) DO UPDATE SET read_seq = excluded.read_seq,"
-               " updated_ms = excluded.updated_ms WHERE excluded.read_seq > read_seq",
+               " updated_ms = excluded.updated_ms WHERE excluded.read_seq > conv_state.read_seq",
                "tii", conv, seq, now))
         return -1;
     return sq_changes(s) > 0;
@@ -385,7 +396,7 @@ int store_read_agent(store *s, const char *conv, int64_t seq, int64_t now)
                "INSERT INTO conv_state(conv, agent_read_seq, updated_ms)"
                " VALUES(?1, ?2, ?3) ON CONFLICT(conv) DO UPDATE SET"
                " agent_read_seq = excluded.agent_read_seq, updated_ms = excluded.updated_ms"
-               " WHERE excluded.agent_read_seq > agent_read_seq",
+               " WHERE excluded.agent_read_seq > conv_state.agent_read_seq",
                "tii", conv, seq, now))
         return -1;
     return sq_changes(s) > 0;
@@ -413,17 +424,17 @@ int store_unread(store *s, const char *conv, int64_t *count)
 
 int store_unread_each(store *s, const char *user, store_unread_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT c.id, (SELECT count(*) FROM messages m"
-                                "  WHERE m.conv = c.id AND m.author_kind <> 'user'"
-                                "  AND m.seq > coalesce(q.read_seq, 0))"
-                                " FROM conversations c LEFT JOIN conv_state q ON q.conv = c.id"
-                                " WHERE c.user = ?1 ORDER BY c.created_ms, c.id",
-                                "t", user);
+    sq_stmt *st = sq_query(s,
+                           "SELECT c.id, (SELECT count(*) FROM messages m"
+                           "  WHERE m.conv = c.id AND m.author_kind <> 'user'"
+                           "  AND m.seq > coalesce(q.read_seq, 0))"
+                           " FROM conversations c LEFT JOIN conv_state q ON q.conv = c.id"
+                           " WHERE c.\"user\" = ?1 ORDER BY c.created_ms, c.id",
+                           "t", user);
     int rc, stop = 0;
 
     while (!stop && (rc = sq_step(s, st)) == 1)
-        stop = cb(ud, sq_text(st, 0), sqlite3_column_int64(st, 1));
+        stop = cb(ud, sq_text(st, 0), sq_i64(st, 1));
     sq_finish(st);
     return stop ? stop : rc;
 }
@@ -439,7 +450,8 @@ int store_unread_each(store *s, const char *user, store_unread_cb cb, void *ud)
     "coalesce(t.jump, 0) DESC, CASE " QUEUE_PRIORITY " WHEN 'urgent' THEN 0"                       \
     " WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, q.queued_ms, q.conv"
 #define QUEUE_ROWS                                                                                 \
-    "SELECT q.conv AS conv, c.user, c.subject, q.queued_ms, q.notes, t.team, " QUEUE_PRIORITY ","  \
+    "SELECT q.conv AS conv, c.\"user\", c.subject, q.queued_ms, q.notes, t.team, " QUEUE_PRIORITY  \
+    ","                                                                                            \
     " coalesce(t.jump, 0), coalesce(t.score, 0),"                                                  \
     " row_number() OVER (ORDER BY " QUEUE_ORDER ") AS position,"                                   \
     " row_number() OVER (PARTITION BY coalesce(t.team, '') ORDER BY " QUEUE_ORDER ")"              \
@@ -450,7 +462,7 @@ int store_unread_each(store *s, const char *user, store_unread_cb cb, void *ud)
 
 int store_queue_each(store *s, store_queued_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s, QUEUE_ROWS " ORDER BY position", "");
+    sq_stmt *st = sq_query(s, QUEUE_ROWS " ORDER BY position", "");
     store_queued q;
     int rc, stop = 0;
 
@@ -459,14 +471,14 @@ int store_queue_each(store *s, store_queued_cb cb, void *ud)
         q.conv = sq_text(st, 0);
         q.user = sq_text(st, 1);
         q.subject = sq_text_or_null(st, 2);
-        q.queued_ms = sqlite3_column_int64(st, 3);
+        q.queued_ms = sq_i64(st, 3);
         q.notes = sq_text_or_null(st, 4);
         q.team = sq_text_or_null(st, 5);
         q.priority = sq_text_or_null(st, 6);
-        q.jump = sqlite3_column_int(st, 7);
-        q.score = sqlite3_column_int(st, 8);
-        q.position = sqlite3_column_int64(st, 9);
-        q.team_position = sqlite3_column_int64(st, 10);
+        q.jump = sq_int(st, 7);
+        q.score = sq_int(st, 8);
+        q.position = sq_i64(st, 9);
+        q.team_position = sq_i64(st, 10);
         stop = cb(ud, &q);
     }
     sq_finish(st);
@@ -475,17 +487,19 @@ int store_queue_each(store *s, store_queued_cb cb, void *ud)
 
 int store_queue_position(store *s, const char *conv, int64_t *position)
 {
-    return query_int(s, position, "SELECT position FROM (" QUEUE_ROWS ") WHERE conv = ?1", conv);
+    return query_int(s, position, "SELECT position FROM (" QUEUE_ROWS ") AS r WHERE conv = ?1",
+                     conv);
 }
 
 int store_queue_team_position(store *s, const char *conv, int64_t *position, char *team, size_t cap)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(
-        s, &rc, "SELECT team_position, coalesce(team, '') FROM (" QUEUE_ROWS ") WHERE conv = ?1",
-        "t", conv);
+    sq_stmt *st = sq_row(s, &rc,
+                         "SELECT team_position, coalesce(team, '') FROM (" QUEUE_ROWS
+                         ") AS r WHERE conv = ?1",
+                         "t", conv);
 
-    *position = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+    *position = rc == 1 ? sq_i64(st, 0) : 0;
     snprintf(team, cap, "%s", rc == 1 ? sq_text(st, 1) : "");
     sq_done(st);
     return rc < 0 ? -1 : 0;
@@ -493,7 +507,7 @@ int store_queue_team_position(store *s, const char *conv, int64_t *position, cha
 
 int store_conv_list(store *s, const char *user, int64_t limit, store_conv_row_cb cb, void *ud)
 {
-    sqlite3_stmt *st =
+    sq_stmt *st =
         sq_query(s,
                  "SELECT c.id, c.subject, c.last_seq, coalesce(q.state, 'bot'),"
                  " (SELECT count(*) FROM messages m WHERE m.conv = c.id"
@@ -502,7 +516,7 @@ int store_conv_list(store *s, const char *user, int64_t limit, store_conv_row_cb
                  "  AND m.seq = c.last_seq), c.created_ms) AS updated,"
                  " (SELECT text FROM messages m WHERE m.conv = c.id AND m.seq = c.last_seq)"
                  " FROM conversations c LEFT JOIN conv_state q ON q.conv = c.id"
-                 " WHERE c.user = ?1 ORDER BY updated DESC, c.id LIMIT ?2",
+                 " WHERE c.\"user\" = ?1 ORDER BY updated DESC, c.id LIMIT ?2",
                  "ti", user, limit);
     store_conv_row r;
     int rc, stop = 0;
@@ -510,10 +524,10 @@ int store_conv_list(store *s, const char *user, int64_t limit, store_conv_row_cb
     while (!stop && (rc = sq_step(s, st)) == 1) {
         r.conv = sq_text(st, 0);
         r.subject = sq_text_or_null(st, 1);
-        r.last_seq = sqlite3_column_int64(st, 2);
+        r.last_seq = sq_i64(st, 2);
         r.state = sq_text(st, 3);
-        r.unread = sqlite3_column_int64(st, 4);
-        r.updated_ms = sqlite3_column_int64(st, 5);
+        r.unread = sq_i64(st, 4);
+        r.updated_ms = sq_i64(st, 5);
         r.last_text = sq_text_or_null(st, 6);
         stop = cb(ud, &r);
     }

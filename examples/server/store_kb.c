@@ -1,8 +1,10 @@
-#include "store_sqlite.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sqlite3.h>
 
 struct store_kb {
     sqlite3 *h;

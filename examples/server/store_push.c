@@ -1,18 +1,18 @@
 /* Push notifications: the devices' tokens, and which conversations are
  * sensitive (their pushes carry no preview). */
-#include "store_sqlite.h"
+#include "store_sql.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS push_tokens("
     " token TEXT PRIMARY KEY, platform TEXT NOT NULL,"
-    " user TEXT NOT NULL REFERENCES users(id), updated_ms INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS push_tokens_user ON push_tokens(user);";
+    " \"user\" TEXT NOT NULL REFERENCES users(id), updated_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS push_tokens_user ON push_tokens(\"user\");";
 
 /* conversations.sensitive came after the first release. */
 static int add_sensitive(store *s)
 {
     int rc;
-    sqlite3_stmt *st = sq_query(
+    sq_stmt *st = sq_query(
         s, "SELECT 1 FROM pragma_table_info('conversations') WHERE name = 'sensitive'", "");
 
     rc = sq_step(s, st);
@@ -32,8 +32,8 @@ int store_push_set(store *s, const char *token, const char *platform, const char
 {
     return sq_run(
         s,
-        "INSERT INTO push_tokens(token, platform, user, updated_ms) VALUES(?1, ?2, ?3, ?4)"
-        " ON CONFLICT(token) DO UPDATE SET platform = ?2, user = ?3, updated_ms = ?4",
+        "INSERT INTO push_tokens(token, platform, \"user\", updated_ms) VALUES(?1, ?2, ?3, ?4)"
+        " ON CONFLICT(token) DO UPDATE SET platform = ?2, \"user\" = ?3, updated_ms = ?4",
         "ttti", token, platform, user, now);
 }
 
@@ -44,10 +44,10 @@ int store_push_delete(store *s, const char *token)
 
 int store_push_each(store *s, const char *user, store_push_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT platform, token FROM push_tokens WHERE user = ?1"
-                                " ORDER BY updated_ms DESC, token",
-                                "t", user);
+    sq_stmt *st = sq_query(s,
+                           "SELECT platform, token FROM push_tokens WHERE \"user\" = ?1"
+                           " ORDER BY updated_ms DESC, token",
+                           "t", user);
     int rc, stop = 0;
 
     while (!stop && (rc = sq_step(s, st)) == 1)
@@ -59,11 +59,10 @@ int store_push_each(store *s, const char *user, store_push_cb cb, void *ud)
 int store_conv_sensitive(store *s, const char *conv)
 {
     int rc, on = 0;
-    sqlite3_stmt *st =
-        sq_row(s, &rc, "SELECT sensitive FROM conversations WHERE id = ?1", "t", conv);
+    sq_stmt *st = sq_row(s, &rc, "SELECT sensitive FROM conversations WHERE id = ?1", "t", conv);
 
     if (rc == 1)
-        on = sqlite3_column_int(st, 0) != 0;
+        on = sq_int(st, 0) != 0;
     sq_done(st);
     return rc < 0 ? -1 : on;
 }

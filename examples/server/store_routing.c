@@ -2,7 +2,7 @@
  * whether its route was taken, what the client said about the request,
  * when an agent took it (handle times per team), and what proactive
  * triggers need (deliveries for the caps, expiries). */
-#include "store_sqlite.h"
+#include "store_sql.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,8 +24,8 @@ static const char schema[] =
     " ended_ms INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS handle_times_team ON handle_times(team, n);"
     "CREATE TABLE IF NOT EXISTS trigger_fires("
-    " n INTEGER PRIMARY KEY, user TEXT NOT NULL, trigger TEXT NOT NULL, ms INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS trigger_fires_user ON trigger_fires(user, trigger, ms);"
+    " n INTEGER PRIMARY KEY, \"user\" TEXT NOT NULL, trigger TEXT NOT NULL, ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS trigger_fires_user ON trigger_fires(\"user\", trigger, ms);"
     "CREATE TABLE IF NOT EXISTS proactive_expiry("
     " item INTEGER PRIMARY KEY, expires_ms INTEGER NOT NULL);";
 
@@ -54,26 +54,26 @@ int store_triage_put(store *s, const char *conv, const store_triage *t, int64_t 
 
 int store_triage_get(store *s, const char *conv, store_triage_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT complexity, severity, effort, score, route, priority,"
-                                " team, node, jump, reasons, routed, kb_article"
-                                " FROM conv_triage WHERE conv = ?1",
-                                "t", conv);
+    sq_stmt *st = sq_query(s,
+                           "SELECT complexity, severity, effort, score, route, priority,"
+                           " team, node, jump, reasons, routed, kb_article"
+                           " FROM conv_triage WHERE conv = ?1",
+                           "t", conv);
     store_triage t;
     int rc = sq_step(s, st);
 
     if (rc == 1) {
-        t.complexity = sqlite3_column_int(st, 0);
-        t.severity = sqlite3_column_int(st, 1);
-        t.effort = sqlite3_column_int(st, 2);
-        t.score = sqlite3_column_int(st, 3);
+        t.complexity = sq_int(st, 0);
+        t.severity = sq_int(st, 1);
+        t.effort = sq_int(st, 2);
+        t.score = sq_int(st, 3);
         t.route = sq_text(st, 4);
         t.priority = sq_text(st, 5);
         t.team = sq_text(st, 6);
         t.node = sq_text_or_null(st, 7);
-        t.jump = sqlite3_column_int(st, 8);
+        t.jump = sq_int(st, 8);
         t.reasons = sq_text(st, 9);
-        t.routed = sqlite3_column_int(st, 10);
+        t.routed = sq_int(st, 10);
         t.kb_article = sq_text_or_null(st, 11);
         rc = cb(ud, &t) ? -1 : 1;
     }
@@ -90,8 +90,12 @@ int store_triage_routed(store *s, const char *conv, const char *kb_article)
 int store_triage_reason_add(store *s, const char *conv, const char *rule, const char *text)
 {
     return sq_run(s,
-                  "UPDATE conv_triage SET reasons = json_insert(reasons, '$[#]',"
-                  " json_object('rule', ?2, 'text', ?3)) WHERE conv = ?1",
+                  SQ_DIALECT(s,
+                             "UPDATE conv_triage SET reasons = json_insert(reasons, '$[#]',"
+                             " json_object('rule', ?2, 'text', ?3)) WHERE conv = ?1",
+                             "UPDATE conv_triage SET reasons = (reasons::jsonb ||"
+                             " jsonb_build_array(jsonb_build_object('rule', ?2, 'text', ?3)))::text"
+                             " WHERE conv = ?1"),
                   "ttt", conv, rule, text);
 }
 
@@ -109,8 +113,8 @@ int store_about_put(store *s, const char *conv, const store_about *a)
 int store_about_get(store *s, const char *conv, store_about *out)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(
-        s, &rc, "SELECT category, area, severity FROM conv_about WHERE conv = ?1", "t", conv);
+    sq_stmt *st = sq_row(s, &rc, "SELECT category, area, severity FROM conv_about WHERE conv = ?1",
+                         "t", conv);
 
     memset(out, 0, sizeof *out);
     if (rc == 1) {
@@ -127,16 +131,16 @@ int store_about_get(store *s, const char *conv, store_about *out)
 int store_user_asked(store *s, const char *user, int64_t since, int64_t limit, store_ts_cb cb,
                      void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT m.ts FROM messages m JOIN conversations c ON c.id = m.conv"
-                                " WHERE c.user = ?1 AND m.author_kind = 'user'"
-                                " AND m.postback IS NULL AND m.ts >= ?2"
-                                " ORDER BY m.ts DESC LIMIT ?3",
-                                "tii", user, since, limit);
+    sq_stmt *st = sq_query(s,
+                           "SELECT m.ts FROM messages m JOIN conversations c ON c.id = m.conv"
+                           " WHERE c.\"user\" = ?1 AND m.author_kind = 'user'"
+                           " AND m.postback IS NULL AND m.ts >= ?2"
+                           " ORDER BY m.ts DESC LIMIT ?3",
+                           "tii", user, since, limit);
     int rc, stop = 0;
 
     while (!stop && (rc = sq_step(s, st)) == 1)
-        stop = cb(ud, sqlite3_column_int64(st, 0));
+        stop = cb(ud, sq_i64(st, 0));
     sq_finish(st);
     return stop ? stop : rc;
 }
@@ -144,12 +148,12 @@ int store_user_asked(store *s, const char *user, int64_t since, int64_t limit, s
 int store_user_busy(store *s, const char *user, int64_t since)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc,
-                              "SELECT 1 FROM conversations c LEFT JOIN conv_state q"
-                              " ON q.conv = c.id WHERE c.user = ?1 AND"
-                              " (coalesce(q.state, 'bot') <> 'closed' OR c.created_ms >= ?2)"
-                              " LIMIT 1",
-                              "ti", user, since);
+    sq_stmt *st = sq_row(s, &rc,
+                         "SELECT 1 FROM conversations c LEFT JOIN conv_state q"
+                         " ON q.conv = c.id WHERE c.\"user\" = ?1 AND"
+                         " (coalesce(q.state, 'bot') <> 'closed' OR c.created_ms >= ?2)"
+                         " LIMIT 1",
+                         "ti", user, since);
 
     sq_done(st);
     return rc;
@@ -168,10 +172,9 @@ int store_assign_start(store *s, const char *conv, int64_t now)
 int store_assign_end(store *s, const char *conv, int64_t *started)
 {
     int rc;
-    sqlite3_stmt *st =
-        sq_row(s, &rc, "SELECT assigned_ms FROM conv_handle WHERE conv = ?1", "t", conv);
+    sq_stmt *st = sq_row(s, &rc, "SELECT assigned_ms FROM conv_handle WHERE conv = ?1", "t", conv);
 
-    *started = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+    *started = rc == 1 ? sq_i64(st, 0) : 0;
     sq_done(st);
     if (rc == 1 && sq_run(s, "DELETE FROM conv_handle WHERE conv = ?1", "t", conv))
         return -1;
@@ -186,14 +189,14 @@ int store_handle_add(store *s, const char *team, const char *conv, int64_t ms, i
 
 int store_handle_recent(store *s, const char *team, int64_t limit, store_ts_cb cb, void *ud)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT ms FROM (SELECT n, ms FROM handle_times WHERE team = ?1"
-                                " ORDER BY n DESC LIMIT ?2) ORDER BY n",
-                                "ti", team, limit);
+    sq_stmt *st = sq_query(s,
+                           "SELECT ms FROM (SELECT n, ms FROM handle_times WHERE team = ?1"
+                           " ORDER BY n DESC LIMIT ?2) AS h ORDER BY n",
+                           "ti", team, limit);
     int rc, stop = 0;
 
     while (!stop && (rc = sq_step(s, st)) == 1)
-        stop = cb(ud, sqlite3_column_int64(st, 0));
+        stop = cb(ud, sq_i64(st, 0));
     sq_finish(st);
     return stop ? stop : rc;
 }
@@ -202,19 +205,19 @@ int store_handle_recent(store *s, const char *team, int64_t limit, store_ts_cb c
 
 int store_trigger_fired(store *s, const char *user, const char *trigger, int64_t now)
 {
-    return sq_run(s, "INSERT INTO trigger_fires(user, trigger, ms) VALUES(?1, ?2, ?3)", "tti", user,
-                  trigger, now);
+    return sq_run(s, "INSERT INTO trigger_fires(\"user\", trigger, ms) VALUES(?1, ?2, ?3)", "tti",
+                  user, trigger, now);
 }
 
 int store_trigger_count(store *s, const char *user, const char *trigger, int64_t since, int64_t *n)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc,
-                              "SELECT count(*) FROM trigger_fires"
-                              " WHERE user = ?1 AND trigger = ?2 AND ms >= ?3",
-                              "tti", user, trigger, since);
+    sq_stmt *st = sq_row(s, &rc,
+                         "SELECT count(*) FROM trigger_fires"
+                         " WHERE \"user\" = ?1 AND trigger = ?2 AND ms >= ?3",
+                         "tti", user, trigger, since);
 
-    *n = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+    *n = rc == 1 ? sq_i64(st, 0) : 0;
     sq_done(st);
     return rc < 0 ? -1 : 0;
 }
@@ -230,7 +233,7 @@ int store_proactive_expiry_set(store *s, int64_t item, int64_t expires_ms)
 int store_proactive_expired(store *s, int64_t item, int64_t now)
 {
     int rc;
-    sqlite3_stmt *st =
+    sq_stmt *st =
         sq_row(s, &rc, "SELECT 1 FROM proactive_expiry WHERE item = ?1 AND expires_ms <= ?2", "ii",
                item, now);
 

@@ -1,4 +1,4 @@
-#include "store_sqlite.h"
+#include "store_sql.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@ static const char schema[] =
     " id TEXT PRIMARY KEY, kind TEXT NOT NULL, app TEXT,"
     " first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, secret_hash TEXT);"
     "CREATE TABLE IF NOT EXISTS sessions("
-    " token TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(id),"
+    " token TEXT PRIMARY KEY, \"user\" TEXT NOT NULL REFERENCES users(id),"
     " created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);";
 
 int store_users_init(store *s)
@@ -35,7 +35,7 @@ int store_user_seen(store *s, const char *user, const char *kind, const char *ap
                "INSERT INTO users(id, kind, app, first_seen_ms, last_seen_ms) "
                "VALUES(?1, ?2, ?3, ?4, ?4) ON CONFLICT(id) DO UPDATE SET "
                "app = excluded.app, last_seen_ms = excluded.last_seen_ms "
-               "WHERE kind = excluded.kind",
+               "WHERE users.kind = excluded.kind",
                "ttti", user, kind, app, now))
         return -1;
     return sq_changes(s) > 0 ? 0 : 1;
@@ -44,7 +44,7 @@ int store_user_seen(store *s, const char *user, const char *kind, const char *ap
 int store_user_kind(store *s, const char *user, char kind[STORE_KIND_BUF])
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc, "SELECT kind FROM users WHERE id = ?1", "t", user);
+    sq_stmt *st = sq_row(s, &rc, "SELECT kind FROM users WHERE id = ?1", "t", user);
 
     if (rc == 1)
         snprintf(kind, STORE_KIND_BUF, "%s", sq_text(st, 0));
@@ -54,7 +54,7 @@ int store_user_kind(store *s, const char *user, char kind[STORE_KIND_BUF])
 
 int store_session_check(store *s, const char *token, const char *user, int64_t now)
 {
-    if (sq_run(s, "UPDATE sessions SET last_seen_ms = ?3 WHERE token = ?1 AND user = ?2", "tti",
+    if (sq_run(s, "UPDATE sessions SET last_seen_ms = ?3 WHERE token = ?1 AND \"user\" = ?2", "tti",
                token, user, now))
         return -1;
     return sq_changes(s) > 0;
@@ -63,7 +63,7 @@ int store_session_check(store *s, const char *token, const char *user, int64_t n
 int store_session_create(store *s, const char *token, const char *user, int64_t now)
 {
     return sq_run(s,
-                  "INSERT INTO sessions(token, user, created_ms, last_seen_ms) "
+                  "INSERT INTO sessions(token, \"user\", created_ms, last_seen_ms) "
                   "VALUES(?1, ?2, ?3, ?3)",
                   "tti", token, user, now);
 }
@@ -73,12 +73,12 @@ int store_session_create(store *s, const char *token, const char *user, int64_t 
 int store_anon_secret_missing(store *s, const char *anon)
 {
     int rc, missing;
-    sqlite3_stmt *st = sq_row(s, &rc,
-                              "SELECT secret_hash IS NULL FROM users "
-                              "WHERE id = ?1 AND kind = 'anon'",
-                              "t", anon);
+    sq_stmt *st = sq_row(s, &rc,
+                         "SELECT secret_hash IS NULL FROM users "
+                         "WHERE id = ?1 AND kind = 'anon'",
+                         "t", anon);
 
-    missing = rc == 1 && sqlite3_column_int(st, 0);
+    missing = rc == 1 && sq_int(st, 0);
     sq_done(st);
     return rc < 0 ? -1 : missing;
 }
@@ -91,10 +91,10 @@ int store_anon_secret_set(store *s, const char *anon, const char *hash)
 int store_anon_secret_get(store *s, const char *anon, char *hash, size_t cap)
 {
     int rc;
-    sqlite3_stmt *st = sq_row(s, &rc,
-                              "SELECT secret_hash FROM users WHERE id = ?1 AND "
-                              "kind = 'anon' AND secret_hash IS NOT NULL",
-                              "t", anon);
+    sq_stmt *st = sq_row(s, &rc,
+                         "SELECT secret_hash FROM users WHERE id = ?1 AND "
+                         "kind = 'anon' AND secret_hash IS NOT NULL",
+                         "t", anon);
 
     if (rc == 1)
         snprintf(hash, cap, "%s", sq_text(st, 0));
@@ -104,11 +104,16 @@ int store_anon_secret_get(store *s, const char *anon, char *hash, size_t cap)
 
 int store_user_move(store *s, const char *from, const char *to)
 {
-    if (sq_run(s, "UPDATE conversations SET user = ?2 WHERE user = ?1", "tt", from, to) ||
-        sq_run(s, "UPDATE survey_instances SET user = ?2 WHERE user = ?1", "tt", from, to) ||
-        sq_run(s, "UPDATE proactive SET user = ?2 WHERE user = ?1", "tt", from, to) ||
-        sq_run(s, "UPDATE OR IGNORE uploads SET user = ?2 WHERE user = ?1", "tt", from, to) ||
-        sq_run(s, "UPDATE push_tokens SET user = ?2 WHERE user = ?1", "tt", from, to))
+    /* An upload whose client id the other user has already stays. */
+    if (sq_run(s, "UPDATE conversations SET \"user\" = ?2 WHERE \"user\" = ?1", "tt", from, to) ||
+        sq_run(s, "UPDATE survey_instances SET \"user\" = ?2 WHERE \"user\" = ?1", "tt", from,
+               to) ||
+        sq_run(s, "UPDATE proactive SET \"user\" = ?2 WHERE \"user\" = ?1", "tt", from, to) ||
+        sq_run(s,
+               "UPDATE uploads SET \"user\" = ?2 WHERE \"user\" = ?1 AND NOT EXISTS"
+               " (SELECT 1 FROM uploads o WHERE o.\"user\" = ?2 AND o.cid = uploads.cid)",
+               "tt", from, to) ||
+        sq_run(s, "UPDATE push_tokens SET \"user\" = ?2 WHERE \"user\" = ?1", "tt", from, to))
         return -1;
     return 0;
 }
@@ -125,23 +130,26 @@ typedef struct refs {
 static void refs_free(refs *r)
 {
     while (r->n)
-        sqlite3_free(r->sql[--r->n]);
+        free(r->sql[--r->n]);
 }
 
 static int refs_load(store *s, refs *r)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT m.name, f.\"from\" FROM sqlite_schema AS m "
-                                "JOIN pragma_foreign_key_list(m.name) AS f "
-                                "WHERE m.type = 'table' AND f.\"table\" = 'users'",
-                                "");
+    sq_stmt *st = sq_query(s,
+                           "SELECT m.name, f.\"from\" FROM sqlite_schema AS m "
+                           "JOIN pragma_foreign_key_list(m.name) AS f "
+                           "WHERE m.type = 'table' AND f.\"table\" = 'users'",
+                           "");
     int rc;
 
     while ((rc = sq_step(s, st)) == 1) {
-        char *sql = r->n < MAX_REFS
-                        ? sqlite3_mprintf("UPDATE \"%w\" SET \"%w\" = ?2 WHERE \"%w\" = ?1",
-                                          sq_text(st, 0), sq_text(st, 1), sq_text(st, 1))
-                        : NULL;
+        /* The names are the schema's own, none with a quote. */
+        size_t cap = 40 + strlen(sq_text(st, 0)) + 2 * strlen(sq_text(st, 1));
+        char *sql = r->n < MAX_REFS ? malloc(cap) : NULL;
+
+        if (sql)
+            snprintf(sql, cap, "UPDATE \"%s\" SET \"%s\" = ?2 WHERE \"%s\" = ?1", sq_text(st, 0),
+                     sq_text(st, 1), sq_text(st, 1));
         if (!sql) {
             rc = -1;
             break;
@@ -211,7 +219,7 @@ static void anon_glob(char out[ANON_GLOB_BUF])
 static int rows_to_fix(store *s, char ***ids, size_t *n)
 {
     char glob[ANON_GLOB_BUF], **grown;
-    sqlite3_stmt *st;
+    sq_stmt *st;
     int rc;
 
     anon_glob(glob);
@@ -264,23 +272,21 @@ static int fix_rows(store *s)
  * user it looks like. Each rename is reported on stderr. */
 int store_users_separate(store *s)
 {
-    sqlite3_stmt *st = sq_query(s,
-                                "SELECT 1 FROM pragma_table_info('users') "
-                                "WHERE name = 'secret_hash'",
-                                "");
+    sq_stmt *st = sq_query(s,
+                           "SELECT 1 FROM pragma_table_info('users') "
+                           "WHERE name = 'secret_hash'",
+                           "");
     int rc = sq_step(s, st);
 
     sq_finish(st);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (store_begin(s))
-        return -1;
-    /* A rename touches users(id) and its children one statement at a time. */
+    /* In the migration's transaction. A rename touches users(id) and its
+     * children one statement at a time. */
     rc = sq_run_once(s, "PRAGMA defer_foreign_keys = ON", "") ||
          sq_run_once(s, "ALTER TABLE users ADD COLUMN secret_hash TEXT", "") || fix_rows(s);
-    if (rc == 0 && store_commit(s) == 0)
+    if (rc == 0)
         return 0;
-    store_rollback(s);
     fprintf(stderr, "parley-server: db: cannot separate anonymous and identified users\n");
     return -1;
 }

@@ -13,7 +13,11 @@
  * Then the messages persisted per second (msg.send to msg.ack, the server
  * storing each durably before its ack) by 50 connections with 8 in flight
  * each: persist_sqlite, with group commit against the same server syncing
- * every write (--group-commit off), the median of --rounds runs of each.
+ * every write (--group-commit off), the median of --rounds runs of each;
+ * and persist_postgres, the same server on a private PostgreSQL (--store,
+ * test/services/services.sh; a fresh database each run) against it on
+ * SQLite, both with group commit (skipped, with a message, without
+ * PostgreSQL).
  *
  * Options: --sizes 1000,5000,10000  --idle-s 10  --msg-s 5  --rounds 3
  * --plain | --balancer. Prints `bench NAME: parley=.. baseline=..
@@ -333,9 +337,11 @@ static double message_rate(const opts *o, const tc_files *tc, const char *const 
             lg_messages(g, MSG_CONNS, MSG_WINDOW, o->msg_s * 1000, &st) == MSG_CONNS &&
             st.acked > 1) {
             rate = (double)st.acked / (st.last_ack_ms / 1e3);
-            fprintf(stderr,
-                    "bench_scale: group commit %s: sent %ld, acked %ld, errors %ld: %.0f msg/s\n",
-                    extra && extra[0] ? extra[1] : "on", st.sent, st.acked, st.errors, rate);
+            fprintf(stderr, "bench_scale: %s: sent %ld, acked %ld, errors %ld: %.0f msg/s\n",
+                    !extra || !extra[0]                ? "SQLite, group commit on"
+                    : strcmp(extra[0], "--store") == 0 ? "PostgreSQL, group commit on"
+                                                       : "SQLite, group commit off",
+                    st.sent, st.acked, st.errors, rate);
         }
         lg_free(g);
     }
@@ -343,19 +349,90 @@ static double message_rate(const opts *o, const tc_files *tc, const char *const 
     return rate;
 }
 
+/* ---- PostgreSQL ------------------------------------------------------------------ */
+
+typedef struct pg {
+    char dir[64];
+    char url[256]; /* without the database */
+} pg;
+
+/* A private cluster, or the one at $PARLEY_BENCH_PG (a URL without the
+ * database, on which `parley` exists); -1 when there is none. */
+static int pg_start(pg *p)
+{
+    char cmd[600];
+    const char *given = getenv("PARLEY_BENCH_PG");
+    if (given && *given) {
+        p->dir[0] = '\0';
+        snprintf(p->url, sizeof p->url, "%s", given);
+        return 0;
+    }
+    snprintf(p->dir, sizeof p->dir, "/tmp/bench-pg-XXXXXX");
+    /* As root, the cluster runs as the postgres user, who must reach it. */
+    if (!mkdtemp(p->dir) || chmod(p->dir, 0755))
+        return -1;
+    snprintf(cmd, sizeof cmd, "bash %s pg start %s/pg", PARLEY_SERVICES, p->dir);
+    FILE *f = popen(cmd, "r");
+    if (!f || !fgets(p->url, sizeof p->url, f))
+        p->url[0] = '\0';
+    int rc = f ? pclose(f) : -1;
+    if (rc != 0 || strncmp(p->url, "postgres://", 11) != 0) {
+        rmdir(p->dir);
+        p->dir[0] = '\0';
+        return -1;
+    }
+    *strrchr(p->url, '/') = '\0';
+    return 0;
+}
+
+static void pg_stop(pg *p)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "bash %s pg stop %s/pg >/dev/null && rm -rf %s", PARLEY_SERVICES,
+             p->dir, p->dir);
+    if (p->dir[0] && system(cmd) != 0)
+        fprintf(stderr, "bench_scale: could not stop PostgreSQL in %s\n", p->dir);
+}
+
+/* A fresh database for run `n`: its URL in `out`. */
+static int pg_fresh(const pg *p, int n, char *out, size_t cap)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd,
+             "psql -qAt %s/parley -c 'SET client_min_messages = warning'"
+             " -c 'DROP DATABASE IF EXISTS bench_%d' -c 'CREATE DATABASE "
+             "bench_%d'",
+             p->url, n, n);
+    snprintf(out, cap, "%s/bench_%d", p->url, n);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 /* The baseline is the same server with a sync per write (--group-commit
- * off); the median of `rounds` alternating runs of each. */
+ * off); the median of `rounds` alternating runs of each. Then the server
+ * on PostgreSQL against the grouped SQLite runs. */
 static void measure_messages(const opts *o, const tc_files *tc)
 {
     static const char *const grouped[] = {NULL};
     static const char *const per_write[] = {"--group-commit", "off", NULL};
-    double g[MAX_ROUNDS], p[MAX_ROUNDS];
+    double g[MAX_ROUNDS], p[MAX_ROUNDS], q[MAX_ROUNDS];
+    char url[300];
+    const char *on_pg[] = {"--store", url, NULL};
+    pg cluster;
     for (int i = 0; i < o->rounds; i++) {
         g[i] = message_rate(o, tc, grouped);
         p[i] = message_rate(o, tc, per_write);
     }
     bench_report("persist_sqlite", bench_median(g, (size_t)o->rounds),
                  bench_median(p, (size_t)o->rounds), "msg/s");
+    if (pg_start(&cluster)) {
+        fprintf(stderr, "bench_scale: persist_postgres skipped: no PostgreSQL (make deps)\n");
+        return;
+    }
+    for (int i = 0; i < o->rounds; i++)
+        q[i] = pg_fresh(&cluster, i, url, sizeof url) ? -1 : message_rate(o, tc, on_pg);
+    pg_stop(&cluster);
+    bench_report("persist_postgres", bench_median(q, (size_t)o->rounds),
+                 bench_median(g, (size_t)o->rounds), "msg/s");
 }
 
 /* ---- main -------------------------------------------------------------------------- */

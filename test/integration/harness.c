@@ -402,6 +402,123 @@ static int read_port(const char *path)
     return port > 0 && port < 65536 ? (int)port : 0;
 }
 
+/* ---- PostgreSQL instead of SQLite (PARLEY_TEST_STORE=pg) ---------------- */
+
+static struct {
+    char base[H_PATH]; /* a directory of the harness's, '' before the first use */
+    char dir[H_PATH];  /* the private cluster's, in base */
+    char url[256];     /* its postgres://... with the database cut off */
+    char store[H_PATH + 300];
+} g_pg;
+
+int h_store_pg(void)
+{
+    const char *mode = getenv("PARLEY_TEST_STORE");
+
+    return mode && strcmp(mode, "pg") == 0;
+}
+
+static void pg_stop(void)
+{
+    char *argv[] = {"bash", PARLEY_SERVICES, "pg", "stop", g_pg.dir, NULL};
+
+    char path[H_PATH + 16];
+
+    if (!g_pg.dir[0] || h_run(argv, NULL, NULL, NULL, 60000) != 0)
+        return;
+    snprintf(path, sizeof path, "%s/url.out", g_pg.base);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/err.out", g_pg.base);
+    unlink(path);
+    rmdir(g_pg.base);
+}
+
+/* The cluster, started once per test process; exits 77 when there is no
+ * PostgreSQL to start. */
+static void pg_start(void)
+{
+    char tmpl[] = "/tmp/parley-pg-XXXXXX", out[H_PATH], err[H_PATH];
+
+    if (g_pg.dir[0])
+        return;
+    /* As root, the cluster runs as the postgres user, who must reach it. */
+    if (!mkdtemp(tmpl) || chmod(tmpl, 0755)) {
+        fprintf(stderr, "harness: no directory for PostgreSQL\n");
+        exit(1);
+    }
+    snprintf(g_pg.base, sizeof g_pg.base, "%s", tmpl);
+    snprintf(g_pg.dir, sizeof g_pg.dir, "%s/pg", tmpl);
+    snprintf(out, sizeof out, "%s/url.out", tmpl);
+    snprintf(err, sizeof err, "%s/err.out", tmpl);
+    char *argv[] = {"bash", PARLEY_SERVICES, "pg", "start", g_pg.dir, NULL};
+    int rc = h_run(argv, NULL, out, err, 120000);
+    char *url = tl_read_file(out, NULL), *why = tl_read_file(err, NULL);
+    if (rc != 0 || !url || strncmp(url, "postgres://", 11) != 0) {
+        fprintf(stderr, "harness: PARLEY_TEST_STORE=pg: %s\n", why ? why : "no PostgreSQL");
+        exit(rc == 77 ? 77 : 1);
+    }
+    url[strcspn(url, "\n")] = '\0';
+    /* postgres://parley@127.0.0.1:PORT/parley: each server's database is
+     * made next to the first one. */
+    *strrchr(url, '/') = '\0';
+    snprintf(g_pg.url, sizeof g_pg.url, "%s", url);
+    free(url);
+    free(why);
+    atexit(pg_stop);
+}
+
+/* A database name for `path`: the same path, the same database. */
+static unsigned long name_of(const char *path)
+{
+    unsigned long h = 5381;
+
+    while (*path)
+        h = h * 33 + (unsigned char)*path++;
+    return h;
+}
+
+const char *h_store_url(const char *db_path)
+{
+    char db[32], sql[64], admin[300];
+
+    pg_start();
+    snprintf(db, sizeof db, "t%lu", name_of(db_path));
+    snprintf(g_pg.store, sizeof g_pg.store, "%s/%s", g_pg.url, db);
+    /* It fails when the database is there already (a restart): fine. */
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    snprintf(admin, sizeof admin, "%s/parley", g_pg.url);
+    char *argv[] = {"psql", "-qAt", admin, "-c", sql, NULL};
+    h_run(argv, NULL, NULL, NULL, 30000);
+    return g_pg.store;
+}
+
+int h_store_exec(const char *db_path, const char *sql)
+{
+    char *argv[] = {"psql", "-qAt",      "-v", "ON_ERROR_STOP=1", (char *)h_store_url(db_path),
+                    "-c",   (char *)sql, NULL};
+
+    return h_run(argv, NULL, NULL, NULL, 120000) == 0 ? 0 : -1;
+}
+
+char *h_store_query(const char *db_path, const char *sql)
+{
+    char out[H_PATH + 16], *text;
+    char *argv[] = {"psql", "-qAt", (char *)h_store_url(db_path), "-c", (char *)sql, NULL};
+
+    snprintf(out, sizeof out, "%s/query.out", g_pg.base);
+    if (h_run(argv, NULL, out, NULL, 30000) != 0)
+        return NULL;
+    text = tl_read_file(out, NULL);
+    unlink(out);
+    if (text)
+        text[strcspn(text, "\n")] = '\0';
+    if (text && !*text) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 int h_server_start(h_server *s, int port)
 {
     char port_s[16];
@@ -409,9 +526,18 @@ int h_server_start(h_server *s, int port)
     unlink(s->ready);
     char *argv[16 + H_SERVER_EXTRA_ARGS + 1];
     size_t a = 0;
+    char files[H_PATH + 8];
     char *fixed[] = {PARLEY_SERVER_BIN, "--port", port_s, "--ready-file", s->ready, "--db", s->db};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[a++] = fixed[i];
+    if (h_store_pg()) {
+        /* The files where they would be beside the SQLite file. */
+        snprintf(files, sizeof files, "%s.files", s->db);
+        argv[a - 2] = "--store";
+        argv[a - 1] = (char *)h_store_url(s->db);
+        argv[a++] = "--data-dir";
+        argv[a++] = files;
+    }
     if (!s->plain) {
         char *tls[] = {"--cert", s->cert, "--key", s->key};
         for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)

@@ -129,6 +129,21 @@ typedef struct h_server {
  * --jwt-secret or --hmac-secret): tests whose users carry no token. */
 extern const char *const h_insecure_identities[];
 
+/* PARLEY_TEST_STORE=pg: the servers the harness starts keep their data in
+ * a private PostgreSQL (test/services/services.sh, started on first use,
+ * stopped at exit), one database for each h_server's `db` path, instead
+ * of that SQLite file. Exits 77 (skipped) when PostgreSQL is not
+ * installed. 1 in that mode. */
+int h_store_pg(void);
+/* In that mode, the URL of the database that stands for the SQLite file
+ * `db_path` (made on first use; the string lives until the next call). */
+const char *h_store_url(const char *db_path);
+/* In that mode, the first column of the first row `sql` answers in that
+ * database (malloc'd), or NULL when there is none. */
+char *h_store_query(const char *db_path, const char *sql);
+/* In that mode, runs `sql` there: 0, or -1. */
+int h_store_exec(const char *db_path, const char *sql);
+
 /* Makes the certificates (a CA and a localhost certificate it signed, plus
  * an unrelated CA) in `dir`; 0 on success. */
 int h_server_init(h_server *s, const char *dir);

@@ -440,6 +440,16 @@ static void test_slow_reader(void)
  * database: through the protocol that would be one fsync each, minutes. */
 static int seed_backlog(const h_server *s, const char *conv, int n)
 {
+    if (h_store_pg()) {
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO messages(conv, seq, author_kind, author_name, text, ts)"
+                 " SELECT '%s', i, 'agent', 'Dana', repeat('y', %d) || ' ' || i, i"
+                 " FROM generate_series(1, %d) AS i;"
+                 " UPDATE conversations SET last_seq = %d WHERE id = '%s'",
+                 conv, BACKLOG_TEXT, n, n, conv);
+        return h_store_exec(s->db, sql);
+    }
     char text[BACKLOG_TEXT + 32];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;

@@ -30,7 +30,7 @@ static h_server g_srv;
 
 /* ---- agents on the command line ---------------------------------------------- */
 
-/* parley-server --db DB --add-agent ... with `password` as standard input
+/* parley-server --store DB --add-agent ... with `password` as standard input
  * (NULL: none); the exit status, *out what it printed. */
 static int add_agent(const char *const *args, const char *password, char **out)
 {
@@ -44,8 +44,8 @@ static int add_agent(const char *const *args, const char *password, char **out)
     if (password)
         H_REQUIRE(h_write_file(in, password) == 0);
     argv[a++] = PARLEY_SERVER_BIN;
-    argv[a++] = "--db";
-    argv[a++] = g_db;
+    argv[a++] = "--store";
+    argv[a++] = h_store_pg() ? (char *)h_store_url(g_db) : g_db;
     for (size_t i = 0; args[i] && a < 15; i++)
         argv[a++] = (char *)args[i];
     argv[a] = NULL;
@@ -67,8 +67,12 @@ static char *stored_hash(const char *name)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    char *hash = NULL;
+    char *hash = NULL, sql[128];
 
+    if (h_store_pg()) {
+        snprintf(sql, sizeof sql, "SELECT pw_hash FROM agents WHERE name = '%s'", name);
+        return h_store_query(g_db, sql);
+    }
     if (sqlite3_open_v2(g_db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(db, "SELECT pw_hash FROM agents WHERE name = ?1", -1, &st, NULL) ==
             SQLITE_OK &&

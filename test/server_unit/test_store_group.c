@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "store.h"
-#include "store_sqlite.h"
+#include "store_sql.h"
 #include "testlib.h"
 
 typedef struct opened {
@@ -46,7 +46,7 @@ static int messages(store *s, const char *conv)
 {
     int n = 0;
 
-    return store_msg_each(s, conv, 0, count_msg, &n) ? -1 : n;
+    return store_msg_each(s, conv, 0, 0, count_msg, &n) ? -1 : n;
 }
 
 static void test_group_is_one_commit(void)

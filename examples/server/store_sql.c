@@ -1,0 +1,218 @@
+/* The statement helpers of store_sql.h over whichever driver the store has. */
+#include "store_sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sq_fail(store *s, const char *what)
+{
+    fprintf(stderr, "parley-server: db: %s: %s\n", what, s->drv->errmsg(s));
+    return -1;
+}
+
+/* The cached statement of `sql`, prepared on first use; NULL on error. */
+static sq_stmt *cached(store *s, const char *sql)
+{
+    size_t i;
+
+    for (i = 0; i < s->cached; i++) {
+        if (s->cache[i].sql == sql)
+            return s->cache[i].st;
+    }
+    if (s->cached == SQ_CACHE) {
+        fprintf(stderr, "parley-server: db: more than %d cached statements\n", SQ_CACHE);
+        return NULL;
+    }
+    s->cache[s->cached].st = s->drv->prepare(s, sql, 1);
+    if (!s->cache[s->cached].st) {
+        sq_fail(s, sql);
+        return NULL;
+    }
+    s->cache[s->cached].sql = sql;
+    return s->cache[s->cached++].st;
+}
+
+/* Runs `st` to its first row after opening the group it needs: 1, 0, -1. */
+static int start(store *s, sq_stmt *st, const char *types, va_list ap)
+{
+    int rc;
+
+    if (sq_group(s, st))
+        return -1;
+    rc = s->drv->start(st, types, ap);
+    if (rc < 0)
+        sq_fail(s, s->drv->sql(st));
+    return rc;
+}
+
+/* Steps past the rows of a statement that returns none the caller wants. */
+static int run_out(store *s, sq_stmt *st, int rc)
+{
+    while (rc == 1)
+        rc = s->drv->step(st);
+    if (rc < 0)
+        sq_fail(s, s->drv->sql(st));
+    return rc;
+}
+
+int sq_run(store *s, const char *sql, const char *types, ...)
+{
+    sq_stmt *st = cached(s, sql);
+    va_list ap;
+    int rc;
+
+    if (!st)
+        return -1;
+    va_start(ap, types);
+    rc = start(s, st, types, ap);
+    va_end(ap);
+    rc = rc < 0 ? -1 : run_out(s, st, rc);
+    s->drv->reset(st);
+    return rc < 0 ? -1 : 0;
+}
+
+int sq_run_once(store *s, const char *sql, const char *types, ...)
+{
+    sq_stmt *st = s->drv->prepare(s, sql, 0);
+    va_list ap;
+    int rc;
+
+    if (!st)
+        return sq_fail(s, sql);
+    va_start(ap, types);
+    rc = start(s, st, types, ap);
+    va_end(ap);
+    rc = rc < 0 ? -1 : run_out(s, st, rc);
+    s->drv->finalize(st);
+    return rc < 0 ? -1 : 0;
+}
+
+sq_stmt *sq_row(store *s, int *rc, const char *sql, const char *types, ...)
+{
+    sq_stmt *st = cached(s, sql);
+    va_list ap;
+
+    *rc = -1;
+    if (!st)
+        return NULL;
+    va_start(ap, types);
+    *rc = start(s, st, types, ap);
+    va_end(ap);
+    if (*rc == 1)
+        return st;
+    s->drv->reset(st);
+    return NULL;
+}
+
+int sq_insert_id(store *s, int64_t *id, const char *sql, const char *types, ...)
+{
+    sq_stmt *st = cached(s, sql);
+    va_list ap;
+    int rc;
+
+    if (!st)
+        return -1;
+    va_start(ap, types);
+    rc = start(s, st, types, ap);
+    va_end(ap);
+    if (rc == 1)
+        *id = s->drv->i64(st, 0);
+    /* SQLite makes the change by the statement's end. */
+    rc = rc == 1 ? run_out(s, st, rc) : -1;
+    s->drv->reset(st);
+    return rc == 0 ? 0 : -1;
+}
+
+void sq_done(sq_stmt *st)
+{
+    if (st)
+        st->drv->reset(st);
+}
+
+sq_stmt *sq_query(store *s, const char *sql, const char *types, ...)
+{
+    sq_stmt *st = s->drv->prepare(s, sql, 0);
+    va_list ap;
+    int rc;
+
+    if (!st) {
+        sq_fail(s, sql);
+        return NULL;
+    }
+    va_start(ap, types);
+    rc = start(s, st, types, ap);
+    va_end(ap);
+    if (rc < 0) {
+        s->drv->finalize(st);
+        return NULL;
+    }
+    st->primed = rc + 1;
+    return st;
+}
+
+int sq_step(store *s, sq_stmt *st)
+{
+    int rc;
+
+    if (!st)
+        return -1;
+    if (st->primed) {
+        rc = st->primed - 1;
+        st->primed = 0;
+        return rc;
+    }
+    rc = s->drv->step(st);
+    return rc < 0 ? sq_fail(s, s->drv->sql(st)) : rc;
+}
+
+void sq_finish(sq_stmt *st)
+{
+    if (st)
+        st->drv->finalize(st);
+}
+
+int64_t sq_changes(store *s)
+{
+    return s->drv->changes(s);
+}
+
+int sq_script(store *s, const char *sql)
+{
+    return s->drv->script(s, sql) ? sq_fail(s, "script") : 0;
+}
+
+const char *sq_text(sq_stmt *st, int col)
+{
+    const char *text = st->drv->text(st, col);
+
+    return text ? text : "";
+}
+
+const char *sq_text_or_null(sq_stmt *st, int col)
+{
+    return st->drv->text(st, col);
+}
+
+int64_t sq_i64(sq_stmt *st, int col)
+{
+    return st->drv->i64(st, col);
+}
+
+int sq_int(sq_stmt *st, int col)
+{
+    return (int)st->drv->i64(st, col);
+}
+
+char *sq_dup(sq_stmt *st, int col, int *oom)
+{
+    const char *text = sq_text_or_null(st, col);
+    char *copy;
+
+    if (!text)
+        return NULL;
+    copy = strdup(text);
+    if (!copy)
+        *oom = 1;
+    return copy;
+}
