@@ -460,7 +460,7 @@ PARLEY_API int parley_reconnect_now(parley_client *pc);
  * and the TLS handshake is spread over calls, a step per call once 200 us
  * have passed, so a single call during a connect stays near the cost of
  * one public-key operation (docs/architecture.md, "The TLS handshake in
- * host-driven mode": about 4 ms on a slow 2-core VM; none after connecting).
+ * host-driven mode": about 2 ms on a slow 2-core VM; none after connecting).
  * Call it from one thread at a time. Errors: INVALID_ARG (NULL, negative
  * timeout), STATE (the I/O thread is running). */
 PARLEY_API int parley_service(parley_client *pc, int timeout_ms);

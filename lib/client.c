@@ -217,6 +217,7 @@ static int cb_peek_frame(void *user, const char **data, size_t *len)
             memcpy(pc->wbuf, f, n);
             pc->wbuf[n] = '\0';
             pl_sess_frame_written(pc->sess);
+            pc->more_frames = pl_sess_has_frame(pc->sess);
             *data = pc->wbuf;
             *len = n;
             have = 1;
@@ -226,9 +227,11 @@ static int cb_peek_frame(void *user, const char **data, size_t *len)
     return have;
 }
 
-static void cb_frame_written(void *user)
+/* The frame left the session's queue when it was copied; what followed it
+ * was looked at then, on this thread, under the lock. */
+static int cb_frame_written(void *user)
 {
-    (void)user; /* the frame left the session's queue when it was copied */
+    return ((parley_client *)user)->more_frames;
 }
 
 static void cb_on_wake(void *user)

@@ -61,6 +61,7 @@ struct parley_client {
     int connection;       /* the transport has an attempt or connection */
     char *wbuf;           /* copy of the frame being written */
     size_t wcap;
+    int more_frames; /* another frame waited behind wbuf's (servicing thread only) */
 
     pl_mutex evlock;
     pl_event_queue events;

@@ -24,7 +24,7 @@ if [ "${1:-}" = libuv ]; then
 fi
 patches="$(cd "$(dirname "$0")" && pwd)/lws-patches"
 # A new stamp whenever the patches change, so cached builds are redone.
-stamp="$prefix/.parley-lws-4.1.6-mbedtls-p3${variant:+-$variant-s3}"
+stamp="$prefix/.parley-lws-4.1.6-mbedtls-p5${variant:+-$variant-s3}"
 if [ $# -gt 0 ]; then
     stamp="$stamp-$(printf '%s\n' "$@" | sha256sum | cut -c1-16)"
 fi

@@ -347,15 +347,20 @@ static int check_tree(pl_json_dec *d, const cJSON *node)
     return dup ? pl_json_bad(d, "duplicate key") : PARLEY_OK;
 }
 
-int pl_json_parse(pl_json_dec *d, const char *buf, size_t len, cJSON **out)
+int pl_json_check(pl_json_dec *d, const char *buf, size_t len, const char **doc_end)
 {
-    *out = NULL;
     if (!pl_utf8_valid(buf, len))
         return pl_json_bad(d, "invalid UTF-8");
     jscan s;
-    const char *doc_end;
-    if (!scan_document(&s, buf, len, &doc_end))
+    if (!scan_document(&s, buf, len, doc_end))
         return pl_json_bad(d, "%s", s.why);
+    return PARLEY_OK;
+}
+
+int pl_json_parse_checked(pl_json_dec *d, const char *buf, size_t len, const char *doc_end,
+                          cJSON **out)
+{
+    *out = NULL;
     /* Never cJSON_GetErrorPtr(): it reads a process-global. The scan has
      * proven the text well-formed, so a NULL here is cJSON out of memory. */
     const char *end = NULL;
@@ -371,35 +376,247 @@ int pl_json_parse(pl_json_dec *d, const char *buf, size_t len, cJSON **out)
     return PARLEY_OK;
 }
 
+int pl_json_parse(pl_json_dec *d, const char *buf, size_t len, cJSON **out)
+{
+    const char *doc_end;
+    *out = NULL;
+    int rc = pl_json_check(d, buf, len, &doc_end);
+    return rc ? rc : pl_json_parse_checked(d, buf, len, doc_end, out);
+}
+
+/* ==== flat objects ==========================================================
+ * Most frames are one object of strings and numbers; read straight from the
+ * checked text they cost no tree and no allocation per member. Everything
+ * here runs on text pl_json_check accepted, so it only has to find where
+ * things end, never whether they are well-formed. */
+
+static const char *flat_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p at an opening quote; returns the closing one. memchr finds it in
+ * strides; only a backslash before it makes the walk go byte by byte. */
+static const char *flat_string_end(const char *p, const char *end, int *escaped)
+{
+    const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+    if (!q)
+        return end;
+    if (!memchr(p + 1, '\\', (size_t)(q - p - 1)))
+        return q;
+    *escaped = 1;
+    for (p++; p < end && *p != '"'; p++)
+        if (*p == '\\')
+            p++;
+    return p;
+}
+
+/* p at '{' or '['; returns what follows the matching close. */
+static const char *flat_skip_container(const char *p, const char *end)
+{
+    int depth = 0, escaped = 0;
+    for (; p < end; p++) {
+        if (*p == '"')
+            p = flat_string_end(p, end, &escaped);
+        else if (*p == '{' || *p == '[')
+            depth++;
+        else if ((*p == '}' || *p == ']') && --depth == 0)
+            return p + 1;
+    }
+    return end;
+}
+
+/* One member's value at p; returns what follows it, NULL when not flat. */
+static const char *flat_value(const char *p, const char *end, pl_json_flat_member *m)
+{
+    int escaped = 0;
+    m->escaped = 0;
+    if (*p == '"') {
+        const char *q = flat_string_end(p, end, &escaped);
+        m->kind = 's';
+        m->val = p + 1;
+        m->val_len = (size_t)(q - p - 1);
+        m->escaped = escaped;
+        return q + 1;
+    }
+    if (*p == '{') {
+        const char *q = flat_skip_container(p, end);
+        m->kind = '{';
+        m->val = p;
+        m->val_len = (size_t)(q - p);
+        return q;
+    }
+    if (*p != '-' && (*p < '0' || *p > '9'))
+        return NULL; /* an array, true, false or null */
+    const char *q = p;
+    while (q < end && (*q == '-' || *q == '+' || *q == '.' || *q == 'e' || *q == 'E' ||
+                       (*q >= '0' && *q <= '9')))
+        q++;
+    m->kind = 'n';
+    m->val = p;
+    m->val_len = (size_t)(q - p);
+    return q;
+}
+
+int pl_json_flat(const char *obj, size_t len, pl_json_flat_member *m, int max)
+{
+    const char *end = obj + len, *p = flat_ws(obj, end);
+    if (p >= end || *p != '{')
+        return -1;
+    p = flat_ws(p + 1, end);
+    int n = 0;
+    while (p < end && *p == '"') {
+        int escaped = 0;
+        const char *q = flat_string_end(p, end, &escaped);
+        if (n == max || escaped)
+            return -1;
+        m[n].key = p + 1;
+        m[n].key_len = (size_t)(q - p - 1);
+        p = flat_ws(flat_ws(q + 1, end) + 1, end); /* past the colon */
+        if (p >= end || !(p = flat_value(p, end, &m[n])))
+            return -1;
+        for (int i = 0; i < n; i++)
+            if (m[i].key_len == m[n].key_len && memcmp(m[i].key, m[n].key, m[n].key_len) == 0)
+                return -1; /* a duplicate: the full parse names the error */
+        n++;
+        p = flat_ws(p, end);
+        if (p < end && *p == ',')
+            p = flat_ws(p + 1, end);
+    }
+    return n;
+}
+
+int pl_json_flat_is(const pl_json_flat_member *m, const char *key)
+{
+    /* Compared in place: names are short, and most differ at once. */
+    size_t i = 0;
+    while (i < m->key_len && key[i] == m->key[i])
+        i++;
+    return i == m->key_len && key[i] == '\0';
+}
+
+static unsigned flat_hex4(const char *p)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++)
+        v = v << 4 | (unsigned)hex_val((unsigned char)p[i]);
+    return v;
+}
+
+static char *flat_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        *o++ = (char)cp;
+    } else if (cp < 0x800) {
+        *o++ = (char)(0xc0 | cp >> 6);
+        *o++ = (char)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        *o++ = (char)(0xe0 | cp >> 12);
+        *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+        *o++ = (char)(0x80 | (cp & 0x3f));
+    } else {
+        *o++ = (char)(0xf0 | cp >> 18);
+        *o++ = (char)(0x80 | (cp >> 12 & 0x3f));
+        *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+        *o++ = (char)(0x80 | (cp & 0x3f));
+    }
+    return o;
+}
+
+/* One escape at in (past the backslash); *in moves past it. The scan
+ * proved every \u escape complete and every surrogate paired. */
+static char *flat_unescape(char *o, const char **in)
+{
+    const char *p = *in;
+    const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
+    if (*p != 'u') {
+        *o++ = to[strchr(from, *p) - from];
+        *in = p + 1;
+        return o;
+    }
+    unsigned cp = flat_hex4(p + 1);
+    p += 5;
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (flat_hex4(p + 2) - 0xdc00);
+        p += 6;
+    }
+    *in = p;
+    return flat_utf8(o, cp);
+}
+
+char *pl_json_flat_str(const pl_json_flat_member *m, char **arena)
+{
+    char *start = *arena, *o = start;
+    if (!m->escaped) {
+        memcpy(o, m->val, m->val_len);
+        o += m->val_len;
+    } else {
+        const char *p = m->val, *end = m->val + m->val_len;
+        while (p < end) {
+            if (*p != '\\') {
+                *o++ = *p++;
+                continue;
+            }
+            p++;
+            o = flat_unescape(o, &p);
+        }
+    }
+    *o++ = '\0';
+    *arena = o;
+    return start;
+}
+
 const cJSON *pl_json_member(const cJSON *obj, const char *key)
 {
     return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
-static int copy_string(pl_json_dec *d, const cJSON *v, char **dst)
-{
-    *dst = pl_strdup(d->a, v->valuestring);
-    return *dst ? PARLEY_OK : PARLEY_ERR_NOMEM;
-}
-
-int pl_json_get_string(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst)
+int pl_json_ref_string(pl_json_dec *d, const cJSON *obj, const char *key, int required,
+                       const char **dst)
 {
     const cJSON *v = pl_json_member(obj, key);
     if (!v)
         return required ? pl_json_bad_member(d, key) : PARLEY_OK;
     if (!cJSON_IsString(v))
         return pl_json_bad_member(d, key);
-    return copy_string(d, v, dst);
+    *dst = v->valuestring;
+    return PARLEY_OK;
+}
+
+int pl_json_ref_id(pl_json_dec *d, const cJSON *obj, const char *key, int required,
+                   const char **dst)
+{
+    const char *v = NULL;
+    int rc = pl_json_ref_string(d, obj, key, required, &v);
+    if (rc == PARLEY_OK && v && !pl_id_valid(v, PL_MAX_ID))
+        return pl_json_bad_member(d, key);
+    if (v)
+        *dst = v;
+    return rc;
+}
+
+static int copy_ref(pl_json_dec *d, int rc, const char *v, char **dst)
+{
+    if (rc != PARLEY_OK || !v)
+        return rc;
+    *dst = pl_strdup(d->a, v);
+    return *dst ? PARLEY_OK : PARLEY_ERR_NOMEM;
+}
+
+int pl_json_get_string(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst)
+{
+    const char *v = NULL;
+    int rc = pl_json_ref_string(d, obj, key, required, &v);
+    return copy_ref(d, rc, v, dst);
 }
 
 int pl_json_get_id(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst)
 {
-    const cJSON *v = pl_json_member(obj, key);
-    if (!v)
-        return required ? pl_json_bad_member(d, key) : PARLEY_OK;
-    if (!cJSON_IsString(v) || !pl_id_valid(v->valuestring, PL_MAX_ID))
-        return pl_json_bad_member(d, key);
-    return copy_string(d, v, dst);
+    const char *v = NULL;
+    int rc = pl_json_ref_id(d, obj, key, required, &v);
+    return copy_ref(d, rc, v, dst);
 }
 
 /* Parsed by hand: going through a double would round above 2^53. */
@@ -587,6 +804,67 @@ cJSON *pl_json_new_frame(const char *type)
  * characters but copies other bytes as they are, so a caller that broke the
  * "inputs are valid UTF-8" promise gets an error, not a frame the server
  * would reject. */
+/* The escapes cJSON prints (quote, backslash, control characters), so a
+ * frame written by hand is byte for byte the frame cJSON would print. */
+static const char *short_escape(unsigned char c)
+{
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    default: return NULL;
+    }
+}
+
+/* What cJSON escapes besides the NUL that ends the string. */
+static const char escaped_chars[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d"
+                                    "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b"
+                                    "\x1c\x1d\x1e\x1f";
+
+size_t pl_json_str_size(const char *s)
+{
+    size_t n = 2;
+    for (;;) {
+        size_t run = strcspn(s, escaped_chars);
+        n += run;
+        s += run;
+        if (!*s)
+            return n;
+        n += short_escape((unsigned char)*s++) ? 2 : 6;
+    }
+}
+
+char *pl_json_put_str(char *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    *o++ = '"';
+    for (;;) {
+        size_t run = strcspn(s, escaped_chars);
+        memcpy(o, s, run);
+        o += run;
+        s += run;
+        if (!*s)
+            break;
+        unsigned char c = (unsigned char)*s++;
+        const char *e = short_escape(c);
+        if (e) {
+            memcpy(o, e, 2);
+            o += 2;
+        } else {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
+        }
+    }
+    *o++ = '"';
+    return o;
+}
+
 int pl_json_finish(const pl_alloc *a, cJSON *root, int ok, char **out, size_t *out_len)
 {
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;

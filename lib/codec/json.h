@@ -25,6 +25,33 @@ typedef struct pl_json_dec {
  * PL_MAX_STRING bytes, no duplicate keys) into *out (cJSON_Delete it).
  * PARLEY_ERR_PROTOCOL with the reason in d, or NOMEM. */
 int pl_json_parse(pl_json_dec *d, const char *buf, size_t len, cJSON **out);
+/* pl_json_parse in two steps: the checks of the text (*doc_end: where the
+ * value ends), then the tree and the checks on it. */
+int pl_json_check(pl_json_dec *d, const char *buf, size_t len, const char **doc_end);
+int pl_json_parse_checked(pl_json_dec *d, const char *buf, size_t len, const char *doc_end,
+                          cJSON **out);
+
+/* A member of an object read in place (pl_json_flat). */
+typedef struct pl_json_flat_member {
+    const char *key; /* the raw name, key_len bytes, never escaped */
+    size_t key_len;
+    char kind;       /* 's' string, 'n' number, '{' object */
+    int escaped;     /* a string holding escapes */
+    const char *val; /* string: between the quotes, raw; number: the literal; object: {...} */
+    size_t val_len;
+} pl_json_flat_member;
+
+/* The members of an object, in text pl_json_check accepted, into m[max]:
+ * their count, or -1 when the object is not flat (an array, true, false or
+ * null as a value, an escaped or a duplicate name, more than max members),
+ * which the caller hands to the full parse. Nested objects are left whole
+ * for another call. */
+int pl_json_flat(const char *obj, size_t len, pl_json_flat_member *m, int max);
+/* 1 when m's name is `key`. */
+int pl_json_flat_is(const pl_json_flat_member *m, const char *key);
+/* m's string decoded and NUL-terminated at *arena, which moves past it
+ * (room: val_len + 1 bytes; decoding never grows a string). */
+char *pl_json_flat_str(const pl_json_flat_member *m, char **arena);
 
 /* Formats the reason into d->err; returns PARLEY_ERR_PROTOCOL. */
 int pl_json_bad(pl_json_dec *d, const char *fmt, ...);
@@ -35,6 +62,11 @@ const cJSON *pl_json_member(const cJSON *obj, const char *key);
  * d->a. */
 int pl_json_get_string(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst);
 int pl_json_get_id(pl_json_dec *d, const cJSON *obj, const char *key, int required, char **dst);
+/* The same without the copy: *dst borrows the tree's string. */
+int pl_json_ref_string(pl_json_dec *d, const cJSON *obj, const char *key, int required,
+                       const char **dst);
+int pl_json_ref_id(pl_json_dec *d, const cJSON *obj, const char *key, int required,
+                   const char **dst);
 /* A seq as the wire writes it: decimal, 1..PL_SEQ_MAX, no leading zero. */
 int pl_json_parse_seq(const char *s, uint64_t *out);
 int pl_json_get_seq(pl_json_dec *d, const cJSON *obj, uint64_t *dst);
@@ -64,6 +96,11 @@ int pl_json_get_count(pl_json_dec *d, const cJSON *obj, const char *key, uint32_
 /* An "author" object: its kind (PARLEY_AUTHOR_*) and optional name. */
 int pl_json_get_author(pl_json_dec *d, const cJSON *obj, int required, int *kind, char **name);
 
+/* A string as a JSON value, quoted and escaped exactly as cJSON prints it:
+ * its size in bytes, and the writer (returns the end). For frames built
+ * without a tree. */
+size_t pl_json_str_size(const char *s);
+char *pl_json_put_str(char *o, const char *s);
 /* Builders return 0 when cJSON ran out of memory. */
 int pl_json_add_str(cJSON *obj, const char *key, const char *val);
 int pl_json_add_opt_str(cJSON *obj, const char *key, const char *val);

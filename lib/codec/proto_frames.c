@@ -24,9 +24,9 @@ static int decode_welcome(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     const cJSON *limits = NULL;
     int64_t max_frame = 0, max_text = 0, max_attachment = 0;
-    int rc = pl_json_get_id(d, root, "session", 1, &f->session);
+    int rc = pl_json_ref_id(d, root, "session", 1, &f->session);
     if (!rc)
-        rc = pl_json_get_id(d, root, "anon_secret", 0, &f->anon_secret);
+        rc = pl_json_ref_id(d, root, "anon_secret", 0, &f->anon_secret);
     if (!rc)
         rc = pl_json_get_object(d, root, "limits", 0, &limits);
     if (rc || !limits)
@@ -46,15 +46,15 @@ static int decode_welcome(pl_json_dec *d, const cJSON *root, pl_frame *f)
 
 static int decode_conv_ack(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = pl_json_get_id(d, root, "cid", 1, &f->cid);
-    return rc ? rc : pl_json_get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_ref_id(d, root, "cid", 1, &f->cid);
+    return rc ? rc : pl_json_ref_id(d, root, "conv", 1, &f->conv);
 }
 
 static int decode_msg_ack(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
     int rc = decode_conv_ack(d, root, f);
     if (!rc)
-        rc = pl_json_get_id(d, root, "id", 1, &f->id);
+        rc = pl_json_ref_id(d, root, "id", 1, &f->id);
     return rc ? rc : pl_json_get_seq(d, root, &f->seq);
 }
 
@@ -70,22 +70,22 @@ static int decode_author(pl_json_dec *d, const cJSON *root, pl_frame *f)
     rc = pl_json_get_enum(d, author, "kind", kinds, sizeof kinds / sizeof *kinds, &kind);
     f->author_kind = (pl_author_kind)kind;
     if (!rc)
-        rc = pl_json_get_string(d, author, "name", 0, &f->author_name);
+        rc = pl_json_ref_string(d, author, "name", 0, &f->author_name);
     d->where = "";
     return rc;
 }
 
 static int decode_msg(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = pl_json_get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_ref_id(d, root, "conv", 1, &f->conv);
     if (!rc)
-        rc = pl_json_get_id(d, root, "id", 1, &f->id);
+        rc = pl_json_ref_id(d, root, "id", 1, &f->id);
     if (!rc)
         rc = pl_json_get_seq(d, root, &f->seq);
     if (!rc)
         rc = decode_author(d, root, f);
     if (!rc)
-        rc = pl_json_get_string(d, root, "text", 1, &f->text);
+        rc = pl_json_ref_string(d, root, "text", 1, &f->text);
     return rc ? rc
               : pl_json_get_integral(d, root, "ts", -PL_JSON_TS_LIMIT, PL_JSON_TS_LIMIT, &f->ts);
 }
@@ -113,7 +113,7 @@ static int decode_conv_update(pl_json_dec *d, const cJSON *root, pl_frame *f)
     const cJSON *agent = NULL;
     int state = 0;
     decode_queue(root, f);
-    int rc = pl_json_get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_ref_id(d, root, "conv", 1, &f->conv);
     if (!rc)
         rc = pl_json_get_enum(d, root, "state", states, sizeof states / sizeof *states, &state);
     f->conv_state = (pl_conv_state)state;
@@ -122,24 +122,24 @@ static int decode_conv_update(pl_json_dec *d, const cJSON *root, pl_frame *f)
     if (rc || !agent)
         return rc;
     d->where = "agent.";
-    return pl_json_get_string(d, agent, "name", 0, &f->author_name);
+    return pl_json_ref_string(d, agent, "name", 0, &f->author_name);
 }
 
 static int decode_error(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = pl_json_get_string(d, root, "code", 1, &f->code);
+    int rc = pl_json_ref_string(d, root, "code", 1, &f->code);
     if (!rc && f->code[0] == '\0')
         rc = pl_json_bad_member(d, "code");
     if (!rc)
-        rc = pl_json_get_string(d, root, "message", 0, &f->message);
+        rc = pl_json_ref_string(d, root, "message", 0, &f->message);
     if (!rc)
-        rc = pl_json_get_id(d, root, "req", 0, &f->req);
-    return rc ? rc : pl_json_get_id(d, root, "cid", 0, &f->cid);
+        rc = pl_json_ref_id(d, root, "req", 0, &f->req);
+    return rc ? rc : pl_json_ref_id(d, root, "cid", 0, &f->cid);
 }
 
 static int decode_ack(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    return pl_json_get_id(d, root, "cid", 1, &f->cid);
+    return pl_json_ref_id(d, root, "cid", 1, &f->cid);
 }
 
 #define RECONNECT_MAX_MS 3600000
@@ -155,12 +155,12 @@ static int decode_goaway(pl_json_dec *d, const cJSON *root, pl_frame *f)
         double ms = v->valuedouble;
         f->reconnect_ms = ms >= RECONNECT_MAX_MS ? RECONNECT_MAX_MS : (uint32_t)ms;
     }
-    return pl_json_get_string(d, root, "reason", 0, &f->message);
+    return pl_json_ref_string(d, root, "reason", 0, &f->message);
 }
 
 static int decode_history_end(pl_json_dec *d, const cJSON *root, pl_frame *f)
 {
-    int rc = pl_json_get_id(d, root, "conv", 1, &f->conv);
+    int rc = pl_json_ref_id(d, root, "conv", 1, &f->conv);
     if (!rc)
         rc = get_last(d, root, &f->seq);
     if (rc)
@@ -210,6 +210,157 @@ static int decode_root(pl_json_dec *d, const cJSON *root, pl_frame *f)
     return PARLEY_OK;
 }
 
+/* ---- msg and msg.ack read in place ------------------------------------------ */
+
+/* The members these frames may have, in the order of enum flat_key; any
+ * other (blocks, an attachment, a context...) is for the modules' readers,
+ * which need the tree. */
+enum flat_key { K_T, K_CONV, K_ID, K_SEQ, K_CID, K_AUTHOR, K_TEXT, K_TS, K_COUNT };
+static const char *const flat_keys[K_COUNT] = {"t",   "conv",   "id",   "seq",
+                                               "cid", "author", "text", "ts"};
+
+#define FLAT_MAX 8
+
+/* Files each member under its key (slot[k], NULL when absent). 0 when a
+ * member is not one of the frame's or is a string longer than the full
+ * parse allows; objects are checked by their reader. */
+static int flat_slots(const pl_json_flat_member *m, int n, pl_frame_type type,
+                      const pl_json_flat_member **slot)
+{
+    memset(slot, 0, K_COUNT * sizeof *slot);
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < K_COUNT && !pl_json_flat_is(&m[i], flat_keys[k]))
+            k++;
+        if (k == K_COUNT || (m[i].kind == 's' && m[i].val_len > PL_MAX_STRING))
+            return 0;
+        int ack_only = k == K_CID, msg_only = k >= K_AUTHOR;
+        if ((type == PL_FRAME_MSG && ack_only) || (type == PL_FRAME_MSG_ACK && msg_only))
+            return 0;
+        slot[k] = &m[i];
+    }
+    return 1;
+}
+
+static const pl_json_flat_member *flat_get(const pl_json_flat_member *m, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (pl_json_flat_is(&m[i], key))
+            return &m[i];
+    return NULL;
+}
+
+static const char *flat_id(const pl_json_flat_member *m, char **arena)
+{
+    if (!m || m->kind != 's')
+        return NULL;
+    const char *v = pl_json_flat_str(m, arena);
+    return pl_id_valid(v, PL_MAX_ID) ? v : NULL;
+}
+
+static int flat_seq(const pl_json_flat_member *m, char **arena, uint64_t *seq)
+{
+    return m && m->kind == 's' && pl_json_parse_seq(pl_json_flat_str(m, arena), seq);
+}
+
+/* An integral ts without fraction or exponent, |ts| < 2^53 (the full
+ * parse reads the others). Absent: 0. */
+static int flat_ts(const pl_json_flat_member *m, int64_t *ts)
+{
+    if (!m)
+        return 1;
+    if (m->kind != 'n')
+        return 0;
+    const char *p = m->val, *end = m->val + m->val_len;
+    p += *p == '-';
+    if (end - p > 16 || p == end)
+        return 0;
+    uint64_t v = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (v > 9007199254740991ull)
+        return 0;
+    *ts = *m->val == '-' ? -(int64_t)v : (int64_t)v;
+    return 1;
+}
+
+static int flat_author(const pl_json_flat_member *m, char **arena, pl_frame *f)
+{
+    static const char *const kinds[] = {"user", "bot", "agent", "system"};
+    pl_json_flat_member am[4];
+    int n = m && m->kind == '{' ? pl_json_flat(m->val, m->val_len, am, 4) : -1;
+    const pl_json_flat_member *kind = flat_get(am, n, "kind"), *name = flat_get(am, n, "name");
+    for (int i = 0; i < n; i++)
+        if (am[i].kind == '{' || am[i].key_len > PL_MAX_STRING ||
+            (am[i].kind == 's' && am[i].val_len > PL_MAX_STRING))
+            return 0;
+    if (!kind || kind->kind != 's' || (name && name->kind != 's'))
+        return 0;
+    const char *k = pl_json_flat_str(kind, arena);
+    for (int i = 0; i < 4; i++)
+        if (strcmp(k, kinds[i]) == 0)
+            f->author_kind = (pl_author_kind)(i + 1);
+    f->author_name = name ? pl_json_flat_str(name, arena) : NULL;
+    return f->author_kind != 0;
+}
+
+static int flat_fields(const pl_json_flat_member **slot, char **arena, pl_frame *f)
+{
+    f->conv = flat_id(slot[K_CONV], arena);
+    f->id = flat_id(slot[K_ID], arena);
+    if (!f->conv || !f->id || !flat_seq(slot[K_SEQ], arena, &f->seq))
+        return 0;
+    if (f->type == PL_FRAME_MSG_ACK)
+        return (f->cid = flat_id(slot[K_CID], arena)) != NULL;
+    const pl_json_flat_member *text = slot[K_TEXT];
+    if (!text || text->kind != 's' || !flat_author(slot[K_AUTHOR], arena, f) ||
+        !flat_ts(slot[K_TS], &f->ts))
+        return 0;
+    f->text = pl_json_flat_str(text, arena);
+    return 1;
+}
+
+/* The two frames nearly every inbound message is, read from the checked
+ * text without building a tree: one allocation per frame instead of one
+ * per member. 1 when decoded; 0 when the frame is anything else or unusual
+ * in any way (the full parse then decides, with its reasons); NOMEM. */
+static int decode_flat(const pl_alloc *a, const char *buf, size_t len, pl_frame *f)
+{
+    pl_json_flat_member m[FLAT_MAX];
+    const pl_json_flat_member *slot[K_COUNT];
+    int n = pl_json_flat(buf, len, m, FLAT_MAX);
+    const pl_json_flat_member *t = flat_get(m, n, "t");
+    if (!t || t->kind != 's' || t->escaped)
+        return 0;
+    if (t->val_len == 3 && memcmp(t->val, "msg", 3) == 0)
+        f->type = PL_FRAME_MSG;
+    else if (t->val_len == 7 && memcmp(t->val, "msg.ack", 7) == 0)
+        f->type = PL_FRAME_MSG_ACK;
+    else
+        return 0;
+    if (!flat_slots(m, n, f->type, slot))
+        return 0;
+    /* The text itself (for readers that want the tree after all), then
+     * the decoded strings, which are never longer than the text. */
+    char *arena = pl_malloc(a, 2 * len + 2);
+    if (!arena)
+        return PARLEY_ERR_NOMEM;
+    memcpy(arena, buf, len);
+    arena[len] = '\0';
+    f->raw = arena;
+    f->raw_len = len;
+    f->arena = arena;
+    memcpy(f->type_name, t->val, t->val_len);
+    char *next = arena + len + 1;
+    if (flat_fields(slot, &next, f))
+        return 1;
+    pl_proto_frame_clear(a, f);
+    return 0;
+}
+
 int pl_proto_decode(const pl_alloc *a, const char *buf, size_t len, pl_frame *out, char *err,
                     size_t err_size)
 {
@@ -224,8 +375,14 @@ int pl_proto_decode(const pl_alloc *a, const char *buf, size_t len, pl_frame *ou
             return pl_json_bad(&d, "no buffer");
         buf = "";
     }
+    const char *doc_end;
+    int rc = pl_json_check(&d, buf, len, &doc_end);
+    if (!rc)
+        rc = decode_flat(a, buf, len, out);
+    if (rc)
+        return rc < 0 ? rc : PARLEY_OK;
     cJSON *root = NULL;
-    int rc = pl_json_parse(&d, buf, len, &root);
+    rc = pl_json_parse_checked(&d, buf, len, doc_end, &root);
     if (!rc)
         rc = decode_root(&d, root, out);
     if (rc) {
@@ -241,17 +398,8 @@ void pl_proto_frame_clear(const pl_alloc *a, pl_frame *f)
 {
     if (!f)
         return;
-    pl_free(a, f->session);
-    pl_free(a, f->anon_secret);
-    pl_free(a, f->cid);
-    pl_free(a, f->conv);
-    pl_free(a, f->id);
-    pl_free(a, f->author_name);
-    pl_free(a, f->text);
-    pl_free(a, f->code);
-    pl_free(a, f->message);
-    pl_free(a, f->req);
     cJSON_Delete((cJSON *)f->doc);
+    pl_free(a, f->arena);
     memset(f, 0, sizeof *f);
 }
 
@@ -365,12 +513,51 @@ static int add_postback(cJSON *root, const pl_postback *pb)
            pl_json_add_opt_str(o, "payload", pb->payload);
 }
 
+/* A msg.send without a postback, the frame of every message typed, written
+ * straight into its buffer: the same bytes cJSON would print, without the
+ * tree, the print buffer and the copy. */
+static int encode_plain_msg_send(const pl_alloc *a, const char *cid, const char *conv,
+                                 const char *text, const char *context, char **out, size_t *out_len)
+{
+    static const char head[] = "{\"t\":\"msg.send\",\"cid\":", conv_key[] = ",\"conv\":",
+                      text_key[] = ",\"text\":", ctx_key[] = ",\"context\":";
+    size_t tlen = strlen(text), clen = context ? strlen(context) : 0;
+    if (!pl_utf8_valid(text, tlen) || (context && !pl_utf8_valid(context, clen)) ||
+        !pl_utf8_valid(cid, strlen(cid)) || !pl_utf8_valid(conv, strlen(conv)))
+        return PARLEY_ERR_INVALID_ARG;
+    size_t n = sizeof head - 1 + pl_json_str_size(cid) + sizeof conv_key - 1 +
+               pl_json_str_size(conv) + sizeof text_key - 1 + pl_json_str_size(text) +
+               (context ? sizeof ctx_key - 1 + clen : 0) + 1;
+    char *buf = pl_malloc(a, n + 1), *o = buf;
+    if (!buf)
+        return PARLEY_ERR_NOMEM;
+    memcpy(o, head, sizeof head - 1);
+    o = pl_json_put_str(o + sizeof head - 1, cid);
+    memcpy(o, conv_key, sizeof conv_key - 1);
+    o = pl_json_put_str(o + sizeof conv_key - 1, conv);
+    memcpy(o, text_key, sizeof text_key - 1);
+    o = pl_json_put_str(o + sizeof text_key - 1, text);
+    if (context) {
+        memcpy(o, ctx_key, sizeof ctx_key - 1);
+        memcpy(o + sizeof ctx_key - 1, context, clen);
+        o += sizeof ctx_key - 1 + clen;
+    }
+    *o++ = '}';
+    *o = '\0';
+    *out = buf;
+    if (out_len)
+        *out_len = (size_t)(o - buf);
+    return PARLEY_OK;
+}
+
 int pl_proto_encode_msg_send(const pl_alloc *a, const char *cid, const char *conv, const char *text,
                              const char *context, const pl_postback *pb, char **out,
                              size_t *out_len)
 {
     if (!cid || !conv || !text || !out || (pb && (!pb->msg || !pb->option)))
         return PARLEY_ERR_INVALID_ARG;
+    if (!pb)
+        return encode_plain_msg_send(a, cid, conv, text, context, out, out_len);
     cJSON *root = pl_json_new_frame("msg.send");
     if (!root)
         return PARLEY_ERR_NOMEM;

@@ -42,36 +42,42 @@ typedef enum {
     PL_CONV_OPEN
 } pl_conv_state;
 
-/* A decoded server frame. Strings are owned by the frame (allocated with the
- * allocator given to pl_proto_decode) and NULL when the frame does not carry
- * them; pl_proto_frame_clear() frees them. */
+/* A decoded server frame. Strings point into the frame's own parsed
+ * document or arena (valid until pl_proto_frame_clear) and are NULL when
+ * the frame does not carry them. */
 typedef struct pl_frame {
     pl_frame_type type;
     char type_name[PL_MAX_TYPE + 1]; /* the "t" as received, for logs */
-    char *session;                   /* welcome */
-    char *anon_secret;               /* welcome (optional): the anonymous user's merge secret */
+    const char *session;             /* welcome */
+    const char *anon_secret;         /* welcome (optional): the anonymous user's merge secret */
     uint32_t max_frame, max_text;    /* welcome limits, 0 when absent */
     uint64_t max_attachment;         /* welcome limits, 0 when absent */
-    char *cid;                       /* conv.ack, msg.ack, error (optional) */
-    char *conv;                      /* conv.ack, msg.ack, msg, conv.update */
-    char *id;                        /* msg.ack, msg: server message id */
+    const char *cid;                 /* conv.ack, msg.ack, error (optional) */
+    const char *conv;                /* conv.ack, msg.ack, msg, conv.update */
+    const char *id;                  /* msg.ack, msg: server message id */
     uint64_t seq;                    /* msg.ack, msg: 1..PL_SEQ_MAX; history.end last (0..) */
     int more;                        /* history.end: 1 when the answer was cut short */
     pl_author_kind author_kind;      /* msg */
-    char *author_name;               /* msg (optional); conv.update agent.name */
-    char *text;                      /* msg */
+    const char *author_name;         /* msg (optional); conv.update agent.name */
+    const char *text;                /* msg */
     int64_t ts;                      /* msg (optional, 0 when absent) */
     pl_conv_state conv_state;        /* conv.update */
     int queue_pos;                   /* conv.update: queue.position, -1 when absent or not valid */
     uint32_t wait_s;                 /* conv.update: queue.wait_s (0 with an invalid queue) */
-    char *code;                      /* error */
-    char *message;                   /* error (optional), goaway reason */
+    const char *code;                /* error */
+    const char *message;             /* error (optional), goaway reason */
     uint32_t reconnect_ms;           /* goaway, clamped to 0..3600000 */
-    char *req;                       /* error (optional): the request it answers */
+    const char *req;                 /* error (optional): the request it answers */
     /* The whole validated document (a cJSON tree, owned by the frame) for
      * the codec's readers of module frames (codec/proto_*.c); nobody
      * outside the codec looks inside. */
     const void *doc;
+    /* msg and msg.ack frames are read in place (no doc): their strings and
+     * a copy of the text (`raw`, raw_len bytes, NUL-terminated) live in
+     * `arena`, owned by the frame. */
+    char *arena;
+    const char *raw;
+    size_t raw_len;
 } pl_frame;
 
 /* Decodes one text frame. On PARLEY_OK `out` is filled (free with

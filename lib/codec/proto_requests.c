@@ -222,7 +222,19 @@ static int print_record(const pl_alloc *a, const cJSON *obj, char **out, size_t 
 
 int pl_proto_record_of_msg(const pl_alloc *a, const pl_frame *f, char **out, size_t *len)
 {
-    return f->doc ? print_record(a, f->doc, out, len) : PARLEY_ERR_INVALID_ARG;
+    if (f->doc)
+        return print_record(a, f->doc, out, len);
+    if (!f->raw)
+        return PARLEY_ERR_INVALID_ARG;
+    /* A frame read in place (pl_proto_decode): the tree is built only now,
+     * for the clients that keep a local history. */
+    pl_json_dec d = {a, NULL, 0, ""};
+    cJSON *doc = NULL;
+    int rc = pl_json_parse(&d, f->raw, f->raw_len, &doc);
+    if (rc == PARLEY_OK)
+        rc = print_record(a, doc, out, len);
+    cJSON_Delete(doc);
+    return rc;
 }
 
 int pl_proto_record_of_sent(const pl_alloc *a, const char *frame, size_t flen, const char *id,

@@ -4,6 +4,7 @@
  * whose ack ran ahead of the cursor not delivered twice. */
 #include "session/session_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -198,17 +199,17 @@ static int report_skipped(pl_sess *s, const pl_frame *f, const char *why)
 
 static parley_event *message_event(pl_sess *s, const pl_frame *f)
 {
+    static const size_t offs[] = {
+        offsetof(parley_event, conv),        offsetof(parley_event, id),
+        offsetof(parley_event, seq),         offsetof(parley_event, text),
+        offsetof(parley_event, author_name),
+    };
     char seq[21];
     pl_proto_seq_str(f->seq, seq);
-    parley_event *ev = pl_sess_event(s, PARLEY_EV_MESSAGE, 0);
-    if (!ev || pl_event_set(ev, &ev->conv, f->conv) != PARLEY_OK ||
-        pl_event_set(ev, &ev->id, f->id) != PARLEY_OK ||
-        pl_event_set(ev, &ev->seq, seq) != PARLEY_OK ||
-        pl_event_set(ev, &ev->text, f->text) != PARLEY_OK ||
-        pl_event_set(ev, &ev->author_name, f->author_name) != PARLEY_OK) {
-        parley_event_free(ev);
+    const char *vals[] = {f->conv, f->id, seq, f->text, f->author_name};
+    parley_event *ev = pl_event_new_strings(&s->alloc, PARLEY_EV_MESSAGE, offs, vals, 5);
+    if (!ev)
         return NULL;
-    }
     ev->author_kind = author_kind(f->author_kind);
     ev->ts = f->ts;
     return ev;

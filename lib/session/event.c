@@ -3,11 +3,25 @@
  * nothing of the wire. */
 #include "session/event.h"
 
+#include <stdint.h>
 #include <string.h>
 
-parley_event *pl_event_new(const pl_alloc *a, int type)
+/* Strings of pl_event_new_strings live in the event's own allocation, right
+ * after it, and are freed with it. */
+static int inline_str(const parley_event *ev, const char *p)
 {
-    parley_event *ev = pl_calloc(a, 1, sizeof *ev);
+    uintptr_t start = (uintptr_t)(ev + 1), x = (uintptr_t)p;
+    return x >= start && x - start < ev->inline_len;
+}
+
+static void free_str(parley_event *ev, char *p)
+{
+    if (!inline_str(ev, p))
+        pl_free(&ev->alloc, p);
+}
+
+static parley_event *event_init(parley_event *ev, const pl_alloc *a, int type)
+{
     if (!ev)
         return NULL;
     ev->alloc = *a;
@@ -16,12 +30,41 @@ parley_event *pl_event_new(const pl_alloc *a, int type)
     return ev;
 }
 
+parley_event *pl_event_new(const pl_alloc *a, int type)
+{
+    return event_init(pl_calloc(a, 1, sizeof(parley_event)), a, type);
+}
+
+parley_event *pl_event_new_strings(const pl_alloc *a, int type, const size_t *offs,
+                                   const char *const *vals, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += vals[i] ? strlen(vals[i]) + 1 : 0;
+    if (total > SIZE_MAX - sizeof(parley_event))
+        return NULL;
+    parley_event *ev = event_init(pl_calloc(a, 1, sizeof *ev + total), a, type);
+    if (!ev)
+        return NULL;
+    ev->inline_len = total;
+    char *p = (char *)(ev + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (!vals[i])
+            continue;
+        size_t len = strlen(vals[i]) + 1;
+        memcpy(p, vals[i], len);
+        memcpy((char *)ev + offs[i], &p, sizeof p);
+        p += len;
+    }
+    return ev;
+}
+
 int pl_event_set(parley_event *ev, char **field, const char *s)
 {
     char *copy = NULL;
     if (s && !(copy = pl_strdup(&ev->alloc, s)))
         return PARLEY_ERR_NOMEM;
-    pl_free(&ev->alloc, *field);
+    free_str(ev, *field);
     *field = copy;
     return PARLEY_OK;
 }
@@ -71,7 +114,7 @@ void parley_event_free(parley_event *ev)
     char *fields[] = {ev->conv,        ev->id,  ev->cid,   ev->seq, ev->text,
                       ev->author_name, ev->req, ev->title, ev->url};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        pl_free(&a, fields[i]);
+        free_str(ev, fields[i]);
     for (int i = 0; ev->items && i < ev->n_items; i++)
         parley_event_free(ev->items[i]);
     pl_free(&a, ev->items);

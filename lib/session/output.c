@@ -55,9 +55,14 @@ pl_outbox_item *pl_outbox_next(pl_sess *s)
     return s->obx_next;
 }
 
+static int can_send(const pl_sess *s)
+{
+    return (s->state == PL_ST_HANDSHAKING || s->state == PL_ST_ONLINE) && s->close == PL_CL_NONE;
+}
+
 int pl_sess_peek_frame(pl_sess *s, const char **data, size_t *len)
 {
-    if ((s->state != PL_ST_HANDSHAKING && s->state != PL_ST_ONLINE) || s->close != PL_CL_NONE)
+    if (!can_send(s))
         return 0;
     if (s->wq_head) {
         *data = s->wq_head->frame;
@@ -72,6 +77,11 @@ int pl_sess_peek_frame(pl_sess *s, const char **data, size_t *len)
         return 1;
     }
     return 0;
+}
+
+int pl_sess_has_frame(pl_sess *s)
+{
+    return can_send(s) && (s->wq_head || pl_outbox_next(s));
 }
 
 void pl_sess_frame_written(pl_sess *s)

@@ -22,6 +22,7 @@
 #include "session/session_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -555,16 +556,15 @@ static int on_msg_ack(pl_sess *s, const pl_frame *f)
         PL_LOG_D(s->log, "msg.ack for unknown cid ignored");
         return PARLEY_OK;
     }
+    static const size_t offs[] = {offsetof(parley_event, cid), offsetof(parley_event, conv),
+                                  offsetof(parley_event, id), offsetof(parley_event, seq)};
     char seq[21];
     pl_proto_seq_str(f->seq, seq);
-    parley_event *ev = pl_sess_event(s, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
-    if (!ev || pl_event_set(ev, &ev->cid, it->cid) != PARLEY_OK ||
-        pl_event_set(ev, &ev->conv, it->conv) != PARLEY_OK ||
-        pl_event_set(ev, &ev->id, f->id) != PARLEY_OK ||
-        pl_event_set(ev, &ev->seq, seq) != PARLEY_OK) {
-        parley_event_free(ev);
+    const char *vals[] = {it->cid, it->conv, f->id, seq};
+    parley_event *ev = pl_event_new_strings(&s->alloc, PARLEY_EV_MESSAGE_STATUS, offs, vals, 4);
+    if (!ev)
         return PARLEY_ERR_NOMEM;
-    }
+    ev->state = PARLEY_MSG_SENT;
     pl_event_queue_push(&s->events, ev);
     pl_sess_conv *c = pl_conv_find(s, it->conv);
     if (c)

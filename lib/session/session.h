@@ -138,6 +138,8 @@ int pl_sess_peek_frame(pl_sess *s, const char **data, size_t *len);
 /* The peeked frame has been handed to the transport: drop it from the write
  * queue (an outbox item stays in the outbox until the server acks it). */
 void pl_sess_frame_written(pl_sess *s);
+/* 1 when pl_sess_peek_frame would return a frame now. */
+int pl_sess_has_frame(pl_sess *s);
 
 /* ---- host API (validated here; see parley.h for the rules) -------------- */
 

@@ -33,7 +33,11 @@ typedef struct pl_transport_cbs {
     /* The connection is writeable: return the next frame to send (borrowed
      * until frame_written), or 0 when there is nothing to send. */
     int (*peek_frame)(void *user, const char **data, size_t *len);
-    void (*frame_written)(void *user);
+    /* The frame went out. Returns 1 when another one is waiting (the
+     * transport then asks lws for the next writeable callback), 0 when not:
+     * frames queued later come with pl_transport_request_write, so an idle
+     * connection is not woken once more after every frame. */
+    int (*frame_written)(void *user);
     /* Woken by pl_transport_wake() or a timer: the caller should re-check
      * what its session wants. Wakes may merge, and lws adds an occasional
      * spurious one (e.g. once when it starts). */

@@ -617,8 +617,7 @@ static int on_writeable(pl_transport *t, struct lws *wsi)
         snprintf(t->why, sizeof t->why, "write failed");
         return -1;
     }
-    t->cbs.frame_written(t->user);
-    if (wsi == t->wsi)
+    if (t->cbs.frame_written(t->user) && wsi == t->wsi)
         lws_callback_on_writable(wsi);
     return 0;
 }

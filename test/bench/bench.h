@@ -19,6 +19,9 @@
 /* ---- clock and statistics ------------------------------------------------ */
 
 double bench_now_us(void);
+/* CPU time of the calling thread, in microseconds: what a call cost without
+ * the time the scheduler gave to others meanwhile. */
+double bench_thread_cpu_us(void);
 void bench_sleep_ms(int ms);
 /* The pct-th percentile (nearest rank) of v[0..n); sorts v in place. */
 double bench_pct(double *v, size_t n, double pct);

@@ -157,6 +157,18 @@ static int run_side(const bench_env *e, const char *dir, const char *which, doub
     return 0;
 }
 
+static void remove_profiles(const char *dir)
+{
+    char path[600];
+    const char *names[] = {"callgrind.parley", "callgrind.raw", "callgrind.parley.log",
+                           "callgrind.raw.log"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 static int parent(void)
 {
     bench_env e;
@@ -169,14 +181,11 @@ static int parent(void)
     bench_env_stop(&e);
     if (!ok)
         return bench_fail("inbound cost (the callgrind files are kept)");
-    char path[600];
-    const char *names[] = {"callgrind.parley", "callgrind.raw", "callgrind.parley.log",
-                           "callgrind.raw.log"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    /* BENCH_COST_KEEP=1 keeps the profiles for callgrind_annotate. */
+    if (getenv("BENCH_COST_KEEP"))
+        fprintf(stderr, "bench_cost: profiles kept in %s\n", dir);
+    else
+        remove_profiles(dir);
     bench_report("inbound_instructions", instr[0], instr[1], "instr/msg");
     bench_report("inbound_allocations", allocs[0], allocs[1], "allocs/msg");
     return 0;

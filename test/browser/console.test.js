@@ -107,6 +107,8 @@ async function main() {
     c.ok(true, 'the new conversation appears in the queue without a reload');
     await A.page.waitForSelector('.empty-card button[data-action="next"]');
     c.ok((await A.page.textContent('.empty-card')).includes('1 conversation waiting'), 'and in the count of the waiting ones');
+    // Console B gets the same live update on its own channel, maybe a moment later.
+    await row(B.page, 'player-42').waitFor({ timeout: 10000 });
     c.ok(await row(B.page, 'player-42').count() === 1, 'in both consoles');
 
     // ---- a hostile user, then an SLA breach on their conversation ----

@@ -571,15 +571,127 @@ static void test_duplicate_keys_large(void)
     free(wide);
 }
 
+/* ---- msg and msg.ack read in place -------------------------------------------------- */
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The frame read in place against the same frame through the tree (an
+ * extra member the in-place reader does not take forces the tree): same
+ * verdict, same reason, same fields. `fast` says which path the first
+ * decode must have taken. */
+static void expect_same_both_ways(const char *json, int fast)
+{
+    char slow_json[1024], slow_err[128];
+    snprintf(slow_json, sizeof slow_json, "{\"zz\":[1],%s", json + 1);
+    pl_frame a, b;
+    int ra = decode(json, &a);
+    char fast_err[128];
+    snprintf(fast_err, sizeof fast_err, "%s", errbuf);
+    int rb = decode(slow_json, &b);
+    snprintf(slow_err, sizeof slow_err, "%s", errbuf);
+    if (ra != rb || strcmp(fast_err, slow_err) != 0)
+        fprintf(stderr, "  in place %d '%s', tree %d '%s': %s\n", ra, fast_err, rb, slow_err, json);
+    CHECK_INT(ra, rb);
+    CHECK_STR(fast_err, slow_err);
+    if (ra == PARLEY_OK) {
+        CHECK_INT(a.doc == NULL && a.arena != NULL, fast);
+        CHECK(b.doc != NULL && b.arena == NULL);
+        CHECK_INT(a.type, b.type);
+        CHECK_STR(a.type_name, b.type_name);
+        CHECK(same_str(a.conv, b.conv) && same_str(a.id, b.id) && same_str(a.cid, b.cid));
+        CHECK(same_str(a.text, b.text) && same_str(a.author_name, b.author_name));
+        CHECK(a.seq == b.seq && a.ts == b.ts && a.author_kind == b.author_kind);
+        if (a.raw)
+            CHECK(a.raw_len == strlen(json) && memcmp(a.raw, json, a.raw_len) == 0);
+        pl_proto_frame_clear(&alloc, &a);
+    }
+    if (rb == PARLEY_OK)
+        pl_proto_frame_clear(&alloc, &b);
+    CHECK_INT(cnt.live, 0);
+}
+
+static void test_in_place(void)
+{
+    static const char *const taken[] = {
+        "{'t':'msg','conv':'c-1','id':'m-1','seq':'7','author':{'kind':'bot'},'text':'hi'}",
+        "{ 't' : 'msg' , 'conv':'c','id':'m','seq':'9007199254740991','author':{'kind':'agent',"
+        "'name':'Dana','avatar':3},'text':'','ts':1700000000123 }",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'name':'S','kind':'system'},"
+        "'text':'a\\n\\t\\\"q\\\" \\\\ \\/ \\b\\f\\r \\u00e9 \\u20ac \\ud83d\\ude00 é €','ts':-5}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'user','name':'\\u0041'},"
+        "'text':'x','ts':0}",
+        "{'t':'msg.ack','cid':'k-1','id':'m-2','conv':'c-1','seq':'12'}",
+        "{'seq':'12','conv':'c','id':'m','cid':'k','t':'msg.ack'}",
+    };
+    for (size_t i = 0; i < sizeof taken / sizeof *taken; i++)
+        expect_same_both_ways(Q(taken[i]), 1);
+    /* Left to the tree (a number it would have to round, an escaped type or
+     * key, nesting, literals) or refused by it, with its reasons. */
+    static const char *const handed_over[] = {
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x','ts':1e3}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x','ts':1.0}",
+        ("{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x',"
+         "'ts':12345678901234567}"),
+        "{'t':'m\\u0073g','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x'}",
+        "{'t':'msg','c\\u006fnv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x'}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot','x':{}},'text':'x'}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x','ts':null}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x','blocks':[]}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'robot'},'text':'x'}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot','kind':'bot'},'text':'x'}",
+        "{'t':'msg','conv':'c','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'x'}",
+        "{'t':'msg','conv':'c d','id':'m','seq':'1','author':{'kind':'bot'},'text':'x'}",
+        "{'t':'msg','conv':'c','id':'m','seq':'01','author':{'kind':'bot'},'text':'x'}",
+        "{'t':'msg','conv':'c','id':'m','seq':1,'author':{'kind':'bot'},'text':'x'}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':'bot','text':'x'}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot','name':7},'text':'x'}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'}}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':5}",
+        "{'t':'msg','conv':'c','id':'m','seq':'1','text':'x'}",
+        "{'t':'msg.ack','id':'m','conv':'c','seq':'1'}",
+        "{'t':'msg.ack','cid':'','id':'m','conv':'c','seq':'1'}",
+        "{'t':'msg.ack','cid':'k','id':'m','conv':'c','seq':'99999999999999999'}",
+    };
+    for (size_t i = 0; i < sizeof handed_over / sizeof *handed_over; i++)
+        expect_same_both_ways(Q(handed_over[i]), 0);
+    /* A text longer than any string may be is refused either way. */
+    size_t big = PL_MAX_STRING + 10;
+    char *json = malloc(big + 200);
+    int n =
+        snprintf(json, 200, "%s",
+                 Q("{'t':'msg','conv':'c','id':'m','seq':'1','author':{'kind':'bot'},'text':'"));
+    memset(json + n, 'a', big);
+    snprintf(json + n + big, 20, "\"}");
+    expect_bad(json, strlen(json), "exceeds");
+    free(json);
+}
+
 /* ---- allocation failure ----------------------------------------------------------- */
 
 static void test_nomem(void)
 {
+    /* A msg (read in place) takes one allocation for its strings; frames
+     * read through the tree borrow the tree's strings and take none through
+     * the hooks (cJSON allocates with its own), so they decode even when
+     * every hooked allocation fails. */
     static const char *const frames[] = {
         "{'t':'msg','conv':'c','id':'m','seq':'3','author':{'kind':'agent','name':'D'},"
         "'text':'hi'}",
-        "{'t':'error','code':'x','message':'m','cid':'c'}",
     };
+    {
+        pl_frame f;
+        tl_alloc_fail(&cnt, 0, TL_FAIL_ONWARD);
+        int rc = decode(Q("{'t':'error','code':'x','message':'m','cid':'c'}"), &f);
+        tl_alloc_fail(&cnt, -1, 0);
+        CHECK_INT(rc, PARLEY_OK);
+        CHECK_STR(f.code, "x");
+        CHECK_STR(f.cid, "c");
+        pl_proto_frame_clear(&alloc, &f);
+        CHECK_INT(cnt.live, 0);
+    }
     for (size_t k = 0; k < sizeof frames / sizeof *frames; k++) {
         int saw_nomem = 0, saw_ok = 0;
         for (long fail = 0; fail < 20 && !saw_ok; fail++) {
@@ -1068,6 +1180,31 @@ static void test_encode_msg_send(void)
     CHECK_INT(jcount(j), 5);
     cJSON_Delete(j);
 
+    /* Written without a tree, the frame is byte for byte what cJSON prints. */
+    static const char *const texts[] = {"plain", "\"q\" \\ / \b\f\n\r\t", "\x01\x1f\x7f",
+                                        "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "</script>"};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        for (int ctx = 0; ctx < 2; ctx++) {
+            const char *context = ctx ? Q("{'a':[1,'x']}") : NULL;
+            cJSON *want = cJSON_CreateObject();
+            cJSON_AddStringToObject(want, "t", "msg.send");
+            cJSON_AddStringToObject(want, "cid", "k-1");
+            cJSON_AddStringToObject(want, "conv", "c\"1");
+            cJSON_AddStringToObject(want, "text", texts[i]);
+            if (context)
+                cJSON_AddRawToObject(want, "context", context);
+            char *printed = cJSON_PrintUnformatted(want);
+            CHECK_INT(pl_proto_encode_msg_send(&alloc, "k-1", "c\"1", texts[i], context, NULL, &out,
+                                               &len),
+                      PARLEY_OK);
+            CHECK_STR(out, printed);
+            CHECK_INT(len, strlen(printed));
+            pl_free(&alloc, out);
+            cJSON_free(printed);
+            cJSON_Delete(want);
+        }
+    }
+
     CHECK_INT(pl_proto_encode_msg_send(&alloc, "5d1f", "c", NULL, NULL, NULL, &out, &len),
               PARLEY_ERR_INVALID_ARG);
     pl_postback half = {"m-1", NULL, NULL};
@@ -1161,6 +1298,7 @@ int main(void)
     RUN(test_string_size);
     RUN(test_numbers);
     RUN(test_duplicate_keys_large);
+    RUN(test_in_place);
     RUN(test_nomem);
     RUN(test_truncated);
     RUN(test_random);

@@ -1,6 +1,7 @@
 /* Session engine, frame by frame: a fake clock, frames fed in as JSON text,
  * frames taken out and parsed with cJSON, events checked one by one. */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2362,8 +2363,40 @@ static void test_poison_item_from_old_journal(void)
     tl_memfs_free(&m.fs);
 }
 
+/* A message's strings live in the event's own allocation: one allocation,
+ * the accessors see them, a field set later replaces one without freeing
+ * the block, and the size counts them. */
+static void test_event_inline_strings(void)
+{
+    tl_alloc ta;
+    tl_alloc_reset(&ta);
+    pl_alloc a = {tl_malloc, tl_realloc, tl_free, &ta};
+    static const size_t offs[] = {offsetof(parley_event, conv), offsetof(parley_event, text),
+                                  offsetof(parley_event, author_name)};
+    const char *vals[] = {"c-1", "hello there", NULL};
+    parley_event *ev = pl_event_new_strings(&a, PARLEY_EV_MESSAGE, offs, vals, 3);
+    CHECK(ev != NULL);
+    CHECK_INT(ta.live, 1);
+    CHECK_STR(parley_event_conversation_id(ev), "c-1");
+    CHECK_STR(parley_event_text(ev), "hello there");
+    CHECK(parley_event_author_name(ev) == NULL);
+    CHECK_INT(parley_event_queue_position(ev), -1);
+    CHECK_INT(pl_event_size(ev), sizeof *ev + 4 + 12);
+    CHECK_INT(pl_event_set(ev, &ev->text, "replaced"), PARLEY_OK);
+    CHECK_INT(pl_event_set(ev, &ev->author_name, "Dana"), PARLEY_OK);
+    CHECK_STR(parley_event_text(ev), "replaced");
+    CHECK_STR(parley_event_author_name(ev), "Dana");
+    CHECK_INT(ta.live, 3);
+    parley_event_free(ev);
+    CHECK_INT(ta.live, 0);
+    tl_alloc_fail(&ta, 0, TL_FAIL_ONWARD);
+    CHECK(pl_event_new_strings(&a, PARLEY_EV_MESSAGE, offs, vals, 3) == NULL);
+    tl_alloc_fail(&ta, -1, 0);
+}
+
 int main(void)
 {
+    RUN(test_event_inline_strings);
     RUN(test_idle_until_online);
     RUN(test_hello_anonymous);
     RUN(test_hello_identified);

@@ -263,7 +263,12 @@ static int nop_peek(void *u, const char **d, size_t *n)
     (void)n;
     return 0;
 }
-static const pl_transport_cbs cbs = {nop, nop_frame, nop_err, nop_err, nop_peek, nop, nop};
+static int nop_written(void *u)
+{
+    (void)u;
+    return 0;
+}
+static const pl_transport_cbs cbs = {nop, nop_frame, nop_err, nop_err, nop_peek, nop_written, nop};
 
 static void test_transport_search(void)
 {

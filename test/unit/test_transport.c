@@ -114,6 +114,7 @@ typedef struct cstate {
     char *out[8];
     size_t out_len[8];
     int out_n, out_i;
+    int empty_peeks; /* writeable callbacks with nothing to send */
     pl_transport *t;
 } cstate;
 
@@ -154,18 +155,21 @@ static void c_error(void *u, int err, const char *why)
 static int c_peek(void *u, const char **data, size_t *len)
 {
     cstate *c = u;
-    if (c->out_i >= c->out_n)
+    if (c->out_i >= c->out_n) {
+        c->empty_peeks++;
         return 0;
+    }
     *data = c->out[c->out_i];
     *len = c->out_len[c->out_i];
     return 1;
 }
 
-static void c_written(void *u)
+static int c_written(void *u)
 {
     cstate *c = u;
     free(c->out[c->out_i]);
     c->out[c->out_i++] = NULL;
+    return c->out_i < c->out_n;
 }
 
 static void c_wake(void *u)
@@ -843,6 +847,18 @@ static void exchange(cstate *c, server *s)
     CHECK_INT(c->last_len, 65536);
     CHECK_INT(c->errors, 3);
     CHECK_INT(c->closed, 0);
+
+    /* Frames queued together all go out, one writeable callback each, and
+     * the last one asks for no further callback. (lws itself calls back
+     * once after a write it had to buffer, as the 60 KB one above.) */
+    int empty_before = c->empty_peeks;
+    c_send_str(c, "echo:one");
+    c_send_str(c, "echo:two");
+    c_send_str(c, "echo:three");
+    want = c->frames + 3;
+    CHECK(pump_until(c, frames_at_least, &want, 5000));
+    CHECK_STR(c->last, "three");
+    CHECK_INT(c->empty_peeks, empty_before);
 }
 
 /* A resolver that answers 127.0.0.1 once released (or fails), and at the
@@ -1662,6 +1678,102 @@ static void raw_stop(raw_server *r)
     close(r->lfd);
 }
 
+/* ---- the curves a client offers -------------------------------------------- */
+
+typedef struct hello_server {
+    int lfd, port;
+    pthread_t thread;
+    uint16_t groups[64]; /* the ClientHello's supported_groups, in order */
+    int n_groups;        /* -1: no ClientHello read */
+} hello_server;
+
+static unsigned be16(const unsigned char *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
+
+/* The supported_groups extension (10) of a ClientHello record. */
+static void read_groups(hello_server *h, const unsigned char *b, size_t len)
+{
+    if (len < 5 + 4 + 2 + 32 + 1 || b[0] != 22 || b[5] != 1)
+        return;
+    size_t i = 5 + 4 + 2 + 32;
+    i += 1 + b[i];        /* session id */
+    i += 2 + be16(b + i); /* cipher suites */
+    i += 1 + b[i];        /* compression methods */
+    size_t end = i + 2 + be16(b + i);
+    for (i += 2; i + 4 <= end && end <= len; i += 4 + be16(b + i + 2)) {
+        if (be16(b + i) != 10)
+            continue;
+        size_t n = be16(b + i + 4) / 2;
+        h->n_groups = 0;
+        for (size_t k = 0; k < n && k < 64; k++)
+            h->groups[h->n_groups++] = (uint16_t)be16(b + i + 6 + 2 * k);
+    }
+}
+
+static void *hello_thread(void *arg)
+{
+    hello_server *h = arg;
+    int fd = accept(h->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    unsigned char b[16384];
+    size_t len = 0;
+    while (len < sizeof b && (len < 5 || len < 5 + be16(b + 3))) {
+        ssize_t n = recv(fd, b + len, sizeof b - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    read_groups(h, b, len);
+    close(fd);
+    return NULL;
+}
+
+static int group_at(const hello_server *h, uint16_t g)
+{
+    for (int i = 0; i < h->n_groups; i++)
+        if (h->groups[i] == g)
+            return i;
+    return -1;
+}
+
+/* mbedTLS 2.28 lists its curves from the largest down, and a server that
+ * follows the client's order then does the key exchange on P-521 (2.5x the
+ * work of x25519 or P-256, in one handshake step). Our lws build offers
+ * x25519, then P-256, P-384, and still every curve mbedTLS has (a server
+ * certificate on any of them stays acceptable). */
+static void test_client_curves(void)
+{
+    enum { X25519 = 29, P256 = 23, P384 = 24, P521 = 25 };
+    hello_server h = {.n_groups = -1};
+    h.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t al = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(h.lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(h.lfd, 1) == 0 &&
+            getsockname(h.lfd, (struct sockaddr *)&a, &al) == 0);
+    REQUIRE_INT(pthread_create(&h.thread, NULL, hello_thread, &h), 0);
+    char url[128];
+    snprintf(url, sizeof url, "wss://localhost:%d/", ntohs(a.sin_port));
+    cstate c;
+    pl_transport_config cfg = config(url, certs.ca);
+    CHECK_INT(make_client(&c, &cfg), PARLEY_OK);
+    CHECK_INT(pl_transport_connect(c.t), PARLEY_OK);
+    CHECK(wait_closed(&c, 8000));
+    pthread_join(h.thread, NULL);
+    close(h.lfd);
+    pl_transport_free(c.t);
+    c_clear(&c);
+    CHECK(h.n_groups > 0);
+    CHECK_INT(group_at(&h, X25519), 0);
+    CHECK_INT(group_at(&h, P256), 1);
+    CHECK_INT(group_at(&h, P384), 2);
+    CHECK(group_at(&h, P521) > 2);
+}
+
 static void test_keepalive_hangup(void)
 {
     raw_server r;
@@ -1732,6 +1844,7 @@ int main(void)
     RUN(test_close_states);
     RUN(test_allocator);
     RUN(test_keepalive_hangup);
+    RUN(test_client_curves);
     RUN(test_bad_utf8);
     tc_remove(&certs);
     return tl_finish();

@@ -37,6 +37,30 @@ static void test_utf8_rejects_invalid(void)
         CHECK(!pl_utf8_valid(bad[i], strlen(bad[i])));
 }
 
+/* ASCII is checked eight bytes at a time: every sequence, good or bad, at
+ * every offset around and across those words, and cut short at every
+ * length. */
+static void test_utf8_at_every_offset(void)
+{
+    static const struct {
+        const char *seq;
+        int ok;
+    } seqs[] = {{"\xc3\xa9", 1}, {"\xe2\x82\xac", 1}, {"\xf0\x9f\x98\x80", 1}, {"\x80", 0},
+                {"\xc0\xaf", 0}, {"\xed\xa0\x80", 0}, {"\xf4\x90\x80\x80", 0}, {"\xff", 0}};
+    char buf[64];
+    for (size_t k = 0; k < sizeof seqs / sizeof *seqs; k++) {
+        size_t n = strlen(seqs[k].seq);
+        for (size_t at = 0; at + n <= 40; at++) {
+            memset(buf, 'a', sizeof buf);
+            memcpy(buf + at, seqs[k].seq, n);
+            CHECK_INT(pl_utf8_valid(buf, 40), seqs[k].ok);
+            /* Cut inside the sequence: never valid. */
+            for (size_t cut = 1; cut < n; cut++)
+                CHECK_INT(pl_utf8_valid(buf, at + cut), 0);
+        }
+    }
+}
+
 static void test_id_validation(void)
 {
     CHECK(pl_id_valid("player-42", 128));
@@ -99,6 +123,7 @@ int main(void)
 {
     RUN(test_utf8_accepts_valid);
     RUN(test_utf8_rejects_invalid);
+    RUN(test_utf8_at_every_offset);
     RUN(test_id_validation);
     RUN(test_uuid4_format_and_uniqueness);
     RUN(test_uniform_stays_in_bounds);
