@@ -167,6 +167,12 @@ sim: build
 	$(BUILD)/release/test/sim/sim_reconnect $(SIM_ARGS)
 
 # The delivery promise under fire (issue 3); CHAOS_ARGS="--seed N" replays a run.
+# Three parley-server instances on one store with Redis behind HAProxy: a
+# conversation across instances and a drain (docs/scaling.md).
+.PHONY: cluster-demo
+cluster-demo: build
+	scripts/cluster.sh demo $(BUILD)/cluster-demo --build $(BUILD)/release $(CLUSTER_ARGS)
+
 .PHONY: chaos
 chaos: build
 	test/chaos/chaos.sh --build $(BUILD)/release $(CHAOS_ARGS)

@@ -47,8 +47,10 @@ LAYERS = [
     ("wire", ["wire"]),
     # The transports: WebSocket (with its output queue and paged replay)
     # and HTTP (with files streamed to disk). They dispatch through tables
-    # the server holds, so they name no handler. The webhooks' client.
-    ("transport", ["outq", "replay", "ws", "http", "http_files", "agent_ws", "webhook"]),
+    # the server holds, so they name no handler. The webhooks' client. The
+    # fan-out between instances over Redis (delivers to ws and agent_ws).
+    ("transport", ["outq", "replay", "ws", "http", "http_files", "agent_ws", "webhook",
+                   "fanout"]),
     # What the server does, whoever asked: deliveries to a user's
     # connections, the user's context, identities, the bot, the agents'
     # operations, surveys, proactive messages and their triggers,
@@ -60,7 +62,7 @@ LAYERS = [
     ("handlers", ["frame_session", "frame_chat", "frame_context", "frame_receipts",
                   "frame_requests", "frame_surveys", "frame_attach", "frame_push",
                   "api_conversations", "api_agent", "api_surveys", "api_console",
-                  "api_attachments", "api_push"]),
+                  "api_attachments", "api_push", "api_admin"]),
     # The tables that register them, and the program.
     ("tables", ["frame_table", "api_routes"]),
     ("main", ["main", "banner", "evloop", "groupcommit"]),
@@ -73,8 +75,11 @@ CONFINED = {
     "sqlite3.h": {"store_sqlite", "store_kb"},
     "libpq-fe.h": {"store_pg"},
     "libwebsockets.h": {"ws", "http", "outq", "main", "agent_ws", "webhook", "evloop",
-                        "groupcommit"},
-    "lws_config.h": {"main", "evloop"},
+                        "groupcommit", "fanout"},
+    "lws_config.h": {"main", "evloop", "fanout"},
+    "hiredis/hiredis.h": {"fanout"},
+    "hiredis/async.h": {"fanout"},
+    "hiredis/adapters/libuv.h": {"fanout"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)

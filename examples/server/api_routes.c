@@ -1,5 +1,6 @@
 #include "api_routes.h"
 
+#include "api_admin.h"
 #include "api_agent.h"
 #include "api_attachments.h"
 #include "api_console.h"
@@ -37,6 +38,9 @@ static const http_route table[] = {
     {HTTP_POST, "/api/users/", "/proactive", api_surveys_proactive, 0, 0},
     {HTTP_GET, "/api/surveys/", "/responses", api_surveys_responses, 0, 0},
     {HTTP_POST, "/api/conversations/", "/sensitive", api_push_sensitive, 0, 0},
+    {HTTP_POST, "/api/admin/drain", NULL, api_admin_drain, 0, 0},
+    {HTTP_GET, "/api/admin/instance", NULL, api_admin_instance, 0, 0},
+    {HTTP_GET, "/api/admin/online/", "", api_admin_online, 0, 0},
 };
 
 /* Routes whose body or answer is a file's bytes. */

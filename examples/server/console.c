@@ -5,6 +5,7 @@
 
 #include "agent_ws.h"
 #include "agents.h"
+#include "fanout.h"
 #include "json.h"
 #include "sla_policy.h"
 
@@ -190,6 +191,12 @@ cJSON *console_item(server *s, const char *conv)
 
 /* ---- frames ---- */
 
+/* With fan-out, a console on another instance may be watching. */
+static int nobody_watches(const server *s)
+{
+    return !s->naconns && !s->fanout;
+}
+
 void console_broadcast(server *s, const char *type, cJSON *body)
 {
     cJSON *t = cJSON_CreateString(type);
@@ -201,9 +208,10 @@ void console_broadcast(server *s, const char *type, cJSON *body)
     } else {
         cJSON_Delete(t);
     }
-    if (json)
+    if (json) {
         agent_ws_broadcast(s, json);
-    else
+        fanout_agents(s, json);
+    } else
         fprintf(stderr, "parley-server: out of memory, %s not sent to the consoles\n", type);
     cJSON_free(json);
     cJSON_Delete(body);
@@ -213,7 +221,7 @@ void console_conv(server *s, const char *conv, int is_new)
 {
     cJSON *o, *item;
 
-    if (!s->naconns)
+    if (nobody_watches(s))
         return;
     item = console_item(s, conv);
     o = cJSON_CreateObject();
@@ -242,7 +250,7 @@ void console_msg(server *s, const char *conv, const store_msg *m)
 {
     cJSON *o, *msg, *a;
 
-    if (!s->naconns)
+    if (nobody_watches(s))
         return;
     o = cJSON_CreateObject();
     msg = cJSON_CreateObject();
@@ -272,7 +280,7 @@ void console_typing(server *s, const char *conv, const char *who, const char *na
 {
     cJSON *o;
 
-    if (!s->naconns)
+    if (nobody_watches(s))
         return;
     o = cJSON_CreateObject();
     if (o && cJSON_AddStringToObject(o, "conv", conv) && cJSON_AddStringToObject(o, "who", who) &&
@@ -286,7 +294,7 @@ void console_read(server *s, const char *conv, const char *side, int64_t seq)
 {
     cJSON *o;
 
-    if (!s->naconns)
+    if (nobody_watches(s))
         return;
     o = cJSON_CreateObject();
     if (o && cJSON_AddStringToObject(o, "conv", conv) && cJSON_AddStringToObject(o, "side", side) &&
@@ -302,7 +310,7 @@ void console_context(server *s, const char *user, const cJSON *frame)
     cJSON *o;
     size_t i;
 
-    if (!s->naconns)
+    if (nobody_watches(s))
         return;
     o = cJSON_CreateObject();
     if (!o || !cJSON_AddStringToObject(o, "user", user)) {
@@ -323,7 +331,7 @@ void console_event(server *s, const char *user, const char *name, const char *me
 {
     cJSON *o, *e;
 
-    if (!s->naconns)
+    if (nobody_watches(s))
         return;
     o = cJSON_CreateObject();
     e = cJSON_CreateObject();
@@ -409,7 +417,7 @@ void console_survey(server *s, int64_t n)
 {
     survey_push p = {s};
 
-    if (s->naconns)
+    if (!nobody_watches(s))
         store_survey_row_get(s->store, n, push_survey, &p);
 }
 
@@ -433,7 +441,7 @@ void console_queue(server *s)
 {
     cJSON *o, *items;
 
-    if (!s->naconns)
+    if (nobody_watches(s))
         return;
     o = cJSON_CreateObject();
     items = o ? cJSON_AddArrayToObject(o, "items") : NULL;
@@ -448,7 +456,7 @@ void console_presence(server *s, const char *agent)
 {
     cJSON *o, *a;
 
-    if (!s->naconns)
+    if (nobody_watches(s))
         return;
     o = cJSON_CreateObject();
     a = agents_json(s, agent);
@@ -464,7 +472,7 @@ void console_sla(server *s, const store_sla *c, const char *level)
 {
     cJSON *o;
 
-    if (!s->naconns)
+    if (nobody_watches(s))
         return;
     o = cJSON_CreateObject();
     if (o && cJSON_AddStringToObject(o, "conv", c->conv) &&

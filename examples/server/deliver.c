@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fanout.h"
 #include "push.h"
 #include "json.h"
 #include "triage.h"
@@ -13,9 +14,10 @@
 
 void deliver_frame(server *s, const char *user, const char *what, char *json)
 {
-    if (json)
+    if (json) {
         ws_push(s, user, json);
-    else
+        fanout_user(s, user, json);
+    } else
         fprintf(stderr, "parley-server: out of memory, %s not sent to '%s'\n", what, user);
     cJSON_free(json);
 }
@@ -31,7 +33,8 @@ void deliver_msg(server *s, const char *user, const store_msg *m, const ws_conn 
 {
     char *json = wire_msg(m);
 
-    ws_push_msg(s, user, m->conv, json, except);
+    ws_push_msg(s, user, m->conv, m->seq, json, except);
+    fanout_msg(s, user, m->conv, m->seq, json);
     cJSON_free(json);
     if (strcmp(m->author_kind, "user") != 0) {
         deliver_unread(s, user, m->conv);
@@ -48,15 +51,11 @@ void deliver_msg(server *s, const char *user, const store_msg *m, const ws_conn 
 void deliver_unread(server *s, const char *user, const char *conv)
 {
     int64_t count, last = 0;
-    char *json;
 
-    if (!s->nconns || store_unread(s->store, conv, &count) ||
+    if ((!s->nconns && !s->fanout) || store_unread(s->store, conv, &count) ||
         store_conv_last_seq(s->store, conv, &last))
         return;
-    json = wire_unread(conv, count, last);
-    if (json)
-        ws_push(s, user, json);
-    cJSON_free(json);
+    deliver_frame(s, user, "unread", wire_unread(conv, count, last));
 }
 
 /* With the newest seq: how another device learns of the conversation. */
@@ -148,7 +147,7 @@ static int push_position(void *ud, const store_queued *q)
 
 void deliver_queue(server *s)
 {
-    if (s->nconns)
+    if (s->nconns || s->fanout)
         store_queue_each(s->store, push_position, s);
     console_queue(s);
 }

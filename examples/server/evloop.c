@@ -142,6 +142,31 @@ void evloop_stop_accepting(struct lws_context *ctx)
 #endif
 }
 
+void *evloop_uv_loop(struct lws_context *ctx)
+{
+#if defined(LWS_WITH_LIBUV)
+    if (wake.uv)
+        return lws_uv_getloop(ctx, 0);
+#endif
+    (void)ctx;
+    return NULL;
+}
+
+void evloop_raise(int sig)
+{
+    caught = sig;
+    signals++;
+    if (!wake.ctx)
+        return;
+#if defined(LWS_WITH_LIBUV)
+    if (wake.uv) {
+        uv_stop(lws_uv_getloop(wake.ctx, 0));
+        return;
+    }
+#endif
+    lws_cancel_service(wake.ctx);
+}
+
 int evloop_signal(void)
 {
     return (int)caught;

@@ -30,6 +30,11 @@ void evloop_catch_signals(struct lws_context *ctx);
 int evloop_service(struct lws_context *ctx, int timeout_ms);
 /* Closes the listening socket: new connections are refused (the drain). */
 void evloop_stop_accepting(struct lws_context *ctx);
+/* The context's uv_loop_t when it runs on libuv, else NULL (for what
+ * shares the loop: fanout.c's Redis connections). */
+void *evloop_uv_loop(struct lws_context *ctx);
+/* Ends evloop_service as if signal `sig` had come (an admin's drain). */
+void evloop_raise(int sig);
 /* The last signal that came, 0 while none did. */
 int evloop_signal(void);
 

@@ -8,6 +8,7 @@
 #include "blocks.h"
 #include "cond.h"
 #include "json.h"
+#include "util.h"
 
 #define MAX_RULES 64
 #define MAX_WORDS 32
@@ -385,41 +386,19 @@ static int check_flow(loader *l)
     return check_postbacks(l, f->postbacks) || check_keywords(l, f->keywords);
 }
 
-static char *read_file(const char *path, size_t *len, const char **why)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf;
-
-    *why = "cannot read the file";
-    if (!fp)
-        return NULL;
-    buf = malloc(FLOW_MAX_FILE + 2);
-    *len = buf ? fread(buf, 1, FLOW_MAX_FILE + 1, fp) : 0;
-    if (buf && !ferror(fp) && *len <= FLOW_MAX_FILE) {
-        fclose(fp);
-        buf[*len] = '\0';
-        return buf;
-    }
-    if (buf && *len > FLOW_MAX_FILE)
-        *why = "file larger than 1 MB";
-    fclose(fp);
-    free(buf);
-    return NULL;
-}
-
 flow *flow_load(const char *path, kb *k, char *why, size_t cap)
 {
     loader l;
-    const char *msg;
-    size_t len;
-    char *text = read_file(path, &len, &msg);
+    size_t len = 0;
+    int too_large;
+    char *text = util_read_file(path, FLOW_MAX_FILE, &len, &too_large);
 
     memset(&l, 0, sizeof l);
     l.why = why;
     l.cap = cap;
     l.k = k;
     if (!text) {
-        snprintf(why, cap, "%s", msg);
+        snprintf(why, cap, "%s", too_large ? "file larger than 1 MB" : "cannot read the file");
         return NULL;
     }
     l.f = calloc(1, sizeof *l.f);

@@ -6,6 +6,7 @@
 #include <libwebsockets.h>
 
 #include "agent_ws.h"
+#include "fanout.h"
 #include "store.h"
 #include "ws.h"
 
@@ -30,6 +31,7 @@ static int commit_now(server *srv)
     ok = store_group_commit(srv->store) == 0;
     ws_group_done(srv, ok);
     agent_ws_group_done(srv, ok);
+    fanout_group_done(srv, ok);
     return ok ? 0 : -1;
 }
 

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+#include "util.h"
 
 /* Front lines and a little slack on top of the longest body. */
 #define KB_MAX_FILE (KB_MAX_BODY + 4096)
@@ -55,22 +56,14 @@ static int valid_id(const char *stem, size_t len)
  * the reason. */
 static char *read_text(const char *path, const char **why)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    size_t n, i, o = 0;
+    size_t n = 0, i, o = 0;
+    int too_large;
+    char *buf = util_read_file(path, KB_MAX_FILE, &n, &too_large);
 
-    *why = "cannot read the file";
-    if (!f)
-        return NULL;
-    buf = malloc(KB_MAX_FILE + 2);
-    n = buf ? fread(buf, 1, KB_MAX_FILE + 1, f) : 0;
-    if (!buf || ferror(f) || n > KB_MAX_FILE) {
-        *why = buf && n > KB_MAX_FILE ? "file too large" : "cannot read the file";
-        fclose(f);
-        free(buf);
+    if (!buf) {
+        *why = too_large ? "file too large" : "cannot read the file";
         return NULL;
     }
-    fclose(f);
     if (memchr(buf, '\0', n) || !pj_utf8_valid(buf, n)) {
         *why = "not UTF-8 text";
         free(buf);

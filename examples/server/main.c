@@ -1,6 +1,7 @@
 /* parley-server: the reference support backend for libparley. One process,
  * one lws service thread: the parley.v1 WebSocket endpoint at "/" and the
  * agents' HTTP API under "/api/", both on one port, stored in SQLite. */
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "console.h"
 #include "deliver.h"
 #include "evloop.h"
+#include "fanout.h"
 #include "pwhash.h"
 #include "sla.h"
 #include "sla_policy.h"
@@ -101,6 +103,7 @@ typedef struct options {
     evloop_kind loop; /* --event-loop */
     int per_write;    /* --group-commit off */
     long drain_window_ms;
+    const char *redis; /* --redis: fan-out between instances */
     /* The agent workspace (docs/agent-console.md). */
     const char *add_agent, *role, *display_name;
     int password_stdin;
@@ -173,6 +176,9 @@ static void usage(FILE *out)
             "                     each wake-up: for comparisons)\n"
             "  --drain-window-ms N  on SIGTERM or SIGINT, the goaway's reconnect delays\n"
             "                     are spread over N ms (default %d; docs/scaling.md)\n"
+            "  --redis URL        redis://host:port: publish live frames there and deliver\n"
+            "                     the other instances' (several instances on one\n"
+            "                     store; docs/scaling.md)\n"
             "  --group-commit on|off  off: every write syncs by itself instead of\n"
             "                     one sync per loop turn (default on; for comparisons)\n"
             "  --routing FILE     triage and routing rules: teams, office hours, scores,\n"
@@ -252,6 +258,7 @@ static const struct {
     {"--webhook", offsetof(options, webhook)},
     {"--webhook-secret-file", offsetof(options, webhook_secret.file)},
     {"--console", offsetof(options, console_dir)},
+    {"--redis", offsetof(options, redis)},
 };
 
 /* Handles one "--name value" pair; -1 for an unknown name or a bad value. */
@@ -497,8 +504,9 @@ static void drain(struct lws_context *ctx, server *srv, long window_ms)
 {
     int64_t deadline;
 
-    fprintf(stderr, "parley-server: signal %d, draining %zu connections over %ld ms\n",
-            evloop_signal(), srv->nconns, window_ms);
+    fprintf(stderr, "parley-server: %s, draining %zu connections over %ld ms\n",
+            srv->draining ? "admin call" : "signal", srv->nconns, window_ms);
+    srv->draining = 1;
     evloop_stop_accepting(ctx);
     if (srv->commit_now)
         srv->commit_now(srv);
@@ -508,6 +516,13 @@ static void drain(struct lws_context *ctx, server *srv, long window_ms)
         if (evloop_service(ctx, 100) < 0)
             return;
     }
+}
+
+/* POST /api/admin/drain: the loop ends as on SIGTERM, and serve drains. */
+static void request_drain(server *srv)
+{
+    srv->draining = 1;
+    evloop_raise(SIGTERM);
 }
 
 static void serve(struct lws_context *ctx, server *srv, long drain_window_ms)
@@ -650,12 +665,16 @@ static int run(const options *o, server *srv)
                 o->host, o->port);
     else if (!o->per_write && groupcommit_start(srv, ctx))
         fprintf(stderr, "parley-server: out of memory\n");
+    else if (o->redis && fanout_start(srv, ctx, evloop_uv_loop(ctx), o->redis))
+        fprintf(stderr, "parley-server: cannot start the fan-out\n");
     else if (announce(o, lws_get_vhost_listen_port(vh)) == 0) {
         evloop_catch_signals(ctx);
+        srv->request_drain = request_drain;
         serve(ctx, srv, o->drain_window_ms);
         rc = 0;
     }
     groupcommit_stop(srv);
+    fanout_stop(srv);
     lws_sul_cancel(&tick.sul);
     lws_context_destroy(ctx);
     agents_free(srv);

@@ -93,6 +93,8 @@ static int page_one(void *ud, const store_msg *m)
     p->bytes += json ? strlen(json) : 0;
     p->sink->send(p->sink->ud, json);
     p->job->after = m->seq;
+    if (p->sink->sent)
+        p->sink->sent(p->sink->ud, p->job->conv, m->seq);
     if (p->job->history)
         p->job->left--;
     p->msgs++;

@@ -38,9 +38,11 @@ int replay_pending(const replay_q *r);
  * pending replay is still to send; the replay sends it in its turn then. */
 int replay_covers(const replay_q *r, const char *conv);
 /* Where a page goes: `send` queues one frame (a JSON text it takes; NULL
- * when out of memory) on the connection. */
+ * when out of memory) on the connection; `sent` learns what it was. */
 typedef struct replay_sink {
     void (*send)(void *ud, char *json);
+    /* After each message: its conversation and seq (may be NULL). */
+    void (*sent)(void *ud, const char *conv, int64_t seq);
     void *ud;
 } replay_sink;
 

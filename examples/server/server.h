@@ -37,6 +37,7 @@ struct http_file_route;
 struct blobs;
 struct webhook;
 struct groupcommit;
+struct fanout;
 
 /* Who is asking, for an HTTP request or an agent channel: an agent signed
  * in with a browser session, or the admin API token (docs/agent-console.md,
@@ -131,6 +132,13 @@ typedef struct server {
      * or -1 when the group was lost (rolled back). */
     int (*commit_now)(struct server *s);
     struct groupcommit *group; /* its timer (groupcommit.c) */
+    /* With --redis: the other instances' live frames (fanout.h); NULL:
+     * this instance is alone. */
+    struct fanout *fanout;
+    /* Starts the drain, as SIGTERM does (POST /api/admin/drain); installed
+     * by main.c. `draining` is set once it began. */
+    void (*request_drain)(struct server *s);
+    int draining;
 } server;
 
 #endif

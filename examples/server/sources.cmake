@@ -14,7 +14,7 @@ set(PARLEY_SERVER_SOURCES
   # content
   kb.c flow.c
   # wire and transports
-  wire.c outq.c replay.c ws.c http.c http_files.c webhook.c agent_ws.c
+  wire.c outq.c replay.c ws.c http.c http_files.c webhook.c agent_ws.c fanout.c
   # services
   deliver.c userctx.c identity.c triage.c bot.c agent.c survey.c proactive.c triggers.c
   console.c agents.c sla.c metrics.c metrics_csv.c presence.c conv_priority.c attach.c push.c
@@ -22,7 +22,7 @@ set(PARLEY_SERVER_SOURCES
   frame_session.c frame_chat.c frame_context.c frame_receipts.c frame_requests.c
   frame_surveys.c frame_attach.c frame_push.c frame_table.c
   api_conversations.c api_agent.c api_surveys.c api_console.c api_attachments.c api_push.c
-  api_routes.c
+  api_admin.c api_routes.c
   # what main.c prints at startup, and the event loop it runs
   banner.c evloop.c groupcommit.c)
 list(TRANSFORM PARLEY_SERVER_SOURCES PREPEND ${PARLEY_SERVER_DIR}/)

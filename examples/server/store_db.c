@@ -47,6 +47,9 @@ void store_close(store *s)
         return;
     for (i = 0; i < s->cached; i++)
         s->drv->finalize(s->cache[i].st);
+    for (i = 0; i < s->nwipe; i++)
+        s->drv->finalize(s->wipe[i]);
+    free(s->wipe);
     if (s->db)
         s->drv->close(s);
     free(s);

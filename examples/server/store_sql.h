@@ -82,6 +82,10 @@ struct store {
     int64_t group_no, committed_no;
     void (*on_group)(void *ud);
     void *on_group_ud;
+    /* The driver's wipe (store_wipe), prepared on its first call and
+     * finalized with the store. */
+    sq_stmt **wipe;
+    size_t nwipe;
 };
 
 /* 1 on PostgreSQL. */

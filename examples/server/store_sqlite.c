@@ -124,32 +124,80 @@ static int lite_tx_state(store *s)
     return !sqlite3_get_autocommit(DB(s));
 }
 
-/* Every table but the schema's version; AUTOINCREMENT counters go too, so
- * that ids repeat from wipe to wipe. Outside any transaction:
- * foreign_keys=OFF is a no-op inside one. */
-static int lite_wipe(store *s)
+/* The wipe's statements, prepared on its first run and kept: a fuzz target
+ * wipes before every input, and parsing a DELETE per table each time cost
+ * more than the input. Every table but the schema's version, children
+ * first (ordered by how long a chain of foreign keys leads to them), so
+ * foreign keys can stay on: turning them off and on again would expire
+ * every prepared statement of the connection. One transaction makes it one
+ * commit. AUTOINCREMENT counters go too, so that ids repeat from wipe to
+ * wipe. */
+static int add_wipe(store *s, const char *sql)
 {
-    sqlite3_str *sql = sqlite3_str_new(DB(s));
-    sqlite3_stmt *st = NULL;
-    char *script;
-    int rc = sqlite3_prepare_v2(DB(s),
-                                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name"
-                                " NOT LIKE 'sqlite_%' AND name <> 'schema_version'",
-                                -1, &st, NULL);
+    sq_stmt **more = realloc(s->wipe, (s->nwipe + 1) * sizeof *more);
 
-    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=OFF;");
+    if (!more)
+        return -1;
+    s->wipe = more;
+    if (!(s->wipe[s->nwipe] = lite_prepare(s, sql, 1)))
+        return sq_fail(s, sql);
+    s->nwipe++;
+    return 0;
+}
+
+static int add_table_wipes(store *s)
+{
+    static const char children_first[] =
+        "WITH RECURSIVE t(name) AS (SELECT name FROM sqlite_schema WHERE type = 'table' "
+        "AND name NOT LIKE 'sqlite_%' AND name <> 'schema_version'), "
+        "edge(child, parent) AS (SELECT t.name, f.\"table\" FROM t, "
+        "pragma_foreign_key_list(t.name) f WHERE f.\"table\" <> t.name), "
+        "depth(name, d) AS (SELECT name, 0 FROM t UNION ALL SELECT e.parent, depth.d + 1 "
+        "FROM depth JOIN edge e ON e.child = depth.name WHERE depth.d < 64) "
+        "SELECT name FROM depth GROUP BY name ORDER BY max(d), name";
+    sqlite3_stmt *st = NULL;
+    char *sql;
+    int rc = sqlite3_prepare_v2(DB(s), children_first, -1, &st, NULL);
+
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        sqlite3_str_appendf(sql, "DELETE FROM \"%w\";", sqlite3_column_text(st, 0));
-        rc = SQLITE_OK;
+        sql = sqlite3_mprintf("DELETE FROM \"%w\"", sqlite3_column_text(st, 0));
+        rc = sql && add_wipe(s, sql) == 0 ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_free(sql);
     }
     sqlite3_finalize(st);
-    if (sqlite3_table_column_metadata(DB(s), NULL, "sqlite_sequence", "name", NULL, NULL, NULL,
-                                      NULL, NULL) == SQLITE_OK)
-        sqlite3_str_appendall(sql, "DELETE FROM sqlite_sequence;");
-    sqlite3_str_appendall(sql, "PRAGMA foreign_keys=ON;");
-    script = sqlite3_str_finish(sql);
-    rc = rc == SQLITE_DONE && script ? lite_script(s, script) : -1;
-    sqlite3_free(script);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int prepare_wipe(store *s)
+{
+    if (s->nwipe)
+        return 0;
+    if (add_wipe(s, "BEGIN") || add_table_wipes(s) ||
+        (sqlite3_table_column_metadata(DB(s), NULL, "sqlite_sequence", "name", NULL, NULL, NULL,
+                                       NULL, NULL) == SQLITE_OK &&
+         add_wipe(s, "DELETE FROM sqlite_sequence")) ||
+        add_wipe(s, "COMMIT")) {
+        while (s->nwipe)
+            lite_finalize(s->wipe[--s->nwipe]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Outside any transaction: the wipe is one of its own. */
+static int lite_wipe(store *s)
+{
+    size_t i;
+    int rc = 0;
+
+    if (prepare_wipe(s))
+        return -1;
+    for (i = 0; i < s->nwipe && rc == 0; i++) {
+        rc = lite_step(s->wipe[i]) < 0 ? -1 : 0;
+        lite_reset(s->wipe[i]);
+    }
+    if (rc && !sqlite3_get_autocommit(DB(s)))
+        lite_script(s, "ROLLBACK");
     return rc;
 }
 

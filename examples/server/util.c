@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -62,4 +63,51 @@ int util_random_token(const char *prefix, size_t nbytes, char *out, size_t cap)
     memcpy(out, prefix, plen);
     util_hex(raw, nbytes, out + plen);
     return 0;
+}
+
+/* Doubles the buffer, up to one byte more than max (so that a file that is
+ * too large shows) and the NUL. 0, or -1 when out of memory. */
+static int grow(char **buf, size_t *cap, size_t max)
+{
+    size_t want = *cap ? 2 * *cap : 4096;
+    char *bigger;
+
+    if (want > max + 1)
+        want = max + 1;
+    bigger = realloc(*buf, want + 1);
+    if (!bigger)
+        return -1;
+    *buf = bigger;
+    *cap = want;
+    return 0;
+}
+
+char *util_read_file(const char *path, size_t max, size_t *len, int *too_large)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    int failed = 0;
+
+    *too_large = 0;
+    if (!f)
+        return NULL;
+    do {
+        if (n == cap && grow(&buf, &cap, max)) {
+            failed = 1;
+            break;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+    } while (got && n <= max);
+    *too_large = n > max;
+    failed |= ferror(f) || *too_large;
+    fclose(f);
+    if (failed) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }

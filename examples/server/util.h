@@ -1,4 +1,4 @@
-/* Small process-level helpers: clock and randomness. */
+/* Small process-level helpers: clock, randomness and reading a file. */
 #ifndef PARLEY_SERVER_UTIL_H
 #define PARLEY_SERVER_UTIL_H
 
@@ -20,5 +20,12 @@ int util_random_bytes(void *out, size_t n);
 /* Writes the n bytes of `in` as 2 * n lowercase hex digits and a NUL into
  * out, which must hold 2 * n + 1 bytes. */
 void util_hex(const void *in, size_t n, char *out);
+
+/* The whole file at `path` in a malloc'd buffer, NUL-terminated, its length
+ * in *len. The buffer grows with what is read: loaders that run often (the
+ * fuzz targets load a file per input) do not pay for the largest file they
+ * accept. NULL when the file cannot be read, is larger than `max` bytes
+ * (*too_large set to 1 then) or memory runs out. */
+char *util_read_file(const char *path, size_t max, size_t *len, int *too_large);
 
 #endif

@@ -17,6 +17,9 @@
 /* How long a refused connection stays open before it is closed; see
  * close_after_refusal. */
 #define REFUSAL_LINGER_MS 1000
+/* Conversations whose newest seq sent is remembered per connection (the
+ * least recently touched one makes room). */
+#define SEEN_CONVS 8
 
 enum { RX_OK, RX_TOO_BIG, RX_BINARY };
 
@@ -42,7 +45,61 @@ struct ws_conn {
      * group of writes (store.h, group commit). */
     int held;
     struct ws_conn *held_prev, *held_next;
+    /* The newest seq queued (or acknowledged) per conversation, by a hash
+     * of its id: with several instances a `msg` may arrive late, or after
+     * a gap (see ws_push_msg). */
+    struct {
+        uint64_t conv;
+        int64_t seq;
+        uint64_t used;
+    } seen[SEEN_CONVS];
+    uint64_t seen_clock;
 };
+
+/* ---- the newest seq each conversation got ---- */
+
+static uint64_t conv_hash(const char *conv)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+    while (*conv)
+        h = (h ^ (unsigned char)*conv++) * 1099511628211ull;
+    return h | 1; /* 0 marks a free slot */
+}
+
+/* The slot of `conv`, or NULL when none. */
+static int64_t *seen_find(ws_conn *c, uint64_t h)
+{
+    size_t i;
+
+    for (i = 0; i < SEEN_CONVS; i++) {
+        if (c->seen[i].conv == h) {
+            c->seen[i].used = ++c->seen_clock;
+            return &c->seen[i].seq;
+        }
+    }
+    return NULL;
+}
+
+static void seen_note(ws_conn *c, const char *conv, int64_t seq)
+{
+    uint64_t h = conv_hash(conv);
+    int64_t *last = seen_find(c, h);
+    size_t i, old = 0;
+
+    if (last) {
+        if (seq > *last)
+            *last = seq;
+        return;
+    }
+    for (i = 1; i < SEEN_CONVS; i++) {
+        if (c->seen[i].used < c->seen[old].used)
+            old = i;
+    }
+    c->seen[old].conv = h;
+    c->seen[old].seq = seq;
+    c->seen[old].used = ++c->seen_clock;
+}
 
 /* ---- sending ---- */
 
@@ -164,11 +221,16 @@ static void replay_send(void *ud, char *json)
     ws_conn_send(ud, json);
 }
 
+static void replay_sent(void *ud, const char *conv, int64_t seq)
+{
+    seen_note(ud, conv, seq);
+}
+
 /* One frame per callback, as lws requires; the replay adds its next page
  * when the queue runs low, so it moves at the pace the client reads. */
 static int on_writeable(ws_conn *c)
 {
-    replay_sink sink = {replay_send, c};
+    replay_sink sink = {replay_send, replay_sent, c};
     outq_item *it;
 
     if (!c->dead && replay_pending(&c->replay) && c->out.bytes < REPLAY_PAGE_BYTES)
@@ -228,6 +290,8 @@ int ws_conn_replay(ws_conn *c, const char *conv, int64_t after, int history, int
         drop(c, "out of memory");
         return -1;
     }
+    /* The client has what came before its cursor. */
+    seen_note(c, conv, after);
     lws_callback_on_writable(c->wsi);
     return 0;
 }
@@ -255,15 +319,35 @@ int ws_user_online(const server *s, const char *user)
     return 0;
 }
 
-void ws_push_msg(server *s, const char *user, const char *conv, const char *json,
+/* Several instances: a `msg` published elsewhere may reach this one after
+ * a later one was queued here, or not at all (Redis went away). One at or
+ * below what the connection got is not sent again; one past a gap makes
+ * the connection read the gap from the store first (a replay, which then
+ * brings this one in its turn), so a client gets each message once and in
+ * order. The sender's own connection had the ack. */
+void ws_push_msg(server *s, const char *user, const char *conv, int64_t seq, const char *json,
                  const ws_conn *except)
 {
+    uint64_t h = conv_hash(conv);
+    int64_t *last;
     ws_conn *c;
 
     for (c = s->conns; c; c = c->next) {
-        if (c != except && c->ready && strcmp(c->user, user) == 0 &&
-            !replay_covers(&c->replay, conv))
-            conn_queue(c, json);
+        if (!c->ready || strcmp(c->user, user) != 0)
+            continue;
+        if (c == except || replay_covers(&c->replay, conv)) {
+            seen_note(c, conv, seq);
+            continue;
+        }
+        last = seen_find(c, h);
+        if (last && seq <= *last)
+            continue;
+        if (last && seq > *last + 1) {
+            ws_conn_replay(c, conv, *last, 0, 0);
+            continue;
+        }
+        conn_queue(c, json);
+        seen_note(c, conv, seq);
     }
 }
 

@@ -69,10 +69,11 @@ void ws_conn_refuse(ws_conn *c, const cJSON *f, const char *type, const char *me
 void ws_push(server *s, const char *user, const char *json);
 /* 1 when a connection is signed in as `user`. */
 int ws_user_online(const server *s, const char *user);
-/* A `msg` of `conv`: not to `except` (may be NULL), nor to a connection
- * with a replay of that conversation pending, which brings it in its
- * place. */
-void ws_push_msg(server *s, const char *user, const char *conv, const char *json,
+/* A `msg` of `conv` with `seq`: not to `except` (may be NULL), nor to a
+ * connection with a replay of that conversation pending, which brings it
+ * in its place; never twice, nor after a gap, to one connection (a gap is
+ * read from the store first). */
+void ws_push_msg(server *s, const char *user, const char *conv, int64_t seq, const char *json,
                  const ws_conn *except);
 /* Tells the user's connections why they end (an `error` of `code`) and
  * closes them. */

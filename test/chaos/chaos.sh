@@ -32,12 +32,18 @@ usage: chaos.sh [options]
   --server-restarts N  server restarts, SIGKILL and SIGTERM in turn (default 4)
   --short              4 clients x 25 messages, 3 agent messages each, 1 kill,
                        1 server restart, 12 s (the ctest)
+  --cluster            3 instances on one store with Redis behind HAProxy
+                       (scripts/cluster.sh) instead of one server: the proxy
+                       sits in front of HAProxy, each restart takes the next
+                       instance down (admin drain, SIGKILL, SIGTERM in turn)
+                       and back, and each agent message is posted on an
+                       instance the user is not connected to
 EOF
 }
 
 build=${PARLEY_CHAOS_BUILD:-$root/build/release}
 proxy_bin= work= seed=$(( $(date +%s) % 1000000 ))
-clients=20 messages=100 agent_msgs=5 duration=60 kills= restarts=4
+clients=20 messages=100 agent_msgs=5 duration=60 kills= restarts=4 cluster=0
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift ;;
@@ -50,6 +56,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift ;;
     --kills) kills=$2; shift ;;
     --server-restarts) restarts=$2; shift ;;
+    --cluster) cluster=1 ;;
     --short) clients=4 messages=25 agent_msgs=3 duration=12 kills=1 restarts=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "chaos.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -76,10 +83,16 @@ for b in "$server_bin" "$chat_bin" "$proxy_bin"; do
     [ -x "$b" ] || { echo "chaos.sh: build first: $b is missing" >&2; exit 2; }
 done
 
+if [ "$cluster" = 1 ]; then
+    command -v haproxy >/dev/null && command -v redis-server >/dev/null ||
+        { echo "chaos.sh: --cluster needs haproxy and redis-server (make deps)" >&2; exit 77; }
+fi
+
 RANDOM=$seed
 rnd() { echo $(( RANDOM * 32768 + RANDOM )); } # 30 bits from the seeded stream
 echo "chaos: seed=$seed clients=$clients messages=$messages agent_messages=$agent_msgs" \
-     "duration=${duration}s kills=$kills server_restarts=$restarts (replay: --seed $seed)"
+     "duration=${duration}s kills=$kills server_restarts=$restarts$([ "$cluster" = 1 ] && echo " cluster")" \
+     "(replay: --seed $seed)"
 
 log() { printf 'chaos: [%3ds] %s\n' $(( SECONDS - t0 )) "$*"; }
 die() { echo "chaos.sh: $*" >&2; exit 2; }
@@ -95,6 +108,7 @@ cleanup() {
     trap - EXIT INT TERM
     for p in "${sup_pids[@]}" "${final_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
     [ -n "$server_pid" ] && kill -KILL -- "-$server_pid" 2>/dev/null
+    [ "$cluster" = 1 ] && "$cluster_sh" stop "$work/cluster" >/dev/null 2>&1
     [ -n "$proxy_pid" ] && kill -TERM -- "-$proxy_pid" 2>/dev/null
     kill -KILL -- "-$watchdog" 2>/dev/null
     wait 2>/dev/null
@@ -143,21 +157,54 @@ start_server() { # binds the same port on every restart; a port in TIME_WAIT may
     done
     return 1
 }
-start_server || die "the server did not start (see $work/server.log)"
+# ---- several instances (--cluster): scripts/cluster.sh runs them, the
+# store and Redis, and HAProxy, which the proxy forwards to.
+cluster_sh=$root/scripts/cluster.sh
+cluster_dir=$work/cluster
+inst_port() { sed -n 's/^INSTANCE_PORTS=//p' "$cluster_dir/cluster.env" | tr -d "'" | cut -d' ' -f"$1"; }
+alive_port() { # the port of a running instance, for the API
+    local i
+    i=$("$cluster_sh" alive "$cluster_dir" | head -n 1)
+    [ -n "$i" ] && inst_port "$i"
+}
+start_cluster() {
+    local rc=0
+    upstream_port=$("$cluster_sh" start "$cluster_dir" --build "$build" --instances 3 \
+        --cert "$work/chaos-server.pem" --key "$work/chaos-server.key" --agent-token "$token" \
+        --drain-window-ms 1000 2>"$work/cluster.err") || rc=$?
+    [ "$rc" = 77 ] && { cat "$work/cluster.err" >&2; exit 77; }
+    [ "$rc" = 0 ] || die "the cluster did not start: $(tail -n 3 "$work/cluster.err")"
+    server_port=$(inst_port 1)
+}
 
-"$proxy_bin" --port 0 --upstream "127.0.0.1:$server_port" --ready-file "$work/proxy.ready" \
+if [ "$cluster" = 1 ]; then
+    start_cluster
+else
+    start_server || die "the server did not start (see $work/server.log)"
+    upstream_port=$server_port
+fi
+
+"$proxy_bin" --port 0 --upstream "127.0.0.1:$upstream_port" --ready-file "$work/proxy.ready" \
     --seed "$seed" --refuse-every-ms 8000 --refuse-ms 700 2>"$work/proxy.log" &
 proxy_pid=$!
 proxy_port=$(wait_file "$work/proxy.ready" 10 "$proxy_pid") || die "the proxy did not start"
 proxy_port=$(grep -o '[0-9]\+' <<<"$proxy_port" | head -n 1)
 url=wss://localhost:$proxy_port
 t0=$SECONDS
-log "server on 127.0.0.1:$server_port, proxy on $proxy_port; work dir $work"
+if [ "$cluster" = 1 ]; then
+    log "cluster: instances on $(inst_port 1) $(inst_port 2) $(inst_port 3)," \
+        "store $(sed -n 's/^STORE=//p' "$cluster_dir/cluster.env"), HAProxy on $upstream_port;" \
+        "proxy on $proxy_port; work dir $work"
+else
+    log "server on 127.0.0.1:$server_port, proxy on $proxy_port; work dir $work"
+fi
 
 # ---- clients --------------------------------------------------------------
 # A client's runs write uNN/run-K.out (--json events), uNN/run-K.kind (send,
 # drain or final), uNN/run-K.{start,end} (ms) and uNN/run-K.rc; while a run
 # is up, uNN/pid and uNN/live (its kind) tell the killer.
+send_args=()
+[ "$cluster" = 1 ] && send_args=(--wait-replies 0)
 interval=$(awk -v d="$duration" -v m="$messages" 'BEGIN { printf "%.3f", m ? d * 0.7 / m : 1 }')
 send_deadline=$(( $(date +%s) + duration ))
 
@@ -205,7 +252,10 @@ supervise() { # N: sends all messages, draining the outbox after every failed ru
         rm -f "$dir/fifo" && mkfifo "$dir/fifo"
         generator "$dir" "$next" >"$dir/fifo" &
         local gen=$!
-        chat_run "$dir" send "$run" 20 <"$dir/fifo"
+        # --cluster: a run ends once its outbox is empty, not after waiting
+        # for an answer to its last line (an agent's conversation has no
+        # bot to give one): the run stays within the time budget.
+        chat_run "$dir" send "$run" 20 ${send_args[@]+"${send_args[@]}"} <"$dir/fifo"
         rc=$?
         kill "$gen" 2>/dev/null; wait "$gen" 2>/dev/null
         rc_written=$(tail -n 1 "$dir/written")
@@ -240,8 +290,12 @@ supervise_attachment() {
     done
     echo "$rc" >"$att_dir/finished"
 }
-supervise_attachment &
-sup_pids+=($!)
+if [ "$cluster" = 0 ]; then
+    supervise_attachment &
+    sup_pids+=($!)
+else
+    mkdir -p "$att_dir" && echo 0 >"$att_dir/finished"
+fi
 
 names=()
 for ((i = 1; i <= clients; i++)); do
@@ -264,7 +318,11 @@ for ((k = 0; k < restarts; k++)); do
     echo "$(( (k + 1) * span / (restarts + 1) )) restart-$sig" >>"$sched"
 done
 for n in "${names[@]}"; do
-    for ((k = 0; k < agent_msgs; k++)); do echo "$(( $(rnd) % span + 20 )) post-$n" >>"$sched"; done
+    # --cluster: while the clients type, so that most find their user
+    # connected to some instance and are posted on another one.
+    for ((k = 0; k < agent_msgs; k++)); do
+        echo "$(( $(rnd) % (cluster ? span * 6 / 10 : span) + 20 )) post-$n" >>"$sched"
+    done
 done
 sort -n -o "$sched" "$sched"
 
@@ -276,23 +334,63 @@ current_conv() { # NAME: the newest conversation the client reported
         tail -n 1
 }
 
-post_agent() { # NAME: one agent message, recorded only when the server answered 201
-    local n=$1 conv k text code
+# --cluster: an instance the user is not connected to (its client may be
+# between connections: then any running one).
+agent_port() { # NAME
+    local i on= others=() p
+    for i in $("$cluster_sh" alive "$cluster_dir"); do
+        [ -e "$cluster_dir/down-$i" ] && continue
+        p=$(inst_port "$i")
+        if curl -sS --max-time 2 --cacert "$ca" -H "Authorization: Bearer $token" \
+            "https://localhost:$p/api/admin/online/$1" 2>/dev/null | grep -q '"online":true'; then
+            on=$i
+        else
+            others+=("$p")
+        fi
+    done
+    [ ${#others[@]} -gt 0 ] || return 1
+    [ -n "$on" ] && echo "cross" >>"$work/agent-where" || echo "user-offline" >>"$work/agent-where"
+    echo "${others[$(( $(rnd) % ${#others[@]} ))]}"
+}
+
+post_send() { # NAME CONV TEXT PORT: recorded only when the server answered 201
+    local code
+    # A failed POST may still have been stored: its text is never reused.
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$ca" \
+        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        --data-binary "{\"text\":\"$3\",\"name\":\"Chaos\"}" \
+        "https://localhost:$4/api/conversations/$2/messages" 2>/dev/null)
+    if [ "$code" = 201 ]; then
+        echo "$1 $2 $3 $(date +%s%3N)" >>"$work/agent-sent"
+    else
+        log "post $3 to $1 failed (HTTP ${code:-none})"
+    fi
+}
+
+# --cluster: each post in the background (finding the user's instance takes
+# a few requests, and the schedule must keep time), after the previous post
+# to the same user has ended, so that a user's posts stay in order.
+declare -A post_prev
+post_pids=()
+post_agent() { # NAME: one agent message
+    local n=$1 conv k text port
     conv=$(current_conv "$n")
     [ -n "$conv" ] || { log "post to $n skipped: no conversation yet"; return; }
     k=${agent_next[$n]:-0}
     agent_next[$n]=$((k + 1))
     text=$(printf 'a%s-m%04d' "${n#u}" "$k")
-    # A failed POST may still have been stored: its text is never reused.
-    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$ca" \
-        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-        --data-binary "{\"text\":\"$text\",\"name\":\"Chaos\"}" \
-        "https://localhost:$server_port/api/conversations/$conv/messages" 2>/dev/null)
-    if [ "$code" = 201 ]; then
-        echo "$n $conv $text $(date +%s%3N)" >>"$work/agent-sent"
-    else
-        log "post $text to $n failed (HTTP ${code:-none})"
+    if [ "$cluster" = 0 ]; then
+        post_send "$n" "$conv" "$text" "$server_port"
+        return
     fi
+    (
+        prev=${post_prev[$n]:-}
+        while [ -n "$prev" ] && kill -0 "$prev" 2>/dev/null; do sleep 0.05; done
+        port=$(agent_port "$n") || { log "post $text to $n skipped: no instance runs"; exit 0; }
+        post_send "$n" "$conv" "$text" "$port"
+    ) &
+    post_prev[$n]=$!
+    post_pids+=($!)
 }
 
 kill_client() { # the first live client from a random one on, preferably mid-send
@@ -325,17 +423,46 @@ restart_server() { # SIG
     log "server: back on $server_port"
 }
 
+# --cluster: the next instance goes down (the admin's drain, SIGKILL,
+# SIGTERM in turn) and comes back on its port.
+restart_instance() { # K: the K-th restart
+    local i=$(( $1 % 3 + 1 )) how
+    how=$(echo drain kill term | cut -d' ' -f$(( $1 % 3 + 1 )))
+    log "instance $i: $how"
+    : >"$cluster_dir/down-$i" # no agent posts there meanwhile
+    "$cluster_sh" instance "$cluster_dir" "$i" "$how" >/dev/null
+    "$cluster_sh" instance "$cluster_dir" "$i" wait-gone || die "instance $i did not stop"
+    sleep "0.$(( $(rnd) % 10 ))"
+    "$cluster_sh" instance "$cluster_dir" "$i" start || die "instance $i did not restart"
+    rm -f "$cluster_dir/down-$i"
+    log "instance $i: back on $(inst_port "$i")"
+}
+n_restart=0
+restart_pids=()
+
 start_ms=$(date +%s%N)
 while read -r at what; do
     now=$(( ($(date +%s%N) - start_ms) / 100000000 ))
     [ "$at" -gt "$now" ] && sleep "$(awk -v d=$((at - now)) 'BEGIN { printf "%.1f", d / 10 }')"
     case $what in
     kill) kill_client ;;
-    restart-*) restart_server "${what#restart-}" ;;
+    restart-*)
+        if [ "$cluster" = 1 ]; then
+            # In the background: a drain takes seconds, the posts go on.
+            restart_instance "$n_restart" &
+            restart_pids+=($!)
+        else
+            restart_server "${what#restart-}"
+        fi
+        n_restart=$((n_restart + 1)) ;;
     post-*) post_agent "${what#post-}" ;;
     esac
 done <"$sched"
 
+for p in "${restart_pids[@]}"; do
+    wait "$p" || die "an instance did not come back"
+done
+for p in "${post_pids[@]}"; do wait "$p"; done
 # ---- wind down: every supervisor ends on its own within its bounds
 log "schedule done; waiting for the clients to finish sending"
 limit=$((SECONDS + duration + 120))
@@ -387,6 +514,7 @@ proxy_pid=
 tail -n 1 "$work/proxy.log" | sed 's/^/chaos: /'
 
 # ---- accounting -------------------------------------------------------------
+[ "$cluster" = 1 ] && server_port=$(alive_port)
 api() { curl -sS --fail --max-time 10 --cacert "$ca" -H "Authorization: Bearer $token" \
     "https://localhost:$server_port/api$1"; }
 # Every page of the list ({"items","next"}), the ids one a line.
@@ -482,14 +610,24 @@ while read -r _ n text; do
 done < <(grep '^lost ' "$work/agent-problems")
 
 # The file: exactly one message carries it, and the server serves its bytes.
+cross=0
+if [ "$cluster" = 1 ]; then
+    cross=$(grep -c cross "$work/agent-where" 2>/dev/null)
+    log "cluster: agent posts on an instance other than the user's: $cross" \
+        "(user between connections: $(grep -c offline "$work/agent-where" 2>/dev/null));" \
+        "fan-out: $(grep -h 'fan-out: published' "$cluster_dir"/i*.log | awk '{ p += $4; r += $6 } END { print "published=" p + 0, "received=" r + 0 }') (instances that exited)"
+fi
 att_msgs=$(cat "$work"/msgs-*.json | jq -r --arg s "$att_sha" '.[] | select(.attachment.sha256 == $s) | .attachment.id' | wc -l)
 att_id=$(cat "$work"/msgs-*.json | jq -r --arg s "$att_sha" '.[] | select(.attachment.sha256 == $s) | .attachment.id' | head -n 1)
 att_served=$( [ -n "$att_id" ] && api "/attachments/$att_id" | sha256sum | cut -d' ' -f1)
 att_runs=$(ls "$att_dir"/run-*.kind 2>/dev/null | wc -l)
 att_bad=0
-[ "$att_msgs" = 1 ] && [ "$att_served" = "$att_sha" ] || att_bad=1
-log "attachment: ${att_size} bytes in $att_runs runs (the first SIGKILLed): messages=$att_msgs" \
-    "intact=$([ "$att_served" = "$att_sha" ] && echo yes || echo no)"
+if [ "$cluster" = 0 ] && { [ "$att_msgs" != 1 ] || [ "$att_served" != "$att_sha" ]; }; then
+    att_bad=1
+fi
+[ "$cluster" = 1 ] ||
+    log "attachment: ${att_size} bytes in $att_runs runs (the first SIGKILLed): messages=$att_msgs" \
+        "intact=$([ "$att_served" = "$att_sha" ] && echo yes || echo no)"
 
 runs=$(ls "$work"/u*/run-*.kind | wc -l)
 killed=$(grep -lx 137 "$work"/u*/run-*.rc 2>/dev/null | wc -l)
@@ -505,5 +643,10 @@ done
 sent=$((u_sent + a_sent)) received=$((u_recv + a_recv))
 lost=$((u_lost + a_lost)) dup=$((u_dup + a_dup)) reord=$((u_reord + a_reord))
 echo "chaos: sent=$sent received=$received lost=$lost duplicated=$dup reordered=$reord" \
-     "attachment=$([ "$att_bad" = 0 ] && echo intact-once || echo BROKEN)"
+     "attachment=$([ "$cluster" = 1 ] && echo skipped || { [ "$att_bad" = 0 ] && echo intact-once || echo BROKEN; })"
+# A cluster run where no agent message crossed instances proved nothing.
+if [ "$cluster" = 1 ] && [ "$cross" = 0 ]; then
+    echo "chaos: no agent message was posted on an instance other than its user's" >&2
+    exit 1
+fi
 [ $((lost + dup + reord + att_bad)) -eq 0 ]

@@ -7,8 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "abuse.h"
 #include "agents.h"
 #include "api_routes.h"
+#include "attach.h"
+#include "blobs.h"
+#include "filetypes.h"
 #include "flow.h"
 #include "frame_table.h"
 #include "http.h"
@@ -25,7 +29,7 @@
 
 static server srv;
 static int state; /* 0: not set up, 1: ready, -1: failed */
-static char dir[64];
+static char dir[64], files_dir[80];
 /* The server's two protocols, as lws would call them. */
 static struct lws_protocols ws_proto, http_proto;
 
@@ -39,6 +43,7 @@ static void teardown(void)
     pacer_free(srv.pacer);
     flow_free(srv.flow);
     kb_free(srv.kb);
+    blobs_close(srv.blobs);
     store_close(srv.store);
     cJSON_Delete(srv.surveys);
     tl_rmrf(dir);
@@ -71,6 +76,20 @@ static int load_data(void)
     return srv.pacer && srv.waits ? 0 : -1;
 }
 
+/* The attachments' files, empty (what an input uploads goes with it). */
+static int open_files(void)
+{
+    char why[256];
+    if (srv.blobs)
+        tl_rmrf(files_dir);
+    blobs_close(srv.blobs);
+    srv.blobs = NULL;
+    if (blobs_open(files_dir, &srv.blobs, why, sizeof why) == 0)
+        return 0;
+    fprintf(stderr, "fuzz: %s\n", why);
+    return -1;
+}
+
 static void no_wake(void *ud)
 {
     (void)ud;
@@ -82,15 +101,23 @@ static int setup(void)
              access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     if (!mkdtemp(dir))
         return -1;
-    char db_path[96];
+    char db_path[96], why[256];
     snprintf(db_path, sizeof db_path, "%s/server.db", dir);
     atexit(teardown);
+    /* As parley-server's defaults: without them the output queue holds
+     * 0 KiB and the first frame the server sends drops the connection. */
+    abuse_defaults(&srv.abuse);
     srv.max_text = SERVER_MAX_TEXT_DEFAULT;
+    srv.max_attachment = ATTACH_MAX_DEFAULT;
     srv.agent_token = FZ_TOKEN;
     srv.auth.hmac_secret = "fuzz-secret";
     srv.frames = frame_table(&srv.nframes);
     srv.routes = api_routes(&srv.nroutes);
+    srv.file_routes = api_file_routes(&srv.nfile_routes);
     srv.console_dir = PARLEY_SERVER_DATA_DIR "/console";
+    snprintf(files_dir, sizeof files_dir, "%s/files", dir);
+    if (filetypes_parse(FILETYPES_DEFAULT, &srv.types, why, sizeof why) || open_files())
+        return -1;
     ws_protocol(&ws_proto);
     http_protocol(&http_proto);
     /* Durability is not what is fuzzed; fsync on every commit would be. */
@@ -122,7 +149,9 @@ void fz_server_reset(void)
     if (!fz_server())
         return;
     store_wipe(srv.store);
-    /* What waits in memory goes too: each input runs alone. */
+    /* What waits in memory and the files go too: each input runs alone. */
+    if (open_files())
+        abort();
     pacer_free(srv.pacer);
     srv.pacer = pacer_new();
     waitest_free(srv.waits);

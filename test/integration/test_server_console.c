@@ -281,6 +281,23 @@ static void test_cookie_login_me_logout(void)
     cJSON_Delete(me);
 }
 
+/* The instance's own routes (docs/scaling.md, "The admin's drain"): an
+ * agent's session is refused them, so an agent cannot drain an instance;
+ * the API token (an admin) reads them. */
+static void test_admin_routes_need_admin(void)
+{
+    session s;
+    cJSON *err = NULL;
+
+    H_REQUIRE(login("sam", SAM_PW, NULL, &s, NULL, NULL) == 200);
+    CHECK_INT(browse(&s, "POST", "/api/admin/drain", "{}", NULL, &err, NULL), 403);
+    CHECK_STR(h_json_str(err, "error"), "only an admin may drain an instance");
+    cJSON_Delete(err);
+    CHECK_INT(browse(&s, "GET", "/api/admin/instance", NULL, NULL, NULL, NULL), 403);
+    CHECK_INT(browse(&s, "GET", "/api/admin/online/u1", NULL, NULL, NULL, NULL), 403);
+    CHECK_INT(h_api(&g_srv, "GET", "/api/admin/instance", NULL, NULL), 200);
+}
+
 static void test_csrf_refused(void)
 {
     session s, no_csrf, wrong;
@@ -901,6 +918,7 @@ int main(void)
     server_start();
     H_RUN(test_cookie_login_me_logout);
     H_RUN(test_csrf_refused);
+    H_RUN(test_admin_routes_need_admin);
     H_RUN(test_wrong_passwords);
     H_RUN(test_list_filters);
     H_RUN(test_list_items);

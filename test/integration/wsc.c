@@ -230,14 +230,15 @@ void wsc_pump(wsc *c, int ms)
 }
 
 /* Reads the HTTP answer to the upgrade; what follows it stays buffered. */
-static int handshake(wsc *c, int port, int timeout_ms)
+static int handshake(wsc *c, int port, const char *protocol, const char *token, int timeout_ms)
 {
-    char req[512];
+    char req[768];
     snprintf(req, sizeof req,
              "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: parley.v1\r\n\r\n",
-             port);
+             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\n%s%s%s\r\n",
+             port, protocol, token ? "Authorization: Bearer " : "", token ? token : "",
+             token ? "\r\n" : "");
     if (io_send(c, req, strlen(req)))
         return -1;
     int64_t deadline = h_now_ms() + timeout_ms;
@@ -338,7 +339,8 @@ static int tls_start(wsc *c, const char *ca_file, int timeout_ms)
     return rc == 0 ? 0 : -1;
 }
 
-static int open_conn(wsc *c, int port, const char *ca_file, int timeout_ms)
+static int open_as(wsc *c, int port, const char *ca_file, const char *protocol, const char *token,
+                   int timeout_ms)
 {
     static unsigned opened;
     char label[64];
@@ -353,17 +355,22 @@ static int open_conn(wsc *c, int port, const char *ca_file, int timeout_ms)
         return -1;
     if (ca_file && tls_start(c, ca_file, timeout_ms))
         return -1;
-    return handshake(c, port, timeout_ms);
+    return handshake(c, port, protocol, token, timeout_ms);
 }
 
 int wsc_open(wsc *c, int port, int timeout_ms)
 {
-    return open_conn(c, port, NULL, timeout_ms);
+    return open_as(c, port, NULL, "parley.v1", NULL, timeout_ms);
 }
 
 int wsc_open_tls(wsc *c, int port, const char *ca_file, int timeout_ms)
 {
-    return open_conn(c, port, ca_file, timeout_ms);
+    return open_as(c, port, ca_file, "parley.v1", NULL, timeout_ms);
+}
+
+int wsc_open_agent(wsc *c, int port, const char *token, int timeout_ms)
+{
+    return open_as(c, port, NULL, "parley.agent.v1", token, timeout_ms);
 }
 
 void wsc_close(wsc *c)

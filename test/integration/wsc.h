@@ -33,6 +33,8 @@ int wsc_open(wsc *c, int port, int timeout_ms);
  * (mbedTLS). Frames go out in records as large as TLS allows (16 KB of
  * plaintext), unlike libwebsockets' mbedTLS wrapper (1,460 bytes). */
 int wsc_open_tls(wsc *c, int port, const char *ca_file, int timeout_ms);
+/* The agents' live channel (parley.agent.v1) with the API token. */
+int wsc_open_agent(wsc *c, int port, const char *token, int timeout_ms);
 void wsc_close(wsc *c);
 
 /* Sends one text frame (masked, as a client must), exactly `text`. 0 or -1. */

@@ -7,6 +7,7 @@
 #   test/services/services.sh redis start DIR   prints redis://...
 #   test/services/services.sh pg|redis stop DIR
 #   test/services/services.sh pg|redis check    exit 0 when the binaries are there
+#   test/services/services.sh port              prints a free loopback port
 #
 # DIR must not exist yet (start) and is removed by stop. The URL is also
 # written to DIR/url. Exit status 77 (the tests' "skipped") when the
@@ -41,10 +42,12 @@ as_pg() {
     fi
 }
 
+# Below Linux's ephemeral range (32768 on), where outgoing connections take
+# ports that a connect test does not see.
 free_port() {
     local port
     for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
@@ -134,7 +137,8 @@ check() {
     esac
 }
 
-[ $# -ge 2 ] || die "usage: services.sh pg|redis start|stop DIR | services.sh pg|redis check"
+[ "${1:-}" = port ] && { free_port || die "no free port"; exit 0; }
+[ $# -ge 2 ] || die "usage: services.sh pg|redis start|stop DIR | services.sh pg|redis check | services.sh port"
 service=$1 action=$2
 case "$service:$action" in
 pg:start) pg_start "${3:?DIR}" ;;
