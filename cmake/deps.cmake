@@ -44,9 +44,24 @@ endif()
 
 # parley_lws_build(TARGET PREFIX [VARIANT]): an interface target over the
 # static libwebsockets that scripts/build-lws.sh builds into PREFIX (once).
+# VARIANT libuv links the mbedTLS that build-lws.sh built beside it
+# (PREFIX/mbedtls) through the interface target ${target}_mbedtls, which
+# whatever uses that libwebsockets must link rather than parley_mbedtls.
 function(parley_lws_build target prefix)
   set(variant ${ARGN})
-  if(NOT EXISTS "${prefix}/lib/libwebsockets.a")
+  set(archives "${prefix}/lib/libwebsockets.a")
+  if(variant STREQUAL "libuv")
+    set(mb "${prefix}/mbedtls")
+    set(mb_libs "${mb}/lib/libmbedtls.a" "${mb}/lib/libmbedx509.a" "${mb}/lib/libmbedcrypto.a")
+    list(APPEND archives ${mb_libs})
+  endif()
+  set(missing OFF)
+  foreach(a ${archives})
+    if(NOT EXISTS "${a}")
+      set(missing ON)
+    endif()
+  endforeach()
+  if(missing)
     message(STATUS "Building libwebsockets 4.1.6 with mbedTLS ${variant} into ${prefix}")
     execute_process(COMMAND "${CMAKE_SOURCE_DIR}/scripts/build-lws.sh" "${prefix}" ${variant}
                     RESULT_VARIABLE lws_rc)
@@ -58,12 +73,24 @@ function(parley_lws_build target prefix)
   # BEFORE: this prefix's lws_config.h must win over a system libwebsockets-dev
   # in /usr/include (a mix compiles, then crashes).
   target_include_directories(${target} BEFORE INTERFACE "${prefix}/include")
+  if(variant STREQUAL "libuv")
+    target_link_libraries(${target} INTERFACE ${target}_mbedtls)
+  endif()
   # An imported target, so that CMake orders mbedTLS (and libcap, which lws
   # uses when the build host had it) after the archive on every link line.
   add_library(${target}_archive STATIC IMPORTED)
   set_target_properties(${target}_archive PROPERTIES
                         IMPORTED_LOCATION "${prefix}/lib/libwebsockets.a")
-  set(lws_deps parley_mbedtls Threads::Threads ${CMAKE_DL_LIBS} ${PARLEY_WIN32_LIBS})
+  set(tls parley_mbedtls)
+  if(variant STREQUAL "libuv")
+    set(tls ${target}_mbedtls)
+    add_library(${tls} INTERFACE)
+    # BEFORE: Debian's mbedtls/config.h (without variable buffers) must not
+    # be the one the server's code sees: mbedtls_ssl_context differs.
+    target_include_directories(${tls} BEFORE INTERFACE "${mb}/include")
+    target_link_libraries(${tls} INTERFACE ${mb_libs})
+  endif()
+  set(lws_deps ${tls} Threads::Threads ${CMAKE_DL_LIBS} ${PARLEY_WIN32_LIBS})
   file(STRINGS "${prefix}/include/lws_config.h" lws_has_cap REGEX "^#define LWS_HAVE_LIBCAP")
   if(lws_has_cap)
     find_library(CAP_LIB cap REQUIRED)
@@ -95,9 +122,16 @@ endif()
 option(PARLEY_SERVER_LWS_UV "Serve parley-server with libwebsockets' libuv event loop" ON)
 set(PARLEY_LWS_UV_PREFIX "${PARLEY_LWS_PREFIX}-uv" CACHE PATH
     "Prefix of the mbedTLS + libuv libwebsockets build (parley-server)")
+# parley_server_mbedtls is the mbedTLS the server links: the one that
+# libwebsockets was built against (its own, with variable record buffers,
+# for the libuv build; docs/scaling.md).
 if(PARLEY_SERVER_LWS_UV AND NOT PARLEY_USE_SYSTEM_LWS AND NOT PARLEY_DEPS_PREFIX)
   parley_lws_build(parley_server_lws "${PARLEY_LWS_UV_PREFIX}" libuv)
+  add_library(parley_server_mbedtls INTERFACE)
+  target_link_libraries(parley_server_mbedtls INTERFACE parley_server_lws_mbedtls)
 else()
   add_library(parley_server_lws INTERFACE)
   target_link_libraries(parley_server_lws INTERFACE parley_lws)
+  add_library(parley_server_mbedtls INTERFACE)
+  target_link_libraries(parley_server_mbedtls INTERFACE parley_mbedtls)
 endif()

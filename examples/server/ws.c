@@ -35,7 +35,7 @@ struct ws_conn {
     int64_t close_not_before; /* monotonic ms; 0: close as soon as flushed */
     char user[PJ_MAX_ID + 1];
     char addr[ADDR_BUF]; /* the peer's address, "" when unknown */
-    char *rx;            /* the message being reassembled, NUL-terminated */
+    char *rx;            /* the message being reassembled, NUL-terminated; NULL between messages */
     size_t rx_len, rx_cap;
     int rx_state;
     outq out;
@@ -504,7 +504,12 @@ static void rx_complete(ws_conn *c)
         ws_conn_error(c, "bad_frame", "binary frames are not part of parley.v1", NULL);
     else if (!c->dead)
         on_frame(c, c->rx ? c->rx : "", c->rx_len);
-    c->rx_len = 0;
+    /* Not kept for the next message: an idle connection holds no buffer,
+     * and one that once sent a 64 KB frame does not keep 64 KB
+     * (docs/scaling.md). */
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_len = c->rx_cap = 0;
     c->rx_state = RX_OK;
 }
 

@@ -1,6 +1,7 @@
 #include "wsc.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -9,9 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
 #include "harness.h"
+
+/* wss:// (wsc_open_tls): mbedTLS over the connection's socket, blocking
+ * with a timeout on each read and write. */
+struct wsc_tls {
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt ca;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+};
 
 static int send_all(int fd, const void *buf, size_t len)
 {
@@ -24,6 +42,38 @@ static int send_all(int fd, const void *buf, size_t len)
         len -= (size_t)w;
     }
     return 0;
+}
+
+/* Everything through TLS when the connection has it: mbedtls_ssl_write
+ * takes at most one record (16 KB of plaintext) per call. */
+static int io_send(wsc *c, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    if (!c->tls)
+        return send_all(c->fd, buf, len);
+    while (len) {
+        int w = mbedtls_ssl_write(&c->tls->ssl, p, len);
+        if (w == MBEDTLS_ERR_SSL_WANT_READ || w == MBEDTLS_ERR_SSL_WANT_WRITE)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Up to `cap` bytes: > 0, 0 when nothing came yet, -1 when closed. */
+static int io_recv(wsc *c, unsigned char *buf, size_t cap)
+{
+    if (!c->tls) {
+        ssize_t r = recv(c->fd, buf, cap, 0);
+        return r > 0 ? (int)r : -1;
+    }
+    int r = mbedtls_ssl_read(&c->tls->ssl, buf, cap);
+    if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+        return 0;
+    return r > 0 ? r : -1;
 }
 
 static int send_op(wsc *c, int opcode, const void *data, size_t len)
@@ -49,7 +99,7 @@ static int send_op(wsc *c, int opcode, const void *data, size_t len)
     h += 4;
     for (size_t i = 0; i < len; i++)
         f[h + i] = ((const unsigned char *)data)[i] ^ mask[i % 4];
-    int rc = send_all(c->fd, f, h + len);
+    int rc = io_send(c, f, h + len);
     free(f);
     return rc;
 }
@@ -150,7 +200,7 @@ static int read_some(wsc *c, int ms)
     struct pollfd p = {.fd = c->fd, .events = POLLIN};
     if (c->closed)
         return -1;
-    if (poll(&p, 1, ms) <= 0)
+    if (!(c->tls && mbedtls_ssl_get_bytes_avail(&c->tls->ssl)) && poll(&p, 1, ms) <= 0)
         return 0;
     if (c->in_cap - c->in_len < 65536) {
         size_t cap = c->in_cap * 2 + 65536;
@@ -160,13 +210,13 @@ static int read_some(wsc *c, int ms)
         c->in = grown;
         c->in_cap = cap;
     }
-    ssize_t r = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-    if (r <= 0) {
+    int r = io_recv(c, c->in + c->in_len, c->in_cap - c->in_len);
+    if (r < 0) {
         c->closed = 1;
         return -1;
     }
     c->in_len += (size_t)r;
-    return 1;
+    return r > 0;
 }
 
 void wsc_pump(wsc *c, int ms)
@@ -189,7 +239,7 @@ static int handshake(wsc *c, int port, const char *protocol, const char *token, 
              "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\n%s%s%s\r\n",
              port, protocol, token ? "Authorization: Bearer " : "", token ? token : "",
              token ? "\r\n" : "");
-    if (send_all(c->fd, req, strlen(req)))
+    if (io_send(c, req, strlen(req)))
         return -1;
     int64_t deadline = h_now_ms() + timeout_ms;
     while (h_now_ms() < deadline) {
@@ -233,34 +283,107 @@ static void release(void *c)
     wsc_close(c);
 }
 
-static int open_as(wsc *c, int port, const char *protocol, const char *token, int timeout_ms)
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    ssize_t w = send(*(int *)ctx, buf, len, MSG_NOSIGNAL);
+    if (w < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+                   ? MBEDTLS_ERR_SSL_WANT_WRITE
+                   : MBEDTLS_ERR_NET_SEND_FAILED;
+    return (int)w;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    ssize_t r = recv(*(int *)ctx, buf, len, 0);
+    if (r < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+                   ? MBEDTLS_ERR_SSL_WANT_READ
+                   : MBEDTLS_ERR_NET_RECV_FAILED;
+    return (int)r;
+}
+
+/* A TLS client for "localhost" verified by `ca_file`, handshaken. */
+static int tls_start(wsc *c, const char *ca_file, int timeout_ms)
+{
+    struct timeval tv = {1, 0}; /* reads and writes wait at most this at once */
+    wsc_tls *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    c->tls = t;
+    mbedtls_ssl_init(&t->ssl);
+    mbedtls_ssl_config_init(&t->conf);
+    mbedtls_x509_crt_init(&t->ca);
+    mbedtls_entropy_init(&t->entropy);
+    mbedtls_ctr_drbg_init(&t->drbg);
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) ||
+        setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) ||
+        mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy, NULL, 0) ||
+        mbedtls_x509_crt_parse_file(&t->ca, ca_file) ||
+        mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT))
+        return -1;
+    mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+    mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+    if (mbedtls_ssl_setup(&t->ssl, &t->conf) || mbedtls_ssl_set_hostname(&t->ssl, "localhost"))
+        return -1;
+    mbedtls_ssl_set_bio(&t->ssl, &c->fd, bio_send, bio_recv, NULL);
+    int64_t deadline = h_now_ms() + timeout_ms;
+    int rc;
+    while ((rc = mbedtls_ssl_handshake(&t->ssl)) == MBEDTLS_ERR_SSL_WANT_READ ||
+           rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        if (h_now_ms() > deadline)
+            return -1;
+    }
+    return rc == 0 ? 0 : -1;
+}
+
+static int open_as(wsc *c, int port, const char *ca_file, const char *protocol, const char *token,
+                   int timeout_ms)
 {
     static unsigned opened;
     char label[64];
     memset(c, 0, sizeof *c);
-    snprintf(label, sizeof label, "raw connection %u (port %d)", ++opened, port);
+    snprintf(label, sizeof label, "raw %s connection %u (port %d)", ca_file ? "TLS" : "plain",
+             ++opened, port);
     h_watch(c, label, print_frames, release);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     c->fd = socket(AF_INET, SOCK_STREAM, 0);
     if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
         return -1;
+    if (ca_file && tls_start(c, ca_file, timeout_ms))
+        return -1;
     return handshake(c, port, protocol, token, timeout_ms);
 }
 
 int wsc_open(wsc *c, int port, int timeout_ms)
 {
-    return open_as(c, port, "parley.v1", NULL, timeout_ms);
+    return open_as(c, port, NULL, "parley.v1", NULL, timeout_ms);
+}
+
+int wsc_open_tls(wsc *c, int port, const char *ca_file, int timeout_ms)
+{
+    return open_as(c, port, ca_file, "parley.v1", NULL, timeout_ms);
 }
 
 int wsc_open_agent(wsc *c, int port, const char *token, int timeout_ms)
 {
-    return open_as(c, port, "parley.agent.v1", token, timeout_ms);
+    return open_as(c, port, NULL, "parley.agent.v1", token, timeout_ms);
 }
 
 void wsc_close(wsc *c)
 {
     h_forget(c);
+    if (c->tls) {
+        mbedtls_ssl_free(&c->tls->ssl);
+        mbedtls_ssl_config_free(&c->tls->conf);
+        mbedtls_x509_crt_free(&c->tls->ca);
+        mbedtls_ctr_drbg_free(&c->tls->drbg);
+        mbedtls_entropy_free(&c->tls->entropy);
+        free(c->tls);
+    }
     if (c->fd >= 0)
         close(c->fd);
     for (size_t i = 0; i < c->n; i++)

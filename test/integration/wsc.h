@@ -1,4 +1,4 @@
-/* A raw parley.v1 client over plain ws:// for server tests: it sends exactly
+/* A raw parley.v1 client over plain ws:// (or wss://) for server tests: it sends exactly
  * the bytes a test writes (hostile frames included) and records every frame
  * the server sends, so a test can wait for one and check what came before. */
 #ifndef PARLEY_E2E_WSC_H
@@ -10,8 +10,11 @@
 
 #include "harness.h"
 
+typedef struct wsc_tls wsc_tls;
+
 typedef struct wsc {
     int fd;
+    wsc_tls *tls; /* NULL: plain ws:// */
     unsigned char *in;
     size_t in_len, in_cap;
     char *msg; /* a fragmented message being reassembled */
@@ -26,6 +29,10 @@ typedef struct wsc {
  * Until wsc_close (which every wsc_open needs, failed or not), the frames
  * it received are printed when a check fails (h_watch). */
 int wsc_open(wsc *c, int port, int timeout_ms);
+/* The same over TLS to "localhost", verified by the PEM CA in `ca_file`
+ * (mbedTLS). Frames go out in records as large as TLS allows (16 KB of
+ * plaintext), unlike libwebsockets' mbedTLS wrapper (1,460 bytes). */
+int wsc_open_tls(wsc *c, int port, const char *ca_file, int timeout_ms);
 /* The agents' live channel (parley.agent.v1) with the API token. */
 int wsc_open_agent(wsc *c, int port, const char *token, int timeout_ms);
 void wsc_close(wsc *c);
