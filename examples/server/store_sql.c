@@ -56,6 +56,13 @@ static int run_out(store *s, sq_stmt *st, int rc)
     return rc;
 }
 
+/* Binds and runs `st` to its end: 0, or -1 (logged). */
+static int run_all(store *s, sq_stmt *st, const char *types, va_list ap)
+{
+    int rc = start(s, st, types, ap);
+    return rc < 0 ? -1 : run_out(s, st, rc);
+}
+
 int sq_run(store *s, const char *sql, const char *types, ...)
 {
     sq_stmt *st = cached(s, sql);
@@ -65,9 +72,8 @@ int sq_run(store *s, const char *sql, const char *types, ...)
     if (!st)
         return -1;
     va_start(ap, types);
-    rc = start(s, st, types, ap);
+    rc = run_all(s, st, types, ap);
     va_end(ap);
-    rc = rc < 0 ? -1 : run_out(s, st, rc);
     s->drv->reset(st);
     return rc < 0 ? -1 : 0;
 }
@@ -81,9 +87,8 @@ int sq_run_once(store *s, const char *sql, const char *types, ...)
     if (!st)
         return sq_fail(s, sql);
     va_start(ap, types);
-    rc = start(s, st, types, ap);
+    rc = run_all(s, st, types, ap);
     va_end(ap);
-    rc = rc < 0 ? -1 : run_out(s, st, rc);
     s->drv->finalize(st);
     return rc < 0 ? -1 : 0;
 }
