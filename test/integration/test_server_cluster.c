@@ -54,6 +54,13 @@ static void instance(h_server *s, const char *name, int alone)
     H_REQUIRE(h_server_start(s, 0) == 0);
 }
 
+/* Starts conversation `conv` on `c`'s connection, acknowledged. */
+static void start_conv(wsc *c, const char *conv)
+{
+    CHECK_INT(wsc_sendf(c, "{'t':'conv.start','cid':'s-1','conv':'%s'}", conv), 0);
+    CHECK(wsc_await(c, 0, "conv.ack", NULL, NULL, WAIT) != NULL);
+}
+
 static void post(const h_server *s, const char *conv, const char *text)
 {
     CHECK_INT(h_api(s, "POST", h_json("/api/conversations/%s/messages", conv),
@@ -104,8 +111,7 @@ static void test_across_instances(void)
     H_REQUIRE(hello(&tablet, b.port, "ana") == 0);
     CHECK(online(&a, "ana"));
     CHECK(online(&b, "ana"));
-    CHECK_INT(wsc_sendf(&phone, "{'t':'conv.start','cid':'s-1','conv':'c-ana'}"), 0);
-    CHECK(wsc_await(&phone, 0, "conv.ack", NULL, NULL, WAIT) != NULL);
+    start_conv(&phone, "c-ana");
     CHECK_INT(wsc_sendf(&phone, "{'t':'msg.send','cid':'m-1','conv':'c-ana','text':'u-hello'}"), 0);
     CHECK(wsc_await(&phone, 0, "msg.ack", "cid", "m-1", WAIT) != NULL);
     /* The other device, on the other instance, sees it live, and so does
@@ -148,8 +154,7 @@ static void test_gap_is_filled_in_order(void)
     instance(&b, "gap-b", 0);
     instance(&mute, "gap-mute", 1);
     H_REQUIRE(hello(&c, a.port, "gus") == 0);
-    CHECK_INT(wsc_sendf(&c, "{'t':'conv.start','cid':'s-1','conv':'c-gus'}"), 0);
-    CHECK(wsc_await(&c, 0, "conv.ack", NULL, NULL, WAIT) != NULL);
+    start_conv(&c, "c-gus");
     post(&b, "c-gus", "g-1");
     CHECK(wsc_await(&c, 0, "msg", "text", "g-1", WAIT) != NULL);
     before = c.n;
@@ -196,8 +201,7 @@ static void test_republished_msg_not_twice(void)
     instance(&a, "dup-a", 0);
     instance(&b, "dup-b", 0);
     H_REQUIRE(hello(&c, a.port, "rita") == 0);
-    CHECK_INT(wsc_sendf(&c, "{'t':'conv.start','cid':'s-1','conv':'c-rita'}"), 0);
-    CHECK(wsc_await(&c, 0, "conv.ack", NULL, NULL, WAIT) != NULL);
+    start_conv(&c, "c-rita");
     post(&b, "c-rita", "r-1");
     CHECK(wsc_await(&c, 0, "msg", "text", "r-1", WAIT) != NULL);
     CHECK_INT(h_run(argv, NULL, NULL, NULL, h_ms(5000)), 0);
