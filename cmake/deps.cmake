@@ -127,6 +127,8 @@ set(PARLEY_LWS_UV_PREFIX "${PARLEY_LWS_PREFIX}-uv" CACHE PATH
 # for the libuv build; docs/scaling.md).
 if(PARLEY_SERVER_LWS_UV AND NOT PARLEY_USE_SYSTEM_LWS AND NOT PARLEY_DEPS_PREFIX)
   parley_lws_build(parley_server_lws "${PARLEY_LWS_UV_PREFIX}" libuv)
+  # Its patches (scripts/lws-patches/server/) have tests of their own.
+  set(PARLEY_SERVER_OWN_LWS ON)
   add_library(parley_server_mbedtls INTERFACE)
   target_link_libraries(parley_server_mbedtls INTERFACE parley_server_lws_mbedtls)
 else()

@@ -18,6 +18,8 @@
 # mbedTLS, options and toolchain); they are part of the cache key.
 set -euo pipefail
 prefix=${1:?usage: build-lws.sh PREFIX [libuv] [CMAKE_ARG...]}
+# Absolute: the build runs in a work directory of its own.
+prefix=$(realpath -m "$prefix")
 shift
 variant=
 evlib=()
@@ -28,7 +30,7 @@ if [ "${1:-}" = libuv ]; then
 fi
 patches="$(cd "$(dirname "$0")" && pwd)/lws-patches"
 # A new stamp whenever the patches change, so cached builds are redone.
-stamp="$prefix/.parley-lws-4.1.6-mbedtls-p5${variant:+-$variant-s4}"
+stamp="$prefix/.parley-lws-4.1.6-mbedtls-p5${variant:+-$variant-s5}"
 if [ $# -gt 0 ]; then
     stamp="$stamp-$(printf '%s\n' "$@" | sha256sum | cut -c1-16)"
 fi
