@@ -45,8 +45,10 @@ void store_close(store *s)
 
     if (!s)
         return;
-    for (i = 0; i < s->cached; i++)
-        s->drv->finalize(s->cache[i].st);
+    for (i = 0; i < SQ_CACHE; i++) {
+        if (s->cache[i].st)
+            s->drv->finalize(s->cache[i].st);
+    }
     for (i = 0; i < s->nwipe; i++)
         s->drv->finalize(s->wipe[i]);
     free(s->wipe);
