@@ -660,7 +660,8 @@ int store_user_move(store *s, const char *from, const char *to);
 /* ---- the knowledge base index (store_kb.c) ---------------------------------------- */
 
 /* The help articles, indexed for full-text search. Its own handle: an
- * in-memory index built from files at startup, whatever the database. */
+ * in-memory index built from files at startup, whatever the database.
+ * Its statements are prepared once: a callback must not use the index. */
 typedef struct store_kb store_kb;
 
 typedef struct store_article {
