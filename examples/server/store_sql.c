@@ -228,6 +228,24 @@ void sq_finish(sq_stmt *st)
     release(st);
 }
 
+int sq_tx(store *s, const char *sql)
+{
+    sq_stmt *st;
+    int rc;
+
+    /* Few and cheap there, and not what the driver's cache is for. */
+    if (SQ_PG(s))
+        return sq_script(s, sql);
+    st = acquire(s, sql);
+    if (!st)
+        return -1;
+    rc = s->drv->step(st);
+    if (rc < 0)
+        sq_fail(s, sql);
+    release(st);
+    return rc < 0 ? -1 : 0;
+}
+
 int64_t sq_changes(store *s)
 {
     return s->drv->changes(s);

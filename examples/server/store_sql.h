@@ -144,6 +144,10 @@ int64_t sq_changes(store *s);
 
 /* Runs a script of statements without arguments (a schema). */
 int sq_script(store *s, const char *sql);
+/* Runs one statement of transaction control (BEGIN, COMMIT, SAVEPOINT...;
+ * a literal) as sq_script would, from the cache on SQLite: a write's
+ * transaction parsed its BEGIN and COMMIT each time. 0, or -1 (logged). */
+int sq_tx(store *s, const char *sql);
 /* Logs the database's complaint about `what`; returns -1. */
 int sq_fail(store *s, const char *what);
 
