@@ -674,8 +674,10 @@ typedef struct store_article {
 } store_article;
 
 typedef int (*store_article_cb)(void *ud, const store_article *a);
-/* 0, or -1 with the reason in why. */
-int store_kb_open(store_kb **out, char *why, size_t cap);
+/* An empty index, or with `model` (may be NULL) a copy of that one: its
+ * pages copied rather than its tables created, several times cheaper for
+ * whoever makes many. 0, or -1 with the reason in why. */
+int store_kb_open(const store_kb *model, store_kb **out, char *why, size_t cap);
 void store_kb_close(store_kb *k);
 int store_kb_add(store_kb *k, const store_article *a, char *why, size_t cap);
 /* The articles matching any of the `n` words (lowercase ASCII letters and

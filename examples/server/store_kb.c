@@ -20,13 +20,28 @@ static const char schema[] =
     " tokenize = 'porter unicode61')";
 #define KB_RANK "bm25(kb, 0.0, 10.0, 5.0, 1.0, 0.0)"
 
-int store_kb_open(store_kb **out, char *why, size_t cap)
+/* The pages of `model`'s database, as the new one's (which owns them). */
+static int copy_of(sqlite3 *h, const store_kb *model)
+{
+    sqlite3_int64 size;
+    unsigned char *pages = sqlite3_serialize(model->h, "main", &size, 0);
+
+    return pages && sqlite3_deserialize(h, "main", pages, size, size,
+                                        SQLITE_DESERIALIZE_FREEONCLOSE |
+                                            SQLITE_DESERIALIZE_RESIZEABLE) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+int store_kb_open(const store_kb *model, store_kb **out, char *why, size_t cap)
 {
     store_kb *k = calloc(1, sizeof *k);
 
     *out = NULL;
     if (!k || sqlite3_open(":memory:", &k->h) != SQLITE_OK ||
-        sqlite3_exec(k->h, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        (model                                                       ? copy_of(k->h, model)
+         : sqlite3_exec(k->h, schema, NULL, NULL, NULL) == SQLITE_OK ? 0
+                                                                     : -1)) {
         snprintf(why, cap, "cannot create the index (SQLite without FTS5?)");
         store_kb_close(k);
         return -1;
