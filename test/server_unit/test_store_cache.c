@@ -2,8 +2,9 @@
  * is prepared once and run again and again; the same query run again while
  * it iterates (from its callback) gets a statement of its own and neither
  * disturbs the other; statements beyond the cache's capacity still run,
- * prepared for their use alone; SQL that fails to prepare is an error and
- * leaves the store working. */
+ * prepared for their use alone; a transaction's BEGIN, COMMIT and ROLLBACK
+ * are prepared once too; SQL that fails to prepare is an error and leaves
+ * the store working. */
 #include <stdio.h>
 #include <string.h>
 
@@ -131,6 +132,33 @@ static void test_beyond_capacity(void)
     tl_rmrf(dir);
 }
 
+/* A write's transaction (not grouped): BEGIN IMMEDIATE and COMMIT prepared
+ * once, the rollback's ROLLBACK too; what they do is unchanged. */
+static void test_transactions(void)
+{
+    char dir[256];
+    store *s = open_store(dir, sizeof dir);
+    int rc;
+
+    for (int i = 1; i <= 3; i++) {
+        REQUIRE(store_begin(s) == 0);
+        CHECK_INT(sq_run(s, "INSERT INTO t VALUES (?1)", "i", (int64_t)(100 + i)), 0);
+        CHECK_INT(store_commit(s), 0);
+        CHECK_INT(s->drv->tx_state(s), 0);
+        CHECK_INT(runs_of(s, "BEGIN IMMEDIATE"), 2 * i - 1);
+        CHECK_INT(runs_of(s, "COMMIT"), i);
+        REQUIRE(store_begin(s) == 0);
+        CHECK_INT(sq_run(s, "INSERT INTO t VALUES (?1)", "i", (int64_t)-1), 0);
+        store_rollback(s);
+        CHECK_INT(runs_of(s, "ROLLBACK"), i);
+    }
+    sq_stmt *st = sq_row(s, &rc, "SELECT count(*), sum(n) FROM t", "");
+    CHECK(st && sq_int(st, 0) == ROWS + 3 && sq_int(st, 1) == 15 + 306);
+    sq_done(st);
+    store_close(s);
+    tl_rmrf(dir);
+}
+
 static void test_bad_sql(void)
 {
     char dir[256];
@@ -156,6 +184,7 @@ int main(void)
     RUN(test_prepared_once);
     RUN(test_same_query_nested);
     RUN(test_beyond_capacity);
+    RUN(test_transactions);
     RUN(test_bad_sql);
     return tl_finish();
 }
