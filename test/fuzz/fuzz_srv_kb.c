@@ -28,22 +28,26 @@ static int on_article(void *ud, const kb_article *a)
     return 0;
 }
 
-/* Writes the files; the number written, or -1. */
+/* The first "\n%%\n" of in[size], or NULL: newline to newline, one call
+ * per line rather than a comparison at every byte. */
+static const char *separator(const char *in, size_t size)
+{
+    const char *end = in + size;
+    for (const char *nl = memchr(in, '\n', size); nl && end - nl >= 4;
+         nl = memchr(nl + 1, '\n', (size_t)(end - nl - 1)))
+        if (memcmp(nl, "\n%%\n", 4) == 0)
+            return nl;
+    return NULL;
+}
+
+/* Writes the files, then removes those an earlier input left beyond
+ * them; the number written, or -1. */
 static int write_files(const char *dir, const char *in, size_t size)
 {
-    char name[64];
+    char name[64], path[256];
     int n = 0;
-    for (int i = 0; i < FILES; i++) {
-        snprintf(name, sizeof name, "kb/a%d.md", i);
-        char path[256];
-        snprintf(path, sizeof path, "%s/a%d.md", dir, i);
-        unlink(path);
-    }
     while (n < FILES) {
-        const char *sep = NULL;
-        for (size_t i = 0; i + 4 <= size && !sep; i++)
-            if (memcmp(in + i, "\n%%\n", 4) == 0)
-                sep = in + i;
+        const char *sep = separator(in, size);
         size_t len = sep ? (size_t)(sep - in) : size;
         snprintf(name, sizeof name, "kb/a%d.md", n++);
         if (!fz_tmp_file(name, in, len))
@@ -52,6 +56,10 @@ static int write_files(const char *dir, const char *in, size_t size)
             break;
         size -= len + 4;
         in = sep + 4;
+    }
+    for (int i = n; i < FILES; i++) {
+        snprintf(path, sizeof path, "%s/a%d.md", dir, i);
+        unlink(path);
     }
     return n;
 }
