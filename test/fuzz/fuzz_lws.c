@@ -256,20 +256,56 @@ int lws_serve_http_file(struct lws *wsi, const char *file, const char *content_t
     return file && other_headers_len >= 0 ? 0 : -1;
 }
 
-/* Timers never fire in a fuzz run (as lws_set_timer_usecs). */
+/* Timers of 0 are "on the loop's next turn" (the group commit's,
+ * groupcommit.c): they are kept until the harness runs that turn
+ * (fz_lws_run_due). Later ones never fire in a fuzz run (as
+ * lws_set_timer_usecs). */
+#define DUE_MAX 8
+
+static struct {
+    lws_sorted_usec_list_t *sul;
+    sul_cb_t cb;
+} due[DUE_MAX];
+static int ndue;
+
+void lws_sul_cancel(lws_sorted_usec_list_t *sul)
+{
+    for (int i = 0; i < ndue; i++)
+        if (due[i].sul == sul) {
+            due[i] = due[--ndue];
+            return;
+        }
+}
+
 void lws_sul_schedule(struct lws_context *ctx, int tsi, lws_sorted_usec_list_t *sul, sul_cb_t cb,
                       lws_usec_t us)
 {
     (void)ctx;
     (void)tsi;
-    (void)sul;
-    (void)cb;
-    (void)us;
+    lws_sul_cancel(sul);
+    if (us > 0 || !cb)
+        return;
+    /* More zero timers than the server has would be a new one: add room. */
+    if (ndue == DUE_MAX)
+        abort();
+    due[ndue].sul = sul;
+    due[ndue++].cb = cb;
 }
 
-void lws_sul_cancel(lws_sorted_usec_list_t *sul)
+int fz_lws_run_due(void)
 {
-    (void)sul;
+    /* Those set while they run are for the turn after. */
+    int n = ndue;
+    lws_sorted_usec_list_t *sul[DUE_MAX];
+    sul_cb_t cb[DUE_MAX];
+    for (int i = 0; i < n; i++) {
+        sul[i] = due[i].sul;
+        cb[i] = due[i].cb;
+    }
+    ndue = 0;
+    for (int i = 0; i < n; i++)
+        cb[i](sul[i]);
+    return n;
 }
 
 /* Outgoing connections (the SLA webhook) always fail to start: the

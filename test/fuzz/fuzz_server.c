@@ -16,6 +16,7 @@
 #include "filetypes.h"
 #include "flow.h"
 #include "frame_table.h"
+#include "groupcommit.h"
 #include "http.h"
 #include "kb.h"
 #include "pacer.h"
@@ -38,6 +39,7 @@ static struct lws_protocols ws_proto, http_proto;
 
 static void teardown(void)
 {
+    groupcommit_stop(&srv);
     agents_free(&srv);
     rules_free(srv.routing);
     waitest_free(srv.waits);
@@ -150,8 +152,11 @@ static int setup(void)
         return -1;
     ws_protocol(&ws_proto);
     http_protocol(&http_proto);
-    /* Durability is not what is fuzzed; fsync on every commit would be. */
-    if (store_open(db_path, 0, &srv.store))
+    /* Durability is not what is fuzzed; fsync on every commit would be.
+     * Grouping is as parley-server's default (--group-commit on): the
+     * writes of a loop turn share one transaction, committed on the next
+     * turn (fz_serve_all), and the frames that depend on them wait. */
+    if (store_open(db_path, 0, &srv.store) || groupcommit_start(&srv, NULL))
         return -1;
     /* As parley-server: the agent workspace (logins, presence) exists;
      * a password check's answer finds its request gone and is dropped. */
@@ -178,6 +183,9 @@ void fz_server_reset(void)
 {
     if (!fz_server())
         return;
+    /* What the last input left open (its closes may write) is committed
+     * as its next turn would, its timer cancelled: nothing carries over. */
+    srv.commit_now(&srv);
     store_wipe(srv.store);
     /* What waits in memory and the files go too: each input runs alone. */
     if (open_files())
@@ -293,10 +301,24 @@ void fz_ws_frame(fz_conn *c, const char *data, size_t len, int binary, int parts
     } while (off < len);
 }
 
+static void settle(fz_conn *conns, int n)
+{
+    int turns = 0;
+    do {
+        for (int i = 0; i < n; i++)
+            ws_serve(&conns[i]);
+    } while (fz_lws_run_due() > 0 && ++turns < MAX_CALLBACKS);
+    /* A group nothing commits would hold its frames for ever. */
+    if (store_group_pending(srv.store) || srv.held) {
+        fprintf(stderr, "fuzz: a group of writes stayed open, or frames held, after %d turns\n",
+                turns);
+        abort();
+    }
+}
+
 void fz_serve_all(fz_conn *conns)
 {
-    for (int i = 0; i < FZ_CONNS; i++)
-        ws_serve(&conns[i]);
+    settle(conns, FZ_CONNS);
 }
 
 /* ---- HTTP ----------------------------------------------------------------------- */
@@ -367,7 +389,7 @@ void fz_http(fz_wsi *w, const char *path, const char *body, size_t body_len, int
 static void ws_text(fz_conn *c, const char *json)
 {
     fz_ws_frame(c, json, strlen(json), 0, 1);
-    ws_serve(c);
+    settle(c, 1);
 }
 
 void fz_fixture(fz_conn *c)

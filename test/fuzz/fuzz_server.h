@@ -64,8 +64,14 @@ void fz_http(fz_wsi *w, const char *path, const char *body, size_t body_len, int
  * for targets that need something in the database. */
 void fz_fixture(fz_conn *c);
 
-/* Writeable callbacks for every open connection until none has more. */
+/* The event loop's next turns, as parley-server's: writeable callbacks for
+ * every open connection until none has more, the group commit's timer
+ * (which lets out the frames held for the group), again until nothing is
+ * left to do. Aborts when a group stays open or frames stay held after. */
 void fz_serve_all(fz_conn *conns);
+
+/* Runs the timers of 0 set before the call (fuzz_lws.c); how many ran. */
+int fz_lws_run_due(void);
 
 /* Lines of a script (see fuzz_srv_frames.c) run on conns[FZ_CONNS]. */
 void fz_script(fz_conn *conns, const char *data, size_t size);
