@@ -21,7 +21,6 @@
 #include "store/journal.h"
 #include "store/journal_internal.h"
 #include "store/storage.h"
-#include "util/crc32.h"
 #include "testlib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,6 +30,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define TAG_LEN 16
 
 static const unsigned char key[PL_JOURNAL_KEY_SIZE] = "0123456789abcdef0123456789abcdef";
+
+static uint32_t crc32_ieee(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+}
 
 typedef struct buf {
     unsigned char *p;
@@ -71,10 +81,9 @@ static int record(buf *b, mbedtls_gcm_context *gcm, const unsigned char *body, s
     }
     r[0] = 0x50;
     r[1] = 0x4a;
-    uint32_t crc = pl_crc32(out, blen);
     for (int i = 0; i < 4; i++) {
         r[2 + i] = (unsigned char)(blen >> (8 * i));
-        r[6 + i] = (unsigned char)(crc >> (8 * i));
+        r[6 + i] = (unsigned char)(crc32_ieee(out, blen) >> (8 * i));
     }
     return 0;
 }
