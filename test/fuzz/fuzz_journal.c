@@ -31,14 +31,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const unsigned char key[PL_JOURNAL_KEY_SIZE] = "0123456789abcdef0123456789abcdef";
 
+/* CRC-32 (IEEE, reflected 0xEDB88320), written apart from the journal's
+ * own. A byte per step from a table made bit by bit on first use: eight
+ * steps per byte, four times per record, took a third of this target's
+ * time under the sanitizers' instrumentation. */
 static uint32_t crc32_ieee(const unsigned char *p, size_t n)
 {
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    static uint32_t table[256];
+    if (!table[1]) {
+        for (uint32_t b = 0; b < 256; b++) {
+            uint32_t c = b;
+            for (int k = 0; k < 8; k++)
+                c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+            table[b] = c;
+        }
     }
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++)
+        c = (c >> 8) ^ table[(c ^ p[i]) & 0xffu];
     return c ^ 0xffffffffu;
 }
 
@@ -79,11 +89,12 @@ static int record(buf *b, mbedtls_gcm_context *gcm, const unsigned char *body, s
     } else if (len) {
         memcpy(out, body, len);
     }
+    uint32_t crc = crc32_ieee(out, blen);
     r[0] = 0x50;
     r[1] = 0x4a;
     for (int i = 0; i < 4; i++) {
         r[2 + i] = (unsigned char)(blen >> (8 * i));
-        r[6 + i] = (unsigned char)(crc32_ieee(out, blen) >> (8 * i));
+        r[6 + i] = (unsigned char)(crc >> (8 * i));
     }
     return 0;
 }
