@@ -139,8 +139,12 @@ int pl_jentry_make(pl_journal *j, uint8_t ns, const char *key, size_t keylen, co
  * whether it replaced a live one. */
 int pl_jmap_set(pl_journal *j, entry *ne)
 {
-    int found;
-    size_t i = pl_jfind(j, ne->ns, ne->key, ne->keylen, &found);
+    int found = 0;
+    size_t i = j->n;
+    /* A compacted log holds its entries in map order: replaying it appends
+     * each one, without a search. */
+    if (j->n == 0 || key_cmp(ne->ns, ne->key, ne->keylen, &j->e[j->n - 1]) <= 0)
+        i = pl_jfind(j, ne->ns, ne->key, ne->keylen, &found);
     if (found) {
         pl_free(&j->alloc, j->e[i].key);
         j->e[i] = *ne;

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_world w;
-    if (fz_open(&w) == 0) {
+    if (fz_open(&w, size) == 0) {
         fz_lines(&w, data, size);
         fz_close(&w);
     }
