@@ -3,9 +3,11 @@
  * replay time is mostly this loop; a nibble at a time it also cost the
  * fuzzer (whose coverage instrumentation traces every loop compare) a
  * quarter of its time. The tables are constants (no global state to
- * initialise); byte-wise reads keep it independent of alignment and byte
- * order. */
+ * initialise); words are read with memcpy, so alignment does not
+ * matter. */
 #include "util/crc32.h"
+
+#include <string.h>
 
 /* t[0] is the classic byte table; t[k][i] = t[k-1][i] advanced one zero byte. */
 static const uint32_t t[8][256] = {
@@ -323,12 +325,24 @@ static const uint32_t t[8][256] = {
     },
 };
 
+/* Four bytes as a little-endian word: one load where the byte order
+ * allows it (one check under ASan instead of four). */
+static uint32_t le32(const unsigned char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+#endif
+}
+
 static uint32_t step8(uint32_t c, const unsigned char *p)
 {
-    uint32_t lo =
-        c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+    uint32_t lo = c ^ le32(p), hi = le32(p + 4);
     return t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
-           t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+           t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
 }
 
 uint32_t pl_crc32(const void *data, size_t len)
