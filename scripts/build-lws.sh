@@ -6,7 +6,7 @@
 # Usage: scripts/build-lws.sh PREFIX [libuv] [CMAKE_ARG...]
 # With "libuv" the build also has lws' libuv event loop (epoll underneath),
 # linked in rather than loaded as a plugin, the patches of
-# scripts/lws-patches/server/ (a TLS connection's memory), and an mbedTLS
+# scripts/lws-patches/server/ (a TLS connection's memory, the timer list), and an mbedTLS
 # of its own in PREFIX/mbedtls: Debian's 2.28 source with Debian's
 # configuration plus MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH, so that a
 # connection's output record buffer shrinks after the handshake. That is
