@@ -290,17 +290,23 @@ static char **list_dir(const char *dir, size_t *n, char *why, size_t cap)
 
 int kb_load(const char *dir, kb **out, char *why, size_t cap)
 {
+    return kb_load_like(NULL, dir, out, why, cap);
+}
+
+int kb_load_like(const kb *model, const char *dir, kb **out, char *why, size_t cap)
+{
     kb *k = calloc(1, sizeof *k);
     char **names = NULL;
     size_t n = 0, i;
     int rc = -1;
 
     *out = NULL;
-    if (!k) {
-        snprintf(why, cap, "out of memory");
+    if (!k || (model && model->count)) {
+        snprintf(why, cap, k ? "the model holds articles" : "out of memory");
+        free(k);
         return -1;
     }
-    if (store_kb_open(&k->index, why, cap)) {
+    if (store_kb_open(model ? model->index : NULL, &k->index, why, cap)) {
         kb_free(k);
         return -1;
     }

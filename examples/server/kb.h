@@ -28,6 +28,10 @@ typedef store_article_cb kb_cb;
 /* Reads every "*.md" file of `dir`. 0, or -1 with the reason (naming the
  * file at fault) in `why`. */
 int kb_load(const char *dir, kb **out, char *why, size_t cap);
+/* The same, the index copied from `model`'s rather than created: what a
+ * fuzz target that loads a knowledge base per input saves on creating
+ * each. `model`: NULL, or a knowledge base of no article (-1 otherwise). */
+int kb_load_like(const kb *model, const char *dir, kb **out, char *why, size_t cap);
 void kb_free(kb *k);
 size_t kb_count(const kb *k);
 

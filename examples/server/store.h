@@ -660,7 +660,8 @@ int store_user_move(store *s, const char *from, const char *to);
 /* ---- the knowledge base index (store_kb.c) ---------------------------------------- */
 
 /* The help articles, indexed for full-text search. Its own handle: an
- * in-memory index built from files at startup, whatever the database. */
+ * in-memory index built from files at startup, whatever the database.
+ * Its statements are prepared once: a callback must not use the index. */
 typedef struct store_kb store_kb;
 
 typedef struct store_article {
@@ -673,8 +674,10 @@ typedef struct store_article {
 } store_article;
 
 typedef int (*store_article_cb)(void *ud, const store_article *a);
-/* 0, or -1 with the reason in why. */
-int store_kb_open(store_kb **out, char *why, size_t cap);
+/* An empty index, or with `model` (may be NULL) a copy of that one: its
+ * pages copied rather than its tables created, several times cheaper for
+ * whoever makes many. 0, or -1 with the reason in why. */
+int store_kb_open(const store_kb *model, store_kb **out, char *why, size_t cap);
 void store_kb_close(store_kb *k);
 int store_kb_add(store_kb *k, const store_article *a, char *why, size_t cap);
 /* The articles matching any of the `n` words (lowercase ASCII letters and

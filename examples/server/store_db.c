@@ -45,8 +45,10 @@ void store_close(store *s)
 
     if (!s)
         return;
-    for (i = 0; i < s->cached; i++)
-        s->drv->finalize(s->cache[i].st);
+    for (i = 0; i < SQ_CACHE; i++) {
+        if (s->cache[i].st)
+            s->drv->finalize(s->cache[i].st);
+    }
     for (i = 0; i < s->nwipe; i++)
         s->drv->finalize(s->wipe[i]);
     free(s->wipe);
@@ -87,7 +89,7 @@ int sq_group(store *s, sq_stmt *st)
     /* After a vanished group, what follows still joins one (the same
      * number: its commit fails either way). */
     opening = !s->group_open;
-    if (sq_script(s, s->drv->begin_sql))
+    if (sq_tx(s, s->drv->begin_sql))
         return -1;
     s->group_open = 1;
     if (!opening)
@@ -128,13 +130,13 @@ int store_group_commit(store *s)
     s->depth = 0;
     group_vanished(s);
     s->group_open = 0;
-    ok = !s->drv->tx_state(s) || sq_script(s, "COMMIT") == 0;
+    ok = !s->drv->tx_state(s) || sq_tx(s, "COMMIT") == 0;
     if (ok && !s->lost) {
         s->committed_no = s->group_no;
         return 0;
     }
     if (s->drv->tx_state(s))
-        sq_script(s, "ROLLBACK");
+        sq_tx(s, "ROLLBACK");
     s->lost = 0;
     fprintf(stderr, "parley-server: db: a group of writes could not be committed: rolled back\n");
     return -1;
@@ -145,8 +147,8 @@ int store_group_commit(store *s)
 int store_begin(store *s)
 {
     if (!s->grouping)
-        return sq_script(s, s->drv->begin_sql);
-    if (sq_group(s, NULL) || sq_script(s, "SAVEPOINT tx"))
+        return sq_tx(s, s->drv->begin_sql);
+    if (sq_group(s, NULL) || sq_tx(s, "SAVEPOINT tx"))
         return -1;
     s->depth++;
     return 0;
@@ -155,12 +157,12 @@ int store_begin(store *s)
 int store_commit(store *s)
 {
     if (!s->grouping)
-        return sq_script(s, "COMMIT");
+        return sq_tx(s, "COMMIT");
     if (group_vanished(s))
         return -1;
     if (!s->depth)
         return 0;
-    if (sq_script(s, "RELEASE tx"))
+    if (sq_tx(s, "RELEASE tx"))
         return -1;
     s->depth--;
     return 0;
@@ -174,7 +176,7 @@ void store_rollback(store *s)
         return;
     }
     if (s->drv->tx_state(s))
-        sq_script(s, "ROLLBACK");
+        sq_tx(s, "ROLLBACK");
 }
 
 int store_wipe(store *s)

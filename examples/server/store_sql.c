@@ -11,26 +11,62 @@ int sq_fail(store *s, const char *what)
     return -1;
 }
 
-/* The cached statement of `sql`, prepared on first use; NULL on error. */
-static sq_stmt *cached(store *s, const char *sql)
+/* Where the cache looks for `sql` first. */
+static size_t slot_of(const char *sql)
 {
-    size_t i;
+    uint64_t h = (uint64_t)(uintptr_t)sql * UINT64_C(0x9E3779B97F4A7C15);
 
-    for (i = 0; i < s->cached; i++) {
-        if (s->cache[i].sql == sql)
-            return s->cache[i].st;
-    }
-    if (s->cached == SQ_CACHE) {
-        fprintf(stderr, "parley-server: db: more than %d cached statements\n", SQ_CACHE);
-        return NULL;
-    }
-    s->cache[s->cached].st = s->drv->prepare(s, sql, 1);
-    if (!s->cache[s->cached].st) {
+    return (size_t)(h >> 32) & (SQ_CACHE - 1);
+}
+
+/* A statement of `sql` for one use, not cached; NULL on error (logged). */
+static sq_stmt *fresh(store *s, const char *sql)
+{
+    sq_stmt *st = s->drv->prepare(s, sql, 0);
+
+    if (!st)
         sq_fail(s, sql);
-        return NULL;
+    return st;
+}
+
+/* A statement of `sql` taken for one use (release gives it back): the
+ * cached one, prepared on first use, or when it is in use already or the
+ * cache is full, a fresh one. NULL on error. */
+static sq_stmt *acquire(store *s, const char *sql)
+{
+    size_t i = slot_of(sql);
+    sq_stmt *st;
+
+    while (s->cache[i].sql && s->cache[i].sql != sql)
+        i = (i + 1) & (SQ_CACHE - 1);
+    st = s->cache[i].st;
+    if (!st && s->cached < SQ_CACHE / 4 * 3) {
+        st = s->drv->prepare(s, sql, 1);
+        if (!st)
+            return fresh(s, sql);
+        st->kept = 1;
+        s->cache[i].sql = sql;
+        s->cache[i].st = st;
+        s->cached++;
     }
-    s->cache[s->cached].sql = sql;
-    return s->cache[s->cached++].st;
+    if (!st || st->busy)
+        return fresh(s, sql);
+    st->busy = 1;
+    return st;
+}
+
+/* Ends a use of `st`: a cached statement is reset for the next. */
+static void release(sq_stmt *st)
+{
+    if (!st)
+        return;
+    if (!st->kept) {
+        st->drv->finalize(st);
+        return;
+    }
+    st->drv->reset(st);
+    st->primed = 0;
+    st->busy = 0;
 }
 
 /* Runs `st` to its first row after opening the group it needs: 1, 0, -1. */
@@ -65,7 +101,7 @@ static int run_all(store *s, sq_stmt *st, const char *types, va_list ap)
 
 int sq_run(store *s, const char *sql, const char *types, ...)
 {
-    sq_stmt *st = cached(s, sql);
+    sq_stmt *st = acquire(s, sql);
     va_list ap;
     int rc;
 
@@ -74,28 +110,28 @@ int sq_run(store *s, const char *sql, const char *types, ...)
     va_start(ap, types);
     rc = run_all(s, st, types, ap);
     va_end(ap);
-    s->drv->reset(st);
+    release(st);
     return rc < 0 ? -1 : 0;
 }
 
 int sq_run_once(store *s, const char *sql, const char *types, ...)
 {
-    sq_stmt *st = s->drv->prepare(s, sql, 0);
+    sq_stmt *st = fresh(s, sql);
     va_list ap;
     int rc;
 
     if (!st)
-        return sq_fail(s, sql);
+        return -1;
     va_start(ap, types);
     rc = run_all(s, st, types, ap);
     va_end(ap);
-    s->drv->finalize(st);
+    release(st);
     return rc < 0 ? -1 : 0;
 }
 
 sq_stmt *sq_row(store *s, int *rc, const char *sql, const char *types, ...)
 {
-    sq_stmt *st = cached(s, sql);
+    sq_stmt *st = acquire(s, sql);
     va_list ap;
 
     *rc = -1;
@@ -106,13 +142,13 @@ sq_stmt *sq_row(store *s, int *rc, const char *sql, const char *types, ...)
     va_end(ap);
     if (*rc == 1)
         return st;
-    s->drv->reset(st);
+    release(st);
     return NULL;
 }
 
 int sq_insert_id(store *s, int64_t *id, const char *sql, const char *types, ...)
 {
-    sq_stmt *st = cached(s, sql);
+    sq_stmt *st = acquire(s, sql);
     va_list ap;
     int rc;
 
@@ -125,34 +161,50 @@ int sq_insert_id(store *s, int64_t *id, const char *sql, const char *types, ...)
         *id = s->drv->i64(st, 0);
     /* SQLite makes the change by the statement's end. */
     rc = rc == 1 ? run_out(s, st, rc) : -1;
-    s->drv->reset(st);
+    release(st);
     return rc == 0 ? 0 : -1;
 }
 
 void sq_done(sq_stmt *st)
 {
-    if (st)
-        st->drv->reset(st);
+    release(st);
+}
+
+/* Runs `st` to its first row for sq_step; NULL (and `st` released) on error. */
+static sq_stmt *iterate(store *s, sq_stmt *st, const char *types, va_list ap)
+{
+    int rc;
+
+    if (!st)
+        return NULL;
+    rc = start(s, st, types, ap);
+    if (rc < 0) {
+        release(st);
+        return NULL;
+    }
+    st->primed = rc + 1;
+    return st;
 }
 
 sq_stmt *sq_query(store *s, const char *sql, const char *types, ...)
 {
-    sq_stmt *st = s->drv->prepare(s, sql, 0);
     va_list ap;
-    int rc;
+    sq_stmt *st;
 
-    if (!st) {
-        sq_fail(s, sql);
-        return NULL;
-    }
     va_start(ap, types);
-    rc = start(s, st, types, ap);
+    st = iterate(s, acquire(s, sql), types, ap);
     va_end(ap);
-    if (rc < 0) {
-        s->drv->finalize(st);
-        return NULL;
-    }
-    st->primed = rc + 1;
+    return st;
+}
+
+sq_stmt *sq_query_once(store *s, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    sq_stmt *st;
+
+    va_start(ap, types);
+    st = iterate(s, fresh(s, sql), types, ap);
+    va_end(ap);
     return st;
 }
 
@@ -173,8 +225,25 @@ int sq_step(store *s, sq_stmt *st)
 
 void sq_finish(sq_stmt *st)
 {
-    if (st)
-        st->drv->finalize(st);
+    release(st);
+}
+
+int sq_tx(store *s, const char *sql)
+{
+    sq_stmt *st;
+    int rc;
+
+    /* Few and cheap there, and not what the driver's cache is for. */
+    if (SQ_PG(s))
+        return sq_script(s, sql);
+    st = acquire(s, sql);
+    if (!st)
+        return -1;
+    rc = s->drv->step(st);
+    if (rc < 0)
+        sq_fail(s, sql);
+    release(st);
+    return rc < 0 ? -1 : 0;
 }
 
 int64_t sq_changes(store *s)

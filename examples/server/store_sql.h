@@ -11,11 +11,14 @@
  * database assigns, coalesce() and CASE rather than IFNULL() and two-
  * argument MAX(), and instr() (PostgreSQL gets one from the schema).
  *
- * Statements come two ways. sq_run and sq_row run a statement that returns
- * no row or one row from a cache of prepared statements, keyed by the
- * address of its SQL text (a string literal at its call site). An
- * iteration gets a statement of its own from sq_query (finished by
- * sq_finish), so that its callback may use the store meanwhile. */
+ * Statements come from a cache of prepared statements, keyed by the
+ * address of their SQL text (a string literal at its call site): sq_run and
+ * sq_row run one that returns no row or one row, sq_query one to iterate
+ * over (finished by sq_finish). A cached statement is taken while in use;
+ * a second use of the same SQL meanwhile (an iteration's callback that
+ * runs the same query again, directly or not) gets a statement prepared
+ * for that use alone, so that an iteration's callback may use the store.
+ * SQL built at run time goes through sq_run_once or sq_query_once. */
 #ifndef PARLEY_SERVER_STORE_SQL_H
 #define PARLEY_SERVER_STORE_SQL_H
 
@@ -24,13 +27,18 @@
 
 #include "store.h"
 
-#define SQ_CACHE 128
+/* Slots of the statement cache (a power of two): the server has some 150
+ * call sites; a statement beyond 3/4 of this is prepared for its use
+ * alone, as if uncached. */
+#define SQ_CACHE 512
 
 /* A statement and, once it ran, its current row: each driver's statement
  * starts with this. */
 typedef struct sq_stmt {
     const struct sq_driver *drv;
     int primed; /* sq_query ran it to its first row: 1 + what it found, for sq_step */
+    int kept;   /* in the store's cache: its end resets it rather than finalizes it */
+    int busy;   /* a kept statement in use */
 } sq_stmt;
 
 /* A database engine (store_sqlite.c, store_pg.c). Errors return -1 and
@@ -70,7 +78,7 @@ struct store {
     struct {
         const char *sql;
         sq_stmt *st;
-    } cache[SQ_CACHE];
+    } cache[SQ_CACHE]; /* open addressing on the SQL's address */
     size_t cached;
     /* Group commit (store.h): with `grouping`, the first write after a
      * commit opens the group's transaction, and store_begin and
@@ -118,8 +126,11 @@ sq_stmt *sq_row(store *s, int *rc, const char *sql, const char *types, ...);
 /* Ends the use of a statement sq_row returned (NULL is fine). */
 void sq_done(sq_stmt *st);
 
-/* A fresh statement to iterate over with sq_step; NULL on error. */
+/* A statement run to its first row, to iterate over with sq_step and end
+ * with sq_finish; NULL on error. */
 sq_stmt *sq_query(store *s, const char *sql, const char *types, ...);
+/* The same, prepared for this one iteration: for SQL built at run time. */
+sq_stmt *sq_query_once(store *s, const char *sql, const char *types, ...);
 /* 1 on a row, 0 at the end, -1 on error (also for a NULL statement). */
 int sq_step(store *s, sq_stmt *st);
 void sq_finish(sq_stmt *st);
@@ -133,6 +144,10 @@ int64_t sq_changes(store *s);
 
 /* Runs a script of statements without arguments (a schema). */
 int sq_script(store *s, const char *sql);
+/* Runs one statement of transaction control (BEGIN, COMMIT, SAVEPOINT...;
+ * a literal) as sq_script would, from the cache on SQLite: a write's
+ * transaction parsed its BEGIN and COMMIT each time. 0, or -1 (logged). */
+int sq_tx(store *s, const char *sql);
 /* Logs the database's complaint about `what`; returns -1. */
 int sq_fail(store *s, const char *what);
 

@@ -1,5 +1,6 @@
 #include "fuzz_server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,10 +77,39 @@ static int load_data(void)
     return srv.pacer && srv.waits ? 0 : -1;
 }
 
+/* Entries of directory `path` but . and .., -1 when it cannot be read. */
+static int entries(const char *path)
+{
+    DIR *d = opendir(path);
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+/* 1 when the files are as blobs_open made them: its two directories,
+ * empty. Checking costs less than removing and making them again. */
+static int files_untouched(void)
+{
+    char sub[96];
+    if (entries(files_dir) != 2)
+        return 0;
+    snprintf(sub, sizeof sub, "%s/blobs", files_dir);
+    if (entries(sub) != 0)
+        return 0;
+    snprintf(sub, sizeof sub, "%s/uploads", files_dir);
+    return entries(sub) == 0;
+}
+
 /* The attachments' files, empty (what an input uploads goes with it). */
 static int open_files(void)
 {
     char why[256];
+    if (srv.blobs && files_untouched())
+        return 0;
     if (srv.blobs)
         tl_rmrf(files_dir);
     blobs_close(srv.blobs);

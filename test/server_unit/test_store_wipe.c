@@ -39,7 +39,7 @@ static int64_t rows(store *s)
         sq_stmt *c;
 
         snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", sq_text(st, 0));
-        c = sq_query(s, sql, "");
+        c = sq_query_once(s, sql, "");
         n += sq_step(s, c) == 1 ? sq_i64(c, 0) : -1000000;
         sq_finish(c);
     }
