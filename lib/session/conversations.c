@@ -27,6 +27,33 @@ pl_sess_conv *pl_conv_find(pl_sess *s, const char *id)
     return NULL;
 }
 
+size_t pl_convs_sorted(const pl_sess *s)
+{
+    size_t n = s->n_convs ? 1 : 0;
+    while (n < s->n_convs && strcmp(s->convs[n - 1].id, s->convs[n].id) < 0)
+        n++;
+    return n;
+}
+
+pl_sess_conv *pl_conv_find_sorted(pl_sess *s, const char *id, size_t sorted)
+{
+    size_t lo = 0, hi = sorted;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(id, s->convs[mid].id);
+        if (c == 0)
+            return &s->convs[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    for (size_t i = sorted; i < s->n_convs; i++)
+        if (strcmp(s->convs[i].id, id) == 0)
+            return &s->convs[i];
+    return NULL;
+}
+
 pl_sess_conv *pl_conv_add(pl_sess *s, const char *id)
 {
     if (strlen(id) > PL_MAX_ID)
@@ -135,8 +162,11 @@ static int load_cursor(void *user, const char *key, const void *value, size_t le
 {
     pl_sess *s = user;
     uint64_t seq;
+    /* The journal gives each key once, in order: a duplicate could only
+     * be the conversation just added (asking pl_conv_find made loading
+     * quadratic in the number of conversations). */
     if (!pl_id_valid(key, PL_MAX_ID) || !pl_parse_dec(value, len, PL_SEQ_MAX, &seq) ||
-        pl_conv_find(s, key)) {
+        (s->n_convs && strcmp(s->convs[s->n_convs - 1].id, key) == 0)) {
         PL_LOG_W(s->log, "journal: bad cursor entry skipped");
         return 0;
     }

@@ -215,9 +215,18 @@ static pl_outbox_item *obx_parse(pl_sess *s, const char *key, const char *v, siz
     return it;
 }
 
+/* Loading: the session, and how many of its conversations (those whose
+ * cursors were loaded) are in id order, so that finding each item's
+ * conversation does not scan them all. */
+typedef struct obx_loading {
+    pl_sess *s;
+    size_t sorted;
+} obx_loading;
+
 static int load_item(void *user, const char *key, const void *value, size_t len)
 {
-    pl_sess *s = user;
+    obx_loading *l = user;
+    pl_sess *s = l->s;
     int nomem = 0;
     pl_outbox_item *it = obx_parse(s, key, value, len, &nomem);
     if (!it && nomem)
@@ -229,7 +238,7 @@ static int load_item(void *user, const char *key, const void *value, size_t len)
         return 0;
     }
     /* The item's conversation is known even when its cursor never moved. */
-    if (strcmp(it->conv, PL_NO_CONV) != 0 && !pl_conv_find(s, it->conv) &&
+    if (strcmp(it->conv, PL_NO_CONV) != 0 && !pl_conv_find_sorted(s, it->conv, l->sorted) &&
         s->n_convs < PL_MAX_CONVERSATIONS && !pl_conv_add(s, it->conv)) {
         pl_outbox_free_item(s, it);
         return PARLEY_ERR_NOMEM;
@@ -452,5 +461,6 @@ void pl_outbox_clear(pl_sess *s)
 
 int pl_outbox_load(pl_sess *s)
 {
-    return pl_journal_foreach(s->journal, PL_NS_OUTBOX, load_item, s);
+    obx_loading l = {s, pl_convs_sorted(s)};
+    return pl_journal_foreach(s->journal, PL_NS_OUTBOX, load_item, &l);
 }

@@ -322,17 +322,16 @@ static int resumable(const pl_sess *s, const pl_sess_conv *c)
     return c->cursor > 0 || !pl_outbox_starts(s, c->id);
 }
 
+/* One pass: whether a conversation is resumable walks the outbox. */
 static int encode_hello(pl_sess *s, char **out, size_t *len)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s->n_convs; i++)
-        n += resumable(s, &s->convs[i]) != 0;
     pl_cursor *cursors = NULL;
-    if (n && !(cursors = pl_calloc(&s->alloc, n, sizeof *cursors)))
+    if (s->n_convs && !(cursors = pl_calloc(&s->alloc, s->n_convs, sizeof *cursors)))
         return PARLEY_ERR_NOMEM;
-    for (size_t i = 0, j = 0; i < s->n_convs; i++)
+    for (size_t i = 0; i < s->n_convs; i++)
         if (resumable(s, &s->convs[i]))
-            cursors[j++] = (pl_cursor){s->convs[i].id, s->convs[i].cursor};
+            cursors[n++] = (pl_cursor){s->convs[i].id, s->convs[i].cursor};
     pl_hello h = {
         .app = s->app_id,
         .sdk_version = PARLEY_VERSION_STRING,

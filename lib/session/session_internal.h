@@ -202,6 +202,11 @@ void pl_convs_connection_lost(pl_sess *s);
 /* Forgets every conversation (and own message acked ahead). */
 void pl_convs_clear(pl_sess *s);
 int pl_convs_load(pl_sess *s);
+/* For loading many lookups at once: how many conversations from the
+ * first are in id order (as pl_convs_load leaves them), and pl_conv_find
+ * that bisects those and scans the rest. */
+size_t pl_convs_sorted(const pl_sess *s);
+pl_sess_conv *pl_conv_find_sorted(pl_sess *s, const char *id, size_t sorted);
 int pl_conv_on_msg(pl_sess *s, const pl_frame *f);
 /* Asks for what follows the cursor (history.get), once until its
  * history.end. PARLEY_OK or NOMEM. */

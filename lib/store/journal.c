@@ -25,6 +25,7 @@
 #include "platform/entropy.h"
 #include "platform/fs.h"
 #include "store/journal_internal.h"
+#include "util/crc32.h"
 
 /* ---- record format ---------------------------------------------------- */
 
@@ -53,24 +54,6 @@ enum {
 enum { MODE_PLAIN = 0, MODE_GCM = 1 };
 static const unsigned char key_check[] = "parley-journal-1";
 #define CHECK_LEN (sizeof key_check - 1)
-
-/* CRC-32 (IEEE, reflected 0xEDB88320), four bits per step: a 16-entry table
- * small enough to be a constant. */
-static uint32_t crc32_ieee(const unsigned char *p, size_t n)
-{
-    static const uint32_t t[16] = {
-        0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
-        0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-        0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
-    };
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        c = (c >> 4) ^ t[c & 15];
-        c = (c >> 4) ^ t[c & 15];
-    }
-    return c ^ 0xffffffffu;
-}
 
 static void put_le32(unsigned char *p, uint32_t v)
 {
@@ -156,8 +139,12 @@ int pl_jentry_make(pl_journal *j, uint8_t ns, const char *key, size_t keylen, co
  * whether it replaced a live one. */
 int pl_jmap_set(pl_journal *j, entry *ne)
 {
-    int found;
-    size_t i = pl_jfind(j, ne->ns, ne->key, ne->keylen, &found);
+    int found = 0;
+    size_t i = j->n;
+    /* A compacted log holds its entries in map order: replaying it appends
+     * each one, without a search. */
+    if (j->n == 0 || key_cmp(ne->ns, ne->key, ne->keylen, &j->e[j->n - 1]) <= 0)
+        i = pl_jfind(j, ne->ns, ne->key, ne->keylen, &found);
     if (found) {
         pl_free(&j->alloc, j->e[i].key);
         j->e[i] = *ne;
@@ -204,7 +191,7 @@ static void frame_header(unsigned char *r, size_t blen)
     r[0] = MAGIC0;
     r[1] = MAGIC1;
     put_le32(r + 2, (uint32_t)blen);
-    put_le32(r + 6, crc32_ieee(r + FRAME_LEN, blen));
+    put_le32(r + 6, pl_crc32(r + FRAME_LEN, blen));
 }
 
 /* nonce | ciphertext | tag of plain[len] into out[len + SEAL_LEN]; plain
@@ -295,7 +282,7 @@ static size_t frame_ok(const unsigned char *p, size_t avail)
     uint32_t blen = get_le32(p + 2);
     if (blen < BODY_HDR || blen > MAX_BODY || avail - FRAME_LEN < blen)
         return 0;
-    if (crc32_ieee(p + FRAME_LEN, blen) != get_le32(p + 6))
+    if (pl_crc32(p + FRAME_LEN, blen) != get_le32(p + 6))
         return 0;
     return FRAME_LEN + blen;
 }

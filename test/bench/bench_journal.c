@@ -2,7 +2,9 @@
  * Baselines in the same run and directory: a plain write + fsync (for a
  * durable put, journal_put_sync) or a plain write (journal_put_nosync) of
  * the same number of bytes, so the figures compare on a noisy shared
- * machine. Medians in microseconds. */
+ * machine. journal_open: opening the journal those puts left (replay:
+ * every record's CRC checked, the map rebuilt) next to reading its bytes.
+ * Medians in microseconds. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,47 @@ static int bench_baseline(const char *dir, size_t len, int sync, double *out)
     return rc;
 }
 
+#define OPENS 40
+
+/* Median µs to open (replay) and close the journal in dir. */
+static int bench_open(const pl_journal_io *io, double *out)
+{
+    static double t[OPENS];
+    for (int i = 0; i < OPENS; i++) {
+        pl_journal *j = NULL;
+        double t0 = bench_now_us();
+        int rc = pl_journal_open(pl_alloc_libc(), io, NULL, NULL, &j);
+        pl_journal_close(j);
+        t[i] = bench_now_us() - t0;
+        if (rc != PARLEY_OK)
+            return -1;
+    }
+    *out = bench_median(t, OPENS);
+    return 0;
+}
+
+/* Median µs to read the same file whole, as the open does first. */
+static int bench_read(const char *dir, double *out)
+{
+    static double t[OPENS];
+    char path[512];
+    snprintf(path, sizeof path, "%s/journal", dir);
+    static unsigned char buf[1 << 20];
+    for (int i = 0; i < OPENS; i++) {
+        double t0 = bench_now_us();
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        ssize_t n = read(fd, buf, sizeof buf);
+        close(fd);
+        t[i] = bench_now_us() - t0;
+        if (n <= 0)
+            return -1;
+    }
+    *out = bench_median(t, OPENS);
+    return 0;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/parley-bench-journal-XXXXXX";
@@ -67,7 +110,7 @@ int main(void)
     int rc = pl_journal_file_io(pl_alloc_libc(), dir, &io, &st);
     if (rc == PARLEY_OK)
         rc = pl_journal_open(pl_alloc_libc(), &io, NULL, NULL, &j);
-    double durable = 0, buffered = 0, base_sync = 0, base_write = 0;
+    double durable = 0, buffered = 0, base_sync = 0, base_write = 0, opened = 0, base_read = 0;
     size_t before = 0;
     if (rc == PARLEY_OK) {
         pl_journal_stats s;
@@ -81,6 +124,8 @@ int main(void)
             rc =
                 bench_baseline(dir, len, 1, &base_sync) || bench_baseline(dir, len, 0, &base_write);
         pl_journal_close(j);
+        if (rc == 0)
+            rc = bench_open(&io, &opened) || bench_read(dir, &base_read);
     }
     if (st)
         pl_journal_file_io_free(pl_alloc_libc(), st);
@@ -92,5 +137,6 @@ int main(void)
         return bench_fail("journal_put");
     bench_report("journal_put_sync", durable, base_sync, "us");
     bench_report("journal_put_nosync", buffered, base_write, "us");
+    bench_report("journal_open", opened, base_read, "us");
     return 0;
 }

@@ -46,11 +46,15 @@ typedef struct fz_world {
     char conv[PARLEY_ID_SIZE];     /* the last conversation started */
     char cid[PARLEY_ID_SIZE];      /* the last client id minted */
     char survey_id[PL_MAX_ID + 1]; /* the last survey received */
+    int restarts;                  /* how many `!r` this input has run */
+    size_t replay_left;            /* journal bytes later restarts may replay */
+    int trace;                     /* PARLEY_FUZZ_TRACE is set */
 } fz_world;
 
-/* A fresh world: journal in memory, modules registered, online and
- * welcomed. 0, or -1 when out of memory (the caller skips the input). */
-int fz_open(fz_world *w);
+/* A fresh world for an input of `size` bytes: journal in memory, modules
+ * registered, online and welcomed. 0, or -1 when out of memory (the caller
+ * skips the input). */
+int fz_open(fz_world *w, size_t size);
 void fz_close(fz_world *w);
 
 /* One line of input, `len` bytes (not NUL-terminated). */

@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_world w;
     model(data, size);
-    if (fz_open(&w) == 0) {
+    if (fz_open(&w, size) == 0) {
         fz_lines(&w, data, size);
         fz_close(&w);
     }

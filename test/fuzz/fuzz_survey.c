@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_world w;
     model(data, size);
-    if (fz_open(&w) != 0)
+    if (fz_open(&w, size) != 0)
         return 0;
     size_t l1 = fz_line_len(data, size);
     fz_line(&w, (const char *)data, l1);

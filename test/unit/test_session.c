@@ -1906,6 +1906,67 @@ static void test_restart_with_outbox(void)
     tl_memfs_free(&m.fs);
 }
 
+/* Many conversations across a restart: those with a cursor (loaded in id
+ * order) and those only the outbox names (started offline, added while the
+ * outbox loads) each come back once, and the hello resumes exactly the
+ * ones the server knows. Conversation ids are random, so they are made in
+ * no particular order. */
+static void test_restart_many_conversations(void)
+{
+    enum { KNOWN = 24, OFFLINE = 6 };
+    sp_memio m = {0};
+    pl_journal *j = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, j);
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, Q("{'t':'welcome','session':'s-9'}"));
+    char known[KNOWN][PARLEY_ID_SIZE], offline[OFFLINE][PARLEY_ID_SIZE];
+    for (int i = 0; i < KNOWN; i++) {
+        CHECK_INT(fx_start(&f, NULL, known[i]), PARLEY_OK);
+        cJSON *start = EXPECT_FRAME(&f, "conv.start");
+        ack_frame(&f, start, NULL, NULL);
+        cJSON_Delete(start);
+        feed_msg(&f, known[i], "1", "hi");
+        drain_events(&f);
+    }
+    pl_convs_flush(f.s);
+    pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
+    for (int i = 0; i < KNOWN; i += 3)
+        CHECK_INT(fx_send(&f, known[i], "later", NULL), PARLEY_OK);
+    for (int i = 0; i < OFFLINE; i++)
+        CHECK_INT(fx_start(&f, NULL, offline[i]), PARLEY_OK);
+    fx_close(&f);
+    pl_rand_free(f.rand);
+    pl_event_queue_clear(&f.evq);
+
+    fx g;
+    fx_init_journal(&g, j);
+    CHECK_INT((long)g.s->n_convs, KNOWN + OFFLINE);
+    for (size_t a = 0; a < g.s->n_convs; a++)
+        for (size_t b = a + 1; b < g.s->n_convs; b++)
+            CHECK(strcmp(g.s->convs[a].id, g.s->convs[b].id) != 0);
+    for (int i = 0; i < OFFLINE; i++) {
+        pl_sess_conv *c = pl_conv_find(g.s, offline[i]);
+        CHECK(c && pl_conv_find_sorted(g.s, offline[i], pl_convs_sorted(g.s)) == c);
+    }
+    for (int i = 0; i < KNOWN; i++) {
+        pl_sess_conv *c = pl_conv_find(g.s, known[i]);
+        CHECK(c && c->cursor == 1 && pl_conv_find_sorted(g.s, known[i], KNOWN) == c);
+    }
+    CHECK(pl_conv_find_sorted(g.s, "c-none", pl_convs_sorted(g.s)) == NULL);
+    pl_sess_go_online(g.s, g.now);
+    connect_open(&g);
+    cJSON *h = EXPECT_FRAME(&g, "hello");
+    cJSON *cursors = cJSON_GetObjectItem(cJSON_GetObjectItem(h, "resume"), "cursors");
+    CHECK_INT(cJSON_GetArraySize(cursors), KNOWN);
+    for (int i = 0; i < KNOWN; i++)
+        CHECK(cJSON_GetObjectItem(cursors, known[i]) != NULL);
+    cJSON_Delete(h);
+    fx_free(&g);
+    pl_journal_close(j);
+    tl_memfs_free(&m.fs);
+}
+
 static void test_journal_failure_queues_nothing(void)
 {
     sp_memio m = {0};
@@ -2441,6 +2502,7 @@ int main(void)
     RUN(test_oom_loop);
     RUN(test_new_arguments);
     RUN(test_restart_with_outbox);
+    RUN(test_restart_many_conversations);
     RUN(test_journal_failure_queues_nothing);
     RUN(test_gap_filled_by_history);
     RUN(test_history_more_asks_again);

@@ -3,6 +3,7 @@
 
 #include "testlib.h"
 #include "util/alloc.h"
+#include "util/crc32.h"
 #include "util/rand.h"
 #include "util/utf8.h"
 #include "platform/entropy.h"
@@ -119,8 +120,42 @@ static void test_calloc_overflow(void)
     CHECK(pl_strdup(&a, NULL) == NULL);
 }
 
+/* Bit by bit, the definition the journal's frames were written with. */
+static uint32_t crc32_bitwise(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+}
+
+/* Known values, then every length and alignment around the eight-byte
+ * steps against the bitwise definition. */
+static void test_crc32(void)
+{
+    CHECK_INT((long)pl_crc32("", 0), 0);
+    CHECK_INT((long)pl_crc32("a", 1), 0xe8b7be43L);
+    CHECK_INT((long)pl_crc32("123456789", 9), 0xcbf43926L);
+    unsigned char buf[96];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(x >> 16);
+    }
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; off + n <= sizeof buf; n++)
+            if (pl_crc32(buf + off, n) != crc32_bitwise(buf + off, n)) {
+                CHECK_INT((long)pl_crc32(buf + off, n), (long)crc32_bitwise(buf + off, n));
+                return;
+            }
+}
+
 int main(void)
 {
+    RUN(test_crc32);
     RUN(test_utf8_accepts_valid);
     RUN(test_utf8_rejects_invalid);
     RUN(test_utf8_at_every_offset);
