@@ -135,12 +135,14 @@ test-asan: build-asan
 # minimal profile, then the Windows build under wine.
 test: test-plain test-asan test-tsan test-minimal test-windows
 
-# Every libFuzzer target for FUZZ_SECONDS each; what they find stays in
+# Every libFuzzer target for FUZZ_SECONDS each, or with FUZZ_RUNS for that
+# many executions each (issue 10's long runs: FUZZ_RUNS=10000000);
+# FUZZ_TARGETS="fuzz_a fuzz_b" picks targets. What they find stays in
 # $(BUILD)/asan/fuzz-work (test/fuzz/README.md).
 FUZZ_SECONDS ?= 60
 fuzz: build-asan
-	test/fuzz/run-fuzz.sh --time $(FUZZ_SECONDS) $(BUILD)/asan \
-	  $(CURDIR)/../shared/testdata/JSONTestSuite/test_parsing
+	test/fuzz/run-fuzz.sh $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--time $(FUZZ_SECONDS)) \
+	  $(BUILD)/asan $(CURDIR)/../shared/testdata/JSONTestSuite/test_parsing
 
 # Needs `make deps` once; writes only under $(BUILD) (the demo's files in
 # $(BUILD)/release/demo, remade on each run).

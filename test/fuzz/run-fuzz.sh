@@ -11,6 +11,10 @@
 #       `make fuzz`: every fuzz_* target of BUILD_DIR/test/fuzz in turn, for
 #       SECONDS each; what they find is kept in BUILD_DIR/fuzz-work/<target>
 #       (corpus) and crash-*/leak-*/timeout-* files there.
+#   run-fuzz.sh --runs N BUILD_DIR [JSON_DIR]
+#       The same, each target for N executions in one run (issue 10's long
+#       runs: `make fuzz FUZZ_RUNS=10000000`).
+#   FUZZ_TARGETS="fuzz_a fuzz_b" limits --time and --runs to those targets.
 #
 # Each run ends with one line:
 #   fuzz NAME: N executions in S s, corpus C, findings F
@@ -73,19 +77,25 @@ case "${1:-}" in
         trap 'rm -rf "$work"' EXIT
         run "$name" "$bin" "$work" "${3:-}" -runs="${FUZZ_SHORT_RUNS:-3000}" -seed=1
         ;;
-    --time)
-        secs=${2:?usage: run-fuzz.sh --time SECONDS BUILD_DIR [JSON_DIR]}
-        build=${3:?usage: run-fuzz.sh --time SECONDS BUILD_DIR [JSON_DIR]}
+    --time | --runs)
+        usage="usage: run-fuzz.sh --time SECONDS | --runs N  BUILD_DIR [JSON_DIR]"
+        limit=${2:?$usage}
+        build=${3:?$usage}
+        [ "$1" = --time ] && limit=-max_total_time=$limit || limit=-runs=$limit
         work=$build/fuzz-work
         status=0
         for bin in "$build"/test/fuzz/fuzz_*; do
             [ -f "$bin" ] && [ -x "$bin" ] || continue
-            run "$(basename "$bin")" "$bin" "$work" "${4:-}" -max_total_time="$secs" || status=1
+            name=$(basename "$bin")
+            if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then
+                continue
+            fi
+            run "$name" "$bin" "$work" "${4:-}" "$limit" || status=1
         done
         exit $status
         ;;
     *)
-        echo "usage: run-fuzz.sh --short BINARY [JSON_DIR] | --time SECONDS BUILD_DIR [JSON_DIR]" >&2
+        echo "usage: run-fuzz.sh --short BINARY [JSON_DIR] | --time SECONDS BUILD_DIR [JSON_DIR] | --runs N BUILD_DIR [JSON_DIR]" >&2
         exit 2
         ;;
 esac
