@@ -137,8 +137,7 @@ test: test-plain test-asan test-tsan test-minimal test-windows
 
 # Every libFuzzer target for FUZZ_SECONDS each, or with FUZZ_RUNS for that
 # many executions each (issue 10's long runs: FUZZ_RUNS=10000000);
-# FUZZ_TARGETS="fuzz_a fuzz_b" picks targets, FUZZ_JOBS=N runs each one in
-# libFuzzer's fork mode on N cores. What they find stays in
+# FUZZ_TARGETS="fuzz_a fuzz_b" picks targets. What they find stays in
 # $(BUILD)/asan/fuzz-work (test/fuzz/README.md).
 FUZZ_SECONDS ?= 60
 fuzz: build-asan

@@ -15,9 +15,6 @@
 #       The same, each target for N executions in one run (issue 10's long
 #       runs: `make fuzz FUZZ_RUNS=10000000`).
 #   FUZZ_TARGETS="fuzz_a fuzz_b" limits --time and --runs to those targets.
-#   FUZZ_JOBS=N runs each --time/--runs target as one libFuzzer run in fork
-#       mode (-fork=N): N worker processes on one corpus, the executions
-#       counted together, so a target's 10 M take a machine's N cores.
 #
 # Each run ends with one line:
 #   fuzz NAME: N executions in S s, corpus C, findings F
@@ -61,12 +58,6 @@ run() {
     local execs secs units findings
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
-    if grep -q '^INFO: -fork=' "$log"; then
-        # Fork mode: the parent's own count of its workers' executions
-        # (the last progress line) and its running time.
-        execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -n 1)
-        secs=$(sed -n 's/^INFO: exiting: .* time: \([0-9]*\)s$/\1/p' "$log" | tail -n 1)
-    fi
     units=$(find "$work/$name" -type f | wc -l)
     findings=$(find "$work" -maxdepth 1 -name "$name-*" -type f | wc -l)
     printf 'fuzz %s: %s executions in %s s, corpus %s, findings %s\n' "$name" "${execs:-?}" "${secs:-?}" \
@@ -91,8 +82,6 @@ case "${1:-}" in
         limit=${2:?$usage}
         build=${3:?$usage}
         [ "$1" = --time ] && limit=-max_total_time=$limit || limit=-runs=$limit
-        fork=()
-        [ -n "${FUZZ_JOBS:-}" ] && fork=(-fork="$FUZZ_JOBS")
         work=$build/fuzz-work
         status=0
         for bin in "$build"/test/fuzz/fuzz_*; do
@@ -101,7 +90,7 @@ case "${1:-}" in
             if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then
                 continue
             fi
-            run "$name" "$bin" "$work" "${4:-}" "$limit" "${fork[@]}" || status=1
+            run "$name" "$bin" "$work" "${4:-}" "$limit" || status=1
         done
         exit $status
         ;;
