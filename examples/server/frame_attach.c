@@ -87,7 +87,9 @@ void frame_attach_chunk(ws_conn *c, const cJSON *f)
         ws_conn_send(c, NULL);
         return;
     }
-    /* Data that is not base64 of a chunk is a damaged chunk: sent again. */
+    /* Data that is not base64 of a chunk is a damaged chunk: sent again.
+     * ATTACH_CHUNK + 1 is a length no chunk has; attach_chunk refuses it
+     * before reading a byte. */
     if (mbedtls_base64_decode(bytes, ATTACH_CHUNK, &n, (const unsigned char *)data, strlen(data)))
         n = ATTACH_CHUNK + 1;
     attach_chunk(ws_conn_server(c), ws_conn_user(c), cid, i, bytes, n, pj_string(f, "sha256"), &r);

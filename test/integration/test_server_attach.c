@@ -314,6 +314,18 @@ static void test_refusals(void)
     const cJSON *g = answer(&c, 0, "r-trunc");
     CHECK(g && (wsc_matches(g, "att.nack", NULL, NULL) || wsc_matches(g, "error", NULL, NULL)));
 
+    /* Data that is not base64 on a live upload: a nack, without hashing
+     * past the decoded buffer (fuzz_srv_frames found the server reading
+     * one byte beyond it). */
+    char sha_less[65];
+    hex_sha256(file, size - 1, sha_less);
+    begin(&c, "r-b64", "bad.bin", "application/octet-stream", size - 1, sha_less);
+    expect(answer(&c, 0, "r-b64"), "att.offset", "next", 0);
+    CHECK_INT(wsc_sendf(&c, "{'t':'att.chunk','cid':'r-b64','i':0,'data':'!!!!','sha256':'%s'}",
+                        sha_less),
+              0);
+    expect(answer(&c, 0, "r-b64"), "att.nack", NULL, 0);
+
     /* Nothing of it reached the conversation, and the server still talks. */
     CHECK_INT(h_api_count_text(&g_srv, "c-att-2", "x"), 0);
     CHECK_INT(wsc_sendf(&c, "{'t':'msg.send','cid':'r-ok','conv':'c-att-2','text':'still here'}"),
