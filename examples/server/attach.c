@@ -33,6 +33,19 @@ static int sha_valid(const char *s)
     return 1;
 }
 
+/* 1 when the chunk is the `want` bytes its sender hashed to `sha256`. The
+ * length comes first: a chunk that did not decode comes with a length no
+ * chunk has (frame_attach.c), and its buffer holds fewer bytes. */
+static int chunk_intact(const unsigned char *data, size_t len, int64_t want, const char *sha256)
+{
+    char sha[BLOBS_SHA_HEX];
+
+    if ((int64_t)len != want || !sha_valid(sha256))
+        return 0;
+    sha_hex(data, len, sha);
+    return strcmp(sha, sha256) == 0;
+}
+
 static int64_t chunks_of(int64_t size)
 {
     return (size + ATTACH_CHUNK - 1) / ATTACH_CHUNK;
@@ -208,7 +221,6 @@ void attach_begin(server *s, const char *user, const attach_begin_in *in, attach
 void attach_chunk(server *s, const char *user, const char *cid, int64_t i,
                   const unsigned char *data, size_t len, const char *sha256, attach_reply *out)
 {
-    char sha[BLOBS_SHA_HEX] = "";
     upload up;
     int64_t next, want;
 
@@ -232,11 +244,7 @@ void attach_chunk(server *s, const char *user, const char *cid, int64_t i,
     }
     want =
         up.u.size - i * ATTACH_CHUNK < ATTACH_CHUNK ? up.u.size - i * ATTACH_CHUNK : ATTACH_CHUNK;
-    /* The length first: a chunk that did not decode comes with a length no
-     * chunk has (frame_attach.c), and its buffer holds fewer bytes. */
-    if ((int64_t)len == want)
-        sha_hex(data, len, sha);
-    if ((int64_t)len != want || !sha_valid(sha256) || strcmp(sha, sha256) != 0) {
+    if (!chunk_intact(data, len, want, sha256)) {
         reply(out, ATT_NACK, i);
         out->reason = "sha256";
         return;
