@@ -53,7 +53,7 @@ save() {
         tar -C /dev/shm -cf "$dir/shm.tar" "$shm"
     fi
     # SQLite's locks on the server targets' database are part of the state.
-    if ! "$criu" dump -t "$pid" -D "$dir" -o dump.log --file-locks "$@"; then
+    if ! "$criu" dump -t "$pid" -D "$dir" -o dump.log --file-locks --ghost-limit=64M "$@"; then
         kill -CONT "$fuzzer"
         echo "dump failed (see $dir/dump.log); the run goes on" >&2
         return 1
