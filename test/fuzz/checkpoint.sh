@@ -24,19 +24,29 @@
 set -euo pipefail
 criu=${CRIU:-criu}
 
-# save IMAGES_DIR PID [CRIU_DUMP_OPTION...]
+die() {
+    echo "checkpoint.sh: $*" >&2
+    exit 1
+}
+
+# save IMAGES_DIR PID [CRIU_DUMP_OPTION...]: sets $fuzzer.
 save() {
-    local images=$1 pid=$2 fuzzer dir
+    local images=$1 pid=$2 dir
     shift 2
-    fuzzer=$(pgrep -P "$pid" -f '/fuzz_')
+    fuzzer=$(pgrep -P "$pid" -f '/fuzz_') || die "$pid has no fuzz_* child: not a run-fuzz.sh run"
     # A new snapshot replaces the last good one only once it is complete.
     dir=$images/$pid.new
     rm -rf "$dir"
     mkdir -p "$dir"
     gdb -q -batch -p "$fuzzer" \
         -ex 'break fuzzer::MutationDispatcher::Mutate' -ex continue -ex delete \
-        -ex 'queue-signal SIGSTOP' -ex detach >"$dir/gdb.log" 2>&1
-    grep -q '^State:.*stopped' "/proc/$fuzzer/status"
+        -ex 'queue-signal SIGSTOP' -ex detach >"$dir/gdb.log" 2>&1 ||
+        die "gdb could not stop fuzzer $fuzzer between two inputs (see $dir/gdb.log)"
+    # Whatever happens next, a stopped fuzzer is not left behind (after a
+    # freeze it is gone and this does nothing).
+    trap 'kill -CONT "$fuzzer" 2>/dev/null || true' EXIT
+    grep -q '^State:.*stopped' "/proc/$fuzzer/status" ||
+        die "fuzzer $fuzzer did not stop (see $dir/gdb.log); nothing saved"
     echo "$fuzzer" >"$dir/fuzzer.pid"
     # CRIU refuses to reopen a file whose size changed since the dump: the
     # log a snapshotted run keeps writing is cut back to this size on thaw.
@@ -53,19 +63,18 @@ save() {
         tar -C /dev/shm -cf "$dir/shm.tar" "$shm"
     fi
     # SQLite's locks on the server targets' database are part of the state.
-    if ! "$criu" dump -t "$pid" -D "$dir" -o dump.log --file-locks --ghost-limit=64M "$@"; then
-        kill -CONT "$fuzzer"
-        echo "dump failed (see $dir/dump.log); the run goes on" >&2
-        return 1
-    fi
+    "$criu" dump -t "$pid" -D "$dir" -o dump.log --file-locks --ghost-limit=64M "$@" ||
+        die "dump failed (see $dir/dump.log); the run goes on"
     rm -rf "${images:?}/$pid"
     mv "$dir" "$images/$pid"
-    echo "$fuzzer"
 }
 
 thaw() {
-    local dir=$1 fuzzer size log
+    local dir=$1 size log
+    [ -f "$dir/fuzzer.pid" ] || die "$dir holds no saved run"
     fuzzer=$(cat "$dir/fuzzer.pid")
+    # Its PID must be free anyway, and its log is about to be cut back.
+    [ ! -d "/proc/$fuzzer" ] || die "process $fuzzer is alive: freeze or end the run first"
     {
         read -r size
         read -r log
@@ -74,19 +83,19 @@ thaw() {
     if [ -f "$dir/shm.tar" ]; then
         tar -C /dev/shm -xf "$dir/shm.tar"
     fi
-    "$criu" restore -D "$dir" -d -o restore.log --file-locks
+    "$criu" restore -D "$dir" -d -o restore.log --file-locks ||
+        die "restore failed (see $dir/restore.log)"
     kill -CONT "$fuzzer"
     echo "thawed $dir: fuzzer $fuzzer runs again"
 }
 
 case "${1:-}" in
     freeze)
-        fuzzer=$(save "${2:?images dir}" "${3:?run-fuzz.sh pid}")
+        save "${2:?images dir}" "${3:?run-fuzz.sh pid}"
         echo "froze run $3 (fuzzer $fuzzer) into $2/$3"
         ;;
     snapshot)
-        fuzzer=$(save "${2:?images dir}" "${3:?run-fuzz.sh pid}" --leave-running)
-        kill -CONT "$fuzzer"
+        save "${2:?images dir}" "${3:?run-fuzz.sh pid}" --leave-running
         echo "snapshot of run $3 (fuzzer $fuzzer) in $2/$3; it goes on"
         ;;
     thaw) thaw "${2:?images dir of one run}" ;;
