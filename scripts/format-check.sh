@@ -22,11 +22,18 @@ if ! command -v "$CLANG_FORMAT" >/dev/null 2>&1; then
 fi
 
 files=$(find "$@" -type f \( -name '*.c' -o -name '*.h' \) | sort)
+# One clang-format for every file names those it would change: started
+# once per file, clang-format took a minute of the test suite's time.
+report=$(echo "$files" | xargs -r "$CLANG_FORMAT" --style=file --dry-run 2>&1) || {
+    echo "$report" >&2
+    echo "format-check: $CLANG_FORMAT failed" >&2
+    exit 1
+}
+changed=$(echo "$report" | sed -n 's/^\(.*\):[0-9]*:[0-9]*: warning: code should be clang-formatted.*/\1/p' | sort -u)
 bad=0
 lines=0
-for f in $files; do
+for f in $changed; do
     n=$("$CLANG_FORMAT" --style=file "$f" | diff "$f" - | grep -c '^<' || true)
-    [ "$n" -gt 0 ] || continue
     echo "$f: $n lines"
     [ $show_diff = 0 ] || "$CLANG_FORMAT" --style=file "$f" | diff -u "$f" - || true
     bad=$((bad + 1))
