@@ -144,6 +144,13 @@ fuzz: build-asan
 	test/fuzz/run-fuzz.sh $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--time $(FUZZ_SECONDS)) \
 	  $(BUILD)/asan $(CURDIR)/../shared/testdata/JSONTestSuite/test_parsing
 
+# Each fuzz target's executions per CPU second under run-fuzz.sh's ASan
+# options against ASan's defaults, side by side (test/fuzz/README.md); on the
+# corpus `make fuzz` grew in $(BUILD)/asan/fuzz-work, else on the seeds.
+.PHONY: bench-fuzz
+bench-fuzz: build-asan
+	test/fuzz/bench-fuzz.sh $(BUILD)/asan
+
 # Needs `make deps` once; writes only under $(BUILD) (the demo's files in
 # $(BUILD)/release/demo, remade on each run).
 demo: build
