@@ -5,28 +5,46 @@
 #   bench-fuzz.sh BUILD_DIR
 #       `make bench-fuzz`: every fuzz_* target of BUILD_DIR/test/fuzz, or
 #       those FUZZ_TARGETS names. Each round runs the two side by side, so
-#       that both see the same load, on the same inputs: the corpus a long
-#       run grew in BUILD_DIR/fuzz-work/<target> when there is one (else the
-#       checked-in seeds), then FUZZ_BENCH_RUNS (default 2000) mutations
-#       with a fixed seed. Medians of FUZZ_BENCH_ROUNDS (default 3) rounds.
+#       that both see the same load, on the same inputs: at most
+#       FUZZ_BENCH_INPUTS (default 200) inputs, evenly picked from the corpus
+#       a long run grew in BUILD_DIR/fuzz-work/<target> (else the checked-in
+#       seeds), then FUZZ_BENCH_RUNS (default 4000) mutations with a fixed
+#       seed: mostly a long run's steady state, not the replay of a corpus.
+#       Medians of FUZZ_BENCH_ROUNDS (default 3) rounds.
 #
 # One line per target:
 #   bench fuzz_NAME: parley=<v>exec/cpu-s baseline=<v>exec/cpu-s ratio=<r>
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=fuzz-options.sh
+. "$here/fuzz-options.sh"
 build=${1:?usage: bench-fuzz.sh BUILD_DIR}
-runs=${FUZZ_BENCH_RUNS:-2000}
+runs=${FUZZ_BENCH_RUNS:-4000}
+inputs=${FUZZ_BENCH_INPUTS:-200}
 rounds=${FUZZ_BENCH_ROUNDS:-3}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-# rate OUT ASAN_OPTIONS BINARY CORPUS: one seeded run; its executions per
-# CPU second (user + sys) go to OUT.
+# sample DIR TO: every n-th file of DIR copied to TO, at most $inputs;
+# prints how many.
+sample() {
+    local files=("$1"/*) n i k=0
+    n=$(((${#files[@]} + inputs - 1) / inputs))
+    mkdir -p "$2"
+    for ((i = 0; i < ${#files[@]}; i += n)); do
+        cp "${files[i]}" "$2/" && k=$((k + 1))
+    done
+    echo "$k"
+}
+
+# rate OUT ASAN_OPTIONS BINARY CORPUS EXECUTIONS: one seeded run with the
+# target's -max_len; its executions per CPU second (user + sys) go to OUT.
 rate() {
-    local out=$1 opts=$2 bin=$3 corpus=$4 work
+    local out=$1 opts=$2 bin=$3 corpus=$4 total=$5 work max_len
+    max_len=$(target_opts "$(basename "$bin")")
     work=$(mktemp -d -p "$scratch")
     local TIMEFORMAT='%U %S'
-    if ! { time ASAN_OPTIONS=$opts "$bin" -runs="$runs" -seed=7 -max_len=70000 -rss_limit_mb=8192 \
+    if ! { time ASAN_OPTIONS=$opts "$bin" -runs="$total" -seed=7 "${max_len% json}" -rss_limit_mb=8192 \
         -print_final_stats=1 "$work" "$corpus" >"$work.log" 2>&1; } 2>"$work.time"; then
         tail -n 20 "$work.log" >&2
         echo "bench-fuzz: $(basename "$bin") failed (ASAN_OPTIONS=$opts)" >&2
@@ -45,12 +63,14 @@ for bin in "$build"/test/fuzz/fuzz_*; do
     if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then
         continue
     fi
-    corpus=$build/fuzz-work/$name
-    [ -n "$(ls -A "$corpus" 2>/dev/null)" ] || corpus=$here/corpus/$name
+    from=$build/fuzz-work/$name
+    [ -n "$(ls -A "$from" 2>/dev/null)" ] || from=$here/corpus/$name
+    corpus=$scratch/$name.corpus
+    total=$(($(sample "$from" "$corpus") + runs))
     for r in $(seq "$rounds"); do
-        rate "$scratch/$name.p$r" "$("$here/run-fuzz.sh" --asan-options)" "$bin" "$corpus" &
+        rate "$scratch/$name.p$r" "$asan_options" "$bin" "$corpus" "$total" &
         ours=$!
-        rate "$scratch/$name.b$r" "" "$bin" "$corpus" &
+        rate "$scratch/$name.b$r" "" "$bin" "$corpus" "$total" &
         wait $! && wait $ours
     done
     p=$(cat "$scratch/$name".p* | median)

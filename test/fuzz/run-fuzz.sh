@@ -15,42 +15,17 @@
 #       The same, each target for N executions in one run (issue 10's long
 #       runs: `make fuzz FUZZ_RUNS=10000000`).
 #   FUZZ_TARGETS="fuzz_a fuzz_b" limits --time and --runs to those targets.
-#   run-fuzz.sh --asan-options
-#       Prints the ASan options every run gets ahead of the caller's own
-#       ASAN_OPTIONS (which win where they set the same option).
 #
 # Each run ends with one line:
 #   fuzz NAME: N executions in S s, corpus C, findings F
 # and the exit status is non-zero when libFuzzer found something.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-
-# ClusterFuzz's quarantine for fuzzing, not ASan's 256 MB default. A freed
-# block stays poisoned until 10 MB more are freed, far longer than any
-# input of ours holds a stale pointer; cycling through 256 MB instead made
-# every allocation touch cold memory and ASan hand pages back to the kernel
-# and fault them in again: 1.2 to 2.6 times the CPU per execution
-# (`make bench-fuzz`, test/fuzz/README.md) and 4 to 6 times the RSS.
-asan_options=quarantine_size_mb=10
+# shellcheck source-path=SCRIPTDIR source=fuzz-options.sh
+. "$here/fuzz-options.sh"
+# A caller's own ASAN_OPTIONS come after, and win where they set the same.
 export ASAN_OPTIONS=$asan_options${ASAN_OPTIONS:+:$ASAN_OPTIONS}
 
-# What differs per target: the longest input, and whether JSON documents
-# make useful seeds.
-target_opts() {
-    case "$1" in
-        fuzz_proto) echo "-max_len=70000 json" ;;
-        fuzz_session | fuzz_rich | fuzz_survey) echo "-max_len=16384 json" ;;
-        fuzz_journal) echo "-max_len=16384" ;;
-        fuzz_srv_frames) echo "-max_len=70000 json" ;;
-        fuzz_srv_http) echo "-max_len=8192" ;;
-        fuzz_srv_auth) echo "-max_len=4096" ;;
-        fuzz_srv_flow | fuzz_srv_survey_def) echo "-max_len=16384 json" ;;
-        fuzz_srv_kb) echo "-max_len=16384" ;;
-        fuzz_srv_routing) echo "-max_len=16384 json" ;;
-        fuzz_srv_tz) echo "-max_len=8192" ;;
-        *) echo "-max_len=4096" ;;
-    esac
-}
 
 # run NAME BINARY WORK_DIR JSON_DIR LIBFUZZER_ARGS...
 run() {
@@ -82,9 +57,6 @@ run() {
 }
 
 case "${1:-}" in
-    --asan-options)
-        echo "$asan_options"
-        ;;
     --short)
         bin=${2:?usage: run-fuzz.sh --short BINARY [JSON_DIR]}
         name=$(basename "$bin")
@@ -118,7 +90,7 @@ case "${1:-}" in
         exit $status
         ;;
     *)
-        echo "usage: run-fuzz.sh --short BINARY [JSON_DIR] | --time SECONDS BUILD_DIR [JSON_DIR] | --runs N BUILD_DIR [JSON_DIR] | --asan-options" >&2
+        echo "usage: run-fuzz.sh --short BINARY [JSON_DIR] | --time SECONDS BUILD_DIR [JSON_DIR] | --runs N BUILD_DIR [JSON_DIR]" >&2
         exit 2
         ;;
 esac

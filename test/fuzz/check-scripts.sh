@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# ctest fuzz_scripts: run-fuzz.sh and bench-fuzz.sh hand a target the
+# options of fuzz-options.sh, a caller's ASAN_OPTIONS after ours (so that
+# they win), and bench-fuzz.sh prints its line. A stand-in target records
+# what it was given and answers as libFuzzer would.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    fails=$((fails + 1))
+}
+
+# expect WHAT GOT WANT
+expect() {
+    [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+mkdir -p "$tmp/build/test/fuzz"
+fake=$tmp/build/test/fuzz/fuzz_srv_frames
+cat >"$fake" <<EOF
+#!/usr/bin/env bash
+printf '%s\n' "\${ASAN_OPTIONS-<unset>}" >>"$tmp/asan"
+printf '%s\n' "\$*" >>"$tmp/args"
+# Some CPU time, which bench-fuzz.sh divides by.
+for ((i = 0; i < 200000; i++)); do :; done
+echo "stat::number_of_executed_units: 42"
+echo "Done 42 runs in 0 second(s)"
+EOF
+chmod +x "$fake"
+
+out=$(env -u ASAN_OPTIONS "$here/run-fuzz.sh" --short "$fake")
+expect "run-fuzz.sh's line" "$out" "fuzz fuzz_srv_frames: 42 executions in 0 s, corpus 0, findings 0"
+expect "ASAN_OPTIONS without the caller's" "$(tail -n 1 "$tmp/asan")" "quarantine_size_mb=10"
+[[ " $(tail -n 1 "$tmp/args") " == *" -max_len=70000 "* ]] ||
+    fail "the target's -max_len missing from: $(tail -n 1 "$tmp/args")"
+
+ASAN_OPTIONS=quarantine_size_mb=64:detect_leaks=0 "$here/run-fuzz.sh" --short "$fake" >/dev/null
+expect "ASAN_OPTIONS with the caller's" "$(tail -n 1 "$tmp/asan")" \
+    "quarantine_size_mb=10:quarantine_size_mb=64:detect_leaks=0"
+
+: >"$tmp/asan"
+mkdir -p "$tmp/build/fuzz-work/fuzz_srv_frames"
+echo seed >"$tmp/build/fuzz-work/fuzz_srv_frames/a"
+out=$(FUZZ_BENCH_ROUNDS=1 "$here/bench-fuzz.sh" "$tmp/build")
+[[ $out =~ ^bench\ fuzz_srv_frames:\ parley=[0-9]+exec/cpu-s\ baseline=[0-9]+exec/cpu-s\ ratio=[0-9.]+$ ]] ||
+    fail "bench-fuzz.sh's line: '$out'"
+expect "bench-fuzz.sh's two runs" "$(sort "$tmp/asan" | tr '\n' ' ')" " quarantine_size_mb=10 "
+[[ $(tail -n 1 "$tmp/args") == *"-runs=4001 "* ]] ||
+    fail "bench-fuzz.sh's -runs is not the sample plus 4,000: $(tail -n 1 "$tmp/args")"
+
+[ "$fails" -eq 0 ] && echo "fuzz_scripts: all checks passed"
+exit $((fails > 0))
