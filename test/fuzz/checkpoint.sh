@@ -12,7 +12,8 @@
 #       The same, and the run goes on: insurance against the machine going
 #       away. Thawing it later rewinds the run to that point.
 #   checkpoint.sh thaw IMAGES_DIR/PID
-#       Restores the pair (same PIDs, same files) and lets the fuzzer go on.
+#       Restores the pair (same PIDs, same files, its autogroup nice) and
+#       lets the fuzzer go on.
 #       The run must not be alive.
 #
 # Needs CRIU 4.2 or newer (criu on PATH, or $CRIU) and gdb, as root.
@@ -48,6 +49,9 @@ save() {
     grep -q '^State:.*stopped' "/proc/$fuzzer/status" ||
         die "fuzzer $fuzzer did not stop (see $dir/gdb.log); nothing saved"
     echo "$fuzzer" >"$dir/fuzzer.pid"
+    # The run's autogroup nice (how it shares the CPU with other sessions'
+    # runs) is not CRIU's to restore: the restored session gets a new one.
+    sed -n 's/.* nice //p' "/proc/$pid/autogroup" >"$dir/autogroup.nice" 2>/dev/null || true
     # CRIU refuses to reopen a file whose size changed since the dump: the
     # log a snapshotted run keeps writing is cut back to this size on thaw.
     local log
@@ -85,13 +89,25 @@ thaw() {
     fi
     "$criu" restore -D "$dir" -d -o restore.log --file-locks ||
         die "restore failed (see $dir/restore.log)"
+    local nice
+    nice=$(cat "$dir/autogroup.nice" 2>/dev/null || true)
+    if [ -n "$nice" ]; then
+        echo "$nice" >"/proc/$(basename "$dir")/autogroup" ||
+            echo "checkpoint.sh: autogroup nice $nice not set again" >&2
+    fi
     kill -CONT "$fuzzer"
-    echo "thawed $dir: fuzzer $fuzzer runs again"
+    echo "thawed $dir: fuzzer $fuzzer runs again${nice:+ (autogroup nice $nice)}"
 }
 
 case "${1:-}" in
     freeze)
         save "${2:?images dir}" "${3:?run-fuzz.sh pid}"
+        # CRIU has killed the pair; wait until they are reaped, so that a
+        # thaw right after finds their PIDs free.
+        for _ in $(seq 50); do
+            [ -d "/proc/$fuzzer" ] || [ -d "/proc/$3" ] || break
+            sleep 0.2
+        done
         echo "froze run $3 (fuzzer $fuzzer) into $2/$3"
         ;;
     snapshot)
