@@ -71,7 +71,8 @@ for bin in "$build"/test/fuzz/fuzz_*; do
         rate "$scratch/$name.p$r" "$asan_options" "$bin" "$corpus" "$total" &
         ours=$!
         rate "$scratch/$name.b$r" "" "$bin" "$corpus" "$total" &
-        wait $! && wait $ours
+        wait $! || exit 1
+        wait $ours || exit 1
     done
     p=$(cat "$scratch/$name".p* | median)
     b=$(cat "$scratch/$name".b* | median)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ctest fuzz_scripts: run-fuzz.sh and bench-fuzz.sh hand a target the
 # options of fuzz-options.sh, a caller's ASAN_OPTIONS after ours (so that
-# they win), and bench-fuzz.sh prints its line. A stand-in target records
-# what it was given and answers as libFuzzer would.
+# they win); bench-fuzz.sh prints its line, or names a failing target. A
+# stand-in target records what it was given and answers as libFuzzer would.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
@@ -51,6 +51,13 @@ out=$(FUZZ_BENCH_ROUNDS=1 "$here/bench-fuzz.sh" "$tmp/build")
 expect "bench-fuzz.sh's two runs" "$(sort "$tmp/asan" | tr '\n' ' ')" " quarantine_size_mb=10 "
 [[ $(tail -n 1 "$tmp/args") == *"-runs=4001 "* ]] ||
     fail "bench-fuzz.sh's -runs is not the sample plus 4,000: $(tail -n 1 "$tmp/args")"
+
+# A target that fails stops the benchmark, named, rather than a figure.
+printf '#!/bin/sh\necho boom; exit 3\n' >"$fake"
+if err=$(FUZZ_BENCH_ROUNDS=1 "$here/bench-fuzz.sh" "$tmp/build" 2>&1 >/dev/null); then
+    fail "bench-fuzz.sh succeeded with a failing target"
+fi
+[[ $err == *"bench-fuzz: fuzz_srv_frames failed"* ]] || fail "bench-fuzz.sh's error: '$err'"
 
 [ "$fails" -eq 0 ] && echo "fuzz_scripts: all checks passed"
 exit $((fails > 0))

@@ -26,7 +26,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # A caller's own ASAN_OPTIONS come after, and win where they set the same.
 export ASAN_OPTIONS=$asan_options${ASAN_OPTIONS:+:$ASAN_OPTIONS}
 
-
 # run NAME BINARY WORK_DIR JSON_DIR LIBFUZZER_ARGS...
 run() {
     local name=$1 bin=$2 work=$3 json=$4
