@@ -79,13 +79,15 @@ static int lite_step(sq_stmt *st)
 static int lite_start(sq_stmt *st, const char *types, va_list ap)
 {
     sqlite3_reset(LITE(st));
-    sqlite3_clear_bindings(LITE(st));
     return bind_all(LITE(st), types, ap) ? -1 : lite_step(st);
 }
 
+/* A kept statement lets go of its arguments with its run, as libpq's
+ * results do: it should not hold a user's text until its next run. */
 static void lite_reset(sq_stmt *st)
 {
     sqlite3_reset(LITE(st));
+    sqlite3_clear_bindings(LITE(st));
 }
 
 static void lite_finalize(sq_stmt *st)

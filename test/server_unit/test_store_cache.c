@@ -4,7 +4,8 @@
  * disturbs the other; statements beyond the cache's capacity still run,
  * prepared for their use alone; a transaction's BEGIN, COMMIT and ROLLBACK
  * are prepared once too; SQL that fails to prepare is an error and leaves
- * the store working. */
+ * the store working; a kept statement lets go of its arguments when its
+ * run ends. */
 #include <stdio.h>
 #include <string.h>
 
@@ -159,6 +160,53 @@ static void test_transactions(void)
     tl_rmrf(dir);
 }
 
+/* The SQL of the connection's statement of `sql` with the values bound to
+ * it now, as SQLite expands it; a static copy. */
+static const char *bound_sql(store *s, const char *sql)
+{
+    static char out[256];
+    sqlite3_stmt *st = NULL;
+
+    out[0] = '\0';
+    while ((st = sqlite3_next_stmt((sqlite3 *)s->db, st)) != NULL) {
+        if (strcmp(sqlite3_sql(st), sql) == 0) {
+            char *expanded = sqlite3_expanded_sql(st);
+
+            snprintf(out, sizeof out, "%s", expanded ? expanded : "");
+            sqlite3_free(expanded);
+        }
+    }
+    return out;
+}
+
+/* A user's text bound to a kept statement is not held past the run: not
+ * after a write, a row or an iteration. */
+static void test_arguments_released(void)
+{
+    static const char q_len[] = "SELECT length(?1)";
+    static const char q_ins[] = "INSERT INTO t VALUES (length(?1))";
+    static const char q_iter[] = "SELECT n FROM t WHERE n < length(?1)";
+    char dir[256];
+    store *s = open_store(dir, sizeof dir);
+    int rc;
+
+    sq_stmt *st = sq_row(s, &rc, q_len, "s", "my password");
+    CHECK(rc == 1 && sq_int(st, 0) == 11);
+    CHECK_STR(bound_sql(s, q_len), "SELECT length('my password')");
+    sq_done(st);
+    CHECK_STR(bound_sql(s, q_len), "SELECT length(NULL)");
+
+    CHECK_INT(sq_run(s, q_ins, "s", "my card number"), 0);
+    CHECK_STR(bound_sql(s, q_ins), "INSERT INTO t VALUES (length(NULL))");
+
+    st = sq_query(s, q_iter, "s", "abc");
+    CHECK_INT(sum_rest(s, st), 3);
+    sq_finish(st);
+    CHECK_STR(bound_sql(s, q_iter), "SELECT n FROM t WHERE n < length(NULL)");
+    store_close(s);
+    tl_rmrf(dir);
+}
+
 static void test_bad_sql(void)
 {
     char dir[256];
@@ -185,6 +233,7 @@ int main(void)
     RUN(test_same_query_nested);
     RUN(test_beyond_capacity);
     RUN(test_transactions);
+    RUN(test_arguments_released);
     RUN(test_bad_sql);
     return tl_finish();
 }
