@@ -57,12 +57,9 @@ rate() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-for bin in "$build"/test/fuzz/fuzz_*; do
-    [ -f "$bin" ] && [ -x "$bin" ] || continue
+mapfile -t bins < <(fuzz_targets "$build")
+for bin in "${bins[@]}"; do
     name=$(basename "$bin")
-    if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then
-        continue
-    fi
     from=$build/fuzz-work/$name
     [ -n "$(ls -A "$from" 2>/dev/null)" ] || from=$here/corpus/$name
     corpus=$scratch/$name.corpus

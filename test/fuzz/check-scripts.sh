@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ctest fuzz_scripts: run-fuzz.sh and bench-fuzz.sh hand a target the
 # options of fuzz-options.sh, a caller's ASAN_OPTIONS after ours (so that
-# they win); bench-fuzz.sh prints its line, or names a failing target. A
+# they win); run-fuzz.sh --runs picks the targets fuzz-options.sh selects;
+# bench-fuzz.sh prints its line, or names a failing target. A
 # stand-in target records what it was given and answers as libFuzzer would.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,6 +42,18 @@ expect "ASAN_OPTIONS without the caller's" "$(tail -n 1 "$tmp/asan")" "quarantin
 ASAN_OPTIONS=quarantine_size_mb=64:detect_leaks=0 "$here/run-fuzz.sh" --short "$fake" >/dev/null
 expect "ASAN_OPTIONS with the caller's" "$(tail -n 1 "$tmp/asan")" \
     "quarantine_size_mb=10:quarantine_size_mb=64:detect_leaks=0"
+
+# --runs takes each executable fuzz_* of the build, only FUZZ_TARGETS'
+# when it is set.
+sel=$tmp/sel/test/fuzz
+mkdir -p "$sel"
+cp "$fake" "$sel/fuzz_srv_http"
+cp "$fake" "$sel/fuzz_srv_kb"
+echo 'not a target' >"$sel/fuzz_notes.txt"
+ran() { "$here/run-fuzz.sh" --runs 1 "$tmp/sel" | cut -d: -f1 | tr '\n' ' '; }
+expect "run-fuzz.sh --runs' targets" "$(ran)" "fuzz fuzz_srv_http fuzz fuzz_srv_kb "
+expect "run-fuzz.sh --runs' targets in FUZZ_TARGETS" "$(FUZZ_TARGETS="fuzz_proto fuzz_srv_kb" ran)" \
+    "fuzz fuzz_srv_kb "
 
 : >"$tmp/asan"
 mkdir -p "$tmp/build/fuzz-work/fuzz_srv_frames"

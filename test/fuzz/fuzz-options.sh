@@ -10,6 +10,21 @@
 # shellcheck disable=SC2034 # read by the scripts that source this file
 asan_options=quarantine_size_mb=10
 
+# fuzz_targets BUILD_DIR: the fuzz targets built there, one path a line:
+# each executable test/fuzz/fuzz_*, only those named in FUZZ_TARGETS when it
+# is set.
+fuzz_targets() {
+    local bin name
+    for bin in "$1"/test/fuzz/fuzz_*; do
+        [ -f "$bin" ] && [ -x "$bin" ] || continue
+        name=$(basename "$bin")
+        if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then
+            continue
+        fi
+        echo "$bin"
+    done
+}
+
 # What differs per target: the longest input, and whether JSON documents
 # make useful seeds.
 target_opts() {

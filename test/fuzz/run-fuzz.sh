@@ -78,13 +78,9 @@ case "${1:-}" in
         limit+=(-rss_limit_mb=8192 -malloc_limit_mb=2048)
         work=$build/fuzz-work
         status=0
-        for bin in "$build"/test/fuzz/fuzz_*; do
-            [ -f "$bin" ] && [ -x "$bin" ] || continue
-            name=$(basename "$bin")
-            if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then
-                continue
-            fi
-            run "$name" "$bin" "$work" "${4:-}" "${limit[@]}" || status=1
+        mapfile -t bins < <(fuzz_targets "$build")
+        for bin in "${bins[@]}"; do
+            run "$(basename "$bin")" "$bin" "$work" "${4:-}" "${limit[@]}" || status=1
         done
         exit $status
         ;;
