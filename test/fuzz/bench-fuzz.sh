@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Executions per CPU second of each fuzz target under run-fuzz.sh's ASan
-# options (parley=) against ASan's defaults (baseline=):
+# options (parley=) against ASan's defaults, or another build (baseline=):
 #
 #   bench-fuzz.sh BUILD_DIR
 #       `make bench-fuzz`: every fuzz_* target of BUILD_DIR/test/fuzz, or
@@ -12,13 +12,19 @@
 #       seed: mostly a long run's steady state, not the replay of a corpus.
 #       Medians of FUZZ_BENCH_ROUNDS (default 3) rounds.
 #
+#   bench-fuzz.sh BUILD_DIR BASELINE_BUILD_DIR
+#       The same, but baseline= is BASELINE_BUILD_DIR's build of each
+#       target, under run-fuzz.sh's options too: a change to the code
+#       against the build before it.
+#
 # One line per target:
 #   bench fuzz_NAME: parley=<v>exec/cpu-s baseline=<v>exec/cpu-s ratio=<r>
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=fuzz-options.sh
 . "$here/fuzz-options.sh"
-build=${1:?usage: bench-fuzz.sh BUILD_DIR}
+build=${1:?usage: bench-fuzz.sh BUILD_DIR [BASELINE_BUILD_DIR]}
+base_build=${2:-}
 runs=${FUZZ_BENCH_RUNS:-4000}
 inputs=${FUZZ_BENCH_INPUTS:-200}
 rounds=${FUZZ_BENCH_ROUNDS:-3}
@@ -60,6 +66,14 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 mapfile -t bins < <(fuzz_targets "$build")
 for bin in "${bins[@]}"; do
     name=$(basename "$bin")
+    base_bin=$bin base_opts=
+    if [ -n "$base_build" ]; then
+        base_bin=$base_build/test/fuzz/$name base_opts=$asan_options
+        [ -x "$base_bin" ] || {
+            echo "bench-fuzz: no $base_bin to compare with" >&2
+            exit 1
+        }
+    fi
     from=$build/fuzz-work/$name
     [ -n "$(ls -A "$from" 2>/dev/null)" ] || from=$here/corpus/$name
     corpus=$scratch/$name.corpus
@@ -67,7 +81,7 @@ for bin in "${bins[@]}"; do
     for r in $(seq "$rounds"); do
         rate "$scratch/$name.p$r" "$asan_options" "$bin" "$corpus" "$total" &
         ours=$!
-        rate "$scratch/$name.b$r" "" "$bin" "$corpus" "$total" &
+        rate "$scratch/$name.b$r" "$base_opts" "$base_bin" "$corpus" "$total" &
         wait $! || exit 1
         wait $ours || exit 1
     done

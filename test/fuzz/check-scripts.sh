@@ -2,7 +2,8 @@
 # ctest fuzz_scripts: run-fuzz.sh and bench-fuzz.sh hand a target the
 # options of fuzz-options.sh, a caller's ASAN_OPTIONS after ours (so that
 # they win); run-fuzz.sh --runs picks the targets fuzz-options.sh selects;
-# bench-fuzz.sh prints its line, or names a failing target. A
+# bench-fuzz.sh prints its line, against ASan's defaults or another build,
+# or names a failing target. A
 # stand-in target records what it was given and answers as libFuzzer would.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,6 +65,23 @@ out=$(FUZZ_BENCH_ROUNDS=1 "$here/bench-fuzz.sh" "$tmp/build")
 expect "bench-fuzz.sh's two runs" "$(sort "$tmp/asan" | tr '\n' ' ')" " quarantine_size_mb=10 "
 [[ $(tail -n 1 "$tmp/args") == *"-runs=4001 "* ]] ||
     fail "bench-fuzz.sh's -runs is not the sample plus 4,000: $(tail -n 1 "$tmp/args")"
+
+# Against a baseline build: its own target, under our options as well; a
+# baseline without the target is an error that names it.
+mkdir -p "$tmp/base/test/fuzz"
+sed "s|$tmp/args|$tmp/base-args|" "$fake" >"$tmp/base/test/fuzz/fuzz_srv_frames"
+chmod +x "$tmp/base/test/fuzz/fuzz_srv_frames"
+: >"$tmp/asan"
+out=$(FUZZ_BENCH_ROUNDS=1 "$here/bench-fuzz.sh" "$tmp/build" "$tmp/base")
+[[ $out =~ ^bench\ fuzz_srv_frames:\ parley=[0-9]+exec/cpu-s\ baseline=[0-9]+exec/cpu-s\ ratio=[0-9.]+$ ]] ||
+    fail "bench-fuzz.sh's line against a baseline build: '$out'"
+expect "bench-fuzz.sh's two builds' options" "$(tr '\n' ' ' <"$tmp/asan")" \
+    "quarantine_size_mb=10 quarantine_size_mb=10 "
+[[ -s $tmp/base-args ]] || fail "bench-fuzz.sh did not run the baseline build's target"
+if err=$(FUZZ_BENCH_ROUNDS=1 "$here/bench-fuzz.sh" "$tmp/build" "$tmp/sel" 2>&1 >/dev/null); then
+    fail "bench-fuzz.sh succeeded against a baseline build without the target"
+fi
+[[ $err == *"no $tmp/sel/test/fuzz/fuzz_srv_frames"* ]] || fail "bench-fuzz.sh's error: '$err'"
 
 # A target that fails stops the benchmark, named, rather than a figure.
 printf '#!/bin/sh\necho boom; exit 3\n' >"$fake"
