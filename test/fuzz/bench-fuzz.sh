@@ -13,12 +13,16 @@
 #       Medians of FUZZ_BENCH_ROUNDS (default 3) rounds.
 #
 #   bench-fuzz.sh BUILD_DIR BASELINE_BUILD_DIR
-#       The same, but baseline= is BASELINE_BUILD_DIR's build of each
-#       target, under run-fuzz.sh's options too: a change to the code
-#       against the build before it.
+#       A change to the code against the build before it: baseline= is
+#       BASELINE_BUILD_DIR's build of each target, under run-fuzz.sh's
+#       options too. Both replay the same sample, without mutations (two
+#       builds cover differently, so one seed would mutate differently),
+#       and what counts is inputs, not libFuzzer's executions (which count
+#       the second run its leak check gives an input).
 #
 # One line per target:
 #   bench fuzz_NAME: parley=<v>exec/cpu-s baseline=<v>exec/cpu-s ratio=<r>
+#   (inputs/cpu-s against a baseline build)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=fuzz-options.sh
@@ -43,10 +47,11 @@ sample() {
     echo "$k"
 }
 
-# rate OUT ASAN_OPTIONS BINARY CORPUS EXECUTIONS: one seeded run with the
-# target's -max_len; its executions per CPU second (user + sys) go to OUT.
+# rate OUT ASAN_OPTIONS BINARY CORPUS RUNS [COUNT]: one seeded run of
+# CORPUS with the target's -max_len and -runs=RUNS; COUNT per CPU second
+# (user + sys) goes to OUT, by default the executions libFuzzer counted.
 rate() {
-    local out=$1 opts=$2 bin=$3 corpus=$4 total=$5 work max_len
+    local out=$1 opts=$2 bin=$3 corpus=$4 total=$5 count=${6:-} work max_len
     max_len=$(target_opts "$(basename "$bin")")
     work=$(mktemp -d -p "$scratch")
     local TIMEFORMAT='%U %S'
@@ -56,9 +61,8 @@ rate() {
         echo "bench-fuzz: $(basename "$bin") failed (ASAN_OPTIONS=$opts)" >&2
         return 1
     fi
-    local execs
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work.log")
-    awk -v e="$execs" '{ print e / ($1 + $2) }' "$work.time" >"$out"
+    [ -n "$count" ] || count=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work.log")
+    awk -v e="$count" '{ print e / ($1 + $2) }' "$work.time" >"$out"
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -77,16 +81,25 @@ for bin in "${bins[@]}"; do
     from=$build/fuzz-work/$name
     [ -n "$(ls -A "$from" 2>/dev/null)" ] || from=$here/corpus/$name
     corpus=$scratch/$name.corpus
-    total=$(($(sample "$from" "$corpus") + runs))
+    k=$(sample "$from" "$corpus")
+    if [ -n "$base_build" ]; then
+        # Two builds cover differently, so one seed would mutate differently
+        # in each: both replay the sample alone. And inputs count, not
+        # executions: libFuzzer runs an input again when it ends with more
+        # mallocs than frees (its leak check), an execution but no new input.
+        how=(0 "$k") unit=inputs
+    else
+        how=($((k + runs))) unit=exec
+    fi
     for r in $(seq "$rounds"); do
-        rate "$scratch/$name.p$r" "$asan_options" "$bin" "$corpus" "$total" &
+        rate "$scratch/$name.p$r" "$asan_options" "$bin" "$corpus" "${how[@]}" &
         ours=$!
-        rate "$scratch/$name.b$r" "$base_opts" "$base_bin" "$corpus" "$total" &
+        rate "$scratch/$name.b$r" "$base_opts" "$base_bin" "$corpus" "${how[@]}" &
         wait $! || exit 1
         wait $ours || exit 1
     done
     p=$(cat "$scratch/$name".p* | median)
     b=$(cat "$scratch/$name".b* | median)
-    awk -v n="$name" -v p="$p" -v b="$b" 'BEGIN {
-        printf "bench %s: parley=%.0fexec/cpu-s baseline=%.0fexec/cpu-s ratio=%.2f\n", n, p, b, p / b }'
+    awk -v n="$name" -v p="$p" -v b="$b" -v u="$unit" 'BEGIN {
+        printf "bench %s: parley=%.0f%s/cpu-s baseline=%.0f%s/cpu-s ratio=%.2f\n", n, p, u, b, u, p / b }'
 done

@@ -73,8 +73,10 @@ sed "s|$tmp/args|$tmp/base-args|" "$fake" >"$tmp/base/test/fuzz/fuzz_srv_frames"
 chmod +x "$tmp/base/test/fuzz/fuzz_srv_frames"
 : >"$tmp/asan"
 out=$(FUZZ_BENCH_ROUNDS=1 "$here/bench-fuzz.sh" "$tmp/build" "$tmp/base")
-[[ $out =~ ^bench\ fuzz_srv_frames:\ parley=[0-9]+exec/cpu-s\ baseline=[0-9]+exec/cpu-s\ ratio=[0-9.]+$ ]] ||
+[[ $out =~ ^bench\ fuzz_srv_frames:\ parley=[0-9]+inputs/cpu-s\ baseline=[0-9]+inputs/cpu-s\ ratio=[0-9.]+$ ]] ||
     fail "bench-fuzz.sh's line against a baseline build: '$out'"
+[[ $(tail -n 1 "$tmp/base-args") == *"-runs=0 "* ]] ||
+    fail "bench-fuzz.sh mutates against a baseline build: $(tail -n 1 "$tmp/base-args")"
 expect "bench-fuzz.sh's two builds' options" "$(tr '\n' ' ' <"$tmp/asan")" \
     "quarantine_size_mb=10 quarantine_size_mb=10 "
 [[ -s $tmp/base-args ]] || fail "bench-fuzz.sh did not run the baseline build's target"
