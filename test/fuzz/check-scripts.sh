@@ -85,6 +85,16 @@ if err=$(FUZZ_BENCH_ROUNDS=1 "$here/bench-fuzz.sh" "$tmp/build" "$tmp/sel" 2>&1 
 fi
 [[ $err == *"no $tmp/sel/test/fuzz/fuzz_srv_frames"* ]] || fail "bench-fuzz.sh's error: '$err'"
 
+# A run stopped with SIGINT (libFuzzer exits with 72) says so, not that it
+# left a reproducer.
+printf '#!/bin/sh\necho "stat::number_of_executed_units: 7"; exit 72\n' >"$sel/fuzz_srv_kb"
+rc=0
+out=$(FUZZ_TARGETS=fuzz_srv_kb "$here/run-fuzz.sh" --runs 1 "$tmp/sel") || rc=$?
+expect "run-fuzz.sh's status when interrupted" "$rc" 1
+expect "run-fuzz.sh's lines when interrupted" "$out" \
+    "fuzz fuzz_srv_kb: 7 executions in ? s, corpus 0, findings 0
+fuzz fuzz_srv_kb: interrupted, no finding"
+
 # A target that fails stops the benchmark, named, rather than a figure.
 printf '#!/bin/sh\necho boom; exit 3\n' >"$fake"
 if err=$(FUZZ_BENCH_ROUNDS=1 "$here/bench-fuzz.sh" "$tmp/build" 2>&1 >/dev/null); then

@@ -18,7 +18,8 @@
 #
 # Each run ends with one line:
 #   fuzz NAME: N executions in S s, corpus C, findings F
-# and the exit status is non-zero when libFuzzer found something.
+# and the exit status is non-zero when libFuzzer found something, or was
+# interrupted (SIGINT: 72, said so).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=fuzz-options.sh
@@ -48,7 +49,10 @@ run() {
     findings=$(find "$work" -maxdepth 1 -name "$name-*" -type f | wc -l)
     printf 'fuzz %s: %s executions in %s s, corpus %s, findings %s\n' "$name" "${execs:-?}" "${secs:-?}" \
         "$units" "$findings"
-    if [ $rc -ne 0 ]; then
+    # 72: libFuzzer's exit on SIGINT (-interrupted_exitcode), no finding.
+    if [ $rc -eq 72 ] && [ "$findings" -eq 0 ]; then
+        echo "fuzz $name: interrupted, no finding"
+    elif [ $rc -ne 0 ]; then
         tail -n 60 "$log"
         echo "fuzz $name: libFuzzer exited with $rc; reproducer in $work/$name-*"
     fi
