@@ -18,7 +18,9 @@
  * a second use of the same SQL meanwhile (an iteration's callback that
  * runs the same query again, directly or not) gets a statement prepared
  * for that use alone, so that an iteration's callback may use the store.
- * SQL built at run time goes through sq_run_once or sq_query_once. */
+ * A kept statement holds nothing of its run once it ends: not its rows,
+ * not its arguments (a user's text). SQL built at run time goes through
+ * sq_run_once or sq_query_once. */
 #ifndef PARLEY_SERVER_STORE_SQL_H
 #define PARLEY_SERVER_STORE_SQL_H
 
@@ -55,8 +57,8 @@ typedef struct sq_driver {
     /* Binds the arguments (sq_run's `types`) and runs the statement to its
      * first row: 1 on a row, 0 on none, -1. */
     int (*start)(sq_stmt *st, const char *types, va_list ap);
-    int (*step)(sq_stmt *st); /* the next row: 1, 0 at the end, -1 */
-    void (*reset)(sq_stmt *st);
+    int (*step)(sq_stmt *st);   /* the next row: 1, 0 at the end, -1 */
+    void (*reset)(sq_stmt *st); /* the run is over: its rows and arguments let go */
     void (*finalize)(sq_stmt *st);
     int (*writes)(const sq_stmt *st);          /* 0 for a statement that only reads */
     const char *(*text)(sq_stmt *st, int col); /* NULL for NULL */
