@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # ctest fuzz_scripts: run-fuzz.sh and bench-fuzz.sh hand a target the
 # options of fuzz-options.sh, a caller's ASAN_OPTIONS after ours (so that
-# they win); run-fuzz.sh --runs picks the targets fuzz-options.sh selects;
-# bench-fuzz.sh prints its line, against ASan's defaults or another build,
-# or names a failing target. A
-# stand-in target records what it was given and answers as libFuzzer would.
+# they win); run-fuzz.sh --runs picks the targets fuzz-options.sh selects
+# and tells an interrupted run from a finding; bench-fuzz.sh prints its
+# line, against ASan's defaults or another build, or names a failing
+# target. A stand-in target records what it was given and answers as
+# libFuzzer would.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
