@@ -33,16 +33,24 @@ static store *open_store(char *dir, size_t cap)
     return s;
 }
 
-/* How often SQLite ran the connection's statement of `sql`; -1: none. */
-static int runs_of(store *s, const char *sql)
+/* The connection's prepared statement of `sql`, or NULL. */
+static sqlite3_stmt *stmt_of(store *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
 
     while ((st = sqlite3_next_stmt((sqlite3 *)s->db, st)) != NULL) {
         if (strcmp(sqlite3_sql(st), sql) == 0)
-            return sqlite3_stmt_status(st, SQLITE_STMTSTATUS_RUN, 0);
+            return st;
     }
-    return -1;
+    return NULL;
+}
+
+/* How often SQLite ran the connection's statement of `sql`; -1: none. */
+static int runs_of(store *s, const char *sql)
+{
+    sqlite3_stmt *st = stmt_of(s, sql);
+
+    return st ? sqlite3_stmt_status(st, SQLITE_STMTSTATUS_RUN, 0) : -1;
 }
 
 /* The rest of an iteration's rows, summed. */
@@ -165,17 +173,11 @@ static void test_transactions(void)
 static const char *bound_sql(store *s, const char *sql)
 {
     static char out[256];
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = stmt_of(s, sql);
+    char *expanded = st ? sqlite3_expanded_sql(st) : NULL;
 
-    out[0] = '\0';
-    while ((st = sqlite3_next_stmt((sqlite3 *)s->db, st)) != NULL) {
-        if (strcmp(sqlite3_sql(st), sql) == 0) {
-            char *expanded = sqlite3_expanded_sql(st);
-
-            snprintf(out, sizeof out, "%s", expanded ? expanded : "");
-            sqlite3_free(expanded);
-        }
-    }
+    snprintf(out, sizeof out, "%s", expanded ? expanded : "");
+    sqlite3_free(expanded);
     return out;
 }
 
