@@ -11,9 +11,14 @@
 #include "console_files.h"
 #include "http_files.h"
 #include "json.h"
+#include "util.h"
 #include "websession.h"
 
 #define BODY_CHUNK 4096
+/* How much of a refused body is read and dropped after the answer, and for
+ * how long (drain_rest). */
+#define HTTP_DRAIN_MAX (1024 * 1024)
+#define HTTP_DRAIN_S 5
 
 /* One HTTP transaction. lws zeroes it when the connection is accepted;
  * req_reset() clears it between keep-alive transactions. */
@@ -26,10 +31,13 @@ typedef struct http_req {
     int has_body;             /* a Content-Length above 0, or chunked */
     char *body;
     size_t body_len;
-    int body_read;     /* BODY_COMPLETION seen */
-    int body_overflow; /* more bytes arrived than announced */
-    unsigned status;   /* nonzero once a response is ready */
-    const char *allow; /* Allow header of a 405 */
+    long long body_seen; /* the body's bytes that arrived, kept or not */
+    int body_read;       /* BODY_COMPLETION seen */
+    int draining;        /* answered; the rest of the body is dropped */
+    int64_t drain_until; /* util_mono_ms() when draining gives up */
+    int body_overflow;   /* more bytes arrived than announced */
+    unsigned status;     /* nonzero once a response is ready */
+    const char *allow;   /* Allow header of a 405 */
     char *resp;
     size_t resp_len, resp_off;
     int headers_sent;
@@ -200,6 +208,23 @@ static int write_headers(struct lws *wsi, http_req *r)
     return 0;
 }
 
+/* Closing while a client still sends a refused body resets the connection,
+ * and the client may meet the reset before it reads the answer (curl: "Send
+ * failure: Broken pipe"). So the rest of a body that has at most
+ * HTTP_DRAIN_MAX bytes to come is read and dropped first, for at most
+ * HTTP_DRAIN_S seconds, and the connection closes when it is all in. lws
+ * puts its own timeout back after each piece of a body, so the bound on a
+ * client that trickles is on_body's. */
+static int drain_rest(struct lws *wsi, http_req *r)
+{
+    if (r->body_read || r->content_length < 0 || r->content_length - r->body_seen > HTTP_DRAIN_MAX)
+        return 0;
+    r->draining = 1;
+    r->drain_until = util_mono_ms() + HTTP_DRAIN_S * 1000;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, HTTP_DRAIN_S);
+    return 1;
+}
+
 static int write_body(struct lws *wsi, http_req *r)
 {
     unsigned char buf[LWS_PRE + BODY_CHUNK];
@@ -221,6 +246,8 @@ static int write_body(struct lws *wsi, http_req *r)
         return 0;
     }
     close_after = r->close_after;
+    if (close_after && drain_rest(wsi, r))
+        return 0;
     req_reset(r);
     if (close_after)
         return -1;
@@ -229,7 +256,7 @@ static int write_body(struct lws *wsi, http_req *r)
 
 static int on_writeable(struct lws *wsi, http_req *r)
 {
-    if (!r->status)
+    if (!r->status || r->draining)
         return 0;
     return r->headers_sent ? write_body(wsi, r) : write_headers(wsi, r);
 }
@@ -452,6 +479,8 @@ static int on_body_complete(struct lws *wsi, http_req *r)
     int rc;
 
     r->body_read = 1;
+    if (r->draining)
+        return -1;
     if (r->status)
         return 0;
     if (r->sink)
@@ -468,6 +497,9 @@ static int on_body_complete(struct lws *wsi, http_req *r)
 
 static int on_body(http_req *r, const void *in, size_t len)
 {
+    r->body_seen += (long long)len;
+    if (r->draining && util_mono_ms() > r->drain_until)
+        return -1;
     if (r->status || r->body_overflow)
         return 0;
     if (r->sink)

@@ -2,13 +2,19 @@
  * driven with raw parley.v1 frames over plain ws:// (wsc.c): rate limits on
  * messages and requests, the cap on connections per address, the bound on a
  * connection's output queue and the paged replay of resume cursors and
- * history.get. Each group runs its own server, so the limits of one do not
+ * history.get, and an HTTP request refused before its body has arrived.
+ * Each group runs its own server, so the limits of one do not
  * leak into the next. Memory figures are the server's VmHWM (peak RSS) from
  * /proc, printed so a run shows them. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -431,6 +437,179 @@ static void test_slow_reader(void)
     server_down(&s);
 }
 
+/* ---- a refused HTTP body ------------------------------------------------- */
+
+#define REFUSED_BODY 300000 /* over the API's 64 KB, under the 1 MiB drained */
+
+/* A plain TCP connection to the server's port, or -1. */
+static int tcp_open(const h_server *s)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends an agent's POST announcing `length` bytes of body and the first
+ * `first` of them; 0 when all of it went. */
+static int post_head(int fd, long length, size_t first)
+{
+    char head[512], body[1024];
+    int n = snprintf(head, sizeof head,
+                     "POST /api/conversations/c-big-body/messages HTTP/1.1\r\n"
+                     "Host: 127.0.0.1\r\nAuthorization: Bearer abuse-agent-token\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %ld\r\n\r\n",
+                     length);
+    memset(body, ' ', sizeof body);
+    return send(fd, head, (size_t)n, MSG_NOSIGNAL) != n ||
+                   send(fd, body, first, MSG_NOSIGNAL) != (ssize_t)first
+               ? -1
+               : 0;
+}
+
+/* Reads what the server sends until it closes the connection or `ms` pass.
+ * Returns 1 for a clean close (end of file), -errno for a reset or another
+ * error, 0 when the connection is still open; `out` gets the bytes. */
+static int read_until_close(int fd, char *out, size_t cap, int ms)
+{
+    size_t len = 0;
+    int64_t deadline = h_now_ms() + ms;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+
+    out[0] = '\0';
+    while (h_now_ms() < deadline) {
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = recv(fd, out + len, cap - 1 - len, 0);
+        if (n <= 0)
+            return n == 0 ? 1 : -errno;
+        len += (size_t)n;
+        out[len] = '\0';
+        if (len == cap - 1)
+            return 0;
+    }
+    return 0;
+}
+
+/* Reads until `needle` has arrived (the answer's last bytes); 1 when it did. */
+static int await_text(int fd, const char *needle, char *out, size_t cap)
+{
+    size_t len = 0;
+    int64_t deadline = h_now_ms() + WAIT;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+
+    out[0] = '\0';
+    while (!strstr(out, needle) && len < cap - 1 && h_now_ms() < deadline) {
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = recv(fd, out + len, cap - 1 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        out[len] = '\0';
+    }
+    return strstr(out, needle) != NULL;
+}
+
+/* The answer (413) comes while the body is still on its way. A client that
+ * goes on sending it, as curl does, must be able to finish and then see the
+ * connection end cleanly: were the server to close at once, the client's
+ * sends would meet a reset and it might never read the answer (curl exit
+ * 55, which once failed test_server_bot one run in about seventy). */
+static void test_refused_body_read_to_end(h_server *s)
+{
+    char answer[2048], filler[4096];
+    int fd = tcp_open(s), failed_send = 0;
+    H_REQUIRE(fd >= 0);
+    CHECK_INT(post_head(fd, REFUSED_BODY, 1000), 0);
+    CHECK(await_text(fd, "body too large", answer, sizeof answer));
+    CHECK(strstr(answer, "HTTP/1.1 413") == answer);
+    CHECK(strstr(answer, "connection: close") != NULL);
+    /* Gives a server that closes at once the time to do it. */
+    usleep(200 * 1000);
+    memset(filler, ' ', sizeof filler);
+    for (long left = REFUSED_BODY - 1000; left > 0 && !failed_send;) {
+        size_t n = left < (long)sizeof filler ? (size_t)left : sizeof filler;
+        ssize_t sent = send(fd, filler, n, MSG_NOSIGNAL);
+        if (sent <= 0) {
+            fprintf(stderr, "  send failed with %ld bytes left: %s\n", left, strerror(errno));
+            failed_send = 1;
+        }
+        left -= sent > 0 ? sent : 0;
+    }
+    CHECK_INT(failed_send, 0);
+    CHECK_INT(read_until_close(fd, answer, sizeof answer, WAIT), 1);
+    close(fd);
+}
+
+/* Sends one byte every 300 ms on `trickle` while both connections are open
+ * and says after how many ms the server closed each (-1: not in time). */
+static void time_closes(int stalled, int trickle, int64_t ms[2])
+{
+    int fds[2] = {stalled, trickle}, open = 2;
+    int64_t start = h_now_ms(), next_byte = start;
+    char buf[256];
+
+    ms[0] = ms[1] = -1;
+    while (open && h_now_ms() - start < WAIT) {
+        for (int i = 0; i < 2; i++) {
+            if (fds[i] < 0 || read_until_close(fds[i], buf, sizeof buf, 20) == 0)
+                continue;
+            ms[i] = h_now_ms() - start;
+            fds[i] = -1;
+            open--;
+        }
+        if (fds[1] >= 0 && h_now_ms() >= next_byte) {
+            send(fds[1], " ", 1, MSG_NOSIGNAL);
+            next_byte += 300;
+        }
+    }
+}
+
+/* What the server reads and drops after its answer is bounded: a body with
+ * more than 1 MiB still to come is not waited for, and a client that stops
+ * sending, or sends a byte now and then, is dropped after 5 s. */
+static void test_refused_body_bounded(h_server *s)
+{
+    char answer[2048];
+    int fd = tcp_open(s);
+    H_REQUIRE(fd >= 0);
+    CHECK_INT(post_head(fd, 10L * 1024 * 1024, 1000), 0);
+    CHECK(await_text(fd, "body too large", answer, sizeof answer));
+    CHECK(read_until_close(fd, answer, sizeof answer, 2000) != 0);
+    close(fd);
+
+    int stalled = tcp_open(s), trickle = tcp_open(s);
+    H_REQUIRE(stalled >= 0 && trickle >= 0);
+    CHECK_INT(post_head(stalled, REFUSED_BODY, 1000), 0);
+    CHECK_INT(post_head(trickle, REFUSED_BODY, 1000), 0);
+    CHECK(await_text(stalled, "body too large", answer, sizeof answer));
+    CHECK(await_text(trickle, "body too large", answer, sizeof answer));
+    int64_t ms[2];
+    time_closes(stalled, trickle, ms);
+    fprintf(stderr, "  a refused body that stalls: closed after %lld ms; that trickles: %lld ms\n",
+            (long long)ms[0], (long long)ms[1]);
+    CHECK(ms[0] >= 3000 && ms[0] < 15000);
+    CHECK(ms[1] >= 3000 && ms[1] < 15000);
+    close(stalled);
+    close(trickle);
+}
+
+static void test_refused_body(void)
+{
+    h_server s;
+    server_up(&s, "body", NULL);
+    test_refused_body_read_to_end(&s);
+    test_refused_body_bounded(&s);
+    /* The server goes on answering. */
+    CHECK_INT(h_api_json(&s, "GET", "/api/conversations", NULL, NULL), 200);
+    server_down(&s);
+}
+
 /* ---- paged replay ------------------------------------------------------- */
 
 #define BACKLOG 20000
@@ -600,5 +779,6 @@ int main(void)
     H_RUN(test_connection_cap);
     H_RUN(test_slow_reader);
     H_RUN(test_paged_replay);
+    H_RUN(test_refused_body);
     return h_finish(g_dir);
 }
