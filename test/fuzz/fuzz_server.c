@@ -339,6 +339,19 @@ static long long body_to_deliver(const fz_wsi *w, size_t have)
     return n <= (long long)have ? n : -1;
 }
 
+/* The writes lws would make now: a refusal's answer goes out while the body
+ * still arrives (http.c then drops the rest of it). */
+static int http_writes(struct lws *wsi, void *pss)
+{
+    fz_wsi *w = (fz_wsi *)(uintptr_t)wsi;
+    int rc = 0;
+    for (int i = 0; !rc && w->writable && i < MAX_CALLBACKS; i++) {
+        w->writable = 0;
+        rc = http_proto.callback(wsi, LWS_CALLBACK_HTTP_WRITEABLE, pss, NULL, 0);
+    }
+    return rc;
+}
+
 static int http_body(struct lws *wsi, void *pss, const char *body, size_t len, int parts)
 {
     size_t step = parts > 1 ? len / (size_t)parts + 1 : len, off = 0;
@@ -350,6 +363,8 @@ static int http_body(struct lws *wsi, void *pss, const char *body, size_t len, i
         memcpy(piece, body + off, n);
         int rc = http_proto.callback(wsi, LWS_CALLBACK_HTTP_BODY, pss, piece, n);
         free(piece);
+        if (!rc)
+            rc = http_writes(wsi, pss);
         if (rc)
             return rc;
         off += n;
@@ -372,12 +387,12 @@ void fz_http(fz_wsi *w, const char *path, const char *body, size_t body_len, int
     w->user = pss;
     int rc = http_proto.callback(wsi, LWS_CALLBACK_HTTP, pss, in, strlen(in));
     long long deliver = body_to_deliver(w, body_len);
+    if (!rc)
+        rc = http_writes(wsi, pss);
     if (!rc && deliver > 0)
         rc = http_body(wsi, pss, body, (size_t)deliver, parts);
-    for (int i = 0; !rc && w->writable && i < MAX_CALLBACKS; i++) {
-        w->writable = 0;
-        rc = http_proto.callback(wsi, LWS_CALLBACK_HTTP_WRITEABLE, pss, NULL, 0);
-    }
+    if (!rc)
+        http_writes(wsi, pss);
     http_proto.callback(wsi, LWS_CALLBACK_CLOSED_HTTP, pss, NULL, 0);
     w->user = NULL;
     free(pss);

@@ -56,8 +56,9 @@ void fz_ws_frame(fz_conn *c, const char *data, size_t len, int binary, int parts
 void fz_ws_close(fz_conn *c);
 
 /* One HTTP transaction: `hdr` filled by the caller, body delivered in
- * `parts` pieces (Content-Length is the caller's business), the response
- * written to the end. */
+ * `parts` pieces (Content-Length is the caller's business), the writes the
+ * server asks for made at once (before the body, between its pieces and
+ * after it), the response written to the end. */
 void fz_http(fz_wsi *w, const char *path, const char *body, size_t body_len, int parts);
 
 /* A user "u-fuzz" with an open conversation "c-fuzz" on connection c,

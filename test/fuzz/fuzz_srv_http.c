@@ -11,7 +11,8 @@
  *   BODY
  *
  * lws delivers the body when Content-Length announces it (and it all
- * arrived) or when it is chunked. Before it, a user has a conversation
+ * arrived) or when it is chunked, and the server's writes go out as soon
+ * as it asks, so a refusal is answered while its body arrives. Before it, a user has a conversation
  * "c-fuzz" with one message on a WebSocket connection, whose pushes are
  * written out after the request. */
 #include <stdint.h>
