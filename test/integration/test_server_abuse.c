@@ -3,17 +3,17 @@
  * messages and requests, the cap on connections per address, the bound on a
  * connection's output queue and the paged replay of resume cursors and
  * history.get, and an HTTP request refused before its body has arrived.
- * Each group runs its own server, so the limits of one do not
- * leak into the next. Memory figures are the server's VmHWM (peak RSS) from
+ * Each group runs its own server, so the limits of one do not leak into the
+ * next. Memory figures are the server's VmHWM (peak RSS) from
  * /proc, printed so a run shows them. */
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -471,17 +471,17 @@ static int post_head(int fd, long length, size_t first)
                : 0;
 }
 
-/* Reads what the server sends until it closes the connection or `ms` pass.
- * Returns 1 for a clean close (end of file), -errno for a reset or another
- * error, 0 when the connection is still open; `out` gets the bytes. */
-static int read_until_close(int fd, char *out, size_t cap, int ms)
+/* Reads what the server sends into `out` until `needle` (NULL: nothing) has
+ * arrived, the server closes the connection or `ms` pass. Returns 1 for a
+ * clean close (end of file), -errno for a reset, 0 otherwise. */
+static int read_until(int fd, const char *needle, char *out, size_t cap, int ms)
 {
     size_t len = 0;
     int64_t deadline = h_now_ms() + ms;
     struct pollfd p = {.fd = fd, .events = POLLIN};
 
     out[0] = '\0';
-    while (h_now_ms() < deadline) {
+    while (!(needle && strstr(out, needle)) && len < cap - 1 && h_now_ms() < deadline) {
         if (poll(&p, 1, 50) <= 0)
             continue;
         ssize_t n = recv(fd, out + len, cap - 1 - len, 0);
@@ -489,30 +489,15 @@ static int read_until_close(int fd, char *out, size_t cap, int ms)
             return n == 0 ? 1 : -errno;
         len += (size_t)n;
         out[len] = '\0';
-        if (len == cap - 1)
-            return 0;
     }
     return 0;
 }
 
-/* Reads until `needle` has arrived (the answer's last bytes); 1 when it did. */
-static int await_text(int fd, const char *needle, char *out, size_t cap)
+/* Reads until the answer's last words have arrived; 1 when they did. */
+static int await_answer(int fd, char *out, size_t cap)
 {
-    size_t len = 0;
-    int64_t deadline = h_now_ms() + WAIT;
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-
-    out[0] = '\0';
-    while (!strstr(out, needle) && len < cap - 1 && h_now_ms() < deadline) {
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        ssize_t n = recv(fd, out + len, cap - 1 - len, 0);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        out[len] = '\0';
-    }
-    return strstr(out, needle) != NULL;
+    read_until(fd, "body too large", out, cap, WAIT);
+    return strstr(out, "body too large") != NULL;
 }
 
 /* The answer (413) comes while the body is still on its way. A client that
@@ -526,7 +511,7 @@ static void test_refused_body_read_to_end(h_server *s)
     int fd = tcp_open(s), failed_send = 0;
     H_REQUIRE(fd >= 0);
     CHECK_INT(post_head(fd, REFUSED_BODY, 1000), 0);
-    CHECK(await_text(fd, "body too large", answer, sizeof answer));
+    CHECK(await_answer(fd, answer, sizeof answer));
     CHECK(strstr(answer, "HTTP/1.1 413") == answer);
     CHECK(strstr(answer, "connection: close") != NULL);
     /* Gives a server that closes at once the time to do it. */
@@ -542,7 +527,7 @@ static void test_refused_body_read_to_end(h_server *s)
         left -= sent > 0 ? sent : 0;
     }
     CHECK_INT(failed_send, 0);
-    CHECK_INT(read_until_close(fd, answer, sizeof answer, WAIT), 1);
+    CHECK_INT(read_until(fd, NULL, answer, sizeof answer, WAIT), 1);
     close(fd);
 }
 
@@ -557,7 +542,7 @@ static void time_closes(int stalled, int trickle, int64_t ms[2])
     ms[0] = ms[1] = -1;
     while (open && h_now_ms() - start < WAIT) {
         for (int i = 0; i < 2; i++) {
-            if (fds[i] < 0 || read_until_close(fds[i], buf, sizeof buf, 20) == 0)
+            if (fds[i] < 0 || read_until(fds[i], NULL, buf, sizeof buf, 20) == 0)
                 continue;
             ms[i] = h_now_ms() - start;
             fds[i] = -1;
@@ -579,16 +564,16 @@ static void test_refused_body_bounded(h_server *s)
     int fd = tcp_open(s);
     H_REQUIRE(fd >= 0);
     CHECK_INT(post_head(fd, 10L * 1024 * 1024, 1000), 0);
-    CHECK(await_text(fd, "body too large", answer, sizeof answer));
-    CHECK(read_until_close(fd, answer, sizeof answer, 2000) != 0);
+    CHECK(await_answer(fd, answer, sizeof answer));
+    CHECK(read_until(fd, NULL, answer, sizeof answer, 2000) != 0);
     close(fd);
 
     int stalled = tcp_open(s), trickle = tcp_open(s);
     H_REQUIRE(stalled >= 0 && trickle >= 0);
     CHECK_INT(post_head(stalled, REFUSED_BODY, 1000), 0);
     CHECK_INT(post_head(trickle, REFUSED_BODY, 1000), 0);
-    CHECK(await_text(stalled, "body too large", answer, sizeof answer));
-    CHECK(await_text(trickle, "body too large", answer, sizeof answer));
+    CHECK(await_answer(stalled, answer, sizeof answer));
+    CHECK(await_answer(trickle, answer, sizeof answer));
     int64_t ms[2];
     time_closes(stalled, trickle, ms);
     fprintf(stderr, "  a refused body that stalls: closed after %lld ms; that trickles: %lld ms\n",
