@@ -504,7 +504,8 @@ static int await_answer(int fd, char *out, size_t cap)
  * goes on sending it, as curl does, must be able to finish and then see the
  * connection end cleanly: were the server to close at once, the client's
  * sends would meet a reset and it might never read the answer (curl exit
- * 55, which once failed test_server_bot one run in about seventy). */
+ * 55 for about one body of 300 KB in 170, which once failed test_server_bot
+ * in CI). */
 static void test_refused_body_read_to_end(h_server *s)
 {
     char answer[2048], filler[4096];
