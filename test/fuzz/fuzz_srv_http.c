@@ -12,9 +12,9 @@
  *
  * lws delivers the body when Content-Length announces it (and it all
  * arrived) or when it is chunked, and the server's writes go out as soon
- * as it asks, so a refusal is answered while its body arrives. Before it, a user has a conversation
- * "c-fuzz" with one message on a WebSocket connection, whose pushes are
- * written out after the request. */
+ * as it asks, so a refusal is answered while its body arrives. Before it,
+ * a user has a conversation "c-fuzz" with one message on a WebSocket
+ * connection, whose pushes are written out after the request. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
