@@ -134,9 +134,11 @@ async function main() {
 
     // ---- the console: the queue in the server's order, with team and VIP lane ----
     await A.page.locator(`.conv-row[data-conv="${vipConv}"]`).waitFor({ timeout: 10000 });
-    const order = await A.page.$$eval('#conv-list .conv-row', (els) => els.map((e) => e.dataset.conv));
-    const serverOrder = queue.map((q) => q.conv);
-    c.eq(JSON.stringify(order), JSON.stringify(serverOrder), 'the Queue tab lists the conversations in the server\'s line');
+    // The row can show before the queue frame that places it: wait a moment for the order.
+    const order = async () => JSON.stringify(await A.page.$$eval('#conv-list .conv-row', (els) => els.map((e) => e.dataset.conv)));
+    const serverOrder = JSON.stringify(queue.map((q) => q.conv));
+    await L.until('the server\'s line', async () => (await order()) === serverOrder, 5000).catch(() => {});
+    c.eq(await order(), serverOrder, 'the Queue tab lists the conversations in the server\'s line');
     const places = () => A.page.$$eval('#conv-list .conv-row', (els) => els.map((e) => (e.textContent.match(/#(\d+) in line/) || [])[1]).join(','));
     await L.until('the places in line', async () => (await places()) === '1,2,3,4', 5000).catch(() => {});
     c.eq(await places(), '1,2,3,4', 'each row\'s place in line moved when the VIP went ahead');
