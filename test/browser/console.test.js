@@ -45,12 +45,6 @@ async function login(page, base, name, password) {
   await page.waitForSelector('.channel-up');
 }
 
-// Whether the text of sel matches re within ms: the page may fill in or update a line
-// after the line first appears, so one read right away can be too early.
-function showsSoon(page, sel, re, ms = 10000) {
-  return L.until(sel, async () => re.test(await page.textContent(sel)), ms).catch(() => false);
-}
-
 const row = (page, user) => page.locator('.conv-row', { has: page.locator('.row-user', { hasText: user }) });
 
 async function main() {
@@ -97,7 +91,7 @@ async function main() {
       A.page.click('#login-form button[type=submit]'),
     ]);
     c.eq(resp.status(), 401, 'the login form gets 401 for a wrong password');
-    c.ok(await showsSoon(A.page, '#login-error', /Wrong name or password/), 'and says so');
+    c.ok(await L.showsSoon(A.page, '#login-error', /Wrong name or password/), 'and says so');
     await login(A.page, server.url, 'dana', 'dana-password-1');
     await login(B.page, server.url, 'sam', 'sam-password-22');
     c.ok(true, 'both agents are signed in with a live channel');
@@ -144,7 +138,7 @@ async function main() {
     c.eq(hook.json.conversation.user, HOSTILE_ID, 'about the breached conversation');
     c.eq(hook.json.sla.kind, 'first_response', 'naming the first-response clock');
     // The notice comes on the console's own channel, which may be behind the webhook.
-    c.ok(await showsSoon(A.page, '.alert-breach', /SLA breached: first response/), 'the console raised a breach notice');
+    c.ok(await L.showsSoon(A.page, '.alert-breach', /SLA breached: first response/), 'the console raised a breach notice');
     await A.page.waitForSelector('.msg-user a.attachment', { timeout: 10000 });
     c.ok((await A.page.textContent('.msg-user a.attachment')).includes(`${HOSTILE}.txt`), 'the attached file is listed by its name, as text');
     const file = await A.page.evaluate(async () => {
@@ -166,7 +160,7 @@ async function main() {
     await A.page.click('button[data-action="Take"]');
     await A.page.waitForSelector('.conv-header .state-agent');
     // The timeline's line may come a moment after the header's new state.
-    c.ok(await showsSoon(A.page, '.event-line[data-action="assign"]', /took the conversation/), 'the take is recorded with who did it');
+    c.ok(await L.showsSoon(A.page, '.event-line[data-action="assign"]', /took the conversation/), 'the take is recorded with who did it');
     c.ok((await A.page.textContent('.event-line[data-action="assign"]')).includes('Dana S.'), 'as Dana');
     await A.page.waitForSelector('.screen-value:text("shop/gems")');
     const mover = L.chat(args.chat, server, ['--user', 'player-42', '--screen', 'checkout/payment', '--attr', 'plan=vip',
@@ -205,7 +199,7 @@ async function main() {
     c.ok((await B.page.textContent('.event-line[data-action="close"]')).includes('Sam Okafor'), 'the close is recorded as Sam\'s');
     // The line shows the survey as sent, then as answered.
     await B.page.waitForSelector('.survey-line', { timeout: 15000 });
-    c.ok(await showsSoon(B.page, '.survey-line', /CSAT 5/), 'the CSAT answer shows in the conversation');
+    c.ok(await L.showsSoon(B.page, '.survey-line', /CSAT 5/), 'the CSAT answer shows in the conversation');
     c.eq(await user.done, 0, 'parley-chat got everything it waited for');
     await B.page.click('#nav-dashboard');
     await B.page.waitForSelector('.kpi');
@@ -220,6 +214,9 @@ async function main() {
     c.ok(csv.status === 200 && /^text\/csv/.test(csv.type) && csv.text.includes(`"${conv}"`), 'which the session downloads, the conversation in it');
     await B.page.screenshot({ path: path.join(SHOTS, 'dashboard.png') });
     for (const b of browsers) c.eq(b.page.problems.length, 0, 'no page errors: ' + b.page.problems.join('; '));
+  } catch (e) {
+    // Counted here, before the finally below decides whether to print the server's log.
+    c.ok(false, 'unexpected: ' + (e.stack || e));
   } finally {
     for (const u of users) u.kill();
     for (const b of browsers) await b.ctx.close().catch(() => {});

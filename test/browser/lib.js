@@ -138,6 +138,12 @@ async function until(what, fn, timeoutMs = 10000) {
   }
 }
 
+// Whether the text of sel matches re within ms: the page may fill in or update a line
+// after the line first appears, so one read right away can be too early.
+function showsSoon(page, sel, re, ms = 10000) {
+  return until(sel, async () => re.test(await page.textContent(sel)), ms).catch(() => false);
+}
+
 // Checks counted for the closing "N passed, N failed" line.
 class Checks {
   constructor() { this.passed = 0; this.failed = 0; }
@@ -154,4 +160,4 @@ class Checks {
   }
 }
 
-module.exports = { browser, addAgent, startServer, chat, webhookSink, sleep, until, tmpdir, run, Checks, CHROMIUM_ARGS };
+module.exports = { browser, addAgent, startServer, chat, webhookSink, sleep, until, showsSoon, tmpdir, run, Checks, CHROMIUM_ARGS };

@@ -162,7 +162,7 @@ async function main() {
     c.ok(reasons.some((r) => r.includes('VIP player whose purchase failed in the last 10 minutes')), 'the reasons are listed as agents read them');
     c.ok(reasons.some((r) => /team payments is open, 1 agent online/.test(r)), 'including who was online');
     c.ok((await A.page.textContent('.triage-about')).includes('payments · shop/gems · severity hint high'), 'and what the app said about the request');
-    c.ok((await A.page.textContent('.transcript')).includes('Triage set the priority to urgent'), 'the transcript says the triage set the priority');
+    c.ok(await L.showsSoon(A.page, '.transcript', /Triage set the priority to urgent/), 'the transcript says the triage set the priority');
     await A.page.screenshot({ path: path.join(SHOTS, 'routing-conversation.png') });
 
     // ---- the user writes again while queued: the open header follows the new triage ----
@@ -177,11 +177,24 @@ async function main() {
     // ---- taking the next one respects teams ----
     const plainConv = await convOf(server, 'plain-1');
     await B.page.click('button[data-action="take-next"]');
-    await B.page.waitForFunction((id) => location.hash === '#/c/' + encodeURIComponent(id), plainConv, { timeout: 10000 });
-    c.ok(true, 'Sam\'s "Take the next for my teams" opens plain-1, the first of support, behind two payments VIPs');
+    const hash = () => B.page.evaluate(() => location.hash);
+    const want = '#/c/' + encodeURIComponent(plainConv);
+    await L.until('the next conversation', async () => (await hash()) === want, 10000).catch(() => {});
+    c.eq(await hash(), want, 'Sam\'s "Take the next for my teams" opens plain-1, the first of support, behind two payments VIPs');
     await B.page.waitForSelector('.conv-header .state-agent');
     d = (await api(server, 'GET', '/api/conversations/' + plainConv)).json;
     c.eq(d.assignee && d.assignee.name, 'sam', 'and gives it to Sam');
+
+    // ---- a live update that changes nothing in the open header leaves it in place ----
+    // Redrawn, it would close an open menu and lose a click that lands during the update.
+    await B.page.waitForSelector('.conv-header .triage-summary');
+    await B.page.click('.tab[data-filter="open"]');
+    await B.page.evaluate(() => { document.querySelector('.conv-header').kept = true; });
+    const word = 'A word from the API while Sam has it open';
+    c.eq((await api(server, 'POST', `/api/conversations/${plainConv}/messages`, { name: 'Dana', text: word })).status, 201, 'a message comes in');
+    await B.page.locator(`.conv-row[data-conv="${plainConv}"] .row-last`, { hasText: word }).waitFor({ timeout: 10000 });
+    c.ok(await B.page.evaluate(() => document.querySelector('.conv-header').kept === true),
+      'the conversation\'s update reached Sam\'s console, and its header is the same one');
     const danaNext = await api(server, 'POST', '/api/queue/next', { agent: 'dana' });
     c.eq(danaNext.json && danaNext.json.id, earlyConv, 'POST /api/queue/next gives Dana the first payments VIP');
     d = (await api(server, 'GET', '/api/conversations/' + earlyConv)).json;
@@ -199,6 +212,9 @@ async function main() {
     c.eq(noBody.status, 400, 'the API token must name the agent');
 
     for (const b of browsers) c.eq(b.page.problems.length, 0, 'no page errors: ' + b.page.problems.join('; '));
+  } catch (e) {
+    // Counted here, before the finally below decides whether to print the server's log.
+    c.ok(false, 'unexpected: ' + (e.stack || e));
   } finally {
     for (const u of users) u.kill();
     for (const b of browsers) await b.ctx.close().catch(() => {});

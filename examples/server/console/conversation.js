@@ -1,7 +1,7 @@
 // The conversation view: header with state, priority, SLA and actions; the
 // transcript (messages with their structured blocks, postbacks, context
 // snapshots, agent actions, survey answers, typing); the reply box.
-import { h, replace, clock, dateTime, jsonText, initials, safeUrl } from './render.js';
+import { h, replace, swap, clock, dateTime, jsonText, initials, safeUrl } from './render.js';
 import { state, emit, on, now, slaOf, typingOf, agentName, inFilter, sortFor, PRIORITIES } from './store.js';
 import { slaBadge } from './inbox.js';
 import * as api from './api.js';
@@ -175,12 +175,20 @@ function aboutText(about) {
   return [about.category, about.area, about.severity && `severity hint ${about.severity}`].filter(Boolean).join(' · ');
 }
 
+// The box stays as the agent left it, across redraws and conversations. Read from the page:
+// the toggle event comes a task after the click, maybe after a redraw.
+function triageIsOpen() {
+  const box = root.querySelector('details.triage');
+  if (box) triageOpen = box.open;
+  return triageOpen;
+}
+
 function triageBox(detail) {
   const t = detail && detail.triage;
   if (!t) return null;
   const reasons = t.reasons || [];
   const said = aboutText(detail.about);
-  return h('details', { class: 'triage', open: triageOpen, ontoggle: (e) => { triageOpen = e.target.open; } },
+  return h('details', { class: 'triage', open: triageIsOpen() },
     h('summary', { class: 'triage-summary' },
       h('span', { class: 'triage-score', title: 'Triage score, 0 to 100' }, `Score ${t.score}`),
       h('span', { class: 'muted small' }, `complexity ${t.complexity} · severity ${t.severity} · effort ${t.effort}`),
@@ -406,7 +414,7 @@ function emptyState() {
   return h('div', { class: 'empty-state' }, h('div', { class: 'empty-card' },
     h('div', { class: 'empty-title' }, queue.length ? `${n(queue.length, 'conversation', 'conversations')} waiting in the queue` : 'Nobody is waiting'),
     h('div', { class: 'muted' }, `${n(mine, 'conversation', 'conversations')} assigned to you · ${open} open in all`),
-    next ? h('button', { class: 'btn btn-primary', type: 'button', 'data-action': 'next', onclick: () => { location.hash = '#/c/' + encodeURIComponent(next.id); } },
+    next ? h('button', { class: 'btn btn-primary', type: 'button', 'data-action': 'next', 'data-conv': next.id, onclick: () => { location.hash = '#/c/' + encodeURIComponent(next.id); } },
       'Open the next in line: ', next.user) : null,
     next && next.triage ? h('button', { class: 'btn', type: 'button', 'data-action': 'take-next', onclick: takeNext },
       'Take the next for my teams') : null,
@@ -417,7 +425,10 @@ export function render() {
   const id = state.selected;
   const item = id && state.convs.get(id);
   if (!item) {
-    replace(root, id ? h('div', { class: 'empty-state' }, 'Loading…') : emptyState());
+    // Every live update of any conversation comes here while nothing is open.
+    const fresh = id ? h('div', { class: 'empty-state' }, 'Loading…') : emptyState();
+    if (root.childNodes.length === 1) swap(root.firstChild, fresh);
+    else replace(root, fresh);
     delete root.dataset.conv;
     return;
   }
@@ -437,7 +448,7 @@ export function render() {
 function renderHeaderOnly() {
   const item = state.convs.get(state.selected);
   const old = root.querySelector('.conv-header');
-  if (item && old) old.replaceWith(header(item, state.details.get(item.id)));
+  if (item && old) swap(old, header(item, state.details.get(item.id)));
 }
 
 function markRead(item) {

@@ -68,6 +68,16 @@ export function replace(el, ...children) {
   return el;
 }
 
+// Puts fresh where old is, unless both show the same. A live update that changes nothing
+// on screen must not replace what the agent is using: a click whose mouse down and up
+// land on two different nodes is lost, and an open menu closes. Handlers are not compared,
+// so fresh may differ from old only in what its data-* attributes and text say.
+export function swap(old, fresh) {
+  if (old.isEqualNode(fresh)) return old;
+  old.replaceWith(fresh);
+  return fresh;
+}
+
 // ---- formatting ----
 
 const pad = (n) => String(n).padStart(2, '0');
