@@ -185,6 +185,12 @@ async function main() {
     d = (await api(server, 'GET', '/api/conversations/' + plainConv)).json;
     c.eq(d.assignee && d.assignee.name, 'sam', 'and gives it to Sam');
 
+    const danaNext = await api(server, 'POST', '/api/queue/next', { agent: 'dana' });
+    c.eq(danaNext.json && danaNext.json.id, earlyConv, 'POST /api/queue/next gives Dana the first payments VIP');
+    d = (await api(server, 'GET', '/api/conversations/' + earlyConv)).json;
+    c.ok(!rules(d).includes('assign'), 'a member of the team taking it adds no "assign" reason');
+    await B.page.screenshot({ path: path.join(SHOTS, 'routing-take-next.png') });
+
     // ---- a live update that changes nothing in the open header leaves it in place ----
     // Redrawn, it would close an open menu and lose a click that lands during the update.
     await B.page.waitForSelector('.conv-header .triage-summary');
@@ -195,11 +201,6 @@ async function main() {
     await B.page.locator(`.conv-row[data-conv="${plainConv}"] .row-last`, { hasText: word }).waitFor({ timeout: 10000 });
     c.ok(await B.page.evaluate(() => document.querySelector('.conv-header').kept === true),
       'the conversation\'s update reached Sam\'s console, and its header is the same one');
-    const danaNext = await api(server, 'POST', '/api/queue/next', { agent: 'dana' });
-    c.eq(danaNext.json && danaNext.json.id, earlyConv, 'POST /api/queue/next gives Dana the first payments VIP');
-    d = (await api(server, 'GET', '/api/conversations/' + earlyConv)).json;
-    c.ok(!rules(d).includes('assign'), 'a member of the team taking it adds no "assign" reason');
-    await B.page.screenshot({ path: path.join(SHOTS, 'routing-take-next.png') });
 
     // ---- Sam takes a payments conversation: allowed, and said ----
     const took = await api(server, 'POST', `/api/conversations/${vipConv}/assign`, { agent: 'sam' });
