@@ -70,8 +70,9 @@ export function replace(el, ...children) {
 
 // Puts fresh where old is, unless both show the same. A live update that changes nothing
 // on screen must not replace what the agent is using: a click whose mouse down and up
-// land on two different nodes is lost, and an open menu closes. Handlers are not compared,
-// so fresh may differ from old only in what its data-* attributes and text say.
+// land on two different nodes is lost, and an open menu closes. Handlers are not compared:
+// what a handler acts on must show in the nodes too (text, a data-* attribute), or the old
+// handler stays.
 export function swap(old, fresh) {
   if (old.isEqualNode(fresh)) return old;
   old.replaceWith(fresh);
