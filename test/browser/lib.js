@@ -138,6 +138,14 @@ async function until(what, fn, timeoutMs = 10000) {
   }
 }
 
+// What fn() gives once it equals want, or its last value after ms: a check on a live page
+// waits for the page to settle, and its failure shows what the page had.
+async function soon(fn, want, ms = 10000) {
+  let v;
+  await until(String(want), async () => (v = await fn()) === want, ms).catch(() => {});
+  return v;
+}
+
 // Whether the text of sel matches re within ms: the page may fill in or update a line
 // after the line first appears, so one read right away can be too early.
 function showsSoon(page, sel, re, ms = 10000) {
@@ -160,4 +168,4 @@ class Checks {
   }
 }
 
-module.exports = { browser, addAgent, startServer, chat, webhookSink, sleep, until, showsSoon, tmpdir, run, Checks, CHROMIUM_ARGS };
+module.exports = { browser, addAgent, startServer, chat, webhookSink, sleep, until, soon, showsSoon, tmpdir, run, Checks, CHROMIUM_ARGS };

@@ -137,11 +137,9 @@ async function main() {
     // The row can show before the queue frame that places it: wait a moment for the order.
     const order = async () => JSON.stringify(await A.page.$$eval('#conv-list .conv-row', (els) => els.map((e) => e.dataset.conv)));
     const serverOrder = JSON.stringify(queue.map((q) => q.conv));
-    await L.until('the server\'s line', async () => (await order()) === serverOrder, 5000).catch(() => {});
-    c.eq(await order(), serverOrder, 'the Queue tab lists the conversations in the server\'s line');
+    c.eq(await L.soon(order, serverOrder, 5000), serverOrder, 'the Queue tab lists the conversations in the server\'s line');
     const places = () => A.page.$$eval('#conv-list .conv-row', (els) => els.map((e) => (e.textContent.match(/#(\d+) in line/) || [])[1]).join(','));
-    await L.until('the places in line', async () => (await places()) === '1,2,3,4', 5000).catch(() => {});
-    c.eq(await places(), '1,2,3,4', 'each row\'s place in line moved when the VIP went ahead');
+    c.eq(await L.soon(places, '1,2,3,4', 5000), '1,2,3,4', 'each row\'s place in line moved when the VIP went ahead');
     const vipRow = A.page.locator(`.conv-row[data-conv="${vipConv}"]`);
     c.eq(await vipRow.locator('.team-tag').textContent(), 'payments', 'the row shows the team');
     c.eq(await vipRow.locator('.vip-tag').count(), 1, 'and the VIP lane');
@@ -179,8 +177,7 @@ async function main() {
     await B.page.click('button[data-action="take-next"]');
     const hash = () => B.page.evaluate(() => location.hash);
     const want = '#/c/' + encodeURIComponent(plainConv);
-    await L.until('the next conversation', async () => (await hash()) === want, 10000).catch(() => {});
-    c.eq(await hash(), want, 'Sam\'s "Take the next for my teams" opens plain-1, the first of support, behind two payments VIPs');
+    c.eq(await L.soon(hash, want), want, 'Sam\'s "Take the next for my teams" opens plain-1, the first of support, behind two payments VIPs');
     await B.page.waitForSelector('.conv-header .state-agent');
     d = (await api(server, 'GET', '/api/conversations/' + plainConv)).json;
     c.eq(d.assignee && d.assignee.name, 'sam', 'and gives it to Sam');
