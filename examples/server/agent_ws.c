@@ -89,17 +89,33 @@ void agent_ws_broadcast(server *s, const char *json)
         agent_ws_send(c, json);
 }
 
-void agent_ws_end(server *s, const char *agent, const char *token, const char *reason)
+/* {"t":"session.end","reason"}, then the close once it is flushed. */
+static void end_channel(agent_conn *c, const char *reason)
 {
     char frame[128];
-    agent_conn *c;
 
     snprintf(frame, sizeof frame, "{\"t\":\"session.end\",\"reason\":\"%s\"}", reason);
+    agent_ws_send(c, frame);
+    c->closing = 1;
+}
+
+void agent_ws_end(server *s, const char *agent, const char *token, const char *reason)
+{
+    agent_conn *c;
+
     for (c = s->aconns; c; c = c->next) {
-        if (strcmp(c->who.name, agent) != 0 || (token && strcmp(c->who.token, token) != 0))
-            continue;
-        agent_ws_send(c, frame);
-        c->closing = 1;
+        if (strcmp(c->who.name, agent) == 0 && (!token || strcmp(c->who.token, token) == 0))
+            end_channel(c, reason);
+    }
+}
+
+void agent_ws_end_unless(server *s, int (*live)(server *s, const caller *who), const char *reason)
+{
+    agent_conn *c;
+
+    for (c = s->aconns; c; c = c->next) {
+        if (!c->who.via_token && !c->closing && !live(s, &c->who))
+            end_channel(c, reason);
     }
 }
 

@@ -12,7 +12,7 @@
 
 #define AGENT_WS_PROTOCOL "parley.agent.v1"
 #define AGENT_WS_MAX_PER_AGENT 16
-/* The close code when the session ends (logout, expiry, password change). */
+/* The close code when the session ends (logout, expiry, password reset). */
 #define AGENT_WS_SESSION_END 4001
 
 struct lws_protocols;
@@ -33,5 +33,8 @@ int agent_ws_count(const server *s, const char *agent);
 /* Sends {"t":"session.end","reason"} and closes (4001) the channels of the
  * session `token` (NULL: every session of `agent`). */
 void agent_ws_end(server *s, const char *agent, const char *token, const char *reason);
+/* The same for every channel opened with a browser session for which
+ * live(s, caller) is 0; the API token's channels are kept. */
+void agent_ws_end_unless(server *s, int (*live)(server *s, const caller *who), const char *reason);
 
 #endif

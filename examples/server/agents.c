@@ -24,6 +24,7 @@ struct agents {
     pwworker *worker;
     login_limit *limit;
     login logins[SERVER_MAX_WAITING];
+    int64_t channels_checked_ms;
 };
 
 int agents_init(server *s, void (*wake)(void *ud), void *wake_ud, presence_change_fn on_presence,
@@ -140,20 +141,35 @@ cJSON *agents_list(server *s)
     return l.arr;
 }
 
-int agents_session_of(server *s, const char *token, caller *out)
+/* 1 with *a and *seen filled when `token` is a live session of an existing
+ * agent, 0 when it is not (an expired one is deleted), -1 when the store
+ * cannot tell. */
+static int live_session(server *s, const char *token, char hash[WEBSESS_BUF], store_agent *a,
+                        int64_t *seen)
 {
-    char hash[WEBSESS_BUF], name[STORE_AGENT_NAME_BUF];
-    int64_t created, seen, now = util_now_ms();
-    store_agent a;
+    char name[STORE_AGENT_NAME_BUF];
+    int64_t created;
+    int rc;
 
-    if (!websess_token_ok(token) || websess_hash(token, hash) ||
-        store_agent_session_get(s->store, hash, name, &created, &seen) != 1)
+    if (!websess_token_ok(token) || websess_hash(token, hash))
         return 0;
-    if (websess_expired(created, seen, now)) {
+    rc = store_agent_session_get(s->store, hash, name, &created, seen);
+    if (rc != 1)
+        return rc;
+    if (websess_expired(created, *seen, util_now_ms())) {
         store_agent_session_delete(s->store, hash);
         return 0;
     }
-    if (store_agent_get(s->store, name, &a) != 1)
+    return store_agent_get(s->store, name, a);
+}
+
+int agents_session_of(server *s, const char *token, caller *out)
+{
+    char hash[WEBSESS_BUF];
+    int64_t seen, now = util_now_ms();
+    store_agent a;
+
+    if (live_session(s, token, hash, &a, &seen) != 1)
         return 0;
     /* A touch a minute is enough for a 12-hour idle limit. */
     if (now - seen > 60000)
@@ -166,6 +182,18 @@ int agents_session_of(server *s, const char *token, caller *out)
         snprintf(out->token, sizeof out->token, "%s", token);
     out->via_token = 0;
     return 1;
+}
+
+/* An open channel is no use of its session: it is not touched, so a console
+ * left open still ends 12 hours after the agent's last request. A store
+ * that cannot tell keeps the channel until the next check. */
+static int channel_live(server *s, const caller *who)
+{
+    char hash[WEBSESS_BUF];
+    int64_t seen;
+    store_agent a;
+
+    return live_session(s, who->token, hash, &a, &seen) != 0;
 }
 
 /* ---- logins ---- */
@@ -377,6 +405,14 @@ void agents_channel_closed(server *s, agent_conn *c)
 
 int64_t agents_tick(server *s, int64_t now)
 {
+    struct agents *a = s->agents;
+
+    /* A session also ends without a logout on this instance: expiry, a
+     * password reset by --add-agent, a logout on another instance. */
+    if (a && now - a->channels_checked_ms >= AGENTS_CHANNEL_CHECK_MS) {
+        a->channels_checked_ms = now;
+        agent_ws_end_unless(s, channel_live, "ended");
+    }
     return s->presence ? presence_tab_tick(s->presence, now) : 0;
 }
 

@@ -26,7 +26,11 @@ void agents_free(server *s);
 int agents_session_of(server *s, const char *token, caller *out);
 /* s->on_wake: answers the logins whose check is done. */
 void agents_poll(server *s);
-/* Ends grace periods (presence); when to call again (0: no need). */
+/* How often the open channels' sessions are checked again (agents_tick). */
+#define AGENTS_CHANNEL_CHECK_MS 5000
+
+/* Ends grace periods (presence) and, every AGENTS_CHANNEL_CHECK_MS, the
+ * channels whose session has ended; when to call again (0: no need). */
 int64_t agents_tick(server *s, int64_t now);
 
 /* POST /api/login's work: answers later (s->req->pending) or now. */

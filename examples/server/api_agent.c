@@ -144,6 +144,10 @@ unsigned api_agent_next(server *s, const char *arg, const cJSON *body, cJSON **o
     (void)arg;
     if (!name)
         return st;
+    /* Taking the next is an agent's own pull from the queue; a conversation
+     * goes to someone else by assign or transfer. */
+    if (s->req && !s->req->via_token && strcmp(name, s->req->name) != 0)
+        return http_error(out, HTTP_FORBIDDEN, "a session takes the next for its own agent");
     rc = triage_next_for(s, name, conv);
     if (rc < 0)
         return db_fail(out);

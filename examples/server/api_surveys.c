@@ -82,10 +82,11 @@ static const char *proactive_why(const cJSON *body, size_t max_text)
 }
 
 /* The agent's message; its blocks are the normalized ones (may be NULL,
- * taken). */
-static cJSON *agent_message_json(const cJSON *body, cJSON *blocks)
+ * taken). A signed-in agent writes under their own display name, as in a
+ * conversation: a session cannot send under another agent's name. */
+static cJSON *agent_message_json(server *s, const cJSON *body, cJSON *blocks)
 {
-    const char *name = pj_string(body, "name");
+    const char *name = s->req && !s->req->via_token ? s->req->display : pj_string(body, "name");
     cJSON *msg = cJSON_CreateObject(), *author = cJSON_AddObjectToObject(msg, "author");
 
     if (!author || !cJSON_AddStringToObject(author, "kind", "agent") ||
@@ -117,7 +118,7 @@ unsigned api_surveys_proactive(server *s, const char *user, const cJSON *body, c
         cJSON_Delete(norm);
         return rc == 0 ? http_error(out, HTTP_NOT_FOUND, "unknown user") : db_fail(out);
     }
-    msg = agent_message_json(body, norm);
+    msg = agent_message_json(s, body, norm);
     rc = msg ? proactive_deliver(s, user, msg, util_now_ms(), &n) : -1;
     cJSON_Delete(msg);
     if (rc)

@@ -31,9 +31,12 @@ int filetypes_valid(const char *type)
     slash = strcspn(type, "/");
     if (slash == 0 || slash + 1 >= semi)
         return 0;
+    /* A browser reads "text/plain;a=b, text/html" as its last type: the
+     * type a download is served with must be the one that was checked. */
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)type[i];
-        if (c < 0x20 || c > 0x7e || (i < semi && (c == ' ' || (c == '/' && i != slash))))
+        if (c < 0x20 || c > 0x7e || c == ',' ||
+            (i < semi && (c == ' ' || (c == '/' && i != slash))))
             return 0;
     }
     return 1;

@@ -29,7 +29,7 @@ int filetypes_allowed(const filetypes *ft, const char *type);
  * bytes); types without a signature always pass. */
 int filetypes_sniff_ok(const char *type, const unsigned char *head, size_t n);
 /* 1 when `type` is a MIME type as the wire allows: type/subtype, 3..127
- * printable ASCII bytes. */
+ * printable ASCII bytes, no comma. */
 int filetypes_valid(const char *type);
 /* 1 when `name` is a file name as the wire allows: 1..255 bytes of UTF-8,
  * no '/', '\' or control characters. */

@@ -157,8 +157,11 @@ static int add_download(struct lws *wsi, const char *filename, unsigned char **p
         wsi, (const unsigned char *)"content-disposition:", (const unsigned char *)v, n, p, end);
 }
 
-/* An attachment's headers: that the browser takes the type as given, and
- * the name it is saved as (quotes and non-ASCII made '_'). */
+#define ATTACHMENT_CSP "sandbox; default-src 'none'"
+
+/* An attachment's headers: that the browser takes the type as given, runs
+ * nothing in it even when opened in a tab (sandbox), and the name it is
+ * saved as (quotes and non-ASCII made '_'). */
 static int file_headers(struct lws *wsi, const http_file *f, unsigned char **p, unsigned char *end)
 {
     char disp[300];
@@ -172,7 +175,10 @@ static int file_headers(struct lws *wsi, const http_file *f, unsigned char **p, 
     disp[n] = '\0';
     return add_header(wsi, WSI_TOKEN_HTTP_CONTENT_DISPOSITION, disp, p, end) ||
            lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-                                       (const unsigned char *)"nosniff", 7, p, end);
+                                       (const unsigned char *)"nosniff", 7, p, end) ||
+           lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+                                       (const unsigned char *)ATTACHMENT_CSP,
+                                       (int)strlen(ATTACHMENT_CSP), p, end);
 }
 
 static const char *resp_type(const http_req *r)
@@ -583,11 +589,21 @@ static int identify(struct lws *wsi, server *s, caller *me)
     return s->session_of(s, me->token, me) == 1 ? 2 : 0;
 }
 
+/* 1 when the request says it comes from another origin than this one. */
+static int foreign_origin(struct lws *wsi, server *s)
+{
+    char origin[300], host[300];
+
+    return lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) > 0 &&
+           (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0 ||
+            !websess_origin_ok(origin, host, s->tls));
+}
+
 /* A browser's state change must carry the session's CSRF token and, when
  * it says where it comes from, come from this origin. */
 static const char *csrf_refusal(struct lws *wsi, server *s, const caller *me)
 {
-    char given[WEBSESS_BUF + 16], origin[300], host[300];
+    char given[WEBSESS_BUF + 16];
     const char *v = given;
 
     /* lws lowercases an unknown header's name and keeps the white space
@@ -598,11 +614,7 @@ static const char *csrf_refusal(struct lws *wsi, server *s, const caller *me)
         v++;
     if (!websess_csrf_ok(me->token, v))
         return "missing or wrong CSRF token";
-    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) > 0 &&
-        (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0 ||
-         !websess_origin_ok(origin, host, s->tls)))
-        return "request from another origin";
-    return NULL;
+    return foreign_origin(wsi, s) ? "request from another origin" : NULL;
 }
 
 /* The headers of every console file: nothing but its own files, never
@@ -705,6 +717,11 @@ static int on_request(struct lws *wsi, http_req *r, const char *path)
         return respond_error(wsi, r, HTTP_STATUS_NOT_FOUND, "not found");
     if (r->who == 2 && r->method != LWSHUMETH_GET && (why = csrf_refusal(wsi, s, &r->me)))
         return respond_error(wsi, r, HTTP_STATUS_FORBIDDEN, why);
+    /* A login has no session to carry a CSRF token yet: another site's form
+     * could sign the browser in to the sender's account, and the agent
+     * would work under it unaware. Browsers name the origin of every POST. */
+    if (r->open && r->method != LWSHUMETH_GET && foreign_origin(wsi, s))
+        return respond_error(wsi, r, HTTP_STATUS_FORBIDDEN, "request from another origin");
     if (r->file_fn)
         return start_file_route(wsi, r);
     r->fn = rt->fn;

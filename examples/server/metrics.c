@@ -155,7 +155,7 @@ cJSON *metrics_json(server *s, int64_t since, int64_t until)
     if (!r.m)
         return NULL;
     csat_scale(s, r.m);
-    if (store_conv_active_each(s->store, since, add_conv, &r) == 0 && !r.failed &&
+    if (store_conv_active_each(s->store, since, until, add_conv, &r) == 0 && !r.failed &&
         store_state_counts(s->store, add_state, &r) == 0 &&
         store_survey_window_each(s->store, since, until, add_survey, &r) == 0 && !r.failed &&
         store_sla_window_each(s->store, since, until, add_sla, &r) == 0)

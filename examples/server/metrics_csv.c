@@ -126,7 +126,6 @@ static void put_agents(csv_buf *b, const tl_facts *f)
 
 typedef struct run {
     server *s;
-    int64_t until;
     csv_buf *b;
     int failed;
 } run;
@@ -163,8 +162,6 @@ static int add_row(void *ud, const store_conv *c)
     store_state cs;
     tl_facts f;
 
-    if (c->created_ms >= r->until)
-        return 0;
     if (sla_timeline_read(r->s, c->id, &t))
         return r->failed = 1;
     if (tl_facts_compute(t.ev, t.n, util_now_ms(), &f) ||
@@ -191,10 +188,10 @@ static int add_row(void *ud, const store_conv *c)
 int metrics_csv(server *s, int64_t since, int64_t until, char **out, size_t *len)
 {
     csv_buf b = {NULL, 0, 0, 0};
-    run r = {s, until, &b, 0};
+    run r = {s, &b, 0};
 
     put(&b, CSV_HEADER, strlen(CSV_HEADER));
-    if (store_conv_active_each(s->store, since, add_row, &r) || r.failed || b.failed) {
+    if (store_conv_active_each(s->store, since, until, add_row, &r) || r.failed || b.failed) {
         free(b.p);
         return -1;
     }

@@ -577,8 +577,9 @@ int store_conv_item_get(store *s, const char *conv, store_conv_item_cb cb, void 
 /* The conversation's last message (with `by`): 1 when cb was called, 0 when
  * it has none, -1. */
 int store_msg_last(store *s, const char *conv, store_msg_cb cb, void *ud);
-/* Conversations with activity since `since`. */
-int store_conv_active_each(store *s, int64_t since, store_conv_cb cb, void *ud);
+/* Conversations created before `until` with activity since `since`: the
+ * window bounds the work, not only the figures. */
+int store_conv_active_each(store *s, int64_t since, int64_t until, store_conv_cb cb, void *ud);
 /* How many conversations are in each state now. */
 typedef int (*store_count_cb)(void *ud, const char *key, int64_t n);
 int store_state_counts(store *s, store_count_cb cb, void *ud);

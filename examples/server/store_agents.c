@@ -389,13 +389,13 @@ int store_timeline(store *s, const char *conv, store_tl_cb cb, void *ud)
     return stop ? stop : rc < 0 ? -1 : 0;
 }
 
-int store_conv_active_each(store *s, int64_t since, store_conv_cb cb, void *ud)
+int store_conv_active_each(store *s, int64_t since, int64_t until, store_conv_cb cb, void *ud)
 {
     sq_stmt *st = sq_query(s,
                            "SELECT c.id, c.\"user\", c.subject, c.created_ms, c.last_seq"
                            " FROM conversations c JOIN conv_meta m ON m.conv = c.id"
-                           " WHERE m.updated_ms >= ?1 ORDER BY c.id",
-                           "i", since);
+                           " WHERE m.updated_ms >= ?1 AND c.created_ms < ?2 ORDER BY c.id",
+                           "ii", since, until);
     store_conv c;
     int rc, stop = 0;
 

@@ -233,6 +233,9 @@ static void test_chunks_nack_resume(void)
     CHECK(disp && strstr(disp, "crash.log"));
     char *sniff = h_http_header(head, "x-content-type-options");
     CHECK(sniff && strcmp(sniff, "nosniff") == 0);
+    char *csp = h_http_header(head, "content-security-policy");
+    CHECK(csp && strcmp(csp, "sandbox; default-src 'none'") == 0);
+    free(csp);
     free(len);
     free(disp);
     free(sniff);
@@ -295,6 +298,12 @@ static void test_refusals(void)
     e = answer(&c, 0, "r-whole");
     expect(e, "error", NULL, 0);
     CHECK_STR(wsc_str(e, "code"), "bad_attachment");
+
+    /* A type a browser would take for another: its last, after a comma. */
+    begin(&c, "r-comma", "page.txt", "text/plain;a=b, text/html", size, sha);
+    e = answer(&c, 0, "r-comma");
+    expect(e, "error", NULL, 0);
+    CHECK_STR(wsc_str(e, "code"), "bad_frame");
 
     /* A truncated upload: the message comes before the file is complete. */
     begin(&c, "r-trunc", "half.txt", "text/plain", 2 * CHUNK, sha);

@@ -344,6 +344,14 @@ static void test_csrf_refused(void)
         400);
     /* GET needs no token: reading changes nothing. */
     CHECK_INT(browse(&no_csrf, "GET", "/api/agents", NULL, NULL, NULL, NULL), 200);
+
+    /* Another site's form cannot sign the browser in to its sender's
+     * account (login CSRF); this origin's page can. */
+    const char *sam = h_json("{'name':'sam','password':'%s'}", SAM_PW);
+    CHECK_INT(browse(NULL, "POST", "/api/login", sam, evil, &err, NULL), 403);
+    CHECK_STR(h_json_str(err, "error"), "request from another origin");
+    cJSON_Delete(err);
+    CHECK_INT(browse(NULL, "POST", "/api/login", sam, same, NULL, NULL), 200);
 }
 
 /* ---- wrong passwords --------------------------------------------------------------- */
@@ -883,6 +891,64 @@ static void test_csv_export(void)
     CHECK_INT(browse(NULL, "GET", "/api/metrics/conversations.csv", NULL, NULL, NULL, NULL), 401);
 }
 
+/* ---- the live channel ends with its session ------------------------------------ */
+
+/* A console's live channel, opened with the session's cookie: its hello came. */
+static void open_channel(wsc *c, const session *s)
+{
+    H_REQUIRE(wsc_open_agent_cookie(c, g_srv.port, s->cookie, WAIT) == 0);
+    CHECK(wsc_await(c, 0, "hello", NULL, NULL, WAIT) != NULL);
+}
+
+/* session.end with `reason`, then the close with code 4001. */
+static void check_ended(wsc *c, const char *reason)
+{
+    const cJSON *end = wsc_await(c, 0, "session.end", NULL, NULL, WAIT);
+    int64_t deadline = h_now_ms() + WAIT;
+
+    CHECK_STR(wsc_str(end, "reason"), reason);
+    while (!c->closed && h_now_ms() < deadline)
+        wsc_pump(c, 50);
+    CHECK_INT(c->close_code, 4001);
+}
+
+/* A session also ends where no logout is seen: a password reset by
+ * --add-agent in another process. Its open channels must not go on
+ * receiving every customer's messages. */
+static void test_channel_ends_with_session(void)
+{
+    static const char *const lee[] = {"--add-agent",      "lee", "--role", "agent",
+                                      "--password-stdin", NULL};
+    session gone, reset, other;
+    wsc c_gone, c_reset, c_other, c_token;
+
+    H_REQUIRE(add_agent(lee, "lee-password-1\n", NULL) == 0);
+    H_REQUIRE(login("lee", "lee-password-1", NULL, &gone, NULL, NULL) == 200);
+    H_REQUIRE(login("lee", "lee-password-1", NULL, &reset, NULL, NULL) == 200);
+    H_REQUIRE(login("sam", SAM_PW, NULL, &other, NULL, NULL) == 200);
+    open_channel(&c_gone, &gone);
+    open_channel(&c_reset, &reset);
+    open_channel(&c_other, &other);
+    H_REQUIRE(wsc_open_agent(&c_token, g_srv.port, TOKEN, WAIT) == 0);
+
+    CHECK_INT(browse(&gone, "POST", "/api/logout", "{}", NULL, NULL, NULL), 200);
+    check_ended(&c_gone, "logout");
+    CHECK(!c_reset.closed);
+
+    CHECK_INT(add_agent(lee, "lee-password-2\n", NULL), 0);
+    check_ended(&c_reset, "ended");
+    CHECK_INT(browse(&reset, "GET", "/api/me", NULL, NULL, NULL, NULL), 401);
+    /* One pass checks every channel: the others were checked too. */
+    wsc_pump(&c_other, 200);
+    wsc_pump(&c_token, 200);
+    CHECK(!c_other.closed && wsc_count(&c_other, 0, "session.end") == 0);
+    CHECK(!c_token.closed && wsc_count(&c_token, 0, "session.end") == 0);
+    wsc_close(&c_gone);
+    wsc_close(&c_reset);
+    wsc_close(&c_other);
+    wsc_close(&c_token);
+}
+
 /* ---- taking the next (docs/routing.md): without --routing, the first of all ---- */
 
 static void test_queue_next(void)
@@ -905,6 +971,42 @@ static void test_queue_next(void)
     cJSON_Delete(o);
     CHECK_INT(h_api_json(&g_srv, "POST", "/api/queue/next", h_quote("{'agent':'dana'}"), NULL),
               404);
+
+    /* A session takes the next for its own agent, not for another. */
+    session sam;
+    cJSON *err = NULL;
+    H_REQUIRE(login("sam", SAM_PW, NULL, &sam, NULL, NULL) == 200);
+    CHECK_INT(
+        browse(&sam, "POST", "/api/queue/next", h_quote("{'agent':'dana'}"), NULL, &err, NULL),
+        403);
+    CHECK_STR(h_json_str(err, "error"), "a session takes the next for its own agent");
+    cJSON_Delete(err);
+    CHECK_INT(browse(&sam, "POST", "/api/queue/next", h_quote("{'agent':'sam'}"), NULL, NULL, NULL),
+              404);
+    CHECK_INT(browse(&sam, "POST", "/api/queue/next", "{}", NULL, NULL, NULL), 404);
+}
+
+/* A signed-in agent's proactive message goes out under their own display
+ * name, as their messages in a conversation do: not as "Security". */
+static void test_proactive_own_name(void)
+{
+    session sam;
+    wsc u;
+
+    H_REQUIRE(login("sam", SAM_PW, NULL, &sam, NULL, NULL) == 200);
+    hello(&u, "u-pro");
+    CHECK_INT(browse(&sam, "POST", "/api/users/u-pro/proactive",
+                     h_quote("{'text':'Verify your account','name':'Security'}"), NULL, NULL, NULL),
+              201);
+    const cJSON *p = wsc_await(&u, 0, "proactive", NULL, NULL, WAIT);
+    CHECK_STR(h_json_str(wsc_get(wsc_get(p, "msg"), "author"), "name"), "Sam Okafor");
+    /* The API token still names its sender. */
+    CHECK_INT(h_api_json(&g_srv, "POST", "/api/users/u-pro/proactive",
+                         h_quote("{'text':'Hello','name':'Support'}"), NULL),
+              201);
+    p = wsc_await(&u, 0, "proactive", NULL, NULL, WAIT);
+    CHECK_STR(h_json_str(wsc_get(wsc_get(p, "msg"), "author"), "name"), "Support");
+    wsc_close(&u);
 }
 
 int main(void)
@@ -927,6 +1029,8 @@ int main(void)
     H_RUN(test_agent_actions);
     H_RUN(test_csv_export);
     H_RUN(test_queue_next);
+    H_RUN(test_proactive_own_name);
+    H_RUN(test_channel_ends_with_session);
     CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
     return h_finish(g_dir);
 }

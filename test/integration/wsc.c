@@ -149,6 +149,7 @@ static void on_message(wsc *c, int opcode, int fin, const unsigned char *p, size
     }
     if (opcode == 8) {
         c->closed = 1;
+        c->close_code = len >= 2 ? p[0] << 8 | p[1] : 0;
         return;
     }
     if (opcode != 0 && opcode != 1)
@@ -230,15 +231,15 @@ void wsc_pump(wsc *c, int ms)
 }
 
 /* Reads the HTTP answer to the upgrade; what follows it stays buffered. */
-static int handshake(wsc *c, int port, const char *protocol, const char *token, int timeout_ms)
+/* `header`: one more header line ("Name: value"), or NULL. */
+static int handshake(wsc *c, int port, const char *protocol, const char *header, int timeout_ms)
 {
     char req[768];
     snprintf(req, sizeof req,
              "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\n%s%s%s\r\n",
-             port, protocol, token ? "Authorization: Bearer " : "", token ? token : "",
-             token ? "\r\n" : "");
+             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\n%s%s\r\n",
+             port, protocol, header ? header : "", header ? "\r\n" : "");
     if (io_send(c, req, strlen(req)))
         return -1;
     int64_t deadline = h_now_ms() + timeout_ms;
@@ -339,7 +340,7 @@ static int tls_start(wsc *c, const char *ca_file, int timeout_ms)
     return rc == 0 ? 0 : -1;
 }
 
-static int open_as(wsc *c, int port, const char *ca_file, const char *protocol, const char *token,
+static int open_as(wsc *c, int port, const char *ca_file, const char *protocol, const char *header,
                    int timeout_ms)
 {
     static unsigned opened;
@@ -355,7 +356,7 @@ static int open_as(wsc *c, int port, const char *ca_file, const char *protocol, 
         return -1;
     if (ca_file && tls_start(c, ca_file, timeout_ms))
         return -1;
-    return handshake(c, port, protocol, token, timeout_ms);
+    return handshake(c, port, protocol, header, timeout_ms);
 }
 
 int wsc_open(wsc *c, int port, int timeout_ms)
@@ -370,7 +371,16 @@ int wsc_open_tls(wsc *c, int port, const char *ca_file, int timeout_ms)
 
 int wsc_open_agent(wsc *c, int port, const char *token, int timeout_ms)
 {
-    return open_as(c, port, NULL, "parley.agent.v1", token, timeout_ms);
+    char auth[300];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    return open_as(c, port, NULL, "parley.agent.v1", auth, timeout_ms);
+}
+
+int wsc_open_agent_cookie(wsc *c, int port, const char *cookie, int timeout_ms)
+{
+    char header[300];
+    snprintf(header, sizeof header, "Cookie: %s", cookie);
+    return open_as(c, port, NULL, "parley.agent.v1", header, timeout_ms);
 }
 
 void wsc_close(wsc *c)

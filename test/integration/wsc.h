@@ -23,6 +23,7 @@ typedef struct wsc {
     unsigned char *used;
     size_t n, cap;
     int closed;
+    int close_code; /* of the server's close frame; 0 without one */
 } wsc;
 
 /* Connects to ws://127.0.0.1:port/ with the parley.v1 subprotocol. 0 or -1.
@@ -35,6 +36,8 @@ int wsc_open(wsc *c, int port, int timeout_ms);
 int wsc_open_tls(wsc *c, int port, const char *ca_file, int timeout_ms);
 /* The agents' live channel (parley.agent.v1) with the API token. */
 int wsc_open_agent(wsc *c, int port, const char *token, int timeout_ms);
+/* The same with a browser session: `cookie` is "parley_session=...". */
+int wsc_open_agent_cookie(wsc *c, int port, const char *cookie, int timeout_ms);
 void wsc_close(wsc *c);
 
 /* Sends one text frame (masked, as a client must), exactly `text`. 0 or -1. */
