@@ -585,9 +585,10 @@ PARLEY_API int parley_conversation_start_about(parley_client *pc, const char *su
 /* Sends `text` (non-empty UTF-8, at most 4096 bytes or the server's lower
  * limit, redacted before anything is stored) in conversation `conv_id`,
  * with a snapshot of the context when allowed. Every frame must fit the
- * frame limit (64 KiB, or the server's lower limits.max_frame): a snapshot
- * that would not fit is trimmed, keeping the screen, attributes, device
- * facts and the newest breadcrumbs while they fit, and marked
+ * frame limit (64 KiB, or the server's lower limits.max_frame, one below
+ * 4 KiB being ignored): a snapshot that would not fit is trimmed, keeping
+ * the screen, attributes, device facts and the newest breadcrumbs while
+ * they fit, and marked
  * "truncated" (the server still gets the whole context through context
  * frames). On PARLEY_OK the message is queued in the
  * outbox, a PARLEY_MSG_PENDING status event follows, and the client id of
