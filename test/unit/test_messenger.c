@@ -1,7 +1,9 @@
 /* The messenger modules frame by frame (sans-IO: the session with the
  * feature modules, an in-memory host file, a fake clock): an upload's
  * chunks and their hashes, a refused chunk sent again with what followed
- * it, a chunk refused three times failing the message, a resume at the
+ * it, a chunk refused three times failing the message (and refusals
+ * alternating between chunks too), repeated rewinds replacing the chunks
+ * not yet written instead of queuing more, a resume at the
  * server's next chunk after a dropped connection, a damaged whole sent
  * again unless the file changed, the server's cap at the call; a download
  * whose corrupt chunk is asked for again; the push token's register and
