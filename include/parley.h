@@ -238,7 +238,11 @@ PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
  * has brought the queue below half of both limits. The queue may exceed a
  * limit by what one received frame produces (a frame is at most 64 KiB);
  * events the host causes itself (message status of its own sends) are
- * always queued. docs/architecture.md, "Bounded event queue".
+ * always queued. The frames the client must write in answer to the
+ * server's (acknowledgements, history requests, upload chunks) are bound
+ * the same way, by a fixed 1 MiB: above it the client reads nothing until
+ * the connection has taken them below 512 KiB. Nothing the user sends is
+ * dropped by either bound. docs/architecture.md, "Bounded event queue".
  * Errors: INVALID_ARG (NULL cfg). */
 enum { PARLEY_DEFAULT_MAX_EVENTS = 1000, PARLEY_DEFAULT_MAX_EVENT_BYTES = 1024 * 1024 };
 PARLEY_API int parley_config_set_event_limits(parley_config *cfg, uint32_t max_events,
@@ -585,9 +589,10 @@ PARLEY_API int parley_conversation_start_about(parley_client *pc, const char *su
 /* Sends `text` (non-empty UTF-8, at most 4096 bytes or the server's lower
  * limit, redacted before anything is stored) in conversation `conv_id`,
  * with a snapshot of the context when allowed. Every frame must fit the
- * frame limit (64 KiB, or the server's lower limits.max_frame): a snapshot
- * that would not fit is trimmed, keeping the screen, attributes, device
- * facts and the newest breadcrumbs while they fit, and marked
+ * frame limit (64 KiB, or the server's lower limits.max_frame, one below
+ * 4 KiB being ignored): a snapshot that would not fit is trimmed, keeping
+ * the screen, attributes, device facts and the newest breadcrumbs while
+ * they fit, and marked
  * "truncated" (the server still gets the whole context through context
  * frames). On PARLEY_OK the message is queued in the
  * outbox, a PARLEY_MSG_PENDING status event follows, and the client id of

@@ -12,7 +12,11 @@
  * servicing thread stops reading from the connection (and does not open a
  * new one); parley_poll wakes it once the host has drained the queue below
  * half of both limits. Nothing is dropped: what the server sends meanwhile
- * waits in the network or at the server. */
+ * waits in the network or at the server. The session's unwritten control
+ * frames stop reading the same way at MAX_WRITE_BYTES: many frames ask for
+ * an answer (acks, history requests, upload chunks), and the transport
+ * writes one frame for every many it reads. Writing resumes reading once
+ * they are below half. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +35,9 @@
 /* While reading is stopped and a reconnect is due, how often the servicing
  * thread looks again (a wake from parley_poll usually comes first). */
 #define FLOW_RECHECK_MS 250
+/* Control frames waiting to be written before reading stops (include/
+ * parley.h, parley_config_set_event_limits). */
+#define MAX_WRITE_BYTES (1024 * 1024)
 
 /* ---- events --------------------------------------------------------------- */
 
@@ -46,15 +53,17 @@ static int queue_low(const parley_client *pc)
     return pc->events.count <= pc->ev_max / 2 && pc->events.bytes <= pc->ev_max_bytes / 2;
 }
 
-/* Stops or resumes reading as the queue crosses its limits. Called with
+/* Stops or resumes reading as the queues cross their limits. Called with
  * `lock`, on the thread that services the transport. The flag changes
  * under `evlock`, so a parley_poll that drains the queue right after sees
  * it and wakes this thread. */
 static void update_flow(parley_client *pc)
 {
+    size_t wq = pl_sess_wq_bytes(pc->sess);
     pl_mutex_lock(&pc->evlock);
     int paused = atomic_load(&pc->rx_paused);
-    int change = paused ? queue_low(pc) : queue_full(pc);
+    int change = paused ? queue_low(pc) && wq <= MAX_WRITE_BYTES / 2
+                        : queue_full(pc) || wq >= MAX_WRITE_BYTES;
     uint32_t n = pc->events.count;
     size_t bytes = pc->events.bytes;
     if (change)
@@ -66,12 +75,12 @@ static void update_flow(parley_client *pc)
     paused = !paused;
     pl_transport_pause_rx(pc->tr, paused);
     if (paused)
-        PL_LOG_W(
-            &pc->log,
-            "event queue full (%u events, %zu bytes): reading paused until parley_poll drains it",
-            (unsigned)n, bytes);
+        PL_LOG_W(&pc->log,
+                 "reading paused: %u events (%zu bytes) wait for parley_poll, %zu bytes to be "
+                 "written",
+                 (unsigned)n, bytes, wq);
     else
-        PL_LOG_I(&pc->log, "event queue drained: reading resumed");
+        PL_LOG_I(&pc->log, "queues drained: reading resumed");
 }
 
 /* Moves what the session produced to the host's queue. Called with `lock`. */
@@ -223,6 +232,8 @@ static int cb_peek_frame(void *user, const char **data, size_t *len)
             have = 1;
         }
     }
+    if (have && atomic_load(&pc->rx_paused))
+        update_flow(pc); /* the write queue may be low enough now */
     pl_mutex_unlock(&pc->lock);
     return have;
 }

@@ -10,7 +10,11 @@
  *
  * On each connection an upload goes att.begin, then chunks from the
  * server's `next`, at most PL_UPLOAD_WINDOW unacknowledged, until
- * att.done releases its message. */
+ * att.done releases its message. When the server asks for chunks from an
+ * earlier one (att.offset, att.nack), the upload's chunks still unwritten
+ * are taken back before the window is sent again: a server repeating
+ * those frames faster than the connection writes must not pile up one
+ * window after another. */
 #include "feature/uploads.h"
 
 #include <stdio.h>
@@ -24,8 +28,10 @@
 #define KEY_CAP "cap"
 /* A PROGRESS event at most every this many bytes (and at the end). */
 #define PROGRESS_STEP (64 * 1024)
-/* Hash failures of the whole file, and refusals of one chunk, before the
- * message fails. */
+/* Hash failures of the whole file, and refusals of chunks since the
+ * server last acknowledged chunks it never had before, before the message
+ * fails. Counted per upload, not per chunk: a server alternating between
+ * two chunks would otherwise never trip it. */
 #define MAX_RESTARTS 2
 #define MAX_NACKS 3
 #define READ_PIECE (64 * 1024)
@@ -41,7 +47,7 @@ typedef struct upload {
     /* on this connection */
     int started, done;
     uint64_t acked, sent, reported;
-    uint64_t nack_chunk;
+    uint64_t best; /* the most chunks ever acknowledged on this run */
     unsigned nacks, restarts;
 } upload;
 
@@ -103,6 +109,7 @@ static void forget(pl_uploads *u, upload *p)
     char key[PARLEY_ID_SIZE + 4], spool[PARLEY_ID_SIZE + 8];
     record_key(p->cid, key);
     spool_name(p, spool);
+    pl_sess_unsend(u->sess, p);
     if (u->journal && pl_journal_del(u->journal, PL_UPLOADS_NS, key, 0) != PARLEY_OK)
         PL_LOG_W(u->log, "upload %s not removed from the journal", p->cid);
     if (p->spooled && u->spool && u->spool->remove(u->spool->user, spool) != PARLEY_OK)
@@ -255,7 +262,7 @@ static int send_chunk(pl_uploads *u, upload *p, unsigned char *buf)
     size_t len = 0;
     rc = pl_proto_encode_att_chunk(&u->alloc, p->cid, p->sent, buf, n, &frame, &len);
     if (rc == PARLEY_OK)
-        rc = pl_sess_send_control(u->sess, "att.chunk", frame, len);
+        rc = pl_sess_send_tagged(u->sess, p, "att.chunk", frame, len);
     if (rc == PARLEY_OK)
         p->sent++;
     return rc;
@@ -284,6 +291,16 @@ static void pump(pl_uploads *u, upload *p)
     pl_free(&u->alloc, buf);
 }
 
+/* From chunk `i` on again, in place of the chunks still unwritten. */
+static void resend_from(pl_uploads *u, upload *p, uint64_t i)
+{
+    pl_sess_unsend(u->sess, p);
+    p->sent = i;
+    if (p->acked > i)
+        p->acked = i;
+    pump(u, p);
+}
+
 static int begin(pl_uploads *u, upload *p)
 {
     pl_att_begin b = {p->cid, p->name, p->type, p->sha, p->size};
@@ -310,25 +327,33 @@ static void on_offset(pl_uploads *u, upload *p, const pl_att_reply *r)
                  p->cid);
     }
     p->started = 1;
-    p->acked = p->sent = r->n < p->nchunks ? r->n : p->nchunks;
-    pump(u, p);
+    p->acked = r->n < p->nchunks ? r->n : p->nchunks;
+    resend_from(u, p, p->acked);
 }
 
 static void on_nack(pl_uploads *u, upload *p, uint64_t i)
 {
     if (i >= p->nchunks || i >= p->sent)
         return;
-    p->nacks = p->nack_chunk == i ? p->nacks + 1 : 1;
-    p->nack_chunk = i;
-    if (p->nacks > MAX_NACKS) {
-        fail(u, p, PARLEY_ERR_REJECTED, "a chunk kept failing its SHA-256 at the server");
+    if (++p->nacks > MAX_NACKS) {
+        fail(u, p, PARLEY_ERR_REJECTED, "chunks kept failing their SHA-256 at the server");
         return;
     }
     PL_LOG_W(u->log, "upload %s: chunk %llu refused, sending it again", p->cid,
              (unsigned long long)i);
-    p->sent = i;
-    if (p->acked > i)
-        p->acked = i;
+    resend_from(u, p, i);
+}
+
+/* New ground forgives earlier refusals: a long upload may meet a few. */
+static void on_ack(pl_uploads *u, upload *p, uint64_t n)
+{
+    if (n > p->acked)
+        p->acked = n < p->sent ? n : p->sent;
+    if (p->acked > p->best) {
+        p->best = p->acked;
+        p->nacks = 0;
+    }
+    progress(u, p);
     pump(u, p);
 }
 
@@ -362,10 +387,7 @@ static int on_reply(pl_uploads *u, const pl_frame *f)
     } else if (r.kind == PL_ATT_REPLY_OFFSET) {
         on_offset(u, p, &r);
     } else if (r.kind == PL_ATT_REPLY_ACK && p->started) {
-        if (r.n > p->acked)
-            p->acked = r.n < p->sent ? r.n : p->sent;
-        progress(u, p);
-        pump(u, p);
+        on_ack(u, p, r.n);
     } else if (r.kind == PL_ATT_REPLY_NACK && p->started) {
         on_nack(u, p, r.n);
     } else if (r.kind == PL_ATT_REPLY_DONE) {

@@ -8,6 +8,9 @@
 
 /* ---- every frame --------------------------------------------------------- */
 #define PL_MAX_FRAME 65536
+/* A welcome's limits.max_frame below this is ignored: every outbox item
+ * over it would fail and leave the outbox for good. */
+#define PL_MIN_FRAME 4096
 #define PL_MAX_DEPTH 16
 #define PL_MAX_STRING 16384
 #define PL_MAX_TYPE 32

@@ -23,17 +23,34 @@ int pl_wq_push(pl_sess *s, const char *type, char *frame, size_t len)
     else
         s->wq_head = e;
     s->wq_tail = e;
+    s->wq_bytes += sizeof *e + len;
     return PARLEY_OK;
+}
+
+/* Unlinks `e`, which follows `prev` (NULL: `e` is the head), and frees it. */
+static void wq_remove(pl_sess *s, pl_wq_entry *prev, pl_wq_entry *e)
+{
+    if (prev)
+        prev->next = e->next;
+    else
+        s->wq_head = e->next;
+    if (s->wq_tail == e)
+        s->wq_tail = prev;
+    if (s->peeked == e)
+        s->peeked = NULL;
+    s->wq_bytes -= sizeof *e + e->len;
+    pl_free(&s->alloc, e->frame);
+    pl_free(&s->alloc, e);
 }
 
 void pl_wq_pop(pl_sess *s)
 {
-    pl_wq_entry *e = s->wq_head;
-    s->wq_head = e->next;
-    if (!s->wq_head)
-        s->wq_tail = NULL;
-    pl_free(&s->alloc, e->frame);
-    pl_free(&s->alloc, e);
+    wq_remove(s, NULL, s->wq_head);
+}
+
+size_t pl_sess_wq_bytes(const pl_sess *s)
+{
+    return s->wq_bytes;
 }
 
 void pl_wq_drop(pl_sess *s)
@@ -110,6 +127,26 @@ int pl_sess_send_control(pl_sess *s, const char *type, char *frame, size_t len)
         return len > s->max_frame ? PARLEY_ERR_TOO_LONG : PARLEY_ERR_OFFLINE;
     }
     return pl_wq_push(s, type, frame, len);
+}
+
+int pl_sess_send_tagged(pl_sess *s, const void *tag, const char *type, char *frame, size_t len)
+{
+    int rc = pl_sess_send_control(s, type, frame, len);
+    if (rc == PARLEY_OK)
+        s->wq_tail->tag = tag;
+    return rc;
+}
+
+void pl_sess_unsend(pl_sess *s, const void *tag)
+{
+    pl_wq_entry *prev = NULL, *next;
+    for (pl_wq_entry *e = s->wq_head; tag && e; e = next) {
+        next = e->next;
+        if (e->tag == tag)
+            wq_remove(s, prev, e);
+        else
+            prev = e;
+    }
 }
 
 /* ---- events --------------------------------------------------------------------- */

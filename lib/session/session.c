@@ -497,6 +497,16 @@ static int keep_welcome(pl_sess *s, const pl_frame *f)
     return PARLEY_OK;
 }
 
+/* The server's frame limit, lower than ours, but not so low that it
+ * would take the user's queued items with it (PL_MIN_FRAME). */
+static uint32_t frame_limit(const pl_sess *s, uint32_t announced)
+{
+    if (announced && announced < PL_MIN_FRAME)
+        PL_LOG_W(s->log, "welcome's max_frame of %u ignored: below %u bytes", (unsigned)announced,
+                 (unsigned)PL_MIN_FRAME);
+    return announced >= PL_MIN_FRAME ? min_u32(announced, PL_MAX_FRAME) : PL_MAX_FRAME;
+}
+
 static int on_welcome(pl_sess *s, int64_t now, const pl_frame *f)
 {
     if (s->state != PL_ST_HANDSHAKING)
@@ -511,7 +521,7 @@ static int on_welcome(pl_sess *s, int64_t now, const pl_frame *f)
         return PARLEY_ERR_NOMEM;
     }
     s->max_text = f->max_text ? min_u32(f->max_text, PL_MAX_TEXT) : PL_MAX_TEXT;
-    s->max_frame = f->max_frame ? min_u32(f->max_frame, PL_MAX_FRAME) : PL_MAX_FRAME;
+    s->max_frame = frame_limit(s, f->max_frame);
     s->max_attachment = f->max_attachment;
     s->attempt = 0;
     s->state = PL_ST_ONLINE;

@@ -140,6 +140,11 @@ int pl_sess_peek_frame(pl_sess *s, const char **data, size_t *len);
 void pl_sess_frame_written(pl_sess *s);
 /* 1 when pl_sess_peek_frame would return a frame now. */
 int pl_sess_has_frame(pl_sess *s);
+/* The bytes of the control frames not yet written on this connection
+ * (the outbox, bounded by its cap, is not counted): what a server can grow
+ * by sending frames that each make the client answer. The facade stops
+ * reading above a limit, as for the event queue. */
+size_t pl_sess_wq_bytes(const pl_sess *s);
 
 /* ---- host API (validated here; see parley.h for the rules) -------------- */
 
@@ -222,6 +227,12 @@ int pl_sess_conv_known(const pl_sess *s, const char *conv);
  * there is none; control frames die with their connection. TOO_LONG when
  * it exceeds pl_sess_max_frame(). */
 int pl_sess_send_control(pl_sess *s, const char *type, char *frame, size_t len);
+/* The same, marked with `tag` (compared, never dereferenced; not NULL) so
+ * that pl_sess_unsend can take the frame back while it is unwritten. */
+int pl_sess_send_tagged(pl_sess *s, const void *tag, const char *type, char *frame, size_t len);
+/* Drops the frames marked `tag` that are not written yet: a module whose
+ * frames a server made stale replaces them instead of queuing more. */
+void pl_sess_unsend(pl_sess *s, const void *tag);
 /* A fresh client id (UUIDv4) for an item. */
 int pl_sess_mint_cid(pl_sess *s, char cid[PARLEY_ID_SIZE]);
 

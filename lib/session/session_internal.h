@@ -70,6 +70,7 @@ typedef struct pl_outbox_item {
 typedef struct pl_wq_entry {
     struct pl_wq_entry *next;
     const char *type; /* for logs */
+    const void *tag;  /* pl_sess_send_tagged's, or NULL */
     char *frame;
     size_t len;
 } pl_wq_entry;
@@ -122,6 +123,7 @@ struct pl_sess {
     pl_outbox_item *obx_next; /* next item to write on this connection; NULL: none */
 
     pl_wq_entry *wq_head, *wq_tail;
+    size_t wq_bytes;    /* what the write queue holds, entries included */
     const void *peeked; /* the wq entry or outbox item last returned by peek */
 
     pl_sess_state state;

@@ -2,9 +2,13 @@
  * screen, a paused game): the client must stay within its documented
  * event-queue bound (parley_config_set_event_limits) by reading no more
  * from the socket, and once the host polls again every message must come
- * out, once, in order. The server is libwebsockets in a thread of this
- * process; the client is the public API with counting allocator hooks, so
- * the library's own bytes are measured exactly (RSS is printed too). */
+ * out, once, in order. A server flooding frames that each make the client
+ * answer (a proactive message delivered already, a message past a gap and
+ * the history that does not fill it) must not grow the client's unwritten
+ * answers past their bound either, and every answer must go out. The
+ * server is libwebsockets in a thread of this process; the client is the
+ * public API with counting allocator hooks, so the library's own bytes
+ * are measured exactly (RSS is printed too). */
 #include <lws_config.h>
 #include <libwebsockets.h>
 
@@ -31,6 +35,10 @@
 /* What the library may hold beyond the queue's byte limit: one frame's
  * events, the transport's 64 KiB receive buffer, the engine and modules. */
 #define SLACK_BYTES (512u * 1024u)
+/* Frames the client must answer, and the bound of its unwritten answers
+ * (include/parley.h, parley_config_set_event_limits). */
+#define ANSWER_FLOOD 50000
+#define MAX_WRITE_BYTES (1024u * 1024u)
 
 static int64_t now_ms(void)
 {
@@ -118,8 +126,13 @@ typedef struct flood {
     pthread_t thread;
     atomic_int stop;
     int port;
-    atomic_int sent;  /* msg frames written */
-    atomic_int hello; /* hellos received */
+    atomic_int sent;    /* msg frames (or `cycle` frames) written */
+    atomic_int hello;   /* hellos received */
+    atomic_int answers; /* frames received containing `answer` */
+    /* set before the thread starts: NULL floods messages, else these
+     * frames in turn, ANSWER_FLOOD of them, each answered with `answer` */
+    const char *const *cycle;
+    const char *answer;
     /* server thread only */
     int welcome_due, chatter; /* chatter: typing/unread frames still due after this msg */
     int next;                 /* next seq to send */
@@ -146,6 +159,16 @@ static int write_next(flood *f, struct lws *wsi)
     if (f->welcome_due) {
         f->welcome_due = 0;
         return write_text(wsi, "{\"t\":\"welcome\",\"session\":\"s-flood\"}");
+    }
+    if (f->cycle) {
+        int cycle_len = 0;
+        while (f->cycle[cycle_len])
+            cycle_len++;
+        if (write_text(wsi, f->cycle[(f->next - 1) % cycle_len]) < 0)
+            return -1;
+        f->next++;
+        atomic_fetch_add(&f->sent, 1);
+        return 0;
     }
     if (f->chatter == 2) {
         f->chatter--;
@@ -174,7 +197,8 @@ static int write_next(flood *f, struct lws *wsi)
 
 static int more_to_write(const flood *f)
 {
-    return f->welcome_due || f->chatter || (f->next > 0 && f->next <= FLOOD_MSGS);
+    int total = f->cycle ? ANSWER_FLOOD : FLOOD_MSGS;
+    return f->welcome_due || f->chatter || (f->next > 0 && f->next <= total);
 }
 
 static int flood_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -191,6 +215,8 @@ static int flood_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
             f->rx_len += len;
         }
         f->rx[f->rx_len] = '\0';
+        if (lws_is_final_fragment(wsi) && f->answer && strstr(f->rx, f->answer))
+            atomic_fetch_add(&f->answers, 1);
         if (lws_is_final_fragment(wsi) && strstr(f->rx, "\"t\":\"hello\"")) {
             atomic_fetch_add(&f->hello, 1);
             f->welcome_due = 1;
@@ -225,10 +251,12 @@ static void *flood_thread(void *arg)
     return NULL;
 }
 
-static int flood_start(flood *f)
+static int flood_start(flood *f, const char *const *cycle, const char *answer)
 {
     struct lws_context_creation_info info;
     memset(f, 0, sizeof *f);
+    f->cycle = cycle;
+    f->answer = answer;
     memset(&info, 0, sizeof info);
     info.port = 0;
     info.iface = "127.0.0.1";
@@ -349,7 +377,7 @@ static void run_flood(int service, uint32_t max_events, size_t max_bytes)
 {
     long bound = (long)((max_events ? max_bytes : PARLEY_DEFAULT_MAX_EVENT_BYTES) + SLACK_BYTES);
     flood f;
-    if (flood_start(&f) != 0) {
+    if (flood_start(&f, NULL, NULL) != 0) {
         CHECK(!"flood server");
         return;
     }
@@ -414,6 +442,62 @@ static void test_small_limits_make_progress(void)
     run_flood(0, 32, 32 * 1024);
 }
 
+/* The server floods `cycle` and reads what the client answers; the host
+ * polls nothing (the frames make almost no events). */
+static void run_answer_flood(const char *const *cycle, const char *answer, int answers_due)
+{
+    flood f;
+    if (flood_start(&f, cycle, answer) != 0) {
+        CHECK(!"flood server");
+        return;
+    }
+    bytes_alloc b = {0};
+    parley_client *pc = flood_client(&f, &b, 0, 0);
+    if (!pc) {
+        flood_stop(&f);
+        return;
+    }
+    long base = atomic_load(&b.live), bound = (long)(MAX_WRITE_BYTES + SLACK_BYTES);
+    atomic_store(&b.peak, base);
+    CHECK_INT(parley_start(pc), PARLEY_OK);
+    int64_t end = now_ms() + 60000;
+    while (now_ms() < end && atomic_load(&f.answers) < answers_due)
+        sleep_ms(5);
+    long peak = atomic_load(&b.peak) - base;
+    printf("  %s: server sent %d frames, got %d of %d answers; library peak %ld KiB over its %ld "
+           "KiB at start (bound %ld KiB)\n",
+           answer, atomic_load(&f.sent), atomic_load(&f.answers), answers_due, peak / 1024,
+           base / 1024, bound / 1024);
+    CHECK(peak <= bound);
+    CHECK_INT(atomic_load(&f.answers), answers_due); /* every answer went out */
+    CHECK_INT(atomic_load(&f.hello), 1);
+    CHECK_INT(parley_stop(pc), PARLEY_OK);
+    parley_client_free(pc);
+    CHECK_INT(atomic_load(&b.live), 0);
+    flood_stop(&f);
+}
+
+/* The same proactive message again and again: each is acknowledged again. */
+static void test_redelivery_flood(void)
+{
+    static const char *const cycle[] = {
+        "{\"t\":\"proactive\",\"id\":\"p-1\",\"msg\":{\"author\":{\"kind\":\"bot\","
+        "\"name\":\"Helper\"},\"text\":\"tip\",\"ts\":1763900000000}}",
+        NULL};
+    run_answer_flood(cycle, "\"t\":\"proactive.ack\"", ANSWER_FLOOD);
+}
+
+/* A message past a gap, then a history that does not fill it: each pair
+ * asks for the history again. */
+static void test_gap_flood(void)
+{
+    static const char *const cycle[] = {
+        "{\"t\":\"msg\",\"conv\":\"c-gap\",\"id\":\"m-100\",\"seq\":\"100\",\"author\":"
+        "{\"kind\":\"agent\",\"name\":\"Dana\"},\"text\":\"hi\",\"ts\":1763900000000}",
+        "{\"t\":\"history.end\",\"conv\":\"c-gap\",\"last\":\"50\",\"more\":false}", NULL};
+    run_answer_flood(cycle, "\"t\":\"history.get\"", ANSWER_FLOOD / 2);
+}
+
 static void test_event_limits_config(void)
 {
     CHECK_INT(parley_config_set_event_limits(NULL, 10, 10), PARLEY_ERR_INVALID_ARG);
@@ -430,5 +514,7 @@ int main(void)
     RUN(test_threaded_host_away);
     RUN(test_host_driven_away);
     RUN(test_small_limits_make_progress);
+    RUN(test_redelivery_flood);
+    RUN(test_gap_flood);
     return tl_finish();
 }

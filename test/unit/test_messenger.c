@@ -1,7 +1,9 @@
 /* The messenger modules frame by frame (sans-IO: the session with the
  * feature modules, an in-memory host file, a fake clock): an upload's
  * chunks and their hashes, a refused chunk sent again with what followed
- * it, a chunk refused three times failing the message, a resume at the
+ * it, a chunk refused three times failing the message (and refusals
+ * alternating between chunks too), repeated rewinds replacing the chunks
+ * not yet written instead of queuing more, a resume at the
  * server's next chunk after a dropped connection, a damaged whole sent
  * again unless the file changed, the server's cap at the call; a download
  * whose corrupt chunk is asked for again; the push token's register and
@@ -286,6 +288,61 @@ static void test_upload_resume_after_drop(void)
     m_free(&m);
 }
 
+/* A server repeating att.offset faster than the chunks go out: each one
+ * takes back the chunks still unwritten instead of queuing another window
+ * behind them, so an upload never has more than one window waiting. */
+static void test_upload_offsets_keep_one_window(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    m_open(&m, NULL, 0);
+    queue_file(&m, conv, cid);
+    for (int i = 0; i < 100; i++)
+        FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    expect_chunk(&m, 0); /* written: the next offset cannot take it back */
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    int chunks = 0, in_order = 0;
+    cJSON *j;
+    while ((j = take_frame(&m.f))) {
+        const cJSON *i = sp_jget(j, "i");
+        in_order +=
+            strcmp(sp_jstr(j, "t"), "att.chunk") == 0 && cJSON_IsNumber(i) && i->valueint == chunks;
+        chunks++;
+        cJSON_Delete(j);
+    }
+    CHECK_INT(chunks, 3);
+    CHECK_INT(in_order, 3);
+    m_free(&m);
+}
+
+/* Refusals alternating between two chunks count together: the message
+ * fails as when one chunk is refused again and again. */
+static void test_upload_alternating_nacks_fail(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    m_open(&m, NULL, 0);
+    queue_file(&m, conv, cid);
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    for (int round = 0; round < 4; round++) {
+        cJSON *j;
+        while ((j = take_frame(&m.f)))
+            cJSON_Delete(j);
+        FEED(&m.f, Qf("{'t':'att.nack','cid':'%s','i':%d,'reason':'sha256'}", cid, round % 2));
+    }
+    EXPECT_NO_FRAME(&m.f);
+    int failed = 0;
+    parley_event *ev;
+    while ((ev = next_event(&m.f))) {
+        failed += parley_event_type(ev) == PARLEY_EV_MESSAGE_STATUS &&
+                  parley_event_state(ev) == PARLEY_MSG_FAILED;
+        parley_event_free(ev);
+    }
+    CHECK_INT(failed, 1);
+    CHECK_INT((int)pl_sess_outbox_count(m.f.s), 0);
+    m_free(&m);
+}
+
 /* The server's copy failed its hash: sent again from 0 while the file is
  * the same; a file changed meanwhile fails the message. */
 static void test_upload_whole_mismatch(void)
@@ -511,6 +568,8 @@ int main(void)
     RUN(test_upload_three_nacks_fail);
     RUN(test_upload_resume_after_drop);
     RUN(test_upload_whole_mismatch);
+    RUN(test_upload_offsets_keep_one_window);
+    RUN(test_upload_alternating_nacks_fail);
     RUN(test_upload_cap_and_bad_input);
     RUN(test_download_corrupt_chunk);
     RUN(test_push_token_frames);

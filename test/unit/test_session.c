@@ -2203,11 +2203,12 @@ static void test_oversized_context_fits_frames(void)
 
 /* A snapshot that fits goes whole; a trimmed one keeps the newest
  * breadcrumbs, in order. */
+#define CRUMB "crumb %03d: tapped the shop button again, then the back button, then the shop one"
 static void test_snapshot_keeps_newest_crumbs(void)
 {
     fx f;
     start_online(&f);
-    welcome_limit(&f, 2048);
+    welcome_limit(&f, PL_MIN_FRAME);
     CHECK_INT(pl_ctx_set_screen(f.ctx, "level-3"), PARLEY_OK);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
@@ -2215,8 +2216,8 @@ static void test_snapshot_keeps_newest_crumbs(void)
     CHECK(sp_jget(sp_jget(j, "context"), "truncated") == NULL);
     cJSON_Delete(j);
     for (int i = 0; i < 100; i++) { /* the ring keeps the last 50 */
-        char t[64];
-        snprintf(t, sizeof t, "crumb %03d: tapped the shop button again", i);
+        char t[128];
+        snprintf(t, sizeof t, CRUMB, i);
         CHECK_INT(pl_ctx_add_breadcrumb(f.ctx, t, 1000 + i), PARLEY_OK);
     }
     pl_sess_tick(f.s, f.now);
@@ -2225,14 +2226,14 @@ static void test_snapshot_keeps_newest_crumbs(void)
     CHECK_INT(fx_send(&f, conv, "hi", NULL), PARLEY_OK);
     size_t len = 0;
     j = take_sized(&f, &len);
-    CHECK(len <= 2048);
+    CHECK(len <= PL_MIN_FRAME);
     const cJSON *crumbs = sp_jget(sp_jget(j, "context"), "breadcrumbs");
     int n = cJSON_GetArraySize(crumbs);
     CHECK(n > 10 && n < 50);
-    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, n - 1), "text"),
-              "crumb 099: tapped the shop button again");
-    char want[64];
-    snprintf(want, sizeof want, "crumb %03d: tapped the shop button again", 100 - n);
+    char want[128];
+    snprintf(want, sizeof want, CRUMB, 99);
+    CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, n - 1), "text"), want);
+    snprintf(want, sizeof want, CRUMB, 100 - n);
     CHECK_STR(sp_jstr(cJSON_GetArrayItem(crumbs, 0), "text"), want);
     CHECK_STR(sp_jstr(sp_jget(j, "context"), "screen"), "level-3");
     cJSON_Delete(j);
@@ -2259,34 +2260,35 @@ static void test_too_long_at_the_call(void)
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
     SKIP_FRAME(&f, "conv.start");
-    welcome_limit(&f, 1024);
+    welcome_limit(&f, PL_MIN_FRAME);
     SKIP_FRAME(&f, "conv.start"); /* resent: it fits */
     drain_events(&f);
     size_t entries = journal_entries(jr);
     uint32_t count = pl_sess_outbox_count(f.s);
 
-    char text[1100];
+    char text[PL_MIN_FRAME - 5]; /* within max_text, not within a frame */
     memset(text, 'x', sizeof text - 1);
     text[sizeof text - 1] = '\0';
     CHECK_INT(fx_send(&f, conv, text, NULL), PARLEY_ERR_TOO_LONG);
-    char *ev = pl_malloc(&f.a, 2000);
-    snprintf(ev, 2000, Q("{'t':'event','cid':'e-1','name':'x','meta':{'k':'%s'},'ts':1}"), text);
+    char *ev = pl_malloc(&f.a, 2 * PL_MIN_FRAME);
+    snprintf(ev, 2 * PL_MIN_FRAME,
+             Q("{'t':'event','cid':'e-1','name':'x','meta':{'k':'%s'},'ts':1}"), text);
     CHECK_INT(pl_sess_enqueue(f.s, PL_SESS_ITEM_SILENT, NULL, "e-1", ev, strlen(ev)),
               PARLEY_ERR_TOO_LONG);
-    char *ctl = pl_malloc(&f.a, 2000);
-    snprintf(ctl, 2000, Q("{'t':'typing','conv':'%s','pad':'%s'}"), conv, text);
+    char *ctl = pl_malloc(&f.a, 2 * PL_MIN_FRAME);
+    snprintf(ctl, 2 * PL_MIN_FRAME, Q("{'t':'typing','conv':'%s','pad':'%s'}"), conv, text);
     CHECK_INT(pl_sess_send_control(f.s, "typing", ctl, strlen(ctl)), PARLEY_ERR_TOO_LONG);
     CHECK_INT(event_count(&f), 0);
     CHECK_INT(pl_sess_outbox_count(f.s), count);
     CHECK_INT(journal_entries(jr), entries);
     EXPECT_NO_FRAME(&f);
     /* What fits still goes, with as much of the context as fits. */
-    big_attrs(&f, 3, 500);
+    big_attrs(&f, 6, 1000);
     CHECK_INT(fx_send(&f, conv, "short", NULL), PARLEY_OK);
     size_t len = 0;
     int sent = 0;
     for (cJSON *j; (j = take_sized(&f, &len)); cJSON_Delete(j)) {
-        CHECK(len <= 1024);
+        CHECK(len <= PL_MIN_FRAME);
         if (strcmp(sp_jstr(j, "t"), "msg.send") == 0 && ++sent)
             CHECK(cJSON_IsTrue(sp_jget(sp_jget(j, "context"), "truncated")));
     }
@@ -2386,6 +2388,48 @@ static void test_outbox_refit_when_limit_shrinks(void)
         cJSON_Delete(j);
     }
     CHECK_INT(items, 2);
+    fx_free(&g);
+    pl_journal_close(jr);
+    tl_memfs_free(&m.fs);
+}
+
+/* A server announcing a frame limit no real frame fits (max_frame 1)
+ * would fail every outbox item and delete it with the user's words: a
+ * limit below PL_MIN_FRAME is ignored, and the items go out as queued. */
+static void test_tiny_frame_limit_ignored(void)
+{
+    sp_memio m = {0};
+    pl_journal *jr = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, jr);
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    CHECK_INT(fx_send(&f, conv, "my gems never arrived", cid), PARLEY_OK);
+    drain_events(&f);
+    pl_sess_go_online(f.s, f.now);
+    connect_open(&f);
+    SKIP_FRAME(&f, "hello");
+    drain_events(&f);
+    feed(&f, Q("{'t':'welcome','session':'s-1','limits':{'max_frame':1}}"));
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_ONLINE);
+    parley_event_free(ev);
+    CHECK_INT(event_count(&f), 0); /* no ERROR, no FAILED */
+    CHECK_INT(pl_sess_max_frame(f.s), PL_MAX_FRAME);
+    CHECK_INT(pl_sess_outbox_count(f.s), 2);
+    cJSON *j;
+    while ((j = sp_take_frame(f.s)) && strcmp(sp_jstr(j, "t"), "conv.start") != 0)
+        cJSON_Delete(j); /* the context */
+    REQUIRE(j != NULL);
+    cJSON_Delete(j);
+    j = EXPECT_FRAME(&f, "msg.send");
+    CHECK_STR(sp_jstr(j, "cid"), cid);
+    cJSON_Delete(j);
+    fx_close(&f);
+    pl_rand_free(f.rand);
+    pl_event_queue_clear(&f.evq);
+    fx g; /* and they are still in the journal */
+    fx_init_journal(&g, jr);
+    CHECK_INT(pl_sess_outbox_count(g.s), 2);
     fx_free(&g);
     pl_journal_close(jr);
     tl_memfs_free(&m.fs);
@@ -2511,6 +2555,7 @@ int main(void)
     RUN(test_snapshot_keeps_newest_crumbs);
     RUN(test_too_long_at_the_call);
     RUN(test_outbox_refit_when_limit_shrinks);
+    RUN(test_tiny_frame_limit_ignored);
     RUN(test_poison_item_from_old_journal);
     return tl_finish();
 }
