@@ -56,8 +56,10 @@ extern "C" {
 #define PARLEY_VERSION_PATCH 0
 #define PARLEY_VERSION_STRING "0.1.0"
 
-/* Size of a buffer that holds any identifier the library returns. */
-enum { PARLEY_ID_SIZE = 64 };
+/* Size of a buffer that holds any identifier the library returns: those
+ * read from events too, which the server names (1..128 bytes,
+ * docs/protocol.md). */
+enum { PARLEY_ID_SIZE = 129 };
 
 /* ---- errors ----------------------------------------------------------- */
 

@@ -647,6 +647,33 @@ static void test_token_refresh_after_auth_failed(void)
     fx_free(&f);
 }
 
+/* The protocol's ids are 1..128 bytes; a host copies the ones events return
+ * into PARLEY_ID_SIZE buffers, as parley.h says it may. */
+static void test_longest_server_ids_fit(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PL_MAX_ID + 1], id[101], buf[1024];
+    memset(conv, 'c', sizeof conv - 1);
+    conv[sizeof conv - 1] = '\0';
+    memset(id, 'm', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    snprintf(buf, sizeof buf,
+             Q("{'t':'msg','conv':'%s','id':'%s','seq':'1','author':{'kind':'agent'},"
+               "'text':'hi','ts':1763900000000}"),
+             conv, id);
+    feed(&f, buf);
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    if (ev) {
+        CHECK_STR(parley_event_conversation_id(ev), conv);
+        CHECK_STR(parley_event_message_id(ev), id);
+        CHECK(strlen(parley_event_conversation_id(ev)) < PARLEY_ID_SIZE);
+        CHECK(strlen(parley_event_message_id(ev)) < PARLEY_ID_SIZE);
+    }
+    parley_event_free(ev);
+    fx_free(&f);
+}
+
 static void test_malformed_frame_keeps_session(void)
 {
     fx f;
@@ -2533,6 +2560,7 @@ int main(void)
     RUN(test_error_frames);
     RUN(test_auth_failed);
     RUN(test_token_refresh_after_auth_failed);
+    RUN(test_longest_server_ids_fit);
     RUN(test_malformed_frame_keeps_session);
     RUN(test_frame_before_welcome_rejected);
     RUN(test_backoff_full_jitter);
