@@ -56,8 +56,10 @@ extern "C" {
 #define PARLEY_VERSION_PATCH 0
 #define PARLEY_VERSION_STRING "0.1.0"
 
-/* Size of a buffer that holds any identifier the library returns. */
-enum { PARLEY_ID_SIZE = 64 };
+/* Size of a buffer that holds any identifier the library returns: those
+ * read from events too, which the server names (1..128 bytes,
+ * docs/protocol.md). */
+enum { PARLEY_ID_SIZE = 129 };
 
 /* ---- errors ----------------------------------------------------------- */
 
@@ -306,9 +308,12 @@ PARLEY_API int parley_config_set_allow_insecure(parley_config *cfg, int allow);
 
 /* Reconnect backoff: the n-th consecutive failure waits a uniformly random
  * time in [0, min(max_ms, initial_ms * 2^n)] (full jitter). Defaults 500 and
- * 30000. A refused server certificate (parley_event_tls_failures() not 0)
- * is not a passing failure and waits PARLEY_CERT_RETRY_MS instead (see
- * there). Errors: INVALID_ARG (initial_ms == 0 or initial_ms > max_ms). */
+ * 30000. A connection closed (or sent a server's goaway, whose delay is
+ * added) less than 30 s after it came online counts as a failure; one that
+ * lasted resets the count. A refused server certificate
+ * (parley_event_tls_failures() not 0) is not a passing failure and waits
+ * PARLEY_CERT_RETRY_MS instead (see there). Errors: INVALID_ARG
+ * (initial_ms == 0 or initial_ms > max_ms). */
 PARLEY_API int parley_config_set_reconnect(parley_config *cfg, uint32_t initial_ms,
                                            uint32_t max_ms);
 

@@ -21,7 +21,7 @@ static const char *base_name(const char *path)
 static int send_src(parley_client *pc, const char *conv_id, pl_upload_src *src, char *msg_id_out,
                     size_t out_size)
 {
-    if (!pc || !conv_id || (msg_id_out && out_size < PARLEY_ID_SIZE))
+    if (!pc || !conv_id || (msg_id_out && out_size < PL_MINTED_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char id[PARLEY_ID_SIZE], *redacted = NULL;
     const char *caption = src->caption && *src->caption ? src->caption : NULL;
@@ -71,7 +71,7 @@ int parley_send_attachment_bytes(parley_client *pc, const char *conv_id, const u
 int parley_fetch_attachment(parley_client *pc, const char *attachment_id, const char *dest_path,
                             char *req_out, size_t out_size)
 {
-    if (!pc || (req_out && out_size < PARLEY_ID_SIZE))
+    if (!pc || (req_out && out_size < PL_MINTED_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char id[PARLEY_ID_SIZE];
     pl_client_enter(pc);

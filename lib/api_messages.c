@@ -61,7 +61,7 @@ int parley_conversation_start_about(parley_client *pc, const char *subject, cons
                                     const char *area, int severity, char *conv_id_out,
                                     size_t out_size)
 {
-    if (!pc || (conv_id_out && out_size < PARLEY_ID_SIZE))
+    if (!pc || (conv_id_out && out_size < PL_MINTED_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     if (subject && !*subject)
         subject = NULL;
@@ -86,7 +86,7 @@ int parley_conversation_start_about(parley_client *pc, const char *subject, cons
 int parley_send_text(parley_client *pc, const char *conv_id, const char *text, char *msg_id_out,
                      size_t out_size)
 {
-    if (!pc || (msg_id_out && out_size < PARLEY_ID_SIZE))
+    if (!pc || (msg_id_out && out_size < PL_MINTED_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char id[PARLEY_ID_SIZE], *redacted = NULL;
     pl_client_enter(pc);

@@ -64,7 +64,7 @@ int parley_option_action(const parley_option *o)
 int parley_postback(parley_client *pc, const char *conv_id, const char *message_id,
                     const char *option_id, char *msg_id_out, size_t out_size)
 {
-    if (!pc || (msg_id_out && out_size < PARLEY_ID_SIZE))
+    if (!pc || (msg_id_out && out_size < PL_MINTED_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char cid[PARLEY_ID_SIZE];
     pl_client_enter(pc);

@@ -9,7 +9,7 @@
 static int request(parley_client *pc, pl_req_kind kind, const pl_req_args *args, char *req_out,
                    size_t out_size)
 {
-    if (!pc || (req_out && out_size < PARLEY_ID_SIZE))
+    if (!pc || (req_out && out_size < PL_MINTED_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char id[PARLEY_ID_SIZE];
     pl_client_enter(pc);
@@ -33,7 +33,7 @@ int parley_load_history(parley_client *pc, const char *conv_id, const char *befo
     pl_req_args args = {.conv = conv_id, .limit = (uint32_t)(limit > 0 ? limit : 0)};
     if (!pc || !pl_id_valid(conv_id, PL_MAX_ID) || limit < 0 || limit > PL_MAX_PAGE ||
         (before_seq && !pl_proto_parse_seq(before_seq, &args.before)) ||
-        (req_out && out_size < PARLEY_ID_SIZE))
+        (req_out && out_size < PL_MINTED_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char id[PARLEY_ID_SIZE];
     pl_client_enter(pc);

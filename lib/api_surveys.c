@@ -207,7 +207,7 @@ int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out, si
                          char *cid_out, size_t cid_size)
 {
     if (!resp || (missing_qid_out && out_size < PARLEY_SURVEY_ID_SIZE) ||
-        (cid_out && cid_size < PARLEY_ID_SIZE))
+        (cid_out && cid_size < PL_MINTED_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char missing[PL_MAX_ID + 1] = "", cid[PARLEY_ID_SIZE] = "";
     pl_client_enter(resp->pc);
@@ -222,7 +222,7 @@ int parley_survey_submit(parley_survey_response *resp, char *missing_qid_out, si
 
 int parley_survey_dismiss(parley_client *pc, const char *survey_id, char *cid_out, size_t cid_size)
 {
-    if (!pc || (cid_out && cid_size < PARLEY_ID_SIZE))
+    if (!pc || (cid_out && cid_size < PL_MINTED_ID_SIZE))
         return PARLEY_ERR_INVALID_ARG;
     char cid[PARLEY_ID_SIZE] = "";
     pl_client_enter(pc);

@@ -27,6 +27,12 @@
 #include "util/log.h"
 #include "util/rand.h"
 
+/* The least an out buffer for an id the library mints (a UUID, "c-" and a
+ * UUID) must hold: PARLEY_ID_SIZE as it was in 0.1.0, which binaries built
+ * then still pass. PARLEY_ID_SIZE grew for the server's ids, not these. */
+#define PL_MINTED_ID_SIZE 64
+_Static_assert(PL_UUID_STR_LEN + 3 <= PL_MINTED_ID_SIZE, "a minted id fits");
+
 struct parley_client {
     pl_alloc alloc;
     pl_log log;

@@ -202,7 +202,7 @@ static const pl_enum pl_enums[] = {
 };
 
 static const pl_const pl_constants[] = {
-    {"ID_SIZE", 64},
+    {"ID_SIZE", 129},
     {"DEFAULT_MAX_EVENTS", 1000},
     {"DEFAULT_MAX_EVENT_BYTES", 1048576},
     {"ENCRYPTION_KEY_SIZE", 32},

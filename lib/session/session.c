@@ -373,15 +373,20 @@ static uint32_t backoff_delay(pl_sess *s)
     return pl_rand_uniform(s->rand, bound > s->backoff_max ? s->backoff_max : (uint32_t)bound);
 }
 
-static uint32_t close_delay(pl_sess *s)
+/* The goaway's delay is added to the backoff, not put in its place: a
+ * server's goaway 0 repeated on every connection must not pace the client.
+ * After a healthy connection (the attempt count is 0) this is the delay
+ * plus up to backoff_initial, a planned drain's prompt return. */
+static uint32_t close_delay(pl_sess *s, int64_t now)
 {
     if (s->close == PL_CL_RECONNECT)
         return 0;
-    if (s->close == PL_CL_GOAWAY) {
-        uint64_t d = (uint64_t)s->goaway_ms + pl_rand_uniform(s->rand, s->backoff_initial);
-        return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
-    }
-    return backoff_delay(s);
+    if (s->state == PL_ST_ONLINE && now - s->online_at >= PL_SESS_HEALTHY_MS)
+        s->attempt = 0;
+    uint64_t d = backoff_delay(s);
+    if (s->close == PL_CL_GOAWAY)
+        d += s->goaway_ms;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 }
 
 /* The connection is gone; the next attempt comes after `delay`. TLS
@@ -418,7 +423,7 @@ void pl_sess_on_closed(pl_sess *s, int64_t now, int err, const char *why)
         err = s->close_err;
         why = s->close_why;
     }
-    wait_after(s, now, err, why, close_delay(s), 0);
+    wait_after(s, now, err, why, close_delay(s, now), 0);
 }
 
 /* At least PARLEY_CERT_RETRY_MS (or the backoff maximum), plus up to as much
@@ -523,7 +528,9 @@ static int on_welcome(pl_sess *s, int64_t now, const pl_frame *f)
     s->max_text = f->max_text ? min_u32(f->max_text, PL_MAX_TEXT) : PL_MAX_TEXT;
     s->max_frame = frame_limit(s, f->max_frame);
     s->max_attachment = f->max_attachment;
-    s->attempt = 0;
+    /* The backoff is not reset here: a welcome costs a server nothing, so
+     * only a connection that lasts resets it (close_delay). */
+    s->online_at = now;
     s->state = PL_ST_ONLINE;
     s->obx_next = s->obx_head;
     for (pl_outbox_item *it = s->obx_head; it; it = it->next)

@@ -83,10 +83,17 @@ void pl_sess_go_offline(pl_sess *s, int64_t now);
 void pl_sess_on_connecting(pl_sess *s, int64_t now);
 /* The WebSocket is open: queues hello. */
 void pl_sess_on_open(pl_sess *s, int64_t now);
+/* A connection online this long has earned a fresh backoff: a server that
+ * welcomes and then drops (or sends goaway) sooner gets a growing delay,
+ * never a reconnect loop. As long as the default backoff maximum, so such a
+ * server cannot make a client reconnect more often than failing would. */
+#define PL_SESS_HEALTHY_MS 30000
+
 /* The connection failed or closed. `err` is a PARLEY_ERR_* (CONNECT, TLS,
  * CLOSED, PROTOCOL...), `why` a reason for the host (may be NULL). Schedules a
- * reconnect with backoff and full jitter (or the goaway delay, or at once
- * after a new identity); emits CONNECTION RECONNECTING with retry_ms, and an
+ * reconnect with backoff and full jitter (or the goaway delay plus the
+ * backoff, or at once after a new identity); the backoff starts over only
+ * after PL_SESS_HEALTHY_MS online. Emits CONNECTION RECONNECTING with retry_ms, and an
  * ERROR event for TLS (an auth_failed error frame is reported when it
  * arrives). Ignored when there is no connection (offline, or waiting). */
 void pl_sess_on_closed(pl_sess *s, int64_t now, int err, const char *why);

@@ -33,7 +33,7 @@ typedef enum {
 typedef enum {
     PL_CL_NONE,
     PL_CL_FAILURE,  /* counts as a failed attempt: backoff */
-    PL_CL_GOAWAY,   /* the server's delay plus a little jitter */
+    PL_CL_GOAWAY,   /* the server's delay plus the backoff */
     PL_CL_RECONNECT /* at once, not a failure (new identity) */
 } pl_sess_close;
 
@@ -128,7 +128,10 @@ struct pl_sess {
 
     pl_sess_state state;
     int64_t retry_at, hs_deadline;
-    uint32_t attempt; /* consecutive failures since the last welcome */
+    int64_t online_at; /* the current connection's welcome */
+    /* Consecutive short-lived connections: failures, goaways and
+     * connections closed within PL_SESS_HEALTHY_MS of their welcome. */
+    uint32_t attempt;
     pl_sess_close close;
     int close_err;
     const char *close_why; /* static */

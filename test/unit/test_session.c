@@ -647,6 +647,33 @@ static void test_token_refresh_after_auth_failed(void)
     fx_free(&f);
 }
 
+/* The protocol's ids are 1..128 bytes; a host copies the ones events return
+ * into PARLEY_ID_SIZE buffers, as parley.h says it may. */
+static void test_longest_server_ids_fit(void)
+{
+    fx f;
+    start_online(&f);
+    char conv[PL_MAX_ID + 1], id[101], buf[1024];
+    memset(conv, 'c', sizeof conv - 1);
+    conv[sizeof conv - 1] = '\0';
+    memset(id, 'm', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    snprintf(buf, sizeof buf,
+             Q("{'t':'msg','conv':'%s','id':'%s','seq':'1','author':{'kind':'agent'},"
+               "'text':'hi','ts':1763900000000}"),
+             conv, id);
+    feed(&f, buf);
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    if (ev) {
+        CHECK_STR(parley_event_conversation_id(ev), conv);
+        CHECK_STR(parley_event_message_id(ev), id);
+        CHECK(strlen(parley_event_conversation_id(ev)) < PARLEY_ID_SIZE);
+        CHECK(strlen(parley_event_message_id(ev)) < PARLEY_ID_SIZE);
+    }
+    parley_event_free(ev);
+    fx_free(&f);
+}
+
 static void test_malformed_frame_keeps_session(void)
 {
     fx f;
@@ -762,7 +789,8 @@ static void test_backoff_full_jitter(void)
     }
 }
 
-static void test_backoff_reset_after_welcome(void)
+/* Only a connection that stayed up PL_SESS_HEALTHY_MS resets the backoff. */
+static void test_backoff_reset_after_healthy(void)
 {
     pl_sess_config cfg = sp_default_cfg;
     cfg.backoff_initial_ms = 100;
@@ -772,9 +800,11 @@ static void test_backoff_reset_after_welcome(void)
     pl_sess_go_online(f.s, f.now);
     for (int i = 0; i < 8; i++)
         fail_attempt(&f);
-    /* Now at attempt 8 (bound 25600); after a welcome it is back to 100. */
+    /* Now at attempt 8 (bound 25600); after a healthy connection it is back
+     * to 100. */
     bring_online(&f, NULL);
     for (int i = 0; i < 20; i++) {
+        f.now += PL_SESS_HEALTHY_MS;
         pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
         parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
         CHECK(ev->retry_ms <= 100);
@@ -787,6 +817,59 @@ static void test_backoff_reset_after_welcome(void)
         bring_online(&f, NULL);
     }
     fx_free(&f);
+}
+
+/* How a short-lived connection ends; each lasts a second, well short of
+ * PL_SESS_HEALTHY_MS. */
+enum { SHORT_WELCOME_CLOSE, SHORT_WELCOME_GOAWAY, SHORT_GOAWAY_FIRST, N_SHORT };
+
+static uint32_t short_connection(fx *f, int how)
+{
+    connect_open(f);
+    SKIP_FRAME(f, "hello");
+    if (how != SHORT_GOAWAY_FIRST)
+        feed(f, Q("{'t':'welcome','session':'s-1'}"));
+    f->now += 1000;
+    if (how != SHORT_WELCOME_CLOSE)
+        feed(f, Q("{'t':'goaway','reconnect_ms':0}"));
+    pl_sess_on_closed(f->s, f->now, PARLEY_ERR_CLOSED, "gone");
+    drain_events(f);
+    int64_t deadline = -1;
+    pl_sess_want(f->s, f->now, &deadline);
+    uint32_t delay = (uint32_t)(deadline - f->now);
+    f->now = deadline;
+    return delay;
+}
+
+/* A server that welcomes and drops, or sends goaway 0 (before welcome or
+ * after), must not keep the client reconnecting at the initial backoff:
+ * the n-th such connection waits up to initial * 2^n, and with 40 tries
+ * the longest of them is over half that bound. */
+static void test_backoff_short_connections(void)
+{
+    pl_sess_config cfg = sp_default_cfg;
+    cfg.backoff_initial_ms = 100;
+    cfg.backoff_max_ms = 100000;
+    for (int how = 0; how < N_SHORT; how++) {
+        uint32_t hi[BO_STEPS] = {0};
+        for (int t = 0; t < 40; t++) {
+            fx f;
+            REQUIRE(fx_init_cfg(&f, &cfg));
+            pl_sess_go_online(f.s, f.now);
+            for (int n = 0; n < BO_STEPS; n++) {
+                uint32_t d = short_connection(&f, how);
+                hi[n] = d > hi[n] ? d : hi[n];
+            }
+            fx_free(&f);
+        }
+        tl_on_failure(NULL, NULL); /* the fixtures are gone */
+        for (int n = 0; n < BO_STEPS; n++) {
+            tl_note("case %d, connection %d: longest delay %u ms of %u", how, n, (unsigned)hi[n],
+                    100u << n);
+            CHECK(hi[n] <= 100u << n);
+            CHECK(hi[n] > 50u << n);
+        }
+    }
 }
 
 /* A refused certificate: the attempt ends, the host hears the reason twice
@@ -877,12 +960,15 @@ static void test_reconnect_event_and_tls_error(void)
     fx_free(&f);
 }
 
+/* A planned drain after a healthy connection: back at the server's time
+ * plus up to the initial backoff. */
 static void test_goaway_delay(void)
 {
     fx f;
     start_online(&f);
     char conv[PARLEY_ID_SIZE];
     CHECK_INT(fx_start(&f, NULL, conv), PARLEY_OK);
+    f.now += PL_SESS_HEALTHY_MS;
     feed(&f, Q("{'t':'goaway','reconnect_ms':5000,'reason':'deploy'}"));
     CHECK_INT(pl_sess_want(f.s, f.now, NULL), PL_SESS_WANT_CLOSE);
     EXPECT_NO_FRAME(&f); /* nothing more on a connection being closed */
@@ -898,10 +984,11 @@ static void test_goaway_delay(void)
     f.now = deadline;
     bring_online(&f, NULL);
     SKIP_FRAME(&f, "conv.start");
-    /* The goaway delay was a one-off: the next loss uses the backoff. */
+    /* The goaway delay was a one-off: the next loss uses the backoff, where
+     * the goaway counted as the first step. */
     pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
     ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
-    CHECK(ev->retry_ms <= 500);
+    CHECK(ev->retry_ms <= 1000);
     parley_event_free(ev);
     fx_free(&f);
 }
@@ -2517,10 +2604,12 @@ int main(void)
     RUN(test_error_frames);
     RUN(test_auth_failed);
     RUN(test_token_refresh_after_auth_failed);
+    RUN(test_longest_server_ids_fit);
     RUN(test_malformed_frame_keeps_session);
     RUN(test_frame_before_welcome_rejected);
     RUN(test_backoff_full_jitter);
-    RUN(test_backoff_reset_after_welcome);
+    RUN(test_backoff_reset_after_healthy);
+    RUN(test_backoff_short_connections);
     RUN(test_cert_failure_hold);
     RUN(test_reconnect_event_and_tls_error);
     RUN(test_goaway_delay);

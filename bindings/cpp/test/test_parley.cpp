@@ -91,7 +91,7 @@ void test_version_and_enums()
     CHECK(!parley::compatible(1, 1, 1, 2));
     CHECK(static_cast<int>(parley::EventType::Proactive) == 14);
     CHECK(std::string(parley::to_string(parley::EventType::MessageStatus)) == "message_status");
-    CHECK(parley::id_size == 64 && parley::survey_id_size == 129);
+    CHECK(parley::id_size == 129 && parley::survey_id_size == 129);
     auto both = parley::TlsFailure::Expired | parley::TlsFailure::Untrusted;
     CHECK((both & parley::TlsFailure::Expired) == parley::TlsFailure::Expired);
     CHECK(parley::strerror(parley::ErrorCode::TooLong) == ::parley_strerror(PARLEY_ERR_TOO_LONG));

@@ -251,7 +251,7 @@ namespace Parley
     /// <summary>The constants of parley.h.</summary>
     public static class Constants
     {
-        public const int IdSize = 64;
+        public const int IdSize = 129;
         public const int DefaultMaxEvents = 1000;
         public const int DefaultMaxEventBytes = 1048576;
         public const int EncryptionKeySize = 32;
@@ -523,7 +523,7 @@ namespace Parley
         /// <summary>Every constant as "Name=value".</summary>
         internal static readonly string[] ConstantValues =
         {
-            "IdSize=64",
+            "IdSize=129",
             "DefaultMaxEvents=1000",
             "DefaultMaxEventBytes=1048576",
             "EncryptionKeySize=32",

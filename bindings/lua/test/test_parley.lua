@@ -61,7 +61,7 @@ check(parley.compatible(1, 3, 1, 2) and not parley.compatible(1, 1, 1, 2), "1.x:
 check(parley.EventType.MESSAGE == 2 and parley.EventType.PROACTIVE == 14, "EventType")
 check(parley.ErrorCode.TOO_LONG == -7 and parley.ErrorCode.OK == 0, "ErrorCode")
 check(parley.TlsFailure.PIN_MISMATCH == 16, "TlsFailure")
-check(parley.ID_SIZE == 64 and parley.SURVEY_ID_SIZE == 129, "constants")
+check(parley.ID_SIZE == 129 and parley.SURVEY_ID_SIZE == 129, "constants")
 check(parley.strerror(-7) == "value exceeds its limit", "strerror")
 
 -- ---- bad input -------------------------------------------------------------------
