@@ -1128,7 +1128,9 @@ PARLEY_API int parley_send_attachment_bytes(parley_client *pc, const char *conv_
 /* Downloads the attachment `attachment_id` (parley_event_attachment_id()
  * of a message). With `dest_path` the file is written to dest_path.part
  * and renamed to dest_path once its SHA-256 matches; a .part left by an
- * earlier call (or run) is continued, not started over. With NULL the
+ * earlier call (or run) is continued, not started over (one that already
+ * holds the whole file is checked and renamed; one longer than the file
+ * is started over). With NULL the
  * bytes come as PARLEY_ATT_DATA events, in order (copy each out with
  * parley_event_attachment_chunk()). Either way PROGRESS events follow, and
  * DOWNLOADED or FAILED ends it, all with the request id written to req_out
