@@ -857,7 +857,8 @@ PARLEY_API int parley_mark_read(parley_client *pc, const char *conv_id, const ch
 
 /* The number of messages the user has not read, from the server's latest
  * counts (PARLEY_EV_UNREAD): in `conv_id`, or with NULL the total over all
- * conversations. A conversation without a count yet reads 0.
+ * conversations. A conversation without a count yet reads 0, as does one
+ * not the user's whose count gave way to those of 512 others.
  * Errors: INVALID_ARG. */
 PARLEY_API int parley_unread_count(parley_client *pc, const char *conv_id, uint32_t *out);
 
