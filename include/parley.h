@@ -1192,10 +1192,12 @@ PARLEY_API int parley_handle_push(parley_client *pc, const char *payload);
 
 /* Keeps the newest `per_conversation` messages of every conversation in
  * the journal (encrypted with it when a key is set): those delivered as
- * PARLEY_EV_MESSAGE, the user's own once SENT, and those of history
- * pages. parley_load_history() then answers from the device first, at
- * once and offline too. 0 (the default) keeps none; at most 1000.
- * Without a data dir or host storage it lives in memory.
+ * PARLEY_EV_MESSAGE, the user's own once SENT, and those of the history
+ * pages that answer parley_load_history() for a conversation the client
+ * knows (a page the server sends unasked is not kept).
+ * parley_load_history() then answers from the device first, at once and
+ * offline too. 0 (the default) keeps none; at most 1000. Without a data
+ * dir or host storage it lives in memory.
  * Errors: INVALID_ARG (over 1000). */
 PARLEY_API int parley_config_set_local_history(parley_config *cfg, uint32_t per_conversation);
 

@@ -6,7 +6,8 @@
  * again unless the file changed, the server's cap at the call; a download
  * whose corrupt chunk is asked for again, one that continues a .part
  * (also one already whole, or longer than the file); the push token's register and
- * unregister frames across a restart; the local history's bound. */
+ * unregister frames across a restart; the local history's bound, and
+ * that it keeps only the history pages the host asked for. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,11 @@ typedef struct mfx {
     pl_push *push;
     pl_history *hist;
 } mfx;
+
+static void m_keep_page(void *hist, const pl_frame *f)
+{
+    pl_history_keep_page(hist, f);
+}
 
 static void m_open(mfx *m, pl_journal *j, uint32_t history)
 {
@@ -568,6 +574,80 @@ static void test_history_bound(void)
     m_free(&m);
 }
 
+static int count_record(void *user, const char *key, const void *value, size_t len)
+{
+    (void)key;
+    (void)value;
+    (void)len;
+    ++*(size_t *)user;
+    return 0;
+}
+
+static size_t history_records(pl_journal *j)
+{
+    size_t n = 0;
+    CHECK_INT(pl_journal_foreach(j, PL_HISTORY_NS, count_record, &n), PARLEY_OK);
+    return n;
+}
+
+static const char *page(const char *req, const char *conv, int seq)
+{
+    return Qf("{'t':'history.page','req':'%s','conv':'%s','messages':[{'id':'m-%d','seq':'%d',"
+              "'author':{'kind':'agent'},'text':'old %d','ts':1}]}",
+              req, conv, seq, seq, seq);
+}
+
+static void drain_frames(fx *f)
+{
+    cJSON *frame;
+    while ((frame = take_frame(f)))
+        cJSON_Delete(frame);
+}
+
+/* Only a page the host asked for, of the conversation it asked for, is
+ * kept: the server's unasked pages (of any name) would fill the device.
+ * The history registered before the requests, as the client does. */
+static void test_history_unrequested_page(void)
+{
+    sp_memio mem = {0};
+    pl_journal *j = sp_open_mem_journal(&mem);
+    REQUIRE(j != NULL);
+    fx f;
+    fx_prepare(&f, j);
+    pl_sess_config cfg = sp_default_cfg;
+    cfg.journal = j;
+    REQUIRE((f.s = pl_sess_new(&f.a, &cfg, f.rand, NULL)) != NULL);
+    pl_history *hist = pl_history_new(&f.a, f.s, j, 3, wall, NULL);
+    REQUIRE(hist && (f.requests = pl_requests_new(&f.a, f.s, NULL)) != NULL);
+    pl_requests_set_page_sink(f.requests, m_keep_page, hist);
+    fx_connect(&f);
+    CHECK_INT(pl_sess_adopt(f.s, "c-h", 0), PARLEY_OK);
+    drain_frames(&f);
+    FEED(&f, page("r-9", "c-h", 1));
+    FEED(&f, page("r-9", "c-new", 2));
+    FEED(&f, page("r-9", "not an id", 3));
+    drain_events(&f);
+    printf("  unasked pages: %zu records kept\n", history_records(j));
+    CHECK(history_records(j) == 0);
+    char req[PARLEY_ID_SIZE];
+    pl_req_args args = {.conv = "c-h"};
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_HISTORY, &args, req), PARLEY_OK);
+    drain_frames(&f);
+    FEED(&f, page(req, "c-other", 4));
+    drain_events(&f);
+    printf("  a page of another conversation: %zu records kept\n", history_records(j));
+    CHECK(history_records(j) == 0);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_HISTORY, &args, req), PARLEY_OK);
+    drain_frames(&f);
+    FEED(&f, page(req, "c-h", 5));
+    drain_events(&f);
+    CHECK(history_records(j) == 1);
+    pl_history_free(hist);
+    fx_free(&f);
+    pl_journal_close(j);
+    tl_memfs_free(&mem.fs);
+}
+
 int main(void)
 {
     RUN(test_upload_nack_resend_done);
@@ -579,5 +659,6 @@ int main(void)
     RUN(test_download_resume_part);
     RUN(test_push_token_frames);
     RUN(test_history_bound);
+    RUN(test_history_unrequested_page);
     return tl_finish();
 }
