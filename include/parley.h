@@ -867,7 +867,8 @@ PARLEY_API int parley_mark_read(parley_client *pc, const char *conv_id, const ch
 
 /* The number of messages the user has not read, from the server's latest
  * counts (PARLEY_EV_UNREAD): in `conv_id`, or with NULL the total over all
- * conversations. A conversation without a count yet reads 0.
+ * conversations. A conversation without a count yet reads 0, as does one
+ * not the user's whose count gave way to those of 512 others.
  * Errors: INVALID_ARG. */
 PARLEY_API int parley_unread_count(parley_client *pc, const char *conv_id, uint32_t *out);
 
@@ -1138,7 +1139,9 @@ PARLEY_API int parley_send_attachment_bytes(parley_client *pc, const char *conv_
 /* Downloads the attachment `attachment_id` (parley_event_attachment_id()
  * of a message). With `dest_path` the file is written to dest_path.part
  * and renamed to dest_path once its SHA-256 matches; a .part left by an
- * earlier call (or run) is continued, not started over. With NULL the
+ * earlier call (or run) is continued, not started over (one that already
+ * holds the whole file is checked and renamed; one longer than the file
+ * is started over). With NULL the
  * bytes come as PARLEY_ATT_DATA events, in order (copy each out with
  * parley_event_attachment_chunk()). Either way PROGRESS events follow, and
  * DOWNLOADED or FAILED ends it, all with the request id written to req_out
@@ -1199,10 +1202,12 @@ PARLEY_API int parley_handle_push(parley_client *pc, const char *payload);
 
 /* Keeps the newest `per_conversation` messages of every conversation in
  * the journal (encrypted with it when a key is set): those delivered as
- * PARLEY_EV_MESSAGE, the user's own once SENT, and those of history
- * pages. parley_load_history() then answers from the device first, at
- * once and offline too. 0 (the default) keeps none; at most 1000.
- * Without a data dir or host storage it lives in memory.
+ * PARLEY_EV_MESSAGE, the user's own once SENT, and those of the history
+ * pages that answer parley_load_history() for a conversation the client
+ * knows (a page the server sends unasked is not kept).
+ * parley_load_history() then answers from the device first, at once and
+ * offline too. 0 (the default) keeps none; at most 1000. Without a data
+ * dir or host storage it lives in memory.
  * Errors: INVALID_ARG (over 1000). */
 PARLEY_API int parley_config_set_local_history(parley_config *cfg, uint32_t per_conversation);
 

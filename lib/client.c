@@ -367,10 +367,16 @@ static int create_attachments(parley_client *pc)
     return PARLEY_OK;
 }
 
+/* The requests module knows no history: this hands it what it vouches for. */
+static void keep_page(void *history, const pl_frame *f)
+{
+    pl_history_keep_page(history, f);
+}
+
 /* The order of registration is the order of what they send after each
  * welcome: the context, read marks, pending requests, proactive acks,
- * uploads, downloads, the push token. The local history comes before the
- * requests, whose history pages it sees first. */
+ * uploads, downloads, the push token. The local history keeps only the
+ * history pages the requests module says the host asked for. */
 static int create_features(parley_client *pc, const parley_config *cfg)
 {
     const pl_alloc *a = &pc->alloc;
@@ -383,6 +389,7 @@ static int create_features(parley_client *pc, const parley_config *cfg)
         !(pc->proactive = pl_proactive_new(a, pc->sess, pc->journal, &pc->log)) ||
         !(pc->surveys = pl_surveys_new(a, pc->sess, pc->ctx, pc->proactive, pc->journal, &pc->log)))
         return PARLEY_ERR_NOMEM;
+    pl_requests_set_page_sink(pc->requests, keep_page, pc->history);
     if (create_attachments(pc) != PARLEY_OK ||
         !(pc->push = pl_push_new(a, pc->sess, pc->journal, &pc->log)))
         return PARLEY_ERR_NOMEM;

@@ -106,21 +106,32 @@ static void fail(pl_downloads *d, fetch *f, int code, const char *why)
     drop(d, f);
 }
 
+/* A .part may already hold every chunk (its rename failed, or the process
+ * died before it) or more: a window from there would be past the end,
+ * which the server answers with nothing. So a resumed download first asks
+ * for chunk 0 alone, whose frame tells the size. */
+static int probing(const fetch *f)
+{
+    return !f->size && f->next > 0;
+}
+
 /* The next window, from the first chunk still wanted. */
 static int ask(pl_downloads *d, fetch *f)
 {
     if (!pl_sess_online(d->sess))
         return PARLEY_OK;
-    uint64_t left = f->size ? pl_attachment_chunks(f->size) - f->next : PL_DOWNLOAD_WINDOW;
+    uint64_t from = probing(f) ? 0 : f->next;
+    uint64_t left = f->size ? pl_attachment_chunks(f->size) - from : PL_DOWNLOAD_WINDOW;
     uint32_t count = left < PL_DOWNLOAD_WINDOW ? (uint32_t)left : PL_DOWNLOAD_WINDOW;
+    if (probing(f) || !count)
+        count = 1;
     char *frame = NULL;
     size_t len = 0;
-    int rc =
-        pl_proto_encode_att_get(&d->alloc, f->req, f->id, f->next, count ? count : 1, &frame, &len);
+    int rc = pl_proto_encode_att_get(&d->alloc, f->req, f->id, from, count, &frame, &len);
     if (rc == PARLEY_OK)
         rc = pl_sess_send_control(d->sess, "att.get", frame, len);
     f->asking = rc == PARLEY_OK;
-    f->asked_to = f->next + (count ? count : 1);
+    f->asked_to = from + count;
     return rc;
 }
 
@@ -236,7 +247,18 @@ static int chunk_ok(const fetch *f, const pl_att_data *c)
 
 static void on_chunk(pl_downloads *d, fetch *f, pl_att_data *c)
 {
-    if (!learn_file(d, f, c) || c->i != f->next || c->i >= pl_attachment_chunks(f->size))
+    int probed = probing(f);
+    if (!learn_file(d, f, c))
+        return;
+    if (f->next >= pl_attachment_chunks(f->size)) {
+        finish(d, f); /* the .part had them all; a longer one is started over */
+        return;
+    }
+    if (probed) {
+        ask(d, f);
+        return;
+    }
+    if (c->i != f->next)
         return;
     if (!chunk_ok(f, c)) {
         PL_LOG_W(d->log, "download %s: chunk %llu failed its SHA-256", f->req,

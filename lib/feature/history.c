@@ -225,18 +225,6 @@ static void on_item_done(void *user, const pl_sess_done *d)
                  parley_strerror(rc));
 }
 
-/* A history page refreshes the device's copy; the page itself is the
- * requests module's (0: not claimed). */
-static int on_frame(void *user, int64_t now, const pl_frame *f)
-{
-    pl_history *h = user;
-    (void)now;
-    if (f->type == PL_FRAME_UNKNOWN && strcmp(f->type_name, "history.page") == 0 &&
-        pl_proto_page_records(&h->alloc, f, store_cb, h) != PARLEY_OK)
-        PL_LOG_W(h->log, "a history page was not kept in the local history");
-    return 0;
-}
-
 static void forget_all(pl_history *h)
 {
     for (size_t i = 0; i < h->n_convs; i++) {
@@ -275,7 +263,6 @@ pl_history *pl_history_new(const pl_alloc *a, pl_sess *sess, pl_journal *journal
     if (h->per_conv) {
         ext.on_message = on_message;
         ext.on_item_done = on_item_done;
-        ext.on_frame = on_frame;
     }
     /* Kept off, the journal's old history is dropped: the host chose so. */
     int rc = !journal      ? PARLEY_OK
@@ -302,6 +289,12 @@ void pl_history_free(pl_history *h)
 int pl_history_enabled(const pl_history *h)
 {
     return h->per_conv > 0;
+}
+
+void pl_history_keep_page(pl_history *h, const pl_frame *f)
+{
+    if (h->per_conv && pl_proto_page_records(&h->alloc, f, store_cb, h) != PARLEY_OK)
+        PL_LOG_W(h->log, "a history page was not kept in the local history");
 }
 
 /* Record `r` of `c` as a MESSAGE item of the answer; a record that does

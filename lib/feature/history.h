@@ -1,7 +1,7 @@
 /* The local history (docs/protocol.md, "Local history"): the newest N
  * messages of each conversation kept in the journal (encrypted with it),
  * from what reaches the host, the user's own acknowledged messages and
- * history pages; parley_load_history answers from it first. Plugs into
+ * the history pages the host asked for; parley_load_history answers from it first. Plugs into
  * the session as a module. Not thread-safe: the facade's lock serialises
  * calls. */
 #ifndef PARLEY_HISTORY_H
@@ -32,6 +32,10 @@ void pl_history_free(pl_history *h);
 
 /* 1 when it keeps messages. */
 int pl_history_enabled(const pl_history *h);
+/* A history.page refreshes the device's copy; only one the requests
+ * module vouches for (pl_requests_set_page_sink): the frame does not say
+ * whether the host asked for it. Nothing when disabled. */
+void pl_history_keep_page(pl_history *h, const pl_frame *f);
 /* Queues a PARLEY_EV_HISTORY answering request `req` from the device:
  * the newest `limit` (1..100) kept messages of `conv` before `before` (0:
  * the newest), ascending, `more` when older ones are kept. PARLEY_OK or

@@ -30,6 +30,8 @@ struct pl_receipts {
     const pl_log *log;
     rconv *convs[MAX_CONVS];
     size_t n_convs;
+    int loading; /* walking the journal, whose records cannot go under the walk */
+    int dropped; /* counts were let go while loading: their records go after */
 };
 
 /* ---- conversations ---------------------------------------------------------------- */
@@ -40,6 +42,23 @@ static void rconv_free(pl_receipts *r, rconv *c)
         return;
     pl_free(&r->alloc, c->conv);
     pl_free(&r->alloc, c);
+}
+
+/* The count of an entry let go takes no journal space either: otherwise
+ * a server naming ever new conversations grows the journal, which keeps
+ * and replays every live record. An idle entry has no read mark record. */
+static void forget_count(pl_receipts *r, const rconv *c)
+{
+    char key[PL_MAX_ID + 3];
+    if (!r->journal)
+        return;
+    if (r->loading) {
+        r->dropped = 1;
+        return;
+    }
+    snprintf(key, sizeof key, "u/%s", c->conv);
+    if (pl_journal_del(r->journal, PL_RECEIPTS_NS, key, 0) != PARLEY_OK)
+        PL_LOG_W(r->log, "unread count of %s not removed from the journal", c->conv);
 }
 
 /* An entry worth nothing: no mark, not the user's. */
@@ -66,9 +85,10 @@ static rconv *conv_get(pl_receipts *r, const char *conv)
         pl_free(&r->alloc, c);
         return NULL;
     }
-    if (slot < r->n_convs)
+    if (slot < r->n_convs) {
+        forget_count(r, r->convs[slot]);
         rconv_free(r, r->convs[slot]);
-    else
+    } else
         r->n_convs++;
     r->convs[slot] = c;
     return c;
@@ -109,6 +129,67 @@ static int load_mark(void *user, const char *key, const void *value, size_t len)
         return PARLEY_ERR_NOMEM;
     c->read_mark = mark;
     return PARLEY_OK;
+}
+
+/* The count records the table did not keep at load (a journal grown
+ * before counts were bounded), collected first: a deletion would disturb
+ * the walk. */
+typedef struct stale_walk {
+    pl_receipts *r;
+    char **keys;
+    size_t n, cap;
+} stale_walk;
+
+static int kept(const pl_receipts *r, const char *conv)
+{
+    for (size_t i = 0; i < r->n_convs; i++)
+        if (strcmp(r->convs[i]->conv, conv) == 0)
+            return 1;
+    return 0;
+}
+
+static int find_stale(void *user, const char *key, const void *value, size_t len)
+{
+    stale_walk *w = user;
+    (void)value;
+    (void)len;
+    if (strncmp(key, "u/", 2) != 0 || kept(w->r, key + 2))
+        return PARLEY_OK;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 64;
+        char **keys = pl_realloc(&w->r->alloc, w->keys, cap * sizeof *keys);
+        if (!keys)
+            return PARLEY_ERR_NOMEM;
+        w->keys = keys;
+        w->cap = cap;
+    }
+    if (!(w->keys[w->n] = pl_strdup(&w->r->alloc, key)))
+        return PARLEY_ERR_NOMEM;
+    w->n++;
+    return PARLEY_OK;
+}
+
+static int drop_stale(pl_receipts *r)
+{
+    stale_walk w = {r, NULL, 0, 0};
+    int rc = pl_journal_foreach(r->journal, PL_RECEIPTS_NS, find_stale, &w);
+    for (size_t i = 0; i < w.n; i++) {
+        if (rc == PARLEY_OK)
+            rc = pl_journal_del(r->journal, PL_RECEIPTS_NS, w.keys[i], 0);
+        pl_free(&r->alloc, w.keys[i]);
+    }
+    pl_free(&r->alloc, w.keys);
+    return rc;
+}
+
+static int load(pl_receipts *r)
+{
+    r->loading = 1;
+    int rc = pl_journal_foreach(r->journal, PL_RECEIPTS_NS, load_mark, r);
+    r->loading = 0;
+    if (rc == PARLEY_OK && r->dropped && drop_stale(r) != PARLEY_OK)
+        PL_LOG_W(r->log, "unread counts not kept could not be removed from the journal");
+    return rc;
 }
 
 static int send_read(pl_receipts *r, const rconv *c)
@@ -222,8 +303,7 @@ pl_receipts *pl_receipts_new(const pl_alloc *a, pl_sess *sess, pl_journal *journ
     r->log = log;
     pl_sess_ext ext = {
         .user = r, .on_welcome = on_welcome, .on_frame = on_frame, .on_logout = on_logout};
-    if ((journal && pl_journal_foreach(journal, PL_RECEIPTS_NS, load_mark, r) != PARLEY_OK) ||
-        pl_sess_add_ext(sess, &ext) != PARLEY_OK) {
+    if ((journal && load(r) != PARLEY_OK) || pl_sess_add_ext(sess, &ext) != PARLEY_OK) {
         pl_receipts_free(r);
         return NULL;
     }

@@ -7,6 +7,7 @@
 typedef struct pending {
     char id[PARLEY_ID_SIZE];
     pl_req_kind kind;
+    char conv[PL_MAX_ID + 1]; /* a history request's; else "" */
     char *frame;
     size_t len;
 } pending;
@@ -18,6 +19,8 @@ struct pl_requests {
     pending reqs[PL_REQUESTS_MAX];
     size_t n_reqs;
     uint64_t next_req;
+    pl_page_fn page_fn;
+    void *page_user;
 };
 
 /* The event type of each kind's answer. */
@@ -110,6 +113,17 @@ static int adopt_listed(pl_requests *r, const pl_answer *ans)
     return PARLEY_OK;
 }
 
+/* Only a page the host asked for reaches the local history: pages the
+ * server sends unasked, or of other conversations, would fill the device
+ * with what the host never sees. */
+static void keep_page(const pl_requests *r, const pending *q, const pl_answer *ans,
+                      const pl_frame *f)
+{
+    if (r->page_fn && ans->kind == PL_REQ_HISTORY && strcmp(q->conv, ans->conv) == 0 &&
+        pl_sess_conv_known(r->sess, ans->conv))
+        r->page_fn(r->page_user, f);
+}
+
 /* Only an answer to a request we are waiting for reaches the host. */
 static int on_answer(pl_requests *r, const pl_frame *f)
 {
@@ -135,6 +149,7 @@ static int on_answer(pl_requests *r, const pl_frame *f)
         pl_answer_clear(&r->alloc, &ans);
         return 1;
     }
+    keep_page(r, &r->reqs[i], &ans, f);
     if (adopt_listed(r, &ans) != PARLEY_OK) {
         pl_answer_clear(&r->alloc, &ans);
         return PARLEY_ERR_NOMEM;
@@ -235,6 +250,12 @@ void pl_requests_free(pl_requests *r)
 
 /* ---- host API -------------------------------------------------------------------------- */
 
+void pl_requests_set_page_sink(pl_requests *r, pl_page_fn fn, void *user)
+{
+    r->page_fn = fn;
+    r->page_user = user;
+}
+
 int pl_requests_send(pl_requests *r, pl_req_kind kind, const pl_req_args *args,
                      char req_out[PARLEY_ID_SIZE])
 {
@@ -244,6 +265,8 @@ int pl_requests_send(pl_requests *r, pl_req_kind kind, const pl_req_args *args,
     memset(q, 0, sizeof *q);
     snprintf(q->id, sizeof q->id, "r-%llu", (unsigned long long)r->next_req);
     q->kind = kind;
+    if (kind == PL_REQ_HISTORY && args->conv)
+        snprintf(q->conv, sizeof q->conv, "%s", args->conv);
     int rc = pl_proto_encode_request(&r->alloc, kind, q->id, args, &q->frame, &q->len);
     if (rc == PARLEY_OK && pl_sess_online(r->sess))
         rc = send_request(r, q);

@@ -20,6 +20,13 @@ typedef struct pl_requests pl_requests;
 pl_requests *pl_requests_new(const pl_alloc *a, pl_sess *sess, const pl_log *log);
 void pl_requests_free(pl_requests *r);
 
+/* A history page that answers a pending history request, for the
+ * conversation asked for, which the session knows; before its event goes
+ * out. */
+typedef void (*pl_page_fn)(void *user, const pl_frame *f);
+/* Where such pages go (the local history); `fn` NULL: nowhere. */
+void pl_requests_set_page_sink(pl_requests *r, pl_page_fn fn, void *user);
+
 /* Queues a request; its id goes to req_out. Errors: FULL (PL_REQUESTS_MAX
  * pending), NOMEM. Arguments are validated by the caller. */
 int pl_requests_send(pl_requests *r, pl_req_kind kind, const pl_req_args *args,

@@ -6,8 +6,10 @@
  * not yet written instead of queuing more, a resume at the
  * server's next chunk after a dropped connection, a damaged whole sent
  * again unless the file changed, the server's cap at the call; a download
- * whose corrupt chunk is asked for again; the push token's register and
- * unregister frames across a restart; the local history's bound. */
+ * whose corrupt chunk is asked for again, one that continues a .part
+ * (also one already whole, or longer than the file); the push token's register and
+ * unregister frames across a restart; the local history's bound, and
+ * that it keeps only the history pages the host asked for. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,8 @@ static int m_write_at(void *user, const char *path, uint64_t off, const void *da
     memfile *m = user;
     if (off + len > sizeof m->data)
         return PARLEY_ERR_IO;
+    if (!m->exists || strcmp(path, m->path) != 0)
+        m->len = 0; /* a new file, not what a removed one held */
     snprintf(m->path, sizeof m->path, "%s", path);
     memcpy(m->data + off, data, len);
     if (off + len > m->len)
@@ -98,6 +102,11 @@ typedef struct mfx {
     pl_push *push;
     pl_history *hist;
 } mfx;
+
+static void m_keep_page(void *hist, const pl_frame *f)
+{
+    pl_history_keep_page(hist, f);
+}
 
 static void m_open(mfx *m, pl_journal *j, uint32_t history)
 {
@@ -468,6 +477,66 @@ static void test_download_corrupt_chunk(void)
     m_free(&m);
 }
 
+/* Answers every att.get as the reference server does: the chunks asked for
+ * that the file has, nothing past its end. The number of DOWNLOADED events
+ * once nothing more is asked, -1 on FAILED. */
+static int serve_download(mfx *m, const unsigned char *file, size_t size)
+{
+    int chunks = (int)((size + CHUNK - 1) / CHUNK), done = 0;
+    cJSON *get;
+    for (int rounds = 0; rounds < 20 && (get = take_frame(&m->f)); rounds++) {
+        int from = sp_jget(get, "from")->valueint, count = sp_jget(get, "count")->valueint;
+        char req[PARLEY_ID_SIZE], sha[65];
+        snprintf(req, sizeof req, "%s", sp_jstr(get, "req"));
+        CHECK_STR(sp_jstr(get, "t"), "att.get");
+        cJSON_Delete(get);
+        for (int i = from; i < from + count && i < chunks; i++) {
+            size_t off = (size_t)i * CHUNK;
+            hex_sha256(file + off, size - off < CHUNK ? size - off : CHUNK, sha);
+            FEED(&m->f, att_data(req, i, file, size, sha));
+        }
+    }
+    parley_event *ev;
+    while ((ev = next_event(&m->f))) {
+        done += parley_event_state(ev) == PARLEY_ATT_DOWNLOADED;
+        done = parley_event_state(ev) == PARLEY_ATT_FAILED ? -1 : done;
+        parley_event_free(ev);
+    }
+    return done;
+}
+
+/* A .part from an earlier call holding `part_len` bytes of the file (then
+ * zeros): the download must end, with the file whole under its name. */
+static void resume_from_part(size_t part_len)
+{
+    mfx m = {0};
+    m_open(&m, NULL, 0);
+    fx_online(&m.f);
+    unsigned char file[2 * CHUNK];
+    for (size_t i = 0; i < sizeof file; i++)
+        file[i] = (unsigned char)(i * 13);
+    memset(m.file.data, 0, sizeof m.file.data);
+    memcpy(m.file.data, file, part_len < sizeof file ? part_len : sizeof file);
+    snprintf(m.file.path, sizeof m.file.path, "dl.bin.part");
+    m.file.len = part_len;
+    m.file.exists = 1;
+    char req[PARLEY_ID_SIZE];
+    CHECK_INT(pl_downloads_fetch(m.down, "f-1", "dl.bin", req), PARLEY_OK);
+    int done = serve_download(&m, file, sizeof file);
+    printf("  .part of %zu bytes, file of %zu: %d DOWNLOADED\n", part_len, sizeof file, done);
+    CHECK_INT(done, 1);
+    CHECK_STR(m.file.path, "dl.bin");
+    CHECK(m.file.len == sizeof file && memcmp(m.file.data, file, sizeof file) == 0);
+    m_free(&m);
+}
+
+static void test_download_resume_part(void)
+{
+    resume_from_part(CHUNK + 10);    /* some chunks: the rest is fetched */
+    resume_from_part(2 * CHUNK);     /* all of them: the rename failed before */
+    resume_from_part(2 * CHUNK + 7); /* more than the file: started over */
+}
+
 /* ---- push ---------------------------------------------------------------------- */
 
 static void test_push_token_frames(void)
@@ -562,6 +631,80 @@ static void test_history_bound(void)
     m_free(&m);
 }
 
+static int count_record(void *user, const char *key, const void *value, size_t len)
+{
+    (void)key;
+    (void)value;
+    (void)len;
+    ++*(size_t *)user;
+    return 0;
+}
+
+static size_t history_records(pl_journal *j)
+{
+    size_t n = 0;
+    CHECK_INT(pl_journal_foreach(j, PL_HISTORY_NS, count_record, &n), PARLEY_OK);
+    return n;
+}
+
+static const char *page(const char *req, const char *conv, int seq)
+{
+    return Qf("{'t':'history.page','req':'%s','conv':'%s','messages':[{'id':'m-%d','seq':'%d',"
+              "'author':{'kind':'agent'},'text':'old %d','ts':1}]}",
+              req, conv, seq, seq, seq);
+}
+
+static void drain_frames(fx *f)
+{
+    cJSON *frame;
+    while ((frame = take_frame(f)))
+        cJSON_Delete(frame);
+}
+
+/* Only a page the host asked for, of the conversation it asked for, is
+ * kept: the server's unasked pages (of any name) would fill the device.
+ * The history registered before the requests, as the client does. */
+static void test_history_unrequested_page(void)
+{
+    sp_memio mem = {0};
+    pl_journal *j = sp_open_mem_journal(&mem);
+    REQUIRE(j != NULL);
+    fx f;
+    fx_prepare(&f, j);
+    pl_sess_config cfg = sp_default_cfg;
+    cfg.journal = j;
+    REQUIRE((f.s = pl_sess_new(&f.a, &cfg, f.rand, NULL)) != NULL);
+    pl_history *hist = pl_history_new(&f.a, f.s, j, 3, wall, NULL);
+    REQUIRE(hist && (f.requests = pl_requests_new(&f.a, f.s, NULL)) != NULL);
+    pl_requests_set_page_sink(f.requests, m_keep_page, hist);
+    fx_connect(&f);
+    CHECK_INT(pl_sess_adopt(f.s, "c-h", 0), PARLEY_OK);
+    drain_frames(&f);
+    FEED(&f, page("r-9", "c-h", 1));
+    FEED(&f, page("r-9", "c-new", 2));
+    FEED(&f, page("r-9", "not an id", 3));
+    drain_events(&f);
+    printf("  unasked pages: %zu records kept\n", history_records(j));
+    CHECK(history_records(j) == 0);
+    char req[PARLEY_ID_SIZE];
+    pl_req_args args = {.conv = "c-h"};
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_HISTORY, &args, req), PARLEY_OK);
+    drain_frames(&f);
+    FEED(&f, page(req, "c-other", 4));
+    drain_events(&f);
+    printf("  a page of another conversation: %zu records kept\n", history_records(j));
+    CHECK(history_records(j) == 0);
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_HISTORY, &args, req), PARLEY_OK);
+    drain_frames(&f);
+    FEED(&f, page(req, "c-h", 5));
+    drain_events(&f);
+    CHECK(history_records(j) == 1);
+    pl_history_free(hist);
+    fx_free(&f);
+    pl_journal_close(j);
+    tl_memfs_free(&mem.fs);
+}
+
 int main(void)
 {
     RUN(test_upload_nack_resend_done);
@@ -572,7 +715,9 @@ int main(void)
     RUN(test_upload_alternating_nacks_fail);
     RUN(test_upload_cap_and_bad_input);
     RUN(test_download_corrupt_chunk);
+    RUN(test_download_resume_part);
     RUN(test_push_token_frames);
     RUN(test_history_bound);
+    RUN(test_history_unrequested_page);
     return tl_finish();
 }

@@ -1,7 +1,9 @@
 /* Read receipts and unread counts (docs/protocol.md, "read", "unread"):
  * the user's read marks go out now and after every welcome; the support
- * side's marks and the server's unread counts reach the host. */
+ * side's marks and the server's unread counts reach the host; the counts
+ * of conversations the table lets go leave the journal too. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,9 +96,59 @@ static void test_unread(void)
     fx_free(&f);
 }
 
+static int count_unread_record(void *user, const char *key, const void *value, size_t len)
+{
+    (void)value;
+    (void)len;
+    *(size_t *)user += strncmp(key, "u/", 2) == 0;
+    return 0;
+}
+
+static size_t unread_records(pl_journal *j)
+{
+    size_t n = 0;
+    CHECK_INT(pl_journal_foreach(j, PL_RECEIPTS_NS, count_unread_record, &n), PARLEY_OK);
+    return n;
+}
+
+/* A server naming ever new conversations: the journal keeps no more
+ * counts than the table, also one grown by an earlier version. */
+static void test_unread_journal_bound(void)
+{
+    sp_memio mem = {0};
+    pl_journal *j = sp_open_mem_journal(&mem);
+    REQUIRE(j != NULL);
+    fx f;
+    fx_start(&f, j);
+    for (int i = 0; i < 1500; i++)
+        FEED(&f, Qf("{'t':'unread','conv':'c-x%d','count':1}", i));
+    drain_events(&f);
+    size_t live = unread_records(j);
+    printf("  after 1500 conversations: %zu u/ records (bound %d)\n", live,
+           2 * PL_MAX_CONVERSATIONS);
+    CHECK(live <= 2 * PL_MAX_CONVERSATIONS);
+    uint32_t n = 0;
+    CHECK_INT(pl_receipts_unread(f.receipts, "c-x1499", &n), PARLEY_OK);
+    CHECK_INT(n, 1);
+    fx_close(&f);
+    for (int i = 0; i < 1500; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "u/c-old%d", i);
+        CHECK_INT(pl_journal_put(j, PL_RECEIPTS_NS, key, "2", 1, 0), PARLEY_OK);
+    }
+    REQUIRE(fx_open(&f));
+    live = unread_records(j);
+    printf("  reopened with 1500 more: %zu u/ records\n", live);
+    CHECK(live <= 2 * PL_MAX_CONVERSATIONS);
+    fx_free(&f);
+    pl_journal_close(j);
+    tl_memfs_free(&mem.fs);
+}
+
 int main(void)
 {
     RUN(test_read_marks);
     RUN(test_unread);
+    RUN(test_unread_journal_bound);
     return tl_finish();
 }
