@@ -241,10 +241,11 @@ PARLEY_API int parley_config_set_outbox_cap(parley_config *cfg, uint32_t cap);
  * limit by what one received frame produces (a frame is at most 64 KiB);
  * events the host causes itself (message status of its own sends) are
  * always queued. The frames the client must write in answer to the
- * server's (acknowledgements, history requests, upload chunks) are bound
- * the same way, by a fixed 1 MiB: above it the client reads nothing until
- * the connection has taken them below 512 KiB. Nothing the user sends is
- * dropped by either bound. docs/architecture.md, "Bounded event queue".
+ * server's (acknowledgements, history requests) are bound the same way, by
+ * a fixed 1 MiB: above it the client reads nothing until the connection
+ * has taken them below 512 KiB. Upload chunks are bound by their window
+ * instead (8 per upload). Nothing the user sends is dropped by either
+ * bound. docs/architecture.md, "Bounded event queue".
  * Errors: INVALID_ARG (NULL cfg). */
 enum { PARLEY_DEFAULT_MAX_EVENTS = 1000, PARLEY_DEFAULT_MAX_EVENT_BYTES = 1024 * 1024 };
 PARLEY_API int parley_config_set_event_limits(parley_config *cfg, uint32_t max_events,

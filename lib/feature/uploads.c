@@ -265,6 +265,9 @@ static int send_chunk(pl_uploads *u, upload *p, unsigned char *buf)
         rc = pl_sess_send_tagged(u->sess, p, "att.chunk", frame, len);
     if (rc == PARLEY_OK)
         p->sent++;
+    /* No later chunk would fit either: held, the message would wait for ever. */
+    if (rc == PARLEY_ERR_TOO_LONG)
+        fail(u, p, PARLEY_ERR_TOO_LONG, "a chunk does not fit the server's frame limit");
     return rc;
 }
 
@@ -325,6 +328,9 @@ static void on_offset(pl_uploads *u, upload *p, const pl_att_reply *r)
         }
         PL_LOG_W(u->log, "upload %s: the server's copy failed its SHA-256, sending it again",
                  p->cid);
+        /* A pass of its own: refusals of the last one are not held against it. */
+        p->best = 0;
+        p->nacks = 0;
     }
     p->started = 1;
     p->acked = r->n < p->nchunks ? r->n : p->nchunks;
@@ -359,6 +365,7 @@ static void on_ack(pl_uploads *u, upload *p, uint64_t n)
 
 static void on_done(pl_uploads *u, upload *p)
 {
+    pl_sess_unsend(u->sess, p); /* the server has the whole file */
     p->done = 1;
     p->acked = p->nchunks;
     progress(u, p);

@@ -39,6 +39,8 @@ static void wq_remove(pl_sess *s, pl_wq_entry *prev, pl_wq_entry *e)
     if (s->peeked == e)
         s->peeked = NULL;
     s->wq_bytes -= sizeof *e + e->len;
+    if (e->tag)
+        s->wq_tagged -= sizeof *e + e->len;
     pl_free(&s->alloc, e->frame);
     pl_free(&s->alloc, e);
 }
@@ -50,7 +52,7 @@ void pl_wq_pop(pl_sess *s)
 
 size_t pl_sess_wq_bytes(const pl_sess *s)
 {
-    return s->wq_bytes;
+    return s->wq_bytes - s->wq_tagged;
 }
 
 void pl_wq_drop(pl_sess *s)
@@ -132,8 +134,10 @@ int pl_sess_send_control(pl_sess *s, const char *type, char *frame, size_t len)
 int pl_sess_send_tagged(pl_sess *s, const void *tag, const char *type, char *frame, size_t len)
 {
     int rc = pl_sess_send_control(s, type, frame, len);
-    if (rc == PARLEY_OK)
+    if (rc == PARLEY_OK) {
         s->wq_tail->tag = tag;
+        s->wq_tagged += sizeof *s->wq_tail + len;
+    }
     return rc;
 }
 

@@ -379,10 +379,10 @@ static uint32_t backoff_delay(pl_sess *s)
  * plus up to backoff_initial, a planned drain's prompt return. */
 static uint32_t close_delay(pl_sess *s, int64_t now)
 {
-    if (s->close == PL_CL_RECONNECT)
-        return 0;
     if (s->state == PL_ST_ONLINE && now - s->online_at >= PL_SESS_HEALTHY_MS)
         s->attempt = 0;
+    if (s->close == PL_CL_RECONNECT)
+        return 0;
     uint64_t d = backoff_delay(s);
     if (s->close == PL_CL_GOAWAY)
         d += s->goaway_ms;

@@ -148,9 +148,12 @@ void pl_sess_frame_written(pl_sess *s);
 /* 1 when pl_sess_peek_frame would return a frame now. */
 int pl_sess_has_frame(pl_sess *s);
 /* The bytes of the control frames not yet written on this connection
- * (the outbox, bounded by its cap, is not counted): what a server can grow
- * by sending frames that each make the client answer. The facade stops
- * reading above a limit, as for the event queue. */
+ * (the outbox, bounded by its cap, and tagged frames, which their module
+ * bounds and takes back, are not counted): what a server can grow by
+ * sending frames that each make the client answer. The facade stops
+ * reading above a limit, as for the event queue. Upload chunks are left
+ * out so that many uploads on a slow uplink do not stop reading (and with
+ * it the pongs) until the connection is dropped. */
 size_t pl_sess_wq_bytes(const pl_sess *s);
 
 /* ---- host API (validated here; see parley.h for the rules) -------------- */

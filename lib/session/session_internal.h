@@ -124,6 +124,7 @@ struct pl_sess {
 
     pl_wq_entry *wq_head, *wq_tail;
     size_t wq_bytes;    /* what the write queue holds, entries included */
+    size_t wq_tagged;   /* of which tagged frames, bounded by their module */
     const void *peeked; /* the wq entry or outbox item last returned by peek */
 
     pl_sess_state state;

@@ -352,6 +352,95 @@ static void test_upload_alternating_nacks_fail(void)
     m_free(&m);
 }
 
+/* Takes every frame queued so far, unread. */
+static void drop_frames(fx *f)
+{
+    cJSON *j;
+    while ((j = take_frame(f)))
+        cJSON_Delete(j);
+}
+
+/* A whole-file retry is a pass of its own: refusals before it do not add
+ * up with those after it. */
+static void test_upload_refusals_forgiven_after_retry(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    m_open(&m, NULL, 0);
+    queue_file(&m, conv, cid);
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    drop_frames(&m.f);
+    for (int i = 0; i < 3; i++) {
+        FEED(&m.f, Qf("{'t':'att.nack','cid':'%s','i':1,'reason':'sha256'}", cid));
+        drop_frames(&m.f);
+    }
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0,'reason':'sha256'}", cid));
+    drop_frames(&m.f);
+    FEED(&m.f, Qf("{'t':'att.nack','cid':'%s','i':0,'reason':'sha256'}", cid));
+    expect_chunk(&m, 0);
+    int failed = 0;
+    parley_event *ev;
+    while ((ev = next_event(&m.f))) {
+        failed += parley_event_type(ev) == PARLEY_EV_MESSAGE_STATUS &&
+                  parley_event_state(ev) == PARLEY_MSG_FAILED;
+        parley_event_free(ev);
+    }
+    CHECK_INT(failed, 0);
+    CHECK_INT((int)pl_sess_outbox_count(m.f.s), 1);
+    m_free(&m);
+}
+
+/* A server whose frame limit is below a chunk: the upload fails with
+ * TOO_LONG instead of holding its message for ever. */
+static void test_upload_chunk_over_frame_limit(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
+    m_open(&m, NULL, 0);
+    queue_file(&m, conv, cid);
+    pl_sess_on_closed(m.f.s, m.f.now, PARLEY_ERR_CLOSED, "gone");
+    drain_events(&m.f);
+    int64_t deadline = -1;
+    pl_sess_want(m.f.s, m.f.now, &deadline);
+    m.f.now = deadline > m.f.now ? deadline : m.f.now;
+    pl_sess_on_connecting(m.f.s, m.f.now);
+    pl_sess_on_open(m.f.s, m.f.now);
+    cJSON_Delete(EXPECT_FRAME(&m.f, "hello"));
+    FEED(&m.f, Q("{'t':'welcome','session':'s-2','limits':{'max_frame':4096}}"));
+    drop_frames(&m.f);
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    EXPECT_NO_FRAME(&m.f);
+    int too_long = 0;
+    parley_event *ev;
+    while ((ev = next_event(&m.f))) {
+        too_long += parley_event_type(ev) == PARLEY_EV_ATTACHMENT &&
+                    parley_event_state(ev) == PARLEY_ATT_FAILED &&
+                    parley_event_error_code(ev) == PARLEY_ERR_TOO_LONG;
+        parley_event_free(ev);
+    }
+    CHECK_INT(too_long, 1);
+    CHECK_INT((int)pl_sess_outbox_count(m.f.s), 0);
+    m_free(&m);
+}
+
+/* Once the server has the whole file, the chunks still unwritten are taken
+ * back: they would only delay the message. */
+static void test_upload_done_takes_back_chunks(void)
+{
+    mfx m = {0};
+    char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE], sha[65];
+    m_open(&m, NULL, 0);
+    queue_file(&m, conv, cid);
+    FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
+    hex_sha256(m.file.data, m.file.len, sha);
+    FEED(&m.f, Qf("{'t':'att.done','cid':'%s','sha256':'%s'}", cid, sha));
+    cJSON *msg = EXPECT_FRAME(&m.f, "msg.send");
+    CHECK_STR(sp_jstr(msg, "cid"), cid);
+    cJSON_Delete(msg);
+    EXPECT_NO_FRAME(&m.f);
+    m_free(&m);
+}
+
 /* The server's copy failed its hash: sent again from 0 while the file is
  * the same; a file changed meanwhile fails the message. */
 static void test_upload_whole_mismatch(void)
@@ -712,6 +801,9 @@ int main(void)
     RUN(test_upload_resume_after_drop);
     RUN(test_upload_whole_mismatch);
     RUN(test_upload_offsets_keep_one_window);
+    RUN(test_upload_refusals_forgiven_after_retry);
+    RUN(test_upload_done_takes_back_chunks);
+    RUN(test_upload_chunk_over_frame_limit);
     RUN(test_upload_alternating_nacks_fail);
     RUN(test_upload_cap_and_bad_input);
     RUN(test_download_corrupt_chunk);

@@ -819,6 +819,42 @@ static void test_backoff_reset_after_healthy(void)
     fx_free(&f);
 }
 
+/* A healthy connection ended for a new identity earns a fresh backoff too:
+ * the failures of an outage before it do not slow the next reconnect. */
+static void test_backoff_reset_by_healthy_identity_change(void)
+{
+    pl_sess_config cfg = sp_default_cfg;
+    cfg.backoff_initial_ms = 100;
+    cfg.backoff_max_ms = 100000;
+    fx f;
+    REQUIRE(fx_init_cfg(&f, &cfg));
+    pl_sess_go_online(f.s, f.now);
+    uint32_t longest = 0;
+    for (int i = 0; i < 20; i++) {
+        char user[32];
+        for (int k = 0; k < 8; k++)
+            fail_attempt(&f);
+        bring_online(&f, NULL);
+        f.now += PL_SESS_HEALTHY_MS;
+        snprintf(user, sizeof user, "player-%d", i);
+        CHECK_INT(pl_sess_identify(f.s, user, NULL), PARLEY_OK);
+        pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "closed by client");
+        drain_events(&f);
+        bring_online(&f, NULL);
+        f.now += 1000;
+        pl_sess_on_closed(f.s, f.now, PARLEY_ERR_CLOSED, "gone");
+        parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_CONNECTION, PARLEY_CONN_RECONNECTING);
+        if (ev->retry_ms > longest)
+            longest = ev->retry_ms;
+        parley_event_free(ev);
+        int64_t deadline = 0;
+        pl_sess_want(f.s, f.now, &deadline);
+        f.now = deadline;
+    }
+    CHECK(longest <= 100);
+    fx_free(&f);
+}
+
 /* How a short-lived connection ends; each lasts a second, well short of
  * PL_SESS_HEALTHY_MS. */
 enum { SHORT_WELCOME_CLOSE, SHORT_WELCOME_GOAWAY, SHORT_GOAWAY_FIRST, N_SHORT };
@@ -2327,6 +2363,38 @@ static void test_snapshot_keeps_newest_crumbs(void)
     fx_free(&f);
 }
 
+/* A frame of its own, as pl_sess_send_control takes it. */
+static char *own_frame(fx *f, const char *text)
+{
+    char *p = pl_malloc(&f->a, strlen(text) + 1);
+    REQUIRE(p != NULL);
+    memcpy(p, text, strlen(text) + 1);
+    return p;
+}
+
+/* Tagged frames (upload chunks) are bounded by the module that sends them
+ * and taken back by it: the count that stops reading leaves them out. */
+static void test_wq_bytes_leave_out_tagged(void)
+{
+    fx f;
+    start_online(&f);
+    for (cJSON *j; (j = sp_take_frame(f.s));)
+        cJSON_Delete(j);
+    int tag;
+    size_t before = pl_sess_wq_bytes(f.s);
+    char *chunk = own_frame(&f, Q("{'t':'chunk'}")), *ack = own_frame(&f, Q("{'t':'ack'}"));
+    CHECK_INT(pl_sess_send_tagged(f.s, &tag, "chunk", chunk, strlen(chunk)), PARLEY_OK);
+    CHECK(pl_sess_wq_bytes(f.s) == before);
+    CHECK_INT(pl_sess_send_control(f.s, "ack", ack, strlen(ack)), PARLEY_OK);
+    CHECK(pl_sess_wq_bytes(f.s) > before);
+    pl_sess_unsend(f.s, &tag);
+    cJSON *j = EXPECT_FRAME(&f, "ack");
+    cJSON_Delete(j);
+    EXPECT_NO_FRAME(&f);
+    CHECK(pl_sess_wq_bytes(f.s) == before);
+    fx_free(&f);
+}
+
 static size_t journal_entries(pl_journal *j)
 {
     pl_journal_stats st;
@@ -2609,6 +2677,8 @@ int main(void)
     RUN(test_frame_before_welcome_rejected);
     RUN(test_backoff_full_jitter);
     RUN(test_backoff_reset_after_healthy);
+    RUN(test_backoff_reset_by_healthy_identity_change);
+    RUN(test_wq_bytes_leave_out_tagged);
     RUN(test_backoff_short_connections);
     RUN(test_cert_failure_hold);
     RUN(test_reconnect_event_and_tls_error);
