@@ -1115,7 +1115,9 @@ enum { PARLEY_ATTACHMENT_CHUNK_SIZE = 12288 };
  * PARLEY_MSG_SENT (or FAILED) under the client id written to msg_id_out
  * (PARLEY_ID_SIZE bytes; may be NULL). A file that is gone or changed when
  * it is read later fails its message (PARLEY_EV_ERROR with PARLEY_ERR_IO,
- * PARLEY_MSG_FAILED, PARLEY_ATT_FAILED).
+ * PARLEY_MSG_FAILED, PARLEY_ATT_FAILED); so does a server whose frame
+ * limit cannot hold a chunk (PARLEY_ERR_TOO_LONG), or that keeps refusing
+ * its chunks (PARLEY_ERR_REJECTED).
  * Errors: INVALID_ARG (NULL, bad name, type or caption, an empty file),
  * NOT_FOUND (conversation not known, or no such file), TOO_LONG (the file
  * is over the server's max_attachment, 25 MiB before any server said; or
