@@ -199,6 +199,31 @@ static void queue_file(mfx *m, char conv[PARLEY_ID_SIZE], char cid[PARLEY_ID_SIZ
     cJSON_Delete(j);
 }
 
+/* Takes every frame queued so far, unread. */
+static void drain_frames(fx *f)
+{
+    cJSON *j;
+    while ((j = take_frame(f)))
+        cJSON_Delete(j);
+}
+
+/* Any error code, for take_counting. */
+#define ANY_CODE 1
+
+/* Takes every queued event; how many had `type`, `state` and, unless
+ * `code` is ANY_CODE, that error code. */
+static int take_counting(fx *f, int type, int state, int code)
+{
+    int n = 0;
+    parley_event *ev;
+    while ((ev = next_event(f))) {
+        n += parley_event_type(ev) == type && parley_event_state(ev) == state &&
+             (code == ANY_CODE || parley_event_error_code(ev) == code);
+        parley_event_free(ev);
+    }
+    return n;
+}
+
 /* ---- uploads ------------------------------------------------------------------ */
 
 static void test_upload_nack_resend_done(void)
@@ -226,17 +251,9 @@ static void test_upload_nack_resend_done(void)
     CHECK_STR(sp_jstr(msg, "cid"), cid);
     CHECK_STR(sp_jstr(msg, "attachment.sha256"), sha);
     cJSON_Delete(msg);
-    int uploaded = 0;
-    parley_event *ev;
-    while ((ev = next_event(&m.f))) {
-        uploaded += parley_event_type(ev) == PARLEY_EV_ATTACHMENT &&
-                    parley_event_state(ev) == PARLEY_ATT_UPLOADED;
-        parley_event_free(ev);
-    }
-    CHECK_INT(uploaded, 1);
+    CHECK_INT(take_counting(&m.f, PARLEY_EV_ATTACHMENT, PARLEY_ATT_UPLOADED, ANY_CODE), 1);
     FEED(&m.f, Qf("{'t':'msg.ack','cid':'%s','conv':'%s','id':'m-1','seq':'1'}", cid, conv));
-    ev = EXPECT_EVENT_STATE(&m.f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT);
-    parley_event_free(ev);
+    parley_event_free(EXPECT_EVENT_STATE(&m.f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_SENT));
     m_free(&m);
 }
 
@@ -334,30 +351,13 @@ static void test_upload_alternating_nacks_fail(void)
     queue_file(&m, conv, cid);
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     for (int round = 0; round < 4; round++) {
-        cJSON *j;
-        while ((j = take_frame(&m.f)))
-            cJSON_Delete(j);
+        drain_frames(&m.f);
         FEED(&m.f, Qf("{'t':'att.nack','cid':'%s','i':%d,'reason':'sha256'}", cid, round % 2));
     }
     EXPECT_NO_FRAME(&m.f);
-    int failed = 0;
-    parley_event *ev;
-    while ((ev = next_event(&m.f))) {
-        failed += parley_event_type(ev) == PARLEY_EV_MESSAGE_STATUS &&
-                  parley_event_state(ev) == PARLEY_MSG_FAILED;
-        parley_event_free(ev);
-    }
-    CHECK_INT(failed, 1);
+    CHECK_INT(take_counting(&m.f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED, ANY_CODE), 1);
     CHECK_INT((int)pl_sess_outbox_count(m.f.s), 0);
     m_free(&m);
-}
-
-/* Takes every frame queued so far, unread. */
-static void drop_frames(fx *f)
-{
-    cJSON *j;
-    while ((j = take_frame(f)))
-        cJSON_Delete(j);
 }
 
 /* A whole-file retry is a pass of its own: refusals before it do not add
@@ -369,23 +369,16 @@ static void test_upload_refusals_forgiven_after_retry(void)
     m_open(&m, NULL, 0);
     queue_file(&m, conv, cid);
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
-    drop_frames(&m.f);
+    drain_frames(&m.f);
     for (int i = 0; i < 3; i++) {
         FEED(&m.f, Qf("{'t':'att.nack','cid':'%s','i':1,'reason':'sha256'}", cid));
-        drop_frames(&m.f);
+        drain_frames(&m.f);
     }
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0,'reason':'sha256'}", cid));
-    drop_frames(&m.f);
+    drain_frames(&m.f);
     FEED(&m.f, Qf("{'t':'att.nack','cid':'%s','i':0,'reason':'sha256'}", cid));
     expect_chunk(&m, 0);
-    int failed = 0;
-    parley_event *ev;
-    while ((ev = next_event(&m.f))) {
-        failed += parley_event_type(ev) == PARLEY_EV_MESSAGE_STATUS &&
-                  parley_event_state(ev) == PARLEY_MSG_FAILED;
-        parley_event_free(ev);
-    }
-    CHECK_INT(failed, 0);
+    CHECK_INT(take_counting(&m.f, PARLEY_EV_MESSAGE_STATUS, PARLEY_MSG_FAILED, ANY_CODE), 0);
     CHECK_INT((int)pl_sess_outbox_count(m.f.s), 1);
     m_free(&m);
 }
@@ -407,18 +400,10 @@ static void test_upload_chunk_over_frame_limit(void)
     pl_sess_on_open(m.f.s, m.f.now);
     cJSON_Delete(EXPECT_FRAME(&m.f, "hello"));
     FEED(&m.f, Q("{'t':'welcome','session':'s-2','limits':{'max_frame':4096}}"));
-    drop_frames(&m.f);
+    drain_frames(&m.f);
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     EXPECT_NO_FRAME(&m.f);
-    int too_long = 0;
-    parley_event *ev;
-    while ((ev = next_event(&m.f))) {
-        too_long += parley_event_type(ev) == PARLEY_EV_ATTACHMENT &&
-                    parley_event_state(ev) == PARLEY_ATT_FAILED &&
-                    parley_event_error_code(ev) == PARLEY_ERR_TOO_LONG;
-        parley_event_free(ev);
-    }
-    CHECK_INT(too_long, 1);
+    CHECK_INT(take_counting(&m.f, PARLEY_EV_ATTACHMENT, PARLEY_ATT_FAILED, PARLEY_ERR_TOO_LONG), 1);
     CHECK_INT((int)pl_sess_outbox_count(m.f.s), 0);
     m_free(&m);
 }
@@ -458,15 +443,7 @@ static void test_upload_whole_mismatch(void)
     m.file.data[5] ^= 0xff; /* the host rewrote the file */
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0,'reason':'sha256'}", cid));
     EXPECT_NO_FRAME(&m.f);
-    int io = 0;
-    parley_event *ev;
-    while ((ev = next_event(&m.f))) {
-        io += parley_event_type(ev) == PARLEY_EV_ATTACHMENT &&
-              parley_event_state(ev) == PARLEY_ATT_FAILED &&
-              parley_event_error_code(ev) == PARLEY_ERR_IO;
-        parley_event_free(ev);
-    }
-    CHECK_INT(io, 1);
+    CHECK_INT(take_counting(&m.f, PARLEY_EV_ATTACHMENT, PARLEY_ATT_FAILED, PARLEY_ERR_IO), 1);
     m_free(&m);
 }
 
@@ -741,13 +718,6 @@ static const char *page(const char *req, const char *conv, int seq)
     return Qf("{'t':'history.page','req':'%s','conv':'%s','messages':[{'id':'m-%d','seq':'%d',"
               "'author':{'kind':'agent'},'text':'old %d','ts':1}]}",
               req, conv, seq, seq, seq);
-}
-
-static void drain_frames(fx *f)
-{
-    cJSON *frame;
-    while ((frame = take_frame(f)))
-        cJSON_Delete(frame);
 }
 
 /* Only a page the host asked for, of the conversation it asked for, is

@@ -789,15 +789,22 @@ static void test_backoff_full_jitter(void)
     }
 }
 
-/* Only a connection that stayed up PL_SESS_HEALTHY_MS resets the backoff. */
-static void test_backoff_reset_after_healthy(void)
+/* A session whose backoff starts at 100 ms and doubles up to 100 s, going
+ * online (its first attempt due now). */
+static void start_backoff(fx *f)
 {
     pl_sess_config cfg = sp_default_cfg;
     cfg.backoff_initial_ms = 100;
     cfg.backoff_max_ms = 100000;
+    REQUIRE(fx_init_cfg(f, &cfg));
+    pl_sess_go_online(f->s, f->now);
+}
+
+/* Only a connection that stayed up PL_SESS_HEALTHY_MS resets the backoff. */
+static void test_backoff_reset_after_healthy(void)
+{
     fx f;
-    REQUIRE(fx_init_cfg(&f, &cfg));
-    pl_sess_go_online(f.s, f.now);
+    start_backoff(&f);
     for (int i = 0; i < 8; i++)
         fail_attempt(&f);
     /* Now at attempt 8 (bound 25600); after a healthy connection it is back
@@ -823,12 +830,8 @@ static void test_backoff_reset_after_healthy(void)
  * the failures of an outage before it do not slow the next reconnect. */
 static void test_backoff_reset_by_healthy_identity_change(void)
 {
-    pl_sess_config cfg = sp_default_cfg;
-    cfg.backoff_initial_ms = 100;
-    cfg.backoff_max_ms = 100000;
     fx f;
-    REQUIRE(fx_init_cfg(&f, &cfg));
-    pl_sess_go_online(f.s, f.now);
+    start_backoff(&f);
     uint32_t longest = 0;
     for (int i = 0; i < 20; i++) {
         char user[32];
@@ -883,15 +886,11 @@ static uint32_t short_connection(fx *f, int how)
  * the longest of them is over half that bound. */
 static void test_backoff_short_connections(void)
 {
-    pl_sess_config cfg = sp_default_cfg;
-    cfg.backoff_initial_ms = 100;
-    cfg.backoff_max_ms = 100000;
     for (int how = 0; how < N_SHORT; how++) {
         uint32_t hi[BO_STEPS] = {0};
         for (int t = 0; t < 40; t++) {
             fx f;
-            REQUIRE(fx_init_cfg(&f, &cfg));
-            pl_sess_go_online(f.s, f.now);
+            start_backoff(&f);
             for (int n = 0; n < BO_STEPS; n++) {
                 uint32_t d = short_connection(&f, how);
                 hi[n] = d > hi[n] ? d : hi[n];
