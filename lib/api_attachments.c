@@ -26,7 +26,7 @@ static int send_src(parley_client *pc, const char *conv_id, pl_upload_src *src, 
     char id[PARLEY_ID_SIZE], *redacted = NULL;
     const char *caption = src->caption && *src->caption ? src->caption : NULL;
     pl_client_enter(pc);
-    int rc = pl_sess_conv_known(pc->sess, conv_id) ? PARLEY_OK : PARLEY_ERR_NOT_FOUND;
+    int rc = pl_sess_conv_use(pc->sess, conv_id);
     if (rc == PARLEY_OK && caption)
         rc = pl_sess_check_text(pc->sess, conv_id, caption);
     if (rc == PARLEY_OK && caption)

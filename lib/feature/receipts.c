@@ -326,8 +326,9 @@ int pl_receipts_mark_read(pl_receipts *r, const char *conv, const char *seq)
     uint64_t mark;
     if (!pl_id_valid(conv, PL_MAX_ID) || !pl_proto_parse_seq(seq, &mark))
         return PARLEY_ERR_INVALID_ARG;
-    if (!pl_sess_conv_known(r->sess, conv))
-        return PARLEY_ERR_NOT_FOUND;
+    int rc = pl_sess_conv_use(r->sess, conv);
+    if (rc != PARLEY_OK)
+        return rc;
     rconv *c = conv_get(r, conv);
     if (!c)
         return PARLEY_ERR_NOMEM;
@@ -335,8 +336,8 @@ int pl_receipts_mark_read(pl_receipts *r, const char *conv, const char *seq)
         return PARLEY_OK;
     char key[PL_MAX_ID + 3];
     snprintf(key, sizeof key, "r/%s", conv);
-    int rc = r->journal ? pl_journal_put(r->journal, PL_RECEIPTS_NS, key, seq, strlen(seq), 0)
-                        : PARLEY_OK;
+    rc = r->journal ? pl_journal_put(r->journal, PL_RECEIPTS_NS, key, seq, strlen(seq), 0)
+                    : PARLEY_OK;
     if (rc != PARLEY_OK)
         return rc == PARLEY_ERR_NOMEM ? rc : PARLEY_ERR_IO;
     c->read_mark = mark;

@@ -210,8 +210,9 @@ int pl_typing_set(pl_typing *t, const char *conv, int on, int64_t now)
 {
     if (!pl_id_valid(conv, PL_MAX_ID))
         return PARLEY_ERR_INVALID_ARG;
-    if (!pl_sess_conv_known(t->sess, conv))
-        return PARLEY_ERR_NOT_FOUND;
+    int rc = pl_sess_conv_use(t->sess, conv);
+    if (rc != PARLEY_OK)
+        return rc;
     if (!pl_sess_online(t->sess))
         return PARLEY_OK;
     tconv *c = conv_get(t, conv);
@@ -221,7 +222,7 @@ int pl_typing_set(pl_typing *t, const char *conv, int on, int64_t now)
         return PARLEY_OK;
     char *frame = NULL;
     size_t len = 0;
-    int rc = pl_proto_encode_typing(&t->alloc, conv, on, &frame, &len);
+    rc = pl_proto_encode_typing(&t->alloc, conv, on, &frame, &len);
     if (rc == PARLEY_OK)
         rc = pl_sess_send_control(t->sess, "typing", frame, len);
     if (rc != PARLEY_OK)

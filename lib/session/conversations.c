@@ -17,72 +17,7 @@
  * sees its own message once more, as a MESSAGE by the user). */
 #define MAX_ACKED_AHEAD 256
 
-/* ---- conversations and cursors ------------------------------------------------ */
-
-pl_sess_conv *pl_conv_find(pl_sess *s, const char *id)
-{
-    for (size_t i = 0; i < s->n_convs; i++)
-        if (strcmp(s->convs[i].id, id) == 0)
-            return &s->convs[i];
-    return NULL;
-}
-
-size_t pl_convs_sorted(const pl_sess *s)
-{
-    size_t n = s->n_convs ? 1 : 0;
-    while (n < s->n_convs && strcmp(s->convs[n - 1].id, s->convs[n].id) < 0)
-        n++;
-    return n;
-}
-
-pl_sess_conv *pl_conv_find_sorted(pl_sess *s, const char *id, size_t sorted)
-{
-    size_t lo = 0, hi = sorted;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(id, s->convs[mid].id);
-        if (c == 0)
-            return &s->convs[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    for (size_t i = sorted; i < s->n_convs; i++)
-        if (strcmp(s->convs[i].id, id) == 0)
-            return &s->convs[i];
-    return NULL;
-}
-
-pl_sess_conv *pl_conv_add(pl_sess *s, const char *id)
-{
-    if (strlen(id) > PL_MAX_ID)
-        return NULL;
-    if (s->n_convs == s->cap_convs) {
-        size_t cap = s->cap_convs ? s->cap_convs * 2 : 8;
-        pl_sess_conv *n = pl_realloc(&s->alloc, s->convs, cap * sizeof *n);
-        if (!n)
-            return NULL;
-        s->convs = n;
-        s->cap_convs = cap;
-    }
-    pl_sess_conv *c = &s->convs[s->n_convs++];
-    memset(c, 0, sizeof *c);
-    memcpy(c->id, id, strlen(id) + 1);
-    return c;
-}
-
-int pl_conv_persist(pl_sess *s, pl_sess_conv *c, int sync)
-{
-    if (!s->journal)
-        return PARLEY_OK;
-    char seq[21];
-    pl_proto_seq_str(c->cursor, seq);
-    int rc = pl_journal_put(s->journal, PL_NS_CURSOR, c->id, seq, strlen(seq), sync);
-    if (rc == PARLEY_OK)
-        c->dirty = 0;
-    return pl_journal_rc(rc);
-}
+/* ---- cursors --------------------------------------------------------------------- */
 
 void pl_convs_flush(pl_sess *s)
 {
@@ -144,6 +79,7 @@ static int acked_take(pl_sess *s, const char *conv, uint64_t seq, const char *id
  * conversation per PL_SESS_CURSOR_FLUSH_MS instead of one per message. */
 static void conv_set_cursor(pl_sess *s, pl_sess_conv *c, uint64_t seq)
 {
+    pl_conv_touch(s, c);
     c->cursor = seq;
     while (acked_take(s, c->id, c->cursor + 1, NULL))
         c->cursor++;
@@ -154,29 +90,6 @@ static void conv_set_cursor(pl_sess *s, pl_sess_conv *c, uint64_t seq)
     c->dirty = 1;
     if (s->cursors_due < 0)
         s->cursors_due = s->now + PL_SESS_CURSOR_FLUSH_MS;
-}
-
-/* ---- the journal -------------------------------------------------------------- */
-
-static int load_cursor(void *user, const char *key, const void *value, size_t len)
-{
-    pl_sess *s = user;
-    uint64_t seq;
-    /* The journal gives each key once, in order: a duplicate could only
-     * be the conversation just added (asking pl_conv_find made loading
-     * quadratic in the number of conversations). */
-    if (!pl_id_valid(key, PL_MAX_ID) || !pl_parse_dec(value, len, PL_SEQ_MAX, &seq) ||
-        (s->n_convs && strcmp(s->convs[s->n_convs - 1].id, key) == 0)) {
-        PL_LOG_W(s->log, "journal: bad cursor entry skipped");
-        return 0;
-    }
-    if (s->n_convs >= PL_MAX_CONVERSATIONS)
-        return 0;
-    pl_sess_conv *c = pl_conv_add(s, key);
-    if (!c)
-        return PARLEY_ERR_NOMEM;
-    c->cursor = c->seen = seq;
-    return 0;
 }
 
 /* ---- messages in order ---------------------------------------------------------- */
@@ -284,15 +197,18 @@ int pl_conv_on_msg(pl_sess *s, const pl_frame *f)
                  f->conv);
         return PARLEY_OK;
     }
-    /* Every tracked conversation rides in each hello's resume cursors, so a
-     * server must not grow the table without bound. */
-    if (!c && s->n_convs >= PL_MAX_CONVERSATIONS)
-        return pl_sess_emit_error(s, PARLEY_ERR_PROTOCOL,
-                                  "message dropped: too many conversations");
     if (!c) {
-        if (!(c = pl_conv_add(s, f->conv)))
-            return PARLEY_ERR_NOMEM;
-        pl_conv_start_at(c, f->seq);
+        int fresh, rc = pl_conv_admit(s, f->conv, 1, &c, &fresh);
+        /* Every conversation in the table waits on something. */
+        if (rc == PARLEY_ERR_FULL)
+            return pl_sess_emit_error(s, PARLEY_ERR_PROTOCOL,
+                                      "message dropped: too many conversations");
+        if (rc != PARLEY_OK)
+            return rc == PARLEY_ERR_NOMEM ? rc : pl_sess_emit_error(s, rc, "message dropped");
+        if (fresh)
+            pl_conv_start_at(c, f->seq);
+        else if (f->seq <= c->cursor)
+            return PARLEY_OK;
     }
     if (f->seq > c->cursor + 1) {
         if (f->seq > c->seen)
@@ -326,11 +242,6 @@ int pl_conv_on_history_end(pl_sess *s, const pl_frame *f)
     return PARLEY_OK;
 }
 
-int pl_sess_conv_known(const pl_sess *s, const char *conv)
-{
-    return conv && pl_conv_find((pl_sess *)s, conv) != NULL;
-}
-
 /* ---- the session's calls ------------------------------------------------------- */
 
 void pl_conv_acked(pl_sess *s, pl_sess_conv *c, const char *id, uint64_t seq)
@@ -356,10 +267,6 @@ void pl_convs_clear(pl_sess *s)
     }
     s->n_acked = 0;
     s->n_convs = 0;
+    s->n_parked = 0;
     s->cursors_due = -1;
-}
-
-int pl_convs_load(pl_sess *s)
-{
-    return pl_journal_foreach(s->journal, PL_NS_CURSOR, load_cursor, s);
 }

@@ -23,19 +23,18 @@ int pl_sess_adopt(pl_sess *s, const char *conv, uint64_t last_seq)
 {
     if (!pl_id_valid(conv, PL_MAX_ID) || last_seq > PL_SEQ_MAX)
         return PARLEY_ERR_INVALID_ARG;
-    pl_sess_conv *c = pl_conv_find(s, conv);
-    if (c)
+    pl_sess_conv *c;
+    int fresh, rc = pl_conv_admit(s, conv, 1, &c, &fresh);
+    if (rc == PARLEY_ERR_FULL)
+        PL_LOG_W(s->log, "conversation %s not adopted: %d conversations wait on something",
+                 conv, PL_MAX_CONVERSATIONS);
+    if (rc != PARLEY_OK)
+        return rc;
+    if (!fresh)
         return backfill(s, c, last_seq);
-    if (s->n_convs >= PL_MAX_CONVERSATIONS) {
-        PL_LOG_W(s->log, "conversation %s not adopted: %d conversations already", conv,
-                 PL_MAX_CONVERSATIONS);
-        return PARLEY_ERR_FULL;
-    }
-    if (!(c = pl_conv_add(s, conv)))
-        return PARLEY_ERR_NOMEM;
     pl_conv_start_at(c, last_seq);
     PL_LOG_I(s->log, "conversation %s adopted at seq %llu", conv, (unsigned long long)c->cursor);
-    int rc = pl_conv_persist(s, c, 0);
+    rc = pl_conv_persist(s, c, 0);
     if (rc != PARLEY_OK)
         PL_LOG_W(s->log, "cursor of %s not journaled: %s", conv, parley_strerror(rc));
     return backfill(s, c, last_seq);

@@ -873,8 +873,11 @@ int pl_sess_conv_start_about(pl_sess *s, const char *subject, const pl_conv_abou
         return PARLEY_ERR_TOO_LONG;
     if (slen && !pl_utf8_valid(subject, slen))
         return PARLEY_ERR_INVALID_ARG;
-    if (s->obx_count >= s->outbox_cap || s->n_convs >= PL_MAX_CONVERSATIONS)
+    if (s->obx_count >= s->outbox_cap)
         return PARLEY_ERR_FULL;
+    int rc = pl_conv_make_room(s);
+    if (rc != PARLEY_OK)
+        return rc;
     char uuid[PL_UUID_STR_LEN + 1], conv[PARLEY_ID_SIZE];
     if (pl_rand_uuid4(s->rand, uuid) != PARLEY_OK)
         return PARLEY_ERR_NOMEM;
@@ -883,7 +886,7 @@ int pl_sess_conv_start_about(pl_sess *s, const char *subject, const pl_conv_abou
     if (!it)
         return PARLEY_ERR_NOMEM;
     start_item si = {it->cid, conv, slen ? subject : NULL, about};
-    int rc = encode_fitting(s, encode_start, &si, &it->frame, &it->len);
+    rc = encode_fitting(s, encode_start, &si, &it->frame, &it->len);
     pl_sess_conv *c = NULL;
     if (rc != PARLEY_OK || !(c = pl_conv_add(s, conv))) {
         pl_outbox_free_item(s, it);
@@ -907,12 +910,13 @@ int pl_sess_conv_start_about(pl_sess *s, const char *subject, const pl_conv_abou
     return PARLEY_OK;
 }
 
-int pl_sess_check_text(const pl_sess *s, const char *conv, const char *text)
+int pl_sess_check_text(pl_sess *s, const char *conv, const char *text)
 {
     if (!conv || !text)
         return PARLEY_ERR_INVALID_ARG;
-    if (!pl_conv_find((pl_sess *)s, conv))
-        return PARLEY_ERR_NOT_FOUND;
+    int rc = pl_sess_conv_use(s, conv);
+    if (rc != PARLEY_OK)
+        return rc;
     size_t len = strlen(text);
     if (!len || !pl_utf8_valid(text, len))
         return PARLEY_ERR_INVALID_ARG;
@@ -993,6 +997,8 @@ int pl_sess_logout(pl_sess *s, const char *new_anon_id)
     int rc = pl_journal_clear_ns(s->journal, PL_NS_OUTBOX);
     if (rc == PARLEY_OK)
         rc = pl_journal_clear_ns(s->journal, PL_NS_CURSOR);
+    if (rc == PARLEY_OK)
+        rc = pl_journal_clear_ns(s->journal, PL_NS_PARKED);
     if (rc == PARLEY_OK)
         rc = pl_journal_clear_ns(s->journal, PL_NS_META);
     return pl_journal_rc(rc);

@@ -169,8 +169,9 @@ int pl_sess_conv_start(pl_sess *s, const char *subject, char conv_out[PARLEY_ID_
 int pl_sess_conv_start_about(pl_sess *s, const char *subject, const pl_conv_about *about,
                              char conv_out[PARLEY_ID_SIZE]);
 /* What pl_sess_send_text would refuse (INVALID_ARG, NOT_FOUND, TOO_LONG,
- * FULL), without doing anything. */
-int pl_sess_check_text(const pl_sess *s, const char *conv, const char *text);
+ * FULL, and pl_sess_conv_use's IO, NOMEM), without sending anything: a
+ * parked conversation comes back into the table. */
+int pl_sess_check_text(pl_sess *s, const char *conv, const char *text);
 /* `pb` (may be NULL) names the option a postback answers. */
 int pl_sess_send_text(pl_sess *s, const char *conv, const char *text, const pl_postback *pb,
                       char cid_out[PARLEY_ID_SIZE]);
@@ -231,7 +232,13 @@ typedef struct pl_sess_ext {
 int pl_sess_add_ext(pl_sess *s, const pl_sess_ext *ext);
 /* Welcomed and not closing: a control frame would go out now. */
 int pl_sess_online(const pl_sess *s);
+/* Whether `conv` is in the conversation table now (a module's own
+ * bookkeeping). */
 int pl_sess_conv_known(const pl_sess *s, const char *conv);
+/* For the host's calls on a conversation: PARLEY_OK when it is in the
+ * table, or was parked and is back (it may park another); NOT_FOUND,
+ * FULL (every conversation in the table waits on something), IO, NOMEM. */
+int pl_sess_conv_use(pl_sess *s, const char *conv);
 /* Queues a control frame (owned by the session from here on, freed on
  * every path) ahead of the outbox on the current connection. OFFLINE when
  * there is none; control frames die with their connection. TOO_LONG when

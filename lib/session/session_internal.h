@@ -1,10 +1,12 @@
 /* The session engine's own parts, shared by its files and by nothing
  * else: session.c (lifecycle, the connection's state machine, the frames
  * it answers, the host's calls), output.c (the write queue and the events
- * it hands out), conversations.c (cursors and in-order delivery),
+ * it hands out), conv_table.c (the bounded table of conversations and the
+ * cursors it parked), conversations.c (cursors and in-order delivery),
  * outbox.c (the durable outbox) and membership.c (conversations learned
  * from the server or a push). session.c uses the others; they use output.c
- * only (outbox.c and membership.c also conversations.c), never session.c. */
+ * and conv_table.c only (membership.c also conversations.c), never
+ * session.c. conv_table.c reads the outbox's list, calling nothing of it. */
 #ifndef PARLEY_SESSION_INTERNAL_H
 #define PARLEY_SESSION_INTERNAL_H
 
@@ -15,7 +17,7 @@
 
 /* Journal namespaces. Outbox keys are zero-padded order numbers so the
  * journal iterates them in the order the user produced the items. */
-enum { PL_NS_OUTBOX = 1, PL_NS_CURSOR = 2, PL_NS_META = 3 };
+enum { PL_NS_OUTBOX = 1, PL_NS_CURSOR = 2, PL_NS_META = 3, PL_NS_PARKED = 4 };
 #define PL_ORDER_KEY_SIZE 17
 /* The conv field of an item that belongs to no conversation. */
 #define PL_NO_CONV "-"
@@ -82,6 +84,7 @@ typedef struct pl_sess_conv {
     uint64_t hist_after; /* the `after` of the outstanding history.get */
     int hist;            /* a history.get is outstanding on this connection */
     int dirty;           /* the cursor moved since it was journaled */
+    uint64_t used;       /* when it was last used, by pl_sess's conv_clock */
 } pl_sess_conv;
 
 /* An own message acked ahead of its conversation's cursor. */
@@ -115,6 +118,9 @@ struct pl_sess {
 
     pl_sess_conv *convs;
     size_t n_convs, cap_convs;
+    uint64_t conv_clock; /* counts the uses of conversations */
+    uint64_t park_clock; /* counts the cursors parked */
+    size_t n_parked;     /* cursors parked in the journal */
     int64_t now;         /* the time of the latest input */
     int64_t cursors_due; /* when dirty cursors are journaled; -1: none dirty */
 
@@ -191,13 +197,40 @@ pl_outbox_item *pl_outbox_next(pl_sess *s);
 /* The modules add what they know to a MESSAGE or CONVERSATION event. */
 int pl_sess_decorate(pl_sess *s, const pl_frame *f, parley_event *ev);
 
-/* ---- conversations.c: cursors and in-order delivery ------------------------ */
+/* ---- conv_table.c: the table of conversations, and those it parked ------- */
+
+/* Conversations whose cursors wait in the journal, out of the table. */
+#define PL_MAX_PARKED 1024
 
 pl_sess_conv *pl_conv_find(pl_sess *s, const char *id);
-/* A new entry with cursor 0; NULL when out of memory. Invalidates earlier
- * pl_sess_conv pointers. */
+/* A new entry with cursor 0, whatever the table holds (loading); NULL when
+ * out of memory. Invalidates earlier pl_sess_conv pointers. */
 pl_sess_conv *pl_conv_add(pl_sess *s, const char *id);
 int pl_conv_persist(pl_sess *s, pl_sess_conv *c, int sync);
+static inline void pl_conv_touch(pl_sess *s, pl_sess_conv *c)
+{
+    c->used = ++s->conv_clock;
+}
+/* A place in the table for one more conversation: PARLEY_OK when there is
+ * one, or when the least recently used conversation nothing waits on was
+ * parked; FULL when every one waits on something; IO. Invalidates earlier
+ * pl_sess_conv pointers. */
+int pl_conv_make_room(pl_sess *s);
+/* `id` in the table, used now: found, brought back with its parked cursor,
+ * or, when `create`, added with cursor 0 (*fresh set: the caller places
+ * the cursor). NOT_FOUND (neither, and not `create`), FULL, IO, NOMEM.
+ * Invalidates earlier pl_sess_conv pointers. */
+int pl_conv_admit(pl_sess *s, const char *id, int create, pl_sess_conv **out, int *fresh);
+/* Loads the cursors (at most PL_MAX_CONVERSATIONS) and counts the parked. */
+int pl_convs_load(pl_sess *s);
+/* For loading many lookups at once: how many conversations from the
+ * first are in id order (as pl_convs_load leaves them), and pl_conv_find
+ * that bisects those and scans the rest. */
+size_t pl_convs_sorted(const pl_sess *s);
+pl_sess_conv *pl_conv_find_sorted(pl_sess *s, const char *id, size_t sorted);
+
+/* ---- conversations.c: cursors and in-order delivery ------------------------ */
+
 /* Journals every cursor that moved since it was last journaled. */
 void pl_convs_flush(pl_sess *s);
 /* An own message of `c` acked at `seq` (msg.ack): the cursor moves over
@@ -205,14 +238,9 @@ void pl_convs_flush(pl_sess *s);
 void pl_conv_acked(pl_sess *s, pl_sess_conv *c, const char *id, uint64_t seq);
 /* A new connection resumes from the cursors: no history answer is coming. */
 void pl_convs_connection_lost(pl_sess *s);
-/* Forgets every conversation (and own message acked ahead). */
+/* Forgets every conversation (and own message acked ahead); the parked
+ * cursors are the journal's, cleared by the caller. */
 void pl_convs_clear(pl_sess *s);
-int pl_convs_load(pl_sess *s);
-/* For loading many lookups at once: how many conversations from the
- * first are in id order (as pl_convs_load leaves them), and pl_conv_find
- * that bisects those and scans the rest. */
-size_t pl_convs_sorted(const pl_sess *s);
-pl_sess_conv *pl_conv_find_sorted(pl_sess *s, const char *id, size_t sorted);
 int pl_conv_on_msg(pl_sess *s, const pl_frame *f);
 /* Asks for what follows the cursor (history.get), once until its
  * history.end. PARLEY_OK or NOMEM. */

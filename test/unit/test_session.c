@@ -1730,29 +1730,175 @@ static void test_new_arguments(void)
     pl_rand_free(r);
 }
 
+static void fx_init_journal(fx *f, pl_journal *j);
+
+/* Feeds one message into each of `n` conversations c-FROM.. (seq "1"),
+ * draining what they deliver. */
+static void fill_conversations(fx *f, int from, int n)
+{
+    char conv[32];
+    for (int i = from; i < from + n; i++) {
+        snprintf(conv, sizeof conv, "c-%d", i);
+        feed_msg(f, conv, "1", "hi");
+    }
+    drain_events(f);
+}
+
+static cJSON *next_hello(fx *f);
+
 /* A server cannot grow the conversation table (and with it every hello's
- * resume cursors) without bound. */
+ * resume cursors) without bound, and conversations past the bound still
+ * work: the least recently used one leaves the table. Without a journal
+ * it is forgotten. */
 static void test_conversation_table_is_bounded(void)
 {
     fx f;
     start_online(&f);
-    char conv[32];
-    for (int i = 0; i < PL_MAX_CONVERSATIONS; i++) {
-        snprintf(conv, sizeof conv, "c-%d", i);
-        feed_msg(&f, conv, "1", "hi");
-    }
-    CHECK_INT(event_count(&f), PL_MAX_CONVERSATIONS);
+    fill_conversations(&f, 0, PL_MAX_CONVERSATIONS);
+    feed_msg(&f, "c-5", "2", "c-5 is used again");
     drain_events(&f);
     feed_msg(&f, "c-one-too-many", "1", "hi");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    CHECK_STR(ev->conv, "c-one-too-many");
+    parley_event_free(ev);
+    CHECK_INT((long)f.s->n_convs, PL_MAX_CONVERSATIONS);
+    CHECK(!pl_sess_conv_known(f.s, "c-0"));
+    CHECK(pl_sess_conv_known(f.s, "c-5"));
+    char id[PARLEY_ID_SIZE];
+    CHECK_INT(fx_start(&f, NULL, id), PARLEY_OK);
+    CHECK(!pl_sess_conv_known(f.s, "c-1"));
+    CHECK_INT(fx_send(&f, "c-0", "forgotten", NULL), PARLEY_ERR_NOT_FOUND);
+    cJSON *h = next_hello(&f);
+    const cJSON *cursors = sp_jget(sp_jget(h, "resume"), "cursors");
+    /* The host's conversation has no seq yet: it is not resumed. */
+    CHECK_INT(cJSON_GetArraySize(cursors), PL_MAX_CONVERSATIONS - 1);
+    CHECK_STR(sp_jstr(h, "resume.cursors.c-one-too-many"), "1");
+    CHECK(sp_jget(cursors, "c-0") == NULL);
+    cJSON_Delete(h);
+    fx_free(&f);
+}
+
+/* A conversation that waits on something keeps its place: with every
+ * conversation in the table holding an outbox item, a new one is refused. */
+static void test_busy_conversations_stay(void)
+{
+    fx f;
+    fx_init(&f);
+    char convs[PL_MAX_CONVERSATIONS][PARLEY_ID_SIZE], id[PARLEY_ID_SIZE];
+    for (int i = 0; i < PL_MAX_CONVERSATIONS; i++)
+        CHECK_INT(fx_start(&f, NULL, convs[i]), PARLEY_OK);
+    CHECK_INT(fx_start(&f, NULL, id), PARLEY_ERR_FULL);
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    feed_msg(&f, "c-server", "1", "hi");
     parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_ERROR, 0);
     CHECK_INT(ev->error_code, PARLEY_ERR_PROTOCOL);
     parley_event_free(ev);
-    feed_msg(&f, "c-0", "2", "known conversations still deliver");
-    ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
-    parley_event_free(ev);
-    char id[PARLEY_ID_SIZE];
-    CHECK_INT(fx_start(&f, NULL, id), PARLEY_ERR_FULL);
+    cJSON *start = EXPECT_FRAME(&f, "conv.start");
+    ack_frame(&f, start, NULL, NULL);
+    CHECK_INT(fx_start(&f, NULL, id), PARLEY_OK);
+    CHECK(!pl_sess_conv_known(f.s, sp_jstr(start, "conv")));
+    for (int i = 1; i < PL_MAX_CONVERSATIONS; i++)
+        CHECK(pl_sess_conv_known(f.s, convs[i]));
+    cJSON_Delete(start);
     fx_free(&f);
+}
+
+/* Entries of a journal namespace. */
+static int count_entry(void *user, const char *key, const void *value, size_t len)
+{
+    (void)key, (void)value, (void)len;
+    ++*(int *)user;
+    return 0;
+}
+
+static int ns_entries(pl_journal *j, uint8_t ns)
+{
+    int n = 0;
+    CHECK_INT(pl_journal_foreach(j, ns, count_entry, &n), PARLEY_OK);
+    return n;
+}
+
+/* With a journal, a conversation that leaves the table keeps its cursor,
+ * parked: when it comes back (a message, the host's call, after a
+ * restart) nothing is delivered twice and nothing is asked again. */
+static void test_parked_cursor_comes_back(void)
+{
+    sp_memio m = {0};
+    pl_journal *j = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, j);
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    feed_msg(&f, "c-0", "1", "one");
+    feed_msg(&f, "c-0", "2", "two");
+    fill_conversations(&f, 1, PL_MAX_CONVERSATIONS);
+    CHECK(!pl_sess_conv_known(f.s, "c-0"));
+    CHECK_INT(ns_entries(j, 4), 1);
+    feed_msg(&f, "c-0", "2", "two again");
+    CHECK_INT(event_count(&f), 0);
+    feed_msg(&f, "c-0", "3", "three");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    CHECK_STR(ev->text, "three");
+    parley_event_free(ev);
+    EXPECT_NO_FRAME(&f);
+    CHECK(!pl_sess_conv_known(f.s, "c-1"));
+    pl_convs_flush(f.s);
+    fx_close(&f);
+    pl_rand_free(f.rand);
+    pl_event_queue_clear(&f.evq);
+
+    fx g;
+    fx_init_journal(&g, j);
+    CHECK_INT((long)g.s->n_convs, PL_MAX_CONVERSATIONS);
+    CHECK_INT(fx_send(&g, "c-1", "back", NULL), PARLEY_OK);
+    CHECK(pl_sess_conv_known(g.s, "c-1"));
+    CHECK_INT(ns_entries(j, 4), 1);
+    pl_sess_go_online(g.s, g.now);
+    connect_open(&g);
+    cJSON *h = EXPECT_FRAME(&g, "hello");
+    CHECK_STR(sp_jstr(h, "resume.cursors.c-1"), "1");
+    CHECK_INT(cJSON_GetArraySize(sp_jget(sp_jget(h, "resume"), "cursors")), PL_MAX_CONVERSATIONS);
+    cJSON_Delete(h);
+    feed(&g, Q("{'t':'welcome','session':'s-2'}"));
+    drain_events(&g);
+    feed_msg(&g, "c-0", "3", "three again");
+    CHECK_INT(event_count(&g), 0);
+    feed_msg(&g, "c-0", "4", "four");
+    ev = EXPECT_EVENT(&g, PARLEY_EV_MESSAGE, 0);
+    CHECK_STR(ev->text, "four");
+    parley_event_free(ev);
+    fx_free(&g);
+    pl_journal_close(j);
+    tl_memfs_free(&m.fs);
+}
+
+/* At most PL_MAX_PARKED cursors are parked: the one parked longest ago is
+ * forgotten, so its conversation, should it come back, is backfilled. */
+static void test_parked_cursors_are_bounded(void)
+{
+    sp_memio m = {0};
+    pl_journal *j = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, j);
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    fill_conversations(&f, 0, PL_MAX_CONVERSATIONS + PL_MAX_PARKED + 2);
+    CHECK_INT(ns_entries(j, 4), PL_MAX_PARKED);
+    feed_msg(&f, "c-0", "2", "forgotten");
+    cJSON *get = EXPECT_FRAME(&f, "history.get");
+    CHECK_STR(sp_jstr(get, "conv"), "c-0");
+    cJSON_Delete(get);
+    CHECK_INT(event_count(&f), 0);
+    feed_msg(&f, "c-5", "2", "still parked");
+    parley_event *ev = EXPECT_EVENT(&f, PARLEY_EV_MESSAGE, 0);
+    CHECK_STR(ev->text, "still parked");
+    parley_event_free(ev);
+    CHECK_INT(pl_sess_logout(f.s, "a-next"), PARLEY_OK);
+    CHECK_INT(ns_entries(j, 4), 0);
+    fx_free(&f);
+    pl_journal_close(j);
+    tl_memfs_free(&m.fs);
 }
 
 /* ---- the durable journal --------------------------------------------------------- */
@@ -2666,6 +2812,9 @@ int main(void)
     RUN(test_new_items_while_online_follow_pending_ones);
     RUN(test_msg_delivery_and_dedupe);
     RUN(test_conversation_table_is_bounded);
+    RUN(test_busy_conversations_stay);
+    RUN(test_parked_cursor_comes_back);
+    RUN(test_parked_cursors_are_bounded);
     RUN(test_acks_out_of_order_duplicate_unknown);
     RUN(test_conv_update);
     RUN(test_error_frames);
