@@ -561,8 +561,17 @@ PARLEY_API int parley_track_event(parley_client *pc, const char *name, const cha
  * means the request is in the journal (parley_config_set_durability() says
  * when it is on stable storage). It carries a context snapshot like
  * parley_send_text().
- * Errors: INVALID_ARG, TOO_LONG, FULL (outbox cap), IO (the journal could not
- * be written: nothing was queued), NOMEM. */
+ * The client follows at most 256 conversations at a time (each is resumed
+ * on every connection). A new one, the host's or one the server names,
+ * takes the place of the one used longest ago that waits on nothing (no
+ * queued message, start or upload). With a data dir that one's place in
+ * its messages is kept (for up to 1024 such conversations) and it comes
+ * back, nothing delivered twice, when the host uses it or the server
+ * writes in it; without one it is forgotten, and should it come back its
+ * newest 50 messages are delivered again.
+ * Errors: INVALID_ARG, TOO_LONG, FULL (outbox cap, or all 256 conversations
+ * wait on something), IO (the journal could not be written: nothing was
+ * queued), NOMEM. */
 PARLEY_API int parley_conversation_start(parley_client *pc, const char *subject, char *conv_id_out,
                                          size_t out_size);
 
@@ -611,10 +620,12 @@ PARLEY_API int parley_conversation_start_about(parley_client *pc, const char *su
  * PARLEY_DURABILITY_SYNC (parley_config_set_durability()). The call never
  * waits for the disk in the default mode.
  * Errors: INVALID_ARG (NULL, empty, not UTF-8), NOT_FOUND (conversation not
- * known to this client), TOO_LONG (the text is over its limit, or the frame
+ * known to this client; see parley_conversation_start() for the 256 it
+ * follows), TOO_LONG (the text is over its limit, or the frame
  * would exceed the frame limit even without a snapshot: nothing was queued),
- * FULL (outbox cap, default 1000 items), IO (the journal could not be
- * written: nothing was queued), NOMEM.
+ * FULL (outbox cap, default 1000 items; or the conversation must come back
+ * and all 256 wait on something), IO (the journal could not be written:
+ * nothing was queued), NOMEM.
  * A message queued under a larger frame limit than the server announces
  * after a reconnect goes without its snapshot; one that still does not fit
  * gets PARLEY_MSG_FAILED and a PARLEY_EV_ERROR with PARLEY_ERR_TOO_LONG
@@ -856,14 +867,14 @@ PARLEY_API int parley_postback(parley_client *pc, const char *conv_id, const cha
  * conversation every 3 seconds, and "stopped" goes out at once when
  * "typing" was sent. Not durable: while offline nothing is sent and
  * PARLEY_OK is returned. Errors: INVALID_ARG, NOT_FOUND (conversation not
- * known), NOMEM. */
+ * known), FULL, IO (as parley_send_text()), NOMEM. */
 PARLEY_API int parley_set_typing(parley_client *pc, const char *conv_id, int on);
 
 /* The user has read `conv_id` up to `seq` (a seq string from an event).
  * Remembered (in the data dir too) and sent now when online and again after
  * every reconnect; a lower mark than one already set changes nothing.
- * Errors: INVALID_ARG (bad seq), NOT_FOUND (conversation not known), IO,
- * NOMEM. */
+ * Errors: INVALID_ARG (bad seq), NOT_FOUND (conversation not known), FULL
+ * (as parley_send_text()), IO, NOMEM. */
 PARLEY_API int parley_mark_read(parley_client *pc, const char *conv_id, const char *seq);
 
 /* The number of messages the user has not read, from the server's latest

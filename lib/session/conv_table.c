@@ -125,8 +125,7 @@ static void drop_oldest_parked(pl_sess *s)
         return;
     if (pl_journal_del(s->journal, PL_NS_PARKED, p.key, 0) == PARLEY_OK) {
         s->n_parked = p.count - 1;
-        PL_LOG_I(s->log, "parked cursor of %s forgotten: %d parked already", p.key,
-                 PL_MAX_PARKED);
+        PL_LOG_I(s->log, "parked cursor of %s forgotten: %d parked already", p.key, PL_MAX_PARKED);
     }
 }
 

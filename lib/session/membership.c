@@ -26,8 +26,8 @@ int pl_sess_adopt(pl_sess *s, const char *conv, uint64_t last_seq)
     pl_sess_conv *c;
     int fresh, rc = pl_conv_admit(s, conv, 1, &c, &fresh);
     if (rc == PARLEY_ERR_FULL)
-        PL_LOG_W(s->log, "conversation %s not adopted: %d conversations wait on something",
-                 conv, PL_MAX_CONVERSATIONS);
+        PL_LOG_W(s->log, "conversation %s not adopted: %d conversations wait on something", conv,
+                 PL_MAX_CONVERSATIONS);
     if (rc != PARLEY_OK)
         return rc;
     if (!fresh)
