@@ -1,5 +1,6 @@
 #include "api_query.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,5 +32,26 @@ int api_query_int(const char *s, int64_t min, int64_t max, int64_t *out)
     if (!*s || *end || v < min || v > max)
         return -1;
     *out = v;
+    return 0;
+}
+
+int api_query_escape(const char *in, char *out, size_t cap)
+{
+    static const char keep[] = "-._~";
+    size_t n = 0;
+
+    for (; *in; in++) {
+        unsigned char c = (unsigned char)*in;
+        int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    strchr(keep, c);
+
+        if (n + (plain ? 1 : 3) >= cap)
+            return -1;
+        if (plain)
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, cap - n, "%%%02X", c);
+    }
+    out[n] = '\0';
     return 0;
 }
