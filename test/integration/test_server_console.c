@@ -503,6 +503,23 @@ static void check_list(const char *path, const char *want)
     CHECK_STR(ids, want);
 }
 
+/* GET path?QUERY for each query of `bad` ("name=value"): 400, and an error
+ * that names the parameter rather than ignoring it. */
+static void check_refused(const char *path, const char *const *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cJSON *err = NULL;
+        CHECK_INT(h_api_json(&g_srv, "GET", h_json("%s?%s", path, bad[i]), NULL, &err), 400);
+        const char *e = h_json_str(err, "error");
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(bad[i], "="), bad[i]);
+        if (!e || !strstr(e, name))
+            fprintf(stderr, "  %s?%s -> %s\n", path, bad[i], e ? e : "(no error)");
+        CHECK(e && strstr(e, name));
+        cJSON_Delete(err);
+    }
+}
+
 static int64_t g_t0;
 
 /* The wall clock the server stamps activity with (h_now_ms is monotonic). */
@@ -578,18 +595,7 @@ static void test_list_filters(void)
         "limit=0",         "limit=201",  "limit=ten",
         "cursor=zz",       "cursor=abc", "updated_since=yesterday",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        cJSON *err = NULL;
-        CHECK_INT(h_api_json(&g_srv, "GET", h_json("/api/conversations?%s", bad[i]), NULL, &err),
-                  400);
-        const char *e = h_json_str(err, "error");
-        char name[32];
-        snprintf(name, sizeof name, "%.*s", (int)strcspn(bad[i], "="), bad[i]);
-        if (!e || !strstr(e, name))
-            fprintf(stderr, "  ?%s -> %s\n", bad[i], e ? e : "(no error)");
-        CHECK(e && strstr(e, name));
-        cJSON_Delete(err);
-    }
+    check_refused("/api/conversations", bad, sizeof bad / sizeof bad[0]);
 }
 
 /* An item as the list shows it. */
@@ -928,19 +934,7 @@ static void test_transcript_pages(void)
     static const char *const bad[] = {
         "limit=1001", "limit=0",   "limit=abc", "limit=",
         "before=0",   "before=-3", "before=9x", "before=9007199254740992"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        cJSON *err = NULL;
-        CHECK_INT(h_api_json(&g_srv, "GET", h_json("/api/conversations/c-long/messages?%s", bad[i]),
-                             NULL, &err),
-                  400);
-        const char *e = h_json_str(err, "error");
-        char name[16];
-        snprintf(name, sizeof name, "%.*s", (int)strcspn(bad[i], "="), bad[i]);
-        if (!e || !strstr(e, name))
-            fprintf(stderr, "  ?%s -> %s\n", bad[i], e ? e : "(no error)");
-        CHECK(e && strstr(e, name));
-        cJSON_Delete(err);
-    }
+    check_refused("/api/conversations/c-long/messages", bad, sizeof bad / sizeof bad[0]);
     CHECK_INT(h_api_json(&g_srv, "GET", "/api/conversations/c-nope/messages", NULL, NULL), 404);
     CHECK_INT(h_api_json(&g_srv, "GET", "/api/conversations/c-nope/messages?limit=5", NULL, NULL),
               404);
