@@ -58,11 +58,12 @@ LAYERS = [
     ("services", ["deliver", "userctx", "identity", "triage", "bot", "agent", "survey",
                   "proactive", "triggers", "console", "agents", "sla", "metrics",
                   "metrics_csv", "presence", "conv_priority", "attach", "push"]),
-    # Handlers: one file per family of client frames and of HTTP routes.
+    # Handlers: one file per family of client frames and of HTTP routes, and
+    # what the routes share to read a query (api_query).
     ("handlers", ["frame_session", "frame_chat", "frame_context", "frame_receipts",
                   "frame_requests", "frame_surveys", "frame_attach", "frame_push",
                   "api_conversations", "api_agent", "api_surveys", "api_console",
-                  "api_attachments", "api_push", "api_admin"]),
+                  "api_attachments", "api_push", "api_admin", "api_query"]),
     # The tables that register them, and the program.
     ("tables", ["frame_table", "api_routes"]),
     ("main", ["main", "banner", "evloop", "groupcommit"]),

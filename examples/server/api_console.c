@@ -2,10 +2,10 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "agents.h"
+#include "api_query.h"
 #include "console.h"
 #include "conv_priority.h"
 #include "json.h"
@@ -63,27 +63,6 @@ unsigned api_console_agents(server *s, const char *arg, const cJSON *body, cJSON
 
 /* ---- the paginated list ---- */
 
-/* The value of `name` in "a=1&b=2" into out; 1 when present. */
-static int query_get(const char *q, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-
-    while (q && *q) {
-        const char *end = strchr(q, '&');
-        size_t len = end ? (size_t)(end - q) : strlen(q);
-
-        if (len > n && strncmp(q, name, n) == 0 && q[n] == '=') {
-            if (len - n - 1 >= cap)
-                return -1;
-            memcpy(out, q + n + 1, len - n - 1);
-            out[len - n - 1] = '\0';
-            return 1;
-        }
-        q = end ? end + 1 : NULL;
-    }
-    return 0;
-}
-
 /* "a,b" checked against `allowed` into ",a,b,". 0, or -1 for a word not
  * allowed. */
 static int word_list(const char *in, const char *const *allowed, char *out, size_t cap)
@@ -104,17 +83,6 @@ static int word_list(const char *in, const char *const *allowed, char *out, size
         len += (size_t)snprintf(out + len, cap - len, "%s,", w);
     }
     return len > 1 ? 0 : -1;
-}
-
-static int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-
-    if (!*s || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* The cursor: hex of "<updated_ms>:<id>". */
@@ -146,7 +114,7 @@ static int cursor_read(const char *in, int64_t *updated, char *id, size_t cap)
         return -1;
     *colon = '\0';
     snprintf(id, cap, "%s", colon + 1);
-    return parse_i64(raw, 0, INT64_MAX, updated);
+    return api_query_int(raw, 0, INT64_MAX, updated);
 }
 
 typedef struct page {
@@ -191,19 +159,19 @@ static const char *read_filter(server *s, store_conv_filter *f, char *states, ch
 
     memset(f, 0, sizeof *f);
     f->limit = LIST_DEFAULT;
-    if (query_get(q, "state", buf, sizeof buf) == 1) {
+    if (api_query_get(q, "state", buf, sizeof buf) == 1) {
         if (strcmp(buf, "active") == 0)
             snprintf(buf, sizeof buf, "bot,queued,agent,open");
         if (word_list(buf, STATES, states, 64))
             return "state";
         f->states = states;
     }
-    if (query_get(q, "priority", buf, sizeof buf) == 1) {
+    if (api_query_get(q, "priority", buf, sizeof buf) == 1) {
         if (word_list(buf, PRIOS, prios, 64))
             return "priority";
         f->priorities = prios;
     }
-    if (query_get(q, "assignee", assignee, PJ_MAX_ID + 1) == 1) {
+    if (api_query_get(q, "assignee", assignee, PJ_MAX_ID + 1) == 1) {
         if (strcmp(assignee, "me") == 0 && (!s->req || s->req->via_token))
             return "assignee (me needs a session)";
         if (strcmp(assignee, "me") == 0)
@@ -212,14 +180,15 @@ static const char *read_filter(server *s, store_conv_filter *f, char *states, ch
             assignee[0] = '\0';
         f->assignee = assignee;
     }
-    if (query_get(q, "user", user, PJ_MAX_ID + 1) == 1)
+    if (api_query_get(q, "user", user, PJ_MAX_ID + 1) == 1)
         f->user = user;
-    if (query_get(q, "updated_since", buf, sizeof buf) == 1 &&
-        parse_i64(buf, 0, INT64_MAX, &f->updated_since))
+    if (api_query_get(q, "updated_since", buf, sizeof buf) == 1 &&
+        api_query_int(buf, 0, INT64_MAX, &f->updated_since))
         return "updated_since";
-    if (query_get(q, "limit", buf, sizeof buf) == 1 && parse_i64(buf, 1, LIST_MAX, &f->limit))
+    if (api_query_get(q, "limit", buf, sizeof buf) == 1 &&
+        api_query_int(buf, 1, LIST_MAX, &f->limit))
         return "limit (1 to 200)";
-    if (query_get(q, "cursor", buf, sizeof buf) == 1) {
+    if (api_query_get(q, "cursor", buf, sizeof buf) == 1) {
         if (cursor_read(buf, &f->after_updated, after, PJ_MAX_ID + 1))
             return "cursor";
         f->after_id = after;
@@ -344,10 +313,10 @@ static const char *read_window(server *s, int64_t *since, int64_t *until)
     char buf[32];
 
     *until = util_now_ms();
-    if (query_get(q, "until", buf, sizeof buf) == 1 && parse_i64(buf, 1, INT64_MAX, until))
+    if (api_query_get(q, "until", buf, sizeof buf) == 1 && api_query_int(buf, 1, INT64_MAX, until))
         return "bad parameter: until";
     *since = *until - 7 * DAY_MS;
-    if (query_get(q, "since", buf, sizeof buf) == 1 && parse_i64(buf, 0, INT64_MAX, since))
+    if (api_query_get(q, "since", buf, sizeof buf) == 1 && api_query_int(buf, 0, INT64_MAX, since))
         return "bad parameter: since";
     if (*since >= *until || *until - *since > 400 * DAY_MS)
         return "since must be before until, at most 400 days";

@@ -1,9 +1,11 @@
 #include "api_conversations.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent.h"
+#include "api_query.h"
 #include "blocks.h"
 #include "console.h"
 #include "json.h"
@@ -15,6 +17,10 @@
 /* The client reports "off" by itself 6 s after the last "on"; agents see
  * the same. */
 #define TYPING_FRESH_MS 6000
+/* A page of the transcript (GET .../messages): what the console loads when a
+ * conversation opens, and the most one answer builds. */
+#define PAGE_DEFAULT 200
+#define PAGE_MAX 1000
 
 static unsigned db_fail(cJSON **out)
 {
@@ -198,17 +204,70 @@ static int add_msg(void *ud, const store_msg *m)
            add_stored(o, "attachment", m->attachment);
 }
 
+/* The query's `name` as an integer of 1 ... max into *v, which keeps its
+ * default when the name is absent: 0, or -1. */
+static int page_param(const char *q, const char *name, int64_t max, int64_t *v)
+{
+    char buf[32];
+    int rc = api_query_get(q, name, buf, sizeof buf);
+
+    return rc < 0 || (rc == 1 && api_query_int(buf, 1, max, v)) ? -1 : 0;
+}
+
+/* limit and before from the query; NULL, or what is wrong with them. */
+static const char *read_page(const server *s, int64_t *limit, int64_t *before)
+{
+    const char *q = s->req ? s->req->query : "";
+
+    *limit = PAGE_DEFAULT;
+    *before = PJ_SEQ_MAX + 1;
+    if (page_param(q, "limit", PAGE_MAX, limit))
+        return "bad parameter: limit (1 to 1000)";
+    if (page_param(q, "before", PJ_SEQ_MAX, before))
+        return "bad parameter: before (a seq above 0)";
+    return NULL;
+}
+
+/* The store gave one row more than the page when older messages exist: that
+ * row goes, and the Link header names the page before the rest. 0 or -1. */
+static int link_prev(server *s, const char *conv, cJSON *page, int64_t limit)
+{
+    char id[3 * PJ_MAX_ID + 1];
+    const char *first;
+    int n;
+
+    if (cJSON_GetArraySize(page) <= limit)
+        return 0;
+    cJSON_DeleteItemFromArray(page, 0);
+    if (!s->req)
+        return 0;
+    first = pj_string(cJSON_GetArrayItem(page, 0), "seq");
+    if (!first || api_query_escape(conv, id, sizeof id))
+        return -1;
+    n = snprintf(s->req->link, sizeof s->req->link,
+                 "</api/conversations/%s/messages?before=%s&limit=%" PRId64 ">; rel=\"prev\"", id,
+                 first, limit);
+    return n > 0 && (size_t)n < sizeof s->req->link ? 0 : -1;
+}
+
+/* A page of the transcript read from its end: the work and the answer are
+ * bounded by the limit, however long the conversation. */
 unsigned api_conversations_messages(server *s, const char *conv, const cJSON *body, cJSON **out)
 {
     char owner[PJ_MAX_ID + 1];
+    int64_t limit, before;
+    const char *bad = read_page(s, &limit, &before);
     int rc;
 
     (void)body;
+    if (bad)
+        return http_error(out, HTTP_BAD_REQUEST, bad);
     *out = cJSON_CreateArray();
     rc = *out ? store_conv_owner(s->store, conv, owner, sizeof owner) : -1;
     if (rc == 0)
         return http_error(out, HTTP_NOT_FOUND, "unknown conversation");
-    if (rc < 0 || store_msg_each(s->store, conv, 0, 0, add_msg, *out))
+    if (rc < 0 || store_msg_tail(s->store, conv, before, limit + 1, add_msg, *out) ||
+        link_prev(s, conv, *out, limit))
         return db_fail(out);
     return HTTP_OK;
 }

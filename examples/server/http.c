@@ -205,6 +205,7 @@ static int write_headers(struct lws *wsi, http_req *r)
         (r->me.set_cookie[0] &&
          add_header(wsi, WSI_TOKEN_HTTP_SET_COOKIE, r->me.set_cookie, &p, end)) ||
         (r->me.retry_after_s > 0 && add_header(wsi, WSI_TOKEN_HTTP_RETRY_AFTER, retry, &p, end)) ||
+        (r->me.link[0] && add_header(wsi, WSI_TOKEN_HTTP_LINK, r->me.link, &p, end)) ||
         (r->allow && add_header(wsi, WSI_TOKEN_HTTP_ALLOW, r->allow, &p, end)) ||
         (r->close_after && add_header(wsi, WSI_TOKEN_CONNECTION, "close", &p, end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))

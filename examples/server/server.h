@@ -53,6 +53,7 @@ typedef struct caller {
     /* What a route's handler asks the transport to add to its answer. */
     char set_cookie[160];
     long retry_after_s;
+    char link[512];    /* a Link header's value: a page's neighbour (the messages route) */
     long long pending; /* nonzero: the answer comes later (http_finish) */
     /* An answer that is not JSON (the CSV export): the body (malloc'd, the
      * transport frees it), its media type and the file name it downloads

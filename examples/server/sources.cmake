@@ -22,7 +22,7 @@ set(PARLEY_SERVER_SOURCES
   frame_session.c frame_chat.c frame_context.c frame_receipts.c frame_requests.c
   frame_surveys.c frame_attach.c frame_push.c frame_table.c
   api_conversations.c api_agent.c api_surveys.c api_console.c api_attachments.c api_push.c
-  api_admin.c api_routes.c
+  api_admin.c api_query.c api_routes.c
   # what main.c prints at startup, and the event loop it runs
   banner.c evloop.c groupcommit.c)
 list(TRANSFORM PARLEY_SERVER_SOURCES PREPEND ${PARLEY_SERVER_DIR}/)

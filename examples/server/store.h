@@ -153,6 +153,10 @@ int store_msg_insert(store *s, store_msg *m);
  * can take: PostgreSQL hands the whole answer over at once. */
 int store_msg_each(store *s, const char *conv, int64_t after, int64_t limit, store_msg_cb cb,
                    void *ud);
+/* The newest `limit` messages of `conv` with seq < before, in seq order
+ * (oldest first), whole: a page of the transcript read back from its end. */
+int store_msg_tail(store *s, const char *conv, int64_t before, int64_t limit, store_msg_cb cb,
+                   void *ud);
 /* At most `limit` messages of `conv` with seq < before, newest first (no
  * cid, context or postback). */
 int store_msg_page(store *s, const char *conv, int64_t before, int64_t limit, store_msg_cb cb,

@@ -244,15 +244,15 @@ static void read_msg(sq_stmt *st, const char *conv, store_msg *m)
     m->attachment = sq_text_or_null(st, 7);
 }
 
-int store_msg_each(store *s, const char *conv, int64_t after, int64_t limit, store_msg_cb cb,
-                   void *ud)
+/* Every column of a message, in read_msg's order and then cid, context,
+ * postback and the agent account that wrote it. */
+#define MSG_COLUMNS                                                                                \
+    "id, seq, author_kind, author_name, text, ts, blocks, attachment, cid, context, postback,"     \
+    " (SELECT agent FROM msg_by WHERE msg = n) AS by_agent"
+
+/* Hands every row of `st` to cb, whole. */
+static int each_whole(store *s, sq_stmt *st, const char *conv, store_msg_cb cb, void *ud)
 {
-    sq_stmt *st = sq_query(s,
-                           "SELECT id, seq, author_kind, author_name, text, ts, blocks, "
-                           "attachment, cid, context, postback,"
-                           " (SELECT agent FROM msg_by WHERE msg = n) FROM messages "
-                           "WHERE conv = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-                           "tii", conv, after, limit > 0 ? limit : INT64_MAX);
     store_msg m;
     int rc, stop = 0;
 
@@ -266,6 +266,32 @@ int store_msg_each(store *s, const char *conv, int64_t after, int64_t limit, sto
     }
     sq_finish(st);
     return stop ? stop : rc;
+}
+
+int store_msg_each(store *s, const char *conv, int64_t after, int64_t limit, store_msg_cb cb,
+                   void *ud)
+{
+    return each_whole(s,
+                      sq_query(s,
+                               "SELECT " MSG_COLUMNS " FROM messages "
+                               "WHERE conv = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                               "tii", conv, after, limit > 0 ? limit : INT64_MAX),
+                      conv, cb, ud);
+}
+
+/* The newest rows come from the (conv, seq) index backwards, `limit` of
+ * them at most, whatever the conversation's length; the outer query only
+ * turns them round. */
+int store_msg_tail(store *s, const char *conv, int64_t before, int64_t limit, store_msg_cb cb,
+                   void *ud)
+{
+    return each_whole(s,
+                      sq_query(s,
+                               "SELECT * FROM (SELECT " MSG_COLUMNS " FROM messages "
+                               "WHERE conv = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3) AS page "
+                               "ORDER BY seq",
+                               "tii", conv, before, limit),
+                      conv, cb, ud);
 }
 
 int store_msg_page(store *s, const char *conv, int64_t before, int64_t limit, store_msg_cb cb,

@@ -213,6 +213,38 @@ async function main() {
     const csv = await B.page.evaluate(async (u) => { const r = await fetch(u); return { status: r.status, type: r.headers.get('content-type'), text: await r.text() }; }, href);
     c.ok(csv.status === 200 && /^text\/csv/.test(csv.type) && csv.text.includes(`"${conv}"`), 'which the session downloads, the conversation in it');
     await B.page.screenshot({ path: path.join(SHOTS, 'dashboard.png') });
+    // ---- a transcript longer than a page ----
+    const talker = L.chat(args.chat, server, ['--user', 'long-talker', '--subject', 'A long story', '--send', 'history 1',
+      '--wait-replies', '0', '--timeout', '20']);
+    users.push(talker);
+    c.eq(await talker.done, 0, 'a user starts a conversation');
+    const auth = { Authorization: 'Bearer test-admin-token' };
+    const found = await request(server.url + '/api/conversations?user=long-talker', 'GET', undefined, auth);
+    const longConv = found.json.items[0].id;
+    const say = (text) => request(server.url + `/api/conversations/${encodeURIComponent(longConv)}/messages`, 'POST', { text }, auth);
+    for (let i = 2; i <= 250; i++) await say(`history ${i}`);
+    const shown = (text) => A.page.evaluate((t) => [...document.querySelectorAll('.transcript .msg-text')].some((e) => e.textContent === t), text);
+    await A.page.evaluate((id) => { location.hash = '#/c/' + encodeURIComponent(id); }, longConv);
+    c.eq(await L.soon(() => shown('history 250'), true), true, 'a long conversation opens on its newest message');
+    c.eq(await shown('history 1'), false, 'without its oldest');
+    const earlier = A.page.locator('.transcript button[data-action="earlier"]');
+    c.eq(await earlier.count(), 1, 'with "Show earlier messages" at the top of the transcript');
+    // What the agent reads at the top of the transcript: the oldest message shown.
+    const top = await A.page.evaluate(() => {
+      const box = document.querySelector('.transcript');
+      box.scrollTop = 0;
+      const m = box.querySelector('.msg');
+      return { seq: m.dataset.seq, y: m.getBoundingClientRect().top };
+    });
+    await A.page.screenshot({ path: path.join(SHOTS, 'transcript-earlier.png') });
+    await earlier.click();
+    c.eq(await L.soon(() => shown('history 1'), true), true, 'the button loads the earlier messages, back to the first');
+    c.eq(await L.soon(() => earlier.count(), 0), 0, 'and goes when there are no more');
+    const y = await A.page.evaluate((seq) => document.querySelector(`.transcript .msg[data-seq="${seq}"]`).getBoundingClientRect().top, top.seq);
+    c.ok(Math.abs(y - top.y) < 2, `the message the agent was reading stays where it was (${top.y} -> ${y})`);
+    await say('history 251');
+    c.eq(await L.soon(() => shown('history 251'), true), true, 'a live message still appends');
+    c.eq(await shown('history 1'), true, 'and the earlier messages stay');
     for (const b of browsers) c.eq(b.page.problems.length, 0, 'no page errors: ' + b.page.problems.join('; '));
   } catch (e) {
     // Counted here, before the finally below decides whether to print the server's log.

@@ -515,8 +515,10 @@ tail -n 1 "$work/proxy.log" | sed 's/^/chaos: /'
 
 # ---- accounting -------------------------------------------------------------
 [ "$cluster" = 1 ] && server_port=$(alive_port)
-api() { curl -sS --fail --max-time 10 --cacert "$ca" -H "Authorization: Bearer $token" \
-    "https://localhost:$server_port/api$1"; }
+api() { # PATH [CURL ARGS...]
+    curl -sS --fail --max-time 10 --cacert "$ca" -H "Authorization: Bearer $token" "${@:2}" \
+        "https://localhost:$server_port/api$1"
+}
 # Every page of the list ({"items","next"}), the ids one a line.
 : >"$work/conversations.txt"
 cursor=
@@ -528,8 +530,20 @@ while :; do
     [ -n "$cursor" ] || break
 done
 : >"$work/server-user.tsv"
+# A whole transcript, oldest first: the route answers a page (the newest
+# 1000 at most), and its Link header (rel="prev") names the page before,
+# until the first.
+transcript() { # CONV
+    local path="/conversations/$1/messages?limit=1000" n=0 i
+    while [ -n "$path" ]; do
+        api "$path" -D "$work/page-head" >"$work/page-$n.json" || return 1
+        path=$(sed -n 's|^[Ll]ink: </api\([^>]*\)>; rel="prev".*|\1|p' "$work/page-head")
+        n=$((n + 1))
+    done
+    for ((i = n - 1; i >= 0; i--)); do cat "$work/page-$i.json"; done | jq -s 'add'
+}
 for conv in $(cat "$work/conversations.txt"); do
-    api "/conversations/$conv/messages" >"$work/msgs-$conv.json" || die "GET messages of $conv failed"
+    transcript "$conv" >"$work/msgs-$conv.json" || die "GET messages of $conv failed"
     jq -r --arg c "$conv" '.[] | select(.author.kind=="user") | [$c, .seq, .text] | @tsv' \
         "$work/msgs-$conv.json" >>"$work/server-user.tsv"
 done

@@ -503,6 +503,23 @@ static void check_list(const char *path, const char *want)
     CHECK_STR(ids, want);
 }
 
+/* GET path?QUERY for each query of `bad` ("name=value"): 400, and an error
+ * that names the parameter rather than ignoring it. */
+static void check_refused(const char *path, const char *const *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cJSON *err = NULL;
+        CHECK_INT(h_api_json(&g_srv, "GET", h_json("%s?%s", path, bad[i]), NULL, &err), 400);
+        const char *e = h_json_str(err, "error");
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(bad[i], "="), bad[i]);
+        if (!e || !strstr(e, name))
+            fprintf(stderr, "  %s?%s -> %s\n", path, bad[i], e ? e : "(no error)");
+        CHECK(e && strstr(e, name));
+        cJSON_Delete(err);
+    }
+}
+
 static int64_t g_t0;
 
 /* The wall clock the server stamps activity with (h_now_ms is monotonic). */
@@ -578,18 +595,7 @@ static void test_list_filters(void)
         "limit=0",         "limit=201",  "limit=ten",
         "cursor=zz",       "cursor=abc", "updated_since=yesterday",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        cJSON *err = NULL;
-        CHECK_INT(h_api_json(&g_srv, "GET", h_json("/api/conversations?%s", bad[i]), NULL, &err),
-                  400);
-        const char *e = h_json_str(err, "error");
-        char name[32];
-        snprintf(name, sizeof name, "%.*s", (int)strcspn(bad[i], "="), bad[i]);
-        if (!e || !strstr(e, name))
-            fprintf(stderr, "  ?%s -> %s\n", bad[i], e ? e : "(no error)");
-        CHECK(e && strstr(e, name));
-        cJSON_Delete(err);
-    }
+    check_refused("/api/conversations", bad, sizeof bad / sizeof bad[0]);
 }
 
 /* An item as the list shows it. */
@@ -827,6 +833,124 @@ static void test_agent_actions(void)
     cJSON_Delete(o);
 }
 
+/* ---- the transcript a page at a time ------------------------------------------------- */
+
+/* A page of a transcript as a script reads it: its size, first and last
+ * seq and text (0 and "" when it is not a list), the Link header (malloc'd,
+ * NULL when absent). */
+typedef struct page {
+    int n;
+    long long first, last;
+    char first_text[32], last_text[32];
+    char *link;
+} page;
+
+/* GET `path` into *p: the status. */
+static int get_page(const char *path, page *p)
+{
+    char *text = NULL, *head = NULL;
+    h_http req = {"GET", path, NULL, NULL, 0, NULL};
+    int status = h_http_call(&g_srv, &req, &text, &head);
+    cJSON *list = text ? cJSON_Parse(text) : NULL;
+
+    memset(p, 0, sizeof *p);
+    p->n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+    const cJSON *a = cJSON_GetArrayItem(list, 0), *z = cJSON_GetArrayItem(list, p->n - 1);
+    p->first = h_json_str(a, "seq") ? atoll(h_json_str(a, "seq")) : 0;
+    p->last = h_json_str(z, "seq") ? atoll(h_json_str(z, "seq")) : 0;
+    snprintf(p->first_text, sizeof p->first_text, "%s",
+             h_json_str(a, "text") ? h_json_str(a, "text") : "");
+    snprintf(p->last_text, sizeof p->last_text, "%s",
+             h_json_str(z, "text") ? h_json_str(z, "text") : "");
+    /* Ascending seq, one step at a time: the page is one piece of the transcript. */
+    for (int i = 1; i < p->n; i++)
+        CHECK(atoll(h_json_str(cJSON_GetArrayItem(list, i), "seq")) ==
+              atoll(h_json_str(cJSON_GetArrayItem(list, i - 1), "seq")) + 1);
+    p->link = h_http_header(head, "link");
+    cJSON_Delete(list);
+    free(text);
+    free(head);
+    return status;
+}
+
+#define LONG_MSGS 250
+
+/* A user writes `n` messages in `conv` (`in_path` as a URL's path holds
+ * it), which an agent holds, so the bot adds none: seq 1 ... n, texts
+ * "line 1" ... "line n". */
+static void write_long(const char *user, const char *conv, const char *in_path, int n)
+{
+    wsc u;
+    char cid[32];
+
+    hello(&u, user);
+    CHECK_INT(wsc_sendf(&u, "{'t':'conv.start','cid':'s-%s','conv':'%s'}", conv, conv), 0);
+    H_REQUIRE(wsc_await(&u, 0, "conv.ack", NULL, NULL, WAIT) != NULL);
+    CHECK_INT(post(in_path, "assign", h_quote("{'agent':'dana'}"), NULL), 200);
+    for (int i = 1; i <= n; i++)
+        CHECK_INT(
+            wsc_sendf(&u, "{'t':'msg.send','cid':'l-%d','conv':'%s','text':'line %d'}", i, conv, i),
+            0);
+    snprintf(cid, sizeof cid, "l-%d", n);
+    H_REQUIRE(wsc_await(&u, 0, "msg.ack", "cid", cid, WAIT) != NULL);
+    wsc_close(&u);
+}
+
+static void test_transcript_pages(void)
+{
+    page p;
+
+    write_long("u-long", "c-long", "c-long", LONG_MSGS);
+    /* The default: the newest 200, oldest first, and where the rest is. */
+    CHECK_INT(get_page("/api/conversations/c-long/messages", &p), 200);
+    CHECK_INT(p.n, 200);
+    CHECK(p.first == 51 && p.last == LONG_MSGS);
+    CHECK_STR(p.first_text, "line 51");
+    CHECK_STR(p.last_text, "line 250");
+    CHECK_STR(p.link, "</api/conversations/c-long/messages?before=51&limit=200>; rel=\"prev\"");
+    /* Following it: the older 50, and no page before them. */
+    char path[256];
+    snprintf(path, sizeof path, "%.*s", p.link ? (int)strcspn(p.link + 1, ">") : 0,
+             p.link ? p.link + 1 : "");
+    free(p.link);
+    CHECK_INT(get_page(path, &p), 200);
+    CHECK(p.n == 50 && p.first == 1 && p.last == 50);
+    CHECK_STR(p.first_text, "line 1");
+    CHECK(p.link == NULL);
+    free(p.link);
+    /* The limits: all 250 fit in 1000; a page of 1 before the 10th. */
+    CHECK_INT(get_page("/api/conversations/c-long/messages?limit=1000", &p), 200);
+    CHECK(p.n == LONG_MSGS && p.first == 1 && p.link == NULL);
+    free(p.link);
+    CHECK_INT(get_page("/api/conversations/c-long/messages?before=10&limit=1", &p), 200);
+    CHECK(p.n == 1 && p.first == 9);
+    CHECK_STR(p.link, "</api/conversations/c-long/messages?before=9&limit=1>; rel=\"prev\"");
+    free(p.link);
+    CHECK_INT(get_page("/api/conversations/c-long/messages?before=1", &p), 200);
+    CHECK(p.n == 0 && p.link == NULL);
+    free(p.link);
+
+    /* Refused, naming the parameter: the server's error body. */
+    static const char *const bad[] = {
+        "limit=1001", "limit=0",   "limit=abc", "limit=",
+        "before=0",   "before=-3", "before=9x", "before=9007199254740992"};
+    check_refused("/api/conversations/c-long/messages", bad, sizeof bad / sizeof bad[0]);
+    CHECK_INT(h_api_json(&g_srv, "GET", "/api/conversations/c-nope/messages", NULL, NULL), 404);
+    CHECK_INT(h_api_json(&g_srv, "GET", "/api/conversations/c-nope/messages?limit=5", NULL, NULL),
+              404);
+
+    /* An id a URL must escape is escaped in the link, which leads back to it. */
+    write_long("u-odd", "c-odd?%&>", "c-odd%3F%25%26%3E", 3);
+    CHECK_INT(get_page("/api/conversations/c-odd%3F%25%26%3E/messages?limit=2", &p), 200);
+    CHECK(p.n == 2 && p.first == 2);
+    CHECK_STR(p.link,
+              "</api/conversations/c-odd%3F%25%26%3E/messages?before=2&limit=2>; rel=\"prev\"");
+    free(p.link);
+    CHECK_INT(get_page("/api/conversations/c-odd%3F%25%26%3E/messages?before=2&limit=2", &p), 200);
+    CHECK(p.n == 1 && p.first == 1 && p.link == NULL);
+    free(p.link);
+}
+
 /* ---- the CSV export ---------------------------------------------------------------------- */
 
 /* The line of `csv` that starts with `start`, malloc'd, or NULL. */
@@ -1031,6 +1155,7 @@ int main(void)
     H_RUN(test_queue_next);
     H_RUN(test_proactive_own_name);
     H_RUN(test_channel_ends_with_session);
+    H_RUN(test_transcript_pages);
     CHECK_INT(h_server_stop(&g_srv, SIGTERM), 0);
     return h_finish(g_dir);
 }

@@ -11,7 +11,7 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
+async function call(method, path, body) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (method !== 'GET') {
@@ -29,7 +29,11 @@ async function request(method, path, body) {
     const msg = (data && data.error) || `${res.status} ${res.statusText}`;
     throw new ApiError(res.status, msg, data);
   }
-  return data;
+  return { data, res };
+}
+
+async function request(method, path, body) {
+  return (await call(method, path, body)).data;
 }
 
 export const get = (path) => request('GET', path);
@@ -55,7 +59,13 @@ const enc = encodeURIComponent;
 export const conv = {
   list: (params) => get('/api/conversations?' + new URLSearchParams(params)),
   get: (id) => get(`/api/conversations/${enc(id)}`),
-  messages: (id) => get(`/api/conversations/${enc(id)}/messages`),
+  // A page of the transcript, oldest first: the newest messages, or those
+  // below the seq `before`; `older` when the answer's Link header names a
+  // page before it (rel="prev").
+  messages: async (id, before) => {
+    const { data, res } = await call('GET', `/api/conversations/${enc(id)}/messages` + (before ? `?before=${enc(before)}` : ''));
+    return { list: data, older: /rel="prev"/.test(res.headers.get('Link') || '') };
+  },
   send: (id, text, blocks) => post(`/api/conversations/${enc(id)}/messages`, blocks && blocks.length ? { text, blocks } : { text }),
   assign: (id, agent) => post(`/api/conversations/${enc(id)}/assign`, agent ? { agent } : {}),
   transfer: (id, agent) => post(`/api/conversations/${enc(id)}/transfer`, { agent }),

@@ -244,12 +244,16 @@ async function run(fn) {
 
 function transcriptItems(item) {
   const out = [];
-  for (const m of state.messages.get(item.id) || []) out.push({ ts: m.ts, order: 1, el: () => message(item, m) });
+  const msgs = state.messages.get(item.id) || [];
+  // Actions and answers among the messages not loaded yet wait for them.
+  const from = state.older.get(item.id) && msgs.length ? msgs[0].ts : -Infinity;
+  for (const m of msgs) out.push({ ts: m.ts, order: 1, el: () => message(item, m) });
   const d = state.details.get(item.id);
-  for (const a of (d && d.actions) || []) out.push({ ts: a.ts, order: 2, el: () => actionLine(a) });
+  for (const a of (d && d.actions) || []) if (a.ts >= from) out.push({ ts: a.ts, order: 2, el: () => actionLine(a) });
   const u = state.users.get(item.user);
   for (const s of (u && u.surveys) || []) {
-    if (s.conv === item.id) out.push({ ts: s.submitted_ms || s.delivered_ms, order: 3, el: () => surveyLine(s) });
+    const ts = s.submitted_ms || s.delivered_ms;
+    if (s.conv === item.id && ts >= from) out.push({ ts, order: 3, el: () => surveyLine(s) });
   }
   out.sort((a, b) => a.ts - b.ts || a.order - b.order);
   return out.map((x) => x.el());
@@ -264,12 +268,42 @@ function typingLine(item) {
   return names.length ? `${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} typing…` : '';
 }
 
-function renderTranscript(item) {
+// The page before the oldest message shown goes in above it; what the agent
+// was reading stays where it was on screen. A list that changed meanwhile
+// (a refresh) takes no page that would not join it.
+async function loadEarlier(id, button) {
+  const before = (state.messages.get(id) || [])[0];
+  if (!before) return;
+  button.disabled = true;
+  try {
+    const page = await api.conv.messages(id, before.seq);
+    const list = state.messages.get(id) || [];
+    if (list[0] !== before) return;
+    state.messages.set(id, page.list.concat(list));
+    state.older.set(id, page.older);
+    const item = state.convs.get(id);
+    if (item && id === state.selected) renderTranscript(item, true);
+  } catch (e) {
+    emit('error', e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function earlierButton(item) {
+  if (!state.older.get(item.id)) return null;
+  return h('button', { class: 'btn btn-ghost earlier', type: 'button', 'data-action': 'earlier', onclick: (e) => loadEarlier(item.id, e.currentTarget) },
+    'Show earlier messages');
+}
+
+function renderTranscript(item, keepView) {
   const box = root.querySelector('.transcript');
   if (!box) return;
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
-  replace(box, transcriptItems(item), h('div', { class: 'typing', 'aria-live': 'polite' }, typingLine(item)));
-  if (atBottom || !box.dataset.scrolled) { box.scrollTop = box.scrollHeight; box.dataset.scrolled = '1'; }
+  const fromBottom = box.scrollHeight - box.scrollTop;
+  const atBottom = fromBottom - box.clientHeight < 60;
+  replace(box, earlierButton(item), transcriptItems(item), h('div', { class: 'typing', 'aria-live': 'polite' }, typingLine(item)));
+  if (keepView) box.scrollTop = box.scrollHeight - fromBottom;
+  else if (atBottom || !box.dataset.scrolled) { box.scrollTop = box.scrollHeight; box.dataset.scrolled = '1'; }
 }
 
 // ---- the reply box ----
@@ -371,14 +405,24 @@ function composerEl(item) {
 
 export async function refreshDetail(id) {
   if (!id) return;
-  const [detail, msgs] = await Promise.all([api.conv.get(id), api.conv.messages(id)]);
+  const [detail, page] = await Promise.all([api.conv.get(id), api.conv.messages(id)]);
   state.details.set(id, detail);
-  state.messages.set(id, msgs);
+  takeNewest(id, page);
   if (detail && detail.id) {
     const item = state.convs.get(id);
     if (!item || item.updated_ms <= detail.updated_ms) state.convs.set(id, pickItem(detail));
   }
   emit('detail', id);
+}
+
+// The newest page, below the older pages the agent loaded when they reach
+// it (seqs have no gaps): a refresh after an action keeps them.
+function takeNewest(id, page) {
+  const first = page.list.length ? Number(page.list[0].seq) : 1;
+  const older = (state.messages.get(id) || []).filter((m) => Number(m.seq) < first);
+  const joins = older.length && Number(older[older.length - 1].seq) === first - 1;
+  state.messages.set(id, joins ? older.concat(page.list) : page.list);
+  if (!joins) state.older.set(id, page.older);
 }
 
 // The list-item members of a detail answer.
@@ -468,6 +512,8 @@ function markRead(item) {
 
 export async function select(id) {
   if (state.selected && state.selected !== id) stopTyping(state.selected);
+  // Opening a conversation starts again from its newest page.
+  if (state.selected !== id) { state.messages.delete(id); state.older.delete(id); }
   state.selected = id;
   composer = { qr: [], buttons: [] };
   emit('selected', id);

@@ -23,7 +23,8 @@ export const state = {
   filter: 'queue',
   selected: null,
   details: new Map(),
-  messages: new Map(),
+  messages: new Map(), // conv -> the loaded messages, oldest first: the newest page and those shown before it
+  older: new Map(), // conv -> whether messages older than the loaded ones exist
   users: new Map(),
   agents: new Map(),
   typing: new Map(), // conv -> {user: ms, agents: Map name -> ms}
