@@ -115,12 +115,13 @@ static int adopt_listed(pl_requests *r, const pl_answer *ans)
 
 /* Only a page the host asked for reaches the local history: pages the
  * server sends unasked, or of other conversations, would fill the device
- * with what the host never sees. */
+ * with what the host never sees. The host reading a conversation uses it:
+ * a parked one comes back into the table. */
 static void keep_page(const pl_requests *r, const pending *q, const pl_answer *ans,
                       const pl_frame *f)
 {
     if (r->page_fn && ans->kind == PL_REQ_HISTORY && strcmp(q->conv, ans->conv) == 0 &&
-        pl_sess_conv_known(r->sess, ans->conv))
+        pl_sess_conv_use(r->sess, ans->conv) == PARLEY_OK)
         r->page_fn(r->page_user, f);
 }
 

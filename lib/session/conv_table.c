@@ -167,6 +167,11 @@ static int park(pl_sess *s, pl_sess_conv *c)
     return PARLEY_OK;
 }
 
+int pl_conv_can_park(const pl_sess *s)
+{
+    return s->journal && s->n_parked < PL_MAX_PARKED;
+}
+
 int pl_conv_make_room(pl_sess *s)
 {
     if (s->n_convs < PL_MAX_CONVERSATIONS)
@@ -175,8 +180,7 @@ int pl_conv_make_room(pl_sess *s)
     return c ? park(s, c) : PARLEY_ERR_FULL;
 }
 
-/* The cursor `id` was parked at; 0 when it was not. */
-static int parked_cursor(const pl_sess *s, const char *id, uint64_t *cursor)
+int pl_conv_parked(const pl_sess *s, const char *id, uint64_t *cursor)
 {
     size_t len = 0;
     uint64_t stamp;
@@ -210,7 +214,7 @@ int pl_conv_admit(pl_sess *s, const char *id, int create, pl_sess_conv **out, in
         pl_conv_touch(s, *out);
         return PARLEY_OK;
     }
-    if (parked_cursor(s, id, &cursor))
+    if (pl_conv_parked(s, id, &cursor))
         return unpark(s, id, cursor, out);
     if (!create)
         return PARLEY_ERR_NOT_FOUND;

@@ -23,10 +23,23 @@ int pl_sess_adopt(pl_sess *s, const char *conv, uint64_t last_seq)
 {
     if (!pl_id_valid(conv, PL_MAX_ID) || last_seq > PL_SEQ_MAX)
         return PARLEY_ERR_INVALID_ARG;
-    pl_sess_conv *c;
-    int fresh, rc = pl_conv_admit(s, conv, 1, &c, &fresh);
+    pl_sess_conv *c = pl_conv_find(s, conv);
+    if (c)
+        return backfill(s, c, last_seq);
+    /* Each welcome brings an `unread` for every conversation of the user.
+     * A parked one with nothing new stays parked, and one never seen here
+     * takes a place only when the one it displaces can be parked without
+     * forgetting another: else every reconnect would turn the table round
+     * and backfill what was delivered already. */
+    uint64_t parked;
+    int was_parked = pl_conv_parked(s, conv, &parked);
+    if (was_parked && last_seq <= parked)
+        return PARLEY_OK;
+    int fresh = 0, rc = !was_parked && s->n_convs >= PL_MAX_CONVERSATIONS && !pl_conv_can_park(s)
+                            ? PARLEY_ERR_FULL
+                            : pl_conv_admit(s, conv, 1, &c, &fresh);
     if (rc == PARLEY_ERR_FULL)
-        PL_LOG_W(s->log, "conversation %s not adopted: %d conversations wait on something", conv,
+        PL_LOG_W(s->log, "conversation %s not adopted: %d conversations already", conv,
                  PL_MAX_CONVERSATIONS);
     if (rc != PARLEY_OK)
         return rc;

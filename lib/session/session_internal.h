@@ -216,6 +216,11 @@ static inline void pl_conv_touch(pl_sess *s, pl_sess_conv *c)
  * parked; FULL when every one waits on something; IO. Invalidates earlier
  * pl_sess_conv pointers. */
 int pl_conv_make_room(pl_sess *s);
+/* 1 when `id` is parked, its cursor in *cursor. */
+int pl_conv_parked(const pl_sess *s, const char *id, uint64_t *cursor);
+/* 1 when a conversation can leave the table without a parked cursor, or
+ * the conversation itself, being forgotten. */
+int pl_conv_can_park(const pl_sess *s);
 /* `id` in the table, used now: found, brought back with its parked cursor,
  * or, when `create`, added with cursor 0 (*fresh set: the caller places
  * the cursor). NOT_FOUND (neither, and not `create`), FULL, IO, NOMEM.

@@ -764,6 +764,45 @@ static void test_history_unrequested_page(void)
     tl_memfs_free(&mem.fs);
 }
 
+/* A page the host asked for of a conversation that left the table (parked)
+ * is kept, and the conversation comes back. */
+static void test_history_page_of_parked(void)
+{
+    sp_memio mem = {0};
+    pl_journal *j = sp_open_mem_journal(&mem);
+    REQUIRE(j != NULL);
+    fx f;
+    fx_prepare(&f, j);
+    pl_sess_config cfg = sp_default_cfg;
+    cfg.journal = j;
+    REQUIRE((f.s = pl_sess_new(&f.a, &cfg, f.rand, NULL)) != NULL);
+    pl_history *hist = pl_history_new(&f.a, f.s, j, 3, wall, NULL);
+    REQUIRE(hist && (f.requests = pl_requests_new(&f.a, f.s, NULL)) != NULL);
+    pl_requests_set_page_sink(f.requests, m_keep_page, hist);
+    fx_connect(&f);
+    CHECK_INT(pl_sess_adopt(f.s, "c-h", 0), PARLEY_OK);
+    for (int i = 0; i < PL_MAX_CONVERSATIONS; i++)
+        FEED(&f, Qf("{'t':'msg','conv':'c-%d','id':'m-%d','seq':'1','author':{'kind':'agent'},"
+                    "'text':'hi','ts':1}",
+                    i, i));
+    drain_events(&f);
+    drain_frames(&f);
+    REQUIRE(!pl_sess_conv_known(f.s, "c-h"));
+    char req[PARLEY_ID_SIZE];
+    pl_req_args args = {.conv = "c-h"};
+    CHECK_INT(pl_requests_send(f.requests, PL_REQ_HISTORY, &args, req), PARLEY_OK);
+    drain_frames(&f);
+    size_t kept = history_records(j);
+    FEED(&f, page(req, "c-h", 5));
+    drain_events(&f);
+    CHECK(history_records(j) == kept + 1);
+    CHECK(pl_sess_conv_known(f.s, "c-h"));
+    pl_history_free(hist);
+    fx_free(&f);
+    pl_journal_close(j);
+    tl_memfs_free(&mem.fs);
+}
+
 int main(void)
 {
     RUN(test_upload_nack_resend_done);
@@ -781,5 +820,6 @@ int main(void)
     RUN(test_push_token_frames);
     RUN(test_history_bound);
     RUN(test_history_unrequested_page);
+    RUN(test_history_page_of_parked);
     return tl_finish();
 }

@@ -1873,6 +1873,65 @@ static void test_parked_cursor_comes_back(void)
     tl_memfs_free(&m.fs);
 }
 
+/* What each welcome's `unread` for every conversation makes of the table:
+ * `n` adoptions of c-0.. at seq 1 on two connections in turn; returns the
+ * history.get frames they wrote. */
+static int sweep_twice(fx *f, int n)
+{
+    char conv[32];
+    int gets = 0;
+    for (int round = 0; round < 2; round++) {
+        if (round) {
+            drop_and_wait(f);
+            bring_online(f, NULL);
+        }
+        for (int i = 0; i < n; i++) {
+            snprintf(conv, sizeof conv, "c-%d", i);
+            int rc = pl_sess_adopt(f->s, conv, 1);
+            CHECK(rc == PARLEY_OK || rc == PARLEY_ERR_FULL);
+        }
+        for (cJSON *j; (j = sp_take_frame(f->s)) != NULL; cJSON_Delete(j))
+            gets += strcmp(sp_jstr(j, "t"), "history.get") == 0;
+    }
+    return gets;
+}
+
+/* An `unread` for every conversation follows each welcome. With more
+ * conversations than the table holds, it must not turn the table round
+ * on every reconnect: parked ones with nothing new stay parked, and
+ * without a journal (nowhere to park) none is forgotten to backfill
+ * another. */
+static void test_unread_sweep_leaves_table(void)
+{
+    enum { N = PL_MAX_CONVERSATIONS + 44 };
+    sp_memio m = {0};
+    pl_journal *j = sp_open_mem_journal(&m);
+    fx f;
+    fx_init_journal(&f, j);
+    pl_sess_go_online(f.s, f.now);
+    bring_online(&f, NULL);
+    fill_conversations(&f, 0, N);
+    pl_convs_flush(f.s);
+    pl_journal_stats before, after;
+    pl_journal_get_stats(j, &before);
+    CHECK_INT(sweep_twice(&f, N), 0);
+    pl_journal_get_stats(j, &after);
+    /* The second welcome's session record, and no cursor moved about. */
+    CHECK(after.log_bytes - before.log_bytes < 64);
+    CHECK_INT(ns_entries(j, 4), N - PL_MAX_CONVERSATIONS);
+    CHECK(!pl_sess_conv_known(f.s, "c-0"));
+    CHECK_INT(event_count(&f), 0);
+    fx_free(&f);
+    pl_journal_close(j);
+    tl_memfs_free(&m.fs);
+
+    start_online(&f);
+    fill_conversations(&f, 0, N);
+    CHECK_INT(sweep_twice(&f, N), 0);
+    CHECK_INT(event_count(&f), 0);
+    fx_free(&f);
+}
+
 /* At most PL_MAX_PARKED cursors are parked: the one parked longest ago is
  * forgotten, so its conversation, should it come back, is backfilled. */
 static void test_parked_cursors_are_bounded(void)
@@ -2815,6 +2874,7 @@ int main(void)
     RUN(test_busy_conversations_stay);
     RUN(test_parked_cursor_comes_back);
     RUN(test_parked_cursors_are_bounded);
+    RUN(test_unread_sweep_leaves_table);
     RUN(test_acks_out_of_order_duplicate_unknown);
     RUN(test_conv_update);
     RUN(test_error_frames);
