@@ -245,6 +245,22 @@ async function main() {
     await say('history 251');
     c.eq(await L.soon(() => shown('history 251'), true), true, 'a live message still appends');
     c.eq(await shown('history 1'), true, 'and the earlier messages stay');
+    // A live message that comes while the opening page is on its way (read
+    // by the server before it) joins the page.
+    let fetched, release;
+    const read = new Promise((r) => { fetched = r; });
+    const held = new Promise((r) => { release = r; });
+    const newest = (url) => url.pathname === `/api/conversations/${encodeURIComponent(longConv)}/messages` && !url.search;
+    await A.page.route(newest, async (route) => { const res = await route.fetch(); fetched(); await held; await route.fulfill({ response: res }); });
+    await A.page.evaluate((id) => { location.hash = '#/c/' + encodeURIComponent(id); }, conv);
+    await A.page.evaluate((id) => { location.hash = '#/c/' + encodeURIComponent(id); }, longConv);
+    await read;
+    await say('history 252');
+    c.eq(await L.soon(() => shown('history 252'), true), true, 'reopened, a live message shows while the page is on its way');
+    release();
+    c.eq(await L.soon(() => shown('history 251'), true), true, 'the page comes');
+    c.eq(await shown('history 252'), true, 'and the live message stays below it');
+    await A.page.unroute(newest);
     for (const b of browsers) c.eq(b.page.problems.length, 0, 'no page errors: ' + b.page.problems.join('; '));
   } catch (e) {
     // Counted here, before the finally below decides whether to print the server's log.

@@ -416,12 +416,16 @@ export async function refreshDetail(id) {
 }
 
 // The newest page, below the older pages the agent loaded when they reach
-// it (seqs have no gaps): a refresh after an action keeps them.
+// it (seqs have no gaps): a refresh after an action keeps them. Live
+// messages newer than the page (they came while it was on its way) stay.
 function takeNewest(id, page) {
+  const list = state.messages.get(id) || [];
   const first = page.list.length ? Number(page.list[0].seq) : 1;
-  const older = (state.messages.get(id) || []).filter((m) => Number(m.seq) < first);
+  const last = page.list.length ? Number(page.list[page.list.length - 1].seq) : 0;
+  const older = list.filter((m) => Number(m.seq) < first);
+  const newer = list.filter((m) => Number(m.seq) > last);
   const joins = older.length && Number(older[older.length - 1].seq) === first - 1;
-  state.messages.set(id, joins ? older.concat(page.list) : page.list);
+  state.messages.set(id, (joins ? older : []).concat(page.list, newer));
   if (!joins) state.older.set(id, page.older);
 }
 
@@ -512,8 +516,9 @@ function markRead(item) {
 
 export async function select(id) {
   if (state.selected && state.selected !== id) stopTyping(state.selected);
-  // Opening a conversation starts again from its newest page.
-  if (state.selected !== id) { state.messages.delete(id); state.older.delete(id); }
+  // Opening a conversation starts again from its newest page; what arrives
+  // live meanwhile is kept and joins the page.
+  if (state.selected !== id) { state.messages.set(id, []); state.older.delete(id); }
   state.selected = id;
   composer = { qr: [], buttons: [] };
   emit('selected', id);
