@@ -1,5 +1,6 @@
 #include "api_query.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,19 @@ int api_query_get(const char *q, const char *name, char *out, size_t cap)
     return 0;
 }
 
+/* Digits, after a '-' when one may be: strtoll alone also takes spaces, a
+ * '+' and numbers past its range (clamped). */
 int api_query_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {
+    const char *d = s + (*s == '-' && min < 0);
     char *end;
-    long long v = strtoll(s, &end, 10);
+    long long v;
 
-    if (!*s || *end || v < min || v > max)
+    if (*d < '0' || *d > '9')
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*end || errno == ERANGE || v < min || v > max)
         return -1;
     *out = v;
     return 0;

@@ -591,9 +591,16 @@ static void test_list_filters(void)
 
     /* Bad parameters are named, not ignored. */
     static const char *const bad[] = {
-        "state=open,nope", "state=",     "priority=soon",
-        "limit=0",         "limit=201",  "limit=ten",
-        "cursor=zz",       "cursor=abc", "updated_since=yesterday",
+        "state=open,nope",
+        "state=",
+        "priority=soon",
+        "limit=0",
+        "limit=201",
+        "limit=ten",
+        "cursor=zz",
+        "cursor=abc",
+        "updated_since=yesterday",
+        "updated_since=99999999999999999999",
     };
     check_refused("/api/conversations", bad, sizeof bad / sizeof bad[0]);
 }
@@ -932,8 +939,8 @@ static void test_transcript_pages(void)
 
     /* Refused, naming the parameter: the server's error body. */
     static const char *const bad[] = {
-        "limit=1001", "limit=0",   "limit=abc", "limit=",
-        "before=0",   "before=-3", "before=9x", "before=9007199254740992"};
+        "limit=1001", "limit=0",  "limit=abc", "limit=",    "limit=%2B5",
+        "limit=%205", "before=0", "before=-3", "before=9x", "before=9007199254740992"};
     check_refused("/api/conversations/c-long/messages", bad, sizeof bad / sizeof bad[0]);
     CHECK_INT(h_api_json(&g_srv, "GET", "/api/conversations/c-nope/messages", NULL, NULL), 404);
     CHECK_INT(h_api_json(&g_srv, "GET", "/api/conversations/c-nope/messages?limit=5", NULL, NULL),
