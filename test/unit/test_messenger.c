@@ -720,23 +720,31 @@ static const char *page(const char *req, const char *conv, int seq)
               req, conv, seq, seq, seq);
 }
 
+/* Online, with a local history of 3 per conversation in `j` that keeps
+ * the pages of requests, registered before the requests as the client
+ * does. */
+static pl_history *history_online(fx *f, pl_journal *j)
+{
+    fx_prepare(f, j);
+    pl_sess_config cfg = sp_default_cfg;
+    cfg.journal = j;
+    REQUIRE((f->s = pl_sess_new(&f->a, &cfg, f->rand, NULL)) != NULL);
+    pl_history *hist = pl_history_new(&f->a, f->s, j, 3, wall, NULL);
+    REQUIRE(hist && (f->requests = pl_requests_new(&f->a, f->s, NULL)) != NULL);
+    pl_requests_set_page_sink(f->requests, m_keep_page, hist);
+    fx_connect(f);
+    return hist;
+}
+
 /* Only a page the host asked for, of the conversation it asked for, is
- * kept: the server's unasked pages (of any name) would fill the device.
- * The history registered before the requests, as the client does. */
+ * kept: the server's unasked pages (of any name) would fill the device. */
 static void test_history_unrequested_page(void)
 {
     sp_memio mem = {0};
     pl_journal *j = sp_open_mem_journal(&mem);
     REQUIRE(j != NULL);
     fx f;
-    fx_prepare(&f, j);
-    pl_sess_config cfg = sp_default_cfg;
-    cfg.journal = j;
-    REQUIRE((f.s = pl_sess_new(&f.a, &cfg, f.rand, NULL)) != NULL);
-    pl_history *hist = pl_history_new(&f.a, f.s, j, 3, wall, NULL);
-    REQUIRE(hist && (f.requests = pl_requests_new(&f.a, f.s, NULL)) != NULL);
-    pl_requests_set_page_sink(f.requests, m_keep_page, hist);
-    fx_connect(&f);
+    pl_history *hist = history_online(&f, j);
     CHECK_INT(pl_sess_adopt(f.s, "c-h", 0), PARLEY_OK);
     drain_frames(&f);
     FEED(&f, page("r-9", "c-h", 1));
@@ -772,14 +780,7 @@ static void test_history_page_of_parked(void)
     pl_journal *j = sp_open_mem_journal(&mem);
     REQUIRE(j != NULL);
     fx f;
-    fx_prepare(&f, j);
-    pl_sess_config cfg = sp_default_cfg;
-    cfg.journal = j;
-    REQUIRE((f.s = pl_sess_new(&f.a, &cfg, f.rand, NULL)) != NULL);
-    pl_history *hist = pl_history_new(&f.a, f.s, j, 3, wall, NULL);
-    REQUIRE(hist && (f.requests = pl_requests_new(&f.a, f.s, NULL)) != NULL);
-    pl_requests_set_page_sink(f.requests, m_keep_page, hist);
-    fx_connect(&f);
+    pl_history *hist = history_online(&f, j);
     CHECK_INT(pl_sess_adopt(f.s, "c-h", 0), PARLEY_OK);
     for (int i = 0; i < PL_MAX_CONVERSATIONS; i++)
         FEED(&f, Qf("{'t':'msg','conv':'c-%d','id':'m-%d','seq':'1','author':{'kind':'agent'},"

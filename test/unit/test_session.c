@@ -1732,6 +1732,13 @@ static void test_new_arguments(void)
 
 static void fx_init_journal(fx *f, pl_journal *j);
 
+static void start_online_journal(fx *f, pl_journal *j)
+{
+    fx_init_journal(f, j);
+    pl_sess_go_online(f->s, f->now);
+    bring_online(f, NULL);
+}
+
 /* Feeds one message into each of `n` conversations c-FROM.. (seq "1"),
  * draining what they deliver. */
 static void fill_conversations(fx *f, int from, int n)
@@ -1827,9 +1834,7 @@ static void test_parked_cursor_comes_back(void)
     sp_memio m = {0};
     pl_journal *j = sp_open_mem_journal(&m);
     fx f;
-    fx_init_journal(&f, j);
-    pl_sess_go_online(f.s, f.now);
-    bring_online(&f, NULL);
+    start_online_journal(&f, j);
     feed_msg(&f, "c-0", "1", "one");
     feed_msg(&f, "c-0", "2", "two");
     fill_conversations(&f, 1, PL_MAX_CONVERSATIONS);
@@ -1907,9 +1912,7 @@ static void test_unread_sweep_leaves_table(void)
     sp_memio m = {0};
     pl_journal *j = sp_open_mem_journal(&m);
     fx f;
-    fx_init_journal(&f, j);
-    pl_sess_go_online(f.s, f.now);
-    bring_online(&f, NULL);
+    start_online_journal(&f, j);
     fill_conversations(&f, 0, N);
     pl_convs_flush(f.s);
     pl_journal_stats before, after;
@@ -1939,9 +1942,7 @@ static void test_parked_cursors_are_bounded(void)
     sp_memio m = {0};
     pl_journal *j = sp_open_mem_journal(&m);
     fx f;
-    fx_init_journal(&f, j);
-    pl_sess_go_online(f.s, f.now);
-    bring_online(&f, NULL);
+    start_online_journal(&f, j);
     fill_conversations(&f, 0, PL_MAX_CONVERSATIONS + PL_MAX_PARKED + 2);
     CHECK_INT(ns_entries(j, 4), PL_MAX_PARKED);
     feed_msg(&f, "c-0", "2", "forgotten");
