@@ -5,8 +5,9 @@
  * recently used one that nothing waits on: no outbox item (a start, a
  * message, a held upload) and no history asked. That one's cursor is
  * parked in the journal and comes back with the conversation, so its
- * messages are neither lost nor delivered twice; the server's `unread` at
- * the next hello, or its next message, brings it back. At most
+ * messages are neither lost nor delivered twice: its next message, the
+ * server's `unread` after a welcome when it says there is something new
+ * (membership.c), or the host's call on it brings it back. At most
  * PL_MAX_PARKED cursors are parked; beyond that the one parked longest
  * ago is forgotten, and should its conversation come back its newest
  * PL_BACKFILL messages are backfilled again. Without a journal a
