@@ -176,10 +176,11 @@ static void expect_chunk(mfx *m, int i)
     cJSON_Delete(j);
 }
 
-/* A file of three chunks queued in a new conversation, then online: the
- * att.begin is out. */
-static void queue_file(mfx *m, char conv[PARLEY_ID_SIZE], char cid[PARLEY_ID_SIZE])
+/* A fresh fixture (no journal), a file of three chunks queued in a new
+ * conversation, then online: the att.begin is out. */
+static void open_with_file(mfx *m, char conv[PARLEY_ID_SIZE], char cid[PARLEY_ID_SIZE])
 {
+    m_open(m, NULL, 0);
     fill(&m->file, "/save/crash.log", 2 * CHUNK + 100, 5);
     CHECK_INT(pl_sess_conv_start(m->f.s, NULL, conv), PARLEY_OK);
     pl_upload_src src = {"/save/crash.log", NULL, 0, "crash.log", "text/plain", ""};
@@ -230,8 +231,7 @@ static void test_upload_nack_resend_done(void)
 {
     mfx m = {0};
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    m_open(&m, NULL, 0);
-    queue_file(&m, conv, cid);
+    open_with_file(&m, conv, cid);
     EXPECT_NO_FRAME(&m.f); /* the held message waits for its upload */
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     expect_chunk(&m, 0);
@@ -261,8 +261,7 @@ static void test_upload_three_nacks_fail(void)
 {
     mfx m = {0};
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    m_open(&m, NULL, 0);
-    queue_file(&m, conv, cid);
+    open_with_file(&m, conv, cid);
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 3; i++)
@@ -295,8 +294,7 @@ static void test_upload_resume_after_drop(void)
 {
     mfx m = {0};
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    m_open(&m, NULL, 0);
-    queue_file(&m, conv, cid);
+    open_with_file(&m, conv, cid);
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     for (int i = 0; i < 3; i++)
         expect_chunk(&m, i);
@@ -321,8 +319,7 @@ static void test_upload_offsets_keep_one_window(void)
 {
     mfx m = {0};
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    m_open(&m, NULL, 0);
-    queue_file(&m, conv, cid);
+    open_with_file(&m, conv, cid);
     for (int i = 0; i < 100; i++)
         FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     expect_chunk(&m, 0); /* written: the next offset cannot take it back */
@@ -347,8 +344,7 @@ static void test_upload_alternating_nacks_fail(void)
 {
     mfx m = {0};
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    m_open(&m, NULL, 0);
-    queue_file(&m, conv, cid);
+    open_with_file(&m, conv, cid);
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     for (int round = 0; round < 4; round++) {
         drain_frames(&m.f);
@@ -366,8 +362,7 @@ static void test_upload_refusals_forgiven_after_retry(void)
 {
     mfx m = {0};
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    m_open(&m, NULL, 0);
-    queue_file(&m, conv, cid);
+    open_with_file(&m, conv, cid);
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     drain_frames(&m.f);
     for (int i = 0; i < 3; i++) {
@@ -389,8 +384,7 @@ static void test_upload_chunk_over_frame_limit(void)
 {
     mfx m = {0};
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    m_open(&m, NULL, 0);
-    queue_file(&m, conv, cid);
+    open_with_file(&m, conv, cid);
     pl_sess_on_closed(m.f.s, m.f.now, PARLEY_ERR_CLOSED, "gone");
     drain_events(&m.f);
     int64_t deadline = -1;
@@ -414,8 +408,7 @@ static void test_upload_done_takes_back_chunks(void)
 {
     mfx m = {0};
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE], sha[65];
-    m_open(&m, NULL, 0);
-    queue_file(&m, conv, cid);
+    open_with_file(&m, conv, cid);
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     hex_sha256(m.file.data, m.file.len, sha);
     FEED(&m.f, Qf("{'t':'att.done','cid':'%s','sha256':'%s'}", cid, sha));
@@ -432,8 +425,7 @@ static void test_upload_whole_mismatch(void)
 {
     mfx m = {0};
     char conv[PARLEY_ID_SIZE], cid[PARLEY_ID_SIZE];
-    m_open(&m, NULL, 0);
-    queue_file(&m, conv, cid);
+    open_with_file(&m, conv, cid);
     FEED(&m.f, Qf("{'t':'att.offset','cid':'%s','next':0}", cid));
     for (int i = 0; i < 3; i++)
         expect_chunk(&m, i);
